@@ -1,0 +1,216 @@
+// The data contract between the pipeline stages:
+// scan (/proc) -> resolve (paths, mounts) -> attribute (pods) -> model (Snapshot) -> views.
+// Snapshot is also the JSON schema printed by `--json` and written by `--record`.
+
+/** A file handle as the kernel prints it in fdinfo (fhandle-bytes, fhandle-type, f_handle). */
+export interface FileHandle {
+  bytes: number;
+  type: number;
+  /** f_handle as printed: lowercase hex, 2 chars per byte. */
+  hex: string;
+}
+
+/** One `inotify wd:... ino:... sdev:...` line of /proc/PID/fdinfo/FD. */
+export interface Watch {
+  wd: number;
+  ino: number;
+  /** Kernel-internal dev_t as printed (major << 20 | minor). */
+  sdev: number;
+  /** "MAJ:MIN", the form mountinfo uses. */
+  dev: string;
+  mask: number;
+  ignoredMask: number;
+  /** Missing when the filesystem cannot encode a handle. */
+  handle: FileHandle | null;
+}
+
+export interface InotifyInstance {
+  fd: number;
+  watches: Watch[];
+  /** Same value for every fd (in any process) that is the same kernel object. */
+  instanceId: string;
+  /** Held by more than one process (or more than one fd). */
+  shared: boolean;
+}
+
+export interface ScannedProcess {
+  pid: number;
+  ppid: number;
+  /** Effective uid. */
+  uid: number;
+  user: string;
+  comm: string;
+  cmdline: string;
+  /** Inode number of /proc/PID/ns/user, null when unreadable. */
+  userns: string | null;
+  /** Inode number of /proc/PID/ns/mnt, null when unreadable. */
+  mntns: string | null;
+  /** Lines of /proc/PID/cgroup ("hierarchy-id:controllers:path"), [] when unreadable. */
+  cgroups: string[];
+  instances: InotifyInstance[];
+}
+
+export interface Limits {
+  maxUserWatches: number | null;
+  maxUserInstances: number | null;
+  maxQueuedEvents: number | null;
+}
+
+export interface ScanResult {
+  time: string;
+  hostname: string;
+  kernel: string;
+  procRoot: string;
+  /** userns inode of the host (of pid 1), for telling container users apart. */
+  hostUserns: string | null;
+  limits: Limits;
+  processes: ScannedProcess[];
+  /** Processes whose fds could not be read (permission denied). */
+  unreadable: number;
+  /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
+  sharedDetection: 'kcmp' | 'heuristic';
+  /** Human-readable notes about the scan (each said once per scan). */
+  notes: string[];
+  durationMs: number;
+}
+
+// ---- resolve stage ----
+
+export type TargetStatus = 'ok' | 'deleted' | 'unmounted' | 'unresolved';
+
+/** A process whose mount namespace still has the watched filesystem (or inode) mounted. */
+export interface Holder {
+  pid: number;
+  comm: string;
+  /** Where the filesystem is mounted in the holder's namespace. */
+  mountpoint: string;
+}
+
+export interface Resolution {
+  /** Path as seen by the watching process (or, for unmounted targets, in the holder's namespace). */
+  path: string | null;
+  mountpoint: string | null;
+  /** The mount is gone; mountpoint is the last one seen this session. */
+  mountpointRemembered: boolean;
+  fstype: string | null;
+  status: TargetStatus;
+  /** Why, when status is unresolved (or deleted with a known cause). */
+  reason: string | null;
+  heldBy: Holder[];
+}
+
+// ---- attribute stage ----
+
+export type PodState = 'live' | 'gone' | 'unknown';
+
+export interface PodRef {
+  uid: string;
+  namespace: string | null;
+  name: string | null;
+  container: string | null;
+  state: PodState;
+}
+
+export interface PodsStatus {
+  /** The source in use: cri, crictl, kubectl, kubelet, none. */
+  source: string;
+  /** Number of live pods in the last good list, null when no list. */
+  live: number | null;
+  stale: boolean;
+  error: string | null;
+}
+
+/** Why a target counts as leaked. */
+export type LeakForm = 'gone' | 'unmounted' | 'deleted';
+
+// ---- model ----
+
+export interface TargetRow {
+  dev: string;
+  ino: number;
+  /** How many watches of this process point at this inode. */
+  watches: number;
+  fds: number[];
+  /** OR of the masks of those watches. */
+  mask: number;
+  path: string | null;
+  mountpoint: string | null;
+  mountpointRemembered: boolean;
+  fstype: string | null;
+  status: TargetStatus;
+  reason: string | null;
+  /** Pids of the holders, one per mount namespace. */
+  heldBy: number[];
+  holders: Holder[];
+  pod: PodRef | null;
+  leak: LeakForm | null;
+}
+
+export interface FdRow {
+  fd: number;
+  watches: number;
+  shared: boolean;
+}
+
+export interface ProcessRow {
+  pid: number;
+  ppid: number;
+  uid: number;
+  user: string;
+  /** Set when the process is not in the host's user namespace. */
+  userns: string | null;
+  comm: string;
+  cmdline: string;
+  instances: number;
+  watches: number;
+  fds: FdRow[];
+  /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
+  leaked: number;
+  pod: PodRef | null;
+  targets: TargetRow[];
+}
+
+export interface UserRow {
+  uid: number;
+  name: string;
+  userns: string | null;
+  instances: number;
+  watches: number;
+}
+
+export interface Totals {
+  processes: number;
+  instances: number;
+  watches: number;
+}
+
+export interface Snapshot {
+  schema: 1;
+  time: string;
+  hostname: string;
+  kernel: string;
+  limits: Limits;
+  totals: Totals;
+  users: UserRow[];
+  processes: ProcessRow[];
+  pods: PodsStatus;
+  notes: string[];
+  scanMs: number;
+}
+
+// ---- stage interfaces ----
+
+/** What the resolve stage hands on: a resolution per (watching process, target). */
+export interface Resolutions {
+  get(pid: number, dev: string, ino: number): Resolution | undefined;
+  /** Said once per refresh, e.g. "walk budget ran out on 0:45 (312 targets unresolved)". */
+  notes: string[];
+}
+
+/** What the attribute stage hands on: pods of processes and of targets. */
+export interface Attribution {
+  status: PodsStatus;
+  processPod(proc: ScannedProcess): PodRef | null;
+  targetPod(proc: ScannedProcess, dev: string, ino: number, resolution: Resolution | undefined): PodRef | null;
+  notes: string[];
+}

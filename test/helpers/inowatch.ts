@@ -1,0 +1,109 @@
+// Drives test/helpers/inowatch.c: real child processes holding real inotify watches.
+import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const source = join(here, 'inowatch.c');
+const binary = join(here, '..', '..', 'node_modules', '.cache', 'inotop', 'inowatch');
+
+/** Compiles the helper once (again when the source is newer) and returns its path. */
+export function inowatchBinary(): string {
+  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(dirname(binary), { recursive: true });
+    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+  }
+  return binary;
+}
+
+export interface WatcherOptions {
+  /** Command and arguments to run the helper under, e.g. ['unshare', '-m', '--propagation', 'private']. */
+  wrapper?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** One inowatch process. Every command returns the helper's numeric answer or throws its error. */
+export class Watcher {
+  readonly child: ChildProcessWithoutNullStreams;
+  private readonly answers: string[] = [];
+  private readonly waiting: ((line: string) => void)[] = [];
+  private readonly forked: number[] = [];
+
+  constructor(options: WatcherOptions = {}) {
+    const bin = inowatchBinary();
+    const [cmd, ...args] = [...(options.wrapper ?? []), bin];
+    this.child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const next = this.waiting.shift();
+      if (next) next(line);
+      else this.answers.push(line);
+    });
+    this.child.stderr.resume();
+  }
+
+  /** The pid of the helper itself (not of a wrapper such as unshare, which execs it). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async send(command: string): Promise<number> {
+    const line = await new Promise<string>((resolve, reject) => {
+      const queued = this.answers.shift();
+      if (queued !== undefined) return resolve(queued);
+      const timer = setTimeout(() => reject(new Error(`inowatch: no answer to "${command}"`)), 10_000);
+      this.waiting.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+      this.child.stdin.write(command + '\n');
+    });
+    if (!line.startsWith('ok ')) throw new Error(`inowatch ${command}: ${line}`);
+    return Number(line.slice(3));
+  }
+
+  init(): Promise<number> {
+    return this.send('init');
+  }
+  watch(fd: number, path: string): Promise<number> {
+    return this.send(`watch ${fd} ${path}`);
+  }
+  watchDir(fd: number, dir: string): Promise<number> {
+    return this.send(`watchdir ${fd} ${dir}`);
+  }
+  comm(name: string): Promise<number> {
+    return this.send(`comm ${name}`);
+  }
+  async fork(): Promise<number> {
+    const pid = await this.send('fork');
+    this.forked.push(pid);
+    return pid;
+  }
+
+  /** Ends the helper and its forked children and waits until they are gone. */
+  async stop(): Promise<void> {
+    for (const pid of this.forked) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+    for (const pid of this.forked) await waitGone(pid);
+  }
+}
+
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const isRoot = process.getuid?.() === 0;
+export const rootSkip = isRoot ? false : 'needs root (real inotify watches of other processes, mounts, namespaces): run as root';
