@@ -1,0 +1,70 @@
+// `-b`: plain text tables like `top -b`, for scripts and logs.
+import { commandOf } from '../model/query.js';
+import type { ProcessRow, Snapshot } from '../model/types.js';
+import { fit, holdersText, podLabel, statusText, targetPathText, usage } from './format.js';
+
+export interface BatchOptions {
+  withTargets: boolean;
+  color: boolean;
+  /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
+  width: number | null;
+}
+
+const BOLD = '\x1b[1m';
+const RED = '\x1b[31m';
+const RESET = '\x1b[0m';
+
+export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: BatchOptions): string {
+  const paint = (code: string, text: string) => (options.color ? code + text + RESET : text);
+  const out: string[] = [];
+  const { limits, totals, pods } = snapshot;
+  out.push(`inotop - ${snapshot.hostname} - kernel ${snapshot.kernel} - ${snapshot.time}`);
+  out.push(
+    `limits: max_user_watches ${limits.maxUserWatches ?? '?'}, max_user_instances ${limits.maxUserInstances ?? '?'}, max_queued_events ${limits.maxQueuedEvents ?? '?'}`,
+  );
+  out.push(
+    `total: ${totals.processes} processes, ${totals.instances} instances, ${totals.watches} watches` +
+      ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}${pods.error ? ` - ${pods.error}` : ''}`,
+  );
+  for (const user of snapshot.users) {
+    const ns = user.userns ? ` (userns ${user.userns})` : '';
+    out.push(
+      `user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`,
+    );
+  }
+  for (const note of snapshot.notes) out.push(`note: ${note}`);
+  out.push('');
+  const header =
+    `${fit('PID', 8, 'right')} ${fit('USER', 10)} ${fit('INST', 5, 'right')} ${fit('WATCHES', 8, 'right')} ` +
+    `${fit('LEAKED', 7, 'right')} ${fit('POD', 28)} COMMAND`;
+  out.push(paint(BOLD, header));
+  for (const row of rows) {
+    const command = options.width === null ? commandOf(row) : fit(commandOf(row), Math.max(10, options.width - header.length + 7));
+    const line =
+      `${fit(String(row.pid), 8, 'right')} ${fit(row.user, 10)} ${fit(String(row.instances), 5, 'right')} ` +
+      `${fit(String(row.watches), 8, 'right')} ${fit(String(row.leaked), 7, 'right')} ${fit(podLabel(row.pod) || '-', 28)} ${command}`;
+    out.push(row.leaked > 0 ? paint(RED, line) : line);
+    if (options.withTargets) out.push(...targetLines(row, paint));
+  }
+  return out.join('\n') + '\n';
+}
+
+function targetLines(row: ProcessRow, paint: (code: string, text: string) => string): string[] {
+  const lines = ['', `  targets of pid ${row.pid} (${row.comm}):`];
+  lines.push(
+    paint(
+      BOLD,
+      `  ${fit('WATCHES', 7, 'right')} ${fit('DEV', 7)} ${fit('INO', 10, 'right')} ${fit('FSTYPE', 9)} ${fit('STATUS', 10)} ${fit('POD', 30)} PATH`,
+    ),
+  );
+  for (const target of row.targets) {
+    const held = holdersText(target);
+    const line =
+      `  ${fit(String(target.watches), 7, 'right')} ${fit(target.dev, 7)} ${fit(String(target.ino), 10, 'right')} ` +
+      `${fit(target.fstype ?? '?', 9)} ${fit(statusText(target), 10)} ${fit(podLabel(target.pod) || '-', 30)} ` +
+      `${targetPathText(target)}${held ? `  [${held}]` : ''}`;
+    lines.push(target.leak ? paint(RED, line) : line);
+  }
+  lines.push('');
+  return lines;
+}

@@ -1,0 +1,61 @@
+// Text helpers shared by the batch table and the screen.
+import type { PodRef, ProcessRow, TargetRow } from '../model/types.js';
+
+export function podLabel(pod: PodRef | null): string {
+  if (!pod) return '';
+  const name = pod.name ? `${pod.namespace ?? '?'}/${pod.name}` : `pod ${pod.uid}`;
+  return pod.state === 'live' ? name : `${name} (${pod.state})`;
+}
+
+/** "1,234/8,192 15%", or the bare count when the limit is unknown. */
+export function usage(used: number, limit: number | null): string {
+  if (limit === null || limit <= 0) return used.toLocaleString('en-US');
+  return `${used.toLocaleString('en-US')}/${limit.toLocaleString('en-US')} ${percent(used, limit)}`;
+}
+
+export function percent(used: number, limit: number): string {
+  const value = (100 * used) / limit;
+  return value > 0 && value < 1 ? '<1%' : `${Math.round(value)}%`;
+}
+
+export function signed(n: number): string {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+/** What a target's status means for an operator, with the holder when one pins it. */
+export function statusText(target: TargetRow): string {
+  switch (target.status) {
+    case 'ok':
+      return target.pod?.state === 'gone' ? 'gone pod' : 'ok';
+    case 'unmounted':
+      return 'unmounted';
+    case 'deleted':
+      return 'deleted';
+    case 'unresolved':
+      return 'unresolved';
+  }
+}
+
+export function holdersText(target: TargetRow): string {
+  if (target.holders.length === 0) return '';
+  return 'held by ' + target.holders.map((h) => `pid ${h.pid} ${h.comm}`).join(', ');
+}
+
+export function targetPathText(target: TargetRow): string {
+  if (target.path !== null) return target.path;
+  if (target.mountpoint !== null) return `${target.mountpoint}${target.mountpointRemembered ? ' (last seen)' : ''} ino ${target.ino}`;
+  return target.reason ? `? (${target.reason})` : '?';
+}
+
+export function processPodText(row: ProcessRow): string {
+  return podLabel(row.pod);
+}
+
+/** Pads or cuts to a width; cut text ends with "…". */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  const chars = [...text];
+  if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
+  const pad = ' '.repeat(width - chars.length);
+  return align === 'left' ? text + pad : pad + text;
+}

@@ -1,0 +1,8 @@
+// `--json`: the snapshot as one JSON document. Targets only with --targets: they are most of the
+// size on a busy node.
+import type { Snapshot } from '../model/types.js';
+
+export function snapshotJson(snapshot: Snapshot, withTargets: boolean): string {
+  const processes = withTargets ? snapshot.processes : snapshot.processes.map(({ targets: _omitted, ...row }) => row);
+  return JSON.stringify({ ...snapshot, processes }, null, 2);
+}
