@@ -1,7 +1,9 @@
 // The scan stage: every process under a procfs root, its inotify instances and their watches.
 // Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
 // several times cheaper than promises at tens of thousands of fds.
+import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InotifyInstance, Limits, ScanResult, ScannedProcess } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
@@ -20,7 +22,7 @@ import { isPermissionDenied, isVanished, listNumericEntries, readProcText, readP
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
   procRoot?: string;
-  /** Where user names come from; default the host's /etc/passwd. */
+  /** Where user names come from; default the host's /etc/passwd, or a recorded tree's etc/passwd beside its proc/. */
   passwdPath?: string;
   /** How to tell shared instances: kcmp when possible (default), or the heuristic only. */
   sharedDetection?: 'auto' | 'heuristic';
@@ -37,7 +39,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
   } catch (error) {
     throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
   }
-  const users = loadUserNames(options.passwdPath ?? '/etc/passwd');
+  const users = loadUserNames(options.passwdPath ?? defaultPasswdPath(procRoot));
   const processes: ScannedProcess[] = [];
   const fingerprints = new Map<InotifyInstance, string>();
   let unreadable = 0;
@@ -74,7 +76,8 @@ export function scan(options: ScanOptions = {}): ScanResult {
   const exact = options.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
   markShared(processes, fingerprints, exact);
 
-  const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? '');
+  // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
+  const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
   const notes: string[] = [];
   if (unreadable > 0) {
     notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
@@ -226,6 +229,11 @@ function readLimits(procRoot: string): Limits {
     maxUserInstances: read('max_user_instances'),
     maxQueuedEvents: read('max_queued_events'),
   };
+}
+
+function defaultPasswdPath(procRoot: string): string {
+  const beside = join(procRoot, '..', 'etc', 'passwd');
+  return procRoot !== '/proc' && existsSync(beside) ? beside : '/etc/passwd';
 }
 
 function loadUserNames(passwdPath: string): Map<number, string> {
