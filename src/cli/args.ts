@@ -24,6 +24,10 @@ export interface Options {
   nodeName: string | null;
   forceWalk: boolean;
   color: boolean;
+  /** Append every snapshot to this file (JSON lines, gzip when it ends in .gz). */
+  record: string | null;
+  /** Show a recording instead of the live node. */
+  replay: string | null;
 }
 
 export class UsageError extends Error {}
@@ -51,6 +55,8 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)' },
   { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
   { long: 'node', value: 'NAME', help: 'node name for the kubectl pod source (default: hostname)' },
+  { long: 'record', value: 'FILE', help: 'append every snapshot to FILE (JSON lines; gzip when FILE ends in .gz)' },
+  { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
   { long: 'no-color', help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'help', short: 'h', help: 'show this help' },
@@ -64,6 +70,7 @@ export function helpText(version: string): string {
     'Usage: inotop [options]          full-screen view (run as root to see every process)',
     '       inotop -b [-n N] [-d S]   text tables',
     '       inotop --json [--targets] one JSON snapshot',
+    '       inotop --replay FILE      a recording made with --record',
     '',
     'Options:',
   ];
@@ -115,6 +122,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   const delay = str('delay');
   const sort = sortName && sortName !== 'help' ? parseSortField(sortName) : 'watches';
   if (!sort) throw new UsageError(`unknown sort field '${sortName}' (see -s help)`);
+  if (str('record') !== null && str('replay') !== null) throw new UsageError('--record and --replay do not go together');
   const pods = str('pods') ?? 'auto';
   if (!POD_SOURCES.includes(pods as PodSourceKind)) {
     throw new UsageError(`unknown pod source '${pods}' (one of ${POD_SOURCES.join(', ')})`);
@@ -137,6 +145,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     nodeName: str('node'),
     forceWalk: flag('force-walk'),
     color: stdoutIsTTY && !flag('no-color') && !('NO_COLOR' in env && env.NO_COLOR !== ''),
+    record: str('record'),
+    replay: str('replay'),
   };
 }
 

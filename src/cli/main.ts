@@ -1,14 +1,14 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
-import { readFileSync } from 'node:fs';
-import { Collector } from '../collect/collector.js';
+import { Collector, type CollectorOptions } from '../collect/collector.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { Snapshot } from '../model/types.js';
+import { RecordingError } from '../record/format.js';
+import { readRecording, type Recording } from '../record/reader.js';
 import { ScanError } from '../scan/index.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
+import { VERSION } from '../version.js';
 import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
-
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 export async function main(argv: string[]): Promise<number> {
   let options: Options;
@@ -47,7 +47,8 @@ export function filterFromOptions(options: Options): ProcessFilter {
 }
 
 async function runBatch(options: Options): Promise<number> {
-  const collector = new Collector({ procRoot: options.procRoot });
+  if (options.replay !== null) return printReplay(options, options.replay);
+  const collector = new Collector(collectorOptions(options));
   try {
     await collector.start();
     const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
@@ -68,10 +69,53 @@ async function runBatch(options: Options): Promise<number> {
   }
 }
 
-function render(snapshot: Snapshot, options: Options): string {
+/** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
+async function printReplay(options: Options, path: string): Promise<number> {
+  let recording: Recording;
+  try {
+    recording = readRecording(path);
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop: ${error.message}\n`);
+    return 1;
+  }
+  if (recording.warning) process.stderr.write(`inotop: warning: ${recording.warning}\n`);
+  const snapshots = recording.snapshots.slice(0, options.iterations ?? undefined);
+  for (const [i, snapshot] of snapshots.entries()) {
+    if (options.mode === 'json') {
+      await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+    } else {
+      const title = `replay of ${recording.header.hostname}, snapshot ${i + 1}/${recording.snapshots.length}\n`;
+      await write((i > 0 ? '\n' : '') + title + render(snapshot, options));
+    }
+  }
+  return 0;
+}
+
+export function collectorOptions(options: Options): CollectorOptions {
+  return {
+    procRoot: options.procRoot,
+    pods: options.pods,
+    crictl: options.crictl,
+    kubectl: options.kubectl,
+    kubeletRoot: options.kubeletRoot,
+    nodeName: options.nodeName,
+    forceWalk: options.forceWalk,
+    record: options.record,
+    intervalSeconds: options.delaySeconds,
+  };
+}
+
+/** The snapshot with only the rows the flags select, in their order. */
+function selectRows(snapshot: Snapshot, options: Options): Snapshot {
   const rows = queryRows(snapshot.processes, filterFromOptions(options), { field: options.sort, descending: options.descending });
-  if (options.mode === 'json') return snapshotJson({ ...snapshot, processes: rows }, options.targets) + '\n';
-  return batchText(snapshot, rows, {
+  return { ...snapshot, processes: rows };
+}
+
+function render(snapshot: Snapshot, options: Options): string {
+  const selected = selectRows(snapshot, options);
+  if (options.mode === 'json') return snapshotJson(selected, options.targets) + '\n';
+  return batchText(snapshot, selected.processes, {
     withTargets: options.targets,
     color: options.color,
     width: process.stdout.isTTY ? process.stdout.columns : null,

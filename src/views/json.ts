@@ -2,7 +2,7 @@
 // size on a busy node.
 import type { Snapshot } from '../model/types.js';
 
-export function snapshotJson(snapshot: Snapshot, withTargets: boolean): string {
+export function snapshotJson(snapshot: Snapshot, withTargets: boolean, indent = 2): string {
   const processes = withTargets ? snapshot.processes : snapshot.processes.map(({ targets: _omitted, ...row }) => row);
-  return JSON.stringify({ ...snapshot, processes }, null, 2);
+  return JSON.stringify({ ...snapshot, processes }, null, indent);
 }

@@ -1,0 +1,46 @@
+// `--record FILE`: appends each snapshot as one line. Synchronous writes, so that the line is in
+// the file when the refresh ends: the node may crash right after. With .gz each line is its own
+// gzip member (concatenated members are one valid gzip file), so a truncated file still
+// decompresses up to its last whole snapshot.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import type { Snapshot } from '../model/types.js';
+import { isGzipPath, RECORDING_MAGIC, type RecordingHeader } from './format.js';
+
+export class RecordingWriter {
+  private readonly fd: number;
+  private readonly gzip: boolean;
+  private headerWritten = false;
+
+  constructor(
+    readonly path: string,
+    private readonly header: Pick<RecordingHeader, 'intervalSeconds' | 'inotopVersion'>,
+  ) {
+    this.fd = openSync(path, 'w');
+    this.gzip = isGzipPath(path);
+  }
+
+  append(snapshot: Snapshot): void {
+    if (!this.headerWritten) {
+      const header: RecordingHeader = {
+        format: RECORDING_MAGIC,
+        version: 1,
+        hostname: snapshot.hostname,
+        kernel: snapshot.kernel,
+        started: snapshot.time,
+        ...this.header,
+      };
+      this.write(JSON.stringify(header) + '\n');
+      this.headerWritten = true;
+    }
+    this.write(JSON.stringify(snapshot) + '\n');
+  }
+
+  private write(text: string): void {
+    writeSync(this.fd, this.gzip ? gzipSync(text) : Buffer.from(text));
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
