@@ -1,0 +1,163 @@
+// The attribute stage: which pod a process and each of its watch targets belong to, and whether
+// that pod is still alive.
+
+import type { Attribution, PodRef, PodState, PodsStatus, Resolution, ScannedProcess } from '../model/types.js';
+import { podFromCgroups, podFromPath, type PodIdentity } from './layouts.js';
+import type { PodList } from './podlist.js';
+
+interface KnownPod {
+  namespace: string | null;
+  name: string | null;
+}
+
+interface KnownContainer {
+  uid: string;
+  name: string | null;
+}
+
+/**
+ * What the session has learned and later scans still need: names of pods that are gone from the
+ * list by now, which pod a container id belonged to, the pod of each device that was mounted at a
+ * pod path (for when that mount is gone), and which pods were confirmed gone by a fresh list.
+ * Create one per session and hand it to every createAttribution.
+ */
+export class PodMemory {
+  private readonly pods = new Map<string, KnownPod>();
+  private readonly containers = new Map<string, KnownContainer>();
+  private readonly devices = new Map<string, PodIdentity>();
+  private readonly gone = new Set<string>();
+  private learnedList: PodList | null = null;
+
+  learnList(list: PodList): void {
+    if (list === this.learnedList) return;
+    this.learnedList = list;
+    for (const [uid, pod] of list.pods) this.pods.set(uid, { namespace: pod.namespace, name: pod.name });
+    for (const [id, container] of list.containers) this.containers.set(id, { uid: container.pod.uid, name: container.name });
+  }
+
+  pod(uid: string): KnownPod | undefined {
+    return this.pods.get(uid);
+  }
+
+  container(id: string): KnownContainer | undefined {
+    return this.containers.get(id);
+  }
+
+  /** A device mounted at a pod path belongs to that pod as a whole (a volume's tmpfs). */
+  rememberDevice(dev: string, identity: PodIdentity): void {
+    this.devices.set(dev, identity);
+  }
+
+  device(dev: string): PodIdentity | undefined {
+    return this.devices.get(dev);
+  }
+
+  markGone(uid: string): void {
+    this.gone.add(uid);
+  }
+
+  isGone(uid: string): boolean {
+    return this.gone.has(uid);
+  }
+}
+
+export interface AttributionDeps {
+  kubeletRoot: string;
+  /** Lines of /proc/PID/cgroup of any process (holders are not always scanned ones); [] when unreadable. */
+  cgroupsOf: (pid: number) => string[];
+  /** Notes from the pod source for this snapshot (PodSource.takeNotes()). */
+  notes?: string[];
+}
+
+/**
+ * Attribution for one snapshot. `list` is the pod source's last good list (null when none
+ * answered yet), `status` its status, `memory` the session's PodMemory.
+ */
+export function createAttribution(list: PodList | null, status: PodsStatus, memory: PodMemory, deps: AttributionDeps): Attribution {
+  if (list !== null) memory.learnList(list);
+  const cgroupPods = new Map<number, PodIdentity | null>();
+
+  function podOfPid(pid: number): PodIdentity | null {
+    let identity = cgroupPods.get(pid);
+    if (identity === undefined) {
+      identity = podFromCgroups(deps.cgroupsOf(pid));
+      cgroupPods.set(pid, identity);
+    }
+    return identity;
+  }
+
+  function state(uid: string): PodState {
+    if (list === null) return 'unknown';
+    if (list.pods.has(uid)) return 'live';
+    if (!status.stale) {
+      memory.markGone(uid);
+      return 'gone';
+    }
+    // A stale list misses pods created since: only a pod a fresh list already missed is gone.
+    return memory.isGone(uid) ? 'gone' : 'unknown';
+  }
+
+  function toRef(identity: PodIdentity | null | undefined): PodRef | null {
+    if (!identity) return null;
+    let uid = identity.uid;
+    let container = identity.container ?? null;
+    if (identity.containerId !== undefined) {
+      const live = list?.containers.get(identity.containerId);
+      const known = live ? { uid: live.pod.uid, name: live.name } : memory.container(identity.containerId);
+      uid ??= known?.uid;
+      container ??= known?.name ?? null;
+    }
+    // A container id nobody has listed this session names no pod we could judge.
+    if (uid === undefined) return null;
+    const names = list?.pods.get(uid) ?? memory.pod(uid);
+    return {
+      uid,
+      namespace: identity.namespace ?? names?.namespace ?? null,
+      name: identity.name ?? names?.name ?? null,
+      container,
+      state: state(uid),
+    };
+  }
+
+  function pathPod(path: string | null): PodIdentity | null {
+    return path === null ? null : podFromPath(path, deps.kubeletRoot);
+  }
+
+  function mountedTargetPod(dev: string, resolution: Resolution): PodIdentity | null {
+    const fromMount = pathPod(resolution.mountpoint);
+    if (fromMount && !resolution.mountpointRemembered) memory.rememberDevice(dev, fromMount);
+    return pathPod(resolution.path) ?? fromMount;
+  }
+
+  // The mount is gone from the watcher's namespace; another namespace keeps the filesystem alive.
+  function unmountedTargetPod(dev: string, resolution: Resolution): PodIdentity | null {
+    const inHolderNamespace = pathPod(resolution.path) ?? firstOf(resolution.heldBy, (h) => pathPod(h.mountpoint));
+    if (inHolderNamespace) return inHolderNamespace;
+    // A container that still holds its deleted pod's volume, bind-mounted inside its own root.
+    const holderPod = firstOf(resolution.heldBy, (h) => podOfPid(h.pid));
+    if (holderPod?.uid !== undefined) return { uid: holderPod.uid };
+    return (resolution.mountpointRemembered ? pathPod(resolution.mountpoint) : null) ?? memory.device(dev) ?? null;
+  }
+
+  return {
+    status,
+    notes: deps.notes ?? [],
+    processPod(proc: ScannedProcess): PodRef | null {
+      const identity = podFromCgroups(proc.cgroups);
+      cgroupPods.set(proc.pid, identity);
+      return toRef(identity);
+    },
+    targetPod(_proc: ScannedProcess, dev: string, _ino: number, resolution: Resolution | undefined): PodRef | null {
+      if (resolution === undefined) return toRef(memory.device(dev));
+      return toRef(resolution.status === 'unmounted' ? unmountedTargetPod(dev, resolution) : mountedTargetPod(dev, resolution));
+    },
+  };
+}
+
+function firstOf<T, R>(items: readonly T[], pick: (item: T) => R | null): R | null {
+  for (const item of items) {
+    const found = pick(item);
+    if (found !== null) return found;
+  }
+  return null;
+}

@@ -1,0 +1,255 @@
+// Where the live pod list comes from, refreshed in the background so a scan never waits for it.
+// A source is a function that fetches a PodList or throws a SourceError; PodSource picks one
+// (or, in auto mode, the first that answers), keeps the last good list and says why it failed.
+
+import { readdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { PodsStatus } from '../model/types.js';
+import { DEFAULT_KUBELET_ROOT } from './layouts.js';
+import { FormatError, parseCrictl, parseKubectl, podListFromUids, type PodList } from './podlist.js';
+
+export type FetchingKind = 'crictl' | 'kubectl' | 'kubelet';
+export type PodSourceKind = 'auto' | 'none' | FetchingKind;
+
+export interface PodSourceOptions {
+  kind: PodSourceKind;
+  /** crictl binary; default: crictl from PATH. */
+  crictlPath?: string;
+  /** kubectl binary; default: kubectl from PATH. */
+  kubectlPath?: string;
+  kubeletRoot?: string;
+  /** Node whose pods kubectl lists; default: this host's name. */
+  nodeName?: string;
+  refreshMs?: number;
+  /** Per command; a command still running then is killed with its process group. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_REFRESH_MS = 5_000;
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** Why a source gave no list. `failure` names the kind of failure: a note is said once per kind. */
+export class SourceError extends Error {
+  constructor(
+    readonly source: FetchingKind,
+    readonly failure: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface FetchContext {
+  options: Required<PodSourceOptions>;
+  run: (source: FetchingKind, file: string, args: string[]) => Promise<string>;
+}
+
+type Fetch = (context: FetchContext) => Promise<PodList>;
+
+const FETCHERS: Record<FetchingKind, Fetch> = {
+  async crictl({ options, run }) {
+    // Settled, not all: a refresh ends only when none of its commands is left running.
+    const [pods, containers] = await Promise.allSettled([
+      run('crictl', options.crictlPath, ['pods', '-o', 'json']),
+      run('crictl', options.crictlPath, ['ps', '-a', '-o', 'json']),
+    ]);
+    if (pods.status === 'rejected') throw pods.reason;
+    if (containers.status === 'rejected') throw containers.reason;
+    return parsed('crictl', () => parseCrictl(pods.value, containers.value));
+  },
+  async kubectl({ options, run }) {
+    const args = ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${options.nodeName}`, '-o', 'json'];
+    const json = await run('kubectl', options.kubectlPath, args);
+    return parsed('kubectl', () => parseKubectl(json));
+  },
+  async kubelet({ options }) {
+    const dir = join(options.kubeletRoot, 'pods');
+    try {
+      return podListFromUids(await readdir(dir));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new SourceError('kubelet', code, `kubelet: cannot read ${dir} (${code})`);
+    }
+  },
+};
+
+/** Auto mode tries these in order and stays with the first that answers. */
+const AUTO_ORDER: readonly FetchingKind[] = ['crictl', 'kubectl', 'kubelet'];
+
+const SOURCE_CAVEATS: Partial<Record<FetchingKind, (options: Required<PodSourceOptions>) => string>> = {
+  kubelet: (options) =>
+    `pods: from the pod dirs under ${join(options.kubeletRoot, 'pods')}, the weakest source: no names, ` +
+    'and a deleted pod whose dir is left behind counts as live',
+};
+
+export class PodSource {
+  private readonly options: Required<PodSourceOptions>;
+  /** The source that answered (auto mode: the first one that did), null before. */
+  private active: FetchingKind | null;
+  private last: PodList | null = null;
+  private error: string | null = null;
+  private pendingNotes: string[] = [];
+  private readonly saidFailures = new Set<string>();
+  private readonly saidCaveats = new Set<FetchingKind>();
+  private inFlight: Promise<void> | null = null;
+  private readonly runningGroups = new Set<number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(options: PodSourceOptions) {
+    this.options = {
+      crictlPath: 'crictl',
+      kubectlPath: 'kubectl',
+      kubeletRoot: DEFAULT_KUBELET_ROOT,
+      nodeName: hostname(),
+      refreshMs: DEFAULT_REFRESH_MS,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      ...stripUndefined(options),
+      kind: options.kind,
+    };
+    this.active = options.kind === 'auto' || options.kind === 'none' ? null : options.kind;
+  }
+
+  /** Refreshes now and then every refreshMs in the background; resolves after the first refresh. */
+  start(): Promise<void> {
+    if (this.timer === null && this.options.kind !== 'none') {
+      this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
+      this.timer.unref();
+    }
+    return this.refresh();
+  }
+
+  /** Stops refreshing and kills commands still running. */
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    for (const group of this.runningGroups) killGroup(group);
+  }
+
+  /** Fetches the list once. Never rejects; a refresh already running is joined, not repeated. */
+  refresh(): Promise<void> {
+    if (this.options.kind === 'none') return Promise.resolve();
+    this.inFlight ??= this.fetchOnce().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  /** The last good list; null while no source has answered. */
+  list(): PodList | null {
+    return this.last;
+  }
+
+  status(): PodsStatus {
+    return {
+      source: this.active ?? 'none',
+      live: this.last?.count ?? null,
+      stale: this.last !== null && this.error !== null,
+      error: this.error,
+    };
+  }
+
+  /** Notes not handed out yet: each kind of failure once, and the caveat of a weak source. */
+  takeNotes(): string[] {
+    const notes = this.pendingNotes;
+    this.pendingNotes = [];
+    return notes;
+  }
+
+  private async fetchOnce(): Promise<void> {
+    const candidates = this.active !== null ? [this.active] : AUTO_ORDER;
+    const failures: SourceError[] = [];
+    for (const kind of candidates) {
+      try {
+        const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args) });
+        this.succeeded(kind, list);
+        return;
+      } catch (error) {
+        failures.push(error instanceof SourceError ? error : new SourceError(kind, 'error', `${kind}: ${String(error)}`));
+      }
+    }
+    this.failed(failures);
+  }
+
+  private succeeded(kind: FetchingKind, list: PodList): void {
+    this.active = kind;
+    this.last = list;
+    this.error = null;
+    // A failure that comes back after a recovery is news again.
+    this.saidFailures.clear();
+    const caveat = SOURCE_CAVEATS[kind];
+    if (caveat && !this.saidCaveats.has(kind)) {
+      this.saidCaveats.add(kind);
+      this.pendingNotes.push(caveat(this.options));
+    }
+  }
+
+  private failed(failures: SourceError[]): void {
+    const why = failures.map((f) => f.message).join('; ');
+    this.error = this.active === null && this.options.kind === 'auto' ? `no pod source answered: ${why}` : why;
+    const key = failures.map((f) => `${f.source}:${f.failure}`).join(' ');
+    if (this.saidFailures.has(key)) return;
+    this.saidFailures.add(key);
+    this.pendingNotes.push(this.last !== null ? `pods: ${this.error}; keeping the last list (stale)` : `pods: ${this.error}`);
+  }
+
+  // Runs in its own process group: a wrapper script's children would otherwise keep stdout open
+  // past the timeout, and killing only the wrapper would leave them running.
+  private async run(source: FetchingKind, file: string, args: string[]): Promise<string> {
+    const subprocess = execa(file, args, {
+      stdin: 'ignore',
+      timeout: this.options.timeoutMs,
+      killSignal: 'SIGKILL',
+      reject: false,
+      detached: true,
+    });
+    const group = subprocess.pid;
+    let deadline: NodeJS.Timeout | undefined;
+    if (group !== undefined) {
+      this.runningGroups.add(group);
+      deadline = setTimeout(() => killGroup(group), this.options.timeoutMs);
+    }
+    const result = await subprocess;
+    clearTimeout(deadline);
+    if (group !== undefined) this.runningGroups.delete(group);
+    const command = `${source} ${args[0]}`;
+    if (result.code === 'ENOENT') throw new SourceError(source, 'missing', `${source}: ${file} not found`);
+    if (result.timedOut) throw new SourceError(source, 'timeout', `${command}: no answer within ${this.options.timeoutMs} ms`);
+    if (result.failed) {
+      const exit = result.exitCode !== undefined ? `exited ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : (result.code ?? 'failed');
+      const detail = lastLine(String(result.stderr ?? ''));
+      throw new SourceError(source, exit, `${command} ${exit}${detail ? `: ${detail}` : ''}`);
+    }
+    return String(result.stdout);
+  }
+}
+
+function parsed(source: FetchingKind, parse: () => PodList): PodList {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof FormatError) throw new SourceError(source, 'format', error.message);
+    throw error;
+  }
+}
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {
+    // the group has already exited
+  }
+}
+
+/** The last line a failing command printed, which is where CLIs put the reason. */
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const line = lines.at(-1) ?? '';
+  // gRPC errors nest: the cause comes last, so a long line keeps its start and its end.
+  return line.length > 300 ? `${line.slice(0, 100)}…${line.slice(-200)}` : line;
+}
+
+function stripUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
