@@ -60,7 +60,7 @@ export interface FakePod {
   logFile: string;
   podCgroup: string;
   containerCgroup: string;
-  /** Where the container-like process has the volume mounted in its own namespace. */
+  /** Where the container-like process (holding an empty inotify instance) has the volume mounted in its own namespace. */
   mountInContainer: string;
   container: Watcher;
   state: FakePodState;
@@ -117,6 +117,9 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const mountedVolumes = new Set<string>();
   const watchers: Watcher[] = [];
   let kubelet: Watcher | null = null;
+  let kubeletFd = -1;
+  /** Pod uid -> kubelet's watch descriptor on the pod cgroup. */
+  const cgroupWatches = new Map<string, number>();
 
   function cgroupDirs(uid: string, containerId: string): { podCgroup: string; containerCgroup: string } {
     if (driver === 'systemd') {
@@ -219,6 +222,9 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       await pod.container.stop();
       unmountVolume(pod);
       removePodFiles(pod);
+      // A removed cgroup dir keeps its watches (kernfs sends no IN_IGNORED): cAdvisor drops its
+      // own when it sees the dir go, and a clean deletion must too.
+      await kubelet!.send(`rm ${kubeletFd} ${cgroupWatches.get(uid)}`);
       removeCgroup(pod);
     },
     setMode(tool, mode) {
@@ -313,16 +319,19 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       await pod.container.comm(pod.containerName);
       run('nsenter', ['-t', String(pod.container.pid), '-m', 'mount', '--bind', pod.volume, pod.mountInContainer]);
       writeFileSync(join(pod.containerCgroup, 'cgroup.procs'), String(pod.container.pid));
+      // An inotify instance (no watches) makes the scan list the container, with its pod.
+      await pod.container.init();
     }
 
     kubelet = new Watcher();
     watchers.push(kubelet);
     await kubelet.comm('kubelet');
-    const fd = await kubelet.init();
-    await kubelet.watch(fd, join(kubeletRoot, 'pods'));
-    for (const file of node.sharedFiles) await kubelet.watch(fd, file);
+    kubeletFd = await kubelet.init();
+    await kubelet.watch(kubeletFd, join(kubeletRoot, 'pods'));
+    for (const file of node.sharedFiles) await kubelet.watch(kubeletFd, file);
     for (const pod of pods) {
-      for (const path of [pod.volume, pod.tokenFile, pod.etcHosts, pod.logFile, pod.podCgroup]) await kubelet.watch(fd, path);
+      for (const path of [pod.volume, pod.tokenFile, pod.etcHosts, pod.logFile]) await kubelet.watch(kubeletFd, path);
+      cgroupWatches.set(pod.uid, await kubelet.watch(kubeletFd, pod.podCgroup));
     }
     writeLists();
   } catch (error) {
