@@ -1,0 +1,142 @@
+// The two system calls Node does not offer, through koffi: open_by_handle_at (decode an fdinfo file
+// handle) and statx (stat relative to a directory fd, into a reused buffer: cheaper than
+// fs.lstatSync, which matters when tens of thousands of cached paths are re-checked per refresh).
+import { closeSync, lstatSync } from 'node:fs';
+import koffi from 'koffi';
+import type { FileHandle } from '../model/types.js';
+
+export interface InodeStat {
+  /** "MAJ:MIN". */
+  dev: string;
+  ino: number;
+  nlink: number;
+  isDirectory: boolean;
+  /** The mount it was reached through (statx STATX_MNT_ID); null when unknown. */
+  mountId: number | null;
+  /** Status change time: moves, for a directory, whenever an entry is added, removed or renamed. */
+  ctimeSec: number;
+  ctimeNsec: number;
+}
+
+export interface Syscalls {
+  /** open_by_handle_at(mountFd, handle, O_PATH): an fd, or -errno. */
+  openByHandle(mountFd: number, handle: FileHandle): number;
+  /** Whether the filesystem of `mountFd` can decode file handles: encodes its root's and opens it again. */
+  decodesHandles(mountFd: number): boolean;
+  /** Stats `path` relative to `dirFd` ("" for dirFd itself) without following a final symlink; -errno on failure. */
+  statAt(dirFd: number, path: string): InodeStat | number;
+}
+
+// Same values on x86_64 and arm64 (both use the generic flag layout for these).
+const O_PATH = 0x200000;
+const MAX_HANDLE_SZ = 128;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+/** Do not make network filesystems revalidate attributes: only the inode identity is wanted. */
+const AT_STATX_DONT_SYNC = 0x4000;
+const STATX_WANTED = 0x1 /* TYPE */ | 0x2 /* MODE */ | 0x4 /* NLINK */ | 0x80 /* CTIME */ | 0x100 /* INO */ | 0x1000 /* MNT_ID */;
+const STATX_MNT_ID = 0x1000;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+// Offsets in struct statx (include/uapi/linux/stat.h).
+const STX_NLINK = 16;
+const STX_MODE = 28;
+const STX_INO = 32;
+const STX_CTIME = 96;
+const STX_DEV_MAJOR = 136;
+const STX_MASK = 0;
+const STX_DEV_MINOR = 140;
+const STX_MNT_ID = 144;
+const STATX_SIZE = 256;
+
+/** Our own fds are always under the real /proc, whatever procRoot the scan reads. */
+export const SELF_FD_DIR = '/proc/self/fd';
+
+/** Loads the koffi bindings; a string saying why when they are not available (no glibc, no koffi build). */
+export function loadSyscalls(): Syscalls | string {
+  let openByHandleAt: (mountFd: number, handle: Buffer, flags: number) => number;
+  let nameToHandleAt: (dirFd: number, path: string, handle: Buffer, mountId: Buffer, flags: number) => number;
+  let statx: (dirFd: number, path: string, flags: number, mask: number, buffer: Buffer) => number;
+  try {
+    const libc = koffi.load('libc.so.6');
+    openByHandleAt = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
+    nameToHandleAt = libc.func('int name_to_handle_at(int dirfd, const char *path, void *handle, void *mount_id, int flags)');
+    statx = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)');
+  } catch (error) {
+    return `cannot load libc through koffi: ${(error as Error).message}`;
+  }
+  const statBuffer = Buffer.alloc(STATX_SIZE);
+  return {
+    openByHandle(mountFd, handle) {
+      const raw = Buffer.alloc(8 + handle.bytes);
+      raw.writeUInt32LE(handle.bytes, 0);
+      raw.writeInt32LE(handle.type, 4);
+      raw.write(handle.hex, 8, 'hex');
+      const fd = openByHandleAt(mountFd, raw, O_PATH);
+      return fd >= 0 ? fd : -koffi.errno();
+    },
+    decodesHandles(mountFd) {
+      const raw = Buffer.alloc(8 + MAX_HANDLE_SZ);
+      raw.writeUInt32LE(MAX_HANDLE_SZ, 0);
+      if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return false;
+      const fd = openByHandleAt(mountFd, raw, O_PATH);
+      if (fd < 0) return false;
+      closeSync(fd);
+      return true;
+    },
+    statAt(dirFd, path) {
+      const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
+      if (statx(dirFd, path, flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
+      return {
+        dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
+        ino: statBuffer.readUInt32LE(STX_INO) + statBuffer.readUInt32LE(STX_INO + 4) * 2 ** 32,
+        nlink: statBuffer.readUInt32LE(STX_NLINK),
+        isDirectory: (statBuffer.readUInt16LE(STX_MODE) & S_IFMT) === S_IFDIR,
+        mountId: statBuffer.readUInt32LE(STX_MASK) & STATX_MNT_ID ? statBuffer.readUInt32LE(STX_MNT_ID) + statBuffer.readUInt32LE(STX_MNT_ID + 4) * 2 ** 32 : null,
+        ctimeSec: statBuffer.readUInt32LE(STX_CTIME) + statBuffer.readInt32LE(STX_CTIME + 4) * 2 ** 32,
+        ctimeNsec: statBuffer.readUInt32LE(STX_CTIME + 8),
+      };
+    },
+  };
+}
+
+/** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
+export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
+  try {
+    const stat = lstatSync(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`, { bigint: true });
+    return {
+      dev: userspaceDevToString(Number(stat.dev)),
+      ino: Number(stat.ino),
+      nlink: Number(stat.nlink),
+      isDirectory: stat.isDirectory(),
+      mountId: null,
+      ctimeSec: Number(stat.ctimeNs / 1_000_000_000n),
+      ctimeNsec: Number(stat.ctimeNs % 1_000_000_000n),
+    };
+  } catch (error) {
+    return -(errnoOf(error) ?? 5 /* EIO */);
+  }
+}
+
+/** glibc's major()/minor() of a userspace dev_t, as "MAJ:MIN". */
+export function userspaceDevToString(dev: number): string {
+  const high = Math.floor(dev / 2 ** 32);
+  const low = dev >>> 0;
+  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
+  const minor = (low & 0xff) | (((low >>> 12) | (high << 20)) & 0xffffff00);
+  return `${major >>> 0}:${minor >>> 0}`;
+}
+
+export const ERRNO = { EPERM: 1, ENOENT: 2, EBADF: 9, EACCES: 13, ENOTDIR: 20, EINVAL: 22, ENOSYS: 38, EOPNOTSUPP: 95, ESTALE: 116 } as const;
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, value]) => [value, name]));
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+}
+
+/** The errno of a Node fs error, if it has one. */
+export function errnoOf(error: unknown): number | null {
+  const errno = (error as NodeJS.ErrnoException | null)?.errno;
+  return typeof errno === 'number' ? -errno : null;
+}

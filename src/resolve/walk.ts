@@ -1,0 +1,62 @@
+// The fallback: find inodes by walking one mount, for watches whose handle is missing or cannot be
+// decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
+import { readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { SELF_FD_DIR, type InodeStat } from './syscalls.js';
+
+export interface WalkResult {
+  /** ino -> path relative to the mount's root ("" for the root itself). */
+  found: Map<number, string>;
+  /** False when the deadline came first; whatever was not found may still be there. */
+  complete: boolean;
+  entries: number;
+}
+
+/** How many entries to visit between two looks at the clock. */
+const CLOCK_EVERY = 256;
+
+/**
+ * Walks the mount whose root directory is open as `rootFd`, depth first, without following
+ * symlinks or crossing into other mounts (statx's mount id when known, else the device), until
+ * every wanted inode is found or `deadline` (performance.now() time) passes.
+ */
+export function walkMount(
+  rootFd: number,
+  wanted: ReadonlySet<number>,
+  deadline: number,
+  statAt: (dirFd: number, path: string) => InodeStat | number,
+): WalkResult {
+  const found = new Map<number, string>();
+  const root = statAt(rootFd, '');
+  if (typeof root === 'number') return { found, complete: true, entries: 0 };
+  const stillWanted = new Set(wanted);
+  const take = (ino: number, path: string): void => {
+    if (stillWanted.delete(ino)) found.set(ino, path);
+  };
+  take(root.ino, '');
+  const sameMount = (stat: InodeStat): boolean =>
+    stat.dev === root.dev && (root.mountId === null || stat.mountId === null || stat.mountId === root.mountId);
+
+  const pending: string[] = root.isDirectory ? [''] : [];
+  let entries = 0;
+  while (pending.length > 0 && stillWanted.size > 0) {
+    const dir = pending.pop()!;
+    let names: string[];
+    try {
+      names = readdirSync(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`);
+    } catch {
+      continue; // gone meanwhile, or not readable: the rest of the walk still counts
+    }
+    for (const name of names) {
+      const path = dir === '' ? name : `${dir}/${name}`;
+      const stat = statAt(rootFd, path);
+      if (typeof stat === 'number' || !sameMount(stat)) continue;
+      take(stat.ino, path);
+      if (stat.isDirectory) pending.push(path);
+      if (++entries % CLOCK_EVERY === 0 && performance.now() > deadline) {
+        return { found, complete: false, entries };
+      }
+    }
+  }
+  return { found, complete: true, entries };
+}
