@@ -54,7 +54,7 @@ export interface FakePod {
   dir: string;
   /** The tmpfs kube-api-access-* volume (mount point on the host). */
   volume: string;
-  /** A file inside the volume, behind the atomic writer's ..data link. */
+  /** A file inside the volume, in the atomic writer's timestamped dir (what ..data/token points at). */
   tokenFile: string;
   etcHosts: string;
   logFile: string;
@@ -96,6 +96,8 @@ function cgroupBase(driver: 'cgroupfs' | 'systemd'): string {
   return driver === 'systemd' ? '/sys/fs/cgroup/systemd' : '/sys/fs/cgroup/pids';
 }
 
+const ATOMIC_WRITER_DIR = '..2026_11_27_10_00_00.123456789';
+
 function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
@@ -106,6 +108,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const kubeletRoot = join(root, 'var/lib/kubelet');
   const crictlDir = join(root, 'bin');
   const nodeName = options.nodeName ?? 'fake-node-1';
+  const sharedFiles = [join(root, 'etc/kubernetes/kubelet.conf'), join(kubeletRoot, 'config.yaml'), join(root, 'etc/resolv.conf')];
   // A prefix of our own (like kind's --cgroup-root) keeps us clear of a real node's kubepods.
   const cgroupTop = join(cgroupBase(driver), `inotop-${hex(4)}${driver === 'systemd' ? '.slice' : ''}`);
   // Between the top and the pod cgroups, deepest first.
@@ -116,8 +119,8 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const pods: FakePod[] = [];
   const mountedVolumes = new Set<string>();
   const watchers: Watcher[] = [];
-  let kubelet: Watcher | null = null;
-  let kubeletFd = -1;
+  /** Every cgroup made, in the order to remove them (children first). */
+  const cgroups: string[] = [...qosCgroups, cgroupTop];
   /** Pod uid -> kubelet's watch descriptor on the pod cgroup. */
   const cgroupWatches = new Map<string, number>();
 
@@ -128,6 +131,39 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     }
     const podCgroup = join(qosCgroups[0]!, `pod${uid}`);
     return { podCgroup, containerCgroup: join(podCgroup, containerId) };
+  }
+
+  function spawn(wrapper?: string[]): Watcher {
+    const watcher = new Watcher(wrapper ? { wrapper } : {});
+    watchers.push(watcher);
+    return watcher;
+  }
+
+  function unmount(volume: string): void {
+    if (mountedVolumes.delete(volume)) run('umount', [volume]);
+  }
+
+  async function cleanup(): Promise<void> {
+    await Promise.all(watchers.map((w) => w.stop()));
+    for (const volume of [...mountedVolumes]) {
+      try {
+        unmount(volume);
+      } catch {
+        // cleanup goes on: a volume left mounted makes rmSync below fail loudly instead
+      }
+    }
+    for (const dir of cgroups) {
+      // A killed process leaves its cgroup a moment after it is reaped.
+      for (let attempt = 0; existsSync(dir); attempt++) {
+        try {
+          rmdirSync(dir);
+        } catch (error) {
+          if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
   }
 
   function writeLists(): void {
@@ -176,167 +212,134 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     writeFileSync(join(crictlDir, 'kubectl-pods.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 4));
   }
 
-  function removeCgroup(pod: FakePod): void {
-    for (const dir of [pod.containerCgroup, pod.podCgroup]) {
-      if (existsSync(dir)) rmdirSync(dir);
-    }
-  }
-
-  function unmountVolume(pod: FakePod): void {
-    if (mountedVolumes.delete(pod.volume)) run('umount', [pod.volume]);
-  }
-
   function removePodFiles(pod: FakePod): void {
     rmSync(pod.dir, { recursive: true, force: true });
     rmSync(dirname(dirname(pod.logFile)), { recursive: true, force: true });
   }
 
-  const node: FakeNode = {
-    root,
-    kubeletRoot,
-    crictlDir,
-    nodeName,
-    pods,
-    get kubelet(): Watcher {
-      return kubelet!;
-    },
-    sharedFiles: [join(root, 'etc/kubernetes/kubelet.conf'), join(kubeletRoot, 'config.yaml'), join(root, 'etc/resolv.conf')],
-    pod(uid) {
-      const pod = pods.find((p) => p.uid === uid);
-      if (!pod) throw new Error(`fake node: no pod ${uid}`);
-      return pod;
-    },
-    async deletePodLeaky(uid) {
-      const pod = node.pod(uid);
-      pod.state = 'leaked';
-      writeLists();
-      unmountVolume(pod);
-      // Removing the (now empty) mount point detaches the copies other namespaces had of it;
-      // only the container's own bind mount keeps the volume alive.
-      removePodFiles(pod);
-    },
-    async deletePodClean(uid) {
-      const pod = node.pod(uid);
-      pod.state = 'deleted';
-      writeLists();
-      await pod.container.stop();
-      unmountVolume(pod);
-      removePodFiles(pod);
-      // A removed cgroup dir keeps its watches (kernfs sends no IN_IGNORED): cAdvisor drops its
-      // own when it sees the dir go, and a clean deletion must too.
-      await kubelet!.send(`rm ${kubeletFd} ${cgroupWatches.get(uid)}`);
-      removeCgroup(pod);
-    },
-    setMode(tool, mode) {
-      setStandInMode(crictlDir, tool, mode);
-    },
-    async cleanup() {
-      await Promise.all(watchers.map((w) => w.stop()));
-      for (const pod of pods) {
-        try {
-          unmountVolume(pod);
-        } catch {
-          // cleanup goes on: a volume left mounted makes rmSync below fail loudly instead
-        }
-      }
-      const cgroups = [...pods.flatMap((p) => [p.containerCgroup, p.podCgroup]), ...qosCgroups, cgroupTop];
-      for (const dir of cgroups) {
-        // A killed process leaves its cgroup a moment after it is reaped.
-        for (let attempt = 0; existsSync(dir); attempt++) {
-          try {
-            rmdirSync(dir);
-          } catch (error) {
-            if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
-            await new Promise((r) => setTimeout(r, 20));
-          }
-        }
-      }
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  async function addPod(index: number, kubelet: Watcher, kubeletFd: number): Promise<void> {
+    const isStatic = index < (options.staticPods ?? 0);
+    const uid = isStatic ? hex(16) : randomUUID();
+    const name = isStatic ? `etcd-${nodeName}-${index}` : `app-${hex(3)}-${index}`;
+    const namespace = isStatic ? 'kube-system' : 'default';
+    const containerName = isStatic ? 'etcd' : 'app';
+    const containerId = hex(32);
+    const dir = join(kubeletRoot, 'pods', uid);
+    const volume = join(dir, 'volumes/kubernetes.io~projected', `kube-api-access-${hex(3).slice(0, 5)}`);
+    const logDir = join(root, 'var/log/pods', `${namespace}_${name}_${uid}`, containerName);
+    const { podCgroup, containerCgroup } = cgroupDirs(uid, containerId);
+    const mountInContainer = join(root, 'rootfs', name, 'var/run/secrets/kubernetes.io/serviceaccount');
+
+    mkdirSync(volume, { recursive: true });
+    mkdirSync(join(dir, 'containers', containerName), { recursive: true });
+    writeFileSync(join(dir, 'etc-hosts'), '127.0.0.1 localhost\n');
+    mkdirSync(logDir, { recursive: true });
+    writeFileSync(join(logDir, '0.log'), '');
+    run('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', volume]);
+    mountedVolumes.add(volume);
+    // The atomic writer's layout: a timestamped dir, ..data pointing at it, links to its files.
+    mkdirSync(join(volume, ATOMIC_WRITER_DIR));
+    for (const file of ['token', 'ca.crt', 'namespace']) {
+      writeFileSync(join(volume, ATOMIC_WRITER_DIR, file), `${file}\n`);
+      symlinkSync(`..data/${file}`, join(volume, file));
+    }
+    symlinkSync(ATOMIC_WRITER_DIR, join(volume, '..data'));
+    cgroups.unshift(podCgroup);
+    cgroups.unshift(containerCgroup);
+    mkdirSync(containerCgroup, { recursive: true });
+    mkdirSync(mountInContainer, { recursive: true });
+
+    const container = spawn(['unshare', '-m', '--propagation', 'private']);
+    // Answers only once unshare has exec'd the helper inside the new namespace.
+    await container.comm(containerName);
+    run('nsenter', ['-t', String(container.pid), '-m', 'mount', '--bind', volume, mountInContainer]);
+    writeFileSync(join(containerCgroup, 'cgroup.procs'), String(container.pid));
+    // An inotify instance (no watches) makes the scan list the container, with its pod.
+    await container.init();
+
+    const pod: FakePod = {
+      uid,
+      apiUid: isStatic ? randomUUID() : uid,
+      namespace,
+      name,
+      containerName,
+      containerId,
+      sandboxId: hex(32),
+      dir,
+      volume,
+      tokenFile: join(volume, ATOMIC_WRITER_DIR, 'token'),
+      etcHosts: join(dir, 'etc-hosts'),
+      logFile: join(logDir, '0.log'),
+      podCgroup,
+      containerCgroup,
+      mountInContainer,
+      container,
+      state: 'live',
+    };
+    pods.push(pod);
+    for (const path of [pod.volume, pod.tokenFile, pod.etcHosts, pod.logFile]) await kubelet.watch(kubeletFd, path);
+    cgroupWatches.set(pod.uid, await kubelet.watch(kubeletFd, pod.podCgroup));
+  }
 
   try {
     mkdirSync(crictlDir, { recursive: true });
     installStandIn(crictlDir, 'crictl');
     installStandIn(crictlDir, 'kubectl');
-    for (const file of node.sharedFiles) {
+    mkdirSync(join(kubeletRoot, 'pods'), { recursive: true });
+    for (const file of sharedFiles) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, 'shared\n');
     }
-    const staticPods = options.staticPods ?? 0;
-    for (let i = 0; i < options.pods; i++) {
-      const isStatic = i < staticPods;
-      const uid = isStatic ? hex(16) : randomUUID();
-      const name = isStatic ? `etcd-${nodeName}-${i}` : `app-${hex(3)}-${i}`;
-      const namespace = isStatic ? 'kube-system' : 'default';
-      const containerName = isStatic ? 'etcd' : 'app';
-      const containerId = hex(32);
-      const dir = join(kubeletRoot, 'pods', uid);
-      const volume = join(dir, 'volumes/kubernetes.io~projected', `kube-api-access-${hex(3).slice(0, 5)}`);
-      const logDir = join(root, 'var/log/pods', `${namespace}_${name}_${uid}`, containerName);
-      const pod: FakePod = {
-        uid,
-        apiUid: isStatic ? randomUUID() : uid,
-        namespace,
-        name,
-        containerName,
-        containerId,
-        sandboxId: hex(32),
-        dir,
-        volume,
-        tokenFile: join(volume, '..data/token'),
-        etcHosts: join(dir, 'etc-hosts'),
-        logFile: join(logDir, '0.log'),
-        ...cgroupDirs(uid, containerId),
-        mountInContainer: join(root, 'rootfs', name, 'var/run/secrets/kubernetes.io/serviceaccount'),
-        container: null as unknown as Watcher,
-        state: 'live',
-      };
-      pods.push(pod);
-      mkdirSync(volume, { recursive: true });
-      mkdirSync(join(dir, 'containers', containerName), { recursive: true });
-      writeFileSync(pod.etcHosts, '127.0.0.1 localhost\n');
-      mkdirSync(logDir, { recursive: true });
-      writeFileSync(pod.logFile, '');
-      run('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', volume]);
-      mountedVolumes.add(volume);
-      // The atomic writer's layout: a timestamped dir, ..data pointing at it, links to its files.
-      const stamp = '..2026_11_27_10_00_00.123456789';
-      mkdirSync(join(volume, stamp));
-      for (const file of ['token', 'ca.crt', 'namespace']) {
-        writeFileSync(join(volume, stamp, file), `${file}\n`);
-        symlinkSync(`..data/${file}`, join(volume, file));
-      }
-      symlinkSync(stamp, join(volume, '..data'));
-      mkdirSync(pod.containerCgroup, { recursive: true });
-      mkdirSync(pod.mountInContainer, { recursive: true });
-    }
-
-    for (const pod of pods) {
-      pod.container = new Watcher({ wrapper: ['unshare', '-m', '--propagation', 'private'] });
-      watchers.push(pod.container);
-      // Answers only once unshare has exec'd the helper inside the new namespace.
-      await pod.container.comm(pod.containerName);
-      run('nsenter', ['-t', String(pod.container.pid), '-m', 'mount', '--bind', pod.volume, pod.mountInContainer]);
-      writeFileSync(join(pod.containerCgroup, 'cgroup.procs'), String(pod.container.pid));
-      // An inotify instance (no watches) makes the scan list the container, with its pod.
-      await pod.container.init();
-    }
-
-    kubelet = new Watcher();
-    watchers.push(kubelet);
+    const kubelet = spawn();
     await kubelet.comm('kubelet');
-    kubeletFd = await kubelet.init();
+    const kubeletFd = await kubelet.init();
     await kubelet.watch(kubeletFd, join(kubeletRoot, 'pods'));
-    for (const file of node.sharedFiles) await kubelet.watch(kubeletFd, file);
-    for (const pod of pods) {
-      for (const path of [pod.volume, pod.tokenFile, pod.etcHosts, pod.logFile]) await kubelet.watch(kubeletFd, path);
-      cgroupWatches.set(pod.uid, await kubelet.watch(kubeletFd, pod.podCgroup));
-    }
+    for (const file of sharedFiles) await kubelet.watch(kubeletFd, file);
+    for (let i = 0; i < options.pods; i++) await addPod(i, kubelet, kubeletFd);
     writeLists();
+
+    const node: FakeNode = {
+      root,
+      kubeletRoot,
+      crictlDir,
+      nodeName,
+      pods,
+      kubelet,
+      sharedFiles,
+      pod(uid) {
+        const pod = pods.find((p) => p.uid === uid);
+        if (!pod) throw new Error(`fake node: no pod ${uid}`);
+        return pod;
+      },
+      async deletePodLeaky(uid) {
+        const pod = node.pod(uid);
+        pod.state = 'leaked';
+        writeLists();
+        unmount(pod.volume);
+        // Removing the (now empty) mount point detaches the copies other namespaces had of it;
+        // only the container's own bind mount keeps the volume alive.
+        removePodFiles(pod);
+      },
+      async deletePodClean(uid) {
+        const pod = node.pod(uid);
+        pod.state = 'deleted';
+        writeLists();
+        await pod.container.stop();
+        unmount(pod.volume);
+        removePodFiles(pod);
+        // A removed cgroup dir keeps its watches (kernfs sends no IN_IGNORED): cAdvisor drops its
+        // own when it sees the dir go, and a clean deletion must too.
+        await kubelet.send(`rm ${kubeletFd} ${cgroupWatches.get(uid)}`);
+        for (const cgroup of [pod.containerCgroup, pod.podCgroup]) rmdirSync(cgroup);
+      },
+      setMode(tool, mode) {
+        setStandInMode(crictlDir, tool, mode);
+      },
+      cleanup,
+    };
+    return node;
   } catch (error) {
-    await node.cleanup().catch(() => undefined);
+    await cleanup().catch(() => undefined);
     throw error;
   }
-  return node;
 }

@@ -97,7 +97,7 @@ export class CriError extends Error {
 }
 
 export interface RuntimeVersion {
-  /** The CRI version the runtime speaks, e.g. "v1". */
+  /** The CRI API version the runtime reports, e.g. "v1". */
   apiVersion: string;
   runtimeName: string;
   runtimeVersion: string;
@@ -217,7 +217,7 @@ export class CriClient {
 
   async version(): Promise<RuntimeVersion> {
     const raw = await this.call<RawVersion>('Version', { version: 'v1' });
-    return { apiVersion: 'v1', runtimeName: raw.runtimeName, runtimeVersion: raw.runtimeVersion };
+    return { apiVersion: raw.runtimeApiVersion, runtimeName: raw.runtimeName, runtimeVersion: raw.runtimeVersion };
   }
 
   /** Every sandbox the runtime has, ready or not. */
