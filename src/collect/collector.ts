@@ -4,6 +4,7 @@ import type { PodSourceKind } from '../cli/args.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingWriter } from '../record/writer.js';
+import { Resolver } from '../resolve/index.js';
 import { scan } from '../scan/index.js';
 import { VERSION } from '../version.js';
 
@@ -23,8 +24,10 @@ export interface CollectorOptions {
 
 export class Collector {
   private readonly recorder: RecordingWriter | null;
+  private readonly resolver: Resolver;
 
   constructor(private readonly options: CollectorOptions) {
+    this.resolver = new Resolver({ procRoot: options.procRoot, forceWalk: options.forceWalk });
     this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }) : null;
   }
 
@@ -33,12 +36,13 @@ export class Collector {
 
   collect(): Snapshot {
     const scanned = scan({ procRoot: this.options.procRoot });
-    const snapshot = buildSnapshot(scanned, null, null);
+    const snapshot = buildSnapshot(scanned, this.resolver.resolve(scanned), null);
     this.recorder?.append(snapshot);
     return snapshot;
   }
 
   stop(): void {
+    this.resolver.close();
     this.recorder?.close();
   }
 }
