@@ -1,4 +1,5 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
+import { BackgroundCollector } from '../collect/background.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { Snapshot } from '../model/types.js';
@@ -7,6 +8,7 @@ import { readRecording, type Recording } from '../record/reader.js';
 import { ScanError } from '../scan/index.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
+import { runScreen } from '../views/tui/screen.js';
 import { VERSION } from '../version.js';
 import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
@@ -37,8 +39,15 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
         return 2;
       }
-      process.stderr.write('inotop: the screen is not built yet; use -b or --json\n');
-      return 2;
+      return runScreen({
+        source: new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000),
+        initial: {
+          filter: filterFromOptions(options),
+          sort: { field: options.sort, descending: options.descending },
+          intervalMs: options.delaySeconds * 1000,
+        },
+        color: options.color,
+      });
   }
 }
 

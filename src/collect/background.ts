@@ -1,0 +1,85 @@
+// Runs the Collector in a worker thread and hands its snapshots to the screen.
+import { Worker } from 'node:worker_threads';
+import type { ProcessRow, Snapshot } from '../model/types.js';
+import type { SnapshotSource, SourceListener } from '../views/tui/source.js';
+import type { CollectorOptions } from './collector.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+
+/** How long the worker gets to stop its collector before it is terminated. */
+const STOP_GRACE_MS = 500;
+
+export class BackgroundCollector implements SnapshotSource {
+  private worker: Worker | null = null;
+  private incoming: { snapshot: Snapshot; rows: ProcessRow[] } | null = null;
+
+  constructor(
+    private readonly options: CollectorOptions,
+    private intervalMs: number,
+    private paused = false,
+  ) {}
+
+  start(listener: SourceListener): void {
+    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
+    const fromSources = import.meta.url.endsWith('.ts');
+    const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused };
+    const worker = new Worker(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url), {
+      workerData: init,
+      execArgv: fromSources ? ['--import', 'tsx'] : [],
+      // The worker must not print while the screen is up: its output is handed to the listener.
+      stdout: true,
+      stderr: true,
+    });
+    this.worker = worker;
+    worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
+    worker.on('message', (message: FromWorker) => this.receive(message, listener));
+    worker.on('error', (error) => listener.fatal(error));
+    worker.on('exit', (code) => {
+      if (this.worker === worker && code !== 0) listener.fatal(new Error(`the collector thread exited with code ${code}`));
+    });
+  }
+
+  schedule(intervalMs: number, paused: boolean): void {
+    this.intervalMs = intervalMs;
+    this.paused = paused;
+    this.post({ type: 'schedule', intervalMs, paused });
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(grace);
+  }
+
+  private receive(message: FromWorker, listener: SourceListener): void {
+    switch (message.type) {
+      case 'failed':
+        return listener.failed(message.message);
+      case 'begin':
+        this.incoming = { snapshot: message.snapshot, rows: [] };
+        return this.acknowledge();
+      case 'rows': {
+        const incoming = this.incoming!;
+        incoming.rows.push(...message.rows);
+        // Acknowledge after this turn of the event loop, so that keys waiting are handled first.
+        if (!message.last) return this.acknowledge();
+        this.incoming = null;
+        listener.snapshot({ ...incoming.snapshot, processes: incoming.rows });
+        return this.acknowledge();
+      }
+    }
+  }
+
+  private acknowledge(): void {
+    setImmediate(() => this.post({ type: 'ack' }));
+  }
+
+  private post(message: ToWorker): void {
+    this.worker?.postMessage(message);
+  }
+}

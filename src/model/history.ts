@@ -1,0 +1,195 @@
+// What changed between snapshots: watch deltas per pid (since the last refresh and since the
+// session started), the node's total watches over the session, and a change log per process and
+// pod. Pure: `advanceHistory(history, snapshot)` returns a new history, so the screen can feed it
+// from the live collector or from a recording alike.
+import type { Deltas } from './query.js';
+import type { PodRef, ProcessRow, Snapshot } from './types.js';
+
+/** Enough points for a sparkline as wide as any terminal. */
+const MAX_TOTALS = 1000;
+const MAX_EVENTS = 500;
+
+export interface PodWatches {
+  pod: PodRef;
+  watches: number;
+}
+
+/** What history keeps of a process between refreshes; targets themselves are not kept. */
+export interface ProcessSummary {
+  pid: number;
+  comm: string;
+  watches: number;
+  /** Watches on unmounted or deleted targets (gone pods are told by pod events). */
+  stranded: number;
+  /** Watches per pod uid of the targets. */
+  pods: Map<string, PodWatches>;
+}
+
+export interface PodDelta {
+  pod: PodRef;
+  delta: number;
+}
+
+export interface Holding {
+  pid: number;
+  comm: string;
+  watches: number;
+}
+
+export type ChangeEvent =
+  | { kind: 'process-started'; time: string; pid: number; comm: string; watches: number; pods: PodDelta[] }
+  | { kind: 'process-exited'; time: string; pid: number; comm: string; watches: number }
+  | { kind: 'process-changed'; time: string; pid: number; comm: string; delta: number; watches: number; pods: PodDelta[] }
+  | { kind: 'process-stranded'; time: string; pid: number; comm: string; delta: number; stranded: number }
+  | { kind: 'pod-gone'; time: string; pod: PodRef; holders: Holding[] }
+  | { kind: 'pod-released'; time: string; pod: PodRef };
+
+export interface History {
+  /** Time of the first snapshot, null before it. */
+  startedAt: string | null;
+  /** Watches per pid in the first snapshot; pids seen later started from 0. */
+  baseline: ReadonlyMap<number, number>;
+  previous: ReadonlyMap<number, ProcessSummary>;
+  sinceLast: ReadonlyMap<number, number>;
+  sinceStart: ReadonlyMap<number, number>;
+  /** Node total watches per refresh, oldest first. */
+  totals: readonly number[];
+  /** Oldest first. */
+  events: readonly ChangeEvent[];
+  /** Holders of each gone pod at the last refresh, so its release can be told once. */
+  gonePods: ReadonlyMap<string, PodWatches>;
+}
+
+export const EMPTY_HISTORY: History = {
+  startedAt: null,
+  baseline: new Map(),
+  previous: new Map(),
+  sinceLast: new Map(),
+  sinceStart: new Map(),
+  totals: [],
+  events: [],
+  gonePods: new Map(),
+};
+
+export function advanceHistory(history: History, snapshot: Snapshot): History {
+  const first = history.startedAt === null;
+  const current = new Map(snapshot.processes.map((row) => [row.pid, summarize(row)]));
+  const baseline = first ? new Map([...current].map(([pid, s]) => [pid, s.watches])) : history.baseline;
+  const sinceLast = new Map<number, number>();
+  const sinceStart = new Map<number, number>();
+  for (const [pid, summary] of current) {
+    sinceLast.set(pid, first ? 0 : summary.watches - (history.previous.get(pid)?.watches ?? 0));
+    sinceStart.set(pid, summary.watches - (baseline.get(pid) ?? 0));
+  }
+  const gonePods = gonePodHolders(current);
+  const events = [
+    ...(first ? [] : processEvents(history.previous, current, snapshot.time)),
+    ...podEvents(history.gonePods, gonePods, current, snapshot.time),
+  ];
+  return {
+    startedAt: history.startedAt ?? snapshot.time,
+    baseline,
+    previous: current,
+    sinceLast,
+    sinceStart,
+    totals: [...history.totals, snapshot.totals.watches].slice(-MAX_TOTALS),
+    events: events.length === 0 ? history.events : [...history.events, ...events].slice(-MAX_EVENTS),
+    gonePods,
+  };
+}
+
+export function deltasOf(history: History): Deltas {
+  return {
+    sinceLast: (pid) => history.sinceLast.get(pid) ?? 0,
+    sinceStart: (pid) => history.sinceStart.get(pid) ?? 0,
+  };
+}
+
+export function summarize(row: ProcessRow): ProcessSummary {
+  const pods = new Map<string, PodWatches>();
+  let stranded = 0;
+  for (const target of row.targets) {
+    if (target.leak === 'unmounted' || target.leak === 'deleted') stranded += target.watches;
+    if (!target.pod) continue;
+    const entry = pods.get(target.pod.uid);
+    if (entry) entry.watches += target.watches;
+    else pods.set(target.pod.uid, { pod: target.pod, watches: target.watches });
+  }
+  return { pid: row.pid, comm: row.comm, watches: row.watches, stranded, pods };
+}
+
+function processEvents(
+  previous: ReadonlyMap<number, ProcessSummary>,
+  current: ReadonlyMap<number, ProcessSummary>,
+  time: string,
+): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  for (const [pid, now] of current) {
+    const before = previous.get(pid);
+    if (!before) {
+      if (now.watches > 0) events.push({ kind: 'process-started', time, pid, comm: now.comm, watches: now.watches, pods: podDeltas(undefined, now) });
+      continue;
+    }
+    const delta = now.watches - before.watches;
+    if (delta !== 0) {
+      events.push({ kind: 'process-changed', time, pid, comm: now.comm, delta, watches: now.watches, pods: podDeltas(before, now) });
+    }
+    if (now.stranded > before.stranded) {
+      events.push({ kind: 'process-stranded', time, pid, comm: now.comm, delta: now.stranded - before.stranded, stranded: now.stranded });
+    }
+  }
+  for (const [pid, before] of previous) {
+    if (!current.has(pid) && before.watches > 0) events.push({ kind: 'process-exited', time, pid, comm: before.comm, watches: before.watches });
+  }
+  return events;
+}
+
+/** Pods whose watches by this process changed, biggest change first. */
+function podDeltas(before: ProcessSummary | undefined, now: ProcessSummary): PodDelta[] {
+  const deltas: PodDelta[] = [];
+  for (const [uid, { pod, watches }] of now.pods) {
+    const delta = watches - (before?.pods.get(uid)?.watches ?? 0);
+    if (delta !== 0) deltas.push({ pod, delta });
+  }
+  for (const [uid, { pod, watches }] of before?.pods ?? []) {
+    if (!now.pods.has(uid)) deltas.push({ pod, delta: -watches });
+  }
+  return deltas.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta));
+}
+
+/** Total watches on each gone pod, across processes. */
+function gonePodHolders(current: ReadonlyMap<number, ProcessSummary>): Map<string, PodWatches> {
+  const gone = new Map<string, PodWatches>();
+  for (const summary of current.values()) {
+    for (const [uid, { pod, watches }] of summary.pods) {
+      if (pod.state !== 'gone') continue;
+      const entry = gone.get(uid);
+      if (entry) entry.watches += watches;
+      else gone.set(uid, { pod, watches });
+    }
+  }
+  return gone;
+}
+
+function podEvents(
+  goneBefore: ReadonlyMap<string, PodWatches>,
+  goneNow: ReadonlyMap<string, PodWatches>,
+  current: ReadonlyMap<number, ProcessSummary>,
+  time: string,
+): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  for (const [uid, { pod }] of goneNow) {
+    if (goneBefore.has(uid)) continue;
+    const holders: Holding[] = [];
+    for (const summary of current.values()) {
+      const held = summary.pods.get(uid);
+      if (held) holders.push({ pid: summary.pid, comm: summary.comm, watches: held.watches });
+    }
+    holders.sort((a, b) => b.watches - a.watches || a.pid - b.pid);
+    events.push({ kind: 'pod-gone', time, pod, holders });
+  }
+  for (const [uid, { pod }] of goneBefore) {
+    if (!goneNow.has(uid)) events.push({ kind: 'pod-released', time, pod });
+  }
+  return events;
+}

@@ -1,0 +1,114 @@
+// The one key table: it drives the key handling, the help overlay and the footer (like htop's
+// Action.c table and F-key bar, or k9s's key actions that generate its menu).
+// Key names are blessed's `key.full`: upper-case letters are `S-x`, control keys `C-x`.
+import type { Action, ViewState } from './state.js';
+
+export type Command =
+  | 'quit'
+  | 'help'
+  | 'up'
+  | 'down'
+  | 'pageUp'
+  | 'pageDown'
+  | 'home'
+  | 'end'
+  | 'focusDetail'
+  | 'toggleFocus'
+  | 'back'
+  | 'filter'
+  | 'sortNext'
+  | 'sortPrevious'
+  | 'sortMenu'
+  | 'invertSort'
+  | 'chooseUser'
+  | 'leakedOnly'
+  | 'pause'
+  | 'slower'
+  | 'faster';
+
+export interface KeyBinding {
+  command: Command;
+  keys: readonly string[];
+  /** The keys as the help overlay shows them. */
+  shown: string;
+  help: string;
+  /** Footer entry, most important first; none: only in the help overlay. */
+  footer?: { key: string; label: string };
+}
+
+export const KEY_BINDINGS: readonly KeyBinding[] = [
+  { command: 'help', keys: ['?', 'f1'], shown: '? F1', help: 'this help', footer: { key: 'F1', label: 'Help' } },
+  { command: 'up', keys: ['up', 'k'], shown: '↑ k', help: 'row above (in the detail pane: scroll up)' },
+  { command: 'down', keys: ['down', 'j'], shown: '↓ j', help: 'row below (in the detail pane: scroll down)' },
+  { command: 'pageUp', keys: ['pageup'], shown: 'PgUp', help: 'one page up' },
+  { command: 'pageDown', keys: ['pagedown'], shown: 'PgDn', help: 'one page down' },
+  { command: 'home', keys: ['home', 'g'], shown: 'Home g', help: 'first row' },
+  { command: 'end', keys: ['end', 'S-g'], shown: 'End G', help: 'last row' },
+  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'toggleFocus', keys: ['tab'], shown: 'Tab', help: 'switch between the table and the detail pane' },
+  { command: 'back', keys: ['escape'], shown: 'Esc', help: 'leave the detail pane; in the table: clear the filter' },
+  { command: 'filter', keys: ['/', 'f4'], shown: '/ F4', help: 'filter by regex over command, pid, user, pod; Esc clears', footer: { key: 'F4', label: 'Filter' } },
+  { command: 'sortMenu', keys: ['f6', 's'], shown: 'F6 s', help: 'choose the sort column', footer: { key: 'F6', label: 'Sort' } },
+  { command: 'sortPrevious', keys: ['<', ','], shown: '<', help: 'sort by the column to the left', footer: { key: '<>', label: 'Column' } },
+  { command: 'sortNext', keys: ['>', '.'], shown: '>', help: 'sort by the column to the right' },
+  { command: 'invertSort', keys: ['S-i'], shown: 'I', help: 'invert the sort order', footer: { key: 'I', label: 'Invert' } },
+  { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
+  { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'show only processes with leaked watches', footer: { key: 'l', label: 'Leaked' } },
+  { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
+  { command: 'slower', keys: ['+'], shown: '+', help: 'refresh less often', footer: { key: '+-', label: 'Interval' } },
+  { command: 'faster', keys: ['-'], shown: '-', help: 'refresh more often' },
+  { command: 'quit', keys: ['q', 'f10', 'C-c'], shown: 'q F10 ^C', help: 'quit', footer: { key: 'F10', label: 'Quit' } },
+];
+
+const COMMAND_BY_KEY = new Map(KEY_BINDINGS.flatMap((binding) => binding.keys.map((key) => [key, binding.command] as const)));
+
+export function commandForKey(key: string): Command | null {
+  return COMMAND_BY_KEY.get(key) ?? null;
+}
+
+/** What the mouse does; shown in the help overlay below the keys. */
+export const MOUSE_HELP: readonly string[] = [
+  'click a row: select it; click a column title: sort by it (again: invert)',
+  'wheel: scroll the table or the detail pane',
+];
+
+/** What a key does in the screen's current mode: typing a filter, in a menu, or the table. */
+export function actionForKey(state: ViewState, key: string, ch: string | undefined, now: number): Action | null {
+  if (key === 'C-c') return { type: 'command', command: 'quit', now };
+  if (state.prompt) {
+    switch (key) {
+      case 'enter':
+        return { type: 'promptAccept' };
+      case 'escape':
+        return { type: 'promptClear' };
+      case 'backspace':
+        return { type: 'promptErase' };
+    }
+    return ch !== undefined && isPrintable(ch) ? { type: 'promptType', text: ch } : null;
+  }
+  if (state.overlay) {
+    const page = state.overlay.kind === 'help' ? 10 : Infinity;
+    switch (commandForKey(key)) {
+      case 'up':
+        return { type: 'menuMove', delta: -1 };
+      case 'down':
+        return { type: 'menuMove', delta: 1 };
+      case 'pageUp':
+      case 'home':
+        return { type: 'menuMove', delta: -page };
+      case 'pageDown':
+      case 'end':
+        return { type: 'menuMove', delta: page };
+      case 'focusDetail':
+        return state.overlay.kind === 'help' ? { type: 'closeOverlay' } : { type: 'menuChoose' };
+    }
+    // The help overlay goes away on any other key, like htop's; a menu only on Esc or q.
+    return state.overlay.kind === 'help' || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
+  }
+  const command = commandForKey(key);
+  return command ? { type: 'command', command, now } : null;
+}
+
+function isPrintable(ch: string): boolean {
+  return ch.length === 1 && ch >= ' ' && ch !== '\x7f';
+}

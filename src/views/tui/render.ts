@@ -1,0 +1,488 @@
+// The screen's regions as lines of blessed-tagged text, from a view state and a size. Pure, so the
+// table, meters and panes are tested without a terminal. Every line is cut to its width here;
+// text from the node (commands, paths, pod names) is escaped, so `{red-fg}` in a command stays text.
+import blessed from 'blessed';
+import type { ChangeEvent, PodDelta } from '../../model/history.js';
+import { commandOf, SORT_FIELDS, type SortField } from '../../model/query.js';
+import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
+import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { KEY_BINDINGS, MOUSE_HELP } from './keys.js';
+import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
+
+export const MIN_WIDTH = 80;
+export const MIN_HEIGHT = 24;
+
+type StyleName =
+  | 'title'
+  | 'columns'
+  | 'selected'
+  | 'selectedDim'
+  | 'leak'
+  | 'warn'
+  | 'crit'
+  | 'ok'
+  | 'grew'
+  | 'shrank'
+  | 'rule'
+  | 'ruleFocused'
+  | 'footerKey'
+  | 'footerLabel'
+  | 'error';
+
+/** Without color (NO_COLOR, --no-color) everything stays readable with bold, underline and inverse. */
+const STYLES: Record<'color' | 'mono', Record<StyleName, string[]>> = {
+  color: {
+    title: ['bold'],
+    columns: ['black-fg', 'green-bg'],
+    selected: ['black-fg', 'cyan-bg'],
+    selectedDim: ['black-fg', 'white-bg'],
+    leak: ['red-fg'],
+    warn: ['yellow-fg'],
+    crit: ['red-fg', 'bold'],
+    ok: ['green-fg'],
+    grew: ['yellow-fg'],
+    shrank: ['green-fg'],
+    rule: ['cyan-fg'],
+    ruleFocused: ['black-fg', 'cyan-bg'],
+    footerKey: ['bold'],
+    footerLabel: ['black-fg', 'cyan-bg'],
+    error: ['white-fg', 'red-bg'],
+  },
+  mono: {
+    title: ['bold'],
+    columns: ['bold', 'underline'],
+    selected: ['inverse'],
+    selectedDim: ['underline'],
+    leak: ['bold'],
+    warn: ['bold'],
+    crit: ['bold', 'underline'],
+    ok: [],
+    grew: [],
+    shrank: [],
+    rule: [],
+    ruleFocused: ['bold'],
+    footerKey: ['bold'],
+    footerLabel: ['inverse'],
+    error: ['bold', 'inverse'],
+  },
+};
+
+export class Painter {
+  private readonly styles: Record<StyleName, string[]>;
+  constructor(readonly color: boolean) {
+    this.styles = STYLES[color ? 'color' : 'mono'];
+  }
+  /** Wraps already escaped text in a style. */
+  paint(style: StyleName, tagged: string): string {
+    const tags = this.styles[style];
+    if (tags.length === 0) return tagged;
+    return tags.map((t) => `{${t}}`).join('') + tagged + [...tags].reverse().map((t) => `{/${t}}`).join('');
+  }
+}
+
+const esc = (text: string): string => blessed.escape(text);
+
+// ---- layout ----
+
+export interface Rect {
+  top: number;
+  height: number;
+}
+
+export interface Layout {
+  width: number;
+  header: Rect;
+  /** Right part of the header where the sparkline goes. */
+  sparkline: { left: number; width: number; top: number; height: number };
+  table: Rect;
+  detail: Rect;
+  log: Rect;
+  footer: Rect;
+  /** How many per-user meter lines the header has. */
+  userLines: number;
+}
+
+export function tooSmall(width: number, height: number): boolean {
+  return width < MIN_WIDTH || height < MIN_HEIGHT;
+}
+
+export function layout(width: number, height: number, users: number): Layout {
+  const userLines = Math.min(Math.max(users, 1), height >= 40 ? 4 : 2);
+  const headerHeight = Math.max(4, 2 + userLines);
+  const available = height - headerHeight - 1;
+  const logHeight = height >= 40 ? 7 : 4;
+  const detailHeight = Math.max(5, Math.round((available - logHeight) * 0.4));
+  const tableHeight = available - logHeight - detailHeight;
+  const sparkWidth = Math.min(48, Math.floor(width / 4));
+  return {
+    width,
+    header: { top: 0, height: headerHeight },
+    sparkline: { left: width - sparkWidth, width: sparkWidth, top: 1, height: 3 },
+    table: { top: headerHeight, height: tableHeight },
+    detail: { top: headerHeight + tableHeight, height: detailHeight },
+    log: { top: headerHeight + tableHeight + detailHeight, height: logHeight },
+    footer: { top: height - 1, height: 1 },
+    userLines,
+  };
+}
+
+/** Table rows that fit under the column titles; detail rows under its rule and titles. */
+export function paneRows(l: Layout): { tableRows: number; detailRows: number } {
+  return { tableRows: l.table.height - 1, detailRows: l.detail.height - 2 };
+}
+
+// ---- header ----
+
+export function headerLines(state: ViewState, l: Layout, painter: Painter): string[] {
+  const width = l.width;
+  const snapshot = state.snapshot;
+  const left = l.sparkline.left - 1;
+  if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
+  const interval = state.paused ? 'PAUSED' : `every ${seconds(state.intervalMs)}`;
+  // Most wanted first: narrow terminals cut the end.
+  const title = [
+    `inotop ${snapshot.hostname}`,
+    clock(snapshot.time),
+    interval,
+    podsText(snapshot.pods),
+    `kernel ${snapshot.kernel}`,
+    `scan ${snapshot.scanMs} ms`,
+  ].join('  ·  ');
+  const lines = [painter.paint('title', esc(fit(title, width)))];
+  const users = snapshot.users.slice(0, l.userLines);
+  for (let i = 0; i < l.userLines; i++) {
+    const user = users[i];
+    lines.push(user ? userMeters(user, snapshot, left, painter) : ' '.repeat(left));
+  }
+  while (lines.length < l.header.height - 1) lines.push(' '.repeat(left));
+  const { totals } = snapshot;
+  const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
+  const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
+  const summary =
+    `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
+    `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
+    (snapshot.notes.length > 0 ? `  ·  ${snapshot.notes.join('; ')}` : '');
+  lines.push(esc(fit(summary, left)));
+  return lines;
+}
+
+function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: Painter): string {
+  const name = user.userns ? `${user.name}@${user.userns}` : user.name;
+  const nameWidth = 16;
+  const meterSpace = width - nameWidth - 1;
+  const watchesWidth = Math.ceil(meterSpace * 0.6);
+  return (
+    painter.paint('title', esc(fit(name, nameWidth))) +
+    ' ' +
+    meter('watches', user.watches, snapshot.limits.maxUserWatches, watchesWidth - 1, painter) +
+    ' ' +
+    meter('inst', user.instances, snapshot.limits.maxUserInstances, meterSpace - watchesWidth, painter)
+  );
+}
+
+/** htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. */
+export function meter(label: string, used: number, limit: number | null, width: number, painter: Painter): string {
+  const inner = width - label.length - 2;
+  const text = usage(used, limit);
+  if (limit === null || limit <= 0 || inner < text.length) return esc(fit(`${label} ${text}`, width));
+  const fraction = Math.min(1, used / limit);
+  const bars = Math.round(fraction * inner);
+  const style = fraction > 0.9 ? 'crit' : fraction > 0.75 ? 'warn' : 'ok';
+  const cells = [...('|'.repeat(bars) + ' '.repeat(inner - bars))];
+  cells.splice(inner - text.length, text.length, ...text);
+  const filled = cells.slice(0, bars).join('');
+  const rest = cells.slice(bars).join('');
+  return `${esc(label)}[${painter.paint(style, esc(filled))}${esc(rest)}]`;
+}
+
+export function sparklineTitle(state: ViewState): string {
+  const totals = state.history.totals;
+  if (totals.length === 0) return 'watches';
+  const low = Math.min(...totals).toLocaleString('en-US');
+  const high = Math.max(...totals).toLocaleString('en-US');
+  return low === high ? `watches ${low}` : `watches ${low}–${high}`;
+}
+
+function podsText(pods: PodsStatus): string {
+  const live = pods.live !== null ? ` ${pods.live} live` : '';
+  const problems = [pods.stale ? 'stale' : '', pods.error ?? ''].filter(Boolean).join(': ');
+  return `pods: ${pods.source}${live}${problems ? ` (${problems})` : ''}`;
+}
+
+function clock(time: string): string {
+  return new Date(time).toTimeString().slice(0, 8);
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000}s`;
+}
+
+// ---- process table ----
+
+export interface Column {
+  field: SortField;
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+  /** Offset from the table's left edge. */
+  x: number;
+}
+
+const COLUMN_WIDTHS: Record<SortField, number> = {
+  pid: 7,
+  user: 9,
+  instances: 5,
+  watches: 8,
+  delta: 6,
+  deltaStart: 7,
+  leaked: 7,
+  command: 0,
+};
+
+export function tableColumns(width: number, sort: ViewState['sort']): Column[] {
+  let x = 0;
+  return SORT_FIELDS.map((spec) => {
+    const marker = spec.field === sort.field ? (sort.descending ? '▼' : '▲') : '';
+    const columnWidth = spec.field === 'command' ? width - x : COLUMN_WIDTHS[spec.field];
+    const column: Column = {
+      field: spec.field,
+      title: spec.title + marker,
+      width: columnWidth,
+      align: spec.field === 'user' || spec.field === 'command' ? 'left' : 'right',
+      x,
+    };
+    x += columnWidth + 1;
+    return column;
+  });
+}
+
+/** Which column a click at offset x of the table falls on. */
+export function columnAt(columns: Column[], x: number): Column | null {
+  return columns.find((c) => x >= c.x && x <= c.x + c.width) ?? null;
+}
+
+export function tableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
+  const columns = tableColumns(width, state.sort);
+  const lines = [painter.paint('columns', esc(columns.map((c) => fit(c.title, c.width, c.align)).join(' ')))];
+  const rows = processRows(state);
+  if (!state.snapshot) return lines;
+  if (rows.length === 0) {
+    lines.push(esc(fit(state.snapshot.processes.length === 0 ? '  no process holds inotify watches' : '  no process matches the filter', width)));
+    return lines;
+  }
+  const visible = rows.slice(state.tableTop, state.tableTop + height - 1);
+  for (const row of visible) lines.push(rowLine(row, columns, state, painter));
+  return lines;
+}
+
+function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: Painter): string {
+  const sinceLast = state.history.sinceLast.get(row.pid) ?? 0;
+  const sinceStart = state.history.sinceStart.get(row.pid) ?? 0;
+  const cells: Record<SortField, string> = {
+    pid: String(row.pid),
+    user: row.user,
+    instances: String(row.instances),
+    watches: row.watches.toLocaleString('en-US'),
+    delta: sinceLast === 0 ? '' : signed(sinceLast),
+    deltaStart: sinceStart === 0 ? '' : signed(sinceStart),
+    leaked: row.leaked === 0 ? '' : row.leaked.toLocaleString('en-US'),
+    command: commandOf(row),
+  };
+  const text = (c: Column) => esc(fit(cells[c.field], c.width, c.align));
+  if (row.pid === state.selectedPid) {
+    return painter.paint(state.focus === 'table' ? 'selected' : 'selectedDim', columns.map(text).join(' '));
+  }
+  const leaked = row.leaked > 0;
+  const line = columns
+    .map((c) => {
+      if (leaked) return text(c);
+      if (c.field === 'delta' || c.field === 'deltaStart') {
+        const value = c.field === 'delta' ? sinceLast : sinceStart;
+        return value > 0 ? painter.paint('grew', text(c)) : value < 0 ? painter.paint('shrank', text(c)) : text(c);
+      }
+      return text(c);
+    })
+    .join(' ');
+  return leaked ? painter.paint('leak', line) : line;
+}
+
+// ---- detail pane ----
+
+export function detailLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
+  const row = selectedRow(state);
+  const focused = state.focus === 'detail';
+  const targets = targetRows(state);
+  const filter = state.targetFilterText ? `  filter /${state.targetFilterText}/: ${targets.length} of ${row?.targets.length ?? 0}` : '';
+  const heading = row
+    ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
+      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
+    : 'no process selected';
+  const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
+  const lines = [rule(heading + hint, width, focused, painter)];
+  if (!row) return lines;
+  // As wide as the pod names need, within bounds: a node without pods gets more path.
+  const podWidth = Math.min(Math.max(...targets.map((t) => podLabel(t.pod).length), 3), Math.floor(width / 4));
+  const fixed = `${fit('WATCHES', 7, 'right')} ${fit('DEV', 8)} ${fit('FSTYPE', 8)} ${fit('STATUS', 10)} `;
+  const pathWidth = width - fixed.length - podWidth - 1;
+  lines.push(painter.paint('columns', esc(fit(fixed + fit('PATH', pathWidth) + ' ' + fit('POD', podWidth), width))));
+  for (const target of targets.slice(state.detailTop, state.detailTop + height - 2)) {
+    lines.push(targetLine(target, pathWidth, podWidth, painter));
+  }
+  return lines;
+}
+
+function targetLine(target: TargetRow, pathWidth: number, podWidth: number, painter: Painter): string {
+  const held = holdersText(target);
+  const path = targetPathText(target) + (held ? `  [${held}]` : '');
+  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
+  const watches = target.watches > 1 ? `×${target.watches}` : String(target.watches);
+  const line =
+    `${fit(watches, 7, 'right')} ${fit(target.dev, 8)} ${fit(target.fstype ?? '?', 8)} ${fit(statusText(target), 10)} ` +
+    `${fit(path, pathWidth)} ${fit(podLabel(target.pod) || '-', podWidth)}`;
+  if (target.leak) return painter.paint('leak', esc(line));
+  return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);
+}
+
+// ---- change log ----
+
+export function logLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
+  const events = state.history.events;
+  const lines = [rule(`changes${events.length ? ` (${events.length})` : ''}`, width, false, painter)];
+  const shown = events.slice(-(height - 1));
+  if (shown.length === 0) lines.push(esc(fit(state.snapshot ? '  no changes yet' : '', width)));
+  for (const event of shown) {
+    const text = esc(fit(`${clock(event.time)}  ${eventText(event)}`, width));
+    lines.push(isLeakEvent(event) ? painter.paint('leak', text) : text);
+  }
+  return lines;
+}
+
+function isLeakEvent(event: ChangeEvent): boolean {
+  return event.kind === 'pod-gone' || event.kind === 'process-stranded';
+}
+
+export function eventText(event: ChangeEvent): string {
+  switch (event.kind) {
+    case 'process-started':
+      return `${event.comm} ${event.pid} started: ${plural(event.watches, 'watch')}${podsPart(event.pods)}`;
+    case 'process-exited':
+      return `${event.comm} ${event.pid} exited: ${plural(event.watches, 'watch')} freed`;
+    case 'process-changed':
+      return `${event.comm} ${event.pid} ${signed(event.delta)}${podsPart(event.pods)}`;
+    case 'process-stranded':
+      return `${event.comm} ${event.pid}: ${signed(event.delta)} watches on unmounted or deleted targets (${event.stranded} in all)`;
+    case 'pod-gone': {
+      const name = podName(event);
+      const [only, ...others] = event.holders;
+      if (only && others.length === 0) return `pod ${name} gone: ${only.comm} ${only.pid} still holds ${plural(only.watches, 'watch')}`;
+      return `pod ${name} gone: still held by ${event.holders.map((h) => `${h.comm} ${h.pid} (${h.watches})`).join(', ')}`;
+    }
+    case 'pod-released':
+      return `pod ${podName(event)} gone: all its watches released`;
+  }
+}
+
+/** The pod's name without the "(gone)" that podLabel adds: the event says it. */
+function podName(event: { pod: PodRef }): string {
+  return podLabel({ ...event.pod, state: 'live' });
+}
+
+function podsPart(pods: PodDelta[]): string {
+  if (pods.length === 0) return '';
+  if (pods.length === 1) return `: pod ${podLabel(pods[0]!.pod)}`;
+  const shown = pods.slice(0, 3).map((p) => `pod ${podLabel(p.pod)} ${signed(p.delta)}`);
+  return `: ${shown.join(', ')}${pods.length > 3 ? ', …' : ''}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 'es'}`;
+}
+
+// ---- footer and overlays ----
+
+export function footerLine(state: ViewState, width: number, painter: Painter): string {
+  if (state.prompt) {
+    const where = state.prompt.pane === 'detail' ? 'paths and pods' : 'processes';
+    const text = ` Filter ${where}: ${state.prompt.text}_`;
+    const hint = '   Enter keep · Esc clear';
+    const message = state.message ? `   ${state.message}` : '';
+    return painter.paint('footerKey', esc(fit(text + hint, width - message.length))) + painter.paint('error', esc(message));
+  }
+  const entries = KEY_BINDINGS.flatMap((binding) => {
+    if (!binding.footer) return [];
+    const label = binding.command === 'pause' && state.paused ? 'Resume' : binding.footer.label;
+    return [{ key: binding.footer.key, label, quit: binding.command === 'quit' }];
+  });
+  const size = (entry: { key: string; label: string }) => entry.key.length + entry.label.length + 1;
+  const message = state.message ? fit(` ${state.message} `, Math.min(width, state.message.length + 2)) : '';
+  // Quit always shows; the others as they fit, most important first.
+  let room = width - (message ? message.length + 1 : 0) - entries.filter((e) => e.quit).reduce((sum, e) => sum + size(e), 0);
+  const shown = entries.filter((entry) => {
+    if (entry.quit) return true;
+    if (size(entry) > room) return false;
+    room -= size(entry);
+    return true;
+  });
+  const used = width - room;
+  const line = shown.map((e) => painter.paint('footerKey', esc(e.key)) + painter.paint('footerLabel', esc(e.label)) + ' ').join('');
+  return (message ? painter.paint('error', esc(message)) + ' ' : '') + line + ' '.repeat(Math.max(0, width - used));
+}
+
+export function helpLines(): string[] {
+  const lines = ['{bold}keys{/bold}'];
+  for (const binding of KEY_BINDINGS) lines.push(`  {bold}${esc(fit(binding.shown, 10))}{/bold} ${esc(binding.help)}`);
+  lines.push('', '{bold}mouse{/bold}', ...MOUSE_HELP.map((text) => `  ${esc(text)}`));
+  lines.push(
+    '',
+    '{bold}columns{/bold}',
+    '  Δ          watches gained or lost since the last refresh',
+    '  ΔSTART     watches gained or lost since inotop started',
+    '  LEAKED     watches on gone pods, unmounted or deleted targets (red)',
+    '  ×N         detail pane: an inode this process watches N times',
+    '  / in the detail pane filters its paths and pods',
+  );
+  return lines;
+}
+
+export function menuLines(state: ViewState, painter: Painter): { title: string; lines: string[] } {
+  const overlay = state.overlay;
+  if (overlay?.kind === 'sort') {
+    return {
+      title: 'Sort by',
+      lines: SORT_FIELDS.map((spec, i) => {
+        const current = spec.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
+        const text = esc(`${current} ${fit(spec.title, 8)} ${spec.description}`);
+        return i === overlay.index ? painter.paint('selected', text) : text;
+      }),
+    };
+  }
+  if (overlay?.kind === 'user') {
+    const users = state.snapshot?.users ?? [];
+    return {
+      title: 'Show user',
+      lines: userChoices(state).map((name, i) => {
+        const user = users.find((u) => u.name === name);
+        const current = name === state.filter.user ? '•' : ' ';
+        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${user.watches.toLocaleString('en-US')} watches` : ''}`;
+        const text = esc(`${current} ${label}`);
+        return i === overlay.index ? painter.paint('selected', text) : text;
+      }),
+    };
+  }
+  return { title: '', lines: [] };
+}
+
+function rule(text: string, width: number, focused: boolean, painter: Painter): string {
+  const title = `── ${fit(text, width - 4).trimEnd()} `;
+  const line = title + '─'.repeat(Math.max(0, width - [...title].length));
+  return painter.paint(focused ? 'ruleFocused' : 'rule', esc(line));
+}
+
+export function tooSmallLines(width: number, height: number): string[] {
+  return [
+    `terminal too small: ${width}×${height}`,
+    `inotop needs at least ${MIN_WIDTH}×${MIN_HEIGHT}`,
+    '',
+    'make the window bigger, or press q to quit',
+  ];
+}

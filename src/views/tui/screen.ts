@@ -1,0 +1,279 @@
+// The blessed layer: draws a view state into a few boxes and turns keys, mouse, resizes and
+// snapshots into actions. One box per region, filled with only the lines that show (a widget per
+// row is far too slow at thousands of processes). It owns the terminal: nothing else prints while
+// it is up, and every way out (q, Ctrl-C, signals, an exception) restores the terminal first.
+import blessed from 'blessed';
+import contrib from 'blessed-contrib';
+import { format } from 'node:util';
+import { actionForKey } from './keys.js';
+import {
+  columnAt,
+  detailLines,
+  footerLine,
+  headerLines,
+  helpLines,
+  layout,
+  logLines,
+  menuLines,
+  Painter,
+  paneRows,
+  sparklineTitle,
+  tableColumns,
+  tableLines,
+  tooSmall,
+  tooSmallLines,
+  type Layout,
+} from './render.js';
+import type { SnapshotSource } from './source.js';
+import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+
+export interface ScreenOptions {
+  source: SnapshotSource;
+  initial: InitialView;
+  color: boolean;
+}
+
+/** Exit codes for signals, as a shell reports them (128 + signal number). */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+/** Runs the screen until the user quits; resolves to the exit code, with the terminal restored. */
+export function runScreen(options: ScreenOptions): Promise<number> {
+  return new Promise((resolve) => new TerminalUi(options, resolve).start());
+}
+
+class TerminalUi {
+  private state: ViewState;
+  private readonly painter: Painter;
+  private readonly output = new HeldOutput();
+  private screen!: blessed.Widgets.Screen;
+  private header!: blessed.Widgets.BoxElement;
+  private sparkline!: contrib.Widgets.SparklineElement;
+  private table!: blessed.Widgets.BoxElement;
+  private detail!: blessed.Widgets.BoxElement;
+  private log!: blessed.Widgets.BoxElement;
+  private footer!: blessed.Widgets.BoxElement;
+  private overlay!: blessed.Widgets.BoxElement;
+  private notice!: blessed.Widgets.BoxElement;
+  private geometry: Layout | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private finished = false;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private readonly onUncaught = (error: unknown) => void this.finish(1, error);
+
+  constructor(
+    private readonly options: ScreenOptions,
+    private readonly resolve: (code: number) => void,
+  ) {
+    this.state = initialState(options.initial);
+    this.painter = new Painter(options.color);
+  }
+
+  start(): void {
+    this.output.hold();
+    process.on('uncaughtException', this.onUncaught);
+    process.on('unhandledRejection', this.onUncaught);
+    for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
+      const handler = () => void this.finish(code);
+      this.signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+    this.createWidgets();
+    this.options.source.start({
+      snapshot: (snapshot) => this.dispatch({ type: 'snapshot', snapshot }),
+      failed: (message) => this.dispatch({ type: 'failed', message }),
+      fatal: (error) => void this.finish(1, error),
+      output: (text) => this.output.add(text),
+    });
+    this.draw();
+  }
+
+  private createWidgets(): void {
+    this.screen = blessed.screen({ smartCSR: true, title: 'inotop', autoPadding: false, warnings: false, forceUnicode: true });
+    // Line drawing as UTF-8, not ACS: terminals today are UTF-8 even where the locale says C (a
+    // node shell), tmux and screen do it this way (as ncurses does there), and capture-pane shows it.
+    (this.screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+    this.screen.program.hideCursor();
+    const box = (options: blessed.Widgets.BoxOptions = {}) =>
+      blessed.box({ parent: this.screen, tags: true, wrap: false, left: 0, width: '100%', height: 1, ...options });
+    this.header = box();
+    this.table = box();
+    this.detail = box();
+    this.log = box();
+    this.footer = box();
+    const titleColor = this.options.color ? 'white' : 'default';
+    // A box, not a canvas widget: it may take a parent.
+    this.sparkline = contrib.sparkline({
+      parent: this.screen,
+      tags: true,
+      style: { fg: this.options.color ? 'cyan' : 'default', titleFg: titleColor },
+    } as contrib.Widgets.SparklineOptions);
+    this.notice = box({ hidden: true, height: '100%' });
+    this.overlay = box({ hidden: true, border: { type: 'line' }, padding: { left: 1, right: 1 } });
+
+    this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
+      const name = key?.full ?? ch;
+      // blessed reports Return twice, as "enter" and as "return".
+      if (name === undefined || name === 'return') return;
+      const action = actionForKey(this.state, name, ch, Date.now());
+      if (action) this.dispatch(action);
+    });
+    this.screen.on('resize', () => this.draw());
+    this.table.on('click', (data: blessed.Widgets.Events.IMouseEventArg) => this.clickTable(data));
+    this.table.on('wheelup', () => this.dispatch({ type: 'scroll', pane: 'table', delta: -3, now: Date.now() }));
+    this.table.on('wheeldown', () => this.dispatch({ type: 'scroll', pane: 'table', delta: 3, now: Date.now() }));
+    this.detail.on('wheelup', () => this.dispatch({ type: 'scroll', pane: 'detail', delta: -3, now: Date.now() }));
+    this.detail.on('wheeldown', () => this.dispatch({ type: 'scroll', pane: 'detail', delta: 3, now: Date.now() }));
+  }
+
+  private clickTable(data: blessed.Widgets.Events.IMouseEventArg): void {
+    if (!this.geometry) return;
+    const line = data.y - this.geometry.table.top;
+    if (line === 0) {
+      const column = columnAt(tableColumns(this.geometry.width, this.state.sort), data.x);
+      if (column) this.dispatch({ type: 'sortBy', field: column.field });
+      return;
+    }
+    this.dispatch({ type: 'selectIndex', index: this.state.tableTop + line - 1, now: Date.now() });
+  }
+
+  private dispatch(action: Action): void {
+    if (this.finished) return;
+    const before = this.state;
+    this.state = reduce(before, action);
+    if (this.state.quit) return void this.finish(0);
+    if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
+      this.options.source.schedule(this.state.intervalMs, this.state.paused);
+    }
+    if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
+    this.draw();
+  }
+
+  private releaseOrderLater(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => this.dispatch({ type: 'tick', now: Date.now() }), ORDER_HOLD_MS);
+  }
+
+  private draw(): void {
+    const width = this.screen.width as number;
+    const height = this.screen.height as number;
+    if (tooSmall(width, height)) {
+      this.geometry = null;
+      for (const element of [this.header, this.sparkline, this.table, this.detail, this.log, this.footer, this.overlay]) element.hide();
+      this.notice.setContent(tooSmallLines(width, height).map((line) => blessed.escape(line)).join('\n'));
+      this.notice.show();
+      this.screen.render();
+      return;
+    }
+    this.notice.hide();
+    const l = layout(width, height, this.state.snapshot?.users.length ?? 0);
+    this.geometry = l;
+    const rows = paneRows(l);
+    if (rows.tableRows !== this.state.tableRows || rows.detailRows !== this.state.detailRows) {
+      this.state = reduce(this.state, { type: 'resize', ...rows });
+    }
+    const state = this.state;
+    this.place(this.header, l.header.top, l.header.height, headerLines(state, l, this.painter));
+    this.place(this.table, l.table.top, l.table.height, tableLines(state, width, l.table.height, this.painter));
+    this.place(this.detail, l.detail.top, l.detail.height, detailLines(state, width, l.detail.height, this.painter));
+    this.place(this.log, l.log.top, l.log.height, logLines(state, width, l.log.height, this.painter));
+    this.place(this.footer, l.footer.top, 1, [footerLine(state, width, this.painter)]);
+    this.drawSparkline(l);
+    this.drawOverlay(width, height);
+    this.screen.render();
+  }
+
+  private place(element: blessed.Widgets.BoxElement, top: number, height: number, lines: string[]): void {
+    element.top = top;
+    element.height = height;
+    element.setContent(lines.join('\n'));
+    element.show();
+  }
+
+  private drawSparkline(l: Layout): void {
+    const { sparkline } = this;
+    sparkline.top = l.sparkline.top;
+    sparkline.left = l.sparkline.left;
+    sparkline.width = l.sparkline.width;
+    sparkline.height = l.sparkline.height;
+    sparkline.show();
+    // The widget draws the oldest points that fit: hand it the newest ones.
+    const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
+    sparkline.setData([blessed.escape(sparklineTitle(this.state))], [points.length > 0 ? [...points] : [0]]);
+  }
+
+  private drawOverlay(width: number, height: number): void {
+    const overlay = this.state.overlay;
+    if (!overlay) return void this.overlay.hide();
+    let title: string;
+    let lines: string[];
+    if (overlay.kind === 'help') {
+      title = ' Help: ↑↓ scroll, any other key closes ';
+      lines = helpLines();
+    } else {
+      const menu = menuLines(this.state, this.painter);
+      title = ` ${menu.title}: ↑↓ Enter, Esc `;
+      lines = menu.lines;
+    }
+    const boxWidth = Math.min(width - 4, 76);
+    const boxHeight = Math.min(height - 2, lines.length + 2);
+    const top = overlay.kind === 'help' ? Math.min(overlay.top, Math.max(0, lines.length - (boxHeight - 2))) : 0;
+    this.overlay.setLabel(title);
+    this.overlay.left = Math.floor((width - boxWidth) / 2);
+    this.overlay.top = Math.floor((height - boxHeight) / 2);
+    this.overlay.width = boxWidth;
+    this.overlay.height = boxHeight;
+    this.overlay.setContent(lines.slice(top, top + boxHeight - 2).join('\n'));
+    this.overlay.show();
+    this.overlay.setFront();
+  }
+
+  /** Restores the terminal, then prints what was held back and the error, if any. */
+  private async finish(code: number, error?: unknown): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    try {
+      this.screen?.destroy();
+    } finally {
+      this.output.release();
+      process.off('uncaughtException', this.onUncaught);
+      process.off('unhandledRejection', this.onUncaught);
+      for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+      if (error !== undefined) process.stderr.write(`inotop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    await this.options.source.stop().catch(() => undefined);
+    this.resolve(code);
+  }
+}
+
+/** Keeps stderr and console output back while the screen is up, and prints it afterwards. */
+class HeldOutput {
+  private readonly held: string[] = [];
+  private restore: (() => void) | null = null;
+
+  hold(): void {
+    const stderrWrite = process.stderr.write;
+    const consoleMethods = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      this.add(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+      return true;
+    }) as typeof process.stderr.write;
+    for (const name of Object.keys(consoleMethods) as (keyof typeof consoleMethods)[]) {
+      console[name] = (...args: unknown[]) => this.add(format(...args) + '\n');
+    }
+    this.restore = () => {
+      process.stderr.write = stderrWrite;
+      Object.assign(console, consoleMethods);
+    };
+  }
+
+  add(text: string): void {
+    this.held.push(text);
+  }
+
+  release(): void {
+    this.restore?.();
+    this.restore = null;
+    if (this.held.length > 0) process.stderr.write(this.held.join(''));
+  }
+}

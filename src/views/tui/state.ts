@@ -1,0 +1,337 @@
+// The screen's state and everything it can do, as pure functions: `reduce(state, action)`.
+// The blessed layer only renders a state and dispatches actions, so all behaviour is testable
+// without a terminal.
+import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
+import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
+import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
+import { podLabel, targetPathText } from '../format.js';
+import type { Command } from './keys.js';
+
+/** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
+export const ORDER_HOLD_MS = 1500;
+export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000, 5000, 10_000, 30_000, 60_000];
+
+export type Focus = 'table' | 'detail';
+
+export type Overlay = { kind: 'help'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+
+/** A filter being typed: it applies as it is typed, like htop's. */
+export interface Prompt {
+  pane: Focus;
+  text: string;
+}
+
+export interface Sort {
+  field: SortField;
+  descending: boolean;
+}
+
+export interface ViewState {
+  snapshot: Snapshot | null;
+  history: History;
+  /** Command-line -p, -u, -F, plus the u and l keys, plus the compiled `/` text. */
+  filter: ProcessFilter;
+  processFilterText: string;
+  targetFilterText: string;
+  /** The detail pane's compiled filter (null: none). */
+  targetFilter: RegExp | null;
+  prompt: Prompt | null;
+  sort: Sort;
+  selectedPid: number | null;
+  /** Where the selection was, for when its process exits. */
+  selectedIndex: number;
+  tableTop: number;
+  detailTop: number;
+  focus: Focus;
+  overlay: Overlay | null;
+  paused: boolean;
+  intervalMs: number;
+  /** Pids in display order while the order is held after a navigation key. */
+  heldOrder: number[] | null;
+  orderHeldUntil: number;
+  /** Rows the table and the detail pane show; the layout sets them. */
+  tableRows: number;
+  detailRows: number;
+  /** The last refresh failure or a bad filter; cleared by the next good refresh or edit. */
+  message: string | null;
+  quit: boolean;
+}
+
+export type Action =
+  | { type: 'command'; command: Command; now: number }
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'failed'; message: string }
+  | { type: 'resize'; tableRows: number; detailRows: number }
+  | { type: 'tick'; now: number }
+  | { type: 'promptType'; text: string }
+  | { type: 'promptErase' }
+  | { type: 'promptAccept' }
+  | { type: 'promptClear' }
+  | { type: 'menuMove'; delta: number }
+  | { type: 'menuChoose' }
+  | { type: 'closeOverlay' }
+  | { type: 'selectIndex'; index: number; now: number }
+  | { type: 'sortBy'; field: SortField }
+  | { type: 'scroll'; pane: Focus; delta: number; now: number };
+
+export interface InitialView {
+  filter: ProcessFilter;
+  sort: Sort;
+  intervalMs: number;
+}
+
+export function initialState(initial: InitialView): ViewState {
+  return {
+    snapshot: null,
+    history: EMPTY_HISTORY,
+    filter: initial.filter,
+    processFilterText: '',
+    targetFilterText: '',
+    targetFilter: null,
+    prompt: null,
+    sort: initial.sort,
+    selectedPid: null,
+    selectedIndex: 0,
+    tableTop: 0,
+    detailTop: 0,
+    focus: 'table',
+    overlay: null,
+    paused: false,
+    intervalMs: initial.intervalMs,
+    heldOrder: null,
+    orderHeldUntil: 0,
+    tableRows: 10,
+    detailRows: 5,
+    message: null,
+    quit: false,
+  };
+}
+
+export function reduce(state: ViewState, action: Action): ViewState {
+  return normalize(apply(state, action), state);
+}
+
+function apply(state: ViewState, action: Action): ViewState {
+  switch (action.type) {
+    case 'command':
+      return runCommand(state, action.command, action.now);
+    case 'snapshot':
+      return { ...state, snapshot: action.snapshot, history: advanceHistory(state.history, action.snapshot), message: null };
+    case 'failed':
+      return { ...state, message: `refresh failed: ${action.message}` };
+    case 'resize':
+      return { ...state, tableRows: Math.max(1, action.tableRows), detailRows: Math.max(1, action.detailRows) };
+    case 'tick':
+      return state.heldOrder && action.now >= state.orderHeldUntil ? { ...state, heldOrder: null } : state;
+    case 'promptType':
+      return state.prompt ? setFilterText(state, state.prompt.pane, state.prompt.text + action.text) : state;
+    case 'promptErase':
+      return state.prompt ? setFilterText(state, state.prompt.pane, [...state.prompt.text].slice(0, -1).join('')) : state;
+    case 'promptAccept':
+      return { ...state, prompt: null };
+    case 'promptClear':
+      return state.prompt ? { ...setFilterText(state, state.prompt.pane, ''), prompt: null } : state;
+    case 'menuMove':
+      return moveMenu(state, action.delta);
+    case 'menuChoose':
+      return chooseFromMenu(state);
+    case 'closeOverlay':
+      return { ...state, overlay: null };
+    case 'selectIndex': {
+      const rows = processRows(state);
+      const row = rows[Math.min(action.index, rows.length - 1)];
+      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid }, action.now) : state;
+    }
+    case 'sortBy':
+      return withSort(state, state.sort.field === action.field ? { ...state.sort, descending: !state.sort.descending } : naturalSort(action.field));
+    case 'scroll':
+      return action.pane === 'detail' ? { ...state, detailTop: state.detailTop + action.delta } : moveSelection(state, action.delta, action.now);
+  }
+}
+
+function runCommand(state: ViewState, command: Command, now: number): ViewState {
+  const page = state.focus === 'detail' ? state.detailRows : state.tableRows;
+  switch (command) {
+    case 'quit':
+      return { ...state, quit: true };
+    case 'help':
+      return { ...state, overlay: state.overlay?.kind === 'help' ? null : { kind: 'help', top: 0 } };
+    case 'up':
+      return move(state, -1, now);
+    case 'down':
+      return move(state, 1, now);
+    case 'pageUp':
+      return move(state, -page, now);
+    case 'pageDown':
+      return move(state, page, now);
+    case 'home':
+      return move(state, -Infinity, now);
+    case 'end':
+      return move(state, Infinity, now);
+    case 'focusDetail':
+      return state.selectedPid === null ? state : { ...state, focus: 'detail' };
+    case 'toggleFocus':
+      return state.focus === 'detail' ? leaveDetail(state) : runCommand(state, 'focusDetail', now);
+    case 'back':
+      if (state.focus === 'detail') return leaveDetail(state);
+      return state.processFilterText ? setFilterText(state, 'table', '') : state;
+    case 'filter':
+      return { ...state, prompt: { pane: state.focus, text: state.focus === 'detail' ? state.targetFilterText : state.processFilterText } };
+    case 'sortNext':
+    case 'sortPrevious': {
+      const index = SORT_FIELDS.findIndex((spec) => spec.field === state.sort.field);
+      const next = SORT_FIELDS[(index + (command === 'sortNext' ? 1 : -1) + SORT_FIELDS.length) % SORT_FIELDS.length]!;
+      return withSort(state, naturalSort(next.field));
+    }
+    case 'sortMenu':
+      return { ...state, overlay: { kind: 'sort', index: SORT_FIELDS.findIndex((spec) => spec.field === state.sort.field) } };
+    case 'invertSort':
+      return withSort(state, { ...state.sort, descending: !state.sort.descending });
+    case 'chooseUser': {
+      const index = userChoices(state).indexOf(state.filter.user);
+      return { ...state, overlay: { kind: 'user', index: Math.max(0, index) } };
+    }
+    case 'leakedOnly':
+      return withFilter(state, { ...state.filter, leakedOnly: !state.filter.leakedOnly });
+    case 'pause':
+      return { ...state, paused: !state.paused };
+    case 'slower':
+      return { ...state, intervalMs: INTERVAL_STEPS_MS.find((ms) => ms > state.intervalMs) ?? state.intervalMs };
+    case 'faster':
+      return { ...state, intervalMs: [...INTERVAL_STEPS_MS].reverse().find((ms) => ms < state.intervalMs) ?? state.intervalMs };
+  }
+}
+
+function move(state: ViewState, delta: number, now: number): ViewState {
+  if (state.focus === 'detail') {
+    const top = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailTop + delta;
+    return { ...state, detailTop: top };
+  }
+  return moveSelection(state, delta, now);
+}
+
+function moveSelection(state: ViewState, delta: number, now: number): ViewState {
+  const rows = processRows(state);
+  if (rows.length === 0) return state;
+  const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
+  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index }, now);
+}
+
+function holdOrder(state: ViewState, now: number): ViewState {
+  return { ...state, heldOrder: processRows(state).map((row) => row.pid), orderHeldUntil: now + ORDER_HOLD_MS };
+}
+
+function leaveDetail(state: ViewState): ViewState {
+  return { ...setFilterText(state, 'detail', ''), focus: 'table' };
+}
+
+function naturalSort(field: SortField): Sort {
+  return { field, descending: sortFieldSpec(field).descendingByDefault };
+}
+
+/** An explicit reorder: the user asked for rows to move, so the held order is dropped. */
+function withSort(state: ViewState, sort: Sort): ViewState {
+  return { ...state, sort, heldOrder: null };
+}
+
+function withFilter(state: ViewState, filter: ProcessFilter): ViewState {
+  return { ...state, filter, heldOrder: null };
+}
+
+/** Filter text applies as typed; an unfinished regex keeps the last good one and says so. */
+function setFilterText(state: ViewState, pane: Focus, text: string): ViewState {
+  const prompt = state.prompt ? { ...state.prompt, text } : null;
+  let regex: RegExp | null = null;
+  if (text !== '') {
+    try {
+      regex = new RegExp(text, 'i');
+    } catch {
+      const invalid = { ...state, prompt, message: `not a valid regular expression: ${text}` };
+      return pane === 'detail' ? { ...invalid, targetFilterText: text } : { ...invalid, processFilterText: text };
+    }
+  }
+  const cleared = { ...state, prompt, message: null };
+  if (pane === 'detail') return { ...cleared, targetFilterText: text, targetFilter: regex, detailTop: 0 };
+  return withFilter({ ...cleared, processFilterText: text }, { ...state.filter, text: regex });
+}
+
+/** The user menu's entries: null is "all users". */
+export function userChoices(state: ViewState): (string | null)[] {
+  const names = new Set((state.snapshot?.users ?? []).map((user) => user.name));
+  if (state.filter.user !== null) names.add(state.filter.user);
+  return [null, ...names];
+}
+
+function menuLength(state: ViewState): number {
+  switch (state.overlay?.kind) {
+    case 'sort':
+      return SORT_FIELDS.length;
+    case 'user':
+      return userChoices(state).length;
+    default:
+      return 0;
+  }
+}
+
+function moveMenu(state: ViewState, delta: number): ViewState {
+  const overlay = state.overlay;
+  if (!overlay) return state;
+  if (overlay.kind === 'help') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
+  const index = Math.min(menuLength(state) - 1, Math.max(0, overlay.index + delta));
+  return { ...state, overlay: { ...overlay, index } };
+}
+
+function chooseFromMenu(state: ViewState): ViewState {
+  const overlay = state.overlay;
+  const closed = { ...state, overlay: null };
+  if (overlay?.kind === 'sort') return withSort(closed, naturalSort(SORT_FIELDS[overlay.index]!.field));
+  if (overlay?.kind === 'user') return withFilter(closed, { ...state.filter, user: userChoices(state)[overlay.index] ?? null });
+  return closed;
+}
+
+/** Keeps the selection on its pid (or its place, when the pid is gone) and the scroll offsets in range. */
+function normalize(state: ViewState, before: ViewState): ViewState {
+  const rows = processRows(state);
+  let index = state.selectedPid === null ? -1 : rows.findIndex((row) => row.pid === state.selectedPid);
+  if (index < 0) index = Math.min(state.selectedIndex, rows.length - 1);
+  const selectedPid = index >= 0 ? rows[index]!.pid : null;
+  let tableTop = Math.min(state.tableTop, Math.max(0, rows.length - state.tableRows));
+  if (index >= 0 && index < tableTop) tableTop = index;
+  if (index >= tableTop + state.tableRows) tableTop = index - state.tableRows + 1;
+  const selectionMoved = selectedPid !== before.selectedPid;
+  const targets = selectedPid === null ? 0 : targetRows({ ...state, selectedPid }).length;
+  const detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
+  const focus = selectedPid === null ? 'table' : state.focus;
+  return { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, focus };
+}
+
+let rowsCache: { key: unknown[]; rows: ProcessRow[] } | null = null;
+
+/** The table's rows: filtered, sorted, and in the held order for a moment after navigation. */
+export function processRows(state: ViewState): ProcessRow[] {
+  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder];
+  if (rowsCache && rowsCache.key.every((part, i) => part === key[i])) return rowsCache.rows;
+  const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history)) : [];
+  const rows = state.heldOrder ? inHeldOrder(sorted, state.heldOrder) : sorted;
+  rowsCache = { key, rows };
+  return rows;
+}
+
+/** Rows still there keep their place; new ones go last. */
+function inHeldOrder(sorted: ProcessRow[], heldOrder: number[]): ProcessRow[] {
+  const place = new Map(heldOrder.map((pid, i) => [pid, i]));
+  const kept = sorted.filter((row) => place.has(row.pid)).sort((a, b) => place.get(a.pid)! - place.get(b.pid)!);
+  return [...kept, ...sorted.filter((row) => !place.has(row.pid))];
+}
+
+export function selectedRow(state: ViewState): ProcessRow | null {
+  return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
+}
+
+/** The selected process's targets the detail pane shows (already most watched first). */
+export function targetRows(state: ViewState): TargetRow[] {
+  const targets = selectedRow(state)?.targets ?? [];
+  const filter = state.targetFilter;
+  if (!filter) return targets;
+  return targets.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
+}
