@@ -2,8 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BATCH_SORT_FIELDS, parseSortField, SORT_FIELDS, type SortField } from '../model/query.js';
 
-export type PodSourceKind = 'auto' | 'crictl' | 'kubectl' | 'kubelet' | 'none';
-const POD_SOURCES: readonly PodSourceKind[] = ['auto', 'crictl', 'kubectl', 'kubelet', 'none'];
+import { POD_SOURCE_KINDS as POD_SOURCES, type PodSourceKind } from '../pods/index.js';
 
 export interface Options {
   mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help';

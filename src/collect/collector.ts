@@ -1,11 +1,12 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
-import type { PodSourceKind } from '../cli/args.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
+import { createAttribution, PodMemory, PodSource, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver } from '../resolve/index.js';
 import { scan } from '../scan/index.js';
+import { readProcTextOrNull } from '../scan/procfs.js';
 import { VERSION } from '../version.js';
 
 /** Plain data: it crosses into the scan worker thread. */
@@ -25,23 +26,45 @@ export interface CollectorOptions {
 export class Collector {
   private readonly recorder: RecordingWriter | null;
   private readonly resolver: Resolver;
+  private readonly pods: PodSource;
+  /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
+  private readonly podMemory = new PodMemory();
 
   constructor(private readonly options: CollectorOptions) {
     this.resolver = new Resolver({ procRoot: options.procRoot, forceWalk: options.forceWalk });
+    this.pods = new PodSource({
+      kind: options.pods,
+      kubeletRoot: options.kubeletRoot,
+      ...(options.crictl ? { crictlPath: options.crictl } : {}),
+      ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
+      ...(options.nodeName ? { nodeName: options.nodeName } : {}),
+    });
     this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }) : null;
   }
 
-  /** Gets ready for the first refresh (e.g. the first pod list). */
-  async start(): Promise<void> {}
+  /** Starts the background pod list; resolves when the first list is in (or failed). */
+  start(): Promise<void> {
+    return this.pods.start();
+  }
 
   collect(): Snapshot {
-    const scanned = scan({ procRoot: this.options.procRoot });
-    const snapshot = buildSnapshot(scanned, this.resolver.resolve(scanned), null);
+    const { procRoot, kubeletRoot } = this.options;
+    const scanned = scan({ procRoot });
+    const resolutions = this.resolver.resolve(scanned);
+    const scannedCgroups = new Map(scanned.processes.map((p) => [p.pid, p.cgroups]));
+    const attribution = createAttribution(this.pods.list(), this.pods.status(), this.podMemory, {
+      kubeletRoot,
+      // Holders of unmounted volumes need not hold inotify instances, so may not be scanned.
+      cgroupsOf: (pid) => scannedCgroups.get(pid) ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean),
+      notes: this.pods.takeNotes(),
+    });
+    const snapshot = buildSnapshot(scanned, resolutions, attribution);
     this.recorder?.append(snapshot);
     return snapshot;
   }
 
   stop(): void {
+    this.pods.stop();
     this.resolver.close();
     this.recorder?.close();
   }

@@ -13,6 +13,9 @@ import { FormatError, parseCrictl, parseKubectl, podListFromUids, type PodList }
 export type FetchingKind = 'crictl' | 'kubectl' | 'kubelet';
 export type PodSourceKind = 'auto' | 'none' | FetchingKind;
 
+/** Every value `--pods` takes, in the order --help lists them. */
+export const POD_SOURCE_KINDS: readonly PodSourceKind[] = ['auto', 'crictl', 'kubectl', 'kubelet', 'none'];
+
 export interface PodSourceOptions {
   kind: PodSourceKind;
   /** crictl binary; default: crictl from PATH. */
