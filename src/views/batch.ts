@@ -24,7 +24,8 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   );
   out.push(
     `total: ${totals.processes} processes, ${totals.instances} instances, ${totals.watches} watches` +
-      ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}${pods.error ? ` - ${pods.error}` : ''}`,
+      ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
+      (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
