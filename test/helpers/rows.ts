@@ -1,0 +1,70 @@
+// Hand-made snapshots for model and screen unit tests: only the fields a test cares about.
+import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+
+export function pod(name: string, state: PodRef['state'] = 'live', namespace = 'default'): PodRef {
+  return { uid: `uid-${name}`, namespace, name, container: null, state };
+}
+
+export function target(ino: number, fields: Partial<TargetRow> = {}): TargetRow {
+  return {
+    dev: '8:1',
+    ino,
+    watches: 1,
+    fds: [3],
+    mask: 0xfff,
+    path: `/srv/file-${ino}`,
+    mountpoint: '/',
+    mountpointRemembered: false,
+    fstype: 'ext4',
+    status: 'ok',
+    reason: null,
+    heldBy: [],
+    holders: [],
+    pod: null,
+    leak: fields.pod?.state === 'gone' ? 'gone' : null,
+    ...fields,
+  };
+}
+
+/** A process; its watches and leaked counts follow its targets unless given. */
+export function proc(pid: number, fields: Partial<ProcessRow> = {}): ProcessRow {
+  const targets = fields.targets ?? [];
+  return {
+    pid,
+    ppid: 1,
+    uid: 0,
+    user: 'root',
+    userns: null,
+    comm: `proc${pid}`,
+    cmdline: `/usr/bin/proc${pid} --serve`,
+    instances: 1,
+    watches: targets.reduce((sum, t) => sum + t.watches, 0),
+    fds: [{ fd: 3, watches: targets.length, shared: false }],
+    leaked: targets.filter((t) => t.leak).reduce((sum, t) => sum + t.watches, 0),
+    pod: null,
+    ...fields,
+    targets,
+  };
+}
+
+/** `n` distinct one-watch targets starting at inode `from`, optionally on a pod. */
+export function targets(n: number, from = 1, fields: Partial<TargetRow> = {}): TargetRow[] {
+  return Array.from({ length: n }, (_, i) => target(from + i, fields));
+}
+
+export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.000Z'): Snapshot {
+  const watches = processes.reduce((sum, p) => sum + p.watches, 0);
+  return {
+    schema: 1,
+    time,
+    hostname: 'node-t',
+    kernel: '6.18.0-test',
+    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 },
+    totals: { processes: processes.length, instances: processes.length, watches },
+    users: [{ uid: 0, name: 'root', userns: null, instances: processes.length, watches }],
+    processes,
+    pods: { source: 'none', live: null, stale: false, error: null },
+    notes: [],
+    scanMs: 1,
+  };
+}
