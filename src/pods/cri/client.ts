@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { RUNTIME_V1_PROTO } from './runtime-v1-proto.js';
 
-/** Sockets tried in this order when nothing names the endpoint (the order crictl users expect). */
+/** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
   '/run/containerd/containerd.sock',
   '/run/k3s/containerd/containerd.sock',
@@ -23,6 +23,7 @@ export const RUNTIME_ENDPOINT_ENV = 'CONTAINER_RUNTIME_ENDPOINT';
 // kubelet and crictl accept 16 MiB answers; grpc-js stops at 4 MiB, which a busy node's
 // ListContainers can pass.
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const MAX_RECONNECT_BACKOFF_MS = 5_000;
 
 export type EndpointOrigin = 'flag' | 'env' | 'crictl.yaml' | 'socket';
 
@@ -46,7 +47,7 @@ export interface EndpointSources {
  * Where the runtime listens: --runtime-endpoint, then $CONTAINER_RUNTIME_ENDPOINT, then
  * runtime-endpoint in crictl.yaml, then the first well-known socket that exists. A named
  * endpoint wins even when its socket is missing: connecting then says why. Null when nothing
- * names one and no socket exists.
+ * names one and no socket exists; a CriError when the named one is not a unix socket.
  */
 export function resolveRuntimeEndpoint(sources: EndpointSources = {}): RuntimeEndpoint | null {
   const flag = nonEmpty(sources.flag);
@@ -78,7 +79,7 @@ function nonEmpty(value: string | null | undefined): string | null {
 
 /** unix:///path for `unix:///path`, `unix:/path` and a bare `/path`; anything else is refused. */
 export function normalizeEndpoint(endpoint: string): string {
-  const path = endpoint.startsWith('/') ? endpoint : /^unix:\/\/(\/.*)$/.exec(endpoint)?.[1] ?? /^unix:(\/.*)$/.exec(endpoint)?.[1];
+  const path = endpoint.startsWith('/') ? endpoint : /^unix:(\/.*)$/.exec(endpoint)?.[1];
   if (path === undefined) {
     throw new CriError(endpoint, 'endpoint', `CRI ${endpoint}: only unix socket endpoints are supported (unix:///path)`);
   }
@@ -212,6 +213,9 @@ export class CriClient {
     const Service = runtimeServiceConstructor();
     this.stub = new Service(this.endpoint, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      // grpc backs off up to 2 minutes between reconnects; a restarted runtime should be seen
+      // again within a refresh or two.
+      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
     }) as unknown as RuntimeServiceStub;
   }
 

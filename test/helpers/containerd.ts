@@ -1,0 +1,624 @@
+// A real containerd (with runc) for tests, run on its own root, state and socket under a temp
+// dir, and pods created and deleted through CRI the way kubelet does it: pod dir, tmpfs token
+// volume, etc-hosts, termination log, cgroup parent /kubepods/burstable/pod<uid>. stop() undoes
+// everything it made, also after a failed test.
+
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CriClient } from '../../src/pods/cri/client.js';
+import { buildBusyboxImage, BUSYBOX } from './containerd/image.js';
+
+const execFileAsync = promisify(execFile);
+
+export const SANDBOX_IMAGE = 'inotop.test/pause:1';
+export const CONTAINER_IMAGE = 'inotop.test/busybox:1';
+
+const REQUIRED_BINARIES = ['/usr/bin/containerd', '/usr/bin/containerd-shim-runc-v2', '/usr/bin/ctr', '/usr/sbin/runc', BUSYBOX];
+const STARTUP_TIMEOUT_MS = 20_000;
+const HARNESS_CALL_TIMEOUT_MS = 20_000;
+
+/** Why these tests cannot run here, or null when they can. */
+export function containerdSkipReason(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (containerd, mounts, cgroups)';
+  const missing = REQUIRED_BINARIES.filter((path) => !isExecutable(path));
+  if (missing.length > 0) return `missing ${missing.join(', ')} (apt-get install containerd runc busybox-static; .ci/run does)`;
+  // The image holds busybox and nothing else: no libc, no loader.
+  if (hasElfInterpreter(BUSYBOX)) return `${BUSYBOX} is dynamically linked (apt-get install busybox-static)`;
+  return null;
+}
+
+export interface PodSpec {
+  name: string;
+  namespace?: string;
+  /** Default: a random UUID, like the API server's. */
+  uid?: string;
+  /** Default: <harness dir>/kubelet. */
+  kubeletRoot?: string;
+  containerName?: string;
+  /** Default: the image's `sleep infinity`. */
+  command?: string[];
+}
+
+export interface HarnessContainer {
+  id: string;
+  name: string;
+  /** The container's first process, on the host's pid namespace. */
+  pid: number;
+  /** Inode of its mount namespace (/proc/PID/ns/mnt). */
+  mntns: string;
+}
+
+export interface HarnessPod {
+  uid: string;
+  name: string;
+  namespace: string;
+  sandboxId: string;
+  kubeletRoot: string;
+  /** <kubeletRoot>/pods/<uid> */
+  podDir: string;
+  /** The tmpfs of the projected service-account token: .../kubernetes.io~projected/kube-api-access-xxxxx */
+  tokenVolume: string;
+  /** <podDir>/etc-hosts, bind-mounted at /etc/hosts. */
+  etcHosts: string;
+  /** <podDir>/containers/<name>/<id>, bind-mounted at /dev/termination-log. */
+  terminationLog: string;
+  logDirectory: string;
+  /** /kubepods/burstable/pod<uid>; each container's cgroup is <cgroupParent>/<container id>. */
+  cgroupParent: string;
+  container: HarnessContainer;
+  deleted: boolean;
+}
+
+export interface StartOptions {
+  /** Directory to make the harness's temp dir in; default the OS temp dir. */
+  root?: string;
+}
+
+export interface HarnessTimings {
+  containerdStartMs: number;
+  imageImportMs: number;
+}
+
+/** Starts containerd, waits for its CRI socket and imports the test image. */
+export async function startContainerd(options: StartOptions = {}): Promise<Containerd> {
+  const harness = new Containerd(mkdtempSync(join(options.root ?? tmpdir(), 'inotop-containerd-')));
+  try {
+    await harness.start();
+  } catch (error) {
+    await harness.stop().catch(() => {});
+    throw error;
+  }
+  return harness;
+}
+
+export class Containerd {
+  /** Path of containerd's gRPC socket. */
+  readonly socket: string;
+  /** unix:///… form, for --runtime-endpoint. */
+  readonly endpoint: string;
+  readonly client: CriClient;
+  readonly timings: HarnessTimings = { containerdStartMs: 0, imageImportMs: 0 };
+  private process: ChildProcess | null = null;
+  private readonly pods: HarnessPod[] = [];
+  /** Cgroup dirs above the pod cgroups that did not exist before: removed again at the end. */
+  private readonly createdCgroupAncestors: string[] = [];
+  private readonly createdRunDirs: string[] = [];
+
+  constructor(readonly dir: string) {
+    this.socket = join(dir, 'containerd.sock');
+    this.endpoint = `unix://${this.socket}`;
+    this.client = new CriClient(this.endpoint, { timeoutMs: HARNESS_CALL_TIMEOUT_MS });
+  }
+
+  /** containerd's own output, for failure messages. */
+  log(): string {
+    try {
+      return readFileSync(join(this.dir, 'containerd.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Called once, by startContainerd. */
+  async start(): Promise<void> {
+    for (const hierarchy of cgroupHierarchies()) {
+      for (const ancestor of ['kubepods', 'kubepods/burstable']) {
+        const path = join(hierarchy, ancestor);
+        if (!existsSync(path)) this.createdCgroupAncestors.push(path);
+      }
+    }
+    // The runc shim puts its sockets under /run/containerd/s whatever the configured state dir.
+    for (const path of ['/run/containerd', '/run/containerd/s']) if (!existsSync(path)) this.createdRunDirs.push(path);
+
+    const config = join(this.dir, 'config.toml');
+    writeFileSync(config, containerdConfig(this.dir, this.socket));
+    const log = openSync(join(this.dir, 'containerd.log'), 'a');
+    const started = performance.now();
+    this.process = spawn('/usr/bin/containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    process.once('exit', this.tearDownOnExit);
+    await this.waitUntilServing();
+    this.timings.containerdStartMs = Math.round(performance.now() - started);
+
+    const imported = performance.now();
+    const image = buildBusyboxImage(join(this.dir, 'image'), [SANDBOX_IMAGE, CONTAINER_IMAGE]);
+    await execFileAsync('/usr/bin/ctr', ['--address', this.socket, '--namespace', 'k8s.io', 'images', 'import', image], { timeout: 60_000 });
+    this.timings.imageImportMs = Math.round(performance.now() - imported);
+  }
+
+  private async waitUntilServing(): Promise<void> {
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    let lastError = 'no socket yet';
+    for (;;) {
+      if (!this.isRunning()) throw new Error(`containerd exited during startup:\n${this.log()}`);
+      if (Date.now() > deadline) throw new Error(`containerd not serving CRI after ${STARTUP_TIMEOUT_MS} ms (${lastError}):\n${this.log()}`);
+      // A fresh client per try: one that failed to connect waits out grpc's reconnect backoff.
+      if (existsSync(this.socket)) {
+        const probe = new CriClient(this.endpoint, { timeoutMs: 500 });
+        try {
+          await probe.version();
+          return;
+        } catch (error) {
+          lastError = (error as Error).message;
+        } finally {
+          probe.close();
+        }
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Creates a pod the way kubelet does and starts its one container. */
+  async runPod(spec: PodSpec): Promise<HarnessPod> {
+    const uid = spec.uid ?? randomUUID();
+    const namespace = spec.namespace ?? 'default';
+    const containerName = spec.containerName ?? 'app';
+    const kubeletRoot = spec.kubeletRoot ?? join(this.dir, 'kubelet');
+    const podDir = join(kubeletRoot, 'pods', uid);
+    const pod: HarnessPod = {
+      uid,
+      name: spec.name,
+      namespace,
+      sandboxId: '',
+      kubeletRoot,
+      podDir,
+      tokenVolume: join(podDir, 'volumes', 'kubernetes.io~projected', `kube-api-access-${kubernetesRandomSuffix()}`),
+      etcHosts: join(podDir, 'etc-hosts'),
+      terminationLog: join(podDir, 'containers', containerName, randomBytes(4).toString('hex')),
+      logDirectory: join(this.dir, 'log', 'pods', `${namespace}_${spec.name}_${uid}`),
+      cgroupParent: `/kubepods/burstable/pod${uid}`,
+      container: { id: '', name: containerName, pid: 0, mntns: '' },
+      deleted: false,
+    };
+    // Tracked before anything exists, so stop() cleans up after a pod that failed half-way.
+    this.pods.push(pod);
+
+    mkdirSync(join(podDir, 'containers', containerName), { recursive: true });
+    mkdirSync(join(podDir, 'plugins'), { recursive: true });
+    mkdirSync(pod.tokenVolume, { recursive: true });
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', pod.tokenVolume]);
+    writeServiceAccountToken(pod.tokenVolume, namespace);
+    writeFileSync(pod.etcHosts, `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}`);
+    writeFileSync(pod.terminationLog, '', { mode: 0o666 });
+    mkdirSync(join(pod.logDirectory, containerName), { recursive: true });
+
+    const podLabels = { 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid };
+    // Host network (no CNI here) and no hostname: the pod shares the node's UTS namespace.
+    const sandboxConfig = {
+      metadata: { name: spec.name, uid, namespace, attempt: 0 },
+      logDirectory: pod.logDirectory,
+      labels: podLabels,
+      annotations: { 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': new Date().toISOString() },
+      linux: {
+        cgroupParent: pod.cgroupParent,
+        securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+      },
+    };
+    pod.sandboxId = (await this.client.call<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig })).podSandboxId;
+
+    const containerConfig = {
+      metadata: { name: containerName, attempt: 0 },
+      image: { image: CONTAINER_IMAGE },
+      command: spec.command ?? [],
+      labels: { ...podLabels, 'io.kubernetes.container.name': containerName },
+      annotations: { 'io.kubernetes.container.restartCount': '0', 'io.kubernetes.container.terminationMessagePath': '/dev/termination-log' },
+      logPath: `${containerName}/0.log`,
+      mounts: [
+        { containerPath: '/var/run/secrets/kubernetes.io/serviceaccount', hostPath: pod.tokenVolume, readonly: true },
+        { containerPath: '/etc/hosts', hostPath: pod.etcHosts },
+        { containerPath: '/dev/termination-log', hostPath: pod.terminationLog },
+      ],
+      linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+    };
+    const created = await this.client.call<{ containerId: string }>('CreateContainer', {
+      podSandboxId: pod.sandboxId,
+      config: containerConfig,
+      sandboxConfig,
+    });
+    pod.container.id = created.containerId;
+    await this.client.call('StartContainer', { containerId: pod.container.id });
+    pod.container.pid = await this.containerPid(pod.container.id);
+    pod.container.mntns = namespaceInode(pod.container.pid, 'mnt') ?? '';
+    return pod;
+  }
+
+  private async containerPid(containerId: string): Promise<number> {
+    const status = await this.client.call<{ info: Record<string, string> }>('ContainerStatus', { containerId, verbose: true });
+    const pid = (JSON.parse(status.info['info'] ?? '{}') as { pid?: number }).pid;
+    if (!pid) throw new Error(`ContainerStatus of ${containerId}: no pid in ${JSON.stringify(status.info)}`);
+    return pid;
+  }
+
+  /**
+   * Deletes a pod the way kubelet does: stop and remove through CRI, then unmount its volumes,
+   * remove the pod dir and the pod cgroup. Whatever still holds the pod's mount namespace keeps
+   * its mounts there: that is how leaks happen, and the harness leaves it alone.
+   */
+  async deletePod(pod: HarnessPod): Promise<void> {
+    const failures: string[] = [];
+    const attempt = async (what: string, step: () => Promise<unknown> | void): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(`${what}: ${(error as Error).message}`);
+      }
+    };
+    if (pod.container.id !== '') {
+      await attempt('StopContainer', () => this.client.call('StopContainer', { containerId: pod.container.id, timeout: 0 }));
+    }
+    if (pod.sandboxId !== '') {
+      await attempt('StopPodSandbox', () => this.client.call('StopPodSandbox', { podSandboxId: pod.sandboxId }));
+      // Removing the sandbox removes its containers too.
+      await attempt('RemovePodSandbox', () => this.client.call('RemovePodSandbox', { podSandboxId: pod.sandboxId }));
+    }
+    await attempt('unmount token volume', async () => {
+      if (isMountPoint(pod.tokenVolume)) await run('umount', [pod.tokenVolume]);
+    });
+    await attempt('remove pod dir', () => rmSync(pod.podDir, { recursive: true, force: true }));
+    await attempt('remove log dir', () => rmSync(pod.logDirectory, { recursive: true, force: true }));
+    await attempt('remove pod cgroup', () => removePodCgroups(pod.cgroupParent));
+    pod.deleted = true;
+    if (failures.length > 0) throw new Error(`deleting pod ${pod.namespace}/${pod.name}: ${failures.join('; ')}`);
+  }
+
+  /**
+   * Removes every pod, process, mount, cgroup and file the harness made, and stops containerd
+   * and its shims. Safe to call after any failure, and more than once.
+   */
+  async stop(): Promise<void> {
+    const failures: string[] = [];
+    // Processes a test left inside a pod's mount namespace would keep its mounts alive.
+    killProcesses(this.processesInPodMountNamespaces());
+    if (this.isRunning()) {
+      for (const pod of this.pods) {
+        if (!pod.deleted) await this.deletePod(pod).catch((error: Error) => failures.push(error.message));
+      }
+    }
+    this.client.close();
+    await this.stopContainerd();
+    process.removeListener('exit', this.tearDownOnExit);
+    failures.push(...this.tearDown());
+    if (failures.length > 0) throw new Error(`containerd harness cleanup: ${failures.join('; ')}`);
+  }
+
+  // A test process that exits without stop() must not leave daemons, containers or mounts.
+  private readonly tearDownOnExit = (): void => {
+    this.tearDown();
+  };
+
+  /**
+   * Kills whatever is left (containerd, shims, containers, processes in their namespaces), then
+   * unmounts and removes what the harness made. Synchronous, so that it can run on 'exit'.
+   * Returns what it could not undo.
+   */
+  private tearDown(): string[] {
+    const failures: string[] = [];
+    // Shims outlive containerd by design, and a killed shim leaves its containers running.
+    const leftovers = [
+      ...(this.isRunning() ? [this.process!.pid!] : []),
+      ...this.processesInPodMountNamespaces(),
+      ...processesWithArgument('-address', this.socket),
+      ...this.pods.flatMap((pod) => cgroupProcesses(pod.cgroupParent)),
+    ];
+    killProcesses(leftovers);
+    waitForExit(leftovers);
+    // A killed shim leaves its socket behind; containerd names it after (address, namespace, id).
+    for (const pod of this.pods) if (pod.sandboxId !== '') rmSync(shimSocket(this.socket, pod.sandboxId), { force: true });
+
+    // Pod dirs may live outside the harness dir (a test's own kubelet root).
+    const madeDirs = [this.dir, ...this.pods.map((pod) => pod.podDir)];
+    for (const mountpoint of new Set(madeDirs.flatMap(mountpointsUnder))) {
+      try {
+        unmount(mountpoint);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    for (const pod of this.pods) {
+      try {
+        removePodCgroups(pod.cgroupParent);
+      } catch (error) {
+        failures.push(`pod cgroup ${pod.cgroupParent}: ${(error as Error).message}`);
+      }
+    }
+    for (const path of [...this.createdCgroupAncestors].reverse()) removeDirIfEmpty(path);
+    for (const path of [...this.createdRunDirs].reverse()) removeDirIfEmpty(path);
+    for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+    this.pods.length = 0;
+    return failures;
+  }
+
+  private processesInPodMountNamespaces(): number[] {
+    const namespaces = new Set(this.pods.map((pod) => pod.container.mntns).filter((mntns) => mntns !== ''));
+    if (namespaces.size === 0) return [];
+    return allPids().filter((pid) => pid !== process.pid && namespaces.has(namespaceInode(pid, 'mnt') ?? ''));
+  }
+
+  private isRunning(): boolean {
+    return this.process !== null && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  private async stopContainerd(): Promise<void> {
+    const child = this.process;
+    if (child === null || !this.isRunning()) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function containerdConfig(dir: string, socket: string): string {
+  const path = (...parts: string[]) => JSON.stringify(join(dir, ...parts));
+  return `version = 2
+root = ${path('root')}
+state = ${path('state')}
+# Storage backends and tracing the tests do not use: nothing to load, nothing probed on the host.
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[grpc]
+  address = ${JSON.stringify(socket)}
+
+[ttrpc]
+  address = ${JSON.stringify(`${socket}.ttrpc`)}
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${path('opt')}
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = ${JSON.stringify(SANDBOX_IMAGE)}
+  # This machine withholds CAP_SYS_RESOURCE: runc cannot lower oom_score_adj below ours.
+  restrict_oom_score_adj = true
+  # Test containers need no confinement, and loading a profile would need apparmor_parser.
+  disable_apparmor = true
+
+  # Pods use the host network, so no CNI plugin is called; containerd still creates and watches
+  # the config dir, which must not be the host's /etc/cni/net.d.
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = ${path('cni', 'bin')}
+    conf_dir = ${path('cni', 'conf')}
+
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = ${path('runc')}
+`;
+}
+
+/** kubelet's volume-name suffixes use k8s.io/apimachinery's rand.String alphabet. */
+function kubernetesRandomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return Array.from(randomBytes(5), (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+/** The atomic-writer layout kubelet gives projected volumes: a timestamped dir, ..data, links. */
+function writeServiceAccountToken(volume: string, namespace: string): void {
+  const nanoseconds = String(process.hrtime()[1]).padStart(9, '0');
+  const stamp = `..${new Date().toISOString().replace(/[-:T]/g, '_').replace(/\..*$/, '')}.${nanoseconds}`;
+  mkdirSync(join(volume, stamp));
+  const files = { 'ca.crt': 'inotop test CA\n', namespace, token: randomBytes(32).toString('base64url') };
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(volume, stamp, name), content);
+  symlinkSync(stamp, join(volume, '..data'));
+  for (const name of Object.keys(files)) symlinkSync(join('..data', name), join(volume, name));
+}
+
+function shimSocket(address: string, sandboxId: string): string {
+  return join('/run/containerd/s', createHash('sha256').update(join(address, 'k8s.io', sandboxId)).digest('hex'));
+}
+
+function cgroupHierarchies(): string[] {
+  return mountinfo()
+    .filter((mount) => mount.fstype === 'cgroup' || mount.fstype === 'cgroup2')
+    .map((mount) => mount.mountpoint);
+}
+
+/** rmdir the pod cgroup (children first) in every hierarchy; a cgroup dir cannot be rm -r'd. */
+function removePodCgroups(cgroupParent: string): void {
+  for (const hierarchy of cgroupHierarchies()) removeCgroupTree(join(hierarchy, cgroupParent));
+}
+
+function removeCgroupTree(path: string): void {
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) if (entry.isDirectory()) removeCgroupTree(join(path, entry.name));
+  rmdirSync(path);
+}
+
+function removeDirIfEmpty(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // Not empty (someone else uses it now) or already gone: either way not ours to remove.
+  }
+}
+
+/** Pids in the pod cgroup tree, read from any hierarchy that has it. */
+function cgroupProcesses(cgroupParent: string): number[] {
+  const pids = new Set<number>();
+  const collect = (path: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(path, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const pid of readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(pid));
+    for (const entry of entries) if (entry.isDirectory()) collect(join(path, entry.name));
+  };
+  for (const hierarchy of cgroupHierarchies()) collect(join(hierarchy, cgroupParent));
+  return [...pids];
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+/** Processes with `flag value` among their arguments, e.g. shims started for our socket. */
+function processesWithArgument(flag: string, value: string): number[] {
+  return allPids().filter((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return args.some((arg, i) => arg === flag && args[i + 1] === value);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function namespaceInode(pid: number, kind: string): string | null {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${kind}`))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function killProcesses(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Waits (blocking: it also runs on 'exit') until the processes are gone or reaped. */
+function waitForExit(pids: number[], timeoutMs = 5_000): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(isAlive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
+}
+
+/** Alive and not a zombie: a zombie holds no mounts, files or cgroup membership any more. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+interface MountEntry {
+  mountpoint: string;
+  fstype: string;
+}
+
+function mountinfo(): MountEntry[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const fields = line.split(' ');
+      const separator = fields.indexOf('-');
+      return { mountpoint: unescapeMountPath(fields[4]!), fstype: fields[separator + 1]! };
+    });
+}
+
+function unescapeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** Mount points at or below dir, deepest (latest mounted) first. */
+function mountpointsUnder(dir: string): string[] {
+  return mountinfo()
+    .map((mount) => mount.mountpoint)
+    .filter((mountpoint) => mountpoint === dir || mountpoint.startsWith(`${dir}/`))
+    .reverse();
+}
+
+function isMountPoint(path: string): boolean {
+  return mountinfo().some((mount) => mount.mountpoint === path);
+}
+
+/** Whether a 64-bit ELF binary names a program interpreter (PT_INTERP): dynamically linked. */
+function hasElfInterpreter(path: string): boolean {
+  const elf = readFileSync(path);
+  const programHeaders = Number(elf.readBigUInt64LE(32));
+  const entrySize = elf.readUInt16LE(54);
+  const PT_INTERP = 3;
+  for (let i = 0; i < elf.readUInt16LE(56); i++) {
+    if (elf.readUInt32LE(programHeaders + i * entrySize) === PT_INTERP) return true;
+  }
+  return false;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts, lazily when busy: teardown must not stop at a mount something still uses. */
+function unmount(mountpoint: string): void {
+  try {
+    execFileSync('umount', [mountpoint], { stdio: 'pipe' });
+  } catch {
+    try {
+      execFileSync('umount', ['--lazy', mountpoint], { stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`);
+    }
+  }
+}
+
+async function run(file: string, args: string[]): Promise<void> {
+  try {
+    await execFileAsync(file, args, { timeout: 10_000 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
+    throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
