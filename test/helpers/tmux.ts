@@ -1,0 +1,76 @@
+// A real terminal for screen tests: a private tmux server with one fixed-size pane running a
+// command; keys go in with send-keys and the screen comes back with capture-pane.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let sessions = 0;
+
+export interface TmuxOptions {
+  width: number;
+  height: number;
+  /** Extra environment for the command, e.g. TERM or NO_COLOR. */
+  env?: Record<string, string>;
+}
+
+export class TmuxPane {
+  private readonly socket = `inotop-test-${process.pid}-${++sessions}`;
+
+  /** Runs `argv` in the pane; when it ends the pane shows `EXIT=<code>` and stays. */
+  constructor(argv: string[], options: TmuxOptions) {
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    const command = `env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 3600`;
+    this.tmux('new-session', '-d', '-x', String(options.width), '-y', String(options.height), command);
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', '0');
+  }
+
+  /** Polls the screen until `check` finds what it wants; fails with the last screen seen. */
+  async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 10_000): Promise<string> {
+    const test = typeof check === 'function' ? check : (s: string) => check.test(s);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.screen();
+      if (test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** tmux key names (Enter, Escape, Up, F1, C-c) or literal text with `literal`. */
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', '0', ...keys);
+  }
+
+  type(text: string): void {
+    this.tmux('send-keys', '-t', '0', '-l', text);
+  }
+
+  resize(width: number, height: number): void {
+    this.tmux('resize-window', '-t', '0', '-x', String(width), '-y', String(height));
+  }
+
+  /** The pid of the command run in the pane (a child of the pane's shell). */
+  commandPid(): number {
+    const shell = this.tmux('display-message', '-p', '-t', '0', '#{pane_pid}').trim();
+    const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/);
+    return Number(children[0]);
+  }
+
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./=:,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
