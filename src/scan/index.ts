@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { InotifyInstance, Limits, ScanResult, ScannedProcess } from '../model/types.js';
+import type { InotifyInstance, Limits, ScanResult, ScannedProcess, Watch } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
   isInotifyLink,
@@ -17,7 +17,7 @@ import {
   parseStat,
   parseSysctlNumber,
 } from './parse.js';
-import { isPermissionDenied, isVanished, listNumericEntries, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isPermissionDenied, isVanished, LinkDir, listNumericEntries, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -41,32 +41,35 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
   const users = loadUserNames(options.passwdPath ?? defaultPasswdPath(procRoot));
   const processes: ScannedProcess[] = [];
-  const fingerprints = new Map<InotifyInstance, string>();
   let unreadable = 0;
 
   for (const pid of pids) {
     const base = `${procRoot}/${pid}`;
     let fds: number[];
+    let links: LinkDir;
     try {
       fds = listNumericEntries(`${base}/fd`);
+      links = LinkDir.open(`${base}/fd`);
     } catch (error) {
       if (isPermissionDenied(error)) unreadable++;
       continue;
     }
     const instances: InotifyInstance[] = [];
-    for (const fd of fds) {
-      const link = readlinkOrNull(`${base}/fd/${fd}`);
-      if (link === null || !isInotifyLink(link)) continue;
-      let fdinfo: string;
-      try {
-        fdinfo = readProcText(`${base}/fdinfo/${fd}`, 'latin1');
-      } catch (error) {
-        if (isVanished(error)) continue;
-        throw error;
+    try {
+      for (const fd of fds) {
+        const link = links.readlinkOrNull(String(fd));
+        if (link === null || !isInotifyLink(link)) continue;
+        let fdinfo: string;
+        try {
+          fdinfo = readProcText(`${base}/fdinfo/${fd}`, 'latin1');
+        } catch (error) {
+          if (isVanished(error)) continue;
+          throw error;
+        }
+        instances.push({ fd, watches: parseInotifyFdinfo(fdinfo), instanceId: `${pid}:${fd}`, shared: false });
       }
-      const instance: InotifyInstance = { fd, watches: parseInotifyFdinfo(fdinfo), instanceId: `${pid}:${fd}`, shared: false };
-      instances.push(instance);
-      fingerprints.set(instance, watchSection(fdinfo));
+    } finally {
+      links.close();
     }
     if (instances.length === 0) continue;
     const proc = readProcess(base, pid, users, instances);
@@ -74,7 +77,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
 
   const exact = options.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
-  markShared(processes, fingerprints, exact);
+  markShared(processes, exact);
 
   // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
   const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
@@ -117,34 +120,39 @@ function readProcess(base: string, pid: number, users: Map<number, string>, inst
   };
 }
 
-/** The watch lines of an fdinfo, verbatim: equal for every holder of the same instance. */
-function watchSection(fdinfo: string): string {
-  const at = fdinfo.indexOf('\ninotify ');
-  return at === -1 ? '' : fdinfo.slice(at);
+/**
+ * Equal for every holder of the same instance, since they read the same watch list; cheap (the
+ * count and the ends of the list), so different lists may share it too.
+ */
+function candidateKey(watches: Watch[]): string {
+  if (watches.length === 0) return '';
+  const first = watches[0]!;
+  const last = watches[watches.length - 1]!;
+  return `${watches.length}/${first.wd}/${first.sdev}/${first.ino}/${last.wd}/${last.sdev}/${last.ino}`;
+}
+
+/** The whole watch list: equal only for identical lists. */
+function watchListKey(watches: Watch[]): string {
+  return watches.map((w) => `${w.wd} ${w.sdev} ${w.ino} ${w.mask} ${w.ignoredMask} ${w.handle ? `${w.handle.type} ${w.handle.hex}` : '-'}`).join('\n');
 }
 
 /**
  * Finds instances held by several fds (usually several processes, after fork or SCM_RIGHTS) and
  * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
- * candidates are grouped by that first. Then:
+ * candidates are grouped by a cheap key of the list first (at a hundred thousand watches, hashing
+ * whole lists costs more than kcmp of the few candidates). Then:
  * - with kcmp (exact): each group is sorted by the kernel's order of file pointers and runs of
  *   equal files merged: O(n log n) syscalls even for many empty instances;
- * - without (heuristic): identical non-empty watch lists in a process and one of its ancestors
- *   are taken as inherited across fork. Instances passed over a socket, or shared with no
- *   watches, are not detected this way.
+ * - without (heuristic): identical non-empty watch lists (compared whole within a group) in a
+ *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
+ *   socket, or shared with no watches, are not detected this way.
  */
-function markShared(processes: ScannedProcess[], fingerprints: Map<InotifyInstance, string>, compare: FileComparator | null): void {
+function markShared(processes: ScannedProcess[], compare: FileComparator | null): void {
   const pidOf = new Map<InotifyInstance, number>();
-  const groups = new Map<string, InotifyInstance[]>();
   for (const proc of processes) {
-    for (const instance of proc.instances) {
-      pidOf.set(instance, proc.pid);
-      const key = fingerprints.get(instance)!;
-      const group = groups.get(key);
-      if (group) group.push(instance);
-      else groups.set(key, [instance]);
-    }
+    for (const instance of proc.instances) pidOf.set(instance, proc.pid);
   }
+  const groups = groupBy(pidOf.keys(), (instance) => candidateKey(instance.watches));
   const merge = (members: InotifyInstance[]): void => {
     if (members.length < 2) return;
     for (const member of members) {
@@ -175,9 +183,22 @@ function markShared(processes: ScannedProcess[], fingerprints: Map<InotifyInstan
       }
       merge(run);
     } else if (key !== '') {
-      mergeByAncestry(group, pidOf, processes, merge);
+      for (const identical of groupBy(group, (instance) => watchListKey(instance.watches)).values()) {
+        if (identical.length > 1) mergeByAncestry(identical, pidOf, processes, merge);
+      }
     }
   }
+}
+
+function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 function mergeByAncestry(

@@ -34,6 +34,18 @@ export function parseInotifyFdinfo(text: string): Watch[] {
   return watches;
 }
 
+// A node has a few dozen devices and up to a million watches: one "MAJ:MIN" string per device.
+const devStrings = new Map<number, string>();
+
+function cachedDev(sdev: number): string {
+  let dev = devStrings.get(sdev);
+  if (dev === undefined) {
+    dev = devFromKernelDev(sdev);
+    devStrings.set(sdev, dev);
+  }
+  return dev;
+}
+
 function parseWatchLine(text: string, start: number, end: number): Watch | null {
   let wd = -1;
   let ino = -1;
@@ -67,7 +79,7 @@ function parseWatchLine(text: string, start: number, end: number): Watch | null 
   if (!(wd >= 0 && ino >= 0 && sdev >= 0)) return null;
   const handle: FileHandle | null =
     handleHex !== null && handleBytes >= 0 && handleType >= 0 ? { bytes: handleBytes, type: handleType, hex: handleHex } : null;
-  return { wd, ino, sdev, dev: devFromKernelDev(sdev), mask: mask || 0, ignoredMask: ignoredMask || 0, handle };
+  return { wd, ino, sdev, dev: cachedDev(sdev), mask: mask || 0, ignoredMask: ignoredMask || 0, handle };
 }
 
 export interface StatFields {

@@ -7,6 +7,7 @@
 //   watchdir FD DIR       watch DIR and every entry of DIR; answers how many
 //   rm FD WD              inotify_rm_watch
 //   open PATH             open(PATH, O_RDONLY) as noise; answers the fd
+//   opennoise N PATH      open PATH N times (noise at scale in one round trip); answers N
 //   close FD              close(FD)
 //   comm NAME             prctl(PR_SET_NAME): what /proc/PID/comm shows
 //   fork                  fork a child that shares every fd, stays alive until its parent's
@@ -70,6 +71,12 @@ int main(void) {
     } else if (!strcmp(line, "open") && arg) {
       int fd = open(arg, O_RDONLY);
       if (fd < 0) answer_err("open"); else answer_ok(fd);
+    } else if (!strcmp(line, "opennoise") && arg) {
+      char *path = strchr(arg, ' ');
+      if (!path) { errno = EINVAL; answer_err("opennoise"); continue; }
+      long n = atol(arg), opened = 0;
+      while (opened < n && open(path + 1, O_RDONLY) >= 0) opened++;
+      if (opened < n) answer_err("open"); else answer_ok(opened);
     } else if (!strcmp(line, "close") && arg) {
       if (close(atoi(arg)) < 0) answer_err("close"); else answer_ok(0);
     } else if (!strcmp(line, "comm") && arg) {

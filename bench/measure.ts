@@ -1,0 +1,208 @@
+// The measurements of one load size: the scan against the kernel floor, path resolution, and the
+// whole `inotop --json` process. Wall time and CPU time both: this machine is shared, and CPU
+// time is what other tenants disturb least.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import koffi from 'koffi';
+import type { ScanResult, Snapshot } from '../src/model/types.js';
+import { buildSnapshot } from '../src/model/snapshot.js';
+import { Resolver } from '../src/resolve/index.js';
+import { scan } from '../src/scan/index.js';
+import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
+import { cFloor, nodeFloor, type FloorCount } from './floor.js';
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export interface Timing {
+  wallMs: Spread;
+  cpuMs: Spread;
+}
+
+export function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs: sorted.length };
+}
+
+class Samples {
+  readonly wall: number[] = [];
+  readonly cpu: number[] = [];
+
+  /** Runs `work` once, recording its wall and CPU time (every thread of this process). */
+  time<T>(work: () => T): T {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const result = work();
+    this.wall.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuBefore);
+    this.cpu.push((cpu.user + cpu.system) / 1000);
+    return result;
+  }
+
+  timing(): Timing {
+    return { wallMs: spread(this.wall), cpuMs: spread(this.cpu) };
+  }
+}
+
+export interface ScanMeasurement {
+  nodeFloor: Timing;
+  cFloor: Timing;
+  /** scan(): fds, fdinfo, parsing, process details, shared instances. */
+  scan: Timing;
+  /** buildSnapshot() of that scan without resolutions: per-target rows, per-user and node totals. */
+  snapshot: Timing;
+  scanPlusSnapshot: Timing;
+  /** Medians of CPU time over the medians of the floors. */
+  ratios: { scanToNodeFloor: number; scanToCFloor: number; scanPlusSnapshotToNodeFloor: number; scanPlusSnapshotToCFloor: number };
+  /** What the floor saw on the node. */
+  floorCount: FloorCount;
+  /** The last scan, for the stages after it. */
+  last: ScanResult;
+}
+
+/**
+ * Floor and scan alternate, after one unrecorded warm-up of each, so that drift (caches, other
+ * tenants) hits both alike. The C floor runs its passes in one process right after.
+ */
+export function measureScan(runs: number): ScanMeasurement {
+  nodeFloor();
+  buildSnapshot(scan(), null, null);
+  const floor = new Samples();
+  const scanned = new Samples();
+  const snapshot = new Samples();
+  const both: number[][] = [[], []];
+  let last: ScanResult | undefined;
+  let floorCount: FloorCount | undefined;
+  for (let i = 0; i < runs; i++) {
+    floorCount = floor.time(nodeFloor);
+    last = scanned.time(() => scan());
+    snapshot.time(() => buildSnapshot(last!, null, null));
+    both[0]!.push(scanned.wall[i]! + snapshot.wall[i]!);
+    both[1]!.push(scanned.cpu[i]! + snapshot.cpu[i]!);
+  }
+  const c = cFloor(runs + 1).slice(1);
+  const cTiming: Timing = { wallMs: spread(c.map((run) => run.wallMs)), cpuMs: spread(c.map((run) => run.cpuMs)) };
+  const floorTiming = floor.timing();
+  const scanTiming = scanned.timing();
+  const sumTiming: Timing = { wallMs: spread(both[0]!), cpuMs: spread(both[1]!) };
+  const ratio = (a: Timing, b: Timing): number => a.cpuMs.median / b.cpuMs.median;
+  return {
+    nodeFloor: floorTiming,
+    cFloor: cTiming,
+    scan: scanTiming,
+    snapshot: snapshot.timing(),
+    scanPlusSnapshot: sumTiming,
+    ratios: {
+      scanToNodeFloor: ratio(scanTiming, floorTiming),
+      scanToCFloor: ratio(scanTiming, cTiming),
+      scanPlusSnapshotToNodeFloor: ratio(sumTiming, floorTiming),
+      scanPlusSnapshotToCFloor: ratio(sumTiming, cTiming),
+    },
+    floorCount: floorCount!,
+    last: last!,
+  };
+}
+
+export interface ResolveMeasurement {
+  /** Distinct (device, inode) pairs among all watches. */
+  targets: number;
+  /** A new Resolver each run (the kernel's dentry cache is warm after the first). */
+  cold: Timing;
+  /** The same Resolver again, caches from the refresh before. */
+  warm: Timing;
+  unresolved: number;
+  notes: string[];
+}
+
+export function measureResolve(result: ScanResult, runs: number): ResolveMeasurement {
+  const targets = new Set<string>();
+  for (const proc of result.processes) {
+    for (const instance of proc.instances) for (const watch of instance.watches) targets.add(`${watch.dev}/${watch.ino}`);
+  }
+  const withResolver = <T>(work: (resolver: Resolver) => T): T => {
+    const resolver = new Resolver({ procRoot: '/proc' });
+    try {
+      return work(resolver);
+    } finally {
+      resolver.close();
+    }
+  };
+  const cold = new Samples();
+  for (let i = 0; i < Math.min(runs, 3); i++) withResolver((resolver) => cold.time(() => resolver.resolve(result)));
+  const warm = new Samples();
+  const resolutions = withResolver((resolver) => {
+    let last = resolver.resolve(result);
+    for (let i = 0; i < runs; i++) last = warm.time(() => resolver.resolve(result));
+    return last;
+  });
+  let unresolved = 0;
+  for (const proc of result.processes) {
+    for (const instance of proc.instances) {
+      for (const watch of instance.watches) if (resolutions.get(proc.pid, watch.dev, watch.ino)?.status !== 'ok') unresolved++;
+    }
+  }
+  return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes };
+}
+
+// struct rusage on 64-bit Linux begins with ru_utime and ru_stime (timeval: two longs each).
+const RUSAGE_CHILDREN = -1;
+const RUSAGE_SIZE = 144;
+type Getrusage = (who: number, usage: Buffer) => number;
+let getrusage: Getrusage | undefined;
+
+/** CPU µs of all waited-for descendants so far: exact, where /usr/bin/time rounds to 10 ms. */
+function childrenCpuUs(): number {
+  getrusage ??= koffi.load('libc.so.6').func('int getrusage(int who, void *usage)') as Getrusage;
+  const usage = Buffer.alloc(RUSAGE_SIZE);
+  if (getrusage(RUSAGE_CHILDREN, usage) !== 0) throw new Error('getrusage failed');
+  const micros = (at: number): number => Number(usage.readBigInt64LE(at)) * 1e6 + Number(usage.readBigInt64LE(at + 8));
+  return micros(0) + micros(16);
+}
+
+export interface JsonProcessMeasurement {
+  wallMs: Spread;
+  cpuMs: Spread;
+  /** Peak RSS (/usr/bin/time %M), the largest of the runs. */
+  maxRssMb: number;
+  outputBytes: number;
+  totals: Snapshot['totals'];
+}
+
+/** The compiled CLI as a user runs it: `inotop --json --pods none`, process start to exit. */
+export function measureJsonProcess(runs: number): JsonProcessMeasurement {
+  ensureBuilt();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let maxRssKb = 0;
+  let output = '';
+  const rssFile = join(mkdtempSync(join(tmpdir(), 'inotop-bench-')), 'rss');
+  try {
+    for (let i = 0; i < runs; i++) {
+      const before = childrenCpuUs();
+      const started = performance.now();
+      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, inotopBin, '--json', '--pods', 'none'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 1 << 30,
+      });
+      wall.push(performance.now() - started);
+      cpu.push((childrenCpuUs() - before) / 1000);
+      if (child.status !== 0) throw new Error(`inotop --json exited ${child.status}: ${child.stderr.trim()}`);
+      maxRssKb = Math.max(maxRssKb, Number(readFileSync(rssFile, 'utf8').trim()));
+      output = child.stdout;
+    }
+  } finally {
+    rmSync(dirname(rssFile), { recursive: true, force: true });
+  }
+  const snapshot = JSON.parse(output) as Snapshot;
+  return { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, outputBytes: output.length, totals: snapshot.totals };
+}

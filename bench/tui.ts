@@ -1,0 +1,221 @@
+// The TUI measured as a user runs it: `inotop` in a tmux pane on a private tmux server.
+// - Steady state: CPU (utime+stime of every thread, /proc/PID/stat) and RSS (/proc/PID/status)
+//   over a window after the first screen, at the default 2 s interval.
+// - Key latency: "?" opens the help overlay. A tmux control-mode client sees the pane's output as
+//   it is written (%output), so the time from send-keys to the output that draws the overlay is
+//   measured without polling. Presses land at random moments; the ones that count are those made
+//   while the scan worker thread was running (its state in /proc/PID/task/TID/stat is R).
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
+import { TmuxPane } from '../test/helpers/tmux.js';
+import { spread, type Spread } from './measure.js';
+
+export interface TuiMeasurement {
+  seconds: number;
+  intervalSeconds: number;
+  /** CPU time over the window, as % of one core. */
+  cpuPercent: number;
+  rssMb: Spread;
+  /** Presses made while a scan ran; null when the worker was never caught running. */
+  keyLatencyMs: Spread | null;
+  /** Presses at any moment. */
+  keyLatencyAllMs: Spread;
+  /** Share of the presses that found the scan worker running. */
+  scanBusyPercent: number;
+}
+
+const INTERVAL_SECONDS = 2;
+const COLUMNS = 160;
+const ROWS = 48;
+const SCANNING_PRESSES = 20;
+const MAX_PRESSES = 60;
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+function cpuTicks(path: string): number {
+  const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+}
+
+function threadState(pid: number, tid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]![0]!;
+  } catch {
+    return '?';
+  }
+}
+
+function rssMb(pid: number): number {
+  const match = /\nVmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/**
+ * A tmux control-mode client: commands in, one %begin/%end block per command out, and %output
+ * whenever the pane writes.
+ */
+class ControlClient {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly replies: ((lines: string[]) => void)[] = [];
+  private block: string[] | null = null;
+  /** When the pane last wrote. */
+  lastOutputAt = 0;
+  private onOutput: (() => void) | null = null;
+
+  constructor(pane: TmuxPane) {
+    // TmuxPane keeps its server's name to itself; the control client must attach to that server.
+    const socket = (pane as unknown as { socket: string }).socket;
+    this.child = spawn('tmux', ['-L', socket, '-C', 'attach'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.resume();
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      if (line.startsWith('%output ')) {
+        this.lastOutputAt = performance.now();
+        this.onOutput?.();
+      } else if (line.startsWith('%begin ')) {
+        this.block = [];
+      } else if ((line.startsWith('%end ') || line.startsWith('%error ')) && this.block) {
+        const lines = this.block;
+        this.block = null;
+        this.replies.shift()?.(lines);
+      } else if (this.block) {
+        this.block.push(line);
+      }
+    });
+  }
+
+  /** The first block is tmux's greeting on attach, answered to no command. */
+  async ready(): Promise<void> {
+    await new Promise<string[]>((resolve) => this.replies.push(resolve));
+  }
+
+  command(command: string): Promise<string[]> {
+    return new Promise((resolve) => {
+      this.replies.push(resolve);
+      this.child.stdin.write(command + '\n');
+    });
+  }
+
+  /** Resolves at the next pane output. */
+  nextOutput(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onOutput = () => {
+        this.onOutput = null;
+        resolve();
+      };
+    });
+  }
+
+  close(): void {
+    this.child.kill();
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The busiest thread besides the main one over the window: the scan worker. */
+function busiestThread(pid: number, before: Map<number, number>): number | null {
+  let best: number | null = null;
+  let bestTicks = -1;
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    if (tid === pid) continue;
+    const ticks = cpuTicks(`/proc/${pid}/task/${tid}/stat`) - (before.get(tid) ?? 0);
+    if (ticks > bestTicks) {
+      best = tid;
+      bestTicks = ticks;
+    }
+  }
+  return best;
+}
+
+function threadTicks(pid: number): Map<number, number> {
+  return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [Number(tid), cpuTicks(`/proc/${pid}/task/${tid}/stat`)]));
+}
+
+export async function measureTui(seconds: number): Promise<TuiMeasurement | { skipped: string }> {
+  let helpMarker: string;
+  try {
+    const { KEY_BINDINGS } = await import('../src/views/tui/keys.js');
+    helpMarker = KEY_BINDINGS.find((binding) => binding.command === 'help')!.help;
+  } catch (error) {
+    return { skipped: `no TUI to measure (${(error as Error).message})` };
+  }
+  ensureBuilt();
+  const pane = new TmuxPane([process.execPath, inotopBin, '-d', String(INTERVAL_SECONDS), '--pods', 'none'], { width: COLUMNS, height: ROWS });
+  try {
+    const first = await pane.waitFor((text) => text.includes('EXIT=') || text.includes('Help'), 'the first screen', 30_000);
+    if (first.includes('EXIT=')) return { skipped: `inotop exits at once: ${first.trim().split('\n').slice(-3).join(' / ')}` };
+    const pid = pane.commandPid();
+    // The first refreshes (cold caches, module loading) are not the steady state.
+    await sleep(2 * INTERVAL_SECONDS * 1000);
+
+    const ticksBefore = cpuTicks(`/proc/${pid}/stat`);
+    const threadsBefore = threadTicks(pid);
+    const started = performance.now();
+    const rss: number[] = [rssMb(pid)];
+    while (performance.now() - started < seconds * 1000) {
+      await sleep(INTERVAL_SECONDS * 1000);
+      rss.push(rssMb(pid));
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const cpuPercent = ((cpuTicks(`/proc/${pid}/stat`) - ticksBefore) / ticksPerSecond / elapsed) * 100;
+    const worker = busiestThread(pid, threadsBefore);
+
+    const latencies = await measureKeys(pane, pid, worker, helpMarker);
+    const scanning = latencies.filter((press) => press.scanning).map((press) => press.ms);
+    return {
+      seconds: Math.round(elapsed),
+      intervalSeconds: INTERVAL_SECONDS,
+      cpuPercent,
+      rssMb: spread(rss),
+      keyLatencyMs: scanning.length > 0 ? spread(scanning) : null,
+      keyLatencyAllMs: spread(latencies.map((press) => press.ms)),
+      scanBusyPercent: (scanning.length / latencies.length) * 100,
+    };
+  } finally {
+    pane.kill();
+  }
+}
+
+async function measureKeys(pane: TmuxPane, pid: number, worker: number | null, marker: string): Promise<{ ms: number; scanning: boolean }[]> {
+  const client = new ControlClient(pane);
+  await client.ready();
+  const shows = async (): Promise<boolean> => (await client.command('capture-pane -p')).some((line) => line.includes(marker));
+  const presses: { ms: number; scanning: boolean }[] = [];
+  try {
+    while (presses.length < MAX_PRESSES && presses.filter((press) => press.scanning).length < SCANNING_PRESSES) {
+      await sleep(100 + Math.random() * 600);
+      const scanning = worker !== null && threadState(pid, worker) === 'R';
+      const pressedAt = performance.now();
+      let output = client.nextOutput();
+      await client.command('send-keys ?');
+      // The overlay may come after an unrelated refresh: check the pane after each write.
+      for (;;) {
+        await withTimeout(output, 5_000, 'no screen update within 5 s of a key press');
+        output = client.nextOutput();
+        const drawnAt = client.lastOutputAt;
+        if (await shows()) {
+          presses.push({ ms: drawnAt - pressedAt, scanning });
+          break;
+        }
+      }
+      await client.command('send-keys ?');
+      while (await shows()) await sleep(20);
+    }
+  } finally {
+    client.close();
+  }
+  return presses;
+}

@@ -1,0 +1,200 @@
+// A node-scale inotify load for the benchmark and tests: N inowatch processes holding M inotify
+// instances with W watches in all (each on an inode of its own) and F ordinary open fds as noise.
+// The watched files live on a tmpfs mounted for the purpose (a plain temp dir when mounting is not
+// allowed). The inotify sysctls are raised when the load would not fit, and restored on stop(),
+// on SIGINT/SIGTERM and on exit.
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Watcher } from './inowatch.js';
+
+export interface LoadSize {
+  processes: number;
+  instances: number;
+  watches: number;
+  noiseFds: number;
+}
+
+export const LOAD_SIZES = {
+  // More instances than the default max_user_instances (128), so that even the smoke test raises
+  // and restores the sysctl.
+  tiny: { processes: 4, instances: 140, watches: 400, noiseFds: 200 },
+  small: { processes: 100, instances: 100, watches: 10_000, noiseFds: 5_000 },
+  large: { processes: 500, instances: 1_000, watches: 100_000, noiseFds: 30_000 },
+} satisfies Record<string, LoadSize>;
+
+export type LoadSizeName = keyof typeof LOAD_SIZES;
+
+export const LOAD_COMM = 'inotop-load';
+
+const SYSCTL_DIR = '/proc/sys/fs/inotify';
+const LIMITS = ['max_user_instances', 'max_user_watches'] as const;
+type LimitName = (typeof LIMITS)[number];
+
+export interface Load {
+  readonly size: LoadSize;
+  /** The inowatch processes, in creation order. */
+  readonly pids: number[];
+  /** The file every noise fd has open. */
+  readonly noisePath: string;
+  /** Sysctls raised for this load, with the values they are restored to. */
+  readonly raised: Partial<Record<LimitName, number>>;
+  /** Kills the processes and waits for them, restores the sysctls, removes the files. */
+  stop(): Promise<void>;
+}
+
+/** n split into parts as even as possible: part i of k. */
+function share(n: number, parts: number, i: number): number {
+  return Math.floor(n / parts) + (i < n % parts ? 1 : 0);
+}
+
+function readLimit(name: LimitName): number {
+  return Number(readFileSync(join(SYSCTL_DIR, name), 'utf8').trim());
+}
+
+/**
+ * The kernel's own counts for a set of processes, read the plain way (readlink every fd, count
+ * the "inotify " lines of each instance's fdinfo). An instance held by several of them counts
+ * once per holder.
+ */
+export function countFds(pids: Iterable<number>, noisePath?: string): { instances: number; watches: number; noiseFds: number; fds: number } {
+  const totals = { instances: 0, watches: 0, noiseFds: 0, fds: 0 };
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone
+    }
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      totals.fds++;
+      if (link === noisePath) totals.noiseFds++;
+      if (link !== 'anon_inode:inotify') continue;
+      totals.instances++;
+      try {
+        const fdinfo = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
+        for (let at = fdinfo.indexOf('\ninotify '); at !== -1; at = fdinfo.indexOf('\ninotify ', at + 1)) totals.watches++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return totals;
+}
+
+/**
+ * Raises a limit so that `needed` more fit beside what every process holds now (an over-estimate:
+ * the kernel charges per user). Returns the old value when it had to raise.
+ */
+function ensureHeadroom(name: LimitName, inUse: number, needed: number): number | undefined {
+  const old = readLimit(name);
+  const wanted = inUse + needed + Math.ceil(needed / 10);
+  if (wanted <= old) return undefined;
+  writeFileSync(join(SYSCTL_DIR, name), `${wanted}\n`);
+  return old;
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc').filter((name) => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57).map(Number);
+}
+
+export async function startLoad(size: LoadSize): Promise<Load> {
+  const root = mkdtempSync(join(tmpdir(), 'inotop-load-'));
+  let mounted = false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', 'inotop-load', root], { stdio: 'ignore' });
+    mounted = true;
+  } catch {
+    // Not allowed to mount (not root, or a sandbox): the files go to the temp dir itself.
+  }
+  const raised: Partial<Record<LimitName, number>> = {};
+  const watchers: Watcher[] = [];
+  let tornDown = false;
+
+  // Synchronous, so that it can run from the exit handler; idempotent.
+  const teardown = (): void => {
+    if (tornDown) return;
+    tornDown = true;
+    for (const watcher of watchers) {
+      try {
+        watcher.child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const name of LIMITS) {
+      const old = raised[name];
+      if (old !== undefined) writeFileSync(join(SYSCTL_DIR, name), `${old}\n`);
+    }
+    if (mounted) execFileSync('umount', ['-l', root], { stdio: 'ignore' });
+    rmSync(root, { recursive: true, force: true });
+    process.off('exit', teardown);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    teardown();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', teardown);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const now = countFds(allPids());
+    for (const [name, inUse, needed] of [
+      ['max_user_instances', now.instances, size.instances],
+      ['max_user_watches', now.watches, size.watches],
+    ] as const) {
+      const old = ensureHeadroom(name, inUse, needed);
+      if (old !== undefined) raised[name] = old;
+    }
+
+    // One directory per instance holding (its watches - 1) files: `watchdir` then watches the
+    // directory and every file in one round trip, each watch on an inode of its own.
+    const instanceDirs: { dir: string; watches: number }[] = [];
+    for (let i = 0; i < size.instances; i++) {
+      const dir = join(root, `i${i}`);
+      const watches = share(size.watches, size.instances, i);
+      mkdirSync(dir);
+      for (let f = 1; f < watches; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
+      instanceDirs.push({ dir, watches });
+    }
+    const noisePath = join(root, 'noise');
+    writeFileSync(noisePath, '');
+
+    for (let p = 0; p < size.processes; p++) watchers.push(new Watcher());
+    await Promise.all(
+      watchers.map(async (watcher, p) => {
+        await watcher.comm(LOAD_COMM);
+        for (let i = p; i < size.instances; i += size.processes) {
+          const fd = await watcher.init();
+          const { dir, watches } = instanceDirs[i]!;
+          if (watches > 0) await watcher.watchDir(fd, dir);
+        }
+        const noise = share(size.noiseFds, size.processes, p);
+        if (noise > 0) await watcher.send(`opennoise ${noise} ${noisePath}`);
+      }),
+    );
+    return {
+      size,
+      pids: watchers.map((watcher) => watcher.pid),
+      noisePath,
+      raised: { ...raised },
+      stop: async () => {
+        await Promise.all(watchers.map((watcher) => watcher.stop()));
+        teardown();
+      },
+    };
+  } catch (error) {
+    teardown();
+    throw error;
+  }
+}
