@@ -1,9 +1,9 @@
 // Diffs between snapshots: deltas per pid, the totals series, the change log per process and pod.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceHistory, deltasOf, EMPTY_HISTORY, type ChangeEvent, type History } from '../src/model/history.js';
+import { advanceHistory, deltasOf, EMPTY_HISTORY, type ChangeEvent, type History, type ProcessIdentity } from '../src/model/history.js';
 import { NO_FILTER, queryRows } from '../src/model/query.js';
-import type { Snapshot } from '../src/model/types.js';
+import type { ProcessRow, Snapshot } from '../src/model/types.js';
 import { pod, proc, snapshot, targets } from './helpers/rows.js';
 
 const nginx = pod('nginx-7c9f');
@@ -11,6 +11,10 @@ const time = (s: number) => `2026-11-27T10:00:${String(s).padStart(2, '0')}.000Z
 
 function feed(...snapshots: Snapshot[]): History {
   return snapshots.reduce(advanceHistory, EMPTY_HISTORY);
+}
+
+function identity(row: ProcessRow): ProcessIdentity {
+  return { pid: row.pid, uid: row.uid, user: row.user, comm: row.comm, cmdline: row.cmdline, pod: row.pod };
 }
 
 function kinds(events: readonly ChangeEvent[]): string[] {
@@ -53,7 +57,7 @@ test('a process that gains watches on a pod: one event naming the pod', () => {
   const after = proc(812, { comm: 'kubelet', targets: [...targets(2), ...targets(3, 100, { pod: nginx })] });
   const history = feed(snapshot([before], time(0)), snapshot([after], time(2)));
   assert.deepEqual(history.events, [
-    { kind: 'process-changed', time: time(2), pid: 812, comm: 'kubelet', delta: 3, watches: 5, pods: [{ pod: nginx, delta: 3 }] },
+    { kind: 'process-changed', time: time(2), process: identity(after), delta: 3, watches: 5, pods: [{ pod: nginx, delta: 3 }] },
   ]);
 });
 
@@ -65,7 +69,7 @@ test('processes starting and exiting are told once', () => {
     snapshot([proc(10, { targets: targets(1) })], time(6)),
   );
   assert.deepEqual(kinds(history.events), ['process-started', 'process-exited']);
-  assert.deepEqual(history.events[1], { kind: 'process-exited', time: time(4), pid: 20, comm: 'tail', watches: 4 });
+  assert.deepEqual(history.events[1], { kind: 'process-exited', time: time(4), process: identity(proc(20, { comm: 'tail' })), watches: 4 });
 });
 
 test('a pod that goes while a process still watches it: one pod-gone event with the holders, then released', () => {
@@ -102,7 +106,7 @@ test('watches stranded on unmounted targets are told', () => {
     snapshot([proc(10, { targets: targets(3) })], time(0)),
     snapshot([proc(10, { targets: targets(3, 1, { status: 'unmounted', leak: 'unmounted' }) })], time(2)),
   );
-  assert.deepEqual(history.events, [{ kind: 'process-stranded', time: time(2), pid: 10, comm: 'proc10', delta: 3, stranded: 3 }]);
+  assert.deepEqual(history.events, [{ kind: 'process-stranded', time: time(2), process: identity(proc(10)), delta: 3, stranded: 3 }]);
 });
 
 test('the totals series and the change log are bounded', () => {

@@ -17,6 +17,7 @@ import {
   tableColumns,
   tableLines,
   columnAt,
+  logLines,
 } from '../src/views/tui/render.js';
 import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type ViewState } from '../src/views/tui/state.js';
 import { NO_FILTER } from '../src/model/query.js';
@@ -273,7 +274,8 @@ test('the layout fills the screen at 80x24 and 160x48', () => {
 test('change log lines say what changed, per process and pod', () => {
   const nginx = pod('nginx-7c9f');
   const time = '2026-11-27T10:00:00.000Z';
-  assert.equal(eventText({ kind: 'process-changed', time, pid: 812, comm: 'kubelet', delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }), 'kubelet 812 +3: pod default/nginx-7c9f');
+  const kubelet = { pid: 812, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  assert.equal(eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }), 'kubelet 812 +3: pod default/nginx-7c9f');
   assert.equal(
     eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }] }),
     'pod default/nginx-7c9f gone: kubelet 812 still holds 3 watches',
@@ -282,5 +284,21 @@ test('change log lines say what changed, per process and pod', () => {
     eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }, { pid: 9, comm: 'shim', watches: 1 }] }),
     'pod default/nginx-7c9f gone: still held by kubelet 812 (3), shim 9 (1)',
   );
-  assert.equal(eventText({ kind: 'process-exited', time, pid: 5, comm: 'tail', watches: 1 }), 'tail 5 exited: 1 watch freed');
+  assert.equal(eventText({ kind: 'process-exited', time, process: { ...kubelet, pid: 5, comm: 'tail' }, watches: 1 }), 'tail 5 exited: 1 watch freed');
+});
+
+test('the change log follows the process filter; pod events always show', () => {
+  const gone = pod('web', 'gone');
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([proc(10, { targets: targets(1) }), proc(20, { targets: targets(1) })]) });
+  state = run(state, {
+    type: 'snapshot',
+    snapshot: snapshot([proc(10, { targets: targets(2) }), proc(20, { targets: [...targets(2), ...targets(1, 50, { pod: gone })] })]),
+  });
+  const log = (s: ViewState) => plain(logLines(s, 120, 8, mono)).slice(1).join('\n');
+  assert.match(log(state), /proc10 10 \+1/);
+  assert.match(log(state), /proc20 20 \+2/);
+  state = keys(state, '/', 'p', 'r', 'o', 'c', '1', 'enter');
+  assert.doesNotMatch(log(state), /proc20 20 \+2/);
+  assert.match(log(state), /proc10 10 \+1/);
+  assert.match(log(state), /pod default\/web gone: proc20 20 still holds 1 watch +$/m);
 });

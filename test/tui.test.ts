@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { Watcher } from './helpers/inowatch.js';
+import { buildFakeNode } from './helpers/fake-node.js';
+import { rootSkip, Watcher } from './helpers/inowatch.js';
 import { TmuxPane, type TmuxOptions } from './helpers/tmux.js';
 
 const BIG = 'ino-big';
@@ -187,3 +188,42 @@ test('works under several TERMs and with NO_COLOR', async (t) => {
     await pane.waitFor(/^EXIT=0$/m, `quit under ${JSON.stringify(env)}`);
   }
 });
+
+test('a pod deleted while kubelet still watches it: red in the detail pane, told in the change log', { skip: rootSkip }, async (t) => {
+  const node = await buildFakeNode({ pods: 2 });
+  t.after(() => node.cleanup());
+  const victim = node.pods[0]!;
+  const name = `${victim.namespace}/${victim.name}`;
+  const pane = new TmuxPane(
+    [
+      process.execPath, inotopBin, '-d', '0.5', '-p', String(node.kubelet.pid),
+      '--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot,
+    ],
+    { width: 160, height: 48 },
+  );
+  t.after(() => pane.kill());
+  await pane.waitFor(/pods: crictl 2 live/, 'the pod list');
+  pane.keys('Enter', '/');
+  pane.type(victim.name);
+  pane.keys('Enter');
+  await pane.waitFor(new RegExp(`${victim.uid}/etc-hosts .* ${escapeRegExp(name)} *$`, 'm'), "kubelet's watches on the pod, live");
+  await node.deletePodLeaky(victim.uid);
+  const screen = await pane.waitFor(
+    new RegExp(`pod ${escapeRegExp(name)} gone: kubelet ${node.kubelet.pid} still holds \\d+ watch`),
+    'the change log telling the gone pod still held',
+  );
+  const leaked = new RegExp(`^ *${node.kubelet.pid} +root .* (\\d+) /\\S+$`, 'm').exec(screen)?.[1];
+  assert.ok(Number(leaked) > 0, `LEAKED counts it: ${leaked}`);
+  // Red: SGR 31 or 91, or a 256-color red.
+  const red = /^(31|91|38;5;(1|9|160|196))$/;
+  const goneTarget = screen.split('\n').find((line) => line.includes(`${name} (gone)`));
+  assert.ok(goneTarget, 'the detail pane shows the pod gone');
+  assert.match(pane.foregroundAt(goneTarget) ?? 'default', red, goneTarget);
+  assert.match(pane.foregroundAt(`pod ${name} gone`) ?? 'default', red, 'the change log line');
+  const log = screen.slice(screen.indexOf('── changes'));
+  assert.match(log, new RegExp(`pod ${escapeRegExp(name)} gone`));
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -14,10 +14,12 @@ export interface PodWatches {
   watches: number;
 }
 
+/** Who a process is, for the change log and its filter; kept without the targets. */
+export type ProcessIdentity = Pick<ProcessRow, 'pid' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod'>;
+
 /** What history keeps of a process between refreshes; targets themselves are not kept. */
 export interface ProcessSummary {
-  pid: number;
-  comm: string;
+  process: ProcessIdentity;
   watches: number;
   /** Watches on unmounted or deleted targets (gone pods are told by pod events). */
   stranded: number;
@@ -37,10 +39,10 @@ export interface Holding {
 }
 
 export type ChangeEvent =
-  | { kind: 'process-started'; time: string; pid: number; comm: string; watches: number; pods: PodDelta[] }
-  | { kind: 'process-exited'; time: string; pid: number; comm: string; watches: number }
-  | { kind: 'process-changed'; time: string; pid: number; comm: string; delta: number; watches: number; pods: PodDelta[] }
-  | { kind: 'process-stranded'; time: string; pid: number; comm: string; delta: number; stranded: number }
+  | { kind: 'process-started'; time: string; process: ProcessIdentity; watches: number; pods: PodDelta[] }
+  | { kind: 'process-exited'; time: string; process: ProcessIdentity; watches: number }
+  | { kind: 'process-changed'; time: string; process: ProcessIdentity; delta: number; watches: number; pods: PodDelta[] }
+  | { kind: 'process-stranded'; time: string; process: ProcessIdentity; delta: number; stranded: number }
   | { kind: 'pod-gone'; time: string; pod: PodRef; holders: Holding[] }
   | { kind: 'pod-released'; time: string; pod: PodRef };
 
@@ -115,7 +117,8 @@ export function summarize(row: ProcessRow): ProcessSummary {
     if (entry) entry.watches += target.watches;
     else pods.set(target.pod.uid, { pod: target.pod, watches: target.watches });
   }
-  return { pid: row.pid, comm: row.comm, watches: row.watches, stranded, pods };
+  const { pid, uid, user, comm, cmdline, pod } = row;
+  return { process: { pid, uid, user, comm, cmdline, pod }, watches: row.watches, stranded, pods };
 }
 
 function processEvents(
@@ -127,19 +130,19 @@ function processEvents(
   for (const [pid, now] of current) {
     const before = previous.get(pid);
     if (!before) {
-      if (now.watches > 0) events.push({ kind: 'process-started', time, pid, comm: now.comm, watches: now.watches, pods: podDeltas(undefined, now) });
+      if (now.watches > 0) events.push({ kind: 'process-started', time, process: now.process, watches: now.watches, pods: podDeltas(undefined, now) });
       continue;
     }
     const delta = now.watches - before.watches;
     if (delta !== 0) {
-      events.push({ kind: 'process-changed', time, pid, comm: now.comm, delta, watches: now.watches, pods: podDeltas(before, now) });
+      events.push({ kind: 'process-changed', time, process: now.process, delta, watches: now.watches, pods: podDeltas(before, now) });
     }
     if (now.stranded > before.stranded) {
-      events.push({ kind: 'process-stranded', time, pid, comm: now.comm, delta: now.stranded - before.stranded, stranded: now.stranded });
+      events.push({ kind: 'process-stranded', time, process: now.process, delta: now.stranded - before.stranded, stranded: now.stranded });
     }
   }
   for (const [pid, before] of previous) {
-    if (!current.has(pid) && before.watches > 0) events.push({ kind: 'process-exited', time, pid, comm: before.comm, watches: before.watches });
+    if (!current.has(pid) && before.watches > 0) events.push({ kind: 'process-exited', time, process: before.process, watches: before.watches });
   }
   return events;
 }
@@ -183,7 +186,7 @@ function podEvents(
     const holders: Holding[] = [];
     for (const summary of current.values()) {
       const held = summary.pods.get(uid);
-      if (held) holders.push({ pid: summary.pid, comm: summary.comm, watches: held.watches });
+      if (held) holders.push({ pid: summary.process.pid, comm: summary.process.comm, watches: held.watches });
     }
     holders.sort((a, b) => b.watches - a.watches || a.pid - b.pid);
     events.push({ kind: 'pod-gone', time, pod, holders });

@@ -51,11 +51,14 @@ export interface ProcessFilter {
 
 export const NO_FILTER: ProcessFilter = { pids: null, user: null, command: null, text: null, leakedOnly: false };
 
-export function commandOf(row: ProcessRow): string {
+export function commandOf(row: Pick<ProcessRow, 'cmdline' | 'comm'>): string {
   return row.cmdline || `[${row.comm}]`;
 }
 
-export function matchesFilter(row: ProcessRow, filter: ProcessFilter): boolean {
+/** What a filter looks at: a whole row, or what the change log keeps of a process. */
+export type FilterableRow = Pick<ProcessRow, 'pid' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod' | 'leaked'>;
+
+export function matchesFilter(row: FilterableRow, filter: ProcessFilter): boolean {
   if (filter.pids && !filter.pids.includes(row.pid)) return false;
   if (filter.user !== null && row.user !== filter.user && String(row.uid) !== filter.user) return false;
   if (filter.command && !filter.command.test(commandOf(row))) return false;

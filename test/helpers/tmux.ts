@@ -22,8 +22,9 @@ export class TmuxPane {
     this.tmux('new-session', '-d', '-x', String(options.width), '-y', String(options.height), command);
   }
 
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-t', '0');
+  /** The screen as text; with `escapes`, with its colors and attributes as SGR sequences. */
+  screen(escapes = false): string {
+    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', '0');
   }
 
   /** Polls the screen until `check` finds what it wants; fails with the last screen seen. */
@@ -36,6 +37,30 @@ export class TmuxPane {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * The foreground color (an SGR parameter such as "31", or null for the default) where `text`
+   * first shows: capture-pane only emits a color where it changes, so earlier lines count.
+   */
+  foregroundAt(text: string): string | null {
+    const screen = this.screen(true);
+    const at = screen.indexOf(text);
+    if (at < 0) throw new Error(`"${text}" is not on the screen`);
+    let foreground: string | null = null;
+    for (const match of screen.slice(0, at).matchAll(/\x1b\[([\d;]*)m/g)) {
+      const params = match[1]!.split(';');
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i]!;
+        if (p === '' || p === '0' || p === '39') foreground = null;
+        else if (/^(3[0-7]|9[0-7])$/.test(p)) foreground = p;
+        else if (p === '38') {
+          foreground = params.slice(i, i + 3).join(';');
+          i += 2;
+        } else if (p === '48') i += 2;
+      }
+    }
+    return foreground;
   }
 
   /** tmux key names (Enter, Escape, Up, F1, C-c) or literal text with `literal`. */

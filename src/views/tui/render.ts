@@ -3,7 +3,7 @@
 // text from the node (commands, paths, pod names) is escaped, so `{red-fg}` in a command stays text.
 import blessed from 'blessed';
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
-import { commandOf, SORT_FIELDS, type SortField } from '../../model/query.js';
+import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
 import { KEY_BINDINGS, MOUSE_HELP } from './keys.js';
@@ -346,7 +346,7 @@ function targetLine(target: TargetRow, pathWidth: number, podWidth: number, pain
 // ---- change log ----
 
 export function logLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
-  const events = state.history.events;
+  const events = loggedEvents(state);
   const lines = [rule(`changes${events.length ? ` (${events.length})` : ''}`, width, false, painter)];
   const shown = events.slice(-(height - 1));
   if (shown.length === 0) lines.push(esc(fit(state.snapshot ? '  no changes yet' : '', width)));
@@ -357,6 +357,13 @@ export function logLines(state: ViewState, width: number, height: number, painte
   return lines;
 }
 
+/** Events of the processes the filter shows (leaked or not), and every pod event: pods are the node's. */
+function loggedEvents(state: ViewState): readonly ChangeEvent[] {
+  const filter = { ...state.filter, leakedOnly: false };
+  if (!filter.pids && filter.user === null && !filter.command && !filter.text) return state.history.events;
+  return state.history.events.filter((event) => !('process' in event) || matchesFilter({ ...event.process, leaked: 0 }, filter));
+}
+
 function isLeakEvent(event: ChangeEvent): boolean {
   return event.kind === 'pod-gone' || event.kind === 'process-stranded';
 }
@@ -364,13 +371,13 @@ function isLeakEvent(event: ChangeEvent): boolean {
 export function eventText(event: ChangeEvent): string {
   switch (event.kind) {
     case 'process-started':
-      return `${event.comm} ${event.pid} started: ${plural(event.watches, 'watch')}${podsPart(event.pods)}`;
+      return `${event.process.comm} ${event.process.pid} started: ${plural(event.watches, 'watch')}${podsPart(event.pods)}`;
     case 'process-exited':
-      return `${event.comm} ${event.pid} exited: ${plural(event.watches, 'watch')} freed`;
+      return `${event.process.comm} ${event.process.pid} exited: ${plural(event.watches, 'watch')} freed`;
     case 'process-changed':
-      return `${event.comm} ${event.pid} ${signed(event.delta)}${podsPart(event.pods)}`;
+      return `${event.process.comm} ${event.process.pid} ${signed(event.delta)}${podsPart(event.pods)}`;
     case 'process-stranded':
-      return `${event.comm} ${event.pid}: ${signed(event.delta)} watches on unmounted or deleted targets (${event.stranded} in all)`;
+      return `${event.process.comm} ${event.process.pid}: ${signed(event.delta)} watches on unmounted or deleted targets (${event.stranded} in all)`;
     case 'pod-gone': {
       const name = podName(event);
       const [only, ...others] = event.holders;
