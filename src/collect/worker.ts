@@ -23,8 +23,8 @@ export type FromWorker =
   | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string };
 
-/** About 10 ms of deserialization per part. */
-const TARGETS_PER_PART = 4000;
+/** A few milliseconds of deserialization per part. */
+const TARGETS_PER_PART = 1500;
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
