@@ -106,6 +106,17 @@ test('unmounted: from the holder process own pod (a container holding its delete
   assert.deepEqual(pod, { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
 });
 
+test('unmounted: from the pod files bound into the holder namespace (something entered only the mount namespace)', () => {
+  const a = attribution(crictlList(), { cgroups: { 600: ['4:memory:/user.slice', '0::/user.slice/session-3.scope'] } });
+  const holder = (boundFrom: string[]) => ({ pid: 600, comm: 'sleep', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom });
+  const unmounted = (boundFrom: string[]) =>
+    a.targetPod(kubelet, '0:46', 1, resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [holder(boundFrom)] }));
+  const podFiles = [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`, `${KUBELET_ROOT}/pods/${GONE}/containers/app/5f0c2a1e`, '/etc/resolv.conf'];
+  assert.deepEqual(unmounted(podFiles), { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
+  assert.equal(unmounted([...podFiles, `${KUBELET_ROOT}/pods/${WEB}/etc-hosts`]), null, 'files of two pods name neither');
+  assert.equal(unmounted(['/etc/resolv.conf']), null);
+});
+
 test('unmounted: from the mount point remembered earlier, by the resolver or by the session memory', () => {
   const memory = new PodMemory();
   const list = crictlList();

@@ -166,14 +166,21 @@ test('auto: the first source that answers, and it stays with it', async (t) => {
 test('auto: nothing answers, then the kubelet pod dirs do (and the caveat is said)', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'inotop-kubelet-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const pods = source(t, { kind: 'auto', crictlPath: '/nonexistent/crictl', kubectlPath: '/nonexistent/kubectl', kubeletRoot: root });
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: 'unix:///nonexistent/cri.sock',
+    crictlPath: '/nonexistent/crictl',
+    kubectlPath: '/nonexistent/kubectl',
+    kubeletRoot: root,
+  });
   await pods.refresh();
   const none = pods.status();
   assert.equal(none.source, 'none');
   assert.equal(none.live, null);
   assert.equal(
     none.error,
-    `no pod source answered: crictl: /nonexistent/crictl not found; kubectl: /nonexistent/kubectl not found; kubelet: cannot read ${root}/pods (ENOENT)`,
+    'no pod source answered: CRI unix:///nonexistent/cri.sock: connect ENOENT; crictl: /nonexistent/crictl not found; ' +
+      `kubectl: /nonexistent/kubectl not found; kubelet: cannot read ${root}/pods (ENOENT)`,
   );
   assert.equal(pods.takeNotes().length, 1);
   mkdirSync(join(root, 'pods', STATIC_UID), { recursive: true });
@@ -196,6 +203,22 @@ test('background refresh picks up changes; overlapping refreshes are joined', as
   const after = calls(dir, 'crictl').length;
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(calls(dir, 'crictl').length, after, 'no refresh after stop()');
+});
+
+test('cri: a runtime socket that is not there fails fast, and the failure is said once', async (t) => {
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: '/nonexistent/containerd.sock' });
+  const started = Date.now();
+  await pods.refresh();
+  await pods.refresh();
+  assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  assert.deepEqual(pods.status(), { source: 'cri', live: null, stale: false, error: 'CRI unix:///nonexistent/containerd.sock: connect ENOENT' });
+  assert.deepEqual(pods.takeNotes(), ['pods: CRI unix:///nonexistent/containerd.sock: connect ENOENT']);
+});
+
+test('cri: only unix sockets', async (t) => {
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: 'tcp://127.0.0.1:10010' });
+  await pods.refresh();
+  assert.match(pods.status().error ?? '', /^CRI tcp:\/\/127\.0\.0\.1:10010: only unix socket endpoints are supported/);
 });
 
 test('none: no source, no error, nothing run', async (t) => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { podFromCgroups, podFromPath, pathFromUnitName, unescapeSystemd } from '../src/pods/layouts.js';
-import { parseCrictl, parseKubectl, podListFromUids, FormatError } from '../src/pods/podlist.js';
+import { parseCrictl, parseKubectl, podListFromCri, podListFromUids, FormatError } from '../src/pods/podlist.js';
 
 const UID = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
 const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
@@ -182,6 +182,29 @@ test('crictl: empty lists (protojson leaves them out), invalid JSON, wrong shape
   assert.throws(() => parseCrictl('[]', '{}'), FormatError);
   assert.throws(() => parseCrictl('{"items": {}}', '{}'), FormatError);
   assert.throws(() => parseCrictl('{}', 'time="..." level=fatal'), FormatError);
+});
+
+test('CRI: sandboxes are pods, static ones also by config hash; containers by labels or by their sandbox', () => {
+  const sandbox = (id: string, uid: string, name: string, annotations: Record<string, string> = {}) => ({ id, uid, name, namespace: 'kube-system', annotations });
+  const sandboxId = 'a'.repeat(64);
+  const list = podListFromCri(
+    [
+      sandbox(sandboxId, UID, 'web'),
+      sandbox('b'.repeat(64), STATIC_UID, 'etcd-node-1', { 'kubernetes.io/config.hash': STATIC_UID }),
+      sandbox('c'.repeat(64), '', 'not made by kubelet'),
+    ],
+    [
+      { id: CID, podSandboxId: sandboxId, name: 'web', labels: {} },
+      { id: 'd'.repeat(64), podSandboxId: 'e'.repeat(64), name: 'sidecar', labels: { 'io.kubernetes.pod.uid': STATIC_UID, 'io.kubernetes.container.name': 'etcd' } },
+      { id: 'f'.repeat(64), podSandboxId: 'unknown', name: 'stray', labels: {} },
+    ],
+  );
+  assert.equal(list.count, 2);
+  assert.deepEqual(list.pods.get(UID), { uid: UID, namespace: 'kube-system', name: 'web' });
+  assert.deepEqual(list.containers.get(sandboxId), { pod: list.pods.get(UID), name: null });
+  assert.deepEqual(list.containers.get(CID), { pod: list.pods.get(UID), name: 'web' }, 'by its sandbox, named by its metadata');
+  assert.deepEqual(list.containers.get('d'.repeat(64)), { pod: list.pods.get(STATIC_UID), name: 'etcd' }, 'by labels, named by them');
+  assert.equal(list.containers.has('f'.repeat(64)), false, 'a container of no known sandbox names no pod');
 });
 
 test('kubectl: mirror pods of static pods map to the config hash, container ids lose their scheme', () => {

@@ -166,7 +166,7 @@ test('a tmpfs unmounted on the host but kept by another mount namespace is repor
   assert.equal(after.status, 'unmounted');
   assert.equal(after.path, volume, 'the mount point in the holder namespace');
   assert.equal(after.fstype, 'tmpfs');
-  assert.deepEqual(after.heldBy, [{ pid: holder.pid, comm: 'volume-holder', mountpoint: volume }]);
+  assert.deepEqual(after.heldBy, [{ pid: holder.pid, comm: 'volume-holder', mountpoint: volume, boundFrom: [] }]);
 
   await holder.stop();
   let remaining = watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd);

@@ -17,6 +17,8 @@ export interface Options {
   commandFilter: RegExp | null;
   procRoot: string;
   pods: PodSourceKind;
+  /** CRI socket (unix:///path) for the cri pod source; null: found the usual ways. */
+  runtimeEndpoint: string | null;
   crictl: string | null;
   kubectl: string | null;
   kubeletRoot: string;
@@ -50,6 +52,11 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only processes whose command line matches' },
   { long: 'proc', value: 'DIR', help: 'procfs root to scan (default /proc)' },
   { long: 'pods', value: 'SOURCE', help: `live pod list from ${POD_SOURCES.join(', ')} (default auto)` },
+  {
+    long: 'runtime-endpoint',
+    value: 'unix:///SOCK',
+    help: 'container runtime CRI socket (default: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets)',
+  },
   { long: 'crictl', value: 'PATH', help: 'crictl binary (default: from PATH)' },
   { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)' },
   { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
@@ -138,6 +145,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     commandFilter: str('filter') === null ? null : regex('-F', str('filter')!),
     procRoot: str('proc') ?? '/proc',
     pods: pods as PodSourceKind,
+    runtimeEndpoint: str('runtime-endpoint'),
     crictl: str('crictl'),
     kubectl: str('kubectl'),
     kubeletRoot: (str('kubelet-root') ?? '/var/lib/kubelet').replace(/\/+$/, '') || '/',

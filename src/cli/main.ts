@@ -105,6 +105,7 @@ export function collectorOptions(options: Options): CollectorOptions {
   return {
     procRoot: options.procRoot,
     pods: options.pods,
+    runtimeEndpoint: options.runtimeEndpoint,
     crictl: options.crictl,
     kubectl: options.kubectl,
     kubeletRoot: options.kubeletRoot,

@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 export interface CollectorOptions {
   procRoot: string;
   pods: PodSourceKind;
+  runtimeEndpoint: string | null;
   crictl: string | null;
   kubectl: string | null;
   kubeletRoot: string;
@@ -35,6 +36,7 @@ export class Collector {
     this.pods = new PodSource({
       kind: options.pods,
       kubeletRoot: options.kubeletRoot,
+      ...(options.runtimeEndpoint ? { runtimeEndpoint: options.runtimeEndpoint } : {}),
       ...(options.crictl ? { crictlPath: options.crictl } : {}),
       ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),

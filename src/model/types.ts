@@ -84,6 +84,13 @@ export interface Holder {
   comm: string;
   /** Where the filesystem is mounted in the holder's namespace. */
   mountpoint: string;
+  /**
+   * Host paths of the files and directories bind-mounted into the holder's namespace, a deleted
+   * one by its last path: a container's /etc/hosts comes from its pod's
+   * <kubelet-root>/pods/<uid>/etc-hosts. Says whose namespace it is when nothing else does.
+   * Missing in recordings made before it was added.
+   */
+  boundFrom?: string[];
 }
 
 export interface Resolution {

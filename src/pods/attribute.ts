@@ -1,7 +1,7 @@
 // The attribute stage: which pod a process and each of its watch targets belong to, and whether
 // that pod is still alive.
 
-import type { Attribution, PodRef, PodState, PodsStatus, Resolution, ScannedProcess } from '../model/types.js';
+import type { Attribution, Holder, PodRef, PodState, PodsStatus, Resolution, ScannedProcess } from '../model/types.js';
 import { podFromCgroups, podFromPath, type PodIdentity } from './layouts.js';
 import type { PodList } from './podlist.js';
 
@@ -136,7 +136,25 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     // A container that still holds its deleted pod's volume, bind-mounted inside its own root.
     const holderPod = firstOf(resolution.heldBy, (h) => podOfPid(h.pid));
     if (holderPod?.uid !== undefined) return { uid: holderPod.uid };
-    return (resolution.mountpointRemembered ? pathPod(resolution.mountpoint) : null) ?? memory.device(dev) ?? null;
+    return (
+      firstOf(resolution.heldBy, podOfBoundFiles) ??
+      (resolution.mountpointRemembered ? pathPod(resolution.mountpoint) : null) ??
+      memory.device(dev) ??
+      null
+    );
+  }
+
+  // Something that entered only a container's mount namespace stays in its own cgroup, but the
+  // namespace still has its pod's files bound into it (etc-hosts, the termination log). Files of
+  // more than one pod name none.
+  function podOfBoundFiles(holder: Holder): PodIdentity | null {
+    const uids = new Set<string>();
+    for (const path of holder.boundFrom ?? []) {
+      const uid = pathPod(path)?.uid;
+      if (uid !== undefined) uids.add(uid);
+    }
+    const [uid, ...others] = uids;
+    return uid !== undefined && others.length === 0 ? { uid } : null;
   }
 
   return {

@@ -1,4 +1,5 @@
-// The live pod list every source produces, and the pure parsers of crictl's and kubectl's JSON.
+// The live pod list every source produces: from CRI's messages, and the pure parsers of crictl's
+// and kubectl's JSON.
 
 import { isPodUid } from './layouts.js';
 
@@ -59,32 +60,78 @@ class PodListBuilder {
   }
 }
 
+/** The fields of a CRI PodSandbox a pod list needs; CriSandbox has them. */
+export interface SandboxEntry {
+  id: string;
+  uid: string;
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+}
+
+/** The fields of a CRI Container a pod list needs; CriContainer has them. */
+export interface ContainerEntry {
+  id: string;
+  podSandboxId: string;
+  /** metadata.name */
+  name: string;
+  labels: Record<string, string>;
+}
+
 /**
- * `crictl pods -o json` and `crictl ps -a -o json` (protojson: lowerCamelCase keys, enums as
- * names, int64 as strings). Every sandbox listed counts as live, ready or not: a NotReady sandbox
- * is also what a completed pod that still exists looks like, and kubelet removes the sandboxes
- * of deleted pods soon after.
+ * What the runtime says over CRI (ListPodSandbox, ListContainers). Every sandbox listed counts as
+ * live, ready or not: a NotReady sandbox is also what a completed pod that still exists looks
+ * like, and kubelet removes the sandboxes of deleted pods soon after. A container finds its pod
+ * by kubelet's io.kubernetes.pod.* labels or, without them, by its sandbox. Runtime dirs and
+ * container cgroups are named by these ids: that is how they resolve to their pod.
  */
-export function parseCrictl(podsJson: string, containersJson: string): PodList {
+export function podListFromCri(sandboxes: readonly SandboxEntry[], containers: readonly ContainerEntry[]): PodList {
   const list = new PodListBuilder();
-  for (const sandbox of arrayField(parseObject(podsJson, 'crictl pods'), 'items', 'crictl pods')) {
-    const metadata = objectField(sandbox, 'metadata');
-    const uid = stringField(metadata, 'uid');
-    if (uid === null) continue;
-    const pod = list.pod(uid, stringField(metadata, 'namespace'), stringField(metadata, 'name'));
-    list.container(stringField(sandbox, 'id') ?? '', pod, null);
-    const hash = stringField(objectField(sandbox, 'annotations'), HASH_ANNOTATION);
-    if (hash !== null) list.alias(hash, pod);
+  const bySandbox = new Map<string, LivePod>();
+  for (const sandbox of sandboxes) {
+    if (sandbox.uid === '') continue;
+    const pod = list.pod(sandbox.uid, orNull(sandbox.namespace), orNull(sandbox.name));
+    bySandbox.set(sandbox.id, pod);
+    list.container(sandbox.id, pod, null);
+    const hash = sandbox.annotations[HASH_ANNOTATION];
+    if (hash !== undefined) list.alias(hash, pod);
   }
-  for (const container of arrayField(parseObject(containersJson, 'crictl ps'), 'containers', 'crictl ps')) {
-    const labels = objectField(container, 'labels');
-    const uid = stringField(labels, 'io.kubernetes.pod.uid');
-    if (uid === null) continue;
-    const pod = list.pod(uid, stringField(labels, 'io.kubernetes.pod.namespace'), stringField(labels, 'io.kubernetes.pod.name'));
-    const name = stringField(labels, 'io.kubernetes.container.name') ?? stringField(objectField(container, 'metadata'), 'name');
-    list.container(stringField(container, 'id') ?? '', pod, name);
+  for (const container of containers) {
+    const labels = container.labels;
+    const uid = labels['io.kubernetes.pod.uid'];
+    const pod = uid
+      ? list.pod(uid, orNull(labels['io.kubernetes.pod.namespace']), orNull(labels['io.kubernetes.pod.name']))
+      : bySandbox.get(container.podSandboxId);
+    if (pod === undefined) continue;
+    list.container(container.id, pod, orNull(labels['io.kubernetes.container.name']) ?? orNull(container.name));
   }
   return list.build();
+}
+
+/**
+ * `crictl pods -o json` and `crictl ps -a -o json`: the same CRI messages as protojson
+ * (lowerCamelCase keys, enums as names, int64 as strings, empty fields left out).
+ */
+export function parseCrictl(podsJson: string, containersJson: string): PodList {
+  const sandboxes = arrayField(parseObject(podsJson, 'crictl pods'), 'items', 'crictl pods').map((sandbox): SandboxEntry => {
+    const metadata = objectField(sandbox, 'metadata');
+    return {
+      id: stringField(sandbox, 'id') ?? '',
+      uid: stringField(metadata, 'uid') ?? '',
+      namespace: stringField(metadata, 'namespace') ?? '',
+      name: stringField(metadata, 'name') ?? '',
+      annotations: stringMap(objectField(sandbox, 'annotations')),
+    };
+  });
+  const containers = arrayField(parseObject(containersJson, 'crictl ps'), 'containers', 'crictl ps').map(
+    (container): ContainerEntry => ({
+      id: stringField(container, 'id') ?? '',
+      podSandboxId: stringField(container, 'podSandboxId') ?? '',
+      name: stringField(objectField(container, 'metadata'), 'name') ?? '',
+      labels: stringMap(objectField(container, 'labels')),
+    }),
+  );
+  return podListFromCri(sandboxes, containers);
 }
 
 /**
@@ -161,4 +208,13 @@ function objectField(object: JsonObject, key: string): JsonObject {
 function stringField(object: JsonObject, key: string): string | null {
   const value = object[key];
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function stringMap(object: JsonObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(object).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/** CRI leaves an unset string empty. */
+function orNull(value: string | undefined): string | null {
+  return value ? value : null;
 }

@@ -1,23 +1,27 @@
 // Where the live pod list comes from, refreshed in the background so a scan never waits for it.
 // A source is a function that fetches a PodList or throws a SourceError; PodSource picks one
 // (or, in auto mode, the first that answers), keeps the last good list and says why it failed.
+// The first choice is the runtime itself over CRI: no CLI needed on the node.
 
 import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { PodsStatus } from '../model/types.js';
+import type { CriClient } from './cri/client.js';
 import { DEFAULT_KUBELET_ROOT } from './layouts.js';
-import { FormatError, parseCrictl, parseKubectl, podListFromUids, type PodList } from './podlist.js';
+import { FormatError, parseCrictl, parseKubectl, podListFromCri, podListFromUids, type PodList } from './podlist.js';
 
-export type FetchingKind = 'crictl' | 'kubectl' | 'kubelet';
+export type FetchingKind = 'cri' | 'crictl' | 'kubectl' | 'kubelet';
 export type PodSourceKind = 'auto' | 'none' | FetchingKind;
 
 /** Every value `--pods` takes, in the order --help lists them. */
-export const POD_SOURCE_KINDS: readonly PodSourceKind[] = ['auto', 'crictl', 'kubectl', 'kubelet', 'none'];
+export const POD_SOURCE_KINDS: readonly PodSourceKind[] = ['auto', 'cri', 'crictl', 'kubectl', 'kubelet', 'none'];
 
 export interface PodSourceOptions {
   kind: PodSourceKind;
+  /** CRI endpoint (unix:///path); default: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets. */
+  runtimeEndpoint?: string;
   /** crictl binary; default: crictl from PATH. */
   crictlPath?: string;
   /** kubectl binary; default: kubectl from PATH. */
@@ -47,11 +51,23 @@ export class SourceError extends Error {
 interface FetchContext {
   options: Required<PodSourceOptions>;
   run: (source: FetchingKind, file: string, args: string[]) => Promise<string>;
+  criClient: () => Promise<CriClient>;
 }
 
 type Fetch = (context: FetchContext) => Promise<PodList>;
 
 const FETCHERS: Record<FetchingKind, Fetch> = {
+  async cri({ criClient }) {
+    const client = await criClient();
+    const { CriError } = await loadCri();
+    try {
+      const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
+      return podListFromCri(sandboxes, containers);
+    } catch (error) {
+      if (error instanceof CriError) throw new SourceError('cri', error.failure, error.message);
+      throw error;
+    }
+  },
   async crictl({ options, run }) {
     // Settled, not all: a refresh ends only when none of its commands is left running.
     const [pods, containers] = await Promise.allSettled([
@@ -79,7 +95,14 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
 };
 
 /** Auto mode tries these in order and stays with the first that answers. */
-const AUTO_ORDER: readonly FetchingKind[] = ['crictl', 'kubectl', 'kubelet'];
+const AUTO_ORDER: readonly FetchingKind[] = ['cri', 'crictl', 'kubectl', 'kubelet'];
+
+// The gRPC stack takes a tenth of a second to load: only sessions that use CRI pay for it.
+let criModule: Promise<typeof import('./cri/client.js')> | null = null;
+function loadCri(): Promise<typeof import('./cri/client.js')> {
+  criModule ??= import('./cri/client.js');
+  return criModule;
+}
 
 const SOURCE_CAVEATS: Partial<Record<FetchingKind, (options: Required<PodSourceOptions>) => string>> = {
   kubelet: (options) =>
@@ -99,9 +122,12 @@ export class PodSource {
   private inFlight: Promise<void> | null = null;
   private readonly runningGroups = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Made on the first CRI fetch that finds an endpoint, kept (with its connection) until stop(). */
+  private cri: CriClient | null = null;
 
   constructor(options: PodSourceOptions) {
     this.options = {
+      runtimeEndpoint: '',
       crictlPath: 'crictl',
       kubectlPath: 'kubectl',
       kubeletRoot: DEFAULT_KUBELET_ROOT,
@@ -128,6 +154,8 @@ export class PodSource {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     for (const group of this.runningGroups) killGroup(group);
+    this.cri?.close();
+    this.cri = null;
   }
 
   /** Fetches the list once. Never rejects; a refresh already running is joined, not repeated. */
@@ -165,7 +193,7 @@ export class PodSource {
     const failures: SourceError[] = [];
     for (const kind of candidates) {
       try {
-        const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args) });
+        const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args), criClient: () => this.criClient() });
         this.succeeded(kind, list);
         return;
       } catch (error) {
@@ -195,6 +223,25 @@ export class PodSource {
     if (this.saidFailures.has(key)) return;
     this.saidFailures.add(key);
     this.pendingNotes.push(this.last !== null ? `pods: ${this.error}; keeping the last list (stale)` : `pods: ${this.error}`);
+  }
+
+  /** Looked for again on every fetch until found: a runtime that is still starting has no socket yet. */
+  private async criClient(): Promise<CriClient> {
+    if (this.cri !== null) return this.cri;
+    const { CriClient, CriError, resolveRuntimeEndpoint, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
+    let found;
+    try {
+      found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
+    } catch (error) {
+      if (error instanceof CriError) throw new SourceError('cri', error.failure, error.message);
+      throw error;
+    }
+    if (found === null) {
+      const looked = `no --runtime-endpoint, $${RUNTIME_ENDPOINT_ENV} or ${DEFAULT_CRICTL_YAML}; none of ${DEFAULT_RUNTIME_SOCKETS.join(', ')}`;
+      throw new SourceError('cri', 'no-endpoint', `cri: no runtime socket found (${looked})`);
+    }
+    this.cri = new CriClient(found.endpoint);
+    return this.cri;
   }
 
   // Runs in its own process group: a wrapper script's children would otherwise keep stdout open

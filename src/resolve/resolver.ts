@@ -29,6 +29,11 @@ const WALK_RETRY_MS = 60_000;
 /** The type the kernel gives handles of filesystems without export operations: never decodable. */
 const FILEID_INO64_GEN = 0x81;
 const DELETED_SUFFIX = ' (deleted)';
+/**
+ * kernfs (cgroupfs, sysfs) never moves a directory's ctime when entries come and go: unchanged
+ * ancestors vouch for nothing there, so paths on it are stat'ed themselves every refresh.
+ */
+const CTIME_BLIND_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2', 'sysfs']);
 const MOUNT_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** What is known about one inode, kept across refreshes. */
@@ -148,6 +153,8 @@ export class Resolver {
   private openMounts = new Map<MountEntry, OpenMount | string>();
   /** Devices probed this refresh for whether their filesystem decodes handles at all. */
   private decodingDevs = new Map<string, boolean>();
+  /** Holder namespace -> Holder.boundFrom, this refresh. */
+  private boundPaths = new Map<string, string[]>();
   private refresh = 0;
   private handlesRefused = false;
 
@@ -164,6 +171,7 @@ export class Resolver {
   resolve(scan: ScanResult): Resolutions {
     this.refresh++;
     this.decodingDevs = new Map();
+    this.boundPaths = new Map();
     const notes = new Set<string>();
     this.namespaces.beginRefresh();
     try {
@@ -296,9 +304,10 @@ export class Resolver {
    */
   private confirm(record: InodeRecord, work: InodeWork, view: MountView, opened: OpenMount): boolean {
     const relative = relativeToMountRoot(view.mount.root, record.fsPath!)!;
+    const stampable = !CTIME_BLIND_FSTYPES.has(view.mount.fstype);
     // Every directory from the mount root down to the path's parent (none for the root itself).
     const ancestors: DirStamp[] = [];
-    if (relative !== '') {
+    if (relative !== '' && stampable) {
       ancestors.push(this.stampOf(work.dev, view.mount.root, view, opened));
       for (let slash = relative.indexOf('/'); slash !== -1; slash = relative.indexOf('/', slash + 1)) {
         ancestors.push(this.stampOf(work.dev, joinRelative(view.mount.root, relative.slice(0, slash)), view, opened));
@@ -307,7 +316,7 @@ export class Resolver {
     const stat = this.statAt(opened.fd, relative);
     if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev || stat.nlink === 0) return false;
     record.confirmedIn = this.refresh;
-    record.ancestors = ancestors;
+    record.ancestors = stampable ? ancestors : null;
     record.ancestorsRoot = view.mount.root;
     return true;
   }
@@ -488,7 +497,7 @@ export class Resolver {
       const mounts = other.byDev.get(target.dev);
       if (!mounts || other.ns === table.ns) continue;
       const mount = (fsPath !== null ? mountContaining(mounts, fsPath) : null) ?? widestMount(mounts)!;
-      heldBy.push({ pid: firstPid, comm: this.comm(firstPid), mountpoint: mount.mountpoint });
+      heldBy.push(this.holder(firstPid, other, mount));
       firstMount ??= mount;
     }
     const noHolder = `${target.dev} is mounted in no readable mount namespace`;
@@ -505,9 +514,38 @@ export class Resolver {
     const holders: Holder[] = [];
     for (const { table, firstPid } of this.namespaces.allTables()) {
       const mount = table.byDev.get(dev)?.find((entry) => entry.rootDeleted && entry.root === fsPath);
-      if (mount) holders.push({ pid: firstPid, comm: this.comm(firstPid), mountpoint: mount.mountpoint });
+      if (mount) holders.push(this.holder(firstPid, table, mount));
     }
     return holders;
+  }
+
+  private holder(pid: number, table: MountTable, mount: MountEntry): Holder {
+    return { pid, comm: this.comm(pid), mountpoint: mount.mountpoint, boundFrom: this.boundFrom(table) };
+  }
+
+  /**
+   * The host paths of the mounts of `table` that show part of a filesystem (bind mounts of files
+   * and directories), through the mounts of the namespace of the lowest pid: the host's. Bind
+   * mounts the host has too (a copy of the host's namespace has them all) say nothing about
+   * whose namespace it is.
+   */
+  private boundFrom(table: MountTable): string[] {
+    let paths = this.boundPaths.get(table.ns);
+    if (paths !== undefined) return paths;
+    const host = this.namespaces.allTables()[0]?.table;
+    const found = new Set<string>();
+    for (const [dev, mounts] of host !== undefined && host !== table ? table.byDev : []) {
+      const hostMounts = host!.byDev.get(dev);
+      if (!hostMounts) continue;
+      for (const mount of mounts) {
+        if (mount.root === '/' || hostMounts.some((hostMount) => hostMount.root === mount.root)) continue;
+        const hostMount = mountContaining(hostMounts, mount.root);
+        if (hostMount) found.add(joinRelative(hostMount.mountpoint, relativeToMountRoot(hostMount.root, mount.root)!));
+      }
+    }
+    paths = [...found];
+    this.boundPaths.set(table.ns, paths);
+    return paths;
   }
 
   private comm(pid: number): string {
