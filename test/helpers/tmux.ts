@@ -28,7 +28,8 @@ export class TmuxPane {
   }
 
   /** Polls the screen until `check` finds what it wants; fails with the last screen seen. */
-  async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 10_000): Promise<string> {
+  // Generous by default: the first refresh on a busy node (other tests, benchmarks) can take seconds.
+  async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 20_000): Promise<string> {
     const test = typeof check === 'function' ? check : (s: string) => check.test(s);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
