@@ -49,6 +49,11 @@ export class Collector {
     return this.pods.start();
   }
 
+  /** Fetches the pod list now instead of at the next background refresh; resolves when it is in (or failed). */
+  refreshPods(): Promise<void> {
+    return this.pods.refresh();
+  }
+
   collect(): Snapshot {
     const { procRoot, kubeletRoot } = this.options;
     const scanned = scan({ procRoot });
