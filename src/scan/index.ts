@@ -11,13 +11,13 @@ import {
   isInotifyLink,
   parseCmdline,
   parseEffectiveUid,
-  parseInotifyFdinfo,
+  parseInotifyFdinfoBytes,
   parseNamespaceLink,
   parsePasswd,
   parseStat,
   parseSysctlNumber,
 } from './parse.js';
-import { isPermissionDenied, isVanished, LinkDir, listNumericEntries, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isPermissionDenied, isVanished, LinkDir, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -59,14 +59,14 @@ export function scan(options: ScanOptions = {}): ScanResult {
       for (const fd of fds) {
         const link = links.readlinkOrNull(String(fd));
         if (link === null || !isInotifyLink(link)) continue;
-        let fdinfo: string;
+        let fdinfo: Buffer;
         try {
-          fdinfo = readProcText(`${base}/fdinfo/${fd}`, 'latin1');
+          fdinfo = readProcBytes(`${base}/fdinfo/${fd}`);
         } catch (error) {
           if (isVanished(error)) continue;
           throw error;
         }
-        instances.push({ fd, watches: parseInotifyFdinfo(fdinfo), instanceId: `${pid}:${fd}`, shared: false });
+        instances.push({ fd, watches: parseInotifyFdinfoBytes(fdinfo), instanceId: `${pid}:${fd}`, shared: false });
       }
     } finally {
       links.close();

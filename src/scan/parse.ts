@@ -18,20 +18,58 @@ export function isInotifyLink(link: string): boolean {
  * sdev is malformed and skipped.
  */
 export function parseInotifyFdinfo(text: string): Watch[] {
+  return parseInotifyFdinfoBytes(Buffer.from(text, 'latin1'));
+}
+
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const WATCH_PREFIX = ascii('inotify ');
+// The fields of a watch line, in the order the kernel prints them.
+const FIELD_KEYS = ['wd:', 'ino:', 'sdev:', 'mask:', 'ignored_mask:', 'fhandle-bytes:', 'fhandle-type:', 'f_handle:'].map(ascii);
+const WD = 0;
+const INO = 1;
+const SDEV = 2;
+const MASK = 3;
+const IGNORED_MASK = 4;
+const HANDLE_BYTES = 5;
+const HANDLE_TYPE = 6;
+const HANDLE = 7;
+
+/**
+ * parseInotifyFdinfo on the bytes as read: the scanner's path, at up to a million watch lines.
+ * Working on bytes makes no string per field, and the f_handle strings it keeps are copies: a
+ * slice of one big fdinfo string would keep all of that string alive as long as the watch.
+ */
+export function parseInotifyFdinfoBytes(bytes: Buffer): Watch[] {
   const watches: Watch[] = [];
-  let at = text.indexOf('inotify ');
-  while (at !== -1) {
-    if (at === 0 || text.charCodeAt(at - 1) === 10) {
-      let end = text.indexOf('\n', at);
-      if (end === -1) end = text.length;
-      const watch = parseWatchLine(text, at + 8, end);
+  const length = bytes.length;
+  let start = 0;
+  while (start < length) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) end = length;
+    if (startsWith(bytes, start, end, WATCH_PREFIX)) {
+      const watch = parseWatchLine(bytes, start + WATCH_PREFIX.length, end);
       if (watch) watches.push(watch);
-      at = text.indexOf('inotify ', end);
-    } else {
-      at = text.indexOf('inotify ', at + 8);
     }
+    start = end + 1;
   }
   return watches;
+}
+
+function startsWith(bytes: Buffer, at: number, end: number, expected: Uint8Array): boolean {
+  if (at + expected.length > end) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/** The field whose key begins at `at`, trying the kernel's order from `expected` first; -1 for an unknown key. */
+function fieldAt(bytes: Buffer, at: number, end: number, expected: number): number {
+  for (let i = 0; i < FIELD_KEYS.length; i++) {
+    const field = (expected + i) % FIELD_KEYS.length;
+    if (startsWith(bytes, at, end, FIELD_KEYS[field]!)) return field;
+  }
+  return -1;
 }
 
 // A node has a few dozen devices and up to a million watches: one "MAJ:MIN" string per device.
@@ -46,7 +84,14 @@ function cachedDev(sdev: number): string {
   return dev;
 }
 
-function parseWatchLine(text: string, start: number, end: number): Watch | null {
+/** Digits beyond this many may not fit a double exactly: parseInt rounds those right. */
+const EXACT_HEX_DIGITS = 13;
+
+function hexDigit(c: number): number {
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+}
+
+function parseWatchLine(bytes: Buffer, start: number, end: number): Watch | null {
   let wd = -1;
   let ino = -1;
   let sdev = -1;
@@ -55,26 +100,40 @@ function parseWatchLine(text: string, start: number, end: number): Watch | null 
   let handleBytes = -1;
   let handleType = -1;
   let handleHex: string | null = null;
+  let expected = WD;
   let pos = start;
   while (pos < end) {
-    let space = text.indexOf(' ', pos);
-    if (space === -1 || space > end) space = end;
-    const colon = text.indexOf(':', pos);
-    if (colon !== -1 && colon < space) {
-      const key = text.slice(pos, colon);
-      const value = text.slice(colon + 1, space);
-      switch (key) {
-        case 'wd': wd = parseInt(value, 16); break;
-        case 'ino': ino = parseInt(value, 16); break;
-        case 'sdev': sdev = parseInt(value, 16); break;
-        case 'mask': mask = parseInt(value, 16); break;
-        case 'ignored_mask': ignoredMask = parseInt(value, 16); break;
-        case 'fhandle-bytes': handleBytes = parseInt(value, 16); break;
-        case 'fhandle-type': handleType = parseInt(value, 16); break;
-        case 'f_handle': handleHex = value; break;
-      }
+    const field = fieldAt(bytes, pos, end, expected);
+    if (field === -1) {
+      const space = bytes.indexOf(SPACE, pos);
+      pos = space === -1 || space > end ? end : space + 1;
+      continue;
     }
-    pos = space + 1;
+    const valueStart = pos + FIELD_KEYS[field]!.length;
+    let digits = valueStart;
+    let value = 0;
+    for (let digit: number; digits < end && (digit = hexDigit(bytes[digits]!)) >= 0; digits++) value = value * 16 + digit;
+    let valueEnd = digits;
+    if (digits < end && bytes[digits] !== SPACE) {
+      const space = bytes.indexOf(SPACE, digits);
+      valueEnd = space === -1 || space > end ? end : space;
+    }
+    // Plain hex digits that a double holds exactly; anything else as parseInt reads it.
+    if (valueEnd !== digits || digits === valueStart || digits - valueStart > EXACT_HEX_DIGITS) {
+      value = parseInt(bytes.toString('latin1', valueStart, valueEnd), 16);
+    }
+    switch (field) {
+      case WD: wd = value; break;
+      case INO: ino = value; break;
+      case SDEV: sdev = value; break;
+      case MASK: mask = value; break;
+      case IGNORED_MASK: ignoredMask = value; break;
+      case HANDLE_BYTES: handleBytes = value; break;
+      case HANDLE_TYPE: handleType = value; break;
+      case HANDLE: handleHex = bytes.toString('latin1', valueStart, valueEnd); break;
+    }
+    expected = field + 1;
+    pos = valueEnd + 1;
   }
   if (!(wd >= 0 && ino >= 0 && sdev >= 0)) return null;
   const handle: FileHandle | null =

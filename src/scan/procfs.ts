@@ -24,11 +24,12 @@ export function isPermissionDenied(error: unknown): boolean {
 let buffer = Buffer.allocUnsafe(1 << 16);
 
 /**
- * Reads a procfs file; throws like fs on errors. fdinfo is ASCII, so latin1 (faster) fits it.
- * A short read is the end: procfs files (seq files, cmdline) hand out all they have that fits, as
- * regular files do, so the read that would return 0 is skipped (a syscall per file).
+ * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
+ * valid until the next read. A short read is the end: procfs files (seq files, cmdline) hand out
+ * all they have that fits at once, as regular files do, so the read that would return 0 is
+ * skipped (a syscall per file).
  */
-export function readProcText(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+export function readProcBytes(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -41,18 +42,17 @@ export function readProcText(path: string, encoding: 'utf8' | 'latin1' = 'utf8')
       const wanted = buffer.length - length;
       const n = readSync(fd, buffer, length, wanted, null);
       length += n;
-      if (n < wanted) break;
+      if (n < wanted) return buffer.subarray(0, length);
     }
-    return buffer.toString(encoding, 0, length);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Like readProcText, null when the file is missing or unreadable. */
+/** A procfs file as text, null when the file is missing or unreadable. */
 export function readProcTextOrNull(path: string): string | null {
   try {
-    return readProcText(path);
+    return readProcBytes(path).toString('utf8');
   } catch {
     return null;
   }

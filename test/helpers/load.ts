@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Watcher } from './inowatch.js';
 
 export interface LoadSize {
@@ -197,4 +198,14 @@ export async function startLoad(size: LoadSize): Promise<Load> {
     teardown();
     throw error;
   }
+}
+
+// Run directly to hold a load while trying inotop by hand (Ctrl-C tears it down):
+//   node --import tsx test/helpers/load.ts large
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const name = (process.argv[2] ?? 'small') as LoadSizeName;
+  if (!(name in LOAD_SIZES)) throw new Error(`unknown size ${name} (${Object.keys(LOAD_SIZES).join(', ')})`);
+  const load = await startLoad(LOAD_SIZES[name]);
+  console.log(`ready ${load.pids.join(',')}`);
+  setInterval(() => {}, 1 << 30); // held until a signal
 }
