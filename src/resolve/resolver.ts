@@ -388,7 +388,7 @@ export class Resolver {
       stat = this.statAt(fd, '');
       link = readlinkSync(`${SELF_FD_DIR}/${fd}`);
     } finally {
-      closeSync(fd);
+      syscalls.closeFd(fd);
     }
     if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
     const deleted = stat.nlink === 0;

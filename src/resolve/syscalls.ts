@@ -1,7 +1,7 @@
 // The two system calls Node does not offer, through koffi: open_by_handle_at (decode an fdinfo file
 // handle) and statx (stat relative to a directory fd, into a reused buffer: cheaper than
 // fs.lstatSync, which matters when tens of thousands of cached paths are re-checked per refresh).
-import { closeSync, lstatSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import koffi from 'koffi';
 import type { FileHandle } from '../model/types.js';
 
@@ -25,6 +25,11 @@ export interface Syscalls {
   decodesHandles(mountFd: number): boolean;
   /** Stats `path` relative to `dirFd` ("" for dirFd itself) without following a final symlink; -errno on failure. */
   statAt(dirFd: number, path: string): InodeStat | number;
+  /**
+   * close(2) for fds that open_by_handle_at made: fs.closeSync on an fd Node did not open warns
+   * ("closed but not opened in unmanaged mode") in worker threads, where the scan runs.
+   */
+  closeFd(fd: number): void;
 }
 
 // Same values on x86_64 and arm64 (both use the generic flag layout for these).
@@ -57,11 +62,13 @@ export function loadSyscalls(): Syscalls | string {
   let openByHandleAt: (mountFd: number, handle: Buffer, flags: number) => number;
   let nameToHandleAt: (dirFd: number, path: string, handle: Buffer, mountId: Buffer, flags: number) => number;
   let statx: (dirFd: number, path: string, flags: number, mask: number, buffer: Buffer) => number;
+  let close: (fd: number) => number;
   try {
     const libc = koffi.load('libc.so.6');
     openByHandleAt = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
     nameToHandleAt = libc.func('int name_to_handle_at(int dirfd, const char *path, void *handle, void *mount_id, int flags)');
     statx = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)');
+    close = libc.func('int close(int fd)');
   } catch (error) {
     return `cannot load libc through koffi: ${(error as Error).message}`;
   }
@@ -81,8 +88,11 @@ export function loadSyscalls(): Syscalls | string {
       if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return false;
       const fd = openByHandleAt(mountFd, raw, O_PATH);
       if (fd < 0) return false;
-      closeSync(fd);
+      close(fd);
       return true;
+    },
+    closeFd(fd) {
+      close(fd);
     },
     statAt(dirFd, path) {
       const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
