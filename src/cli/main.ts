@@ -1,6 +1,7 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { BackgroundCollector } from '../collect/background.js';
 import { Collector, type CollectorOptions } from '../collect/collector.js';
+import { isFleetCommand, runFleetCommand } from '../fleet/index.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
@@ -13,6 +14,7 @@ import { VERSION } from '../version.js';
 import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
+  if (isFleetCommand(argv[0])) return runFleetCommand(argv[0], argv.slice(1));
   let options: Options;
   try {
     options = parseOptions(argv, process.env, process.stdout.isTTY === true);

@@ -1,0 +1,108 @@
+// The Prometheus metrics of the last scan, rendered once per scan: a scrape only sends the text.
+// Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
+import { Counter, Gauge, Registry } from 'prom-client';
+import { NO_FILTER, queryRows } from '../model/query.js';
+import type { LeakForm, PodRef, ProcessRow, Snapshot } from '../model/types.js';
+import { VERSION } from '../version.js';
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export interface MetricsState {
+  /** The last good snapshot; null while no scan has succeeded. */
+  snapshot: Snapshot | null;
+  scanFailures: number;
+  /** Per-process series for this many processes by watches, and as many by instances. */
+  top: number;
+}
+
+const PROCESS_LABELS = ['pid', 'comm', 'pod_namespace', 'pod_name', 'pod_uid'] as const;
+
+export async function renderMetrics(state: MetricsState): Promise<string> {
+  const registry = new Registry();
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+
+  gauge('inotop_build_info', 'inotop version, always 1.', ['version']).set({ version: VERSION }, 1);
+  new Counter({ name: 'inotop_scan_failures_total', help: 'Scans that failed (e.g. /proc not readable).', registers: [registry] }).inc(state.scanFailures);
+  const { snapshot } = state;
+  if (!snapshot) return registry.metrics();
+
+  const limits: [string, string, number | null][] = [
+    ['inotop_max_user_instances', 'fs.inotify.max_user_instances: inotify instances one user may hold.', snapshot.limits.maxUserInstances],
+    ['inotop_max_user_watches', 'fs.inotify.max_user_watches: inotify watches one user may hold.', snapshot.limits.maxUserWatches],
+    ['inotop_max_queued_events', 'fs.inotify.max_queued_events: events queued per instance before overflow.', snapshot.limits.maxQueuedEvents],
+  ];
+  for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
+
+  const userLabels = ['uid', 'user', 'userns'] as const;
+  const userWatches = gauge('inotop_user_watches', 'inotify watches charged to a user (shared instances once).', userLabels);
+  const userInstances = gauge('inotop_user_instances', 'inotify instances charged to a user (shared instances once).', userLabels);
+  for (const user of snapshot.users) {
+    const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
+    userWatches.set(labels, user.watches);
+    userInstances.set(labels, user.instances);
+  }
+
+  const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);
+  const processInstances = gauge('inotop_process_instances', 'inotify instances of a process (top processes and every leaking one).', PROCESS_LABELS);
+  const processLeaked = gauge('inotop_process_leaked_watches', 'Watches of a process on gone pods, unmounted or deleted targets.', PROCESS_LABELS);
+  for (const row of exportedProcesses(snapshot.processes, state.top)) {
+    const labels = { pid: String(row.pid), comm: row.comm, ...podLabels(row.pod) };
+    processWatches.set(labels, row.watches);
+    processInstances.set(labels, row.instances);
+    processLeaked.set(labels, row.leaked);
+  }
+
+  const leaked = gauge('inotop_leaked_watches', 'Leaked watches by the pod they belong to and how they leaked (gone, unmounted, deleted).', [
+    'pod_namespace',
+    'pod_name',
+    'pod_uid',
+    'form',
+  ]);
+  for (const { pod, form, watches } of leaksByPod(snapshot.processes)) leaked.set({ ...podLabels(pod), form }, watches);
+
+  gauge('inotop_scan_duration_seconds', 'How long the last scan of /proc took.').set(snapshot.scanMs / 1000);
+  gauge('inotop_last_scan_timestamp_seconds', 'When the last good scan was taken.').set(Date.parse(snapshot.time) / 1000);
+  const { source, live, error } = snapshot.pods;
+  // Source "none" without an error: no pod source was asked for (--pods none).
+  if (source !== 'none' || error !== null) {
+    const up = gauge('inotop_pod_source_up', 'Whether the live pod list came in at its last refresh (0: gone pods cannot be told).', ['source']);
+    up.set({ source }, live !== null && error === null ? 1 : 0);
+  }
+  if (live !== null) gauge('inotop_pod_source_live_pods', 'Live pods in the last good pod list.', ['source']).set({ source }, live);
+  return registry.metrics();
+}
+
+/** The top processes by watches and by instances, and every process with leaked watches. */
+export function exportedProcesses(rows: readonly ProcessRow[], top: number): ProcessRow[] {
+  const byWatches = queryRows(rows, NO_FILTER, { field: 'watches', descending: true }).slice(0, top);
+  const byInstances = queryRows(rows, NO_FILTER, { field: 'instances', descending: true }).slice(0, top);
+  const leaking = rows.filter((row) => row.leaked > 0);
+  return [...new Set([...byWatches, ...byInstances, ...leaking])];
+}
+
+function podLabels(pod: PodRef | null): { pod_namespace: string; pod_name: string; pod_uid: string } {
+  return { pod_namespace: pod?.namespace ?? '', pod_name: pod?.name ?? '', pod_uid: pod?.uid ?? '' };
+}
+
+interface PodLeak {
+  pod: PodRef | null;
+  form: LeakForm;
+  watches: number;
+}
+
+/** Leaked watches of every process summed per (pod, form); targets of no pod count together. */
+export function leaksByPod(rows: readonly ProcessRow[]): PodLeak[] {
+  const sums = new Map<string, PodLeak>();
+  for (const row of rows) {
+    if (row.leaked === 0) continue;
+    for (const target of row.targets) {
+      if (!target.leak) continue;
+      const key = `${target.pod?.uid ?? ''}\0${target.leak}`;
+      const sum = sums.get(key);
+      if (sum) sum.watches += target.watches;
+      else sums.set(key, { pod: target.pod, form: target.leak, watches: target.watches });
+    }
+  }
+  return [...sums.values()];
+}
