@@ -70,6 +70,9 @@ class TerminalUi {
 
   start(): void {
     this.output.hold();
+    this.createWidgets();
+    // After blessed's own handlers: those stand aside while another listener exists, but when
+    // they come later in the same emit they see ours already removed by finish() and exit(0).
     process.on('uncaughtException', this.onUncaught);
     process.on('unhandledRejection', this.onUncaught);
     for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
@@ -77,7 +80,6 @@ class TerminalUi {
       this.signalHandlers.set(signal, handler);
       process.on(signal, handler);
     }
-    this.createWidgets();
     this.options.source.start({
       snapshot: (snapshot) => this.dispatch({ type: 'snapshot', snapshot }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
