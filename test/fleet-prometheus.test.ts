@@ -1,0 +1,203 @@
+// inotop serve against the real consumers, all on loopback: a Prometheus (Debian's package) scrapes
+// it every second and evaluates deploy/prometheus/inotify-rules.yaml while a simulated node leaks a
+// pod; a node_exporter reads what --textfile writes; promtool lints the exposition and the rules.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, test, type TestContext } from 'node:test';
+import { TEXTFILE_NAME } from '../src/fleet/serve.js';
+import { ensureBuilt, inotopBin } from './helpers/build.js';
+import { buildFakeNode } from './helpers/fake-node.js';
+import { rootSkip } from './helpers/inowatch.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const rulesFile = join(repo, 'deploy/prometheus/inotify-rules.yaml');
+const BINARIES = ['/usr/bin/prometheus', '/usr/bin/promtool', '/usr/bin/prometheus-node-exporter'];
+
+function missingBinaries(): string | false {
+  const missing = BINARIES.filter((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install prometheus prometheus-node-exporter; .ci/run does)` : false;
+}
+
+const skip = rootSkip || missingBinaries();
+
+before(() => {
+  if (!skip) ensureBuilt();
+});
+
+interface Started {
+  output(): string;
+}
+
+/** A child process that is stopped (SIGTERM, then waited for) when the test ends. */
+function start(t: TestContext, command: string, args: string[]): Started {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  });
+  return { output: () => output };
+}
+
+/** Polls `probe` until it returns something other than null. */
+async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== null) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function text(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.text();
+}
+
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+async function query(prometheus: string, promql: string): Promise<Sample[]> {
+  const body = JSON.parse(await text(`${prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`));
+  return body.data.result as Sample[];
+}
+
+/** The lines of an exposition that are samples of `name`. */
+function samples(exposition: string, name: string): string[] {
+  return exposition.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}
+
+test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter reads its textfile', { skip, timeout: 90_000 }, async (t) => {
+  const node = await buildFakeNode({ pods: 2 });
+  t.after(() => node.cleanup());
+  const work = mkdtempSync(join(tmpdir(), 'inotop-prometheus-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
+
+  const serve = start(t, process.execPath, [inotopBin, 'serve', '--listen', '127.0.0.1:0', '--interval', '1', '--top', '5', ...podFlags]);
+  const port = await until('inotop serve to listen', () => /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.output())?.[1] ?? null);
+  const inotop = `http://127.0.0.1:${port}`;
+  // The pod is seen live first, so that its name is known when it is gone.
+  await until('a first scan', async () => ((await text(`${inotop}/metrics`)).includes('inotop_pod_source_live_pods') ? true : null));
+  const leaky = node.pods[0]!;
+  await node.deletePodLeaky(leaky.uid);
+
+  const textfileDir = join(work, 'textfile');
+  mkdirSync(textfileDir);
+  start(t, process.execPath, [inotopBin, 'serve', '--textfile', textfileDir, '--interval', '1', ...podFlags]);
+
+  const prometheusPort = await freePort();
+  const prometheus = `http://127.0.0.1:${prometheusPort}`;
+  writeFileSync(
+    join(work, 'prometheus.yml'),
+    JSON.stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [rulesFile],
+      scrape_configs: [{ job_name: 'inotop', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+    }),
+  );
+  start(t, '/usr/bin/prometheus', [
+    `--config.file=${join(work, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(work, 'data')}`,
+    `--web.listen-address=127.0.0.1:${prometheusPort}`,
+    '--log.level=warn',
+  ]);
+  const exporterPort = await freePort();
+  start(t, '/usr/bin/prometheus-node-exporter', [
+    '--collector.disable-defaults',
+    '--collector.textfile',
+    `--collector.textfile.directory=${textfileDir}`,
+    `--web.listen-address=127.0.0.1:${exporterPort}`,
+  ]);
+
+  // Leaked watches by pod and form: kubelet's volume root and token (unmounted, still mounted in the
+  // container) and the pod's cgroup (a gone pod).
+  const leaked = await until('the leaked watches in Prometheus', async () => {
+    const result = await query(prometheus, `inotop_leaked_watches{pod_uid="${leaky.uid}"}`);
+    return result.length === 2 ? result : null;
+  });
+  const byForm = Object.fromEntries(leaked.map((s) => [s.metric.form, Number(s.value[1])]));
+  assert.deepEqual(byForm, { unmounted: 2, gone: 1 });
+  for (const sample of leaked) {
+    assert.equal(sample.metric.pod_name, leaky.name);
+    assert.equal(sample.metric.pod_namespace, leaky.namespace);
+    assert.equal(sample.metric.job, 'inotop');
+  }
+  const kubelet = await query(prometheus, `inotop_process_leaked_watches{pid="${node.kubelet.pid}"}`);
+  assert.deepEqual(kubelet.map((s) => [s.metric.comm, s.value[1]]), [['kubelet', '3']]);
+
+  // Per user, against the limit it is charged to.
+  const root = await query(prometheus, 'inotop_user_instances{uid="0",user="root"} / ignoring(uid, user) group_left inotop_max_user_instances');
+  assert.equal(root.length, 1);
+  assert.ok(Number(root[0]!.value[1]) > 0 && Number(root[0]!.value[1]) <= 1, root[0]!.value[1]);
+  const watches = await query(prometheus, 'inotop_user_watches{uid="0"}');
+  assert.ok(Number(watches[0]?.value[1]) >= 5, 'kubelet alone watches 5 paths per pod');
+
+  // The leak alert is pending: it fires once the leak has lasted its 10 minutes.
+  const alert = await until('the leak alert', async () => {
+    const body = JSON.parse(await text(`${prometheus}/api/v1/alerts`));
+    const alerts = body.data.alerts as { labels: Record<string, string>; state: string }[];
+    return alerts.find((a) => a.labels.alertname === 'InotifyWatchesLeaked' && a.labels.pod_uid === leaky.uid) ?? null;
+  });
+  assert.equal(alert.state, 'pending');
+  const scrapes = await query(prometheus, 'up{job="inotop"}');
+  assert.equal(scrapes[0]?.value[1], '1');
+
+  // What was scraped passes promtool's lint.
+  const exposition = await text(`${inotop}/metrics`);
+  const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  assert.equal((await fetch(`${inotop}/healthz`)).status, 200);
+
+  // node_exporter serves the same series from the textfile, and had no trouble reading it.
+  const fromTextfile = await until('inotop series from node_exporter', async () => {
+    const body = await text(`http://127.0.0.1:${exporterPort}/metrics`);
+    return samples(body, 'inotop_leaked_watches').some((line) => line.includes(leaky.uid)) ? body : null;
+  });
+  assert.deepEqual(samples(fromTextfile, 'node_textfile_scrape_error'), ['node_textfile_scrape_error 0']);
+  assert.ok(samples(fromTextfile, 'inotop_user_instances').length > 0);
+  assert.deepEqual(readdirSync(textfileDir), [TEXTFILE_NAME], 'no temp file left behind');
+});
+
+test('promtool: the rules file checks, and its unit tests pass', { skip: missingBinaries() }, () => {
+  const check = spawnSync('/usr/bin/promtool', ['check', 'rules', rulesFile], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  const unit = spawnSync('/usr/bin/promtool', ['test', 'rules', join(repo, 'deploy/prometheus/inotify-rules.test.yaml')], { encoding: 'utf8' });
+  assert.equal(unit.status, 0, unit.stdout + unit.stderr);
+});
