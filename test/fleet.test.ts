@@ -3,8 +3,8 @@
 // that leaks a pod, the DaemonSet's capabilities only); and the deploy files, read the way
 // Kubernetes, node-problem-detector, Prometheus and kubectl read them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,10 @@ import { buildSnapshot } from '../src/model/snapshot.js';
 import type { UserRow } from '../src/model/types.js';
 import { scan } from '../src/scan/index.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
+import { containerdSkipReason, startContainerd } from './helpers/containerd.js';
 import { buildFakeNode } from './helpers/fake-node.js';
 import { rootSkip, Watcher } from './helpers/inowatch.js';
+import { KubeletWatcher } from './helpers/kubelet-watcher.js';
 import { pod, proc, snapshot, target, targets } from './helpers/rows.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -274,6 +276,40 @@ test('check on a simulated node: ok, a hung pod source costs only --pods-timeout
   const asDaemonSet = leakCheck([], onlyCapabilities(daemonSetCapabilities()));
   assert.equal(asDaemonSet.status, 1, asDaemonSet.stdout + asDaemonSet.stderr);
   assert.equal(verdictLine(asDaemonSet), verdictLine(leaked));
+});
+
+test('check on a real containerd: a pod deleted while a process stays in its mount namespace', { skip: containerdSkipReason() ?? false, timeout: 120_000 }, async (t) => {
+  const runtime = await startContainerd();
+  let kubelet: KubeletWatcher | undefined;
+  let holder: ChildProcess | undefined;
+  t.after(async () => {
+    holder?.kill('SIGKILL');
+    await kubelet?.stop();
+    await runtime.stop();
+  });
+  kubelet = await KubeletWatcher.start();
+  const kubeletRoot = join(runtime.dir, 'kubelet');
+  const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
+  const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
+  for (const pod of [web, leaky]) await kubelet.watchPod(pod);
+  const leakCheck = () =>
+    inotop(['check', '--instances-threshold=off', '--watches-threshold=off', '--pods', 'cri', '--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot]);
+
+  const healthy = leakCheck();
+  assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+  assert.equal(verdictLine(healthy), 'ok: no leaked watches');
+
+  holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
+  const holderNs = `/proc/${holder.pid}/ns/mnt`;
+  await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`));
+  await runtime.deletePod(leaky);
+  // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
+  const leaked = await eventually(() => {
+    const run = leakCheck();
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    return run;
+  });
+  assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
 });
 
 test(
