@@ -62,7 +62,7 @@ test('the key table: every command has keys, no key does two things, quit keys',
 });
 
 test('the help overlay and the footer are generated from the key table', () => {
-  const help = plain(helpLines()).join('\n');
+  const help = plain(helpLines(false)).join('\n');
   for (const binding of KEY_BINDINGS) assert.ok(help.includes(binding.help), binding.command);
   const footer = plain([footerLine(start(), 160, mono)])[0]!;
   for (const binding of KEY_BINDINGS.filter((b) => b.footer)) assert.ok(footer.includes(binding.footer!.key + binding.footer!.label), binding.command);

@@ -9,6 +9,7 @@ import { readRecording, type Recording } from '../record/reader.js';
 import { ScanError } from '../scan/index.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
+import { ReplaySource } from '../views/tui/replay-source.js';
 import { runScreen } from '../views/tui/screen.js';
 import { VERSION } from '../version.js';
 import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
@@ -41,8 +42,10 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
         return 2;
       }
+      const recording = options.replay !== null ? openRecording(options.replay) : null;
+      if (recording === undefined) return 1;
       return runScreen({
-        source: new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000),
+        source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000),
         initial: {
           filter: filterFromOptions(options),
           sort: { field: options.sort, descending: options.descending },
@@ -80,16 +83,21 @@ async function runBatch(options: Options): Promise<number> {
   }
 }
 
-/** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
-async function printReplay(options: Options, path: string): Promise<number> {
-  let recording: Recording;
+/** The recording, or undefined after saying why it cannot be read. */
+function openRecording(path: string): Recording | undefined {
   try {
-    recording = readRecording(path);
+    return readRecording(path);
   } catch (error) {
     if (!(error instanceof RecordingError)) throw error;
     process.stderr.write(`inotop: ${error.message}\n`);
-    return 1;
+    return undefined;
   }
+}
+
+/** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
+async function printReplay(options: Options, path: string): Promise<number> {
+  const recording = openRecording(path);
+  if (!recording) return 1;
   if (recording.warning) process.stderr.write(`inotop: warning: ${recording.warning}\n`);
   const snapshots = recording.snapshots.slice(0, options.iterations ?? undefined);
   for (const [i, snapshot] of snapshots.entries()) {

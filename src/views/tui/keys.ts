@@ -24,7 +24,9 @@ export type Command =
   | 'leakedOnly'
   | 'pause'
   | 'slower'
-  | 'faster';
+  | 'faster'
+  | 'stepBack'
+  | 'stepForward';
 
 export interface KeyBinding {
   command: Command;
@@ -34,6 +36,8 @@ export interface KeyBinding {
   help: string;
   /** Footer entry, most important first; none: only in the help overlay. */
   footer?: { key: string; label: string };
+  /** Does something only live or only when replaying a recording; shown only then. */
+  only?: 'live' | 'replay';
 }
 
 export const KEY_BINDINGS: readonly KeyBinding[] = [
@@ -55,8 +59,10 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
   { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'show only processes with leaked watches', footer: { key: 'l', label: 'Leaked' } },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
-  { command: 'slower', keys: ['+'], shown: '+', help: 'refresh less often', footer: { key: '+-', label: 'Interval' } },
-  { command: 'faster', keys: ['-'], shown: '-', help: 'refresh more often' },
+  { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
+  { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },
+  { command: 'slower', keys: ['+'], shown: '+', help: 'refresh less often', footer: { key: '+-', label: 'Interval' }, only: 'live' },
+  { command: 'faster', keys: ['-'], shown: '-', help: 'refresh more often', only: 'live' },
   { command: 'quit', keys: ['q', 'f10', 'C-c'], shown: 'q F10 ^C', help: 'quit', footer: { key: 'F10', label: 'Quit' } },
 ];
 
@@ -64,6 +70,11 @@ const COMMAND_BY_KEY = new Map(KEY_BINDINGS.flatMap((binding) => binding.keys.ma
 
 export function commandForKey(key: string): Command | null {
   return COMMAND_BY_KEY.get(key) ?? null;
+}
+
+/** The bindings that apply live, or while replaying. */
+export function activeBindings(replaying: boolean): KeyBinding[] {
+  return KEY_BINDINGS.filter((binding) => binding.only === undefined || binding.only === (replaying ? 'replay' : 'live'));
 }
 
 /** What the mouse does; shown in the help overlay below the keys. */

@@ -6,7 +6,7 @@ import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
-import { KEY_BINDINGS, MOUSE_HELP } from './keys.js';
+import { activeBindings, MOUSE_HELP } from './keys.js';
 import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
@@ -139,11 +139,16 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const left = l.sparkline.left - 1;
   if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
   const interval = state.paused ? 'PAUSED' : `every ${seconds(state.intervalMs)}`;
+  const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
   const title = [
-    `inotop ${snapshot.hostname}`,
+    replay
+      ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`
+      : `inotop ${snapshot.hostname}`,
     clock(snapshot.time),
-    interval,
+    replay
+      ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}`
+      : interval,
     podsText(snapshot.pods),
     `kernel ${snapshot.kernel}`,
     `scan ${snapshot.scanMs} ms`,
@@ -415,7 +420,7 @@ export function footerLine(state: ViewState, width: number, painter: Painter): s
     const message = state.message ? `   ${state.message}` : '';
     return painter.paint('footerKey', esc(fit(text + hint, width - message.length))) + painter.paint('error', esc(message));
   }
-  const entries = KEY_BINDINGS.flatMap((binding) => {
+  const entries = activeBindings(state.replay !== null).flatMap((binding) => {
     if (!binding.footer) return [];
     const label = binding.command === 'pause' && state.paused ? 'Resume' : binding.footer.label;
     return [{ key: binding.footer.key, label, quit: binding.command === 'quit' }];
@@ -435,9 +440,9 @@ export function footerLine(state: ViewState, width: number, painter: Painter): s
   return (message ? painter.paint('error', esc(message)) + ' ' : '') + line + ' '.repeat(Math.max(0, width - used));
 }
 
-export function helpLines(): string[] {
+export function helpLines(replaying: boolean): string[] {
   const lines = ['{bold}keys{/bold}'];
-  for (const binding of KEY_BINDINGS) lines.push(`  {bold}${esc(fit(binding.shown, 10))}{/bold} ${esc(binding.help)}`);
+  for (const binding of activeBindings(replaying)) lines.push(`  {bold}${esc(fit(binding.shown, 10))}{/bold} ${esc(binding.help)}`);
   lines.push('', '{bold}mouse{/bold}', ...MOUSE_HELP.map((text) => `  ${esc(text)}`));
   lines.push(
     '',

@@ -81,7 +81,7 @@ class TerminalUi {
       process.on(signal, handler);
     }
     this.options.source.start({
-      snapshot: (snapshot) => this.dispatch({ type: 'snapshot', snapshot }),
+      snapshot: (snapshot, replay) => this.dispatch(replay ? { type: 'snapshot', snapshot, replay } : { type: 'snapshot', snapshot }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),
@@ -140,6 +140,9 @@ class TerminalUi {
 
   private dispatch(action: Action): void {
     if (this.finished) return;
+    if (action.type === 'command' && (action.command === 'stepBack' || action.command === 'stepForward')) {
+      this.options.source.step?.(action.command === 'stepBack' ? -1 : 1);
+    }
     const before = this.state;
     this.state = reduce(before, action);
     if (this.state.quit) return void this.finish(0);
@@ -210,7 +213,7 @@ class TerminalUi {
     let lines: string[];
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
-      lines = helpLines();
+      lines = helpLines(this.state.replay !== null);
     } else {
       const menu = menuLines(this.state, this.painter);
       title = ` ${menu.title}: ↑↓ Enter, Esc `;

@@ -6,6 +6,7 @@ import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortFie
 import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
 import type { Command } from './keys.js';
+import type { ReplayPosition } from './source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
 export const ORDER_HOLD_MS = 1500;
@@ -28,6 +29,8 @@ export interface Sort {
 
 export interface ViewState {
   snapshot: Snapshot | null;
+  /** Where in a recording the snapshot is; null when live. */
+  replay: ReplayPosition | null;
   history: History;
   /** Command-line -p, -u, -F, plus the u and l keys, plus the compiled `/` text. */
   filter: ProcessFilter;
@@ -59,7 +62,7 @@ export interface ViewState {
 
 export type Action =
   | { type: 'command'; command: Command; now: number }
-  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'snapshot'; snapshot: Snapshot; replay?: ReplayPosition }
   | { type: 'failed'; message: string }
   | { type: 'resize'; tableRows: number; detailRows: number }
   | { type: 'tick'; now: number }
@@ -83,6 +86,7 @@ export interface InitialView {
 export function initialState(initial: InitialView): ViewState {
   return {
     snapshot: null,
+    replay: null,
     history: EMPTY_HISTORY,
     filter: initial.filter,
     processFilterText: '',
@@ -116,7 +120,13 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'command':
       return runCommand(state, action.command, action.now);
     case 'snapshot':
-      return { ...state, snapshot: action.snapshot, history: advanceHistory(state.history, action.snapshot), message: null };
+      return {
+        ...state,
+        snapshot: action.snapshot,
+        replay: action.replay ?? null,
+        history: advanceHistory(state.history, action.snapshot),
+        message: null,
+      };
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}` };
     case 'resize':
@@ -199,6 +209,10 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return { ...state, intervalMs: INTERVAL_STEPS_MS.find((ms) => ms > state.intervalMs) ?? state.intervalMs };
     case 'faster':
       return { ...state, intervalMs: [...INTERVAL_STEPS_MS].reverse().find((ms) => ms < state.intervalMs) ?? state.intervalMs };
+    case 'stepBack':
+    case 'stepForward':
+      // The snapshot source steps (see the screen); the view only changes when the snapshot comes.
+      return state;
   }
 }
 

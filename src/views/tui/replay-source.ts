@@ -1,0 +1,57 @@
+// Feeds the screen from a recording instead of the live node: steps with the recording's own
+// timing, holds on Z, and steps one snapshot back or forward on ← →.
+import type { Recording } from '../../record/reader.js';
+import type { ReplayPosition, SnapshotSource, SourceListener } from './source.js';
+
+/** Gaps in a recording longer than this (a node that hung) are shortened when played. */
+const LONGEST_STEP_MS = 10_000;
+const SHORTEST_STEP_MS = 100;
+
+export class ReplaySource implements SnapshotSource {
+  private listener: SourceListener | null = null;
+  private index = 0;
+  private paused = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly recording: Recording) {}
+
+  start(listener: SourceListener): void {
+    this.listener = listener;
+    if (this.recording.warning) listener.output(`inotop: warning: ${this.recording.warning}\n`);
+    this.show(0);
+  }
+
+  /** The recording's timing decides when the next snapshot shows; only pausing is taken from the screen. */
+  schedule(_intervalMs: number, paused: boolean): void {
+    this.paused = paused;
+    this.planNext();
+  }
+
+  step(delta: number): void {
+    this.show(this.index + delta);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.listener = null;
+  }
+
+  private show(index: number): void {
+    const { snapshots, header } = this.recording;
+    this.index = Math.max(0, Math.min(snapshots.length - 1, index));
+    const position: ReplayPosition = { hostname: header.hostname, started: header.started, index: this.index, count: snapshots.length };
+    this.listener?.snapshot(snapshots[this.index]!, position);
+    this.planNext();
+  }
+
+  private planNext(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const { snapshots, header } = this.recording;
+    if (this.paused || this.index >= snapshots.length - 1 || !this.listener) return;
+    const gap = Date.parse(snapshots[this.index + 1]!.time) - Date.parse(snapshots[this.index]!.time);
+    const wait = Number.isFinite(gap) && gap > 0 ? gap : header.intervalSeconds * 1000;
+    this.timer = setTimeout(() => this.show(this.index + 1), Math.min(LONGEST_STEP_MS, Math.max(SHORTEST_STEP_MS, wait)));
+  }
+}
