@@ -57,15 +57,22 @@ test('the key table: every command has keys, no key does two things, quit keys',
   assert.equal(commandForKey('S-i'), 'invertSort');
   assert.equal(commandForKey('S-z'), 'pause');
   assert.equal(commandForKey('S-g'), 'end');
-  assert.equal(commandForKey('left'), null, '← and → stay free for replay');
-  assert.equal(commandForKey('right'), null);
+  assert.equal(commandForKey('left'), 'stepBack');
+  assert.equal(commandForKey('right'), 'stepForward');
 });
 
 test('the help overlay and the footer are generated from the key table', () => {
-  const help = plain(helpLines(false)).join('\n');
-  for (const binding of KEY_BINDINGS) assert.ok(help.includes(binding.help), binding.command);
+  for (const replaying of [false, true]) {
+    const help = plain(helpLines(replaying)).join('\n');
+    for (const binding of KEY_BINDINGS) {
+      const applies = binding.only === undefined || binding.only === (replaying ? 'replay' : 'live');
+      assert.equal(help.includes(binding.help), applies, `${binding.command} in the help, replaying: ${replaying}`);
+    }
+  }
   const footer = plain([footerLine(start(), 160, mono)])[0]!;
-  for (const binding of KEY_BINDINGS.filter((b) => b.footer)) assert.ok(footer.includes(binding.footer!.key + binding.footer!.label), binding.command);
+  for (const binding of KEY_BINDINGS.filter((b) => b.footer)) {
+    assert.equal(footer.includes(binding.footer!.key + binding.footer!.label), binding.only !== 'replay', binding.command);
+  }
   assert.equal([...footer].length, 160);
   const narrow = plain([footerLine(start(), 80, mono)])[0]!;
   assert.match(narrow, /F10Quit/, 'quit always shows');
