@@ -73,6 +73,15 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   return registry.metrics();
 }
 
+/**
+ * What the metrics need of a snapshot: every row (to pick the top ones) but only leaked targets.
+ * Kept between scans instead of the whole snapshot, whose targets are most of its size.
+ */
+export function metricsView(snapshot: Snapshot): Snapshot {
+  const processes = snapshot.processes.map((row) => ({ ...row, targets: row.leaked > 0 ? row.targets.filter((t) => t.leak !== null) : [] }));
+  return { ...snapshot, processes };
+}
+
 /** The top processes by watches and by instances, and every process with leaked watches. */
 export function exportedProcesses(rows: readonly ProcessRow[], top: number): ProcessRow[] {
   const byWatches = queryRows(rows, NO_FILTER, { field: 'watches', descending: true }).slice(0, top);

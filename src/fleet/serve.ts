@@ -10,7 +10,7 @@ import { collectorOptions } from '../cli/main.js';
 import { BackgroundCollector } from '../collect/background.js';
 import type { Snapshot } from '../model/types.js';
 import type { ServeOptions } from './args.js';
-import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsState } from './metrics.js';
+import { METRICS_CONTENT_TYPE, metricsView, renderMetrics, type MetricsState } from './metrics.js';
 
 /** node_exporter reads only files ending in .prom: the temp file must not, or it could read half of it. */
 export const TEXTFILE_NAME = 'inotop.prom';
@@ -86,7 +86,7 @@ class Exporter {
   }
 
   scanned(snapshot: Snapshot): void {
-    this.state.snapshot = snapshot;
+    this.state.snapshot = metricsView(snapshot);
     this.lastFailure = null;
     this.ended();
   }
