@@ -4,7 +4,7 @@
 // namespace, in its pod's cgroup, the volume bind-mounted into its root), and crictl and kubectl
 // stand-ins answering with the live pods. Needs root. Everything it makes, cleanup() removes.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,23 @@ export function setStandInMode(dir: string, tool: StandInTool, mode: StandInMode
   writeFileSync(join(dir, `${tool}-mode`), mode === 'ok' ? '' : mode);
 }
 
+/**
+ * A Watcher wrapper that makes the helper show `argv` as its command line (/proc/PID/cmdline),
+ * so that a simulated process reads like the real one in a capture. Goes last in a wrapper chain.
+ */
+export function withCommandLine(argv: string[]): string[] {
+  // The helper's path comes after argv (Watcher appends it): run it as the last argument.
+  return ['bash', '-c', 'exec -a "$0" "${@: -1}" "${@:1:$#-1}"', ...argv];
+}
+
+export interface FakePodSpec {
+  namespace: string;
+  name: string;
+  containerName: string;
+  /** The command line its container shows; default: the helper's own. */
+  command?: string[];
+}
+
 export interface FakeNodeOptions {
   pods: number;
   /** How many of the pods are static (known on the node by a 32-hex config hash). */
@@ -36,6 +53,10 @@ export interface FakeNodeOptions {
   root?: string;
   cgroupDriver?: 'cgroupfs' | 'systemd';
   nodeName?: string;
+  /** The command line kubelet shows; default: the helper's own. */
+  kubeletCommand?: string[];
+  /** The pod made index-th (from 0) on the node; default app-<hex>-<index> in default. Static pods are always etcd-*. */
+  describePod?: (index: number) => FakePodSpec;
 }
 
 export type FakePodState = 'live' | 'leaked' | 'deleted';
@@ -78,6 +99,8 @@ export interface FakeNode {
   /** Watched by kubelet, belonging to no pod. */
   sharedFiles: string[];
   pod(uid: string): FakePod;
+  /** Creates more pods, as at build time (kubelet watches them, the lists show them). */
+  addPods(count: number): Promise<FakePod[]>;
   /** A leak: gone from the lists, unmounted and removed on the host, still mounted in its container. */
   deletePodLeaky(uid: string): Promise<void>;
   /** A proper deletion: container stopped, volume unmounted, dirs and cgroups removed. */
@@ -139,15 +162,26 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     return watcher;
   }
 
-  function unmount(volume: string): void {
-    if (mountedVolumes.delete(volume)) run('umount', [volume]);
+  /**
+   * Retries while the volume is busy: any inotop running on the machine holds the mounts it
+   * resolves through open for the length of a refresh.
+   */
+  async function unmount(volume: string): Promise<void> {
+    if (!mountedVolumes.has(volume)) return;
+    for (let attempt = 0; ; attempt++) {
+      const result = spawnSync('umount', [volume], { encoding: 'utf8' });
+      if (result.status === 0) break;
+      if (attempt >= 500 || !result.stderr.includes('busy')) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    mountedVolumes.delete(volume);
   }
 
   async function cleanup(): Promise<void> {
     await Promise.all(watchers.map((w) => w.stop()));
     for (const volume of [...mountedVolumes]) {
       try {
-        unmount(volume);
+        await unmount(volume);
       } catch {
         // cleanup goes on: a volume left mounted makes rmSync below fail loudly instead
       }
@@ -217,12 +251,15 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     rmSync(dirname(dirname(pod.logFile)), { recursive: true, force: true });
   }
 
-  async function addPod(index: number, kubelet: Watcher, kubeletFd: number): Promise<void> {
+  function podSpec(index: number, isStatic: boolean): FakePodSpec {
+    if (isStatic) return { namespace: 'kube-system', name: `etcd-${nodeName}-${index}`, containerName: 'etcd' };
+    return options.describePod?.(index) ?? { namespace: 'default', name: `app-${hex(3)}-${index}`, containerName: 'app' };
+  }
+
+  async function addPod(index: number, kubelet: Watcher, kubeletFd: number): Promise<FakePod> {
     const isStatic = index < (options.staticPods ?? 0);
     const uid = isStatic ? hex(16) : randomUUID();
-    const name = isStatic ? `etcd-${nodeName}-${index}` : `app-${hex(3)}-${index}`;
-    const namespace = isStatic ? 'kube-system' : 'default';
-    const containerName = isStatic ? 'etcd' : 'app';
+    const { namespace, name, containerName, command } = podSpec(index, isStatic);
     const containerId = hex(32);
     const dir = join(kubeletRoot, 'pods', uid);
     const volume = join(dir, 'volumes/kubernetes.io~projected', `kube-api-access-${hex(3).slice(0, 5)}`);
@@ -249,7 +286,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     mkdirSync(containerCgroup, { recursive: true });
     mkdirSync(mountInContainer, { recursive: true });
 
-    const container = spawn(['unshare', '-m', '--propagation', 'private']);
+    const container = spawn(['unshare', '-m', '--propagation', 'private', ...(command ? withCommandLine(command) : [])]);
     // Answers only once unshare has exec'd the helper inside the new namespace.
     await container.comm(containerName);
     run('nsenter', ['-t', String(container.pid), '-m', 'mount', '--bind', volume, mountInContainer]);
@@ -279,6 +316,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
     pods.push(pod);
     for (const path of [pod.volume, pod.tokenFile, pod.etcHosts, pod.logFile]) await kubelet.watch(kubeletFd, path);
     cgroupWatches.set(pod.uid, await kubelet.watch(kubeletFd, pod.podCgroup));
+    return pod;
   }
 
   try {
@@ -290,7 +328,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, 'shared\n');
     }
-    const kubelet = spawn();
+    const kubelet = spawn(options.kubeletCommand ? withCommandLine(options.kubeletCommand) : undefined);
     await kubelet.comm('kubelet');
     const kubeletFd = await kubelet.init();
     await kubelet.watch(kubeletFd, join(kubeletRoot, 'pods'));
@@ -311,11 +349,17 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
         if (!pod) throw new Error(`fake node: no pod ${uid}`);
         return pod;
       },
+      async addPods(count) {
+        const added: FakePod[] = [];
+        for (let i = 0; i < count; i++) added.push(await addPod(pods.length, kubelet, kubeletFd));
+        writeLists();
+        return added;
+      },
       async deletePodLeaky(uid) {
         const pod = node.pod(uid);
         pod.state = 'leaked';
         writeLists();
-        unmount(pod.volume);
+        await unmount(pod.volume);
         // Removing the (now empty) mount point detaches the copies other namespaces had of it;
         // only the container's own bind mount keeps the volume alive.
         removePodFiles(pod);
@@ -325,7 +369,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
         pod.state = 'deleted';
         writeLists();
         await pod.container.stop();
-        unmount(pod.volume);
+        await unmount(pod.volume);
         removePodFiles(pod);
         // A removed cgroup dir keeps its watches (kernfs sends no IN_IGNORED): cAdvisor drops its
         // own when it sees the dir go, and a clean deletion must too.
