@@ -41,6 +41,12 @@ export class Watcher {
       else this.answers.push(line);
     });
     this.child.stderr.resume();
+    // A helper killed under us (a test's cleanup, the OOM killer) must fail the command that
+    // was waiting, not crash the test process with EPIPE.
+    this.child.stdin.on('error', () => undefined);
+    this.child.once('exit', (code, signal) => {
+      for (const waiter of this.waiting.splice(0)) waiter(`err exited (${signal ?? code})`);
+    });
   }
 
   /** The pid of the helper itself (not of a wrapper such as unshare, which execs it). */
