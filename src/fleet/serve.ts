@@ -38,9 +38,10 @@ export async function runServe(options: ServeOptions): Promise<number> {
   }
 
   const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs);
-  // Kubernetes stops a pod with SIGTERM, and as pid 1 we get no default handler for it.
+  let stop = (): void => undefined;
   const ended = new Promise<number>((resolve) => {
-    const stop = () => resolve(0);
+    stop = () => resolve(0);
+    // Kubernetes stops a pod with SIGTERM, and as pid 1 we get no default handler for it.
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     collector.start({
@@ -54,7 +55,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     });
   });
   const code = await ended;
-  process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
+  process.off('SIGTERM', stop).off('SIGINT', stop);
   await collector.stop();
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   await exporter.written();
