@@ -28,10 +28,21 @@ function resolution(fields: Partial<Resolution>): Resolution {
 const volume = (uid: string) => `${KUBELET_ROOT}/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-x7k2p`;
 const kubelet = proc(100);
 
-function attribution(list: PodList | null, options: { status?: PodsStatus; memory?: PodMemory; cgroups?: Record<number, string[]> } = {}) {
+interface AttributionOptions {
+  status?: PodsStatus;
+  memory?: PodMemory;
+  cgroups?: Record<number, string[]>;
+  /** Default: the list was taken after the scan. */
+  listTakenAt?: number;
+  scannedAt?: number;
+}
+
+function attribution(list: PodList | null, options: AttributionOptions = {}) {
   return createAttribution(list, options.status ?? fresh(list), options.memory ?? new PodMemory(), {
     kubeletRoot: KUBELET_ROOT,
     cgroupsOf: (pid) => options.cgroups?.[pid] ?? [],
+    listTakenAt: options.listTakenAt ?? 1,
+    scannedAt: options.scannedAt ?? 0,
   });
 }
 
@@ -129,6 +140,23 @@ test('unmounted: from the mount point remembered earlier, by the resolver or by 
   const later = attribution(list, { memory }).targetPod(kubelet, '0:48', 3, resolution({ status: 'unmounted', heldBy: [{ pid: 9, comm: 'x', mountpoint: '/mnt' }] }));
   assert.equal(later?.uid, WEB);
   assert.equal(attribution(list, { memory }).targetPod(kubelet, '0:49', 1, resolution({ status: 'unmounted' })), null, 'nothing known');
+});
+
+test('a pod missing from a list older than the scan that first saw it is unknown until a newer list tells', () => {
+  const memory = new PodMemory();
+  const empty = parseCrictl('{"items":[]}', '{}');
+  const first = attribution(empty, { memory, listTakenAt: 10, scannedAt: 20 });
+  assert.equal(first.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'unknown', 'maybe made after the list');
+  assert.equal(first.needsNewerList(), true);
+
+  const created = attribution(crictlList(), { memory, listTakenAt: 30, scannedAt: 40 });
+  assert.equal(created.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'live');
+  assert.equal(created.needsNewerList(), false);
+
+  attribution(empty, { memory, listTakenAt: 10, scannedAt: 20 }).targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }));
+  const deleted = attribution(empty, { memory, listTakenAt: 30, scannedAt: 40 });
+  assert.equal(deleted.targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }))?.state, 'gone', 'a list taken after it was first seen misses it');
+  assert.equal(deleted.needsNewerList(), false);
 });
 
 test('a pod that left the list keeps the name it had while it was live', () => {

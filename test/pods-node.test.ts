@@ -28,12 +28,16 @@ async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (
   return {
     node,
     async snapshot() {
+      // Taken for this scan: judges even the pods the scan is the first to see.
+      const scannedAt = performance.now();
       await pods.refresh();
       const scanned = scan({ procRoot: '/proc' });
       const attribution = createAttribution(pods.list(), pods.status(), memory, {
         kubeletRoot: node.kubeletRoot,
         cgroupsOf: (pid) => readLines(`/proc/${pid}/cgroup`),
         notes: pods.takeNotes(),
+        listTakenAt: pods.listTakenAt(),
+        scannedAt,
       });
       return buildSnapshot(scanned, resolver.resolve(scanned), attribution);
     },

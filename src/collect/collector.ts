@@ -30,6 +30,8 @@ export class Collector {
   private readonly pods: PodSource;
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
+  /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
+  private firstListAskedAt: number | null = null;
 
   constructor(private readonly options: CollectorOptions) {
     this.resolver = new Resolver({ procRoot: options.procRoot, forceWalk: options.forceWalk });
@@ -46,6 +48,7 @@ export class Collector {
 
   /** Starts the background pod list; resolves when the first list is in (or failed). */
   start(): Promise<void> {
+    this.firstListAskedAt = performance.now();
     return this.pods.start();
   }
 
@@ -56,6 +59,10 @@ export class Collector {
 
   collect(): Snapshot {
     const { procRoot, kubeletRoot } = this.options;
+    // The first scan is judged by the list start() waited for, taken just before it: a one-shot
+    // run gets its answer, at the price of a pod made in those milliseconds counting as gone.
+    const scannedAt = this.firstListAskedAt ?? performance.now();
+    this.firstListAskedAt = null;
     const scanned = scan({ procRoot });
     const resolutions = this.resolver.resolve(scanned);
     const scannedCgroups = new Map(scanned.processes.map((p) => [p.pid, p.cgroups]));
@@ -64,8 +71,12 @@ export class Collector {
       // Holders of unmounted volumes need not hold inotify instances, so may not be scanned.
       cgroupsOf: (pid) => scannedCgroups.get(pid) ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean),
       notes: this.pods.takeNotes(),
+      listTakenAt: this.pods.listTakenAt(),
+      scannedAt,
     });
     const snapshot = buildSnapshot(scanned, resolutions, attribution);
+    // Pods the list may be too old to know: ask now rather than at the next background refresh.
+    if (attribution.needsNewerList()) void this.pods.refresh();
     this.recorder?.append(snapshot);
     return snapshot;
   }

@@ -18,14 +18,15 @@ interface KnownContainer {
 /**
  * What the session has learned and later scans still need: names of pods that are gone from the
  * list by now, which pod a container id belonged to, the pod of each device that was mounted at a
- * pod path (for when that mount is gone), and which pods were confirmed gone by a fresh list.
- * Create one per session and hand it to every createAttribution.
+ * pod path (for when that mount is gone), when each pod was first seen, and which pods were
+ * confirmed gone by a fresh list. Create one per session and hand it to every createAttribution.
  */
 export class PodMemory {
   private readonly pods = new Map<string, KnownPod>();
   private readonly containers = new Map<string, KnownContainer>();
   private readonly devices = new Map<string, PodIdentity>();
   private readonly gone = new Set<string>();
+  private readonly firstSeen = new Map<string, number>();
   private learnedList: PodList | null = null;
 
   learnList(list: PodList): void {
@@ -52,6 +53,14 @@ export class PodMemory {
     return this.devices.get(dev);
   }
 
+  /** When a scan first named this pod: `now` the first time it is asked. */
+  seenSince(uid: string, now: number): number {
+    const seen = this.firstSeen.get(uid);
+    if (seen !== undefined) return seen;
+    this.firstSeen.set(uid, now);
+    return now;
+  }
+
   markGone(uid: string): void {
     this.gone.add(uid);
   }
@@ -67,15 +76,28 @@ export interface AttributionDeps {
   cgroupsOf: (pid: number) => string[];
   /** Notes from the pod source for this snapshot (PodSource.takeNotes()). */
   notes?: string[];
+  /** performance.now() when the fetch of `list` began (PodSource.listTakenAt()). */
+  listTakenAt: number | null;
+  /** performance.now() of the scan, on the same clock. */
+  scannedAt: number;
+}
+
+export interface PodAttribution extends Attribution {
+  /**
+   * Some pod was missing from a list taken before the scan that first saw it: it may be newer
+   * than the list, so it is unknown until a newer list tells.
+   */
+  needsNewerList(): boolean;
 }
 
 /**
  * Attribution for one snapshot. `list` is the pod source's last good list (null when none
  * answered yet), `status` its status, `memory` the session's PodMemory.
  */
-export function createAttribution(list: PodList | null, status: PodsStatus, memory: PodMemory, deps: AttributionDeps): Attribution {
+export function createAttribution(list: PodList | null, status: PodsStatus, memory: PodMemory, deps: AttributionDeps): PodAttribution {
   if (list !== null) memory.learnList(list);
   const cgroupPods = new Map<number, PodIdentity | null>();
+  let newerListNeeded = false;
 
   function podOfPid(pid: number): PodIdentity | null {
     let identity = cgroupPods.get(pid);
@@ -87,14 +109,19 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
   }
 
   function state(uid: string): PodState {
+    const seenSince = memory.seenSince(uid, deps.scannedAt);
     if (list === null) return 'unknown';
     if (list.pods.has(uid)) return 'live';
-    if (!status.stale) {
-      memory.markGone(uid);
-      return 'gone';
+    // A list misses pods created after it was taken: only a pod a fresh list taken after it was
+    // first seen already missed is gone.
+    if (memory.isGone(uid)) return 'gone';
+    if (status.stale) return 'unknown';
+    if (deps.listTakenAt === null || deps.listTakenAt < seenSince) {
+      newerListNeeded = true;
+      return 'unknown';
     }
-    // A stale list misses pods created since: only a pod a fresh list already missed is gone.
-    return memory.isGone(uid) ? 'gone' : 'unknown';
+    memory.markGone(uid);
+    return 'gone';
   }
 
   function toRef(identity: PodIdentity | null | undefined): PodRef | null {
@@ -160,6 +187,7 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
   return {
     status,
     notes: deps.notes ?? [],
+    needsNewerList: () => newerListNeeded,
     processPod(proc: ScannedProcess): PodRef | null {
       const identity = podFromCgroups(proc.cgroups);
       cgroupPods.set(proc.pid, identity);

@@ -115,6 +115,8 @@ export class PodSource {
   /** The source that answered (auto mode: the first one that did), null before. */
   private active: FetchingKind | null;
   private last: PodList | null = null;
+  /** performance.now() when the fetch of `last` began. */
+  private lastTakenAt: number | null = null;
   private error: string | null = null;
   private pendingNotes: string[] = [];
   private readonly saidFailures = new Set<string>();
@@ -172,6 +174,11 @@ export class PodSource {
     return this.last;
   }
 
+  /** performance.now() when the fetch of the last good list began: pods made later may be missing. */
+  listTakenAt(): number | null {
+    return this.lastTakenAt;
+  }
+
   status(): PodsStatus {
     return {
       source: this.active ?? 'none',
@@ -190,11 +197,12 @@ export class PodSource {
 
   private async fetchOnce(): Promise<void> {
     const candidates = this.active !== null ? [this.active] : AUTO_ORDER;
+    const startedAt = performance.now();
     const failures: SourceError[] = [];
     for (const kind of candidates) {
       try {
         const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args), criClient: () => this.criClient() });
-        this.succeeded(kind, list);
+        this.succeeded(kind, list, startedAt);
         return;
       } catch (error) {
         failures.push(error instanceof SourceError ? error : new SourceError(kind, 'error', `${kind}: ${String(error)}`));
@@ -203,9 +211,10 @@ export class PodSource {
     this.failed(failures);
   }
 
-  private succeeded(kind: FetchingKind, list: PodList): void {
+  private succeeded(kind: FetchingKind, list: PodList, startedAt: number): void {
     this.active = kind;
     this.last = list;
+    this.lastTakenAt = startedAt;
     this.error = null;
     // A failure that comes back after a recovery is news again.
     this.saidFailures.clear();
