@@ -276,7 +276,7 @@ export class Containerd {
       await attempt('RemovePodSandbox', () => this.client.call('RemovePodSandbox', { podSandboxId: pod.sandboxId }));
     }
     await attempt('unmount token volume', async () => {
-      if (isMountPoint(pod.tokenVolume)) await run('umount', [pod.tokenVolume]);
+      if (isMountPoint(pod.tokenVolume)) await unmountRetryingWhileBusy(pod.tokenVolume);
     });
     await attempt('remove pod dir', () => rmSync(pod.podDir, { recursive: true, force: true }));
     await attempt('remove log dir', () => rmSync(pod.logDirectory, { recursive: true, force: true }));
@@ -606,6 +606,22 @@ function unmount(mountpoint: string): void {
       execFileSync('umount', ['--lazy', mountpoint], { stdio: 'pipe' });
     } catch (error) {
       throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * kubelet retries an unmount that fails: something scanning the node (inotop itself, in a test
+ * running alongside) may have the mount open for a moment.
+ */
+async function unmountRetryingWhileBusy(mountpoint: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await run('umount', [mountpoint]);
+    } catch (error) {
+      if (!/target is busy/.test((error as Error).message) || Date.now() > deadline) throw error;
+      await sleep(50);
     }
   }
 }
