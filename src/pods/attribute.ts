@@ -54,7 +54,7 @@ export class PodMemory {
   }
 
   /** When a scan first named this pod: `now` the first time it is asked. */
-  seenSince(uid: string, now: number): number {
+  firstSeenAt(uid: string, now: number): number {
     const seen = this.firstSeen.get(uid);
     if (seen !== undefined) return seen;
     this.firstSeen.set(uid, now);
@@ -109,14 +109,14 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
   }
 
   function state(uid: string): PodState {
-    const seenSince = memory.seenSince(uid, deps.scannedAt);
+    const firstSeenAt = memory.firstSeenAt(uid, deps.scannedAt);
     if (list === null) return 'unknown';
     if (list.pods.has(uid)) return 'live';
-    // A list misses pods created after it was taken: only a pod a fresh list taken after it was
-    // first seen already missed is gone.
+    // A list misses the pods made after it was taken: a pod is gone once a fresh list taken after
+    // the pod was first seen misses it.
     if (memory.isGone(uid)) return 'gone';
     if (status.stale) return 'unknown';
-    if (deps.listTakenAt === null || deps.listTakenAt < seenSince) {
+    if (deps.listTakenAt === null || deps.listTakenAt < firstSeenAt) {
       newerListNeeded = true;
       return 'unknown';
     }

@@ -58,9 +58,9 @@ type Fetch = (context: FetchContext) => Promise<PodList>;
 
 const FETCHERS: Record<FetchingKind, Fetch> = {
   async cri({ criClient }) {
-    const client = await criClient();
     const { CriError } = await loadCri();
     try {
+      const client = await criClient();
       const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
       return podListFromCri(sandboxes, containers);
     } catch (error) {
@@ -234,17 +234,14 @@ export class PodSource {
     this.pendingNotes.push(this.last !== null ? `pods: ${this.error}; keeping the last list (stale)` : `pods: ${this.error}`);
   }
 
-  /** Looked for again on every fetch until found: a runtime that is still starting has no socket yet. */
+  /**
+   * The endpoint is looked for again on every fetch until found: a runtime that is still starting
+   * has no socket yet. Throws a CriError for an endpoint that is not a unix socket.
+   */
   private async criClient(): Promise<CriClient> {
     if (this.cri !== null) return this.cri;
-    const { CriClient, CriError, resolveRuntimeEndpoint, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
-    let found;
-    try {
-      found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
-    } catch (error) {
-      if (error instanceof CriError) throw new SourceError('cri', error.failure, error.message);
-      throw error;
-    }
+    const { CriClient, resolveRuntimeEndpoint, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
+    const found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
     if (found === null) {
       const looked = `no --runtime-endpoint, $${RUNTIME_ENDPOINT_ENV} or ${DEFAULT_CRICTL_YAML}; none of ${DEFAULT_RUNTIME_SOCKETS.join(', ')}`;
       throw new SourceError('cri', 'no-endpoint', `cri: no runtime socket found (${looked})`);
