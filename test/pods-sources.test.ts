@@ -3,6 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodSource, type PodSourceOptions } from '../src/pods/sources.js';
@@ -213,6 +214,25 @@ test('cri: a runtime socket that is not there fails fast, and the failure is sai
   assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
   assert.deepEqual(pods.status(), { source: 'cri', live: null, stale: false, error: 'CRI unix:///nonexistent/containerd.sock: connect ENOENT' });
   assert.deepEqual(pods.takeNotes(), ['pods: CRI unix:///nonexistent/containerd.sock: connect ENOENT']);
+});
+
+test('cri: a runtime that accepts but never answers is given up on at the deadline', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
+  const socket = join(dir, 'hung.sock');
+  const connections: Socket[] = [];
+  const server = createServer((connection) => connections.push(connection));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.after(async () => {
+    for (const connection of connections) connection.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: `unix://${socket}`, timeoutMs: 300 });
+  const started = Date.now();
+  await pods.refresh();
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 1_500, `took ${elapsed} ms`);
+  assert.match(pods.status().error ?? '', /^CRI unix:\/\/.*hung\.sock: List(PodSandbox|Containers): deadline exceeded after 0\.3s$/);
 });
 
 test('cri: only unix sockets', async (t) => {

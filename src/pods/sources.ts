@@ -30,7 +30,7 @@ export interface PodSourceOptions {
   /** Node whose pods kubectl lists; default: this host's name. */
   nodeName?: string;
   refreshMs?: number;
-  /** Per command; a command still running then is killed with its process group. */
+  /** Per command (a command still running then is killed with its process group); CRI calls get at most 2 s. */
   timeoutMs?: number;
 }
 
@@ -240,13 +240,14 @@ export class PodSource {
    */
   private async criClient(): Promise<CriClient> {
     if (this.cri !== null) return this.cri;
-    const { CriClient, resolveRuntimeEndpoint, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
+    const { CriClient, resolveRuntimeEndpoint, DEFAULT_CRI_TIMEOUT_MS, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
     const found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
     if (found === null) {
       const looked = `no --runtime-endpoint, $${RUNTIME_ENDPOINT_ENV} or ${DEFAULT_CRICTL_YAML}; none of ${DEFAULT_RUNTIME_SOCKETS.join(', ')}`;
       throw new SourceError('cri', 'no-endpoint', `cri: no runtime socket found (${looked})`);
     }
-    this.cri = new CriClient(found.endpoint);
+    // A runtime answers a list in milliseconds: one that takes seconds is as good as dead.
+    this.cri = new CriClient(found.endpoint, { timeoutMs: Math.min(DEFAULT_CRI_TIMEOUT_MS, this.options.timeoutMs) });
     return this.cri;
   }
 
