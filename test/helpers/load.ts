@@ -1,10 +1,10 @@
 // A node-scale inotify load for the benchmark and tests: N inowatch processes holding M inotify
 // instances with W watches in all (each on an inode of its own) and F ordinary open fds as noise.
 // The watched files live on a tmpfs mounted for the purpose (a plain temp dir when mounting is not
-// allowed). The inotify sysctls are raised when the load would not fit, and restored on stop(),
-// on SIGINT/SIGTERM and on exit.
+// allowed). The inotify sysctls are raised when the load would not fit, and restored when the
+// last load on the machine stops: on stop(), on SIGINT/SIGTERM and on exit.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +39,8 @@ export interface Load {
   readonly pids: number[];
   /** The file every noise fd has open. */
   readonly noisePath: string;
-  /** Sysctls raised for this load, with the values they are restored to. */
-  readonly raised: Partial<Record<LimitName, number>>;
+  /** Sysctls this load raised: from, to. */
+  readonly raised: Partial<Record<LimitName, { from: number; to: number }>>;
   /** Kills the processes and waits for them, restores the sysctls, removes the files. */
   stop(): Promise<void>;
 }
@@ -52,6 +52,64 @@ function share(n: number, parts: number, i: number): number {
 
 function readLimit(name: LimitName): number {
   return Number(readFileSync(join(SYSCTL_DIR, name), 'utf8').trim());
+}
+
+function writeLimit(name: LimitName, value: number): void {
+  writeFileSync(join(SYSCTL_DIR, name), `${value}\n`);
+}
+
+/**
+ * Loads may overlap (tests and a benchmark, in several processes), and each sees the limits as
+ * the ones before it left them. So a file records the values from before the first live load and
+ * which loads hold them; the last to stop restores them. Best effort: two loads starting in the
+ * same instant can miss each other.
+ */
+const LEASES = join(tmpdir(), 'inotop-load-sysctls.json');
+
+interface Leases {
+  original: Record<LimitName, number>;
+  /** "pid:n" of the live loads. */
+  holders: string[];
+}
+
+let loadsStarted = 0;
+
+function isAlive(holder: string): boolean {
+  try {
+    process.kill(Number(holder.split(':')[0]), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readLeases(): Leases | null {
+  try {
+    return JSON.parse(readFileSync(LEASES, 'utf8')) as Leases;
+  } catch {
+    return null;
+  }
+}
+
+function writeLeases(leases: Leases): void {
+  writeFileSync(`${LEASES}.${process.pid}`, JSON.stringify(leases));
+  renameSync(`${LEASES}.${process.pid}`, LEASES);
+}
+
+function leaseLimits(holder: string): void {
+  const leases = readLeases();
+  const holders = leases?.holders.filter(isAlive) ?? [];
+  const original = leases && holders.length > 0 ? leases.original : { max_user_instances: readLimit('max_user_instances'), max_user_watches: readLimit('max_user_watches') };
+  writeLeases({ original, holders: [...holders, holder] });
+}
+
+function releaseLimits(holder: string): void {
+  const leases = readLeases();
+  if (!leases) return;
+  const holders = leases.holders.filter((other) => other !== holder && isAlive(other));
+  if (holders.length > 0) return writeLeases({ ...leases, holders });
+  for (const name of LIMITS) if (readLimit(name) !== leases.original[name]) writeLimit(name, leases.original[name]);
+  rmSync(LEASES, { force: true });
 }
 
 /**
@@ -92,14 +150,14 @@ export function countFds(pids: Iterable<number>, noisePath?: string): { instance
 
 /**
  * Raises a limit so that `needed` more fit beside what every process holds now (an over-estimate:
- * the kernel charges per user). Returns the old value when it had to raise.
+ * the kernel charges per user). Returns what it did, if anything.
  */
-function ensureHeadroom(name: LimitName, inUse: number, needed: number): number | undefined {
-  const old = readLimit(name);
-  const wanted = inUse + needed + Math.ceil(needed / 10);
-  if (wanted <= old) return undefined;
-  writeFileSync(join(SYSCTL_DIR, name), `${wanted}\n`);
-  return old;
+function ensureHeadroom(name: LimitName, inUse: number, needed: number): { from: number; to: number } | undefined {
+  const from = readLimit(name);
+  const to = inUse + needed + Math.ceil(needed / 10);
+  if (to <= from) return undefined;
+  writeLimit(name, to);
+  return { from, to };
 }
 
 function allPids(): number[] {
@@ -115,7 +173,9 @@ export async function startLoad(size: LoadSize): Promise<Load> {
   } catch {
     // Not allowed to mount (not root, or a sandbox): the files go to the temp dir itself.
   }
-  const raised: Partial<Record<LimitName, number>> = {};
+  const raised: Load['raised'] = {};
+  const holder = `${process.pid}:${++loadsStarted}`;
+  leaseLimits(holder);
   const watchers: Watcher[] = [];
   let tornDown = false;
 
@@ -130,10 +190,7 @@ export async function startLoad(size: LoadSize): Promise<Load> {
         // already gone
       }
     }
-    for (const name of LIMITS) {
-      const old = raised[name];
-      if (old !== undefined) writeFileSync(join(SYSCTL_DIR, name), `${old}\n`);
-    }
+    releaseLimits(holder);
     if (mounted) execFileSync('umount', ['-l', root], { stdio: 'ignore' });
     rmSync(root, { recursive: true, force: true });
     process.off('exit', teardown);
@@ -154,8 +211,8 @@ export async function startLoad(size: LoadSize): Promise<Load> {
       ['max_user_instances', now.instances, size.instances],
       ['max_user_watches', now.watches, size.watches],
     ] as const) {
-      const old = ensureHeadroom(name, inUse, needed);
-      if (old !== undefined) raised[name] = old;
+      const change = ensureHeadroom(name, inUse, needed);
+      if (change) raised[name] = change;
     }
 
     // One directory per instance holding (its watches - 1) files: `watchdir` then watches the
