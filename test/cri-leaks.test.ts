@@ -4,8 +4,8 @@
 // keeps that pod's watches alive after the pod is deleted: the token volume unmounted on the host,
 // etc-hosts deleted but pinned, and (the kernel's doing, not the namespace's) the pod cgroup dir.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +22,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
   let runtime: Containerd;
   let kubelet: KubeletWatcher;
   let collector: Collector;
-  let holder: ChildProcess | undefined;
+  let holder: number;
   let kubeletRoot: string;
   let web: HarnessPod;
   let worker: HarnessPod;
@@ -50,7 +50,6 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
 
   after(async () => {
     collector?.stop();
-    holder?.kill('SIGKILL');
     await kubelet?.stop();
     const dir = runtime?.dir;
     await runtime?.stop();
@@ -112,9 +111,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
   });
 
   it('a pod whose mount namespace something stayed in leaks its watches in three forms, each counted and attributed', async () => {
-    // Enters only the container's mount namespace and stays in its own cgroup.
-    holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
-    await waitFor(() => readlinkOrNull(`/proc/${holder!.pid}/ns/mnt`) === `mnt:[${leaky.container.mntns}]`);
+    holder = await runtime.holdMountNamespace(leaky);
     await runtime.deletePod(leaky);
     const watches = kubelet.watchesOf(leaky);
     assert.deepEqual(
@@ -130,7 +127,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     const token = targetAt(kubeletRow, '/var/run/secrets/kubernetes.io/serviceaccount');
     assert.equal(token.status, 'unmounted', describeTarget(token));
     assert.equal(token.leak, 'unmounted');
-    assert.deepEqual(token.heldBy, [holder.pid]);
+    assert.deepEqual(token.heldBy, [holder]);
     assert.equal(token.holders[0]?.comm, 'busybox');
     assert.deepEqual(token.pod, gone);
 
@@ -139,7 +136,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     assert.equal(etcHosts.leak, 'deleted');
     assert.deepEqual(
       etcHosts.holders.map((h) => [h.pid, h.mountpoint]),
-      [[holder.pid, '/etc/hosts']],
+      [[holder, '/etc/hosts']],
       'the namespace whose bind mount pins it',
     );
     assert.deepEqual(etcHosts.pod, gone);
@@ -161,7 +158,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
 
   it('a fresh inotop after the leak finds the pod from the files bound into the kept namespace', async () => {
     assert.equal(
-      readFileSync(`/proc/${holder!.pid}/cgroup`, 'utf8').includes('kubepods'),
+      readFileSync(`/proc/${holder}/cgroup`, 'utf8').includes('kubepods'),
       false,
       'the holder is in no pod cgroup: only its mount namespace names the pod',
     );
@@ -234,25 +231,13 @@ function describeTarget(target: TargetRow): string {
   return `${target.status} ${target.path ?? '?'} (${target.reason ?? ''}) held by [${target.heldBy.join(',')}] ${pod} leak=${target.leak}`;
 }
 
-function readlinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return null;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** The watcher's wds once `settled` holds for them (the kernel drops watches asynchronously). */
+async function waitForWds(watcher: KubeletWatcher, settled: (wds: number[]) => boolean, timeoutMs = 5_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+  for (;;) {
+    const wds = watcher.liveWds();
+    if (settled(wds)) return wds;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the watches to settle: ${wds.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** The watcher's wds once `settled` holds for them (the kernel drops watches asynchronously). */
-async function waitForWds(watcher: KubeletWatcher, settled: (wds: number[]) => boolean): Promise<number[]> {
-  let wds = watcher.liveWds();
-  await waitFor(() => settled((wds = watcher.liveWds())));
-  return wds;
 }

@@ -2,8 +2,7 @@
 // a kubelet-like process's watches go up as pods come, down as they are deleted, and stay, red,
 // when a deleted pod's mount namespace is kept alive.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,7 +17,6 @@ let runtime: Containerd;
 let kubelet: KubeletWatcher;
 /** Holds more watches than kubelet, so the screen opens on it and kubelet's row shows its own colors. */
 let topWatcher: Watcher | undefined;
-let holder: ChildProcess | undefined;
 let dir: string | undefined;
 
 before(async () => {
@@ -35,7 +33,6 @@ before(async () => {
 });
 
 after(async () => {
-  holder?.kill('SIGKILL');
   await topWatcher?.stop();
   await kubelet?.stop();
   await runtime?.stop();
@@ -71,9 +68,7 @@ test('pods come, go and leak on the screen: counts, change log, red', { skip: sk
   const screen = await pane.waitFor((s) => log.read(s) && /pods: cri 1 live/.test(s) && kubeletRow(3).test(s) && log.has(shrank), 'one pod, three watches, logged');
   assert.doesNotMatch(kubeletRow(3).exec(screen)![0], / \d+ +\/\S+inowatch$/, 'nothing leaked');
 
-  // Something enters the container's mount namespace and stays; then the pod is deleted.
-  holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
-  await waitFor(() => readlinkOrNull(`/proc/${holder!.pid}/ns/mnt`) === `mnt:[${leaky.container.mntns}]`);
+  await runtime.holdMountNamespace(leaky);
   await runtime.deletePod(leaky);
   const goneLine = `pod shop/leaky gone: kubelet ${kubelet.pid} still holds 3 watches`;
   const leaked = await pane.waitFor(
@@ -105,21 +100,5 @@ class ChangeLog {
 
   has(pattern: RegExp): boolean {
     return [...this.lines].some((line) => pattern.test(line));
-  }
-}
-
-function readlinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return null;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -254,6 +254,24 @@ export class Containerd {
   }
 
   /**
+   * Starts a process that enters only the pod container's mount namespace and stays there, in its
+   * own cgroup: once the pod is deleted, the pod's mounts live on in that namespace. Returns its
+   * pid; stop() kills it with everything else left in pod namespaces.
+   */
+  async holdMountNamespace(pod: HarnessPod): Promise<number> {
+    // The image's busybox: the command runs inside the container's root.
+    const holder = spawn('nsenter', ['--target', String(pod.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
+    const pid = holder.pid;
+    if (pid === undefined) throw new Error('nsenter did not start');
+    const deadline = Date.now() + 5_000;
+    while (namespaceInode(pid, 'mnt') !== pod.container.mntns) {
+      if (holder.exitCode !== null || Date.now() > deadline) throw new Error(`nsenter into ${pod.name}'s mount namespace failed`);
+      await sleep(20);
+    }
+    return pid;
+  }
+
+  /**
    * Deletes a pod the way kubelet does: stop and remove through CRI, then unmount its volumes,
    * remove the pod dir and the pod cgroup. Whatever still holds the pod's mount namespace keeps
    * its mounts there: that is how leaks happen, and the harness leaves it alone.
