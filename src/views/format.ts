@@ -19,7 +19,8 @@ export function percent(used: number, limit: number): string {
 }
 
 export function signed(n: number): string {
-  return n > 0 ? `+${n}` : String(n);
+  const text = n.toLocaleString('en-US');
+  return n > 0 ? `+${text}` : text;
 }
 
 /** What a target's status means for an operator, with the holder when one pins it. */
