@@ -71,6 +71,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
     } finally {
       links.close();
     }
+    if (links.denied) unreadable++;
     if (instances.length === 0) continue;
     const proc = readProcess(base, pid, users, instances);
     if (proc) processes.push(proc);

@@ -91,6 +91,9 @@ function loadReadlinkat(): Readlinkat | null {
   return readlinkat;
 }
 
+const EPERM = 1;
+const EACCES = 13;
+
 // Links longer than this are cut; the scanner only looks for short ones ("anon_inode:inotify").
 const linkBuffer = Buffer.allocUnsafe(4096);
 
@@ -111,10 +114,26 @@ export class LinkDir {
     return new LinkDir(path, loadReadlinkat() ? openSync(path, constants.O_RDONLY | constants.O_DIRECTORY) : null);
   }
 
+  /**
+   * Set when a link could not be read for lack of permission: listing /proc/PID/fd needs only
+   * CAP_DAC_READ_SEARCH, reading its links needs ptrace access (CAP_SYS_PTRACE for others').
+   */
+  denied = false;
+
   readlinkOrNull(name: string): string | null {
-    if (this.fd === null) return readlinkOrNull(`${this.path}/${name}`);
+    if (this.fd === null) {
+      try {
+        return readlinkSync(`${this.path}/${name}`);
+      } catch (error) {
+        if (isPermissionDenied(error)) this.denied = true;
+        return null;
+      }
+    }
     const length = readlinkat!(this.fd, name, linkBuffer, linkBuffer.length);
-    return length < 0 ? null : linkBuffer.toString('utf8', 0, length);
+    if (length >= 0) return linkBuffer.toString('utf8', 0, length);
+    const errno = koffi.errno();
+    if (errno === EACCES || errno === EPERM) this.denied = true;
+    return null;
   }
 
   close(): void {
