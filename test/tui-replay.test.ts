@@ -67,3 +67,18 @@ test('a file that is not a recording: a clear error before any screen', async (t
   assert.match(screen, /inotop: .*package\.json is not an inotop recording/);
   assert.match(screen, /^EXIT=1$/m);
 });
+
+test('l shows only leaking processes, and in the detail pane only their leaked targets', async (t) => {
+  const pane = replay(t);
+  await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
+  pane.keys('Z');
+  for (let i = 0; i < 6; i++) pane.keys('Right');
+  await pane.waitFor(/snapshot 7\/7  PAUSED/, 'the last snapshot');
+  pane.keys('l');
+  const screen = await pane.waitFor(/kubelet: 48 instances, 7491 watches, 4649 leaked +filter leaked only: 404 of 992/, 'leaked targets only');
+  const rows = screen.split('\n').filter((line) => /^ +\d+ root /.test(line));
+  assert.equal(rows.length, 1, 'only kubelet leaks');
+  const targets = screen.split('\n').filter((line) => /^ +(×\d+|\d+) +\d+:\d+ /.test(line));
+  assert.ok(targets.length > 0);
+  for (const line of targets) assert.match(line, / (unmounted|deleted|gone pod) /);
+});

@@ -317,7 +317,8 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const row = selectedRow(state);
   const focused = state.focus === 'detail';
   const targets = targetRows(state);
-  const filter = state.targetFilterText ? `  filter /${state.targetFilterText}/: ${targets.length} of ${row?.targets.length ?? 0}` : '';
+  const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
+  const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
       `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`

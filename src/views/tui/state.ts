@@ -342,9 +342,13 @@ export function selectedRow(state: ViewState): ProcessRow | null {
   return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
 }
 
-/** The selected process's targets the detail pane shows (already most watched first). */
+/**
+ * The selected process's targets the detail pane shows (already most watched first). With `l`
+ * (leaked only) on, only its leaked targets: the ones to look at among thousands.
+ */
 export function targetRows(state: ViewState): TargetRow[] {
-  const targets = selectedRow(state)?.targets ?? [];
+  const all = selectedRow(state)?.targets ?? [];
+  const targets = state.filter.leakedOnly ? all.filter((target) => target.leak !== null) : all;
   const filter = state.targetFilter;
   if (!filter) return targets;
   return targets.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
