@@ -41,7 +41,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
   const users = loadUserNames(options.passwdPath ?? defaultPasswdPath(procRoot));
   const processes: ScannedProcess[] = [];
-  let unreadable = 0;
+  const denied: number[] = [];
 
   for (const pid of pids) {
     const base = `${procRoot}/${pid}`;
@@ -51,7 +51,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
       fds = listNumericEntries(`${base}/fd`);
       links = LinkDir.open(`${base}/fd`);
     } catch (error) {
-      if (isPermissionDenied(error)) unreadable++;
+      if (isPermissionDenied(error)) denied.push(pid);
       continue;
     }
     const instances: InotifyInstance[] = [];
@@ -71,7 +71,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
     } finally {
       links.close();
     }
-    if (links.denied) unreadable++;
+    if (links.denied) denied.push(pid);
     if (instances.length === 0) continue;
     const proc = readProcess(base, pid, users, instances);
     if (proc) processes.push(proc);
@@ -83,8 +83,15 @@ export function scan(options: ScanOptions = {}): ScanResult {
   // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
   const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
   const notes: string[] = [];
+  // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
+  // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
+  const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+  const unreadable = hostProtected ? 0 : denied.length;
   if (unreadable > 0) {
     notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
+  } else if (hostProtected) {
+    const pids = denied.slice(0, 5).join(', ') + (denied.length > 5 ? ', …' : '');
+    notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pids}`);
   }
   return {
     time: new Date().toISOString(),
@@ -251,6 +258,14 @@ function readLimits(procRoot: string): Limits {
     maxUserInstances: read('max_user_instances'),
     maxQueuedEvents: read('max_queued_events'),
   };
+}
+
+const CAP_SYS_PTRACE = 19;
+
+/** Whether this process holds a capability (CapEff of /proc/self/status). */
+function holdsCapability(capability: number): boolean {
+  const match = /\nCapEff:\s*([0-9a-f]+)/.exec(readProcTextOrNull('/proc/self/status') ?? '');
+  return match !== null && (BigInt(`0x${match[1]}`) >> BigInt(capability)) % 2n === 1n;
 }
 
 function defaultPasswdPath(procRoot: string): string {
