@@ -1,10 +1,11 @@
 // Command-line flags: one table drives parsing and --help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CollectorOptions } from '../collect/collector.js';
 import { BATCH_SORT_FIELDS, parseSortField, SORT_FIELDS, type SortField } from '../model/query.js';
-
 import { POD_SOURCE_KINDS as POD_SOURCES, type PodSourceKind } from '../pods/index.js';
 
-export interface Options {
+/** The flags; those that configure a refresh are the collector's own options. */
+export interface Options extends Omit<CollectorOptions, 'intervalSeconds'> {
   mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help';
   iterations: number | null;
   delaySeconds: number;
@@ -15,18 +16,7 @@ export interface Options {
   /** Set when -s was given: keeps the field's natural direction otherwise. */
   descending: boolean;
   commandFilter: RegExp | null;
-  procRoot: string;
-  pods: PodSourceKind;
-  /** CRI socket (unix:///path) for the cri pod source; null: found the usual ways. */
-  runtimeEndpoint: string | null;
-  crictl: string | null;
-  kubectl: string | null;
-  kubeletRoot: string;
-  nodeName: string | null;
-  forceWalk: boolean;
   color: boolean;
-  /** Append every snapshot to this file (JSON lines, gzip when it ends in .gz). */
-  record: string | null;
   /** Show a recording instead of the live node. */
   replay: string | null;
 }
@@ -177,4 +167,20 @@ function regex(flag: string, text: string): RegExp {
   } catch (error) {
     throw new UsageError(`${flag}: invalid regular expression: ${(error as Error).message}`);
   }
+}
+
+/** What one refresh needs of the flags; plain data, for the scan worker too. */
+export function collectorOptions(options: Options): CollectorOptions {
+  return {
+    procRoot: options.procRoot,
+    pods: options.pods,
+    runtimeEndpoint: options.runtimeEndpoint,
+    crictl: options.crictl,
+    kubectl: options.kubectl,
+    kubeletRoot: options.kubeletRoot,
+    nodeName: options.nodeName,
+    forceWalk: options.forceWalk,
+    record: options.record,
+    intervalSeconds: options.delaySeconds,
+  };
 }

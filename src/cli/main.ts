@@ -1,6 +1,6 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { BackgroundCollector } from '../collect/background.js';
-import { Collector, type CollectorOptions } from '../collect/collector.js';
+import { Collector } from '../collect/collector.js';
 import { isFleetCommand, runFleetCommand } from '../fleet/index.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { Snapshot } from '../model/types.js';
@@ -12,7 +12,7 @@ import { snapshotJson } from '../views/json.js';
 import { ReplaySource } from '../views/tui/replay-source.js';
 import { runScreen } from '../views/tui/screen.js';
 import { VERSION } from '../version.js';
-import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
+import { collectorOptions, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
   if (isFleetCommand(argv[0])) return runFleetCommand(argv[0], argv.slice(1));
@@ -109,21 +109,6 @@ async function printReplay(options: Options, path: string): Promise<number> {
     }
   }
   return 0;
-}
-
-export function collectorOptions(options: Options): CollectorOptions {
-  return {
-    procRoot: options.procRoot,
-    pods: options.pods,
-    runtimeEndpoint: options.runtimeEndpoint,
-    crictl: options.crictl,
-    kubectl: options.kubectl,
-    kubeletRoot: options.kubeletRoot,
-    nodeName: options.nodeName,
-    forceWalk: options.forceWalk,
-    record: options.record,
-    intervalSeconds: options.delaySeconds,
-  };
 }
 
 /** The snapshot with only the rows the flags select, in their order. */

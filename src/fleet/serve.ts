@@ -6,7 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { collectorOptions } from '../cli/main.js';
+import { collectorOptions } from '../cli/args.js';
 import { BackgroundCollector } from '../collect/background.js';
 import type { Snapshot } from '../model/types.js';
 import type { ServeOptions } from './args.js';

@@ -186,17 +186,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
         // cleanup goes on: a volume left mounted makes rmSync below fail loudly instead
       }
     }
-    for (const dir of cgroups) {
-      // A killed process leaves its cgroup a moment after it is reaped.
-      for (let attempt = 0; existsSync(dir); attempt++) {
-        try {
-          rmdirSync(dir);
-        } catch (error) {
-          if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    }
+    for (const dir of cgroups) await removeCgroup(dir);
     rmSync(root, { recursive: true, force: true });
   }
 
@@ -385,5 +375,17 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Removes a cgroup dir; a killed process leaves its cgroup busy a moment after it is reaped. */
+export async function removeCgroup(dir: string): Promise<void> {
+  for (let attempt = 0; existsSync(dir); attempt++) {
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
