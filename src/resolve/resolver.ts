@@ -177,8 +177,11 @@ export class Resolver {
     try {
       const { targets, works } = this.collectTargets(scan);
       const toWalk: InodeWork[] = [];
-      for (const work of works.values()) {
-        if (!this.establish(work, notes)) toWalk.push(work);
+      for (const devWorks of works.byDev.values()) {
+        for (const work of devWorks.values()) if (!this.establish(work, notes)) toWalk.push(work);
+        // An open fd on a mount makes umount(2) fail with EBUSY: kubelet tearing down a pod
+        // volume must not meet ours for longer than one device's lookups.
+        this.closeMounts();
       }
       if (toWalk.length > 0) this.walk(toWalk, notes);
       const byTarget = new Map<string, Resolution>();
@@ -457,6 +460,7 @@ export class Resolver {
         }
       }
       if (!result.complete) notes.add(`walk budget ran out on ${dev} (${missing} target${missing === 1 ? '' : 's'} unresolved)`);
+      this.closeMounts();
     }
   }
 
