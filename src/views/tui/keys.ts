@@ -57,7 +57,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'sortNext', keys: ['>', '.'], shown: '>', help: 'sort by the column to the right' },
   { command: 'invertSort', keys: ['S-i'], shown: 'I', help: 'invert the sort order', footer: { key: 'I', label: 'Invert' } },
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
-  { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'show only processes with leaked watches, and only their leaked targets', footer: { key: 'l', label: 'Leaked' } },
+  { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'leaked only: processes with leaked watches, and their leaked targets', footer: { key: 'l', label: 'Leaked' } },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
   { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },

@@ -5,6 +5,7 @@
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import { format } from 'node:util';
+import { fit } from '../format.js';
 import { actionForKey } from './keys.js';
 import {
   columnAt,
@@ -203,7 +204,8 @@ class TerminalUi {
     sparkline.show();
     // The widget draws the oldest points that fit: hand it the newest ones.
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
-    sparkline.setData([blessed.escape(sparklineTitle(this.state))], [points.length > 0 ? [...points] : [0]]);
+    // The widget adds a colon after the title and wraps what does not fit.
+    sparkline.setData([blessed.escape(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
   }
 
   private drawOverlay(width: number, height: number): void {
