@@ -1,7 +1,9 @@
-// The kernel floor of a scan: the reads a scan cannot avoid (readdir /proc and every fd dir,
-// readlink every fd, read every inotify fdinfo), done the cheapest way, with no parsing. Two of
-// them: a tight loop in this Node process (the same runtime and fs bindings as the scanner) and a
-// small C program (bench/floor.c: readlinkat/openat on directory fds, no runtime at all).
+// The kernel floor of a scan: the reads a scan makes (readdir /proc and every fd dir, readlink
+// every fd, read every inotify fdinfo, and the holders' stat, status, cgroup, cmdline and
+// namespace links), done the cheapest way, with no parsing. Two of them: a tight loop in this
+// Node process (the same runtime and fs bindings as the scanner) and a small C program
+// (bench/floor.c: openat/readlinkat on directory fds, no runtime at all). Each also tells what
+// the holders' own files cost, so that a floor of the fds and fdinfo alone can be shown too.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +14,8 @@ export interface FloorCount {
   instances: number;
   /** fdinfo bytes read. */
   bytes: number;
+  /** CPU time spent on the holders' own files (stat, status, ...). */
+  detailsCpuMs: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,9 +29,40 @@ function isNumeric(name: string): boolean {
   return code >= 48 && code <= 57;
 }
 
-/** One pass in this process. A short read ends a file: procfs seq files return all that fits at once. */
+/** Reads a file to its end into the buffer; a short read ends it (procfs seq files return all that fits at once). */
+function readAll(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return -1;
+  }
+  let total = 0;
+  for (;;) {
+    const got = readSync(fd, buffer, 0, buffer.length, null);
+    total += got;
+    if (got < buffer.length) break;
+  }
+  closeSync(fd);
+  return total;
+}
+
+function readHolder(base: string): void {
+  for (const name of ['stat', 'status', 'cgroup', 'cmdline']) readAll(`${base}/${name}`);
+  for (const name of ['ns/user', 'ns/mnt']) {
+    try {
+      readlinkSync(`${base}/${name}`);
+    } catch {
+      // gone
+    }
+  }
+}
+
+const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+
+/** One pass in this process. */
 export function nodeFloor(): FloorCount {
-  const count: FloorCount = { fds: 0, instances: 0, bytes: 0 };
+  const count: FloorCount = { fds: 0, instances: 0, bytes: 0, detailsCpuMs: 0 };
   for (const pid of readdirSync('/proc')) {
     if (!isNumeric(pid)) continue;
     let fds: string[];
@@ -36,6 +71,7 @@ export function nodeFloor(): FloorCount {
     } catch {
       continue;
     }
+    let holds = false;
     for (const fd of fds) {
       let link: string;
       try {
@@ -45,19 +81,16 @@ export function nodeFloor(): FloorCount {
       }
       count.fds++;
       if (link !== 'anon_inode:inotify') continue;
-      let info: number;
-      try {
-        info = openSync(`/proc/${pid}/fdinfo/${fd}`, 'r');
-      } catch {
-        continue;
-      }
+      const got = readAll(`/proc/${pid}/fdinfo/${fd}`);
+      if (got < 0) continue;
       count.instances++;
-      for (;;) {
-        const got = readSync(info, buffer, 0, buffer.length, null);
-        count.bytes += got;
-        if (got < buffer.length) break;
-      }
-      closeSync(info);
+      count.bytes += got;
+      holds = true;
+    }
+    if (holds) {
+      const before = process.cpuUsage();
+      readHolder(`/proc/${pid}`);
+      count.detailsCpuMs += cpuMs(process.cpuUsage(before));
     }
   }
   return count;
@@ -78,7 +111,7 @@ export function cFloor(runs: number): { wallMs: number; cpuMs: number; count: Fl
     .trim()
     .split('\n')
     .map((line) => {
-      const [fds, instances, bytes, wallUs, cpuUs] = line.split(' ').map(Number) as [number, number, number, number, number];
-      return { wallMs: wallUs / 1000, cpuMs: cpuUs / 1000, count: { fds, instances, bytes } };
+      const [fds, instances, bytes, wallUs, cpuUs, detailsUs] = line.split(' ').map(Number) as [number, number, number, number, number, number];
+      return { wallMs: wallUs / 1000, cpuMs: cpuUs / 1000, count: { fds, instances, bytes, detailsCpuMs: detailsUs / 1000 } };
     });
 }

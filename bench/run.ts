@@ -108,6 +108,7 @@ function rowsOf(result: SizeResult): Row[] {
   const { scan, resolve, json, tui } = result;
   const large = result.size === 'large';
   rows.push(...timingRows('kernel floor, C', scan.cFloor));
+  rows.push({ metric: 'kernel floor, C, fds+fdinfo only, CPU ms', median: ms(scan.cFloorFdsOnlyCpuMs.median), spread: range(scan.cFloorFdsOnlyCpuMs), goal: '' });
   rows.push(...timingRows('kernel floor, Node', scan.nodeFloor));
   rows.push(...timingRows('scan()', scan.scan));
   rows.push(...timingRows('buildSnapshot()', scan.snapshot));
@@ -118,9 +119,9 @@ function rowsOf(result: SizeResult): Row[] {
     goal: goal && large ? `≤ ${GOALS.scanToFloor}: ${verdict(value <= GOALS.scanToFloor)}` : '',
   });
   rows.push({ ...ratio(scan.ratios.scanToCFloor, true), metric: 'scan / C floor (CPU)' });
+  rows.push({ ...ratio(scan.ratios.scanToCFloorFdsOnly, false), metric: 'scan / C floor fds+fdinfo only (CPU)' });
   rows.push({ ...ratio(scan.ratios.scanToNodeFloor, false), metric: 'scan / Node floor (CPU)' });
-  rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor' });
-  rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToNodeFloor, false), metric: 'scan+snapshot / Node floor' });
+  rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor (CPU)' });
   if ('error' in resolve) rows.push({ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' });
   else {
     rows.push(...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold));

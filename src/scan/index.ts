@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { InotifyInstance, Limits, ScanResult, ScannedProcess, Watch } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
-  isInotifyLink,
+  INOTIFY_LINKS,
   parseCmdline,
   parseEffectiveUid,
   parseInotifyFdinfoBytes,
@@ -17,7 +17,7 @@ import {
   parseStat,
   parseSysctlNumber,
 } from './parse.js';
-import { isPermissionDenied, isVanished, LinkDir, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isPermissionDenied, isVanished, FdDir, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -45,20 +45,17 @@ export function scan(options: ScanOptions = {}): ScanResult {
 
   for (const pid of pids) {
     const base = `${procRoot}/${pid}`;
-    let fds: number[];
-    let links: LinkDir;
+    let dir: FdDir;
     try {
-      fds = listNumericEntries(`${base}/fd`);
-      links = LinkDir.open(`${base}/fd`);
+      dir = FdDir.open(`${base}/fd`);
     } catch (error) {
       if (isPermissionDenied(error)) denied.push(pid);
       continue;
     }
     const instances: InotifyInstance[] = [];
     try {
-      for (const fd of fds) {
-        const link = links.readlinkOrNull(String(fd));
-        if (link === null || !isInotifyLink(link)) continue;
+      for (const fd of dir.fds) {
+        if (!dir.linkIsOneOf(fd, INOTIFY_LINKS)) continue;
         let fdinfo: Buffer;
         try {
           fdinfo = readProcBytes(`${base}/fdinfo/${fd}`);
@@ -69,9 +66,9 @@ export function scan(options: ScanOptions = {}): ScanResult {
         instances.push({ fd, watches: parseInotifyFdinfoBytes(fdinfo), instanceId: `${pid}:${fd}`, shared: false });
       }
     } finally {
-      links.close();
+      dir.close();
     }
-    if (links.denied) denied.push(pid);
+    if (dir.denied) denied.push(pid);
     if (instances.length === 0) continue;
     const proc = readProcess(base, pid, users, instances);
     if (proc) processes.push(proc);

@@ -6,9 +6,11 @@ export function devFromKernelDev(sdev: number): string {
   return `${Math.floor(sdev / 0x100000)}:${sdev % 0x100000}`;
 }
 
-/** A readlink of /proc/PID/fd/N that is an inotify instance (older kernels print plain "inotify"). */
+/** The readlink of /proc/PID/fd/N of an inotify instance (older kernels print plain "inotify"). */
+export const INOTIFY_LINKS: readonly string[] = ['anon_inode:inotify', 'inotify'];
+
 export function isInotifyLink(link: string): boolean {
-  return link === 'anon_inode:inotify' || link === 'inotify';
+  return INOTIFY_LINKS.includes(link);
 }
 
 /**

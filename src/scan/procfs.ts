@@ -76,43 +76,49 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-type Readlinkat = (dirFd: number, name: string, out: Buffer, size: number) => number;
+type Getdents64 = (dirFd: number, out: Buffer, size: number) => number;
+type Readlinkat = (dirFd: number, name: Buffer, out: Buffer, size: number) => number;
 
-let readlinkat: Readlinkat | null | undefined;
+let atCalls: { getdents64: Getdents64; readlinkat: Readlinkat } | null | undefined;
 
-function loadReadlinkat(): Readlinkat | null {
-  if (readlinkat === undefined) {
+function loadAtCalls(): typeof atCalls {
+  if (atCalls === undefined) {
     try {
-      readlinkat = koffi.load('libc.so.6').func('int readlinkat(int dirfd, const char *path, void *buf, size_t size)') as Readlinkat;
+      const libc = koffi.load('libc.so.6');
+      atCalls = {
+        getdents64: libc.func('long getdents64(int fd, void *dirp, size_t count)') as Getdents64,
+        readlinkat: libc.func('int readlinkat(int dirfd, void *path, void *buf, size_t size)') as Readlinkat,
+      };
     } catch {
-      readlinkat = null;
+      atCalls = null;
     }
   }
-  return readlinkat;
+  return atCalls;
 }
 
 const EPERM = 1;
 const EACCES = 13;
 
-// Links longer than this are cut; the scanner only looks for short ones ("anon_inode:inotify").
-const linkBuffer = Buffer.allocUnsafe(4096);
+// Reused by every FdDir: one directory is read at a time.
+const direntBuffer = Buffer.allocUnsafe(1 << 16);
+const nameBuffer = Buffer.alloc(24);
+// Links longer than this are cut: only short ones ("anon_inode:inotify") are looked for.
+const linkBuffer = Buffer.allocUnsafe(256);
+
+// struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+const DIRENT_RECLEN = 16;
+const DIRENT_NAME = 19;
 
 /**
- * A directory of links (/proc/PID/fd) read relative to an fd of the directory. With tens of
- * thousands of fds, readlinkat(2) (through koffi: Node has no *at calls) costs much less than
- * readlinkSync of full paths: the kernel walks one component instead of four per link. Without
- * koffi, plain readlinkSync.
+ * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
+ * read with readlinkat on that fd, through koffi (Node has neither). At tens of thousands of fds
+ * this is much of a scan's time: the kernel walks one path component per link instead of four,
+ * and no string is made of a name or of a link that is not wanted. Without koffi: readdirSync and
+ * readlinkSync of full paths.
  */
-export class LinkDir {
-  private constructor(
-    private readonly path: string,
-    private readonly fd: number | null,
-  ) {}
-
-  /** Throws like fs when the directory cannot be opened. */
-  static open(path: string): LinkDir {
-    return new LinkDir(path, loadReadlinkat() ? openSync(path, constants.O_RDONLY | constants.O_DIRECTORY) : null);
-  }
+export class FdDir {
+  /** Numeric entries, in ascending order. */
+  readonly fds: number[];
 
   /**
    * Set when a link could not be read for lack of permission: listing /proc/PID/fd needs only
@@ -120,23 +126,87 @@ export class LinkDir {
    */
   denied = false;
 
-  readlinkOrNull(name: string): string | null {
+  private constructor(
+    private readonly path: string,
+    private readonly fd: number | null,
+  ) {
+    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd);
+  }
+
+  /** Throws like fs when the directory cannot be opened or listed. */
+  static open(path: string): FdDir {
+    if (!loadAtCalls()) return new FdDir(path, null);
+    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      return new FdDir(path, fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Whether the link of `fd` is one of `links` (ASCII); false when it is gone or unreadable. */
+  linkIsOneOf(fd: number, links: readonly string[]): boolean {
     if (this.fd === null) {
+      let link: string;
       try {
-        return readlinkSync(`${this.path}/${name}`);
+        link = readlinkSync(`${this.path}/${fd}`);
       } catch (error) {
         if (isPermissionDenied(error)) this.denied = true;
-        return null;
+        return false;
       }
+      return links.includes(link);
     }
-    const length = readlinkat!(this.fd, name, linkBuffer, linkBuffer.length);
-    if (length >= 0) return linkBuffer.toString('utf8', 0, length);
-    const errno = koffi.errno();
-    if (errno === EACCES || errno === EPERM) this.denied = true;
-    return null;
+    writeDecimal(nameBuffer, fd);
+    const length = atCalls!.readlinkat(this.fd, nameBuffer, linkBuffer, linkBuffer.length);
+    if (length < 0) {
+      const errno = koffi.errno();
+      if (errno === EACCES || errno === EPERM) this.denied = true;
+      return false;
+    }
+    for (const link of links) if (link.length === length && asciiEquals(linkBuffer, link)) return true;
+    return false;
   }
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
   }
+}
+
+/** Entries of an open directory whose names are all digits, as numbers in ascending order. */
+function listNumericDirents(dirFd: number): number[] {
+  const numbers: number[] = [];
+  for (;;) {
+    const length = atCalls!.getdents64(dirFd, direntBuffer, direntBuffer.length);
+    if (length < 0) {
+      const errno = koffi.errno();
+      throw Object.assign(new Error(`getdents64: errno ${errno}`), { code: errnoCode(errno) });
+    }
+    if (length === 0) break;
+    for (let record = 0; record < length; record += direntBuffer.readUInt16LE(record + DIRENT_RECLEN)) {
+      let value = 0;
+      let at = record + DIRENT_NAME;
+      for (let c = direntBuffer[at]!; c >= 0x30 && c <= 0x39; c = direntBuffer[++at]!) value = value * 10 + c - 0x30;
+      if (at > record + DIRENT_NAME && direntBuffer[at] === 0) numbers.push(value);
+    }
+  }
+  return numbers.sort((a, b) => a - b);
+}
+
+/** The fs error code the scanner tells apart: permission denied, or gone (anything else, as readdirSync errors were). */
+function errnoCode(errno: number): string {
+  return errno === EACCES ? 'EACCES' : errno === EPERM ? 'EPERM' : 'ENOENT';
+}
+
+/** A non-negative integer as a NUL-terminated decimal string. */
+function writeDecimal(buffer: Buffer, value: number): void {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  buffer[digits] = 0;
+  for (let at = digits - 1, rest = value; at >= 0; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
+}
+
+function asciiEquals(bytes: Buffer, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
 }
