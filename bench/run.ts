@@ -139,14 +139,14 @@ function rowsOf(result: SizeResult): Row[] {
   else {
     const small = result.size === 'small';
     rows.push({
-      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds})`,
+      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
       median: tui.cpuPercent.toFixed(2),
       spread: '',
       goal: small ? `≤ ${GOALS.tuiSmallCpuPercent}: ${verdict(tui.cpuPercent <= GOALS.tuiSmallCpuPercent)}` : '',
     });
     const rssGoal = small ? GOALS.tuiSmallRssMb : large ? GOALS.tuiLargeRssMb : null;
     rows.push({
-      metric: 'TUI RSS MB (max)',
+      metric: `TUI RSS MB (max; last ${tui.rssSeriesMb[tui.rssSeriesMb.length - 1]})`,
       median: ms(tui.rssMb.max),
       spread: range(tui.rssMb),
       goal: rssGoal === null ? '' : `≤ ${rssGoal}: ${verdict(tui.rssMb.max <= rssGoal)}`,

@@ -17,9 +17,13 @@ import { spread, type Spread } from './measure.js';
 export interface TuiMeasurement {
   seconds: number;
   intervalSeconds: number;
-  /** CPU time over the window, as % of one core. */
+  /** CPU time over the window, as % of one core: the whole process, its main thread, the scan worker. */
   cpuPercent: number;
+  mainCpuPercent: number;
+  workerCpuPercent: number;
   rssMb: Spread;
+  /** RSS at each interval of the window: growth or steady. */
+  rssSeriesMb: number[];
   /** Presses made while a scan ran; null when the worker was never caught running. */
   keyLatencyMs: Spread | null;
   /** Presses at any moment. */
@@ -125,19 +129,14 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-/** The busiest thread besides the main one over the window: the scan worker. */
-function busiestThread(pid: number, before: Map<number, number>): number | null {
-  let best: number | null = null;
-  let bestTicks = -1;
-  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
-    if (tid === pid) continue;
-    const ticks = cpuTicks(`/proc/${pid}/task/${tid}/stat`) - (before.get(tid) ?? 0);
-    if (ticks > bestTicks) {
-      best = tid;
-      bestTicks = ticks;
-    }
+/** The busiest thread besides the main one over the window (the scan worker), and its ticks. */
+function busiestThread(pid: number, before: Map<number, number>, after: Map<number, number>): { tid: number | null; ticks: number } {
+  let busiest: { tid: number | null; ticks: number } = { tid: null, ticks: 0 };
+  for (const [tid, ticks] of after) {
+    const used = ticks - (before.get(tid) ?? 0);
+    if (tid !== pid && used > busiest.ticks) busiest = { tid, ticks: used };
   }
-  return best;
+  return busiest;
 }
 
 function threadTicks(pid: number): Map<number, number> {
@@ -170,16 +169,21 @@ export async function measureTui(seconds: number): Promise<TuiMeasurement | { sk
       rss.push(rssMb(pid));
     }
     const elapsed = (performance.now() - started) / 1000;
-    const cpuPercent = ((cpuTicks(`/proc/${pid}/stat`) - ticksBefore) / ticksPerSecond / elapsed) * 100;
-    const worker = busiestThread(pid, threadsBefore);
+    const percent = (ticks: number): number => (ticks / ticksPerSecond / elapsed) * 100;
+    const cpuPercent = percent(cpuTicks(`/proc/${pid}/stat`) - ticksBefore);
+    const threadsAfter = threadTicks(pid);
+    const worker = busiestThread(pid, threadsBefore, threadsAfter);
 
-    const latencies = await measureKeys(pane, pid, worker, helpMarker);
+    const latencies = await measureKeys(pane, pid, worker.tid, helpMarker);
     const scanning = latencies.filter((press) => press.scanning).map((press) => press.ms);
     return {
       seconds: Math.round(elapsed),
       intervalSeconds: INTERVAL_SECONDS,
       cpuPercent,
+      mainCpuPercent: percent(threadsAfter.get(pid)! - threadsBefore.get(pid)!),
+      workerCpuPercent: percent(worker.ticks),
       rssMb: spread(rss),
+      rssSeriesMb: rss.map((mb) => Math.round(mb)),
       keyLatencyMs: scanning.length > 0 ? spread(scanning) : null,
       keyLatencyAllMs: spread(latencies.map((press) => press.ms)),
       scanBusyPercent: (scanning.length / latencies.length) * 100,
