@@ -10,7 +10,7 @@ import koffi from 'koffi';
 import type { ScanResult, Snapshot } from '../src/model/types.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import { Resolver } from '../src/resolve/index.js';
-import { scan } from '../src/scan/index.js';
+import { closeScanFiles, scan } from '../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
 import { cFloor, nodeFloor, type FloorCount } from './floor.js';
 
@@ -59,13 +59,15 @@ export interface ScanMeasurement {
   cFloor: Timing;
   /** CPU of the C floor without the holders' own files: fds and fdinfo only. */
   cFloorFdsOnlyCpuMs: Spread;
-  /** scan(): fds, fdinfo, parsing, process details, shared instances. */
+  /** scan() as a first scan makes it (no fdinfo files open from before): fds, fdinfo, parsing, process details, shared instances. */
   scan: Timing;
+  /** scan() again: the fdinfo files kept open by the scan before (TUI and -b refreshes). */
+  rescan: Timing;
   /** buildSnapshot() of that scan without resolutions: per-target rows, per-user and node totals. */
   snapshot: Timing;
   scanPlusSnapshot: Timing;
   /** Medians of CPU time over the medians of the floors. */
-  ratios: { scanToCFloor: number; scanToCFloorFdsOnly: number; scanToNodeFloor: number; scanPlusSnapshotToCFloor: number };
+  ratios: { scanToCFloor: number; scanToCFloorFdsOnly: number; scanToNodeFloor: number; rescanToCFloor: number; scanPlusSnapshotToCFloor: number };
   /** What the floor saw on the node. */
   floorCount: FloorCount;
   /** The last scan, for the stages after it. */
@@ -74,20 +76,24 @@ export interface ScanMeasurement {
 
 /**
  * Floor and scan alternate, after one unrecorded warm-up of each, so that drift (caches, other
- * tenants) hits both alike. The C floor runs its passes in one process right after.
+ * tenants) hits both alike. Each scan is timed as a first scan, then again as a refresh. The C
+ * floor runs its passes in one process right after.
  */
 export function measureScan(runs: number): ScanMeasurement {
   nodeFloor();
   buildSnapshot(scan(), null, null);
   const floor = new Samples();
   const scanned = new Samples();
+  const rescanned = new Samples();
   const snapshot = new Samples();
   const both: number[][] = [[], []];
   let last: ScanResult | undefined;
   let floorCount: FloorCount | undefined;
   for (let i = 0; i < runs; i++) {
     floorCount = floor.time(nodeFloor);
+    closeScanFiles();
     last = scanned.time(() => scan());
+    rescanned.time(() => scan());
     snapshot.time(() => buildSnapshot(last!, null, null));
     both[0]!.push(scanned.wall[i]! + snapshot.wall[i]!);
     both[1]!.push(scanned.cpu[i]! + snapshot.cpu[i]!);
@@ -104,12 +110,14 @@ export function measureScan(runs: number): ScanMeasurement {
     cFloor: cTiming,
     cFloorFdsOnlyCpuMs: cFdsOnly,
     scan: scanTiming,
+    rescan: rescanned.timing(),
     snapshot: snapshot.timing(),
     scanPlusSnapshot: sumTiming,
     ratios: {
       scanToCFloor: ratio(scanTiming, cTiming),
       scanToCFloorFdsOnly: scanTiming.cpuMs.median / cFdsOnly.median,
       scanToNodeFloor: ratio(scanTiming, floorTiming),
+      rescanToCFloor: ratio(rescanned.timing(), cTiming),
       scanPlusSnapshotToCFloor: ratio(sumTiming, cTiming),
     },
     floorCount: floorCount!,

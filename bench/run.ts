@@ -110,7 +110,8 @@ function rowsOf(result: SizeResult): Row[] {
   rows.push(...timingRows('kernel floor, C', scan.cFloor));
   rows.push({ metric: 'kernel floor, C, fds+fdinfo only, CPU ms', median: ms(scan.cFloorFdsOnlyCpuMs.median), spread: range(scan.cFloorFdsOnlyCpuMs), goal: '' });
   rows.push(...timingRows('kernel floor, Node', scan.nodeFloor));
-  rows.push(...timingRows('scan()', scan.scan));
+  rows.push(...timingRows('scan(), first', scan.scan));
+  rows.push(...timingRows('scan(), again (fdinfo kept open)', scan.rescan));
   rows.push(...timingRows('buildSnapshot()', scan.snapshot));
   const ratio = (value: number, goal: boolean): Row => ({
     metric: '',
@@ -121,6 +122,7 @@ function rowsOf(result: SizeResult): Row[] {
   rows.push({ ...ratio(scan.ratios.scanToCFloor, true), metric: 'scan / C floor (CPU)' });
   rows.push({ ...ratio(scan.ratios.scanToCFloorFdsOnly, false), metric: 'scan / C floor fds+fdinfo only (CPU)' });
   rows.push({ ...ratio(scan.ratios.scanToNodeFloor, false), metric: 'scan / Node floor (CPU)' });
+  rows.push({ ...ratio(scan.ratios.rescanToCFloor, false), metric: 'scan again / C floor (CPU)' });
   rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor (CPU)' });
   if ('error' in resolve) rows.push({ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' });
   else {

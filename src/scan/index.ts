@@ -17,7 +17,7 @@ import {
   parseStat,
   parseSysctlNumber,
 } from './parse.js';
-import { isPermissionDenied, isVanished, FdDir, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -29,6 +29,16 @@ export interface ScanOptions {
 }
 
 export class ScanError extends Error {}
+
+const liveFdinfoFiles = new FdinfoFiles();
+
+/**
+ * Closes the fdinfo files scans keep open for the next scan (see FdinfoFiles): when scanning
+ * stops for good, or to measure a first scan. The next scan opens what it needs.
+ */
+export function closeScanFiles(): void {
+  liveFdinfoFiles.closeAll();
+}
 
 export function scan(options: ScanOptions = {}): ScanResult {
   const started = performance.now();
@@ -42,6 +52,8 @@ export function scan(options: ScanOptions = {}): ScanResult {
   const users = loadUserNames(options.passwdPath ?? defaultPasswdPath(procRoot));
   const processes: ScannedProcess[] = [];
   const denied: number[] = [];
+  // A recorded tree's files do not change under an open fd as procfs files do: read those afresh.
+  const fdinfoFiles = procRoot === '/proc' ? liveFdinfoFiles : null;
 
   for (const pid of pids) {
     const base = `${procRoot}/${pid}`;
@@ -58,7 +70,7 @@ export function scan(options: ScanOptions = {}): ScanResult {
         if (!dir.linkIsOneOf(fd, INOTIFY_LINKS)) continue;
         let fdinfo: Buffer;
         try {
-          fdinfo = readProcBytes(`${base}/fdinfo/${fd}`);
+          fdinfo = fdinfoFiles ? fdinfoFiles.read(`${base}/fdinfo/${fd}`) : readProcBytes(`${base}/fdinfo/${fd}`);
         } catch (error) {
           if (isVanished(error)) continue;
           throw error;
@@ -73,6 +85,8 @@ export function scan(options: ScanOptions = {}): ScanResult {
     const proc = readProcess(base, pid, users, instances);
     if (proc) processes.push(proc);
   }
+
+  fdinfoFiles?.endScan();
 
   const exact = options.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
   markShared(processes, exact);

@@ -25,28 +25,108 @@ let buffer = Buffer.allocUnsafe(1 << 16);
 
 /**
  * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
- * valid until the next read. A short read is the end: procfs files (seq files, cmdline) hand out
- * all they have that fits at once, as regular files do, so the read that would return 0 is
- * skipped (a syscall per file).
+ * valid until the next read.
  */
 export function readProcBytes(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, length);
-        buffer = bigger;
-      }
-      const wanted = buffer.length - length;
-      const n = readSync(fd, buffer, length, wanted, null);
-      length += n;
-      if (n < wanted) return buffer.subarray(0, length);
-    }
+    return readWhole(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Reads an open file from its start into the shared buffer. A short read is the end: procfs
+ * files (seq files, cmdline) hand out all they have that fits at once, as regular files do, so
+ * the read that would return 0 is skipped (a syscall per file).
+ */
+function readWhole(fd: number): Buffer {
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+    const wanted = buffer.length - length;
+    const n = readSync(fd, buffer, length, wanted, length);
+    length += n;
+    if (n < wanted) return buffer.subarray(0, length);
+  }
+}
+
+/** At most this many fdinfo files are kept open, and kernel buffers of at most this many bytes. */
+const HELD_FILES_MAX = 4096;
+const HELD_BYTES_MAX = 16 << 20;
+const PAGE_SIZE = 4096;
+
+/**
+ * The fdinfo files of inotify instances, kept open from one scan to the next (real procfs only).
+ * Read again from offset 0, such a file is printed afresh (the kernel looks the process and fd
+ * up at each read), into the buffer the kernel grew for it the first time. Opened anew, the
+ * kernel starts from one page and prints the whole file again at each doubling: twice the work
+ * at a hundred watches, the bulk of a scan; and the open and close are saved too. What is held
+ * is bounded: fds, and the kernel's buffers (the size read, rounded up to a power of two).
+ */
+export class FdinfoFiles {
+  private readonly held = new Map<string, { fd: number; bytes: number; scan: number }>();
+  private heldBytes = 0;
+  private scan = 0;
+
+  /** Like readProcBytes. */
+  read(path: string): Buffer {
+    const kept = this.held.get(path);
+    if (kept) {
+      try {
+        const bytes = readWhole(kept.fd);
+        kept.scan = this.scan;
+        this.heldBytes += kernelBuffer(bytes.length) - kept.bytes;
+        kept.bytes = kernelBuffer(bytes.length);
+        return bytes;
+      } catch {
+        // The process or fd is gone; the path may name a new process with the same pid now.
+        this.release(path);
+      }
+    }
+    const fd = openSync(path, 'r');
+    let bytes: Buffer;
+    try {
+      bytes = readWhole(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    const size = kernelBuffer(bytes.length);
+    if (this.held.size < HELD_FILES_MAX && this.heldBytes + size <= HELD_BYTES_MAX) {
+      this.held.set(path, { fd, bytes: size, scan: this.scan });
+      this.heldBytes += size;
+    } else {
+      closeSync(fd);
+    }
+    return bytes;
+  }
+
+  /** Closes what the scan now ending did not read: processes and fds gone, instances closed. */
+  endScan(): void {
+    for (const [path, kept] of this.held) if (kept.scan !== this.scan) this.release(path);
+    this.scan++;
+  }
+
+  closeAll(): void {
+    for (const path of [...this.held.keys()]) this.release(path);
+  }
+
+  private release(path: string): void {
+    const kept = this.held.get(path)!;
+    closeSync(kept.fd);
+    this.heldBytes -= kept.bytes;
+    this.held.delete(path);
+  }
+}
+
+function kernelBuffer(bytes: number): number {
+  return Math.max(PAGE_SIZE, 2 ** Math.ceil(Math.log2(bytes + 1)));
 }
 
 /** A procfs file as text, null when the file is missing or unreadable. */
