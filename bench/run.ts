@@ -2,7 +2,7 @@
 // For each size: a real load (test/helpers/load.ts), then the scan against the kernel floor, path
 // resolution cold and warm, the whole `inotop --json` process, and the TUI's steady state and key
 // latency. Prints a table and writes JSON (bench/results.json) so that runs can be compared.
-// Needs root: other processes' fds, a tmpfs, the inotify sysctls.
+// Needs root: other processes' fds, a tmpfs, the inotify sysctls. Type-check: npx tsc -p bench
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
@@ -153,14 +153,14 @@ function rowsOf(result: SizeResult): Row[] {
       spread: range(tui.rssMb),
       goal: rssGoal === null ? '' : `≤ ${rssGoal}: ${verdict(tui.rssMb.max <= rssGoal)}`,
     });
-    if (tui.keyLatencyMs) {
-      rows.push({
-        metric: `key → screen ms (${tui.keyLatencyMs.runs} presses, scanning ${Math.round(tui.scanBusyPercent)}% of the time)`,
-        median: ms(tui.keyLatencyMs.median),
-        spread: range(tui.keyLatencyMs),
-        goal: large ? `≤ ${GOALS.keyLatencyMs}: ${verdict(tui.keyLatencyMs.max <= GOALS.keyLatencyMs)}` : '',
-      });
-    }
+    const latency = tui.keyLatencyMs ?? tui.keyLatencyAllMs;
+    const during = tui.keyLatencyMs ? `${latency.runs} presses during a scan` : `${latency.runs} presses, none during a scan`;
+    rows.push({
+      metric: `key → screen ms (${during})`,
+      median: ms(latency.median),
+      spread: range(latency),
+      goal: large ? `≤ ${GOALS.keyLatencyMs}: ${verdict(tui.keyLatencyMs !== null && latency.max <= GOALS.keyLatencyMs)}` : '',
+    });
   }
   return rows;
 }
