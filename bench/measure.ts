@@ -59,7 +59,10 @@ export interface ScanMeasurement {
   cFloor: Timing;
   /** CPU of the C floor without the holders' own files: fds and fdinfo only. */
   cFloorFdsOnlyCpuMs: Spread;
-  /** scan() as a first scan makes it (no fdinfo files open from before): fds, fdinfo, parsing, process details, shared instances. */
+  /**
+   * scan() as a first scan makes it (no fdinfo files open from before): fds, fdinfo, parsing,
+   * process details, shared instances.
+   */
   scan: Timing;
   /** scan() again: the fdinfo files kept open by the scan before (TUI and -b refreshes). */
   rescan: Timing;

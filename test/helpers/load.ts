@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listNumericEntries } from '../../src/scan/procfs.js';
 import { Watcher } from './inowatch.js';
 
 export interface LoadSize {
@@ -117,8 +118,8 @@ function releaseLimits(holder: string): void {
  * the "inotify " lines of each instance's fdinfo). An instance held by several of them counts
  * once per holder.
  */
-export function countFds(pids: Iterable<number>, noisePath?: string): { instances: number; watches: number; noiseFds: number; fds: number } {
-  const totals = { instances: 0, watches: 0, noiseFds: 0, fds: 0 };
+export function countFds(pids: Iterable<number>, noisePath?: string): { instances: number; watches: number; noiseFds: number } {
+  const totals = { instances: 0, watches: 0, noiseFds: 0 };
   for (const pid of pids) {
     let fds: string[];
     try {
@@ -133,7 +134,6 @@ export function countFds(pids: Iterable<number>, noisePath?: string): { instance
       } catch {
         continue;
       }
-      totals.fds++;
       if (link === noisePath) totals.noiseFds++;
       if (link !== 'anon_inode:inotify') continue;
       totals.instances++;
@@ -158,10 +158,6 @@ function ensureHeadroom(name: LimitName, inUse: number, needed: number): { from:
   if (to <= from) return undefined;
   writeLimit(name, to);
   return { from, to };
-}
-
-function allPids(): number[] {
-  return readdirSync('/proc').filter((name) => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57).map(Number);
 }
 
 export async function startLoad(size: LoadSize): Promise<Load> {
@@ -206,7 +202,7 @@ export async function startLoad(size: LoadSize): Promise<Load> {
   process.once('SIGTERM', onSignal);
 
   try {
-    const now = countFds(allPids());
+    const now = countFds(listNumericEntries('/proc'));
     for (const [name, inUse, needed] of [
       ['max_user_instances', now.instances, size.instances],
       ['max_user_watches', now.watches, size.watches],
