@@ -71,7 +71,7 @@ class ControlClient {
 
   constructor(pane: TmuxPane) {
     // TmuxPane keeps its server's name to itself; the control client must attach to that server.
-    const socket = (pane as unknown as { socket: string }).socket;
+    const socket = pane.socket;
     this.child = spawn('tmux', ['-L', socket, '-C', 'attach'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.resume();
     createInterface({ input: this.child.stdout }).on('line', (line) => {

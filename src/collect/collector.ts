@@ -5,7 +5,7 @@ import type { Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver } from '../resolve/index.js';
-import { scan } from '../scan/index.js';
+import { closeScanFiles, scan } from '../scan/index.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
 import { VERSION } from '../version.js';
 
@@ -82,6 +82,7 @@ export class Collector {
   }
 
   stop(): void {
+    closeScanFiles();
     this.pods.stop();
     this.resolver.close();
     this.recorder?.close();

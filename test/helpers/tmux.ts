@@ -13,7 +13,8 @@ export interface TmuxOptions {
 }
 
 export class TmuxPane {
-  private readonly socket = `inotop-test-${process.pid}-${++sessions}`;
+  /** The private tmux server's name (-L): a control-mode client can attach to it. */
+  readonly socket = `inotop-test-${process.pid}-${++sessions}`;
 
   /** Runs `argv` in the pane; when it ends the pane shows `EXIT=<code>` and stays. */
   constructor(argv: string[], options: TmuxOptions) {
