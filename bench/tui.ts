@@ -70,9 +70,7 @@ class ControlClient {
   private onOutput: (() => void) | null = null;
 
   constructor(pane: TmuxPane) {
-    // TmuxPane keeps its server's name to itself; the control client must attach to that server.
-    const socket = pane.socket;
-    this.child = spawn('tmux', ['-L', socket, '-C', 'attach'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn('tmux', ['-L', pane.socket, '-C', 'attach'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.resume();
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       if (line.startsWith('%output ')) {
