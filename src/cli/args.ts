@@ -67,6 +67,8 @@ export function helpText(version: string): string {
     '       inotop -b [-n N] [-d S]   text tables',
     '       inotop --json [--targets] one JSON snapshot',
     '       inotop --replay FILE      a recording made with --record',
+    '       inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
+    '       inotop serve [options]    Prometheus metrics (see inotop check --help, inotop serve --help)',
     '',
     'Options:',
   ];
