@@ -1,7 +1,7 @@
 // Diffs between snapshots: deltas per pid, the totals series, the change log per process and pod.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceHistory, deltasOf, EMPTY_HISTORY, type ChangeEvent, type History, type ProcessIdentity } from '../src/model/history.js';
+import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, summarizeAll, type ChangeEvent, type History, type ProcessIdentity } from '../src/model/history.js';
 import { NO_FILTER, queryRows } from '../src/model/query.js';
 import type { ProcessRow, Snapshot } from '../src/model/types.js';
 import { pod, proc, snapshot, targets } from './helpers/rows.js';
@@ -114,4 +114,19 @@ test('the totals series and the change log are bounded', () => {
   for (let i = 0; i < 1200; i++) history = advanceHistory(history, snapshot([proc(10, { targets: targets(i % 2 === 0 ? 1 : 2) })], time(i % 60)));
   assert.equal(history.totals.length, 1000);
   assert.equal(history.events.length, 500);
+});
+
+test('summaries made where the targets are stand in for them: the same history from rows without targets', () => {
+  const snapshots = [
+    snapshot([proc(10, { targets: targets(2, 1, { pod: nginx }) }), proc(11, { targets: targets(1) })], time(0)),
+    snapshot([proc(10, { targets: [...targets(4, 1, { pod: nginx }), ...targets(2, 9, { status: 'unmounted', leak: 'unmounted' })] })], time(2)),
+    snapshot([proc(10, { targets: targets(1, 1, { pod: pod('nginx-7c9f', 'gone') }) })], time(4)),
+  ];
+  const full = feed(...snapshots);
+  const slim = snapshots.reduce(
+    (history, s) => advanceHistoryWith(history, { ...s, processes: s.processes.map((row) => ({ ...row, targets: [] })) }, summarizeAll(s.processes)),
+    EMPTY_HISTORY,
+  );
+  assert.deepEqual(slim, full);
+  assert.deepEqual(kinds(slim.events), ['process-changed', 'process-stranded', 'process-exited', 'process-changed', 'pod-gone']);
 });

@@ -79,8 +79,11 @@ test('pods come, go and leak on the screen: counts, change log, red', { skip: sk
   assert.match(pane.foregroundAt(goneLine) ?? 'default', red, 'the change log line');
   assert.match(pane.foregroundAt(kubeletRow(3, '3').exec(leaked)![0].trim()) ?? 'default', red, 'the kubelet row');
   pane.keys('Down');
-  const detail = await pane.waitFor(new RegExp(`── pid ${kubelet.pid} kubelet: 1 instance, 3 watches, 3 leaked`), "kubelet's targets in the detail pane");
-  const targets = detail.split('\n').filter((line) => line.includes('shop/leaky (gone)'));
+  // The targets come from the collector's thread a moment after the selection.
+  const leakyTargets = (screen: string) => screen.split('\n').filter((line) => line.includes('shop/leaky (gone)'));
+  const title = new RegExp(`── pid ${kubelet.pid} kubelet: 1 instance, 3 watches, 3 leaked`);
+  const detail = await pane.waitFor((s) => title.test(s) && leakyTargets(s).length > 0, "kubelet's targets in the detail pane");
+  const targets = leakyTargets(detail);
   assert.deepEqual(targets.map((line) => /\b(unmounted|deleted)\b/.exec(line)?.[1]).sort(), ['deleted', 'deleted', 'unmounted'], 'the detail pane names each form');
   for (const line of targets) assert.match(pane.foregroundAt(line) ?? 'default', red, line);
 });

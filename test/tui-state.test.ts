@@ -158,6 +158,20 @@ test('the selection follows its pid across refreshes, and keeps its place when t
   assert.equal(state.selectedPid, 200, 'the row that took its place');
 });
 
+test('targets sent for the selected process fill its row; late ones of another pid are dropped', () => {
+  const slim = snapshot([proc(100, { watches: 1 }), proc(200, { watches: 3 }), proc(300, { watches: 7 })]);
+  let state = run(start(), { type: 'snapshot', snapshot: slim });
+  assert.equal(state.selectedPid, 300);
+  assert.deepEqual(targetRows(state), [], 'empty until they come');
+  state = run(state, { type: 'targets', pid: 300, targets: targets(7) });
+  assert.equal(targetRows(state).length, 7);
+  const moved = run(state, command('down'));
+  assert.equal(moved.selectedPid, 200);
+  assert.deepEqual(targetRows(moved), [], 'never the targets of the process selected before');
+  assert.equal(run(moved, { type: 'targets', pid: 300, targets: targets(7) }).snapshot, moved.snapshot, 'a late answer for another pid is dropped');
+  assert.equal(targetRows(run(moved, { type: 'targets', pid: 200, targets: targets(3) })).length, 3);
+});
+
 test('after a navigation key the order holds still for a moment, then follows the sort again', () => {
   let state = run(start(), { type: 'snapshot', snapshot: three }, command('down', 1000));
   const reordered = snapshot([

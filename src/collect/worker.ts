@@ -1,17 +1,29 @@
 // The collector's thread: scans run here so that a scan of 100,000 watches never blocks the
 // screen's keys. The next scan is scheduled when the previous snapshot has been delivered.
+// The screen shows the targets of one process: it gets those of the selected one only, with a
+// summary of every process for its change log, so that it never holds (or collects the garbage
+// of) every target of the node. The latest full snapshot stays here to answer a new selection.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessRow, Snapshot } from '../model/types.js';
+import { summarize, type ProcessSummary } from '../model/history.js';
+import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector, type CollectorOptions } from './collector.js';
+
+/** Which targets the snapshots carry: every process's, or the selected process's only. */
+export type TargetDelivery = 'all' | 'selected';
 
 export interface WorkerInit {
   collector: CollectorOptions;
   intervalMs: number;
   paused: boolean;
+  targets: TargetDelivery;
 }
 
-export type ToWorker = { type: 'schedule'; intervalMs: number; paused: boolean } | { type: 'ack' } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'schedule'; intervalMs: number; paused: boolean }
+  | { type: 'select'; pid: number | null }
+  | { type: 'ack' }
+  | { type: 'stop' };
 
 /**
  * A snapshot goes over in parts, each acknowledged before the next: the receiving thread
@@ -20,11 +32,17 @@ export type ToWorker = { type: 'schedule'; intervalMs: number; paused: boolean }
  */
 export type FromWorker =
   | { type: 'begin'; snapshot: Snapshot }
-  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
-  | { type: 'failed'; message: string };
+  /** `summaries` (of the same rows) when the rows carry the selected process's targets only. */
+  | { type: 'rows'; rows: ProcessRow[]; summaries: ProcessSummary[] | null; last: boolean }
+  | { type: 'failed'; message: string }
+  /** The targets of a newly selected process, from the latest snapshot; needs no acknowledgement. */
+  | { type: 'targets'; pid: number; targets: TargetRow[] };
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
+
+/** A part as queued: its rows keep their targets until it is sent, as the selection may change in between. */
+type Part = { type: 'begin'; snapshot: Snapshot } | { type: 'rows'; rows: ProcessRow[]; last: boolean } | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -35,7 +53,11 @@ let busy = false;
 let lastFinished = 0;
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
-let pendingParts: FromWorker[] = [];
+let pendingParts: Part[] = [];
+let latest: Snapshot | null = null;
+let selectedPid: number | null = null;
+/** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
+let selectionOwed = false;
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
@@ -45,6 +67,12 @@ port.on('message', (message: ToWorker) => {
       intervalMs = message.intervalMs;
       paused = message.paused;
       return scheduleNext();
+    case 'select':
+      selectedPid = message.pid;
+      // Parts already sent may have had the row without its targets.
+      if (busy) selectionOwed = true;
+      else sendSelectedTargets();
+      return;
     case 'stop':
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -67,17 +95,19 @@ function refresh(): void {
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
   }
+  // Only a screen that is sent one process's targets asks for another's.
+  latest = init.targets === 'selected' ? snapshot : null;
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] } }, ...rowParts(snapshot.processes)];
   sendNextPart();
 }
 
-function rowParts(processes: ProcessRow[]): FromWorker[] {
-  const parts: FromWorker[] = [];
+function rowParts(processes: ProcessRow[]): Part[] {
+  const parts: Part[] = [];
   let rows: ProcessRow[] = [];
   let targets = 0;
   for (const row of processes) {
     rows.push(row);
-    targets += row.targets.length + 1;
+    targets += (init.targets === 'all' ? row.targets.length : 0) + 1;
     if (targets >= TARGETS_PER_PART) {
       parts.push({ type: 'rows', rows, last: false });
       rows = [];
@@ -91,13 +121,30 @@ function rowParts(processes: ProcessRow[]): FromWorker[] {
 function sendNextPart(): void {
   const part = pendingParts.shift();
   if (part) {
-    port.postMessage(part);
+    port.postMessage(part.type === 'rows' ? forScreen(part.rows, part.last) : part);
     // A failure needs no acknowledgement: nothing follows it.
     if (part.type !== 'failed') return;
   }
+  if (selectionOwed) sendSelectedTargets();
   busy = false;
   lastFinished = Date.now();
   scheduleNext();
+}
+
+function forScreen(rows: ProcessRow[], last: boolean): FromWorker {
+  if (init.targets === 'all') return { type: 'rows', rows, summaries: null, last };
+  return {
+    type: 'rows',
+    rows: rows.map((row) => (row.pid === selectedPid ? row : { ...row, targets: [] })),
+    summaries: rows.map(summarize),
+    last,
+  };
+}
+
+function sendSelectedTargets(): void {
+  selectionOwed = false;
+  const row = latest?.processes.find((process) => process.pid === selectedPid);
+  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets } satisfies FromWorker);
 }
 
 function scheduleNext(): void {

@@ -37,7 +37,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
     process.stderr.write(`inotop: writing ${join(options.textfile, TEXTFILE_NAME)}, scanning every ${options.intervalMs / 1000} s\n`);
   }
 
-  const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs);
+  // The metrics sum leaked targets of every process.
+  const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs, 'all');
   let stop = (): void => undefined;
   const ended = new Promise<number>((resolve) => {
     stop = () => resolve(0);

@@ -74,8 +74,16 @@ export const EMPTY_HISTORY: History = {
 };
 
 export function advanceHistory(history: History, snapshot: Snapshot): History {
+  return advanceHistoryWith(history, snapshot, summarizeAll(snapshot.processes));
+}
+
+/**
+ * `advanceHistory` with the summaries made where the targets are: the live screen gets the
+ * targets of the selected process only, and the collector's thread summarizes all of them.
+ * `current` has a summary per process of the snapshot, by pid.
+ */
+export function advanceHistoryWith(history: History, snapshot: Snapshot, current: ReadonlyMap<number, ProcessSummary>): History {
   const first = history.startedAt === null;
-  const current = new Map(snapshot.processes.map((row) => [row.pid, summarize(row)]));
   const baseline = first ? new Map([...current].map(([pid, s]) => [pid, s.watches])) : history.baseline;
   const sinceLast = new Map<number, number>();
   const sinceStart = new Map<number, number>();
@@ -105,6 +113,11 @@ export function deltasOf(history: History): Deltas {
     sinceLast: (pid) => history.sinceLast.get(pid) ?? 0,
     sinceStart: (pid) => history.sinceStart.get(pid) ?? 0,
   };
+}
+
+/** A summary per process, by pid. */
+export function summarizeAll(rows: readonly ProcessRow[]): Map<number, ProcessSummary> {
+  return new Map(rows.map((row) => [row.pid, summarize(row)]));
 }
 
 export function summarize(row: ProcessRow): ProcessSummary {

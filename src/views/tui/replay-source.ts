@@ -40,8 +40,8 @@ export class ReplaySource implements SnapshotSource {
   private show(index: number): void {
     const { snapshots, header } = this.recording;
     this.index = Math.max(0, Math.min(snapshots.length - 1, index));
-    const position: ReplayPosition = { hostname: header.hostname, started: header.started, index: this.index, count: snapshots.length };
-    this.listener?.snapshot(snapshots[this.index]!, position);
+    const replay: ReplayPosition = { hostname: header.hostname, started: header.started, index: this.index, count: snapshots.length };
+    this.listener?.snapshot(snapshots[this.index]!, { replay });
     this.planNext();
   }
 

@@ -82,7 +82,8 @@ class TerminalUi {
       process.on(signal, handler);
     }
     this.options.source.start({
-      snapshot: (snapshot, replay) => this.dispatch(replay ? { type: 'snapshot', snapshot, replay } : { type: 'snapshot', snapshot }),
+      snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
+      targets: (pid, targets) => this.dispatch({ type: 'targets', pid, targets }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),
@@ -150,6 +151,7 @@ class TerminalUi {
     if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
+    if (this.state.selectedPid !== before.selectedPid) this.options.source.select?.(this.state.selectedPid);
     if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
     this.draw();
   }

@@ -1,6 +1,7 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
-import type { Snapshot } from '../../model/types.js';
+import type { ProcessSummary } from '../../model/history.js';
+import type { Snapshot, TargetRow } from '../../model/types.js';
 
 /** Which snapshot of which recording is showing. */
 export interface ReplayPosition {
@@ -12,9 +13,21 @@ export interface ReplayPosition {
   count: number;
 }
 
+/** What comes with a snapshot. */
+export interface SnapshotContext {
+  /** Where in a recording the snapshot is; absent when live. */
+  replay?: ReplayPosition;
+  /**
+   * A summary of every process, by pid, when the snapshot carries the targets of the selected
+   * process only (the others' are []): the change log needs what all the targets add up to.
+   */
+  summaries?: ReadonlyMap<number, ProcessSummary>;
+}
+
 export interface SourceListener {
-  /** A new snapshot; `replay` says where in a recording it is (absent when live). */
-  snapshot(snapshot: Snapshot, replay?: ReplayPosition): void;
+  snapshot(snapshot: Snapshot, context: SnapshotContext): void;
+  /** The targets of the process `select` was told, when the snapshots carry those of the selected one only. */
+  targets?(pid: number, targets: TargetRow[]): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;
   /** The source broke for good: the screen closes and shows the error. */
@@ -27,6 +40,8 @@ export interface SnapshotSource {
   start(listener: SourceListener): void;
   /** Next refresh `intervalMs` after the previous one finished; none while paused. */
   schedule(intervalMs: number, paused: boolean): void;
+  /** Which process the screen shows the targets of; a source whose snapshots carry every target needs no telling. */
+  select?(pid: number | null): void;
   /** Only a recording can step: one snapshot back (-1) or forward (+1). */
   step?(delta: number): void;
   stop(): Promise<void>;

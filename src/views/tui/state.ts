@@ -1,12 +1,12 @@
 // The screen's state and everything it can do, as pure functions: `reduce(state, action)`.
 // The blessed layer only renders a state and dispatches actions, so all behaviour is testable
 // without a terminal.
-import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
+import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
 import type { Command } from './keys.js';
-import type { ReplayPosition } from './source.js';
+import type { ReplayPosition, SnapshotContext } from './source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
 export const ORDER_HOLD_MS = 1500;
@@ -62,7 +62,9 @@ export interface ViewState {
 
 export type Action =
   | { type: 'command'; command: Command; now: number }
-  | { type: 'snapshot'; snapshot: Snapshot; replay?: ReplayPosition }
+  | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
+  /** The targets of `pid`, for a snapshot that came without them (see SnapshotContext.summaries). */
+  | { type: 'targets'; pid: number; targets: TargetRow[] }
   | { type: 'failed'; message: string }
   | { type: 'resize'; tableRows: number; detailRows: number }
   | { type: 'tick'; now: number }
@@ -124,9 +126,13 @@ function apply(state: ViewState, action: Action): ViewState {
         ...state,
         snapshot: action.snapshot,
         replay: action.replay ?? null,
-        history: advanceHistory(state.history, action.snapshot),
+        history: action.summaries
+          ? advanceHistoryWith(state.history, action.snapshot, action.summaries)
+          : advanceHistory(state.history, action.snapshot),
         message: null,
       };
+    case 'targets':
+      return fillTargets(state, action.pid, action.targets);
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}` };
     case 'resize':
@@ -157,6 +163,13 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'scroll':
       return action.pane === 'detail' ? { ...state, detailTop: state.detailTop + action.delta } : moveSelection(state, action.delta, action.now);
   }
+}
+
+/** Only the selected process's: those of one selected before may come late, and are not kept. */
+function fillTargets(state: ViewState, pid: number, targets: TargetRow[]): ViewState {
+  const snapshot = state.snapshot;
+  if (!snapshot || pid !== state.selectedPid) return state;
+  return { ...state, snapshot: { ...snapshot, processes: snapshot.processes.map((row) => (row.pid === pid ? { ...row, targets } : row)) } };
 }
 
 function runCommand(state: ViewState, command: Command, now: number): ViewState {
