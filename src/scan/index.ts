@@ -209,8 +209,8 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
   }
 }
 
-function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+function groupBy<K, T>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
     const group = groups.get(key);
@@ -250,14 +250,7 @@ function mergeByAncestry(
     root.set(instance, found);
     return found;
   };
-  const families = new Map<InotifyInstance, InotifyInstance[]>();
-  for (const instance of group) {
-    const top = findRoot(instance);
-    const family = families.get(top);
-    if (family) family.push(instance);
-    else families.set(top, [instance]);
-  }
-  for (const [top, family] of families) {
+  for (const [top, family] of groupBy(group, findRoot)) {
     merge([top, ...family.filter((member) => member !== top)]);
   }
 }

@@ -1,5 +1,5 @@
 // Text helpers shared by the batch table and the screen.
-import type { PodRef, ProcessRow, TargetRow } from '../model/types.js';
+import type { PodRef, TargetRow } from '../model/types.js';
 
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
@@ -46,10 +46,6 @@ export function targetPathText(target: TargetRow): string {
   if (target.path !== null) return target.path;
   if (target.mountpoint !== null) return `${target.mountpoint}${target.mountpointRemembered ? ' (last seen)' : ''} ino ${target.ino}`;
   return target.reason ? `? (${target.reason})` : '?';
-}
-
-export function processPodText(row: ProcessRow): string {
-  return podLabel(row.pod);
 }
 
 /** Pads or cuts to a width; cut text ends with "…". */
