@@ -9,8 +9,8 @@ import { performance } from 'node:perf_hooks';
 import koffi from 'koffi';
 import type { ScanResult, Snapshot } from '../src/model/types.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
-import { Resolver } from '../src/resolve/index.js';
-import { closeScanFiles, scan } from '../src/scan/index.js';
+import { Resolver, type RefreshResolutions } from '../src/resolve/index.js';
+import { Scanner } from '../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
 import { cFloor, nodeFloor, type FloorCount } from './floor.js';
 
@@ -84,6 +84,9 @@ export interface ScanMeasurement {
  */
 export function measureScan(runs: number): ScanMeasurement {
   nodeFloor();
+  // One scanner throughout, as a live session keeps one: a rescan reuses its files and parses.
+  const scanner = new Scanner();
+  const scan = (): ScanResult => scanner.scan();
   buildSnapshot(scan(), null, null);
   const floor = new Samples();
   const scanned = new Samples();
@@ -94,13 +97,14 @@ export function measureScan(runs: number): ScanMeasurement {
   let floorCount: FloorCount | undefined;
   for (let i = 0; i < runs; i++) {
     floorCount = floor.time(nodeFloor);
-    closeScanFiles();
+    scanner.close();
     last = scanned.time(() => scan());
     rescanned.time(() => scan());
     snapshot.time(() => buildSnapshot(last!, null, null));
     both[0]!.push(scanned.wall[i]! + snapshot.wall[i]!);
     both[1]!.push(scanned.cpu[i]! + snapshot.cpu[i]!);
   }
+  scanner.close();
   const c = cFloor(runs + 1).slice(1);
   const cTiming: Timing = { wallMs: spread(c.map((run) => run.wallMs)), cpuMs: spread(c.map((run) => run.cpuMs)) };
   const floorTiming = floor.timing();
@@ -139,10 +143,20 @@ export interface ResolveMeasurement {
   notes: string[];
 }
 
+/** Every path of every target, as --json --targets finds them: resolve, then prepare all. */
+function resolveAll(resolver: Resolver, result: ScanResult): RefreshResolutions {
+  const resolutions = resolver.resolve(result);
+  resolutions.prepare(result.processes, 'all');
+  return resolutions;
+}
+
 export function measureResolve(result: ScanResult, runs: number): ResolveMeasurement {
   const targets = new Set<string>();
   for (const proc of result.processes) {
-    for (const instance of proc.instances) for (const watch of instance.watches) targets.add(`${watch.dev}/${watch.ino}`);
+    for (const instance of proc.instances) {
+      const list = instance.watches;
+      for (let i = 0; i < list.length; i++) targets.add(`${list.sdev[i]}/${list.ino[i]}`);
+    }
   }
   const withResolver = <T>(work: (resolver: Resolver) => T): T => {
     const resolver = new Resolver({ procRoot: '/proc' });
@@ -153,17 +167,18 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
     }
   };
   const cold = new Samples();
-  for (let i = 0; i < Math.min(runs, 3); i++) withResolver((resolver) => cold.time(() => resolver.resolve(result)));
+  for (let i = 0; i < Math.min(runs, 3); i++) withResolver((resolver) => cold.time(() => resolveAll(resolver, result)));
   const warm = new Samples();
   const resolutions = withResolver((resolver) => {
-    let last = resolver.resolve(result);
-    for (let i = 0; i < runs; i++) last = warm.time(() => resolver.resolve(result));
+    let last = resolveAll(resolver, result);
+    for (let i = 0; i < runs; i++) last = warm.time(() => resolveAll(resolver, result));
     return last;
   });
   let unresolved = 0;
   for (const proc of result.processes) {
     for (const instance of proc.instances) {
-      for (const watch of instance.watches) if (resolutions.get(proc.pid, watch.dev, watch.ino)?.status !== 'ok') unresolved++;
+      const list = instance.watches;
+      for (let i = 0; i < list.length; i++) if (resolutions.get(proc, list.sdev[i]!, list.ino[i]!).status !== 'ok') unresolved++;
     }
   }
   return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes };

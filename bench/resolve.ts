@@ -33,11 +33,13 @@ function median(values: number[]): number {
 function timed(resolver: Resolver, result: ScanResult): { ms: number; notes: string[]; unresolved: number } {
   const started = performance.now();
   const resolutions = resolver.resolve(result);
+  resolutions.prepare(result.processes, 'all');
   const ms = performance.now() - started;
   let unresolved = 0;
   for (const proc of result.processes) {
-    for (const watch of proc.instances.flatMap((instance) => instance.watches)) {
-      if (resolutions.get(proc.pid, watch.dev, watch.ino)?.status !== 'ok') unresolved++;
+    for (const instance of proc.instances) {
+      const list = instance.watches;
+      for (let i = 0; i < list.length; i++) if (resolutions.get(proc, list.sdev[i]!, list.ino[i]!).status !== 'ok') unresolved++;
     }
   }
   return { ms, notes: resolutions.notes, unresolved };

@@ -7,9 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ScanResult } from '../src/model/types.js';
-import { closeScanFiles, scan } from '../src/scan/index.js';
+import { Scanner } from '../src/scan/index.js';
 import { isRoot, rootSkip, Watcher } from './helpers/inowatch.js';
 import { LOAD_SIZES, startLoad, type Load } from './helpers/load.js';
+
+const scanner = new Scanner();
+const scan = (): ScanResult => scanner.scan();
+const closeScanFiles = (): void => scanner.close();
 
 /** Our own fds on fdinfo files of `pid` (all pids when omitted). */
 function heldFdinfo(pid?: number): number {
@@ -67,7 +71,7 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     try {
       const fd = await watcher.init();
       await watcher.watch(fd, a);
-      const watchesOf = () => scan().processes.find((proc) => proc.pid === watcher.pid)!.instances.map((i) => [i.fd, i.watches.map((w) => w.ino)]);
+      const watchesOf = () => scan().processes.find((proc) => proc.pid === watcher.pid)!.instances.map((i) => [i.fd, [...i.watches.ino]]);
       assert.deepEqual(watchesOf(), [[fd, [statSync(a).ino]]]);
       await watcher.send(`close ${fd}`);
       assert.equal(await watcher.init(), fd, 'the lowest free fd: the same number');
@@ -87,5 +91,41 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     await watcher.stop();
     assert.equal(scan().processes.find((proc) => proc.pid === pid), undefined);
     assert.equal(heldFdinfo(pid), 0);
+  });
+
+  test('an instance whose fdinfo did not change is not parsed again; one that changed is, and shows the change', async () => {
+    const files = ['x', 'y', 'z'].map((name) => {
+      const path = join(dir, `reuse-${name}`);
+      writeFileSync(path, name);
+      return path;
+    }) as [string, string, string];
+    const watcher = new Watcher();
+    try {
+      const changing = await watcher.init();
+      const steady = await watcher.init();
+      await watcher.watch(changing, files[0]);
+      await watcher.watch(steady, files[1]);
+      const parsedOf = (result: ScanResult) => result.parsedInstances.filter((id) => id.startsWith(`${watcher.pid}:`)).sort();
+      const inodesOf = (result: ScanResult) => processesOf(result, [watcher.pid])[0]!.instances.map((i) => [i.fd, [...i.watches.ino]]);
+      const first = scan();
+      assert.deepEqual(parsedOf(first), [`${watcher.pid}:${changing}`, `${watcher.pid}:${steady}`].sort(), 'a first scan parses both');
+      assert.deepEqual(parsedOf(scan()), [], 'nothing changed: nothing parsed');
+      // The same count on another inode: only the changed instance is parsed, with the new truth.
+      const wd = await watcher.watch(changing, files[2]);
+      await watcher.send(`rm ${changing} ${wd - 1}`);
+      const changed = scan();
+      assert.deepEqual(parsedOf(changed), [`${watcher.pid}:${changing}`]);
+      assert.deepEqual(inodesOf(changed), [
+        [changing, [statSync(files[2]).ino]],
+        [steady, [statSync(files[1]).ino]],
+      ]);
+      // Added and removed watches likewise.
+      await watcher.watch(changing, files[0]);
+      const added = scan();
+      assert.deepEqual(parsedOf(added), [`${watcher.pid}:${changing}`]);
+      assert.equal(processesOf(added, [watcher.pid])[0]!.instances[0]!.watches.length, 2);
+    } finally {
+      await watcher.stop();
+    }
   });
 });

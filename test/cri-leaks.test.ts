@@ -62,7 +62,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
   /** One refresh of inotop's pipeline, with the pod list fetched anew first. */
   async function refresh(): Promise<{ snapshot: Snapshot; kubeletRow: ProcessRow }> {
     await collector.refreshPods();
-    const snapshot = collector.collect();
+    const snapshot = collector.collect('all');
     return { snapshot, kubeletRow: rowOf(snapshot, kubelet.pid) };
   }
 

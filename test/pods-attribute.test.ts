@@ -18,7 +18,7 @@ const crictlList = () => parseCrictl(fixture('crictl/pods.json'), fixture('crict
 const fresh = (list: PodList | null): PodsStatus => ({ source: 'crictl', live: list?.count ?? null, stale: false, error: null });
 
 function proc(pid: number, cgroups: string[] = ['0::/system.slice/kubelet.service']): ScannedProcess {
-  return { pid, ppid: 1, uid: 0, user: 'root', comm: 'kubelet', cmdline: '', userns: null, mntns: null, cgroups, instances: [] };
+  return { pid, ppid: 1, startTime: 0, uid: 0, user: 'root', comm: 'kubelet', cmdline: '', userns: null, mntns: null, cgroups, instances: [] };
 }
 
 function resolution(fields: Partial<Resolution>): Resolution {
@@ -57,33 +57,33 @@ test('a process in a pod cgroup: its pod, container name from the list, live', (
 
 test('targets by path or mount point: live, gone, not a pod', () => {
   const a = attribution(crictlList());
-  const live = a.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
+  const live = a.targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
   assert.deepEqual(live, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'live' });
-  const gone = a.targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE), mountpoint: volume(GONE) }));
+  const gone = a.targetPod('0:46', resolution({ path: volume(GONE), mountpoint: volume(GONE) }));
   assert.equal(gone?.state, 'gone');
-  const container = a.targetPod(kubelet, '254:0', 7, resolution({ path: `${KUBELET_ROOT}/pods/${WEB}/containers/istio-proxy/8c044d29`, mountpoint: '/', fstype: 'ext4' }));
+  const container = a.targetPod('254:0', resolution({ path: `${KUBELET_ROOT}/pods/${WEB}/containers/istio-proxy/8c044d29`, mountpoint: '/', fstype: 'ext4' }));
   assert.equal(container?.container, 'istio-proxy');
-  const deleted = a.targetPod(kubelet, '0:45', 9, resolution({ path: null, mountpoint: volume(WEB), status: 'deleted' }));
+  const deleted = a.targetPod('0:45', resolution({ path: null, mountpoint: volume(WEB), status: 'deleted' }));
   assert.equal(deleted?.uid, WEB, 'a deleted file inside a volume: from the mount point');
-  assert.equal(a.targetPod(kubelet, '254:0', 2, resolution({ path: '/etc/kubernetes/kubelet.conf', mountpoint: '/' })), null);
-  assert.equal(a.targetPod(kubelet, '254:0', 3, undefined), null);
+  assert.equal(a.targetPod('254:0', resolution({ path: '/etc/kubernetes/kubelet.conf', mountpoint: '/' })), null);
+  assert.equal(a.targetPod('254:0', null), null);
 });
 
 test('cgroup and runtime-dir targets: the container id names the pod through the list', () => {
   const a = attribution(crictlList());
-  const cgroup = a.targetPod(kubelet, '0:30', 5, resolution({ path: `/sys/fs/cgroup/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}/memory.events`, fstype: 'cgroup2' }));
+  const cgroup = a.targetPod('0:30', resolution({ path: `/sys/fs/cgroup/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}/memory.events`, fstype: 'cgroup2' }));
   assert.deepEqual(cgroup, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live' });
-  const runtime = a.targetPod(kubelet, '0:24', 8, resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs/etc`, fstype: 'overlay' }));
+  const runtime = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs/etc`, fstype: 'overlay' }));
   assert.equal(runtime?.uid, WEB);
   assert.equal(runtime?.container, 'web');
-  const unknownId = a.targetPod(kubelet, '0:24', 8, resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${'b'.repeat(64)}/rootfs` }));
+  const unknownId = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${'b'.repeat(64)}/rootfs` }));
   assert.equal(unknownId, null, 'a container id no list ever had names no pod');
 });
 
 test('static pods: the node knows them by config hash, kubectl by the mirror pod', () => {
   const list = parseKubectl(fixture('kubectl/pods.json'));
   const a = attribution(list);
-  const pod = a.targetPod(kubelet, '254:0', 4, resolution({ path: `${KUBELET_ROOT}/pods/${STATIC_UID}/etc-hosts`, mountpoint: '/' }));
+  const pod = a.targetPod('254:0', resolution({ path: `${KUBELET_ROOT}/pods/${STATIC_UID}/etc-hosts`, mountpoint: '/' }));
   assert.deepEqual(pod, { uid: STATIC_UID, namespace: 'kube-system', name: 'kube-apiserver-node-1', container: null, state: 'live' });
   const cgroup = a.processPod(proc(300, [`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${STATIC_UID}.slice/cri-containerd-${'2613d2fb51b11dbc34d490b180a8b0b68595908303eb78e531c91a344e4823fd'}.scope`]));
   assert.equal(cgroup?.state, 'live');
@@ -93,7 +93,7 @@ test('static pods: the node knows them by config hash, kubectl by the mirror pod
 test('unmounted: from the mount point in the holder namespace when that is a pod path', () => {
   const a = attribution(crictlList(), { cgroups: { 400: [`0::/kubepods/pod${WEB}`] } });
   // node-exporter-like holder: sees the host at /rootfs, its own cgroup is another (live) pod's.
-  const pod = a.targetPod(kubelet, '0:46', 1, resolution({
+  const pod = a.targetPod('0:46', resolution({
     status: 'unmounted',
     path: `/rootfs${volume(GONE)}`,
     mountpoint: `/rootfs${volume(GONE)}`,
@@ -105,7 +105,7 @@ test('unmounted: from the mount point in the holder namespace when that is a pod
 
 test('unmounted: from the holder process own pod (a container holding its deleted pod volume)', () => {
   const a = attribution(crictlList(), { cgroups: { 500: ['12:pids:/kubepods/burstable/pod' + GONE + '/' + GONE_CONTAINER] } });
-  const pod = a.targetPod(kubelet, '0:46', 1, resolution({
+  const pod = a.targetPod('0:46', resolution({
     status: 'unmounted',
     path: '/var/run/secrets/kubernetes.io/serviceaccount',
     mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount',
@@ -121,7 +121,7 @@ test('unmounted: from the pod files bound into the holder namespace (something e
   const a = attribution(crictlList(), { cgroups: { 600: ['4:memory:/user.slice', '0::/user.slice/session-3.scope'] } });
   const holder = (boundFrom: string[]) => ({ pid: 600, comm: 'sleep', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom });
   const unmounted = (boundFrom: string[]) =>
-    a.targetPod(kubelet, '0:46', 1, resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [holder(boundFrom)] }));
+    a.targetPod('0:46', resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [holder(boundFrom)] }));
   const podFiles = [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`, `${KUBELET_ROOT}/pods/${GONE}/containers/app/5f0c2a1e`, '/etc/resolv.conf'];
   assert.deepEqual(unmounted(podFiles), { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
   assert.equal(unmounted([...podFiles, `${KUBELET_ROOT}/pods/${WEB}/etc-hosts`]), null, 'files of two pods name neither');
@@ -132,30 +132,30 @@ test('unmounted: from the mount point remembered earlier, by the resolver or by 
   const memory = new PodMemory();
   const list = crictlList();
   const a = attribution(list, { memory });
-  const remembered = a.targetPod(kubelet, '0:47', 1, resolution({ status: 'unmounted', mountpoint: volume(GONE), mountpointRemembered: true }));
+  const remembered = a.targetPod('0:47', resolution({ status: 'unmounted', mountpoint: volume(GONE), mountpointRemembered: true }));
   assert.equal(remembered?.uid, GONE);
 
   // First seen mounted at a pod path, then unmounted with no holder path, no remembered mount point.
-  attribution(list, { memory }).targetPod(kubelet, '0:48', 1, resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
-  const later = attribution(list, { memory }).targetPod(kubelet, '0:48', 3, resolution({ status: 'unmounted', heldBy: [{ pid: 9, comm: 'x', mountpoint: '/mnt' }] }));
+  attribution(list, { memory }).targetPod('0:48', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
+  const later = attribution(list, { memory }).targetPod('0:48', resolution({ status: 'unmounted', heldBy: [{ pid: 9, comm: 'x', mountpoint: '/mnt' }] }));
   assert.equal(later?.uid, WEB);
-  assert.equal(attribution(list, { memory }).targetPod(kubelet, '0:49', 1, resolution({ status: 'unmounted' })), null, 'nothing known');
+  assert.equal(attribution(list, { memory }).targetPod('0:49', resolution({ status: 'unmounted' })), null, 'nothing known');
 });
 
 test('a pod missing from a list older than the scan that first saw it is unknown until a newer list tells', () => {
   const memory = new PodMemory();
   const empty = parseCrictl('{"items":[]}', '{}');
   const first = attribution(empty, { memory, listTakenAt: 10, scannedAt: 20 });
-  assert.equal(first.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'unknown', 'maybe made after the list');
+  assert.equal(first.targetPod('0:45', resolution({ path: volume(WEB) }))?.state, 'unknown', 'maybe made after the list');
   assert.equal(first.needsNewerList(), true);
 
   const created = attribution(crictlList(), { memory, listTakenAt: 30, scannedAt: 40 });
-  assert.equal(created.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'live');
+  assert.equal(created.targetPod('0:45', resolution({ path: volume(WEB) }))?.state, 'live');
   assert.equal(created.needsNewerList(), false);
 
-  attribution(empty, { memory, listTakenAt: 10, scannedAt: 20 }).targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }));
+  attribution(empty, { memory, listTakenAt: 10, scannedAt: 20 }).targetPod('0:46', resolution({ path: volume(GONE) }));
   const deleted = attribution(empty, { memory, listTakenAt: 30, scannedAt: 40 });
-  assert.equal(deleted.targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }))?.state, 'gone', 'a list taken after it was first seen misses it');
+  assert.equal(deleted.targetPod('0:46', resolution({ path: volume(GONE) }))?.state, 'gone', 'a list taken after it was first seen misses it');
   assert.equal(deleted.needsNewerList(), false);
 });
 
@@ -165,25 +165,25 @@ test('a pod that left the list keeps the name it had while it was live', () => {
   attribution(before, { memory });
   const after = parseCrictl('{"items":[]}', '{}');
   const a = attribution(after, { memory });
-  const pod = a.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
+  const pod = a.targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
   assert.deepEqual(pod, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'gone' });
-  const runtime = a.targetPod(kubelet, '0:24', 8, resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs` }));
+  const runtime = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs` }));
   assert.equal(runtime?.uid, WEB, 'container ids seen earlier still name their pod');
   assert.equal(runtime?.state, 'gone');
 });
 
 test('no source answered: unknown; a stale list: gone only when a fresh list already missed the pod', () => {
-  assert.equal(attribution(null).targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'unknown');
+  assert.equal(attribution(null).targetPod('0:45', resolution({ path: volume(WEB) }))?.state, 'unknown');
   assert.deepEqual(attribution(null).status, { source: 'crictl', live: null, stale: false, error: null });
 
   const memory = new PodMemory();
   const list = crictlList();
-  const judged = attribution(list, { memory }).targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }));
+  const judged = attribution(list, { memory }).targetPod('0:46', resolution({ path: volume(GONE) }));
   assert.equal(judged?.state, 'gone');
   const stale: PodsStatus = { source: 'crictl', live: list.count, stale: true, error: 'crictl pods exited 1' };
   const a = attribution(list, { memory, status: stale });
-  assert.equal(a.targetPod(kubelet, '0:46', 1, resolution({ path: volume(GONE) }))?.state, 'gone');
+  assert.equal(a.targetPod('0:46', resolution({ path: volume(GONE) }))?.state, 'gone');
   const NEW = '11111111-2222-4333-8444-555555555555';
-  assert.equal(a.targetPod(kubelet, '0:50', 1, resolution({ path: volume(NEW) }))?.state, 'unknown', 'may have been created since');
-  assert.equal(a.targetPod(kubelet, '0:45', 1, resolution({ path: volume(WEB) }))?.state, 'live');
+  assert.equal(a.targetPod('0:50', resolution({ path: volume(NEW) }))?.state, 'unknown', 'may have been created since');
+  assert.equal(a.targetPod('0:45', resolution({ path: volume(WEB) }))?.state, 'live');
 });

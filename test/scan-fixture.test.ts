@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../src/model/snapshot.js';
+import { watchesOf } from '../src/model/watches.js';
 import { scan, ScanError } from '../src/scan/index.js';
 
 const procRoot = fileURLToPath(new URL('../fixtures/node-a/proc', import.meta.url));
@@ -44,11 +45,11 @@ test('zero-watch instances count, a vanished fdinfo is skipped, old kernels pars
       [4, 0],
     ],
   );
-  assert.equal(kubelet.instances[0]!.watches[9]!.wd, 10, 'wd:a is hex');
+  assert.equal(kubelet.instances[0]!.watches.wd[9], 10, 'wd:a is hex');
   assert.ok(!byPid.has(400), 'fdinfo vanished between readlink and read');
   const old = byPid.get(500)!;
   assert.deepEqual(
-    old.instances[0]!.watches.map((w) => [w.wd, w.mask, w.handle]),
+    watchesOf(old.instances[0]!.watches).map((w) => [w.wd, w.mask, w.handle]),
     [
       [0x1f, 0x800afff, null],
       [0x20, 0x800afff, null],

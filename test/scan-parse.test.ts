@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { devFromKernelDev, devOf, watchesOf } from '../src/model/watches.js';
 import {
-  devFromKernelDev,
-  isInotifyLink,
+  INOTIFY_LINKS,
   parseCmdline,
   parseEffectiveUid,
-  parseInotifyFdinfo,
+  parseInotifyFdinfo as parseBytes,
   parseNamespaceLink,
   parsePasswd,
   parseStat,
@@ -13,6 +13,9 @@ import {
 } from '../src/scan/parse.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000000\nmnt_id:\t15\nino:\t1038\n';
+
+/** The watches of an fdinfo text, as objects with their device names. */
+const parseInotifyFdinfo = (text: string) => watchesOf(parseBytes(Buffer.from(text, 'latin1'))).map((watch) => ({ ...watch, dev: devOf(watch.sdev) }));
 
 test('a watch line: every number is hex, wd included', () => {
   const [watch, ...rest] = parseInotifyFdinfo(
@@ -25,8 +28,7 @@ test('a watch line: every number is hex, wd included', () => {
     sdev: 0xfe00000,
     dev: '254:0',
     mask: 0xfc6,
-    ignoredMask: 0,
-    handle: { bytes: 8, type: 1, hex: 'e8f7030000000000' },
+    handle: { type: 1, bytes: Uint8Array.from(Buffer.from('e8f7030000000000', 'hex')) },
   });
 });
 
@@ -75,14 +77,16 @@ test('kernel dev_t to MAJ:MIN', () => {
 });
 
 test('inotify fd links, new and old kernels', () => {
-  assert.ok(isInotifyLink('anon_inode:inotify'));
-  assert.ok(isInotifyLink('inotify'));
-  assert.ok(!isInotifyLink('anon_inode:[fanotify]'));
-  assert.ok(!isInotifyLink('/tmp/inotify'));
+  assert.ok(INOTIFY_LINKS.includes('anon_inode:inotify'));
+  assert.ok(INOTIFY_LINKS.includes('inotify'));
+  assert.ok(!INOTIFY_LINKS.includes('anon_inode:[fanotify]'));
+  assert.ok(!INOTIFY_LINKS.includes('/tmp/inotify'));
 });
 
 test('stat: a comm with spaces and ")" ends at the last ")"', () => {
-  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', ppid: 1 });
+  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', ppid: 1, startTime: 0 });
+  const full = '4242 (kubelet) S 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
+  assert.deepEqual(parseStat(full), { comm: 'kubelet', ppid: 1, startTime: 31337 }, 'field 22: start time, ticks after boot');
   assert.equal(parseStat(''), null);
   assert.equal(parseStat('12 (x'), null);
 });

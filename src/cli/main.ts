@@ -3,6 +3,7 @@ import { BackgroundCollector } from '../collect/background.js';
 import { Collector } from '../collect/collector.js';
 import { isFleetCommand, runFleetCommand } from '../fleet/index.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
+import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
 import { readRecording, type Recording } from '../record/reader.js';
@@ -68,7 +69,7 @@ async function runBatch(options: Options): Promise<number> {
     const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
-      const snapshot = collector.collect();
+      const snapshot = collector.collect(targetsFor(options));
       await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
     }
     return 0;
@@ -81,6 +82,12 @@ async function runBatch(options: Options): Promise<number> {
   } finally {
     collector.stop();
   }
+}
+
+/** Targets are looked up only for what is printed: with --targets, of the pids asked for (all without -p). */
+function targetsFor(options: Options): SnapshotTargets {
+  if (!options.targets) return 'none';
+  return options.pids ? new Set(options.pids) : 'all';
 }
 
 /** The recording, or undefined after saying why it cannot be read. */

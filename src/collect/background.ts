@@ -1,17 +1,16 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
-import type { ProcessSummary } from '../model/history.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from '../views/tui/source.js';
 import type { CollectorOptions } from './collector.js';
-import type { FromWorker, TargetDelivery, ToWorker, WorkerInit } from './worker.js';
+import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './worker.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
 
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
-  private incoming: { snapshot: Snapshot; rows: ProcessRow[]; summaries: Map<number, ProcessSummary> } | null = null;
+  private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace } | null = null;
 
   /**
    * `targetDelivery`: 'selected' for a screen, which is sent the selected process's targets only (see
@@ -22,12 +21,13 @@ export class BackgroundCollector implements SnapshotSource {
     private intervalMs: number,
     private readonly targetDelivery: TargetDelivery,
     private paused = false,
+    private readonly stretch = true,
   ) {}
 
   start(listener: SourceListener): void {
     // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
     const fromSources = import.meta.url.endsWith('.ts');
-    const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery };
+    const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery, stretch: this.stretch };
     const worker = new Worker(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url), {
       workerData: init,
       execArgv: fromSources ? ['--import', 'tsx'] : [],
@@ -71,17 +71,16 @@ export class BackgroundCollector implements SnapshotSource {
       case 'failed':
         return listener.failed(message.message);
       case 'begin':
-        this.incoming = { snapshot: message.snapshot, rows: [], summaries: new Map() };
+        this.incoming = { snapshot: message.snapshot, rows: [], pace: message.pace };
         return this.acknowledge();
       case 'rows': {
         const incoming = this.incoming!;
         incoming.rows.push(...message.rows);
-        for (const summary of message.summaries ?? []) incoming.summaries.set(summary.process.pid, summary);
         // Acknowledge after this turn of the event loop, so that keys waiting are handled first.
         if (!message.last) return this.acknowledge();
         this.incoming = null;
         const snapshot = { ...incoming.snapshot, processes: incoming.rows };
-        listener.snapshot(snapshot, this.targetDelivery === 'selected' ? { summaries: incoming.summaries } : {});
+        listener.snapshot(snapshot, { pace: incoming.pace });
         return this.acknowledge();
       }
       case 'targets':

@@ -1,12 +1,11 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
-import { buildSnapshot } from '../model/snapshot.js';
-import type { Snapshot } from '../model/types.js';
-import { createAttribution, PodMemory, PodSource, type PodSourceKind } from '../pods/index.js';
+import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
+import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
+import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
-import { Resolver } from '../resolve/index.js';
-import { closeScanFiles, scan } from '../scan/index.js';
-import { readProcTextOrNull } from '../scan/procfs.js';
+import { Resolver, type RefreshResolutions } from '../resolve/index.js';
+import { readProcTextOrNull, Scanner } from '../scan/index.js';
 import { VERSION } from '../version.js';
 
 /** Plain data: it crosses into the scan worker thread. */
@@ -24,9 +23,20 @@ export interface CollectorOptions {
   intervalSeconds: number;
 }
 
+/** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
+interface LastRefresh {
+  scan: ScanResult;
+  resolutions: RefreshResolutions;
+  attribution: PodAttribution;
+}
+
 export class Collector {
   private readonly recorder: RecordingWriter | null;
+  private readonly scanner: Scanner;
   private readonly resolver: Resolver;
+  private last: LastRefresh | null = null;
+  /** The last collect() passed its deadline before every path it needed was looked up. */
+  outOfTime = false;
   private readonly pods: PodSource;
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
@@ -34,7 +44,13 @@ export class Collector {
   private firstListAskedAt: number | null = null;
 
   constructor(private readonly options: CollectorOptions) {
-    this.resolver = new Resolver({ procRoot: options.procRoot, forceWalk: options.forceWalk });
+    this.scanner = new Scanner({ procRoot: options.procRoot });
+    this.resolver = new Resolver({
+      procRoot: options.procRoot,
+      forceWalk: options.forceWalk,
+      podRoots: podRootDirs(options.kubeletRoot),
+      isPodPath: (path) => podFromPath(path, options.kubeletRoot) !== null,
+    });
     this.pods = new PodSource({
       kind: options.pods,
       kubeletRoot: options.kubeletRoot,
@@ -57,15 +73,30 @@ export class Collector {
     return this.pods.refresh();
   }
 
-  collect(): Snapshot {
+  /** One scan of /proc, for a caller that judges its counts before it asks for more (check). */
+  scan(): ScanResult {
+    return this.scanner.scan();
+  }
+
+  /**
+   * One refresh: scan (or the scan given), resolve, attribute, snapshot. `targets` says whose
+   * target rows the snapshot carries; a recording always gets every one. `deadline`
+   * (performance.now() time) bounds path lookups: past it, the rest stay unresolved and
+   * `outOfTime` says so until the next collect().
+   */
+  collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
     const { procRoot, kubeletRoot } = this.options;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
     // run gets its answer, at the price of a pod made in those milliseconds counting as gone.
     const scannedAt = this.firstListAskedAt ?? performance.now();
     this.firstListAskedAt = null;
-    const scanned = scan({ procRoot });
-    const resolutions = this.resolver.resolve(scanned);
-    const scannedCgroups = new Map(scanned.processes.map((p) => [p.pid, p.cgroups]));
+    const resolutions = this.resolver.resolve(scanned, deadline);
+    // A process that exited between the scan and now has no mounts to see its targets through.
+    const present = { ...scanned, processes: scanned.processes.filter((proc) => !resolutions.vanished(proc)) };
+    const wanted = this.recorder ? 'all' : targets;
+    if (wanted === 'all') resolutions.prepare(present.processes, 'all');
+    else if (typeof wanted !== 'string') resolutions.prepare(present.processes.filter((proc) => wanted.has(proc.pid)), 'all');
+    const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
     const attribution = createAttribution(this.pods.list(), this.pods.status(), this.podMemory, {
       kubeletRoot,
       // Holders of unmounted volumes need not hold inotify instances, so may not be scanned.
@@ -74,15 +105,28 @@ export class Collector {
       listTakenAt: this.pods.listTakenAt(),
       scannedAt,
     });
-    const snapshot = buildSnapshot(scanned, resolutions, attribution);
+    const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.recorder?.append(snapshot);
+    this.last = { scan: present, resolutions, attribution };
+    this.outOfTime = resolutions.outOfTime;
     return snapshot;
   }
 
+  /** Every target of one process of the last refresh (a view's new selection), null when it is not there. */
+  targetsOf(pid: number): ProcessRow | null {
+    if (!this.last) return null;
+    const { scan, resolutions, attribution } = this.last;
+    const proc = scan.processes.find((candidate) => candidate.pid === pid);
+    if (!proc) return null;
+    resolutions.prepare([proc], 'all');
+    return buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
+  }
+
   stop(): void {
-    closeScanFiles();
+    this.last = null;
+    this.scanner.close();
     this.pods.stop();
     this.resolver.close();
     this.recorder?.close();

@@ -1,23 +1,31 @@
 // The collector's thread: scans run here so that a scan of 100,000 watches never blocks the
 // screen's keys. The next scan is scheduled when the previous snapshot has been delivered.
-// The screen shows the targets of one process: it gets those of the selected one only, with a
-// summary of every process for its change log, so that it never holds (or collects the garbage
-// of) every target of the node. The latest full snapshot stays here to answer a new selection.
+// The screen shows the targets of one process: it gets those of the selected one only (every row
+// carries the counts its change log needs), so that it never holds (or collects the garbage of)
+// every target of the node. The collector keeps the last refresh to answer a new selection.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { summarize, type ProcessSummary } from '../model/history.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector, type CollectorOptions } from './collector.js';
 
-/** Which targets the snapshots carry: every process's, or the selected process's only. */
-export type TargetDelivery = 'all' | 'selected';
+/** Which targets the snapshots carry: leaked ones (the metrics), or the selected process's only. */
+export type TargetDelivery = 'leaked' | 'selected';
 
 export interface WorkerInit {
   collector: CollectorOptions;
   intervalMs: number;
   paused: boolean;
   targets: TargetDelivery;
+  /** Lengthen the interval when a refresh costs more than STRETCH_SHARE of it. */
+  stretch: boolean;
 }
+
+/**
+ * A refresh may take at most this share of the interval: past it, the next one waits longer, so
+ * that inotop never takes more than about this much of a core on a node that is already in trouble.
+ */
+export const STRETCH_SHARE = 0.08;
 
 export type ToWorker =
   | { type: 'schedule'; intervalMs: number; paused: boolean }
@@ -30,10 +38,16 @@ export type ToWorker =
  * deserializes a message in one go, and a whole big snapshot would hold its keys for
  * hundreds of milliseconds.
  */
+/** The refresh interval wished for (-d), the one kept, and what the last refresh cost. */
+export interface Pace {
+  wishedMs: number;
+  usedMs: number;
+  refreshMs: number;
+}
+
 export type FromWorker =
-  | { type: 'begin'; snapshot: Snapshot }
-  /** `summaries` (of the same rows) when the rows carry the selected process's targets only. */
-  | { type: 'rows'; rows: ProcessRow[]; summaries: ProcessSummary[] | null; last: boolean }
+  | { type: 'begin'; snapshot: Snapshot; pace: Pace }
+  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string }
   /** The targets of a newly selected process, from the latest snapshot; needs no acknowledgement. */
   | { type: 'targets'; pid: number; targets: TargetRow[] };
@@ -41,20 +55,21 @@ export type FromWorker =
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
 
-/** A part as queued: its rows keep their targets until it is sent, as the selection may change in between. */
-type Part = { type: 'begin'; snapshot: Snapshot } | { type: 'rows'; rows: ProcessRow[]; last: boolean } | { type: 'failed'; message: string };
+/** A part as queued. */
+type Part = { type: 'begin'; snapshot: Snapshot; pace: Pace } | { type: 'rows'; rows: ProcessRow[]; last: boolean } | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const collector = new Collector(init.collector);
 let intervalMs = init.intervalMs;
+/** The interval actually kept: intervalMs, or longer when refreshes cost too much of it. */
+let usedIntervalMs = init.intervalMs;
 let paused = init.paused;
 let busy = false;
 let lastFinished = 0;
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
-let latest: Snapshot | null = null;
 let selectedPid: number | null = null;
 /** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
 let selectionOwed = false;
@@ -65,6 +80,7 @@ port.on('message', (message: ToWorker) => {
       return sendNextPart();
     case 'schedule':
       intervalMs = message.intervalMs;
+      usedIntervalMs = Math.max(usedIntervalMs, intervalMs);
       paused = message.paused;
       return scheduleNext();
     case 'select':
@@ -88,16 +104,18 @@ function refresh(): void {
   timer = null;
   busy = true;
   let snapshot: Snapshot;
+  const started = performance.now();
   try {
-    snapshot = collector.collect();
+    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(selectedPid === null ? [] : [selectedPid]));
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
   }
-  // Only a screen that is sent one process's targets asks for another's.
-  latest = init.targets === 'selected' ? snapshot : null;
-  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] } }, ...rowParts(snapshot.processes)];
+  const costMs = performance.now() - started;
+  usedIntervalMs = init.stretch ? Math.max(intervalMs, Math.ceil(costMs / STRETCH_SHARE / 100) * 100) : intervalMs;
+  const pace: Pace = { wishedMs: intervalMs, usedMs: usedIntervalMs, refreshMs: Math.round(costMs) };
+  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace }, ...rowParts(snapshot.processes)];
   sendNextPart();
 }
 
@@ -107,7 +125,7 @@ function rowParts(processes: ProcessRow[]): Part[] {
   let targets = 0;
   for (const row of processes) {
     rows.push(row);
-    targets += (init.targets === 'all' ? row.targets.length : 0) + 1;
+    targets += row.targets.length + 1;
     if (targets >= TARGETS_PER_PART) {
       parts.push({ type: 'rows', rows, last: false });
       rows = [];
@@ -121,7 +139,7 @@ function rowParts(processes: ProcessRow[]): Part[] {
 function sendNextPart(): void {
   const part = pendingParts.shift();
   if (part) {
-    port.postMessage(part.type === 'rows' ? forScreen(part.rows, part.last) : part);
+    port.postMessage(part satisfies FromWorker);
     // A failure needs no acknowledgement: nothing follows it.
     if (part.type !== 'failed') return;
   }
@@ -131,19 +149,11 @@ function sendNextPart(): void {
   scheduleNext();
 }
 
-function forScreen(rows: ProcessRow[], last: boolean): FromWorker {
-  if (init.targets === 'all') return { type: 'rows', rows, summaries: null, last };
-  return {
-    type: 'rows',
-    rows: rows.map((row) => (row.pid === selectedPid ? row : { ...row, targets: [] })),
-    summaries: rows.map(summarize),
-    last,
-  };
-}
-
+/** The selected process's targets, looked up in the last refresh's scan (not a new one). */
 function sendSelectedTargets(): void {
   selectionOwed = false;
-  const row = latest?.processes.find((process) => process.pid === selectedPid);
+  if (selectedPid === null) return;
+  const row = collector.targetsOf(selectedPid);
   if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets } satisfies FromWorker);
 }
 
@@ -151,5 +161,5 @@ function scheduleNext(): void {
   if (timer) clearTimeout(timer);
   timer = null;
   if (busy || paused || stopped) return;
-  timer = setTimeout(refresh, Math.max(0, lastFinished + intervalMs - Date.now()));
+  timer = setTimeout(refresh, Math.max(0, lastFinished + usedIntervalMs - Date.now()));
 }

@@ -2,6 +2,7 @@
 // a problem, 2 cannot tell; one line of at most 80 characters on stdout). The plugin is killed
 // after 5 s by default, so the work stops as soon as the verdict is known: the limits need only
 // the scan, and only leaks need paths and pods.
+import { performance } from 'node:perf_hooks';
 import { collectorOptions } from '../cli/args.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
@@ -42,14 +43,16 @@ export async function runCheck(options: CheckOptions): Promise<number> {
 }
 
 async function judge(options: CheckOptions): Promise<Verdict> {
+  const started = performance.now();
   const { shared } = options;
   const thresholds: Thresholds = { instances: options.instancesThreshold, watches: options.watchesThreshold };
   const collector = options.failOnLeaked ? new Collector(collectorOptions(shared)) : null;
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
   try {
-    const scanned = scan({ procRoot: shared.procRoot });
-    const counts = buildSnapshot(scanned, null, null);
+    // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
+    const scanned = collector ? collector.scan() : scan({ procRoot: shared.procRoot });
+    const counts = buildSnapshot(scanned, null, null, 'none');
     const limits = judgeLimits(counts.users, counts.limits, thresholds);
     if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
     if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
@@ -59,8 +62,10 @@ async function judge(options: CheckOptions): Promise<Verdict> {
     }
     if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 
-    await settledWithin(podsReady, options.podsTimeoutMs);
-    const snapshot = collector.collect();
+    const timeLeft = () => options.deadlineMs - (performance.now() - started);
+    await settledWithin(podsReady, Math.min(options.podsTimeoutMs, Math.max(0, timeLeft())));
+    const snapshot = collector.collect('leaked', scanned, started + options.deadlineMs);
+    if (collector.outOfTime) return { status: CHECK_UNKNOWN, message: `cannot tell leaks in time (--deadline ${options.deadlineMs / 1000} s); ${limits.summary}` };
     const leaks = judgeLeaks(snapshot.processes);
     if (leaks) return { status: CHECK_PROBLEM, message: leaks };
     // Without a pod list, watches of deleted pods whose files are still there look live.

@@ -38,7 +38,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   }
 
   // The metrics sum leaked targets of every process.
-  const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs, 'all');
+  const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs, 'leaked');
   let stop = (): void => undefined;
   const ended = new Promise<number>((resolve) => {
     stop = () => resolve(0);

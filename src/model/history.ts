@@ -15,7 +15,7 @@ export interface PodWatches {
 }
 
 /** Who a process is, for the change log and its filter; kept without the targets. */
-export type ProcessIdentity = Pick<ProcessRow, 'pid' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod'>;
+export type ProcessIdentity = Pick<ProcessRow, 'pid' | 'startTime' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod'>;
 
 /** What history keeps of a process between refreshes; targets themselves are not kept. */
 export interface ProcessSummary {
@@ -49,8 +49,8 @@ export type ChangeEvent =
 export interface History {
   /** Time of the first snapshot, null before it. */
   startedAt: string | null;
-  /** Watches per pid in the first snapshot; pids seen later started from 0. */
-  baseline: ReadonlyMap<number, number>;
+  /** Watches per pid in the first snapshot, with the start time of that pid's process then. */
+  baseline: ReadonlyMap<number, { watches: number; startTime: number | undefined }>;
   previous: ReadonlyMap<number, ProcessSummary>;
   sinceLast: ReadonlyMap<number, number>;
   sinceStart: ReadonlyMap<number, number>;
@@ -84,12 +84,15 @@ export function advanceHistory(history: History, snapshot: Snapshot): History {
  */
 export function advanceHistoryWith(history: History, snapshot: Snapshot, current: ReadonlyMap<number, ProcessSummary>): History {
   const first = history.startedAt === null;
-  const baseline = first ? new Map([...current].map(([pid, s]) => [pid, s.watches])) : history.baseline;
+  const baseline = first ? new Map([...current].map(([pid, s]) => [pid, { watches: s.watches, startTime: s.process.startTime }])) : history.baseline;
   const sinceLast = new Map<number, number>();
   const sinceStart = new Map<number, number>();
   for (const [pid, summary] of current) {
-    sinceLast.set(pid, first ? 0 : summary.watches - (history.previous.get(pid)?.watches ?? 0));
-    sinceStart.set(pid, summary.watches - (baseline.get(pid) ?? 0));
+    // A pid reused by a new process starts from 0: the old one's numbers are not its own.
+    const before = samePrevious(history.previous, summary);
+    const base = baseline.get(pid);
+    sinceLast.set(pid, first ? 0 : summary.watches - (before?.watches ?? 0));
+    sinceStart.set(pid, summary.watches - (base && base.startTime === summary.process.startTime ? base.watches : 0));
   }
   const gonePods = gonePodHolders(current);
   const events = [
@@ -108,6 +111,12 @@ export function advanceHistoryWith(history: History, snapshot: Snapshot, current
   };
 }
 
+/** The previous summary of the same process: the same pid, started at the same time. */
+function samePrevious(previous: ReadonlyMap<number, ProcessSummary>, now: ProcessSummary): ProcessSummary | undefined {
+  const before = previous.get(now.process.pid);
+  return before && before.process.startTime === now.process.startTime ? before : undefined;
+}
+
 export function deltasOf(history: History): Deltas {
   return {
     sinceLast: (pid) => history.sinceLast.get(pid) ?? 0,
@@ -120,18 +129,24 @@ export function summarizeAll(rows: readonly ProcessRow[]): Map<number, ProcessSu
   return new Map(rows.map((row) => [row.pid, summarize(row)]));
 }
 
+/** What a row adds up to: from its counts, or (recordings made before they existed) its targets. */
 export function summarize(row: ProcessRow): ProcessSummary {
   const pods = new Map<string, PodWatches>();
-  let stranded = 0;
-  for (const target of row.targets) {
-    if (target.leak === 'unmounted' || target.leak === 'deleted') stranded += target.watches;
-    if (!target.pod) continue;
-    const entry = pods.get(target.pod.uid);
-    if (entry) entry.watches += target.watches;
-    else pods.set(target.pod.uid, { pod: target.pod, watches: target.watches });
+  let stranded = row.stranded ?? 0;
+  if (row.watchedPods) {
+    for (const { pod, watches } of row.watchedPods) pods.set(pod.uid, { pod, watches });
+  } else {
+    for (const target of row.targets) {
+      if (target.leak === 'unmounted' || target.leak === 'deleted') stranded += target.watches;
+      if (!target.pod) continue;
+      const entry = pods.get(target.pod.uid);
+      if (entry) entry.watches += target.watches;
+      else pods.set(target.pod.uid, { pod: target.pod, watches: target.watches });
+    }
   }
-  const { pid, uid, user, comm, cmdline, pod } = row;
-  return { process: { pid, uid, user, comm, cmdline, pod }, watches: row.watches, stranded, pods };
+  const { pid, startTime, uid, user, comm, cmdline, pod } = row;
+  const process: ProcessIdentity = { pid, uid, user, comm, cmdline, pod, ...(startTime !== undefined ? { startTime } : {}) };
+  return { process, watches: row.watches, stranded, pods };
 }
 
 function processEvents(
@@ -140,8 +155,8 @@ function processEvents(
   time: string,
 ): ChangeEvent[] {
   const events: ChangeEvent[] = [];
-  for (const [pid, now] of current) {
-    const before = previous.get(pid);
+  for (const now of current.values()) {
+    const before = samePrevious(previous, now);
     if (!before) {
       if (now.watches > 0) events.push({ kind: 'process-started', time, process: now.process, watches: now.watches, pods: podDeltas(undefined, now) });
       continue;
@@ -155,7 +170,9 @@ function processEvents(
     }
   }
   for (const [pid, before] of previous) {
-    if (!current.has(pid) && before.watches > 0) events.push({ kind: 'process-exited', time, process: before.process, watches: before.watches });
+    const now = current.get(pid);
+    const exited = !now || now.process.startTime !== before.process.startTime;
+    if (exited && before.watches > 0) events.push({ kind: 'process-exited', time, process: before.process, watches: before.watches });
   }
   return events;
 }

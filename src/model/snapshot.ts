@@ -1,8 +1,15 @@
-// Builds the model snapshot from the stages' outputs: targets grouped per inode, leaks, per-user
-// and node totals with shared instances counted once.
+// Builds the model snapshot from the stages' outputs: per-process counts and leaks, per-user and
+// node totals with shared instances counted once, and target rows only for what is shown.
+//
+// Counts go by device: a watch on a filesystem that holds no pod paths can be leaked only by
+// being unmounted from its watcher's namespace, which its device tells. Only watches on
+// filesystems that hold pod paths are looked at one by one. A million watches cost a few
+// lookups per instance and device, not an object each.
+import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
   LeakForm,
+  PodRef,
   PodsStatus,
   ProcessRow,
   Resolution,
@@ -12,12 +19,21 @@ import type {
   Snapshot,
   TargetRow,
   UserRow,
+  WatchedPod,
 } from './types.js';
 
 const NO_POD_SOURCE: PodsStatus = { source: 'none', live: null, stale: false, error: null };
 
-export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null, attribution: Attribution | null): Snapshot {
-  const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, attribution));
+/**
+ * Whose targets a snapshot carries: every process's (--targets, recordings), only leaked ones
+ * (check and metrics name them), none (counts), or those of some pids (the screen's selection).
+ * Resolutions must have been prepared for the processes whose every target is wanted.
+ */
+export type SnapshotTargets = 'all' | 'leaked' | 'none' | ReadonlySet<number>;
+
+export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null, attribution: Attribution | null, targets: SnapshotTargets = 'all'): Snapshot {
+  const pods = new PodsOfResolutions(attribution);
+  const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid)));
   const counted = new Set<string>();
   const users = new Map<string, UserRow>();
   let instances = 0;
@@ -56,48 +72,107 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
   };
 }
 
+function wantsTargets(targets: SnapshotTargets, pid: number): 'all' | 'leaked' | 'none' {
+  if (typeof targets === 'string') return targets;
+  return targets.has(pid) ? 'all' : 'none';
+}
+
+/** Pods of targets, once per resolution (many watches share one: a device's, or a cached one). */
+class PodsOfResolutions {
+  private readonly byResolution = new WeakMap<Resolution, PodRef | null>();
+  private readonly byDevice = new Map<string, PodRef | null>();
+
+  constructor(private readonly attribution: Attribution | null) {}
+
+  of(dev: string, resolution: Resolution | null): PodRef | null {
+    if (!this.attribution) return null;
+    if (resolution === null) {
+      let pod = this.byDevice.get(dev);
+      if (pod === undefined) this.byDevice.set(dev, (pod = this.attribution.targetPod(dev, null)));
+      return pod;
+    }
+    let pod = this.byResolution.get(resolution);
+    if (pod === undefined) this.byResolution.set(resolution, (pod = this.attribution.targetPod(dev, resolution)));
+    return pod;
+  }
+
+  processPod(proc: ScannedProcess): PodRef | null {
+    return this.attribution?.processPod(proc) ?? null;
+  }
+}
+
+/** What a process's watches add up to, without a row per target. */
+class Tally {
+  leaked = 0;
+  stranded = 0;
+  readonly pods = new Map<string, WatchedPod>();
+
+  add(watches: number, pod: PodRef | null, leak: LeakForm | null): void {
+    if (leak !== null) this.leaked += watches;
+    if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
+    if (!pod) return;
+    const entry = this.pods.get(pod.uid);
+    if (entry) {
+      entry.watches += watches;
+      if (leak !== null) entry.leaked += watches;
+    } else {
+      this.pods.set(pod.uid, { pod, watches, leaked: leak !== null ? watches : 0 });
+    }
+  }
+}
+
 function buildProcessRow(
   proc: ScannedProcess,
   hostUserns: string | null,
   resolutions: Resolutions | null,
-  attribution: Attribution | null,
+  pods: PodsOfResolutions,
+  targets: 'all' | 'leaked' | 'none',
 ): ProcessRow {
-  const byInode = new Map<string, TargetRow>();
+  const tally = new Tally();
+  const rows = new Map<string, Map<number, TargetRow>>();
   let watches = 0;
   for (const instance of proc.instances) {
-    watches += instance.watches.length;
-    for (const watch of instance.watches) {
-      const key = `${watch.dev}/${watch.ino}`;
-      const target = byInode.get(key);
-      if (target) {
-        target.watches++;
-        target.mask |= watch.mask;
-        if (!target.fds.includes(instance.fd)) target.fds.push(instance.fd);
-      } else {
-        byInode.set(key, {
-          dev: watch.dev,
-          ino: watch.ino,
-          watches: 1,
-          fds: [instance.fd],
-          mask: watch.mask,
-          ...unresolved(),
-        });
+    const list = instance.watches;
+    watches += list.length;
+    const { sdevs, counts } = devicesOf(list);
+    for (let d = 0; d < sdevs.length; d++) {
+      const sdev = sdevs[d]!;
+      const dev = devOf(sdev);
+      const standing = resolutions?.standing(proc, sdev) ?? 'unknown';
+      const oneByOne = targets === 'all' || standing === 'pod-paths' || (targets === 'leaked' && standing === 'unmounted');
+      if (!oneByOne) {
+        const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
+        const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
+        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }));
+        continue;
+      }
+      for (let i = 0; i < list.length; i++) {
+        if (list.sdev[i] !== sdev) continue;
+        const ino = list.ino[i]!;
+        const resolution = resolutions?.get(proc, sdev, ino) ?? null;
+        const pod = pods.of(dev, resolution);
+        const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
+        tally.add(1, pod, leak);
+        if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
+        let byIno = rows.get(dev);
+        if (!byIno) rows.set(dev, (byIno = new Map()));
+        const row = byIno.get(ino);
+        if (row) {
+          row.watches++;
+          row.mask |= list.mask[i]!;
+          if (!row.fds.includes(instance.fd)) row.fds.push(instance.fd);
+        } else {
+          byIno.set(ino, targetRow(dev, ino, instance.fd, list.mask[i]!, resolution, pod, leak));
+        }
       }
     }
   }
-  let leaked = 0;
-  const targets = [...byInode.values()];
-  for (const target of targets) {
-    const resolution = resolutions?.get(proc.pid, target.dev, target.ino);
-    if (resolution) applyResolution(target, resolution);
-    target.pod = attribution?.targetPod(proc, target.dev, target.ino, resolution) ?? null;
-    target.leak = leakForm(target);
-    if (target.leak) leaked += target.watches;
-  }
-  targets.sort((a, b) => b.watches - a.watches || compareDev(a.dev, b.dev) || a.ino - b.ino);
+  const targetRows = [...rows.values()].flatMap((byIno) => [...byIno.values()]);
+  targetRows.sort((a, b) => b.watches - a.watches || compareDev(a.dev, b.dev) || a.ino - b.ino);
   return {
     pid: proc.pid,
     ppid: proc.ppid,
+    startTime: proc.startTime,
     uid: proc.uid,
     user: proc.user,
     userns: proc.userns !== null && proc.userns !== hostUserns ? proc.userns : null,
@@ -106,36 +181,32 @@ function buildProcessRow(
     instances: proc.instances.length,
     watches,
     fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared })),
-    leaked,
-    pod: attribution?.processPod(proc) ?? null,
-    targets,
+    leaked: tally.leaked,
+    stranded: tally.stranded,
+    pod: pods.processPod(proc),
+    watchedPods: [...tally.pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    targets: targetRows,
   };
 }
 
-function unresolved(): Omit<TargetRow, 'dev' | 'ino' | 'watches' | 'fds' | 'mask'> {
+function targetRow(dev: string, ino: number, fd: number, mask: number, resolution: Resolution | null, pod: PodRef | null, leak: LeakForm | null): TargetRow {
   return {
-    path: null,
-    mountpoint: null,
-    mountpointRemembered: false,
-    fstype: null,
-    status: 'unresolved',
-    reason: 'not resolved',
-    heldBy: [],
-    holders: [],
-    pod: null,
-    leak: null,
+    dev,
+    ino,
+    watches: 1,
+    fds: [fd],
+    mask,
+    path: resolution?.path ?? null,
+    mountpoint: resolution?.mountpoint ?? null,
+    mountpointRemembered: resolution?.mountpointRemembered ?? false,
+    fstype: resolution?.fstype ?? null,
+    status: resolution?.status ?? 'unresolved',
+    reason: resolution ? resolution.reason : 'not resolved',
+    heldBy: resolution?.heldBy.map((h) => h.pid) ?? [],
+    holders: resolution?.heldBy ?? [],
+    pod,
+    leak,
   };
-}
-
-function applyResolution(target: TargetRow, resolution: Resolution): void {
-  target.path = resolution.path;
-  target.mountpoint = resolution.mountpoint;
-  target.mountpointRemembered = resolution.mountpointRemembered;
-  target.fstype = resolution.fstype;
-  target.status = resolution.status;
-  target.reason = resolution.reason;
-  target.holders = resolution.heldBy;
-  target.heldBy = resolution.heldBy.map((h) => h.pid);
 }
 
 /** Unmounted first (the strongest signal), then deleted, then a gone pod. */

@@ -4,29 +4,53 @@
 
 /** A file handle as the kernel prints it in fdinfo (fhandle-bytes, fhandle-type, f_handle). */
 export interface FileHandle {
-  bytes: number;
   type: number;
-  /** f_handle as printed: lowercase hex, 2 chars per byte. */
-  hex: string;
+  /** f_handle's bytes (fhandle-bytes of them). */
+  bytes: Uint8Array;
 }
 
-/** One `inotify wd:... ino:... sdev:...` line of /proc/PID/fdinfo/FD. */
+/**
+ * One `inotify wd:... ino:... sdev:...` line of /proc/PID/fdinfo/FD, as an object: made only for
+ * the few watches that are looked at one by one (tests, a target's handle). Scans keep WatchLists.
+ */
 export interface Watch {
   wd: number;
   ino: number;
   /** Kernel-internal dev_t as printed (major << 20 | minor). */
   sdev: number;
-  /** "MAJ:MIN", the form mountinfo uses. */
-  dev: string;
   mask: number;
-  ignoredMask: number;
   /** Missing when the filesystem cannot encode a handle. */
   handle: FileHandle | null;
 }
 
+/**
+ * The watches of one instance, a few numbers each in typed arrays: a node that breaks has a
+ * million watches, and an object per watch would cost hundreds of bytes and the garbage
+ * collector's time. Immutable once made: a refresh that reads the same fdinfo bytes reuses it.
+ */
+export interface WatchList {
+  readonly length: number;
+  readonly wd: Int32Array;
+  /** Inode numbers (doubles: exact up to 2^53). */
+  readonly ino: Float64Array;
+  /** Kernel-internal dev_t as printed (major << 20 | minor): compare with kernelDev(), never st_dev. */
+  readonly sdev: Uint32Array;
+  readonly mask: Uint32Array;
+  /** fhandle-type per watch, -1 when the filesystem encodes none. */
+  readonly handleType: Int32Array;
+  /** Watch i's handle is handleBytes[handleStart[i], handleStart[i + 1]). */
+  readonly handleStart: Uint32Array;
+  readonly handleBytes: Uint8Array;
+}
+
 export interface InotifyInstance {
   fd: number;
-  watches: Watch[];
+  watches: WatchList;
+  /**
+   * Equal for identical watch lists (a digest of their fdinfo lines), '' for an instance without
+   * watches: every holder of one instance reads the same list.
+   */
+  listKey: string;
   /** Same value for every fd (in any process) that is the same kernel object. */
   instanceId: string;
   /** Held by more than one process (or more than one fd). */
@@ -36,6 +60,8 @@ export interface InotifyInstance {
 export interface ScannedProcess {
   pid: number;
   ppid: number;
+  /** Start time (clock ticks after boot, /proc/PID/stat): with the pid, names one process for good. */
+  startTime: number;
   /** Effective uid. */
   uid: number;
   user: string;
@@ -71,6 +97,8 @@ export interface ScanResult {
   sharedDetection: 'kcmp' | 'heuristic';
   /** Human-readable notes about the scan (each said once per scan). */
   notes: string[];
+  /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
+  parsedInstances: string[];
   durationMs: number;
 }
 
@@ -159,9 +187,18 @@ export interface FdRow {
   shared: boolean;
 }
 
+/** A pod whose files a process watches, and how many of those watches leaked. */
+export interface WatchedPod {
+  pod: PodRef;
+  watches: number;
+  leaked: number;
+}
+
 export interface ProcessRow {
   pid: number;
   ppid: number;
+  /** As ScannedProcess.startTime; missing in recordings made before it was added. */
+  startTime?: number;
   uid: number;
   user: string;
   /** Set when the process is not in the host's user namespace. */
@@ -173,7 +210,12 @@ export interface ProcessRow {
   fds: FdRow[];
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
+  /** Watches on unmounted or deleted targets; missing in recordings made before it was added. */
+  stranded?: number;
   pod: PodRef | null;
+  /** The pods of its targets, most watched first; missing in recordings made before it was added. */
+  watchedPods?: WatchedPod[];
+  /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
 }
 
@@ -207,9 +249,26 @@ export interface Snapshot {
 
 // ---- stage interfaces ----
 
-/** What the resolve stage hands on: a resolution per (watching process, target). */
+/**
+ * How a watch's filesystem stands in its watcher's mount namespace, which is all that counts need:
+ * - plain: mounted there, and holding no pod paths: its targets need paths only to be shown;
+ * - pod-paths: mounted there and holding pod paths: every target is resolved;
+ * - unmounted: gone from there (another namespace may still have it: a leak);
+ * - unknown: the watcher's mount table could not be read.
+ */
+export type DeviceStanding = 'plain' | 'pod-paths' | 'unmounted' | 'unknown';
+
+/**
+ * What the resolve stage hands on. Counts need only a watch's device; paths are found for the
+ * filesystems that hold pod paths, and for the processes whose targets are shown (prepare).
+ */
 export interface Resolutions {
-  get(pid: number, dev: string, ino: number): Resolution | undefined;
+  standing(proc: ScannedProcess, sdev: number): DeviceStanding;
+  /** Resolves every target of these processes, so that get() gives their paths. */
+  prepare(procs: readonly ScannedProcess[], which: 'all'): void;
+  get(proc: ScannedProcess, sdev: number, ino: number): Resolution;
+  /** An unmounted device as a whole: who still holds it, and where. */
+  unmountedDevice(proc: ScannedProcess, sdev: number): Resolution;
   /** Said once per refresh, e.g. "walk budget ran out on 0:45 (312 targets unresolved)". */
   notes: string[];
 }
@@ -218,6 +277,7 @@ export interface Resolutions {
 export interface Attribution {
   status: PodsStatus;
   processPod(proc: ScannedProcess): PodRef | null;
-  targetPod(proc: ScannedProcess, dev: string, ino: number, resolution: Resolution | undefined): PodRef | null;
+  /** The pod of a target, from its resolution (or of its whole device, without one). */
+  targetPod(dev: string, resolution: Resolution | null): PodRef | null;
   notes: string[];
 }

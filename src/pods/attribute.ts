@@ -193,8 +193,8 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
       cgroupPods.set(proc.pid, identity);
       return toRef(identity);
     },
-    targetPod(_proc: ScannedProcess, dev: string, _ino: number, resolution: Resolution | undefined): PodRef | null {
-      if (resolution === undefined) return toRef(memory.device(dev));
+    targetPod(dev: string, resolution: Resolution | null): PodRef | null {
+      if (resolution === null) return toRef(memory.device(dev));
       return toRef(resolution.status === 'unmounted' ? unmountedTargetPod(dev, resolution) : mountedTargetPod(dev, resolution));
     },
   };

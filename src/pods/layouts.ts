@@ -25,6 +25,15 @@ export function isPodUid(value: string): boolean {
 }
 
 /**
+ * The directories below which podFromPath finds pods (cgroups aside): a filesystem that holds one
+ * has its watched paths looked up, since their pods depend on them.
+ */
+export function podRootDirs(kubeletRoot: string = DEFAULT_KUBELET_ROOT): string[] {
+  const runtimeDirs = ['/run/containerd', '/var/run/containerd', '/run/k3s/containerd', '/var/lib/containerd', '/run/containers/storage', '/var/lib/containers/storage'];
+  return [`${kubeletRoot.replace(/\/+$/, '')}/pods`, '/var/log/pods', '/var/log/containers', ...runtimeDirs];
+}
+
+/**
  * The pod a path belongs to, or null when it is not a pod path. Understands kubelet pod dirs under
  * `kubeletRoot`, cgroup dirs (cgroupfs and systemd drivers, v1 and v2), systemd mount units of pod
  * volumes, /var/log/pods and /var/log/containers, and containerd / CRI-O runtime dirs.

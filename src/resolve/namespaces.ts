@@ -1,8 +1,12 @@
 // Mount tables per mount namespace: read once per namespace per refresh (mounts change), parsed
 // again only when the text changed. Every namespace on the host is listed only when a target needs
 // it (a watch whose filesystem is not mounted where its watcher lives, or a deleted inode).
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { parseNamespaceLink } from '../scan/parse.js';
+import { listNumericEntries } from '../scan/procfs.js';
 import { groupByDev, parseMountinfo, type MountEntry } from './mountinfo.js';
+import { decodeFsBytes } from './fspath.js';
+import { fail, type Result } from './result.js';
 
 export interface MountTable {
   /** Mount namespace inode (or "pid:N" when the namespace link was unreadable). */
@@ -12,23 +16,14 @@ export interface MountTable {
   byDev: Map<string, MountEntry[]>;
 }
 
-/** A namespace whose table could not be read, and why. */
-export interface MountTableError {
-  ns: string;
-  pid: number;
-  error: string;
-}
-
-export function parseNamespaceInode(link: string): string | null {
-  const match = /\[(\d+)\]$/.exec(link);
-  return match ? match[1]! : null;
-}
+/** A table that could not be read: why, and whether because its process is gone. */
+export type MountTableResult = Result<MountTable> & { vanished?: boolean };
 
 export class MountNamespaces {
   /** Across refreshes: namespace -> last text read and its parse. */
   private readonly parsed = new Map<string, { text: string; byDev: Map<string, MountEntry[]> }>();
   /** This refresh: namespace -> table. */
-  private tables = new Map<string, MountTable | MountTableError>();
+  private tables = new Map<string, MountTableResult>();
   private everyNamespace: Map<string, number> | null = null;
 
   constructor(private readonly procRoot: string) {}
@@ -44,7 +39,7 @@ export class MountNamespaces {
   }
 
   /** The mount table of namespace `ns`, read through `pid` the first time it is asked for this refresh. */
-  table(ns: string, pid: number): MountTable | MountTableError {
+  table(ns: string, pid: number): MountTableResult {
     let table = this.tables.get(ns);
     if (!table) {
       table = this.read(ns, pid);
@@ -62,39 +57,41 @@ export class MountNamespaces {
     const tables: { table: MountTable; firstPid: number }[] = [];
     for (const [ns, firstPid] of this.everyNamespace) {
       const table = this.table(ns, firstPid);
-      if (!('error' in table)) tables.push({ table, firstPid });
+      if (table.ok) tables.push({ table: table.value, firstPid });
     }
     return tables;
   }
 
-  private read(ns: string, pid: number): MountTable | MountTableError {
+  private read(ns: string, pid: number): MountTableResult {
     let text: string;
     try {
-      text = readFileSync(`${this.procRoot}/${pid}/mountinfo`, 'utf8');
+      text = decodeFsBytes(readFileSync(`${this.procRoot}/${pid}/mountinfo`));
     } catch (error) {
-      return { ns, pid, error: `cannot read ${this.procRoot}/${pid}/mountinfo: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      const code = (error as NodeJS.ErrnoException).code;
+      // A recorded tree has no mountinfo: only a process whose directory went away has exited.
+      const vanished = (code === 'ENOENT' || code === 'ESRCH') && !existsSync(`${this.procRoot}/${pid}`);
+      return { ...fail(`cannot read ${this.procRoot}/${pid}/mountinfo: ${code ?? (error as Error).message}`), vanished };
     }
     let cached = this.parsed.get(ns);
     if (!cached || cached.text !== text) {
       cached = { text, byDev: groupByDev(parseMountinfo(text)) };
       this.parsed.set(ns, cached);
     }
-    return { ns, pid, byDev: cached.byDev };
+    return { ok: true, value: { ns, pid, byDev: cached.byDev } };
   }
 
   private listNamespaces(): Map<string, number> {
     const namespaces = new Map<string, number>();
-    let names: string[];
+    let pids: number[];
     try {
-      names = readdirSync(this.procRoot);
+      pids = listNumericEntries(this.procRoot);
     } catch {
       return namespaces;
     }
-    const pids = names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
     for (const pid of pids) {
       let ns: string | null;
       try {
-        ns = parseNamespaceInode(readlinkSync(`${this.procRoot}/${pid}/ns/mnt`));
+        ns = parseNamespaceLink(readlinkSync(`${this.procRoot}/${pid}/ns/mnt`));
       } catch {
         continue; // gone, or not ours to read
       }

@@ -1,17 +1,26 @@
-// The resolve stage: every (process, dev, ino) target of a scan to a path, a mount and a status.
+// The resolve stage: watch targets to a path, a mount and a status.
 //
 // An inode's place is kept as its path from the root of its filesystem (fsPath), which does not
 // depend on any mount namespace; each watcher then sees it through its own mounts. fsPath comes
 // from the watch's file handle (open_by_handle_at + readlink) or, failing that, from walking a
-// mount. It is cached by (dev, ino, handle) across refreshes and confirmed each refresh by one
-// statx of the path (a rename, or the name being reused, shows as another inode or none there),
-// which is what keeps a warm refresh cheap.
-import { closeSync, constants, openSync, readFileSync, readlinkSync } from 'node:fs';
+// mount. It is cached by (dev, ino, handle) across refreshes and confirmed each refresh by the
+// stamps of its directories or one statx of the path (a rename, or the name being reused, shows
+// as another inode or none there), which is what keeps a warm refresh cheap.
+//
+// Paths cost a lookup per inode, so they are found only where needed: for the targets a view
+// shows (prepare), and on the filesystems that hold pod directories, where the pod of a target
+// and so whether it leaked depend on its path. Elsewhere a watch needs only its device: whether
+// its filesystem is still mounted where its watcher lives.
+import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { FileHandle, Holder, Resolution, Resolutions, ScanResult, ScannedProcess, TargetStatus } from '../model/types.js';
+import type { DeviceStanding, FileHandle, Holder, InotifyInstance, Resolution, Resolutions, ScanResult, ScannedProcess, TargetStatus } from '../model/types.js';
+import { devicesOf, devOf, handleAt } from '../model/watches.js';
+import { parseNamespaceLink } from '../scan/parse.js';
+import { handleKey, InodeCache, InodeMap, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, mountContaining, relativeToLink, relativeToMountRoot, widestMount, type MountEntry } from './mountinfo.js';
-import { MountNamespaces, parseNamespaceInode, type MountTable } from './namespaces.js';
-import { ERRNO, SELF_FD_DIR, errnoName, loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
+import { MountAccess, viewContaining, widestView, type MountView, type OpenMount } from './mounts.js';
+import { MountNamespaces, type MountTable, type MountTableResult } from './namespaces.js';
+import { ERRNO, loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
 
 export interface ResolverOptions {
@@ -21,6 +30,14 @@ export interface ResolverOptions {
   forceWalk?: boolean;
   /** Time all walks of one refresh may take together. */
   walkBudgetMs?: number;
+  /**
+   * Directories whose entries' paths name pods (kubelet's pod dirs, pod logs, runtime dirs): the
+   * filesystem that holds one (in some watcher's namespace) has its targets resolved path by
+   * path in every refresh, since their pods depend on their paths. Default none.
+   */
+  podRoots?: readonly string[];
+  /** Whether a path names a pod: a filesystem mounted at one (a pod's volume) is resolved so too. */
+  isPodPath?: (path: string) => boolean;
 }
 
 const DEFAULT_WALK_BUDGET_MS = 2000;
@@ -34,51 +51,8 @@ const DELETED_SUFFIX = ' (deleted)';
  * ancestors vouch for nothing there, so paths on it are stat'ed themselves every refresh.
  */
 const CTIME_BLIND_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2', 'sysfs']);
-const MOUNT_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-
-/** What is known about one inode, kept across refreshes. */
-interface InodeRecord {
-  /** The handle it was found by: another one on the same (dev, ino) is another inode. */
-  handleHex: string;
-  /** Path from the root of its filesystem; for a deleted inode, the last one it had. */
-  fsPath: string | null;
-  deleted: boolean;
-  /** Why fsPath is unknown, or what is known about a deletion. */
-  reason: string | null;
-  /** Refresh in which fsPath was last seen to lead to the inode (-1: not yet). */
-  confirmedIn: number;
-  /** The directories from the mount root to fsPath's parent, stamped before that confirmation. */
-  ancestors: DirStamp[] | null;
-  /** Root of the mount the ancestors were seen through. */
-  ancestorsRoot: string | null;
-  /** performance.now() of a walk that did not find it. */
-  walkMissedAt: number | null;
-}
-
-/** A directory on the way to cached paths, as last stat'ed. */
-interface DirStamp {
-  /** Its path from the root of its filesystem. */
-  fsDir: string;
-  ino: number;
-  ctimeSec: number;
-  ctimeNsec: number;
-  /** Refresh of the last stat. */
-  checkedIn: number;
-  /** Refresh in which it was seen to change (or first seen, or found unusable). */
-  changedIn: number;
-}
-
-/** A mount as some process sees it: how to open it. */
-interface MountView {
-  table: MountTable;
-  mount: MountEntry;
-}
-
-interface OpenMount {
-  fd: number;
-  /** readlink of the fd: the prefix of every path decoded through it. */
-  link: string;
-}
+/** Pod cgroups are pod paths wherever the hierarchy is mounted. */
+const POD_PATH_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2']);
 
 /** One inode to resolve this refresh, with every mount of its filesystem it can be reached through. */
 interface InodeWork {
@@ -88,75 +62,28 @@ interface InodeWork {
   views: MountView[];
   /** Tables the views came from. */
   viewTables: Set<MountTable>;
-  /** Set once establish() has run. */
   record: InodeRecord | undefined;
 }
 
-/**
- * dev -> ino -> value. Two-level with number keys, cheaper than a string key per watch at tens
- * of thousands. While watched, an inode's number cannot be reused, so (dev, ino) names it in a
- * scan; across refreshes the handle tells a reused number apart.
- */
-class InodeMap<T> {
-  readonly byDev = new Map<string, Map<number, T>>();
-  get(dev: string, ino: number): T | undefined {
-    return this.byDev.get(dev)?.get(ino);
-  }
-  set(dev: string, ino: number, value: T): void {
-    let inner = this.byDev.get(dev);
-    if (!inner) this.byDev.set(dev, (inner = new Map()));
-    inner.set(ino, value);
-  }
-  *values(): IterableIterator<T> {
-    for (const inner of this.byDev.values()) yield* inner.values();
-  }
-}
-
-interface Target {
-  proc: ScannedProcess;
-  dev: string;
-  ino: number;
-  work: InodeWork;
-  /** The watcher's mount table, or why there is none. */
-  table: MountTable | string;
-}
-
-class ResolutionMap implements Resolutions {
-  constructor(
-    private readonly byTarget: Map<string, Resolution>,
-    readonly notes: string[],
-  ) {}
-  get(pid: number, dev: string, ino: number): Resolution | undefined {
-    return this.byTarget.get(targetKey(pid, dev, ino));
-  }
-}
-
-function targetKey(pid: number, dev: string, ino: number): string {
-  return `${pid} ${dev} ${ino}`;
-}
-
 export class Resolver {
-  private readonly procRoot: string;
-  private readonly forceWalk: boolean;
-  private readonly walkBudgetMs: number;
-  private readonly namespaces: MountNamespaces;
-  private readonly syscalls: Syscalls | string;
-  private readonly statAt: (dirFd: number, path: string) => InodeStat | number;
-  /** Our own mount namespace, whose mounts are opened by their paths (works without root). */
-  private readonly selfNs: string | null;
-  private inodes = new InodeMap<InodeRecord>();
-  /** dev + NUL + directory path from the filesystem root -> its stamp. */
-  private dirStamps = new Map<string, DirStamp>();
+  readonly procRoot: string;
+  readonly forceWalk: boolean;
+  readonly walkBudgetMs: number;
+  readonly namespaces: MountNamespaces;
+  readonly syscalls: Syscalls | string;
+  readonly statAt: (dirFd: number, path: string) => InodeStat | number;
+  readonly mounts: MountAccess;
+  readonly inodes = new InodeCache();
+  /** Our own mount namespace, whose mounts are opened by their paths (and cloned: see mounts.ts). */
+  readonly selfNs: string | null;
+  readonly podRoots: readonly string[];
+  readonly isPodPath: (path: string) => boolean;
   /** (watcher namespace, dev) -> the last mount of dev seen there, for mounts that go away. */
-  private readonly lastMounts = new Map<string, MountEntry>();
-  /** Mount fds of the current refresh. Not kept longer: an open fd makes umount fail with EBUSY. */
-  private openMounts = new Map<MountEntry, OpenMount | string>();
-  /** Devices probed this refresh for whether their filesystem decodes handles at all. */
-  private decodingDevs = new Map<string, boolean>();
-  /** Holder namespace -> Holder.boundFrom, this refresh. */
-  private boundPaths = new Map<string, string[]>();
-  private refresh = 0;
-  private handlesRefused = false;
+  readonly lastMounts = new Map<string, MountEntry>();
+  /** Mount tables (by their parse) -> devices that hold pod paths. */
+  readonly podDevices = new WeakMap<Map<string, MountEntry[]>, Set<string>>();
+  handlesRefused = false;
+  refresh = 0;
 
   constructor(options: ResolverOptions) {
     this.procRoot = options.procRoot.replace(/\/+$/, '') || '/';
@@ -165,113 +92,249 @@ export class Resolver {
     this.namespaces = new MountNamespaces(this.procRoot);
     this.syscalls = loadSyscalls();
     this.statAt = typeof this.syscalls === 'string' ? nodeStatAt : this.syscalls.statAt;
+    this.mounts = new MountAccess(this.procRoot, typeof this.syscalls === 'string' ? null : this.syscalls, this.statAt);
     this.selfNs = this.procRoot === '/proc' ? readNamespace('/proc/self/ns/mnt') : null;
+    this.podRoots = options.podRoots ?? [];
+    this.isPodPath = options.isPodPath ?? (() => false);
   }
 
-  resolve(scan: ScanResult): Resolutions {
+  /**
+   * Starts a refresh for a scan: mount tables are read, the targets on filesystems holding pod
+   * paths are resolved. Other targets are resolved when prepare() is asked for them.
+   */
+  resolve(scan: ScanResult, deadline: number | null = null): RefreshResolutions {
     this.refresh++;
-    this.decodingDevs = new Map();
-    this.boundPaths = new Map();
-    const notes = new Set<string>();
+    // What the refresh before last used is kept: a view may still prepare a process of the last one.
+    this.inodes.forgetUnusedSince(this.refresh - 1);
     this.namespaces.beginRefresh();
-    try {
-      const { targets, works } = this.collectTargets(scan);
-      const toWalk: InodeWork[] = [];
-      for (const devWorks of works.byDev.values()) {
-        for (const work of devWorks.values()) if (!this.establish(work, notes)) toWalk.push(work);
-        // An open fd on a mount makes umount(2) fail with EBUSY: kubelet tearing down a pod
-        // volume must not meet ours for longer than one device's lookups.
-        this.closeMounts();
-      }
-      if (toWalk.length > 0) this.walk(toWalk, notes);
-      const byTarget = new Map<string, Resolution>();
-      for (const target of targets) byTarget.set(targetKey(target.proc.pid, target.dev, target.ino), this.describe(target));
-      this.forgetUnseen(works);
-      return new ResolutionMap(byTarget, [...notes]);
-    } finally {
-      this.closeMounts();
-      this.namespaces.endRefresh();
-    }
+    const refresh = new RefreshResolutions(this, scan, deadline);
+    refresh.prepare(scan.processes, 'pod-paths');
+    this.namespaces.endRefresh();
+    return refresh;
   }
 
   close(): void {
-    this.closeMounts();
-    this.inodes = new InodeMap();
+    this.mounts.closeAll();
+    this.inodes.clear();
   }
 
-  /** Distinct targets per process, with the mounts each inode can be reached through. */
-  private collectTargets(scan: ScanResult): { targets: Target[]; works: InodeMap<InodeWork> } {
-    const targets: Target[] = [];
-    const works = new InodeMap<InodeWork>();
-    const watchedDevs = new Map<MountTable, Set<string>>();
-    const unmountedWorks = new Set<InodeWork>();
+  /** Devices of a table that hold pod paths: mounted at a pod path, or holding a pod root there. */
+  podDevicesOf(table: MountTable): Set<string> {
+    let devices = this.podDevices.get(table.byDev);
+    if (devices) return devices;
+    devices = new Set();
+    const entries = [...table.byDev.values()].flat();
+    for (const entry of entries) {
+      if (POD_PATH_FSTYPES.has(entry.fstype) || this.isPodPath(entry.mountpoint)) devices.add(entry.dev);
+    }
+    for (const root of this.podRoots) {
+      const holder = deepestMountOver(entries, root);
+      if (holder) devices.add(holder.dev);
+    }
+    this.podDevices.set(table.byDev, devices);
+    return devices;
+  }
+}
+
+/** The resolutions of one refresh: asked for per target, found per inode and device. */
+export class RefreshResolutions implements Resolutions {
+  readonly notes: string[] = [];
+  /** Set when the deadline passed before every asked-for target was looked up. */
+  outOfTime = false;
+  private readonly noteSet = new Set<string>();
+  private readonly tables = new Map<number, MountTableResult>();
+  private readonly standings = new Map<MountTable, Map<number, DeviceStanding>>();
+  /** Inodes established this refresh (found, or known to need nothing more). */
+  private readonly established = new InodeMap<InodeWork>();
+  private readonly described = new Map<MountTable, InodeMap<Resolution>>();
+  private readonly unmountedDescribed = new Map<MountTable, Map<number, Resolution>>();
+  /** Holder namespace -> Holder.boundFrom, this refresh. */
+  private readonly boundPaths = new Map<string, string[]>();
+  private readonly comms = new Map<number, string>();
+  /** Devices probed this refresh for whether their filesystem decodes handles at all. */
+  private readonly decodingDevs = new Map<string, boolean>();
+  private readonly r: Resolver;
+
+  constructor(
+    resolver: Resolver,
+    scan: ScanResult,
+    private readonly deadline: number | null,
+  ) {
+    this.r = resolver;
+    for (const proc of scan.processes) this.tableOf(proc);
+    // Remember where each watched device was mounted, for when the mount goes away.
     for (const proc of scan.processes) {
-      const ns = proc.mntns ?? `pid:${proc.pid}`;
-      const read = this.namespaces.table(ns, this.readerPid(ns, proc.pid));
-      const table = 'error' in read ? read.error : read;
-      let devs: Set<string> | undefined;
-      if (typeof table !== 'string') {
-        devs = watchedDevs.get(table);
-        if (!devs) watchedDevs.set(table, (devs = new Set()));
-      }
-      const seen = new Set<InodeWork>();
+      const table = this.tableOf(proc);
+      if (!table.ok) continue;
       for (const instance of proc.instances) {
-        for (const watch of instance.watches) {
-          let work = works.get(watch.dev, watch.ino);
-          if (!work) {
-            work = { dev: watch.dev, ino: watch.ino, handle: watch.handle, views: [], viewTables: new Set(), record: undefined };
-            works.set(watch.dev, watch.ino, work);
-          } else if (seen.has(work)) {
-            continue;
-          }
-          seen.add(work);
-          targets.push({ proc, dev: watch.dev, ino: watch.ino, work, table });
-          if (typeof table === 'string') continue;
-          devs!.add(watch.dev);
-          const mounts = table.byDev.get(watch.dev);
-          if (!mounts) unmountedWorks.add(work);
-          else if (!work.viewTables.has(table)) addViews(work, table, mounts);
+        for (const sdev of devicesOf(instance.watches).sdevs) {
+          const mounts = table.value.byDev.get(devOf(sdev));
+          if (mounts) resolver.lastMounts.set(`${table.value.ns} ${devOf(sdev)}`, widestMount(mounts)!);
         }
       }
     }
-    for (const [table, devs] of watchedDevs) {
-      for (const dev of devs) {
-        const mounts = table.byDev.get(dev);
-        if (mounts) this.lastMounts.set(`${table.ns} ${dev}`, widestMount(mounts)!);
-      }
+  }
+
+  /** Whether the process is gone since the scan (its mount table is): it is not to be listed. */
+  vanished(proc: ScannedProcess): boolean {
+    return this.tableOf(proc).vanished === true;
+  }
+
+  standing(proc: ScannedProcess, sdev: number): DeviceStanding {
+    const table = this.tableOf(proc);
+    if (!table.ok) return 'unknown';
+    let byDev = this.standings.get(table.value);
+    if (!byDev) this.standings.set(table.value, (byDev = new Map()));
+    let standing = byDev.get(sdev);
+    if (standing === undefined) {
+      const dev = devOf(sdev);
+      standing = !table.value.byDev.has(dev) ? 'unmounted' : this.r.podDevicesOf(table.value).has(dev) ? 'pod-paths' : 'plain';
+      byDev.set(sdev, standing);
+    }
+    return standing;
+  }
+
+  /**
+   * Resolves the targets of these processes, a batch per device: 'all' of them (a view shows
+   * them), or those on filesystems holding pod paths ('pod-paths').
+   */
+  prepare(procs: readonly ScannedProcess[], which: 'all' | 'pod-paths'): void {
+    const works = new InodeMap<InodeWork>();
+    const unmounted = new Set<InodeWork>();
+    for (const proc of procs) {
+      const table = this.tableOf(proc);
+      if (!table.ok) continue;
+      for (const instance of proc.instances) this.collect(proc, instance, table.value, which, works, unmounted);
     }
     // Filesystems missing from a watcher's namespace: reach them wherever they are still mounted.
-    if (unmountedWorks.size > 0) {
-      const everywhere = this.namespaces.allTables();
-      for (const work of unmountedWorks) {
+    if (unmounted.size > 0) {
+      const everywhere = this.r.namespaces.allTables();
+      for (const work of unmounted) {
         for (const { table } of everywhere) {
           const mounts = table.byDev.get(work.dev);
           if (mounts && !work.viewTables.has(table)) addViews(work, table, mounts);
         }
       }
     }
-    return { targets, works };
+    const toWalk: InodeWork[] = [];
+    try {
+      for (const devWorks of works.byDev.values()) {
+        for (const work of devWorks.values()) {
+          if (this.deadline !== null && performance.now() > this.deadline) {
+            this.outOfTime = true;
+            return;
+          }
+          if (!this.establish(work)) toWalk.push(work);
+        }
+        // An open fd on a mount of another namespace makes umount(2) there fail with EBUSY: it is
+        // held for one device's lookups only (our own namespace's mounts are clones; mounts.ts).
+        this.r.mounts.closeAll();
+      }
+      if (toWalk.length > 0) this.walk(toWalk);
+    } finally {
+      this.r.mounts.closeAll();
+    }
   }
 
-  /** Our own namespace is read (and its mounts opened) as ourselves, which needs no privilege. */
-  private readerPid(ns: string, pid: number): number {
-    return ns === this.selfNs ? process.pid : pid;
+  get(proc: ScannedProcess, sdev: number, ino: number): Resolution {
+    const table = this.tableOf(proc);
+    if (!table.ok) return resolution('unresolved', null, null, null, table.error);
+    let byInode = this.described.get(table.value);
+    if (!byInode) this.described.set(table.value, (byInode = new InodeMap()));
+    const dev = devOf(sdev);
+    let described = byInode.get(dev, ino);
+    if (!described) {
+      const work = this.established.get(dev, ino);
+      described = this.describe(dev, ino, work?.record, table.value);
+      byInode.set(dev, ino, described);
+    }
+    return described;
+  }
+
+  /** An unmounted device as a whole (no path of its own): where it is still held, and by whom. */
+  unmountedDevice(proc: ScannedProcess, sdev: number): Resolution {
+    const table = this.tableOf(proc);
+    if (!table.ok) return resolution('unresolved', null, null, null, table.error);
+    let byDev = this.unmountedDescribed.get(table.value);
+    if (!byDev) this.unmountedDescribed.set(table.value, (byDev = new Map()));
+    let described = byDev.get(sdev);
+    if (!described) {
+      described = this.describeUnmounted(devOf(sdev), table.value, null);
+      byDev.set(sdev, described);
+    }
+    return described;
+  }
+
+  private note(text: string): void {
+    if (this.noteSet.has(text)) return;
+    this.noteSet.add(text);
+    this.notes.push(text);
+  }
+
+  private tableOf(proc: ScannedProcess): MountTableResult {
+    let table = this.tables.get(proc.pid);
+    if (!table) {
+      const ns = proc.mntns ?? `pid:${proc.pid}`;
+      // Our own namespace is read (and its mounts opened) as ourselves, which needs no privilege.
+      table = this.r.namespaces.table(ns, ns === this.r.selfNs ? process.pid : proc.pid);
+      this.tables.set(proc.pid, table);
+    }
+    return table;
+  }
+
+  private collect(
+    proc: ScannedProcess,
+    instance: InotifyInstance,
+    table: MountTable,
+    which: 'all' | 'pod-paths',
+    works: InodeMap<InodeWork>,
+    unmounted: Set<InodeWork>,
+  ): void {
+    const list = instance.watches;
+    const wanted = new Set<number>();
+    for (const sdev of devicesOf(list).sdevs) {
+      const standing = this.standing(proc, sdev);
+      if (which === 'all' || standing === 'pod-paths') wanted.add(sdev);
+    }
+    if (wanted.size === 0) return;
+    const own = this.r.selfNs !== null ? this.r.namespaces.table(this.r.selfNs, process.pid) : null;
+    for (let i = 0; i < list.length; i++) {
+      const sdev = list.sdev[i]!;
+      if (!wanted.has(sdev)) continue;
+      const dev = devOf(sdev);
+      const ino = list.ino[i]!;
+      if (this.established.get(dev, ino)) continue;
+      let work = works.get(dev, ino);
+      if (!work) {
+        work = { dev, ino, handle: handleAt(list, i), views: [], viewTables: new Set(), record: undefined };
+        works.set(dev, ino, work);
+        // Our own namespace's mounts of it come first: they can be cloned (mounts.ts).
+        const ownMounts = own?.ok ? own.value.byDev.get(dev) : undefined;
+        if (own?.ok && ownMounts) addViews(work, own.value, ownMounts);
+      }
+      if (work.viewTables.has(table)) continue;
+      const mounts = table.byDev.get(dev);
+      if (mounts) addViews(work, table, mounts);
+      else unmounted.add(work);
+    }
   }
 
   /** Finds fsPath from the cache or the handle; false when only a walk can tell. */
-  private establish(work: InodeWork, notes: Set<string>): boolean {
-    const cached = this.inodes.get(work.dev, work.ino);
-    const record = cached?.handleHex === (work.handle?.hex ?? '') ? cached : undefined;
+  private establish(work: InodeWork): boolean {
+    this.established.set(work.dev, work.ino, work);
+    const key = handleKey(work.handle?.bytes ?? null);
+    const record = this.r.inodes.get(work.dev, work.ino, key);
     work.record = record;
+    if (record) record.usedIn = this.r.refresh;
     if (record && this.stillValid(record, work)) return true;
     if (record && record.walkMissedAt !== null && performance.now() - record.walkMissedAt < WALK_RETRY_MS) return true;
-    if (this.forceWalk || !work.handle || work.handle.type === FILEID_INO64_GEN) return false;
-    if (typeof this.syscalls === 'string') {
-      notes.add(`file handles not usable (${this.syscalls}): resolving by walking mounts`);
+    if (this.r.forceWalk || !work.handle || work.handle.type === FILEID_INO64_GEN) return false;
+    if (typeof this.r.syscalls === 'string') {
+      this.note(`file handles not usable (${this.r.syscalls}): resolving by walking mounts`);
       return false;
     }
-    if (this.handlesRefused) return false;
-    return this.decode(work, this.syscalls, record, notes);
+    if (this.r.handlesRefused) return false;
+    return this.decode(work, this.r.syscalls, record);
   }
 
   /**
@@ -281,21 +344,21 @@ export class Resolver {
   private stillValid(record: InodeRecord, work: InodeWork): boolean {
     if (record.deleted) return true;
     if (record.fsPath === null) return false;
-    if (record.confirmedIn === this.refresh || work.views.length === 0) return true;
+    if (record.confirmedIn === this.r.refresh || work.views.length === 0) return true;
     const view = viewContaining(work.views, record.fsPath);
     if (!view) return false;
-    const opened = this.openMount(view);
-    if (typeof opened === 'string') return false;
-    if (record.ancestors !== null && record.ancestorsRoot === view.mount.root && this.ancestorsUnchangedSince(record, view, opened)) {
-      record.confirmedIn = this.refresh;
+    const opened = this.r.mounts.open(view);
+    if (!opened.ok) return false;
+    if (record.ancestors !== null && record.ancestorsRoot === view.mount.root && this.ancestorsUnchangedSince(record, view, opened.value)) {
+      record.confirmedIn = this.r.refresh;
       return true;
     }
-    return this.confirm(record, work, view, opened);
+    return this.confirm(record, work, view, opened.value);
   }
 
   private ancestorsUnchangedSince(record: InodeRecord, view: MountView, opened: OpenMount): boolean {
     for (const stamp of record.ancestors!) {
-      if (stamp.checkedIn !== this.refresh) this.restamp(stamp, view, opened);
+      if (stamp.checkedIn !== this.r.refresh) this.restamp(stamp, view, opened);
       if (stamp.changedIn > record.confirmedIn) return false;
     }
     return true;
@@ -316,63 +379,59 @@ export class Resolver {
         ancestors.push(this.stampOf(work.dev, joinRelative(view.mount.root, relative.slice(0, slash)), view, opened));
       }
     }
-    const stat = this.statAt(opened.fd, relative);
+    const stat = this.r.statAt(opened.fd, relative);
     if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev || stat.nlink === 0) return false;
-    record.confirmedIn = this.refresh;
+    record.confirmedIn = this.r.refresh;
     record.ancestors = stampable ? ancestors : null;
     record.ancestorsRoot = view.mount.root;
     return true;
   }
 
   private stampOf(dev: string, fsDir: string, view: MountView, opened: OpenMount): DirStamp {
-    const key = `${dev}\0${fsDir}`;
-    let stamp = this.dirStamps.get(key);
-    if (!stamp) {
-      stamp = { fsDir, ino: -1, ctimeSec: 0, ctimeNsec: 0, checkedIn: -1, changedIn: -1 };
-      this.dirStamps.set(key, stamp);
-    }
-    if (stamp.checkedIn !== this.refresh) this.restamp(stamp, view, opened);
+    const stamp = this.r.inodes.stamp(dev, fsDir);
+    if (stamp.checkedIn !== this.r.refresh) this.restamp(stamp, view, opened);
     return stamp;
   }
 
   private restamp(stamp: DirStamp, view: MountView, opened: OpenMount): void {
-    stamp.checkedIn = this.refresh;
+    stamp.checkedIn = this.r.refresh;
     const relative = relativeToMountRoot(view.mount.root, stamp.fsDir);
-    const stat = relative === null ? -ERRNO.ENOENT : this.statAt(opened.fd, relative);
-    const usable = typeof stat !== 'number' && stat.isDirectory && (stat.mountId === null || stat.mountId === view.mount.mountId);
+    const stat = relative === null ? -ERRNO.ENOENT : this.r.statAt(opened.fd, relative);
+    const usable = typeof stat !== 'number' && stat.isDirectory && (stat.mountId === null || stat.mountId === opened.mountId);
     if (!usable) {
       stamp.ino = -1;
-      stamp.changedIn = this.refresh; // never vouches for a path
+      stamp.changedIn = this.r.refresh; // never vouches for a path
       return;
     }
     if (stat.ino !== stamp.ino || stat.ctimeSec !== stamp.ctimeSec || stat.ctimeNsec !== stamp.ctimeNsec) {
       stamp.ino = stat.ino;
       stamp.ctimeSec = stat.ctimeSec;
       stamp.ctimeNsec = stat.ctimeNsec;
-      stamp.changedIn = this.refresh;
+      stamp.changedIn = this.r.refresh;
     }
   }
 
-  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined, notes: Set<string>): boolean {
+  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined): boolean {
     const view = widestView(work.views);
     if (!view) {
       this.remember(work, { fsPath: null, deleted: false, reason: `${work.dev} is mounted in no readable mount namespace` });
       return true;
     }
-    const opened = this.openMount(view);
-    if (typeof opened === 'string') {
-      this.remember(work, { fsPath: null, deleted: false, reason: opened });
+    const opened = this.r.mounts.open(view);
+    if (!opened.ok) {
+      this.remember(work, { fsPath: null, deleted: false, reason: opened.error });
       return true;
     }
-    const fd = syscalls.openByHandle(opened.fd, work.handle!);
+    const mount = opened.value;
+    const fd = syscalls.openByHandle(mount.fd, work.handle!);
     if (fd < 0) {
       const errno = -fd;
       if (errno === ERRNO.ESTALE) {
         // Also what a filesystem that cannot decode handles at all says (overlayfs without
         // nfs_export, for one). Where it can, the watch pins the inode, so a stale handle means the
         // inode was removed (a cgroup directory, for one).
-        if (!this.decodesHandles(view, opened, syscalls)) {
-          notes.add(`${work.dev} (${view.mount.fstype}) cannot decode file handles: resolving by walking it`);
+        if (!this.decodesHandles(view, mount, syscalls)) {
+          this.note(`${work.dev} (${view.mount.fstype}) cannot decode file handles: resolving by walking it`);
           return false;
         }
         const reason = 'removed: its file handle is stale (ESTALE)';
@@ -380,23 +439,23 @@ export class Resolver {
         return true;
       }
       if (errno === ERRNO.EPERM) {
-        this.handlesRefused = true;
-        notes.add('open_by_handle_at not permitted (needs CAP_DAC_READ_SEARCH): resolving by walking mounts');
+        this.r.handlesRefused = true;
+        this.note('open_by_handle_at not permitted (needs CAP_DAC_READ_SEARCH): resolving by walking mounts');
       }
       return false;
     }
     let stat: InodeStat | number;
     let link: string;
     try {
-      stat = this.statAt(fd, '');
-      link = readlinkSync(`${SELF_FD_DIR}/${fd}`);
+      stat = this.r.statAt(fd, '');
+      link = syscalls.fdLink(fd);
     } finally {
       syscalls.closeFd(fd);
     }
     if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
     const deleted = stat.nlink === 0;
     if (deleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
-    const relative = relativeToLink(opened.link, link);
+    const relative = relativeToLink(mount.link, link);
     if (relative === null) {
       if (!deleted) return false; // not connected to the mount's tree: a walk may still find it
       this.remember(work, { fsPath: null, deleted, reason: 'deleted; its last path is outside the mount it was decoded through' });
@@ -405,7 +464,7 @@ export class Resolver {
     const record = this.remember(work, { fsPath: joinRelative(view.mount.root, relative), deleted, reason: null });
     // Not every inode comes back connected (a file whose dentry was evicted comes back as a bare
     // name); confirming the path settles it, and a walk looks further when it fails.
-    return deleted || this.confirm(record, work, view, opened);
+    return deleted || this.confirm(record, work, view, mount);
   }
 
   private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean {
@@ -418,8 +477,9 @@ export class Resolver {
   }
 
   /** Walks each device's widest reachable mount once for all its inodes still unknown. */
-  private walk(works: InodeWork[], notes: Set<string>): void {
-    const deadline = performance.now() + this.walkBudgetMs;
+  private walk(works: InodeWork[]): void {
+    const budgetEnd = performance.now() + this.r.walkBudgetMs;
+    const deadline = this.deadline === null ? budgetEnd : Math.min(budgetEnd, this.deadline);
     const byDev = new Map<string, InodeWork[]>();
     for (const work of works) {
       const list = byDev.get(work.dev);
@@ -439,12 +499,12 @@ export class Resolver {
         miss('procfs cannot decode handles and is not walked');
         continue;
       }
-      const opened = this.openMount(view);
-      if (typeof opened === 'string') {
-        miss(opened);
+      const opened = this.r.mounts.open(view);
+      if (!opened.ok) {
+        miss(opened.error);
         continue;
       }
-      const result = walkMount(opened.fd, new Set(devWorks.map((work) => work.ino)), deadline, this.statAt);
+      const result = walkMount(opened.value.fd, new Set(devWorks.map((work) => work.ino)), deadline, this.r.statAt);
       const notFound = result.complete
         ? `not found by walking ${view.mount.mountpoint}: deleted, or outside that mount`
         : `walk budget ran out on ${dev}`;
@@ -453,59 +513,63 @@ export class Resolver {
         const relative = result.found.get(work.ino);
         if (relative !== undefined) {
           const record = this.remember(work, { fsPath: joinRelative(view.mount.root, relative), deleted: false, reason: null });
-          this.confirm(record, work, view, opened);
+          this.confirm(record, work, view, opened.value);
         } else {
           missing++;
           this.remember(work, { fsPath: null, deleted: false, reason: notFound }, performance.now());
         }
       }
-      if (!result.complete) notes.add(`walk budget ran out on ${dev} (${missing} target${missing === 1 ? '' : 's'} unresolved)`);
-      this.closeMounts();
+      if (!result.complete) this.note(`walk budget ran out on ${dev} (${missing} target${missing === 1 ? '' : 's'} unresolved)`);
+      this.r.mounts.closeAll();
     }
   }
 
   private remember(work: InodeWork, found: Pick<InodeRecord, 'fsPath' | 'deleted' | 'reason'>, walkMissedAt: number | null = null): InodeRecord {
-    const record: InodeRecord = { handleHex: work.handle?.hex ?? '', ...found, confirmedIn: -1, ancestors: null, ancestorsRoot: null, walkMissedAt };
-    this.inodes.set(work.dev, work.ino, record);
+    const record: InodeRecord = {
+      handleKey: handleKey(work.handle?.bytes ?? null),
+      ...found,
+      confirmedIn: -1,
+      ancestors: null,
+      ancestorsRoot: null,
+      walkMissedAt,
+      usedIn: this.r.refresh,
+    };
+    this.r.inodes.remember(work.dev, work.ino, record);
     work.record = record;
     return record;
   }
 
   /** The Resolution of one target, from its inode's record and the watcher's mounts. */
-  private describe(target: Target): Resolution {
-    const record = target.work.record;
-    if (typeof target.table === 'string') return resolution('unresolved', null, null, null, target.table);
+  private describe(dev: string, ino: number, record: InodeRecord | undefined, table: MountTable): Resolution {
     const fsPath = record?.fsPath ?? null;
-    const mounts = target.table.byDev.get(target.dev);
-    if (!mounts) return this.describeUnmounted(target, target.table, fsPath);
-
+    const mounts = table.byDev.get(dev);
+    if (!mounts) return this.describeUnmounted(dev, table, fsPath);
     const mount = (fsPath !== null ? mountContaining(mounts, fsPath) : null) ?? widestMount(mounts)!;
     const relative = fsPath !== null ? relativeToMountRoot(mount.root, fsPath) : null;
     const path = relative !== null ? joinRelative(mount.mountpoint, relative) : null;
     if (record?.deleted) {
-      const heldBy = fsPath !== null ? this.deletedRootHolders(target.dev, fsPath) : [];
+      const heldBy = fsPath !== null ? this.deletedRootHolders(dev, fsPath) : [];
       return resolution('deleted', path, mount, null, record.reason, heldBy);
     }
-    if (fsPath === null) return resolution('unresolved', null, mount, null, record?.reason ?? 'not resolved');
-    if (path === null) {
-      return resolution('unresolved', null, mount, null, `${fsPath} on ${target.dev} is outside every mount of it in this process's mount namespace`);
-    }
+    if (!record) return resolution('unresolved', null, mount, null, `ino ${ino} not looked up`);
+    if (fsPath === null) return resolution('unresolved', null, mount, null, record.reason ?? 'not resolved');
+    if (path === null) return resolution('unresolved', null, mount, null, `${fsPath} on ${dev} is outside every mount of it in this process's mount namespace`);
     return resolution('ok', path, mount, null, null);
   }
 
   /** The filesystem is not mounted in the watcher's namespace: who still has it, and where. */
-  private describeUnmounted(target: Target, table: MountTable, fsPath: string | null): Resolution {
+  private describeUnmounted(dev: string, table: MountTable, fsPath: string | null): Resolution {
     const heldBy: Holder[] = [];
     let firstMount: MountEntry | null = null;
-    for (const { table: other, firstPid } of this.namespaces.allTables()) {
-      const mounts = other.byDev.get(target.dev);
+    for (const { table: other, firstPid } of this.r.namespaces.allTables()) {
+      const mounts = other.byDev.get(dev);
       if (!mounts || other.ns === table.ns) continue;
       const mount = (fsPath !== null ? mountContaining(mounts, fsPath) : null) ?? widestMount(mounts)!;
       heldBy.push(this.holder(firstPid, other, mount));
       firstMount ??= mount;
     }
-    const noHolder = `${target.dev} is mounted in no readable mount namespace`;
-    const last = this.lastMounts.get(`${table.ns} ${target.dev}`);
+    const noHolder = `${dev} is mounted in no readable mount namespace`;
+    const last = this.r.lastMounts.get(`${table.ns} ${dev}`);
     const shown = firstMount ?? last;
     if (!shown) return resolution('unmounted', null, null, null, noHolder);
     const relative = fsPath !== null ? relativeToMountRoot(shown.root, fsPath) : null;
@@ -516,7 +580,7 @@ export class Resolver {
   /** Namespaces with a bind mount of this very deleted inode (mountinfo root `PATH//deleted`). */
   private deletedRootHolders(dev: string, fsPath: string): Holder[] {
     const holders: Holder[] = [];
-    for (const { table, firstPid } of this.namespaces.allTables()) {
+    for (const { table, firstPid } of this.r.namespaces.allTables()) {
       const mount = table.byDev.get(dev)?.find((entry) => entry.rootDeleted && entry.root === fsPath);
       if (mount) holders.push(this.holder(firstPid, table, mount));
     }
@@ -536,7 +600,7 @@ export class Resolver {
   private boundFrom(table: MountTable): string[] {
     let paths = this.boundPaths.get(table.ns);
     if (paths !== undefined) return paths;
-    const host = this.namespaces.allTables()[0]?.table;
+    const host = this.r.namespaces.allTables()[0]?.table;
     const found = new Set<string>();
     for (const [dev, mounts] of host !== undefined && host !== table ? table.byDev : []) {
       const hostMounts = host!.byDev.get(dev);
@@ -552,67 +616,19 @@ export class Resolver {
     return paths;
   }
 
+  /** A holder's comm, read once per refresh however many targets it holds. */
   private comm(pid: number): string {
-    try {
-      return readFileSync(`${this.procRoot}/${pid}/comm`, 'utf8').trimEnd();
-    } catch {
-      return '';
+    let comm = this.comms.get(pid);
+    if (comm === undefined) {
+      try {
+        comm = readFileSync(`${this.r.procRoot}/${pid}/comm`, 'utf8').trimEnd();
+      } catch {
+        comm = '';
+      }
+      this.comms.set(pid, comm);
     }
+    return comm;
   }
-
-  /** Opens a mount's root (once per refresh), checking that the path really leads to that mount. */
-  private openMount(view: MountView): OpenMount | string {
-    // Entries are per namespace (and kept while its mountinfo is unchanged): a key of their own.
-    const key = view.mount;
-    let opened = this.openMounts.get(key);
-    if (opened !== undefined) return opened;
-    const path = view.table.pid === process.pid ? view.mount.mountpoint : `${this.procRoot}/${view.table.pid}/root${view.mount.mountpoint}`;
-    opened = openMountAt(path, view.mount, this.statAt);
-    this.openMounts.set(key, opened);
-    return opened;
-  }
-
-  private closeMounts(): void {
-    for (const opened of this.openMounts.values()) if (typeof opened !== 'string') closeSync(opened.fd);
-    this.openMounts = new Map();
-  }
-
-  /** Drops records of inodes no longer watched and stamps no path used this refresh. */
-  private forgetUnseen(works: InodeMap<InodeWork>): void {
-    const kept = new InodeMap<InodeRecord>();
-    for (const work of works.values()) if (work.record) kept.set(work.dev, work.ino, work.record);
-    this.inodes = kept;
-    for (const [key, stamp] of this.dirStamps) if (stamp.checkedIn !== this.refresh) this.dirStamps.delete(key);
-  }
-}
-
-function openMountAt(path: string, mount: MountEntry, statAt: (dirFd: number, path: string) => InodeStat | number): OpenMount | string {
-  let fd: number;
-  try {
-    fd = openSync(path, MOUNT_OPEN_FLAGS);
-  } catch (error) {
-    return `cannot open mount ${mount.mountpoint} (${path}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-  }
-  let link: string;
-  try {
-    link = readlinkSync(`${SELF_FD_DIR}/${fd}`);
-  } catch (error) {
-    closeSync(fd);
-    throw error; // our own fd: cannot fail but for a broken /proc
-  }
-  const stat = statAt(fd, '');
-  const problem =
-    typeof stat === 'number'
-      ? `cannot stat mount ${mount.mountpoint}: ${errnoName(-stat)}`
-      : stat.dev !== mount.dev || (stat.mountId !== null && stat.mountId !== mount.mountId)
-        ? `mount ${mount.mountpoint} is covered by another mount`
-        : null;
-  if (problem !== null) {
-    closeSync(fd);
-    return problem;
-  }
-  if (mount.rootDeleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
-  return { fd, link };
 }
 
 /** A Resolution seen through `mount`, or through `remembered`, a mount that has since gone. */
@@ -641,23 +657,20 @@ function addViews(work: InodeWork, table: MountTable, mounts: readonly MountEntr
   for (const mount of mounts) work.views.push({ table, mount });
 }
 
-function viewContaining(views: readonly MountView[], fsPath: string): MountView | null {
-  if (views.length === 1) return relativeToMountRoot(views[0]!.mount.root, fsPath) !== null ? views[0]! : null;
-  const mount = mountContaining(
-    views.map((view) => view.mount),
-    fsPath,
-  );
-  return mount ? views.find((view) => view.mount === mount)! : null;
-}
-
-function widestView(views: readonly MountView[]): MountView | null {
-  const mount = widestMount(views.map((view) => view.mount));
-  return mount ? views.find((view) => view.mount === mount)! : null;
+/** The mount that holds `path` in a table: the deepest mount point over it, the last listed of equals. */
+function deepestMountOver(entries: readonly MountEntry[], path: string): MountEntry | null {
+  let best: MountEntry | null = null;
+  for (const entry of entries) {
+    const point = entry.mountpoint;
+    const over = point === '/' || path === point || path.startsWith(point + '/');
+    if (over && (!best || point.length >= best.mountpoint.length)) best = entry;
+  }
+  return best;
 }
 
 function readNamespace(link: string): string | null {
   try {
-    return parseNamespaceInode(readlinkSync(link));
+    return parseNamespaceLink(readlinkSync(link));
   } catch {
     return null;
   }

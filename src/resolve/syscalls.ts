@@ -1,9 +1,10 @@
 // The two system calls Node does not offer, through koffi: open_by_handle_at (decode an fdinfo file
 // handle) and statx (stat relative to a directory fd, into a reused buffer: cheaper than
 // fs.lstatSync, which matters when tens of thousands of cached paths are re-checked per refresh).
-import { lstatSync } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import koffi from 'koffi';
 import type { FileHandle } from '../model/types.js';
+import { decodeFsBytes, encodeFsPath } from './fspath.js';
 
 export interface InodeStat {
   /** "MAJ:MIN". */
@@ -21,10 +22,19 @@ export interface InodeStat {
 export interface Syscalls {
   /** open_by_handle_at(mountFd, handle, O_PATH): an fd, or -errno. */
   openByHandle(mountFd: number, handle: FileHandle): number;
+  /**
+   * A detached clone of the mount at `path` (open_tree OPEN_TREE_CLONE), its root opened for
+   * reading: an fd, or -errno. The clone is a mount of its own, so holding it never makes an
+   * umount of the original fail with EBUSY. Needs CAP_SYS_ADMIN, and a mount of our own mount
+   * namespace (others' give EINVAL).
+   */
+  openDetachedClone(path: string): number;
   /** Whether the filesystem of `mountFd` can decode file handles: encodes its root's and opens it again. */
   decodesHandles(mountFd: number): boolean;
   /** Stats `path` relative to `dirFd` ("" for dirFd itself) without following a final symlink; -errno on failure. */
   statAt(dirFd: number, path: string): InodeStat | number;
+  /** readlink of /proc/self/fd/N, the bytes decoded reversibly (see fspath.ts). */
+  fdLink(fd: number): string;
   /**
    * close(2) for fds that open_by_handle_at made: fs.closeSync on an fd Node did not open warns
    * ("closed but not opened in unmanaged mode") in worker threads, where the scan runs.
@@ -32,8 +42,14 @@ export interface Syscalls {
   closeFd(fd: number): void;
 }
 
-// Same values on x86_64 and arm64 (both use the generic flag layout for these).
+// Same values on x86_64 and arm64 (O_DIRECTORY is not: it comes from Node's constants).
 const O_PATH = 0x200000;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0x80000;
+const AT_FDCWD = -100;
+const OPEN_TREE_CLONE = 1;
+/** open_tree(2): one number on every architecture (new syscalls share the generic table). */
+const SYSCALL_OPEN_TREE = 428;
 const MAX_HANDLE_SZ = 128;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
@@ -53,6 +69,8 @@ const STX_MASK = 0;
 const STX_DEV_MINOR = 140;
 const STX_MNT_ID = 144;
 const STATX_SIZE = 256;
+const PATH_MAX = 4096;
+const NUL = Buffer.of(0);
 
 /** Our own fds are always under the real /proc, whatever procRoot the scan reads. */
 export const SELF_FD_DIR = '/proc/self/fd';
@@ -61,26 +79,43 @@ export const SELF_FD_DIR = '/proc/self/fd';
 export function loadSyscalls(): Syscalls | string {
   let openByHandleAt: (mountFd: number, handle: Buffer, flags: number) => number;
   let nameToHandleAt: (dirFd: number, path: string, handle: Buffer, mountId: Buffer, flags: number) => number;
-  let statx: (dirFd: number, path: string, flags: number, mask: number, buffer: Buffer) => number;
+  let statx: (dirFd: number, path: string | Buffer, flags: number, mask: number, buffer: Buffer) => number;
   let close: (fd: number) => number;
+  let syscall: (...args: unknown[]) => number | bigint;
+  let openat: (dirFd: number, path: string, flags: number) => number;
+  let readlink: (path: string, out: Buffer, size: number) => number;
   try {
     const libc = koffi.load('libc.so.6');
     openByHandleAt = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
     nameToHandleAt = libc.func('int name_to_handle_at(int dirfd, const char *path, void *handle, void *mount_id, int flags)');
     statx = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)');
     close = libc.func('int close(int fd)');
+    syscall = libc.func('long syscall(long, ...)');
+    openat = libc.func('int openat(int dirfd, const char *path, int flags)');
+    readlink = libc.func('long readlink(const char *path, _Out_ uint8_t *buf, size_t size)');
   } catch (error) {
     return `cannot load libc through koffi: ${(error as Error).message}`;
   }
   const statBuffer = Buffer.alloc(STATX_SIZE);
+  const handleBuffer = Buffer.alloc(8 + MAX_HANDLE_SZ);
+  const linkBuffer = Buffer.alloc(PATH_MAX);
   return {
     openByHandle(mountFd, handle) {
-      const raw = Buffer.alloc(8 + handle.bytes);
-      raw.writeUInt32LE(handle.bytes, 0);
-      raw.writeInt32LE(handle.type, 4);
-      raw.write(handle.hex, 8, 'hex');
-      const fd = openByHandleAt(mountFd, raw, O_PATH);
+      if (handle.bytes.length > MAX_HANDLE_SZ) return -ERRNO.EINVAL;
+      handleBuffer.writeUInt32LE(handle.bytes.length, 0);
+      handleBuffer.writeInt32LE(handle.type, 4);
+      handleBuffer.set(handle.bytes, 8);
+      const fd = openByHandleAt(mountFd, handleBuffer, O_PATH);
       return fd >= 0 ? fd : -koffi.errno();
+    },
+    openDetachedClone(path) {
+      const tree = Number(syscall(SYSCALL_OPEN_TREE, 'int', AT_FDCWD, 'str', path, 'uint', OPEN_TREE_CLONE | O_CLOEXEC));
+      if (tree < 0) return -koffi.errno();
+      // open_tree gives an O_PATH fd, which open_by_handle_at refuses (EBADF): open its root.
+      const root = openat(tree, '.', O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+      const errno = root < 0 ? koffi.errno() : 0;
+      close(tree);
+      return root >= 0 ? root : -errno;
     },
     decodesHandles(mountFd) {
       const raw = Buffer.alloc(8 + MAX_HANDLE_SZ);
@@ -94,9 +129,15 @@ export function loadSyscalls(): Syscalls | string {
     closeFd(fd) {
       close(fd);
     },
+    fdLink(fd) {
+      const length = readlink(`${SELF_FD_DIR}/${fd}`, linkBuffer, linkBuffer.length);
+      if (length < 0) throw new Error(`readlink of our own fd ${fd}: ${errnoName(koffi.errno())}`);
+      return decodeFsBytes(linkBuffer.subarray(0, length));
+    },
     statAt(dirFd, path) {
       const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
-      if (statx(dirFd, path, flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
+      const bytes = encodeFsPath(path);
+      if (statx(dirFd, typeof bytes === 'string' ? bytes : Buffer.concat([bytes, NUL]), flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
       return {
         dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
         ino: statBuffer.readUInt32LE(STX_INO) + statBuffer.readUInt32LE(STX_INO + 4) * 2 ** 32,
@@ -113,7 +154,7 @@ export function loadSyscalls(): Syscalls | string {
 /** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
 export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
   try {
-    const stat = lstatSync(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`, { bigint: true });
+    const stat = lstatSync(encodeFsPath(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`), { bigint: true });
     return {
       dev: userspaceDevToString(Number(stat.dev)),
       ino: Number(stat.ino),
@@ -137,7 +178,7 @@ export function userspaceDevToString(dev: number): string {
   return `${major >>> 0}:${minor >>> 0}`;
 }
 
-export const ERRNO = { EPERM: 1, ENOENT: 2, EBADF: 9, EACCES: 13, ENOTDIR: 20, EINVAL: 22, ENOSYS: 38, EOPNOTSUPP: 95, ESTALE: 116 } as const;
+export const ERRNO = { EPERM: 1, ENOENT: 2, EBADF: 9, EACCES: 13, EBUSY: 16, ENOTDIR: 20, EINVAL: 22, ENOSYS: 38, EOPNOTSUPP: 95, ESTALE: 116 } as const;
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, value]) => [value, name]));
 

@@ -2,6 +2,7 @@
 // decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
 import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { decodeFsBytes, encodeFsPath } from './fspath.js';
 import { SELF_FD_DIR, type InodeStat } from './syscalls.js';
 
 export interface WalkResult {
@@ -9,7 +10,6 @@ export interface WalkResult {
   found: Map<number, string>;
   /** False when the deadline came first; whatever was not found may still be there. */
   complete: boolean;
-  entries: number;
 }
 
 /** How many entries to visit between two looks at the clock. */
@@ -28,7 +28,7 @@ export function walkMount(
 ): WalkResult {
   const found = new Map<number, string>();
   const root = statAt(rootFd, '');
-  if (typeof root === 'number') return { found, complete: true, entries: 0 };
+  if (typeof root === 'number') return { found, complete: true };
   const stillWanted = new Set(wanted);
   const take = (ino: number, path: string): void => {
     if (stillWanted.delete(ino)) found.set(ino, path);
@@ -41,22 +41,23 @@ export function walkMount(
   let entries = 0;
   while (pending.length > 0 && stillWanted.size > 0) {
     const dir = pending.pop()!;
-    let names: string[];
+    let names: Buffer[];
     try {
-      names = readdirSync(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`);
+      names = readdirSync(encodeFsPath(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`), { encoding: 'buffer' });
     } catch {
       continue; // gone meanwhile, or not readable: the rest of the walk still counts
     }
-    for (const name of names) {
+    for (const nameBytes of names) {
+      const name = decodeFsBytes(nameBytes);
       const path = dir === '' ? name : `${dir}/${name}`;
       const stat = statAt(rootFd, path);
       if (typeof stat === 'number' || !sameMount(stat)) continue;
       take(stat.ino, path);
       if (stat.isDirectory) pending.push(path);
       if (++entries % CLOCK_EVERY === 0 && performance.now() > deadline) {
-        return { found, complete: false, entries };
+        return { found, complete: false };
       }
     }
   }
-  return { found, complete: true, entries };
+  return { found, complete: true };
 }

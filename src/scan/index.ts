@@ -5,19 +5,21 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { InotifyInstance, Limits, ScanResult, ScannedProcess, Watch } from '../model/types.js';
+import { hash } from 'node:crypto';
+import type { InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
   INOTIFY_LINKS,
   parseCmdline,
   parseEffectiveUid,
-  parseInotifyFdinfoBytes,
+  firstWatchLine,
+  parseInotifyFdinfo,
   parseNamespaceLink,
   parsePasswd,
   parseStat,
   parseSysctlNumber,
 } from './parse.js';
-import { isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isOutOfFds, isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -30,93 +32,174 @@ export interface ScanOptions {
 
 export class ScanError extends Error {}
 
-const liveFdinfoFiles = new FdinfoFiles();
+export { readProcTextOrNull } from './procfs.js';
 
-/**
- * Closes the fdinfo files scans keep open for the next scan (see FdinfoFiles): when scanning
- * stops for good, or to measure a first scan. The next scan opens what it needs.
- */
-export function closeScanFiles(): void {
-  liveFdinfoFiles.closeAll();
+/** An instance's parse, kept for the next scan: the same bytes parse the same. */
+interface ParsedInstance {
+  listKey: string;
+  watches: WatchList;
 }
 
-export function scan(options: ScanOptions = {}): ScanResult {
-  const started = performance.now();
-  const procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
-  let pids: number[];
-  try {
-    pids = listNumericEntries(procRoot);
-  } catch (error) {
-    throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
-  }
-  const users = loadUserNames(options.passwdPath ?? defaultPasswdPath(procRoot));
-  const processes: ScannedProcess[] = [];
-  const denied: number[] = [];
-  // A recorded tree's files do not change under an open fd as procfs files do: read those afresh.
-  const fdinfoFiles = procRoot === '/proc' ? liveFdinfoFiles : null;
+const NO_WATCHES = parseInotifyFdinfo(new Uint8Array(0));
 
-  for (const pid of pids) {
-    const base = `${procRoot}/${pid}`;
-    let dir: FdDir;
+/**
+ * Scans a procfs tree, keeping what the next scan can reuse: the fdinfo files of instances (see
+ * FdinfoFiles) and each instance's parse, keyed by pid and fd and checked by a digest of its
+ * watch lines. A refresh in which an instance did not change costs the kernel's read and one
+ * native digest of the bytes: no JavaScript work per watch.
+ */
+export class Scanner {
+  private readonly procRoot: string;
+  private readonly passwdPath: string;
+  private readonly sharedDetection: 'auto' | 'heuristic';
+  /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
+  private readonly fdinfoFiles: FdinfoFiles | null;
+  private parsed = new Map<string, ParsedInstance>();
+
+  constructor(options: ScanOptions = {}) {
+    this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
+    this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
+    this.sharedDetection = options.sharedDetection ?? 'auto';
+    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+  }
+
+  /** Closes the fdinfo files kept for the next scan and forgets the parses. */
+  close(): void {
+    this.fdinfoFiles?.closeAll();
+    this.parsed = new Map();
+  }
+
+  scan(): ScanResult {
+    const started = performance.now();
+    const procRoot = this.procRoot;
+    let pids: number[];
     try {
-      dir = FdDir.open(`${base}/fd`);
+      pids = listNumericEntries(procRoot);
     } catch (error) {
-      if (isPermissionDenied(error)) denied.push(pid);
-      continue;
+      throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
     }
-    const instances: InotifyInstance[] = [];
-    try {
-      for (const fd of dir.fds) {
-        if (!dir.linkIsOneOf(fd, INOTIFY_LINKS)) continue;
-        let fdinfo: Buffer;
-        try {
-          fdinfo = fdinfoFiles ? fdinfoFiles.read(`${base}/fdinfo/${fd}`) : readProcBytes(`${base}/fdinfo/${fd}`);
-        } catch (error) {
-          if (isVanished(error)) continue;
-          throw error;
-        }
-        instances.push({ fd, watches: parseInotifyFdinfoBytes(fdinfo), instanceId: `${pid}:${fd}`, shared: false });
+    const users = loadUserNames(this.passwdPath);
+    const processes: ScannedProcess[] = [];
+    const denied: number[] = [];
+    /** Processes not scanned for lack of file descriptors (ours or the system's). */
+    const outOfFds: number[] = [];
+    const parsedNow = new Map<string, ParsedInstance>();
+    const parsedInstances: string[] = [];
+
+    for (const pid of pids) {
+      const base = `${procRoot}/${pid}`;
+      let dir: FdDir;
+      try {
+        dir = this.withFds(() => FdDir.open(`${base}/fd`));
+      } catch (error) {
+        if (isPermissionDenied(error)) denied.push(pid);
+        else if (isOutOfFds(error)) outOfFds.push(pid);
+        else if (!isVanished(error)) throw error;
+        continue;
       }
-    } finally {
-      dir.close();
+      const instances: InotifyInstance[] = [];
+      let skipped = false;
+      try {
+        for (const fd of dir.fds) {
+          if (!dir.linkIsOneOf(fd, INOTIFY_LINKS)) continue;
+          const path = `${base}/fdinfo/${fd}`;
+          let fdinfo: Buffer;
+          try {
+            fdinfo = this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+          } catch (error) {
+            if (isVanished(error)) continue;
+            if (!isOutOfFds(error)) throw error;
+            skipped = true;
+            break;
+          }
+          const key = `${pid}/${fd}`;
+          const watchesAt = firstWatchLine(fdinfo);
+          const listKey = watchesAt < 0 ? '' : hash('sha1', fdinfo.subarray(watchesAt), 'base64');
+          let parse = this.parsed.get(key);
+          if (parse?.listKey !== listKey) {
+            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(fdinfo.subarray(watchesAt)) };
+            parsedInstances.push(`${pid}:${fd}`);
+          }
+          parsedNow.set(key, parse);
+          instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
+        }
+      } finally {
+        dir.close();
+      }
+      if (skipped) {
+        outOfFds.push(pid);
+        continue;
+      }
+      if (dir.denied) denied.push(pid);
+      if (instances.length === 0) continue;
+      const proc = readProcess(base, pid, users, instances);
+      if (proc) processes.push(proc);
     }
-    if (dir.denied) denied.push(pid);
-    if (instances.length === 0) continue;
-    const proc = readProcess(base, pid, users, instances);
-    if (proc) processes.push(proc);
+
+    this.fdinfoFiles?.endScan();
+    this.parsed = parsedNow;
+
+    const exact = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
+    markShared(processes, exact);
+
+    // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
+    const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
+    const notes: string[] = [];
+    // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
+    // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
+    const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+    const unreadable = hostProtected ? 0 : denied.length;
+    if (unreadable > 0) {
+      notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
+    } else if (hostProtected) {
+      notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pidList(denied)}`);
+    }
+    if (outOfFds.length > 0) {
+      notes.push(`out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(outOfFds)}`);
+    }
+    return {
+      time: new Date().toISOString(),
+      hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
+      kernel: readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease(),
+      procRoot,
+      hostUserns,
+      limits: readLimits(procRoot),
+      processes,
+      unreadable: unreadable + outOfFds.length,
+      sharedDetection: exact ? 'kcmp' : 'heuristic',
+      notes,
+      parsedInstances,
+      durationMs: performance.now() - started,
+    };
   }
 
-  fdinfoFiles?.endScan();
-
-  const exact = options.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
-  markShared(processes, exact);
-
-  // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
-  const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
-  const notes: string[] = [];
-  // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
-  // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
-  const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
-  const unreadable = hostProtected ? 0 : denied.length;
-  if (unreadable > 0) {
-    notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
-  } else if (hostProtected) {
-    const pids = denied.slice(0, 5).join(', ') + (denied.length > 5 ? ', …' : '');
-    notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pids}`);
+  /**
+   * Runs an open; when we are out of fds, gives back the fdinfo files kept for the next scan and
+   * tries once more (the kept files are what this process holds most of).
+   */
+  private withFds<T>(open: () => T): T {
+    try {
+      return open();
+    } catch (error) {
+      if (!isOutOfFds(error) || !this.fdinfoFiles?.heldCount()) throw error;
+      this.fdinfoFiles.closeAll();
+      return open();
+    }
   }
-  return {
-    time: new Date().toISOString(),
-    hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
-    kernel: readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease(),
-    procRoot,
-    hostUserns,
-    limits: readLimits(procRoot),
-    processes,
-    unreadable,
-    sharedDetection: exact ? 'kcmp' : 'heuristic',
-    notes,
-    durationMs: performance.now() - started,
-  };
+}
+
+/** A one-off scan (tests, tools): nothing kept for a next one. */
+export function scan(options: ScanOptions = {}): ScanResult {
+  const scanner = new Scanner(options);
+  try {
+    return scanner.scan();
+  } finally {
+    scanner.close();
+  }
+}
+
+function pidList(pids: readonly number[]): string {
+  return pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
 }
 
 function readProcess(base: string, pid: number, users: Map<number, string>, instances: InotifyInstance[]): ScannedProcess | null {
@@ -128,6 +211,7 @@ function readProcess(base: string, pid: number, users: Map<number, string>, inst
   return {
     pid,
     ppid: stat.ppid,
+    startTime: stat.startTime,
     uid,
     user: users.get(uid) ?? String(uid),
     comm: stat.comm,
@@ -140,29 +224,12 @@ function readProcess(base: string, pid: number, users: Map<number, string>, inst
 }
 
 /**
- * Equal for every holder of the same instance, since they read the same watch list; cheap (the
- * count and the ends of the list), so different lists may share it too.
- */
-function candidateKey(watches: Watch[]): string {
-  if (watches.length === 0) return '';
-  const first = watches[0]!;
-  const last = watches[watches.length - 1]!;
-  return `${watches.length}/${first.wd}/${first.sdev}/${first.ino}/${last.wd}/${last.sdev}/${last.ino}`;
-}
-
-/** The whole watch list: equal only for identical lists. */
-function watchListKey(watches: Watch[]): string {
-  return watches.map((w) => `${w.wd} ${w.sdev} ${w.ino} ${w.mask} ${w.ignoredMask} ${w.handle ? `${w.handle.type} ${w.handle.hex}` : '-'}`).join('\n');
-}
-
-/**
  * Finds instances held by several fds (usually several processes, after fork or SCM_RIGHTS) and
  * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
- * candidates are grouped by a cheap key of the list first (at a hundred thousand watches, hashing
- * whole lists costs more than kcmp of the few candidates). Then:
+ * candidates are grouped by their list's digest first. Then:
  * - with kcmp (exact): each group is sorted by the kernel's order of file pointers and runs of
  *   equal files merged: O(n log n) syscalls even for many empty instances;
- * - without (heuristic): identical non-empty watch lists (compared whole within a group) in a
+ * - without (heuristic): identical non-empty watch lists (the same digest) in a
  *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
  *   socket, or shared with no watches, are not detected this way.
  */
@@ -171,7 +238,7 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
   for (const proc of processes) {
     for (const instance of proc.instances) pidOf.set(instance, proc.pid);
   }
-  const groups = groupBy(pidOf.keys(), (instance) => candidateKey(instance.watches));
+  const groups = groupBy(pidOf.keys(), (instance) => instance.listKey);
   const merge = (members: InotifyInstance[]): void => {
     if (members.length < 2) return;
     for (const member of members) {
@@ -202,9 +269,7 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
       }
       merge(run);
     } else if (key !== '') {
-      for (const identical of groupBy(group, (instance) => watchListKey(instance.watches)).values()) {
-        if (identical.length > 1) mergeByAncestry(identical, pidOf, processes, merge);
-      }
+      mergeByAncestry(group, pidOf, processes, merge);
     }
   }
 }

@@ -1,27 +1,8 @@
 // Pure parsers for the /proc files the scanner reads. No I/O here: fixtures and tests feed text.
-import type { FileHandle, Watch } from '../model/types.js';
-
-/** Kernel-internal dev_t (as fdinfo prints sdev) to "MAJ:MIN": major = sdev >> 20, minor = sdev & 0xfffff. */
-export function devFromKernelDev(sdev: number): string {
-  return `${Math.floor(sdev / 0x100000)}:${sdev % 0x100000}`;
-}
+import type { WatchList } from '../model/types.js';
 
 /** The readlink of /proc/PID/fd/N of an inotify instance (older kernels print plain "inotify"). */
 export const INOTIFY_LINKS: readonly string[] = ['anon_inode:inotify', 'inotify'];
-
-export function isInotifyLink(link: string): boolean {
-  return INOTIFY_LINKS.includes(link);
-}
-
-/**
- * Parses the watch lines of an inotify fdinfo. Only lines beginning with "inotify " are watches;
- * header lines (pos, flags, mnt_id, ino of the anon inode) are skipped. Every number is hex,
- * wd included, whatever proc(5) says. Unknown fields are ignored; a line without wd, ino or
- * sdev is malformed and skipped.
- */
-export function parseInotifyFdinfo(text: string): Watch[] {
-  return parseInotifyFdinfoBytes(Buffer.from(text, 'latin1'));
-}
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -33,57 +14,92 @@ const WD = 0;
 const INO = 1;
 const SDEV = 2;
 const MASK = 3;
-const IGNORED_MASK = 4;
 const HANDLE_BYTES = 5;
 const HANDLE_TYPE = 6;
 const HANDLE = 7;
 
+/** Where the first watch line of an inotify fdinfo begins; -1 when it has none. */
+export function firstWatchLine(bytes: Uint8Array): number {
+  if (startsWith(bytes, 0, bytes.length, WATCH_PREFIX)) return 0;
+  const at = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('\ninotify ');
+  return at === -1 ? -1 : at + 1;
+}
+
+// Scratch space for one parse, grown as needed; the WatchList gets exact-size copies.
+let scratch = allocateScratch(1024);
+
+function allocateScratch(watches: number) {
+  return {
+    watches,
+    wd: new Int32Array(watches),
+    ino: new Float64Array(watches),
+    sdev: new Uint32Array(watches),
+    mask: new Uint32Array(watches),
+    handleType: new Int32Array(watches),
+    handleStart: new Uint32Array(watches + 1),
+    handleBytes: new Uint8Array(watches * 16),
+  };
+}
+
+function growScratch(watches: number, handleBytes: number): void {
+  if (watches <= scratch.watches && handleBytes <= scratch.handleBytes.length) return;
+  const bigger = allocateScratch(Math.max(watches, scratch.watches * 2));
+  bigger.wd.set(scratch.wd);
+  bigger.ino.set(scratch.ino);
+  bigger.sdev.set(scratch.sdev);
+  bigger.mask.set(scratch.mask);
+  bigger.handleType.set(scratch.handleType);
+  bigger.handleStart.set(scratch.handleStart);
+  if (bigger.handleBytes.length < handleBytes) bigger.handleBytes = new Uint8Array(handleBytes * 2);
+  bigger.handleBytes.set(scratch.handleBytes);
+  scratch = bigger;
+}
+
 /**
- * parseInotifyFdinfo on the bytes as read: the scanner's path, at up to a million watch lines.
- * Working on bytes makes no string per field, and the f_handle strings it keeps are copies: a
- * slice of one big fdinfo string would keep all of that string alive as long as the watch.
+ * Parses the watch lines of an inotify fdinfo as read. Only lines beginning with "inotify " are
+ * watches; header lines (pos, flags, mnt_id, ino of the anon inode) are skipped. Every number is
+ * hex, wd included, whatever proc(5) says. Unknown fields are ignored; a line without wd, ino or
+ * sdev is malformed and skipped. No string is made per watch.
  */
-export function parseInotifyFdinfoBytes(bytes: Buffer): Watch[] {
-  const watches: Watch[] = [];
+export function parseInotifyFdinfo(bytes: Uint8Array): WatchList {
   const length = bytes.length;
+  let count = 0;
   let start = 0;
   while (start < length) {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) end = length;
     if (startsWith(bytes, start, end, WATCH_PREFIX)) {
-      const watch = parseWatchLine(bytes, start + WATCH_PREFIX.length, end);
-      if (watch) watches.push(watch);
+      growScratch(count + 1, scratch.handleStart[count]! + (end - start) / 2);
+      if (parseWatchLine(bytes, start + WATCH_PREFIX.length, end, count)) count++;
     }
     start = end + 1;
   }
-  return watches;
+  const handleEnd = scratch.handleStart[count]!;
+  return {
+    length: count,
+    wd: scratch.wd.slice(0, count),
+    ino: scratch.ino.slice(0, count),
+    sdev: scratch.sdev.slice(0, count),
+    mask: scratch.mask.slice(0, count),
+    handleType: scratch.handleType.slice(0, count),
+    handleStart: scratch.handleStart.slice(0, count + 1),
+    handleBytes: scratch.handleBytes.slice(0, handleEnd),
+  };
 }
 
-function startsWith(bytes: Buffer, at: number, end: number, expected: Uint8Array): boolean {
+function startsWith(bytes: Uint8Array, at: number, end: number, expected: Uint8Array): boolean {
   if (at + expected.length > end) return false;
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
 }
 
 /** The field whose key begins at `at`, trying the kernel's order from `expected` first; -1 for an unknown key. */
-function fieldAt(bytes: Buffer, at: number, end: number, expected: number): number {
+function fieldAt(bytes: Uint8Array, at: number, end: number, expected: number): number {
   for (let i = 0; i < FIELD_KEYS.length; i++) {
     const field = (expected + i) % FIELD_KEYS.length;
     if (startsWith(bytes, at, end, FIELD_KEYS[field]!)) return field;
   }
   return -1;
-}
-
-// A node has a few dozen devices and up to a million watches: one "MAJ:MIN" string per device.
-const devStrings = new Map<number, string>();
-
-function cachedDev(sdev: number): string {
-  let dev = devStrings.get(sdev);
-  if (dev === undefined) {
-    dev = devFromKernelDev(sdev);
-    devStrings.set(sdev, dev);
-  }
-  return dev;
 }
 
 /** Digits beyond this many may not fit a double exactly: parseInt rounds those right. */
@@ -93,15 +109,16 @@ function hexDigit(c: number): number {
   return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
 }
 
-function parseWatchLine(bytes: Buffer, start: number, end: number): Watch | null {
+/** Parses one watch line into slot `slot` of the scratch arrays; false when it is malformed. */
+function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: number): boolean {
   let wd = -1;
   let ino = -1;
   let sdev = -1;
   let mask = 0;
-  let ignoredMask = 0;
-  let handleBytes = -1;
+  let handleLength = -1;
   let handleType = -1;
-  let handleHex: string | null = null;
+  let handleAtByte = -1;
+  let handleEndByte = -1;
   let expected = WD;
   let pos = start;
   while (pos < end) {
@@ -121,31 +138,60 @@ function parseWatchLine(bytes: Buffer, start: number, end: number): Watch | null
       valueEnd = space === -1 || space > end ? end : space;
     }
     // Plain hex digits that a double holds exactly; anything else as parseInt reads it.
-    if (valueEnd !== digits || digits === valueStart || digits - valueStart > EXACT_HEX_DIGITS) {
-      value = parseInt(bytes.toString('latin1', valueStart, valueEnd), 16);
+    if (field !== HANDLE && (valueEnd !== digits || digits === valueStart || digits - valueStart > EXACT_HEX_DIGITS)) {
+      value = parseInt(Buffer.from(bytes.buffer, bytes.byteOffset + valueStart, valueEnd - valueStart).toString('latin1'), 16);
     }
     switch (field) {
       case WD: wd = value; break;
       case INO: ino = value; break;
       case SDEV: sdev = value; break;
       case MASK: mask = value; break;
-      case IGNORED_MASK: ignoredMask = value; break;
-      case HANDLE_BYTES: handleBytes = value; break;
+      case HANDLE_BYTES: handleLength = value; break;
       case HANDLE_TYPE: handleType = value; break;
-      case HANDLE: handleHex = bytes.toString('latin1', valueStart, valueEnd); break;
+      case HANDLE:
+        handleAtByte = valueStart;
+        handleEndByte = valueEnd;
+        break;
     }
     expected = field + 1;
     pos = valueEnd + 1;
   }
-  if (!(wd >= 0 && ino >= 0 && sdev >= 0)) return null;
-  const handle: FileHandle | null =
-    handleHex !== null && handleBytes >= 0 && handleType >= 0 ? { bytes: handleBytes, type: handleType, hex: handleHex } : null;
-  return { wd, ino, sdev, dev: cachedDev(sdev), mask: mask || 0, ignoredMask: ignoredMask || 0, handle };
+  if (!(wd >= 0 && ino >= 0 && sdev >= 0)) return false;
+  scratch.wd[slot] = wd;
+  scratch.ino[slot] = ino;
+  scratch.sdev[slot] = sdev;
+  scratch.mask[slot] = mask || 0;
+  const from = scratch.handleStart[slot]!;
+  let to = from;
+  const hexDigits = handleEndByte - handleAtByte;
+  if (handleAtByte >= 0 && handleLength >= 0 && handleType >= 0 && hexDigits === handleLength * 2) {
+    for (let at = handleAtByte; at < handleEndByte; at += 2) {
+      const high = hexDigit(bytes[at]!);
+      const low = hexDigit(bytes[at + 1]!);
+      if (high < 0 || low < 0) {
+        to = -1;
+        break;
+      }
+      scratch.handleBytes[to++] = high * 16 + low;
+    }
+  } else {
+    to = -1;
+  }
+  if (to < 0) {
+    scratch.handleType[slot] = -1;
+    scratch.handleStart[slot + 1] = from;
+  } else {
+    scratch.handleType[slot] = handleType;
+    scratch.handleStart[slot + 1] = to;
+  }
+  return true;
 }
 
 export interface StatFields {
   comm: string;
   ppid: number;
+  /** Field 22, starttime: clock ticks after boot. */
+  startTime: number;
 }
 
 /**
@@ -158,8 +204,9 @@ export function parseStat(text: string): StatFields | null {
   if (open === -1 || close < open) return null;
   const rest = text.slice(close + 2).split(' ');
   const ppid = Number(rest[1]);
+  const startTime = Number(rest[19]);
   if (!Number.isInteger(ppid)) return null;
-  return { comm: text.slice(open + 1, close), ppid };
+  return { comm: text.slice(open + 1, close), ppid, startTime: Number.isInteger(startTime) ? startTime : 0 };
 }
 
 /** Effective uid from /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs"). */

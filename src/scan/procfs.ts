@@ -14,6 +14,12 @@ export function isVanished(error: unknown): boolean {
   return code !== undefined && VANISHED.has(code);
 }
 
+/** EMFILE (our RLIMIT_NOFILE) or ENFILE (the system's file table). */
+export function isOutOfFds(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
 export function isPermissionDenied(error: unknown): boolean {
   const code = errorCode(error);
   return code === 'EACCES' || code === 'EPERM';
@@ -56,8 +62,11 @@ function readWhole(fd: number): Buffer {
   }
 }
 
-/** At most this many fdinfo files are kept open, and kernel buffers of at most this many bytes. */
-const HELD_FILES_MAX = 4096;
+/**
+ * At most this many fdinfo files are kept open (and at most a quarter of our RLIMIT_NOFILE, so that
+ * the rest of the work always has fds), and kernel buffers of at most this many bytes.
+ */
+const HELD_FILES_MAX = Math.min(4096, Math.floor(openFilesLimit() / 4));
 const HELD_BYTES_MAX = 16 << 20;
 const PAGE_SIZE = 4096;
 
@@ -113,6 +122,10 @@ export class FdinfoFiles {
     this.scan++;
   }
 
+  heldCount(): number {
+    return this.held.size;
+  }
+
   closeAll(): void {
     for (const path of [...this.held.keys()]) this.release(path);
   }
@@ -123,6 +136,12 @@ export class FdinfoFiles {
     this.heldBytes -= kept.bytes;
     this.held.delete(path);
   }
+}
+
+/** Our soft RLIMIT_NOFILE ("Max open files" of /proc/self/limits); 1024 when unreadable. */
+function openFilesLimit(): number {
+  const match = /^Max open files\s+(\d+)/m.exec(readProcTextOrNull('/proc/self/limits') ?? '');
+  return match ? Number(match[1]) : 1024;
 }
 
 function kernelBuffer(bytes: number): number {
@@ -178,6 +197,8 @@ function loadAtCalls(): typeof atCalls {
 
 const EPERM = 1;
 const EACCES = 13;
+const ENFILE = 23;
+const EMFILE = 24;
 
 // Reused by every FdDir: one directory is read at a time.
 const direntBuffer = Buffer.allocUnsafe(1 << 16);
@@ -275,7 +296,7 @@ function listNumericDirents(dirFd: number): number[] {
 
 /** The fs error code the scanner tells apart: permission denied, or gone (anything else, as readdirSync errors were). */
 function errnoCode(errno: number): string {
-  return errno === EACCES ? 'EACCES' : errno === EPERM ? 'EPERM' : 'ENOENT';
+  return errno === EACCES ? 'EACCES' : errno === EPERM ? 'EPERM' : errno === EMFILE ? 'EMFILE' : errno === ENFILE ? 'ENFILE' : 'ENOENT';
 }
 
 /** A non-negative integer as a NUL-terminated decimal string. */

@@ -133,12 +133,19 @@ export function paneRows(l: Layout): { tableRows: number; detailRows: number } {
 
 // ---- header ----
 
+/** "every 2 s", or, when refreshes cost too much of that: "every 6 s (asked 2 s: a refresh takes 480 ms)". */
+function intervalText(state: ViewState): string {
+  const pace = state.pace;
+  if (!pace || pace.usedMs <= state.intervalMs) return `every ${seconds(state.intervalMs)}`;
+  return `every ${seconds(pace.usedMs)} (asked ${seconds(state.intervalMs)}: a refresh takes ${pace.refreshMs} ms)`;
+}
+
 export function headerLines(state: ViewState, l: Layout, painter: Painter): string[] {
   const width = l.width;
   const snapshot = state.snapshot;
   const left = l.sparkline.left - 1;
   if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
-  const interval = state.paused ? 'PAUSED' : `every ${seconds(state.intervalMs)}`;
+  const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
   const title = [

@@ -1,6 +1,6 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
-import type { ProcessSummary } from '../../model/history.js';
+import type { Pace } from '../../collect/worker.js';
 import type { Snapshot, TargetRow } from '../../model/types.js';
 
 /** Which snapshot of which recording is showing. */
@@ -17,16 +17,13 @@ export interface ReplayPosition {
 export interface SnapshotContext {
   /** Where in a recording the snapshot is; absent when live. */
   replay?: ReplayPosition;
-  /**
-   * A summary of every process, by pid, when the snapshot carries the targets of the selected
-   * process only (the others' are []): the change log needs what all the targets add up to.
-   */
-  summaries?: ReadonlyMap<number, ProcessSummary>;
+  /** How often refreshes come, when live: the wished interval, the one kept, and why. */
+  pace?: Pace;
 }
 
 export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
-  /** The targets of the process `select` was told, when the snapshots carry those of the selected one only. */
+  /** The targets of the process `select` was told: the snapshots carry those of the selected one only. */
   targets?(pid: number, targets: TargetRow[]): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;

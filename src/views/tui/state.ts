@@ -1,7 +1,8 @@
 // The screen's state and everything it can do, as pure functions: `reduce(state, action)`.
 // The blessed layer only renders a state and dispatches actions, so all behaviour is testable
 // without a terminal.
-import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
+import type { Pace } from '../../collect/worker.js';
+import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
@@ -49,6 +50,8 @@ export interface ViewState {
   overlay: Overlay | null;
   paused: boolean;
   intervalMs: number;
+  /** The live collector's pace: the interval it keeps, when a refresh costs too much of the one asked for. */
+  pace: Pace | null;
   /** Pids in display order while the order is held after a navigation key. */
   heldOrder: number[] | null;
   orderHeldUntil: number;
@@ -63,7 +66,7 @@ export interface ViewState {
 export type Action =
   | { type: 'command'; command: Command; now: number }
   | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
-  /** The targets of `pid`, for a snapshot that came without them (see SnapshotContext.summaries). */
+  /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
   | { type: 'targets'; pid: number; targets: TargetRow[] }
   | { type: 'failed'; message: string }
   | { type: 'resize'; tableRows: number; detailRows: number }
@@ -104,6 +107,7 @@ export function initialState(initial: InitialView): ViewState {
     overlay: null,
     paused: false,
     intervalMs: initial.intervalMs,
+    pace: null,
     heldOrder: null,
     orderHeldUntil: 0,
     tableRows: 10,
@@ -126,9 +130,8 @@ function apply(state: ViewState, action: Action): ViewState {
         ...state,
         snapshot: action.snapshot,
         replay: action.replay ?? null,
-        history: action.summaries
-          ? advanceHistoryWith(state.history, action.snapshot, action.summaries)
-          : advanceHistory(state.history, action.snapshot),
+        pace: action.pace ?? null,
+        history: advanceHistory(state.history, action.snapshot),
         message: null,
       };
     case 'targets':

@@ -1,0 +1,57 @@
+// Reading WatchLists (model/types.ts): devices as mountinfo names them, a watch as an object, and
+// the devices of a list with their counts. Pure.
+import type { FileHandle, Watch, WatchList } from './types.js';
+
+/** Kernel-internal dev_t (as fdinfo prints sdev) to "MAJ:MIN": major = sdev >> 20, minor = sdev & 0xfffff. */
+export function devFromKernelDev(sdev: number): string {
+  return `${Math.floor(sdev / 0x100000)}:${sdev % 0x100000}`;
+}
+
+// A node has a few dozen devices: one "MAJ:MIN" string per device.
+const devStrings = new Map<number, string>();
+
+/** devFromKernelDev, one string per device. */
+export function devOf(sdev: number): string {
+  let dev = devStrings.get(sdev);
+  if (dev === undefined) {
+    dev = devFromKernelDev(sdev);
+    devStrings.set(sdev, dev);
+  }
+  return dev;
+}
+
+/** Watch i of a list as an object. */
+export function watchAt(list: WatchList, i: number): Watch {
+  return { wd: list.wd[i]!, ino: list.ino[i]!, sdev: list.sdev[i]!, mask: list.mask[i]!, handle: handleAt(list, i) };
+}
+
+/** Every watch of a list as objects: for the few places that look at them one by one (tests). */
+export function watchesOf(list: WatchList): Watch[] {
+  return Array.from({ length: list.length }, (_, i) => watchAt(list, i));
+}
+
+/** Watch i's file handle (a view of the list's bytes), null when there is none. */
+export function handleAt(list: WatchList, i: number): FileHandle | null {
+  const type = list.handleType[i]!;
+  return type < 0 ? null : { type, bytes: list.handleBytes.subarray(list.handleStart[i]!, list.handleStart[i + 1]!) };
+}
+
+/** The distinct devices of a watch list and how many watches each. */
+export interface DeviceCounts {
+  sdevs: number[];
+  counts: number[];
+}
+
+const deviceCounts = new WeakMap<WatchList, DeviceCounts>();
+
+/** The devices of a watch list, with their watch counts: made once per list (lists are immutable). */
+export function devicesOf(list: WatchList): DeviceCounts {
+  let counts = deviceCounts.get(list);
+  if (!counts) {
+    const byDev = new Map<number, number>();
+    for (let i = 0; i < list.length; i++) byDev.set(list.sdev[i]!, (byDev.get(list.sdev[i]!) ?? 0) + 1);
+    counts = { sdevs: [...byDev.keys()], counts: [...byDev.values()] };
+    deviceCounts.set(list, counts);
+  }
+  return counts;
+}

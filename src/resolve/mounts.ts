@@ -1,0 +1,132 @@
+// Opening mounts to look inside them, without ever making an umount fail.
+//
+// An open fd on a mount makes umount(2) of it fail with EBUSY, and kubelet tearing down a pod's
+// volume is exactly such an umount. So a mount of our own namespace is never opened itself: a
+// detached clone of it is (open_tree OPEN_TREE_CLONE), a mount of its own that shares the
+// filesystem and that no umount of the original waits for. Mounts of other namespaces cannot be
+// cloned from here (the kernel allows clones of our own namespace's mounts only): those are opened
+// through /proc/PID/root for one device's batch of lookups at a time and closed right after.
+import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
+import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
+import type { MountTable } from './namespaces.js';
+import { fail, type Result } from './result.js';
+import { ERRNO, SELF_FD_DIR, errnoName, type InodeStat, type Syscalls } from './syscalls.js';
+
+/** A mount as some process sees it: how to open it. */
+export interface MountView {
+  table: MountTable;
+  mount: MountEntry;
+}
+
+export interface OpenMount {
+  fd: number;
+  /** readlink of the fd: the prefix of every path decoded through it ("/" for a detached clone). */
+  link: string;
+  /** The mount id statx reports for what is reached through fd (a clone has one of its own). */
+  mountId: number | null;
+}
+
+const DELETED_SUFFIX = ' (deleted)';
+const MOUNT_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+export class MountAccess {
+  private opened = new Map<MountEntry, Result<OpenMount>>();
+  /** Cleared once the kernel refuses clones altogether (no CAP_SYS_ADMIN, no open_tree). */
+  private clonesAllowed: boolean;
+
+  constructor(
+    private readonly procRoot: string,
+    private readonly syscalls: Syscalls | null,
+    private readonly statAt: (dirFd: number, path: string) => InodeStat | number,
+  ) {
+    this.clonesAllowed = syscalls !== null;
+  }
+
+  /** Opens a mount's root (once until closeAll), checking that the path really leads to that mount. */
+  open(view: MountView): Result<OpenMount> {
+    // Entries are per namespace (and kept while its mountinfo is unchanged): a key of their own.
+    let opened = this.opened.get(view.mount);
+    if (opened === undefined) {
+      opened = this.openUncached(view);
+      this.opened.set(view.mount, opened);
+    }
+    return opened;
+  }
+
+  /** Closes every mount opened: after each device's lookups, and at the end of a refresh. */
+  closeAll(): void {
+    for (const opened of this.opened.values()) if (opened.ok) closeSync(opened.value.fd);
+    this.opened = new Map();
+  }
+
+  private openUncached(view: MountView): Result<OpenMount> {
+    const own = view.table.pid === process.pid;
+    const path = own ? view.mount.mountpoint : `${this.procRoot}/${view.table.pid}/root${view.mount.mountpoint}`;
+    if (own && this.clonesAllowed) {
+      const fd = this.syscalls!.openDetachedClone(path);
+      if (fd >= 0) return this.checked(fd, view.mount, '/', true);
+      // EPERM/ENOSYS: clones are not for us; anything else is about this mount, so say so.
+      if (fd === -ERRNO.EPERM || fd === -ERRNO.ENOSYS) this.clonesAllowed = false;
+      else return fail(`cannot open mount ${view.mount.mountpoint}: ${errnoName(-fd)}`);
+    }
+    let fd: number;
+    try {
+      fd = openSync(path, MOUNT_OPEN_FLAGS);
+    } catch (error) {
+      return fail(`cannot open mount ${view.mount.mountpoint} (${path}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    let link = readlinkSync(`${SELF_FD_DIR}/${fd}`); // our own fd: cannot fail but for a broken /proc
+    if (view.mount.rootDeleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
+    return this.checked(fd, view.mount, link, false);
+  }
+
+  private checked(fd: number, mount: MountEntry, link: string, clone: boolean): Result<OpenMount> {
+    const stat = this.statAt(fd, '');
+    const problem =
+      typeof stat === 'number'
+        ? `cannot stat mount ${mount.mountpoint}: ${errnoName(-stat)}`
+        : stat.dev !== mount.dev || (!clone && stat.mountId !== null && stat.mountId !== mount.mountId)
+          ? `mount ${mount.mountpoint} is covered by another mount`
+          : null;
+    if (problem !== null || typeof stat === 'number') {
+      closeSync(fd);
+      return fail(problem!);
+    }
+    return { ok: true, value: { fd, link, mountId: stat.mountId } };
+  }
+}
+
+/** Of the views that contain fsPath, the one to look through: our own namespace's first (clonable). */
+export function viewContaining(views: readonly MountView[], fsPath: string): MountView | null {
+  let best: MountView | null = null;
+  for (const view of views) {
+    if (relativeToMountRoot(view.mount.root, fsPath) === null) continue;
+    if (!best || betterView(view, best, (v) => v.mount.root.length >= best!.mount.root.length)) best = view;
+  }
+  return best;
+}
+
+/** The view that shows the most of its filesystem, our own namespace's first; a deleted root last. */
+export function widestView(views: readonly MountView[]): MountView | null {
+  let best: MountView | null = null;
+  for (const view of views) {
+    if (!best) {
+      best = view;
+      continue;
+    }
+    if (best.mount.rootDeleted !== view.mount.rootDeleted) {
+      if (best.mount.rootDeleted) best = view;
+      continue;
+    }
+    if (betterView(view, best, (v) => v.mount.root.length < best!.mount.root.length)) best = view;
+  }
+  return best;
+}
+
+/** Our own namespace wins; between views of the same standing, `better` decides. */
+function betterView(view: MountView, best: MountView, better: (view: MountView) => boolean): boolean {
+  const own = view.table.pid === process.pid;
+  const bestOwn = best.table.pid === process.pid;
+  if (own !== bestOwn) return own;
+  return better(view);
+}
