@@ -64,13 +64,22 @@ export interface ScanMeasurement {
    * process details, shared instances.
    */
   scan: Timing;
-  /** scan() again: the fdinfo files kept open by the scan before (TUI and -b refreshes). */
+  /** scan() again: the fdinfo files kept open by the scan before, parses reused (TUI and -b refreshes). */
   rescan: Timing;
-  /** buildSnapshot() of that scan without resolutions: per-target rows, per-user and node totals. */
+  /** A whole refresh where nothing changed, as the screen makes it: scan, resolve, counts snapshot. */
+  refresh: Timing;
+  /** buildSnapshot() of that scan without resolutions: per-process counts, per-user and node totals. */
   snapshot: Timing;
   scanPlusSnapshot: Timing;
   /** Medians of CPU time over the medians of the floors. */
-  ratios: { scanToCFloor: number; scanToCFloorFdsOnly: number; scanToNodeFloor: number; rescanToCFloor: number; scanPlusSnapshotToCFloor: number };
+  ratios: {
+    scanToCFloor: number;
+    scanToCFloorFdsOnly: number;
+    scanToNodeFloor: number;
+    rescanToCFloor: number;
+    refreshToCFloor: number;
+    scanPlusSnapshotToCFloor: number;
+  };
   /** What the floor saw on the node. */
   floorCount: FloorCount;
   /** The last scan, for the stages after it. */
@@ -87,10 +96,16 @@ export function measureScan(runs: number): ScanMeasurement {
   // One scanner throughout, as a live session keeps one: a rescan reuses its files and parses.
   const scanner = new Scanner();
   const scan = (): ScanResult => scanner.scan();
-  buildSnapshot(scan(), null, null);
+  buildSnapshot(scan(), null, null, 'none');
   const floor = new Samples();
   const scanned = new Samples();
   const rescanned = new Samples();
+  const refreshed = new Samples();
+  const resolver = new Resolver({ procRoot: '/proc' });
+  const refresh = (): void => {
+    const result = scanner.scan();
+    buildSnapshot(result, resolver.resolve(result), null, 'none');
+  };
   const snapshot = new Samples();
   const both: number[][] = [[], []];
   let last: ScanResult | undefined;
@@ -100,11 +115,14 @@ export function measureScan(runs: number): ScanMeasurement {
     scanner.close();
     last = scanned.time(() => scan());
     rescanned.time(() => scan());
-    snapshot.time(() => buildSnapshot(last!, null, null));
+    refresh();
+    refreshed.time(refresh);
+    snapshot.time(() => buildSnapshot(last!, null, null, 'none'));
     both[0]!.push(scanned.wall[i]! + snapshot.wall[i]!);
     both[1]!.push(scanned.cpu[i]! + snapshot.cpu[i]!);
   }
   scanner.close();
+  resolver.close();
   const c = cFloor(runs + 1).slice(1);
   const cTiming: Timing = { wallMs: spread(c.map((run) => run.wallMs)), cpuMs: spread(c.map((run) => run.cpuMs)) };
   const floorTiming = floor.timing();
@@ -118,6 +136,7 @@ export function measureScan(runs: number): ScanMeasurement {
     cFloorFdsOnlyCpuMs: cFdsOnly,
     scan: scanTiming,
     rescan: rescanned.timing(),
+    refresh: refreshed.timing(),
     snapshot: snapshot.timing(),
     scanPlusSnapshot: sumTiming,
     ratios: {
@@ -125,6 +144,7 @@ export function measureScan(runs: number): ScanMeasurement {
       scanToCFloorFdsOnly: scanTiming.cpuMs.median / cFdsOnly.median,
       scanToNodeFloor: ratio(scanTiming, floorTiming),
       rescanToCFloor: ratio(rescanned.timing(), cTiming),
+      refreshToCFloor: ratio(refreshed.timing(), cTiming),
       scanPlusSnapshotToCFloor: ratio(sumTiming, cTiming),
     },
     floorCount: floorCount!,
@@ -199,6 +219,49 @@ function childrenCpuUs(): number {
   return micros(0) + micros(16);
 }
 
+export interface CommandMeasurement {
+  wallMs: Spread;
+  cpuMs: Spread;
+  /** Peak RSS (/usr/bin/time %M), the largest of the runs. */
+  maxRssMb: number;
+  /** Exit status and output of the last run. */
+  status: number | null;
+  stdout: string;
+}
+
+/**
+ * A command as a user runs it, process start to exit: wall, CPU (exact, getrusage of children)
+ * and peak RSS. `argv[0]` is the program; `okStatuses` the exit codes that count as a run.
+ */
+export function measureCommand(argv: string[], runs: number, okStatuses: readonly number[] = [0]): CommandMeasurement {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let maxRssKb = 0;
+  let last = { status: null as number | null, stdout: '' };
+  const rssFile = join(mkdtempSync(join(tmpdir(), 'inotop-bench-')), 'rss');
+  try {
+    for (let i = 0; i < runs; i++) {
+      const before = childrenCpuUs();
+      const started = performance.now();
+      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+      wall.push(performance.now() - started);
+      cpu.push((childrenCpuUs() - before) / 1000);
+      if (child.status === null || !okStatuses.includes(child.status)) throw new Error(`${argv.slice(1).join(' ')} exited ${child.status}: ${child.stderr.trim()}`);
+      maxRssKb = Math.max(maxRssKb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
+      last = { status: child.status, stdout: child.stdout };
+    }
+  } finally {
+    rmSync(dirname(rssFile), { recursive: true, force: true });
+  }
+  return { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, ...last };
+}
+
+/** `inotop ARGS` from the compiled CLI. */
+export function measureInotop(args: string[], runs: number, okStatuses: readonly number[] = [0]): CommandMeasurement {
+  ensureBuilt();
+  return measureCommand([process.execPath, inotopBin, ...args], runs, okStatuses);
+}
+
 export interface JsonProcessMeasurement {
   wallMs: Spread;
   cpuMs: Spread;
@@ -210,30 +273,7 @@ export interface JsonProcessMeasurement {
 
 /** The compiled CLI as a user runs it: `inotop --json --pods none`, process start to exit. */
 export function measureJsonProcess(runs: number): JsonProcessMeasurement {
-  ensureBuilt();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  let maxRssKb = 0;
-  let output = '';
-  const rssFile = join(mkdtempSync(join(tmpdir(), 'inotop-bench-')), 'rss');
-  try {
-    for (let i = 0; i < runs; i++) {
-      const before = childrenCpuUs();
-      const started = performance.now();
-      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, inotopBin, '--json', '--pods', 'none'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 1 << 30,
-      });
-      wall.push(performance.now() - started);
-      cpu.push((childrenCpuUs() - before) / 1000);
-      if (child.status !== 0) throw new Error(`inotop --json exited ${child.status}: ${child.stderr.trim()}`);
-      maxRssKb = Math.max(maxRssKb, Number(readFileSync(rssFile, 'utf8').trim()));
-      output = child.stdout;
-    }
-  } finally {
-    rmSync(dirname(rssFile), { recursive: true, force: true });
-  }
-  const snapshot = JSON.parse(output) as Snapshot;
-  return { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, outputBytes: output.length, totals: snapshot.totals };
+  const { wallMs, cpuMs, maxRssMb, stdout } = measureInotop(['--json', '--pods', 'none'], runs);
+  const snapshot = JSON.parse(stdout) as Snapshot;
+  return { wallMs, cpuMs, maxRssMb, outputBytes: stdout.length, totals: snapshot.totals };
 }

@@ -1,7 +1,10 @@
-// npm run bench [-- --size tiny|small|large[,...]] [--quick] [--runs N] [--out FILE]
-// For each size: a real load (test/helpers/load.ts), then the scan against the kernel floor, path
-// resolution cold and warm, the whole `inotop --json` process, and the TUI's steady state and key
-// latency. Prints a table and writes JSON (bench/results.json) so that runs can be compared.
+// npm run bench [-- --size tiny|small|large|huge[,...]] [--quick] [--runs N] [--out FILE]
+// First the start-up of one-shot runs on the idle machine; then, for each size: a real load
+// (test/helpers/load.ts), the scan and a whole refresh against the kernel floor, path resolution
+// cold and warm, the whole `inotop --json` and `inotop check` processes (beside inotify-info -s
+// when INOTIFY_INFO names a build of it: the bench never downloads one), `inotop serve` (scrape
+// latency during scans, peak RSS), and the TUI's steady state and key latency. Prints a table and
+// writes JSON (bench/results.json) so that runs can be compared.
 // Needs root: other processes' fds, a tmpfs, the inotify sysctls. Type-check: npx tsc -p bench
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -11,15 +14,31 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isRoot } from '../test/helpers/inowatch.js';
 import { countFds, LOAD_SIZES, startLoad, type LoadSizeName } from '../test/helpers/load.js';
-import { measureJsonProcess, measureResolve, measureScan, type Spread, type Timing } from './measure.js';
+import { measureCommand, measureInotop, measureJsonProcess, measureResolve, measureScan, type CommandMeasurement, type Spread, type Timing } from './measure.js';
+import { measureServe } from './serve.js';
 import { measureTui } from './tui.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 const GOALS = {
   scanToFloor: 1.3,
+  /** A refresh where nothing changed, against the C floor, at every size. */
+  refreshToFloor: 1.25,
   jsonWallMs: 1500,
+  /** --json wall against inotify-info -s in the same run, at huge. */
+  jsonToInotifyInfo: 1.0,
+  /** Peak RSS of --json, serve and the screen at huge. */
+  hugeRssMb: 250,
+  /** node-problem-detector kills a plugin at 5 s. */
+  checkWallMs: 5000,
+  /** --json, -b and check on an idle machine, whole processes. */
+  startupWallMs: 200,
+  /** The bench's 100,000 distinct targets (large), cold. */
+  coldResolveMs: 500,
+  /** /metrics during scans. */
+  scrapeMs: 100,
   tuiSmallCpuPercent: 3,
+  tuiHugeCpuPercent: 10,
   tuiSmallRssMb: 150,
   tuiLargeRssMb: 250,
   keyLatencyMs: 50,
@@ -30,8 +49,18 @@ export interface BenchOptions {
   runs: number;
   /** How long the TUI's steady state is watched. */
   tuiSeconds: number;
-  /** Measure the TUI too (the smoke test does not: it takes a minute). */
+  /** Measure the TUI and serve too (the smoke test does not: it takes a minute). */
   tui: boolean;
+  serveSeconds: number;
+}
+
+/** Start-up of one-shot runs on the machine as it is, before any load: whole processes. */
+function measureStartup(runs: number) {
+  return {
+    json: measureInotop(['--json', '--pods', 'none'], runs),
+    batch: measureInotop(['-b', '--pods', 'none'], runs),
+    check: measureInotop(['check', '--pods', 'none'], runs, [0, 1, 2]),
+  };
 }
 
 export type SizeResult = Awaited<ReturnType<typeof benchSize>>;
@@ -45,6 +74,10 @@ export async function benchSize(name: LoadSizeName, options: BenchOptions) {
     const scan = measureScan(options.runs);
     const resolve = await attempt(() => measureResolve(scan.last, options.runs));
     const json = await attempt(() => measureJsonProcess(options.runs));
+    const inotifyInfo = process.env.INOTIFY_INFO ? await attempt(() => measureCommand([process.env.INOTIFY_INFO!, '-s'], options.runs)) : null;
+    // Exit 1 is a verdict too (a large load is over the thresholds it raised the limits for).
+    const check = await attempt(() => measureInotop(['check', '--pods', 'none'], options.runs, [0, 1, 2]));
+    const serve = options.tui ? await attempt(() => measureServe(options.serveSeconds)) : { skipped: 'not asked for' };
     const tui = options.tui ? await attempt(() => measureTui(options.tuiSeconds)) : { skipped: 'not asked for' };
     const { last, ...scanTimes } = scan;
     return {
@@ -54,6 +87,9 @@ export async function benchSize(name: LoadSizeName, options: BenchOptions) {
       scan: scanTimes,
       resolve,
       json,
+      inotifyInfo,
+      check,
+      serve,
       tui,
     };
   } finally {
@@ -103,10 +139,20 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
 
+function commandRows(metric: string, measured: CommandMeasurement | { error: string }, wallGoal: number | null, rssGoal: number | null): Row[] {
+  if ('error' in measured) return [{ metric, median: 'error', spread: measured.error, goal: '' }];
+  return [
+    { metric: `${metric}, wall ms`, median: ms(measured.wallMs.median), spread: range(measured.wallMs), goal: wallGoal === null ? '' : `≤ ${wallGoal}: ${verdict(measured.wallMs.max <= wallGoal)}` },
+    { metric: `${metric}, CPU ms`, median: ms(measured.cpuMs.median), spread: range(measured.cpuMs), goal: '' },
+    { metric: `${metric}, max RSS MB`, median: ms(measured.maxRssMb), spread: '', goal: rssGoal === null ? '' : `≤ ${rssGoal}: ${verdict(measured.maxRssMb <= rssGoal)}` },
+  ];
+}
+
 function rowsOf(result: SizeResult): Row[] {
   const rows: Row[] = [];
   const { scan, resolve, json, tui } = result;
-  const large = result.size === 'large';
+  const large = result.size === 'large' || result.size === 'huge';
+  const huge = result.size === 'huge';
   rows.push(...timingRows('kernel floor, C', scan.cFloor));
   rows.push({ metric: 'kernel floor, C, fds+fdinfo only, CPU ms', median: ms(scan.cFloorFdsOnlyCpuMs.median), spread: range(scan.cFloorFdsOnlyCpuMs), goal: '' });
   rows.push(...timingRows('kernel floor, Node', scan.nodeFloor));
@@ -123,10 +169,18 @@ function rowsOf(result: SizeResult): Row[] {
   rows.push({ ...ratio(scan.ratios.scanToCFloorFdsOnly, false), metric: 'scan / C floor fds+fdinfo only (CPU)' });
   rows.push({ ...ratio(scan.ratios.scanToNodeFloor, false), metric: 'scan / Node floor (CPU)' });
   rows.push({ ...ratio(scan.ratios.rescanToCFloor, false), metric: 'scan again / C floor (CPU)' });
+  rows.push(...timingRows('refresh, nothing changed (scan, resolve, snapshot)', scan.refresh));
+  rows.push({
+    metric: 'refresh / C floor (CPU)',
+    median: scan.ratios.refreshToCFloor.toFixed(2),
+    spread: '',
+    goal: `≤ ${GOALS.refreshToFloor}: ${verdict(scan.ratios.refreshToCFloor <= GOALS.refreshToFloor)}`,
+  });
   rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor (CPU)' });
   if ('error' in resolve) rows.push({ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' });
   else {
-    rows.push(...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold));
+    const coldGoal = result.size === 'large' ? `≤ ${GOALS.coldResolveMs}: ${verdict(resolve.cold.wallMs.median <= GOALS.coldResolveMs)}` : '';
+    rows.push(...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold).map((row, i) => (i === 1 ? { ...row, goal: coldGoal } : row)));
     rows.push(...timingRows(`resolve ${resolve.targets} targets, warm`, resolve.warm));
   }
   if ('error' in json) rows.push({ metric: 'inotop --json', median: 'error', spread: json.error, goal: '' });
@@ -134,7 +188,25 @@ function rowsOf(result: SizeResult): Row[] {
     const goal = large ? `≤ ${GOALS.jsonWallMs}: ${verdict(json.wallMs.median <= GOALS.jsonWallMs)}` : '';
     rows.push({ metric: 'inotop --json, wall ms', median: ms(json.wallMs.median), spread: range(json.wallMs), goal });
     rows.push({ metric: 'inotop --json, CPU ms', median: ms(json.cpuMs.median), spread: range(json.cpuMs), goal: '' });
-    rows.push({ metric: 'inotop --json, max RSS MB', median: ms(json.maxRssMb), spread: '', goal: '' });
+    const rssGoal = huge ? `≤ ${GOALS.hugeRssMb}: ${verdict(json.maxRssMb <= GOALS.hugeRssMb)}` : '';
+    rows.push({ metric: 'inotop --json, max RSS MB', median: ms(json.maxRssMb), spread: '', goal: rssGoal });
+  }
+  if (result.inotifyInfo) {
+    rows.push(...commandRows('inotify-info -s', result.inotifyInfo, null, null));
+    if (!('error' in result.inotifyInfo) && !('error' in json)) {
+      const share = json.wallMs.median / result.inotifyInfo.wallMs.median;
+      rows.push({ metric: 'inotop --json / inotify-info -s (wall)', median: share.toFixed(2), spread: '', goal: huge ? `≤ ${GOALS.jsonToInotifyInfo}: ${verdict(share <= GOALS.jsonToInotifyInfo)}` : '' });
+    }
+  } else {
+    rows.push({ metric: 'inotify-info -s', median: 'skipped', spread: 'set INOTIFY_INFO to a build of it', goal: '' });
+  }
+  rows.push(...commandRows('inotop check', result.check, huge ? GOALS.checkWallMs : null, huge ? GOALS.hugeRssMb : null));
+  if ('skipped' in result.serve) rows.push({ metric: 'inotop serve', median: 'skipped', spread: result.serve.skipped, goal: '' });
+  else if ('error' in result.serve) rows.push({ metric: 'inotop serve', median: 'error', spread: result.serve.error, goal: '' });
+  else {
+    const serve = result.serve;
+    rows.push({ metric: `serve /metrics ms (${serve.scrapes} scrapes, ${serve.duringScan} during a scan)`, median: ms(serve.scrapeMs.median), spread: range(serve.scrapeMs), goal: `≤ ${GOALS.scrapeMs}: ${verdict(serve.scrapeMs.max <= GOALS.scrapeMs)}` });
+    rows.push({ metric: `serve RSS MB (max; CPU ${serve.cpuPercent.toFixed(1)}% of a core at --interval ${serve.intervalSeconds})`, median: ms(serve.rssMb.max), spread: range(serve.rssMb), goal: huge ? `≤ ${GOALS.hugeRssMb}: ${verdict(serve.rssMb.max <= GOALS.hugeRssMb)}` : '' });
   }
   if ('skipped' in tui) rows.push({ metric: 'TUI', median: 'skipped', spread: tui.skipped, goal: '' });
   else if ('error' in tui) rows.push({ metric: 'TUI', median: 'error', spread: tui.error, goal: '' });
@@ -144,9 +216,13 @@ function rowsOf(result: SizeResult): Row[] {
       metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
       median: tui.cpuPercent.toFixed(2),
       spread: '',
-      goal: small ? `≤ ${GOALS.tuiSmallCpuPercent}: ${verdict(tui.cpuPercent <= GOALS.tuiSmallCpuPercent)}` : '',
+      goal: small
+        ? `≤ ${GOALS.tuiSmallCpuPercent}: ${verdict(tui.cpuPercent <= GOALS.tuiSmallCpuPercent)}`
+        : huge
+          ? `≤ ${GOALS.tuiHugeCpuPercent}: ${verdict(tui.cpuPercent <= GOALS.tuiHugeCpuPercent)}`
+          : '',
     });
-    const rssGoal = small ? GOALS.tuiSmallRssMb : large ? GOALS.tuiLargeRssMb : null;
+    const rssGoal = small ? GOALS.tuiSmallRssMb : huge ? GOALS.hugeRssMb : large ? GOALS.tuiLargeRssMb : null;
     rows.push({
       metric: `TUI RSS MB (max; last ${tui.rssSeriesMb[tui.rssSeriesMb.length - 1]})`,
       median: ms(tui.rssMb.max),
@@ -188,6 +264,16 @@ function resolveBench(): string {
   }
 }
 
+/** Measurements keep their last output for checks; the report does not need it. */
+function stripOutput<T extends Record<string, CommandMeasurement>>(measured: T): Record<string, Omit<CommandMeasurement, 'stdout'>> {
+  return Object.fromEntries(Object.entries(measured).map(([name, { stdout: _omitted, ...rest }]) => [name, rest]));
+}
+
+function stripOutputs(result: SizeResult) {
+  const strip = (measured: CommandMeasurement | { error: string } | null) => (measured && 'stdout' in measured ? { ...measured, stdout: measured.stdout.slice(0, 200) } : measured);
+  return { ...result, inotifyInfo: strip(result.inotifyInfo), check: strip(result.check) };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -212,7 +298,13 @@ async function main(): Promise<number> {
     runs: values.runs ? Number(values.runs) : values.quick ? 3 : 7,
     tuiSeconds: values.quick ? 10 : 60,
     tui: true,
+    serveSeconds: values.quick ? 20 : 45,
   };
+  const startup = measureStartup(options.runs);
+  console.log('\n== start-up on the idle machine, whole processes');
+  for (const [name, measured] of Object.entries(startup)) {
+    console.log(`inotop ${name}: wall ${ms(measured.wallMs.median)} ms (${range(measured.wallMs)}), goal ≤ ${GOALS.startupWallMs}: ${verdict(measured.wallMs.median <= GOALS.startupWallMs)}`);
+  }
   const results: SizeResult[] = [];
   for (const size of sizes) {
     const result = await benchSize(size, options);
@@ -221,7 +313,7 @@ async function main(): Promise<number> {
   }
   const resolveTable = values.quick ? null : resolveBench();
   if (resolveTable) console.log(`\n== bench/resolve.ts\n${resolveTable.trimEnd()}`);
-  const report = { time: new Date().toISOString(), machine: machine(), options, goals: GOALS, results, resolveBench: resolveTable };
+  const report = { time: new Date().toISOString(), machine: machine(), options, goals: GOALS, startup: stripOutput(startup), results: results.map(stripOutputs), resolveBench: resolveTable };
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nCPU ms: every thread of the measuring process; ratios: medians of CPU time. Written to ${values.out}`);
   return 0;

@@ -206,7 +206,7 @@ test('check against the real limits: the sysctls lowered to just above root\'s u
   for (let i = 0; i < 150; i++) writeFileSync(join(files, String(i)), '');
   await watcher.watchDir(await watcher.init(), files);
   for (let i = 0; i < 3; i++) await watcher.watch(await watcher.init(), tmpdir());
-  const root = () => buildSnapshot(scan(), null, null).users.find((u) => u.uid === 0 && u.userns === null)!;
+  const root = () => buildSnapshot(scan(), null, null, 'none').users.find((u) => u.uid === 0 && u.userns === null)!;
 
   // Just above the current use: another process making two new instances meanwhile still can. The
   // 50% threshold keeps the verdict clear of root's use moving while the check runs.

@@ -39,7 +39,9 @@ async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (
         listTakenAt: pods.listTakenAt(),
         scannedAt,
       });
-      return buildSnapshot(scanned, resolver.resolve(scanned), attribution);
+      const resolutions = resolver.resolve(scanned);
+      resolutions.prepare(scanned.processes, 'all');
+      return buildSnapshot(scanned, resolutions, attribution, 'all');
     },
   };
 }

@@ -58,7 +58,7 @@ test('zero-watch instances count, a vanished fdinfo is skipped, old kernels pars
 });
 
 test('an instance inherited across fork is counted once in totals, shown in both rows', () => {
-  const snapshot = buildSnapshot(scan({ procRoot }), null, null);
+  const snapshot = buildSnapshot(scan({ procRoot }), null, null, 'none');
   const parent = snapshot.processes.find((p) => p.pid === 200)!;
   const child = snapshot.processes.find((p) => p.pid === 201)!;
   assert.deepEqual(parent.fds, [{ fd: 3, watches: 2, shared: true }]);
@@ -75,7 +75,7 @@ test('an instance inherited across fork is counted once in totals, shown in both
 });
 
 test('targets are grouped per inode, most watched first', () => {
-  const snapshot = buildSnapshot(scan({ procRoot }), null, null);
+  const snapshot = buildSnapshot(scan({ procRoot }), null, null, 'all');
   const odd = snapshot.processes.find((p) => p.pid === 300)!;
   assert.deepEqual(
     odd.targets.map((t) => [t.dev, t.ino, t.watches, t.status]),

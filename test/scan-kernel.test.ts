@@ -77,7 +77,7 @@ describe('real kernel', { skip: rootSkip }, () => {
   const rowsOf = (snapshot: Snapshot, pid: number) => snapshot.processes.find((p) => p.pid === pid);
 
   test('exact instance and watch counts, equal to the kernel read independently', () => {
-    const snapshot = buildSnapshot(scan(), null, null);
+    const snapshot = buildSnapshot(scan(), null, null, 'none');
     for (const [pid, expected] of [
       [many.pid, { instances: 2, watches: 4 }],
       [parent.pid, { instances: 1, watches: 2 }],
@@ -97,7 +97,7 @@ describe('real kernel', { skip: rootSkip }, () => {
   });
 
   test('devs and inodes equal stat(2)', () => {
-    const snapshot = buildSnapshot(scan(), null, null);
+    const snapshot = buildSnapshot(scan(), null, null, 'all');
     const targets = rowsOf(snapshot, many.pid)!.targets;
     const expected = [dir, ...files].map((p) => `${devOf(p)}/${statSync(p).ino}`).sort();
     assert.deepEqual(targets.map((t) => `${t.dev}/${t.ino}`).sort(), expected);
@@ -111,7 +111,7 @@ describe('real kernel', { skip: rootSkip }, () => {
   test('an instance shared across fork is found by kcmp and counted once', () => {
     const result = scan();
     assert.equal(result.sharedDetection, 'kcmp');
-    const snapshot = buildSnapshot(result, null, null);
+    const snapshot = buildSnapshot(result, null, null, 'none');
     assert.deepEqual(rowsOf(snapshot, parent.pid)!.fds.map((f) => f.shared), [true]);
     assert.deepEqual(rowsOf(snapshot, childPid)!.fds.map((f) => f.shared), [true]);
     assert.deepEqual(rowsOf(snapshot, many.pid)!.fds.map((f) => f.shared), [false, false]);

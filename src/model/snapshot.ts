@@ -31,7 +31,7 @@ const NO_POD_SOURCE: PodsStatus = { source: 'none', live: null, stale: false, er
  */
 export type SnapshotTargets = 'all' | 'leaked' | 'none' | ReadonlySet<number>;
 
-export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null, attribution: Attribution | null, targets: SnapshotTargets = 'all'): Snapshot {
+export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null, attribution: Attribution | null, targets: SnapshotTargets): Snapshot {
   const pods = new PodsOfResolutions(attribution);
   const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid)));
   const counted = new Set<string>();

@@ -24,6 +24,8 @@ export interface OpenMount {
   link: string;
   /** The mount id statx reports for what is reached through fd (a clone has one of its own). */
   mountId: number | null;
+  /** A detached clone: its fd came from open_tree, not from Node, and is closed with close(2). */
+  clone: boolean;
 }
 
 const DELETED_SUFFIX = ' (deleted)';
@@ -55,8 +57,14 @@ export class MountAccess {
 
   /** Closes every mount opened: after each device's lookups, and at the end of a refresh. */
   closeAll(): void {
-    for (const opened of this.opened.values()) if (opened.ok) closeSync(opened.value.fd);
+    for (const opened of this.opened.values()) if (opened.ok) this.close(opened.value.fd, opened.value.clone);
     this.opened = new Map();
+  }
+
+  /** fs.closeSync of an fd Node did not open warns in worker threads, where scans run. */
+  private close(fd: number, clone: boolean): void {
+    if (clone) this.syscalls!.closeFd(fd);
+    else closeSync(fd);
   }
 
   private openUncached(view: MountView): Result<OpenMount> {
@@ -89,10 +97,10 @@ export class MountAccess {
           ? `mount ${mount.mountpoint} is covered by another mount`
           : null;
     if (problem !== null || typeof stat === 'number') {
-      closeSync(fd);
+      this.close(fd, clone);
       return fail(problem!);
     }
-    return { ok: true, value: { fd, link, mountId: stat.mountId } };
+    return { ok: true, value: { fd, link, mountId: stat.mountId, clone } };
   }
 }
 

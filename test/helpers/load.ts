@@ -24,6 +24,8 @@ export const LOAD_SIZES = {
   tiny: { processes: 4, instances: 140, watches: 400, noiseFds: 200 },
   small: { processes: 100, instances: 100, watches: 10_000, noiseFds: 5_000 },
   large: { processes: 500, instances: 1_000, watches: 100_000, noiseFds: 30_000 },
+  // The kernel's largest default max_user_watches: 200 processes x 5,240 watches.
+  huge: { processes: 200, instances: 200, watches: 1_048_000, noiseFds: 30_000 },
 } satisfies Record<string, LoadSize>;
 
 export type LoadSizeName = keyof typeof LOAD_SIZES;
