@@ -64,6 +64,7 @@ const collector = new Collector(init.collector);
 let intervalMs = init.intervalMs;
 /** The interval actually kept: intervalMs, or longer when refreshes cost too much of it. */
 let usedIntervalMs = init.intervalMs;
+let refreshes = 0;
 let paused = init.paused;
 let busy = false;
 let lastFinished = 0;
@@ -113,7 +114,8 @@ function refresh(): void {
     return sendNextPart();
   }
   const costMs = performance.now() - started;
-  usedIntervalMs = init.stretch ? Math.max(intervalMs, Math.ceil(costMs / STRETCH_SHARE / 100) * 100) : intervalMs;
+  // The first refresh parses and resolves everything once; the ones after it are the steady state.
+  if (refreshes++ > 0) usedIntervalMs = init.stretch ? Math.max(intervalMs, Math.ceil(costMs / STRETCH_SHARE / 100) * 100) : intervalMs;
   const pace: Pace = { wishedMs: intervalMs, usedMs: usedIntervalMs, refreshMs: Math.round(costMs) };
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace }, ...rowParts(snapshot.processes)];
   sendNextPart();
