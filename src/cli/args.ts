@@ -19,6 +19,8 @@ export interface Options extends Omit<CollectorOptions, 'intervalSeconds'> {
   color: boolean;
   /** Show a recording instead of the live node. */
   replay: string | null;
+  /** Lengthen the screen's interval when a refresh costs too much of it (-d is then a wish). */
+  stretch: boolean;
 }
 
 export class UsageError extends Error {}
@@ -54,6 +56,7 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'record', value: 'FILE', help: 'append every snapshot to FILE (JSON lines; gzip when FILE ends in .gz)' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
+  { long: 'no-stretch', help: 'keep -d as given even when a refresh takes more than 8% of it (the screen)' },
   { long: 'no-color', help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'help', short: 'h', help: 'show this help' },
   { long: 'version', short: 'V', help: 'show the version' },
@@ -146,6 +149,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     color: stdoutIsTTY && !flag('no-color') && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
     replay: str('replay'),
+    stretch: !flag('no-stretch'),
   };
 }
 

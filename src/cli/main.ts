@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       const recording = options.replay !== null ? openRecording(options.replay) : null;
       if (recording === undefined) return 1;
       return runScreen({
-        source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000, 'selected'),
+        source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
         initial: {
           filter: filterFromOptions(options),
           sort: { field: options.sort, descending: options.descending },
