@@ -1,7 +1,6 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { BackgroundCollector } from '../collect/background.js';
 import { Collector } from '../collect/collector.js';
-import { isFleetCommand, runFleetCommand } from '../fleet/index.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
@@ -10,13 +9,14 @@ import { readRecording, type Recording } from '../record/reader.js';
 import { ScanError } from '../scan/index.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
-import { ReplaySource } from '../views/tui/replay-source.js';
-import { runScreen } from '../views/tui/screen.js';
 import { VERSION } from '../version.js';
+import { isFleetCommand } from '../fleet/commands.js';
 import { collectorOptions, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
-  if (isFleetCommand(argv[0])) return runFleetCommand(argv[0], argv.slice(1));
+  // The screen's, the metrics' and the runtime's modules load only where they are used: a
+  // one-shot run on a node in trouble starts in a fraction of a second.
+  if (isFleetCommand(argv[0])) return (await import('../fleet/index.js')).runFleetCommand(argv[0], argv.slice(1));
   let options: Options;
   try {
     options = parseOptions(argv, process.env, process.stdout.isTTY === true);
@@ -45,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const recording = options.replay !== null ? openRecording(options.replay) : null;
       if (recording === undefined) return 1;
+      const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
       return runScreen({
         source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
         initial: {

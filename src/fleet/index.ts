@@ -4,10 +4,6 @@ import { parseFleetArgs, type FleetArgs, type FleetCommand } from './args.js';
 import { runCheck } from './check.js';
 import { runServe } from './serve.js';
 
-export function isFleetCommand(word: string | undefined): word is FleetCommand {
-  return word === 'check' || word === 'serve';
-}
-
 export async function runFleetCommand(command: FleetCommand, argv: string[]): Promise<number> {
   let args: FleetArgs;
   try {

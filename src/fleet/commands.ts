@@ -1,0 +1,8 @@
+// The names of the fleet subcommands, apart from their code: telling one needs no module of theirs.
+export const FLEET_COMMANDS = ['check', 'serve'] as const;
+
+export type FleetCommandName = (typeof FLEET_COMMANDS)[number];
+
+export function isFleetCommand(word: string | undefined): word is FleetCommandName {
+  return (FLEET_COMMANDS as readonly (string | undefined)[]).includes(word);
+}
