@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { PodsStatus, Resolution, ScannedProcess } from '../src/model/types.js';
-import { createAttribution, PodMemory } from '../src/pods/attribute.js';
+import { createAttribution, PodMemory, POD_MEMORY_MS } from '../src/pods/attribute.js';
 import { parseCrictl, parseKubectl, type PodList } from '../src/pods/podlist.js';
 
 const WEB = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
@@ -186,4 +186,27 @@ test('no source answered: unknown; a stale list: gone only when a fresh list alr
   const NEW = '11111111-2222-4333-8444-555555555555';
   assert.equal(a.targetPod('0:50', resolution({ path: volume(NEW) }))?.state, 'unknown', 'may have been created since');
   assert.equal(a.targetPod('0:45', resolution({ path: volume(WEB) }))?.state, 'live');
+});
+
+test('the session forgets a gone pod once nothing has named it for an hour, and not before', () => {
+  const memory = new PodMemory();
+  const list = crictlList();
+  const hour = POD_MEMORY_MS;
+  // Seen alive, with its name; then gone from the list, still watched for a while.
+  attribution(list, { memory, scannedAt: 0 }).targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
+  const empty = parseCrictl('{"items":[]}', '{}');
+  const watchedAt = hour / 2;
+  assert.equal(attribution(empty, { memory, listTakenAt: watchedAt, scannedAt: watchedAt }).targetPod('0:45', resolution({ path: volume(WEB) }))?.name, 'web-6b8f7c9d5-q4zlm');
+  memory.forgetUnnamed(watchedAt + hour - 1);
+  assert.equal(memory.pod(WEB)?.name, 'web-6b8f7c9d5-q4zlm', 'named less than an hour ago: kept');
+  assert.equal(memory.device('0:45')?.uid, WEB);
+  memory.forgetUnnamed(watchedAt + hour + 1);
+  assert.equal(memory.pod(WEB), undefined, 'an hour after the last watch named it: forgotten');
+  assert.equal(memory.isGone(WEB), false);
+  assert.equal(memory.device('0:45'), undefined, 'with the devices of its volumes');
+  // A pod the list still has is never forgotten.
+  const kept = new PodMemory();
+  attribution(list, { memory: kept, scannedAt: 0 }).targetPod('0:45', resolution({ path: volume(WEB) }));
+  kept.forgetUnnamed(10 * hour);
+  assert.equal(kept.pod(WEB)?.name, 'web-6b8f7c9d5-q4zlm');
 });

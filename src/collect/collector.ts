@@ -108,6 +108,7 @@ export class Collector {
     const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
+    this.podMemory.forgetUnnamed(scannedAt);
     this.recorder?.append(snapshot);
     this.last = { scan: present, resolutions, attribution };
     this.outOfTime = resolutions.outOfTime;

@@ -27,6 +27,8 @@ export class PodMemory {
   private readonly devices = new Map<string, PodIdentity>();
   private readonly gone = new Set<string>();
   private readonly firstSeen = new Map<string, number>();
+  /** When a target or process last named each pod (performance.now()). */
+  private readonly lastNamed = new Map<string, number>();
   private learnedList: PodList | null = null;
 
   learnList(list: PodList): void {
@@ -65,10 +67,38 @@ export class PodMemory {
     this.gone.add(uid);
   }
 
+  /** A scan named this pod (a watch's target, a process): it is remembered for a while yet. */
+  named(uid: string, now: number): void {
+    this.lastNamed.set(uid, now);
+  }
+
+  /**
+   * Forgets pods that the last list does not have and that nothing has named for `keepMs`: what a
+   * long session learns stays bounded by what is on the node.
+   */
+  forgetUnnamed(now: number, keepMs: number = POD_MEMORY_MS): void {
+    const live = this.learnedList?.pods;
+    const forgotten = new Set<string>();
+    for (const uid of new Set([...this.pods.keys(), ...this.firstSeen.keys(), ...this.gone, ...this.lastNamed.keys()])) {
+      if (live?.has(uid) || now - (this.lastNamed.get(uid) ?? this.firstSeen.get(uid) ?? -Infinity) < keepMs) continue;
+      forgotten.add(uid);
+      this.pods.delete(uid);
+      this.gone.delete(uid);
+      this.firstSeen.delete(uid);
+      this.lastNamed.delete(uid);
+    }
+    if (forgotten.size === 0) return;
+    for (const [id, container] of this.containers) if (forgotten.has(container.uid)) this.containers.delete(id);
+    for (const [dev, identity] of this.devices) if (identity.uid !== undefined && forgotten.has(identity.uid)) this.devices.delete(dev);
+  }
+
   isGone(uid: string): boolean {
     return this.gone.has(uid);
   }
 }
+
+/** A pod no watch names any more is remembered this long (its name, that it is gone, its volumes). */
+export const POD_MEMORY_MS = 60 * 60 * 1000;
 
 export interface AttributionDeps {
   kubeletRoot: string;
@@ -136,6 +166,7 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     }
     // A container id nobody has listed this session names no pod we could judge.
     if (uid === undefined) return null;
+    memory.named(uid, deps.scannedAt);
     const names = list?.pods.get(uid) ?? memory.pod(uid);
     return {
       uid,
