@@ -2,7 +2,7 @@
 // a problem, 2 cannot tell; one line of at most 80 characters on stdout). The plugin is killed
 // after 5 s by default, so the work stops as soon as the verdict is known: the limits need only
 // the scan, and only leaks need paths and pods.
-import { collectorOptions } from '../cli/args.js';
+import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
