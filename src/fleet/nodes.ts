@@ -26,7 +26,7 @@ export const NODE_QUERIES = {
   watchesShare: `max ${by} (inotop_user_watches / ignoring(uid, user, userns) group_left inotop_max_user_watches)`,
   instancesShare: `max ${by} (inotop_user_instances / ignoring(uid, user, userns) group_left inotop_max_user_instances)`,
   leaked: `sum ${by} (inotop_leaked_watches)`,
-  gonePods: `count ${by} (count by (${NODE_LABEL}, pod_uid) (inotop_leaked_watches{form="gone"}))`,
+  gonePods: `count ${by} (count by (${NODE_LABEL}, pod_uid) (inotop_leaked_watches{form="gone", pod_uid!=""}))`,
   failures: `sum ${by} (inotop_scan_failures_total)`,
 } as const;
 
