@@ -361,7 +361,6 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   assert.equal(security.allowPrivilegeEscalation, false);
   assert.equal(security.readOnlyRootFilesystem, true);
   assert.equal(security.appArmorProfile.type, 'Unconfined');
-  assert.equal(daemonSet.spec.template.metadata.annotations[`container.apparmor.security.beta.kubernetes.io/${container.name}`], 'unconfined');
 
   // Every host path is mounted read-only, and kubelet's with HostToContainer.
   const hostVolumes = new Map<string, string>(podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]));
@@ -380,7 +379,8 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   assert.equal(serve.command, 'serve');
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
-  for (const probe of [container.readinessProbe, container.livenessProbe]) assert.deepEqual(probe.httpGet, { path: '/healthz', port: 'metrics' });
+  assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
+  assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
 
   assert.equal(service.spec.clusterIP, 'None');
