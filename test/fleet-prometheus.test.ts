@@ -2,101 +2,28 @@
 // it every second and evaluates deploy/prometheus/inotify-rules.yaml while a simulated node leaks a
 // pod; a node_exporter reads what --textfile writes; promtool lints the exposition and the rules.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { before, test, type TestContext } from 'node:test';
+import { before, test } from 'node:test';
 import { TEXTFILE_NAME } from '../src/fleet/serve.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { buildFakeNode } from './helpers/fake-node.js';
 import { rootSkip } from './helpers/inowatch.js';
+import { freePort, missingBinaries as missing, query, servedPort, start, startPrometheus, text, until } from './helpers/prometheus.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const rulesFile = join(repo, 'deploy/prometheus/inotify-rules.yaml');
 const BINARIES = ['/usr/bin/prometheus', '/usr/bin/promtool', '/usr/bin/prometheus-node-exporter'];
-
-function missingBinaries(): string | false {
-  const missing = BINARIES.filter((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  return missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install prometheus prometheus-node-exporter; .ci/run does)` : false;
-}
+const missingBinaries = () => missing(BINARIES);
 
 const skip = rootSkip || missingBinaries();
 
 before(() => {
   if (!skip) ensureBuilt();
 });
-
-interface Started {
-  output(): string;
-}
-
-/** A child process that is stopped (SIGTERM, then waited for) when the test ends. */
-function start(t: TestContext, command: string, args: string[]): Started {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  });
-  return { output: () => output };
-}
-
-/** Polls `probe` until it returns something other than null. */
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== null) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function text(url: string): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.text();
-}
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(prometheus: string, promql: string): Promise<Sample[]> {
-  const body = JSON.parse(await text(`${prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`));
-  return body.data.result as Sample[];
-}
 
 /** The lines of an exposition that are samples of `name`. */
 function samples(exposition: string, name: string): string[] {
@@ -111,7 +38,7 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
 
   const serve = start(t, process.execPath, [inotopBin, 'serve', '--listen', '127.0.0.1:0', '--interval', '1', '--top', '5', ...podFlags]);
-  const port = await until('inotop serve to listen', () => /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.output())?.[1] ?? null);
+  const port = await servedPort(serve);
   const inotop = `http://127.0.0.1:${port}`;
   // The pod is seen live first, so that its name is known when it is gone.
   await until('a first scan', async () => ((await text(`${inotop}/metrics`)).includes('inotop_pod_source_live_pods') ? true : null));
@@ -122,22 +49,10 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   mkdirSync(textfileDir);
   start(t, process.execPath, [inotopBin, 'serve', '--textfile', textfileDir, '--interval', '1', ...podFlags]);
 
-  const prometheusPort = await freePort();
-  const prometheus = `http://127.0.0.1:${prometheusPort}`;
-  writeFileSync(
-    join(work, 'prometheus.yml'),
-    JSON.stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [rulesFile],
-      scrape_configs: [{ job_name: 'inotop', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
-    }),
-  );
-  start(t, '/usr/bin/prometheus', [
-    `--config.file=${join(work, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(work, 'data')}`,
-    `--web.listen-address=127.0.0.1:${prometheusPort}`,
-    '--log.level=warn',
-  ]);
+  const prometheus = await startPrometheus(t, work, {
+    rule_files: [rulesFile],
+    scrape_configs: [{ job_name: 'inotop', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+  });
   const exporterPort = await freePort();
   start(t, '/usr/bin/prometheus-node-exporter', [
     '--collector.disable-defaults',
@@ -183,7 +98,7 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   const exposition = await text(`${inotop}/metrics`);
   const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
   assert.equal(lint.status, 0, lint.stdout + lint.stderr);
-  assert.equal((await fetch(`${inotop}/healthz`)).status, 200);
+  for (const path of ['/healthz', '/-/healthy', '/-/ready']) assert.equal((await fetch(`${inotop}${path}`)).status, 200, path);
 
   // node_exporter serves the same series from the textfile, and had no trouble reading it.
   const fromTextfile = await until('inotop series from node_exporter', async () => {

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { UsageError } from '../src/cli/args.js';
-import { parseFleetArgs, type CheckOptions, type ServeOptions } from '../src/fleet/args.js';
+import { DEFAULT_PORT, parseFleetArgs, type CheckOptions, type ServeOptions } from '../src/fleet/args.js';
 import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../src/fleet/check.js';
 import { exportedProcesses, renderMetrics } from '../src/fleet/metrics.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import type { UserRow } from '../src/model/types.js';
+import { UsageError } from '../src/options/flags.js';
 import { scan } from '../src/scan/index.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { containerdSkipReason, startContainerd } from './helpers/containerd.js';
@@ -70,10 +70,14 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   const serve = (argv: string[]) => (parseFleetArgs('serve', argv) as { options: ServeOptions }).options;
   const serveDefaults = serve([]);
   assert.deepEqual(
-    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile],
-    [{ host: '127.0.0.1', port: 9742 }, 15_000, 20, null],
+    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.nodeName],
+    [{ host: null, port: DEFAULT_PORT }, 15_000, 20, null, null, null],
   );
-  assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0', '--textfile', '/var/lib/node_exporter']).listen, { host: '::1', port: 0 });
+  assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0']).listen, { host: '::1', port: 0 });
+  assert.equal(serve(['--textfile', '/var/lib/node_exporter']).textfile, '/var/lib/node_exporter');
+  assert.deepEqual(serve(['--web.listen-address', ':9000']).listen, { host: null, port: 9000 });
+  // Outside the 9100-9999 range of Prometheus's port allocations, which is fully allocated.
+  assert.ok(DEFAULT_PORT < 9100 || DEFAULT_PORT > 9999);
   assert.equal(parseFleetArgs('serve', ['-h']).command, 'help');
 
   for (const [command, argv] of [
@@ -139,23 +143,28 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   assert.deepEqual(exported.sort((a, b) => a - b), [77, 812, 1027, 1028, 1029]);
 
   const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
-  const text = await renderMetrics({ snapshot: withPods, scanFailures: 2, top: 3 });
+  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
   const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
-  assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances 128']);
-  assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns=""} ${withPods.users[0]!.watches}`]);
+  assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
+  assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
   assert.equal(series('inotop_process_watches').length, exported.length);
-  assert.ok(series('inotop_process_instances').includes('inotop_process_instances{pid="77",comm="containerd-shim",pod_namespace="default",pod_name="db",pod_uid="uid-db"} 50'));
-  assert.ok(series('inotop_process_leaked_watches').includes('inotop_process_leaked_watches{pid="812",comm="kubelet",pod_namespace="",pod_name="",pod_uid=""} 3'));
+  assert.ok(series('inotop_process_instances').includes('inotop_process_instances{pid="77",comm="containerd-shim",pod_namespace="default",pod_name="db",pod_uid="uid-db",node="node-a"} 50'));
+  assert.ok(series('inotop_process_leaked_watches').includes('inotop_process_leaked_watches{pid="812",comm="kubelet",pod_namespace="",pod_name="",pod_uid="",node="node-a"} 3'));
   assert.deepEqual(series('inotop_leaked_watches').sort(), [
-    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="gone"} 1',
-    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="unmounted"} 2',
+    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="gone",node="node-a"} 1',
+    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="unmounted",node="node-a"} 2',
   ]);
-  assert.deepEqual(series('inotop_pod_source_up'), ['inotop_pod_source_up{source="crictl"} 1']);
-  assert.deepEqual(series('inotop_scan_failures_total'), ['inotop_scan_failures_total 2']);
-  assert.deepEqual(series('inotop_scan_duration_seconds'), ['inotop_scan_duration_seconds 0.001']);
+  assert.deepEqual(series('inotop_pod_source_up'), ['inotop_pod_source_up{source="crictl",node="node-a"} 1']);
+  assert.deepEqual(series('inotop_scan_failures_total'), ['inotop_scan_failures_total{node="node-a"} 2']);
+  assert.deepEqual(series('inotop_scan_duration_seconds'), ['inotop_scan_duration_seconds{node="node-a"} 0.001']);
+
+  // Every series names the node.
+  const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  assert.ok(samples.length > 10);
+  for (const line of samples) assert.match(line, /[{,]node="node-a"\}/, line);
 
   // Before the first good scan: only what is known.
-  const empty = await renderMetrics({ snapshot: null, scanFailures: 1, top: 3 });
+  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
   assert.deepEqual(
     empty.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]),
     ['inotop_build_info', 'inotop_scan_failures_total'],
@@ -352,7 +361,6 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   assert.equal(security.allowPrivilegeEscalation, false);
   assert.equal(security.readOnlyRootFilesystem, true);
   assert.equal(security.appArmorProfile.type, 'Unconfined');
-  assert.equal(daemonSet.spec.template.metadata.annotations[`container.apparmor.security.beta.kubernetes.io/${container.name}`], 'unconfined');
 
   // Every host path is mounted read-only, and kubelet's with HostToContainer.
   const hostVolumes = new Map<string, string>(podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]));
@@ -371,7 +379,8 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   assert.equal(serve.command, 'serve');
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
-  for (const probe of [container.readinessProbe, container.livenessProbe]) assert.deepEqual(probe.httpGet, { path: '/healthz', port: 'metrics' });
+  assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
+  assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
 
   assert.equal(service.spec.clusterIP, 'None');
@@ -417,7 +426,7 @@ test('the image and the node-problem-detector config run inotop with valid argum
 test('the alert rules use only metrics that inotop serve exports', async () => {
   const rules = parseYaml(deployFile('prometheus/inotify-rules.yaml'));
   const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
-  const exported = await renderMetrics({ snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } }, scanFailures: 0, top: 1 });
+  const exported = await renderMetrics({ node: 'node-a', snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } }, scanFailures: 0, top: 1 });
   const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));
   const used = rules.groups.flatMap((group: { rules: { expr: string }[] }) => group.rules.flatMap((rule) => rule.expr.match(/inotop_[a-z_]+/g) ?? []));
   assert.ok(used.length >= 5);

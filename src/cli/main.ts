@@ -1,17 +1,20 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { BackgroundCollector } from '../collect/background.js';
 import { Collector } from '../collect/collector.js';
+import { isFleetCommand } from '../fleet/commands.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
 import { readRecording, type Recording } from '../record/reader.js';
-import { ScanError } from '../scan/index.js';
+import { collectorOptions } from '../options/node.js';
+import { defaultPasswdPath, ScanError } from '../scan/index.js';
+import { parsePasswd } from '../scan/parse.js';
+import { readProcTextOrNull } from '../scan/procfs.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
 import { VERSION } from '../version.js';
-import { isFleetCommand } from '../fleet/commands.js';
-import { collectorOptions, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
+import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
   // The screen's, the metrics' and the runtime's modules load only where they are used: a
@@ -22,49 +25,65 @@ export async function main(argv: string[]): Promise<number> {
     options = parseOptions(argv, process.env, process.stdout.isTTY === true);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`inotop: ${error.message} (see inotop --help)\n`);
+    process.stderr.write(`inotop: ${error.message} (see ${error.seeAlso ?? 'inotop --help'})\n`);
     return 2;
   }
-  switch (options.mode) {
-    case 'help':
-      process.stdout.write(helpText(VERSION));
-      return 0;
-    case 'version':
-      process.stdout.write(`inotop ${VERSION}\n`);
-      return 0;
-    case 'sort-help':
-      process.stdout.write(sortHelpText());
-      return 0;
-    case 'json':
-    case 'batch':
-      return runBatch(options);
-    case 'tui':
-      if (!process.stdout.isTTY || !process.stdin.isTTY) {
-        process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
-        return 2;
-      }
-      const recording = options.replay !== null ? openRecording(options.replay) : null;
-      if (recording === undefined) return 1;
-      const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
-      return runScreen({
-        source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
-        initial: {
-          filter: filterFromOptions(options),
-          sort: { field: options.sort, descending: options.descending },
-          intervalMs: options.delaySeconds * 1000,
-        },
-        color: options.color,
-      });
+  if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help') return printHelp(options.mode);
+  const recording = options.replay !== null ? openRecording(options.replay) : null;
+  if (recording === undefined) return 1;
+  const unknown = unknownUser(options.user, recording, options.procRoot);
+  if (unknown) {
+    process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
+    return 2;
   }
+  if (options.mode !== 'tui') return recording ? printReplay(options, recording) : runBatch(options);
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
+    return 2;
+  }
+  const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
+  return runScreen({
+    source: recording
+      ? new ReplaySource(recording)
+      : new BackgroundCollector(liveCollectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
+    initial: {
+      filter: filterFromOptions(options),
+      sort: { field: options.sort, descending: options.descending },
+      intervalMs: options.delaySeconds * 1000,
+    },
+    color: options.color,
+  });
 }
 
+function printHelp(mode: 'help' | 'version' | 'sort-help'): number {
+  process.stdout.write(mode === 'help' ? helpText(VERSION) : mode === 'version' ? `inotop ${VERSION}\n` : sortHelpText());
+  return 0;
+}
+
+/**
+ * Like top, a user name nobody has is a mistake, not an empty table: names are looked up in the
+ * passwd the scan reads, or among the users of the recording. A numeric uid is always taken.
+ */
+function unknownUser(user: string | null, recording: Recording | null, procRoot: string): string | null {
+  if (user === null || /^\d+$/.test(user)) return null;
+  if (recording) {
+    const recorded = recording.snapshots.some((snapshot) => snapshot.users.some((u) => u.name === user));
+    return recorded ? null : `no user '${user}' in the recording`;
+  }
+  const passwd = defaultPasswdPath(procRoot);
+  const names = new Set(parsePasswd(readProcTextOrNull(passwd) ?? '').values());
+  return names.has(user) ? null : `no user '${user}' in ${passwd}`;
+}
+
+function liveCollectorOptions(options: Options) {
+  return collectorOptions(options, { intervalSeconds: options.delaySeconds, record: options.record });
+}
 export function filterFromOptions(options: Options): ProcessFilter {
   return { pids: options.pids, user: options.user, command: options.commandFilter, text: null, leakedOnly: false };
 }
 
 async function runBatch(options: Options): Promise<number> {
-  if (options.replay !== null) return printReplay(options, options.replay);
-  const collector = new Collector(collectorOptions(options));
+  const collector = new Collector(liveCollectorOptions(options));
   try {
     await collector.start();
     const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
@@ -103,9 +122,7 @@ function openRecording(path: string): Recording | undefined {
 }
 
 /** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
-async function printReplay(options: Options, path: string): Promise<number> {
-  const recording = openRecording(path);
-  if (!recording) return 1;
+async function printReplay(options: Options, recording: Recording): Promise<number> {
   if (recording.warning) process.stderr.write(`inotop: warning: ${recording.warning}\n`);
   const snapshots = recording.snapshots.slice(0, options.iterations ?? undefined);
   for (const [i, snapshot] of snapshots.entries()) {

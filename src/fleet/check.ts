@@ -3,7 +3,7 @@
 // after 5 s by default, so the work stops as soon as the verdict is known: the limits need only
 // the scan, and only leaks need paths and pods.
 import { performance } from 'node:perf_hooks';
-import { collectorOptions } from '../cli/args.js';
+import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';

@@ -1,18 +1,21 @@
-// The fleet subcommands: `inotop check` (node-problem-detector) and `inotop serve` (Prometheus).
-import { UsageError } from '../cli/args.js';
-import { parseFleetArgs, type FleetArgs, type FleetCommand } from './args.js';
+// The fleet subcommands: `inotop check` (node-problem-detector), `inotop serve` (Prometheus) and
+// `inotop fleet` (every node, from Prometheus).
+import { UsageError } from '../options/flags.js';
+import { parseFleetArgs, type FleetArgs } from './args.js';
+import type { FleetCommand } from './commands.js';
 import { runCheck } from './check.js';
+import { runFleet } from './view.js';
 import { runServe } from './serve.js';
 
 export async function runFleetCommand(command: FleetCommand, argv: string[]): Promise<number> {
   let args: FleetArgs;
   try {
-    args = parseFleetArgs(command, argv);
+    args = parseFleetArgs(command, argv, process.env, process.stdout.isTTY === true);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // node-problem-detector shows a check's stdout as the condition's message: a bad rule says so there.
     const stream = command === 'check' ? process.stdout : process.stderr;
-    stream.write(`inotop ${command}: ${error.message} (see inotop ${command} --help)\n`);
+    stream.write(`inotop ${command}: ${error.message} (see ${error.seeAlso ?? `inotop ${command} --help`})\n`);
     // 2 is also "cannot tell" to node-problem-detector.
     return 2;
   }
@@ -24,5 +27,7 @@ export async function runFleetCommand(command: FleetCommand, argv: string[]): Pr
       return runCheck(args.options);
     case 'serve':
       return runServe(args.options);
+    case 'fleet':
+      return runFleet(args.options);
   }
 }

@@ -1,16 +1,25 @@
 // `inotop serve`: the collector scans in its worker thread every --interval (the next scan is
 // scheduled when the previous one is in), and each snapshot is rendered once into metrics text.
-// /metrics sends that text, so a scrape never scans, and the server answers while a scan runs.
-// With --textfile the same text goes to a file for node_exporter's textfile collector instead.
+// /metrics sends that text plus this process's own metrics, so a scrape never scans, and the server
+// answers while a scan runs. With --textfile the same text goes to a file for node_exporter's
+// textfile collector instead; with --replay the snapshots come from a recording.
 import { rename, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { collectorOptions } from '../cli/args.js';
+import type { Registry } from 'prom-client';
 import { BackgroundCollector } from '../collect/background.js';
 import type { Snapshot } from '../model/types.js';
+import { collectorOptions } from '../options/node.js';
+import { RecordingError } from '../record/format.js';
+import { readRecording, type Recording } from '../record/reader.js';
+import { ReplaySource } from '../views/tui/replay-source.js';
+import type { SnapshotSource } from '../views/tui/source.js';
 import type { ServeOptions } from './args.js';
-import { METRICS_CONTENT_TYPE, metricsView, renderMetrics, type MetricsState } from './metrics.js';
+import { METRICS_CONTENT_TYPE, metricsView, processMetricsRegistry, renderMetrics, type MetricsState } from './metrics.js';
+import { BasicAuth, readWebConfig, WebConfigError, type WebConfig } from './web-config.js';
 
 /** node_exporter reads only files ending in .prom: the temp file must not, or it could read half of it. */
 export const TEXTFILE_NAME = 'inotop.prom';
@@ -20,32 +29,50 @@ const STALE_INTERVALS = 3;
 const STALE_SLACK_MS = 30_000;
 
 export async function runServe(options: ServeOptions): Promise<number> {
-  const exporter = new Exporter(options);
+  let webConfig: WebConfig = { tls: null, users: new Map(), headers: {} };
+  let recording: Recording | null = null;
+  try {
+    if (options.webConfigFile !== null) webConfig = readWebConfig(options.webConfigFile);
+    if (options.replay !== null) recording = readRecording(options.replay);
+  } catch (error) {
+    if (!(error instanceof WebConfigError || error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop serve: ${error.message}\n`);
+    return 1;
+  }
+  if (recording?.warning) process.stderr.write(`inotop serve: warning: ${recording.warning}\n`);
+  const node = options.nodeName ?? recording?.header.hostname ?? hostname();
+  const exporter = new Exporter(options, node, webConfig, recording !== null);
+  const every = recording ? `replaying ${options.replay}` : `scanning every ${options.intervalMs / 1000} s`;
   let server: Server | null = null;
   if (options.textfile === null) {
-    server = createServer((request, response) => exporter.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) => void exporter.handle(request, response);
+    server = webConfig.tls ? createHttpsServer(webConfig.tls, handler) : createHttpServer(handler);
+    const where = `${options.listen.host ?? ''}:${options.listen.port}`;
     try {
       await listen(server, options);
     } catch (error) {
-      process.stderr.write(`inotop: cannot listen on ${options.listen.host}:${options.listen.port}: ${(error as Error).message}\n`);
+      process.stderr.write(`inotop serve: cannot listen on ${where}: ${(error as Error).message}\n`);
       return 1;
     }
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
-    process.stderr.write(`inotop: serving http://${host}:${port}/metrics, scanning every ${options.intervalMs / 1000} s\n`);
+    const scheme = webConfig.tls ? 'https' : 'http';
+    process.stderr.write(`inotop: serving ${scheme}://${host}:${port}/metrics for node ${node}, ${every}\n`);
   } else {
-    process.stderr.write(`inotop: writing ${join(options.textfile, TEXTFILE_NAME)}, scanning every ${options.intervalMs / 1000} s\n`);
+    process.stderr.write(`inotop: writing ${join(options.textfile, TEXTFILE_NAME)} for node ${node}, ${every}\n`);
   }
 
   // The metrics sum leaked targets of every process.
-  const collector = new BackgroundCollector(collectorOptions(options.shared), options.intervalMs, 'leaked');
+  const source: SnapshotSource = recording
+    ? new ReplaySource(recording)
+    : new BackgroundCollector(collectorOptions(options.shared, { intervalSeconds: options.intervalMs / 1000, record: null }), options.intervalMs, 'leaked');
   let stop = (): void => undefined;
   const ended = new Promise<number>((resolve) => {
     stop = () => resolve(0);
     // Kubernetes stops a pod with SIGTERM, and as pid 1 we get no default handler for it.
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    collector.start({
+    source.start({
       snapshot: (snapshot) => exporter.scanned(snapshot),
       failed: (message) => exporter.failed(message),
       fatal: (error) => {
@@ -57,7 +84,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
   });
   const code = await ended;
   process.off('SIGTERM', stop).off('SIGINT', stop);
-  await collector.stop();
+  await source.stop();
+  server?.closeAllConnections();
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   await exporter.written();
   return code;
@@ -66,10 +94,13 @@ export async function runServe(options: ServeOptions): Promise<number> {
 function listen(server: Server, options: ServeOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.listen.port, options.listen.host, () => {
+    const ready = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    // No host (":PORT"): every address, IPv6 and IPv4.
+    if (options.listen.host === null) server.listen(options.listen.port, ready);
+    else server.listen(options.listen.port, options.listen.host, ready);
   });
 }
 
@@ -82,9 +113,20 @@ class Exporter {
   private lastScanEndedAt: number | null = null;
   private lastFailure: string | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private readonly auth: BasicAuth;
+  /** Read at each scrape; none in a textfile, where they would describe a short-lived writer. */
+  private readonly processMetrics: Registry | null;
 
-  constructor(private readonly options: ServeOptions) {
-    this.state = { snapshot: null, scanFailures: 0, top: options.top };
+  constructor(
+    private readonly options: ServeOptions,
+    node: string,
+    private readonly webConfig: WebConfig,
+    /** A replay holds its last snapshot: no new scan is due, so it never goes stale. */
+    private readonly replaying: boolean,
+  ) {
+    this.state = { node, snapshot: null, scanFailures: 0, top: options.top };
+    this.auth = new BasicAuth(webConfig.users);
+    this.processMetrics = options.textfile === null ? processMetricsRegistry(node) : null;
   }
 
   scanned(snapshot: Snapshot): void {
@@ -105,18 +147,27 @@ class Exporter {
     return this.writing;
   }
 
-  handle(request: IncomingMessage, response: ServerResponse): void {
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(this.webConfig.headers)) response.setHeader(name, value);
+    if (!(await this.auth.allows(request.headers.authorization))) {
+      response.setHeader('WWW-Authenticate', 'Basic realm="inotop"');
+      return send(response, 401, 'Unauthorized\n');
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'GET or HEAD only\n');
     switch (new URL(request.url ?? '/', 'http://inotop').pathname) {
       case '/metrics':
         if (this.text === null) return send(response, 503, 'no scan has finished yet\n');
-        return send(response, 200, this.text, METRICS_CONTENT_TYPE);
+        return send(response, 200, this.text + (this.processMetrics ? await this.processMetrics.metrics() : ''), METRICS_CONTENT_TYPE);
+      case '/-/healthy':
       case '/healthz':
         return this.health(response);
+      case '/-/ready':
+        // Ready once there is something to scrape.
+        return this.text === null ? send(response, 503, 'not ready: the first scan is under way\n') : send(response, 200, 'ready\n');
       case '/':
-        return send(response, 200, 'inotop: inotify watches and leaks of this node. /metrics (Prometheus), /healthz\n');
+        return send(response, 200, 'inotop: inotify watches and leaks of this node. /metrics (Prometheus), /-/healthy, /-/ready\n');
       default:
-        return send(response, 404, 'not found: try /metrics or /healthz\n');
+        return send(response, 404, 'not found: try /metrics, /-/healthy or /-/ready\n');
     }
   }
 
@@ -124,7 +175,7 @@ class Exporter {
   private health(response: ServerResponse): void {
     const since = this.lastScanEndedAt ?? this.startedAt;
     const ageMs = Date.now() - since;
-    if (ageMs > STALE_INTERVALS * this.options.intervalMs + STALE_SLACK_MS) {
+    if (!this.replaying && ageMs > STALE_INTERVALS * this.options.intervalMs + STALE_SLACK_MS) {
       return send(response, 503, `stuck: no scan has ended for ${Math.round(ageMs / 1000)} s\n`);
     }
     if (this.lastScanEndedAt === null) return send(response, 200, 'starting: first scan under way\n');

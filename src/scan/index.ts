@@ -337,7 +337,7 @@ function holdsCapability(capability: number): boolean {
   return match !== null && (BigInt(`0x${match[1]}`) >> BigInt(capability)) % 2n === 1n;
 }
 
-function defaultPasswdPath(procRoot: string): string {
+export function defaultPasswdPath(procRoot: string): string {
   const beside = join(procRoot, '..', 'etc', 'passwd');
   return procRoot !== '/proc' && existsSync(beside) ? beside : '/etc/passwd';
 }

@@ -1,0 +1,155 @@
+// The one flag parser and help renderer of every command (inotop, check, serve, fleet): a table of
+// flags drives node:util parseArgs and --help alike. On top of parseArgs: aliases, repeated flags
+// that accumulate, and boolean flags that take `--x`, `--x=true|false` and `--no-x`.
+import { parseArgs } from 'node:util';
+
+export interface FlagSpec {
+  long: string;
+  short?: string;
+  /** Other long names for the same flag (e.g. an older name kept working). */
+  aliases?: readonly string[];
+  /** Placeholder of the value; none for a boolean flag. */
+  value?: string;
+  /** Every occurrence counts (`-p 1 -p 2`); otherwise the last one wins. */
+  multiple?: boolean;
+  /** For a boolean that is on unless turned off: help shows `--no-LONG`. */
+  defaultOn?: boolean;
+  help: string;
+}
+
+export class UsageError extends Error {
+  /** Where to read more; the caller adds its own `see ... --help` when this is null. */
+  constructor(
+    message: string,
+    readonly seeAlso: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedFlags {
+  /** The last value of a flag that takes one, or null. */
+  string(long: string): string | null;
+  /** Every value of a flag that takes one, in order. */
+  strings(long: string): string[];
+  /** A boolean flag: true, false (`--no-x`, `--x=false`), or null when not given. */
+  boolean(long: string): boolean | null;
+}
+
+export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]): ParsedFlags {
+  const byName = new Map<string, FlagSpec>();
+  for (const spec of specs) for (const name of [spec.long, ...(spec.aliases ?? [])]) byName.set(name, spec);
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of byName) {
+    options[name] = { type: spec.value ? 'string' : 'boolean', ...(spec.short && name === spec.long ? { short: spec.short } : {}) };
+    if (!spec.value) options[`no-${name}`] = { type: 'boolean' };
+  }
+  let tokens;
+  try {
+    tokens = parseArgs({ args: booleanValuesAsNegation(argv, byName), options, strict: true, allowPositionals: false, tokens: true }).tokens;
+  } catch (error) {
+    throw new UsageError(parseArgsMessage(error as Error));
+  }
+  const strings = new Map<FlagSpec, string[]>();
+  const booleans = new Map<FlagSpec, boolean>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const negated = !byName.has(token.name) && token.name.startsWith('no-');
+    const spec = byName.get(negated ? token.name.slice(3) : token.name)!;
+    if (spec.value) {
+      const values = strings.get(spec) ?? [];
+      strings.set(spec, spec.multiple ? [...values, token.value!] : [token.value!]);
+    } else {
+      booleans.set(spec, !negated);
+    }
+  }
+  const lookup = (long: string): FlagSpec => {
+    const spec = byName.get(long);
+    if (!spec) throw new Error(`no flag --${long} in this table`);
+    return spec;
+  };
+  return {
+    string: (long) => strings.get(lookup(long))?.at(-1) ?? null,
+    strings: (long) => strings.get(lookup(long)) ?? [],
+    boolean: (long) => booleans.get(lookup(long)) ?? null,
+  };
+}
+
+/**
+ * `--x=true|false` and `--x true|false` of a boolean flag become `--x` and `--no-x`, which parseArgs
+ * knows. No command takes positionals, so a lone `true` or `false` after a boolean is its value.
+ */
+function booleanValuesAsNegation(argv: readonly string[], byName: ReadonlyMap<string, FlagSpec>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const match = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const spec = match ? byName.get(match[1]!) : undefined;
+    if (!match || !spec || spec.value) {
+      out.push(arg);
+      continue;
+    }
+    const [, name] = match as unknown as [string, string];
+    let value = match[2];
+    if (value === undefined && (argv[i + 1] === 'true' || argv[i + 1] === 'false')) value = argv[++i];
+    if (value === undefined || value === 'true') out.push(`--${name}`);
+    else if (value === 'false') out.push(`--no-${name}`);
+    else throw new UsageError(`--${name}: expected true or false, got '${value}'`);
+  }
+  return out;
+}
+
+/** parseArgs' first sentence, without its advice about positionals (no command here takes any). */
+function parseArgsMessage(error: Error): string {
+  const first = error.message.split('\n')[0]!;
+  const unknown = /^Unknown option '([^']+)'/.exec(first);
+  if (unknown) return `no option ${unknown[1]}`;
+  const positional = /^Unexpected argument '([^']*)'/.exec(first);
+  if (positional) return `unexpected argument '${positional[1]}'`;
+  return first.replace(/\. To specify.*$/, '').replace(/\.$/, '');
+}
+
+/** The options part of --help: one line per flag, in table order. */
+export function flagHelpLines(specs: readonly FlagSpec[]): string[] {
+  return specs.map((flag) => {
+    const long = flag.defaultOn ? `no-${flag.long}` : flag.long;
+    const names = [`--${long}`, ...(flag.aliases ?? []).map((alias) => `--${alias}`)].join(', ');
+    const name = `${flag.short ? `-${flag.short}, ` : '    '}${names}${flag.value ? ` ${flag.value}` : ''}`;
+    return `  ${name.padEnd(30)} ${flag.help}${flag.multiple ? ' (may be repeated)' : ''}`;
+  });
+}
+
+/** A help text: what the command does, then its flags in groups. */
+export function helpText(intro: readonly string[], groups: readonly { title: string; flags: readonly FlagSpec[] }[]): string {
+  const lines = [...intro];
+  for (const group of groups) lines.push('', `${group.title}:`, ...flagHelpLines(group.flags));
+  return lines.join('\n') + '\n';
+}
+
+// Value checks shared by the commands; `flag` names the flag in the message.
+
+export function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) throw new UsageError(`${flag}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+export function wholeNumber(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${text}'`);
+  return Number(text);
+}
+
+export function seconds(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0.1) throw new UsageError(`${flag}: expected a number of seconds >= 0.1, got '${text}'`);
+  return n;
+}
+
+export function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!choices.includes(text as T)) throw new UsageError(`${flag}: expected one of ${choices.join(', ')}, got '${text}'`);
+  return text as T;
+}

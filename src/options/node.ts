@@ -1,0 +1,45 @@
+// The flags every command that scans shares (inotop, check, serve): where /proc is and where the
+// live pod list comes from. They live below both cli/ and fleet/, so each means the same everywhere.
+import type { CollectorOptions } from '../collect/collector.js';
+import { POD_SOURCE_KINDS, type PodSourceKind } from '../pods/index.js';
+import { oneOf, type FlagSpec, type ParsedFlags } from './flags.js';
+
+/** What a refresh needs of the node flags. */
+export type NodeOptions = Omit<CollectorOptions, 'intervalSeconds' | 'record'>;
+
+export const NODE_FLAGS: readonly FlagSpec[] = [
+  { long: 'proc', value: 'DIR', help: 'procfs root to scan (default /proc)' },
+  { long: 'pods', value: 'SOURCE', help: `live pod list from ${POD_SOURCE_KINDS.join(', ')} (default auto)` },
+  {
+    long: 'runtime-endpoint',
+    value: 'unix:///SOCK',
+    help: 'container runtime CRI socket (default: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets)',
+  },
+  { long: 'crictl', value: 'PATH', help: 'crictl binary (default: from PATH)' },
+  { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)' },
+  { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
+  { long: 'node', value: 'NAME', help: 'node name for the kubectl pod source (default: hostname)' },
+  { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
+];
+
+export function nodeOptions(flags: ParsedFlags): NodeOptions {
+  return {
+    procRoot: flags.string('proc') ?? '/proc',
+    pods: oneOf<PodSourceKind>('--pods', flags.string('pods') ?? 'auto', POD_SOURCE_KINDS),
+    runtimeEndpoint: flags.string('runtime-endpoint'),
+    crictl: flags.string('crictl'),
+    kubectl: flags.string('kubectl'),
+    kubeletRoot: (flags.string('kubelet-root') ?? '/var/lib/kubelet').replace(/\/+$/, '') || '/',
+    nodeName: flags.string('node'),
+    forceWalk: flags.boolean('force-walk') ?? false,
+  };
+}
+
+/** Plain data for the collector (and its worker thread). A one-shot run records nothing. */
+export function collectorOptions(
+  node: NodeOptions,
+  refresh: { intervalSeconds: number; record: string | null } = { intervalSeconds: 0, record: null },
+): CollectorOptions {
+  const { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk } = node;
+  return { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, ...refresh };
+}

@@ -1,0 +1,105 @@
+// Running the real Prometheus and the processes it scrapes in a test: children stopped when the
+// test ends, polling, free ports, instant queries.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const PROMETHEUS = '/usr/bin/prometheus';
+
+/** Why `binaries` cannot run here, or false. */
+export function missingBinaries(binaries: readonly string[]): string | false {
+  const missing = binaries.filter((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length > 0 ? `missing ${missing.join(', ')} (apt-get install prometheus prometheus-node-exporter; .ci/run does)` : false;
+}
+
+export interface Started {
+  output(): string;
+}
+
+/** A child process that is stopped (SIGTERM, then waited for) when the test ends. */
+export function start(t: TestContext, command: string, args: string[]): Started {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  });
+  return { output: () => output };
+}
+
+/** Polls `probe` until it returns something other than null. */
+export async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== null) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export async function text(url: string, init?: RequestInit): Promise<string> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.text();
+}
+
+export interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export async function query(prometheus: string, promql: string): Promise<Sample[]> {
+  const body = JSON.parse(await text(`${prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`));
+  return body.data.result as Sample[];
+}
+
+/** A Prometheus on loopback with `config` (plus a 1 s scrape and evaluation interval); its URL. */
+export async function startPrometheus(t: TestContext, work: string, config: Record<string, unknown>): Promise<string> {
+  const port = await freePort();
+  writeFileSync(join(work, 'prometheus.yml'), JSON.stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, ...config }));
+  start(t, PROMETHEUS, [
+    `--config.file=${join(work, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(work, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ]);
+  return `http://127.0.0.1:${port}`;
+}
+
+/** The port `inotop serve` says it listens on. */
+export function servedPort(started: Started): Promise<number> {
+  return until('inotop serve to listen', () => {
+    const port = /serving https?:\/\/[^ ]*:(\d+)\//.exec(started.output())?.[1];
+    return port ? Number(port) : null;
+  });
+}
