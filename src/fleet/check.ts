@@ -8,6 +8,7 @@ import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
 import { scan, ScanError } from '../scan/index.js';
 import { percent } from '../views/format.js';
+import { visibleLine } from '../views/text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -143,9 +144,9 @@ function userLabel(user: UserRow): string {
   return `uid ${user.uid}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
+/** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (text.ts). */
 export function fitMessage(message: string): string {
-  const line = message.replace(/\s+/g, ' ').trim();
-  return line.length <= MAX_MESSAGE_LENGTH ? line : `${line.slice(0, MAX_MESSAGE_LENGTH - 3)}...`;
+  return visibleLine(message, MAX_MESSAGE_LENGTH);
 }
 
 /** Waits for `promise`, but no longer than `ms`. */

@@ -5,6 +5,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
+import { jsonText } from '../views/text.js';
 import { isGzipPath, RECORDING_MAGIC, type RecordingHeader } from './format.js';
 
 export class RecordingWriter {
@@ -30,10 +31,10 @@ export class RecordingWriter {
         started: snapshot.time,
         ...this.header,
       };
-      this.write(JSON.stringify(header) + '\n');
+      this.write(jsonText(header) + '\n');
       this.headerWritten = true;
     }
-    this.write(JSON.stringify(snapshot) + '\n');
+    this.write(jsonText(snapshot) + '\n');
   }
 
   private write(text: string): void {

@@ -6,6 +6,7 @@ import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import { format } from 'node:util';
 import { fit } from '../format.js';
+import { screenText } from '../text.js';
 import { actionForKey } from './keys.js';
 import {
   columnAt,
@@ -167,7 +168,7 @@ class TerminalUi {
     if (tooSmall(width, height)) {
       this.geometry = null;
       for (const element of [this.header, this.sparkline, this.table, this.detail, this.log, this.footer, this.overlay]) element.hide();
-      this.notice.setContent(tooSmallLines(width, height).map((line) => blessed.escape(line)).join('\n'));
+      this.notice.setContent(tooSmallLines(width, height).map(screenText).join('\n'));
       this.notice.show();
       this.screen.render();
       return;
@@ -207,7 +208,7 @@ class TerminalUi {
     // The widget draws the oldest points that fit: hand it the newest ones.
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
     // The widget adds a colon after the title and wraps what does not fit.
-    sparkline.setData([blessed.escape(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
+    sparkline.setData([screenText(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
   }
 
   private drawOverlay(width: number, height: number): void {
