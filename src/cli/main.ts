@@ -5,10 +5,12 @@ import { isFleetCommand, runFleetCommand } from '../fleet/index.js';
 import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
-import { readRecording, type Recording } from '../record/reader.js';
+import { openRecording, readRecording, type Recording } from '../record/reader.js';
+import { RecordingWriter } from '../record/writer.js';
 import { ScanError } from '../scan/index.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
+import { visible } from '../views/text.js';
 import { ReplaySource } from '../views/tui/replay-source.js';
 import { runScreen } from '../views/tui/screen.js';
 import { VERSION } from '../version.js';
@@ -42,8 +44,9 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
         return 2;
       }
-      const recording = options.replay !== null ? openRecording(options.replay) : null;
+      const recording = options.replay !== null ? loadRecording(options.replay) : null;
       if (recording === undefined) return 1;
+      if (options.record !== null && !canRecord(options.record)) return 1;
       return runScreen({
         source: options.replay !== null ? new ReplaySource(recording!) : new BackgroundCollector(collectorOptions(options), options.delaySeconds * 1000, 'selected'),
         initial: {
@@ -62,6 +65,7 @@ export function filterFromOptions(options: Options): ProcessFilter {
 
 async function runBatch(options: Options): Promise<number> {
   if (options.replay !== null) return printReplay(options, options.replay);
+  if (options.record !== null && !canRecord(options.record)) return 1;
   const collector = new Collector(collectorOptions(options));
   try {
     await collector.start();
@@ -83,8 +87,20 @@ async function runBatch(options: Options): Promise<number> {
   }
 }
 
-/** The recording, or undefined after saying why it cannot be read. */
-function openRecording(path: string): Recording | undefined {
+/** Says why when `path` cannot be recorded to. */
+function canRecord(path: string): boolean {
+  try {
+    RecordingWriter.probe(path);
+    return true;
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop: ${error.message}\n`);
+    return false;
+  }
+}
+
+/** The whole recording (the screen steps through it), or undefined after saying why it cannot be read. */
+function loadRecording(path: string): Recording | undefined {
   try {
     return readRecording(path);
   } catch (error) {
@@ -94,21 +110,34 @@ function openRecording(path: string): Recording | undefined {
   }
 }
 
-/** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
+/**
+ * With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON
+ * document per line. Streamed: a snapshot is printed as it is read. A damaged line is said on
+ * stderr and skipped; a recording without one good snapshot exits 1.
+ */
 async function printReplay(options: Options, path: string): Promise<number> {
-  const recording = openRecording(path);
-  if (!recording) return 1;
-  if (recording.warning) process.stderr.write(`inotop: warning: ${recording.warning}\n`);
-  const snapshots = recording.snapshots.slice(0, options.iterations ?? undefined);
-  for (const [i, snapshot] of snapshots.entries()) {
-    if (options.mode === 'json') {
-      await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-    } else {
-      const title = `replay of ${recording.header.hostname}, snapshot ${i + 1}/${recording.snapshots.length}\n`;
-      await write((i > 0 ? '\n' : '') + title + render(snapshot, options));
+  const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
+  let shown = 0;
+  try {
+    const recording = openRecording(path, warn);
+    for (const snapshot of recording.snapshots) {
+      if (options.iterations !== null && shown >= options.iterations) break;
+      shown++;
+      if (options.mode === 'json') {
+        await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+      } else {
+        const title = visible(`replay of ${recording.header.hostname}, snapshot ${shown} (${snapshot.time})`);
+        await write((shown > 1 ? '\n' : '') + title + '\n' + render(snapshot, options));
+      }
     }
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop: ${error.message}\n`);
+    return 1;
   }
-  return 0;
+  if (shown > 0) return 0;
+  process.stderr.write(`inotop: ${path} holds no good snapshot\n`);
+  return 1;
 }
 
 /** The snapshot with only the rows the flags select, in their order. */
