@@ -13,6 +13,7 @@ import { snapshotJson } from '../views/json.js';
 import { visible } from '../views/text.js';
 import { ReplaySource } from '../views/tui/replay-source.js';
 import { runScreen } from '../views/tui/screen.js';
+import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { collectorOptions, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
@@ -67,6 +68,7 @@ async function runBatch(options: Options): Promise<number> {
   if (options.replay !== null) return printReplay(options, options.replay);
   if (options.record !== null && !canRecord(options.record)) return 1;
   const collector = new Collector(collectorOptions(options));
+  const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
     const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
@@ -83,6 +85,7 @@ async function runBatch(options: Options): Promise<number> {
     }
     throw error;
   } finally {
+    keepSignals();
     collector.stop();
   }
 }

@@ -17,6 +17,7 @@ const CHECK_FLAGS: readonly FleetFlag[] = [
   { long: 'watches-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of max_user_watches or more (default 90%)' },
   { long: 'fail-on-leaked', value: '[=true|false]', help: 'leaked watches are a problem (default true; false skips path and pod work)' },
   { long: 'pods-timeout', value: 'SECS', help: 'wait this long for the live pod list (default 2)' },
+  { long: 'deadline', value: 'SECS', help: 'the verdict by then, else exit 2 "cannot tell in time"; nothing runs on after it (default 4)' },
 ];
 
 const SERVE_FLAGS: readonly FleetFlag[] = [
@@ -45,6 +46,8 @@ export interface CheckOptions {
   watchesThreshold: number | null;
   failOnLeaked: boolean;
   podsTimeoutMs: number;
+  /** The verdict is out, and every child stopped, by then. */
+  deadlineMs: number;
 }
 
 export interface ListenAddress {
@@ -80,6 +83,7 @@ export function parseFleetArgs(command: FleetCommand, argv: string[]): FleetArgs
         watchesThreshold: threshold('--watches-threshold', value('watches-threshold') ?? '90%'),
         failOnLeaked: boolean('--fail-on-leaked', value('fail-on-leaked') ?? 'true'),
         podsTimeoutMs: seconds('--pods-timeout', value('pods-timeout') ?? '2') * 1000,
+        deadlineMs: seconds('--deadline', value('deadline') ?? '4') * 1000,
       },
     };
   }
