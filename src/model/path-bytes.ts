@@ -6,7 +6,8 @@
 // carries it as "\udcHH", which Python turns back into the bytes with
 // `path.encode('utf-8', 'surrogateescape')`, and encodePathBytes() in JavaScript.
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name may well start with the bytes of a BOM; they are kept.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The name's bytes as a string; invalid UTF-8 bytes as U+DC80–U+DCFF. */
 export function decodePathBytes(bytes: Uint8Array): string {
