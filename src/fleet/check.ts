@@ -37,7 +37,9 @@ export interface Thresholds {
  * plugin that overruns, and with it the verdict.
  */
 export async function runCheck(options: CheckOptions): Promise<number> {
-  const deadlineAt = performance.now() + options.deadlineMs;
+  // performance.now() counts from the start of the process: the deadline holds for the whole run,
+  // start-up included, as node-problem-detector times it.
+  const deadlineAt = options.deadlineMs;
   const collector = options.failOnLeaked ? new Collector(collectorOptions(options.shared)) : null;
   const keepSignals = exitOnSignals(() => collector?.stop());
   let verdict: Verdict;
@@ -60,6 +62,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
 
 /** How long the process may take to wind down after its verdict. */
 const EXIT_GRACE_MS = 100;
+/** Kept back from the deadline for judging leaks once the pod list is in (paths, pods). */
+const LEAKS_WORK_MS = 500;
 
 async function judge(options: CheckOptions, collector: Collector | null, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
@@ -77,11 +81,11 @@ async function judge(options: CheckOptions, collector: Collector | null, deadlin
   }
   if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 
-  const left = deadlineAt - performance.now();
-  await settledWithin(podsReady, Math.max(0, Math.min(options.podsTimeoutMs, left)));
-  if (performance.now() >= deadlineAt) {
-    return { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` };
-  }
+  const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
+  const left = deadlineAt - LEAKS_WORK_MS - performance.now();
+  if (left <= 0) return inTime;
+  await settledWithin(podsReady, Math.min(options.podsTimeoutMs, left));
+  if (performance.now() >= deadlineAt) return inTime;
   const snapshot = collector.collect();
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
