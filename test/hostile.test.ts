@@ -3,10 +3,11 @@
 // a row: real processes with hostile names, checked in -b, --json, check, notes and the screen.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { renderMetrics } from '../src/fleet/metrics.js';
 import type { Snapshot } from '../src/model/types.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { installStandIn, setStandInMode, withCommandLine } from './helpers/fake-node.js';
@@ -110,6 +111,21 @@ describe('hostile names from the node', () => {
       }
     } finally {
       rmSync(tools, { recursive: true, force: true });
+    }
+  });
+
+  test('metrics: the hostile comm escaped per the text format, promtool reads it back', async () => {
+    const result = run(['--json', '--targets', '--pods', 'none']);
+    const snapshot = JSON.parse(result.stdout) as Snapshot;
+    const text = await renderMetrics({ snapshot, scanFailures: 0, top: 1000 });
+    const line = text.split('\n').find((l) => l.startsWith(`inotop_process_watches{pid="${watcher.pid}"`));
+    assert.ok(line, 'the hostile process has a series');
+    // The text format escapes backslash, double quote and newline in label values; the rest is UTF-8 as it is.
+    assert.ok(line.includes(`comm="\x1b]0;pwn\x07\\n\u009b"`), JSON.stringify(line));
+    assert.equal(text.split('\n').filter((l) => l.includes('fake-row')).length, 0);
+    if (existsSync('/usr/bin/promtool')) {
+      const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.doesNotMatch(lint.stdout + lint.stderr, /error while linting|parse error|invalid/i, lint.stdout + lint.stderr);
     }
   });
 
