@@ -6,6 +6,7 @@ import { collectorOptions } from '../cli/args.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
+import { POD_LIST_PENDING } from '../pods/sources.js';
 import { scan, ScanError } from '../scan/index.js';
 import { settledWithin } from '../deadline.js';
 import { exitOnSignals } from '../signals.js';
@@ -91,7 +92,8 @@ async function judge(options: CheckOptions, collector: Collector | null, deadlin
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
   if (shared.pods !== 'none' && snapshot.pods.live === null) {
-    const why = snapshot.pods.error ?? `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
+    const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
+    const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
   }
   return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };

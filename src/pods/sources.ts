@@ -36,6 +36,8 @@ export interface PodSourceOptions {
 }
 
 export const DEFAULT_REFRESH_MS = 5_000;
+/** What status() says while the first list is being fetched: the source (auto mode) or the error (a named source). */
+export const POD_LIST_PENDING = 'pending';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Why a source gave no list. `failure` names the kind of failure: a note is said once per kind. */
@@ -198,7 +200,7 @@ export class PodSource {
    */
   status(): PodsStatus {
     if (this.last === null && this.error === null && this.inFlight !== null) {
-      return { source: this.active ?? 'pending', live: null, stale: false, error: this.active !== null ? 'pending' : null };
+      return { source: this.active ?? POD_LIST_PENDING, live: null, stale: false, error: this.active !== null ? POD_LIST_PENDING : null };
     }
     return {
       source: this.active ?? 'none',
