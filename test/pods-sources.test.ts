@@ -2,12 +2,13 @@
 // that answer with recorded output or fail the ways the real ones do.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodSource, type PodSourceOptions } from '../src/pods/sources.js';
 import { installStandIn, setStandInMode } from './helpers/fake-node.js';
+import { processesIn } from './helpers/processes.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
@@ -28,23 +29,6 @@ function source(t: TestContext, options: PodSourceOptions): PodSource {
   const pods = new PodSource({ kubeletRoot: '/nonexistent/kubelet', ...options });
   t.after(() => pods.stop());
   return pods;
-}
-
-/** "pid state comm" of the processes in these process groups, zombies (already dead) left out. */
-function processesIn(groups: number[]): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (groups.includes(Number(pgrp)) && state !== 'Z') found.push(`${pid} ${state} ${comm}`);
-  }
-  return found;
 }
 
 function calls(dir: string, tool: string): string[] {

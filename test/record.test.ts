@@ -11,6 +11,7 @@ import { RecordingError } from '../src/record/format.js';
 import { readRecording } from '../src/record/reader.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 
+const HEADER = JSON.stringify({ format: 'inotop-recording', version: 1, hostname: 'h', kernel: 'k', started: '2026-01-01T00:00:00Z', intervalSeconds: 2, inotopVersion: '0' });
 const fixture = fileURLToPath(new URL('../fixtures/node-a/proc', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -28,7 +29,7 @@ describe('recordings', () => {
       const live = run(['--json', '--targets', '--proc', fixture, '--pods', 'none', '--record', file]);
       assert.equal(live.status, 0, live.stderr);
       const recording = readRecording(file);
-      assert.equal(recording.warning, null);
+      assert.deepEqual(recording.warnings, []);
       assert.equal(recording.header.hostname, 'node-a');
       assert.equal(recording.snapshots.length, 1);
       assert.deepEqual(recording.snapshots[0], JSON.parse(live.stdout));
@@ -47,8 +48,8 @@ describe('recordings', () => {
       truncateSync(file, Math.floor(statSync(file).size * 0.8));
       const replay = run(['--replay', file, '-b']);
       assert.equal(replay.status, 0);
-      assert.match(replay.stderr, /warning: .*damaged \(truncated recording\?\): replaying the 3 snapshots before it/);
-      assert.equal(replay.stdout.match(/^replay of node-a, snapshot \d\/3$/gm)?.length, 3);
+      assert.match(replay.stderr, /warning: .*: line 5: (gzip member at byte \d+ is cut short \(truncated recording\?\)|not JSON \(cut short\?\)): skipped/);
+      assert.equal(replay.stdout.match(/^replay of node-a, snapshot \d \(/gm)?.length, 3);
     }
   });
 
@@ -58,7 +59,8 @@ describe('recordings', () => {
       ['other.json', '{"hello":1}\n', /no inotop-recording header/],
       ['fake.jsonl.gz', 'not gzip', /is not gzip data/],
       ['empty.jsonl', gzipSync('') , /is not an inotop recording/],
-      ['header-only.jsonl', '{"format":"inotop-recording","version":1}\n', /holds no snapshot/],
+      ['header-only.jsonl', HEADER + '\n', /holds no (good )?snapshot/],
+      ['no-hostname.jsonl', '{"format":"inotop-recording","version":1}\n', /header has no hostname/],
       ['future.jsonl', '{"format":"inotop-recording","version":9}\n{}\n', /version 9 is not supported/],
     ];
     for (const [name, content, message] of cases) {

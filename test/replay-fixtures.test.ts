@@ -37,7 +37,7 @@ describe('fixtures/leaky-kubelet.jsonl.gz', () => {
     const blocks = out.split(/^(?=replay of )/m);
     assert.equal(blocks.length, 7);
     const last = blocks.at(-1)!;
-    assert.match(last, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 7\/7$/m);
+    assert.match(last, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 7 \(2026-11-27T19:21:10\.000Z\)$/m);
     assert.match(last, /^total: 155 processes, 204 instances, 10110 watches - pods: crictl, 49 live$/m);
     const rows = last.split('\n').filter((line) => /^\s+\d+ /.test(line));
     const [pid, user, instances, watches, leaked] = rows[0]!.trim().split(/\s+/);

@@ -6,13 +6,16 @@ import { queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
-import { readRecording, type Recording } from '../record/reader.js';
+import { openRecording, readRecording, type Recording } from '../record/reader.js';
+import { RecordingWriter } from '../record/writer.js';
 import { collectorOptions } from '../options/node.js';
 import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
+import { visible } from '../views/text.js';
+import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
@@ -29,18 +32,19 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help') return printHelp(options.mode);
-  const recording = options.replay !== null ? openRecording(options.replay) : null;
-  if (recording === undefined) return 1;
-  const unknown = unknownUser(options.user, recording, options.procRoot);
+  const unknown = unknownUser(options.user, options.replay, options.procRoot);
   if (unknown) {
     process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
     return 2;
   }
-  if (options.mode !== 'tui') return recording ? printReplay(options, recording) : runBatch(options);
+  if (options.mode !== 'tui') return options.replay !== null ? printReplay(options, options.replay) : runBatch(options);
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
   }
+  const recording = options.replay !== null ? loadRecording(options.replay) : null;
+  if (recording === undefined) return 1;
+  if (options.record !== null && !canRecord(options.record)) return 1;
   const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
   return runScreen({
     source: recording
@@ -62,13 +66,19 @@ function printHelp(mode: 'help' | 'version' | 'sort-help'): number {
 
 /**
  * Like top, a user name nobody has is a mistake, not an empty table: names are looked up in the
- * passwd the scan reads, or among the users of the recording. A numeric uid is always taken.
+ * passwd the scan reads, or among the users of the recording (read through once, streamed). A
+ * numeric uid is always taken.
  */
-function unknownUser(user: string | null, recording: Recording | null, procRoot: string): string | null {
+function unknownUser(user: string | null, replay: string | null, procRoot: string): string | null {
   if (user === null || /^\d+$/.test(user)) return null;
-  if (recording) {
-    const recorded = recording.snapshots.some((snapshot) => snapshot.users.some((u) => u.name === user));
-    return recorded ? null : `no user '${user}' in the recording`;
+  if (replay !== null) {
+    try {
+      for (const snapshot of openRecording(replay, () => undefined).snapshots) if (snapshot.users.some((u) => u.name === user)) return null;
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      return null; // the replay says what is wrong with the file
+    }
+    return `no user '${user}' in the recording`;
   }
   const passwd = defaultPasswdPath(procRoot);
   const names = new Set(parsePasswd(readProcTextOrNull(passwd) ?? '').values());
@@ -83,7 +93,9 @@ export function filterFromOptions(options: Options): ProcessFilter {
 }
 
 async function runBatch(options: Options): Promise<number> {
+  if (options.record !== null && !canRecord(options.record)) return 1;
   const collector = new Collector(liveCollectorOptions(options));
+  const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
     const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
@@ -100,6 +112,7 @@ async function runBatch(options: Options): Promise<number> {
     }
     throw error;
   } finally {
+    keepSignals();
     collector.stop();
   }
 }
@@ -110,8 +123,20 @@ function targetsFor(options: Options): SnapshotTargets {
   return options.pids ? new Set(options.pids) : 'all';
 }
 
-/** The recording, or undefined after saying why it cannot be read. */
-function openRecording(path: string): Recording | undefined {
+/** Says why when `path` cannot be recorded to. */
+function canRecord(path: string): boolean {
+  try {
+    RecordingWriter.probe(path);
+    return true;
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop: ${error.message}\n`);
+    return false;
+  }
+}
+
+/** The whole recording (the screen steps through it), or undefined after saying why it cannot be read. */
+function loadRecording(path: string): Recording | undefined {
   try {
     return readRecording(path);
   } catch (error) {
@@ -121,19 +146,34 @@ function openRecording(path: string): Recording | undefined {
   }
 }
 
-/** With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON document per line. */
-async function printReplay(options: Options, recording: Recording): Promise<number> {
-  if (recording.warning) process.stderr.write(`inotop: warning: ${recording.warning}\n`);
-  const snapshots = recording.snapshots.slice(0, options.iterations ?? undefined);
-  for (const [i, snapshot] of snapshots.entries()) {
-    if (options.mode === 'json') {
-      await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-    } else {
-      const title = `replay of ${recording.header.hostname}, snapshot ${i + 1}/${recording.snapshots.length}\n`;
-      await write((i > 0 ? '\n' : '') + title + render(snapshot, options));
+/**
+ * With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON
+ * document per line. Streamed: a snapshot is printed as it is read. A damaged line is said on
+ * stderr and skipped; a recording without one good snapshot exits 1.
+ */
+async function printReplay(options: Options, path: string): Promise<number> {
+  const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
+  let shown = 0;
+  try {
+    const recording = openRecording(path, warn);
+    for (const snapshot of recording.snapshots) {
+      if (options.iterations !== null && shown >= options.iterations) break;
+      shown++;
+      if (options.mode === 'json') {
+        await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+      } else {
+        const title = visible(`replay of ${recording.header.hostname}, snapshot ${shown} (${snapshot.time})`);
+        await write((shown > 1 ? '\n' : '') + title + '\n' + render(snapshot, options));
+      }
     }
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    process.stderr.write(`inotop: ${error.message}\n`);
+    return 1;
   }
-  return 0;
+  if (shown > 0) return 0;
+  process.stderr.write(`inotop: ${path} holds no good snapshot\n`);
+  return 1;
 }
 
 /** The snapshot with only the rows the flags select, in their order. */

@@ -20,7 +20,7 @@ const CHECK_FLAGS: readonly FlagSpec[] = [
   { long: 'watches-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of max_user_watches or more (default 90%)' },
   { long: 'fail-on-leaked', help: 'leaked watches are a problem (default; =false skips path and pod work)' },
   { long: 'pods-timeout', value: 'SECS', help: 'wait this long for the live pod list (default 2)' },
-  { long: 'deadline', value: 'SECS', help: 'answer within this long: leaks not judged by then give exit 2 (default 4)' },
+  { long: 'deadline', value: 'SECS', help: 'the verdict by then, else exit 2 "cannot tell in time"; nothing runs on after it (default 4)' },
 ];
 
 const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -58,7 +58,7 @@ export interface CheckOptions {
   watchesThreshold: number | null;
   failOnLeaked: boolean;
   podsTimeoutMs: number;
-  /** The verdict is due this long after the start (node-problem-detector kills a plugin at 5 s). */
+  /** The verdict is out, and every child stopped, by then (node-problem-detector kills a plugin at 5 s). */
   deadlineMs: number;
 }
 

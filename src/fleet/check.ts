@@ -7,8 +7,12 @@ import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
+import { POD_LIST_PENDING } from '../pods/sources.js';
 import { scan, ScanError } from '../scan/index.js';
+import { settledWithin } from '../deadline.js';
+import { exitOnSignals } from '../signals.js';
 import { percent } from '../views/format.js';
+import { visibleLine } from '../views/text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -29,54 +33,74 @@ export interface Thresholds {
   watches: number | null;
 }
 
+/**
+ * The verdict, within --deadline: every wait is bounded by it, and once the verdict is printed
+ * the pod sources are stopped with every command they started. node-problem-detector kills a
+ * plugin that overruns, and with it the verdict.
+ */
 export async function runCheck(options: CheckOptions): Promise<number> {
+  // performance.now() counts from the start of the process: the deadline holds for the whole run,
+  // start-up included, as node-problem-detector times it.
+  const deadlineAt = options.deadlineMs;
+  const collector = options.failOnLeaked ? new Collector(collectorOptions(options.shared)) : null;
+  const keepSignals = exitOnSignals(() => collector?.stop());
   let verdict: Verdict;
   try {
-    verdict = await judge(options);
+    verdict = await judge(options, collector, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
     if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
+  } finally {
+    keepSignals();
+    collector?.stop();
   }
   process.stdout.write(fitMessage(verdict.message) + '\n');
+  // Should anything still hold the event loop (it should not: the chain is stopped), the verdict
+  // is out and nothing may outlive it.
+  setTimeout(() => process.exit(verdict.status), EXIT_GRACE_MS).unref();
   return verdict.status;
 }
 
-async function judge(options: CheckOptions): Promise<Verdict> {
-  const started = performance.now();
+/** How long the process may take to wind down after its verdict. */
+const EXIT_GRACE_MS = 100;
+/** Kept back from the deadline for judging leaks once the pod list is in (paths, pods). */
+const LEAKS_WORK_MS = 500;
+
+async function judge(options: CheckOptions, collector: Collector | null, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
   const thresholds: Thresholds = { instances: options.instancesThreshold, watches: options.watchesThreshold };
-  const collector = options.failOnLeaked ? new Collector(collectorOptions(shared)) : null;
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
-  try {
-    // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
-    const scanned = collector ? collector.scan() : scan({ procRoot: shared.procRoot });
-    const counts = buildSnapshot(scanned, null, null, 'none');
-    const limits = judgeLimits(counts.users, counts.limits, thresholds);
-    if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
-    if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-    if (scanned.unreadable > 0) {
-      const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
-      return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
-    }
-    if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
-
-    const timeLeft = () => options.deadlineMs - (performance.now() - started);
-    await settledWithin(podsReady, Math.min(options.podsTimeoutMs, Math.max(0, timeLeft())));
-    const snapshot = collector.collect('leaked', scanned, started + options.deadlineMs);
-    if (collector.outOfTime) return { status: CHECK_UNKNOWN, message: `cannot tell leaks in time (--deadline ${options.deadlineMs / 1000} s); ${limits.summary}` };
-    const leaks = judgeLeaks(snapshot.processes);
-    if (leaks) return { status: CHECK_PROBLEM, message: leaks };
-    // Without a pod list, watches of deleted pods whose files are still there look live.
-    if (shared.pods !== 'none' && snapshot.pods.live === null) {
-      const why = snapshot.pods.error ?? `no pod list within ${options.podsTimeoutMs / 1000} s`;
-      return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
-    }
-    return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };
-  } finally {
-    collector?.stop();
+  // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
+  const scanned = collector ? collector.scan() : scan({ procRoot: shared.procRoot });
+  const counts = buildSnapshot(scanned, null, null, 'none');
+  const limits = judgeLimits(counts.users, counts.limits, thresholds);
+  if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
+  if (scanned.unreadable > 0) {
+    const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
+    return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
+  if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
+
+  const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
+  const left = deadlineAt - LEAKS_WORK_MS - performance.now();
+  if (left <= 0) return inTime;
+  await settledWithin(podsReady, Math.min(options.podsTimeoutMs, left));
+  if (performance.now() >= deadlineAt) return inTime;
+  // Path lookups stop at the deadline too: what they did not reach cannot be judged.
+  const snapshot = collector.collect('leaked', scanned, deadlineAt);
+  if (collector.outOfTime) return inTime;
+  const leaks = judgeLeaks(snapshot.processes);
+  if (leaks) return { status: CHECK_PROBLEM, message: leaks };
+  // Without a pod list, watches of deleted pods whose files are still there look live.
+  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+    const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
+    const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
+    return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
+  }
+  return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };
 }
 
 interface LimitsJudgement {
@@ -148,17 +172,7 @@ function userLabel(user: UserRow): string {
   return `uid ${user.uid}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
+/** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (text.ts). */
 export function fitMessage(message: string): string {
-  const line = message.replace(/\s+/g, ' ').trim();
-  return line.length <= MAX_MESSAGE_LENGTH ? line : `${line.slice(0, MAX_MESSAGE_LENGTH - 3)}...`;
-}
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([promise, deadline]);
-  clearTimeout(timer);
+  return visibleLine(message, MAX_MESSAGE_LENGTH);
 }

@@ -39,7 +39,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     process.stderr.write(`inotop serve: ${error.message}\n`);
     return 1;
   }
-  if (recording?.warning) process.stderr.write(`inotop serve: warning: ${recording.warning}\n`);
+  for (const warning of recording?.warnings ?? []) process.stderr.write(`inotop serve: warning: ${warning}\n`);
   const node = options.nodeName ?? recording?.header.hostname ?? hostname();
   const exporter = new Exporter(options, node, webConfig, recording !== null);
   const every = recording ? `replaying ${options.replay}` : `scanning every ${options.intervalMs / 1000} s`;

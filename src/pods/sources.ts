@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { settledWithin } from '../deadline.js';
 import type { PodsStatus } from '../model/types.js';
 import type { CriClient } from './cri/client.js';
 import { DEFAULT_KUBELET_ROOT } from './layouts.js';
@@ -35,6 +36,8 @@ export interface PodSourceOptions {
 }
 
 export const DEFAULT_REFRESH_MS = 5_000;
+/** What status() says while the first list is being fetched: the source (auto mode) or the error (a named source). */
+export const POD_LIST_PENDING = 'pending';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Why a source gave no list. `failure` names the kind of failure: a note is said once per kind. */
@@ -124,6 +127,8 @@ export class PodSource {
   private inFlight: Promise<void> | null = null;
   private readonly runningGroups = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Set by stop(): no source is tried and no command started after it. */
+  private stopped = false;
   /** Made on the first CRI fetch that finds an endpoint, kept (with its connection) until stop(). */
   private cri: CriClient | null = null;
 
@@ -142,27 +147,37 @@ export class PodSource {
     this.active = options.kind === 'auto' || options.kind === 'none' ? null : options.kind;
   }
 
-  /** Refreshes now and then every refreshMs in the background; resolves after the first refresh. */
-  start(): Promise<void> {
+  /**
+   * Refreshes now and then every refreshMs in the background. Resolves after the first refresh,
+   * or after one source's timeout when it takes longer (auto mode trying one hung source after
+   * another): the first scan then shows its counts with pods "pending", and a later refresh the list.
+   */
+  async start(): Promise<void> {
     if (this.timer === null && this.options.kind !== 'none') {
       this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
       this.timer.unref();
     }
-    return this.refresh();
+    await settledWithin(this.refresh(), this.options.timeoutMs);
   }
 
-  /** Stops refreshing and kills commands still running. */
+  /**
+   * Stops the whole chain: no more refreshes, no further source tried (auto mode would go on to
+   * the next), every command still running killed with its process group, the CRI connection
+   * closed. A refresh still in flight settles soon after, with nothing left running.
+   */
   stop(): void {
+    this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     for (const group of this.runningGroups) killGroup(group);
+    this.runningGroups.clear();
     this.cri?.close();
     this.cri = null;
   }
 
   /** Fetches the list once. Never rejects; a refresh already running is joined, not repeated. */
   refresh(): Promise<void> {
-    if (this.options.kind === 'none') return Promise.resolve();
+    if (this.options.kind === 'none' || this.stopped) return Promise.resolve();
     this.inFlight ??= this.fetchOnce().finally(() => {
       this.inFlight = null;
     });
@@ -179,7 +194,14 @@ export class PodSource {
     return this.lastTakenAt;
   }
 
+  /**
+   * While the first list is still being fetched (a source that hangs takes up to its timeout),
+   * the status says "pending": no list yet, and no failure either.
+   */
   status(): PodsStatus {
+    if (this.last === null && this.error === null && this.inFlight !== null) {
+      return { source: this.active ?? POD_LIST_PENDING, live: null, stale: false, error: this.active !== null ? POD_LIST_PENDING : null };
+    }
     return {
       source: this.active ?? 'none',
       live: this.last?.count ?? null,
@@ -200,11 +222,13 @@ export class PodSource {
     const startedAt = performance.now();
     const failures: SourceError[] = [];
     for (const kind of candidates) {
+      if (this.stopped) return;
       try {
         const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args), criClient: () => this.criClient() });
         this.succeeded(kind, list, startedAt);
         return;
       } catch (error) {
+        if (this.stopped) return;
         failures.push(error instanceof SourceError ? error : new SourceError(kind, 'error', `${kind}: ${String(error)}`));
       }
     }
@@ -241,6 +265,8 @@ export class PodSource {
   private async criClient(): Promise<CriClient> {
     if (this.cri !== null) return this.cri;
     const { CriClient, resolveRuntimeEndpoint, DEFAULT_CRI_TIMEOUT_MS, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
+    // stop() came while the gRPC stack loaded: no connection made after it.
+    if (this.stopped) throw new SourceError('cri', 'stopped', 'cri: stopped');
     const found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
     if (found === null) {
       const looked = `no --runtime-endpoint, $${RUNTIME_ENDPOINT_ENV} or ${DEFAULT_CRICTL_YAML}; none of ${DEFAULT_RUNTIME_SOCKETS.join(', ')}`;
@@ -254,6 +280,7 @@ export class PodSource {
   // Runs in its own process group: a wrapper script's children would otherwise keep stdout open
   // past the timeout, and killing only the wrapper would leave them running.
   private async run(source: FetchingKind, file: string, args: string[]): Promise<string> {
+    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const subprocess = execa(file, args, {
       stdin: 'ignore',
       timeout: this.options.timeoutMs,
@@ -270,11 +297,13 @@ export class PodSource {
     const result = await subprocess;
     clearTimeout(deadline);
     if (group !== undefined) this.runningGroups.delete(group);
+    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const command = `${source} ${args[0]}`;
     if (result.code === 'ENOENT') throw new SourceError(source, 'missing', `${source}: ${file} not found`);
     if (result.timedOut) throw new SourceError(source, 'timeout', `${command}: no answer within ${this.options.timeoutMs} ms`);
     if (result.failed) {
       const exit = result.exitCode !== undefined ? `exited ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : (result.code ?? 'failed');
+      // Shown as it is (the views make controls visible), but kept to one line.
       const detail = lastLine(String(result.stderr ?? ''));
       throw new SourceError(source, exit, `${command} ${exit}${detail ? `: ${detail}` : ''}`);
     }

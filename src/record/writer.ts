@@ -5,7 +5,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
-import { isGzipPath, RECORDING_MAGIC, type RecordingHeader } from './format.js';
+import { jsonText } from '../views/text.js';
+import { isGzipPath, RECORDING_MAGIC, RecordingError, type RecordingHeader } from './format.js';
 
 export class RecordingWriter {
   private readonly fd: number;
@@ -16,8 +17,13 @@ export class RecordingWriter {
     readonly path: string,
     private readonly header: Pick<RecordingHeader, 'intervalSeconds' | 'inotopVersion'>,
   ) {
-    this.fd = openSync(path, 'w');
+    this.fd = openForRecording(path, 'w');
     this.gzip = isGzipPath(path);
+  }
+
+  /** Fails now, with one clear line, when `path` cannot be recorded to (the screen records from another thread). */
+  static probe(path: string): void {
+    closeSync(openForRecording(path, 'a'));
   }
 
   append(snapshot: Snapshot): void {
@@ -30,10 +36,10 @@ export class RecordingWriter {
         started: snapshot.time,
         ...this.header,
       };
-      this.write(JSON.stringify(header) + '\n');
+      this.write(jsonText(header) + '\n');
       this.headerWritten = true;
     }
-    this.write(JSON.stringify(snapshot) + '\n');
+    this.write(jsonText(snapshot) + '\n');
   }
 
   private write(text: string): void {
@@ -42,5 +48,14 @@ export class RecordingWriter {
 
   close(): void {
     closeSync(this.fd);
+  }
+}
+
+function openForRecording(path: string, flags: 'w' | 'a'): number {
+  try {
+    return openSync(path, flags);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new RecordingError(`cannot record to ${path}: ${code ? `${code} (${message.replace(/^\w+: /, '').replace(/, open .*$/, '')})` : message}`);
   }
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { parseNamespaceLink } from '../scan/parse.js';
 import { listNumericEntries } from '../scan/procfs.js';
 import { groupByDev, parseMountinfo, type MountEntry } from './mountinfo.js';
-import { decodeFsBytes } from './fspath.js';
+import { decodePathBytes } from '../model/path-bytes.js';
 import { fail, type Result } from './result.js';
 
 export interface MountTable {
@@ -65,7 +65,7 @@ export class MountNamespaces {
   private read(ns: string, pid: number): MountTableResult {
     let text: string;
     try {
-      text = decodeFsBytes(readFileSync(`${this.procRoot}/${pid}/mountinfo`));
+      text = decodePathBytes(readFileSync(`${this.procRoot}/${pid}/mountinfo`));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // A recorded tree has no mountinfo: only a process whose directory went away has exited.

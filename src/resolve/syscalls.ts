@@ -4,7 +4,7 @@
 import { constants, lstatSync } from 'node:fs';
 import koffi from 'koffi';
 import type { FileHandle } from '../model/types.js';
-import { decodeFsBytes, encodeFsPath } from './fspath.js';
+import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
 
 export interface InodeStat {
   /** "MAJ:MIN". */
@@ -132,12 +132,11 @@ export function loadSyscalls(): Syscalls | string {
     fdLink(fd) {
       const length = readlink(`${SELF_FD_DIR}/${fd}`, linkBuffer, linkBuffer.length);
       if (length < 0) throw new Error(`readlink of our own fd ${fd}: ${errnoName(koffi.errno())}`);
-      return decodeFsBytes(linkBuffer.subarray(0, length));
+      return decodePathBytes(linkBuffer.subarray(0, length));
     },
     statAt(dirFd, path) {
       const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
-      const bytes = encodeFsPath(path);
-      if (statx(dirFd, typeof bytes === 'string' ? bytes : Buffer.concat([bytes, NUL]), flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
+      if (statx(dirFd, pathArgument(path), flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
       return {
         dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
         ino: statBuffer.readUInt32LE(STX_INO) + statBuffer.readUInt32LE(STX_INO + 4) * 2 ** 32,
@@ -151,10 +150,15 @@ export function loadSyscalls(): Syscalls | string {
   };
 }
 
+/** A path for a `const char *` argument: as it is, or its exact bytes when it holds escaped ones (model/path-bytes.ts). */
+function pathArgument(path: string): string | Buffer {
+  return /[\udc80-\udcff]/.test(path) ? Buffer.concat([encodePathBytes(path), NUL]) : path;
+}
+
 /** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
 export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
   try {
-    const stat = lstatSync(encodeFsPath(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`), { bigint: true });
+    const stat = lstatSync(encodePathBytes(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`), { bigint: true });
     return {
       dev: userspaceDevToString(Number(stat.dev)),
       ino: Number(stat.ino),

@@ -2,7 +2,7 @@
 // decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
 import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { decodeFsBytes, encodeFsPath } from './fspath.js';
+import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
 import { SELF_FD_DIR, type InodeStat } from './syscalls.js';
 
 export interface WalkResult {
@@ -43,12 +43,12 @@ export function walkMount(
     const dir = pending.pop()!;
     let names: Buffer[];
     try {
-      names = readdirSync(encodeFsPath(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`), { encoding: 'buffer' });
+      names = readdirSync(encodePathBytes(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`), { encoding: 'buffer' });
     } catch {
       continue; // gone meanwhile, or not readable: the rest of the walk still counts
     }
     for (const nameBytes of names) {
-      const name = decodeFsBytes(nameBytes);
+      const name = decodePathBytes(nameBytes);
       const path = dir === '' ? name : `${dir}/${name}`;
       const stat = statAt(rootFd, path);
       if (typeof stat === 'number' || !sameMount(stat)) continue;

@@ -2,6 +2,7 @@
 import { commandOf } from '../model/query.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import { fit, holdersText, podLabel, statusText, targetPathText, usage } from './format.js';
+import { visible } from './text.js';
 
 export interface BatchOptions {
   withTargets: boolean;
@@ -14,27 +15,30 @@ const BOLD = '\x1b[1m';
 const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
 
+// Every line is made visible (text.ts) before it is painted: a command, path, note or pod name
+// from the node never reaches the terminal as a control, and never splits a row.
 export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: BatchOptions): string {
-  const paint = (code: string, text: string) => (options.color ? code + text + RESET : text);
+  const paint = (code: string, text: string) => (options.color ? code + visible(text) + RESET : visible(text));
   const out: string[] = [];
+  const add = (text: string) => out.push(visible(text));
   const { limits, totals, pods } = snapshot;
-  out.push(`inotop - ${snapshot.hostname} - kernel ${snapshot.kernel} - ${snapshot.time}`);
-  out.push(
+  add(`inotop - ${snapshot.hostname} - kernel ${snapshot.kernel} - ${snapshot.time}`);
+  add(
     `limits: max_user_watches ${limits.maxUserWatches ?? '?'}, max_user_instances ${limits.maxUserInstances ?? '?'}, max_queued_events ${limits.maxQueuedEvents ?? '?'}`,
   );
-  out.push(
+  add(
     `total: ${totals.processes} processes, ${totals.instances} instances, ${totals.watches} watches` +
       ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
       (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
-    out.push(
+    add(
       `user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`,
     );
   }
-  for (const note of snapshot.notes) out.push(`note: ${note}`);
-  out.push('');
+  for (const note of snapshot.notes) add(`note: ${note}`);
+  add('');
   const header =
     `${fit('PID', 8, 'right')} ${fit('USER', 10)} ${fit('INST', 5, 'right')} ${fit('WATCHES', 8, 'right')} ` +
     `${fit('LEAKED', 7, 'right')} ${fit('POD', 28)} COMMAND`;
@@ -44,14 +48,14 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     const line =
       `${fit(String(row.pid), 8, 'right')} ${fit(row.user, 10)} ${fit(String(row.instances), 5, 'right')} ` +
       `${fit(String(row.watches), 8, 'right')} ${fit(String(row.leaked), 7, 'right')} ${fit(podLabel(row.pod) || '-', 28)} ${command}`;
-    out.push(row.leaked > 0 ? paint(RED, line) : line);
+    out.push(row.leaked > 0 ? paint(RED, line) : visible(line));
     if (options.withTargets) out.push(...targetLines(row, paint));
   }
   return out.join('\n') + '\n';
 }
 
 function targetLines(row: ProcessRow, paint: (code: string, text: string) => string): string[] {
-  const lines = ['', `  targets of pid ${row.pid} (${row.comm}):`];
+  const lines = ['', visible(`  targets of pid ${row.pid} (${row.comm}):`)];
   lines.push(
     paint(
       BOLD,
@@ -64,7 +68,7 @@ function targetLines(row: ProcessRow, paint: (code: string, text: string) => str
       `  ${fit(String(target.watches), 7, 'right')} ${fit(target.dev, 7)} ${fit(String(target.ino), 10, 'right')} ` +
       `${fit(target.fstype ?? '?', 9)} ${fit(statusText(target), 10)} ${fit(podLabel(target.pod) || '-', 30)} ` +
       `${targetPathText(target)}${held ? `  [${held}]` : ''}`;
-    lines.push(target.leak ? paint(RED, line) : line);
+    lines.push(target.leak ? paint(RED, line) : visible(line));
   }
   lines.push('');
   return lines;

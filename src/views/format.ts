@@ -1,5 +1,6 @@
 // Text helpers shared by the batch table and the screen.
 import type { PodRef, TargetRow } from '../model/types.js';
+import { unitColumns, visibleUnits } from './text.js';
 
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
@@ -48,11 +49,20 @@ export function targetPathText(target: TargetRow): string {
   return target.reason ? `? (${target.reason})` : '?';
 }
 
-/** Pads or cuts to a width; cut text ends with "…". */
+/** Made visible (text.ts), then padded or cut to a width; cut text ends with "…", never inside an escape. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
-  const chars = [...text];
-  if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
-  const pad = ' '.repeat(width - chars.length);
-  return align === 'left' ? text + pad : pad + text;
+  const units = visibleUnits(text);
+  let columns = 0;
+  for (const unit of units) columns += unitColumns(unit);
+  if (columns > width) {
+    let kept = 0;
+    let used = 0;
+    while (used + unitColumns(units[kept]!) <= width - 1) used += unitColumns(units[kept++]!);
+    // An escape that does not fit whole leaves a column or few: pad them.
+    return units.slice(0, kept).join('') + '…' + ' '.repeat(width - 1 - used);
+  }
+  const shown = units.join('');
+  const pad = ' '.repeat(width - columns);
+  return align === 'left' ? shown + pad : pad + shown;
 }

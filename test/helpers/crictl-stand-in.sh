@@ -6,6 +6,7 @@
 #   hang     never answer (a child keeps stdout open, as a wrapper script's would); the
 #            script's pid goes to crictl-hang-pids
 #   garbage  print truncated JSON
+#   hostile  fail with terminal escapes and a C1 control in its message
 dir=$(dirname "$0")
 echo "$*" >>"$dir/crictl-calls"
 case "$(cat "$dir/crictl-mode" 2>/dev/null)" in
@@ -16,6 +17,9 @@ case "$(cat "$dir/crictl-mode" 2>/dev/null)" in
     echo $$ >>"$dir/crictl-hang-pids"
     sleep 600
     exit 0 ;;
+  hostile)
+    printf 'level=fatal msg="\033]0;pwned\007\033[2J\033[8mhidden\302\233"\n' >&2
+    exit 1 ;;
   garbage)
     printf '{\n  "items": [\n    {\n      "id": "14120868'
     exit 0 ;;

@@ -15,7 +15,7 @@ import { Watcher } from './inowatch.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export type StandInTool = 'crictl' | 'kubectl';
-export type StandInMode = 'ok' | 'fail' | 'hang' | 'garbage';
+export type StandInMode = 'ok' | 'fail' | 'hang' | 'garbage' | 'hostile';
 
 /** Puts the stand-in for `tool` into `dir` (as `dir/tool`); its answers are files next to it. */
 export function installStandIn(dir: string, tool: StandInTool): string {

@@ -10,6 +10,8 @@
 //   opennoise N PATH      open PATH N times (noise at scale in one round trip); answers N
 //   close FD              close(FD)
 //   comm NAME             prctl(PR_SET_NAME): what /proc/PID/comm shows
+//   commx HEX             comm with the name given as hex bytes (a newline, any byte)
+//   watchx FD HEX         watch with the path given as hex bytes
 //   fork                  fork a child that shares every fd, stays alive until its parent's
 //                         stdin closes, and answers its pid
 //   pid                   answers getpid()
@@ -27,6 +29,19 @@
 
 static void answer_ok(long v) { printf("ok %ld\n", v); fflush(stdout); }
 static void answer_err(const char *what) { printf("err %s: %s\n", what, strerror(errno)); fflush(stdout); }
+
+// Decodes hex in place; -1 on a bad digit.
+static int unhex(char *text) {
+  size_t n = strlen(text);
+  if (n % 2) return -1;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (sscanf(text + 2 * i, "%2x", &v) != 1) return -1;
+    text[i] = (char)v;
+  }
+  text[n / 2] = 0;
+  return 0;
+}
 
 int main(void) {
   char line[8192];
@@ -81,6 +96,15 @@ int main(void) {
       if (close(atoi(arg)) < 0) answer_err("close"); else answer_ok(0);
     } else if (!strcmp(line, "comm") && arg) {
       if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0) answer_err("prctl"); else answer_ok(0);
+    } else if (!strcmp(line, "commx") && arg) {
+      if (unhex(arg) < 0) { errno = EINVAL; answer_err("commx"); continue; }
+      if (prctl(PR_SET_NAME, arg, 0, 0, 0) < 0) answer_err("prctl"); else answer_ok(0);
+    } else if (!strcmp(line, "watchx") && arg) {
+      int fd = atoi(arg);
+      char *path = strchr(arg, ' ');
+      if (!path || unhex(path + 1) < 0) { errno = EINVAL; answer_err("watchx"); continue; }
+      int wd = inotify_add_watch(fd, path + 1, IN_ALL_EVENTS | IN_DONT_FOLLOW);
+      if (wd < 0) answer_err("inotify_add_watch"); else answer_ok(wd);
     } else if (!strcmp(line, "fork")) {
       int ready[2];
       if (pipe(ready) < 0) { answer_err("pipe"); continue; }

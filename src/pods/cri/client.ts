@@ -205,6 +205,7 @@ export class CriClient {
   readonly endpoint: string;
   private readonly timeoutMs: number;
   private readonly stub: RuntimeServiceStub;
+  private readonly calls = new Set<grpc.ClientUnaryCall>();
 
   /** Connects lazily: constructing never fails on a missing or dead socket, calls do. */
   constructor(endpoint: string, options: CriClientOptions = {}) {
@@ -261,14 +262,19 @@ export class CriClient {
   call<Response>(method: RuntimeMethod, request: object, timeoutMs = this.timeoutMs): Promise<Response> {
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      this.stub[method](request, new grpc.Metadata(), { deadline }, (error, response) => {
+      const call = this.stub[method](request, new grpc.Metadata(), { deadline }, (error, response) => {
+        this.calls.delete(call);
         if (error) reject(this.describe(method, error, timeoutMs));
         else resolve(response as Response);
       });
+      this.calls.add(call);
     });
   }
 
+  /** Closes the connection and cancels the calls still waiting: nothing of this client outlives it. */
   close(): void {
+    for (const call of this.calls) call.cancel();
+    this.calls.clear();
     this.stub.close();
   }
 

@@ -1,11 +1,12 @@
 // The screen's regions as lines of blessed-tagged text, from a view state and a size. Pure, so the
 // table, meters and panes are tested without a terminal. Every line is cut to its width here;
-// text from the node (commands, paths, pod names) is escaped, so `{red-fg}` in a command stays text.
-import blessed from 'blessed';
+// text from the node (commands, paths, pod names) goes through screenText (text.ts): `{red-fg}` in
+// a command stays text, and controls show as `\x1b`, `\n`, never acted on or splitting a row.
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { screenText } from '../text.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
@@ -80,7 +81,7 @@ export class Painter {
   }
 }
 
-const esc = (text: string): string => blessed.escape(text);
+const esc = screenText;
 
 // ---- layout ----
 

@@ -17,7 +17,7 @@ export class ReplaySource implements SnapshotSource {
 
   start(listener: SourceListener): void {
     this.listener = listener;
-    if (this.recording.warning) listener.output(`inotop: warning: ${this.recording.warning}\n`);
+    for (const warning of this.recording.warnings) listener.output(`inotop: warning: ${warning}\n`);
     this.show(0);
   }
 

@@ -5,7 +5,9 @@
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import { format } from 'node:util';
+import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
+import { screenText } from '../text.js';
 import { actionForKey } from './keys.js';
 import {
   columnAt,
@@ -33,9 +35,6 @@ export interface ScreenOptions {
   initial: InitialView;
   color: boolean;
 }
-
-/** Exit codes for signals, as a shell reports them (128 + signal number). */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 /** Runs the screen until the user quits; resolves to the exit code, with the terminal restored. */
 export function runScreen(options: ScreenOptions): Promise<number> {
@@ -69,15 +68,24 @@ class TerminalUi {
     this.painter = new Painter(options.color);
   }
 
+  /** A failure while starting (the first snapshot drawn here too) closes the screen with exit 1 like any other. */
   start(): void {
+    try {
+      this.begin();
+    } catch (error) {
+      void this.finish(1, error);
+    }
+  }
+
+  private begin(): void {
     this.output.hold();
     this.createWidgets();
     // After blessed's own handlers: those stand aside while another listener exists, but when
     // they come later in the same emit they see ours already removed by finish() and exit(0).
     process.on('uncaughtException', this.onUncaught);
     process.on('unhandledRejection', this.onUncaught);
-    for (const [signal, code] of Object.entries(SIGNAL_EXIT) as [NodeJS.Signals, number][]) {
-      const handler = () => void this.finish(code);
+    for (const signal of EXIT_SIGNALS) {
+      const handler = () => void this.finish(signalExitCode(signal));
       this.signalHandlers.set(signal, handler);
       process.on(signal, handler);
     }
@@ -167,7 +175,7 @@ class TerminalUi {
     if (tooSmall(width, height)) {
       this.geometry = null;
       for (const element of [this.header, this.sparkline, this.table, this.detail, this.log, this.footer, this.overlay]) element.hide();
-      this.notice.setContent(tooSmallLines(width, height).map((line) => blessed.escape(line)).join('\n'));
+      this.notice.setContent(tooSmallLines(width, height).map(screenText).join('\n'));
       this.notice.show();
       this.screen.render();
       return;
@@ -207,7 +215,7 @@ class TerminalUi {
     // The widget draws the oldest points that fit: hand it the newest ones.
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
     // The widget adds a colon after the title and wraps what does not fit.
-    sparkline.setData([blessed.escape(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
+    sparkline.setData([screenText(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
   }
 
   private drawOverlay(width: number, height: number): void {

@@ -1,0 +1,136 @@
+// Checks a recorded document against the snapshot schema (model/types.ts) before any later code
+// sees it: a recording is a file anyone may have edited, and one renamed key must not crash a
+// view. Hand-written on purpose: the schema is small and fixed, and a validator library would be
+// the largest dependency of a tool that must start fast. Fields that are not in the schema are
+// left alone; every field the views read is checked for its type.
+import type { Snapshot } from '../model/types.js';
+
+/** Why a value is not a snapshot: the first field that is wrong, by its path ("processes[3].pid"). */
+export class SchemaError extends Error {}
+
+type Check = (value: unknown, path: string) => void;
+
+function fail(path: string, expected: string, value: unknown): never {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+  throw new SchemaError(`${path || 'the document'}: expected ${expected}, got ${got}`);
+}
+
+const string: Check = (value, path) => {
+  if (typeof value !== 'string') fail(path, 'a string', value);
+};
+const boolean: Check = (value, path) => {
+  if (typeof value !== 'boolean') fail(path, 'true or false', value);
+};
+const number: Check = (value, path) => {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'a number', value);
+};
+const count: Check = (value, path) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(path, 'a whole number', value);
+};
+const integer: Check = (value, path) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) fail(path, 'an integer', value);
+};
+const time: Check = (value, path) => {
+  string(value, path);
+  if (!Number.isFinite(Date.parse(value as string))) fail(path, 'a time (ISO 8601)', value);
+};
+
+function nullable(check: Check): Check {
+  return (value, path) => {
+    if (value !== null) check(value, path);
+  };
+}
+
+function optional(check: Check): Check {
+  return (value, path) => {
+    if (value !== undefined) check(value, path);
+  };
+}
+
+function oneOf(...values: string[]): Check {
+  return (value, path) => {
+    if (typeof value !== 'string' || !values.includes(value)) fail(path, values.map((v) => `"${v}"`).join(' or '), value);
+  };
+}
+
+function list(check: Check): Check {
+  return (value, path) => {
+    if (!Array.isArray(value)) fail(path, 'a list', value);
+    for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`);
+  };
+}
+
+function object(fields: Record<string, Check>): Check {
+  const entries = Object.entries(fields);
+  return (value, path) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+    const record = value as Record<string, unknown>;
+    for (const [key, check] of entries) check(record[key], path ? `${path}.${key}` : key);
+  };
+}
+
+const podRef = object({
+  uid: string,
+  namespace: nullable(string),
+  name: nullable(string),
+  container: nullable(string),
+  state: oneOf('live', 'gone', 'unknown'),
+});
+
+const holder = object({ pid: count, comm: string, mountpoint: string, boundFrom: optional(list(string)) });
+
+const target = object({
+  dev: string,
+  ino: count,
+  watches: count,
+  fds: list(count),
+  mask: count,
+  path: nullable(string),
+  mountpoint: nullable(string),
+  mountpointRemembered: boolean,
+  fstype: nullable(string),
+  status: oneOf('ok', 'deleted', 'unmounted', 'unresolved'),
+  reason: nullable(string),
+  heldBy: list(count),
+  holders: list(holder),
+  pod: nullable(podRef),
+  leak: nullable(oneOf('gone', 'unmounted', 'deleted')),
+});
+
+const processRow = object({
+  pid: count,
+  ppid: count,
+  uid: count,
+  user: string,
+  userns: nullable(string),
+  comm: string,
+  cmdline: string,
+  instances: count,
+  watches: count,
+  fds: list(object({ fd: count, watches: count, shared: boolean })),
+  leaked: count,
+  pod: nullable(podRef),
+  targets: list(target),
+});
+
+const snapshot = object({
+  schema: (value, path) => {
+    if (value !== 1) fail(path, 'schema 1', value);
+  },
+  time,
+  hostname: string,
+  kernel: string,
+  limits: object({ maxUserWatches: nullable(integer), maxUserInstances: nullable(integer), maxQueuedEvents: nullable(integer) }),
+  totals: object({ processes: count, instances: count, watches: count }),
+  users: list(object({ uid: count, name: string, userns: nullable(string), instances: count, watches: count })),
+  processes: list(processRow),
+  pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
+  notes: list(string),
+  scanMs: number,
+});
+
+/** The value as a Snapshot, or a SchemaError naming the first field that is wrong. */
+export function validateSnapshot(value: unknown): Snapshot {
+  snapshot(value, '');
+  return value as Snapshot;
+}
