@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CriClient, CriError, normalizeEndpoint, resolveRuntimeEndpoint } from '../src/pods/cri/client.js';
-import { containerdSkipReason, startContainerd, type Containerd } from './helpers/containerd.js';
+import { containerdSkipReason, KubeletCriClient, startContainerd, type Containerd } from './helpers/containerd.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'inotop-cri-test-'));
@@ -77,7 +77,7 @@ describe('CRI client failures', () => {
   it('reports a socket path nobody listens on', async () => {
     const stale = join(dir, 'stale.sock');
     writeFileSync(stale, '');
-    const client = new CriClient(stale);
+    const client = new KubeletCriClient(stale);
     const error = await rejection(client.version());
     client.close();
     assert.equal(error.failure, 'ECONNREFUSED');
@@ -129,7 +129,7 @@ describe('a real containerd through CRI', { skip: skip ?? false }, () => {
   });
 
   it('answers Version as containerd speaking CRI v1', async () => {
-    const version = await client.version();
+    const version = await runtime.client.version();
     assert.equal(version.runtimeName, 'containerd');
     assert.equal(version.apiVersion, 'v1');
     assert.match(version.runtimeVersion, /\d+\.\d+/);
