@@ -1,7 +1,9 @@
 // Mount tables per mount namespace: read once per namespace per refresh (mounts change), parsed
 // again only when the text changed. Every namespace on the host is listed only when a target needs
 // it (a watch whose filesystem is not mounted where its watcher lives, or a deleted inode).
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { parseNamespaceLink } from '../scan/parse.js';
+import { listNumericEntries } from '../scan/procfs.js';
 import { groupByDev, parseMountinfo, type MountEntry } from './mountinfo.js';
 
 export interface MountTable {
@@ -17,11 +19,6 @@ export interface MountTableError {
   ns: string;
   pid: number;
   error: string;
-}
-
-export function parseNamespaceInode(link: string): string | null {
-  const match = /\[(\d+)\]$/.exec(link);
-  return match ? match[1]! : null;
 }
 
 export class MountNamespaces {
@@ -84,17 +81,16 @@ export class MountNamespaces {
 
   private listNamespaces(): Map<string, number> {
     const namespaces = new Map<string, number>();
-    let names: string[];
+    let pids: number[];
     try {
-      names = readdirSync(this.procRoot);
+      pids = listNumericEntries(this.procRoot);
     } catch {
       return namespaces;
     }
-    const pids = names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
     for (const pid of pids) {
       let ns: string | null;
       try {
-        ns = parseNamespaceInode(readlinkSync(`${this.procRoot}/${pid}/ns/mnt`));
+        ns = parseNamespaceLink(readlinkSync(`${this.procRoot}/${pid}/ns/mnt`));
       } catch {
         continue; // gone, or not ours to read
       }

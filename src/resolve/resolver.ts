@@ -8,9 +8,11 @@
 // which is what keeps a warm refresh cheap.
 import { closeSync, constants, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { groupBy } from '../common/group.js';
 import type { FileHandle, Holder, Resolution, Resolutions, ScanResult, ScannedProcess, TargetStatus } from '../model/types.js';
 import { joinRelative, mountContaining, relativeToLink, relativeToMountRoot, widestMount, type MountEntry } from './mountinfo.js';
-import { MountNamespaces, parseNamespaceInode, type MountTable } from './namespaces.js';
+import { parseNamespaceLink } from '../scan/parse.js';
+import { MountNamespaces, type MountTable } from './namespaces.js';
 import { ERRNO, SELF_FD_DIR, errnoName, loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
 
@@ -420,13 +422,7 @@ export class Resolver {
   /** Walks each device's widest reachable mount once for all its inodes still unknown. */
   private walk(works: InodeWork[], notes: Set<string>): void {
     const deadline = performance.now() + this.walkBudgetMs;
-    const byDev = new Map<string, InodeWork[]>();
-    for (const work of works) {
-      const list = byDev.get(work.dev);
-      if (list) list.push(work);
-      else byDev.set(work.dev, [work]);
-    }
-    for (const [dev, devWorks] of byDev) {
+    for (const [dev, devWorks] of groupBy(works, (work) => work.dev)) {
       const view = widestView(devWorks.flatMap((work) => work.views));
       const miss = (reason: string): void => {
         for (const work of devWorks) this.remember(work, { fsPath: null, deleted: false, reason }, performance.now());
@@ -657,7 +653,7 @@ function widestView(views: readonly MountView[]): MountView | null {
 
 function readNamespace(link: string): string | null {
   try {
-    return parseNamespaceInode(readlinkSync(link));
+    return parseNamespaceLink(readlinkSync(link));
   } catch {
     return null;
   }

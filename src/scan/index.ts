@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { groupBy } from '../common/group.js';
 import type { InotifyInstance, Limits, ScanResult, ScannedProcess, Watch } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
@@ -207,17 +208,6 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
       }
     }
   }
-}
-
-function groupBy<K, T>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 function mergeByAncestry(
