@@ -9,12 +9,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { benchSize } from '../bench/run.js';
+import { parseMountinfo } from '../src/resolve/mountinfo.js';
 import { rootSkip } from './helpers/inowatch.js';
 import { countFds, LOAD_SIZES, startLoad } from './helpers/load.js';
 
 const SYSCTLS = ['max_user_instances', 'max_user_watches'].map((name) => `/proc/sys/fs/inotify/${name}`);
 const readSysctls = (): string[] => SYSCTLS.map((path) => readFileSync(path, 'utf8'));
-const mountedAt = (dir: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === dir);
+const mountedAt = (dir: string): boolean => parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((mount) => mount.mountpoint === dir);
 
 async function waitGone(pids: number[]): Promise<number[]> {
   for (let i = 0; i < 200; i++) {

@@ -13,6 +13,7 @@ import { Collector } from '../src/collect/collector.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../src/model/types.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from './helpers/containerd.js';
+import { eventually } from './helpers/eventually.js';
 import { KubeletWatcher } from './helpers/kubelet-watcher.js';
 
 const execFileAsync = promisify(execFile);
@@ -95,7 +96,15 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
   it('a pod deleted cleanly takes its watches with it (the cgroup dir one, kubelet removes itself)', async () => {
     const watches = kubelet.watchesOf(worker);
     await runtime.deletePod(worker);
-    const live = await waitForWds(kubelet, (wds) => !wds.includes(watches.tokenVolume) && !wds.includes(watches.etcHosts));
+    // The kernel drops the watches of the unmounted and deleted inodes asynchronously.
+    const live = await eventually(
+      () => {
+        const wds = kubelet.liveWds();
+        assert.ok(!wds.includes(watches.tokenVolume) && !wds.includes(watches.etcHosts), `the watches did not settle: ${wds.join(', ')}`);
+        return wds;
+      },
+      { intervalMs: 20 },
+    );
     assert.ok(live.includes(watches.cgroup), 'the kernel keeps the watch of a removed cgroup dir');
     await kubelet.forgetCgroup(worker);
 
@@ -231,13 +240,3 @@ function describeTarget(target: TargetRow): string {
   return `${target.status} ${target.path ?? '?'} (${target.reason ?? ''}) held by [${target.heldBy.join(',')}] ${pod} leak=${target.leak}`;
 }
 
-/** The watcher's wds once `settled` holds for them (the kernel drops watches asynchronously). */
-async function waitForWds(watcher: KubeletWatcher, settled: (wds: number[]) => boolean, timeoutMs = 5_000): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const wds = watcher.liveWds();
-    if (settled(wds)) return wds;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the watches to settle: ${wds.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

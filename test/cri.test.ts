@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CriClient, CriError, normalizeEndpoint, resolveRuntimeEndpoint } from '../src/pods/cri/client.js';
+import { parseMountinfo, type MountEntry } from '../src/resolve/mountinfo.js';
+import { eventually } from './helpers/eventually.js';
 import { containerdSkipReason, KubeletCriClient, startContainerd, type Containerd } from './helpers/containerd.js';
 
 function tempDir(): string {
@@ -171,7 +173,7 @@ describe('a real containerd through CRI', { skip: skip ?? false }, () => {
 
       const mounts = mountinfoOf(pod.container.pid);
       assert.ok(mounts.some((m) => m.mountpoint === '/var/run/secrets/kubernetes.io/serviceaccount' && m.fstype === 'tmpfs'));
-      assert.ok(mounts.some((m) => m.mountpoint === '/etc/hosts' && m.root === pod.etcHosts));
+      assert.ok(mounts.some((m) => m.mountpoint === '/etc/hosts' && m.root === pod.etcHosts && !m.rootDeleted));
       assert.ok(mounts.some((m) => m.mountpoint === '/dev/termination-log' && m.root === pod.terminationLog));
     }
 
@@ -190,7 +192,7 @@ describe('a real containerd through CRI', { skip: skip ?? false }, () => {
     // Enters only the container's mount namespace and stays in its own cgroup.
     const holder = spawn('nsenter', ['--target', String(pod.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
     holders.push(holder);
-    await waitFor(() => readlinkOrNull(`/proc/${holder.pid}/ns/mnt`) === `mnt:[${pod.container.mntns}]`);
+    await eventually(() => assert.equal(readlinkOrNull(`/proc/${holder.pid}/ns/mnt`), `mnt:[${pod.container.mntns}]`), { intervalMs: 20 });
 
     await runtime.deletePod(pod);
 
@@ -198,27 +200,15 @@ describe('a real containerd through CRI', { skip: skip ?? false }, () => {
     const token = kept.find((m) => m.mountpoint === '/var/run/secrets/kubernetes.io/serviceaccount');
     assert.equal(token?.fstype, 'tmpfs', 'token volume still mounted in the kept namespace');
     assert.equal(mountpointsUnder(pod.tokenVolume).length, 0, 'but unmounted on the host');
-    assert.equal(kept.find((m) => m.mountpoint === '/etc/hosts')?.root, `${pod.etcHosts}//deleted`, 'etc-hosts pinned though deleted');
+    const hosts = kept.find((m) => m.mountpoint === '/etc/hosts');
+    assert.deepEqual({ root: hosts?.root, rootDeleted: hosts?.rootDeleted }, { root: pod.etcHosts, rootDeleted: true }, 'etc-hosts pinned though deleted');
     assert.equal(existsSync(pod.etcHosts), false);
     assert.deepEqual(podCgroupDirs(pod.uid), [], 'pod cgroup removed');
   });
 });
 
-interface MountEntry {
-  root: string;
-  mountpoint: string;
-  fstype: string;
-}
-
 function mountinfoOf(pid: number | 'self'): MountEntry[] {
-  const unescape = (path: string) => path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  return readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const fields = line.split(' ');
-      return { root: unescape(fields[3]!), mountpoint: unescape(fields[4]!), fstype: fields[fields.indexOf('-') + 1]! };
-    });
+  return parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
 }
 
 function mountpointsUnder(dir: string): string[] {
@@ -254,13 +244,5 @@ function readlinkOrNull(path: string): string | null {
     return readlinkSync(path);
   } catch {
     return null;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

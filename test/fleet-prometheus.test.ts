@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { before, test, type TestContext } from 'node:test';
 import { TEXTFILE_NAME } from '../src/fleet/serve.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
+import { eventually } from './helpers/eventually.js';
 import { buildFakeNode } from './helpers/fake-node.js';
 import { rootSkip } from './helpers/inowatch.js';
 
@@ -56,21 +57,8 @@ function start(t: TestContext, command: string, args: string[]): Started {
   return { output: () => output };
 }
 
-/** Polls `probe` until it returns something other than null. */
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== null) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** Prometheus scrapes every second and evaluates its rules as often: a result takes a few. */
+const SCRAPES = { timeoutMs: 20_000, intervalMs: 200 };
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -111,10 +99,14 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
 
   const serve = start(t, process.execPath, [inotopBin, 'serve', '--listen', '127.0.0.1:0', '--interval', '1', '--top', '5', ...podFlags]);
-  const port = await until('inotop serve to listen', () => /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.output())?.[1] ?? null);
+  const port = await eventually(() => {
+    const listening = /serving http:\/\/127\.0\.0\.1:(\d+)\//.exec(serve.output())?.[1];
+    assert.ok(listening, `inotop serve to listen: ${serve.output()}`);
+    return listening;
+  }, SCRAPES);
   const inotop = `http://127.0.0.1:${port}`;
   // The pod is seen live first, so that its name is known when it is gone.
-  await until('a first scan', async () => ((await text(`${inotop}/metrics`)).includes('inotop_pod_source_live_pods') ? true : null));
+  await eventually(async () => assert.ok((await text(`${inotop}/metrics`)).includes('inotop_pod_source_live_pods'), 'a first scan'), SCRAPES);
   const leaky = node.pods[0]!;
   await node.deletePodLeaky(leaky.uid);
 
@@ -148,10 +140,11 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
 
   // Leaked watches by pod and form: kubelet's volume root and token (unmounted, still mounted in the
   // container) and the pod's cgroup (a gone pod).
-  const leaked = await until('the leaked watches in Prometheus', async () => {
+  const leaked = await eventually(async () => {
     const result = await query(prometheus, `inotop_leaked_watches{pod_uid="${leaky.uid}"}`);
-    return result.length === 2 ? result : null;
-  });
+    assert.equal(result.length, 2, 'the leaked watches in Prometheus');
+    return result;
+  }, SCRAPES);
   const byForm = Object.fromEntries(leaked.map((s) => [s.metric.form, Number(s.value[1])]));
   assert.deepEqual(byForm, { unmounted: 2, gone: 1 });
   for (const sample of leaked) {
@@ -170,11 +163,13 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   assert.ok(Number(watches[0]?.value[1]) >= 5, 'kubelet alone watches 5 paths per pod');
 
   // The leak alert is pending: it fires once the leak has lasted its 10 minutes.
-  const alert = await until('the leak alert', async () => {
+  const alert = await eventually(async () => {
     const body = JSON.parse(await text(`${prometheus}/api/v1/alerts`));
     const alerts = body.data.alerts as { labels: Record<string, string>; state: string }[];
-    return alerts.find((a) => a.labels.alertname === 'InotifyWatchesLeaked' && a.labels.pod_uid === leaky.uid) ?? null;
-  });
+    const found = alerts.find((a) => a.labels.alertname === 'InotifyWatchesLeaked' && a.labels.pod_uid === leaky.uid);
+    assert.ok(found, `the leak alert: ${JSON.stringify(alerts)}`);
+    return found;
+  }, SCRAPES);
   assert.equal(alert.state, 'pending');
   const scrapes = await query(prometheus, 'up{job="inotop"}');
   assert.equal(scrapes[0]?.value[1], '1');
@@ -186,10 +181,11 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   assert.equal((await fetch(`${inotop}/healthz`)).status, 200);
 
   // node_exporter serves the same series from the textfile, and had no trouble reading it.
-  const fromTextfile = await until('inotop series from node_exporter', async () => {
+  const fromTextfile = await eventually(async () => {
     const body = await text(`http://127.0.0.1:${exporterPort}/metrics`);
-    return samples(body, 'inotop_leaked_watches').some((line) => line.includes(leaky.uid)) ? body : null;
-  });
+    assert.ok(samples(body, 'inotop_leaked_watches').some((line) => line.includes(leaky.uid)), 'inotop series from node_exporter');
+    return body;
+  }, SCRAPES);
   assert.deepEqual(samples(fromTextfile, 'node_textfile_scrape_error'), ['node_textfile_scrape_error 0']);
   assert.ok(samples(fromTextfile, 'inotop_user_instances').length > 0);
   assert.deepEqual(readdirSync(textfileDir), [TEXTFILE_NAME], 'no temp file left behind');

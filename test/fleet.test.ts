@@ -19,6 +19,7 @@ import type { UserRow } from '../src/model/types.js';
 import { scan } from '../src/scan/index.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { containerdSkipReason, startContainerd } from './helpers/containerd.js';
+import { eventually } from './helpers/eventually.js';
 import { buildFakeNode } from './helpers/fake-node.js';
 import { rootSkip, Watcher } from './helpers/inowatch.js';
 import { KubeletWatcher } from './helpers/kubelet-watcher.js';
@@ -225,17 +226,8 @@ test('check against the real limits: the sysctls lowered to just above root\'s u
   assert.match(verdictLine(watches), new RegExp(`^uid 0: \\d+/${watchesLimit} inotify watches`));
 });
 
-/** Polls `check` until it stops throwing: the kernel drops some watches a moment after the cause. */
-async function eventually<T>(check: () => T): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return check();
-    } catch (error) {
-      if (attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+/** Each try of a check run is a whole inotop process. */
+const CHECK_RUNS = { timeoutMs: 15_000, intervalMs: 100 };
 
 /** The capabilities deploy/daemonset.yaml grants. */
 function daemonSetCapabilities(): string[] {
@@ -275,7 +267,7 @@ test('check on a simulated node: ok, a hung pod source costs only --pods-timeout
     const run = leakCheck();
     assert.equal(run.status, 1, run.stdout + run.stderr);
     return run;
-  });
+  }, CHECK_RUNS);
   // Volume root and token (unmounted, kept by the container) and the pod cgroup (gone pod).
   assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
 
@@ -308,14 +300,14 @@ test('check on a real containerd: a pod deleted while a process stays in its mou
 
   holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
   const holderNs = `/proc/${holder.pid}/ns/mnt`;
-  await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`));
+  await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
   await runtime.deletePod(leaky);
   // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
   const leaked = await eventually(() => {
     const run = leakCheck();
     assert.equal(run.status, 1, run.stdout + run.stderr);
     return run;
-  });
+  }, CHECK_RUNS);
   assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
 });
 

@@ -10,6 +10,7 @@ import { createAttribution, PodMemory } from '../src/pods/attribute.js';
 import { PodSource, type PodSourceOptions } from '../src/pods/sources.js';
 import { Resolver } from '../src/resolve/index.js';
 import { scan } from '../src/scan/index.js';
+import { eventually } from './helpers/eventually.js';
 import { buildFakeNode, type FakeNode, type FakePod } from './helpers/fake-node.js';
 import { rootSkip } from './helpers/inowatch.js';
 
@@ -71,18 +72,6 @@ function expectPod(ref: PodRef | null, pod: FakePod, state: PodRef['state'], wha
   assert.ok(ref, `${what}: no pod`);
   assert.equal(ref.uid, pod.uid, what);
   assert.equal(ref.state, state, what);
-}
-
-/** Polls until `check` stops throwing: the kernel drops some watches a moment after the cause. */
-async function eventually<T>(check: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await check();
-    } catch (error) {
-      if (attempt >= 40) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 async function scenario(s: Session): Promise<void> {

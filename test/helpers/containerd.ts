@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CriClient } from '../../src/pods/cri/client.js';
+import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
 import { buildBusyboxImage, BUSYBOX } from './containerd/image.js';
 
 const execFileAsync = promisify(execFile);
@@ -586,24 +587,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-interface MountEntry {
-  mountpoint: string;
-  fstype: string;
-}
-
 function mountinfo(): MountEntry[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const fields = line.split(' ');
-      const separator = fields.indexOf('-');
-      return { mountpoint: unescapeMountPath(fields[4]!), fstype: fields[separator + 1]! };
-    });
-}
-
-function unescapeMountPath(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** Mount points at or below dir, deepest (latest mounted) first. */
