@@ -2,7 +2,6 @@
 // selection by pid, held order, focus), and the rendered lines.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Command } from '../src/views/tui/keys.js';
 import { actionForKey, commandForKey, KEY_BINDINGS } from '../src/views/tui/keys.js';
 import {
   detailLines,
@@ -19,7 +18,7 @@ import {
   columnAt,
   logLines,
 } from '../src/views/tui/render.js';
-import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type ViewState } from '../src/views/tui/state.js';
+import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../src/views/tui/state.js';
 import { NO_FILTER } from '../src/model/query.js';
 import type { Snapshot } from '../src/model/types.js';
 import { pod, proc, snapshot, target, targets } from './helpers/rows.js';

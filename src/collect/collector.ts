@@ -5,8 +5,7 @@ import type { Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver } from '../resolve/index.js';
-import { closeScanFiles, scan } from '../scan/index.js';
-import { readProcTextOrNull } from '../scan/procfs.js';
+import { closeScanFiles, readProcTextOrNull, scan } from '../scan/index.js';
 import { VERSION } from '../version.js';
 
 /** Plain data: it crosses into the scan worker thread. */

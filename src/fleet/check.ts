@@ -4,10 +4,10 @@
 // the scan, and only leaks need paths and pods.
 import { collectorOptions } from '../cli/args.js';
 import { Collector } from '../collect/collector.js';
+import { percent } from '../common/format.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
 import { scan, ScanError } from '../scan/index.js';
-import { percent } from '../views/format.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;

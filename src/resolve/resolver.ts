@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { groupBy } from '../common/group.js';
 import type { FileHandle, Holder, Resolution, Resolutions, ScanResult, ScannedProcess, TargetStatus } from '../model/types.js';
 import { joinRelative, mountContaining, relativeToLink, relativeToMountRoot, widestMount, type MountEntry } from './mountinfo.js';
-import { parseNamespaceLink } from '../scan/parse.js';
+import { parseNamespaceLink } from '../scan/index.js';
 import { MountNamespaces, type MountTable } from './namespaces.js';
 import { ERRNO, SELF_FD_DIR, errnoName, loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';

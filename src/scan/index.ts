@@ -20,6 +20,10 @@ import {
 } from './parse.js';
 import { isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
+// What the later stages read of /proc themselves, the way the scan reads it.
+export { parseNamespaceLink } from './parse.js';
+export { listNumericEntries, readProcTextOrNull } from './procfs.js';
+
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
   procRoot?: string;
