@@ -1,4 +1,5 @@
 // Command-line flags: one table drives parsing and --help.
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CollectorOptions } from '../collect/collector.js';
 import { BATCH_SORT_FIELDS, parseSortField, SORT_FIELDS, type SortField } from '../model/query.js';
@@ -53,11 +54,15 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'node', value: 'NAME', help: 'node name for the kubectl pod source (default: hostname)' },
   { long: 'record', value: 'FILE', help: 'append every snapshot to FILE (JSON lines; gzip when FILE ends in .gz)' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
+  { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
   { long: 'no-color', help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'help', short: 'h', help: 'show this help' },
   { long: 'version', short: 'V', help: 'show the version' },
 ];
+
+/** Shipped in the package (package.json files); src/cli/ and dist/cli/ are two levels below its root. */
+export const DEMO_RECORDING = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
 
 export function helpText(version: string): string {
   const lines = [
@@ -120,7 +125,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   const delay = str('delay');
   const sort = sortName && sortName !== 'help' ? parseSortField(sortName) : 'watches';
   if (!sort) throw new UsageError(`unknown sort field '${sortName}' (see -s help)`);
-  if (str('record') !== null && str('replay') !== null) throw new UsageError('--record and --replay do not go together');
+  if (flag('demo') && str('replay') !== null) throw new UsageError('--demo and --replay do not go together');
+  const replay = flag('demo') ? DEMO_RECORDING : str('replay');
+  if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   const pods = str('pods') ?? 'auto';
   if (!POD_SOURCES.includes(pods as PodSourceKind)) {
     throw new UsageError(`unknown pod source '${pods}' (one of ${POD_SOURCES.join(', ')})`);
@@ -145,7 +152,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     forceWalk: flag('force-walk'),
     color: stdoutIsTTY && !flag('no-color') && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
-    replay: str('replay'),
+    replay,
   };
 }
 
