@@ -36,11 +36,27 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the build, the CRI API, the demo and the license, and no source maps', () => {
-  for (const path of ['bin/inotop', 'dist/cli/main.js', 'vendor/cri-api/api.proto', 'vendor/cri-api/LICENSE', 'fixtures/leaky-kubelet.jsonl.gz', 'LICENSE', 'README.md']) {
+  for (const path of [
+    'bin/inotop',
+    'dist/cli/main.js',
+    'vendor/cri-api/api.proto',
+    'vendor/cri-api/LICENSE',
+    'fixtures/leaky-kubelet.jsonl.gz',
+    'LICENSE',
+    'README.md',
+  ]) {
     assert.ok(packed.includes(path), `${path} packed`);
   }
-  assert.deepEqual(packed.filter((path) => path.endsWith('.map')), [], 'no source maps (src/ is not shipped)');
-  assert.deepEqual(packed.filter((path) => path.startsWith('src/') || path.startsWith('test/')), [], 'no sources or tests');
+  assert.deepEqual(
+    packed.filter((path) => path.endsWith('.map')),
+    [],
+    'no source maps (src/ is not shipped)',
+  );
+  assert.deepEqual(
+    packed.filter((path) => path.startsWith('src/') || path.startsWith('test/')),
+    [],
+    'no sources or tests',
+  );
   assert.ok(!packed.includes('dist/pods/cri/runtime-v1-proto.js'), 'no output of a source that is gone: prepack builds afresh');
 });
 

@@ -181,7 +181,8 @@ test('too small a terminal says so, and a resize reflows', async (t) => {
 });
 
 test('works under several TERMs and with NO_COLOR', async (t) => {
-  for (const env of [{ TERM: 'xterm-256color' }, { TERM: 'screen-256color' }, { TERM: 'tmux-256color' }, { TERM: 'linux' }, { NO_COLOR: '1' }]) {
+  const envs: Record<string, string>[] = [{ TERM: 'xterm-256color' }, { TERM: 'screen-256color' }, { TERM: 'tmux-256color' }, { TERM: 'linux' }, { NO_COLOR: '1' }];
+  for (const env of envs) {
     const pane = await opened(t, [], { env });
     assert.match(pane.screen(), /── pid \d+ ino-big/, JSON.stringify(env));
     pane.keys('q');

@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'json':
     case 'batch':
       return runBatch(options);
-    case 'tui':
+    case 'tui': {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
         return 2;
@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         },
         color: options.color,
       });
+    }
   }
 }
 

@@ -632,7 +632,7 @@ function unmount(mountpoint: string): void {
     try {
       execFileSync('umount', ['--lazy', mountpoint], { stdio: 'pipe' });
     } catch (error) {
-      throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`);
+      throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`, { cause: error });
     }
   }
 }
@@ -658,7 +658,7 @@ async function run(file: string, args: string[]): Promise<void> {
     await execFileAsync(file, args, { timeout: 10_000 });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`);
+    throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`, { cause: error });
   }
 }
 
