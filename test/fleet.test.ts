@@ -378,7 +378,7 @@ test('the image and the node-problem-detector config run inotop with valid argum
   assert.match(dockerfile, /^ENTRYPOINT \["inotop"\]$/m);
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
   assert.equal(parseFleetArgs('serve', cmd.slice(1)).command, 'serve');
-  for (const copied of ['dist', 'bin', 'node_modules']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
+  for (const copied of ['dist', 'bin', 'node_modules', 'vendor', 'fixtures']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
 
   const monitor = JSON.parse(deployFile('node-problem-detector/inotify-monitor.json'));
   assert.equal(monitor.plugin, 'custom');
