@@ -62,7 +62,7 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 
 /** Shipped in the package (package.json files); src/cli/ and dist/cli/ are two levels below its root. */
-export const DEMO_RECORDING = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
+const DEMO_RECORDING = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
 
 export function helpText(version: string): string {
   const lines = [

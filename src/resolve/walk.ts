@@ -9,7 +9,6 @@ export interface WalkResult {
   found: Map<number, string>;
   /** False when the deadline came first; whatever was not found may still be there. */
   complete: boolean;
-  entries: number;
 }
 
 /** How many entries to visit between two looks at the clock. */
@@ -28,7 +27,7 @@ export function walkMount(
 ): WalkResult {
   const found = new Map<number, string>();
   const root = statAt(rootFd, '');
-  if (typeof root === 'number') return { found, complete: true, entries: 0 };
+  if (typeof root === 'number') return { found, complete: true };
   const stillWanted = new Set(wanted);
   const take = (ino: number, path: string): void => {
     if (stillWanted.delete(ino)) found.set(ino, path);
@@ -54,9 +53,9 @@ export function walkMount(
       take(stat.ino, path);
       if (stat.isDirectory) pending.push(path);
       if (++entries % CLOCK_EVERY === 0 && performance.now() > deadline) {
-        return { found, complete: false, entries };
+        return { found, complete: false };
       }
     }
   }
-  return { found, complete: true, entries };
+  return { found, complete: true };
 }
