@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { containerdSkipReason, startContainerd, type Containerd } from './helpers/containerd.js';
-import { Watcher } from './helpers/inowatch.js';
-import { KubeletWatcher } from './helpers/kubelet-watcher.js';
-import { TmuxPane } from './helpers/tmux.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { containerdSkipReason, startContainerd, type Containerd } from '../helpers/containerd.js';
+import { Watcher } from '../helpers/inowatch.js';
+import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { TmuxPane } from '../helpers/tmux.js';
 
 const skip = containerdSkipReason();
 let runtime: Containerd;

@@ -2,15 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { podFromCgroups, podFromPath, pathFromUnitName, unescapeSystemd } from '../src/pods/layouts.js';
-import { parseCrictl, parseKubectl, podListFromCri, podListFromUids, FormatError } from '../src/pods/podlist.js';
+import { podFromCgroups, podFromPath, pathFromUnitName, unescapeSystemd } from '../../src/pods/layouts.js';
+import { parseCrictl, parseKubectl, podListFromCri, podListFromUids, FormatError } from '../../src/pods/podlist.js';
 
 const UID = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
 const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
 const CID = '4c491ea025ebd3fcc06acf6c5220d520b4f086653c9182c3901f541df9eb2c99';
 
 function fixture(path: string): string {
-  return readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 }
 
 test('kubelet pod dirs: volumes, containers, etc-hosts, plugins', () => {

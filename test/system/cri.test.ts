@@ -8,10 +8,10 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CriClient, CriError, normalizeEndpoint, resolveRuntimeEndpoint } from '../src/pods/cri/client.js';
-import { parseMountinfo, type MountEntry } from '../src/resolve/mountinfo.js';
-import { eventually } from './helpers/eventually.js';
-import { containerdSkipReason, KubeletCriClient, startContainerd, type Containerd } from './helpers/containerd.js';
+import { CriClient, CriError, normalizeEndpoint, resolveRuntimeEndpoint } from '../../src/pods/cri/client.js';
+import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
+import { eventually } from '../helpers/eventually.js';
+import { containerdSkipReason, KubeletCriClient, startContainerd, type Containerd } from '../helpers/containerd.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'inotop-cri-test-'));

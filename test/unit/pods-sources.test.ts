@@ -6,10 +6,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PodSource, type PodSourceOptions } from '../src/pods/sources.js';
-import { installStandIn, setStandInMode } from './helpers/fake-node.js';
+import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
 
-const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
 const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
 
 /** A directory with crictl and kubectl stand-ins answering with the recorded fixtures. */

@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Resolution, ScanResult, Watch } from '../src/model/types.js';
-import { Resolver } from '../src/resolve/index.js';
-import { scan } from '../src/scan/index.js';
-import { rootSkip, Watcher } from './helpers/inowatch.js';
+import type { Resolution, ScanResult, Watch } from '../../src/model/types.js';
+import { Resolver } from '../../src/resolve/index.js';
+import { scan } from '../../src/scan/index.js';
+import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
 /** A temp dir removed after the test, with every tmpfs mounted in it unmounted first. */
 function tempDir(t: TestContext): { dir: string; mountTmpfs(path: string): void } {

@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { benchSize } from '../bench/run.js';
-import { parseMountinfo } from '../src/resolve/mountinfo.js';
-import { rootSkip } from './helpers/inowatch.js';
-import { countFds, LOAD_SIZES, startLoad } from './helpers/load.js';
+import { benchSize } from '../../bench/run.js';
+import { parseMountinfo } from '../../src/resolve/mountinfo.js';
+import { rootSkip } from '../helpers/inowatch.js';
+import { countFds, LOAD_SIZES, startLoad } from '../helpers/load.js';
 
 const SYSCTLS = ['max_user_instances', 'max_user_watches'].map((name) => `/proc/sys/fs/inotify/${name}`);
 const readSysctls = (): string[] => SYSCTLS.map((path) => readFileSync(path, 'utf8'));
@@ -53,7 +53,7 @@ describe('benchmark', { skip: rootSkip }, () => {
 
   test('a signal tears the load down too', { timeout: 60_000 }, async () => {
     const before = readSysctls();
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'load.ts');
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'load.ts');
     const holder = spawn(process.execPath, ['--import', 'tsx', script, 'tiny'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((resolve) => holder.once('exit', (code) => resolve(code)));
     const ready = await new Promise<string>((resolve, reject) => {

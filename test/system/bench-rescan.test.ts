@@ -6,10 +6,10 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ScanResult } from '../src/model/types.js';
-import { closeScanFiles, scan } from '../src/scan/index.js';
-import { isRoot, rootSkip, Watcher } from './helpers/inowatch.js';
-import { LOAD_SIZES, startLoad, type Load } from './helpers/load.js';
+import type { ScanResult } from '../../src/model/types.js';
+import { closeScanFiles, scan } from '../../src/scan/index.js';
+import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
+import { LOAD_SIZES, startLoad, type Load } from '../helpers/load.js';
 
 /** Our own fds on fdinfo files of `pid` (all pids when omitted). */
 function heldFdinfo(pid?: number): number {

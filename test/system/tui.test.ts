@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { buildFakeNode } from './helpers/fake-node.js';
-import { rootSkip, Watcher } from './helpers/inowatch.js';
-import { TmuxPane, type TmuxOptions } from './helpers/tmux.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { buildFakeNode } from '../helpers/fake-node.js';
+import { rootSkip, Watcher } from '../helpers/inowatch.js';
+import { TmuxPane, type TmuxOptions } from '../helpers/tmux.js';
 
 const BIG = 'ino-big';
 const SMALL = 'ino-small';

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseMountinfo } from '../src/resolve/index.js';
-import { groupByDev, mountContaining, relativeToLink, relativeToMountRoot, widestMount } from '../src/resolve/mountinfo.js';
-import { userspaceDevToString } from '../src/resolve/syscalls.js';
+import { parseMountinfo } from '../../src/resolve/index.js';
+import { groupByDev, mountContaining, relativeToLink, relativeToMountRoot, widestMount } from '../../src/resolve/mountinfo.js';
+import { userspaceDevToString } from '../../src/resolve/syscalls.js';
 
-const fixture = readFileSync(new URL('../fixtures/mountinfo/escapes-and-binds.txt', import.meta.url), 'utf8');
+const fixture = readFileSync(new URL('../../fixtures/mountinfo/escapes-and-binds.txt', import.meta.url), 'utf8');
 
 test('parseMountinfo reads every field, skips optional fields and malformed lines', () => {
   const entries = parseMountinfo(fixture);

@@ -1,10 +1,10 @@
 // Diffs between snapshots: deltas per pid, the totals series, the change log per process and pod.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, summarizeAll, type ChangeEvent, type History, type ProcessIdentity } from '../src/model/history.js';
-import { NO_FILTER, queryRows } from '../src/model/query.js';
-import type { ProcessRow, Snapshot } from '../src/model/types.js';
-import { pod, proc, snapshot, targets } from './helpers/rows.js';
+import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, summarizeAll, type ChangeEvent, type History, type ProcessIdentity } from '../../src/model/history.js';
+import { NO_FILTER, queryRows } from '../../src/model/query.js';
+import type { ProcessRow, Snapshot } from '../../src/model/types.js';
+import { pod, proc, snapshot, targets } from '../helpers/rows.js';
 
 const nginx = pod('nginx-7c9f');
 const time = (s: number) => `2026-11-27T10:00:${String(s).padStart(2, '0')}.000Z`;

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildSnapshot } from '../src/model/snapshot.js';
-import { scan, ScanError } from '../src/scan/index.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import { scan, ScanError } from '../../src/scan/index.js';
 
-const procRoot = fileURLToPath(new URL('../fixtures/node-a/proc', import.meta.url));
+const procRoot = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 
 test('finds every inotify holder and only those', () => {
   const result = scan({ procRoot });

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
-import type { ProcessRow, Snapshot } from '../src/model/types.js';
-import { readRecording } from '../src/record/reader.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
+import type { ProcessRow, Snapshot } from '../../src/model/types.js';
+import { readRecording } from '../../src/record/reader.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
-const leakyFile = fileURLToPath(new URL('../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
-const healthyFile = fileURLToPath(new URL('../fixtures/healthy-node.jsonl', import.meta.url));
+const leakyFile = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
+const healthyFile = fileURLToPath(new URL('../../fixtures/healthy-node.jsonl', import.meta.url));
 
 function inotop(args: string[]): string {
   // Every snapshot of the leaky node with its targets is some 9 MB of JSON.

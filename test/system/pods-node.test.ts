@@ -4,15 +4,15 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../src/model/types.js';
-import { buildSnapshot } from '../src/model/snapshot.js';
-import { createAttribution, PodMemory } from '../src/pods/attribute.js';
-import { PodSource, type PodSourceOptions } from '../src/pods/sources.js';
-import { Resolver } from '../src/resolve/index.js';
-import { scan } from '../src/scan/index.js';
-import { eventually } from './helpers/eventually.js';
-import { buildFakeNode, type FakeNode, type FakePod } from './helpers/fake-node.js';
-import { rootSkip } from './helpers/inowatch.js';
+import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import { createAttribution, PodMemory } from '../../src/pods/attribute.js';
+import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { Resolver } from '../../src/resolve/index.js';
+import { scan } from '../../src/scan/index.js';
+import { eventually } from '../helpers/eventually.js';
+import { buildFakeNode, type FakeNode, type FakePod } from '../helpers/fake-node.js';
+import { rootSkip } from '../helpers/inowatch.js';
 
 interface Session {
   node: FakeNode;

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { PodsStatus, Resolution, ScannedProcess } from '../src/model/types.js';
-import { createAttribution, PodMemory } from '../src/pods/attribute.js';
-import { parseCrictl, parseKubectl, type PodList } from '../src/pods/podlist.js';
+import type { PodsStatus, Resolution, ScannedProcess } from '../../src/model/types.js';
+import { createAttribution, PodMemory } from '../../src/pods/attribute.js';
+import { parseCrictl, parseKubectl, type PodList } from '../../src/pods/podlist.js';
 
 const WEB = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
 const WEB_CONTAINER = '4c491ea025ebd3fcc06acf6c5220d520b4f086653c9182c3901f541df9eb2c99';
@@ -13,7 +13,7 @@ const GONE = 'd9e8f7a6-1b2c-4d3e-8f4a-5b6c7d8e9f01';
 const GONE_CONTAINER = 'a'.repeat(64);
 const KUBELET_ROOT = '/var/lib/kubelet';
 
-const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
+const fixture = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
 const crictlList = () => parseCrictl(fixture('crictl/pods.json'), fixture('crictl/ps.json'));
 const fresh = (list: PodList | null): PodsStatus => ({ source: 'crictl', live: list?.count ?? null, stale: false, error: null });
 

@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildSnapshot } from '../src/model/snapshot.js';
-import type { Snapshot } from '../src/model/types.js';
-import { scan } from '../src/scan/index.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { isRoot, rootSkip, Watcher } from './helpers/inowatch.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import type { Snapshot } from '../../src/model/types.js';
+import { scan } from '../../src/scan/index.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 
 /** glibc's major()/minor() of a userspace st_dev, as "MAJ:MIN". */
 function devOf(path: string): string {

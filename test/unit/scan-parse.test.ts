@@ -10,7 +10,7 @@ import {
   parsePasswd,
   parseStat,
   parseSysctlNumber,
-} from '../src/scan/parse.js';
+} from '../../src/scan/parse.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000000\nmnt_id:\t15\nino:\t1038\n';
 

@@ -2,7 +2,7 @@
 // selection by pid, held order, focus), and the rendered lines.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { actionForKey, commandForKey, KEY_BINDINGS } from '../src/views/tui/keys.js';
+import { actionForKey, commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
 import {
   detailLines,
   eventText,
@@ -17,11 +17,11 @@ import {
   tableLines,
   columnAt,
   logLines,
-} from '../src/views/tui/render.js';
-import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../src/views/tui/state.js';
-import { NO_FILTER } from '../src/model/query.js';
-import type { Snapshot } from '../src/model/types.js';
-import { pod, proc, snapshot, target, targets } from './helpers/rows.js';
+} from '../../src/views/tui/render.js';
+import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../../src/views/tui/state.js';
+import { NO_FILTER } from '../../src/model/query.js';
+import type { Snapshot } from '../../src/model/types.js';
+import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 
 const mono = new Painter(false);
 const color = new Painter(true);

@@ -9,12 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Collector } from '../src/collect/collector.js';
-import type { ProcessRow, Snapshot, TargetRow } from '../src/model/types.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from './helpers/containerd.js';
-import { eventually } from './helpers/eventually.js';
-import { KubeletWatcher } from './helpers/kubelet-watcher.js';
+import { Collector } from '../../src/collect/collector.js';
+import type { ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
+import { eventually } from '../helpers/eventually.js';
+import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
 
 const execFileAsync = promisify(execFile);
 const skip = containerdSkipReason();

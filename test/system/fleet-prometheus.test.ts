@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test, type TestContext } from 'node:test';
-import { TEXTFILE_NAME } from '../src/fleet/serve.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { eventually } from './helpers/eventually.js';
-import { buildFakeNode } from './helpers/fake-node.js';
-import { rootSkip } from './helpers/inowatch.js';
+import { TEXTFILE_NAME } from '../../src/fleet/serve.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
+import { buildFakeNode } from '../helpers/fake-node.js';
+import { rootSkip } from '../helpers/inowatch.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const rulesFile = join(repo, 'deploy/prometheus/inotify-rules.yaml');
 const BINARIES = ['/usr/bin/prometheus', '/usr/bin/promtool', '/usr/bin/prometheus-node-exporter'];
 

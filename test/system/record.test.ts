@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { RecordingError } from '../src/record/format.js';
-import { readRecording } from '../src/record/reader.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
+import { RecordingError } from '../../src/record/format.js';
+import { readRecording } from '../../src/record/reader.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
-const fixture = fileURLToPath(new URL('../fixtures/node-a/proc', import.meta.url));
+const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('recordings', () => {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { before, test, type TestContext } from 'node:test';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
-import { TmuxPane } from './helpers/tmux.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { TmuxPane } from '../helpers/tmux.js';
 
-const leaky = fileURLToPath(new URL('../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
+const leaky = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
 const RED = '31';
 
 before(() => ensureBuilt());
@@ -62,7 +62,7 @@ test('Z pauses, ← and → step one snapshot, q quits cleanly', async (t) => {
 });
 
 test('a file that is not a recording: a clear error before any screen', async (t) => {
-  const pane = replay(t, fileURLToPath(new URL('../package.json', import.meta.url)));
+  const pane = replay(t, fileURLToPath(new URL('../../package.json', import.meta.url)));
   const screen = await pane.waitFor(/EXIT=\d+/, 'the exit');
   assert.match(screen, /inotop: .*package\.json is not an inotop recording/);
   assert.match(screen, /^EXIT=1$/m);

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
-import { parseOptions, UsageError } from '../src/cli/args.js';
-import { ensureBuilt, inotopBin } from './helpers/build.js';
+import { parseOptions, UsageError } from '../../src/cli/args.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
-const fixture = fileURLToPath(new URL('../fixtures/node-a/proc', import.meta.url));
+const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
 
