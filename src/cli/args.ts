@@ -1,4 +1,5 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
+import { fileURLToPath } from 'node:url';
 import { BATCH_SORT_FIELDS, parseSortField, SORT_FIELDS, type SortField } from '../model/query.js';
 import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
@@ -42,11 +43,15 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'stretch', defaultOn: true, help: 'keep -d as given even when a refresh takes more than 8% of it (the screen)' },
+  { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
 ];
 
 export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this help' };
 const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the version' };
 const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
+
+/** Shipped in the package (package.json files); src/cli/ and dist/cli/ are two levels below its root. */
+const DEMO_RECORDING = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
 
 export function helpText(version: string): string {
   const intro = [
@@ -95,7 +100,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   const delay = str('delay');
   const sort = sortName && sortName !== 'help' ? parseSortField(sortName) : 'watches';
   if (!sort) throw new UsageError(`unknown sort field '${sortName}'`, 'inotop -s help');
-  if (str('record') !== null && str('replay') !== null) throw new UsageError('--record and --replay do not go together');
+  if (flags.boolean('demo') && str('replay') !== null) throw new UsageError('--demo and --replay do not go together');
+  const replay = flags.boolean('demo') ? DEMO_RECORDING : str('replay');
+  if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
   return {
     mode,
@@ -110,7 +117,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     ...nodeOptions(flags),
     color: stdoutIsTTY && flags.boolean('color') !== false && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
-    replay: str('replay'),
+    replay,
     stretch: flags.boolean('stretch') !== false,
   };
 }

@@ -138,7 +138,7 @@ export function parseFleetArgs(command: FleetCommand, argv: string[], env: NodeJ
       const prometheus = value('prometheus');
       if (prometheus === null) throw new UsageError('--prometheus URL is needed: the Prometheus that scrapes inotop serve');
       const filter = value('filter');
-      let filterRegex: RegExp | null = null;
+      let filterRegex: RegExp | null;
       try {
         filterRegex = filter === null ? null : new RegExp(filter, 'i');
       } catch (error) {

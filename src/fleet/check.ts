@@ -5,13 +5,13 @@
 import { performance } from 'node:perf_hooks';
 import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
+import { percent } from '../common/format.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { scan, ScanError } from '../scan/index.js';
 import { settledWithin } from '../deadline.js';
 import { exitOnSignals } from '../signals.js';
-import { percent } from '../views/format.js';
 import { visibleLine } from '../views/text.js';
 import type { CheckOptions } from './args.js';
 

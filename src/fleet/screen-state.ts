@@ -110,7 +110,7 @@ export function reduceFleet(state: FleetState, action: FleetAction): FleetState 
       return clamp({ ...state, prompt: null, filter: null });
     case 'promptAccept': {
       const text = state.prompt ?? '';
-      let filter: RegExp | null = null;
+      let filter: RegExp | null;
       try {
         filter = text === '' ? null : new RegExp(text, 'i');
       } catch {

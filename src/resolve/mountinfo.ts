@@ -1,4 +1,5 @@
 // Pure parsing of /proc/PID/mountinfo and path arithmetic over mounts. No I/O here.
+import { groupBy } from '../common/group.js';
 
 export interface MountEntry {
   mountId: number;
@@ -53,13 +54,7 @@ export function parseMountinfo(text: string): MountEntry[] {
 
 /** Mount entries grouped by device, in mountinfo order (a mount stacked on another comes later). */
 export function groupByDev(entries: readonly MountEntry[]): Map<string, MountEntry[]> {
-  const byDev = new Map<string, MountEntry[]>();
-  for (const entry of entries) {
-    const list = byDev.get(entry.dev);
-    if (list) list.push(entry);
-    else byDev.set(entry.dev, [entry]);
-  }
-  return byDev;
+  return groupBy(entries, (entry) => entry.dev);
 }
 
 /**

@@ -2,8 +2,7 @@
 // again only when the text changed. Every namespace on the host is listed only when a target needs
 // it (a watch whose filesystem is not mounted where its watcher lives, or a deleted inode).
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { parseNamespaceLink } from '../scan/parse.js';
-import { listNumericEntries } from '../scan/procfs.js';
+import { listNumericEntries, parseNamespaceLink } from '../scan/index.js';
 import { groupByDev, parseMountinfo, type MountEntry } from './mountinfo.js';
 import { decodePathBytes } from '../model/path-bytes.js';
 import { fail, type Result } from './result.js';

@@ -15,7 +15,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DeviceStanding, FileHandle, Holder, InotifyInstance, Resolution, Resolutions, ScanResult, ScannedProcess, TargetStatus } from '../model/types.js';
 import { devicesOf, devOf, handleAt } from '../model/watches.js';
-import { parseNamespaceLink } from '../scan/parse.js';
+import { groupBy } from '../common/group.js';
+import { parseNamespaceLink } from '../scan/index.js';
 import { handleKey, InodeCache, InodeMap, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, mountContaining, relativeToLink, relativeToMountRoot, widestMount, type MountEntry } from './mountinfo.js';
 import { MountAccess, viewContaining, widestView, type MountView, type OpenMount } from './mounts.js';
@@ -480,13 +481,7 @@ export class RefreshResolutions implements Resolutions {
   private walk(works: InodeWork[]): void {
     const budgetEnd = performance.now() + this.r.walkBudgetMs;
     const deadline = this.deadline === null ? budgetEnd : Math.min(budgetEnd, this.deadline);
-    const byDev = new Map<string, InodeWork[]>();
-    for (const work of works) {
-      const list = byDev.get(work.dev);
-      if (list) list.push(work);
-      else byDev.set(work.dev, [work]);
-    }
-    for (const [dev, devWorks] of byDev) {
+    for (const [dev, devWorks] of groupBy(works, (work) => work.dev)) {
       const view = widestView(devWorks.flatMap((work) => work.views));
       const miss = (reason: string): void => {
         for (const work of devWorks) this.remember(work, { fsPath: null, deleted: false, reason }, performance.now());

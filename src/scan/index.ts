@@ -6,6 +6,7 @@ import { hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hash } from 'node:crypto';
+import { groupBy } from '../common/group.js';
 import type { InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
@@ -21,6 +22,10 @@ import {
 } from './parse.js';
 import { isOutOfFds, isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
+// What the later stages read of /proc themselves, the way the scan reads it.
+export { parseNamespaceLink } from './parse.js';
+export { listNumericEntries, readProcTextOrNull } from './procfs.js';
+
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
   procRoot?: string;
@@ -31,8 +36,6 @@ export interface ScanOptions {
 }
 
 export class ScanError extends Error {}
-
-export { readProcTextOrNull } from './procfs.js';
 
 /** An instance's parse, kept for the next scan: the same bytes parse the same. */
 interface ParsedInstance {
@@ -272,17 +275,6 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
       mergeByAncestry(group, pidOf, processes, merge);
     }
   }
-}
-
-function groupBy<K, T>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 function mergeByAncestry(

@@ -1,4 +1,5 @@
 // Text helpers shared by the batch table and the screen.
+import { percent } from '../common/format.js';
 import type { PodRef, TargetRow } from '../model/types.js';
 import { unitColumns, visibleUnits } from './text.js';
 
@@ -12,11 +13,6 @@ export function podLabel(pod: PodRef | null): string {
 export function usage(used: number, limit: number | null): string {
   if (limit === null || limit <= 0) return used.toLocaleString('en-US');
   return `${used.toLocaleString('en-US')}/${limit.toLocaleString('en-US')} ${percent(used, limit)}`;
-}
-
-export function percent(used: number, limit: number): string {
-  const value = (100 * used) / limit;
-  return value > 0 && value < 1 ? '<1%' : `${Math.round(value)}%`;
 }
 
 export function signed(n: number): string {

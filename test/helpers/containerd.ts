@@ -10,12 +10,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CriClient } from '../../src/pods/cri/client.js';
+import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
 import { buildBusyboxImage, BUSYBOX } from './containerd/image.js';
 
 const execFileAsync = promisify(execFile);
 
 export const SANDBOX_IMAGE = 'inotop.test/pause:1';
 export const CONTAINER_IMAGE = 'inotop.test/busybox:1';
+
+/** What Version answers. */
+export interface RuntimeVersion {
+  /** The CRI API version the runtime reports, e.g. "v1". */
+  apiVersion: string;
+  runtimeName: string;
+  runtimeVersion: string;
+}
+
+/**
+ * inotop's CRI client plus the RPCs kubelet drives (creating, starting, stopping, removing),
+ * which inotop never calls: the harness acts as kubelet through it.
+ */
+export class KubeletCriClient extends CriClient {
+  async version(): Promise<RuntimeVersion> {
+    const raw = await this.call<{ runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }>('Version', { version: 'v1' });
+    return { apiVersion: raw.runtimeApiVersion, runtimeName: raw.runtimeName, runtimeVersion: raw.runtimeVersion };
+  }
+
+  /** Any unary RPC of api.proto by name, with proto-loader's camelCase fields. */
+  rpc<Response>(method: string, request: object): Promise<Response> {
+    return this.call<Response>(method, request);
+  }
+}
 
 const REQUIRED_BINARIES = ['/usr/bin/containerd', '/usr/bin/containerd-shim-runc-v2', '/usr/bin/ctr', '/usr/sbin/runc', BUSYBOX];
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -100,7 +125,7 @@ export class Containerd {
   readonly socket: string;
   /** unix:///… form, for --runtime-endpoint. */
   readonly endpoint: string;
-  readonly client: CriClient;
+  readonly client: KubeletCriClient;
   readonly timings: HarnessTimings = { containerdStartMs: 0, imageImportMs: 0 };
   private process: ChildProcess | null = null;
   private readonly pods: HarnessPod[] = [];
@@ -111,7 +136,7 @@ export class Containerd {
   constructor(readonly dir: string) {
     this.socket = join(dir, 'containerd.sock');
     this.endpoint = `unix://${this.socket}`;
-    this.client = new CriClient(this.endpoint, { timeoutMs: HARNESS_CALL_TIMEOUT_MS });
+    this.client = new KubeletCriClient(this.endpoint, { timeoutMs: HARNESS_CALL_TIMEOUT_MS });
   }
 
   /** containerd's own output, for failure messages. */
@@ -158,7 +183,7 @@ export class Containerd {
       if (Date.now() > deadline) throw new Error(`containerd not serving CRI after ${STARTUP_TIMEOUT_MS} ms (${lastError}):\n${this.log()}`);
       // A fresh client per try: one that failed to connect waits out grpc's reconnect backoff.
       if (existsSync(this.socket)) {
-        const probe = new CriClient(this.endpoint, { timeoutMs: 500 });
+        const probe = new KubeletCriClient(this.endpoint, { timeoutMs: 500 });
         try {
           await probe.version();
           return;
@@ -218,7 +243,7 @@ export class Containerd {
         securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
       },
     };
-    pod.sandboxId = (await this.client.call<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig })).podSandboxId;
+    pod.sandboxId = (await this.client.rpc<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig })).podSandboxId;
 
     const containerConfig = {
       metadata: { name: containerName, attempt: 0 },
@@ -234,20 +259,20 @@ export class Containerd {
       ],
       linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
     };
-    const created = await this.client.call<{ containerId: string }>('CreateContainer', {
+    const created = await this.client.rpc<{ containerId: string }>('CreateContainer', {
       podSandboxId: pod.sandboxId,
       config: containerConfig,
       sandboxConfig,
     });
     pod.container.id = created.containerId;
-    await this.client.call('StartContainer', { containerId: pod.container.id });
+    await this.client.rpc('StartContainer', { containerId: pod.container.id });
     pod.container.pid = await this.containerPid(pod.container.id);
     pod.container.mntns = namespaceInode(pod.container.pid, 'mnt') ?? '';
     return pod;
   }
 
   private async containerPid(containerId: string): Promise<number> {
-    const status = await this.client.call<{ info: Record<string, string> }>('ContainerStatus', { containerId, verbose: true });
+    const status = await this.client.rpc<{ info: Record<string, string> }>('ContainerStatus', { containerId, verbose: true });
     const pid = (JSON.parse(status.info['info'] ?? '{}') as { pid?: number }).pid;
     if (!pid) throw new Error(`ContainerStatus of ${containerId}: no pid in ${JSON.stringify(status.info)}`);
     return pid;
@@ -286,12 +311,12 @@ export class Containerd {
       }
     };
     if (pod.container.id !== '') {
-      await attempt('StopContainer', () => this.client.call('StopContainer', { containerId: pod.container.id, timeout: 0 }));
+      await attempt('StopContainer', () => this.client.rpc('StopContainer', { containerId: pod.container.id, timeout: 0 }));
     }
     if (pod.sandboxId !== '') {
-      await attempt('StopPodSandbox', () => this.client.call('StopPodSandbox', { podSandboxId: pod.sandboxId }));
+      await attempt('StopPodSandbox', () => this.client.rpc('StopPodSandbox', { podSandboxId: pod.sandboxId }));
       // Removing the sandbox removes its containers too.
-      await attempt('RemovePodSandbox', () => this.client.call('RemovePodSandbox', { podSandboxId: pod.sandboxId }));
+      await attempt('RemovePodSandbox', () => this.client.rpc('RemovePodSandbox', { podSandboxId: pod.sandboxId }));
     }
     await attempt('unmount token volume', async () => {
       if (isMountPoint(pod.tokenVolume)) await unmountRetryingWhileBusy(pod.tokenVolume);
@@ -562,24 +587,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-interface MountEntry {
-  mountpoint: string;
-  fstype: string;
-}
-
 function mountinfo(): MountEntry[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const fields = line.split(' ');
-      const separator = fields.indexOf('-');
-      return { mountpoint: unescapeMountPath(fields[4]!), fstype: fields[separator + 1]! };
-    });
-}
-
-function unescapeMountPath(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** Mount points at or below dir, deepest (latest mounted) first. */
@@ -623,7 +632,7 @@ function unmount(mountpoint: string): void {
     try {
       execFileSync('umount', ['--lazy', mountpoint], { stdio: 'pipe' });
     } catch (error) {
-      throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`);
+      throw new Error(`umount ${mountpoint}: ${String((error as { stderr?: Buffer }).stderr ?? '').trim() || (error as Error).message}`, { cause: error });
     }
   }
 }
@@ -649,7 +658,7 @@ async function run(file: string, args: string[]): Promise<void> {
     await execFileAsync(file, args, { timeout: 10_000 });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`);
+    throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`, { cause: error });
   }
 }
 

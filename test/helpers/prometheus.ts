@@ -1,11 +1,13 @@
 // Running the real Prometheus and the processes it scrapes in a test: children stopped when the
 // test ends, polling, free ports, instant queries.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { eventually, type EventuallyOptions } from './eventually.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 
@@ -41,21 +43,8 @@ export function start(t: TestContext, command: string, args: string[]): Started 
   return { output: () => output };
 }
 
-/** Polls `probe` until it returns something other than null. */
-export async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== null) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** How long tests wait on Prometheus and the exporters (they scrape every second or so), and how often they look. */
+export const SCRAPES: EventuallyOptions = { timeoutMs: 20_000, intervalMs: 200 };
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -98,8 +87,9 @@ export async function startPrometheus(t: TestContext, work: string, config: Reco
 
 /** The port `inotop serve` says it listens on. */
 export function servedPort(started: Started): Promise<number> {
-  return until('inotop serve to listen', () => {
+  return eventually(() => {
     const port = /serving https?:\/\/[^ ]*:(\d+)\//.exec(started.output())?.[1];
-    return port ? Number(port) : null;
-  });
+    assert.ok(port, 'inotop serve says where it listens');
+    return Number(port);
+  }, SCRAPES);
 }

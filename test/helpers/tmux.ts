@@ -2,6 +2,7 @@
 // command; keys go in with send-keys and the screen comes back with capture-pane.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { eventually } from './eventually.js';
 
 let sessions = 0;
 
@@ -32,13 +33,14 @@ export class TmuxPane {
   // Generous by default: the first refresh on a busy node (other tests, benchmarks) can take seconds.
   async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 20_000): Promise<string> {
     const test = typeof check === 'function' ? check : (s: string) => check.test(s);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = this.screen();
-      if (test(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return eventually(
+      () => {
+        const screen = this.screen();
+        if (!test(screen)) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
+        return screen;
+      },
+      { timeoutMs },
+    );
   }
 
   /**

@@ -3,10 +3,16 @@
 // other failing pod source and never holds up a scan.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
-import { RUNTIME_V1_PROTO } from './runtime-v1-proto.js';
+
+/**
+ * Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it). This
+ * module runs from src/pods/cri/ and from dist/pods/cri/: both are three levels below the package
+ * root, where the package ships vendor/.
+ */
+const RUNTIME_API_PROTO = fileURLToPath(new URL('../../../vendor/cri-api/api.proto', import.meta.url));
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
@@ -97,13 +103,6 @@ export class CriError extends Error {
   }
 }
 
-export interface RuntimeVersion {
-  /** The CRI API version the runtime reports, e.g. "v1". */
-  apiVersion: string;
-  runtimeName: string;
-  runtimeVersion: string;
-}
-
 export type SandboxState = 'ready' | 'notready';
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -132,28 +131,8 @@ export interface CriContainer {
   labels: Record<string, string>;
 }
 
-/** The RPCs of runtime-v1-proto.ts; the ones past ListContainers serve the test harness. */
-export type RuntimeMethod =
-  | 'Version'
-  | 'ListPodSandbox'
-  | 'ListContainers'
-  | 'RunPodSandbox'
-  | 'StopPodSandbox'
-  | 'RemovePodSandbox'
-  | 'CreateContainer'
-  | 'StartContainer'
-  | 'StopContainer'
-  | 'RemoveContainer'
-  | 'ContainerStatus';
-
 // Decoded messages as proto-loader hands them over: camelCase fields, enums as names, int64 as
 // strings, every field present (defaults), sub-messages null when absent.
-interface RawVersion {
-  runtimeName: string;
-  runtimeVersion: string;
-  runtimeApiVersion: string;
-}
-
 interface RawSandbox {
   id: string;
   metadata: { name: string; uid: string; namespace: string; attempt: number } | null;
@@ -179,7 +158,8 @@ type UnaryMethod = (
   callback: (error: grpc.ServiceError | null, response?: unknown) => void,
 ) => grpc.ClientUnaryCall;
 
-type RuntimeServiceStub = grpc.Client & Record<RuntimeMethod, UnaryMethod>;
+/** Every RPC of the service; the unary ones take a callback. */
+type RuntimeServiceStub = grpc.Client & Record<string, UnaryMethod | undefined>;
 
 let serviceConstructor: grpc.ServiceClientConstructor | null = null;
 
@@ -188,8 +168,7 @@ function runtimeServiceConstructor(): grpc.ServiceClientConstructor {
     // grpc-js logs to stderr by itself, which would tear through a full-screen view; every
     // failure reaches the caller as a CriError instead.
     grpc.setLogVerbosity(grpc.logVerbosity.NONE);
-    const root = protobuf.parse(RUNTIME_V1_PROTO).root;
-    const definition = protoLoader.fromJSON(root.toJSON(), { longs: String, enums: String, defaults: true });
+    const definition = protoLoader.loadSync(RUNTIME_API_PROTO, { longs: String, enums: String, defaults: true });
     const runtime = grpc.loadPackageDefinition(definition)['runtime'] as grpc.GrpcObject;
     serviceConstructor = (runtime['v1'] as grpc.GrpcObject)['RuntimeService'] as grpc.ServiceClientConstructor;
   }
@@ -218,11 +197,6 @@ export class CriClient {
       // again within a refresh or two.
       'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
     }) as unknown as RuntimeServiceStub;
-  }
-
-  async version(): Promise<RuntimeVersion> {
-    const raw = await this.call<RawVersion>('Version', { version: 'v1' });
-    return { apiVersion: raw.runtimeApiVersion, runtimeName: raw.runtimeName, runtimeVersion: raw.runtimeVersion };
   }
 
   /** Every sandbox the runtime has, ready or not. */
@@ -256,13 +230,15 @@ export class CriClient {
   }
 
   /**
-   * One unary call with a deadline; the request and response use proto-loader's camelCase
-   * field names. The methods above are built on it; the test harness calls the others with it.
+   * One unary call of the service, by its name in api.proto, with a deadline; the request and
+   * response use proto-loader's camelCase field names. The methods above are built on it.
    */
-  call<Response>(method: RuntimeMethod, request: object, timeoutMs = this.timeoutMs): Promise<Response> {
+  protected call<Response>(method: string, request: object, timeoutMs = this.timeoutMs): Promise<Response> {
+    const rpc = this.stub[method];
+    if (rpc === undefined) throw new Error(`CRI runtime.v1 has no RPC ${method}`);
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      const call = this.stub[method](request, new grpc.Metadata(), { deadline }, (error, response) => {
+      const call: grpc.ClientUnaryCall = rpc.call(this.stub, request, new grpc.Metadata(), { deadline }, (error: grpc.ServiceError | null, response: unknown) => {
         this.calls.delete(call);
         if (error) reject(this.describe(method, error, timeoutMs));
         else resolve(response as Response);
@@ -278,7 +254,7 @@ export class CriClient {
     this.stub.close();
   }
 
-  private describe(method: RuntimeMethod, error: grpc.ServiceError, timeoutMs: number): CriError {
+  private describe(method: string, error: grpc.ServiceError, timeoutMs: number): CriError {
     const where = `CRI ${this.endpoint}`;
     if (error.code === grpc.status.DEADLINE_EXCEEDED) {
       return new CriError(this.endpoint, 'deadline', `${where}: ${method}: deadline exceeded after ${formatSeconds(timeoutMs)}`);

@@ -6,7 +6,6 @@ import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../mod
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
-import type { Command } from './keys.js';
 import type { ReplayPosition, SnapshotContext } from './source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
@@ -62,6 +61,32 @@ export interface ViewState {
   message: string | null;
   quit: boolean;
 }
+
+/** What a key (keys.ts's table) or the mouse asks of the view. */
+export type Command =
+  | 'quit'
+  | 'help'
+  | 'up'
+  | 'down'
+  | 'pageUp'
+  | 'pageDown'
+  | 'home'
+  | 'end'
+  | 'focusDetail'
+  | 'toggleFocus'
+  | 'back'
+  | 'filter'
+  | 'sortNext'
+  | 'sortPrevious'
+  | 'sortMenu'
+  | 'invertSort'
+  | 'chooseUser'
+  | 'leakedOnly'
+  | 'pause'
+  | 'slower'
+  | 'faster'
+  | 'stepBack'
+  | 'stepForward';
 
 export type Action =
   | { type: 'command'; command: Command; now: number }

@@ -1,0 +1,86 @@
+// Smoke test of the benchmark (no timings asserted): the load generator makes exactly what it is
+// asked for and leaves nothing behind (processes, mount, files, sysctls), also when killed by a
+// signal; one pass of the benchmark's code at the tiny size produces every measurement.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { benchSize } from '../../bench/run.js';
+import { parseMountinfo } from '../../src/resolve/mountinfo.js';
+import { rootSkip } from '../helpers/inowatch.js';
+import { countFds, LOAD_SIZES, startLoad } from '../helpers/load.js';
+
+const SYSCTLS = ['max_user_instances', 'max_user_watches'].map((name) => `/proc/sys/fs/inotify/${name}`);
+const readSysctls = (): string[] => SYSCTLS.map((path) => readFileSync(path, 'utf8'));
+const mountedAt = (dir: string): boolean => parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((mount) => mount.mountpoint === dir);
+
+async function waitGone(pids: number[]): Promise<number[]> {
+  for (let i = 0; i < 200; i++) {
+    const left = pids.filter((pid) => existsSync(`/proc/${pid}`));
+    if (left.length === 0) return [];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return pids.filter((pid) => existsSync(`/proc/${pid}`));
+}
+
+describe('benchmark', { skip: rootSkip }, () => {
+  test('the load generator creates exactly the requested load and removes all of it', { timeout: 60_000 }, async () => {
+    const before = readSysctls();
+    const size = LOAD_SIZES.tiny;
+    const load = await startLoad(size);
+    const root = dirname(load.noisePath);
+    let stopped = false;
+    try {
+      assert.equal(load.pids.length, size.processes);
+      const counted = countFds(load.pids, load.noisePath);
+      assert.equal(counted.instances, size.instances);
+      assert.equal(counted.watches, size.watches);
+      assert.equal(counted.noiseFds, size.noiseFds);
+      for (const pid of load.pids) assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'inotop-load');
+      assert.ok(mountedAt(root), 'the watched files are on a tmpfs of their own');
+      await load.stop();
+      stopped = true;
+    } finally {
+      if (!stopped) await load.stop();
+    }
+    assert.deepEqual(await waitGone(load.pids), []);
+    assert.ok(!mountedAt(root) && !existsSync(root), 'tmpfs unmounted and removed');
+    assert.deepEqual(readSysctls(), before, 'sysctls restored');
+  });
+
+  test('a signal tears the load down too', { timeout: 60_000 }, async () => {
+    const before = readSysctls();
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'load.ts');
+    const holder = spawn(process.execPath, ['--import', 'tsx', script, 'tiny'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => holder.once('exit', (code) => resolve(code)));
+    const ready = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: holder.stdout }).once('line', resolve);
+      holder.once('exit', () => reject(new Error('load holder exited before it was ready')));
+    });
+    let pids: number[];
+    try {
+      pids = ready.replace(/^ready /, '').split(',').map(Number);
+      assert.equal(pids.length, LOAD_SIZES.tiny.processes);
+    } finally {
+      holder.kill('SIGTERM');
+    }
+    assert.equal(await exited, 143);
+    assert.deepEqual(await waitGone(pids), []);
+    assert.deepEqual(readSysctls(), before, 'sysctls restored');
+  });
+
+  test('one pass of every measurement at the tiny size', { timeout: 120_000 }, async () => {
+    const before = readSysctls();
+    const result = await benchSize('tiny', { runs: 1, tuiSeconds: 0, tui: false, serveSeconds: 0 });
+    assert.deepEqual(result.load.created, { instances: LOAD_SIZES.tiny.instances, watches: LOAD_SIZES.tiny.watches, noiseFds: LOAD_SIZES.tiny.noiseFds });
+    for (const ratio of Object.values(result.scan.ratios)) assert.ok(Number.isFinite(ratio) && ratio > 0, String(ratio));
+    assert.ok(result.scan.floorCount.instances >= LOAD_SIZES.tiny.instances);
+    assert.ok(!('error' in result.resolve), 'error' in result.resolve ? result.resolve.error : '');
+    assert.ok(!('error' in result.json), 'error' in result.json ? result.json.error : '');
+    assert.ok(result.json.totals.watches >= LOAD_SIZES.tiny.watches);
+    assert.deepEqual(readSysctls(), before, 'sysctls restored');
+  });
+});

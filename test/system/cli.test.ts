@@ -1,0 +1,87 @@
+// The CLI as a user meets it: help, version, bad flags, output modes on a recorded tree.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { before, test } from 'node:test';
+import { parseOptions, UsageError } from '../../src/cli/args.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+
+const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+
+before(() => ensureBuilt());
+
+test('--help and --version', () => {
+  const help = run(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: inotop \[options\]/m);
+  for (const flag of ['--batch', '--json', '--targets', '--pid', '--user', '--sort', '--filter', '--proc', '--delay']) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const version = run(['-V']);
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^inotop \d+\.\d+\.\d+\n$/);
+});
+
+test('unknown flags and bad values: one line on stderr, exit 2', () => {
+  for (const args of [['--frobnicate'], ['-n', '0'], ['-d', 'soon'], ['-s', 'size'], ['-F', '('], ['-p', 'abc'], ['--pods', 'docker'], ['extra']]) {
+    const result = run(args);
+    assert.equal(result.status, 2, args.join(' '));
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /^inotop: /);
+  }
+});
+
+test('-s help lists the sort fields', () => {
+  const result = run(['-s', 'help']);
+  assert.equal(result.status, 0);
+  for (const field of ['watches', 'instances', 'pid', 'user', 'command']) assert.match(result.stdout, new RegExp(`^  ${field} `, 'm'));
+});
+
+test('the screen needs a terminal: a clear error pointing at -b and --json', () => {
+  const result = run(['--proc', fixture]);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /-b.*--json/);
+});
+
+test('batch text on a recorded tree: sorted, filtered, uncolored in a pipe', () => {
+  const result = run(['-b', '--proc', fixture, '--pods', 'none']);
+  assert.equal(result.status, 0, result.stderr);
+  const pids = result.stdout
+    .split('\n')
+    .filter((l) => /^ +\d+ /.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  assert.deepEqual(pids, [100, 1, 300, 200, 201, 500]);
+  assert.match(result.stdout, /user alice \(userns 4026532999\): instances 1\/128 <1%, watches 3\/8,192 <1%/);
+  const byPid = run(['-b', '--proc', fixture, '--pods', 'none', '-s', 'pid', '-u', 'root', '-F', 'shim|init']);
+  assert.deepEqual(
+    byPid.stdout.split('\n').filter((l) => /^ +\d+ /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])),
+    [1, 200, 201],
+  );
+});
+
+test('-n repeats; colors only on a terminal and never with NO_COLOR', () => {
+  const result = run(['-b', '-n', '2', '-d', '0.1', '--proc', fixture, '--pods', 'none']);
+  assert.equal(result.status, 0);
+  assert.equal(result.stdout.match(/^inotop - node-a/gm)?.length, 2);
+  assert.equal(parseOptions(['-b'], {}, true).color, true);
+  assert.equal(parseOptions(['-b'], { NO_COLOR: '1' }, true).color, false);
+  assert.equal(parseOptions(['-b', '--no-color'], {}, true).color, false);
+  assert.equal(parseOptions(['-b'], {}, false).color, false);
+});
+
+test('flags parse into options', () => {
+  const options = parseOptions(['-b', '-p', '1,2', '-u', 'root', '-s', 'pid', '-F', 'kube', '-d', '0.5'], {}, false);
+  assert.deepEqual([options.mode, options.pids, options.user, options.sort, options.descending, options.delaySeconds], [
+    'batch',
+    [1, 2],
+    'root',
+    'pid',
+    false,
+    0.5,
+  ]);
+  assert.ok(options.commandFilter!.test('KUBElet'));
+  assert.throws(() => parseOptions(['-d', '0'], {}, false), UsageError);
+});

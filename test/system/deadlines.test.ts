@@ -1,0 +1,97 @@
+// Pod sources that never answer: a CRI socket that accepts and stays silent, crictl and kubectl
+// that hang. check, -b and the screen still answer, with pods "pending", and leave nothing
+// running behind them. How long check takes is measured by the benchmark (bench/check-deadline.ts).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
+import { processesIn } from '../helpers/processes.js';
+import { TmuxPane } from '../helpers/tmux.js';
+
+describe('hung pod sources', () => {
+  let dir: string;
+  let silent: Server;
+  const held: Socket[] = [];
+  let flags: string[];
+  before(async () => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'inotop-hung-'));
+    for (const tool of ['crictl', 'kubectl'] as const) {
+      installStandIn(dir, tool);
+      setStandInMode(dir, tool, 'hang');
+    }
+    silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(join(dir, 'cri.sock'), resolve));
+    flags = ['--runtime-endpoint', `unix://${join(dir, 'cri.sock')}`, '--crictl', join(dir, 'crictl'), '--kubectl', join(dir, 'kubectl'), '--kubelet-root', join(dir, 'no-kubelet')];
+  });
+  after(() => {
+    for (const socket of held) socket.destroy();
+    silent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Commands the sources started, by tool; asserts none of them is still running. */
+  function assertNothingLeft(): void {
+    for (const tool of ['crictl', 'kubectl']) {
+      const file = join(dir, `${tool}-hang-pids`);
+      const groups = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map(Number) : [];
+      assert.deepEqual(processesIn(groups), [], `${tool} left running`);
+    }
+  }
+
+  const reset = () => {
+    for (const name of ['crictl-hang-pids', 'kubectl-hang-pids', 'crictl-calls', 'kubectl-calls']) rmSync(join(dir, name), { force: true });
+  };
+
+  test('check: the verdict "cannot tell", exit 2, crictl killed, kubectl never started', () => {
+    reset();
+    // Long enough for the chain to get past the silent CRI (2 s) to the hanging crictl.
+    const result = spawnSync(process.execPath, [inotopBin, 'check', ...flags, '--deadline', '8', '--pods-timeout', '4', '--instances-threshold=off', '--watches-threshold=off'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    assert.equal(result.stdout, 'cannot tell leaks of gone pods: no pod list within 4 s\n');
+    assert.ok(existsSync(join(dir, 'crictl-calls')), 'the chain got to crictl');
+    assert.ok(!existsSync(join(dir, 'kubectl-calls')), 'and no further: stopped with the verdict');
+    assertNothingLeft();
+  });
+
+  test('check --deadline shorter than the pods timeout: "cannot tell in time", exit 2', () => {
+    reset();
+    const result = spawnSync(process.execPath, [inotopBin, 'check', ...flags, '--deadline', '0.5', '--pods-timeout', '3', '--instances-threshold=off', '--watches-threshold=off'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    assert.equal(result.stdout, 'cannot tell in time: leaks not judged within 0.5 s\n');
+    assertNothingLeft();
+  });
+
+  test('-b: the counts with pods "pending", nothing left running', () => {
+    reset();
+    const result = spawnSync(process.execPath, [inotopBin, '-b', ...flags], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^total: \d+ processes, \d+ instances, \d+ watches - pods: pending$/m);
+    assertNothingLeft();
+  });
+
+  test('the screen: counts with pods "pending" first, the chain stopped on quit', async () => {
+    reset();
+    const pane = new TmuxPane([process.execPath, inotopBin, ...flags], { width: 120, height: 30 });
+    try {
+      await pane.waitFor(/pods: pending/, 'the first scan with pods pending');
+      assert.match(pane.screen(), /^total \d+ processes/m);
+      pane.keys('q');
+      await pane.waitFor(/EXIT=0/, 'the exit');
+      assertNothingLeft();
+    } finally {
+      pane.kill();
+    }
+  });
+});

@@ -1,0 +1,461 @@
+// inotop check and serve as a fleet meets them: flags, verdict messages and metrics; the
+// node-problem-detector contract on the real kernel (limits lowered for the test, a simulated node
+// that leaks a pod, the DaemonSet's capabilities only); and the deploy files, read the way
+// Kubernetes, node-problem-detector, Prometheus and kubectl read them.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, test } from 'node:test';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { DEFAULT_PORT, parseFleetArgs, type CheckOptions, type ServeOptions } from '../../src/fleet/args.js';
+import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/fleet/check.js';
+import { exportedProcesses, renderMetrics } from '../../src/fleet/metrics.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import type { UserRow } from '../../src/model/types.js';
+import { UsageError } from '../../src/options/flags.js';
+import { scan } from '../../src/scan/index.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
+import { containerdSkipReason, startContainerd } from '../helpers/containerd.js';
+import { buildFakeNode } from '../helpers/fake-node.js';
+import { rootSkip, Watcher } from '../helpers/inowatch.js';
+import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const fixture = join(repo, 'fixtures/node-a/proc');
+const deployFile = (path: string) => readFileSync(join(repo, 'deploy', path), 'utf8');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** The compiled CLI, as node-problem-detector runs it; `prefix` runs it under another command (setpriv). */
+function inotop(args: string[], prefix: string[] = []): Run {
+  const started = performance.now();
+  const [command, ...rest] = [...prefix, process.execPath, inotopBin, ...args];
+  const result = spawnSync(command!, rest, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started };
+}
+
+/** One line on stdout, at most 80 characters: node-problem-detector's message. */
+function verdictLine(run: Run): string {
+  assert.match(run.stdout, /^[^\n]*\n$/, `one line on stdout: ${JSON.stringify(run.stdout)} (stderr: ${run.stderr})`);
+  const line = run.stdout.trimEnd();
+  assert.ok(line.length <= MAX_MESSAGE_LENGTH, line);
+  return line;
+}
+
+before(() => ensureBuilt());
+
+test('check and serve flags: defaults, thresholds, the shared pod and proc flags, mistakes', () => {
+  const check = (argv: string[]) => (parseFleetArgs('check', argv) as { options: CheckOptions }).options;
+  const defaults = check([]);
+  assert.deepEqual(
+    [defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs],
+    [0.9, 0.9, true, 2000],
+  );
+  const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
+  assert.deepEqual([custom.instancesThreshold, custom.watchesThreshold, custom.failOnLeaked], [0.75, null, false]);
+  assert.deepEqual([custom.shared.procRoot, custom.shared.pods], ['/host/proc', 'none']);
+  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.runtimeEndpoint, 'unix:///run/crio/crio.sock');
+  assert.equal(check(['--fail-on-leaked']).failOnLeaked, true);
+  assert.equal(check(['--instances-threshold=80']).instancesThreshold, 0.8);
+
+  const serve = (argv: string[]) => (parseFleetArgs('serve', argv) as { options: ServeOptions }).options;
+  const serveDefaults = serve([]);
+  assert.deepEqual(
+    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.nodeName],
+    [{ host: null, port: DEFAULT_PORT }, 15_000, 20, null, null, null],
+  );
+  assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0']).listen, { host: '::1', port: 0 });
+  assert.equal(serve(['--textfile', '/var/lib/node_exporter']).textfile, '/var/lib/node_exporter');
+  assert.deepEqual(serve(['--web.listen-address', ':9000']).listen, { host: null, port: 9000 });
+  // Outside the 9100-9999 range of Prometheus's port allocations, which is fully allocated.
+  assert.ok(DEFAULT_PORT < 9100 || DEFAULT_PORT > 9999);
+  assert.equal(parseFleetArgs('serve', ['-h']).command, 'help');
+
+  for (const [command, argv] of [
+    ['check', ['--instances-threshold', '0%']],
+    ['check', ['--watches-threshold', '120%']],
+    ['check', ['--fail-on-leaked=maybe']],
+    ['check', ['--json']],
+    ['check', ['-b']],
+    ['check', ['extra']],
+    ['check', ['--pods', 'docker']],
+    ['serve', ['--listen', 'localhost']],
+    ['serve', ['--listen', '127.0.0.1:70000']],
+    ['serve', ['--interval', '0']],
+    ['serve', ['--top', '-1']],
+    ['serve', ['--record', 'x.jsonl']],
+    ['serve', ['--textfile']],
+  ] as const) {
+    assert.throws(() => parseFleetArgs(command, [...argv]), UsageError, `${command} ${argv.join(' ')}`);
+  }
+});
+
+test('verdicts: the worst user or leaking process named, then how many more; at most 80 characters', () => {
+  const limits = { maxUserInstances: 128, maxUserWatches: 8192, maxQueuedEvents: 16384 };
+  const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => ({
+    uid,
+    name: `u${uid}`,
+    userns,
+    instances,
+    watches,
+  });
+  const both = { instances: 0.9, watches: 0.9 };
+  assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
+  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0: 121/128 inotify instances');
+  // Worst first: 8000/8192 beats 116/128; the other counts as one more.
+  assert.equal(judgeLimits([user(0, 116, 100), user(1000, 1, 8000, '4026532999')], limits, both).problem, 'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)');
+  assert.equal(judgeLimits([user(0, 128, 8192)], limits, { instances: null, watches: null }).problem, null);
+  assert.match(judgeLimits([user(0, 1, 1)], { ...limits, maxUserWatches: null }, both).unknown ?? '', /max_user_watches not readable/);
+
+  assert.equal(judgeLeaks([proc(1, { targets: targets(3) })]), null);
+  const gone = (name: string, n: number, from: number) => targets(n, from, { pod: pod(name, 'gone') });
+  const kubelet = proc(812, { comm: 'kubelet', targets: [...gone('web-1', 4, 1), ...gone('web-2', 2, 10), ...targets(5, 20)] });
+  assert.equal(judgeLeaks([kubelet]), 'kubelet holds 6 leaked watches of 2 gone pods');
+  const deleted = proc(900, { comm: 'tail', targets: [target(1, { status: 'deleted', leak: 'deleted' })] });
+  assert.equal(judgeLeaks([deleted]), 'tail holds 1 leaked watch (deleted)');
+  assert.equal(judgeLeaks([deleted, kubelet]), 'kubelet holds 6 leaked watches of 2 gone pods (+1 more process)');
+  const unmountedOfLivePod = proc(5, { comm: 'containerd-shim', targets: [target(1, { pod: pod('db'), status: 'unmounted', leak: 'unmounted' })] });
+  assert.equal(judgeLeaks([unmountedOfLivePod]), 'containerd-shim holds 1 leaked watch of 1 pod');
+
+  assert.equal(fitMessage(`${'x'.repeat(100)}\nsecond line`).length, MAX_MESSAGE_LENGTH);
+  assert.match(fitMessage('x'.repeat(100)), /\.\.\.$/);
+});
+
+test('metrics: users and limits, top processes plus every leaking one, leaks by pod and form', async () => {
+  const leaking = proc(812, {
+    comm: 'kubelet',
+    targets: [...targets(2, 1, { pod: pod('web-1', 'gone'), status: 'unmounted', leak: 'unmounted' }), ...targets(1, 5, { pod: pod('web-1', 'gone') })],
+  });
+  const busy = Array.from({ length: 30 }, (_, i) => proc(1000 + i, { targets: targets(10 + i, 100 * i) }));
+  const manyInstances = proc(77, { comm: 'containerd-shim', instances: 50, targets: targets(1), pod: pod('db') });
+  const rows = [leaking, ...busy, manyInstances];
+  // Top 3 by watches (1029, 1028, 1027), by instances (77, then ties by watches), and the leaking 812.
+  const exported = exportedProcesses(rows, 3).map((row) => row.pid);
+  assert.deepEqual(exported.sort((a, b) => a - b), [77, 812, 1027, 1028, 1029]);
+
+  const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
+  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
+  const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+  assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
+  assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
+  assert.equal(series('inotop_process_watches').length, exported.length);
+  assert.ok(series('inotop_process_instances').includes('inotop_process_instances{pid="77",comm="containerd-shim",pod_namespace="default",pod_name="db",pod_uid="uid-db",node="node-a"} 50'));
+  assert.ok(series('inotop_process_leaked_watches').includes('inotop_process_leaked_watches{pid="812",comm="kubelet",pod_namespace="",pod_name="",pod_uid="",node="node-a"} 3'));
+  assert.deepEqual(series('inotop_leaked_watches').sort(), [
+    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="gone",node="node-a"} 1',
+    'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="unmounted",node="node-a"} 2',
+  ]);
+  assert.deepEqual(series('inotop_pod_source_up'), ['inotop_pod_source_up{source="crictl",node="node-a"} 1']);
+  assert.deepEqual(series('inotop_scan_failures_total'), ['inotop_scan_failures_total{node="node-a"} 2']);
+  assert.deepEqual(series('inotop_scan_duration_seconds'), ['inotop_scan_duration_seconds{node="node-a"} 0.001']);
+
+  // Every series names the node.
+  const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  assert.ok(samples.length > 10);
+  for (const line of samples) assert.match(line, /[{,]node="node-a"\}/, line);
+
+  // Before the first good scan: only what is known.
+  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
+  assert.deepEqual(
+    empty.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]),
+    ['inotop_build_info', 'inotop_scan_failures_total'],
+  );
+});
+
+test('check on a recorded tree: 0 with the use, 1 over a threshold, 2 when it cannot tell or a flag is wrong', () => {
+  const ok = inotop(['check', '--proc', fixture, '--pods', 'none']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(verdictLine(ok), 'ok: highest use 5% of instances, <1% of watches; no leaked watches');
+  const over = inotop(['check', '--proc', fixture, '--pods', 'none', '--instances-threshold', '4%']);
+  assert.equal(over.status, 1, over.stderr);
+  assert.equal(verdictLine(over), 'uid 0: 6/128 inotify instances');
+  const unreadable = inotop(['check', '--proc', '/nonexistent/proc']);
+  assert.equal(unreadable.status, 2);
+  assert.match(verdictLine(unreadable), /^cannot tell: cannot read \/nonexistent\/proc/);
+  const badFlag = inotop(['check', '--json']);
+  assert.equal(badFlag.status, 2);
+  assert.match(verdictLine(badFlag), /^inotop check: no option --json/);
+  const help = inotop(['check', '--help']);
+  assert.equal(help.status, 0);
+  for (const flag of ['--instances-threshold', '--watches-threshold', '--fail-on-leaked', '--pods-timeout', '--kubelet-root']) assert.ok(help.stdout.includes(flag), flag);
+});
+
+const INOTIFY_SYSCTLS = '/proc/sys/fs/inotify';
+
+/** Runs `body` with an inotify sysctl set to `value`; the old value is back before this returns or throws. */
+function withSysctl<T>(name: 'max_user_instances' | 'max_user_watches', value: number, body: () => T): T {
+  const path = join(INOTIFY_SYSCTLS, name);
+  const old = readFileSync(path, 'utf8');
+  writeFileSync(path, `${value}\n`);
+  try {
+    return body();
+  } finally {
+    writeFileSync(path, old);
+  }
+}
+
+test('check against the real limits: the sysctls lowered to just above root\'s use, then restored', { skip: rootSkip }, async (t) => {
+  // Root holds at least 4 instances and 151 watches of its own, whatever else runs: with the
+  // limits below, that is above the 50% threshold however little the rest of the machine holds.
+  const watcher = new Watcher();
+  const files = mkdtempSync(join(tmpdir(), 'inotop-limits-'));
+  t.after(async () => {
+    await watcher.stop();
+    rmSync(files, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 150; i++) writeFileSync(join(files, String(i)), '');
+  await watcher.watchDir(await watcher.init(), files);
+  for (let i = 0; i < 3; i++) await watcher.watch(await watcher.init(), tmpdir());
+  const root = () => buildSnapshot(scan(), null, null, 'none').users.find((u) => u.uid === 0 && u.userns === null)!;
+
+  // Just above the current use: another process making two new instances meanwhile still can. The
+  // 50% threshold keeps the verdict clear of root's use moving while the check runs.
+  const instancesLimit = root().instances + 2;
+  const instances = withSysctl('max_user_instances', instancesLimit, () =>
+    inotop(['check', '--fail-on-leaked=false', '--instances-threshold', '50%', '--watches-threshold', 'off']),
+  );
+  assert.equal(instances.status, 1, instances.stdout + instances.stderr);
+  assert.match(verdictLine(instances), new RegExp(`^uid 0: \\d+/${instancesLimit} inotify instances`));
+
+  const watchesLimit = root().watches + 100;
+  const watches = withSysctl('max_user_watches', watchesLimit, () =>
+    inotop(['check', '--fail-on-leaked=false', '--instances-threshold', 'off', '--watches-threshold', '50%']),
+  );
+  assert.equal(watches.status, 1, watches.stdout + watches.stderr);
+  assert.match(verdictLine(watches), new RegExp(`^uid 0: \\d+/${watchesLimit} inotify watches`));
+});
+
+/** Each try of a check run is a whole inotop process. */
+const CHECK_RUNS = { timeoutMs: 15_000, intervalMs: 100 };
+
+/** The capabilities deploy/daemonset.yaml grants. */
+function daemonSetCapabilities(): string[] {
+  const daemonSet = parseAllDocuments(deployFile('daemonset.yaml'))
+    .map((doc) => doc.toJS())
+    .find((doc) => doc.kind === 'DaemonSet');
+  return daemonSet.spec.template.spec.containers[0].securityContext.capabilities.add;
+}
+
+/** setpriv: root, with nothing but `capabilities` (names as in a pod spec). */
+function onlyCapabilities(capabilities: string[]): string[] {
+  const keep = capabilities.map((c) => `,+${c.toLowerCase()}`).join('');
+  return ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all${keep}`, '--'];
+}
+
+test('check on a simulated node: ok, a hung pod source costs only --pods-timeout, a leaked pod is named', { skip: rootSkip }, async (t) => {
+  const node = await buildFakeNode({ pods: 2 });
+  t.after(() => node.cleanup());
+  const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
+  const leakCheck = (extra: string[] = [], prefix: string[] = []) =>
+    inotop(['check', '--instances-threshold=off', '--watches-threshold=off', ...podFlags, ...extra], prefix);
+
+  const healthy = leakCheck();
+  assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+  assert.equal(verdictLine(healthy), 'ok: no leaked watches');
+
+  node.setMode('crictl', 'hang');
+  const hung = leakCheck(['--pods-timeout', '0.5']);
+  node.setMode('crictl', 'ok');
+  assert.equal(hung.status, 2, hung.stdout + hung.stderr);
+  assert.equal(verdictLine(hung), 'cannot tell leaks of gone pods: no pod list within 0.5 s');
+  assert.ok(hung.ms < 4000, `node-problem-detector's 5 s: took ${Math.round(hung.ms)} ms`);
+
+  const leaky = node.pods[0]!;
+  await node.deletePodLeaky(leaky.uid);
+  const leaked = await eventually(() => {
+    const run = leakCheck();
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    return run;
+  }, CHECK_RUNS);
+  // Volume root and token (unmounted, kept by the container) and the pod cgroup (gone pod).
+  assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
+
+  // The DaemonSet's capabilities are all the verdict needs.
+  const asDaemonSet = leakCheck([], onlyCapabilities(daemonSetCapabilities()));
+  assert.equal(asDaemonSet.status, 1, asDaemonSet.stdout + asDaemonSet.stderr);
+  assert.equal(verdictLine(asDaemonSet), verdictLine(leaked));
+});
+
+test('check on a real containerd: a pod deleted while a process stays in its mount namespace', { skip: containerdSkipReason() ?? false, timeout: 120_000 }, async (t) => {
+  const runtime = await startContainerd();
+  let kubelet: KubeletWatcher | undefined;
+  let holder: ChildProcess | undefined;
+  t.after(async () => {
+    holder?.kill('SIGKILL');
+    await kubelet?.stop();
+    await runtime.stop();
+  });
+  kubelet = await KubeletWatcher.start();
+  const kubeletRoot = join(runtime.dir, 'kubelet');
+  const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
+  const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
+  for (const pod of [web, leaky]) await kubelet.watchPod(pod);
+  const leakCheck = () =>
+    inotop(['check', '--instances-threshold=off', '--watches-threshold=off', '--pods', 'cri', '--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot]);
+
+  const healthy = leakCheck();
+  assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+  assert.equal(verdictLine(healthy), 'ok: no leaked watches');
+
+  holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
+  const holderNs = `/proc/${holder.pid}/ns/mnt`;
+  await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
+  await runtime.deletePod(leaky);
+  // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
+  const leaked = await eventually(() => {
+    const run = leakCheck();
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    return run;
+  }, CHECK_RUNS);
+  assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
+});
+
+test(
+  'check without CAP_SYS_PTRACE cannot see other processes, and says so',
+  { skip: rootSkip },
+  () => {
+    const run = inotop(['check', '--pods', 'none'], onlyCapabilities(['DAC_READ_SEARCH']));
+    assert.equal(run.status, 2, run.stdout);
+    assert.match(verdictLine(run), /^cannot tell: \d+ process(es)? not readable/);
+  },
+);
+
+test('the DaemonSet: hostPID, the capabilities its header explains and no others, read-only host mounts, a scrape Service', () => {
+  const text = deployFile('daemonset.yaml');
+  const docs = parseAllDocuments(text).map((doc) => {
+    assert.deepEqual(doc.errors, []);
+    return doc.toJS();
+  });
+  const daemonSet = docs.find((d) => d.kind === 'DaemonSet');
+  const service = docs.find((d) => d.kind === 'Service');
+  assert.ok(daemonSet && service && docs.some((d) => d.kind === 'Namespace'));
+  const podSpec = daemonSet.spec.template.spec;
+  assert.equal(podSpec.hostPID, true);
+  assert.equal(podSpec.hostNetwork, undefined, 'the pod network is enough to be scraped');
+  const [container] = podSpec.containers;
+  const security = container.securityContext;
+  assert.deepEqual(security.capabilities.drop, ['ALL']);
+  assert.deepEqual([...security.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SYS_PTRACE']);
+  const header = text.split('\n').filter((line) => line.startsWith('#')).join('\n');
+  for (const capability of security.capabilities.add) assert.match(header, new RegExp(`CAP_${capability}: `), capability);
+  assert.match(header, /no setns, so no CAP_SYS_ADMIN/);
+  assert.equal(security.privileged, undefined);
+  assert.equal(security.allowPrivilegeEscalation, false);
+  assert.equal(security.readOnlyRootFilesystem, true);
+  assert.equal(security.appArmorProfile.type, 'Unconfined');
+
+  // Every host path is mounted read-only, and kubelet's with HostToContainer.
+  const hostVolumes = new Map<string, string>(podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]));
+  assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/var/lib/kubelet']);
+  for (const mount of container.volumeMounts.filter((m: { name: string }) => hostVolumes.has(m.name))) {
+    assert.equal(mount.readOnly, true, mount.name);
+    assert.equal(mount.mountPropagation, 'HostToContainer', mount.name);
+    assert.equal(mount.mountPath, hostVolumes.get(mount.name), 'host paths keep their names: watched paths are matched by them');
+  }
+  const endpoint = container.env.find((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT').value;
+  assert.ok(endpoint.startsWith('unix:///run/containerd/'), endpoint);
+
+  // Its arguments are valid `inotop serve` arguments, and the port they name is the one exposed.
+  assert.equal(container.args[0], 'serve');
+  const serve = parseFleetArgs('serve', container.args.slice(1));
+  assert.equal(serve.command, 'serve');
+  const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
+  assert.equal(serve.options.listen.port, port);
+  assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
+  assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
+  assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
+
+  assert.equal(service.spec.clusterIP, 'None');
+  const podLabels = daemonSet.spec.template.metadata.labels;
+  for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(podLabels[key], value);
+  assert.equal(service.spec.ports[0].targetPort, 'metrics');
+  assert.equal(Number(service.metadata.annotations['prometheus.io/port']), port);
+});
+
+test('the image and the node-problem-detector config run inotop with valid arguments', () => {
+  const dockerfile = deployFile('Dockerfile');
+  assert.match(dockerfile, /^ENTRYPOINT \["inotop"\]$/m);
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+  assert.equal(parseFleetArgs('serve', cmd.slice(1)).command, 'serve');
+  for (const copied of ['dist', 'bin', 'node_modules', 'vendor', 'fixtures']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
+
+  const monitor = JSON.parse(deployFile('node-problem-detector/inotify-monitor.json'));
+  assert.equal(monitor.plugin, 'custom');
+  assert.equal(monitor.pluginConfig.max_output_length, MAX_MESSAGE_LENGTH);
+  const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)![1]);
+  assert.ok(seconds(monitor.pluginConfig.timeout) <= 5);
+  const conditions = monitor.conditions.map((c: { type: string }) => c.type);
+  assert.deepEqual(
+    monitor.rules.map((r: { type: string; condition?: string }) => [r.type, r.condition ?? null]),
+    [
+      ['permanent', 'InotifyPressure'],
+      ['temporary', null],
+    ],
+  );
+  assert.ok(conditions.includes('InotifyPressure'));
+  for (const rule of monitor.rules) {
+    assert.ok(seconds(rule.timeout) <= seconds(monitor.pluginConfig.timeout), 'a rule timeout above the global one is refused');
+    assert.equal(rule.args[0], 'check');
+    const parsed = parseFleetArgs('check', rule.args.slice(1));
+    assert.equal(parsed.command, 'check');
+    const { options } = parsed as { options: CheckOptions };
+    // The condition is about limits, the event about leaks: each rule checks only its own.
+    if (rule.type === 'permanent') assert.deepEqual([options.failOnLeaked, options.instancesThreshold, options.watchesThreshold], [false, 0.9, 0.9]);
+    else assert.deepEqual([options.failOnLeaked, options.instancesThreshold, options.watchesThreshold], [true, null, null]);
+  }
+});
+
+test('the alert rules use only metrics that inotop serve exports', async () => {
+  const rules = parseYaml(deployFile('prometheus/inotify-rules.yaml'));
+  const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
+  const exported = await renderMetrics({ node: 'node-a', snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } }, scanFailures: 0, top: 1 });
+  const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));
+  const used = rules.groups.flatMap((group: { rules: { expr: string }[] }) => group.rules.flatMap((rule) => rule.expr.match(/inotop_[a-z_]+/g) ?? []));
+  assert.ok(used.length >= 5);
+  for (const name of used) assert.ok(names.has(name), `${name} is not exported`);
+});
+
+test('kubectl inotop NODE: a debug pod on the node runs inotop with the arguments given, then goes', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-kubectl-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Lists no debug pod until `kubectl debug` made one; logs every call.
+  writeFileSync(
+    join(dir, 'kubectl'),
+    [
+      '#!/bin/sh',
+      'echo "$*" >> "$KUBECTL_LOG"',
+      'case "$1" in',
+      '  get) echo pod/web-1; [ -f "$KUBECTL_DEBUGGED" ] && echo pod/node-debugger-node-a-x7k2p; true ;;',
+      '  debug) touch "$KUBECTL_DEBUGGED"; echo "inotop output" ;;',
+      'esac',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(dir, 'kubectl'), 0o755);
+  const log = join(dir, 'log');
+  const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, KUBECTL_LOG: log, KUBECTL_DEBUGGED: join(dir, 'debugged'), INOTOP_IMAGE: 'registry.example/inotop:1' };
+  const plugin = join(repo, 'deploy/kubectl-inotop');
+  const result = spawnSync(plugin, ['node-a', '-b', '-n', '1'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, 'inotop output\n');
+  const calls = readFileSync(log, 'utf8').trim().split('\n');
+  assert.deepEqual(calls, [
+    'get pods -n default -o name',
+    'debug node/node-a -n default --profile=sysadmin --image=registry.example/inotop:1 --quiet --attach -- env CONTAINER_RUNTIME_ENDPOINT=unix:///host/run/containerd/containerd.sock inotop -b -n 1',
+    'get pods -n default -o name',
+    'delete -n default pod/node-debugger-node-a-x7k2p --wait=false',
+  ]);
+  const usage = spawnSync(plugin, [], { encoding: 'utf8', env });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /^usage: kubectl inotop NODE/);
+});

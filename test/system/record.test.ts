@@ -1,0 +1,76 @@
+// Record and replay: round trip, damaged and foreign files, plain and gzip.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { RecordingError } from '../../src/record/format.js';
+import { readRecording } from '../../src/record/reader.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+
+const HEADER = JSON.stringify({ format: 'inotop-recording', version: 1, hostname: 'h', kernel: 'k', started: '2026-01-01T00:00:00Z', intervalSeconds: 2, inotopVersion: '0' });
+const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('recordings', () => {
+  let dir: string;
+  before(() => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'inotop-record-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const name of ['plain.jsonl', 'packed.jsonl.gz']) {
+    test(`record -> replay gives back the snapshots printed live (${name})`, () => {
+      const file = join(dir, name);
+      const live = run(['--json', '--targets', '--proc', fixture, '--pods', 'none', '--record', file]);
+      assert.equal(live.status, 0, live.stderr);
+      const recording = readRecording(file);
+      assert.deepEqual(recording.warnings, []);
+      assert.equal(recording.header.hostname, 'node-a');
+      assert.equal(recording.snapshots.length, 1);
+      assert.deepEqual(recording.snapshots[0], JSON.parse(live.stdout));
+      const replayed = run(['--replay', file, '--json', '--targets']);
+      assert.equal(replayed.status, 0, replayed.stderr);
+      assert.deepEqual(JSON.parse(replayed.stdout), JSON.parse(live.stdout));
+    });
+  }
+
+  test('several refreshes, then a crash mid-write: replays up to the last good snapshot', () => {
+    for (const name of ['crash.jsonl', 'crash.jsonl.gz']) {
+      const file = join(dir, name);
+      const live = run(['-b', '-n', '4', '-d', '0.1', '--proc', fixture, '--pods', 'none', '--record', file]);
+      assert.equal(live.status, 0, live.stderr);
+      assert.equal(readRecording(file).snapshots.length, 4);
+      truncateSync(file, Math.floor(statSync(file).size * 0.8));
+      const replay = run(['--replay', file, '-b']);
+      assert.equal(replay.status, 0);
+      assert.match(replay.stderr, /warning: .*: line 5: (gzip member at byte \d+ is cut short \(truncated recording\?\)|not JSON \(cut short\?\)): skipped/);
+      assert.equal(replay.stdout.match(/^replay of node-a, snapshot \d \(/gm)?.length, 3);
+    }
+  });
+
+  test('a file that is not a recording is a clear error', () => {
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['passwd', readFileSync(join(fixture, '..', 'etc', 'passwd')), /is not an inotop recording \(its first line is not JSON\)/],
+      ['other.json', '{"hello":1}\n', /no inotop-recording header/],
+      ['fake.jsonl.gz', 'not gzip', /is not gzip data/],
+      ['empty.jsonl', gzipSync('') , /is not an inotop recording/],
+      ['header-only.jsonl', HEADER + '\n', /holds no (good )?snapshot/],
+      ['no-hostname.jsonl', '{"format":"inotop-recording","version":1}\n', /header has no hostname/],
+      ['future.jsonl', '{"format":"inotop-recording","version":9}\n{}\n', /version 9 is not supported/],
+    ];
+    for (const [name, content, message] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, content);
+      assert.throws(() => readRecording(file), (e: unknown) => e instanceof RecordingError && message.test(e.message), name);
+      const cli = run(['--replay', file, '-b']);
+      assert.equal(cli.status, 1, name);
+      assert.match(cli.stderr, message);
+    }
+    assert.throws(() => readRecording(join(dir, 'missing.jsonl')), /cannot read/);
+  });
+});

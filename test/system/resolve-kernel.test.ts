@@ -1,0 +1,203 @@
+// The resolve stage against the real kernel: real watches held by inowatch children, real tmpfs
+// mounts, a real second mount namespace. Root only.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Resolution, ScanResult, Watch } from '../../src/model/types.js';
+import { watchesOf as watchList } from '../../src/model/watches.js';
+import { Resolver } from '../../src/resolve/index.js';
+import { scan } from '../../src/scan/index.js';
+import { rootSkip, Watcher } from '../helpers/inowatch.js';
+
+/** A temp dir removed after the test, with every tmpfs mounted in it unmounted first. */
+function tempDir(t: TestContext): { dir: string; mountTmpfs(path: string): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-resolve-'));
+  const mounted: string[] = [];
+  t.after(() => {
+    for (const path of mounted.reverse()) {
+      try {
+        execFileSync('umount', ['-l', path], { stdio: 'ignore' });
+      } catch {
+        // already unmounted by the test
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    mountTmpfs(path: string) {
+      mkdirSync(path, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', 'inotop-test', path]);
+      mounted.push(path);
+    },
+  };
+}
+
+function startWatcher(t: TestContext, wrapper?: string[]): Watcher {
+  const watcher = new Watcher(wrapper ? { wrapper } : {});
+  t.after(() => watcher.stop());
+  return watcher;
+}
+
+/** A scan of just these processes (the rest of the host is not under test). */
+function scanOf(...pids: number[]): ScanResult {
+  const result = scan({ procRoot: '/proc' });
+  return { ...result, processes: result.processes.filter((proc) => pids.includes(proc.pid)) };
+}
+
+function watchesOf(result: ScanResult, pid: number): Watch[] {
+  return result.processes.find((proc) => proc.pid === pid)?.instances.flatMap((instance) => watchList(instance.watches)) ?? [];
+}
+
+/** Resolutions of one process's watches, by wd (every target prepared, as a view showing them does). */
+function resolveByWd(resolver: Resolver, pid: number, result: ScanResult = scanOf(pid)): Map<number, Resolution> {
+  const resolutions = resolver.resolve(result);
+  const proc = result.processes.find((candidate) => candidate.pid === pid)!;
+  resolutions.prepare([proc], 'all');
+  return new Map(watchesOf(result, pid).map((watch) => [watch.wd, resolutions.get(proc, watch.sdev, watch.ino)]));
+}
+
+test('watches on the root filesystem, a tmpfs and a deleted file resolve to their real paths', { skip: rootSkip }, async (t) => {
+  const { dir, mountTmpfs } = tempDir(t);
+  const tmpfs = join(dir, 'tmp fs'); // a mount point with a space in its name
+  mountTmpfs(tmpfs);
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'file'), 'x');
+  mkdirSync(join(tmpfs, 'inner dir'));
+  writeFileSync(join(tmpfs, 'inner dir', 'f'), 'x');
+  writeFileSync(join(dir, 'doomed'), 'x');
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  const paths = new Map<number, string>();
+  for (const path of [join(dir, 'sub'), join(dir, 'sub', 'file'), tmpfs, join(tmpfs, 'inner dir'), join(tmpfs, 'inner dir', 'f')]) {
+    paths.set(await watcher.watch(fd, path), path);
+  }
+  const doomedWd = await watcher.watch(fd, join(dir, 'doomed'));
+  // Keep the deleted file's inode (and so its watch) alive: open it in the watcher first.
+  await watcher.send(`open ${join(dir, 'doomed')}`);
+  unlinkSync(join(dir, 'doomed'));
+
+  const resolver = new Resolver({ procRoot: '/proc' });
+  t.after(() => resolver.close());
+  for (const pass of ['cold', 'warm']) {
+    const byWd = resolveByWd(resolver, watcher.pid);
+    for (const [wd, path] of paths) {
+      assert.equal(byWd.get(wd)?.status, 'ok', `${pass} ${path}: ${byWd.get(wd)?.reason}`);
+      assert.equal(byWd.get(wd)?.path, path, pass);
+    }
+    assert.equal(byWd.get(doomedWd)?.status, 'deleted', pass);
+    assert.equal(byWd.get(doomedWd)?.path, join(dir, 'doomed'), pass);
+    const tmpfsRoot = [...paths].find(([, path]) => path === tmpfs)![0];
+    assert.deepEqual(
+      { mountpoint: byWd.get(tmpfsRoot)?.mountpoint, fstype: byWd.get(tmpfsRoot)?.fstype },
+      { mountpoint: tmpfs, fstype: 'tmpfs' },
+    );
+  }
+});
+
+test('a renamed directory resolves to its new path on the next refresh', { skip: rootSkip }, async (t) => {
+  const { dir } = tempDir(t);
+  mkdirSync(join(dir, 'before', 'leaf'), { recursive: true });
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  const wd = await watcher.watch(fd, join(dir, 'before', 'leaf'));
+  const resolver = new Resolver({ procRoot: '/proc' });
+  t.after(() => resolver.close());
+  assert.equal(resolveByWd(resolver, watcher.pid).get(wd)?.path, join(dir, 'before', 'leaf'));
+  execFileSync('mv', [join(dir, 'before'), join(dir, 'after')]);
+  assert.equal(resolveByWd(resolver, watcher.pid).get(wd)?.path, join(dir, 'after', 'leaf'));
+});
+
+test('the fallback walk, forced, finds the same paths as handle resolution', { skip: rootSkip }, async (t) => {
+  const { dir, mountTmpfs } = tempDir(t);
+  const tmpfs = join(dir, 'mnt');
+  mountTmpfs(tmpfs);
+  for (const base of [dir, tmpfs]) {
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(base, 'tree', `d${i}`), { recursive: true });
+      writeFileSync(join(base, 'tree', `d${i}`, 'file'), 'x');
+    }
+  }
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  await watcher.watchDir(fd, join(dir, 'tree'));
+  await watcher.watchDir(fd, join(tmpfs, 'tree'));
+  await watcher.watch(fd, join(dir, 'tree', 'd3', 'file'));
+  await watcher.watch(fd, tmpfs);
+
+  const result = scanOf(watcher.pid);
+  const byHandle = new Resolver({ procRoot: '/proc' });
+  // The root filesystem is walked whole (the temp dir may come late in it): no budget to speak of.
+  const byWalk = new Resolver({ procRoot: '/proc', forceWalk: true, walkBudgetMs: 300_000 });
+  t.after(() => {
+    byHandle.close();
+    byWalk.close();
+  });
+  const handled = resolveByWd(byHandle, watcher.pid, result);
+  const walked = resolveByWd(byWalk, watcher.pid, result);
+  assert.equal(handled.size, 44);
+  for (const [wd, resolution] of handled) {
+    assert.equal(resolution.status, 'ok', `${wd}: ${resolution.reason}`);
+    assert.deepEqual(walked.get(wd), resolution);
+  }
+});
+
+test('a tmpfs unmounted on the host but kept by another mount namespace is reported unmounted, held by that namespace', { skip: rootSkip }, async (t) => {
+  const { dir, mountTmpfs } = tempDir(t);
+  const volume = join(dir, 'kube-api-access-x');
+  mountTmpfs(volume);
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  const wd = await watcher.watch(fd, volume); // its root: inode 1
+  const holder = startWatcher(t, ['unshare', '-m', '--propagation', 'private']);
+  await holder.comm('volume-holder');
+
+  const resolver = new Resolver({ procRoot: '/proc' });
+  t.after(() => resolver.close());
+  const before = resolveByWd(resolver, watcher.pid).get(wd)!;
+  assert.equal(before.status, 'ok');
+  assert.equal(before.path, volume);
+
+  execFileSync('umount', [volume]);
+  const result = scanOf(watcher.pid);
+  const watch = watchesOf(result, watcher.pid).find((w) => w.wd === wd);
+  assert.equal(watch?.ino, 1, 'the watch survives the unmount');
+  const after = resolveByWd(resolver, watcher.pid, result).get(wd)!;
+  assert.equal(after.status, 'unmounted');
+  assert.equal(after.path, volume, 'the mount point in the holder namespace');
+  assert.equal(after.fstype, 'tmpfs');
+  assert.deepEqual(after.heldBy, [{ pid: holder.pid, comm: 'volume-holder', mountpoint: volume, boundFrom: [] }]);
+
+  await holder.stop();
+  let remaining = watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd);
+  for (let i = 0; i < 100 && remaining.length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    remaining = watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd);
+  }
+  assert.equal(remaining.length, 0, 'the watch ends with the last mount');
+});
+
+test('a lazily unmounted tmpfs mounted nowhere keeps its last known mount point', { skip: rootSkip }, async (t) => {
+  const { dir, mountTmpfs } = tempDir(t);
+  const volume = join(dir, 'vol');
+  mountTmpfs(volume);
+  mkdirSync(join(volume, 'data'));
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  const wd = await watcher.watch(fd, join(volume, 'data'));
+  await watcher.send(`open ${join(volume, 'data')}`); // keeps the detached filesystem alive
+
+  const resolver = new Resolver({ procRoot: '/proc' });
+  t.after(() => resolver.close());
+  assert.equal(resolveByWd(resolver, watcher.pid).get(wd)?.path, join(volume, 'data'));
+  execFileSync('umount', ['-l', volume]);
+  const after = resolveByWd(resolver, watcher.pid).get(wd)!;
+  assert.equal(after.status, 'unmounted');
+  assert.deepEqual(after.heldBy, []);
+  assert.equal(after.mountpoint, volume);
+  assert.equal(after.mountpointRemembered, true);
+  assert.equal(after.path, join(volume, 'data'));
+});

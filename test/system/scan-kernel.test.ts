@@ -1,0 +1,182 @@
+// The scanner and `inotop --json` against the real kernel: real child processes holding known
+// inotify instances and watches, compared with stat(2) and with fdinfo read by the test itself.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import type { Snapshot } from '../../src/model/types.js';
+import { scan } from '../../src/scan/index.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
+
+/** glibc's major()/minor() of a userspace st_dev, as "MAJ:MIN". */
+function devOf(path: string): string {
+  const dev = BigInt(statSync(path).dev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/** The kernel's own count for a pid, read the plain way: inotify fds and their "inotify " lines. */
+function kernelCount(pid: number): { instances: number; watches: number } {
+  let instances = 0;
+  let watches = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
+    instances++;
+    watches += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify ')).length;
+  }
+  return { instances, watches };
+}
+
+describe('real kernel', { skip: rootSkip }, () => {
+  let dir: string;
+  const watchers: Watcher[] = [];
+  let many: Watcher; // 2 instances: 4 watches, and none
+  let parent: Watcher; // one instance shared with a forked child
+  let childPid: number;
+  let twice: Watcher; // the same file watched through two instances
+  const files: string[] = [];
+
+  before(async () => {
+    if (!isRoot) return;
+    dir = mkdtempSync(join(tmpdir(), 'inotop-scan-'));
+    for (const name of ['a', 'b', 'c']) {
+      const path = join(dir, name);
+      writeFileSync(path, name);
+      files.push(path);
+    }
+    many = new Watcher();
+    parent = new Watcher();
+    twice = new Watcher();
+    watchers.push(many, parent, twice);
+    await many.comm('inotop-many');
+    const fd = await many.init();
+    await many.watch(fd, dir);
+    for (const file of files) await many.watch(fd, file);
+    await many.init(); // no watches: still an instance
+    await many.send('open /etc/hostname'); // noise: not inotify
+    await parent.comm('inotop-parent');
+    const shared = await parent.init();
+    await parent.watch(shared, files[0]!);
+    await parent.watch(shared, '/etc/passwd');
+    childPid = await parent.fork();
+    await twice.comm('inotop-twice');
+    await twice.watch(await twice.init(), files[1]!);
+    await twice.watch(await twice.init(), files[1]!);
+  });
+
+  after(async () => {
+    for (const watcher of watchers) await watcher.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rowsOf = (snapshot: Snapshot, pid: number) => snapshot.processes.find((p) => p.pid === pid);
+
+  test('exact instance and watch counts, equal to the kernel read independently', () => {
+    const snapshot = buildSnapshot(scan(), null, null, 'none');
+    for (const [pid, expected] of [
+      [many.pid, { instances: 2, watches: 4 }],
+      [parent.pid, { instances: 1, watches: 2 }],
+      [childPid, { instances: 1, watches: 2 }],
+      [twice.pid, { instances: 2, watches: 2 }],
+    ] as const) {
+      const row = rowsOf(snapshot, pid);
+      assert.ok(row, `pid ${pid} is in the scan`);
+      assert.deepEqual({ instances: row.instances, watches: row.watches }, expected, `pid ${pid}`);
+      assert.deepEqual(kernelCount(pid), expected, `kernel count of pid ${pid}`);
+    }
+    assert.equal(rowsOf(snapshot, many.pid)!.comm, 'inotop-many');
+    assert.deepEqual(
+      rowsOf(snapshot, many.pid)!.fds.map((f) => f.watches),
+      [4, 0],
+    );
+  });
+
+  test('devs and inodes equal stat(2)', () => {
+    const snapshot = buildSnapshot(scan(), null, null, 'all');
+    const targets = rowsOf(snapshot, many.pid)!.targets;
+    const expected = [dir, ...files].map((p) => `${devOf(p)}/${statSync(p).ino}`).sort();
+    assert.deepEqual(targets.map((t) => `${t.dev}/${t.ino}`).sort(), expected);
+    const doubled = rowsOf(snapshot, twice.pid)!.targets;
+    assert.deepEqual(
+      doubled.map((t) => [t.dev, t.ino, t.watches, t.fds.length]),
+      [[devOf(files[1]!), statSync(files[1]!).ino, 2, 2]],
+    );
+  });
+
+  test('an instance shared across fork is found by kcmp and counted once', () => {
+    const result = scan();
+    assert.equal(result.sharedDetection, 'kcmp');
+    const snapshot = buildSnapshot(result, null, null, 'none');
+    assert.deepEqual(rowsOf(snapshot, parent.pid)!.fds.map((f) => f.shared), [true]);
+    assert.deepEqual(rowsOf(snapshot, childPid)!.fds.map((f) => f.shared), [true]);
+    assert.deepEqual(rowsOf(snapshot, many.pid)!.fds.map((f) => f.shared), [false, false]);
+    assert.deepEqual(rowsOf(snapshot, twice.pid)!.fds.map((f) => f.shared), [false, false], 'same watches, different instances');
+    const ids = (pid: number) => result.processes.find((p) => p.pid === pid)!.instances.map((i) => i.instanceId);
+    assert.deepEqual(ids(parent.pid), ids(childPid));
+    // Node totals: every holder's watches, the shared instance once.
+    const sumRows = snapshot.processes.reduce((sum, p) => sum + p.watches, 0);
+    assert.equal(snapshot.totals.watches, sumRows - 2);
+    const root = snapshot.users.find((u) => u.uid === 0 && u.userns === null)!;
+    assert.ok(root.watches >= 4 + 2 + 2);
+  });
+
+  test('the heuristic (no kcmp) also ties a fork-inherited instance to its parent', () => {
+    const result = scan({ sharedDetection: 'heuristic' });
+    const ids = (pid: number) => result.processes.find((p) => p.pid === pid)!.instances.map((i) => [i.instanceId, i.shared]);
+    assert.deepEqual(ids(childPid), ids(parent.pid));
+    assert.deepEqual(ids(childPid), [[`${parent.pid}:3`, true]]);
+  });
+
+  describe('the CLI', () => {
+    before(() => ensureBuilt());
+
+    test('inotop --json reports the same, with the documented fields', () => {
+      const out = execFileSync(inotopBin, ['--json', '--targets', '--pods', 'none', '-p', `${many.pid},${childPid}`], { encoding: 'utf8' });
+      const json = JSON.parse(out);
+      assert.equal(json.schema, 1);
+      assert.ok(!Number.isNaN(Date.parse(json.time)));
+      for (const key of ['hostname', 'kernel']) assert.equal(typeof json[key], 'string');
+      assert.deepEqual(Object.keys(json.limits).sort(), ['maxQueuedEvents', 'maxUserInstances', 'maxUserWatches']);
+      assert.equal(json.limits.maxUserInstances, Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8')));
+      assert.deepEqual(
+        json.processes.map((p: { pid: number; instances: number; watches: number }) => [p.pid, p.instances, p.watches]),
+        [
+          [many.pid, 2, 4],
+          [childPid, 1, 2],
+        ],
+      );
+      const row = json.processes[0];
+      for (const key of ['pid', 'ppid', 'uid', 'user', 'comm', 'cmdline', 'instances', 'watches', 'fds']) assert.ok(key in row, key);
+      assert.equal(row.user, 'root');
+      assert.deepEqual(json.processes[1].fds, [{ fd: 3, watches: 2, shared: true }]);
+      const target = row.targets.find((t: { ino: number }) => t.ino === statSync(dir).ino);
+      assert.deepEqual([target.dev, target.watches, target.fds], [devOf(dir), 1, [3]]);
+      assert.ok(json.users.some((u: { uid: number; name: string }) => u.uid === 0 && u.name === 'root'));
+    });
+
+    test('inotop -b prints the table with the processes and the limits', () => {
+      const out = execFileSync(inotopBin, ['-b', '--pods', 'none', '-F', '^$|inowatch'], { encoding: 'utf8' });
+      assert.match(out, /max_user_watches \d+/);
+      assert.match(out, /PID +USER +INST +WATCHES/);
+      const line = out.split('\n').find((l) => l.trimStart().startsWith(`${many.pid} `));
+      assert.ok(line, out);
+      assert.match(line, new RegExp(`^ *${many.pid} +root +2 +4 `));
+      assert.doesNotMatch(out, /\x1b\[/, 'no color into a pipe');
+    });
+
+    test('not root: unreadable processes are counted once, the scan goes on', () => {
+      const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, inotopBin, '--json', '--pods', 'none'], {
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const json = JSON.parse(run.stdout);
+      assert.ok(json.notes.some((n: string) => /^\d+ process(es)? not readable: run as root to see all$/.test(n)), json.notes.join('; '));
+      assert.ok(!json.processes.some((p: { pid: number }) => p.pid === many.pid), 'root processes are not visible to nobody');
+    });
+  });
+});

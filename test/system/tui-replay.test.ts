@@ -1,0 +1,84 @@
+// The screen replaying a recording, as anyone who clones the repository would run it: no root,
+// in a real terminal (tmux).
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { before, test, type TestContext } from 'node:test';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { TmuxPane } from '../helpers/tmux.js';
+
+const leaky = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
+const RED = '31';
+
+before(() => ensureBuilt());
+
+function replay(t: TestContext, file = leaky): TmuxPane {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', file], { width: 160, height: 48 });
+  t.after(() => pane.kill());
+  return pane;
+}
+
+test('the leaky kubelet replays: header says whose, kubelet on top, leaked watches and gone pods red', async (t) => {
+  const pane = replay(t);
+  let screen = await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
+  assert.match(screen, /^REPLAY of ip-10-0-3-17\.ec2\.internal recorded 2026-\d\d-\d\d \d\d:\d\d:\d\dZ/m);
+  assert.match(screen, /←→Step/, 'stepping keys in the footer');
+  assert.doesNotMatch(screen, /\+-Interval/, 'the interval is the recording’s');
+  // The recording plays with its own timing (2 s steps) and stops at its end.
+  screen = await pane.waitFor(/snapshot 7\/7  \(end\)/, 'the end of the recording', 30_000);
+  const firstRow = screen.split('\n').find((line) => /^ +\d+ root /.test(line))!;
+  // Δ is blank: nothing changed since the snapshot before; ΔSTART counts from the first one.
+  assert.match(firstRow, /^ +\d+ root +48 +7,491 +\+6,297 +4,649 \/usr\/bin\/kubelet /, 'kubelet on top, with its leaked watches');
+  assert.equal(pane.foregroundAt('/usr/bin/kubelet --config'), RED, 'the kubelet row is red');
+  // The selection follows its process (systemd, on top at first): Home selects kubelet. Its
+  // detail pane, filtered to gone pods: volume roots unmounted, held by the pods' containers.
+  pane.keys('Home', 'Enter', '/');
+  pane.type('gone');
+  pane.keys('Enter');
+  screen = await pane.waitFor(/── pid \d+ kubelet: 48 instances, 7491 watches, 4649 leaked +filter \/gone\/: \d+ of/, "kubelet's detail pane, filtered");
+  const unmounted = screen.split('\n').find((line) => /^ +×44 +0:\d+ +tmpfs +unmounted +\/rootfs\//.test(line));
+  assert.ok(unmounted, screen);
+  assert.match(unmounted, /serviceaccount .*held by pid \d+ runner/);
+  assert.match(unmounted, /ci\/runner-\w+ \(gone\)/);
+  assert.equal(pane.foregroundAt(unmounted.trim().slice(0, 30)), RED);
+});
+
+test('Z pauses, ← and → step one snapshot, q quits cleanly', async (t) => {
+  const pane = replay(t);
+  await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
+  pane.keys('Z');
+  await pane.waitFor(/snapshot 1\/7  PAUSED/, 'paused');
+  pane.keys('Right');
+  pane.keys('Right');
+  let screen = await pane.waitFor(/snapshot 3\/7  PAUSED/, 'two steps forward');
+  assert.match(screen, /^ +\d+ root +43 +7,344 /m, 'kubelet as in the third snapshot');
+  pane.keys('Left');
+  screen = await pane.waitFor(/snapshot 2\/7  PAUSED/, 'one step back');
+  assert.match(screen, /^ +\d+ root +28 +3,494 +-3,850 +\+2,300 /m, 'Δ against the snapshot shown before');
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.match(pane.screen(), /snapshot 2\/7  PAUSED/, 'paused stays put');
+  pane.keys('q');
+  screen = await pane.waitFor(/EXIT=\d+/, 'the exit');
+  assert.equal(screen.trim(), 'EXIT=0');
+});
+
+test('a file that is not a recording: a clear error before any screen', async (t) => {
+  const pane = replay(t, fileURLToPath(new URL('../../package.json', import.meta.url)));
+  const screen = await pane.waitFor(/EXIT=\d+/, 'the exit');
+  assert.match(screen, /inotop: .*package\.json is not an inotop recording/);
+  assert.match(screen, /^EXIT=1$/m);
+});
+
+test('l shows only leaking processes, and in the detail pane only their leaked targets', async (t) => {
+  const pane = replay(t);
+  await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
+  pane.keys('Z');
+  for (let i = 0; i < 6; i++) pane.keys('Right');
+  await pane.waitFor(/snapshot 7\/7  PAUSED/, 'the last snapshot');
+  pane.keys('l');
+  const screen = await pane.waitFor(/kubelet: 48 instances, 7491 watches, 4649 leaked +filter leaked only: 404 of 992/, 'leaked targets only');
+  const rows = screen.split('\n').filter((line) => /^ +\d+ root /.test(line));
+  assert.equal(rows.length, 1, 'only kubelet leaks');
+  const targets = screen.split('\n').filter((line) => /^ +(×\d+|\d+) +\d+:\d+ /.test(line));
+  assert.ok(targets.length > 0);
+  for (const line of targets) assert.match(line, / (unmounted|deleted|gone pod) /);
+});

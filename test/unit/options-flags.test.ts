@@ -1,0 +1,105 @@
+// The one flag parser (src/options/flags.ts) as every command uses it: aliases, repeats, booleans
+// in their three spellings, and messages that say one thing once.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { before, test } from 'node:test';
+import { parseOptions } from '../../src/cli/args.js';
+import { parseFleetArgs, type CheckOptions, type ServeOptions } from '../../src/fleet/args.js';
+import { flagHelpLines, parseFlags, UsageError, type FlagSpec } from '../../src/options/flags.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+
+const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
+const recording = fileURLToPath(new URL('../../fixtures/healthy-node.jsonl', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+before(() => ensureBuilt());
+
+const SPECS: readonly FlagSpec[] = [
+  { long: 'interval', short: 'd', aliases: ['delay'], value: 'SECS', help: 'how often' },
+  { long: 'pid', short: 'p', value: 'PID', multiple: true, help: 'which' },
+  { long: 'leaks', help: 'leaks too' },
+  { long: 'color', defaultOn: true, help: 'no colors' },
+];
+
+test('aliases, repeats and the last value winning', () => {
+  const flags = parseFlags(SPECS, ['-d', '1', '--delay=2', '-p', '1', '--pid', '2', '-p3']);
+  assert.equal(flags.string('interval'), '2');
+  assert.deepEqual(flags.strings('pid'), ['1', '2', '3']);
+  assert.equal(flags.string('pid'), '3');
+  assert.equal(parseFlags(SPECS, ['--interval', '5']).string('delay'), '5');
+});
+
+test('booleans: --x, --x=true|false, --x true|false, --no-x; the last one wins', () => {
+  const leaks = (argv: string[]) => parseFlags(SPECS, argv).boolean('leaks');
+  assert.equal(leaks([]), null);
+  assert.equal(leaks(['--leaks']), true);
+  assert.equal(leaks(['--leaks=false']), false);
+  assert.equal(leaks(['--leaks', 'false']), false);
+  assert.equal(leaks(['--leaks', 'true']), true);
+  assert.equal(leaks(['--no-leaks']), false);
+  assert.equal(leaks(['--no-leaks', '--leaks']), true);
+  assert.throws(() => leaks(['--leaks=maybe']), (e: Error) => e instanceof UsageError && e.message === "--leaks: expected true or false, got 'maybe'");
+  assert.throws(() => leaks(['--leaks', 'maybe']), /unexpected argument 'maybe'/);
+});
+
+test('mistakes: unknown flags, positionals, missing values', () => {
+  assert.throws(() => parseFlags(SPECS, ['--frobnicate']), (e: Error) => e instanceof UsageError && e.message === 'no option --frobnicate');
+  assert.throws(() => parseFlags(SPECS, ['extra']), (e: Error) => e instanceof UsageError && e.message === "unexpected argument 'extra'");
+  assert.throws(() => parseFlags(SPECS, ['-d']), UsageError);
+});
+
+test('help: aliases, repeats and default-on booleans shown', () => {
+  const lines = flagHelpLines(SPECS);
+  assert.match(lines[0]!, /^ {2}-d, --interval, --delay SECS +how often$/);
+  assert.match(lines[1]!, /which \(may be repeated\)$/);
+  assert.match(lines[3]!, /^ {6}--no-color +no colors$/);
+});
+
+test('plain inotop: -p accumulates, --record replaces (and says so), -d and --delay alike', () => {
+  assert.deepEqual(parseOptions(['-p', '1', '-p', '2,3'], {}, false).pids, [1, 2, 3]);
+  assert.equal(parseOptions(['--delay', '0.5'], {}, false).delaySeconds, 0.5);
+  assert.equal(parseOptions(['--color=false'], {}, true).color, false);
+  const help = run(['--help']).stdout;
+  assert.match(help, /--record FILE +write every snapshot to FILE, replacing it/);
+  assert.doesNotMatch(help, /append/);
+});
+
+test('check and serve share the parser: --fail-on-leaked false, serve -d, --listen as an alias', () => {
+  const check = (argv: string[]) => (parseFleetArgs('check', argv) as { options: CheckOptions }).options;
+  assert.equal(check(['--fail-on-leaked', 'false']).failOnLeaked, false);
+  assert.equal(check(['--no-fail-on-leaked']).failOnLeaked, false);
+  assert.equal(check(['--fail-on-leaked', '--pods', 'none']).failOnLeaked, true);
+  const serve = (argv: string[]) => (parseFleetArgs('serve', argv) as { options: ServeOptions }).options;
+  assert.equal(serve(['-d', '5']).intervalMs, 5000);
+  assert.equal(serve(['--delay', '5']).intervalMs, 5000);
+  assert.deepEqual(serve(['--listen', ':9000']).listen, { host: null, port: 9000 });
+  assert.deepEqual(serve(['--web.listen-address=127.0.0.1:0']).listen, { host: '127.0.0.1', port: 0 });
+  assert.throws(() => serve(['--textfile', '/tmp', '--listen', ':1']), UsageError);
+});
+
+test('errors say it once, each pointing at the right help; exit 2', () => {
+  for (const [args, message] of [
+    [['-s', 'bogus'], "inotop: unknown sort field 'bogus' (see inotop -s help)\n"],
+    [['--frobnicate'], 'inotop: no option --frobnicate (see inotop --help)\n'],
+    [['serve', '--frobnicate'], 'inotop serve: no option --frobnicate (see inotop serve --help)\n'],
+    [['fleet', '-b'], 'inotop fleet: --prometheus URL is needed: the Prometheus that scrapes inotop serve (see inotop fleet --help)\n'],
+  ] as const) {
+    const result = run([...args]);
+    assert.equal(result.status, 2, args.join(' '));
+    assert.equal(result.stderr, message);
+  }
+});
+
+test('-u with a user nobody has is an error, as in top; a uid, a known name or a recorded user is fine', () => {
+  const unknown = run(['-b', '--proc', fixture, '--pods', 'none', '-u', 'nosuchuser']);
+  assert.equal(unknown.status, 2);
+  assert.equal(unknown.stdout, '');
+  assert.match(unknown.stderr, /^inotop: no user 'nosuchuser' in .*fixtures\/node-a\/etc\/passwd \(see inotop --help\)\n$/);
+  assert.equal(run(['-b', '--proc', fixture, '--pods', 'none', '-u', 'alice']).status, 0);
+  assert.equal(run(['-b', '--proc', fixture, '--pods', 'none', '-u', '4242']).status, 0);
+  const replayed = run(['-b', '--replay', recording, '-u', 'nosuchuser']);
+  assert.equal(replayed.status, 2);
+  assert.match(replayed.stderr, /no user 'nosuchuser' in the recording/);
+  assert.equal(run(['-b', '--replay', recording, '-u', 'root', '-n', '1']).status, 0);
+});

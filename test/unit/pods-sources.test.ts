@@ -1,0 +1,233 @@
+// The live pod list from crictl, kubectl and the kubelet's pod dirs, through stand-in commands
+// that answer with recorded output or fail the ways the real ones do.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
+import { processesIn } from '../helpers/processes.js';
+
+const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
+const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
+
+/** A directory with crictl and kubectl stand-ins answering with the recorded fixtures. */
+function standIns(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-pods-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  installStandIn(dir, 'crictl');
+  installStandIn(dir, 'kubectl');
+  copyFileSync(join(FIXTURES, 'crictl/pods.json'), join(dir, 'crictl-pods.json'));
+  copyFileSync(join(FIXTURES, 'crictl/ps.json'), join(dir, 'crictl-ps.json'));
+  copyFileSync(join(FIXTURES, 'kubectl/pods.json'), join(dir, 'kubectl-pods.json'));
+  return dir;
+}
+
+function source(t: TestContext, options: PodSourceOptions): PodSource {
+  const pods = new PodSource({ kubeletRoot: '/nonexistent/kubelet', ...options });
+  t.after(() => pods.stop());
+  return pods;
+}
+
+function calls(dir: string, tool: string): string[] {
+  const file = join(dir, `${tool}-calls`);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+test('crictl: pods and containers from `crictl pods -o json` and `crictl ps -a -o json`', async (t) => {
+  const dir = standIns(t);
+  const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl') });
+  assert.equal(pods.list(), null, 'no list before the first refresh');
+  await pods.start();
+  assert.deepEqual(pods.status(), { source: 'crictl', live: 4, stale: false, error: null });
+  assert.deepEqual(calls(dir, 'crictl').sort(), ['pods -o json', 'ps -a -o json']);
+  assert.equal(pods.list()?.pods.get(STATIC_UID)?.name, 'kube-apiserver-node-1');
+  assert.deepEqual(pods.takeNotes(), []);
+});
+
+test('crictl from PATH by default', async (t) => {
+  const dir = standIns(t);
+  const path = process.env.PATH;
+  process.env.PATH = `${dir}:${path}`;
+  t.after(() => {
+    process.env.PATH = path;
+  });
+  const pods = source(t, { kind: 'crictl' });
+  await pods.refresh();
+  assert.equal(pods.status().live, 4);
+});
+
+test('crictl missing: no list, the reason said once', async (t) => {
+  const pods = source(t, { kind: 'crictl', crictlPath: '/nonexistent/crictl' });
+  await pods.refresh();
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'crictl', live: null, stale: false, error: 'crictl: /nonexistent/crictl not found' });
+  assert.deepEqual(pods.takeNotes(), ['pods: crictl: /nonexistent/crictl not found']);
+  await pods.refresh();
+  assert.deepEqual(pods.takeNotes(), []);
+});
+
+test('crictl exiting 1 after a good list: the last list is kept, stale, until crictl answers again', async (t) => {
+  const dir = standIns(t);
+  const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl') });
+  await pods.refresh();
+  const good = pods.list();
+  setStandInMode(dir, 'crictl', 'fail');
+  await pods.refresh();
+  await pods.refresh();
+  const status = pods.status();
+  assert.equal(pods.list(), good);
+  assert.equal(status.live, 4);
+  assert.equal(status.stale, true);
+  assert.match(status.error ?? '', /^crictl pods exited 1: time=.*connect: connection refused/);
+  const notes = pods.takeNotes();
+  assert.equal(notes.length, 1, 'said once, not per refresh');
+  assert.match(notes[0]!, /exited 1.*keeping the last list \(stale\)$/);
+  setStandInMode(dir, 'crictl', 'ok');
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'crictl', live: 4, stale: false, error: null });
+  assert.notEqual(pods.list(), good, 'a fresh list');
+});
+
+test('crictl hanging past the timeout: killed with its children, the refresh ends on time', async (t) => {
+  const dir = standIns(t);
+  setStandInMode(dir, 'crictl', 'hang');
+  const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl'), timeoutMs: 300 });
+  const started = Date.now();
+  await pods.refresh();
+  const took = Date.now() - started;
+  assert.ok(took < 3_000, `refresh took ${took} ms`);
+  assert.equal(pods.status().error, 'crictl pods: no answer within 300 ms');
+  const groups = readFileSync(join(dir, 'crictl-hang-pids'), 'utf8').trim().split('\n').map(Number);
+  assert.ok(groups.length > 0);
+  // The stand-in's `sleep` (same process group) is gone too, not only the script.
+  assert.deepEqual(processesIn(groups), []);
+});
+
+test('crictl printing invalid JSON', async (t) => {
+  const dir = standIns(t);
+  setStandInMode(dir, 'crictl', 'garbage');
+  const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl') });
+  await pods.refresh();
+  assert.match(pods.status().error ?? '', /^crictl pods: invalid JSON/);
+  assert.equal(pods.status().live, null);
+});
+
+test('kubectl: this node only, static pods found by their config hash', async (t) => {
+  const dir = standIns(t);
+  const pods = source(t, { kind: 'kubectl', kubectlPath: join(dir, 'kubectl'), nodeName: 'node-1' });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'kubectl', live: 4, stale: false, error: null });
+  assert.deepEqual(calls(dir, 'kubectl'), ['get pods -A --field-selector spec.nodeName=node-1 -o json']);
+  assert.equal(pods.list()?.pods.get(STATIC_UID)?.name, 'kube-apiserver-node-1');
+});
+
+test('kubectl without an API server: the reason is its last line', async (t) => {
+  const dir = standIns(t);
+  setStandInMode(dir, 'kubectl', 'fail');
+  const pods = source(t, { kind: 'kubectl', kubectlPath: join(dir, 'kubectl') });
+  await pods.refresh();
+  assert.equal(
+    pods.status().error,
+    'kubectl get exited 1: The connection to the server localhost:8080 was refused - did you specify the right host or port?',
+  );
+});
+
+test('auto: the first source that answers, and it stays with it', async (t) => {
+  const dir = standIns(t);
+  const pods = source(t, { kind: 'auto', crictlPath: '/nonexistent/crictl', kubectlPath: join(dir, 'kubectl'), nodeName: 'node-1' });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'kubectl', live: 4, stale: false, error: null });
+  setStandInMode(dir, 'kubectl', 'fail');
+  await pods.refresh();
+  const status = pods.status();
+  assert.equal(status.source, 'kubectl');
+  assert.equal(status.stale, true);
+  assert.match(status.error ?? '', /^kubectl get exited 1/);
+});
+
+test('auto: nothing answers, then the kubelet pod dirs do (and the caveat is said)', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'inotop-kubelet-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: 'unix:///nonexistent/cri.sock',
+    crictlPath: '/nonexistent/crictl',
+    kubectlPath: '/nonexistent/kubectl',
+    kubeletRoot: root,
+  });
+  await pods.refresh();
+  const none = pods.status();
+  assert.equal(none.source, 'none');
+  assert.equal(none.live, null);
+  assert.equal(
+    none.error,
+    'no pod source answered: CRI unix:///nonexistent/cri.sock: connect ENOENT; crictl: /nonexistent/crictl not found; ' +
+      `kubectl: /nonexistent/kubectl not found; kubelet: cannot read ${root}/pods (ENOENT)`,
+  );
+  assert.equal(pods.takeNotes().length, 1);
+  mkdirSync(join(root, 'pods', STATIC_UID), { recursive: true });
+  mkdirSync(join(root, 'pods', '0f6d3a2e-5b1c-4d8e-9a7f-3c2b1e0d9f8a'));
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'kubelet', live: 2, stale: false, error: null });
+  assert.match(pods.takeNotes().join('\n'), /weakest source: no names, and a deleted pod whose dir is left behind counts as live/);
+});
+
+test('background refresh picks up changes; overlapping refreshes are joined', async (t) => {
+  const dir = standIns(t);
+  const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl'), refreshMs: 100 });
+  await Promise.all([pods.start(), pods.refresh(), pods.refresh()]);
+  assert.equal(calls(dir, 'crictl').length, 2, 'one refresh: one pods and one ps call');
+  writeFileSync(join(dir, 'crictl-pods.json'), '{"items":[]}');
+  writeFileSync(join(dir, 'crictl-ps.json'), '{}');
+  for (let i = 0; i < 50 && pods.status().live !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(pods.status().live, 0);
+  pods.stop();
+  const after = calls(dir, 'crictl').length;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(calls(dir, 'crictl').length, after, 'no refresh after stop()');
+});
+
+test('cri: a runtime socket that is not there fails fast, and the failure is said once', async (t) => {
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: '/nonexistent/containerd.sock' });
+  const started = Date.now();
+  await pods.refresh();
+  await pods.refresh();
+  assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  assert.deepEqual(pods.status(), { source: 'cri', live: null, stale: false, error: 'CRI unix:///nonexistent/containerd.sock: connect ENOENT' });
+  assert.deepEqual(pods.takeNotes(), ['pods: CRI unix:///nonexistent/containerd.sock: connect ENOENT']);
+});
+
+test('cri: a runtime that accepts but never answers is given up on at the deadline', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
+  const socket = join(dir, 'hung.sock');
+  const connections: Socket[] = [];
+  const server = createServer((connection) => connections.push(connection));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.after(async () => {
+    for (const connection of connections) connection.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: `unix://${socket}`, timeoutMs: 300 });
+  const started = Date.now();
+  await pods.refresh();
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 1_500, `took ${elapsed} ms`);
+  assert.match(pods.status().error ?? '', /^CRI unix:\/\/.*hung\.sock: List(PodSandbox|Containers): deadline exceeded after 0\.3s$/);
+});
+
+test('cri: only unix sockets', async (t) => {
+  const pods = source(t, { kind: 'cri', runtimeEndpoint: 'tcp://127.0.0.1:10010' });
+  await pods.refresh();
+  assert.match(pods.status().error ?? '', /^CRI tcp:\/\/127\.0\.0\.1:10010: only unix socket endpoints are supported/);
+});
+
+test('none: no source, no error, nothing run', async (t) => {
+  const pods = source(t, { kind: 'none' });
+  await pods.start();
+  assert.deepEqual(pods.status(), { source: 'none', live: null, stale: false, error: null });
+  assert.equal(pods.list(), null);
+});

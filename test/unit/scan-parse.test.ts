@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { devFromKernelDev, devOf, watchesOf } from '../../src/model/watches.js';
+import {
+  INOTIFY_LINKS,
+  parseCmdline,
+  parseEffectiveUid,
+  parseInotifyFdinfo as parseBytes,
+  parseNamespaceLink,
+  parsePasswd,
+  parseStat,
+  parseSysctlNumber,
+} from '../../src/scan/parse.js';
+
+const HEADER = 'pos:\t0\nflags:\t02000000\nmnt_id:\t15\nino:\t1038\n';
+
+/** The watches of an fdinfo text, as objects with their device names. */
+const parseInotifyFdinfo = (text: string) => watchesOf(parseBytes(Buffer.from(text, 'latin1'))).map((watch) => ({ ...watch, dev: devOf(watch.sdev) }));
+
+test('a watch line: every number is hex, wd included', () => {
+  const [watch, ...rest] = parseInotifyFdinfo(
+    HEADER + 'inotify wd:1f ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000\n',
+  );
+  assert.equal(rest.length, 0);
+  assert.deepEqual(watch, {
+    wd: 31,
+    ino: 0x3f7e8,
+    sdev: 0xfe00000,
+    dev: '254:0',
+    mask: 0xfc6,
+    handle: { type: 1, bytes: Uint8Array.from(Buffer.from('e8f7030000000000', 'hex')) },
+  });
+});
+
+test('the header ino: line of the anon inode is not a watch', () => {
+  assert.deepEqual(parseInotifyFdinfo(HEADER), []);
+});
+
+test('an instance with no watches has no watch lines', () => {
+  assert.deepEqual(parseInotifyFdinfo('pos:\t0\nflags:\t02000000\nmnt_id:\t15\n'), []);
+});
+
+test('fhandle fields are missing when the filesystem cannot encode a handle', () => {
+  const [watch] = parseInotifyFdinfo(HEADER + 'inotify wd:1 ino:1 sdev:1e mask:100 ignored_mask:0\n');
+  assert.equal(watch!.handle, null);
+  assert.equal(watch!.dev, '0:30');
+});
+
+test("old kernels' internal mask bits are kept as printed", () => {
+  const [watch] = parseInotifyFdinfo('pos:\t0\nflags:\t00\ninotify wd:2 ino:1234 sdev:800001 mask:800afff ignored_mask:0\n');
+  assert.equal(watch!.mask, 0x800afff);
+  assert.equal(watch!.dev, '8:1');
+});
+
+test('only lines that begin with "inotify " are watches; malformed ones are skipped', () => {
+  const text =
+    HEADER +
+    'fanotify flags:0 event-flags:0\n' +
+    'xinotify wd:1 ino:1 sdev:1\n' +
+    'inotify wd:2 ino:5 sdev:27 mask:2 ignored_mask:0\n' +
+    'inotify garbage\n' +
+    'inotify wd:3 ino:6 sdev:27 mask:2 ignored_mask:0'; // no trailing newline
+  assert.deepEqual(
+    parseInotifyFdinfo(text).map((w) => [w.wd, w.ino, w.dev]),
+    [
+      [2, 5, '0:39'],
+      [3, 6, '0:39'],
+    ],
+  );
+});
+
+test('kernel dev_t to MAJ:MIN', () => {
+  assert.equal(devFromKernelDev(0xfe00000), '254:0');
+  assert.equal(devFromKernelDev(0x800001), '8:1');
+  assert.equal(devFromKernelDev(0x27), '0:39');
+  assert.equal(devFromKernelDev(0xfff00000 + 0xfffff), '4095:1048575');
+});
+
+test('inotify fd links, new and old kernels', () => {
+  assert.ok(INOTIFY_LINKS.includes('anon_inode:inotify'));
+  assert.ok(INOTIFY_LINKS.includes('inotify'));
+  assert.ok(!INOTIFY_LINKS.includes('anon_inode:[fanotify]'));
+  assert.ok(!INOTIFY_LINKS.includes('/tmp/inotify'));
+});
+
+test('stat: a comm with spaces and ")" ends at the last ")"', () => {
+  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', ppid: 1, startTime: 0 });
+  const full = '4242 (kubelet) S 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
+  assert.deepEqual(parseStat(full), { comm: 'kubelet', ppid: 1, startTime: 31337 }, 'field 22: start time, ticks after boot');
+  assert.equal(parseStat(''), null);
+  assert.equal(parseStat('12 (x'), null);
+});
+
+test('status: the effective uid is the second Uid field', () => {
+  assert.equal(parseEffectiveUid('Name:\tsu\nPPid:\t1\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n'), 0);
+  assert.equal(parseEffectiveUid('Name:\tx\n'), null);
+});
+
+test('cmdline: NUL-separated, empty for kernel threads', () => {
+  assert.equal(parseCmdline('/usr/bin/kubelet\0--v=2\0'), '/usr/bin/kubelet --v=2');
+  assert.equal(parseCmdline(''), '');
+});
+
+test('namespace links, passwd, sysctls', () => {
+  assert.equal(parseNamespaceLink('user:[4026531837]'), '4026531837');
+  assert.equal(parseNamespaceLink('garbage'), null);
+  const names = parsePasswd('root:x:0:0::/root:/bin/sh\n# comment\nbroken\nalice:x:1000:1000::/h:/bin/sh\ntoor:x:0:0::/:/bin/sh\n');
+  assert.equal(names.get(0), 'root');
+  assert.equal(names.get(1000), 'alice');
+  assert.equal(names.size, 2);
+  assert.equal(parseSysctlNumber('8192\n'), 8192);
+  assert.equal(parseSysctlNumber(''), null);
+  assert.equal(parseSysctlNumber(null), null);
+  assert.equal(parseSysctlNumber('lots'), null);
+});

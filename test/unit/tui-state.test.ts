@@ -1,0 +1,324 @@
+// The screen without a terminal: key table -> actions, the view state's reducer (sort, filter,
+// selection by pid, held order, focus), and the rendered lines.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { actionForKey, commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
+import {
+  detailLines,
+  eventText,
+  footerLine,
+  headerLines,
+  helpLines,
+  layout,
+  meter,
+  Painter,
+  paneRows,
+  tableColumns,
+  tableLines,
+  columnAt,
+  logLines,
+} from '../../src/views/tui/render.js';
+import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../../src/views/tui/state.js';
+import { NO_FILTER } from '../../src/model/query.js';
+import type { Snapshot } from '../../src/model/types.js';
+import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+
+const mono = new Painter(false);
+const color = new Painter(true);
+const start = () => initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
+const run = (state: ViewState, ...actions: Action[]) => actions.reduce(reduce, state);
+const command = (name: Command, now = 0): Action => ({ type: 'command', command: name, now });
+const keys = (state: ViewState, ...names: string[]) =>
+  names.reduce((s, name) => {
+    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
+    return action ? reduce(s, action) : s;
+  }, state);
+const pids = (state: ViewState) => processRows(state).map((r) => r.pid);
+/** Rendered lines as plain text. */
+const plain = (lines: string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, '').replace(/\{open\}/g, '{').replace(/\{close\}/g, '}'));
+
+const three: Snapshot = snapshot([
+  proc(100, { comm: 'kubelet', cmdline: '/usr/bin/kubelet --config=/etc/k.yaml', targets: targets(12) }),
+  proc(200, { comm: 'shim', user: 'alice', uid: 1000, targets: targets(3) }),
+  proc(300, { comm: 'app', targets: targets(7) }),
+]);
+
+test('the key table: every command has keys, no key does two things, quit keys', () => {
+  const seen = new Set<string>();
+  for (const binding of KEY_BINDINGS) {
+    assert.ok(binding.keys.length > 0, binding.command);
+    for (const key of binding.keys) {
+      assert.ok(!seen.has(key), `${key} bound twice`);
+      seen.add(key);
+    }
+  }
+  for (const key of ['q', 'f10', 'C-c']) assert.equal(commandForKey(key), 'quit');
+  assert.equal(commandForKey('S-i'), 'invertSort');
+  assert.equal(commandForKey('S-z'), 'pause');
+  assert.equal(commandForKey('S-g'), 'end');
+  assert.equal(commandForKey('left'), 'stepBack');
+  assert.equal(commandForKey('right'), 'stepForward');
+});
+
+test('the help overlay and the footer are generated from the key table', () => {
+  for (const replaying of [false, true]) {
+    const help = plain(helpLines(replaying)).join('\n');
+    for (const binding of KEY_BINDINGS) {
+      const applies = binding.only === undefined || binding.only === (replaying ? 'replay' : 'live');
+      assert.equal(help.includes(binding.help), applies, `${binding.command} in the help, replaying: ${replaying}`);
+    }
+  }
+  const footer = plain([footerLine(start(), 160, mono)])[0]!;
+  for (const binding of KEY_BINDINGS.filter((b) => b.footer)) {
+    assert.equal(footer.includes(binding.footer!.key + binding.footer!.label), binding.only !== 'replay', binding.command);
+  }
+  assert.equal([...footer].length, 160);
+  const narrow = plain([footerLine(start(), 80, mono)])[0]!;
+  assert.match(narrow, /F10Quit/, 'quit always shows');
+  assert.equal([...narrow].length, 80);
+});
+
+test('keys by mode: a filter being typed takes letters, menus take arrows, help closes on any key', () => {
+  let state = run(start(), { type: 'snapshot', snapshot: three });
+  state = keys(state, '/', 'k', 'u', 'b', 'e', 'backspace', 'backspace', 'b', 'e');
+  assert.equal(state.prompt?.text, 'kube');
+  assert.deepEqual(pids(state), [100]);
+  state = keys(state, 'enter');
+  assert.equal(state.prompt, null);
+  assert.deepEqual(pids(state), [100], 'Enter keeps the filter');
+  state = keys(state, 'escape');
+  assert.deepEqual(pids(state), [100, 300, 200], 'Esc in the table clears it');
+
+  state = keys(state, '?');
+  assert.equal(state.overlay?.kind, 'help');
+  assert.equal(keys(state, 'x').overlay, null);
+  assert.equal(keys(state, 'down').overlay?.kind, 'help');
+
+  state = keys(state, 'x', 's', 'down', 'down');
+  assert.equal(state.overlay?.kind, 'sort');
+  assert.equal(keys(state, 'x').overlay?.kind, 'sort', 'a menu ignores other keys');
+  state = keys(state, 'enter');
+  assert.equal(state.overlay, null);
+  assert.notEqual(state.sort.field, 'watches');
+  assert.equal(keys(state, 'C-c').quit, true);
+  assert.equal(keys(keys(state, '/'), 'C-c').quit, true, 'Ctrl-C quits even while typing');
+  assert.equal(keys(keys(state, '/'), 'q').quit, false, 'q is a letter while typing');
+});
+
+test('sort: < > step through the columns with their natural direction, I inverts, a title click toggles', () => {
+  let state = run(start(), { type: 'snapshot', snapshot: three });
+  assert.deepEqual(pids(state), [100, 300, 200]);
+  state = run(state, command('sortPrevious'));
+  assert.deepEqual(state.sort, { field: 'instances', descending: true });
+  state = run(state, command('sortPrevious'), command('sortPrevious'));
+  assert.deepEqual(state.sort, { field: 'pid', descending: false });
+  assert.deepEqual(pids(state), [100, 200, 300]);
+  state = run(state, command('invertSort'));
+  assert.deepEqual(pids(state), [300, 200, 100]);
+  state = run(state, { type: 'sortBy', field: 'user' });
+  assert.deepEqual(state.sort, { field: 'user', descending: false });
+  state = run(state, { type: 'sortBy', field: 'user' });
+  assert.deepEqual(state.sort, { field: 'user', descending: true });
+  assert.equal(run(state, command('sortPrevious'), command('sortNext')).sort.field, 'user');
+});
+
+test('filters: regex over command, pid, user; a bad regex keeps the last good one; l and u', () => {
+  let state = run(start(), { type: 'snapshot', snapshot: three });
+  state = keys(state, '/', 'a', 'l', 'i');
+  assert.deepEqual(pids(state), [200], 'matches the user');
+  state = keys(state, 'escape', '/', '3', '0');
+  assert.deepEqual(pids(state), [300], 'matches the pid');
+  state = keys(state, '(');
+  assert.match(state.message ?? '', /not a valid regular expression/);
+  assert.deepEqual(pids(state), [300]);
+  state = keys(state, 'escape');
+  assert.equal(state.message, null);
+
+  const leaky = snapshot([...three.processes, proc(400, { targets: targets(2, 1, { pod: pod('web', 'gone') }) })]);
+  state = run(state, { type: 'snapshot', snapshot: leaky }, command('leakedOnly'));
+  assert.deepEqual(pids(state), [400]);
+  state = run(state, command('leakedOnly'), command('chooseUser'));
+  assert.equal(state.overlay?.kind, 'user');
+  state = keys(state, 'down', 'enter');
+  assert.equal(state.filter.user, 'root');
+  assert.deepEqual(pids(state), [100, 300, 400]);
+});
+
+test('the selection follows its pid across refreshes, and keeps its place when the pid exits', () => {
+  let state = run(start(), { type: 'snapshot', snapshot: three }, command('down'));
+  assert.equal(state.selectedPid, 300);
+  state = run(state, { type: 'tick', now: ORDER_HOLD_MS }, {
+    type: 'snapshot',
+    snapshot: snapshot([proc(100, { targets: targets(1) }), proc(200, { targets: targets(3) }), proc(300, { targets: targets(7) })]),
+  });
+  assert.deepEqual(pids(state), [300, 200, 100]);
+  assert.equal(state.selectedPid, 300);
+  state = run(state, { type: 'snapshot', snapshot: snapshot([proc(100, { targets: targets(1) }), proc(200, { targets: targets(3) })]) });
+  assert.equal(state.selectedPid, 200, 'the row that took its place');
+});
+
+test('targets sent for the selected process fill its row; late ones of another pid are dropped', () => {
+  const slim = snapshot([proc(100, { watches: 1 }), proc(200, { watches: 3 }), proc(300, { watches: 7 })]);
+  let state = run(start(), { type: 'snapshot', snapshot: slim });
+  assert.equal(state.selectedPid, 300);
+  assert.deepEqual(targetRows(state), [], 'empty until they come');
+  state = run(state, { type: 'targets', pid: 300, targets: targets(7) });
+  assert.equal(targetRows(state).length, 7);
+  const moved = run(state, command('down'));
+  assert.equal(moved.selectedPid, 200);
+  assert.deepEqual(targetRows(moved), [], 'never the targets of the process selected before');
+  assert.equal(run(moved, { type: 'targets', pid: 300, targets: targets(7) }).snapshot, moved.snapshot, 'a late answer for another pid is dropped');
+  assert.equal(targetRows(run(moved, { type: 'targets', pid: 200, targets: targets(3) })).length, 3);
+});
+
+test('after a navigation key the order holds still for a moment, then follows the sort again', () => {
+  let state = run(start(), { type: 'snapshot', snapshot: three }, command('down', 1000));
+  const reordered = snapshot([
+    proc(100, { targets: targets(1) }),
+    proc(200, { targets: targets(30) }),
+    proc(300, { targets: targets(7) }),
+    proc(500, { targets: targets(99) }),
+  ]);
+  state = run(state, { type: 'snapshot', snapshot: reordered });
+  assert.deepEqual(pids(state), [100, 300, 200, 500], 'held; a new process goes last');
+  assert.equal(state.selectedPid, 300);
+  state = run(state, { type: 'tick', now: 1000 + ORDER_HOLD_MS - 1 });
+  assert.deepEqual(pids(state), [100, 300, 200, 500]);
+  state = run(state, { type: 'tick', now: 1000 + ORDER_HOLD_MS });
+  assert.deepEqual(pids(state), [500, 200, 300, 100]);
+  assert.equal(state.selectedPid, 300);
+  assert.equal(run(state, command('down', 5000), command('invertSort')).heldOrder, null, 'a sort change reorders at once');
+});
+
+test('paging and scrolling keep the selection visible', () => {
+  const many = snapshot(Array.from({ length: 100 }, (_, i) => proc(1000 + i, { targets: targets(200 - i) })));
+  let state = run(start(), { type: 'resize', tableRows: 10, detailRows: 5 }, { type: 'snapshot', snapshot: many });
+  state = run(state, command('pageDown'), command('pageDown'), command('down'));
+  assert.equal(state.selectedIndex, 21);
+  assert.ok(state.tableTop <= 21 && 21 < state.tableTop + 10);
+  state = run(state, command('end'));
+  assert.equal(state.selectedPid, 1099);
+  assert.equal(state.tableTop, 90);
+  const lines = tableLines(state, 120, 11, mono);
+  assert.equal(lines.length, 11, 'column titles and only the visible rows');
+  state = run(state, command('home'));
+  assert.equal(state.tableTop, 0);
+  state = run(state, { type: 'selectIndex', index: 4, now: 0 });
+  assert.equal(state.selectedPid, 1004);
+});
+
+test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and pods, Esc goes back', () => {
+  const kubelet = proc(100, {
+    comm: 'kubelet',
+    targets: [
+      target(1, { watches: 3, path: '/var/lib/kubelet/pods/a/volumes/x', pod: pod('nginx-7c9f') }),
+      ...targets(20, 10),
+      target(2, { path: null, status: 'unmounted', leak: 'unmounted', holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x' }], heldBy: [4567] }),
+    ],
+  });
+  let state = run(start(), { type: 'resize', tableRows: 10, detailRows: 5 }, { type: 'snapshot', snapshot: snapshot([kubelet]) });
+  state = keys(state, 'enter');
+  assert.equal(state.focus, 'detail');
+  state = keys(state, 'down', 'down', 'pagedown');
+  assert.equal(state.detailTop, 7);
+  assert.equal(state.selectedPid, 100, 'arrows scroll the pane, not the table');
+  state = keys(state, 'end');
+  assert.equal(state.detailTop, 22 - 5);
+  state = keys(state, '/', 'n', 'g', 'i', 'n', 'x', 'enter');
+  assert.deepEqual(targetRows(state).map((t) => t.ino), [1]);
+  assert.equal(state.detailTop, 0);
+  const text = plain(detailLines(state, 140, 8, mono)).join('\n');
+  assert.match(text, /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
+  state = keys(state, '/', 'escape', 'end');
+  const held = plain(detailLines(state, 160, 8, mono)).join('\n');
+  assert.match(held, /unmounted .*held by pid 4567 containerd-shim/);
+  state = keys(state, 'escape');
+  assert.equal(state.focus, 'table');
+  assert.equal(state.targetFilterText, '');
+});
+
+test('pause and interval steps', () => {
+  let state = run(start(), command('pause'));
+  assert.equal(state.paused, true);
+  state = run(state, command('slower'), command('slower'));
+  assert.equal(state.intervalMs, 5000);
+  state = run(state, command('faster'), command('faster'), command('faster'), command('faster'), command('faster'), command('faster'));
+  assert.equal(state.intervalMs, 250);
+  assert.equal(run(state, command('pause')).paused, false);
+});
+
+test('rendering: escaped text, sort marker, Δ columns, leaked rows, column hit-testing', () => {
+  const weird = proc(700, { cmdline: 'evil {red-fg}name{/red-fg}', targets: targets(2, 1, { pod: pod('x', 'gone') }) });
+  const state = run(start(), { type: 'snapshot', snapshot: snapshot([weird, ...three.processes]) });
+  const lines = tableLines(state, 120, 10, color);
+  assert.match(lines.find((l) => l.includes('evil'))!, /\{open\}red-fg\{close\}name/);
+  const text = plain(lines);
+  assert.match(text[0]!, /^ +PID USER +INST WATCHES▼ +Δ +ΔSTART +LEAKED COMMAND/);
+  assert.match(lines.find((l) => l.includes('evil'))!, /\{red-fg\}/, 'a leaked row is red');
+  const columns = tableColumns(120, state.sort);
+  assert.equal(columnAt(columns, 0)?.field, 'pid');
+  assert.equal(columnAt(columns, columns.at(-1)!.x + 5)?.field, 'command');
+  for (const c of columns) assert.equal(columnAt(columns, c.x)?.field, c.field);
+
+  const grown = run(state, { type: 'snapshot', snapshot: snapshot([weird, proc(100, { targets: targets(15) }), three.processes[1]!, three.processes[2]!]) });
+  assert.match(plain(tableLines(grown, 120, 10, mono)).find((l) => l.includes(' 100 '))!, /15 +\+3 +\+3 /);
+});
+
+test('meters turn yellow above 75% and red above 90%', () => {
+  assert.match(meter('watches', 10, 100, 40, color), /\{green-fg\}/);
+  assert.match(meter('watches', 80, 100, 40, color), /\{yellow-fg\}/);
+  assert.match(meter('watches', 95, 100, 40, color), /\{red-fg\}/);
+  assert.equal(plain([meter('inst', 64, 128, 30, mono)])[0], 'inst[||||||||||||  64/128 50%]');
+  assert.doesNotMatch(meter('inst', 64, 128, 30, mono), /-fg|-bg/, 'no color without color');
+});
+
+test('the header: host, pod source, per-user meters, totals', () => {
+  const state = run(start(), { type: 'snapshot', snapshot: three });
+  const l = layout(160, 48, 1);
+  const text = plain(headerLines(state, l, mono)).join('\n');
+  assert.match(text, /^inotop node-t .* every 2s .* pods: none .* kernel 6\.18\.0-test/);
+  assert.match(text, /root +watches\[.*22\/8,192 <1%\] inst\[.*3\/128 2%\]/);
+  assert.match(text, /total 3 processes +3 instances +22 watches/);
+  assert.match(plain(headerLines(run(state, command('pause')), l, mono))[0]!, /PAUSED/);
+});
+
+test('the layout fills the screen at 80x24 and 160x48', () => {
+  for (const [w, h] of [[80, 24], [160, 48], [100, 30]] as const) {
+    const l = layout(w, h, 3);
+    assert.equal(l.header.height + l.table.height + l.detail.height + l.log.height + 1, h);
+    assert.ok(paneRows(l).tableRows >= 5, `${w}x${h}`);
+    assert.ok(paneRows(l).detailRows >= 3, `${w}x${h}`);
+  }
+});
+
+test('change log lines say what changed, per process and pod', () => {
+  const nginx = pod('nginx-7c9f');
+  const time = '2026-11-27T10:00:00.000Z';
+  const kubelet = { pid: 812, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  assert.equal(eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }), 'kubelet 812 +3: pod default/nginx-7c9f');
+  assert.equal(
+    eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }] }),
+    'pod default/nginx-7c9f gone: kubelet 812 still holds 3 watches',
+  );
+  assert.equal(
+    eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }, { pid: 9, comm: 'shim', watches: 1 }] }),
+    'pod default/nginx-7c9f gone: still held by kubelet 812 (3), shim 9 (1)',
+  );
+  assert.equal(eventText({ kind: 'process-exited', time, process: { ...kubelet, pid: 5, comm: 'tail' }, watches: 1 }), 'tail 5 exited: 1 watch freed');
+});
+
+test('the change log follows the process filter; pod events always show', () => {
+  const gone = pod('web', 'gone');
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([proc(10, { targets: targets(1) }), proc(20, { targets: targets(1) })]) });
+  state = run(state, {
+    type: 'snapshot',
+    snapshot: snapshot([proc(10, { targets: targets(2) }), proc(20, { targets: [...targets(2), ...targets(1, 50, { pod: gone })] })]),
+  });
+  const log = (s: ViewState) => plain(logLines(s, 120, 8, mono)).slice(1).join('\n');
+  assert.match(log(state), /proc10 10 \+1/);
+  assert.match(log(state), /proc20 20 \+2/);
+  state = keys(state, '/', 'p', 'r', 'o', 'c', '1', 'enter');
+  assert.doesNotMatch(log(state), /proc20 20 \+2/);
+  assert.match(log(state), /proc10 10 \+1/);
+  assert.match(log(state), /pod default\/web gone: proc20 20 still holds 1 watch +$/m);
+});
