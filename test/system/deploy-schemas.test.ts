@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 
-const deploy = fileURLToPath(new URL('../deploy', import.meta.url));
+const deploy = fileURLToPath(new URL('../../deploy', import.meta.url));
 
 interface KubeObject {
   apiVersion: string;

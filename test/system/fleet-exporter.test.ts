@@ -20,7 +20,7 @@ import { eventually } from '../helpers/eventually.js';
 import { missingBinaries, PROMETHEUS, query, SCRAPES, servedPort, start, startPrometheus, text } from '../helpers/prometheus.js';
 import { pod, proc, snapshot, targets } from '../helpers/rows.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const skip = missingBinaries([PROMETHEUS, '/usr/bin/promtool', '/usr/bin/openssl', '/usr/bin/curl']);
 
 before(() => {

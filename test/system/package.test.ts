@@ -78,7 +78,7 @@ test('the installed inotop: -b, with its CRI client loading the vendored api.pro
 test('the installed inotop: --demo -b replays the shipped recording', () => {
   const result = installed(['--demo', '-b']);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1\/7$/m);
+  assert.match(result.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
   assert.match(result.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 7\/7$/m);
   assert.match(result.stdout, /\/usr\/bin\/kubelet /);
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Resolution, ScanResult, Watch } from '../../src/model/types.js';
+import { encodePathBytes } from '../../src/model/path-bytes.js';
 import { watchesOf as watchList } from '../../src/model/watches.js';
 import { Resolver } from '../../src/resolve/index.js';
 import { scan } from '../../src/scan/index.js';
@@ -109,6 +110,28 @@ test('a renamed directory resolves to its new path on the next refresh', { skip:
   assert.equal(resolveByWd(resolver, watcher.pid).get(wd)?.path, join(dir, 'before', 'leaf'));
   execFileSync('mv', [join(dir, 'before'), join(dir, 'after')]);
   assert.equal(resolveByWd(resolver, watcher.pid).get(wd)?.path, join(dir, 'after', 'leaf'));
+});
+
+test('a directory whose name is not UTF-8 resolves byte-exact, by handle and by walk', { skip: rootSkip }, async (t) => {
+  const { dir, mountTmpfs } = tempDir(t);
+  const tmpfs = join(dir, 'mnt');
+  mountTmpfs(tmpfs);
+  // "caf\xe9" in Latin-1 and a lone \xff: bytes no UTF-8 decoder keeps.
+  const name = Buffer.concat([Buffer.from('caf'), Buffer.of(0xe9), Buffer.from(' x'), Buffer.of(0xff)]);
+  const path = Buffer.concat([Buffer.from(`${tmpfs}/`), name]);
+  mkdirSync(path);
+  const watcher = startWatcher(t);
+  const fd = await watcher.init();
+  const wd = await watcher.send(`watchx ${fd} ${path.toString('hex')}`);
+  const result = scanOf(watcher.pid);
+  for (const forceWalk of [false, true]) {
+    const resolver = new Resolver({ procRoot: '/proc', forceWalk });
+    t.after(() => resolver.close());
+    const resolution = resolveByWd(resolver, watcher.pid, result).get(wd)!;
+    assert.equal(resolution.status, 'ok', `${forceWalk ? 'walk' : 'handle'}: ${resolution.reason}`);
+    assert.deepEqual(encodePathBytes(resolution.path!), path, 'the very bytes');
+    assert.equal(resolution.path, `${tmpfs}/caf\udce9 x\udcff`);
+  }
 });
 
 test('the fallback walk, forced, finds the same paths as handle resolution', { skip: rootSkip }, async (t) => {
