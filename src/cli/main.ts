@@ -45,11 +45,11 @@ export async function main(argv: string[]): Promise<number> {
   const recording = options.replay !== null ? loadRecording(options.replay) : null;
   if (recording === undefined) return 1;
   if (options.record !== null && !canRecord(options.record)) return 1;
-  const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
+  const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../collect/replay-source.js')]);
   return runScreen({
     source: recording
       ? new ReplaySource(recording)
-      : new BackgroundCollector(liveCollectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
+      : new BackgroundCollector(liveCollectorOptions(options), options.delaySeconds * 1000, 'asked', false, options.stretch),
     initial: {
       filter: filterFromOptions(options),
       sort: { field: options.sort, descending: options.descending },

@@ -1,9 +1,9 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
 import type { ProcessRow, Snapshot } from '../model/types.js';
-import type { SnapshotSource, SourceListener } from '../views/tui/source.js';
+import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
-import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './worker.js';
+import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
@@ -13,8 +13,8 @@ export class BackgroundCollector implements SnapshotSource {
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace } | null = null;
 
   /**
-   * `targetDelivery`: 'selected' for a screen, which is sent the selected process's targets only (see
-   * `select`); 'all' for whoever needs every process's (the metrics).
+   * `targetDelivery`: 'asked' for a screen, which is sent the targets of the pid it asks for only
+   * (see `askTargets`); 'leaked' for the metrics, which sum every process's leaked ones.
    */
   constructor(
     private readonly options: CollectorOptions,
@@ -51,8 +51,8 @@ export class BackgroundCollector implements SnapshotSource {
     this.post({ type: 'schedule', intervalMs, paused });
   }
 
-  select(pid: number | null): void {
-    this.post({ type: 'select', pid });
+  askTargets(pid: number | null): void {
+    this.post({ type: 'targets', pid });
   }
 
   async stop(): Promise<void> {

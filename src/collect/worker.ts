@@ -1,56 +1,21 @@
 // The collector's thread: scans run here so that a scan of 100,000 watches never blocks the
 // screen's keys. The next scan is scheduled when the previous snapshot has been delivered.
-// The screen shows the targets of one process: it gets those of the selected one only (every row
-// carries the counts its change log needs), so that it never holds (or collects the garbage of)
-// every target of the node. The collector keeps the last refresh to answer a new selection.
+// The screen shows the targets of one process: it asks for those of one pid (every row carries
+// the counts its change log needs), so that it never holds (or collects the garbage of) every
+// target of the node. The ask stands: each refresh answers it again. The collector keeps the last
+// refresh to answer a new one. The messages are in protocol.ts.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { ProcessRow, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
-import { Collector, type CollectorOptions } from './collector.js';
-
-/** Which targets the snapshots carry: leaked ones (the metrics), or the selected process's only. */
-export type TargetDelivery = 'leaked' | 'selected';
-
-export interface WorkerInit {
-  collector: CollectorOptions;
-  intervalMs: number;
-  paused: boolean;
-  targets: TargetDelivery;
-  /** Lengthen the interval when a refresh costs more than STRETCH_SHARE of it. */
-  stretch: boolean;
-}
+import { Collector } from './collector.js';
+import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
 
 /**
  * A refresh may take at most this share of the interval: past it, the next one waits longer, so
  * that inotop never takes more than about this much of a core on a node that is already in trouble.
  */
 export const STRETCH_SHARE = 0.08;
-
-export type ToWorker =
-  | { type: 'schedule'; intervalMs: number; paused: boolean }
-  | { type: 'select'; pid: number | null }
-  | { type: 'ack' }
-  | { type: 'stop' };
-
-/**
- * A snapshot goes over in parts, each acknowledged before the next: the receiving thread
- * deserializes a message in one go, and a whole big snapshot would hold its keys for
- * hundreds of milliseconds.
- */
-/** The refresh interval wished for (-d), the one kept, and what the last refresh cost. */
-export interface Pace {
-  wishedMs: number;
-  usedMs: number;
-  refreshMs: number;
-}
-
-export type FromWorker =
-  | { type: 'begin'; snapshot: Snapshot; pace: Pace }
-  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
-  | { type: 'failed'; message: string }
-  /** The targets of a newly selected process, from the latest snapshot; needs no acknowledgement. */
-  | { type: 'targets'; pid: number; targets: TargetRow[] };
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -71,7 +36,7 @@ let lastFinished = 0;
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
-let selectedPid: number | null = null;
+let wantedPid: number | null = null;
 /** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
 let selectionOwed = false;
 
@@ -84,8 +49,8 @@ port.on('message', (message: ToWorker) => {
       usedIntervalMs = Math.max(usedIntervalMs, intervalMs);
       paused = message.paused;
       return scheduleNext();
-    case 'select':
-      selectedPid = message.pid;
+    case 'targets':
+      wantedPid = message.pid;
       // Parts already sent may have had the row without its targets.
       if (busy) selectionOwed = true;
       else sendSelectedTargets();
@@ -107,7 +72,7 @@ function refresh(): void {
   let snapshot: Snapshot;
   const started = performance.now();
   try {
-    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(selectedPid === null ? [] : [selectedPid]));
+    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]));
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     pendingParts = [{ type: 'failed', message: error.message }];
@@ -151,11 +116,11 @@ function sendNextPart(): void {
   scheduleNext();
 }
 
-/** The selected process's targets, looked up in the last refresh's scan (not a new one). */
+/** The targets of the pid asked for, looked up in the last refresh's scan (not a new one). */
 function sendSelectedTargets(): void {
   selectionOwed = false;
-  if (selectedPid === null) return;
-  const row = collector.targetsOf(selectedPid);
+  if (wantedPid === null) return;
+  const row = collector.targetsOf(wantedPid);
   if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets } satisfies FromWorker);
 }
 

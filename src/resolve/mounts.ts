@@ -28,7 +28,8 @@ export interface OpenMount {
   clone: boolean;
 }
 
-const DELETED_SUFFIX = ' (deleted)';
+/** What readlink appends to the path of a deleted file or directory. */
+export const DELETED_SUFFIX = ' (deleted)';
 const MOUNT_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 export class MountAccess {

@@ -27,7 +27,7 @@ import {
   tooSmallLines,
   type Layout,
 } from './render.js';
-import type { SnapshotSource } from './source.js';
+import type { SnapshotSource } from '../../collect/source.js';
 import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
@@ -159,7 +159,7 @@ class TerminalUi {
     if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
-    if (this.state.selectedPid !== before.selectedPid) this.options.source.select?.(this.state.selectedPid);
+    if (this.state.selectedPid !== before.selectedPid) this.options.source.askTargets?.(this.state.selectedPid);
     if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
     this.draw();
   }

@@ -1,12 +1,12 @@
 // The screen's state and everything it can do, as pure functions: `reduce(state, action)`.
 // The blessed layer only renders a state and dispatches actions, so all behaviour is testable
 // without a terminal.
-import type { Pace } from '../../collect/worker.js';
+import type { Pace } from '../../collect/protocol.js';
 import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
-import type { ReplayPosition, SnapshotContext } from './source.js';
+import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
 export const ORDER_HOLD_MS = 1500;

@@ -1,7 +1,7 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
-import type { Pace } from '../../collect/worker.js';
-import type { Snapshot, TargetRow } from '../../model/types.js';
+import type { Pace } from './protocol.js';
+import type { Snapshot, TargetRow } from '../model/types.js';
 
 /** Which snapshot of which recording is showing. */
 export interface ReplayPosition {
@@ -23,7 +23,7 @@ export interface SnapshotContext {
 
 export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
-  /** The targets of the process `select` was told: the snapshots carry those of the selected one only. */
+  /** The targets of the pid asked for (askTargets): live snapshots carry no others. */
   targets?(pid: number, targets: TargetRow[]): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;
@@ -38,7 +38,7 @@ export interface SnapshotSource {
   /** Next refresh `intervalMs` after the previous one finished; none while paused. */
   schedule(intervalMs: number, paused: boolean): void;
   /** Which process the screen shows the targets of; a source whose snapshots carry every target needs no telling. */
-  select?(pid: number | null): void;
+  askTargets?(pid: number | null): void;
   /** Only a recording can step: one snapshot back (-1) or forward (+1). */
   step?(delta: number): void;
   stop(): Promise<void>;

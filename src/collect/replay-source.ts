@@ -1,6 +1,6 @@
 // Feeds the screen from a recording instead of the live node: steps with the recording's own
 // timing, holds on Z, and steps one snapshot back or forward on ← →.
-import type { Recording } from '../../record/reader.js';
+import type { Recording } from '../record/reader.js';
 import type { ReplayPosition, SnapshotSource, SourceListener } from './source.js';
 
 /** Gaps in a recording longer than this (a node that hung) are shortened when played. */

@@ -1,0 +1,42 @@
+// The messages between the screen's side (BackgroundCollector) and the collector's thread
+// (worker.ts). Plain data: they cross threads by structured clone.
+import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { CollectorOptions } from './collector.js';
+
+/** Which targets the snapshots carry: leaked ones (the metrics), or those of the pid asked for (the screen). */
+export type TargetDelivery = 'leaked' | 'asked';
+
+export interface WorkerInit {
+  collector: CollectorOptions;
+  intervalMs: number;
+  paused: boolean;
+  targets: TargetDelivery;
+  /** Lengthen the interval when a refresh costs more than its share of it (worker.ts). */
+  stretch: boolean;
+}
+
+export type ToWorker =
+  | { type: 'schedule'; intervalMs: number; paused: boolean }
+  /** Every target of this pid, now and after each refresh (null: none). */
+  | { type: 'targets'; pid: number | null }
+  | { type: 'ack' }
+  | { type: 'stop' };
+
+/** The refresh interval wished for (-d), the one kept, and what the last refresh cost. */
+export interface Pace {
+  wishedMs: number;
+  usedMs: number;
+  refreshMs: number;
+}
+
+/**
+ * A snapshot goes over in parts, each acknowledged before the next: the receiving thread
+ * deserializes a message in one go, and a whole big snapshot would hold its keys for
+ * hundreds of milliseconds.
+ */
+export type FromWorker =
+  | { type: 'begin'; snapshot: Snapshot; pace: Pace }
+  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
+  | { type: 'failed'; message: string }
+  /** The targets of the pid asked for, from the latest refresh; needs no acknowledgement. */
+  | { type: 'targets'; pid: number; targets: TargetRow[] };
