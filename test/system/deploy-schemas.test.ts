@@ -87,8 +87,13 @@ test('the DaemonSet as an operator expects: privileged Pod Security namespace, L
 test('the Dockerfile: a supported Node LTS, OCI labels, a .dockerignore', () => {
   const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
   const bases = [...dockerfile.matchAll(/^FROM node:(\d+)-/gm)].map((m) => Number(m[1]));
-  assert.ok(bases.length === 2 && bases.every((major) => major === 22 || major === 24), `Node ${bases.join(', ')}`);
+  assert.ok(bases.length === 2 && bases.every((major) => [22, 24, 26].includes(major)), `Node ${bases.join(', ')}`);
   for (const label of ['title', 'description', 'version', 'licenses']) assert.match(dockerfile, new RegExp(`org\\.opencontainers\\.image\\.${label}=`), label);
   const ignore = readFileSync(join(deploy, '..', '.dockerignore'), 'utf8').split('\n');
   assert.ok(ignore.includes('*') && ignore.includes('!src/') && ignore.includes('!bin/'));
+  // Whatever the Dockerfile copies from the context must get through the .dockerignore.
+  for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
+    const top = source!.split('/')[0]!;
+    assert.ok(ignore.some((line) => line === `!${source}` || line === `!${top}/` || line === `!${top}`), `${source} passes .dockerignore`);
+  }
 });
