@@ -32,7 +32,7 @@ interface FlagSpec {
 
 const FLAGS: readonly FlagSpec[] = [
   { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
-  { long: 'iterations', short: 'n', value: 'N', help: 'with -b: refresh N times, then exit (default 1)' },
+  { long: 'iterations', short: 'n', value: 'N', help: 'with -b or --json: refresh N times, then exit (default 1)' },
   { long: 'delay', short: 'd', value: 'SECS', help: 'refresh interval in seconds (default 2)' },
   { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },
@@ -54,6 +54,7 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'record', value: 'FILE', help: 'append every snapshot to FILE (JSON lines; gzip when FILE ends in .gz)' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
+  { long: 'no-trace', help: 'do not trace failed inotify calls (tracefs)' },
   { long: 'no-color', help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'help', short: 'h', help: 'show this help' },
   { long: 'version', short: 'V', help: 'show the version' },
@@ -143,6 +144,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     kubeletRoot: (str('kubelet-root') ?? '/var/lib/kubelet').replace(/\/+$/, '') || '/',
     nodeName: str('node'),
     forceWalk: flag('force-walk'),
+    trace: !flag('no-trace'),
     color: stdoutIsTTY && !flag('no-color') && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
     replay: str('replay'),
@@ -182,6 +184,7 @@ export function collectorOptions(options: Options): CollectorOptions {
     kubeletRoot: options.kubeletRoot,
     nodeName: options.nodeName,
     forceWalk: options.forceWalk,
+    trace: options.trace,
     record: options.record,
     intervalSeconds: options.delaySeconds,
   };

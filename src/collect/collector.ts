@@ -7,6 +7,7 @@ import { RecordingWriter } from '../record/writer.js';
 import { Resolver } from '../resolve/index.js';
 import { closeScanFiles, scan } from '../scan/index.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
+import { Tracer } from '../trace/tracer.js';
 import { VERSION } from '../version.js';
 
 /** Plain data: it crosses into the scan worker thread. */
@@ -22,6 +23,8 @@ export interface CollectorOptions {
   /** Recording file, or null. */
   record: string | null;
   intervalSeconds: number;
+  /** Trace failed inotify calls (src/trace); off when missing. */
+  trace?: boolean;
 }
 
 export class Collector {
@@ -30,6 +33,7 @@ export class Collector {
   private readonly pods: PodSource;
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
+  private readonly tracer: Tracer;
   /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
 
@@ -43,13 +47,14 @@ export class Collector {
       ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
+    this.tracer = new Tracer({ enabled: options.trace === true, procRoot: options.procRoot });
     this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }) : null;
   }
 
-  /** Starts the background pod list; resolves when the first list is in (or failed). */
-  start(): Promise<void> {
+  /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
+  async start(): Promise<void> {
     this.firstListAskedAt = performance.now();
-    return this.pods.start();
+    await Promise.all([this.pods.start(), this.tracer.start()]);
   }
 
   /** Fetches the pod list now instead of at the next background refresh; resolves when it is in (or failed). */
@@ -75,6 +80,10 @@ export class Collector {
       scannedAt,
     });
     const snapshot = buildSnapshot(scanned, resolutions, attribution);
+    const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
+    snapshot.failures = traced.failures;
+    snapshot.trace = traced.status;
+    snapshot.notes.push(...traced.notes);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.recorder?.append(snapshot);
@@ -82,6 +91,7 @@ export class Collector {
   }
 
   stop(): void {
+    this.tracer.stop();
     closeScanFiles();
     this.pods.stop();
     this.resolver.close();

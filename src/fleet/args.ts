@@ -36,6 +36,7 @@ const SHARED_FLAGS: ReadonlyMap<string, boolean> = new Map([
   ['kubelet-root', true],
   ['node', true],
   ['force-walk', false],
+  ['no-trace', false],
 ]);
 
 export interface CheckOptions {

@@ -5,8 +5,11 @@
 import { collectorOptions } from '../cli/args.js';
 import { Collector } from '../collect/collector.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import type { Limits, ProcessRow, UserRow } from '../model/types.js';
+import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { scan, ScanError } from '../scan/index.js';
+import { recentFailures } from '../trace/failures.js';
+import { Tracer } from '../trace/tracer.js';
+import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
 import { percent } from '../views/format.js';
 import type { CheckOptions } from './args.js';
 
@@ -21,6 +24,12 @@ export interface Verdict {
 
 /** node-problem-detector's default max_output_length: cut here ourselves, so the cut stays readable. */
 export const MAX_MESSAGE_LENGTH = 80;
+
+/**
+ * How long check watches for failed inotify calls: a check lives seconds, so it sees the calls
+ * that fail while it runs (a program that keeps retrying), not those of the minutes before.
+ */
+export const CHECK_TRACE_MS = 1000;
 
 export interface Thresholds {
   /** Fractions of the limits; null: not checked. */
@@ -44,12 +53,18 @@ export async function runCheck(options: CheckOptions): Promise<number> {
 async function judge(options: CheckOptions): Promise<Verdict> {
   const { shared } = options;
   const thresholds: Thresholds = { instances: options.instancesThreshold, watches: options.watchesThreshold };
-  const collector = options.failOnLeaked ? new Collector(collectorOptions(shared)) : null;
+  // The check traces for itself, and its collector is only for the leaks.
+  const tracer = shared.trace ? new Tracer({ enabled: true, procRoot: shared.procRoot }) : null;
+  const tracing = tracer?.start();
+  const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(shared), trace: false }) : null;
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
   try {
     const scanned = scan({ procRoot: shared.procRoot });
     const counts = buildSnapshot(scanned, null, null);
+    // A failed call names the victim as well as the limit: it comes first.
+    const failed = tracer ? await judgeFailures(tracer, tracing!, { ...counts, processes: [] }) : null;
+    if (failed) return { status: CHECK_PROBLEM, message: failed };
     const limits = judgeLimits(counts.users, counts.limits, thresholds);
     if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
     if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
@@ -70,8 +85,27 @@ async function judge(options: CheckOptions): Promise<Verdict> {
     }
     return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };
   } finally {
+    tracer?.stop();
     collector?.stop();
   }
+}
+
+/** "fluent-bit 4242: 17 ENOSPC in 1 s, uid 0 at 100% of watches", or null when no call failed. */
+async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext): Promise<string | null> {
+  const startedAt = Date.now();
+  await started;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, CHECK_TRACE_MS - (Date.now() - startedAt))));
+  const failures = recentFailures(tracer.take(context).failures, Date.now());
+  return failuresProblem(failures, context, `${CHECK_TRACE_MS / 1000} s`);
+}
+
+export function failuresProblem(failures: readonly SyscallFailure[], context: FailureContext, window: string): string | null {
+  const worst = worstFailure(failures);
+  if (!worst) return null;
+  const limit = limitText(worst, context, 'short');
+  const others = new Set(failures.map((f) => f.pid)).size - 1;
+  const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
+  return `${worst.comm} ${worst.pid}: ${worst.count} ${worst.errno} in ${window}${limit ? `, ${limit}` : ''}${more}`;
 }
 
 interface LimitsJudgement {

@@ -10,7 +10,7 @@ import { collectorOptions } from '../cli/args.js';
 import { BackgroundCollector } from '../collect/background.js';
 import type { Snapshot } from '../model/types.js';
 import type { ServeOptions } from './args.js';
-import { METRICS_CONTENT_TYPE, metricsView, renderMetrics, type MetricsState } from './metrics.js';
+import { FailureTotals, METRICS_CONTENT_TYPE, metricsView, renderMetrics, type MetricsState } from './metrics.js';
 
 /** node_exporter reads only files ending in .prom: the temp file must not, or it could read half of it. */
 export const TEXTFILE_NAME = 'inotop.prom';
@@ -75,6 +75,7 @@ function listen(server: Server, options: ServeOptions): Promise<void> {
 
 class Exporter {
   private readonly state: MetricsState;
+  private readonly failures = new FailureTotals();
   private text: string | null = null;
   /** Renders finish in any order: only the newest one's text is kept. */
   private renders = 0;
@@ -84,11 +85,12 @@ class Exporter {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ServeOptions) {
-    this.state = { snapshot: null, scanFailures: 0, top: options.top };
+    this.state = { snapshot: null, scanFailures: 0, top: options.top, failures: this.failures };
   }
 
   scanned(snapshot: Snapshot): void {
     this.state.snapshot = metricsView(snapshot);
+    this.failures.add(snapshot.failures);
     this.lastFailure = null;
     this.ended();
   }

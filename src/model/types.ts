@@ -203,6 +203,44 @@ export interface Snapshot {
   pods: PodsStatus;
   notes: string[];
   scanMs: number;
+  /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
+  failures?: SyscallFailure[];
+  trace?: TraceStatus;
+}
+
+// ---- trace (failed inotify calls, from syscall tracepoints) ----
+
+/** The limit a failed call ran into. */
+export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'RLIMIT_NOFILE';
+
+/** Failures of one syscall with one errno in one process. */
+export interface SyscallFailure {
+  pid: number;
+  comm: string;
+  /** Effective uid; null when the process was gone before it could be read. */
+  uid: number | null;
+  user: string | null;
+  pod: PodRef | null;
+  /** "inotify_add_watch", "inotify_init1", "inotify_init". */
+  syscall: string;
+  /** Its name, e.g. "ENOSPC". */
+  errno: string;
+  /** Since inotop started. */
+  count: number;
+  /** Since the previous snapshot. */
+  new: number;
+  /** null when it cannot be told. */
+  limit: FailureLimit | null;
+  /** The soft RLIMIT_NOFILE (/proc/PID/limits "Max open files") when limit is RLIMIT_NOFILE. */
+  fdLimit: number | null;
+  firstAt: string;
+  lastAt: string;
+}
+
+export interface TraceStatus {
+  state: 'on' | 'off';
+  /** Why it is off; null when on. */
+  reason: string | null;
 }
 
 // ---- stage interfaces ----
@@ -217,7 +255,7 @@ export interface Resolutions {
 /** What the attribute stage hands on: pods of processes and of targets. */
 export interface Attribution {
   status: PodsStatus;
-  processPod(proc: ScannedProcess): PodRef | null;
+  processPod(proc: Pick<ScannedProcess, 'pid' | 'cgroups'>): PodRef | null;
   targetPod(proc: ScannedProcess, dev: string, ino: number, resolution: Resolution | undefined): PodRef | null;
   notes: string[];
 }
