@@ -68,19 +68,21 @@ export class Tracer {
     const root = await openTracefs(process.env.INOTOP_TRACEFS);
     if (typeof root === 'string') return this.off(root, true);
     this.root = root;
+    // Before the instance exists: a signal with no listener kills at once, one with a listener
+    // waits for this synchronous code to end.
+    process.on('exit', this.onExit);
+    if (isMainThread) for (const signal of EXIT_SIGNALS) process.on(signal, this.onSignal);
     try {
       removeStaleInstances(root);
       this.instance = TraceInstance.create(root, `inotop-${process.pid}`, EVENTS, SETTINGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EACCES' || code === 'EPERM' ? 'creating a trace instance needs root' : (error as Error).message;
-      this.closeRoot();
+      this.stop();
       return this.off(why, true);
     }
     this.hostUserns = parseNamespaceLink(readlinkOrNull('/proc/1/ns/user') ?? readlinkOrNull('/proc/self/ns/user') ?? '');
     this.status = { state: 'on', reason: null };
-    process.on('exit', this.onExit);
-    if (isMainThread) for (const signal of EXIT_SIGNALS) process.on(signal, this.onSignal);
   }
 
   /** The failures so far, with what came in since the previous take; `context` is this refresh's scan. */
