@@ -97,6 +97,11 @@ function failureOf(snapshot: Snapshot, pid: number): SyscallFailure | undefined 
   return snapshot.failures?.find((f) => f.pid === pid);
 }
 
+function churnOf(snapshot: Snapshot, pid: number): { adds: number; removes: number } | undefined {
+  const churn = snapshot.churn?.find((c) => c.pid === pid);
+  return churn && { adds: churn.adds, removes: churn.removes };
+}
+
 /** The fields a test knows in advance. */
 function known(f: SyscallFailure | undefined) {
   if (!f) return undefined;
@@ -203,10 +208,31 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     const f = failureOf(snapshot, watcher.pid)!;
     assert.ok(Date.parse(f.firstAt) <= Date.parse(f.lastAt) && Date.parse(f.lastAt) <= Date.now() + 1000, `${f.firstAt} ${f.lastAt}`);
     assert.ok(Date.now() - Date.parse(f.firstAt) < 60_000, `firstAt ${f.firstAt} is on the wall clock`);
+    // Its churn: the 30 adds that worked.
+    assert.deepEqual(churnOf(snapshot, watcher.pid), { adds: 30, removes: 0 });
     // The next refresh: the count stays, nothing new.
     const next = collector.collect();
     assert.deepEqual(known(failureOf(next, watcher.pid)), expected);
     assert.equal(failureOf(next, watcher.pid)!.new, 0);
+    assert.equal(churnOf(next, watcher.pid), undefined);
+  });
+
+  test('churn: watches added and removed per process per refresh, with the rates', async (t) => {
+    const collector = tracingCollector();
+    t.after(() => collector.stop());
+    await collector.start();
+    collector.collect();
+    const watcher = await victim(t, 'ino-churn');
+    const fd = await watcher.init();
+    const wds: number[] = [];
+    for (let i = 0; i < 10; i++) wds.push(await watcher.watch(fd, join(files, `f${i}`)));
+    for (const wd of wds.slice(0, 4)) await watcher.send(`rm ${fd} ${wd}`);
+    const snapshot = collector.collect();
+    assert.deepEqual(churnOf(snapshot, watcher.pid), { adds: 10, removes: 4 });
+    const rates = snapshot.churn!.find((c) => c.pid === watcher.pid)!;
+    assert.equal(rates.comm, 'ino-churn');
+    assert.ok(rates.addsPerSecond > 0 && rates.removesPerSecond > 0 && rates.addsPerSecond > rates.removesPerSecond, JSON.stringify(rates));
+    assert.equal(churnOf(collector.collect(), watcher.pid), undefined);
   });
 
   test('EMFILE from max_user_instances and EMFILE from RLIMIT_NOFILE told apart', async (t) => {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { failuresProblem } from '../src/fleet/check.js';
 import { FailureTotals, OTHER_COMM, renderMetrics } from '../src/fleet/metrics.js';
 import type { Limits, Snapshot, SyscallFailure, UserRow } from '../src/model/types.js';
+import { ChurnCounter } from '../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../src/trace/failures.js';
 import { errnoName, instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../src/trace/parse.js';
 import { tracefsMountpoints } from '../src/trace/tracefs.js';
@@ -21,6 +22,10 @@ test('trace_pipe lines: the failed exit with thread, process, time and errno; lo
     exit: { comm: 'flb-pipe line-2', tid: 4250, tgid: null, seconds: 12.000001, syscall: 'inotify_init1', ret: -24 },
   });
   assert.deepEqual(parseTraceLine('CPU:1 [LOST 1234 EVENTS]'), { kind: 'lost', events: 1234 });
+  assert.deepEqual(parseTraceLine('   kubelet-2703   (   2703) [000] ..... 9.500000: sys_inotify_rm_watch -> 0x0'), {
+    kind: 'exit',
+    exit: { comm: 'kubelet', tid: 2703, tgid: 2703, seconds: 9.5, syscall: 'inotify_rm_watch', ret: 0 },
+  });
   assert.equal(parseTraceLine('   cat-1 (1) [000] ..... 1.0: sys_inotify_rm_watch(fd: 3, wd: 1)'), null);
   assert.equal(parseTraceLine('   cat-1 (    1) [000] ..... 1.0: sys_openat -> 0xfffffffffffffffe'), null);
   assert.equal(parseTraceLine(''), null);
@@ -38,6 +43,8 @@ test('procfs fields and instance names', () => {
   assert.equal(parseMaxOpenFiles('Max open files            unlimited            unlimited            files\n'), null);
   assert.equal(instanceOwner('inotop-4242'), 4242);
   assert.equal(instanceOwner('inotop-4242-2'), 4242);
+  assert.equal(instanceOwner('inotop-4242-churn'), 4242);
+  assert.equal(instanceOwner('inotop-4242-churn-2'), 4242);
   assert.equal(instanceOwner('inotop-x'), null);
   assert.equal(instanceOwner('perf-4242'), null);
   const mountinfo = [
@@ -204,4 +211,16 @@ test('serve: the failure counter sums new failures per label set, never per pid,
   assert.equal(series.length, 51);
   assert.ok(series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}"} 11`));
   assert.ok(text.includes('\ninotop_trace_up 1\n'));
+});
+
+test('churn: adds and removes per process since the last take, with rates, most adds first', () => {
+  const churn = new ChurnCounter();
+  for (let i = 0; i < 30; i++) churn.add(2703, 'kubelet', 'add');
+  for (let i = 0; i < 3; i++) churn.add(2703, 'kubelet', 'remove');
+  churn.add(99, 'tail', 'remove');
+  assert.deepEqual(churn.take(2), [
+    { pid: 2703, comm: 'kubelet', adds: 30, removes: 3, addsPerSecond: 15, removesPerSecond: 1.5 },
+    { pid: 99, comm: 'tail', adds: 0, removes: 1, addsPerSecond: 0, removesPerSecond: 0.5 },
+  ]);
+  assert.deepEqual(churn.take(2), []);
 });

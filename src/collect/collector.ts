@@ -82,6 +82,7 @@ export class Collector {
     const snapshot = buildSnapshot(scanned, resolutions, attribution);
     const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
     snapshot.failures = traced.failures;
+    snapshot.churn = traced.churn;
     snapshot.trace = traced.status;
     snapshot.notes.push(...traced.notes);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.

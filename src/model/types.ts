@@ -205,6 +205,8 @@ export interface Snapshot {
   scanMs: number;
   /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
   failures?: SyscallFailure[];
+  /** Watches added and removed per process since the previous snapshot (src/trace). */
+  churn?: WatchChurn[];
   trace?: TraceStatus;
 }
 
@@ -235,6 +237,17 @@ export interface SyscallFailure {
   fdLimit: number | null;
   firstAt: string;
   lastAt: string;
+}
+
+/** Successful inotify_add_watch and inotify_rm_watch calls of one process since the previous snapshot. */
+export interface WatchChurn {
+  pid: number;
+  comm: string;
+  /** inotify_add_watch calls (one on an inode already watched changes that watch's mask). */
+  adds: number;
+  removes: number;
+  addsPerSecond: number;
+  removesPerSecond: number;
 }
 
 export interface TraceStatus {

@@ -2,11 +2,14 @@
 // the tracer needs that the scan does not read (a process's start time, its fd limit, its tgid).
 import { constants } from 'node:os';
 
-/** The syscalls traced, by the names their exit events print. */
-export const TRACED_SYSCALLS = ['inotify_add_watch', 'inotify_init1', 'inotify_init'] as const;
-export type TracedSyscall = (typeof TRACED_SYSCALLS)[number];
+/** The syscalls whose failures are traced, by the names their exit events print. */
+export const FAILING_SYSCALLS = ['inotify_add_watch', 'inotify_init1', 'inotify_init'] as const;
+/** And those whose successes make the churn. */
+export const CHURN_SYSCALLS = ['inotify_add_watch', 'inotify_rm_watch'] as const;
+const TRACED_SYSCALLS: readonly string[] = [...FAILING_SYSCALLS, ...CHURN_SYSCALLS];
+export type TracedSyscall = (typeof FAILING_SYSCALLS)[number] | (typeof CHURN_SYSCALLS)[number];
 
-/** One syscall exit as trace_pipe prints it. */
+/** One syscall exit as trace_pipe prints it (inotify_rm_watch returns 0: "-> 0x0"). */
 export interface SyscallExit {
   /** The thread's name as the kernel saved it ("<...>" when it did not). */
   comm: string;
@@ -35,7 +38,7 @@ export function parseTraceLine(line: string): TraceLine | null {
   const match = EXIT_LINE.exec(line);
   if (!match) return null;
   const [, comm, tid, tgid, seconds, name, ret] = match as unknown as [string, string, string, string, string, string, string];
-  if (!(TRACED_SYSCALLS as readonly string[]).includes(name)) return null;
+  if (!TRACED_SYSCALLS.includes(name)) return null;
   return {
     kind: 'exit',
     exit: {
@@ -95,8 +98,8 @@ export function parseTgid(status: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** The pid in a trace instance's name made by inotop ("inotop-4242", "inotop-4242-2"); null for others. */
+/** The pid in a trace instance's name made by inotop ("inotop-4242", "inotop-4242-churn-2"); null for others. */
 export function instanceOwner(name: string): number | null {
-  const match = /^inotop-(\d+)(?:-\d+)?$/.exec(name);
+  const match = /^inotop-(\d+)(?:-[a-z0-9-]+)?$/.exec(name);
   return match ? Number(match[1]) : null;
 }

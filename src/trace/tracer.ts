@@ -1,14 +1,17 @@
 // The tracer of the collection stage: a trace instance of our own (inotop-<pid>) with only the
 // exits of the inotify syscalls enabled, filtered in the kernel to the calls that failed for
-// want of a resource. Each refresh reads what came in without blocking and counts it per
-// process. The instance goes on every exit path: stop(), process exit and, on the main thread,
-// SIGINT, SIGTERM and SIGHUP; one left by a SIGKILL is removed by the next inotop to start.
+// want of a resource, and another one (inotop-<pid>-churn) for the watches added and removed:
+// a burst of those must not push failures out of a full buffer. Each refresh reads what came in
+// without blocking and counts it per process. The instances go on every exit path: stop(),
+// process exit and, on the main thread, SIGINT, SIGTERM and SIGHUP; those left by a SIGKILL are
+// removed by the next inotop to start.
 import { isMainThread } from 'node:worker_threads';
-import type { PodRef, SyscallFailure, TraceStatus } from '../model/types.js';
+import type { PodRef, SyscallFailure, TraceStatus, WatchChurn } from '../model/types.js';
 import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/parse.js';
 import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
+import { ChurnCounter } from './churn.js';
 import { FailureLog, RESOURCE_ERRNOS, type FailingProcess, type LimitContext } from './failures.js';
-import { errnoNumber, parseMaxOpenFiles, parseTgid, parseTraceLine, TRACED_SYSCALLS, type SyscallExit } from './parse.js';
+import { errnoNumber, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
 import { openTracefs, removeStaleInstances, TraceInstance, TracefsRoot, type EventSpec } from './tracefs.js';
 
 export interface TracerOptions {
@@ -24,13 +27,19 @@ export interface TakeContext extends LimitContext {
 
 export interface TraceTake {
   failures: SyscallFailure[];
+  /** Since the previous take; [] when tracing is off. */
+  churn: WatchChurn[];
   status: TraceStatus;
   /** Said once: why tracing is off, how many failures were lost. */
   notes: string[];
 }
 
 const KERNEL_FILTER = RESOURCE_ERRNOS.map((name) => `ret == -${errnoNumber(name)}`).join(' || ');
-const EVENTS: readonly EventSpec[] = TRACED_SYSCALLS.map((syscall) => ({ event: `syscalls/sys_exit_${syscall}`, filter: KERNEL_FILTER }));
+const FAILURE_EVENTS: readonly EventSpec[] = FAILING_SYSCALLS.map((syscall) => ({ event: `syscalls/sys_exit_${syscall}`, filter: KERNEL_FILTER }));
+const CHURN_EVENTS: readonly EventSpec[] = [
+  { event: 'syscalls/sys_exit_inotify_add_watch', filter: 'ret >= 0' },
+  { event: 'syscalls/sys_exit_inotify_rm_watch', filter: 'ret == 0' },
+];
 const SETTINGS = {
   // The clock of process.hrtime(), so that times convert to the wall clock exactly.
   trace_clock: 'mono',
@@ -46,8 +55,12 @@ const EXIT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 export class Tracer {
   private status: TraceStatus;
   private root: TracefsRoot | null = null;
-  private instance: TraceInstance | null = null;
+  private failureInstance: TraceInstance | null = null;
+  private churnInstance: TraceInstance | null = null;
   private readonly log = new FailureLog();
+  private readonly churn = new ChurnCounter();
+  /** process.hrtime() of the previous take (or of the start), in ms. */
+  private lastTakeMs = 0;
   private notes: string[] = [];
   private hostUserns: string | null = null;
   private userNames: Map<number, string> | null = null;
@@ -74,7 +87,8 @@ export class Tracer {
     if (isMainThread) for (const signal of EXIT_SIGNALS) process.on(signal, this.onSignal);
     try {
       removeStaleInstances(root);
-      this.instance = TraceInstance.create(root, `inotop-${process.pid}`, EVENTS, SETTINGS);
+      this.failureInstance = TraceInstance.create(root, `inotop-${process.pid}`, FAILURE_EVENTS, SETTINGS);
+      this.churnInstance = TraceInstance.create(root, `inotop-${process.pid}-churn`, CHURN_EVENTS, SETTINGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EACCES' || code === 'EPERM' ? 'creating a trace instance needs root' : (error as Error).message;
@@ -83,29 +97,36 @@ export class Tracer {
     }
     this.hostUserns = parseNamespaceLink(readlinkOrNull('/proc/1/ns/user') ?? readlinkOrNull('/proc/self/ns/user') ?? '');
     this.status = { state: 'on', reason: null };
+    this.lastTakeMs = hrtimeMs();
   }
 
   /** The failures so far, with what came in since the previous take; `context` is this refresh's scan. */
   take(context: TakeContext): TraceTake {
-    if (this.instance) this.readFailures(context);
+    const now = hrtimeMs();
+    // trace_clock mono is process.hrtime()'s clock.
+    const wallOffsetMs = Date.now() - now;
+    if (this.failureInstance) this.readFailures(this.failureInstance, context, wallOffsetMs);
+    if (this.churnInstance) this.readChurn(this.churnInstance);
+    const churn = this.churnInstance ? this.churn.take((now - this.lastTakeMs) / 1000) : [];
+    this.lastTakeMs = now;
     const notes = this.notes;
     this.notes = [];
-    return { failures: this.log.take(context), status: this.status, notes };
+    return { failures: this.log.take(context), churn, status: this.status, notes };
   }
 
   stop(): void {
     process.off('exit', this.onExit);
     for (const signal of EXIT_SIGNALS) process.off(signal, this.onSignal);
-    const instance = this.instance;
-    this.instance = null;
-    if (instance) {
+    const instances = [this.failureInstance, this.churnInstance].filter((i) => i !== null);
+    this.failureInstance = this.churnInstance = null;
+    for (const instance of instances) {
       try {
         instance.remove();
       } catch {
         // Nothing more can be done here; the next inotop removes it (removeStaleInstances).
       }
-      this.status = { state: 'off', reason: 'stopped' };
     }
+    if (instances.length > 0) this.status = { state: 'off', reason: 'stopped' };
     this.closeRoot();
   }
 
@@ -119,17 +140,15 @@ export class Tracer {
     this.root = null;
   }
 
-  private readFailures(context: TakeContext): void {
-    // trace_clock mono is process.hrtime()'s clock.
-    const wallOffsetMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+  private readFailures(instance: TraceInstance, context: TakeContext, wallOffsetMs: number): void {
     const processes = new Map<number, FailingProcess>();
     let lost = 0;
-    for (const line of this.instance!.readLines(MAX_READ_BYTES)) {
+    for (const line of instance.readLines(MAX_READ_BYTES)) {
       const parsed = parseTraceLine(line);
       if (parsed?.kind === 'lost') lost += parsed.events;
-      if (parsed?.kind !== 'exit') continue;
+      if (parsed?.kind !== 'exit' || parsed.exit.syscall === 'inotify_rm_watch') continue;
       const { exit } = parsed;
-      const pid = exit.tgid ?? parseTgid(readProcTextOrNull(`/proc/${exit.tid}/status`) ?? '') ?? exit.tid;
+      const pid = pidOf(exit);
       let failing = processes.get(pid);
       if (!failing) {
         failing = this.readProcess(pid, exit, context);
@@ -138,6 +157,25 @@ export class Tracer {
       this.log.record(failing, exit.syscall, -exit.ret, exit.seconds * 1000 + wallOffsetMs);
     }
     if (lost > 0) this.notes.push(`${lost} failed inotify call${lost === 1 ? '' : 's'} not counted: the trace buffer overran`);
+  }
+
+  private readChurn(instance: TraceInstance): void {
+    const comms = new Map<number, string>();
+    let lost = 0;
+    for (const line of instance.readLines(MAX_READ_BYTES)) {
+      const parsed = parseTraceLine(line);
+      if (parsed?.kind === 'lost') lost += parsed.events;
+      if (parsed?.kind !== 'exit') continue;
+      const { exit } = parsed;
+      const pid = pidOf(exit);
+      let comm = comms.get(pid);
+      if (comm === undefined) {
+        comm = readProcTextOrNull(`/proc/${pid}/comm`)?.trimEnd() ?? exit.comm;
+        comms.set(pid, comm);
+      }
+      this.churn.add(pid, comm, exit.syscall === 'inotify_rm_watch' ? 'remove' : 'add');
+    }
+    if (lost > 0) this.notes.push(`${lost} watch adds and removes not counted: the trace buffer overran`);
   }
 
   /** The process as it is now; what the trace line says when it is gone. */
@@ -163,4 +201,13 @@ export class Tracer {
     this.userNames ??= parsePasswd(readProcTextOrNull('/etc/passwd') ?? '');
     return this.userNames.get(uid) ?? String(uid);
   }
+}
+
+function hrtimeMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** The process of the thread that made the call. */
+function pidOf(exit: SyscallExit): number {
+  return exit.tgid ?? parseTgid(readProcTextOrNull(`/proc/${exit.tid}/status`) ?? '') ?? exit.tid;
 }

@@ -345,9 +345,11 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
   const failedText = failed.map((f) => `  ·  FAILED ${f.count.toLocaleString('en-US')} × ${f.syscall} ${f.errno}`).join('');
+  const churn = row ? state.snapshot?.churn?.find((c) => c.pid === row.pid) : undefined;
+  const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
-      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${failedText}${filter}`
+      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
