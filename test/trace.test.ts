@@ -10,6 +10,10 @@ import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../
 import { errnoName, instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../src/trace/parse.js';
 import { tracefsMountpoints } from '../src/trace/tracefs.js';
 import { failureAlert, limitText } from '../src/views/failures.js';
+import { detailLines, headerLines, layout, Painter, tableLines } from '../src/views/tui/render.js';
+import { initialState, reduce } from '../src/views/tui/state.js';
+import { NO_FILTER } from '../src/model/query.js';
+import { proc, snapshot as handMade, targets } from './helpers/rows.js';
 
 test('trace_pipe lines: the failed exit with thread, process, time and errno; lost events; anything else is skipped', () => {
   assert.deepEqual(parseTraceLine('         python3-18343   (  18343) [001] .....   490.587393: sys_inotify_add_watch -> 0xffffffffffffffe4'), {
@@ -223,4 +227,36 @@ test('churn: adds and removes per process since the last take, with rates, most 
     { pid: 99, comm: 'tail', adds: 0, removes: 1, addsPerSecond: 0, removesPerSecond: 0.5 },
   ]);
   assert.deepEqual(churn.take(2), []);
+});
+
+test('the screen: the alert line under the header and FAILED in the row while a failure is recent, then neither', () => {
+  const time = '2026-01-01T00:00:10.000Z';
+  const kubelet = proc(2703, { comm: 'kubelet', targets: targets(5) });
+  const victim = proc(4242, { comm: 'fluent-bit', cmdline: '/fluent-bit/bin/fluent-bit', targets: targets(1, 100) });
+  const withFailure = {
+    ...handMade([kubelet, victim], time),
+    limits: { maxUserWatches: 6, maxUserInstances: 128, maxQueuedEvents: 16384 },
+    failures: [failure({})],
+    churn: [{ pid: 4242, comm: 'fluent-bit', adds: 20, removes: 0, addsPerSecond: 10, removesPerSecond: 0 }],
+  };
+  const start = initialState({ filter: NO_FILTER, sort: { field: 'pid', descending: true }, intervalMs: 2000 });
+  const state = reduce(start, { type: 'snapshot', snapshot: withFailure });
+  const plain = (lines: string[]) => lines.map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''));
+  const mono = new Painter(false);
+  const l = layout(160, 48, 1, true);
+  assert.equal(l.header.height, layout(160, 48, 1).header.height + 1);
+  const header = plain(headerLines(state, l, mono));
+  assert.equal(header.length, l.header.height);
+  assert.equal(
+    header.at(-1)!.trimEnd(),
+    'FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 6/6 watches, kubelet holds 5',
+  );
+  const table = plain(tableLines(state, 160, 10, mono));
+  assert.match(table.find((line) => line.includes(' 4242 '))!, /FAILED \/fluent-bit\/bin\/fluent-bit/);
+  assert.doesNotMatch(table.find((line) => line.includes(' 2703 '))!, /FAILED/);
+  // The selection is the first row, pid 4242 (sorted by pid, descending).
+  assert.match(plain(detailLines(state, 160, 10, mono))[0]!, /pid 4242 fluent-bit: .*ADD\/s 10 RM\/s 0  ·  FAILED 17 × inotify_add_watch ENOSPC/);
+  // Five minutes after the last failure it is no longer recent.
+  const later = reduce(state, { type: 'snapshot', snapshot: { ...withFailure, time: '2026-01-01T00:05:08.000Z' } });
+  assert.doesNotMatch(plain(tableLines(later, 160, 10, mono)).join('\n'), /FAILED/);
 });

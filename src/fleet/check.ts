@@ -63,7 +63,7 @@ async function judge(options: CheckOptions): Promise<Verdict> {
     const scanned = scan({ procRoot: shared.procRoot });
     const counts = buildSnapshot(scanned, null, null);
     // A failed call names the victim as well as the limit: it comes first.
-    const failed = tracer ? await judgeFailures(tracer, tracing!, { ...counts, processes: [] }) : null;
+    const failed = tracer ? await judgeFailures(tracer, tracing!, counts) : null;
     if (failed) return { status: CHECK_PROBLEM, message: failed };
     const limits = judgeLimits(counts.users, counts.limits, thresholds);
     if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
