@@ -8,11 +8,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Collector } from '../src/collect/collector.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../src/model/types.js';
 import { scan } from '../src/scan/index.js';
+import { removeOwnInstances } from '../src/trace/tracefs.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { isRoot, Watcher } from './helpers/inowatch.js';
 import { TmuxPane } from './helpers/tmux.js';
@@ -139,10 +141,14 @@ function runInotop(args: string[], env: NodeJS.ProcessEnv = process.env): Runnin
   return running;
 }
 
+/** Ends it after the test, as a user would (SIGTERM), and for sure 5 s later. */
 function stopLater(t: TestContext, running: Running): void {
   t.after(async () => {
-    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+    if (running.child.exitCode !== null || running.child.signalCode !== null) return;
+    running.child.kill('SIGTERM');
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), 5000);
     await running.exited;
+    clearTimeout(timer);
   });
 }
 
@@ -163,6 +169,9 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
   after(() => {
     rmSync(files, { recursive: true, force: true });
     const left = traceInstances().filter((name) => name.startsWith('inotop-') && !started.has(name));
+    // Removed whatever happened, then reported.
+    const remove = left.map((name) => `rmdir /sys/kernel/tracing/instances/${name}`).join('; ');
+    if (left.length > 0) spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tracefs tracefs /sys/kernel/tracing && ${remove}`]);
     assert.deepEqual(left, [], 'no trace instance left behind');
   });
 
@@ -319,6 +328,22 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal(next.status, 0, next.stderr);
     assert.deepEqual((JSON.parse(next.stdout) as Snapshot).trace, { state: 'on', reason: null });
     assert.ok(!traceInstances().includes(`inotop-${killed.child.pid}`), 'the next inotop removed it');
+  });
+
+  test('a collector thread terminated in the middle of a scan: its instances are removed from the main thread', async () => {
+    // tsx's loader registered in the thread itself: --import in a worker's execArgv does not take here.
+    const script = new URL('./helpers/trace-worker.ts', import.meta.url).href;
+    const worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script)}); })`, { eval: true });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const ours = () => traceInstances().filter((name) => name.startsWith(`inotop-${process.pid}`));
+    assert.deepEqual(ours(), [`inotop-${process.pid}`, `inotop-${process.pid}-churn`]);
+    await worker.terminate();
+    assert.equal(ours().length, 2, 'a terminated thread runs no cleanup of its own');
+    await removeOwnInstances();
+    assert.deepEqual(ours(), []);
   });
 
   test('the screen: an alert line and FAILED while failures are recent; q removes the instance', async (t) => {

@@ -1,6 +1,7 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
 import type { ProcessSummary } from '../model/history.js';
+import { removeOwnInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from '../views/tui/source.js';
 import type { CollectorOptions } from './collector.js';
@@ -61,9 +62,15 @@ export class BackgroundCollector implements SnapshotSource {
     this.worker = null;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    let terminated = false;
+    const grace = setTimeout(() => {
+      terminated = true;
+      void worker.terminate();
+    }, STOP_GRACE_MS);
     await exited;
     clearTimeout(grace);
+    // A thread stopped in the middle of a scan could not remove its trace instances.
+    if (terminated) await removeOwnInstances();
   }
 
   private receive(message: FromWorker, listener: SourceListener): void {

@@ -210,3 +210,25 @@ export class TraceInstance {
     rmdirSync(this.root.path(`instances/${this.name}`));
   }
 }
+
+/**
+ * Removes this process's instances, for a worker thread ended by Worker.terminate() (in the
+ * middle of a long scan): it runs no more code, and its files, the tracefs root with them, are
+ * closed when it ends. Only the thread that collects traces: any instance of this pid is its.
+ */
+export async function removeOwnInstances(): Promise<void> {
+  const root = await openTracefs(process.env.INOTOP_TRACEFS);
+  if (typeof root === 'string') return;
+  try {
+    for (const name of readdirSync(root.path('instances'))) {
+      if (instanceOwner(name) !== process.pid) continue;
+      try {
+        rmdirSync(root.path(`instances/${name}`));
+      } catch {
+        // Removed by the next inotop to start (removeStaleInstances).
+      }
+    }
+  } finally {
+    root.close();
+  }
+}
