@@ -13,6 +13,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { Collector } from '../src/collect/collector.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../src/model/types.js';
+import { readRecording } from '../src/record/reader.js';
 import { scan } from '../src/scan/index.js';
 import { removeOwnInstances } from '../src/trace/tracefs.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
@@ -59,7 +60,7 @@ async function withSysctl<T>(name: 'max_user_watches' | 'max_user_instances', va
   }
 }
 
-function tracingCollector(): Collector {
+function tracingCollector(record: string | null = null): Collector {
   return new Collector({
     procRoot: '/proc',
     pods: 'none',
@@ -69,7 +70,7 @@ function tracingCollector(): Collector {
     kubeletRoot: '/var/lib/kubelet',
     nodeName: null,
     forceWalk: false,
-    record: null,
+    record,
     intervalSeconds: 1,
     trace: true,
   });
@@ -190,8 +191,9 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     return withSysctl('max_user_watches', nobodyUse().watches + 30, () => failures(adds, /No space left on device/));
   }
 
-  test('ENOSPC from max_user_watches: exactly the failed count, the process, its uid and the limit', async (t) => {
-    const collector = tracingCollector();
+  test('ENOSPC from max_user_watches: exactly the failed count, the process, its uid and the limit; the recording has it', async (t) => {
+    const recording = join(files, 'recording.jsonl');
+    const collector = tracingCollector(recording);
     t.after(() => collector.stop());
     await collector.start();
     assert.deepEqual(collector.collect().trace, { state: 'on', reason: null });
@@ -224,6 +226,10 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.deepEqual(known(failureOf(next, watcher.pid)), expected);
     assert.equal(failureOf(next, watcher.pid)!.new, 0);
     assert.equal(churnOf(next, watcher.pid), undefined);
+    // Written as each snapshot is taken.
+    const recorded = readRecording(recording).snapshots;
+    assert.deepEqual(recorded.map((snap) => failureOf(snap, watcher.pid)?.count), [undefined, 20, 20]);
+    assert.deepEqual(recorded[1]!.trace, { state: 'on', reason: null });
   });
 
   test('churn: watches added and removed per process per refresh, with the rates', async (t) => {
