@@ -142,12 +142,7 @@ export class Tracer {
 
   private readFailures(instance: TraceInstance, context: TakeContext, wallOffsetMs: number): void {
     const processes = new Map<number, FailingProcess>();
-    let lost = 0;
-    for (const line of instance.readLines(MAX_READ_BYTES)) {
-      const parsed = parseTraceLine(line);
-      if (parsed?.kind === 'lost') lost += parsed.events;
-      if (parsed?.kind !== 'exit' || parsed.exit.syscall === 'inotify_rm_watch') continue;
-      const { exit } = parsed;
+    for (const exit of this.readExits(instance, 'failed inotify calls')) {
       const pid = pidOf(exit);
       let failing = processes.get(pid);
       if (!failing) {
@@ -156,17 +151,11 @@ export class Tracer {
       }
       this.log.record(failing, exit.syscall, -exit.ret, exit.seconds * 1000 + wallOffsetMs);
     }
-    if (lost > 0) this.notes.push(`${lost} failed inotify call${lost === 1 ? '' : 's'} not counted: the trace buffer overran`);
   }
 
   private readChurn(instance: TraceInstance): void {
     const comms = new Map<number, string>();
-    let lost = 0;
-    for (const line of instance.readLines(MAX_READ_BYTES)) {
-      const parsed = parseTraceLine(line);
-      if (parsed?.kind === 'lost') lost += parsed.events;
-      if (parsed?.kind !== 'exit') continue;
-      const { exit } = parsed;
+    for (const exit of this.readExits(instance, 'watch adds and removes')) {
       const pid = pidOf(exit);
       let comm = comms.get(pid);
       if (comm === undefined) {
@@ -175,7 +164,19 @@ export class Tracer {
       }
       this.churn.add(pid, comm, exit.syscall === 'inotify_rm_watch' ? 'remove' : 'add');
     }
-    if (lost > 0) this.notes.push(`${lost} watch adds and removes not counted: the trace buffer overran`);
+  }
+
+  /** The syscall exits that came in; a note says how many of `what` a full buffer lost. */
+  private readExits(instance: TraceInstance, what: string): SyscallExit[] {
+    const exits: SyscallExit[] = [];
+    let lost = 0;
+    for (const line of instance.readLines(MAX_READ_BYTES)) {
+      const parsed = parseTraceLine(line);
+      if (parsed?.kind === 'lost') lost += parsed.events;
+      else if (parsed) exits.push(parsed.exit);
+    }
+    if (lost > 0) this.notes.push(`the trace buffer overran: ${lost} ${what} not counted`);
+    return exits;
   }
 
   /** The process as it is now; what the trace line says when it is gone. */
