@@ -4,7 +4,7 @@
 // Lowers sysctls for moments: run under the lock, `flock /tmp/inotop-systest.lock node ...`.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +15,7 @@ import { buildSnapshot } from '../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../src/model/types.js';
 import { readRecording } from '../src/record/reader.js';
 import { scan } from '../src/scan/index.js';
-import { removeOwnInstances } from '../src/trace/tracefs.js';
+import { removeOpenInstances } from '../src/trace/tracefs.js';
 import { ensureBuilt, inotopBin } from './helpers/build.js';
 import { isRoot, Watcher } from './helpers/inowatch.js';
 import { TmuxPane } from './helpers/tmux.js';
@@ -346,9 +346,9 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     });
     const ours = () => traceInstances().filter((name) => name.startsWith(`inotop-${process.pid}`));
     assert.deepEqual(ours(), [`inotop-${process.pid}`, `inotop-${process.pid}-churn`]);
+    // What BackgroundCollector.stop() does when the thread does not answer.
+    removeOpenInstances();
     await worker.terminate();
-    assert.equal(ours().length, 2, 'a terminated thread runs no cleanup of its own');
-    await removeOwnInstances();
     assert.deepEqual(ours(), []);
   });
 
@@ -369,6 +369,17 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     pane.keys('q');
     await pane.waitFor(/EXIT=0/, 'inotop to quit');
     assert.ok(!traceInstances().includes(`inotop-${pid}`), 'removed on q');
+  });
+
+  test('the screen whose terminal goes away (its error on the way out included) leaves no instance', async (t) => {
+    const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none'], { width: 120, height: 40 });
+    t.after(() => pane.kill());
+    await pane.waitFor(/PID USER/, 'the table');
+    const pid = pane.commandPid();
+    await waitFor('its trace instances', () => traceInstances().filter((n) => n.startsWith(`inotop-${pid}`)).length === 2);
+    pane.kill();
+    await waitFor('inotop to end', () => !existsSync(`/proc/${pid}`));
+    assert.deepEqual(traceInstances().filter((n) => n.startsWith(`inotop-${pid}`)), []);
   });
 
   test('check: a process failing now is the problem, with the limit it hit', async (t) => {

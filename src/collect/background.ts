@@ -1,7 +1,7 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
 import type { ProcessSummary } from '../model/history.js';
-import { removeOwnInstances } from '../trace/tracefs.js';
+import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from '../views/tui/source.js';
 import type { CollectorOptions } from './collector.js';
@@ -37,6 +37,8 @@ export class BackgroundCollector implements SnapshotSource {
       stderr: true,
     });
     this.worker = worker;
+    // Nor when the process ends under it (an error, process.exit()).
+    process.on('exit', removeOpenInstances);
     worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.on('message', (message: FromWorker) => this.receive(message, listener));
@@ -62,15 +64,14 @@ export class BackgroundCollector implements SnapshotSource {
     this.worker = null;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    let terminated = false;
     const grace = setTimeout(() => {
-      terminated = true;
+      // In the middle of a scan: it will not get to remove its trace instances.
+      removeOpenInstances();
       void worker.terminate();
     }, STOP_GRACE_MS);
     await exited;
     clearTimeout(grace);
-    // A thread stopped in the middle of a scan could not remove its trace instances.
-    if (terminated) await removeOwnInstances();
+    process.off('exit', removeOpenInstances);
   }
 
   private receive(message: FromWorker, listener: SourceListener): void {

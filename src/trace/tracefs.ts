@@ -4,7 +4,7 @@
 // mount namespace keeps working after the helper is gone, from any thread of this process.
 import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { errorCode, readProcTextOrNull } from '../scan/procfs.js';
+import { errorCode, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { instanceOwner, parseBootTime, parseStartTicks } from './parse.js';
 
 /** Where tracefs mounts itself when asked to; exists (empty) whenever the kernel has tracefs. */
@@ -212,23 +212,34 @@ export class TraceInstance {
 }
 
 /**
- * Removes this process's instances, for a worker thread ended by Worker.terminate() (in the
- * middle of a long scan): it runs no more code, and its files, the tracefs root with them, are
- * closed when it ends. Only the thread that collects traces: any instance of this pid is its.
+ * Removes this process's instances through its open files, from any thread: for a collector
+ * thread that will run no more code (about to be terminated in the middle of a long scan, or the
+ * process exiting under it). Its trace_pipe files are closed (open, they keep an instance busy),
+ * then the instances removed through the tracefs root it holds open.
  */
-export async function removeOwnInstances(): Promise<void> {
-  const root = await openTracefs(process.env.INOTOP_TRACEFS);
-  if (typeof root === 'string') return;
-  try {
-    for (const name of readdirSync(root.path('instances'))) {
+export function removeOpenInstances(): void {
+  const fds = readdirSync('/proc/self/fd');
+  const pipe = new RegExp(`/instances/inotop-${process.pid}(?:-[a-z0-9-]+)?/trace_pipe$`);
+  const others: string[] = [];
+  for (const fd of fds) {
+    const link = readlinkOrNull(`/proc/self/fd/${fd}`);
+    if (link !== null && pipe.test(link)) closeSync(Number(fd));
+    else others.push(fd);
+  }
+  for (const fd of others) {
+    let names: string[];
+    try {
+      names = readdirSync(`/proc/self/fd/${fd}/instances`);
+    } catch {
+      continue; // not a tracefs root
+    }
+    for (const name of names) {
       if (instanceOwner(name) !== process.pid) continue;
       try {
-        rmdirSync(root.path(`instances/${name}`));
+        rmdirSync(`/proc/self/fd/${fd}/instances/${name}`);
       } catch {
         // Removed by the next inotop to start (removeStaleInstances).
       }
     }
-  } finally {
-    root.close();
   }
 }
