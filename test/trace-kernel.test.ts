@@ -347,7 +347,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     const ours = () => traceInstances().filter((name) => name.startsWith(`inotop-${process.pid}`));
     assert.deepEqual(ours(), [`inotop-${process.pid}`, `inotop-${process.pid}-churn`]);
     // What BackgroundCollector.stop() does when the thread does not answer.
-    removeOpenInstances();
+    removeOpenInstances(0);
     await worker.terminate();
     assert.deepEqual(ours(), []);
   });

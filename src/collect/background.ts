@@ -13,6 +13,7 @@ const STOP_GRACE_MS = 500;
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; summaries: Map<number, ProcessSummary> } | null = null;
+  private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
 
   /**
    * `targetDelivery`: 'selected' for a screen, which is sent the selected process's targets only (see
@@ -38,7 +39,7 @@ export class BackgroundCollector implements SnapshotSource {
     });
     this.worker = worker;
     // Nor when the process ends under it (an error, process.exit()).
-    process.on('exit', removeOpenInstances);
+    process.on('exit', this.removeInstancesOnExit);
     worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.on('message', (message: FromWorker) => this.receive(message, listener));
@@ -66,12 +67,12 @@ export class BackgroundCollector implements SnapshotSource {
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
     const grace = setTimeout(() => {
       // In the middle of a scan: it will not get to remove its trace instances.
-      removeOpenInstances();
+      removeOpenInstances(0);
       void worker.terminate();
     }, STOP_GRACE_MS);
     await exited;
     clearTimeout(grace);
-    process.off('exit', removeOpenInstances);
+    process.off('exit', this.removeInstancesOnExit);
   }
 
   private receive(message: FromWorker, listener: SourceListener): void {

@@ -206,7 +206,11 @@ export class TraceInstance {
 
   /** Closes the pipe (an open file keeps the instance busy) and removes the instance. */
   remove(): void {
-    closeSync(this.pipe);
+    try {
+      closeSync(this.pipe);
+    } catch {
+      // Closed for us: the process is ending under this thread (removeOpenInstances).
+    }
     rmdirSync(this.root.path(`instances/${this.name}`));
   }
 }
@@ -215,31 +219,38 @@ export class TraceInstance {
  * Removes this process's instances through its open files, from any thread: for a collector
  * thread that will run no more code (about to be terminated in the middle of a long scan, or the
  * process exiting under it). Its trace_pipe files are closed (open, they keep an instance busy),
- * then the instances removed through the tracefs root it holds open.
+ * then the instances removed through the tracefs root it holds open. Blocks up to `waitMs` for
+ * a thread that closes them itself.
  */
-export function removeOpenInstances(): void {
-  const fds = readdirSync('/proc/self/fd');
-  const pipe = new RegExp(`/instances/inotop-${process.pid}(?:-[a-z0-9-]+)?/trace_pipe$`);
-  const others: string[] = [];
-  for (const fd of fds) {
-    const link = readlinkOrNull(`/proc/self/fd/${fd}`);
-    if (link !== null && pipe.test(link)) closeSync(Number(fd));
-    else others.push(fd);
-  }
-  for (const fd of others) {
-    let names: string[];
+export function removeOpenInstances(waitMs: number): void {
+  // A thread that is stopping may be removing them right now: give it the time to.
+  const deadline = Date.now() + waitMs;
+  while (openPipes().length > 0 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  for (const fd of openPipes()) closeSync(fd);
+  for (const fd of readdirSync('/proc/self/fd')) {
+    // Our own handle: the thread may close its root meanwhile.
+    let instances: number;
     try {
-      names = readdirSync(`/proc/self/fd/${fd}/instances`);
+      instances = openSync(`/proc/self/fd/${fd}/instances`, constants.O_RDONLY | constants.O_DIRECTORY);
     } catch {
       continue; // not a tracefs root
     }
-    for (const name of names) {
+    for (const name of readdirSync(`/proc/self/fd/${instances}`)) {
       if (instanceOwner(name) !== process.pid) continue;
       try {
-        rmdirSync(`/proc/self/fd/${fd}/instances/${name}`);
+        rmdirSync(`/proc/self/fd/${instances}/${name}`);
       } catch {
-        // Removed by the next inotop to start (removeStaleInstances).
+        // Removed by the thread meanwhile, or by the next inotop to start (removeStaleInstances).
       }
     }
+    closeSync(instances);
   }
+}
+
+/** This process's open trace_pipe files of its own instances. */
+function openPipes(): number[] {
+  const pipe = new RegExp(`/instances/inotop-${process.pid}(?:-[a-z0-9-]+)?/trace_pipe$`);
+  return readdirSync('/proc/self/fd')
+    .filter((fd) => pipe.test(readlinkOrNull(`/proc/self/fd/${fd}`) ?? ''))
+    .map(Number);
 }
