@@ -354,18 +354,22 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
 
   test('the screen: an alert line and FAILED while failures are recent; q removes the instance', async (t) => {
     const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none'], { width: 200, height: 50 });
-    t.after(() => pane.kill());
-    await pane.waitFor(/PID USER/, 'the table');
+    // The first snapshot: the tracer is on (the instance exists a moment before its events are enabled).
+    await pane.waitFor(/^total \d+ processes/m, 'the first snapshot');
     const pid = pane.commandPid();
+    t.after(async () => {
+      pane.kill();
+      await waitFor('inotop to end', () => !existsSync(`/proc/${pid}`));
+    });
     await waitFor('its trace instance', () => traceInstances().includes(`inotop-${pid}`));
     const watcher = await victim(t, 'ino-screen');
     // The victim keeps its 30 watches: it shows in the table, marked.
     assert.equal(await exceedWatches(watcher), 20);
-    const screen = await pane.waitFor(
-      new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: uid ${NOBODY} at [\\d,]+/[\\d,]+ watches`),
-      'the alert',
-    );
-    assert.match(screen, new RegExp(`^ *${watcher.pid} +nobody .*FAILED`, 'm'), screen);
+    // The refresh that reads the failures may have scanned before the watches were added: the
+    // next one has the victim's row, with its 30 watches.
+    const alert = new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: uid ${NOBODY} at [\\d,]+/[\\d,]+ watches`);
+    const row = new RegExp(`^ *${watcher.pid} +nobody +1 +30 .*FAILED /`, 'm');
+    await pane.waitFor((screen) => alert.test(screen) && row.test(screen), 'the alert and the FAILED row');
     pane.keys('q');
     await pane.waitFor(/EXIT=0/, 'inotop to quit');
     assert.ok(!traceInstances().includes(`inotop-${pid}`), 'removed on q');
