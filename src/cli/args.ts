@@ -31,7 +31,7 @@ export const DELAY_FLAG: FlagSpec = { long: 'delay', short: 'd', value: 'SECS', 
 
 const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
-  { long: 'iterations', short: 'n', value: 'N', help: 'with -b: refresh N times, then exit (default 1)' },
+  { long: 'iterations', short: 'n', value: 'N', help: 'with -b or --json: refresh N times, then exit (default 1)' },
   DELAY_FLAG,
   { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },

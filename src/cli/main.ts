@@ -98,11 +98,13 @@ async function runBatch(options: Options): Promise<number> {
   const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
-    const iterations = options.mode === 'json' ? 1 : (options.iterations ?? 1);
+    const iterations = options.iterations ?? 1;
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options));
-      await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
+      // --json -n N: one compact document per line, as a replay prints them.
+      if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+      else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
     }
     return 0;
   } catch (error) {

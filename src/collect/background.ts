@@ -1,5 +1,6 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
+import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
@@ -11,6 +12,7 @@ const STOP_GRACE_MS = 500;
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace } | null = null;
+  private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
 
   /**
    * `targetDelivery`: 'asked' for a screen, which is sent the targets of the pid it asks for only
@@ -36,6 +38,8 @@ export class BackgroundCollector implements SnapshotSource {
       stderr: true,
     });
     this.worker = worker;
+    // Nor when the process ends under it (an error, process.exit()).
+    process.on('exit', this.removeInstancesOnExit);
     worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.on('message', (message: FromWorker) => this.receive(message, listener));
@@ -61,9 +65,14 @@ export class BackgroundCollector implements SnapshotSource {
     this.worker = null;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    const grace = setTimeout(() => {
+      // In the middle of a scan: it will not get to remove its trace instances.
+      removeOpenInstances(0);
+      void worker.terminate();
+    }, STOP_GRACE_MS);
     await exited;
     clearTimeout(grace);
+    process.off('exit', this.removeInstancesOnExit);
   }
 
   private receive(message: FromWorker, listener: SourceListener): void {

@@ -6,6 +6,7 @@ import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
+import { Tracer } from '../trace/tracer.js';
 import { VERSION } from '../version.js';
 
 /** Plain data: it crosses into the scan worker thread. */
@@ -21,6 +22,8 @@ export interface CollectorOptions {
   /** Recording file, or null. */
   record: string | null;
   intervalSeconds: number;
+  /** Trace failed inotify calls (src/trace). */
+  trace: boolean;
 }
 
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
@@ -40,6 +43,7 @@ export class Collector {
   private readonly pods: PodSource;
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
+  private readonly tracer: Tracer;
   /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
 
@@ -59,13 +63,14 @@ export class Collector {
       ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
+    this.tracer = new Tracer({ enabled: options.trace === true, procRoot: options.procRoot });
     this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }) : null;
   }
 
-  /** Starts the background pod list; resolves when the first list is in (or failed). */
-  start(): Promise<void> {
+  /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
+  async start(): Promise<void> {
     this.firstListAskedAt = performance.now();
-    return this.pods.start();
+    await Promise.all([this.pods.start(), this.tracer.start()]);
   }
 
   /** Fetches the pod list now instead of at the next background refresh; resolves when it is in (or failed). */
@@ -106,6 +111,11 @@ export class Collector {
       scannedAt,
     });
     const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
+    const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
+    snapshot.failures = traced.failures;
+    snapshot.churn = traced.churn;
+    snapshot.trace = traced.status;
+    snapshot.notes.push(...traced.notes);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.podMemory.forgetUnnamed(scannedAt);
@@ -127,6 +137,7 @@ export class Collector {
 
   stop(): void {
     this.last = null;
+    this.tracer.stop();
     this.scanner.close();
     this.pods.stop();
     this.resolver.close();

@@ -7,10 +7,13 @@ import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import type { Limits, ProcessRow, UserRow } from '../model/types.js';
+import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { scan, ScanError } from '../scan/index.js';
 import { settledWithin } from '../deadline.js';
+import { recentFailures } from '../trace/failures.js';
+import { Tracer } from '../trace/tracer.js';
+import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../views/text.js';
 import type { CheckOptions } from './args.js';
@@ -27,6 +30,12 @@ export interface Verdict {
 /** node-problem-detector's default max_output_length: cut here ourselves, so the cut stays readable. */
 export const MAX_MESSAGE_LENGTH = 80;
 
+/**
+ * How long check watches for failed inotify calls: a check lives seconds, so it sees the calls
+ * that fail while it runs (a program that keeps retrying), not those of the minutes before.
+ */
+export const CHECK_TRACE_MS = 1000;
+
 export interface Thresholds {
   /** Fractions of the limits; null: not checked. */
   instances: number | null;
@@ -42,18 +51,24 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   // performance.now() counts from the start of the process: the deadline holds for the whole run,
   // start-up included, as node-problem-detector times it.
   const deadlineAt = options.deadlineMs;
-  const collector = options.failOnLeaked ? new Collector(collectorOptions(options.shared)) : null;
-  const keepSignals = exitOnSignals(() => collector?.stop());
+  // The check traces for itself; its collector is only for the leaks.
+  const tracer = options.shared.trace ? new Tracer({ enabled: true, procRoot: options.shared.procRoot }) : null;
+  const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false }) : null;
+  const stop = (): void => {
+    tracer?.stop();
+    collector?.stop();
+  };
+  const keepSignals = exitOnSignals(stop);
   let verdict: Verdict;
   try {
-    verdict = await judge(options, collector, deadlineAt);
+    verdict = await judge(options, collector, tracer, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
     if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
   } finally {
     keepSignals();
-    collector?.stop();
+    stop();
   }
   process.stdout.write(fitMessage(verdict.message) + '\n');
   // Should anything still hold the event loop (it should not: the chain is stopped), the verdict
@@ -67,14 +82,18 @@ const EXIT_GRACE_MS = 100;
 /** Kept back from the deadline for judging leaks once the pod list is in (paths, pods). */
 const LEAKS_WORK_MS = 500;
 
-async function judge(options: CheckOptions, collector: Collector | null, deadlineAt: number): Promise<Verdict> {
+async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer | null, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
   const thresholds: Thresholds = { instances: options.instancesThreshold, watches: options.watchesThreshold };
+  const tracing = tracer?.start();
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   const scanned = collector ? collector.scan() : scan({ procRoot: shared.procRoot });
   const counts = buildSnapshot(scanned, null, null, 'none');
+  // A failed call names the victim as well as the limit: it comes first.
+  const failed = tracer ? await judgeFailures(tracer, tracing!, counts) : null;
+  if (failed) return { status: CHECK_PROBLEM, message: failed };
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
@@ -101,6 +120,23 @@ async function judge(options: CheckOptions, collector: Collector | null, deadlin
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
   }
   return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };
+}
+
+async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext): Promise<string | null> {
+  const startedAt = Date.now();
+  await started;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, CHECK_TRACE_MS - (Date.now() - startedAt))));
+  const failures = recentFailures(tracer.take(context).failures, Date.now());
+  return failuresProblem(failures, context, `${CHECK_TRACE_MS / 1000} s`);
+}
+
+export function failuresProblem(failures: readonly SyscallFailure[], context: FailureContext, window: string): string | null {
+  const worst = worstFailure(failures);
+  if (!worst) return null;
+  const limit = limitText(worst, context, 'short');
+  const others = new Set(failures.map((f) => f.pid)).size - 1;
+  const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
+  return `${worst.comm} ${worst.pid}: ${worst.count} ${worst.errno} in ${window}${limit ? `, ${limit}` : ''}${more}`;
 }
 
 interface LimitsJudgement {

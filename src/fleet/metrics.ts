@@ -2,7 +2,7 @@
 // Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { NO_FILTER, queryRows } from '../model/query.js';
-import type { LeakForm, PodRef, ProcessRow, Snapshot } from '../model/types.js';
+import type { LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
 import { VERSION } from '../version.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -18,6 +18,41 @@ export interface MetricsState {
   scanFailures: number;
   /** Per-process series for this many processes by watches, and as many by instances. */
   top: number;
+  /** Failed inotify calls since the start; none without it. */
+  failures?: FailureTotals;
+}
+
+const FAILURE_LABELS = ['syscall', 'errno', 'limit', 'comm'] as const;
+type FailureLabels = Record<(typeof FAILURE_LABELS)[number], string>;
+/** Distinct comm values the failure counter takes; later ones count together as OTHER_COMM. */
+const MAX_FAILURE_COMMS = 50;
+export const OTHER_COMM = '_other';
+
+/**
+ * Failed inotify calls since the start, summed from each snapshot's `new`: a counter that only
+ * grows, whatever the tracer forgets. No pid label, and a bounded set of comms: a program that
+ * fails and restarts makes no new series.
+ */
+export class FailureTotals {
+  private readonly totals = new Map<string, { labels: FailureLabels; value: number }>();
+  private readonly comms = new Set<string>();
+
+  add(failures: readonly SyscallFailure[] | undefined): void {
+    for (const failure of failures ?? []) {
+      if (failure.new === 0) continue;
+      if (!this.comms.has(failure.comm) && this.comms.size < MAX_FAILURE_COMMS) this.comms.add(failure.comm);
+      const comm = this.comms.has(failure.comm) ? failure.comm : OTHER_COMM;
+      const labels: FailureLabels = { syscall: failure.syscall, errno: failure.errno, limit: failure.limit ?? '', comm };
+      const key = FAILURE_LABELS.map((name) => labels[name]).join('\0');
+      const total = this.totals.get(key);
+      if (total) total.value += failure.new;
+      else this.totals.set(key, { labels, value: failure.new });
+    }
+  }
+
+  series(): { labels: FailureLabels; value: number }[] {
+    return [...this.totals.values()];
+  }
 }
 
 const PROCESS_LABELS = ['pid', 'comm', 'pod_namespace', 'pod_name', 'pod_uid'] as const;
@@ -67,6 +102,16 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   ]);
   for (const { pod, form, watches } of leaksByPod(snapshot.processes)) leaked.set({ ...podLabels(pod), form }, watches);
 
+  if (snapshot.trace) {
+    gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+    const failures = new Counter({
+      name: 'inotop_syscall_failures_total',
+      help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
+      labelNames: FAILURE_LABELS,
+      registers: [registry],
+    });
+    for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
+  }
   gauge('inotop_scan_duration_seconds', 'How long the last scan of /proc took.').set(snapshot.scanMs / 1000);
   gauge('inotop_last_scan_timestamp_seconds', 'When the last good scan was taken.').set(Date.parse(snapshot.time) / 1000);
   const { source, live, error } = snapshot.pods;

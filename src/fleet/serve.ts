@@ -18,7 +18,7 @@ import { readRecording, type Recording } from '../record/reader.js';
 import { ReplaySource } from '../collect/replay-source.js';
 import type { SnapshotSource } from '../collect/source.js';
 import type { ServeOptions } from './args.js';
-import { METRICS_CONTENT_TYPE, metricsView, processMetricsRegistry, renderMetrics, type MetricsState } from './metrics.js';
+import { FailureTotals, METRICS_CONTENT_TYPE, metricsView, processMetricsRegistry, renderMetrics, type MetricsState } from './metrics.js';
 import { BasicAuth, readWebConfig, WebConfigError, type WebConfig } from './web-config.js';
 
 /** node_exporter reads only files ending in .prom: the temp file must not, or it could read half of it. */
@@ -106,6 +106,7 @@ function listen(server: Server, options: ServeOptions): Promise<void> {
 
 class Exporter {
   private readonly state: MetricsState;
+  private readonly failures = new FailureTotals();
   private text: string | null = null;
   /** Renders finish in any order: only the newest one's text is kept. */
   private renders = 0;
@@ -124,13 +125,14 @@ class Exporter {
     /** A replay holds its last snapshot: no new scan is due, so it never goes stale. */
     private readonly replaying: boolean,
   ) {
-    this.state = { node, snapshot: null, scanFailures: 0, top: options.top };
+    this.state = { node, snapshot: null, scanFailures: 0, top: options.top, failures: this.failures };
     this.auth = new BasicAuth(webConfig.users);
     this.processMetrics = options.textfile === null ? processMetricsRegistry(node) : null;
   }
 
   scanned(snapshot: Snapshot): void {
     this.state.snapshot = metricsView(snapshot);
+    this.failures.add(snapshot.failures);
     this.lastFailure = null;
     this.ended();
   }

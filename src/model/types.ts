@@ -245,6 +245,57 @@ export interface Snapshot {
   pods: PodsStatus;
   notes: string[];
   scanMs: number;
+  /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
+  failures?: SyscallFailure[];
+  /** Watches added and removed per process since the previous snapshot (src/trace). */
+  churn?: WatchChurn[];
+  trace?: TraceStatus;
+}
+
+// ---- trace (failed inotify calls, from syscall tracepoints) ----
+
+/** The limit a failed call ran into. */
+export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'RLIMIT_NOFILE';
+
+/** Failures of one syscall with one errno in one process. */
+export interface SyscallFailure {
+  pid: number;
+  comm: string;
+  /** Effective uid; null when the process was gone before it could be read. */
+  uid: number | null;
+  user: string | null;
+  pod: PodRef | null;
+  /** "inotify_add_watch", "inotify_init1", "inotify_init". */
+  syscall: string;
+  /** Its name, e.g. "ENOSPC". */
+  errno: string;
+  /** Since inotop started. */
+  count: number;
+  /** Since the previous snapshot. */
+  new: number;
+  /** null when it cannot be told. */
+  limit: FailureLimit | null;
+  /** The soft RLIMIT_NOFILE (/proc/PID/limits "Max open files") when limit is RLIMIT_NOFILE. */
+  fdLimit: number | null;
+  firstAt: string;
+  lastAt: string;
+}
+
+/** Successful inotify_add_watch and inotify_rm_watch calls of one process since the previous snapshot. */
+export interface WatchChurn {
+  pid: number;
+  comm: string;
+  /** inotify_add_watch calls (one on an inode already watched changes that watch's mask). */
+  adds: number;
+  removes: number;
+  addsPerSecond: number;
+  removesPerSecond: number;
+}
+
+export interface TraceStatus {
+  state: 'on' | 'off';
+  /** Why it is off; null when on. */
+  reason: string | null;
 }
 
 // ---- stage interfaces ----
@@ -276,7 +327,7 @@ export interface Resolutions {
 /** What the attribute stage hands on: pods of processes and of targets. */
 export interface Attribution {
   status: PodsStatus;
-  processPod(proc: ScannedProcess): PodRef | null;
+  processPod(proc: Pick<ScannedProcess, 'pid' | 'cgroups'>): PodRef | null;
   /** The pod of a target, from its resolution (or of its whole device, without one). */
   targetPod(dev: string, resolution: Resolution | null): PodRef | null;
   notes: string[];

@@ -20,6 +20,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
   { long: 'node', value: 'NAME', help: 'node name for the kubectl pod source (default: hostname)' },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
+  { long: 'trace', defaultOn: true, help: 'do not trace failed inotify calls (tracefs)' },
 ];
 
 export function nodeOptions(flags: ParsedFlags): NodeOptions {
@@ -32,6 +33,7 @@ export function nodeOptions(flags: ParsedFlags): NodeOptions {
     kubeletRoot: (flags.string('kubelet-root') ?? '/var/lib/kubelet').replace(/\/+$/, '') || '/',
     nodeName: flags.string('node'),
     forceWalk: flags.boolean('force-walk') ?? false,
+    trace: flags.boolean('trace') !== false,
   };
 }
 
@@ -40,6 +42,6 @@ export function collectorOptions(
   node: NodeOptions,
   refresh: { intervalSeconds: number; record: string | null } = { intervalSeconds: 0, record: null },
 ): CollectorOptions {
-  const { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk } = node;
-  return { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, ...refresh };
+  const { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, trace } = node;
+  return { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, trace, ...refresh };
 }

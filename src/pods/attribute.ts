@@ -219,7 +219,7 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     status,
     notes: deps.notes ?? [],
     needsNewerList: () => newerListNeeded,
-    processPod(proc: ScannedProcess): PodRef | null {
+    processPod(proc: Pick<ScannedProcess, 'pid' | 'cgroups'>): PodRef | null {
       const identity = podFromCgroups(proc.cgroups);
       cgroupPods.set(proc.pid, identity);
       return toRef(identity);

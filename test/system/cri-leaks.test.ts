@@ -44,6 +44,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
       kubeletRoot,
       nodeName: null,
       forceWalk: false,
+    trace: false,
       record: null,
       intervalSeconds: 1,
     });

@@ -4,7 +4,9 @@
 // a command stays text, and controls show as `\x1b`, `\n`, never acted on or splitting a row.
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
-import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
+import type { PodRef, PodsStatus, ProcessRow, Snapshot, SyscallFailure, TargetRow, UserRow } from '../../model/types.js';
+import { recentFailures } from '../../trace/failures.js';
+import { failureAlert, worstFailure } from '../failures.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
 import { screenText } from '../text.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
@@ -101,15 +103,18 @@ export interface Layout {
   footer: Rect;
   /** How many per-user meter lines the header has. */
   userLines: number;
+  /** Whether the header ends with the alert of failed inotify calls. */
+  alert: boolean;
 }
 
 export function tooSmall(width: number, height: number): boolean {
   return width < MIN_WIDTH || height < MIN_HEIGHT;
 }
 
-export function layout(width: number, height: number, users: number): Layout {
+/** `alert`: the header has a line for failed inotify calls (see failureAlertLine). */
+export function layout(width: number, height: number, users: number, alert = false): Layout {
   const userLines = Math.min(Math.max(users, 1), height >= 40 ? 4 : 2);
-  const headerHeight = Math.max(4, 2 + userLines);
+  const headerHeight = Math.max(4, 2 + userLines) + (alert ? 1 : 0);
   const available = height - headerHeight - 1;
   const logHeight = height >= 40 ? 7 : 4;
   const detailHeight = Math.max(5, Math.round((available - logHeight) * 0.4));
@@ -124,6 +129,7 @@ export function layout(width: number, height: number, users: number): Layout {
     log: { top: headerHeight + tableHeight + detailHeight, height: logHeight },
     footer: { top: height - 1, height: 1 },
     userLines,
+    alert,
   };
 }
 
@@ -167,7 +173,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     const user = users[i];
     lines.push(user ? userMeters(user, snapshot, left, painter) : ' '.repeat(left));
   }
-  while (lines.length < l.header.height - 1) lines.push(' '.repeat(left));
+  while (lines.length < l.header.height - (l.alert ? 2 : 1)) lines.push(' '.repeat(left));
   const { totals } = snapshot;
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
@@ -176,7 +182,23 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
     (snapshot.notes.length > 0 ? `  ·  ${snapshot.notes.join('; ')}` : '');
   lines.push(esc(fit(summary, left)));
+  // Below the sparkline: the whole width.
+  if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
   return lines;
+}
+
+/** Failed inotify calls of the last minutes, as of the snapshot's time. */
+export function snapshotRecentFailures(snapshot: Snapshot | null): SyscallFailure[] {
+  return snapshot ? recentFailures(snapshot.failures, Date.parse(snapshot.time)) : [];
+}
+
+/** "FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at …", null without recent failures. */
+export function failureAlertLine(snapshot: Snapshot): string | null {
+  const recent = snapshotRecentFailures(snapshot);
+  const worst = worstFailure(recent);
+  if (!worst) return null;
+  const others = new Set(recent.map((f) => f.pid)).size - 1;
+  return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
 }
 
 function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: Painter): string {
@@ -284,11 +306,12 @@ export function tableLines(state: ViewState, width: number, height: number, pain
     return lines;
   }
   const visible = rows.slice(state.tableTop, state.tableTop + height - 1);
-  for (const row of visible) lines.push(rowLine(row, columns, state, painter));
+  const failing = new Set(snapshotRecentFailures(state.snapshot).map((f) => f.pid));
+  for (const row of visible) lines.push(rowLine(row, columns, state, painter, failing.has(row.pid)));
   return lines;
 }
 
-function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: Painter): string {
+function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: Painter, failed: boolean): string {
   const sinceLast = state.history.sinceLast.get(row.pid) ?? 0;
   const sinceStart = state.history.sinceStart.get(row.pid) ?? 0;
   const cells: Record<SortField, string> = {
@@ -299,13 +322,14 @@ function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: 
     delta: sinceLast === 0 ? '' : signed(sinceLast),
     deltaStart: sinceStart === 0 ? '' : signed(sinceStart),
     leaked: row.leaked === 0 ? '' : row.leaked.toLocaleString('en-US'),
-    command: commandOf(row),
+    command: failed ? `FAILED ${commandOf(row)}` : commandOf(row),
   };
   const text = (c: Column) => esc(fit(cells[c.field], c.width, c.align));
   if (row.pid === state.selectedPid) {
     return painter.paint(state.focus === 'table' ? 'selected' : 'selectedDim', columns.map(text).join(' '));
   }
   const leaked = row.leaked > 0;
+  if (failed) return painter.paint('crit', columns.map(text).join(' '));
   const line = columns
     .map((c) => {
       if (leaked) return text(c);
@@ -327,9 +351,13 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const targets = targetRows(state);
   const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
+  const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
+  const failedText = failed.map((f) => `  ·  FAILED ${f.count.toLocaleString('en-US')} × ${f.syscall} ${f.errno}`).join('');
+  const churn = row ? state.snapshot?.churn?.find((c) => c.pid === row.pid) : undefined;
+  const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
-      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
+      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
@@ -459,6 +487,7 @@ export function helpLines(replaying: boolean): string[] {
     '  Δ          watches gained or lost since the last refresh',
     '  ΔSTART     watches gained or lost since inotop started',
     '  LEAKED     watches on gone pods, unmounted or deleted targets (red)',
+    '  FAILED     the process had inotify calls fail for want of a limit in the last 5 minutes',
     '  ×N         detail pane: an inode this process watches N times',
     '  / in the detail pane filters its paths and pods',
   );

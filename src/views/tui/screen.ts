@@ -20,6 +20,7 @@ import {
   menuLines,
   Painter,
   paneRows,
+  snapshotRecentFailures,
   sparklineTitle,
   tableColumns,
   tableLines,
@@ -181,7 +182,7 @@ class TerminalUi {
       return;
     }
     this.notice.hide();
-    const l = layout(width, height, this.state.snapshot?.users.length ?? 0);
+    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, snapshotRecentFailures(this.state.snapshot).length > 0);
     this.geometry = l;
     const rows = paneRows(l);
     if (rows.tableRows !== this.state.tableRows || rows.detailRows !== this.state.detailRows) {
