@@ -27,13 +27,16 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-/** Every document with apiVersion and kind (Prometheus rule files have neither), by file. */
+/**
+ * Every document with apiVersion and kind, by file: Prometheus rule files and JSON patches have
+ * neither, and a kustomization is kustomize's own input, never sent to an API server.
+ */
 function kubeObjects(): { file: string; object: KubeObject }[] {
   return yamlFiles(deploy).flatMap((path) =>
     parseAllDocuments(readFileSync(path, 'utf8')).flatMap((doc) => {
       assert.deepEqual(doc.errors, [], path);
       const object = doc.toJS() as KubeObject | null;
-      return object && object.apiVersion && object.kind ? [{ file: relative(deploy, path), object }] : [];
+      return object && object.apiVersion && object.kind && !object.apiVersion.startsWith('kustomize.config.k8s.io/') ? [{ file: relative(deploy, path), object }] : [];
     }),
   );
 }
