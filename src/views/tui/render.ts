@@ -186,7 +186,7 @@ function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: P
   const { limits } = snapshot;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
   const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
-  const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.6) : meterSpace;
+  const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
   const watchesWidth = Math.ceil(inotifySpace * 0.6);
   const inotify =
     painter.paint('title', esc(fit(name, nameWidth))) +
@@ -342,6 +342,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
+      `${row.fanotifyGroups ? `, ${row.fanotifyGroups} fanotify group${row.fanotifyGroups === 1 ? '' : 's'}, ${row.fanotifyMarks ?? 0} marks` : ''}` +
       `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
