@@ -1,11 +1,15 @@
 // fanotify's fdinfo as the kernel prints it (fs/notify/fdinfo.c, checked on 6.18), its mask bits
-// by name, and how a snapshot counts groups beside inotify instances: fixture text, no kernel.
+// by name, and how a snapshot counts groups beside inotify instances: fixture text and a recorded
+// procfs tree (fixtures/node-fanotify), no kernel.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import type { FanotifyGroup, ScannedProcess, ScanResult } from '../src/model/types.js';
 import { devOf, watchesOf } from '../src/model/watches.js';
+import { scan } from '../src/scan/index.js';
 import { FANOTIFY_LINK, firstFanotifyLine, INOTIFY_LINKS, parseFanotifyFdinfo, parseInotifyFdinfo } from '../src/scan/parse.js';
+import { batchText } from '../src/views/batch.js';
 import { fanotifyMaskNames, targetPathText } from '../src/views/format.js';
 import { target } from './helpers/rows.js';
 
@@ -125,4 +129,29 @@ test('counts: groups and marks beside instances and watches, shared groups once,
   assert.deepEqual([row(100).instances, row(100).watches, row(100).fanotifyGroups, row(100).fanotifyMarks], [1, 1, 2, 3]);
   assert.deepEqual(row(101).fanotifyFds, [{ fd: 7, marks: 2, shared: true }]);
   assert.deepEqual([row(200).instances, row(200).fanotifyGroups, row(200).fanotifyMarks], [0, 1, 0]);
+});
+
+test('a recorded tree (fixtures/node-fanotify): groups found by their link, shared across fork by the heuristic, the limits', () => {
+  const result = scan({ procRoot: fileURLToPath(new URL('../fixtures/node-fanotify/proc', import.meta.url)) });
+  assert.deepEqual(result.processes.map((p) => [p.pid, p.instances.length, p.fanotifyGroups.length]), [
+    [700, 1, 2],
+    [701, 0, 1],
+  ]);
+  assert.equal(result.sharedDetection, 'heuristic');
+  const [agent, child] = result.processes;
+  assert.deepEqual(child!.fanotifyGroups.map((g) => [g.instanceId, g.shared]), [[agent!.fanotifyGroups[0]!.instanceId, true]], 'the same marks in a parent and its child: inherited');
+  assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 });
+  const snapshot = buildSnapshot(result, null, null, 'none');
+  assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 2, fanotifyMarks: 4 });
+  assert.deepEqual(
+    snapshot.users.map((u) => [u.name, u.fanotifyGroups, u.fanotifyMarks]),
+    [['root', 2, 3]],
+    'the FAN_UNLIMITED_MARKS group (flags 21) is not charged for its mark',
+  );
+  const text = batchText(snapshot, snapshot.processes, { withTargets: false, color: false, width: null });
+  assert.match(text, /^limits: fanotify max_user_groups 128, max_user_marks 8192$/m);
+  assert.match(text, /^total: 2 processes, 1 instances, 1 watches, 2 fanotify groups, 4 marks - pods: none$/m);
+  assert.match(text, /^user root: fanotify groups 2\/128 2%, marks 3\/8,192 <1%$/m);
+  assert.match(text, /^ +700 root +1 +1 +2\/4 +0 - +\/usr\/sbin\/scan-agent --on-access$/m);
+  assert.match(text, /^ +701 root +0 +0 +1\/3 +0 /m);
 });
