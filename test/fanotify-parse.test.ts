@@ -134,24 +134,31 @@ test('counts: groups and marks beside instances and watches, shared groups once,
 test('a recorded tree (fixtures/node-fanotify): groups found by their link, shared across fork by the heuristic, the limits', () => {
   const result = scan({ procRoot: fileURLToPath(new URL('../fixtures/node-fanotify/proc', import.meta.url)) });
   assert.deepEqual(result.processes.map((p) => [p.pid, p.instances.length, p.fanotifyGroups.length]), [
-    [700, 1, 2],
-    [701, 0, 1],
+    [700, 1, 3],
+    [701, 0, 2],
   ]);
   assert.equal(result.sharedDetection, 'heuristic');
   const [agent, child] = result.processes;
-  assert.deepEqual(child!.fanotifyGroups.map((g) => [g.instanceId, g.shared]), [[agent!.fanotifyGroups[0]!.instanceId, true]], 'the same marks in a parent and its child: inherited');
+  assert.deepEqual(
+    child!.fanotifyGroups.map((g) => [g.fd, g.instanceId, g.shared]),
+    [
+      [4, agent!.fanotifyGroups[0]!.instanceId, true],
+      [6, '701:6', false],
+    ],
+    'the same marks in a parent and its child: inherited; groups without marks cannot be told apart so, and are not',
+  );
   assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 });
   const snapshot = buildSnapshot(result, null, null, 'none');
-  assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 2, fanotifyMarks: 4 });
+  assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 4, fanotifyMarks: 4 });
   assert.deepEqual(
     snapshot.users.map((u) => [u.name, u.fanotifyGroups, u.fanotifyMarks]),
-    [['root', 2, 3]],
+    [['root', 4, 3]],
     'the FAN_UNLIMITED_MARKS group (flags 21) is not charged for its mark',
   );
   const text = batchText(snapshot, snapshot.processes, { withTargets: false, color: false, width: null });
   assert.match(text, /^limits: fanotify max_user_groups 128, max_user_marks 8192$/m);
-  assert.match(text, /^total: 2 processes, 1 instances, 1 watches, 2 fanotify groups, 4 marks - pods: none$/m);
-  assert.match(text, /^user root: fanotify groups 2\/128 2%, marks 3\/8,192 <1%$/m);
-  assert.match(text, /^ +700 root +1 +1 +2\/4 +0 - +\/usr\/sbin\/scan-agent --on-access$/m);
-  assert.match(text, /^ +701 root +0 +0 +1\/3 +0 /m);
+  assert.match(text, /^total: 2 processes, 1 instances, 1 watches, 4 fanotify groups, 4 marks - pods: none$/m);
+  assert.match(text, /^user root: fanotify groups 4\/128 3%, marks 3\/8,192 <1%$/m);
+  assert.match(text, /^ +700 root +1 +1 +3\/4 +0 - +\/usr\/sbin\/scan-agent --on-access$/m);
+  assert.match(text, /^ +701 root +0 +0 +2\/3 +0 /m);
 });

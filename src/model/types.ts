@@ -84,7 +84,7 @@ export interface FanotifyGroup {
   inodeMarks: WatchList;
   mountMarks: FanotifyMountMark[];
   filesystemMarks: FanotifyFilesystemMark[];
-  /** As InotifyInstance.listKey: a digest of the group's fdinfo lines. */
+  /** As InotifyInstance.listKey: a digest of the group's fanotify lines, '' for a group without marks. */
   listKey: string;
   /** As InotifyInstance.instanceId. */
   instanceId: string;

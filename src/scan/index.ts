@@ -48,9 +48,9 @@ interface ParsedInstance {
 const NO_WATCHES = parseInotifyFdinfo(new Uint8Array(0));
 const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
 
-/** A group's parse, kept for the next scan as ParsedInstance is. */
+/** A group's parse, kept for the next scan as ParsedInstance is (checked by the digest of its fanotify lines). */
 interface ParsedGroup {
-  listKey: string;
+  digest: string;
   fdinfo: FanotifyFdinfo;
 }
 
@@ -136,13 +136,16 @@ export class Scanner {
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
             const marksAt = firstFanotifyLine(fdinfo);
-            const listKey = marksAt < 0 ? '' : hash('sha1', fdinfo.subarray(marksAt), 'base64');
+            const digest = marksAt < 0 ? '' : hash('sha1', fdinfo.subarray(marksAt), 'base64');
             let parse = this.parsedGroups.get(key);
-            if (parse?.listKey !== listKey) {
-              parse = { listKey, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
+            if (parse?.digest !== digest) {
+              parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
               parsedInstances.push(`${pid}:${fd}`);
             }
             parsedGroupsNow.set(key, parse);
+            const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
+            // As for instances, '' for a group without marks: the heuristic leaves those alone.
+            const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
             groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
             continue;
           }
