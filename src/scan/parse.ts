@@ -265,6 +265,7 @@ function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: num
 }
 
 const FANOTIFY_PREFIX = ascii('fanotify ');
+const INO_KEY = ascii('ino:');
 const FANOTIFY_GROUP_FLAGS = /^fanotify flags:([0-9a-f]+)/;
 
 /** Where the first fanotify line (`fanotify flags:`) of a group's fdinfo begins; -1 when it has none. */
@@ -298,22 +299,23 @@ export function parseFanotifyFdinfo(bytes: Uint8Array): FanotifyFdinfo {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) end = bytes.length;
     if (startsWith(bytes, start, end, FANOTIFY_PREFIX)) {
-      const line = text.toString('latin1', start, end);
-      const groupFlags = FANOTIFY_GROUP_FLAGS.exec(line);
-      const mntId = hexField(line, 'mnt_id');
-      const sdev = hexField(line, 'sdev');
-      const mask = hexField(line, 'mask') ?? 0;
+      const fields = start + FANOTIFY_PREFIX.length;
+      // Inode marks, which can be many, begin with ino: as the kernel prints them: no string made.
+      const line = startsWith(bytes, fields, end, INO_KEY) ? null : text.toString('latin1', start, end);
+      const groupFlags = line === null ? null : FANOTIFY_GROUP_FLAGS.exec(line);
+      const mntId = line === null ? null : hexField(line, 'mnt_id');
       if (groupFlags) {
         flags = parseInt(groupFlags[1]!, 16);
       } else if (mntId !== null) {
-        mountMarks.push({ mntId, mask });
-      } else if (hexField(line, 'ino') !== null) {
+        mountMarks.push({ mntId, mask: hexField(line!, 'mask') ?? 0 });
+      } else if (line === null || hexField(line, 'ino') !== null) {
         if (inode >= scratch.watches || scratch.handleStart[inode]! + (end - start) > scratch.handleBytes.length) {
           growScratch(inode + 1, scratch.handleStart[inode]! + (end - start));
         }
-        if (parseWatchLine(bytes, start + FANOTIFY_PREFIX.length, end, inode, false)) scratch.wd[inode++] = -1;
-      } else if (sdev !== null) {
-        filesystemMarks.push({ sdev, mask });
+        if (parseWatchLine(bytes, fields, end, inode, false)) scratch.wd[inode++] = -1;
+      } else {
+        const sdev = hexField(line, 'sdev');
+        if (sdev !== null) filesystemMarks.push({ sdev, mask: hexField(line, 'mask') ?? 0 });
       }
     }
     start = end + 1;
