@@ -18,6 +18,8 @@ const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this help' }
 const CHECK_FLAGS: readonly FlagSpec[] = [
   { long: 'instances-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of max_user_instances or more (default 90%)' },
   { long: 'watches-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of max_user_watches or more (default 90%)' },
+  { long: 'fanotify-groups-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of fs.fanotify.max_user_groups or more (default 90%)' },
+  { long: 'fanotify-marks-threshold', value: 'PCT|off', help: 'a problem when a user holds PCT of fs.fanotify.max_user_marks or more (default 90%)' },
   { long: 'fail-on-leaked', help: 'leaked watches are a problem (default; =false skips path and pod work)' },
   { long: 'pods-timeout', value: 'SECS', help: 'wait this long for the live pod list (default 2)' },
   { long: 'deadline', value: 'SECS', help: 'the verdict by then, else exit 2 "cannot tell in time"; nothing runs on after it (default 4)' },
@@ -56,6 +58,8 @@ export interface CheckOptions {
   /** Fractions of the limits; null: not checked. */
   instancesThreshold: number | null;
   watchesThreshold: number | null;
+  fanotifyGroupsThreshold: number | null;
+  fanotifyMarksThreshold: number | null;
   failOnLeaked: boolean;
   podsTimeoutMs: number;
   /** The verdict is out, and every child stopped, by then (node-problem-detector kills a plugin at 5 s). */
@@ -111,6 +115,8 @@ export function parseFleetArgs(command: FleetCommand, argv: string[], env: NodeJ
           shared: nodeOptions(flags),
           instancesThreshold: threshold('--instances-threshold', value('instances-threshold') ?? '90%'),
           watchesThreshold: threshold('--watches-threshold', value('watches-threshold') ?? '90%'),
+          fanotifyGroupsThreshold: threshold('--fanotify-groups-threshold', value('fanotify-groups-threshold') ?? '90%'),
+          fanotifyMarksThreshold: threshold('--fanotify-marks-threshold', value('fanotify-marks-threshold') ?? '90%'),
           failOnLeaked: flags.boolean('fail-on-leaked') ?? true,
           podsTimeoutMs: seconds('--pods-timeout', value('pods-timeout') ?? '2') * 1000,
           deadlineMs: seconds('--deadline', value('deadline') ?? '4') * 1000,

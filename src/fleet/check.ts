@@ -40,6 +40,9 @@ export interface Thresholds {
   /** Fractions of the limits; null: not checked. */
   instances: number | null;
   watches: number | null;
+  /** Of fs.fanotify.max_user_groups and max_user_marks; missing: not checked. */
+  fanotifyGroups?: number | null;
+  fanotifyMarks?: number | null;
 }
 
 /**
@@ -84,7 +87,12 @@ const LEAKS_WORK_MS = 500;
 
 async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer | null, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
-  const thresholds: Thresholds = { instances: options.instancesThreshold, watches: options.watchesThreshold };
+  const thresholds: Thresholds = {
+    instances: options.instancesThreshold,
+    watches: options.watchesThreshold,
+    fanotifyGroups: options.fanotifyGroupsThreshold,
+    fanotifyMarks: options.fanotifyMarksThreshold,
+  };
   const tracing = tracer?.start();
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
@@ -150,37 +158,55 @@ interface LimitsJudgement {
 
 interface LimitUse {
   user: UserRow;
-  kind: 'instances' | 'watches';
+  /** What the message calls it: "inotify watches", "fanotify marks". */
+  what: string;
   used: number;
   limit: number;
 }
 
 /**
- * Every user against max_user_instances and max_user_watches. The kernel charges a user namespace's
- * users at every ancestor level too, so the host's limits hold for all of them.
+ * Every user against max_user_instances and max_user_watches, and fanotify's max_user_groups and
+ * max_user_marks. The kernel charges a user namespace's users at every ancestor level too, so the
+ * host's limits hold for all of them. fanotify's are checked only where some user holds a group
+ * (older kernels have no such limits), and said in the summary only then.
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
+  const anyFanotify = users.some((user) => (user.fanotifyGroups ?? 0) > 0);
+  const check = (what: string, short: string, used: (user: UserRow) => number, limit: number | null | undefined, threshold: number | null | undefined, sysctl: string) => ({
+    what,
+    short,
+    used,
+    limit: limit ?? null,
+    threshold: threshold ?? null,
+    sysctl,
+  });
   const checks = [
-    { kind: 'instances' as const, limit: limits.maxUserInstances, threshold: thresholds.instances, sysctl: 'max_user_instances' },
-    { kind: 'watches' as const, limit: limits.maxUserWatches, threshold: thresholds.watches, sysctl: 'max_user_watches' },
+    check('inotify instances', 'instances', (u) => u.instances, limits.maxUserInstances, thresholds.instances, 'fs.inotify.max_user_instances'),
+    check('inotify watches', 'watches', (u) => u.watches, limits.maxUserWatches, thresholds.watches, 'fs.inotify.max_user_watches'),
   ];
+  if (anyFanotify) {
+    checks.push(
+      check('fanotify groups', 'fanotify groups', (u) => u.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups, thresholds.fanotifyGroups, 'fs.fanotify.max_user_groups'),
+      check('fanotify marks', 'marks', (u) => u.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
+    );
+  }
   const over: LimitUse[] = [];
   const closest: string[] = [];
-  for (const { kind, limit, threshold, sysctl } of checks) {
+  for (const { what, short, used: usedOf, limit, threshold, sysctl } of checks) {
     if (threshold === null) continue;
-    if (limit === null || limit <= 0) return { problem: null, unknown: `fs.inotify.${sysctl} not readable`, summary: '' };
+    if (limit === null || limit <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
     let highest = 0;
     for (const user of users) {
-      const used = user[kind];
+      const used = usedOf(user);
       highest = Math.max(highest, used);
-      if (used >= threshold * limit) over.push({ user, kind, used, limit });
+      if (used >= threshold * limit) over.push({ user, what, used, limit });
     }
-    closest.push(`${percent(highest, limit)} of ${kind}`);
+    closest.push(`${percent(highest, limit)} of ${short}`);
   }
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
   const problem = worst
-    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} inotify ${worst.kind}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
+    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
     : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
 }

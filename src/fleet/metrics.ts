@@ -72,16 +72,22 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
     ['inotop_max_user_instances', 'fs.inotify.max_user_instances: inotify instances one user may hold.', snapshot.limits.maxUserInstances],
     ['inotop_max_user_watches', 'fs.inotify.max_user_watches: inotify watches one user may hold.', snapshot.limits.maxUserWatches],
     ['inotop_max_queued_events', 'fs.inotify.max_queued_events: events queued per instance before overflow.', snapshot.limits.maxQueuedEvents],
+    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups ?? null],
+    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks ?? null],
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
   const userLabels = ['uid', 'user', 'userns'] as const;
   const userWatches = gauge('inotop_user_watches', 'inotify watches charged to a user (shared instances once).', userLabels);
   const userInstances = gauge('inotop_user_instances', 'inotify instances charged to a user (shared instances once).', userLabels);
+  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', 'fanotify groups charged to a user (shared groups once).', userLabels);
+  const userFanotifyMarks = gauge('inotop_user_fanotify_marks', 'fanotify marks charged to a user (not those of FAN_UNLIMITED_MARKS groups).', userLabels);
   for (const user of snapshot.users) {
     const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
     userWatches.set(labels, user.watches);
     userInstances.set(labels, user.instances);
+    userFanotifyGroups.set(labels, user.fanotifyGroups ?? 0);
+    userFanotifyMarks.set(labels, user.fanotifyMarks ?? 0);
   }
 
   const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);

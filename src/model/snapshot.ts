@@ -5,9 +5,13 @@
 // being unmounted from its watcher's namespace, which its device tells. Only watches on
 // filesystems that hold pod paths are looked at one by one. A million watches cost a few
 // lookups per instance and device, not an object each.
+//
+// fanotify groups and marks are counted beside inotify's, never in them: they have limits of
+// their own. Their targets are shown, but not judged as leaks (leaks count inotify watches).
 import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
+  FanotifyGroup,
   LeakForm,
   PodRef,
   PodsStatus,
@@ -38,13 +42,15 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
   const users = new Map<string, UserRow>();
   let instances = 0;
   let watches = 0;
+  let fanotifyGroups = 0;
+  let fanotifyMarks = 0;
   // The kernel charges an instance to one user; a shared one goes to its first (lowest pid) holder.
   for (const proc of scan.processes) {
     const userns = proc.userns !== null && proc.userns !== scan.hostUserns ? proc.userns : null;
     const key = `${userns ?? ''}/${proc.uid}`;
     let user = users.get(key);
     if (!user) {
-      user = { uid: proc.uid, name: proc.user, userns, instances: 0, watches: 0 };
+      user = { uid: proc.uid, name: proc.user, userns, instances: 0, watches: 0, fanotifyGroups: 0, fanotifyMarks: 0 };
       users.set(key, user);
     }
     for (const instance of proc.instances) {
@@ -55,6 +61,15 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
       instances++;
       watches += instance.watches.length;
     }
+    for (const group of proc.fanotifyGroups) {
+      if (counted.has(group.instanceId)) continue;
+      counted.add(group.instanceId);
+      const marks = marksOf(group);
+      user.fanotifyGroups!++;
+      if ((group.flags & FAN_UNLIMITED_MARKS) === 0) user.fanotifyMarks! += marks;
+      fanotifyGroups++;
+      fanotifyMarks += marks;
+    }
   }
   const notes = [...scan.notes, ...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
   return {
@@ -63,13 +78,20 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     hostname: scan.hostname,
     kernel: scan.kernel,
     limits: scan.limits,
-    totals: { processes: processes.length, instances, watches },
-    users: [...users.values()].filter((u) => u.instances > 0).sort((a, b) => b.watches - a.watches || a.uid - b.uid),
+    totals: { processes: processes.length, instances, watches, fanotifyGroups, fanotifyMarks },
+    users: [...users.values()].filter((u) => u.instances > 0 || u.fanotifyGroups! > 0).sort((a, b) => b.watches - a.watches || a.uid - b.uid),
     processes: processes.sort((a, b) => b.watches - a.watches || a.pid - b.pid),
     pods: attribution?.status ?? NO_POD_SOURCE,
     notes,
     scanMs: Math.round(scan.durationMs * 10) / 10,
   };
+}
+
+/** A group made with FAN_UNLIMITED_MARKS (CAP_SYS_ADMIN) is not charged for its marks. */
+const FAN_UNLIMITED_MARKS = 0x20;
+
+function marksOf(group: FanotifyGroup): number {
+  return group.inodeMarks.length + group.mountMarks.length + group.filesystemMarks.length;
 }
 
 function wantsTargets(targets: SnapshotTargets, pid: number): 'all' | 'leaked' | 'none' {
@@ -169,6 +191,7 @@ function buildProcessRow(
   }
   const targetRows = [...rows.values()].flatMap((byIno) => [...byIno.values()]);
   targetRows.sort((a, b) => b.watches - a.watches || compareDev(a.dev, b.dev) || a.ino - b.ino);
+  if (targets === 'all') targetRows.push(...fanotifyTargetRows(proc, resolutions, pods));
   return {
     pid: proc.pid,
     ppid: proc.ppid,
@@ -181,6 +204,9 @@ function buildProcessRow(
     instances: proc.instances.length,
     watches,
     fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared })),
+    fanotifyGroups: proc.fanotifyGroups.length,
+    fanotifyMarks: proc.fanotifyGroups.reduce((sum, group) => sum + marksOf(group), 0),
+    fanotifyFds: proc.fanotifyGroups.map((g) => ({ fd: g.fd, marks: marksOf(g), shared: g.shared })),
     leaked: tally.leaked,
     stranded: tally.stranded,
     pod: pods.processPod(proc),
@@ -189,8 +215,61 @@ function buildProcessRow(
   };
 }
 
-function targetRow(dev: string, ino: number, fd: number, mask: number, resolution: Resolution | null, pod: PodRef | null, leak: LeakForm | null): TargetRow {
+/**
+ * A target row per fanotify mark, inode marks of several groups on one inode together: inode
+ * marks resolve as watches do, mount marks to the mount their id names, filesystem marks to a
+ * mount of their device. After the inotify targets.
+ */
+function fanotifyTargetRows(proc: ScannedProcess, resolutions: Resolutions | null, pods: PodsOfResolutions): TargetRow[] {
+  const inodes = new Map<string, TargetRow>();
+  const others: TargetRow[] = [];
+  for (const group of proc.fanotifyGroups) {
+    const list = group.inodeMarks;
+    for (let i = 0; i < list.length; i++) {
+      const sdev = list.sdev[i]!;
+      const dev = devOf(sdev);
+      const ino = list.ino[i]!;
+      const key = `${dev} ${ino}`;
+      const row = inodes.get(key);
+      if (row) {
+        row.watches++;
+        row.mask |= list.mask[i]!;
+        if (!row.fds.includes(group.fd)) row.fds.push(group.fd);
+        continue;
+      }
+      const resolution = resolutions?.get(proc, sdev, ino) ?? null;
+      inodes.set(key, targetRow(dev, ino, group.fd, list.mask[i]!, resolution, pods.of(dev, resolution), null, { kind: 'fanotify', markType: 'inode' }));
+    }
+    for (const mark of group.mountMarks) {
+      const found = resolutions?.mountById(proc, mark.mntId) ?? null;
+      const dev = found?.dev ?? '?';
+      const resolution = found?.resolution ?? null;
+      others.push(targetRow(dev, 0, group.fd, mark.mask, resolution, pods.of(dev, resolution), null, { kind: 'fanotify', markType: 'mount', mntId: mark.mntId }));
+    }
+    for (const mark of group.filesystemMarks) {
+      const dev = devOf(mark.sdev);
+      const resolution = resolutions?.filesystem(proc, mark.sdev) ?? null;
+      others.push(targetRow(dev, 0, group.fd, mark.mask, resolution, pods.of(dev, resolution), null, { kind: 'fanotify', markType: 'filesystem' }));
+    }
+  }
+  return [...inodes.values(), ...others];
+}
+
+type TargetSource = Pick<TargetRow, 'kind' | 'markType' | 'mntId'>;
+const INOTIFY: TargetSource = { kind: 'inotify' };
+
+function targetRow(
+  dev: string,
+  ino: number,
+  fd: number,
+  mask: number,
+  resolution: Resolution | null,
+  pod: PodRef | null,
+  leak: LeakForm | null,
+  source: TargetSource = INOTIFY,
+): TargetRow {
   return {
+    ...source,
     dev,
     ino,
     watches: 1,

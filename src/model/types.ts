@@ -57,6 +57,40 @@ export interface InotifyInstance {
   shared: boolean;
 }
 
+/** A fanotify mount mark: every file of one mount (FAN_MARK_MOUNT). */
+export interface FanotifyMountMark {
+  /** The mount's id, as mountinfo's first field names it (fdinfo prints it in hex). */
+  mntId: number;
+  mask: number;
+}
+
+/** A fanotify filesystem mark: every file of one superblock (FAN_MARK_FILESYSTEM). */
+export interface FanotifyFilesystemMark {
+  /** Kernel-internal dev_t as printed (major << 20 | minor). */
+  sdev: number;
+  mask: number;
+}
+
+/**
+ * A fanotify group (an fd whose link is anon_inode:[fanotify]) and its marks. It runs on the same
+ * fsnotify machinery as inotify but is charged to its own limits (fs.fanotify.max_user_*), so it
+ * is counted apart from inotify instances.
+ */
+export interface FanotifyGroup {
+  fd: number;
+  /** fanotify_init's flags as fdinfo prints them (FAN_UNLIMITED_MARKS: its marks are not charged). */
+  flags: number;
+  /** Inode marks, with wd -1: found and resolved as inotify watches are. */
+  inodeMarks: WatchList;
+  mountMarks: FanotifyMountMark[];
+  filesystemMarks: FanotifyFilesystemMark[];
+  /** As InotifyInstance.listKey: a digest of the group's fanotify lines, '' for a group without marks. */
+  listKey: string;
+  /** As InotifyInstance.instanceId. */
+  instanceId: string;
+  shared: boolean;
+}
+
 export interface ScannedProcess {
   pid: number;
   ppid: number;
@@ -74,12 +108,17 @@ export interface ScannedProcess {
   /** Lines of /proc/PID/cgroup ("hierarchy-id:controllers:path"), [] when unreadable. */
   cgroups: string[];
   instances: InotifyInstance[];
+  fanotifyGroups: FanotifyGroup[];
 }
 
 export interface Limits {
   maxUserWatches: number | null;
   maxUserInstances: number | null;
   maxQueuedEvents: number | null;
+  /** fs.fanotify.max_user_groups (Linux 5.13+); missing in recordings made before it was added. */
+  maxUserFanotifyGroups?: number | null;
+  /** fs.fanotify.max_user_marks (Linux 5.13+); missing in recordings made before it was added. */
+  maxUserFanotifyMarks?: number | null;
 }
 
 export interface ScanResult {
@@ -160,10 +199,20 @@ export type LeakForm = 'gone' | 'unmounted' | 'deleted';
 
 // ---- model ----
 
+/** A fanotify mark's reach: one inode, one mount, or a whole filesystem. */
+export type FanotifyMarkType = 'inode' | 'mount' | 'filesystem';
+
 export interface TargetRow {
+  /** What holds it: inotify watches or fanotify marks; missing (inotify) in recordings made before it was added. */
+  kind?: 'inotify' | 'fanotify';
+  /** For fanotify targets. */
+  markType?: FanotifyMarkType;
+  /** For mount marks, the mount's id; the target's dev and mountpoint are that mount's. */
+  mntId?: number;
   dev: string;
+  /** 0 for mount and filesystem marks. */
   ino: number;
-  /** How many watches of this process point at this inode. */
+  /** How many watches (or marks) of this process point at this inode. */
   watches: number;
   fds: number[];
   /** OR of the masks of those watches. */
@@ -184,6 +233,13 @@ export interface TargetRow {
 export interface FdRow {
   fd: number;
   watches: number;
+  shared: boolean;
+}
+
+export interface FanotifyFdRow {
+  fd: number;
+  /** Its inode, mount and filesystem marks. */
+  marks: number;
   shared: boolean;
 }
 
@@ -208,6 +264,10 @@ export interface ProcessRow {
   instances: number;
   watches: number;
   fds: FdRow[];
+  /** fanotify groups and marks (never in instances and watches); missing in recordings made before they were added. */
+  fanotifyGroups?: number;
+  fanotifyMarks?: number;
+  fanotifyFds?: FanotifyFdRow[];
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
   /** Watches on unmounted or deleted targets; missing in recordings made before it was added. */
@@ -225,12 +285,18 @@ export interface UserRow {
   userns: string | null;
   instances: number;
   watches: number;
+  /** fanotify groups, and the marks charged against max_user_marks; missing in recordings made before they were added. */
+  fanotifyGroups?: number;
+  fanotifyMarks?: number;
 }
 
 export interface Totals {
   processes: number;
   instances: number;
   watches: number;
+  /** Missing in recordings made before they were added. */
+  fanotifyGroups?: number;
+  fanotifyMarks?: number;
 }
 
 export interface Snapshot {
@@ -318,6 +384,10 @@ export interface Resolutions {
   /** Resolves every target of these processes, so that get() gives their paths. */
   prepare(procs: readonly ScannedProcess[], which: 'all'): void;
   get(proc: ScannedProcess, sdev: number, ino: number): Resolution;
+  /** The mount a fanotify mount mark names (its id in the process's mountinfo), with its device. */
+  mountById(proc: ScannedProcess, mntId: number): { dev: string | null; resolution: Resolution };
+  /** A fanotify filesystem mark's device: a mount point of it in the process's namespace. */
+  filesystem(proc: ScannedProcess, sdev: number): Resolution;
   /** An unmounted device as a whole: who still holds it, and where. */
   unmountedDevice(proc: ScannedProcess, sdev: number): Resolution;
   /** Said once per refresh, e.g. "walk budget ran out on 0:45 (312 targets unresolved)". */

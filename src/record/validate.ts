@@ -95,6 +95,9 @@ const target = object({
   holders: list(holder),
   pod: nullable(podRef),
   leak: nullable(oneOf('gone', 'unmounted', 'deleted')),
+  kind: optional(oneOf('inotify', 'fanotify')),
+  markType: optional(oneOf('inode', 'mount', 'filesystem')),
+  mntId: optional(count),
 });
 
 const processRow = object({
@@ -109,7 +112,13 @@ const processRow = object({
   watches: count,
   fds: list(object({ fd: count, watches: count, shared: boolean })),
   leaked: count,
+  startTime: optional(count),
+  stranded: optional(count),
   pod: nullable(podRef),
+  watchedPods: optional(list(object({ pod: podRef, watches: count, leaked: count }))),
+  fanotifyGroups: optional(count),
+  fanotifyMarks: optional(count),
+  fanotifyFds: optional(list(object({ fd: count, marks: count, shared: boolean }))),
   targets: list(target),
 });
 
@@ -120,9 +129,17 @@ const snapshot = object({
   time,
   hostname: string,
   kernel: string,
-  limits: object({ maxUserWatches: nullable(integer), maxUserInstances: nullable(integer), maxQueuedEvents: nullable(integer) }),
-  totals: object({ processes: count, instances: count, watches: count }),
-  users: list(object({ uid: count, name: string, userns: nullable(string), instances: count, watches: count })),
+  limits: object({
+    maxUserWatches: nullable(integer),
+    maxUserInstances: nullable(integer),
+    maxQueuedEvents: nullable(integer),
+    maxUserFanotifyGroups: optional(nullable(integer)),
+    maxUserFanotifyMarks: optional(nullable(integer)),
+  }),
+  totals: object({ processes: count, instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
+  users: list(
+    object({ uid: count, name: string, userns: nullable(string), instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
+  ),
   processes: list(processRow),
   pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),

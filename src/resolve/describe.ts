@@ -67,7 +67,7 @@ export class Describer {
     return holders;
   }
 
-  private holder(pid: number, table: MountTable, mount: MountEntry): Holder {
+  holder(pid: number, table: MountTable, mount: MountEntry): Holder {
     return { pid, comm: this.comm(pid), mountpoint: mount.mountpoint, boundFrom: this.boundFrom(table) };
   }
 

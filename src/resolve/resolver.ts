@@ -13,7 +13,7 @@
 // its filesystem is still mounted where its watcher lives.
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { DeviceStanding, InotifyInstance, Resolution, Resolutions, ScanResult, ScannedProcess } from '../model/types.js';
+import type { DeviceStanding, Resolution, Resolutions, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { devicesOf, devOf, handleAt } from '../model/watches.js';
 import { parseNamespaceLink } from '../scan/index.js';
 import { Describer, resolution } from './describe.js';
@@ -145,8 +145,8 @@ export class RefreshResolutions implements Resolutions {
     for (const proc of scan.processes) {
       const table = this.tableOf(proc);
       if (!table.ok) continue;
-      for (const instance of proc.instances) {
-        for (const sdev of devicesOf(instance.watches).sdevs) {
+      for (const list of watchListsOf(proc)) {
+        for (const sdev of devicesOf(list).sdevs) {
           const mounts = table.value.byDev.get(devOf(sdev));
           if (mounts) resolver.lastMounts.set(`${table.value.ns} ${devOf(sdev)}`, widestMount(mounts)!);
         }
@@ -183,7 +183,7 @@ export class RefreshResolutions implements Resolutions {
     for (const proc of procs) {
       const table = this.tableOf(proc);
       if (!table.ok) continue;
-      for (const instance of proc.instances) this.collect(proc, instance, table.value, which, works, unmounted);
+      for (const list of watchListsOf(proc)) this.collect(proc, list, table.value, which, works, unmounted);
     }
     // Filesystems missing from a watcher's namespace: reach them wherever they are still mounted.
     if (unmounted.size > 0) {
@@ -231,6 +231,29 @@ export class RefreshResolutions implements Resolutions {
     return described;
   }
 
+  /** The mount a fanotify mount mark names (mount ids are unique on the node), as its holder sees it. */
+  mountById(proc: ScannedProcess, mntId: number): { dev: string | null; resolution: Resolution } {
+    const table = this.tableOf(proc);
+    if (!table.ok) return { dev: null, resolution: resolution('unresolved', null, null, null, table.error) };
+    const own = mountWithId(table.value, mntId);
+    if (own) return { dev: own.dev, resolution: resolution('ok', own.mountpoint, own, null, null) };
+    // The mark may be on a mount of another namespace.
+    for (const { table: other, firstPid } of this.r.namespaces.allTables()) {
+      const mount = other.ns !== table.value.ns ? mountWithId(other, mntId) : null;
+      if (mount) return { dev: mount.dev, resolution: resolution('unmounted', mount.mountpoint, mount, null, null, [this.describer.holder(firstPid, other, mount)]) };
+    }
+    return { dev: null, resolution: resolution('unmounted', null, null, null, `mount ${mntId} is in no readable mountinfo`) };
+  }
+
+  /** A fanotify filesystem mark's device, at its widest mount where the holder lives. */
+  filesystem(proc: ScannedProcess, sdev: number): Resolution {
+    const table = this.tableOf(proc);
+    if (!table.ok) return resolution('unresolved', null, null, null, table.error);
+    const mounts = table.value.byDev.get(devOf(sdev));
+    if (!mounts) return this.unmountedDevice(proc, sdev);
+    return resolution('ok', widestMount(mounts)!.mountpoint, widestMount(mounts)!, null, null);
+  }
+
   /** An unmounted device as a whole (no path of its own): where it is still held, and by whom. */
   unmountedDevice(proc: ScannedProcess, sdev: number): Resolution {
     const table = this.tableOf(proc);
@@ -264,13 +287,12 @@ export class RefreshResolutions implements Resolutions {
 
   private collect(
     proc: ScannedProcess,
-    instance: InotifyInstance,
+    list: WatchList,
     table: MountTable,
     which: 'all' | 'pod-paths',
     works: InodeMap<InodeWork>,
     unmounted: Set<InodeWork>,
   ): void {
-    const list = instance.watches;
     const wanted = new Set<number>();
     for (const sdev of devicesOf(list).sdevs) {
       const standing = this.standing(proc, sdev);
@@ -303,6 +325,19 @@ export class RefreshResolutions implements Resolutions {
 function addViews(work: InodeWork, table: MountTable, mounts: readonly MountEntry[]): void {
   work.viewTables.add(table);
   for (const mount of mounts) work.views.push({ table, mount });
+}
+
+function mountWithId(table: MountTable, mntId: number): MountEntry | null {
+  for (const mounts of table.byDev.values()) {
+    const mount = mounts.find((entry) => entry.mountId === mntId);
+    if (mount) return mount;
+  }
+  return null;
+}
+
+/** The watch lists whose targets are inodes: inotify instances' watches, fanotify groups' inode marks. */
+function watchListsOf(proc: ScannedProcess): WatchList[] {
+  return [...proc.instances.map((instance) => instance.watches), ...proc.fanotifyGroups.map((group) => group.inodeMarks)];
 }
 
 /** The mount that holds `path` in a table: the deepest mount point over it, the last listed of equals. */

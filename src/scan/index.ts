@@ -1,4 +1,5 @@
-// The scan stage: every process under a procfs root, its inotify instances and their watches.
+// The scan stage: every process under a procfs root, its inotify instances and their watches, its
+// fanotify groups and their marks.
 // Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
 // several times cheaper than promises at tens of thousands of fds.
 import { existsSync } from 'node:fs';
@@ -7,10 +8,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { hash } from 'node:crypto';
 import { groupBy } from '../common/group.js';
-import type { InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
+import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
 import {
+  FANOTIFY_LINK,
+  firstFanotifyLine,
   INOTIFY_LINKS,
+  parseFanotifyFdinfo,
   parseCmdline,
   parseEffectiveUid,
   firstWatchLine,
@@ -19,6 +23,7 @@ import {
   parsePasswd,
   parseStat,
   parseSysctlNumber,
+  type FanotifyFdinfo,
 } from './parse.js';
 import { isOutOfFds, isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 
@@ -44,6 +49,17 @@ interface ParsedInstance {
 }
 
 const NO_WATCHES = parseInotifyFdinfo(new Uint8Array(0));
+const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
+
+/** A group's parse, kept for the next scan as ParsedInstance is (checked by the digest of its fanotify lines). */
+interface ParsedGroup {
+  digest: string;
+  fdinfo: FanotifyFdinfo;
+}
+
+/** The links the scan looks for: inotify's, then fanotify's (its index is FANOTIFY). */
+const WATCHED_LINKS: readonly string[] = [...INOTIFY_LINKS, FANOTIFY_LINK];
+const FANOTIFY = WATCHED_LINKS.length - 1;
 
 /**
  * Scans a procfs tree, keeping what the next scan can reuse: the fdinfo files of instances (see
@@ -58,6 +74,7 @@ export class Scanner {
   /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
   private readonly fdinfoFiles: FdinfoFiles | null;
   private parsed = new Map<string, ParsedInstance>();
+  private parsedGroups = new Map<string, ParsedGroup>();
 
   constructor(options: ScanOptions = {}) {
     this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
@@ -70,6 +87,7 @@ export class Scanner {
   close(): void {
     this.fdinfoFiles?.closeAll();
     this.parsed = new Map();
+    this.parsedGroups = new Map();
   }
 
   scan(): ScanResult {
@@ -87,6 +105,7 @@ export class Scanner {
     /** Processes not scanned for lack of file descriptors (ours or the system's). */
     const outOfFds: number[] = [];
     const parsedNow = new Map<string, ParsedInstance>();
+    const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
 
     for (const pid of pids) {
@@ -101,10 +120,12 @@ export class Scanner {
         continue;
       }
       const instances: InotifyInstance[] = [];
+      const groups: FanotifyGroup[] = [];
       let skipped = false;
       try {
         for (const fd of dir.fds) {
-          if (!dir.linkIsOneOf(fd, INOTIFY_LINKS)) continue;
+          const link = dir.linkIndexIn(fd, WATCHED_LINKS);
+          if (link < 0) continue;
           const path = `${base}/fdinfo/${fd}`;
           let fdinfo: Buffer;
           try {
@@ -116,6 +137,21 @@ export class Scanner {
             break;
           }
           const key = `${pid}/${fd}`;
+          if (link === FANOTIFY) {
+            const marksAt = firstFanotifyLine(fdinfo);
+            const digest = marksAt < 0 ? '' : hash('sha1', fdinfo.subarray(marksAt), 'base64');
+            let parse = this.parsedGroups.get(key);
+            if (parse?.digest !== digest) {
+              parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
+              parsedInstances.push(`${pid}:${fd}`);
+            }
+            parsedGroupsNow.set(key, parse);
+            const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
+            // As for instances, '' for a group without marks: the heuristic leaves those alone.
+            const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
+            groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
+            continue;
+          }
           const watchesAt = firstWatchLine(fdinfo);
           const listKey = watchesAt < 0 ? '' : hash('sha1', fdinfo.subarray(watchesAt), 'base64');
           let parse = this.parsed.get(key);
@@ -134,16 +170,18 @@ export class Scanner {
         continue;
       }
       if (dir.denied) denied.push(pid);
-      if (instances.length === 0) continue;
-      const proc = readProcess(base, pid, users, instances);
+      if (instances.length === 0 && groups.length === 0) continue;
+      const proc = readProcess(base, pid, users, instances, groups);
       if (proc) processes.push(proc);
     }
 
     this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;
+    this.parsedGroups = parsedGroupsNow;
 
     const exact = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
-    markShared(processes, exact);
+    markShared(processes, (proc) => proc.instances, exact);
+    markShared(processes, (proc) => proc.fanotifyGroups, exact);
 
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
@@ -205,7 +243,13 @@ function pidList(pids: readonly number[]): string {
   return pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
 }
 
-function readProcess(base: string, pid: number, users: Map<number, string>, instances: InotifyInstance[]): ScannedProcess | null {
+function readProcess(
+  base: string,
+  pid: number,
+  users: Map<number, string>,
+  instances: InotifyInstance[],
+  fanotifyGroups: FanotifyGroup[],
+): ScannedProcess | null {
   const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
   const status = readProcTextOrNull(`${base}/status`);
   if (!stat || status === null) return null; // gone mid-scan
@@ -223,11 +267,15 @@ function readProcess(base: string, pid: number, users: Map<number, string>, inst
     mntns: parseNamespaceLink(readlinkOrNull(`${base}/ns/mnt`) ?? ''),
     cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
     instances,
+    fanotifyGroups,
   };
 }
 
+/** What markShared compares and marks: an inotify instance or a fanotify group. */
+type Shareable = Pick<InotifyInstance, 'fd' | 'listKey' | 'instanceId' | 'shared'>;
+
 /**
- * Finds instances held by several fds (usually several processes, after fork or SCM_RIGHTS) and
+ * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several processes, after fork or SCM_RIGHTS) and
  * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
  * candidates are grouped by their list's digest first. Then:
  * - with kcmp (exact): each group is sorted by the kernel's order of file pointers and runs of
@@ -236,13 +284,13 @@ function readProcess(base: string, pid: number, users: Map<number, string>, inst
  *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
  *   socket, or shared with no watches, are not detected this way.
  */
-function markShared(processes: ScannedProcess[], compare: FileComparator | null): void {
-  const pidOf = new Map<InotifyInstance, number>();
+function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[], compare: FileComparator | null): void {
+  const pidOf = new Map<T, number>();
   for (const proc of processes) {
-    for (const instance of proc.instances) pidOf.set(instance, proc.pid);
+    for (const instance of itemsOf(proc)) pidOf.set(instance, proc.pid);
   }
   const groups = groupBy(pidOf.keys(), (instance) => instance.listKey);
-  const merge = (members: InotifyInstance[]): void => {
+  const merge = (members: T[]): void => {
     if (members.length < 2) return;
     for (const member of members) {
       member.instanceId = members[0]!.instanceId;
@@ -252,7 +300,7 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
   for (const [key, group] of groups) {
     if (group.length < 2) continue;
     if (compare) {
-      const safeCompare = (a: InotifyInstance, b: InotifyInstance): number => {
+      const safeCompare = (a: T, b: T): number => {
         try {
           return compare(pidOf.get(a)!, a.fd, pidOf.get(b)!, b.fd);
         } catch (error) {
@@ -261,7 +309,7 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
         }
       };
       group.sort(safeCompare);
-      let run: InotifyInstance[] = [group[0]!];
+      let run: T[] = [group[0]!];
       for (let i = 1; i < group.length; i++) {
         if (safeCompare(run[0]!, group[i]!) === 0) {
           run.push(group[i]!);
@@ -277,21 +325,21 @@ function markShared(processes: ScannedProcess[], compare: FileComparator | null)
   }
 }
 
-function mergeByAncestry(
-  group: InotifyInstance[],
-  pidOf: Map<InotifyInstance, number>,
+function mergeByAncestry<T extends Shareable>(
+  group: T[],
+  pidOf: Map<T, number>,
   processes: ScannedProcess[],
-  merge: (members: InotifyInstance[]) => void,
+  merge: (members: T[]) => void,
 ): void {
   const parentOf = new Map(processes.map((p) => [p.pid, p.ppid]));
-  const inGroup = new Map<number, InotifyInstance>();
+  const inGroup = new Map<number, T>();
   for (const instance of group) {
     const pid = pidOf.get(instance)!;
     if (!inGroup.has(pid)) inGroup.set(pid, instance);
   }
   // Each member joins the nearest ancestor that holds the same watch list.
-  const root = new Map<InotifyInstance, InotifyInstance>();
-  const findRoot = (instance: InotifyInstance): InotifyInstance => {
+  const root = new Map<T, T>();
+  const findRoot = (instance: T): T => {
     const known = root.get(instance);
     if (known) return known;
     let found = instance;
@@ -312,12 +360,19 @@ function mergeByAncestry(
   }
 }
 
+/**
+ * The limits of the host's user namespace, which charges every user at its level too. fanotify's
+ * (5.13+) are fs.fanotify.*, or, where only the per-namespace files are there,
+ * /proc/sys/user/max_fanotify_* (which give the reading process's own user namespace's).
+ */
 function readLimits(procRoot: string): Limits {
-  const read = (name: string) => parseSysctlNumber(readProcTextOrNull(`${procRoot}/sys/fs/inotify/${name}`));
+  const read = (path: string) => parseSysctlNumber(readProcTextOrNull(`${procRoot}/sys/${path}`));
   return {
-    maxUserWatches: read('max_user_watches'),
-    maxUserInstances: read('max_user_instances'),
-    maxQueuedEvents: read('max_queued_events'),
+    maxUserWatches: read('fs/inotify/max_user_watches'),
+    maxUserInstances: read('fs/inotify/max_user_instances'),
+    maxQueuedEvents: read('fs/inotify/max_queued_events'),
+    maxUserFanotifyGroups: read('fs/fanotify/max_user_groups') ?? read('user/max_fanotify_groups'),
+    maxUserFanotifyMarks: read('fs/fanotify/max_user_marks') ?? read('user/max_fanotify_marks'),
   };
 }
 

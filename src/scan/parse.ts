@@ -1,8 +1,10 @@
 // Pure parsers for the /proc files the scanner reads. No I/O here: fixtures and tests feed text.
-import type { WatchList } from '../model/types.js';
+import type { FanotifyFilesystemMark, FanotifyMountMark, WatchList } from '../model/types.js';
 
 /** The readlink of /proc/PID/fd/N of an inotify instance (older kernels print plain "inotify"). */
 export const INOTIFY_LINKS: readonly string[] = ['anon_inode:inotify', 'inotify'];
+/** The readlink of /proc/PID/fd/N of a fanotify group. */
+export const FANOTIFY_LINK = 'anon_inode:[fanotify]';
 
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
@@ -84,6 +86,11 @@ export function parseInotifyFdinfo(bytes: Uint8Array): WatchList {
     }
     start = end + 1;
   }
+  return takeScratch(count);
+}
+
+/** The first `count` watches of the scratch arrays as a WatchList of their own. */
+function takeScratch(count: number): WatchList {
   const handleEnd = scratch.handleStart[count]!;
   return {
     length: count,
@@ -176,8 +183,11 @@ function hexDigit(c: number): number {
   return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
 }
 
-/** Parses one watch line into slot `slot` of the scratch arrays; false when it is malformed. */
-function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: number): boolean {
+/**
+ * Parses one watch line (or a fanotify inode mark's, which has no wd: `wdRequired` false) into
+ * slot `slot` of the scratch arrays; false when it is malformed.
+ */
+function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: number, wdRequired = true): boolean {
   let wd = -1;
   let ino = -1;
   let sdev = -1;
@@ -223,7 +233,7 @@ function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: num
     expected = field + 1;
     pos = valueEnd + 1;
   }
-  if (!(wd >= 0 && ino >= 0 && sdev >= 0)) return false;
+  if (!((wd >= 0 || !wdRequired) && ino >= 0 && sdev >= 0)) return false;
   scratch.wd[slot] = wd;
   scratch.ino[slot] = ino;
   scratch.sdev[slot] = sdev;
@@ -252,6 +262,73 @@ function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: num
     scratch.handleStart[slot + 1] = to;
   }
   return true;
+}
+
+const FANOTIFY_PREFIX = ascii('fanotify ');
+const INO_KEY = ascii('ino:');
+const FANOTIFY_GROUP_FLAGS = /^fanotify flags:([0-9a-f]+)/;
+
+/** Where the first fanotify line (`fanotify flags:`) of a group's fdinfo begins; -1 when it has none. */
+export function firstFanotifyLine(bytes: Uint8Array): number {
+  if (startsWith(bytes, 0, bytes.length, FANOTIFY_PREFIX)) return 0;
+  const at = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('\nfanotify ');
+  return at === -1 ? -1 : at + 1;
+}
+
+/** What a fanotify group's fdinfo says: its flags and its marks by type. */
+export interface FanotifyFdinfo {
+  flags: number;
+  inodeMarks: WatchList;
+  mountMarks: FanotifyMountMark[];
+  filesystemMarks: FanotifyFilesystemMark[];
+}
+
+/**
+ * Parses a fanotify group's fdinfo (fs/notify/fdinfo.c): after the header, `fanotify flags:%x
+ * event-flags:%x`, then a line per mark, told apart by their fields: an inode mark has `ino:`
+ * (and `sdev:`, a handle when the filesystem encodes one), a mount mark `mnt_id:` (hex), a
+ * filesystem mark only `sdev:`. Header lines do not begin with "fanotify ". Every number is hex.
+ */
+export function parseFanotifyFdinfo(bytes: Uint8Array): FanotifyFdinfo {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let flags = 0;
+  let inode = 0;
+  const mountMarks: FanotifyMountMark[] = [];
+  const filesystemMarks: FanotifyFilesystemMark[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) end = bytes.length;
+    if (startsWith(bytes, start, end, FANOTIFY_PREFIX)) {
+      const fields = start + FANOTIFY_PREFIX.length;
+      // Inode marks, which can be many, begin with ino: as the kernel prints them: no string made.
+      const line = startsWith(bytes, fields, end, INO_KEY) ? null : text.toString('latin1', start, end);
+      const groupFlags = line === null ? null : FANOTIFY_GROUP_FLAGS.exec(line);
+      const mntId = line === null ? null : hexField(line, 'mnt_id');
+      if (groupFlags) {
+        flags = parseInt(groupFlags[1]!, 16);
+      } else if (mntId !== null) {
+        mountMarks.push({ mntId, mask: hexField(line!, 'mask') ?? 0 });
+      } else if (line === null || hexField(line, 'ino') !== null) {
+        if (inode >= scratch.watches || scratch.handleStart[inode]! + (end - start) > scratch.handleBytes.length) {
+          growScratch(inode + 1, scratch.handleStart[inode]! + (end - start));
+        }
+        if (parseWatchLine(bytes, fields, end, inode, false)) scratch.wd[inode++] = -1;
+      } else {
+        const sdev = hexField(line, 'sdev');
+        if (sdev !== null) filesystemMarks.push({ sdev, mask: hexField(line, 'mask') ?? 0 });
+      }
+    }
+    start = end + 1;
+  }
+  return { flags, inodeMarks: takeScratch(inode), mountMarks, filesystemMarks };
+}
+
+const MARK_FIELDS = Object.fromEntries(['mnt_id', 'sdev', 'mask', 'ino'].map((key) => [key, new RegExp(`(?:^| )${key}:([0-9a-f]+)(?: |$)`)]));
+
+/** A hex field ("key:1f") of a mark line, null when missing or not hex. */
+function hexField(line: string, key: 'mnt_id' | 'sdev' | 'mask' | 'ino'): number | null {
+  const match = MARK_FIELDS[key]!.exec(line);
+  return match ? parseInt(match[1]!, 16) : null;
 }
 
 export interface StatFields {

@@ -71,7 +71,7 @@ const HELD_BYTES_MAX = 16 << 20;
 const PAGE_SIZE = 4096;
 
 /**
- * The fdinfo files of inotify instances, kept open from one scan to the next (real procfs only).
+ * The fdinfo files of inotify instances and fanotify groups, kept open from one scan to the next (real procfs only).
  * Read again from offset 0, such a file is printed afresh (the kernel looks the process and fd
  * up at each read), into the buffer the kernel grew for it the first time. Opened anew, the
  * kernel starts from one page and prints the whole file again at each doubling: twice the work
@@ -246,27 +246,27 @@ export class FdDir {
     }
   }
 
-  /** Whether the link of `fd` is one of `links` (ASCII); false when it is gone or unreadable. */
-  linkIsOneOf(fd: number, links: readonly string[]): boolean {
+  /** Which of `links` (ASCII) the link of `fd` is; -1 for none, or when it is gone or unreadable. */
+  linkIndexIn(fd: number, links: readonly string[]): number {
     if (this.fd === null) {
       let link: string;
       try {
         link = readlinkSync(`${this.path}/${fd}`);
       } catch (error) {
         if (isPermissionDenied(error)) this.denied = true;
-        return false;
+        return -1;
       }
-      return links.includes(link);
+      return links.indexOf(link);
     }
     writeDecimal(nameBuffer, fd);
     const length = atCalls!.readlinkat(this.fd, nameBuffer, linkBuffer, linkBuffer.length);
     if (length < 0) {
       const errno = koffi.errno();
       if (errno === EACCES || errno === EPERM) this.denied = true;
-      return false;
+      return -1;
     }
-    for (const link of links) if (link.length === length && asciiEquals(linkBuffer, link)) return true;
-    return false;
+    for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(linkBuffer, links[i]!)) return i;
+    return -1;
   }
 
   close(): void {

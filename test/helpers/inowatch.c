@@ -1,6 +1,6 @@
-// inowatch: a child process that holds real inotify instances and watches for tests and the
-// benchmark. It reads one command per line on stdin and answers one line "ok VALUE" or
-// "err MESSAGE" on stdout. It exits when stdin closes, so a test that dies takes it along.
+// inowatch: a child process that holds real inotify instances and watches (and fanotify groups and
+// marks) for tests and the benchmark. It reads one command per line on stdin and answers one line
+// "ok VALUE" or "err MESSAGE" on stdout. It exits when stdin closes, so a test that dies takes it along.
 //
 //   init                  new inotify instance; answers its fd
 //   watch FD PATH         inotify_add_watch(FD, PATH, IN_ALL_EVENTS); answers the wd
@@ -15,6 +15,10 @@
 //   fork                  fork a child that shares every fd, stays alive until its parent's
 //                         stdin closes, and answers its pid
 //   pid                   answers getpid()
+//   faninit               new fanotify group (FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY); answers its fd
+//   fanmark FD PATH       inode mark on PATH (FAN_OPEN | FAN_CLOSE_WRITE, FAN_EVENT_ON_CHILD)
+//   fanmount FD PATH      mount mark on the mount at PATH (FAN_OPEN | FAN_CLOSE_WRITE)
+//   fanfs FD PATH         filesystem mark on PATH's filesystem (FAN_OPEN | FAN_CLOSE_WRITE)
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -41,6 +46,14 @@ static int unhex(char *text) {
   }
   text[n / 2] = 0;
   return 0;
+}
+
+/** "FD PATH" -> fanotify_mark(FD, FAN_MARK_ADD | how, mask, AT_FDCWD, PATH). */
+static void fan_mark(const char *arg, unsigned int how, unsigned long long mask) {
+  char *path = strchr(arg, ' ');
+  if (!path) { errno = EINVAL; answer_err("fanotify_mark"); return; }
+  if (fanotify_mark(atoi(arg), FAN_MARK_ADD | how, mask, AT_FDCWD, path + 1) < 0) answer_err("fanotify_mark");
+  else answer_ok(0);
 }
 
 int main(void) {
@@ -123,6 +136,15 @@ int main(void) {
       (void)!read(ready[0], &c, 1); // returns at once when the child closed its end
       close(ready[0]);
       answer_ok(pid);
+    } else if (!strcmp(line, "faninit")) {
+      int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
+      if (fd < 0) answer_err("fanotify_init"); else answer_ok(fd);
+    } else if (!strcmp(line, "fanmark") && arg) {
+      fan_mark(arg, 0, FAN_OPEN | FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD);
+    } else if (!strcmp(line, "fanmount") && arg) {
+      fan_mark(arg, FAN_MARK_MOUNT, FAN_OPEN | FAN_CLOSE_WRITE);
+    } else if (!strcmp(line, "fanfs") && arg) {
+      fan_mark(arg, FAN_MARK_FILESYSTEM, FAN_OPEN | FAN_CLOSE_WRITE);
     } else if (!strcmp(line, "pid")) {
       answer_ok(getpid());
     } else {

@@ -1,4 +1,4 @@
-// Drives test/helpers/inowatch.c: real child processes holding real inotify watches.
+// Drives test/helpers/inowatch.c: real child processes holding real inotify watches and fanotify marks.
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -77,6 +77,22 @@ export class Watcher {
   }
   watchDir(fd: number, dir: string): Promise<number> {
     return this.send(`watchdir ${fd} ${dir}`);
+  }
+  /** A new fanotify group (FAN_CLASS_NOTIF): its fd. */
+  fanotifyInit(): Promise<number> {
+    return this.send('faninit');
+  }
+  /** An inode mark (FAN_OPEN | FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD). */
+  fanotifyMarkInode(fd: number, path: string): Promise<number> {
+    return this.send(`fanmark ${fd} ${path}`);
+  }
+  /** A mount mark on the mount at path (needs root). */
+  fanotifyMarkMount(fd: number, path: string): Promise<number> {
+    return this.send(`fanmount ${fd} ${path}`);
+  }
+  /** A filesystem mark on path's filesystem (needs root). */
+  fanotifyMarkFilesystem(fd: number, path: string): Promise<number> {
+    return this.send(`fanfs ${fd} ${path}`);
   }
   comm(name: string): Promise<number> {
     return this.send(`comm ${name}`);

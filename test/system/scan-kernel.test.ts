@@ -141,7 +141,7 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.equal(json.schema, 1);
       assert.ok(!Number.isNaN(Date.parse(json.time)));
       for (const key of ['hostname', 'kernel']) assert.equal(typeof json[key], 'string');
-      assert.deepEqual(Object.keys(json.limits).sort(), ['maxQueuedEvents', 'maxUserInstances', 'maxUserWatches']);
+      assert.deepEqual(Object.keys(json.limits).sort(), ['maxQueuedEvents', 'maxUserFanotifyGroups', 'maxUserFanotifyMarks', 'maxUserInstances', 'maxUserWatches']);
       assert.equal(json.limits.maxUserInstances, Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8')));
       assert.deepEqual(
         json.processes.map((p: { pid: number; instances: number; watches: number }) => [p.pid, p.instances, p.watches]),

@@ -18,7 +18,7 @@ const crictlList = () => parseCrictl(fixture('crictl/pods.json'), fixture('crict
 const fresh = (list: PodList | null): PodsStatus => ({ source: 'crictl', live: list?.count ?? null, stale: false, error: null });
 
 function proc(pid: number, cgroups: string[] = ['0::/system.slice/kubelet.service']): ScannedProcess {
-  return { pid, ppid: 1, startTime: 0, uid: 0, user: 'root', comm: 'kubelet', cmdline: '', userns: null, mntns: null, cgroups, instances: [] };
+  return { pid, ppid: 1, startTime: 0, uid: 0, user: 'root', comm: 'kubelet', cmdline: '', userns: null, mntns: null, cgroups, instances: [], fanotifyGroups: [] };
 }
 
 function resolution(fields: Partial<Resolution>): Resolution {

@@ -18,7 +18,7 @@ test('finds every inotify holder and only those', () => {
   assert.equal(result.sharedDetection, 'heuristic', 'kcmp cannot apply to a recorded tree');
   assert.equal(result.hostname, 'node-a');
   assert.equal(result.kernel, '6.1.0-fixture');
-  assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 });
+  assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null }, 'a tree without fs/fanotify: unknown');
   assert.equal(result.hostUserns, '4026531837');
 });
 
@@ -64,7 +64,7 @@ test('an instance inherited across fork is counted once in totals, shown in both
   assert.deepEqual(parent.fds, [{ fd: 3, watches: 2, shared: true }]);
   assert.deepEqual(child.fds, [{ fd: 3, watches: 2, shared: true }]);
   // 1: 2+1, 100: 12+0, 200/201: 2 (once), 300: 3, 500: 2
-  assert.deepEqual(snapshot.totals, { processes: 6, instances: 7, watches: 22 });
+  assert.deepEqual(snapshot.totals, { processes: 6, instances: 7, watches: 22, fanotifyGroups: 0, fanotifyMarks: 0 });
   assert.deepEqual(
     snapshot.users.map((u) => [u.name, u.userns, u.instances, u.watches]),
     [

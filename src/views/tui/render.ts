@@ -180,6 +180,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const summary =
     `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
     `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
+    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks` : '') +
     (snapshot.notes.length > 0 ? `  ·  ${snapshot.notes.join('; ')}` : '');
   lines.push(esc(fit(summary, left)));
   // Below the sparkline: the whole width.
@@ -205,13 +206,26 @@ function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: P
   const name = user.userns ? `${user.name}@${user.userns}` : user.name;
   const nameWidth = 16;
   const meterSpace = width - nameWidth - 1;
-  const watchesWidth = Math.ceil(meterSpace * 0.6);
-  return (
+  const { limits } = snapshot;
+  // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
+  const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
+  const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
+  const watchesWidth = Math.ceil(inotifySpace * 0.6);
+  const inotify =
     painter.paint('title', esc(fit(name, nameWidth))) +
     ' ' +
-    meter('watches', user.watches, snapshot.limits.maxUserWatches, watchesWidth - 1, painter) +
+    meter('watches', user.watches, limits.maxUserWatches, watchesWidth - 1, painter) +
     ' ' +
-    meter('inst', user.instances, snapshot.limits.maxUserInstances, meterSpace - watchesWidth, painter)
+    meter('inst', user.instances, limits.maxUserInstances, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
+  if (!fanotify) return inotify;
+  const fanotifySpace = meterSpace - inotifySpace;
+  const groupsWidth = Math.floor(fanotifySpace * 0.45);
+  return (
+    inotify +
+    ' ' +
+    meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
+    ' ' +
+    meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
   );
 }
 
@@ -357,6 +371,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
+      `${row.fanotifyGroups ? `, ${row.fanotifyGroups} fanotify group${row.fanotifyGroups === 1 ? '' : 's'}, ${row.fanotifyMarks ?? 0} marks` : ''}` +
       `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
