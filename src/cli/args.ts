@@ -20,6 +20,8 @@ export interface Options extends NodeOptions {
   color: boolean;
   /** Recording file (replaced), or null. */
   record: string | null;
+  /** --record adds to the file instead of replacing it. */
+  append: boolean;
   /** Show a recording instead of the live node. */
   replay: string | null;
   /** Lengthen the screen's interval when a refresh costs too much of it (-d is then a wish). */
@@ -40,6 +42,7 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'sort', short: 's', value: 'FIELD', help: 'sort by FIELD (default watches); -s help lists them' },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only processes whose command line matches' },
   { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)' },
+  { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'stretch', defaultOn: true, help: 'keep -d as given even when a refresh takes more than 8% of it (the screen)' },
@@ -103,6 +106,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (flags.boolean('demo') && str('replay') !== null) throw new UsageError('--demo and --replay do not go together');
   const replay = flags.boolean('demo') ? DEMO_RECORDING : str('replay');
   if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
+  if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
   return {
     mode,
@@ -117,6 +121,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     ...nodeOptions(flags),
     color: stdoutIsTTY && flags.boolean('color') !== false && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
+    append: flags.boolean('append') ?? false,
     replay,
     stretch: flags.boolean('stretch') !== false,
   };

@@ -86,7 +86,7 @@ function unknownUser(user: string | null, replay: string | null, procRoot: strin
 }
 
 function liveCollectorOptions(options: Options) {
-  return collectorOptions(options, { intervalSeconds: options.delaySeconds, record: options.record });
+  return collectorOptions(options, { intervalSeconds: options.delaySeconds, record: options.record, appendRecord: options.append });
 }
 export function filterFromOptions(options: Options): ProcessFilter {
   return { pids: options.pids, user: options.user, command: options.commandFilter, text: null, leakedOnly: false };

@@ -21,6 +21,8 @@ export interface CollectorOptions {
   forceWalk: boolean;
   /** Recording file, or null. */
   record: string | null;
+  /** Add to the recording file instead of replacing it (--append). */
+  appendRecord?: boolean;
   intervalSeconds: number;
   /** Trace failed inotify calls (src/trace). */
   trace: boolean;
@@ -64,7 +66,7 @@ export class Collector {
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
     this.tracer = new Tracer({ enabled: options.trace === true, procRoot: options.procRoot });
-    this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }) : null;
+    this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }, options.appendRecord === true) : null;
   }
 
   /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */

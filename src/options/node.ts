@@ -40,7 +40,7 @@ export function nodeOptions(flags: ParsedFlags): NodeOptions {
 /** Plain data for the collector (and its worker thread). A one-shot run records nothing. */
 export function collectorOptions(
   node: NodeOptions,
-  refresh: { intervalSeconds: number; record: string | null } = { intervalSeconds: 0, record: null },
+  refresh: { intervalSeconds: number; record: string | null; appendRecord?: boolean } = { intervalSeconds: 0, record: null },
 ): CollectorOptions {
   const { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, trace } = node;
   return { procRoot, pods, runtimeEndpoint, crictl, kubectl, kubeletRoot, nodeName, forceWalk, trace, ...refresh };

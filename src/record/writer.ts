@@ -1,12 +1,13 @@
-// `--record FILE`: appends each snapshot as one line. Synchronous writes, so that the line is in
+// `--record FILE` (with `--append`: added to what FILE holds): each snapshot as one line. Synchronous writes, so that the line is in
 // the file when the refresh ends: the node may crash right after. With .gz each line is its own
 // gzip member (concatenated members are one valid gzip file), so a truncated file still
 // decompresses up to its last whole snapshot.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
 import { jsonText } from '../views/text.js';
 import { isGzipPath, RECORDING_MAGIC, RecordingError, type RecordingHeader } from './format.js';
+import { openRecording } from './reader.js';
 
 export class RecordingWriter {
   private readonly fd: number;
@@ -16,9 +17,20 @@ export class RecordingWriter {
   constructor(
     readonly path: string,
     private readonly header: Pick<RecordingHeader, 'intervalSeconds' | 'inotopVersion'>,
+    append = false,
   ) {
-    this.fd = openForRecording(path, 'w');
+    this.fd = openForRecording(path, append ? 'a' : 'w');
     this.gzip = isGzipPath(path);
+    // Appended to, a recording keeps its header (and must be one: its header is checked).
+    if (append && fstatSync(this.fd).size > 0) {
+      try {
+        openRecording(path, () => undefined);
+      } catch (error) {
+        closeSync(this.fd);
+        throw error;
+      }
+      this.headerWritten = true;
+    }
   }
 
   /** Fails now, with one clear line, when `path` cannot be recorded to (the screen records from another thread). */

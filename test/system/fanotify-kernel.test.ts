@@ -225,5 +225,6 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
     await pane.waitFor(/2 fanotify groups, 4 marks/, 'the selected process\'s fanotify counts');
     // The targets follow the rows (the screen asks for the selected process's).
     const detail = await pane.waitFor(/\[fanotify mount \d+\]/, 'the marks in the detail pane');
+    assert.match(detail, new RegExp(`\\[fanotify mount \\d+\\] ${tmpfs}`), 'the mount mark at its mount point');
   });
 });

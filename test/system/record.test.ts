@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { RecordingError } from '../../src/record/format.js';
 import { readRecording } from '../../src/record/reader.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
@@ -51,6 +51,31 @@ describe('recordings', () => {
       assert.match(replay.stderr, /warning: .*: line 5: (gzip member at byte \d+ is cut short \(truncated recording\?\)|not JSON \(cut short\?\)): skipped/);
       assert.equal(replay.stdout.match(/^replay of node-a, snapshot \d \(/gm)?.length, 3);
     }
+  });
+
+  test('--append adds to a recording (one header), replaces nothing, and refuses what is not one', () => {
+    for (const name of ['appended.jsonl', 'appended.jsonl.gz']) {
+      const file = join(dir, name);
+      for (const extra of [[], ['--append'], ['--append']]) {
+        const live = run(['-b', '-n', '2', '-d', '0.1', '--proc', fixture, '--pods', 'none', '--record', file, ...extra]);
+        assert.equal(live.status, 0, live.stderr);
+      }
+      const recording = readRecording(file);
+      assert.equal(recording.snapshots.length, 6, 'two runs appended to the first');
+      assert.deepEqual(recording.warnings, []);
+      const lines = (name.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file)).toString().split('\n');
+      assert.equal(lines.filter((line) => line.includes('"inotop-recording"')).length, 1, 'one header');
+      const replaced = run(['-b', '-n', '1', '--proc', fixture, '--pods', 'none', '--record', file]);
+      assert.equal(replaced.status, 0, replaced.stderr);
+      assert.equal(readRecording(file).snapshots.length, 1, 'without --append the file is replaced');
+    }
+    const notOne = join(dir, 'not-a-recording.jsonl');
+    writeFileSync(notOne, 'hello\n');
+    const refused = run(['-b', '--proc', fixture, '--pods', 'none', '--record', notOne, '--append']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /is not an inotop recording/);
+    assert.equal(readFileSync(notOne, 'utf8'), 'hello\n', 'left as it was');
+    assert.equal(run(['-b', '--append']).status, 2, '--append without --record is a usage error');
   });
 
   test('a file that is not a recording is a clear error', () => {
