@@ -94,7 +94,11 @@ export function filterFromOptions(options: Options): ProcessFilter {
 
 async function runBatch(options: Options): Promise<number> {
   if (options.record !== null && !canRecord(options.record)) return 1;
-  const collector = new Collector(liveCollectorOptions(options));
+  // One snapshot sees a moment, not the calls that fail over time: it traces nothing, and starts
+  // at once (the tracer's set-up would be most of a one-shot run on an idle node).
+  const oneShot = (options.iterations ?? 1) <= 1;
+  const traceOff = options.trace && oneShot ? { trace: false, traceOffReason: 'a one-shot run: -n N, the screen or serve trace failed calls' } : {};
+  const collector = new Collector({ ...liveCollectorOptions(options), ...traceOff });
   const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();

@@ -26,6 +26,8 @@ export interface CollectorOptions {
   intervalSeconds: number;
   /** Trace failed inotify calls (src/trace). */
   trace: boolean;
+  /** Why not, when `trace` is false for another reason than --no-trace. */
+  traceOffReason?: string;
 }
 
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
@@ -65,7 +67,7 @@ export class Collector {
       ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
-    this.tracer = new Tracer({ enabled: options.trace === true, procRoot: options.procRoot });
+    this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
     this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }, options.appendRecord === true) : null;
   }
 

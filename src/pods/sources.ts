@@ -6,7 +6,6 @@
 import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { settledWithin } from '../deadline.js';
 import type { PodsStatus } from '../model/types.js';
 import type { CriClient } from './cri/client.js';
@@ -281,6 +280,8 @@ export class PodSource {
   // past the timeout, and killing only the wrapper would leave them running.
   private async run(source: FetchingKind, file: string, args: string[]): Promise<string> {
     if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
+    // Loaded here: a run without CLI pod sources starts without it.
+    const { execa } = await import('execa');
     const subprocess = execa(file, args, {
       stdin: 'ignore',
       timeout: this.options.timeoutMs,

@@ -16,6 +16,8 @@ import { openTracefs, removeStaleInstances, TraceInstance, TracefsRoot, type Eve
 
 export interface TracerOptions {
   enabled: boolean;
+  /** Why it is not enabled, as the snapshot's trace.reason says (default '--no-trace'). */
+  offReason?: string;
   /** Only the live /proc can be traced. */
   procRoot: string;
 }
@@ -72,7 +74,7 @@ export class Tracer {
   };
 
   constructor(private readonly options: TracerOptions) {
-    this.status = { state: 'off', reason: options.enabled ? 'not started' : '--no-trace' };
+    this.status = { state: 'off', reason: options.enabled ? 'not started' : (options.offReason ?? '--no-trace') };
   }
 
   async start(): Promise<void> {
