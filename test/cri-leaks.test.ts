@@ -149,6 +149,10 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
 
     assert.equal(kubeletRow.watches, 6);
     assert.equal(kubeletRow.leaked, 3, 'exactly the three watches of the deleted pod');
+    assert.deepEqual(kubeletRow.leakHolders, [{ pid: holder, comm: 'busybox' }], 'the one namespace that keeps them');
+    // As the screen gets every row but the selected one: counts and holders without target rows.
+    const countsOnly = rowOf(collector.collect(new Set()), kubelet.pid);
+    assert.deepEqual([countsOnly.targets.length, countsOnly.leaked, countsOnly.leakHolders], [0, 3, [{ pid: holder, comm: 'busybox' }]]);
     for (const [what, path] of watchedPaths(kubelet, web)) {
       const target = targetAt(kubeletRow, path);
       assert.equal(target.leak, null, `live pod's ${what}: ${describeTarget(target)}`);

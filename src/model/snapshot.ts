@@ -9,6 +9,7 @@ import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
   LeakForm,
+  LeakHolder,
   PodRef,
   PodsStatus,
   ProcessRow,
@@ -106,9 +107,16 @@ class Tally {
   leaked = 0;
   stranded = 0;
   readonly pods = new Map<string, WatchedPod>();
+  readonly holders = new Map<number, LeakHolder>();
+  /** Resolutions whose holders are in: many watches share one. */
+  private readonly seen = new WeakSet<Resolution>();
 
-  add(watches: number, pod: PodRef | null, leak: LeakForm | null): void {
+  add(watches: number, pod: PodRef | null, leak: LeakForm | null, resolution: Resolution | null): void {
     if (leak !== null) this.leaked += watches;
+    if (leak !== null && resolution !== null && !this.seen.has(resolution)) {
+      this.seen.add(resolution);
+      for (const holder of resolution.heldBy) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
+    }
     if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
     if (!pod) return;
     const entry = this.pods.get(pod.uid);
@@ -143,7 +151,7 @@ function buildProcessRow(
       if (!oneByOne) {
         const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
         const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }));
+        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
@@ -152,7 +160,7 @@ function buildProcessRow(
         const resolution = resolutions?.get(proc, sdev, ino) ?? null;
         const pod = pods.of(dev, resolution);
         const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
-        tally.add(1, pod, leak);
+        tally.add(1, pod, leak, resolution);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
         if (!byIno) rows.set(dev, (byIno = new Map()));
@@ -185,6 +193,7 @@ function buildProcessRow(
     stranded: tally.stranded,
     pod: pods.processPod(proc),
     watchedPods: [...tally.pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    leakHolders: [...tally.holders.values()].sort((a, b) => a.pid - b.pid),
     targets: targetRows,
   };
 }

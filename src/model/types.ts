@@ -194,6 +194,12 @@ export interface WatchedPod {
   leaked: number;
 }
 
+/** A process that keeps a leaked target alive (Holder without where). */
+export interface LeakHolder {
+  pid: number;
+  comm: string;
+}
+
 export interface ProcessRow {
   pid: number;
   ppid: number;
@@ -215,6 +221,11 @@ export interface ProcessRow {
   pod: PodRef | null;
   /** The pods of its targets, most watched first; missing in recordings made before it was added. */
   watchedPods?: WatchedPod[];
+  /**
+   * The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid;
+   * missing in recordings made before it was added.
+   */
+  leakHolders?: LeakHolder[];
   /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
 }

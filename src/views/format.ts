@@ -48,11 +48,5 @@ export function targetPathText(target: TargetRow): string {
   return target.reason ? `? (${target.reason})` : '?';
 }
 
-/** Pads or cuts to a width; cut text ends with "…". */
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (width <= 0) return '';
-  const chars = [...text];
-  if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
-  const pad = ' '.repeat(width - chars.length);
-  return align === 'left' ? text + pad : pad + text;
-}
+/** Pads or cuts to a width in terminal columns; cut text ends with "…". */
+export { fitColumns as fit } from './width.js';

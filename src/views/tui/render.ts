@@ -7,6 +7,7 @@ import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../mod
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
+import { verdictLine } from './verdict.js';
 import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
@@ -100,15 +101,18 @@ export interface Layout {
   footer: Rect;
   /** How many per-user meter lines the header has. */
   userLines: number;
+  /** The header has a verdict line (something leaks), under the title. */
+  verdict: boolean;
 }
 
 export function tooSmall(width: number, height: number): boolean {
   return width < MIN_WIDTH || height < MIN_HEIGHT;
 }
 
-export function layout(width: number, height: number, users: number): Layout {
+export function layout(width: number, height: number, users: number, verdict = false): Layout {
   const userLines = Math.min(Math.max(users, 1), height >= 40 ? 4 : 2);
-  const headerHeight = Math.max(4, 2 + userLines);
+  const verdictLines = verdict ? 1 : 0;
+  const headerHeight = Math.max(4, 2 + userLines) + verdictLines;
   const available = height - headerHeight - 1;
   const logHeight = height >= 40 ? 7 : 4;
   const detailHeight = Math.max(5, Math.round((available - logHeight) * 0.4));
@@ -117,12 +121,13 @@ export function layout(width: number, height: number, users: number): Layout {
   return {
     width,
     header: { top: 0, height: headerHeight },
-    sparkline: { left: width - sparkWidth, width: sparkWidth, top: 1, height: 3 },
+    sparkline: { left: width - sparkWidth, width: sparkWidth, top: 1 + verdictLines, height: 3 },
     table: { top: headerHeight, height: tableHeight },
     detail: { top: headerHeight + tableHeight, height: detailHeight },
     log: { top: headerHeight + tableHeight + detailHeight, height: logHeight },
     footer: { top: height - 1, height: 1 },
     userLines,
+    verdict,
   };
 }
 
@@ -161,6 +166,8 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     `scan ${snapshot.scanMs} ms`,
   ].join('  ·  ');
   const lines = [painter.paint('title', esc(fit(title, width)))];
+  const verdict = l.verdict ? verdictLine(snapshot, width) : null;
+  if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
   const users = snapshot.users.slice(0, l.userLines);
   for (let i = 0; i < l.userLines; i++) {
     const user = users[i];

@@ -26,6 +26,7 @@ import {
   type Layout,
 } from './render.js';
 import type { SnapshotSource } from './source.js';
+import { hasLeaks } from './verdict.js';
 import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
@@ -173,7 +174,7 @@ class TerminalUi {
       return;
     }
     this.notice.hide();
-    const l = layout(width, height, this.state.snapshot?.users.length ?? 0);
+    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, hasLeaks(this.state));
     this.geometry = l;
     const rows = paneRows(l);
     if (rows.tableRows !== this.state.tableRows || rows.detailRows !== this.state.detailRows) {

@@ -1,0 +1,72 @@
+// The header's verdict: whenever something leaks, one line says who leaks, on which pods, and
+// who keeps it alive, so that nobody has to read the table to know. Pure.
+//
+// It shortens by dropping detail, in order: pod names past the first two, pod names, the
+// holders' comms, the other leaking processes' counts, words, the pods. Pids stay: they are what one acts on.
+import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
+import { displayWidth, fitColumns } from '../width.js';
+
+/** The processes with leaked watches, most leaked first. */
+export function leakingProcesses(processes: readonly ProcessRow[]): ProcessRow[] {
+  return processes.filter((row) => row.leaked > 0).sort((a, b) => b.leaked - a.leaked || a.pid - b.pid);
+}
+
+/** The header has a verdict line. */
+export function hasLeaks(state: { snapshot: Snapshot | null }): boolean {
+  return state.snapshot?.processes.some((row) => row.leaked > 0) ?? false;
+}
+
+/** How much a verdict says; each level drops something the one before said. */
+const LEVELS = 7;
+
+/** The verdict at `width` columns, or null when nothing leaks. */
+export function verdictLine(snapshot: Snapshot, width: number): string | null {
+  const leaking = leakingProcesses(snapshot.processes);
+  if (leaking.length === 0) return null;
+  for (let level = 0; level < LEVELS; level++) {
+    const text = verdictAt(leaking, level);
+    if (displayWidth(text) <= width) return text;
+  }
+  return fitColumns(verdictAt(leaking, LEVELS - 1), width);
+}
+
+function verdictAt(leaking: ProcessRow[], level: number): string {
+  const [first, ...others] = leaking as [ProcessRow, ...ProcessRow[]];
+  let text = `LEAK ${processVerdict(first, level)}`;
+  if (others.length === 0) return text;
+  if (level < 4) text += `; also ${others.map((row) => `${row.comm} ${row.pid}: ${count(row.leaked)}`).join(', ')}`;
+  else text += `; ${others.length} more leaking: ${others.map((row) => row.pid).join(' ')}`;
+  return text;
+}
+
+function processVerdict(row: ProcessRow, level: number): string {
+  const words = level < 5;
+  let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : count(row.leaked)}`;
+  const pods = (row.watchedPods ?? []).filter((entry) => entry.leaked > 0);
+  if (pods.length > 0 && level < 6) {
+    const allGone = pods.every((entry) => entry.pod.state === 'gone');
+    const kind = allGone && words ? 'gone ' : '';
+    text += ` on ${pods.length} ${kind}pod${pods.length === 1 ? '' : 's'}${podNames(pods, level)}`;
+  }
+  const holders = row.leakHolders ?? [];
+  if (holders.length > 0) {
+    const shown = holders.map((holder) => (level < 3 ? `${holder.pid} ${holder.comm}` : String(holder.pid)));
+    text += `, kept by ${shown.join(level < 3 ? ', ' : ' ')}`;
+  }
+  return text;
+}
+
+function podNames(pods: WatchedPod[], level: number): string {
+  if (level >= 2) return '';
+  const names = pods.map((entry) => entry.pod.name ?? entry.pod.uid.slice(0, 8));
+  if (level === 0 || names.length <= 2) return ` (${names.join(', ')})`;
+  return ` (${names.slice(0, 2).join(', ')}, …)`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
