@@ -1,5 +1,6 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
@@ -7,6 +8,42 @@ import { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
 import { VERSION } from '../version.js';
+
+/** Where kubelet keeps pod logs: a gone pod's dir there still has its name. */
+const POD_LOG_ROOT = '/var/log/pods';
+
+/** The most of a holder's file looked at: an etc-hosts is a few hundred bytes. */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+/**
+ * A small regular file inside another process's root, null otherwise: a container decides what
+ * its /etc/hosts is, and a FIFO or a device there must not block or flood a read-only scan.
+ */
+function readSmallFileOrNull(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return null;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const bytes = Buffer.alloc(SMALL_FILE_BYTES);
+    return bytes.subarray(0, readSync(fd, bytes, 0, SMALL_FILE_BYTES, 0)).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listDirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 /** Plain data: it crosses into the scan worker thread. */
 export interface CollectorOptions {
@@ -104,6 +141,8 @@ export class Collector {
       notes: this.pods.takeNotes(),
       listTakenAt: this.pods.listTakenAt(),
       scannedAt,
+      readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
+      podLogDirs: () => listDirOrEmpty(POD_LOG_ROOT),
     });
     const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.

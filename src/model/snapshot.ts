@@ -121,6 +121,8 @@ class Tally {
     if (!pod) return;
     const entry = this.pods.get(pod.uid);
     if (entry) {
+      // A later target may have found the name an earlier one had not (a holder's etc-hosts).
+      if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
       entry.watches += watches;
       if (leak !== null) entry.leaked += watches;
     } else {

@@ -138,12 +138,21 @@ export interface Resolution {
 
 export type PodState = 'live' | 'gone' | 'unknown';
 
+/**
+ * Where a pod's name came from: the pod source's list, the session's memory of an earlier list,
+ * a path that spells it (a log path), the pod's etc-hosts as a holder of its mount namespace
+ * sees it, or its /var/log/pods dir still on the node.
+ */
+export type PodNameSource = 'list' | 'memory' | 'path' | 'etc-hosts' | 'pod-logs';
+
 export interface PodRef {
   uid: string;
   namespace: string | null;
   name: string | null;
   container: string | null;
   state: PodState;
+  /** Null when nothing names the pod; missing in recordings made before it was added. */
+  nameSource?: PodNameSource | null;
 }
 
 export interface PodsStatus {
