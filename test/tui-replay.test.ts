@@ -28,10 +28,12 @@ test('the leaky kubelet replays: header says whose, kubelet on top, leaked watch
   const firstRow = screen.split('\n').find((line) => /^ +\d+ root /.test(line))!;
   // Δ is blank: nothing changed since the snapshot before; ΔSTART counts from the first one.
   assert.match(firstRow, /^ +\d+ root +48 +7,491 +\+6,297 +4,649 \/usr\/bin\/kubelet /, 'kubelet on top, with its leaked watches');
-  assert.equal(pane.foregroundAt('/usr/bin/kubelet --config'), RED, 'the kubelet row is red');
-  // The selection follows its process (systemd, on top at first): Home selects kubelet. Its
-  // detail pane, filtered to gone pods: volume roots unmounted, held by the pods' containers.
-  pane.keys('Home', 'Enter', '/');
+  // The replay opens on the recording's leaker, systemd on top at first notwithstanding.
+  assert.equal(pane.foregroundAt('/usr/bin/kubelet --config'), '30', 'the kubelet row is selected from the start');
+  // A recording made before rows had their pods and holders: they come from its targets.
+  assert.match(screen, /^LEAK kubelet \d+: 4,649 watches on \d+ (gone )?pods, kept by \d+ \d+ .*\+\d+ more *$/m, 'the verdict line');
+  // Its detail pane, filtered to gone pods: volume roots unmounted, held by the pods' containers.
+  pane.keys('Enter', '/');
   pane.type('gone');
   pane.keys('Enter');
   screen = await pane.waitFor(/── pid \d+ kubelet: 48 instances, 7491 watches, 4649 leaked +filter \/gone\/: \d+ of/, "kubelet's detail pane, filtered");

@@ -230,9 +230,9 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   assert.equal(state.detailTop, 0);
   const text = plain(detailLines(state, 140, 8, mono)).join('\n');
   assert.match(text, /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
-  state = keys(state, '/', 'escape', 'end');
-  const held = plain(detailLines(state, 160, 8, mono)).join('\n');
-  assert.match(held, /unmounted .*held by pid 4567 containerd-shim/);
+  state = keys(state, '/', 'escape', 'home');
+  const held = plain(detailLines(state, 160, 8, mono));
+  assert.match(held[2]!, /unmounted .*held by pid 4567 containerd-shim/, 'leaked targets first');
   state = keys(state, 'escape');
   assert.equal(state.focus, 'table');
   assert.equal(state.targetFilterText, '');
@@ -250,7 +250,10 @@ test('pause and interval steps', () => {
 
 test('rendering: escaped text, sort marker, Δ columns, leaked rows, column hit-testing', () => {
   const weird = proc(700, { cmdline: 'evil {red-fg}name{/red-fg}', targets: targets(2, 1, { pod: pod('x', 'gone') }) });
-  const state = run(start(), { type: 'snapshot', snapshot: snapshot([weird, ...three.processes]) });
+  const opened = run(start(), { type: 'snapshot', snapshot: snapshot([weird, ...three.processes]) });
+  assert.equal(opened.selectedPid, 700, 'opens on the leaking process');
+  // On the top row: the leaked one shows its own colors.
+  const state = keys(opened, 'home');
   const lines = tableLines(state, 120, 10, color);
   assert.match(lines.find((l) => l.includes('evil'))!, /\{open\}red-fg\{close\}name/);
   const text = plain(lines);
@@ -322,4 +325,30 @@ test('the change log follows the process filter; pod events always show', () => 
   assert.doesNotMatch(log(state), /proc20 20 \+2/);
   assert.match(log(state), /proc10 10 \+1/);
   assert.match(log(state), /pod default\/web gone: proc20 20 still holds 1 watch +$/m);
+});
+
+test('the selection opens on the recording\'s process, else the first leaking one, else the top one, and follows until the user picks', () => {
+  const big = proc(1, { comm: 'systemd', targets: targets(30) });
+  const kubelet = (watches: number, leaked: number) => proc(50, { comm: 'kubelet', targets: targets(watches, 100), leaked });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 0)]) });
+  assert.equal(state.selectedPid, 1, 'the top one');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 2)]) });
+  assert.equal(state.selectedPid, 50, 'the first leaking one, once it leaks');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 0)]), openOn: 50 });
+  assert.equal(state.selectedPid, 50, "the recording's choice");
+  state = keys(state, 'home');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 3)]) });
+  assert.equal(state.selectedPid, 1, 'the user picked: it stays');
+});
+
+test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {
+  const gonePod = pod('runner-x', 'gone');
+  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3 }] });
+  const holder = proc(60, { comm: 'sleep', pod: gonePod, targets: targets(1, 9) });
+  const other = proc(70, { comm: 'agent', targets: targets(2, 20) });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet, holder, other]) });
+  state = keys(state, '/', 'r', 'u', 'n', 'n', 'e', 'r', '-', 'x', 'enter');
+  assert.deepEqual(pids(state).sort(), [50, 60]);
+  state = keys(state, '/', 'escape', '/', ...'uid-runner'.split(''), 'enter');
+  assert.deepEqual(pids(state).sort(), [50, 60], 'by uid too');
 });

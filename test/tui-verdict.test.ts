@@ -112,3 +112,11 @@ test('long paths lose their middle, never their end', () => {
   const wide = elideMiddle('/data/写真/2026/夏休み/海.jpg', 16);
   assert.ok(displayWidth(wide) === 16 && wide.trimEnd().endsWith('/海.jpg'), wide);
 });
+
+test('more holders than fit: as many pids as fit, and how many more', () => {
+  const holders = Array.from({ length: 40 }, (_, i) => ({ pid: 27000 + i, comm: 'runner' }));
+  const node = snapshot([proc(26670, { comm: 'kubelet', leaked: 4649, leakHolders: holders })]);
+  const line = verdictLine(node, 120)!;
+  assert.ok(displayWidth(line) <= 120, line);
+  assert.match(line, /^LEAK kubelet 26670: 4,649 watches, kept by 27000 27001 .* \+\d+ more$/);
+});

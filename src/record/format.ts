@@ -1,6 +1,6 @@
 // The recording format: JSON lines. The first line is a header, every other line one snapshot
 // exactly as `--json --targets` prints it (schema 1). Gzip when the file name ends in .gz.
-import type { Snapshot } from '../model/types.js';
+import type { LeakHolder, ProcessRow, Snapshot, WatchedPod } from '../model/types.js';
 
 export const RECORDING_MAGIC = 'inotop-recording';
 
@@ -41,8 +41,31 @@ export function parseSnapshotLine(line: string): Snapshot | null {
   try {
     const value = JSON.parse(line) as Partial<Snapshot> | null;
     if (!value || value.schema !== 1 || !Array.isArray(value.processes) || !value.totals || !value.time) return null;
-    return value as Snapshot;
+    return { ...(value as Snapshot), processes: value.processes.map(withSummaries) };
   } catch {
     return null;
   }
+}
+
+/**
+ * A row of a recording made before rows carried their pods and leak holders gets them from its
+ * targets (recordings keep every target).
+ */
+function withSummaries(row: ProcessRow): ProcessRow {
+  if (row.watchedPods && row.leakHolders) return row;
+  const pods = new Map<string, WatchedPod>();
+  const holders = new Map<number, LeakHolder>();
+  for (const target of row.targets) {
+    if (target.leak !== null) for (const { pid, comm } of target.holders) if (!holders.has(pid)) holders.set(pid, { pid, comm });
+    if (!target.pod) continue;
+    const entry = pods.get(target.pod.uid) ?? { pod: target.pod, watches: 0, leaked: 0 };
+    entry.watches += target.watches;
+    if (target.leak !== null) entry.leaked += target.watches;
+    pods.set(target.pod.uid, entry);
+  }
+  return {
+    ...row,
+    watchedPods: row.watchedPods ?? [...pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    leakHolders: row.leakHolders ?? [...holders.values()].sort((a, b) => a.pid - b.pid),
+  };
 }

@@ -19,6 +19,8 @@ export interface SnapshotContext {
   replay?: ReplayPosition;
   /** How often refreshes come, when live: the wished interval, the one kept, and why. */
   pace?: Pace;
+  /** The process to open on until the user picks one (a recording's: its end's leaker or top process). */
+  openOn?: number;
 }
 
 export interface SourceListener {

@@ -42,6 +42,11 @@ export interface ViewState {
   prompt: Prompt | null;
   sort: Sort;
   selectedPid: number | null;
+  /**
+   * The user picked a row (keys, mouse): until then the selection follows the process to open on
+   * (a recording's), else the first leaking one, else the top one, as snapshots come.
+   */
+  selectionPicked: boolean;
   /** Where the selection was, for when its process exits. */
   selectedIndex: number;
   tableTop: number;
@@ -100,6 +105,7 @@ export function initialState(initial: InitialView): ViewState {
     prompt: null,
     sort: initial.sort,
     selectedPid: null,
+    selectionPicked: false,
     selectedIndex: 0,
     tableTop: 0,
     detailTop: 0,
@@ -125,8 +131,8 @@ function apply(state: ViewState, action: Action): ViewState {
   switch (action.type) {
     case 'command':
       return runCommand(state, action.command, action.now);
-    case 'snapshot':
-      return {
+    case 'snapshot': {
+      const next = {
         ...state,
         snapshot: action.snapshot,
         replay: action.replay ?? null,
@@ -134,6 +140,8 @@ function apply(state: ViewState, action: Action): ViewState {
         history: advanceHistory(state.history, action.snapshot),
         message: null,
       };
+      return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
+    }
     case 'targets':
       return fillTargets(state, action.pid, action.targets);
     case 'failed':
@@ -159,7 +167,7 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'selectIndex': {
       const rows = processRows(state);
       const row = rows[Math.min(action.index, rows.length - 1)];
-      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid }, action.now) : state;
+      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid, selectionPicked: true }, action.now) : state;
     }
     case 'sortBy':
       return withSort(state, state.sort.field === action.field ? { ...state.sort, descending: !state.sort.descending } : naturalSort(action.field));
@@ -244,7 +252,14 @@ function moveSelection(state: ViewState, delta: number, now: number): ViewState 
   const rows = processRows(state);
   if (rows.length === 0) return state;
   const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
-  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index }, now);
+  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index, selectionPicked: true }, now);
+}
+
+/** The process to show before the user picks one. */
+function openingPid(state: ViewState, openOn: number | null): number | null {
+  const rows = processRows(state);
+  const row = rows.find((candidate) => candidate.pid === openOn) ?? rows.find((candidate) => candidate.leaked > 0) ?? rows[0];
+  return row?.pid ?? null;
 }
 
 function holdOrder(state: ViewState, now: number): ViewState {
@@ -358,12 +373,22 @@ export function selectedRow(state: ViewState): ProcessRow | null {
   return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
 }
 
+let leakedFirstCache: { targets: TargetRow[]; sorted: TargetRow[] } | null = null;
+
+/** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
+function leakedFirst(targets: TargetRow[]): TargetRow[] {
+  if (leakedFirstCache?.targets === targets) return leakedFirstCache.sorted;
+  const sorted = [...targets.filter((target) => target.leak !== null), ...targets.filter((target) => target.leak === null)];
+  leakedFirstCache = { targets, sorted };
+  return sorted;
+}
+
 /**
- * The selected process's targets the detail pane shows (already most watched first). With `l`
+ * The selected process's targets the detail pane shows (leaked first, then most watched first). With `l`
  * (leaked only) on, only its leaked targets: the ones to look at among thousands.
  */
 export function targetRows(state: ViewState): TargetRow[] {
-  const all = selectedRow(state)?.targets ?? [];
+  const all = leakedFirst(selectedRow(state)?.targets ?? []);
   const targets = state.filter.leakedOnly ? all.filter((target) => target.leak !== null) : all;
   const filter = state.targetFilter;
   if (!filter) return targets;

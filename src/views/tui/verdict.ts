@@ -18,6 +18,8 @@ export function hasLeaks(state: { snapshot: Snapshot | null }): boolean {
 
 /** How much a verdict says; each level drops something the one before said. */
 const LEVELS = 7;
+/** The level that says pods by count and holders by pid. */
+const PIDS_ONLY = 3;
 
 /** The verdict at `width` columns, or null when nothing leaks. */
 export function verdictLine(snapshot: Snapshot, width: number): string | null {
@@ -27,19 +29,25 @@ export function verdictLine(snapshot: Snapshot, width: number): string | null {
     const text = verdictAt(leaking, level);
     if (displayWidth(text) <= width) return text;
   }
+  // Too many holders for one line: the count of pods, as many pids as fit, and how many more.
+  const holders = leaking[0]!.leakHolders?.length ?? 0;
+  for (let shown = holders - 1; shown > 0; shown--) {
+    const text = verdictAt(leaking, PIDS_ONLY, shown);
+    if (displayWidth(text) <= width) return text;
+  }
   return fitColumns(verdictAt(leaking, LEVELS - 1), width);
 }
 
-function verdictAt(leaking: ProcessRow[], level: number): string {
+function verdictAt(leaking: ProcessRow[], level: number, holdersShown = Infinity): string {
   const [first, ...others] = leaking as [ProcessRow, ...ProcessRow[]];
-  let text = `LEAK ${processVerdict(first, level)}`;
+  let text = `LEAK ${processVerdict(first, level, holdersShown)}`;
   if (others.length === 0) return text;
   if (level < 4) text += `; also ${others.map((row) => `${row.comm} ${row.pid}: ${count(row.leaked)}`).join(', ')}`;
   else text += `; ${others.length} more leaking: ${others.map((row) => row.pid).join(' ')}`;
   return text;
 }
 
-function processVerdict(row: ProcessRow, level: number): string {
+function processVerdict(row: ProcessRow, level: number, holdersShown: number): string {
   const words = level < 5;
   let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : count(row.leaked)}`;
   const pods = (row.watchedPods ?? []).filter((entry) => entry.leaked > 0);
@@ -50,8 +58,9 @@ function processVerdict(row: ProcessRow, level: number): string {
   }
   const holders = row.leakHolders ?? [];
   if (holders.length > 0) {
-    const shown = holders.map((holder) => (level < 3 ? `${holder.pid} ${holder.comm}` : String(holder.pid)));
-    text += `, kept by ${shown.join(level < 3 ? ', ' : ' ')}`;
+    const shown = holders.slice(0, holdersShown).map((holder) => (level < 3 ? `${holder.pid} ${holder.comm}` : String(holder.pid)));
+    const more = holders.length - shown.length;
+    text += `, kept by ${shown.join(level < 3 ? ', ' : ' ')}${more > 0 ? ` +${more} more` : ''}`;
   }
   return text;
 }
