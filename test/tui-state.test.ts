@@ -18,7 +18,10 @@ import {
   tableLines,
   columnAt,
   logLines,
+  notesLine,
+  notesLines,
 } from '../src/views/tui/render.js';
+import { displayWidth } from '../src/views/width.js';
 import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type ViewState } from '../src/views/tui/state.js';
 import { NO_FILTER } from '../src/model/query.js';
 import type { Snapshot } from '../src/model/types.js';
@@ -229,10 +232,11 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   assert.deepEqual(targetRows(state).map((t) => t.ino), [1]);
   assert.equal(state.detailTop, 0);
   const text = plain(detailLines(state, 140, 8, mono)).join('\n');
-  assert.match(text, /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
+  assert.match(text, /×3 ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/, 'no DEV, FSTYPE below 160 columns');
+  assert.match(plain(detailLines(state, 170, 8, mono)).join('\n'), /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
   state = keys(state, '/', 'escape', 'home');
   const held = plain(detailLines(state, 160, 8, mono));
-  assert.match(held[2]!, /unmounted .*held by pid 4567 containerd-shim/, 'leaked targets first');
+  assert.match(held[2]!, /unmounted .* 4567 containerd-shim +- *$/, 'leaked targets first, with their holder');
   state = keys(state, 'escape');
   assert.equal(state.focus, 'table');
   assert.equal(state.targetFilterText, '');
@@ -351,4 +355,55 @@ test('the filter finds a watcher by the pod it watches, not only by its own pod'
   assert.deepEqual(pids(state).sort(), [50, 60]);
   state = keys(state, '/', 'escape', '/', ...'uid-runner'.split(''), 'enter');
   assert.deepEqual(pids(state).sort(), [50, 60], 'by uid too');
+});
+
+test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path losing its middle', () => {
+  const uid = '18151e55-6b06-412b-b2b6-379aaaaaaaaa';
+  const long = `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-ab12c/..2026_11_27_10_00_00.123456789/token`;
+  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const };
+  const kubelet = proc(100, {
+    comm: 'kubelet',
+    targets: [
+      target(1, { path: long, status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [{ pid: 16115, comm: 'sleep', mountpoint: '/x' }, { pid: 16116, comm: 'sleep', mountpoint: '/y' }], heldBy: [16115, 16116] }),
+      target(2, { path: '/srv/数据/文件.txt' }),
+    ],
+  });
+  const state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
+  const lines = plain(detailLines(state, 120, 8, mono));
+  assert.ok(lines.every((line) => displayWidth(line) === 120), lines.join('\n'));
+  assert.match(lines[0]!, /1 instance, 2 watches, 1 leaked/);
+  assert.match(lines[2]!, /^ +1 unmounted +\/var\/lib\/kube.*….*\/token +16115 sleep \+1 +shop\/api-6b8f7c9d5-q4zlm \(gone\)$/);
+  assert.match(lines[3]!, /文件\.txt +- *$/);
+});
+
+test('panes size to their content: a short table gives its rows to a long detail pane', () => {
+  const full = layout(120, 40, 1);
+  const sized = layout(120, 40, 1, { content: { tableRows: 3, detailRows: 30 } });
+  assert.equal(sized.table.height, 4);
+  assert.ok(sized.detail.height > full.detail.height);
+  assert.equal(sized.table.height + sized.detail.height, full.table.height + full.detail.height);
+  const few = layout(120, 40, 1, { content: { tableRows: 100, detailRows: 2 } });
+  assert.equal(few.detail.height, 4, 'a short detail pane gives its rows to the table');
+});
+
+test('notes: whole, as many as fit, n lists them all', () => {
+  const notes = ['12 processes not readable even with CAP_SYS_PTRACE: run as root to see them', 'walk budget ran out on 0:45 (312 targets unresolved)'];
+  assert.equal(notesLine(notes, 200), `notes: ${notes[0]}; ${notes[1]}`);
+  assert.equal(notesLine(notes, 120), `note: ${notes[0]}  (+1 more: n lists them)`);
+  const cut = notesLine(notes, 60);
+  assert.match(cut, /^note: 12 processes not readable…  \(\+1 more: n lists them\)$/, 'cut after a word');
+  let state = run(start(), { type: 'snapshot', snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), notes } });
+  state = keys(state, 'n');
+  assert.equal(state.overlay?.kind, 'notes');
+  const overlay = notesLines(state, 40);
+  assert.ok(overlay.every((line) => displayWidth(line) <= 40));
+  assert.equal(overlay.join(' ').replace(/ +/g, ' '), `• ${notes[0]} • ${notes[1]}`);
+  assert.equal(keys(state, 'x').overlay, null);
+});
+
+test('the title leaves out whole parts that do not fit, never cuts one', () => {
+  const state = run(start(), { type: 'snapshot', snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), pods: { source: 'crictl', live: 49, stale: false, error: null } } });
+  const title = plain(headerLines(state, layout(100, 40, 1), mono))[0]!;
+  assert.match(title, /pods: crictl 49 live/);
+  assert.match(title.trimEnd(), /  ·  kernel 6\.18\.0-test  ·  …$/, 'the scan time left out, whole');
 });

@@ -80,8 +80,8 @@ test('the header shows the verdict under the title when something leaks, and the
     type: 'snapshot',
     snapshot: leakyNode(),
   });
-  const plainLayout = layout(120, 40, 1, false);
-  const l = layout(120, 40, 1, true);
+  const plainLayout = layout(120, 40, 1);
+  const l = layout(120, 40, 1, { verdict: true });
   assert.equal(l.header.height, plainLayout.header.height + 1);
   assert.equal(l.sparkline.top, plainLayout.sparkline.top + 1);
   const lines = headerLines(state, l, new Painter(false)).map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''));

@@ -3,7 +3,8 @@ import type { PodRef, TargetRow } from '../model/types.js';
 
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
-  const name = pod.name ? `${pod.namespace ?? '?'}/${pod.name}` : `pod ${pod.uid}`;
+  // Unnamed: the uid alone; whatever says it is a pod ("pod X gone", a POD column) says so once.
+  const name = pod.name ? `${pod.namespace ?? '?'}/${pod.name}` : pod.uid;
   return pod.state === 'live' ? name : `${name} (${pod.state})`;
 }
 

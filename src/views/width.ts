@@ -176,3 +176,35 @@ export function elideMiddle(text: string, width: number, align: 'left' | 'right'
   const tail = width - 1 - head;
   return pad(headOf(text, head) + '…' + tailOf(text, tail), width, align);
 }
+
+/**
+ * Lines of at most `width` columns, broken at spaces; a word longer than a line (a path) is
+ * broken where it must. `indent` starts the lines after the first.
+ */
+export function wrapColumns(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const room = () => width - (lines.length > 0 ? displayWidth(indent) : 0);
+  const push = () => {
+    lines.push((lines.length > 0 ? indent : '') + line);
+    line = '';
+  };
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (displayWidth(candidate) <= room()) {
+      line = candidate;
+      continue;
+    }
+    if (line !== '') push();
+    let rest = word;
+    while (displayWidth(rest) > room()) {
+      const head = headOf(rest, Math.max(1, room()));
+      line = head;
+      push();
+      rest = rest.slice(head.length);
+    }
+    line = rest;
+  }
+  if (line !== '' || lines.length === 0) push();
+  return lines;
+}

@@ -23,6 +23,7 @@ export type Command =
   | 'chooseUser'
   | 'leakedOnly'
   | 'pause'
+  | 'notes'
   | 'slower'
   | 'faster'
   | 'stepBack'
@@ -58,6 +59,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'invertSort', keys: ['S-i'], shown: 'I', help: 'invert the sort order', footer: { key: 'I', label: 'Invert' } },
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
   { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'leaked only: processes with leaked watches, and their leaked targets', footer: { key: 'l', label: 'Leaked' } },
+  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
   { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },
@@ -98,7 +100,8 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
     return ch !== undefined && isPrintable(ch) ? { type: 'promptType', text: ch } : null;
   }
   if (state.overlay) {
-    const page = state.overlay.kind === 'help' ? 10 : Infinity;
+    const reading = state.overlay.kind === 'help' || state.overlay.kind === 'notes';
+    const page = reading ? 10 : Infinity;
     switch (commandForKey(key)) {
       case 'up':
         return { type: 'menuMove', delta: -1 };
@@ -111,10 +114,10 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
       case 'end':
         return { type: 'menuMove', delta: page };
       case 'focusDetail':
-        return state.overlay.kind === 'help' ? { type: 'closeOverlay' } : { type: 'menuChoose' };
+        return reading ? { type: 'closeOverlay' } : { type: 'menuChoose' };
     }
-    // The help overlay goes away on any other key, like htop's; a menu only on Esc or q.
-    return state.overlay.kind === 'help' || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
+    // The help and notes go away on any other key, like htop's help; a menu only on Esc or q.
+    return reading || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
   }
   const command = commandForKey(key);
   return command ? { type: 'command', command, now } : null;

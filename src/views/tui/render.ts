@@ -5,7 +5,8 @@ import blessed from 'blessed';
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
-import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { verdictLine } from './verdict.js';
 import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
@@ -103,20 +104,59 @@ export interface Layout {
   userLines: number;
   /** The header has a verdict line (something leaks), under the title. */
   verdict: boolean;
+  /** The header's last line lists the notes. */
+  notes: boolean;
 }
 
 export function tooSmall(width: number, height: number): boolean {
   return width < MIN_WIDTH || height < MIN_HEIGHT;
 }
 
-export function layout(width: number, height: number, users: number, verdict = false): Layout {
+/** What the panes would show: the table and the detail pane share their space by it. */
+export interface PaneContent {
+  tableRows: number;
+  detailRows: number;
+}
+
+/** The smallest a pane gets: its titles and two rows. */
+const MIN_PANE = 4;
+
+/** What the header holds besides its fixed lines, and what the panes would show. */
+export interface LayoutNeeds {
+  /** Something leaks: a verdict line under the title. */
+  verdict?: boolean;
+  /** The snapshot has notes: a line for them under the totals. */
+  notes?: boolean;
+  content?: PaneContent;
+}
+
+/** The layout's needs from a state: its verdict, notes and pane contents. */
+export function layoutNeeds(state: ViewState): LayoutNeeds {
+  const snapshot = state.snapshot;
+  return {
+    verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
+    notes: (snapshot?.notes.length ?? 0) > 0,
+    content: { tableRows: processRows(state).length, detailRows: targetRows(state).length },
+  };
+}
+
+export function layout(width: number, height: number, users: number, needs: LayoutNeeds = {}): Layout {
+  const { verdict = false, notes = false, content = null } = needs;
   const userLines = Math.min(Math.max(users, 1), height >= 40 ? 4 : 2);
   const verdictLines = verdict ? 1 : 0;
-  const headerHeight = Math.max(4, 2 + userLines) + verdictLines;
+  const headerHeight = Math.max(4, 2 + userLines) + verdictLines + (notes ? 1 : 0);
   const available = height - headerHeight - 1;
   const logHeight = height >= 40 ? 7 : 4;
-  const detailHeight = Math.max(5, Math.round((available - logHeight) * 0.4));
-  const tableHeight = available - logHeight - detailHeight;
+  const shared = available - logHeight;
+  let detailHeight = Math.max(5, Math.round(shared * 0.4));
+  if (content) {
+    // A pane with fewer rows than its share gives the rest to the other one.
+    const tableNeeds = Math.max(MIN_PANE, content.tableRows + 1);
+    const detailNeeds = Math.max(MIN_PANE, content.detailRows + 2);
+    if (tableNeeds < shared - detailHeight) detailHeight = Math.min(shared - tableNeeds, Math.max(detailHeight, detailNeeds));
+    else if (detailNeeds < detailHeight) detailHeight = detailNeeds;
+  }
+  const tableHeight = shared - detailHeight;
   const sparkWidth = Math.min(48, Math.floor(width / 4));
   return {
     width,
@@ -128,6 +168,7 @@ export function layout(width: number, height: number, users: number, verdict = f
     footer: { top: height - 1, height: 1 },
     userLines,
     verdict,
+    notes,
   };
 }
 
@@ -164,8 +205,8 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     podsText(snapshot.pods),
     `kernel ${snapshot.kernel}`,
     `scan ${snapshot.scanMs} ms`,
-  ].join('  ·  ');
-  const lines = [painter.paint('title', esc(fit(title, width)))];
+  ];
+  const lines = [painter.paint('title', esc(fit(partsThatFit(title, width), width)))];
   const verdict = l.verdict ? verdictLine(snapshot, width) : null;
   if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
   const users = snapshot.users.slice(0, l.userLines);
@@ -173,16 +214,55 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     const user = users[i];
     lines.push(user ? userMeters(user, snapshot, left, painter) : ' '.repeat(left));
   }
-  while (lines.length < l.header.height - 1) lines.push(' '.repeat(left));
+  while (lines.length < l.header.height - 1 - (l.notes ? 1 : 0)) lines.push(' '.repeat(left));
   const { totals } = snapshot;
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
   const summary =
     `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
-    `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    (snapshot.notes.length > 0 ? `  ·  ${snapshot.notes.join('; ')}` : '');
+    `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}`;
   lines.push(esc(fit(summary, left)));
+  if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(snapshot.notes, width), width))));
   return lines;
+}
+
+/** The title's parts, most wanted first, joined: a part that does not fit is left out whole, never cut. */
+function partsThatFit(parts: string[], width: number): string {
+  const separator = '  ·  ';
+  let text = parts[0] ?? '';
+  let droppedAny = false;
+  for (const part of parts.slice(1)) {
+    if (displayWidth(text + separator + part) <= width - 3) text += separator + part;
+    else droppedAny = true;
+  }
+  return droppedAny && displayWidth(text + separator + '…') <= width ? text + separator + '…' : text;
+}
+
+/**
+ * The notes whole, as many as fit, and how many more (`n` lists them all); one longer than the
+ * line is cut at a word's end.
+ */
+export function notesLine(notes: readonly string[], width: number): string {
+  const more = (n: number) => (n > 0 ? `  (+${n} more: n lists them)` : '  (n: all notes)');
+  let text = 'note: ';
+  let shown = 0;
+  for (const note of notes) {
+    const next = `${text}${shown > 0 ? '; ' : ''}${note}`;
+    if (displayWidth(next + more(notes.length - shown - 1)) > width) break;
+    text = next;
+    shown++;
+  }
+  if (shown === notes.length) return text.replace(/^note: /, notes.length > 1 ? 'notes: ' : 'note: ');
+  if (shown > 0) return text + more(notes.length - shown);
+  const tail = more(notes.length - 1);
+  const room = width - displayWidth('note: ' + tail) - 1;
+  const words = notes[0]!.split(' ');
+  let cut = '';
+  for (const word of words) {
+    if (displayWidth(cut ? `${cut} ${word}` : word) > room) break;
+    cut = cut ? `${cut} ${word}` : word;
+  }
+  return `note: ${cut}…${tail}`;
 }
 
 function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: Painter): string {
@@ -334,33 +414,75 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const heading = row
-    ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
-      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
+    ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
+      `${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
   if (!row) return lines;
-  // As wide as the pod names need, within bounds: a node without pods gets more path.
-  const podWidth = Math.min(Math.max(...targets.map((t) => podLabel(t.pod).length), 3), Math.floor(width / 4));
-  const fixed = `${fit('WATCHES', 7, 'right')} ${fit('DEV', 8)} ${fit('FSTYPE', 8)} ${fit('STATUS', 10)} `;
-  const pathWidth = width - fixed.length - podWidth - 1;
-  lines.push(painter.paint('columns', esc(fit(fixed + fit('PATH', pathWidth) + ' ' + fit('POD', podWidth), width))));
+  const columns = detailColumns(targets, width);
+  lines.push(painter.paint('columns', esc(fit(columns.map((c) => fit(c.title, c.width, c.align)).join(' '), width))));
   for (const target of targets.slice(state.detailTop, state.detailTop + height - 2)) {
-    lines.push(targetLine(target, pathWidth, podWidth, painter));
+    lines.push(targetLine(target, columns, painter));
   }
   return lines;
 }
 
-function targetLine(target: TargetRow, pathWidth: number, podWidth: number, painter: Painter): string {
-  const held = holdersText(target);
-  const path = targetPathText(target) + (held ? `  [${held}]` : '');
-  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
-  const watches = target.watches > 1 ? `×${target.watches}` : String(target.watches);
-  const line =
-    `${fit(watches, 7, 'right')} ${fit(target.dev, 8)} ${fit(target.fstype ?? '?', 8)} ${fit(statusText(target), 10)} ` +
-    `${fit(path, pathWidth)} ${fit(podLabel(target.pod) || '-', podWidth)}`;
+interface DetailColumn {
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+  /** A path loses its middle when cut; the rest their end. */
+  elide: 'middle' | 'end';
+  text: (target: TargetRow) => string;
+}
+
+/** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
+const WIDE_DETAIL = 160;
+
+/**
+ * The detail pane's columns: STATUS, the holder and POD as wide as their texts (they are what one
+ * acts on), PATH the rest, losing its middle. DEV and FSTYPE only where there is room to spare.
+ */
+export function detailColumns(targets: readonly TargetRow[], width: number): DetailColumn[] {
+  const widest = (texts: string[], title: string, cap: number) => Math.min(cap, Math.max(displayWidth(title), ...texts.map(displayWidth)));
+  const holderWidth = widest(targets.map(holderCell), 'HELD BY', 24);
+  const podWidth = widest(targets.map((t) => podLabel(t.pod) || '-'), 'POD', Math.max(20, Math.floor(width / 3)));
+  const columns: DetailColumn[] = [
+    { title: 'WATCHES', width: 7, align: 'right', elide: 'end', text: (t) => (t.watches > 1 ? `×${t.watches}` : String(t.watches)) },
+  ];
+  if (width >= WIDE_DETAIL) {
+    columns.push(
+      { title: 'DEV', width: 8, align: 'left', elide: 'end', text: (t) => t.dev },
+      { title: 'FSTYPE', width: 8, align: 'left', elide: 'end', text: (t) => t.fstype ?? '?' },
+    );
+  }
+  columns.push({ title: 'STATUS', width: 10, align: 'left', elide: 'end', text: statusText });
+  const used = columns.reduce((sum, c) => sum + c.width + 1, 0) + holderWidth + 1 + podWidth + 1;
+  columns.push(
+    { title: 'PATH', width: Math.max(10, width - used), align: 'left', elide: 'middle', text: targetPathText },
+    { title: 'HELD BY', width: holderWidth, align: 'left', elide: 'end', text: holderCell },
+    { title: 'POD', width: podWidth, align: 'left', elide: 'end', text: (t) => podLabel(t.pod) || '-' },
+  );
+  return columns;
+}
+
+/** The first holder by pid and comm, and how many more: inspect lists them all. */
+function holderCell(target: TargetRow): string {
+  const [first, ...others] = target.holders;
+  if (!first) return '';
+  return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
+}
+
+function targetLine(target: TargetRow, columns: DetailColumn[], painter: Painter): string {
+  const line = columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
   if (target.leak) return painter.paint('leak', esc(line));
+  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
   return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);
+}
+
+function plainPlural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 // ---- change log ----
@@ -469,6 +591,13 @@ export function helpLines(replaying: boolean): string[] {
     '  / in the detail pane filters its paths and pods',
   );
   return lines;
+}
+
+/** The notes overlay: every note of the last refresh, whole, wrapped to `width`. */
+export function notesLines(state: ViewState, width: number): string[] {
+  const notes = state.snapshot?.notes ?? [];
+  if (notes.length === 0) return ['no notes'];
+  return notes.flatMap((note) => wrapColumns(`• ${note}`, width, '  ').map(esc));
 }
 
 export function menuLines(state: ViewState, painter: Painter): { title: string; lines: string[] } {

@@ -14,8 +14,10 @@ import {
   headerLines,
   helpLines,
   layout,
+  layoutNeeds,
   logLines,
   menuLines,
+  notesLines,
   Painter,
   paneRows,
   sparklineTitle,
@@ -26,7 +28,6 @@ import {
   type Layout,
 } from './render.js';
 import type { SnapshotSource } from './source.js';
-import { hasLeaks } from './verdict.js';
 import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
@@ -174,7 +175,7 @@ class TerminalUi {
       return;
     }
     this.notice.hide();
-    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, hasLeaks(this.state));
+    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, layoutNeeds(this.state));
     this.geometry = l;
     const rows = paneRows(l);
     if (rows.tableRows !== this.state.tableRows || rows.detailRows !== this.state.detailRows) {
@@ -208,7 +209,8 @@ class TerminalUi {
     // The widget draws the oldest points that fit: hand it the newest ones.
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
     // The widget adds a colon after the title and wraps what does not fit.
-    sparkline.setData([blessed.escape(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
+    // Unpadded, with room for that colon: a title as wide as the box wraps the sparkline out of it.
+    sparkline.setData([blessed.escape(fit(sparklineTitle(this.state), l.sparkline.width - 2).trimEnd())], [points.length > 0 ? [...points] : [0]]);
   }
 
   private drawOverlay(width: number, height: number): void {
@@ -216,17 +218,20 @@ class TerminalUi {
     if (!overlay) return void this.overlay.hide();
     let title: string;
     let lines: string[];
+    const boxWidth = Math.min(width - 4, 76);
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
       lines = helpLines(this.state.replay !== null);
+    } else if (overlay.kind === 'notes') {
+      title = ' Notes: ↑↓ scroll, any other key closes ';
+      lines = notesLines(this.state, boxWidth - 4);
     } else {
       const menu = menuLines(this.state, this.painter);
       title = ` ${menu.title}: ↑↓ Enter, Esc `;
       lines = menu.lines;
     }
-    const boxWidth = Math.min(width - 4, 76);
     const boxHeight = Math.min(height - 2, lines.length + 2);
-    const top = overlay.kind === 'help' ? Math.min(overlay.top, Math.max(0, lines.length - (boxHeight - 2))) : 0;
+    const top = overlay.kind === 'help' || overlay.kind === 'notes' ? Math.min(overlay.top, Math.max(0, lines.length - (boxHeight - 2))) : 0;
     this.overlay.setLabel(title);
     this.overlay.left = Math.floor((width - boxWidth) / 2);
     this.overlay.top = Math.floor((height - boxHeight) / 2);

@@ -15,7 +15,7 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 
 export type Focus = 'table' | 'detail';
 
-export type Overlay = { kind: 'help'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+export type Overlay = { kind: 'help'; top: number } | { kind: 'notes'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
 
 /** A filter being typed: it applies as it is typed, like htop's. */
 export interface Prompt {
@@ -229,6 +229,8 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return withFilter(state, { ...state.filter, leakedOnly: !state.filter.leakedOnly });
     case 'pause':
       return { ...state, paused: !state.paused };
+    case 'notes':
+      return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
     case 'slower':
       return { ...state, intervalMs: INTERVAL_STEPS_MS.find((ms) => ms > state.intervalMs) ?? state.intervalMs };
     case 'faster':
@@ -321,7 +323,7 @@ function menuLength(state: ViewState): number {
 function moveMenu(state: ViewState, delta: number): ViewState {
   const overlay = state.overlay;
   if (!overlay) return state;
-  if (overlay.kind === 'help') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
+  if (overlay.kind === 'help' || overlay.kind === 'notes') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
   const index = Math.min(menuLength(state) - 1, Math.max(0, overlay.index + delta));
   return { ...state, overlay: { ...overlay, index } };
 }

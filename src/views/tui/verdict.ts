@@ -11,11 +11,6 @@ export function leakingProcesses(processes: readonly ProcessRow[]): ProcessRow[]
   return processes.filter((row) => row.leaked > 0).sort((a, b) => b.leaked - a.leaked || a.pid - b.pid);
 }
 
-/** The header has a verdict line. */
-export function hasLeaks(state: { snapshot: Snapshot | null }): boolean {
-  return state.snapshot?.processes.some((row) => row.leaked > 0) ?? false;
-}
-
 /** How much a verdict says; each level drops something the one before said. */
 const LEVELS = 7;
 /** The level that says pods by count and holders by pid. */
