@@ -22,7 +22,8 @@ import {
   notesLines,
 } from '../src/views/tui/render.js';
 import { displayWidth } from '../src/views/width.js';
-import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type ViewState } from '../src/views/tui/state.js';
+import { initialState, inspectedTarget, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type ViewState } from '../src/views/tui/state.js';
+import { inspectLines, inspectParagraphs, inspectText, osc52 } from '../src/views/tui/inspect.js';
 import { NO_FILTER } from '../src/model/query.js';
 import type { Snapshot } from '../src/model/types.js';
 import { pod, proc, snapshot, target, targets } from './helpers/rows.js';
@@ -224,10 +225,10 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   state = keys(state, 'enter');
   assert.equal(state.focus, 'detail');
   state = keys(state, 'down', 'down', 'pagedown');
-  assert.equal(state.detailTop, 7);
-  assert.equal(state.selectedPid, 100, 'arrows scroll the pane, not the table');
+  assert.deepEqual([state.detailCursor, state.detailTop], [7, 3], 'the cursor moves, the pane follows it');
+  assert.equal(state.selectedPid, 100, 'arrows move in the pane, not the table');
   state = keys(state, 'end');
-  assert.equal(state.detailTop, 22 - 5);
+  assert.deepEqual([state.detailCursor, state.detailTop], [21, 22 - 5]);
   state = keys(state, '/', 'n', 'g', 'i', 'n', 'x', 'enter');
   assert.deepEqual(targetRows(state).map((t) => t.ino), [1]);
   assert.equal(state.detailTop, 0);
@@ -406,4 +407,48 @@ test('the title leaves out whole parts that do not fit, never cuts one', () => {
   const title = plain(headerLines(state, layout(100, 40, 1), mono))[0]!;
   assert.match(title, /pods: crictl 49 live/);
   assert.match(title.trimEnd(), /  ·  kernel 6\.18\.0-test  ·  …$/, 'the scan time left out, whole');
+});
+
+test('inspect: Enter on a target opens it whole; y copies its text; Esc closes', () => {
+  const gonePod = { uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa', namespace: null, name: 'api-hxagp', container: null, state: 'gone' as const, nameSource: 'etc-hosts' as const };
+  const holder = { pid: 16115, comm: 'sleep', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom: [`/var/lib/kubelet/pods/${gonePod.uid}/etc-hosts`] };
+  const token = target(1, { dev: '0:88', fstype: 'tmpfs', path: '/var/run/secrets/kubernetes.io/serviceaccount', status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [holder], heldBy: [16115] });
+  const cgroup = target(2, { dev: '0:29', fstype: 'cgroup2', path: null, reason: 'ESTALE: the inode is gone', status: 'deleted', leak: 'deleted' });
+  const kubelet = proc(16114, { comm: 'kubelet', targets: [cgroup, token, ...targets(3, 10)] });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
+  state = run(state, {
+    type: 'targets',
+    pid: 16114,
+    targets: kubelet.targets,
+    holders: [{ pid: 16115, cmdline: '/bin/busybox sleep infinity', cgroup: '/user.slice/user-0.slice/session-3.scope', pod: null }],
+  });
+  state = keys(state, 'enter', 'down', 'enter');
+  assert.equal(state.overlay?.kind, 'inspect');
+  const view = inspectedTarget(state)!;
+  assert.equal(view.target.ino, 1);
+  const paragraphs = inspectParagraphs(view.row, view.target, state.holderDetails);
+  const text = inspectLines(paragraphs, 70);
+  assert.ok(text.every((line) => displayWidth(line) <= 70));
+  assert.equal(text.join(' ').replace(/\s+/g, ''), paragraphs.map((p) => p.text).join('').replace(/\s+/g, ''), 'wrapped, nothing cut');
+  const whole = inspectText(paragraphs);
+  assert.match(whole, /path, as kubelet 16114 sees it: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount/);
+  assert.match(whole, /device 0:88 +inode 1 +fstype tmpfs/);
+  assert.match(whole, /name from etc-hosts/);
+  assert.match(whole, /command: \/bin\/busybox sleep infinity/);
+  assert.match(whole, /cgroup: \/user\.slice\/user-0\.slice\/session-3\.scope/);
+  assert.match(whole, /how it got there: its mount namespace has the pod's files bound in .* it entered a container's mount namespace/);
+  assert.match(whole, /NEXT STEP: the watch ends when pid 16115 exits: its mount namespace holds the last mount of this volume\. Check what it is/);
+  assert.match(whole, /KERNEL RULE:/);
+  state = keys(state, 'y');
+  assert.ok(state.copy?.startsWith('Target of pid 16114 kubelet'));
+  assert.match(osc52('hé'), /^\x1b\]52;c;aMOp\x07$/);
+  state = run(state, { type: 'copied' });
+  assert.equal(state.copy, null);
+  state = keys(state, 'escape');
+  assert.equal(state.overlay, null);
+  assert.equal(state.focus, 'detail');
+
+  const removed = inspectParagraphs(kubelet, cgroup, new Map()).map((p) => p.text).join('\n');
+  assert.match(removed, /NEXT STEP: only the watcher can drop this watch: restarting kubelet \(pid 16114\) releases it\./);
+  assert.match(removed, /kernfs sends no IN_IGNORED/);
 });

@@ -2,11 +2,12 @@
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
+import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 
 /** Where kubelet keeps pod logs: a gone pod's dir there still has its name. */
@@ -162,6 +163,26 @@ export class Collector {
     if (!proc) return null;
     resolutions.prepare([proc], 'all');
     return buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
+  }
+
+  /** Command line, cgroup and pod of the holders of one process's targets (of the last refresh), for inspect. */
+  holderDetails(row: ProcessRow): HolderDetail[] {
+    if (!this.last) return [];
+    const { scan, attribution } = this.last;
+    const procRoot = this.options.procRoot;
+    const pids = new Set(row.targets.flatMap((target) => target.heldBy));
+    return [...pids].map((pid) => {
+      const scanned = scan.processes.find((proc) => proc.pid === pid);
+      const cgroups = scanned?.cgroups ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);
+      const raw = scanned ? null : readProcTextOrNull(`${procRoot}/${pid}/cmdline`);
+      const cmdline = scanned ? scanned.cmdline : raw === null ? null : parseCmdline(raw);
+      // The unified hierarchy's path, unless it is the root of a hybrid host: then the first v1 one that says more.
+      const paths = cgroups.map((line) => ({ unified: line.startsWith('0::'), path: line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) }));
+      const chosen = paths.find((p) => p.unified && p.path !== '/') ?? paths.find((p) => p.path !== '/') ?? paths[0];
+      const cgroup = chosen?.path ?? null;
+      const pod = attribution.processPod({ pid, ppid: 0, startTime: 0, uid: 0, user: '', comm: '', cmdline: cmdline ?? '', userns: null, mntns: null, cgroups, instances: [] });
+      return { pid, cmdline, cgroup, pod };
+    });
   }
 
   stop(): void {

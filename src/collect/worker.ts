@@ -5,7 +5,7 @@
 // every target of the node. The collector keeps the last refresh to answer a new selection.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector, type CollectorOptions } from './collector.js';
 
@@ -50,7 +50,7 @@ export type FromWorker =
   | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string }
   /** The targets of a newly selected process, from the latest snapshot; needs no acknowledgement. */
-  | { type: 'targets'; pid: number; targets: TargetRow[] };
+  | { type: 'targets'; pid: number; targets: TargetRow[]; holders: HolderDetail[] };
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -156,7 +156,7 @@ function sendSelectedTargets(): void {
   selectionOwed = false;
   if (selectedPid === null) return;
   const row = collector.targetsOf(selectedPid);
-  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets } satisfies FromWorker);
+  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
 }
 
 function scheduleNext(): void {

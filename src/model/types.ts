@@ -121,6 +121,16 @@ export interface Holder {
   boundFrom?: string[];
 }
 
+/** What a view shows of a holder beyond its Holder entry (inspect): looked up for the selected process only. */
+export interface HolderDetail {
+  pid: number;
+  /** Null when unreadable (it exited, or a recording). */
+  cmdline: string | null;
+  /** Its cgroup path (the unified one, else the first), null when unreadable. */
+  cgroup: string | null;
+  pod: PodRef | null;
+}
+
 export interface Resolution {
   /** Path as seen by the watching process (or, for unmounted targets, in the holder's namespace). */
   path: string | null;

@@ -4,7 +4,8 @@ import type { PodRef, TargetRow } from '../model/types.js';
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
   // Unnamed: the uid alone; whatever says it is a pod ("pod X gone", a POD column) says so once.
-  const name = pod.name ? `${pod.namespace ?? '?'}/${pod.name}` : pod.uid;
+  // A name found without its namespace (a gone pod's etc-hosts) shows alone.
+  const name = pod.name ? (pod.namespace ? `${pod.namespace}/${pod.name}` : pod.name) : pod.uid;
   return pod.state === 'live' ? name : `${name} (${pod.state})`;
 }
 

@@ -85,6 +85,11 @@ export class TmuxPane {
     return Number(children[0]);
   }
 
+  /** Everything the pane's program writes from now on, escapes and all, appended to `file`. */
+  pipeTo(file: string): void {
+    this.tmux('pipe-pane', '-o', '-t', '0', `cat >> ${shellQuote(file)}`);
+  }
+
   kill(): void {
     try {
       this.tmux('kill-server');

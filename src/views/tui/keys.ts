@@ -24,6 +24,7 @@ export type Command =
   | 'leakedOnly'
   | 'pause'
   | 'notes'
+  | 'copy'
   | 'slower'
   | 'faster'
   | 'stepBack'
@@ -49,7 +50,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'pageDown', keys: ['pagedown'], shown: 'PgDn', help: 'one page down' },
   { command: 'home', keys: ['home', 'g'], shown: 'Home g', help: 'first row' },
   { command: 'end', keys: ['end', 'S-g'], shown: 'End G', help: 'last row' },
-  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets; there: inspect the target under the cursor", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'copy', keys: ['y'], shown: 'y', help: 'inspect: copy its text to the clipboard (OSC 52)' },
   { command: 'toggleFocus', keys: ['tab'], shown: 'Tab', help: 'switch between the table and the detail pane' },
   { command: 'back', keys: ['escape'], shown: 'Esc', help: 'leave the detail pane; in the table: clear the filter' },
   { command: 'filter', keys: ['/', 'f4'], shown: '/ F4', help: 'filter by regex over command, pid, user, pod; Esc clears', footer: { key: 'F4', label: 'Filter' } },
@@ -98,6 +100,21 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
         return { type: 'promptErase' };
     }
     return ch !== undefined && isPrintable(ch) ? { type: 'promptType', text: ch } : null;
+  }
+  if (state.overlay?.kind === 'inspect') {
+    switch (commandForKey(key)) {
+      case 'up':
+        return { type: 'menuMove', delta: -1 };
+      case 'down':
+        return { type: 'menuMove', delta: 1 };
+      case 'pageUp':
+        return { type: 'menuMove', delta: -10 };
+      case 'pageDown':
+        return { type: 'menuMove', delta: 10 };
+      case 'copy':
+        return { type: 'command', command: 'copy', now };
+    }
+    return key === 'escape' || key === 'q' || key === 'enter' ? { type: 'closeOverlay' } : null;
   }
   if (state.overlay) {
     const reading = state.overlay.kind === 'help' || state.overlay.kind === 'notes';

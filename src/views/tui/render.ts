@@ -417,14 +417,16 @@ export function detailLines(state: ViewState, width: number, height: number, pai
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
       `${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${filter}`
     : 'no process selected';
-  const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
+  const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
   if (!row) return lines;
   const columns = detailColumns(targets, width);
   lines.push(painter.paint('columns', esc(fit(columns.map((c) => fit(c.title, c.width, c.align)).join(' '), width))));
-  for (const target of targets.slice(state.detailTop, state.detailTop + height - 2)) {
-    lines.push(targetLine(target, columns, painter));
-  }
+  targets.slice(state.detailTop, state.detailTop + height - 2).forEach((target, i) => {
+    const line = targetLine(target, columns, painter);
+    // The cursor, where Enter inspects.
+    lines.push(focused && state.detailTop + i === state.detailCursor ? painter.paint('selected', esc(targetCells(target, columns))) : line);
+  });
   return lines;
 }
 
@@ -474,8 +476,12 @@ function holderCell(target: TargetRow): string {
   return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
 }
 
+function targetCells(target: TargetRow, columns: DetailColumn[]): string {
+  return columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
+}
+
 function targetLine(target: TargetRow, columns: DetailColumn[], painter: Painter): string {
-  const line = columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
+  const line = targetCells(target, columns);
   if (target.leak) return painter.paint('leak', esc(line));
   // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
   return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);

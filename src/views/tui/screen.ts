@@ -28,7 +28,8 @@ import {
   type Layout,
 } from './render.js';
 import type { SnapshotSource } from './source.js';
-import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+import { inspectLines, inspectParagraphs, osc52 } from './inspect.js';
+import { initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
   source: SnapshotSource;
@@ -85,7 +86,7 @@ class TerminalUi {
     }
     this.options.source.start({
       snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
-      targets: (pid, targets) => this.dispatch({ type: 'targets', pid, targets }),
+      targets: (pid, targets, holders) => this.dispatch({ type: 'targets', pid, targets, ...(holders ? { holders } : {}) }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),
@@ -154,6 +155,10 @@ class TerminalUi {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
     if (this.state.selectedPid !== before.selectedPid) this.options.source.select?.(this.state.selectedPid);
+    if (this.state.copy !== null) {
+      this.screen.program.output.write(osc52(this.state.copy));
+      this.state = reduce(this.state, { type: 'copied' });
+    }
     if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
     this.draw();
   }
@@ -218,6 +223,7 @@ class TerminalUi {
     if (!overlay) return void this.overlay.hide();
     let title: string;
     let lines: string[];
+    if (overlay.kind === 'inspect') return this.drawInspect(width, height, overlay.top);
     const boxWidth = Math.min(width - 4, 76);
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
@@ -238,6 +244,23 @@ class TerminalUi {
     this.overlay.width = boxWidth;
     this.overlay.height = boxHeight;
     this.overlay.setContent(lines.slice(top, top + boxHeight - 2).join('\n'));
+    this.overlay.show();
+    this.overlay.setFront();
+  }
+
+  /** Inspect takes the whole screen but a line above and below: nothing in it is cut. */
+  private drawInspect(width: number, height: number, top: number): void {
+    const view = inspectedTarget(this.state);
+    const inner = width - 4;
+    const lines = view ? inspectLines(inspectParagraphs(view.row, view.target, this.state.holderDetails), inner) : ['the target is gone from the latest snapshot'];
+    const boxHeight = height - 2;
+    const first = Math.min(top, Math.max(0, lines.length - (boxHeight - 2)));
+    this.overlay.setLabel(' Inspect: ↑↓ scroll, y copy, Esc close ');
+    this.overlay.left = 0;
+    this.overlay.top = 1;
+    this.overlay.width = width;
+    this.overlay.height = boxHeight;
+    this.overlay.setContent(lines.slice(first, first + boxHeight - 2).map((line) => blessed.escape(line)).join('\n'));
     this.overlay.show();
     this.overlay.setFront();
   }

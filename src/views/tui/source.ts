@@ -1,7 +1,7 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
 import type { Pace } from '../../collect/worker.js';
-import type { Snapshot, TargetRow } from '../../model/types.js';
+import type { HolderDetail, Snapshot, TargetRow } from '../../model/types.js';
 
 /** Which snapshot of which recording is showing. */
 export interface ReplayPosition {
@@ -26,7 +26,7 @@ export interface SnapshotContext {
 export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
   /** The targets of the process `select` was told: the snapshots carry those of the selected one only. */
-  targets?(pid: number, targets: TargetRow[]): void;
+  targets?(pid: number, targets: TargetRow[], holders?: HolderDetail[]): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;
   /** The source broke for good: the screen closes and shows the error. */

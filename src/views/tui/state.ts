@@ -4,8 +4,9 @@
 import type { Pace } from '../../collect/worker.js';
 import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
-import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
+import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
+import { inspectParagraphs, inspectText } from './inspect.js';
 import type { Command } from './keys.js';
 import type { ReplayPosition, SnapshotContext } from './source.js';
 
@@ -15,7 +16,11 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 
 export type Focus = 'table' | 'detail';
 
-export type Overlay = { kind: 'help'; top: number } | { kind: 'notes'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot. */
+export type Overlay =
+  | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  | { kind: 'help'; top: number }
+  | { kind: 'notes'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
 
 /** A filter being typed: it applies as it is typed, like htop's. */
 export interface Prompt {
@@ -51,6 +56,12 @@ export interface ViewState {
   selectedIndex: number;
   tableTop: number;
   detailTop: number;
+  /** The detail pane's row under the cursor (Enter inspects it), an index into targetRows. */
+  detailCursor: number;
+  /** What the collector told of the selected process's holders (command line, cgroup, pod). */
+  holderDetails: ReadonlyMap<number, HolderDetail>;
+  /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
+  copy: string | null;
   focus: Focus;
   overlay: Overlay | null;
   paused: boolean;
@@ -72,8 +83,10 @@ export type Action =
   | { type: 'command'; command: Command; now: number }
   | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
   /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
-  | { type: 'targets'; pid: number; targets: TargetRow[] }
+  | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
+  /** The screen sent what `copy` held. */
+  | { type: 'copied' }
   | { type: 'resize'; tableRows: number; detailRows: number }
   | { type: 'tick'; now: number }
   | { type: 'promptType'; text: string }
@@ -109,6 +122,9 @@ export function initialState(initial: InitialView): ViewState {
     selectedIndex: 0,
     tableTop: 0,
     detailTop: 0,
+    detailCursor: 0,
+    holderDetails: new Map(),
+    copy: null,
     focus: 'table',
     overlay: null,
     paused: false,
@@ -142,10 +158,14 @@ function apply(state: ViewState, action: Action): ViewState {
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
     }
-    case 'targets':
-      return fillTargets(state, action.pid, action.targets);
+    case 'targets': {
+      const filled = fillTargets(state, action.pid, action.targets);
+      return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
+    }
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}` };
+    case 'copied':
+      return { ...state, copy: null };
     case 'resize':
       return { ...state, tableRows: Math.max(1, action.tableRows), detailRows: Math.max(1, action.detailRows) };
     case 'tick':
@@ -172,7 +192,7 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'sortBy':
       return withSort(state, state.sort.field === action.field ? { ...state.sort, descending: !state.sort.descending } : naturalSort(action.field));
     case 'scroll':
-      return action.pane === 'detail' ? { ...state, detailTop: state.detailTop + action.delta } : moveSelection(state, action.delta, action.now);
+      return action.pane === 'detail' ? { ...state, detailCursor: state.detailCursor + action.delta } : moveSelection(state, action.delta, action.now);
   }
 }
 
@@ -203,7 +223,13 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'end':
       return move(state, Infinity, now);
     case 'focusDetail':
-      return state.selectedPid === null ? state : { ...state, focus: 'detail' };
+      if (state.selectedPid === null) return state;
+      return state.focus === 'detail' ? inspectCursor(state) : { ...state, focus: 'detail' };
+    case 'copy': {
+      const view = state.overlay?.kind === 'inspect' ? inspectedTarget(state) : null;
+      if (!view) return state;
+      return { ...state, copy: inspectText(inspectParagraphs(view.row, view.target, state.holderDetails)), message: 'copied (OSC 52)' };
+    }
     case 'toggleFocus':
       return state.focus === 'detail' ? leaveDetail(state) : runCommand(state, 'focusDetail', now);
     case 'back':
@@ -244,10 +270,25 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
 
 function move(state: ViewState, delta: number, now: number): ViewState {
   if (state.focus === 'detail') {
-    const top = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailTop + delta;
-    return { ...state, detailTop: top };
+    const cursor = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailCursor + delta;
+    return { ...state, detailCursor: cursor };
   }
   return moveSelection(state, delta, now);
+}
+
+function inspectCursor(state: ViewState): ViewState {
+  const target = targetRows(state)[state.detailCursor];
+  if (!target || state.selectedPid === null) return state;
+  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+}
+
+/** The process and target inspect shows, null once they are gone. */
+export function inspectedTarget(state: ViewState): { row: ProcessRow; target: TargetRow } | null {
+  const overlay = state.overlay;
+  if (overlay?.kind !== 'inspect') return null;
+  const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
+  const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
+  return row && target ? { row, target } : null;
 }
 
 function moveSelection(state: ViewState, delta: number, now: number): ViewState {
@@ -323,7 +364,7 @@ function menuLength(state: ViewState): number {
 function moveMenu(state: ViewState, delta: number): ViewState {
   const overlay = state.overlay;
   if (!overlay) return state;
-  if (overlay.kind === 'help' || overlay.kind === 'notes') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
+  if (overlay.kind === 'help' || overlay.kind === 'notes' || overlay.kind === 'inspect') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
   const index = Math.min(menuLength(state) - 1, Math.max(0, overlay.index + delta));
   return { ...state, overlay: { ...overlay, index } };
 }
@@ -347,9 +388,13 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   if (index >= tableTop + state.tableRows) tableTop = index - state.tableRows + 1;
   const selectionMoved = selectedPid !== before.selectedPid;
   const targets = selectedPid === null ? 0 : targetRows({ ...state, selectedPid }).length;
-  const detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
+  const detailCursor = selectionMoved ? 0 : Math.max(0, Math.min(state.detailCursor, targets - 1));
+  let detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
+  if (detailCursor < detailTop) detailTop = detailCursor;
+  if (detailCursor >= detailTop + state.detailRows) detailTop = detailCursor - state.detailRows + 1;
   const focus = selectedPid === null ? 'table' : state.focus;
-  return { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, focus };
+  const holderDetails = selectionMoved ? new Map<number, HolderDetail>() : state.holderDetails;
+  return { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, detailCursor, focus, holderDetails };
 }
 
 let rowsCache: { key: unknown[]; rows: ProcessRow[] } | null = null;
