@@ -115,3 +115,17 @@ test('the filter finds the watcher by a pod it watches', { skip: skip ?? false }
   const pids = screen.split('\n').flatMap((line) => /^ +(\d+) root /.exec(line)?.[1] ?? []).map(Number);
   assert.ok(pids.includes(kubelet.pid), `kubelet, which watches api-hxagp, is shown: ${pids.join(', ')}\n${screen}`);
 });
+
+test('v lists the pods, the gone ones marked, with their watchers and holders', { skip: skip ?? false }, async (t) => {
+  const pane = open(t);
+  await pane.waitFor(/^LEAK /m, 'the first refresh');
+  pane.keys('v');
+  const screen = await pane.waitFor(/NAMESPACE\/NAME +UID +STATE/, 'the pod view');
+  for (const [i, pod] of pods.entries()) {
+    const row = screen.split('\n').find((line) => line.startsWith(pod.name));
+    assert.ok(row, `${pod.name} has a row:\n${screen}`);
+    assert.match(row, new RegExp(`^${pod.name} +${pod.uid.slice(0, 8)} +gone +\\d+ +\\d+ ${kubelet.pid} +${holders[i]} `));
+  }
+  pane.keys('v');
+  await pane.waitFor(/PID USER/, 'the process view again');
+});

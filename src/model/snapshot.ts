@@ -113,21 +113,20 @@ class Tally {
 
   add(watches: number, pod: PodRef | null, leak: LeakForm | null, resolution: Resolution | null): void {
     if (leak !== null) this.leaked += watches;
-    if (leak !== null && resolution !== null && !this.seen.has(resolution)) {
-      this.seen.add(resolution);
-      for (const holder of resolution.heldBy) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
-    }
     if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
-    if (!pod) return;
-    const entry = this.pods.get(pod.uid);
-    if (entry) {
-      // A later target may have found the name an earlier one had not (a holder's etc-hosts).
-      if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
-      entry.watches += watches;
-      if (leak !== null) entry.leaked += watches;
-    } else {
-      this.pods.set(pod.uid, { pod, watches, leaked: leak !== null ? watches : 0 });
+    const newHolders = leak !== null && resolution !== null && !this.seen.has(resolution) ? resolution.heldBy : [];
+    if (newHolders.length > 0) {
+      this.seen.add(resolution!);
+      for (const holder of newHolders) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
     }
+    if (!pod) return;
+    let entry = this.pods.get(pod.uid);
+    if (!entry) this.pods.set(pod.uid, (entry = { pod, watches: 0, leaked: 0, holders: [] }));
+    // A later target may have found the name an earlier one had not (a holder's etc-hosts).
+    if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
+    entry.watches += watches;
+    if (leak !== null) entry.leaked += watches;
+    for (const holder of newHolders) if (!entry.holders!.includes(holder.pid)) entry.holders!.push(holder.pid);
   }
 }
 

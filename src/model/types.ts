@@ -211,6 +211,8 @@ export interface WatchedPod {
   pod: PodRef;
   watches: number;
   leaked: number;
+  /** Pids whose mount namespaces keep its leaked targets; missing in recordings made before it was added. */
+  holders?: number[];
 }
 
 /** A process that keeps a leaked target alive (Holder without where). */

@@ -58,9 +58,10 @@ function withSummaries(row: ProcessRow): ProcessRow {
   for (const target of row.targets) {
     if (target.leak !== null) for (const { pid, comm } of target.holders) if (!holders.has(pid)) holders.set(pid, { pid, comm });
     if (!target.pod) continue;
-    const entry = pods.get(target.pod.uid) ?? { pod: target.pod, watches: 0, leaked: 0 };
+    const entry = pods.get(target.pod.uid) ?? { pod: target.pod, watches: 0, leaked: 0, holders: [] };
     entry.watches += target.watches;
     if (target.leak !== null) entry.leaked += target.watches;
+    if (target.leak !== null) for (const pid of target.heldBy) if (!entry.holders!.includes(pid)) entry.holders!.push(pid);
     pods.set(target.pod.uid, entry);
   }
   return {

@@ -24,6 +24,7 @@ export type Command =
   | 'leakedOnly'
   | 'pause'
   | 'notes'
+  | 'toggleView'
   | 'copy'
   | 'slower'
   | 'faster'
@@ -61,6 +62,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'invertSort', keys: ['S-i'], shown: 'I', help: 'invert the sort order', footer: { key: 'I', label: 'Invert' } },
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
   { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'leaked only: processes with leaked watches, and their leaked targets', footer: { key: 'l', label: 'Leaked' } },
+  { command: 'toggleView', keys: ['v'], shown: 'v', help: 'process view / pod view: a row per pod, live or gone, its watchers and holders', footer: { key: 'v', label: 'Pods' } },
   { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },

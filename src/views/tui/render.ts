@@ -8,6 +8,7 @@ import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } fro
 import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
 import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
+import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
 import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
@@ -136,8 +137,14 @@ export function layoutNeeds(state: ViewState): LayoutNeeds {
   return {
     verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
     notes: (snapshot?.notes.length ?? 0) > 0,
-    content: { tableRows: processRows(state).length, detailRows: targetRows(state).length },
+    content: state.view === 'pods' ? podContent(state) : { tableRows: processRows(state).length, detailRows: targetRows(state).length },
   };
+}
+
+function podContent(state: ViewState): PaneContent {
+  const rows = visiblePods(state);
+  const selected = rows.find((row) => row.pod.uid === state.selectedPod);
+  return { tableRows: rows.length, detailRows: selected ? selected.watchers.length + selected.holders.length + selected.members.length : 0 };
 }
 
 export function layout(width: number, height: number, users: number, needs: LayoutNeeds = {}): Layout {

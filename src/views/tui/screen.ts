@@ -27,6 +27,7 @@ import {
   tooSmallLines,
   type Layout,
 } from './render.js';
+import { podDetailLines, podTableLines } from './pods-view.js';
 import type { SnapshotSource } from './source.js';
 import { inspectLines, inspectParagraphs, osc52 } from './inspect.js';
 import { initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
@@ -133,7 +134,8 @@ class TerminalUi {
   }
 
   private clickTable(data: blessed.Widgets.Events.IMouseEventArg): void {
-    if (!this.geometry) return;
+    // The pod view is driven by keys only.
+    if (!this.geometry || this.state.view === 'pods') return;
     const line = data.y - this.geometry.table.top;
     if (line === 0) {
       const column = columnAt(tableColumns(this.geometry.width, this.state.sort), data.x);
@@ -188,8 +190,9 @@ class TerminalUi {
     }
     const state = this.state;
     this.place(this.header, l.header.top, l.header.height, headerLines(state, l, this.painter));
-    this.place(this.table, l.table.top, l.table.height, tableLines(state, width, l.table.height, this.painter));
-    this.place(this.detail, l.detail.top, l.detail.height, detailLines(state, width, l.detail.height, this.painter));
+    const pods = state.view === 'pods';
+    this.place(this.table, l.table.top, l.table.height, (pods ? podTableLines : tableLines)(state, width, l.table.height, this.painter));
+    this.place(this.detail, l.detail.top, l.detail.height, (pods ? podDetailLines : detailLines)(state, width, l.detail.height, this.painter));
     this.place(this.log, l.log.top, l.log.height, logLines(state, width, l.log.height, this.painter));
     this.place(this.footer, l.footer.top, 1, [footerLine(state, width, this.painter)]);
     this.drawSparkline(l);

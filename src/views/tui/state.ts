@@ -7,6 +7,7 @@ import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortFie
 import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
 import { inspectParagraphs, inspectText } from './inspect.js';
+import { visiblePods } from './pods-view.js';
 import type { Command } from './keys.js';
 import type { ReplayPosition, SnapshotContext } from './source.js';
 
@@ -62,6 +63,14 @@ export interface ViewState {
   holderDetails: ReadonlyMap<number, HolderDetail>;
   /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
   copy: string | null;
+  /** `v`: a row per process, or a row per pod. */
+  view: 'processes' | 'pods';
+  /** The pod view's selection, by uid, and its place. */
+  selectedPod: string | null;
+  podIndex: number;
+  podTop: number;
+  /** When this session first saw each pod (snapshot time): the pod view's AGE. */
+  podsSeen: ReadonlyMap<string, string>;
   focus: Focus;
   overlay: Overlay | null;
   paused: boolean;
@@ -125,6 +134,11 @@ export function initialState(initial: InitialView): ViewState {
     detailCursor: 0,
     holderDetails: new Map(),
     copy: null,
+    view: 'processes',
+    selectedPod: null,
+    podIndex: 0,
+    podTop: 0,
+    podsSeen: new Map(),
     focus: 'table',
     overlay: null,
     paused: false,
@@ -154,6 +168,7 @@ function apply(state: ViewState, action: Action): ViewState {
         replay: action.replay ?? null,
         pace: action.pace ?? null,
         history: advanceHistory(state.history, action.snapshot),
+        podsSeen: withPodsSeen(state.podsSeen, action.snapshot),
         message: null,
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
@@ -223,7 +238,7 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'end':
       return move(state, Infinity, now);
     case 'focusDetail':
-      if (state.selectedPid === null) return state;
+      if (state.selectedPid === null || state.view === 'pods') return state;
       return state.focus === 'detail' ? inspectCursor(state) : { ...state, focus: 'detail' };
     case 'copy': {
       const view = state.overlay?.kind === 'inspect' ? inspectedTarget(state) : null;
@@ -255,6 +270,8 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return withFilter(state, { ...state.filter, leakedOnly: !state.filter.leakedOnly });
     case 'pause':
       return { ...state, paused: !state.paused };
+    case 'toggleView':
+      return state.view === 'pods' ? { ...state, view: 'processes' } : selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.podIndex);
     case 'notes':
       return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
     case 'slower':
@@ -269,6 +286,10 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
 }
 
 function move(state: ViewState, delta: number, now: number): ViewState {
+  if (state.view === 'pods') {
+    const index = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.podIndex + delta;
+    return selectPodAt(state, index);
+  }
   if (state.focus === 'detail') {
     const cursor = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailCursor + delta;
     return { ...state, detailCursor: cursor };
@@ -296,6 +317,27 @@ function moveSelection(state: ViewState, delta: number, now: number): ViewState 
   if (rows.length === 0) return state;
   const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
   return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index, selectionPicked: true }, now);
+}
+
+function selectPodAt(state: ViewState, index: number): ViewState {
+  const rows = visiblePods(state);
+  const podIndex = Math.max(0, Math.min(rows.length - 1, index));
+  const selectedPod = rows[podIndex]?.pod.uid ?? null;
+  let podTop = Math.min(state.podTop, podIndex);
+  if (podIndex >= podTop + state.tableRows) podTop = podIndex - state.tableRows + 1;
+  return { ...state, selectedPod, podIndex, podTop: Math.max(0, podTop) };
+}
+
+function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): ReadonlyMap<string, string> {
+  let next: Map<string, string> | null = null;
+  for (const row of snapshot.processes) {
+    for (const pod of [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)]) {
+      if (!pod || seen.has(pod.uid) || next?.has(pod.uid)) continue;
+      next ??= new Map(seen);
+      next.set(pod.uid, snapshot.time);
+    }
+  }
+  return next ?? seen;
 }
 
 /** The process to show before the user picks one. */
@@ -394,7 +436,10 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   if (detailCursor >= detailTop + state.detailRows) detailTop = detailCursor - state.detailRows + 1;
   const focus = selectedPid === null ? 'table' : state.focus;
   const holderDetails = selectionMoved ? new Map<number, HolderDetail>() : state.holderDetails;
-  return { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, detailCursor, focus, holderDetails };
+  const normalized = { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, detailCursor, focus, holderDetails };
+  if (state.view !== 'pods') return normalized;
+  const podIndex = visiblePods(state).findIndex((row) => row.pod.uid === state.selectedPod);
+  return selectPodAt(normalized, podIndex >= 0 ? podIndex : state.podIndex);
 }
 
 let rowsCache: { key: unknown[]; rows: ProcessRow[] } | null = null;
