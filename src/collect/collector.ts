@@ -1,6 +1,7 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
@@ -78,6 +79,8 @@ export class Collector {
   private readonly pods: PodSource;
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
+  /** Each user's counts over the last refreshes: their time to exhaustion. */
+  private readonly trends = new UsageTrends();
   /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
 
@@ -145,7 +148,8 @@ export class Collector {
       readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
       podLogDirs: () => listDirOrEmpty(POD_LOG_ROOT),
     });
-    const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
+    const built = buildSnapshot(present, resolutions, attribution, wanted);
+    const snapshot = { ...built, users: this.trends.add(built.time, built.users, built.limits) };
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.podMemory.forgetUnnamed(scannedAt);

@@ -251,12 +251,23 @@ export interface ProcessRow {
   targets: TargetRow[];
 }
 
+/** A user's pace over the last refreshes, and when it reaches the limits at that pace. */
+export interface UserTrend {
+  watchesPerMinute: number | null;
+  instancesPerMinute: number | null;
+  /** Seconds until max_user_watches is reached: 0 when reached, null when not growing (or one refresh only). */
+  watchesFullInSeconds: number | null;
+  instancesFullInSeconds: number | null;
+}
+
 export interface UserRow {
   uid: number;
   name: string;
   userns: string | null;
   instances: number;
   watches: number;
+  /** Missing in recordings made before it was added. */
+  trend?: UserTrend;
 }
 
 export interface Totals {

@@ -3,6 +3,7 @@
 // text from the node (commands, paths, pod names) is escaped, so `{red-fg}` in a command stays text.
 import blessed from 'blessed';
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
+import { durationText } from '../../model/projection.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, TargetRow, UserRow } from '../../model/types.js';
 import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
@@ -272,9 +273,31 @@ export function notesLine(notes: readonly string[], width: number): string {
   return `note: ${cut}…${tail}`;
 }
 
-function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: Painter): string {
+/**
+ * When a user reaches a limit at its pace: "full in ~2 h 10 min at +47/min" (watches first, the
+ * sooner of the two), or '' when neither grows.
+ */
+export function exhaustionText(user: UserRow): string {
+  const trend = user.trend;
+  if (!trend) return '';
+  const candidates = [
+    { seconds: trend.watchesFullInSeconds, rate: trend.watchesPerMinute, what: '' },
+    { seconds: trend.instancesFullInSeconds, rate: trend.instancesPerMinute, what: ' instances' },
+  ].filter((c): c is { seconds: number; rate: number | null; what: string } => c.seconds !== null);
+  const soonest = candidates.sort((a, b) => a.seconds - b.seconds)[0];
+  if (!soonest) return '';
+  if (soonest.seconds === 0) return `FULL${soonest.what}`;
+  const rate = soonest.rate === null ? '' : ` at ${signed(Math.round(soonest.rate))}/min`;
+  return `full${soonest.what} in ${durationText(soonest.seconds)}${rate}`;
+}
+
+function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painter: Painter): string {
   const name = user.userns ? `${user.name}@${user.userns}` : user.name;
   const nameWidth = 16;
+  const exhaustion = exhaustionText(user);
+  // The projection after the meters, when there is room for meters still.
+  const suffix = exhaustion && lineWidth - exhaustion.length - 2 >= 50 ? ` ${exhaustion} ` : '';
+  const width = lineWidth - suffix.length;
   const meterSpace = width - nameWidth - 1;
   const watchesWidth = Math.ceil(meterSpace * 0.6);
   return (
@@ -282,7 +305,8 @@ function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: P
     ' ' +
     meter('watches', user.watches, snapshot.limits.maxUserWatches, watchesWidth - 1, painter) +
     ' ' +
-    meter('inst', user.instances, snapshot.limits.maxUserInstances, meterSpace - watchesWidth, painter)
+    meter('inst', user.instances, snapshot.limits.maxUserInstances, meterSpace - watchesWidth, painter) +
+    (suffix ? painter.paint('warn', esc(suffix)) : '')
   );
 }
 
