@@ -41,16 +41,28 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
   }
-  const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../views/tui/replay-source.js')]);
+  const [{ runScreen }, { ReplaySource }, { loadSettings, settingsPath }] = await Promise.all([
+    import('../views/tui/screen.js'),
+    import('../views/tui/replay-source.js'),
+    import('../views/tui/settings.js'),
+  ]);
+  const path = settingsPath(process.env);
+  const saved = options.config ? loadSettings(path) : { settings: {}, note: null, writable: false };
+  const { settings } = saved;
+  const intervalMs = options.delayGiven || !settings.intervalMs ? options.delaySeconds * 1000 : settings.intervalMs;
   return runScreen({
     source: recording
       ? new ReplaySource(recording)
-      : new BackgroundCollector(liveCollectorOptions(options), options.delaySeconds * 1000, 'selected', false, options.stretch),
+      : new BackgroundCollector(liveCollectorOptions(options), intervalMs, 'selected', false, options.stretch),
     initial: {
       filter: filterFromOptions(options),
-      sort: { field: options.sort, descending: options.descending },
-      intervalMs: options.delaySeconds * 1000,
+      sort: options.sortGiven || !settings.sort ? { field: options.sort, descending: options.descending } : settings.sort,
+      intervalMs,
+      ...(settings.view ? { view: settings.view } : {}),
+      ...(settings.hiddenColumns ? { hiddenColumns: settings.hiddenColumns } : {}),
+      ...(saved.note ? { notes: [saved.note] } : {}),
     },
+    settings: options.config && saved.writable ? path : null,
     color: options.color,
   });
 }

@@ -25,6 +25,7 @@ export type Command =
   | 'pause'
   | 'notes'
   | 'toggleView'
+  | 'chooseColumns'
   | 'copy'
   | 'slower'
   | 'faster'
@@ -56,6 +57,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'toggleFocus', keys: ['tab'], shown: 'Tab', help: 'switch between the table and the detail pane' },
   { command: 'back', keys: ['escape'], shown: 'Esc', help: 'leave the detail pane; in the table: clear the filter' },
   { command: 'filter', keys: ['/', 'f4'], shown: '/ F4', help: 'filter by regex over command, pid, user, pod; Esc clears', footer: { key: 'F4', label: 'Filter' } },
+  { command: 'chooseColumns', keys: ['f2', 'c'], shown: 'F2 c', help: 'choose the shown columns (Enter toggles one)', footer: { key: 'F2', label: 'Columns' } },
   { command: 'sortMenu', keys: ['f6', 's'], shown: 'F6 s', help: 'choose the sort column', footer: { key: 'F6', label: 'Sort' } },
   { command: 'sortPrevious', keys: ['<', ','], shown: '<', help: 'sort by the column to the left', footer: { key: '<>', label: 'Column' } },
   { command: 'sortNext', keys: ['>', '.'], shown: '>', help: 'sort by the column to the right' },

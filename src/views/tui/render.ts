@@ -11,7 +11,7 @@ import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
-import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
+import { allNotes, HIDEABLE_COLUMNS, processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
 export const MIN_HEIGHT = 24;
@@ -137,7 +137,7 @@ export function layoutNeeds(state: ViewState): LayoutNeeds {
   const snapshot = state.snapshot;
   return {
     verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
-    notes: (snapshot?.notes.length ?? 0) > 0,
+    notes: allNotes(state).length > 0,
     content: state.view === 'pods' ? podContent(state) : { tableRows: processRows(state).length, detailRows: targetRows(state).length },
   };
 }
@@ -230,7 +230,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
     `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}`;
   lines.push(esc(fit(summary, left)));
-  if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(snapshot.notes, width), width))));
+  if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   return lines;
 }
 
@@ -369,9 +369,9 @@ const COLUMN_WIDTHS: Record<SortField, number> = {
   command: 0,
 };
 
-export function tableColumns(width: number, sort: ViewState['sort']): Column[] {
+export function tableColumns(width: number, sort: ViewState['sort'], hidden: readonly SortField[] = []): Column[] {
   let x = 0;
-  return SORT_FIELDS.map((spec) => {
+  return SORT_FIELDS.filter((spec) => !hidden.includes(spec.field)).map((spec) => {
     const marker = spec.field === sort.field ? (sort.descending ? '▼' : '▲') : '';
     const columnWidth = spec.field === 'command' ? width - x : COLUMN_WIDTHS[spec.field];
     const column: Column = {
@@ -392,7 +392,7 @@ export function columnAt(columns: Column[], x: number): Column | null {
 }
 
 export function tableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
-  const columns = tableColumns(width, state.sort);
+  const columns = tableColumns(width, state.sort, state.hiddenColumns);
   const lines = [painter.paint('columns', esc(columns.map((c) => fit(c.title, c.width, c.align)).join(' ')))];
   const rows = processRows(state);
   if (!state.snapshot) return lines;
@@ -632,7 +632,7 @@ export function helpLines(replaying: boolean): string[] {
 
 /** The notes overlay: every note of the last refresh, whole, wrapped to `width`. */
 export function notesLines(state: ViewState, width: number): string[] {
-  const notes = state.snapshot?.notes ?? [];
+  const notes = allNotes(state);
   if (notes.length === 0) return ['no notes'];
   return notes.flatMap((note) => wrapColumns(`• ${note}`, width, '  ').map(esc));
 }
@@ -645,6 +645,16 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
       lines: SORT_FIELDS.map((spec, i) => {
         const current = spec.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
         const text = esc(`${current} ${fit(spec.title, 8)} ${spec.description}`);
+        return i === overlay.index ? painter.paint('selected', text) : text;
+      }),
+    };
+  }
+  if (overlay?.kind === 'columns') {
+    return {
+      title: 'Columns (Enter shows or hides)',
+      lines: HIDEABLE_COLUMNS.map((field, i) => {
+        const spec = SORT_FIELDS.find((candidate) => candidate.field === field)!;
+        const text = esc(`[${state.hiddenColumns.includes(field) ? ' ' : 'x'}] ${fit(spec.title, 8)} ${spec.description}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
     };

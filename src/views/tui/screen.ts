@@ -28,6 +28,7 @@ import {
   type Layout,
 } from './render.js';
 import { podDetailLines, podTableLines } from './pods-view.js';
+import { saveSettings } from './settings.js';
 import type { SnapshotSource } from './source.js';
 import { inspectLines, inspectParagraphs, osc52 } from './inspect.js';
 import { initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
@@ -36,6 +37,8 @@ export interface ScreenOptions {
   source: SnapshotSource;
   initial: InitialView;
   color: boolean;
+  /** Where the sort, columns, interval and view are saved as they change; null: nowhere (--no-config, a broken file). */
+  settings: string | null;
 }
 
 /** Exit codes for signals, as a shell reports them (128 + signal number). */
@@ -71,6 +74,7 @@ class TerminalUi {
   ) {
     this.state = initialState(options.initial);
     this.painter = new Painter(options.color);
+    this.settingsPath = options.settings;
   }
 
   start(): void {
@@ -138,7 +142,7 @@ class TerminalUi {
     if (!this.geometry || this.state.view === 'pods') return;
     const line = data.y - this.geometry.table.top;
     if (line === 0) {
-      const column = columnAt(tableColumns(this.geometry.width, this.state.sort), data.x);
+      const column = columnAt(tableColumns(this.geometry.width, this.state.sort, this.state.hiddenColumns), data.x);
       if (column) this.dispatch({ type: 'sortBy', field: column.field });
       return;
     }
@@ -157,12 +161,27 @@ class TerminalUi {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
     if (this.state.selectedPid !== before.selectedPid) this.options.source.select?.(this.state.selectedPid);
+    if (settingsChanged(before, this.state)) this.saveSettings();
     if (this.state.copy !== null) {
       this.screen.program.output.write(osc52(this.state.copy));
       this.state = reduce(this.state, { type: 'copied' });
     }
     if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
     this.draw();
+  }
+
+  private settingsPath: string | null;
+
+  private saveSettings(): void {
+    if (this.settingsPath === null) return;
+    const { sort, intervalMs, view, hiddenColumns } = this.state;
+    try {
+      saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns });
+    } catch (error) {
+      // Said once; the session goes on without saving.
+      this.state = { ...this.state, message: `settings not saved: ${(error as Error).message}` };
+      this.settingsPath = null;
+    }
   }
 
   private releaseOrderLater(): void {
@@ -285,6 +304,10 @@ class TerminalUi {
     await this.options.source.stop().catch(() => undefined);
     this.resolve(code);
   }
+}
+
+function settingsChanged(before: ViewState, after: ViewState): boolean {
+  return before.sort !== after.sort || before.intervalMs !== after.intervalMs || before.view !== after.view || before.hiddenColumns !== after.hiddenColumns;
 }
 
 /** Keeps stderr and console output back while the screen is up, and prints it afterwards. */

@@ -21,7 +21,8 @@ export type Focus = 'table' | 'detail';
 export type Overlay =
   | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
   | { kind: 'help'; top: number }
-  | { kind: 'notes'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+  | { kind: 'notes'; top: number }
+  | { kind: 'columns'; index: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
 
 /** A filter being typed: it applies as it is typed, like htop's. */
 export interface Prompt {
@@ -65,6 +66,10 @@ export interface ViewState {
   copy: string | null;
   /** `v`: a row per process, or a row per pod. */
   view: 'processes' | 'pods';
+  /** Table columns hidden with the column chooser (F2); PID and COMMAND always show. */
+  hiddenColumns: SortField[];
+  /** Notes of the session, not of a refresh (a broken settings file). */
+  sessionNotes: string[];
   /** The pod view's selection, by uid, and its place. */
   selectedPod: string | null;
   podIndex: number;
@@ -113,6 +118,10 @@ export interface InitialView {
   filter: ProcessFilter;
   sort: Sort;
   intervalMs: number;
+  view?: ViewState['view'];
+  hiddenColumns?: SortField[];
+  /** Notes of the session itself (a broken settings file): shown with each snapshot's. */
+  notes?: string[];
 }
 
 export function initialState(initial: InitialView): ViewState {
@@ -134,7 +143,8 @@ export function initialState(initial: InitialView): ViewState {
     detailCursor: 0,
     holderDetails: new Map(),
     copy: null,
-    view: 'processes',
+    view: initial.view ?? 'processes',
+    hiddenColumns: initial.hiddenColumns ?? [],
     selectedPod: null,
     podIndex: 0,
     podTop: 0,
@@ -148,6 +158,7 @@ export function initialState(initial: InitialView): ViewState {
     orderHeldUntil: 0,
     tableRows: 10,
     detailRows: 5,
+    sessionNotes: initial.notes ?? [],
     message: null,
     quit: false,
   };
@@ -274,6 +285,8 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return state.view === 'pods' ? { ...state, view: 'processes' } : selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.podIndex);
     case 'notes':
       return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
+    case 'chooseColumns':
+      return { ...state, overlay: { kind: 'columns', index: 0 } };
     case 'slower':
       return { ...state, intervalMs: INTERVAL_STEPS_MS.find((ms) => ms > state.intervalMs) ?? state.intervalMs };
     case 'faster':
@@ -340,6 +353,11 @@ function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): Re
   return next ?? seen;
 }
 
+/** The header's notes: the session's, then the snapshot's. */
+export function allNotes(state: ViewState): string[] {
+  return [...state.sessionNotes, ...(state.snapshot?.notes ?? [])];
+}
+
 /** The process to show before the user picks one. */
 function openingPid(state: ViewState, openOn: number | null): number | null {
   const rows = processRows(state);
@@ -392,8 +410,13 @@ export function userChoices(state: ViewState): (string | null)[] {
   return [null, ...names];
 }
 
+/** Columns the chooser can hide: all but PID and COMMAND (what a row is). */
+export const HIDEABLE_COLUMNS: readonly SortField[] = SORT_FIELDS.map((spec) => spec.field).filter((field) => field !== 'pid' && field !== 'command');
+
 function menuLength(state: ViewState): number {
   switch (state.overlay?.kind) {
+    case 'columns':
+      return HIDEABLE_COLUMNS.length;
     case 'sort':
       return SORT_FIELDS.length;
     case 'user':
@@ -415,6 +438,12 @@ function chooseFromMenu(state: ViewState): ViewState {
   const overlay = state.overlay;
   const closed = { ...state, overlay: null };
   if (overlay?.kind === 'sort') return withSort(closed, naturalSort(SORT_FIELDS[overlay.index]!.field));
+  if (overlay?.kind === 'columns') {
+    // Stays open: several columns are often toggled in a row.
+    const field = HIDEABLE_COLUMNS[overlay.index]!;
+    const hidden = state.hiddenColumns.includes(field) ? state.hiddenColumns.filter((f) => f !== field) : [...state.hiddenColumns, field];
+    return { ...state, hiddenColumns: hidden };
+  }
   if (overlay?.kind === 'user') return withFilter(closed, { ...state.filter, user: userChoices(state)[overlay.index] ?? null });
   return closed;
 }
