@@ -5,7 +5,7 @@ import { NO_FILTER } from '../src/model/query.js';
 import { headerLines, layout, Painter } from '../src/views/tui/render.js';
 import { initialState, reduce } from '../src/views/tui/state.js';
 import { verdictLine } from '../src/views/tui/verdict.js';
-import { displayWidth, elideMiddle, fitColumns } from '../src/views/width.js';
+import { displayWidth, elideMiddle, fitColumns, wrapColumns } from '../src/views/width.js';
 import { pod, proc, snapshot, targets } from './helpers/rows.js';
 
 const gone = (name: string) => pod(name, 'gone', 'shop');
@@ -119,4 +119,11 @@ test('more holders than fit: as many pids as fit, and how many more', () => {
   const line = verdictLine(node, 120)!;
   assert.ok(displayWidth(line) <= 120, line);
   assert.match(line, /^LEAK kubelet 26670: 4,649 watches, kept by 27000 27001 .* \+\d+ more$/);
+});
+
+test('wrapping: at spaces, a word longer than a line broken where it must, the text own indent kept', () => {
+  assert.deepEqual(wrapColumns('the watch ends when pid 16115 exits', 16, '  '), ['the watch ends', '  when pid 16115', '  exits']);
+  assert.deepEqual(wrapColumns('  command: /a/very/long/path/to/a/binary', 16, '    '), ['  command:', '    /a/very/long', '    /path/to/a/b', '    inary']);
+  assert.deepEqual(wrapColumns('', 10), ['']);
+  assert.ok(wrapColumns('写真 '.repeat(10), 9).every((line) => displayWidth(line) <= 9));
 });

@@ -189,8 +189,11 @@ export function wrapColumns(text: string, width: number, indent = ''): string[] 
     lines.push((lines.length > 0 ? indent : '') + line);
     line = '';
   };
-  for (const word of text.split(' ')) {
-    const candidate = line === '' ? word : `${line} ${word}`;
+  // Leading spaces are the text's own indent: kept on its first line.
+  const lead = /^ */.exec(text)![0];
+  line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    const candidate = line === '' || line === lead ? line + word : `${line} ${word}`;
     if (displayWidth(candidate) <= room()) {
       line = candidate;
       continue;

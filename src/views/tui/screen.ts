@@ -31,7 +31,7 @@ import { podDetailLines, podTableLines } from './pods-view.js';
 import { saveSettings } from './settings.js';
 import type { SnapshotSource } from './source.js';
 import { inspectLines, inspectParagraphs, osc52 } from './inspect.js';
-import { initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+import { holderDetailsOf, initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
   source: SnapshotSource;
@@ -274,7 +274,7 @@ class TerminalUi {
   private drawInspect(width: number, height: number, top: number): void {
     const view = inspectedTarget(this.state);
     const inner = width - 4;
-    const lines = view ? inspectLines(inspectParagraphs(view.row, view.target, this.state.holderDetails), inner) : ['the target is gone from the latest snapshot'];
+    const lines = view ? inspectLines(inspectParagraphs(view.row, view.target, holderDetailsOf(this.state)), inner) : ['the target is gone from the latest snapshot'];
     const boxHeight = height - 2;
     const first = Math.min(top, Math.max(0, lines.length - (boxHeight - 2)));
     this.overlay.setLabel(' Inspect: ↑↓ scroll, y copy, Esc close ');

@@ -254,7 +254,7 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'copy': {
       const view = state.overlay?.kind === 'inspect' ? inspectedTarget(state) : null;
       if (!view) return state;
-      return { ...state, copy: inspectText(inspectParagraphs(view.row, view.target, state.holderDetails)), message: 'copied (OSC 52)' };
+      return { ...state, copy: inspectText(inspectParagraphs(view.row, view.target, holderDetailsOf(state))), message: 'copied (OSC 52)' };
     }
     case 'toggleFocus':
       return state.focus === 'detail' ? leaveDetail(state) : runCommand(state, 'focusDetail', now);
@@ -314,6 +314,22 @@ function inspectCursor(state: ViewState): ViewState {
   const target = targetRows(state)[state.detailCursor];
   if (!target || state.selectedPid === null) return state;
   return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+}
+
+/**
+ * What is known of holders: the collector's word, else (a recording, a holder that exited) the
+ * snapshot's row of a holder that holds inotify instances itself.
+ */
+export function holderDetailsOf(state: ViewState): ReadonlyMap<number, HolderDetail> {
+  const view = inspectedTarget(state);
+  if (!view) return state.holderDetails;
+  const details = new Map(state.holderDetails);
+  for (const holder of view.target.holders) {
+    if (details.has(holder.pid)) continue;
+    const row = state.snapshot?.processes.find((candidate) => candidate.pid === holder.pid);
+    if (row) details.set(holder.pid, { pid: row.pid, cmdline: row.cmdline, cgroup: null, pod: row.pod });
+  }
+  return details;
 }
 
 /** The process and target inspect shows, null once they are gone. */
