@@ -189,7 +189,7 @@ function buildProcessRow(
     cmdline: proc.cmdline,
     instances: proc.instances.length,
     watches,
-    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared })),
+    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared, instance: i.instanceId })),
     leaked: tally.leaked,
     stranded: tally.stranded,
     pod: pods.processPod(proc),

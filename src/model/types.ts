@@ -204,6 +204,8 @@ export interface FdRow {
   fd: number;
   watches: number;
   shared: boolean;
+  /** The kernel object (InotifyInstance.instanceId): equal in every process holding it; missing in recordings made before it was added. */
+  instance?: string;
 }
 
 /** A pod whose files a process watches, and how many of those watches leaked. */

@@ -25,6 +25,7 @@ export type Command =
   | 'pause'
   | 'notes'
   | 'toggleView'
+  | 'toggleTree'
   | 'chooseColumns'
   | 'copy'
   | 'slower'
@@ -65,6 +66,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
   { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'leaked only: processes with leaked watches, and their leaked targets', footer: { key: 'l', label: 'Leaked' } },
   { command: 'toggleView', keys: ['v'], shown: 'v', help: 'process view / pod view: a row per pod, live or gone, its watchers and holders', footer: { key: 'v', label: 'Pods' } },
+  { command: 'toggleTree', keys: ['t', 'f5'], shown: 't F5', help: 'tree view: processes under their parents, a shared instance counted at the ancestor holding it', footer: { key: 'F5', label: 'Tree' } },
   { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },

@@ -11,7 +11,7 @@ import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
-import { allNotes, HIDEABLE_COLUMNS, processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
+import { allNotes, HIDEABLE_COLUMNS, processRows, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
 export const MIN_HEIGHT = 24;
@@ -416,7 +416,7 @@ function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: 
     delta: sinceLast === 0 ? '' : signed(sinceLast),
     deltaStart: sinceStart === 0 ? '' : signed(sinceStart),
     leaked: row.leaked === 0 ? '' : row.leaked.toLocaleString('en-US'),
-    command: commandOf(row),
+    command: treePrefix(state, row.pid) + commandOf(row),
   };
   const text = (c: Column) => esc(fit(cells[c.field], c.width, c.align));
   if (row.pid === state.selectedPid) {

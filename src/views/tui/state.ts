@@ -8,6 +8,7 @@ import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/
 import { podLabel, targetPathText } from '../format.js';
 import { inspectParagraphs, inspectText } from './inspect.js';
 import { visiblePods } from './pods-view.js';
+import { treeOf } from './tree.js';
 import type { Command } from './keys.js';
 import type { ReplayPosition, SnapshotContext } from './source.js';
 
@@ -64,6 +65,8 @@ export interface ViewState {
   holderDetails: ReadonlyMap<number, HolderDetail>;
   /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
   copy: string | null;
+  /** `t`: processes under their parents. */
+  tree: boolean;
   /** `v`: a row per process, or a row per pod. */
   view: 'processes' | 'pods';
   /** Table columns hidden with the column chooser (F2); PID and COMMAND always show. */
@@ -143,6 +146,7 @@ export function initialState(initial: InitialView): ViewState {
     detailCursor: 0,
     holderDetails: new Map(),
     copy: null,
+    tree: false,
     view: initial.view ?? 'processes',
     hiddenColumns: initial.hiddenColumns ?? [],
     selectedPod: null,
@@ -285,6 +289,8 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return state.view === 'pods' ? { ...state, view: 'processes' } : selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.podIndex);
     case 'notes':
       return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
+    case 'toggleTree':
+      return { ...state, tree: !state.tree, heldOrder: null };
     case 'chooseColumns':
       return { ...state, overlay: { kind: 'columns', index: 0 } };
     case 'slower':
@@ -487,16 +493,24 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   return selectPodAt(normalized, podIndex >= 0 ? podIndex : state.podIndex);
 }
 
-let rowsCache: { key: unknown[]; rows: ProcessRow[] } | null = null;
+let rowsCache: { key: unknown[]; rows: ProcessRow[]; prefixes: Map<number, string> } | null = null;
 
-/** The table's rows: filtered, sorted, and in the held order for a moment after navigation. */
+/** The table's rows: filtered, sorted (in the tree view, under their parents), and in the held order for a moment after navigation. */
 export function processRows(state: ViewState): ProcessRow[] {
-  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder];
+  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder, state.tree];
   if (rowsCache && rowsCache.key.every((part, i) => part === key[i])) return rowsCache.rows;
   const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history)) : [];
-  const rows = state.heldOrder ? inHeldOrder(sorted, state.heldOrder) : sorted;
-  rowsCache = { key, rows };
+  const tree = state.tree ? treeOf(sorted) : null;
+  const ordered = tree?.rows ?? sorted;
+  const rows = state.heldOrder ? inHeldOrder(ordered, state.heldOrder) : ordered;
+  rowsCache = { key, rows, prefixes: tree?.prefixes ?? new Map() };
   return rows;
+}
+
+/** The tree branch before a process's command in the tree view; '' otherwise. */
+export function treePrefix(state: ViewState, pid: number): string {
+  processRows(state);
+  return rowsCache?.prefixes.get(pid) ?? '';
 }
 
 /** Rows still there keep their place; new ones go last. */
