@@ -625,7 +625,12 @@ export function helpLines(replaying: boolean): string[] {
     '  ΔSTART     watches gained or lost since inotop started',
     '  LEAKED     watches on gone pods, unmounted or deleted targets (red)',
     '  ×N         detail pane: an inode this process watches N times',
+    '  HELD BY    detail pane: the process whose mount namespace keeps the target alive (+N: more)',
     '  / in the detail pane filters its paths and pods',
+    '',
+    '{bold}a leak{/bold}',
+    '  LEAK …     the header names the leaking process, the gone pods and who keeps them',
+    '  Enter      on a target in the detail pane: what keeps it and the safe next step',
   );
   return lines;
 }
