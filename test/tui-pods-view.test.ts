@@ -6,7 +6,8 @@ import { advanceHistory, EMPTY_HISTORY } from '../src/model/history.js';
 import { actionForKey } from '../src/views/tui/keys.js';
 import { ageText, podDetailLines, podRows, podStateText, podTableLines } from '../src/views/tui/pods-view.js';
 import { Painter } from '../src/views/tui/render.js';
-import { initialState, reduce, type ViewState } from '../src/views/tui/state.js';
+import { initialState, inspectedParagraphs, reduce, type ViewState } from '../src/views/tui/state.js';
+import { inspectText } from '../src/views/tui/inspect.js';
 import { displayWidth } from '../src/views/width.js';
 import { pod, proc, snapshot } from './helpers/rows.js';
 
@@ -80,4 +81,19 @@ test('state: gone since when this session saw it go; age since first seen', () =
   assert.equal(podStateText(gone, EMPTY_HISTORY), 'gone');
   assert.equal(ageText('2026-11-27T10:00:00.000Z', '2026-11-27T10:21:06.000Z'), '21m');
   assert.equal(ageText(undefined, '2026-11-27T10:21:06.000Z'), '-');
+});
+
+test('Enter on a pod inspects it: watchers, holders, the next step; y copies it', () => {
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: node() });
+  state = keys(state, 'v', 'enter');
+  assert.equal(state.overlay?.kind, 'inspect');
+  const text = inspectText(inspectedParagraphs(state)!);
+  assert.match(text, /^Pod shop\/api-hxagp \(gone\) +uid uid-api-hxagp/);
+  assert.match(text, /pid 100 kubelet: 3 watches, 3 leaked/);
+  assert.match(text, /KEPT BY .*\npid 201 sleep +\(\/usr\/bin\/proc201 --serve\)/);
+  assert.match(text, /NEXT STEP: its mounts live on while pid 201 exits: check what it is, then stop it\./);
+  state = keys(state, 'y');
+  assert.equal(state.copy, text);
+  state = keys(state, 'escape', 'down', 'enter');
+  assert.match(inspectText(inspectedParagraphs(state)!), /NEXT STEP: nothing to do/);
 });

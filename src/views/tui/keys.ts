@@ -53,7 +53,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'pageDown', keys: ['pagedown'], shown: 'PgDn', help: 'one page down' },
   { command: 'home', keys: ['home', 'g'], shown: 'Home g', help: 'first row' },
   { command: 'end', keys: ['end', 'S-g'], shown: 'End G', help: 'last row' },
-  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets; there: inspect the target under the cursor", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets; there: inspect the target under the cursor; in the pod view: inspect the pod", footer: { key: 'Enter', label: 'Detail' } },
   { command: 'copy', keys: ['y'], shown: 'y', help: 'inspect: copy its text to the clipboard (OSC 52)' },
   { command: 'toggleFocus', keys: ['tab'], shown: 'Tab', help: 'switch between the table and the detail pane' },
   { command: 'back', keys: ['escape'], shown: 'Esc', help: 'leave the detail pane; in the table: clear the filter' },

@@ -3,7 +3,9 @@
 import blessed from 'blessed';
 import type { History } from '../../model/history.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
+import { commandOf } from '../../model/query.js';
 import { podLabel } from '../format.js';
+import type { Paragraph } from './inspect.js';
 import { fitColumns } from '../width.js';
 import type { Painter } from './render.js';
 import type { ViewState } from './state.js';
@@ -84,6 +86,42 @@ export function ageText(since: string | undefined, now: string): string {
 export function pidList(pids: readonly number[], max = 4): string {
   if (pids.length === 0) return '-';
   return pids.length > max ? `${pids.slice(0, max).join(',')} +${pids.length - max}` : pids.join(',');
+}
+
+/** Inspect of a pod: who watches inside it, who keeps its mounts, and what to do. */
+export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph[] {
+  const byPid = new Map(snapshot.processes.map((proc) => [proc.pid, proc]));
+  const out: Paragraph[] = [];
+  const line = (text: string, indent = '    ') => out.push({ text, indent });
+  const pod = row.pod;
+  line(`Pod ${podLabel(pod)}  uid ${pod.uid}${pod.nameSource ? `  (name from ${pod.nameSource})` : pod.name === null ? '  (name unknown)' : ''}`, '  ');
+  line('');
+  line(`${row.watches.toLocaleString('en-US')} watches on it, ${row.leaked.toLocaleString('en-US')} leaked`);
+  line('');
+  line('WATCHED BY:', '  ');
+  for (const w of row.watchers) line(`pid ${w.pid} ${w.comm}: ${w.watches} watches, ${w.leaked} leaked  (${commandOf(byPid.get(w.pid) ?? { cmdline: '', comm: w.comm })})`, '      ');
+  if (row.holders.length > 0) {
+    line('');
+    line('KEPT BY (their mount namespaces still have its mounts):', '  ');
+    for (const pid of row.holders) {
+      const proc = byPid.get(pid);
+      line(`pid ${pid} ${proc ? `${proc.comm}  (${commandOf(proc)})` : '(holds no inotify instance: inspect a target for its command line)'}`, '      ');
+    }
+  }
+  if (row.members.length > 0) {
+    line('');
+    line(`RUNS IN IT: ${row.members.map((pid) => `pid ${pid} ${byPid.get(pid)?.comm ?? '?'}`).join(', ')}`, '  ');
+  }
+  line('');
+  const watchers = row.watchers.filter((w) => w.leaked > 0).map((w) => `${w.comm} (pid ${w.pid})`);
+  const next =
+    row.leaked === 0
+      ? 'nothing to do: no watch on it leaked.'
+      : row.holders.length > 0
+        ? `its mounts live on while pid ${row.holders.join(', pid ')} ${row.holders.length === 1 ? 'exits' : 'exit'}: check what ${row.holders.length === 1 ? 'it is' : 'they are'}, then stop ${row.holders.length === 1 ? 'it' : 'them'}. What no namespace keeps (a removed cgroup dir) only the watcher drops: restarting ${watchers.join(', ')} releases it.`
+        : `only the watchers can drop these watches: restarting ${watchers.join(', ')} releases them.`;
+  line(`NEXT STEP: ${next}`, '  ');
+  return out;
 }
 
 // ---- drawing ----

@@ -30,8 +30,8 @@ import {
 import { podDetailLines, podTableLines } from './pods-view.js';
 import { saveSettings } from './settings.js';
 import type { SnapshotSource } from './source.js';
-import { inspectLines, inspectParagraphs, osc52 } from './inspect.js';
-import { holderDetailsOf, initialState, inspectedTarget, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+import { inspectLines, osc52 } from './inspect.js';
+import { initialState, inspectedParagraphs, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
   source: SnapshotSource;
@@ -272,9 +272,9 @@ class TerminalUi {
 
   /** Inspect takes the whole screen but a line above and below: nothing in it is cut. */
   private drawInspect(width: number, height: number, top: number): void {
-    const view = inspectedTarget(this.state);
+    const paragraphs = inspectedParagraphs(this.state);
     const inner = width - 4;
-    const lines = view ? inspectLines(inspectParagraphs(view.row, view.target, holderDetailsOf(this.state)), inner) : ['the target is gone from the latest snapshot'];
+    const lines = paragraphs ? inspectLines(paragraphs, inner) : ['it is gone from the latest snapshot'];
     const boxHeight = height - 2;
     const first = Math.min(top, Math.max(0, lines.length - (boxHeight - 2)));
     this.overlay.setLabel(' Inspect: ↑↓ scroll, y copy, Esc close ');

@@ -6,8 +6,8 @@ import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../mod
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
-import { inspectParagraphs, inspectText } from './inspect.js';
-import { visiblePods } from './pods-view.js';
+import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
+import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
 import { treeOf } from './tree.js';
 import type { Command } from './keys.js';
 import type { ReplayPosition, SnapshotContext } from './source.js';
@@ -18,9 +18,10 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 
 export type Focus = 'table' | 'detail';
 
-/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot. */
+/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot, or one pod by uid. */
 export type Overlay =
   | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  | { kind: 'inspect'; uid: string; top: number }
   | { kind: 'help'; top: number }
   | { kind: 'notes'; top: number }
   | { kind: 'columns'; index: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
@@ -253,12 +254,12 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'end':
       return move(state, Infinity, now);
     case 'focusDetail':
-      if (state.selectedPid === null || state.view === 'pods') return state;
+      if (state.view === 'pods') return state.selectedPod === null ? state : { ...state, overlay: { kind: 'inspect', uid: state.selectedPod, top: 0 } };
+      if (state.selectedPid === null) return state;
       return state.focus === 'detail' ? inspectCursor(state) : { ...state, focus: 'detail' };
     case 'copy': {
-      const view = state.overlay?.kind === 'inspect' ? inspectedTarget(state) : null;
-      if (!view) return state;
-      return { ...state, copy: inspectText(inspectParagraphs(view.row, view.target, holderDetailsOf(state))), message: 'copied (OSC 52)' };
+      const paragraphs = inspectedParagraphs(state);
+      return paragraphs ? { ...state, copy: inspectText(paragraphs), message: 'copied (OSC 52)' } : state;
     }
     case 'toggleFocus':
       return state.focus === 'detail' ? leaveDetail(state) : runCommand(state, 'focusDetail', now);
@@ -338,10 +339,22 @@ export function holderDetailsOf(state: ViewState): ReadonlyMap<number, HolderDet
   return details;
 }
 
+/** What inspect shows: a target, or a pod; null once it is gone from the snapshot. */
+export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
+  const overlay = state.overlay;
+  if (overlay?.kind !== 'inspect') return null;
+  if ('uid' in overlay) {
+    const pod = podRows(state.snapshot).find((row) => row.pod.uid === overlay.uid);
+    return pod ? podInspectParagraphs(pod, state.snapshot!) : null;
+  }
+  const view = inspectedTarget(state);
+  return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
+}
+
 /** The process and target inspect shows, null once they are gone. */
 export function inspectedTarget(state: ViewState): { row: ProcessRow; target: TargetRow } | null {
   const overlay = state.overlay;
-  if (overlay?.kind !== 'inspect') return null;
+  if (overlay?.kind !== 'inspect' || !('pid' in overlay)) return null;
   const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
   const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
   return row && target ? { row, target } : null;
