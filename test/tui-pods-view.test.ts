@@ -54,20 +54,23 @@ test('v switches to the pod view and back; arrows move its selection; / filters 
   assert.equal(state.view, 'pods');
   assert.equal(state.selectedPod, 'uid-api-hxagp', 'the leaking pod first');
   const table = plain(podTableLines(state, 120, 10, mono));
-  assert.match(table[0]!, /^NAMESPACE\/NAME +UID +STATE +WATCHES +LEAKED WATCHERS +HOLDERS +AGE$/);
-  assert.match(table[1]!, /^shop\/api-hxagp +uid-api- +gone +3 +3 100 +201 +0s$/);
-  assert.match(table[2]!, /^shop\/web +uid-web +live +8 +100,150 +- +0s$/);
+  // Sorted as the process view is (by watches here), opened on the leaking pod.
+  assert.match(table[0]!, /^NAMESPACE\/NAME +UID +STATE +WATCHES▼ +LEAKED WATCHERS +HOLDERS +AGE$/);
+  assert.match(table[1]!, /^shop\/web +uid-web +live +8 +100,150 +- +0s$/);
+  assert.match(table[2]!, /^shop\/api-hxagp +uid-api- +gone +3 +3 100 +201 +0s$/);
   assert.ok(table.every((line) => displayWidth(line) === 120));
   const detail = plain(podDetailLines(state, 120, 10, mono));
   assert.match(detail[0]!, /pod shop\/api-hxagp \(gone\) +uid uid-api-hxagp: 3 watches, 3 leaked/);
   assert.match(detail.join('\n'), /100 kubelet: watches inside it/);
   assert.match(detail.join('\n'), /201 sleep: its mount namespace keeps the pod's mounts/);
-  state = keys(state, 'down');
+  state = keys(state, 'up');
   assert.equal(state.selectedPod, 'uid-web');
   assert.match(plain(podDetailLines(state, 120, 10, mono)).join('\n'), /300 nginx: runs in it/);
   state = keys(state, '/', 'h', 'x', 'a', 'enter');
   assert.deepEqual(plain(podTableLines(state, 120, 10, mono)).slice(1).map((l) => l.split(' ')[0]), ['shop/api-hxagp']);
   assert.equal(state.selectedPod, 'uid-api-hxagp', 'the selection stays among the shown');
+  state = keys(state, '/', 'escape', 'S-i');
+  assert.deepEqual(plain(podTableLines(state, 120, 10, mono)).slice(1).map((l) => l.split(' ')[0]), ['shop/api-hxagp', 'shop/web'], 'I inverts the pods too');
   state = keys(state, 'v');
   assert.equal(state.view, 'processes');
 });
@@ -94,6 +97,6 @@ test('Enter on a pod inspects it: watchers, holders, the next step; y copies it'
   assert.match(text, /NEXT STEP: its mounts live on while pid 201 exits: check what it is, then stop it\./);
   state = keys(state, 'y');
   assert.equal(state.copy, text);
-  state = keys(state, 'escape', 'down', 'enter');
+  state = keys(state, 'escape', 'up', 'enter');
   assert.match(inspectText(inspectedParagraphs(state)!), /NEXT STEP: nothing to do/);
 });

@@ -3,7 +3,7 @@
 import blessed from 'blessed';
 import type { History } from '../../model/history.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
-import { commandOf } from '../../model/query.js';
+import { commandOf, type SortField } from '../../model/query.js';
 import { podLabel } from '../format.js';
 import type { Paragraph } from './inspect.js';
 import { fitColumns } from '../width.js';
@@ -54,13 +54,27 @@ export function filterPods(rows: readonly PodRow[], filter: RegExp | null): PodR
   return rows.filter((row) => filter.test(podLabel(row.pod)) || filter.test(row.pod.uid));
 }
 
-let podsCache: { snapshot: Snapshot | null; filter: RegExp | null; rows: PodRow[] } | null = null;
+/** What the process view's sort field sorts pods by: their counts, else their names. */
+export type PodSortKey = 'leaked' | 'watches' | 'name';
 
-/** The pod view's rows: filtered by the `/` text. */
-export function visiblePods(state: Pick<ViewState, 'snapshot' | 'filter'>): PodRow[] {
-  if (podsCache?.snapshot === state.snapshot && podsCache.filter === state.filter.text) return podsCache.rows;
-  const rows = filterPods(podRows(state.snapshot), state.filter.text);
-  podsCache = { snapshot: state.snapshot, filter: state.filter.text, rows };
+export function podSortKey(field: SortField): PodSortKey {
+  if (field === 'leaked') return 'leaked';
+  if (field === 'watches' || field === 'instances' || field === 'delta' || field === 'deltaStart') return 'watches';
+  return 'name';
+}
+
+let podsCache: { snapshot: Snapshot | null; filter: RegExp | null; sort: ViewState['sort']; rows: PodRow[] } | null = null;
+
+/** The pod view's rows: filtered by the `/` text, sorted as the process view's sort says (<, >, s, I). */
+export function visiblePods(state: Pick<ViewState, 'snapshot' | 'filter' | 'sort'>): PodRow[] {
+  if (podsCache?.snapshot === state.snapshot && podsCache.filter === state.filter.text && podsCache.sort === state.sort) return podsCache.rows;
+  const key = podSortKey(state.sort.field);
+  const direction = state.sort.descending ? -1 : 1;
+  const name = (row: PodRow) => podLabel(row.pod);
+  const primary = (a: PodRow, b: PodRow) => (key === 'name' ? name(a).localeCompare(name(b)) : a[key] - b[key]);
+  // podRows' order (leaked, watches, name) breaks ties.
+  const rows = filterPods(podRows(state.snapshot), state.filter.text).sort((a, b) => direction * primary(a, b));
+  podsCache = { snapshot: state.snapshot, filter: state.filter.text, sort: state.sort, rows };
   return rows;
 }
 
@@ -149,7 +163,10 @@ function podColumns(state: ViewState, width: number): PodColumn[] {
     { title: 'AGE', width: 5, align: 'right', text: (row) => ageText(state.podsSeen.get(row.pod.uid), now) },
   ];
   const used = fixed.reduce((sum, c) => sum + c.width + 1, 0);
-  return [{ title: 'NAMESPACE/NAME', width: Math.max(10, width - used), align: 'left', text: (row) => podLabel({ ...row.pod, state: 'live' }) }, ...fixed];
+  const columns: PodColumn[] = [{ title: 'NAMESPACE/NAME', width: Math.max(10, width - used), align: 'left', text: (row) => podLabel({ ...row.pod, state: 'live' }) }, ...fixed];
+  const sortedBy = { name: 'NAMESPACE/NAME', watches: 'WATCHES', leaked: 'LEAKED' }[podSortKey(state.sort.field)];
+  const marker = state.sort.descending ? '▼' : '▲';
+  return columns.map((c) => (c.title === sortedBy ? { ...c, title: c.title + marker } : c));
 }
 
 export function podTableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {

@@ -287,7 +287,8 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'pause':
       return { ...state, paused: !state.paused };
     case 'toggleView':
-      return state.view === 'pods' ? { ...state, view: 'processes' } : selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.podIndex);
+      if (state.view === 'pods') return { ...state, view: 'processes' };
+      return selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.selectedPod === null ? firstLeakingPod(state) : state.podIndex);
     case 'notes':
       return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
     case 'toggleTree':
@@ -365,6 +366,11 @@ function moveSelection(state: ViewState, delta: number, now: number): ViewState 
   if (rows.length === 0) return state;
   const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
   return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index, selectionPicked: true }, now);
+}
+
+/** Where the pod view opens: on the first pod with leaked watches, else the top one. */
+function firstLeakingPod(state: ViewState): number {
+  return Math.max(0, visiblePods(state).findIndex((row) => row.leaked > 0));
 }
 
 function selectPodAt(state: ViewState, index: number): ViewState {
