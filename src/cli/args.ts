@@ -26,6 +26,11 @@ export interface Options extends NodeOptions {
   replay: string | null;
   /** Lengthen the screen's interval when a refresh costs too much of it (-d is then a wish). */
   stretch: boolean;
+  /** Read and keep the screen's settings (sort, columns, interval, view); --no-config: neither. */
+  config: boolean;
+  /** -s and -d were given: they win over the saved settings. */
+  sortGiven: boolean;
+  delayGiven: boolean;
 }
 
 /** The refresh interval flag; `inotop serve` takes it too. */
@@ -47,6 +52,7 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'stretch', defaultOn: true, help: 'keep -d as given even when a refresh takes more than 8% of it (the screen)' },
   { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
+  { long: 'config', defaultOn: true, help: "neither read nor save the screen's settings ($XDG_CONFIG_HOME/inotop/config.json)" },
 ];
 
 export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this help' };
@@ -124,6 +130,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     append: flags.boolean('append') ?? false,
     replay,
     stretch: flags.boolean('stretch') !== false,
+    config: flags.boolean('config') !== false,
+    sortGiven: sortName !== null,
+    delayGiven: delay !== null,
   };
 }
 

@@ -45,16 +45,28 @@ export async function main(argv: string[]): Promise<number> {
   const recording = options.replay !== null ? loadRecording(options.replay) : null;
   if (recording === undefined) return 1;
   if (options.record !== null && !canRecord(options.record)) return 1;
-  const [{ runScreen }, { ReplaySource }] = await Promise.all([import('../views/tui/screen.js'), import('../collect/replay-source.js')]);
+  const [{ runScreen }, { ReplaySource }, { loadSettings, settingsPath }] = await Promise.all([
+    import('../views/tui/screen.js'),
+    import('../collect/replay-source.js'),
+    import('../views/tui/settings.js'),
+  ]);
+  const path = settingsPath(process.env);
+  const saved = options.config ? loadSettings(path) : { settings: {}, note: null, writable: false };
+  const { settings } = saved;
+  const intervalMs = options.delayGiven || !settings.intervalMs ? options.delaySeconds * 1000 : settings.intervalMs;
   return runScreen({
     source: recording
       ? new ReplaySource(recording)
-      : new BackgroundCollector(liveCollectorOptions(options), options.delaySeconds * 1000, 'asked', false, options.stretch),
+      : new BackgroundCollector(liveCollectorOptions(options), intervalMs, 'asked', false, options.stretch),
     initial: {
       filter: filterFromOptions(options),
-      sort: { field: options.sort, descending: options.descending },
-      intervalMs: options.delaySeconds * 1000,
+      sort: options.sortGiven || !settings.sort ? { field: options.sort, descending: options.descending } : settings.sort,
+      intervalMs,
+      ...(settings.view ? { view: settings.view } : {}),
+      ...(settings.hiddenColumns ? { hiddenColumns: settings.hiddenColumns } : {}),
+      ...(saved.note ? { notes: [saved.note] } : {}),
     },
+    settings: options.config && saved.writable ? path : null,
     color: options.color,
   });
 }

@@ -93,7 +93,7 @@ export class BackgroundCollector implements SnapshotSource {
         return this.acknowledge();
       }
       case 'targets':
-        return listener.targets?.(message.pid, message.targets);
+        return listener.targets?.(message.pid, message.targets, message.holders);
     }
   }
 

@@ -1,13 +1,52 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
 import { Tracer } from '../trace/tracer.js';
+import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
+
+/** Where kubelet keeps pod logs: a gone pod's dir there still has its name. */
+const POD_LOG_ROOT = '/var/log/pods';
+
+/** The most of a holder's file looked at: an etc-hosts is a few hundred bytes. */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+/**
+ * A small regular file inside another process's root, null otherwise: a container decides what
+ * its /etc/hosts is, and a FIFO or a device there must not block or flood a read-only scan.
+ */
+function readSmallFileOrNull(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return null;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const bytes = Buffer.alloc(SMALL_FILE_BYTES);
+    return bytes.subarray(0, readSync(fd, bytes, 0, SMALL_FILE_BYTES, 0)).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listDirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 /** Plain data: it crosses into the scan worker thread. */
 export interface CollectorOptions {
@@ -48,6 +87,8 @@ export class Collector {
   /** What the session learnt about pods (names of gone ones, devices of pod volumes). */
   private readonly podMemory = new PodMemory();
   private readonly tracer: Tracer;
+  /** Each user's counts over the last refreshes: their time to exhaustion. */
+  private readonly trends = new UsageTrends();
   /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
 
@@ -113,8 +154,11 @@ export class Collector {
       notes: this.pods.takeNotes(),
       listTakenAt: this.pods.listTakenAt(),
       scannedAt,
+      readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
+      podLogDirs: () => listDirOrEmpty(POD_LOG_ROOT),
     });
-    const snapshot = buildSnapshot(present, resolutions, attribution, wanted);
+    const built = buildSnapshot(present, resolutions, attribution, wanted);
+    const snapshot = { ...built, users: this.trends.add(built.time, built.users, built.limits) };
     const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
     snapshot.failures = traced.failures;
     snapshot.churn = traced.churn;
@@ -137,6 +181,26 @@ export class Collector {
     if (!proc) return null;
     resolutions.prepare([proc], 'all');
     return buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
+  }
+
+  /** Command line, cgroup and pod of the holders of one process's targets (of the last refresh), for inspect. */
+  holderDetails(row: ProcessRow): HolderDetail[] {
+    if (!this.last) return [];
+    const { scan, attribution } = this.last;
+    const procRoot = this.options.procRoot;
+    const pids = new Set(row.targets.flatMap((target) => target.heldBy));
+    return [...pids].map((pid) => {
+      const scanned = scan.processes.find((proc) => proc.pid === pid);
+      const cgroups = scanned?.cgroups ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);
+      const raw = scanned ? null : readProcTextOrNull(`${procRoot}/${pid}/cmdline`);
+      const cmdline = scanned ? scanned.cmdline : raw === null ? null : parseCmdline(raw);
+      // The unified hierarchy's path, unless it is the root of a hybrid host: then the first v1 one that says more.
+      const paths = cgroups.map((line) => ({ unified: line.startsWith('0::'), path: line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) }));
+      const chosen = paths.find((p) => p.unified && p.path !== '/') ?? paths.find((p) => p.path !== '/') ?? paths[0];
+      const cgroup = chosen?.path ?? null;
+      const pod = attribution.processPod({ pid, cgroups });
+      return { pid, cmdline, cgroup, pod };
+    });
   }
 
   stop(): void {

@@ -1,6 +1,6 @@
 // The messages between the screen's side (BackgroundCollector) and the collector's thread
 // (worker.ts). Plain data: they cross threads by structured clone.
-import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import type { CollectorOptions } from './collector.js';
 
 /** Which targets the snapshots carry: leaked ones (the metrics), or those of the pid asked for (the screen). */
@@ -39,4 +39,4 @@ export type FromWorker =
   | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string }
   /** The targets of the pid asked for, from the latest refresh; needs no acknowledgement. */
-  | { type: 'targets'; pid: number; targets: TargetRow[] };
+  | { type: 'targets'; pid: number; targets: TargetRow[]; holders: HolderDetail[] };

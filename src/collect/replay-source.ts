@@ -2,6 +2,7 @@
 // timing, holds on Z, and steps one snapshot back or forward on ← →.
 import type { Recording } from '../record/reader.js';
 import type { ReplayPosition, SnapshotSource, SourceListener } from './source.js';
+import { leakingProcesses } from '../model/query.js';
 
 /** Gaps in a recording longer than this (a node that hung) are shortened when played. */
 const LONGEST_STEP_MS = 10_000;
@@ -13,7 +14,15 @@ export class ReplaySource implements SnapshotSource {
   private paused = false;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly recording: Recording) {}
+  /** The process the recording ends with as its story: the first leaking one, or the top one. */
+  private readonly openOn: number | undefined;
+
+  constructor(private readonly recording: Recording) {
+    const last = recording.snapshots.at(-1);
+    const leaking = last ? leakingProcesses(last.processes) : [];
+    const top = last ? [...last.processes].sort((a, b) => b.watches - a.watches || a.pid - b.pid)[0] : undefined;
+    this.openOn = (leaking[0] ?? top)?.pid;
+  }
 
   start(listener: SourceListener): void {
     this.listener = listener;
@@ -41,7 +50,7 @@ export class ReplaySource implements SnapshotSource {
     const { snapshots, header } = this.recording;
     this.index = Math.max(0, Math.min(snapshots.length - 1, index));
     const replay: ReplayPosition = { hostname: header.hostname, started: header.started, index: this.index, count: snapshots.length };
-    this.listener?.snapshot(snapshots[this.index]!, { replay });
+    this.listener?.snapshot(snapshots[this.index]!, { replay, ...(this.openOn !== undefined ? { openOn: this.openOn } : {}) });
     this.planNext();
   }
 

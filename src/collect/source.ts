@@ -1,7 +1,7 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
 import type { Pace } from './protocol.js';
-import type { Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, Snapshot, TargetRow } from '../model/types.js';
 
 /** Which snapshot of which recording is showing. */
 export interface ReplayPosition {
@@ -19,12 +19,14 @@ export interface SnapshotContext {
   replay?: ReplayPosition;
   /** How often refreshes come, when live: the wished interval, the one kept, and why. */
   pace?: Pace;
+  /** The process to open on until the user picks one (a recording's: its end's leaker or top process). */
+  openOn?: number;
 }
 
 export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
-  /** The targets of the pid asked for (askTargets): live snapshots carry no others. */
-  targets?(pid: number, targets: TargetRow[]): void;
+  /** The targets of the pid asked for (askTargets), and its holders' details: live snapshots carry no others. */
+  targets?(pid: number, targets: TargetRow[], holders?: HolderDetail[]): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;
   /** The source broke for good: the screen closes and shows the error. */

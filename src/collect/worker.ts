@@ -121,7 +121,7 @@ function sendSelectedTargets(): void {
   selectionOwed = false;
   if (wantedPid === null) return;
   const row = collector.targetsOf(wantedPid);
-  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets } satisfies FromWorker);
+  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
 }
 
 function scheduleNext(): void {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
+import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
@@ -213,7 +214,7 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
 
 /** The process with most leaked watches, what they are, and how many other processes leak. */
 export function judgeLeaks(processes: readonly ProcessRow[]): string | null {
-  const leaking = processes.filter((p) => p.leaked > 0).sort((a, b) => b.leaked - a.leaked || a.pid - b.pid);
+  const leaking = leakingProcesses(processes);
   const worst = leaking[0];
   if (!worst) return null;
   const leakedTargets = worst.targets.filter((t) => t.leak !== null);

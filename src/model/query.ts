@@ -1,6 +1,6 @@
 // Sorting and filtering of process rows: shared by batch output and the screen, so a flag given
 // to `-b` and the same key in the TUI select the same rows in the same order.
-import type { ProcessRow } from './types.js';
+import type { PodRef, ProcessRow } from './types.js';
 
 export interface SortFieldSpec {
   field: SortField;
@@ -56,7 +56,7 @@ export function commandOf(row: Pick<ProcessRow, 'cmdline' | 'comm'>): string {
 }
 
 /** What a filter looks at: a whole row, or what the change log keeps of a process. */
-export type FilterableRow = Pick<ProcessRow, 'pid' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod' | 'leaked'>;
+export type FilterableRow = Pick<ProcessRow, 'pid' | 'uid' | 'user' | 'comm' | 'cmdline' | 'pod' | 'leaked'> & Partial<Pick<ProcessRow, 'watchedPods'>>;
 
 export function matchesFilter(row: FilterableRow, filter: ProcessFilter): boolean {
   if (filter.pids && !filter.pids.includes(row.pid)) return false;
@@ -64,11 +64,16 @@ export function matchesFilter(row: FilterableRow, filter: ProcessFilter): boolea
   if (filter.command && !filter.command.test(commandOf(row))) return false;
   if (filter.leakedOnly && row.leaked === 0) return false;
   if (filter.text) {
-    const pod = row.pod ? `${row.pod.namespace ?? ''}/${row.pod.name ?? row.pod.uid}` : '';
-    const haystacks = [commandOf(row), row.comm, String(row.pid), row.user, pod];
+    // Its own pod, and the pods it watches: a watcher is found by the pod it leaks on.
+    const pods = [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)].flatMap((pod) => (pod ? [podText(pod)] : []));
+    const haystacks = [commandOf(row), row.comm, String(row.pid), row.user, ...pods];
     if (!haystacks.some((h) => filter.text!.test(h))) return false;
   }
   return true;
+}
+
+function podText(pod: PodRef): string {
+  return `${pod.namespace ?? ''}/${pod.name ?? pod.uid} ${pod.uid}`;
 }
 
 /** Watch changes per pid, for the delta columns; missing pids count as 0. */
@@ -102,4 +107,9 @@ export function queryRows(
   return rows
     .filter((row) => matchesFilter(row, filter))
     .sort((a, b) => direction * primary(a, b) || b.watches - a.watches || a.pid - b.pid);
+}
+
+/** The processes with leaked watches, most leaked first. */
+export function leakingProcesses(processes: readonly ProcessRow[]): ProcessRow[] {
+  return processes.filter((row) => row.leaked > 0).sort((a, b) => b.leaked - a.leaked || a.pid - b.pid);
 }

@@ -13,6 +13,7 @@ import type {
   Attribution,
   FanotifyGroup,
   LeakForm,
+  LeakHolder,
   PodRef,
   PodsStatus,
   ProcessRow,
@@ -128,18 +129,26 @@ class Tally {
   leaked = 0;
   stranded = 0;
   readonly pods = new Map<string, WatchedPod>();
+  readonly holders = new Map<number, LeakHolder>();
+  /** Resolutions whose holders are in: many watches share one. */
+  private readonly seen = new WeakSet<Resolution>();
 
-  add(watches: number, pod: PodRef | null, leak: LeakForm | null): void {
+  add(watches: number, pod: PodRef | null, leak: LeakForm | null, resolution: Resolution | null): void {
     if (leak !== null) this.leaked += watches;
     if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
-    if (!pod) return;
-    const entry = this.pods.get(pod.uid);
-    if (entry) {
-      entry.watches += watches;
-      if (leak !== null) entry.leaked += watches;
-    } else {
-      this.pods.set(pod.uid, { pod, watches, leaked: leak !== null ? watches : 0 });
+    const newHolders = leak !== null && resolution !== null && !this.seen.has(resolution) ? resolution.heldBy : [];
+    if (newHolders.length > 0) {
+      this.seen.add(resolution!);
+      for (const holder of newHolders) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
     }
+    if (!pod) return;
+    let entry = this.pods.get(pod.uid);
+    if (!entry) this.pods.set(pod.uid, (entry = { pod, watches: 0, leaked: 0, holders: [] }));
+    // A later target may have found the name an earlier one had not (a holder's etc-hosts).
+    if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
+    entry.watches += watches;
+    if (leak !== null) entry.leaked += watches;
+    for (const holder of newHolders) if (!entry.holders!.includes(holder.pid)) entry.holders!.push(holder.pid);
   }
 }
 
@@ -165,7 +174,7 @@ function buildProcessRow(
       if (!oneByOne) {
         const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
         const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }));
+        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
@@ -174,7 +183,7 @@ function buildProcessRow(
         const resolution = resolutions?.get(proc, sdev, ino) ?? null;
         const pod = pods.of(dev, resolution);
         const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
-        tally.add(1, pod, leak);
+        tally.add(1, pod, leak, resolution);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
         if (!byIno) rows.set(dev, (byIno = new Map()));
@@ -203,7 +212,7 @@ function buildProcessRow(
     cmdline: proc.cmdline,
     instances: proc.instances.length,
     watches,
-    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared })),
+    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared, instance: i.instanceId })),
     fanotifyGroups: proc.fanotifyGroups.length,
     fanotifyMarks: proc.fanotifyGroups.reduce((sum, group) => sum + marksOf(group), 0),
     fanotifyFds: proc.fanotifyGroups.map((g) => ({ fd: g.fd, marks: marksOf(g), shared: g.shared })),
@@ -211,6 +220,7 @@ function buildProcessRow(
     stranded: tally.stranded,
     pod: pods.processPod(proc),
     watchedPods: [...tally.pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    leakHolders: [...tally.holders.values()].sort((a, b) => a.pid - b.pid),
     targets: targetRows,
   };
 }

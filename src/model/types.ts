@@ -160,6 +160,16 @@ export interface Holder {
   boundFrom?: string[];
 }
 
+/** What a view shows of a holder beyond its Holder entry (inspect): looked up for the selected process only. */
+export interface HolderDetail {
+  pid: number;
+  /** Null when unreadable (it exited, or a recording). */
+  cmdline: string | null;
+  /** Its cgroup path (the unified one, else the first), null when unreadable. */
+  cgroup: string | null;
+  pod: PodRef | null;
+}
+
 export interface Resolution {
   /** Path as seen by the watching process (or, for unmounted targets, in the holder's namespace). */
   path: string | null;
@@ -177,12 +187,21 @@ export interface Resolution {
 
 export type PodState = 'live' | 'gone' | 'unknown';
 
+/**
+ * Where a pod's name came from: the pod source's list, the session's memory of an earlier list,
+ * a path that spells it (a log path), the pod's etc-hosts as a holder of its mount namespace
+ * sees it, or its /var/log/pods dir still on the node.
+ */
+export type PodNameSource = 'list' | 'memory' | 'path' | 'etc-hosts' | 'pod-logs';
+
 export interface PodRef {
   uid: string;
   namespace: string | null;
   name: string | null;
   container: string | null;
   state: PodState;
+  /** Null when nothing names the pod; missing in recordings made before it was added. */
+  nameSource?: PodNameSource | null;
 }
 
 export interface PodsStatus {
@@ -234,6 +253,8 @@ export interface FdRow {
   fd: number;
   watches: number;
   shared: boolean;
+  /** The kernel object (InotifyInstance.instanceId): equal in every process holding it; missing in recordings made before it was added. */
+  instance?: string;
 }
 
 export interface FanotifyFdRow {
@@ -248,6 +269,14 @@ export interface WatchedPod {
   pod: PodRef;
   watches: number;
   leaked: number;
+  /** Pids whose mount namespaces keep its leaked targets; missing in recordings made before it was added. */
+  holders?: number[];
+}
+
+/** A process that keeps a leaked target alive (Holder without where). */
+export interface LeakHolder {
+  pid: number;
+  comm: string;
 }
 
 export interface ProcessRow {
@@ -275,8 +304,22 @@ export interface ProcessRow {
   pod: PodRef | null;
   /** The pods of its targets, most watched first; missing in recordings made before it was added. */
   watchedPods?: WatchedPod[];
+  /**
+   * The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid;
+   * missing in recordings made before it was added.
+   */
+  leakHolders?: LeakHolder[];
   /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
+}
+
+/** A user's pace over the last refreshes, and when it reaches the limits at that pace. */
+export interface UserTrend {
+  watchesPerMinute: number | null;
+  instancesPerMinute: number | null;
+  /** Seconds until max_user_watches is reached: 0 when reached, null when not growing (or one refresh only). */
+  watchesFullInSeconds: number | null;
+  instancesFullInSeconds: number | null;
 }
 
 export interface UserRow {
@@ -288,6 +331,8 @@ export interface UserRow {
   /** fanotify groups, and the marks charged against max_user_marks; missing in recordings made before they were added. */
   fanotifyGroups?: number;
   fanotifyMarks?: number;
+  /** Missing in recordings made before it was added. */
+  trend?: UserTrend;
 }
 
 export interface Totals {

@@ -1,13 +1,15 @@
 // The attribute stage: which pod a process and each of its watch targets belong to, and whether
 // that pod is still alive.
 
-import type { Attribution, Holder, PodRef, PodState, PodsStatus, Resolution, ScannedProcess } from '../model/types.js';
-import { podFromCgroups, podFromPath, type PodIdentity } from './layouts.js';
+import type { Attribution, Holder, PodNameSource, PodRef, PodState, PodsStatus, Resolution, ScannedProcess } from '../model/types.js';
+import { isPodUid, podFromCgroups, podFromPath, type PodIdentity } from './layouts.js';
 import type { PodList } from './podlist.js';
 
 interface KnownPod {
   namespace: string | null;
   name: string | null;
+  /** How the session learnt the name; a list's names are 'memory' once the list no longer has the pod. */
+  source: Exclude<PodNameSource, 'list' | 'path'>;
 }
 
 interface KnownContainer {
@@ -34,12 +36,17 @@ export class PodMemory {
   learnList(list: PodList): void {
     if (list === this.learnedList) return;
     this.learnedList = list;
-    for (const [uid, pod] of list.pods) this.pods.set(uid, { namespace: pod.namespace, name: pod.name });
+    for (const [uid, pod] of list.pods) this.pods.set(uid, { namespace: pod.namespace, name: pod.name, source: 'memory' });
     for (const [id, container] of list.containers) this.containers.set(id, { uid: container.pod.uid, name: container.name });
   }
 
   pod(uid: string): KnownPod | undefined {
     return this.pods.get(uid);
+  }
+
+  /** A gone pod's name found on the node (etc-hosts, its log dir): asked for once per session. */
+  learnName(uid: string, pod: KnownPod): void {
+    this.pods.set(uid, pod);
   }
 
   container(id: string): KnownContainer | undefined {
@@ -110,6 +117,10 @@ export interface AttributionDeps {
   listTakenAt: number | null;
   /** performance.now() of the scan, on the same clock. */
   scannedAt: number;
+  /** A file as a process sees it (/proc/PID/root/PATH), null when unreadable. Names gone pods from their holders' etc-hosts. */
+  readFileOf?: (pid: number, path: string) => string | null;
+  /** Entry names of /var/log/pods (<namespace>_<name>_<uid>), [] when unreadable. */
+  podLogDirs?: () => string[];
 }
 
 export interface PodAttribution extends Attribution {
@@ -154,7 +165,28 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     return 'gone';
   }
 
-  function toRef(identity: PodIdentity | null | undefined): PodRef | null {
+  let logDirs: Map<string, KnownPod> | null = null;
+  /** A pod's name from what outlives it on the node, for a pod no list (or memory) names. */
+  function nameOnNode(uid: string, holders: readonly Holder[]): KnownPod | null {
+    logDirs ??= podsOfLogDirs(deps.podLogDirs?.() ?? []);
+    // The log dir first: it has the namespace too, and etc-hosts has the hostname, which a pod may set.
+    const found = logDirs.get(uid) ?? firstOf(holders, (holder) => nameFromHosts(holder.pid));
+    if (found) memory.learnName(uid, found);
+    return found;
+  }
+
+  const hostsNames = new Map<number, KnownPod | null>();
+  function nameFromHosts(pid: number): KnownPod | null {
+    let known = hostsNames.get(pid);
+    if (known === undefined) {
+      const text = deps.readFileOf?.(pid, '/etc/hosts') ?? null;
+      const name = text === null ? null : podNameFromEtcHosts(text);
+      hostsNames.set(pid, (known = name === null ? null : { namespace: null, name, source: 'etc-hosts' }));
+    }
+    return known;
+  }
+
+  function toRef(identity: PodIdentity | null | undefined, holders: readonly Holder[] = []): PodRef | null {
     if (!identity) return null;
     let uid = identity.uid;
     let container = identity.container ?? null;
@@ -167,13 +199,23 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     // A container id nobody has listed this session names no pod we could judge.
     if (uid === undefined) return null;
     memory.named(uid, deps.scannedAt);
-    const names = list?.pods.get(uid) ?? memory.pod(uid);
+    const podState = state(uid);
+    if (identity.name !== undefined) {
+      const namespace = identity.namespace ?? list?.pods.get(uid)?.namespace ?? memory.pod(uid)?.namespace ?? null;
+      return { uid, namespace, name: identity.name, container, state: podState, nameSource: 'path' };
+    }
+    const listed = list?.pods.get(uid);
+    const names: { namespace: string | null; name: string | null; source: PodNameSource } | null =
+      (listed ? { namespace: listed.namespace, name: listed.name, source: 'list' } : null) ??
+      memory.pod(uid) ??
+      (podState === 'live' ? null : nameOnNode(uid, holders));
     return {
       uid,
       namespace: identity.namespace ?? names?.namespace ?? null,
-      name: identity.name ?? names?.name ?? null,
+      name: names?.name ?? null,
       container,
-      state: state(uid),
+      state: podState,
+      nameSource: names?.name ? names.source : null,
     };
   }
 
@@ -226,9 +268,39 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     },
     targetPod(dev: string, resolution: Resolution | null): PodRef | null {
       if (resolution === null) return toRef(memory.device(dev));
-      return toRef(resolution.status === 'unmounted' ? unmountedTargetPod(dev, resolution) : mountedTargetPod(dev, resolution));
+      const identity = resolution.status === 'unmounted' ? unmountedTargetPod(dev, resolution) : mountedTargetPod(dev, resolution);
+      return toRef(identity, resolution.heldBy);
     },
   };
+}
+
+/**
+ * The pod's name from its etc-hosts, as kubelet writes it for a pod on the pod network: the
+ * managed header, the localhost lines, then `<pod IP>\t[<FQDN>\t]<hostname>` (the hostname is
+ * the pod's name unless the pod sets one), then host aliases. Null for any other file (the
+ * host-network form is the node's own hosts file).
+ */
+export function podNameFromEtcHosts(text: string): string | null {
+  const lines = text.split('\n');
+  if (lines[0]?.trim() !== '# Kubernetes-managed hosts file.') return null;
+  const aliases = lines.findIndex((line) => line.startsWith('# Entries added by HostAliases.'));
+  const own = (aliases < 0 ? lines : lines.slice(0, aliases)).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const fields = own.at(-1)?.split(/\s+/) ?? [];
+  const hostname = fields.at(-1);
+  if (fields.length < 2 || hostname === undefined || hostname === 'localhost' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(hostname)) return null;
+  if (/^(127\.|::1$|fe00::|ff0[02]::)/.test(fields[0]!)) return null;
+  return hostname;
+}
+
+/** Pods by uid from the names of /var/log/pods entries (<namespace>_<name>_<uid>). */
+function podsOfLogDirs(entries: readonly string[]): Map<string, KnownPod> {
+  const pods = new Map<string, KnownPod>();
+  for (const entry of entries) {
+    const [namespace, name, uid, ...rest] = entry.split('_');
+    if (rest.length > 0 || !namespace || !name || uid === undefined || !isPodUid(uid)) continue;
+    pods.set(uid, { namespace, name, source: 'pod-logs' });
+  }
+  return pods;
 }
 
 function firstOf<T, R>(items: readonly T[], pick: (item: T) => R | null): R | null {

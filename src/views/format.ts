@@ -5,7 +5,9 @@ import { unitColumns, visibleUnits } from './text.js';
 
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
-  const name = pod.name ? `${pod.namespace ?? '?'}/${pod.name}` : `pod ${pod.uid}`;
+  // Unnamed: the uid alone; whatever says it is a pod ("pod X gone", a POD column) says so once.
+  // A name found without its namespace (a gone pod's etc-hosts) shows alone.
+  const name = pod.name ? (pod.namespace ? `${pod.namespace}/${pod.name}` : pod.name) : pod.uid;
   return pod.state === 'live' ? name : `${name} (${pod.state})`;
 }
 

@@ -9,6 +9,7 @@
 //     as \uXXXX, so `--json | cat` is as safe as the screen and still parses to the same value.
 // A path that is not valid UTF-8 arrives with its invalid bytes as lone surrogates U+DC80–U+DCFF
 // (see model/path-bytes.ts): visible() shows each as the byte it stands for, `\xHH`.
+import { codePointWidth } from './width.js';
 
 /** What visible() rewrites: C0, DEL, C1, U+2028/U+2029, bidi controls and lone surrogates. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
@@ -61,9 +62,9 @@ export function visibleUnits(text: string): string[] {
   return shown.includes('\\') ? (shown.match(UNIT) ?? []) : [...shown];
 }
 
-/** Columns a unit of visibleUnits() takes: an escape its length, a code point one. */
+/** Terminal columns a unit of visibleUnits() takes: an escape its length, a code point its display width (CJK, emoji: 2). */
 export function unitColumns(unit: string): number {
-  return unit.length > 1 && unit.charCodeAt(0) === 0x5c ? unit.length : 1;
+  return unit.length > 1 && unit.charCodeAt(0) === 0x5c ? unit.length : codePointWidth(unit.codePointAt(0)!);
 }
 
 /**

@@ -66,6 +66,12 @@ export interface PodSpec {
   containerName?: string;
   /** Default: the image's `sleep infinity`. */
   command?: string[];
+  /**
+   * Writes etc-hosts as kubelet does for a pod on the pod network, ending with this IP and the
+   * pod's name (the harness has no CNI: the pod still runs on the host network). Default: the
+   * host-network form.
+   */
+  podIp?: string;
 }
 
 export interface HarnessContainer {
@@ -227,7 +233,7 @@ export class Containerd {
     mkdirSync(pod.tokenVolume, { recursive: true });
     await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', pod.tokenVolume]);
     writeServiceAccountToken(pod.tokenVolume, namespace);
-    writeFileSync(pod.etcHosts, `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}`);
+    writeFileSync(pod.etcHosts, spec.podIp === undefined ? `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}` : podNetworkHosts(spec.podIp, spec.name));
     writeFileSync(pod.terminationLog, '', { mode: 0o666 });
     mkdirSync(join(pod.logDirectory, containerName), { recursive: true });
 
@@ -664,4 +670,12 @@ async function run(file: string, args: string[]): Promise<void> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** etc-hosts as kubelet writes it for a pod on the pod network (managedHostsFileContent). */
+function podNetworkHosts(ip: string, hostname: string): string {
+  return (
+    '# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+    `fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${ip}\t${hostname}\n`
+  );
 }

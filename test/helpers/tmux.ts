@@ -1,7 +1,9 @@
 // A real terminal for screen tests: a private tmux server with one fixed-size pane running a
 // command; keys go in with send-keys and the screen comes back with capture-pane.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually } from './eventually.js';
 
 let sessions = 0;
@@ -18,8 +20,13 @@ export class TmuxPane {
   readonly socket = `inotop-test-${process.pid}-${++sessions}`;
 
   /** Runs `argv` in the pane; when it ends the pane shows `EXIT=<code>` and stays. */
+  /** The pane's own $XDG_CONFIG_HOME, unless the test gave one: screen settings saved by one test never reach another. */
+  private readonly configHome: string | null;
+
   constructor(argv: string[], options: TmuxOptions) {
-    const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    this.configHome = options.env?.XDG_CONFIG_HOME === undefined ? mkdtempSync(join(tmpdir(), 'inotop-config-')) : null;
+    const withConfig = { ...(this.configHome !== null ? { XDG_CONFIG_HOME: this.configHome } : {}), ...options.env };
+    const env = Object.entries(withConfig).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const command = `env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 3600`;
     this.tmux('new-session', '-d', '-x', String(options.width), '-y', String(options.height), command);
   }
@@ -87,12 +94,18 @@ export class TmuxPane {
     return Number(children[0]);
   }
 
+  /** Everything the pane's program writes from now on, escapes and all, appended to `file`. */
+  pipeTo(file: string): void {
+    this.tmux('pipe-pane', '-o', '-t', '0', `cat >> ${shellQuote(file)}`);
+  }
+
   kill(): void {
     try {
       this.tmux('kill-server');
     } catch {
       // already gone
     }
+    if (this.configHome !== null) rmSync(this.configHome, { recursive: true, force: true });
   }
 
   private tmux(...args: string[]): string {

@@ -88,7 +88,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
       for (const [what, path] of watchedPaths(kubelet, pod)) {
         const target = targetAt(kubeletRow, path);
         assert.equal(target.status, 'ok', `${pod.name} ${what}: ${describeTarget(target)}`);
-        assert.deepEqual(target.pod, { uid: pod.uid, namespace: pod.namespace, name: pod.name, container: null, state: 'live' }, `${pod.name} ${what}`);
+        assert.deepEqual(target.pod, { uid: pod.uid, namespace: pod.namespace, name: pod.name, container: null, state: 'live', nameSource: 'list' }, `${pod.name} ${what}`);
         assert.equal(target.leak, null);
       }
     }
@@ -132,7 +132,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
 
     const { snapshot, kubeletRow } = await refresh();
     assert.equal(snapshot.pods.live, 1);
-    const gone = { uid: leaky.uid, namespace: 'shop', name: 'leaky', container: null, state: 'gone' };
+    const gone = { uid: leaky.uid, namespace: 'shop', name: 'leaky', container: null, state: 'gone', nameSource: 'memory' };
 
     const token = targetAt(kubeletRow, '/var/run/secrets/kubernetes.io/serviceaccount');
     assert.equal(token.status, 'unmounted', describeTarget(token));
@@ -159,6 +159,10 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
 
     assert.equal(kubeletRow.watches, 6);
     assert.equal(kubeletRow.leaked, 3, 'exactly the three watches of the deleted pod');
+    assert.deepEqual(kubeletRow.leakHolders, [{ pid: holder, comm: 'busybox' }], 'the one namespace that keeps them');
+    // As the screen gets every row but the selected one: counts and holders without target rows.
+    const countsOnly = rowOf(collector.collect(new Set()), kubelet.pid);
+    assert.deepEqual([countsOnly.targets.length, countsOnly.leaked, countsOnly.leakHolders], [0, 3, [{ pid: holder, comm: 'busybox' }]]);
     for (const [what, path] of watchedPaths(kubelet, web)) {
       const target = targetAt(kubeletRow, path);
       assert.equal(target.leak, null, `live pod's ${what}: ${describeTarget(target)}`);
@@ -177,7 +181,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     const row = rowOf(snapshot, kubelet.pid);
     const token = targetAt(row, '/var/run/secrets/kubernetes.io/serviceaccount');
     assert.equal(token.status, 'unmounted');
-    assert.deepEqual(token.pod, { uid: leaky.uid, namespace: null, name: null, container: null, state: 'gone' });
+    assert.deepEqual(token.pod, { uid: leaky.uid, namespace: null, name: null, container: null, state: 'gone', nameSource: null }, 'a host-network pod: its etc-hosts is the node\'s, its log dir removed');
     assert.equal(targetAt(row, leaky.etcHosts).pod?.uid, leaky.uid);
     // A cgroup dir already removed when inotop starts has no path left to name its pod by.
     const cgroup = row.targets.find((target) => target.fstype === 'cgroup' && target.path === null);
@@ -203,6 +207,27 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     const snapshot = await inotopJson(['--pods', 'cri', '--runtime-endpoint', missing]);
     assert.deepEqual(snapshot.pods, { source: 'cri', live: null, stale: false, error: `CRI ${missing}: connect ENOENT` });
     assert.equal(rowOf(snapshot, kubelet.pid).watches, 6);
+  });
+
+  it("a pod on the pod network deleted before inotop starts is named from its etc-hosts, as its holder sees it", async () => {
+    const api = await runtime.runPod({ name: 'api-hxagp', namespace: 'shop', kubeletRoot, podIp: '10.244.1.17' });
+    watchedCgroupDirs.push((await kubelet.watchPod(api)).cgroupDir);
+    const apiHolder = await runtime.holdMountNamespace(api);
+    await runtime.deletePod(api);
+    const snapshot = await inotopJson(['--pods', 'cri', '--runtime-endpoint', runtime.endpoint]);
+    const row = rowOf(snapshot, kubelet.pid);
+    const token = row.targets.find((target) => target.pod?.uid === api.uid && target.status === 'unmounted');
+    assert.ok(token, row.targets.map(describeTarget).join('\n'));
+    assert.deepEqual(token.pod, { uid: api.uid, namespace: null, name: 'api-hxagp', container: null, state: 'gone', nameSource: 'etc-hosts' });
+    assert.deepEqual(
+      new Map(row.watchedPods?.filter((entry) => entry.pod.state === 'gone').map((entry) => [entry.pod.name ?? entry.pod.uid, entry.leaked])),
+      new Map([
+        ['api-hxagp', 2],
+        [leaky.uid, 2],
+      ]),
+      'the cgroup dirs, removed before inotop started, name no pod',
+    );
+    assert.deepEqual(row.leakHolders?.map((h) => h.pid).sort((a, b) => a - b), [holder, apiHolder].sort((a, b) => a - b));
   });
 
   /** One run of the CLI, as a user would start it, on the kubelet-like process only. */

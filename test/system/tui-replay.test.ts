@@ -28,18 +28,21 @@ test('the leaky kubelet replays: header says whose, kubelet on top, leaked watch
   const firstRow = screen.split('\n').find((line) => /^ +\d+ root /.test(line))!;
   // Δ is blank: nothing changed since the snapshot before; ΔSTART counts from the first one.
   assert.match(firstRow, /^ +\d+ root +48 +7,491 +\+6,297 +4,649 \/usr\/bin\/kubelet /, 'kubelet on top, with its leaked watches');
-  assert.equal(pane.foregroundAt('/usr/bin/kubelet --config'), RED, 'the kubelet row is red');
-  // The selection follows its process (systemd, on top at first): Home selects kubelet. Its
-  // detail pane, filtered to gone pods: volume roots unmounted, held by the pods' containers.
-  pane.keys('Home', 'Enter', '/');
+  // The replay opens on the recording's leaker, systemd on top at first notwithstanding.
+  assert.equal(pane.foregroundAt('/usr/bin/kubelet --config'), '30', 'the kubelet row is selected from the start');
+  // A recording made before rows had their pods and holders: they come from its targets.
+  assert.match(screen, /^LEAK kubelet \d+: 4,649 watches on \d+ (gone )?pods, kept by \d+ \d+ .*\+\d+ more *$/m, 'the verdict line');
+  // Its detail pane, filtered to gone pods: volume roots unmounted, held by the pods' containers.
+  pane.keys('Enter', '/');
   pane.type('gone');
   pane.keys('Enter');
-  screen = await pane.waitFor(/── pid \d+ kubelet: 48 instances, 7491 watches, 4649 leaked +filter \/gone\/: \d+ of/, "kubelet's detail pane, filtered");
-  const unmounted = screen.split('\n').find((line) => /^ +×44 +0:\d+ +tmpfs +unmounted +\/rootfs\//.test(line));
+  screen = await pane.waitFor(/── pid \d+ kubelet: 48 instances, 7,491 watches, 4,649 leaked +filter \/gone\/: \d+ of/, "kubelet's detail pane, filtered");
+  // The second: the first is under the cursor, in the cursor's colors.
+  const unmounted = screen.split('\n').filter((line) => /^ +×44 +0:\d+ +tmpfs +unmounted +\/rootfs\//.test(line))[1];
   assert.ok(unmounted, screen);
-  assert.match(unmounted, /serviceaccount .*held by pid \d+ runner/);
+  assert.match(unmounted, /serviceaccount +\d+ runner +ci\/runner-/, "the holder in its own column");
   assert.match(unmounted, /ci\/runner-\w+ \(gone\)/);
-  assert.equal(pane.foregroundAt(unmounted.trim().slice(0, 30)), RED);
+  assert.equal(pane.foregroundAt(unmounted.trim().slice(0, 60)), RED);
 });
 
 test('Z pauses, ← and → step one snapshot, q quits cleanly', async (t) => {
@@ -75,7 +78,7 @@ test('l shows only leaking processes, and in the detail pane only their leaked t
   for (let i = 0; i < 6; i++) pane.keys('Right');
   await pane.waitFor(/snapshot 7\/7  PAUSED/, 'the last snapshot');
   pane.keys('l');
-  const screen = await pane.waitFor(/kubelet: 48 instances, 7491 watches, 4649 leaked +filter leaked only: 404 of 992/, 'leaked targets only');
+  const screen = await pane.waitFor(/kubelet: 48 instances, 7,491 watches, 4,649 leaked +filter leaked only: 404 of 992/, 'leaked targets only');
   const rows = screen.split('\n').filter((line) => /^ +\d+ root /.test(line));
   assert.equal(rows.length, 1, 'only kubelet leaks');
   const targets = screen.split('\n').filter((line) => /^ +(×\d+|\d+) +\d+:\d+ /.test(line));

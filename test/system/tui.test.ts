@@ -116,7 +116,7 @@ test('/ filters as typed, Enter keeps it, Esc clears it', async (t) => {
 test('the detail pane: resolved paths of the selected process, its own filter, Esc back', async (t) => {
   const pane = await opened(t);
   pane.keys('Enter');
-  await pane.waitFor(/↑↓ scroll, \/ filter, Esc back/, 'the detail pane focused');
+  await pane.waitFor(/↑↓ move, Enter inspect, \/ filter, Esc back/, 'the detail pane focused');
   const screen = await pane.waitFor(new RegExp(`${join(dir, 'big', 'file-')}\\d+`), 'resolved paths');
   assert.match(screen, /WATCHES DEV +FSTYPE +STATUS +PATH/);
   assert.match(screen, new RegExp(`^ +1 \\d+:\\d+ +\\S+ +ok +${join(dir, 'big')} +-$`, 'm'));
@@ -217,8 +217,10 @@ test('a pod deleted while kubelet still watches it: red in the detail pane, told
   assert.ok(Number(leaked) > 0, `LEAKED counts it: ${leaked}`);
   // Red: SGR 31 or 91, or a 256-color red.
   const red = /^(31|91|38;5;(1|9|160|196))$/;
-  const goneTarget = screen.split('\n').find((line) => line.includes(`${name} (gone)`));
-  assert.ok(goneTarget, 'the detail pane shows the pod gone');
+  // Not the first: the cursor's row shows the cursor's colors.
+  const goneTargets = screen.split('\n').filter((line) => line.includes(`${name} (gone)`));
+  assert.ok(goneTargets.length >= 2, 'the detail pane shows the pod gone');
+  const goneTarget = goneTargets.at(-1)!;
   assert.match(pane.foregroundAt(goneTarget) ?? 'default', red, goneTarget);
   assert.match(pane.foregroundAt(`pod ${name} gone`) ?? 'default', red, 'the change log line');
   const log = screen.slice(screen.indexOf('── changes'));

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { PodsStatus, Resolution, ScannedProcess } from '../../src/model/types.js';
-import { createAttribution, PodMemory, POD_MEMORY_MS } from '../../src/pods/attribute.js';
+import { createAttribution, PodMemory, POD_MEMORY_MS, podNameFromEtcHosts } from '../../src/pods/attribute.js';
 import { parseCrictl, parseKubectl, type PodList } from '../../src/pods/podlist.js';
 
 const WEB = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
@@ -35,6 +35,9 @@ interface AttributionOptions {
   /** Default: the list was taken after the scan. */
   listTakenAt?: number;
   scannedAt?: number;
+  /** Files as processes see them, by pid and path. */
+  files?: Record<number, Record<string, string>>;
+  podLogDirs?: string[];
 }
 
 function attribution(list: PodList | null, options: AttributionOptions = {}) {
@@ -43,22 +46,24 @@ function attribution(list: PodList | null, options: AttributionOptions = {}) {
     cgroupsOf: (pid) => options.cgroups?.[pid] ?? [],
     listTakenAt: options.listTakenAt ?? 1,
     scannedAt: options.scannedAt ?? 0,
+    readFileOf: (pid, path) => options.files?.[pid]?.[path] ?? null,
+    podLogDirs: () => options.podLogDirs ?? [],
   });
 }
 
 test('a process in a pod cgroup: its pod, container name from the list, live', () => {
   const a = attribution(crictlList());
   const web = proc(200, [`11:memory:/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}`, '0::/']);
-  assert.deepEqual(a.processPod(web), { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live' });
+  assert.deepEqual(a.processPod(web), { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live', nameSource: 'list' });
   assert.equal(a.processPod(kubelet), null);
   const orphan = proc(201, [`0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${GONE.replaceAll('-', '_')}.slice/cri-containerd-${GONE_CONTAINER}.scope`]);
-  assert.deepEqual(a.processPod(orphan), { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
+  assert.deepEqual(a.processPod(orphan), { uid: GONE, namespace: null, name: null, container: null, state: 'gone', nameSource: null });
 });
 
 test('targets by path or mount point: live, gone, not a pod', () => {
   const a = attribution(crictlList());
   const live = a.targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
-  assert.deepEqual(live, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'live' });
+  assert.deepEqual(live, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'live', nameSource: 'list' });
   const gone = a.targetPod('0:46', resolution({ path: volume(GONE), mountpoint: volume(GONE) }));
   assert.equal(gone?.state, 'gone');
   const container = a.targetPod('254:0', resolution({ path: `${KUBELET_ROOT}/pods/${WEB}/containers/istio-proxy/8c044d29`, mountpoint: '/', fstype: 'ext4' }));
@@ -72,7 +77,7 @@ test('targets by path or mount point: live, gone, not a pod', () => {
 test('cgroup and runtime-dir targets: the container id names the pod through the list', () => {
   const a = attribution(crictlList());
   const cgroup = a.targetPod('0:30', resolution({ path: `/sys/fs/cgroup/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}/memory.events`, fstype: 'cgroup2' }));
-  assert.deepEqual(cgroup, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live' });
+  assert.deepEqual(cgroup, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live', nameSource: 'list' });
   const runtime = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs/etc`, fstype: 'overlay' }));
   assert.equal(runtime?.uid, WEB);
   assert.equal(runtime?.container, 'web');
@@ -84,7 +89,7 @@ test('static pods: the node knows them by config hash, kubectl by the mirror pod
   const list = parseKubectl(fixture('kubectl/pods.json'));
   const a = attribution(list);
   const pod = a.targetPod('254:0', resolution({ path: `${KUBELET_ROOT}/pods/${STATIC_UID}/etc-hosts`, mountpoint: '/' }));
-  assert.deepEqual(pod, { uid: STATIC_UID, namespace: 'kube-system', name: 'kube-apiserver-node-1', container: null, state: 'live' });
+  assert.deepEqual(pod, { uid: STATIC_UID, namespace: 'kube-system', name: 'kube-apiserver-node-1', container: null, state: 'live', nameSource: 'list' });
   const cgroup = a.processPod(proc(300, [`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${STATIC_UID}.slice/cri-containerd-${'2613d2fb51b11dbc34d490b180a8b0b68595908303eb78e531c91a344e4823fd'}.scope`]));
   assert.equal(cgroup?.state, 'live');
   assert.equal(cgroup?.container, 'kube-apiserver');
@@ -114,7 +119,7 @@ test('unmounted: from the holder process own pod (a container holding its delete
       { pid: 500, comm: 'app', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount' },
     ],
   }));
-  assert.deepEqual(pod, { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
+  assert.deepEqual(pod, { uid: GONE, namespace: null, name: null, container: null, state: 'gone', nameSource: null });
 });
 
 test('unmounted: from the pod files bound into the holder namespace (something entered only the mount namespace)', () => {
@@ -123,7 +128,7 @@ test('unmounted: from the pod files bound into the holder namespace (something e
   const unmounted = (boundFrom: string[]) =>
     a.targetPod('0:46', resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [holder(boundFrom)] }));
   const podFiles = [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`, `${KUBELET_ROOT}/pods/${GONE}/containers/app/5f0c2a1e`, '/etc/resolv.conf'];
-  assert.deepEqual(unmounted(podFiles), { uid: GONE, namespace: null, name: null, container: null, state: 'gone' });
+  assert.deepEqual(unmounted(podFiles), { uid: GONE, namespace: null, name: null, container: null, state: 'gone', nameSource: null });
   assert.equal(unmounted([...podFiles, `${KUBELET_ROOT}/pods/${WEB}/etc-hosts`]), null, 'files of two pods name neither');
   assert.equal(unmounted(['/etc/resolv.conf']), null);
 });
@@ -166,7 +171,7 @@ test('a pod that left the list keeps the name it had while it was live', () => {
   const after = parseCrictl('{"items":[]}', '{}');
   const a = attribution(after, { memory });
   const pod = a.targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
-  assert.deepEqual(pod, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'gone' });
+  assert.deepEqual(pod, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: null, state: 'gone', nameSource: 'memory' });
   const runtime = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs` }));
   assert.equal(runtime?.uid, WEB, 'container ids seen earlier still name their pod');
   assert.equal(runtime?.state, 'gone');
@@ -209,4 +214,49 @@ test('the session forgets a gone pod once nothing has named it for an hour, and 
   attribution(list, { memory: kept, scannedAt: 0 }).targetPod('0:45', resolution({ path: volume(WEB) }));
   kept.forgetUnnamed(10 * hour);
   assert.equal(kept.pod(WEB)?.name, 'web-6b8f7c9d5-q4zlm');
+});
+
+// As kubelet writes it (pkg/kubelet/kubelet_pods.go managedHostsFileContent).
+const LOCALHOST = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
+const podHosts = (tail: string) => `# Kubernetes-managed hosts file.\n${LOCALHOST}${tail}`;
+
+test("a pod's name from its etc-hosts: the pod IP's line, FQDN or not, host aliases after it", () => {
+  assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tapi-hxagp\n')), 'api-hxagp');
+  assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tdb-0.db.shop.svc.cluster.local\tdb-0\n')), 'db-0');
+  assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tapi-hxagp\nfd00::17\tapi-hxagp\n')), 'api-hxagp', 'dual stack');
+  assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tapi-hxagp\n\n# Entries added by HostAliases.\n10.0.0.9\tfoo.remote\tbar\n')), 'api-hxagp');
+  assert.equal(podNameFromEtcHosts(`# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n10.0.0.4 node-1\n`), null, "host network: the node's file");
+  assert.equal(podNameFromEtcHosts(podHosts('')), null, 'no pod IP line');
+  assert.equal(podNameFromEtcHosts('127.0.0.1 localhost\n10.1.1.1 box\n'), null, 'not kubelet-managed');
+});
+
+test('a gone pod no list named: from its log dir, then from its holders etc-hosts; remembered, with the source', () => {
+  const memory = new PodMemory();
+  const unmounted = (pid: number) =>
+    resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [{ pid, comm: 'sleep', mountpoint: '/x', boundFrom: [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`] }] });
+  const hosts = { 600: { '/etc/hosts': podHosts('10.244.1.17\tleaky\n') } };
+  const byHosts = attribution(crictlList(), { memory, files: hosts }).targetPod('0:46', unmounted(600));
+  assert.deepEqual(byHosts, { uid: GONE, namespace: null, name: 'leaky', container: null, state: 'gone', nameSource: 'etc-hosts' });
+  // The holder exited: the session remembers.
+  const later = attribution(crictlList(), { memory }).targetPod('0:46', unmounted(601));
+  assert.deepEqual([later?.name, later?.nameSource], ['leaky', 'etc-hosts']);
+
+  const byLogs = attribution(crictlList(), { files: hosts, podLogDirs: [`shop_leaky-7d9f_${GONE}`, `shop_web_${WEB}`, 'junk'] }).targetPod('0:46', unmounted(600));
+  assert.deepEqual(byLogs, { uid: GONE, namespace: 'shop', name: 'leaky-7d9f', container: null, state: 'gone', nameSource: 'pod-logs' });
+  const none = attribution(crictlList()).targetPod('0:46', unmounted(600));
+  assert.deepEqual([none?.uid, none?.name, none?.nameSource], [GONE, null, null], 'the uid, when nothing on the node names it');
+});
+
+test('a live pod is never looked up on the node: the list names it', () => {
+  let reads = 0;
+  const a = createAttribution(crictlList(), fresh(crictlList()), new PodMemory(), {
+    kubeletRoot: KUBELET_ROOT,
+    cgroupsOf: () => [],
+    listTakenAt: 1,
+    scannedAt: 0,
+    readFileOf: () => (reads++, null),
+    podLogDirs: () => (reads++, []),
+  });
+  assert.equal(a.targetPod('0:46', resolution({ path: volume(WEB), mountpoint: volume(WEB) }))?.nameSource, 'list');
+  assert.equal(reads, 0);
 });

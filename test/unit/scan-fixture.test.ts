@@ -61,8 +61,9 @@ test('an instance inherited across fork is counted once in totals, shown in both
   const snapshot = buildSnapshot(scan({ procRoot }), null, null, 'none');
   const parent = snapshot.processes.find((p) => p.pid === 200)!;
   const child = snapshot.processes.find((p) => p.pid === 201)!;
-  assert.deepEqual(parent.fds, [{ fd: 3, watches: 2, shared: true }]);
-  assert.deepEqual(child.fds, [{ fd: 3, watches: 2, shared: true }]);
+  // One kernel object: the same instance in both rows (the tree view counts it at the parent).
+  assert.deepEqual(parent.fds, [{ fd: 3, watches: 2, shared: true, instance: '200:3' }]);
+  assert.deepEqual(child.fds, [{ fd: 3, watches: 2, shared: true, instance: '200:3' }]);
   // 1: 2+1, 100: 12+0, 200/201: 2 (once), 300: 3, 500: 2
   assert.deepEqual(snapshot.totals, { processes: 6, instances: 7, watches: 22, fanotifyGroups: 0, fanotifyMarks: 0 });
   assert.deepEqual(

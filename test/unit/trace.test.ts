@@ -243,7 +243,7 @@ test('the screen: the alert line under the header and FAILED in the row while a 
   const state = reduce(start, { type: 'snapshot', snapshot: withFailure });
   const plain = (lines: string[]) => lines.map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''));
   const mono = new Painter(false);
-  const l = layout(160, 48, 1, true);
+  const l = layout(160, 48, 1, { alert: true });
   assert.equal(l.header.height, layout(160, 48, 1).header.height + 1);
   const header = plain(headerLines(state, l, mono));
   assert.equal(header.length, l.header.height);

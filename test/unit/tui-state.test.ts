@@ -17,8 +17,12 @@ import {
   tableLines,
   columnAt,
   logLines,
+  notesLine,
+  notesLines,
 } from '../../src/views/tui/render.js';
-import { initialState, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../../src/views/tui/state.js';
+import { displayWidth } from '../../src/views/width.js';
+import { initialState, inspectedTarget, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../../src/views/tui/state.js';
+import { inspectLines, inspectParagraphs, inspectText, osc52 } from '../../src/views/tui/inspect.js';
 import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
@@ -220,18 +224,19 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   state = keys(state, 'enter');
   assert.equal(state.focus, 'detail');
   state = keys(state, 'down', 'down', 'pagedown');
-  assert.equal(state.detailTop, 7);
-  assert.equal(state.selectedPid, 100, 'arrows scroll the pane, not the table');
+  assert.deepEqual([state.detailCursor, state.detailTop], [7, 3], 'the cursor moves, the pane follows it');
+  assert.equal(state.selectedPid, 100, 'arrows move in the pane, not the table');
   state = keys(state, 'end');
-  assert.equal(state.detailTop, 22 - 5);
+  assert.deepEqual([state.detailCursor, state.detailTop], [21, 22 - 5]);
   state = keys(state, '/', 'n', 'g', 'i', 'n', 'x', 'enter');
   assert.deepEqual(targetRows(state).map((t) => t.ino), [1]);
   assert.equal(state.detailTop, 0);
   const text = plain(detailLines(state, 140, 8, mono)).join('\n');
-  assert.match(text, /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
-  state = keys(state, '/', 'escape', 'end');
-  const held = plain(detailLines(state, 160, 8, mono)).join('\n');
-  assert.match(held, /unmounted .*held by pid 4567 containerd-shim/);
+  assert.match(text, /×3 ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/, 'no DEV, FSTYPE below 160 columns');
+  assert.match(plain(detailLines(state, 170, 8, mono)).join('\n'), /×3 8:1 +ext4 +ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/);
+  state = keys(state, '/', 'escape', 'home');
+  const held = plain(detailLines(state, 160, 8, mono));
+  assert.match(held[2]!, /unmounted .* 4567 containerd-shim +- *$/, 'leaked targets first, with their holder');
   state = keys(state, 'escape');
   assert.equal(state.focus, 'table');
   assert.equal(state.targetFilterText, '');
@@ -249,7 +254,10 @@ test('pause and interval steps', () => {
 
 test('rendering: escaped text, sort marker, Δ columns, leaked rows, column hit-testing', () => {
   const weird = proc(700, { cmdline: 'evil {red-fg}name{/red-fg}', targets: targets(2, 1, { pod: pod('x', 'gone') }) });
-  const state = run(start(), { type: 'snapshot', snapshot: snapshot([weird, ...three.processes]) });
+  const opened = run(start(), { type: 'snapshot', snapshot: snapshot([weird, ...three.processes]) });
+  assert.equal(opened.selectedPid, 700, 'opens on the leaking process');
+  // On the top row: the leaked one shows its own colors.
+  const state = keys(opened, 'home');
   const lines = tableLines(state, 120, 10, color);
   assert.match(lines.find((l) => l.includes('evil'))!, /\{open\}red-fg\{close\}name/);
   const text = plain(lines);
@@ -321,4 +329,125 @@ test('the change log follows the process filter; pod events always show', () => 
   assert.doesNotMatch(log(state), /proc20 20 \+2/);
   assert.match(log(state), /proc10 10 \+1/);
   assert.match(log(state), /pod default\/web gone: proc20 20 still holds 1 watch +$/m);
+});
+
+test('the selection opens on the recording\'s process, else the first leaking one, else the top one, and follows until the user picks', () => {
+  const big = proc(1, { comm: 'systemd', targets: targets(30) });
+  const kubelet = (watches: number, leaked: number) => proc(50, { comm: 'kubelet', targets: targets(watches, 100), leaked });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 0)]) });
+  assert.equal(state.selectedPid, 1, 'the top one');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 2)]) });
+  assert.equal(state.selectedPid, 50, 'the first leaking one, once it leaks');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 0)]), openOn: 50 });
+  assert.equal(state.selectedPid, 50, "the recording's choice");
+  state = keys(state, 'home');
+  state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 3)]) });
+  assert.equal(state.selectedPid, 1, 'the user picked: it stays');
+});
+
+test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {
+  const gonePod = pod('runner-x', 'gone');
+  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3 }] });
+  const holder = proc(60, { comm: 'sleep', pod: gonePod, targets: targets(1, 9) });
+  const other = proc(70, { comm: 'agent', targets: targets(2, 20) });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet, holder, other]) });
+  state = keys(state, '/', 'r', 'u', 'n', 'n', 'e', 'r', '-', 'x', 'enter');
+  assert.deepEqual(pids(state).sort(), [50, 60]);
+  state = keys(state, '/', 'escape', '/', ...'uid-runner'.split(''), 'enter');
+  assert.deepEqual(pids(state).sort(), [50, 60], 'by uid too');
+});
+
+test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path losing its middle', () => {
+  const uid = '18151e55-6b06-412b-b2b6-379aaaaaaaaa';
+  const long = `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-ab12c/..2026_11_27_10_00_00.123456789/token`;
+  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const };
+  const kubelet = proc(100, {
+    comm: 'kubelet',
+    targets: [
+      target(1, { path: long, status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [{ pid: 16115, comm: 'sleep', mountpoint: '/x' }, { pid: 16116, comm: 'sleep', mountpoint: '/y' }], heldBy: [16115, 16116] }),
+      target(2, { path: '/srv/数据/文件.txt' }),
+    ],
+  });
+  const state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
+  const lines = plain(detailLines(state, 120, 8, mono));
+  assert.ok(lines.every((line) => displayWidth(line) === 120), lines.join('\n'));
+  assert.match(lines[0]!, /1 instance, 2 watches, 1 leaked/);
+  assert.match(lines[2]!, /^ +1 unmounted +\/var\/lib\/kube.*….*\/token +16115 sleep \+1 +shop\/api-6b8f7c9d5-q4zlm \(gone\)$/);
+  assert.match(lines[3]!, /文件\.txt +- *$/);
+});
+
+test('panes size to their content: a short table gives its rows to a long detail pane', () => {
+  const full = layout(120, 40, 1);
+  const sized = layout(120, 40, 1, { content: { tableRows: 3, detailRows: 30 } });
+  assert.equal(sized.table.height, 4);
+  assert.ok(sized.detail.height > full.detail.height);
+  assert.equal(sized.table.height + sized.detail.height, full.table.height + full.detail.height);
+  const few = layout(120, 40, 1, { content: { tableRows: 100, detailRows: 2 } });
+  assert.equal(few.detail.height, 4, 'a short detail pane gives its rows to the table');
+});
+
+test('notes: whole, as many as fit, n lists them all', () => {
+  const notes = ['12 processes not readable even with CAP_SYS_PTRACE: run as root to see them', 'walk budget ran out on 0:45 (312 targets unresolved)'];
+  assert.equal(notesLine(notes, 200), `notes: ${notes[0]}; ${notes[1]}`);
+  assert.equal(notesLine(notes, 120), `note: ${notes[0]}  (+1 more: n lists them)`);
+  const cut = notesLine(notes, 60);
+  assert.match(cut, /^note: 12 processes not readable…  \(\+1 more: n lists them\)$/, 'cut after a word');
+  let state = run(start(), { type: 'snapshot', snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), notes } });
+  state = keys(state, 'n');
+  assert.equal(state.overlay?.kind, 'notes');
+  const overlay = notesLines(state, 40);
+  assert.ok(overlay.every((line) => displayWidth(line) <= 40));
+  assert.equal(overlay.join(' ').replace(/ +/g, ' '), `• ${notes[0]} • ${notes[1]}`);
+  assert.equal(keys(state, 'x').overlay, null);
+});
+
+test('the title leaves out whole parts that do not fit, never cuts one', () => {
+  const state = run(start(), { type: 'snapshot', snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), pods: { source: 'crictl', live: 49, stale: false, error: null } } });
+  const title = plain(headerLines(state, layout(100, 40, 1), mono))[0]!;
+  assert.match(title, /pods: crictl 49 live/);
+  assert.match(title.trimEnd(), /  ·  kernel 6\.18\.0-test  ·  …$/, 'the scan time left out, whole');
+});
+
+test('inspect: Enter on a target opens it whole; y copies its text; Esc closes', () => {
+  const gonePod = { uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa', namespace: null, name: 'api-hxagp', container: null, state: 'gone' as const, nameSource: 'etc-hosts' as const };
+  const holder = { pid: 16115, comm: 'sleep', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom: [`/var/lib/kubelet/pods/${gonePod.uid}/etc-hosts`] };
+  const token = target(1, { dev: '0:88', fstype: 'tmpfs', path: '/var/run/secrets/kubernetes.io/serviceaccount', status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [holder], heldBy: [16115] });
+  const cgroup = target(2, { dev: '0:29', fstype: 'cgroup2', path: null, reason: 'ESTALE: the inode is gone', status: 'deleted', leak: 'deleted' });
+  const kubelet = proc(16114, { comm: 'kubelet', targets: [cgroup, token, ...targets(3, 10)] });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
+  state = run(state, {
+    type: 'targets',
+    pid: 16114,
+    targets: kubelet.targets,
+    holders: [{ pid: 16115, cmdline: '/bin/busybox sleep infinity', cgroup: '/user.slice/user-0.slice/session-3.scope', pod: null }],
+  });
+  state = keys(state, 'enter', 'down', 'enter');
+  assert.equal(state.overlay?.kind, 'inspect');
+  const view = inspectedTarget(state)!;
+  assert.equal(view.target.ino, 1);
+  const paragraphs = inspectParagraphs(view.row, view.target, state.holderDetails);
+  const text = inspectLines(paragraphs, 70);
+  assert.ok(text.every((line) => displayWidth(line) <= 70));
+  assert.equal(text.join(' ').replace(/\s+/g, ''), paragraphs.map((p) => p.text).join('').replace(/\s+/g, ''), 'wrapped, nothing cut');
+  const whole = inspectText(paragraphs);
+  assert.match(whole, /path, as kubelet 16114 sees it: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount/);
+  assert.match(whole, /device 0:88 +inode 1 +fstype tmpfs/);
+  assert.match(whole, /name from etc-hosts/);
+  assert.match(whole, /command: \/bin\/busybox sleep infinity/);
+  assert.match(whole, /cgroup: \/user\.slice\/user-0\.slice\/session-3\.scope/);
+  assert.match(whole, /how it got there: its mount namespace has the pod's files bound in .* it entered a container's mount namespace/);
+  assert.match(whole, /NEXT STEP: the watch ends when pid 16115 exits: its mount namespace holds the last mount of this volume\. Check what it is/);
+  assert.match(whole, /KERNEL RULE:/);
+  state = keys(state, 'y');
+  assert.ok(state.copy?.startsWith('Target of pid 16114 kubelet'));
+  assert.match(osc52('hé'), /^\x1b\]52;c;aMOp\x07$/);
+  state = run(state, { type: 'copied' });
+  assert.equal(state.copy, null);
+  state = keys(state, 'escape');
+  assert.equal(state.overlay, null);
+  assert.equal(state.focus, 'detail');
+
+  const removed = inspectParagraphs(kubelet, cgroup, new Map()).map((p) => p.text).join('\n');
+  assert.match(removed, /NEXT STEP: only the watcher can drop this watch: restarting kubelet \(pid 16114\) releases it\./);
+  assert.match(removed, /kernfs sends no IN_IGNORED/);
 });

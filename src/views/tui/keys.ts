@@ -23,16 +23,21 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'pageDown', keys: ['pagedown'], shown: 'PgDn', help: 'one page down' },
   { command: 'home', keys: ['home', 'g'], shown: 'Home g', help: 'first row' },
   { command: 'end', keys: ['end', 'S-g'], shown: 'End G', help: 'last row' },
-  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'focusDetail', keys: ['enter'], shown: 'Enter', help: "detail pane: the selected process's watched targets; there: inspect the target under the cursor; in the pod view: inspect the pod", footer: { key: 'Enter', label: 'Detail' } },
+  { command: 'copy', keys: ['y'], shown: 'y', help: 'inspect: copy its text to the clipboard (OSC 52)' },
   { command: 'toggleFocus', keys: ['tab'], shown: 'Tab', help: 'switch between the table and the detail pane' },
   { command: 'back', keys: ['escape'], shown: 'Esc', help: 'leave the detail pane; in the table: clear the filter' },
   { command: 'filter', keys: ['/', 'f4'], shown: '/ F4', help: 'filter by regex over command, pid, user, pod; Esc clears', footer: { key: 'F4', label: 'Filter' } },
+  { command: 'chooseColumns', keys: ['f2', 'c'], shown: 'F2 c', help: 'choose the shown columns (Enter toggles one)', footer: { key: 'F2', label: 'Columns' } },
   { command: 'sortMenu', keys: ['f6', 's'], shown: 'F6 s', help: 'choose the sort column', footer: { key: 'F6', label: 'Sort' } },
   { command: 'sortPrevious', keys: ['<', ','], shown: '<', help: 'sort by the column to the left', footer: { key: '<>', label: 'Column' } },
   { command: 'sortNext', keys: ['>', '.'], shown: '>', help: 'sort by the column to the right' },
   { command: 'invertSort', keys: ['S-i'], shown: 'I', help: 'invert the sort order', footer: { key: 'I', label: 'Invert' } },
   { command: 'chooseUser', keys: ['u'], shown: 'u', help: "show one user's processes", footer: { key: 'u', label: 'User' } },
   { command: 'leakedOnly', keys: ['l'], shown: 'l', help: 'leaked only: processes with leaked watches, and their leaked targets', footer: { key: 'l', label: 'Leaked' } },
+  { command: 'toggleView', keys: ['v'], shown: 'v', help: 'process view / pod view: a row per pod, live or gone, its watchers and holders', footer: { key: 'v', label: 'Pods' } },
+  { command: 'toggleTree', keys: ['t', 'f5'], shown: 't F5', help: 'tree view: processes under their parents, a shared instance counted at the ancestor holding it', footer: { key: 'F5', label: 'Tree' } },
+  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
   { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },
@@ -72,8 +77,24 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
     }
     return ch !== undefined && isPrintable(ch) ? { type: 'promptType', text: ch } : null;
   }
+  if (state.overlay?.kind === 'inspect') {
+    switch (commandForKey(key)) {
+      case 'up':
+        return { type: 'menuMove', delta: -1 };
+      case 'down':
+        return { type: 'menuMove', delta: 1 };
+      case 'pageUp':
+        return { type: 'menuMove', delta: -10 };
+      case 'pageDown':
+        return { type: 'menuMove', delta: 10 };
+      case 'copy':
+        return { type: 'command', command: 'copy', now };
+    }
+    return key === 'escape' || key === 'q' || key === 'enter' ? { type: 'closeOverlay' } : null;
+  }
   if (state.overlay) {
-    const page = state.overlay.kind === 'help' ? 10 : Infinity;
+    const reading = state.overlay.kind === 'help' || state.overlay.kind === 'notes';
+    const page = reading ? 10 : Infinity;
     switch (commandForKey(key)) {
       case 'up':
         return { type: 'menuMove', delta: -1 };
@@ -86,10 +107,10 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
       case 'end':
         return { type: 'menuMove', delta: page };
       case 'focusDetail':
-        return state.overlay.kind === 'help' ? { type: 'closeOverlay' } : { type: 'menuChoose' };
+        return reading ? { type: 'closeOverlay' } : { type: 'menuChoose' };
     }
-    // The help overlay goes away on any other key, like htop's; a menu only on Esc or q.
-    return state.overlay.kind === 'help' || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
+    // The help and notes go away on any other key, like htop's help; a menu only on Esc or q.
+    return reading || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
   }
   const command = commandForKey(key);
   return command ? { type: 'command', command, now } : null;

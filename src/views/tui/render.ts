@@ -3,14 +3,18 @@
 // text from the node (commands, paths, pod names) goes through screenText (text.ts): `{red-fg}` in
 // a command stays text, and controls show as `\x1b`, `\n`, never acted on or splitting a row.
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
+import { durationText } from '../../model/projection.js';
 import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
 import type { PodRef, PodsStatus, ProcessRow, Snapshot, SyscallFailure, TargetRow, UserRow } from '../../model/types.js';
 import { recentFailures } from '../../trace/failures.js';
 import { failureAlert, worstFailure } from '../failures.js';
-import { fit, holdersText, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
 import { screenText } from '../text.js';
+import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
-import { processRows, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
+import { visiblePods } from './pods-view.js';
+import { verdictLine } from './verdict.js';
+import { allNotes, HIDEABLE_COLUMNS, processRows, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
 export const MIN_HEIGHT = 24;
@@ -105,31 +109,83 @@ export interface Layout {
   userLines: number;
   /** Whether the header ends with the alert of failed inotify calls. */
   alert: boolean;
+  /** The header has a verdict line (something leaks), under the title. */
+  verdict: boolean;
+  /** The header's last line lists the notes. */
+  notes: boolean;
 }
 
 export function tooSmall(width: number, height: number): boolean {
   return width < MIN_WIDTH || height < MIN_HEIGHT;
 }
 
-/** `alert`: the header has a line for failed inotify calls (see failureAlertLine). */
-export function layout(width: number, height: number, users: number, alert = false): Layout {
+/** What the panes would show: the table and the detail pane share their space by it. */
+export interface PaneContent {
+  tableRows: number;
+  detailRows: number;
+}
+
+/** The smallest a pane gets: its titles and two rows. */
+const MIN_PANE = 4;
+
+/** What the header holds besides its fixed lines, and what the panes would show. */
+export interface LayoutNeeds {
+  /** Something leaks: a verdict line under the title. */
+  verdict?: boolean;
+  /** The snapshot has notes: a line for them under the totals. */
+  notes?: boolean;
+  /** Recent failed inotify calls: an alert line at the header's end (see failureAlertLine). */
+  alert?: boolean;
+  content?: PaneContent;
+}
+
+/** The layout's needs from a state: its verdict, notes and pane contents. */
+export function layoutNeeds(state: ViewState): LayoutNeeds {
+  const snapshot = state.snapshot;
+  return {
+    verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
+    notes: allNotes(state).length > 0,
+    alert: snapshotRecentFailures(snapshot).length > 0,
+    content: state.view === 'pods' ? podContent(state) : { tableRows: processRows(state).length, detailRows: targetRows(state).length },
+  };
+}
+
+function podContent(state: ViewState): PaneContent {
+  const rows = visiblePods(state);
+  const selected = rows.find((row) => row.pod.uid === state.selectedPod);
+  return { tableRows: rows.length, detailRows: selected ? selected.watchers.length + selected.holders.length + selected.members.length : 0 };
+}
+
+export function layout(width: number, height: number, users: number, needs: LayoutNeeds = {}): Layout {
+  const { verdict = false, notes = false, alert = false, content = null } = needs;
   const userLines = Math.min(Math.max(users, 1), height >= 40 ? 4 : 2);
-  const headerHeight = Math.max(4, 2 + userLines) + (alert ? 1 : 0);
+  const verdictLines = verdict ? 1 : 0;
+  const headerHeight = Math.max(4, 2 + userLines) + verdictLines + (notes ? 1 : 0) + (alert ? 1 : 0);
   const available = height - headerHeight - 1;
   const logHeight = height >= 40 ? 7 : 4;
-  const detailHeight = Math.max(5, Math.round((available - logHeight) * 0.4));
-  const tableHeight = available - logHeight - detailHeight;
+  const shared = available - logHeight;
+  let detailHeight = Math.max(5, Math.round(shared * 0.4));
+  if (content) {
+    // A pane with fewer rows than its share gives the rest to the other one.
+    const tableNeeds = Math.max(MIN_PANE, content.tableRows + 1);
+    const detailNeeds = Math.max(MIN_PANE, content.detailRows + 2);
+    if (tableNeeds < shared - detailHeight) detailHeight = Math.min(shared - tableNeeds, Math.max(detailHeight, detailNeeds));
+    else if (detailNeeds < detailHeight) detailHeight = detailNeeds;
+  }
+  const tableHeight = shared - detailHeight;
   const sparkWidth = Math.min(48, Math.floor(width / 4));
   return {
     width,
     header: { top: 0, height: headerHeight },
-    sparkline: { left: width - sparkWidth, width: sparkWidth, top: 1, height: 3 },
+    sparkline: { left: width - sparkWidth, width: sparkWidth, top: 1 + verdictLines, height: 3 },
     table: { top: headerHeight, height: tableHeight },
     detail: { top: headerHeight + tableHeight, height: detailHeight },
     log: { top: headerHeight + tableHeight + detailHeight, height: logHeight },
     footer: { top: height - 1, height: 1 },
     userLines,
     alert,
+    verdict,
+    notes,
   };
 }
 
@@ -166,23 +222,25 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     podsText(snapshot.pods),
     `kernel ${snapshot.kernel}`,
     `scan ${snapshot.scanMs} ms`,
-  ].join('  ·  ');
-  const lines = [painter.paint('title', esc(fit(title, width)))];
+  ];
+  const lines = [painter.paint('title', esc(fit(partsThatFit(title, width), width)))];
+  const verdict = l.verdict ? verdictLine(snapshot, width) : null;
+  if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
   const users = snapshot.users.slice(0, l.userLines);
   for (let i = 0; i < l.userLines; i++) {
     const user = users[i];
     lines.push(user ? userMeters(user, snapshot, left, painter) : ' '.repeat(left));
   }
-  while (lines.length < l.header.height - (l.alert ? 2 : 1)) lines.push(' '.repeat(left));
+  while (lines.length < l.header.height - 1 - (l.notes ? 1 : 0) - (l.alert ? 1 : 0)) lines.push(' '.repeat(left));
   const { totals } = snapshot;
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
   const summary =
     `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
     `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks` : '') +
-    (snapshot.notes.length > 0 ? `  ·  ${snapshot.notes.join('; ')}` : '');
+    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks` : '');
   lines.push(esc(fit(summary, left)));
+  if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width.
   if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
   return lines;
@@ -202,9 +260,70 @@ export function failureAlertLine(snapshot: Snapshot): string | null {
   return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
 }
 
-function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: Painter): string {
+/** The title's parts, most wanted first, joined: a part that does not fit is left out whole, never cut. */
+function partsThatFit(parts: string[], width: number): string {
+  const separator = '  ·  ';
+  let text = parts[0] ?? '';
+  let droppedAny = false;
+  for (const part of parts.slice(1)) {
+    if (displayWidth(text + separator + part) <= width - 3) text += separator + part;
+    else droppedAny = true;
+  }
+  return droppedAny && displayWidth(text + separator + '…') <= width ? text + separator + '…' : text;
+}
+
+/**
+ * The notes whole, as many as fit, and how many more (`n` lists them all); one longer than the
+ * line is cut at a word's end.
+ */
+export function notesLine(notes: readonly string[], width: number): string {
+  const more = (n: number) => (n > 0 ? `  (+${n} more: n lists them)` : '  (n: all notes)');
+  let text = 'note: ';
+  let shown = 0;
+  for (const note of notes) {
+    const next = `${text}${shown > 0 ? '; ' : ''}${note}`;
+    if (displayWidth(next + more(notes.length - shown - 1)) > width) break;
+    text = next;
+    shown++;
+  }
+  if (shown === notes.length) return text.replace(/^note: /, notes.length > 1 ? 'notes: ' : 'note: ');
+  if (shown > 0) return text + more(notes.length - shown);
+  const tail = more(notes.length - 1);
+  const room = width - displayWidth('note: ' + tail) - 1;
+  const words = notes[0]!.split(' ');
+  let cut = '';
+  for (const word of words) {
+    if (displayWidth(cut ? `${cut} ${word}` : word) > room) break;
+    cut = cut ? `${cut} ${word}` : word;
+  }
+  return `note: ${cut}…${tail}`;
+}
+
+/**
+ * When a user reaches a limit at its pace: "full in ~2 h 10 min at +47/min" (watches first, the
+ * sooner of the two), or '' when neither grows.
+ */
+export function exhaustionText(user: UserRow): string {
+  const trend = user.trend;
+  if (!trend) return '';
+  const candidates = [
+    { seconds: trend.watchesFullInSeconds, rate: trend.watchesPerMinute, what: '' },
+    { seconds: trend.instancesFullInSeconds, rate: trend.instancesPerMinute, what: ' instances' },
+  ].filter((c): c is { seconds: number; rate: number | null; what: string } => c.seconds !== null);
+  const soonest = candidates.sort((a, b) => a.seconds - b.seconds)[0];
+  if (!soonest) return '';
+  if (soonest.seconds === 0) return `FULL${soonest.what}`;
+  const rate = soonest.rate === null ? '' : ` at ${signed(Math.round(soonest.rate))}/min`;
+  return `full${soonest.what} in ${durationText(soonest.seconds)}${rate}`;
+}
+
+function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painter: Painter): string {
   const name = user.userns ? `${user.name}@${user.userns}` : user.name;
   const nameWidth = 16;
+  const exhaustion = exhaustionText(user);
+  // The projection after the meters, when there is room for meters still.
+  const suffix = exhaustion && lineWidth - exhaustion.length - 2 >= 50 ? ` ${exhaustion} ` : '';
+  const width = lineWidth - suffix.length;
   const meterSpace = width - nameWidth - 1;
   const { limits } = snapshot;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
@@ -217,16 +336,15 @@ function userMeters(user: UserRow, snapshot: Snapshot, width: number, painter: P
     meter('watches', user.watches, limits.maxUserWatches, watchesWidth - 1, painter) +
     ' ' +
     meter('inst', user.instances, limits.maxUserInstances, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
-  if (!fanotify) return inotify;
   const fanotifySpace = meterSpace - inotifySpace;
   const groupsWidth = Math.floor(fanotifySpace * 0.45);
-  return (
-    inotify +
-    ' ' +
-    meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
-    ' ' +
-    meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
-  );
+  const fanotifyMeters = fanotify
+    ? ' ' +
+      meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
+      ' ' +
+      meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
+    : '';
+  return inotify + fanotifyMeters + (suffix ? painter.paint('warn', esc(suffix)) : '');
 }
 
 /** htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. */
@@ -288,9 +406,9 @@ const COLUMN_WIDTHS: Record<SortField, number> = {
   command: 0,
 };
 
-export function tableColumns(width: number, sort: ViewState['sort']): Column[] {
+export function tableColumns(width: number, sort: ViewState['sort'], hidden: readonly SortField[] = []): Column[] {
   let x = 0;
-  return SORT_FIELDS.map((spec) => {
+  return SORT_FIELDS.filter((spec) => !hidden.includes(spec.field)).map((spec) => {
     const marker = spec.field === sort.field ? (sort.descending ? '▼' : '▲') : '';
     const columnWidth = spec.field === 'command' ? width - x : COLUMN_WIDTHS[spec.field];
     const column: Column = {
@@ -311,7 +429,7 @@ export function columnAt(columns: Column[], x: number): Column | null {
 }
 
 export function tableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
-  const columns = tableColumns(width, state.sort);
+  const columns = tableColumns(width, state.sort, state.hiddenColumns);
   const lines = [painter.paint('columns', esc(columns.map((c) => fit(c.title, c.width, c.align)).join(' ')))];
   const rows = processRows(state);
   if (!state.snapshot) return lines;
@@ -336,7 +454,7 @@ function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: 
     delta: sinceLast === 0 ? '' : signed(sinceLast),
     deltaStart: sinceStart === 0 ? '' : signed(sinceStart),
     leaked: row.leaked === 0 ? '' : row.leaked.toLocaleString('en-US'),
-    command: failed ? `FAILED ${commandOf(row)}` : commandOf(row),
+    command: treePrefix(state, row.pid) + (failed ? `FAILED ${commandOf(row)}` : commandOf(row)),
   };
   const text = (c: Column) => esc(fit(cells[c.field], c.width, c.align));
   if (row.pid === state.selectedPid) {
@@ -370,34 +488,82 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const churn = row ? state.snapshot?.churn?.find((c) => c.pid === row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
-    ? `pid ${row.pid} ${row.comm}: ${row.instances} instance${row.instances === 1 ? '' : 's'}, ${row.watches} watches` +
-      `${row.fanotifyGroups ? `, ${row.fanotifyGroups} fanotify group${row.fanotifyGroups === 1 ? '' : 's'}, ${row.fanotifyMarks ?? 0} marks` : ''}` +
-      `${row.leaked ? `, ${row.leaked} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
+    ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
+      `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks ?? 0, 'mark', 'marks')}` : ''}` +
+      `${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
-  const hint = focused ? '  (↑↓ scroll, / filter, Esc back)' : '  (Enter: focus)';
+  const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
   if (!row) return lines;
-  // As wide as the pod names need, within bounds: a node without pods gets more path.
-  const podWidth = Math.min(Math.max(...targets.map((t) => podLabel(t.pod).length), 3), Math.floor(width / 4));
-  const fixed = `${fit('WATCHES', 7, 'right')} ${fit('DEV', 8)} ${fit('FSTYPE', 8)} ${fit('STATUS', 10)} `;
-  const pathWidth = width - fixed.length - podWidth - 1;
-  lines.push(painter.paint('columns', esc(fit(fixed + fit('PATH', pathWidth) + ' ' + fit('POD', podWidth), width))));
-  for (const target of targets.slice(state.detailTop, state.detailTop + height - 2)) {
-    lines.push(targetLine(target, pathWidth, podWidth, painter));
-  }
+  const columns = detailColumns(targets, width);
+  lines.push(painter.paint('columns', esc(fit(columns.map((c) => fit(c.title, c.width, c.align)).join(' '), width))));
+  targets.slice(state.detailTop, state.detailTop + height - 2).forEach((target, i) => {
+    const line = targetLine(target, columns, painter);
+    // The cursor, where Enter inspects.
+    lines.push(focused && state.detailTop + i === state.detailCursor ? painter.paint('selected', esc(targetCells(target, columns))) : line);
+  });
   return lines;
 }
 
-function targetLine(target: TargetRow, pathWidth: number, podWidth: number, painter: Painter): string {
-  const held = holdersText(target);
-  const path = targetPathText(target) + (held ? `  [${held}]` : '');
-  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
-  const watches = target.watches > 1 ? `×${target.watches}` : String(target.watches);
-  const line =
-    `${fit(watches, 7, 'right')} ${fit(target.dev, 8)} ${fit(target.fstype ?? '?', 8)} ${fit(statusText(target), 10)} ` +
-    `${fit(path, pathWidth)} ${fit(podLabel(target.pod) || '-', podWidth)}`;
+interface DetailColumn {
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+  /** A path loses its middle when cut; the rest their end. */
+  elide: 'middle' | 'end';
+  text: (target: TargetRow) => string;
+}
+
+/** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
+const WIDE_DETAIL = 160;
+
+/**
+ * The detail pane's columns: STATUS, the holder and POD as wide as their texts (they are what one
+ * acts on), PATH the rest, losing its middle. DEV and FSTYPE only where there is room to spare.
+ */
+export function detailColumns(targets: readonly TargetRow[], width: number): DetailColumn[] {
+  const widest = (texts: string[], title: string, cap: number) => Math.min(cap, Math.max(displayWidth(title), ...texts.map(displayWidth)));
+  const holderWidth = widest(targets.map(holderCell), 'HELD BY', 24);
+  const podWidth = widest(targets.map((t) => podLabel(t.pod) || '-'), 'POD', Math.max(20, Math.floor(width / 3)));
+  const columns: DetailColumn[] = [
+    { title: 'WATCHES', width: 7, align: 'right', elide: 'end', text: (t) => (t.watches > 1 ? `×${t.watches}` : String(t.watches)) },
+  ];
+  if (width >= WIDE_DETAIL) {
+    columns.push(
+      { title: 'DEV', width: 8, align: 'left', elide: 'end', text: (t) => t.dev },
+      { title: 'FSTYPE', width: 8, align: 'left', elide: 'end', text: (t) => t.fstype ?? '?' },
+    );
+  }
+  columns.push({ title: 'STATUS', width: 10, align: 'left', elide: 'end', text: statusText });
+  const used = columns.reduce((sum, c) => sum + c.width + 1, 0) + holderWidth + 1 + podWidth + 1;
+  columns.push(
+    { title: 'PATH', width: Math.max(10, width - used), align: 'left', elide: 'middle', text: targetPathText },
+    { title: 'HELD BY', width: holderWidth, align: 'left', elide: 'end', text: holderCell },
+    { title: 'POD', width: podWidth, align: 'left', elide: 'end', text: (t) => podLabel(t.pod) || '-' },
+  );
+  return columns;
+}
+
+/** The first holder by pid and comm, and how many more: inspect lists them all. */
+function holderCell(target: TargetRow): string {
+  const [first, ...others] = target.holders;
+  if (!first) return '';
+  return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
+}
+
+function targetCells(target: TargetRow, columns: DetailColumn[]): string {
+  return columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
+}
+
+function targetLine(target: TargetRow, columns: DetailColumn[], painter: Painter): string {
+  const line = targetCells(target, columns);
   if (target.leak) return painter.paint('leak', esc(line));
+  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
   return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);
+}
+
+function plainPlural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 // ---- change log ----
@@ -504,9 +670,21 @@ export function helpLines(replaying: boolean): string[] {
     '  LEAKED     watches on gone pods, unmounted or deleted targets (red)',
     '  FAILED     the process had inotify calls fail for want of a limit in the last 5 minutes',
     '  ×N         detail pane: an inode this process watches N times',
+    '  HELD BY    detail pane: the process whose mount namespace keeps the target alive (+N: more)',
     '  / in the detail pane filters its paths and pods',
+    '',
+    '{bold}a leak{/bold}',
+    '  LEAK …     the header names the leaking process, the gone pods and who keeps them',
+    '  Enter      on a target in the detail pane: what keeps it and the safe next step',
   );
   return lines;
+}
+
+/** The notes overlay: every note of the last refresh, whole, wrapped to `width`. */
+export function notesLines(state: ViewState, width: number): string[] {
+  const notes = allNotes(state);
+  if (notes.length === 0) return ['no notes'];
+  return notes.flatMap((note) => wrapColumns(`• ${note}`, width, '  ').map(esc));
 }
 
 export function menuLines(state: ViewState, painter: Painter): { title: string; lines: string[] } {
@@ -517,6 +695,16 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
       lines: SORT_FIELDS.map((spec, i) => {
         const current = spec.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
         const text = esc(`${current} ${fit(spec.title, 8)} ${spec.description}`);
+        return i === overlay.index ? painter.paint('selected', text) : text;
+      }),
+    };
+  }
+  if (overlay?.kind === 'columns') {
+    return {
+      title: 'Columns (Enter shows or hides)',
+      lines: HIDEABLE_COLUMNS.map((field, i) => {
+        const spec = SORT_FIELDS.find((candidate) => candidate.field === field)!;
+        const text = esc(`[${state.hiddenColumns.includes(field) ? ' ' : 'x'}] ${fit(spec.title, 8)} ${spec.description}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
     };

@@ -16,11 +16,12 @@ import {
   headerLines,
   helpLines,
   layout,
+  layoutNeeds,
   logLines,
   menuLines,
+  notesLines,
   Painter,
   paneRows,
-  snapshotRecentFailures,
   sparklineTitle,
   tableColumns,
   tableLines,
@@ -29,12 +30,17 @@ import {
   type Layout,
 } from './render.js';
 import type { SnapshotSource } from '../../collect/source.js';
-import { initialState, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+import { podDetailLines, podTableLines } from './pods-view.js';
+import { saveSettings } from './settings.js';
+import { inspectLines, osc52 } from './inspect.js';
+import { initialState, inspectedParagraphs, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
 export interface ScreenOptions {
   source: SnapshotSource;
   initial: InitialView;
   color: boolean;
+  /** Where the sort, columns, interval and view are saved as they change; null: nowhere (--no-config, a broken file). */
+  settings: string | null;
 }
 
 /** Runs the screen until the user quits; resolves to the exit code, with the terminal restored. */
@@ -67,6 +73,7 @@ class TerminalUi {
   ) {
     this.state = initialState(options.initial);
     this.painter = new Painter(options.color);
+    this.settingsPath = options.settings;
   }
 
   /** A failure while starting (the first snapshot drawn here too) closes the screen with exit 1 like any other. */
@@ -92,7 +99,7 @@ class TerminalUi {
     }
     this.options.source.start({
       snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
-      targets: (pid, targets) => this.dispatch({ type: 'targets', pid, targets }),
+      targets: (pid, targets, holders) => this.dispatch({ type: 'targets', pid, targets, ...(holders ? { holders } : {}) }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),
@@ -139,10 +146,11 @@ class TerminalUi {
   }
 
   private clickTable(data: blessed.Widgets.Events.IMouseEventArg): void {
-    if (!this.geometry) return;
+    // The pod view is driven by keys only.
+    if (!this.geometry || this.state.view === 'pods') return;
     const line = data.y - this.geometry.table.top;
     if (line === 0) {
-      const column = columnAt(tableColumns(this.geometry.width, this.state.sort), data.x);
+      const column = columnAt(tableColumns(this.geometry.width, this.state.sort, this.state.hiddenColumns), data.x);
       if (column) this.dispatch({ type: 'sortBy', field: column.field });
       return;
     }
@@ -161,8 +169,27 @@ class TerminalUi {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
     if (this.state.selectedPid !== before.selectedPid) this.options.source.askTargets?.(this.state.selectedPid);
+    if (settingsChanged(before, this.state)) this.saveSettings();
+    if (this.state.copy !== null) {
+      this.screen.program.output.write(osc52(this.state.copy));
+      this.state = reduce(this.state, { type: 'copied' });
+    }
     if (this.state.orderHeldUntil !== before.orderHeldUntil) this.releaseOrderLater();
     this.draw();
+  }
+
+  private settingsPath: string | null;
+
+  private saveSettings(): void {
+    if (this.settingsPath === null) return;
+    const { sort, intervalMs, view, hiddenColumns } = this.state;
+    try {
+      saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns });
+    } catch (error) {
+      // Said once; the session goes on without saving.
+      this.state = { ...this.state, message: `settings not saved: ${(error as Error).message}` };
+      this.settingsPath = null;
+    }
   }
 
   private releaseOrderLater(): void {
@@ -182,7 +209,7 @@ class TerminalUi {
       return;
     }
     this.notice.hide();
-    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, snapshotRecentFailures(this.state.snapshot).length > 0);
+    const l = layout(width, height, this.state.snapshot?.users.length ?? 0, layoutNeeds(this.state));
     this.geometry = l;
     const rows = paneRows(l);
     if (rows.tableRows !== this.state.tableRows || rows.detailRows !== this.state.detailRows) {
@@ -190,8 +217,9 @@ class TerminalUi {
     }
     const state = this.state;
     this.place(this.header, l.header.top, l.header.height, headerLines(state, l, this.painter));
-    this.place(this.table, l.table.top, l.table.height, tableLines(state, width, l.table.height, this.painter));
-    this.place(this.detail, l.detail.top, l.detail.height, detailLines(state, width, l.detail.height, this.painter));
+    const pods = state.view === 'pods';
+    this.place(this.table, l.table.top, l.table.height, (pods ? podTableLines : tableLines)(state, width, l.table.height, this.painter));
+    this.place(this.detail, l.detail.top, l.detail.height, (pods ? podDetailLines : detailLines)(state, width, l.detail.height, this.painter));
     this.place(this.log, l.log.top, l.log.height, logLines(state, width, l.log.height, this.painter));
     this.place(this.footer, l.footer.top, 1, [footerLine(state, width, this.painter)]);
     this.drawSparkline(l);
@@ -216,7 +244,8 @@ class TerminalUi {
     // The widget draws the oldest points that fit: hand it the newest ones.
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
     // The widget adds a colon after the title and wraps what does not fit.
-    sparkline.setData([screenText(fit(sparklineTitle(this.state), l.sparkline.width - 1))], [points.length > 0 ? [...points] : [0]]);
+    // Unpadded, with room for that colon: a title as wide as the box wraps the sparkline out of it.
+    sparkline.setData([screenText(fit(sparklineTitle(this.state), l.sparkline.width - 2).trimEnd())], [points.length > 0 ? [...points] : [0]]);
   }
 
   private drawOverlay(width: number, height: number): void {
@@ -224,23 +253,44 @@ class TerminalUi {
     if (!overlay) return void this.overlay.hide();
     let title: string;
     let lines: string[];
+    if (overlay.kind === 'inspect') return this.drawInspect(width, height, overlay.top);
+    const boxWidth = Math.min(width - 4, 76);
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
       lines = helpLines(this.state.replay !== null);
+    } else if (overlay.kind === 'notes') {
+      title = ' Notes: ↑↓ scroll, any other key closes ';
+      lines = notesLines(this.state, boxWidth - 4);
     } else {
       const menu = menuLines(this.state, this.painter);
       title = ` ${menu.title}: ↑↓ Enter, Esc `;
       lines = menu.lines;
     }
-    const boxWidth = Math.min(width - 4, 76);
     const boxHeight = Math.min(height - 2, lines.length + 2);
-    const top = overlay.kind === 'help' ? Math.min(overlay.top, Math.max(0, lines.length - (boxHeight - 2))) : 0;
+    const top = overlay.kind === 'help' || overlay.kind === 'notes' ? Math.min(overlay.top, Math.max(0, lines.length - (boxHeight - 2))) : 0;
     this.overlay.setLabel(title);
     this.overlay.left = Math.floor((width - boxWidth) / 2);
     this.overlay.top = Math.floor((height - boxHeight) / 2);
     this.overlay.width = boxWidth;
     this.overlay.height = boxHeight;
     this.overlay.setContent(lines.slice(top, top + boxHeight - 2).join('\n'));
+    this.overlay.show();
+    this.overlay.setFront();
+  }
+
+  /** Inspect takes the whole screen but a line above and below: nothing in it is cut. */
+  private drawInspect(width: number, height: number, top: number): void {
+    const paragraphs = inspectedParagraphs(this.state);
+    const inner = width - 4;
+    const lines = paragraphs ? inspectLines(paragraphs, inner) : ['it is gone from the latest snapshot'];
+    const boxHeight = height - 2;
+    const first = Math.min(top, Math.max(0, lines.length - (boxHeight - 2)));
+    this.overlay.setLabel(' Inspect: ↑↓ scroll, y copy, Esc close ');
+    this.overlay.left = 0;
+    this.overlay.top = 1;
+    this.overlay.width = width;
+    this.overlay.height = boxHeight;
+    this.overlay.setContent(lines.slice(first, first + boxHeight - 2).map((line) => blessed.escape(line)).join('\n'));
     this.overlay.show();
     this.overlay.setFront();
   }
@@ -262,6 +312,10 @@ class TerminalUi {
     await this.options.source.stop().catch(() => undefined);
     this.resolve(code);
   }
+}
+
+function settingsChanged(before: ViewState, after: ViewState): boolean {
+  return before.sort !== after.sort || before.intervalMs !== after.intervalMs || before.view !== after.view || before.hiddenColumns !== after.hiddenColumns;
 }
 
 /** Keeps stderr and console output back while the screen is up, and prints it afterwards. */

@@ -4,8 +4,11 @@
 import type { Pace } from '../../collect/protocol.js';
 import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
 import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
-import type { ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
+import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { podLabel, targetPathText } from '../format.js';
+import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
+import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
+import { treeOf } from './tree.js';
 import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
@@ -14,7 +17,13 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 
 export type Focus = 'table' | 'detail';
 
-export type Overlay = { kind: 'help'; top: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot, or one pod by uid. */
+export type Overlay =
+  | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  | { kind: 'inspect'; uid: string; top: number }
+  | { kind: 'help'; top: number }
+  | { kind: 'notes'; top: number }
+  | { kind: 'columns'; index: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
 
 /** A filter being typed: it applies as it is typed, like htop's. */
 export interface Prompt {
@@ -41,10 +50,35 @@ export interface ViewState {
   prompt: Prompt | null;
   sort: Sort;
   selectedPid: number | null;
+  /**
+   * The user picked a row (keys, mouse): until then the selection follows the process to open on
+   * (a recording's), else the first leaking one, else the top one, as snapshots come.
+   */
+  selectionPicked: boolean;
   /** Where the selection was, for when its process exits. */
   selectedIndex: number;
   tableTop: number;
   detailTop: number;
+  /** The detail pane's row under the cursor (Enter inspects it), an index into targetRows. */
+  detailCursor: number;
+  /** What the collector told of the selected process's holders (command line, cgroup, pod). */
+  holderDetails: ReadonlyMap<number, HolderDetail>;
+  /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
+  copy: string | null;
+  /** `t`: processes under their parents. */
+  tree: boolean;
+  /** `v`: a row per process, or a row per pod. */
+  view: 'processes' | 'pods';
+  /** Table columns hidden with the column chooser (F2); PID and COMMAND always show. */
+  hiddenColumns: SortField[];
+  /** Notes of the session, not of a refresh (a broken settings file). */
+  sessionNotes: string[];
+  /** The pod view's selection, by uid, and its place. */
+  selectedPod: string | null;
+  podIndex: number;
+  podTop: number;
+  /** When this session first saw each pod (snapshot time): the pod view's AGE. */
+  podsSeen: ReadonlyMap<string, string>;
   focus: Focus;
   overlay: Overlay | null;
   paused: boolean;
@@ -83,6 +117,11 @@ export type Command =
   | 'chooseUser'
   | 'leakedOnly'
   | 'pause'
+  | 'notes'
+  | 'toggleView'
+  | 'toggleTree'
+  | 'chooseColumns'
+  | 'copy'
   | 'slower'
   | 'faster'
   | 'stepBack'
@@ -92,8 +131,10 @@ export type Action =
   | { type: 'command'; command: Command; now: number }
   | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
   /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
-  | { type: 'targets'; pid: number; targets: TargetRow[] }
+  | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
+  /** The screen sent what `copy` held. */
+  | { type: 'copied' }
   | { type: 'resize'; tableRows: number; detailRows: number }
   | { type: 'tick'; now: number }
   | { type: 'promptType'; text: string }
@@ -111,6 +152,10 @@ export interface InitialView {
   filter: ProcessFilter;
   sort: Sort;
   intervalMs: number;
+  view?: ViewState['view'];
+  hiddenColumns?: SortField[];
+  /** Notes of the session itself (a broken settings file): shown with each snapshot's. */
+  notes?: string[];
 }
 
 export function initialState(initial: InitialView): ViewState {
@@ -125,9 +170,20 @@ export function initialState(initial: InitialView): ViewState {
     prompt: null,
     sort: initial.sort,
     selectedPid: null,
+    selectionPicked: false,
     selectedIndex: 0,
     tableTop: 0,
     detailTop: 0,
+    detailCursor: 0,
+    holderDetails: new Map(),
+    copy: null,
+    tree: false,
+    view: initial.view ?? 'processes',
+    hiddenColumns: initial.hiddenColumns ?? [],
+    selectedPod: null,
+    podIndex: 0,
+    podTop: 0,
+    podsSeen: new Map(),
     focus: 'table',
     overlay: null,
     paused: false,
@@ -137,6 +193,7 @@ export function initialState(initial: InitialView): ViewState {
     orderHeldUntil: 0,
     tableRows: 10,
     detailRows: 5,
+    sessionNotes: initial.notes ?? [],
     message: null,
     quit: false,
   };
@@ -150,19 +207,26 @@ function apply(state: ViewState, action: Action): ViewState {
   switch (action.type) {
     case 'command':
       return runCommand(state, action.command, action.now);
-    case 'snapshot':
-      return {
+    case 'snapshot': {
+      const next = {
         ...state,
         snapshot: action.snapshot,
         replay: action.replay ?? null,
         pace: action.pace ?? null,
         history: advanceHistory(state.history, action.snapshot),
+        podsSeen: withPodsSeen(state.podsSeen, action.snapshot),
         message: null,
       };
-    case 'targets':
-      return fillTargets(state, action.pid, action.targets);
+      return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
+    }
+    case 'targets': {
+      const filled = fillTargets(state, action.pid, action.targets);
+      return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
+    }
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}` };
+    case 'copied':
+      return { ...state, copy: null };
     case 'resize':
       return { ...state, tableRows: Math.max(1, action.tableRows), detailRows: Math.max(1, action.detailRows) };
     case 'tick':
@@ -184,12 +248,12 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'selectIndex': {
       const rows = processRows(state);
       const row = rows[Math.min(action.index, rows.length - 1)];
-      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid }, action.now) : state;
+      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid, selectionPicked: true }, action.now) : state;
     }
     case 'sortBy':
       return withSort(state, state.sort.field === action.field ? { ...state.sort, descending: !state.sort.descending } : naturalSort(action.field));
     case 'scroll':
-      return action.pane === 'detail' ? { ...state, detailTop: state.detailTop + action.delta } : moveSelection(state, action.delta, action.now);
+      return action.pane === 'detail' ? { ...state, detailCursor: state.detailCursor + action.delta } : moveSelection(state, action.delta, action.now);
   }
 }
 
@@ -220,7 +284,13 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'end':
       return move(state, Infinity, now);
     case 'focusDetail':
-      return state.selectedPid === null ? state : { ...state, focus: 'detail' };
+      if (state.view === 'pods') return state.selectedPod === null ? state : { ...state, overlay: { kind: 'inspect', uid: state.selectedPod, top: 0 } };
+      if (state.selectedPid === null) return state;
+      return state.focus === 'detail' ? inspectCursor(state) : { ...state, focus: 'detail' };
+    case 'copy': {
+      const paragraphs = inspectedParagraphs(state);
+      return paragraphs ? { ...state, copy: inspectText(paragraphs), message: 'copied (OSC 52)' } : state;
+    }
     case 'toggleFocus':
       return state.focus === 'detail' ? leaveDetail(state) : runCommand(state, 'focusDetail', now);
     case 'back':
@@ -246,6 +316,15 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return withFilter(state, { ...state.filter, leakedOnly: !state.filter.leakedOnly });
     case 'pause':
       return { ...state, paused: !state.paused };
+    case 'toggleView':
+      if (state.view === 'pods') return { ...state, view: 'processes' };
+      return selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.selectedPod === null ? firstLeakingPod(state) : state.podIndex);
+    case 'notes':
+      return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
+    case 'toggleTree':
+      return { ...state, tree: !state.tree, heldOrder: null };
+    case 'chooseColumns':
+      return { ...state, overlay: { kind: 'columns', index: 0 } };
     case 'slower':
       return { ...state, intervalMs: INTERVAL_STEPS_MS.find((ms) => ms > state.intervalMs) ?? state.intervalMs };
     case 'faster':
@@ -258,18 +337,103 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
 }
 
 function move(state: ViewState, delta: number, now: number): ViewState {
+  if (state.view === 'pods') {
+    const index = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.podIndex + delta;
+    return selectPodAt(state, index);
+  }
   if (state.focus === 'detail') {
-    const top = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailTop + delta;
-    return { ...state, detailTop: top };
+    const cursor = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailCursor + delta;
+    return { ...state, detailCursor: cursor };
   }
   return moveSelection(state, delta, now);
+}
+
+function inspectCursor(state: ViewState): ViewState {
+  const target = targetRows(state)[state.detailCursor];
+  if (!target || state.selectedPid === null) return state;
+  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+}
+
+/**
+ * What is known of holders: the collector's word, else (a recording, a holder that exited) the
+ * snapshot's row of a holder that holds inotify instances itself.
+ */
+export function holderDetailsOf(state: ViewState): ReadonlyMap<number, HolderDetail> {
+  const view = inspectedTarget(state);
+  if (!view) return state.holderDetails;
+  const details = new Map(state.holderDetails);
+  for (const holder of view.target.holders) {
+    if (details.has(holder.pid)) continue;
+    const row = state.snapshot?.processes.find((candidate) => candidate.pid === holder.pid);
+    if (row) details.set(holder.pid, { pid: row.pid, cmdline: row.cmdline, cgroup: null, pod: row.pod });
+  }
+  return details;
+}
+
+/** What inspect shows: a target, or a pod; null once it is gone from the snapshot. */
+export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
+  const overlay = state.overlay;
+  if (overlay?.kind !== 'inspect') return null;
+  if ('uid' in overlay) {
+    const pod = podRows(state.snapshot).find((row) => row.pod.uid === overlay.uid);
+    return pod ? podInspectParagraphs(pod, state.snapshot!) : null;
+  }
+  const view = inspectedTarget(state);
+  return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
+}
+
+/** The process and target inspect shows, null once they are gone. */
+export function inspectedTarget(state: ViewState): { row: ProcessRow; target: TargetRow } | null {
+  const overlay = state.overlay;
+  if (overlay?.kind !== 'inspect' || !('pid' in overlay)) return null;
+  const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
+  const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
+  return row && target ? { row, target } : null;
 }
 
 function moveSelection(state: ViewState, delta: number, now: number): ViewState {
   const rows = processRows(state);
   if (rows.length === 0) return state;
   const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
-  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index }, now);
+  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index, selectionPicked: true }, now);
+}
+
+/** Where the pod view opens: on the first pod with leaked watches, else the top one. */
+function firstLeakingPod(state: ViewState): number {
+  return Math.max(0, visiblePods(state).findIndex((row) => row.leaked > 0));
+}
+
+function selectPodAt(state: ViewState, index: number): ViewState {
+  const rows = visiblePods(state);
+  const podIndex = Math.max(0, Math.min(rows.length - 1, index));
+  const selectedPod = rows[podIndex]?.pod.uid ?? null;
+  let podTop = Math.min(state.podTop, podIndex);
+  if (podIndex >= podTop + state.tableRows) podTop = podIndex - state.tableRows + 1;
+  return { ...state, selectedPod, podIndex, podTop: Math.max(0, podTop) };
+}
+
+function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): ReadonlyMap<string, string> {
+  let next: Map<string, string> | null = null;
+  for (const row of snapshot.processes) {
+    for (const pod of [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)]) {
+      if (!pod || seen.has(pod.uid) || next?.has(pod.uid)) continue;
+      next ??= new Map(seen);
+      next.set(pod.uid, snapshot.time);
+    }
+  }
+  return next ?? seen;
+}
+
+/** The header's notes: the session's, then the snapshot's. */
+export function allNotes(state: ViewState): string[] {
+  return [...state.sessionNotes, ...(state.snapshot?.notes ?? [])];
+}
+
+/** The process to show before the user picks one. */
+function openingPid(state: ViewState, openOn: number | null): number | null {
+  const rows = processRows(state);
+  const row = rows.find((candidate) => candidate.pid === openOn) ?? rows.find((candidate) => candidate.leaked > 0) ?? rows[0];
+  return row?.pid ?? null;
 }
 
 function holdOrder(state: ViewState, now: number): ViewState {
@@ -317,8 +481,13 @@ export function userChoices(state: ViewState): (string | null)[] {
   return [null, ...names];
 }
 
+/** Columns the chooser can hide: all but PID and COMMAND (what a row is). */
+export const HIDEABLE_COLUMNS: readonly SortField[] = SORT_FIELDS.map((spec) => spec.field).filter((field) => field !== 'pid' && field !== 'command');
+
 function menuLength(state: ViewState): number {
   switch (state.overlay?.kind) {
+    case 'columns':
+      return HIDEABLE_COLUMNS.length;
     case 'sort':
       return SORT_FIELDS.length;
     case 'user':
@@ -331,7 +500,7 @@ function menuLength(state: ViewState): number {
 function moveMenu(state: ViewState, delta: number): ViewState {
   const overlay = state.overlay;
   if (!overlay) return state;
-  if (overlay.kind === 'help') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
+  if (overlay.kind === 'help' || overlay.kind === 'notes' || overlay.kind === 'inspect') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
   const index = Math.min(menuLength(state) - 1, Math.max(0, overlay.index + delta));
   return { ...state, overlay: { ...overlay, index } };
 }
@@ -340,6 +509,12 @@ function chooseFromMenu(state: ViewState): ViewState {
   const overlay = state.overlay;
   const closed = { ...state, overlay: null };
   if (overlay?.kind === 'sort') return withSort(closed, naturalSort(SORT_FIELDS[overlay.index]!.field));
+  if (overlay?.kind === 'columns') {
+    // Stays open: several columns are often toggled in a row.
+    const field = HIDEABLE_COLUMNS[overlay.index]!;
+    const hidden = state.hiddenColumns.includes(field) ? state.hiddenColumns.filter((f) => f !== field) : [...state.hiddenColumns, field];
+    return { ...state, hiddenColumns: hidden };
+  }
   if (overlay?.kind === 'user') return withFilter(closed, { ...state.filter, user: userChoices(state)[overlay.index] ?? null });
   return closed;
 }
@@ -355,21 +530,36 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   if (index >= tableTop + state.tableRows) tableTop = index - state.tableRows + 1;
   const selectionMoved = selectedPid !== before.selectedPid;
   const targets = selectedPid === null ? 0 : targetRows({ ...state, selectedPid }).length;
-  const detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
+  const detailCursor = selectionMoved ? 0 : Math.max(0, Math.min(state.detailCursor, targets - 1));
+  let detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
+  if (detailCursor < detailTop) detailTop = detailCursor;
+  if (detailCursor >= detailTop + state.detailRows) detailTop = detailCursor - state.detailRows + 1;
   const focus = selectedPid === null ? 'table' : state.focus;
-  return { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, focus };
+  const holderDetails = selectionMoved ? new Map<number, HolderDetail>() : state.holderDetails;
+  const normalized = { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, detailCursor, focus, holderDetails };
+  if (state.view !== 'pods') return normalized;
+  const podIndex = visiblePods(state).findIndex((row) => row.pod.uid === state.selectedPod);
+  return selectPodAt(normalized, podIndex >= 0 ? podIndex : state.podIndex);
 }
 
-let rowsCache: { key: unknown[]; rows: ProcessRow[] } | null = null;
+let rowsCache: { key: unknown[]; rows: ProcessRow[]; prefixes: Map<number, string> } | null = null;
 
-/** The table's rows: filtered, sorted, and in the held order for a moment after navigation. */
+/** The table's rows: filtered, sorted (in the tree view, under their parents), and in the held order for a moment after navigation. */
 export function processRows(state: ViewState): ProcessRow[] {
-  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder];
+  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder, state.tree];
   if (rowsCache && rowsCache.key.every((part, i) => part === key[i])) return rowsCache.rows;
   const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history)) : [];
-  const rows = state.heldOrder ? inHeldOrder(sorted, state.heldOrder) : sorted;
-  rowsCache = { key, rows };
+  const tree = state.tree ? treeOf(sorted) : null;
+  const ordered = tree?.rows ?? sorted;
+  const rows = state.heldOrder ? inHeldOrder(ordered, state.heldOrder) : ordered;
+  rowsCache = { key, rows, prefixes: tree?.prefixes ?? new Map() };
   return rows;
+}
+
+/** The tree branch before a process's command in the tree view; '' otherwise. */
+export function treePrefix(state: ViewState, pid: number): string {
+  processRows(state);
+  return rowsCache?.prefixes.get(pid) ?? '';
 }
 
 /** Rows still there keep their place; new ones go last. */
@@ -383,12 +573,22 @@ export function selectedRow(state: ViewState): ProcessRow | null {
   return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
 }
 
+let leakedFirstCache: { targets: TargetRow[]; sorted: TargetRow[] } | null = null;
+
+/** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
+function leakedFirst(targets: TargetRow[]): TargetRow[] {
+  if (leakedFirstCache?.targets === targets) return leakedFirstCache.sorted;
+  const sorted = [...targets.filter((target) => target.leak !== null), ...targets.filter((target) => target.leak === null)];
+  leakedFirstCache = { targets, sorted };
+  return sorted;
+}
+
 /**
- * The selected process's targets the detail pane shows (already most watched first). With `l`
+ * The selected process's targets the detail pane shows (leaked first, then most watched first). With `l`
  * (leaked only) on, only its leaked targets: the ones to look at among thousands.
  */
 export function targetRows(state: ViewState): TargetRow[] {
-  const all = selectedRow(state)?.targets ?? [];
+  const all = leakedFirst(selectedRow(state)?.targets ?? []);
   const targets = state.filter.leakedOnly ? all.filter((target) => target.leak !== null) : all;
   const filter = state.targetFilter;
   if (!filter) return targets;

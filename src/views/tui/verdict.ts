@@ -1,0 +1,73 @@
+// The header's verdict: whenever something leaks, one line says who leaks, on which pods, and
+// who keeps it alive, so that nobody has to read the table to know. Pure.
+//
+// It shortens by dropping detail, in order: pod names past the first two, pod names, the
+// holders' comms, the other leaking processes' counts, words, the pods. Pids stay: they are what one acts on.
+import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
+import { leakingProcesses } from '../../model/query.js';
+import { displayWidth, fitColumns } from '../width.js';
+
+
+/** How much a verdict says; each level drops something the one before said. */
+const LEVELS = 7;
+/** The level that says pods by count and holders by pid. */
+const PIDS_ONLY = 3;
+
+/** The verdict at `width` columns, or null when nothing leaks. */
+export function verdictLine(snapshot: Snapshot, width: number): string | null {
+  const leaking = leakingProcesses(snapshot.processes);
+  if (leaking.length === 0) return null;
+  for (let level = 0; level < LEVELS; level++) {
+    const text = verdictAt(leaking, level);
+    if (displayWidth(text) <= width) return text;
+  }
+  // Too many holders for one line: the count of pods, as many pids as fit, and how many more.
+  const holders = leaking[0]!.leakHolders?.length ?? 0;
+  for (let shown = holders - 1; shown > 0; shown--) {
+    const text = verdictAt(leaking, PIDS_ONLY, shown);
+    if (displayWidth(text) <= width) return text;
+  }
+  return fitColumns(verdictAt(leaking, LEVELS - 1), width);
+}
+
+function verdictAt(leaking: ProcessRow[], level: number, holdersShown = Infinity): string {
+  const [first, ...others] = leaking as [ProcessRow, ...ProcessRow[]];
+  let text = `LEAK ${processVerdict(first, level, holdersShown)}`;
+  if (others.length === 0) return text;
+  if (level < 4) text += `; also ${others.map((row) => `${row.comm} ${row.pid}: ${count(row.leaked)}`).join(', ')}`;
+  else text += `; ${others.length} more leaking: ${others.map((row) => row.pid).join(' ')}`;
+  return text;
+}
+
+function processVerdict(row: ProcessRow, level: number, holdersShown: number): string {
+  const words = level < 5;
+  let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : count(row.leaked)}`;
+  const pods = (row.watchedPods ?? []).filter((entry) => entry.leaked > 0);
+  if (pods.length > 0 && level < 6) {
+    const allGone = pods.every((entry) => entry.pod.state === 'gone');
+    const kind = allGone && words ? 'gone ' : '';
+    text += ` on ${pods.length} ${kind}pod${pods.length === 1 ? '' : 's'}${podNames(pods, level)}`;
+  }
+  const holders = row.leakHolders ?? [];
+  if (holders.length > 0) {
+    const shown = holders.slice(0, holdersShown).map((holder) => (level < 3 ? `${holder.pid} ${holder.comm}` : String(holder.pid)));
+    const more = holders.length - shown.length;
+    text += `, kept by ${shown.join(level < 3 ? ', ' : ' ')}${more > 0 ? ` +${more} more` : ''}`;
+  }
+  return text;
+}
+
+function podNames(pods: WatchedPod[], level: number): string {
+  if (level >= 2) return '';
+  const names = pods.map((entry) => entry.pod.name ?? entry.pod.uid.slice(0, 8));
+  if (level === 0 || names.length <= 2) return ` (${names.join(', ')})`;
+  return ` (${names.slice(0, 2).join(', ')}, …)`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}

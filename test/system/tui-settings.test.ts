@@ -1,0 +1,110 @@
+// The screen's settings: parsed from config.json (broken parts said once), saved as they change,
+// ignored with --no-config; the column chooser.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseOptions } from '../../src/cli/args.js';
+import { NO_FILTER } from '../../src/model/query.js';
+import { actionForKey } from '../../src/views/tui/keys.js';
+import { headerLines, layout, layoutNeeds, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
+import { loadSettings, parseSettings, saveSettings, settingsPath } from '../../src/views/tui/settings.js';
+import { initialState, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { TmuxPane } from '../helpers/tmux.js';
+import { proc, snapshot, targets } from '../helpers/rows.js';
+
+const mono = new Painter(false);
+const plain = (lines: string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, ''));
+const keys = (state: ViewState, ...names: string[]) =>
+  names.reduce((s, name) => {
+    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
+    return action ? reduce(s, action) : s;
+  }, state);
+
+test('the file is $XDG_CONFIG_HOME/inotop/config.json, else ~/.config', () => {
+  assert.equal(settingsPath({ XDG_CONFIG_HOME: '/etc/xdg-test', HOME: '/root' }), '/etc/xdg-test/inotop/config.json');
+  assert.equal(settingsPath({ HOME: '/home/ann' }), '/home/ann/.config/inotop/config.json');
+  assert.equal(settingsPath({ XDG_CONFIG_HOME: 'relative', HOME: '/home/ann' }), '/home/ann/.config/inotop/config.json', 'a relative one is ignored, as the spec says');
+});
+
+test('parsing: what is understood is kept, what is not is said once; broken JSON gives the defaults', () => {
+  const good = parseSettings(JSON.stringify({ sort: { field: 'leaked', descending: true }, intervalMs: 5000, view: 'pods', hiddenColumns: ['delta'] }), 'c.json');
+  assert.deepEqual(good, { settings: { sort: { field: 'leaked', descending: true }, intervalMs: 5000, view: 'pods', hiddenColumns: ['delta'] }, note: null });
+  const partly = parseSettings(JSON.stringify({ sort: { field: 'nope', descending: true }, intervalMs: 5000, view: 'tree' }), 'c.json');
+  assert.deepEqual(partly.settings, { intervalMs: 5000 });
+  assert.equal(partly.note, 'c.json: sort, view not understood: using the defaults for them');
+  const broken = parseSettings('{"sort": ', 'c.json');
+  assert.deepEqual(broken.settings, {});
+  assert.match(broken.note!, /^c\.json is not valid JSON \(.*\): using the defaults, and leaving the file as it is$/);
+});
+
+test('save and load round trip; a broken file is not written over; a missing one is no note', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-settings-'));
+  try {
+    const path = join(dir, 'inotop', 'config.json');
+    assert.deepEqual(loadSettings(path), { settings: {}, note: null, writable: true });
+    saveSettings(path, { sort: { field: 'pid', descending: false }, view: 'processes', intervalMs: 1000, hiddenColumns: [] });
+    assert.deepEqual(loadSettings(path).settings, { sort: { field: 'pid', descending: false }, view: 'processes', intervalMs: 1000, hiddenColumns: [] });
+    writeFileSync(path, 'not json');
+    const broken = loadSettings(path);
+    assert.equal(broken.writable, false);
+    assert.ok(broken.note);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--no-config, -s and -d: flags win over the file', () => {
+  const options = parseOptions(['--no-config', '-s', 'pid'], {}, true);
+  assert.deepEqual([options.config, options.sortGiven, options.delayGiven], [false, true, false]);
+  assert.equal(parseOptions([], {}, true).config, true);
+});
+
+test('a session note (a broken file) shows in the header notes line with the snapshot notes', () => {
+  let state = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000, notes: ['config.json is not valid JSON'] });
+  state = reduce(state, { type: 'snapshot', snapshot: snapshot([proc(1, { targets: targets(1) })]) });
+  const l = layout(120, 40, 1, layoutNeeds(state));
+  assert.equal(l.notes, true);
+  assert.match(plain(headerLines(state, l, mono)).at(-1)!, /^note: config\.json is not valid JSON/);
+});
+
+test('F2: the column chooser hides and shows columns, PID and COMMAND always there', () => {
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: snapshot([proc(1, { targets: targets(3) })]) });
+  state = keys(state, 'f2');
+  assert.equal(state.overlay?.kind, 'columns');
+  assert.match(plain(menuLines(state, mono).lines).join('\n'), /\[x\] USER/);
+  state = keys(state, 'enter', 'down', 'enter', 'escape');
+  assert.deepEqual(state.hiddenColumns, ['user', 'instances']);
+  assert.deepEqual(tableColumns(120, state.sort, state.hiddenColumns).map((c) => c.title), ['PID', 'WATCHES▼', 'Δ', 'ΔSTART', 'LEAKED', 'COMMAND']);
+  assert.match(plain(tableLines(state, 120, 5, mono))[0]!, /^ +PID WATCHES▼ +Δ +ΔSTART +LEAKED COMMAND/);
+});
+
+test('settings persist across a restart of the screen', { skip: process.platform !== 'linux' ? 'linux only' : false }, async (t) => {
+  ensureBuilt();
+  const home = mkdtempSync(join(tmpdir(), 'inotop-xdg-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const run = () => {
+    const pane = new TmuxPane([process.execPath, inotopBin, '--pods', 'none', '-p', String(process.pid)], { width: 120, height: 40, env: { XDG_CONFIG_HOME: home } });
+    t.after(() => pane.kill());
+    return pane;
+  };
+  const first = run();
+  await first.waitFor(/PID USER/, 'the screen');
+  first.keys('>', 'v');
+  await first.waitFor(/NAMESPACE\/NAME/, 'the pod view');
+  first.keys('q');
+  await first.waitFor(/EXIT=0/, 'quit');
+  const file = join(home, 'inotop', 'config.json');
+  assert.ok(existsSync(file));
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { sort: { field: string }; view: string };
+  assert.deepEqual([saved.sort.field, saved.view], ['delta', 'pods']);
+  const second = run();
+  await second.waitFor(/NAMESPACE\/NAME/, 'the pod view again, after a restart');
+  second.keys('v');
+  await second.waitFor(/ Δ▼ /, 'sorted by Δ still');
+  const noConfig = new TmuxPane([process.execPath, inotopBin, '--no-config', '--pods', 'none', '-p', String(process.pid)], { width: 120, height: 40, env: { XDG_CONFIG_HOME: home } });
+  t.after(() => noConfig.kill());
+  await noConfig.waitFor(/WATCHES▼/, '--no-config: the defaults');
+});
