@@ -24,7 +24,16 @@ for (const tool of ['crictl', 'kubectl']) {
   chmodSync(join(dir, tool), 0o755);
   writeFileSync(join(dir, `${tool}-mode`), 'hang');
 }
-const flags = ['--runtime-endpoint', `unix://${join(dir, 'cri.sock')}`, '--crictl', join(dir, 'crictl'), '--kubectl', join(dir, 'kubectl'), '--kubelet-root', join(dir, 'none')];
+const flags = [
+  '--runtime-endpoint',
+  `unix://${join(dir, 'cri.sock')}`,
+  '--crictl',
+  join(dir, 'crictl'),
+  '--kubectl',
+  join(dir, 'kubectl'),
+  '--kubelet-root',
+  join(dir, 'none'),
+];
 const cases: [string, string[]][] = [
   ['defaults (--pods-timeout 2, --deadline 4)', []],
   ['--pods-timeout 3.5 (the chain reaches crictl)', ['--pods-timeout', '3.5']],

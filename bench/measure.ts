@@ -243,10 +243,15 @@ export function measureCommand(argv: string[], runs: number, okStatuses: readonl
     for (let i = 0; i < runs; i++) {
       const before = childrenCpuUs();
       const started = performance.now();
-      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 1 << 30,
+      });
       wall.push(performance.now() - started);
       cpu.push((childrenCpuUs() - before) / 1000);
-      if (child.status === null || !okStatuses.includes(child.status)) throw new Error(`${argv.slice(1).join(' ')} exited ${child.status}: ${child.stderr.trim()}`);
+      if (child.status === null || !okStatuses.includes(child.status))
+        throw new Error(`${argv.slice(1).join(' ')} exited ${child.status}: ${child.stderr.trim()}`);
       maxRssKb = Math.max(maxRssKb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
       last = { status: child.status, stdout: child.stdout };
     }

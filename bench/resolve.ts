@@ -76,10 +76,7 @@ async function benchTree(filesystem: string, base: string, size: number): Promis
     for (let p = 0; p < parents; p++) await watcher.watchDir(fd, join(tree, `p${p}`));
     const full = scan({ procRoot: '/proc' });
     const result = { ...full, processes: full.processes.filter((proc) => proc.pid === watcher.pid) };
-    return [
-      measure(filesystem, result, 'handle', { procRoot: '/proc' }),
-      measure(filesystem, result, 'walk', { procRoot: '/proc', forceWalk: true }),
-    ];
+    return [measure(filesystem, result, 'handle', { procRoot: '/proc' }), measure(filesystem, result, 'walk', { procRoot: '/proc', forceWalk: true })];
   } finally {
     await watcher.stop();
     rmSync(tree, { recursive: true, force: true });
@@ -90,14 +87,18 @@ function printTable(rows: Row[]): void {
   const header = ['filesystem', 'watches', 'method', 'cold ms', 'warm ms', 'notes'];
   const cells = rows.map((row) => [row.filesystem, String(row.watches), row.method, row.coldMs.toFixed(1), row.warmMs.toFixed(1), row.notes]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
-  const format = (line: string[]): string => line.map((cell, i) => (i === 1 || i === 3 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const format = (line: string[]): string =>
+    line
+      .map((cell, i) => (i === 1 || i === 3 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   console.log(format(header));
   for (const line of cells) console.log(format(line));
 }
 
 async function main(): Promise<void> {
   if (!isRoot) {
-    console.log('bench/resolve: skipped, needs root (other processes\' watches, open_by_handle_at, mounts)');
+    console.log("bench/resolve: skipped, needs root (other processes' watches, open_by_handle_at, mounts)");
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'inotop-bench-resolve-'));

@@ -75,11 +75,13 @@ export function helpText(version: string): string {
     '       inotop fleet [options]    every node, from Prometheus',
     '       (inotop COMMAND --help for each command)',
   ];
-  return renderHelp(intro, [
-    { title: 'Options', flags: VIEW_FLAGS },
-    { title: 'Node and pod source', flags: NODE_FLAGS },
-    { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
-  ]) + '\nKeys on the screen: press ? for help.\n';
+  return (
+    renderHelp(intro, [
+      { title: 'Options', flags: VIEW_FLAGS },
+      { title: 'Node and pod source', flags: NODE_FLAGS },
+      { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
+    ]) + '\nKeys on the screen: press ? for help.\n'
+  );
 }
 
 export function sortHelpText(): string {

@@ -55,9 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const { settings } = saved;
   const intervalMs = options.delayGiven || !settings.intervalMs ? options.delaySeconds * 1000 : settings.intervalMs;
   return runScreen({
-    source: recording
-      ? new ReplaySource(recording)
-      : new BackgroundCollector(liveCollectorOptions(options), intervalMs, 'asked', false, options.stretch),
+    source: recording ? new ReplaySource(recording) : new BackgroundCollector(liveCollectorOptions(options), intervalMs, 'asked', false, options.stretch),
     initial: {
       filter: filterFromOptions(options),
       sort: options.sortGiven || !settings.sort ? { field: options.sort, descending: options.descending } : settings.sort,

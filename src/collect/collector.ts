@@ -109,7 +109,9 @@ export class Collector {
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
-    this.recorder = options.record ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }, options.appendRecord === true) : null;
+    this.recorder = options.record
+      ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }, options.appendRecord === true)
+      : null;
   }
 
   /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
@@ -145,7 +147,11 @@ export class Collector {
     const present = { ...scanned, processes: scanned.processes.filter((proc) => !resolutions.vanished(proc)) };
     const wanted = this.recorder ? 'all' : targets;
     if (wanted === 'all') resolutions.prepare(present.processes, 'all');
-    else if (typeof wanted !== 'string') resolutions.prepare(present.processes.filter((proc) => wanted.has(proc.pid)), 'all');
+    else if (typeof wanted !== 'string')
+      resolutions.prepare(
+        present.processes.filter((proc) => wanted.has(proc.pid)),
+        'all',
+      );
     const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
     const attribution = createAttribution(this.pods.list(), this.pods.status(), this.podMemory, {
       kubeletRoot,

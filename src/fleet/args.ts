@@ -4,8 +4,6 @@ import type { FleetCommand } from './commands.js';
 import { helpText, oneOf, parseFlags, seconds, UsageError, wholeNumber, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 
-
-
 /**
  * Not on Prometheus's default port allocations page: its 9100-9999 range is fully allocated. 19742 is
  * also clear of Kubernetes' own ports (10248-10260), the NodePort range (30000-32767) and Linux's
@@ -35,7 +33,7 @@ const SERVE_FLAGS: readonly FlagSpec[] = [
   { long: 'web.config.file', value: 'FILE', help: 'TLS and basic auth, in the exporter-toolkit web config format' },
   { long: 'interval', short: 'd', aliases: ['delay'], value: 'SECS', help: 'scan every SECS seconds, whatever the scrape rate (default 15)' },
   { long: 'top', value: 'N', help: 'per-process series for the N processes with most watches and most instances (default 20)' },
-  { long: 'node-name', value: 'NAME', help: 'the node label of every series (default: hostname; with --replay the recording\'s host)' },
+  { long: 'node-name', value: 'NAME', help: "the node label of every series (default: hostname; with --replay the recording's host)" },
   { long: 'textfile', value: 'DIR', help: "write DIR/inotop.prom for node_exporter's textfile collector instead of listening" },
   { long: 'replay', value: 'FILE', help: 'serve the snapshots of a recording on its own timing, then hold the last one' },
 ];

@@ -173,7 +173,14 @@ interface LimitUse {
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
   const anyFanotify = users.some((user) => (user.fanotifyGroups ?? 0) > 0);
-  const check = (what: string, short: string, used: (user: UserRow) => number, limit: number | null | undefined, threshold: number | null | undefined, sysctl: string) => ({
+  const check = (
+    what: string,
+    short: string,
+    used: (user: UserRow) => number,
+    limit: number | null | undefined,
+    threshold: number | null | undefined,
+    sysctl: string,
+  ) => ({
     what,
     short,
     used,
@@ -187,7 +194,14 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
   ];
   if (anyFanotify) {
     checks.push(
-      check('fanotify groups', 'fanotify groups', (u) => u.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups, thresholds.fanotifyGroups, 'fs.fanotify.max_user_groups'),
+      check(
+        'fanotify groups',
+        'fanotify groups',
+        (u) => u.fanotifyGroups ?? 0,
+        limits.maxUserFanotifyGroups,
+        thresholds.fanotifyGroups,
+        'fs.fanotify.max_user_groups',
+      ),
       check('fanotify marks', 'marks', (u) => u.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
     );
   }
@@ -206,9 +220,7 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
   }
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
-  const problem = worst
-    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
-    : null;
+  const problem = worst ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}` : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
 }
 

@@ -105,9 +105,7 @@ export function sortNodes(rows: readonly NodeRow[], field: FleetSortField, filte
     }
   };
   const direction = inverted ? -1 : 1;
-  return rows
-    .filter((row) => !filter || filter.test(row.node))
-    .sort((a, b) => direction * (key(b) - key(a) || a.node.localeCompare(b.node)));
+  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || a.node.localeCompare(b.node)));
 }
 
 export interface FleetColumn {
@@ -192,8 +190,14 @@ export async function fetchNodeDetail(prometheus: string, node: string): Promise
   return nodeDetail(node, watches!, instances!, leaked!, leaks!);
 }
 
-export function nodeDetail(node: string, watches: readonly Sample[], instances: readonly Sample[], leaked: readonly Sample[], leaks: readonly Sample[]): NodeDetail {
-  const podName = (m: Record<string, string>) => (m.pod_name ? `${m.pod_namespace ? `${m.pod_namespace}/` : ''}${m.pod_name}` : m.pod_uid ?? '');
+export function nodeDetail(
+  node: string,
+  watches: readonly Sample[],
+  instances: readonly Sample[],
+  leaked: readonly Sample[],
+  leaks: readonly Sample[],
+): NodeDetail {
+  const podName = (m: Record<string, string>) => (m.pod_name ? `${m.pod_namespace ? `${m.pod_namespace}/` : ''}${m.pod_name}` : (m.pod_uid ?? ''));
   const processes = new Map<string, NodeProcess>();
   const row = (m: Record<string, string>): NodeProcess => {
     const pid = m.pid ?? '';
@@ -218,7 +222,9 @@ export function nodeDetailLines(detail: NodeDetail): string[] {
   const lines = [`Node ${detail.node}: open it with  kubectl inotop ${detail.node}`, '', 'Top processes (by watches):'];
   lines.push(`  ${'PID'.padStart(8)}  ${'WATCHES'.padStart(9)}  ${'INST'.padStart(5)}  ${'LEAKED'.padStart(7)}  COMMAND / POD`);
   for (const p of detail.processes) {
-    lines.push(`  ${p.pid.padStart(8)}  ${p.watches.toLocaleString('en-US').padStart(9)}  ${String(p.instances).padStart(5)}  ${String(p.leaked).padStart(7)}  ${p.comm}${p.pod ? `  ${p.pod}` : ''}`);
+    lines.push(
+      `  ${p.pid.padStart(8)}  ${p.watches.toLocaleString('en-US').padStart(9)}  ${String(p.instances).padStart(5)}  ${String(p.leaked).padStart(7)}  ${p.comm}${p.pod ? `  ${p.pod}` : ''}`,
+    );
   }
   if (detail.processes.length === 0) lines.push('  (none exported)');
   lines.push('', 'Leaked watches by pod:');

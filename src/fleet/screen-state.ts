@@ -4,7 +4,8 @@
 import { FLEET_SORT_FIELDS, type FleetSortField } from './args.js';
 import { sortNodes, type NodeDetail, type NodeRow } from './nodes.js';
 
-export type FleetCommand = 'quit' | 'help' | 'up' | 'down' | 'home' | 'end' | 'open' | 'back' | 'filter' | 'sortNext' | 'sortPrevious' | 'invertSort' | 'refresh';
+export type FleetCommand =
+  'quit' | 'help' | 'up' | 'down' | 'home' | 'end' | 'open' | 'back' | 'filter' | 'sortNext' | 'sortPrevious' | 'invertSort' | 'refresh';
 
 export interface FleetKeyBinding {
   command: FleetCommand;

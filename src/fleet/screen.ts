@@ -4,15 +4,7 @@
 import blessed from 'blessed';
 import type { FleetOptions } from './args.js';
 import { fetchNodeDetail, fetchNodes, fleetColumns, nodeDetailLines } from './nodes.js';
-import {
-  actionForFleetKey,
-  fleetFooter,
-  fleetHelpLines,
-  initialFleetState,
-  reduceFleet,
-  visibleNodes,
-  type FleetAction,
-} from './screen-state.js';
+import { actionForFleetKey, fleetFooter, fleetHelpLines, initialFleetState, reduceFleet, visibleNodes, type FleetAction } from './screen-state.js';
 
 export function runFleetScreen(options: FleetOptions): Promise<number> {
   return new Promise((resolve) => {
@@ -85,7 +77,11 @@ export function runFleetScreen(options: FleetOptions): Promise<number> {
         const title = line(columns.map((c) => `${c.title}${c.field === state.sort ? (state.inverted ? '^' : 'v') : ''}`));
         lines = [`{bold}${esc(title.slice(0, width))}{/bold}`];
         rows.forEach((row, i) => {
-          const text = esc(line(columns.map((c) => c.cell(row, now))).slice(0, width).padEnd(width));
+          const text = esc(
+            line(columns.map((c) => c.cell(row, now)))
+              .slice(0, width)
+              .padEnd(width),
+          );
           lines.push(i === state.selected ? `{inverse}${text}{/inverse}` : text);
         });
         if (rows.length === 0) lines.push(state.fetchedAt ? 'no node matches' : '');

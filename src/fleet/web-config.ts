@@ -66,13 +66,19 @@ export function readWebConfig(path: string): WebConfig {
   let tls: TlsConfig | null = null;
   if (top.tls_server_config !== undefined && top.tls_server_config !== null) {
     const t = object(top.tls_server_config, `${path}: tls_server_config`, TLS_KEYS);
-    const cert = t.cert_file !== undefined ? read('cert_file', string(t.cert_file, 'cert_file')) : t.cert !== undefined ? Buffer.from(string(t.cert, 'cert')) : null;
+    const cert =
+      t.cert_file !== undefined ? read('cert_file', string(t.cert_file, 'cert_file')) : t.cert !== undefined ? Buffer.from(string(t.cert, 'cert')) : null;
     const key = t.key_file !== undefined ? read('key_file', string(t.key_file, 'key_file')) : t.key !== undefined ? Buffer.from(string(t.key, 'key')) : null;
     if (!cert || !key) throw new WebConfigError(`${path}: tls_server_config needs cert_file and key_file`);
     const authName = t.client_auth_type === undefined ? 'NoClientCert' : string(t.client_auth_type, 'client_auth_type');
     const auth = CLIENT_AUTH[authName];
     if (!auth) throw new WebConfigError(`${path}: client_auth_type '${authName}' is not one of ${Object.keys(CLIENT_AUTH).join(', ')}`);
-    const ca = t.client_ca_file !== undefined ? read('client_ca_file', string(t.client_ca_file, 'client_ca_file')) : t.client_ca !== undefined ? Buffer.from(string(t.client_ca, 'client_ca')) : undefined;
+    const ca =
+      t.client_ca_file !== undefined
+        ? read('client_ca_file', string(t.client_ca_file, 'client_ca_file'))
+        : t.client_ca !== undefined
+          ? Buffer.from(string(t.client_ca, 'client_ca'))
+          : undefined;
     if (auth.needsCa && !ca) throw new WebConfigError(`${path}: client_auth_type ${authName} needs client_ca_file`);
     const version = (name: 'min_version' | 'max_version'): SecureVersion | undefined => {
       if (t[name] === undefined) return undefined;

@@ -95,10 +95,7 @@ export function advanceHistoryWith(history: History, snapshot: Snapshot, current
     sinceStart.set(pid, summary.watches - (base && base.startTime === summary.process.startTime ? base.watches : 0));
   }
   const gonePods = gonePodHolders(current);
-  const events = [
-    ...(first ? [] : processEvents(history.previous, current, snapshot.time)),
-    ...podEvents(history.gonePods, gonePods, current, snapshot.time),
-  ];
+  const events = [...(first ? [] : processEvents(history.previous, current, snapshot.time)), ...podEvents(history.gonePods, gonePods, current, snapshot.time)];
   return {
     startedAt: history.startedAt ?? snapshot.time,
     baseline,
@@ -149,11 +146,7 @@ export function summarize(row: ProcessRow): ProcessSummary {
   return { process, watches: row.watches, stranded, pods };
 }
 
-function processEvents(
-  previous: ReadonlyMap<number, ProcessSummary>,
-  current: ReadonlyMap<number, ProcessSummary>,
-  time: string,
-): ChangeEvent[] {
+function processEvents(previous: ReadonlyMap<number, ProcessSummary>, current: ReadonlyMap<number, ProcessSummary>, time: string): ChangeEvent[] {
   const events: ChangeEvent[] = [];
   for (const now of current.values()) {
     const before = samePrevious(previous, now);

@@ -37,7 +37,11 @@ export function secondsToLimit(used: number, limit: number | null, rate: number 
   return Math.round(((limit - used) / rate) * 60);
 }
 
-export function userTrend(samples: readonly UsageSample[], user: UserRow, limits: { maxUserWatches: number | null; maxUserInstances: number | null }): UserTrend {
+export function userTrend(
+  samples: readonly UsageSample[],
+  user: UserRow,
+  limits: { maxUserWatches: number | null; maxUserInstances: number | null },
+): UserTrend {
   const watchesPerMinute = perMinute(samples, (s) => s.watches);
   const instancesPerMinute = perMinute(samples, (s) => s.instances);
   return {

@@ -84,14 +84,22 @@ export interface Deltas {
 
 export function compareRows(field: SortField, deltas: Deltas | null): (a: ProcessRow, b: ProcessRow) => number {
   switch (field) {
-    case 'pid': return (a, b) => a.pid - b.pid;
-    case 'user': return (a, b) => a.user.localeCompare(b.user);
-    case 'instances': return (a, b) => a.instances - b.instances;
-    case 'watches': return (a, b) => a.watches - b.watches;
-    case 'leaked': return (a, b) => a.leaked - b.leaked;
-    case 'command': return (a, b) => commandOf(a).localeCompare(commandOf(b));
-    case 'delta': return (a, b) => (deltas?.sinceLast(a.pid) ?? 0) - (deltas?.sinceLast(b.pid) ?? 0);
-    case 'deltaStart': return (a, b) => (deltas?.sinceStart(a.pid) ?? 0) - (deltas?.sinceStart(b.pid) ?? 0);
+    case 'pid':
+      return (a, b) => a.pid - b.pid;
+    case 'user':
+      return (a, b) => a.user.localeCompare(b.user);
+    case 'instances':
+      return (a, b) => a.instances - b.instances;
+    case 'watches':
+      return (a, b) => a.watches - b.watches;
+    case 'leaked':
+      return (a, b) => a.leaked - b.leaked;
+    case 'command':
+      return (a, b) => commandOf(a).localeCompare(commandOf(b));
+    case 'delta':
+      return (a, b) => (deltas?.sinceLast(a.pid) ?? 0) - (deltas?.sinceLast(b.pid) ?? 0);
+    case 'deltaStart':
+      return (a, b) => (deltas?.sinceStart(a.pid) ?? 0) - (deltas?.sinceStart(b.pid) ?? 0);
   }
 }
 
@@ -104,9 +112,7 @@ export function queryRows(
 ): ProcessRow[] {
   const primary = compareRows(sort.field, deltas);
   const direction = sort.descending ? -1 : 1;
-  return rows
-    .filter((row) => matchesFilter(row, filter))
-    .sort((a, b) => direction * primary(a, b) || b.watches - a.watches || a.pid - b.pid);
+  return rows.filter((row) => matchesFilter(row, filter)).sort((a, b) => direction * primary(a, b) || b.watches - a.watches || a.pid - b.pid);
 }
 
 /** The processes with leaked watches, most leaked first. */

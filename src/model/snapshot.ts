@@ -254,7 +254,9 @@ function fanotifyTargetRows(proc: ScannedProcess, resolutions: Resolutions | nul
       const found = resolutions?.mountById(proc, mark.mntId) ?? null;
       const dev = found?.dev ?? '?';
       const resolution = found?.resolution ?? null;
-      others.push(targetRow(dev, 0, group.fd, mark.mask, resolution, pods.of(dev, resolution), null, { kind: 'fanotify', markType: 'mount', mntId: mark.mntId }));
+      others.push(
+        targetRow(dev, 0, group.fd, mark.mask, resolution, pods.of(dev, resolution), null, { kind: 'fanotify', markType: 'mount', mntId: mark.mntId }),
+      );
     }
     for (const mark of group.filesystemMarks) {
       const dev = devOf(mark.sdev);

@@ -237,10 +237,7 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
     const holderPod = firstOf(resolution.heldBy, (h) => podOfPid(h.pid));
     if (holderPod?.uid !== undefined) return { uid: holderPod.uid };
     return (
-      firstOf(resolution.heldBy, podOfBoundFiles) ??
-      (resolution.mountpointRemembered ? pathPod(resolution.mountpoint) : null) ??
-      memory.device(dev) ??
-      null
+      firstOf(resolution.heldBy, podOfBoundFiles) ?? (resolution.mountpointRemembered ? pathPod(resolution.mountpoint) : null) ?? memory.device(dev) ?? null
     );
   }
 

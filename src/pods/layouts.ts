@@ -29,7 +29,14 @@ export function isPodUid(value: string): boolean {
  * has its watched paths looked up, since their pods depend on them.
  */
 export function podRootDirs(kubeletRoot: string = DEFAULT_KUBELET_ROOT): string[] {
-  const runtimeDirs = ['/run/containerd', '/var/run/containerd', '/run/k3s/containerd', '/var/lib/containerd', '/run/containers/storage', '/var/lib/containers/storage'];
+  const runtimeDirs = [
+    '/run/containerd',
+    '/var/run/containerd',
+    '/run/k3s/containerd',
+    '/var/lib/containerd',
+    '/run/containers/storage',
+    '/var/lib/containers/storage',
+  ];
   return [`${kubeletRoot.replace(/\/+$/, '')}/pods`, '/var/log/pods', '/var/log/containers', ...runtimeDirs];
 }
 

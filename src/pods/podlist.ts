@@ -123,14 +123,12 @@ export function parseCrictl(podsJson: string, containersJson: string): PodList {
       annotations: stringMap(objectField(sandbox, 'annotations')),
     };
   });
-  const containers = arrayField(parseObject(containersJson, 'crictl ps'), 'containers', 'crictl ps').map(
-    (container): ContainerEntry => ({
-      id: stringField(container, 'id') ?? '',
-      podSandboxId: stringField(container, 'podSandboxId') ?? '',
-      name: stringField(objectField(container, 'metadata'), 'name') ?? '',
-      labels: stringMap(objectField(container, 'labels')),
-    }),
-  );
+  const containers = arrayField(parseObject(containersJson, 'crictl ps'), 'containers', 'crictl ps').map((container): ContainerEntry => ({
+    id: stringField(container, 'id') ?? '',
+    podSandboxId: stringField(container, 'podSandboxId') ?? '',
+    name: stringField(objectField(container, 'metadata'), 'name') ?? '',
+    labels: stringMap(objectField(container, 'labels')),
+  }));
   return podListFromCri(sandboxes, containers);
 }
 

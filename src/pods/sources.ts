@@ -331,7 +331,10 @@ function killGroup(group: number): void {
 
 /** The last line a failing command printed, which is where CLIs put the reason. */
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const line = lines.at(-1) ?? '';
   // gRPC errors nest: the cause comes last, so a long line keeps its start and its end.
   return line.length > 300 ? `${line.slice(0, 100)}…${line.slice(-200)}` : line;

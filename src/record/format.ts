@@ -31,7 +31,8 @@ export function parseHeader(line: string, path: string): RecordingHeader {
     throw new RecordingError(`${path} is not an inotop recording (its first line is not JSON)`);
   }
   const h = header as Partial<Record<keyof RecordingHeader, unknown>> | null;
-  if (!h || typeof h !== 'object' || h.format !== RECORDING_MAGIC) throw new RecordingError(`${path} is not an inotop recording (no ${RECORDING_MAGIC} header)`);
+  if (!h || typeof h !== 'object' || h.format !== RECORDING_MAGIC)
+    throw new RecordingError(`${path} is not an inotop recording (no ${RECORDING_MAGIC} header)`);
   if (h.version !== 1) throw new RecordingError(`${path}: recording version ${String(h.version)} is not supported (this inotop reads version 1)`);
   const wrong = (['hostname', 'kernel', 'started', 'inotopVersion'] as const).find((key) => typeof h[key] !== 'string');
   if (wrong) throw new RecordingError(`${path}: the recording's header has no ${wrong}`);

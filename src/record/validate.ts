@@ -138,7 +138,15 @@ const snapshot = object({
   }),
   totals: object({ processes: count, instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
   users: list(
-    object({ uid: count, name: string, userns: nullable(string), instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
+    object({
+      uid: count,
+      name: string,
+      userns: nullable(string),
+      instances: count,
+      watches: count,
+      fanotifyGroups: optional(count),
+      fanotifyMarks: optional(count),
+    }),
   ),
   processes: list(processRow),
   pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),

@@ -223,9 +223,7 @@ export class InodeLookup {
         continue;
       }
       const result = walkMount(opened.value.fd, new Set(devWorks.map((work) => work.ino)), deadline, this.r.statAt);
-      const notFound = result.complete
-        ? `not found by walking ${view.mount.mountpoint}: deleted, or outside that mount`
-        : `walk budget ran out on ${dev}`;
+      const notFound = result.complete ? `not found by walking ${view.mount.mountpoint}: deleted, or outside that mount` : `walk budget ran out on ${dev}`;
       let missing = 0;
       for (const work of devWorks) {
         const relative = result.found.get(work.ino);

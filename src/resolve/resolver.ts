@@ -240,7 +240,8 @@ export class RefreshResolutions implements Resolutions {
     // The mark may be on a mount of another namespace.
     for (const { table: other, firstPid } of this.r.namespaces.allTables()) {
       const mount = other.ns !== table.value.ns ? mountWithId(other, mntId) : null;
-      if (mount) return { dev: mount.dev, resolution: resolution('unmounted', mount.mountpoint, mount, null, null, [this.describer.holder(firstPid, other, mount)]) };
+      if (mount)
+        return { dev: mount.dev, resolution: resolution('unmounted', mount.mountpoint, mount, null, null, [this.describer.holder(firstPid, other, mount)]) };
     }
     return { dev: null, resolution: resolution('unmounted', null, null, null, `mount ${mntId} is in no readable mountinfo`) };
   }

@@ -55,7 +55,7 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 /** Do not make network filesystems revalidate attributes: only the inode identity is wanted. */
 const AT_STATX_DONT_SYNC = 0x4000;
-const STATX_WANTED = 0x1 /* TYPE */ | 0x2 /* MODE */ | 0x4 /* NLINK */ | 0x80 /* CTIME */ | 0x100 /* INO */ | 0x1000 /* MNT_ID */;
+const STATX_WANTED = 0x1 /* TYPE */ | 0x2 /* MODE */ | 0x4 /* NLINK */ | 0x80 /* CTIME */ | 0x100 /* INO */ | 0x1000; /* MNT_ID */
 const STATX_MNT_ID = 0x1000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -142,7 +142,8 @@ export function loadSyscalls(): Syscalls | string {
         ino: statBuffer.readUInt32LE(STX_INO) + statBuffer.readUInt32LE(STX_INO + 4) * 2 ** 32,
         nlink: statBuffer.readUInt32LE(STX_NLINK),
         isDirectory: (statBuffer.readUInt16LE(STX_MODE) & S_IFMT) === S_IFDIR,
-        mountId: statBuffer.readUInt32LE(STX_MASK) & STATX_MNT_ID ? statBuffer.readUInt32LE(STX_MNT_ID) + statBuffer.readUInt32LE(STX_MNT_ID + 4) * 2 ** 32 : null,
+        mountId:
+          statBuffer.readUInt32LE(STX_MASK) & STATX_MNT_ID ? statBuffer.readUInt32LE(STX_MNT_ID) + statBuffer.readUInt32LE(STX_MNT_ID + 4) * 2 ** 32 : null,
         ctimeSec: statBuffer.readUInt32LE(STX_CTIME) + statBuffer.readInt32LE(STX_CTIME + 4) * 2 ** 32,
         ctimeNsec: statBuffer.readUInt32LE(STX_CTIME + 8),
       };

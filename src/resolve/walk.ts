@@ -34,8 +34,7 @@ export function walkMount(
     if (stillWanted.delete(ino)) found.set(ino, path);
   };
   take(root.ino, '');
-  const sameMount = (stat: InodeStat): boolean =>
-    stat.dev === root.dev && (root.mountId === null || stat.mountId === null || stat.mountId === root.mountId);
+  const sameMount = (stat: InodeStat): boolean => stat.dev === root.dev && (root.mountId === null || stat.mountId === null || stat.mountId === root.mountId);
 
   const pending: string[] = root.isDirectory ? [''] : [];
   let entries = 0;

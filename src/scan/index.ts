@@ -25,7 +25,17 @@ import {
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import { isOutOfFds, isPermissionDenied, isVanished, FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import {
+  isOutOfFds,
+  isPermissionDenied,
+  isVanished,
+  FdDir,
+  FdinfoFiles,
+  listNumericEntries,
+  readProcBytes,
+  readProcTextOrNull,
+  readlinkOrNull,
+} from './procfs.js';
 
 // What the later stages read of /proc themselves, the way the scan reads it.
 export { parseNamespaceLink } from './parse.js';
@@ -325,12 +335,7 @@ function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (
   }
 }
 
-function mergeByAncestry<T extends Shareable>(
-  group: T[],
-  pidOf: Map<T, number>,
-  processes: ScannedProcess[],
-  merge: (members: T[]) => void,
-): void {
+function mergeByAncestry<T extends Shareable>(group: T[], pidOf: Map<T, number>, processes: ScannedProcess[], merge: (members: T[]) => void): void {
   const parentOf = new Map(processes.map((p) => [p.pid, p.ppid]));
   const inGroup = new Map<number, T>();
   for (const instance of group) {

@@ -219,12 +219,24 @@ function parseWatchLine(bytes: Uint8Array, start: number, end: number, slot: num
       value = parseInt(Buffer.from(bytes.buffer, bytes.byteOffset + valueStart, valueEnd - valueStart).toString('latin1'), 16);
     }
     switch (field) {
-      case WD: wd = value; break;
-      case INO: ino = value; break;
-      case SDEV: sdev = value; break;
-      case MASK: mask = value; break;
-      case HANDLE_BYTES: handleLength = value; break;
-      case HANDLE_TYPE: handleType = value; break;
+      case WD:
+        wd = value;
+        break;
+      case INO:
+        ino = value;
+        break;
+      case SDEV:
+        sdev = value;
+        break;
+      case MASK:
+        mask = value;
+        break;
+      case HANDLE_BYTES:
+        handleLength = value;
+        break;
+      case HANDLE_TYPE:
+        handleType = value;
+        break;
       case HANDLE:
         handleAtByte = valueStart;
         handleEndByte = valueEnd;
@@ -295,7 +307,7 @@ export function parseFanotifyFdinfo(bytes: Uint8Array): FanotifyFdinfo {
   let inode = 0;
   const mountMarks: FanotifyMountMark[] = [];
   const filesystemMarks: FanotifyFilesystemMark[] = [];
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) end = bytes.length;
     if (startsWith(bytes, start, end, FANOTIFY_PREFIX)) {
@@ -358,7 +370,10 @@ export function parseEffectiveUid(status: string): number | null {
   const at = status.indexOf('\nUid:');
   if (at === -1) return null;
   const end = status.indexOf('\n', at + 1);
-  const fields = status.slice(at + 5, end === -1 ? undefined : end).trim().split(/\s+/);
+  const fields = status
+    .slice(at + 5, end === -1 ? undefined : end)
+    .trim()
+    .split(/\s+/);
   const euid = Number(fields[1]);
   return Number.isInteger(euid) ? euid : null;
 }

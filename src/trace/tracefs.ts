@@ -187,7 +187,7 @@ export class TraceInstance {
   /** The whole lines traced since the last read, at most about `maxBytes` of them. */
   readLines(maxBytes: number): string[] {
     let text = this.partial;
-    for (let total = 0; total < maxBytes; ) {
+    for (let total = 0; total < maxBytes;) {
       let n: number;
       try {
         n = readSync(this.pipe, this.chunk, 0, this.chunk.length, null);

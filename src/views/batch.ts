@@ -39,9 +39,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   );
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
-    add(
-      `user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`,
-    );
+    add(`user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`);
     if ((user.fanotifyGroups ?? 0) > 0) {
       add(
         `user ${user.name}${ns}: fanotify groups ${usage(user.fanotifyGroups!, limits.maxUserFanotifyGroups ?? null)}, ` +
@@ -71,10 +69,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
 function targetLines(row: ProcessRow, paint: (code: string, text: string) => string): string[] {
   const lines = ['', visible(`  targets of pid ${row.pid} (${row.comm}):`)];
   lines.push(
-    paint(
-      BOLD,
-      `  ${fit('WATCHES', 7, 'right')} ${fit('DEV', 7)} ${fit('INO', 10, 'right')} ${fit('FSTYPE', 9)} ${fit('STATUS', 10)} ${fit('POD', 30)} PATH`,
-    ),
+    paint(BOLD, `  ${fit('WATCHES', 7, 'right')} ${fit('DEV', 7)} ${fit('INO', 10, 'right')} ${fit('FSTYPE', 9)} ${fit('STATUS', 10)} ${fit('POD', 30)} PATH`),
   );
   for (const target of row.targets) {
     const held = holdersText(target);

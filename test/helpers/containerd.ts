@@ -5,7 +5,22 @@
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -233,7 +248,12 @@ export class Containerd {
     mkdirSync(pod.tokenVolume, { recursive: true });
     await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', pod.tokenVolume]);
     writeServiceAccountToken(pod.tokenVolume, namespace);
-    writeFileSync(pod.etcHosts, spec.podIp === undefined ? `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}` : podNetworkHosts(spec.podIp, spec.name));
+    writeFileSync(
+      pod.etcHosts,
+      spec.podIp === undefined
+        ? `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}`
+        : podNetworkHosts(spec.podIp, spec.name),
+    );
     writeFileSync(pod.terminationLog, '', { mode: 0o666 });
     mkdirSync(join(pod.logDirectory, containerName), { recursive: true });
 
@@ -490,7 +510,12 @@ function writeServiceAccountToken(volume: string, namespace: string): void {
 }
 
 function shimSocket(address: string, sandboxId: string): string {
-  return join('/run/containerd/s', createHash('sha256').update(join(address, 'k8s.io', sandboxId)).digest('hex'));
+  return join(
+    '/run/containerd/s',
+    createHash('sha256')
+      .update(join(address, 'k8s.io', sandboxId))
+      .digest('hex'),
+  );
 }
 
 function cgroupHierarchies(): string[] {

@@ -199,7 +199,8 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       state: 'SANDBOX_READY',
       createdAt: created,
       labels: { 'io.kubernetes.pod.name': p.name, 'io.kubernetes.pod.namespace': p.namespace, 'io.kubernetes.pod.uid': p.uid },
-      annotations: p.uid !== p.apiUid ? { 'kubernetes.io/config.hash': p.uid, 'kubernetes.io/config.source': 'file' } : { 'kubernetes.io/config.source': 'api' },
+      annotations:
+        p.uid !== p.apiUid ? { 'kubernetes.io/config.hash': p.uid, 'kubernetes.io/config.source': 'file' } : { 'kubernetes.io/config.source': 'api' },
       runtimeHandler: '',
     }));
     const containers = live.map((p) => ({
@@ -226,7 +227,9 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
         name: p.name,
         namespace: p.namespace,
         uid: p.apiUid,
-        ...(p.uid !== p.apiUid ? { annotations: { 'kubernetes.io/config.hash': p.uid, 'kubernetes.io/config.mirror': p.uid, 'kubernetes.io/config.source': 'file' } } : {}),
+        ...(p.uid !== p.apiUid
+          ? { annotations: { 'kubernetes.io/config.hash': p.uid, 'kubernetes.io/config.mirror': p.uid, 'kubernetes.io/config.source': 'file' } }
+          : {}),
       },
       spec: { nodeName },
       status: { phase: 'Running', containerStatuses: [{ name: p.containerName, containerID: `containerd://${p.containerId}` }] },

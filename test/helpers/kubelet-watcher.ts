@@ -83,4 +83,3 @@ export class KubeletWatcher {
     return this.watcher.stop();
   }
 }
-

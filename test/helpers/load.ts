@@ -102,7 +102,8 @@ function writeLeases(leases: Leases): void {
 function leaseLimits(holder: string): void {
   const leases = readLeases();
   const holders = leases?.holders.filter(isAlive) ?? [];
-  const original = leases && holders.length > 0 ? leases.original : { max_user_instances: readLimit('max_user_instances'), max_user_watches: readLimit('max_user_watches') };
+  const original =
+    leases && holders.length > 0 ? leases.original : { max_user_instances: readLimit('max_user_instances'), max_user_watches: readLimit('max_user_watches') };
   writeLeases({ original, holders: [...holders, holder] });
 }
 

@@ -53,8 +53,11 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     closeScanFiles();
     assert.equal(heldFdinfo(), 0);
     const first = processesOf(scan(), load.pids);
-    assert.equal(first.reduce((n, proc) => n + proc.instances.length, 0), LOAD_SIZES.tiny.instances);
-    assert.ok(heldFdinfo() >= LOAD_SIZES.tiny.instances, 'the instances\' fdinfo files stay open');
+    assert.equal(
+      first.reduce((n, proc) => n + proc.instances.length, 0),
+      LOAD_SIZES.tiny.instances,
+    );
+    assert.ok(heldFdinfo() >= LOAD_SIZES.tiny.instances, "the instances' fdinfo files stay open");
     assert.deepEqual(processesOf(scan(), load.pids), first);
     closeScanFiles();
     assert.equal(heldFdinfo(), 0);
@@ -71,7 +74,10 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     try {
       const fd = await watcher.init();
       await watcher.watch(fd, a);
-      const watchesOf = () => scan().processes.find((proc) => proc.pid === watcher.pid)!.instances.map((i) => [i.fd, [...i.watches.ino]]);
+      const watchesOf = () =>
+        scan()
+          .processes.find((proc) => proc.pid === watcher.pid)!
+          .instances.map((i) => [i.fd, [...i.watches.ino]]);
       assert.deepEqual(watchesOf(), [[fd, [statSync(a).ino]]]);
       await watcher.send(`close ${fd}`);
       assert.equal(await watcher.init(), fd, 'the lowest free fd: the same number');
@@ -89,7 +95,10 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     scan();
     assert.equal(heldFdinfo(pid), 1);
     await watcher.stop();
-    assert.equal(scan().processes.find((proc) => proc.pid === pid), undefined);
+    assert.equal(
+      scan().processes.find((proc) => proc.pid === pid),
+      undefined,
+    );
     assert.equal(heldFdinfo(pid), 0);
   });
 

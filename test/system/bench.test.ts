@@ -62,7 +62,10 @@ describe('benchmark', { skip: rootSkip }, () => {
     });
     let pids: number[];
     try {
-      pids = ready.replace(/^ready /, '').split(',').map(Number);
+      pids = ready
+        .replace(/^ready /, '')
+        .split(',')
+        .map(Number);
       assert.equal(pids.length, LOAD_SIZES.tiny.processes);
     } finally {
       holder.kill('SIGTERM');

@@ -57,7 +57,10 @@ test('batch text on a recorded tree: sorted, filtered, uncolored in a pipe', () 
   assert.match(result.stdout, /user alice \(userns 4026532999\): instances 1\/128 <1%, watches 3\/8,192 <1%/);
   const byPid = run(['-b', '--proc', fixture, '--pods', 'none', '-s', 'pid', '-u', 'root', '-F', 'shim|init']);
   assert.deepEqual(
-    byPid.stdout.split('\n').filter((l) => /^ +\d+ /.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])),
+    byPid.stdout
+      .split('\n')
+      .filter((l) => /^ +\d+ /.test(l))
+      .map((l) => Number(l.trim().split(/\s+/)[0])),
     [1, 200, 201],
   );
 });
@@ -74,14 +77,10 @@ test('-n repeats; colors only on a terminal and never with NO_COLOR', () => {
 
 test('flags parse into options', () => {
   const options = parseOptions(['-b', '-p', '1,2', '-u', 'root', '-s', 'pid', '-F', 'kube', '-d', '0.5'], {}, false);
-  assert.deepEqual([options.mode, options.pids, options.user, options.sort, options.descending, options.delaySeconds], [
-    'batch',
-    [1, 2],
-    'root',
-    'pid',
-    false,
-    0.5,
-  ]);
+  assert.deepEqual(
+    [options.mode, options.pids, options.user, options.sort, options.descending, options.delaySeconds],
+    ['batch', [1, 2], 'root', 'pid', false, 0.5],
+  );
   assert.ok(options.commandFilter!.test('KUBElet'));
   assert.throws(() => parseOptions(['-d', '0'], {}, false), UsageError);
 });

@@ -44,7 +44,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
       kubeletRoot,
       nodeName: null,
       forceWalk: false,
-    trace: false,
+      trace: false,
       record: null,
       intervalSeconds: 1,
     });
@@ -88,7 +88,11 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
       for (const [what, path] of watchedPaths(kubelet, pod)) {
         const target = targetAt(kubeletRow, path);
         assert.equal(target.status, 'ok', `${pod.name} ${what}: ${describeTarget(target)}`);
-        assert.deepEqual(target.pod, { uid: pod.uid, namespace: pod.namespace, name: pod.name, container: null, state: 'live', nameSource: 'list' }, `${pod.name} ${what}`);
+        assert.deepEqual(
+          target.pod,
+          { uid: pod.uid, namespace: pod.namespace, name: pod.name, container: null, state: 'live', nameSource: 'list' },
+          `${pod.name} ${what}`,
+        );
         assert.equal(target.leak, null);
       }
     }
@@ -113,11 +117,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     assert.equal(snapshot.pods.live, 2);
     assert.equal(kubeletRow.watches, 6);
     assert.equal(kubeletRow.leaked, 0);
-    assert.deepEqual(
-      kubeletRow.targets.filter((target) => target.leak !== null || target.pod?.state !== 'live').map(describeTarget),
-      [],
-      'nothing flagged',
-    );
+    assert.deepEqual(kubeletRow.targets.filter((target) => target.leak !== null || target.pod?.state !== 'live').map(describeTarget), [], 'nothing flagged');
   });
 
   it('a pod whose mount namespace something stayed in leaks its watches in three forms, each counted and attributed', async () => {
@@ -181,7 +181,11 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     const row = rowOf(snapshot, kubelet.pid);
     const token = targetAt(row, '/var/run/secrets/kubernetes.io/serviceaccount');
     assert.equal(token.status, 'unmounted');
-    assert.deepEqual(token.pod, { uid: leaky.uid, namespace: null, name: null, container: null, state: 'gone', nameSource: null }, 'a host-network pod: its etc-hosts is the node\'s, its log dir removed');
+    assert.deepEqual(
+      token.pod,
+      { uid: leaky.uid, namespace: null, name: null, container: null, state: 'gone', nameSource: null },
+      "a host-network pod: its etc-hosts is the node's, its log dir removed",
+    );
     assert.equal(targetAt(row, leaky.etcHosts).pod?.uid, leaky.uid);
     // A cgroup dir already removed when inotop starts has no path left to name its pod by.
     const cgroup = row.targets.find((target) => target.fstype === 'cgroup' && target.path === null);
@@ -209,7 +213,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     assert.equal(rowOf(snapshot, kubelet.pid).watches, 6);
   });
 
-  it("a pod on the pod network deleted before inotop starts is named from its etc-hosts, as its holder sees it", async () => {
+  it('a pod on the pod network deleted before inotop starts is named from its etc-hosts, as its holder sees it', async () => {
     const api = await runtime.runPod({ name: 'api-hxagp', namespace: 'shop', kubeletRoot, podIp: '10.244.1.17' });
     watchedCgroupDirs.push((await kubelet.watchPod(api)).cgroupDir);
     const apiHolder = await runtime.holdMountNamespace(api);
@@ -227,7 +231,10 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
       ]),
       'the cgroup dirs, removed before inotop started, name no pod',
     );
-    assert.deepEqual(row.leakHolders?.map((h) => h.pid).sort((a, b) => a - b), [holder, apiHolder].sort((a, b) => a - b));
+    assert.deepEqual(
+      row.leakHolders?.map((h) => h.pid).sort((a, b) => a - b),
+      [holder, apiHolder].sort((a, b) => a - b),
+    );
   });
 
   /** One run of the CLI, as a user would start it, on the kubelet-like process only. */
@@ -265,4 +272,3 @@ function describeTarget(target: TargetRow): string {
   const pod = target.pod ? `${target.pod.namespace}/${target.pod.name} ${target.pod.uid} ${target.pod.state}` : 'no pod';
   return `${target.status} ${target.path ?? '?'} (${target.reason ?? ''}) held by [${target.heldBy.join(',')}] ${pod} leak=${target.leak}`;
 }
-

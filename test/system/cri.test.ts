@@ -220,9 +220,7 @@ function mountpointsUnder(dir: string): string[] {
 /** The pod's cgroup dirs in every hierarchy (v1 controllers, or the v2 root). */
 function podCgroupDirs(uid: string): string[] {
   const hierarchies = ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((name) => join('/sys/fs/cgroup', name))];
-  return hierarchies
-    .map((hierarchy) => join(hierarchy, 'kubepods', 'burstable', `pod${uid}`))
-    .filter((path) => existsSync(path));
+  return hierarchies.map((hierarchy) => join(hierarchy, 'kubepods', 'burstable', `pod${uid}`)).filter((path) => existsSync(path));
 }
 
 /** Live (not zombie) processes that have `value` among their arguments. */

@@ -27,7 +27,16 @@ describe('hung pod sources', () => {
     }
     silent = createServer((socket) => held.push(socket));
     await new Promise<void>((resolve) => silent.listen(join(dir, 'cri.sock'), resolve));
-    flags = ['--runtime-endpoint', `unix://${join(dir, 'cri.sock')}`, '--crictl', join(dir, 'crictl'), '--kubectl', join(dir, 'kubectl'), '--kubelet-root', join(dir, 'no-kubelet')];
+    flags = [
+      '--runtime-endpoint',
+      `unix://${join(dir, 'cri.sock')}`,
+      '--crictl',
+      join(dir, 'crictl'),
+      '--kubectl',
+      join(dir, 'kubectl'),
+      '--kubelet-root',
+      join(dir, 'no-kubelet'),
+    ];
   });
   after(() => {
     for (const socket of held) socket.destroy();
@@ -51,10 +60,14 @@ describe('hung pod sources', () => {
   test('check: the verdict "cannot tell", exit 2, crictl killed, kubectl never started', () => {
     reset();
     // Long enough for the chain to get past the silent CRI (2 s) to the hanging crictl.
-    const result = spawnSync(process.execPath, [inotopBin, 'check', ...flags, '--deadline', '8', '--pods-timeout', '4', '--instances-threshold=off', '--watches-threshold=off'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      [inotopBin, 'check', ...flags, '--deadline', '8', '--pods-timeout', '4', '--instances-threshold=off', '--watches-threshold=off'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     assert.equal(result.status, 2, result.stdout + result.stderr);
     assert.equal(result.stdout, 'cannot tell leaks of gone pods: no pod list within 4 s\n');
     assert.ok(existsSync(join(dir, 'crictl-calls')), 'the chain got to crictl');
@@ -64,10 +77,14 @@ describe('hung pod sources', () => {
 
   test('check --deadline shorter than the pods timeout: "cannot tell in time", exit 2', () => {
     reset();
-    const result = spawnSync(process.execPath, [inotopBin, 'check', ...flags, '--deadline', '0.5', '--pods-timeout', '3', '--instances-threshold=off', '--watches-threshold=off'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      [inotopBin, 'check', ...flags, '--deadline', '0.5', '--pods-timeout', '3', '--instances-threshold=off', '--watches-threshold=off'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     assert.equal(result.status, 2, result.stdout + result.stderr);
     assert.equal(result.stdout, 'cannot tell in time: leaks not judged within 0.5 s\n');
     assertNothingLeft();

@@ -36,7 +36,9 @@ function kubeObjects(): { file: string; object: KubeObject }[] {
     parseAllDocuments(readFileSync(path, 'utf8')).flatMap((doc) => {
       assert.deepEqual(doc.errors, [], path);
       const object = doc.toJS() as KubeObject | null;
-      return object && object.apiVersion && object.kind && !object.apiVersion.startsWith('kustomize.config.k8s.io/') ? [{ file: relative(deploy, path), object }] : [];
+      return object && object.apiVersion && object.kind && !object.apiVersion.startsWith('kustomize.config.k8s.io/')
+        ? [{ file: relative(deploy, path), object }]
+        : [];
     }),
   );
 }
@@ -55,7 +57,9 @@ test('every Kubernetes object under deploy/ validates against the official schem
 
 test('a wrong object fails: the validation is real', async () => {
   const { DaemonSet } = await import('kubernetes-models/apps/v1');
-  const daemonSet = kubeObjects().find((o) => o.object.kind === 'DaemonSet')!.object as unknown as { spec: { template: { spec: { containers: { imagePullPolicy?: string; ports: { containerPort: unknown }[] }[] } } } };
+  const daemonSet = kubeObjects().find((o) => o.object.kind === 'DaemonSet')!.object as unknown as {
+    spec: { template: { spec: { containers: { imagePullPolicy?: string; ports: { containerPort: unknown }[] }[] } } };
+  };
   const broken = structuredClone(daemonSet);
   broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'nineteen';
   assert.throws(() => new DaemonSet(broken as never).validate(), /containerPort/);
@@ -68,8 +72,10 @@ test('the DaemonSet as an operator expects: privileged Pod Security namespace, L
   const objects = kubeObjects().map((o) => o.object);
   const namespace = objects.find((o) => o.kind === 'Namespace')!;
   assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a pod spec read back from YAML and probed field by field
-  const daemonSet = objects.find((o) => o.kind === 'DaemonSet') as KubeObject & { spec: { template: { metadata: KubeObject['metadata']; spec: Record<string, any> } } };
+  const daemonSet = objects.find((o) => o.kind === 'DaemonSet') as KubeObject & {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a pod spec read back from YAML and probed field by field
+    spec: { template: { metadata: KubeObject['metadata']; spec: Record<string, any> } };
+  };
   assert.equal(daemonSet.metadata.namespace, namespace.metadata.name);
   const pod = daemonSet.spec.template.spec;
   assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux' });
@@ -77,7 +83,11 @@ test('the DaemonSet as an operator expects: privileged Pod Security namespace, L
   assert.ok(priority, `PriorityClass ${pod.priorityClassName} is in deploy/`);
   assert.ok((priority as unknown as { value: number }).value < 1_000_000_000, 'below the system-* classes');
   const annotations = Object.keys(daemonSet.spec.template.metadata.annotations ?? {});
-  assert.deepEqual(annotations.filter((a) => a.startsWith('container.apparmor.security.beta.kubernetes.io/')), [], 'no deprecated AppArmor annotation');
+  assert.deepEqual(
+    annotations.filter((a) => a.startsWith('container.apparmor.security.beta.kubernetes.io/')),
+    [],
+    'no deprecated AppArmor annotation',
+  );
   const container = pod.containers[0];
   assert.equal(container.securityContext.appArmorProfile.type, 'Unconfined');
   // The node name comes from the downward API and reaches serve's --node-name.
@@ -97,6 +107,9 @@ test('the Dockerfile: a supported Node LTS, OCI labels, a .dockerignore', () => 
   // Whatever the Dockerfile copies from the context must get through the .dockerignore.
   for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
     const top = source!.split('/')[0]!;
-    assert.ok(ignore.some((line) => line === `!${source}` || line === `!${top}/` || line === `!${top}`), `${source} passes .dockerignore`);
+    assert.ok(
+      ignore.some((line) => line === `!${source}` || line === `!${top}/` || line === `!${top}`),
+      `${source} passes .dockerignore`,
+    );
   }
 });

@@ -33,7 +33,9 @@ function kernelCount(pid: number, link: string, prefix: string): { fds: number; 
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== link) continue;
     fds++;
-    lines += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith(prefix)).length;
+    lines += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(prefix)).length;
   }
   return { fds, lines };
 }
@@ -123,14 +125,17 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
     // Inherited across fork: the same groups (kcmp), the empty one too.
     const child = byPid.get(childPid)!;
     assert.equal(scanned.sharedDetection, 'kcmp');
-    assert.deepEqual(child.fanotifyGroups.map((g) => [g.instanceId, g.shared]), holderProc.fanotifyGroups.map((g) => [g.instanceId, true]));
+    assert.deepEqual(
+      child.fanotifyGroups.map((g) => [g.instanceId, g.shared]),
+      holderProc.fanotifyGroups.map((g) => [g.instanceId, true]),
+    );
     assert.equal(byPid.get(lone.pid)!.instances.length, 0, 'a process with fanotify groups only is listed');
 
     const snapshot = buildSnapshot({ ...scanned, processes: ours }, null, null, 'none');
     assert.deepEqual(
       [snapshot.totals.instances, snapshot.totals.watches, snapshot.totals.fanotifyGroups, snapshot.totals.fanotifyMarks],
       [1, 2, 3, 5],
-      'the holder\'s instance and two groups and the lone group, each once; 4 + 1 marks',
+      "the holder's instance and two groups and the lone group, each once; 4 + 1 marks",
     );
     const root = snapshot.users.find((u) => u.uid === 0)!;
     assert.deepEqual([root.instances, root.watches, root.fanotifyGroups, root.fanotifyMarks], [1, 2, 3, 5]);
@@ -152,11 +157,15 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
     const marks = row.targets.filter((t) => t.kind === 'fanotify');
     const ofType = (type: TargetRow['markType']) => marks.filter((t) => t.markType === type);
     assert.deepEqual(
-      ofType('inode').map((t) => [t.path, t.status, t.dev, t.ino, t.mask]).sort(),
+      ofType('inode')
+        .map((t) => [t.path, t.status, t.dev, t.ino, t.mask])
+        .sort(),
       marked.map((path) => [path, 'ok', devOf(path), statSync(path).ino, 0x8000028]).sort(),
       'FAN_OPEN | FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD',
     );
-    const mountinfo = readFileSync(`/proc/${holder.pid}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' '));
+    const mountinfo = readFileSync(`/proc/${holder.pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '));
     const tmpfsEntry = mountinfo.find((fields) => fields[4] === tmpfs.replaceAll(' ', '\\040'))!;
     const [mount] = ofType('mount');
     assert.deepEqual(
@@ -165,11 +174,23 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
     );
     const [filesystem] = ofType('filesystem');
     assert.deepEqual([filesystem?.path, filesystem?.dev, filesystem?.fstype, filesystem?.status], [tmpfs, devOf(tmpfs), 'tmpfs', 'ok']);
-    assert.ok(marks.every((t) => t.leak === null && t.fds.length === 1), 'marks are shown, not judged as leaks');
+    assert.ok(
+      marks.every((t) => t.leak === null && t.fds.length === 1),
+      'marks are shown, not judged as leaks',
+    );
     assert.equal(row.leaked, 0);
-    assert.deepEqual(row.fanotifyFds?.map((f) => [f.marks, f.shared]), [[4, true], [0, true]]);
+    assert.deepEqual(
+      row.fanotifyFds?.map((f) => [f.marks, f.shared]),
+      [
+        [4, true],
+        [0, true],
+      ],
+    );
     const loneRow = snapshot.processes.find((p) => p.pid === lone.pid)!;
-    assert.deepEqual(loneRow.targets.map((t) => [t.kind, t.markType, t.path]), [['fanotify', 'inode', marked[1]]]);
+    assert.deepEqual(
+      loneRow.targets.map((t) => [t.kind, t.markType, t.path]),
+      [['fanotify', 'inode', marked[1]]],
+    );
   });
 
   test('-b: the fanotify limits, a line per user holding groups, a FANOTIFY column, marks among the targets', () => {
@@ -190,7 +211,17 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
   test('check: the fanotify limits have thresholds of their own', () => {
     const check = (...args: string[]) => spawnSync(process.execPath, [inotopBin, 'check', '--pods', 'none', ...args], { encoding: 'utf8', timeout: 30_000 });
     const groups = sysctl('/proc/sys/fs/fanotify/max_user_groups');
-    const over = check('--instances-threshold', 'off', '--watches-threshold', 'off', '--fanotify-marks-threshold', 'off', '--fanotify-groups-threshold', '1%', '--no-fail-on-leaked');
+    const over = check(
+      '--instances-threshold',
+      'off',
+      '--watches-threshold',
+      'off',
+      '--fanotify-marks-threshold',
+      'off',
+      '--fanotify-groups-threshold',
+      '1%',
+      '--no-fail-on-leaked',
+    );
     assert.equal(over.status, 1, over.stdout + over.stderr);
     assert.match(over.stdout, new RegExp(`^uid 0: \\d+/${groups} fanotify groups`));
     const fine = check('--instances-threshold', 'off', '--watches-threshold', 'off', '--no-fail-on-leaked');
@@ -222,7 +253,7 @@ describe('fanotify on the real kernel', { skip: rootSkip }, () => {
     const groups = sysctl('/proc/sys/fs/fanotify/max_user_groups');
     assert.match(screen, new RegExp(`^root +watches\\[.*\\] inst\\[.*\\] fanotify\\[[| ]* *\\d+/${groups} +\\d+%\\] marks\\[`, 'm'));
     assert.match(screen, /fanotify \d+ groups {2}\d+ marks/);
-    await pane.waitFor(/2 fanotify groups, 4 marks/, 'the selected process\'s fanotify counts');
+    await pane.waitFor(/2 fanotify groups, 4 marks/, "the selected process's fanotify counts");
     // The targets follow the rows (the screen asks for the selected process's).
     const detail = await pane.waitFor(/\[fanotify mount \d+\]/, 'the marks in the detail pane');
     assert.match(detail, new RegExp(`\\[fanotify mount \\d+\\] ${tmpfs}`), 'the mount mark at its mount point');

@@ -33,74 +33,110 @@ function tempDir(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
-test('serve over TLS with basic auth: Prometheus scrapes it; without the password 401; health, readiness, process metrics, the node label', { skip, timeout: 60_000 }, async (t) => {
-  const work = tempDir(t);
-  const cert = join(work, 'cert.pem');
-  const key = join(work, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=inotop-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const password = 'scrape-secret';
-  // Relative file names: exporter-toolkit reads them relative to the config file.
-  writeFileSync(
-    join(work, 'web.yml'),
-    ['tls_server_config:', '  cert_file: cert.pem', '  key_file: key.pem', 'basic_auth_users:', `  prometheus: ${bcrypt.hashSync(password, 10)}`, ''].join('\n'),
-  );
-  const recording = join(repo, 'fixtures/healthy-node.jsonl');
-  const serve = start(t, process.execPath, [inotopBin, 'serve', '--replay', recording, '--web.listen-address', '127.0.0.1:0', '--web.config.file', join(work, 'web.yml')]);
-  const port = await servedPort(serve);
-  assert.match(serve.output(), /serving https:\/\//);
-  const host = readRecording(recording).header.hostname;
+test(
+  'serve over TLS with basic auth: Prometheus scrapes it; without the password 401; health, readiness, process metrics, the node label',
+  { skip, timeout: 60_000 },
+  async (t) => {
+    const work = tempDir(t);
+    const cert = join(work, 'cert.pem');
+    const key = join(work, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=inotop-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const password = 'scrape-secret';
+    // Relative file names: exporter-toolkit reads them relative to the config file.
+    writeFileSync(
+      join(work, 'web.yml'),
+      ['tls_server_config:', '  cert_file: cert.pem', '  key_file: key.pem', 'basic_auth_users:', `  prometheus: ${bcrypt.hashSync(password, 10)}`, ''].join(
+        '\n',
+      ),
+    );
+    const recording = join(repo, 'fixtures/healthy-node.jsonl');
+    const serve = start(t, process.execPath, [
+      inotopBin,
+      'serve',
+      '--replay',
+      recording,
+      '--web.listen-address',
+      '127.0.0.1:0',
+      '--web.config.file',
+      join(work, 'web.yml'),
+    ]);
+    const port = await servedPort(serve);
+    assert.match(serve.output(), /serving https:\/\//);
+    const host = readRecording(recording).header.hostname;
 
-  const prometheus = await startPrometheus(t, work, {
-    scrape_configs: [
-      {
-        job_name: 'inotop',
-        scheme: 'https',
-        tls_config: { ca_file: cert },
-        basic_auth: { username: 'prometheus', password },
-        static_configs: [{ targets: [`127.0.0.1:${port}`] }],
-      },
-    ],
-  });
-  const up = await eventually(async () => {
-    const result = await query(prometheus, 'up{job="inotop"}');
-    assert.equal(result[0]?.value[1], '1', 'a good scrape over TLS');
-    return result;
-  }, SCRAPES);
-  assert.equal(up.length, 1);
-  const build = await eventually(async () => {
-    const result = await query(prometheus, 'inotop_build_info');
-    assert.ok(result.length > 0, 'inotop_build_info');
-    return result;
-  }, SCRAPES);
-  assert.equal(build[0]!.metric.node, host, 'a replay names the recording\'s host');
-  // prom-client's process metrics: inotop's own RSS and CPU, with the node label too.
-  const rss = await query(prometheus, 'process_resident_memory_bytes{job="inotop"}');
-  assert.equal(rss[0]?.metric.node, host);
-  assert.ok(Number(rss[0]!.value[1]) > 10_000_000, rss[0]!.value[1]);
-  assert.equal((await query(prometheus, 'process_cpu_seconds_total{job="inotop"}')).length, 1);
-  const unlabelled = await query(prometheus, '{job="inotop", node=""}');
-  assert.deepEqual(
-    [...new Set(unlabelled.map((s) => s.metric.__name__))].sort(),
-    ['scrape_duration_seconds', 'scrape_samples_post_metric_relabeling', 'scrape_samples_scraped', 'scrape_series_added', 'up'],
-    "every series inotop serves has the node label (Prometheus's own scrape series have none)",
-  );
+    const prometheus = await startPrometheus(t, work, {
+      scrape_configs: [
+        {
+          job_name: 'inotop',
+          scheme: 'https',
+          tls_config: { ca_file: cert },
+          basic_auth: { username: 'prometheus', password },
+          static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+        },
+      ],
+    });
+    const up = await eventually(async () => {
+      const result = await query(prometheus, 'up{job="inotop"}');
+      assert.equal(result[0]?.value[1], '1', 'a good scrape over TLS');
+      return result;
+    }, SCRAPES);
+    assert.equal(up.length, 1);
+    const build = await eventually(async () => {
+      const result = await query(prometheus, 'inotop_build_info');
+      assert.ok(result.length > 0, 'inotop_build_info');
+      return result;
+    }, SCRAPES);
+    assert.equal(build[0]!.metric.node, host, "a replay names the recording's host");
+    // prom-client's process metrics: inotop's own RSS and CPU, with the node label too.
+    const rss = await query(prometheus, 'process_resident_memory_bytes{job="inotop"}');
+    assert.equal(rss[0]?.metric.node, host);
+    assert.ok(Number(rss[0]!.value[1]) > 10_000_000, rss[0]!.value[1]);
+    assert.equal((await query(prometheus, 'process_cpu_seconds_total{job="inotop"}')).length, 1);
+    const unlabelled = await query(prometheus, '{job="inotop", node=""}');
+    assert.deepEqual(
+      [...new Set(unlabelled.map((s) => s.metric.__name__))].sort(),
+      ['scrape_duration_seconds', 'scrape_samples_post_metric_relabeling', 'scrape_samples_scraped', 'scrape_series_added', 'up'],
+      "every series inotop serves has the node label (Prometheus's own scrape series have none)",
+    );
 
-  // Directly, with curl trusting the self-signed certificate.
-  const curl = (...args: string[]) => spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', cert, ...args], { encoding: 'utf8' }).stdout;
-  const base = `https://127.0.0.1:${port}`;
-  assert.equal(curl(`${base}/metrics`), '401');
-  assert.equal(curl('-u', 'prometheus:wrong', `${base}/metrics`), '401');
-  assert.equal(curl('-u', `nobody:${password}`, `${base}/metrics`), '401');
-  for (const path of ['/metrics', '/-/healthy', '/-/ready', '/healthz']) assert.equal(curl('-u', `prometheus:${password}`, `${base}${path}`), '200', path);
-  assert.equal(curl('-u', `prometheus:${password}`, `${base}/nothing`), '404');
-  assert.equal(curl(`http://127.0.0.1:${port}/metrics`), '000', 'no plain HTTP on a TLS port');
+    // Directly, with curl trusting the self-signed certificate.
+    const curl = (...args: string[]) =>
+      spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', cert, ...args], { encoding: 'utf8' }).stdout;
+    const base = `https://127.0.0.1:${port}`;
+    assert.equal(curl(`${base}/metrics`), '401');
+    assert.equal(curl('-u', 'prometheus:wrong', `${base}/metrics`), '401');
+    assert.equal(curl('-u', `nobody:${password}`, `${base}/metrics`), '401');
+    for (const path of ['/metrics', '/-/healthy', '/-/ready', '/healthz']) assert.equal(curl('-u', `prometheus:${password}`, `${base}${path}`), '200', path);
+    assert.equal(curl('-u', `prometheus:${password}`, `${base}/nothing`), '404');
+    assert.equal(curl(`http://127.0.0.1:${port}/metrics`), '000', 'no plain HTTP on a TLS port');
 
-  // The whole exposition, process metrics included, passes promtool's lint.
-  const exposition = spawnSync('curl', ['-s', '--cacert', cert, '-u', `prometheus:${password}`, `${base}/metrics`], { encoding: 'utf8' }).stdout;
-  assert.match(exposition, /^process_resident_memory_bytes\{node=/m);
-  const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
-  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
-});
+    // The whole exposition, process metrics included, passes promtool's lint.
+    const exposition = spawnSync('curl', ['-s', '--cacert', cert, '-u', `prometheus:${password}`, `${base}/metrics`], { encoding: 'utf8' }).stdout;
+    assert.match(exposition, /^process_resident_memory_bytes\{node=/m);
+    const lint = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  },
+);
 
 test('serve refuses a web config it does not understand, and says why', { skip }, (t) => {
   const work = tempDir(t);
@@ -111,7 +147,10 @@ test('serve refuses a web config it does not understand, and says why', { skip }
   ];
   for (const [yaml, message] of cases) {
     writeFileSync(join(work, 'web.yml'), yaml);
-    const result = spawnSync(process.execPath, [inotopBin, 'serve', '--web.config.file', join(work, 'web.yml'), '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: 10_000 });
+    const result = spawnSync(process.execPath, [inotopBin, 'serve', '--web.config.file', join(work, 'web.yml'), '--listen', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     assert.equal(result.status, 1, yaml);
     assert.match(result.stderr, message);
   }
@@ -165,7 +204,8 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
   assert.equal(new Set(expected.map((e) => e.node)).size, 3, 'three recordings of three hosts');
   assert.ok(expected.some((e) => e.leaked > 0) && expected.some((e) => e.leaked === 0));
 
-  const fleet = (...args: string[]) => spawnSync(process.execPath, [inotopBin, 'fleet', '--prometheus', prometheus, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const fleet = (...args: string[]) =>
+    spawnSync(process.execPath, [inotopBin, 'fleet', '--prometheus', prometheus, ...args], { encoding: 'utf8', timeout: 20_000 });
   // The replays end on their last snapshot (the longest recording lasts 12 s): wait for those.
   const nodes = await eventually(
     () => {
@@ -202,8 +242,15 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
   assert.equal(lines.length, 4);
   assert.match(lines[1]!, /^node-small +95% +78% +7 +1 +\d+s ago$/);
   assert.deepEqual(
-    fleet('-b', '-F', 'ec2').stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/ +/)[0]),
-    nodes.filter((n) => n.node.includes('ec2')).sort((a, b) => b.maxWatchesShare! - a.maxWatchesShare!).map((n) => n.node),
+    fleet('-b', '-F', 'ec2')
+      .stdout.trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/ +/)[0]),
+    nodes
+      .filter((n) => n.node.includes('ec2'))
+      .sort((a, b) => b.maxWatchesShare! - a.maxWatchesShare!)
+      .map((n) => n.node),
   );
 
   // A Prometheus that is not there: a clear error, exit 1.

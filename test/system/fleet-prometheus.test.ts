@@ -77,7 +77,10 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
     assert.equal(sample.metric.job, 'inotop');
   }
   const kubelet = await query(prometheus, `inotop_process_leaked_watches{pid="${node.kubelet.pid}"}`);
-  assert.deepEqual(kubelet.map((s) => [s.metric.comm, s.value[1]]), [['kubelet', '3']]);
+  assert.deepEqual(
+    kubelet.map((s) => [s.metric.comm, s.value[1]]),
+    [['kubelet', '3']],
+  );
 
   // Per user, against the limit it is charged to.
   const root = await query(prometheus, 'inotop_user_instances{uid="0",user="root"} / ignoring(uid, user) group_left inotop_max_user_instances');
@@ -107,7 +110,10 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   // node_exporter serves the same series from the textfile, and had no trouble reading it.
   const fromTextfile = await eventually(async () => {
     const body = await text(`http://127.0.0.1:${exporterPort}/metrics`);
-    assert.ok(samples(body, 'inotop_leaked_watches').some((line) => line.includes(leaky.uid)), 'inotop series from node_exporter');
+    assert.ok(
+      samples(body, 'inotop_leaked_watches').some((line) => line.includes(leaky.uid)),
+      'inotop series from node_exporter',
+    );
     return body;
   }, SCRAPES);
   assert.deepEqual(samples(fromTextfile, 'node_textfile_scrape_error'), ['node_textfile_scrape_error 0']);

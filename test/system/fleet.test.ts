@@ -57,10 +57,7 @@ before(() => ensureBuilt());
 test('check and serve flags: defaults, thresholds, the shared pod and proc flags, mistakes', () => {
   const check = (argv: string[]) => (parseFleetArgs('check', argv) as { options: CheckOptions }).options;
   const defaults = check([]);
-  assert.deepEqual(
-    [defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs],
-    [0.9, 0.9, true, 2000],
-  );
+  assert.deepEqual([defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs], [0.9, 0.9, true, 2000]);
   const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
   assert.deepEqual([custom.instancesThreshold, custom.watchesThreshold, custom.failOnLeaked], [0.75, null, false]);
   assert.deepEqual([custom.shared.procRoot, custom.shared.pods], ['/host/proc', 'none']);
@@ -113,7 +110,10 @@ test('verdicts: the worst user or leaking process named, then how many more; at 
   assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
   assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0: 121/128 inotify instances');
   // Worst first: 8000/8192 beats 116/128; the other counts as one more.
-  assert.equal(judgeLimits([user(0, 116, 100), user(1000, 1, 8000, '4026532999')], limits, both).problem, 'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)');
+  assert.equal(
+    judgeLimits([user(0, 116, 100), user(1000, 1, 8000, '4026532999')], limits, both).problem,
+    'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)',
+  );
   assert.equal(judgeLimits([user(0, 128, 8192)], limits, { instances: null, watches: null }).problem, null);
   assert.match(judgeLimits([user(0, 1, 1)], { ...limits, maxUserWatches: null }, both).unknown ?? '', /max_user_watches not readable/);
 
@@ -141,7 +141,10 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   const rows = [leaking, ...busy, manyInstances];
   // Top 3 by watches (1029, 1028, 1027), by instances (77, then ties by watches), and the leaking 812.
   const exported = exportedProcesses(rows, 3).map((row) => row.pid);
-  assert.deepEqual(exported.sort((a, b) => a - b), [77, 812, 1027, 1028, 1029]);
+  assert.deepEqual(
+    exported.sort((a, b) => a - b),
+    [77, 812, 1027, 1028, 1029],
+  );
 
   const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
   const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
@@ -149,8 +152,16 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
   assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
   assert.equal(series('inotop_process_watches').length, exported.length);
-  assert.ok(series('inotop_process_instances').includes('inotop_process_instances{pid="77",comm="containerd-shim",pod_namespace="default",pod_name="db",pod_uid="uid-db",node="node-a"} 50'));
-  assert.ok(series('inotop_process_leaked_watches').includes('inotop_process_leaked_watches{pid="812",comm="kubelet",pod_namespace="",pod_name="",pod_uid="",node="node-a"} 3'));
+  assert.ok(
+    series('inotop_process_instances').includes(
+      'inotop_process_instances{pid="77",comm="containerd-shim",pod_namespace="default",pod_name="db",pod_uid="uid-db",node="node-a"} 50',
+    ),
+  );
+  assert.ok(
+    series('inotop_process_leaked_watches').includes(
+      'inotop_process_leaked_watches{pid="812",comm="kubelet",pod_namespace="",pod_name="",pod_uid="",node="node-a"} 3',
+    ),
+  );
   assert.deepEqual(series('inotop_leaked_watches').sort(), [
     'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="gone",node="node-a"} 1',
     'inotop_leaked_watches{pod_namespace="default",pod_name="web-1",pod_uid="uid-web-1",form="unmounted",node="node-a"} 2',
@@ -167,7 +178,10 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   // Before the first good scan: only what is known.
   const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
   assert.deepEqual(
-    empty.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(/[{ ]/)[0]),
+    empty
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => line.split(/[{ ]/)[0]),
     ['inotop_build_info', 'inotop_scan_failures_total'],
   );
 });
@@ -187,7 +201,8 @@ test('check on a recorded tree: 0 with the use, 1 over a threshold, 2 when it ca
   assert.match(verdictLine(badFlag), /^inotop check: no option --json/);
   const help = inotop(['check', '--help']);
   assert.equal(help.status, 0);
-  for (const flag of ['--instances-threshold', '--watches-threshold', '--fail-on-leaked', '--pods-timeout', '--kubelet-root']) assert.ok(help.stdout.includes(flag), flag);
+  for (const flag of ['--instances-threshold', '--watches-threshold', '--fail-on-leaked', '--pods-timeout', '--kubelet-root'])
+    assert.ok(help.stdout.includes(flag), flag);
 });
 
 const INOTIFY_SYSCTLS = '/proc/sys/fs/inotify';
@@ -204,7 +219,7 @@ function withSysctl<T>(name: 'max_user_instances' | 'max_user_watches', value: n
   }
 }
 
-test('check against the real limits: the sysctls lowered to just above root\'s use, then restored', { skip: rootSkip }, async (t) => {
+test("check against the real limits: the sysctls lowered to just above root's use, then restored", { skip: rootSkip }, async (t) => {
   // Root holds at least 4 instances and 151 watches of its own, whatever else runs: with the
   // limits below, that is above the 50% threshold however little the rest of the machine holds.
   const watcher = new Watcher();
@@ -287,49 +302,59 @@ test('check on a simulated node: ok, a hung pod source costs only --pods-timeout
   assert.equal(verdictLine(asDaemonSet), verdictLine(leaked));
 });
 
-test('check on a real containerd: a pod deleted while a process stays in its mount namespace', { skip: containerdSkipReason() ?? false, timeout: 120_000 }, async (t) => {
-  const runtime = await startContainerd();
-  let kubelet: KubeletWatcher | undefined;
-  let holder: ChildProcess | undefined;
-  t.after(async () => {
-    holder?.kill('SIGKILL');
-    await kubelet?.stop();
-    await runtime.stop();
-  });
-  kubelet = await KubeletWatcher.start();
-  const kubeletRoot = join(runtime.dir, 'kubelet');
-  const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
-  const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
-  for (const pod of [web, leaky]) await kubelet.watchPod(pod);
-  const leakCheck = () =>
-    inotop(['check', '--instances-threshold=off', '--watches-threshold=off', '--pods', 'cri', '--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot]);
-
-  const healthy = leakCheck();
-  assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
-  assert.equal(verdictLine(healthy), 'ok: no leaked watches');
-
-  holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
-  const holderNs = `/proc/${holder.pid}/ns/mnt`;
-  await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
-  await runtime.deletePod(leaky);
-  // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
-  const leaked = await eventually(() => {
-    const run = leakCheck();
-    assert.equal(run.status, 1, run.stdout + run.stderr);
-    return run;
-  }, CHECK_RUNS);
-  assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
-});
-
 test(
-  'check without CAP_SYS_PTRACE cannot see other processes, and says so',
-  { skip: rootSkip },
-  () => {
-    const run = inotop(['check', '--pods', 'none'], onlyCapabilities(['DAC_READ_SEARCH']));
-    assert.equal(run.status, 2, run.stdout);
-    assert.match(verdictLine(run), /^cannot tell: \d+ process(es)? not readable/);
+  'check on a real containerd: a pod deleted while a process stays in its mount namespace',
+  { skip: containerdSkipReason() ?? false, timeout: 120_000 },
+  async (t) => {
+    const runtime = await startContainerd();
+    let kubelet: KubeletWatcher | undefined;
+    let holder: ChildProcess | undefined;
+    t.after(async () => {
+      holder?.kill('SIGKILL');
+      await kubelet?.stop();
+      await runtime.stop();
+    });
+    kubelet = await KubeletWatcher.start();
+    const kubeletRoot = join(runtime.dir, 'kubelet');
+    const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
+    const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
+    for (const pod of [web, leaky]) await kubelet.watchPod(pod);
+    const leakCheck = () =>
+      inotop([
+        'check',
+        '--instances-threshold=off',
+        '--watches-threshold=off',
+        '--pods',
+        'cri',
+        '--runtime-endpoint',
+        runtime.endpoint,
+        '--kubelet-root',
+        kubeletRoot,
+      ]);
+
+    const healthy = leakCheck();
+    assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+    assert.equal(verdictLine(healthy), 'ok: no leaked watches');
+
+    holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
+    const holderNs = `/proc/${holder.pid}/ns/mnt`;
+    await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
+    await runtime.deletePod(leaky);
+    // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
+    const leaked = await eventually(() => {
+      const run = leakCheck();
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      return run;
+    }, CHECK_RUNS);
+    assert.equal(verdictLine(leaked), 'kubelet holds 3 leaked watches of 1 gone pod');
   },
 );
+
+test('check without CAP_SYS_PTRACE cannot see other processes, and says so', { skip: rootSkip }, () => {
+  const run = inotop(['check', '--pods', 'none'], onlyCapabilities(['DAC_READ_SEARCH']));
+  assert.equal(run.status, 2, run.stdout);
+  assert.match(verdictLine(run), /^cannot tell: \d+ process(es)? not readable/);
+});
 
 test('the DaemonSet: hostPID, the capabilities its header explains and no others, read-only host mounts, a scrape Service', () => {
   const text = deployFile('daemonset.yaml');
@@ -347,7 +372,10 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const security = container.securityContext;
   assert.deepEqual(security.capabilities.drop, ['ALL']);
   assert.deepEqual([...security.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SYS_PTRACE']);
-  const header = text.split('\n').filter((line) => line.startsWith('#')).join('\n');
+  const header = text
+    .split('\n')
+    .filter((line) => line.startsWith('#'))
+    .join('\n');
   for (const capability of security.capabilities.add) assert.match(header, new RegExp(`CAP_${capability}: `), capability);
   assert.match(header, /no setns, so no CAP_SYS_ADMIN/);
   assert.equal(security.privileged, undefined);
@@ -356,7 +384,9 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   assert.equal(security.appArmorProfile.type, 'Unconfined');
 
   // Every host path is mounted read-only, and kubelet's with HostToContainer.
-  const hostVolumes = new Map<string, string>(podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]));
+  const hostVolumes = new Map<string, string>(
+    podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]),
+  );
   assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/var/lib/kubelet']);
   for (const mount of container.volumeMounts.filter((m: { name: string }) => hostVolumes.has(m.name))) {
     assert.equal(mount.readOnly, true, mount.name);
@@ -394,7 +424,12 @@ test('the image runs inotop serve with valid arguments', () => {
 test('the alert rules use only metrics that inotop serve exports', async () => {
   const rules = parseYaml(deployFile('prometheus/inotify-rules.yaml'));
   const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
-  const exported = await renderMetrics({ node: 'node-a', snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } }, scanFailures: 0, top: 1 });
+  const exported = await renderMetrics({
+    node: 'node-a',
+    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } },
+    scanFailures: 0,
+    top: 1,
+  });
   const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));
   const used = rules.groups.flatMap((group: { rules: { expr: string }[] }) => group.rules.flatMap((rule) => rule.expr.match(/inotop_[a-z_]+/g) ?? []));
   assert.ok(used.length >= 5);

@@ -77,7 +77,10 @@ describe('hostile names from the node', () => {
     const row = snapshot.processes.find((p) => p.pid === watcher.pid)!;
     assert.equal(row.comm, COMM);
     assert.equal(row.cmdline, ARGV.join(' '));
-    assert.ok(row.targets.some((t) => t.path === watchedDir), JSON.stringify(row.targets.map((t) => t.path)));
+    assert.ok(
+      row.targets.some((t) => t.path === watchedDir),
+      JSON.stringify(row.targets.map((t) => t.path)),
+    );
   });
 
   test('check: one line of at most 80 bytes, controls shown as escapes', () => {

@@ -46,7 +46,7 @@ function debugCall(calls: string[]): { run: string; call: string } {
   return { run, call: call.replace(run, 'RUN') };
 }
 
-test('kubectl inotop NODE: the context\'s namespace, a debug pod running inotop with the arguments, only that pod deleted', (t) => {
+test("kubectl inotop NODE: the context's namespace, a debug pod running inotop with the arguments, only that pod deleted", (t) => {
   const c = cluster(t, 'team-a');
   const result = kubectlInotop(c, ['node-a', '-b', '-n', '1']);
   assert.equal(result.status, 0, result.stderr);
@@ -54,7 +54,10 @@ test('kubectl inotop NODE: the context\'s namespace, a debug pod running inotop 
   const calls = c.calls();
   const { run, call } = debugCall(calls);
   assert.equal(calls[0], 'config view --minify -o jsonpath={..namespace}');
-  assert.equal(call, `-n team-a debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 1`);
+  assert.equal(
+    call,
+    `-n team-a debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 1`,
+  );
   assert.match(calls[2]!, new RegExp(`^-n team-a get pods -o go-template=.*\\(eq \\.value "${run}"\\)`));
   assert.match(calls[3]!, /^-n team-a delete pod node-debugger-node-a-[a-z0-9]{5} --wait=false$/);
   assert.equal(calls.length, 4);
@@ -62,14 +65,17 @@ test('kubectl inotop NODE: the context\'s namespace, a debug pod running inotop 
   assert.deepEqual(c.pods(), ['web-1', 'node-debugger-node-a-colle']);
 });
 
-test('kubectl flags anywhere before `--`: -n is the namespace before NODE and inotop\'s after it', (t) => {
+test("kubectl flags anywhere before `--`: -n is the namespace before NODE and inotop's after it", (t) => {
   const c = cluster(t, 'team-a');
   const result = kubectlInotop(c, ['--context', 'prod', '-n', 'kube-system', 'node-a', '--kubeconfig=/etc/k.conf', '-b', '-n', '3', '--', '--context', 'x']);
   assert.equal(result.status, 0, result.stderr);
   const calls = c.calls();
   // Namespace given: the context's is not asked.
   assert.ok(!calls.some((call) => call.includes('config view')));
-  assert.equal(debugCall(calls).call, `--context=prod --kubeconfig=/etc/k.conf -n kube-system debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 3 --context x`);
+  assert.equal(
+    debugCall(calls).call,
+    `--context=prod --kubeconfig=/etc/k.conf -n kube-system debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 3 --context x`,
+  );
   assert.ok(calls.slice(1).every((call) => call.startsWith('--context=prod --kubeconfig=/etc/k.conf -n kube-system ')));
 
   const equals = cluster(t, null);
@@ -92,7 +98,7 @@ test('mistakes: no NODE, an inotop flag before NODE, a flag without its value', 
   assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
 });
 
-test('Ctrl-C while inotop runs: the debug pod of this run is deleted, the colleague\'s stays', async (t) => {
+test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the colleague's stays", async (t) => {
   const c = cluster(t, 'team-a');
   writeFileSync(join(c.dir, 'debug-mode'), 'hang');
   // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.

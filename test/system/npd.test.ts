@@ -131,7 +131,8 @@ test('the plugin configs: only v1.36.0 fields, its Validate() passes, limits and
   for (const [index, config] of configs.entries()) {
     const where = CONFIGS[index]!;
     for (const key of Object.keys(config)) assert.ok(RELEASED_FIELDS.config.includes(key), `${where}: ${key} is not in v1.36.0`);
-    for (const key of Object.keys(config.pluginConfig)) assert.ok(RELEASED_FIELDS.pluginConfig.includes(key), `${where}: pluginConfig.${key} is not in v1.36.0`);
+    for (const key of Object.keys(config.pluginConfig))
+      assert.ok(RELEASED_FIELDS.pluginConfig.includes(key), `${where}: pluginConfig.${key} is not in v1.36.0`);
     for (const condition of config.conditions) for (const key of Object.keys(condition)) assert.ok(RELEASED_FIELDS.condition.includes(key), `${where}: ${key}`);
     for (const rule of config.rules) {
       // A per-rule invoke_interval came after v1.36.0: that release ignores it without a word.
@@ -143,14 +144,24 @@ test('the plugin configs: only v1.36.0 fields, its Validate() passes, limits and
     assert.ok(globalTimeoutMs(config) <= DEFAULT_TIMEOUT_MS);
     for (const rule of config.rules) {
       if (rule.timeout) assert.ok(goDuration(rule.timeout) <= globalTimeoutMs(config), `${where}: rule timeout above the global one is refused`);
-      if (rule.type === 'permanent') assert.ok(config.conditions.some((c) => c.type === rule.condition), `${where}: ${rule.condition} has no default condition`);
+      if (rule.type === 'permanent')
+        assert.ok(
+          config.conditions.some((c) => c.type === rule.condition),
+          `${where}: ${rule.condition} has no default condition`,
+        );
     }
     assert.equal(config.pluginConfig.max_output_length, DEFAULT_MAX_OUTPUT_LENGTH);
   }
   const [limits, leaks] = configs as [PluginConfig, PluginConfig];
   assert.notEqual(limits.source, leaks.source);
-  assert.deepEqual(limits.rules.map((r) => [r.type, r.condition]), [['permanent', 'InotifyPressure']]);
-  assert.deepEqual(leaks.rules.map((r) => [r.type, r.reason]), [['temporary', 'InotifyWatchesLeaked']]);
+  assert.deepEqual(
+    limits.rules.map((r) => [r.type, r.condition]),
+    [['permanent', 'InotifyPressure']],
+  );
+  assert.deepEqual(
+    leaks.rules.map((r) => [r.type, r.reason]),
+    [['temporary', 'InotifyWatchesLeaked']],
+  );
   // The limits are cheap (a scan) and a condition; leaks need paths and pods, an event now and then.
   assert.equal(goDuration(limits.pluginConfig.invoke_interval!), 60_000);
   assert.equal(goDuration(leaks.pluginConfig.invoke_interval!), 300_000);
@@ -213,7 +224,11 @@ function upstreamDaemonSet() {
           containers: [
             {
               name: 'node-problem-detector',
-              command: ['/node-problem-detector', '--logtostderr', '--config.system-log-monitor=/config/kernel-monitor.json,/config/readonly-monitor.json,/config/docker-monitor.json'],
+              command: [
+                '/node-problem-detector',
+                '--logtostderr',
+                '--config.system-log-monitor=/config/kernel-monitor.json,/config/readonly-monitor.json,/config/docker-monitor.json',
+              ],
               image: 'registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.19',
               securityContext: { privileged: true },
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
@@ -250,7 +265,10 @@ interface Container {
 function patchedDaemonSet() {
   const operations = parseYaml(readFileSync(join(npdDir, 'daemonset-patch.yaml'), 'utf8'));
   const patched = fastJsonPatch.applyPatch(upstreamDaemonSet(), operations, true, false).newDocument;
-  return patched as unknown as { spec: { template: { spec: { hostPID: boolean; initContainers: Container[]; containers: Container[]; volumes: Record<string, any>[] } } } };
+  return patched as unknown as {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- volumes as the patch writes them, probed field by field
+    spec: { template: { spec: { hostPID: boolean; initContainers: Container[]; containers: Container[]; volumes: Record<string, any>[] } } };
+  };
 }
 
 const daemonSetYaml = () =>
@@ -258,7 +276,7 @@ const daemonSetYaml = () =>
     .map((doc) => doc.toJS())
     .find((doc) => doc.kind === 'DaemonSet');
 
-test('the patch for node-problem-detector\'s DaemonSet: validates, and gives its container inotop, hostPID, the capabilities, the mounts, the configs', async () => {
+test("the patch for node-problem-detector's DaemonSet: validates, and gives its container inotop, hostPID, the capabilities, the mounts, the configs", async () => {
   const patched = patchedDaemonSet();
   const { DaemonSet } = await import('kubernetes-models/apps/v1');
   assert.doesNotThrow(() => new DaemonSet(patched as never).validate());
@@ -287,7 +305,10 @@ test('the patch for node-problem-detector\'s DaemonSet: validates, and gives its
   const flag = npd.command.find((arg) => arg.startsWith('--config.custom-plugin-monitor='))!;
   const paths = flag.slice(flag.indexOf('=') + 1).split(',');
   const configMount = npd.volumeMounts.find((m) => m.name === pod.volumes.find((v) => v.configMap?.name === 'inotop-node-problem-detector')!.name)!;
-  assert.deepEqual(paths, CONFIGS.map((name) => join(configMount.mountPath, name)));
+  assert.deepEqual(
+    paths,
+    CONFIGS.map((name) => join(configMount.mountPath, name)),
+  );
   assert.ok(!configMount.mountPath.startsWith('/config/'), 'not inside the read-only /config mount');
   const kustomization = parseYaml(readFileSync(join(npdDir, 'kustomization.yaml'), 'utf8'));
   assert.deepEqual(kustomization.configMapGenerator, [{ name: 'inotop-node-problem-detector', files: CONFIGS }]);
@@ -313,66 +334,77 @@ function chrootArgv(setup: string[], root: string, env: Record<string, string>, 
 
 const bind = (from: string, to: string, flags = '--bind') => `mount ${flags} '${from}' '${to}'`;
 
-test('node-problem-detector\'s pod, as patched: the init container\'s copy runs every rule in a root with only busybox', { skip: rootSkip, timeout: 180_000 }, async (t) => {
-  const pod = patchedDaemonSet().spec.template.spec;
-  const init = pod.initContainers[0]!;
-  const npd = pod.containers[0]!;
-  const work = mkdtempSync(join(tmpdir(), 'inotop-npd-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
-  const emptyDir = join(work, 'emptydir');
-  mkdirSync(emptyDir);
+test(
+  "node-problem-detector's pod, as patched: the init container's copy runs every rule in a root with only busybox",
+  { skip: rootSkip, timeout: 180_000 },
+  async (t) => {
+    const pod = patchedDaemonSet().spec.template.spec;
+    const init = pod.initContainers[0]!;
+    const npd = pod.containers[0]!;
+    const work = mkdtempSync(join(tmpdir(), 'inotop-npd-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const emptyDir = join(work, 'emptydir');
+    mkdirSync(emptyDir);
 
-  // The init container: inotop's image (this host's /usr, where Node is, with this checkout's
-  // tree and the script at /opt/inotop), the emptyDir at its mount; its command as written.
-  const initRoot = join(work, 'init-root');
-  for (const dir of ['usr', 'etc', 'dev', 'proc', 'opt/inotop/npd', init.volumeMounts[0]!.mountPath.slice(1)]) mkdirSync(join(initRoot, dir), { recursive: true });
-  for (const link of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${link}`, join(initRoot, link));
-  const treeParts = ['bin', 'dist', 'node_modules', 'vendor'];
-  for (const part of treeParts) mkdirSync(join(initRoot, 'opt/inotop', part));
-  writeFileSync(join(initRoot, 'opt/inotop/package.json'), '');
-  writeFileSync(join(initRoot, 'opt/inotop/npd/install.mjs'), '');
-  const initSetup = [
-    ...['usr', 'etc', 'dev', 'proc'].map((dir) => bind(`/${dir}`, join(initRoot, dir), '--rbind')),
-    ...[...treeParts, 'package.json'].map((part) => bind(join(repo, part), join(initRoot, 'opt/inotop', part))),
-    bind(join(npdDir, 'install.mjs'), join(initRoot, 'opt/inotop/npd/install.mjs')),
-    bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath)),
-  ];
-  assert.equal(dirname(process.execPath), '/usr/bin', 'Node on the host\'s /usr/bin, as on PATH in the image');
-  const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, { PATH: '/usr/local/bin:/usr/bin:/bin' }, init.command);
-  const installed = spawnSync(unshare!, initArgs, { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(installed.status, 0, installed.stderr);
-  assert.match(installed.stdout, /^inotop copied to \/install/);
+    // The init container: inotop's image (this host's /usr, where Node is, with this checkout's
+    // tree and the script at /opt/inotop), the emptyDir at its mount; its command as written.
+    const initRoot = join(work, 'init-root');
+    for (const dir of ['usr', 'etc', 'dev', 'proc', 'opt/inotop/npd', init.volumeMounts[0]!.mountPath.slice(1)])
+      mkdirSync(join(initRoot, dir), { recursive: true });
+    for (const link of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${link}`, join(initRoot, link));
+    const treeParts = ['bin', 'dist', 'node_modules', 'vendor'];
+    for (const part of treeParts) mkdirSync(join(initRoot, 'opt/inotop', part));
+    writeFileSync(join(initRoot, 'opt/inotop/package.json'), '');
+    writeFileSync(join(initRoot, 'opt/inotop/npd/install.mjs'), '');
+    const initSetup = [
+      ...['usr', 'etc', 'dev', 'proc'].map((dir) => bind(`/${dir}`, join(initRoot, dir), '--rbind')),
+      ...[...treeParts, 'package.json'].map((part) => bind(join(repo, part), join(initRoot, 'opt/inotop', part))),
+      bind(join(npdDir, 'install.mjs'), join(initRoot, 'opt/inotop/npd/install.mjs')),
+      bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath)),
+    ];
+    assert.equal(dirname(process.execPath), '/usr/bin', "Node on the host's /usr/bin, as on PATH in the image");
+    const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, { PATH: '/usr/local/bin:/usr/bin:/bin' }, init.command);
+    const installed = spawnSync(unshare!, initArgs, { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(installed.status, 0, installed.stderr);
+    assert.match(installed.stdout, /^inotop copied to \/install/);
 
-  // node-problem-detector's container: busybox (for /bin/sh and /usr/bin/env) and nothing else of
-  // an OS, the emptyDir at /opt/inotop, the configs at their mount, the host's /proc (hostPID).
-  const npdRoot = join(work, 'npd-root');
-  const mountOf = (volume: string) => npd.volumeMounts.find((m) => m.name === volume)!.mountPath;
-  const sharedMount = mountOf(pod.volumes.find((v) => v.emptyDir)!.name);
-  const configMount = mountOf(pod.volumes.find((v) => v.configMap?.name === 'inotop-node-problem-detector')!.name);
-  for (const dir of ['bin', 'usr/bin', 'proc', 'sys', 'dev', 'tmp', sharedMount.slice(1), configMount.slice(1)]) mkdirSync(join(npdRoot, dir), { recursive: true });
-  copyFileSync(BUSYBOX, join(npdRoot, 'bin/busybox'));
-  for (const applet of ['sh', 'env']) symlinkSync('/bin/busybox', join(npdRoot, applet === 'env' ? 'usr/bin/env' : 'bin/sh'));
-  for (const name of CONFIGS) copyFileSync(join(npdDir, name), join(npdRoot, configMount, name));
-  // No libc, no loader, no Node: what runs comes from the copy.
-  assert.deepEqual(readdirSync(npdRoot).sort(), ['bin', 'dev', 'etc', 'opt', 'proc', 'sys', 'tmp', 'usr']);
-  assert.match(spawnSync('file', ['-L', BUSYBOX], { encoding: 'utf8' }).stdout, /statically linked/);
-  const npdSetup = [
-    ...['proc', 'sys', 'dev'].map((dir) => bind(`/${dir}`, join(npdRoot, dir), '--rbind')),
-    bind(emptyDir, join(npdRoot, sharedMount)),
-    `mount -o remount,bind,ro '${join(npdRoot, sharedMount)}'`,
-  ];
-  const npdEnv = Object.fromEntries(npd.env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    // node-problem-detector's container: busybox (for /bin/sh and /usr/bin/env) and nothing else of
+    // an OS, the emptyDir at /opt/inotop, the configs at their mount, the host's /proc (hostPID).
+    const npdRoot = join(work, 'npd-root');
+    const mountOf = (volume: string) => npd.volumeMounts.find((m) => m.name === volume)!.mountPath;
+    const sharedMount = mountOf(pod.volumes.find((v) => v.emptyDir)!.name);
+    const configMount = mountOf(pod.volumes.find((v) => v.configMap?.name === 'inotop-node-problem-detector')!.name);
+    for (const dir of ['bin', 'usr/bin', 'proc', 'sys', 'dev', 'tmp', sharedMount.slice(1), configMount.slice(1)])
+      mkdirSync(join(npdRoot, dir), { recursive: true });
+    copyFileSync(BUSYBOX, join(npdRoot, 'bin/busybox'));
+    for (const applet of ['sh', 'env']) symlinkSync('/bin/busybox', join(npdRoot, applet === 'env' ? 'usr/bin/env' : 'bin/sh'));
+    for (const name of CONFIGS) copyFileSync(join(npdDir, name), join(npdRoot, configMount, name));
+    // No libc, no loader, no Node: what runs comes from the copy.
+    assert.deepEqual(readdirSync(npdRoot).sort(), ['bin', 'dev', 'etc', 'opt', 'proc', 'sys', 'tmp', 'usr']);
+    assert.match(spawnSync('file', ['-L', BUSYBOX], { encoding: 'utf8' }).stdout, /statically linked/);
+    const npdSetup = [
+      ...['proc', 'sys', 'dev'].map((dir) => bind(`/${dir}`, join(npdRoot, dir), '--rbind')),
+      bind(emptyDir, join(npdRoot, sharedMount)),
+      `mount -o remount,bind,ro '${join(npdRoot, sharedMount)}'`,
+    ];
+    const npdEnv = Object.fromEntries(npd.env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
 
-  const flag = npd.command.find((arg) => arg.startsWith('--config.custom-plugin-monitor='))!;
-  for (const path of flag.slice(flag.indexOf('=') + 1).split(',')) {
-    const config = JSON.parse(readFileSync(join(npdRoot, path), 'utf8')) as PluginConfig;
-    for (const rule of config.rules) {
-      const inPod = await runAsPlugin(chrootArgv(npdSetup, npdRoot, npdEnv, [rule.path, ...(rule.args ?? [])]), ruleTimeoutMs(config, rule), { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
-      assertContract(config, rule, inPod);
-      // As on the host, for the same node (and the same runtime endpoint).
-      const onHost = await runAsPlugin(ruleArgv(rule), ruleTimeoutMs(config, rule), { ...pluginEnv(), CONTAINER_RUNTIME_ENDPOINT: npdEnv.CONTAINER_RUNTIME_ENDPOINT });
-      assert.equal(inPod.status, onHost.status, `${rule.reason}: in the pod ${inPod.output}; on the host ${onHost.output}`);
-      assert.equal(inPod.output.replace(/\d+%|<1%/g, 'N%'), onHost.output.replace(/\d+%|<1%/g, 'N%'));
+    const flag = npd.command.find((arg) => arg.startsWith('--config.custom-plugin-monitor='))!;
+    for (const path of flag.slice(flag.indexOf('=') + 1).split(',')) {
+      const config = JSON.parse(readFileSync(join(npdRoot, path), 'utf8')) as PluginConfig;
+      for (const rule of config.rules) {
+        const inPod = await runAsPlugin(chrootArgv(npdSetup, npdRoot, npdEnv, [rule.path, ...(rule.args ?? [])]), ruleTimeoutMs(config, rule), {
+          PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        });
+        assertContract(config, rule, inPod);
+        // As on the host, for the same node (and the same runtime endpoint).
+        const onHost = await runAsPlugin(ruleArgv(rule), ruleTimeoutMs(config, rule), {
+          ...pluginEnv(),
+          CONTAINER_RUNTIME_ENDPOINT: npdEnv.CONTAINER_RUNTIME_ENDPOINT,
+        });
+        assert.equal(inPod.status, onHost.status, `${rule.reason}: in the pod ${inPod.output}; on the host ${onHost.output}`);
+        assert.equal(inPod.output.replace(/\d+%|<1%/g, 'N%'), onHost.output.replace(/\d+%|<1%/g, 'N%'));
+      }
     }
-  }
-});
+  },
+);

@@ -49,7 +49,9 @@ async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (
 
 function readLines(path: string): string[] {
   try {
-    return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   } catch {
     return [];
   }
@@ -101,7 +103,14 @@ async function scenario(s: Session): Promise<void> {
     const volume = kubelet.targets.find((tr) => tr.path === pod.volume)!;
     assert.equal(volume.pod?.name, pod.name, 'names come from the pod list');
     const container = row(before, pod.container.pid);
-    assert.deepEqual(container.pod, { uid: pod.uid, namespace: pod.namespace, name: pod.name, container: pod.containerName, state: 'live', nameSource: 'list' });
+    assert.deepEqual(container.pod, {
+      uid: pod.uid,
+      namespace: pod.namespace,
+      name: pod.name,
+      container: pod.containerName,
+      state: 'live',
+      nameSource: 'list',
+    });
   }
   for (const path of [...node.sharedFiles, join(node.kubeletRoot, 'pods')]) {
     const target = kubelet.targets.find((tr) => tr.path === path);
@@ -139,7 +148,14 @@ async function scenario(s: Session): Promise<void> {
   assert.equal(k.leaked, 3);
 
   const container = row(after, leaky.container.pid);
-  assert.deepEqual(container.pod, { uid: leaky.uid, namespace: leaky.namespace, name: leaky.name, container: leaky.containerName, state: 'gone', nameSource: 'memory' });
+  assert.deepEqual(container.pod, {
+    uid: leaky.uid,
+    namespace: leaky.namespace,
+    name: leaky.name,
+    container: leaky.containerName,
+    state: 'gone',
+    nameSource: 'memory',
+  });
   assert.ok(!after.processes.some((p) => p.pid === clean.container.pid), 'the clean pod container is gone');
 
   // Nothing alive is flagged.

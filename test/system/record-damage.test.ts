@@ -13,8 +13,7 @@ import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const leaky = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 
 /** The fixture's lines: a header and 7 snapshots. */
 const lines = () => gunzipSync(readFileSync(leaky)).toString('utf8').trimEnd().split('\n');
@@ -35,7 +34,10 @@ describe('damaged recordings', () => {
     for (const mode of ['-b', '--json']) {
       const result = run(['--replay', file, mode]);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stderr, /^inotop: warning: .*renamed\.jsonl: line 4: not a snapshot: processes\[0\]\.cmdline: expected a string, got undefined: skipped$/m);
+      assert.match(
+        result.stderr,
+        /^inotop: warning: .*renamed\.jsonl: line 4: not a snapshot: processes\[0\]\.cmdline: expected a string, got undefined: skipped$/m,
+      );
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       const shown = mode === '-b' ? result.stdout.match(/^replay of /gm)?.length : result.stdout.trimEnd().split('\n').length;
       assert.equal(shown, 6);
@@ -64,7 +66,10 @@ describe('damaged recordings', () => {
     const members = lines().map((line) => gzipSync(line + '\n'));
     const last = members.at(-1)!;
     const file = join(dir, 'garbage.jsonl.gz');
-    writeFileSync(file, Buffer.concat([...members.slice(0, 3), Buffer.from('\x1f\x8b\x08garbage'), ...members.slice(3, -1), last.subarray(0, last.length - 9)]));
+    writeFileSync(
+      file,
+      Buffer.concat([...members.slice(0, 3), Buffer.from('\x1f\x8b\x08garbage'), ...members.slice(3, -1), last.subarray(0, last.length - 9)]),
+    );
     const recording = readRecording(file);
     assert.equal(recording.snapshots.length, 5, recording.warnings.join('\n'));
     assert.equal(recording.warnings.length, 2, recording.warnings.join('\n'));

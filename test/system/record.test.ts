@@ -11,7 +11,15 @@ import { RecordingError } from '../../src/record/format.js';
 import { readRecording } from '../../src/record/reader.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
-const HEADER = JSON.stringify({ format: 'inotop-recording', version: 1, hostname: 'h', kernel: 'k', started: '2026-01-01T00:00:00Z', intervalSeconds: 2, inotopVersion: '0' });
+const HEADER = JSON.stringify({
+  format: 'inotop-recording',
+  version: 1,
+  hostname: 'h',
+  kernel: 'k',
+  started: '2026-01-01T00:00:00Z',
+  intervalSeconds: 2,
+  inotopVersion: '0',
+});
 const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -83,7 +91,7 @@ describe('recordings', () => {
       ['passwd', readFileSync(join(fixture, '..', 'etc', 'passwd')), /is not an inotop recording \(its first line is not JSON\)/],
       ['other.json', '{"hello":1}\n', /no inotop-recording header/],
       ['fake.jsonl.gz', 'not gzip', /is not gzip data/],
-      ['empty.jsonl', gzipSync('') , /is not an inotop recording/],
+      ['empty.jsonl', gzipSync(''), /is not an inotop recording/],
       ['header-only.jsonl', HEADER + '\n', /holds no (good )?snapshot/],
       ['no-hostname.jsonl', '{"format":"inotop-recording","version":1}\n', /header has no hostname/],
       ['future.jsonl', '{"format":"inotop-recording","version":9}\n{}\n', /version 9 is not supported/],
@@ -91,7 +99,11 @@ describe('recordings', () => {
     for (const [name, content, message] of cases) {
       const file = join(dir, name);
       writeFileSync(file, content);
-      assert.throws(() => readRecording(file), (e: unknown) => e instanceof RecordingError && message.test(e.message), name);
+      assert.throws(
+        () => readRecording(file),
+        (e: unknown) => e instanceof RecordingError && message.test(e.message),
+        name,
+      );
       const cli = run(['--replay', file, '-b']);
       assert.equal(cli.status, 1, name);
       assert.match(cli.stderr, message);

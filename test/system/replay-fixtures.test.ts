@@ -51,11 +51,17 @@ describe('fixtures/leaky-kubelet.jsonl.gz', () => {
   });
 
   test('JSON replay: kubelet watches inode 1 of the tmpfs volumes of gone pods', () => {
-    const snapshots = inotop(['--replay', leakyFile, '--json', '--targets']).trimEnd().split('\n').map((line) => JSON.parse(line) as Snapshot);
+    const snapshots = inotop(['--replay', leakyFile, '--json', '--targets'])
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Snapshot);
     const kubelet = kubeletOf(snapshots.at(-1)!);
     assert.equal(kubelet.watches, 7491);
     const volumeRoots = kubelet.targets.filter((t) => t.ino === 1 && t.fstype === 'tmpfs' && t.pod !== null);
-    assert.equal(volumeRoots.reduce((n, t) => n + t.watches, 0), 6649);
+    assert.equal(
+      volumeRoots.reduce((n, t) => n + t.watches, 0),
+      6649,
+    );
     const devices = new Set(volumeRoots.map((t) => t.dev));
     assert.equal(devices.size, 150, 'one tmpfs device per pod');
     const gone = volumeRoots.filter((t) => t.pod?.state === 'gone');
@@ -79,19 +85,37 @@ describe('fixtures/leaky-kubelet.jsonl.gz', () => {
   test('watches climb as pods are created and do not come down as they are deleted', () => {
     const { header, snapshots } = readRecording(leakyFile);
     assert.equal(header.hostname, 'ip-10-0-3-17.ec2.internal');
-    assert.deepEqual(snapshots.map((s) => s.pods.live), [50, 100, 150, 101, 49, 49, 49]);
+    assert.deepEqual(
+      snapshots.map((s) => s.pods.live),
+      [50, 100, 150, 101, 49, 49, 49],
+    );
     const kubelet = snapshots.map(kubeletOf);
-    assertNonDecreasing(kubelet.map((k) => k.watches), 'kubelet watches');
-    assertNonDecreasing(kubelet.map((k) => k.leaked), 'kubelet leaked watches');
-    assertNonDecreasing(snapshots.map((s) => s.totals.watches), 'node watches');
+    assertNonDecreasing(
+      kubelet.map((k) => k.watches),
+      'kubelet watches',
+    );
+    assertNonDecreasing(
+      kubelet.map((k) => k.leaked),
+      'kubelet leaked watches',
+    );
+    assertNonDecreasing(
+      snapshots.map((s) => s.totals.watches),
+      'node watches',
+    );
     assert.ok(kubelet[0]!.watches < 2000 && kubelet[0]!.leaked === 0, 'small and clean at first');
-    assert.deepEqual(kubelet.slice(-3).map((k) => k.watches), [7491, 7491, 7491]);
+    assert.deepEqual(
+      kubelet.slice(-3).map((k) => k.watches),
+      [7491, 7491, 7491],
+    );
   });
 });
 
 describe('fixtures/healthy-node.jsonl', () => {
   test('replays with no leaked watch and every pod live', () => {
-    const snapshots = inotop(['--replay', healthyFile, '--json', '--targets']).trimEnd().split('\n').map((line) => JSON.parse(line) as Snapshot);
+    const snapshots = inotop(['--replay', healthyFile, '--json', '--targets'])
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Snapshot);
     assert.ok(snapshots.length >= 3 && snapshots.length <= 4, `${snapshots.length} snapshots`);
     for (const snapshot of snapshots) {
       const pods = snapshot.processes.filter((p) => p.pod !== null);

@@ -92,10 +92,7 @@ test('watches on the root filesystem, a tmpfs and a deleted file resolve to thei
     assert.equal(byWd.get(doomedWd)?.status, 'deleted', pass);
     assert.equal(byWd.get(doomedWd)?.path, join(dir, 'doomed'), pass);
     const tmpfsRoot = [...paths].find(([, path]) => path === tmpfs)![0];
-    assert.deepEqual(
-      { mountpoint: byWd.get(tmpfsRoot)?.mountpoint, fstype: byWd.get(tmpfsRoot)?.fstype },
-      { mountpoint: tmpfs, fstype: 'tmpfs' },
-    );
+    assert.deepEqual({ mountpoint: byWd.get(tmpfsRoot)?.mountpoint, fstype: byWd.get(tmpfsRoot)?.fstype }, { mountpoint: tmpfs, fstype: 'tmpfs' });
   }
 });
 

@@ -27,7 +27,9 @@ function kernelCount(pid: number): { instances: number; watches: number } {
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
     instances++;
-    watches += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify ')).length;
+    watches += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('inotify ')).length;
   }
   return { instances, watches };
 }
@@ -112,10 +114,23 @@ describe('real kernel', { skip: rootSkip }, () => {
     const result = scan();
     assert.equal(result.sharedDetection, 'kcmp');
     const snapshot = buildSnapshot(result, null, null, 'none');
-    assert.deepEqual(rowsOf(snapshot, parent.pid)!.fds.map((f) => f.shared), [true]);
-    assert.deepEqual(rowsOf(snapshot, childPid)!.fds.map((f) => f.shared), [true]);
-    assert.deepEqual(rowsOf(snapshot, many.pid)!.fds.map((f) => f.shared), [false, false]);
-    assert.deepEqual(rowsOf(snapshot, twice.pid)!.fds.map((f) => f.shared), [false, false], 'same watches, different instances');
+    assert.deepEqual(
+      rowsOf(snapshot, parent.pid)!.fds.map((f) => f.shared),
+      [true],
+    );
+    assert.deepEqual(
+      rowsOf(snapshot, childPid)!.fds.map((f) => f.shared),
+      [true],
+    );
+    assert.deepEqual(
+      rowsOf(snapshot, many.pid)!.fds.map((f) => f.shared),
+      [false, false],
+    );
+    assert.deepEqual(
+      rowsOf(snapshot, twice.pid)!.fds.map((f) => f.shared),
+      [false, false],
+      'same watches, different instances',
+    );
     const ids = (pid: number) => result.processes.find((p) => p.pid === pid)!.instances.map((i) => i.instanceId);
     assert.deepEqual(ids(parent.pid), ids(childPid));
     // Node totals: every holder's watches, the shared instance once.
@@ -141,7 +156,13 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.equal(json.schema, 1);
       assert.ok(!Number.isNaN(Date.parse(json.time)));
       for (const key of ['hostname', 'kernel']) assert.equal(typeof json[key], 'string');
-      assert.deepEqual(Object.keys(json.limits).sort(), ['maxQueuedEvents', 'maxUserFanotifyGroups', 'maxUserFanotifyMarks', 'maxUserInstances', 'maxUserWatches']);
+      assert.deepEqual(Object.keys(json.limits).sort(), [
+        'maxQueuedEvents',
+        'maxUserFanotifyGroups',
+        'maxUserFanotifyMarks',
+        'maxUserInstances',
+        'maxUserWatches',
+      ]);
       assert.equal(json.limits.maxUserInstances, Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8')));
       assert.deepEqual(
         json.processes.map((p: { pid: number; instances: number; watches: number }) => [p.pid, p.instances, p.watches]),
@@ -153,7 +174,9 @@ describe('real kernel', { skip: rootSkip }, () => {
       const row = json.processes[0];
       for (const key of ['pid', 'ppid', 'uid', 'user', 'comm', 'cmdline', 'instances', 'watches', 'fds']) assert.ok(key in row, key);
       assert.equal(row.user, 'root');
-      assert.deepEqual(json.processes[1].fds, [{ fd: 3, watches: 2, shared: true }]);
+      // One instance, shared with the parent: its id is the one the scan gives every holder.
+      const shared = scan().processes.find((p) => p.pid === childPid)!.instances[0]!.instanceId;
+      assert.deepEqual(json.processes[1].fds, [{ fd: 3, watches: 2, shared: true, instance: shared }]);
       const target = row.targets.find((t: { ino: number }) => t.ino === statSync(dir).ino);
       assert.deepEqual([target.dev, target.watches, target.fds], [devOf(dir), 1, [3]]);
       assert.ok(json.users.some((u: { uid: number; name: string }) => u.uid === 0 && u.name === 'root'));
@@ -175,7 +198,10 @@ describe('real kernel', { skip: rootSkip }, () => {
       });
       assert.equal(run.status, 0, run.stderr);
       const json = JSON.parse(run.stdout);
-      assert.ok(json.notes.some((n: string) => /^\d+ process(es)? not readable: run as root to see all$/.test(n)), json.notes.join('; '));
+      assert.ok(
+        json.notes.some((n: string) => /^\d+ process(es)? not readable: run as root to see all$/.test(n)),
+        json.notes.join('; '),
+      );
       assert.ok(!json.processes.some((p: { pid: number }) => p.pid === many.pid), 'root processes are not visible to nobody');
     });
   });

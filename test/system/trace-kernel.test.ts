@@ -198,7 +198,10 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     await collector.start();
     assert.deepEqual(collector.collect('none').trace, { state: 'on', reason: null });
     const name = `inotop-${process.pid}`;
-    assert.ok(traceInstances().some((n) => n === name || n.startsWith(`${name}-`)), 'the instance is named after our pid');
+    assert.ok(
+      traceInstances().some((n) => n === name || n.startsWith(`${name}-`)),
+      'the instance is named after our pid',
+    );
 
     const watcher = await victim(t, 'ino-victim');
     assert.equal(await exceedWatches(watcher), 20);
@@ -228,7 +231,10 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal(churnOf(next, watcher.pid), undefined);
     // Written as each snapshot is taken.
     const recorded = readRecording(recording).snapshots;
-    assert.deepEqual(recorded.map((snap) => failureOf(snap, watcher.pid)?.count), [undefined, 20, 20]);
+    assert.deepEqual(
+      recorded.map((snap) => failureOf(snap, watcher.pid)?.count),
+      [undefined, 20, 20],
+    );
     assert.deepEqual(recorded[1]!.trace, { state: 'on', reason: null });
   });
 
@@ -262,7 +268,10 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     // 2 more instances than nobody holds: of 5, 3 fail. The limit stays low through the refresh
     // that judges them, as it would on a node that runs out.
     const instances = await withSysctl('max_user_instances', use.instances + 2, async () => {
-      const failed = await failures(Array.from({ length: 5 }, () => () => instancesVictim.init()), /Too many open files/);
+      const failed = await failures(
+        Array.from({ length: 5 }, () => () => instancesVictim.init()),
+        /Too many open files/,
+      );
       return { failed, snapshot: collector.collect('none') };
     });
     assert.equal(instances.failed, 3);
@@ -279,7 +288,10 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     });
 
     // Its own fd limit: stdin, stdout, stderr and 5 instances, then EMFILE, with nobody far below max_user_instances.
-    const fdFailed = await failures(Array.from({ length: 8 }, () => () => fdVictim.init()), /Too many open files/);
+    const fdFailed = await failures(
+      Array.from({ length: 8 }, () => () => fdVictim.init()),
+      /Too many open files/,
+    );
     assert.equal(fdFailed, 3);
     assert.deepEqual(known(failureOf(collector.collect('none'), fdVictim.pid)), {
       pid: fdVictim.pid,
@@ -330,9 +342,9 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     killed.child.kill('SIGKILL');
     await killed.exited;
     assert.ok(traceInstances().includes(`inotop-${killed.child.pid}`), 'SIGKILL leaves it (nothing can run)');
-    const next = spawnSync(process.execPath, [inotopBin, '--json', '--pods', 'none'], { encoding: 'utf8' });
+    const next = spawnSync(process.execPath, [inotopBin, '--json', '-n', '2', '-d', '0.1', '--pods', 'none'], { encoding: 'utf8' });
     assert.equal(next.status, 0, next.stderr);
-    assert.deepEqual((JSON.parse(next.stdout) as Snapshot).trace, { state: 'on', reason: null });
+    assert.deepEqual((JSON.parse(next.stdout.split('\n')[0]!) as Snapshot).trace, { state: 'on', reason: null });
     assert.ok(!traceInstances().includes(`inotop-${killed.child.pid}`), 'the next inotop removed it');
   });
 
@@ -383,12 +395,18 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     await waitFor('its trace instances', () => traceInstances().filter((n) => n.startsWith(`inotop-${pid}`)).length === 2);
     pane.kill();
     await waitFor('inotop to end', () => !existsSync(`/proc/${pid}`));
-    assert.deepEqual(traceInstances().filter((n) => n.startsWith(`inotop-${pid}`)), []);
+    assert.deepEqual(
+      traceInstances().filter((n) => n.startsWith(`inotop-${pid}`)),
+      [],
+    );
   });
 
   test('check: a process failing now is the problem, with the limit it hit', async (t) => {
     const watcher = await victim(t, 'ino-check', ['prlimit', `--nofile=${FD_LIMIT}`, '--', ...AS_NOBODY]);
-    const initsBefore = await failures(Array.from({ length: 5 }, () => () => watcher.init()), /./);
+    const initsBefore = await failures(
+      Array.from({ length: 5 }, () => () => watcher.init()),
+      /./,
+    );
     assert.equal(initsBefore, 0);
     // It keeps retrying while check runs.
     let retrying = true;
@@ -409,9 +427,13 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal(code, 1, line + check.stderr);
     assert.match(line, new RegExp(`^ino-check ${watcher.pid}: \\d+ EMFILE in 1 s, its fd limit of ${FD_LIMIT} \\(RLIMIT_NOFILE\\)$`));
     assert.ok(line.length <= 80);
-    const noTrace = spawnSync(process.execPath, [inotopBin, 'check', '--no-trace', '--pods', 'none', '--fail-on-leaked=false', '--instances-threshold=off', '--watches-threshold=off'], {
-      encoding: 'utf8',
-    });
+    const noTrace = spawnSync(
+      process.execPath,
+      [inotopBin, 'check', '--no-trace', '--pods', 'none', '--fail-on-leaked=false', '--instances-threshold=off', '--watches-threshold=off'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(noTrace.status, 0, noTrace.stdout + noTrace.stderr);
   });
 
@@ -423,7 +445,13 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     await waitForAsync('tracing on', async () => /\ninotop_trace_up\{[^}]*\} 1\n/.test(await metrics().catch(() => '')));
     assert.ok(traceInstances().includes(`inotop-${serve.child.pid}`));
     const watcher = await victim(t, 'ino-serve', ['prlimit', `--nofile=${FD_LIMIT}`, '--', ...AS_NOBODY]);
-    assert.equal(await failures(Array.from({ length: 8 }, () => () => watcher.init()), /Too many open files/), 3);
+    assert.equal(
+      await failures(
+        Array.from({ length: 8 }, () => () => watcher.init()),
+        /Too many open files/,
+      ),
+      3,
+    );
     const series = /^inotop_syscall_failures_total\{syscall="inotify_init1",errno="EMFILE",limit="RLIMIT_NOFILE",comm="ino-serve",node="[^"]+"\} 3$/m;
     await waitForAsync(`the series ${series}`, async () => series.test(await metrics()));
     serve.child.kill('SIGTERM');
@@ -443,14 +471,17 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal((await off.exited).code, 0, off.stderr);
 
     const json = (args: string[], how: { asNobody?: boolean; env?: NodeJS.ProcessEnv } = {}) => {
-      const argv = [process.execPath, inotopBin, '--json', '--pods', 'none', ...args];
+      // Two refreshes: a one-shot run traces nothing (it says so: see below).
+      const argv = [process.execPath, inotopBin, '--json', '-n', '2', '-d', '0.1', '--pods', 'none', ...args];
       const [command, ...rest] = how.asNobody ? [...AS_NOBODY, ...argv] : argv;
       const run = spawnSync(command!, rest, { encoding: 'utf8', env: how.env ?? process.env });
       assert.equal(run.status, 0, run.stderr);
-      return JSON.parse(run.stdout) as Snapshot;
+      return JSON.parse(run.stdout.split('\n')[0]!) as Snapshot; // the first: notes are said once
     };
     const traceNotes = (snapshot: Snapshot) => snapshot.notes.filter((n) => n.startsWith('failed inotify calls not traced'));
 
+    const oneShot = spawnSync(process.execPath, [inotopBin, '--json', '--pods', 'none'], { encoding: 'utf8' });
+    assert.deepEqual((JSON.parse(oneShot.stdout) as Snapshot).trace, { state: 'off', reason: 'a one-shot run: -n N, the screen or serve trace failed calls' });
     const noTrace = json(['--no-trace']);
     assert.deepEqual(noTrace.trace, { state: 'off', reason: '--no-trace' });
     assert.deepEqual(noTrace.failures, []);

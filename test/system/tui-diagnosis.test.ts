@@ -27,7 +27,10 @@ before(async () => {
   runtime = await startContainerd();
   kubelet = await KubeletWatcher.start();
   const kubeletRoot = join(runtime.dir, 'kubelet');
-  for (const [name, ip] of [['api-hxagp', '10.244.1.17'], ['api-d8czs', '10.244.1.18']] as const) {
+  for (const [name, ip] of [
+    ['api-hxagp', '10.244.1.17'],
+    ['api-d8czs', '10.244.1.18'],
+  ] as const) {
     const pod = await runtime.runPod({ name, namespace: 'shop', kubeletRoot, podIp: ip });
     await kubelet.watchPod(pod);
     pods.push(pod);
@@ -45,8 +48,18 @@ after(async () => {
 function open(t: { after: (fn: () => void) => void }): TmuxPane {
   const pane = new TmuxPane(
     [
-      process.execPath, inotopBin, '-d', '1', '--pods', 'cri', '--runtime-endpoint', runtime.endpoint,
-      '--kubelet-root', join(runtime.dir, 'kubelet'), '-p', [kubelet.pid, ...holders].join(','),
+      process.execPath,
+      inotopBin,
+      '-d',
+      '1',
+      '--pods',
+      'cri',
+      '--runtime-endpoint',
+      runtime.endpoint,
+      '--kubelet-root',
+      join(runtime.dir, 'kubelet'),
+      '-p',
+      [kubelet.pid, ...holders].join(','),
     ],
     { width: 120, height: 40 },
   );
@@ -64,7 +77,11 @@ test('the verdict names the watcher, the gone pods by name and the holders, at 1
   const title = new RegExp(`── pid ${kubelet.pid} kubelet: 1 instance, 6 watches, \\d leaked`);
   // Its targets come from the collector's thread a moment after the selection.
   const detail = await pane.waitFor((s) => title.test(s) && /unmounted .* busybox/.test(s), "kubelet's detail pane");
-  const rows = detail.slice(detail.indexOf('── pid')).split('\n').slice(2).filter((line) => /^ +(×?\d+) /.test(line));
+  const rows = detail
+    .slice(detail.indexOf('── pid'))
+    .split('\n')
+    .slice(2)
+    .filter((line) => /^ +(×?\d+) /.test(line));
   assert.match(rows[0]!, /(unmounted|deleted)/);
   const held = rows.filter((line) => /unmounted/.test(line));
   assert.equal(held.length, 2, detail);
@@ -112,7 +129,10 @@ test('the filter finds the watcher by a pod it watches', { skip: skip ?? false }
   pane.type('api-hxagp');
   pane.keys('Enter');
   const screen = await pane.waitFor(/F1Help/, 'the filter kept');
-  const pids = screen.split('\n').flatMap((line) => /^ +(\d+) root /.exec(line)?.[1] ?? []).map(Number);
+  const pids = screen
+    .split('\n')
+    .flatMap((line) => /^ +(\d+) root /.exec(line)?.[1] ?? [])
+    .map(Number);
   assert.ok(pids.includes(kubelet.pid), `kubelet, which watches api-hxagp, is shown: ${pids.join(', ')}\n${screen}`);
 });
 

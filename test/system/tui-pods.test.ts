@@ -43,15 +43,26 @@ test('pods come, go and leak on the screen: counts, change log, red', { skip: sk
   const kubeletRoot = join(runtime.dir, 'kubelet');
   const pane = new TmuxPane(
     [
-      process.execPath, inotopBin, '-d', '0.5', '-p', `${topWatcher!.pid},${kubelet.pid}`,
-      '--pods', 'cri', '--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot,
+      process.execPath,
+      inotopBin,
+      '-d',
+      '0.5',
+      '-p',
+      `${topWatcher!.pid},${kubelet.pid}`,
+      '--pods',
+      'cri',
+      '--runtime-endpoint',
+      runtime.endpoint,
+      '--kubelet-root',
+      kubeletRoot,
     ],
     { width: 180, height: 60 },
   );
   t.after(() => pane.kill());
   const log = new ChangeLog();
   /** The kubelet's row: PID USER INST WATCHES Δ ΔSTART LEAKED COMMAND. */
-  const kubeletRow = (watches: number, leaked = '') => new RegExp(`^ *${kubelet.pid} +root +1 +${watches} .*${leaked ? ` ${leaked}` : ''} +/\\S+inowatch$`, 'm');
+  const kubeletRow = (watches: number, leaked = '') =>
+    new RegExp(`^ *${kubelet.pid} +root +1 +${watches} .*${leaked ? ` ${leaked}` : ''} +/\\S+inowatch$`, 'm');
   await pane.waitFor(/pods: cri 0 live/, 'the runtime answering over CRI, no pods yet');
   // Picked by hand: the selection stays on the top row when kubelet starts to leak, so kubelet's row shows its own colors.
   pane.keys('Home');
@@ -67,7 +78,10 @@ test('pods come, go and leak on the screen: counts, change log, red', { skip: sk
   await runtime.deletePod(web);
   await kubelet.forgetCgroup(web);
   const shrank = new RegExp(`kubelet ${kubelet.pid} -\\d+`);
-  const screen = await pane.waitFor((s) => log.read(s) && /pods: cri 1 live/.test(s) && kubeletRow(3).test(s) && log.has(shrank), 'one pod, three watches, logged');
+  const screen = await pane.waitFor(
+    (s) => log.read(s) && /pods: cri 1 live/.test(s) && kubeletRow(3).test(s) && log.has(shrank),
+    'one pod, three watches, logged',
+  );
   assert.doesNotMatch(kubeletRow(3).exec(screen)![0], / \d+ +\/\S+inowatch$/, 'nothing leaked');
 
   await runtime.holdMountNamespace(leaky);
@@ -86,7 +100,11 @@ test('pods come, go and leak on the screen: counts, change log, red', { skip: sk
   const title = new RegExp(`── pid ${kubelet.pid} kubelet: 1 instance, 3 watches, 3 leaked`);
   const detail = await pane.waitFor((s) => title.test(s) && leakyTargets(s).length > 0, "kubelet's targets in the detail pane");
   const targets = leakyTargets(detail);
-  assert.deepEqual(targets.map((line) => /\b(unmounted|deleted)\b/.exec(line)?.[1]).sort(), ['deleted', 'deleted', 'unmounted'], 'the detail pane names each form');
+  assert.deepEqual(
+    targets.map((line) => /\b(unmounted|deleted)\b/.exec(line)?.[1]).sort(),
+    ['deleted', 'deleted', 'unmounted'],
+    'the detail pane names each form',
+  );
   for (const line of targets) assert.match(pane.foregroundAt(line) ?? 'default', red, line);
 });
 

@@ -40,7 +40,7 @@ test('the leaky kubelet replays: header says whose, kubelet on top, leaked watch
   // The second: the first is under the cursor, in the cursor's colors.
   const unmounted = screen.split('\n').filter((line) => /^ +×44 +0:\d+ +tmpfs +unmounted +\/rootfs\//.test(line))[1];
   assert.ok(unmounted, screen);
-  assert.match(unmounted, /serviceaccount +\d+ runner +ci\/runner-/, "the holder in its own column");
+  assert.match(unmounted, /serviceaccount +\d+ runner +ci\/runner-/, 'the holder in its own column');
   assert.match(unmounted, /ci\/runner-\w+ \(gone\)/);
   assert.equal(pane.foregroundAt(unmounted.trim().slice(0, 60)), RED);
 });

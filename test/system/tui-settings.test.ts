@@ -26,11 +26,18 @@ const keys = (state: ViewState, ...names: string[]) =>
 test('the file is $XDG_CONFIG_HOME/inotop/config.json, else ~/.config', () => {
   assert.equal(settingsPath({ XDG_CONFIG_HOME: '/etc/xdg-test', HOME: '/root' }), '/etc/xdg-test/inotop/config.json');
   assert.equal(settingsPath({ HOME: '/home/ann' }), '/home/ann/.config/inotop/config.json');
-  assert.equal(settingsPath({ XDG_CONFIG_HOME: 'relative', HOME: '/home/ann' }), '/home/ann/.config/inotop/config.json', 'a relative one is ignored, as the spec says');
+  assert.equal(
+    settingsPath({ XDG_CONFIG_HOME: 'relative', HOME: '/home/ann' }),
+    '/home/ann/.config/inotop/config.json',
+    'a relative one is ignored, as the spec says',
+  );
 });
 
 test('parsing: what is understood is kept, what is not is said once; broken JSON gives the defaults', () => {
-  const good = parseSettings(JSON.stringify({ sort: { field: 'leaked', descending: true }, intervalMs: 5000, view: 'pods', hiddenColumns: ['delta'] }), 'c.json');
+  const good = parseSettings(
+    JSON.stringify({ sort: { field: 'leaked', descending: true }, intervalMs: 5000, view: 'pods', hiddenColumns: ['delta'] }),
+    'c.json',
+  );
   assert.deepEqual(good, { settings: { sort: { field: 'leaked', descending: true }, intervalMs: 5000, view: 'pods', hiddenColumns: ['delta'] }, note: null });
   const partly = parseSettings(JSON.stringify({ sort: { field: 'nope', descending: true }, intervalMs: 5000, view: 'tree' }), 'c.json');
   assert.deepEqual(partly.settings, { intervalMs: 5000 });
@@ -71,13 +78,19 @@ test('a session note (a broken file) shows in the header notes line with the sna
 });
 
 test('F2: the column chooser hides and shows columns, PID and COMMAND always there', () => {
-  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: snapshot([proc(1, { targets: targets(3) })]) });
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: snapshot([proc(1, { targets: targets(3) })]),
+  });
   state = keys(state, 'f2');
   assert.equal(state.overlay?.kind, 'columns');
   assert.match(plain(menuLines(state, mono).lines).join('\n'), /\[x\] USER/);
   state = keys(state, 'enter', 'down', 'enter', 'escape');
   assert.deepEqual(state.hiddenColumns, ['user', 'instances']);
-  assert.deepEqual(tableColumns(120, state.sort, state.hiddenColumns).map((c) => c.title), ['PID', 'WATCHES▼', 'Δ', 'ΔSTART', 'LEAKED', 'COMMAND']);
+  assert.deepEqual(
+    tableColumns(120, state.sort, state.hiddenColumns).map((c) => c.title),
+    ['PID', 'WATCHES▼', 'Δ', 'ΔSTART', 'LEAKED', 'COMMAND'],
+  );
   assert.match(plain(tableLines(state, 120, 5, mono))[0]!, /^ +PID WATCHES▼ +Δ +ΔSTART +LEAKED COMMAND/);
 });
 
@@ -86,7 +99,11 @@ test('settings persist across a restart of the screen', { skip: process.platform
   const home = mkdtempSync(join(tmpdir(), 'inotop-xdg-'));
   t.after(() => rmSync(home, { recursive: true, force: true }));
   const run = () => {
-    const pane = new TmuxPane([process.execPath, inotopBin, '--pods', 'none', '-p', String(process.pid)], { width: 120, height: 40, env: { XDG_CONFIG_HOME: home } });
+    const pane = new TmuxPane([process.execPath, inotopBin, '--pods', 'none', '-p', String(process.pid)], {
+      width: 120,
+      height: 40,
+      env: { XDG_CONFIG_HOME: home },
+    });
     t.after(() => pane.kill());
     return pane;
   };
@@ -104,7 +121,11 @@ test('settings persist across a restart of the screen', { skip: process.platform
   await second.waitFor(/NAMESPACE\/NAME/, 'the pod view again, after a restart');
   second.keys('v');
   await second.waitFor(/ Δ▼ /, 'sorted by Δ still');
-  const noConfig = new TmuxPane([process.execPath, inotopBin, '--no-config', '--pods', 'none', '-p', String(process.pid)], { width: 120, height: 40, env: { XDG_CONFIG_HOME: home } });
+  const noConfig = new TmuxPane([process.execPath, inotopBin, '--no-config', '--pods', 'none', '-p', String(process.pid)], {
+    width: 120,
+    height: 40,
+    env: { XDG_CONFIG_HOME: home },
+  });
   t.after(() => noConfig.kill());
   await noConfig.waitFor(/WATCHES▼/, '--no-config: the defaults');
 });

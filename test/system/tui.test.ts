@@ -48,10 +48,11 @@ after(async () => {
 
 /** inotop on our two watchers only, refreshing twice a second, in a fresh terminal. */
 function open(t: TestContext, args: string[] = [], options: Partial<TmuxOptions> = {}): TmuxPane {
-  const pane = new TmuxPane(
-    [process.execPath, inotopBin, '-d', '0.5', '--pods', 'none', '-p', `${big.pid},${small.pid}`, ...args],
-    { width: 160, height: 48, ...options },
-  );
+  const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none', '-p', `${big.pid},${small.pid}`, ...args], {
+    width: 160,
+    height: 48,
+    ...options,
+  });
   t.after(() => pane.kill());
   return pane;
 }
@@ -159,7 +160,12 @@ test('new watches show in WATCHES, Δ, ΔSTART and the change log within two ref
 });
 
 test('q, Ctrl-C and SIGTERM restore the terminal', async (t) => {
-  for (const [how, code] of [['q', 0], ['C-c', 0], ['F10', 0], ['SIGTERM', 143]] as const) {
+  for (const [how, code] of [
+    ['q', 0],
+    ['C-c', 0],
+    ['F10', 0],
+    ['SIGTERM', 143],
+  ] as const) {
     const pane = await opened(t);
     if (how === 'SIGTERM') process.kill(pane.commandPid(), 'SIGTERM');
     else pane.keys(how);
@@ -181,7 +187,13 @@ test('too small a terminal says so, and a resize reflows', async (t) => {
 });
 
 test('works under several TERMs and with NO_COLOR', async (t) => {
-  const envs: Record<string, string>[] = [{ TERM: 'xterm-256color' }, { TERM: 'screen-256color' }, { TERM: 'tmux-256color' }, { TERM: 'linux' }, { NO_COLOR: '1' }];
+  const envs: Record<string, string>[] = [
+    { TERM: 'xterm-256color' },
+    { TERM: 'screen-256color' },
+    { TERM: 'tmux-256color' },
+    { TERM: 'linux' },
+    { NO_COLOR: '1' },
+  ];
   for (const env of envs) {
     const pane = await opened(t, [], { env });
     assert.match(pane.screen(), /── pid \d+ ino-big/, JSON.stringify(env));
@@ -197,8 +209,18 @@ test('a pod deleted while kubelet still watches it: red in the detail pane, told
   const name = `${victim.namespace}/${victim.name}`;
   const pane = new TmuxPane(
     [
-      process.execPath, inotopBin, '-d', '0.5', '-p', String(node.kubelet.pid),
-      '--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot,
+      process.execPath,
+      inotopBin,
+      '-d',
+      '0.5',
+      '-p',
+      String(node.kubelet.pid),
+      '--pods',
+      'crictl',
+      '--crictl',
+      join(node.crictlDir, 'crictl'),
+      '--kubelet-root',
+      node.kubeletRoot,
     ],
     { width: 160, height: 48 },
   );

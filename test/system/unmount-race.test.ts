@@ -84,9 +84,13 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     ['-b with targets, --force-walk', ['--force-walk']],
   ] as const) {
     test(`${mode}: no umount fails`, async () => {
-      const child = spawn(process.execPath, [inotopBin, '-b', '-n', '100000', '-d', '0.1', '--targets', '-p', String(watcher.pid), '--pods', 'none', ...extra], {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const child = spawn(
+        process.execPath,
+        [inotopBin, '-b', '-n', '100000', '-d', '0.1', '--targets', '-p', String(watcher.pid), '--pods', 'none', ...extra],
+        {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
       const { busy, seen } = await raceWith(child, () => out);
@@ -97,7 +101,9 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
 
   test('serve: no umount fails', async () => {
     const port = 20_000 + Math.floor(Math.random() * 1000);
-    const child = spawn(process.execPath, [inotopBin, 'serve', '--listen', `127.0.0.1:${port}`, '--interval', '0.1', '--pods', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [inotopBin, 'serve', '--listen', `127.0.0.1:${port}`, '--interval', '0.1', '--pods', 'none'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const { busy } = await raceWith(child, () => 'started');
@@ -105,7 +111,10 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
   });
 
   test('the screen, watcher selected: no umount fails', async () => {
-    const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.1', '--no-stretch', '-p', String(watcher.pid), '--pods', 'none'], { width: 200, height: 50 });
+    const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.1', '--no-stretch', '-p', String(watcher.pid), '--pods', 'none'], {
+      width: 200,
+      height: 50,
+    });
     try {
       await pane.waitFor(/volume-watcher/, 'the watcher listed');
       pane.keys('Enter');

@@ -30,7 +30,11 @@ test('a group with every kind of mark: flags, inode marks with handles, mount ma
   assert.equal(parsed.flags, 0x21);
   assert.deepEqual(parsed.mountMarks, [{ mntId: 42, mask: 0x28 }]);
   assert.deepEqual(parsed.filesystemMarks, [{ sdev: 0x27, mask: 0x28 }]);
-  const inodes = watchesOf(parsed.inodeMarks).map((mark) => ({ ...mark, dev: devOf(mark.sdev), handle: mark.handle && { type: mark.handle.type, hex: Buffer.from(mark.handle.bytes).toString('hex') } }));
+  const inodes = watchesOf(parsed.inodeMarks).map((mark) => ({
+    ...mark,
+    dev: devOf(mark.sdev),
+    handle: mark.handle && { type: mark.handle.type, hex: Buffer.from(mark.handle.bytes).toString('hex') },
+  }));
   assert.deepEqual(inodes, [
     { wd: -1, ino: 0x20c571, sdev: 0xfe00000, dev: '254:0', mask: 0x8000028, handle: { type: 1, hex: '71c52000d0467de8' } },
     { wd: -1, ino: 1, sdev: 0x29, dev: '0:41', mask: 0x20, handle: null },
@@ -78,7 +82,10 @@ test('mask bits by name, from include/uapi/linux/fanotify.h; unnamed bits as hex
 
 test('a mark as a target: its type first, its events last; mount and filesystem marks have no inode', () => {
   assert.equal(targetPathText(target(7, { kind: 'fanotify', markType: 'inode', path: '/srv/a b', mask: 0x20 })), '[fanotify inode] /srv/a b  FAN_OPEN');
-  assert.equal(targetPathText(target(0, { kind: 'fanotify', markType: 'mount', mntId: 42, path: '/mnt', mask: 0x8 })), '[fanotify mount 42] /mnt  FAN_CLOSE_WRITE');
+  assert.equal(
+    targetPathText(target(0, { kind: 'fanotify', markType: 'mount', mntId: 42, path: '/mnt', mask: 0x8 })),
+    '[fanotify mount 42] /mnt  FAN_CLOSE_WRITE',
+  );
   const unresolved = target(0, { kind: 'fanotify', markType: 'filesystem', path: null, mountpoint: '/data', mask: 0x2 });
   assert.equal(targetPathText(unresolved), '[fanotify filesystem] /data  FAN_MODIFY');
   assert.equal(targetPathText(target(9, { kind: 'inotify', path: null, mountpoint: '/data' })), '/data ino 9', 'inotify targets as before');
@@ -89,14 +96,34 @@ function group(fd: number, text: string, fields: Partial<FanotifyGroup> = {}): F
 }
 
 function scanned(pid: number, uid: number, fields: Partial<ScannedProcess>): ScannedProcess {
-  return { pid, ppid: 1, startTime: 0, uid, user: `u${uid}`, comm: `p${pid}`, cmdline: '', userns: null, mntns: null, cgroups: [], instances: [], fanotifyGroups: [], ...fields };
+  return {
+    pid,
+    ppid: 1,
+    startTime: 0,
+    uid,
+    user: `u${uid}`,
+    comm: `p${pid}`,
+    cmdline: '',
+    userns: null,
+    mntns: null,
+    cgroups: [],
+    instances: [],
+    fanotifyGroups: [],
+    ...fields,
+  };
 }
 
 test('counts: groups and marks beside instances and watches, shared groups once, FAN_UNLIMITED_MARKS not charged', () => {
   const marks = 'fanotify flags:0 event-flags:0\nfanotify sdev:27 mflags:0 mask:8\nfanotify mnt_id:2a mflags:0 mask:8\n';
   const unlimited = 'fanotify flags:20 event-flags:0\nfanotify sdev:28 mflags:0 mask:8\n';
   const shared = group(3, marks, { instanceId: '100:3', shared: true });
-  const inotify = { fd: 4, watches: parseInotifyFdinfo(bytes('inotify wd:1 ino:2 sdev:8 mask:fff ignored_mask:0\n')), listKey: 'k', instanceId: '100:4', shared: false };
+  const inotify = {
+    fd: 4,
+    watches: parseInotifyFdinfo(bytes('inotify wd:1 ino:2 sdev:8 mask:fff ignored_mask:0\n')),
+    listKey: 'k',
+    instanceId: '100:4',
+    shared: false,
+  };
   const scan: ScanResult = {
     time: new Date(0).toISOString(),
     hostname: 'h',
@@ -133,10 +160,13 @@ test('counts: groups and marks beside instances and watches, shared groups once,
 
 test('a recorded tree (fixtures/node-fanotify): groups found by their link, shared across fork by the heuristic, the limits', () => {
   const result = scan({ procRoot: fileURLToPath(new URL('../../fixtures/node-fanotify/proc', import.meta.url)) });
-  assert.deepEqual(result.processes.map((p) => [p.pid, p.instances.length, p.fanotifyGroups.length]), [
-    [700, 1, 3],
-    [701, 0, 2],
-  ]);
+  assert.deepEqual(
+    result.processes.map((p) => [p.pid, p.instances.length, p.fanotifyGroups.length]),
+    [
+      [700, 1, 3],
+      [701, 0, 2],
+    ],
+  );
   assert.equal(result.sharedDetection, 'heuristic');
   const [agent, child] = result.processes;
   assert.deepEqual(
@@ -147,7 +177,13 @@ test('a recorded tree (fixtures/node-fanotify): groups found by their link, shar
     ],
     'the same marks in a parent and its child: inherited; groups without marks cannot be told apart so, and are not',
   );
-  assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 });
+  assert.deepEqual(result.limits, {
+    maxUserWatches: 8192,
+    maxUserInstances: 128,
+    maxQueuedEvents: 16384,
+    maxUserFanotifyGroups: 128,
+    maxUserFanotifyMarks: 8192,
+  });
   const snapshot = buildSnapshot(result, null, null, 'none');
   assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 4, fanotifyMarks: 4 });
   assert.deepEqual(

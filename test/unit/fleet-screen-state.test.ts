@@ -26,14 +26,23 @@ function press(state: FleetState, ...keys: string[]): FleetState {
 
 test('sorted by the highest watch share; > and < change the column, I inverts', () => {
   let state = reduceFleet(initialFleetState('watches', null), { type: 'nodes', rows, at: 0 });
-  assert.deepEqual(visibleNodes(state).map((r) => r.node), ['node-b', 'node-c', 'node-a']);
+  assert.deepEqual(
+    visibleNodes(state).map((r) => r.node),
+    ['node-b', 'node-c', 'node-a'],
+  );
   state = press(state, '>', '>');
   assert.equal(state.sort, 'leaked');
   assert.equal(visibleNodes(state)[0]!.node, 'node-b');
   state = press(state, '<', '<', '<');
   assert.equal(state.sort, 'node');
-  assert.deepEqual(visibleNodes(state).map((r) => r.node), ['node-a', 'node-b', 'node-c']);
-  assert.deepEqual(visibleNodes(press(state, 'S-i')).map((r) => r.node), ['node-c', 'node-b', 'node-a']);
+  assert.deepEqual(
+    visibleNodes(state).map((r) => r.node),
+    ['node-a', 'node-b', 'node-c'],
+  );
+  assert.deepEqual(
+    visibleNodes(press(state, 'S-i')).map((r) => r.node),
+    ['node-c', 'node-b', 'node-a'],
+  );
 });
 
 test('the selection stays on its node across refreshes; / filters; Enter opens, Esc goes back', () => {
@@ -43,7 +52,10 @@ test('the selection stays on its node across refreshes; / filters; Enter opens, 
   state = reduceFleet(state, { type: 'nodes', rows: [row('node-a', 0.95), rows[1]!, rows[2]!], at: 1 });
   assert.equal(selectedNode(state)!.node, 'node-c', 'node-a moved to the top; the selection did not follow the index');
   state = press(state, '/', 'b', 'enter');
-  assert.deepEqual(visibleNodes(state).map((r) => r.node), ['node-b']);
+  assert.deepEqual(
+    visibleNodes(state).map((r) => r.node),
+    ['node-b'],
+  );
   state = press(state, 'enter');
   assert.deepEqual(state.open, { node: 'node-b', detail: null, error: null });
   state = reduceFleet(state, { type: 'detail', detail: { node: 'node-b', processes: [], leaks: [] } });

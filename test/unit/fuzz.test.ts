@@ -80,7 +80,33 @@ class Fuzzer {
   }
   /** A string of code units a hostile name could hold: controls, C1, surrogates, braces, wide characters. */
   hostileString(): string {
-    const pieces = ['\x1b', '\n', '\r', '\t', '\x07', '\x00', '\x7f', '\u009b', '\u0085', '{', '}', '\\', 'x1b', '\u202e', '\u2028', '\ud83d', '\ude00', '😀', '\udcff', 'é', 'a', ' ', '[', '{red-fg}', '{/red-fg}'];
+    const pieces = [
+      '\x1b',
+      '\n',
+      '\r',
+      '\t',
+      '\x07',
+      '\x00',
+      '\x7f',
+      '\u009b',
+      '\u0085',
+      '{',
+      '}',
+      '\\',
+      'x1b',
+      '\u202e',
+      '\u2028',
+      '\ud83d',
+      '\ude00',
+      '😀',
+      '\udcff',
+      'é',
+      'a',
+      ' ',
+      '[',
+      '{red-fg}',
+      '{/red-fg}',
+    ];
     let text = '';
     for (let n = this.int(12); n > 0; n--) text += this.pick(pieces);
     return text;
@@ -132,7 +158,8 @@ function renderEverywhere(snapshot: Snapshot): void {
   logLines(state, 120, 6, painter);
 }
 
-const FDINFO = 'pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t1057\ninotify wd:1f ino:1234 sdev:800001 mask:800afff ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:d204000000000000\ninotify wd:2 ino:5 sdev:23 mask:fff ignored_mask:0\n';
+const FDINFO =
+  'pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t1057\ninotify wd:1f ino:1234 sdev:800001 mask:800afff ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:d204000000000000\ninotify wd:2 ino:5 sdev:23 mask:fff ignored_mask:0\n';
 
 describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
   let dir: string;

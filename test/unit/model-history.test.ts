@@ -1,7 +1,16 @@
 // Diffs between snapshots: deltas per pid, the totals series, the change log per process and pod.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { advanceHistory, advanceHistoryWith, deltasOf, EMPTY_HISTORY, summarizeAll, type ChangeEvent, type History, type ProcessIdentity } from '../../src/model/history.js';
+import {
+  advanceHistory,
+  advanceHistoryWith,
+  deltasOf,
+  EMPTY_HISTORY,
+  summarizeAll,
+  type ChangeEvent,
+  type History,
+  type ProcessIdentity,
+} from '../../src/model/history.js';
 import { NO_FILTER, queryRows } from '../../src/model/query.js';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { pod, proc, snapshot, targets } from '../helpers/rows.js';
@@ -49,7 +58,10 @@ test('deltas drive the Δ sort shared with batch mode', () => {
   const later = snapshot([proc(10, { targets: targets(6) }), proc(11, { targets: targets(9) })], time(2));
   const history = feed(snapshot([proc(10, { targets: targets(5) }), proc(11, { targets: targets(5) })], time(0)), later);
   const rows = queryRows(later.processes, NO_FILTER, { field: 'delta', descending: true }, deltasOf(history));
-  assert.deepEqual(rows.map((r) => r.pid), [11, 10]);
+  assert.deepEqual(
+    rows.map((r) => r.pid),
+    [11, 10],
+  );
 });
 
 test('a process that gains watches on a pod: one event naming the pod', () => {

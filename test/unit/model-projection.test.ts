@@ -11,9 +11,18 @@ const user = (watches: number, instances = 10) => ({ uid: 0, name: 'root', usern
 test('the pace is the least-squares slope per minute; none from one sample or no time', () => {
   const samples = [0, 1, 2, 3].map((m) => ({ time: m * 60_000, watches: 100 + 47 * m + (m % 2), instances: 5 }));
   assert.ok(Math.abs(perMinute(samples, (s) => s.watches)! - 47.2) < 0.01);
-  assert.equal(perMinute(samples, (s) => s.instances), 0);
-  assert.equal(perMinute(samples.slice(0, 1), (s) => s.watches), null);
-  assert.equal(perMinute([samples[0]!, samples[0]!], (s) => s.watches), null);
+  assert.equal(
+    perMinute(samples, (s) => s.instances),
+    0,
+  );
+  assert.equal(
+    perMinute(samples.slice(0, 1), (s) => s.watches),
+    null,
+  );
+  assert.equal(
+    perMinute([samples[0]!, samples[0]!], (s) => s.watches),
+    null,
+  );
 });
 
 test('seconds to the limit: 0 when reached, null when not growing or no limit', () => {
@@ -45,7 +54,10 @@ test('durations read as people say them', () => {
   assert.equal(durationText(600), '~10 min');
   assert.equal(durationText(7800), '~2 h 10 min');
   assert.equal(durationText(5 * 86_400), '~5 d');
-  assert.equal(exhaustionText({ ...user(8192), trend: { watchesPerMinute: 0, instancesPerMinute: 0, watchesFullInSeconds: 0, instancesFullInSeconds: null } }), 'FULL');
+  assert.equal(
+    exhaustionText({ ...user(8192), trend: { watchesPerMinute: 0, instancesPerMinute: 0, watchesFullInSeconds: 0, instancesFullInSeconds: null } }),
+    'FULL',
+  );
 });
 
 test('the header meters say when a user fills up', async () => {

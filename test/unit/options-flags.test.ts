@@ -39,13 +39,22 @@ test('booleans: --x, --x=true|false, --x true|false, --no-x; the last one wins',
   assert.equal(leaks(['--leaks', 'true']), true);
   assert.equal(leaks(['--no-leaks']), false);
   assert.equal(leaks(['--no-leaks', '--leaks']), true);
-  assert.throws(() => leaks(['--leaks=maybe']), (e: Error) => e instanceof UsageError && e.message === "--leaks: expected true or false, got 'maybe'");
+  assert.throws(
+    () => leaks(['--leaks=maybe']),
+    (e: Error) => e instanceof UsageError && e.message === "--leaks: expected true or false, got 'maybe'",
+  );
   assert.throws(() => leaks(['--leaks', 'maybe']), /unexpected argument 'maybe'/);
 });
 
 test('mistakes: unknown flags, positionals, missing values', () => {
-  assert.throws(() => parseFlags(SPECS, ['--frobnicate']), (e: Error) => e instanceof UsageError && e.message === 'no option --frobnicate');
-  assert.throws(() => parseFlags(SPECS, ['extra']), (e: Error) => e instanceof UsageError && e.message === "unexpected argument 'extra'");
+  assert.throws(
+    () => parseFlags(SPECS, ['--frobnicate']),
+    (e: Error) => e instanceof UsageError && e.message === 'no option --frobnicate',
+  );
+  assert.throws(
+    () => parseFlags(SPECS, ['extra']),
+    (e: Error) => e instanceof UsageError && e.message === "unexpected argument 'extra'",
+  );
   assert.throws(() => parseFlags(SPECS, ['-d']), UsageError);
 });
 

@@ -18,7 +18,20 @@ const crictlList = () => parseCrictl(fixture('crictl/pods.json'), fixture('crict
 const fresh = (list: PodList | null): PodsStatus => ({ source: 'crictl', live: list?.count ?? null, stale: false, error: null });
 
 function proc(pid: number, cgroups: string[] = ['0::/system.slice/kubelet.service']): ScannedProcess {
-  return { pid, ppid: 1, startTime: 0, uid: 0, user: 'root', comm: 'kubelet', cmdline: '', userns: null, mntns: null, cgroups, instances: [], fanotifyGroups: [] };
+  return {
+    pid,
+    ppid: 1,
+    startTime: 0,
+    uid: 0,
+    user: 'root',
+    comm: 'kubelet',
+    cmdline: '',
+    userns: null,
+    mntns: null,
+    cgroups,
+    instances: [],
+    fanotifyGroups: [],
+  };
 }
 
 function resolution(fields: Partial<Resolution>): Resolution {
@@ -56,7 +69,9 @@ test('a process in a pod cgroup: its pod, container name from the list, live', (
   const web = proc(200, [`11:memory:/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}`, '0::/']);
   assert.deepEqual(a.processPod(web), { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live', nameSource: 'list' });
   assert.equal(a.processPod(kubelet), null);
-  const orphan = proc(201, [`0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${GONE.replaceAll('-', '_')}.slice/cri-containerd-${GONE_CONTAINER}.scope`]);
+  const orphan = proc(201, [
+    `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${GONE.replaceAll('-', '_')}.slice/cri-containerd-${GONE_CONTAINER}.scope`,
+  ]);
   assert.deepEqual(a.processPod(orphan), { uid: GONE, namespace: null, name: null, container: null, state: 'gone', nameSource: null });
 });
 
@@ -78,7 +93,10 @@ test('cgroup and runtime-dir targets: the container id names the pod through the
   const a = attribution(crictlList());
   const cgroup = a.targetPod('0:30', resolution({ path: `/sys/fs/cgroup/kubepods/burstable/pod${WEB}/${WEB_CONTAINER}/memory.events`, fstype: 'cgroup2' }));
   assert.deepEqual(cgroup, { uid: WEB, namespace: 'shop', name: 'web-6b8f7c9d5-q4zlm', container: 'web', state: 'live', nameSource: 'list' });
-  const runtime = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs/etc`, fstype: 'overlay' }));
+  const runtime = a.targetPod(
+    '0:24',
+    resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${WEB_CONTAINER}/rootfs/etc`, fstype: 'overlay' }),
+  );
   assert.equal(runtime?.uid, WEB);
   assert.equal(runtime?.container, 'web');
   const unknownId = a.targetPod('0:24', resolution({ path: `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${'b'.repeat(64)}/rootfs` }));
@@ -90,7 +108,11 @@ test('static pods: the node knows them by config hash, kubectl by the mirror pod
   const a = attribution(list);
   const pod = a.targetPod('254:0', resolution({ path: `${KUBELET_ROOT}/pods/${STATIC_UID}/etc-hosts`, mountpoint: '/' }));
   assert.deepEqual(pod, { uid: STATIC_UID, namespace: 'kube-system', name: 'kube-apiserver-node-1', container: null, state: 'live', nameSource: 'list' });
-  const cgroup = a.processPod(proc(300, [`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${STATIC_UID}.slice/cri-containerd-${'2613d2fb51b11dbc34d490b180a8b0b68595908303eb78e531c91a344e4823fd'}.scope`]));
+  const cgroup = a.processPod(
+    proc(300, [
+      `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${STATIC_UID}.slice/cri-containerd-${'2613d2fb51b11dbc34d490b180a8b0b68595908303eb78e531c91a344e4823fd'}.scope`,
+    ]),
+  );
   assert.equal(cgroup?.state, 'live');
   assert.equal(cgroup?.container, 'kube-apiserver');
 });
@@ -98,27 +120,33 @@ test('static pods: the node knows them by config hash, kubectl by the mirror pod
 test('unmounted: from the mount point in the holder namespace when that is a pod path', () => {
   const a = attribution(crictlList(), { cgroups: { 400: [`0::/kubepods/pod${WEB}`] } });
   // node-exporter-like holder: sees the host at /rootfs, its own cgroup is another (live) pod's.
-  const pod = a.targetPod('0:46', resolution({
-    status: 'unmounted',
-    path: `/rootfs${volume(GONE)}`,
-    mountpoint: `/rootfs${volume(GONE)}`,
-    heldBy: [{ pid: 400, comm: 'node_exporter', mountpoint: `/rootfs${volume(GONE)}` }],
-  }));
+  const pod = a.targetPod(
+    '0:46',
+    resolution({
+      status: 'unmounted',
+      path: `/rootfs${volume(GONE)}`,
+      mountpoint: `/rootfs${volume(GONE)}`,
+      heldBy: [{ pid: 400, comm: 'node_exporter', mountpoint: `/rootfs${volume(GONE)}` }],
+    }),
+  );
   assert.equal(pod?.uid, GONE);
   assert.equal(pod?.state, 'gone');
 });
 
 test('unmounted: from the holder process own pod (a container holding its deleted pod volume)', () => {
   const a = attribution(crictlList(), { cgroups: { 500: ['12:pids:/kubepods/burstable/pod' + GONE + '/' + GONE_CONTAINER] } });
-  const pod = a.targetPod('0:46', resolution({
-    status: 'unmounted',
-    path: '/var/run/secrets/kubernetes.io/serviceaccount',
-    mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount',
-    heldBy: [
-      { pid: 499, comm: 'not-a-pod', mountpoint: '/mnt/x' },
-      { pid: 500, comm: 'app', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount' },
-    ],
-  }));
+  const pod = a.targetPod(
+    '0:46',
+    resolution({
+      status: 'unmounted',
+      path: '/var/run/secrets/kubernetes.io/serviceaccount',
+      mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount',
+      heldBy: [
+        { pid: 499, comm: 'not-a-pod', mountpoint: '/mnt/x' },
+        { pid: 500, comm: 'app', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount' },
+      ],
+    }),
+  );
   assert.deepEqual(pod, { uid: GONE, namespace: null, name: null, container: null, state: 'gone', nameSource: null });
 });
 
@@ -201,7 +229,10 @@ test('the session forgets a gone pod once nothing has named it for an hour, and 
   attribution(list, { memory, scannedAt: 0 }).targetPod('0:45', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
   const empty = parseCrictl('{"items":[]}', '{}');
   const watchedAt = hour / 2;
-  assert.equal(attribution(empty, { memory, listTakenAt: watchedAt, scannedAt: watchedAt }).targetPod('0:45', resolution({ path: volume(WEB) }))?.name, 'web-6b8f7c9d5-q4zlm');
+  assert.equal(
+    attribution(empty, { memory, listTakenAt: watchedAt, scannedAt: watchedAt }).targetPod('0:45', resolution({ path: volume(WEB) }))?.name,
+    'web-6b8f7c9d5-q4zlm',
+  );
   memory.forgetUnnamed(watchedAt + hour - 1);
   assert.equal(memory.pod(WEB)?.name, 'web-6b8f7c9d5-q4zlm', 'named less than an hour ago: kept');
   assert.equal(memory.device('0:45')?.uid, WEB);
@@ -217,7 +248,8 @@ test('the session forgets a gone pod once nothing has named it for an hour, and 
 });
 
 // As kubelet writes it (pkg/kubelet/kubelet_pods.go managedHostsFileContent).
-const LOCALHOST = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
+const LOCALHOST =
+  '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n';
 const podHosts = (tail: string) => `# Kubernetes-managed hosts file.\n${LOCALHOST}${tail}`;
 
 test("a pod's name from its etc-hosts: the pod IP's line, FQDN or not, host aliases after it", () => {
@@ -225,7 +257,11 @@ test("a pod's name from its etc-hosts: the pod IP's line, FQDN or not, host alia
   assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tdb-0.db.shop.svc.cluster.local\tdb-0\n')), 'db-0');
   assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tapi-hxagp\nfd00::17\tapi-hxagp\n')), 'api-hxagp', 'dual stack');
   assert.equal(podNameFromEtcHosts(podHosts('10.244.1.17\tapi-hxagp\n\n# Entries added by HostAliases.\n10.0.0.9\tfoo.remote\tbar\n')), 'api-hxagp');
-  assert.equal(podNameFromEtcHosts(`# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n10.0.0.4 node-1\n`), null, "host network: the node's file");
+  assert.equal(
+    podNameFromEtcHosts(`# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n10.0.0.4 node-1\n`),
+    null,
+    "host network: the node's file",
+  );
   assert.equal(podNameFromEtcHosts(podHosts('')), null, 'no pod IP line');
   assert.equal(podNameFromEtcHosts('127.0.0.1 localhost\n10.1.1.1 box\n'), null, 'not kubelet-managed');
 });
@@ -233,7 +269,11 @@ test("a pod's name from its etc-hosts: the pod IP's line, FQDN or not, host alia
 test('a gone pod no list named: from its log dir, then from its holders etc-hosts; remembered, with the source', () => {
   const memory = new PodMemory();
   const unmounted = (pid: number) =>
-    resolution({ status: 'unmounted', path: '/var/run/secrets/kubernetes.io/serviceaccount', heldBy: [{ pid, comm: 'sleep', mountpoint: '/x', boundFrom: [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`] }] });
+    resolution({
+      status: 'unmounted',
+      path: '/var/run/secrets/kubernetes.io/serviceaccount',
+      heldBy: [{ pid, comm: 'sleep', mountpoint: '/x', boundFrom: [`${KUBELET_ROOT}/pods/${GONE}/etc-hosts`] }],
+    });
   const hosts = { 600: { '/etc/hosts': podHosts('10.244.1.17\tleaky\n') } };
   const byHosts = attribution(crictlList(), { memory, files: hosts }).targetPod('0:46', unmounted(600));
   assert.deepEqual(byHosts, { uid: GONE, namespace: null, name: 'leaky', container: null, state: 'gone', nameSource: 'etc-hosts' });
@@ -241,7 +281,10 @@ test('a gone pod no list named: from its log dir, then from its holders etc-host
   const later = attribution(crictlList(), { memory }).targetPod('0:46', unmounted(601));
   assert.deepEqual([later?.name, later?.nameSource], ['leaky', 'etc-hosts']);
 
-  const byLogs = attribution(crictlList(), { files: hosts, podLogDirs: [`shop_leaky-7d9f_${GONE}`, `shop_web_${WEB}`, 'junk'] }).targetPod('0:46', unmounted(600));
+  const byLogs = attribution(crictlList(), { files: hosts, podLogDirs: [`shop_leaky-7d9f_${GONE}`, `shop_web_${WEB}`, 'junk'] }).targetPod(
+    '0:46',
+    unmounted(600),
+  );
   assert.deepEqual(byLogs, { uid: GONE, namespace: 'shop', name: 'leaky-7d9f', container: null, state: 'gone', nameSource: 'pod-logs' });
   const none = attribution(crictlList()).targetPod('0:46', unmounted(600));
   assert.deepEqual([none?.uid, none?.name, none?.nameSource], [GONE, null, null], 'the uid, when nothing on the node names it');

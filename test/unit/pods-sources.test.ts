@@ -129,10 +129,7 @@ test('kubectl without an API server: the reason is its last line', async (t) => 
   setStandInMode(dir, 'kubectl', 'fail');
   const pods = source(t, { kind: 'kubectl', kubectlPath: join(dir, 'kubectl') });
   await pods.refresh();
-  assert.equal(
-    pods.status().error,
-    'kubectl get exited 1: The connection to the server localhost:8080 was refused - did you specify the right host or port?',
-  );
+  assert.equal(pods.status().error, 'kubectl get exited 1: The connection to the server localhost:8080 was refused - did you specify the right host or port?');
 });
 
 test('auto: the first source that answers, and it stays with it', async (t) => {

@@ -69,13 +69,16 @@ test('systemd driver: slices with _ for -, runtime scopes, v1 and v2', () => {
     podFromPath(`/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${sliceUid}.slice/cri-containerd-${CID}.scope/memory.events`),
     { uid: UID, containerId: CID },
   );
-  assert.deepEqual(
-    podFromPath(`/sys/fs/cgroup/memory/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${sliceUid}.slice/crio-${CID}.scope`),
-    { uid: UID, containerId: CID },
-  );
+  assert.deepEqual(podFromPath(`/sys/fs/cgroup/memory/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${sliceUid}.slice/crio-${CID}.scope`), {
+    uid: UID,
+    containerId: CID,
+  });
   assert.deepEqual(podFromPath(`/sys/fs/cgroup/kubepods.slice/kubepods-pod${sliceUid}.slice/docker-${CID}.scope`), { uid: UID, containerId: CID });
   assert.deepEqual(podFromPath(`/sys/fs/cgroup/kubepods.slice/kubepods-pod${STATIC_UID}.slice`), { uid: STATIC_UID });
-  assert.deepEqual(podFromPath(`/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${sliceUid}.slice/crio-conmon-${CID}.scope`), { uid: UID, containerId: CID });
+  assert.deepEqual(podFromPath(`/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${sliceUid}.slice/crio-conmon-${CID}.scope`), {
+    uid: UID,
+    containerId: CID,
+  });
   // kind: kubelet.slice/kubelet-kubepods.slice/...
   assert.deepEqual(
     podFromPath(`/sys/fs/cgroup/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod${sliceUid}.slice`),
@@ -149,10 +152,10 @@ test('process cgroups: v1 (every hierarchy repeats the pod), v2, systemd, not in
   ];
   assert.deepEqual(podFromCgroups(v1), { uid: UID, containerId: CID });
   const sliceUid = UID.replaceAll('-', '_');
-  assert.deepEqual(
-    podFromCgroups([`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${sliceUid}.slice/cri-containerd-${CID}.scope`]),
-    { uid: UID, containerId: CID },
-  );
+  assert.deepEqual(podFromCgroups([`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${sliceUid}.slice/cri-containerd-${CID}.scope`]), {
+    uid: UID,
+    containerId: CID,
+  });
   // The pause process and conmon sit in the pod cgroup beside the containers.
   assert.deepEqual(podFromCgroups([`0::/kubepods/besteffort/pod${UID}`]), { uid: UID });
   // Only one hierarchy names the container: that one wins.
@@ -185,7 +188,13 @@ test('crictl: empty lists (protojson leaves them out), invalid JSON, wrong shape
 });
 
 test('CRI: sandboxes are pods, static ones also by config hash; containers by labels or by their sandbox', () => {
-  const sandbox = (id: string, uid: string, name: string, annotations: Record<string, string> = {}) => ({ id, uid, name, namespace: 'kube-system', annotations });
+  const sandbox = (id: string, uid: string, name: string, annotations: Record<string, string> = {}) => ({
+    id,
+    uid,
+    name,
+    namespace: 'kube-system',
+    annotations,
+  });
   const sandboxId = 'a'.repeat(64);
   const list = podListFromCri(
     [
@@ -195,7 +204,12 @@ test('CRI: sandboxes are pods, static ones also by config hash; containers by la
     ],
     [
       { id: CID, podSandboxId: sandboxId, name: 'web', labels: {} },
-      { id: 'd'.repeat(64), podSandboxId: 'e'.repeat(64), name: 'sidecar', labels: { 'io.kubernetes.pod.uid': STATIC_UID, 'io.kubernetes.container.name': 'etcd' } },
+      {
+        id: 'd'.repeat(64),
+        podSandboxId: 'e'.repeat(64),
+        name: 'sidecar',
+        labels: { 'io.kubernetes.pod.uid': STATIC_UID, 'io.kubernetes.container.name': 'etcd' },
+      },
       { id: 'f'.repeat(64), podSandboxId: 'unknown', name: 'stray', labels: {} },
     ],
   );

@@ -18,7 +18,11 @@ test('finds every inotify holder and only those', () => {
   assert.equal(result.sharedDetection, 'heuristic', 'kcmp cannot apply to a recorded tree');
   assert.equal(result.hostname, 'node-a');
   assert.equal(result.kernel, '6.1.0-fixture');
-  assert.deepEqual(result.limits, { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null }, 'a tree without fs/fanotify: unknown');
+  assert.deepEqual(
+    result.limits,
+    { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null },
+    'a tree without fs/fanotify: unknown',
+  );
   assert.equal(result.hostUserns, '4026531837');
 });
 

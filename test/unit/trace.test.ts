@@ -42,7 +42,8 @@ test('procfs fields and instance names', () => {
   const stat = '4242 (fluent bit) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 987654 1000000 200 18446744073709551615';
   assert.equal(parseStartTicks(stat), 987654);
   assert.equal(parseTgid('Name:\tflb-pipeline\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nPid:\t4250\n'), 4242);
-  const limits = 'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n';
+  const limits =
+    'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n';
   assert.equal(parseMaxOpenFiles(limits), 1024);
   assert.equal(parseMaxOpenFiles('Max open files            unlimited            unlimited            files\n'), null);
   assert.equal(instanceOwner('inotop-4242'), 4242);
@@ -210,10 +211,15 @@ test('serve: the failure counter sums new failures per label set, never per pid,
   } as unknown as Snapshot;
   const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, top: 1, failures: totals });
   const series = text.split('\n').filter((line) => line.startsWith('inotop_syscall_failures_total'));
-  assert.ok(series.includes('inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a"} 22'), series.join('\n'));
+  assert.ok(
+    series.includes('inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a"} 22'),
+    series.join('\n'),
+  );
   // fluent-bit and 49 jobs have their own series; the 11 jobs after them count together.
   assert.equal(series.length, 51);
-  assert.ok(series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}",node="node-a"} 11`));
+  assert.ok(
+    series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}",node="node-a"} 11`),
+  );
   assert.ok(text.includes('\ninotop_trace_up{node="node-a"} 1\n'));
 });
 
@@ -247,13 +253,16 @@ test('the screen: the alert line under the header and FAILED in the row while a 
   assert.equal(l.header.height, layout(160, 48, 1).header.height + 1);
   const header = plain(headerLines(state, l, mono));
   assert.equal(header.length, l.header.height);
-  assert.equal(
-    header.at(-1)!.trimEnd(),
-    'FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 6/6 watches, kubelet holds 5',
-  );
+  assert.equal(header.at(-1)!.trimEnd(), 'FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 6/6 watches, kubelet holds 5');
   const table = plain(tableLines(state, 160, 10, mono));
-  assert.match(table.find((line) => line.includes(' 4242 '))!, /FAILED \/fluent-bit\/bin\/fluent-bit/);
-  assert.doesNotMatch(table.find((line) => line.includes(' 2703 '))!, /FAILED/);
+  assert.match(
+    table.find((line) => line.includes(' 4242 '))!,
+    /FAILED \/fluent-bit\/bin\/fluent-bit/,
+  );
+  assert.doesNotMatch(
+    table.find((line) => line.includes(' 2703 '))!,
+    /FAILED/,
+  );
   // The selection is the first row, pid 4242 (sorted by pid, descending).
   assert.match(plain(detailLines(state, 160, 10, mono))[0]!, /pid 4242 fluent-bit: .*ADD\/s 10 RM\/s 0  ·  FAILED 17 × inotify_add_watch ENOSPC/);
   // Five minutes after the last failure it is no longer recent.

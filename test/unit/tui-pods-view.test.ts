@@ -49,7 +49,10 @@ test('a row per pod: watches across processes, leaked, watchers, holders, member
 });
 
 test('v switches to the pod view and back; arrows move its selection; / filters pods; the detail lists watchers and holders', () => {
-  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: node() });
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: node(),
+  });
   state = keys(state, 'v');
   assert.equal(state.view, 'pods');
   assert.equal(state.selectedPod, 'uid-api-hxagp', 'the leaking pod first');
@@ -67,10 +70,21 @@ test('v switches to the pod view and back; arrows move its selection; / filters 
   assert.equal(state.selectedPod, 'uid-web');
   assert.match(plain(podDetailLines(state, 120, 10, mono)).join('\n'), /300 nginx: runs in it/);
   state = keys(state, '/', 'h', 'x', 'a', 'enter');
-  assert.deepEqual(plain(podTableLines(state, 120, 10, mono)).slice(1).map((l) => l.split(' ')[0]), ['shop/api-hxagp']);
+  assert.deepEqual(
+    plain(podTableLines(state, 120, 10, mono))
+      .slice(1)
+      .map((l) => l.split(' ')[0]),
+    ['shop/api-hxagp'],
+  );
   assert.equal(state.selectedPod, 'uid-api-hxagp', 'the selection stays among the shown');
   state = keys(state, '/', 'escape', 'S-i');
-  assert.deepEqual(plain(podTableLines(state, 120, 10, mono)).slice(1).map((l) => l.split(' ')[0]), ['shop/api-hxagp', 'shop/web'], 'I inverts the pods too');
+  assert.deepEqual(
+    plain(podTableLines(state, 120, 10, mono))
+      .slice(1)
+      .map((l) => l.split(' ')[0]),
+    ['shop/api-hxagp', 'shop/web'],
+    'I inverts the pods too',
+  );
   state = keys(state, 'v');
   assert.equal(state.view, 'processes');
 });
@@ -87,7 +101,10 @@ test('state: gone since when this session saw it go; age since first seen', () =
 });
 
 test('Enter on a pod inspects it: watchers, holders, the next step; y copies it', () => {
-  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: node() });
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: node(),
+  });
   state = keys(state, 'v', 'enter');
   assert.equal(state.overlay?.kind, 'inspect');
   const text = inspectText(inspectedParagraphs(state)!);

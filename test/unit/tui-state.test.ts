@@ -21,7 +21,17 @@ import {
   notesLines,
 } from '../../src/views/tui/render.js';
 import { displayWidth } from '../../src/views/width.js';
-import { initialState, inspectedTarget, ORDER_HOLD_MS, processRows, reduce, targetRows, type Action, type Command, type ViewState } from '../../src/views/tui/state.js';
+import {
+  initialState,
+  inspectedTarget,
+  ORDER_HOLD_MS,
+  processRows,
+  reduce,
+  targetRows,
+  type Action,
+  type Command,
+  type ViewState,
+} from '../../src/views/tui/state.js';
 import { inspectLines, inspectParagraphs, inspectText, osc52 } from '../../src/views/tui/inspect.js';
 import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
@@ -39,7 +49,13 @@ const keys = (state: ViewState, ...names: string[]) =>
   }, state);
 const pids = (state: ViewState) => processRows(state).map((r) => r.pid);
 /** Rendered lines as plain text. */
-const plain = (lines: string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, '').replace(/\{open\}/g, '{').replace(/\{close\}/g, '}'));
+const plain = (lines: string[]) =>
+  lines.map((l) =>
+    l
+      .replace(/\{\/?[a-z-]+\}/g, '')
+      .replace(/\{open\}/g, '{')
+      .replace(/\{close\}/g, '}'),
+  );
 
 const three: Snapshot = snapshot([
   proc(100, { comm: 'kubelet', cmdline: '/usr/bin/kubelet --config=/etc/k.yaml', targets: targets(12) }),
@@ -151,10 +167,14 @@ test('filters: regex over command, pid, user; a bad regex keeps the last good on
 test('the selection follows its pid across refreshes, and keeps its place when the pid exits', () => {
   let state = run(start(), { type: 'snapshot', snapshot: three }, command('down'));
   assert.equal(state.selectedPid, 300);
-  state = run(state, { type: 'tick', now: ORDER_HOLD_MS }, {
-    type: 'snapshot',
-    snapshot: snapshot([proc(100, { targets: targets(1) }), proc(200, { targets: targets(3) }), proc(300, { targets: targets(7) })]),
-  });
+  state = run(
+    state,
+    { type: 'tick', now: ORDER_HOLD_MS },
+    {
+      type: 'snapshot',
+      snapshot: snapshot([proc(100, { targets: targets(1) }), proc(200, { targets: targets(3) }), proc(300, { targets: targets(7) })]),
+    },
+  );
   assert.deepEqual(pids(state), [300, 200, 100]);
   assert.equal(state.selectedPid, 300);
   state = run(state, { type: 'snapshot', snapshot: snapshot([proc(100, { targets: targets(1) }), proc(200, { targets: targets(3) })]) });
@@ -217,7 +237,13 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
     targets: [
       target(1, { watches: 3, path: '/var/lib/kubelet/pods/a/volumes/x', pod: pod('nginx-7c9f') }),
       ...targets(20, 10),
-      target(2, { path: null, status: 'unmounted', leak: 'unmounted', holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x' }], heldBy: [4567] }),
+      target(2, {
+        path: null,
+        status: 'unmounted',
+        leak: 'unmounted',
+        holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x' }],
+        heldBy: [4567],
+      }),
     ],
   });
   let state = run(start(), { type: 'resize', tableRows: 10, detailRows: 5 }, { type: 'snapshot', snapshot: snapshot([kubelet]) });
@@ -229,7 +255,10 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   state = keys(state, 'end');
   assert.deepEqual([state.detailCursor, state.detailTop], [21, 22 - 5]);
   state = keys(state, '/', 'n', 'g', 'i', 'n', 'x', 'enter');
-  assert.deepEqual(targetRows(state).map((t) => t.ino), [1]);
+  assert.deepEqual(
+    targetRows(state).map((t) => t.ino),
+    [1],
+  );
   assert.equal(state.detailTop, 0);
   const text = plain(detailLines(state, 140, 8, mono)).join('\n');
   assert.match(text, /×3 ok +\/var\/lib\/kubelet\/pods\/a\/volumes\/x +default\/nginx-7c9f/, 'no DEV, FSTYPE below 160 columns');
@@ -259,17 +288,27 @@ test('rendering: escaped text, sort marker, Δ columns, leaked rows, column hit-
   // On the top row: the leaked one shows its own colors.
   const state = keys(opened, 'home');
   const lines = tableLines(state, 120, 10, color);
-  assert.match(lines.find((l) => l.includes('evil'))!, /\{open\}red-fg\{close\}name/);
+  assert.match(
+    lines.find((l) => l.includes('evil'))!,
+    /\{open\}red-fg\{close\}name/,
+  );
   const text = plain(lines);
   assert.match(text[0]!, /^ +PID USER +INST WATCHES▼ +Δ +ΔSTART +LEAKED COMMAND/);
-  assert.match(lines.find((l) => l.includes('evil'))!, /\{red-fg\}/, 'a leaked row is red');
+  assert.match(
+    lines.find((l) => l.includes('evil'))!,
+    /\{red-fg\}/,
+    'a leaked row is red',
+  );
   const columns = tableColumns(120, state.sort);
   assert.equal(columnAt(columns, 0)?.field, 'pid');
   assert.equal(columnAt(columns, columns.at(-1)!.x + 5)?.field, 'command');
   for (const c of columns) assert.equal(columnAt(columns, c.x)?.field, c.field);
 
   const grown = run(state, { type: 'snapshot', snapshot: snapshot([weird, proc(100, { targets: targets(15) }), three.processes[1]!, three.processes[2]!]) });
-  assert.match(plain(tableLines(grown, 120, 10, mono)).find((l) => l.includes(' 100 '))!, /15 +\+3 +\+3 /);
+  assert.match(
+    plain(tableLines(grown, 120, 10, mono)).find((l) => l.includes(' 100 '))!,
+    /15 +\+3 +\+3 /,
+  );
 });
 
 test('meters turn yellow above 75% and red above 90%', () => {
@@ -291,7 +330,11 @@ test('the header: host, pod source, per-user meters, totals', () => {
 });
 
 test('the layout fills the screen at 80x24 and 160x48', () => {
-  for (const [w, h] of [[80, 24], [160, 48], [100, 30]] as const) {
+  for (const [w, h] of [
+    [80, 24],
+    [160, 48],
+    [100, 30],
+  ] as const) {
     const l = layout(w, h, 3);
     assert.equal(l.header.height + l.table.height + l.detail.height + l.log.height + 1, h);
     assert.ok(paneRows(l).tableRows >= 5, `${w}x${h}`);
@@ -303,13 +346,24 @@ test('change log lines say what changed, per process and pod', () => {
   const nginx = pod('nginx-7c9f');
   const time = '2026-11-27T10:00:00.000Z';
   const kubelet = { pid: 812, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
-  assert.equal(eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }), 'kubelet 812 +3: pod default/nginx-7c9f');
+  assert.equal(
+    eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }),
+    'kubelet 812 +3: pod default/nginx-7c9f',
+  );
   assert.equal(
     eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }] }),
     'pod default/nginx-7c9f gone: kubelet 812 still holds 3 watches',
   );
   assert.equal(
-    eventText({ kind: 'pod-gone', time, pod: { ...nginx, state: 'gone' }, holders: [{ pid: 812, comm: 'kubelet', watches: 3 }, { pid: 9, comm: 'shim', watches: 1 }] }),
+    eventText({
+      kind: 'pod-gone',
+      time,
+      pod: { ...nginx, state: 'gone' },
+      holders: [
+        { pid: 812, comm: 'kubelet', watches: 3 },
+        { pid: 9, comm: 'shim', watches: 1 },
+      ],
+    }),
     'pod default/nginx-7c9f gone: still held by kubelet 812 (3), shim 9 (1)',
   );
   assert.equal(eventText({ kind: 'process-exited', time, process: { ...kubelet, pid: 5, comm: 'tail' }, watches: 1 }), 'tail 5 exited: 1 watch freed');
@@ -322,7 +376,10 @@ test('the change log follows the process filter; pod events always show', () => 
     type: 'snapshot',
     snapshot: snapshot([proc(10, { targets: targets(2) }), proc(20, { targets: [...targets(2), ...targets(1, 50, { pod: gone })] })]),
   });
-  const log = (s: ViewState) => plain(logLines(s, 120, 8, mono)).slice(1).join('\n');
+  const log = (s: ViewState) =>
+    plain(logLines(s, 120, 8, mono))
+      .slice(1)
+      .join('\n');
   assert.match(log(state), /proc10 10 \+1/);
   assert.match(log(state), /proc20 20 \+2/);
   state = keys(state, '/', 'p', 'r', 'o', 'c', '1', 'enter');
@@ -331,7 +388,7 @@ test('the change log follows the process filter; pod events always show', () => 
   assert.match(log(state), /pod default\/web gone: proc20 20 still holds 1 watch +$/m);
 });
 
-test('the selection opens on the recording\'s process, else the first leaking one, else the top one, and follows until the user picks', () => {
+test("the selection opens on the recording's process, else the first leaking one, else the top one, and follows until the user picks", () => {
   const big = proc(1, { comm: 'systemd', targets: targets(30) });
   const kubelet = (watches: number, leaked: number) => proc(50, { comm: 'kubelet', targets: targets(watches, 100), leaked });
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 0)]) });
@@ -364,13 +421,26 @@ test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path
   const kubelet = proc(100, {
     comm: 'kubelet',
     targets: [
-      target(1, { path: long, status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [{ pid: 16115, comm: 'sleep', mountpoint: '/x' }, { pid: 16116, comm: 'sleep', mountpoint: '/y' }], heldBy: [16115, 16116] }),
+      target(1, {
+        path: long,
+        status: 'unmounted',
+        leak: 'unmounted',
+        pod: gonePod,
+        holders: [
+          { pid: 16115, comm: 'sleep', mountpoint: '/x' },
+          { pid: 16116, comm: 'sleep', mountpoint: '/y' },
+        ],
+        heldBy: [16115, 16116],
+      }),
       target(2, { path: '/srv/数据/文件.txt' }),
     ],
   });
   const state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
   const lines = plain(detailLines(state, 120, 8, mono));
-  assert.ok(lines.every((line) => displayWidth(line) === 120), lines.join('\n'));
+  assert.ok(
+    lines.every((line) => displayWidth(line) === 120),
+    lines.join('\n'),
+  );
   assert.match(lines[0]!, /1 instance, 2 watches, 1 leaked/);
   assert.match(lines[2]!, /^ +1 unmounted +\/var\/lib\/kube.*….*\/token +16115 sleep \+1 +shop\/api-6b8f7c9d5-q4zlm \(gone\)$/);
   assert.match(lines[3]!, /文件\.txt +- *$/);
@@ -402,16 +472,40 @@ test('notes: whole, as many as fit, n lists them all', () => {
 });
 
 test('the title leaves out whole parts that do not fit, never cuts one', () => {
-  const state = run(start(), { type: 'snapshot', snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), pods: { source: 'crictl', live: 49, stale: false, error: null } } });
+  const state = run(start(), {
+    type: 'snapshot',
+    snapshot: { ...snapshot([proc(1, { targets: targets(2) })]), pods: { source: 'crictl', live: 49, stale: false, error: null } },
+  });
   const title = plain(headerLines(state, layout(100, 40, 1), mono))[0]!;
   assert.match(title, /pods: crictl 49 live/);
   assert.match(title.trimEnd(), /  ·  kernel 6\.18\.0-test  ·  …$/, 'the scan time left out, whole');
 });
 
 test('inspect: Enter on a target opens it whole; y copies its text; Esc closes', () => {
-  const gonePod = { uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa', namespace: null, name: 'api-hxagp', container: null, state: 'gone' as const, nameSource: 'etc-hosts' as const };
-  const holder = { pid: 16115, comm: 'sleep', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom: [`/var/lib/kubelet/pods/${gonePod.uid}/etc-hosts`] };
-  const token = target(1, { dev: '0:88', fstype: 'tmpfs', path: '/var/run/secrets/kubernetes.io/serviceaccount', status: 'unmounted', leak: 'unmounted', pod: gonePod, holders: [holder], heldBy: [16115] });
+  const gonePod = {
+    uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa',
+    namespace: null,
+    name: 'api-hxagp',
+    container: null,
+    state: 'gone' as const,
+    nameSource: 'etc-hosts' as const,
+  };
+  const holder = {
+    pid: 16115,
+    comm: 'sleep',
+    mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount',
+    boundFrom: [`/var/lib/kubelet/pods/${gonePod.uid}/etc-hosts`],
+  };
+  const token = target(1, {
+    dev: '0:88',
+    fstype: 'tmpfs',
+    path: '/var/run/secrets/kubernetes.io/serviceaccount',
+    status: 'unmounted',
+    leak: 'unmounted',
+    pod: gonePod,
+    holders: [holder],
+    heldBy: [16115],
+  });
   const cgroup = target(2, { dev: '0:29', fstype: 'cgroup2', path: null, reason: 'ESTALE: the inode is gone', status: 'deleted', leak: 'deleted' });
   const kubelet = proc(16114, { comm: 'kubelet', targets: [cgroup, token, ...targets(3, 10)] });
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
@@ -428,7 +522,14 @@ test('inspect: Enter on a target opens it whole; y copies its text; Esc closes',
   const paragraphs = inspectParagraphs(view.row, view.target, state.holderDetails);
   const text = inspectLines(paragraphs, 70);
   assert.ok(text.every((line) => displayWidth(line) <= 70));
-  assert.equal(text.join(' ').replace(/\s+/g, ''), paragraphs.map((p) => p.text).join('').replace(/\s+/g, ''), 'wrapped, nothing cut');
+  assert.equal(
+    text.join(' ').replace(/\s+/g, ''),
+    paragraphs
+      .map((p) => p.text)
+      .join('')
+      .replace(/\s+/g, ''),
+    'wrapped, nothing cut',
+  );
   const whole = inspectText(paragraphs);
   assert.match(whole, /path, as kubelet 16114 sees it: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount/);
   assert.match(whole, /device 0:88 +inode 1 +fstype tmpfs/);
@@ -447,7 +548,9 @@ test('inspect: Enter on a target opens it whole; y copies its text; Esc closes',
   assert.equal(state.overlay, null);
   assert.equal(state.focus, 'detail');
 
-  const removed = inspectParagraphs(kubelet, cgroup, new Map()).map((p) => p.text).join('\n');
+  const removed = inspectParagraphs(kubelet, cgroup, new Map())
+    .map((p) => p.text)
+    .join('\n');
   assert.match(removed, /NEXT STEP: only the watcher can drop this watch: restarting kubelet \(pid 16114\) releases it\./);
   assert.match(removed, /kernfs sends no IN_IGNORED/);
 });

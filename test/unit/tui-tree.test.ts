@@ -51,15 +51,25 @@ test('tree order, siblings as sorted, branches drawn; a shared instance counts a
 });
 
 test('t shows the tree on the screen', () => {
-  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), { type: 'snapshot', snapshot: snapshot(family()) });
-  assert.deepEqual(processRows(state).map((r) => r.pid), [11, 10, 20, 12], 'flat: by watches');
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: snapshot(family()),
+  });
+  assert.deepEqual(
+    processRows(state).map((r) => r.pid),
+    [11, 10, 20, 12],
+    'flat: by watches',
+  );
   state = keys(state, 't');
-  assert.deepEqual(processRows(state).map((r) => [r.pid, r.watches, r.instances]), [
-    [10, 50, 1],
-    [11, 7, 1],
-    [12, 2, 1],
-    [20, 30, 1],
-  ]);
+  assert.deepEqual(
+    processRows(state).map((r) => [r.pid, r.watches, r.instances]),
+    [
+      [10, 50, 1],
+      [11, 7, 1],
+      [12, 2, 1],
+      [20, 30, 1],
+    ],
+  );
   const lines = tableLines(state, 120, 10, new Painter(false)).map((l) => l.replace(/\{\/?[a-z-]+\}/g, ''));
   assert.match(lines[1]!, / \/usr\/bin\/proc10 --serve/);
   assert.match(lines[2]!, / └─ \/usr\/bin\/proc11 --serve/);

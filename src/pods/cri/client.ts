@@ -238,11 +238,17 @@ export class CriClient {
     if (rpc === undefined) throw new Error(`CRI runtime.v1 has no RPC ${method}`);
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + timeoutMs);
-      const call: grpc.ClientUnaryCall = rpc.call(this.stub, request, new grpc.Metadata(), { deadline }, (error: grpc.ServiceError | null, response: unknown) => {
-        this.calls.delete(call);
-        if (error) reject(this.describe(method, error, timeoutMs));
-        else resolve(response as Response);
-      });
+      const call: grpc.ClientUnaryCall = rpc.call(
+        this.stub,
+        request,
+        new grpc.Metadata(),
+        { deadline },
+        (error: grpc.ServiceError | null, response: unknown) => {
+          this.calls.delete(call);
+          if (error) reject(this.describe(method, error, timeoutMs));
+          else resolve(response as Response);
+        },
+      );
       this.calls.add(call);
     });
   }

@@ -92,8 +92,10 @@ function meaning(target: TargetRow, row: ProcessRow): string {
         `${target.holders.length > 0 ? 'the namespaces below' : 'some other namespace'}: the kernel keeps it, and the watch with it, until its last mount goes.`
       );
     case 'deleted':
-      if (target.holders.length > 0) return 'The file or directory was deleted, but a bind mount in the namespaces below pins its inode: the watch lives while that mount does.';
-      if (target.fstype?.startsWith('cgroup')) return 'The cgroup dir was removed; kernfs sends no IN_IGNORED for it, so the watch stays until the watcher removes it itself.';
+      if (target.holders.length > 0)
+        return 'The file or directory was deleted, but a bind mount in the namespaces below pins its inode: the watch lives while that mount does.';
+      if (target.fstype?.startsWith('cgroup'))
+        return 'The cgroup dir was removed; kernfs sends no IN_IGNORED for it, so the watch stays until the watcher removes it itself.';
       return 'The file or directory was deleted, yet the watch is still there: something still references the inode.';
     case 'unresolved':
       return `inotop could not find its path (${target.reason ?? 'no reason given'}).`;
@@ -109,7 +111,8 @@ function nextStep(target: TargetRow, row: ProcessRow): string {
   const [first, ...others] = target.holders;
   if ((target.status === 'unmounted' || target.status === 'deleted') && first) {
     const pids = [first, ...others].map((h) => `pid ${h.pid}`).join(', ');
-    const what = target.status === 'unmounted' ? 'its mount namespace holds the last mount of this volume' : 'its mount namespace pins the deleted file with a bind mount';
+    const what =
+      target.status === 'unmounted' ? 'its mount namespace holds the last mount of this volume' : 'its mount namespace pins the deleted file with a bind mount';
     return (
       `the watch ends when ${pids} ${others.length > 0 ? 'exit: their mount namespaces keep it' : `exits: ${what}`}. ` +
       `Check what ${others.length > 0 ? 'they are' : 'it is'} (command and cgroup above), then stop ${others.length > 0 ? 'them' : 'it'}. ` +

@@ -113,7 +113,8 @@ export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph
   line(`${row.watches.toLocaleString('en-US')} watches on it, ${row.leaked.toLocaleString('en-US')} leaked`);
   line('');
   line('WATCHED BY:', '  ');
-  for (const w of row.watchers) line(`pid ${w.pid} ${w.comm}: ${w.watches} watches, ${w.leaked} leaked  (${commandOf(byPid.get(w.pid) ?? { cmdline: '', comm: w.comm })})`, '      ');
+  for (const w of row.watchers)
+    line(`pid ${w.pid} ${w.comm}: ${w.watches} watches, ${w.leaked} leaked  (${commandOf(byPid.get(w.pid) ?? { cmdline: '', comm: w.comm })})`, '      ');
   if (row.holders.length > 0) {
     line('');
     line('KEPT BY (their mount namespaces still have its mounts):', '  ');
@@ -158,12 +159,24 @@ function podColumns(state: ViewState, width: number): PodColumn[] {
     { title: 'STATE', width: 19, align: 'left', text: (row) => podStateText(row.pod, state.history) },
     { title: 'WATCHES', width: 8, align: 'right', text: (row) => row.watches.toLocaleString('en-US') },
     { title: 'LEAKED', width: 7, align: 'right', text: (row) => (row.leaked ? row.leaked.toLocaleString('en-US') : '') },
-    { title: 'WATCHERS', width: 16, align: 'left', text: (row) => pidList(row.watchers.map((w) => w.pid), 2) },
+    {
+      title: 'WATCHERS',
+      width: 16,
+      align: 'left',
+      text: (row) =>
+        pidList(
+          row.watchers.map((w) => w.pid),
+          2,
+        ),
+    },
     { title: 'HOLDERS', width: 16, align: 'left', text: (row) => pidList(row.holders, 2) },
     { title: 'AGE', width: 5, align: 'right', text: (row) => ageText(state.podsSeen.get(row.pod.uid), now) },
   ];
   const used = fixed.reduce((sum, c) => sum + c.width + 1, 0);
-  const columns: PodColumn[] = [{ title: 'NAMESPACE/NAME', width: Math.max(10, width - used), align: 'left', text: (row) => podLabel({ ...row.pod, state: 'live' }) }, ...fixed];
+  const columns: PodColumn[] = [
+    { title: 'NAMESPACE/NAME', width: Math.max(10, width - used), align: 'left', text: (row) => podLabel({ ...row.pod, state: 'live' }) },
+    ...fixed,
+  ];
   const sortedBy = { name: 'NAMESPACE/NAME', watches: 'WATCHES', leaked: 'LEAKED' }[podSortKey(state.sort.field)];
   const marker = state.sort.descending ? '▼' : '▲';
   return columns.map((c) => (c.title === sortedBy ? { ...c, title: c.title + marker } : c));
@@ -194,11 +207,22 @@ export function podDetailLines(state: ViewState, width: number, height: number, 
     : 'no pod selected';
   const lines = [painter.paint('rule', esc(fitColumns(`── ${heading} `, width).replace(/ +$/, (spaces) => ' ' + '─'.repeat(spaces.length - 1))))];
   if (!row) return lines;
-  lines.push(painter.paint('columns', esc(fitColumns(`${fitColumns('WATCHES', 8, 'right')} ${fitColumns('LEAKED', 7, 'right')} ${fitColumns('PID', 8, 'right')} WHO`, width))));
+  lines.push(
+    painter.paint(
+      'columns',
+      esc(fitColumns(`${fitColumns('WATCHES', 8, 'right')} ${fitColumns('LEAKED', 7, 'right')} ${fitColumns('PID', 8, 'right')} WHO`, width)),
+    ),
+  );
   const comms = new Map((state.snapshot?.processes ?? []).map((proc) => [proc.pid, proc.comm]));
   const entries = [
-    ...row.watchers.map((w) => `${fitColumns(w.watches.toLocaleString('en-US'), 8, 'right')} ${fitColumns(w.leaked ? String(w.leaked) : '', 7, 'right')} ${fitColumns(String(w.pid), 8, 'right')} ${w.comm}: watches inside it`),
-    ...row.holders.map((pid) => `${fitColumns('', 8)} ${fitColumns('', 7)} ${fitColumns(String(pid), 8, 'right')} ${comms.get(pid) ?? '?'}: its mount namespace keeps the pod's mounts`),
+    ...row.watchers.map(
+      (w) =>
+        `${fitColumns(w.watches.toLocaleString('en-US'), 8, 'right')} ${fitColumns(w.leaked ? String(w.leaked) : '', 7, 'right')} ${fitColumns(String(w.pid), 8, 'right')} ${w.comm}: watches inside it`,
+    ),
+    ...row.holders.map(
+      (pid) =>
+        `${fitColumns('', 8)} ${fitColumns('', 7)} ${fitColumns(String(pid), 8, 'right')} ${comms.get(pid) ?? '?'}: its mount namespace keeps the pod's mounts`,
+    ),
     ...row.members.map((pid) => `${fitColumns('', 8)} ${fitColumns('', 7)} ${fitColumns(String(pid), 8, 'right')} ${comms.get(pid) ?? '?'}: runs in it`),
   ];
   for (const entry of entries.slice(0, height - 2)) lines.push(esc(fitColumns(entry, width)));

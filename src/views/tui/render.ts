@@ -83,7 +83,14 @@ export class Painter {
   paint(style: StyleName, tagged: string): string {
     const tags = this.styles[style];
     if (tags.length === 0) return tagged;
-    return tags.map((t) => `{${t}}`).join('') + tagged + [...tags].reverse().map((t) => `{/${t}}`).join('');
+    return (
+      tags.map((t) => `{${t}}`).join('') +
+      tagged +
+      [...tags]
+        .reverse()
+        .map((t) => `{/${t}}`)
+        .join('')
+    );
   }
 }
 
@@ -212,13 +219,9 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
   const title = [
-    replay
-      ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`
-      : `inotop ${snapshot.hostname}`,
+    replay ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : `inotop ${snapshot.hostname}`,
     clock(snapshot.time),
-    replay
-      ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}`
-      : interval,
+    replay ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}` : interval,
     podsText(snapshot.pods),
     `kernel ${snapshot.kernel}`,
     `scan ${snapshot.scanMs} ms`,
@@ -238,7 +241,9 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const summary =
     `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
     `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks` : '');
+    ((totals.fanotifyGroups ?? 0) > 0
+      ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks`
+      : '');
   lines.push(esc(fit(summary, left)));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width.
@@ -524,7 +529,11 @@ const WIDE_DETAIL = 160;
 export function detailColumns(targets: readonly TargetRow[], width: number): DetailColumn[] {
   const widest = (texts: string[], title: string, cap: number) => Math.min(cap, Math.max(displayWidth(title), ...texts.map(displayWidth)));
   const holderWidth = widest(targets.map(holderCell), 'HELD BY', 24);
-  const podWidth = widest(targets.map((t) => podLabel(t.pod) || '-'), 'POD', Math.max(20, Math.floor(width / 3)));
+  const podWidth = widest(
+    targets.map((t) => podLabel(t.pod) || '-'),
+    'POD',
+    Math.max(20, Math.floor(width / 3)),
+  );
   const columns: DetailColumn[] = [
     { title: 'WATCHES', width: 7, align: 'right', elide: 'end', text: (t) => (t.watches > 1 ? `×${t.watches}` : String(t.watches)) },
   ];
@@ -732,10 +741,5 @@ function rule(text: string, width: number, focused: boolean, painter: Painter): 
 }
 
 export function tooSmallLines(width: number, height: number): string[] {
-  return [
-    `terminal too small: ${width}×${height}`,
-    `inotop needs at least ${MIN_WIDTH}×${MIN_HEIGHT}`,
-    '',
-    'make the window bigger, or press q to quit',
-  ];
+  return [`terminal too small: ${width}×${height}`, `inotop needs at least ${MIN_WIDTH}×${MIN_HEIGHT}`, '', 'make the window bigger, or press q to quit'];
 }

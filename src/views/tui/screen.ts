@@ -290,7 +290,12 @@ class TerminalUi {
     this.overlay.top = 1;
     this.overlay.width = width;
     this.overlay.height = boxHeight;
-    this.overlay.setContent(lines.slice(first, first + boxHeight - 2).map((line) => blessed.escape(line)).join('\n'));
+    this.overlay.setContent(
+      lines
+        .slice(first, first + boxHeight - 2)
+        .map((line) => blessed.escape(line))
+        .join('\n'),
+    );
     this.overlay.show();
     this.overlay.setFront();
   }

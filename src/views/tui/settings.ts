@@ -29,13 +29,15 @@ export function parseSettings(text: string, path: string): { settings: Settings;
   } catch (error) {
     return { settings: {}, note: `${path} is not valid JSON (${(error as Error).message}): using the defaults, and leaving the file as it is` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { settings: {}, note: `${path} is not a JSON object: using the defaults, and leaving the file as it is` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { settings: {}, note: `${path} is not a JSON object: using the defaults, and leaving the file as it is` };
   const raw = value as Record<string, unknown>;
   const settings: Settings = {};
   const wrong: string[] = [];
   if (raw.sort !== undefined) {
     const sort = raw.sort as { field?: unknown; descending?: unknown } | null;
-    if (sort && typeof sort.field === 'string' && FIELDS.has(sort.field) && typeof sort.descending === 'boolean') settings.sort = { field: sort.field as SortField, descending: sort.descending };
+    if (sort && typeof sort.field === 'string' && FIELDS.has(sort.field) && typeof sort.descending === 'boolean')
+      settings.sort = { field: sort.field as SortField, descending: sort.descending };
     else wrong.push('sort');
   }
   if (raw.intervalMs !== undefined) {
@@ -47,10 +49,17 @@ export function parseSettings(text: string, path: string): { settings: Settings;
     else wrong.push('view');
   }
   if (raw.hiddenColumns !== undefined) {
-    if (Array.isArray(raw.hiddenColumns) && raw.hiddenColumns.every((f) => typeof f === 'string' && FIELDS.has(f))) settings.hiddenColumns = raw.hiddenColumns as SortField[];
+    if (Array.isArray(raw.hiddenColumns) && raw.hiddenColumns.every((f) => typeof f === 'string' && FIELDS.has(f)))
+      settings.hiddenColumns = raw.hiddenColumns as SortField[];
     else wrong.push('hiddenColumns');
   }
-  return { settings, note: wrong.length > 0 ? `${path}: ${wrong.join(', ')} not understood: using the default${wrong.length > 1 ? 's' : ''} for ${wrong.length > 1 ? 'them' : 'it'}` : null };
+  return {
+    settings,
+    note:
+      wrong.length > 0
+        ? `${path}: ${wrong.join(', ')} not understood: using the default${wrong.length > 1 ? 's' : ''} for ${wrong.length > 1 ? 'them' : 'it'}`
+        : null,
+  };
 }
 
 /** The file's settings; a missing file is no note, an unreadable or broken one is. `writable` is false for a broken one. */

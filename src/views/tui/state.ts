@@ -23,7 +23,9 @@ export type Overlay =
   | { kind: 'inspect'; uid: string; top: number }
   | { kind: 'help'; top: number }
   | { kind: 'notes'; top: number }
-  | { kind: 'columns'; index: number } | { kind: 'sort'; index: number } | { kind: 'user'; index: number };
+  | { kind: 'columns'; index: number }
+  | { kind: 'sort'; index: number }
+  | { kind: 'user'; index: number };
 
 /** A filter being typed: it applies as it is typed, like htop's. */
 export interface Prompt {
@@ -400,7 +402,10 @@ function moveSelection(state: ViewState, delta: number, now: number): ViewState 
 
 /** Where the pod view opens: on the first pod with leaked watches, else the top one. */
 function firstLeakingPod(state: ViewState): number {
-  return Math.max(0, visiblePods(state).findIndex((row) => row.leaked > 0));
+  return Math.max(
+    0,
+    visiblePods(state).findIndex((row) => row.leaked > 0),
+  );
 }
 
 function selectPodAt(state: ViewState, index: number): ViewState {
@@ -500,7 +505,8 @@ function menuLength(state: ViewState): number {
 function moveMenu(state: ViewState, delta: number): ViewState {
   const overlay = state.overlay;
   if (!overlay) return state;
-  if (overlay.kind === 'help' || overlay.kind === 'notes' || overlay.kind === 'inspect') return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
+  if (overlay.kind === 'help' || overlay.kind === 'notes' || overlay.kind === 'inspect')
+    return { ...state, overlay: { ...overlay, top: Math.max(0, overlay.top + delta) } };
   const index = Math.min(menuLength(state) - 1, Math.max(0, overlay.index + delta));
   return { ...state, overlay: { ...overlay, index } };
 }
@@ -536,7 +542,16 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   if (detailCursor >= detailTop + state.detailRows) detailTop = detailCursor - state.detailRows + 1;
   const focus = selectedPid === null ? 'table' : state.focus;
   const holderDetails = selectionMoved ? new Map<number, HolderDetail>() : state.holderDetails;
-  const normalized = { ...state, selectedPid, selectedIndex: Math.max(0, index), tableTop: Math.max(0, tableTop), detailTop, detailCursor, focus, holderDetails };
+  const normalized = {
+    ...state,
+    selectedPid,
+    selectedIndex: Math.max(0, index),
+    tableTop: Math.max(0, tableTop),
+    detailTop,
+    detailCursor,
+    focus,
+    holderDetails,
+  };
   if (state.view !== 'pods') return normalized;
   const podIndex = visiblePods(state).findIndex((row) => row.pod.uid === state.selectedPod);
   return selectPodAt(normalized, podIndex >= 0 ? podIndex : state.podIndex);

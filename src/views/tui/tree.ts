@@ -31,11 +31,7 @@ export function treeOf(sorted: readonly ProcessRow[]): Tree {
     if (visited.has(row.pid)) return;
     visited.add(row.pid);
     const own = row.fds.filter((fd) => fd.instance === undefined || !held.has(fd.instance));
-    rows.push(
-      own.length === row.fds.length
-        ? row
-        : { ...row, fds: own, instances: own.length, watches: own.reduce((sum, fd) => sum + fd.watches, 0) },
-    );
+    rows.push(own.length === row.fds.length ? row : { ...row, fds: own, instances: own.length, watches: own.reduce((sum, fd) => sum + fd.watches, 0) });
     prefixes.set(row.pid, indent + branch);
     const heldBelow = new Set(held);
     for (const fd of row.fds) if (fd.instance !== undefined) heldBelow.add(fd.instance);

@@ -7,7 +7,6 @@ import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
 import { leakingProcesses } from '../../model/query.js';
 import { displayWidth, fitColumns } from '../width.js';
 
-
 /** How much a verdict says; each level drops something the one before said. */
 const LEVELS = 7;
 /** The level that says pods by count and holders by pid. */
