@@ -15,7 +15,7 @@ import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
  * A refresh may take at most this share of the interval: past it, the next one waits longer, so
  * that inotop never takes more than about this much of a core on a node that is already in trouble.
  */
-export const STRETCH_SHARE = 0.08;
+export const STRETCH_SHARE = 0.06;
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
