@@ -126,8 +126,8 @@ export class Collector {
   }
 
   /** One scan of /proc, for a caller that judges its counts before it asks for more (check). */
-  scan(): ScanResult {
-    return this.scanner.scan();
+  scan(deadline: number | null = null): ScanResult {
+    return this.scanner.scan(deadline);
   }
 
   /**

@@ -10,7 +10,7 @@ import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
-import { scan, ScanError } from '../scan/index.js';
+import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin } from '../deadline.js';
 import { recentFailures } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
@@ -98,7 +98,11 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
-  const scanned = collector ? collector.scan() : scan({ procRoot: shared.procRoot });
+  // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
+  const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
+  const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
+  scanner?.close();
+  if (scanned.incomplete) return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
   const counts = buildSnapshot(scanned, null, null, 'none');
   // A failed call names the victim as well as the limit: it comes first.
   const failed = tracer ? await judgeFailures(tracer, tracing!, counts, deadlineAt - LEAKS_WORK_MS) : null;

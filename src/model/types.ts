@@ -138,6 +138,8 @@ export interface ScanResult {
   notes: string[];
   /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
   parsedInstances: string[];
+  /** Why the scan stopped short (its deadline passed), null when it read every process. */
+  incomplete: string | null;
   durationMs: number;
 }
 

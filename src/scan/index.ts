@@ -100,7 +100,8 @@ export class Scanner {
     this.parsedGroups = new Map();
   }
 
-  scan(): ScanResult {
+  /** `deadline` (performance.now() time): past it no further process is read, and `incomplete` says so. */
+  scan(deadline: number | null = null): ScanResult {
     const started = performance.now();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -118,7 +119,12 @@ export class Scanner {
     const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
 
+    let skippedForTime = 0;
     for (const pid of pids) {
+      if (deadline !== null && performance.now() > deadline) {
+        skippedForTime++;
+        continue;
+      }
       const base = `${procRoot}/${pid}`;
       let dir: FdDir;
       try {
@@ -220,6 +226,7 @@ export class Scanner {
       sharedDetection: exact ? 'kcmp' : 'heuristic',
       notes,
       parsedInstances,
+      incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
       durationMs: performance.now() - started,
     };
   }

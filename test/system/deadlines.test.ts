@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Scanner } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
 import { processesIn } from '../helpers/processes.js';
@@ -73,6 +74,19 @@ describe('hung pod sources', () => {
     assert.ok(existsSync(join(dir, 'crictl-calls')), 'the chain got to crictl');
     assert.ok(!existsSync(join(dir, 'kubectl-calls')), 'and no further: stopped with the verdict');
     assertNothingLeft();
+  });
+
+  test('a scan past its deadline reads no further process and says so (what check answers then)', () => {
+    const scanner = new Scanner();
+    try {
+      const late = scanner.scan(performance.now() - 1);
+      assert.equal(late.processes.length, 0);
+      assert.match(late.incomplete ?? '', /^(\d+) of \1 processes not read by the deadline$/);
+      const inTime = scanner.scan(performance.now() + 60_000);
+      assert.equal(inTime.incomplete, null);
+    } finally {
+      scanner.close();
+    }
   });
 
   test('check --deadline shorter than the pods timeout: "cannot tell in time", exit 2', () => {

@@ -140,6 +140,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     sharedDetection: 'kcmp',
     notes: [],
     parsedInstances: [],
+    incomplete: null,
     durationMs: 1,
   };
   const snapshot = buildSnapshot(scan, null, null, 'none');
