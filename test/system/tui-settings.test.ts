@@ -7,21 +7,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseOptions } from '../../src/cli/args.js';
 import { NO_FILTER } from '../../src/model/query.js';
-import { actionForKey } from '../../src/views/tui/keys.js';
-import { headerLines, layout, layoutNeeds, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
+import { headerLines, layout, layoutNeeds, menuLines, tableColumns, tableLines } from '../../src/views/tui/render.js';
 import { loadSettings, parseSettings, saveSettings, settingsPath } from '../../src/views/tui/settings.js';
-import { initialState, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { initialState, reduce } from '../../src/views/tui/state.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { TmuxPane } from '../helpers/tmux.js';
 import { proc, snapshot, targets } from '../helpers/rows.js';
-
-const mono = new Painter(false);
-const plain = (lines: string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, ''));
-const keys = (state: ViewState, ...names: string[]) =>
-  names.reduce((s, name) => {
-    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
-    return action ? reduce(s, action) : s;
-  }, state);
+import { keys, mono, plain } from '../helpers/screen-state.js';
 
 test('the file is $XDG_CONFIG_HOME/inotop/config.json, else ~/.config', () => {
   assert.equal(settingsPath({ XDG_CONFIG_HOME: '/etc/xdg-test', HOME: '/root' }), '/etc/xdg-test/inotop/config.json');

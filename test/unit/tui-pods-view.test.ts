@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NO_FILTER } from '../../src/model/query.js';
 import { advanceHistory, EMPTY_HISTORY } from '../../src/model/history.js';
-import { actionForKey } from '../../src/views/tui/keys.js';
 import { ageText, podDetailLines, podRows, podStateText, podTableLines } from '../../src/views/tui/pods-view.js';
-import { Painter } from '../../src/views/tui/render.js';
-import { initialState, inspectedParagraphs, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { initialState, inspectedParagraphs, reduce } from '../../src/views/tui/state.js';
 import { inspectText } from '../../src/views/tui/inspect.js';
 import { displayWidth } from '../../src/views/width.js';
 import { pod, proc, snapshot } from '../helpers/rows.js';
-
-const mono = new Painter(false);
-const plain = (lines: string[]) => lines.map((l) => l.replace(/\{\/?[a-z-]+\}/g, ''));
-const keys = (state: ViewState, ...names: string[]) =>
-  names.reduce((s, name) => {
-    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
-    return action ? reduce(s, action) : s;
-  }, state);
+import { keys, mono, plain } from '../helpers/screen-state.js';
 
 function node() {
   const gone = pod('api-hxagp', 'gone', 'shop');

@@ -2,7 +2,7 @@
 // selection by pid, held order, focus), and the rendered lines.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { actionForKey, commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
+import { commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
 import {
   detailLines,
   eventText,
@@ -36,17 +36,12 @@ import { inspectLines, inspectParagraphs, inspectText, osc52 } from '../../src/v
 import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+import { keys, mono } from '../helpers/screen-state.js';
 
-const mono = new Painter(false);
 const color = new Painter(true);
 const start = () => initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
 const run = (state: ViewState, ...actions: Action[]) => actions.reduce(reduce, state);
 const command = (name: Command, now = 0): Action => ({ type: 'command', command: name, now });
-const keys = (state: ViewState, ...names: string[]) =>
-  names.reduce((s, name) => {
-    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
-    return action ? reduce(s, action) : s;
-  }, state);
 const pids = (state: ViewState) => processRows(state).map((r) => r.pid);
 /** Rendered lines as plain text. */
 const plain = (lines: string[]) =>

@@ -2,17 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NO_FILTER } from '../../src/model/query.js';
-import { actionForKey } from '../../src/views/tui/keys.js';
 import { Painter, tableLines } from '../../src/views/tui/render.js';
-import { initialState, processRows, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { initialState, processRows, reduce } from '../../src/views/tui/state.js';
 import { treeOf } from '../../src/views/tui/tree.js';
 import { proc, snapshot } from '../helpers/rows.js';
-
-const keys = (state: ViewState, ...names: string[]) =>
-  names.reduce((s, name) => {
-    const action = actionForKey(s, name, name.length === 1 ? name : undefined, 0);
-    return action ? reduce(s, action) : s;
-  }, state);
+import { keys } from '../helpers/screen-state.js';
 
 function family() {
   // containerd (10) forked a shim (11) that kept its instance and opened one of its own; the shim's child (12).
