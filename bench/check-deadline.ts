@@ -4,36 +4,15 @@
 // sources do, and starts no command that outlives it. The test (test/deadlines.test.ts) checks
 // the exit code, message and leftovers; the time is measured here, not asserted there.
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { hungPodSources } from '../test/helpers/fake-node.js';
 
-const helpers = fileURLToPath(new URL('../test/helpers/', import.meta.url));
 const inotop = fileURLToPath(new URL('../bin/inotop', import.meta.url));
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
-const dir = mkdtempSync(join(tmpdir(), 'inotop-bench-check-'));
-const held: Socket[] = [];
-const silent = createServer((socket) => held.push(socket));
-await new Promise<void>((resolve) => silent.listen(join(dir, 'cri.sock'), resolve));
-for (const tool of ['crictl', 'kubectl']) {
-  copyFileSync(join(helpers, `${tool}-stand-in.sh`), join(dir, tool));
-  chmodSync(join(dir, tool), 0o755);
-  writeFileSync(join(dir, `${tool}-mode`), 'hang');
-}
-const flags = [
-  '--runtime-endpoint',
-  `unix://${join(dir, 'cri.sock')}`,
-  '--crictl',
-  join(dir, 'crictl'),
-  '--kubectl',
-  join(dir, 'kubectl'),
-  '--kubelet-root',
-  join(dir, 'none'),
-];
+const sources = await hungPodSources();
+const flags = sources.flags;
 const cases: [string, string[]][] = [
   ['defaults (--pods-timeout 2, --deadline 4)', []],
   ['--pods-timeout 3.5 (the chain reaches crictl)', ['--pods-timeout', '3.5']],
@@ -55,7 +34,5 @@ try {
     console.log(`${name} | ${times[Math.floor(times.length / 2)]!.toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${status}`);
   }
 } finally {
-  for (const socket of held) socket.destroy();
-  silent.close();
-  rmSync(dir, { recursive: true, force: true });
+  sources.close();
 }

@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,50 @@ export function installStandIn(dir: string, tool: StandInTool): string {
 
 export function setStandInMode(dir: string, tool: StandInTool, mode: StandInMode): void {
   writeFileSync(join(dir, `${tool}-mode`), mode === 'ok' ? '' : mode);
+}
+
+/** Pod sources that never answer, for deadline tests and the benchmark; close() removes them. */
+export interface HungPodSources {
+  /** Where the stand-ins keep their calls and the pids of the commands they started. */
+  dir: string;
+  /** inotop flags that point every pod source at them. */
+  flags: string[];
+  close(): void;
+}
+
+/**
+ * A CRI socket that accepts and stays silent (served by this process's event loop, so the
+ * inotop under test must be spawned, not spawnSync'd, when it needs to get past the socket),
+ * crictl and kubectl stand-ins that hang, and no kubelet root.
+ */
+export async function hungPodSources(): Promise<HungPodSources> {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-hung-'));
+  for (const tool of ['crictl', 'kubectl'] as const) {
+    installStandIn(dir, tool);
+    setStandInMode(dir, tool, 'hang');
+  }
+  const held: Socket[] = [];
+  const silent = createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => silent.listen(join(dir, 'cri.sock'), resolve));
+  const flags = [
+    '--runtime-endpoint',
+    `unix://${join(dir, 'cri.sock')}`,
+    '--crictl',
+    join(dir, 'crictl'),
+    '--kubectl',
+    join(dir, 'kubectl'),
+    '--kubelet-root',
+    join(dir, 'no-kubelet'),
+  ];
+  return {
+    dir,
+    flags,
+    close() {
+      for (const socket of held) socket.destroy();
+      silent.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -3,47 +3,25 @@
 // running behind them. How long check takes is measured by the benchmark (bench/check-deadline.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Scanner } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
-import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
+import { hungPodSources, type HungPodSources } from '../helpers/fake-node.js';
 import { processesIn } from '../helpers/processes.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 describe('hung pod sources', () => {
+  let sources: HungPodSources;
   let dir: string;
-  let silent: Server;
-  const held: Socket[] = [];
   let flags: string[];
   before(async () => {
     ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'inotop-hung-'));
-    for (const tool of ['crictl', 'kubectl'] as const) {
-      installStandIn(dir, tool);
-      setStandInMode(dir, tool, 'hang');
-    }
-    silent = createServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => silent.listen(join(dir, 'cri.sock'), resolve));
-    flags = [
-      '--runtime-endpoint',
-      `unix://${join(dir, 'cri.sock')}`,
-      '--crictl',
-      join(dir, 'crictl'),
-      '--kubectl',
-      join(dir, 'kubectl'),
-      '--kubelet-root',
-      join(dir, 'no-kubelet'),
-    ];
+    sources = await hungPodSources();
+    ({ dir, flags } = sources);
   });
-  after(() => {
-    for (const socket of held) socket.destroy();
-    silent?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => sources?.close());
 
   /** Commands the sources started, by tool; asserts none of them is still running. */
   function assertNothingLeft(): void {
