@@ -1,4 +1,4 @@
-// npm run bench [-- --size tiny|small|large|huge[,...]] [--quick] [--runs N] [--tui-seconds N] [--out FILE]
+// npm run bench [-- --size tiny|small|large|huge[,...]] [--quick] [--runs N] [--tui-seconds N] [--tui-args 'FLAGS'] [--out FILE]
 // First the start-up of one-shot runs on the idle machine; then, for each size: a real load
 // (test/helpers/load.ts), the scan and a whole refresh against the kernel floor, path resolution
 // cold and warm, the whole `inotop --json` and `inotop check` processes (beside inotify-info -s
@@ -58,6 +58,8 @@ export interface BenchOptions {
   runs: number;
   /** How long the TUI's steady state is watched. */
   tuiSeconds: number;
+  /** inotop flags for the TUI's run (--tui-args). */
+  tuiArgs: string[];
   /** Measure the TUI and serve too (the smoke test does not: it takes a minute). */
   tui: boolean;
   serveSeconds: number;
@@ -87,7 +89,7 @@ export async function benchSize(name: LoadSizeName, options: BenchOptions) {
     // Exit 1 is a verdict too (a large load is over the thresholds it raised the limits for).
     const check = await attempt(() => measureInotop(['check', '--pods', 'none'], options.runs, [0, 1, 2]));
     const serve = options.tui ? await attempt(() => measureServe(options.serveSeconds)) : { skipped: 'not asked for' };
-    const tui = options.tui ? await attempt(() => measureTui(options.tuiSeconds)) : { skipped: 'not asked for' };
+    const tui = options.tui ? await attempt(() => measureTui(options.tuiSeconds, options.tuiArgs)) : { skipped: 'not asked for' };
     const { last, ...scanTimes } = scan;
     return {
       size: name,
@@ -255,7 +257,7 @@ function rowsOf(result: SizeResult): Row[] {
   else {
     const small = result.size === 'small';
     rows.push({
-      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
+      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}${tui.args.map((arg) => ` ${arg}`).join('')}: ${tui.pace}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
       median: tui.cpuPercent.toFixed(2),
       spread: '',
       goal: small
@@ -324,6 +326,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       'tui-seconds': { type: 'string' },
+      'tui-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(here, 'results.json') },
     },
   });
@@ -341,6 +344,7 @@ async function main(): Promise<number> {
   const options: BenchOptions = {
     runs: values.runs ? Number(values.runs) : values.quick ? 3 : 7,
     tuiSeconds: values['tui-seconds'] ? Number(values['tui-seconds']) : values.quick ? 10 : 60,
+    tuiArgs: values['tui-args'].split(' ').filter(Boolean),
     tui: true,
     serveSeconds: values.quick ? 20 : 45,
   };

@@ -30,6 +30,10 @@ export interface TuiMeasurement {
   keyLatencyAllMs: Spread;
   /** Share of the presses that found the scan worker running. */
   scanBusyPercent: number;
+  /** inotop's flags besides -d and --pods. */
+  args: readonly string[];
+  /** The pace the header told at the end of the window ("every 2s (all processes every 66.7s: …)"). */
+  pace: string;
 }
 
 const INTERVAL_SECONDS = 2;
@@ -141,7 +145,8 @@ function threadTicks(pid: number): Map<number, number> {
   return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [Number(tid), cpuTicks(`/proc/${pid}/task/${tid}/stat`)]));
 }
 
-export async function measureTui(seconds: number): Promise<TuiMeasurement | { skipped: string }> {
+/** `extraArgs`: inotop flags besides `-d 2 --pods none` (e.g. --no-trace, for every refresh a full scan). */
+export async function measureTui(seconds: number, extraArgs: readonly string[] = []): Promise<TuiMeasurement | { skipped: string }> {
   let helpMarker: string;
   try {
     const { KEY_BINDINGS } = await import('../src/views/tui/keys.js');
@@ -150,7 +155,7 @@ export async function measureTui(seconds: number): Promise<TuiMeasurement | { sk
     return { skipped: `no TUI to measure (${(error as Error).message})` };
   }
   ensureBuilt();
-  const pane = new TmuxPane([process.execPath, inotopBin, '-d', String(INTERVAL_SECONDS), '--pods', 'none'], { width: COLUMNS, height: ROWS });
+  const pane = new TmuxPane([process.execPath, inotopBin, '-d', String(INTERVAL_SECONDS), '--pods', 'none', ...extraArgs], { width: COLUMNS, height: ROWS });
   try {
     const first = await pane.waitFor((text) => text.includes('EXIT=') || text.includes('Help'), 'the first screen', 30_000);
     if (first.includes('EXIT=')) return { skipped: `inotop exits at once: ${first.trim().split('\n').slice(-3).join(' / ')}` };
@@ -171,6 +176,7 @@ export async function measureTui(seconds: number): Promise<TuiMeasurement | { sk
     const cpuPercent = percent(cpuTicks(`/proc/${pid}/stat`) - ticksBefore);
     const threadsAfter = threadTicks(pid);
     const worker = busiestThread(pid, threadsBefore, threadsAfter);
+    const pace = /every \S+(?: \([^)]*\))*/.exec(pane.screen().split('\n')[0] ?? '')?.[0] ?? 'unknown';
 
     const latencies = await measureKeys(pane, pid, worker.tid, helpMarker);
     const scanning = latencies.filter((press) => press.scanning).map((press) => press.ms);
@@ -185,6 +191,8 @@ export async function measureTui(seconds: number): Promise<TuiMeasurement | { sk
       keyLatencyMs: scanning.length > 0 ? spread(scanning) : null,
       keyLatencyAllMs: spread(latencies.map((press) => press.ms)),
       scanBusyPercent: (scanning.length / latencies.length) * 100,
+      pace,
+      args: extraArgs,
     };
   } finally {
     pane.kill();

@@ -130,6 +130,21 @@ export class Collector {
     return this.scanner.scan(deadline);
   }
 
+  /** Whether refreshes between full scans can read only the processes that changed (the trace tells which). */
+  tellsChanges(): boolean {
+    return this.tracer.tellsChanges();
+  }
+
+  /**
+   * The scan of a refresh: of only the processes whose calls the trace saw since the previous
+   * one (and new ones) when `changedOnly` and the trace can tell, else of every process.
+   */
+  scanForRefresh(changedOnly: boolean): ScanResult {
+    // Asked before every scan: what a scan of all finds needs telling no more.
+    const changed = this.tracer.takeChanged();
+    return this.scanner.scan(null, changedOnly && this.scanner.canScanChanged() ? changed : null);
+  }
+
   /**
    * One refresh: scan (or the scan given), resolve, attribute, snapshot. `targets` says whose
    * target rows the snapshot carries; a recording always gets every one. `deadline`

@@ -22,11 +22,13 @@ export type ToWorker =
   | { type: 'ack' }
   | { type: 'stop' };
 
-/** The refresh interval wished for (-d), the one kept, and what the last refresh cost. */
+/** The refresh interval wished for (-d), the one kept, and what the last refresh cost (see pace.ts). */
 export interface Pace {
   wishedMs: number;
   usedMs: number;
   refreshMs: number;
+  /** When full scans come less often than refreshes (those between read only what the trace saw change): how often, and what one costs. */
+  fullScan: { everyMs: number; ms: number } | null;
 }
 
 /**

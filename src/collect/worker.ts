@@ -9,13 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
+import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
-
-/**
- * A refresh may take at most this share of the interval: past it, the next one waits longer, so
- * that inotop never takes more than about this much of a core on a node that is already in trouble.
- */
-export const STRETCH_SHARE = 0.06;
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -26,10 +21,7 @@ type Part = { type: 'begin'; snapshot: Snapshot; pace: Pace } | { type: 'rows'; 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const collector = new Collector(init.collector);
-let intervalMs = init.intervalMs;
-/** The interval actually kept: intervalMs, or longer when refreshes cost too much of it. */
-let usedIntervalMs = init.intervalMs;
-let refreshes = 0;
+let pace = initialPace(init.intervalMs);
 let paused = init.paused;
 let busy = false;
 let lastFinished = 0;
@@ -45,8 +37,7 @@ port.on('message', (message: ToWorker) => {
     case 'ack':
       return sendNextPart();
     case 'schedule':
-      intervalMs = message.intervalMs;
-      usedIntervalMs = Math.max(usedIntervalMs, intervalMs);
+      pace = withWish(pace, message.intervalMs, paceOptions());
       paused = message.paused;
       return scheduleNext();
     case 'targets':
@@ -66,23 +57,36 @@ port.on('message', (message: ToWorker) => {
 await collector.start();
 if (!stopped) refresh();
 
+/** Read at each refresh: the trace may stop telling (off, or lost events are only seen as they come). */
+function paceOptions(): PaceOptions {
+  return { stretch: init.stretch, tellsChanges: collector.tellsChanges() };
+}
+
 function refresh(): void {
   timer = null;
   busy = true;
   let snapshot: Snapshot;
   const started = performance.now();
+  const options = paceOptions();
+  let scope: 'all' | 'changed';
   try {
-    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]));
+    const scanned = collector.scanForRefresh(readsChangedOnly(pace, started, options));
+    scope = scanned.scope;
+    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]), scanned);
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
   }
   const costMs = performance.now() - started;
-  // The first refresh parses and resolves everything once; the ones after it are the steady state.
-  if (refreshes++ > 0) usedIntervalMs = init.stretch ? Math.max(intervalMs, Math.ceil(costMs / STRETCH_SHARE / 100) * 100) : intervalMs;
-  const pace: Pace = { wishedMs: intervalMs, usedMs: usedIntervalMs, refreshMs: Math.round(costMs) };
-  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace }, ...rowParts(snapshot.processes)];
+  pace = afterRefresh(pace, started, costMs, scope, options);
+  const told: Pace = {
+    wishedMs: pace.wishedMs,
+    usedMs: pace.usedMs,
+    refreshMs: Math.round(costMs),
+    fullScan: pace.fullEveryMs > pace.usedMs ? { everyMs: pace.fullEveryMs, ms: Math.round(pace.fullCostMs) } : null,
+  };
+  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told }, ...rowParts(snapshot.processes)];
   sendNextPart();
 }
 
@@ -128,5 +132,5 @@ function scheduleNext(): void {
   if (timer) clearTimeout(timer);
   timer = null;
   if (busy || paused || stopped) return;
-  timer = setTimeout(refresh, Math.max(0, lastFinished + usedIntervalMs - Date.now()));
+  timer = setTimeout(refresh, Math.max(0, lastFinished + pace.usedMs - Date.now()));
 }

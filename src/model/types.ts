@@ -138,6 +138,11 @@ export interface ScanResult {
   notes: string[];
   /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
   parsedInstances: string[];
+  /**
+   * Which processes were read: all, or only those the trace saw change and new ones (the others
+   * as the previous scan read them).
+   */
+  scope: 'all' | 'changed';
   /** Why the scan stopped short (its deadline passed), null when it read every process. */
   incomplete: string | null;
   durationMs: number;

@@ -61,6 +61,16 @@ interface ParsedInstance {
 const NO_WATCHES = parseInotifyFdinfo(new Uint8Array(0));
 const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
 
+/** The previous scan, as a scan of only the changed processes needs it. */
+interface PreviousScan {
+  /** Every process listed, holder or not. */
+  pids: ReadonlySet<number>;
+  /** Those whose fds were off limits. */
+  denied: ReadonlySet<number>;
+  /** Those holding instances or groups, as read. */
+  holders: ReadonlyMap<number, ScannedProcess>;
+}
+
 /** A group's parse, kept for the next scan as ParsedInstance is (checked by the digest of its fanotify lines). */
 interface ParsedGroup {
   digest: string;
@@ -85,6 +95,8 @@ export class Scanner {
   private readonly fdinfoFiles: FdinfoFiles | null;
   private parsed = new Map<string, ParsedInstance>();
   private parsedGroups = new Map<string, ParsedGroup>();
+  /** What a scan of only the changed processes builds on: the last scan that read every process. */
+  private previous: PreviousScan | null = null;
 
   constructor(options: ScanOptions = {}) {
     this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
@@ -98,10 +110,22 @@ export class Scanner {
     this.fdinfoFiles?.closeAll();
     this.parsed = new Map();
     this.parsedGroups = new Map();
+    this.previous = null;
   }
 
-  /** `deadline` (performance.now() time): past it no further process is read, and `incomplete` says so. */
-  scan(deadline: number | null = null): ScanResult {
+  /** Whether scan() can be given `changed`: a complete scan of the live /proc came before. */
+  canScanChanged(): boolean {
+    return this.previous !== null;
+  }
+
+  /**
+   * `deadline` (performance.now() time): past it no further process is read, and `incomplete`
+   * says so. `changed` (after canScanChanged()): read again only these processes and those new
+   * since the previous scan; every other one keeps what the previous scan read, once its start
+   * time shows it is the same process. Changes made without a syscall of the holder's (see
+   * Tracer.takeChanged) wait for the next scan without `changed`.
+   */
+  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null): ScanResult {
     const started = performance.now();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -119,6 +143,7 @@ export class Scanner {
     const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
 
+    const previous = changed && this.previous ? this.previous : null;
     let skippedForTime = 0;
     for (const pid of pids) {
       if (deadline !== null && performance.now() > deadline) {
@@ -126,6 +151,17 @@ export class Scanner {
         continue;
       }
       const base = `${procRoot}/${pid}`;
+      if (previous?.pids.has(pid) && !changed!.has(pid)) {
+        if (previous.denied.has(pid)) denied.push(pid);
+        const kept = previous.holders.get(pid);
+        if (!kept) continue;
+        const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
+        if (stat?.startTime === kept.startTime) {
+          processes.push(this.keep(kept, parsedNow, parsedGroupsNow));
+          continue;
+        }
+        // Gone, or its pid taken by a new process: read as new.
+      }
       let dir: FdDir;
       try {
         dir = this.withFds(() => FdDir.open(`${base}/fd`));
@@ -191,7 +227,8 @@ export class Scanner {
       if (proc) processes.push(proc);
     }
 
-    this.fdinfoFiles?.endScan();
+    // The fdinfo files of processes not read this time are still wanted.
+    if (!previous) this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
@@ -214,6 +251,11 @@ export class Scanner {
     if (outOfFds.length > 0) {
       notes.push(`out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(outOfFds)}`);
     }
+    // Only a complete scan of the live /proc can be built on; one of only the changed processes can too.
+    this.previous =
+      this.fdinfoFiles && skippedForTime === 0 && outOfFds.length === 0
+        ? { pids: new Set(pids), denied: new Set(denied), holders: new Map(processes.map((proc) => [proc.pid, proc])) }
+        : null;
     return {
       time: new Date().toISOString(),
       hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
@@ -226,8 +268,24 @@ export class Scanner {
       sharedDetection: exact ? 'kcmp' : 'heuristic',
       notes,
       parsedInstances,
+      scope: previous ? 'changed' : 'all',
       incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
       durationMs: performance.now() - started,
+    };
+  }
+
+  /**
+   * A process the previous scan read, as it was, for a scan of only the changed ones. Its
+   * instances and groups are copied (markShared marks them afresh); their watches are not.
+   */
+  private keep(proc: ScannedProcess, parsedNow: Map<string, ParsedInstance>, parsedGroupsNow: Map<string, ParsedGroup>): ScannedProcess {
+    for (const { fd } of proc.instances) parsedNow.set(`${proc.pid}/${fd}`, this.parsed.get(`${proc.pid}/${fd}`)!);
+    for (const { fd } of proc.fanotifyGroups) parsedGroupsNow.set(`${proc.pid}/${fd}`, this.parsedGroups.get(`${proc.pid}/${fd}`)!);
+    const instanceId = (fd: number) => `${proc.pid}:${fd}`;
+    return {
+      ...proc,
+      instances: proc.instances.map((instance) => ({ ...instance, instanceId: instanceId(instance.fd), shared: false })),
+      fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, instanceId: instanceId(group.fd), shared: false })),
     };
   }
 

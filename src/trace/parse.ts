@@ -6,8 +6,13 @@ import { constants } from 'node:os';
 export const FAILING_SYSCALLS = ['inotify_add_watch', 'inotify_init1', 'inotify_init'] as const;
 /** And those whose successes make the churn. */
 export const CHURN_SYSCALLS = ['inotify_add_watch', 'inotify_rm_watch'] as const;
-const TRACED_SYSCALLS: readonly string[] = [...FAILING_SYSCALLS, ...CHURN_SYSCALLS];
-export type TracedSyscall = (typeof FAILING_SYSCALLS)[number] | (typeof CHURN_SYSCALLS)[number];
+/**
+ * The successful calls besides the churn after which a process's instances or groups are not
+ * what they were: between full scans, only the processes that made one are read again.
+ */
+export const CHANGING_SYSCALLS = ['inotify_init1', 'inotify_init', 'fanotify_init', 'fanotify_mark'] as const;
+const TRACED_SYSCALLS: readonly string[] = [...FAILING_SYSCALLS, ...CHURN_SYSCALLS, ...CHANGING_SYSCALLS];
+export type TracedSyscall = (typeof FAILING_SYSCALLS)[number] | (typeof CHURN_SYSCALLS)[number] | (typeof CHANGING_SYSCALLS)[number];
 
 /** One syscall exit as trace_pipe prints it (inotify_rm_watch returns 0: "-> 0x0"). */
 export interface SyscallExit {

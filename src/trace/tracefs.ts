@@ -149,6 +149,8 @@ export class TraceInstance {
   private constructor(
     private readonly root: TracefsRoot,
     readonly name: string,
+    /** The events enabled: those of the asked ones that this kernel has. */
+    readonly events: readonly string[],
   ) {
     this.pipe = openSync(root.path(`instances/${name}/trace_pipe`), constants.O_RDONLY | constants.O_NONBLOCK);
   }
@@ -177,7 +179,11 @@ export class TraceInstance {
         writeFileSync(`${dir}/events/${spec.event}/filter`, spec.filter);
         writeFileSync(`${dir}/events/${spec.event}/enable`, '1');
       }
-      return new TraceInstance(root, name);
+      return new TraceInstance(
+        root,
+        name,
+        present.map((spec) => spec.event),
+      );
     } catch (error) {
       rmdirSync(dir);
       throw error;

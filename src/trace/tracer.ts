@@ -1,8 +1,10 @@
 // The tracer of the collection stage: a trace instance of our own (inotop-<pid>) with only the
 // exits of the inotify syscalls enabled, filtered in the kernel to the calls that failed for
 // want of a resource, and another one (inotop-<pid>-churn) for the watches added and removed:
-// a burst of those must not push failures out of a full buffer. Each refresh reads what came in
-// without blocking and counts it per process. The instances go on every exit path: stop(),
+// a burst of those must not push failures out of a full buffer. The second also has the other
+// successful calls that change a process's instances or groups (inotify_init*, fanotify_*): which
+// processes made any tells a refresh between full scans what to read again. Each refresh reads
+// what came in without blocking and counts it per process. The instances go on every exit path: stop(),
 // process exit and, on the main thread, SIGINT, SIGTERM and SIGHUP; those left by a SIGKILL are
 // removed by the next inotop to start.
 import { isMainThread } from 'node:worker_threads';
@@ -11,7 +13,7 @@ import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/pars
 import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { ChurnCounter } from './churn.js';
 import { FailureLog, RESOURCE_ERRNOS, type FailingProcess, type LimitContext } from './failures.js';
-import { errnoNumber, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
+import { CHANGING_SYSCALLS, errnoNumber, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
 import { openTracefs, removeStaleInstances, TraceInstance, TracefsRoot, type EventSpec } from './tracefs.js';
 
 export interface TracerOptions {
@@ -41,6 +43,7 @@ const FAILURE_EVENTS: readonly EventSpec[] = FAILING_SYSCALLS.map((syscall) => (
 const CHURN_EVENTS: readonly EventSpec[] = [
   { event: 'syscalls/sys_exit_inotify_add_watch', filter: 'ret >= 0' },
   { event: 'syscalls/sys_exit_inotify_rm_watch', filter: 'ret == 0' },
+  ...CHANGING_SYSCALLS.map((syscall) => ({ event: `syscalls/sys_exit_${syscall}`, filter: 'ret >= 0' })),
 ];
 const SETTINGS = {
   // The clock of process.hrtime(), so that times convert to the wall clock exactly.
@@ -61,6 +64,10 @@ export class Tracer {
   private churnInstance: TraceInstance | null = null;
   private readonly log = new FailureLog();
   private readonly churn = new ChurnCounter();
+  /** Processes that made a traced successful call since takeChanged() last answered. */
+  private changed = new Set<number>();
+  /** Whether `changed` is all there is: every changing event enabled and none lost since. */
+  private changedComplete = false;
   /** process.hrtime() of the previous take (or of the start), in ms. */
   private lastTakeMs = 0;
   private notes: string[] = [];
@@ -97,6 +104,7 @@ export class Tracer {
       this.stop();
       return this.off(why, true);
     }
+    this.changedComplete = this.tellsChanges();
     this.hostUserns = parseNamespaceLink(readlinkOrNull('/proc/1/ns/user') ?? readlinkOrNull('/proc/self/ns/user') ?? '');
     this.status = { state: 'on', reason: null };
     this.lastTakeMs = hrtimeMs();
@@ -114,6 +122,20 @@ export class Tracer {
     const notes = this.notes;
     this.notes = [];
     return { failures: this.log.take(context), churn, status: this.status, notes };
+  }
+
+  /**
+   * The processes whose inotify instances or fanotify groups may have changed by a call of theirs
+   * since the previous takeChanged(); null when the trace cannot tell (off, events missing from
+   * this kernel, or lost to a full buffer). Changes without a call (a watched inode deleted, an
+   * unmount, a closed or inherited fd) are not in it: full scans find those.
+   */
+  takeChanged(): ReadonlySet<number> | null {
+    if (this.churnInstance) this.readChurn(this.churnInstance);
+    const changed = this.changedComplete ? this.changed : null;
+    this.changed = new Set();
+    this.changedComplete = this.tellsChanges();
+    return changed;
   }
 
   stop(): void {
@@ -144,7 +166,7 @@ export class Tracer {
 
   private readFailures(instance: TraceInstance, context: TakeContext, wallOffsetMs: number): void {
     const processes = new Map<number, FailingProcess>();
-    for (const exit of this.readExits(instance, 'failed inotify calls')) {
+    for (const exit of this.readExits(instance, 'failed inotify calls').exits) {
       const pid = pidOf(exit);
       let failing = processes.get(pid);
       if (!failing) {
@@ -155,10 +177,19 @@ export class Tracer {
     }
   }
 
+  /** Whether the churn instance has every event after which a process's instances may differ. */
+  tellsChanges(): boolean {
+    return this.churnInstance !== null && this.churnInstance.events.length === CHURN_EVENTS.length;
+  }
+
   private readChurn(instance: TraceInstance): void {
     const comms = new Map<number, string>();
-    for (const exit of this.readExits(instance, 'watch adds and removes')) {
+    const { exits, lost } = this.readExits(instance, 'watch adds and removes');
+    if (lost) this.changedComplete = false;
+    for (const exit of exits) {
       const pid = pidOf(exit);
+      this.changed.add(pid);
+      if (exit.syscall !== 'inotify_add_watch' && exit.syscall !== 'inotify_rm_watch') continue;
       let comm = comms.get(pid);
       if (comm === undefined) {
         comm = readProcTextOrNull(`/proc/${pid}/comm`)?.trimEnd() ?? exit.comm;
@@ -169,7 +200,7 @@ export class Tracer {
   }
 
   /** The syscall exits that came in; a note says how many of `what` a full buffer lost. */
-  private readExits(instance: TraceInstance, what: string): SyscallExit[] {
+  private readExits(instance: TraceInstance, what: string): { exits: SyscallExit[]; lost: boolean } {
     const exits: SyscallExit[] = [];
     let lost = 0;
     for (const line of instance.readLines(MAX_READ_BYTES)) {
@@ -178,7 +209,7 @@ export class Tracer {
       else if (parsed) exits.push(parsed.exit);
     }
     if (lost > 0) this.notes.push(`the trace buffer overran: ${lost} ${what} not counted`);
-    return exits;
+    return { exits, lost: lost > 0 };
   }
 
   /** The process as it is now; what the trace line says when it is gone. */

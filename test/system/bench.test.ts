@@ -77,7 +77,7 @@ describe('benchmark', { skip: rootSkip }, () => {
 
   test('one pass of every measurement at the tiny size', { timeout: 120_000 }, async () => {
     const before = readSysctls();
-    const result = await benchSize('tiny', { runs: 1, tuiSeconds: 0, tui: false, serveSeconds: 0 });
+    const result = await benchSize('tiny', { runs: 1, tuiSeconds: 0, tui: false, tuiArgs: [], serveSeconds: 0 });
     assert.deepEqual(result.load.created, { instances: LOAD_SIZES.tiny.instances, watches: LOAD_SIZES.tiny.watches, noiseFds: LOAD_SIZES.tiny.noiseFds });
     for (const ratio of Object.values(result.scan.ratios)) assert.ok(Number.isFinite(ratio) && ratio > 0, String(ratio));
     assert.ok(result.scan.floorCount.instances >= LOAD_SIZES.tiny.instances);

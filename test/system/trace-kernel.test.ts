@@ -3,40 +3,27 @@
 // exit path; two inotops at once; --no-trace, not root, no tracefs; check, serve and the screen.
 // Lowers sysctls for moments: run under the lock, `flock /tmp/inotop-systest.lock node ...`.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Collector } from '../../src/collect/collector.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
 import { scan } from '../../src/scan/index.js';
 import { removeOpenInstances } from '../../src/trace/tracefs.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
-import { isRoot, Watcher } from '../helpers/inowatch.js';
+import { Watcher } from '../helpers/inowatch.js';
 import { TmuxPane } from '../helpers/tmux.js';
+import { traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.js';
 
 const NOBODY = 65534;
 const AS_NOBODY = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'];
 /** Enough for the helper's stdin, stdout, stderr and 5 instances. */
 const FD_LIMIT = 8;
-
-/** The names under tracefs's instances/, through a private mount of our own (tracefs may be mounted nowhere). */
-function traceInstances(): string[] {
-  const list = 'mount -t tracefs tracefs /sys/kernel/tracing && ls /sys/kernel/tracing/instances';
-  return execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', list], { encoding: 'utf8' }).split('\n').filter(Boolean);
-}
-
-function traceSkip(): string | false {
-  if (!isRoot) return 'needs root (trace instances, sysctls, processes of another uid): run as root';
-  const probe = 'mount -t tracefs tracefs /sys/kernel/tracing && test -d /sys/kernel/tracing/events/syscalls/sys_exit_inotify_add_watch';
-  const probed = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', probe]);
-  return probed.status === 0 ? false : 'this kernel has no tracefs with inotify syscall tracepoints (CONFIG_FTRACE_SYSCALLS)';
-}
 
 const skip = traceSkip();
 
@@ -58,22 +45,6 @@ async function withSysctl<T>(name: 'max_user_watches' | 'max_user_instances', va
     writeFileSync(path, old);
     lowered.delete(path);
   }
-}
-
-function tracingCollector(record: string | null = null): Collector {
-  return new Collector({
-    procRoot: '/proc',
-    pods: 'none',
-    runtimeEndpoint: null,
-    crictl: null,
-    kubectl: null,
-    kubeletRoot: '/var/lib/kubelet',
-    nodeName: null,
-    forceWalk: false,
-    record,
-    intervalSeconds: 1,
-    trace: true,
-  });
 }
 
 /** What nobody holds now. */

@@ -140,6 +140,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     sharedDetection: 'kcmp',
     notes: [],
     parsedInstances: [],
+    scope: 'all',
     incomplete: null,
     durationMs: 1,
   };

@@ -1,0 +1,35 @@
+// Tests of the tracer on the real kernel: whether they can run here, a collector that traces,
+// and the trace instances that exist (seen through a private tracefs mount: it may be mounted nowhere).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Collector } from '../../src/collect/collector.js';
+import { isRoot } from './inowatch.js';
+
+/** The names under tracefs's instances/, through a private mount of our own (tracefs may be mounted nowhere). */
+export function traceInstances(): string[] {
+  const list = 'mount -t tracefs tracefs /sys/kernel/tracing && ls /sys/kernel/tracing/instances';
+  return execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', list], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+export function traceSkip(): string | false {
+  if (!isRoot) return 'needs root (trace instances, sysctls, processes of another uid): run as root';
+  const probe = 'mount -t tracefs tracefs /sys/kernel/tracing && test -d /sys/kernel/tracing/events/syscalls/sys_exit_inotify_add_watch';
+  const probed = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', probe]);
+  return probed.status === 0 ? false : 'this kernel has no tracefs with inotify syscall tracepoints (CONFIG_FTRACE_SYSCALLS)';
+}
+
+/** A collector of the live /proc that traces, with no pod source. */
+export function tracingCollector(record: string | null = null): Collector {
+  return new Collector({
+    procRoot: '/proc',
+    pods: 'none',
+    runtimeEndpoint: null,
+    crictl: null,
+    kubectl: null,
+    kubeletRoot: '/var/lib/kubelet',
+    nodeName: null,
+    forceWalk: false,
+    record,
+    intervalSeconds: 1,
+    trace: true,
+  });
+}
