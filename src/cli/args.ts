@@ -50,7 +50,7 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
-  { long: 'stretch', defaultOn: true, help: 'keep -d as given even when a refresh takes more than 6% of it (the screen)' },
+  { long: 'stretch', defaultOn: true, help: 'keep -d as given, a full scan at every refresh, even when one takes more than 6% of it' },
   { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
   { long: 'config', defaultOn: true, help: "neither read nor save the screen's settings ($XDG_CONFIG_HOME/inotop/config.json)" },
 ];

@@ -4,11 +4,18 @@
 // A refresh that reads every process costs the kernel's read of every watch: seconds at a
 // million. So that inotop never takes more than about STRETCH_SHARE of a core, such full scans
 // come at most that often. Where the trace tells which processes made inotify or fanotify calls,
-// the refreshes between them read only those (and new processes) at the interval asked for;
-// without it, the whole interval stretches instead.
+// the refreshes between them read only those (and new processes) at the interval asked for, and
+// full scans come half as often (TRACED_FULL_SCAN_SHARE); without it, the whole interval
+// stretches instead.
 
 /** A refresh may take at most this share of the time until the next one of its kind. */
 export const STRETCH_SHARE = 0.06;
+/**
+ * Where the trace tells what changed, full scans are only for what it cannot tell (an inode
+ * deleted, an fd closed or inherited): half as often, so that inotop costs less on the nodes
+ * where a full scan costs most, while the refreshes between keep what is busy exact at -d.
+ */
+export const TRACED_FULL_SCAN_SHARE = STRETCH_SHARE / 2;
 
 export interface PaceState {
   /** The interval asked for (-d). */
@@ -49,7 +56,7 @@ export function afterRefresh(pace: PaceState, startedAt: number, costMs: number,
   if (scope === 'all') {
     next.lastFullAt = startedAt;
     next.fullCostMs = costMs;
-    next.fullEveryMs = options.stretch && steady ? stretched(pace.wishedMs, costMs) : pace.wishedMs;
+    next.fullEveryMs = options.stretch && steady ? stretched(pace.wishedMs, costMs, fullScanShare(options)) : pace.wishedMs;
   } else {
     next.changedCostMs = costMs;
   }
@@ -61,12 +68,16 @@ export function afterRefresh(pace: PaceState, startedAt: number, costMs: number,
 
 /** A new interval asked for: no interval shorter than it, none kept longer than the costs need. */
 export function withWish(pace: PaceState, wishedMs: number, options: PaceOptions): PaceState {
-  const fullEveryMs = options.stretch && pace.refreshes > 1 ? stretched(wishedMs, pace.fullCostMs) : wishedMs;
+  const fullEveryMs = options.stretch && pace.refreshes > 1 ? stretched(wishedMs, pace.fullCostMs, fullScanShare(options)) : wishedMs;
   const usedMs = !options.stretch ? wishedMs : options.tellsChanges ? Math.min(fullEveryMs, stretched(wishedMs, pace.changedCostMs)) : fullEveryMs;
   return { ...pace, wishedMs, fullEveryMs, usedMs };
 }
 
-/** The shortest interval, in steps of 100 ms, that keeps a refresh of `costMs` within its share. */
-function stretched(wishedMs: number, costMs: number): number {
-  return Math.max(wishedMs, Math.ceil(costMs / STRETCH_SHARE / 100) * 100);
+function fullScanShare(options: PaceOptions): number {
+  return options.tellsChanges ? TRACED_FULL_SCAN_SHARE : STRETCH_SHARE;
+}
+
+/** The shortest interval, in steps of 100 ms, that keeps a refresh of `costMs` within `share`. */
+function stretched(wishedMs: number, costMs: number, share = STRETCH_SHARE): number {
+  return Math.max(wishedMs, Math.ceil(costMs / share / 100) * 100);
 }

@@ -85,6 +85,7 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     pods: attribution?.status ?? NO_POD_SOURCE,
     notes,
     scanMs: Math.round(scan.durationMs * 10) / 10,
+    scanScope: scan.scope,
   };
 }
 

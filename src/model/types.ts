@@ -363,6 +363,8 @@ export interface Snapshot {
   pods: PodsStatus;
   notes: string[];
   scanMs: number;
+  /** Which processes the scan read (ScanResult.scope); missing in older recordings (all). */
+  scanScope?: 'all' | 'changed';
   /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
   failures?: SyscallFailure[];
   /** Watches added and removed per process since the previous snapshot (src/trace). */

@@ -152,6 +152,7 @@ const snapshot = object({
   pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),
   scanMs: number,
+  scanScope: optional(oneOf('all', 'changed')),
 });
 
 /** The value as a Snapshot, or a SchemaError naming the first field that is wrong. */

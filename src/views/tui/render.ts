@@ -206,7 +206,7 @@ export function paneRows(l: Layout): { tableRows: number; detailRows: number } {
 /**
  * "every 2 s", or, when refreshes cost too much of that: "every 6 s (asked 2 s: a refresh takes
  * 480 ms)", or, where the refreshes between full scans read only the processes that changed:
- * "every 2 s (all processes every 67 s: a full scan takes 4012 ms)".
+ * "every 2s (all processes every 133.4s: a full scan takes 4000 ms)".
  */
 function intervalText(state: ViewState): string {
   const pace = state.pace;
