@@ -1,0 +1,402 @@
+// The process table's columns, once, as htop's Process_fields[]: the screen's table, its column
+// chooser (F2), its sort menu and help, `-b`'s table, `-s help` and `-o help` all read this table.
+// Pure: a column is its title, width, alignment, cell and style; the views only place and paint.
+import { commandOf, type SortField } from '../model/query.js';
+import type { ProcessRow } from '../model/types.js';
+import { fit, podLabel, signed } from './format.js';
+
+/** Sortable columns are named by their sort field; the others by what they show. */
+export type ColumnId = SortField | 'fanotify' | 'pod';
+
+/**
+ * When a column shows by default in a view: always; where some process on the node holds fanotify
+ * groups (most nodes have none, as the meters do); or only when asked for (the chooser, `-o`).
+ */
+export type DefaultShown = 'always' | 'fanotify' | 'asked';
+
+/** A cell's own color, for rows that have none of their own (leaked, failed, selected). */
+export type CellStyle = 'grew' | 'shrank';
+
+/** Watches added and removed per second over the last refresh. */
+export interface ChurnRates {
+  addsPerSecond: number;
+  removesPerSecond: number;
+}
+
+/** What cells need besides their row: the view's number style and the per-pid measures. */
+export interface CellContext {
+  /** A count as the view writes it: "1,234" on the screen, "1234" for scripts. */
+  count(n: number): string;
+  /** The screen leaves rare counts (leaked, changes) blank at 0 so the others stand out; scripts get 0. */
+  blankZeros: boolean;
+  sinceLast(pid: number): number;
+  sinceStart(pid: number): number;
+  /** The process's churn (zero when it made no call); null when not traced, so it cannot be told. */
+  churn(pid: number): ChurnRates | null;
+  /** The tree view's branch before the command. */
+  prefix(pid: number): string;
+  /** Inotify calls of the process failed lately: its command says FAILED. */
+  failed(pid: number): boolean;
+}
+
+export interface ColumnSpec {
+  id: ColumnId;
+  title: string;
+  /** Terminal columns; a flexible column takes the rest of the line, and at least this. */
+  width: number;
+  flexible: boolean;
+  align: 'left' | 'right';
+  /** The cell's text; placing cuts it to the width in display columns. */
+  cell(row: ProcessRow, context: CellContext): string;
+  style?(row: ProcessRow, context: CellContext): CellStyle | null;
+  /** The field this column sorts by (its id) and that field's natural direction; null: not sortable. */
+  sort: { field: SortField; descending: boolean } | null;
+  /** The chooser can hide it; PID and COMMAND are what a row is, and always show. */
+  hideable: boolean;
+  /** Where the screen and `-b` show it by default; null: that view does not offer it. */
+  screen: DefaultShown | null;
+  batch: DefaultShown | null;
+  help: string;
+}
+
+const rare = (n: number, context: CellContext, text = context.count(n)): string => (n === 0 && context.blankZeros ? '' : text);
+const trend = (n: number): CellStyle | null => (n > 0 ? 'grew' : n < 0 ? 'shrank' : null);
+
+function rate(which: keyof ChurnRates): (row: ProcessRow, context: CellContext) => string {
+  return (row, context) => {
+    const churn = context.churn(row.pid);
+    return churn === null ? '-' : rare(churn[which], context);
+  };
+}
+
+const sorted = (field: SortField, descending: boolean) => ({ sort: { field, descending } });
+const count = (field: 'instances' | 'watches' | 'leaked') => (row: ProcessRow, context: CellContext) =>
+  field === 'leaked' ? rare(row.leaked, context) : context.count(row[field]);
+
+/** In table order: every view keeps this order (`-o` aside). */
+export const COLUMNS: readonly ColumnSpec[] = [
+  {
+    id: 'pid',
+    title: 'PID',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: (row) => String(row.pid),
+    ...sorted('pid', false),
+    hideable: false,
+    screen: 'always',
+    batch: 'always',
+    help: 'process id',
+  },
+  {
+    id: 'user',
+    title: 'USER',
+    width: 9,
+    flexible: false,
+    align: 'left',
+    cell: (row) => row.user,
+    ...sorted('user', false),
+    hideable: true,
+    screen: 'always',
+    batch: 'always',
+    help: 'effective user',
+  },
+  {
+    id: 'instances',
+    title: 'INST',
+    width: 5,
+    flexible: false,
+    align: 'right',
+    cell: count('instances'),
+    ...sorted('instances', true),
+    hideable: true,
+    screen: 'always',
+    batch: 'always',
+    help: 'inotify instances',
+  },
+  {
+    id: 'watches',
+    title: 'WATCHES',
+    width: 8,
+    flexible: false,
+    align: 'right',
+    cell: count('watches'),
+    ...sorted('watches', true),
+    hideable: true,
+    screen: 'always',
+    batch: 'always',
+    help: 'inotify watches',
+  },
+  {
+    id: 'fanotify',
+    title: 'FANOTIFY',
+    width: 9,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => `${context.count(row.fanotifyGroups ?? 0)}/${context.count(row.fanotifyMarks ?? 0)}`,
+    sort: null,
+    hideable: true,
+    screen: null,
+    batch: 'fanotify',
+    help: 'fanotify groups/marks',
+  },
+  {
+    id: 'fanotifyGroups',
+    title: 'FAN-G',
+    width: 6,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => context.count(row.fanotifyGroups ?? 0),
+    ...sorted('fanotifyGroups', true),
+    hideable: true,
+    screen: 'fanotify',
+    batch: 'asked',
+    help: 'fanotify groups',
+  },
+  {
+    id: 'fanotifyMarks',
+    title: 'FAN-M',
+    width: 8,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => context.count(row.fanotifyMarks ?? 0),
+    ...sorted('fanotifyMarks', true),
+    hideable: true,
+    screen: 'fanotify',
+    batch: 'asked',
+    help: 'fanotify marks of its groups',
+  },
+  {
+    id: 'delta',
+    title: 'Δ',
+    width: 6,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => rare(context.sinceLast(row.pid), context, signed(context.sinceLast(row.pid))),
+    style: (row, context) => trend(context.sinceLast(row.pid)),
+    ...sorted('delta', true),
+    hideable: true,
+    screen: 'always',
+    batch: null,
+    help: 'watches gained or lost since the last refresh',
+  },
+  {
+    id: 'deltaStart',
+    title: 'ΔSTART',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => rare(context.sinceStart(row.pid), context, signed(context.sinceStart(row.pid))),
+    style: (row, context) => trend(context.sinceStart(row.pid)),
+    ...sorted('deltaStart', true),
+    hideable: true,
+    screen: 'always',
+    batch: null,
+    help: 'watches gained or lost since inotop started',
+  },
+  {
+    id: 'addsPerSecond',
+    title: 'ADD/s',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: rate('addsPerSecond'),
+    // Adding faster than removing: a leak in progress.
+    style: (row, context) => {
+      const churn = context.churn(row.pid);
+      return churn && churn.addsPerSecond > churn.removesPerSecond ? 'grew' : null;
+    },
+    ...sorted('addsPerSecond', true),
+    hideable: true,
+    screen: 'asked',
+    batch: 'asked',
+    help: 'inotify_add_watch calls per second, last refresh (traced; - when not)',
+  },
+  {
+    id: 'removesPerSecond',
+    title: 'RM/s',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: rate('removesPerSecond'),
+    ...sorted('removesPerSecond', true),
+    hideable: true,
+    screen: 'asked',
+    batch: 'asked',
+    help: 'inotify_rm_watch calls per second, last refresh (traced; - when not)',
+  },
+  {
+    id: 'leaked',
+    title: 'LEAKED',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: count('leaked'),
+    ...sorted('leaked', true),
+    hideable: true,
+    screen: 'always',
+    batch: 'always',
+    help: 'watches on gone pods, unmounted or deleted targets (red)',
+  },
+  {
+    id: 'pod',
+    title: 'POD',
+    width: 28,
+    flexible: false,
+    align: 'left',
+    cell: (row) => podLabel(row.pod) || '-',
+    sort: null,
+    hideable: true,
+    screen: 'asked',
+    batch: 'always',
+    help: "the process's own pod",
+  },
+  {
+    id: 'command',
+    title: 'COMMAND',
+    width: 10,
+    flexible: true,
+    align: 'left',
+    cell: (row, context) => context.prefix(row.pid) + (context.failed(row.pid) ? `FAILED ${commandOf(row)}` : commandOf(row)),
+    ...sorted('command', false),
+    hideable: false,
+    screen: 'always',
+    batch: 'always',
+    help: 'command line ([comm] when it has none)',
+  },
+];
+
+export type View = 'screen' | 'batch';
+
+export function columnSpec(id: ColumnId): ColumnSpec {
+  return COLUMNS.find((spec) => spec.id === id)!;
+}
+
+/** The columns a view offers, in table order. */
+export function viewColumns(view: View): ColumnSpec[] {
+  return COLUMNS.filter((spec) => spec[view] !== null);
+}
+
+/** The columns of a view one can sort by, in table order: the sort menu's. */
+export function sortableColumns(view: View): ColumnSpec[] {
+  return viewColumns(view).filter((spec) => spec.sort !== null);
+}
+
+/** The columns the chooser lists: those of the screen it can hide. */
+export const HIDEABLE_COLUMNS: readonly ColumnId[] = viewColumns('screen')
+  .filter((spec) => spec.hideable)
+  .map((spec) => spec.id);
+
+/** Every sortable column's field, in table order: one column per field. */
+export const SORT_FIELDS: readonly SortField[] = COLUMNS.flatMap((spec) => (spec.sort ? [spec.sort.field] : []));
+
+export function sortColumn(field: SortField): ColumnSpec {
+  return COLUMNS.find((spec) => spec.sort?.field === field)!;
+}
+
+/** A sort field by its name or its column's title, any case ("watches", "ADD/s"); null when none. */
+export function parseSortField(name: string): SortField | null {
+  const lower = name.toLowerCase();
+  return COLUMNS.find((spec) => spec.sort && (spec.sort.field.toLowerCase() === lower || spec.title.toLowerCase() === lower))?.sort!.field ?? null;
+}
+
+/** A column of a view by its id or title, any case; null when the view has none such. */
+export function parseColumn(name: string, view: View): ColumnId | null {
+  const lower = name.trim().toLowerCase();
+  return viewColumns(view).find((spec) => spec.id.toLowerCase() === lower || spec.title.toLowerCase() === lower)?.id ?? null;
+}
+
+/** What decides which columns show besides the defaults: the user's choices. */
+export interface ColumnChoice {
+  /** Some process on the node holds fanotify groups. */
+  fanotify: boolean;
+  /** Hidden though shown by default. */
+  hidden: readonly ColumnId[];
+  /** Shown though not by default. */
+  shown: readonly ColumnId[];
+}
+
+export function shownByDefault(spec: ColumnSpec, view: View, fanotify: boolean): boolean {
+  const shown = spec[view];
+  return shown === 'always' || (shown === 'fanotify' && fanotify);
+}
+
+export function isShown(spec: ColumnSpec, view: View, choice: ColumnChoice): boolean {
+  if (spec[view] === null) return false;
+  if (!spec.hideable) return true;
+  if (choice.hidden.includes(spec.id)) return false;
+  return shownByDefault(spec, view, choice.fanotify) || choice.shown.includes(spec.id);
+}
+
+/** The columns a view shows, in table order. */
+export function shownColumns(view: View, choice: ColumnChoice): ColumnSpec[] {
+  return COLUMNS.filter((spec) => isShown(spec, view, choice));
+}
+
+/** The choice after the chooser toggles one column: hidden if it shows, else shown. */
+export function toggleColumn(choice: ColumnChoice, id: ColumnId, view: View): { hidden: ColumnId[]; shown: ColumnId[] } {
+  const spec = columnSpec(id);
+  const hidden = choice.hidden.filter((other) => other !== id);
+  const shown = choice.shown.filter((other) => other !== id);
+  if (isShown(spec, view, choice)) return { hidden: [...hidden, id], shown };
+  return { hidden, shown: shownByDefault(spec, view, choice.fanotify) ? shown : [...shown, id] };
+}
+
+// ---- placing ----
+
+export interface PlacedColumn {
+  id: ColumnId;
+  spec: ColumnSpec;
+  title: string;
+  /** null: a flexible column that is never cut (a pipe). */
+  width: number | null;
+  /** Offset from the table's left edge. */
+  x: number;
+}
+
+/**
+ * The columns side by side, one space apart. The flexible one (COMMAND, the only one) takes what
+ * is left of `width`, and at least its own width; with `width` null it is never cut. `title` may mark the sort column.
+ */
+export function placeColumns(specs: readonly ColumnSpec[], width: number | null, title: (spec: ColumnSpec) => string = (spec) => spec.title): PlacedColumn[] {
+  const fixed = specs.reduce((sum, spec) => sum + (spec.flexible ? 0 : spec.width + 1), 0);
+  let x = 0;
+  return specs.map((spec) => {
+    const columnWidth = !spec.flexible ? spec.width : width === null ? null : Math.max(spec.width, width - fixed);
+    const placed: PlacedColumn = { id: spec.id, spec, title: title(spec), width: columnWidth, x };
+    x += (columnWidth ?? 0) + 1;
+    return placed;
+  });
+}
+
+/**
+ * The placed columns a line of `width` shows: those past its edge are left out and the one across
+ * it is cut there, as htop cuts its table at the screen's edge.
+ */
+export function clipColumns(columns: readonly PlacedColumn[], width: number): PlacedColumn[] {
+  return columns.filter((c) => c.x < width).map((c) => (c.width === null || c.x + c.width > width ? { ...c, width: width - c.x } : c));
+}
+
+/** Which column a click at offset x of the table falls on. */
+export function columnAt(columns: readonly PlacedColumn[], x: number): PlacedColumn | null {
+  return columns.find((c) => x >= c.x && (c.width === null || x <= c.x + c.width)) ?? null;
+}
+
+/** The title line's cells, each fit to its column (made visible, cut in display columns). */
+export function titleCells(columns: readonly PlacedColumn[]): string[] {
+  return columns.map((c) => (c.width === null ? c.title : fit(c.title, c.width, c.spec.align)));
+}
+
+/** One row's cells, each fit to its column; built only for the rows a view shows. */
+export function rowCells(row: ProcessRow, columns: readonly PlacedColumn[], context: CellContext): string[] {
+  return columns.map((c) => {
+    const text = c.spec.cell(row, context);
+    return c.width === null ? text : fit(text, c.width, c.spec.align);
+  });
+}
+
+/** A whole row's color: red for failed calls (the screen), and for leaked watches. */
+export function rowStyle(row: ProcessRow, context: CellContext): 'crit' | 'leak' | null {
+  if (context.failed(row.pid)) return 'crit';
+  return row.leaked > 0 ? 'leak' : null;
+}
