@@ -78,7 +78,8 @@ export const COLUMNS: readonly ColumnSpec[] = [
   {
     id: 'pid',
     title: 'PID',
-    width: 7,
+    // Up to pid_max (4194304), and a space before: -b's rows start so.
+    width: 8,
     flexible: false,
     align: 'right',
     cell: (row) => String(row.pid),

@@ -146,7 +146,7 @@ function column(state: ViewState, title: string): Map<number, string> {
   const columns = tableColumns(state, 160);
   const at = columns.find((c) => c.title.replace(/[▼▲]$/, '') === title);
   assert.ok(at, `${title} shows`);
-  return new Map(lines.slice(1).map((line) => [Number(line.slice(0, 7)), line.slice(at.x, at.x + at.width!).trim()]));
+  return new Map(lines.slice(1).map((line) => [Number(line.slice(0, 8)), line.slice(at.x, at.x + at.width!).trim()]));
 }
 
 test('F2 shows ADD/s and RM/s: the tracer\'s rates per process, sortable; "-" when not traced', () => {
@@ -185,7 +185,7 @@ test('F2 shows ADD/s and RM/s: the tracer\'s rates per process, sortable; "-" wh
   // < and > go across the columns that show, ADD/s and RM/s among them now.
   assert.equal(keys(state, '<').sort.field, 'addsPerSecond');
   // A leak in progress (adding faster than removing) is colored as a growing count.
-  const painted = tableLines(state, 160, 20, new Painter(true)).find((line) => line.startsWith('    201'))!;
+  const painted = tableLines(state, 160, 20, new Painter(true)).find((line) => line.startsWith('     201'))!;
   assert.match(painted, /\{yellow-fg\} +12\.5\{\/yellow-fg\}/);
   assert.doesNotMatch(painted, /\{yellow-fg\} +0\.5/, 'RM/s has no color of its own');
   // Not traced (no root, --no-trace, an older recording): cannot tell, not zero.
@@ -259,10 +259,10 @@ test('-o: the columns of -b by id or title, in their order; unknown ones and -o 
   });
   const table = text.split('\n').filter((line) => /^ +(PID|20\d) /.test(line));
   assert.deepEqual(table, [
-    '    PID   ADD/s    RM/s COMMAND',
-    '    201    12.5     0.5 /usr/bin/proc201 --serve',
-    '    202       1       4 /usr/bin/proc202 --serve',
-    '    203       0       0 /usr/bin/proc203 --serve',
+    '     PID   ADD/s    RM/s COMMAND',
+    '     201    12.5     0.5 /usr/bin/proc201 --serve',
+    '     202       1       4 /usr/bin/proc202 --serve',
+    '     203       0       0 /usr/bin/proc203 --serve',
   ]);
 });
 
