@@ -1,8 +1,20 @@
 // `-b`: plain text tables like `top -b`, for scripts and logs.
 import { churnByPid } from '../model/query.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
-import { placeColumns, rowCells, rowStyle, shownColumns, titleCells, columnSpec, type CellContext, type ColumnId } from './columns.js';
-import { fit, holdersText, podLabel, statusText, targetPathText, usage } from './format.js';
+import {
+  columnSpec,
+  placeColumns,
+  rowCells,
+  rowStyle,
+  shownColumns,
+  targetColumns,
+  targetStyle,
+  titleCells,
+  type CellContext,
+  type ColumnId,
+  type TargetContext,
+} from './columns.js';
+import { usage } from './format.js';
 import { visible } from './text.js';
 
 export interface BatchOptions {
@@ -75,20 +87,17 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   return out.join('\n') + '\n';
 }
 
+/** -b's target table (columns.ts): plain counts, the path whole with who holds it. */
+const TARGET_TABLE = targetColumns(['watches', 'dev', 'ino', 'fstype', 'status', 'pod', 'path']);
+const IN_BATCH: TargetContext = { markRepeats: false, holdersInPath: true };
+
 function targetLines(row: ProcessRow, paint: (code: string, text: string) => string): string[] {
   const lines = ['', visible(`  targets of pid ${row.pid} (${row.comm}):`)];
-  lines.push(
-    paint(BOLD, `  ${fit('WATCHES', 7, 'right')} ${fit('DEV', 7)} ${fit('INO', 10, 'right')} ${fit('FSTYPE', 9)} ${fit('STATUS', 10)} ${fit('POD', 30)} PATH`),
-  );
+  const columns = placeColumns(TARGET_TABLE, null);
+  lines.push(paint(BOLD, `  ${titleCells(columns).join(' ')}`));
   for (const target of row.targets) {
-    const held = holdersText(target);
-    // A mount or filesystem mark has no inode of its own.
-    const ino = target.kind === 'fanotify' && target.markType !== 'inode' ? '-' : String(target.ino);
-    const line =
-      `  ${fit(String(target.watches), 7, 'right')} ${fit(target.dev, 7)} ${fit(ino, 10, 'right')} ` +
-      `${fit(target.fstype ?? '?', 9)} ${fit(statusText(target), 10)} ${fit(podLabel(target.pod) || '-', 30)} ` +
-      `${targetPathText(target)}${held ? `  [${held}]` : ''}`;
-    lines.push(target.leak ? paint(RED, line) : visible(line));
+    const line = `  ${rowCells(target, columns, IN_BATCH).join(' ')}`;
+    lines.push(targetStyle(target, IN_BATCH) === 'leak' ? paint(RED, line) : visible(line));
   }
   lines.push('');
   return lines;

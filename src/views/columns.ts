@@ -1,9 +1,28 @@
-// The process table's columns, once, as htop's Process_fields[]: the screen's table, its column
-// chooser (F2), its sort menu and help, `-b`'s table, `-s help` and `-o help` all read this table.
-// Pure: a column is its title, width, alignment, cell and style; the views only place and paint.
+// The tables' columns, once, as htop's Process_fields[]: the process table's drive the screen's
+// table, its column chooser (F2), its sort menu and help, `-b`'s table, `-s help` and `-o help`;
+// the target table's drive the detail pane and `-b --targets`. Pure: a column is its title, width,
+// alignment, cell and style; the views pick, place and paint them, with the one placing code here.
 import { commandOf, type SortField } from '../model/query.js';
-import type { ProcessRow } from '../model/types.js';
-import { fit, podLabel, signed } from './format.js';
+import type { ProcessRow, TargetRow } from '../model/types.js';
+import { fit, holdersText, podLabel, signed, statusText, targetPathText } from './format.js';
+import { visible } from './text.js';
+import { elideMiddle } from './width.js';
+
+/** What every table's column is: enough to place it and fill its cells. */
+export interface TableColumn<Row, Context> {
+  id: string;
+  title: string;
+  /** Terminal columns; a flexible column takes the rest of the line, and at least this. */
+  width: number;
+  flexible: boolean;
+  align: 'left' | 'right';
+  /** A path loses its middle when cut (its start and its file's name tell one from another); the rest their end. */
+  elide?: 'middle';
+  /** The cell's text; placing cuts it to the width in display columns. */
+  cell(row: Row, context: Context): string;
+  /** The cell's own color, for rows that have none of their own (leaked, failed, selected). */
+  style?(row: Row, context: Context): CellStyle | null;
+}
 
 /** Sortable columns are named by their sort field; the others by what they show. */
 export type ColumnId = SortField | 'fanotify' | 'pod';
@@ -14,8 +33,8 @@ export type ColumnId = SortField | 'fanotify' | 'pod';
  */
 export type DefaultShown = 'always' | 'fanotify' | 'asked';
 
-/** A cell's own color, for rows that have none of their own (leaked, failed, selected). */
-export type CellStyle = 'grew' | 'shrank';
+/** Colors of cells and rows, by what they mean; each view paints them its way. */
+export type CellStyle = 'grew' | 'shrank' | 'leak' | 'warn' | 'crit';
 
 /** Watches added and removed per second over the last refresh. */
 export interface ChurnRates {
@@ -39,16 +58,9 @@ export interface CellContext {
   failed(pid: number): boolean;
 }
 
-export interface ColumnSpec {
+/** A column of the process table. */
+export interface ColumnSpec extends TableColumn<ProcessRow, CellContext> {
   id: ColumnId;
-  title: string;
-  /** Terminal columns; a flexible column takes the rest of the line, and at least this. */
-  width: number;
-  flexible: boolean;
-  align: 'left' | 'right';
-  /** The cell's text; placing cuts it to the width in display columns. */
-  cell(row: ProcessRow, context: CellContext): string;
-  style?(row: ProcessRow, context: CellContext): CellStyle | null;
   /** The field this column sorts by (its id) and that field's natural direction; null: not sortable. */
   sort: { field: SortField; descending: boolean } | null;
   /** The chooser can hide it; PID and COMMAND are what a row is, and always show. */
@@ -343,11 +355,84 @@ export function toggleColumn(choice: ColumnChoice, id: ColumnId, view: View): { 
   return { hidden, shown: shownByDefault(spec, view, choice.fanotify) ? shown : [...shown, id] };
 }
 
-// ---- placing ----
+// ---- the target table: the detail pane and -b --targets ----
 
-export interface PlacedColumn {
-  id: ColumnId;
-  spec: ColumnSpec;
+/** What target cells need: how the view writes repeats and holders. */
+export interface TargetContext {
+  /** The screen marks an inode watched N times `×N` (a watcher that re-adds watches); scripts get N. */
+  markRepeats: boolean;
+  /** -b has no HELD BY column: its PATH ends with `[held by …]`. */
+  holdersInPath: boolean;
+}
+
+export type TargetColumnId = 'watches' | 'dev' | 'ino' | 'fstype' | 'status' | 'path' | 'holders' | 'pod';
+
+export interface TargetColumn extends TableColumn<TargetRow, TargetContext> {
+  id: TargetColumnId;
+}
+
+/** The first holder by pid and comm, and how many more: inspect lists them all. */
+function holderCell(target: TargetRow): string {
+  const [first, ...others] = target.holders;
+  if (!first) return '';
+  return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
+}
+
+export const TARGET_COLUMNS: readonly TargetColumn[] = [
+  {
+    id: 'watches',
+    title: 'WATCHES',
+    width: 7,
+    flexible: false,
+    align: 'right',
+    cell: (t, context) => (context.markRepeats && t.watches > 1 ? `×${t.watches}` : String(t.watches)),
+  },
+  { id: 'dev', title: 'DEV', width: 8, flexible: false, align: 'left', cell: (t) => t.dev },
+  {
+    id: 'ino',
+    title: 'INO',
+    width: 10,
+    flexible: false,
+    align: 'right',
+    // A mount or filesystem mark has no inode of its own.
+    cell: (t) => (t.kind === 'fanotify' && t.markType !== 'inode' ? '-' : String(t.ino)),
+  },
+  { id: 'fstype', title: 'FSTYPE', width: 9, flexible: false, align: 'left', cell: (t) => t.fstype ?? '?' },
+  { id: 'status', title: 'STATUS', width: 10, flexible: false, align: 'left', cell: statusText },
+  {
+    id: 'path',
+    title: 'PATH',
+    width: 10,
+    flexible: true,
+    align: 'left',
+    elide: 'middle',
+    cell: (t, context) => {
+      const held = context.holdersInPath ? holdersText(t) : '';
+      return `${targetPathText(t)}${held ? `  [${held}]` : ''}`;
+    },
+  },
+  { id: 'holders', title: 'HELD BY', width: 24, flexible: false, align: 'left', cell: holderCell },
+  { id: 'pod', title: 'POD', width: 30, flexible: false, align: 'left', cell: (t) => podLabel(t.pod) || '-' },
+];
+
+export function targetColumns(ids: readonly TargetColumnId[]): TargetColumn[] {
+  return ids.map((id) => TARGET_COLUMNS.find((spec) => spec.id === id)!);
+}
+
+/** A target row's color: red for a leak; the screen marks an inode watched more than once. */
+export function targetStyle(target: TargetRow, context: TargetContext): CellStyle | null {
+  if (target.leak) return 'leak';
+  return context.markRepeats && target.watches > 1 ? 'warn' : null;
+}
+
+// ---- placing: one code for every table ----
+
+// Methods are compared bivariantly: a column of any table is a TableColumn<unknown, unknown> here.
+type AnyColumn = TableColumn<unknown, unknown>;
+
+export interface PlacedColumn<C extends AnyColumn = ColumnSpec> {
+  id: C['id'];
+  spec: C;
   title: string;
   /** null: a flexible column that is never cut (a pipe). */
   width: number | null;
@@ -356,15 +441,20 @@ export interface PlacedColumn {
 }
 
 /**
- * The columns side by side, one space apart. The flexible one (COMMAND, the only one) takes what
- * is left of `width`, and at least its own width; with `width` null it is never cut. `title` may mark the sort column.
+ * The columns side by side, one space apart. The flexible one (COMMAND, PATH: one a table) takes
+ * what is left of `width`, and at least its own width; with `width` null it is never cut. `title`
+ * may mark the sort column.
  */
-export function placeColumns(specs: readonly ColumnSpec[], width: number | null, title: (spec: ColumnSpec) => string = (spec) => spec.title): PlacedColumn[] {
+export function placeColumns<C extends AnyColumn>(
+  specs: readonly C[],
+  width: number | null,
+  title: (spec: C) => string = (spec) => spec.title,
+): PlacedColumn<C>[] {
   const fixed = specs.reduce((sum, spec) => sum + (spec.flexible ? 0 : spec.width + 1), 0);
   let x = 0;
   return specs.map((spec) => {
     const columnWidth = !spec.flexible ? spec.width : width === null ? null : Math.max(spec.width, width - fixed);
-    const placed: PlacedColumn = { id: spec.id, spec, title: title(spec), width: columnWidth, x };
+    const placed: PlacedColumn<C> = { id: spec.id, spec, title: title(spec), width: columnWidth, x };
     x += (columnWidth ?? 0) + 1;
     return placed;
   });
@@ -374,30 +464,31 @@ export function placeColumns(specs: readonly ColumnSpec[], width: number | null,
  * The placed columns a line of `width` shows: those past its edge are left out and the one across
  * it is cut there, as htop cuts its table at the screen's edge.
  */
-export function clipColumns(columns: readonly PlacedColumn[], width: number): PlacedColumn[] {
+export function clipColumns<C extends AnyColumn>(columns: readonly PlacedColumn<C>[], width: number): PlacedColumn<C>[] {
   return columns.filter((c) => c.x < width).map((c) => (c.width === null || c.x + c.width > width ? { ...c, width: width - c.x } : c));
 }
 
 /** Which column a click at offset x of the table falls on. */
-export function columnAt(columns: readonly PlacedColumn[], x: number): PlacedColumn | null {
+export function columnAt<C extends AnyColumn>(columns: readonly PlacedColumn<C>[], x: number): PlacedColumn<C> | null {
   return columns.find((c) => x >= c.x && (c.width === null || x <= c.x + c.width)) ?? null;
 }
 
 /** The title line's cells, each fit to its column (made visible, cut in display columns). */
-export function titleCells(columns: readonly PlacedColumn[]): string[] {
+export function titleCells(columns: readonly PlacedColumn<AnyColumn>[]): string[] {
   return columns.map((c) => (c.width === null ? c.title : fit(c.title, c.width, c.spec.align)));
 }
 
-/** One row's cells, each fit to its column; built only for the rows a view shows. */
-export function rowCells(row: ProcessRow, columns: readonly PlacedColumn[], context: CellContext): string[] {
+/** One row's cells, each made visible and fit to its column; built only for the rows a view shows. */
+export function rowCells<Row, Context>(row: Row, columns: readonly PlacedColumn<TableColumn<Row, Context>>[], context: Context): string[] {
   return columns.map((c) => {
     const text = c.spec.cell(row, context);
-    return c.width === null ? text : fit(text, c.width, c.spec.align);
+    if (c.width === null) return text;
+    return c.spec.elide === 'middle' ? elideMiddle(visible(text), c.width, c.spec.align) : fit(text, c.width, c.spec.align);
   });
 }
 
-/** A whole row's color: red for failed calls (the screen), and for leaked watches. */
-export function rowStyle(row: ProcessRow, context: CellContext): 'crit' | 'leak' | null {
+/** A process row's color: red for failed calls (the screen), and for leaked watches. */
+export function rowStyle(row: ProcessRow, context: CellContext): CellStyle | null {
   if (context.failed(row.pid)) return 'crit';
   return row.leaked > 0 ? 'leak' : null;
 }

@@ -21,12 +21,16 @@ import {
   type ChurnRates,
   type ColumnSpec,
   type PlacedColumn,
+  targetColumns,
+  targetStyle,
+  type TargetColumn,
+  type TargetContext,
 } from '../columns.js';
 import { recentFailures } from '../../trace/failures.js';
 import { failureAlert, worstFailure } from '../failures.js';
-import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { fit, podLabel, signed, usage } from '../format.js';
 import { screenText } from '../text.js';
-import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
+import { displayWidth, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
@@ -470,7 +474,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
   const failedText = failed.map((f) => `  ·  FAILED ${f.count.toLocaleString('en-US')} × ${f.syscall} ${f.errno}`).join('');
-  const churn = row ? state.snapshot?.churn?.find((c) => c.pid === row.pid) : undefined;
+  const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
@@ -481,74 +485,38 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const lines = [rule(heading + hint, width, focused, painter)];
   if (!row) return lines;
   const columns = detailColumns(targets, width);
-  lines.push(painter.paint('columns', esc(fit(columns.map((c) => fit(c.title, c.width, c.align)).join(' '), width))));
+  lines.push(painter.paint('columns', esc(fit(titleCells(columns).join(' '), width))));
   targets.slice(state.detailTop, state.detailTop + height - 2).forEach((target, i) => {
-    const line = targetLine(target, columns, painter);
+    const line = esc(rowCells(target, columns, ON_SCREEN).join(' '));
     // The cursor, where Enter inspects.
-    lines.push(focused && state.detailTop + i === state.detailCursor ? painter.paint('selected', esc(targetCells(target, columns))) : line);
+    if (focused && state.detailTop + i === state.detailCursor) return void lines.push(painter.paint('selected', line));
+    const style = targetStyle(target, ON_SCREEN);
+    lines.push(style ? painter.paint(style, line) : line);
   });
   return lines;
 }
 
-interface DetailColumn {
-  title: string;
-  width: number;
-  align: 'left' | 'right';
-  /** A path loses its middle when cut; the rest their end. */
-  elide: 'middle' | 'end';
-  text: (target: TargetRow) => string;
-}
+const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
 
 /** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
 const WIDE_DETAIL = 160;
 
 /**
- * The detail pane's columns: STATUS, the holder and POD as wide as their texts (they are what one
- * acts on), PATH the rest, losing its middle. DEV and FSTYPE only where there is room to spare.
+ * The detail pane's columns (columns.ts's target table): STATUS, the holder and POD as wide as
+ * their texts (they are what one acts on), PATH the rest, losing its middle. DEV and FSTYPE only
+ * where there is room to spare.
  */
-export function detailColumns(targets: readonly TargetRow[], width: number): DetailColumn[] {
-  const widest = (texts: string[], title: string, cap: number) => Math.min(cap, Math.max(displayWidth(title), ...texts.map(displayWidth)));
-  const holderWidth = widest(targets.map(holderCell), 'HELD BY', 24);
-  const podWidth = widest(
-    targets.map((t) => podLabel(t.pod) || '-'),
-    'POD',
-    Math.max(20, Math.floor(width / 3)),
+export function detailColumns(targets: readonly TargetRow[], width: number): PlacedColumn<TargetColumn>[] {
+  const specs = targetColumns(
+    width >= WIDE_DETAIL ? ['watches', 'dev', 'fstype', 'status', 'path', 'holders', 'pod'] : ['watches', 'status', 'path', 'holders', 'pod'],
   );
-  const columns: DetailColumn[] = [
-    { title: 'WATCHES', width: 7, align: 'right', elide: 'end', text: (t) => (t.watches > 1 ? `×${t.watches}` : String(t.watches)) },
-  ];
-  if (width >= WIDE_DETAIL) {
-    columns.push(
-      { title: 'DEV', width: 8, align: 'left', elide: 'end', text: (t) => t.dev },
-      { title: 'FSTYPE', width: 8, align: 'left', elide: 'end', text: (t) => t.fstype ?? '?' },
-    );
-  }
-  columns.push({ title: 'STATUS', width: 10, align: 'left', elide: 'end', text: statusText });
-  const used = columns.reduce((sum, c) => sum + c.width + 1, 0) + holderWidth + 1 + podWidth + 1;
-  columns.push(
-    { title: 'PATH', width: Math.max(10, width - used), align: 'left', elide: 'middle', text: targetPathText },
-    { title: 'HELD BY', width: holderWidth, align: 'left', elide: 'end', text: holderCell },
-    { title: 'POD', width: podWidth, align: 'left', elide: 'end', text: (t) => podLabel(t.pod) || '-' },
-  );
-  return columns;
-}
-
-/** The first holder by pid and comm, and how many more: inspect lists them all. */
-function holderCell(target: TargetRow): string {
-  const [first, ...others] = target.holders;
-  if (!first) return '';
-  return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
-}
-
-function targetCells(target: TargetRow, columns: DetailColumn[]): string {
-  return columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
-}
-
-function targetLine(target: TargetRow, columns: DetailColumn[], painter: Painter): string {
-  const line = targetCells(target, columns);
-  if (target.leak) return painter.paint('leak', esc(line));
-  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
-  return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);
+  const sized = specs.map((spec) => {
+    if (spec.id !== 'holders' && spec.id !== 'pod') return spec;
+    const cap = spec.id === 'holders' ? spec.width : Math.max(20, Math.floor(width / 3));
+    const widest = Math.max(displayWidth(spec.title), ...targets.map((t) => displayWidth(spec.cell(t, ON_SCREEN))));
+    return { ...spec, width: Math.min(cap, widest) };
+  });
+  return placeColumns(sized, width);
 }
 
 function plainPlural(n: number, one: string, many: string): string {
