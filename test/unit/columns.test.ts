@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseOptions } from '../../src/cli/args.js';
 import { compareRows, NO_FILTER, type SortField } from '../../src/model/query.js';
-import type { Snapshot } from '../../src/model/types.js';
+import type { Snapshot, TargetRow } from '../../src/model/types.js';
 import { batchText } from '../../src/views/batch.js';
 import {
   COLUMNS,
@@ -21,11 +21,12 @@ import {
   viewColumns,
   type CellContext,
 } from '../../src/views/columns.js';
-import { cellContext, helpLines, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
+import { cellContext, detailColumns, detailLines, helpLines, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
+import { podDetailLines, podTableLines } from '../../src/views/tui/pods-view.js';
 import { parseSettings } from '../../src/views/tui/settings.js';
 import { initialState, processRows, reduce, type ViewState } from '../../src/views/tui/state.js';
 import { displayWidth } from '../../src/views/width.js';
-import { pod, proc, snapshot, targets } from '../helpers/rows.js';
+import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
 
 /** Text wider than every column, in CJK, emoji and combining marks. */
@@ -280,4 +281,46 @@ test('sorting fields the model knows: one comparator per column', () => {
     fields,
     sortableColumns('screen').map((spec) => spec.id),
   );
+});
+
+test('the target table: the detail pane sizes HELD BY and POD to their texts, PATH loses its middle; -b keeps it whole', () => {
+  const long = `/var/lib/kubelet/pods/${'データ'.repeat(20)}/volumes/token-🚀`;
+  const holder = { pid: 27003, comm: 'runner', reason: 'mount namespace' } as unknown as TargetRow['holders'][number];
+  const row = proc(7, {
+    targets: [target(1, { path: long, watches: 44, holders: [holder], pod: pod('runner-x', 'gone', 'ci'), leak: 'gone' }), target(2, { path: '/etc/hosts' })],
+  });
+  const state = start(snapshot([row]));
+  for (const width of [120, 160]) {
+    const columns = detailColumns(row.targets, width);
+    assert.deepEqual(
+      columns.map((c) => c.title),
+      width >= 160 ? ['WATCHES', 'DEV', 'FSTYPE', 'STATUS', 'PATH', 'HELD BY', 'POD'] : ['WATCHES', 'STATUS', 'PATH', 'HELD BY', 'POD'],
+    );
+    assert.equal(columns.find((c) => c.id === 'holders')!.width, '27003 runner'.length);
+    assert.equal(columns.find((c) => c.id === 'pod')!.width, 'ci/runner-x (gone)'.length);
+    const lines = plain(detailLines(state, width, 6, mono)).slice(1);
+    for (const line of lines) assert.equal(displayWidth(line), width, line);
+    const leaked = lines.find((line) => line.includes('×44'))!;
+    assert.match(leaked, /^ +×44 (8:1 +ext4 +)?gone pod +\/var\/lib\/kubelet\/pods\/.*….*データ\/volumes\/token-🚀 +27003 runner ci\/runner-x \(gone\)$/u);
+  }
+  const text = batchText(snapshot([row]), [row], { withTargets: true, color: false, width: 80 });
+  assert.match(text, /^ {2}WATCHES DEV +INO FSTYPE +STATUS +POD +PATH$/m);
+  assert.ok(text.includes(`      44 8:1 `), 'plain counts, no ×');
+  assert.ok(text.includes(`${long}  [held by pid 27003 runner]`), 'the path whole, with who holds it');
+});
+
+test('the pod view: its tables from the same placing code; node text in them made visible', () => {
+  const web = pod('web', 'live', 'shop');
+  const watcher = proc(150, { comm: 'evil\x1b[2Jcomm', watches: 2, watchedPods: [{ pod: web, watches: 2, leaked: 0, holders: [] }] });
+  const state = keys(start(snapshot([watcher])), 'v');
+  const table = plain(podTableLines(state, 120, 5, mono));
+  assert.match(table[0]!, /^NAMESPACE\/NAME +UID +STATE +WATCHES▼ +LEAKED WATCHERS +HOLDERS +AGE$/);
+  for (const line of table) assert.equal(displayWidth(line), 120, line);
+  const detail = plain(podDetailLines(state, 120, 5, mono));
+  assert.match(detail[1]!, /^ WATCHES +LEAKED +PID WHO +$/);
+  assert.ok(
+    detail.some((line) => line.includes('150 evil\\x1b[2Jcomm: watches inside it')),
+    detail.join('\n'),
+  );
+  assert.ok(!detail.join('').includes('\x1b'), 'no control reaches the terminal');
 });
