@@ -81,10 +81,6 @@ function rate(which: keyof ChurnRates): (row: ProcessRow, context: CellContext) 
   };
 }
 
-const sorted = (field: SortField, descending: boolean) => ({ sort: { field, descending } });
-const count = (field: 'instances' | 'watches' | 'leaked') => (row: ProcessRow, context: CellContext) =>
-  field === 'leaked' ? rare(row.leaked, context) : context.count(row[field]);
-
 /** In table order: every view keeps this order (`-o` aside). */
 export const COLUMNS: readonly ColumnSpec[] = [
   {
@@ -95,7 +91,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: false,
     align: 'right',
     cell: (row) => String(row.pid),
-    ...sorted('pid', false),
+    sort: { field: 'pid', descending: false },
     hideable: false,
     screen: 'always',
     batch: 'always',
@@ -108,7 +104,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: false,
     align: 'left',
     cell: (row) => row.user,
-    ...sorted('user', false),
+    sort: { field: 'user', descending: false },
     hideable: true,
     screen: 'always',
     batch: 'always',
@@ -120,8 +116,8 @@ export const COLUMNS: readonly ColumnSpec[] = [
     width: 5,
     flexible: false,
     align: 'right',
-    cell: count('instances'),
-    ...sorted('instances', true),
+    cell: (row, context) => context.count(row.instances),
+    sort: { field: 'instances', descending: true },
     hideable: true,
     screen: 'always',
     batch: 'always',
@@ -133,8 +129,8 @@ export const COLUMNS: readonly ColumnSpec[] = [
     width: 8,
     flexible: false,
     align: 'right',
-    cell: count('watches'),
-    ...sorted('watches', true),
+    cell: (row, context) => context.count(row.watches),
+    sort: { field: 'watches', descending: true },
     hideable: true,
     screen: 'always',
     batch: 'always',
@@ -160,7 +156,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: false,
     align: 'right',
     cell: (row, context) => context.count(row.fanotifyGroups ?? 0),
-    ...sorted('fanotifyGroups', true),
+    sort: { field: 'fanotifyGroups', descending: true },
     hideable: true,
     screen: 'fanotify',
     batch: 'asked',
@@ -173,7 +169,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: false,
     align: 'right',
     cell: (row, context) => context.count(row.fanotifyMarks ?? 0),
-    ...sorted('fanotifyMarks', true),
+    sort: { field: 'fanotifyMarks', descending: true },
     hideable: true,
     screen: 'fanotify',
     batch: 'asked',
@@ -187,7 +183,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     align: 'right',
     cell: (row, context) => rare(context.sinceLast(row.pid), context, signed(context.sinceLast(row.pid))),
     style: (row, context) => trend(context.sinceLast(row.pid)),
-    ...sorted('delta', true),
+    sort: { field: 'delta', descending: true },
     hideable: true,
     screen: 'always',
     batch: null,
@@ -201,7 +197,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     align: 'right',
     cell: (row, context) => rare(context.sinceStart(row.pid), context, signed(context.sinceStart(row.pid))),
     style: (row, context) => trend(context.sinceStart(row.pid)),
-    ...sorted('deltaStart', true),
+    sort: { field: 'deltaStart', descending: true },
     hideable: true,
     screen: 'always',
     batch: null,
@@ -219,7 +215,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
       const churn = context.churn(row.pid);
       return churn && churn.addsPerSecond > churn.removesPerSecond ? 'grew' : null;
     },
-    ...sorted('addsPerSecond', true),
+    sort: { field: 'addsPerSecond', descending: true },
     hideable: true,
     screen: 'asked',
     batch: 'asked',
@@ -232,7 +228,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: false,
     align: 'right',
     cell: rate('removesPerSecond'),
-    ...sorted('removesPerSecond', true),
+    sort: { field: 'removesPerSecond', descending: true },
     hideable: true,
     screen: 'asked',
     batch: 'asked',
@@ -244,8 +240,8 @@ export const COLUMNS: readonly ColumnSpec[] = [
     width: 7,
     flexible: false,
     align: 'right',
-    cell: count('leaked'),
-    ...sorted('leaked', true),
+    cell: (row, context) => rare(row.leaked, context),
+    sort: { field: 'leaked', descending: true },
     hideable: true,
     screen: 'always',
     batch: 'always',
@@ -271,7 +267,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     flexible: true,
     align: 'left',
     cell: (row, context) => context.prefix(row.pid) + (context.failed(row.pid) ? `FAILED ${commandOf(row)}` : commandOf(row)),
-    ...sorted('command', false),
+    sort: { field: 'command', descending: false },
     hideable: false,
     screen: 'always',
     batch: 'always',
