@@ -1,13 +1,14 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
 import { fileURLToPath } from 'node:url';
-import { BATCH_SORT_FIELDS, parseSortField, SORT_FIELDS, type SortField } from '../model/query.js';
+import type { SortField } from '../model/query.js';
+import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
 import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 
 export { UsageError };
 
 export interface Options extends NodeOptions {
-  mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help';
+  mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help' | 'columns-help';
   iterations: number | null;
   delaySeconds: number;
   targets: boolean;
@@ -17,6 +18,8 @@ export interface Options extends NodeOptions {
   /** Set when -s was given: keeps the field's natural direction otherwise. */
   descending: boolean;
   commandFilter: RegExp | null;
+  /** -o: the columns of -b, in this order; null: its defaults. */
+  columns: ColumnId[] | null;
   color: boolean;
   /** Recording file (replaced), or null. */
   record: string | null;
@@ -46,6 +49,7 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)' },
   { long: 'sort', short: 's', value: 'FIELD', help: 'sort by FIELD (default watches); -s help lists them' },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only processes whose command line matches' },
+  { long: 'columns', short: 'o', value: 'LIST', help: 'with -b: these columns, in this order (-o help lists them)' },
   { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)' },
   { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
   { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
@@ -85,12 +89,25 @@ export function helpText(version: string): string {
 }
 
 export function sortHelpText(): string {
+  const batch = sortableColumns('batch');
+  const screenOnly = sortableColumns('screen').filter((spec) => !batch.includes(spec));
   return (
-    'Sort fields (-s FIELD):\n' +
-    SORT_FIELDS.filter((spec) => BATCH_SORT_FIELDS.includes(spec.field))
-      .map((spec) => `  ${spec.field.padEnd(10)} ${spec.description}`)
+    'Sort fields (-s FIELD, or its column title):\n' +
+    batch.map((spec) => `  ${spec.sort!.field.padEnd(16)} ${spec.title.padEnd(8)} ${spec.help}`).join('\n') +
+    `\nOn the screen, also: ${screenOnly.map((spec) => spec.sort!.field).join(', ')}.\n`
+  );
+}
+
+export function columnsHelpText(): string {
+  return (
+    'Columns of -b (-o ID,ID... or their titles; * shown by default, + where some process holds fanotify groups):\n' +
+    viewColumns('batch')
+      .map((spec) => {
+        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
+        return `${mark} ${spec.id.padEnd(16)} ${spec.title.padEnd(8)} ${spec.help}`;
+      })
       .join('\n') +
-    '\nOn the screen, also: delta, deltaStart.\n'
+    '\n'
   );
 }
 
@@ -104,6 +121,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (flag('help')) mode = 'help';
   else if (flag('version')) mode = 'version';
   else if (sortName === 'help') mode = 'sort-help';
+  else if (str('columns') === 'help') mode = 'columns-help';
   else if (flag('json')) mode = 'json';
   else if (flag('batch')) mode = 'batch';
 
@@ -116,6 +134,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
+  const columns = mode === 'columns-help' ? null : columnList(str('columns'));
+  if (columns && mode !== 'batch') throw new UsageError('-o goes with -b', 'inotop -o help');
   return {
     mode,
     iterations: iterations === null ? null : positiveInteger('-n', iterations),
@@ -124,8 +144,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
     pids: pids.length === 0 ? null : pids.map((p) => positiveInteger('-p', p.trim())),
     user: str('user'),
     sort,
-    descending: SORT_FIELDS.find((s) => s.field === sort)!.descendingByDefault,
+    descending: sortColumn(sort).sort!.descending,
     commandFilter: str('filter') === null ? null : regex('-F', str('filter')!),
+    columns,
     ...nodeOptions(flags),
     color: stdoutIsTTY && flags.boolean('color') !== false && !('NO_COLOR' in env && env.NO_COLOR !== ''),
     record: str('record'),
@@ -144,4 +165,16 @@ function regex(flag: string, text: string): RegExp {
   } catch (error) {
     throw new UsageError(`${flag}: invalid regular expression: ${(error as Error).message}`);
   }
+}
+
+/** -o's columns, by id or title; null when not given. */
+function columnList(text: string | null): ColumnId[] | null {
+  if (text === null) return null;
+  const names = text.split(',').filter((name) => name.trim() !== '');
+  if (names.length === 0) throw new UsageError('-o needs at least one column', 'inotop -o help');
+  return names.map((name) => {
+    const id = parseColumn(name, 'batch');
+    if (!id) throw new UsageError(`unknown column '${name.trim()}'`, 'inotop -o help');
+    return id;
+  });
 }

@@ -2,7 +2,7 @@
 import { BackgroundCollector } from '../collect/background.js';
 import { Collector } from '../collect/collector.js';
 import { isFleetCommand } from '../fleet/commands.js';
-import { queryRows, type ProcessFilter } from '../model/query.js';
+import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
@@ -17,7 +17,7 @@ import { snapshotJson } from '../views/json.js';
 import { visible } from '../views/text.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
-import { helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
+import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
   // The screen's, the metrics' and the runtime's modules load only where they are used: a
@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`inotop: ${error.message} (see ${error.seeAlso ?? 'inotop --help'})\n`);
     return 2;
   }
-  if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help') return printHelp(options.mode);
+  if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help' || options.mode === 'columns-help') return printHelp(options.mode);
   const unknown = unknownUser(options.user, options.replay, options.procRoot);
   if (unknown) {
     process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       intervalMs,
       ...(settings.view ? { view: settings.view } : {}),
       ...(settings.hiddenColumns ? { hiddenColumns: settings.hiddenColumns } : {}),
+      ...(settings.shownColumns ? { shownColumns: settings.shownColumns } : {}),
       ...(saved.note ? { notes: [saved.note] } : {}),
     },
     settings: options.config && saved.writable ? path : null,
@@ -69,8 +70,9 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-function printHelp(mode: 'help' | 'version' | 'sort-help'): number {
-  process.stdout.write(mode === 'help' ? helpText(VERSION) : mode === 'version' ? `inotop ${VERSION}\n` : sortHelpText());
+function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): number {
+  const texts = { help: () => helpText(VERSION), version: () => `inotop ${VERSION}\n`, 'sort-help': sortHelpText, 'columns-help': columnsHelpText };
+  process.stdout.write(texts[mode]());
   return 0;
 }
 
@@ -194,7 +196,7 @@ async function printReplay(options: Options, path: string): Promise<number> {
 
 /** The snapshot with only the rows the flags select, in their order. */
 function selectRows(snapshot: Snapshot, options: Options): Snapshot {
-  const rows = queryRows(snapshot.processes, filterFromOptions(options), { field: options.sort, descending: options.descending });
+  const rows = queryRows(snapshot.processes, filterFromOptions(options), { field: options.sort, descending: options.descending }, null, churnByPid(snapshot));
   return { ...snapshot, processes: rows };
 }
 
@@ -205,6 +207,7 @@ function render(snapshot: Snapshot, options: Options): string {
     withTargets: options.targets,
     color: options.color,
     width: process.stdout.isTTY ? process.stdout.columns : null,
+    columns: options.columns,
   });
 }
 

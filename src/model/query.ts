@@ -1,42 +1,21 @@
 // Sorting and filtering of process rows: shared by batch output and the screen, so a flag given
 // to `-b` and the same key in the TUI select the same rows in the same order.
-import type { PodRef, ProcessRow } from './types.js';
+import type { PodRef, ProcessRow, Snapshot, WatchChurn } from './types.js';
 
-export interface SortFieldSpec {
-  field: SortField;
-  /** Column title in tables. */
-  title: string;
-  description: string;
-  /** Counts sort biggest first; names and pids smallest first. */
-  descendingByDefault: boolean;
-}
-
-export type SortField = 'pid' | 'user' | 'instances' | 'watches' | 'delta' | 'deltaStart' | 'leaked' | 'command';
-
-/** In table column order. */
-export const SORT_FIELDS: readonly SortFieldSpec[] = [
-  { field: 'pid', title: 'PID', description: 'process id', descendingByDefault: false },
-  { field: 'user', title: 'USER', description: 'effective user', descendingByDefault: false },
-  { field: 'instances', title: 'INST', description: 'inotify instances', descendingByDefault: true },
-  { field: 'watches', title: 'WATCHES', description: 'inotify watches', descendingByDefault: true },
-  { field: 'delta', title: 'Δ', description: 'change of watches since the last refresh', descendingByDefault: true },
-  { field: 'deltaStart', title: 'ΔSTART', description: 'change of watches since inotop started', descendingByDefault: true },
-  { field: 'leaked', title: 'LEAKED', description: 'watches on gone pods, unmounted or deleted targets', descendingByDefault: true },
-  { field: 'command', title: 'COMMAND', description: 'command line', descendingByDefault: false },
-];
-
-/** Fields a batch run can sort by (deltas need a previous refresh). */
-export const BATCH_SORT_FIELDS: readonly SortField[] = ['watches', 'instances', 'pid', 'user', 'command', 'leaked'];
-
-export function sortFieldSpec(field: SortField): SortFieldSpec {
-  return SORT_FIELDS.find((spec) => spec.field === field)!;
-}
-
-export function parseSortField(name: string): SortField | null {
-  const lower = name.toLowerCase();
-  const spec = SORT_FIELDS.find((s) => s.field.toLowerCase() === lower || s.title.toLowerCase() === lower);
-  return spec ? spec.field : null;
-}
+/** What rows sort by; each is one column's (views/columns.ts). */
+export type SortField =
+  | 'pid'
+  | 'user'
+  | 'instances'
+  | 'watches'
+  | 'fanotifyGroups'
+  | 'fanotifyMarks'
+  | 'delta'
+  | 'deltaStart'
+  | 'addsPerSecond'
+  | 'removesPerSecond'
+  | 'leaked'
+  | 'command';
 
 export interface ProcessFilter {
   pids: number[] | null;
@@ -82,7 +61,23 @@ export interface Deltas {
   sinceStart(pid: number): number;
 }
 
-export function compareRows(field: SortField, deltas: Deltas | null): (a: ProcessRow, b: ProcessRow) => number {
+/** A snapshot's churn (watches added and removed, from the tracer) by pid. */
+export type ChurnByPid = ReadonlyMap<number, WatchChurn>;
+
+const churnMaps = new WeakMap<Snapshot, ChurnByPid>();
+
+/** The snapshot's churn by pid, made once per snapshot: rows look their rates up by it. */
+export function churnByPid(snapshot: Snapshot): ChurnByPid {
+  let byPid = churnMaps.get(snapshot);
+  if (!byPid) {
+    byPid = new Map((snapshot.churn ?? []).map((churn) => [churn.pid, churn]));
+    churnMaps.set(snapshot, byPid);
+  }
+  return byPid;
+}
+
+export function compareRows(field: SortField, deltas: Deltas | null, churn: ChurnByPid | null = null): (a: ProcessRow, b: ProcessRow) => number {
+  const rate = (pid: number, which: 'addsPerSecond' | 'removesPerSecond') => churn?.get(pid)?.[which] ?? 0;
   switch (field) {
     case 'pid':
       return (a, b) => a.pid - b.pid;
@@ -92,6 +87,10 @@ export function compareRows(field: SortField, deltas: Deltas | null): (a: Proces
       return (a, b) => a.instances - b.instances;
     case 'watches':
       return (a, b) => a.watches - b.watches;
+    case 'fanotifyGroups':
+      return (a, b) => (a.fanotifyGroups ?? 0) - (b.fanotifyGroups ?? 0);
+    case 'fanotifyMarks':
+      return (a, b) => (a.fanotifyMarks ?? 0) - (b.fanotifyMarks ?? 0);
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
     case 'command':
@@ -100,6 +99,9 @@ export function compareRows(field: SortField, deltas: Deltas | null): (a: Proces
       return (a, b) => (deltas?.sinceLast(a.pid) ?? 0) - (deltas?.sinceLast(b.pid) ?? 0);
     case 'deltaStart':
       return (a, b) => (deltas?.sinceStart(a.pid) ?? 0) - (deltas?.sinceStart(b.pid) ?? 0);
+    case 'addsPerSecond':
+    case 'removesPerSecond':
+      return (a, b) => rate(a.pid, field) - rate(b.pid, field);
   }
 }
 
@@ -109,8 +111,9 @@ export function queryRows(
   filter: ProcessFilter,
   sort: { field: SortField; descending: boolean },
   deltas: Deltas | null = null,
+  churn: ChurnByPid | null = null,
 ): ProcessRow[] {
-  const primary = compareRows(sort.field, deltas);
+  const primary = compareRows(sort.field, deltas, churn);
   const direction = sort.descending ? -1 : 1;
   return rows.filter((row) => matchesFilter(row, filter)).sort((a, b) => direction * primary(a, b) || b.watches - a.watches || a.pid - b.pid);
 }

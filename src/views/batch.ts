@@ -1,7 +1,20 @@
 // `-b`: plain text tables like `top -b`, for scripts and logs.
-import { commandOf } from '../model/query.js';
+import { churnByPid } from '../model/query.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
-import { fit, holdersText, podLabel, statusText, targetPathText, usage } from './format.js';
+import {
+  columnSpec,
+  placeColumns,
+  rowCells,
+  rowStyle,
+  shownColumns,
+  targetColumns,
+  targetStyle,
+  titleCells,
+  type CellContext,
+  type ColumnId,
+  type TargetContext,
+} from './columns.js';
+import { usage } from './format.js';
 import { visible } from './text.js';
 
 export interface BatchOptions {
@@ -9,6 +22,8 @@ export interface BatchOptions {
   color: boolean;
   /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
   width: number | null;
+  /** `-o`: these columns in this order; null: the batch defaults (columns.ts). */
+  columns?: readonly ColumnId[] | null;
 }
 
 const BOLD = '\x1b[1m';
@@ -49,37 +64,40 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   }
   for (const note of snapshot.notes) add(`note: ${note}`);
   add('');
-  // FANOTIFY: a process's groups/marks.
-  const fanotifyTitle = fanotify ? ` ${fit('FANOTIFY', 9, 'right')}` : '';
-  const header =
-    `${fit('PID', 8, 'right')} ${fit('USER', 10)} ${fit('INST', 5, 'right')} ${fit('WATCHES', 8, 'right')}${fanotifyTitle} ` +
-    `${fit('LEAKED', 7, 'right')} ${fit('POD', 28)} COMMAND`;
-  out.push(paint(BOLD, header));
+  const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+  const columns = placeColumns(specs, options.width);
+  out.push(paint(BOLD, titleCells(columns).join(' ')));
+  const churn = churnByPid(snapshot);
+  const traced = snapshot.trace?.state === 'on';
+  // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
+  const context: CellContext = {
+    count: String,
+    blankZeros: false,
+    sinceLast: () => 0,
+    sinceStart: () => 0,
+    churn: (pid) => (traced ? (churn.get(pid) ?? { addsPerSecond: 0, removesPerSecond: 0 }) : null),
+    prefix: () => '',
+    failed: () => false,
+  };
   for (const row of rows) {
-    const command = options.width === null ? commandOf(row) : fit(commandOf(row), Math.max(10, options.width - header.length + 7));
-    const line =
-      `${fit(String(row.pid), 8, 'right')} ${fit(row.user, 10)} ${fit(String(row.instances), 5, 'right')} ` +
-      `${fit(String(row.watches), 8, 'right')}${fanotify ? ` ${fit(`${row.fanotifyGroups ?? 0}/${row.fanotifyMarks ?? 0}`, 9, 'right')}` : ''} ${fit(String(row.leaked), 7, 'right')} ${fit(podLabel(row.pod) || '-', 28)} ${command}`;
-    out.push(row.leaked > 0 ? paint(RED, line) : visible(line));
+    const line = rowCells(row, columns, context).join(' ');
+    out.push(rowStyle(row, context) === 'leak' ? paint(RED, line) : visible(line));
     if (options.withTargets) out.push(...targetLines(row, paint));
   }
   return out.join('\n') + '\n';
 }
 
+/** -b's target table (columns.ts): plain counts, the path whole with who holds it. */
+const TARGET_TABLE = targetColumns(['watches', 'dev', 'ino', 'fstype', 'status', 'pod', 'path']);
+const IN_BATCH: TargetContext = { markRepeats: false, holdersInPath: true };
+
 function targetLines(row: ProcessRow, paint: (code: string, text: string) => string): string[] {
   const lines = ['', visible(`  targets of pid ${row.pid} (${row.comm}):`)];
-  lines.push(
-    paint(BOLD, `  ${fit('WATCHES', 7, 'right')} ${fit('DEV', 7)} ${fit('INO', 10, 'right')} ${fit('FSTYPE', 9)} ${fit('STATUS', 10)} ${fit('POD', 30)} PATH`),
-  );
+  const columns = placeColumns(TARGET_TABLE, null);
+  lines.push(paint(BOLD, `  ${titleCells(columns).join(' ')}`));
   for (const target of row.targets) {
-    const held = holdersText(target);
-    // A mount or filesystem mark has no inode of its own.
-    const ino = target.kind === 'fanotify' && target.markType !== 'inode' ? '-' : String(target.ino);
-    const line =
-      `  ${fit(String(target.watches), 7, 'right')} ${fit(target.dev, 7)} ${fit(ino, 10, 'right')} ` +
-      `${fit(target.fstype ?? '?', 9)} ${fit(statusText(target), 10)} ${fit(podLabel(target.pod) || '-', 30)} ` +
-      `${targetPathText(target)}${held ? `  [${held}]` : ''}`;
-    lines.push(target.leak ? paint(RED, line) : visible(line));
+    const line = `  ${rowCells(target, columns, IN_BATCH).join(' ')}`;
+    lines.push(targetStyle(target, IN_BATCH) === 'leak' ? paint(RED, line) : visible(line));
   }
   lines.push('');
   return lines;

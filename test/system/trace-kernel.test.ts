@@ -358,6 +358,65 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.ok(!traceInstances().includes(`inotop-${pid}`), 'removed on q');
   });
 
+  test('the screen: F2 shows ADD/s and RM/s of a process adding watches, FAN-G and FAN-M of a fanotify group', async (t) => {
+    const adder = await victim(t, 'ino-adds', []);
+    const fd = await adder.init();
+    // Ten adds a second, every other one removed again, until the test ends.
+    let adding = true;
+    const loop = (async () => {
+      for (let i = 0; adding; i++) {
+        const wd = await adder.watch(fd, join(files, `f${i % 50}`));
+        if (i % 2 === 1) await adder.send(`rm ${fd} ${wd}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    t.after(async () => {
+      adding = false;
+      await loop.catch(() => undefined);
+    });
+    const agent = await victim(t, 'ino-fan', []);
+    const group = await agent.fanotifyInit();
+    await agent.fanotifyMarkInode(group, files);
+    await agent.fanotifyMarkInode(group, join(files, 'f0'));
+    const pane = new TmuxPane([process.execPath, inotopBin, '--no-config', '-d', '1', '--pods', 'none', '-p', `${adder.pid},${agent.pid}`], {
+      width: 160,
+      height: 40,
+    });
+    const pid = pane.commandPid();
+    t.after(async () => {
+      pane.kill();
+      await waitFor('inotop to end', () => !existsSync(`/proc/${pid}`));
+    });
+    // A group on the node: its columns show by default.
+    const agentRow = new RegExp(`^ *${agent.pid} +root +0 +0 +1 +2 `, 'm');
+    await pane.waitFor((screen) => /PID USER +INST WATCHES▼ +FAN-G +FAN-M +Δ +ΔSTART +LEAKED COMMAND/.test(screen) && agentRow.test(screen), 'FAN-G and FAN-M');
+    // The chooser: FAN-G and FAN-M are the 4th and 5th; hidden, then shown again.
+    const down = (n: number) => Array<string>(n).fill('Down');
+    pane.keys('F2', ...down(3), 'Enter', 'Down', 'Enter', 'Escape');
+    await pane.waitFor((screen) => /PID USER +INST WATCHES▼ +Δ /.test(screen) && !/FAN-/.test(screen), 'FAN-G and FAN-M hidden');
+    pane.keys('F2', ...down(3), 'Enter', 'Down', 'Enter', 'Escape');
+    await pane.waitFor(agentRow, 'FAN-G and FAN-M shown again');
+    // ADD/s and RM/s (the 8th and 9th), hidden by default: the tracer's counts of the adder.
+    assert.doesNotMatch(pane.screen(), /ADD\/s/);
+    pane.keys('F2', ...down(7), 'Enter', 'Down', 'Enter', 'Escape');
+    /** The ADD/s and RM/s cells of a process's row (right-aligned under their titles). */
+    const cells = (screen: string, of: number) => {
+      const lines = screen.split('\n');
+      const header = lines.find((line) => /PID USER/.test(line)) ?? '';
+      const row = lines.find((line) => new RegExp(`^ *${of} `).test(line)) ?? '';
+      const cell = (title: string) => row.slice(header.indexOf(title) + title.length - 7, header.indexOf(title) + title.length).trim();
+      return { adds: cell('ADD/s'), removes: cell('RM/s') };
+    };
+    const screen = await pane.waitFor(
+      (text) => Number(cells(text, adder.pid).adds) > 0 && Number(cells(text, adder.pid).removes) > 0,
+      'ADD/s and RM/s of the adder',
+    );
+    assert.match(screen, /ΔSTART +ADD\/s +RM\/s +LEAKED COMMAND/);
+    const { adds, removes } = cells(screen, adder.pid);
+    assert.ok(Number(adds) >= Number(removes), `adds ${adds}/s, removes ${removes}/s: every other add is removed`);
+    assert.deepEqual(cells(screen, agent.pid), { adds: '', removes: '' }, 'the fanotify agent made no inotify call');
+  });
+
   test('the screen whose terminal goes away (its error on the way out included) leaves no instance', async (t) => {
     const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none'], { width: 120, height: 40 });
     t.after(() => pane.kill());

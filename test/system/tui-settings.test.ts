@@ -80,7 +80,7 @@ test('F2: the column chooser hides and shows columns, PID and COMMAND always the
   state = keys(state, 'enter', 'down', 'enter', 'escape');
   assert.deepEqual(state.hiddenColumns, ['user', 'instances']);
   assert.deepEqual(
-    tableColumns(120, state.sort, state.hiddenColumns).map((c) => c.title),
+    tableColumns(state, 120).map((c) => c.title),
     ['PID', 'WATCHES▼', 'Δ', 'ΔSTART', 'LEAKED', 'COMMAND'],
   );
   assert.match(plain(tableLines(state, 120, 5, mono))[0]!, /^ +PID WATCHES▼ +Δ +ΔSTART +LEAKED COMMAND/);

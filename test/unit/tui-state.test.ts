@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
+import { columnAt } from '../../src/views/columns.js';
 import {
   detailLines,
   eventText,
@@ -15,7 +16,6 @@ import {
   paneRows,
   tableColumns,
   tableLines,
-  columnAt,
   logLines,
   notesLine,
   notesLines,
@@ -294,10 +294,10 @@ test('rendering: escaped text, sort marker, Δ columns, leaked rows, column hit-
     /\{red-fg\}/,
     'a leaked row is red',
   );
-  const columns = tableColumns(120, state.sort);
-  assert.equal(columnAt(columns, 0)?.field, 'pid');
-  assert.equal(columnAt(columns, columns.at(-1)!.x + 5)?.field, 'command');
-  for (const c of columns) assert.equal(columnAt(columns, c.x)?.field, c.field);
+  const columns = tableColumns(state, 120);
+  assert.equal(columnAt(columns, 0)?.id, 'pid');
+  assert.equal(columnAt(columns, columns.at(-1)!.x + 5)?.id, 'command');
+  for (const c of columns) assert.equal(columnAt(columns, c.x)?.id, c.id);
 
   const grown = run(state, { type: 'snapshot', snapshot: snapshot([weird, proc(100, { targets: targets(15) }), three.processes[1]!, three.processes[2]!]) });
   assert.match(

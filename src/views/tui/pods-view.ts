@@ -1,12 +1,12 @@
 // The pod view (`v`): one row per pod that a process runs in or watches, live or gone, with its
 // watches across every process, who watches it and whose mount namespaces keep it. Pure.
-import blessed from 'blessed';
 import type { History } from '../../model/history.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
 import { commandOf, type SortField } from '../../model/query.js';
-import { podLabel } from '../format.js';
+import { placeColumns, rowCells, titleCells, type PlacedColumn, type TableColumn } from '../columns.js';
+import { fit, podLabel } from '../format.js';
+import { screenText as esc } from '../text.js';
 import type { Paragraph } from './inspect.js';
-import { fitColumns } from '../width.js';
 import type { Painter } from './render.js';
 import type { ViewState } from './state.js';
 
@@ -59,8 +59,9 @@ export type PodSortKey = 'leaked' | 'watches' | 'name';
 
 export function podSortKey(field: SortField): PodSortKey {
   if (field === 'leaked') return 'leaked';
-  if (field === 'watches' || field === 'instances' || field === 'delta' || field === 'deltaStart') return 'watches';
-  return 'name';
+  if (field === 'pid' || field === 'user' || field === 'command') return 'name';
+  // Counts: the pods' own count.
+  return 'watches';
 }
 
 let podsCache: { snapshot: Snapshot | null; filter: RegExp | null; sort: ViewState['sort']; rows: PodRow[] } | null = null;
@@ -141,62 +142,73 @@ export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph
 
 // ---- drawing ----
 
-interface PodColumn {
-  title: string;
-  width: number;
-  align: 'left' | 'right';
-  text: (row: PodRow) => string;
-}
+type PodColumn = TableColumn<PodRow, null>;
 
 /** Where the UID shows whole; narrower, its first 8 digits (inspect and the detail pane have it whole). */
 const WHOLE_UID = 160;
 
-function podColumns(state: ViewState, width: number): PodColumn[] {
+/** The pod table's columns, placed by the one placing code (columns.ts); the sort column's title marked. */
+function podColumns(state: ViewState, width: number): PlacedColumn<PodColumn>[] {
   const now = state.snapshot?.time ?? new Date(0).toISOString();
   const uidWidth = width >= WHOLE_UID ? 36 : 8;
-  const fixed: PodColumn[] = [
-    { title: 'UID', width: uidWidth, align: 'left', text: (row) => row.pod.uid.slice(0, uidWidth) },
-    { title: 'STATE', width: 19, align: 'left', text: (row) => podStateText(row.pod, state.history) },
-    { title: 'WATCHES', width: 8, align: 'right', text: (row) => row.watches.toLocaleString('en-US') },
-    { title: 'LEAKED', width: 7, align: 'right', text: (row) => (row.leaked ? row.leaked.toLocaleString('en-US') : '') },
-    {
-      title: 'WATCHERS',
-      width: 16,
-      align: 'left',
-      text: (row) =>
-        pidList(
-          row.watchers.map((w) => w.pid),
-          2,
-        ),
-    },
-    { title: 'HOLDERS', width: 16, align: 'left', text: (row) => pidList(row.holders, 2) },
-    { title: 'AGE', width: 5, align: 'right', text: (row) => ageText(state.podsSeen.get(row.pod.uid), now) },
+  const column = (id: string, title: string, columnWidth: number, align: 'left' | 'right', cell: (row: PodRow) => string): PodColumn => ({
+    id,
+    title,
+    width: columnWidth,
+    flexible: false,
+    align,
+    cell,
+  });
+  const specs: PodColumn[] = [
+    { ...column('name', 'NAMESPACE/NAME', 10, 'left', (row) => podLabel({ ...row.pod, state: 'live' })), flexible: true },
+    column('uid', 'UID', uidWidth, 'left', (row) => row.pod.uid.slice(0, uidWidth)),
+    column('state', 'STATE', 19, 'left', (row) => podStateText(row.pod, state.history)),
+    column('watches', 'WATCHES', 8, 'right', (row) => row.watches.toLocaleString('en-US')),
+    column('leaked', 'LEAKED', 7, 'right', (row) => (row.leaked ? row.leaked.toLocaleString('en-US') : '')),
+    column('watchers', 'WATCHERS', 16, 'left', (row) =>
+      pidList(
+        row.watchers.map((w) => w.pid),
+        2,
+      ),
+    ),
+    column('holders', 'HOLDERS', 16, 'left', (row) => pidList(row.holders, 2)),
+    column('age', 'AGE', 5, 'right', (row) => ageText(state.podsSeen.get(row.pod.uid), now)),
   ];
-  const used = fixed.reduce((sum, c) => sum + c.width + 1, 0);
-  const columns: PodColumn[] = [
-    { title: 'NAMESPACE/NAME', width: Math.max(10, width - used), align: 'left', text: (row) => podLabel({ ...row.pod, state: 'live' }) },
-    ...fixed,
-  ];
-  const sortedBy = { name: 'NAMESPACE/NAME', watches: 'WATCHES', leaked: 'LEAKED' }[podSortKey(state.sort.field)];
+  const sortedBy = podSortKey(state.sort.field);
   const marker = state.sort.descending ? '▼' : '▲';
-  return columns.map((c) => (c.title === sortedBy ? { ...c, title: c.title + marker } : c));
+  return placeColumns(specs, width, (spec) => spec.title + (spec.id === sortedBy ? marker : ''));
 }
 
 export function podTableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
   const columns = podColumns(state, width);
-  const lines = [painter.paint('columns', esc(columns.map((c) => fitColumns(c.title, c.width, c.align)).join(' ')))];
+  const lines = [painter.paint('columns', esc(titleCells(columns).join(' ')))];
   const rows = visiblePods(state);
   if (rows.length === 0) {
-    lines.push(esc(fitColumns(state.filter.text ? '  no pod matches the filter' : '  no process runs in or watches a pod', width)));
+    lines.push(esc(fit(state.filter.text ? '  no pod matches the filter' : '  no process runs in or watches a pod', width)));
     return lines;
   }
   for (const row of rows.slice(state.podTop, state.podTop + height - 1)) {
-    const text = esc(columns.map((c) => fitColumns(c.text(row), c.width, c.align)).join(' '));
+    const text = esc(rowCells(row, columns, null).join(' '));
     if (row.pod.uid === state.selectedPod) lines.push(painter.paint('selected', text));
     else lines.push(row.leaked > 0 || row.pod.state === 'gone' ? painter.paint('leak', text) : text);
   }
   return lines;
 }
+
+/** A line of the pod's detail pane: a process watching inside it, keeping its mounts, or running in it. */
+interface PodMember {
+  watches: number | null;
+  leaked: number;
+  pid: number;
+  who: string;
+}
+
+const MEMBER_COLUMNS: readonly TableColumn<PodMember, null>[] = [
+  { id: 'watches', title: 'WATCHES', width: 8, flexible: false, align: 'right', cell: (m) => (m.watches === null ? '' : m.watches.toLocaleString('en-US')) },
+  { id: 'leaked', title: 'LEAKED', width: 7, flexible: false, align: 'right', cell: (m) => (m.leaked ? String(m.leaked) : '') },
+  { id: 'pid', title: 'PID', width: 8, flexible: false, align: 'right', cell: (m) => String(m.pid) },
+  { id: 'who', title: 'WHO', width: 10, flexible: true, align: 'left', cell: (m) => m.who },
+];
 
 /** The selected pod: who watches inside it, and whose namespaces keep its mounts. */
 export function podDetailLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
@@ -205,28 +217,16 @@ export function podDetailLines(state: ViewState, width: number, height: number, 
     ? `pod ${podLabel(row.pod)}  uid ${row.pod.uid}${row.pod.nameSource ? `  (name from ${row.pod.nameSource})` : ''}: ` +
       `${row.watches.toLocaleString('en-US')} watches${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}`
     : 'no pod selected';
-  const lines = [painter.paint('rule', esc(fitColumns(`── ${heading} `, width).replace(/ +$/, (spaces) => ' ' + '─'.repeat(spaces.length - 1))))];
+  const lines = [painter.paint('rule', esc(fit(`── ${heading} `, width).replace(/ +$/, (spaces) => ' ' + '─'.repeat(spaces.length - 1))))];
   if (!row) return lines;
-  lines.push(
-    painter.paint(
-      'columns',
-      esc(fitColumns(`${fitColumns('WATCHES', 8, 'right')} ${fitColumns('LEAKED', 7, 'right')} ${fitColumns('PID', 8, 'right')} WHO`, width)),
-    ),
-  );
+  const columns = placeColumns(MEMBER_COLUMNS, width);
+  lines.push(painter.paint('columns', esc(titleCells(columns).join(' '))));
   const comms = new Map((state.snapshot?.processes ?? []).map((proc) => [proc.pid, proc.comm]));
-  const entries = [
-    ...row.watchers.map(
-      (w) =>
-        `${fitColumns(w.watches.toLocaleString('en-US'), 8, 'right')} ${fitColumns(w.leaked ? String(w.leaked) : '', 7, 'right')} ${fitColumns(String(w.pid), 8, 'right')} ${w.comm}: watches inside it`,
-    ),
-    ...row.holders.map(
-      (pid) =>
-        `${fitColumns('', 8)} ${fitColumns('', 7)} ${fitColumns(String(pid), 8, 'right')} ${comms.get(pid) ?? '?'}: its mount namespace keeps the pod's mounts`,
-    ),
-    ...row.members.map((pid) => `${fitColumns('', 8)} ${fitColumns('', 7)} ${fitColumns(String(pid), 8, 'right')} ${comms.get(pid) ?? '?'}: runs in it`),
+  const members: PodMember[] = [
+    ...row.watchers.map((w) => ({ watches: w.watches, leaked: w.leaked, pid: w.pid, who: `${w.comm}: watches inside it` })),
+    ...row.holders.map((pid) => ({ watches: null, leaked: 0, pid, who: `${comms.get(pid) ?? '?'}: its mount namespace keeps the pod's mounts` })),
+    ...row.members.map((pid) => ({ watches: null, leaked: 0, pid, who: `${comms.get(pid) ?? '?'}: runs in it` })),
   ];
-  for (const entry of entries.slice(0, height - 2)) lines.push(esc(fitColumns(entry, width)));
+  for (const member of members.slice(0, height - 2)) lines.push(esc(rowCells(member, columns, null).join(' ')));
   return lines;
 }
-
-const esc = (text: string): string => blessed.escape(text);

@@ -4,17 +4,37 @@
 // a command stays text, and controls show as `\x1b`, `\n`, never acted on or splitting a row.
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { durationText } from '../../model/projection.js';
-import { commandOf, matchesFilter, SORT_FIELDS, type SortField } from '../../model/query.js';
-import type { PodRef, PodsStatus, ProcessRow, Snapshot, SyscallFailure, TargetRow, UserRow } from '../../model/types.js';
+import { churnByPid, matchesFilter } from '../../model/query.js';
+import type { PodRef, PodsStatus, ProcessRow, Snapshot, SyscallFailure, TargetRow, UserRow, WatchChurn } from '../../model/types.js';
+import {
+  clipColumns,
+  columnSpec,
+  HIDEABLE_COLUMNS,
+  placeColumns,
+  rowCells,
+  rowStyle,
+  titleCells,
+  viewColumns,
+  isShown,
+  sortableColumns,
+  type CellContext,
+  type ChurnRates,
+  type ColumnSpec,
+  type PlacedColumn,
+  targetColumns,
+  targetStyle,
+  type TargetColumn,
+  type TargetContext,
+} from '../columns.js';
 import { recentFailures } from '../../trace/failures.js';
 import { failureAlert, worstFailure } from '../failures.js';
-import { fit, podLabel, signed, statusText, targetPathText, usage } from '../format.js';
+import { fit, podLabel, signed, usage } from '../format.js';
 import { screenText } from '../text.js';
-import { displayWidth, elideMiddle, wrapColumns } from '../width.js';
+import { displayWidth, wrapColumns } from '../width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
-import { allNotes, HIDEABLE_COLUMNS, processRows, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
+import { allNotes, columnChoice, processRows, screenColumns, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
 export const MIN_HEIGHT = 24;
@@ -396,93 +416,57 @@ function seconds(ms: number): string {
 
 // ---- process table ----
 
-export interface Column {
-  field: SortField;
-  title: string;
-  width: number;
-  align: 'left' | 'right';
-  /** Offset from the table's left edge. */
-  x: number;
-}
-
-const COLUMN_WIDTHS: Record<SortField, number> = {
-  pid: 7,
-  user: 9,
-  instances: 5,
-  watches: 8,
-  delta: 6,
-  deltaStart: 7,
-  leaked: 7,
-  command: 0,
-};
-
-export function tableColumns(width: number, sort: ViewState['sort'], hidden: readonly SortField[] = []): Column[] {
-  let x = 0;
-  return SORT_FIELDS.filter((spec) => !hidden.includes(spec.field)).map((spec) => {
-    const marker = spec.field === sort.field ? (sort.descending ? '▼' : '▲') : '';
-    const columnWidth = spec.field === 'command' ? width - x : COLUMN_WIDTHS[spec.field];
-    const column: Column = {
-      field: spec.field,
-      title: spec.title + marker,
-      width: columnWidth,
-      align: spec.field === 'user' || spec.field === 'command' ? 'left' : 'right',
-      x,
-    };
-    x += columnWidth + 1;
-    return column;
-  });
-}
-
-/** Which column a click at offset x of the table falls on. */
-export function columnAt(columns: Column[], x: number): Column | null {
-  return columns.find((c) => x >= c.x && x <= c.x + c.width) ?? null;
+/** The table's shown columns (columns.ts) placed across `width`, cut at its edge; the sort column's title is marked. */
+export function tableColumns(state: ViewState, width: number): PlacedColumn[] {
+  const title = (spec: ColumnSpec) => spec.title + (spec.sort?.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : '');
+  return clipColumns(placeColumns(screenColumns(state), width, title), width);
 }
 
 export function tableLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
-  const columns = tableColumns(width, state.sort, state.hiddenColumns);
-  const lines = [painter.paint('columns', esc(columns.map((c) => fit(c.title, c.width, c.align)).join(' ')))];
+  const columns = tableColumns(state, width);
+  const lines = [painter.paint('columns', esc(titleCells(columns).join(' ')))];
   const rows = processRows(state);
   if (!state.snapshot) return lines;
   if (rows.length === 0) {
     lines.push(esc(fit(state.snapshot.processes.length === 0 ? '  no process holds inotify watches' : '  no process matches the filter', width)));
     return lines;
   }
+  // Cells only for the rows that show: a node has thousands.
   const visible = rows.slice(state.tableTop, state.tableTop + height - 1);
-  const failing = new Set(snapshotRecentFailures(state.snapshot).map((f) => f.pid));
-  for (const row of visible) lines.push(rowLine(row, columns, state, painter, failing.has(row.pid)));
+  const context = cellContext(state);
+  for (const row of visible) lines.push(rowLine(row, columns, state, painter, context));
   return lines;
 }
 
-function rowLine(row: ProcessRow, columns: Column[], state: ViewState, painter: Painter, failed: boolean): string {
-  const sinceLast = state.history.sinceLast.get(row.pid) ?? 0;
-  const sinceStart = state.history.sinceStart.get(row.pid) ?? 0;
-  const cells: Record<SortField, string> = {
-    pid: String(row.pid),
-    user: row.user,
-    instances: String(row.instances),
-    watches: row.watches.toLocaleString('en-US'),
-    delta: sinceLast === 0 ? '' : signed(sinceLast),
-    deltaStart: sinceStart === 0 ? '' : signed(sinceStart),
-    leaked: row.leaked === 0 ? '' : row.leaked.toLocaleString('en-US'),
-    command: treePrefix(state, row.pid) + (failed ? `FAILED ${commandOf(row)}` : commandOf(row)),
+/** What the screen's cells need: grouped counts, blank zeros, the history's deltas, the tracer's churn. */
+export function cellContext(state: ViewState): CellContext {
+  const failing = new Set(snapshotRecentFailures(state.snapshot).map((f) => f.pid));
+  const churn = state.snapshot ? churnByPid(state.snapshot) : new Map<number, WatchChurn>();
+  const traced = state.snapshot?.trace?.state === 'on';
+  return {
+    count: (n) => n.toLocaleString('en-US'),
+    blankZeros: true,
+    sinceLast: (pid) => state.history.sinceLast.get(pid) ?? 0,
+    sinceStart: (pid) => state.history.sinceStart.get(pid) ?? 0,
+    churn: (pid) => (traced ? (churn.get(pid) ?? NO_CHURN) : null),
+    prefix: (pid) => treePrefix(state, pid),
+    failed: (pid) => failing.has(pid),
   };
-  const text = (c: Column) => esc(fit(cells[c.field], c.width, c.align));
-  if (row.pid === state.selectedPid) {
-    return painter.paint(state.focus === 'table' ? 'selected' : 'selectedDim', columns.map(text).join(' '));
-  }
-  const leaked = row.leaked > 0;
-  if (failed) return painter.paint('crit', columns.map(text).join(' '));
-  const line = columns
-    .map((c) => {
-      if (leaked) return text(c);
-      if (c.field === 'delta' || c.field === 'deltaStart') {
-        const value = c.field === 'delta' ? sinceLast : sinceStart;
-        return value > 0 ? painter.paint('grew', text(c)) : value < 0 ? painter.paint('shrank', text(c)) : text(c);
-      }
-      return text(c);
+}
+
+const NO_CHURN: ChurnRates = { addsPerSecond: 0, removesPerSecond: 0 };
+
+function rowLine(row: ProcessRow, columns: PlacedColumn[], state: ViewState, painter: Painter, context: CellContext): string {
+  const cells = rowCells(row, columns, context).map(esc);
+  if (row.pid === state.selectedPid) return painter.paint(state.focus === 'table' ? 'selected' : 'selectedDim', cells.join(' '));
+  const style = rowStyle(row, context);
+  if (style) return painter.paint(style, cells.join(' '));
+  return cells
+    .map((cell, i) => {
+      const cellStyle = columns[i]!.spec.style?.(row, context) ?? null;
+      return cellStyle ? painter.paint(cellStyle, cell) : cell;
     })
     .join(' ');
-  return leaked ? painter.paint('leak', line) : line;
 }
 
 // ---- detail pane ----
@@ -495,7 +479,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
   const failedText = failed.map((f) => `  ·  FAILED ${f.count.toLocaleString('en-US')} × ${f.syscall} ${f.errno}`).join('');
-  const churn = row ? state.snapshot?.churn?.find((c) => c.pid === row.pid) : undefined;
+  const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
@@ -506,74 +490,38 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const lines = [rule(heading + hint, width, focused, painter)];
   if (!row) return lines;
   const columns = detailColumns(targets, width);
-  lines.push(painter.paint('columns', esc(fit(columns.map((c) => fit(c.title, c.width, c.align)).join(' '), width))));
+  lines.push(painter.paint('columns', esc(fit(titleCells(columns).join(' '), width))));
   targets.slice(state.detailTop, state.detailTop + height - 2).forEach((target, i) => {
-    const line = targetLine(target, columns, painter);
+    const line = esc(rowCells(target, columns, ON_SCREEN).join(' '));
     // The cursor, where Enter inspects.
-    lines.push(focused && state.detailTop + i === state.detailCursor ? painter.paint('selected', esc(targetCells(target, columns))) : line);
+    if (focused && state.detailTop + i === state.detailCursor) return void lines.push(painter.paint('selected', line));
+    const style = targetStyle(target, ON_SCREEN);
+    lines.push(style ? painter.paint(style, line) : line);
   });
   return lines;
 }
 
-interface DetailColumn {
-  title: string;
-  width: number;
-  align: 'left' | 'right';
-  /** A path loses its middle when cut; the rest their end. */
-  elide: 'middle' | 'end';
-  text: (target: TargetRow) => string;
-}
+const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
 
 /** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
 const WIDE_DETAIL = 160;
 
 /**
- * The detail pane's columns: STATUS, the holder and POD as wide as their texts (they are what one
- * acts on), PATH the rest, losing its middle. DEV and FSTYPE only where there is room to spare.
+ * The detail pane's columns (columns.ts's target table): STATUS, the holder and POD as wide as
+ * their texts (they are what one acts on), PATH the rest, losing its middle. DEV and FSTYPE only
+ * where there is room to spare.
  */
-export function detailColumns(targets: readonly TargetRow[], width: number): DetailColumn[] {
-  const widest = (texts: string[], title: string, cap: number) => Math.min(cap, Math.max(displayWidth(title), ...texts.map(displayWidth)));
-  const holderWidth = widest(targets.map(holderCell), 'HELD BY', 24);
-  const podWidth = widest(
-    targets.map((t) => podLabel(t.pod) || '-'),
-    'POD',
-    Math.max(20, Math.floor(width / 3)),
+export function detailColumns(targets: readonly TargetRow[], width: number): PlacedColumn<TargetColumn>[] {
+  const specs = targetColumns(
+    width >= WIDE_DETAIL ? ['watches', 'dev', 'fstype', 'status', 'path', 'holders', 'pod'] : ['watches', 'status', 'path', 'holders', 'pod'],
   );
-  const columns: DetailColumn[] = [
-    { title: 'WATCHES', width: 7, align: 'right', elide: 'end', text: (t) => (t.watches > 1 ? `×${t.watches}` : String(t.watches)) },
-  ];
-  if (width >= WIDE_DETAIL) {
-    columns.push(
-      { title: 'DEV', width: 8, align: 'left', elide: 'end', text: (t) => t.dev },
-      { title: 'FSTYPE', width: 8, align: 'left', elide: 'end', text: (t) => t.fstype ?? '?' },
-    );
-  }
-  columns.push({ title: 'STATUS', width: 10, align: 'left', elide: 'end', text: statusText });
-  const used = columns.reduce((sum, c) => sum + c.width + 1, 0) + holderWidth + 1 + podWidth + 1;
-  columns.push(
-    { title: 'PATH', width: Math.max(10, width - used), align: 'left', elide: 'middle', text: targetPathText },
-    { title: 'HELD BY', width: holderWidth, align: 'left', elide: 'end', text: holderCell },
-    { title: 'POD', width: podWidth, align: 'left', elide: 'end', text: (t) => podLabel(t.pod) || '-' },
-  );
-  return columns;
-}
-
-/** The first holder by pid and comm, and how many more: inspect lists them all. */
-function holderCell(target: TargetRow): string {
-  const [first, ...others] = target.holders;
-  if (!first) return '';
-  return `${first.pid} ${first.comm}${others.length > 0 ? ` +${others.length}` : ''}`;
-}
-
-function targetCells(target: TargetRow, columns: DetailColumn[]): string {
-  return columns.map((c) => (c.elide === 'middle' ? elideMiddle(c.text(target), c.width, c.align) : fit(c.text(target), c.width, c.align))).join(' ');
-}
-
-function targetLine(target: TargetRow, columns: DetailColumn[], painter: Painter): string {
-  const line = targetCells(target, columns);
-  if (target.leak) return painter.paint('leak', esc(line));
-  // An inode watched more than once by one process is the mark of a watcher that re-adds watches.
-  return target.watches > 1 ? painter.paint('warn', esc(line)) : esc(line);
+  const sized = specs.map((spec) => {
+    if (spec.id !== 'holders' && spec.id !== 'pod') return spec;
+    const cap = spec.id === 'holders' ? spec.width : Math.max(20, Math.floor(width / 3));
+    const widest = Math.max(displayWidth(spec.title), ...targets.map((t) => displayWidth(spec.cell(t, ON_SCREEN))));
+    return { ...spec, width: Math.min(cap, widest) };
+  });
+  return placeColumns(sized, width);
 }
 
 function plainPlural(n: number, one: string, many: string): string {
@@ -678,10 +626,8 @@ export function helpLines(replaying: boolean): string[] {
   lines.push('', '{bold}mouse{/bold}', ...MOUSE_HELP.map((text) => `  ${esc(text)}`));
   lines.push(
     '',
-    '{bold}columns{/bold}',
-    '  Δ          watches gained or lost since the last refresh',
-    '  ΔSTART     watches gained or lost since inotop started',
-    '  LEAKED     watches on gone pods, unmounted or deleted targets (red)',
+    '{bold}columns{/bold} (F2 shows and hides them)',
+    ...viewColumns('screen').map((spec) => `  ${esc(fit(spec.title, 10))} ${esc(spec.help)}`),
     '  FAILED     the process had inotify calls fail for want of a limit in the last 5 minutes',
     '  ×N         detail pane: an inode this process watches N times',
     '  HELD BY    detail pane: the process whose mount namespace keeps the target alive (+N: more)',
@@ -706,19 +652,20 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
   if (overlay?.kind === 'sort') {
     return {
       title: 'Sort by',
-      lines: SORT_FIELDS.map((spec, i) => {
-        const current = spec.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
-        const text = esc(`${current} ${fit(spec.title, 8)} ${spec.description}`);
+      lines: sortableColumns('screen').map((spec, i) => {
+        const current = spec.sort!.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
+        const text = esc(`${current} ${fit(spec.title, 8)} ${spec.help}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
     };
   }
   if (overlay?.kind === 'columns') {
+    const choice = columnChoice(state);
     return {
       title: 'Columns (Enter shows or hides)',
-      lines: HIDEABLE_COLUMNS.map((field, i) => {
-        const spec = SORT_FIELDS.find((candidate) => candidate.field === field)!;
-        const text = esc(`[${state.hiddenColumns.includes(field) ? ' ' : 'x'}] ${fit(spec.title, 8)} ${spec.description}`);
+      lines: HIDEABLE_COLUMNS.map((id, i) => {
+        const spec = columnSpec(id);
+        const text = esc(`[${isShown(spec, 'screen', choice) ? 'x' : ' '}] ${fit(spec.title, 8)} ${spec.help}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
     };

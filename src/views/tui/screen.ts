@@ -9,8 +9,8 @@ import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
 import { screenText } from '../text.js';
 import { actionForKey } from './keys.js';
+import { columnAt } from '../columns.js';
 import {
-  columnAt,
   detailLines,
   footerLine,
   headerLines,
@@ -150,8 +150,8 @@ class TerminalUi {
     if (!this.geometry || this.state.view === 'pods') return;
     const line = data.y - this.geometry.table.top;
     if (line === 0) {
-      const column = columnAt(tableColumns(this.geometry.width, this.state.sort, this.state.hiddenColumns), data.x);
-      if (column) this.dispatch({ type: 'sortBy', field: column.field });
+      const column = columnAt(tableColumns(this.state, this.geometry.width), data.x);
+      if (column?.spec.sort) this.dispatch({ type: 'sortBy', field: column.spec.sort.field });
       return;
     }
     this.dispatch({ type: 'selectIndex', index: this.state.tableTop + line - 1, now: Date.now() });
@@ -182,9 +182,9 @@ class TerminalUi {
 
   private saveSettings(): void {
     if (this.settingsPath === null) return;
-    const { sort, intervalMs, view, hiddenColumns } = this.state;
+    const { sort, intervalMs, view, hiddenColumns, shownColumns } = this.state;
     try {
-      saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns });
+      saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns, shownColumns });
     } catch (error) {
       // Said once; the session goes on without saving.
       this.state = { ...this.state, message: `settings not saved: ${(error as Error).message}` };
@@ -320,7 +320,13 @@ class TerminalUi {
 }
 
 function settingsChanged(before: ViewState, after: ViewState): boolean {
-  return before.sort !== after.sort || before.intervalMs !== after.intervalMs || before.view !== after.view || before.hiddenColumns !== after.hiddenColumns;
+  return (
+    before.sort !== after.sort ||
+    before.intervalMs !== after.intervalMs ||
+    before.view !== after.view ||
+    before.hiddenColumns !== after.hiddenColumns ||
+    before.shownColumns !== after.shownColumns
+  );
 }
 
 /** Keeps stderr and console output back while the screen is up, and prints it afterwards. */

@@ -4,14 +4,16 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SORT_FIELDS, type SortField } from '../../model/query.js';
+import type { SortField } from '../../model/query.js';
+import { SORT_FIELDS, viewColumns, type ColumnId } from '../columns.js';
 
 export interface Settings {
   sort?: { field: SortField; descending: boolean };
   intervalMs?: number;
   view?: 'processes' | 'pods';
-  /** Table columns hidden with the column chooser (F2). */
-  hiddenColumns?: SortField[];
+  /** Table columns hidden with the column chooser (F2), and those it showed that show only when asked for. */
+  hiddenColumns?: ColumnId[];
+  shownColumns?: ColumnId[];
 }
 
 export function settingsPath(env: NodeJS.ProcessEnv): string {
@@ -19,7 +21,8 @@ export function settingsPath(env: NodeJS.ProcessEnv): string {
   return join(base, 'inotop', 'config.json');
 }
 
-const FIELDS = new Set<string>(SORT_FIELDS.map((spec) => spec.field));
+const FIELDS = new Set<string>(SORT_FIELDS);
+const COLUMN_IDS = new Set<string>(viewColumns('screen').map((spec) => spec.id));
 
 /** The settings in a file's text; what is not understood is said, and left at its default. */
 export function parseSettings(text: string, path: string): { settings: Settings; note: string | null } {
@@ -48,10 +51,11 @@ export function parseSettings(text: string, path: string): { settings: Settings;
     if (raw.view === 'processes' || raw.view === 'pods') settings.view = raw.view;
     else wrong.push('view');
   }
-  if (raw.hiddenColumns !== undefined) {
-    if (Array.isArray(raw.hiddenColumns) && raw.hiddenColumns.every((f) => typeof f === 'string' && FIELDS.has(f)))
-      settings.hiddenColumns = raw.hiddenColumns as SortField[];
-    else wrong.push('hiddenColumns');
+  for (const key of ['hiddenColumns', 'shownColumns'] as const) {
+    const ids = raw[key];
+    if (ids === undefined) continue;
+    if (Array.isArray(ids) && ids.every((id) => typeof id === 'string' && COLUMN_IDS.has(id))) settings[key] = ids as ColumnId[];
+    else wrong.push(key);
   }
   return {
     settings,

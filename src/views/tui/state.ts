@@ -3,8 +3,9 @@
 // without a terminal.
 import type { Pace } from '../../collect/protocol.js';
 import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
-import { queryRows, SORT_FIELDS, sortFieldSpec, type ProcessFilter, type SortField } from '../../model/query.js';
+import { churnByPid, queryRows, type ProcessFilter, type SortField } from '../../model/query.js';
 import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
+import { HIDEABLE_COLUMNS, shownColumns, sortableColumns, sortColumn, toggleColumn, type ColumnChoice, type ColumnId, type ColumnSpec } from '../columns.js';
 import { podLabel, targetPathText } from '../format.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
 import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
@@ -72,7 +73,9 @@ export interface ViewState {
   /** `v`: a row per process, or a row per pod. */
   view: 'processes' | 'pods';
   /** Table columns hidden with the column chooser (F2); PID and COMMAND always show. */
-  hiddenColumns: SortField[];
+  hiddenColumns: ColumnId[];
+  /** Table columns shown with the chooser that show only when asked for (ADD/s, POD, columns.ts). */
+  shownColumns: ColumnId[];
   /** Notes of the session, not of a refresh (a broken settings file). */
   sessionNotes: string[];
   /** The pod view's selection, by uid, and its place. */
@@ -155,7 +158,8 @@ export interface InitialView {
   sort: Sort;
   intervalMs: number;
   view?: ViewState['view'];
-  hiddenColumns?: SortField[];
+  hiddenColumns?: ColumnId[];
+  shownColumns?: ColumnId[];
   /** Notes of the session itself (a broken settings file): shown with each snapshot's. */
   notes?: string[];
 }
@@ -182,6 +186,7 @@ export function initialState(initial: InitialView): ViewState {
     tree: false,
     view: initial.view ?? 'processes',
     hiddenColumns: initial.hiddenColumns ?? [],
+    shownColumns: initial.shownColumns ?? [],
     selectedPod: null,
     podIndex: 0,
     podTop: 0,
@@ -302,12 +307,24 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return { ...state, prompt: { pane: state.focus, text: state.focus === 'detail' ? state.targetFilterText : state.processFilterText } };
     case 'sortNext':
     case 'sortPrevious': {
-      const index = SORT_FIELDS.findIndex((spec) => spec.field === state.sort.field);
-      const next = SORT_FIELDS[(index + (command === 'sortNext' ? 1 : -1) + SORT_FIELDS.length) % SORT_FIELDS.length]!;
-      return withSort(state, naturalSort(next.field));
+      // Across the columns that show, as htop's < and >.
+      const sortable = screenColumns(state).filter((spec) => spec.sort !== null);
+      const index = sortable.findIndex((spec) => spec.sort!.field === state.sort.field);
+      const step = command === 'sortNext' ? 1 : -1;
+      const next = sortable[index < 0 && step < 0 ? sortable.length - 1 : (index + step + sortable.length) % sortable.length]!;
+      return withSort(state, naturalSort(next.sort!.field));
     }
     case 'sortMenu':
-      return { ...state, overlay: { kind: 'sort', index: SORT_FIELDS.findIndex((spec) => spec.field === state.sort.field) } };
+      return {
+        ...state,
+        overlay: {
+          kind: 'sort',
+          index: Math.max(
+            0,
+            sortableColumns('screen').findIndex((spec) => spec.sort!.field === state.sort.field),
+          ),
+        },
+      };
     case 'invertSort':
       return withSort(state, { ...state.sort, descending: !state.sort.descending });
     case 'chooseUser': {
@@ -450,7 +467,7 @@ function leaveDetail(state: ViewState): ViewState {
 }
 
 function naturalSort(field: SortField): Sort {
-  return { field, descending: sortFieldSpec(field).descendingByDefault };
+  return { field, descending: sortColumn(field).sort!.descending };
 }
 
 /** An explicit reorder: the user asked for rows to move, so the held order is dropped. */
@@ -486,15 +503,22 @@ export function userChoices(state: ViewState): (string | null)[] {
   return [null, ...names];
 }
 
-/** Columns the chooser can hide: all but PID and COMMAND (what a row is). */
-export const HIDEABLE_COLUMNS: readonly SortField[] = SORT_FIELDS.map((spec) => spec.field).filter((field) => field !== 'pid' && field !== 'command');
+/** What decides the table's columns: the user's choices, and whether the node holds fanotify groups. */
+export function columnChoice(state: ViewState): ColumnChoice {
+  return { fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0, hidden: state.hiddenColumns, shown: state.shownColumns };
+}
+
+/** The table's columns, in table order (columns.ts). */
+export function screenColumns(state: ViewState): ColumnSpec[] {
+  return shownColumns('screen', columnChoice(state));
+}
 
 function menuLength(state: ViewState): number {
   switch (state.overlay?.kind) {
     case 'columns':
       return HIDEABLE_COLUMNS.length;
     case 'sort':
-      return SORT_FIELDS.length;
+      return sortableColumns('screen').length;
     case 'user':
       return userChoices(state).length;
     default:
@@ -514,12 +538,11 @@ function moveMenu(state: ViewState, delta: number): ViewState {
 function chooseFromMenu(state: ViewState): ViewState {
   const overlay = state.overlay;
   const closed = { ...state, overlay: null };
-  if (overlay?.kind === 'sort') return withSort(closed, naturalSort(SORT_FIELDS[overlay.index]!.field));
+  if (overlay?.kind === 'sort') return withSort(closed, naturalSort(sortableColumns('screen')[overlay.index]!.sort!.field));
   if (overlay?.kind === 'columns') {
     // Stays open: several columns are often toggled in a row.
-    const field = HIDEABLE_COLUMNS[overlay.index]!;
-    const hidden = state.hiddenColumns.includes(field) ? state.hiddenColumns.filter((f) => f !== field) : [...state.hiddenColumns, field];
-    return { ...state, hiddenColumns: hidden };
+    const { hidden, shown } = toggleColumn(columnChoice(state), HIDEABLE_COLUMNS[overlay.index]!, 'screen');
+    return { ...state, hiddenColumns: hidden, shownColumns: shown };
   }
   if (overlay?.kind === 'user') return withFilter(closed, { ...state.filter, user: userChoices(state)[overlay.index] ?? null });
   return closed;
@@ -563,7 +586,7 @@ let rowsCache: { key: unknown[]; rows: ProcessRow[]; prefixes: Map<number, strin
 export function processRows(state: ViewState): ProcessRow[] {
   const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder, state.tree];
   if (rowsCache && rowsCache.key.every((part, i) => part === key[i])) return rowsCache.rows;
-  const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history)) : [];
+  const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history), churnByPid(state.snapshot)) : [];
   const tree = state.tree ? treeOf(sorted) : null;
   const ordered = tree?.rows ?? sorted;
   const rows = state.heldOrder ? inHeldOrder(ordered, state.heldOrder) : ordered;
