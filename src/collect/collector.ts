@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { HolderDetail, ProcessRow, ScanResult, Snapshot } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
 import { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
@@ -69,6 +69,18 @@ export interface CollectorOptions {
   traceOffReason?: string;
 }
 
+/**
+ * A process's target rows as a refresh built them, and what they were built from besides its
+ * watches: a refresh that kept the process as it was (a scan of only the changed) reuses them
+ * while these are the same.
+ */
+interface BuiltTargets {
+  startTime: number;
+  /** The live pods' uids, and how each of the process's devices stood in its mount namespace. */
+  context: string;
+  targets: TargetRow[];
+}
+
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
 interface LastRefresh {
   scan: ScanResult;
@@ -91,6 +103,8 @@ export class Collector {
   private readonly trends = new UsageTrends();
   /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
+  /** The target rows of the processes whose targets the last refresh carried, by pid. */
+  private builtTargets = new Map<number, BuiltTargets>();
 
   constructor(private readonly options: CollectorOptions) {
     this.scanner = new Scanner({ procRoot: options.procRoot });
@@ -162,11 +176,28 @@ export class Collector {
     const present = { ...scanned, processes: scanned.processes.filter((proc) => !resolutions.vanished(proc)) };
     const wanted = this.recorder ? 'all' : targets;
     if (wanted === 'all') resolutions.prepare(present.processes, 'all');
-    else if (typeof wanted !== 'string')
+    // Targets a screen asked for: those of a process kept as it was are the ones built before,
+    // unless the pods or its mounts changed. Otherwise a refresh of a few changed processes
+    // would look up thousands of paths that a full scan has just looked up.
+    const kept = new Set(scanned.keptPids);
+    const podUids = [...(this.pods.list()?.pods.keys() ?? [])].sort().join(' ');
+    const contextOf = (proc: ScannedProcess) => `${podUids}|${resolutions.standingsOf(proc)}`;
+    const reused = new Map<number, TargetRow[]>();
+    let built: SnapshotTargets = wanted;
+    if (typeof wanted !== 'string') {
+      const fresh = new Set<number>();
+      for (const proc of present.processes) {
+        if (!wanted.has(proc.pid)) continue;
+        const before = this.builtTargets.get(proc.pid);
+        if (kept.has(proc.pid) && before?.startTime === proc.startTime && before.context === contextOf(proc)) reused.set(proc.pid, before.targets);
+        else fresh.add(proc.pid);
+      }
       resolutions.prepare(
-        present.processes.filter((proc) => wanted.has(proc.pid)),
+        present.processes.filter((proc) => fresh.has(proc.pid)),
         'all',
       );
+      built = fresh;
+    }
     const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
     const attribution = createAttribution(this.pods.list(), this.pods.status(), this.podMemory, {
       kubeletRoot,
@@ -178,8 +209,17 @@ export class Collector {
       readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
       podLogDirs: () => listDirOrEmpty(POD_LOG_ROOT),
     });
-    const built = buildSnapshot(present, resolutions, attribution, wanted);
-    const snapshot = { ...built, users: this.trends.add(built.time, built.users, built.limits) };
+    const made = buildSnapshot(present, resolutions, attribution, built);
+    this.builtTargets = new Map();
+    if (typeof wanted !== 'string') {
+      for (const row of made.processes) {
+        if (!wanted.has(row.pid)) continue;
+        row.targets = reused.get(row.pid) ?? row.targets;
+        const proc = present.processes.find((candidate) => candidate.pid === row.pid)!;
+        this.builtTargets.set(row.pid, { startTime: proc.startTime, context: contextOf(proc), targets: row.targets });
+      }
+    }
+    const snapshot = { ...made, users: this.trends.add(made.time, made.users, made.limits) };
     const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
     snapshot.failures = traced.failures;
     snapshot.churn = traced.churn;

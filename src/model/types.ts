@@ -143,6 +143,8 @@ export interface ScanResult {
    * as the previous scan read them).
    */
   scope: 'all' | 'changed';
+  /** With scope 'changed': the processes not read again, as the previous scan read them. */
+  keptPids: number[];
   /** Why the scan stopped short (its deadline passed), null when it read every process. */
   incomplete: string | null;
   durationMs: number;

@@ -177,6 +177,15 @@ export class RefreshResolutions implements Resolutions {
    * Resolves the targets of these processes, a batch per device: 'all' of them (a view shows
    * them), or those on filesystems holding pod paths ('pod-paths').
    */
+  /** How each device the process watches stands in its mount namespace, as one string: it changes when one does. */
+  standingsOf(proc: ScannedProcess): string {
+    const parts: string[] = [];
+    for (const instance of proc.instances) {
+      for (const sdev of devicesOf(instance.watches).sdevs) parts.push(`${sdev}:${this.standing(proc, sdev)}`);
+    }
+    return parts.join(' ');
+  }
+
   prepare(procs: readonly ScannedProcess[], which: 'all' | 'pod-paths'): void {
     const works = new InodeMap<InodeWork>();
     const unmounted = new Set<InodeWork>();

@@ -144,6 +144,7 @@ export class Scanner {
     const parsedInstances: string[] = [];
 
     const previous = changed && this.previous ? this.previous : null;
+    const keptPids: number[] = [];
     let skippedForTime = 0;
     for (const pid of pids) {
       if (deadline !== null && performance.now() > deadline) {
@@ -158,6 +159,7 @@ export class Scanner {
         const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
         if (stat?.startTime === kept.startTime) {
           processes.push(this.keep(kept, parsedNow, parsedGroupsNow));
+          keptPids.push(pid);
           continue;
         }
         // Gone, or its pid taken by a new process: read as new.
@@ -269,6 +271,7 @@ export class Scanner {
       notes,
       parsedInstances,
       scope: previous ? 'changed' : 'all',
+      keptPids,
       incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
       durationMs: performance.now() - started,
     };

@@ -141,6 +141,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     notes: [],
     parsedInstances: [],
     scope: 'all',
+    keptPids: [],
     incomplete: null,
     durationMs: 1,
   };
