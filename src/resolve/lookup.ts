@@ -1,14 +1,16 @@
 // Finding an inode's place in its filesystem (fsPath): confirmed from the cache through the stamps
-// of its directories, decoded from its file handle, or found by walking a mount.
+// of its directories, read from a directory a neighbour was decoded in, decoded from its file
+// handle, or found by walking a mount.
 import { performance } from 'node:perf_hooks';
 import type { FileHandle } from '../model/types.js';
 import { groupBy } from '../common/group.js';
-import { handleKey, type DirStamp, type InodeRecord } from './inodes.js';
+import { decodePathBytes } from '../model/path-bytes.js';
+import { handleKey, InodeMap, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, relativeToLink, relativeToMountRoot } from './mountinfo.js';
 import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount } from './mounts.js';
 import type { MountTable } from './namespaces.js';
 import type { Resolver } from './resolver.js';
-import { ERRNO, type InodeStat, type Syscalls } from './syscalls.js';
+import { ERRNO, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
 
 /** An inode a walk did not find is not looked for again before this long. */
@@ -20,6 +22,17 @@ const FILEID_INO64_GEN = 0x81;
  * ancestors vouch for nothing there, so paths on it are stat'ed themselves every refresh.
  */
 const CTIME_BLIND_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2', 'sysfs']);
+
+/** A directory read for neighbours stops past this many entries plus so many per watched one found. */
+const READ_BASE_ENTRIES = 256;
+const READ_ENTRIES_PER_FIND = 16;
+const DOT = 0x2e;
+
+/** A directory entry's name: plain ASCII as it is, anything else decoded reversibly (path-bytes.ts). */
+function nameAt(buffer: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (buffer[i]! >= 0x80) return decodePathBytes(buffer.subarray(start, end));
+  return buffer.toString('latin1', start, end);
+}
 
 /** One inode to resolve this refresh, with every mount of its filesystem it can be reached through. */
 export interface InodeWork {
@@ -36,6 +49,10 @@ export interface InodeWork {
 export class InodeLookup {
   /** Devices probed this refresh for whether their filesystem decodes handles at all. */
   private readonly decodingDevs = new Map<string, boolean>();
+  /** Paths read from directories (readNeighbours), tried before a decode: dev -> ino -> fsPath. */
+  private readonly listed = new InodeMap<string>();
+  /** Directories read this refresh: dev NUL fsPath. */
+  private readonly readDirs = new Set<string>();
 
   constructor(
     private readonly r: Resolver,
@@ -44,21 +61,26 @@ export class InodeLookup {
     private readonly note: (text: string) => void,
   ) {}
 
-  /** Finds fsPath from the cache or the handle; false when only a walk can tell. */
-  establish(work: InodeWork): boolean {
+  /**
+   * Finds fsPath from the cache, a directory read for a neighbour, or the handle; false when only a
+   * walk can tell. `devWorks` are this refresh's inodes of the same device (by ino).
+   */
+  establish(work: InodeWork, devWorks: ReadonlyMap<number, InodeWork>): boolean {
     const key = handleKey(work.handle?.bytes ?? null);
     const record = this.r.inodes.get(work.dev, work.ino, key);
     work.record = record;
     if (record) record.usedIn = this.r.refresh;
     if (record && this.stillValid(record, work)) return true;
     if (record && record.walkMissedAt !== null && performance.now() - record.walkMissedAt < WALK_RETRY_MS) return true;
+    const listed = work.views.length > 0 ? this.listed.get(work.dev, work.ino) : undefined;
+    if (listed !== undefined && this.stillValid(this.remember(work, { fsPath: listed, deleted: false, reason: null }), work)) return true;
     if (this.r.forceWalk || !work.handle || work.handle.type === FILEID_INO64_GEN) return false;
     if (typeof this.r.syscalls === 'string') {
       this.note(`file handles not usable (${this.r.syscalls}): resolving by walking mounts`);
       return false;
     }
     if (this.r.handlesRefused) return false;
-    return this.decode(work, this.r.syscalls, record);
+    return this.decode(work, this.r.syscalls, record, devWorks);
   }
 
   /**
@@ -135,7 +157,7 @@ export class InodeLookup {
     }
   }
 
-  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined): boolean {
+  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined, devWorks: ReadonlyMap<number, InodeWork>): boolean {
     const view = widestView(work.views);
     if (!view) {
       this.remember(work, { fsPath: null, deleted: false, reason: `${work.dev} is mounted in no readable mount namespace` });
@@ -168,27 +190,67 @@ export class InodeLookup {
       }
       return false;
     }
-    let stat: InodeStat | number;
     let link: string;
+    let deleted = false;
     try {
-      stat = this.r.statAt(fd, '');
       link = syscalls.fdLink(fd);
+      // Only an unhashed dentry reads as deleted, and only then is nlink wanted: a path that does
+      // not say so is confirmed below, which checks the inode and its links.
+      if (link.endsWith(DELETED_SUFFIX)) {
+        const stat = this.r.statAt(fd, '');
+        if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
+        deleted = stat.nlink === 0;
+      }
     } finally {
       syscalls.closeFd(fd);
     }
-    if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
-    const deleted = stat.nlink === 0;
-    if (deleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
+    if (deleted) link = link.slice(0, -DELETED_SUFFIX.length);
     const relative = relativeToLink(mount.link, link);
     if (relative === null) {
       if (!deleted) return false; // not connected to the mount's tree: a walk may still find it
       this.remember(work, { fsPath: null, deleted, reason: 'deleted; its last path is outside the mount it was decoded through' });
       return true;
     }
-    const record = this.remember(work, { fsPath: joinRelative(view.mount.root, relative), deleted, reason: null });
+    const fsPath = joinRelative(view.mount.root, relative);
+    const record = this.remember(work, { fsPath, deleted, reason: null });
+    if (deleted) return true;
     // Not every inode comes back connected (a file whose dentry was evicted comes back as a bare
     // name); confirming the path settles it, and a walk looks further when it fails.
-    return deleted || this.confirm(record, work, view, mount);
+    if (!this.confirm(record, work, view, mount)) return false;
+    this.readNeighbours(work.dev, fsPath, view, mount, devWorks, syscalls);
+    return true;
+  }
+
+  /**
+   * Watched inodes share directories (a watcher of a tree watches its files or its directories):
+   * one read of the directory of a decoded path names every watched inode in it, without a decode
+   * each. What it finds is tried like a cached path, confirmed by a stat. Reading stops early in a
+   * directory that holds few of them, and no directory is read twice in a refresh.
+   */
+  private readNeighbours(dev: string, fsPath: string, view: MountView, opened: OpenMount, devWorks: ReadonlyMap<number, InodeWork>, syscalls: Syscalls): void {
+    if (devWorks.size < 2 || fsPath === '/') return;
+    const slash = fsPath.lastIndexOf('/');
+    const dir = slash <= 0 ? '/' : fsPath.slice(0, slash);
+    const relative = relativeToMountRoot(view.mount.root, dir);
+    const readKey = `${dev}\0${dir}`;
+    if (relative === null || this.readDirs.has(readKey)) return;
+    this.readDirs.add(readKey);
+    let entries = 0;
+    let found = 0;
+    syscalls.readDirectory(opened.fd, relative, (ino, buffer, start, end) => {
+      entries++;
+      if (devWorks.has(ino)) {
+        const dot = buffer[start] === DOT && (end === start + 1 || (end === start + 2 && buffer[start + 1] === DOT));
+        if (!dot) {
+          this.listed.set(dev, ino, joinRelative(dir, nameAt(buffer, start, end)));
+          found++;
+        } else if (end === start + 1) {
+          this.listed.set(dev, ino, dir);
+          found++;
+        }
+      }
+      return entries < READ_BASE_ENTRIES + READ_ENTRIES_PER_FIND * found;
+    });
   }
 
   private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean {

@@ -204,7 +204,7 @@ export class RefreshResolutions implements Resolutions {
             return;
           }
           this.established.set(work.dev, work.ino, work);
-          if (!this.lookup.establish(work)) toWalk.push(work);
+          if (!this.lookup.establish(work, devWorks)) toWalk.push(work);
         }
         // An open fd on a mount of another namespace makes umount(2) there fail with EBUSY: it is
         // held for one device's lookups only (our own namespace's mounts are clones; mounts.ts).
