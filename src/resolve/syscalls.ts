@@ -35,12 +35,14 @@ export interface Syscalls {
   statAt(dirFd: number, path: string): InodeStat | number;
   /** readlink of /proc/self/fd/N, the bytes decoded reversibly (see fspath.ts). */
   fdLink(fd: number): string;
+  /** Opens the directory at `path` (relative to dirFd) for readDirectory: an fd to close with closeFd, or -errno. */
+  openDirectory(dirFd: number, path: string): number;
   /**
-   * Reads the directory at `path` (relative to dirFd) as getdents64 gives it, without a stat per
-   * entry: `visit` gets each entry's inode number and its name's bytes (buffer[start..end), valid
-   * during the call only) and returns false to stop. 0, or -errno when it cannot be read.
+   * Reads an open directory as getdents64 gives it, without a stat per entry: `visit` gets each
+   * entry's inode number and its name's bytes (buffer[start..end), valid during the call only)
+   * and returns false to stop. 0, or -errno.
    */
-  readDirectory(dirFd: number, path: string, visit: DirentVisitor): number;
+  readDirectory(fd: number, visit: DirentVisitor): number;
   /**
    * close(2) for fds that open_by_handle_at made: fs.closeSync on an fd Node did not open warns
    * ("closed but not opened in unmanaged mode") in worker threads, where the scan runs.
@@ -156,25 +158,23 @@ export function loadSyscalls(): Syscalls | string {
       if (length < 0) throw new Error(`readlink of our own fd ${fd}: ${errnoName(koffi.errno())}`);
       return decodePathBytes(linkBuffer.subarray(0, length));
     },
-    readDirectory(dirFd, path, visit) {
+    openDirectory(dirFd, path) {
       const fd = openat(dirFd, pathArgument(path === '' ? '.' : path), O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) return -koffi.errno();
-      try {
-        for (;;) {
-          const length = getdents64(fd, direntBuffer, direntBuffer.length);
-          if (length < 0) return -koffi.errno();
-          if (length === 0) return 0;
-          for (let at = 0; at < length;) {
-            const reclen = direntBuffer.readUInt16LE(at + DIRENT_RECLEN);
-            const ino = direntBuffer.readUInt32LE(at + DIRENT_INO) + direntBuffer.readUInt32LE(at + DIRENT_INO + 4) * 2 ** 32;
-            const name = at + DIRENT_NAME;
-            const end = direntBuffer.indexOf(0, name);
-            if (!visit(ino, direntBuffer, name, end < 0 || end > at + reclen ? at + reclen : end)) return 0;
-            at += reclen;
-          }
+      return fd >= 0 ? fd : -koffi.errno();
+    },
+    readDirectory(fd, visit) {
+      for (;;) {
+        const length = getdents64(fd, direntBuffer, direntBuffer.length);
+        if (length < 0) return -koffi.errno();
+        if (length === 0) return 0;
+        for (let at = 0; at < length;) {
+          const reclen = direntBuffer.readUInt16LE(at + DIRENT_RECLEN);
+          const ino = direntBuffer.readUInt32LE(at + DIRENT_INO) + direntBuffer.readUInt32LE(at + DIRENT_INO + 4) * 2 ** 32;
+          const name = at + DIRENT_NAME;
+          const end = direntBuffer.indexOf(0, name);
+          if (!visit(ino, direntBuffer, name, end < 0 || end > at + reclen ? at + reclen : end)) return 0;
+          at += reclen;
         }
-      } finally {
-        close(fd);
       }
     },
     statAt(dirFd, path) {
