@@ -161,6 +161,8 @@ export interface ResolveMeasurement {
   warm: Timing;
   unresolved: number;
   notes: string[];
+  /** Of a cold run: handles decoded, and targets named by reading a decoded one's directory. */
+  coldLookups: { decoded: number; fromDirectories: number };
 }
 
 /** Every path of every target, as --json --targets finds them: resolve, then prepare all. */
@@ -187,7 +189,8 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
     }
   };
   const cold = new Samples();
-  for (let i = 0; i < Math.min(runs, 3); i++) withResolver((resolver) => cold.time(() => resolveAll(resolver, result)));
+  let coldLookups = { decoded: 0, fromDirectories: 0 };
+  for (let i = 0; i < Math.min(runs, 3); i++) coldLookups = { ...withResolver((resolver) => cold.time(() => resolveAll(resolver, result))).lookups };
   const warm = new Samples();
   const resolutions = withResolver((resolver) => {
     let last = resolveAll(resolver, result);
@@ -201,7 +204,7 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
       for (let i = 0; i < list.length; i++) if (resolutions.get(proc, list.sdev[i]!, list.ino[i]!).status !== 'ok') unresolved++;
     }
   }
-  return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes };
+  return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes, coldLookups };
 }
 
 // struct rusage on 64-bit Linux begins with ru_utime and ru_stime (timeval: two longs each).

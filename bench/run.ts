@@ -208,6 +208,8 @@ function rowsOf(result: SizeResult): Row[] {
     const coldGoal = result.size === 'large' ? `≤ ${GOALS.coldResolveMs}: ${verdict(resolve.cold.wallMs.median <= GOALS.coldResolveMs)}` : '';
     rows.push(...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold).map((row, i) => (i === 1 ? { ...row, goal: coldGoal } : row)));
     rows.push(...timingRows(`resolve ${resolve.targets} targets, warm`, resolve.warm));
+    const { decoded, fromDirectories } = resolve.coldLookups;
+    rows.push({ metric: 'resolve cold: handles decoded / named by a directory read', median: `${decoded} / ${fromDirectories}`, spread: '', goal: '' });
   }
   if ('error' in json) rows.push({ metric: 'inotop --json', median: 'error', spread: json.error, goal: '' });
   else {

@@ -1,19 +1,15 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
-import { BackgroundCollector } from '../collect/background.js';
 import { Collector } from '../collect/collector.js';
 import { isFleetCommand } from '../fleet/commands.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
-import { openRecording, readRecording, type Recording } from '../record/reader.js';
-import { RecordingWriter } from '../record/writer.js';
+import type { Recording } from '../record/reader.js';
 import { collectorOptions } from '../options/node.js';
 import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
-import { batchText } from '../views/batch.js';
-import { snapshotJson } from '../views/json.js';
 import { visible } from '../views/text.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
@@ -32,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help' || options.mode === 'columns-help') return printHelp(options.mode);
-  const unknown = unknownUser(options.user, options.replay, options.procRoot);
+  const unknown = await unknownUser(options.user, options.replay, options.procRoot);
   if (unknown) {
     process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
     return 2;
@@ -42,13 +38,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
   }
-  const recording = options.replay !== null ? loadRecording(options.replay) : null;
+  const recording = options.replay !== null ? await loadRecording(options.replay) : null;
   if (recording === undefined) return 1;
-  if (options.record !== null && !canRecord(options.record)) return 1;
-  const [{ runScreen }, { ReplaySource }, { loadSettings, settingsPath }] = await Promise.all([
+  if (options.record !== null && !(await canRecord(options.record))) return 1;
+  const [{ runScreen }, { ReplaySource }, { loadSettings, settingsPath }, { BackgroundCollector }] = await Promise.all([
     import('../views/tui/screen.js'),
     import('../collect/replay-source.js'),
     import('../views/tui/settings.js'),
+    import('../collect/background.js'),
   ]);
   const path = settingsPath(process.env);
   const saved = options.config ? loadSettings(path) : { settings: {}, note: null, writable: false };
@@ -81,9 +78,10 @@ function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): num
  * passwd the scan reads, or among the users of the recording (read through once, streamed). A
  * numeric uid is always taken.
  */
-function unknownUser(user: string | null, replay: string | null, procRoot: string): string | null {
+async function unknownUser(user: string | null, replay: string | null, procRoot: string): Promise<string | null> {
   if (user === null || /^\d+$/.test(user)) return null;
   if (replay !== null) {
+    const { openRecording } = await import('../record/reader.js');
     try {
       for (const snapshot of openRecording(replay, () => undefined).snapshots) if (snapshot.users.some((u) => u.name === user)) return null;
     } catch (error) {
@@ -105,7 +103,8 @@ export function filterFromOptions(options: Options): ProcessFilter {
 }
 
 async function runBatch(options: Options): Promise<number> {
-  if (options.record !== null && !canRecord(options.record)) return 1;
+  if (options.record !== null && !(await canRecord(options.record))) return 1;
+  const views = await loadViews(options);
   // One snapshot sees a moment, not the calls that fail over time: it traces nothing, and starts
   // at once (the tracer's set-up would be most of a one-shot run on an idle node).
   const oneShot = (options.iterations ?? 1) <= 1;
@@ -119,8 +118,8 @@ async function runBatch(options: Options): Promise<number> {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options));
       // --json -n N: one compact document per line, as a replay prints them.
-      if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-      else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
+      if (options.mode === 'json' && options.iterations !== null) await write(views.snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+      else await write(render(views, snapshot, options) + (i < iterations - 1 ? '\n' : ''));
     }
     return 0;
   } catch (error) {
@@ -142,7 +141,8 @@ function targetsFor(options: Options): SnapshotTargets {
 }
 
 /** Says why when `path` cannot be recorded to. */
-function canRecord(path: string): boolean {
+async function canRecord(path: string): Promise<boolean> {
+  const { RecordingWriter } = await import('../record/writer.js');
   try {
     RecordingWriter.probe(path);
     return true;
@@ -154,7 +154,8 @@ function canRecord(path: string): boolean {
 }
 
 /** The whole recording (the screen steps through it), or undefined after saying why it cannot be read. */
-function loadRecording(path: string): Recording | undefined {
+async function loadRecording(path: string): Promise<Recording | undefined> {
+  const { readRecording } = await import('../record/reader.js');
   try {
     return readRecording(path);
   } catch (error) {
@@ -171,6 +172,7 @@ function loadRecording(path: string): Recording | undefined {
  */
 async function printReplay(options: Options, path: string): Promise<number> {
   const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
+  const [{ openRecording }, views] = await Promise.all([import('../record/reader.js'), loadViews(options)]);
   let shown = 0;
   try {
     const recording = openRecording(path, warn);
@@ -178,10 +180,10 @@ async function printReplay(options: Options, path: string): Promise<number> {
       if (options.iterations !== null && shown >= options.iterations) break;
       shown++;
       if (options.mode === 'json') {
-        await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+        await write(views.snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
       } else {
         const title = visible(`replay of ${recording.header.hostname}, snapshot ${shown} (${snapshot.time})`);
-        await write((shown > 1 ? '\n' : '') + title + '\n' + render(snapshot, options));
+        await write((shown > 1 ? '\n' : '') + title + '\n' + render(views, snapshot, options));
       }
     }
   } catch (error) {
@@ -200,10 +202,24 @@ function selectRows(snapshot: Snapshot, options: Options): Snapshot {
   return { ...snapshot, processes: rows };
 }
 
-function render(snapshot: Snapshot, options: Options): string {
+/** The printer a one-shot mode uses, alone: --json loads no table code, -b no JSON code. */
+interface OneShotViews {
+  snapshotJson: typeof import('../views/json.js').snapshotJson;
+  batchText: typeof import('../views/batch.js').batchText;
+}
+
+async function loadViews(options: Options): Promise<OneShotViews> {
+  const unused = (): never => {
+    throw new Error(`not loaded for ${options.mode}`);
+  };
+  if (options.mode === 'json') return { snapshotJson: (await import('../views/json.js')).snapshotJson, batchText: unused };
+  return { snapshotJson: unused, batchText: (await import('../views/batch.js')).batchText };
+}
+
+function render(views: OneShotViews, snapshot: Snapshot, options: Options): string {
   const selected = selectRows(snapshot, options);
-  if (options.mode === 'json') return snapshotJson(selected, options.targets) + '\n';
-  return batchText(snapshot, selected.processes, {
+  if (options.mode === 'json') return views.snapshotJson(selected, options.targets) + '\n';
+  return views.batchText(snapshot, selected.processes, {
     withTargets: options.targets,
     color: options.color,
     width: process.stdout.isTTY ? process.stdout.columns : null,

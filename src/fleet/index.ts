@@ -3,9 +3,6 @@
 import { UsageError } from '../options/flags.js';
 import { parseFleetArgs, type FleetArgs } from './args.js';
 import type { FleetCommand } from './commands.js';
-import { runCheck } from './check.js';
-import { runFleet } from './view.js';
-import { runServe } from './serve.js';
 
 export async function runFleetCommand(command: FleetCommand, argv: string[]): Promise<number> {
   let args: FleetArgs;
@@ -23,11 +20,13 @@ export async function runFleetCommand(command: FleetCommand, argv: string[]): Pr
     case 'help':
       process.stdout.write(args.text);
       return 0;
+    // Each loads only its own modules: check, run by node-problem-detector every few minutes,
+    // never the screen's or the metrics'.
     case 'check':
-      return runCheck(args.options);
+      return (await import('./check.js')).runCheck(args.options);
     case 'serve':
-      return runServe(args.options);
+      return (await import('./serve.js')).runServe(args.options);
     case 'fleet':
-      return runFleet(args.options);
+      return (await import('./view.js')).runFleet(args.options);
   }
 }

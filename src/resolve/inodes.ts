@@ -1,10 +1,16 @@
 // What is known about watched inodes across refreshes: their place in their filesystem, and the
 // stamps of the directories on the way there that vouch for it without a lookup per inode.
+import type { WatchList } from '../model/types.js';
 
 /** What is known about one inode, kept across refreshes. */
 export interface InodeRecord {
-  /** The handle it was found by ('' for none): another one on the same (dev, ino) is another inode. */
-  handleKey: string;
+  /**
+   * The handle it was found by, as watch `handleIndex` of `handleList` (the list of the last
+   * refresh that used it, so that no older scan is kept): another one on the same (dev, ino) is
+   * another inode.
+   */
+  handleList: WatchList;
+  handleIndex: number;
   /** Path from the root of its filesystem; for a deleted inode, the last one it had. */
   fsPath: string | null;
   deleted: boolean;
@@ -55,9 +61,16 @@ export class InodeMap<T> {
   }
 }
 
-/** The key a handle's bytes are compared by. */
-export function handleKey(bytes: Uint8Array | null): string {
-  return bytes === null ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+/** Whether watch i of `a` and watch j of `b` carry the same file handle (or both none). */
+export function sameHandle(a: WatchList, i: number, b: WatchList, j: number): boolean {
+  if (a === b && i === j) return true;
+  if (a.handleType[i] !== b.handleType[j]) return false;
+  const aStart = a.handleStart[i]!;
+  const bStart = b.handleStart[j]!;
+  const length = a.handleStart[i + 1]! - aStart;
+  if (length !== b.handleStart[j + 1]! - bStart) return false;
+  for (let k = 0; k < length; k++) if (a.handleBytes[aStart + k] !== b.handleBytes[bStart + k]) return false;
+  return true;
 }
 
 export class InodeCache {
@@ -65,10 +78,9 @@ export class InodeCache {
   /** dev + NUL + directory path from the filesystem root -> its stamp. */
   private stamps = new Map<string, DirStamp>();
 
-  /** The record of (dev, ino) if it was made for the same handle. */
-  get(dev: string, ino: number, handle: string): InodeRecord | undefined {
-    const record = this.records.get(dev, ino);
-    return record?.handleKey === handle ? record : undefined;
+  /** The record of (dev, ino): of this inode only if it has the watch's handle (sameHandle). */
+  get(dev: string, ino: number): InodeRecord | undefined {
+    return this.records.get(dev, ino);
   }
 
   remember(dev: string, ino: number, record: InodeRecord): void {
@@ -87,11 +99,11 @@ export class InodeCache {
 
   /** Forgets inodes no watch named since refresh `since`, and stamps not checked since then. */
   forgetUnusedSince(since: number): void {
-    const kept = new InodeMap<InodeRecord>();
+    // In place: a refresh that forgets nothing costs no new map.
     for (const [dev, inner] of this.records.byDev) {
-      for (const [ino, record] of inner) if (record.usedIn >= since) kept.set(dev, ino, record);
+      for (const [ino, record] of inner) if (record.usedIn < since) inner.delete(ino);
+      if (inner.size === 0) this.records.byDev.delete(dev);
     }
-    this.records = kept;
     for (const [key, stamp] of this.stamps) if (stamp.checkedIn < since) this.stamps.delete(key);
   }
 

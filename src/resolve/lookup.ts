@@ -1,14 +1,16 @@
 // Finding an inode's place in its filesystem (fsPath): confirmed from the cache through the stamps
-// of its directories, decoded from its file handle, or found by walking a mount.
+// of its directories, read from a directory a neighbour was decoded in, decoded from its file
+// handle, or found by walking a mount.
 import { performance } from 'node:perf_hooks';
-import type { FileHandle } from '../model/types.js';
+import type { WatchList } from '../model/types.js';
+import { handleAt } from '../model/watches.js';
 import { groupBy } from '../common/group.js';
-import { handleKey, type DirStamp, type InodeRecord } from './inodes.js';
+import { decodePathBytes } from '../model/path-bytes.js';
+import { sameHandle, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, relativeToLink, relativeToMountRoot } from './mountinfo.js';
-import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount } from './mounts.js';
-import type { MountTable } from './namespaces.js';
+import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount, type ViewSet } from './mounts.js';
 import type { Resolver } from './resolver.js';
-import { ERRNO, type InodeStat, type Syscalls } from './syscalls.js';
+import { ERRNO, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
 
 /** An inode a walk did not find is not looked for again before this long. */
@@ -21,21 +23,47 @@ const FILEID_INO64_GEN = 0x81;
  */
 const CTIME_BLIND_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2', 'sysfs']);
 
+/** A directory read for neighbours stops past this many entries plus so many per watched one found. */
+const READ_BASE_ENTRIES = 256;
+const READ_ENTRIES_PER_FIND = 16;
+const DOT = 0x2e;
+/**
+ * Filesystems whose directory entries carry the inode number stat gives (overlayfs, for one, may
+ * not; network and FUSE filesystems report what their server says).
+ */
+const D_INO_IS_ST_INO: ReadonlySet<string> = new Set(['tmpfs', 'devtmpfs', 'ramfs', 'ext2', 'ext3', 'ext4', 'xfs']);
+
+/** A directory entry's name: plain ASCII as it is, anything else decoded reversibly (path-bytes.ts). */
+function nameAt(buffer: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (buffer[i]! >= 0x80) return decodePathBytes(buffer.subarray(start, end));
+  return buffer.toString('latin1', start, end);
+}
+
 /** One inode to resolve this refresh, with every mount of its filesystem it can be reached through. */
 export interface InodeWork {
   dev: string;
   ino: number;
-  handle: FileHandle | null;
-  views: MountView[];
-  /** Tables the views came from. */
-  viewTables: Set<MountTable>;
+  /** Where its handle is: watch `index` of `list`. */
+  list: WatchList;
+  index: number;
+  viewSet: ViewSet;
   record: InodeRecord | undefined;
+  /** Its path read from a directory this refresh (readNeighbours), to try before a decode. */
+  listedPath: string | null;
+  /** Looked up this refresh (or left to the walk). */
+  done: boolean;
+  /** The last batch (prepare call) that collected it. */
+  batch: number;
 }
 
 /** The lookups of one refresh. */
 export class InodeLookup {
   /** Devices probed this refresh for whether their filesystem decodes handles at all. */
   private readonly decodingDevs = new Map<string, boolean>();
+  /** Directories read this refresh: dev NUL fsPath. */
+  private readonly readDirs = new Set<string>();
+  /** Handles decoded, and inodes named by a directory read, this refresh (for tests and the bench). */
+  readonly counts = { decoded: 0, fromDirectories: 0 };
 
   constructor(
     private readonly r: Resolver,
@@ -44,21 +72,34 @@ export class InodeLookup {
     private readonly note: (text: string) => void,
   ) {}
 
-  /** Finds fsPath from the cache or the handle; false when only a walk can tell. */
-  establish(work: InodeWork): boolean {
-    const key = handleKey(work.handle?.bytes ?? null);
-    const record = this.r.inodes.get(work.dev, work.ino, key);
+  /**
+   * Finds fsPath from the cache, a directory read for a neighbour, or the handle; false when only a
+   * walk can tell. `devWorks` are this refresh's inodes of the same device (by ino).
+   */
+  establish(work: InodeWork, devWorks: ReadonlyMap<number, InodeWork>): boolean {
+    const cached = this.r.inodes.get(work.dev, work.ino);
+    const record = cached !== undefined && sameHandle(cached.handleList, cached.handleIndex, work.list, work.index) ? cached : undefined;
     work.record = record;
-    if (record) record.usedIn = this.r.refresh;
+    if (record) {
+      record.usedIn = this.r.refresh;
+      record.handleList = work.list;
+      record.handleIndex = work.index;
+    }
     if (record && this.stillValid(record, work)) return true;
     if (record && record.walkMissedAt !== null && performance.now() - record.walkMissedAt < WALK_RETRY_MS) return true;
-    if (this.r.forceWalk || !work.handle || work.handle.type === FILEID_INO64_GEN) return false;
+    const listed = work.viewSet.views.length > 0 ? work.listedPath : null;
+    if (listed !== null && this.stillValid(this.remember(work, listed, false, null), work)) {
+      this.counts.fromDirectories++;
+      return true;
+    }
+    const handleType = work.list.handleType[work.index]!;
+    if (this.r.forceWalk || handleType < 0 || handleType === FILEID_INO64_GEN) return false;
     if (typeof this.r.syscalls === 'string') {
       this.note(`file handles not usable (${this.r.syscalls}): resolving by walking mounts`);
       return false;
     }
     if (this.r.handlesRefused) return false;
-    return this.decode(work, this.r.syscalls, record);
+    return this.decode(work, this.r.syscalls, record, devWorks);
   }
 
   /**
@@ -68,8 +109,8 @@ export class InodeLookup {
   private stillValid(record: InodeRecord, work: InodeWork): boolean {
     if (record.deleted) return true;
     if (record.fsPath === null) return false;
-    if (record.confirmedIn === this.r.refresh || work.views.length === 0) return true;
-    const view = viewContaining(work.views, record.fsPath);
+    if (record.confirmedIn === this.r.refresh || work.viewSet.views.length === 0) return true;
+    const view = viewContaining(work.viewSet.views, record.fsPath);
     if (!view) return false;
     const opened = this.r.mounts.open(view);
     if (!opened.ok) return false;
@@ -135,19 +176,20 @@ export class InodeLookup {
     }
   }
 
-  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined): boolean {
-    const view = widestView(work.views);
+  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined, devWorks: ReadonlyMap<number, InodeWork>): boolean {
+    const view = widestView(work.viewSet.views);
     if (!view) {
-      this.remember(work, { fsPath: null, deleted: false, reason: `${work.dev} is mounted in no readable mount namespace` });
+      this.remember(work, null, false, `${work.dev} is mounted in no readable mount namespace`);
       return true;
     }
     const opened = this.r.mounts.open(view);
     if (!opened.ok) {
-      this.remember(work, { fsPath: null, deleted: false, reason: opened.error });
+      this.remember(work, null, false, opened.error);
       return true;
     }
     const mount = opened.value;
-    const fd = syscalls.openByHandle(mount.fd, work.handle!);
+    this.counts.decoded++;
+    const fd = syscalls.openByHandle(mount.fd, handleAt(work.list, work.index)!);
     if (fd < 0) {
       const errno = -fd;
       if (errno === ERRNO.ESTALE) {
@@ -159,7 +201,7 @@ export class InodeLookup {
           return false;
         }
         const reason = 'removed: its file handle is stale (ESTALE)';
-        this.remember(work, { fsPath: previous?.fsPath ?? null, deleted: true, reason });
+        this.remember(work, previous?.fsPath ?? null, true, reason);
         return true;
       }
       if (errno === ERRNO.EPERM) {
@@ -168,27 +210,93 @@ export class InodeLookup {
       }
       return false;
     }
-    let stat: InodeStat | number;
     let link: string;
+    let deleted = false;
     try {
-      stat = this.r.statAt(fd, '');
       link = syscalls.fdLink(fd);
+      // Only an unhashed dentry reads as deleted, and only then is nlink wanted: a path that does
+      // not say so is confirmed below, which checks the inode and its links.
+      if (link.endsWith(DELETED_SUFFIX)) {
+        const stat = this.r.statAt(fd, '');
+        if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
+        deleted = stat.nlink === 0;
+      }
     } finally {
       syscalls.closeFd(fd);
     }
-    if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev) return false;
-    const deleted = stat.nlink === 0;
-    if (deleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
+    if (deleted) link = link.slice(0, -DELETED_SUFFIX.length);
     const relative = relativeToLink(mount.link, link);
     if (relative === null) {
       if (!deleted) return false; // not connected to the mount's tree: a walk may still find it
-      this.remember(work, { fsPath: null, deleted, reason: 'deleted; its last path is outside the mount it was decoded through' });
+      this.remember(work, null, deleted, 'deleted; its last path is outside the mount it was decoded through');
       return true;
     }
-    const record = this.remember(work, { fsPath: joinRelative(view.mount.root, relative), deleted, reason: null });
+    const fsPath = joinRelative(view.mount.root, relative);
+    const record = this.remember(work, fsPath, deleted, null);
+    if (deleted) return true;
     // Not every inode comes back connected (a file whose dentry was evicted comes back as a bare
     // name); confirming the path settles it, and a walk looks further when it fails.
-    return deleted || this.confirm(record, work, view, mount);
+    if (!this.confirm(record, work, view, mount)) return false;
+    this.readNeighbours(record, view, mount, devWorks, syscalls);
+    return true;
+  }
+
+  /**
+   * Watched inodes share directories (a watcher of a tree watches its files or its directories):
+   * one read of the directory of a decoded path names every watched inode in it, without a decode
+   * each. Where an entry's inode number is the inode's own (D_INO_IS_ST_INO), the directory's
+   * stamp, taken before the read, vouches for what it lists as a stat of each would; elsewhere
+   * what it finds is tried like a cached path. Reading stops early in a directory that holds few
+   * of them, and no directory is read twice in a refresh.
+   */
+  private readNeighbours(decoded: InodeRecord, view: MountView, opened: OpenMount, devWorks: ReadonlyMap<number, InodeWork>, syscalls: Syscalls): void {
+    const fsPath = decoded.fsPath!;
+    if (devWorks.size < 2 || fsPath === '/') return;
+    const slash = fsPath.lastIndexOf('/');
+    const dir = slash <= 0 ? '/' : fsPath.slice(0, slash);
+    const relative = relativeToMountRoot(view.mount.root, dir);
+    const readKey = `${view.mount.dev}\0${dir}`;
+    if (relative === null || this.readDirs.has(readKey)) return;
+    this.readDirs.add(readKey);
+    const fd = syscalls.openDirectory(opened.fd, relative);
+    if (fd < 0) return;
+    try {
+      const chain = decoded.ancestorsRoot === view.mount.root ? decoded.ancestors : null;
+      const dirStamp = chain !== null && chain.length > 0 ? chain[chain.length - 1]! : null;
+      let vouched = false;
+      if (dirStamp !== null && D_INO_IS_ST_INO.has(view.mount.fstype)) {
+        const stat = this.r.statAt(fd, '');
+        vouched =
+          typeof stat !== 'number' && stat.ino === dirStamp.ino && stat.dev === view.mount.dev && (stat.mountId === null || stat.mountId === opened.mountId);
+      }
+      let entries = 0;
+      let found = 0;
+      syscalls.readDirectory(fd, (ino, buffer, start, end) => {
+        entries++;
+        const work = devWorks.get(ino);
+        if (work === undefined || work.done) return true;
+        const dots = buffer[start] === DOT && (end === start + 1 || (end === start + 2 && buffer[start + 1] === DOT)) ? end - start : 0;
+        if (dots === 0) {
+          const path = joinRelative(dir, nameAt(buffer, start, end));
+          if (vouched) {
+            const record = this.remember(work, path, false, null);
+            record.confirmedIn = this.r.refresh;
+            record.ancestors = chain;
+            record.ancestorsRoot = view.mount.root;
+            this.counts.fromDirectories++;
+          } else {
+            work.listedPath = path;
+          }
+          found++;
+        } else if (dots === 1) {
+          work.listedPath = dir; // its stamps are its parent's: confirmed the usual way
+          found++;
+        }
+        return entries < READ_BASE_ENTRIES + READ_ENTRIES_PER_FIND * found;
+      });
+    } finally {
+      syscalls.closeFd(fd);
+    }
   }
 
   private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean {
@@ -205,9 +313,9 @@ export class InodeLookup {
     const budgetEnd = performance.now() + this.r.walkBudgetMs;
     const deadline = this.deadline === null ? budgetEnd : Math.min(budgetEnd, this.deadline);
     for (const [dev, devWorks] of groupBy(works, (work) => work.dev)) {
-      const view = widestView(devWorks.flatMap((work) => work.views));
+      const view = widestView(devWorks.flatMap((work) => work.viewSet.views));
       const miss = (reason: string): void => {
-        for (const work of devWorks) this.remember(work, { fsPath: null, deleted: false, reason }, performance.now());
+        for (const work of devWorks) this.remember(work, null, false, reason, performance.now());
       };
       if (!view) {
         miss(`${dev} is mounted in no readable mount namespace`);
@@ -228,11 +336,11 @@ export class InodeLookup {
       for (const work of devWorks) {
         const relative = result.found.get(work.ino);
         if (relative !== undefined) {
-          const record = this.remember(work, { fsPath: joinRelative(view.mount.root, relative), deleted: false, reason: null });
+          const record = this.remember(work, joinRelative(view.mount.root, relative), false, null);
           this.confirm(record, work, view, opened.value);
         } else {
           missing++;
-          this.remember(work, { fsPath: null, deleted: false, reason: notFound }, performance.now());
+          this.remember(work, null, false, notFound, performance.now());
         }
       }
       if (!result.complete) this.note(`walk budget ran out on ${dev} (${missing} target${missing === 1 ? '' : 's'} unresolved)`);
@@ -240,10 +348,13 @@ export class InodeLookup {
     }
   }
 
-  private remember(work: InodeWork, found: Pick<InodeRecord, 'fsPath' | 'deleted' | 'reason'>, walkMissedAt: number | null = null): InodeRecord {
+  private remember(work: InodeWork, fsPath: string | null, deleted: boolean, reason: string | null, walkMissedAt: number | null = null): InodeRecord {
     const record: InodeRecord = {
-      handleKey: handleKey(work.handle?.bytes ?? null),
-      ...found,
+      handleList: work.list,
+      handleIndex: work.index,
+      fsPath,
+      deleted,
+      reason,
       confirmedIn: -1,
       ancestors: null,
       ancestorsRoot: null,

@@ -105,6 +105,31 @@ export class MountAccess {
   }
 }
 
+/**
+ * The mounts an inode can be looked at through: its device's mounts in its watchers' tables.
+ * Shared by every inode of the device watched from the same tables, and grown by with(), so that
+ * no inode carries a list of its own.
+ */
+export class ViewSet {
+  private readonly grown = new Map<MountTable, ViewSet>();
+
+  constructor(
+    readonly tables: readonly MountTable[] = [],
+    readonly views: readonly MountView[] = [],
+  ) {}
+
+  /** The set with `table`'s mounts of the device (always the same ones within a refresh) added. */
+  with(table: MountTable, mounts: readonly MountEntry[]): ViewSet {
+    if (this.tables.includes(table)) return this;
+    let grown = this.grown.get(table);
+    if (!grown) {
+      grown = new ViewSet([...this.tables, table], [...this.views, ...mounts.map((mount) => ({ table, mount }))]);
+      this.grown.set(table, grown);
+    }
+    return grown;
+  }
+}
+
 /** Of the views that contain fsPath, the one to look through: our own namespace's first (clonable). */
 export function viewContaining(views: readonly MountView[], fsPath: string): MountView | null {
   let best: MountView | null = null;

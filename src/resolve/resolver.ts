@@ -14,13 +14,13 @@
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DeviceStanding, Resolution, Resolutions, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
-import { devicesOf, devOf, handleAt } from '../model/watches.js';
+import { devicesOf, devOf } from '../model/watches.js';
 import { parseNamespaceLink } from '../scan/index.js';
 import { Describer, resolution } from './describe.js';
 import { InodeCache, InodeMap } from './inodes.js';
 import { InodeLookup, type InodeWork } from './lookup.js';
 import { widestMount, type MountEntry } from './mountinfo.js';
-import { MountAccess } from './mounts.js';
+import { MountAccess, ViewSet } from './mounts.js';
 import { MountNamespaces, type MountTable, type MountTableResult } from './namespaces.js';
 import { loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
 
@@ -124,8 +124,12 @@ export class RefreshResolutions implements Resolutions {
   private readonly noteSet = new Set<string>();
   private readonly tables = new Map<number, MountTableResult>();
   private readonly standings = new Map<MountTable, Map<number, DeviceStanding>>();
-  /** Inodes established this refresh (found, or known to need nothing more). */
-  private readonly established = new InodeMap<InodeWork>();
+  /** The inodes asked for this refresh; those `done` are established (or were left to the walk). */
+  private readonly works = new InodeMap<InodeWork>();
+  /** dev -> the views of its inodes, shared (ViewSet). */
+  private readonly viewSets = new Map<string, ViewSet>();
+  /** Batch (prepare call) count: a work is collected once per batch. */
+  private batches = 0;
   private readonly described = new Map<MountTable, InodeMap<Resolution>>();
   private readonly unmountedDescribed = new Map<MountTable, Map<number, Resolution>>();
   private readonly r: Resolver;
@@ -152,6 +156,11 @@ export class RefreshResolutions implements Resolutions {
         }
       }
     }
+  }
+
+  /** Handles decoded, and inodes named by a directory read, so far this refresh. */
+  get lookups(): { readonly decoded: number; readonly fromDirectories: number } {
+    return this.lookup.counts;
   }
 
   /** Whether the process is gone since the scan (its mount table is): it is not to be listed. */
@@ -187,12 +196,14 @@ export class RefreshResolutions implements Resolutions {
   }
 
   prepare(procs: readonly ScannedProcess[], which: 'all' | 'pod-paths'): void {
-    const works = new InodeMap<InodeWork>();
+    const batchId = ++this.batches;
+    const batch = new Map<string, InodeWork[]>();
     const unmounted = new Set<InodeWork>();
+    const own = this.r.selfNs !== null ? this.r.namespaces.table(this.r.selfNs, process.pid) : null;
     for (const proc of procs) {
       const table = this.tableOf(proc);
       if (!table.ok) continue;
-      for (const list of watchListsOf(proc)) this.collect(proc, list, table.value, which, works, unmounted);
+      for (const list of watchListsOf(proc)) this.collect(proc, list, table.value, own?.ok ? own.value : null, which, batchId, batch, unmounted);
     }
     // Filesystems missing from a watcher's namespace: reach them wherever they are still mounted.
     if (unmounted.size > 0) {
@@ -200,20 +211,21 @@ export class RefreshResolutions implements Resolutions {
       for (const work of unmounted) {
         for (const { table } of everywhere) {
           const mounts = table.byDev.get(work.dev);
-          if (mounts && !work.viewTables.has(table)) addViews(work, table, mounts);
+          if (mounts) work.viewSet = work.viewSet.with(table, mounts);
         }
       }
     }
     const toWalk: InodeWork[] = [];
     try {
-      for (const devWorks of works.byDev.values()) {
-        for (const work of devWorks.values()) {
+      for (const [dev, devWorks] of batch) {
+        const byIno = this.works.byDev.get(dev)!;
+        for (const work of devWorks) {
           if (this.deadline !== null && performance.now() > this.deadline) {
             this.outOfTime = true;
             return;
           }
-          this.established.set(work.dev, work.ino, work);
-          if (!this.lookup.establish(work)) toWalk.push(work);
+          work.done = true;
+          if (!this.lookup.establish(work, byIno)) toWalk.push(work);
         }
         // An open fd on a mount of another namespace makes umount(2) there fail with EBUSY: it is
         // held for one device's lookups only (our own namespace's mounts are clones; mounts.ts).
@@ -233,8 +245,8 @@ export class RefreshResolutions implements Resolutions {
     const dev = devOf(sdev);
     let described = byInode.get(dev, ino);
     if (!described) {
-      const work = this.established.get(dev, ino);
-      described = this.describer.describe(dev, ino, work?.record, table.value);
+      const work = this.works.get(dev, ino);
+      described = this.describer.describe(dev, ino, work?.done ? work.record : undefined, table.value);
       byInode.set(dev, ino, described);
     }
     return described;
@@ -299,8 +311,10 @@ export class RefreshResolutions implements Resolutions {
     proc: ScannedProcess,
     list: WatchList,
     table: MountTable,
+    own: MountTable | null,
     which: 'all' | 'pod-paths',
-    works: InodeMap<InodeWork>,
+    batchId: number,
+    batch: Map<string, InodeWork[]>,
     unmounted: Set<InodeWork>,
   ): void {
     const wanted = new Set<number>();
@@ -309,32 +323,33 @@ export class RefreshResolutions implements Resolutions {
       if (which === 'all' || standing === 'pod-paths') wanted.add(sdev);
     }
     if (wanted.size === 0) return;
-    const own = this.r.selfNs !== null ? this.r.namespaces.table(this.r.selfNs, process.pid) : null;
     for (let i = 0; i < list.length; i++) {
       const sdev = list.sdev[i]!;
       if (!wanted.has(sdev)) continue;
       const dev = devOf(sdev);
       const ino = list.ino[i]!;
-      if (this.established.get(dev, ino)) continue;
-      let work = works.get(dev, ino);
+      let work = this.works.get(dev, ino);
+      if (work?.done) continue;
       if (!work) {
-        work = { dev, ino, handle: handleAt(list, i), views: [], viewTables: new Set(), record: undefined };
-        works.set(dev, ino, work);
         // Our own namespace's mounts of it come first: they can be cloned (mounts.ts).
-        const ownMounts = own?.ok ? own.value.byDev.get(dev) : undefined;
-        if (own?.ok && ownMounts) addViews(work, own.value, ownMounts);
+        const ownMounts = own?.byDev.get(dev);
+        let viewSet = this.viewSets.get(dev);
+        if (!viewSet) this.viewSets.set(dev, (viewSet = new ViewSet()));
+        if (ownMounts) viewSet = viewSet.with(own!, ownMounts);
+        work = { dev, ino, list, index: i, viewSet, record: undefined, listedPath: null, done: false, batch: 0 };
+        this.works.set(dev, ino, work);
       }
-      if (work.viewTables.has(table)) continue;
+      if (work.batch !== batchId) {
+        work.batch = batchId;
+        let devWorks = batch.get(dev);
+        if (!devWorks) batch.set(dev, (devWorks = []));
+        devWorks.push(work);
+      }
       const mounts = table.byDev.get(dev);
-      if (mounts) addViews(work, table, mounts);
+      if (mounts) work.viewSet = work.viewSet.with(table, mounts);
       else unmounted.add(work);
     }
   }
-}
-
-function addViews(work: InodeWork, table: MountTable, mounts: readonly MountEntry[]): void {
-  work.viewTables.add(table);
-  for (const mount of mounts) work.views.push({ table, mount });
 }
 
 function mountWithId(table: MountTable, mntId: number): MountEntry | null {

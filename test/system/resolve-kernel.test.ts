@@ -2,7 +2,7 @@
 // mounts, a real second mount namespace. Root only.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -13,8 +13,8 @@ import { Resolver } from '../../src/resolve/index.js';
 import { scan } from '../../src/scan/index.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
-/** A temp dir removed after the test, with every tmpfs mounted in it unmounted first. */
-function tempDir(t: TestContext): { dir: string; mountTmpfs(path: string): void } {
+/** A temp dir removed after the test, with everything mounted in it unmounted first. */
+function tempDir(t: TestContext): { dir: string; mountTmpfs(path: string): void; mount(path: string, args: string[]): void } {
   const dir = mkdtempSync(join(tmpdir(), 'inotop-resolve-'));
   const mounted: string[] = [];
   t.after(() => {
@@ -27,14 +27,12 @@ function tempDir(t: TestContext): { dir: string; mountTmpfs(path: string): void 
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  return {
-    dir,
-    mountTmpfs(path: string) {
-      mkdirSync(path, { recursive: true });
-      execFileSync('mount', ['-t', 'tmpfs', 'inotop-test', path]);
-      mounted.push(path);
-    },
+  const mount = (path: string, args: string[]): void => {
+    mkdirSync(path, { recursive: true });
+    execFileSync('mount', [...args, path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    mounted.push(path);
   };
+  return { dir, mount, mountTmpfs: (path) => mount(path, ['-t', 'tmpfs', 'inotop-test']) };
 }
 
 function startWatcher(t: TestContext, wrapper?: string[]): Watcher {
@@ -221,3 +219,84 @@ test('a lazily unmounted tmpfs mounted nowhere keeps its last known mount point'
   assert.equal(after.mountpointRemembered, true);
   assert.equal(after.path, join(volume, 'data'));
 });
+
+test(
+  'a directory read for one decoded target names its watched neighbours: exact paths, and renames or a reused name seen next refresh',
+  { skip: rootSkip },
+  async (t) => {
+    const { dir, mountTmpfs, mount } = tempDir(t);
+    const tmpfs = join(dir, 'mnt');
+    mountTmpfs(tmpfs);
+    // tmpfs and the temp dir's filesystem (ext4 here); an overlay too where the kernel decodes its
+    // handles (nfs_export), where entries' inode numbers are only hints.
+    const bases = [tmpfs, join(dir, 'plain')];
+    const overlay = join(tmpfs, 'overlay');
+    for (const part of ['lower', 'upper', 'work']) mkdirSync(join(tmpfs, part));
+    try {
+      mount(overlay, ['-t', 'overlay', 'inotop-test', '-o', `lowerdir=${tmpfs}/lower,upperdir=${tmpfs}/upper,workdir=${tmpfs}/work,index=on,nfs_export=on`]);
+      bases.push(overlay);
+    } catch {
+      t.diagnostic('overlayfs with nfs_export not available: tmpfs and the temp dir only');
+    }
+    const oddName = Buffer.concat([Buffer.from('odd '), Buffer.of(0xff, 0xfe)]);
+    const watcher = startWatcher(t);
+    const fd = await watcher.init();
+    for (const base of bases) {
+      mkdirSync(join(base, 'n'), { recursive: true });
+      for (let i = 0; i < 40; i++) writeFileSync(join(base, 'n', `f${i}`), 'x');
+      writeFileSync(Buffer.concat([Buffer.from(`${base}/n/`), oddName]), 'x');
+      await watcher.watchDir(fd, join(base, 'n'));
+    }
+    const expected = (base: string, name: string): string => `${base}/n/${name}`;
+    const resolver = new Resolver({ procRoot: '/proc' });
+    t.after(() => resolver.close());
+    const result = scanOf(watcher.pid);
+    const proc = result.processes[0]!;
+    const watches = watchesOf(result, watcher.pid);
+    const cold = resolver.resolve(result);
+    cold.prepare([proc], 'all');
+    const pathOf = (resolutions: typeof cold, watch: Watch): string | null => resolutions.get(proc, watch.sdev, watch.ino).path;
+    const byIno = (resolutions: typeof cold): Map<number, string | null> => new Map(watches.map((watch) => [watch.ino, pathOf(resolutions, watch)]));
+    const coldPaths = byIno(cold);
+    for (const watch of watches) assert.equal(cold.get(proc, watch.sdev, watch.ino).status, 'ok', `cold: ${cold.get(proc, watch.sdev, watch.ino).reason}`);
+    const inodes = new Set<number>();
+    for (const base of bases) {
+      for (const name of [...Array.from({ length: 40 }, (_, i) => `f${i}`), '']) {
+        const path = name === '' ? join(base, 'n') : expected(base, name);
+        const ino = Number(statSync(path).ino);
+        inodes.add(ino);
+        assert.equal(coldPaths.get(ino), path, `cold ${path}`);
+      }
+      const odd = Number(statSync(Buffer.concat([Buffer.from(`${base}/n/`), oddName])).ino);
+      assert.deepEqual(encodePathBytes(coldPaths.get(odd)!), Buffer.concat([Buffer.from(`${base}/n/`), oddName]), 'the very bytes');
+    }
+    assert.equal(watches.length, bases.length * 42);
+    // One decode per directory, not one per target: the rest came from reading it.
+    assert.ok(cold.lookups.decoded <= bases.length * 2, `${cold.lookups.decoded} decodes`);
+    assert.ok(cold.lookups.fromDirectories >= bases.length * 38, `${cold.lookups.fromDirectories} from directories`);
+    t.diagnostic(`${bases.length} filesystems: ${cold.lookups.decoded} decodes, ${cold.lookups.fromDirectories} from directories`);
+
+    // f1 renamed to g1; f2 renamed to h2 and a new (unwatched) f2 in its place.
+    for (const base of bases) {
+      execFileSync('mv', [expected(base, 'f1'), expected(base, 'g1')]);
+      execFileSync('mv', [expected(base, 'f2'), expected(base, 'h2')]);
+      writeFileSync(expected(base, 'f2'), 'new');
+    }
+    for (const pass of ['after renames', 'again']) {
+      const next = resolver.resolve(result);
+      next.prepare([proc], 'all');
+      const paths = byIno(next);
+      for (const base of bases) {
+        for (const [name, now] of [
+          ['g1', 'g1'],
+          ['h2', 'h2'],
+          ['f3', 'f3'],
+        ] as const) {
+          const ino = Number(statSync(expected(base, now)).ino);
+          assert.equal(paths.get(ino), expected(base, name), `${pass}: ${name}`);
+        }
+        assert.ok(!inodes.has(Number(statSync(expected(base, 'f2')).ino)), 'the new f2 is another inode');
+      }
+    }
+  },
+);
