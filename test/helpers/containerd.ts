@@ -398,7 +398,7 @@ export class Containerd {
    * remove the pod dir and the pod cgroup. Whatever still holds the pod's mount namespace keeps
    * its mounts there: that is how leaks happen, and the harness leaves it alone.
    */
-  async deletePod(pod: HarnessPod): Promise<void> {
+  async deletePod(pod: HarnessPod, { gracePeriodSeconds = 0 }: { gracePeriodSeconds?: number } = {}): Promise<void> {
     const failures: string[] = [];
     const attempt = async (what: string, step: () => Promise<unknown> | void): Promise<void> => {
       try {
@@ -408,7 +408,8 @@ export class Containerd {
       }
     };
     if (pod.container.id !== '') {
-      await attempt('StopContainer', () => this.client.rpc('StopContainer', { containerId: pod.container.id, timeout: 0 }));
+      // SIGTERM, then SIGKILL after the grace period (terminationGracePeriodSeconds); 0: SIGKILL at once.
+      await attempt('StopContainer', () => this.client.rpc('StopContainer', { containerId: pod.container.id, timeout: gracePeriodSeconds }));
     }
     if (pod.sandboxId !== '') {
       await attempt('StopPodSandbox', () => this.client.rpc('StopPodSandbox', { podSandboxId: pod.sandboxId }));
