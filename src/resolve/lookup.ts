@@ -17,6 +17,7 @@ import { walkMount } from './walk.js';
 const WALK_RETRY_MS = 60_000;
 /** The type the kernel gives handles of filesystems without export operations: never decodable. */
 const FILEID_INO64_GEN = 0x81;
+const STALE_REASON = 'removed: its file handle is stale (ESTALE)';
 /**
  * kernfs (cgroupfs, sysfs) never moves a directory's ctime when entries come and go: unchanged
  * ancestors vouch for nothing there, so paths on it are stat'ed themselves every refresh.
@@ -58,8 +59,12 @@ export interface InodeWork {
 
 /** The lookups of one refresh. */
 export class InodeLookup {
-  /** Devices probed this refresh for whether their filesystem decodes handles at all. */
-  private readonly decodingDevs = new Map<string, boolean>();
+  /** Devices probed this refresh for whether their filesystem decodes handles at all (null: the probe was refused). */
+  private readonly decodingDevs = new Map<string, boolean | null>();
+  /** Devices of which a handle decoded this refresh: their filesystem decodes handles. */
+  private readonly decodedDevs = new Set<string>();
+  /** Stale handles on devices whose probe was refused: removed, if a walk does not find them. */
+  private readonly staleUnprobed = new Set<InodeWork>();
   /** Directories read this refresh: dev NUL fsPath. */
   private readonly readDirs = new Set<string>();
   /** Handles decoded, and inodes named by a directory read, this refresh (for tests and the bench). */
@@ -196,12 +201,18 @@ export class InodeLookup {
         // Also what a filesystem that cannot decode handles at all says (overlayfs without
         // nfs_export, for one). Where it can, the watch pins the inode, so a stale handle means the
         // inode was removed (a cgroup directory, for one).
-        if (!this.decodesHandles(view, mount, syscalls)) {
+        const decodes = this.decodesHandles(view, mount, syscalls);
+        if (decodes === null) {
+          // Told apart after the walks: removed if another handle of the device decoded and the
+          // walk does not find it.
+          this.staleUnprobed.add(work);
+          return false;
+        }
+        if (!decodes) {
           this.note(`${work.dev} (${view.mount.fstype}) cannot decode file handles: resolving by walking it`);
           return false;
         }
-        const reason = 'removed: its file handle is stale (ESTALE)';
-        this.remember(work, previous?.fsPath ?? null, true, reason);
+        this.remember(work, previous?.fsPath ?? null, true, STALE_REASON);
         return true;
       }
       if (errno === ERRNO.EPERM) {
@@ -210,6 +221,7 @@ export class InodeLookup {
       }
       return false;
     }
+    this.decodedDevs.add(work.dev);
     let link: string;
     let deleted = false;
     try {
@@ -299,7 +311,7 @@ export class InodeLookup {
     }
   }
 
-  private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean {
+  private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean | null {
     let decodes = this.decodingDevs.get(view.mount.dev);
     if (decodes === undefined) {
       decodes = syscalls.decodesHandles(opened.fd);
@@ -338,6 +350,8 @@ export class InodeLookup {
         if (relative !== undefined) {
           const record = this.remember(work, joinRelative(view.mount.root, relative), false, null);
           this.confirm(record, work, view, opened.value);
+        } else if (result.complete && this.staleUnprobed.has(work) && this.decodedDevs.has(dev)) {
+          this.remember(work, work.record?.fsPath ?? null, true, STALE_REASON);
         } else {
           missing++;
           this.remember(work, null, false, notFound, performance.now());

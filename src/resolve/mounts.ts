@@ -140,7 +140,11 @@ export function viewContaining(views: readonly MountView[], fsPath: string): Mou
   return best;
 }
 
-/** The view that shows the most of its filesystem, our own namespace's first; a deleted root last. */
+/**
+ * The view that shows the most of its filesystem (the shortest root), our own namespace's between
+ * equal roots; a deleted root last. Ours is not first regardless: in a container on cgroup v1 our
+ * own /sys/fs/cgroup/<controller> is a bind of our cgroup's dir, and nothing else's is under it.
+ */
 export function widestView(views: readonly MountView[]): MountView | null {
   let best: MountView | null = null;
   for (const view of views) {
@@ -152,7 +156,11 @@ export function widestView(views: readonly MountView[]): MountView | null {
       if (best.mount.rootDeleted) best = view;
       continue;
     }
-    if (betterView(view, best, (v) => v.mount.root.length < best!.mount.root.length)) best = view;
+    if (view.mount.root.length !== best.mount.root.length) {
+      if (view.mount.root.length < best.mount.root.length) best = view;
+      continue;
+    }
+    if (betterView(view, best, () => false)) best = view;
   }
   return best;
 }

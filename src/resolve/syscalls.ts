@@ -29,8 +29,12 @@ export interface Syscalls {
    * namespace (others' give EINVAL).
    */
   openDetachedClone(path: string): number;
-  /** Whether the filesystem of `mountFd` can decode file handles: encodes its root's and opens it again. */
-  decodesHandles(mountFd: number): boolean;
+  /**
+   * Whether the filesystem of `mountFd` can decode file handles: encodes its root's and opens it
+   * again. null when encoding is refused (EPERM: the runtimes' default seccomp profile allows
+   * name_to_handle_at only with CAP_SYS_ADMIN, open_by_handle_at with CAP_DAC_READ_SEARCH).
+   */
+  decodesHandles(mountFd: number): boolean | null;
   /** Stats `path` relative to `dirFd` ("" for dirFd itself) without following a final symlink; -errno on failure. */
   statAt(dirFd: number, path: string): InodeStat | number;
   /** readlink of /proc/self/fd/N, the bytes decoded reversibly (see fspath.ts). */
@@ -142,7 +146,7 @@ export function loadSyscalls(): Syscalls | string {
     decodesHandles(mountFd) {
       const raw = Buffer.alloc(8 + MAX_HANDLE_SZ);
       raw.writeUInt32LE(MAX_HANDLE_SZ, 0);
-      if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return false;
+      if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return koffi.errno() === ERRNO.EPERM ? null : false;
       const fd = openByHandleAt(mountFd, raw, O_PATH);
       if (fd < 0) return false;
       close(fd);

@@ -31,7 +31,8 @@ let buffer = Buffer.allocUnsafe(1 << 16);
 
 /**
  * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
- * valid until the next read.
+ * valid until the next read. Only for files of one record (fdinfo, stat, status, cgroup): a
+ * file of many (mountinfo) comes a page of records per read, so its first read is short.
  */
 export function readProcBytes(path: string): Buffer {
   const fd = openSync(path, 'r');

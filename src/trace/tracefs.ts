@@ -3,7 +3,7 @@
 // through a directory fd (/proc/self/fd/N/...), so a root reached through a helper's private
 // mount namespace keeps working after the helper is gone, from any thread of this process.
 import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { errorCode, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { instanceOwner, parseBootTime, parseStartTicks } from './parse.js';
 
@@ -44,9 +44,18 @@ export async function openTracefs(override: string | undefined): Promise<Tracefs
   if (override !== undefined) {
     return existsSync(`${override}/instances`) ? TracefsRoot.open(override, override) : `no tracefs at ${override} (INOTOP_TRACEFS)`;
   }
-  const mounted = tracefsMountpoints(readProcTextOrNull('/proc/self/mountinfo') ?? '').find((dir) => existsSync(`${dir}/instances`));
+  const mounted = tracefsMountpoints(mountinfoText()).find((dir) => existsSync(`${dir}/instances`));
   if (mounted) return TracefsRoot.open(mounted, mounted);
   return privateMount();
+}
+
+/** Our mountinfo, whole: it comes a page of mounts per read (readProcBytes would stop at the first). */
+function mountinfoText(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Mount points of tracefs in a mountinfo text. */

@@ -87,6 +87,36 @@ export interface PodSpec {
    * host-network form.
    */
   podIp?: string;
+  /** Default: the busybox test image. Another must have been imported (importImage). */
+  image?: string;
+  /** Arguments after the entrypoint (CRI args: the image's Cmd is replaced). */
+  args?: string[];
+  env?: { key: string; value: string }[];
+  /** More CRI mounts, after the ones kubelet makes for every pod. */
+  mounts?: CriMount[];
+  /** The host's pid namespace (hostPID) instead of the pod's own. */
+  hostPid?: boolean;
+  /** Default true: the projected token volume (automountServiceAccountToken). */
+  serviceAccountToken?: boolean;
+  /** CRI LinuxContainerSecurityContext fields besides namespaceOptions (capabilities, readonlyRootfs, ...). */
+  securityContext?: Record<string, unknown>;
+  /** CRI LinuxContainerResources (memoryLimitInBytes, cpuShares, ...). */
+  resources?: Record<string, unknown>;
+}
+
+/** A CRI Mount; propagation is one of the PROPAGATION_* names. */
+export interface CriMount {
+  containerPath: string;
+  hostPath: string;
+  readonly?: boolean;
+  propagation?: 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL';
+}
+
+/** What ExecSync answers. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
 }
 
 export interface HarnessContainer {
@@ -142,6 +172,8 @@ export async function startContainerd(options: StartOptions = {}): Promise<Conta
 }
 
 export class Containerd {
+  /** Where containerd's sockets are, as /run/containerd is on a node: the socket's directory. */
+  readonly runDir: string;
   /** Path of containerd's gRPC socket. */
   readonly socket: string;
   /** unix:///… form, for --runtime-endpoint. */
@@ -153,9 +185,13 @@ export class Containerd {
   /** Cgroup dirs above the pod cgroups that did not exist before: removed again at the end. */
   private readonly createdCgroupAncestors: string[] = [];
   private readonly createdRunDirs: string[] = [];
+  /** Shared bind mounts made by sharedMount, outside the harness dir; and which of their dirs it made. */
+  private readonly sharedMounts: string[] = [];
+  private readonly createdSharedDirs: string[] = [];
 
   constructor(readonly dir: string) {
-    this.socket = join(dir, 'containerd.sock');
+    this.runDir = join(dir, 'run');
+    this.socket = join(this.runDir, 'containerd.sock');
     this.endpoint = `unix://${this.socket}`;
     this.client = new KubeletCriClient(this.endpoint, { timeoutMs: HARNESS_CALL_TIMEOUT_MS });
   }
@@ -180,6 +216,7 @@ export class Containerd {
     // The runc shim puts its sockets under /run/containerd/s whatever the configured state dir.
     for (const path of ['/run/containerd', '/run/containerd/s']) if (!existsSync(path)) this.createdRunDirs.push(path);
 
+    mkdirSync(this.runDir);
     const config = join(this.dir, 'config.toml');
     writeFileSync(config, containerdConfig(this.dir, this.socket));
     const log = openSync(join(this.dir, 'containerd.log'), 'a');
@@ -218,6 +255,32 @@ export class Containerd {
     }
   }
 
+  /** Imports an OCI image tarball into the k8s.io namespace, where CRI finds images. */
+  async importImage(tarball: string): Promise<void> {
+    await execFileAsync('/usr/bin/ctr', ['--address', this.socket, '--namespace', 'k8s.io', 'images', 'import', tarball], { timeout: 120_000 });
+  }
+
+  /** Runs a command in a container, as `kubectl exec` does through CRI's ExecSync. */
+  async execSync(containerId: string, cmd: string[], timeoutSeconds = 30): Promise<ExecResult> {
+    const raw = await this.client.rpc<{ stdout: Buffer; stderr: Buffer; exitCode: number }>('ExecSync', { containerId, cmd, timeout: timeoutSeconds });
+    return { stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), exitCode: raw.exitCode };
+  }
+
+  /**
+   * Makes `path` a shared mount point (a bind mount of itself), as kubelet makes its root and
+   * systemd makes /run: a container's HostToContainer mount of it then receives the mounts made
+   * below it later, and their unmounts. Made (if missing), unmounted and removed again by stop().
+   */
+  async sharedMount(path: string): Promise<void> {
+    if (!existsSync(path)) {
+      mkdirSync(path, { recursive: true });
+      this.createdSharedDirs.push(path);
+    }
+    await run('mount', ['--bind', path, path]);
+    this.sharedMounts.push(path);
+    await run('mount', ['--make-rshared', path]);
+  }
+
   /** Creates a pod the way kubelet does and starts its one container. */
   async runPod(spec: PodSpec): Promise<HarnessPod> {
     const uid = spec.uid ?? randomUUID();
@@ -245,9 +308,12 @@ export class Containerd {
 
     mkdirSync(join(podDir, 'containers', containerName), { recursive: true });
     mkdirSync(join(podDir, 'plugins'), { recursive: true });
-    mkdirSync(pod.tokenVolume, { recursive: true });
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', pod.tokenVolume]);
-    writeServiceAccountToken(pod.tokenVolume, namespace);
+    const withToken = spec.serviceAccountToken ?? true;
+    if (withToken) {
+      mkdirSync(pod.tokenVolume, { recursive: true });
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', pod.tokenVolume]);
+      writeServiceAccountToken(pod.tokenVolume, namespace);
+    }
     writeFileSync(
       pod.etcHosts,
       spec.podIp === undefined
@@ -257,6 +323,7 @@ export class Containerd {
     writeFileSync(pod.terminationLog, '', { mode: 0o666 });
     mkdirSync(join(pod.logDirectory, containerName), { recursive: true });
 
+    const namespaceOptions = { network: 'NODE', pid: spec.hostPid ? 'NODE' : 'CONTAINER', ipc: 'POD' };
     const podLabels = { 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid };
     // Host network (no CNI here) and no hostname: the pod shares the node's UTS namespace.
     const sandboxConfig = {
@@ -266,24 +333,28 @@ export class Containerd {
       annotations: { 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': new Date().toISOString() },
       linux: {
         cgroupParent: pod.cgroupParent,
-        securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } },
+        securityContext: { namespaceOptions },
       },
     };
     pod.sandboxId = (await this.client.rpc<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig })).podSandboxId;
 
     const containerConfig = {
       metadata: { name: containerName, attempt: 0 },
-      image: { image: CONTAINER_IMAGE },
+      image: { image: spec.image ?? CONTAINER_IMAGE },
       command: spec.command ?? [],
+      args: spec.args ?? [],
+      // api.proto (v0.36.3) types KeyValue's value as bytes: on the wire the same as a string.
+      envs: (spec.env ?? []).map(({ key, value }) => ({ key, value: Buffer.from(value) })),
       labels: { ...podLabels, 'io.kubernetes.container.name': containerName },
       annotations: { 'io.kubernetes.container.restartCount': '0', 'io.kubernetes.container.terminationMessagePath': '/dev/termination-log' },
       logPath: `${containerName}/0.log`,
       mounts: [
-        { containerPath: '/var/run/secrets/kubernetes.io/serviceaccount', hostPath: pod.tokenVolume, readonly: true },
+        ...(withToken ? [{ containerPath: '/var/run/secrets/kubernetes.io/serviceaccount', hostPath: pod.tokenVolume, readonly: true }] : []),
         { containerPath: '/etc/hosts', hostPath: pod.etcHosts },
         { containerPath: '/dev/termination-log', hostPath: pod.terminationLog },
+        ...(spec.mounts ?? []),
       ],
-      linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+      linux: { securityContext: { ...spec.securityContext, namespaceOptions }, resources: spec.resources ?? {} },
     };
     const created = await this.client.rpc<{ containerId: string }>('CreateContainer', {
       podSandboxId: pod.sandboxId,
@@ -327,7 +398,7 @@ export class Containerd {
    * remove the pod dir and the pod cgroup. Whatever still holds the pod's mount namespace keeps
    * its mounts there: that is how leaks happen, and the harness leaves it alone.
    */
-  async deletePod(pod: HarnessPod): Promise<void> {
+  async deletePod(pod: HarnessPod, { gracePeriodSeconds = 0 }: { gracePeriodSeconds?: number } = {}): Promise<void> {
     const failures: string[] = [];
     const attempt = async (what: string, step: () => Promise<unknown> | void): Promise<void> => {
       try {
@@ -337,7 +408,8 @@ export class Containerd {
       }
     };
     if (pod.container.id !== '') {
-      await attempt('StopContainer', () => this.client.rpc('StopContainer', { containerId: pod.container.id, timeout: 0 }));
+      // SIGTERM, then SIGKILL after the grace period (terminationGracePeriodSeconds); 0: SIGKILL at once.
+      await attempt('StopContainer', () => this.client.rpc('StopContainer', { containerId: pod.container.id, timeout: gracePeriodSeconds }));
     }
     if (pod.sandboxId !== '') {
       await attempt('StopPodSandbox', () => this.client.rpc('StopPodSandbox', { podSandboxId: pod.sandboxId }));
@@ -400,7 +472,7 @@ export class Containerd {
 
     // Pod dirs may live outside the harness dir (a test's own kubelet root).
     const madeDirs = [this.dir, ...this.pods.map((pod) => pod.podDir)];
-    for (const mountpoint of new Set(madeDirs.flatMap(mountpointsUnder))) {
+    for (const mountpoint of new Set([...madeDirs, ...this.sharedMounts].flatMap(mountpointsUnder))) {
       try {
         unmount(mountpoint);
       } catch (error) {
@@ -417,6 +489,8 @@ export class Containerd {
     for (const path of [...this.createdCgroupAncestors].reverse()) removeDirIfEmpty(path);
     for (const path of [...this.createdRunDirs].reverse()) removeDirIfEmpty(path);
     for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of this.createdSharedDirs.splice(0).reverse()) rmSync(dir, { recursive: true, force: true });
+    this.sharedMounts.length = 0;
     this.pods.length = 0;
     return failures;
   }

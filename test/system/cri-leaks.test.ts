@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Collector } from '../../src/collect/collector.js';
-import type { ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
 import { eventually } from '../helpers/eventually.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { describeTarget, rowOf, targetAt } from '../helpers/targets.js';
 
 const execFileAsync = promisify(execFile);
 const skip = containerdSkipReason();
@@ -254,21 +255,4 @@ function watchedPaths(kubelet: KubeletWatcher, pod: HarnessPod): [string, string
     ['etc-hosts', pod.etcHosts],
     ['cgroup dir', kubelet.watchesOf(pod).cgroupDir],
   ];
-}
-
-function rowOf(snapshot: Snapshot, pid: number): ProcessRow {
-  const row = snapshot.processes.find((p) => p.pid === pid);
-  assert.ok(row, `pid ${pid} is in the snapshot`);
-  return row;
-}
-
-function targetAt(row: ProcessRow, path: string): TargetRow {
-  const target = row.targets.find((t) => t.path === path);
-  assert.ok(target, `a target at ${path} among:\n${row.targets.map(describeTarget).join('\n')}`);
-  return target;
-}
-
-function describeTarget(target: TargetRow): string {
-  const pod = target.pod ? `${target.pod.namespace}/${target.pod.name} ${target.pod.uid} ${target.pod.state}` : 'no pod';
-  return `${target.status} ${target.path ?? '?'} (${target.reason ?? ''}) held by [${target.heldBy.join(',')}] ${pod} leak=${target.leak}`;
 }

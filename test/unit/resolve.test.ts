@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { parseMountinfo } from '../../src/resolve/index.js';
 import { groupByDev, mountContaining, relativeToLink, relativeToMountRoot, widestMount } from '../../src/resolve/mountinfo.js';
 import { userspaceDevToString } from '../../src/resolve/syscalls.js';
+import { widestView, type MountView } from '../../src/resolve/mounts.js';
+import type { MountTable } from '../../src/resolve/namespaces.js';
 
 const fixture = readFileSync(new URL('../../fixtures/mountinfo/escapes-and-binds.txt', import.meta.url), 'utf8');
 
@@ -64,4 +66,23 @@ test('userspaceDevToString follows glibc major()/minor()', () => {
   assert.equal(userspaceDevToString(0x801), '8:1');
   assert.equal(userspaceDevToString(0x2d), '0:45');
   assert.equal(userspaceDevToString(0x100000), '0:256'); // minor above 255 moves to bits 20..31
+});
+
+test('widestView takes the widest mount over our own narrower one; ours between equal roots', () => {
+  // In a container on cgroup v1, our /sys/fs/cgroup/pids is a bind of our own cgroup's dir; the
+  // node's namespace (through a host process) has the whole hierarchy.
+  const cgroup = parseMountinfo(
+    [
+      '40 30 0:36 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids',
+      '41 31 0:36 /kubepods/burstable/pod1/abc /sys/fs/cgroup/pids ro,nosuid - cgroup cgroup rw,pids',
+      '42 32 0:36 / /host/cgroup/pids rw,nosuid - cgroup cgroup rw,pids',
+    ].join('\n'),
+  );
+  const table = (pid: number): MountTable => ({ ns: `pid:${pid}`, pid, byDev: new Map() });
+  const node: MountView = { table: table(1), mount: cgroup[0]! };
+  const ours: MountView = { table: table(process.pid), mount: cgroup[1]! };
+  const oursWhole: MountView = { table: table(process.pid), mount: cgroup[2]! };
+  assert.equal(widestView([ours, node]), node);
+  assert.equal(widestView([node, ours]), node);
+  assert.equal(widestView([node, oursWhole]), oursWhole, 'equal roots: ours, which can be cloned');
 });

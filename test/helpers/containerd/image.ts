@@ -1,5 +1,5 @@
-// Builds a container image without a registry: one layer holding a static busybox and its
-// applet links, written as an OCI image-layout tarball that `ctr images import` reads.
+// Builds container images without a registry: a root filesystem tree made into one layer,
+// written as an OCI image-layout tarball that `ctr images import` reads.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,24 +15,43 @@ interface Blob {
   size: number;
 }
 
-/**
- * Writes `<dir>/image.tar` holding one image under every name in `refs` (e.g. the sandbox image
- * and the container image). The image's default command is `sleep infinity`, which is all a
- * pause container does that matters here: keep the pod's namespaces alive.
- */
-export function buildBusyboxImage(dir: string, refs: readonly string[]): string {
-  const arch = OCI_PLATFORM_ARCH[process.arch];
-  if (arch === undefined) throw new Error(`no OCI platform name for ${process.arch}`);
+/** The image config's `config` object (OCI image spec: Env, Entrypoint, Cmd, WorkingDir, User, Labels). */
+export interface ImageRunConfig {
+  Env: string[];
+  Entrypoint: string[];
+  Cmd: string[];
+  WorkingDir?: string;
+  User?: string;
+  Labels?: Record<string, string>;
+}
 
-  const rootfs = join(dir, 'rootfs');
+/** Puts a static busybox at <rootfs>/bin/busybox with a link for each of its applets beside it. */
+export function installBusybox(rootfs: string): void {
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'));
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   for (const applet of applets) {
     if (applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
   }
+}
+
+/**
+ * Writes `<dir>/image.tar` holding one image under every name in `refs` (e.g. the sandbox image
+ * and the container image). The image's default command is `sleep infinity`, which is all a
+ * pause container does that matters here: keep the pod's namespaces alive.
+ */
+export function buildBusyboxImage(dir: string, refs: readonly string[]): string {
+  const rootfs = join(dir, 'rootfs');
+  installBusybox(rootfs);
   // Mount points the runtime binds onto; runc would create them, but a real image has them.
   for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+  return writeOciImage(dir, rootfs, { Env: ['PATH=/bin'], Entrypoint: ['/bin/sleep'], Cmd: ['infinity'] }, refs);
+}
+
+/** Makes `rootfs` (files owned by root) the one layer of an image; returns `<dir>/image.tar`. */
+export function writeOciImage(dir: string, rootfs: string, config: ImageRunConfig, refs: readonly string[]): string {
+  const arch = OCI_PLATFORM_ARCH[process.arch];
+  if (arch === undefined) throw new Error(`no OCI platform name for ${process.arch}`);
 
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs', 'sha256');
@@ -47,11 +66,11 @@ export function buildBusyboxImage(dir: string, refs: readonly string[]): string 
   execFileSync('tar', ['--create', '--file', layerTar, '--owner=0', '--group=0', '--numeric-owner', '-C', rootfs, '.']);
   // Uncompressed: the layer's digest is then also its diff_id, and there is nothing to unzip.
   const layer = addBlob(readFileSync(layerTar));
-  const config = addBlob(
+  const imageConfig = addBlob(
     json({
       architecture: arch,
       os: 'linux',
-      config: { Env: ['PATH=/bin'], Entrypoint: ['/bin/sleep'], Cmd: ['infinity'] },
+      config,
       rootfs: { type: 'layers', diff_ids: [layer.digest] },
     }),
   );
@@ -59,7 +78,7 @@ export function buildBusyboxImage(dir: string, refs: readonly string[]): string 
     json({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...imageConfig },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
     }),
   );
