@@ -19,6 +19,7 @@ import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { eventually } from '../helpers/eventually.js';
 import { missingBinaries, PROMETHEUS, query, SCRAPES, servedPort, start, startPrometheus, text } from '../helpers/prometheus.js';
 import { pod, proc, snapshot, targets } from '../helpers/rows.js';
+import { TmuxPane } from '../helpers/tmux.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const skip = missingBinaries([PROMETHEUS, '/usr/bin/promtool', '/usr/bin/openssl', '/usr/bin/curl']);
@@ -252,6 +253,41 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
       .sort((a, b) => b.maxWatchesShare! - a.maxWatchesShare!)
       .map((n) => n.node),
   );
+
+  // The screen: the same rows, and the main screen's keys (filter, sort, Enter, Esc, q).
+  const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus], { width: 120, height: 30 });
+  t.after(() => pane.kill());
+  const rowOrder = (screen: string) =>
+    screen
+      .split('\n')
+      .map((line) => nodes.find((n) => line.trimStart().startsWith(n.node))?.node)
+      .filter((node) => node !== undefined);
+  const byShare = nodes.slice().sort((a, b) => b.maxWatchesShare! - a.maxWatchesShare!);
+  const showsInOrder = (order: string[], what: string) => pane.waitFor((text) => rowOrder(text).join(' ') === order.join(' '), what);
+  await showsInOrder(
+    byShare.map((n) => n.node),
+    'most-used first',
+  );
+  pane.keys('<');
+  await showsInOrder(
+    expected.map((e) => e.node),
+    '< sorts by the column to the left: node',
+  );
+  pane.type('I');
+  await showsInOrder(expected.map((e) => e.node).reverse(), 'I inverts it');
+  pane.keys('/');
+  pane.type('small');
+  pane.keys('Enter');
+  await showsInOrder(['node-small'], 'filtered');
+  pane.keys('Enter');
+  const screen = await pane.waitFor(/kubectl inotop node-small/, "the node's detail");
+  assert.match(screen, /Top processes \(by watches\):/);
+  pane.keys('Escape');
+  await pane.waitFor((text) => !text.includes('kubectl inotop node-small') && rowOrder(text).length === 1, 'back to the filtered nodes');
+  pane.keys('Escape');
+  await pane.waitFor((text) => rowOrder(text).length === 3, 'the filter cleared');
+  pane.keys('q');
+  await pane.waitFor(/EXIT=0/, 'q quits');
 
   // A Prometheus that is not there: a clear error, exit 1.
   const down = spawnSync(process.execPath, [inotopBin, 'fleet', '--prometheus', 'http://127.0.0.1:1', '-b'], { encoding: 'utf8', timeout: 20_000 });
