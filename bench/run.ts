@@ -71,6 +71,8 @@ function measureStartup(runs: number) {
     json: measureInotop(['--json', '--pods', 'none'], runs),
     batch: measureInotop(['-b', '--pods', 'none'], runs),
     check: measureInotop(['check', '--pods', 'none'], runs, [0, 1, 2]),
+    // check traces failed calls for 1 s: without that, what the verdict itself costs.
+    'check --no-trace': measureInotop(['check', '--pods', 'none', '--no-trace'], runs, [0, 1, 2]),
   };
 }
 
@@ -281,7 +283,10 @@ function rowsOf(result: SizeResult): Row[] {
       metric: `key → screen ms (${during})`,
       median: ms(latency.median),
       spread: range(latency),
-      goal: large ? `≤ ${GOALS.keyLatencyMs}: ${verdict(tui.keyLatencyMs !== null && latency.max <= GOALS.keyLatencyMs)}` : '',
+      // Where full scans are rare (the trace tells what changed), a window may hold no press during one.
+      goal: large
+        ? `≤ ${GOALS.keyLatencyMs}: ${tui.keyLatencyMs === null ? 'not judged (no press during a scan)' : verdict(latency.max <= GOALS.keyLatencyMs)}`
+        : '',
     });
   }
   return rows;
