@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from './package-root.js';
 
-/** From package.json, which ships beside dist/ and src/. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** From package.json, which ships beside dist/. */
+export const VERSION: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;

@@ -1,9 +1,9 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
-import { fileURLToPath } from 'node:url';
 import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
 import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
+import { packagePath } from '../package-root.js';
 
 export { UsageError };
 
@@ -64,7 +64,7 @@ const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the ve
 const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
 
 /** Shipped in the package (package.json files); src/cli/ and dist/cli/ are two levels below its root. */
-const DEMO_RECORDING = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
+const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
 
 export function helpText(version: string): string {
   const intro = [

@@ -1,5 +1,6 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
 import { Worker } from 'node:worker_threads';
+import { packagePath } from '../package-root.js';
 import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
@@ -30,7 +31,8 @@ export class BackgroundCollector implements SnapshotSource {
     // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
     const fromSources = import.meta.url.endsWith('.ts');
     const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery, stretch: this.stretch };
-    const worker = new Worker(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url), {
+    // The bundle's chunks sit elsewhere than its entry points: the worker's is found from the package.
+    const worker = new Worker(fromSources ? new URL('./worker.ts', import.meta.url) : packagePath('dist/collect/worker.js'), {
       workerData: init,
       execArgv: fromSources ? ['--import', 'tsx'] : [],
       // The worker must not print while the screen is up: its output is handed to the listener.

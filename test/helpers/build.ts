@@ -20,7 +20,5 @@ function newestMtime(dir: string, suffix: string): number {
 export function ensureBuilt(): void {
   const dist = join(repo, 'dist');
   if (existsSync(dist) && newestMtime(dist, '.js') >= newestMtime(join(repo, 'src'), '.ts')) return;
-  execFileSync(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repo, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 }

@@ -3,16 +3,16 @@
 // other failing pod source and never holds up a scan.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { packagePath } from '../../package-root.js';
 
 /**
  * Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it). This
  * module runs from src/pods/cri/ and from dist/pods/cri/: both are three levels below the package
  * root, where the package ships vendor/.
  */
-const RUNTIME_API_PROTO = fileURLToPath(new URL('../../../vendor/cri-api/api.proto', import.meta.url));
+const RUNTIME_API_PROTO = packagePath('vendor/cri-api/api.proto');
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
