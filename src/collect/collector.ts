@@ -179,17 +179,20 @@ export class Collector {
     // Targets a screen asked for: those of a process kept as it was are the ones built before,
     // unless the pods or its mounts changed. Otherwise a refresh of a few changed processes
     // would look up thousands of paths that a full scan has just looked up.
-    const kept = new Set(scanned.keptPids);
-    const podUids = [...(this.pods.list()?.pods.keys() ?? [])].sort().join(' ');
-    const contextOf = (proc: ScannedProcess) => `${podUids}|${resolutions.standingsOf(proc)}`;
+    /** The processes whose targets were asked for: what they were built from now, and those still as built before. */
+    const asked = new Map<number, { proc: ScannedProcess; context: string }>();
     const reused = new Map<number, TargetRow[]>();
     let built: SnapshotTargets = wanted;
     if (typeof wanted !== 'string') {
+      const kept = new Set(scanned.keptPids);
+      const podUids = [...(this.pods.list()?.pods.keys() ?? [])].sort().join(' ');
       const fresh = new Set<number>();
       for (const proc of present.processes) {
         if (!wanted.has(proc.pid)) continue;
+        const context = `${podUids}|${resolutions.standingsOf(proc)}`;
+        asked.set(proc.pid, { proc, context });
         const before = this.builtTargets.get(proc.pid);
-        if (kept.has(proc.pid) && before?.startTime === proc.startTime && before.context === contextOf(proc)) reused.set(proc.pid, before.targets);
+        if (kept.has(proc.pid) && before?.startTime === proc.startTime && before.context === context) reused.set(proc.pid, before.targets);
         else fresh.add(proc.pid);
       }
       resolutions.prepare(
@@ -211,13 +214,11 @@ export class Collector {
     });
     const made = buildSnapshot(present, resolutions, attribution, built);
     this.builtTargets = new Map();
-    if (typeof wanted !== 'string') {
-      for (const row of made.processes) {
-        if (!wanted.has(row.pid)) continue;
-        row.targets = reused.get(row.pid) ?? row.targets;
-        const proc = present.processes.find((candidate) => candidate.pid === row.pid)!;
-        this.builtTargets.set(row.pid, { startTime: proc.startTime, context: contextOf(proc), targets: row.targets });
-      }
+    for (const row of made.processes) {
+      const ask = asked.get(row.pid);
+      if (!ask) continue;
+      row.targets = reused.get(row.pid) ?? row.targets;
+      this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
     }
     const snapshot = { ...made, users: this.trends.add(made.time, made.users, made.limits) };
     const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
