@@ -264,10 +264,10 @@ export function measureCommand(argv: string[], runs: number, okStatuses: readonl
   return { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, ...last };
 }
 
-/** `inotop ARGS` from the compiled CLI. */
-export function measureInotop(args: string[], runs: number, okStatuses: readonly number[] = [0]): CommandMeasurement {
+/** `inotop ARGS` from the compiled CLI, under the Node at `node` (the bench's own by default). */
+export function measureInotop(args: string[], runs: number, okStatuses: readonly number[] = [0], node = process.execPath): CommandMeasurement {
   ensureBuilt();
-  return measureCommand([process.execPath, inotopBin, ...args], runs, okStatuses);
+  return measureCommand([node, inotopBin, ...args], runs, okStatuses);
 }
 
 export interface JsonProcessMeasurement {

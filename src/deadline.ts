@@ -16,3 +16,11 @@ export async function settledWithin(promise: Promise<unknown>, ms: number): Prom
     clearTimeout(timer);
   }
 }
+
+/**
+ * Milliseconds since the process started, in every thread: the clock of deadlines and
+ * durations. Not performance.now(): the same clock, but its first use loads node:perf_hooks.
+ */
+export function uptimeMs(): number {
+  return process.uptime() * 1000;
+}

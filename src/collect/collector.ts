@@ -5,12 +5,13 @@ import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow } from '../model/types.js';
 import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
-import { RecordingWriter } from '../record/writer.js';
+import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
 import { Tracer } from '../trace/tracer.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
+import { uptimeMs } from '../deadline.js';
 
 /** Where kubelet keeps pod logs: a gone pod's dir there still has its name. */
 const POD_LOG_ROOT = '/var/log/pods';
@@ -89,7 +90,8 @@ interface LastRefresh {
 }
 
 export class Collector {
-  private readonly recorder: RecordingWriter | null;
+  /** Made by start() when recording: the writer, its reader (for --append) and zlib load only then. */
+  private recorder: RecordingWriter | null = null;
   private readonly scanner: Scanner;
   private readonly resolver: Resolver;
   private last: LastRefresh | null = null;
@@ -101,7 +103,7 @@ export class Collector {
   private readonly tracer: Tracer;
   /** Each user's counts over the last refreshes: their time to exhaustion. */
   private readonly trends = new UsageTrends();
-  /** performance.now() when start() asked for the first pod list; null once the first scan is done. */
+  /** uptimeMs() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
   /** The target rows of the processes whose targets the last refresh carried, by pid. */
   private builtTargets = new Map<number, BuiltTargets>();
@@ -123,14 +125,19 @@ export class Collector {
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
     });
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
-    this.recorder = options.record
-      ? new RecordingWriter(options.record, { intervalSeconds: options.intervalSeconds, inotopVersion: VERSION }, options.appendRecord === true)
-      : null;
   }
 
   /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
   async start(): Promise<void> {
-    this.firstListAskedAt = performance.now();
+    this.firstListAskedAt = uptimeMs();
+    if (this.options.record) {
+      const { RecordingWriter } = await import('../record/writer.js');
+      this.recorder = new RecordingWriter(
+        this.options.record,
+        { intervalSeconds: this.options.intervalSeconds, inotopVersion: VERSION },
+        this.options.appendRecord === true,
+      );
+    }
     await Promise.all([this.pods.start(), this.tracer.start()]);
   }
 
@@ -162,14 +169,14 @@ export class Collector {
   /**
    * One refresh: scan (or the scan given), resolve, attribute, snapshot. `targets` says whose
    * target rows the snapshot carries; a recording always gets every one. `deadline`
-   * (performance.now() time) bounds path lookups: past it, the rest stay unresolved and
+   * (uptimeMs() time) bounds path lookups: past it, the rest stay unresolved and
    * `outOfTime` says so until the next collect().
    */
   collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
     const { procRoot, kubeletRoot } = this.options;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
     // run gets its answer, at the price of a pod made in those milliseconds counting as gone.
-    const scannedAt = this.firstListAskedAt ?? performance.now();
+    const scannedAt = this.firstListAskedAt ?? uptimeMs();
     this.firstListAskedAt = null;
     const resolutions = this.resolver.resolve(scanned, deadline);
     // A process that exited between the scan and now has no mounts to see its targets through.

@@ -4,13 +4,13 @@
 // the counts its change log needs), so that it never holds (or collects the garbage of) every
 // target of the node. The ask stands: each refresh answers it again. The collector keeps the last
 // refresh to answer a new one. The messages are in protocol.ts.
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
+import { uptimeMs } from '../deadline.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -66,7 +66,7 @@ function refresh(): void {
   timer = null;
   busy = true;
   let snapshot: Snapshot;
-  const started = performance.now();
+  const started = uptimeMs();
   const options = paceOptions();
   let scope: 'all' | 'changed';
   try {
@@ -78,7 +78,7 @@ function refresh(): void {
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
   }
-  const costMs = performance.now() - started;
+  const costMs = uptimeMs() - started;
   pace = afterRefresh(pace, started, costMs, scope, options);
   const told: Pace = {
     wishedMs: pace.wishedMs,

@@ -2,7 +2,6 @@
 // a problem, 2 cannot tell; one line of at most 80 characters on stdout). The plugin is killed
 // after 5 s by default, so the work stops as soon as the verdict is known: the limits need only
 // the scan, and only leaks need paths and pods.
-import { performance } from 'node:perf_hooks';
 import { collectorOptions } from '../options/node.js';
 import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
@@ -11,7 +10,7 @@ import { buildSnapshot } from '../model/snapshot.js';
 import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
-import { settledWithin } from '../deadline.js';
+import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
@@ -52,7 +51,7 @@ export interface Thresholds {
  * plugin that overruns, and with it the verdict.
  */
 export async function runCheck(options: CheckOptions): Promise<number> {
-  // performance.now() counts from the start of the process: the deadline holds for the whole run,
+  // uptimeMs() counts from the start of the process: the deadline holds for the whole run,
   // start-up included, as node-problem-detector times it.
   const deadlineAt = options.deadlineMs;
   // The check traces for itself; its collector is only for the leaks.
@@ -117,10 +116,10 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 
   const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
-  const left = deadlineAt - LEAKS_WORK_MS - performance.now();
+  const left = deadlineAt - LEAKS_WORK_MS - uptimeMs();
   if (left <= 0) return inTime;
   await settledWithin(podsReady, Math.min(options.podsTimeoutMs, left));
-  if (performance.now() >= deadlineAt) return inTime;
+  if (uptimeMs() >= deadlineAt) return inTime;
   // Path lookups stop at the deadline too: what they did not reach cannot be judged.
   const snapshot = collector.collect('leaked', scanned, deadlineAt);
   if (collector.outOfTime) return inTime;
@@ -139,7 +138,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
 async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext, until: number): Promise<string | null> {
   const startedAt = Date.now();
   await started;
-  const windowMs = Math.max(0, Math.min(CHECK_TRACE_MS - (Date.now() - startedAt), until - performance.now()));
+  const windowMs = Math.max(0, Math.min(CHECK_TRACE_MS - (Date.now() - startedAt), until - uptimeMs()));
   await new Promise((resolve) => setTimeout(resolve, windowMs));
   const failures = recentFailures(tracer.take(context).failures, Date.now());
   return failuresProblem(failures, context, `${Math.floor((Date.now() - startedAt) / 100) / 10} s`);

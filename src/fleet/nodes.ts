@@ -1,6 +1,7 @@
 // What `inotop fleet` knows of each node, from the inotop_* series in Prometheus (its HTTP API,
 // /api/v1/query). Every series of `inotop serve` carries the node label (metrics.ts), so each
 // query below is one vector by node. Pure except for `fetchNodes` and `fetchNodeDetail`.
+import { grouped } from '../common/format.js';
 import { NODE_LABEL } from './metrics.js';
 import type { FleetSortField } from './args.js';
 
@@ -122,7 +123,7 @@ export function fleetColumns(rows: readonly NodeRow[]): FleetColumn[] {
     { field: 'node', title: 'NODE', width: nodeWidth, cell: (r) => r.node },
     { field: 'watches', title: 'WATCHES%', width: 8, cell: (r) => shareText(r.maxWatchesShare) },
     { field: 'instances', title: 'INST%', width: 6, cell: (r) => shareText(r.maxInstancesShare) },
-    { field: 'leaked', title: 'LEAKED', width: 8, cell: (r) => r.leaked.toLocaleString('en-US') },
+    { field: 'leaked', title: 'LEAKED', width: 8, cell: (r) => grouped(r.leaked) },
     { field: 'gone', title: 'GONE PODS', width: 9, cell: (r) => String(r.gonePods) },
   ];
   if (rows.some((r) => r.failures > 0)) columns.push({ field: 'failures', title: 'FAILURES', width: 8, cell: (r) => String(r.failures) });
@@ -223,12 +224,12 @@ export function nodeDetailLines(detail: NodeDetail): string[] {
   lines.push(`  ${'PID'.padStart(8)}  ${'WATCHES'.padStart(9)}  ${'INST'.padStart(5)}  ${'LEAKED'.padStart(7)}  COMMAND / POD`);
   for (const p of detail.processes) {
     lines.push(
-      `  ${p.pid.padStart(8)}  ${p.watches.toLocaleString('en-US').padStart(9)}  ${String(p.instances).padStart(5)}  ${String(p.leaked).padStart(7)}  ${p.comm}${p.pod ? `  ${p.pod}` : ''}`,
+      `  ${p.pid.padStart(8)}  ${grouped(p.watches).padStart(9)}  ${String(p.instances).padStart(5)}  ${String(p.leaked).padStart(7)}  ${p.comm}${p.pod ? `  ${p.pod}` : ''}`,
     );
   }
   if (detail.processes.length === 0) lines.push('  (none exported)');
   lines.push('', 'Leaked watches by pod:');
-  for (const l of detail.leaks) lines.push(`  ${l.watches.toLocaleString('en-US').padStart(9)}  ${l.form.padEnd(9)}  ${l.pod || '(no pod)'}`);
+  for (const l of detail.leaks) lines.push(`  ${grouped(l.watches).padStart(9)}  ${l.form.padEnd(9)}  ${l.pod || '(no pod)'}`);
   if (detail.leaks.length === 0) lines.push('  (none)');
   return lines;
 }

@@ -29,7 +29,7 @@ export class PodMemory {
   private readonly devices = new Map<string, PodIdentity>();
   private readonly gone = new Set<string>();
   private readonly firstSeen = new Map<string, number>();
-  /** When a target or process last named each pod (performance.now()). */
+  /** When a target or process last named each pod (uptimeMs()). */
   private readonly lastNamed = new Map<string, number>();
   private learnedList: PodList | null = null;
 
@@ -113,9 +113,9 @@ export interface AttributionDeps {
   cgroupsOf: (pid: number) => string[];
   /** Notes from the pod source for this snapshot (PodSource.takeNotes()). */
   notes?: string[];
-  /** performance.now() when the fetch of `list` began (PodSource.listTakenAt()). */
+  /** uptimeMs() when the fetch of `list` began (PodSource.listTakenAt()). */
   listTakenAt: number | null;
-  /** performance.now() of the scan, on the same clock. */
+  /** uptimeMs() of the scan, on the same clock. */
   scannedAt: number;
   /** A file as a process sees it (/proc/PID/root/PATH), null when unreadable. Names gone pods from their holders' etc-hosts. */
   readFileOf?: (pid: number, path: string) => string | null;

@@ -3,10 +3,11 @@
 // (or, in auto mode, the first that answers), keeps the last good list and says why it failed.
 // The first choice is the runtime itself over CRI: no CLI needed on the node.
 
-import { readdir } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: the same functions, without a module of its own to load.
+import { promises } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { settledWithin } from '../deadline.js';
+import { settledWithin, uptimeMs } from '../deadline.js';
 import type { PodsStatus } from '../model/types.js';
 import type { CriClient } from './cri/client.js';
 import { DEFAULT_KUBELET_ROOT } from './layouts.js';
@@ -88,7 +89,7 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
   async kubelet({ options }) {
     const dir = join(options.kubeletRoot, 'pods');
     try {
-      return podListFromUids(await readdir(dir));
+      return podListFromUids(await promises.readdir(dir));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new SourceError('kubelet', code, `kubelet: cannot read ${dir} (${code})`);
@@ -117,7 +118,7 @@ export class PodSource {
   /** The source that answered (auto mode: the first one that did), null before. */
   private active: FetchingKind | null;
   private last: PodList | null = null;
-  /** performance.now() when the fetch of `last` began. */
+  /** uptimeMs() when the fetch of `last` began. */
   private lastTakenAt: number | null = null;
   private error: string | null = null;
   private pendingNotes: string[] = [];
@@ -188,7 +189,7 @@ export class PodSource {
     return this.last;
   }
 
-  /** performance.now() when the fetch of the last good list began: pods made later may be missing. */
+  /** uptimeMs() when the fetch of the last good list began: pods made later may be missing. */
   listTakenAt(): number | null {
     return this.lastTakenAt;
   }
@@ -218,7 +219,7 @@ export class PodSource {
 
   private async fetchOnce(): Promise<void> {
     const candidates = this.active !== null ? [this.active] : AUTO_ORDER;
-    const startedAt = performance.now();
+    const startedAt = uptimeMs();
     const failures: SourceError[] = [];
     for (const kind of candidates) {
       if (this.stopped) return;

@@ -22,7 +22,7 @@ export interface InodeRecord {
   ancestors: DirStamp[] | null;
   /** Root of the mount the ancestors were seen through. */
   ancestorsRoot: string | null;
-  /** performance.now() of a walk that did not find it. */
+  /** uptimeMs() of a walk that did not find it. */
   walkMissedAt: number | null;
   /** Refresh in which a watch last named it. */
   usedIn: number;

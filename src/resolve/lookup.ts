@@ -1,7 +1,6 @@
 // Finding an inode's place in its filesystem (fsPath): confirmed from the cache through the stamps
 // of its directories, read from a directory a neighbour was decoded in, decoded from its file
 // handle, or found by walking a mount.
-import { performance } from 'node:perf_hooks';
 import type { WatchList } from '../model/types.js';
 import { handleAt } from '../model/watches.js';
 import { groupBy } from '../common/group.js';
@@ -12,6 +11,7 @@ import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMo
 import type { Resolver } from './resolver.js';
 import { ERRNO, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
+import { uptimeMs } from '../deadline.js';
 
 /** An inode a walk did not find is not looked for again before this long. */
 const WALK_RETRY_MS = 60_000;
@@ -72,7 +72,7 @@ export class InodeLookup {
 
   constructor(
     private readonly r: Resolver,
-    /** performance.now() past which walks stop; null: only the walk budget. */
+    /** uptimeMs() past which walks stop; null: only the walk budget. */
     private readonly deadline: number | null,
     private readonly note: (text: string) => void,
   ) {}
@@ -91,7 +91,7 @@ export class InodeLookup {
       record.handleIndex = work.index;
     }
     if (record && this.stillValid(record, work)) return true;
-    if (record && record.walkMissedAt !== null && performance.now() - record.walkMissedAt < WALK_RETRY_MS) return true;
+    if (record && record.walkMissedAt !== null && uptimeMs() - record.walkMissedAt < WALK_RETRY_MS) return true;
     const listed = work.viewSet.views.length > 0 ? work.listedPath : null;
     if (listed !== null && this.stillValid(this.remember(work, listed, false, null), work)) {
       this.counts.fromDirectories++;
@@ -322,12 +322,12 @@ export class InodeLookup {
 
   /** Walks each device's widest reachable mount once for all its inodes still unknown. */
   walk(works: InodeWork[]): void {
-    const budgetEnd = performance.now() + this.r.walkBudgetMs;
+    const budgetEnd = uptimeMs() + this.r.walkBudgetMs;
     const deadline = this.deadline === null ? budgetEnd : Math.min(budgetEnd, this.deadline);
     for (const [dev, devWorks] of groupBy(works, (work) => work.dev)) {
       const view = widestView(devWorks.flatMap((work) => work.viewSet.views));
       const miss = (reason: string): void => {
-        for (const work of devWorks) this.remember(work, null, false, reason, performance.now());
+        for (const work of devWorks) this.remember(work, null, false, reason, uptimeMs());
       };
       if (!view) {
         miss(`${dev} is mounted in no readable mount namespace`);
@@ -354,7 +354,7 @@ export class InodeLookup {
           this.remember(work, work.record?.fsPath ?? null, true, STALE_REASON);
         } else {
           missing++;
-          this.remember(work, null, false, notFound, performance.now());
+          this.remember(work, null, false, notFound, uptimeMs());
         }
       }
       if (!result.complete) this.note(`walk budget ran out on ${dev} (${missing} target${missing === 1 ? '' : 's'} unresolved)`);

@@ -12,7 +12,6 @@
 // and so whether it leaked depend on its path. Elsewhere a watch needs only its device: whether
 // its filesystem is still mounted where its watcher lives.
 import { readlinkSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { DeviceStanding, Resolution, Resolutions, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { devicesOf, devOf } from '../model/watches.js';
 import { parseNamespaceLink } from '../scan/index.js';
@@ -23,6 +22,7 @@ import { widestMount, type MountEntry } from './mountinfo.js';
 import { MountAccess, ViewSet } from './mounts.js';
 import { MountNamespaces, type MountTable, type MountTableResult } from './namespaces.js';
 import { loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
+import { uptimeMs } from '../deadline.js';
 
 export interface ResolverOptions {
   /** procfs root; anything but /proc is a recorded tree, where nothing can be opened. */
@@ -220,7 +220,7 @@ export class RefreshResolutions implements Resolutions {
       for (const [dev, devWorks] of batch) {
         const byIno = this.works.byDev.get(dev)!;
         for (const work of devWorks) {
-          if (this.deadline !== null && performance.now() > this.deadline) {
+          if (this.deadline !== null && uptimeMs() > this.deadline) {
             this.outOfTime = true;
             return;
           }

@@ -1,9 +1,9 @@
 // The fallback: find inodes by walking one mount, for watches whose handle is missing or cannot be
 // decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
 import { readdirSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
 import { SELF_FD_DIR, type InodeStat } from './syscalls.js';
+import { uptimeMs } from '../deadline.js';
 
 export interface WalkResult {
   /** ino -> path relative to the mount's root ("" for the root itself). */
@@ -18,7 +18,7 @@ const CLOCK_EVERY = 256;
 /**
  * Walks the mount whose root directory is open as `rootFd`, depth first, without following
  * symlinks or crossing into other mounts (statx's mount id when known, else the device), until
- * every wanted inode is found or `deadline` (performance.now() time) passes.
+ * every wanted inode is found or `deadline` (uptimeMs() time) passes.
  */
 export function walkMount(
   rootFd: number,
@@ -53,7 +53,7 @@ export function walkMount(
       if (typeof stat === 'number' || !sameMount(stat)) continue;
       take(stat.ino, path);
       if (stat.isDirectory) pending.push(path);
-      if (++entries % CLOCK_EVERY === 0 && performance.now() > deadline) {
+      if (++entries % CLOCK_EVERY === 0 && uptimeMs() > deadline) {
         return { found, complete: false };
       }
     }

@@ -5,8 +5,6 @@
 import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { hash } from 'node:crypto';
 import { groupBy } from '../common/group.js';
 import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import { KcmpError, kcmpComparator, type FileComparator } from './kcmp.js';
@@ -36,6 +34,7 @@ import {
   readProcTextOrNull,
   readlinkOrNull,
 } from './procfs.js';
+import { uptimeMs } from '../deadline.js';
 
 // What the later stages read of /proc themselves, the way the scan reads it.
 export { parseNamespaceLink } from './parse.js';
@@ -119,14 +118,14 @@ export class Scanner {
   }
 
   /**
-   * `deadline` (performance.now() time): past it no further process is read, and `incomplete`
+   * `deadline` (uptimeMs() time): past it no further process is read, and `incomplete`
    * says so. `changed` (after canScanChanged()): read again only these processes and those new
    * since the previous scan; every other one keeps what the previous scan read, once its start
    * time shows it is the same process. Changes made without a syscall of the holder's (see
    * Tracer.takeChanged) wait for the next scan without `changed`.
    */
   scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null): ScanResult {
-    const started = performance.now();
+    const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
     try {
@@ -147,7 +146,7 @@ export class Scanner {
     const keptPids: number[] = [];
     let skippedForTime = 0;
     for (const pid of pids) {
-      if (deadline !== null && performance.now() > deadline) {
+      if (deadline !== null && uptimeMs() > deadline) {
         skippedForTime++;
         continue;
       }
@@ -193,7 +192,7 @@ export class Scanner {
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
             const marksAt = firstFanotifyLine(fdinfo);
-            const digest = marksAt < 0 ? '' : hash('sha1', fdinfo.subarray(marksAt), 'base64');
+            const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
             let parse = this.parsedGroups.get(key);
             if (parse?.digest !== digest) {
               parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
@@ -207,7 +206,7 @@ export class Scanner {
             continue;
           }
           const watchesAt = firstWatchLine(fdinfo);
-          const listKey = watchesAt < 0 ? '' : hash('sha1', fdinfo.subarray(watchesAt), 'base64');
+          const listKey = watchesAt < 0 ? '' : listDigest(fdinfo.subarray(watchesAt));
           let parse = this.parsed.get(key);
           if (parse?.listKey !== listKey) {
             parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(fdinfo.subarray(watchesAt)) };
@@ -273,7 +272,7 @@ export class Scanner {
       scope: previous ? 'changed' : 'all',
       keptPids,
       incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
-      durationMs: performance.now() - started,
+      durationMs: uptimeMs() - started,
     };
   }
 
@@ -347,6 +346,18 @@ function readProcess(
     instances,
     fanotifyGroups,
   };
+}
+
+let crypto: typeof import('node:crypto') | undefined;
+
+/**
+ * The digest of an instance's watch lines (or a group's mark lines): the same bytes parse the
+ * same, and only fds with the same lines can be one shared instance. node:crypto loads at the
+ * first: some 7 ms of start-up that a node without inotify never pays.
+ */
+function listDigest(lines: Buffer): string {
+  crypto ??= process.getBuiltinModule('node:crypto');
+  return crypto.hash('sha1', lines, 'base64');
 }
 
 /** What markShared compares and marks: an inotify instance or a fanotify group. */

@@ -7,7 +7,6 @@
 // what came in without blocking and counts it per process. The instances go on every exit path: stop(),
 // process exit and, on the main thread, SIGINT, SIGTERM and SIGHUP; those left by a SIGKILL are
 // removed by the next inotop to start.
-import { isMainThread } from 'node:worker_threads';
 import type { PodRef, SyscallFailure, TraceStatus, WatchChurn } from '../model/types.js';
 import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/parse.js';
 import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
@@ -93,7 +92,8 @@ export class Tracer {
     // Before the instance exists: a signal with no listener kills at once, one with a listener
     // waits for this synchronous code to end.
     process.on('exit', this.onExit);
-    if (isMainThread) for (const signal of EXIT_SIGNALS) process.on(signal, this.onSignal);
+    // node:worker_threads is loaded here, once tracing starts, not by every one-shot run.
+    if (process.getBuiltinModule('node:worker_threads').isMainThread) for (const signal of EXIT_SIGNALS) process.on(signal, this.onSignal);
     try {
       removeStaleInstances(root);
       this.failureInstance = TraceInstance.create(root, `inotop-${process.pid}`, FAILURE_EVENTS, SETTINGS);
@@ -237,6 +237,7 @@ export class Tracer {
   }
 }
 
+/** CLOCK_MONOTONIC in ms: the trace's clock (trace_clock mono), not the process's uptime. */
 function hrtimeMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }

@@ -1,7 +1,7 @@
 // Failed inotify calls in words, for check's verdict and the screen's alert: the victim, and the
 // limit it ran into as the same snapshot counts it.
 import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
-import { percent } from '../common/format.js';
+import { grouped, percent } from '../common/format.js';
 
 export interface FailureContext {
   users: readonly UserRow[];
@@ -16,9 +16,8 @@ export function worstFailure(failures: readonly SyscallFailure[]): SyscallFailur
 
 /** "uid 0 at 100% of watches" (short) or "uid 0 at 10,000/10,000 watches, kubelet holds 7,491"; "" when the limit is unknown. */
 export function limitText(failure: SyscallFailure, context: FailureContext, form: 'short' | 'long'): string {
-  const count = (n: number) => n.toLocaleString('en-US');
   if (failure.limit === 'RLIMIT_NOFILE') {
-    return failure.fdLimit === null ? 'its fd limit (RLIMIT_NOFILE)' : `its fd limit of ${count(failure.fdLimit)} (RLIMIT_NOFILE)`;
+    return failure.fdLimit === null ? 'its fd limit (RLIMIT_NOFILE)' : `its fd limit of ${grouped(failure.fdLimit)} (RLIMIT_NOFILE)`;
   }
   if (failure.limit === null || failure.uid === null) return '';
   const kind = failure.limit === 'max_user_watches' ? 'watches' : 'instances';
@@ -29,13 +28,13 @@ export function limitText(failure: SyscallFailure, context: FailureContext, form
   if (limit === null || limit <= 0) return `uid ${failure.uid}: ${failure.limit}`;
   if (form === 'short') return `uid ${failure.uid} at ${percent(used, limit)} of ${kind}`;
   const holder = [...context.processes].filter((p) => p.uid === failure.uid).sort((a, b) => b[kind] - a[kind])[0];
-  const holds = holder && holder[kind] > 0 ? `, ${holder.comm} holds ${count(holder[kind])}` : '';
-  return `uid ${failure.uid} at ${count(used)}/${count(limit)} ${kind}${holds}`;
+  const holds = holder && holder[kind] > 0 ? `, ${holder.comm} holds ${grouped(holder[kind])}` : '';
+  return `uid ${failure.uid} at ${grouped(used)}/${grouped(limit)} ${kind}${holds}`;
 }
 
 /** "fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 10,000/10,000 watches, kubelet holds 7,491". */
 export function failureAlert(failure: SyscallFailure, context: FailureContext, nowMs: number): string {
   const ago = Math.max(0, Math.round((nowMs - Date.parse(failure.lastAt)) / 1000));
   const limit = limitText(failure, context, 'long');
-  return `${failure.comm} ${failure.pid}: ${failure.count.toLocaleString('en-US')} × ${failure.syscall} ${failure.errno}, last ${ago} s ago${limit ? `: ${limit}` : ''}`;
+  return `${failure.comm} ${failure.pid}: ${grouped(failure.count)} × ${failure.syscall} ${failure.errno}, last ${ago} s ago${limit ? `: ${limit}` : ''}`;
 }

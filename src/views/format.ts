@@ -1,5 +1,5 @@
 // Text helpers shared by the batch table and the screen.
-import { percent } from '../common/format.js';
+import { grouped, percent } from '../common/format.js';
 import type { PodRef, TargetRow } from '../model/types.js';
 import { unitColumns, visibleUnits } from './text.js';
 
@@ -13,12 +13,12 @@ export function podLabel(pod: PodRef | null): string {
 
 /** "1,234/8,192 15%", or the bare count when the limit is unknown. */
 export function usage(used: number, limit: number | null): string {
-  if (limit === null || limit <= 0) return used.toLocaleString('en-US');
-  return `${used.toLocaleString('en-US')}/${limit.toLocaleString('en-US')} ${percent(used, limit)}`;
+  if (limit === null || limit <= 0) return grouped(used);
+  return `${grouped(used)}/${grouped(limit)} ${percent(used, limit)}`;
 }
 
 export function signed(n: number): string {
-  const text = n.toLocaleString('en-US');
+  const text = grouped(n);
   return n > 0 ? `+${text}` : text;
 }
 

@@ -9,6 +9,7 @@ import { buildSnapshot } from '../../src/model/snapshot.js';
 import { createAttribution, PodMemory } from '../../src/pods/attribute.js';
 import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
 import { Resolver } from '../../src/resolve/index.js';
+import { uptimeMs } from '../../src/deadline.js';
 import { scan } from '../../src/scan/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { buildFakeNode, type FakeNode, type FakePod } from '../helpers/fake-node.js';
@@ -30,7 +31,7 @@ async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (
     node,
     async snapshot() {
       // Taken for this scan: judges even the pods the scan is the first to see.
-      const scannedAt = performance.now();
+      const scannedAt = uptimeMs();
       await pods.refresh();
       const scanned = scan({ procRoot: '/proc' });
       const attribution = createAttribution(pods.list(), pods.status(), memory, {

@@ -2,6 +2,7 @@
 // come from it, so these check the table itself and what each view makes of it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { grouped } from '../../src/common/format.js';
 import { parseOptions } from '../../src/cli/args.js';
 import { compareRows, NO_FILTER, type SortField } from '../../src/model/query.js';
 import type { Snapshot, TargetRow } from '../../src/model/types.js';
@@ -43,7 +44,7 @@ const wide = proc(4194304, {
 });
 
 const screenContext: CellContext = {
-  count: (n) => n.toLocaleString('en-US'),
+  count: grouped,
   blankZeros: true,
   sinceLast: () => -123456789,
   sinceStart: () => 987654321,
@@ -323,4 +324,13 @@ test('the pod view: its tables from the same placing code; node text in them mad
     detail.join('\n'),
   );
   assert.ok(!detail.join('').includes('\x1b'), 'no control reaches the terminal');
+});
+
+test('counts and rates are written as en-US writes them, without ICU', () => {
+  for (const n of [
+    0, 7, 999, 1000, -1000, 12_345, 100_000, 999_999, 1_048_576, -1_048_576, 123_456_789_012, 0.4, 12.5, 1234.56, -2.25, 0.125, 3.0004, 1_000.1,
+  ]) {
+    assert.equal(grouped(n), n.toLocaleString('en-US'), String(n));
+  }
+  assert.equal(grouped(Number.NaN), 'NaN');
 });

@@ -1,5 +1,6 @@
 // The pod view (`v`): one row per pod that a process runs in or watches, live or gone, with its
 // watches across every process, who watches it and whose mount namespaces keep it. Pure.
+import { grouped } from '../../common/format.js';
 import type { History } from '../../model/history.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
 import { commandOf, type SortField } from '../../model/query.js';
@@ -111,7 +112,7 @@ export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph
   const pod = row.pod;
   line(`Pod ${podLabel(pod)}  uid ${pod.uid}${pod.nameSource ? `  (name from ${pod.nameSource})` : pod.name === null ? '  (name unknown)' : ''}`, '  ');
   line('');
-  line(`${row.watches.toLocaleString('en-US')} watches on it, ${row.leaked.toLocaleString('en-US')} leaked`);
+  line(`${grouped(row.watches)} watches on it, ${grouped(row.leaked)} leaked`);
   line('');
   line('WATCHED BY:', '  ');
   for (const w of row.watchers)
@@ -163,8 +164,8 @@ function podColumns(state: ViewState, width: number): PlacedColumn<PodColumn>[] 
     { ...column('name', 'NAMESPACE/NAME', 10, 'left', (row) => podLabel({ ...row.pod, state: 'live' })), flexible: true },
     column('uid', 'UID', uidWidth, 'left', (row) => row.pod.uid.slice(0, uidWidth)),
     column('state', 'STATE', 19, 'left', (row) => podStateText(row.pod, state.history)),
-    column('watches', 'WATCHES', 8, 'right', (row) => row.watches.toLocaleString('en-US')),
-    column('leaked', 'LEAKED', 7, 'right', (row) => (row.leaked ? row.leaked.toLocaleString('en-US') : '')),
+    column('watches', 'WATCHES', 8, 'right', (row) => grouped(row.watches)),
+    column('leaked', 'LEAKED', 7, 'right', (row) => (row.leaked ? grouped(row.leaked) : '')),
     column('watchers', 'WATCHERS', 16, 'left', (row) =>
       pidList(
         row.watchers.map((w) => w.pid),
@@ -204,7 +205,7 @@ interface PodMember {
 }
 
 const MEMBER_COLUMNS: readonly TableColumn<PodMember, null>[] = [
-  { id: 'watches', title: 'WATCHES', width: 8, flexible: false, align: 'right', cell: (m) => (m.watches === null ? '' : m.watches.toLocaleString('en-US')) },
+  { id: 'watches', title: 'WATCHES', width: 8, flexible: false, align: 'right', cell: (m) => (m.watches === null ? '' : grouped(m.watches)) },
   { id: 'leaked', title: 'LEAKED', width: 7, flexible: false, align: 'right', cell: (m) => (m.leaked ? String(m.leaked) : '') },
   { id: 'pid', title: 'PID', width: 8, flexible: false, align: 'right', cell: (m) => String(m.pid) },
   { id: 'who', title: 'WHO', width: 10, flexible: true, align: 'left', cell: (m) => m.who },
@@ -215,7 +216,7 @@ export function podDetailLines(state: ViewState, width: number, height: number, 
   const row = visiblePods(state).find((candidate) => candidate.pod.uid === state.selectedPod);
   const heading = row
     ? `pod ${podLabel(row.pod)}  uid ${row.pod.uid}${row.pod.nameSource ? `  (name from ${row.pod.nameSource})` : ''}: ` +
-      `${row.watches.toLocaleString('en-US')} watches${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}`
+      `${grouped(row.watches)} watches${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}`
     : 'no pod selected';
   const lines = [painter.paint('rule', esc(fit(`── ${heading} `, width).replace(/ +$/, (spaces) => ' ' + '─'.repeat(spaces.length - 1))))];
   if (!row) return lines;

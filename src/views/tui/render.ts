@@ -2,6 +2,7 @@
 // table, meters and panes are tested without a terminal. Every line is cut to its width here;
 // text from the node (commands, paths, pod names) goes through screenText (text.ts): `{red-fg}` in
 // a command stays text, and controls show as `\x1b`, `\n`, never acted on or splitting a row.
+import { grouped } from '../../common/format.js';
 import type { ChangeEvent, PodDelta } from '../../model/history.js';
 import { durationText } from '../../model/projection.js';
 import { churnByPid, matchesFilter } from '../../model/query.js';
@@ -264,11 +265,9 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
   const summary =
-    `total ${totals.processes.toLocaleString('en-US')} processes  ${totals.instances.toLocaleString('en-US')} instances  ` +
-    `${totals.watches.toLocaleString('en-US')} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    ((totals.fanotifyGroups ?? 0) > 0
-      ? `  ·  fanotify ${totals.fanotifyGroups!.toLocaleString('en-US')} groups  ${(totals.fanotifyMarks ?? 0).toLocaleString('en-US')} marks`
-      : '');
+    `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
+    `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
+    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups!)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
   lines.push(esc(fit(summary, left)));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width.
@@ -395,8 +394,8 @@ export function meter(label: string, used: number, limit: number | null, width: 
 export function sparklineTitle(state: ViewState): string {
   const totals = state.history.totals;
   if (totals.length === 0) return 'watches';
-  const low = Math.min(...totals).toLocaleString('en-US');
-  const high = Math.max(...totals).toLocaleString('en-US');
+  const low = grouped(Math.min(...totals));
+  const high = grouped(Math.max(...totals));
   return low === high ? `watches ${low}` : `watches ${low}–${high}`;
 }
 
@@ -444,7 +443,7 @@ export function cellContext(state: ViewState): CellContext {
   const churn = state.snapshot ? churnByPid(state.snapshot) : new Map<number, WatchChurn>();
   const traced = state.snapshot?.trace?.state === 'on';
   return {
-    count: (n) => n.toLocaleString('en-US'),
+    count: grouped,
     blankZeros: true,
     sinceLast: (pid) => state.history.sinceLast.get(pid) ?? 0,
     sinceStart: (pid) => state.history.sinceStart.get(pid) ?? 0,
@@ -478,13 +477,13 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
   const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
   const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
-  const failedText = failed.map((f) => `  ·  FAILED ${f.count.toLocaleString('en-US')} × ${f.syscall} ${f.errno}`).join('');
+  const failedText = failed.map((f) => `  ·  FAILED ${grouped(f.count)} × ${f.syscall} ${f.errno}`).join('');
   const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
       `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks ?? 0, 'mark', 'marks')}` : ''}` +
-      `${row.leaked ? `, ${row.leaked.toLocaleString('en-US')} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
+      `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
@@ -525,7 +524,7 @@ export function detailColumns(targets: readonly TargetRow[], width: number): Pla
 }
 
 function plainPlural(n: number, one: string, many: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${grouped(n)} ${n === 1 ? one : many}`;
 }
 
 // ---- change log ----
@@ -587,7 +586,7 @@ function podsPart(pods: PodDelta[]): string {
 }
 
 function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 'es'}`;
+  return `${grouped(n)} ${word}${n === 1 ? '' : 'es'}`;
 }
 
 // ---- footer and overlays ----
@@ -677,7 +676,7 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
       lines: userChoices(state).map((name, i) => {
         const user = users.find((u) => u.name === name);
         const current = name === state.filter.user ? '•' : ' ';
-        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${user.watches.toLocaleString('en-US')} watches` : ''}`;
+        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.watches)} watches` : ''}`;
         const text = esc(`${current} ${label}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),

@@ -3,6 +3,7 @@
 //
 // It shortens by dropping detail, in order: pod names past the first two, pod names, the
 // holders' comms, the other leaking processes' counts, words, the pods. Pids stay: they are what one acts on.
+import { grouped } from '../../common/format.js';
 import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
 import { leakingProcesses } from '../../model/query.js';
 import { displayWidth, fitColumns } from '../width.js';
@@ -33,14 +34,14 @@ function verdictAt(leaking: ProcessRow[], level: number, holdersShown = Infinity
   const [first, ...others] = leaking as [ProcessRow, ...ProcessRow[]];
   let text = `LEAK ${processVerdict(first, level, holdersShown)}`;
   if (others.length === 0) return text;
-  if (level < 4) text += `; also ${others.map((row) => `${row.comm} ${row.pid}: ${count(row.leaked)}`).join(', ')}`;
+  if (level < 4) text += `; also ${others.map((row) => `${row.comm} ${row.pid}: ${grouped(row.leaked)}`).join(', ')}`;
   else text += `; ${others.length} more leaking: ${others.map((row) => row.pid).join(' ')}`;
   return text;
 }
 
 function processVerdict(row: ProcessRow, level: number, holdersShown: number): string {
   const words = level < 5;
-  let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : count(row.leaked)}`;
+  let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : grouped(row.leaked)}`;
   const pods = (row.watchedPods ?? []).filter((entry) => entry.leaked > 0);
   if (pods.length > 0 && level < 6) {
     const allGone = pods.every((entry) => entry.pod.state === 'gone');
@@ -63,10 +64,6 @@ function podNames(pods: WatchedPod[], level: number): string {
   return ` (${names.slice(0, 2).join(', ')}, …)`;
 }
 
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 function plural(n: number, one: string, many: string): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
+  return `${grouped(n)} ${n === 1 ? one : many}`;
 }
