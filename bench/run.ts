@@ -1,7 +1,7 @@
 // npm run bench [-- --size tiny|small|large|huge[,...]] [--quick] [--runs N] [--tui-seconds N] [--tui-no-trace] [--out FILE]
 // First the start-up of one-shot runs on the machine as it is and under an idle node's inotify
-// (under BENCH_NODE too when it names another Node, such as the DaemonSet image's: the bench
-// never downloads one); then, for each size: a real load
+// (under each Node BENCH_NODE names too, colon-separated, such as the DaemonSet image's: the
+// bench never downloads one); then, for each size: a real load
 // (test/helpers/load.ts), the scan and a whole refresh against the kernel floor, path resolution
 // cold and warm, the whole `inotop --json` and `inotop check` processes (beside inotify-info -s
 // when INOTIFY_INFO names a build of it: the bench never downloads one), `inotop serve` (scrape
@@ -90,7 +90,7 @@ type StartupResult = { node: string; load: string; runs: ReturnType<typeof measu
 
 /** Start-up under each Node asked for, on the machine as it is and under an idle node's inotify. */
 async function measureStartups(runs: number): Promise<StartupResult[]> {
-  const nodes = [process.execPath, ...(process.env.BENCH_NODE ? [process.env.BENCH_NODE] : [])];
+  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== '')];
   const version = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const results: StartupResult[] = nodes.map((node) => ({ node: version(node), load: 'the machine as it is', runs: measureStartup(node, runs) }));
   const { processes, instances, watches } = LOAD_SIZES.idle;
