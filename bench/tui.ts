@@ -1,10 +1,14 @@
 // The TUI measured as a user runs it: `inotop` in a tmux pane on a private tmux server.
 // - Steady state: CPU (utime+stime of every thread, /proc/PID/stat) and RSS (/proc/PID/status)
-//   over a window after the first screen, at the default 2 s interval.
+//   over a window after the first refreshes, at the default 2 s interval. The window is at least
+//   one cycle of the pace the header tells (a full scan every N s): shorter, it holds one full
+//   scan or none by chance, and the share comes out twice or nothing.
 // - Key latency: "?" opens the help overlay. A tmux control-mode client sees the pane's output as
 //   it is written (%output), so the time from send-keys to the output that draws the overlay is
-//   measured without polling. Presses land at random moments; the ones that count are those made
-//   while the scan worker thread was running (its state in /proc/PID/task/TID/stat is R).
+//   measured without polling. Every other press lands at a random moment, the rest as soon as the
+//   scan worker thread is seen running (its state in /proc/PID/task/TID/stat is R, looked at
+//   every 5 ms): scans are rare and short where only what changed is read. The presses that count
+//   are those made while the worker ran.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -40,7 +44,11 @@ const INTERVAL_SECONDS = 2;
 const COLUMNS = 160;
 const ROWS = 48;
 const SCANNING_PRESSES = 20;
+/** The longest window, whatever the pace. */
+const MAX_WINDOW_SECONDS = 300;
 const MAX_PRESSES = 60;
+/** How long a press waits for the scan worker to run (a refresh starts every 2 s). */
+const WORKER_WAIT_MS = 3000;
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function cpuTicks(path: string): number {
@@ -131,6 +139,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
+/** The longest period the header's pace tells: the full scans' ("all processes every 133.3s"), else the refreshes' ("every 8.7s"). */
+function cycleSeconds(header: string): number {
+  const periods = [...header.matchAll(/every (\d+(?:\.\d+)?)s/g)].map((match) => Number(match[1]));
+  return Math.ceil(Math.max(0, ...periods));
+}
+
 /** The busiest thread besides the main one over the window (the scan worker), and its ticks. */
 function busiestThread(pid: number, before: Map<number, number>, after: Map<number, number>): { tid: number | null; ticks: number } {
   let busiest: { tid: number | null; ticks: number } = { tid: null, ticks: 0 };
@@ -161,15 +175,21 @@ export async function measureTui(seconds: number, extraArgs: readonly string[] =
     if (first.includes('EXIT=')) return { skipped: `inotop exits at once: ${first.trim().split('\n').slice(-3).join(' / ')}` };
     const pid = pane.commandPid();
     // The first refreshes (cold caches, module loading) are not the steady state.
+    await pane.waitFor((text) => !text.includes('first scan…'), 'the first snapshot', 120_000);
     await sleep(2 * INTERVAL_SECONDS * 1000);
+    // Lengthened as the header tells the pace (the full scans' period comes with the first of them).
+    let window = seconds;
+    const lengthen = () => (window = Math.min(MAX_WINDOW_SECONDS, Math.max(window, cycleSeconds(pane.screen().split('\n')[0] ?? ''))));
+    lengthen();
 
     const ticksBefore = cpuTicks(`/proc/${pid}/stat`);
     const threadsBefore = threadTicks(pid);
     const started = performance.now();
     const rss: number[] = [rssMb(pid)];
-    while (performance.now() - started < seconds * 1000) {
+    while (performance.now() - started < window * 1000) {
       await sleep(INTERVAL_SECONDS * 1000);
       rss.push(rssMb(pid));
+      lengthen();
     }
     const elapsed = (performance.now() - started) / 1000;
     const percent = (ticks: number): number => (ticks / ticksPerSecond / elapsed) * 100;
@@ -199,6 +219,17 @@ export async function measureTui(seconds: number, extraArgs: readonly string[] =
   }
 }
 
+/** Waits, looking every 5 ms for at most `ms`, for the scan worker to run; whether it was seen running. */
+async function workerRunning(pid: number, worker: number | null, ms: number): Promise<boolean> {
+  if (worker === null) return false;
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (threadState(pid, worker) === 'R') return true;
+    await sleep(5);
+  }
+  return false;
+}
+
 async function measureKeys(pane: TmuxPane, pid: number, worker: number | null, marker: string): Promise<{ ms: number; scanning: boolean }[]> {
   const client = new ControlClient(pane);
   await client.ready();
@@ -206,8 +237,13 @@ async function measureKeys(pane: TmuxPane, pid: number, worker: number | null, m
   const presses: { ms: number; scanning: boolean }[] = [];
   try {
     while (presses.length < MAX_PRESSES && presses.filter((press) => press.scanning).length < SCANNING_PRESSES) {
-      await sleep(100 + Math.random() * 600);
-      const scanning = worker !== null && threadState(pid, worker) === 'R';
+      let scanning: boolean;
+      if (presses.length % 2 === 0) {
+        await sleep(100 + Math.random() * 600);
+        scanning = worker !== null && threadState(pid, worker) === 'R';
+      } else {
+        scanning = await workerRunning(pid, worker, WORKER_WAIT_MS);
+      }
       const pressedAt = performance.now();
       let output = client.nextOutput();
       await client.command('send-keys ?');
