@@ -10,6 +10,8 @@ import { collectorOptions } from '../options/node.js';
 import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
+import { batchText } from '../views/batch.js';
+import { snapshotJson } from '../views/json.js';
 import { visible } from '../views/text.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
@@ -104,7 +106,6 @@ export function filterFromOptions(options: Options): ProcessFilter {
 
 async function runBatch(options: Options): Promise<number> {
   if (options.record !== null && !(await canRecord(options.record))) return 1;
-  const views = await loadViews(options);
   // One snapshot sees a moment, not the calls that fail over time: it traces nothing, and starts
   // at once (the tracer's set-up would be most of a one-shot run on an idle node).
   const oneShot = (options.iterations ?? 1) <= 1;
@@ -118,8 +119,8 @@ async function runBatch(options: Options): Promise<number> {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options));
       // --json -n N: one compact document per line, as a replay prints them.
-      if (options.mode === 'json' && options.iterations !== null) await write(views.snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-      else await write(render(views, snapshot, options) + (i < iterations - 1 ? '\n' : ''));
+      if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+      else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
     }
     return 0;
   } catch (error) {
@@ -172,7 +173,7 @@ async function loadRecording(path: string): Promise<Recording | undefined> {
  */
 async function printReplay(options: Options, path: string): Promise<number> {
   const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
-  const [{ openRecording }, views] = await Promise.all([import('../record/reader.js'), loadViews(options)]);
+  const { openRecording } = await import('../record/reader.js');
   let shown = 0;
   try {
     const recording = openRecording(path, warn);
@@ -180,10 +181,10 @@ async function printReplay(options: Options, path: string): Promise<number> {
       if (options.iterations !== null && shown >= options.iterations) break;
       shown++;
       if (options.mode === 'json') {
-        await write(views.snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
+        await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
       } else {
         const title = visible(`replay of ${recording.header.hostname}, snapshot ${shown} (${snapshot.time})`);
-        await write((shown > 1 ? '\n' : '') + title + '\n' + render(views, snapshot, options));
+        await write((shown > 1 ? '\n' : '') + title + '\n' + render(snapshot, options));
       }
     }
   } catch (error) {
@@ -202,24 +203,10 @@ function selectRows(snapshot: Snapshot, options: Options): Snapshot {
   return { ...snapshot, processes: rows };
 }
 
-/** The printer a one-shot mode uses, alone: --json loads no table code, -b no JSON code. */
-interface OneShotViews {
-  snapshotJson: typeof import('../views/json.js').snapshotJson;
-  batchText: typeof import('../views/batch.js').batchText;
-}
-
-async function loadViews(options: Options): Promise<OneShotViews> {
-  const unused = (): never => {
-    throw new Error(`not loaded for ${options.mode}`);
-  };
-  if (options.mode === 'json') return { snapshotJson: (await import('../views/json.js')).snapshotJson, batchText: unused };
-  return { snapshotJson: unused, batchText: (await import('../views/batch.js')).batchText };
-}
-
-function render(views: OneShotViews, snapshot: Snapshot, options: Options): string {
+function render(snapshot: Snapshot, options: Options): string {
   const selected = selectRows(snapshot, options);
-  if (options.mode === 'json') return views.snapshotJson(selected, options.targets) + '\n';
-  return views.batchText(snapshot, selected.processes, {
+  if (options.mode === 'json') return snapshotJson(selected, options.targets) + '\n';
+  return batchText(snapshot, selected.processes, {
     withTargets: options.targets,
     color: options.color,
     width: process.stdout.isTTY ? process.stdout.columns : null,
