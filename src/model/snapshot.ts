@@ -220,7 +220,7 @@ function buildProcessRow(
     leaked: tally.leaked,
     stranded: tally.stranded,
     pod: pods.processPod(proc),
-    watchedPods: [...tally.pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    watchedPods: [...tally.pods.values()].sort(compareWatchedPods),
     leakHolders: [...tally.holders.values()].sort((a, b) => a.pid - b.pid),
     targets: targetRows,
   };
@@ -313,4 +313,12 @@ function compareDev(a: string, b: string): number {
   const [amaj, amin] = a.split(':').map(Number) as [number, number];
   const [bmaj, bmin] = b.split(':').map(Number) as [number, number];
   return amaj - bmaj || amin - bmin;
+}
+
+/**
+ * A process's watched pods, most watched first, ties in uid order: by code unit, not
+ * localeCompare, so that the order is the same on every machine whatever its locale.
+ */
+export function compareWatchedPods(a: WatchedPod, b: WatchedPod): number {
+  return b.watches - a.watches || (a.pod.uid < b.pod.uid ? -1 : a.pod.uid > b.pod.uid ? 1 : 0);
 }

@@ -1,5 +1,6 @@
 // The recording format: JSON lines. The first line is a header, every other line one snapshot
 // exactly as `--json --targets` prints it (schema 1). Gzip when the file name ends in .gz.
+import { compareWatchedPods } from '../model/snapshot.js';
 import type { LeakHolder, ProcessRow, WatchedPod } from '../model/types.js';
 
 export const RECORDING_MAGIC = 'inotop-recording';
@@ -61,7 +62,7 @@ export function withSummaries(row: ProcessRow): ProcessRow {
   }
   return {
     ...row,
-    watchedPods: row.watchedPods ?? [...pods.values()].sort((a, b) => b.watches - a.watches || a.pod.uid.localeCompare(b.pod.uid)),
+    watchedPods: row.watchedPods ?? [...pods.values()].sort(compareWatchedPods),
     leakHolders: row.leakHolders ?? [...holders.values()].sort((a, b) => a.pid - b.pid),
   };
 }
