@@ -1,7 +1,7 @@
 // The CLI as a user meets it: help, version, bad flags, output modes on a recorded tree.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { before, test } from 'node:test';
 import { parseOptions, UsageError } from '../../src/cli/args.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
@@ -22,6 +22,15 @@ test('--help and --version', () => {
   const version = run(['-V']);
   assert.equal(version.status, 0);
   assert.match(version.stdout, /^inotop \d+\.\d+\.\d+\n$/);
+});
+
+test('a Node without process.getBuiltinModule (before 20.16, or 22.3): says which Nodes, exit 2', () => {
+  // That Node, as inotop's start sees it: the same binary with the function gone.
+  const script = `delete process.getBuiltinModule; process.argv = [process.argv[0], ${JSON.stringify(inotopBin)}, '--version']; await import(${JSON.stringify(pathToFileURL(inotopBin).href)});`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(result.status, 2);
+  assert.equal(result.stdout, '');
+  assert.equal(result.stderr, `inotop: needs Node.js 20.16 or later within 20, or 22.3 or later; this is ${process.version}\n`);
 });
 
 test('unknown flags and bad values: one line on stderr, exit 2', () => {
