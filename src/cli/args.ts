@@ -63,7 +63,7 @@ export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this 
 const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the version' };
 const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
 
-/** Shipped in the package (package.json files); src/cli/ and dist/cli/ are two levels below its root. */
+/** Shipped in the package (package.json files). */
 const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
 
 export function helpText(version: string): string {

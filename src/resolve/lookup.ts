@@ -11,6 +11,7 @@ import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMo
 import type { Resolver } from './resolver.js';
 import { ERRNO, type Syscalls } from './syscalls.js';
 import { walkMount } from './walk.js';
+import { readDirents } from '../scan/procfs.js';
 import { uptimeMs } from '../deadline.js';
 
 /** An inode a walk did not find is not looked for again before this long. */
@@ -283,7 +284,7 @@ export class InodeLookup {
       }
       let entries = 0;
       let found = 0;
-      syscalls.readDirectory(fd, (ino, buffer, start, end) => {
+      readDirents(fd, (ino, buffer, start, end) => {
         entries++;
         const work = devWorks.get(ino);
         if (work === undefined || work.done) return true;

@@ -182,10 +182,6 @@ export class RefreshResolutions implements Resolutions {
     return standing;
   }
 
-  /**
-   * Resolves the targets of these processes, a batch per device: 'all' of them (a view shows
-   * them), or those on filesystems holding pod paths ('pod-paths').
-   */
   /** How each device the process watches stands in its mount namespace, as one string: it changes when one does. */
   standingsOf(proc: ScannedProcess): string {
     const parts: string[] = [];
@@ -195,6 +191,10 @@ export class RefreshResolutions implements Resolutions {
     return parts.join(' ');
   }
 
+  /**
+   * Resolves the targets of these processes, a batch per device: 'all' of them (a view shows
+   * them), or those on filesystems holding pod paths ('pod-paths').
+   */
   prepare(procs: readonly ScannedProcess[], which: 'all' | 'pod-paths'): void {
     const batchId = ++this.batches;
     const batch = new Map<string, InodeWork[]>();

@@ -5,6 +5,7 @@ import { constants, lstatSync } from 'node:fs';
 import koffi from 'koffi';
 import type { FileHandle } from '../model/types.js';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
+import { writeDecimal } from '../scan/procfs.js';
 
 export interface InodeStat {
   /** "MAJ:MIN". */
@@ -39,22 +40,14 @@ export interface Syscalls {
   statAt(dirFd: number, path: string): InodeStat | number;
   /** readlink of /proc/self/fd/N, the bytes decoded reversibly (see fspath.ts). */
   fdLink(fd: number): string;
-  /** Opens the directory at `path` (relative to dirFd) for readDirectory: an fd to close with closeFd, or -errno. */
+  /** Opens the directory at `path` (relative to dirFd) for readDirents (scan/procfs.ts): an fd to close with closeFd, or -errno. */
   openDirectory(dirFd: number, path: string): number;
-  /**
-   * Reads an open directory as getdents64 gives it, without a stat per entry: `visit` gets each
-   * entry's inode number and its name's bytes (buffer[start..end), valid during the call only)
-   * and returns false to stop. 0, or -errno.
-   */
-  readDirectory(fd: number, visit: DirentVisitor): number;
   /**
    * close(2) for fds that open_by_handle_at made: fs.closeSync on an fd Node did not open warns
    * ("closed but not opened in unmanaged mode") in worker threads, where the scan runs.
    */
   closeFd(fd: number): void;
 }
-
-export type DirentVisitor = (ino: number, buffer: Buffer, start: number, end: number) => boolean;
 
 // Same values on x86_64 and arm64 (O_DIRECTORY is not: it comes from Node's constants).
 const O_PATH = 0x200000;
@@ -84,12 +77,6 @@ const STX_DEV_MINOR = 140;
 const STX_MNT_ID = 144;
 const STATX_SIZE = 256;
 const PATH_MAX = 4096;
-/** getdents64's buffer: a few hundred entries a call. */
-const DIRENTS_SIZE = 32 * 1024;
-// Offsets in struct linux_dirent64.
-const DIRENT_INO = 0;
-const DIRENT_RECLEN = 16;
-const DIRENT_NAME = 19;
 const NUL = Buffer.of(0);
 
 /** Our own fds are always under the real /proc, whatever procRoot the scan reads. */
@@ -104,7 +91,6 @@ export function loadSyscalls(): Syscalls | string {
   let syscall: (...args: unknown[]) => number | bigint;
   let openat: (dirFd: number, path: string | Buffer, flags: number) => number;
   let readlink: (path: Buffer, out: Buffer, size: number) => number;
-  let getdents64: (fd: number, out: Buffer, size: number) => number;
   try {
     const libc = koffi.load('libc.so.6');
     openByHandleAt = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
@@ -114,14 +100,12 @@ export function loadSyscalls(): Syscalls | string {
     syscall = libc.func('long syscall(long, ...)');
     openat = libc.func('int openat(int dirfd, const char *path, int flags)');
     readlink = libc.func('long readlink(const uint8_t *path, _Out_ uint8_t *buf, size_t size)');
-    getdents64 = libc.func('long getdents64(int fd, _Out_ uint8_t *buf, size_t size)');
   } catch (error) {
     return `cannot load libc through koffi: ${(error as Error).message}`;
   }
   const statBuffer = Buffer.alloc(STATX_SIZE);
   const handleBuffer = Buffer.alloc(8 + MAX_HANDLE_SZ);
   const linkBuffer = Buffer.alloc(PATH_MAX);
-  const direntBuffer = Buffer.alloc(DIRENTS_SIZE);
   // "/proc/self/fd/N\0", N written in place: no string per readlink.
   const fdPathBuffer = Buffer.alloc(SELF_FD_DIR.length + 1 + 12);
   fdPathBuffer.write(`${SELF_FD_DIR}/`, 'latin1');
@@ -166,21 +150,6 @@ export function loadSyscalls(): Syscalls | string {
       const fd = openat(dirFd, pathArgument(path === '' ? '.' : path), O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
       return fd >= 0 ? fd : -koffi.errno();
     },
-    readDirectory(fd, visit) {
-      for (;;) {
-        const length = getdents64(fd, direntBuffer, direntBuffer.length);
-        if (length < 0) return -koffi.errno();
-        if (length === 0) return 0;
-        for (let at = 0; at < length;) {
-          const reclen = direntBuffer.readUInt16LE(at + DIRENT_RECLEN);
-          const ino = direntBuffer.readUInt32LE(at + DIRENT_INO) + direntBuffer.readUInt32LE(at + DIRENT_INO + 4) * 2 ** 32;
-          const name = at + DIRENT_NAME;
-          const end = direntBuffer.indexOf(0, name);
-          if (!visit(ino, direntBuffer, name, end < 0 || end > at + reclen ? at + reclen : end)) return 0;
-          at += reclen;
-        }
-      }
-    },
     statAt(dirFd, path) {
       const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
       if (statx(dirFd, pathArgument(path), flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
@@ -196,14 +165,6 @@ export function loadSyscalls(): Syscalls | string {
       };
     },
   };
-}
-
-/** Writes n (≥ 0) in decimal at `at`; returns the offset after it. */
-function writeDecimal(buffer: Buffer, at: number, n: number): number {
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  for (let i = digits - 1, rest = n; i >= 0; i--, rest = Math.floor(rest / 10)) buffer[at + i] = 48 + (rest % 10);
-  return at + digits;
 }
 
 /** A path for a `const char *` argument: as it is, or its exact bytes when it holds escaped ones (model/path-bytes.ts). */

@@ -200,16 +200,45 @@ const EPERM = 1;
 const EACCES = 13;
 const ENFILE = 23;
 const EMFILE = 24;
+const ENOSYS = 38;
 
-// Reused by every FdDir: one directory is read at a time.
+// Reused by every directory read (readDirents): one is read at a time.
 const direntBuffer = Buffer.allocUnsafe(1 << 16);
 const nameBuffer = Buffer.alloc(24);
 // Links longer than this are cut: only short ones ("anon_inode:inotify") are looked for.
 const linkBuffer = Buffer.allocUnsafe(256);
 
-// struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+// struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated, padded to d_reclen).
 const DIRENT_RECLEN = 16;
 const DIRENT_NAME = 19;
+
+/** A directory entry: its inode number and its name's bytes, buffer[start..end), valid during the call only. False stops the read. */
+export type DirentVisitor = (ino: number, buffer: Buffer, start: number, end: number) => boolean;
+
+/**
+ * Reads an open directory with getdents64 (through koffi: Node has none), without a stat or a
+ * string per entry. 0 at its end or when `visit` stops, else -errno (-ENOSYS without koffi). One
+ * buffer serves every read: `visit` must not read another directory.
+ */
+export function readDirents(dirFd: number, visit: DirentVisitor): number {
+  const calls = loadAtCalls();
+  if (!calls) return -ENOSYS;
+  for (;;) {
+    const length = calls.getdents64(dirFd, direntBuffer, direntBuffer.length);
+    if (length < 0) return -koffi.errno();
+    if (length === 0) return 0;
+    for (let record = 0; record < length;) {
+      const reclen = direntBuffer.readUInt16LE(record + DIRENT_RECLEN);
+      const ino = direntBuffer.readUInt32LE(record) + direntBuffer.readUInt32LE(record + 4) * 2 ** 32;
+      // The name ends at its NUL: the padding after it up to d_reclen is not cleared.
+      const name = record + DIRENT_NAME;
+      let end = name;
+      while (end < record + reclen && direntBuffer[end] !== 0) end++;
+      if (!visit(ino, direntBuffer, name, end)) return 0;
+      record += reclen;
+    }
+  }
+}
 
 /**
  * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
@@ -259,7 +288,7 @@ export class FdDir {
       }
       return links.indexOf(link);
     }
-    writeDecimal(nameBuffer, fd);
+    nameBuffer[writeDecimal(nameBuffer, 0, fd)] = 0;
     const length = atCalls!.readlinkat(this.fd, nameBuffer, linkBuffer, linkBuffer.length);
     if (length < 0) {
       const errno = koffi.errno();
@@ -278,20 +307,14 @@ export class FdDir {
 /** Entries of an open directory whose names are all digits, as numbers in ascending order. */
 function listNumericDirents(dirFd: number): number[] {
   const numbers: number[] = [];
-  for (;;) {
-    const length = atCalls!.getdents64(dirFd, direntBuffer, direntBuffer.length);
-    if (length < 0) {
-      const errno = koffi.errno();
-      throw Object.assign(new Error(`getdents64: errno ${errno}`), { code: errnoCode(errno) });
-    }
-    if (length === 0) break;
-    for (let record = 0; record < length; record += direntBuffer.readUInt16LE(record + DIRENT_RECLEN)) {
-      let value = 0;
-      let at = record + DIRENT_NAME;
-      for (let c = direntBuffer[at]!; c >= 0x30 && c <= 0x39; c = direntBuffer[++at]!) value = value * 10 + c - 0x30;
-      if (at > record + DIRENT_NAME && direntBuffer[at] === 0) numbers.push(value);
-    }
-  }
+  const result = readDirents(dirFd, (_ino, buffer, start, end) => {
+    let value = 0;
+    let at = start;
+    for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
+    if (at > start && at === end) numbers.push(value);
+    return true;
+  });
+  if (result < 0) throw Object.assign(new Error(`getdents64: errno ${-result}`), { code: errnoCode(-result) });
   return numbers.sort((a, b) => a - b);
 }
 
@@ -300,12 +323,12 @@ function errnoCode(errno: number): string {
   return errno === EACCES ? 'EACCES' : errno === EPERM ? 'EPERM' : errno === EMFILE ? 'EMFILE' : errno === ENFILE ? 'ENFILE' : 'ENOENT';
 }
 
-/** A non-negative integer as a NUL-terminated decimal string. */
-function writeDecimal(buffer: Buffer, value: number): void {
+/** Writes `value` (≥ 0) in decimal at `at`, no NUL after it; returns the offset after its last digit. */
+export function writeDecimal(buffer: Buffer, at: number, value: number): number {
   let digits = 1;
   for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  buffer[digits] = 0;
-  for (let at = digits - 1, rest = value; at >= 0; at--, rest = Math.floor(rest / 10)) buffer[at] = 0x30 + (rest % 10);
+  for (let i = digits - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 10)) buffer[at + i] = 0x30 + (rest % 10);
+  return at + digits;
 }
 
 function asciiEquals(bytes: Buffer, text: string): boolean {

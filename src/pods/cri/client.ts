@@ -7,11 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { packagePath } from '../../package-root.js';
 
-/**
- * Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it). This
- * module runs from src/pods/cri/ and from dist/pods/cri/: both are three levels below the package
- * root, where the package ships vendor/.
- */
+/** Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it), shipped in the package. */
 const RUNTIME_API_PROTO = packagePath('vendor/cri-api/api.proto');
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */

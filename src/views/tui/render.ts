@@ -493,8 +493,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   targets.slice(state.detailTop, state.detailTop + height - 2).forEach((target, i) => {
     const line = esc(rowCells(target, columns, ON_SCREEN).join(' '));
     // The cursor, where Enter inspects.
-    if (focused && state.detailTop + i === state.detailCursor) return void lines.push(painter.paint('selected', line));
-    const style = targetStyle(target, ON_SCREEN);
+    const style = focused && state.detailTop + i === state.detailCursor ? 'selected' : targetStyle(target, ON_SCREEN);
     lines.push(style ? painter.paint(style, line) : line);
   });
   return lines;
