@@ -8,6 +8,7 @@
 //
 // fanotify groups and marks are counted beside inotify's, never in them: they have limits of
 // their own. Their targets are shown, but not judged as leaks (leaks count inotify watches).
+import { compareCodeUnits } from '../common/compare.js';
 import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
@@ -315,10 +316,7 @@ function compareDev(a: string, b: string): number {
   return amaj - bmaj || amin - bmin;
 }
 
-/**
- * A process's watched pods, most watched first, ties in uid order: by code unit, not
- * localeCompare, so that the order is the same on every machine whatever its locale.
- */
+/** A process's watched pods, most watched first, ties in uid order (the one text order: common/compare.ts). */
 export function compareWatchedPods(a: WatchedPod, b: WatchedPod): number {
-  return b.watches - a.watches || (a.pod.uid < b.pod.uid ? -1 : a.pod.uid > b.pod.uid ? 1 : 0);
+  return b.watches - a.watches || compareCodeUnits(a.pod.uid, b.pod.uid);
 }
