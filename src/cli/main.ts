@@ -12,7 +12,7 @@ import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
-import { visible } from '../views/text.js';
+import { visible } from '../common/text.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';

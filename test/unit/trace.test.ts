@@ -7,7 +7,8 @@ import { FailureTotals, OTHER_COMM, renderMetrics } from '../../src/fleet/metric
 import type { Limits, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';
-import { errnoName, instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
+import { errnoName } from '../../src/sys/errno.js';
+import { instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
 import { tracefsMountpoints } from '../../src/trace/tracefs.js';
 import { failureAlert, limitText } from '../../src/views/failures.js';
 import { detailLines, headerLines, layout, Painter, tableLines } from '../../src/views/tui/render.js';
