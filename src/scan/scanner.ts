@@ -2,9 +2,7 @@
 // fanotify groups and their marks.
 // Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
 // several times cheaper than promises at tens of thousands of fds.
-import { existsSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
-import { join } from 'node:path';
 import { groupBy } from '../common/group.js';
 import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
 import {
@@ -25,12 +23,13 @@ import {
 import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 import { isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
+import { nodePath } from '../common/node-root.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
   procRoot?: string;
-  /** Where user names come from; default the host's /etc/passwd, or a recorded tree's etc/passwd beside its proc/. */
+  /** Where user names come from; default the node's /etc/passwd (a recorded tree's etc/passwd beside its proc/). */
   passwdPath?: string;
   /** How to tell shared instances: kcmp when possible (default), or the heuristic only. */
   sharedDetection?: 'auto' | 'heuristic';
@@ -456,9 +455,9 @@ function holdsCapability(capability: number): boolean {
   return match !== null && (BigInt(`0x${match[1]}`) >> BigInt(capability)) % 2n === 1n;
 }
 
+/** The node's /etc/passwd: a recorded tree's own (DIR/etc/passwd beside DIR/proc), never the live node's. */
 export function defaultPasswdPath(procRoot: string): string {
-  const beside = join(procRoot, '..', 'etc', 'passwd');
-  return procRoot !== '/proc' && existsSync(beside) ? beside : '/etc/passwd';
+  return nodePath(procRoot, '/etc/passwd');
 }
 
 function loadUserNames(passwdPath: string): Map<number, string> {
