@@ -354,7 +354,9 @@ function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painte
   const suffix = exhaustion && lineWidth - exhaustion.length - 2 >= 50 ? ` ${exhaustion} ` : '';
   const width = lineWidth - suffix.length;
   const meterSpace = width - nameWidth - 1;
-  const { limits } = snapshot;
+  // What the kernel charges the user (its own and its user namespaces'), against the limits in force for it.
+  const { charged } = user;
+  const limits = user.limits;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
   const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
   const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
@@ -362,16 +364,16 @@ function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painte
   const inotify =
     painter.paint('title', esc(fit(name, nameWidth))) +
     ' ' +
-    meter('watches', user.watches, limits.maxUserWatches, watchesWidth - 1, painter) +
+    meter('watches', charged.watches, limits?.watches ?? null, watchesWidth - 1, painter) +
     ' ' +
-    meter('inst', user.instances, limits.maxUserInstances, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
+    meter('inst', charged.instances, limits?.instances ?? null, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
   const fanotifySpace = meterSpace - inotifySpace;
   const groupsWidth = Math.floor(fanotifySpace * 0.45);
   const fanotifyMeters = fanotify
     ? ' ' +
-      meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
+      meter('fanotify', charged.fanotifyGroups, limits?.fanotifyGroups ?? null, groupsWidth - 1, painter) +
       ' ' +
-      meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
+      meter('marks', charged.fanotifyMarks, limits?.fanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
     : '';
   return inotify + fanotifyMeters + (suffix ? painter.paint('warn', esc(suffix)) : '');
 }

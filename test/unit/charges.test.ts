@@ -1,0 +1,114 @@
+// Charging as the kernel charges: each key's holdings to it and to every key above it, up to the
+// host's namespace; the limits in force per key; recordings from before read as own = charged.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chargeChain, chargedUsers, namespacesBelow, NO_CHARGE, type OwnCharge } from '../../src/model/charges.js';
+import type { ChargeCounts, Limits, UserNamespace } from '../../src/model/types.js';
+import { withCharges } from '../../src/record/format.js';
+import { user } from '../helpers/rows.js';
+
+const limits: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
+const unlimited = { instances: null, watches: null, fanotifyGroups: null, fanotifyMarks: null };
+// Two namespaces a runtime made as root, one made inside the first (by its uid 0, 200000 on the
+// host), one made by uid 1000, who holds nothing itself.
+const namespaces: UserNamespace[] = [
+  { id: 'A', parent: null, ownerUid: 0, ownerName: 'root', limits: unlimited },
+  { id: 'B', parent: null, ownerUid: 0, ownerName: 'root', limits: { ...unlimited, instances: 8 } },
+  { id: 'C', parent: 'A', ownerUid: 200000, ownerName: '200000', limits: unlimited },
+  { id: 'D', parent: null, ownerUid: 1000, ownerName: 'app', limits: null },
+];
+const counts = (instances: number, watches: number, fanotifyGroups = 0, fanotifyMarks = 0): ChargeCounts => ({
+  instances,
+  watches,
+  fanotifyGroups,
+  fanotifyMarks,
+});
+const own = (userns: string | null, uid: number, held: ChargeCounts, pods: string[] = []): OwnCharge => ({
+  key: { userns, uid },
+  name: uid === 0 ? 'root' : String(uid),
+  own: held,
+  pods: new Set(pods),
+});
+
+test('each key is charged its own holdings and every namespace key below it, as far up as the host', () => {
+  const users = chargedUsers(
+    [
+      own(null, 0, counts(10, 100)),
+      own('A', 200000, counts(30, 60, 1, 4), ['pod-a']),
+      own('B', 300000, counts(5, 7)),
+      own('C', 400000, counts(2, 3), ['pod-c']),
+      own('D', 500000, counts(1, 1)),
+    ],
+    namespaces,
+    limits,
+  );
+  const row = (userns: string | null, uid: number) => users.find((u) => u.userns === userns && u.uid === uid)!;
+  const root = row(null, 0);
+  assert.deepEqual([root.instances, root.watches], [10, 100], 'its own');
+  assert.deepEqual(root.charged, counts(47, 170, 1, 4), 'its own plus A, B and C (C through A)');
+  assert.deepEqual(
+    root.fromNamespaces.map((entry) => [entry.userns, entry.uid, entry.instances, entry.watches, entry.pods]),
+    [
+      ['A', 200000, 30, 60, ['pod-a']],
+      ['B', 300000, 5, 7, []],
+      ['C', 400000, 2, 3, ['pod-c']],
+    ],
+  );
+  assert.equal(namespacesBelow(root), 3);
+  // Exactly: charged is own plus what the namespaces below hold.
+  for (const field of Object.keys(NO_CHARGE) as (keyof ChargeCounts)[]) {
+    assert.equal(
+      root.charged[field],
+      root.fromNamespaces.reduce((sum, entry) => sum + entry[field], root[field] ?? 0),
+      field,
+    );
+  }
+  // A's uid 0 made C: charged for it in A.
+  assert.deepEqual(row('A', 200000).charged, counts(32, 63, 1, 4));
+  assert.deepEqual(
+    row('A', 200000).fromNamespaces.map((entry) => entry.userns),
+    ['C'],
+  );
+  // uid 1000 holds nothing itself, and still has its row: it made D.
+  const app = row(null, 1000);
+  assert.deepEqual([app.name, app.instances, app.charged.instances], ['app', 0, 1]);
+  // The limits in force: the host's for host users, a namespace's own (null: unlimited), none known for D.
+  assert.deepEqual(root.limits, { instances: 128, watches: 8192, fanotifyGroups: 128, fanotifyMarks: 8192 });
+  assert.deepEqual(row('A', 200000).limits, unlimited);
+  assert.equal(row('B', 300000).limits!.instances, 8);
+  assert.equal(row('D', 500000).limits, null);
+  // Most charged watches first, then instances, then uid.
+  assert.deepEqual(
+    users.map((u) => u.uid),
+    [0, 200000, 300000, 400000, 1000, 500000],
+  );
+});
+
+test('a chain stops where the namespaces are not known', () => {
+  const byId = new Map(namespaces.map((ns) => [ns.id, ns]));
+  assert.deepEqual(chargeChain({ userns: 'C', uid: 400000 }, byId), [
+    { userns: 'C', uid: 400000 },
+    { userns: 'A', uid: 200000 },
+    { userns: null, uid: 0 },
+  ]);
+  assert.deepEqual(chargeChain({ userns: 'X', uid: 1 }, byId), [{ userns: 'X', uid: 1 }]);
+  assert.deepEqual(chargeChain({ userns: null, uid: 0 }, byId), [{ userns: null, uid: 0 }]);
+  // Not charged above an unknown namespace; a key without holdings has no row.
+  const users = chargedUsers([own('X', 1, counts(2, 2)), own(null, 5, NO_CHARGE)], namespaces, limits);
+  assert.deepEqual(
+    users.map((u) => [u.userns, u.uid, u.charged.instances, u.limits]),
+    [['X', 1, 2, null]],
+  );
+});
+
+test('a recording made before charges: own = charged, the host limits for host users, unknown for namespaces', () => {
+  const old = { uid: 0, name: 'root', userns: null, instances: 3, watches: 9, fanotifyGroups: 1 };
+  const upgraded = withCharges(old as Parameters<typeof withCharges>[0], limits);
+  assert.deepEqual(upgraded.charged, counts(3, 9, 1, 0));
+  assert.deepEqual(upgraded.limits, { instances: 128, watches: 8192, fanotifyGroups: 128, fanotifyMarks: 8192 });
+  assert.deepEqual(upgraded.fromNamespaces, []);
+  assert.equal(withCharges({ ...old, userns: '4026532173' } as Parameters<typeof withCharges>[0], limits).limits, null);
+  // One that has them is kept as it is.
+  const current = user(0, 3, 9);
+  assert.equal(withCharges(current, limits), current);
+});
