@@ -7,7 +7,7 @@ import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
 import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import { hostChargeLimits, namespacesBelow } from '../model/charges.js';
+import { namespacesBelow } from '../model/charges.js';
 import type { ChargeCounts, Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
@@ -190,9 +190,23 @@ interface LimitUse {
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
   const anyFanotify = users.some((user) => user.charged.fanotifyGroups > 0);
-  const checks: { what: string; short: string; field: Charged; threshold: number | null | undefined; sysctl: string }[] = [
-    { what: 'inotify instances', short: 'instances', field: 'instances', threshold: thresholds.instances, sysctl: 'fs.inotify.max_user_instances' },
-    { what: 'inotify watches', short: 'watches', field: 'watches', threshold: thresholds.watches, sysctl: 'fs.inotify.max_user_watches' },
+  const checks: { what: string; short: string; field: Charged; threshold: number | null | undefined; host: number | null | undefined; sysctl: string }[] = [
+    {
+      what: 'inotify instances',
+      short: 'instances',
+      field: 'instances',
+      threshold: thresholds.instances,
+      host: limits.maxUserInstances,
+      sysctl: 'fs.inotify.max_user_instances',
+    },
+    {
+      what: 'inotify watches',
+      short: 'watches',
+      field: 'watches',
+      threshold: thresholds.watches,
+      host: limits.maxUserWatches,
+      sysctl: 'fs.inotify.max_user_watches',
+    },
   ];
   if (anyFanotify) {
     checks.push(
@@ -201,18 +215,25 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
         short: 'fanotify groups',
         field: 'fanotifyGroups',
         threshold: thresholds.fanotifyGroups,
+        host: limits.maxUserFanotifyGroups,
         sysctl: 'fs.fanotify.max_user_groups',
       },
-      { what: 'fanotify marks', short: 'marks', field: 'fanotifyMarks', threshold: thresholds.fanotifyMarks, sysctl: 'fs.fanotify.max_user_marks' },
+      {
+        what: 'fanotify marks',
+        short: 'marks',
+        field: 'fanotifyMarks',
+        threshold: thresholds.fanotifyMarks,
+        host: limits.maxUserFanotifyMarks,
+        sysctl: 'fs.fanotify.max_user_marks',
+      },
     );
   }
-  const host = hostChargeLimits(limits);
   const over: LimitUse[] = [];
   const closest: string[] = [];
-  for (const { what, short, field, threshold, sysctl } of checks) {
+  for (const { what, short, field, threshold, host, sysctl } of checks) {
     if (threshold === null || threshold === undefined) continue;
-    if (host === null || host[field] === null || host[field] <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
-    let highest = { used: 0, limit: host[field] };
+    if (host === null || host === undefined || host <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
+    let highest = { used: 0, limit: host };
     for (const user of users) {
       const limit = user.limits?.[field] ?? null;
       if (limit === null || limit <= 0) continue;

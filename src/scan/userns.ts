@@ -35,9 +35,8 @@ interface Known {
 
 export class UserNamespaces {
   private readonly known = new Map<string, Known>();
-  /** Why the owners cannot be looked up at all (no koffi), said once. */
+  /** Why the owners cannot be looked up at all (a recorded tree, no koffi). */
   private unavailable: string | null = null;
-  private told = false;
 
   constructor(private readonly procRoot: string) {}
 
@@ -62,8 +61,7 @@ export class UserNamespaces {
     }
     const calls = this.calls();
     if (!calls) {
-      if (!this.told) notes.push(`inotify of user namespaces not charged to their owners: ${this.unavailable}`);
-      this.told = true;
+      notes.push(`users in user namespaces not charged to the namespaces' owners (${this.unavailable})`);
       return { namespaces: [], notes };
     }
     const added: Known[] = [];

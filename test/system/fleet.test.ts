@@ -256,14 +256,14 @@ test("check against the real limits: the sysctls lowered to just above root's us
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', '50%', '--watches-threshold', 'off']),
   );
   assert.equal(instances.status, 1, instances.stdout + instances.stderr);
-  assert.match(verdictLine(instances), new RegExp(`^uid 0: \\d+/${instancesLimit} inotify instances`));
+  assert.match(verdictLine(instances), new RegExp(`^uid 0 \\(root\\): \\d+/${instancesLimit} inotify instances`));
 
   const watchesLimit = root().watches + 100;
   const watches = withSysctl('max_user_watches', watchesLimit, () =>
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', 'off', '--watches-threshold', '50%']),
   );
   assert.equal(watches.status, 1, watches.stdout + watches.stderr);
-  assert.match(verdictLine(watches), new RegExp(`^uid 0: \\d+/${watchesLimit} inotify watches`));
+  assert.match(verdictLine(watches), new RegExp(`^uid 0 \\(root\\): \\d+/${watchesLimit} inotify watches`));
 });
 
 /** Each try of a check run is a whole inotop process. */
