@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chargeChain, chargedUsers, namespacesBelow, NO_CHARGE, type OwnCharge } from '../../src/model/charges.js';
-import type { ChargeCounts, Limits, UserNamespace } from '../../src/model/types.js';
+import type { ChargeCounts, Limits, UserNamespace, UserRow } from '../../src/model/types.js';
 import { withCharges } from '../../src/record/format.js';
 import { user } from '../helpers/rows.js';
 
@@ -111,4 +111,52 @@ test('a recording made before charges: own = charged, the host limits for host u
   // One that has them is kept as it is.
   const current = user(0, 3, 9);
   assert.equal(withCharges(current, limits), current);
+});
+
+test('the screen: the meters line says where the charge comes from; a pod inspect names whom it charges and every namespace charging them, with their pods', async () => {
+  const { headerLines, layout, Painter } = await import('../../src/views/tui/render.js');
+  const { initialState, inspectedParagraphs, reduce } = await import('../../src/views/tui/state.js');
+  const { NO_FILTER } = await import('../../src/model/query.js');
+  const { pod, proc, snapshot } = await import('../helpers/rows.js');
+  const web = pod('web-1');
+  const db = pod('db-0');
+  const inPod = (pid: number, ofPod: typeof web, userns: string) => proc(pid, { uid: pid * 1000, user: String(pid * 1000), userns, pod: ofPod, instances: 10 });
+  const base = snapshot([proc(1, { instances: 101 }), inPod(200, web, 'A'), inPod(300, db, 'B')]);
+  const entry = (userns: string, uid: number, podUid: string) => ({
+    userns,
+    uid,
+    instances: 10,
+    watches: 0,
+    fanotifyGroups: 0,
+    fanotifyMarks: 0,
+    pods: [podUid],
+  });
+  const root: UserRow = {
+    ...user(0, 101, 0),
+    charged: counts(121, 0),
+    fromNamespaces: [entry('A', 200000, web.uid), entry('B', 300000, db.uid)],
+  };
+  const charged = { ...base, users: [root, user(200000, 10, 0, 'A'), user(300000, 10, 0, 'B')] };
+  const state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: charged,
+  });
+  const plain = (lines: string[]) => lines.map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''));
+  const meters = plain(headerLines(state, layout(140, 40, 3), new Painter(false))).find((line) => line.startsWith('root '))!;
+  assert.match(meters, /inst\[.*121\/128 95%\] \(20 inst from 2 userns\) $/);
+  // The pod view, Enter on web-1's row.
+  const pods = reduce(state, { type: 'command', command: 'toggleView', now: 0 });
+  const onWeb = { ...pods, selectedPod: web.uid };
+  const text = inspectedParagraphs(reduce(onWeb, { type: 'command', command: 'focusDetail', now: 0 }))!.map((p) => p.text);
+  assert.ok(
+    text.some((t) => t.startsWith('CHARGED TO root (uid 0): its processes run in user namespace A as uid 200000')),
+    text.join('\n'),
+  );
+  assert.ok(
+    text.some((t) =>
+      t.startsWith('root (uid 0): charged 121/128 95% instances, 0/8,192 0% watches (its own processes: 101 and 0; the rest from 2 user namespaces):'),
+    ),
+  );
+  assert.ok(text.includes('userns A uid 200000: 10 instances, 0 watches; pods default/web-1  (this one)'));
+  assert.ok(text.includes('userns B uid 300000: 10 instances, 0 watches; pods default/db-0'));
 });

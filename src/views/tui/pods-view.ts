@@ -8,6 +8,7 @@ import { placeColumns, rowCells, titleCells, type PlacedColumn, type TableColumn
 import { fit, podLabel } from '../format.js';
 import { screenText as esc } from '../../common/text.js';
 import type { Paragraph } from './inspect.js';
+import { podChargeParagraphs } from './charges.js';
 import type { Painter } from './render.js';
 import type { ViewState } from './state.js';
 
@@ -129,6 +130,7 @@ export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph
     line('');
     line(`RUNS IN IT: ${row.members.map((pid) => `pid ${pid} ${byPid.get(pid)?.comm ?? '?'}`).join(', ')}`, '  ');
   }
+  out.push(...podChargeParagraphs(pod.uid, snapshot));
   line('');
   const watchers = row.watchers.filter((w) => w.leaked > 0).map((w) => `${w.comm} (pid ${w.pid})`);
   const next =

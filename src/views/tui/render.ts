@@ -35,6 +35,7 @@ import { displayWidth, wrapColumns } from '../../common/width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
+import { fromNamespacesShort } from './charges.js';
 import { allNotes, columnChoice, processRows, screenColumns, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
@@ -349,9 +350,11 @@ export function exhaustionText(user: UserRow): string {
 function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painter: Painter): string {
   const name = user.userns ? `${user.name}@${user.userns}` : user.name;
   const nameWidth = 16;
+  // Where the charge comes from, and the projection, after the meters when there is room for meters still.
+  const from = fromNamespacesShort(user);
   const exhaustion = exhaustionText(user);
-  // The projection after the meters, when there is room for meters still.
-  const suffix = exhaustion && lineWidth - exhaustion.length - 2 >= 50 ? ` ${exhaustion} ` : '';
+  const after = [from && `(${from})`, exhaustion].filter(Boolean).join(' ');
+  const suffix = after && lineWidth - after.length - 2 >= 50 ? ` ${after} ` : '';
   const width = lineWidth - suffix.length;
   const meterSpace = width - nameWidth - 1;
   // What the kernel charges the user (its own and its user namespaces'), against the limits in force for it.
@@ -375,7 +378,7 @@ function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painte
       ' ' +
       meter('marks', charged.fanotifyMarks, limits?.fanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
     : '';
-  return inotify + fanotifyMeters + (suffix ? painter.paint('warn', esc(suffix)) : '');
+  return inotify + fanotifyMeters + (suffix ? painter.paint(exhaustion ? 'warn' : 'title', esc(suffix)) : '');
 }
 
 /** htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. */
@@ -677,7 +680,8 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
       lines: userChoices(state).map((name, i) => {
         const user = users.find((u) => u.name === name);
         const current = name === state.filter.user ? '•' : ' ';
-        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.watches)} watches` : ''}`;
+        const from = user ? fromNamespacesShort(user) : '';
+        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.charged.watches)} watches${from ? ` (${from})` : ''}` : ''}`;
         const text = esc(`${current} ${label}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
