@@ -7,7 +7,7 @@ import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
 import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import { namespacesBelow } from '../model/charges.js';
+import { fromBelow, namespacesBelow } from '../model/charges.js';
 import type { ChargeCounts, Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
@@ -253,9 +253,8 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
 
 /** ", 30 from 2 userns" for a key charged from user namespaces below it. */
 function fromNamespacesText(user: UserRow, field: Charged): string {
-  const count = user.fromNamespaces.reduce((sum, entry) => sum + entry[field], 0);
-  const below = namespacesBelow(user);
-  return count > 0 ? `, ${count} from ${below} userns` : '';
+  const count = fromBelow(user, field);
+  return count > 0 ? `, ${count} from ${namespacesBelow(user)} userns` : '';
 }
 
 /** The process with most leaked watches, what they are, and how many other processes leak. */

@@ -119,3 +119,8 @@ function addTo(sum: ChargeCounts, counts: ChargeCounts): void {
 export function namespacesBelow(user: Pick<UserRow, 'fromNamespaces'>): number {
   return new Set(user.fromNamespaces.map((entry) => entry.userns)).size;
 }
+
+/** What the user namespaces below a row add to its charge, of one count. */
+export function fromBelow(user: Pick<UserRow, 'fromNamespaces'>, field: keyof ChargeCounts): number {
+  return user.fromNamespaces.reduce((sum, entry) => sum + entry[field], 0);
+}

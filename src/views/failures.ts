@@ -1,12 +1,12 @@
 // Failed inotify calls in words, for check's verdict and the screen's alert: the victim, and the
 // limit it ran into as the same snapshot counts it.
 import { namespacesBelow } from '../model/charges.js';
-import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
+import type { ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { grouped, percent } from '../common/format.js';
 
 export interface FailureContext {
+  /** Each user's charge and the limits in force for it. */
   users: readonly UserRow[];
-  limits: Limits;
   processes: readonly ProcessRow[];
 }
 

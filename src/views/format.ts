@@ -1,6 +1,6 @@
 // Text helpers shared by the batch table and the screen.
 import { grouped, percent } from '../common/format.js';
-import { namespacesBelow } from '../model/charges.js';
+import { fromBelow, namespacesBelow } from '../model/charges.js';
 import type { PodRef, TargetRow, UserRow } from '../model/types.js';
 import { unitColumns, visibleUnits } from '../common/text.js';
 
@@ -25,9 +25,7 @@ export function usage(used: number, limit: number | null): string {
 export function fromNamespacesText(user: Pick<UserRow, 'fromNamespaces'>): string {
   const below = namespacesBelow(user);
   if (below === 0) return '';
-  const instances = user.fromNamespaces.reduce((sum, entry) => sum + entry.instances, 0);
-  const watches = user.fromNamespaces.reduce((sum, entry) => sum + entry.watches, 0);
-  return ` (${grouped(instances)} instances, ${grouped(watches)} watches from ${below} user namespace${below === 1 ? '' : 's'})`;
+  return ` (${grouped(fromBelow(user, 'instances'))} instances, ${grouped(fromBelow(user, 'watches'))} watches from ${below} user namespace${below === 1 ? '' : 's'})`;
 }
 
 export function signed(n: number): string {

@@ -2,7 +2,7 @@
 // and in a pod's inspect, whom its user namespace charges and every namespace charging them too,
 // with their pods. Pure.
 import { grouped } from '../../common/format.js';
-import { namespacesBelow } from '../../model/charges.js';
+import { fromBelow, namespacesBelow } from '../../model/charges.js';
 import type { PodRef, Snapshot, UserRow } from '../../model/types.js';
 import { podLabel, usage } from '../format.js';
 import type { Paragraph } from './inspect.js';
@@ -11,8 +11,7 @@ import type { Paragraph } from './inspect.js';
 export function fromNamespacesShort(user: UserRow): string {
   const below = namespacesBelow(user);
   if (below === 0) return '';
-  const instances = user.fromNamespaces.reduce((sum, entry) => sum + entry.instances, 0);
-  return `${grouped(instances)} inst from ${below} userns`;
+  return `${grouped(fromBelow(user, 'instances'))} inst from ${below} userns`;
 }
 
 /**
