@@ -19,6 +19,8 @@ const LIMIT_FILES = ['max_inotify_instances', 'max_inotify_watches', 'max_fanoti
 const UNLIMITED = 2 ** 31 - 1;
 /** The helper's time at most, when the refresh has no deadline of its own. */
 const HELPER_TIMEOUT_MS = 2000;
+/** Its time for the one namespace of a failing process that the scan did not meet. */
+const ONE_LOOKUP_MS = 500;
 /**
  * For each namespace fd given (3, 4, ...), a line "ns FD", then "PATH:VALUE" for each limit file
  * read inside it (none when it cannot be entered). nsenter keeps our credentials (the namespace
@@ -94,7 +96,8 @@ export class UserNamespaces {
     if (!calls) return null;
     const added: Known[] = [];
     this.lookUp(calls, id, pid, hostUserns, names, added);
-    if (added.length > 0) this.readLimits(added, null, []);
+    // A failure is being judged: its refresh waits for this one at most ONE_LOOKUP_MS.
+    if (added.length > 0) this.readLimits(added, uptimeMs() + ONE_LOOKUP_MS, []);
     return this.known.get(id)?.namespace ?? null;
   }
 
