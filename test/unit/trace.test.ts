@@ -10,7 +10,11 @@ import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../
 import { errnoName, instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
 import { tracefsMountpoints } from '../../src/trace/tracefs.js';
 import { failureAlert, limitText } from '../../src/views/failures.js';
-import { detailLines, headerLines, layout, Painter, tableLines } from '../../src/views/tui/render.js';
+import { detailLines } from '../../src/views/tui/paint/detail.js';
+import { headerLines } from '../../src/views/tui/paint/header.js';
+import { layout } from '../../src/views/tui/paint/layout.js';
+import { Painter } from '../../src/views/tui/paint/painter.js';
+import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { NO_FILTER } from '../../src/model/query.js';
 import { proc, snapshot as handMade, targets } from '../helpers/rows.js';
