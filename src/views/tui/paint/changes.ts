@@ -61,7 +61,8 @@ function podName(event: { pod: PodRef }): string {
 
 function podsPart(pods: PodDelta[]): string {
   if (pods.length === 0) return '';
-  if (pods.length === 1) return `: pod ${podLabel(pods[0]!.pod)}`;
+  const [only] = pods;
+  if (only && pods.length === 1) return `: pod ${podLabel(only.pod)}`;
   const shown = pods.slice(0, 3).map((p) => `pod ${podLabel(p.pod)} ${signed(p.delta)}`);
   return `: ${shown.join(', ')}${pods.length > 3 ? ', …' : ''}`;
 }

@@ -58,7 +58,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const summary =
     `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
     `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups!)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
+    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups ?? 0)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
   lines.push(esc(fit(summary, left)));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width.
@@ -105,7 +105,7 @@ export function notesLine(notes: readonly string[], width: number): string {
   if (shown > 0) return text + more(notes.length - shown);
   const tail = more(notes.length - 1);
   const room = width - displayWidth('note: ' + tail) - 1;
-  const words = notes[0]!.split(' ');
+  const words = (notes[0] ?? '').split(' ');
   let cut = '';
   for (const word of words) {
     if (displayWidth(cut ? `${cut} ${word}` : word) > room) break;

@@ -44,7 +44,7 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
     return {
       title: 'Sort by',
       lines: sortableColumns('screen').map((spec, i) => {
-        const current = spec.sort!.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
+        const current = spec.sort?.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
         const text = esc(`${current} ${fit(spec.title, 8)} ${spec.help}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
