@@ -7,7 +7,7 @@ import { clipColumns, placeColumns, type TableColumn } from '../columns.js';
 import { podLabel } from '../format.js';
 import { podInspectParagraphs } from './inspect.js';
 import { ageText, pidList, podMembers, podRows, podSortKey, podStateText, visiblePods, type PodMember, type PodRow } from './pod-rows.js';
-import type { ScreenView } from './screen-view.js';
+import { firstLeaking, sortMarker, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
 
 /** What the pod table's cells need besides their row. */
@@ -70,19 +70,13 @@ export const POD_VIEW: ScreenView<PodRow, string, PodCellContext, PodMember, nul
   keyOf: (row) => row.pod.uid,
   place: (state) => ({ key: state.selectedPod, index: state.podIndex, top: state.podTop }),
   withPlace: (state, place) => ({ ...state, selectedPod: place.key, podIndex: place.index, podTop: place.top }),
-  // The first pod with leaked watches, else the top one.
-  openingIndex: (rows) =>
-    Math.max(
-      0,
-      rows.findIndex((row) => row.leaked > 0),
-    ),
+  openingIndex: firstLeaking,
   picked: (state) => state,
   columns(state, width) {
     const sortedBy = podSortKey(state.sort.field);
-    const marker = state.sort.descending ? '▼' : '▲';
     const specs = POD_COLUMNS.map((spec) => (spec.id === 'uid' ? { ...spec, width: uidWidth(width) } : spec));
     return clipColumns(
-      placeColumns(specs, width, (spec) => spec.title + (spec.id === sortedBy ? marker : '')),
+      placeColumns(specs, width, (spec) => spec.title + (spec.id === sortedBy ? sortMarker(state.sort) : '')),
       width,
     );
   },

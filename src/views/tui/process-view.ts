@@ -23,7 +23,7 @@ import { podLabel } from '../format.js';
 import { displayWidth } from '../width.js';
 import { perOwner } from './memo.js';
 import { processRows, processTable, selectedRow, snapshotRecentFailures, targetRows } from './process-rows.js';
-import type { DetailPane, ScreenView } from './screen-view.js';
+import { firstLeaking, sortMarker, type DetailPane, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
@@ -134,15 +134,11 @@ export const PROCESS_VIEW: ScreenView<ProcessRow, number, CellContext, TargetRow
   keyOf: (row) => row.pid,
   place: (state) => ({ key: state.selectedPid, index: state.selectedIndex, top: state.tableTop }),
   withPlace: (state, place) => ({ ...state, selectedPid: place.key, selectedIndex: place.index, tableTop: place.top }),
-  openingIndex: (rows) =>
-    Math.max(
-      0,
-      rows.findIndex((row) => row.leaked > 0),
-    ),
+  openingIndex: firstLeaking,
   // The order holds still for a moment, and the selection stops following the first leaking process.
   picked: (state, now) => ({ ...state, selectionPicked: true, heldOrder: processRows(state).map((row) => row.pid), orderHeldUntil: now + ORDER_HOLD_MS }),
   columns(state, width) {
-    const title = (spec: ColumnSpec) => spec.title + (spec.sort?.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : '');
+    const title = (spec: ColumnSpec) => spec.title + (spec.sort?.field === state.sort.field ? sortMarker(state.sort) : '');
     return clipColumns(placeColumns(screenColumns(state), width, title), width);
   },
   cellContext,

@@ -6,7 +6,7 @@
 import type { SortField } from '../../model/query.js';
 import type { CellStyle, PlacedColumn, TableColumn } from '../columns.js';
 import type { Paragraph } from './inspect.js';
-import type { ViewId, ViewState } from './view-state.js';
+import type { Sort, ViewId, ViewState } from './view-state.js';
 
 /** Where a view's selection is: its row's key, its index (where the selection stays when the row goes), the first row shown. */
 export interface Place<Key> {
@@ -66,3 +66,16 @@ export interface ScreenView<Row, Key extends string | number, Context, DetailRow
 }
 
 export type AnyView = ScreenView<unknown, string | number, unknown, unknown, unknown>;
+
+/** Where most views open: on the first row with leaked watches, else the top one. */
+export function firstLeaking(rows: readonly { leaked: number }[]): number {
+  return Math.max(
+    0,
+    rows.findIndex((row) => row.leaked > 0),
+  );
+}
+
+/** What marks the sort column's title (and the sort menu's current entry): its direction. */
+export function sortMarker(sort: Sort): string {
+  return sort.descending ? '▼' : '▲';
+}

@@ -1,5 +1,5 @@
 // The screen's state as data: what the reducer (state.ts) changes, the views (views.ts) read and
-// the painters (paint/) draw. Types only, below every other module of the screen.
+// the painters (paint/) draw. Types and the views' ids, below every other module of the screen.
 import type { Pace } from '../../collect/protocol.js';
 import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 import type { History } from '../../model/history.js';

@@ -7,6 +7,7 @@ import { screenText as esc } from '../../text.js';
 import { wrapColumns } from '../../width.js';
 import { activeBindings, MOUSE_HELP } from '../keys.js';
 import { columnChoice } from '../process-view.js';
+import { sortMarker } from '../screen-view.js';
 import { allNotes, userChoices } from '../state.js';
 import type { ViewState } from '../view-state.js';
 import type { Painter } from './painter.js';
@@ -44,7 +45,7 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
     return {
       title: 'Sort by',
       lines: sortableColumns('screen').map((spec, i) => {
-        const current = spec.sort?.field === state.sort.field ? (state.sort.descending ? '▼' : '▲') : ' ';
+        const current = spec.sort?.field === state.sort.field ? sortMarker(state.sort) : ' ';
         const text = esc(`${current} ${fit(spec.title, 8)} ${spec.help}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
