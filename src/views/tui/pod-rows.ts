@@ -6,7 +6,7 @@ import type { History } from '../../model/history.js';
 import type { SortField } from '../../model/query.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
 import { podLabel } from '../format.js';
-import { perOwner } from './memo.js';
+import { perSnapshot } from './memo.js';
 import type { Sort, ViewState } from './view-state.js';
 
 export interface PodRow {
@@ -23,7 +23,7 @@ export interface PodRow {
 
 const byName = (a: PodRow, b: PodRow) => compareCodeUnits(podLabel(a.pod), podLabel(b.pod));
 
-const rowsOf = perOwner((snapshot: Snapshot): readonly PodRow[] => {
+const rowsOf = perSnapshot((snapshot: Snapshot): readonly PodRow[] => {
   const rows = new Map<string, PodRow>();
   const rowOf = (pod: PodRef): PodRow => {
     let row = rows.get(pod.uid);
@@ -69,7 +69,7 @@ export function podSortKey(field: SortField): PodSortKey {
   return 'watches';
 }
 
-const sortedPods = perOwner((snapshot: Snapshot, filter: RegExp | null, sort: Sort): readonly PodRow[] => {
+const sortedPods = perSnapshot((snapshot: Snapshot, filter: RegExp | null, sort: Sort): readonly PodRow[] => {
   const key = podSortKey(sort.field);
   const direction = sort.descending ? -1 : 1;
   const primary = (a: PodRow, b: PodRow) => (key === 'name' ? byName(a, b) : a[key] - b[key]);
@@ -90,7 +90,7 @@ export interface PodMember {
   who: string;
 }
 
-const commsOf = perOwner((snapshot: Snapshot): ReadonlyMap<number, string> => new Map(snapshot.processes.map((proc) => [proc.pid, proc.comm])));
+const commsOf = perSnapshot((snapshot: Snapshot): ReadonlyMap<number, string> => new Map(snapshot.processes.map((proc) => [proc.pid, proc.comm])));
 
 /** Who watches inside the pod, whose namespaces keep its mounts, and who runs in it. */
 export function podMembers(row: PodRow, snapshot: Snapshot | null): PodMember[] {

@@ -8,7 +8,7 @@ import { churnByPid, queryRows, type ProcessFilter } from '../../model/query.js'
 import type { HolderDetail, ProcessRow, Snapshot, SyscallFailure, TargetRow } from '../../model/types.js';
 import { recentFailures } from '../../trace/failures.js';
 import { podLabel, targetPathText } from '../format.js';
-import { perOwner } from './memo.js';
+import { perSnapshot } from './memo.js';
 import { treeOf } from './tree.js';
 import type { Sort, ViewState } from './view-state.js';
 
@@ -24,13 +24,13 @@ export type ProcessQuery = Pick<ViewState, 'snapshot' | 'history' | 'filter' | '
 const NO_PREFIXES: ReadonlyMap<number, string> = new Map();
 const EMPTY_TABLE: ProcessTable = { rows: [], prefixes: NO_PREFIXES };
 
-const sortedTable = perOwner((snapshot: Snapshot, history: History, filter: ProcessFilter, sort: Sort, tree: boolean): ProcessTable => {
+const sortedTable = perSnapshot((snapshot: Snapshot, history: History, filter: ProcessFilter, sort: Sort, tree: boolean): ProcessTable => {
   const sorted = queryRows(snapshot.processes, filter, sort, deltasOf(history), churnByPid(snapshot));
   return tree ? treeOf(sorted) : { rows: sorted, prefixes: NO_PREFIXES };
 });
 
 /** Rows still there keep their place; new ones go last. */
-const heldTable = perOwner((table: ProcessTable, heldOrder: readonly number[]): ProcessTable => {
+const heldTable = perSnapshot((_snapshot: Snapshot, table: ProcessTable, heldOrder: readonly number[]): ProcessTable => {
   const place = new Map(heldOrder.map((pid, i) => [pid, i]));
   const at = (row: ProcessRow) => place.get(row.pid) ?? -1;
   const kept = table.rows.filter((row) => place.has(row.pid)).sort((a, b) => at(a) - at(b));
@@ -41,7 +41,7 @@ const heldTable = perOwner((table: ProcessTable, heldOrder: readonly number[]): 
 export function processTable(query: ProcessQuery): ProcessTable {
   if (!query.snapshot) return EMPTY_TABLE;
   const table = sortedTable(query.snapshot, query.history, query.filter, query.sort, query.tree);
-  return query.heldOrder ? heldTable(table, query.heldOrder) : table;
+  return query.heldOrder ? heldTable(query.snapshot, table, query.heldOrder) : table;
 }
 
 export function processRows(query: ProcessQuery): readonly ProcessRow[] {
@@ -53,13 +53,13 @@ export function selectedRow(state: ProcessQuery & Pick<ViewState, 'selectedPid'>
 }
 
 /** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
-const leakedFirst = perOwner((targets: readonly TargetRow[]): readonly TargetRow[] => [
+const leakedFirst = perSnapshot((_snapshot: Snapshot, targets: readonly TargetRow[]): readonly TargetRow[] => [
   ...targets.filter((target) => target.leak !== null),
   ...targets.filter((target) => target.leak === null),
 ]);
 
-const shownTargets = perOwner((targets: readonly TargetRow[], leakedOnly: boolean, filter: RegExp | null): readonly TargetRow[] => {
-  const all = leakedFirst(targets);
+const shownTargets = perSnapshot((snapshot: Snapshot, targets: readonly TargetRow[], leakedOnly: boolean, filter: RegExp | null): readonly TargetRow[] => {
+  const all = leakedFirst(snapshot, targets);
   const kept = leakedOnly ? all.filter((target) => target.leak !== null) : all;
   if (!filter) return kept;
   return kept.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
@@ -72,7 +72,8 @@ const NO_TARGETS: readonly TargetRow[] = [];
  * (leaked only) on, only its leaked targets: the ones to look at among thousands.
  */
 export function targetRows(state: ProcessQuery & Pick<ViewState, 'selectedPid' | 'targetFilter'>): readonly TargetRow[] {
-  return shownTargets(selectedRow(state)?.targets ?? NO_TARGETS, state.filter.leakedOnly, state.targetFilter);
+  const targets = selectedRow(state)?.targets;
+  return state.snapshot && targets ? shownTargets(state.snapshot, targets, state.filter.leakedOnly, state.targetFilter) : NO_TARGETS;
 }
 
 /** The process and target inspect shows, null once they are gone. */

@@ -3,7 +3,7 @@
 // Enter focuses (and there inspects the target under the cursor).
 import { grouped } from '../../common/format.js';
 import { churnByPid } from '../../model/query.js';
-import type { ProcessRow, TargetRow, WatchChurn } from '../../model/types.js';
+import type { ProcessRow, Snapshot, TargetRow, WatchChurn } from '../../model/types.js';
 import {
   clipColumns,
   placeColumns,
@@ -21,7 +21,7 @@ import {
 } from '../columns.js';
 import { podLabel } from '../format.js';
 import { displayWidth } from '../width.js';
-import { perOwner } from './memo.js';
+import { perSnapshot } from './memo.js';
 import { processRows, processTable, selectedRow, snapshotRecentFailures, targetRows } from './process-rows.js';
 import { firstLeaking, sortMarker, type DetailPane, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
@@ -63,8 +63,8 @@ const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
 /** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
 const WIDE_DETAIL = 160;
 
-/** The widest HELD BY and POD cells of a process's targets, measured once per target list. */
-const widestCells = perOwner((targets: readonly TargetRow[]): ReadonlyMap<TargetColumn['id'], number> => {
+/** The widest HELD BY and POD cells of a process's targets. */
+function widestCells(targets: readonly TargetRow[]): ReadonlyMap<TargetColumn['id'], number> {
   const widths = new Map<TargetColumn['id'], number>();
   for (const spec of targetColumns(['holders', 'pod'])) {
     let widest = displayWidth(spec.title);
@@ -72,18 +72,20 @@ const widestCells = perOwner((targets: readonly TargetRow[]): ReadonlyMap<Target
     widths.set(spec.id, widest);
   }
   return widths;
-});
+}
+
+/** Measured once per target list the pane shows. */
+const widestShown = perSnapshot((_snapshot: Snapshot, targets: readonly TargetRow[]) => widestCells(targets));
 
 /**
  * The detail pane's columns (columns.ts's target table): STATUS, the holder and POD as wide as
  * their texts (they are what one acts on), PATH the rest, losing its middle. DEV and FSTYPE only
  * where there is room to spare.
  */
-export function detailColumns(targets: readonly TargetRow[], width: number): PlacedColumn<TargetColumn>[] {
+export function detailColumns(targets: readonly TargetRow[], width: number, widest = widestCells(targets)): PlacedColumn<TargetColumn>[] {
   const specs = targetColumns(
     width >= WIDE_DETAIL ? ['watches', 'dev', 'fstype', 'status', 'path', 'holders', 'pod'] : ['watches', 'status', 'path', 'holders', 'pod'],
   );
-  const widest = widestCells(targets);
   const sized = specs.map((spec) => {
     const cells = widest.get(spec.id);
     if (cells === undefined) return spec;
@@ -100,6 +102,7 @@ function plainPlural(n: number, one: string, many: string): string {
 /** The selected process: its counts, pod, rates and failed calls, then its targets. */
 function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const row = selectedRow(state);
+  const snapshot = state.snapshot;
   const focused = state.focus === 'detail';
   const targets = targetRows(state);
   const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
@@ -116,14 +119,17 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   return {
     heading: heading + hint,
-    table: row && {
-      rows: targets,
-      top: state.detailTop,
-      cursor: focused ? state.detailCursor : null,
-      columns: (width) => detailColumns(targets, width),
-      context: ON_SCREEN,
-      style: targetStyle,
-    },
+    table:
+      row && snapshot
+        ? {
+            rows: targets,
+            top: state.detailTop,
+            cursor: focused ? state.detailCursor : null,
+            columns: (width) => detailColumns(targets, width, widestShown(snapshot, targets)),
+            context: ON_SCREEN,
+            style: targetStyle,
+          }
+        : null,
   };
 }
 

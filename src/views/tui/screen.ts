@@ -19,6 +19,7 @@ import { layout, layoutNeeds, paneRows, tooSmall, tooSmallLines, type Layout } f
 import { helpLines, menuLines, notesLines } from './paint/overlays.js';
 import { Painter } from './paint/painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
+import { releaseSnapshot } from './memo.js';
 import { ORDER_HOLD_MS } from './process-view.js';
 import { saveSettings } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
@@ -153,6 +154,7 @@ class TerminalUi {
     }
     const before = this.state;
     this.state = reduce(before, action);
+    if (before.snapshot && this.state.snapshot !== before.snapshot) releaseSnapshot(before.snapshot);
     if (this.state.quit) return void this.finish(0);
     if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
