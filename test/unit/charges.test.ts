@@ -114,7 +114,9 @@ test('a recording made before charges: own = charged, the host limits for host u
 });
 
 test('the screen: the meters line says where the charge comes from; a pod inspect names whom it charges and every namespace charging them, with their pods', async () => {
-  const { headerLines, layout, Painter } = await import('../../src/views/tui/render.js');
+  const { headerLines } = await import('../../src/views/tui/paint/header.js');
+  const { layout } = await import('../../src/views/tui/paint/layout.js');
+  const { Painter } = await import('../../src/views/tui/paint/painter.js');
   const { initialState, inspectedParagraphs, reduce } = await import('../../src/views/tui/state.js');
   const { NO_FILTER } = await import('../../src/model/query.js');
   const { pod, proc, snapshot } = await import('../helpers/rows.js');
