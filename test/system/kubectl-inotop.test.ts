@@ -98,6 +98,20 @@ test('mistakes: no NODE, an inotop flag before NODE, a flag without its value', 
   assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
 });
 
+test('--help and -h: the help on stdout, exit 0, nothing asked of the cluster; after NODE --help is inotop\'s', (t) => {
+  const c = cluster(t, null);
+  for (const args of [['--help'], ['-h'], ['--context', 'prod', '--help']]) {
+    const result = kubectlInotop(c, args);
+    assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stdout, /^usage: kubectl inotop \[--context NAME\]/m);
+    assert.match(result.stdout, /INOTOP_IMAGE/);
+    assert.equal(result.stderr, '');
+  }
+  assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
+  assert.equal(kubectlInotop(c, ['node-a', '--help']).status, 0);
+  assert.match(debugCall(c.calls()).call, / -- .* inotop --help$/);
+});
+
 test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the colleague's stays", async (t) => {
   const c = cluster(t, 'team-a');
   writeFileSync(join(c.dir, 'debug-mode'), 'hang');
