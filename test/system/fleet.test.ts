@@ -12,9 +12,9 @@ import { before, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { DEFAULT_PORT, parseFleetArgs, type CheckOptions, type ServeOptions } from '../../src/fleet/args.js';
 import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/fleet/check.js';
-import { exportedProcesses, renderMetrics } from '../../src/fleet/metrics.js';
+import { exportedProcesses, FailureTotals, renderMetrics } from '../../src/fleet/metrics.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import type { UserRow } from '../../src/model/types.js';
+import type { SyscallFailure, UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
@@ -422,17 +422,61 @@ test('the image runs inotop serve with valid arguments', () => {
   for (const copied of ['dist', 'bin', 'node_modules', 'vendor', 'fixtures']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
 });
 
+interface AlertRule {
+  alert: string;
+  expr: string;
+  annotations: { summary: string; description: string };
+}
+const alertRules = (): AlertRule[] =>
+  (parseYaml(deployFile('prometheus/inotify-rules.yaml')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((group) => group.rules);
+
 test('the alert rules use only metrics that inotop serve exports', async () => {
-  const rules = parseYaml(deployFile('prometheus/inotify-rules.yaml'));
   const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
+  const failures = new FailureTotals();
+  const at = '2026-01-01T00:00:00.000Z';
+  const failure: SyscallFailure = {
+    pid: 1,
+    comm: 'app',
+    uid: 0,
+    user: 'root',
+    pod: null,
+    syscall: 'inotify_add_watch',
+    errno: 'ENOSPC',
+    count: 1,
+    new: 1,
+    limit: 'max_user_watches',
+    fdLimit: null,
+    firstAt: at,
+    lastAt: at,
+  };
+  failures.add([failure]);
   const exported = await renderMetrics({
     node: 'node-a',
-    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } },
+    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null } },
     scanFailures: 0,
     top: 1,
+    failures,
   });
   const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));
-  const used = rules.groups.flatMap((group: { rules: { expr: string }[] }) => group.rules.flatMap((rule) => rule.expr.match(/inotop_[a-z_]+/g) ?? []));
-  assert.ok(used.length >= 5);
+  const used = alertRules().flatMap((rule) => rule.expr.match(/inotop_[a-z_]+/g) ?? []);
+  assert.ok(used.length >= 10);
   for (const name of used) assert.ok(names.has(name), `${name} is not exported`);
+});
+
+test("every alert names the node it is about, and promtool's tests fire each one", () => {
+  const rules = alertRules();
+  for (const rule of rules) {
+    // absent() has no series, so no node, to name.
+    if (rule.expr.startsWith('absent(')) continue;
+    assert.match(rule.annotations.summary, /\{\{ \$labels\.node \}\}/, rule.alert);
+  }
+  const unitTests = parseYaml(deployFile('prometheus/inotify-rules.test.yaml')) as {
+    tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+  };
+  const fired = new Set(unitTests.tests.flatMap((t) => t.alert_rule_test.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname)));
+  const quiet = new Set(unitTests.tests.flatMap((t) => t.alert_rule_test.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname)));
+  for (const rule of rules) {
+    assert.ok(fired.has(rule.alert), `${rule.alert}: no promtool test where it fires`);
+    assert.ok(quiet.has(rule.alert), `${rule.alert}: no promtool test where it stays quiet`);
+  }
 });

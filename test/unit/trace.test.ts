@@ -221,6 +221,16 @@ test('serve: the failure counter sums new failures per label set, never per pid,
     series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}",node="node-a"} 11`),
   );
   assert.ok(text.includes('\ninotop_trace_up{node="node-a"} 1\n'));
+  assert.ok(text.includes('\ninotop_trace_requested{node="node-a"} 1\n'));
+  // Off for want of tracefs is off where it was asked for; --no-trace is not asked for.
+  for (const [reason, requested] of [
+    ['no tracefs mounted, and a private mount needs root', 1],
+    ['--no-trace', 0],
+  ] as const) {
+    const off = await renderMetrics({ node: 'node-a', snapshot: { ...snapshot, trace: { state: 'off', reason } }, scanFailures: 0, top: 1 });
+    assert.ok(off.includes('\ninotop_trace_up{node="node-a"} 0\n'), reason);
+    assert.ok(off.includes(`\ninotop_trace_requested{node="node-a"} ${requested}\n`), reason);
+  }
 });
 
 test('churn: adds and removes per process since the last take, with rates, most adds first', () => {
