@@ -19,9 +19,9 @@ import { devOf, watchesOf } from '../../src/model/watches.js';
 import { parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { batchText } from '../../src/views/batch.js';
 import { fit } from '../../src/views/format.js';
-import { displayWidth } from '../../src/views/width.js';
+import { displayWidth } from '../../src/common/width.js';
 import { snapshotJson } from '../../src/views/json.js';
-import { jsonText, screenText, visible, visibleLine } from '../../src/views/text.js';
+import { jsonText, screenText, visible, visibleLine } from '../../src/common/text.js';
 import { detailLines, headerLines, layout, logLines, Painter, tableLines } from '../../src/views/tui/render.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 
