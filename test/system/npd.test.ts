@@ -299,7 +299,15 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   }
   const env = Object.fromEntries(npd.env.map((e) => [e.name, e.value]));
   assert.ok(env.PATH!.startsWith('/opt/inotop/bin:'));
-  assert.equal(env.CONTAINER_RUNTIME_ENDPOINT, inotopContainer.env.find((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT').value);
+  // Neither names the runtime's socket: inotop finds it among the runtime directories mounted above.
+  assert.equal(env.CONTAINER_RUNTIME_ENDPOINT, undefined);
+  assert.ok(!inotopContainer.env.some((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT'));
+  for (const volume of daemonSetYaml().spec.template.spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath)) {
+    assert.ok(
+      pod.volumes.some((v) => JSON.stringify(v.hostPath) === JSON.stringify(volume.hostPath)),
+      `${volume.hostPath.path} as the DaemonSet has it`,
+    );
+  }
 
   // The flag names both configs, at the ConfigMap's mount; kustomize makes that ConfigMap from the files.
   const flag = npd.command.find((arg) => arg.startsWith('--config.custom-plugin-monitor='))!;
