@@ -2,12 +2,14 @@
 // users get them from the repository and the package as they are:
 //   deploy/prometheus-operator/prometheusrule.yaml  from deploy/prometheus/inotify-rules.yaml
 //   deploy/krew/inotop.yaml's sha256                 from the archive scripts/krew-archive.ts makes
+//   deploy/grafana/inotop.json                       from deploy/grafana/dashboard.ts
 // test/system/deploy-generated.test.ts fails while any of them is not what this would write.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { inotopDashboard } from '../deploy/grafana/dashboard.js';
 import { krewArchive } from './krew-archive.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -45,8 +47,13 @@ function krewManifest(): GeneratedFile {
   return { path, text };
 }
 
+/** The dashboard as Grafana imports it. */
+function grafanaDashboard(): GeneratedFile {
+  return { path: 'deploy/grafana/inotop.json', text: `${JSON.stringify(inotopDashboard(), null, 2)}\n` };
+}
+
 export function generatedFiles(): GeneratedFile[] {
-  return [prometheusRule(), krewManifest()];
+  return [prometheusRule(), krewManifest(), grafanaDashboard()];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
