@@ -3,13 +3,15 @@
 //   deploy/prometheus-operator/prometheusrule.yaml  from deploy/prometheus/inotify-rules.yaml
 //   deploy/krew/inotop.yaml's sha256                 from the archive scripts/krew-archive.ts makes
 //   deploy/grafana/inotop.json                       from deploy/grafana/dashboard.ts
+//   man/inotop.1                                     from the flag tables (src/cli/manpage.ts)
 // test/system/deploy-generated.test.ts fails while any of them is not what this would write.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { inotopDashboard } from '../deploy/grafana/dashboard.js';
+import { manPage } from '../src/cli/manpage.js';
 import { krewArchive } from './krew-archive.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -53,7 +55,7 @@ function grafanaDashboard(): GeneratedFile {
 }
 
 export function generatedFiles(): GeneratedFile[] {
-  return [prometheusRule(), krewManifest(), grafanaDashboard()];
+  return [prometheusRule(), krewManifest(), grafanaDashboard(), { path: 'man/inotop.1', text: manPage() }];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -66,6 +68,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       // new
     }
     if (old === file.text) continue;
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.text);
     process.stdout.write(`wrote ${file.path}\n`);
   }

@@ -1,7 +1,7 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
 import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
-import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
+import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagGroup, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 import { packagePath } from '../package-root.js';
 
@@ -46,13 +46,25 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },
   { long: 'pid', short: 'p', value: 'PID[,PID...]', multiple: true, help: 'only these processes' },
-  { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)' },
-  { long: 'sort', short: 's', value: 'FIELD', help: 'sort by FIELD (default watches); -s help lists them' },
+  { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)', complete: 'user' },
+  {
+    long: 'sort',
+    short: 's',
+    value: 'FIELD',
+    help: 'sort by FIELD (default watches); -s help lists them',
+    complete: { words: [...sortableColumns('screen').map((spec) => spec.sort!.field), 'help'] },
+  },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only processes whose command line matches' },
-  { long: 'columns', short: 'o', value: 'LIST', help: 'with -b: these columns, in this order (-o help lists them)' },
-  { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)' },
+  {
+    long: 'columns',
+    short: 'o',
+    value: 'LIST',
+    help: 'with -b: these columns, in this order (-o help lists them)',
+    complete: { words: [...viewColumns('batch').map((spec) => spec.id), 'help'], commaSeparated: true },
+  },
+  { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)', complete: 'file' },
   { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
-  { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
+  { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)', complete: 'file' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'stretch', defaultOn: true, help: 'keep -d as given, a full scan at every refresh, even when one takes more than 6% of it' },
   { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
@@ -61,31 +73,39 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
 
 export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this help' };
 const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the version' };
-const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
+
+/** inotop's own flags, grouped as its --help, the man page and the shell completions show them. */
+export const INOTOP_FLAG_GROUPS: readonly FlagGroup[] = [
+  { title: 'Options', flags: VIEW_FLAGS },
+  { title: 'Node and pod source', flags: NODE_FLAGS },
+  { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
+];
+const FLAGS: readonly FlagSpec[] = INOTOP_FLAG_GROUPS.flatMap((group) => group.flags);
 
 /** Shipped in the package (package.json files). */
 const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
 
+/** What inotop is, and its usages: --help's first lines, and the man page's synopsis. */
+export const INOTOP_SUMMARY = 'who holds the inotify instances and watches, and which pods leaked them';
+export const INOTOP_USAGE = [
+  'inotop [options]          full-screen view (run as root to see every process)',
+  'inotop -b [-n N] [-d S]   text tables',
+  'inotop --json [--targets] one JSON snapshot',
+  'inotop --replay FILE      a recording made with --record',
+  'inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
+  'inotop serve [options]    Prometheus exporter of this node',
+  'inotop fleet [options]    every node, from Prometheus',
+  'inotop completion SHELL   a completion script for bash, zsh or fish',
+];
+
 export function helpText(version: string): string {
   const intro = [
-    `inotop ${version}: who holds the inotify instances and watches, and which pods leaked them`,
+    `inotop ${version}: ${INOTOP_SUMMARY}`,
     '',
-    'Usage: inotop [options]          full-screen view (run as root to see every process)',
-    '       inotop -b [-n N] [-d S]   text tables',
-    '       inotop --json [--targets] one JSON snapshot',
-    '       inotop --replay FILE      a recording made with --record',
-    '       inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
-    '       inotop serve [options]    Prometheus exporter of this node',
-    '       inotop fleet [options]    every node, from Prometheus',
+    ...INOTOP_USAGE.map((line, i) => `${i === 0 ? 'Usage:' : '      '} ${line}`),
     '       (inotop COMMAND --help for each command)',
   ];
-  return (
-    renderHelp(intro, [
-      { title: 'Options', flags: VIEW_FLAGS },
-      { title: 'Node and pod source', flags: NODE_FLAGS },
-      { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
-    ]) + '\nKeys on the screen: press ? for help.\n'
-  );
+  return renderHelp(intro, INOTOP_FLAG_GROUPS) + '\nKeys on the screen: press ? for help.\n';
 }
 
 export function sortHelpText(): string {

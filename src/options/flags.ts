@@ -15,7 +15,12 @@ export interface FlagSpec {
   /** For a boolean that is on unless turned off: help shows `--no-LONG`. */
   defaultOn?: boolean;
   help: string;
+  /** What its value can be, for shell completion; none: nothing to offer. */
+  complete?: FlagValues;
 }
+
+/** A flag value's completion: a file, a directory, a user name, or one of some words (comma-separated: a list of them). */
+export type FlagValues = 'file' | 'directory' | 'user' | { words: readonly string[]; commaSeparated?: boolean };
 
 export class UsageError extends Error {
   /** Where to read more; the caller adds its own `see ... --help` when this is null. */
@@ -176,8 +181,14 @@ export interface SubcommandFlags<Options> {
   options(flags: ParsedFlags, env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options;
 }
 
+/** Flags under a title, as --help, the man page and the completions group them. */
+export interface FlagGroup {
+  title: string;
+  flags: readonly FlagSpec[];
+}
+
 /** A help text: what the command does, then its flags in groups. */
-export function helpText(intro: readonly string[], groups: readonly { title: string; flags: readonly FlagSpec[] }[]): string {
+export function helpText(intro: readonly string[], groups: readonly FlagGroup[]): string {
   const lines = [...intro];
   for (const group of groups) lines.push('', `${group.title}:`, ...flagHelpLines(group.flags));
   return lines.join('\n') + '\n';
