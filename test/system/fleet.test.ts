@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -16,6 +16,7 @@ import { DEFAULT_PORT, type ServeOptions } from '../../src/serve/args.js';
 import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/check/check.js';
 import { exportedProcesses, FailureTotals, renderMetrics } from '../../src/serve/metrics.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
+import { DEFAULT_RUNTIME_SOCKETS } from '../../src/pods/cri/client.js';
 import type { SyscallFailure, UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
 import { scan } from '../../src/scan/index.js';
@@ -110,11 +111,13 @@ test('verdicts: the worst user or leaking process named, then how many more; at 
   });
   const both = { instances: 0.9, watches: 0.9 };
   assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
-  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0: 121/128 inotify instances');
+  // By name, as passwd has it; by uid where it has none (the scan then names the user by the number).
+  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'user u0: 121/128 inotify instances');
+  assert.equal(judgeLimits([{ ...user(5000, 121, 100), name: '5000' }], limits, both).problem, 'uid 5000: 121/128 inotify instances');
   // Worst first: 8000/8192 beats 116/128; the other counts as one more.
   assert.equal(
     judgeLimits([user(0, 116, 100), user(1000, 1, 8000, '4026532999')], limits, both).problem,
-    'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)',
+    'user u1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)',
   );
   assert.equal(judgeLimits([user(0, 128, 8192)], limits, { instances: null, watches: null }).problem, null);
   assert.match(judgeLimits([user(0, 1, 1)], { ...limits, maxUserWatches: null }, both).unknown ?? '', /max_user_watches not readable/);
@@ -194,7 +197,7 @@ test('check on a recorded tree: 0 with the use, 1 over a threshold, 2 when it ca
   assert.equal(verdictLine(ok), 'ok: highest use 5% of instances, <1% of watches; no leaked watches');
   const over = inotop(['check', '--proc', fixture, '--pods', 'none', '--instances-threshold', '4%']);
   assert.equal(over.status, 1, over.stderr);
-  assert.equal(verdictLine(over), 'uid 0: 6/128 inotify instances');
+  assert.equal(verdictLine(over), 'user root: 6/128 inotify instances');
   const unreadable = inotop(['check', '--proc', '/nonexistent/proc']);
   assert.equal(unreadable.status, 2);
   assert.match(verdictLine(unreadable), /^cannot tell: cannot read \/nonexistent\/proc/);
@@ -243,14 +246,14 @@ test("check against the real limits: the sysctls lowered to just above root's us
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', '50%', '--watches-threshold', 'off']),
   );
   assert.equal(instances.status, 1, instances.stdout + instances.stderr);
-  assert.match(verdictLine(instances), new RegExp(`^uid 0: \\d+/${instancesLimit} inotify instances`));
+  assert.match(verdictLine(instances), new RegExp(`^user root: \\d+/${instancesLimit} inotify instances`));
 
   const watchesLimit = root().watches + 100;
   const watches = withSysctl('max_user_watches', watchesLimit, () =>
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', 'off', '--watches-threshold', '50%']),
   );
   assert.equal(watches.status, 1, watches.stdout + watches.stderr);
-  assert.match(verdictLine(watches), new RegExp(`^uid 0: \\d+/${watchesLimit} inotify watches`));
+  assert.match(verdictLine(watches), new RegExp(`^user root: \\d+/${watchesLimit} inotify watches`));
 });
 
 /** Each try of a check run is a whole inotop process. */
@@ -389,14 +392,17 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const hostVolumes = new Map<string, string>(
     podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]),
   );
-  assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/var/lib/kubelet']);
+  assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/run/crio', '/run/k3s/containerd', '/var/lib/kubelet']);
   for (const mount of container.volumeMounts.filter((m: { name: string }) => hostVolumes.has(m.name))) {
     assert.equal(mount.readOnly, true, mount.name);
     assert.equal(mount.mountPropagation, 'HostToContainer', mount.name);
     assert.equal(mount.mountPath, hostVolumes.get(mount.name), 'host paths keep their names: watched paths are matched by them');
   }
-  const endpoint = container.env.find((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT').value;
-  assert.ok(endpoint.startsWith('unix:///run/containerd/'), endpoint);
+  // No socket named: the cri source tries its usual sockets, and each runtime's directory is mounted (/var/run is /run).
+  assert.ok(!container.env.some((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT'));
+  for (const socket of DEFAULT_RUNTIME_SOCKETS.filter((path) => !path.includes('cri-dockerd'))) {
+    assert.ok([...hostVolumes.values()].includes(dirname(socket).replace(/^\/var\/run\//, '/run/')), socket);
+  }
 
   // Its arguments are valid `inotop serve` arguments, and the port they name is the one exposed.
   assert.equal(container.args[0], 'serve');

@@ -86,8 +86,9 @@ export function inotopImageTarball(): string {
     installBusybox(rootfs);
     mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
     symlinkSync('/bin/busybox', join(rootfs, 'usr', 'bin', 'env'));
-    // Mount points the runtime binds onto, as a real image has them.
-    for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+    // Mount points the runtime binds onto, as a real image has them; /var/run is /run, as in Debian's.
+    for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp', 'run', 'var']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+    symlinkSync('/run', join(rootfs, 'var', 'run'));
 
     const built = writeOciImage(work, rootfs, { ...INOTOP_IMAGE_CONFIG, Labels: { 'org.opencontainers.image.version': version } }, [INOTOP_IMAGE]);
     renameSync(built, image);
