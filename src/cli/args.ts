@@ -18,8 +18,8 @@ export interface Options extends NodeOptions {
   /** Set when -s was given: keeps the field's natural direction otherwise. */
   descending: boolean;
   commandFilter: RegExp | null;
-  /** -o: the columns of -b, in this order; null: its defaults. */
-  columns: ColumnId[] | null;
+  /** -o: the columns of -b, in this order; 'wide': every one (-o wide); null: its defaults. */
+  columns: ColumnId[] | 'wide' | null;
   color: boolean;
   /** Recording file (replaced), or null. */
   record: string | null;
@@ -38,6 +38,12 @@ export interface Options extends NodeOptions {
 
 /** The refresh interval flag; `inotop serve` takes it too. */
 export const DELAY_FLAG: FlagSpec = { long: 'delay', short: 'd', value: 'SECS', help: 'refresh interval in seconds (default 2)' };
+
+/**
+ * -o's words as kubectl users mean them (`kubectl get -o json`, `-o wide`); any other -o is a list
+ * of columns, as ps's -o. No column is called either.
+ */
+export const KUBECTL_OUTPUTS = ['json', 'wide'] as const;
 
 const VIEW_FLAGS: readonly FlagSpec[] = [
   { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
@@ -58,9 +64,11 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
   {
     long: 'columns',
     short: 'o',
-    value: 'LIST',
-    help: 'with -b: these columns, in this order (-o help lists them)',
-    complete: { words: [...viewColumns('batch').map((spec) => spec.id), 'help'], commaSeparated: true },
+    // kubectl's name for it.
+    aliases: ['output'],
+    value: 'json|wide|LIST',
+    help: "json: --json; wide: -b with every column; LIST: -b with these columns, in this order (ps's -o); -o help lists them",
+    complete: { words: [...KUBECTL_OUTPUTS, ...viewColumns('batch').map((spec) => spec.id), 'help'], commaSeparated: true },
   },
   { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)', complete: 'file' },
   { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
@@ -120,7 +128,11 @@ export function sortHelpText(): string {
 
 export function columnsHelpText(): string {
   return (
-    'Columns of -b (-o ID,ID... or their titles; * shown by default, + where some process holds fanotify groups):\n' +
+    '-o json: one JSON snapshot, as --json.\n' +
+    "-o wide: the text table of -b with every column below (fanotify's where some process holds a group).\n" +
+    '-o ID,ID... (ids or titles): the text table of -b with these columns, in this order (-b may be left out).\n' +
+    '\n' +
+    'Columns of -b (* shown by default, + where some process holds fanotify groups):\n' +
     viewColumns('batch')
       .map((spec) => {
         const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
@@ -137,13 +149,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   const flag = (name: string): boolean => flags.boolean(name) === true;
 
   const sortName = str('sort');
+  const output = str('columns');
   let mode: Options['mode'] = 'tui';
   if (flag('help')) mode = 'help';
   else if (flag('version')) mode = 'version';
   else if (sortName === 'help') mode = 'sort-help';
-  else if (str('columns') === 'help') mode = 'columns-help';
-  else if (flag('json')) mode = 'json';
-  else if (flag('batch')) mode = 'batch';
+  else if (output === 'help') mode = 'columns-help';
+  else if (flag('json') || output === 'json') mode = 'json';
+  else if (flag('batch') || output !== null) mode = 'batch';
+  if (output === 'json' && flag('batch')) throw new UsageError('-b and -o json do not go together', 'inotop -o help');
+  if (flag('json') && output !== null && output !== 'json' && output !== 'help') {
+    throw new UsageError(`--json prints every field; -o ${output} is for the text table (-b)`, 'inotop -o help');
+  }
 
   const iterations = str('iterations');
   const delay = str('delay');
@@ -154,8 +171,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
-  const columns = mode === 'columns-help' ? null : columnList(str('columns'));
-  if (columns && mode !== 'batch') throw new UsageError('-o goes with -b', 'inotop -o help');
+  const columns = mode !== 'batch' ? null : output === 'wide' ? 'wide' : columnList(output);
   return {
     mode,
     iterations: iterations === null ? null : positiveInteger('-n', iterations),

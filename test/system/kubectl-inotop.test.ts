@@ -9,13 +9,16 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
+import { before, test, type TestContext } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { KREW_FILES, krewArchive, krewArchiveName } from '../../scripts/krew-archive.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const plugin = join(repo, 'deploy/kubectl-inotop');
 const RUNTIME = 'env CONTAINER_RUNTIME_ENDPOINT=unix:///host/run/containerd/containerd.sock inotop';
+
+before(() => ensureBuilt());
 
 interface Cluster {
   dir: string;
@@ -113,6 +116,27 @@ test("--help and -h: the help on stdout, exit 0, nothing asked of the cluster; a
   assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
   assert.equal(kubectlInotop(c, ['node-a', '--help']).status, 0);
   assert.match(debugCall(c.calls()).call, / -- .* inotop --help$/);
+});
+
+test('-o json and -o wide reach inotop as kubectl users mean them: one JSON snapshot, every column', (t) => {
+  const c = cluster(t, 'team-a');
+  for (const [output, check] of [
+    ['json', (stdout: string) => assert.equal((JSON.parse(stdout) as { hostname: string }).hostname, 'ip-10-0-3-42.ec2.internal')],
+    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED POD +COMMAND$/m)],
+  ] as const) {
+    const result = kubectlInotop(c, ['node-a', '-o', output]);
+    assert.equal(result.status, 0, result.stderr);
+    const call = debugCall(c.calls()).call;
+    assert.ok(call.endsWith(` inotop -o ${output}`), call);
+    // What the debug pod runs, run by this checkout's inotop (on a recorded node instead of a live one).
+    const args = call.slice(call.lastIndexOf(' inotop ') + ' inotop '.length).split(' ');
+    const inotop = spawnSync(process.execPath, [inotopBin, ...args, '--replay', join(repo, 'fixtures/healthy-node.jsonl'), '-n', '1'], {
+      encoding: 'utf8',
+    });
+    assert.equal(inotop.status, 0, inotop.stderr);
+    check(inotop.stdout);
+    rmSync(join(c.dir, 'kubectl-calls'));
+  }
 });
 
 test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the colleague's stays", async (t) => {
