@@ -124,6 +124,10 @@ test('-o json and -o wide reach inotop as kubectl users mean them: one JSON snap
     ['json', (stdout: string) => assert.equal((JSON.parse(stdout) as { hostname: string }).hostname, 'ip-10-0-3-42.ec2.internal')],
     ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED POD +COMMAND$/m)],
   ] as const) {
+    // kubectl's -o takes any place: after NODE, or before it.
+    assert.equal(kubectlInotop(c, [`-o${output}`, 'node-a']).status, 0);
+    assert.ok(debugCall(c.calls()).call.endsWith(` inotop -o ${output}`));
+    rmSync(join(c.dir, 'kubectl-calls'));
     const result = kubectlInotop(c, ['node-a', '-o', output]);
     assert.equal(result.status, 0, result.stderr);
     const call = debugCall(c.calls()).call;
