@@ -136,28 +136,42 @@ function table(
   };
 }
 
-const percentOfLimit = (min: number, max: number): FieldConfigSource<TimeSeriesFieldConfig> => ({
-  defaults: {
-    unit: 'percentunit',
-    min,
-    max,
-    color: { mode: FieldColorModeId.PaletteClassic },
-    // inotop's meters: yellow above 75%, red above 90%.
-    thresholds: thresholds([
-      [null, 'green'],
-      [0.75, 'yellow'],
-      [0.9, 'red'],
-    ]),
-    custom: {
-      drawStyle: GraphDrawStyle.Line,
-      lineWidth: 1,
-      fillOpacity: 0,
-      showPoints: VisibilityMode.Never,
-      thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed },
+/** inotop's meters: yellow above 75% of a limit, red above 90%. */
+const METER_THRESHOLDS = thresholds([
+  [null, 'green'],
+  [0.75, 'yellow'],
+  [0.9, 'red'],
+]);
+
+/** Each user's watches or instances against the limit the kernel charges them to, per node. */
+function usagePanel(id: number, kind: 'watches' | 'instances', x: number, atTheLimit: string): Panel {
+  const fieldConfig: FieldConfigSource<TimeSeriesFieldConfig> = {
+    defaults: {
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      color: { mode: FieldColorModeId.PaletteClassic },
+      thresholds: METER_THRESHOLDS,
+      custom: {
+        drawStyle: GraphDrawStyle.Line,
+        lineWidth: 1,
+        fillOpacity: 0,
+        showPoints: VisibilityMode.Never,
+        thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed },
+      },
     },
-  },
-  overrides: [],
-});
+    overrides: [],
+  };
+  const usage = `inotop_user_${kind}{${NODE}} / ignoring(uid, user, userns) group_left inotop_max_user_${kind}{${NODE}}`;
+  return timeseries(
+    id,
+    `${kind[0]!.toUpperCase()}${kind.slice(1)} against max_user_${kind}, per node and user`,
+    `Each user (uid in its user namespace) against the limit the kernel charges its ${kind} to. ${atTheLimit}`,
+    { x, y: 8, w: 12, h: 8 },
+    [query('A', usage, 'graph', '{{node}} {{user}} (uid {{uid}})')],
+    fieldConfig,
+  );
+}
 
 const counts = (drawStyle: GraphDrawStyle): FieldConfigSource<TimeSeriesFieldConfig> => ({
   defaults: {
@@ -180,14 +194,7 @@ const percentColumn = (name: string) => ({
   matcher: { id: 'byName', options: name },
   properties: [
     { id: 'unit', value: 'percentunit' },
-    {
-      id: 'thresholds',
-      value: thresholds([
-        [null, 'green'],
-        [0.75, 'yellow'],
-        [0.9, 'red'],
-      ]),
-    },
+    { id: 'thresholds', value: METER_THRESHOLDS },
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
   ],
 });
@@ -219,36 +226,8 @@ const panels: Panel[] = [
     },
     [percentColumn('Watches % of limit'), percentColumn('Instances % of limit')],
   ),
-  timeseries(
-    2,
-    'Watches against max_user_watches, per node and user',
-    'Each user (uid in its user namespace) against the limit the kernel charges its watches to. At 100% inotify_add_watch fails with ENOSPC.',
-    { x: 0, y: 8, w: 12, h: 8 },
-    [
-      query(
-        'A',
-        `inotop_user_watches{${NODE}} / ignoring(uid, user, userns) group_left inotop_max_user_watches{${NODE}}`,
-        'graph',
-        '{{node}} {{user}} (uid {{uid}})',
-      ),
-    ],
-    percentOfLimit(0, 1),
-  ),
-  timeseries(
-    3,
-    'Instances against max_user_instances, per node and user',
-    'At 100% inotify_init fails with EMFILE ("too many open files").',
-    { x: 12, y: 8, w: 12, h: 8 },
-    [
-      query(
-        'A',
-        `inotop_user_instances{${NODE}} / ignoring(uid, user, userns) group_left inotop_max_user_instances{${NODE}}`,
-        'graph',
-        '{{node}} {{user}} (uid {{uid}})',
-      ),
-    ],
-    percentOfLimit(0, 1),
-  ),
+  usagePanel(2, 'watches', 0, 'At 100% inotify_add_watch fails with ENOSPC ("no space left on device").'),
+  usagePanel(3, 'instances', 12, 'At 100% inotify_init fails with EMFILE ("too many open files").'),
   timeseries(
     4,
     'Leaked watches',
