@@ -14,7 +14,7 @@ import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
-import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
+import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import type { CheckOptions } from './args.js';
@@ -246,7 +246,7 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
   const problem = worst
-    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
+    ? `${userRowLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
     : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
 }
@@ -274,11 +274,6 @@ export function judgeLeaks(processes: readonly ProcessRow[]): string | null {
   const others = leaking.length - 1;
   const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
   return `${worst.comm} holds ${worst.leaked} leaked watch${worst.leaked === 1 ? '' : 'es'} ${what}${more}`;
-}
-
-function userLabel(user: UserRow): string {
-  const name = user.name !== String(user.uid) ? ` (${user.name})` : '';
-  return `uid ${user.uid}${name}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
 /** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (common/text.ts). */

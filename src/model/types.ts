@@ -493,9 +493,12 @@ export interface WatchChurn {
   removesPerSecond: number;
 }
 
+/** trace.reason when tracing was not asked for (--no-trace): off by choice, not for want of something. */
+export const NO_TRACE_REASON = '--no-trace';
+
 export interface TraceStatus {
   state: 'on' | 'off';
-  /** Why it is off; null when on. */
+  /** Why it is off (NO_TRACE_REASON when not asked for); null when on. */
   reason: string | null;
 }
 

@@ -7,6 +7,7 @@ import {
   rowCells,
   rowStyle,
   shownColumns,
+  wideColumns,
   targetColumns,
   targetStyle,
   titleCells,
@@ -22,8 +23,8 @@ export interface BatchOptions {
   color: boolean;
   /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
   width: number | null;
-  /** `-o`: these columns in this order; null: the batch defaults (columns.ts). */
-  columns?: readonly ColumnId[] | null;
+  /** `-o`: these columns in this order; 'wide': every one (`-o wide`); null: the batch defaults (columns.ts). */
+  columns?: readonly ColumnId[] | 'wide' | null;
 }
 
 const BOLD = '\x1b[1m';
@@ -69,7 +70,12 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   }
   for (const note of snapshot.notes) add(`note: ${note}`);
   add('');
-  const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+  const specs =
+    options.columns === 'wide'
+      ? wideColumns(fanotify)
+      : options.columns
+        ? options.columns.map(columnSpec)
+        : shownColumns('batch', { fanotify, hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const churn = churnByPid(snapshot);
