@@ -126,7 +126,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
-  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+  if (shared.pods.kind !== 'none' && snapshot.pods.live === null) {
     const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
     const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };

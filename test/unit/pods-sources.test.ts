@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { PodSource, podSourceOptions, type PodSourceOptions } from '../../src/pods/sources.js';
 import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
 import { processesIn } from '../helpers/processes.js';
 
@@ -25,8 +25,8 @@ function standIns(t: TestContext): string {
   return dir;
 }
 
-function source(t: TestContext, options: PodSourceOptions): PodSource {
-  const pods = new PodSource({ kubeletRoot: '/nonexistent/kubelet', ...options });
+function source(t: TestContext, options: Partial<PodSourceOptions>): PodSource {
+  const pods = new PodSource(podSourceOptions({ kubeletRoot: '/nonexistent/kubelet', ...options }));
   t.after(() => pods.stop());
   return pods;
 }
