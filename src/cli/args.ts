@@ -1,14 +1,16 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
 import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
-import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
+import { flagName, helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
+import { OUTPUT_FLAGS, OUTPUT_FORMATS, outputFormatsGiven, type OutputFormatName } from '../views/output.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 import { packagePath } from '../package-root.js';
 
 export { UsageError };
 
 export interface Options extends NodeOptions {
-  mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help' | 'columns-help';
+  /** The screen, a printed format (views/output.ts), or a help text. */
+  mode: 'tui' | OutputFormatName | 'help' | 'version' | 'sort-help' | 'columns-help';
   iterations: number | null;
   delaySeconds: number;
   targets: boolean;
@@ -40,10 +42,9 @@ export interface Options extends NodeOptions {
 export const DELAY_FLAG: FlagSpec = { long: 'delay', short: 'd', value: 'SECS', help: 'refresh interval in seconds (default 2)' };
 
 const VIEW_FLAGS: readonly FlagSpec[] = [
-  { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
+  ...OUTPUT_FLAGS,
   { long: 'iterations', short: 'n', value: 'N', help: 'with -b or --json: refresh N times, then exit (default 1)' },
   DELAY_FLAG,
-  { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },
   { long: 'pid', short: 'p', value: 'PID[,PID...]', multiple: true, help: 'only these processes' },
   { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)' },
@@ -111,19 +112,28 @@ export function columnsHelpText(): string {
   );
 }
 
+/** The flags of the formats that print the columns -o names. */
+const COLUMN_FLAGS = Object.values(OUTPUT_FORMATS)
+  .filter((format) => format.takesColumns)
+  .map((format) => flagName(format.flag))
+  .join(' or ');
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options {
   const flags = parseFlags(FLAGS, argv);
   const str = (name: string): string | null => flags.string(name);
   const flag = (name: string): boolean => flags.boolean(name) === true;
 
   const sortName = str('sort');
-  let mode: Options['mode'] = 'tui';
+  let mode: Options['mode'];
   if (flag('help')) mode = 'help';
   else if (flag('version')) mode = 'version';
   else if (sortName === 'help') mode = 'sort-help';
   else if (str('columns') === 'help') mode = 'columns-help';
-  else if (flag('json')) mode = 'json';
-  else if (flag('batch')) mode = 'batch';
+  else {
+    const formats = outputFormatsGiven(flag);
+    if (formats.length > 1) throw new UsageError(`${formats.map((name) => flagName(OUTPUT_FORMATS[name].flag)).join(' and ')} do not go together`);
+    mode = formats[0] ?? 'tui';
+  }
 
   const iterations = str('iterations');
   const delay = str('delay');
@@ -135,7 +145,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
   const columns = mode === 'columns-help' ? null : columnList(str('columns'));
-  if (columns && mode !== 'batch') throw new UsageError('-o goes with -b', 'inotop -o help');
+  const format = mode in OUTPUT_FORMATS ? OUTPUT_FORMATS[mode as OutputFormatName] : null;
+  if (columns && !format?.takesColumns) throw new UsageError(`-o goes with ${COLUMN_FLAGS}`, 'inotop -o help');
   return {
     mode,
     iterations: iterations === null ? null : positiveInteger('-n', iterations),
