@@ -14,6 +14,7 @@ import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
+import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import type { CheckOptions } from './args.js';
@@ -101,7 +102,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   scanner?.close();
-  if (scanned.incomplete) return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+  if (scanned.incomplete) return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
   const counts = buildSnapshot(scanned, null, null, 'none');
   // A failed call names the victim as well as the limit: it comes first.
   const failed = tracer ? await judgeFailures(tracer, tracing!, counts, deadlineAt - LEAKS_WORK_MS) : null;

@@ -122,6 +122,13 @@ const processRow = object({
   targets: list(target),
 });
 
+const somePids = object({ pids: list(count), count });
+const scanNote: Check = (value, path) => {
+  object({ kind: oneOf('unreadable', 'protected', 'out-of-fds') })(value, path);
+  if ((value as { kind: string }).kind === 'unreadable') object({ processes: count })(value, path);
+  else somePids(value, path);
+};
+
 const snapshot = object({
   schema: (value, path) => {
     if (value !== 1) fail(path, 'schema 1', value);
@@ -151,6 +158,7 @@ const snapshot = object({
   processes: list(processRow),
   pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),
+  scanNotes: optional(list(scanNote)),
   scanMs: number,
   scanScope: optional(oneOf('all', 'changed')),
 });

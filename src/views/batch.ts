@@ -12,6 +12,7 @@ import {
   titleCells,
   type TargetContext,
 } from './columns.js';
+import { snapshotNotes } from './notes.js';
 import type { OutputFormat, PrintOptions } from './output.js';
 import { usage } from './format.js';
 import { visible } from '../common/text.js';
@@ -61,7 +62,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Print
       );
     }
   }
-  for (const note of snapshot.notes) add(`note: ${note}`);
+  for (const note of snapshotNotes(snapshot)) add(`note: ${note}`);
   add('');
   const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);

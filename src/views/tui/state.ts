@@ -10,6 +10,7 @@ import { podLabel, targetPathText } from '../format.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
 import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
 import { treeOf } from './tree.js';
+import { snapshotNotes } from '../notes.js';
 import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
@@ -448,7 +449,7 @@ function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): Re
 
 /** The header's notes: the session's, then the snapshot's. */
 export function allNotes(state: ViewState): string[] {
-  return [...state.sessionNotes, ...(state.snapshot?.notes ?? [])];
+  return [...state.sessionNotes, ...(state.snapshot ? snapshotNotes(state.snapshot) : [])];
 }
 
 /** The process to show before the user picks one. */
