@@ -15,6 +15,7 @@ import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
+import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import type { CheckOptions } from './args.js';
@@ -104,7 +105,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   if (scanned.incomplete) {
     scanner?.close();
-    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
   }
   const counts = buildSnapshot(scanned, null, null, 'none');
   // A failed call names the victim as well as the limit: it comes first. The scan's user
@@ -133,7 +134,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
-  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+  if (shared.pods.kind !== 'none' && snapshot.pods.live === null) {
     const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
     const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };

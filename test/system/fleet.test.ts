@@ -63,15 +63,22 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   assert.deepEqual([defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs], [0.9, 0.9, true, 2000]);
   const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
   assert.deepEqual([custom.instancesThreshold, custom.watchesThreshold, custom.failOnLeaked], [0.75, null, false]);
-  assert.deepEqual([custom.shared.procRoot, custom.shared.pods], ['/host/proc', 'none']);
-  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.runtimeEndpoint, 'unix:///run/crio/crio.sock');
+  assert.deepEqual([custom.shared.procRoot, custom.shared.pods.kind], ['/host/proc', 'none']);
+  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.pods.runtimeEndpoint, 'unix:///run/crio/crio.sock');
   assert.equal(check(['--fail-on-leaked']).failOnLeaked, true);
   assert.equal(check(['--instances-threshold=80']).instancesThreshold, 0.8);
 
   const serve = (argv: string[]) => (parseSubcommandArgs('serve', argv) as { options: ServeOptions }).options;
   const serveDefaults = serve([]);
   assert.deepEqual(
-    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.shared.nodeName],
+    [
+      serveDefaults.listen,
+      serveDefaults.intervalMs,
+      serveDefaults.top,
+      serveDefaults.textfile,
+      serveDefaults.webConfigFile,
+      serveDefaults.shared.pods.nodeName,
+    ],
     [{ host: null, port: DEFAULT_PORT }, 15_000, 20, null, null, null],
   );
   assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0']).listen, { host: '::1', port: 0 });
@@ -425,7 +432,7 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
   // The node label and the kubectl pod source's node: the downward API's spec.nodeName.
-  assert.equal(serve.options.shared.nodeName, '$(NODE_NAME)');
+  assert.equal(serve.options.shared.pods.nodeName, '$(NODE_NAME)');
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
   assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
