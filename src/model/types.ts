@@ -115,10 +115,10 @@ export interface Limits {
   maxUserWatches: number | null;
   maxUserInstances: number | null;
   maxQueuedEvents: number | null;
-  /** fs.fanotify.max_user_groups (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyGroups?: number | null;
-  /** fs.fanotify.max_user_marks (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyMarks?: number | null;
+  /** fs.fanotify.max_user_groups (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyGroups: number | null;
+  /** fs.fanotify.max_user_marks (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyMarks: number | null;
 }
 
 export interface ScanResult {
@@ -164,9 +164,9 @@ export interface Holder {
    * Host paths of the files and directories bind-mounted into the holder's namespace, a deleted
    * one by its last path: a container's /etc/hosts comes from its pod's
    * <kubelet-root>/pods/<uid>/etc-hosts. Says whose namespace it is when nothing else does.
-   * Missing in recordings made before it was added.
+   * Empty in recordings made before it was added.
    */
-  boundFrom?: string[];
+  boundFrom: string[];
 }
 
 /** What a view shows of a holder beyond its Holder entry (inspect): looked up for the selected process only. */
@@ -209,8 +209,8 @@ export interface PodRef {
   name: string | null;
   container: string | null;
   state: PodState;
-  /** Null when nothing names the pod; missing in recordings made before it was added. */
-  nameSource?: PodNameSource | null;
+  /** Null when nothing names the pod (and in recordings made before it was added). */
+  nameSource: PodNameSource | null;
 }
 
 export interface PodsStatus {
@@ -231,8 +231,8 @@ export type LeakForm = 'gone' | 'unmounted' | 'deleted';
 export type FanotifyMarkType = 'inode' | 'mount' | 'filesystem';
 
 export interface TargetRow {
-  /** What holds it: inotify watches or fanotify marks; missing (inotify) in recordings made before it was added. */
-  kind?: 'inotify' | 'fanotify';
+  /** What holds it: inotify watches or fanotify marks (recordings made before it was added hold only inotify targets). */
+  kind: 'inotify' | 'fanotify';
   /** For fanotify targets. */
   markType?: FanotifyMarkType;
   /** For mount marks, the mount's id; the target's dev and mountpoint are that mount's. */
@@ -262,8 +262,11 @@ export interface FdRow {
   fd: number;
   watches: number;
   shared: boolean;
-  /** The kernel object (InotifyInstance.instanceId): equal in every process holding it; missing in recordings made before it was added. */
-  instance?: string;
+  /**
+   * The kernel object (InotifyInstance.instanceId): equal in every process holding it. In
+   * recordings made before it was added, "PID:FD": not known to be shared with anyone.
+   */
+  instance: string;
 }
 
 export interface FanotifyFdRow {
@@ -278,8 +281,8 @@ export interface WatchedPod {
   pod: PodRef;
   watches: number;
   leaked: number;
-  /** Pids whose mount namespaces keep its leaked targets; missing in recordings made before it was added. */
-  holders?: number[];
+  /** Pids whose mount namespaces keep its leaked targets. */
+  holders: number[];
 }
 
 /** A process that keeps a leaked target alive (Holder without where). */
@@ -291,8 +294,8 @@ export interface LeakHolder {
 export interface ProcessRow {
   pid: number;
   ppid: number;
-  /** As ScannedProcess.startTime; missing in recordings made before it was added. */
-  startTime?: number;
+  /** As ScannedProcess.startTime; 0 in recordings made before it was added. */
+  startTime: number;
   uid: number;
   user: string;
   /** Set when the process is not in the host's user namespace. */
@@ -302,22 +305,19 @@ export interface ProcessRow {
   instances: number;
   watches: number;
   fds: FdRow[];
-  /** fanotify groups and marks (never in instances and watches); missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  fanotifyFds?: FanotifyFdRow[];
+  /** fanotify groups and marks (never in instances and watches); 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  fanotifyFds: FanotifyFdRow[];
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
-  /** Watches on unmounted or deleted targets; missing in recordings made before it was added. */
-  stranded?: number;
+  /** Watches on unmounted or deleted targets. */
+  stranded: number;
   pod: PodRef | null;
-  /** The pods of its targets, most watched first; missing in recordings made before it was added. */
-  watchedPods?: WatchedPod[];
-  /**
-   * The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid;
-   * missing in recordings made before it was added.
-   */
-  leakHolders?: LeakHolder[];
+  /** The pods of its targets, most watched first (recordings made before it was added get it from their targets). */
+  watchedPods: WatchedPod[];
+  /** The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid. */
+  leakHolders: LeakHolder[];
   /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
 }
@@ -337,20 +337,20 @@ export interface UserRow {
   userns: string | null;
   instances: number;
   watches: number;
-  /** fanotify groups, and the marks charged against max_user_marks; missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  /** Missing in recordings made before it was added. */
-  trend?: UserTrend;
+  /** fanotify groups, and the marks charged against max_user_marks; 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  /** Every figure null after one refresh only (and in recordings made before it was added). */
+  trend: UserTrend;
 }
 
 export interface Totals {
   processes: number;
   instances: number;
   watches: number;
-  /** Missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
+  /** 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
 }
 
 export interface Snapshot {
@@ -365,13 +365,14 @@ export interface Snapshot {
   pods: PodsStatus;
   notes: string[];
   scanMs: number;
-  /** Which processes the scan read (ScanResult.scope); missing in older recordings (all). */
-  scanScope?: 'all' | 'changed';
-  /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
-  failures?: SyscallFailure[];
+  /** Which processes the scan read (ScanResult.scope); "all" in older recordings. */
+  scanScope: 'all' | 'changed';
+  /** Failed inotify calls the kernel reported since start (src/trace); empty in older recordings. */
+  failures: SyscallFailure[];
   /** Watches added and removed per process since the previous snapshot (src/trace). */
-  churn?: WatchChurn[];
-  trace?: TraceStatus;
+  churn: WatchChurn[];
+  /** Off in older recordings. */
+  trace: TraceStatus;
 }
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----

@@ -114,6 +114,6 @@ export function whichLimit(syscall: TracedSyscall, errno: string, process: Faili
 }
 
 /** Failures whose last one is at most RECENT_FAILURE_MS old. */
-export function recentFailures(failures: readonly SyscallFailure[] | undefined, nowMs: number): SyscallFailure[] {
-  return (failures ?? []).filter((f) => nowMs - Date.parse(f.lastAt) <= RECENT_FAILURE_MS);
+export function recentFailures(failures: readonly SyscallFailure[], nowMs: number): SyscallFailure[] {
+  return failures.filter((f) => nowMs - Date.parse(f.lastAt) <= RECENT_FAILURE_MS);
 }

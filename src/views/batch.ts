@@ -42,23 +42,23 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     `limits: max_user_watches ${limits.maxUserWatches ?? '?'}, max_user_instances ${limits.maxUserInstances ?? '?'}, max_queued_events ${limits.maxQueuedEvents ?? '?'}`,
   );
   // fanotify is said only where some user holds a group: most nodes have none.
-  const fanotify = (totals.fanotifyGroups ?? 0) > 0;
+  const fanotify = totals.fanotifyGroups > 0;
   if (fanotify) {
     add(`limits: fanotify max_user_groups ${limits.maxUserFanotifyGroups ?? '?'}, max_user_marks ${limits.maxUserFanotifyMarks ?? '?'}`);
   }
   add(
     `total: ${totals.processes} processes, ${totals.instances} instances, ${totals.watches} watches` +
-      (fanotify ? `, ${totals.fanotifyGroups} fanotify groups, ${totals.fanotifyMarks ?? 0} marks` : '') +
+      (fanotify ? `, ${totals.fanotifyGroups} fanotify groups, ${totals.fanotifyMarks} marks` : '') +
       ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
       (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
     add(`user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`);
-    if ((user.fanotifyGroups ?? 0) > 0) {
+    if (user.fanotifyGroups > 0) {
       add(
-        `user ${user.name}${ns}: fanotify groups ${usage(user.fanotifyGroups!, limits.maxUserFanotifyGroups ?? null)}, ` +
-          `marks ${usage(user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null)}`,
+        `user ${user.name}${ns}: fanotify groups ${usage(user.fanotifyGroups, limits.maxUserFanotifyGroups)}, ` +
+          `marks ${usage(user.fanotifyMarks, limits.maxUserFanotifyMarks)}`,
       );
     }
   }
@@ -68,7 +68,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const churn = churnByPid(snapshot);
-  const traced = snapshot.trace?.state === 'on';
+  const traced = snapshot.trace.state === 'on';
   // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
   const context: CellContext = {
     count: String,

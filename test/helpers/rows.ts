@@ -1,12 +1,14 @@
 // Hand-made snapshots for model and screen unit tests: only the fields a test cares about.
-import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+import { NO_TREND, tallyTargets } from '../../src/model/snapshot.js';
+import type { PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
 
 export function pod(name: string, state: PodRef['state'] = 'live', namespace = 'default'): PodRef {
-  return { uid: `uid-${name}`, namespace, name, container: null, state };
+  return { uid: `uid-${name}`, namespace, name, container: null, state, nameSource: null };
 }
 
 export function target(ino: number, fields: Partial<TargetRow> = {}): TargetRow {
   return {
+    kind: 'inotify',
     dev: '8:1',
     ino,
     watches: 1,
@@ -26,12 +28,13 @@ export function target(ino: number, fields: Partial<TargetRow> = {}): TargetRow 
   };
 }
 
-/** A process; its watches and leaked counts follow its targets unless given. */
+/** A process; its watches, leaked counts and pods follow its targets unless given. */
 export function proc(pid: number, fields: Partial<ProcessRow> = {}): ProcessRow {
   const targets = fields.targets ?? [];
   return {
     pid,
     ppid: 1,
+    startTime: 1000 + pid,
     uid: 0,
     user: 'root',
     userns: null,
@@ -39,8 +42,11 @@ export function proc(pid: number, fields: Partial<ProcessRow> = {}): ProcessRow 
     cmdline: `/usr/bin/proc${pid} --serve`,
     instances: 1,
     watches: targets.reduce((sum, t) => sum + t.watches, 0),
-    fds: [{ fd: 3, watches: targets.length, shared: false }],
-    leaked: targets.filter((t) => t.leak).reduce((sum, t) => sum + t.watches, 0),
+    fds: [{ fd: 3, watches: targets.length, shared: false, instance: `${pid}:3` }],
+    fanotifyGroups: 0,
+    fanotifyMarks: 0,
+    fanotifyFds: [],
+    ...tallyTargets(targets),
     pod: null,
     ...fields,
     targets,
@@ -59,12 +65,21 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     time,
     hostname: 'node-t',
     kernel: '6.18.0-test',
-    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 },
-    totals: { processes: processes.length, instances: processes.length, watches },
-    users: [{ uid: 0, name: 'root', userns: null, instances: processes.length, watches }],
+    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 },
+    totals: { processes: processes.length, instances: processes.length, watches, fanotifyGroups: 0, fanotifyMarks: 0 },
+    users: [user({ instances: processes.length, watches })],
     processes,
     pods: { source: 'none', live: null, stale: false, error: null },
     notes: [],
     scanMs: 1,
+    scanScope: 'all',
+    failures: [],
+    churn: [],
+    trace: { state: 'off', reason: 'not traced' },
   };
+}
+
+/** A user's row: root with nothing unless given. */
+export function user(fields: Partial<UserRow> = {}): UserRow {
+  return { uid: 0, name: 'root', userns: null, instances: 0, watches: 0, fanotifyGroups: 0, fanotifyMarks: 0, trend: NO_TREND, ...fields };
 }

@@ -23,7 +23,7 @@ import { containerdSkipReason, startContainerd } from '../helpers/containerd.js'
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
-import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+import { pod, proc, snapshot, target, targets, user as userRow } from '../helpers/rows.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(repo, 'fixtures/node-a/proc');
@@ -98,14 +98,9 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
 });
 
 test('verdicts: the worst user or leaking process named, then how many more; at most 80 characters', () => {
-  const limits = { maxUserInstances: 128, maxUserWatches: 8192, maxQueuedEvents: 16384 };
-  const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => ({
-    uid,
-    name: `u${uid}`,
-    userns,
-    instances,
-    watches,
-  });
+  const limits = { maxUserInstances: 128, maxUserWatches: 8192, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null };
+  const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow =>
+    userRow({ uid, name: `u${uid}`, userns, instances, watches });
   const both = { instances: 0.9, watches: 0.9 };
   assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
   assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0: 121/128 inotify instances');

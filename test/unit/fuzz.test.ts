@@ -10,20 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { decodePathBytes, encodePathBytes } from '../../src/model/path-bytes.js';
-import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { RecordingError } from '../../src/record/format.js';
 import { readRecording } from '../../src/record/reader.js';
 import { parseMountinfo } from '../../src/resolve/mountinfo.js';
 import { devOf, watchesOf } from '../../src/model/watches.js';
 import { parseInotifyFdinfo } from '../../src/scan/parse.js';
-import { batchText } from '../../src/views/batch.js';
 import { fit } from '../../src/views/format.js';
 import { displayWidth } from '../../src/views/width.js';
-import { snapshotJson } from '../../src/views/json.js';
 import { jsonText, screenText, visible, visibleLine } from '../../src/views/text.js';
-import { detailLines, headerLines, layout, logLines, Painter, tableLines } from '../../src/views/tui/render.js';
-import { initialState, reduce } from '../../src/views/tui/state.js';
+import { renderEverywhere } from '../helpers/views.js';
 
 /** Iterations per target; the default keeps the whole file to a few seconds. */
 const ITERATIONS = Number(process.env['INOTOP_FUZZ_ITERATIONS'] ?? 300);
@@ -140,22 +136,6 @@ class Fuzzer {
     }
     return copy;
   }
-}
-
-/** Every view of a snapshot a reader accepted: none may throw. */
-function renderEverywhere(snapshot: Snapshot): void {
-  batchText(snapshot, snapshot.processes, { withTargets: true, color: true, width: 120 });
-  snapshotJson(snapshot, true);
-  let state = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
-  state = reduce(state, { type: 'resize', tableRows: 10, detailRows: 8 });
-  state = reduce(state, { type: 'snapshot', snapshot });
-  state = reduce(state, { type: 'snapshot', snapshot });
-  const painter = new Painter(true);
-  const l = layout(120, 40, snapshot.users.length);
-  headerLines(state, l, painter);
-  tableLines(state, 120, 12, painter);
-  detailLines(state, 120, 10, painter);
-  logLines(state, 120, 6, painter);
 }
 
 const FDINFO =

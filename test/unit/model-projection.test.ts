@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { durationText, perMinute, secondsToLimit, UsageTrends } from '../../src/model/projection.js';
 import { exhaustionText } from '../../src/views/tui/render.js';
+import { user as userRow } from '../helpers/rows.js';
 
 const limits = { maxUserWatches: 8192, maxUserInstances: 128 };
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 10, minute)).toISOString();
-const user = (watches: number, instances = 10) => ({ uid: 0, name: 'root', userns: null, watches, instances });
+const user = (watches: number, instances = 10) => userRow({ watches, instances });
 
 test('the pace is the least-squares slope per minute; none from one sample or no time', () => {
   const samples = [0, 1, 2, 3].map((m) => ({ time: m * 60_000, watches: 100 + 47 * m + (m % 2), instances: 5 }));

@@ -236,7 +236,7 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
         path: null,
         status: 'unmounted',
         leak: 'unmounted',
-        holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x' }],
+        holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x', boundFrom: [] }],
         heldBy: [4567],
       }),
     ],
@@ -340,7 +340,7 @@ test('the layout fills the screen at 80x24 and 160x48', () => {
 test('change log lines say what changed, per process and pod', () => {
   const nginx = pod('nginx-7c9f');
   const time = '2026-11-27T10:00:00.000Z';
-  const kubelet = { pid: 812, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  const kubelet = { pid: 812, startTime: 1, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
   assert.equal(
     eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }),
     'kubelet 812 +3: pod default/nginx-7c9f',
@@ -399,7 +399,7 @@ test("the selection opens on the recording's process, else the first leaking one
 
 test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {
   const gonePod = pod('runner-x', 'gone');
-  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3 }] });
+  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3, holders: [] }] });
   const holder = proc(60, { comm: 'sleep', pod: gonePod, targets: targets(1, 9) });
   const other = proc(70, { comm: 'agent', targets: targets(2, 20) });
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet, holder, other]) });
@@ -412,7 +412,7 @@ test('the filter finds a watcher by the pod it watches, not only by its own pod'
 test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path losing its middle', () => {
   const uid = '18151e55-6b06-412b-b2b6-379aaaaaaaaa';
   const long = `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-ab12c/..2026_11_27_10_00_00.123456789/token`;
-  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const };
+  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const, nameSource: null };
   const kubelet = proc(100, {
     comm: 'kubelet',
     targets: [
@@ -422,8 +422,8 @@ test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path
         leak: 'unmounted',
         pod: gonePod,
         holders: [
-          { pid: 16115, comm: 'sleep', mountpoint: '/x' },
-          { pid: 16116, comm: 'sleep', mountpoint: '/y' },
+          { pid: 16115, comm: 'sleep', mountpoint: '/x', boundFrom: [] },
+          { pid: 16116, comm: 'sleep', mountpoint: '/y', boundFrom: [] },
         ],
         heldBy: [16115, 16116],
       }),
