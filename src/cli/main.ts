@@ -64,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
       ...(settings.shownColumns ? { shownColumns: settings.shownColumns } : {}),
       ...(saved.note ? { notes: [saved.note] } : {}),
     },
-    settings: options.config && saved.writable ? path : null,
+    // A replay shows another node's past: what is chosen there is not the live screen's choice.
+    settings: options.config && saved.writable && recording === null ? path : null,
     color: options.color,
   });
 }

@@ -31,7 +31,7 @@ import {
 } from './render.js';
 import type { SnapshotSource } from '../../collect/source.js';
 import { podDetailLines, podTableLines } from './pods-view.js';
-import { saveSettings } from './settings.js';
+import { saveSettings, SettingsError } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
 import { initialState, inspectedParagraphs, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
 
@@ -186,8 +186,9 @@ class TerminalUi {
     try {
       saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns, shownColumns });
     } catch (error) {
-      // Said once; the session goes on without saving.
-      this.state = { ...this.state, message: `settings not saved: ${(error as Error).message}` };
+      if (!(error instanceof SettingsError)) throw error;
+      // Said for the rest of the session, which goes on without saving.
+      this.state = reduce(this.state, { type: 'sessionNote', note: `settings not saved: ${error.message}` });
       this.settingsPath = null;
     }
   }

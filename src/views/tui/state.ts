@@ -138,6 +138,8 @@ export type Action =
   /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
   | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
+  /** Something the whole session should know (settings not saved): on the notes line until the screen closes. */
+  | { type: 'sessionNote'; note: string }
   /** The screen sent what `copy` held. */
   | { type: 'copied' }
   | { type: 'resize'; tableRows: number; detailRows: number }
@@ -232,6 +234,8 @@ function apply(state: ViewState, action: Action): ViewState {
     }
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}` };
+    case 'sessionNote':
+      return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
       return { ...state, copy: null };
     case 'resize':
