@@ -1,6 +1,6 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { Collector } from '../collect/collector.js';
-import { isFleetCommand } from '../fleet/commands.js';
+import { isSubcommand } from './subcommands.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
@@ -12,7 +12,7 @@ import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
 import { batchText } from '../views/batch.js';
 import { snapshotJson } from '../views/json.js';
-import { visible } from '../views/text.js';
+import { visible } from '../common/text.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
@@ -20,7 +20,7 @@ import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type
 export async function main(argv: string[]): Promise<number> {
   // The screen's, the metrics' and the runtime's modules load only where they are used: a
   // one-shot run on a node in trouble starts in a fraction of a second.
-  if (isFleetCommand(argv[0])) return (await import('../fleet/index.js')).runFleetCommand(argv[0], argv.slice(1));
+  if (isSubcommand(argv[0])) return (await import('./subcommand.js')).runSubcommand(argv[0], argv.slice(1));
   let options: Options;
   try {
     options = parseOptions(argv, process.env, process.stdout.isTTY === true);

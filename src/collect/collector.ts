@@ -4,7 +4,18 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow } from '../model/types.js';
-import { createAttribution, PodMemory, PodSource, podFromPath, podRootDirs, type PodAttribution, type PodSourceKind } from '../pods/index.js';
+import { nodePath } from '../common/node-root.js';
+import {
+  createAttribution,
+  PodMemory,
+  PodSource,
+  podFromPath,
+  podRootDirs,
+  POD_LOG_ROOT,
+  shownCgroupPath,
+  type PodAttribution,
+  type PodSourceKind,
+} from '../pods/index.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
@@ -12,9 +23,6 @@ import { Tracer } from '../trace/tracer.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 import { uptimeMs } from '../deadline.js';
-
-/** Where kubelet keeps pod logs: a gone pod's dir there still has its name. */
-const POD_LOG_ROOT = '/var/log/pods';
 
 /** The most of a holder's file looked at: an etc-hosts is a few hundred bytes. */
 const SMALL_FILE_BYTES = 64 * 1024;
@@ -217,7 +225,7 @@ export class Collector {
       listTakenAt: this.pods.listTakenAt(),
       scannedAt,
       readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
-      podLogDirs: () => listDirOrEmpty(POD_LOG_ROOT),
+      podLogDirs: () => listDirOrEmpty(nodePath(procRoot, POD_LOG_ROOT)),
     });
     const made = buildSnapshot(present, resolutions, attribution, built);
     this.builtTargets = new Map();
@@ -263,12 +271,7 @@ export class Collector {
       const cgroups = scanned?.cgroups ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);
       const raw = scanned ? null : readProcTextOrNull(`${procRoot}/${pid}/cmdline`);
       const cmdline = scanned ? scanned.cmdline : raw === null ? null : parseCmdline(raw);
-      // The unified hierarchy's path, unless it is the root of a hybrid host: then the first v1 one that says more.
-      const paths = cgroups.map((line) => ({ unified: line.startsWith('0::'), path: line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) }));
-      const chosen = paths.find((p) => p.unified && p.path !== '/') ?? paths.find((p) => p.path !== '/') ?? paths[0];
-      const cgroup = chosen?.path ?? null;
-      const pod = attribution.processPod({ pid, cgroups });
-      return { pid, cmdline, cgroup, pod };
+      return { pid, cmdline, cgroup: shownCgroupPath(cgroups), pod: attribution.processPod({ pid, cgroups }) };
     });
   }
 

@@ -2,7 +2,7 @@
 // /api/v1/query). Every series of `inotop serve` carries the node label (metrics.ts), so each
 // query below is one vector by node. Pure except for `fetchNodes` and `fetchNodeDetail`.
 import { grouped } from '../common/format.js';
-import { NODE_LABEL } from './metrics.js';
+import { NODE_LABEL } from '../serve/metrics.js';
 import type { FleetSortField } from './args.js';
 
 export interface NodeRow {

@@ -4,11 +4,11 @@
 import { FLEET_SORT_FIELDS, type FleetSortField } from './args.js';
 import { sortNodes, type NodeDetail, type NodeRow } from './nodes.js';
 
-export type FleetCommand =
+export type FleetScreenCommand =
   'quit' | 'help' | 'up' | 'down' | 'home' | 'end' | 'open' | 'back' | 'filter' | 'sortNext' | 'sortPrevious' | 'invertSort' | 'refresh';
 
 export interface FleetKeyBinding {
-  command: FleetCommand;
+  command: FleetScreenCommand;
   keys: readonly string[];
   shown: string;
   help: string;
@@ -51,7 +51,7 @@ export interface FleetState {
 }
 
 export type FleetAction =
-  | { type: 'command'; command: FleetCommand }
+  | { type: 'command'; command: FleetScreenCommand }
   | { type: 'nodes'; rows: readonly NodeRow[]; at: number }
   | { type: 'failed'; message: string }
   | { type: 'detail'; detail: NodeDetail }
@@ -124,7 +124,7 @@ export function reduceFleet(state: FleetState, action: FleetAction): FleetState 
   }
 }
 
-function command(state: FleetState, name: FleetCommand, clamp: (s: FleetState) => FleetState): FleetState {
+function command(state: FleetState, name: FleetScreenCommand, clamp: (s: FleetState) => FleetState): FleetState {
   const sortIndex = FLEET_SORT_FIELDS.indexOf(state.sort);
   const count = FLEET_SORT_FIELDS.length;
   switch (name) {

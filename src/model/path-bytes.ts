@@ -2,7 +2,7 @@
 // model keeps such a name as a string that round-trips exactly to its bytes, the way Python's
 // surrogateescape does (PEP 383): each byte that is not part of valid UTF-8 becomes the lone
 // surrogate U+DC00 + byte (U+DC80–U+DCFF). Valid UTF-8 never decodes to those, so nothing else
-// changes and nothing is ambiguous. The views show such a byte as `\xHH` (views/text.ts); JSON
+// changes and nothing is ambiguous. The views show such a byte as `\xHH` (common/text.ts); JSON
 // carries it as "\udcHH", which Python turns back into the bytes with
 // `path.encode('utf-8', 'surrogateescape')`, and encodePathBytes() in JavaScript.
 

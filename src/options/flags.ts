@@ -123,6 +123,16 @@ export function flagHelpLines(specs: readonly FlagSpec[]): string[] {
   });
 }
 
+/** A subcommand's flags (check, serve, fleet): what cli/subcommand.ts parses its arguments with. */
+export interface SubcommandFlags<Options> {
+  /** The first lines of its --help: usage, what it does. */
+  intro: readonly string[];
+  flags: readonly FlagSpec[];
+  /** It scans this node: it takes the node and pod source flags (options/node.ts) too. */
+  scansNode: boolean;
+  options(flags: ParsedFlags, env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options;
+}
+
 /** A help text: what the command does, then its flags in groups. */
 export function helpText(intro: readonly string[], groups: readonly { title: string; flags: readonly FlagSpec[] }[]): string {
   const lines = [...intro];

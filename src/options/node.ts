@@ -1,5 +1,5 @@
 // The flags every command that scans shares (inotop, check, serve): where /proc is and where the
-// live pod list comes from. They live below both cli/ and fleet/, so each means the same everywhere.
+// live pod list comes from. They live below cli/, check/ and serve/, so each means the same everywhere.
 import type { CollectorOptions } from '../collect/collector.js';
 import { POD_SOURCE_KINDS, type PodSourceKind } from '../pods/index.js';
 import { oneOf, type FlagSpec, type ParsedFlags } from './flags.js';
@@ -18,7 +18,13 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { long: 'crictl', value: 'PATH', help: 'crictl binary (default: from PATH)' },
   { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)' },
   { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
-  { long: 'node', value: 'NAME', help: 'node name for the kubectl pod source (default: hostname)' },
+  {
+    long: 'node',
+    // The DaemonSet of inotop 0.1 (deploy/daemonset.yaml) gives serve --node-name.
+    aliases: ['node-name'],
+    value: 'NAME',
+    help: "this node's name: the kubectl pod source's, and serve's node label (default: hostname)",
+  },
   { long: 'force-walk', help: 'resolve paths by walking mounts, never by file handle' },
   { long: 'trace', defaultOn: true, help: 'do not trace failed inotify calls (tracefs)' },
 ];

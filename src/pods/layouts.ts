@@ -13,6 +13,8 @@ export interface PodIdentity {
 }
 
 export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
+/** Where kubelet keeps pod logs (<namespace>_<name>_<uid>/): a gone pod's dir there still has its name. */
+export const POD_LOG_ROOT = '/var/log/pods';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 // Static pods are known on the node by their 32-hex config hash.
@@ -37,7 +39,7 @@ export function podRootDirs(kubeletRoot: string = DEFAULT_KUBELET_ROOT): string[
     '/run/containers/storage',
     '/var/lib/containers/storage',
   ];
-  return [`${kubeletRoot.replace(/\/+$/, '')}/pods`, '/var/log/pods', '/var/log/containers', ...runtimeDirs];
+  return [`${kubeletRoot.replace(/\/+$/, '')}/pods`, POD_LOG_ROOT, '/var/log/containers', ...runtimeDirs];
 }
 
 /**
@@ -71,6 +73,16 @@ export function podFromCgroups(lines: readonly string[]): PodIdentity | null {
     found ??= identity;
   }
   return found;
+}
+
+/**
+ * The cgroup to show for a process, from the lines of /proc/PID/cgroup: the unified hierarchy's
+ * path, unless it is the root of a hybrid host; then the first v1 one that says more.
+ */
+export function shownCgroupPath(lines: readonly string[]): string | null {
+  const paths = lines.map((line) => ({ unified: line.startsWith('0::'), path: cgroupPathOf(line) })).filter((p) => p.path !== null);
+  const chosen = paths.find((p) => p.unified && p.path !== '/') ?? paths.find((p) => p.path !== '/') ?? paths[0];
+  return chosen?.path ?? null;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
-import { jsonText } from '../views/text.js';
+import { jsonText } from '../common/text.js';
 import { isGzipPath, RECORDING_MAGIC, RecordingError, type RecordingHeader } from './format.js';
 import { openRecording } from './reader.js';
 

@@ -9,9 +9,10 @@ import { sameHandle, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, relativeToLink, relativeToMountRoot } from './mountinfo.js';
 import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount, type ViewSet } from './mounts.js';
 import type { Resolver } from './resolver.js';
-import { ERRNO, type Syscalls } from './syscalls.js';
+import { ERRNO } from '../sys/errno.js';
+import type { FileCalls } from '../sys/files.js';
 import { walkMount } from './walk.js';
-import { readDirents } from '../scan/procfs.js';
+import { readDirents } from '../sys/dirents.js';
 import { uptimeMs } from '../deadline.js';
 
 /** An inode a walk did not find is not looked for again before this long. */
@@ -100,12 +101,12 @@ export class InodeLookup {
     }
     const handleType = work.list.handleType[work.index]!;
     if (this.r.forceWalk || handleType < 0 || handleType === FILEID_INO64_GEN) return false;
-    if (typeof this.r.syscalls === 'string') {
-      this.note(`file handles not usable (${this.r.syscalls}): resolving by walking mounts`);
+    if (!this.r.fileCalls.ok) {
+      this.note(`file handles not usable (${this.r.fileCalls.error}): resolving by walking mounts`);
       return false;
     }
     if (this.r.handlesRefused) return false;
-    return this.decode(work, this.r.syscalls, record, devWorks);
+    return this.decode(work, this.r.fileCalls.value, record, devWorks);
   }
 
   /**
@@ -182,7 +183,7 @@ export class InodeLookup {
     }
   }
 
-  private decode(work: InodeWork, syscalls: Syscalls, previous: InodeRecord | undefined, devWorks: ReadonlyMap<number, InodeWork>): boolean {
+  private decode(work: InodeWork, calls: FileCalls, previous: InodeRecord | undefined, devWorks: ReadonlyMap<number, InodeWork>): boolean {
     const view = widestView(work.viewSet.views);
     if (!view) {
       this.remember(work, null, false, `${work.dev} is mounted in no readable mount namespace`);
@@ -195,14 +196,14 @@ export class InodeLookup {
     }
     const mount = opened.value;
     this.counts.decoded++;
-    const fd = syscalls.openByHandle(mount.fd, handleAt(work.list, work.index)!);
+    const fd = calls.openByHandle(mount.fd, handleAt(work.list, work.index)!);
     if (fd < 0) {
       const errno = -fd;
       if (errno === ERRNO.ESTALE) {
         // Also what a filesystem that cannot decode handles at all says (overlayfs without
         // nfs_export, for one). Where it can, the watch pins the inode, so a stale handle means the
         // inode was removed (a cgroup directory, for one).
-        const decodes = this.decodesHandles(view, mount, syscalls);
+        const decodes = this.decodesHandles(view, mount, calls);
         if (decodes === null) {
           // Told apart after the walks: removed if another handle of the device decoded and the
           // walk does not find it.
@@ -226,7 +227,7 @@ export class InodeLookup {
     let link: string;
     let deleted = false;
     try {
-      link = syscalls.fdLink(fd);
+      link = calls.fdLink(fd);
       // Only an unhashed dentry reads as deleted, and only then is nlink wanted: a path that does
       // not say so is confirmed below, which checks the inode and its links.
       if (link.endsWith(DELETED_SUFFIX)) {
@@ -235,7 +236,7 @@ export class InodeLookup {
         deleted = stat.nlink === 0;
       }
     } finally {
-      syscalls.closeFd(fd);
+      calls.closeFd(fd);
     }
     if (deleted) link = link.slice(0, -DELETED_SUFFIX.length);
     const relative = relativeToLink(mount.link, link);
@@ -250,7 +251,7 @@ export class InodeLookup {
     // Not every inode comes back connected (a file whose dentry was evicted comes back as a bare
     // name); confirming the path settles it, and a walk looks further when it fails.
     if (!this.confirm(record, work, view, mount)) return false;
-    this.readNeighbours(record, view, mount, devWorks, syscalls);
+    this.readNeighbours(record, view, mount, devWorks, calls);
     return true;
   }
 
@@ -262,7 +263,7 @@ export class InodeLookup {
    * what it finds is tried like a cached path. Reading stops early in a directory that holds few
    * of them, and no directory is read twice in a refresh.
    */
-  private readNeighbours(decoded: InodeRecord, view: MountView, opened: OpenMount, devWorks: ReadonlyMap<number, InodeWork>, syscalls: Syscalls): void {
+  private readNeighbours(decoded: InodeRecord, view: MountView, opened: OpenMount, devWorks: ReadonlyMap<number, InodeWork>, calls: FileCalls): void {
     const fsPath = decoded.fsPath!;
     if (devWorks.size < 2 || fsPath === '/') return;
     const slash = fsPath.lastIndexOf('/');
@@ -271,7 +272,7 @@ export class InodeLookup {
     const readKey = `${view.mount.dev}\0${dir}`;
     if (relative === null || this.readDirs.has(readKey)) return;
     this.readDirs.add(readKey);
-    const fd = syscalls.openDirectory(opened.fd, relative);
+    const fd = calls.openDirectory(opened.fd, relative);
     if (fd < 0) return;
     try {
       const chain = decoded.ancestorsRoot === view.mount.root ? decoded.ancestors : null;
@@ -308,14 +309,14 @@ export class InodeLookup {
         return entries < READ_BASE_ENTRIES + READ_ENTRIES_PER_FIND * found;
       });
     } finally {
-      syscalls.closeFd(fd);
+      calls.closeFd(fd);
     }
   }
 
-  private decodesHandles(view: MountView, opened: OpenMount, syscalls: Syscalls): boolean | null {
+  private decodesHandles(view: MountView, opened: OpenMount, calls: FileCalls): boolean | null {
     let decodes = this.decodingDevs.get(view.mount.dev);
     if (decodes === undefined) {
-      decodes = syscalls.decodesHandles(opened.fd);
+      decodes = calls.decodesHandles(opened.fd);
       this.decodingDevs.set(view.mount.dev, decodes);
     }
     return decodes;

@@ -9,8 +9,9 @@
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
 import type { MountTable } from './namespaces.js';
-import { fail, type Result } from './result.js';
-import { ERRNO, SELF_FD_DIR, errnoName, type InodeStat, type Syscalls } from './syscalls.js';
+import { fail, type Result } from '../common/result.js';
+import { ERRNO, errnoName } from '../sys/errno.js';
+import { SELF_FD_DIR, type FileCalls, type InodeStat } from '../sys/files.js';
 
 /** A mount as some process sees it: how to open it. */
 export interface MountView {
@@ -39,10 +40,10 @@ export class MountAccess {
 
   constructor(
     private readonly procRoot: string,
-    private readonly syscalls: Syscalls | null,
+    private readonly calls: FileCalls | null,
     private readonly statAt: (dirFd: number, path: string) => InodeStat | number,
   ) {
-    this.clonesAllowed = syscalls !== null;
+    this.clonesAllowed = calls !== null;
   }
 
   /** Opens a mount's root (once until closeAll), checking that the path really leads to that mount. */
@@ -64,7 +65,7 @@ export class MountAccess {
 
   /** fs.closeSync of an fd Node did not open warns in worker threads, where scans run. */
   private close(fd: number, clone: boolean): void {
-    if (clone) this.syscalls!.closeFd(fd);
+    if (clone) this.calls!.closeFd(fd);
     else closeSync(fd);
   }
 
@@ -72,7 +73,7 @@ export class MountAccess {
     const own = view.table.pid === process.pid;
     const path = own ? view.mount.mountpoint : `${this.procRoot}/${view.table.pid}/root${view.mount.mountpoint}`;
     if (own && this.clonesAllowed) {
-      const fd = this.syscalls!.openDetachedClone(path);
+      const fd = this.calls!.openDetachedClone(path);
       if (fd >= 0) return this.checked(fd, view.mount, '/', true);
       // EPERM/ENOSYS: clones are not for us; anything else is about this mount, so say so.
       if (fd === -ERRNO.EPERM || fd === -ERRNO.ENOSYS) this.clonesAllowed = false;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { listNumericEntries, parseNamespaceLink } from '../scan/index.js';
 import { groupByDev, parseMountinfo, type MountEntry } from './mountinfo.js';
 import { decodePathBytes } from '../model/path-bytes.js';
-import { fail, type Result } from './result.js';
+import { fail, type Result } from '../common/result.js';
 
 export interface MountTable {
   /** Mount namespace inode (or "pid:N" when the namespace link was unreadable). */

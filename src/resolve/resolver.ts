@@ -21,7 +21,8 @@ import { InodeLookup, type InodeWork } from './lookup.js';
 import { widestMount, type MountEntry } from './mountinfo.js';
 import { MountAccess, ViewSet } from './mounts.js';
 import { MountNamespaces, type MountTable, type MountTableResult } from './namespaces.js';
-import { loadSyscalls, nodeStatAt, type InodeStat, type Syscalls } from './syscalls.js';
+import type { Result } from '../common/result.js';
+import { fileCalls, nodeStatAt, type FileCalls, type InodeStat } from '../sys/files.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface ResolverOptions {
@@ -50,7 +51,7 @@ export class Resolver {
   readonly forceWalk: boolean;
   readonly walkBudgetMs: number;
   readonly namespaces: MountNamespaces;
-  readonly syscalls: Syscalls | string;
+  readonly fileCalls: Result<FileCalls>;
   readonly statAt: (dirFd: number, path: string) => InodeStat | number;
   readonly mounts: MountAccess;
   readonly inodes = new InodeCache();
@@ -70,9 +71,9 @@ export class Resolver {
     this.forceWalk = options.forceWalk ?? false;
     this.walkBudgetMs = options.walkBudgetMs ?? DEFAULT_WALK_BUDGET_MS;
     this.namespaces = new MountNamespaces(this.procRoot);
-    this.syscalls = loadSyscalls();
-    this.statAt = typeof this.syscalls === 'string' ? nodeStatAt : this.syscalls.statAt;
-    this.mounts = new MountAccess(this.procRoot, typeof this.syscalls === 'string' ? null : this.syscalls, this.statAt);
+    this.fileCalls = fileCalls();
+    this.statAt = this.fileCalls.ok ? this.fileCalls.value.statAt : nodeStatAt;
+    this.mounts = new MountAccess(this.procRoot, this.fileCalls.ok ? this.fileCalls.value : null, this.statAt);
     this.selfNs = this.procRoot === '/proc' ? readNamespace('/proc/self/ns/mnt') : null;
     this.podRoots = options.podRoots ?? [];
     this.isPodPath = options.isPodPath ?? (() => false);

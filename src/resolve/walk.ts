@@ -2,7 +2,7 @@
 // decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
 import { readdirSync } from 'node:fs';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
-import { SELF_FD_DIR, type InodeStat } from './syscalls.js';
+import { SELF_FD_DIR, type InodeStat } from '../sys/files.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface WalkResult {

@@ -1,29 +1,7 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
-import koffi from 'koffi';
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-
-/** Errors that mean "this process or fd is gone": skipped silently. */
-const VANISHED = new Set(['ENOENT', 'ESRCH', 'ENOTDIR']);
-
-export function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
-export function isVanished(error: unknown): boolean {
-  const code = errorCode(error);
-  return code !== undefined && VANISHED.has(code);
-}
-
-/** EMFILE (our RLIMIT_NOFILE) or ENFILE (the system's file table). */
-export function isOutOfFds(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'EMFILE' || code === 'ENFILE';
-}
-
-export function isPermissionDenied(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'EACCES' || code === 'EPERM';
-}
+import { direntCalls, readDirents, readNumberedLinkAt } from '../sys/dirents.js';
+import { ERRNO, isPermissionDenied } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
 // (doubled when a big fdinfo needs it) avoids that allocation on every read.
@@ -176,73 +154,12 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-type Getdents64 = (dirFd: number, out: Buffer, size: number) => number;
-type Readlinkat = (dirFd: number, name: Buffer, out: Buffer, size: number) => number;
-
-let atCalls: { getdents64: Getdents64; readlinkat: Readlinkat } | null | undefined;
-
-function loadAtCalls(): typeof atCalls {
-  if (atCalls === undefined) {
-    try {
-      const libc = koffi.load('libc.so.6');
-      atCalls = {
-        getdents64: libc.func('long getdents64(int fd, void *dirp, size_t count)') as Getdents64,
-        readlinkat: libc.func('int readlinkat(int dirfd, void *path, void *buf, size_t size)') as Readlinkat,
-      };
-    } catch {
-      atCalls = null;
-    }
-  }
-  return atCalls;
-}
-
-const EPERM = 1;
-const EACCES = 13;
-const ENFILE = 23;
-const EMFILE = 24;
-const ENOSYS = 38;
-
-// Reused by every directory read (readDirents): one is read at a time.
-const direntBuffer = Buffer.allocUnsafe(1 << 16);
-const nameBuffer = Buffer.alloc(24);
 // Links longer than this are cut: only short ones ("anon_inode:inotify") are looked for.
 const linkBuffer = Buffer.allocUnsafe(256);
 
-// struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated, padded to d_reclen).
-const DIRENT_RECLEN = 16;
-const DIRENT_NAME = 19;
-
-/** A directory entry: its inode number and its name's bytes, buffer[start..end), valid during the call only. False stops the read. */
-export type DirentVisitor = (ino: number, buffer: Buffer, start: number, end: number) => boolean;
-
-/**
- * Reads an open directory with getdents64 (through koffi: Node has none), without a stat or a
- * string per entry. 0 at its end or when `visit` stops, else -errno (-ENOSYS without koffi). One
- * buffer serves every read: `visit` must not read another directory.
- */
-export function readDirents(dirFd: number, visit: DirentVisitor): number {
-  const calls = loadAtCalls();
-  if (!calls) return -ENOSYS;
-  for (;;) {
-    const length = calls.getdents64(dirFd, direntBuffer, direntBuffer.length);
-    if (length < 0) return -koffi.errno();
-    if (length === 0) return 0;
-    for (let record = 0; record < length;) {
-      const reclen = direntBuffer.readUInt16LE(record + DIRENT_RECLEN);
-      const ino = direntBuffer.readUInt32LE(record) + direntBuffer.readUInt32LE(record + 4) * 2 ** 32;
-      // The name ends at its NUL: the padding after it up to d_reclen is not cleared.
-      const name = record + DIRENT_NAME;
-      let end = name;
-      while (end < record + reclen && direntBuffer[end] !== 0) end++;
-      if (!visit(ino, direntBuffer, name, end)) return 0;
-      record += reclen;
-    }
-  }
-}
-
 /**
  * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
- * read with readlinkat on that fd, through koffi (Node has neither). At tens of thousands of fds
+ * read with readlinkat on that fd (src/sys: Node has neither). At tens of thousands of fds
  * this is much of a scan's time: the kernel walks one path component per link instead of four,
  * and no string is made of a name or of a link that is not wanted. Without koffi: readdirSync and
  * readlinkSync of full paths.
@@ -266,7 +183,7 @@ export class FdDir {
 
   /** Throws like fs when the directory cannot be opened or listed. */
   static open(path: string): FdDir {
-    if (!loadAtCalls()) return new FdDir(path, null);
+    if (!direntCalls().ok) return new FdDir(path, null);
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
       return new FdDir(path, fd);
@@ -288,11 +205,9 @@ export class FdDir {
       }
       return links.indexOf(link);
     }
-    nameBuffer[writeDecimal(nameBuffer, 0, fd)] = 0;
-    const length = atCalls!.readlinkat(this.fd, nameBuffer, linkBuffer, linkBuffer.length);
+    const length = readNumberedLinkAt(this.fd, fd, linkBuffer);
     if (length < 0) {
-      const errno = koffi.errno();
-      if (errno === EACCES || errno === EPERM) this.denied = true;
+      if (length === -ERRNO.EACCES || length === -ERRNO.EPERM) this.denied = true;
       return -1;
     }
     for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(linkBuffer, links[i]!)) return i;
@@ -320,15 +235,7 @@ function listNumericDirents(dirFd: number): number[] {
 
 /** The fs error code the scanner tells apart: permission denied, or gone (anything else, as readdirSync errors were). */
 function errnoCode(errno: number): string {
-  return errno === EACCES ? 'EACCES' : errno === EPERM ? 'EPERM' : errno === EMFILE ? 'EMFILE' : errno === ENFILE ? 'ENFILE' : 'ENOENT';
-}
-
-/** Writes `value` (≥ 0) in decimal at `at`, no NUL after it; returns the offset after its last digit. */
-export function writeDecimal(buffer: Buffer, at: number, value: number): number {
-  let digits = 1;
-  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  for (let i = digits - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 10)) buffer[at + i] = 0x30 + (rest % 10);
-  return at + digits;
+  return errno === ERRNO.EACCES ? 'EACCES' : errno === ERRNO.EPERM ? 'EPERM' : errno === ERRNO.EMFILE ? 'EMFILE' : errno === ERRNO.ENFILE ? 'ENFILE' : 'ENOENT';
 }
 
 function asciiEquals(bytes: Buffer, text: string): boolean {

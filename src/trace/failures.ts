@@ -1,7 +1,8 @@
 // Failed inotify calls, counted per process, syscall and errno, and the limit each one ran into.
 // Pure: the tracer hands in what it read and what the scan knows.
 import type { FailureLimit, Limits, PodRef, SyscallFailure, UserRow } from '../model/types.js';
-import { errnoName, type TracedSyscall } from './parse.js';
+import { errnoName } from '../sys/errno.js';
+import type { TracedSyscall } from './parse.js';
 
 /** Failures this recent are a problem (check), an alert (the screen). */
 export const RECENT_FAILURE_MS = 5 * 60_000;

@@ -1,6 +1,5 @@
 // Pure parsers for the tracer: lines of a trace instance's trace_pipe, and the few procfs fields
 // the tracer needs that the scan does not read (a process's start time, its fd limit, its tgid).
-import { constants } from 'node:os';
 
 /** The syscalls whose failures are traced, by the names their exit events print. */
 export const FAILING_SYSCALLS = ['inotify_add_watch', 'inotify_init1', 'inotify_init'] as const;
@@ -61,19 +60,6 @@ export function parseTraceLine(line: string): TraceLine | null {
 function signed64(hex: string): number {
   const value = BigInt(hex);
   return Number(value >= 1n << 63n ? value - (1n << 64n) : value);
-}
-
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
-
-/** 28 -> "ENOSPC"; an unknown number as "E<number>". */
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
-}
-
-export function errnoNumber(name: string): number {
-  const number = (constants.errno as Record<string, number>)[name];
-  if (number === undefined) throw new Error(`unknown errno ${name}`);
-  return number;
 }
 
 /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */

@@ -3,7 +3,8 @@
 // through a directory fd (/proc/self/fd/N/...), so a root reached through a helper's private
 // mount namespace keeps working after the helper is gone, from any thread of this process.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { errorCode, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
+import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
+import { errorCode } from '../sys/errno.js';
 import { instanceOwner, parseBootTime, parseStartTicks } from './parse.js';
 
 /** Where tracefs mounts itself when asked to; exists (empty) whenever the kernel has tracefs. */

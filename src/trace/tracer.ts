@@ -12,7 +12,8 @@ import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/pars
 import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { ChurnCounter } from './churn.js';
 import { FailureLog, RESOURCE_ERRNOS, type FailingProcess, type LimitContext } from './failures.js';
-import { CHANGING_SYSCALLS, errnoNumber, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
+import { errnoNumber, isPermissionDenied } from '../sys/errno.js';
+import { CHANGING_SYSCALLS, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
 import { openTracefs, removeStaleInstances, TraceInstance, TracefsRoot, type EventSpec } from './tracefs.js';
 
 export interface TracerOptions {
@@ -99,8 +100,7 @@ export class Tracer {
       this.failureInstance = TraceInstance.create(root, `inotop-${process.pid}`, FAILURE_EVENTS, SETTINGS);
       this.churnInstance = TraceInstance.create(root, `inotop-${process.pid}-churn`, CHURN_EVENTS, SETTINGS);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EACCES' || code === 'EPERM' ? 'creating a trace instance needs root' : (error as Error).message;
+      const why = isPermissionDenied(error) ? 'creating a trace instance needs root' : (error as Error).message;
       this.stop();
       return this.off(why, true);
     }

@@ -15,7 +15,7 @@ import {
   type TargetContext,
 } from './columns.js';
 import { usage } from './format.js';
-import { visible } from './text.js';
+import { visible } from '../common/text.js';
 
 export interface BatchOptions {
   withTargets: boolean;
@@ -30,7 +30,7 @@ const BOLD = '\x1b[1m';
 const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
 
-// Every line is made visible (text.ts) before it is painted: a command, path, note or pod name
+// Every line is made visible (common/text.ts) before it is painted: a command, path, note or pod name
 // from the node never reaches the terminal as a control, and never splits a row.
 export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: BatchOptions): string {
   const paint = (code: string, text: string) => (options.color ? code + visible(text) + RESET : visible(text));

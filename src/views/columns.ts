@@ -5,8 +5,8 @@
 import { commandOf, type SortField } from '../model/query.js';
 import type { ProcessRow, TargetRow } from '../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText } from './format.js';
-import { visible } from './text.js';
-import { elideMiddle } from './width.js';
+import { visible } from '../common/text.js';
+import { elideMiddle } from '../common/width.js';
 
 /** What every table's column is: enough to place it and fill its cells. */
 export interface TableColumn<Row, Context> {

@@ -1,7 +1,7 @@
 // Text helpers shared by the batch table and the screen.
 import { grouped, percent } from '../common/format.js';
 import type { PodRef, TargetRow } from '../model/types.js';
-import { unitColumns, visibleUnits } from './text.js';
+import { unitColumns, visibleUnits } from '../common/text.js';
 
 export function podLabel(pod: PodRef | null): string {
   if (!pod) return '';
@@ -96,7 +96,7 @@ export function fanotifyMaskNames(mask: number): string[] {
   return names;
 }
 
-/** Made visible (text.ts), then padded or cut to a width; cut text ends with "…", never inside an escape. */
+/** Made visible (common/text.ts), then padded or cut to a width; cut text ends with "…", never inside an escape. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
   const units = visibleUnits(text);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { leaksByPod } from '../../src/fleet/metrics.js';
+import { leaksByPod } from '../../src/serve/metrics.js';
 import type { NodeRow } from '../../src/fleet/nodes.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
-import { TEXTFILE_NAME } from '../../src/fleet/serve.js';
+import { TEXTFILE_NAME } from '../../src/serve/serve.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip } from '../helpers/inowatch.js';

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { DEFAULT_PORT, parseFleetArgs, type CheckOptions, type ServeOptions } from '../../src/fleet/args.js';
-import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/fleet/check.js';
-import { exportedProcesses, renderMetrics } from '../../src/fleet/metrics.js';
+import type { CheckOptions } from '../../src/check/args.js';
+import { parseSubcommandArgs } from '../../src/cli/subcommand.js';
+import { DEFAULT_PORT, type ServeOptions } from '../../src/serve/args.js';
+import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/check/check.js';
+import { exportedProcesses, renderMetrics } from '../../src/serve/metrics.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
@@ -55,7 +57,7 @@ function verdictLine(run: Run): string {
 before(() => ensureBuilt());
 
 test('check and serve flags: defaults, thresholds, the shared pod and proc flags, mistakes', () => {
-  const check = (argv: string[]) => (parseFleetArgs('check', argv) as { options: CheckOptions }).options;
+  const check = (argv: string[]) => (parseSubcommandArgs('check', argv) as { options: CheckOptions }).options;
   const defaults = check([]);
   assert.deepEqual([defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs], [0.9, 0.9, true, 2000]);
   const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
@@ -65,10 +67,10 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   assert.equal(check(['--fail-on-leaked']).failOnLeaked, true);
   assert.equal(check(['--instances-threshold=80']).instancesThreshold, 0.8);
 
-  const serve = (argv: string[]) => (parseFleetArgs('serve', argv) as { options: ServeOptions }).options;
+  const serve = (argv: string[]) => (parseSubcommandArgs('serve', argv) as { options: ServeOptions }).options;
   const serveDefaults = serve([]);
   assert.deepEqual(
-    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.nodeName],
+    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.shared.nodeName],
     [{ host: null, port: DEFAULT_PORT }, 15_000, 20, null, null, null],
   );
   assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0']).listen, { host: '::1', port: 0 });
@@ -76,7 +78,7 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   assert.deepEqual(serve(['--web.listen-address', ':9000']).listen, { host: null, port: 9000 });
   // Outside the 9100-9999 range of Prometheus's port allocations, which is fully allocated.
   assert.ok(DEFAULT_PORT < 9100 || DEFAULT_PORT > 9999);
-  assert.equal(parseFleetArgs('serve', ['-h']).command, 'help');
+  assert.equal(parseSubcommandArgs('serve', ['-h']).command, 'help');
 
   for (const [command, argv] of [
     ['check', ['--instances-threshold', '0%']],
@@ -93,7 +95,7 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
     ['serve', ['--record', 'x.jsonl']],
     ['serve', ['--textfile']],
   ] as const) {
-    assert.throws(() => parseFleetArgs(command, [...argv]), UsageError, `${command} ${argv.join(' ')}`);
+    assert.throws(() => parseSubcommandArgs(command, [...argv]), UsageError, `${command} ${argv.join(' ')}`);
   }
 });
 
@@ -393,10 +395,12 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
 
   // Its arguments are valid `inotop serve` arguments, and the port they name is the one exposed.
   assert.equal(container.args[0], 'serve');
-  const serve = parseFleetArgs('serve', container.args.slice(1));
+  const serve = parseSubcommandArgs('serve', container.args.slice(1));
   assert.equal(serve.command, 'serve');
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
+  // The node label and the kubectl pod source's node: the downward API's spec.nodeName.
+  assert.equal(serve.options.shared.nodeName, '$(NODE_NAME)');
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
   assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
@@ -413,7 +417,7 @@ test('the image runs inotop serve with valid arguments', () => {
   // Node by path, as the image test/system/daemonset-container.test.ts builds and runs.
   assert.match(dockerfile, /^ENTRYPOINT \["\/usr\/local\/bin\/node", "\/opt\/inotop\/bin\/inotop"\]$/m);
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
-  assert.equal(parseFleetArgs('serve', cmd.slice(1)).command, 'serve');
+  assert.equal(parseSubcommandArgs('serve', cmd.slice(1)).command, 'serve');
   for (const copied of ['dist', 'bin', 'node_modules', 'vendor', 'fixtures']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
 });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { renderMetrics } from '../../src/fleet/metrics.js';
+import { renderMetrics } from '../../src/serve/metrics.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { installStandIn, setStandInMode, withCommandLine } from '../helpers/fake-node.js';

@@ -26,7 +26,7 @@ import { cellContext, detailColumns, detailLines, helpLines, menuLines, Painter,
 import { podDetailLines, podTableLines } from '../../src/views/tui/pods-view.js';
 import { parseSettings } from '../../src/views/tui/settings.js';
 import { initialState, processRows, reduce, type ViewState } from '../../src/views/tui/state.js';
-import { displayWidth } from '../../src/views/width.js';
+import { displayWidth } from '../../src/common/width.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
 

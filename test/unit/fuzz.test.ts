@@ -17,8 +17,8 @@ import { parseMountinfo } from '../../src/resolve/mountinfo.js';
 import { devOf, watchesOf } from '../../src/model/watches.js';
 import { parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { fit } from '../../src/views/format.js';
-import { displayWidth } from '../../src/views/width.js';
-import { jsonText, screenText, visible, visibleLine } from '../../src/views/text.js';
+import { displayWidth } from '../../src/common/width.js';
+import { jsonText, screenText, visible, visibleLine } from '../../src/common/text.js';
 import { renderEverywhere } from '../helpers/views.js';
 
 /** Iterations per target; the default keeps the whole file to a few seconds. */

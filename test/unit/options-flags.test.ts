@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { parseOptions } from '../../src/cli/args.js';
-import { parseFleetArgs, type CheckOptions, type ServeOptions } from '../../src/fleet/args.js';
+import type { CheckOptions } from '../../src/check/args.js';
+import { parseSubcommandArgs } from '../../src/cli/subcommand.js';
+import type { ServeOptions } from '../../src/serve/args.js';
 import { flagHelpLines, parseFlags, UsageError, type FlagSpec } from '../../src/options/flags.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 
@@ -75,16 +77,21 @@ test('plain inotop: -p accumulates, --record replaces (and says so), -d and --de
 });
 
 test('check and serve share the parser: --fail-on-leaked false, serve -d, --listen as an alias', () => {
-  const check = (argv: string[]) => (parseFleetArgs('check', argv) as { options: CheckOptions }).options;
+  const check = (argv: string[]) => (parseSubcommandArgs('check', argv) as { options: CheckOptions }).options;
   assert.equal(check(['--fail-on-leaked', 'false']).failOnLeaked, false);
   assert.equal(check(['--no-fail-on-leaked']).failOnLeaked, false);
   assert.equal(check(['--fail-on-leaked', '--pods', 'none']).failOnLeaked, true);
-  const serve = (argv: string[]) => (parseFleetArgs('serve', argv) as { options: ServeOptions }).options;
+  const serve = (argv: string[]) => (parseSubcommandArgs('serve', argv) as { options: ServeOptions }).options;
   assert.equal(serve(['-d', '5']).intervalMs, 5000);
   assert.equal(serve(['--delay', '5']).intervalMs, 5000);
   assert.deepEqual(serve(['--listen', ':9000']).listen, { host: null, port: 9000 });
   assert.deepEqual(serve(['--web.listen-address=127.0.0.1:0']).listen, { host: '127.0.0.1', port: 0 });
   assert.throws(() => serve(['--textfile', '/tmp', '--listen', ':1']), UsageError);
+  // One node name: the kubectl pod source's and the series' label; --node-name (the DaemonSet's) the same flag.
+  assert.equal(serve(['--node', 'node-7']).shared.nodeName, 'node-7');
+  assert.equal(serve(['--node-name', 'node-7']).shared.nodeName, 'node-7');
+  assert.equal(check(['--node-name', 'node-7']).shared.nodeName, 'node-7');
+  assert.equal(serve([]).shared.nodeName, null);
 });
 
 test('errors say it once, each pointing at the right help; exit 2', () => {

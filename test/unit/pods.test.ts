@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { podFromCgroups, podFromPath, pathFromUnitName, unescapeSystemd } from '../../src/pods/layouts.js';
+import { podFromCgroups, podFromPath, pathFromUnitName, shownCgroupPath, unescapeSystemd } from '../../src/pods/layouts.js';
 import { parseCrictl, parseKubectl, podListFromCri, podListFromUids, FormatError } from '../../src/pods/podlist.js';
 
 const UID = '5e2a9c71-0b3d-4f6a-8e1c-7d9b2a4f6c30';
@@ -237,4 +237,13 @@ test('kubelet pod dirs as a list: uids only', () => {
   const list = podListFromUids([UID, STATIC_UID, 'lost+found']);
   assert.equal(list.count, 2);
   assert.deepEqual(list.pods.get(UID), { uid: UID, namespace: null, name: null });
+});
+
+test('the cgroup shown for a holder: the unified path, else the first v1 path that says more than the root', () => {
+  assert.equal(shownCgroupPath([`0::/kubepods/besteffort/pod${UID}`]), `/kubepods/besteffort/pod${UID}`);
+  // A hybrid host: the unified hierarchy holds everything at its root.
+  assert.equal(shownCgroupPath(['4:memory:/kubepods/pod1', '1:name=systemd:/system.slice', '0::/']), '/kubepods/pod1');
+  assert.equal(shownCgroupPath(['0::/']), '/');
+  assert.equal(shownCgroupPath(['garbage', '']), null);
+  assert.equal(shownCgroupPath([]), null);
 });

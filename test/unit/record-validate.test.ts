@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { NO_TREND } from '../../src/model/snapshot.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { openRecording, readRecording } from '../../src/record/reader.js';
-import { jsonText } from '../../src/views/text.js';
+import { jsonText } from '../../src/common/text.js';
 import { pod, proc, snapshot, target, user } from '../helpers/rows.js';
 import { renderEverywhere } from '../helpers/views.js';
 

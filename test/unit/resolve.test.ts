@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseMountinfo } from '../../src/resolve/index.js';
 import { groupByDev, mountContaining, relativeToLink, relativeToMountRoot, widestMount } from '../../src/resolve/mountinfo.js';
-import { userspaceDevToString } from '../../src/resolve/syscalls.js';
+import { userspaceDevToString } from '../../src/sys/files.js';
 import { widestView, type MountView } from '../../src/resolve/mounts.js';
 import type { MountTable } from '../../src/resolve/namespaces.js';
 

@@ -2,12 +2,13 @@
 // errno means, check's verdict line and the serve counter's bounded labels.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { failuresProblem } from '../../src/fleet/check.js';
-import { FailureTotals, OTHER_COMM, renderMetrics } from '../../src/fleet/metrics.js';
+import { failuresProblem } from '../../src/check/check.js';
+import { FailureTotals, OTHER_COMM, renderMetrics } from '../../src/serve/metrics.js';
 import type { Limits, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';
-import { errnoName, instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
+import { errnoName } from '../../src/sys/errno.js';
+import { instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
 import { tracefsMountpoints } from '../../src/trace/tracefs.js';
 import { failureAlert, limitText } from '../../src/views/failures.js';
 import { detailLines, headerLines, layout, Painter, tableLines } from '../../src/views/tui/render.js';

@@ -6,7 +6,7 @@ import { advanceHistory, EMPTY_HISTORY } from '../../src/model/history.js';
 import { ageText, podDetailLines, podRows, podStateText, podTableLines } from '../../src/views/tui/pods-view.js';
 import { initialState, inspectedParagraphs, reduce } from '../../src/views/tui/state.js';
 import { inspectText } from '../../src/views/tui/inspect.js';
-import { displayWidth } from '../../src/views/width.js';
+import { displayWidth } from '../../src/common/width.js';
 import { pod, proc, snapshot } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
 

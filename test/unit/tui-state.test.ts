@@ -20,7 +20,7 @@ import {
   notesLine,
   notesLines,
 } from '../../src/views/tui/render.js';
-import { displayWidth } from '../../src/views/width.js';
+import { displayWidth } from '../../src/common/width.js';
 import {
   initialState,
   inspectedTarget,

@@ -5,7 +5,7 @@ import { NO_FILTER } from '../../src/model/query.js';
 import { headerLines, layout, Painter } from '../../src/views/tui/render.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { verdictLine } from '../../src/views/tui/verdict.js';
-import { displayWidth, elideMiddle, fitColumns, wrapColumns } from '../../src/views/width.js';
+import { displayWidth, elideMiddle, fitColumns, wrapColumns } from '../../src/common/width.js';
 import { pod, proc, snapshot, targets } from '../helpers/rows.js';
 
 const gone = (name: string) => pod(name, 'gone', 'shop');

@@ -4,7 +4,7 @@
 import type { Holder, HolderDetail, PodRef, ProcessRow, TargetRow } from '../../model/types.js';
 import { commandOf } from '../../model/query.js';
 import { podLabel } from '../format.js';
-import { wrapColumns } from '../width.js';
+import { wrapColumns } from '../../common/width.js';
 
 /** A paragraph: a first line, and lines that wrap under it with this indent. */
 export interface Paragraph {

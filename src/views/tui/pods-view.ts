@@ -6,7 +6,7 @@ import type { PodRef, PodState, Snapshot } from '../../model/types.js';
 import { commandOf, type SortField } from '../../model/query.js';
 import { placeColumns, rowCells, titleCells, type PlacedColumn, type TableColumn } from '../columns.js';
 import { fit, podLabel } from '../format.js';
-import { screenText as esc } from '../text.js';
+import { screenText as esc } from '../../common/text.js';
 import type { Paragraph } from './inspect.js';
 import type { Painter } from './render.js';
 import type { ViewState } from './state.js';

@@ -30,8 +30,8 @@ import {
 import { recentFailures } from '../../trace/failures.js';
 import { failureAlert, worstFailure } from '../failures.js';
 import { fit, podLabel, signed, usage } from '../format.js';
-import { screenText } from '../text.js';
-import { displayWidth, wrapColumns } from '../width.js';
+import { screenText } from '../../common/text.js';
+import { displayWidth, wrapColumns } from '../../common/width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';

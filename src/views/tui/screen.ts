@@ -7,7 +7,7 @@ import contrib from 'blessed-contrib';
 import { format } from 'node:util';
 import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
-import { screenText } from '../text.js';
+import { screenText } from '../../common/text.js';
 import { actionForKey } from './keys.js';
 import { columnAt } from '../columns.js';
 import {

@@ -6,7 +6,7 @@
 import { grouped } from '../../common/format.js';
 import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
 import { leakingProcesses } from '../../model/query.js';
-import { displayWidth, fitColumns } from '../width.js';
+import { displayWidth, fitColumns } from '../../common/width.js';
 
 /** How much a verdict says; each level drops something the one before said. */
 const LEVELS = 7;

@@ -15,7 +15,7 @@ import { recentFailures } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
 import { exitOnSignals } from '../signals.js';
-import { visibleLine } from '../views/text.js';
+import { visibleLine } from '../common/text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -252,7 +252,7 @@ function userLabel(user: UserRow): string {
   return `uid ${user.uid}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
-/** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (text.ts). */
+/** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (common/text.ts). */
 export function fitMessage(message: string): string {
   return visibleLine(message, MAX_MESSAGE_LENGTH);
 }

@@ -1,11 +1,13 @@
-// The two system calls Node does not offer, through koffi: open_by_handle_at (decode an fdinfo file
-// handle) and statx (stat relative to a directory fd, into a reused buffer: cheaper than
-// fs.lstatSync, which matters when tens of thousands of cached paths are re-checked per refresh).
+// The file calls the resolve stage needs and Node does not offer, through koffi: open_by_handle_at
+// (decode an fdinfo file handle), open_tree (a detached clone of a mount), and statx (stat relative
+// to a directory fd, into a reused buffer: cheaper than fs.lstatSync, which matters when tens of
+// thousands of cached paths are re-checked per refresh).
 import { constants, lstatSync } from 'node:fs';
-import koffi from 'koffi';
 import type { FileHandle } from '../model/types.js';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
-import { writeDecimal } from '../scan/procfs.js';
+import { cPath, writeDecimal } from './cstring.js';
+import { ERRNO, errnoName, errnoOf } from './errno.js';
+import { lastErrno, libcBinding, rawSyscall, type RawSyscall } from './libc.js';
 
 export interface InodeStat {
   /** "MAJ:MIN". */
@@ -20,7 +22,7 @@ export interface InodeStat {
   ctimeNsec: number;
 }
 
-export interface Syscalls {
+export interface FileCalls {
   /** open_by_handle_at(mountFd, handle, O_PATH): an fd, or -errno. */
   openByHandle(mountFd: number, handle: FileHandle): number;
   /**
@@ -40,7 +42,7 @@ export interface Syscalls {
   statAt(dirFd: number, path: string): InodeStat | number;
   /** readlink of /proc/self/fd/N, the bytes decoded reversibly (see fspath.ts). */
   fdLink(fd: number): string;
-  /** Opens the directory at `path` (relative to dirFd) for readDirents (scan/procfs.ts): an fd to close with closeFd, or -errno. */
+  /** Opens the directory at `path` (relative to dirFd) for readDirents (dirents.ts): an fd to close with closeFd, or -errno. */
   openDirectory(dirFd: number, path: string): number;
   /**
    * close(2) for fds that open_by_handle_at made: fs.closeSync on an fd Node did not open warns
@@ -77,32 +79,25 @@ const STX_DEV_MINOR = 140;
 const STX_MNT_ID = 144;
 const STATX_SIZE = 256;
 const PATH_MAX = 4096;
-const NUL = Buffer.of(0);
 
 /** Our own fds are always under the real /proc, whatever procRoot the scan reads. */
 export const SELF_FD_DIR = '/proc/self/fd';
 
-/** Loads the koffi bindings; a string saying why when they are not available (no glibc, no koffi build). */
-export function loadSyscalls(): Syscalls | string {
-  let openByHandleAt: (mountFd: number, handle: Buffer, flags: number) => number;
-  let nameToHandleAt: (dirFd: number, path: string, handle: Buffer, mountId: Buffer, flags: number) => number;
-  let statx: (dirFd: number, path: string | Buffer, flags: number, mask: number, buffer: Buffer) => number;
-  let close: (fd: number) => number;
-  let syscall: (...args: unknown[]) => number | bigint;
-  let openat: (dirFd: number, path: string | Buffer, flags: number) => number;
-  let readlink: (path: Buffer, out: Buffer, size: number) => number;
-  try {
-    const libc = koffi.load('libc.so.6');
-    openByHandleAt = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
-    nameToHandleAt = libc.func('int name_to_handle_at(int dirfd, const char *path, void *handle, void *mount_id, int flags)');
-    statx = libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)');
-    close = libc.func('int close(int fd)');
-    syscall = libc.func('long syscall(long, ...)');
-    openat = libc.func('int openat(int dirfd, const char *path, int flags)');
-    readlink = libc.func('long readlink(const uint8_t *path, _Out_ uint8_t *buf, size_t size)');
-  } catch (error) {
-    return `cannot load libc through koffi: ${(error as Error).message}`;
-  }
+/** The file calls, bound once; why not when they are unavailable (no glibc, no koffi build). */
+export const fileCalls = libcBinding('file calls', (libc): FileCalls => {
+  const syscall = rawSyscall();
+  if (!syscall.ok) throw new Error(syscall.error);
+  const openSyscall: RawSyscall = syscall.value;
+  const openByHandleAt: (mountFd: number, handle: Buffer, flags: number) => number = libc.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
+  const nameToHandleAt: (dirFd: number, path: string, handle: Buffer, mountId: Buffer, flags: number) => number = libc.func(
+    'int name_to_handle_at(int dirfd, const char *path, void *handle, void *mount_id, int flags)',
+  );
+  const statx: (dirFd: number, path: string | Buffer, flags: number, mask: number, buffer: Buffer) => number = libc.func(
+    'int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)',
+  );
+  const close: (fd: number) => number = libc.func('int close(int fd)');
+  const openat: (dirFd: number, path: string | Buffer, flags: number) => number = libc.func('int openat(int dirfd, const char *path, int flags)');
+  const readlink: (path: Buffer, out: Buffer, size: number) => number = libc.func('long readlink(const uint8_t *path, _Out_ uint8_t *buf, size_t size)');
   const statBuffer = Buffer.alloc(STATX_SIZE);
   const handleBuffer = Buffer.alloc(8 + MAX_HANDLE_SZ);
   const linkBuffer = Buffer.alloc(PATH_MAX);
@@ -116,21 +111,21 @@ export function loadSyscalls(): Syscalls | string {
       handleBuffer.writeInt32LE(handle.type, 4);
       handleBuffer.set(handle.bytes, 8);
       const fd = openByHandleAt(mountFd, handleBuffer, O_PATH);
-      return fd >= 0 ? fd : -koffi.errno();
+      return fd >= 0 ? fd : -lastErrno();
     },
     openDetachedClone(path) {
-      const tree = Number(syscall(SYSCALL_OPEN_TREE, 'int', AT_FDCWD, 'str', path, 'uint', OPEN_TREE_CLONE | O_CLOEXEC));
-      if (tree < 0) return -koffi.errno();
+      const tree = Number(openSyscall(SYSCALL_OPEN_TREE, 'int', AT_FDCWD, 'str', path, 'uint', OPEN_TREE_CLONE | O_CLOEXEC));
+      if (tree < 0) return -lastErrno();
       // open_tree gives an O_PATH fd, which open_by_handle_at refuses (EBADF): open its root.
       const root = openat(tree, '.', O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
-      const errno = root < 0 ? koffi.errno() : 0;
+      const errno = root < 0 ? lastErrno() : 0;
       close(tree);
       return root >= 0 ? root : -errno;
     },
     decodesHandles(mountFd) {
       const raw = Buffer.alloc(8 + MAX_HANDLE_SZ);
       raw.writeUInt32LE(MAX_HANDLE_SZ, 0);
-      if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return koffi.errno() === ERRNO.EPERM ? null : false;
+      if (nameToHandleAt(mountFd, '', raw, Buffer.alloc(4), AT_EMPTY_PATH) !== 0) return lastErrno() === ERRNO.EPERM ? null : false;
       const fd = openByHandleAt(mountFd, raw, O_PATH);
       if (fd < 0) return false;
       close(fd);
@@ -143,16 +138,16 @@ export function loadSyscalls(): Syscalls | string {
       const end = writeDecimal(fdPathBuffer, SELF_FD_DIR.length + 1, fd);
       fdPathBuffer[end] = 0;
       const length = readlink(fdPathBuffer, linkBuffer, linkBuffer.length);
-      if (length < 0) throw new Error(`readlink of our own fd ${fd}: ${errnoName(koffi.errno())}`);
+      if (length < 0) throw new Error(`readlink of our own fd ${fd}: ${errnoName(lastErrno())}`);
       return decodePathBytes(linkBuffer.subarray(0, length));
     },
     openDirectory(dirFd, path) {
-      const fd = openat(dirFd, pathArgument(path === '' ? '.' : path), O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
-      return fd >= 0 ? fd : -koffi.errno();
+      const fd = openat(dirFd, cPath(path === '' ? '.' : path), O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+      return fd >= 0 ? fd : -lastErrno();
     },
     statAt(dirFd, path) {
       const flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (path === '' ? AT_EMPTY_PATH : 0);
-      if (statx(dirFd, pathArgument(path), flags, STATX_WANTED, statBuffer) !== 0) return -koffi.errno();
+      if (statx(dirFd, cPath(path), flags, STATX_WANTED, statBuffer) !== 0) return -lastErrno();
       return {
         dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
         ino: statBuffer.readUInt32LE(STX_INO) + statBuffer.readUInt32LE(STX_INO + 4) * 2 ** 32,
@@ -165,12 +160,7 @@ export function loadSyscalls(): Syscalls | string {
       };
     },
   };
-}
-
-/** A path for a `const char *` argument: as it is, or its exact bytes when it holds escaped ones (model/path-bytes.ts). */
-function pathArgument(path: string): string | Buffer {
-  return /[\udc80-\udcff]/.test(path) ? Buffer.concat([encodePathBytes(path), NUL]) : path;
-}
+});
 
 /** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
 export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
@@ -186,7 +176,7 @@ export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
       ctimeNsec: Number(stat.ctimeNs % 1_000_000_000n),
     };
   } catch (error) {
-    return -(errnoOf(error) ?? 5 /* EIO */);
+    return -(errnoOf(error) ?? ERRNO.EIO);
   }
 }
 
@@ -197,18 +187,4 @@ export function userspaceDevToString(dev: number): string {
   const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
   const minor = (low & 0xff) | (((low >>> 12) | (high << 20)) & 0xffffff00);
   return `${major >>> 0}:${minor >>> 0}`;
-}
-
-export const ERRNO = { EPERM: 1, ENOENT: 2, EBADF: 9, EACCES: 13, EBUSY: 16, ENOTDIR: 20, EINVAL: 22, ENOSYS: 38, EOPNOTSUPP: 95, ESTALE: 116 } as const;
-
-const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, value]) => [value, name]));
-
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
-}
-
-/** The errno of a Node fs error, if it has one. */
-export function errnoOf(error: unknown): number | null {
-  const errno = (error as NodeJS.ErrnoException | null)?.errno;
-  return typeof errno === 'number' ? -errno : null;
 }

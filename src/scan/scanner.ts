@@ -1,0 +1,466 @@
+// The scanner: every process under a procfs root, its inotify instances and their watches, its
+// fanotify groups and their marks.
+// Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
+// several times cheaper than promises at tens of thousands of fds.
+import { hostname as osHostname, release as osRelease } from 'node:os';
+import { groupBy } from '../common/group.js';
+import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
+import {
+  FANOTIFY_LINK,
+  firstFanotifyLine,
+  INOTIFY_LINKS,
+  parseFanotifyFdinfo,
+  parseCmdline,
+  parseEffectiveUid,
+  firstWatchLine,
+  parseInotifyFdinfo,
+  parseNamespaceLink,
+  parsePasswd,
+  parseStat,
+  parseSysctlNumber,
+  type FanotifyFdinfo,
+} from './parse.js';
+import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
+import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
+import { nodePath } from '../common/node-root.js';
+import { uptimeMs } from '../deadline.js';
+
+export interface ScanOptions {
+  /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
+  procRoot?: string;
+  /** Where user names come from; default the node's /etc/passwd (a recorded tree's etc/passwd beside its proc/). */
+  passwdPath?: string;
+  /** How to tell shared instances: kcmp when possible (default), or the heuristic only. */
+  sharedDetection?: 'auto' | 'heuristic';
+}
+
+export class ScanError extends Error {}
+
+/** An instance's parse, kept for the next scan: the same bytes parse the same. */
+interface ParsedInstance {
+  listKey: string;
+  watches: WatchList;
+}
+
+const NO_WATCHES = parseInotifyFdinfo(new Uint8Array(0));
+const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
+
+/** The previous scan, as a scan of only the changed processes needs it. */
+interface PreviousScan {
+  /** Every process listed, holder or not. */
+  pids: ReadonlySet<number>;
+  /** Those whose fds were off limits. */
+  denied: ReadonlySet<number>;
+  /** Those holding instances or groups, as read. */
+  holders: ReadonlyMap<number, ScannedProcess>;
+}
+
+/** A group's parse, kept for the next scan as ParsedInstance is (checked by the digest of its fanotify lines). */
+interface ParsedGroup {
+  digest: string;
+  fdinfo: FanotifyFdinfo;
+}
+
+/** The links the scan looks for: inotify's, then fanotify's (its index is FANOTIFY). */
+const WATCHED_LINKS: readonly string[] = [...INOTIFY_LINKS, FANOTIFY_LINK];
+const FANOTIFY = WATCHED_LINKS.length - 1;
+
+/**
+ * Scans a procfs tree, keeping what the next scan can reuse: the fdinfo files of instances (see
+ * FdinfoFiles) and each instance's parse, keyed by pid and fd and checked by a digest of its
+ * watch lines. A refresh in which an instance did not change costs the kernel's read and one
+ * native digest of the bytes: no JavaScript work per watch.
+ */
+export class Scanner {
+  private readonly procRoot: string;
+  private readonly passwdPath: string;
+  private readonly sharedDetection: 'auto' | 'heuristic';
+  /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
+  private readonly fdinfoFiles: FdinfoFiles | null;
+  private parsed = new Map<string, ParsedInstance>();
+  private parsedGroups = new Map<string, ParsedGroup>();
+  /** What a scan of only the changed processes builds on: the last scan that read every process. */
+  private previous: PreviousScan | null = null;
+
+  constructor(options: ScanOptions = {}) {
+    this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
+    this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
+    this.sharedDetection = options.sharedDetection ?? 'auto';
+    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+  }
+
+  /** Closes the fdinfo files kept for the next scan and forgets the parses. */
+  close(): void {
+    this.fdinfoFiles?.closeAll();
+    this.parsed = new Map();
+    this.parsedGroups = new Map();
+    this.previous = null;
+  }
+
+  /** Whether scan() can be given `changed`: a complete scan of the live /proc came before. */
+  canScanChanged(): boolean {
+    return this.previous !== null;
+  }
+
+  /**
+   * `deadline` (uptimeMs() time): past it no further process is read, and `incomplete`
+   * says so. `changed` (after canScanChanged()): read again only these processes and those new
+   * since the previous scan; every other one keeps what the previous scan read, once its start
+   * time shows it is the same process. Changes made without a syscall of the holder's (see
+   * Tracer.takeChanged) wait for the next scan without `changed`.
+   */
+  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null): ScanResult {
+    const started = uptimeMs();
+    const procRoot = this.procRoot;
+    let pids: number[];
+    try {
+      pids = listNumericEntries(procRoot);
+    } catch (error) {
+      throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
+    }
+    const users = loadUserNames(this.passwdPath);
+    const processes: ScannedProcess[] = [];
+    const denied: number[] = [];
+    /** Processes not scanned for lack of file descriptors (ours or the system's). */
+    const outOfFds: number[] = [];
+    const parsedNow = new Map<string, ParsedInstance>();
+    const parsedGroupsNow = new Map<string, ParsedGroup>();
+    const parsedInstances: string[] = [];
+
+    const previous = changed && this.previous ? this.previous : null;
+    const keptPids: number[] = [];
+    let skippedForTime = 0;
+    for (const pid of pids) {
+      if (deadline !== null && uptimeMs() > deadline) {
+        skippedForTime++;
+        continue;
+      }
+      const base = `${procRoot}/${pid}`;
+      if (previous?.pids.has(pid) && !changed!.has(pid)) {
+        if (previous.denied.has(pid)) denied.push(pid);
+        const kept = previous.holders.get(pid);
+        if (!kept) continue;
+        const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
+        if (stat?.startTime === kept.startTime) {
+          processes.push(this.keep(kept, parsedNow, parsedGroupsNow));
+          keptPids.push(pid);
+          continue;
+        }
+        // Gone, or its pid taken by a new process: read as new.
+      }
+      let dir: FdDir;
+      try {
+        dir = this.withFds(() => FdDir.open(`${base}/fd`));
+      } catch (error) {
+        if (isPermissionDenied(error)) denied.push(pid);
+        else if (isOutOfFds(error)) outOfFds.push(pid);
+        else if (!isVanished(error)) throw error;
+        continue;
+      }
+      const instances: InotifyInstance[] = [];
+      const groups: FanotifyGroup[] = [];
+      let skipped = false;
+      try {
+        for (const fd of dir.fds) {
+          const link = dir.linkIndexIn(fd, WATCHED_LINKS);
+          if (link < 0) continue;
+          const path = `${base}/fdinfo/${fd}`;
+          let fdinfo: Buffer;
+          try {
+            fdinfo = this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+          } catch (error) {
+            if (isVanished(error)) continue;
+            if (!isOutOfFds(error)) throw error;
+            skipped = true;
+            break;
+          }
+          const key = `${pid}/${fd}`;
+          if (link === FANOTIFY) {
+            const marksAt = firstFanotifyLine(fdinfo);
+            const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
+            let parse = this.parsedGroups.get(key);
+            if (parse?.digest !== digest) {
+              parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
+              parsedInstances.push(`${pid}:${fd}`);
+            }
+            parsedGroupsNow.set(key, parse);
+            const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
+            // As for instances, '' for a group without marks: the heuristic leaves those alone.
+            const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
+            groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
+            continue;
+          }
+          const watchesAt = firstWatchLine(fdinfo);
+          const listKey = watchesAt < 0 ? '' : listDigest(fdinfo.subarray(watchesAt));
+          let parse = this.parsed.get(key);
+          if (parse?.listKey !== listKey) {
+            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(fdinfo.subarray(watchesAt)) };
+            parsedInstances.push(`${pid}:${fd}`);
+          }
+          parsedNow.set(key, parse);
+          instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
+        }
+      } finally {
+        dir.close();
+      }
+      if (skipped) {
+        outOfFds.push(pid);
+        continue;
+      }
+      if (dir.denied) denied.push(pid);
+      if (instances.length === 0 && groups.length === 0) continue;
+      const proc = readProcess(base, pid, users, instances, groups);
+      if (proc) processes.push(proc);
+    }
+
+    // The fdinfo files of processes not read this time are still wanted.
+    if (!previous) this.fdinfoFiles?.endScan();
+    this.parsed = parsedNow;
+    this.parsedGroups = parsedGroupsNow;
+
+    const kcmp = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
+    const exact = kcmp?.ok ? kcmp.value : null;
+    markShared(processes, (proc) => proc.instances, exact);
+    markShared(processes, (proc) => proc.fanotifyGroups, exact);
+
+    // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
+    const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
+    const notes: string[] = [];
+    // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
+    // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
+    const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+    const unreadable = hostProtected ? 0 : denied.length;
+    if (unreadable > 0) {
+      notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
+    } else if (hostProtected) {
+      notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pidList(denied)}`);
+    }
+    if (outOfFds.length > 0) {
+      notes.push(`out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(outOfFds)}`);
+    }
+    // Only a complete scan of the live /proc can be built on; one of only the changed processes can too.
+    this.previous =
+      this.fdinfoFiles && skippedForTime === 0 && outOfFds.length === 0
+        ? { pids: new Set(pids), denied: new Set(denied), holders: new Map(processes.map((proc) => [proc.pid, proc])) }
+        : null;
+    return {
+      time: new Date().toISOString(),
+      hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
+      kernel: readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease(),
+      procRoot,
+      hostUserns,
+      limits: readLimits(procRoot),
+      processes,
+      unreadable: unreadable + outOfFds.length,
+      sharedDetection: exact ? 'kcmp' : 'heuristic',
+      notes,
+      parsedInstances,
+      scope: previous ? 'changed' : 'all',
+      keptPids,
+      incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
+      durationMs: uptimeMs() - started,
+    };
+  }
+
+  /**
+   * A process the previous scan read, as it was, for a scan of only the changed ones. Its
+   * instances and groups are copied (markShared marks them afresh); their watches are not.
+   */
+  private keep(proc: ScannedProcess, parsedNow: Map<string, ParsedInstance>, parsedGroupsNow: Map<string, ParsedGroup>): ScannedProcess {
+    for (const { fd } of proc.instances) parsedNow.set(`${proc.pid}/${fd}`, this.parsed.get(`${proc.pid}/${fd}`)!);
+    for (const { fd } of proc.fanotifyGroups) parsedGroupsNow.set(`${proc.pid}/${fd}`, this.parsedGroups.get(`${proc.pid}/${fd}`)!);
+    const instanceId = (fd: number) => `${proc.pid}:${fd}`;
+    return {
+      ...proc,
+      instances: proc.instances.map((instance) => ({ ...instance, instanceId: instanceId(instance.fd), shared: false })),
+      fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, instanceId: instanceId(group.fd), shared: false })),
+    };
+  }
+
+  /**
+   * Runs an open; when we are out of fds, gives back the fdinfo files kept for the next scan and
+   * tries once more (the kept files are what this process holds most of).
+   */
+  private withFds<T>(open: () => T): T {
+    try {
+      return open();
+    } catch (error) {
+      if (!isOutOfFds(error) || !this.fdinfoFiles?.heldCount()) throw error;
+      this.fdinfoFiles.closeAll();
+      return open();
+    }
+  }
+}
+
+/** A one-off scan (tests, tools): nothing kept for a next one. */
+export function scan(options: ScanOptions = {}): ScanResult {
+  const scanner = new Scanner(options);
+  try {
+    return scanner.scan();
+  } finally {
+    scanner.close();
+  }
+}
+
+function pidList(pids: readonly number[]): string {
+  return pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
+}
+
+function readProcess(
+  base: string,
+  pid: number,
+  users: Map<number, string>,
+  instances: InotifyInstance[],
+  fanotifyGroups: FanotifyGroup[],
+): ScannedProcess | null {
+  const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
+  const status = readProcTextOrNull(`${base}/status`);
+  if (!stat || status === null) return null; // gone mid-scan
+  const uid = parseEffectiveUid(status) ?? -1;
+  const cgroup = readProcTextOrNull(`${base}/cgroup`);
+  return {
+    pid,
+    ppid: stat.ppid,
+    startTime: stat.startTime,
+    uid,
+    user: users.get(uid) ?? String(uid),
+    comm: stat.comm,
+    cmdline: parseCmdline(readProcTextOrNull(`${base}/cmdline`) ?? ''),
+    userns: parseNamespaceLink(readlinkOrNull(`${base}/ns/user`) ?? ''),
+    mntns: parseNamespaceLink(readlinkOrNull(`${base}/ns/mnt`) ?? ''),
+    cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
+    instances,
+    fanotifyGroups,
+  };
+}
+
+let crypto: typeof import('node:crypto') | undefined;
+
+/**
+ * The digest of an instance's watch lines (or a group's mark lines): the same bytes parse the
+ * same, and only fds with the same lines can be one shared instance. node:crypto loads at the
+ * first: some 7 ms of start-up that a node without inotify never pays.
+ */
+function listDigest(lines: Buffer): string {
+  crypto ??= process.getBuiltinModule('node:crypto');
+  return crypto.hash('sha1', lines, 'base64');
+}
+
+/** What markShared compares and marks: an inotify instance or a fanotify group. */
+type Shareable = Pick<InotifyInstance, 'fd' | 'listKey' | 'instanceId' | 'shared'>;
+
+/**
+ * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several processes, after fork or SCM_RIGHTS) and
+ * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
+ * candidates are grouped by their list's digest first. Then:
+ * - with kcmp (exact): each group is sorted by the kernel's order of file pointers and runs of
+ *   equal files merged: O(n log n) syscalls even for many empty instances;
+ * - without (heuristic): identical non-empty watch lists (the same digest) in a
+ *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
+ *   socket, or shared with no watches, are not detected this way.
+ */
+function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[], compare: FileComparator | null): void {
+  const pidOf = new Map<T, number>();
+  for (const proc of processes) {
+    for (const instance of itemsOf(proc)) pidOf.set(instance, proc.pid);
+  }
+  const groups = groupBy(pidOf.keys(), (instance) => instance.listKey);
+  const merge = (members: T[]): void => {
+    if (members.length < 2) return;
+    for (const member of members) {
+      member.instanceId = members[0]!.instanceId;
+      member.shared = true;
+    }
+  };
+  for (const [key, group] of groups) {
+    if (group.length < 2) continue;
+    if (compare) {
+      const safeCompare = (a: T, b: T): number => {
+        try {
+          return compare(pidOf.get(a)!, a.fd, pidOf.get(b)!, b.fd);
+        } catch (error) {
+          if (!(error instanceof KcmpError)) throw error;
+          return a.instanceId < b.instanceId ? -1 : 1; // a holder vanished: treat as distinct
+        }
+      };
+      group.sort(safeCompare);
+      let run: T[] = [group[0]!];
+      for (let i = 1; i < group.length; i++) {
+        if (safeCompare(run[0]!, group[i]!) === 0) {
+          run.push(group[i]!);
+        } else {
+          merge(run);
+          run = [group[i]!];
+        }
+      }
+      merge(run);
+    } else if (key !== '') {
+      mergeByAncestry(group, pidOf, processes, merge);
+    }
+  }
+}
+
+function mergeByAncestry<T extends Shareable>(group: T[], pidOf: Map<T, number>, processes: ScannedProcess[], merge: (members: T[]) => void): void {
+  const parentOf = new Map(processes.map((p) => [p.pid, p.ppid]));
+  const inGroup = new Map<number, T>();
+  for (const instance of group) {
+    const pid = pidOf.get(instance)!;
+    if (!inGroup.has(pid)) inGroup.set(pid, instance);
+  }
+  // Each member joins the nearest ancestor that holds the same watch list.
+  const root = new Map<T, T>();
+  const findRoot = (instance: T): T => {
+    const known = root.get(instance);
+    if (known) return known;
+    let found = instance;
+    const seen = new Set<number>();
+    for (let pid = parentOf.get(pidOf.get(instance)!); pid !== undefined && pid > 0 && !seen.has(pid); pid = parentOf.get(pid)) {
+      seen.add(pid);
+      const ancestor = inGroup.get(pid);
+      if (ancestor) {
+        found = findRoot(ancestor);
+        break;
+      }
+    }
+    root.set(instance, found);
+    return found;
+  };
+  for (const [top, family] of groupBy(group, findRoot)) {
+    merge([top, ...family.filter((member) => member !== top)]);
+  }
+}
+
+/**
+ * The limits of the host's user namespace, which charges every user at its level too. fanotify's
+ * (5.13+) are fs.fanotify.*, or, where only the per-namespace files are there,
+ * /proc/sys/user/max_fanotify_* (which give the reading process's own user namespace's).
+ */
+function readLimits(procRoot: string): Limits {
+  const read = (path: string) => parseSysctlNumber(readProcTextOrNull(`${procRoot}/sys/${path}`));
+  return {
+    maxUserWatches: read('fs/inotify/max_user_watches'),
+    maxUserInstances: read('fs/inotify/max_user_instances'),
+    maxQueuedEvents: read('fs/inotify/max_queued_events'),
+    maxUserFanotifyGroups: read('fs/fanotify/max_user_groups') ?? read('user/max_fanotify_groups'),
+    maxUserFanotifyMarks: read('fs/fanotify/max_user_marks') ?? read('user/max_fanotify_marks'),
+  };
+}
+
+const CAP_SYS_PTRACE = 19;
+
+/** Whether this process holds a capability (CapEff of /proc/self/status). */
+function holdsCapability(capability: number): boolean {
+  const match = /\nCapEff:\s*([0-9a-f]+)/.exec(readProcTextOrNull('/proc/self/status') ?? '');
+  return match !== null && (BigInt(`0x${match[1]}`) >> BigInt(capability)) % 2n === 1n;
+}
+
+/** The node's /etc/passwd: a recorded tree's own (DIR/etc/passwd beside DIR/proc), never the live node's. */
+export function defaultPasswdPath(procRoot: string): string {
+  return nodePath(procRoot, '/etc/passwd');
+}
+
+function loadUserNames(passwdPath: string): Map<number, string> {
+  const text = readProcTextOrNull(passwdPath);
+  return text === null ? new Map() : parsePasswd(text);
+}

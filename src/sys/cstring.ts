@@ -1,0 +1,17 @@
+// Arguments of C calls, built without a string per call where calls run per fd and per entry.
+import { encodePathBytes } from '../model/path-bytes.js';
+
+const NUL = Buffer.of(0);
+
+/** Writes `value` (≥ 0) in decimal at `at`, no NUL after it; returns the offset after its last digit. */
+export function writeDecimal(buffer: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let i = digits - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 10)) buffer[at + i] = 0x30 + (rest % 10);
+  return at + digits;
+}
+
+/** A path for a `const char *` argument: as it is, or its exact bytes when it holds escaped ones (model/path-bytes.ts). */
+export function cPath(path: string): string | Buffer {
+  return /[\udc80-\udcff]/.test(path) ? Buffer.concat([encodePathBytes(path), NUL]) : path;
+}
