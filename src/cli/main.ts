@@ -123,6 +123,11 @@ async function runBatch(options: Options): Promise<number> {
       if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
       else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
     }
+    // The snapshots were printed (their notes say it too); the recording asked for is not whole.
+    if (collector.recordingStopped) {
+      process.stderr.write(`inotop: ${collector.recordingStopped}\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (error instanceof ScanError) {

@@ -99,6 +99,7 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     failures: [],
     churn: [],
     trace: NOT_TRACED,
+    scan: scan.coverage,
   };
 }
 

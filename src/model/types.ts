@@ -130,8 +130,10 @@ export interface ScanResult {
   hostUserns: string | null;
   limits: Limits;
   processes: ScannedProcess[];
-  /** Processes whose fds could not be read (permission denied). */
-  unreadable: number;
+  /** Processes whose fds were denied to us for want of CAP_SYS_PTRACE (not root): root would see them. */
+  needsPrivilege: number;
+  /** What could not be read, and whether the figures still mean something. */
+  coverage: ScanCoverage;
   /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
   sharedDetection: 'kcmp' | 'heuristic';
   /** Human-readable notes about the scan (each said once per scan). */
@@ -148,6 +150,22 @@ export interface ScanResult {
   /** Why the scan stopped short (its deadline passed), null when it read every process. */
   incomplete: string | null;
   durationMs: number;
+}
+
+/**
+ * What a scan could read. A process that could not be read, in whole (its fd directory) or in
+ * part (a link, an fdinfo, its status), is counted by cause; its counts are missing or short.
+ */
+export interface ScanCoverage {
+  /**
+   * False when the figures mean little: /proc could not be listed, the deadline passed, or more
+   * than a twentieth of the processes could not be read (scan/coverage.ts says why a twentieth).
+   */
+  complete: boolean;
+  /** Why not complete ("40 of 120 processes not read: EIO 40"); null when complete. */
+  reason: string | null;
+  /** Processes not read, whole or in part, by cause: an errno name ("EACCES", "EIO"), or "deadline". */
+  unreadable: Record<string, number>;
 }
 
 // ---- resolve stage ----
@@ -373,6 +391,8 @@ export interface Snapshot {
   churn: WatchChurn[];
   /** Off in older recordings. */
   trace: TraceStatus;
+  /** What the scan could not read (complete, and nothing unreadable, in older recordings). */
+  scan: ScanCoverage;
 }
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----

@@ -18,6 +18,7 @@ import type {
   PodRef,
   PodsStatus,
   ProcessRow,
+  ScanCoverage,
   Snapshot,
   SyscallFailure,
   TargetRow,
@@ -68,6 +69,20 @@ function legacy<T>(check: Check<T>, missing: () => T): Check<T> {
 function oneOf<T extends string>(...values: T[]): Check<T> {
   return (value, path) => (values.includes(value as T) ? (value as T) : fail(path, values.map((v) => `"${v}"`).join(' or '), value));
 }
+
+/** A cause as Misses names one: an errno name, or a word. */
+const CAUSE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+/** An object of counts by cause (ScanCoverage.unreadable): its keys are checked too. */
+const countsByCause: Check<Record<string, number>> = (value, path) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+  const counts: Record<string, number> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (!CAUSE.test(key)) throw new SchemaError(`${path}: ${JSON.stringify(key.slice(0, 40))} is not a cause`);
+    counts[key] = count(item, `${path}.${key}`);
+  }
+  return counts;
+};
 
 function list<T>(check: Check<T>): Check<T[]> {
   return (value, path) => {
@@ -233,6 +248,11 @@ const snapshot = object<Snapshot>({
   failures: legacy(list(failure), () => []),
   churn: legacy(list(churn), () => []),
   trace: legacy(object<TraceStatus>({ state: oneOf('on', 'off'), reason: nullable(string) }), () => NOT_RECORDED),
+  scan: legacy(object<ScanCoverage>({ complete: boolean, reason: nullable(string), unreadable: countsByCause }), () => ({
+    complete: true,
+    reason: null,
+    unreadable: {},
+  })),
 });
 
 /** The value as a Snapshot of checked fields only, upgraded where it is older; or a SchemaError naming the first field that is wrong. */

@@ -112,7 +112,6 @@ class Exporter {
   private renders = 0;
   private readonly startedAt = Date.now();
   private lastScanEndedAt: number | null = null;
-  private lastFailure: string | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly auth: BasicAuth;
   /** Read at each scrape; none in a textfile, where they would describe a short-lived writer. */
@@ -125,7 +124,7 @@ class Exporter {
     /** A replay holds its last snapshot: no new scan is due, so it never goes stale. */
     private readonly replaying: boolean,
   ) {
-    this.state = { node, snapshot: null, scanFailures: 0, top: options.top, failures: this.failures };
+    this.state = { node, snapshot: null, scanFailures: 0, lastFailure: null, top: options.top, failures: this.failures };
     this.auth = new BasicAuth(webConfig.users);
     this.processMetrics = options.textfile === null ? processMetricsRegistry(node) : null;
   }
@@ -133,13 +132,15 @@ class Exporter {
   scanned(snapshot: Snapshot): void {
     this.state.snapshot = metricsView(snapshot);
     this.failures.add(snapshot.failures);
-    this.lastFailure = null;
+    this.state.lastFailure = null;
     this.ended();
   }
 
   failed(message: string): void {
     this.state.scanFailures++;
-    this.lastFailure = message;
+    // The figures are unknown now: the last scan's would be stale, and are not exported.
+    this.state.snapshot = null;
+    this.state.lastFailure = message;
     process.stderr.write(`inotop: scan failed: ${message}\n`);
     this.ended();
   }
@@ -181,7 +182,7 @@ class Exporter {
       return send(response, 503, `stuck: no scan has ended for ${Math.round(ageMs / 1000)} s\n`);
     }
     if (this.lastScanEndedAt === null) return send(response, 200, 'starting: first scan under way\n');
-    return send(response, 200, this.lastFailure ? `ok, but the last scan failed: ${this.lastFailure}\n` : 'ok\n');
+    return send(response, 200, this.state.lastFailure ? `ok, but the last scan failed: ${this.state.lastFailure}\n` : 'ok\n');
   }
 
   private ended(): void {

@@ -38,6 +38,8 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   const add = (text: string) => out.push(visible(text));
   const { limits, totals, pods } = snapshot;
   add(`inotop - ${snapshot.hostname} - kernel ${snapshot.kernel} - ${snapshot.time}`);
+  // Before any figure: the figures below are short, and by how much.
+  if (!snapshot.scan.complete) out.push(paint(RED, `cannot tell: ${snapshot.scan.reason}: the counts below are too low`));
   add(
     `limits: max_user_watches ${limits.maxUserWatches ?? '?'}, max_user_instances ${limits.maxUserInstances ?? '?'}, max_queued_events ${limits.maxQueuedEvents ?? '?'}`,
   );

@@ -76,6 +76,7 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     failures: [],
     churn: [],
     trace: { state: 'off', reason: 'not traced' },
+    scan: { complete: true, reason: null, unreadable: {} },
   };
 }
 

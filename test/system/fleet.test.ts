@@ -144,7 +144,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   );
 
   const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
-  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
+  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, lastFailure: null, top: 3 });
   const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
   assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
   assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
@@ -173,7 +173,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   for (const line of samples) assert.match(line, /[{,]node="node-a"\}/, line);
 
   // Before the first good scan: only what is known.
-  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
+  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, lastFailure: null, top: 3 });
   assert.deepEqual(
     empty
       .split('\n')
@@ -428,6 +428,7 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
     node: 'node-a',
     snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } },
     scanFailures: 0,
+    lastFailure: null,
     top: 1,
   });
   const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));

@@ -65,6 +65,7 @@ function everyField(): Snapshot {
     ],
     churn: [{ pid: 100, comm: 'kubelet', adds: 20, removes: 1, addsPerSecond: 10, removesPerSecond: 0.5 }],
     trace: { state: 'off', reason: 'no tracefs' },
+    scan: { complete: false, reason: '9 of 120 processes not read (EACCES 1, EIO 8)', unreadable: { EACCES: 1, EIO: 8 } },
   };
 }
 
@@ -84,6 +85,7 @@ const NULLABLE = new Set([
   'pods.error',
   ...['uid', 'user', 'pod', 'limit', 'fdLimit'].map((f) => `failures[].${f}`),
   'trace.reason',
+  'scan.reason',
 ]);
 // A pod inside a list of pods is never null: only the pod fields listed above are.
 NULLABLE.delete('processes[].watchedPods[].pod');
@@ -195,12 +197,18 @@ test('fields the schema does not know are dropped, not passed on to --json', () 
   const json = renderEverywhere(snapshots[0]!);
   assert.doesNotMatch(json, /extra|pwned|polluted|constructor|__proto__/);
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  // The causes of scan.unreadable are keys: checked as well.
+  const cause = JSON.parse(jsonText(everyField())) as { scan: { unreadable: Record<string, Json> } };
+  cause.scan.unreadable['\x1b]0;pwned\x07'] = 1;
+  const refused = read([cause as unknown as Json]);
+  assert.equal(refused.snapshots.length, 0);
+  assert.match(refused.warnings[0]!, /not a snapshot: scan\.unreadable: ".*" is not a cause/);
 });
 
 /** The fields recordings made before them lack. */
 function legacy(full: Snapshot): Json {
   const old = JSON.parse(jsonText(full)) as Record<string, Record<string, Json>[] & Record<string, Json>>;
-  for (const key of ['scanScope', 'failures', 'churn', 'trace']) delete old[key];
+  for (const key of ['scanScope', 'failures', 'churn', 'trace', 'scan']) delete old[key];
   delete old['limits']!['maxUserFanotifyGroups'];
   delete old['limits']!['maxUserFanotifyMarks'];
   delete old['totals']!['fanotifyGroups'];
@@ -240,6 +248,7 @@ test('an older recording is upgraded in the reader: every field there, counts an
   assert.deepEqual(upgraded!.users[0]!.trend, NO_TREND);
   assert.deepEqual([upgraded!.users[0]!.fanotifyGroups, upgraded!.totals.fanotifyMarks, upgraded!.limits.maxUserFanotifyGroups], [0, 0, null]);
   assert.deepEqual([upgraded!.scanScope, upgraded!.failures, upgraded!.churn, upgraded!.trace.state], ['all', [], [], 'off']);
+  assert.deepEqual(upgraded!.scan, { complete: true, reason: null, unreadable: {} });
   renderEverywhere(upgraded!);
 });
 

@@ -195,16 +195,8 @@ test('serve: the failure counter sums new failures per label set, never per pid,
   totals.add([failure({ new: 17 })]);
   totals.add([failure({ new: 3, count: 20 }), failure({ pid: 5000, new: 2, count: 2 })]);
   for (let i = 0; i < 60; i++) totals.add([failure({ pid: 10_000 + i, comm: `job-${i}`, new: 1, count: 1 })]);
-  const snapshot = {
-    limits,
-    users: [],
-    processes: [],
-    pods: { source: 'none', live: null, stale: false, error: null },
-    time: '2026-01-01T00:00:00.000Z',
-    scanMs: 1,
-    trace: { state: 'on', reason: null },
-  } as unknown as Snapshot;
-  const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, top: 1, failures: totals });
+  const snapshot: Snapshot = { ...handMade([], '2026-01-01T00:00:00.000Z'), users: [], trace: { state: 'on', reason: null } };
+  const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, lastFailure: null, top: 1, failures: totals });
   const series = text.split('\n').filter((line) => line.startsWith('inotop_syscall_failures_total'));
   assert.ok(
     series.includes('inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a"} 22'),

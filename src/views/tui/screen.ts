@@ -8,6 +8,7 @@ import { format } from 'node:util';
 import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
 import { screenText } from '../../common/text.js';
+import { errorText } from '../../common/error-text.js';
 import { actionForKey } from './keys.js';
 import { columnAt } from '../columns.js';
 import {
@@ -313,7 +314,7 @@ class TerminalUi {
       process.off('uncaughtException', this.onUncaught);
       process.off('unhandledRejection', this.onUncaught);
       for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-      if (error !== undefined) process.stderr.write(`inotop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      if (error !== undefined) process.stderr.write(`inotop: ${errorText(error)}\n`);
     }
     await this.options.source.stop().catch(() => undefined);
     this.resolve(code);

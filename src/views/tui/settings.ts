@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SortField } from '../../model/query.js';
 import { SORT_FIELDS, viewColumns, type ColumnId } from '../columns.js';
+import { errnoText } from '../../common/error-text.js';
 
 export interface Settings {
   sort?: { field: SortField; descending: boolean };
@@ -73,13 +74,6 @@ export function parseSettings(text: string, path: string): { settings: Settings;
 /** The most of a settings file read: it holds a few short fields. */
 const MAX_SETTINGS_BYTES = 64 * 1024;
 
-/** "EROFS (read-only file system)": the code and what it means, without the path Node repeats. */
-function reason(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
-  const meaning = message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
-  return code ? `${code} (${meaning})` : message;
-}
-
 /** The file's settings; a missing file is no note, an unreadable, odd or broken one is. `writable` is false but for a missing or good one. */
 export function loadSettings(path: string): { settings: Settings; note: string | null; writable: boolean } {
   let fd: number;
@@ -89,7 +83,7 @@ export function loadSettings(path: string): { settings: Settings; note: string |
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { settings: {}, note: null, writable: true };
     if (code === 'ELOOP') return { settings: {}, note: `${path} is a symbolic link: not read, and not written: using the defaults`, writable: false };
-    return { settings: {}, note: `${path}: ${reason(error)}: using the defaults`, writable: false };
+    return { settings: {}, note: `${path}: ${errnoText(error)}: using the defaults`, writable: false };
   }
   let text: string;
   try {
@@ -100,7 +94,7 @@ export function loadSettings(path: string): { settings: Settings; note: string |
     const bytes = Buffer.alloc(MAX_SETTINGS_BYTES);
     text = bytes.subarray(0, readSync(fd, bytes, 0, MAX_SETTINGS_BYTES, 0)).toString('utf8');
   } catch (error) {
-    return { settings: {}, note: `${path}: ${reason(error)}: using the defaults`, writable: false };
+    return { settings: {}, note: `${path}: ${errnoText(error)}: using the defaults`, writable: false };
   } finally {
     closeSync(fd);
   }
@@ -155,6 +149,6 @@ export function saveSettings(path: string, settings: Settings): void {
       }
     }
     if (error instanceof SettingsError) throw error;
-    throw new SettingsError(`${path}: ${reason(error)}`);
+    throw new SettingsError(`${path}: ${errnoText(error)}`);
   }
 }
