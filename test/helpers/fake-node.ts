@@ -151,6 +151,8 @@ export interface FakeNode {
   /** A proper deletion: container stopped, volume unmounted, dirs and cgroups removed. */
   deletePodClean(uid: string): Promise<void>;
   setMode(tool: StandInTool, mode: StandInMode): void;
+  /** umounts of pod volumes that failed busy (EBUSY) and were tried again: what an inotop holding mounts would cause. */
+  busyUnmounts(): number;
   cleanup(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const cgroups: string[] = [...qosCgroups, cgroupTop];
   /** Pod uid -> kubelet's watch descriptor on the pod cgroup. */
   const cgroupWatches = new Map<string, number>();
+  let busy = 0;
 
   function cgroupDirs(uid: string, containerId: string): { podCgroup: string; containerCgroup: string } {
     if (driver === 'systemd') {
@@ -217,6 +220,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       const result = spawnSync('umount', [volume], { encoding: 'utf8' });
       if (result.status === 0) break;
       if (attempt >= 500 || !result.stderr.includes('busy')) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
+      busy++;
       await new Promise((r) => setTimeout(r, 20));
     }
     mountedVolumes.delete(volume);
@@ -417,6 +421,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       setMode(tool, mode) {
         setStandInMode(crictlDir, tool, mode);
       },
+      busyUnmounts: () => busy,
       cleanup,
     };
     return node;

@@ -5,9 +5,10 @@ import { batchText } from '../../src/views/batch.js';
 import { snapshotJson } from '../../src/views/json.js';
 import { detailLines, headerLines, layout, logLines, Painter, tableLines } from '../../src/views/tui/render.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
+import { FailureTotals, metricsView, renderMetrics } from '../../src/serve/metrics.js';
 
-/** Renders the snapshot as -b, --json and the screen do; returns the JSON (with targets). */
-export function renderEverywhere(snapshot: Snapshot): string {
+/** Renders the snapshot as -b, --json, the screen and serve's metrics do; returns the JSON (with targets). */
+export async function renderEverywhere(snapshot: Snapshot): Promise<string> {
   batchText(snapshot, snapshot.processes, { withTargets: true, color: true, width: 120 });
   const json = snapshotJson(snapshot, true);
   let state = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
@@ -20,5 +21,8 @@ export function renderEverywhere(snapshot: Snapshot): string {
   tableLines(state, 120, 12, painter);
   detailLines(state, 120, 10, painter);
   logLines(state, 120, 6, painter);
+  const failures = new FailureTotals();
+  failures.add(snapshot.failures);
+  await renderMetrics({ node: 'n', snapshot: metricsView(snapshot), scanFailures: 0, lastFailure: null, top: 5, failures });
   return json;
 }

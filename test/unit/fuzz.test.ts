@@ -180,7 +180,7 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
     }
   });
 
-  test('recording reader: mutated bytes, plain and gzip; what it accepts renders everywhere', () => {
+  test('recording reader: mutated bytes, plain and gzip; what it accepts renders everywhere', async () => {
     const fuzz = new Fuzzer(SEED + 2);
     const plain = Buffer.from(recordingLines.join('\n') + '\n');
     const packed = Buffer.concat(recordingLines.map((line) => gzipSync(line + '\n')));
@@ -194,11 +194,11 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
       } catch (error) {
         if (!(error instanceof RecordingError)) throw error;
       }
-      for (const snapshot of snapshots) renderEverywhere(snapshot);
+      for (const snapshot of snapshots) await renderEverywhere(snapshot);
     }
   });
 
-  test('recording reader: mutated documents never reach the views unchecked', () => {
+  test('recording reader: mutated documents never reach the views unchecked', async () => {
     const fuzz = new Fuzzer(SEED + 3);
     const [header, ...snapshots] = recordingLines;
     const file = join(dir, 'm.jsonl');
@@ -209,7 +209,7 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
       try {
         const recording = readRecording(file);
         accepted++;
-        for (const snapshot of recording.snapshots) renderEverywhere(snapshot);
+        for (const snapshot of recording.snapshots) await renderEverywhere(snapshot);
       } catch (error) {
         if (!(error instanceof RecordingError)) throw error;
         assert.match(error.message, /holds no snapshot \(.*line 2: not a snapshot: /);

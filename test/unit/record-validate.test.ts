@@ -139,14 +139,14 @@ function read(lines: Json[]): { snapshots: Snapshot[]; warnings: string[] } {
   return { snapshots, warnings };
 }
 
-test('a snapshot with every field set reads back exactly, and renders everywhere', () => {
+test('a snapshot with every field set reads back exactly, and renders everywhere', async () => {
   const full = JSON.parse(jsonText(everyField())) as Json;
   const { snapshots, warnings } = read([full]);
   assert.deepEqual(warnings, []);
-  assert.deepEqual(JSON.parse(renderEverywhere(snapshots[0]!)), full);
+  assert.deepEqual(JSON.parse(await renderEverywhere(snapshots[0]!)), full);
 });
 
-test('type confusion: each field given a value of another type, one at a time, is refused by its path; only null where null is allowed passes; no view throws', () => {
+test('type confusion: each field given a value of another type, one at a time, is refused by its path; only null where null is allowed passes; no view throws', async () => {
   const full = JSON.parse(jsonText(everyField())) as Json;
   let mutations = 0;
   let accepted = 0;
@@ -169,7 +169,7 @@ test('type confusion: each field given a value of another type, one at a time, i
         assert.deepEqual(warnings, [], `${path}: null is allowed`);
         accepted++;
         // Through every view, and out of --json as it came in.
-        const json = JSON.parse(renderEverywhere(snapshots[0]!)) as Json;
+        const json = JSON.parse(await renderEverywhere(snapshots[0]!)) as Json;
         assert.equal(at(json, path), null, path);
         continue;
       }
@@ -187,14 +187,14 @@ test('type confusion: each field given a value of another type, one at a time, i
   assert.ok(accepted >= NULLABLE.size - POD_FIELDS.length, `${accepted} nulls accepted`);
 });
 
-test('fields the schema does not know are dropped, not passed on to --json', () => {
+test('fields the schema does not know are dropped, not passed on to --json', async () => {
   const full = JSON.parse(jsonText(everyField())) as { [key: string]: Json } & { processes: { [key: string]: Json }[] };
   full['extra'] = '\x1b]0;pwned\x07';
   full.processes[0]!['constructor'] = 'x';
   // JSON.parse makes "__proto__" an own field, as a file may hold it.
   const text = JSON.stringify(full).replace('{"pid":100,', '{"__proto__":{"polluted":true},"pid":100,');
   const { snapshots } = read([JSON.parse(text) as Json]);
-  const json = renderEverywhere(snapshots[0]!);
+  const json = await renderEverywhere(snapshots[0]!);
   assert.doesNotMatch(json, /extra|pwned|polluted|constructor|__proto__/);
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   // The causes of scan.unreadable are keys: checked as well.
@@ -227,7 +227,7 @@ function legacy(full: Snapshot): Json {
   return old as Json;
 }
 
-test('an older recording is upgraded in the reader: every field there, counts and pods from its targets', () => {
+test('an older recording is upgraded in the reader: every field there, counts and pods from its targets', async () => {
   const full = everyField();
   // An older inotop had no fanotify targets.
   full.processes[0]!.targets = full.processes[0]!.targets.filter((t) => t.kind === 'inotify');
@@ -249,7 +249,7 @@ test('an older recording is upgraded in the reader: every field there, counts an
   assert.deepEqual([upgraded!.users[0]!.fanotifyGroups, upgraded!.totals.fanotifyMarks, upgraded!.limits.maxUserFanotifyGroups], [0, 0, null]);
   assert.deepEqual([upgraded!.scanScope, upgraded!.failures, upgraded!.churn, upgraded!.trace.state], ['all', [], [], 'off']);
   assert.deepEqual(upgraded!.scan, { complete: true, reason: null, unreadable: {} });
-  renderEverywhere(upgraded!);
+  await renderEverywhere(upgraded!);
 });
 
 test('the shipped recordings, made before most fields existed, read as complete snapshots', () => {

@@ -549,3 +549,19 @@ test('inspect: Enter on a target opens it whole; y copies its text; Esc closes',
   assert.match(removed, /NEXT STEP: only the watcher can drop this watch: restarting kubelet \(pid 16114\) releases it\./);
   assert.match(removed, /kernfs sends no IN_IGNORED/);
 });
+
+test('the header says when the counts cannot be gone by: a scan that missed too much, a refresh that failed', () => {
+  const start = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
+  const seen = snapshot([proc(1, { targets: targets(3) })]);
+  const blind = { ...seen, scan: { complete: false, reason: '40 of 120 processes not read (EIO 40)', unreadable: { EIO: 40 } } };
+  const totalsLine = (state: ReturnType<typeof initialState>) =>
+    headerLines(state, layout(160, 40, 1), mono)
+      .map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''))
+      .find((line) => line.includes('processes'))!;
+  assert.match(totalsLine(reduce(start, { type: 'snapshot', snapshot: seen })), /^total 1 processes/);
+  const incomplete = reduce(start, { type: 'snapshot', snapshot: blind });
+  assert.match(totalsLine(incomplete), /^CANNOT TELL: 40 of 120 processes not read \(EIO 40\): total 1 processes/);
+  const failed = reduce(reduce(start, { type: 'snapshot', snapshot: seen }), { type: 'failed', message: 'cannot read /proc: EIO (i/o error)' });
+  assert.match(totalsLine(failed), /^CANNOT TELL: cannot read \/proc: EIO \(i\/o error\); as of \d\d:\d\d:\d\d: total 1 processes/);
+  assert.match(totalsLine(reduce(failed, { type: 'snapshot', snapshot: seen })), /^total 1 processes/, 'until a refresh succeeds');
+});

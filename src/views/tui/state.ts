@@ -98,6 +98,8 @@ export interface ViewState {
   detailRows: number;
   /** The last refresh failure or a bad filter; cleared by the next good refresh or edit. */
   message: string | null;
+  /** Why the last refresh failed (/proc could not be listed), until one succeeds: the figures shown are older. */
+  refreshFailed: string | null;
   quit: boolean;
 }
 
@@ -204,6 +206,7 @@ export function initialState(initial: InitialView): ViewState {
     detailRows: 5,
     sessionNotes: initial.notes ?? [],
     message: null,
+    refreshFailed: null,
     quit: false,
   };
 }
@@ -225,6 +228,7 @@ function apply(state: ViewState, action: Action): ViewState {
         history: advanceHistory(state.history, action.snapshot),
         podsSeen: withPodsSeen(state.podsSeen, action.snapshot),
         message: null,
+        refreshFailed: null,
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
     }
@@ -233,7 +237,7 @@ function apply(state: ViewState, action: Action): ViewState {
       return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
     }
     case 'failed':
-      return { ...state, message: `refresh failed: ${action.message}` };
+      return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
     case 'sessionNote':
       return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
