@@ -180,7 +180,7 @@ interface LimitUse {
  * (older kernels have no such limits), and said in the summary only then.
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
-  const anyFanotify = users.some((user) => (user.fanotifyGroups ?? 0) > 0);
+  const anyFanotify = users.some((user) => user.fanotifyGroups > 0);
   const check = (
     what: string,
     short: string,
@@ -205,12 +205,12 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
       check(
         'fanotify groups',
         'fanotify groups',
-        (u) => u.fanotifyGroups ?? 0,
+        (u) => u.fanotifyGroups,
         limits.maxUserFanotifyGroups,
         thresholds.fanotifyGroups,
         'fs.fanotify.max_user_groups',
       ),
-      check('fanotify marks', 'marks', (u) => u.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
+      check('fanotify marks', 'marks', (u) => u.fanotifyMarks, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
     );
   }
   const over: LimitUse[] = [];

@@ -34,12 +34,12 @@ export function podRows(snapshot: Snapshot | null): PodRow[] {
   };
   for (const proc of snapshot?.processes ?? []) {
     if (proc.pod) rowOf(proc.pod).members.push(proc.pid);
-    for (const entry of proc.watchedPods ?? []) {
+    for (const entry of proc.watchedPods) {
       const row = rowOf(entry.pod);
       row.watches += entry.watches;
       row.leaked += entry.leaked;
       row.watchers.push({ pid: proc.pid, comm: proc.comm, watches: entry.watches, leaked: entry.leaked });
-      for (const pid of entry.holders ?? []) if (!row.holders.includes(pid)) row.holders.push(pid);
+      for (const pid of entry.holders) if (!row.holders.includes(pid)) row.holders.push(pid);
     }
   }
   for (const row of rows.values()) {

@@ -340,7 +340,6 @@ export function notesLine(notes: readonly string[], width: number): string {
  */
 export function exhaustionText(user: UserRow): string {
   const trend = user.trend;
-  if (!trend) return '';
   const candidates = [
     { seconds: trend.watchesFullInSeconds, rate: trend.watchesPerMinute, what: '' },
     { seconds: trend.instancesFullInSeconds, rate: trend.instancesPerMinute, what: ' instances' },
@@ -362,7 +361,7 @@ function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painte
   const meterSpace = width - nameWidth - 1;
   const { limits } = snapshot;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
-  const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
+  const fanotify = snapshot.totals.fanotifyGroups > 0;
   const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
   const watchesWidth = Math.ceil(inotifySpace * 0.6);
   const inotify =
@@ -375,9 +374,9 @@ function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painte
   const groupsWidth = Math.floor(fanotifySpace * 0.45);
   const fanotifyMeters = fanotify
     ? ' ' +
-      meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
+      meter('fanotify', user.fanotifyGroups, limits.maxUserFanotifyGroups, groupsWidth - 1, painter) +
       ' ' +
-      meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
+      meter('marks', user.fanotifyMarks, limits.maxUserFanotifyMarks, fanotifySpace - groupsWidth, painter)
     : '';
   return inotify + fanotifyMeters + (suffix ? painter.paint('warn', esc(suffix)) : '');
 }
@@ -447,7 +446,7 @@ export function tableLines(state: ViewState, width: number, height: number, pain
 export function cellContext(state: ViewState): CellContext {
   const failing = new Set(snapshotRecentFailures(state.snapshot).map((f) => f.pid));
   const churn = state.snapshot ? churnByPid(state.snapshot) : new Map<number, WatchChurn>();
-  const traced = state.snapshot?.trace?.state === 'on';
+  const traced = state.snapshot?.trace.state === 'on';
   return {
     count: grouped,
     blankZeros: true,
@@ -488,7 +487,7 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
-      `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks ?? 0, 'mark', 'marks')}` : ''}` +
+      `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks, 'mark', 'marks')}` : ''}` +
       `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';

@@ -445,7 +445,7 @@ function selectPodAt(state: ViewState, index: number): ViewState {
 function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): ReadonlyMap<string, string> {
   let next: Map<string, string> | null = null;
   for (const row of snapshot.processes) {
-    for (const pod of [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)]) {
+    for (const pod of [row.pod, ...row.watchedPods.map((entry) => entry.pod)]) {
       if (!pod || seen.has(pod.uid) || next?.has(pod.uid)) continue;
       next ??= new Map(seen);
       next.set(pod.uid, snapshot.time);
