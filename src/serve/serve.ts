@@ -7,6 +7,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -135,11 +136,19 @@ function makeServer(exporter: Exporter, webConfig: WebConfig): Server {
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     exporter.handle(request, response).catch((error: unknown) => exporter.broken(response, error));
   };
-  if (!webConfig.tls) return createHttpServer(handler);
-  const { clientAuth } = webConfig.tls;
-  const server = createHttpsServer(webConfig.tls, handler);
-  server.on('secureConnection', (socket: TLSSocket) => {
-    if (clientRefusal(socket, clientAuth) !== null) socket.destroy();
+  const server = webConfig.tls ? createHttpsServer(webConfig.tls, handler) : createHttpServer(handler);
+  if (webConfig.tls) {
+    const { clientAuth } = webConfig.tls;
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (clientRefusal(socket, clientAuth) !== null) socket.destroy();
+    });
+  }
+  // CONNECT never reaches the request handler: without a listener Node drops the connection unanswered.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n\r\nGET or HEAD only\n',
+    );
   });
   return server;
 }
@@ -212,8 +221,12 @@ class Exporter {
   broken(response: ServerResponse, error: unknown): void {
     if (!this.saidBroken) process.stderr.write(`inotop serve: answering a request failed: ${errorText(error)}\n`);
     this.saidBroken = true;
-    if (response.headersSent) response.destroy();
-    else send(response, 500, 'internal error\n');
+    try {
+      if (!response.headersSent) return send(response, 500, 'internal error\n');
+    } catch {
+      // the answer cannot be made either: the connection is cut below
+    }
+    response.destroy();
   }
 
   private saidBroken = false;

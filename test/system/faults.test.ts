@@ -7,12 +7,13 @@
 //   INOTOP_FAULTS=all node --import tsx --test test/system/faults.test.ts
 // or one fault: INOTOP_FAULTS=readlinkat:EACCES:50+
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureBuilt } from '../helpers/build.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 import { ciSubset, faultName, fullMatrix, generalProblem, runInotop, runtimeFailure, type Fault, type FaultRun } from '../helpers/faults.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
@@ -153,6 +154,32 @@ describe('faults injected into every syscall inotop makes', { skip: rootSkip || 
     batch: () => ['-b', '-o', 'pid,instances,watches', ...common()],
     check: checkArgs,
   } as const;
+
+  test('serve keeps serving when fdinfo reads fail (pread64 EIO from the 100th call on): each scan says what it could not read', async (t) => {
+    const args = ['serve', '--web.listen-address', '127.0.0.1:0', '--interval', '1', ...common().slice(0, 4)];
+    const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=pread64', '-e', 'inject=pread64:error=EIO:when=100+'];
+    const child = spawn('strace', [...strace, process.execPath, inotopBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const port = await eventually(() => Number(/serving http:\/\/[^ ]*:(\d+)\//.exec(stderr)?.[1] ?? assert.fail(`not serving yet: ${stderr}`)), {
+      timeoutMs: 30_000,
+    });
+    // Several scans, each past the 100th pread64 of its thread.
+    const metrics = await eventually(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        assert.match(text, /^inotop_scan_unreadable_processes\{cause="EIO"/m);
+        return text;
+      },
+      { timeoutMs: 30_000 },
+    );
+    assert.match(metrics, /^inotop_scan_complete\{reason="[^"]*"/m);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(child.exitCode, null, `serve still up: ${stderr}`);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/-/healthy`)).status, 200);
+    assert.doesNotMatch(stderr, /collector stopped|^\s+at /m);
+  });
 
   for (const mode of Object.keys(modes) as (keyof typeof modes)[]) {
     test(`${mode}: ${faults.length} faults, no stack trace, no hang, no silent wrong answer`, (t) => {
