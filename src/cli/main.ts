@@ -20,6 +20,7 @@ import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type
 export async function main(argv: string[]): Promise<number> {
   // The screen's, the metrics' and the runtime's modules load only where they are used: a
   // one-shot run on a node in trouble starts in a fraction of a second.
+  if (argv[0] === 'completion') return (await import('./completion.js')).runCompletion(argv.slice(1));
   if (isSubcommand(argv[0])) return (await import('./subcommand.js')).runSubcommand(argv[0], argv.slice(1));
   let options: Options;
   try {

@@ -8,16 +8,16 @@ import { oneOf, type FlagSpec, type ParsedFlags } from './flags.js';
 export type NodeOptions = Omit<CollectorOptions, 'intervalSeconds' | 'record'>;
 
 export const NODE_FLAGS: readonly FlagSpec[] = [
-  { long: 'proc', value: 'DIR', help: 'procfs root to scan (default /proc)' },
-  { long: 'pods', value: 'SOURCE', help: `live pod list from ${POD_SOURCE_KINDS.join(', ')} (default auto)` },
+  { long: 'proc', value: 'DIR', help: 'procfs root to scan (default /proc)', complete: 'directory' },
+  { long: 'pods', value: 'SOURCE', help: `live pod list from ${POD_SOURCE_KINDS.join(', ')} (default auto)`, complete: { words: POD_SOURCE_KINDS } },
   {
     long: 'runtime-endpoint',
     value: 'unix:///SOCK',
     help: 'container runtime CRI socket (default: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets)',
   },
-  { long: 'crictl', value: 'PATH', help: 'crictl binary (default: from PATH)' },
-  { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)' },
-  { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)' },
+  { long: 'crictl', value: 'PATH', help: 'crictl binary (default: from PATH)', complete: 'file' },
+  { long: 'kubectl', value: 'PATH', help: 'kubectl binary (default: from PATH)', complete: 'file' },
+  { long: 'kubelet-root', value: 'DIR', help: 'kubelet root directory (default /var/lib/kubelet)', complete: 'directory' },
   {
     long: 'node',
     // The DaemonSet of inotop 0.1 (deploy/daemonset.yaml) gives serve --node-name.

@@ -283,6 +283,8 @@ export class PodSource {
     if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     // Loaded here: a run without CLI pod sources starts without it.
     const { execa } = await import('execa');
+    // stop() may have come while it loaded: nothing starts after it.
+    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const subprocess = execa(file, args, {
       stdin: 'ignore',
       timeout: this.options.timeoutMs,

@@ -8,13 +8,18 @@
 // model after recordings existed are `legacy`: missing, they get the value an older inotop meant.
 // Hand-written on purpose: the schema is small and fixed, and a validator library would be the
 // largest dependency of a tool that must start fast.
-import { NO_TREND, tallyTargets } from '../model/snapshot.js';
+import { hostChargeLimits } from '../model/charges.js';
+import { NO_TREND } from '../model/projection.js';
+import { tallyTargets } from '../model/snapshot.js';
 import type {
+  ChargeCounts,
+  ChargeLimits,
   FanotifyFdRow,
   FdRow,
   Holder,
   LeakHolder,
   Limits,
+  NamespaceCharge,
   PodRef,
   PodsStatus,
   ProcessRow,
@@ -188,7 +193,22 @@ const trend = object<UserTrend>({
   instancesFullInSeconds: nullable(number),
 });
 
-const user = object<UserRow>({
+const chargeCounts = object<ChargeCounts>({ instances: count, watches: count, fanotifyGroups: count, fanotifyMarks: count });
+const chargeLimits = object<ChargeLimits>({
+  instances: nullable(count),
+  watches: nullable(count),
+  fanotifyGroups: nullable(count),
+  fanotifyMarks: nullable(count),
+});
+
+/** A user as recordings made before users carried their charge hold it: the snapshot's limits fill it in (withCharges). */
+type RecordedUser = Omit<UserRow, 'charged' | 'limits' | 'fromNamespaces'> & {
+  charged?: ChargeCounts;
+  limits?: ChargeLimits | null;
+  fromNamespaces?: NamespaceCharge[];
+};
+
+const recordedUser = object<RecordedUser>({
   uid: count,
   name: string,
   userns: nullable(string),
@@ -196,8 +216,38 @@ const user = object<UserRow>({
   watches: count,
   fanotifyGroups: legacy(count, () => 0),
   fanotifyMarks: legacy(count, () => 0),
+  charged: optional(chargeCounts),
+  limits: optional(nullable(chargeLimits)),
+  fromNamespaces: optional(
+    list(
+      object<NamespaceCharge>({
+        userns: string,
+        uid: count,
+        instances: count,
+        watches: count,
+        fanotifyGroups: count,
+        fanotifyMarks: count,
+        pods: list(string),
+      }),
+    ),
+  ),
   trend: legacy(trend, () => NO_TREND),
 });
+
+/**
+ * A user of a recording made before users carried their charge: charged what it held itself (the
+ * views of then knew no other), a host user against the host's limits, a namespace's user
+ * against limits unknown.
+ */
+function withCharges(user: RecordedUser, limits: Limits): UserRow {
+  const own = { instances: user.instances, watches: user.watches, fanotifyGroups: user.fanotifyGroups, fanotifyMarks: user.fanotifyMarks };
+  return {
+    ...user,
+    charged: user.charged ?? own,
+    limits: user.limits !== undefined ? user.limits : user.userns === null ? hostChargeLimits(limits) : null,
+    fromNamespaces: user.fromNamespaces ?? [],
+  };
+}
 
 const failure = object<SyscallFailure>({
   pid: count,
@@ -209,7 +259,9 @@ const failure = object<SyscallFailure>({
   errno: string,
   count,
   new: count,
-  limit: nullable(oneOf('max_user_watches', 'max_user_instances', 'RLIMIT_NOFILE')),
+  limit: nullable(oneOf('max_user_watches', 'max_user_instances', 'max_inotify_watches', 'max_inotify_instances', 'RLIMIT_NOFILE')),
+  limitUid: legacy(nullable(count), () => null),
+  limitUserns: legacy(nullable(string), () => null),
   fdLimit: nullable(count),
   firstAt: time,
   lastAt: time,
@@ -220,7 +272,10 @@ const churn = object<WatchChurn>({ pid: count, comm: string, adds: count, remove
 /** What a recording made before failed calls were traced says about the trace. */
 const NOT_RECORDED: TraceStatus = { state: 'off', reason: 'the recording was made before failed calls were traced' };
 
-const snapshot = object<Snapshot>({
+/** A snapshot as recorded: its users upgraded once its limits are known. */
+type RecordedSnapshot = Omit<Snapshot, 'users'> & { users: RecordedUser[] };
+
+const recordedSnapshot = object<RecordedSnapshot>({
   schema: (value, path) => (value === 1 ? 1 : fail(path, 'schema 1', value)),
   time,
   hostname: string,
@@ -239,7 +294,7 @@ const snapshot = object<Snapshot>({
     fanotifyGroups: legacy(count, () => 0),
     fanotifyMarks: legacy(count, () => 0),
   }),
-  users: list(user),
+  users: list(recordedUser),
   processes: list(processRow),
   pods: object<PodsStatus>({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),
@@ -257,5 +312,6 @@ const snapshot = object<Snapshot>({
 
 /** The value as a Snapshot of checked fields only, upgraded where it is older; or a SchemaError naming the first field that is wrong. */
 export function validateSnapshot(value: unknown): Snapshot {
-  return snapshot(value, '');
+  const recorded = recordedSnapshot(value, '');
+  return { ...recorded, users: recorded.users.map((user) => withCharges(user, recorded.limits)) };
 }

@@ -7,6 +7,7 @@ import {
   rowCells,
   rowStyle,
   shownColumns,
+  wideColumns,
   targetColumns,
   targetStyle,
   titleCells,
@@ -14,7 +15,7 @@ import {
   type ColumnId,
   type TargetContext,
 } from './columns.js';
-import { usage } from './format.js';
+import { fromNamespacesText, usage } from './format.js';
 import { visible } from '../common/text.js';
 
 export interface BatchOptions {
@@ -22,8 +23,8 @@ export interface BatchOptions {
   color: boolean;
   /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
   width: number | null;
-  /** `-o`: these columns in this order; null: the batch defaults (columns.ts). */
-  columns?: readonly ColumnId[] | null;
+  /** `-o`: these columns in this order; 'wide': every one (`-o wide`); null: the batch defaults (columns.ts). */
+  columns?: readonly ColumnId[] | 'wide' | null;
 }
 
 const BOLD = '\x1b[1m';
@@ -54,19 +55,29 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
       ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
       (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );
+  // Each user as the kernel charges it (its own and its user namespaces') against the limits in force for it.
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
-    add(`user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`);
-    if (user.fanotifyGroups > 0) {
+    const { charged } = user;
+    add(
+      `user ${user.name}${ns}: instances ${usage(charged.instances, user.limits?.instances ?? null)}, ` +
+        `watches ${usage(charged.watches, user.limits?.watches ?? null)}${fromNamespacesText(user)}`,
+    );
+    if (charged.fanotifyGroups > 0) {
       add(
-        `user ${user.name}${ns}: fanotify groups ${usage(user.fanotifyGroups, limits.maxUserFanotifyGroups)}, ` +
-          `marks ${usage(user.fanotifyMarks, limits.maxUserFanotifyMarks)}`,
+        `user ${user.name}${ns}: fanotify groups ${usage(charged.fanotifyGroups, user.limits?.fanotifyGroups ?? null)}, ` +
+          `marks ${usage(charged.fanotifyMarks, user.limits?.fanotifyMarks ?? null)}`,
       );
     }
   }
   for (const note of snapshot.notes) add(`note: ${note}`);
   add('');
-  const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+  const specs =
+    options.columns === 'wide'
+      ? wideColumns(fanotify)
+      : options.columns
+        ? options.columns.map(columnSpec)
+        : shownColumns('batch', { fanotify, hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const churn = churnByPid(snapshot);

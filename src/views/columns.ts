@@ -337,6 +337,14 @@ export function isShown(spec: ColumnSpec, view: View, choice: ColumnChoice): boo
   return shownByDefault(spec, view, choice.fanotify) || choice.shown.includes(spec.id);
 }
 
+/**
+ * `-o wide`: every column -b offers, in table order; fanotify's (FANOTIFY, and FAN-G and FAN-M,
+ * which the screen shows so) only where some process holds a fanotify group, as by default.
+ */
+export function wideColumns(fanotify: boolean): ColumnSpec[] {
+  return COLUMNS.filter((spec) => spec.batch !== null && (fanotify || (spec.batch !== 'fanotify' && spec.screen !== 'fanotify')));
+}
+
 /** The columns a view shows, in table order. */
 export function shownColumns(view: View, choice: ColumnChoice): ColumnSpec[] {
   return COLUMNS.filter((spec) => isShown(spec, view, choice));

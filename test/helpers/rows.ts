@@ -1,6 +1,28 @@
 // Hand-made snapshots for model and screen unit tests: only the fields a test cares about.
-import { NO_TREND, tallyTargets } from '../../src/model/snapshot.js';
-import type { PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
+import { hostChargeLimits } from '../../src/model/charges.js';
+import { NO_TREND } from '../../src/model/projection.js';
+import { tallyTargets } from '../../src/model/snapshot.js';
+import type { Limits, PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
+
+/** The limits of the hand-made snapshots. */
+export const LIMITS: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
+
+/** A user charged what it holds itself, a host user against `limits`, one in a user namespace against limits unknown. */
+export function user(uid: number, instances: number, watches: number, userns: string | null = null, limits: Limits = LIMITS): UserRow {
+  return {
+    uid,
+    name: uid === 0 ? 'root' : String(uid),
+    userns,
+    instances,
+    watches,
+    fanotifyGroups: 0,
+    fanotifyMarks: 0,
+    charged: { instances, watches, fanotifyGroups: 0, fanotifyMarks: 0 },
+    limits: userns === null ? hostChargeLimits(limits) : null,
+    fromNamespaces: [],
+    trend: NO_TREND,
+  };
+}
 
 export function pod(name: string, state: PodRef['state'] = 'live', namespace = 'default'): PodRef {
   return { uid: `uid-${name}`, namespace, name, container: null, state, nameSource: null };
@@ -65,9 +87,9 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     time,
     hostname: 'node-t',
     kernel: '6.18.0-test',
-    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 },
+    limits: LIMITS,
     totals: { processes: processes.length, instances: processes.length, watches, fanotifyGroups: 0, fanotifyMarks: 0 },
-    users: [user({ instances: processes.length, watches })],
+    users: [user(0, processes.length, watches)],
     processes,
     pods: { source: 'none', live: null, stale: false, error: null },
     notes: [],
@@ -78,9 +100,4 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     trace: { state: 'off', reason: 'not traced' },
     scan: { complete: true, reason: null, unreadable: {} },
   };
-}
-
-/** A user's row: root with nothing unless given. */
-export function user(fields: Partial<UserRow> = {}): UserRow {
-  return { uid: 0, name: 'root', userns: null, instances: 0, watches: 0, fanotifyGroups: 0, fanotifyMarks: 0, trend: NO_TREND, ...fields };
 }

@@ -3,7 +3,12 @@ import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { batchText } from '../../src/views/batch.js';
 import { snapshotJson } from '../../src/views/json.js';
-import { detailLines, headerLines, layout, logLines, Painter, tableLines } from '../../src/views/tui/render.js';
+import { logLines } from '../../src/views/tui/paint/changes.js';
+import { detailLines } from '../../src/views/tui/paint/detail.js';
+import { headerLines } from '../../src/views/tui/paint/header.js';
+import { layout } from '../../src/views/tui/paint/layout.js';
+import { Painter } from '../../src/views/tui/paint/painter.js';
+import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { FailureTotals, metricsView, renderMetrics } from '../../src/serve/metrics.js';
 

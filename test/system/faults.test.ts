@@ -186,16 +186,18 @@ describe('faults injected into every syscall inotop makes', { skip: rootSkip || 
       const problems: string[] = [];
       const outcomes = { exact: 0, said: 0, failed: 0, runtime: 0 };
       const runtime: string[] = [];
+      const failed: string[] = [];
       for (const fault of faults) {
         const run = runInotop(modes[mode](), fault);
         const { problem, outcome } = judge(mode, run);
         if (problem) problems.push(`${faultName(fault)}: ${problem}`);
         outcomes[outcome]++;
         if (outcome === 'runtime') runtime.push(faultName(fault));
+        if (outcome === 'failed') failed.push(`${faultName(fault)} (${(run.stderr.trim().split('\n').pop() ?? '').slice(0, 100)})`);
       }
       t.diagnostic(
         `${faults.length} runs: ${outcomes.exact} right, ${outcomes.said} said what they could not read or tell, ` +
-          `${outcomes.failed} failed with a message, ${outcomes.runtime} Node itself failed before inotop ran (its loader, libuv aborts: ${runtime.join(' ')})`,
+          `${outcomes.failed} failed with a message (${failed.join('; ')}), ${outcomes.runtime} Node itself failed before inotop ran (its loader, libuv aborts: ${runtime.join(' ')})`,
       );
       assert.deepEqual(problems, []);
     });

@@ -165,7 +165,7 @@ function smallRecording(path: string): void {
     ...base,
     time,
     hostname: 'node-small',
-    users: [user({ instances: 100, watches })],
+    users: [user(0, 100, watches)],
     pods: { source: 'cri', live: 3, stale: false, error: null },
   });
   const writer = new RecordingWriter(path, { intervalSeconds: 1, inotopVersion: 'test' });

@@ -350,7 +350,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal(await exceedWatches(watcher), 20);
     // The refresh that reads the failures may have scanned before the watches were added: the
     // next one has the victim's row, with its 30 watches.
-    const alert = new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: uid ${NOBODY} at [\\d,]+/[\\d,]+ watches`);
+    const alert = new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: user nobody at [\\d,]+/[\\d,]+ watches`);
     const row = new RegExp(`^ *${watcher.pid} +nobody +1 +30 .*FAILED /`, 'm');
     await pane.waitFor((screen) => alert.test(screen) && row.test(screen), 'the alert and the FAILED row');
     pane.keys('q');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grouped } from '../../src/common/format.js';
-import { parseOptions } from '../../src/cli/args.js';
+import { columnsHelpText, parseOptions } from '../../src/cli/args.js';
 import { compareRows, NO_FILTER, type SortField } from '../../src/model/query.js';
 import type { Snapshot, TargetRow } from '../../src/model/types.js';
 import { batchText } from '../../src/views/batch.js';
@@ -22,10 +22,15 @@ import {
   viewColumns,
   type CellContext,
 } from '../../src/views/columns.js';
-import { cellContext, detailColumns, detailLines, helpLines, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
-import { podDetailLines, podTableLines } from '../../src/views/tui/pods-view.js';
+import { detailLines, detailLines as podDetailLines } from '../../src/views/tui/paint/detail.js';
+import { helpLines, menuLines } from '../../src/views/tui/paint/overlays.js';
+import { Painter } from '../../src/views/tui/paint/painter.js';
+import { tableColumns, tableLines, tableLines as podTableLines } from '../../src/views/tui/paint/table.js';
+import { processRows } from '../../src/views/tui/process-rows.js';
+import { cellContext, detailColumns } from '../../src/views/tui/process-view.js';
 import { parseSettings } from '../../src/views/tui/settings.js';
-import { initialState, processRows, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { initialState, reduce } from '../../src/views/tui/state.js';
+import type { ViewState } from '../../src/views/tui/view-state.js';
 import { displayWidth } from '../../src/common/width.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
@@ -239,7 +244,46 @@ test('every column shown on an 80-column screen: lines end at the edge, the last
   assert.ok(!tableColumns(state, 80).some((c) => c.id === 'command'), 'COMMAND is past the edge');
 });
 
-test('-o: the columns of -b by id or title, in their order; unknown ones and -o without -b are errors', () => {
+test('-o json and -o wide mean what they mean to kubectl users; any other -o is a column list, -b implied', () => {
+  const parse = (...argv: string[]) => parseOptions(argv, {}, false);
+  assert.deepEqual([parse('-o', 'json').mode, parse('-o', 'json').columns], ['json', null]);
+  assert.equal(parse('--output=json', '-n', '3').mode, 'json', "kubectl's --output");
+  assert.deepEqual([parse('-o', 'wide').mode, parse('-o', 'wide').columns], ['batch', 'wide']);
+  assert.deepEqual([parse('-o', 'pid,command').mode, parse('-o', 'pid,command').columns], ['batch', ['pid', 'command']]);
+  assert.throws(() => parse('-b', '-o', 'json'), /-b and -o json do not go together/);
+  assert.throws(() => parse('--json', '-o', 'pid'), /--json prints every field; -o pid is for the text table/);
+  // The words are no column's: a column list never means them.
+  for (const word of ['json', 'wide']) assert.equal(parseColumn(word, 'batch'), null, word);
+
+  // wide: every column -b offers; fanotify's where some process holds a group, as by default.
+  const titlesOf = (rows: ReturnType<typeof proc>[]) => {
+    const taken = snapshot(rows);
+    const fanotifyGroups = rows.reduce((sum, row) => sum + (row.fanotifyGroups ?? 0), 0);
+    return batchText({ ...taken, totals: { ...taken.totals, fanotifyGroups } }, rows, { withTargets: false, color: false, width: null, columns: 'wide' })
+      .split('\n')
+      .find((line) => /^ +PID /.test(line))!
+      .trim()
+      .split(/ +/);
+  };
+  assert.deepEqual(titlesOf([proc(1)]), ['PID', 'USER', 'INST', 'WATCHES', 'ADD/s', 'RM/s', 'LEAKED', 'POD', 'COMMAND']);
+  assert.deepEqual(titlesOf([proc(1, { fanotifyGroups: 1, fanotifyMarks: 3 })]), [
+    'PID',
+    'USER',
+    'INST',
+    'WATCHES',
+    'FANOTIFY',
+    'FAN-G',
+    'FAN-M',
+    'ADD/s',
+    'RM/s',
+    'LEAKED',
+    'POD',
+    'COMMAND',
+  ]);
+  assert.match(columnsHelpText(), /^-o json: .*\n-o wide: .*\n-o ID,ID\.\.\./);
+});
+
+test('-o: the columns of -b by id or title, in their order; unknown ones are errors', () => {
   assert.deepEqual(parseOptions(['-b', '-o', 'pid,ADD/s,rm/s,fanotifyMarks,command'], {}, false).columns, [
     'pid',
     'addsPerSecond',
@@ -250,7 +294,6 @@ test('-o: the columns of -b by id or title, in their order; unknown ones and -o 
   assert.equal(parseOptions(['-b'], {}, false).columns, null);
   assert.throws(() => parseOptions(['-b', '-o', 'pid,delta'], {}, false), /unknown column 'delta'/, 'Δ needs the screen');
   assert.throws(() => parseOptions(['-b', '-o', ','], {}, false), /-o needs at least one column/);
-  assert.throws(() => parseOptions(['-o', 'pid'], {}, false), /-o goes with -b/);
   assert.equal(parseOptions(['-o', 'help'], {}, false).mode, 'columns-help');
   assert.equal(parseColumn(' Fan-G ', 'batch'), 'fanotifyGroups');
   const text = batchText(churning(), churning().processes, {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { NO_TREND } from '../../src/model/snapshot.js';
+import { NO_TREND } from '../../src/model/projection.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { openRecording, readRecording } from '../../src/record/reader.js';
 import { jsonText } from '../../src/common/text.js';
@@ -41,7 +41,17 @@ function everyField(): Snapshot {
   const trend = { watchesPerMinute: 47, instancesPerMinute: 0.5, watchesFullInSeconds: 600, instancesFullInSeconds: 7200 };
   return {
     ...snapshot([row]),
-    users: [user({ instances: 1, watches: 3, fanotifyGroups: 1, fanotifyMarks: 1, userns: '4026532999', trend })],
+    users: [
+      {
+        ...user(0, 1, 3),
+        fanotifyGroups: 1,
+        fanotifyMarks: 1,
+        charged: { instances: 2, watches: 5, fanotifyGroups: 1, fanotifyMarks: 1 },
+        fromNamespaces: [{ userns: '4026532999', uid: 100000, instances: 1, watches: 2, fanotifyGroups: 0, fanotifyMarks: 0, pods: ['uid-api-1'] }],
+        trend,
+      },
+      { ...user(100000, 1, 2, '4026532999'), limits: { instances: 8, watches: 100, fanotifyGroups: null, fanotifyMarks: null } },
+    ],
     totals: { processes: 1, instances: 1, watches: 3, fanotifyGroups: 1, fanotifyMarks: 1 },
     pods: { source: 'cri', live: 3, stale: false, error: 'slow' },
     notes: ['a note'],
@@ -57,7 +67,9 @@ function everyField(): Snapshot {
         errno: 'ENOSPC',
         count: 17,
         new: 2,
-        limit: 'RLIMIT_NOFILE',
+        limit: 'max_inotify_watches',
+        limitUid: 0,
+        limitUserns: '4026532999',
         fdLimit: 1024,
         firstAt: '2026-11-27T09:59:00.000Z',
         lastAt: '2026-11-27T09:59:57.000Z',
@@ -74,6 +86,8 @@ const POD_FIELDS = ['namespace', 'name', 'container', 'nameSource'];
 const NULLABLE = new Set([
   ...['maxUserWatches', 'maxUserInstances', 'maxQueuedEvents', 'maxUserFanotifyGroups', 'maxUserFanotifyMarks'].map((f) => `limits.${f}`),
   'users[].userns',
+  'users[].limits',
+  ...['instances', 'watches', 'fanotifyGroups', 'fanotifyMarks'].map((f) => `users[].limits.${f}`),
   ...['watchesPerMinute', 'instancesPerMinute', 'watchesFullInSeconds', 'instancesFullInSeconds'].map((f) => `users[].trend.${f}`),
   'processes[].userns',
   ...['path', 'mountpoint', 'fstype', 'reason', 'leak'].map((f) => `processes[].targets[].${f}`),
@@ -83,7 +97,7 @@ const NULLABLE = new Set([
   ]),
   'pods.live',
   'pods.error',
-  ...['uid', 'user', 'pod', 'limit', 'fdLimit'].map((f) => `failures[].${f}`),
+  ...['uid', 'user', 'pod', 'limit', 'limitUid', 'limitUserns', 'fdLimit'].map((f) => `failures[].${f}`),
   'trace.reason',
   'scan.reason',
 ]);
@@ -213,7 +227,7 @@ function legacy(full: Snapshot): Json {
   delete old['limits']!['maxUserFanotifyMarks'];
   delete old['totals']!['fanotifyGroups'];
   delete old['totals']!['fanotifyMarks'];
-  for (const u of old['users']!) for (const key of ['fanotifyGroups', 'fanotifyMarks', 'trend']) delete u[key];
+  for (const u of old['users']!) for (const key of ['fanotifyGroups', 'fanotifyMarks', 'trend', 'charged', 'limits', 'fromNamespaces']) delete u[key];
   for (const row of old['processes']! as Record<string, Json>[]) {
     for (const key of ['startTime', 'fanotifyGroups', 'fanotifyMarks', 'fanotifyFds', 'stranded', 'watchedPods', 'leakHolders']) delete row[key];
     for (const fd of row['fds'] as Record<string, Json>[]) delete fd['instance'];
@@ -246,6 +260,9 @@ test('an older recording is upgraded in the reader: every field there, counts an
   assert.deepEqual(row.targets[0]!.holders[0]!.boundFrom, []);
   assert.equal(row.targets[0]!.pod!.nameSource, null);
   assert.deepEqual(upgraded!.users[0]!.trend, NO_TREND);
+  // Charged what it held itself, a host user against the host's limits, a namespace's against none.
+  assert.deepEqual(upgraded!.users[0]!.charged, { instances: 1, watches: 3, fanotifyGroups: 0, fanotifyMarks: 0 });
+  assert.deepEqual([upgraded!.users[0]!.limits?.watches, upgraded!.users[1]!.limits, upgraded!.users[0]!.fromNamespaces], [8192, null, []]);
   assert.deepEqual([upgraded!.users[0]!.fanotifyGroups, upgraded!.totals.fanotifyMarks, upgraded!.limits.maxUserFanotifyGroups], [0, 0, null]);
   assert.deepEqual([upgraded!.scanScope, upgraded!.failures, upgraded!.churn, upgraded!.trace.state], ['all', [], [], 'off']);
   assert.deepEqual(upgraded!.scan, { complete: true, reason: null, unreadable: {} });
