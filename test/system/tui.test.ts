@@ -180,6 +180,24 @@ test('at 80 columns the help wraps inside its box and loses no word; at 200 each
   }
 });
 
+test('a pod source failing with a long error: the header says "none answered (n)", n shows the error whole', async (t) => {
+  const nowhere = ['--runtime-endpoint', 'unix:///nonexistent/cri.sock', '--crictl', '/nonexistent/crictl', '--kubectl', '/nonexistent/kubectl'];
+  const pane = new TmuxPane(
+    [process.execPath, inotopBin, '-d', '0.5', '-p', `${big.pid},${small.pid}`, '--pods', 'auto', ...nowhere, '--kubelet-root', '/nonexistent/kubelet'],
+    { width: 80, height: 24 },
+  );
+  t.after(() => pane.kill());
+  const screen = await pane.waitFor(/^inotop .*pods: none answered \(n\)/m, 'the pod status shortened in the title');
+  assert.match(screen, row(big.pid, 21));
+  pane.keys('n');
+  const notes = await pane.waitFor(/Notes: ↑↓ scroll/, 'the notes overlay');
+  const text = boxText(notes).join(' ').replace(/\s+/g, ' ');
+  assert.match(
+    text,
+    /pods: no pod source answered: CRI unix:\/\/\/nonexistent\/cri\.sock: connect ENOENT; crictl: \/nonexistent\/crictl not found; kubectl: \/nonexistent\/kubectl not found; kubelet: cannot read \/nonexistent\/kubelet\/pods \(ENOENT\)/,
+  );
+});
+
 test('new watches show in WATCHES, Δ, ΔSTART and the change log within two refreshes', async (t) => {
   const grower = new Watcher();
   t.after(() => grower.stop());

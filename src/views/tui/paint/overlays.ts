@@ -1,6 +1,7 @@
 // What opens over the panes: the help (from the key table and the column table), every note,
 // and the menus (sort, columns, user). Inspect is inspect.ts's text, wrapped by the screen.
 import { grouped } from '../../../common/format.js';
+import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import { columnSpec, HIDEABLE_COLUMNS, isShown, sortableColumns, viewColumns } from '../../columns.js';
 import { fit } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
@@ -76,9 +77,15 @@ export function helpLines(replaying: boolean, width: number): string[] {
   });
 }
 
-/** The notes overlay: every note of the last refresh, whole, wrapped to `width`. */
+/**
+ * The notes overlay: every note of the last refresh, whole, wrapped to `width`; first, while the
+ * pod source fails, its error (said once as a note, and only shortened in the title after).
+ */
 export function notesLines(state: ViewState, width: number): string[] {
+  const pods = state.snapshot?.pods;
+  const failing = pods?.error && pods.error !== POD_LIST_PENDING ? `pods: ${pods.error}` : null;
   const notes = allNotes(state);
+  if (failing !== null && !notes.some((note) => note.startsWith(failing))) notes.unshift(failing);
   if (notes.length === 0) return ['no notes'];
   return notes.flatMap((note) => wrapColumns(`• ${note}`, width, '  ').map(esc));
 }
