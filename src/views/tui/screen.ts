@@ -91,6 +91,7 @@ class TerminalUi {
     this.options.source.start({
       snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
       targets: (pid, targets, holders) => this.dispatch({ type: 'targets', pid, targets, ...(holders ? { holders } : {}) }),
+      progress: (progress) => this.dispatch({ type: 'progress', progress }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),

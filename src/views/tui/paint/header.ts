@@ -14,6 +14,7 @@ import { verdictLine } from '../verdict.js';
 import type { ViewState } from '../view-state.js';
 import type { Layout } from './layout.js';
 import { userMeters } from './meters.js';
+import { firstScanLines } from './progress.js';
 import type { Painter } from './painter.js';
 
 /**
@@ -32,7 +33,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const width = l.width;
   const snapshot = state.snapshot;
   const left = l.sparkline.left - 1;
-  if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
+  if (!snapshot) return firstScanLines(state.scanProgress, width, painter);
   const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
