@@ -162,7 +162,7 @@ test('at 80 columns the help wraps inside its box and loses no word; at 200 each
     'every line within the box of 76 columns',
   );
   const text = inside.join(' ').replace(/\s+/g, ' ');
-  for (const command of ['focusDetail', 'toggleView', 'filter']) {
+  for (const command of ['focusDetail', 'toggleFocus', 'filter']) {
     const binding = KEY_BINDINGS.find((b) => b.command === command)!;
     assert.ok(text.includes(binding.help), `${command}'s help whole in:\n${help}`);
   }

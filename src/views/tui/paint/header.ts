@@ -33,7 +33,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const width = l.width;
   const snapshot = state.snapshot;
   const left = l.sparkline.left - 1;
-  if (!snapshot) return firstScanLines(state.scanProgress, width, painter);
+  if (!snapshot) return firstScanLines(state.scanProgress, l, painter);
   const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
