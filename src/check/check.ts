@@ -15,8 +15,10 @@ import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
+import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
+import { errorText } from '../common/error-text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -69,8 +71,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     verdict = await judge(options, collector, tracer, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
-    if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
+    if (!(error instanceof ScanError)) process.stderr.write(`inotop check: ${errorText(error)}\n`);
+    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${errorText(error).split('\n', 1)[0]}` };
   } finally {
     keepSignals();
     stop();
@@ -104,7 +106,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   if (scanned.incomplete) {
     scanner?.close();
-    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
   }
   const counts = buildSnapshot(scanned, null, null, 'none');
   // A failed call names the victim as well as the limit: it comes first. The scan's user
@@ -113,11 +115,13 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const failed = shared.trace ? await judgeFailures(tracer, tracing, { ...counts, namespaceOf }, deadlineAt - LEAKS_WORK_MS) : null;
   scanner?.close();
   if (failed) return { status: CHECK_PROBLEM, message: failed };
+  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-  if (scanned.unreadable > 0) {
-    const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
+  if (scanned.needsPrivilege > 0) {
+    const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
   if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
@@ -133,7 +137,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
-  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+  if (shared.pods.kind !== 'none' && snapshot.pods.live === null) {
     const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
     const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };

@@ -1,14 +1,16 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
 import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
-import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagGroup, type FlagSpec } from '../options/flags.js';
+import { flagName, helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagGroup, type FlagSpec } from '../options/flags.js';
+import { OUTPUT_FLAGS, OUTPUT_FORMATS, outputFormatsGiven, type OutputFormatName } from '../views/output.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 import { packagePath } from '../package-root.js';
 
 export { UsageError };
 
 export interface Options extends NodeOptions {
-  mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help' | 'columns-help';
+  /** The screen, a printed format (views/output.ts), or a help text. */
+  mode: 'tui' | OutputFormatName | 'help' | 'version' | 'sort-help' | 'columns-help';
   iterations: number | null;
   delaySeconds: number;
   targets: boolean;
@@ -46,10 +48,9 @@ export const DELAY_FLAG: FlagSpec = { long: 'delay', short: 'd', value: 'SECS', 
 export const KUBECTL_OUTPUTS = ['json', 'wide'] as const;
 
 const VIEW_FLAGS: readonly FlagSpec[] = [
-  { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
+  ...OUTPUT_FLAGS,
   { long: 'iterations', short: 'n', value: 'N', help: 'with -b or --json: refresh N times, then exit (default 1)' },
   DELAY_FLAG,
-  { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },
   { long: 'pid', short: 'p', value: 'PID[,PID...]', multiple: true, help: 'only these processes' },
   { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)', complete: 'user' },
@@ -143,6 +144,12 @@ export function columnsHelpText(): string {
   );
 }
 
+/** The flags of the formats that print the columns -o names. */
+const COLUMN_FLAGS = Object.values(OUTPUT_FORMATS)
+  .filter((format) => format.takesColumns)
+  .map((format) => flagName(format.flag))
+  .join(' or ');
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options {
   const flags = parseFlags(FLAGS, argv);
   const str = (name: string): string | null => flags.string(name);
@@ -150,16 +157,22 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
 
   const sortName = str('sort');
   const output = str('columns');
-  let mode: Options['mode'] = 'tui';
+  let mode: Options['mode'];
   if (flag('help')) mode = 'help';
   else if (flag('version')) mode = 'version';
   else if (sortName === 'help') mode = 'sort-help';
   else if (output === 'help') mode = 'columns-help';
-  else if (flag('json') || output === 'json') mode = 'json';
-  else if (flag('batch') || output !== null) mode = 'batch';
-  if (output === 'json' && flag('batch')) throw new UsageError('-b and -o json do not go together', 'inotop -o help');
-  if (flag('json') && output !== null && output !== 'json' && output !== 'help') {
-    throw new UsageError(`--json prints every field; -o ${output} is for the text table (-b)`, 'inotop -o help');
+  else {
+    // -o json is --json, as kubectl users mean it; -o wide and a column list imply the text table.
+    const byOutput = (long: string) => long === 'json' && output === 'json';
+    const formats = outputFormatsGiven((long) => flag(long) || byOutput(long));
+    const named = (name: OutputFormatName) =>
+      byOutput(OUTPUT_FORMATS[name].flag.long) && !flag(OUTPUT_FORMATS[name].flag.long) ? `-o ${output}` : flagName(OUTPUT_FORMATS[name].flag);
+    if (formats.length > 1) throw new UsageError(`${formats.map(named).join(' and ')} do not go together`, 'inotop -o help');
+    mode = formats[0] ?? (output !== null ? 'batch' : 'tui');
+    if (output !== null && output !== 'json' && mode !== 'tui' && !OUTPUT_FORMATS[mode].takesColumns) {
+      throw new UsageError(`${flagName(OUTPUT_FORMATS[mode].flag)} prints every field; -o ${output} is for the text table (${COLUMN_FLAGS})`, 'inotop -o help');
+    }
   }
 
   const iterations = str('iterations');
@@ -171,7 +184,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
-  const columns = mode !== 'batch' ? null : output === 'wide' ? 'wide' : columnList(output);
+  const format = mode in OUTPUT_FORMATS ? OUTPUT_FORMATS[mode as OutputFormatName] : null;
+  const columns = !format?.takesColumns ? null : output === 'wide' ? 'wide' : columnList(output);
   return {
     mode,
     iterations: iterations === null ? null : positiveInteger('-n', iterations),

@@ -161,6 +161,11 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** The flag as a message names it: its short form if it has one. */
+export function flagName(spec: FlagSpec): string {
+  return spec.short ? `-${spec.short}` : `--${spec.long}`;
+}
+
 /** The options part of --help: one line per flag, in table order. */
 export function flagHelpLines(specs: readonly FlagSpec[]): string[] {
   return specs.map((flag) => {

@@ -63,15 +63,22 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   assert.deepEqual([defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs], [0.9, 0.9, true, 2000]);
   const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
   assert.deepEqual([custom.instancesThreshold, custom.watchesThreshold, custom.failOnLeaked], [0.75, null, false]);
-  assert.deepEqual([custom.shared.procRoot, custom.shared.pods], ['/host/proc', 'none']);
-  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.runtimeEndpoint, 'unix:///run/crio/crio.sock');
+  assert.deepEqual([custom.shared.procRoot, custom.shared.pods.kind], ['/host/proc', 'none']);
+  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.pods.runtimeEndpoint, 'unix:///run/crio/crio.sock');
   assert.equal(check(['--fail-on-leaked']).failOnLeaked, true);
   assert.equal(check(['--instances-threshold=80']).instancesThreshold, 0.8);
 
   const serve = (argv: string[]) => (parseSubcommandArgs('serve', argv) as { options: ServeOptions }).options;
   const serveDefaults = serve([]);
   assert.deepEqual(
-    [serveDefaults.listen, serveDefaults.intervalMs, serveDefaults.top, serveDefaults.textfile, serveDefaults.webConfigFile, serveDefaults.shared.nodeName],
+    [
+      serveDefaults.listen,
+      serveDefaults.intervalMs,
+      serveDefaults.top,
+      serveDefaults.textfile,
+      serveDefaults.webConfigFile,
+      serveDefaults.shared.pods.nodeName,
+    ],
     [{ host: null, port: DEFAULT_PORT }, 15_000, 20, null, null, null],
   );
   assert.deepEqual(serve(['--listen', '[::1]:0', '--interval=1', '--top', '0']).listen, { host: '::1', port: 0 });
@@ -157,7 +164,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   );
 
   const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
-  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
+  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, lastFailure: null, top: 3 });
   const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
   assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
   assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
@@ -167,7 +174,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
     ...withPods,
     users: [{ ...user(200000, 3, 7, '4026532173'), limits: { instances: 5, watches: null, fanotifyGroups: null, fanotifyMarks: null } }],
   };
-  const own = await renderMetrics({ node: 'node-a', snapshot: namespaced, scanFailures: 0, top: 3 });
+  const own = await renderMetrics({ node: 'node-a', snapshot: namespaced, scanFailures: 0, lastFailure: null, top: 3 });
   assert.match(own, /\ninotop_user_instances_limit\{uid="200000",user="200000",userns="4026532173",node="node-a"\} 5\n/);
   assert.doesNotMatch(own, /\ninotop_user_watches_limit\{/);
   assert.equal(series('inotop_process_watches').length, exported.length);
@@ -195,7 +202,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   for (const line of samples) assert.match(line, /[{,]node="node-a"\}/, line);
 
   // Before the first good scan: only what is known.
-  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
+  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, lastFailure: null, top: 3 });
   assert.deepEqual(
     empty
       .split('\n')
@@ -425,7 +432,7 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
   // The node label and the kubectl pod source's node: the downward API's spec.nodeName.
-  assert.equal(serve.options.shared.nodeName, '$(NODE_NAME)');
+  assert.equal(serve.options.shared.pods.nodeName, '$(NODE_NAME)');
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
   assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
@@ -469,6 +476,8 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
     count: 1,
     new: 1,
     limit: 'max_user_watches',
+    limitUid: 0,
+    limitUserns: null,
     fdLimit: null,
     firstAt: at,
     lastAt: at,
@@ -478,6 +487,7 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
     node: 'node-a',
     snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null } },
     scanFailures: 0,
+    lastFailure: null,
     top: 1,
     failures,
   });

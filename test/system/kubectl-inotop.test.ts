@@ -13,6 +13,7 @@ import { before, test, type TestContext } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { KREW_FILES, krewArchive, krewArchiveName } from '../../scripts/krew-archive.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const plugin = join(repo, 'deploy/kubectl-inotop');
@@ -151,7 +152,7 @@ test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the collea
   t.after(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
-  for (let i = 0; i < 100 && !existsSync(join(c.dir, 'debug-started')); i++) await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => assert.ok(existsSync(join(c.dir, 'debug-started')), 'kubectl debug started'));
   assert.equal(c.pods().length, 3, 'the debug pod was made');
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   process.kill(-child.pid!, 'SIGINT');

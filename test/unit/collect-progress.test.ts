@@ -87,11 +87,14 @@ test('the header shows the progress until the first snapshot comes, then the sna
   let state = reduce(start(), { type: 'progress', progress: { read: 1234, of: 5678, watches: 45_678 } });
   const [title, line] = header(state);
   assert.equal(title, 'inotop: first scan…');
-  assert.match(line!, /^processes\[\|{8} +1,234\/5,678 22%\] {2}45,678 watches so far$/);
+  const inside = /^processes\[(\|+) +1,234\/5,678 22%\] {2}45,678 watches so far$/.exec(line!);
+  assert.ok(inside, line);
+  const meterInside = line!.indexOf(']') - 'processes['.length;
+  assert.equal(inside[1]!.length, Math.round((1234 / 5678) * meterInside), 'bars in proportion to the processes read');
   assert.ok(line!.length <= 120);
   assert.match(header(state, 80)[1]!, /^processes\[.*1,234\/5,678 22%\] {2}45,678 watches so far$/, 'at 80 columns');
   state = reduce(state, { type: 'progress', progress: { read: 5678, of: 5678, watches: 100_000 } });
-  assert.equal(header(state)[1], '5,678 processes read, 100,000 watches; resolving their targets and pods…');
+  assert.equal(header(state)[1], '5,678 processes read, 100,000 watches; resolving…');
   state = reduce(state, { type: 'snapshot', snapshot: snapshot([proc(1)]) });
   assert.equal(state.scanProgress, null);
   assert.match(header(state)[0]!, /^inotop node-t /);

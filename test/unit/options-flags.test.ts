@@ -113,10 +113,10 @@ test('check and serve share the parser: --fail-on-leaked false, serve -d, --list
   assert.deepEqual(serve(['--web.listen-address=127.0.0.1:0']).listen, { host: '127.0.0.1', port: 0 });
   assert.throws(() => serve(['--textfile', '/tmp', '--listen', ':1']), UsageError);
   // One node name: the kubectl pod source's and the series' label; --node-name (the DaemonSet's) the same flag.
-  assert.equal(serve(['--node', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(serve(['--node-name', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(check(['--node-name', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(serve([]).shared.nodeName, null);
+  assert.equal(serve(['--node', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(serve(['--node-name', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(check(['--node-name', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(serve([]).shared.pods.nodeName, null);
 });
 
 test('errors say it once, each pointing at the right help; exit 2', () => {

@@ -101,6 +101,8 @@ export interface ViewState {
   detailRows: number;
   /** The last refresh failure or a bad filter; cleared by the next good refresh or edit. */
   message: string | null;
+  /** Why the last refresh failed (/proc could not be listed), until one succeeds: the figures shown are older. */
+  refreshFailed: string | null;
   quit: boolean;
 }
 
@@ -142,6 +144,8 @@ export type Action =
   | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
   | { type: 'progress'; progress: ScanProgress }
+  /** Something the whole session should know (settings not saved): on the notes line until the screen closes. */
+  | { type: 'sessionNote'; note: string }
   /** The screen sent what `copy` held. */
   | { type: 'copied' }
   | { type: 'resize'; tableRows: number; detailRows: number }
