@@ -28,13 +28,22 @@ export class BackgroundCollector implements SnapshotSource {
   ) {}
 
   start(listener: SourceListener): void {
-    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
+    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx
+    // too: registered in the thread itself, as --import in a worker's execArgv does not take.
     const fromSources = import.meta.url.endsWith('.ts');
-    const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery, stretch: this.stretch };
+    const workerSource = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`;
+    const init: WorkerInit = {
+      collector: this.options,
+      intervalMs: this.intervalMs,
+      paused: this.paused,
+      targets: this.targetDelivery,
+      stretch: this.stretch,
+      progress: listener.progress !== undefined,
+    };
     // The bundle's chunks sit elsewhere than its entry points: the worker's is found from the package.
-    const worker = new Worker(fromSources ? new URL('./worker.ts', import.meta.url) : packagePath('dist/collect/worker.js'), {
+    const worker = new Worker(fromSources ? workerSource : packagePath('dist/collect/worker.js'), {
+      eval: fromSources,
       workerData: init,
-      execArgv: fromSources ? ['--import', 'tsx'] : [],
       // The worker must not print while the screen is up: its output is handed to the listener.
       stdout: true,
       stderr: true,
@@ -81,6 +90,8 @@ export class BackgroundCollector implements SnapshotSource {
     switch (message.type) {
       case 'failed':
         return listener.failed(message.message);
+      case 'progress':
+        return listener.progress?.(message.progress);
       case 'begin':
         this.incoming = { snapshot: message.snapshot, rows: [], pace: message.pace };
         return this.acknowledge();

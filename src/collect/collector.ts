@@ -19,7 +19,7 @@ import {
 import { RecordingError } from '../record/format.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
-import { readProcTextOrNull, Scanner } from '../scan/index.js';
+import { readProcTextOrNull, Scanner, type ScanProgressListener } from '../scan/index.js';
 import { Tracer } from '../trace/tracer.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
@@ -162,12 +162,13 @@ export class Collector {
 
   /**
    * The scan of a refresh: of only the processes whose calls the trace saw since the previous
-   * one (and new ones) when `changedOnly` and the trace can tell, else of every process.
+   * one (and new ones) when `changedOnly` and the trace can tell, else of every process;
+   * `progress` told how far it has got as it goes.
    */
-  scanForRefresh(changedOnly: boolean): ScanResult {
+  scanForRefresh(changedOnly: boolean, progress: ScanProgressListener | null = null): ScanResult {
     // Asked before every scan: what a scan of all finds needs telling no more.
     const changed = this.tracer.takeChanged();
-    return this.scanner.scan(null, changedOnly && this.scanner.canScanChanged() ? changed : null);
+    return this.scanner.scan(null, changedOnly && this.scanner.canScanChanged() ? changed : null, progress);
   }
 
   /**

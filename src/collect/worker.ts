@@ -11,6 +11,7 @@ import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
 import { uptimeMs } from '../deadline.js';
+import type { ScanProgress } from '../scan/index.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -70,7 +71,9 @@ function refresh(): void {
   const options = paceOptions();
   let scope: 'all' | 'changed';
   try {
-    const scanned = collector.scanForRefresh(readsChangedOnly(pace, started, options));
+    // Only the first scan is told as it goes: later ones have a snapshot on the screen meanwhile.
+    const progress = init.progress && pace.refreshes === 0 ? tellProgress : null;
+    const scanned = collector.scanForRefresh(readsChangedOnly(pace, started, options), progress);
     scope = scanned.scope;
     snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]), scanned);
   } catch (error) {
@@ -88,6 +91,11 @@ function refresh(): void {
   };
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told }, ...rowParts(snapshot.processes)];
   sendNextPart();
+}
+
+/** Posted at once, from within the scan: the screen's thread takes it while this one scans on. */
+function tellProgress(progress: ScanProgress): void {
+  port.postMessage({ type: 'progress', progress } satisfies FromWorker);
 }
 
 function rowParts(processes: ProcessRow[]): Part[] {

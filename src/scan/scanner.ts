@@ -28,6 +28,7 @@ import { nodePath } from '../common/node-root.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
+import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -125,9 +126,10 @@ export class Scanner {
    * says so. `changed` (after canScanChanged()): read again only these processes and those new
    * since the previous scan; every other one keeps what the previous scan read, once its start
    * time shows it is the same process. Changes made without a syscall of the holder's (see
-   * Tracer.takeChanged) wait for the next scan without `changed`.
+   * Tracer.takeChanged) wait for the next scan without `changed`. `progress` is told how far the
+   * scan has got as it goes (ScanProgressMeter).
    */
-  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null): ScanResult {
+  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -151,7 +153,9 @@ export class Scanner {
     const previous = changed && this.previous ? this.previous : null;
     const keptPids: number[] = [];
     let skippedForTime = 0;
+    const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
     for (const pid of pids) {
+      meter?.reading(processes);
       if (deadline !== null && uptimeMs() > deadline) {
         skippedForTime++;
         continue;
@@ -252,6 +256,7 @@ export class Scanner {
       }
     }
 
+    meter?.done(processes);
     // The fdinfo files of processes not read this time are still wanted.
     if (!previous) this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;

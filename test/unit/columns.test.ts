@@ -110,7 +110,7 @@ test('the chooser lists exactly the hideable columns of the screen; the help lis
     lines.map((line) => line.slice(4, 12).trim()),
     HIDEABLE_COLUMNS.map((id) => COLUMNS.find((spec) => spec.id === id)!.title),
   );
-  const help = plain(helpLines(false)).join('\n');
+  const help = plain(helpLines(false, 1000)).join('\n');
   for (const spec of viewColumns('screen')) assert.ok(help.includes(spec.help), spec.id);
 });
 

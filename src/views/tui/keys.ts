@@ -67,7 +67,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     help: 'tree view: processes under their parents, a shared instance counted at the ancestor holding it',
     footer: { key: 'F5', label: 'Tree' },
   },
-  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
+  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, and a failing pod source's error, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
   { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },

@@ -20,6 +20,7 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 export function initialState(initial: InitialView): ViewState {
   return {
     snapshot: null,
+    scanProgress: null,
     replay: null,
     history: EMPTY_HISTORY,
     filter: initial.filter,
@@ -72,6 +73,7 @@ function apply(state: ViewState, action: Action): ViewState {
       const next = {
         ...state,
         snapshot: action.snapshot,
+        scanProgress: null,
         replay: action.replay ?? null,
         pace: action.pace ?? null,
         history: advanceHistory(state.history, action.snapshot),
@@ -87,6 +89,8 @@ function apply(state: ViewState, action: Action): ViewState {
     }
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
+    case 'progress':
+      return state.snapshot ? state : { ...state, scanProgress: action.progress };
     case 'sessionNote':
       return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
