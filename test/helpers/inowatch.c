@@ -19,8 +19,24 @@
 //   fanmark FD PATH       inode mark on PATH (FAN_OPEN | FAN_CLOSE_WRITE, FAN_EVENT_ON_CHILD)
 //   fanmount FD PATH      mount mark on the mount at PATH (FAN_OPEN | FAN_CLOSE_WRITE)
 //   fanfs FD PATH         filesystem mark on PATH's filesystem (FAN_OPEN | FAN_CLOSE_WRITE)
+//   faninitperm           new fanotify group of class content (permission events); answers its fd
+//   fanpermmount FD PATH  mount mark on the mount at PATH (FAN_OPEN_PERM): every open there waits
+//                         for this process's answer, which it gives only while answering (fananswer)
+//   fananswer FD          a thread reads FD's events and allows each (FAN_ALLOW), until fanhold
+//   fanhold               the answering thread stops answering: opens under the mark wait
+//   fionread FD           ioctl(FD, FIONREAD): the bytes queued on FD, as inotop should read them
+//   reader FD             a thread reads FD's events as they come: a reader that keeps up
+//
+// Run as `inowatch deny NR CMD [ARG...]` it execs CMD under a seccomp filter that refuses syscall
+// NR with EPERM, as a container runtime's profile does (pidfd_getfd is 438).
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -56,7 +72,64 @@ static void fan_mark(const char *arg, unsigned int how, unsigned long long mask)
   else answer_ok(0);
 }
 
-int main(void) {
+// Execs argv under a seccomp filter that fails syscall `nr` with EPERM and allows the rest.
+static int deny_and_exec(long nr, char **argv) {
+  struct sock_filter filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = { .len = sizeof filter / sizeof filter[0], .filter = filter };
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) < 0) {
+    perror("inowatch deny: seccomp");
+    return 125;
+  }
+  execvp(argv[0], argv);
+  perror("inowatch deny: exec");
+  return 127;
+}
+
+/** Reads events from the fd in arg as they come and drops them. */
+static void *read_events(void *arg) {
+  int fd = (int)(long)arg;
+  char buffer[65536];
+  while (read(fd, buffer, sizeof buffer) > 0 || errno == EINTR) {}
+  return NULL;
+}
+
+static volatile int answering = 1;
+
+/** Allows every permission event of the group in arg while `answering`; then reads nothing more. */
+static void *answer_events(void *arg) {
+  int fd = (int)(long)arg;
+  char buffer[4096];
+  while (answering) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) {
+      if (errno == EINTR || errno == EAGAIN) { usleep(1000); continue; }
+      return NULL;
+    }
+    // Read after fanhold: left unanswered, as a stalled agent leaves them.
+    if (!answering) return NULL;
+    for (struct fanotify_event_metadata *event = (void *)buffer; FAN_EVENT_OK(event, n); event = FAN_EVENT_NEXT(event, n)) {
+      struct fanotify_response response = { .fd = event->fd, .response = FAN_ALLOW };
+      if (event->mask & FAN_ALL_PERM_EVENTS) (void)!write(fd, &response, sizeof response);
+      if (event->fd >= 0) close(event->fd);
+    }
+  }
+  return NULL;
+}
+
+static void start_thread(void *(*run)(void *), const char *arg) {
+  pthread_t thread;
+  errno = pthread_create(&thread, NULL, run, (void *)(long)atoi(arg));
+  if (errno) answer_err("pthread_create");
+  else answer_ok(0);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 3 && !strcmp(argv[1], "deny")) return deny_and_exec(atol(argv[2]), argv + 3);
   char line[8192];
   setvbuf(stdin, NULL, _IOLBF, 0);
   while (fgets(line, sizeof line, stdin)) {
@@ -145,6 +218,22 @@ int main(void) {
       fan_mark(arg, FAN_MARK_MOUNT, FAN_OPEN | FAN_CLOSE_WRITE);
     } else if (!strcmp(line, "fanfs") && arg) {
       fan_mark(arg, FAN_MARK_FILESYSTEM, FAN_OPEN | FAN_CLOSE_WRITE);
+    } else if (!strcmp(line, "faninitperm")) {
+      int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+      if (fd < 0) answer_err("fanotify_init"); else answer_ok(fd);
+    } else if (!strcmp(line, "fanpermmount") && arg) {
+      fan_mark(arg, FAN_MARK_MOUNT, FAN_OPEN_PERM);
+    } else if (!strcmp(line, "fananswer") && arg) {
+      answering = 1;
+      start_thread(answer_events, arg);
+    } else if (!strcmp(line, "fanhold")) {
+      answering = 0;
+      answer_ok(0);
+    } else if (!strcmp(line, "fionread") && arg) {
+      int queued;
+      if (ioctl(atoi(arg), FIONREAD, &queued) < 0) answer_err("ioctl FIONREAD"); else answer_ok(queued);
+    } else if (!strcmp(line, "reader") && arg) {
+      start_thread(read_events, arg);
     } else if (!strcmp(line, "pid")) {
       answer_ok(getpid());
     } else {

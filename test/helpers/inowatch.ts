@@ -13,7 +13,7 @@ const binary = join(here, '..', '..', 'node_modules', '.cache', 'inotop', 'inowa
 export function inowatchBinary(): string {
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
     mkdirSync(dirname(binary), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+    execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: 'inherit' });
   }
   return binary;
 }

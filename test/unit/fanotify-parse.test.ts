@@ -157,7 +157,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
   );
   const row = (pid: number) => snapshot.processes.find((p) => p.pid === pid)!;
   assert.deepEqual([row(100).instances, row(100).watches, row(100).fanotifyGroups, row(100).fanotifyMarks], [1, 1, 2, 3]);
-  assert.deepEqual(row(101).fanotifyFds, [{ fd: 7, marks: 2, shared: true }]);
+  assert.deepEqual(row(101).fanotifyFds, [{ fd: 7, marks: 2, shared: true, instance: '100:3' }]);
   assert.deepEqual([row(200).instances, row(200).fanotifyGroups, row(200).fanotifyMarks], [0, 1, 0]);
 });
 
