@@ -15,6 +15,7 @@ export type SortField =
   | 'addsPerSecond'
   | 'removesPerSecond'
   | 'leaked'
+  | 'queuedBytes'
   | 'command';
 
 export interface ProcessFilter {
@@ -93,6 +94,9 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
       return (a, b) => (a.fanotifyMarks ?? 0) - (b.fanotifyMarks ?? 0);
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
+    case 'queuedBytes':
+      // Not read (null, or a recording made before queues) sorts below empty.
+      return (a, b) => (a.queuedBytes ?? -1) - (b.queuedBytes ?? -1);
     case 'command':
       return (a, b) => commandOf(a).localeCompare(commandOf(b));
     case 'delta':

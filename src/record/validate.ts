@@ -100,6 +100,36 @@ const target = object({
   mntId: optional(count),
 });
 
+// Event queues and permission waits (issue 26): missing in recordings made before them, read as unknown.
+const queueState = oneOf('empty', 'pending', 'draining', 'not draining', 'may be full', 'unknown');
+const queueFields = { queuedBytes: optional(nullable(count)), queueState: optional(queueState) };
+
+const permissionWaits = object({
+  processes: list(
+    object({
+      pid: count,
+      comm: string,
+      waitingSeconds: count,
+      pod: nullable(podRef),
+      syscall: nullable(string),
+      path: nullable(string),
+      threads: count,
+      heldBy: list(count),
+    }),
+  ),
+  groups: list(
+    object({
+      pid: count,
+      comm: string,
+      fd: count,
+      marks: list(object({ markType: oneOf('inode', 'mount', 'filesystem'), path: nullable(string), mask: count })),
+      mask: count,
+      waiters: count,
+    }),
+  ),
+  incomplete: nullable(string),
+});
+
 const processRow = object({
   pid: count,
   ppid: count,
@@ -110,7 +140,7 @@ const processRow = object({
   cmdline: string,
   instances: count,
   watches: count,
-  fds: list(object({ fd: count, watches: count, shared: boolean })),
+  fds: list(object({ fd: count, watches: count, shared: boolean, ...queueFields })),
   leaked: count,
   startTime: optional(count),
   stranded: optional(count),
@@ -118,7 +148,8 @@ const processRow = object({
   watchedPods: optional(list(object({ pod: podRef, watches: count, leaked: count }))),
   fanotifyGroups: optional(count),
   fanotifyMarks: optional(count),
-  fanotifyFds: optional(list(object({ fd: count, marks: count, shared: boolean }))),
+  fanotifyFds: optional(list(object({ fd: count, marks: count, shared: boolean, ...queueFields }))),
+  queuedBytes: optional(nullable(count)),
   targets: list(target),
 });
 
@@ -135,6 +166,7 @@ const snapshot = object({
     maxQueuedEvents: nullable(integer),
     maxUserFanotifyGroups: optional(nullable(integer)),
     maxUserFanotifyMarks: optional(nullable(integer)),
+    maxFanotifyQueuedEvents: optional(nullable(integer)),
   }),
   totals: object({ processes: count, instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
   users: list(
@@ -153,6 +185,7 @@ const snapshot = object({
   notes: list(string),
   scanMs: number,
   scanScope: optional(oneOf('all', 'changed')),
+  permissionWaits: optional(permissionWaits),
 });
 
 /** The value as a Snapshot, or a SchemaError naming the first field that is wrong. */

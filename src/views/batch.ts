@@ -15,6 +15,7 @@ import {
   type TargetContext,
 } from './columns.js';
 import { usage } from './format.js';
+import { blockedVerdict, blockingPids, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
 import { visible } from '../common/text.js';
 
 export interface BatchOptions {
@@ -63,12 +64,24 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     }
   }
   for (const note of snapshot.notes) add(`note: ${note}`);
+  // The node's urgent news before the table, as the screen's header has it: processes blocked on
+  // permission answers (and which), then a queue that falls behind.
+  const blocked = blockedVerdict(snapshot.permissionWaits);
+  if (blocked) {
+    out.push(paint(RED, blocked));
+    out.push(paint(RED, waitersAlert(snapshot.permissionWaits, options.width ?? Infinity)!));
+  }
+  const queue = queueVerdict(snapshot);
+  if (queue) out.push(paint(RED, queue));
   add('');
-  const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+  const specs = options.columns
+    ? options.columns.map(columnSpec)
+    : shownColumns('batch', { fanotify, queues: someQueueTrouble(snapshot), hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const churn = churnByPid(snapshot);
   const traced = snapshot.trace?.state === 'on';
+  const blocking = blockingPids(snapshot.permissionWaits);
   // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
   const context: CellContext = {
     count: String,
@@ -78,10 +91,11 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     churn: (pid) => (traced ? (churn.get(pid) ?? { addsPerSecond: 0, removesPerSecond: 0 }) : null),
     prefix: () => '',
     failed: () => false,
+    blocking: (pid) => blocking.has(pid),
   };
   for (const row of rows) {
     const line = rowCells(row, columns, context).join(' ');
-    out.push(rowStyle(row, context) === 'leak' ? paint(RED, line) : visible(line));
+    out.push(rowStyle(row, context) !== null ? paint(RED, line) : visible(line));
     if (options.withTargets) out.push(...targetLines(row, paint));
   }
   return out.join('\n') + '\n';

@@ -186,6 +186,7 @@ test('a recorded tree (fixtures/node-fanotify): groups found by their link, shar
     maxQueuedEvents: 16384,
     maxUserFanotifyGroups: 128,
     maxUserFanotifyMarks: 8192,
+    maxFanotifyQueuedEvents: 16384,
   });
   const snapshot = buildSnapshot(result, null, null, 'none');
   assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 4, fanotifyMarks: 4 });
