@@ -15,7 +15,7 @@ import {
   type TargetContext,
 } from './columns.js';
 import { usage } from './format.js';
-import { blockedVerdict, blockingPids, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
+import { blockedVerdict, permissionRoles, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
 import { visible } from '../common/text.js';
 
 export interface BatchOptions {
@@ -81,7 +81,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const churn = churnByPid(snapshot);
   const traced = snapshot.trace?.state === 'on';
-  const blocking = blockingPids(snapshot.permissionWaits);
+  const permission = permissionRoles(snapshot.permissionWaits);
   // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
   const context: CellContext = {
     count: String,
@@ -91,7 +91,7 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     churn: (pid) => (traced ? (churn.get(pid) ?? { addsPerSecond: 0, removesPerSecond: 0 }) : null),
     prefix: () => '',
     failed: () => false,
-    blocking: (pid) => blocking.has(pid),
+    permission,
   };
   for (const row of rows) {
     const line = rowCells(row, columns, context).join(' ');

@@ -58,8 +58,11 @@ export interface CellContext {
   prefix(pid: number): string;
   /** Inotify calls of the process failed lately: its command says FAILED. */
   failed(pid: number): boolean;
-  /** Processes wait for this process's permission answers: its command says BLOCKING. Missing: none do. */
-  blocking?(pid: number): boolean;
+  /**
+   * Its part in fanotify permission waits that lasted: others wait for its answers (BLOCKING), or
+   * it waits for one (WAITING). Missing: none.
+   */
+  permission?(pid: number): 'blocking' | 'waiting' | null;
 }
 
 /** A column of the process table. */
@@ -296,9 +299,10 @@ export const COLUMNS: readonly ColumnSpec[] = [
   },
 ];
 
-/** What the command cell says first: BLOCKING (its permission answers are awaited), FAILED (its calls failed). */
+/** What the command cell says first: BLOCKING or WAITING (fanotify permission answers), FAILED (its calls failed). */
 function commandMarker(pid: number, context: CellContext): string {
-  return (context.blocking?.(pid) ? 'BLOCKING ' : '') + (context.failed(pid) ? 'FAILED ' : '');
+  const permission = context.permission?.(pid) ?? null;
+  return (permission ? `${permission.toUpperCase()} ` : '') + (context.failed(pid) ? 'FAILED ' : '');
 }
 
 /** "3.1K stuck", "256K full?", "120" (bytes), blank when empty; "?" when not readable, "-" in a recording made before queues. */
@@ -528,8 +532,10 @@ export function rowCells<Row, Context>(row: Row, columns: readonly PlacedColumn<
   });
 }
 
-/** A process row's color: red for holding processes in permission waits and for failed calls (the screen), and for leaked watches. */
+/** A process row's color: red for one others wait on (BLOCKING) and for failed calls, and for leaked watches; yellow for one that waits. */
 export function rowStyle(row: ProcessRow, context: CellContext): CellStyle | null {
-  if (context.blocking?.(row.pid) || context.failed(row.pid)) return 'crit';
-  return row.leaked > 0 ? 'leak' : null;
+  const permission = context.permission?.(row.pid) ?? null;
+  if (permission === 'blocking' || context.failed(row.pid)) return 'crit';
+  if (row.leaked > 0) return 'leak';
+  return permission === 'waiting' ? 'warn' : null;
 }

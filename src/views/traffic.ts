@@ -19,9 +19,13 @@ export function blockingGroup(waits: PermissionWaits, waiters: readonly Permissi
   return waits.groups.find((group) => group.pid === holder) ?? waits.groups[0] ?? null;
 }
 
-/** The holders whose answers stuck waits wait for: their rows say BLOCKING. */
-export function blockingPids(waits: PermissionWaits | undefined): Set<number> {
-  return new Set(stuckWaiters(waits).flatMap((waiter) => waiter.heldBy));
+/** Each process's part in the waits that lasted: the holders they wait for (BLOCKING), the waiters (WAITING). */
+export function permissionRoles(waits: PermissionWaits | undefined): (pid: number) => 'blocking' | 'waiting' | null {
+  const stuck = stuckWaiters(waits);
+  if (stuck.length === 0) return () => null;
+  const blocking = new Set(stuck.flatMap((waiter) => waiter.heldBy));
+  const waiting = new Set(stuck.map((waiter) => waiter.pid));
+  return (pid) => (blocking.has(pid) ? 'blocking' : waiting.has(pid) ? 'waiting' : null);
 }
 
 /** "FAN_OPEN_PERM on /" — its marks' permission bits and places, the first two. */

@@ -14,7 +14,13 @@ import { isPermissionWaitFunction, parseSwitches, parseSyscallLine, stackWaitsFo
 import { renderMetrics } from '../../src/serve/metrics.js';
 import { batchText } from '../../src/views/batch.js';
 import { blockedVerdict, queueVerdict, waitersAlert } from '../../src/views/traffic.js';
+import { NO_FILTER } from '../../src/model/query.js';
+import { headerLines, layout, layoutNeeds, tableLines } from '../../src/views/tui/render.js';
+import { initialState, inspectedParagraphs, reduce, screenColumns } from '../../src/views/tui/state.js';
+import { trafficParagraphs } from '../../src/views/tui/traffic-inspect.js';
+import { verdictLine } from '../../src/views/tui/verdict.js';
 import { proc, snapshot } from '../helpers/rows.js';
+import { keys, mono, plain } from '../helpers/screen-state.js';
 
 test('a queue: empty, pending until three readings, then draining or not draining; may be full at 16 × max_queued_events', () => {
   const full = fullQueueBytes('inotify', 16_384);
@@ -246,4 +252,77 @@ test('recordings: the new fields are checked, and a snapshot without them still 
   bad.processes[0].fds[0].queueState = 'empty';
   bad.permissionWaits.processes[0].waitingSeconds = -1;
   assert.throws(() => validateSnapshot(bad), /permissionWaits\.processes\[0\]\.waitingSeconds: expected a whole number/);
+});
+
+test('the screen: BLOCKED leads the verdict, a queue losing events comes before a leak, one not draining after it', () => {
+  const leaking = proc(9, { comm: 'kubelet', leaked: 3, watchedPods: [], leakHolders: [] });
+  const full = queued(4242, 262_160, 'may be full');
+  const stuck = queued(77, 3_200, 'not draining');
+  assert.match(verdictLine({ ...snapshot([leaking, full]), permissionWaits: blockedWaits() }, 200)!, /^BLOCKED 2 processes wait/);
+  assert.match(verdictLine(snapshot([leaking, full]), 200)!, /^QUEUE fluent-bit 4242: .* may be full/);
+  assert.match(verdictLine(snapshot([leaking, stuck]), 200)!, /^LEAK kubelet 9/);
+  assert.match(verdictLine(snapshot([stuck]), 200)!, /^QUEUE fluent-bit 77: .* not draining/);
+  assert.equal(verdictLine({ ...snapshot([proc(1)]), permissionWaits: blockedWaits() }, 50), 'BLOCKED 2 waiting on avscan 4242, oldest 41 s');
+});
+
+test('the screen: the QUEUE column while a queue is in trouble, the alert names the waiters, the holder row says BLOCKING', () => {
+  const holder = proc(4242, {
+    comm: 'avscan',
+    fds: [],
+    fanotifyFds: [{ fd: 5, marks: 1, shared: false, instance: '4242:5', queuedBytes: 0, queueState: 'empty' }],
+  });
+  const node = { ...snapshot([holder, queued(77, 3_200, 'not draining')]), permissionWaits: blockedWaits() };
+  const state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: node,
+  });
+  assert.ok(screenColumns(state).some((spec) => spec.id === 'queuedBytes'));
+  const calm = reduce(state, { type: 'snapshot', snapshot: snapshot([queued(77, 96, 'pending')]) });
+  assert.ok(!screenColumns(calm).some((spec) => spec.id === 'queuedBytes'), 'a queue still to be judged: not by default');
+  const l = layout(160, 40, 1, layoutNeeds(state));
+  const header = plain(headerLines(state, l, mono));
+  assert.ok(header.some((line) => line.startsWith('BLOCKED 2 processes wait for fanotify permission answers from avscan 4242 (FAN_OPEN_PERM on /)')));
+  assert.ok(header.some((line) => line.startsWith('WAITING bash 5511 (openat), cat 5512 (openat), in D up to 41 s')));
+  const table = plain(tableLines(state, 160, 10, mono));
+  assert.ok(
+    table.some((line) => /^ +4242 root .* BLOCKING \/usr\/bin\/proc4242/.test(line)),
+    table.join('\n'),
+  );
+  assert.ok(
+    table.some((line) => /^ +77 root .* 3\.1K stuck /.test(line)),
+    table.join('\n'),
+  );
+});
+
+test('inspect: the holder others wait on, the waiter, the queue that does not drain; Enter opens it without targets', () => {
+  const holder = proc(4242, {
+    comm: 'avscan',
+    fds: [],
+    fanotifyFds: [{ fd: 5, marks: 1, shared: false, instance: '4242:5', queuedBytes: 72, queueState: 'not draining' }],
+  });
+  const waiter = proc(5511, { comm: 'bash', fds: [] });
+  const node = { ...snapshot([holder, waiter, queued(77, 3_200, 'not draining')]), permissionWaits: blockedWaits() };
+  const text = (pid: number) =>
+    trafficParagraphs(
+      node.processes.find((row) => row.pid === pid)!,
+      node,
+    ).map((p) => p.text);
+  const blocking = text(4242);
+  assert.match(blocking[0]!, /^BLOCKING: 2 processes wait for this process's fanotify permission answers \(fd 5: FAN_OPEN_PERM on \/\), the oldest 41 s:$/);
+  assert.match(blocking[1]!, /^ {2}bash 5511 in openat: waiting 41 s at least$/);
+  assert.ok(blocking.some((line) => line.includes('holds 72 B it has not read')));
+  assert.ok(blocking.some((line) => line.startsWith('NEXT STEP: look at avscan 4242, not at the waiters')));
+  assert.ok(blocking.some((line) => line.startsWith('QUEUE fd 5 (fanotify): 72 B unread, not draining.')));
+  assert.match(text(5511)[0]!, /^WAITING: bash 5511 in openat: waiting 41 s at least, for a permission answer from avscan 4242 \(FAN_OPEN_PERM on \/\)\.$/);
+  const queue = text(77);
+  assert.match(queue[0]!, /^QUEUE fd 7 \(inotify\): 3,200 B unread, not draining\.$/);
+  assert.ok(queue.some((line) => line.includes('Full is 256 KiB: 16 bytes per event at the least × fs.inotify.max_queued_events (16,384)')));
+  assert.ok(queue.some((line) => line.startsWith('NEXT STEP: look at fluent-bit 77')));
+  assert.deepEqual(trafficParagraphs(proc(1), node), [], 'nothing to say of a process whose traffic is fine');
+
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'pid', descending: false }, intervalMs: 2000 }), { type: 'snapshot', snapshot: node });
+  state = keys(state, 'enter', 'enter');
+  assert.equal(state.selectedPid, 77);
+  assert.deepEqual(state.overlay, { kind: 'inspect', pid: 77, traffic: true, top: 0 });
+  assert.equal(inspectedParagraphs(state)![0]!.text, queue[0]);
 });

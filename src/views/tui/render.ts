@@ -34,7 +34,9 @@ import { screenText } from '../../common/text.js';
 import { displayWidth, wrapColumns } from '../../common/width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
-import { verdictLine } from './verdict.js';
+import { hasVerdict, verdictLine } from './verdict.js';
+import { permissionRoles, processQueuesText, waitersAlert } from '../traffic.js';
+import { stuckWaiters } from '../../model/waits.js';
 import { allNotes, columnChoice, processRows, screenColumns, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
@@ -171,9 +173,9 @@ export interface LayoutNeeds {
 export function layoutNeeds(state: ViewState): LayoutNeeds {
   const snapshot = state.snapshot;
   return {
-    verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
+    verdict: snapshot ? hasVerdict(snapshot) : false,
     notes: allNotes(state).length > 0,
-    alert: snapshotRecentFailures(snapshot).length > 0,
+    alert: snapshotRecentFailures(snapshot).length > 0 || stuckWaiters(snapshot?.permissionWaits).length > 0,
     content: state.view === 'pods' ? podContent(state) : { tableRows: processRows(state).length, detailRows: targetRows(state).length },
   };
 }
@@ -270,8 +272,8 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups!)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
   lines.push(esc(fit(summary, left)));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
-  // Below the sparkline: the whole width.
-  if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
+  // Below the sparkline: the whole width. Processes hanging on a permission answer come before failed calls.
+  if (l.alert) lines.push(painter.paint('crit', esc(fit(waitersAlert(snapshot.permissionWaits, width) ?? failureAlertLine(snapshot) ?? '', width))));
   return lines;
 }
 
@@ -450,6 +452,7 @@ export function cellContext(state: ViewState): CellContext {
     churn: (pid) => (traced ? (churn.get(pid) ?? NO_CHURN) : null),
     prefix: (pid) => treePrefix(state, pid),
     failed: (pid) => failing.has(pid),
+    permission: permissionRoles(state.snapshot?.permissionWaits),
   };
 }
 
@@ -480,10 +483,12 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   const failedText = failed.map((f) => `  ·  FAILED ${grouped(f.count)} × ${f.syscall} ${f.errno}`).join('');
   const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
+  const queueText = row ? processQueuesText(row) : '';
+  const permission = row ? permissionText(row, state.snapshot) : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
       `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks ?? 0, 'mark', 'marks')}` : ''}` +
-      `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
+      `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${permission}${queueText ? `  ·  ${queueText}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   const lines = [rule(heading + hint, width, focused, painter)];
@@ -500,6 +505,16 @@ export function detailLines(state: ViewState, width: number, height: number, pai
 }
 
 const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
+
+/** "  ·  BLOCKING 312 waiters, oldest 41 s" for a holder others wait on, "  ·  WAITING 41 s in openat" for a waiter; '' otherwise. */
+function permissionText(row: ProcessRow, snapshot: Snapshot | null): string {
+  const stuck = stuckWaiters(snapshot?.permissionWaits);
+  const waiting = stuck.filter((waiter) => waiter.heldBy.includes(row.pid));
+  if (waiting.length > 0)
+    return `  ·  BLOCKING ${plainPlural(waiting.length, 'waiter', 'waiters')}, oldest ${waiting[0]!.waitingSeconds} s (Enter: who and why)`;
+  const self = stuck.find((waiter) => waiter.pid === row.pid);
+  return self ? `  ·  WAITING ${self.waitingSeconds} s for a fanotify answer${self.syscall ? ` in ${self.syscall}` : ''}` : '';
+}
 
 /** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
 const WIDE_DETAIL = 160;
@@ -627,6 +642,8 @@ export function helpLines(replaying: boolean): string[] {
     '{bold}columns{/bold} (F2 shows and hides them)',
     ...viewColumns('screen').map((spec) => `  ${esc(fit(spec.title, 10))} ${esc(spec.help)}`),
     '  FAILED     the process had inotify calls fail for want of a limit in the last 5 minutes',
+    "  BLOCKING   processes have waited 1 s or more for this process's fanotify permission answers",
+    '  WAITING    the process waits for a fanotify permission answer (state D)',
     '  ×N         detail pane: an inode this process watches N times',
     '  HELD BY    detail pane: the process whose mount namespace keeps the target alive (+N: more)',
     '  / in the detail pane filters its paths and pods',
@@ -634,6 +651,11 @@ export function helpLines(replaying: boolean): string[] {
     '{bold}a leak{/bold}',
     '  LEAK …     the header names the leaking process, the gone pods and who keeps them',
     '  Enter      on a target in the detail pane: what keeps it and the safe next step',
+    '',
+    '{bold}traffic{/bold}',
+    '  BLOCKED …  the header names the process whose fanotify permission answers others wait for',
+    '  QUEUE …    a reader whose event queue is not draining (stuck) or may be full (full?: events lost)',
+    '  Enter      in the detail pane of such a process: what it means and the safe next step',
   );
   return lines;
 }

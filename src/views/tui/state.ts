@@ -8,6 +8,8 @@ import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/
 import { HIDEABLE_COLUMNS, shownColumns, sortableColumns, sortColumn, toggleColumn, type ColumnChoice, type ColumnId, type ColumnSpec } from '../columns.js';
 import { podLabel, targetPathText } from '../format.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
+import { hasTrafficToInspect, trafficParagraphs } from './traffic-inspect.js';
+import { someQueueTrouble } from '../traffic.js';
 import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
 import { treeOf } from './tree.js';
 import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
@@ -18,9 +20,13 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 
 export type Focus = 'table' | 'detail';
 
-/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot, or one pod by uid. */
+/**
+ * Inspect shows one target of one process, found again by (dev, ino) in each new snapshot, a
+ * process's traffic (its queues, permission waits: traffic-inspect.ts), or one pod by uid.
+ */
 export type Overlay =
   | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  | { kind: 'inspect'; pid: number; traffic: true; top: number }
   | { kind: 'inspect'; uid: string; top: number }
   | { kind: 'help'; top: number }
   | { kind: 'notes'; top: number }
@@ -369,8 +375,12 @@ function move(state: ViewState, delta: number, now: number): ViewState {
 
 function inspectCursor(state: ViewState): ViewState {
   const target = targetRows(state)[state.detailCursor];
-  if (!target || state.selectedPid === null) return state;
-  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  if (state.selectedPid === null) return state;
+  if (target) return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  // No target (an instance without watches): its traffic, when there is something to say.
+  const row = selectedRow(state);
+  if (!row || !state.snapshot || !hasTrafficToInspect(row, state.snapshot)) return state;
+  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, traffic: true, top: 0 } };
 }
 
 /**
@@ -397,14 +407,20 @@ export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
     const pod = podRows(state.snapshot).find((row) => row.pod.uid === overlay.uid);
     return pod ? podInspectParagraphs(pod, state.snapshot!) : null;
   }
+  if ('traffic' in overlay) {
+    const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
+    const paragraphs = row ? trafficParagraphs(row, state.snapshot!) : [];
+    return paragraphs.length > 0 ? paragraphs : null;
+  }
   const view = inspectedTarget(state);
-  return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
+  // A process's traffic in trouble comes first: it is more urgent than any one target.
+  return view ? [...trafficParagraphs(view.row, state.snapshot!), ...inspectParagraphs(view.row, view.target, holderDetailsOf(state))] : null;
 }
 
 /** The process and target inspect shows, null once they are gone. */
 export function inspectedTarget(state: ViewState): { row: ProcessRow; target: TargetRow } | null {
   const overlay = state.overlay;
-  if (overlay?.kind !== 'inspect' || !('pid' in overlay)) return null;
+  if (overlay?.kind !== 'inspect' || !('dev' in overlay)) return null;
   const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
   const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
   return row && target ? { row, target } : null;
@@ -505,7 +521,12 @@ export function userChoices(state: ViewState): (string | null)[] {
 
 /** What decides the table's columns: the user's choices, and whether the node holds fanotify groups. */
 export function columnChoice(state: ViewState): ColumnChoice {
-  return { fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0, hidden: state.hiddenColumns, shown: state.shownColumns };
+  return {
+    fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0,
+    queues: someQueueTrouble(state.snapshot),
+    hidden: state.hiddenColumns,
+    shown: state.shownColumns,
+  };
 }
 
 /** The table's columns, in table order (columns.ts). */
