@@ -100,10 +100,11 @@ export function sortHelpText(): string {
 
 export function columnsHelpText(): string {
   return (
-    'Columns of -b (-o ID,ID... or their titles; * shown by default, + where some process holds fanotify groups):\n' +
+    'Columns of -b (-o ID,ID... or their titles; * shown by default, + where some process holds fanotify groups,\n' +
+    '! while some event queue is not draining or may be full):\n' +
     viewColumns('batch')
       .map((spec) => {
-        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
+        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : spec.batch === 'queues' ? '!' : ' ';
         return `${mark} ${spec.id.padEnd(16)} ${spec.title.padEnd(8)} ${spec.help}`;
       })
       .join('\n') +

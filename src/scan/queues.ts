@@ -24,19 +24,25 @@ export function queueKey(instanceId: string, processes: ReadonlyMap<number, Scan
 }
 
 export class QueueReader {
-  /** Where the last refresh's reading stopped for lack of time: the next one goes on from there. */
+  /** Where the last refresh's reading stopped for lack of time (a pid): the next one goes on from there. */
   private resumeAt = 0;
   /** Keys whose last reading was not empty: read first, since their judgement needs readings in a row. */
   private busy = new Set<string>();
 
   constructor(private readonly live: boolean) {}
 
-  /** The queued bytes of every instance and group of these processes (a shared one read once). */
+  /**
+   * The queued bytes of every instance and group of these processes (a shared one read once).
+   * The budget is looked at every 8 processes, past the first 8: 0 reads those 8.
+   */
   read(processes: readonly ScannedProcess[], budgetMs = QUEUE_READ_BUDGET_MS): QueueReadings {
     const byPid = new Map(processes.map((proc) => [proc.pid, proc]));
     const bytes = new Map<string, number | null>();
-    const keysOf = (proc: ScannedProcess): string[] => [...proc.instances, ...proc.fanotifyGroups].map((item) => queueKey(item.instanceId, byPid));
-    for (const proc of processes) for (const key of keysOf(proc)) bytes.set(key, null);
+    const holders = processes.map((proc) => ({
+      proc,
+      items: [...proc.instances, ...proc.fanotifyGroups].map((item) => ({ fd: item.fd, key: queueKey(item.instanceId, byPid) })),
+    }));
+    for (const { items } of holders) for (const { key } of items) bytes.set(key, null);
     if (bytes.size === 0) return { bytes, notes: [] };
     if (!this.live) return { bytes, notes: ['event queues not read: a recorded /proc tree has none'] };
     const calls = queueCalls();
@@ -44,30 +50,31 @@ export class QueueReader {
     const { openPid, queuedBytes, closeFd } = calls.value;
 
     // The processes holding a queue that was not empty go first; the rest from where the last refresh stopped.
-    const start = processes.length === 0 ? 0 : this.resumeAt % processes.length;
-    const rotated = [...processes.slice(start), ...processes.slice(0, start)];
-    const order = [
-      ...rotated.filter((proc) => keysOf(proc).some((key) => this.busy.has(key))),
-      ...rotated.filter((proc) => !keysOf(proc).some((key) => this.busy.has(key))),
-    ];
+    const start = Math.max(
+      0,
+      holders.findIndex(({ proc }) => proc.pid >= this.resumeAt),
+    );
+    const rotated = [...holders.slice(start), ...holders.slice(0, start)];
+    const wasBusy = ({ items }: (typeof holders)[number]) => items.some(({ key }) => this.busy.has(key));
+    const order = [...rotated.filter(wasBusy), ...rotated.filter((holder) => !wasBusy(holder))];
     const deadline = uptimeMs() + budgetMs;
     const read = new Set<string>();
     const denied = new Set<string>();
+    const odd = new Set<string>();
     let stoppedAt: number | null = null;
     for (let p = 0; p < order.length; p++) {
-      if (p % 8 === 0 && uptimeMs() > deadline) {
+      if (p > 0 && p % 8 === 0 && uptimeMs() > deadline) {
         stoppedAt = p;
         break;
       }
-      const proc = order[p]!;
-      const wanted = [...proc.instances, ...proc.fanotifyGroups].filter((item) => !read.has(queueKey(item.instanceId, byPid)));
+      const { proc, items } = order[p]!;
+      const wanted = items.filter(({ key }) => !read.has(key));
       if (wanted.length === 0) continue;
       const pidfd = openPid(proc.pid);
       if (pidfd < 0) continue; // gone: another holder of a shared one may still answer
       try {
-        for (const item of wanted) {
-          const key = queueKey(item.instanceId, byPid);
-          const answer = queuedBytes(pidfd, item.fd);
+        for (const { fd, key } of wanted) {
+          const answer = queuedBytes(pidfd, fd);
           if (answer >= 0) {
             bytes.set(key, answer);
             read.add(key);
@@ -75,9 +82,9 @@ export class QueueReader {
           } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
             denied.add(key);
           } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
-            // Not a gone process or closed fd: say it, once per kind.
+            // Not a gone process or a closed fd: said by its errno.
             denied.add(key);
-            this.odd.add(errnoName(-answer));
+            odd.add(errnoName(-answer));
           }
         }
       } finally {
@@ -86,22 +93,21 @@ export class QueueReader {
     }
     const notes: string[] = [];
     if (denied.size > 0) {
-      const odd = this.odd.size > 0 ? ` (also ${[...this.odd].join(', ')})` : '';
+      const also = odd.size > 0 ? ` (also ${[...odd].join(', ')})` : '';
       notes.push(
-        `event queues of ${denied.size} instance${denied.size === 1 ? '' : 's'} not readable (queuedBytes null): pidfd_getfd needs ptrace permission (root or CAP_SYS_PTRACE)${odd}`,
+        `event queues of ${denied.size} instance${denied.size === 1 ? '' : 's'} not readable (queuedBytes null): pidfd_getfd needs ptrace permission (root or CAP_SYS_PTRACE)${also}`,
       );
     }
-    this.odd.clear();
     if (stoppedAt !== null) {
       const skipped = [...bytes.keys()].filter((key) => !read.has(key) && !denied.has(key)).length;
-      this.resumeAt = (start + rotated.indexOf(order[stoppedAt]!)) % processes.length;
+      this.resumeAt = order[stoppedAt]!.proc.pid;
       notes.push(
-        `event queues of ${skipped} instances not read at this refresh (queuedBytes null): past its ${budgetMs} ms budget for them; read first at the next`,
+        `event queues of ${skipped} instance${skipped === 1 ? '' : 's'} not read at this refresh (queuedBytes null): past its ${budgetMs} ms budget for them; the next refresh goes on from there`,
       );
+    } else {
+      this.resumeAt = 0;
     }
     this.busy = new Set([...bytes].filter(([, value]) => value !== null && value > 0).map(([key]) => key));
     return { bytes, notes };
   }
-
-  private readonly odd = new Set<string>();
 }

@@ -15,7 +15,7 @@ import {
   type TargetContext,
 } from './columns.js';
 import { usage } from './format.js';
-import { blockedVerdict, permissionRoles, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
+import { blockedVerdict, freshWaitsNote, permissionRoles, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
 import { visible } from '../common/text.js';
 
 export interface BatchOptions {
@@ -71,6 +71,8 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
     out.push(paint(RED, blocked));
     out.push(paint(RED, waitersAlert(snapshot.permissionWaits, options.width ?? Infinity)!));
   }
+  const fresh = freshWaitsNote(snapshot.permissionWaits);
+  if (fresh) add(`note: ${fresh}`);
   const queue = queueVerdict(snapshot);
   if (queue) out.push(paint(RED, queue));
   add('');

@@ -52,6 +52,18 @@ export function blockedVerdict(waits: PermissionWaits | undefined, level = 0): s
   return `BLOCKED ${who} for fanotify permission answers${from}, the oldest ${oldest} s`;
 }
 
+/**
+ * Waits seen at this refresh only (a one-shot run sees every wait so): "3 processes wait for
+ * fanotify permission answers at this refresh (ino-perm-holder 4242): a second refresh tells
+ * whether they last (-n 2)"; null when none, or when some wait has lasted (blockedVerdict says it).
+ */
+export function freshWaitsNote(waits: PermissionWaits | undefined): string | null {
+  if (!waits || waits.processes.length === 0 || stuckWaiters(waits).length > 0) return null;
+  const group = blockingGroup(waits, waits.processes);
+  const who = waits.processes.length === 1 ? '1 process waits' : `${grouped(waits.processes.length)} processes wait`;
+  return `${who} for fanotify permission answers at this refresh${group ? ` (${group.comm} ${group.pid})` : ''}: a second refresh tells whether they last (-n 2)`;
+}
+
 /** "cat 5511 (openat), cat 5512 (openat) +310 more, in D for up to 41 s": the waiters, for the header's alert. */
 export function waitersAlert(waits: PermissionWaits | undefined, width: number): string | null {
   const stuck = stuckWaiters(waits);

@@ -10,32 +10,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Collector } from '../../src/collect/collector.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { isPermissionWaitFunction } from '../../src/scan/waits.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { liveCollector } from '../helpers/tracing.js';
 import { eventually } from '../helpers/eventually.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 import { SCRAPES, freePort, start, text } from '../helpers/prometheus.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const FAN_OPEN_PERM = 0x10000;
-
-function liveCollector(): Collector {
-  return new Collector({
-    procRoot: '/proc',
-    pods: 'none',
-    runtimeEndpoint: null,
-    crictl: null,
-    kubectl: null,
-    kubeletRoot: '/var/lib/kubelet',
-    nodeName: null,
-    forceWalk: false,
-    record: null,
-    intervalSeconds: 1,
-    trace: false,
-  });
-}
 
 /** Whether a process sleeps in a permission wait, as the test reads /proc itself. */
 function waitsForPermission(pid: number): boolean {
@@ -150,6 +134,13 @@ describe('fanotify permission waits on the real kernel', { skip: rootSkip }, () 
     assert.match(second, new RegExp(`^ *${holder.pid} +root .* BLOCKING /`, 'm'));
     const first = run.stdout.split(/^inotop - /m)[1]!;
     assert.doesNotMatch(first, /^BLOCKED/m, 'a wait seen once is not yet called stuck');
+    assert.match(
+      first,
+      new RegExp(
+        `^note: 3 processes wait for fanotify permission answers at this refresh \\(ino-perm-holder ${holder.pid}\\): a second refresh tells whether they last \\(-n 2\\)$`,
+        'm',
+      ),
+    );
   });
 
   test('serve: the waiters, the oldest wait and the holder', async (t: TestContext) => {

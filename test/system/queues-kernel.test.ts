@@ -9,31 +9,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Collector } from '../../src/collect/collector.js';
+import { scan } from '../../src/scan/index.js';
+import { QueueReader, queueKey } from '../../src/scan/queues.js';
 import type { FdRow, ProcessRow, Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { liveCollector } from '../helpers/tracing.js';
 import { eventually } from '../helpers/eventually.js';
 import { inowatchBinary, isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 import { SCRAPES, servedPort, start, text } from '../helpers/prometheus.js';
 
 const MAX_QUEUED_EVENTS = '/proc/sys/fs/inotify/max_queued_events';
 const SYSCALL_PIDFD_GETFD = 438;
-
-function liveCollector(): Collector {
-  return new Collector({
-    procRoot: '/proc',
-    pods: 'none',
-    runtimeEndpoint: null,
-    crictl: null,
-    kubectl: null,
-    kubeletRoot: '/var/lib/kubelet',
-    nodeName: null,
-    forceWalk: false,
-    record: null,
-    intervalSeconds: 1,
-    trace: false,
-  });
-}
 
 /** Files made in `dir`: each is IN_CREATE, IN_OPEN, IN_MODIFY and IN_CLOSE_WRITE for a watcher of dir. */
 function makeFiles(dir: string, prefix: string, count: number): void {
@@ -176,6 +162,33 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
     } finally {
       collector.stop();
     }
+  });
+
+  test('past its budget, a refresh leaves the rest unread (null, with a note) and the next goes on from there', async () => {
+    const many = Array.from({ length: 10 }, () => new Watcher());
+    watchers.push(...many);
+    for (const watcher of many) await watcher.init();
+    const pids = new Set(many.map((watcher) => watcher.pid));
+    const ours = scan().processes.filter((proc) => pids.has(proc.pid));
+    assert.equal(ours.length, 10);
+    const reader = new QueueReader(true);
+    const readPids = (bytes: Map<string, number | null>) =>
+      ours.filter((proc) => bytes.get(queueKey(proc.instances[0]!.instanceId, new Map(ours.map((p) => [p.pid, p])))) !== null).map((proc) => proc.pid);
+    const first = reader.read(ours, 0); // the budget is looked at after 8 processes
+    assert.deepEqual(
+      readPids(first.bytes),
+      ours.slice(0, 8).map((proc) => proc.pid),
+    );
+    assert.deepEqual(first.notes, [
+      'event queues of 2 instances not read at this refresh (queuedBytes null): past its 0 ms budget for them; the next refresh goes on from there',
+    ]);
+    const second = reader.read(ours, 0);
+    assert.deepEqual(
+      readPids(second.bytes),
+      [...ours.slice(0, 6), ...ours.slice(8)].map((proc) => proc.pid),
+      'the two left, then from the start',
+    );
+    assert.equal(reader.read(ours).notes.length, 0, 'within the default budget: every one');
   });
 
   test('pidfd_getfd refused by seccomp: null and unknown, with a note, never 0', () => {
