@@ -118,15 +118,14 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-  if (options.failOnQueues) {
-    const queues = judgeQueues(scanned, looked);
-    if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };
-    if (queues.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${queues.unknown}` };
-  }
+  // A recorded tree has no queues to read: they are judged on the live /proc only.
+  const queues = options.failOnQueues && shared.procRoot === '/proc' ? judgeQueues(scanned, looked) : { problem: null, unknown: null };
+  if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };
   if (scanned.unreadable > 0) {
     const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
+  if (queues.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${queues.unknown}` };
   if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 
   const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
