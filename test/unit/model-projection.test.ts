@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { durationText, perMinute, secondsToLimit, UsageTrends } from '../../src/model/projection.js';
-import { exhaustionText } from '../../src/views/tui/render.js';
+import { exhaustionText } from '../../src/views/tui/paint/meters.js';
 
 const limits = { maxUserWatches: 8192, maxUserInstances: 128 };
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 10, minute)).toISOString();
@@ -61,7 +61,9 @@ test('durations read as people say them', () => {
 });
 
 test('the header meters say when a user fills up', async () => {
-  const { headerLines, layout, Painter } = await import('../../src/views/tui/render.js');
+  const { headerLines } = await import('../../src/views/tui/paint/header.js');
+  const { layout } = await import('../../src/views/tui/paint/layout.js');
+  const { Painter } = await import('../../src/views/tui/paint/painter.js');
   const { initialState, reduce } = await import('../../src/views/tui/state.js');
   const { NO_FILTER } = await import('../../src/model/query.js');
   const { proc, snapshot } = await import('../helpers/rows.js');

@@ -33,7 +33,7 @@ function blockingParagraphs(row: ProcessRow, snapshot: Snapshot, line: Line): vo
   if (waiting.length === 0 || groups.length === 0) return;
   const marks = groups.map((group) => `fd ${group.fd}: ${groupMarksText(group)}`).join('; ');
   line(
-    `BLOCKING: ${plural(waiting.length, 'process waits', 'processes wait')} for this process's fanotify permission answers (${marks}), the oldest ${waiting[0]!.waitingSeconds} s:`,
+    `BLOCKING: ${plural(waiting.length, 'process waits', 'processes wait')} for this process's fanotify permission answers (${marks}), the oldest ${waiting[0]?.waitingSeconds ?? 0} s:`,
     '  ',
   );
   for (const waiter of waiting.slice(0, 20)) line(`  ${waiterText(waiter)}`, '      ');
@@ -41,7 +41,7 @@ function blockingParagraphs(row: ProcessRow, snapshot: Snapshot, line: Line): vo
   const unread = (row.fanotifyFds ?? []).filter((fd) => groups.some((group) => group.fd === fd.fd) && (fd.queuedBytes ?? 0) > 0);
   const queue =
     unread.length > 0
-      ? `Its group's queue holds ${bytesText(unread.reduce((sum, fd) => sum + fd.queuedBytes!, 0))} it has not read: it is not reading its events at all.`
+      ? `Its group's queue holds ${bytesText(unread.reduce((sum, fd) => sum + (fd.queuedBytes ?? 0), 0))} it has not read: it is not reading its events at all.`
       : 'Its queue is empty: it reads its events but does not answer them (stuck on the file it scans, or on something else).';
   line(
     `WHAT IT MEANS: every open, read or exec under its marks sleeps in state D until ${row.comm} ${row.pid} answers (FAN_ALLOW or FAN_DENY) ` +

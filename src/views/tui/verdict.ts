@@ -23,19 +23,22 @@ export function hasVerdict(snapshot: Snapshot): boolean {
 
 /** The verdict at `width` columns, or null when nothing is wrong. */
 export function verdictLine(snapshot: Snapshot, width: number): string | null {
-  if (blockedVerdict(snapshot.permissionWaits) !== null) return shortest((level) => blockedVerdict(snapshot.permissionWaits, level)!, 3, width);
-  const queue = queueIssues(snapshot.processes)[0];
-  if (queue?.state === 'may be full') return shortest((level) => queueVerdict(snapshot, level)!, 2, width);
-  return leakLine(snapshot, width) ?? (queue ? shortest((level) => queueVerdict(snapshot, level)!, 2, width) : null);
+  const blocked = shortest((level) => blockedVerdict(snapshot.permissionWaits, level), 3, width);
+  if (blocked !== null) return blocked;
+  const queue = shortest((level) => queueVerdict(snapshot, level), 2, width);
+  if (queueIssues(snapshot.processes)[0]?.state === 'may be full') return queue;
+  return leakLine(snapshot, width) ?? queue;
 }
 
-/** The first of a verdict's `levels` that fits, else the last one cut. */
-function shortest(at: (level: number) => string, levels: number, width: number): string {
+/** The first of a verdict's `levels` that fits, else the last one cut; null when there is none. */
+function shortest(at: (level: number) => string | null, levels: number, width: number): string | null {
   for (let level = 0; level < levels; level++) {
     const text = at(level);
+    if (text === null) return null;
     if (displayWidth(text) <= width) return text;
   }
-  return fitColumns(at(levels - 1), width);
+  const last = at(levels - 1);
+  return last === null ? null : fitColumns(last, width);
 }
 
 /** The leak's verdict at `width` columns, or null when nothing leaks. */
@@ -47,7 +50,7 @@ function leakLine(snapshot: Snapshot, width: number): string | null {
     if (displayWidth(text) <= width) return text;
   }
   // Too many holders for one line: the count of pods, as many pids as fit, and how many more.
-  const holders = leaking[0]!.leakHolders?.length ?? 0;
+  const holders = leaking[0]?.leakHolders?.length ?? 0;
   for (let shown = holders - 1; shown > 0; shown--) {
     const text = verdictAt(leaking, PIDS_ONLY, shown);
     if (displayWidth(text) <= width) return text;
