@@ -186,9 +186,13 @@ export function judgeBlocked(reading: TrafficReading): string | null {
 export function judgeQueues(scanned: ScanResult, reading: TrafficReading): { problem: string | null; unknown: string | null } {
   const troubled: { comm: string; pid: number; kind: string; bytes: number; full: boolean }[] = [];
   let unknown = 0;
+  const seen = new Set<string>();
   for (const proc of scanned.processes) {
     const items = [...proc.instances.map((item) => ({ item, kind: 'inotify' })), ...proc.fanotifyGroups.map((item) => ({ item, kind: 'fanotify' }))];
     for (const { item, kind } of items) {
+      // A shared instance is one queue, named at its first holder.
+      if (seen.has(item.instanceId)) continue;
+      seen.add(item.instanceId);
       const queue = reading.queues(item.instanceId);
       if (!queue || queue.bytes === null) unknown++;
       else if (isQueueTrouble(queue.state)) troubled.push({ comm: proc.comm, pid: proc.pid, kind, bytes: queue.bytes, full: queue.state === 'may be full' });

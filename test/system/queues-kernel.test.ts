@@ -47,6 +47,7 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
   let dir: string;
   let stalled: Watcher; // an instance that is never read
   let stalledFd: number;
+  let stalledChild: number;
   const watchers: Watcher[] = [];
 
   before(async () => {
@@ -61,6 +62,7 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
     execFileSync('mkdir', [join(dir, 'stalled')]);
     await stalled.watch(stalledFd, join(dir, 'stalled'));
     makeFiles(join(dir, 'stalled'), 'f', 100);
+    stalledChild = await stalled.fork(); // shares the instance: one queue in two processes
   });
 
   after(async () => {
@@ -82,9 +84,17 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
         assert.ok(own > 0, 'events are queued');
         assert.equal(fd.queuedBytes, own, "inotop's reading is the watcher's own FIONREAD");
         assert.equal(rowOf(snapshot, stalled.pid).queuedBytes, own, 'the process sums its queues');
+        assert.deepEqual(
+          [fdOf(snapshot, stalledChild, stalledFd).queuedBytes, fdOf(snapshot, stalledChild, stalledFd).instance],
+          [own, fd.instance],
+          'shared: the same queue',
+        );
         states.push(fd.queueState!);
       }
       assert.deepEqual(states, ['pending', 'pending', 'not draining']);
+      const shared = scan().processes.filter((proc) => proc.pid === stalled.pid || proc.pid === stalledChild);
+      assert.equal(shared.length, 2);
+      assert.equal(new QueueReader(true).read(shared).bytes.size, 1, 'a shared instance (kcmp) is read once');
     } finally {
       collector.stop();
     }
