@@ -26,6 +26,7 @@
 //   fanhold               the answering thread stops answering: opens under the mark wait
 //   fionread FD           ioctl(FD, FIONREAD): the bytes queued on FD, as inotop should read them
 //   reader FD             a thread reads FD's events as they come: a reader that keeps up
+//   drain FD              reads what FD has queued now (as a reader that keeps up would); answers the bytes
 //
 // Run as `inowatch deny NR CMD [ARG...]` it execs CMD under a seccomp filter that refuses syscall
 // NR with EPERM, as a container runtime's profile does (pidfd_getfd is 438).
@@ -232,6 +233,17 @@ int main(int argc, char **argv) {
     } else if (!strcmp(line, "fionread") && arg) {
       int queued;
       if (ioctl(atoi(arg), FIONREAD, &queued) < 0) answer_err("ioctl FIONREAD"); else answer_ok(queued);
+    } else if (!strcmp(line, "drain") && arg) {
+      int fd = atoi(arg), queued;
+      static char events[1 << 20];
+      if (ioctl(fd, FIONREAD, &queued) < 0) { answer_err("ioctl FIONREAD"); continue; }
+      long drained = 0;
+      while (drained < queued) {
+        ssize_t n = read(fd, events, sizeof events);
+        if (n <= 0) break;
+        drained += n;
+      }
+      if (drained < queued) answer_err("read"); else answer_ok(drained);
     } else if (!strcmp(line, "reader") && arg) {
       start_thread(read_events, arg);
     } else if (!strcmp(line, "pid")) {
