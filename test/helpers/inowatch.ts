@@ -13,7 +13,7 @@ const binary = join(here, '..', '..', 'node_modules', '.cache', 'inotop', 'inowa
 export function inowatchBinary(): string {
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
     mkdirSync(dirname(binary), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: 'inherit' });
+    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
   }
   return binary;
 }
@@ -69,8 +69,13 @@ export class Watcher {
     return Number(line.slice(3));
   }
 
+  /** A new inotify instance, read as its events come (hold() stops that): its fd. */
   init(): Promise<number> {
     return this.send('init');
+  }
+  /** Stops reading an instance or group: its events stay queued, as a stuck reader leaves them. */
+  hold(fd: number): Promise<number> {
+    return this.send(`hold ${fd}`);
   }
   watch(fd: number, path: string): Promise<number> {
     return this.send(`watch ${fd} ${path}`);
@@ -78,7 +83,7 @@ export class Watcher {
   watchDir(fd: number, dir: string): Promise<number> {
     return this.send(`watchdir ${fd} ${dir}`);
   }
-  /** A new fanotify group (FAN_CLASS_NOTIF): its fd. */
+  /** A new fanotify group (FAN_CLASS_NOTIF), read as its events come: its fd. */
   fanotifyInit(): Promise<number> {
     return this.send('faninit');
   }

@@ -238,8 +238,6 @@ export async function startLoad(size: LoadSize): Promise<Load> {
           const fd = await watcher.init();
           const { dir, watches } = instanceDirs[i]!;
           if (watches > 0) await watcher.watchDir(fd, dir);
-          // watchdir's own opendir and readdir queued events: read, as a node's watchers read theirs.
-          await watcher.send(`drain ${fd}`);
         }
         const noise = share(size.noiseFds, size.processes, p);
         if (noise > 0) await watcher.send(`opennoise ${noise} ${noisePath}`);

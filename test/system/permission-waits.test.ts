@@ -50,8 +50,8 @@ describe('fanotify permission waits on the real kernel', { skip: rootSkip }, () 
     writeFileSync(file, 'content\n');
     holder = new Watcher();
     await holder.comm('ino-perm-holder');
-    group = await holder.send('faninitperm');
-    await holder.send(`fanpermmount ${group} ${dir}`); // never answered: no fananswer
+    group = await holder.send('faninitperm'); // never read, never answered
+    await holder.send(`fanpermmount ${group} ${dir}`);
     for (let i = 0; i < 3; i++) waiters.push(spawn('cat', [file], { stdio: ['ignore', 'pipe', 'ignore'] }));
     await eventually(() =>
       assert.ok(
@@ -200,7 +200,7 @@ describe("inotop's own files on a marked mount", { skip: rootSkip }, () => {
     };
     await eventually(async () => assert.ok((await lastScan()) > 0), SCRAPES);
 
-    await holder.send('fanhold'); // from now on nothing is answered
+    await holder.hold(group); // from now on nothing is read, nothing answered
     const newStart = spawn(...inHolderNs([process.execPath, bin, '--json', '--pods', 'none', '--no-trace']), { stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => newStart.kill('SIGKILL'));
     let output = '';

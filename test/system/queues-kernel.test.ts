@@ -59,6 +59,7 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
     watchers.push(stalled);
     await stalled.comm('ino-stalled');
     stalledFd = await stalled.init();
+    await stalled.hold(stalledFd); // a reader that stopped reading
     execFileSync('mkdir', [join(dir, 'stalled')]);
     await stalled.watch(stalledFd, join(dir, 'stalled'));
     makeFiles(join(dir, 'stalled'), 'f', 100);
@@ -103,10 +104,9 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
   test('a reader that keeps up: empty at every refresh, though events keep coming', async () => {
     const reader = new Watcher();
     watchers.push(reader);
-    const fd = await reader.init();
+    const fd = await reader.init(); // read as its events come
     execFileSync('mkdir', [join(dir, 'read')]);
     await reader.watch(fd, join(dir, 'read'));
-    await reader.send(`reader ${fd}`);
     const collector = liveCollector();
     await collector.start();
     try {
@@ -129,6 +129,7 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
       const overflowed = new Watcher();
       watchers.push(overflowed);
       const fd = await overflowed.init(); // its group keeps 100 as its limit
+      await overflowed.hold(fd);
       execFileSync('mkdir', [join(dir, 'overflow')]);
       await overflowed.watch(fd, join(dir, 'overflow'));
       makeFiles(join(dir, 'overflow'), 'o', 60); // 240 events of 32 bytes: 100 kept, then IN_Q_OVERFLOW
@@ -156,6 +157,7 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
     const holder = new Watcher();
     watchers.push(holder);
     const group = await holder.fanotifyInit();
+    await holder.hold(group);
     await holder.fanotifyMarkMount(group, dir);
     makeFiles(dir, 'fan', 10); // FAN_OPEN and FAN_CLOSE_WRITE of one file by one process merge: one event each
     const own = await holder.send(`fionread ${group}`);
