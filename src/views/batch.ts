@@ -1,31 +1,32 @@
 // `-b`: plain text tables like `top -b`, for scripts and logs.
-import { churnByPid } from '../model/query.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import {
   columnSpec,
   placeColumns,
+  printedCellContext,
   rowCells,
   rowStyle,
   shownColumns,
+  wideColumns,
   targetColumns,
   targetStyle,
   titleCells,
-  type CellContext,
-  type ColumnId,
   type TargetContext,
 } from './columns.js';
+import { snapshotNotes } from './notes.js';
+import type { OutputFormat, PrintOptions } from './output.js';
 import { fromNamespacesText, usage } from './format.js';
-import { blockedVerdict, freshWaitsNote, permissionRoles, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
+import { blockedVerdict, freshWaitsNote, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
 import { visible } from '../common/text.js';
 
-export interface BatchOptions {
-  withTargets: boolean;
-  color: boolean;
-  /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
-  width: number | null;
-  /** `-o`: these columns in this order; null: the batch defaults (columns.ts). */
-  columns?: readonly ColumnId[] | null;
-}
+/** Tables, a blank line between the snapshots of a series, a replay's titled. */
+export const TEXT_OUTPUT: OutputFormat = {
+  flag: { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
+  takesColumns: true,
+  render(snapshot, rows, options, place) {
+    return (place.index > 0 ? '\n' : '') + (place.title !== null ? visible(place.title) + '\n' : '') + batchText(snapshot, rows, options);
+  },
+};
 
 const BOLD = '\x1b[1m';
 const RED = '\x1b[31m';
@@ -33,7 +34,7 @@ const RESET = '\x1b[0m';
 
 // Every line is made visible (common/text.ts) before it is painted: a command, path, note or pod name
 // from the node never reaches the terminal as a control, and never splits a row.
-export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: BatchOptions): string {
+export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: PrintOptions): string {
   const paint = (code: string, text: string) => (options.color ? code + visible(text) + RESET : visible(text));
   const out: string[] = [];
   const add = (text: string) => out.push(visible(text));
@@ -68,38 +69,28 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
       );
     }
   }
-  for (const note of snapshot.notes) add(`note: ${note}`);
+  for (const note of snapshotNotes(snapshot)) add(`note: ${note}`);
   // The node's urgent news before the table, as the screen's header has it: processes blocked on
   // permission answers (and which), then a queue that falls behind.
   const blocked = blockedVerdict(snapshot.permissionWaits);
   if (blocked) {
     out.push(paint(RED, blocked));
-    out.push(paint(RED, waitersAlert(snapshot.permissionWaits, options.width ?? Infinity)!));
+    out.push(paint(RED, waitersAlert(snapshot.permissionWaits, options.width ?? Infinity) ?? ''));
   }
   const fresh = freshWaitsNote(snapshot.permissionWaits);
   if (fresh) add(`note: ${fresh}`);
   const queue = queueVerdict(snapshot);
   if (queue) out.push(paint(RED, queue));
   add('');
-  const specs = options.columns
-    ? options.columns.map(columnSpec)
-    : shownColumns('batch', { fanotify, queues: someQueueTrouble(snapshot), hidden: [], shown: [] });
+  const specs =
+    options.columns === 'wide'
+      ? wideColumns(fanotify)
+      : options.columns
+        ? options.columns.map(columnSpec)
+        : shownColumns('batch', { fanotify, queues: someQueueTrouble(snapshot), hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
-  const churn = churnByPid(snapshot);
-  const traced = snapshot.trace?.state === 'on';
-  const permission = permissionRoles(snapshot.permissionWaits);
-  // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
-  const context: CellContext = {
-    count: String,
-    blankZeros: false,
-    sinceLast: () => 0,
-    sinceStart: () => 0,
-    churn: (pid) => (traced ? (churn.get(pid) ?? { addsPerSecond: 0, removesPerSecond: 0 }) : null),
-    prefix: () => '',
-    failed: () => false,
-    permission,
-  };
+  const context = printedCellContext(snapshot);
   for (const row of rows) {
     const line = rowCells(row, columns, context).join(' ');
     out.push(rowStyle(row, context) !== null ? paint(RED, line) : visible(line));
