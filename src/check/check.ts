@@ -22,6 +22,7 @@ import { limitText, userRowLabel, worstFailure, type FailureContext } from '../v
 import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
+import { errorText } from '../common/error-text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -74,8 +75,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     verdict = await judge(options, collector, tracer, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
-    if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
+    if (!(error instanceof ScanError)) process.stderr.write(`inotop check: ${errorText(error)}\n`);
+    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${errorText(error).split('\n', 1)[0]}` };
   } finally {
     keepSignals();
     stop();
@@ -123,14 +124,16 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const blocked = judgeBlocked(looked);
   if (blocked) return { status: CHECK_PROBLEM, message: blocked };
   if (failed) return { status: CHECK_PROBLEM, message: failed };
+  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
   // A recorded tree has no queues to read: they are judged on the live /proc only.
   const queues = options.failOnQueues && shared.procRoot === '/proc' ? judgeQueues(scanned, looked) : { problem: null, unknown: null };
   if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };
-  if (scanned.unreadable > 0) {
-    const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
+  if (scanned.needsPrivilege > 0) {
+    const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
   if (queues.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${queues.unknown}` };

@@ -69,7 +69,7 @@ export class Traffic {
     const inotifyFull = fullQueueBytes('inotify', limits.maxQueuedEvents);
     for (const proc of processes) {
       for (const instance of proc.instances) judge(instance.instanceId, inotifyFull);
-      for (const group of proc.fanotifyGroups) judge(group.instanceId, fullQueueBytes('fanotify', limits.maxFanotifyQueuedEvents ?? null, group.flags));
+      for (const group of proc.fanotifyGroups) judge(group.instanceId, fullQueueBytes('fanotify', limits.maxFanotifyQueuedEvents, group.flags));
     }
     const notes = [...readings.notes];
     this.firstMaxQueuedEvents ??= limits.maxQueuedEvents;

@@ -99,10 +99,10 @@ export function queueIssues(processes: readonly ProcessRow[]): QueueIssue[] {
   const seen = new Set<string>();
   for (const row of processes) {
     const fds = [
-      ...row.fds.map((fd) => ({ fd: fd.fd, key: fd.instance ?? `${row.pid}:${fd.fd}`, kind: 'inotify' as const, bytes: fd.queuedBytes, state: fd.queueState })),
-      ...(row.fanotifyFds ?? []).map((fd) => ({
+      ...row.fds.map((fd) => ({ fd: fd.fd, key: fd.instance, kind: 'inotify' as const, bytes: fd.queuedBytes, state: fd.queueState })),
+      ...row.fanotifyFds.map((fd) => ({
         fd: fd.fd,
-        key: fd.instance ?? `${row.pid}:${fd.fd}`,
+        key: fd.instance,
         kind: 'fanotify' as const,
         bytes: fd.queuedBytes,
         state: fd.queueState,
@@ -119,7 +119,7 @@ export function queueIssues(processes: readonly ProcessRow[]): QueueIssue[] {
 
 /** The worst state of a process's queues; undefined when none was judged (a recording made before queues). */
 export function processQueueState(row: ProcessRow): QueueState | undefined {
-  const states = [...row.fds, ...(row.fanotifyFds ?? [])].flatMap((fd) => (fd.queueState ? [fd.queueState] : []));
+  const states = [...row.fds, ...row.fanotifyFds].flatMap((fd) => (fd.queueState ? [fd.queueState] : []));
   return states.length === 0 ? undefined : states.reduce(worseQueueState);
 }
 
@@ -137,7 +137,7 @@ export function bytesText(bytes: number): string {
 
 /** What a full queue holds, in words: "16 × 16,384 B" for inotify. */
 function fullText(issue: QueueIssue, limits: Limits): string {
-  const full = fullQueueBytes(issue.kind, issue.kind === 'inotify' ? limits.maxQueuedEvents : (limits.maxFanotifyQueuedEvents ?? null));
+  const full = fullQueueBytes(issue.kind, issue.kind === 'inotify' ? limits.maxQueuedEvents : limits.maxFanotifyQueuedEvents);
   return full === null ? '' : ` of ${bytesText(full)} when full`;
 }
 
@@ -165,7 +165,7 @@ export function queueVerdict(snapshot: Snapshot, level = 0): string | null {
 export function processQueuesText(row: ProcessRow): string {
   const fds = [
     ...row.fds.map((fd) => ({ fd: fd.fd, bytes: fd.queuedBytes, state: fd.queueState })),
-    ...(row.fanotifyFds ?? []).map((fd) => ({ fd: fd.fd, bytes: fd.queuedBytes, state: fd.queueState })),
+    ...row.fanotifyFds.map((fd) => ({ fd: fd.fd, bytes: fd.queuedBytes, state: fd.queueState })),
   ].filter((fd) => fd.bytes !== undefined && fd.bytes !== null && fd.bytes > 0);
   if (fds.length === 0) return '';
   fds.sort((a, b) => Number(isQueueTrouble(b.state)) - Number(isQueueTrouble(a.state)) || b.bytes! - a.bytes!);

@@ -232,7 +232,7 @@ test('check: the queue that may be full first; cannot tell when no queue could b
 
 test('metrics: instances by queue state, the troubled processes’ bytes, the waiters, the oldest wait and each permission group', async () => {
   const node = { ...snapshot([queued(4242, 262_160, 'may be full'), queued(77, 96, 'pending')]), permissionWaits: blockedWaits() };
-  const text = await renderMetrics({ node: 'n', snapshot: node, scanFailures: 0, top: 5 });
+  const text = await renderMetrics({ node: 'n', snapshot: node, scanFailures: 0, lastFailure: null, top: 5 });
   assert.match(text, /^inotop_queues\{state="may_be_full",node="n"\} 1$/m);
   assert.match(text, /^inotop_queues\{state="pending",node="n"\} 1$/m);
   assert.match(text, /^inotop_queues\{state="not_draining",node="n"\} 0$/m);
@@ -241,7 +241,7 @@ test('metrics: instances by queue state, the troubled processes’ bytes, the wa
   assert.match(text, /^inotop_permission_waiters\{node="n"\} 3$/m);
   assert.match(text, /^inotop_permission_wait_oldest_seconds\{node="n"\} 41$/m);
   assert.match(text, /^inotop_permission_group_waiters\{pid="4242",comm="avscan",fd="5",node="n"\} 3$/m);
-  const old = await renderMetrics({ node: 'n', snapshot: snapshot([proc(5)]), scanFailures: 0, top: 5 });
+  const old = await renderMetrics({ node: 'n', snapshot: snapshot([proc(5)]), scanFailures: 0, lastFailure: null, top: 5 });
   assert.doesNotMatch(old, /inotop_queues|inotop_permission/, 'a recording made before them: no series, not zeros');
 });
 

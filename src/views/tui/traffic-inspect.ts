@@ -38,7 +38,7 @@ function blockingParagraphs(row: ProcessRow, snapshot: Snapshot, line: Line): vo
   );
   for (const waiter of waiting.slice(0, 20)) line(`  ${waiterText(waiter)}`, '      ');
   if (waiting.length > 20) line(`  +${waiting.length - 20} more (JSON permissionWaits lists them all)`);
-  const unread = (row.fanotifyFds ?? []).filter((fd) => groups.some((group) => group.fd === fd.fd) && (fd.queuedBytes ?? 0) > 0);
+  const unread = row.fanotifyFds.filter((fd) => groups.some((group) => group.fd === fd.fd) && (fd.queuedBytes ?? 0) > 0);
   const queue =
     unread.length > 0
       ? `Its group's queue holds ${bytesText(unread.reduce((sum, fd) => sum + (fd.queuedBytes ?? 0), 0))} it has not read: it is not reading its events at all.`
@@ -73,13 +73,13 @@ function waitingParagraphs(row: ProcessRow, snapshot: Snapshot, line: Line): voi
 function queueParagraphs(row: ProcessRow, snapshot: Snapshot, line: Line): void {
   const fds = [
     ...row.fds.map((fd) => ({ fd: fd.fd, kind: 'inotify' as const, bytes: fd.queuedBytes, state: fd.queueState })),
-    ...(row.fanotifyFds ?? []).map((fd) => ({ fd: fd.fd, kind: 'fanotify' as const, bytes: fd.queuedBytes, state: fd.queueState })),
+    ...row.fanotifyFds.map((fd) => ({ fd: fd.fd, kind: 'fanotify' as const, bytes: fd.queuedBytes, state: fd.queueState })),
   ].filter(
     (fd): fd is { fd: number; kind: 'inotify' | 'fanotify'; bytes: number; state: QueueState } => isQueueTrouble(fd.state) && typeof fd.bytes === 'number',
   );
   for (const fd of fds) {
     const { limits } = snapshot;
-    const full = fullQueueBytes(fd.kind, fd.kind === 'inotify' ? limits.maxQueuedEvents : (limits.maxFanotifyQueuedEvents ?? null));
+    const full = fullQueueBytes(fd.kind, fd.kind === 'inotify' ? limits.maxQueuedEvents : limits.maxFanotifyQueuedEvents);
     const limit = fd.kind === 'inotify' ? `fs.inotify.max_queued_events (${grouped(limits.maxQueuedEvents ?? 0)})` : 'fs.fanotify.max_queued_events';
     const fullAt =
       full === null
