@@ -11,7 +11,7 @@ import { scan } from '../../src/scan/index.js';
 import { FANOTIFY_LINK, firstFanotifyLine, INOTIFY_LINKS, parseFanotifyFdinfo, parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { batchText } from '../../src/views/batch.js';
 import { fanotifyMaskNames, targetPathText } from '../../src/views/format.js';
-import { target } from '../helpers/rows.js';
+import { LIMITS, target } from '../helpers/rows.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1044\n';
 const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -130,14 +130,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     kernel: 'k',
     procRoot: '/proc',
     hostUserns: null,
-    limits: {
-      maxUserWatches: 8192,
-      maxUserInstances: 128,
-      maxQueuedEvents: 16384,
-      maxUserFanotifyGroups: 128,
-      maxUserFanotifyMarks: 8192,
-      maxFanotifyQueuedEvents: 16384,
-    },
+    limits: LIMITS,
     processes: [
       scanned(100, 0, { instances: [inotify], fanotifyGroups: [shared, group(5, unlimited, { instanceId: '100:5' })] }),
       scanned(101, 0, { fanotifyGroups: [{ ...shared, fd: 7 }] }), // the same group, inherited
