@@ -54,6 +54,7 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void answer_ok(long v) { printf("ok %ld\n", v); fflush(stdout); }
@@ -129,11 +130,14 @@ static void command(char *line);
 
 int main(int argc, char **argv) {
   if (argc > 3 && !strcmp(argv[1], "deny")) return deny_and_exec(atol(argv[2]), argv + 3);
-  // Far above the fds the tests make (their first instance is fd 3).
+  // Far above the fds the tests make (their first instance is fd 3); under a lower fd limit
+  // (prlimit --nofile, a test running a process out of fds), the highest fd it allows.
   int made = epoll_create1(EPOLL_CLOEXEC);
-  readers = made < 0 ? -1 : fcntl(made, F_DUPFD_CLOEXEC, 900);
+  struct rlimit nofile;
+  long above = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur <= 901 ? (long)nofile.rlim_cur - 1 : 900;
+  readers = made < 0 ? -1 : above <= made ? made : fcntl(made, F_DUPFD_CLOEXEC, above);
   if (readers < 0) { perror("inowatch: epoll_create1"); return 1; }
-  close(made);
+  if (readers != made) close(made);
   static char lines[16384];
   size_t have = 0;
   for (;;) {
