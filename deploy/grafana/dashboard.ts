@@ -263,25 +263,18 @@ const panels: Panel[] = [
   timeseries(
     9,
     'Processes waiting for fanotify permission answers',
-    "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), and the oldest wait (right axis), per node. A holder that answers keeps both near 0; `kubectl inotop NODE` names the holder.",
-    { x: 12, y: 32, w: 12, h: 8 },
-    [
-      query('A', `max by (node) (inotop_permission_waiters{${NODE}})`, 'graph', '{{node}} waiting'),
-      query('B', `max by (node) (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', '{{node}} oldest wait'),
-    ],
-    {
-      ...counts(GraphDrawStyle.Line, StackingMode.None),
-      overrides: [
-        {
-          matcher: { id: 'byFrameRefID', options: 'B' },
-          properties: [
-            { id: 'unit', value: 's' },
-            { id: 'decimals', value: 0 },
-            { id: 'custom.axisPlacement', value: 'right' },
-          ],
-        },
-      ],
-    },
+    "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), per node. A holder that answers keeps it near 0; `kubectl inotop NODE` names the holder.",
+    { x: 12, y: 32, w: 6, h: 8 },
+    [query('A', `max by (node) (inotop_permission_waiters{${NODE}})`, 'graph', '{{node}}')],
+    counts(GraphDrawStyle.Line, StackingMode.None),
+  ),
+  timeseries(
+    10,
+    'The oldest fanotify permission wait',
+    'How long the longest-waiting process has waited for a permission answer, per node (from when inotop first saw it). FanotifyPermissionWaitsStuck fires at 30 s.',
+    { x: 18, y: 32, w: 6, h: 8 },
+    [query('A', `max by (node) (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', '{{node}}')],
+    { ...counts(GraphDrawStyle.Line, StackingMode.None), defaults: { ...counts(GraphDrawStyle.Line, StackingMode.None).defaults, unit: 's' } },
   ),
   table(
     7,
