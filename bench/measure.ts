@@ -2,7 +2,7 @@
 // whole `inotop --json` process. Wall time and CPU time both: this machine is shared, and CPU
 // time is what other tenants disturb least.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,8 @@ import type { ScanResult, Snapshot } from '../src/model/types.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import { Resolver, type RefreshResolutions } from '../src/resolve/index.js';
 import { Scanner } from '../src/scan/index.js';
+import { QueueReader } from '../src/scan/queues.js';
+import { PermissionWaitFinder } from '../src/scan/waits.js';
 import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
 import { cFloor, nodeFloor, type FloorCount } from './floor.js';
 
@@ -84,6 +86,53 @@ export interface ScanMeasurement {
   floorCount: FloorCount;
   /** The last scan, for the stages after it. */
   last: ScanResult;
+}
+
+export interface TrafficMeasurement {
+  /** Instances and groups whose queues were read (a shared one once), and how many came back unread. */
+  instances: number;
+  unread: number;
+  /** One refresh's queue reads: a pidfd per holder, pidfd_getfd + FIONREAD + close per instance. */
+  queues: Timing;
+  /** Their CPU over a full scan's (scan again, fdinfo kept open): goal ≤ 5%. */
+  queuesToScan: number;
+  /**
+   * The permission-wait search over every thread of the machine (it runs only where a permission
+   * group exists; the bench's load has none, so it is forced here): what a refresh pays for it.
+   */
+  waitSearch: Timing;
+  threads: number;
+}
+
+/** Queue reads and the permission-wait search at this size, against the full scan of measureScan. */
+export function measureTraffic(scan: ScanMeasurement, runs: number): TrafficMeasurement {
+  const reader = new QueueReader(true);
+  const processes = scan.last.processes;
+  const read = () => reader.read(processes, Infinity);
+  read();
+  const queues = new Samples();
+  let readings = read();
+  for (let i = 0; i < runs; i++) readings = queues.time(read);
+  const finder = new PermissionWaitFinder('/proc');
+  const waitSearch = new Samples();
+  for (let i = 0; i < runs; i++) waitSearch.time(() => finder.find(Infinity));
+  let threads = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      threads += readdirSync(`/proc/${pid}/task`).length;
+    } catch {
+      // gone
+    }
+  }
+  const timing = queues.timing();
+  return {
+    instances: readings.bytes.size,
+    unread: [...readings.bytes.values()].filter((bytes) => bytes === null).length,
+    queues: timing,
+    queuesToScan: timing.cpuMs.median / scan.rescan.cpuMs.median,
+    waitSearch: waitSearch.timing(),
+    threads,
+  };
 }
 
 /**

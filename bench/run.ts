@@ -23,6 +23,7 @@ import {
   measureJsonProcess,
   measureResolve,
   measureScan,
+  measureTraffic,
   type CommandMeasurement,
   type Spread,
   type Timing,
@@ -56,6 +57,8 @@ const GOALS = {
   tuiSmallRssMb: 150,
   tuiLargeRssMb: 250,
   keyLatencyMs: 50,
+  /** One refresh's queue reads against a full scan (CPU). */
+  queuesToScan: 0.05,
 };
 
 export interface BenchOptions {
@@ -145,6 +148,7 @@ export async function benchSize(name: LoadSizeName, options: BenchOptions) {
   try {
     const created = countFds(load.pids, load.noisePath);
     const scan = measureScan(options.runs);
+    const traffic = await attempt(() => measureTraffic(scan, options.runs));
     const resolve = await attempt(() => measureResolve(scan.last, options.runs));
     const json = await attempt(() => measureJsonProcess(options.runs));
     const inotifyInfo = process.env.INOTIFY_INFO ? await attempt(() => measureCommand([process.env.INOTIFY_INFO!, '-s'], options.runs)) : null;
@@ -158,6 +162,7 @@ export async function benchSize(name: LoadSizeName, options: BenchOptions) {
       load: { requested: size, created, raisedSysctls: load.raised },
       node: { processes: last.processes.length, fds: scan.floorCount.fds, fdinfoBytes: scan.floorCount.bytes },
       scan: scanTimes,
+      traffic,
       resolve,
       json,
       inotifyInfo,
@@ -265,6 +270,19 @@ function rowsOf(result: SizeResult): Row[] {
     goal: `≤ ${GOALS.refreshToFloor}: ${verdict(scan.ratios.refreshToCFloor <= GOALS.refreshToFloor)}`,
   });
   rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor (CPU)' });
+  const { traffic } = result;
+  if ('error' in traffic) rows.push({ metric: 'queue reads', median: 'error', spread: traffic.error, goal: '' });
+  else {
+    const unread = traffic.unread > 0 ? `, ${traffic.unread} unread` : '';
+    rows.push(...timingRows(`queue reads, ${traffic.instances} instances${unread} (per refresh)`, traffic.queues));
+    rows.push({
+      metric: 'queue reads / full scan (scan again, CPU)',
+      median: traffic.queuesToScan.toFixed(3),
+      spread: '',
+      goal: large ? `≤ ${GOALS.queuesToScan}: ${verdict(traffic.queuesToScan <= GOALS.queuesToScan)}` : '',
+    });
+    rows.push(...timingRows(`permission-wait search, all ${traffic.threads} threads (only where a permission group exists)`, traffic.waitSearch));
+  }
   if ('error' in resolve) rows.push({ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' });
   else {
     const coldGoal = result.size === 'large' ? `≤ ${GOALS.coldResolveMs}: ${verdict(resolve.cold.wallMs.median <= GOALS.coldResolveMs)}` : '';

@@ -173,7 +173,7 @@ function usagePanel(id: number, kind: 'watches' | 'instances', x: number, atTheL
   );
 }
 
-const counts = (drawStyle: GraphDrawStyle): FieldConfigSource<TimeSeriesFieldConfig> => ({
+const counts = (drawStyle: GraphDrawStyle, stacking = StackingMode.Normal): FieldConfigSource<TimeSeriesFieldConfig> => ({
   defaults: {
     unit: 'short',
     min: 0,
@@ -184,7 +184,7 @@ const counts = (drawStyle: GraphDrawStyle): FieldConfigSource<TimeSeriesFieldCon
       lineWidth: 1,
       fillOpacity: drawStyle === GraphDrawStyle.Bars ? 80 : 10,
       showPoints: VisibilityMode.Never,
-      stacking: { mode: StackingMode.Normal },
+      stacking: { mode: stacking },
     },
   },
   overrides: [],
@@ -252,11 +252,35 @@ const panels: Panel[] = [
     [query('A', `sum by (node, limit) (${failuresWithin('$__rate_interval')})`, 'graph', '{{node}} {{limit}}')],
     counts(GraphDrawStyle.Bars),
   ),
+  timeseries(
+    8,
+    'Event queues losing events or not draining',
+    'inotify instances and fanotify groups whose queue may be full (events dropped, IN_Q_OVERFLOW) or has not shrunk over three refreshes (its reader is stuck, busy or gone), per node. inotop_process_queued_bytes and `kubectl inotop NODE` name the readers.',
+    { x: 0, y: 32, w: 12, h: 8 },
+    [query('A', `sum by (node, state) (inotop_queues{${NODE}, state=~"may_be_full|not_draining"})`, 'graph', '{{node}} {{state}}')],
+    counts(GraphDrawStyle.Line),
+  ),
+  timeseries(
+    9,
+    'Processes waiting for fanotify permission answers',
+    "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), per node. A holder that answers keeps it near 0; `kubectl inotop NODE` names the holder.",
+    { x: 12, y: 32, w: 6, h: 8 },
+    [query('A', `max by (node) (inotop_permission_waiters{${NODE}})`, 'graph', '{{node}}')],
+    counts(GraphDrawStyle.Line, StackingMode.None),
+  ),
+  timeseries(
+    10,
+    'The oldest fanotify permission wait',
+    'How long the longest-waiting process has waited for a permission answer, per node (from when inotop first saw it). FanotifyPermissionWaitsStuck fires at 30 s.',
+    { x: 18, y: 32, w: 6, h: 8 },
+    [query('A', `max by (node) (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', '{{node}}')],
+    { ...counts(GraphDrawStyle.Line, StackingMode.None), defaults: { ...counts(GraphDrawStyle.Line, StackingMode.None).defaults, unit: 's' } },
+  ),
   table(
     7,
     'Top processes by watches',
     'The processes with most watches on the nodes picked (each node exports its top 20 by watches and by instances, and every leaking one).',
-    { x: 0, y: 32, w: 24, h: 10 },
+    { x: 0, y: 40, w: 24, h: 10 },
     [
       query('A', `topk(20, inotop_process_watches{${NODE}})`, 'table'),
       query('B', `inotop_process_instances{${NODE}} and on(node, pid) topk(20, inotop_process_watches{${NODE}})`, 'table'),
@@ -300,7 +324,8 @@ export function inotopDashboard(): Dashboard {
   return {
     uid: 'inotop',
     title: 'inotop: inotify watches and leaks',
-    description: 'inotify watches and instances against their limits, leaks and failed calls, from inotop serve on every node.',
+    description:
+      'inotify watches and instances against their limits, leaks, failed calls, event queues and fanotify permission waits, from inotop serve on every node.',
     tags: ['inotop', 'inotify', 'kubernetes'],
     editable: true,
     graphTooltip: DashboardCursorSync.Crosshair,

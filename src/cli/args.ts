@@ -133,10 +133,11 @@ export function columnsHelpText(): string {
     "-o wide: the text table of -b with every column below (fanotify's where some process holds a group).\n" +
     '-o ID,ID... (ids or titles): the text table of -b with these columns, in this order (-b may be left out).\n' +
     '\n' +
-    'Columns of -b (* shown by default, + where some process holds fanotify groups):\n' +
+    'Columns of -b (* shown by default, + where some process holds fanotify groups, ! while some event queue\n' +
+    'is not draining or may be full):\n' +
     viewColumns('batch')
       .map((spec) => {
-        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
+        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : spec.batch === 'queues' ? '!' : ' ';
         return `${mark} ${spec.id.padEnd(16)} ${spec.title.padEnd(8)} ${spec.help}`;
       })
       .join('\n') +

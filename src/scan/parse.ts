@@ -345,7 +345,11 @@ function hexField(line: string, key: 'mnt_id' | 'sdev' | 'mask' | 'ino'): number
 
 export interface StatFields {
   comm: string;
+  /** Field 3: R running, S sleeping, D uninterruptible (or killable) sleep, Z, T, t, X, I. */
+  state: string;
   ppid: number;
+  /** Field 20. */
+  numThreads: number;
   /** Field 22, starttime: clock ticks after boot. */
   startTime: number;
 }
@@ -361,8 +365,15 @@ export function parseStat(text: string): StatFields | null {
   const rest = text.slice(close + 2).split(' ');
   const ppid = Number(rest[1]);
   const startTime = Number(rest[19]);
+  const numThreads = Number(rest[17]);
   if (!Number.isInteger(ppid)) return null;
-  return { comm: text.slice(open + 1, close), ppid, startTime: Number.isInteger(startTime) ? startTime : 0 };
+  return {
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid,
+    numThreads: Number.isInteger(numThreads) ? numThreads : 1,
+    startTime: Number.isInteger(startTime) ? startTime : 0,
+  };
 }
 
 /** Effective uid from /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs"). */

@@ -499,6 +499,7 @@ function readLimits(procRoot: string): Limits {
     maxQueuedEvents: read('fs/inotify/max_queued_events'),
     maxUserFanotifyGroups: read('fs/fanotify/max_user_groups') ?? read('user/max_fanotify_groups'),
     maxUserFanotifyMarks: read('fs/fanotify/max_user_marks') ?? read('user/max_fanotify_marks'),
+    maxFanotifyQueuedEvents: read('fs/fanotify/max_queued_events'),
   };
 }
 

@@ -2,7 +2,18 @@
 // Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { NO_FILTER, queryRows } from '../model/query.js';
-import { NO_TRACE_REASON, type ChargeCounts, type LeakForm, type PodRef, type ProcessRow, type Snapshot, type SyscallFailure } from '../model/types.js';
+import {
+  NO_TRACE_REASON,
+  type ChargeCounts,
+  type LeakForm,
+  type PodRef,
+  type ProcessRow,
+  type QueueState,
+  type Snapshot,
+  type SyscallFailure,
+} from '../model/types.js';
+import { isQueueTrouble } from '../model/queues.js';
+import { processQueueState } from '../views/traffic.js';
 import { VERSION } from '../version.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -129,6 +140,9 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
     }
   }
 
+  queueMetrics(snapshot, gauge);
+  permissionWaitMetrics(snapshot, gauge);
+
   const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);
   const processInstances = gauge('inotop_process_instances', 'inotify instances of a process (top processes and every leaking one).', PROCESS_LABELS);
   const processLeaked = gauge('inotop_process_leaked_watches', 'Watches of a process on gone pods, unmounted or deleted targets.', PROCESS_LABELS);
@@ -169,6 +183,58 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   }
   if (live !== null) gauge('inotop_pod_source_live_pods', 'Live pods in the last good pod list.', ['source']).set({ source }, live);
   return registry.metrics();
+}
+
+type GaugeMaker = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Gauge<L>;
+
+const QUEUE_STATES: readonly QueueState[] = ['empty', 'pending', 'draining', 'not draining', 'may be full', 'unknown'];
+
+/**
+ * Event queues: how many instances and groups stand in each state (a shared one once), and the
+ * bytes queued per process for the processes whose queue is in trouble. Missing in a recording
+ * made before queues were read.
+ */
+function queueMetrics(snapshot: Snapshot, gauge: GaugeMaker): void {
+  const states = new Map<string, QueueState>();
+  for (const row of snapshot.processes) {
+    for (const fd of row.fds) if (fd.queueState) states.set(fd.instance, fd.queueState);
+    for (const fd of row.fanotifyFds) if (fd.queueState) states.set(fd.instance, fd.queueState);
+  }
+  if (states.size === 0 && !snapshot.processes.some((row) => row.queuedBytes !== undefined)) return;
+  const queues = gauge(
+    'inotop_queues',
+    'inotify instances and fanotify groups by the state of their event queue (not_draining, may_be_full: a reader falling behind).',
+    ['state'],
+  );
+  for (const state of QUEUE_STATES) queues.set({ state: state.replaceAll(' ', '_') }, [...states.values()].filter((s) => s === state).length);
+  const bytes = gauge(
+    'inotop_process_queued_bytes',
+    'Bytes queued unread on the instances and groups of a process whose queue is not draining or may be full.',
+    PROCESS_LABELS,
+  );
+  for (const row of snapshot.processes) {
+    if (row.queuedBytes === null || row.queuedBytes === undefined || !isQueueTrouble(processQueueState(row))) continue;
+    bytes.set({ pid: String(row.pid), comm: row.comm, ...podLabels(row.pod) }, row.queuedBytes);
+  }
+}
+
+/** Processes waiting for fanotify permission answers, the longest wait, and the permission groups that can hold them. */
+function permissionWaitMetrics(snapshot: Snapshot, gauge: GaugeMaker): void {
+  const waits = snapshot.permissionWaits;
+  if (!waits) return;
+  gauge('inotop_permission_waiters', 'Processes waiting for a fanotify permission answer (state D in fanotify; at least one refresh old or not).').set(
+    waits.processes.length,
+  );
+  gauge(
+    'inotop_permission_wait_oldest_seconds',
+    'The longest fanotify permission wait seen, in seconds since inotop first saw it (0: none, or just seen).',
+  ).set(waits.processes[0]?.waitingSeconds ?? 0);
+  const groups = gauge(
+    'inotop_permission_group_waiters',
+    'Groups with fanotify permission marks, by holder, and the processes waiting now that each can hold.',
+    ['pid', 'comm', 'fd'],
+  );
+  for (const group of waits.groups) groups.set({ pid: String(group.pid), comm: group.comm, fd: String(group.fd) }, group.waiters);
 }
 
 const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];

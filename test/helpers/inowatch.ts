@@ -70,8 +70,13 @@ export class Watcher {
     return Number(line.slice(3));
   }
 
+  /** A new inotify instance, read as its events come (hold() stops that): its fd. */
   init(): Promise<number> {
     return this.send('init');
+  }
+  /** Stops reading an instance or group: its events stay queued, as a stuck reader leaves them. */
+  hold(fd: number): Promise<number> {
+    return this.send(`hold ${fd}`);
   }
   watch(fd: number, path: string): Promise<number> {
     return this.send(`watch ${fd} ${path}`);
@@ -79,7 +84,7 @@ export class Watcher {
   watchDir(fd: number, dir: string): Promise<number> {
     return this.send(`watchdir ${fd} ${dir}`);
   }
-  /** A new fanotify group (FAN_CLASS_NOTIF): its fd. */
+  /** A new fanotify group (FAN_CLASS_NOTIF), read as its events come: its fd. */
   fanotifyInit(): Promise<number> {
     return this.send('faninit');
   }

@@ -87,6 +87,9 @@ describe('benchmark', { skip: rootSkip }, () => {
     for (const ratio of Object.values(result.scan.ratios)) assert.ok(Number.isFinite(ratio) && ratio > 0, String(ratio));
     assert.ok(result.scan.floorCount.instances >= LOAD_SIZES.tiny.instances);
     assert.ok(!('error' in result.resolve), 'error' in result.resolve ? result.resolve.error : '');
+    assert.ok(!('error' in result.traffic), 'error' in result.traffic ? result.traffic.error : '');
+    assert.ok(result.traffic.instances >= LOAD_SIZES.tiny.instances && result.traffic.unread === 0, 'every queue of the load read');
+    assert.ok(Number.isFinite(result.traffic.queuesToScan) && result.traffic.queuesToScan > 0);
     assert.ok(!('error' in result.json), 'error' in result.json ? result.json.error : '');
     assert.ok(result.json.totals.watches >= LOAD_SIZES.tiny.watches);
     assert.deepEqual(readSysctls(), before, 'sysctls restored');

@@ -266,6 +266,11 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     const pids = [kubelet.pid, app.container.pid, holder];
     const [inside, host] = await Promise.all([inotopInside(pids), inotopOnHost(pids)]);
     assert.deepEqual(essentials(inside), essentials(host));
+    // RuntimeDefault allows pidfd_getfd with CAP_SYS_PTRACE, which the manifest gives: every queue is read.
+    for (const snapshot of [inside, host]) {
+      const queues = snapshot.processes.flatMap((row) => row.fds.map((fd) => fd.queuedBytes));
+      assert.ok(queues.length > 0 && queues.every((bytes) => typeof bytes === 'number'), `queues read: ${JSON.stringify(queues)} ${snapshot.notes.join('; ')}`);
+    }
     assert.deepEqual(inside.pods, { source: 'cri', live: 3, stale: false, error: null });
     assert.deepEqual(inside.pods, host.pods);
 

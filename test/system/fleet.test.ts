@@ -462,7 +462,15 @@ const alertRules = (): AlertRule[] =>
   (parseYaml(deployFile('prometheus/inotify-rules.yaml')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((group) => group.rules);
 
 test('the alert rules use only metrics that inotop serve exports', async () => {
+  // A reader whose queue does not drain and a process waiting for a permission answer: their series too.
   const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
+  leaking.fds = leaking.fds.map((fd) => ({ ...fd, queuedBytes: 3200, queueState: 'not draining' }));
+  leaking.queuedBytes = 3200;
+  const permissionWaits = {
+    processes: [{ pid: 2, comm: 'cat', waitingSeconds: 41, pod: null, syscall: 'openat', path: null, threads: 1, heldBy: [3] }],
+    groups: [{ pid: 3, comm: 'avscan', fd: 5, marks: [{ markType: 'mount' as const, path: '/', mask: 0x10000 }], mask: 0x10000, waiters: 1 }],
+    incomplete: null,
+  };
   const failures = new FailureTotals();
   const at = '2026-01-01T00:00:00.000Z';
   const failure: SyscallFailure = {
@@ -485,7 +493,7 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
   failures.add([failure]);
   const exported = await renderMetrics({
     node: 'node-a',
-    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null } },
+    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null }, permissionWaits },
     scanFailures: 0,
     lastFailure: null,
     top: 1,

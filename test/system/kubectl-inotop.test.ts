@@ -123,7 +123,7 @@ test('-o json and -o wide reach inotop as kubectl users mean them: one JSON snap
   const c = cluster(t, 'team-a');
   for (const [output, check] of [
     ['json', (stdout: string) => assert.equal((JSON.parse(stdout) as { hostname: string }).hostname, 'ip-10-0-3-42.ec2.internal')],
-    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED POD +COMMAND$/m)],
+    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED +QUEUE POD +COMMAND$/m)],
   ] as const) {
     // kubectl's -o takes any place: after NODE, or before it.
     assert.equal(kubectlInotop(c, [`-o${output}`, 'node-a']).status, 0);

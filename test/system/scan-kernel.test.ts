@@ -157,6 +157,7 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.ok(!Number.isNaN(Date.parse(json.time)));
       for (const key of ['hostname', 'kernel']) assert.equal(typeof json[key], 'string');
       assert.deepEqual(Object.keys(json.limits).sort(), [
+        'maxFanotifyQueuedEvents',
         'maxQueuedEvents',
         'maxUserFanotifyGroups',
         'maxUserFanotifyMarks',
@@ -176,7 +177,13 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.equal(row.user, 'root');
       // One instance, shared with the parent: its id is the one the scan gives every holder.
       const shared = scan().processes.find((p) => p.pid === childPid)!.instances[0]!.instanceId;
-      assert.deepEqual(json.processes[1].fds, [{ fd: 3, watches: 2, shared: true, instance: shared }]);
+      type Fd = { queuedBytes: unknown; queueState: unknown };
+      assert.deepEqual(
+        json.processes[1].fds.map(({ queuedBytes: _bytes, queueState: _state, ...fd }: Fd) => fd),
+        [{ fd: 3, watches: 2, shared: true, instance: shared }],
+      );
+      const [queue] = json.processes[1].fds as Fd[];
+      assert.ok(typeof queue?.queuedBytes === 'number' && typeof queue.queueState === 'string', 'its event queue, read');
       const target = row.targets.find((t: { ino: number }) => t.ino === statSync(dir).ino);
       assert.deepEqual([target.dev, target.watches, target.fds], [devOf(dir), 1, [3]]);
       assert.ok(json.users.some((u: { uid: number; name: string }) => u.uid === 0 && u.name === 'root'));

@@ -84,9 +84,13 @@ test('inotify fd links, new and old kernels', () => {
 });
 
 test('stat: a comm with spaces and ")" ends at the last ")"', () => {
-  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', ppid: 1, startTime: 0 });
-  const full = '4242 (kubelet) S 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
-  assert.deepEqual(parseStat(full), { comm: 'kubelet', ppid: 1, startTime: 31337 }, 'field 22: start time, ticks after boot');
+  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', state: 'S', ppid: 1, numThreads: 1, startTime: 0 });
+  const full = '4242 (kubelet) D 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
+  assert.deepEqual(
+    parseStat(full),
+    { comm: 'kubelet', state: 'D', ppid: 1, numThreads: 14, startTime: 31337 },
+    'field 3: state, field 20: threads, field 22: start time, ticks after boot',
+  );
   assert.equal(parseStat(''), null);
   assert.equal(parseStat('12 (x'), null);
 });

@@ -7,8 +7,9 @@ import type { ProcessFilter, SortField } from '../../model/query.js';
 import type { TargetRow } from '../../model/types.js';
 import { HIDEABLE_COLUMNS, sortableColumns, sortColumn, toggleColumn } from '../columns.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
+import { hasTrafficToInspect, trafficParagraphs } from './traffic-inspect.js';
 import { withPodsSeen } from './pod-rows.js';
-import { holderDetailsOf, inspectedTarget, processRows, targetRows } from './process-rows.js';
+import { holderDetailsOf, inspectedTarget, processRows, selectedRow, targetRows } from './process-rows.js';
 import { columnChoice } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
@@ -261,8 +262,12 @@ function settle(view: AnyView, state: ViewState): ViewState {
 
 function inspectCursor(state: ViewState): ViewState {
   const target = targetRows(state)[state.detailCursor];
-  if (!target || state.selectedPid === null) return state;
-  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  if (state.selectedPid === null) return state;
+  if (target) return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  // No target (an instance without watches): its traffic, when there is something to say.
+  const row = selectedRow(state);
+  if (!row || !state.snapshot || !hasTrafficToInspect(row, state.snapshot)) return state;
+  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, traffic: true, top: 0 } };
 }
 
 /** What inspect shows: a target, or a row of the view; null once it is gone from the snapshot. */
@@ -270,8 +275,16 @@ export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
   const overlay = state.overlay;
   if (overlay?.kind !== 'inspect') return null;
   if ('key' in overlay) return viewOf(state).inspect?.(state, overlay.key) ?? null;
+  if ('traffic' in overlay) {
+    const snapshot = state.snapshot;
+    const row = snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
+    const paragraphs = row && snapshot ? trafficParagraphs(row, snapshot) : [];
+    return paragraphs.length > 0 ? paragraphs : null;
+  }
   const view = inspectedTarget(state);
-  return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
+  // A process's traffic in trouble comes first: it is more urgent than any one target.
+  if (!view) return null;
+  return [...(state.snapshot ? trafficParagraphs(view.row, state.snapshot) : []), ...inspectParagraphs(view.row, view.target, holderDetailsOf(state))];
 }
 
 /** The header's notes: the session's, then the snapshot's. */

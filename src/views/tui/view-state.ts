@@ -20,6 +20,8 @@ export type Focus = 'table' | 'detail';
  */
 export type Overlay =
   | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  /** A process's traffic: its queues and permission waits (traffic-inspect.ts), for one without a target to inspect. */
+  | { kind: 'inspect'; pid: number; traffic: true; top: number }
   | { kind: 'inspect'; key: string | number; top: number }
   | { kind: 'help'; top: number }
   | { kind: 'notes'; top: number }

@@ -1,6 +1,6 @@
 // The header: the title (host, time, pace, pod source, parts that do not fit left out whole), the
-// verdict when something leaks, a line of meters per user, the node's totals, the notes and the
-// alert of failed calls. The sparkline beside it is a widget (screen.ts), titled here.
+// verdict (verdict.ts), a line of meters per user, the node's totals, the notes and the alert:
+// the processes waiting on a permission answer, else failed calls. The sparkline beside it is a widget (screen.ts), titled here.
 import { grouped } from '../../../common/format.js';
 import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import type { PodsStatus, Snapshot } from '../../../model/types.js';
@@ -11,6 +11,7 @@ import { displayWidth } from '../../../common/width.js';
 import { snapshotRecentFailures } from '../process-rows.js';
 import { allNotes } from '../state.js';
 import { verdictLine } from '../verdict.js';
+import { waitersAlert } from '../../traffic.js';
 import type { ViewState } from '../view-state.js';
 import type { Layout } from './layout.js';
 import { userMeters } from './meters.js';
@@ -69,8 +70,8 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
       : `CANNOT TELL: ${snapshot.scan.reason}: `;
   lines.push(blind === null ? esc(fit(summary, left)) : painter.paint('crit', esc(fit(blind + summary, left))));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
-  // Below the sparkline: the whole width.
-  if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
+  // Below the sparkline: the whole width. Processes hanging on a permission answer come before failed calls.
+  if (l.alert) lines.push(painter.paint('crit', esc(fit(waitersAlert(snapshot.permissionWaits, width) ?? failureAlertLine(snapshot) ?? '', width))));
   return lines;
 }
 

@@ -36,6 +36,8 @@ function helpEntries(replaying: boolean): HelpEntry[] {
     { heading: 'columns', after: ' (F2 shows and hides them)' },
     ...viewColumns('screen').map((spec) => ({ key: spec.title, text: spec.help })),
     { key: 'FAILED', text: 'the process had inotify calls fail for want of a limit in the last 5 minutes' },
+    { key: 'BLOCKING', text: "processes have waited 1 s or more for this process's fanotify permission answers" },
+    { key: 'WAITING', text: 'the process waits for a fanotify permission answer (state D)' },
     { key: '×N', text: 'detail pane: an inode this process watches N times' },
     { key: 'HELD BY', text: 'detail pane: the process whose mount namespace keeps the target alive (+N: more)' },
     { text: '/ in the detail pane filters its paths and pods' },
@@ -43,6 +45,11 @@ function helpEntries(replaying: boolean): HelpEntry[] {
     { heading: 'a leak' },
     { key: 'LEAK …', text: 'the header names the leaking process, the gone pods and who keeps them' },
     { key: 'Enter', text: 'on a target in the detail pane: what keeps it and the safe next step' },
+    { text: '' },
+    { heading: 'traffic' },
+    { key: 'BLOCKED …', text: 'the header names the process whose fanotify permission answers others wait for' },
+    { key: 'QUEUE …', text: 'a reader whose event queue is not draining (stuck) or may be full (full?: events lost)' },
+    { key: 'Enter', text: 'in the detail pane of such a process: what it means and the safe next step' },
   ];
 }
 
