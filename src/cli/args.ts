@@ -3,7 +3,8 @@ import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
 import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
-import { packagePath } from '../package-root.js';
+import { PackageFile } from '../package-files.js';
+import type { RecordingSource } from '../record/reader.js';
 
 export { UsageError };
 
@@ -26,7 +27,7 @@ export interface Options extends NodeOptions {
   /** --record adds to the file instead of replacing it. */
   append: boolean;
   /** Show a recording instead of the live node. */
-  replay: string | null;
+  replay: RecordingSource | null;
   /** Lengthen the screen's interval when a refresh costs too much of it (-d is then a wish). */
   stretch: boolean;
   /** Read and keep the screen's settings (sort, columns, interval, view); --no-config: neither. */
@@ -64,7 +65,7 @@ const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the ve
 const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
 
 /** Shipped in the package (package.json files). */
-const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
+const DEMO_RECORDING = new PackageFile('fixtures/leaky-kubelet.jsonl.gz');
 
 export function helpText(version: string): string {
   const intro = [

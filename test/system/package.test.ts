@@ -38,7 +38,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds the build, the CRI API, the demo and the license, and no source maps', () => {
   for (const path of [
     'bin/inotop',
-    'dist/cli/main.js',
+    'dist/cli/program.js',
     'vendor/cri-api/api.proto',
     'vendor/cri-api/LICENSE',
     'fixtures/leaky-kubelet.jsonl.gz',
