@@ -17,7 +17,7 @@
 // and libraries for the other (.ci/run installs them), and tar.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,6 +46,17 @@ const work = join(EXE_DIR, 'build');
 
 export function executablePath(arch) {
   return join(EXE_DIR, `inotop-linux-${arch}`);
+}
+
+/** When anything that goes into the executables last changed (ms): sources, build scripts, dependencies, assets. */
+export function inputsChangedAt() {
+  const newest = (path) => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) return 0;
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return readdirSync(path).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), stat.mtimeMs);
+  };
+  return Math.max(...['src', 'scripts', 'package.json', 'package-lock.json', ...PACKAGE_ASSETS].map((path) => newest(join(repo, path))));
 }
 
 async function main() {
@@ -112,8 +123,8 @@ async function bundle() {
     // blessed's terminal widget, which inotop never makes, requires these optional packages.
     external: ['term.js', 'pty.js'],
     define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
-    // require() of Node's built-ins from the bundled CommonJS packages.
-    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire(import.meta.url);" },
+    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
+    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
     plugins: [packageFiles],
     logLevel: 'warning',
   });

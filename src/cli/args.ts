@@ -78,6 +78,7 @@ export function helpText(version: string): string {
     '       inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
     '       inotop serve [options]    Prometheus exporter of this node',
     '       inotop fleet [options]    every node, from Prometheus',
+    '       inotop install --dest DIR the single executable copies itself to DIR',
     '       (inotop COMMAND --help for each command)',
   ];
   return (

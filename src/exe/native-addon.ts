@@ -80,12 +80,14 @@ function loadChecked(directory: string, path: string, sha256: string, content: (
   }
   try {
     const module = { exports: {} as unknown };
-    process.dlopen(module, `/proc/self/fd/${fd}`);
+    // Not /proc/self/fd/N: the loader knows the libraries the launcher preloaded by such names, and
+    // would answer a dlopen of one with the library already loaded under it, not read the file.
+    process.dlopen(module, `/proc/thread-self/fd/${fd}`);
     return module.exports;
   } catch (error) {
-    // A file system mounted noexec (a pod's /dev/shm): of no use here.
+    // A file system mounted noexec (a pod's /dev/shm, often): of no use here.
     unlinkSync(path);
-    throw new Error(`cannot load from it (mounted noexec?): ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot load it from there: ${(error as Error).message}`, { cause: error });
   } finally {
     closeSync(fd);
   }

@@ -19,6 +19,9 @@
 //   fanmark FD PATH       inode mark on PATH (FAN_OPEN | FAN_CLOSE_WRITE, FAN_EVENT_ON_CHILD)
 //   fanmount FD PATH      mount mark on the mount at PATH (FAN_OPEN | FAN_CLOSE_WRITE)
 //   fanfs FD PATH         filesystem mark on PATH's filesystem (FAN_OPEN | FAN_CLOSE_WRITE)
+//
+// inowatch PATH...: one instance watching each PATH, held until killed (a pod's process, which has
+// no stdin to read commands from).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -56,7 +59,14 @@ static void fan_mark(const char *arg, unsigned int how, unsigned long long mask)
   else answer_ok(0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1) {
+    int fd = inotify_init1(IN_CLOEXEC);
+    if (fd < 0) { perror("inotify_init1"); return 1; }
+    for (int i = 1; i < argc; i++)
+      if (inotify_add_watch(fd, argv[i], IN_ALL_EVENTS) < 0) { perror(argv[i]); return 1; }
+    for (;;) pause();
+  }
   char line[8192];
   setvbuf(stdin, NULL, _IOLBF, 0);
   while (fgets(line, sizeof line, stdin)) {
