@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run build:exe [-- --arch x64 --arch arm64]: inotop as one file per architecture,
+// npm run build:exe [-- --arch x64 --arch arm64] [--no-code-cache]: inotop as one file per architecture,
 // dist/exe/inotop-linux-x64 and dist/exe/inotop-linux-arm64, that runs on a node with neither
 // Node nor a libc of any kind.
 //
@@ -48,6 +48,19 @@ export function executablePath(arch) {
   return join(EXE_DIR, `inotop-linux-${arch}`);
 }
 
+/**
+ * The executable for `arch` as built, and the Node binary it was made from (its symbols intact),
+ * or null when there is none (the bench compares the two; it builds and downloads nothing).
+ */
+export function builtExecutable(arch) {
+  const path = executablePath(arch);
+  if (!existsSync(path)) return null;
+  const config = join(work, arch, 'sea-config.json');
+  if (!existsSync(config)) return null;
+  const node = JSON.parse(readFileSync(config, 'utf8')).executable.replace(/-stripped$/, '');
+  return existsSync(node) ? { path, node } : null;
+}
+
 /** When anything that goes into the executables last changed (ms): sources, build scripts, dependencies, assets. */
 export function inputsChangedAt() {
   const newest = (path) => {
@@ -60,7 +73,8 @@ export function inputsChangedAt() {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
+  // --no-code-cache: without V8's code cache of the main script (to measure what it gives).
+  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, 'no-code-cache': { type: 'boolean' } } });
   const arches = values.arch ?? Object.keys(ARCHES);
   for (const arch of arches) if (!(arch in ARCHES)) throw new Error(`--arch ${arch}: one of ${Object.keys(ARCHES).join(', ')}`);
   for (const arch of arches) checkTools(arch);
@@ -69,7 +83,7 @@ async function main() {
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
   for (const arch of arches) {
-    const output = buildExecutable(arch, bundles, builder);
+    const output = buildExecutable(arch, bundles, builder, { codeCache: !values['no-code-cache'] });
     console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
   }
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -160,7 +174,7 @@ function nodeBinary(arch, { strip }) {
   return stripped;
 }
 
-function buildExecutable(arch, bundles, builder) {
+function buildExecutable(arch, bundles, builder, { codeCache }) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -184,7 +198,7 @@ function buildExecutable(arch, bundles, builder) {
     output: building,
     disableExperimentalSEAWarning: true,
     // V8's code cache of the main script, made by the Node that builds: only for its own architecture.
-    useCodeCache: arch === process.arch,
+    useCodeCache: codeCache && arch === process.arch,
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       'exe/worker.mjs': bundles.worker,
