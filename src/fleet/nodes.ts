@@ -21,11 +21,21 @@ export interface NodeRow {
 
 const by = `by (${NODE_LABEL})`;
 
+/**
+ * The highest share any key is charged of the limit in force for it; a node whose exporter
+ * predates inotop_user_*_limit: its host users against the host's limit.
+ */
+function shareQuery(what: 'watches' | 'instances'): string {
+  const perKey = `inotop_user_${what} / inotop_user_${what}_limit`;
+  const before = `inotop_user_${what}{userns=""} / ignoring(uid, user, userns) group_left inotop_max_user_${what}`;
+  return `max ${by} (${perKey} or ${before})`;
+}
+
 /** One instant query per column; `build` is the series every healthy `inotop serve` has. */
 export const NODE_QUERIES = {
   build: `max ${by} (timestamp(inotop_build_info))`,
-  watchesShare: `max ${by} (inotop_user_watches / ignoring(uid, user, userns) group_left inotop_max_user_watches)`,
-  instancesShare: `max ${by} (inotop_user_instances / ignoring(uid, user, userns) group_left inotop_max_user_instances)`,
+  watchesShare: shareQuery('watches'),
+  instancesShare: shareQuery('instances'),
   leaked: `sum ${by} (inotop_leaked_watches)`,
   gonePods: `count ${by} (count by (${NODE_LABEL}, pod_uid) (inotop_leaked_watches{form="gone", pod_uid!=""}))`,
   failures: `sum ${by} (inotop_scan_failures_total)`,

@@ -2,7 +2,7 @@
 // Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { NO_FILTER, queryRows } from '../model/query.js';
-import type { LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
+import type { ChargeCounts, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
 import { VERSION } from '../version.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -77,17 +77,39 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
+  // Per charge key (user namespace, uid): what the kernel charges it, its own and its user
+  // namespaces', and the limit in force for it (none where unlimited or not read).
   const userLabels = ['uid', 'user', 'userns'] as const;
-  const userWatches = gauge('inotop_user_watches', 'inotify watches charged to a user (shared instances once).', userLabels);
-  const userInstances = gauge('inotop_user_instances', 'inotify instances charged to a user (shared instances once).', userLabels);
-  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', 'fanotify groups charged to a user (shared groups once).', userLabels);
-  const userFanotifyMarks = gauge('inotop_user_fanotify_marks', 'fanotify marks charged to a user (not those of FAN_UNLIMITED_MARKS groups).', userLabels);
+  const charged = 'charged to a user: its own and those of the user namespaces below it';
+  const userSeries: [keyof ChargeCounts, Gauge<(typeof userLabels)[number]>, Gauge<(typeof userLabels)[number]>][] = [
+    [
+      'watches',
+      gauge('inotop_user_watches', `inotify watches ${charged} (shared instances once).`, userLabels),
+      gauge('inotop_user_watches_limit', "The inotify watch limit in force for a user: max_user_watches, or its user namespace's own.", userLabels),
+    ],
+    [
+      'instances',
+      gauge('inotop_user_instances', `inotify instances ${charged} (shared instances once).`, userLabels),
+      gauge('inotop_user_instances_limit', "The inotify instance limit in force for a user: max_user_instances, or its user namespace's own.", userLabels),
+    ],
+    [
+      'fanotifyGroups',
+      gauge('inotop_user_fanotify_groups', `fanotify groups ${charged} (shared groups once).`, userLabels),
+      gauge('inotop_user_fanotify_groups_limit', "The fanotify group limit in force for a user: max_user_groups, or its user namespace's own.", userLabels),
+    ],
+    [
+      'fanotifyMarks',
+      gauge('inotop_user_fanotify_marks', `fanotify marks ${charged} (not those of FAN_UNLIMITED_MARKS groups).`, userLabels),
+      gauge('inotop_user_fanotify_marks_limit', "The fanotify mark limit in force for a user: max_user_marks, or its user namespace's own.", userLabels),
+    ],
+  ];
   for (const user of snapshot.users) {
     const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
-    userWatches.set(labels, user.watches);
-    userInstances.set(labels, user.instances);
-    userFanotifyGroups.set(labels, user.fanotifyGroups ?? 0);
-    userFanotifyMarks.set(labels, user.fanotifyMarks ?? 0);
+    for (const [field, used, limit] of userSeries) {
+      used.set(labels, user.charged[field]);
+      const value = user.limits?.[field] ?? null;
+      if (value !== null) limit.set(labels, value);
+    }
   }
 
   const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);

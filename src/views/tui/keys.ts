@@ -1,7 +1,7 @@
 // The one key table: it drives the key handling, the help overlay and the footer (like htop's
 // Action.c table and F-key bar, or k9s's key actions that generate its menu).
 // Key names are blessed's `key.full`: upper-case letters are `S-x`, control keys `C-x`.
-import type { Action, Command, ViewState } from './state.js';
+import type { Action, Command, ViewState } from './view-state.js';
 
 export interface KeyBinding {
   command: Command;
