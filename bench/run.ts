@@ -129,7 +129,9 @@ function printStartups(startups: StartupResult[]): void {
       const why = name === 'check' ? 'not judged: its 1 s trace window' : judged ? verdict(measured.wallMs.median <= GOALS.startupWallMs) : 'the runtime alone';
       const npmMs = npm?.runs[name as keyof typeof runs].wallMs.median;
       const beside =
-        npmMs === undefined ? '' : `; ÷ the npm build's ${ms(npmMs)}: ${(measured.wallMs.median / npmMs).toFixed(2)}, goal ≤ ${GOALS.exeToNpmStartup}: ${verdict(measured.wallMs.median / npmMs <= GOALS.exeToNpmStartup)}`;
+        npmMs === undefined
+          ? ''
+          : `; ÷ the npm build's ${ms(npmMs)}: ${(measured.wallMs.median / npmMs).toFixed(2)}, goal ≤ ${GOALS.exeToNpmStartup}: ${verdict(measured.wallMs.median / npmMs <= GOALS.exeToNpmStartup)}`;
       console.log(`  ${name === 'node -e 0' ? name : `inotop ${name}`}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}): ${why}${beside}`);
     }
   }
