@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it, test } from 'node:test';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { parse } from 'yaml';
-import type { ProcessRow, Snapshot } from '../../src/model/types.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
 import { IMAGE_CONFIG, imageLabels } from '../../scripts/build-image.mjs';
@@ -25,7 +25,7 @@ import { criPodFromManifest, daemonSetManifest, probeUrl, type ManifestPodSpec }
 import { eventually } from '../helpers/eventually.js';
 import { inowatchBinary, Watcher } from '../helpers/inowatch.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
-import { describeTarget, rowOf, targetAt } from '../helpers/targets.js';
+import { describeTarget, essentials, rowOf, targetAt } from '../helpers/targets.js';
 
 const execFileAsync = promisify(execFile);
 const KUBELET_ROOT = '/var/lib/kubelet';
@@ -375,33 +375,6 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     );
   });
 });
-
-/** What both views must agree on, per process: counts, pods, and every target's identity and state. */
-function essentials(snapshot: Snapshot): unknown[] {
-  return snapshot.processes
-    .map((row: ProcessRow) => ({
-      pid: row.pid,
-      comm: row.comm,
-      instances: row.instances,
-      watches: row.watches,
-      leaked: row.leaked,
-      pod: row.pod && { uid: row.pod.uid, name: row.pod.name, state: row.pod.state },
-      leakHolders: row.leakHolders,
-      targets: row.targets
-        .map((t) => ({
-          dev: t.dev,
-          ino: t.ino,
-          path: t.path,
-          mountpoint: t.mountpoint,
-          status: t.status,
-          leak: t.leak,
-          heldBy: t.heldBy,
-          pod: t.pod && { uid: t.pod.uid, name: t.pod.name, state: t.pod.state },
-        }))
-        .sort((a, b) => `${a.dev}:${a.ino}`.localeCompare(`${b.dev}:${b.ino}`)),
-    }))
-    .sort((a, b) => a.pid - b.pid);
-}
 
 function traceInstances(tracefs: string): string[] {
   return readdirSync(join(tracefs, 'instances')).filter((name) => name.startsWith('inotop-'));

@@ -12,7 +12,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
-import type { ProcessRow, Snapshot } from '../../src/model/types.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
@@ -21,6 +21,7 @@ import { criPodFromManifest, daemonSetManifest, type ManifestPodSpec } from '../
 import { eventually } from '../helpers/eventually.js';
 import { exeSkipReason, imageArchive, singleExecutable } from '../helpers/exe.js';
 import { isRoot, Watcher } from '../helpers/inowatch.js';
+import { essentials } from '../helpers/targets.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const EXE_IMAGE = 'inotop.test/exe:1';
@@ -43,22 +44,6 @@ async function startWatcher(dir: string): Promise<Watcher> {
     await watcher.watch(fd, join(dir, 'watched', name));
   }
   return watcher;
-}
-
-/** Per process, what two views must agree on: counts and every target's identity and state. */
-function essentials(snapshot: Snapshot): unknown[] {
-  return snapshot.processes
-    .map((row: ProcessRow) => ({
-      pid: row.pid,
-      comm: row.comm,
-      instances: row.instances,
-      watches: row.watches,
-      leaked: row.leaked,
-      targets: row.targets
-        .map((t) => ({ dev: t.dev, ino: t.ino, path: t.path, status: t.status }))
-        .sort((a, b) => `${a.dev}:${a.ino}`.localeCompare(`${b.dev}:${b.ino}`)),
-    }))
-    .sort((a, b) => a.pid - b.pid);
 }
 
 describe('the x64 single executable in containers with only it and a static busybox, with the DaemonSet pod spec', { skip: containerSkip() ?? false }, () => {
