@@ -7,7 +7,7 @@
 // into memory files (memfd_create: nothing is written to any filesystem) and executes the loader
 // on the file itself, preloading the libraries:
 //
-//   /proc/self/fd/L --inhibit-cache --library-path "" --argv0 ARGV0 --preload A:B:... /proc/self/fd/SELF ARGS...
+//   LD_PRELOAD=/proc/self/fd/A:/proc/self/fd/B:... /proc/self/fd/L (as ARGV0) /proc/self/fd/SELF ARGS...
 //
 // The loader maps the file again as an ordinary dynamic program (it satisfies every DT_NEEDED with
 // the preloaded objects, by soname) and jumps to the same entry, this time with the address of
@@ -17,8 +17,9 @@
 // vm.memfd_noexec below 2).
 //
 // Node is told what happened through the environment: INOTOP_EXECUTABLE (this file's path, for
-// process.execPath) and INOTOP_LAUNCHER_FDS (the descriptors to close); src/exe/main.ts reads
-// both and removes them before anything else runs.
+// process.execPath), INOTOP_LAUNCHER_FDS (the descriptors to close) and INOTOP_LD_PRELOAD (the
+// node's own LD_PRELOAD); src/exe/main.ts reads them and puts the environment back before
+// anything else runs.
 //
 // No libc here: system calls are made directly. Nothing may need a relocation (the builder links
 // this code at two addresses and refuses it unless both images are the same bytes).
@@ -163,6 +164,12 @@ void *memset(void *to, int value, u64 size) {
   return to;
 }
 
+static u64 length(const char *text) {
+  u64 n = 0;
+  while (text[n]) n++;
+  return n;
+}
+
 static char *append(char *at, const char *text) {
   while (*text) *at++ = *text++;
   *at = 0;
@@ -238,7 +245,7 @@ __attribute__((noreturn, used)) void launch(i64 *stack) {
   if (n < 0 || n >= PATH_MAX) n = 0;
   at[n] = 0;
 
-  // Every string the new argv and environment point to: /proc/self/fd/N paths and two variables.
+  // Every string the new argv and environment point to: /proc/self/fd/N paths and three variables.
   char strings[(MAX_MEMBERS + 1) * 32 + MAX_MEMBERS * 32 + 64];
   char *next = strings;
   char *loader = next;
@@ -246,6 +253,7 @@ __attribute__((noreturn, used)) void launch(i64 *stack) {
   char *program = next;
   next = fd_path(next, fds[count]);
   char *preload = next;
+  next = append(next, "LD_PRELOAD=");
   for (u32 i = 1; i < count; i++) {
     if (i > 1) next = append(next, ":");
     next = append_number(append(next, "/proc/self/fd/"), (u64)fds[i]);
@@ -258,27 +266,33 @@ __attribute__((noreturn, used)) void launch(i64 *stack) {
     next = append_number(next, (u64)fds[i]);
   }
 
-  const char *argv0 = argc > 0 ? argv[0] : "inotop";
-  const char *args[argc + 12];
+  // The loader runs the file as `LOADER FILE ARGS`: its options go in the environment, not on the
+  // command line, whose head the kernel keeps showing (/proc/PID/cmdline) where Node's
+  // process.title cannot reach: ARGV0, then what src/exe/main.ts writes over FILE and ARGS.
+  const char *args[argc + 3];
   int a = 0;
-  args[a++] = argv0;
-  args[a++] = "--inhibit-cache";
-  args[a++] = "--library-path";
-  args[a++] = "";
-  args[a++] = "--argv0";
-  args[a++] = argv0;
-  args[a++] = "--preload";
-  args[a++] = preload;
+  args[a++] = argc > 0 ? argv[0] : "inotop";
   args[a++] = program;
   for (int i = 1; i < argc; i++) args[a++] = argv[i];
   args[a] = 0;
 
-  const char *env[envc + 3];
+  // The node's own LD_PRELOAD, if any, waits in INOTOP_LD_PRELOAD for src/exe/main.ts to put back
+  // (for the programs inotop runs): Node itself runs on the loader's libraries alone.
+  const char *own = 0;
+  for (int i = 0; i < envc; i++)
+    if (starts_with(envp[i], "LD_PRELOAD=")) own = envp[i] + sizeof "LD_PRELOAD=" - 1;
+  char saved[own ? length(own) + 32 : 1];
+  if (own) append(append(saved, "INOTOP_LD_PRELOAD="), own);
+  const char *env[envc + 5];
   int e = 0;
   env[e++] = executable;
   env[e++] = inherited;
+  env[e++] = preload;
+  if (own) env[e++] = saved;
   for (int i = 0; i < envc; i++) {
-    if (starts_with(envp[i], "INOTOP_EXECUTABLE=") || starts_with(envp[i], "INOTOP_LAUNCHER_FDS=")) continue;
+    if (starts_with(envp[i], "INOTOP_EXECUTABLE=") || starts_with(envp[i], "INOTOP_LAUNCHER_FDS=") || starts_with(envp[i], "INOTOP_LD_PRELOAD=") ||
+        starts_with(envp[i], "LD_PRELOAD="))
+      continue;
     env[e++] = envp[i];
   }
   env[e] = 0;

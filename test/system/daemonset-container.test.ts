@@ -202,9 +202,15 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     assert.equal(field('Uid')?.split(/\s/)[0], '0');
 
     // The single executable puts back the command line (the launcher's loader ran it) and its name.
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
-    assert.equal(cmdline, [...IMAGE_CONFIG.Entrypoint, ...manifestContainer!.args!.map((arg) => arg.replace('$(NODE_NAME)', NODE_NAME))].join(' '));
-    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8'), 'inotop\n');
+    // (ARGV0, then the arguments as one title over what the launcher's loader was given.)
+    const args = manifestContainer!.args!.map((arg) => arg.replace('$(NODE_NAME)', NODE_NAME));
+    await eventually(
+      () => {
+        assert.deepEqual(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean), [...IMAGE_CONFIG.Entrypoint, args.join(' ')]);
+        assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8'), 'inotop\n');
+      },
+      { timeoutMs: 30_000 },
+    );
 
     // The root read-only; each hostPath mount read-only, and a slave of the host's shared mount (HostToContainer).
     const mountinfo = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n');
