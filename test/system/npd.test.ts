@@ -292,7 +292,6 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   const mountOf = (container: Container, volume: string) => container.volumeMounts.find((m) => m.name === volume);
   assert.equal(mountOf(npd, shared.name)!.mountPath, '/opt/inotop');
   assert.equal(mountOf(npd, shared.name)!.readOnly, true);
-  assert.equal(mountOf(init!, shared.name)!.mountPath, init!.command.at(-1));
   // What inotop's own DaemonSet grants, and its host mounts with the same propagation.
   assert.deepEqual(npd.securityContext.capabilities!.add, inotopContainer.securityContext.capabilities.add);
   const hostPaths = daemonSetYaml()
