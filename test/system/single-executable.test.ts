@@ -4,7 +4,7 @@
 // the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
 // --demo, check, serve scraped, the screen under tmux with the container's capabilities. In a
 // chroot with a read-only root: where koffi's native module goes, and where it may not. The arm64
-// file under qemu-aarch64-static; the image archive's arm64 half.
+// file under qemu-aarch64-static; the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -350,9 +350,14 @@ test('the arm64 single executable under qemu-aarch64-static: --version and --dem
   assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
 });
 
+function archiveSkip(): string | null {
+  if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';
+  return exeSkipReason('x64') ?? exeSkipReason('arm64');
+}
+
 test(
-  "the image archive's arm64 image: its index entry, manifest, config and one layer of the executable and a terminfo",
-  { skip: exeSkipReason('x64') ?? exeSkipReason('arm64') ?? false, timeout: 300_000 },
+  "the image archive: its arm64 image's index entry, manifest, config and one layer of the executable and a terminfo; skopeo copies it whole",
+  { skip: archiveSkip() ?? false, timeout: 300_000 },
   (t) => {
     const archive = imageArchive();
     const dir = mkdtempSync(join(tmpdir(), 'inotop-image-'));
@@ -417,5 +422,11 @@ test(
     const executable = readFileSync(join(layerDir, 'usr/local/bin/inotop'));
     assert.ok(executable.equals(readFileSync(singleExecutable('arm64'))), 'the arm64 executable itself');
     assert.equal(executable.readUInt16LE(18), 183, 'EM_AARCH64');
+
+    // skopeo reads it as the README says to push it: both platforms, copied whole (to a local layout here, not a registry).
+    const skopeo = spawnSync('skopeo', ['copy', '--all', `oci-archive:${archive}`, `oci:${join(dir, 'copied')}:${version}`], { encoding: 'utf8' });
+    assert.equal(skopeo.status, 0, skopeo.stderr);
+    const copied = JSON.parse(readFileSync(join(dir, 'copied', 'index.json'), 'utf8'));
+    assert.equal(copied.manifests[0].digest, top.manifests[0].digest, 'the same index, byte for byte');
   },
 );
