@@ -2,13 +2,13 @@
 // npm run build:image: dist/exe/inotop-image.tar, inotop's image for amd64 and arm64 and the index
 // of both, as an OCI image layout in a tar archive, made from the single executables (npm run
 // build:exe first) without docker or a registry (scripts/oci-image.mjs). Each image's root holds
-// the executable at /usr/local/bin/inotop, the xterm-256color terminfo for the screen, and the
-// empty directories a runtime mounts onto; nothing else (no CA certificates: Node carries
+// the executable at /usr/local/bin/inotop, the kubectl plugin beside it, the xterm-256color
+// terminfo for the screen, and the empty directories a runtime mounts onto; nothing else (no CA certificates: Node carries
 // Mozilla's, for fleet's https). deploy/Dockerfile builds the same layout.
 //
 //   ctr -n k8s.io images import dist/exe/inotop-image.tar
 //   skopeo copy --all oci-archive:dist/exe/inotop-image.tar docker://REGISTRY/inotop:VERSION
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,8 @@ const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 export const IMAGE_REF = `docker.io/library/inotop:${pkg.version}`;
 export const IMAGE_ARCHIVE = join(EXE_DIR, 'inotop-image.tar');
 export const IMAGE_EXECUTABLE = '/usr/local/bin/inotop';
+/** The kubectl plugin, for those who take it from the image (README: Deploying it). */
+export const IMAGE_KUBECTL_PLUGIN = '/usr/local/bin/kubectl-inotop';
 
 /** The run config deploy/Dockerfile's final stage gives too (a test compares them). */
 export const IMAGE_CONFIG = {
@@ -49,9 +51,13 @@ export function imageRoot(rootfs, executable) {
   mkdirSync(join(rootfs, 'usr/local/bin'), { recursive: true });
   copyFileSync(executable, join(rootfs, IMAGE_EXECUTABLE));
   chmodSync(join(rootfs, IMAGE_EXECUTABLE), 0o755);
+  copyFileSync(join(repo, 'deploy/kubectl-inotop'), join(rootfs, IMAGE_KUBECTL_PLUGIN));
+  chmodSync(join(rootfs, IMAGE_KUBECTL_PLUGIN), 0o755);
   mkdirSync(join(rootfs, 'usr/share/terminfo/x'), { recursive: true });
   copyFileSync(join(repo, 'node_modules/blessed/usr/xterm-256color'), join(rootfs, 'usr/share/terminfo/x/xterm-256color'));
-  for (const mountpoint of ['etc', 'proc', 'sys', 'dev']) mkdirSync(join(rootfs, mountpoint), { mode: 0o755 });
+  for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'run', 'var']) mkdirSync(join(rootfs, mountpoint), { mode: 0o755 });
+  // /var/run is /run, as on the node: inotop looks for CRI-O's socket at /var/run/crio/crio.sock.
+  symlinkSync('/run', join(rootfs, 'var/run'));
   mkdirSync(join(rootfs, 'tmp'));
   chmodSync(join(rootfs, 'tmp'), 0o1777);
 }

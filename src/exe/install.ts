@@ -10,7 +10,7 @@ export interface InstallOptions {
   dest: string;
 }
 
-const FLAGS: readonly FlagSpec[] = [{ long: 'dest', value: 'DIR', help: 'the directory to put inotop in (made if missing)' }];
+const FLAGS: readonly FlagSpec[] = [{ long: 'dest', value: 'DIR', help: 'the directory to put inotop in (made if missing)', complete: 'directory' }];
 
 export const INSTALL_FLAGS: SubcommandFlags<InstallOptions> = {
   intro: ['Usage: inotop install --dest DIR   copies this single executable to DIR/inotop'],

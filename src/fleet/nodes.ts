@@ -1,6 +1,7 @@
 // What `inotop fleet` knows of each node, from the inotop_* series in Prometheus (its HTTP API,
 // /api/v1/query). Every series of `inotop serve` carries the node label (metrics.ts), so each
 // query below is one vector by node. Pure except for `fetchNodes` and `fetchNodeDetail`.
+import { compareCodeUnits } from '../common/compare.js';
 import { grouped } from '../common/format.js';
 import { NODE_LABEL } from '../serve/metrics.js';
 import type { FleetSortField } from './args.js';
@@ -116,7 +117,7 @@ export function sortNodes(rows: readonly NodeRow[], field: FleetSortField, filte
     }
   };
   const direction = inverted ? -1 : 1;
-  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || a.node.localeCompare(b.node)));
+  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || compareCodeUnits(a.node, b.node)));
 }
 
 export interface FleetColumn {
@@ -224,7 +225,7 @@ export function nodeDetail(
     processes: [...processes.values()].sort((a, b) => b.watches - a.watches || Number(a.pid) - Number(b.pid)),
     leaks: leaks
       .map((s) => ({ pod: podName(s.metric), podUid: s.metric.pod_uid ?? '', form: s.metric.form ?? '', watches: Number(s.value[1]) }))
-      .sort((a, b) => b.watches - a.watches || a.pod.localeCompare(b.pod)),
+      .sort((a, b) => b.watches - a.watches || compareCodeUnits(a.pod, b.pod)),
   };
 }
 

@@ -2,7 +2,7 @@
 // Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { NO_FILTER, queryRows } from '../model/query.js';
-import type { ChargeCounts, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
+import { NO_TRACE_REASON, type ChargeCounts, type LeakForm, type PodRef, type ProcessRow, type Snapshot, type SyscallFailure } from '../model/types.js';
 import { VERSION } from '../version.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -132,6 +132,10 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
 
   if (snapshot.trace) {
     gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+    // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
+    gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
+      snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
+    );
     const failures = new Counter({
       name: 'inotop_syscall_failures_total',
       help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',

@@ -37,13 +37,14 @@ export function singleExecutable(arch: ExeArch): string {
 
 /**
  * The image archive of both executables (uncompressed layers: quicker to write, and to import),
- * kept in the cache under a name of their sizes and times, older ones removed.
+ * kept in the cache under a name of their sizes and times (and those of the image's other inputs), older
+ * ones removed.
  */
 export function imageArchive(): string {
   const executables = (['x64', 'arm64'] as const).map(singleExecutable);
   const key = createHash('sha256')
     .update(executables.map((path) => `${path}:${statSync(path).size}:${statSync(path).mtimeMs}`).join('\n'))
-    .update(String(statSync(join(repo, 'scripts', 'build-image.mjs')).mtimeMs))
+    .update(['scripts/build-image.mjs', 'deploy/kubectl-inotop'].map((file) => statSync(join(repo, file)).mtimeMs).join('\n'))
     .digest('hex')
     .slice(0, 16);
   mkdirSync(cacheDir, { recursive: true });

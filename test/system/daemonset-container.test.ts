@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it, test } from 'node:test';
@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import type { Snapshot } from '../../src/model/types.js';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
-import { IMAGE_CONFIG, imageLabels } from '../../scripts/build-image.mjs';
+import { IMAGE_CONFIG, IMAGE_KUBECTL_PLUGIN, imageLabels } from '../../scripts/build-image.mjs';
 import { NODE_LTS_MAJOR } from '../../scripts/npm-packages.mjs';
 import { installBusybox, writeOciImage } from '../helpers/containerd/image.js';
 import { exeSkipReason, imageArchive } from '../helpers/exe.js';
@@ -71,6 +71,8 @@ test('deploy/Dockerfile builds what build:image makes: root from the executable,
   const labels = final.slice(final.indexOf('LABEL '), final.indexOf('\nCOPY'));
   assert.deepEqual([...labels.matchAll(/(org\.opencontainers\.image\.[a-z.]+)=/g)].map((match) => match[1]).sort(), Object.keys(imageLabels('')).sort());
   assert.match(dockerfile, new RegExp(`^FROM node:${NODE_LTS_MAJOR}-bookworm AS build$`, 'm'));
+  // The kubectl plugin in the root build-image.mjs lays out (it reads the file from the build stage).
+  assert.match(dockerfile, /^COPY deploy\/kubectl-inotop deploy\/$/m);
   // The manifest's image is this version's, and the kustomization names it.
   assert.equal(daemonSetManifest().spec.template.spec.containers[0]!.image, `inotop:${version}`);
   const kustomization = parse(readFileSync(new URL('../../deploy/kustomization.yaml', import.meta.url), 'utf8')) as { resources: string[]; images: object[] };
@@ -110,6 +112,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     // node: HostToContainer mounts of them need a shared (or slave) mount to follow.
     await runtime.sharedMount(KUBELET_ROOT);
     await runtime.sharedMount(runtime.runDir);
+    await runtime.sharedMount(nodeRun());
     kubelet = await KubeletWatcher.start();
 
     // The node's state, all in place before inotop starts: serve's first scan has it.
@@ -130,6 +133,19 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     inotop = await runInotopPod(manifest!);
   });
 
+  /** The node's /run for the runtimes it does not run, shared as systemd makes a node's mounts (HostToContainer needs that). */
+  const nodeRun = () => join(runtime.dir, 'node-run');
+
+  /**
+   * Where the node's runtime directories are for a pod: containerd's is the harness's; k3s's and
+   * CRI-O's are absent on this machine, so each pod gets paths of its own for them, in the harness
+   * dir (never the machine's /run), that do not exist until kubelet makes them.
+   */
+  function runtimeDirs(): Record<string, string> {
+    const absent = join(nodeRun(), randomBytes(3).toString('hex'));
+    return { '/run/containerd': runtime.runDir, '/run/k3s/containerd': join(absent, 'k3s', 'containerd'), '/run/crio': join(absent, 'crio') };
+  }
+
   /** A pod of the DaemonSet, as kubelet runs it; host paths the harness keeps elsewhere substituted. */
   function runInotopPod(spec: ManifestPodSpec, hostPaths: Record<string, string> = {}): Promise<HarnessPod> {
     const uid = randomUUID();
@@ -141,7 +157,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       ...criPodFromManifest(spec, {
         nodeName: NODE_NAME,
         podDir: join(KUBELET_ROOT, 'pods', uid),
-        hostPaths: { '/run/containerd': runtime.runDir, ...hostPaths },
+        hostPaths: { ...runtimeDirs(), ...hostPaths },
         // As kubelet passes it: containerd makes it docker.io/library/inotop:VERSION, the archive's name.
         image: manifestContainer!.image,
       }),
@@ -211,6 +227,9 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       },
       { timeoutMs: 30_000 },
     );
+    // The image carries the kubectl plugin, executable, for users who take it from there.
+    assert.deepEqual(readFileSync(`/proc/${pid}/root${IMAGE_KUBECTL_PLUGIN}`), readFileSync(new URL('../../deploy/kubectl-inotop', import.meta.url)));
+    assert.ok(statSync(`/proc/${pid}/root${IMAGE_KUBECTL_PLUGIN}`).mode & 0o111);
 
     // The root read-only; each hostPath mount read-only, and a slave of the host's shared mount (HostToContainer).
     const mountinfo = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n');
@@ -380,6 +399,40 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       [],
       'the trace instances went with their inotop',
     );
+  });
+
+  it('runs unchanged on k3s and CRI-O nodes: each finds its runtime at its own path, the others made as empty directories', async () => {
+    // This machine runs containerd only: its socket stands at k3s's path, then (a hard link of it,
+    // in the same mount) at CRI-O's.
+    const crioDir = join(runtime.runDir, 'as-crio');
+    mkdirSync(crioDir);
+    linkSync(runtime.socket, join(crioDir, 'crio.sock'));
+    for (const [layout, hostPaths] of [
+      ['k3s', { '/run/containerd': join(nodeRun(), 'k3s-node', 'containerd'), '/run/k3s/containerd': runtime.runDir }],
+      ['CRI-O', { '/run/containerd': join(nodeRun(), 'crio-node', 'containerd'), '/run/crio': crioDir }],
+    ] as const) {
+      // Its own port: the pods of the tests before may still hold the manifest's.
+      const port = 19_800 + randomBytes(1)[0]!;
+      const spec = structuredClone(manifest!);
+      const args = spec.containers[0]!.args!;
+      args[args.indexOf('--web.listen-address') + 1] = `127.0.0.1:${port}`;
+      const pod = await runInotopPod(spec, hostPaths);
+      try {
+        const metrics = await eventually(
+          async () => {
+            const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            assert.match(body, /^inotop_pod_source_up\{source="cri"[^}]*\} 1$/m, `${layout}: the pod list from the runtime`);
+            return body;
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        assert.match(metrics, /^inotop_pod_source_live_pods\{source="cri"[^}]*\} [3-9]/m, layout);
+        // No containerd at containerd's own path there: kubelet made an empty directory for it.
+        assert.deepEqual(readdirSync(hostPaths['/run/containerd']), [], layout);
+      } finally {
+        await runtime.deletePod(pod);
+      }
+    }
   });
 });
 
