@@ -7,8 +7,8 @@
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
 // src/exe/main.ts: all of inotop and its dependencies in one ES module. What inotop reads at run
 // time travels as SEA assets, under the paths package-files.ts reads: package.json, the CRI
-// api.proto, the demo recording, blessed's terminfo; and exe/worker.mjs (the scan worker's
-// bundle), exe/koffi.node (koffi's native module for the architecture, from the registry's
+// api.proto, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
+// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the registry's
 // @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
 // scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's
 // dynamic loader and the libraries Node links against, so that the node's own libc is never used.
@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
+import { WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
 import { ARCHES, extract, installedVersion, nodePackage, npmPackage, repo } from './npm-packages.mjs';
@@ -100,7 +101,7 @@ function checkTools(arch) {
   }
 }
 
-/** src/exe/main.ts and the scan worker, each one ES module with every dependency in it. */
+/** src/exe/main.ts and the worker threads, each one ES module with every dependency in it. */
 async function bundle() {
   const ownFiles = new Set();
   const packageFiles = {
@@ -127,7 +128,7 @@ async function bundle() {
   rmSync(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: repo,
-    entryPoints: { main: 'src/exe/main.ts', worker: 'src/collect/worker.ts' },
+    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -142,7 +143,7 @@ async function bundle() {
     plugins: [packageFiles],
     logLevel: 'warning',
   });
-  return { main: join(outdir, 'main.mjs'), worker: join(outdir, 'worker.mjs') };
+  return { main: join(outdir, 'main.mjs'), workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])) };
 }
 
 /**
@@ -201,7 +202,8 @@ function buildExecutable(arch, bundles, builder, { codeCache }) {
     useCodeCache: codeCache && arch === process.arch,
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
-      'exe/worker.mjs': bundles.worker,
+      // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
+      ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}.mjs`, bundle])),
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },

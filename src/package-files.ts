@@ -3,10 +3,11 @@
 // src/ under tsx or from a chunk of the bundle in dist/, at another depth: the path is found, not
 // spelled); in the single executable (npm run build:exe), its SEA assets, keyed by the same
 // paths. Whatever inotop reads of its own at run time goes through here, so that both builds read
-// the same names.
+// the same names; its worker threads start here too.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 let singleExecutable: boolean | undefined;
 
@@ -45,6 +46,27 @@ export class PackageFile {
   toString(): string {
     return isSingleExecutable() ? this.relative : packagePath(this.relative);
   }
+}
+
+/** inotop's worker threads: their entry points under src/, each its own bundle in both builds. */
+export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker'] as const;
+export type WorkerEntry = (typeof WORKER_ENTRIES)[number];
+
+/** The single executable's asset that holds a worker's bundle (scripts/build-exe.mjs). */
+export function workerAsset(entry: WorkerEntry): string {
+  return `exe/${entry}.mjs`;
+}
+
+/**
+ * A worker thread that runs `entry`: from sources (tsx, as this module is package-files.ts) its
+ * .ts, which needs tsx too; in the npm package its bundle in dist/ (the bundle's chunks sit
+ * elsewhere than its entry points: the worker's is found from the package); in the single
+ * executable its bundle (one ES module) from the assets.
+ */
+export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  if (isSingleExecutable()) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
+  if (import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${entry}.ts`, import.meta.url), { ...options, execArgv: ['--import', 'tsx'] });
+  return new Worker(packagePath(`dist/${entry}.js`), options);
 }
 
 let root: string | undefined;

@@ -1,14 +1,11 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
-import { Worker } from 'node:worker_threads';
-import { isSingleExecutable, packagePath, readPackageFile } from '../package-files.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../package-files.js';
 import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
-
-/** The worker's bundle in the single executable (scripts/build-exe.mjs). */
-export const SINGLE_EXECUTABLE_WORKER = 'exe/worker.mjs';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
@@ -33,16 +30,7 @@ export class BackgroundCollector implements SnapshotSource {
   start(listener: SourceListener): void {
     const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery, stretch: this.stretch };
     // The worker must not print while the screen is up: its output is handed to the listener.
-    const options = { workerData: init, stdout: true, stderr: true };
-    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
-    const fromSources = import.meta.url.endsWith('.ts');
-    const worker = isSingleExecutable()
-      ? // The single executable carries the worker's bundle (one ES module) as an asset.
-        new Worker(readPackageFile(SINGLE_EXECUTABLE_WORKER).toString('utf8'), { ...options, eval: true })
-      : fromSources
-        ? new Worker(new URL('./worker.ts', import.meta.url), { ...options, execArgv: ['--import', 'tsx'] })
-        : // The bundle's chunks sit elsewhere than its entry points: the worker's is found from the package.
-          new Worker(packagePath('dist/collect/worker.js'), options);
+    const worker = startWorker('collect/worker', { workerData: init, stdout: true, stderr: true });
     this.worker = worker;
     // Nor when the process ends under it (an error, process.exit()).
     process.on('exit', this.removeInstancesOnExit);

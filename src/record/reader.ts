@@ -10,7 +10,6 @@ import type { Snapshot } from '../model/types.js';
 import type { PackageFile } from '../package-files.js';
 import { isGzipPath, parseHeader, RecordingError, type RecordingHeader } from './format.js';
 import { SchemaError, validateSnapshot } from './validate.js';
-import { withCharges, withSummaries } from './format.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** 1f 8b, deflate: how every gzip member starts. */
@@ -80,8 +79,7 @@ function parseSnapshotLine(text: string): Snapshot | string {
     return 'not JSON (cut short?)';
   }
   try {
-    const snapshot = validateSnapshot(value);
-    return { ...snapshot, users: snapshot.users.map((user) => withCharges(user, snapshot.limits)), processes: snapshot.processes.map(withSummaries) };
+    return validateSnapshot(value);
   } catch (error) {
     if (error instanceof SchemaError) return `not a snapshot: ${error.message}`;
     throw error;

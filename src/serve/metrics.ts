@@ -13,9 +13,11 @@ export const NODE_LABEL = 'node';
 export interface MetricsState {
   /** The node label's value. */
   node: string;
-  /** The last good snapshot; null while no scan has succeeded. */
+  /** The last scan's snapshot; null while none has succeeded, and after one that failed. */
   snapshot: Snapshot | null;
   scanFailures: number;
+  /** Why the last scan failed (/proc could not be listed): its figures are unknown, none are exported. Null when it did not fail. */
+  lastFailure: string | null;
   /** Per-process series for this many processes by watches, and as many by instances. */
   top: number;
   /** Failed inotify calls since the start; none without it. */
@@ -37,8 +39,8 @@ export class FailureTotals {
   private readonly totals = new Map<string, { labels: FailureLabels; value: number }>();
   private readonly comms = new Set<string>();
 
-  add(failures: readonly SyscallFailure[] | undefined): void {
-    for (const failure of failures ?? []) {
+  add(failures: readonly SyscallFailure[]): void {
+    for (const failure of failures) {
       if (failure.new === 0) continue;
       if (!this.comms.has(failure.comm) && this.comms.size < MAX_FAILURE_COMMS) this.comms.add(failure.comm);
       const comm = this.comms.has(failure.comm) ? failure.comm : OTHER_COMM;
@@ -66,14 +68,29 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   gauge('inotop_build_info', 'inotop version, always 1.', ['version']).set({ version: VERSION }, 1);
   new Counter({ name: 'inotop_scan_failures_total', help: 'Scans that failed (e.g. /proc not readable).', registers: [registry] }).inc(state.scanFailures);
   const { snapshot } = state;
+  const complete = gauge(
+    'inotop_scan_complete',
+    'Whether the last scan read enough of /proc for its figures to hold (0: the reason says why; its figures, if any, are too low).',
+    ['reason'],
+  );
+  if (state.lastFailure !== null) complete.set({ reason: state.lastFailure }, 0);
   if (!snapshot) return registry.metrics();
+  const { scan } = snapshot;
+  // The reason names the causes, not their counts: a label value that changes with every scan is a new series each time.
+  complete.set({ reason: scan.complete ? '' : `processes not read: ${Object.keys(scan.unreadable).join(', ')}` }, scan.complete ? 1 : 0);
+  const unreadable = gauge(
+    'inotop_scan_unreadable_processes',
+    'Processes the last scan could not read, whole or in part, by cause (an errno name, or deadline): their counts are missing or short.',
+    ['cause'],
+  );
+  for (const [cause, count] of Object.entries(scan.unreadable)) unreadable.set({ cause }, count);
 
   const limits: [string, string, number | null][] = [
     ['inotop_max_user_instances', 'fs.inotify.max_user_instances: inotify instances one user may hold.', snapshot.limits.maxUserInstances],
     ['inotop_max_user_watches', 'fs.inotify.max_user_watches: inotify watches one user may hold.', snapshot.limits.maxUserWatches],
     ['inotop_max_queued_events', 'fs.inotify.max_queued_events: events queued per instance before overflow.', snapshot.limits.maxQueuedEvents],
-    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups ?? null],
-    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks ?? null],
+    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups],
+    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks],
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
@@ -130,20 +147,18 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   ]);
   for (const { pod, form, watches } of leaksByPod(snapshot.processes)) leaked.set({ ...podLabels(pod), form }, watches);
 
-  if (snapshot.trace) {
-    gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
-    // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
-    gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
-      snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
-    );
-    const failures = new Counter({
-      name: 'inotop_syscall_failures_total',
-      help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
-      labelNames: FAILURE_LABELS,
-      registers: [registry],
-    });
-    for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
-  }
+  gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+  // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
+  gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
+    snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
+  );
+  const failures = new Counter({
+    name: 'inotop_syscall_failures_total',
+    help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
+    labelNames: FAILURE_LABELS,
+    registers: [registry],
+  });
+  for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
   gauge('inotop_scan_duration_seconds', 'How long the last scan of /proc took.').set(snapshot.scanMs / 1000);
   gauge('inotop_last_scan_timestamp_seconds', 'When the last good scan was taken.').set(Date.parse(snapshot.time) / 1000);
   const { source, live, error } = snapshot.pods;

@@ -164,7 +164,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   );
 
   const withPods = { ...snapshot(rows), pods: { source: 'crictl', live: 4, stale: false, error: null } };
-  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, top: 3 });
+  const text = await renderMetrics({ node: 'node-a', snapshot: withPods, scanFailures: 2, lastFailure: null, top: 3 });
   const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
   assert.deepEqual(series('inotop_max_user_instances'), ['inotop_max_user_instances{node="node-a"} 128']);
   assert.deepEqual(series('inotop_user_watches'), [`inotop_user_watches{uid="0",user="root",userns="",node="node-a"} ${withPods.users[0]!.watches}`]);
@@ -174,7 +174,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
     ...withPods,
     users: [{ ...user(200000, 3, 7, '4026532173'), limits: { instances: 5, watches: null, fanotifyGroups: null, fanotifyMarks: null } }],
   };
-  const own = await renderMetrics({ node: 'node-a', snapshot: namespaced, scanFailures: 0, top: 3 });
+  const own = await renderMetrics({ node: 'node-a', snapshot: namespaced, scanFailures: 0, lastFailure: null, top: 3 });
   assert.match(own, /\ninotop_user_instances_limit\{uid="200000",user="200000",userns="4026532173",node="node-a"\} 5\n/);
   assert.doesNotMatch(own, /\ninotop_user_watches_limit\{/);
   assert.equal(series('inotop_process_watches').length, exported.length);
@@ -202,7 +202,7 @@ test('metrics: users and limits, top processes plus every leaking one, leaks by 
   for (const line of samples) assert.match(line, /[{,]node="node-a"\}/, line);
 
   // Before the first good scan: only what is known.
-  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, top: 3 });
+  const empty = await renderMetrics({ node: 'node-a', snapshot: null, scanFailures: 1, lastFailure: null, top: 3 });
   assert.deepEqual(
     empty
       .split('\n')
@@ -476,6 +476,8 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
     count: 1,
     new: 1,
     limit: 'max_user_watches',
+    limitUid: 0,
+    limitUserns: null,
     fdLimit: null,
     firstAt: at,
     lastAt: at,
@@ -485,6 +487,7 @@ test('the alert rules use only metrics that inotop serve exports', async () => {
     node: 'node-a',
     snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null } },
     scanFailures: 0,
+    lastFailure: null,
     top: 1,
     failures,
   });
