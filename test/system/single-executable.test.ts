@@ -2,8 +2,9 @@
 // containers on a real containerd whose root holds nothing but it and a static busybox, run with
 // deploy/daemonset.yaml's pod spec (hostPID, the two capabilities, seccomp, its mounts), once with
 // the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
-// --demo, check, serve scraped, the screen under tmux with the container's capabilities. In a
-// chroot with a read-only root: where koffi's native module goes, and where it may not. The arm64
+// --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
+// chroot with a read-only root: where koffi's native module goes, and where it may not; an
+// Alpine-like root with musl's libc only. The arm64
 // file under qemu-aarch64-static; the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
+import bcrypt from 'bcryptjs';
 import type { Snapshot } from '../../src/model/types.js';
 import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
 import { inotopBin } from '../helpers/build.js';
@@ -21,12 +23,16 @@ import { criPodFromManifest, daemonSetManifest, type ManifestPodSpec } from '../
 import { eventually } from '../helpers/eventually.js';
 import { exeSkipReason, imageArchive, singleExecutable } from '../helpers/exe.js';
 import { isRoot, Watcher } from '../helpers/inowatch.js';
+import { servedPort, start } from '../helpers/prometheus.js';
 import { essentials } from '../helpers/targets.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const EXE_IMAGE = 'inotop.test/exe:1';
 const EXECUTABLE = '/usr/local/bin/inotop';
 const NODE_NAME = 'inotop-exe-node';
+/** Debian's musl (package musl): the libc that is also its loader, named as Alpine names it. */
+const MUSL_LIBC = '/lib/x86_64-linux-musl/libc.so';
+const MUSL_LOADER = 'ld-musl-x86_64.so.1';
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 function containerSkip(): string | null {
@@ -233,6 +239,33 @@ describe('the x64 single executable in containers with only it and a static busy
   });
 });
 
+test(
+  "serve with basic auth: bcrypt in serve's password thread, whose code comes from the file's assets",
+  { skip: exeSkipReason('x64') ?? false },
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-auth-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    writeFileSync(join(work, 'web.yml'), `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('scrape-secret', 4)}\n`);
+    const serve = start(t, singleExecutable('x64'), [
+      'serve',
+      '--pods',
+      'none',
+      '--no-trace',
+      '--web.listen-address',
+      '127.0.0.1:0',
+      '--web.config.file',
+      join(work, 'web.yml'),
+    ]);
+    const port = await servedPort(serve);
+    const scrape = (password: string) =>
+      fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` } });
+    const good = await scrape('scrape-secret');
+    assert.equal(good.status, 200, serve.output());
+    assert.match(await good.text(), /^inotop_build_info\{/m);
+    assert.equal((await scrape('wrong')).status, 401);
+  },
+);
+
 describe(
   'the x64 single executable in a chroot with a read-only root: where its native module goes',
   { skip: !isRoot ? 'needs root (chroot, mounts)' : (exeSkipReason('x64') ?? false) },
@@ -242,11 +275,17 @@ describe(
      * namespace of its own with /proc, and /dev/shm as asked (a tmpfs, noexec or not); nothing
      * it mounts outlives the run.
      */
-    function inChroot(t: TestContext, args: string[], { shm, runtimeDir, owner }: { shm: 'exec' | 'noexec' | 'none'; runtimeDir?: boolean; owner?: number }) {
+    function inChroot(
+      t: TestContext,
+      args: string[],
+      { shm, runtimeDir, owner, musl }: { shm: 'exec' | 'noexec' | 'none'; runtimeDir?: boolean; owner?: number; musl?: boolean },
+    ) {
       const root = mkdtempSync(join(tmpdir(), 'inotop-exe-root-'));
       t.after(() => rmSync(root, { recursive: true, force: true }));
-      for (const dir of ['bin', 'usr/local/bin', 'proc', 'dev/shm', 'run/user/0', 'var/cache']) mkdirSync(join(root, dir), { recursive: true });
+      for (const dir of ['bin', 'lib', 'usr/local/bin', 'proc', 'dev/shm', 'run/user/0', 'var/cache']) mkdirSync(join(root, dir), { recursive: true });
       copyFileSync(BUSYBOX, join(root, 'bin/busybox'));
+      // An Alpine-like root: musl's loader, which is its libc too, where Alpine has it, and no glibc.
+      if (musl) copyFileSync(MUSL_LIBC, join(root, 'lib', MUSL_LOADER));
       copyFileSync(singleExecutable('x64'), join(root, EXECUTABLE));
       chmodSync(join(root, EXECUTABLE), 0o755);
       if (owner !== undefined) {
@@ -294,6 +333,26 @@ describe(
       assert.equal(demo.status, 0, demo.stderr);
       assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 /m);
     });
+
+    test(
+      "an Alpine-like root, musl's libc only: -b and --json, the same counts as the npm build's on the host",
+      { skip: existsSync(MUSL_LIBC) ? false : `${MUSL_LIBC} is missing (apt-get install musl; .ci/run does)` },
+      async (t) => {
+        const watcher = await startWatcher(mkdtempSync(join(tmpdir(), 'inotop-exe-musl-')));
+        t.after(() => watcher.stop());
+        // The root's one libc is musl: its loader says so when run.
+        assert.match(spawnSync(MUSL_LIBC, { encoding: 'utf8' }).stderr, /^musl libc \(x86_64\)/);
+        const args = ['--json', '--targets', '-p', String(watcher.pid), '--pods', 'none', '--no-trace'];
+        const json = inChroot(t, args, { shm: 'exec', musl: true });
+        assert.equal(json.status, 0, json.stderr);
+        const here = JSON.parse(execFileSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8' })) as Snapshot;
+        assert.deepEqual(essentials(JSON.parse(json.stdout) as Snapshot), essentials(here));
+        assert.equal(essentials(here).length, 1);
+        const batch = inChroot(t, ['-b', '-p', String(watcher.pid), '--pods', 'none'], { shm: 'exec', musl: true });
+        assert.equal(batch.status, 0, batch.stderr);
+        assert.match(batch.stdout, new RegExp(`^ *${watcher.pid} +(root|0) +1 +3 `, 'm'));
+      },
+    );
 
     test("a directory of another user's where it would write: passed over", (t) => {
       const version = inChroot(t, ['--version'], { shm: 'exec', owner: 1234 });
