@@ -32,7 +32,9 @@ export function npmPackage(name, version) {
     .sort(compareVersionedNames)
     .pop();
   if (cached) return join(cacheDir, cached);
-  const out = execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', cacheDir, '--json'], {
+  // --prefer-offline: from npm's own cache when it has the package (a clean checkout in CI, whose
+  // node_modules/.cache is new, downloads nothing that .ci/run's Node LTS install fetched already).
+  const out = execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', cacheDir, '--json', '--prefer-offline'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
