@@ -21,7 +21,7 @@ import { IMAGE_CONFIG, IMAGE_KUBECTL_PLUGIN, imageLabels } from '../../scripts/b
 import { NODE_LTS_MAJOR } from '../../scripts/npm-packages.mjs';
 import { installBusybox, writeOciImage } from '../helpers/containerd/image.js';
 import { exeSkipReason, imageArchive } from '../helpers/exe.js';
-import { criPodFromManifest, daemonSetManifest, probeUrl, type ManifestPodSpec } from '../helpers/daemonset.js';
+import { criPodFromManifest, daemonSetManifest, nodeRun, probeUrl, runtimeDirs, type ManifestPodSpec } from '../helpers/daemonset.js';
 import { eventually } from '../helpers/eventually.js';
 import { inowatchBinary, Watcher } from '../helpers/inowatch.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
@@ -112,7 +112,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     // node: HostToContainer mounts of them need a shared (or slave) mount to follow.
     await runtime.sharedMount(KUBELET_ROOT);
     await runtime.sharedMount(runtime.runDir);
-    await runtime.sharedMount(nodeRun());
+    await runtime.sharedMount(nodeRun(runtime));
     kubelet = await KubeletWatcher.start();
 
     // The node's state, all in place before inotop starts: serve's first scan has it.
@@ -133,19 +133,6 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     inotop = await runInotopPod(manifest!);
   });
 
-  /** The node's /run for the runtimes it does not run, shared as systemd makes a node's mounts (HostToContainer needs that). */
-  const nodeRun = () => join(runtime.dir, 'node-run');
-
-  /**
-   * Where the node's runtime directories are for a pod: containerd's is the harness's; k3s's and
-   * CRI-O's are absent on this machine, so each pod gets paths of its own for them, in the harness
-   * dir (never the machine's /run), that do not exist until kubelet makes them.
-   */
-  function runtimeDirs(): Record<string, string> {
-    const absent = join(nodeRun(), randomBytes(3).toString('hex'));
-    return { '/run/containerd': runtime.runDir, '/run/k3s/containerd': join(absent, 'k3s', 'containerd'), '/run/crio': join(absent, 'crio') };
-  }
-
   /** A pod of the DaemonSet, as kubelet runs it; host paths the harness keeps elsewhere substituted. */
   function runInotopPod(spec: ManifestPodSpec, hostPaths: Record<string, string> = {}): Promise<HarnessPod> {
     const uid = randomUUID();
@@ -157,7 +144,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       ...criPodFromManifest(spec, {
         nodeName: NODE_NAME,
         podDir: join(KUBELET_ROOT, 'pods', uid),
-        hostPaths: { ...runtimeDirs(), ...hostPaths },
+        hostPaths: { ...runtimeDirs(runtime), ...hostPaths },
         // As kubelet passes it: containerd makes it docker.io/library/inotop:VERSION, the archive's name.
         image: manifestContainer!.image,
       }),
@@ -408,8 +395,8 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     mkdirSync(crioDir);
     linkSync(runtime.socket, join(crioDir, 'crio.sock'));
     for (const [layout, hostPaths] of [
-      ['k3s', { '/run/containerd': join(nodeRun(), 'k3s-node', 'containerd'), '/run/k3s/containerd': runtime.runDir }],
-      ['CRI-O', { '/run/containerd': join(nodeRun(), 'crio-node', 'containerd'), '/run/crio': crioDir }],
+      ['k3s', { '/run/containerd': join(nodeRun(runtime), 'k3s-node', 'containerd'), '/run/k3s/containerd': runtime.runDir }],
+      ['CRI-O', { '/run/containerd': join(nodeRun(runtime), 'crio-node', 'containerd'), '/run/crio': crioDir }],
     ] as const) {
       // Its own port: the pods of the tests before may still hold the manifest's.
       const port = 19_800 + randomBytes(1)[0]!;

@@ -9,7 +9,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
@@ -19,7 +31,7 @@ import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
 import { BUSYBOX, installBusybox, writeOciImage } from '../helpers/containerd/image.js';
-import { criPodFromManifest, daemonSetManifest, type ManifestPodSpec } from '../helpers/daemonset.js';
+import { criPodFromManifest, daemonSetManifest, nodeRun, runtimeDirs, type ManifestPodSpec } from '../helpers/daemonset.js';
 import { eventually } from '../helpers/eventually.js';
 import { exeSkipReason, imageArchive, singleExecutable } from '../helpers/exe.js';
 import { isRoot, Watcher } from '../helpers/inowatch.js';
@@ -78,6 +90,7 @@ describe('the x64 single executable in containers with only it and a static busy
     const kubeletRoot = join(runtime.dir, 'kubelet-root');
     await runtime.sharedMount(kubeletRoot);
     await runtime.sharedMount(runtime.runDir);
+    await runtime.sharedMount(nodeRun(runtime));
 
     const run = (name: string, spec: ManifestPodSpec) => {
       const uid = randomUUID();
@@ -89,7 +102,7 @@ describe('the x64 single executable in containers with only it and a static busy
         ...criPodFromManifest(spec, {
           nodeName: NODE_NAME,
           podDir: join(kubeletRoot, 'pods', uid),
-          hostPaths: { '/var/lib/kubelet': kubeletRoot, '/run/containerd': runtime.runDir },
+          hostPaths: { ...runtimeDirs(runtime), '/var/lib/kubelet': kubeletRoot },
           image: EXE_IMAGE,
         }),
       });
@@ -415,7 +428,7 @@ function archiveSkip(): string | null {
 }
 
 test(
-  "the image archive: its arm64 image's index entry, manifest, config and one layer of the executable and a terminfo; skopeo copies it whole",
+  "the image archive: its arm64 image's index entry, manifest, config and one layer of the executable, the kubectl plugin and a terminfo; skopeo copies it whole",
   { skip: archiveSkip() ?? false, timeout: 300_000 },
   (t) => {
     const archive = imageArchive();
@@ -466,18 +479,23 @@ test(
       './dev/',
       './etc/',
       './proc/',
+      './run/',
       './sys/',
       './tmp/',
       './usr/',
       './usr/local/',
       './usr/local/bin/',
       './usr/local/bin/inotop',
+      './usr/local/bin/kubectl-inotop',
       './usr/share/',
       './usr/share/terminfo/',
       './usr/share/terminfo/x/',
       './usr/share/terminfo/x/xterm-256color',
+      './var/',
+      './var/run',
     ]);
     execFileSync('tar', ['--extract', '--file', join(dir, 'layer.tar'), '--directory', layerDir]);
+    assert.equal(readlinkSync(join(layerDir, 'var/run')), '/run', "/var/run is /run, as on a node (CRI-O's socket)");
     const executable = readFileSync(join(layerDir, 'usr/local/bin/inotop'));
     assert.ok(executable.equals(readFileSync(singleExecutable('arm64'))), 'the arm64 executable itself');
     assert.equal(executable.readUInt16LE(18), 183, 'EM_AARCH64');
