@@ -158,8 +158,7 @@ describe('faults injected into every syscall inotop makes', { skip: rootSkip || 
   test('serve keeps serving when fdinfo reads fail (pread64 EIO from the 100th call on): each scan says what it could not read', async (t) => {
     const args = ['serve', '--web.listen-address', '127.0.0.1:0', '--interval', '1', ...common().slice(0, 4)];
     const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=pread64', '-e', 'inject=pread64:error=EIO:when=100+'];
-    // A group of its own, killed whole: strace killed alone detaches serve, which would then run on
-    // and hold stderr's pipe open, and this file's process would never end (nor npm test).
+    // A process group of its own, killed whole: a SIGKILL to strace alone leaves serve running, detached.
     const child = spawn('strace', [...strace, process.execPath, inotopBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     t.after(() => process.kill(-child.pid!, 'SIGKILL'));
     let stderr = '';
