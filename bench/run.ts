@@ -28,6 +28,7 @@ import {
   type Spread,
   type Timing,
 } from './measure.js';
+import { builtExecutable } from '../scripts/build-exe.mjs';
 import { measureAuthFlood, measureServe, type AuthFloodMeasurement } from './serve.js';
 import { measureTui } from './tui.js';
 
@@ -46,6 +47,8 @@ const GOALS = {
   checkWallMs: 5000,
   /** --json, -b and check --no-trace on an idle node, whole processes, median. */
   startupWallMs: 200,
+  /** The single executable's start-up against the npm build's under the same Node: no slower. */
+  exeToNpmStartup: 1.0,
   /** The bench's 100,000 distinct targets (large), cold. */
   coldResolveMs: 500,
   /** /metrics during scans. */
@@ -78,32 +81,42 @@ const STARTUP_RUNS = 15;
 
 /**
  * Start-up of one-shot runs under the Node at `node`, whole processes; `node -e 0` is the
- * runtime's own share, which inotop cannot make smaller.
+ * runtime's own share, which inotop cannot make smaller. With `exe`, inotop is that single
+ * executable (the Node in it is `node`), not the npm build.
  */
-function measureStartup(node: string, runs: number) {
+function measureStartup(node: string, runs: number, exe: string | null = null) {
   const n = Math.max(runs, STARTUP_RUNS);
+  const inotop = (args: string[], statuses: number[]) => (exe === null ? measureInotop(args, n, statuses, node) : measureCommand([exe, ...args], n, statuses));
   return {
     'node -e 0': measureCommand([node, '-e', '0'], n),
-    '--json': measureInotop(['--json', '--pods', 'none'], n, [0], node),
-    '-b': measureInotop(['-b', '--pods', 'none'], n, [0], node),
+    '--json': inotop(['--json', '--pods', 'none'], [0]),
+    '-b': inotop(['-b', '--pods', 'none'], [0]),
     // check traces failed calls for 1 s: without that, what the verdict itself costs.
-    'check --no-trace': measureInotop(['check', '--pods', 'none', '--no-trace'], n, [0, 1, 2], node),
-    check: measureInotop(['check', '--pods', 'none'], n, [0, 1, 2], node),
+    'check --no-trace': inotop(['check', '--pods', 'none', '--no-trace'], [0, 1, 2]),
+    check: inotop(['check', '--pods', 'none'], [0, 1, 2]),
   };
 }
 
-type StartupResult = { node: string; load: string; runs: ReturnType<typeof measureStartup> };
+type StartupResult = { node: string; load: string; singleExecutable?: string; runs: ReturnType<typeof measureStartup> };
 
-/** Start-up under each Node asked for, on the machine as it is and under an idle node's inotify. */
+/**
+ * Start-up under each Node asked for, on the machine as it is and under an idle node's inotify;
+ * and of the single executable for this machine when it is built, beside the npm build under the
+ * very Node it carries.
+ */
 async function measureStartups(runs: number): Promise<StartupResult[]> {
-  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== '')];
+  const exe = builtExecutable(process.arch);
+  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== ''), ...(exe ? [exe.node] : [])];
   const version = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-  const results: StartupResult[] = nodes.map((node) => ({ node: version(node), load: 'the machine as it is', runs: measureStartup(node, runs) }));
+  const measure = (load: string): StartupResult[] => [
+    ...nodes.map((node) => ({ node: version(node), load, runs: measureStartup(node, runs) })),
+    ...(exe ? [{ node: version(exe.node), load, singleExecutable: exe.path, runs: measureStartup(exe.node, runs, exe.path) }] : []),
+  ];
+  const results = measure('the machine as it is');
   const { processes, instances, watches } = LOAD_SIZES.idle;
   const load = await startLoad(LOAD_SIZES.idle);
   try {
-    const what = `an idle node's inotify (${processes} processes, ${instances} instances, ${watches.toLocaleString('en-US')} watches)`;
-    for (const node of nodes) results.push({ node: version(node), load: what, runs: measureStartup(node, runs) });
+    results.push(...measure(`an idle node's inotify (${processes} processes, ${instances} instances, ${watches.toLocaleString('en-US')} watches)`));
   } finally {
     await load.stop();
   }
@@ -112,12 +125,20 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
 
 function printStartups(startups: StartupResult[]): void {
   console.log(`\n== start-up, whole processes: median (min–max) ms, goal ≤ ${GOALS.startupWallMs} for --json, -b and check --no-trace`);
-  for (const { node, load, runs } of startups) {
-    console.log(`Node ${node}, ${load}:`);
+  for (const { node, load, runs, singleExecutable } of startups) {
+    // The single executable against the npm build under the same Node, in the same load.
+    const npm = singleExecutable ? startups.find((other) => other.node === node && other.load === load && !other.singleExecutable) : undefined;
+    console.log(singleExecutable ? `The single executable (${singleExecutable}, Node ${node}), ${load}:` : `Node ${node}, ${load}:`);
     for (const [name, measured] of Object.entries(runs)) {
+      if (singleExecutable && name === 'node -e 0') continue;
       const judged = name !== 'node -e 0' && name !== 'check';
       const why = name === 'check' ? 'not judged: its 1 s trace window' : judged ? verdict(measured.wallMs.median <= GOALS.startupWallMs) : 'the runtime alone';
-      console.log(`  ${name === 'node -e 0' ? name : `inotop ${name}`}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}): ${why}`);
+      const npmMs = npm?.runs[name as keyof typeof runs].wallMs.median;
+      const beside =
+        npmMs === undefined
+          ? ''
+          : `; ÷ the npm build's ${ms(npmMs)}: ${(measured.wallMs.median / npmMs).toFixed(2)}, goal ≤ ${GOALS.exeToNpmStartup}: ${verdict(measured.wallMs.median / npmMs <= GOALS.exeToNpmStartup)}`;
+      console.log(`  ${name === 'node -e 0' ? name : `inotop ${name}`}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}): ${why}${beside}`);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
-import { Worker } from 'node:worker_threads';
-import { packagePath } from '../package-root.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../package-files.js';
 import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
@@ -28,10 +28,6 @@ export class BackgroundCollector implements SnapshotSource {
   ) {}
 
   start(listener: SourceListener): void {
-    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx
-    // too: registered in the thread itself, as --import in a worker's execArgv does not take.
-    const fromSources = import.meta.url.endsWith('.ts');
-    const workerSource = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`;
     const init: WorkerInit = {
       collector: this.options,
       intervalMs: this.intervalMs,
@@ -40,14 +36,8 @@ export class BackgroundCollector implements SnapshotSource {
       stretch: this.stretch,
       progress: listener.progress !== undefined,
     };
-    // The bundle's chunks sit elsewhere than its entry points: the worker's is found from the package.
-    const worker = new Worker(fromSources ? workerSource : packagePath('dist/collect/worker.js'), {
-      eval: fromSources,
-      workerData: init,
-      // The worker must not print while the screen is up: its output is handed to the listener.
-      stdout: true,
-      stderr: true,
-    });
+    // The worker must not print while the screen is up: its output is handed to the listener.
+    const worker = startWorker('collect/worker', { workerData: init, stdout: true, stderr: true });
     this.worker = worker;
     // Nor when the process ends under it (an error, process.exit()).
     process.on('exit', this.removeInstancesOnExit);

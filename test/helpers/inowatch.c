@@ -35,6 +35,9 @@
 //
 // Run as `inowatch deny NR CMD [ARG...]` it execs CMD under a seccomp filter that refuses syscall
 // NR with EPERM, as a container runtime's profile does (pidfd_getfd is 438).
+//
+// inowatch PATH...: one instance watching each PATH, held until killed (a pod's process, which has
+// no stdin to read commands from).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <linux/filter.h>
@@ -130,6 +133,13 @@ static void command(char *line);
 
 int main(int argc, char **argv) {
   if (argc > 3 && !strcmp(argv[1], "deny")) return deny_and_exec(atol(argv[2]), argv + 3);
+  if (argc > 1) {
+    int fd = inotify_init1(IN_CLOEXEC);
+    if (fd < 0) { perror("inotify_init1"); return 1; }
+    for (int i = 1; i < argc; i++)
+      if (inotify_add_watch(fd, argv[i], IN_ALL_EVENTS) < 0) { perror(argv[i]); return 1; }
+    for (;;) pause();
+  }
   // Far above the fds the tests make (their first instance is fd 3); under a lower fd limit
   // (prlimit --nofile, a test running a process out of fds), the highest fd it allows.
   int made = epoll_create1(EPOLL_CLOEXEC);

@@ -10,13 +10,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, 'inowatch.c');
 const binary = join(here, '..', '..', 'node_modules', '.cache', 'inotop', 'inowatch');
 
-/** Compiles the helper once (again when the source is newer) and returns its path. */
-export function inowatchBinary(): string {
-  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(dirname(binary), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+/** Compiles the helper once (again when the source is newer) and returns its path; `static` links it statically (for an image with no libc). */
+export function inowatchBinary({ static: linkStatically = false } = {}): string {
+  const path = linkStatically ? `${binary}-static` : binary;
+  if (!existsSync(path) || statSync(path).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(dirname(path), { recursive: true });
+    execFileSync('gcc', ['-O2', '-Wall', ...(linkStatically ? ['-static'] : []), '-o', path, source], { stdio: 'inherit' });
   }
-  return binary;
+  return path;
 }
 
 export interface WatcherOptions {

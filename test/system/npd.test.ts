@@ -2,8 +2,8 @@
 // use only that release's fields and pass its Validate(); every rule's command line runs exactly
 // as configured under the plugin contract (process group killed at the timeout, stdout trimmed
 // and cut at max_output_length, exit 0 OK, 1 problem, else unknown); the patch for its DaemonSet
-// validates, and its init container's command makes a copy of inotop that runs the rules in a
-// root with nothing else in it (no Node, no libc), as node-problem-detector's image has no Node.
+// validates, and its init container's command (in inotop's image) copies the single executable
+// there, which runs the rules in a root with nothing else in it (no Node, no libc).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ import { buildSnapshot } from '../../src/model/snapshot.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { BUSYBOX } from '../helpers/containerd/image.js';
+import { exeSkipReason, singleExecutable } from '../helpers/exe.js';
+import { IMAGE_CONFIG, imageRoot } from '../../scripts/build-image.mjs';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -299,10 +301,12 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   const mountOf = (container: Container, volume: string) => container.volumeMounts.find((m) => m.name === volume);
   assert.equal(mountOf(npd, shared.name)!.mountPath, '/opt/inotop');
   assert.equal(mountOf(npd, shared.name)!.readOnly, true);
-  assert.equal(mountOf(init!, shared.name)!.mountPath, init!.command.at(-1));
   // What inotop's own DaemonSet grants, and its host mounts with the same propagation.
   assert.deepEqual(npd.securityContext.capabilities!.add, inotopContainer.securityContext.capabilities.add);
-  for (const mount of inotopContainer.volumeMounts.filter((m: { name: string }) => m.name !== 'tmp')) {
+  const hostPaths = daemonSetYaml()
+    .spec.template.spec.volumes.filter((v: { hostPath?: object }) => v.hostPath)
+    .map((v: { name: string }) => v.name);
+  for (const mount of inotopContainer.volumeMounts.filter((m: { name: string }) => hostPaths.includes(m.name))) {
     const ours = npd.volumeMounts.find((m) => m.mountPath === mount.mountPath);
     assert.deepEqual([ours?.readOnly, ours?.mountPropagation], [true, 'HostToContainer'], mount.mountPath);
   }
@@ -333,10 +337,9 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   assert.equal(kustomization.patches[0].target.name, 'node-problem-detector');
   assert.match(kustomization.resources[0], /node-problem-detector\/\/deployment\?ref=v1\.36\.0$/);
 
-  // The image carries the init container's script where its command looks for it.
-  assert.equal(init!.command[1], '/opt/inotop/npd/install.mjs');
-  assert.match(readFileSync(join(repo, 'deploy/Dockerfile'), 'utf8'), /^COPY deploy\/node-problem-detector\/install\.mjs npd\/install\.mjs$/m);
-  assert.match(readFileSync(join(repo, '.dockerignore'), 'utf8'), /^!deploy\/node-problem-detector\/install\.mjs$/m);
+  // The image's executable copies itself where the rules look for it.
+  assert.deepEqual(init!.command, [IMAGE_CONFIG.Entrypoint[0], 'install', '--dest', join(mountOf(init!, shared.name)!.mountPath, 'bin')]);
+  assert.equal(INSTALL_PATH, join(mountOf(npd, shared.name)!.mountPath, 'bin', 'inotop'));
 });
 
 /**
@@ -353,7 +356,7 @@ const bind = (from: string, to: string, flags = '--bind') => `mount ${flags} '${
 
 test(
   "node-problem-detector's pod, as patched: the init container's copy runs every rule in a root with only busybox",
-  { skip: rootSkip, timeout: 180_000 },
+  { skip: rootSkip || (exeSkipReason('x64') ?? false), timeout: 300_000 },
   async (t) => {
     const pod = patchedDaemonSet().spec.template.spec;
     const init = pod.initContainers[0]!;
@@ -363,24 +366,14 @@ test(
     const emptyDir = join(work, 'emptydir');
     mkdirSync(emptyDir);
 
-    // The init container: inotop's image (this host's /usr, where Node is, with this checkout's
-    // tree and the script at /opt/inotop), the emptyDir at its mount; its command as written.
+    // The init container: inotop's image (build:image's root around the x64 single executable),
+    // the emptyDir at its mount, /proc (the executable's launcher needs it); its command as written.
     const initRoot = join(work, 'init-root');
-    for (const dir of ['usr', 'etc', 'dev', 'proc', 'opt/inotop/npd', init.volumeMounts[0]!.mountPath.slice(1)])
-      mkdirSync(join(initRoot, dir), { recursive: true });
-    for (const link of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${link}`, join(initRoot, link));
-    const treeParts = ['bin', 'dist', 'node_modules', 'vendor'];
-    for (const part of treeParts) mkdirSync(join(initRoot, 'opt/inotop', part));
-    writeFileSync(join(initRoot, 'opt/inotop/package.json'), '');
-    writeFileSync(join(initRoot, 'opt/inotop/npd/install.mjs'), '');
-    const initSetup = [
-      ...['usr', 'etc', 'dev', 'proc'].map((dir) => bind(`/${dir}`, join(initRoot, dir), '--rbind')),
-      ...[...treeParts, 'package.json'].map((part) => bind(join(repo, part), join(initRoot, 'opt/inotop', part))),
-      bind(join(npdDir, 'install.mjs'), join(initRoot, 'opt/inotop/npd/install.mjs')),
-      bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath)),
-    ];
-    assert.equal(dirname(process.execPath), '/usr/bin', "Node on the host's /usr/bin, as on PATH in the image");
-    const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, { PATH: '/usr/local/bin:/usr/bin:/bin' }, init.command);
+    imageRoot(initRoot, singleExecutable('x64'));
+    mkdirSync(join(initRoot, init.volumeMounts[0]!.mountPath), { recursive: true });
+    const initSetup = [bind('/proc', join(initRoot, 'proc'), '--rbind'), bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath))];
+    const imageEnv = Object.fromEntries(IMAGE_CONFIG.Env.map((entry) => entry.split(/=(.*)/s).slice(0, 2)));
+    const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, imageEnv, init.command);
     const installed = spawnSync(unshare!, initArgs, { encoding: 'utf8', timeout: 120_000 });
     assert.equal(installed.status, 0, installed.stderr);
     assert.match(installed.stdout, /^inotop copied to \/install/);

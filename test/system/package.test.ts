@@ -38,7 +38,8 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds the build, the CRI API, the demo and the license, and no source maps', () => {
   for (const path of [
     'bin/inotop',
-    'dist/cli/main.js',
+    'dist/cli/program.js',
+    'dist/collect/worker.js',
     'vendor/cri-api/api.proto',
     'vendor/cri-api/LICENSE',
     'deploy/kubectl-inotop',
@@ -59,13 +60,21 @@ test('the tarball holds the build, the CRI API, the demo and the license, and no
     [],
     'no sources or tests',
   );
+  assert.deepEqual(
+    packed.filter((path) => path.startsWith('dist/exe/')),
+    [],
+    'not the single executables (npm run build:exe puts them in dist/exe)',
+  );
   assert.ok(!packed.includes('dist/pods/cri/runtime-v1-proto.js'), 'no output of a source that is gone: prepack builds afresh');
 });
 
 test('the installed inotop: --version', () => {
   const result = installed(['--version']);
   assert.equal(result.status, 0, result.stderr);
-  assert.equal(result.stdout, `inotop ${version}\n`);
+  assert.equal(result.stdout.split('\n')[0], `inotop ${version}`);
+  assert.match(result.stdout, /^commit +([0-9a-f]{12}(-dirty)?|unknown .*)$/m);
+  assert.match(result.stdout, new RegExp(`^node +${process.version.replaceAll('.', '\\.')} \\(linux ${process.arch}\\)$`, 'm'));
+  assert.match(result.stdout, new RegExp(`^build +npm package: ${prefix}/lib/node_modules/inotop$`, 'm'));
 });
 
 test('the installed inotop: -b, with its CRI client loading the vendored api.proto', () => {

@@ -5,10 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { packagePath } from '../../package-root.js';
+import protobuf from 'protobufjs';
+import { readPackageFile } from '../../package-files.js';
 
 /** Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it), shipped in the package. */
-const RUNTIME_API_PROTO = packagePath('vendor/cri-api/api.proto');
+const RUNTIME_API_PROTO = 'vendor/cri-api/api.proto';
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
@@ -164,7 +165,10 @@ function runtimeServiceConstructor(): grpc.ServiceClientConstructor {
     // grpc-js logs to stderr by itself, which would tear through a full-screen view; every
     // failure reaches the caller as a CriError instead.
     grpc.setLogVerbosity(grpc.logVerbosity.NONE);
-    const definition = protoLoader.loadSync(RUNTIME_API_PROTO, { longs: String, enums: String, defaults: true });
+    // Parsed from its text, read through package-files (the single executable has no files):
+    // what proto-loader's loadSync does with a path. api.proto imports nothing.
+    const root = protobuf.parse(readPackageFile(RUNTIME_API_PROTO).toString('utf8'), { keepCase: false, alternateCommentMode: true }).root;
+    const definition = protoLoader.fromJSON(root.toJSON(), { longs: String, enums: String, defaults: true });
     const runtime = grpc.loadPackageDefinition(definition)['runtime'] as grpc.GrpcObject;
     serviceConstructor = (runtime['v1'] as grpc.GrpcObject)['RuntimeService'] as grpc.ServiceClientConstructor;
   }

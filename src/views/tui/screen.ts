@@ -3,7 +3,8 @@
 // row is far too slow at thousands of processes). It owns the terminal: nothing else prints while
 // it is up, and every way out (q, Ctrl-C, signals, an exception) restores the terminal first.
 import blessed from 'blessed';
-import contrib from 'blessed-contrib';
+import type contrib from 'blessed-contrib';
+import sparkline from 'blessed-contrib/lib/widget/sparkline.js';
 import { format } from 'node:util';
 import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
@@ -115,7 +116,7 @@ class TerminalUi {
     this.footer = box();
     const titleColor = this.options.color ? 'white' : 'default';
     // A box, not a canvas widget: it may take a parent.
-    this.sparkline = contrib.sparkline({
+    this.sparkline = sparkline({
       parent: this.screen,
       tags: true,
       style: { fg: this.options.color ? 'cyan' : 'default', titleFg: titleColor },
