@@ -1,4 +1,4 @@
-// Where inotop's own files are (package.json, vendor/, fixtures/, dist/): the nearest directory
+// Where inotop's own files are (package.json, fixtures/, dist/): the nearest directory
 // above this module's that holds a package.json. The module may run from src/ (tsx) or from a
 // chunk of the bundle in dist/, at another depth, so the path is found, not spelled.
 import { existsSync } from 'node:fs';
@@ -14,7 +14,7 @@ function packageRoot(from: string): string {
 
 const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** A path inside the package, e.g. packagePath('vendor/cri-api/api.proto'). */
+/** A path inside the package, e.g. packagePath('fixtures/leaky-kubelet.jsonl.gz'). */
 export function packagePath(relative: string): string {
   return join(ROOT, relative);
 }

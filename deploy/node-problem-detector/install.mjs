@@ -1,6 +1,6 @@
 // node install.mjs DEST [SOURCE]: copies a self-contained inotop into DEST, for a container that
 // has no Node (node-problem-detector's): the inotop tree of SOURCE (default /opt/inotop: package.json,
-// bin, dist, node_modules, vendor: the CRI api.proto), this very Node binary and the shared libraries it runs on, with their
+// bin, dist, node_modules), this very Node binary and the shared libraries it runs on, with their
 // own dynamic loader, so that neither the other image's libc nor its PATH matter.
 //
 // DEST/bin/inotop is the image's own (`#!/usr/bin/env node`); DEST/bin/node is a shell shim that
@@ -35,7 +35,7 @@ const mappedLibraries = [
 const loader = mappedLibraries.find((path) => basename(path).startsWith('ld-'));
 if (!loader) throw new Error('no dynamic loader among the mapped libraries: is this Node linked statically?');
 
-for (const part of ['package.json', 'bin', 'dist', 'node_modules', 'vendor']) {
+for (const part of ['package.json', 'bin', 'dist', 'node_modules']) {
   cpSync(join(source, part), join(dest, part), { recursive: true, dereference: true });
 }
 const runtime = join(dest, 'runtime');

@@ -352,7 +352,7 @@ test(
     for (const dir of ['usr', 'etc', 'dev', 'proc', 'opt/inotop/npd', init.volumeMounts[0]!.mountPath.slice(1)])
       mkdirSync(join(initRoot, dir), { recursive: true });
     for (const link of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${link}`, join(initRoot, link));
-    const treeParts = ['bin', 'dist', 'node_modules', 'vendor'];
+    const treeParts = ['bin', 'dist', 'node_modules'];
     for (const part of treeParts) mkdirSync(join(initRoot, 'opt/inotop', part));
     writeFileSync(join(initRoot, 'opt/inotop/package.json'), '');
     writeFileSync(join(initRoot, 'opt/inotop/npd/install.mjs'), '');

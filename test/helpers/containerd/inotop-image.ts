@@ -62,7 +62,7 @@ export function inotopImageTarball(): string {
     for (const part of ['package.json', 'package-lock.json']) copyFileSync(join(repo, part), join(app, part));
     execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' });
     rmSync(join(app, 'package-lock.json'));
-    for (const part of ['bin', 'dist', 'vendor']) cpSync(join(repo, part), join(app, part), { recursive: true });
+    for (const part of ['bin', 'dist']) cpSync(join(repo, part), join(app, part), { recursive: true });
     mkdirSync(join(app, 'fixtures'));
     copyFileSync(join(repo, 'fixtures', 'leaky-kubelet.jsonl.gz'), join(app, 'fixtures', 'leaky-kubelet.jsonl.gz'));
     mkdirSync(join(app, 'npd'));
@@ -113,7 +113,7 @@ function inputsHash(nodeTarball: string): string {
   hash.update(nodeTarball);
   for (const file of ['package.json', 'package-lock.json', 'fixtures/leaky-kubelet.jsonl.gz', 'deploy/node-problem-detector/install.mjs'])
     add(join(repo, file));
-  for (const dir of ['bin', 'dist', 'vendor']) findFiles(join(repo, dir), () => true).forEach(add);
+  for (const dir of ['bin', 'dist']) findFiles(join(repo, dir), () => true).forEach(add);
   add(BUSYBOX);
   add(fileURLToPath(import.meta.url));
   add(fileURLToPath(new URL('./image.ts', import.meta.url)));
