@@ -114,10 +114,13 @@ async function runBatch(options: Options): Promise<number> {
   const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
+    // The first scan runs while the pod list is fetched; its snapshot waits for the list.
+    const firstScan = collector.scan();
+    await collector.podsReady();
     const iterations = options.iterations ?? 1;
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
-      const snapshot = collector.collect(targetsFor(options));
+      const snapshot = collector.collect(targetsFor(options), i === 0 ? firstScan : undefined);
       // --json -n N: one compact document per line, as a replay prints them.
       if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
       else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
