@@ -153,8 +153,9 @@ test('start() returns once the request is out, before the answer; ready() waits 
   setStandInMode(dir, 'kubectl', 'hang');
   const pods = source(t, { kind: 'kubectl', kubectlPath: join(dir, 'kubectl'), timeoutMs: 1_000 });
   await pods.start();
-  assert.deepEqual(calls(dir, 'kubectl').length, 1, 'kubectl started');
   assert.deepEqual(pods.status(), { source: 'kubectl', live: null, stale: false, error: 'pending' });
+  // Started before start() returned (the stand-in notes its call once it runs).
+  await eventually(() => assert.equal(calls(dir, 'kubectl').length, 1, 'kubectl started'));
   // ready() waits at most the source's timeout; the refresh ends when its command is killed.
   await pods.ready();
   await pods.refresh();
@@ -170,12 +171,13 @@ test('auto: the sources are tried side by side, and the list is the first in ord
     crictlPath: join(dir, 'crictl'),
     kubectlPath: join(dir, 'kubectl'),
     nodeName: 'node-1',
-    timeoutMs: 2_000,
+    timeoutMs: 4_000,
   });
   const refreshed = pods.refresh();
   // kubectl answers while crictl still hangs: one did not wait for the other.
-  await eventually(() => assert.ok(calls(dir, 'kubectl').length > 0, 'kubectl started'));
-  const hung = readFileSync(join(dir, 'crictl-hang-pids'), 'utf8').trim().split('\n').map(Number);
+  const hungPids = join(dir, 'crictl-hang-pids');
+  await eventually(() => assert.ok(calls(dir, 'kubectl').length > 0 && existsSync(hungPids), 'kubectl and crictl started'));
+  const hung = readFileSync(hungPids, 'utf8').trim().split('\n').map(Number);
   assert.ok(processesIn(hung).length > 0, 'crictl still running when kubectl started');
   // crictl comes first in the order: its answer is waited for (here, its timeout) before kubectl's is taken.
   await refreshed;
