@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The build: src/ bundled by esbuild into dist/, the CLI and the collector's worker thread each
-// their own bundle (the worker is another isolate: it shares no module with the CLI), the lazily
-// loaded parts (the screen, check, serve, fleet, recordings) in chunks of their own.
+// The build: src/ bundled by esbuild into dist/, the CLI and each worker thread (the collector's,
+// serve's password checks) their own bundle (a worker is another isolate: it shares no module with
+// the CLI), the lazily loaded parts (the screen, check, serve, fleet, recordings) in chunks of their own.
 // Dependencies stay outside the bundle (koffi and blessed load files of their own). Types are
 // checked by `npm run typecheck` (tsc), not here.
 //
@@ -37,8 +37,8 @@ function entryFirst(entry) {
 }
 
 rmSync(`${root}dist`, { recursive: true, force: true });
-for (const entry of ['src/cli/main.ts', 'src/collect/worker.ts']) {
-  // Not the worker's: its entry awaits at its top level (the collector's start, which may import
+for (const entry of ['src/cli/main.ts', 'src/collect/worker.ts', 'src/serve/password-worker.ts']) {
+  // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
   const plugins = entry === 'src/cli/main.ts' ? [entryFirst(entry)] : [];
   await build({

@@ -7,15 +7,18 @@ import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
 import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
+import { fromBelow, namespacesBelow } from '../model/charges.js';
+import type { ChargeCounts, Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin, uptimeMs } from '../deadline.js';
-import { recentFailures } from '../trace/failures.js';
+import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
-import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
+import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
+import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
+import { errorText } from '../common/error-text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -54,11 +57,12 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   // uptimeMs() counts from the start of the process: the deadline holds for the whole run,
   // start-up included, as node-problem-detector times it.
   const deadlineAt = options.deadlineMs;
-  // The check traces for itself; its collector is only for the leaks.
-  const tracer = options.shared.trace ? new Tracer({ enabled: true, procRoot: options.shared.procRoot }) : null;
+  // The check traces for itself (with --no-trace, its tracer only removes what killed inotops
+  // left); its collector is only for the leaks.
+  const tracer = new Tracer({ enabled: options.shared.trace, procRoot: options.shared.procRoot });
   const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false }) : null;
   const stop = (): void => {
-    tracer?.stop();
+    tracer.stop();
     collector?.stop();
   };
   const keepSignals = exitOnSignals(stop);
@@ -67,8 +71,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     verdict = await judge(options, collector, tracer, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
-    if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
+    if (!(error instanceof ScanError)) process.stderr.write(`inotop check: ${errorText(error)}\n`);
+    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${errorText(error).split('\n', 1)[0]}` };
   } finally {
     keepSignals();
     stop();
@@ -85,7 +89,7 @@ const EXIT_GRACE_MS = 100;
 /** Kept back from the deadline for judging leaks once the pod list is in (paths, pods). */
 const LEAKS_WORK_MS = 500;
 
-async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer | null, deadlineAt: number): Promise<Verdict> {
+async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
   const thresholds: Thresholds = {
     instances: options.instancesThreshold,
@@ -93,24 +97,31 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
     fanotifyGroups: options.fanotifyGroupsThreshold,
     fanotifyMarks: options.fanotifyMarksThreshold,
   };
-  const tracing = tracer?.start();
+  const tracing = tracer.start();
   // The first pod list is fetched while the limits are checked: its requests go out first.
   if (collector) await collector.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
   const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
-  scanner?.close();
-  if (scanned.incomplete) return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+  if (scanned.incomplete) {
+    scanner?.close();
+    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
+  }
   const counts = buildSnapshot(scanned, null, null, 'none');
-  // A failed call names the victim as well as the limit: it comes first.
-  const failed = tracer ? await judgeFailures(tracer, tracing!, counts, deadlineAt - LEAKS_WORK_MS) : null;
+  // A failed call names the victim as well as the limit: it comes first. The scan's user
+  // namespaces (a one-shot's: they end with the process) judge which key's limit it ran into.
+  const namespaceOf = (userns: string, pid: number) => (scanner ?? collector!).namespaceOf(userns, pid);
+  const failed = shared.trace ? await judgeFailures(tracer, tracing, { ...counts, namespaceOf }, deadlineAt - LEAKS_WORK_MS) : null;
+  scanner?.close();
   if (failed) return { status: CHECK_PROBLEM, message: failed };
+  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-  if (scanned.unreadable > 0) {
-    const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
+  if (scanned.needsPrivilege > 0) {
+    const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
   if (!collector) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
@@ -126,7 +137,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
-  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+  if (shared.pods.kind !== 'none' && snapshot.pods.live === null) {
     const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
     const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
@@ -135,7 +146,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
 }
 
 /** Watches for CHECK_TRACE_MS, or less when the deadline comes first (a big node's scan took the time). */
-async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext, until: number): Promise<string | null> {
+async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext & LimitContext, until: number): Promise<string | null> {
   const startedAt = Date.now();
   await started;
   const windowMs = Math.max(0, Math.min(CHECK_TRACE_MS - (Date.now() - startedAt), until - uptimeMs()));
@@ -162,71 +173,92 @@ interface LimitsJudgement {
   summary: string;
 }
 
+type Charged = keyof ChargeCounts;
+
 interface LimitUse {
   user: UserRow;
   /** What the message calls it: "inotify watches", "fanotify marks". */
   what: string;
+  field: Charged;
   used: number;
   limit: number;
 }
 
 /**
- * Every user against max_user_instances and max_user_watches, and fanotify's max_user_groups and
- * max_user_marks. The kernel charges a user namespace's users at every ancestor level too, so the
- * host's limits hold for all of them. fanotify's are checked only where some user holds a group
- * (older kernels have no such limits), and said in the summary only then.
+ * Every key's charge (its own and its user namespaces') against the limits in force for it:
+ * max_user_instances and max_user_watches, fanotify's max_user_groups and max_user_marks for a
+ * host user; a namespace's own max_inotify_* and max_fanotify_* for a user in it, where set below
+ * unlimited. A namespace whose own limits could not be read is judged at its owner's level, where
+ * its charge is counted too. fanotify's are checked only where some user holds a group (older
+ * kernels have no such limits), and said in the summary only then.
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
-  const anyFanotify = users.some((user) => (user.fanotifyGroups ?? 0) > 0);
-  const check = (
-    what: string,
-    short: string,
-    used: (user: UserRow) => number,
-    limit: number | null | undefined,
-    threshold: number | null | undefined,
-    sysctl: string,
-  ) => ({
-    what,
-    short,
-    used,
-    limit: limit ?? null,
-    threshold: threshold ?? null,
-    sysctl,
-  });
-  const checks = [
-    check('inotify instances', 'instances', (u) => u.instances, limits.maxUserInstances, thresholds.instances, 'fs.inotify.max_user_instances'),
-    check('inotify watches', 'watches', (u) => u.watches, limits.maxUserWatches, thresholds.watches, 'fs.inotify.max_user_watches'),
+  const anyFanotify = users.some((user) => user.charged.fanotifyGroups > 0);
+  const checks: { what: string; short: string; field: Charged; threshold: number | null | undefined; host: number | null | undefined; sysctl: string }[] = [
+    {
+      what: 'inotify instances',
+      short: 'instances',
+      field: 'instances',
+      threshold: thresholds.instances,
+      host: limits.maxUserInstances,
+      sysctl: 'fs.inotify.max_user_instances',
+    },
+    {
+      what: 'inotify watches',
+      short: 'watches',
+      field: 'watches',
+      threshold: thresholds.watches,
+      host: limits.maxUserWatches,
+      sysctl: 'fs.inotify.max_user_watches',
+    },
   ];
   if (anyFanotify) {
     checks.push(
-      check(
-        'fanotify groups',
-        'fanotify groups',
-        (u) => u.fanotifyGroups ?? 0,
-        limits.maxUserFanotifyGroups,
-        thresholds.fanotifyGroups,
-        'fs.fanotify.max_user_groups',
-      ),
-      check('fanotify marks', 'marks', (u) => u.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
+      {
+        what: 'fanotify groups',
+        short: 'fanotify groups',
+        field: 'fanotifyGroups',
+        threshold: thresholds.fanotifyGroups,
+        host: limits.maxUserFanotifyGroups,
+        sysctl: 'fs.fanotify.max_user_groups',
+      },
+      {
+        what: 'fanotify marks',
+        short: 'marks',
+        field: 'fanotifyMarks',
+        threshold: thresholds.fanotifyMarks,
+        host: limits.maxUserFanotifyMarks,
+        sysctl: 'fs.fanotify.max_user_marks',
+      },
     );
   }
   const over: LimitUse[] = [];
   const closest: string[] = [];
-  for (const { what, short, used: usedOf, limit, threshold, sysctl } of checks) {
-    if (threshold === null) continue;
-    if (limit === null || limit <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
-    let highest = 0;
+  for (const { what, short, field, threshold, host, sysctl } of checks) {
+    if (threshold === null || threshold === undefined) continue;
+    if (host === null || host === undefined || host <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
+    let highest = { used: 0, limit: host };
     for (const user of users) {
-      const used = usedOf(user);
-      highest = Math.max(highest, used);
-      if (used >= threshold * limit) over.push({ user, what, used, limit });
+      const limit = user.limits?.[field] ?? null;
+      if (limit === null || limit <= 0) continue;
+      const used = user.charged[field];
+      if (used / limit > highest.used / highest.limit) highest = { used, limit };
+      if (used >= threshold * limit) over.push({ user, what, field, used, limit });
     }
-    closest.push(`${percent(highest, limit)} of ${short}`);
+    closest.push(`${percent(highest.used, highest.limit)} of ${short}`);
   }
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
-  const problem = worst ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}` : null;
+  const problem = worst
+    ? `${userRowLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
+    : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
+}
+
+/** ", 30 from 2 userns" for a key charged from user namespaces below it. */
+function fromNamespacesText(user: UserRow, field: Charged): string {
+  const count = fromBelow(user, field);
+  return count > 0 ? `, ${count} from ${namespacesBelow(user)} userns` : '';
 }
 
 /** The process with most leaked watches, what they are, and how many other processes leak. */
@@ -246,10 +278,6 @@ export function judgeLeaks(processes: readonly ProcessRow[]): string | null {
   const others = leaking.length - 1;
   const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
   return `${worst.comm} holds ${worst.leaked} leaked watch${worst.leaked === 1 ? '' : 'es'} ${what}${more}`;
-}
-
-function userLabel(user: UserRow): string {
-  return `uid ${user.uid}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
 /** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (common/text.ts). */

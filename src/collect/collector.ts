@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
 import { nodePath } from '../common/node-root.js';
 import {
   createAttribution,
@@ -14,8 +14,9 @@ import {
   POD_LOG_ROOT,
   shownCgroupPath,
   type PodAttribution,
-  type PodSourceKind,
+  type PodSourceOptions,
 } from '../pods/index.js';
+import { RecordingError } from '../record/format.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
@@ -60,12 +61,7 @@ function listDirOrEmpty(dir: string): string[] {
 /** Plain data: it crosses into the scan worker thread. */
 export interface CollectorOptions {
   procRoot: string;
-  pods: PodSourceKind;
-  runtimeEndpoint: string | null;
-  crictl: string | null;
-  kubectl: string | null;
-  kubeletRoot: string;
-  nodeName: string | null;
+  pods: PodSourceOptions;
   forceWalk: boolean;
   /** Recording file, or null. */
   record: string | null;
@@ -100,6 +96,8 @@ interface LastRefresh {
 export class Collector {
   /** Made by start() when recording: the writer, its reader (for --append) and zlib load only then. */
   private recorder: RecordingWriter | null = null;
+  /** Why the recording stopped (the file took no more: ENOSPC), said in every later snapshot's notes; null while it goes on. */
+  recordingStopped: string | null = null;
   private readonly scanner: Scanner;
   private readonly resolver: Resolver;
   private last: LastRefresh | null = null;
@@ -121,17 +119,10 @@ export class Collector {
     this.resolver = new Resolver({
       procRoot: options.procRoot,
       forceWalk: options.forceWalk,
-      podRoots: podRootDirs(options.kubeletRoot),
-      isPodPath: (path) => podFromPath(path, options.kubeletRoot) !== null,
+      podRoots: podRootDirs(options.pods.kubeletRoot),
+      isPodPath: (path) => podFromPath(path, options.pods.kubeletRoot) !== null,
     });
-    this.pods = new PodSource({
-      kind: options.pods,
-      kubeletRoot: options.kubeletRoot,
-      ...(options.runtimeEndpoint ? { runtimeEndpoint: options.runtimeEndpoint } : {}),
-      ...(options.crictl ? { crictlPath: options.crictl } : {}),
-      ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
-      ...(options.nodeName ? { nodeName: options.nodeName } : {}),
-    });
+    this.pods = new PodSource(options.pods);
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
   }
 
@@ -168,6 +159,11 @@ export class Collector {
     return this.scanner.scan(deadline);
   }
 
+  /** A user namespace, as the scans know it or looked up through a process in it (a failing one): see Scanner.namespaceOf. */
+  namespaceOf(userns: string, pid: number): UserNamespace | null {
+    return this.scanner.namespaceOf(userns, pid);
+  }
+
   /** Whether refreshes between full scans can read only the processes that changed (the trace tells which). */
   tellsChanges(): boolean {
     return this.tracer.tellsChanges();
@@ -190,7 +186,8 @@ export class Collector {
    * `outOfTime` says so until the next collect().
    */
   collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
-    const { procRoot, kubeletRoot } = this.options;
+    const { procRoot } = this.options;
+    const { kubeletRoot } = this.options.pods;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
     // run gets its answer, at the price of a pod made in those milliseconds counting as gone.
     const scannedAt = this.firstListAskedAt ?? uptimeMs();
@@ -244,8 +241,13 @@ export class Collector {
       row.targets = reused.get(row.pid) ?? row.targets;
       this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
     }
-    const snapshot = { ...made, users: this.trends.add(made.time, made.users, made.limits) };
-    const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
+    const snapshot = { ...made, users: this.trends.add(made.time, made.users) };
+    const traced = this.tracer.take({
+      users: snapshot.users,
+      limits: snapshot.limits,
+      namespaceOf: (userns, pid) => this.namespaceOf(userns, pid),
+      podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }),
+    });
     snapshot.failures = traced.failures;
     snapshot.churn = traced.churn;
     snapshot.trace = traced.status;
@@ -253,10 +255,23 @@ export class Collector {
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.podMemory.forgetUnnamed(scannedAt);
-    this.recorder?.append(snapshot);
+    this.record(snapshot);
     this.last = { scan: present, resolutions, attribution };
     this.outOfTime = resolutions.outOfTime;
     return snapshot;
+  }
+
+  /** Appends to the recording; a file that takes no more ends the recording, not the refreshes. */
+  private record(snapshot: Snapshot): void {
+    try {
+      this.recorder?.append(snapshot);
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      this.recorder!.close();
+      this.recorder = null;
+      this.recordingStopped = error.message;
+    }
+    if (this.recordingStopped) snapshot.notes.push(`${this.recordingStopped}; the refreshes go on`);
   }
 
   /** Every target of one process of the last refresh (a view's new selection), null when it is not there. */

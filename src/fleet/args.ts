@@ -19,7 +19,7 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'batch', short: 'b', help: 'print a text table instead of the screen' },
   { long: 'json', help: 'print the nodes as JSON' },
   { long: 'delay', short: 'd', value: 'SECS', help: 'on the screen: query every SECS seconds (default 15)' },
-  { long: 'sort', short: 's', value: 'FIELD', help: `sort by ${FLEET_SORT_FIELDS.join(', ')} (default watches)` },
+  { long: 'sort', short: 's', value: 'FIELD', help: `sort by ${FLEET_SORT_FIELDS.join(', ')} (default watches)`, complete: { words: FLEET_SORT_FIELDS } },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only nodes whose name matches' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
 ];

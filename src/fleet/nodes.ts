@@ -1,6 +1,7 @@
 // What `inotop fleet` knows of each node, from the inotop_* series in Prometheus (its HTTP API,
 // /api/v1/query). Every series of `inotop serve` carries the node label (metrics.ts), so each
 // query below is one vector by node. Pure except for `fetchNodes` and `fetchNodeDetail`.
+import { compareCodeUnits } from '../common/compare.js';
 import { grouped } from '../common/format.js';
 import { NODE_LABEL } from '../serve/metrics.js';
 import type { FleetSortField } from './args.js';
@@ -21,11 +22,21 @@ export interface NodeRow {
 
 const by = `by (${NODE_LABEL})`;
 
+/**
+ * The highest share any key is charged of the limit in force for it; a node whose exporter
+ * predates inotop_user_*_limit: its host users against the host's limit.
+ */
+function shareQuery(what: 'watches' | 'instances'): string {
+  const perKey = `inotop_user_${what} / inotop_user_${what}_limit`;
+  const before = `inotop_user_${what}{userns=""} / ignoring(uid, user, userns) group_left inotop_max_user_${what}`;
+  return `max ${by} (${perKey} or ${before})`;
+}
+
 /** One instant query per column; `build` is the series every healthy `inotop serve` has. */
 export const NODE_QUERIES = {
   build: `max ${by} (timestamp(inotop_build_info))`,
-  watchesShare: `max ${by} (inotop_user_watches / ignoring(uid, user, userns) group_left inotop_max_user_watches)`,
-  instancesShare: `max ${by} (inotop_user_instances / ignoring(uid, user, userns) group_left inotop_max_user_instances)`,
+  watchesShare: shareQuery('watches'),
+  instancesShare: shareQuery('instances'),
   leaked: `sum ${by} (inotop_leaked_watches)`,
   gonePods: `count ${by} (count by (${NODE_LABEL}, pod_uid) (inotop_leaked_watches{form="gone", pod_uid!=""}))`,
   failures: `sum ${by} (inotop_scan_failures_total)`,
@@ -106,7 +117,7 @@ export function sortNodes(rows: readonly NodeRow[], field: FleetSortField, filte
     }
   };
   const direction = inverted ? -1 : 1;
-  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || a.node.localeCompare(b.node)));
+  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || compareCodeUnits(a.node, b.node)));
 }
 
 export interface FleetColumn {
@@ -214,7 +225,7 @@ export function nodeDetail(
     processes: [...processes.values()].sort((a, b) => b.watches - a.watches || Number(a.pid) - Number(b.pid)),
     leaks: leaks
       .map((s) => ({ pod: podName(s.metric), podUid: s.metric.pod_uid ?? '', form: s.metric.form ?? '', watches: Number(s.value[1]) }))
-      .sort((a, b) => b.watches - a.watches || a.pod.localeCompare(b.pod)),
+      .sort((a, b) => b.watches - a.watches || compareCodeUnits(a.pod, b.pod)),
   };
 }
 

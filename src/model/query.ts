@@ -1,6 +1,7 @@
 // Sorting and filtering of process rows: shared by batch output and the screen, so a flag given
 // to `-b` and the same key in the TUI select the same rows in the same order.
 import type { PodRef, ProcessRow, Snapshot, WatchChurn } from './types.js';
+import { compareCodeUnits } from '../common/compare.js';
 
 /** What rows sort by; each is one column's (views/columns.ts). */
 export type SortField =
@@ -70,7 +71,7 @@ const churnMaps = new WeakMap<Snapshot, ChurnByPid>();
 export function churnByPid(snapshot: Snapshot): ChurnByPid {
   let byPid = churnMaps.get(snapshot);
   if (!byPid) {
-    byPid = new Map((snapshot.churn ?? []).map((churn) => [churn.pid, churn]));
+    byPid = new Map(snapshot.churn.map((churn) => [churn.pid, churn]));
     churnMaps.set(snapshot, byPid);
   }
   return byPid;
@@ -82,19 +83,19 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
     case 'pid':
       return (a, b) => a.pid - b.pid;
     case 'user':
-      return (a, b) => a.user.localeCompare(b.user);
+      return (a, b) => compareCodeUnits(a.user, b.user);
     case 'instances':
       return (a, b) => a.instances - b.instances;
     case 'watches':
       return (a, b) => a.watches - b.watches;
     case 'fanotifyGroups':
-      return (a, b) => (a.fanotifyGroups ?? 0) - (b.fanotifyGroups ?? 0);
+      return (a, b) => a.fanotifyGroups - b.fanotifyGroups;
     case 'fanotifyMarks':
-      return (a, b) => (a.fanotifyMarks ?? 0) - (b.fanotifyMarks ?? 0);
+      return (a, b) => a.fanotifyMarks - b.fanotifyMarks;
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
     case 'command':
-      return (a, b) => commandOf(a).localeCompare(commandOf(b));
+      return (a, b) => compareCodeUnits(commandOf(a), commandOf(b));
     case 'delta':
       return (a, b) => (deltas?.sinceLast(a.pid) ?? 0) - (deltas?.sinceLast(b.pid) ?? 0);
     case 'deltaStart':

@@ -9,10 +9,13 @@
 // fanotify groups and marks are counted beside inotify's, never in them: they have limits of
 // their own. Their targets are shown, but not judged as leaks (leaks count inotify watches).
 import { compareCodeUnits } from '../common/compare.js';
+import { chargedUsers, keyText, NO_CHARGE, type ChargeKey } from './charges.js';
 import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
+  ChargeCounts,
   FanotifyGroup,
+  Holder,
   LeakForm,
   LeakHolder,
   PodRef,
@@ -24,11 +27,14 @@ import type {
   ScannedProcess,
   Snapshot,
   TargetRow,
-  UserRow,
+  TraceStatus,
   WatchedPod,
 } from './types.js';
 
 const NO_POD_SOURCE: PodsStatus = { source: 'none', live: null, stale: false, error: null };
+
+/** A snapshot as built is not traced: the collector puts its tracer's failures, churn and status in. */
+const NOT_TRACED: TraceStatus = { state: 'off', reason: 'not traced' };
 
 /**
  * Whose targets a snapshot carries: every process's (--targets, recordings), only leaked ones
@@ -41,25 +47,27 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
   const pods = new PodsOfResolutions(attribution);
   const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid)));
   const counted = new Set<string>();
-  const users = new Map<string, UserRow>();
+  const owns = new Map<string, { key: ChargeKey; name: string; own: ChargeCounts; pods: Set<string> }>();
   let instances = 0;
   let watches = 0;
   let fanotifyGroups = 0;
   let fanotifyMarks = 0;
-  // The kernel charges an instance to one user; a shared one goes to its first (lowest pid) holder.
-  for (const proc of scan.processes) {
-    const userns = proc.userns !== null && proc.userns !== scan.hostUserns ? proc.userns : null;
-    const key = `${userns ?? ''}/${proc.uid}`;
-    let user = users.get(key);
+  // The kernel charges an instance to one key; a shared one goes to its first (lowest pid) holder.
+  scan.processes.forEach((proc, i) => {
+    const key = { userns: processes[i]!.userns, uid: proc.uid };
+    let user = owns.get(keyText(key));
     if (!user) {
-      user = { uid: proc.uid, name: proc.user, userns, instances: 0, watches: 0, fanotifyGroups: 0, fanotifyMarks: 0 };
-      users.set(key, user);
+      user = { key, name: proc.user, own: { ...NO_CHARGE }, pods: new Set() };
+      owns.set(keyText(key), user);
     }
+    const pod = processes[i]!.pod;
+    if (pod) user.pods.add(pod.uid);
+    const own = user.own;
     for (const instance of proc.instances) {
       if (counted.has(instance.instanceId)) continue;
       counted.add(instance.instanceId);
-      user.instances++;
-      user.watches += instance.watches.length;
+      own.instances++;
+      own.watches += instance.watches.length;
       instances++;
       watches += instance.watches.length;
     }
@@ -67,13 +75,13 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
       if (counted.has(group.instanceId)) continue;
       counted.add(group.instanceId);
       const marks = marksOf(group);
-      user.fanotifyGroups!++;
-      if ((group.flags & FAN_UNLIMITED_MARKS) === 0) user.fanotifyMarks! += marks;
+      own.fanotifyGroups++;
+      if ((group.flags & FAN_UNLIMITED_MARKS) === 0) own.fanotifyMarks += marks;
       fanotifyGroups++;
       fanotifyMarks += marks;
     }
-  }
-  const notes = [...scan.notes, ...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
+  });
+  const notes = [...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
   return {
     schema: 1,
     time: scan.time,
@@ -81,12 +89,17 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     kernel: scan.kernel,
     limits: scan.limits,
     totals: { processes: processes.length, instances, watches, fanotifyGroups, fanotifyMarks },
-    users: [...users.values()].filter((u) => u.instances > 0 || u.fanotifyGroups! > 0).sort((a, b) => b.watches - a.watches || a.uid - b.uid),
+    users: chargedUsers([...owns.values()], scan.userNamespaces, scan.limits),
     processes: processes.sort((a, b) => b.watches - a.watches || a.pid - b.pid),
     pods: attribution?.status ?? NO_POD_SOURCE,
     notes,
+    scanNotes: scan.notes,
     scanMs: Math.round(scan.durationMs * 10) / 10,
     scanScope: scan.scope,
+    failures: [],
+    churn: [],
+    trace: NOT_TRACED,
+    scan: scan.coverage,
   };
 }
 
@@ -132,15 +145,15 @@ class Tally {
   stranded = 0;
   readonly pods = new Map<string, WatchedPod>();
   readonly holders = new Map<number, LeakHolder>();
-  /** Resolutions whose holders are in: many watches share one. */
-  private readonly seen = new WeakSet<Resolution>();
+  /** Holder lists that are in: many watches share one (a resolution's). */
+  private readonly seen = new WeakSet<readonly Holder[]>();
 
-  add(watches: number, pod: PodRef | null, leak: LeakForm | null, resolution: Resolution | null): void {
+  add(watches: number, pod: PodRef | null, leak: LeakForm | null, heldBy: readonly Holder[] | null): void {
     if (leak !== null) this.leaked += watches;
     if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
-    const newHolders = leak !== null && resolution !== null && !this.seen.has(resolution) ? resolution.heldBy : [];
+    const newHolders = leak !== null && heldBy !== null && !this.seen.has(heldBy) ? heldBy : [];
     if (newHolders.length > 0) {
-      this.seen.add(resolution!);
+      this.seen.add(heldBy!);
       for (const holder of newHolders) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
     }
     if (!pod) return;
@@ -150,8 +163,24 @@ class Tally {
     if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
     entry.watches += watches;
     if (leak !== null) entry.leaked += watches;
-    for (const holder of newHolders) if (!entry.holders!.includes(holder.pid)) entry.holders!.push(holder.pid);
+    for (const holder of newHolders) if (!entry.holders.includes(holder.pid)) entry.holders.push(holder.pid);
   }
+
+  summaries(): Pick<ProcessRow, 'leaked' | 'stranded' | 'watchedPods' | 'leakHolders'> {
+    return {
+      leaked: this.leaked,
+      stranded: this.stranded,
+      watchedPods: [...this.pods.values()].sort(compareWatchedPods),
+      leakHolders: [...this.holders.values()].sort((a, b) => a.pid - b.pid),
+    };
+  }
+}
+
+/** A row's counts of leaks and pods from its target rows (every one of them: a recording's). fanotify marks are not judged as leaks. */
+export function tallyTargets(targets: readonly TargetRow[]): Pick<ProcessRow, 'leaked' | 'stranded' | 'watchedPods' | 'leakHolders'> {
+  const tally = new Tally();
+  for (const target of targets) if (target.kind === 'inotify') tally.add(target.watches, target.pod, target.leak, target.holders);
+  return tally.summaries();
 }
 
 function buildProcessRow(
@@ -176,7 +205,7 @@ function buildProcessRow(
       if (!oneByOne) {
         const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
         const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution);
+        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution?.heldBy ?? null);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
@@ -185,7 +214,7 @@ function buildProcessRow(
         const resolution = resolutions?.get(proc, sdev, ino) ?? null;
         const pod = pods.of(dev, resolution);
         const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
-        tally.add(1, pod, leak, resolution);
+        tally.add(1, pod, leak, resolution?.heldBy ?? null);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
         if (!byIno) rows.set(dev, (byIno = new Map()));
@@ -218,11 +247,8 @@ function buildProcessRow(
     fanotifyGroups: proc.fanotifyGroups.length,
     fanotifyMarks: proc.fanotifyGroups.reduce((sum, group) => sum + marksOf(group), 0),
     fanotifyFds: proc.fanotifyGroups.map((g) => ({ fd: g.fd, marks: marksOf(g), shared: g.shared })),
-    leaked: tally.leaked,
-    stranded: tally.stranded,
+    ...tally.summaries(),
     pod: pods.processPod(proc),
-    watchedPods: [...tally.pods.values()].sort(compareWatchedPods),
-    leakHolders: [...tally.holders.values()].sort((a, b) => a.pid - b.pid),
     targets: targetRows,
   };
 }

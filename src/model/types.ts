@@ -115,10 +115,73 @@ export interface Limits {
   maxUserWatches: number | null;
   maxUserInstances: number | null;
   maxQueuedEvents: number | null;
-  /** fs.fanotify.max_user_groups (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyGroups?: number | null;
-  /** fs.fanotify.max_user_marks (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyMarks?: number | null;
+  /** fs.fanotify.max_user_groups (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyGroups: number | null;
+  /** fs.fanotify.max_user_marks (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyMarks: number | null;
+}
+
+/**
+ * What the kernel counts against one charge key (user namespace, effective uid): its ucounts for
+ * inotify instances and watches, fanotify groups and marks.
+ */
+export interface ChargeCounts {
+  instances: number;
+  watches: number;
+  fanotifyGroups: number;
+  /** Marks of groups made without FAN_UNLIMITED_MARKS (those are not charged). */
+  fanotifyMarks: number;
+}
+
+/** The limits in force for one charge key; null where unlimited. */
+export interface ChargeLimits {
+  instances: number | null;
+  watches: number | null;
+  fanotifyGroups: number | null;
+  fanotifyMarks: number | null;
+}
+
+/**
+ * A user namespace as the kernel links it for charging (nsfs ioctls on /proc/PID/ns/user): every
+ * instance, watch, group and mark charged to a key in it is charged to (parent, ownerUid) too, and
+ * so on up to the host's namespace (kernel/ucount.c inc_ucount).
+ */
+export interface UserNamespace {
+  /** Its inode number, as ScannedProcess.userns. */
+  id: string;
+  /** Its parent's id; null when the parent is the host's (initial) namespace. */
+  parent: string | null;
+  /** The uid (as the host sees it) of the process that made it. */
+  ownerUid: number;
+  ownerName: string;
+  /**
+   * Its own /proc/sys/user/max_inotify_* and max_fanotify_* (null where unlimited: a new
+   * namespace's start at INT_MAX); null when they could not be read.
+   */
+  limits: ChargeLimits | null;
+}
+
+/** What a scan could not read, as data (the views say it: views/notes.ts). */
+export type ScanNote =
+  /** Other users' fds are off limits without CAP_SYS_PTRACE: running as root shows them. */
+  | { kind: 'unreadable'; processes: number }
+  /**
+   * Processes not read whole for one cause (an errno name: scan/coverage.ts), their counts missing
+   * or short: the first five, each with what of it was missed ("fdinfo 7"), of `count`.
+   * `hostProtected`: permission denied that CAP_SYS_PTRACE does not lift (a sandbox's init).
+   */
+  | { kind: 'missed'; cause: string; pids: { pid: number; what: string[] }[]; count: number; hostProtected: boolean }
+  /** No nsfs ioctls here (`reason`): users in user namespaces are not charged to their owners. */
+  | { kind: 'userns-uncharged'; reason: string }
+  /** User namespaces whose owner or parent could not be read (the first few reasons of `count`): their users are not charged above them. */
+  | { kind: 'userns-owners-unread'; reasons: string[]; count: number }
+  /** User namespaces whose own limits could not be read (`reason`): no meters for their users. */
+  | { kind: 'userns-limits-unread'; namespaces: number; reason: string };
+
+/** A scan that stopped at its deadline: `notRead` of `processes` were not read. */
+export interface ScanShortfall {
+  notRead: number;
+  processes: number;
 }
 
 export interface ScanResult {
@@ -130,12 +193,19 @@ export interface ScanResult {
   hostUserns: string | null;
   limits: Limits;
   processes: ScannedProcess[];
-  /** Processes whose fds could not be read (permission denied). */
-  unreadable: number;
+  /** Processes whose fds were denied to us for want of CAP_SYS_PTRACE (not root): root would see them. */
+  needsPrivilege: number;
+  /** What could not be read, and whether the figures still mean something. */
+  coverage: ScanCoverage;
+  /**
+   * The user namespaces of the processes and their ancestors, the host's left out; [] for a
+   * recorded tree (nothing to ask the kernel about).
+   */
+  userNamespaces: UserNamespace[];
   /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
   sharedDetection: 'kcmp' | 'heuristic';
-  /** Human-readable notes about the scan (each said once per scan). */
-  notes: string[];
+  /** What the scan could not read. */
+  notes: ScanNote[];
   /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
   parsedInstances: string[];
   /**
@@ -145,9 +215,25 @@ export interface ScanResult {
   scope: 'all' | 'changed';
   /** With scope 'changed': the processes not read again, as the previous scan read them. */
   keptPids: number[];
-  /** Why the scan stopped short (its deadline passed), null when it read every process. */
-  incomplete: string | null;
+  /** How short the scan stopped (its deadline passed), null when it read every process. */
+  incomplete: ScanShortfall | null;
   durationMs: number;
+}
+
+/**
+ * What a scan could read. A process that could not be read, in whole (its fd directory) or in
+ * part (a link, an fdinfo, its status), is counted by cause; its counts are missing or short.
+ */
+export interface ScanCoverage {
+  /**
+   * False when the figures mean little: /proc could not be listed, the deadline passed, or more
+   * than a twentieth of the processes could not be read (scan/coverage.ts says why a twentieth).
+   */
+  complete: boolean;
+  /** Why not complete ("40 of 120 processes not read: EIO 40"); null when complete. */
+  reason: string | null;
+  /** Processes not read, whole or in part, by cause: an errno name ("EACCES", "EIO"), or "deadline". */
+  unreadable: Record<string, number>;
 }
 
 // ---- resolve stage ----
@@ -164,9 +250,9 @@ export interface Holder {
    * Host paths of the files and directories bind-mounted into the holder's namespace, a deleted
    * one by its last path: a container's /etc/hosts comes from its pod's
    * <kubelet-root>/pods/<uid>/etc-hosts. Says whose namespace it is when nothing else does.
-   * Missing in recordings made before it was added.
+   * Empty in recordings made before it was added.
    */
-  boundFrom?: string[];
+  boundFrom: string[];
 }
 
 /** What a view shows of a holder beyond its Holder entry (inspect): looked up for the selected process only. */
@@ -209,8 +295,8 @@ export interface PodRef {
   name: string | null;
   container: string | null;
   state: PodState;
-  /** Null when nothing names the pod; missing in recordings made before it was added. */
-  nameSource?: PodNameSource | null;
+  /** Null when nothing names the pod (and in recordings made before it was added). */
+  nameSource: PodNameSource | null;
 }
 
 export interface PodsStatus {
@@ -231,8 +317,8 @@ export type LeakForm = 'gone' | 'unmounted' | 'deleted';
 export type FanotifyMarkType = 'inode' | 'mount' | 'filesystem';
 
 export interface TargetRow {
-  /** What holds it: inotify watches or fanotify marks; missing (inotify) in recordings made before it was added. */
-  kind?: 'inotify' | 'fanotify';
+  /** What holds it: inotify watches or fanotify marks (recordings made before it was added hold only inotify targets). */
+  kind: 'inotify' | 'fanotify';
   /** For fanotify targets. */
   markType?: FanotifyMarkType;
   /** For mount marks, the mount's id; the target's dev and mountpoint are that mount's. */
@@ -262,8 +348,11 @@ export interface FdRow {
   fd: number;
   watches: number;
   shared: boolean;
-  /** The kernel object (InotifyInstance.instanceId): equal in every process holding it; missing in recordings made before it was added. */
-  instance?: string;
+  /**
+   * The kernel object (InotifyInstance.instanceId): equal in every process holding it. In
+   * recordings made before it was added, "PID:FD": not known to be shared with anyone.
+   */
+  instance: string;
 }
 
 export interface FanotifyFdRow {
@@ -278,8 +367,8 @@ export interface WatchedPod {
   pod: PodRef;
   watches: number;
   leaked: number;
-  /** Pids whose mount namespaces keep its leaked targets; missing in recordings made before it was added. */
-  holders?: number[];
+  /** Pids whose mount namespaces keep its leaked targets. */
+  holders: number[];
 }
 
 /** A process that keeps a leaked target alive (Holder without where). */
@@ -291,8 +380,8 @@ export interface LeakHolder {
 export interface ProcessRow {
   pid: number;
   ppid: number;
-  /** As ScannedProcess.startTime; missing in recordings made before it was added. */
-  startTime?: number;
+  /** As ScannedProcess.startTime; 0 in recordings made before it was added. */
+  startTime: number;
   uid: number;
   user: string;
   /** Set when the process is not in the host's user namespace. */
@@ -302,22 +391,19 @@ export interface ProcessRow {
   instances: number;
   watches: number;
   fds: FdRow[];
-  /** fanotify groups and marks (never in instances and watches); missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  fanotifyFds?: FanotifyFdRow[];
+  /** fanotify groups and marks (never in instances and watches); 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  fanotifyFds: FanotifyFdRow[];
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
-  /** Watches on unmounted or deleted targets; missing in recordings made before it was added. */
-  stranded?: number;
+  /** Watches on unmounted or deleted targets. */
+  stranded: number;
   pod: PodRef | null;
-  /** The pods of its targets, most watched first; missing in recordings made before it was added. */
-  watchedPods?: WatchedPod[];
-  /**
-   * The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid;
-   * missing in recordings made before it was added.
-   */
-  leakHolders?: LeakHolder[];
+  /** The pods of its targets, most watched first (recordings made before it was added get it from their targets). */
+  watchedPods: WatchedPod[];
+  /** The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid. */
+  leakHolders: LeakHolder[];
   /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
 }
@@ -331,26 +417,50 @@ export interface UserTrend {
   instancesFullInSeconds: number | null;
 }
 
+/** What the processes of one key in a user namespace below a row hold, charged to that row too. */
+export interface NamespaceCharge extends ChargeCounts {
+  userns: string;
+  /** The key's uid as the host sees it. */
+  uid: number;
+  /** The pods (uids) of the processes holding them. */
+  pods: string[];
+}
+
+/**
+ * One charge key (user namespace, uid): what its own processes hold, and what the kernel charges
+ * it with, its own plus every user namespace below it, against the limits in force for it.
+ */
 export interface UserRow {
   uid: number;
   name: string;
+  /** Null for the host's user namespace. */
   userns: string | null;
+  /** Its own processes' instances and watches. */
   instances: number;
   watches: number;
-  /** fanotify groups, and the marks charged against max_user_marks; missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  /** Missing in recordings made before it was added. */
-  trend?: UserTrend;
+  /** Its own fanotify groups, and the marks of them charged against max_user_marks; 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  /** Own plus every user namespace below it (fromNamespaces). Recordings made before it was added: its own. */
+  charged: ChargeCounts;
+  /**
+   * The host's sysctls for a host user; a namespace's own max_inotify_* and max_fanotify_* for
+   * a user in it (null where unlimited). Null when they could not be read.
+   */
+  limits: ChargeLimits | null;
+  /** The keys in user namespaces below it whose holdings are charged to it too, most watches first. */
+  fromNamespaces: NamespaceCharge[];
+  /** Every figure null after one refresh only (and in recordings made before it was added). */
+  trend: UserTrend;
 }
 
 export interface Totals {
   processes: number;
   instances: number;
   watches: number;
-  /** Missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
+  /** 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
 }
 
 export interface Snapshot {
@@ -363,21 +473,30 @@ export interface Snapshot {
   users: UserRow[];
   processes: ProcessRow[];
   pods: PodsStatus;
+  /** The other stages' notes, in words (resolve, pods, trace). */
   notes: string[];
+  /** What the scan could not read; missing in older recordings, whose notes said it in words. */
+  scanNotes?: ScanNote[];
   scanMs: number;
-  /** Which processes the scan read (ScanResult.scope); missing in older recordings (all). */
-  scanScope?: 'all' | 'changed';
-  /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
-  failures?: SyscallFailure[];
+  /** Which processes the scan read (ScanResult.scope); "all" in older recordings. */
+  scanScope: 'all' | 'changed';
+  /** Failed inotify calls the kernel reported since start (src/trace); empty in older recordings. */
+  failures: SyscallFailure[];
   /** Watches added and removed per process since the previous snapshot (src/trace). */
-  churn?: WatchChurn[];
-  trace?: TraceStatus;
+  churn: WatchChurn[];
+  /** Off in older recordings. */
+  trace: TraceStatus;
+  /** What the scan could not read (complete, and nothing unreadable, in older recordings). */
+  scan: ScanCoverage;
 }
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----
 
-/** The limit a failed call ran into. */
-export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'RLIMIT_NOFILE';
+/**
+ * The limit a failed call ran into: the host's fs.inotify.max_user_*, a user namespace's own
+ * user.max_inotify_* (set below unlimited inside it), or the process's fd limit.
+ */
+export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'max_inotify_watches' | 'max_inotify_instances' | 'RLIMIT_NOFILE';
 
 /** Failures of one syscall with one errno in one process. */
 export interface SyscallFailure {
@@ -397,6 +516,13 @@ export interface SyscallFailure {
   new: number;
   /** null when it cannot be told. */
   limit: FailureLimit | null;
+  /**
+   * The key whose limit ran out (a namespace's process may fail on its owner's, in the namespace
+   * above): its uid and user namespace (null: the host's). Null for RLIMIT_NOFILE or when it cannot
+   * be told (and in recordings made before they were added).
+   */
+  limitUid: number | null;
+  limitUserns: string | null;
   /** The soft RLIMIT_NOFILE (/proc/PID/limits "Max open files") when limit is RLIMIT_NOFILE. */
   fdLimit: number | null;
   firstAt: string;
@@ -414,9 +540,12 @@ export interface WatchChurn {
   removesPerSecond: number;
 }
 
+/** trace.reason when tracing was not asked for (--no-trace): off by choice, not for want of something. */
+export const NO_TRACE_REASON = '--no-trace';
+
 export interface TraceStatus {
   state: 'on' | 'off';
-  /** Why it is off; null when on. */
+  /** Why it is off (NO_TRACE_REASON when not asked for); null when on. */
   reason: string | null;
 }
 

@@ -1,7 +1,5 @@
 // The recording format: JSON lines. The first line is a header, every other line one snapshot
 // exactly as `--json --targets` prints it (schema 1). Gzip when the file name ends in .gz.
-import { compareWatchedPods } from '../model/snapshot.js';
-import type { LeakHolder, ProcessRow, WatchedPod } from '../model/types.js';
 
 export const RECORDING_MAGIC = 'inotop-recording';
 
@@ -42,27 +40,4 @@ export function parseHeader(line: string, path: string): RecordingHeader {
     throw new RecordingError(`${path}: the recording's header has no interval`);
   }
   return h as RecordingHeader;
-}
-/**
- * A row of a recording made before rows carried their pods and leak holders gets them from its
- * targets (recordings keep every target).
- */
-export function withSummaries(row: ProcessRow): ProcessRow {
-  if (row.watchedPods && row.leakHolders) return row;
-  const pods = new Map<string, WatchedPod>();
-  const holders = new Map<number, LeakHolder>();
-  for (const target of row.targets) {
-    if (target.leak !== null) for (const { pid, comm } of target.holders) if (!holders.has(pid)) holders.set(pid, { pid, comm });
-    if (!target.pod) continue;
-    const entry = pods.get(target.pod.uid) ?? { pod: target.pod, watches: 0, leaked: 0, holders: [] };
-    entry.watches += target.watches;
-    if (target.leak !== null) entry.leaked += target.watches;
-    if (target.leak !== null) for (const pid of target.heldBy) if (!entry.holders!.includes(pid)) entry.holders!.push(pid);
-    pods.set(target.pod.uid, entry);
-  }
-  return {
-    ...row,
-    watchedPods: row.watchedPods ?? [...pods.values()].sort(compareWatchedPods),
-    leakHolders: row.leakHolders ?? [...holders.values()].sort((a, b) => a.pid - b.pid),
-  };
 }

@@ -4,7 +4,7 @@
 // several times cheaper than promises at tens of thousands of fds.
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { groupBy } from '../common/group.js';
-import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
+import type { FanotifyGroup, InotifyInstance, Limits, ScanNote, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
 import {
   FANOTIFY_LINK,
   firstFanotifyLine,
@@ -20,11 +20,14 @@ import {
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
-import { isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
+import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { causeOf, Misses } from './coverage.js';
+import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { nodePath } from '../common/node-root.js';
+import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
+import { UserNamespaces } from './userns.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -50,8 +53,8 @@ const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
 interface PreviousScan {
   /** Every process listed, holder or not. */
   pids: ReadonlySet<number>;
-  /** Those whose fds were off limits. */
-  denied: ReadonlySet<number>;
+  /** Those whose fds were off limits, and why (EACCES, EPERM). */
+  denied: ReadonlyMap<number, string>;
   /** Those holding instances or groups, as read. */
   holders: ReadonlyMap<number, ScannedProcess>;
 }
@@ -82,20 +85,34 @@ export class Scanner {
   private parsedGroups = new Map<string, ParsedGroup>();
   /** What a scan of only the changed processes builds on: the last scan that read every process. */
   private previous: PreviousScan | null = null;
+  /** The user namespaces of the processes read, kept while they are there. */
+  private readonly userNamespaces: UserNamespaces;
+  /** The last scan's host namespace and user names, for namespaceOf(). */
+  private lastHost: { userns: string | null; names: ReadonlyMap<number, string> } = { userns: null, names: new Map() };
 
   constructor(options: ScanOptions = {}) {
     this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
     this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
     this.sharedDetection = options.sharedDetection ?? 'auto';
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+    this.userNamespaces = new UserNamespaces(this.procRoot);
   }
 
   /** Closes the fdinfo files kept for the next scan and forgets the parses. */
   close(): void {
     this.fdinfoFiles?.closeAll();
+    this.userNamespaces.close();
     this.parsed = new Map();
     this.parsedGroups = new Map();
     this.previous = null;
+  }
+
+  /**
+   * A user namespace and its ancestors, known from the last scan or looked up now through `pid`
+   * (a process in it that the scan did not list: it holds nothing); null when it cannot be told.
+   */
+  namespaceOf(userns: string, pid: number): UserNamespace | null {
+    return this.userNamespaces.get(userns) ?? this.userNamespaces.lookUpOne(userns, pid, this.lastHost.userns, this.lastHost.names);
   }
 
   /** Whether scan() can be given `changed`: a complete scan of the live /proc came before. */
@@ -117,13 +134,16 @@ export class Scanner {
     try {
       pids = listNumericEntries(procRoot);
     } catch (error) {
-      throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
+      throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
     const users = loadUserNames(this.passwdPath);
     const processes: ScannedProcess[] = [];
-    const denied: number[] = [];
-    /** Processes not scanned for lack of file descriptors (ours or the system's). */
-    const outOfFds: number[] = [];
+    /** What could not be read, by cause. */
+    const misses = new Misses();
+    /** Processes whose fds were off limits (permission), and why. */
+    const denied = new Map<number, string>();
+    /** Some process was not scanned for lack of file descriptors (ours or the system's). */
+    let outOfFds = false;
     const parsedNow = new Map<string, ParsedInstance>();
     const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
@@ -138,7 +158,11 @@ export class Scanner {
       }
       const base = `${procRoot}/${pid}`;
       if (previous?.pids.has(pid) && !changed!.has(pid)) {
-        if (previous.denied.has(pid)) denied.push(pid);
+        const deniedBefore = previous.denied.get(pid);
+        if (deniedBefore) {
+          denied.set(pid, deniedBefore);
+          misses.add(deniedBefore, pid);
+        }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
         const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
@@ -153,14 +177,16 @@ export class Scanner {
       try {
         dir = this.withFds(() => FdDir.open(`${base}/fd`));
       } catch (error) {
-        if (isPermissionDenied(error)) denied.push(pid);
-        else if (isOutOfFds(error)) outOfFds.push(pid);
-        else if (!isVanished(error)) throw error;
+        if (isVanished(error)) continue;
+        if (isPermissionDenied(error)) denied.set(pid, causeOf(error));
+        if (isOutOfFds(error)) outOfFds = true;
+        misses.add(causeOf(error), pid);
         continue;
       }
       const instances: InotifyInstance[] = [];
       const groups: FanotifyGroup[] = [];
-      let skipped = false;
+      /** Out of fds: the rest of this process is not read. */
+      let skipped: unknown = null;
       try {
         for (const fd of dir.fds) {
           const link = dir.linkIndexIn(fd, WATCHED_LINKS);
@@ -169,12 +195,16 @@ export class Scanner {
           // Chunks in order: one, but for a big instance (a line may span two).
           let chunks: Buffer[];
           try {
-            chunks = this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)]));
+            chunks = this.readFdinfo(path);
           } catch (error) {
             if (isVanished(error)) continue;
-            if (!isOutOfFds(error)) throw error;
-            skipped = true;
-            break;
+            if (isOutOfFds(error)) {
+              skipped = error;
+              break;
+            }
+            // This fd's watches are not counted; the process's other fds are.
+            misses.add(causeOf(error), pid, `fdinfo ${fd}`);
+            continue;
           }
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
@@ -210,13 +240,21 @@ export class Scanner {
         dir.close();
       }
       if (skipped) {
-        outOfFds.push(pid);
+        outOfFds = true;
+        misses.add(causeOf(skipped), pid);
         continue;
       }
-      if (dir.denied) denied.push(pid);
+      if (dir.missed) {
+        if (dir.missed.permission) denied.set(pid, dir.missed.cause);
+        misses.add(dir.missed.cause, pid, dir.missed.permission ? undefined : `link ${dir.missed.fd}`);
+      }
       if (instances.length === 0 && groups.length === 0) continue;
-      const proc = readProcess(base, pid, users, instances, groups);
-      if (proc) processes.push(proc);
+      try {
+        const proc = readProcess(base, pid, users, instances, groups);
+        if (proc) processes.push(proc);
+      } catch (error) {
+        misses.add(causeOf(error), pid, 'status');
+      }
     }
 
     // The fdinfo files of processes not read this time are still wanted.
@@ -231,23 +269,21 @@ export class Scanner {
 
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
-    const notes: string[] = [];
+    const notes: ScanNote[] = [];
+    const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
+    this.lastHost = { userns: hostUserns, names: users };
+    notes.push(...namespaced.notes);
     // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
     // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
-    const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
-    const unreadable = hostProtected ? 0 : denied.length;
-    if (unreadable > 0) {
-      notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
-    } else if (hostProtected) {
-      notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pidList(denied)}`);
-    }
-    if (outOfFds.length > 0) {
-      notes.push(`out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(outOfFds)}`);
-    }
-    // Only a complete scan of the live /proc can be built on; one of only the changed processes can too.
+    const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+    const needsPrivilege = hostProtected ? 0 : denied.size;
+    if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
+    notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
+    // Only a scan that read all it could of the live /proc can be built on (one of only the changed processes too).
+    const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
     this.previous =
-      this.fdinfoFiles && skippedForTime === 0 && outOfFds.length === 0
-        ? { pids: new Set(pids), denied: new Set(denied), holders: new Map(processes.map((proc) => [proc.pid, proc])) }
+      this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
+        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])) }
         : null;
     return {
       time: new Date().toISOString(),
@@ -257,13 +293,15 @@ export class Scanner {
       hostUserns,
       limits: readLimits(procRoot),
       processes,
-      unreadable: unreadable + outOfFds.length,
+      needsPrivilege,
+      coverage: misses.coverage(pids.length, skippedForTime),
+      userNamespaces: namespaced.namespaces,
       sharedDetection: exact ? 'kcmp' : 'heuristic',
       notes,
       parsedInstances,
       scope: previous ? 'changed' : 'all',
       keptPids,
-      incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
+      incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
       durationMs: uptimeMs() - started,
     };
   }
@@ -281,6 +319,17 @@ export class Scanner {
       instances: proc.instances.map((instance) => ({ ...instance, instanceId: instanceId(instance.fd), shared: false })),
       fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, instanceId: instanceId(group.fd), shared: false })),
     };
+  }
+
+  /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
+  private readFdinfo(path: string): Buffer[] {
+    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)]));
+    try {
+      return read();
+    } catch (error) {
+      if (errorCode(error) !== 'EINTR') throw error;
+      return read();
+    }
   }
 
   /**
@@ -308,10 +357,10 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
 }
 
-function pidList(pids: readonly number[]): string {
-  return pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
-}
+const PERMISSION_CAUSES: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
+const NO_PIDS: ReadonlySet<number> = new Set();
 
+/** A process that holds instances or groups; null when it is gone. Throws when its stat or status cannot be read for another reason. */
 function readProcess(
   base: string,
   pid: number,
@@ -319,8 +368,9 @@ function readProcess(
   instances: InotifyInstance[],
   fanotifyGroups: FanotifyGroup[],
 ): ScannedProcess | null {
-  const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
-  const status = readProcTextOrNull(`${base}/status`);
+  const statText = readProcText(`${base}/stat`);
+  const status = readProcText(`${base}/status`);
+  const stat = parseStat(statText ?? '');
   if (!stat || status === null) return null; // gone mid-scan
   const uid = parseEffectiveUid(status) ?? -1;
   const cgroup = readProcTextOrNull(`${base}/cgroup`);

@@ -2,7 +2,7 @@
 // Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { NO_FILTER, queryRows } from '../model/query.js';
-import type { LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
+import { NO_TRACE_REASON, type ChargeCounts, type LeakForm, type PodRef, type ProcessRow, type Snapshot, type SyscallFailure } from '../model/types.js';
 import { VERSION } from '../version.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -13,9 +13,11 @@ export const NODE_LABEL = 'node';
 export interface MetricsState {
   /** The node label's value. */
   node: string;
-  /** The last good snapshot; null while no scan has succeeded. */
+  /** The last scan's snapshot; null while none has succeeded, and after one that failed. */
   snapshot: Snapshot | null;
   scanFailures: number;
+  /** Why the last scan failed (/proc could not be listed): its figures are unknown, none are exported. Null when it did not fail. */
+  lastFailure: string | null;
   /** Per-process series for this many processes by watches, and as many by instances. */
   top: number;
   /** Failed inotify calls since the start; none without it. */
@@ -37,8 +39,8 @@ export class FailureTotals {
   private readonly totals = new Map<string, { labels: FailureLabels; value: number }>();
   private readonly comms = new Set<string>();
 
-  add(failures: readonly SyscallFailure[] | undefined): void {
-    for (const failure of failures ?? []) {
+  add(failures: readonly SyscallFailure[]): void {
+    for (const failure of failures) {
       if (failure.new === 0) continue;
       if (!this.comms.has(failure.comm) && this.comms.size < MAX_FAILURE_COMMS) this.comms.add(failure.comm);
       const comm = this.comms.has(failure.comm) ? failure.comm : OTHER_COMM;
@@ -66,28 +68,65 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   gauge('inotop_build_info', 'inotop version, always 1.', ['version']).set({ version: VERSION }, 1);
   new Counter({ name: 'inotop_scan_failures_total', help: 'Scans that failed (e.g. /proc not readable).', registers: [registry] }).inc(state.scanFailures);
   const { snapshot } = state;
+  const complete = gauge(
+    'inotop_scan_complete',
+    'Whether the last scan read enough of /proc for its figures to hold (0: the reason says why; its figures, if any, are too low).',
+    ['reason'],
+  );
+  if (state.lastFailure !== null) complete.set({ reason: state.lastFailure }, 0);
   if (!snapshot) return registry.metrics();
+  const { scan } = snapshot;
+  // The reason names the causes, not their counts: a label value that changes with every scan is a new series each time.
+  complete.set({ reason: scan.complete ? '' : `processes not read: ${Object.keys(scan.unreadable).join(', ')}` }, scan.complete ? 1 : 0);
+  const unreadable = gauge(
+    'inotop_scan_unreadable_processes',
+    'Processes the last scan could not read, whole or in part, by cause (an errno name, or deadline): their counts are missing or short.',
+    ['cause'],
+  );
+  for (const [cause, count] of Object.entries(scan.unreadable)) unreadable.set({ cause }, count);
 
   const limits: [string, string, number | null][] = [
     ['inotop_max_user_instances', 'fs.inotify.max_user_instances: inotify instances one user may hold.', snapshot.limits.maxUserInstances],
     ['inotop_max_user_watches', 'fs.inotify.max_user_watches: inotify watches one user may hold.', snapshot.limits.maxUserWatches],
     ['inotop_max_queued_events', 'fs.inotify.max_queued_events: events queued per instance before overflow.', snapshot.limits.maxQueuedEvents],
-    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups ?? null],
-    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks ?? null],
+    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups],
+    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks],
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
+  // Per charge key (user namespace, uid): what the kernel charges it, its own and its user
+  // namespaces', and the limit in force for it (none where unlimited or not read).
   const userLabels = ['uid', 'user', 'userns'] as const;
-  const userWatches = gauge('inotop_user_watches', 'inotify watches charged to a user (shared instances once).', userLabels);
-  const userInstances = gauge('inotop_user_instances', 'inotify instances charged to a user (shared instances once).', userLabels);
-  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', 'fanotify groups charged to a user (shared groups once).', userLabels);
-  const userFanotifyMarks = gauge('inotop_user_fanotify_marks', 'fanotify marks charged to a user (not those of FAN_UNLIMITED_MARKS groups).', userLabels);
+  const charged = 'charged to a user: its own and those of the user namespaces below it';
+  const userSeries: [keyof ChargeCounts, Gauge<(typeof userLabels)[number]>, Gauge<(typeof userLabels)[number]>][] = [
+    [
+      'watches',
+      gauge('inotop_user_watches', `inotify watches ${charged} (shared instances once).`, userLabels),
+      gauge('inotop_user_watches_limit', "The inotify watch limit in force for a user: max_user_watches, or its user namespace's own.", userLabels),
+    ],
+    [
+      'instances',
+      gauge('inotop_user_instances', `inotify instances ${charged} (shared instances once).`, userLabels),
+      gauge('inotop_user_instances_limit', "The inotify instance limit in force for a user: max_user_instances, or its user namespace's own.", userLabels),
+    ],
+    [
+      'fanotifyGroups',
+      gauge('inotop_user_fanotify_groups', `fanotify groups ${charged} (shared groups once).`, userLabels),
+      gauge('inotop_user_fanotify_groups_limit', "The fanotify group limit in force for a user: max_user_groups, or its user namespace's own.", userLabels),
+    ],
+    [
+      'fanotifyMarks',
+      gauge('inotop_user_fanotify_marks', `fanotify marks ${charged} (not those of FAN_UNLIMITED_MARKS groups).`, userLabels),
+      gauge('inotop_user_fanotify_marks_limit', "The fanotify mark limit in force for a user: max_user_marks, or its user namespace's own.", userLabels),
+    ],
+  ];
   for (const user of snapshot.users) {
     const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
-    userWatches.set(labels, user.watches);
-    userInstances.set(labels, user.instances);
-    userFanotifyGroups.set(labels, user.fanotifyGroups ?? 0);
-    userFanotifyMarks.set(labels, user.fanotifyMarks ?? 0);
+    for (const [field, used, limit] of userSeries) {
+      used.set(labels, user.charged[field]);
+      const value = user.limits?.[field] ?? null;
+      if (value !== null) limit.set(labels, value);
+    }
   }
 
   const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);
@@ -108,16 +147,18 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   ]);
   for (const { pod, form, watches } of leaksByPod(snapshot.processes)) leaked.set({ ...podLabels(pod), form }, watches);
 
-  if (snapshot.trace) {
-    gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
-    const failures = new Counter({
-      name: 'inotop_syscall_failures_total',
-      help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
-      labelNames: FAILURE_LABELS,
-      registers: [registry],
-    });
-    for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
-  }
+  gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+  // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
+  gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
+    snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
+  );
+  const failures = new Counter({
+    name: 'inotop_syscall_failures_total',
+    help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
+    labelNames: FAILURE_LABELS,
+    registers: [registry],
+  });
+  for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
   gauge('inotop_scan_duration_seconds', 'How long the last scan of /proc took.').set(snapshot.scanMs / 1000);
   gauge('inotop_last_scan_timestamp_seconds', 'When the last good scan was taken.').set(Date.parse(snapshot.time) / 1000);
   const { source, live, error } = snapshot.pods;

@@ -11,6 +11,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 import { Watcher } from './inowatch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -151,6 +152,8 @@ export interface FakeNode {
   /** A proper deletion: container stopped, volume unmounted, dirs and cgroups removed. */
   deletePodClean(uid: string): Promise<void>;
   setMode(tool: StandInTool, mode: StandInMode): void;
+  /** umounts of pod volumes that failed busy (EBUSY) and were tried again: what an inotop holding mounts would cause. */
+  busyUnmounts(): number;
   cleanup(): Promise<void>;
 }
 
@@ -191,6 +194,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const cgroups: string[] = [...qosCgroups, cgroupTop];
   /** Pod uid -> kubelet's watch descriptor on the pod cgroup. */
   const cgroupWatches = new Map<string, number>();
+  let busy = 0;
 
   function cgroupDirs(uid: string, containerId: string): { podCgroup: string; containerCgroup: string } {
     if (driver === 'systemd') {
@@ -213,12 +217,21 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
    */
   async function unmount(volume: string): Promise<void> {
     if (!mountedVolumes.has(volume)) return;
-    for (let attempt = 0; ; attempt++) {
-      const result = spawnSync('umount', [volume], { encoding: 'utf8' });
-      if (result.status === 0) break;
-      if (attempt >= 500 || !result.stderr.includes('busy')) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      () => {
+        const result = spawnSync('umount', [volume], { encoding: 'utf8' });
+        if (result.status !== 0) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
+      },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        retryOn: (error) => {
+          const isBusy = (error as Error).message.includes('busy');
+          if (isBusy) busy++;
+          return isBusy;
+        },
+      },
+    );
     mountedVolumes.delete(volume);
   }
 
@@ -417,6 +430,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       setMode(tool, mode) {
         setStandInMode(crictlDir, tool, mode);
       },
+      busyUnmounts: () => busy,
       cleanup,
     };
     return node;
@@ -428,12 +442,9 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
 
 /** Removes a cgroup dir; a killed process leaves its cgroup busy a moment after it is reaped. */
 export async function removeCgroup(dir: string): Promise<void> {
-  for (let attempt = 0; existsSync(dir); attempt++) {
-    try {
-      rmdirSync(dir);
-    } catch (error) {
-      if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await eventually(() => existsSync(dir) && rmdirSync(dir), {
+    timeoutMs: 2_000,
+    intervalMs: 20,
+    retryOn: (error) => (error as NodeJS.ErrnoException).code === 'EBUSY',
+  });
 }

@@ -2,7 +2,7 @@
 // node, Enter opening a node and Esc going back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fleetTable, type NodeRow } from '../../src/fleet/nodes.js';
+import { fleetTable, sortNodes, type NodeRow } from '../../src/fleet/nodes.js';
 import { actionForFleetKey, initialFleetState, reduceFleet, selectedNode, visibleNodes, type FleetState } from '../../src/fleet/screen-state.js';
 
 const row = (node: string, share: number, leaked = 0, failures = 0): NodeRow => ({
@@ -73,4 +73,17 @@ test('the table shows FAILURES only when a node has failures', () => {
   const failing = fleetTable([...rows, row('node-d', 0.1, 0, 3)], Date.parse('2026-11-27T10:00:05Z'));
   assert.match(failing[0]!, /FAILURES/);
   assert.match(failing.at(-1)!, /^node-d .* 3 +5s ago$/);
+});
+
+test('node names in code-unit order (uppercase first, then ASCII, then the rest), not the locale collation', () => {
+  const names = ['node-ä', 'node-b', 'Node-c', 'node-a'].map((name) => row(name, 0.5));
+  assert.deepEqual(
+    sortNodes(names, 'node').map((r) => r.node),
+    ['Node-c', 'node-a', 'node-b', 'node-ä'],
+  );
+  // Ties on a count fall back to the same order.
+  assert.deepEqual(
+    sortNodes(names, 'watches').map((r) => r.node),
+    ['Node-c', 'node-a', 'node-b', 'node-ä'],
+  );
 });

@@ -7,6 +7,7 @@ import { commandOf } from '../../model/query.js';
 import { podLabel } from '../format.js';
 import { wrapColumns } from '../../common/width.js';
 import type { PodRow } from './pod-rows.js';
+import { podChargeParagraphs } from './charges.js';
 
 /** A paragraph: a first line, and lines that wrap under it with this indent. */
 export interface Paragraph {
@@ -70,7 +71,7 @@ export function howItGotThere(holder: Holder, detail: HolderDetail | undefined, 
       : "it is that pod's own container process (its cgroup is the pod's)";
   }
   // The pod's own files (etc-hosts, the termination log), not the cgroup dirs a runtime binds in too.
-  const bound = (holder.boundFrom ?? []).filter((path) => pod !== null && path.includes(`/pods/${pod.uid}/`));
+  const bound = holder.boundFrom.filter((path) => pod !== null && path.includes(`/pods/${pod.uid}/`));
   if (pod && bound.length > 0) {
     const files = bound.length > 2 ? `${bound.slice(0, 2).join(', ')} and ${bound.length - 2} more` : bound.join(', ');
     return (
@@ -152,6 +153,7 @@ export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph
     line('');
     line(`RUNS IN IT: ${row.members.map((pid) => `pid ${pid} ${byPid.get(pid)?.comm ?? '?'}`).join(', ')}`, '  ');
   }
+  out.push(...podChargeParagraphs(pod.uid, snapshot));
   line('');
   const watchers = row.watchers.filter((w) => w.leaked > 0).map((w) => `${w.comm} (pid ${w.pid})`);
   const next =

@@ -13,6 +13,7 @@ import { columnChoice, screenColumns } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
 import { nextView, viewOf, VIEWS } from './views.js';
+import { snapshotNotes } from '../notes.js';
 
 export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000, 5000, 10_000, 30_000, 60_000];
 
@@ -54,6 +55,7 @@ export function initialState(initial: InitialView): ViewState {
     detailRows: 5,
     sessionNotes: initial.notes ?? [],
     message: null,
+    refreshFailed: null,
     quit: false,
   };
 }
@@ -75,6 +77,7 @@ function apply(state: ViewState, action: Action): ViewState {
         history: advanceHistory(state.history, action.snapshot),
         podsSeen: withPodsSeen(state.podsSeen, action.snapshot),
         message: null,
+        refreshFailed: null,
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
     }
@@ -83,7 +86,9 @@ function apply(state: ViewState, action: Action): ViewState {
       return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
     }
     case 'failed':
-      return { ...state, message: `refresh failed: ${action.message}` };
+      return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
+    case 'sessionNote':
+      return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
       return { ...state, copy: null };
     case 'resize':
@@ -267,7 +272,7 @@ export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
 
 /** The header's notes: the session's, then the snapshot's. */
 export function allNotes(state: ViewState): string[] {
-  return [...state.sessionNotes, ...(state.snapshot?.notes ?? [])];
+  return [...state.sessionNotes, ...(state.snapshot ? snapshotNotes(state.snapshot) : [])];
 }
 
 /** The process to show before the user picks one. */

@@ -1,10 +1,12 @@
-// The header's meters: htop's `label[|||||     used/limit pct]` per user against the inotify (and,
-// where groups exist, fanotify) limits, and when a user will run out at its pace.
+// The header's meters: htop's `label[|||||     used/limit pct]` per user, of what the kernel charges
+// it, against the inotify (and, where groups exist, fanotify) limits in force for it; how much of
+// it comes from user namespaces below it; and when a user will run out at its pace.
 import { durationText } from '../../../model/projection.js';
 import type { Snapshot, UserRow } from '../../../model/types.js';
 import { fit, signed, usage } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
 import type { Painter } from './painter.js';
+import { fromNamespacesShort } from '../charges.js';
 
 /**
  * When a user reaches a limit at its pace: "full in ~2 h 10 min at +47/min" (watches first, the
@@ -12,7 +14,6 @@ import type { Painter } from './painter.js';
  */
 export function exhaustionText(user: UserRow): string {
   const trend = user.trend;
-  if (!trend) return '';
   const candidates = [
     { seconds: trend.watchesFullInSeconds, rate: trend.watchesPerMinute, what: '' },
     { seconds: trend.instancesFullInSeconds, rate: trend.instancesPerMinute, what: ' instances' },
@@ -27,31 +28,35 @@ export function exhaustionText(user: UserRow): string {
 export function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number, painter: Painter): string {
   const name = user.userns ? `${user.name}@${user.userns}` : user.name;
   const nameWidth = 16;
+  // Where the charge comes from, and the projection, after the meters when there is room for meters still.
+  const from = fromNamespacesShort(user);
   const exhaustion = exhaustionText(user);
-  // The projection after the meters, when there is room for meters still.
-  const suffix = exhaustion && lineWidth - exhaustion.length - 2 >= 50 ? ` ${exhaustion} ` : '';
+  const after = [from && `(${from})`, exhaustion].filter(Boolean).join(' ');
+  const suffix = after && lineWidth - after.length - 2 >= 50 ? ` ${after} ` : '';
   const width = lineWidth - suffix.length;
   const meterSpace = width - nameWidth - 1;
-  const { limits } = snapshot;
+  // What the kernel charges the user (its own and its user namespaces'), against the limits in force for it.
+  const { charged } = user;
+  const limits = user.limits;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
-  const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
+  const fanotify = snapshot.totals.fanotifyGroups > 0;
   const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
   const watchesWidth = Math.ceil(inotifySpace * 0.6);
   const inotify =
     painter.paint('title', esc(fit(name, nameWidth))) +
     ' ' +
-    meter('watches', user.watches, limits.maxUserWatches, watchesWidth - 1, painter) +
+    meter('watches', charged.watches, limits?.watches ?? null, watchesWidth - 1, painter) +
     ' ' +
-    meter('inst', user.instances, limits.maxUserInstances, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
+    meter('inst', charged.instances, limits?.instances ?? null, inotifySpace - watchesWidth - (fanotify ? 1 : 0), painter);
   const fanotifySpace = meterSpace - inotifySpace;
   const groupsWidth = Math.floor(fanotifySpace * 0.45);
   const fanotifyMeters = fanotify
     ? ' ' +
-      meter('fanotify', user.fanotifyGroups ?? 0, limits.maxUserFanotifyGroups ?? null, groupsWidth - 1, painter) +
+      meter('fanotify', charged.fanotifyGroups, limits?.fanotifyGroups ?? null, groupsWidth - 1, painter) +
       ' ' +
-      meter('marks', user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
+      meter('marks', charged.fanotifyMarks, limits?.fanotifyMarks ?? null, fanotifySpace - groupsWidth, painter)
     : '';
-  return inotify + fanotifyMeters + (suffix ? painter.paint('warn', esc(suffix)) : '');
+  return inotify + fanotifyMeters + (suffix ? painter.paint(exhaustion ? 'warn' : 'title', esc(suffix)) : '');
 }
 
 /** htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. */

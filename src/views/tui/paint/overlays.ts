@@ -11,6 +11,7 @@ import { sortMarker } from '../screen-view.js';
 import { allNotes, userChoices } from '../state.js';
 import type { ViewState } from '../view-state.js';
 import type { Painter } from './painter.js';
+import { fromNamespacesShort } from '../charges.js';
 
 export function helpLines(replaying: boolean): string[] {
   const lines = ['{bold}keys{/bold}'];
@@ -69,7 +70,8 @@ export function menuLines(state: ViewState, painter: Painter): { title: string; 
       lines: userChoices(state).map((name, i) => {
         const user = users.find((u) => u.name === name);
         const current = name === state.filter.user ? '•' : ' ';
-        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.watches)} watches` : ''}`;
+        const from = user ? fromNamespacesShort(user) : '';
+        const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.charged.watches)} watches${from ? ` (${from})` : ''}` : ''}`;
         const text = esc(`${current} ${label}`);
         return i === overlay.index ? painter.paint('selected', text) : text;
       }),
