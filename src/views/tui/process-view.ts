@@ -143,6 +143,7 @@ export const PROCESS_VIEW: ScreenView<ProcessRow, number, CellContext, TargetRow
   openingIndex: firstLeaking,
   // The order holds still for a moment, and the selection stops following the first leaking process.
   picked: (state, now) => ({ ...state, selectionPicked: true, heldOrder: processRows(state).map((row) => row.pid), orderHeldUntil: now + ORDER_HOLD_MS }),
+  sortFields: (state) => screenColumns(state).flatMap((spec) => (spec.sort ? [spec.sort.field] : [])),
   columns(state, width) {
     const title = (spec: ColumnSpec) => spec.title + (spec.sort?.field === state.sort.field ? sortMarker(state.sort) : '');
     return clipColumns(placeColumns(screenColumns(state), width, title), width);

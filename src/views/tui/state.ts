@@ -9,7 +9,7 @@ import { HIDEABLE_COLUMNS, sortableColumns, sortColumn, toggleColumn } from '../
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
 import { withPodsSeen } from './pod-rows.js';
 import { holderDetailsOf, inspectedTarget, processRows, targetRows } from './process-rows.js';
-import { columnChoice, screenColumns } from './process-view.js';
+import { columnChoice } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
 import { nextView, viewOf, VIEWS } from './views.js';
@@ -169,7 +169,7 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'sortNext':
     case 'sortPrevious': {
       // Across the columns that show, as htop's < and >.
-      const fields = screenColumns(state).flatMap((spec) => (spec.sort ? [spec.sort.field] : []));
+      const fields = viewOf(state).sortFields(state);
       const index = fields.indexOf(state.sort.field);
       const step = command === 'sortNext' ? 1 : -1;
       const next = fields[index < 0 && step < 0 ? fields.length - 1 : (index + step + fields.length) % fields.length];
