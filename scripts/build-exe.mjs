@@ -6,8 +6,8 @@
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
 // src/exe/main.ts: all of inotop and its dependencies in one ES module. What inotop reads at run
-// time travels as SEA assets, under the paths package-files.ts reads: package.json, the CRI
-// api.proto, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
+// time travels as SEA assets, under the paths package-files.ts reads: package.json, the demo
+// recording, blessed's terminfo; and exe/collect/worker.mjs and
 // exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the registry's
 // @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
 // scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's
@@ -34,7 +34,6 @@ const PACKAGE_INSIDE = '/proc/self/exe';
 /** The package's files inotop reads at run time, carried under the same paths. */
 const PACKAGE_ASSETS = [
   'package.json',
-  'vendor/cri-api/api.proto',
   'fixtures/leaky-kubelet.jsonl.gz',
   // blessed's fallbacks where the system has no terminfo for $TERM (a node's console is `linux`).
   'node_modules/blessed/usr/xterm-256color',

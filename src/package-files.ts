@@ -17,7 +17,7 @@ export function isSingleExecutable(): boolean {
   return singleExecutable;
 }
 
-/** A file of the package, e.g. readPackageFile('vendor/cri-api/api.proto'). */
+/** A file of the package, e.g. readPackageFile('fixtures/leaky-kubelet.jsonl.gz'). */
 export function readPackageFile(relative: string): Buffer {
   if (isSingleExecutable()) return Buffer.from(process.getBuiltinModule('node:sea').getRawAsset(relative) as ArrayBuffer);
   return readFileSync(packagePath(relative));

@@ -119,10 +119,13 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
   const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
+    // The first scan runs while the pod list is fetched; its snapshot waits for the list.
+    const firstScan = collector.scan();
+    await collector.podsReady();
     const iterations = options.iterations ?? 1;
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
-      const snapshot = collector.collect(targetsFor(options));
+      const snapshot = collector.collect(targetsFor(options), i === 0 ? firstScan : undefined);
       await write(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
     }
     // The snapshots were printed (their notes say it too); the recording asked for is not whole.

@@ -133,7 +133,11 @@ export class Collector {
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
   }
 
-  /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
+  /**
+   * Starts the background pod list and the tracer. Resolves once the first pod list is asked for
+   * (its requests out), not answered: the first scan runs beside it, and its snapshot waits for
+   * podsReady().
+   */
   async start(): Promise<void> {
     this.firstListAskedAt = uptimeMs();
     if (this.options.record) {
@@ -145,6 +149,11 @@ export class Collector {
       );
     }
     await Promise.all([this.pods.start(), this.tracer.start()]);
+  }
+
+  /** The first pod list is in, or failed, or its source's timeout passed (then pods show "pending"). */
+  podsReady(): Promise<void> {
+    return this.pods.ready();
   }
 
   /** Fetches the pod list now instead of at the next background refresh; resolves when it is in (or failed). */

@@ -196,9 +196,10 @@ export class Scanner {
           const link = dir.linkIndexIn(fd, WATCHED_LINKS);
           if (link < 0) continue;
           const path = `${base}/fdinfo/${fd}`;
-          let fdinfo: Buffer;
+          // Chunks in order: one, but for a big instance (a line may span two).
+          let chunks: Buffer[];
           try {
-            fdinfo = this.readFdinfo(path);
+            chunks = this.readFdinfo(path);
           } catch (error) {
             if (isVanished(error)) continue;
             if (isOutOfFds(error)) {
@@ -211,6 +212,8 @@ export class Scanner {
           }
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
+            // Groups hold few marks: a big one is put together.
+            const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             const marksAt = firstFanotifyLine(fdinfo);
             const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
             let parse = this.parsedGroups.get(key);
@@ -225,11 +228,13 @@ export class Scanner {
             groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
             continue;
           }
-          const watchesAt = firstWatchLine(fdinfo);
-          const listKey = watchesAt < 0 ? '' : listDigest(fdinfo.subarray(watchesAt));
+          // The header is a few short lines: the first watch line begins in the first chunk.
+          const watchesAt = firstWatchLine(chunks[0]!);
+          const lines = watchesAt < 0 ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
+          const listKey = watchesAt < 0 ? '' : listDigest(lines);
           let parse = this.parsed.get(key);
           if (parse?.listKey !== listKey) {
-            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(fdinfo.subarray(watchesAt)) };
+            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
             parsedInstances.push(`${pid}:${fd}`);
           }
           parsedNow.set(key, parse);
@@ -321,9 +326,9 @@ export class Scanner {
     };
   }
 
-  /** An fdinfo file's bytes; a read interrupted (EINTR) is tried once more. */
-  private readFdinfo(path: string): Buffer {
-    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+  /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
+  private readFdinfo(path: string): Buffer[] {
+    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)]));
     try {
       return read();
     } catch (error) {
@@ -393,13 +398,18 @@ function readProcess(
 let crypto: typeof import('node:crypto') | undefined;
 
 /**
- * The digest of an instance's watch lines (or a group's mark lines): the same bytes parse the
- * same, and only fds with the same lines can be one shared instance. node:crypto loads at the
- * first: some 7 ms of start-up that a node without inotify never pays.
+ * The digest of an instance's watch lines (or a group's mark lines), in one buffer or a big
+ * file's chunks: the same bytes parse the same, and only fds with the same lines can be one shared
+ * instance. node:crypto loads at the first: some 7 ms of start-up that a node without inotify
+ * never pays.
  */
-function listDigest(lines: Buffer): string {
+function listDigest(lines: Buffer | readonly Buffer[]): string {
   crypto ??= process.getBuiltinModule('node:crypto');
-  return crypto.hash('sha1', lines, 'base64');
+  if (!Array.isArray(lines)) return crypto.hash('sha1', lines as Buffer, 'base64');
+  if (lines.length === 1) return crypto.hash('sha1', lines[0]!, 'base64');
+  const hash = crypto.createHash('sha1');
+  for (const chunk of lines) hash.update(chunk);
+  return hash.digest('base64');
 }
 
 /** What markShared compares and marks: an inotify instance or a fanotify group. */

@@ -20,9 +20,26 @@ let libc: Result<Libc> | undefined;
 
 /** koffi from the npm package's node_modules, or the single executable's own copy of its native module. */
 function loadKoffi(): Result<typeof Koffi> {
-  if (!isSingleExecutable()) return { ok: true, value: createRequire(import.meta.url)('koffi') as typeof Koffi };
+  if (!isSingleExecutable()) return { ok: true, value: packagedKoffi() };
   const addon = shippedAddon('koffi');
   return addon.ok ? { ok: true, value: addon.value.exports as typeof Koffi } : addon;
+}
+
+/**
+ * koffi's native module from node_modules. koffi's own entry loads the one of this platform and
+ * wraps it in deprecation shims, importing node:util and node:fs (and through them Node's streams
+ * and worker modules) on the way: 10–15 ms of a one-shot run's start. This platform's package is
+ * loaded directly; the entry stays the fallback (a platform or layout without such a package).
+ */
+function packagedKoffi(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  try {
+    const native = require(`@koromix/koffi-${process.platform}-${process.arch}`) as typeof Koffi;
+    if (typeof native.load === 'function' && typeof native.errno === 'function') return native;
+  } catch {
+    // Not this layout: the entry finds it.
+  }
+  return require('koffi') as typeof Koffi;
 }
 
 function loadLibc(): Result<Libc> {

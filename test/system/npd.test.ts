@@ -6,7 +6,7 @@
 // there, which runs the rules in a root with nothing else in it (no Node, no libc).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -241,6 +241,7 @@ function upstreamDaemonSet() {
                 '--config.system-log-monitor=/config/kernel-monitor.json,/config/readonly-monitor.json,/config/docker-monitor.json',
               ],
               image: 'registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.19',
+              resources: { limits: { cpu: UPSTREAM_CPU, memory: UPSTREAM_MEMORY }, requests: { cpu: UPSTREAM_CPU, memory: UPSTREAM_MEMORY } },
               securityContext: { privileged: true },
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
               volumeMounts: [
@@ -264,10 +265,15 @@ function upstreamDaemonSet() {
   };
 }
 
+/** Upstream's resources for node-problem-detector's container (deployment/node-problem-detector.yaml): its own. */
+const UPSTREAM_CPU = '10m';
+const UPSTREAM_MEMORY = '80Mi';
+
 interface Container {
   name: string;
   image: string;
   command: string[];
+  resources: { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } };
   env: { name: string; value?: string }[];
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
   securityContext: { capabilities?: { add?: string[] } };
@@ -280,6 +286,49 @@ function patchedDaemonSet() {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- volumes as the patch writes them, probed field by field
     spec: { template: { spec: { hostPID: boolean; initContainers: Container[]; containers: Container[]; volumes: Record<string, any>[] } } };
   };
+}
+
+/** A Kubernetes quantity in bytes (Mi, Gi) or in cores (m). */
+function quantity(text: string): number {
+  const match = /^(\d+)(Mi|Gi|m)?$/.exec(text);
+  assert.ok(match, `a quantity this test reads: ${text}`);
+  const scale = { Mi: 2 ** 20, Gi: 2 ** 30, m: 1 / 1000 }[match[2] as 'Mi' | 'Gi' | 'm'] ?? 1;
+  return Number(match[1]) * scale;
+}
+
+/**
+ * Runs `argv` under runAsPlugin in a memory and CPU cgroup of its own (cgroup v1 or v2) with
+ * `memoryBytes` and `cores` as limits: the rule's peak memory, and whether the kernel killed it.
+ */
+async function runInCgroup(
+  argv: string[],
+  timeoutMs: number,
+  memoryBytes: number,
+  cores: number,
+): Promise<RuleResult & { peakBytes: number; oomKilled: boolean }> {
+  const name = `inotop-npd-test-${process.pid}`;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dirs = v2 ? [join('/sys/fs/cgroup', name)] : [join('/sys/fs/cgroup/memory', name), join('/sys/fs/cgroup/cpu', name)];
+  for (const dir of dirs) mkdirSync(dir);
+  try {
+    const period = 100_000;
+    if (v2) {
+      writeFileSync(join(dirs[0]!, 'memory.max'), String(memoryBytes));
+      writeFileSync(join(dirs[0]!, 'cpu.max'), `${Math.round(cores * period)} ${period}`);
+    } else {
+      writeFileSync(join(dirs[0]!, 'memory.limit_in_bytes'), String(memoryBytes));
+      writeFileSync(join(dirs[1]!, 'cpu.cfs_period_us'), String(period));
+      writeFileSync(join(dirs[1]!, 'cpu.cfs_quota_us'), String(Math.round(cores * period)));
+    }
+    const joinAll = dirs.map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(' && ');
+    const result = await runAsPlugin(['/bin/sh', '-c', `${joinAll} && exec "$@"`, 'sh', ...argv], timeoutMs, pluginEnv());
+    const read = (file: string) => readFileSync(join(dirs[0]!, file), 'utf8');
+    const peakBytes = Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+    const oomKilled = v2 ? /^oom_kill [1-9]/m.test(read('memory.events')) : /^oom_kill [1-9]/m.test(read('memory.oom_control'));
+    return { ...result, peakBytes, oomKilled };
+  } finally {
+    for (const dir of dirs) rmdirSync(dir);
+  }
 }
 
 const daemonSetYaml = () =>
@@ -353,6 +402,27 @@ function chrootArgv(setup: string[], root: string, env: Record<string, string>, 
 }
 
 const bind = (from: string, to: string, flags = '--bind') => `mount ${flags} '${from}' '${to}'`;
+
+test(
+  "node-problem-detector's container as patched has room for both rules at once: each runs within its share of the memory (the limit less upstream's own, halved) and the CPU limit, in its timeout",
+  { skip: rootSkip },
+  async () => {
+    const { resources } = patchedDaemonSet().spec.template.spec.containers[0]!;
+    assert.equal(resources.requests.memory, resources.limits.memory, 'memory requested as limited: a node never overcommits it');
+    const share = (quantity(resources.limits.memory) - quantity(UPSTREAM_MEMORY)) / 2;
+    const cores = quantity(resources.limits.cpu);
+    assert.ok(quantity(resources.requests.cpu) >= quantity(UPSTREAM_CPU) && cores > quantity(resources.requests.cpu));
+    for (const name of CONFIGS) {
+      const config = readConfig(name);
+      for (const rule of config.rules) {
+        const result = await runInCgroup(ruleArgv(rule), ruleTimeoutMs(config, rule), share, cores);
+        assert.equal(result.oomKilled, false, `${rule.reason}: killed for memory at ${share} bytes`);
+        assertContract(config, rule, result);
+        assert.ok(result.peakBytes <= share, `${rule.reason}: peak ${result.peakBytes} bytes`);
+      }
+    }
+  },
+);
 
 test(
   "node-problem-detector's pod, as patched: the init container's copy runs every rule in a root with only busybox",

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot } from '../../src/model/types.js';
-import { scan } from '../../src/scan/index.js';
+import { scan, Scanner } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 
@@ -96,6 +96,29 @@ describe('real kernel', { skip: rootSkip }, () => {
       rowsOf(snapshot, many.pid)!.fds.map((f) => f.watches),
       [4, 0],
     );
+  });
+
+  test("an instance whose fdinfo outgrows the read buffer (read in chunks): every watch, in the kernel's order, scan after scan", async () => {
+    const big = join(dir, 'big');
+    execFileSync('mkdir', [big]);
+    // 1,500 watches print about 180 KB: the first read's buffer and chunks after it.
+    for (let i = 0; i < 1499; i++) writeFileSync(join(big, `f${i}`), '');
+    const watcher = new Watcher();
+    watchers.push(watcher);
+    const fd = await watcher.init();
+    assert.equal(await watcher.watchDir(fd, big), 1500);
+    const fdinfo = readFileSync(`/proc/${watcher.pid}/fdinfo/${fd}`, 'latin1');
+    assert.ok(fdinfo.length > 1 << 16, `${fdinfo.length} bytes`);
+    const kernelInodes = [...fdinfo.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)].map((match) => parseInt(match[1]!, 16));
+    const scanner = new Scanner();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const instance = scanner.scan().processes.find((proc) => proc.pid === watcher.pid)!.instances[0]!;
+        assert.deepEqual([...instance.watches.ino], kernelInodes, `scan ${i + 1}`);
+      }
+    } finally {
+      scanner.close();
+    }
   });
 
   test('devs and inodes equal stat(2)', () => {

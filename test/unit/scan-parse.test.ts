@@ -69,6 +69,27 @@ test('only lines that begin with "inotify " are watches; malformed ones are skip
   );
 });
 
+test("a big instance's fdinfo read in chunks parses as it does whole, wherever the chunks are cut", () => {
+  const lines = [
+    'inotify wd:1 ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000',
+    'inotify garbage',
+    'inotify wd:2 ino:5 sdev:27 mask:2 ignored_mask:0',
+    'inotify mask:4 wd:3 sdev:27 ino:6', // not as the kernel prints it: the tolerant parser's
+    'inotify wd:4 ino:7 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:0700000000000000',
+  ];
+  for (const end of ['\n', '']) {
+    const bytes = Buffer.from(lines.join('\n') + end, 'latin1');
+    const whole = watchesOf(parseBytes(bytes));
+    assert.equal(whole.length, 4);
+    for (let first = 0; first <= bytes.length; first++) {
+      for (const second of [first, Math.min(bytes.length, first + 1), Math.min(bytes.length, first + 40)]) {
+        const chunks = [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+        assert.deepEqual(watchesOf(parseBytes(chunks)), whole, `cut at ${first} and ${second}`);
+      }
+    }
+  }
+});
+
 test('kernel dev_t to MAJ:MIN', () => {
   assert.equal(devFromKernelDev(0xfe00000), '254:0');
   assert.equal(devFromKernelDev(0x800001), '8:1');
