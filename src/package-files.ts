@@ -1,4 +1,4 @@
-// inotop's own files (package.json, vendor/, fixtures/, dist/): in the npm package, the files in
+// inotop's own files (package.json, fixtures/, dist/): in the npm package, the files in
 // the nearest directory above this module's that holds a package.json (the module may run from
 // src/ under tsx or from a chunk of the bundle in dist/, at another depth: the path is found, not
 // spelled); in the single executable (npm run build:exe), its SEA assets, keyed by the same

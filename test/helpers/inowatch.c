@@ -36,7 +36,7 @@
 // Run as `inowatch deny NR CMD [ARG...]` it execs CMD under a seccomp filter that refuses syscall
 // NR with EPERM, as a container runtime's profile does (pidfd_getfd is 438).
 //
-// inowatch PATH...: one instance watching each PATH, held until killed (a pod's process, which has
+// inowatch watching PATH...: one instance watching each PATH, held until killed (a pod's process, which has
 // no stdin to read commands from).
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -133,10 +133,10 @@ static void command(char *line);
 
 int main(int argc, char **argv) {
   if (argc > 3 && !strcmp(argv[1], "deny")) return deny_and_exec(atol(argv[2]), argv + 3);
-  if (argc > 1) {
+  if (argc > 2 && !strcmp(argv[1], "watching")) {
     int fd = inotify_init1(IN_CLOEXEC);
     if (fd < 0) { perror("inotify_init1"); return 1; }
-    for (int i = 1; i < argc; i++)
+    for (int i = 2; i < argc; i++)
       if (inotify_add_watch(fd, argv[i], IN_ALL_EVENTS) < 0) { perror(argv[i]); return 1; }
     for (;;) pause();
   }

@@ -106,7 +106,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     installBusybox(appRoot);
     copyFileSync(inowatchBinary({ static: true }), join(appRoot, APP_WATCHED));
     await runtime.importImage(
-      writeOciImage(join(runtime.dir, 'app-image'), appRoot, { Env: ['PATH=/bin'], Entrypoint: [APP_WATCHED], Cmd: [APP_WATCHED] }, [APP_IMAGE]),
+      writeOciImage(join(runtime.dir, 'app-image'), appRoot, { Env: ['PATH=/bin'], Entrypoint: [APP_WATCHED], Cmd: ['watching', APP_WATCHED] }, [APP_IMAGE]),
     );
     // As kubelet does with its root, and as systemd's shared mounts make /run/containerd on a
     // node: HostToContainer mounts of them need a shared (or slave) mount to follow.

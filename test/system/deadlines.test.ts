@@ -84,7 +84,8 @@ describe('hung pod sources', () => {
       },
     );
     assert.equal(result.status, 2, result.stdout + result.stderr);
-    assert.equal(result.stdout, 'cannot tell in time: leaks not judged within 3 s\n');
+    // The pod list waited for within the deadline, or no time left for it once the scan was done.
+    assert.match(result.stdout, /^cannot tell (leaks of gone pods: no pod list within 3 s|in time: leaks not judged within 3 s)\n$/);
     assertNothingLeft();
   });
 

@@ -272,8 +272,15 @@ test(
     const port = await servedPort(serve);
     const scrape = (password: string) =>
       fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` } });
-    const good = await scrape('scrape-secret');
-    assert.equal(good.status, 200, serve.output());
+    // 503 until the first scan is in.
+    const good = await eventually(
+      async () => {
+        const answer = await scrape('scrape-secret');
+        assert.equal(answer.status, 200, serve.output());
+        return answer;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.match(await good.text(), /^inotop_build_info\{/m);
     assert.equal((await scrape('wrong')).status, 401);
   },

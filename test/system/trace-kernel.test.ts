@@ -23,8 +23,8 @@ import { traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.
 
 const NOBODY = 65534;
 const AS_NOBODY = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'];
-/** Enough for the helper's stdin, stdout, stderr and 5 instances. */
-const FD_LIMIT = 8;
+/** Enough for the helper's stdin, stdout, stderr, its epoll fd (it reads its instances as events come) and 5 instances. */
+const FD_LIMIT = 9;
 
 const skip = traceSkip();
 
@@ -261,7 +261,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
       fdLimit: null,
     });
 
-    // Its own fd limit: stdin, stdout, stderr and 5 instances, then EMFILE, with nobody far below max_user_instances.
+    // Its own fd limit: stdin, stdout, stderr, its epoll fd and 5 instances, then EMFILE, with nobody far below max_user_instances.
     const fdFailed = await failures(
       Array.from({ length: 8 }, () => () => fdVictim.init()),
       /Too many open files/,
