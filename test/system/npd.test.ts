@@ -5,8 +5,20 @@
 // validates, and its init container's command (in inotop's image) copies the single executable
 // there, which runs the rules in a root with nothing else in it (no Node, no libc).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +28,10 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { containerdSkipReason, startContainerd } from '../helpers/containerd.js';
 import { BUSYBOX } from '../helpers/containerd/image.js';
+import { eventually } from '../helpers/eventually.js';
+import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
 import { exeSkipReason, singleExecutable } from '../helpers/exe.js';
 import { IMAGE_CONFIG, imageRoot } from '../../scripts/build-image.mjs';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
@@ -404,21 +419,59 @@ function chrootArgv(setup: string[], root: string, env: Record<string, string>, 
 const bind = (from: string, to: string, flags = '--bind') => `mount ${flags} '${from}' '${to}'`;
 
 test(
-  "node-problem-detector's container as patched has room for both rules at once: each runs within its share of the memory (the limit less upstream's own, halved) and the CPU limit, in its timeout",
-  { skip: rootSkip },
-  async () => {
+  "node-problem-detector's container as patched has room for both rules at once, on a node with CRI and a leak: each runs within its share of the memory (the limit less upstream's own, halved) and the CPU limit, in its timeout",
+  { skip: rootSkip || (containerdSkipReason() ?? false), timeout: 180_000 },
+  async (t) => {
     const { resources } = patchedDaemonSet().spec.template.spec.containers[0]!;
     assert.equal(resources.requests.memory, resources.limits.memory, 'memory requested as limited: a node never overcommits it');
     const share = (quantity(resources.limits.memory) - quantity(UPSTREAM_MEMORY)) / 2;
     const cores = quantity(resources.limits.cpu);
     assert.ok(quantity(resources.requests.cpu) >= quantity(UPSTREAM_CPU) && cores > quantity(resources.requests.cpu));
+
+    // The node: containerd answering CRI, kubelet watching two pods' volumes, one pod deleted while
+    // a process stays in its mount namespace (a leak the leaks rule must name).
+    const runtime = await startContainerd();
+    let kubelet: KubeletWatcher | undefined;
+    let holder: ChildProcess | undefined;
+    t.after(async () => {
+      holder?.kill('SIGKILL');
+      await kubelet?.stop();
+      await runtime.stop();
+    });
+    kubelet = await KubeletWatcher.start();
+    const kubeletRoot = join(runtime.dir, 'kubelet');
+    const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
+    const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
+    for (const pod of [web, leaky]) await kubelet.watchPod(pod);
+    holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
+    const holderNs = `/proc/${holder.pid}/ns/mnt`;
+    await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
+    await runtime.deletePod(leaky);
+    // The rules as configured, pointed at this containerd where a node's would be found at its default socket.
+    const onThisNode = ['--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot];
+    // Once a check outside the cgroup sees the leak, the rules are run inside it.
+    await eventually(
+      () => {
+        const seen = spawnSync(process.execPath, [inotopBin, 'check', '--instances-threshold=off', '--watches-threshold=off', '--pods', 'cri', ...onThisNode], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        assert.equal(seen.status, 1, seen.stdout + seen.stderr);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+
     for (const name of CONFIGS) {
       const config = readConfig(name);
       for (const rule of config.rules) {
-        const result = await runInCgroup(ruleArgv(rule), ruleTimeoutMs(config, rule), share, cores);
+        const result = await runInCgroup([...ruleArgv(rule), ...onThisNode], ruleTimeoutMs(config, rule), share, cores);
         assert.equal(result.oomKilled, false, `${rule.reason}: killed for memory at ${share} bytes`);
         assertContract(config, rule, result);
         assert.ok(result.peakBytes <= share, `${rule.reason}: peak ${result.peakBytes} bytes`);
+        if (rule.args?.includes('--fail-on-leaked=true')) {
+          assert.equal(result.status, 1, `${rule.reason}: the leak found: ${JSON.stringify(result)}`);
+          assert.match(result.output, /leaked watch/, rule.reason);
+        }
       }
     }
   },
