@@ -1,49 +1,105 @@
 // The Prometheus metrics of the last scan, rendered once per scan: a scrape only sends the text.
-// Label sets stay bounded: users, the top processes plus the leaking ones, and leaked pods.
+// Designed for a fleet (README, "Series for a fleet"): every label's values are bounded, so a node
+// exports at most SERIES_BUDGET inotop_* series with the default flags whatever leaks or restarts.
+//   - users: the one nearest max_user_watches, the one nearest max_user_instances, and the next
+//     nearest any limit (MAX_USERS);
+//   - processes grouped by what survives a restart (comm and pod, never pid): the top --top groups,
+//     the rest summed into one group, comm="_other";
+//   - leaked watches by pod and form: the top --top-leaks, the rest summed per form into
+//     pod_name="_other"; inotop_gone_pods counts every gone pod whatever is shown;
+//   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { NO_FILTER, queryRows } from '../model/query.js';
-import type { LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure } from '../model/types.js';
+import { compareCodeUnits } from '../common/compare.js';
+import type { Limits, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../model/types.js';
 import { VERSION } from '../version.js';
+import { DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from './args.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** The label every series carries, so that a fleet view names nodes (not pod IPs). */
 export const NODE_LABEL = 'node';
+/** Set by `serve --cluster`, or by Prometheus's relabelling: nodes of two clusters may share names. */
+export const CLUSTER_LABEL = 'cluster';
+/**
+ * A hash of the node's name, 0 to NODE_SHARDS - 1, on every series: `inotop fleet` reads a big
+ * fleet's per-node series a shard at a time (node_shard=~"3|35"), so that Prometheus selects only
+ * those nodes' series for a refresh, not the whole fleet's.
+ */
+export const SHARD_LABEL = 'node_shard';
+export const NODE_SHARDS = 64;
+/** The value of label sets summed together past a bound. */
+export const OTHER = '_other';
+
+/** Users with series of their own: the nearest each inotify limit, then the nearest any. */
+export const MAX_USERS = 3;
+/** Label sets of the failure counter with series of their own, the last one being OTHER. */
+export const MAX_FAILURE_SERIES = 8;
+
+/** The series with no per-thing label: build, scan failures, five limits, scan time, pods, trace, gone pods. */
+const FIXED_SERIES = 13;
+const PER_USER_SERIES = 4;
+const PER_GROUP_SERIES = 3;
+const LEAK_FORMS: readonly LeakForm[] = ['gone', 'unmounted', 'deleted'];
+
+/** The most inotop_* series one node exports with these bounds (README: the budget, term by term). */
+export function seriesBudget(top = DEFAULT_TOP, topLeaks = DEFAULT_TOP_LEAKS): number {
+  return FIXED_SERIES + MAX_USERS * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES;
+}
+
+/** FNV-1a over the name's UTF-8, modulo NODE_SHARDS: the same node lands in the same shard everywhere. */
+export function nodeShard(node: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(node, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash % NODE_SHARDS;
+}
 
 export interface MetricsState {
   /** The node label's value. */
   node: string;
+  /** The cluster label's value; null: no such label (Prometheus may add one by relabelling). */
+  cluster: string | null;
   /** The last good snapshot; null while no scan has succeeded. */
   snapshot: Snapshot | null;
   scanFailures: number;
-  /** Per-process series for this many processes by watches, and as many by instances. */
+  /** Process groups (comm, pod) with series of their own; the rest are summed into one. */
   top: number;
+  /** Leaked (pod, form) pairs with series of their own; the rest are summed per form. */
+  topLeaks: number;
   /** Failed inotify calls since the start; none without it. */
   failures?: FailureTotals;
 }
 
+export function metricsState(options: ServeOptions, node: string, failures: FailureTotals): MetricsState {
+  return { node, cluster: options.cluster, snapshot: null, scanFailures: 0, top: options.top, topLeaks: options.topLeaks, failures };
+}
+
+/** The labels every series has: node, its shard, and the cluster when set. */
+export function defaultLabels(node: string, cluster: string | null): Record<string, string> {
+  return { [NODE_LABEL]: node, [SHARD_LABEL]: String(nodeShard(node)), ...(cluster !== null ? { [CLUSTER_LABEL]: cluster } : {}) };
+}
+
 const FAILURE_LABELS = ['syscall', 'errno', 'limit', 'comm'] as const;
 type FailureLabels = Record<(typeof FAILURE_LABELS)[number], string>;
-/** Distinct comm values the failure counter takes; later ones count together as OTHER_COMM. */
-const MAX_FAILURE_COMMS = 50;
-export const OTHER_COMM = '_other';
+const OTHER_FAILURE: FailureLabels = { syscall: OTHER, errno: OTHER, limit: OTHER, comm: OTHER };
 
 /**
  * Failed inotify calls since the start, summed from each snapshot's `new`: a counter that only
- * grows, whatever the tracer forgets. No pid label, and a bounded set of comms: a program that
- * fails and restarts makes no new series.
+ * grows, whatever the tracer forgets. No pid label, and at most MAX_FAILURE_SERIES label sets: the
+ * first ones seen keep theirs, later ones count together in one whose every label is OTHER, so a
+ * program that fails and restarts, or a hundred that fail, make no new series.
  */
 export class FailureTotals {
   private readonly totals = new Map<string, { labels: FailureLabels; value: number }>();
-  private readonly comms = new Set<string>();
 
   add(failures: readonly SyscallFailure[] | undefined): void {
     for (const failure of failures ?? []) {
       if (failure.new === 0) continue;
-      if (!this.comms.has(failure.comm) && this.comms.size < MAX_FAILURE_COMMS) this.comms.add(failure.comm);
-      const comm = this.comms.has(failure.comm) ? failure.comm : OTHER_COMM;
-      const labels: FailureLabels = { syscall: failure.syscall, errno: failure.errno, limit: failure.limit ?? '', comm };
-      const key = FAILURE_LABELS.map((name) => labels[name]).join('\0');
+      let labels: FailureLabels = { syscall: failure.syscall, errno: failure.errno, limit: failure.limit ?? '', comm: failure.comm };
+      let key = FAILURE_LABELS.map((name) => labels[name]).join('\0');
+      if (!this.totals.has(key) && this.totals.size >= MAX_FAILURE_SERIES - 1) {
+        labels = OTHER_FAILURE;
+        key = OTHER;
+      }
       const total = this.totals.get(key);
       if (total) total.value += failure.new;
       else this.totals.set(key, { labels, value: failure.new });
@@ -55,11 +111,12 @@ export class FailureTotals {
   }
 }
 
-const PROCESS_LABELS = ['pid', 'comm', 'pod_namespace', 'pod_name', 'pod_uid'] as const;
+const GROUP_LABELS = ['comm', 'pod_namespace', 'pod_name'] as const;
+const LEAK_LABELS = ['pod_namespace', 'pod_name', 'pod_uid', 'form'] as const;
 
 export async function renderMetrics(state: MetricsState): Promise<string> {
   const registry = new Registry();
-  registry.setDefaultLabels({ [NODE_LABEL]: state.node });
+  registry.setDefaultLabels(defaultLabels(state.node, state.cluster));
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers: [registry] });
 
@@ -78,11 +135,16 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
   const userLabels = ['uid', 'user', 'userns'] as const;
-  const userWatches = gauge('inotop_user_watches', 'inotify watches charged to a user (shared instances once).', userLabels);
-  const userInstances = gauge('inotop_user_instances', 'inotify instances charged to a user (shared instances once).', userLabels);
-  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', 'fanotify groups charged to a user (shared groups once).', userLabels);
-  const userFanotifyMarks = gauge('inotop_user_fanotify_marks', 'fanotify marks charged to a user (not those of FAN_UNLIMITED_MARKS groups).', userLabels);
-  for (const user of snapshot.users) {
+  const nearest = `(the ${MAX_USERS} users nearest a limit)`;
+  const userWatches = gauge('inotop_user_watches', `inotify watches charged to a user, shared instances once ${nearest}.`, userLabels);
+  const userInstances = gauge('inotop_user_instances', `inotify instances charged to a user, shared instances once ${nearest}.`, userLabels);
+  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', `fanotify groups charged to a user, shared groups once ${nearest}.`, userLabels);
+  const userFanotifyMarks = gauge(
+    'inotop_user_fanotify_marks',
+    `fanotify marks charged to a user, not those of FAN_UNLIMITED_MARKS groups ${nearest}.`,
+    userLabels,
+  );
+  for (const user of exportedUsers(snapshot.users, snapshot.limits)) {
     const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
     userWatches.set(labels, user.watches);
     userInstances.set(labels, user.instances);
@@ -90,29 +152,31 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
     userFanotifyMarks.set(labels, user.fanotifyMarks ?? 0);
   }
 
-  const processWatches = gauge('inotop_process_watches', 'inotify watches of a process (top processes and every leaking one).', PROCESS_LABELS);
-  const processInstances = gauge('inotop_process_instances', 'inotify instances of a process (top processes and every leaking one).', PROCESS_LABELS);
-  const processLeaked = gauge('inotop_process_leaked_watches', 'Watches of a process on gone pods, unmounted or deleted targets.', PROCESS_LABELS);
-  for (const row of exportedProcesses(snapshot.processes, state.top)) {
-    const labels = { pid: String(row.pid), comm: row.comm, ...podLabels(row.pod) };
-    processWatches.set(labels, row.watches);
-    processInstances.set(labels, row.instances);
-    processLeaked.set(labels, row.leaked);
+  const groupHelp = `by command and pod (the top ${state.top} such groups; comm="${OTHER}": the rest summed)`;
+  const processWatches = gauge('inotop_process_watches', `inotify watches of processes ${groupHelp}.`, GROUP_LABELS);
+  const processInstances = gauge('inotop_process_instances', `inotify instances of processes ${groupHelp}.`, GROUP_LABELS);
+  const processLeaked = gauge('inotop_process_leaked_watches', `Watches on gone pods, unmounted or deleted targets, of processes ${groupHelp}.`, GROUP_LABELS);
+  for (const group of exportedGroups(processGroups(snapshot.processes), state.top)) {
+    const labels = { comm: group.comm, pod_namespace: group.podNamespace, pod_name: group.podName };
+    processWatches.set(labels, group.watches);
+    processInstances.set(labels, group.instances);
+    processLeaked.set(labels, group.leaked);
   }
 
-  const leaked = gauge('inotop_leaked_watches', 'Leaked watches by the pod they belong to and how they leaked (gone, unmounted, deleted).', [
-    'pod_namespace',
-    'pod_name',
-    'pod_uid',
-    'form',
-  ]);
-  for (const { pod, form, watches } of leaksByPod(snapshot.processes)) leaked.set({ ...podLabels(pod), form }, watches);
+  const leaks = leaksByPod(snapshot.processes);
+  const leaked = gauge(
+    'inotop_leaked_watches',
+    `Leaked watches by the pod they belong to and how they leaked (gone, unmounted, deleted): the top ${state.topLeaks}; pod_name="${OTHER}": the rest summed per form.`,
+    LEAK_LABELS,
+  );
+  for (const leak of exportedLeaks(leaks, state.topLeaks)) leaked.set({ ...leakPodLabels(leak.pod), form: leak.form }, leak.watches);
+  gauge('inotop_gone_pods', 'Pods gone from the pod list whose watches are still held, every one counted.').set(gonePods(leaks));
 
   if (snapshot.trace) {
     gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
     const failures = new Counter({
       name: 'inotop_syscall_failures_total',
-      help: 'Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command.',
+      help: `Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command (at most ${MAX_FAILURE_SERIES} label sets; "${OTHER}": later ones).`,
       labelNames: FAILURE_LABELS,
       registers: [registry],
     });
@@ -134,11 +198,14 @@ const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_act
 
 /**
  * prom-client's default metrics of this process (process_cpu_seconds_total,
- * process_resident_memory_bytes, nodejs_*): inotop's own cost, read at each scrape.
+ * process_resident_memory_bytes, nodejs_*): inotop's own cost, read at each scrape. None with
+ * --web.disable-exporter-metrics (about 60 series a node that a fleet may not want), nor in a
+ * textfile, where they would describe a short-lived writer.
  */
-export function processMetricsRegistry(node: string): Registry {
+export function exporterMetricsRegistry(options: ServeOptions, node: string): Registry | null {
+  if (options.textfile !== null || !options.exporterMetrics) return null;
   const registry = new Registry();
-  registry.setDefaultLabels({ [NODE_LABEL]: node });
+  registry.setDefaultLabels(defaultLabels(node, options.cluster));
   collectDefaultMetrics({ register: registry });
   // Gauges named like counters: promtool's lint (and so CI linting of scrapes) refuses them.
   for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
@@ -154,19 +221,103 @@ export function metricsView(snapshot: Snapshot): Snapshot {
   return { ...snapshot, processes };
 }
 
-/** The top processes by watches and by instances, and every process with leaked watches. */
-export function exportedProcesses(rows: readonly ProcessRow[], top: number): ProcessRow[] {
-  const byWatches = queryRows(rows, NO_FILTER, { field: 'watches', descending: true }).slice(0, top);
-  const byInstances = queryRows(rows, NO_FILTER, { field: 'instances', descending: true }).slice(0, top);
-  const leaking = rows.filter((row) => row.leaked > 0);
-  return [...new Set([...byWatches, ...byInstances, ...leaking])];
+// ---- users ----
+
+/** The highest share of a limit a user holds, of those whose limit is known. */
+function share(used: number | undefined, limit: number | null | undefined): number {
+  return limit ? (used ?? 0) / limit : 0;
 }
 
-function podLabels(pod: PodRef | null): { pod_namespace: string; pod_name: string; pod_uid: string } {
+/**
+ * The user nearest max_user_watches, the one nearest max_user_instances, then the nearest any
+ * limit (fanotify's too), MAX_USERS in all; ties by uid and user namespace. The fleet's highest
+ * share of each inotify limit is always among them.
+ */
+export function exportedUsers(users: readonly UserRow[], limits: Limits): UserRow[] {
+  const watches = (u: UserRow) => share(u.watches, limits.maxUserWatches);
+  const instances = (u: UserRow) => share(u.instances, limits.maxUserInstances);
+  const any = (u: UserRow) =>
+    Math.max(watches(u), instances(u), share(u.fanotifyGroups, limits.maxUserFanotifyGroups), share(u.fanotifyMarks, limits.maxUserFanotifyMarks));
+  const byTie = (a: UserRow, b: UserRow) => a.uid - b.uid || compareCodeUnits(a.userns ?? '', b.userns ?? '');
+  const first = (key: (u: UserRow) => number) =>
+    users.reduce<UserRow | null>((best, u) => (!best || key(u) > key(best) || (key(u) === key(best) && byTie(u, best) < 0) ? u : best), null);
+  const chosen = new Set<UserRow>();
+  for (const key of [watches, instances]) {
+    const user = first(key);
+    if (user) chosen.add(user);
+  }
+  for (const user of [...users].sort((a, b) => any(b) - any(a) || b.watches - a.watches || byTie(a, b))) {
+    if (chosen.size >= MAX_USERS) break;
+    chosen.add(user);
+  }
+  return [...chosen];
+}
+
+// ---- process groups ----
+
+/** Processes of one command in one pod: what a restart keeps (a new pid, the same comm and pod). */
+export interface ProcessGroup {
+  comm: string;
+  podNamespace: string;
+  podName: string;
+  watches: number;
+  instances: number;
+  leaked: number;
+}
+
+/** Processes holding inotify or fanotify summed by (comm, pod namespace, pod name). */
+export function processGroups(rows: readonly ProcessRow[]): ProcessGroup[] {
+  const groups = new Map<string, ProcessGroup>();
+  for (const row of rows) {
+    const podNamespace = row.pod?.namespace ?? '';
+    const podName = row.pod?.name ?? (row.pod ? row.pod.uid : '');
+    const key = `${row.comm}\0${podNamespace}\0${podName}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { comm: row.comm, podNamespace, podName, watches: 0, instances: 0, leaked: 0 }));
+    group.watches += row.watches;
+    group.instances += row.instances;
+    group.leaked += row.leaked;
+  }
+  return [...groups.values()];
+}
+
+function compareGroups(a: ProcessGroup, b: ProcessGroup): number {
+  return compareCodeUnits(a.comm, b.comm) || compareCodeUnits(a.podNamespace, b.podNamespace) || compareCodeUnits(a.podName, b.podName);
+}
+
+/**
+ * The `top` groups taken in turn from three rankings (most leaked watches, most watches, most
+ * instances: the holder of a leak, of the watch limit and of the instance limit are each named),
+ * then the rest summed into one group with comm OTHER.
+ */
+export function exportedGroups(groups: readonly ProcessGroup[], top: number): ProcessGroup[] {
+  const ranking = (key: (g: ProcessGroup) => number) => groups.filter((g) => key(g) > 0).sort((a, b) => key(b) - key(a) || compareGroups(a, b));
+  const rankings = [ranking((g) => g.leaked), ranking((g) => g.watches), ranking((g) => g.instances)];
+  const chosen = new Set<ProcessGroup>();
+  for (let depth = 0; chosen.size < top && rankings.some((r) => depth < r.length); depth++) {
+    for (const ranked of rankings) {
+      const group = ranked[depth];
+      if (group && chosen.size < top) chosen.add(group);
+    }
+  }
+  const rest = groups.filter((g) => !chosen.has(g));
+  if (rest.length === 0) return [...chosen];
+  const other: ProcessGroup = { comm: OTHER, podNamespace: '', podName: '', watches: 0, instances: 0, leaked: 0 };
+  for (const g of rest) {
+    other.watches += g.watches;
+    other.instances += g.instances;
+    other.leaked += g.leaked;
+  }
+  return [...chosen, other];
+}
+
+// ---- leaks ----
+
+function leakPodLabels(pod: PodRef | null): { pod_namespace: string; pod_name: string; pod_uid: string } {
   return { pod_namespace: pod?.namespace ?? '', pod_name: pod?.name ?? '', pod_uid: pod?.uid ?? '' };
 }
 
-interface PodLeak {
+export interface PodLeak {
   pod: PodRef | null;
   form: LeakForm;
   watches: number;
@@ -186,4 +337,27 @@ export function leaksByPod(rows: readonly ProcessRow[]): PodLeak[] {
     }
   }
   return [...sums.values()];
+}
+
+/** Gone pods whose watches are still held. */
+export function gonePods(leaks: readonly PodLeak[]): number {
+  return new Set(leaks.flatMap((l) => (l.form === 'gone' && l.pod ? [l.pod.uid] : []))).size;
+}
+
+const OTHER_POD: PodRef = { uid: '', namespace: '', name: OTHER, container: null, state: 'gone' };
+
+/**
+ * The `top` (pod, form) pairs with most leaked watches (ties by pod uid, then form: the same ones
+ * at every scan), then the rest summed per form into pod_name OTHER: sums stay exact.
+ */
+export function exportedLeaks(leaks: readonly PodLeak[], top: number): PodLeak[] {
+  const sorted = [...leaks].sort((a, b) => b.watches - a.watches || compareCodeUnits(a.pod?.uid ?? '', b.pod?.uid ?? '') || compareCodeUnits(a.form, b.form));
+  const shown = sorted.slice(0, top);
+  const rest = new Map<LeakForm, PodLeak>();
+  for (const leak of sorted.slice(top)) {
+    const sum = rest.get(leak.form);
+    if (sum) sum.watches += leak.watches;
+    else rest.set(leak.form, { pod: { ...OTHER_POD, state: leak.form === 'gone' ? 'gone' : 'live' }, form: leak.form, watches: leak.watches });
+  }
+  return [...shown, ...LEAK_FORMS.flatMap((form) => rest.get(form) ?? [])];
 }

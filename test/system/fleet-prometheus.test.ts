@@ -76,7 +76,8 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
     assert.equal(sample.metric.pod_namespace, leaky.namespace);
     assert.equal(sample.metric.job, 'inotop');
   }
-  const kubelet = await query(prometheus, `inotop_process_leaked_watches{pid="${node.kubelet.pid}"}`);
+  // Per process by command and pod, not pid: a restarted kubelet keeps its series.
+  const kubelet = await query(prometheus, 'inotop_process_leaked_watches{comm="kubelet"}');
   assert.deepEqual(
     kubelet.map((s) => [s.metric.comm, s.value[1]]),
     [['kubelet', '3']],

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { failuresProblem } from '../../src/check/check.js';
-import { FailureTotals, OTHER_COMM, renderMetrics } from '../../src/serve/metrics.js';
+import { FailureTotals, MAX_FAILURE_SERIES, OTHER, renderMetrics } from '../../src/serve/metrics.js';
 import type { Limits, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';
@@ -196,7 +196,7 @@ test('failures in words: check within 80 characters, the alert with the user and
   );
 });
 
-test('serve: the failure counter sums new failures per label set, never per pid, with a bounded set of comms', async () => {
+test('serve: the failure counter sums new failures per label set, never per pid, with a bounded number of label sets', async () => {
   const totals = new FailureTotals();
   totals.add([failure({ new: 17 })]);
   totals.add([failure({ new: 3, count: 20 }), failure({ pid: 5000, new: 2, count: 2 })]);
@@ -210,18 +210,20 @@ test('serve: the failure counter sums new failures per label set, never per pid,
     scanMs: 1,
     trace: { state: 'on', reason: null },
   } as unknown as Snapshot;
-  const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, top: 1, failures: totals });
+  const text = await renderMetrics({ node: 'node-a', cluster: null, snapshot, scanFailures: 0, top: 1, topLeaks: 1, failures: totals });
   const series = text.split('\n').filter((line) => line.startsWith('inotop_syscall_failures_total'));
   assert.ok(
-    series.includes('inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a"} 22'),
+    series.includes(
+      'inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a",node_shard="19"} 22',
+    ),
     series.join('\n'),
   );
-  // fluent-bit and 49 jobs have their own series; the 11 jobs after them count together.
-  assert.equal(series.length, 51);
+  // fluent-bit and the first 6 jobs have their own series; the 54 jobs after them count together.
+  assert.equal(series.length, MAX_FAILURE_SERIES);
   assert.ok(
-    series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}",node="node-a"} 11`),
+    series.includes(`inotop_syscall_failures_total{syscall="${OTHER}",errno="${OTHER}",limit="${OTHER}",comm="${OTHER}",node="node-a",node_shard="19"} 54`),
   );
-  assert.ok(text.includes('\ninotop_trace_up{node="node-a"} 1\n'));
+  assert.ok(text.includes('\ninotop_trace_up{node="node-a",node_shard="19"} 1\n'));
 });
 
 test('churn: adds and removes per process since the last take, with rates, most adds first', () => {

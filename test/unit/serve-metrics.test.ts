@@ -1,0 +1,207 @@
+// inotop serve's series as a fleet stores them: which users, process groups and leaked pods get
+// series of their own, the rest summed so that totals stay exact, and the cardinality bound: a
+// node with 5,000 gone pods, a process restarted 100 times, many users and many failing commands
+// exports at most the budget, over all its scrapes together.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_TOP, DEFAULT_TOP_LEAKS } from '../../src/serve/args.js';
+import {
+  exportedGroups,
+  exportedUsers,
+  FailureTotals,
+  nodeShard,
+  NODE_SHARDS,
+  OTHER,
+  processGroups,
+  renderMetrics,
+  seriesBudget,
+  type MetricsState,
+} from '../../src/serve/metrics.js';
+import type { ProcessRow, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
+import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+
+/** The samples of an exposition: name{labels} → value. */
+function samples(text: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    map.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return map;
+}
+
+const sum = (map: Map<string, number>, name: string) => [...map].filter(([key]) => key.startsWith(`${name}{`)).reduce((total, [, value]) => total + value, 0);
+
+const state = (snap: Snapshot, extra: Partial<MetricsState> = {}): MetricsState => ({
+  node: 'node-a',
+  cluster: null,
+  snapshot: snap,
+  scanFailures: 0,
+  top: DEFAULT_TOP,
+  topLeaks: DEFAULT_TOP_LEAKS,
+  ...extra,
+});
+
+test('the budget with the default flags is 60 series a node', () => {
+  assert.equal(seriesBudget(), 60);
+  assert.equal(seriesBudget(10, 20), 60 + 3 * 5 + 14);
+});
+
+test('node shards: a stable hash of the name, spread over every shard', () => {
+  assert.equal(nodeShard('node-a'), nodeShard('node-a'));
+  const counts = new Array<number>(NODE_SHARDS).fill(0);
+  for (let i = 0; i < 64_000; i++) counts[nodeShard(`ip-10-0-${i >> 8}-${i & 255}.ec2.internal`)]!++;
+  for (const count of counts) assert.ok(count > 700 && count < 1300, `${count} nodes in a shard of 64,000 / 64`);
+});
+
+test('users: the nearest each inotify limit, then the nearest any, three at most', () => {
+  const limits = { maxUserWatches: 1000, maxUserInstances: 100, maxQueuedEvents: 16384, maxUserFanotifyGroups: 10, maxUserFanotifyMarks: 1000 };
+  const user = (uid: number, watches: number, instances: number, fanotifyGroups = 0): UserRow => ({
+    uid,
+    name: `u${uid}`,
+    userns: null,
+    watches,
+    instances,
+    fanotifyGroups,
+  });
+  // Watches 95% is below the instance users' shares, and still exported: the fleet's watch share is its max;
+  // user 5 holds every fanotify group allowed: nearer a limit than user 3's 98%.
+  const users = [user(1, 950, 1), user(2, 10, 99), user(3, 10, 98), user(4, 10, 97), user(5, 0, 0, 10)];
+  assert.deepEqual(
+    exportedUsers(users, limits).map((u) => u.uid),
+    [1, 2, 5],
+  );
+  assert.deepEqual(
+    exportedUsers([user(7, 5, 5), user(3, 5, 5)], limits).map((u) => u.uid),
+    [3, 7],
+    'ties by uid',
+  );
+});
+
+test('process groups: by command and pod, never pid; leaking, watching and instance-holding groups in turn, the rest summed', () => {
+  const rows: ProcessRow[] = [
+    proc(10, { comm: 'kubelet', targets: [...targets(3, 1, { pod: pod('web', 'gone') }), ...targets(50, 10)] }),
+    // Two nginx workers of one pod: one group.
+    proc(20, { comm: 'nginx', pod: pod('web'), instances: 2, targets: targets(30, 100) }),
+    proc(21, { comm: 'nginx', pod: pod('web'), instances: 2, targets: targets(30, 200) }),
+    proc(30, { comm: 'shim', instances: 90, targets: targets(1, 300) }),
+    ...Array.from({ length: 10 }, (_, i) => proc(40 + i, { comm: `app${i}`, targets: targets(5 + i, 400 + 20 * i) })),
+  ];
+  const groups = processGroups(rows);
+  const nginx = groups.find((g) => g.comm === 'nginx')!;
+  assert.deepEqual([nginx.podNamespace, nginx.podName, nginx.watches, nginx.instances], ['default', 'web', 60, 4]);
+  const exported = exportedGroups(groups, 3);
+  assert.deepEqual(
+    exported.map((g) => g.comm),
+    ['kubelet', 'nginx', 'shim', OTHER],
+  );
+  const other = exported.at(-1)!;
+  const total = (key: 'watches' | 'instances' | 'leaked') => rows.reduce((s, r) => s + r[key], 0);
+  for (const key of ['watches', 'instances', 'leaked'] as const) {
+    assert.equal(
+      exported.reduce((s, g) => s + g[key], 0),
+      total(key),
+      `${key}: the sums stay exact`,
+    );
+  }
+  assert.equal(
+    other.watches,
+    Array.from({ length: 10 }, (_, i) => 5 + i).reduce((a, b) => a + b, 0),
+  );
+  assert.deepEqual(exportedGroups(groups, 100).length, groups.length, 'no rest when every group fits');
+});
+
+test('metrics: the labels of a fleet (node, node shard, cluster), leaks bounded with exact sums, gone pods counted', async () => {
+  const leaking = proc(812, {
+    comm: 'kubelet',
+    targets: [
+      ...targets(2, 1, { pod: pod('web-1', 'gone'), status: 'unmounted', leak: 'unmounted' }),
+      ...targets(1, 5, { pod: pod('web-1', 'gone') }),
+      ...Array.from({ length: 10 }, (_, i) => targets(i + 1, 100 * (i + 1), { pod: pod(`old-${i}`, 'gone') })).flat(),
+    ],
+  });
+  const snap = { ...snapshot([leaking]), pods: { source: 'crictl', live: 4, stale: false, error: null } };
+  const text = await renderMetrics(state(snap, { cluster: 'eu-1', top: 3, topLeaks: 4 }));
+  const map = samples(text);
+  const labels = `node="node-a",node_shard="${nodeShard('node-a')}",cluster="eu-1"`;
+  assert.equal(map.get(`inotop_max_user_instances{${labels}}`), 128);
+  assert.equal(map.get(`inotop_process_leaked_watches{comm="kubelet",pod_namespace="",pod_name="",${labels}}`), leaking.leaked);
+  const leakSeries = [...map.keys()].filter((key) => key.startsWith('inotop_leaked_watches{'));
+  // The 4 biggest (old-9 10, old-8 9, old-7 8, old-6 7), then the rest summed per form.
+  assert.equal(leakSeries.length, 4 + 2);
+  assert.equal(map.get(`inotop_leaked_watches{pod_namespace="default",pod_name="old-9",pod_uid="uid-old-9",form="gone",${labels}}`), 10);
+  assert.equal(map.get(`inotop_leaked_watches{pod_namespace="",pod_name="${OTHER}",pod_uid="",form="unmounted",${labels}}`), 2);
+  assert.equal(map.get(`inotop_leaked_watches{pod_namespace="",pod_name="${OTHER}",pod_uid="",form="gone",${labels}}`), 1 + 1 + 2 + 3 + 4 + 5 + 6);
+  assert.equal(sum(map, 'inotop_leaked_watches'), leaking.leaked);
+  assert.equal(map.get(`inotop_gone_pods{${labels}}`), 11);
+  for (const key of map.keys()) assert.ok(key.endsWith(`${labels}}`), key);
+  assert.ok(![...map.keys()].some((key) => key.includes('pid=')), 'no pid label');
+
+  // Before the first good scan: only what is known.
+  const empty = await renderMetrics({ ...state(snap), snapshot: null, scanFailures: 1 });
+  assert.deepEqual(
+    [...samples(empty).keys()].map((key) => key.split('{')[0]),
+    ['inotop_build_info', 'inotop_scan_failures_total'],
+  );
+});
+
+test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 users, 100 failing commands: at most the budget over all scrapes', async () => {
+  const gone = Array.from({ length: 5000 }, (_, i) =>
+    target(10_000 + i, { pod: { ...pod(`job-${i}`, 'gone', 'batch'), uid: `uid-${String(i).padStart(5, '0')}` } }),
+  );
+  const users: UserRow[] = Array.from({ length: 50 }, (_, i) => ({
+    uid: 1000 + i,
+    name: `u${i}`,
+    userns: String(4026531840 + i),
+    watches: 100 + i,
+    instances: 50 - (i % 50),
+  }));
+  const failures = new FailureTotals();
+  const seen = new Set<string>();
+  let last = new Map<string, number>();
+  for (let restart = 0; restart < 100; restart++) {
+    // A new pid each time, the same command in the same pod; its leaks and watches move a little.
+    const kubelet = proc(5000 + restart, { comm: 'kubelet', instances: 4, targets: [...gone, ...targets(100 + restart, 1)] });
+    const busy = Array.from({ length: 40 }, (_, i) =>
+      proc(100_000 + restart * 100 + i, { comm: `worker-${i}`, pod: pod(`app-${i}`), targets: targets(i + 1, 50_000 + i * 100) }),
+    );
+    const snap: Snapshot = {
+      ...snapshot([kubelet, ...busy]),
+      users,
+      pods: { source: 'cri', live: 3, stale: false, error: null },
+      trace: { state: 'on', reason: null },
+    };
+    const batch: SyscallFailure[] = [
+      {
+        pid: 7000 + restart,
+        comm: `cron-${restart}`,
+        uid: 0,
+        user: 'root',
+        pod: null,
+        syscall: restart % 2 ? 'inotify_init1' : 'inotify_add_watch',
+        errno: restart % 2 ? 'EMFILE' : 'ENOSPC',
+        count: 1,
+        new: 1,
+        limit: restart % 2 ? 'max_user_instances' : 'max_user_watches',
+        fdLimit: null,
+        firstAt: snap.time,
+        lastAt: snap.time,
+      },
+    ];
+    failures.add(batch);
+    last = samples(await renderMetrics(state(snap, { failures })));
+    for (const key of last.keys()) if (key.startsWith('inotop_')) seen.add(key);
+  }
+  assert.ok(seen.size <= seriesBudget(), `${seen.size} distinct series over 100 scrapes, budget ${seriesBudget()}`);
+  // Bounded, and still exact where it is summed.
+  assert.equal(last.get(`inotop_gone_pods{node="node-a",node_shard="${nodeShard('node-a')}"}`), 5000);
+  assert.equal(sum(last, 'inotop_leaked_watches'), 5000);
+  assert.equal(sum(last, 'inotop_syscall_failures_total'), 100);
+  assert.equal(sum(last, 'inotop_process_watches'), 5000 + 199 + Array.from({ length: 40 }, (_, i) => i + 1).reduce((a, b) => a + b, 0));
+  // No label takes a value per pid, restart or gone pod beyond the shown few.
+  const labelValues = (label: string) => new Set([...seen].flatMap((key) => [...key.matchAll(new RegExp(`[{,]${label}="([^"]*)"`, 'g'))].map((m) => m[1])));
+  assert.ok(labelValues('pod_uid').size <= DEFAULT_TOP_LEAKS + 1, [...labelValues('pod_uid')].join(' '));
+  assert.ok(labelValues('comm').size <= DEFAULT_TOP + 1 + 8);
+  assert.ok(labelValues('uid').size <= 3);
+});
