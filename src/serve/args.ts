@@ -50,7 +50,11 @@ const FLAGS: readonly FlagSpec[] = [
     value: 'N',
     help: `series for N groups of processes (same command, same pod): most leaked, most watches, most instances in turn; the rest summed (default ${DEFAULT_TOP})`,
   },
-  { long: 'top-leaks', value: 'N', help: `series for the N pods with most leaked watches; the rest summed per form (default ${DEFAULT_TOP_LEAKS})` },
+  {
+    long: 'top-leaks',
+    value: 'N',
+    help: `at most N series of leaked watches, for the pods with most (each pod whole); the rest summed per form (default ${DEFAULT_TOP_LEAKS})`,
+  },
   { long: 'cluster', value: 'NAME', help: 'a cluster label on every series (or set one by relabelling in Prometheus)' },
   { long: 'web.disable-exporter-metrics', help: "no process_* and nodejs_* series of inotop's own (as node_exporter's flag)" },
   { long: 'textfile', value: 'DIR', help: "write DIR/inotop.prom for node_exporter's textfile collector instead of listening" },

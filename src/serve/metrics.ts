@@ -1,34 +1,22 @@
 // The Prometheus metrics of the last scan, rendered once per scan: a scrape only sends the text.
 // Designed for a fleet (README, "Series for a fleet"): every label's values are bounded, so a node
-// exports at most SERIES_BUDGET inotop_* series with the default flags whatever leaks or restarts.
+// exports at most seriesBudget() inotop_* series (60 with the default flags) whatever leaks or restarts.
 //   - users: the one nearest max_user_watches, the one nearest max_user_instances, and the next
 //     nearest any limit (MAX_USERS);
 //   - processes grouped by what survives a restart (comm and pod, never pid): the top --top groups,
 //     the rest summed into one group, comm="_other";
-//   - leaked watches by pod and form: the top --top-leaks, the rest summed per form into
-//     pod_name="_other"; inotop_gone_pods counts every gone pod whatever is shown;
+//   - leaked watches by pod and form: whole pods by leaked watches while their series fit in
+//     --top-leaks, the rest summed per form into pod_name="_other"; inotop_gone_pods counts every
+//     gone pod whatever is shown;
 //   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { compareCodeUnits } from '../common/compare.js';
 import type { Limits, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../model/types.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from './args.js';
+import { defaultLabels, OTHER } from './labels.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
-
-/** The label every series carries, so that a fleet view names nodes (not pod IPs). */
-export const NODE_LABEL = 'node';
-/** Set by `serve --cluster`, or by Prometheus's relabelling: nodes of two clusters may share names. */
-export const CLUSTER_LABEL = 'cluster';
-/**
- * A hash of the node's name, 0 to NODE_SHARDS - 1, on every series: `inotop fleet` reads a big
- * fleet's per-node series a shard at a time (node_shard=~"3|35"), so that Prometheus selects only
- * those nodes' series for a refresh, not the whole fleet's.
- */
-export const SHARD_LABEL = 'node_shard';
-export const NODE_SHARDS = 64;
-/** The value of label sets summed together past a bound. */
-export const OTHER = '_other';
 
 /** Users with series of their own: the nearest each inotify limit, then the nearest any. */
 export const MAX_USERS = 3;
@@ -44,13 +32,6 @@ const LEAK_FORMS: readonly LeakForm[] = ['gone', 'unmounted', 'deleted'];
 /** The most inotop_* series one node exports with these bounds (README: the budget, term by term). */
 export function seriesBudget(top = DEFAULT_TOP, topLeaks = DEFAULT_TOP_LEAKS): number {
   return FIXED_SERIES + MAX_USERS * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES;
-}
-
-/** FNV-1a over the name's UTF-8, modulo NODE_SHARDS: the same node lands in the same shard everywhere. */
-export function nodeShard(node: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(node, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return hash % NODE_SHARDS;
 }
 
 export interface MetricsState {
@@ -71,11 +52,6 @@ export interface MetricsState {
 
 export function metricsState(options: ServeOptions, node: string, failures: FailureTotals): MetricsState {
   return { node, cluster: options.cluster, snapshot: null, scanFailures: 0, top: options.top, topLeaks: options.topLeaks, failures };
-}
-
-/** The labels every series has: node, its shard, and the cluster when set. */
-export function defaultLabels(node: string, cluster: string | null): Record<string, string> {
-  return { [NODE_LABEL]: node, [SHARD_LABEL]: String(nodeShard(node)), ...(cluster !== null ? { [CLUSTER_LABEL]: cluster } : {}) };
 }
 
 const FAILURE_LABELS = ['syscall', 'errno', 'limit', 'comm'] as const;
@@ -166,7 +142,7 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   const leaks = leaksByPod(snapshot.processes);
   const leaked = gauge(
     'inotop_leaked_watches',
-    `Leaked watches by the pod they belong to and how they leaked (gone, unmounted, deleted): the top ${state.topLeaks}; pod_name="${OTHER}": the rest summed per form.`,
+    `Leaked watches by the pod they belong to and how they leaked (gone, unmounted, deleted): the pods with most, in at most ${state.topLeaks} series; pod_name="${OTHER}": the rest summed per form.`,
     LEAK_LABELS,
   );
   for (const leak of exportedLeaks(leaks, state.topLeaks)) leaked.set({ ...leakPodLabels(leak.pod), form: leak.form }, leak.watches);
@@ -344,20 +320,32 @@ export function gonePods(leaks: readonly PodLeak[]): number {
   return new Set(leaks.flatMap((l) => (l.form === 'gone' && l.pod ? [l.pod.uid] : []))).size;
 }
 
-const OTHER_POD: PodRef = { uid: '', namespace: '', name: OTHER, container: null, state: 'gone' };
+const OTHER_POD: PodRef = { uid: '', namespace: '', name: OTHER, container: null, state: 'live' };
 
 /**
- * The `top` (pod, form) pairs with most leaked watches (ties by pod uid, then form: the same ones
- * at every scan), then the rest summed per form into pod_name OTHER: sums stay exact.
+ * Whole pods by their leaked watches (all forms together; ties by pod uid: the same ones at every
+ * scan), as long as their series fit in `top`; then the rest summed per form into pod_name OTHER,
+ * so that sums stay exact and a pod shown is shown whole (its gone cgroup and its unmounted volumes).
  */
 export function exportedLeaks(leaks: readonly PodLeak[], top: number): PodLeak[] {
-  const sorted = [...leaks].sort((a, b) => b.watches - a.watches || compareCodeUnits(a.pod?.uid ?? '', b.pod?.uid ?? '') || compareCodeUnits(a.form, b.form));
-  const shown = sorted.slice(0, top);
+  const pods = new Map<string, { uid: string; watches: number; leaks: PodLeak[] }>();
+  for (const leak of leaks) {
+    const uid = leak.pod?.uid ?? '';
+    let pod = pods.get(uid);
+    if (!pod) pods.set(uid, (pod = { uid, watches: 0, leaks: [] }));
+    pod.watches += leak.watches;
+    pod.leaks.push(leak);
+  }
+  const ranked = [...pods.values()].sort((a, b) => b.watches - a.watches || compareCodeUnits(a.uid, b.uid));
+  const shown: PodLeak[] = [];
+  let taken = 0;
+  while (taken < ranked.length && shown.length + ranked[taken]!.leaks.length <= top) shown.push(...ranked[taken++]!.leaks);
   const rest = new Map<LeakForm, PodLeak>();
-  for (const leak of sorted.slice(top)) {
+  for (const leak of ranked.slice(taken).flatMap((pod) => pod.leaks)) {
     const sum = rest.get(leak.form);
     if (sum) sum.watches += leak.watches;
-    else rest.set(leak.form, { pod: { ...OTHER_POD, state: leak.form === 'gone' ? 'gone' : 'live' }, form: leak.form, watches: leak.watches });
+    else rest.set(leak.form, { pod: OTHER_POD, form: leak.form, watches: leak.watches });
   }
-  return [...shown, ...LEAK_FORMS.flatMap((form) => rest.get(form) ?? [])];
+  const byForm = (a: PodLeak, b: PodLeak) => LEAK_FORMS.indexOf(a.form) - LEAK_FORMS.indexOf(b.form);
+  return [...shown.sort((a, b) => compareCodeUnits(a.pod?.uid ?? '', b.pod?.uid ?? '') || byForm(a, b)), ...[...rest.values()].sort(byForm)];
 }

@@ -7,17 +7,17 @@ import { test } from 'node:test';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS } from '../../src/serve/args.js';
 import {
   exportedGroups,
+  exportedLeaks,
   exportedUsers,
   FailureTotals,
-  nodeShard,
-  NODE_SHARDS,
-  OTHER,
   processGroups,
   renderMetrics,
   seriesBudget,
   type MetricsState,
+  type PodLeak,
 } from '../../src/serve/metrics.js';
-import type { ProcessRow, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
+import { nodeShard, NODE_SHARDS, OTHER } from '../../src/serve/labels.js';
+import type { LeakForm, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 
 /** The samples of an exposition: name{labels} → value. */
@@ -110,6 +110,29 @@ test('process groups: by command and pod, never pid; leaking, watching and insta
     Array.from({ length: 10 }, (_, i) => 5 + i).reduce((a, b) => a + b, 0),
   );
   assert.deepEqual(exportedGroups(groups, 100).length, groups.length, 'no rest when every group fits');
+});
+
+test('leaks: whole pods by leaked watches while their series fit, the rest summed per form', () => {
+  const leak = (name: string, form: LeakForm, watches: number): PodLeak => ({ pod: pod(name, 'gone'), form, watches });
+  // runner-a leaks 47 in two forms: both its series, then db (1 series) fits, runner-b (2) would not.
+  const leaks = [
+    leak('runner-b', 'gone', 2),
+    leak('runner-b', 'unmounted', 40),
+    leak('db', 'deleted', 45),
+    leak('runner-a', 'gone', 2),
+    leak('runner-a', 'unmounted', 45),
+    leak('x', 'gone', 1),
+  ];
+  assert.deepEqual(
+    exportedLeaks(leaks, 4).map((l) => [l.pod?.name, l.form, l.watches]),
+    [
+      ['db', 'deleted', 45],
+      ['runner-a', 'gone', 2],
+      ['runner-a', 'unmounted', 45],
+      [OTHER, 'gone', 3],
+      [OTHER, 'unmounted', 40],
+    ],
+  );
 });
 
 test('metrics: the labels of a fleet (node, node shard, cluster), leaks bounded with exact sums, gone pods counted', async () => {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { failuresProblem } from '../../src/check/check.js';
-import { FailureTotals, MAX_FAILURE_SERIES, OTHER, renderMetrics } from '../../src/serve/metrics.js';
+import { FailureTotals, MAX_FAILURE_SERIES, renderMetrics } from '../../src/serve/metrics.js';
+import { OTHER } from '../../src/serve/labels.js';
 import type { Limits, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';

@@ -35,85 +35,14 @@ import { displayWidth, wrapColumns } from '../../common/width.js';
 import { activeBindings, MOUSE_HELP } from './keys.js';
 import { visiblePods } from './pods-view.js';
 import { verdictLine } from './verdict.js';
+import { Painter } from '../painter.js';
 import { allNotes, columnChoice, processRows, screenColumns, treePrefix, selectedRow, targetRows, userChoices, type ViewState } from './state.js';
 
 export const MIN_WIDTH = 80;
 export const MIN_HEIGHT = 24;
 
-type StyleName =
-  | 'title'
-  | 'columns'
-  | 'selected'
-  | 'selectedDim'
-  | 'leak'
-  | 'warn'
-  | 'crit'
-  | 'ok'
-  | 'grew'
-  | 'shrank'
-  | 'rule'
-  | 'ruleFocused'
-  | 'footerKey'
-  | 'footerLabel'
-  | 'error';
-
-/** Without color (NO_COLOR, --no-color) everything stays readable with bold, underline and inverse. */
-const STYLES: Record<'color' | 'mono', Record<StyleName, string[]>> = {
-  color: {
-    title: ['bold'],
-    columns: ['black-fg', 'green-bg'],
-    selected: ['black-fg', 'cyan-bg'],
-    selectedDim: ['black-fg', 'white-bg'],
-    leak: ['red-fg'],
-    warn: ['yellow-fg'],
-    crit: ['red-fg', 'bold'],
-    ok: ['green-fg'],
-    grew: ['yellow-fg'],
-    shrank: ['green-fg'],
-    rule: ['cyan-fg'],
-    ruleFocused: ['black-fg', 'cyan-bg'],
-    footerKey: ['bold'],
-    footerLabel: ['black-fg', 'cyan-bg'],
-    error: ['white-fg', 'red-bg'],
-  },
-  mono: {
-    title: ['bold'],
-    columns: ['bold', 'underline'],
-    selected: ['inverse'],
-    selectedDim: ['underline'],
-    leak: ['bold'],
-    warn: ['bold'],
-    crit: ['bold', 'underline'],
-    ok: [],
-    grew: [],
-    shrank: [],
-    rule: [],
-    ruleFocused: ['bold'],
-    footerKey: ['bold'],
-    footerLabel: ['inverse'],
-    error: ['bold', 'inverse'],
-  },
-};
-
-export class Painter {
-  private readonly styles: Record<StyleName, string[]>;
-  constructor(readonly color: boolean) {
-    this.styles = STYLES[color ? 'color' : 'mono'];
-  }
-  /** Wraps already escaped text in a style. */
-  paint(style: StyleName, tagged: string): string {
-    const tags = this.styles[style];
-    if (tags.length === 0) return tagged;
-    return (
-      tags.map((t) => `{${t}}`).join('') +
-      tagged +
-      [...tags]
-        .reverse()
-        .map((t) => `{/${t}}`)
-        .join('')
-    );
-  }
-}
+// The styles and their painter are both screens' (views/painter.ts); re-exported for this screen's callers.
+export { Painter };
 
 const esc = screenText;
 
