@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NodeRow } from '../../src/fleet/nodes.js';
 import { CLUSTER_LABEL, NODE_LABEL, nodeShard, SHARD_LABEL } from '../../src/serve/labels.js';
 import { inotopBin } from './build.js';
 import { eventually } from './eventually.js';
@@ -94,18 +95,8 @@ export interface FleetSpec {
   at: number;
 }
 
-export interface ExpectedNode {
-  cluster: string;
-  node: string;
-  shard: number;
-  maxWatchesShare: number | null;
-  maxInstancesShare: number | null;
-  leaked: number;
-  gonePods: number;
-  failures: number;
-  /** ms since the epoch. */
-  lastScrapeAt: number;
-}
+/** What a node must show: the row `inotop fleet` reads (its shard as a number). */
+export type ExpectedNode = Omit<NodeRow, 'shard'> & { shard: number };
 
 interface FleetNode {
   cluster: string;
