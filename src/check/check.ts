@@ -7,11 +7,12 @@ import { Collector } from '../collect/collector.js';
 import { percent } from '../common/format.js';
 import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import type { Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
+import { fromBelow, namespacesBelow } from '../model/charges.js';
+import type { ChargeCounts, Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin, uptimeMs } from '../deadline.js';
-import { recentFailures } from '../trace/failures.js';
+import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
 import { exitOnSignals } from '../signals.js';
@@ -54,11 +55,12 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   // uptimeMs() counts from the start of the process: the deadline holds for the whole run,
   // start-up included, as node-problem-detector times it.
   const deadlineAt = options.deadlineMs;
-  // The check traces for itself; its collector is only for the leaks.
-  const tracer = options.shared.trace ? new Tracer({ enabled: true, procRoot: options.shared.procRoot }) : null;
+  // The check traces for itself (with --no-trace, its tracer only removes what killed inotops
+  // left); its collector is only for the leaks.
+  const tracer = new Tracer({ enabled: options.shared.trace, procRoot: options.shared.procRoot });
   const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false }) : null;
   const stop = (): void => {
-    tracer?.stop();
+    tracer.stop();
     collector?.stop();
   };
   const keepSignals = exitOnSignals(stop);
@@ -85,7 +87,7 @@ const EXIT_GRACE_MS = 100;
 /** Kept back from the deadline for judging leaks once the pod list is in (paths, pods). */
 const LEAKS_WORK_MS = 500;
 
-async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer | null, deadlineAt: number): Promise<Verdict> {
+async function judge(options: CheckOptions, collector: Collector | null, tracer: Tracer, deadlineAt: number): Promise<Verdict> {
   const { shared } = options;
   const thresholds: Thresholds = {
     instances: options.instancesThreshold,
@@ -93,18 +95,23 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
     fanotifyGroups: options.fanotifyGroupsThreshold,
     fanotifyMarks: options.fanotifyMarksThreshold,
   };
-  const tracing = tracer?.start();
+  const tracing = tracer.start();
   // The first pod list is fetched while the limits are checked.
   const podsReady = collector?.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
   const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
-  scanner?.close();
-  if (scanned.incomplete) return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+  if (scanned.incomplete) {
+    scanner?.close();
+    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+  }
   const counts = buildSnapshot(scanned, null, null, 'none');
-  // A failed call names the victim as well as the limit: it comes first.
-  const failed = tracer ? await judgeFailures(tracer, tracing!, counts, deadlineAt - LEAKS_WORK_MS) : null;
+  // A failed call names the victim as well as the limit: it comes first. The scan's user
+  // namespaces (a one-shot's: they end with the process) judge which key's limit it ran into.
+  const namespaceOf = (userns: string, pid: number) => (scanner ?? collector!).namespaceOf(userns, pid);
+  const failed = shared.trace ? await judgeFailures(tracer, tracing, { ...counts, namespaceOf }, deadlineAt - LEAKS_WORK_MS) : null;
+  scanner?.close();
   if (failed) return { status: CHECK_PROBLEM, message: failed };
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
@@ -135,7 +142,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
 }
 
 /** Watches for CHECK_TRACE_MS, or less when the deadline comes first (a big node's scan took the time). */
-async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext, until: number): Promise<string | null> {
+async function judgeFailures(tracer: Tracer, started: Promise<void>, context: FailureContext & LimitContext, until: number): Promise<string | null> {
   const startedAt = Date.now();
   await started;
   const windowMs = Math.max(0, Math.min(CHECK_TRACE_MS - (Date.now() - startedAt), until - uptimeMs()));
@@ -162,71 +169,92 @@ interface LimitsJudgement {
   summary: string;
 }
 
+type Charged = keyof ChargeCounts;
+
 interface LimitUse {
   user: UserRow;
   /** What the message calls it: "inotify watches", "fanotify marks". */
   what: string;
+  field: Charged;
   used: number;
   limit: number;
 }
 
 /**
- * Every user against max_user_instances and max_user_watches, and fanotify's max_user_groups and
- * max_user_marks. The kernel charges a user namespace's users at every ancestor level too, so the
- * host's limits hold for all of them. fanotify's are checked only where some user holds a group
- * (older kernels have no such limits), and said in the summary only then.
+ * Every key's charge (its own and its user namespaces') against the limits in force for it:
+ * max_user_instances and max_user_watches, fanotify's max_user_groups and max_user_marks for a
+ * host user; a namespace's own max_inotify_* and max_fanotify_* for a user in it, where set below
+ * unlimited. A namespace whose own limits could not be read is judged at its owner's level, where
+ * its charge is counted too. fanotify's are checked only where some user holds a group (older
+ * kernels have no such limits), and said in the summary only then.
  */
 export function judgeLimits(users: readonly UserRow[], limits: Limits, thresholds: Thresholds): LimitsJudgement {
-  const anyFanotify = users.some((user) => (user.fanotifyGroups ?? 0) > 0);
-  const check = (
-    what: string,
-    short: string,
-    used: (user: UserRow) => number,
-    limit: number | null | undefined,
-    threshold: number | null | undefined,
-    sysctl: string,
-  ) => ({
-    what,
-    short,
-    used,
-    limit: limit ?? null,
-    threshold: threshold ?? null,
-    sysctl,
-  });
-  const checks = [
-    check('inotify instances', 'instances', (u) => u.instances, limits.maxUserInstances, thresholds.instances, 'fs.inotify.max_user_instances'),
-    check('inotify watches', 'watches', (u) => u.watches, limits.maxUserWatches, thresholds.watches, 'fs.inotify.max_user_watches'),
+  const anyFanotify = users.some((user) => user.charged.fanotifyGroups > 0);
+  const checks: { what: string; short: string; field: Charged; threshold: number | null | undefined; host: number | null | undefined; sysctl: string }[] = [
+    {
+      what: 'inotify instances',
+      short: 'instances',
+      field: 'instances',
+      threshold: thresholds.instances,
+      host: limits.maxUserInstances,
+      sysctl: 'fs.inotify.max_user_instances',
+    },
+    {
+      what: 'inotify watches',
+      short: 'watches',
+      field: 'watches',
+      threshold: thresholds.watches,
+      host: limits.maxUserWatches,
+      sysctl: 'fs.inotify.max_user_watches',
+    },
   ];
   if (anyFanotify) {
     checks.push(
-      check(
-        'fanotify groups',
-        'fanotify groups',
-        (u) => u.fanotifyGroups ?? 0,
-        limits.maxUserFanotifyGroups,
-        thresholds.fanotifyGroups,
-        'fs.fanotify.max_user_groups',
-      ),
-      check('fanotify marks', 'marks', (u) => u.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks, thresholds.fanotifyMarks, 'fs.fanotify.max_user_marks'),
+      {
+        what: 'fanotify groups',
+        short: 'fanotify groups',
+        field: 'fanotifyGroups',
+        threshold: thresholds.fanotifyGroups,
+        host: limits.maxUserFanotifyGroups,
+        sysctl: 'fs.fanotify.max_user_groups',
+      },
+      {
+        what: 'fanotify marks',
+        short: 'marks',
+        field: 'fanotifyMarks',
+        threshold: thresholds.fanotifyMarks,
+        host: limits.maxUserFanotifyMarks,
+        sysctl: 'fs.fanotify.max_user_marks',
+      },
     );
   }
   const over: LimitUse[] = [];
   const closest: string[] = [];
-  for (const { what, short, used: usedOf, limit, threshold, sysctl } of checks) {
-    if (threshold === null) continue;
-    if (limit === null || limit <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
-    let highest = 0;
+  for (const { what, short, field, threshold, host, sysctl } of checks) {
+    if (threshold === null || threshold === undefined) continue;
+    if (host === null || host === undefined || host <= 0) return { problem: null, unknown: `${sysctl} not readable`, summary: '' };
+    let highest = { used: 0, limit: host };
     for (const user of users) {
-      const used = usedOf(user);
-      highest = Math.max(highest, used);
-      if (used >= threshold * limit) over.push({ user, what, used, limit });
+      const limit = user.limits?.[field] ?? null;
+      if (limit === null || limit <= 0) continue;
+      const used = user.charged[field];
+      if (used / limit > highest.used / highest.limit) highest = { used, limit };
+      if (used >= threshold * limit) over.push({ user, what, field, used, limit });
     }
-    closest.push(`${percent(highest, limit)} of ${short}`);
+    closest.push(`${percent(highest.used, highest.limit)} of ${short}`);
   }
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
-  const problem = worst ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}` : null;
+  const problem = worst
+    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
+    : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
+}
+
+/** ", 30 from 2 userns" for a key charged from user namespaces below it. */
+function fromNamespacesText(user: UserRow, field: Charged): string {
+  const count = fromBelow(user, field);
+  return count > 0 ? `, ${count} from ${namespacesBelow(user)} userns` : '';
 }
 
 /** The process with most leaked watches, what they are, and how many other processes leak. */
@@ -249,7 +277,8 @@ export function judgeLeaks(processes: readonly ProcessRow[]): string | null {
 }
 
 function userLabel(user: UserRow): string {
-  return `uid ${user.uid}${user.userns ? ` in userns ${user.userns}` : ''}`;
+  const name = user.name !== String(user.uid) ? ` (${user.name})` : '';
+  return `uid ${user.uid}${name}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
 /** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (common/text.ts). */

@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
 import { nodePath } from '../common/node-root.js';
 import {
   createAttribution,
@@ -159,6 +159,11 @@ export class Collector {
     return this.scanner.scan(deadline);
   }
 
+  /** A user namespace, as the scans know it or looked up through a process in it (a failing one): see Scanner.namespaceOf. */
+  namespaceOf(userns: string, pid: number): UserNamespace | null {
+    return this.scanner.namespaceOf(userns, pid);
+  }
+
   /** Whether refreshes between full scans can read only the processes that changed (the trace tells which). */
   tellsChanges(): boolean {
     return this.tracer.tellsChanges();
@@ -235,8 +240,13 @@ export class Collector {
       row.targets = reused.get(row.pid) ?? row.targets;
       this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
     }
-    const snapshot = { ...made, users: this.trends.add(made.time, made.users, made.limits) };
-    const traced = this.tracer.take({ users: snapshot.users, limits: snapshot.limits, podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }) });
+    const snapshot = { ...made, users: this.trends.add(made.time, made.users) };
+    const traced = this.tracer.take({
+      users: snapshot.users,
+      limits: snapshot.limits,
+      namespaceOf: (userns, pid) => this.namespaceOf(userns, pid),
+      podOf: (pid, cgroups) => attribution.processPod({ pid, cgroups }),
+    });
     snapshot.failures = traced.failures;
     snapshot.churn = traced.churn;
     snapshot.trace = traced.status;

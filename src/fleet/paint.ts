@@ -6,7 +6,7 @@ import { grouped } from '../common/format.js';
 import { screenText as esc } from '../common/text.js';
 import { clipColumns, placeColumns, rowCells, titleCells } from '../views/columns.js';
 import { fit } from '../views/format.js';
-import type { Painter } from '../views/painter.js';
+import { rule, type Painter } from '../views/painter.js';
 import { fleetColumns, shareText, type FleetColumn } from './columns.js';
 import type { ClusterSummary } from './nodes.js';
 import { FLEET_KEY_BINDINGS, shownRows, type FleetState } from './screen-state.js';
@@ -83,16 +83,11 @@ export function detailLines(state: FleetState, width: number, painter: Painter):
   const open = state.open;
   if (!open) return [];
   const name = open.cluster ? `${open.cluster}/${open.node}` : open.node;
-  if (open.error !== null) return [rule(`node ${name}`, width, painter), painter.paint('error', esc(fit(open.error, width)))];
-  if (!open.detail) return [rule(`node ${name}`, width, painter), esc(fit('asking Prometheus…', width))];
+  if (open.error !== null) return [rule(`node ${name}`, width, false, painter), painter.paint('error', esc(fit(open.error, width)))];
+  if (!open.detail) return [rule(`node ${name}`, width, false, painter), esc(fit('asking Prometheus…', width))];
   const shown = open.lines.slice(open.top, open.top + state.pageRows);
   const where = `lines ${open.top + 1}–${open.top + shown.length} of ${open.lines.length} (↑↓ PgUp PgDn scroll, Esc back)`;
-  return [rule(`node ${name} · ${where}`, width, painter), ...shown.map((line) => esc(fit(line, width)))];
-}
-
-function rule(text: string, width: number, painter: Painter): string {
-  const title = `── ${text} `;
-  return painter.paint('rule', esc(fit(title + '─'.repeat(Math.max(0, width)), width)));
+  return [rule(`node ${name} · ${where}`, width, false, painter), ...shown.map((line) => esc(fit(line, width)))];
 }
 
 export function helpLines(): string[] {

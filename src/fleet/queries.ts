@@ -26,22 +26,32 @@ export interface Rule {
   expr(m: string): string;
 }
 
+/** A selector of `name` with the matchers `extra` and `m` (each comma-separated, or ''). */
+function select(name: string, m: string, extra = ''): string {
+  const all = [extra, m].filter((part) => part !== '').join(',');
+  return all === '' ? name : `${name}{${all}}`;
+}
+
+/**
+ * The highest share of a limit any user (charge key) is charged on a node: against the limit in
+ * force for it; from an exporter without inotop_user_*_limit, its host users against the host's.
+ */
+function shareExpr(what: 'watches' | 'instances', m: string): string {
+  const perKey = `${select(`inotop_user_${what}`, m)} / ${select(`inotop_user_${what}_limit`, m)}`;
+  const before = `${select(`inotop_user_${what}`, m, 'userns=""')} / ignoring(uid, user, userns) group_left ${select(`inotop_max_user_${what}`, m)}`;
+  return `max ${BY_NODE} (${perKey} or ${before})`;
+}
+
 export const NODE_RULES: Record<NodeColumn, Rule> = {
-  watchesShare: {
-    record: 'node:inotop_watches_share:max',
-    expr: (m) => `max ${BY_NODE} (inotop_user_watches${m} / ignoring(uid, user, userns) group_left inotop_max_user_watches${m})`,
-  },
-  instancesShare: {
-    record: 'node:inotop_instances_share:max',
-    expr: (m) => `max ${BY_NODE} (inotop_user_instances${m} / ignoring(uid, user, userns) group_left inotop_max_user_instances${m})`,
-  },
-  lastScrape: { record: 'node:inotop_last_scrape_timestamp_seconds:max', expr: (m) => `max ${BY_NODE} (timestamp(inotop_build_info${m}))` },
+  watchesShare: { record: 'node:inotop_watches_share:max', expr: (m) => shareExpr('watches', m) },
+  instancesShare: { record: 'node:inotop_instances_share:max', expr: (m) => shareExpr('instances', m) },
+  lastScrape: { record: 'node:inotop_last_scrape_timestamp_seconds:max', expr: (m) => `max ${BY_NODE} (timestamp(${select('inotop_build_info', m)}))` },
   leaked: {
     record: 'node:inotop_leaked_watches:sum',
-    expr: (m) => `max ${BY_NODE} (sum by (${CLUSTER_LABEL}, ${NODE_LABEL}, ${SHARD_LABEL}, instance) (inotop_leaked_watches${m})) > 0`,
+    expr: (m) => `max ${BY_NODE} (sum by (${CLUSTER_LABEL}, ${NODE_LABEL}, ${SHARD_LABEL}, instance) (${select('inotop_leaked_watches', m)})) > 0`,
   },
-  gonePods: { record: 'node:inotop_gone_pods:max', expr: (m) => `max ${BY_NODE} (inotop_gone_pods${m}) > 0` },
-  failures: { record: 'node:inotop_scan_failures_total:max', expr: (m) => `max ${BY_NODE} (inotop_scan_failures_total${m}) > 0` },
+  gonePods: { record: 'node:inotop_gone_pods:max', expr: (m) => `max ${BY_NODE} (${select('inotop_gone_pods', m)}) > 0` },
+  failures: { record: 'node:inotop_scan_failures_total:max', expr: (m) => `max ${BY_NODE} (${select('inotop_scan_failures_total', m)}) > 0` },
 };
 
 export type ClusterField = 'nodes' | 'watchesShare' | 'instancesShare' | 'leakingNodes' | 'leaked' | 'gonePods' | 'failingNodes';
@@ -65,14 +75,14 @@ export interface Selection {
 }
 
 /**
- * The label matchers of a selection, `{cluster=~"…",node_shard=~"|3|35"}` or ''. The empty shard
+ * The label matchers of a selection, `cluster=~"…",node_shard=~"|3|35"` or ''. The empty shard
  * matches series without the label (exporters from before it), read at every refresh.
  */
 export function matchers(selection: Selection): string {
   const parts: string[] = [];
   if (selection.cluster !== null) parts.push(`${CLUSTER_LABEL}=~${promqlString(selection.cluster)}`);
   if (selection.shards !== null) parts.push(`${SHARD_LABEL}=~"|${selection.shards.join('|')}"`);
-  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+  return parts.join(',');
 }
 
 /** A PromQL string literal: PromQL strings escape as Go's, which JSON's escapes are a subset of. */
@@ -82,7 +92,7 @@ export function promqlString(text: string): string {
 
 export function nodeQuery(mode: QueryMode, column: NodeColumn, selection: Selection): string {
   const rule = NODE_RULES[column];
-  return mode === 'rules' ? `${rule.record}${matchers(selection)}` : rule.expr(matchers(selection));
+  return mode === 'rules' ? select(rule.record, matchers(selection)) : rule.expr(matchers(selection));
 }
 
 /** Every per-cluster recorded series in one query: their names tell which figure each is. */
@@ -96,7 +106,7 @@ export function clusterRulesQuery(cluster: string | null): string {
 
 /** Without rules: the nodes of each cluster, once, to size the answers to expect. */
 export function rawNodeCountQuery(cluster: string | null): string {
-  return `count by (${CLUSTER_LABEL}) (inotop_build_info${matchers({ cluster, shards: null })})`;
+  return `count by (${CLUSTER_LABEL}) (${select('inotop_build_info', matchers({ cluster, shards: null }))})`;
 }
 
 /** A node's own series (its detail): the selector of one cluster's node ('' matches no cluster label). */

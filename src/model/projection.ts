@@ -1,5 +1,6 @@
-// Time to exhaustion: from a user's counts over the last refreshes, when max_user_watches or
-// max_user_instances would be reached at the current pace. Pure.
+// Time to exhaustion: from what a user is charged over the last refreshes, when the limits in
+// force for it (max_user_watches and max_user_instances for a host user) would be reached at the
+// current pace. Pure.
 import type { UserRow, UserTrend } from './types.js';
 
 export interface UsageSample {
@@ -37,18 +38,15 @@ export function secondsToLimit(used: number, limit: number | null, rate: number 
   return Math.round(((limit - used) / rate) * 60);
 }
 
-export function userTrend(
-  samples: readonly UsageSample[],
-  user: UserRow,
-  limits: { maxUserWatches: number | null; maxUserInstances: number | null },
-): UserTrend {
+/** A key's pace: of what it is charged (its own and its namespaces'), against the limits in force for it. */
+export function userTrend(samples: readonly UsageSample[], user: Pick<UserRow, 'charged' | 'limits'>): UserTrend {
   const watchesPerMinute = perMinute(samples, (s) => s.watches);
   const instancesPerMinute = perMinute(samples, (s) => s.instances);
   return {
     watchesPerMinute: watchesPerMinute === null ? null : Math.round(watchesPerMinute * 10) / 10,
     instancesPerMinute: instancesPerMinute === null ? null : Math.round(instancesPerMinute * 10) / 10,
-    watchesFullInSeconds: secondsToLimit(user.watches, limits.maxUserWatches, watchesPerMinute),
-    instancesFullInSeconds: secondsToLimit(user.instances, limits.maxUserInstances, instancesPerMinute),
+    watchesFullInSeconds: secondsToLimit(user.charged.watches, user.limits?.watches ?? null, watchesPerMinute),
+    instancesFullInSeconds: secondsToLimit(user.charged.instances, user.limits?.instances ?? null, instancesPerMinute),
   };
 }
 
@@ -68,17 +66,17 @@ export class UsageTrends {
   private readonly samples = new Map<string, UsageSample[]>();
 
   /** Adds this snapshot's counts and returns the users with their trends. */
-  add(time: string, users: readonly UserRow[], limits: { maxUserWatches: number | null; maxUserInstances: number | null }): UserRow[] {
+  add(time: string, users: readonly UserRow[]): UserRow[] {
     const at = Date.parse(time);
     const seen = new Set<string>();
     const rows = users.map((user) => {
       const key = `${user.userns ?? ''}/${user.uid}`;
       seen.add(key);
       const list = this.samples.get(key) ?? [];
-      list.push({ time: at, watches: user.watches, instances: user.instances });
+      list.push({ time: at, watches: user.charged.watches, instances: user.charged.instances });
       if (list.length > TREND_SAMPLES) list.splice(0, list.length - TREND_SAMPLES);
       this.samples.set(key, list);
-      return { ...user, trend: userTrend(list, user, limits) };
+      return { ...user, trend: userTrend(list, user) };
     });
     for (const key of this.samples.keys()) if (!seen.has(key)) this.samples.delete(key);
     return rows;

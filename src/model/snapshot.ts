@@ -9,9 +9,11 @@
 // fanotify groups and marks are counted beside inotify's, never in them: they have limits of
 // their own. Their targets are shown, but not judged as leaks (leaks count inotify watches).
 import { compareCodeUnits } from '../common/compare.js';
+import { chargedUsers, keyText, NO_CHARGE, type ChargeKey } from './charges.js';
 import { devicesOf, devOf } from './watches.js';
 import type {
   Attribution,
+  ChargeCounts,
   FanotifyGroup,
   LeakForm,
   LeakHolder,
@@ -24,7 +26,6 @@ import type {
   ScannedProcess,
   Snapshot,
   TargetRow,
-  UserRow,
   WatchedPod,
 } from './types.js';
 
@@ -41,25 +42,27 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
   const pods = new PodsOfResolutions(attribution);
   const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid)));
   const counted = new Set<string>();
-  const users = new Map<string, UserRow>();
+  const owns = new Map<string, { key: ChargeKey; name: string; own: ChargeCounts; pods: Set<string> }>();
   let instances = 0;
   let watches = 0;
   let fanotifyGroups = 0;
   let fanotifyMarks = 0;
-  // The kernel charges an instance to one user; a shared one goes to its first (lowest pid) holder.
-  for (const proc of scan.processes) {
-    const userns = proc.userns !== null && proc.userns !== scan.hostUserns ? proc.userns : null;
-    const key = `${userns ?? ''}/${proc.uid}`;
-    let user = users.get(key);
+  // The kernel charges an instance to one key; a shared one goes to its first (lowest pid) holder.
+  scan.processes.forEach((proc, i) => {
+    const key = { userns: processes[i]!.userns, uid: proc.uid };
+    let user = owns.get(keyText(key));
     if (!user) {
-      user = { uid: proc.uid, name: proc.user, userns, instances: 0, watches: 0, fanotifyGroups: 0, fanotifyMarks: 0 };
-      users.set(key, user);
+      user = { key, name: proc.user, own: { ...NO_CHARGE }, pods: new Set() };
+      owns.set(keyText(key), user);
     }
+    const pod = processes[i]!.pod;
+    if (pod) user.pods.add(pod.uid);
+    const own = user.own;
     for (const instance of proc.instances) {
       if (counted.has(instance.instanceId)) continue;
       counted.add(instance.instanceId);
-      user.instances++;
-      user.watches += instance.watches.length;
+      own.instances++;
+      own.watches += instance.watches.length;
       instances++;
       watches += instance.watches.length;
     }
@@ -67,12 +70,12 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
       if (counted.has(group.instanceId)) continue;
       counted.add(group.instanceId);
       const marks = marksOf(group);
-      user.fanotifyGroups!++;
-      if ((group.flags & FAN_UNLIMITED_MARKS) === 0) user.fanotifyMarks! += marks;
+      own.fanotifyGroups++;
+      if ((group.flags & FAN_UNLIMITED_MARKS) === 0) own.fanotifyMarks += marks;
       fanotifyGroups++;
       fanotifyMarks += marks;
     }
-  }
+  });
   const notes = [...scan.notes, ...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
   return {
     schema: 1,
@@ -81,7 +84,7 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     kernel: scan.kernel,
     limits: scan.limits,
     totals: { processes: processes.length, instances, watches, fanotifyGroups, fanotifyMarks },
-    users: [...users.values()].filter((u) => u.instances > 0 || u.fanotifyGroups! > 0).sort((a, b) => b.watches - a.watches || a.uid - b.uid),
+    users: chargedUsers([...owns.values()], scan.userNamespaces, scan.limits),
     processes: processes.sort((a, b) => b.watches - a.watches || a.pid - b.pid),
     pods: attribution?.status ?? NO_POD_SOURCE,
     notes,

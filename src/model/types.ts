@@ -121,6 +121,46 @@ export interface Limits {
   maxUserFanotifyMarks?: number | null;
 }
 
+/**
+ * What the kernel counts against one charge key (user namespace, effective uid): its ucounts for
+ * inotify instances and watches, fanotify groups and marks.
+ */
+export interface ChargeCounts {
+  instances: number;
+  watches: number;
+  fanotifyGroups: number;
+  /** Marks of groups made without FAN_UNLIMITED_MARKS (those are not charged). */
+  fanotifyMarks: number;
+}
+
+/** The limits in force for one charge key; null where unlimited. */
+export interface ChargeLimits {
+  instances: number | null;
+  watches: number | null;
+  fanotifyGroups: number | null;
+  fanotifyMarks: number | null;
+}
+
+/**
+ * A user namespace as the kernel links it for charging (nsfs ioctls on /proc/PID/ns/user): every
+ * instance, watch, group and mark charged to a key in it is charged to (parent, ownerUid) too, and
+ * so on up to the host's namespace (kernel/ucount.c inc_ucount).
+ */
+export interface UserNamespace {
+  /** Its inode number, as ScannedProcess.userns. */
+  id: string;
+  /** Its parent's id; null when the parent is the host's (initial) namespace. */
+  parent: string | null;
+  /** The uid (as the host sees it) of the process that made it. */
+  ownerUid: number;
+  ownerName: string;
+  /**
+   * Its own /proc/sys/user/max_inotify_* and max_fanotify_* (null where unlimited: a new
+   * namespace's start at INT_MAX); null when they could not be read.
+   */
+  limits: ChargeLimits | null;
+}
+
 export interface ScanResult {
   time: string;
   hostname: string;
@@ -130,6 +170,11 @@ export interface ScanResult {
   hostUserns: string | null;
   limits: Limits;
   processes: ScannedProcess[];
+  /**
+   * The user namespaces of the processes and their ancestors, the host's left out; [] for a
+   * recorded tree (nothing to ask the kernel about).
+   */
+  userNamespaces: UserNamespace[];
   /** Processes whose fds could not be read (permission denied). */
   unreadable: number;
   /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
@@ -331,15 +376,39 @@ export interface UserTrend {
   instancesFullInSeconds: number | null;
 }
 
+/** What the processes of one key in a user namespace below a row hold, charged to that row too. */
+export interface NamespaceCharge extends ChargeCounts {
+  userns: string;
+  /** The key's uid as the host sees it. */
+  uid: number;
+  /** The pods (uids) of the processes holding them. */
+  pods: string[];
+}
+
+/**
+ * One charge key (user namespace, uid): what its own processes hold, and what the kernel charges
+ * it with, its own plus every user namespace below it, against the limits in force for it.
+ */
 export interface UserRow {
   uid: number;
   name: string;
+  /** Null for the host's user namespace. */
   userns: string | null;
+  /** Its own processes' instances and watches. */
   instances: number;
   watches: number;
-  /** fanotify groups, and the marks charged against max_user_marks; missing in recordings made before they were added. */
+  /** Its own fanotify groups, and the marks of them charged against max_user_marks; missing in recordings made before they were added. */
   fanotifyGroups?: number;
   fanotifyMarks?: number;
+  /** Own plus every user namespace below it (fromNamespaces). Recordings made before it was added: the reader sets it to own. */
+  charged: ChargeCounts;
+  /**
+   * The host's sysctls for a host user; a namespace's own max_inotify_* and max_fanotify_* for
+   * a user in it (null where unlimited). Null when they could not be read.
+   */
+  limits: ChargeLimits | null;
+  /** The keys in user namespaces below it whose holdings are charged to it too, most watches first. */
+  fromNamespaces: NamespaceCharge[];
   /** Missing in recordings made before it was added. */
   trend?: UserTrend;
 }
@@ -376,8 +445,11 @@ export interface Snapshot {
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----
 
-/** The limit a failed call ran into. */
-export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'RLIMIT_NOFILE';
+/**
+ * The limit a failed call ran into: the host's fs.inotify.max_user_*, a user namespace's own
+ * user.max_inotify_* (set below unlimited inside it), or the process's fd limit.
+ */
+export type FailureLimit = 'max_user_watches' | 'max_user_instances' | 'max_inotify_watches' | 'max_inotify_instances' | 'RLIMIT_NOFILE';
 
 /** Failures of one syscall with one errno in one process. */
 export interface SyscallFailure {
@@ -397,6 +469,13 @@ export interface SyscallFailure {
   new: number;
   /** null when it cannot be told. */
   limit: FailureLimit | null;
+  /**
+   * The key whose limit ran out (a namespace's process may fail on its owner's, in the namespace
+   * above): its uid and user namespace (null: the host's). Null for RLIMIT_NOFILE or when it cannot
+   * be told; missing in recordings made before they were added.
+   */
+  limitUid?: number | null;
+  limitUserns?: string | null;
   /** The soft RLIMIT_NOFILE (/proc/PID/limits "Max open files") when limit is RLIMIT_NOFILE. */
   fdLimit: number | null;
   firstAt: string;

@@ -1,7 +1,8 @@
 // The recording format: JSON lines. The first line is a header, every other line one snapshot
 // exactly as `--json --targets` prints it (schema 1). Gzip when the file name ends in .gz.
+import { hostChargeLimits } from '../model/charges.js';
 import { compareWatchedPods } from '../model/snapshot.js';
-import type { LeakHolder, ProcessRow, WatchedPod } from '../model/types.js';
+import type { LeakHolder, Limits, ProcessRow, UserRow, WatchedPod } from '../model/types.js';
 
 export const RECORDING_MAGIC = 'inotop-recording';
 
@@ -64,5 +65,21 @@ export function withSummaries(row: ProcessRow): ProcessRow {
     ...row,
     watchedPods: row.watchedPods ?? [...pods.values()].sort(compareWatchedPods),
     leakHolders: row.leakHolders ?? [...holders.values()].sort((a, b) => a.pid - b.pid),
+  };
+}
+
+/**
+ * A user of a recording made before users carried their charge: charged what it held itself (the
+ * views of then knew no other), a host user against the host's limits, a namespace's user
+ * against limits unknown.
+ */
+export function withCharges(user: UserRow, limits: Limits): UserRow {
+  if (user.charged && user.limits !== undefined && user.fromNamespaces) return user;
+  const own = { instances: user.instances, watches: user.watches, fanotifyGroups: user.fanotifyGroups ?? 0, fanotifyMarks: user.fanotifyMarks ?? 0 };
+  return {
+    ...user,
+    charged: user.charged ?? own,
+    limits: user.limits !== undefined ? user.limits : user.userns === null ? hostChargeLimits(limits) : null,
+    fromNamespaces: user.fromNamespaces ?? [],
   };
 }

@@ -122,6 +122,18 @@ const processRow = object({
   targets: list(target),
 });
 
+const chargeCounts = object({ instances: count, watches: count, fanotifyGroups: count, fanotifyMarks: count });
+const chargeLimits = object({ instances: nullable(count), watches: nullable(count), fanotifyGroups: nullable(count), fanotifyMarks: nullable(count) });
+const namespaceCharge = object({
+  userns: string,
+  uid: count,
+  instances: count,
+  watches: count,
+  fanotifyGroups: count,
+  fanotifyMarks: count,
+  pods: list(string),
+});
+
 const snapshot = object({
   schema: (value, path) => {
     if (value !== 1) fail(path, 'schema 1', value);
@@ -146,6 +158,10 @@ const snapshot = object({
       watches: count,
       fanotifyGroups: optional(count),
       fanotifyMarks: optional(count),
+      // Missing in recordings made before they were added: the reader sets them (record/format.ts withCharges).
+      charged: optional(chargeCounts),
+      limits: optional(nullable(chargeLimits)),
+      fromNamespaces: optional(list(namespaceCharge)),
     }),
   ),
   processes: list(processRow),

@@ -4,7 +4,7 @@
 // several times cheaper than promises at tens of thousands of fds.
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { groupBy } from '../common/group.js';
-import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, WatchList } from '../model/types.js';
+import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
 import {
   FANOTIFY_LINK,
   firstFanotifyLine,
@@ -25,6 +25,7 @@ import { isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { nodePath } from '../common/node-root.js';
 import { uptimeMs } from '../deadline.js';
+import { UserNamespaces } from './userns.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -82,20 +83,34 @@ export class Scanner {
   private parsedGroups = new Map<string, ParsedGroup>();
   /** What a scan of only the changed processes builds on: the last scan that read every process. */
   private previous: PreviousScan | null = null;
+  /** The user namespaces of the processes read, kept while they are there. */
+  private readonly userNamespaces: UserNamespaces;
+  /** The last scan's host namespace and user names, for namespaceOf(). */
+  private lastHost: { userns: string | null; names: ReadonlyMap<number, string> } = { userns: null, names: new Map() };
 
   constructor(options: ScanOptions = {}) {
     this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
     this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
     this.sharedDetection = options.sharedDetection ?? 'auto';
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+    this.userNamespaces = new UserNamespaces(this.procRoot);
   }
 
   /** Closes the fdinfo files kept for the next scan and forgets the parses. */
   close(): void {
     this.fdinfoFiles?.closeAll();
+    this.userNamespaces.close();
     this.parsed = new Map();
     this.parsedGroups = new Map();
     this.previous = null;
+  }
+
+  /**
+   * A user namespace and its ancestors, known from the last scan or looked up now through `pid`
+   * (a process in it that the scan did not list: it holds nothing); null when it cannot be told.
+   */
+  namespaceOf(userns: string, pid: number): UserNamespace | null {
+    return this.userNamespaces.get(userns) ?? this.userNamespaces.lookUpOne(userns, pid, this.lastHost.userns, this.lastHost.names);
   }
 
   /** Whether scan() can be given `changed`: a complete scan of the live /proc came before. */
@@ -227,6 +242,9 @@ export class Scanner {
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
     const notes: string[] = [];
+    const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
+    this.lastHost = { userns: hostUserns, names: users };
+    notes.push(...namespaced.notes);
     // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
     // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
     const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
@@ -252,6 +270,7 @@ export class Scanner {
       hostUserns,
       limits: readLimits(procRoot),
       processes,
+      userNamespaces: namespaced.namespaces,
       unreadable: unreadable + outOfFds.length,
       sharedDetection: exact ? 'kcmp' : 'heuristic',
       notes,

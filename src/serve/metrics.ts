@@ -1,8 +1,9 @@
 // The Prometheus metrics of the last scan, rendered once per scan: a scrape only sends the text.
 // Designed for a fleet (README, "Series for a fleet"): every label's values are bounded, so a node
 // exports at most seriesBudget() inotop_* series (60 with the default flags) whatever leaks or restarts.
-//   - users: the one nearest max_user_watches, the one nearest max_user_instances, and the next
-//     nearest any limit (MAX_USERS);
+//   - users (charge keys): the one nearest the inotify watch limit in force for it, the one nearest
+//     the instance limit, and the next nearest either (MAX_USERS), each with its limit; fanotify's
+//     for the one nearest a fanotify limit;
 //   - processes grouped by what survives a restart (comm and pod, never pid): the top --top groups,
 //     the rest summed into one group, comm="_other";
 //   - leaked watches by pod and form: whole pods by leaked watches while their series fit in
@@ -11,7 +12,7 @@
 //   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { compareCodeUnits } from '../common/compare.js';
-import type { Limits, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../model/types.js';
+import type { ChargeCounts, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../model/types.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from './args.js';
 import { defaultLabels, OTHER } from './labels.js';
@@ -25,13 +26,14 @@ export const MAX_FAILURE_SERIES = 8;
 
 /** The series with no per-thing label: build, scan failures, five limits, scan time, pods, trace, gone pods. */
 const FIXED_SERIES = 13;
+/** Each inotify user's used and limit series of watches and instances; the fanotify user's of groups and marks. */
 const PER_USER_SERIES = 4;
 const PER_GROUP_SERIES = 3;
 const LEAK_FORMS: readonly LeakForm[] = ['gone', 'unmounted', 'deleted'];
 
 /** The most inotop_* series one node exports with these bounds (README: the budget, term by term). */
 export function seriesBudget(top = DEFAULT_TOP, topLeaks = DEFAULT_TOP_LEAKS): number {
-  return FIXED_SERIES + MAX_USERS * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES;
+  return FIXED_SERIES + (MAX_USERS + 1) * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES;
 }
 
 export interface MetricsState {
@@ -110,22 +112,37 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
+  // Per charge key (user namespace, uid): what the kernel charges it, its own and its user
+  // namespaces', and the limit in force for it (none where unlimited or not read).
   const userLabels = ['uid', 'user', 'userns'] as const;
-  const nearest = `(the ${MAX_USERS} users nearest a limit)`;
-  const userWatches = gauge('inotop_user_watches', `inotify watches charged to a user, shared instances once ${nearest}.`, userLabels);
-  const userInstances = gauge('inotop_user_instances', `inotify instances charged to a user, shared instances once ${nearest}.`, userLabels);
-  const userFanotifyGroups = gauge('inotop_user_fanotify_groups', `fanotify groups charged to a user, shared groups once ${nearest}.`, userLabels);
-  const userFanotifyMarks = gauge(
-    'inotop_user_fanotify_marks',
-    `fanotify marks charged to a user, not those of FAN_UNLIMITED_MARKS groups ${nearest}.`,
-    userLabels,
-  );
-  for (const user of exportedUsers(snapshot.users, snapshot.limits)) {
-    const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
-    userWatches.set(labels, user.watches);
-    userInstances.set(labels, user.instances);
-    userFanotifyGroups.set(labels, user.fanotifyGroups ?? 0);
-    userFanotifyMarks.set(labels, user.fanotifyMarks ?? 0);
+  const charged = 'charged to a user: its own and those of the user namespaces below it';
+  const nearest = `(the ${MAX_USERS} users nearest an inotify limit; for fanotify, the one nearest a fanotify limit)`;
+  const userSeries = (field: keyof ChargeCounts, name: string, what: string, limit: string) => ({
+    field,
+    used: gauge(`inotop_user_${name}`, `${what} ${charged} ${nearest}.`, userLabels),
+    limit: gauge(`inotop_user_${name}_limit`, `The ${limit} limit in force for a user: the host's sysctl, or its user namespace's own ${nearest}.`, userLabels),
+  });
+  const inotify = [
+    userSeries('watches', 'watches', 'inotify watches', 'inotify watch'),
+    userSeries('instances', 'instances', 'inotify instances', 'inotify instance'),
+  ];
+  const fanotify = [
+    userSeries('fanotifyGroups', 'fanotify_groups', 'fanotify groups', 'fanotify group'),
+    userSeries('fanotifyMarks', 'fanotify_marks', 'fanotify marks (not those of FAN_UNLIMITED_MARKS groups)', 'fanotify mark'),
+  ];
+  const chosen = exportedUsers(snapshot.users);
+  for (const [series, users] of [
+    [inotify, chosen.inotify],
+    [fanotify, chosen.fanotify],
+  ] as const) {
+    for (const user of users) {
+      const labels = { uid: String(user.uid), user: user.name, userns: user.userns ?? '' };
+      for (const { field, used, limit } of series) {
+        used.set(labels, user.charged[field]);
+        const value = user.limits?.[field] ?? null;
+        if (value !== null) limit.set(labels, value);
+      }
+    }
   }
 
   const groupHelp = `by command and pod (the top ${state.top} such groups; comm="${OTHER}": the rest summed)`;
@@ -199,34 +216,43 @@ export function metricsView(snapshot: Snapshot): Snapshot {
 
 // ---- users ----
 
-/** The highest share of a limit a user holds, of those whose limit is known. */
-function share(used: number | undefined, limit: number | null | undefined): number {
-  return limit ? (used ?? 0) / limit : 0;
+/** The share of a limit a user is charged; 0 where the limit is unlimited or not known. */
+function share(user: UserRow, field: keyof ChargeCounts): number {
+  const limit = user.limits?.[field];
+  return limit ? user.charged[field] / limit : 0;
 }
 
 /**
- * The user nearest max_user_watches, the one nearest max_user_instances, then the nearest any
- * limit (fanotify's too), MAX_USERS in all; ties by uid and user namespace. The fleet's highest
- * share of each inotify limit is always among them.
+ * The users (charge keys) with series of their own. inotify: the one nearest max_user_watches, the
+ * one nearest max_user_instances, then the next nearest either, MAX_USERS in all (the node's highest
+ * share of each inotify limit is always among them); fanotify: the one nearest a fanotify limit,
+ * where any is charged fanotify at all. Ties by uid, then user namespace.
  */
-export function exportedUsers(users: readonly UserRow[], limits: Limits): UserRow[] {
-  const watches = (u: UserRow) => share(u.watches, limits.maxUserWatches);
-  const instances = (u: UserRow) => share(u.instances, limits.maxUserInstances);
-  const any = (u: UserRow) =>
-    Math.max(watches(u), instances(u), share(u.fanotifyGroups, limits.maxUserFanotifyGroups), share(u.fanotifyMarks, limits.maxUserFanotifyMarks));
+export function exportedUsers(users: readonly UserRow[]): { inotify: UserRow[]; fanotify: UserRow[] } {
   const byTie = (a: UserRow, b: UserRow) => a.uid - b.uid || compareCodeUnits(a.userns ?? '', b.userns ?? '');
-  const first = (key: (u: UserRow) => number) =>
-    users.reduce<UserRow | null>((best, u) => (!best || key(u) > key(best) || (key(u) === key(best) && byTie(u, best) < 0) ? u : best), null);
+  const ranked = (key: (u: UserRow) => number) => [...users].sort((a, b) => key(b) - key(a) || byTie(a, b));
+  const watches = (u: UserRow) => share(u, 'watches');
+  const instances = (u: UserRow) => share(u, 'instances');
   const chosen = new Set<UserRow>();
   for (const key of [watches, instances]) {
-    const user = first(key);
-    if (user) chosen.add(user);
+    const first = ranked(key)[0];
+    if (first) chosen.add(first);
   }
-  for (const user of [...users].sort((a, b) => any(b) - any(a) || b.watches - a.watches || byTie(a, b))) {
+  for (const user of ranked((u) => Math.max(watches(u), instances(u)))) {
     if (chosen.size >= MAX_USERS) break;
     chosen.add(user);
   }
-  return [...chosen];
+  const fanotifyHolders = users.filter((u) => u.charged.fanotifyGroups > 0 || u.charged.fanotifyMarks > 0);
+  const fanotify =
+    fanotifyHolders.length === 0
+      ? []
+      : [
+          [...fanotifyHolders].sort(
+            (a, b) =>
+              Math.max(share(b, 'fanotifyGroups'), share(b, 'fanotifyMarks')) - Math.max(share(a, 'fanotifyGroups'), share(a, 'fanotifyMarks')) || byTie(a, b),
+          )[0]!,
+        ];
+  return { inotify: [...chosen], fanotify };
 }
 
 // ---- process groups ----

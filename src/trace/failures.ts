@@ -1,6 +1,7 @@
 // Failed inotify calls, counted per process, syscall and errno, and the limit each one ran into.
 // Pure: the tracer hands in what it read and what the scan knows.
-import type { FailureLimit, Limits, PodRef, SyscallFailure, UserRow } from '../model/types.js';
+import { hostChargeLimits, type ChargeKey } from '../model/charges.js';
+import type { FailureLimit, Limits, PodRef, SyscallFailure, UserNamespace, UserRow } from '../model/types.js';
 import { errnoName } from '../sys/errno.js';
 import type { TracedSyscall } from './parse.js';
 
@@ -27,12 +28,26 @@ export interface FailingProcess {
   pod: PodRef | null;
   /** Soft RLIMIT_NOFILE; null when unreadable or unlimited. */
   fdLimit: number | null;
+  /** Its open fds when it was read; null when unreadable. */
+  openFds: number | null;
 }
 
-/** What the scan of the same refresh says, to tell which limit an EMFILE ran into. */
+/** What the scan of the same refresh says, to tell which limit a failure ran into. */
 export interface LimitContext {
+  /** Each key's charge and the limits in force for it. */
   users: readonly UserRow[];
   limits: Limits;
+  /**
+   * A user namespace by its id, looked up through `pid` (a process in it) when the scan did not
+   * meet it; null when it cannot be told. Without it, only the failing process's own key is judged.
+   */
+  namespaceOf?: (userns: string, pid: number) => UserNamespace | null;
+}
+
+/** A limit a failure ran into, and whose: the key (null for RLIMIT_NOFILE). */
+interface Judgement {
+  limit: FailureLimit;
+  key: ChargeKey | null;
 }
 
 interface Entry {
@@ -44,7 +59,7 @@ interface Entry {
   taken: number;
   firstAt: number;
   lastAt: number;
-  limit: FailureLimit | null;
+  judged: Judgement | null;
 }
 
 export class FailureLog {
@@ -62,14 +77,15 @@ export class FailureLog {
       if (process.uid !== null) entry.process = process;
       return;
     }
-    this.entries.set(key, { process, syscall, errno: name, count: 1, taken: 0, firstAt: atMs, lastAt: atMs, limit: null });
+    this.entries.set(key, { process, syscall, errno: name, count: 1, taken: 0, firstAt: atMs, lastAt: atMs, judged: null });
   }
 
   /** Every process's failures, most recent first, with `new` since the previous take. */
   take(context: LimitContext): SyscallFailure[] {
     for (const entry of this.entries.values()) {
-      // Judged when it failed again: the limits now are those it ran into.
-      if (entry.count > entry.taken) entry.limit = whichLimit(entry.syscall, entry.errno, entry.process, context) ?? entry.limit;
+      // Judged when the tracer read new ones, from the process as it read it then; never again
+      // for those: a limit raised afterwards does not change what they ran into.
+      if (entry.count > entry.taken) entry.judged = whichLimit(entry.syscall, entry.errno, entry.process, context) ?? entry.judged;
     }
     const entries = [...this.entries.values()].sort((a, b) => b.lastAt - a.lastAt || a.process.pid - b.process.pid);
     for (const dropped of entries.splice(MAX_ENTRIES)) {
@@ -89,8 +105,10 @@ export class FailureLog {
         errno: entry.errno,
         count: entry.count,
         new: fresh,
-        limit: entry.limit,
-        fdLimit: entry.limit === 'RLIMIT_NOFILE' ? fdLimit : null,
+        limit: entry.judged?.limit ?? null,
+        limitUid: entry.judged?.key?.uid ?? null,
+        limitUserns: entry.judged?.key?.userns ?? null,
+        fdLimit: entry.judged?.limit === 'RLIMIT_NOFILE' ? fdLimit : null,
         firstAt: new Date(entry.firstAt).toISOString(),
         lastAt: new Date(entry.lastAt).toISOString(),
       };
@@ -98,20 +116,58 @@ export class FailureLog {
   }
 }
 
+/** One level of a failing process's charge: a key, what it is charged, and the limit in force for it. */
+interface ChargeLevel {
+  key: ChargeKey;
+  used: number;
+  /** Null where unlimited or not read. */
+  limit: number | null;
+}
+
 /**
- * ENOSPC from inotify_add_watch is the user's max_user_watches. EMFILE from inotify_init* is
- * the user's max_user_instances or the process's own fd limit (the kernel says the same for
- * both): the first when the user holds max_user_instances now, else the second. null when the
- * process or the limits could not be read.
+ * The limit a failure ran into, judged as the kernel checks (fs/notify/inotify/inotify_user.c):
+ * an instance or a watch is charged to the maker's key and each key above it (inc_ucount), each
+ * against its own namespace's limit, before inotify_init's fd is allocated. So: the lowest key
+ * at its limit; else, for EMFILE, the process's fd table when it is full (open fds at its soft
+ * RLIMIT_NOFILE); else the key nearest its limit (it ran into one, and was freed or raised
+ * since: the process's fds, read as the failure was, say it was not them). Named
+ * max_user_instances (or _watches) at the host's level, max_inotify_instances (or _watches) at a
+ * namespace's own. Null when the process was gone before it could be read, no limit of its keys
+ * is known, or it is another errno.
  */
-export function whichLimit(syscall: TracedSyscall, errno: string, process: FailingProcess, context: LimitContext): FailureLimit | null {
-  if (syscall === 'inotify_add_watch') return errno === 'ENOSPC' ? 'max_user_watches' : null;
-  if (errno !== 'EMFILE' || process.uid === null) return null;
-  const maxInstances = context.limits.maxUserInstances;
-  if (maxInstances === null) return null;
-  const user = context.users.find((u) => u.uid === process.uid && u.userns === process.userns);
-  if ((user?.instances ?? 0) >= maxInstances) return 'max_user_instances';
-  return process.fdLimit !== null ? 'RLIMIT_NOFILE' : null;
+export function whichLimit(syscall: TracedSyscall, errno: string, process: FailingProcess, context: LimitContext): Judgement | null {
+  const what = syscall === 'inotify_add_watch' ? 'watches' : 'instances';
+  if (errno !== (what === 'watches' ? 'ENOSPC' : 'EMFILE') || process.uid === null) return null;
+  const levels = chargeLevels({ userns: process.userns, uid: process.uid }, what, process.pid, context);
+  const named = (level: ChargeLevel): Judgement => ({ limit: limitName(level.key, what), key: level.key });
+  const full = levels.find((level) => level.limit !== null && level.used >= level.limit);
+  if (full) return named(full);
+  if (what === 'instances') {
+    if (process.openFds === null || process.fdLimit === null) return null;
+    if (process.openFds >= process.fdLimit) return { limit: 'RLIMIT_NOFILE', key: null };
+  }
+  const share = (level: ChargeLevel) => (level.limit === null ? -1 : level.used / Math.max(1, level.limit));
+  const nearest = levels.reduce((best, level) => (share(level) > share(best) ? level : best));
+  return share(nearest) >= 0 ? named(nearest) : null;
+}
+
+function limitName(key: ChargeKey, what: 'instances' | 'watches'): FailureLimit {
+  if (key.userns === null) return what === 'watches' ? 'max_user_watches' : 'max_user_instances';
+  return what === 'watches' ? 'max_inotify_watches' : 'max_inotify_instances';
+}
+
+/** The process's key and each key above it, as far as the namespaces can be told. */
+function chargeLevels(start: ChargeKey, what: 'instances' | 'watches', pid: number, context: LimitContext): ChargeLevel[] {
+  const host = hostChargeLimits(context.limits);
+  const levels: ChargeLevel[] = [];
+  for (let key: ChargeKey | null = start; key !== null;) {
+    const row = context.users.find((user) => user.uid === key!.uid && user.userns === key!.userns);
+    const namespace: UserNamespace | null = key.userns === null ? null : (context.namespaceOf?.(key.userns, pid) ?? null);
+    const limits = key.userns === null ? host : (namespace?.limits ?? null);
+    levels.push({ key, used: row?.charged[what] ?? 0, limit: limits?.[what] ?? null });
+    key = namespace ? { userns: namespace.parent, uid: namespace.ownerUid } : null;
+  }
+  return levels;
 }
 
 /** Failures whose last one is at most RECENT_FAILURE_MS old. */

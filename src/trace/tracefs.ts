@@ -109,6 +109,27 @@ function privateMount(): Promise<TracefsRoot | string> {
 }
 
 /**
+ * For an inotop that does not trace (a one-shot run, --no-trace): the stale instances of killed
+ * inotops removed where tracefs is mounted already ($INOTOP_TRACEFS, else this mount namespace's
+ * mount), nothing mounted for it. Names of what was removed.
+ */
+export function removeStaleInstancesWhereMounted(override: string | undefined): string[] {
+  const mounted = override ?? tracefsMountpoints(mountinfoText()).find((dir) => existsSync(`${dir}/instances`));
+  if (mounted === undefined) return [];
+  let root: TracefsRoot;
+  try {
+    root = TracefsRoot.open(mounted, mounted);
+  } catch {
+    return [];
+  }
+  try {
+    return removeStaleInstances(root);
+  } finally {
+    root.close();
+  }
+}
+
+/**
  * Removes instances of inotop processes that no longer run: the pid is gone, or started after
  * the instance was made (so it is not the one that made it). An instance still open by its
  * inotop cannot be removed anyway (EBUSY).

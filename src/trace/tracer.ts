@@ -9,12 +9,12 @@
 // removed by the next inotop to start.
 import type { PodRef, SyscallFailure, TraceStatus, WatchChurn } from '../model/types.js';
 import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/parse.js';
-import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
+import { FdDir, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { ChurnCounter } from './churn.js';
 import { FailureLog, RESOURCE_ERRNOS, type FailingProcess, type LimitContext } from './failures.js';
 import { errnoNumber, isPermissionDenied } from '../sys/errno.js';
 import { CHANGING_SYSCALLS, FAILING_SYSCALLS, parseMaxOpenFiles, parseTgid, parseTraceLine, type SyscallExit } from './parse.js';
-import { openTracefs, removeStaleInstances, TraceInstance, TracefsRoot, type EventSpec } from './tracefs.js';
+import { openTracefs, removeStaleInstances, removeStaleInstancesWhereMounted, TraceInstance, TracefsRoot, type EventSpec } from './tracefs.js';
 
 export interface TracerOptions {
   enabled: boolean;
@@ -84,9 +84,19 @@ export class Tracer {
     this.status = { state: 'off', reason: options.enabled ? 'not started' : (options.offReason ?? '--no-trace') };
   }
 
+  /**
+   * Makes the trace instances; every inotop of the live node, tracing or not, first removes those
+   * a killed inotop left (tracing: through the tracefs it uses; not: where one is mounted already).
+   */
   async start(): Promise<void> {
-    if (!this.options.enabled) return;
-    if (this.options.procRoot !== '/proc') return this.off(`tracing needs the live /proc, not ${this.options.procRoot}`, false);
+    if (this.options.procRoot !== '/proc') {
+      if (this.options.enabled) this.off(`tracing needs the live /proc, not ${this.options.procRoot}`, false);
+      return;
+    }
+    if (!this.options.enabled) {
+      removeStaleInstancesWhereMounted(process.env.INOTOP_TRACEFS);
+      return;
+    }
     const root = await openTracefs(process.env.INOTOP_TRACEFS);
     if (typeof root === 'string') return this.off(root, true);
     this.root = root;
@@ -216,7 +226,7 @@ export class Tracer {
   private readProcess(pid: number, exit: SyscallExit, context: TakeContext): FailingProcess {
     const status = readProcTextOrNull(`/proc/${pid}/status`);
     const uid = status === null ? null : parseEffectiveUid(status);
-    if (status === null || uid === null) return { pid, comm: exit.comm, uid: null, user: null, userns: null, pod: null, fdLimit: null };
+    if (status === null || uid === null) return { pid, comm: exit.comm, uid: null, user: null, userns: null, pod: null, fdLimit: null, openFds: null };
     const userns = parseNamespaceLink(readlinkOrNull(`/proc/${pid}/ns/user`) ?? '');
     const namespaced = userns !== null && userns !== this.hostUserns ? userns : null;
     const cgroups = (readProcTextOrNull(`/proc/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);
@@ -228,6 +238,7 @@ export class Tracer {
       userns: namespaced,
       pod: context.podOf?.(pid, cgroups) ?? null,
       fdLimit: parseMaxOpenFiles(readProcTextOrNull(`/proc/${pid}/limits`) ?? ''),
+      openFds: openFdCount(pid),
     };
   }
 
@@ -240,6 +251,17 @@ export class Tracer {
 /** CLOCK_MONOTONIC in ms: the trace's clock (trace_clock mono), not the process's uptime. */
 function hrtimeMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** How many fds a process has open now (one getdents64 listing); null when it cannot be read. */
+function openFdCount(pid: number): number | null {
+  try {
+    const dir = FdDir.open(`/proc/${pid}/fd`);
+    dir.close();
+    return dir.fds.length;
+  } catch {
+    return null;
+  }
 }
 
 /** The process of the thread that made the call. */

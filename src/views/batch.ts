@@ -14,7 +14,7 @@ import {
   type ColumnId,
   type TargetContext,
 } from './columns.js';
-import { usage } from './format.js';
+import { fromNamespacesText, usage } from './format.js';
 import { visible } from '../common/text.js';
 
 export interface BatchOptions {
@@ -52,13 +52,18 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
       ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
       (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );
+  // Each user as the kernel charges it (its own and its user namespaces') against the limits in force for it.
   for (const user of snapshot.users) {
     const ns = user.userns ? ` (userns ${user.userns})` : '';
-    add(`user ${user.name}${ns}: instances ${usage(user.instances, limits.maxUserInstances)}, watches ${usage(user.watches, limits.maxUserWatches)}`);
-    if ((user.fanotifyGroups ?? 0) > 0) {
+    const { charged } = user;
+    add(
+      `user ${user.name}${ns}: instances ${usage(charged.instances, user.limits?.instances ?? null)}, ` +
+        `watches ${usage(charged.watches, user.limits?.watches ?? null)}${fromNamespacesText(user)}`,
+    );
+    if (charged.fanotifyGroups > 0) {
       add(
-        `user ${user.name}${ns}: fanotify groups ${usage(user.fanotifyGroups!, limits.maxUserFanotifyGroups ?? null)}, ` +
-          `marks ${usage(user.fanotifyMarks ?? 0, limits.maxUserFanotifyMarks ?? null)}`,
+        `user ${user.name}${ns}: fanotify groups ${usage(charged.fanotifyGroups, user.limits?.fanotifyGroups ?? null)}, ` +
+          `marks ${usage(charged.fanotifyMarks, user.limits?.fanotifyMarks ?? null)}`,
       );
     }
   }

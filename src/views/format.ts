@@ -1,6 +1,7 @@
 // Text helpers shared by the batch table and the screen.
 import { grouped, percent } from '../common/format.js';
-import type { PodRef, TargetRow } from '../model/types.js';
+import { fromBelow, namespacesBelow } from '../model/charges.js';
+import type { PodRef, TargetRow, UserRow } from '../model/types.js';
 import { unitColumns, visibleUnits } from '../common/text.js';
 
 export function podLabel(pod: PodRef | null): string {
@@ -15,6 +16,16 @@ export function podLabel(pod: PodRef | null): string {
 export function usage(used: number, limit: number | null): string {
   if (limit === null || limit <= 0) return grouped(used);
   return `${grouped(used)}/${grouped(limit)} ${percent(used, limit)}`;
+}
+
+/**
+ * Where a user's charge comes from besides its own processes: " (30 instances, 1,200 watches from
+ * 2 user namespaces)", or "" when from none.
+ */
+export function fromNamespacesText(user: Pick<UserRow, 'fromNamespaces'>): string {
+  const below = namespacesBelow(user);
+  if (below === 0) return '';
+  return ` (${grouped(fromBelow(user, 'instances'))} instances, ${grouped(fromBelow(user, 'watches'))} watches from ${below} user namespace${below === 1 ? '' : 's'})`;
 }
 
 export function signed(n: number): string {

@@ -1,5 +1,9 @@
-// How a screen paints (the process screen and the fleet's): styles by name, in color and without
-// (NO_COLOR, --no-color), and the Painter that wraps already escaped text in blessed's tags.
+// How a screen paints (the process screen's painters in tui/paint/, and the fleet's): styles by
+// name, in color and without (NO_COLOR, --no-color), the Painter that wraps escaped text in
+// blessed's tags, and a pane's rule.
+import { fit } from './format.js';
+import { screenText } from '../common/text.js';
+import { displayWidth } from '../common/width.js';
 
 export type StyleName =
   | 'title'
@@ -74,4 +78,11 @@ export class Painter {
         .join('')
     );
   }
+}
+
+/** A pane's rule: "── text ───…", as wide as the screen. */
+export function rule(text: string, width: number, focused: boolean, painter: Painter): string {
+  const title = `── ${fit(text, width - 4).trimEnd()} `;
+  const line = title + '─'.repeat(Math.max(0, width - displayWidth(title)));
+  return painter.paint(focused ? 'ruleFocused' : 'rule', screenText(line));
 }

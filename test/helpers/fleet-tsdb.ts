@@ -157,13 +157,23 @@ function expected(node: FleetNode, spec: FleetSpec, templates: Templates): Expec
   const samples = f.leaky ? templates.leaky : templates.healthy;
   const limits = { watches: limitOf(samples, 'inotop_max_user_watches'), instances: limitOf(samples, 'inotop_max_user_instances') };
   const values = (name: string) => samples.filter((s) => s.name === name).map((s) => valueOf(s, f, limits));
-  const highest = (name: string, limit: number) => Math.max(...values(name)) / limit;
+  // Each user against the limit in force for it, else (an exporter before those) a host user against the host's.
+  const highest = (what: 'watches' | 'instances', hostLimit: number) => {
+    const shares = samples
+      .filter((s) => s.name === `inotop_user_${what}`)
+      .flatMap((s) => {
+        const own = samples.find((l) => l.name === `inotop_user_${what}_limit` && l.labels.uid === s.labels.uid && l.labels.userns === s.labels.userns);
+        const limit = own ? valueOf(own, f, limits) : s.labels.userns === '' ? hostLimit : null;
+        return limit ? [valueOf(s, f, limits) / limit] : [];
+      });
+    return shares.length > 0 ? Math.max(...shares) : null;
+  };
   return {
     cluster: node.cluster,
     node: node.node,
     shard: nodeShard(node.node),
-    maxWatchesShare: highest('inotop_user_watches', limits.watches),
-    maxInstancesShare: highest('inotop_user_instances', limits.instances),
+    maxWatchesShare: highest('watches', limits.watches),
+    maxInstancesShare: highest('instances', limits.instances),
     leaked: values('inotop_leaked_watches').reduce((a, b) => a + b, 0),
     gonePods: values('inotop_gone_pods').reduce((a, b) => a + b, 0),
     failures: f.failures,

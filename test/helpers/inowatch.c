@@ -15,6 +15,9 @@
 //   fork                  fork a child that shares every fd, stays alive until its parent's
 //                         stdin closes, and answers its pid
 //   pid                   answers getpid()
+//   userns                unshare(CLONE_NEWUSER): a user namespace of its own, with every capability in it
+//                         until it execs (none here); its maps are written from outside
+//   setuid ID             setresgid and setresuid to ID (in a user namespace: once its maps are written)
 //   faninit               new fanotify group (FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY); answers its fd
 //   fanmark FD PATH       inode mark on PATH (FAN_OPEN | FAN_CLOSE_WRITE, FAN_EVENT_ON_CHILD)
 //   fanmount FD PATH      mount mark on the mount at PATH (FAN_OPEN | FAN_CLOSE_WRITE)
@@ -23,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +151,11 @@ int main(void) {
       fan_mark(arg, FAN_MARK_FILESYSTEM, FAN_OPEN | FAN_CLOSE_WRITE);
     } else if (!strcmp(line, "pid")) {
       answer_ok(getpid());
+    } else if (!strcmp(line, "userns")) {
+      if (unshare(CLONE_NEWUSER) < 0) answer_err("unshare"); else answer_ok(0);
+    } else if (!strcmp(line, "setuid") && arg) {
+      uid_t id = (uid_t)atol(arg);
+      if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0) answer_err("setresuid"); else answer_ok(0);
     } else {
       errno = EINVAL;
       answer_err(line);

@@ -1,6 +1,6 @@
 // Drives test/helpers/inowatch.c: real child processes holding real inotify watches and fanotify marks.
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -119,6 +119,25 @@ export class Watcher {
     }
     for (const pid of this.forked) await waitGone(pid);
   }
+}
+
+/**
+ * A watcher in a user namespace of its own, made by root as a container runtime makes one (the
+ * runtime's root owns it): uid 0 inside is `hostUid` outside, 65,536 ids mapped, and the watcher
+ * runs as it.
+ */
+export async function namespacedWatcher(hostUid: number): Promise<Watcher> {
+  const watcher = new Watcher();
+  // Unshared by the helper itself: an exec into a namespace whose maps are not written yet would drop its capabilities there.
+  await watcher.send('userns');
+  for (const map of ['uid_map', 'gid_map']) writeFileSync(`/proc/${watcher.pid}/${map}`, `0 ${hostUid} 65536\n`);
+  await watcher.send('setuid 0');
+  return watcher;
+}
+
+/** The id of a process's user namespace (the inode /proc/PID/ns/user names). */
+export function usernsOf(pid: number): string {
+  return /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/user`))![1]!;
 }
 
 async function waitGone(pid: number): Promise<void> {

@@ -1,5 +1,14 @@
 // Hand-made snapshots for model and screen unit tests: only the fields a test cares about.
-import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
+import type { Limits, PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
+import { withCharges } from '../../src/record/format.js';
+
+/** The limits of the hand-made snapshots. */
+export const LIMITS: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 };
+
+/** A user as a recording made before charges would have it: charged what it holds, a host user against `limits`. */
+export function user(uid: number, instances: number, watches: number, userns: string | null = null, limits: Limits = LIMITS): UserRow {
+  return withCharges({ uid, name: uid === 0 ? 'root' : String(uid), userns, instances, watches } as UserRow, limits);
+}
 
 export function pod(name: string, state: PodRef['state'] = 'live', namespace = 'default'): PodRef {
   return { uid: `uid-${name}`, namespace, name, container: null, state };
@@ -59,9 +68,9 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     time,
     hostname: 'node-t',
     kernel: '6.18.0-test',
-    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 },
+    limits: LIMITS,
     totals: { processes: processes.length, instances: processes.length, watches },
-    users: [{ uid: 0, name: 'root', userns: null, instances: processes.length, watches }],
+    users: [user(0, processes.length, watches)],
     processes,
     pods: { source: 'none', live: null, stale: false, error: null },
     notes: [],

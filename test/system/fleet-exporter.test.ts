@@ -18,7 +18,7 @@ import { RecordingWriter } from '../../src/record/writer.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { eventually } from '../helpers/eventually.js';
 import { missingBinaries, PROMETHEUS, query, SCRAPES, servedPort, start, startPrometheus, text } from '../helpers/prometheus.js';
-import { pod, proc, snapshot, targets } from '../helpers/rows.js';
+import { pod, proc, snapshot, targets, user } from '../helpers/rows.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -165,7 +165,7 @@ function smallRecording(path: string): void {
     ...base,
     time,
     hostname: 'node-small',
-    users: [{ uid: 0, name: 'root', userns: null, instances: 100, watches }],
+    users: [user(0, 100, watches)],
     pods: { source: 'cri', live: 3, stale: false, error: null },
   });
   const writer = new RecordingWriter(path, { intervalSeconds: 1, inotopVersion: 'test' });

@@ -25,7 +25,7 @@ import { containerdSkipReason, startContainerd } from '../helpers/containerd.js'
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
-import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+import { LIMITS, pod, proc, snapshot, target, targets, user } from '../helpers/rows.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(repo, 'fixtures/node-a/proc');
@@ -114,22 +114,26 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
 });
 
 test('verdicts: the worst user or leaking process named, then how many more; at most 80 characters', () => {
-  const limits = { maxUserInstances: 128, maxUserWatches: 8192, maxQueuedEvents: 16384 };
-  const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => ({
-    uid,
-    name: `u${uid}`,
-    userns,
-    instances,
-    watches,
-  });
+  const limits = LIMITS;
   const both = { instances: 0.9, watches: 0.9 };
   assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
-  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0: 121/128 inotify instances');
+  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0 (root): 121/128 inotify instances');
+  // A user namespace's user is held against its namespace's own limit where set, not the host's.
+  const ownLimit = (watches: number): UserRow => ({
+    ...user(1000, 1, 8000, '4026532999'),
+    limits: { instances: null, watches, fanotifyGroups: null, fanotifyMarks: null },
+  });
   // Worst first: 8000/8192 beats 116/128; the other counts as one more.
-  assert.equal(
-    judgeLimits([user(0, 116, 100), user(1000, 1, 8000, '4026532999')], limits, both).problem,
-    'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)',
-  );
+  assert.equal(judgeLimits([user(0, 116, 100), ownLimit(8192)], limits, both).problem, 'uid 1000 in userns 4026532999: 8000/8192 inotify watches (+1 more)');
+  // Unlimited there (or not read): its charge is judged at its owner's level only.
+  assert.equal(judgeLimits([user(1000, 1, 8000, '4026532999')], limits, both).problem, null);
+  // Root charged for two user namespaces below it: named, with where the charge comes from.
+  const namespaces = [
+    { userns: '4026532173', uid: 200000, instances: 20, watches: 40, fanotifyGroups: 0, fanotifyMarks: 0, pods: [] },
+    { userns: '4026532174', uid: 300000, instances: 10, watches: 20, fanotifyGroups: 0, fanotifyMarks: 0, pods: [] },
+  ];
+  const root: UserRow = { ...user(0, 101, 100), charged: { instances: 131, watches: 160, fanotifyGroups: 0, fanotifyMarks: 0 }, fromNamespaces: namespaces };
+  assert.equal(judgeLimits([root], limits, both).problem, 'uid 0 (root): 131/128 inotify instances, 30 from 2 userns');
   assert.equal(judgeLimits([user(0, 128, 8192)], limits, { instances: null, watches: null }).problem, null);
   assert.match(judgeLimits([user(0, 1, 1)], { ...limits, maxUserWatches: null }, both).unknown ?? '', /max_user_watches not readable/);
 
@@ -153,7 +157,7 @@ test('check on a recorded tree: 0 with the use, 1 over a threshold, 2 when it ca
   assert.equal(verdictLine(ok), 'ok: highest use 5% of instances, <1% of watches; no leaked watches');
   const over = inotop(['check', '--proc', fixture, '--pods', 'none', '--instances-threshold', '4%']);
   assert.equal(over.status, 1, over.stderr);
-  assert.equal(verdictLine(over), 'uid 0: 6/128 inotify instances');
+  assert.equal(verdictLine(over), 'uid 0 (root): 6/128 inotify instances');
   const unreadable = inotop(['check', '--proc', '/nonexistent/proc']);
   assert.equal(unreadable.status, 2);
   assert.match(verdictLine(unreadable), /^cannot tell: cannot read \/nonexistent\/proc/);
@@ -202,14 +206,14 @@ test("check against the real limits: the sysctls lowered to just above root's us
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', '50%', '--watches-threshold', 'off']),
   );
   assert.equal(instances.status, 1, instances.stdout + instances.stderr);
-  assert.match(verdictLine(instances), new RegExp(`^uid 0: \\d+/${instancesLimit} inotify instances`));
+  assert.match(verdictLine(instances), new RegExp(`^uid 0 \\(root\\): \\d+/${instancesLimit} inotify instances`));
 
   const watchesLimit = root().watches + 100;
   const watches = withSysctl('max_user_watches', watchesLimit, () =>
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', 'off', '--watches-threshold', '50%']),
   );
   assert.equal(watches.status, 1, watches.stdout + watches.stderr);
-  assert.match(verdictLine(watches), new RegExp(`^uid 0: \\d+/${watchesLimit} inotify watches`));
+  assert.match(verdictLine(watches), new RegExp(`^uid 0 \\(root\\): \\d+/${watchesLimit} inotify watches`));
 });
 
 /** Each try of a check run is a whole inotop process. */

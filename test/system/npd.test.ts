@@ -207,7 +207,7 @@ test('the limits rule, as configured, reports a user at 90% of max_user_instance
   }
   assertContract(config, rule, result);
   assert.equal(result.status, 1, JSON.stringify(result));
-  assert.match(result.output, new RegExp(`^uid 0: \\d+/${limit} inotify instances`));
+  assert.match(result.output, new RegExp(`^uid 0 \\(root\\): \\d+/${limit} inotify instances`));
 });
 
 /** node-problem-detector's DaemonSet at v1.36.0 (deployment/node-problem-detector.yaml), the fields the patch relies on. */

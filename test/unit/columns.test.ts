@@ -22,10 +22,15 @@ import {
   viewColumns,
   type CellContext,
 } from '../../src/views/columns.js';
-import { cellContext, detailColumns, detailLines, helpLines, menuLines, Painter, tableColumns, tableLines } from '../../src/views/tui/render.js';
-import { podDetailLines, podTableLines } from '../../src/views/tui/pods-view.js';
+import { detailLines, detailLines as podDetailLines } from '../../src/views/tui/paint/detail.js';
+import { helpLines, menuLines } from '../../src/views/tui/paint/overlays.js';
+import { Painter } from '../../src/views/painter.js';
+import { tableColumns, tableLines, tableLines as podTableLines } from '../../src/views/tui/paint/table.js';
+import { processRows } from '../../src/views/tui/process-rows.js';
+import { cellContext, detailColumns } from '../../src/views/tui/process-view.js';
 import { parseSettings } from '../../src/views/tui/settings.js';
-import { initialState, processRows, reduce, type ViewState } from '../../src/views/tui/state.js';
+import { initialState, reduce } from '../../src/views/tui/state.js';
+import type { ViewState } from '../../src/views/tui/view-state.js';
 import { displayWidth } from '../../src/common/width.js';
 import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';

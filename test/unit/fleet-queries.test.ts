@@ -22,11 +22,11 @@ test("the raw queries are the recording rules' expressions, and every rule is re
 
 test('matchers: the cluster regex as a PromQL string, the shards with the empty one (exporters without the label)', () => {
   assert.equal(matchers({ cluster: null, shards: null }), '');
-  assert.equal(matchers({ cluster: 'prod-"eu"\\.1', shards: [3, 35] }), '{cluster=~"prod-\\"eu\\"\\\\.1",node_shard=~"|3|35"}');
+  assert.equal(matchers({ cluster: 'prod-"eu"\\.1', shards: [3, 35] }), 'cluster=~"prod-\\"eu\\"\\\\.1",node_shard=~"|3|35"');
   assert.equal(nodeQuery('rules', 'leaked', { cluster: 'eu', shards: null }), 'node:inotop_leaked_watches:sum{cluster=~"eu"}');
   assert.match(
     nodeQuery('raw', 'watchesShare', { cluster: null, shards: [1] }),
-    /inotop_user_watches\{node_shard=~"\|1"\} \/ ignoring.*inotop_max_user_watches\{node_shard=~"\|1"\}/,
+    /inotop_user_watches\{node_shard=~"\|1"\} \/ inotop_user_watches_limit\{node_shard=~"\|1"\} or inotop_user_watches\{userns="",node_shard=~"\|1"\} \/ ignoring.*inotop_max_user_watches\{node_shard=~"\|1"\}/,
   );
   assert.match(clusterRulesQuery('eu'), /^\{__name__=~"cluster:inotop_nodes:count\|.*",cluster=~"eu"\}$/);
 });

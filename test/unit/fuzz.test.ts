@@ -22,7 +22,12 @@ import { fit } from '../../src/views/format.js';
 import { displayWidth } from '../../src/common/width.js';
 import { snapshotJson } from '../../src/views/json.js';
 import { jsonText, screenText, visible, visibleLine } from '../../src/common/text.js';
-import { detailLines, headerLines, layout, logLines, Painter, tableLines } from '../../src/views/tui/render.js';
+import { logLines } from '../../src/views/tui/paint/changes.js';
+import { detailLines } from '../../src/views/tui/paint/detail.js';
+import { headerLines } from '../../src/views/tui/paint/header.js';
+import { layout } from '../../src/views/tui/paint/layout.js';
+import { Painter } from '../../src/views/painter.js';
+import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 
 /** Iterations per target; the default keeps the whole file to a few seconds. */

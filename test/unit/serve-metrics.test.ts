@@ -18,7 +18,7 @@ import {
 } from '../../src/serve/metrics.js';
 import { nodeShard, NODE_SHARDS, OTHER } from '../../src/serve/labels.js';
 import type { LeakForm, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
-import { pod, proc, snapshot, target, targets } from '../helpers/rows.js';
+import { pod, proc, snapshot, target, targets, user } from '../helpers/rows.js';
 
 /** The samples of an exposition: name{labels} → value. */
 function samples(text: string): Map<string, number> {
@@ -45,7 +45,7 @@ const state = (snap: Snapshot, extra: Partial<MetricsState> = {}): MetricsState 
 
 test('the budget with the default flags is 60 series a node', () => {
   assert.equal(seriesBudget(), 60);
-  assert.equal(seriesBudget(10, 20), 60 + 3 * 5 + 14);
+  assert.equal(seriesBudget(10, 20), 60 + 3 * 6 + 15);
 });
 
 test('node shards: a stable hash of the name, spread over every shard', () => {
@@ -55,28 +55,46 @@ test('node shards: a stable hash of the name, spread over every shard', () => {
   for (const count of counts) assert.ok(count > 700 && count < 1300, `${count} nodes in a shard of 64,000 / 64`);
 });
 
-test('users: the nearest each inotify limit, then the nearest any, three at most', () => {
+test('users: the nearest each inotify limit in force, then the nearest either, three at most; fanotify: the nearest its limit', () => {
   const limits = { maxUserWatches: 1000, maxUserInstances: 100, maxQueuedEvents: 16384, maxUserFanotifyGroups: 10, maxUserFanotifyMarks: 1000 };
-  const user = (uid: number, watches: number, instances: number, fanotifyGroups = 0): UserRow => ({
-    uid,
-    name: `u${uid}`,
-    userns: null,
-    watches,
-    instances,
-    fanotifyGroups,
+  const holder = (uid: number, watches: number, instances: number, fanotifyGroups = 0): UserRow => ({
+    ...user(uid, instances, watches, null, limits),
+    charged: { watches, instances, fanotifyGroups, fanotifyMarks: 0 },
   });
-  // Watches 95% is below the instance users' shares, and still exported: the fleet's watch share is its max;
-  // user 5 holds every fanotify group allowed: nearer a limit than user 3's 98%.
-  const users = [user(1, 950, 1), user(2, 10, 99), user(3, 10, 98), user(4, 10, 97), user(5, 0, 0, 10)];
+  // Watches 95% is below the instance users' shares, and still exported: the fleet's watch share is its max.
+  // User 6 in a user namespace is charged 9 of its own limit of 10 instances: 90%, nearer than user 4.
+  const namespaced: UserRow = { ...user(6, 9, 1, '4026532999', limits), limits: { watches: null, instances: 10, fanotifyGroups: null, fanotifyMarks: null } };
+  const users = [holder(1, 950, 1), holder(2, 10, 99), holder(3, 10, 98), holder(4, 10, 80), namespaced, holder(5, 0, 0, 10)];
+  const chosen = exportedUsers(users);
   assert.deepEqual(
-    exportedUsers(users, limits).map((u) => u.uid),
-    [1, 2, 5],
+    chosen.inotify.map((u) => u.uid),
+    [1, 2, 3],
   );
   assert.deepEqual(
-    exportedUsers([user(7, 5, 5), user(3, 5, 5)], limits).map((u) => u.uid),
+    chosen.fanotify.map((u) => u.uid),
+    [5],
+  );
+  assert.deepEqual(
+    exportedUsers([holder(1, 950, 1), holder(4, 10, 80), namespaced]).inotify.map((u) => u.uid),
+    [1, 6, 4],
+  );
+  assert.deepEqual(
+    exportedUsers([holder(7, 5, 5), holder(3, 5, 5)]).inotify.map((u) => u.uid),
     [3, 7],
     'ties by uid',
   );
+  assert.deepEqual(exportedUsers([holder(7, 5, 5)]).fanotify, [], 'no fanotify series where none is charged');
+});
+
+test('metrics: each user against the limit in force for it, none where unlimited', async () => {
+  const namespaced: UserRow = { ...user(200000, 3, 7, '4026532173'), limits: { instances: 5, watches: null, fanotifyGroups: null, fanotifyMarks: null } };
+  const text = await renderMetrics(state({ ...snapshot([proc(1, { targets: targets(7) })]), users: [user(0, 1, 7), namespaced] }));
+  const map = samples(text);
+  const labels = `node="node-a",node_shard="${nodeShard('node-a')}"`;
+  assert.equal(map.get(`inotop_user_instances_limit{uid="0",user="root",userns="",${labels}}`), 128);
+  assert.equal(map.get(`inotop_user_instances_limit{uid="200000",user="200000",userns="4026532173",${labels}}`), 5);
+  assert.equal(map.get(`inotop_user_watches{uid="200000",user="200000",userns="4026532173",${labels}}`), 7);
+  assert.ok(![...map.keys()].some((key) => key.startsWith('inotop_user_watches_limit{uid="200000"')), 'unlimited: no limit series');
 });
 
 test('process groups: by command and pod, never pid; leaking, watching and instance-holding groups in turn, the rest summed', () => {
@@ -173,12 +191,11 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
   const gone = Array.from({ length: 5000 }, (_, i) =>
     target(10_000 + i, { pod: { ...pod(`job-${i}`, 'gone', 'batch'), uid: `uid-${String(i).padStart(5, '0')}` } }),
   );
+  // Users in user namespaces with limits of their own, some holding fanotify.
   const users: UserRow[] = Array.from({ length: 50 }, (_, i) => ({
-    uid: 1000 + i,
-    name: `u${i}`,
-    userns: String(4026531840 + i),
-    watches: 100 + i,
-    instances: 50 - (i % 50),
+    ...user(1000 + i, 50 - i, 100 + i, String(4026531840 + i)),
+    charged: { watches: 100 + i, instances: 50 - i, fanotifyGroups: i % 3, fanotifyMarks: i % 5 },
+    limits: { watches: 1000, instances: 60, fanotifyGroups: 8, fanotifyMarks: 100 + i },
   }));
   const failures = new FailureTotals();
   const seen = new Set<string>();
@@ -226,5 +243,5 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
   const labelValues = (label: string) => new Set([...seen].flatMap((key) => [...key.matchAll(new RegExp(`[{,]${label}="([^"]*)"`, 'g'))].map((m) => m[1])));
   assert.ok(labelValues('pod_uid').size <= DEFAULT_TOP_LEAKS + 1, [...labelValues('pod_uid')].join(' '));
   assert.ok(labelValues('comm').size <= DEFAULT_TOP + 1 + 8);
-  assert.ok(labelValues('uid').size <= 3);
+  assert.ok(labelValues('uid').size <= 4);
 });

@@ -5,17 +5,21 @@ import { test } from 'node:test';
 import { failuresProblem } from '../../src/check/check.js';
 import { FailureTotals, MAX_FAILURE_SERIES, renderMetrics } from '../../src/serve/metrics.js';
 import { OTHER } from '../../src/serve/labels.js';
-import type { Limits, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
+import type { Limits, Snapshot, SyscallFailure, UserNamespace, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';
 import { errnoName } from '../../src/sys/errno.js';
 import { instanceOwner, parseMaxOpenFiles, parseStartTicks, parseTgid, parseTraceLine } from '../../src/trace/parse.js';
 import { tracefsMountpoints } from '../../src/trace/tracefs.js';
 import { failureAlert, limitText } from '../../src/views/failures.js';
-import { detailLines, headerLines, layout, Painter, tableLines } from '../../src/views/tui/render.js';
+import { detailLines } from '../../src/views/tui/paint/detail.js';
+import { headerLines } from '../../src/views/tui/paint/header.js';
+import { layout } from '../../src/views/tui/paint/layout.js';
+import { Painter } from '../../src/views/painter.js';
+import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { NO_FILTER } from '../../src/model/query.js';
-import { proc, snapshot as handMade, targets } from '../helpers/rows.js';
+import { proc, snapshot as handMade, targets, user as rowsUser } from '../helpers/rows.js';
 
 test('trace_pipe lines: the failed exit with thread, process, time and errno; lost events; anything else is skipped', () => {
   assert.deepEqual(parseTraceLine('         python3-18343   (  18343) [001] .....   490.587393: sys_inotify_add_watch -> 0xffffffffffffffe4'), {
@@ -63,13 +67,7 @@ test('procfs fields and instance names', () => {
 });
 
 const limits: Limits = { maxUserWatches: 10_000, maxUserInstances: 128, maxQueuedEvents: 16384 };
-const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => ({
-  uid,
-  name: uid === 0 ? 'root' : String(uid),
-  userns,
-  instances,
-  watches,
-});
+const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => rowsUser(uid, instances, watches, userns, limits);
 const failing = (pid: number, extra: Partial<FailingProcess> = {}): FailingProcess => ({
   pid,
   comm: 'fluent-bit',
@@ -78,25 +76,50 @@ const failing = (pid: number, extra: Partial<FailingProcess> = {}): FailingProce
   userns: null,
   pod: null,
   fdLimit: 1024,
+  openFds: 10,
   ...extra,
 });
+const hostKey = (uid: number) => ({ userns: null, uid });
 
-test('which limit: ENOSPC of add_watch is max_user_watches; EMFILE is max_user_instances at the limit, else RLIMIT_NOFILE', () => {
+test('which limit: the lowest key at its limit, else the fd table when full, else the key nearest its limit', () => {
   const users = [user(0, 128, 9_000), user(1000, 3, 10)];
   const context = { users, limits };
-  assert.equal(whichLimit('inotify_add_watch', 'ENOSPC', failing(1), context), 'max_user_watches');
+  assert.deepEqual(whichLimit('inotify_add_watch', 'ENOSPC', failing(1), context), { limit: 'max_user_watches', key: hostKey(0) });
   assert.equal(whichLimit('inotify_add_watch', 'ENOMEM', failing(1), context), null);
-  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(1), context), 'max_user_instances');
-  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(2, { uid: 1000 }), context), 'RLIMIT_NOFILE');
-  // The same uid in a container's user namespace is another user, with nothing held here.
-  assert.equal(whichLimit('inotify_init', 'EMFILE', failing(3, { userns: '4026532000' }), context), 'RLIMIT_NOFILE');
-  // A user that holds no instance has no row.
-  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(4, { uid: 2000 }), context), 'RLIMIT_NOFILE');
-  // Cannot tell: the process was gone, its fd limit unreadable, or the sysctl unreadable.
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', failing(1), context), { limit: 'max_user_instances', key: hostKey(0) });
+  // The kernel charges the instance before it allocates the fd: a user at its limit is the cause even with a full fd table.
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', failing(1, { openFds: 1024 }), context), { limit: 'max_user_instances', key: hostKey(0) });
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', failing(2, { uid: 1000, openFds: 1024 }), context), { limit: 'RLIMIT_NOFILE', key: null });
+  // Neither full now: its fds were not (they are read as the failure is), so it ran into its
+  // user's limit, raised or freed since. A user that holds nothing has no row: the same.
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', failing(3, { uid: 1000 }), context), { limit: 'max_user_instances', key: hostKey(1000) });
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', failing(4, { uid: 2000 }), context), { limit: 'max_user_instances', key: hostKey(2000) });
+  // Cannot tell: the process was gone, its fds or fd limit unreadable, or another errno.
   assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(5, { uid: null }), context), null);
   assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(6, { uid: 1000, fdLimit: null }), context), null);
-  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(7), { users, limits: { ...limits, maxUserInstances: null } }), null);
+  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(7, { uid: 1000, openFds: null }), context), null);
   assert.equal(whichLimit('inotify_init1', 'ENFILE', failing(8), context), null);
+});
+
+test("which limit in a user namespace: its own limit where set, else its owner's above it", () => {
+  const owned = (limits: UserNamespace['limits']): UserNamespace => ({ id: '4026532173', parent: null, ownerUid: 0, ownerName: 'root', limits });
+  const unlimited = { instances: null, watches: null, fanotifyGroups: null, fanotifyMarks: null };
+  const inside = failing(9, { uid: 200000, userns: '4026532173' });
+  const root = { ...user(0, 98, 10), charged: { instances: 128, watches: 30, fanotifyGroups: 0, fanotifyMarks: 0 } };
+  const pod = user(200000, 30, 20, '4026532173');
+  // Unlimited in the namespace: root, who made it, is at max_user_instances.
+  const context = { users: [root, pod], limits, namespaceOf: () => owned(unlimited) };
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', inside, context), { limit: 'max_user_instances', key: hostKey(0) });
+  // Its own lower limit, reached: named as such, with its key.
+  const own = { ...context, namespaceOf: () => owned({ ...unlimited, instances: 30 }) };
+  assert.deepEqual(whichLimit('inotify_init1', 'EMFILE', inside, own), { limit: 'max_inotify_instances', key: { userns: '4026532173', uid: 200000 } });
+  assert.deepEqual(whichLimit('inotify_add_watch', 'ENOSPC', inside, { ...context, namespaceOf: () => owned({ ...unlimited, watches: 20 }) }), {
+    limit: 'max_inotify_watches',
+    key: { userns: '4026532173', uid: 200000 },
+  });
+  // Without the namespace's links nor its limits: cannot tell which key.
+  assert.equal(whichLimit('inotify_init1', 'EMFILE', inside, { users: [root, pod], limits }), null);
+  assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(10), { users: [root], limits: { ...limits, maxUserInstances: null } }), null);
 });
 
 test('the failure log: per process, syscall and errno; count since start, new since the last take; first and last time', () => {
@@ -104,7 +127,7 @@ test('the failure log: per process, syscall and errno; count since start, new si
   const context = { users: [user(0, 10, 10_000)], limits };
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   for (let i = 0; i < 17; i++) log.record(failing(4242), 'inotify_add_watch', 28, t0 + i * 1000);
-  log.record(failing(99, { comm: 'app', uid: 1000, user: 'app' }), 'inotify_init1', 24, t0 + 500);
+  log.record(failing(99, { comm: 'app', uid: 1000, user: 'app', openFds: 1024 }), 'inotify_init1', 24, t0 + 500);
   const first = log.take(context);
   assert.deepEqual(first, [
     {
@@ -118,6 +141,8 @@ test('the failure log: per process, syscall and errno; count since start, new si
       count: 17,
       new: 17,
       limit: 'max_user_watches',
+      limitUid: 0,
+      limitUserns: null,
       fdLimit: null,
       firstAt: '2026-01-01T00:00:00.000Z',
       lastAt: '2026-01-01T00:00:16.000Z',
@@ -133,6 +158,8 @@ test('the failure log: per process, syscall and errno; count since start, new si
       count: 1,
       new: 1,
       limit: 'RLIMIT_NOFILE',
+      limitUid: null,
+      limitUserns: null,
       fdLimit: 1024,
       firstAt: '2026-01-01T00:00:00.500Z',
       lastAt: '2026-01-01T00:00:00.500Z',
@@ -182,7 +209,7 @@ const failure = (extra: Partial<SyscallFailure>): SyscallFailure => ({
 });
 
 test('failures in words: check within 80 characters, the alert with the user and who holds the watches', () => {
-  const kubelet = { pid: 2703, uid: 0, comm: 'kubelet', watches: 7_491, instances: 48 } as Snapshot['processes'][number];
+  const kubelet = { pid: 2703, uid: 0, userns: null, comm: 'kubelet', watches: 7_491, instances: 48 } as Snapshot['processes'][number];
   const context = { users: [user(0, 100, 10_000)], limits, processes: [kubelet] };
   assert.equal(failuresProblem([failure({})], context, '5 min'), 'fluent-bit 4242: 17 ENOSPC in 5 min, uid 0 at 100% of watches');
   const two = [failure({}), failure({ pid: 77, comm: 'app', count: 2 })];
@@ -243,9 +270,11 @@ test('the screen: the alert line under the header and FAILED in the row while a 
   const time = '2026-01-01T00:00:10.000Z';
   const kubelet = proc(2703, { comm: 'kubelet', targets: targets(5) });
   const victim = proc(4242, { comm: 'fluent-bit', cmdline: '/fluent-bit/bin/fluent-bit', targets: targets(1, 100) });
+  const sixWatches = { maxUserWatches: 6, maxUserInstances: 128, maxQueuedEvents: 16384 };
   const withFailure = {
     ...handMade([kubelet, victim], time),
-    limits: { maxUserWatches: 6, maxUserInstances: 128, maxQueuedEvents: 16384 },
+    limits: sixWatches,
+    users: [rowsUser(0, 2, 6, null, sixWatches)],
     failures: [failure({})],
     churn: [{ pid: 4242, comm: 'fluent-bit', adds: 20, removes: 0, addsPerSecond: 10, removesPerSecond: 0 }],
   };

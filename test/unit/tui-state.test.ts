@@ -4,34 +4,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commandForKey, KEY_BINDINGS } from '../../src/views/tui/keys.js';
 import { columnAt } from '../../src/views/columns.js';
-import {
-  detailLines,
-  eventText,
-  footerLine,
-  headerLines,
-  helpLines,
-  layout,
-  meter,
-  Painter,
-  paneRows,
-  tableColumns,
-  tableLines,
-  logLines,
-  notesLine,
-  notesLines,
-} from '../../src/views/tui/render.js';
+import { eventText, logLines } from '../../src/views/tui/paint/changes.js';
+import { detailLines } from '../../src/views/tui/paint/detail.js';
+import { footerLine } from '../../src/views/tui/paint/footer.js';
+import { headerLines, notesLine } from '../../src/views/tui/paint/header.js';
+import { layout, paneRows } from '../../src/views/tui/paint/layout.js';
+import { meter } from '../../src/views/tui/paint/meters.js';
+import { helpLines, notesLines } from '../../src/views/tui/paint/overlays.js';
+import { Painter } from '../../src/views/painter.js';
+import { tableColumns, tableLines } from '../../src/views/tui/paint/table.js';
 import { displayWidth } from '../../src/common/width.js';
-import {
-  initialState,
-  inspectedTarget,
-  ORDER_HOLD_MS,
-  processRows,
-  reduce,
-  targetRows,
-  type Action,
-  type Command,
-  type ViewState,
-} from '../../src/views/tui/state.js';
+import { inspectedTarget, processRows, targetRows } from '../../src/views/tui/process-rows.js';
+import { ORDER_HOLD_MS } from '../../src/views/tui/process-view.js';
+import { initialState, reduce } from '../../src/views/tui/state.js';
+import type { Action, Command, ViewState } from '../../src/views/tui/view-state.js';
 import { inspectLines, inspectParagraphs, inspectText, osc52 } from '../../src/views/tui/inspect.js';
 import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';

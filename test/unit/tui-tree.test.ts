@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NO_FILTER } from '../../src/model/query.js';
-import { Painter, tableLines } from '../../src/views/tui/render.js';
-import { initialState, processRows, reduce } from '../../src/views/tui/state.js';
+import { Painter } from '../../src/views/painter.js';
+import { tableLines } from '../../src/views/tui/paint/table.js';
+import { processRows } from '../../src/views/tui/process-rows.js';
+import { initialState, reduce } from '../../src/views/tui/state.js';
 import { treeOf } from '../../src/views/tui/tree.js';
 import { proc, snapshot } from '../helpers/rows.js';
 import { keys } from '../helpers/screen-state.js';

@@ -1,10 +1,13 @@
-// Inspect: one target of one process, everything inotop knows about it, nothing cut: where it
-// is, what its status means, who keeps it alive and how they came to, the kernel rule that keeps
-// the watch, and the safe next step. Pure: paragraphs of plain text, wrapped by the caller.
-import type { Holder, HolderDetail, PodRef, ProcessRow, TargetRow } from '../../model/types.js';
+// Inspect: one target of one process, or one pod, everything inotop knows about it, nothing cut:
+// where it is, what its status means, who keeps it alive and how they came to, the kernel rule
+// that keeps the watch, and the safe next step. Pure: paragraphs of plain text, wrapped by the caller.
+import { grouped } from '../../common/format.js';
+import type { Holder, HolderDetail, PodRef, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { commandOf } from '../../model/query.js';
 import { podLabel } from '../format.js';
 import { wrapColumns } from '../../common/width.js';
+import type { PodRow } from './pod-rows.js';
+import { podChargeParagraphs } from './charges.js';
 
 /** A paragraph: a first line, and lines that wrap under it with this indent. */
 export interface Paragraph {
@@ -123,6 +126,44 @@ function nextStep(target: TargetRow, row: ProcessRow): string {
   if (target.pod?.state === 'gone') return `the pod's files are still on the node: when kubelet removes them the watch ends; if they stay, ${restart}`;
   if (target.status === 'unresolved') return 'look again after the next refresh; run as root to resolve every path.';
   return 'nothing to do.';
+}
+
+/** Inspect of a pod: who watches inside it, who keeps its mounts, and what to do. */
+export function podInspectParagraphs(row: PodRow, snapshot: Snapshot): Paragraph[] {
+  const byPid = new Map(snapshot.processes.map((proc) => [proc.pid, proc]));
+  const out: Paragraph[] = [];
+  const line = (text: string, indent = '    ') => out.push({ text, indent });
+  const pod = row.pod;
+  line(`Pod ${podLabel(pod)}  uid ${pod.uid}${pod.nameSource ? `  (name from ${pod.nameSource})` : pod.name === null ? '  (name unknown)' : ''}`, '  ');
+  line('');
+  line(`${grouped(row.watches)} watches on it, ${grouped(row.leaked)} leaked`);
+  line('');
+  line('WATCHED BY:', '  ');
+  for (const w of row.watchers)
+    line(`pid ${w.pid} ${w.comm}: ${w.watches} watches, ${w.leaked} leaked  (${commandOf(byPid.get(w.pid) ?? { cmdline: '', comm: w.comm })})`, '      ');
+  if (row.holders.length > 0) {
+    line('');
+    line('KEPT BY (their mount namespaces still have its mounts):', '  ');
+    for (const pid of row.holders) {
+      const proc = byPid.get(pid);
+      line(`pid ${pid} ${proc ? `${proc.comm}  (${commandOf(proc)})` : '(holds no inotify instance: inspect a target for its command line)'}`, '      ');
+    }
+  }
+  if (row.members.length > 0) {
+    line('');
+    line(`RUNS IN IT: ${row.members.map((pid) => `pid ${pid} ${byPid.get(pid)?.comm ?? '?'}`).join(', ')}`, '  ');
+  }
+  out.push(...podChargeParagraphs(pod.uid, snapshot));
+  line('');
+  const watchers = row.watchers.filter((w) => w.leaked > 0).map((w) => `${w.comm} (pid ${w.pid})`);
+  const next =
+    row.leaked === 0
+      ? 'nothing to do: no watch on it leaked.'
+      : row.holders.length > 0
+        ? `its mounts live on while pid ${row.holders.join(', pid ')} ${row.holders.length === 1 ? 'exits' : 'exit'}: check what ${row.holders.length === 1 ? 'it is' : 'they are'}, then stop ${row.holders.length === 1 ? 'it' : 'them'}. What no namespace keeps (a removed cgroup dir) only the watcher drops: restarting ${watchers.join(', ')} releases it.`
+        : `only the watchers can drop these watches: restarting ${watchers.join(', ')} releases them.`;
+  line(`NEXT STEP: ${next}`, '  ');
+  return out;
 }
 
 function podText(pod: PodRef | null): string {

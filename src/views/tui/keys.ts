@@ -2,7 +2,7 @@
 // Action.c table and F-key bar, or k9s's key actions that generate its menu); its shape is both
 // screens' (views/keys.ts).
 import { commandsByKey, isPrintable, type KeyBinding as TableKeyBinding } from '../keys.js';
-import type { Action, Command, ViewState } from './state.js';
+import type { Action, Command, ViewState } from './view-state.js';
 
 export type KeyBinding = TableKeyBinding<Command>;
 

@@ -10,30 +10,21 @@ import { fit } from '../format.js';
 import { screenText } from '../../common/text.js';
 import { actionForKey } from './keys.js';
 import { columnAt } from '../columns.js';
-import {
-  detailLines,
-  footerLine,
-  headerLines,
-  helpLines,
-  layout,
-  layoutNeeds,
-  logLines,
-  menuLines,
-  notesLines,
-  Painter,
-  paneRows,
-  sparklineTitle,
-  tableColumns,
-  tableLines,
-  tooSmall,
-  tooSmallLines,
-  type Layout,
-} from './render.js';
 import type { SnapshotSource } from '../../collect/source.js';
-import { podDetailLines, podTableLines } from './pods-view.js';
+import { logLines } from './paint/changes.js';
+import { detailLines } from './paint/detail.js';
+import { footerLine } from './paint/footer.js';
+import { headerLines, sparklineTitle } from './paint/header.js';
+import { layout, layoutNeeds, paneRows, tooSmall, tooSmallLines, type Layout } from './paint/layout.js';
+import { helpLines, menuLines, notesLines } from './paint/overlays.js';
+import { Painter } from '../painter.js';
+import { tableColumns, tableLines } from './paint/table.js';
+import { releaseSnapshot } from './memo.js';
+import { ORDER_HOLD_MS } from './process-view.js';
 import { saveSettings } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
-import { initialState, inspectedParagraphs, ORDER_HOLD_MS, reduce, type Action, type InitialView, type ViewState } from './state.js';
+import { initialState, inspectedParagraphs, reduce } from './state.js';
+import type { Action, InitialView, ViewState } from './view-state.js';
 
 export interface ScreenOptions {
   source: SnapshotSource;
@@ -146,8 +137,7 @@ class TerminalUi {
   }
 
   private clickTable(data: blessed.Widgets.Events.IMouseEventArg): void {
-    // The pod view is driven by keys only.
-    if (!this.geometry || this.state.view === 'pods') return;
+    if (!this.geometry) return;
     const line = data.y - this.geometry.table.top;
     if (line === 0) {
       const column = columnAt(tableColumns(this.state, this.geometry.width), data.x);
@@ -164,6 +154,7 @@ class TerminalUi {
     }
     const before = this.state;
     this.state = reduce(before, action);
+    if (before.snapshot && this.state.snapshot !== before.snapshot) releaseSnapshot(before.snapshot);
     if (this.state.quit) return void this.finish(0);
     if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
@@ -217,9 +208,8 @@ class TerminalUi {
     }
     const state = this.state;
     this.place(this.header, l.header.top, l.header.height, headerLines(state, l, this.painter));
-    const pods = state.view === 'pods';
-    this.place(this.table, l.table.top, l.table.height, (pods ? podTableLines : tableLines)(state, width, l.table.height, this.painter));
-    this.place(this.detail, l.detail.top, l.detail.height, (pods ? podDetailLines : detailLines)(state, width, l.detail.height, this.painter));
+    this.place(this.table, l.table.top, l.table.height, tableLines(state, width, l.table.height, this.painter));
+    this.place(this.detail, l.detail.top, l.detail.height, detailLines(state, width, l.detail.height, this.painter));
     this.place(this.log, l.log.top, l.log.height, logLines(state, width, l.log.height, this.painter));
     this.place(this.footer, l.footer.top, 1, [footerLine(state, width, this.painter)]);
     this.drawSparkline(l);

@@ -6,11 +6,12 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SortField } from '../../model/query.js';
 import { SORT_FIELDS, viewColumns, type ColumnId } from '../columns.js';
+import { VIEW_IDS, type ViewId } from './view-state.js';
 
 export interface Settings {
   sort?: { field: SortField; descending: boolean };
   intervalMs?: number;
-  view?: 'processes' | 'pods';
+  view?: ViewId;
   /** Table columns hidden with the column chooser (F2), and those it showed that show only when asked for. */
   hiddenColumns?: ColumnId[];
   shownColumns?: ColumnId[];
@@ -48,7 +49,8 @@ export function parseSettings(text: string, path: string): { settings: Settings;
     else wrong.push('intervalMs');
   }
   if (raw.view !== undefined) {
-    if (raw.view === 'processes' || raw.view === 'pods') settings.view = raw.view;
+    const view = VIEW_IDS.find((id) => id === raw.view);
+    if (view) settings.view = view;
     else wrong.push('view');
   }
   for (const key of ['hiddenColumns', 'shownColumns'] as const) {

@@ -1,168 +1,20 @@
 // The screen's state and everything it can do, as pure functions: `reduce(state, action)`.
 // The blessed layer only renders a state and dispatches actions, so all behaviour is testable
-// without a terminal.
-import type { Pace } from '../../collect/protocol.js';
-import { advanceHistory, deltasOf, EMPTY_HISTORY, type History } from '../../model/history.js';
-import { churnByPid, queryRows, type ProcessFilter, type SortField } from '../../model/query.js';
-import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
-import { HIDEABLE_COLUMNS, shownColumns, sortableColumns, sortColumn, toggleColumn, type ColumnChoice, type ColumnId, type ColumnSpec } from '../columns.js';
-import { podLabel, targetPathText } from '../format.js';
+// without a terminal. What differs between the table's views (rows, selection, Enter) is asked of
+// the current view (views.ts), never branched on here.
+import { advanceHistory, EMPTY_HISTORY } from '../../model/history.js';
+import type { ProcessFilter, SortField } from '../../model/query.js';
+import type { TargetRow } from '../../model/types.js';
+import { HIDEABLE_COLUMNS, sortableColumns, sortColumn, toggleColumn } from '../columns.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
-import { podInspectParagraphs, podRows, visiblePods } from './pods-view.js';
-import { treeOf } from './tree.js';
-import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
+import { withPodsSeen } from './pod-rows.js';
+import { holderDetailsOf, inspectedTarget, processRows, targetRows } from './process-rows.js';
+import { columnChoice, screenColumns } from './process-view.js';
+import type { AnyView } from './screen-view.js';
+import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
+import { nextView, viewOf, VIEWS } from './views.js';
 
-/** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
-export const ORDER_HOLD_MS = 1500;
 export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000, 5000, 10_000, 30_000, 60_000];
-
-export type Focus = 'table' | 'detail';
-
-/** Inspect shows one target of one process, found again by (dev, ino) in each new snapshot, or one pod by uid. */
-export type Overlay =
-  | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
-  | { kind: 'inspect'; uid: string; top: number }
-  | { kind: 'help'; top: number }
-  | { kind: 'notes'; top: number }
-  | { kind: 'columns'; index: number }
-  | { kind: 'sort'; index: number }
-  | { kind: 'user'; index: number };
-
-/** A filter being typed: it applies as it is typed, like htop's. */
-export interface Prompt {
-  pane: Focus;
-  text: string;
-}
-
-export interface Sort {
-  field: SortField;
-  descending: boolean;
-}
-
-export interface ViewState {
-  snapshot: Snapshot | null;
-  /** Where in a recording the snapshot is; null when live. */
-  replay: ReplayPosition | null;
-  history: History;
-  /** Command-line -p, -u, -F, plus the u and l keys, plus the compiled `/` text. */
-  filter: ProcessFilter;
-  processFilterText: string;
-  targetFilterText: string;
-  /** The detail pane's compiled filter (null: none). */
-  targetFilter: RegExp | null;
-  prompt: Prompt | null;
-  sort: Sort;
-  selectedPid: number | null;
-  /**
-   * The user picked a row (keys, mouse): until then the selection follows the process to open on
-   * (a recording's), else the first leaking one, else the top one, as snapshots come.
-   */
-  selectionPicked: boolean;
-  /** Where the selection was, for when its process exits. */
-  selectedIndex: number;
-  tableTop: number;
-  detailTop: number;
-  /** The detail pane's row under the cursor (Enter inspects it), an index into targetRows. */
-  detailCursor: number;
-  /** What the collector told of the selected process's holders (command line, cgroup, pod). */
-  holderDetails: ReadonlyMap<number, HolderDetail>;
-  /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
-  copy: string | null;
-  /** `t`: processes under their parents. */
-  tree: boolean;
-  /** `v`: a row per process, or a row per pod. */
-  view: 'processes' | 'pods';
-  /** Table columns hidden with the column chooser (F2); PID and COMMAND always show. */
-  hiddenColumns: ColumnId[];
-  /** Table columns shown with the chooser that show only when asked for (ADD/s, POD, columns.ts). */
-  shownColumns: ColumnId[];
-  /** Notes of the session, not of a refresh (a broken settings file). */
-  sessionNotes: string[];
-  /** The pod view's selection, by uid, and its place. */
-  selectedPod: string | null;
-  podIndex: number;
-  podTop: number;
-  /** When this session first saw each pod (snapshot time): the pod view's AGE. */
-  podsSeen: ReadonlyMap<string, string>;
-  focus: Focus;
-  overlay: Overlay | null;
-  paused: boolean;
-  intervalMs: number;
-  /** The live collector's pace: the interval it keeps, when a refresh costs too much of the one asked for. */
-  pace: Pace | null;
-  /** Pids in display order while the order is held after a navigation key. */
-  heldOrder: number[] | null;
-  orderHeldUntil: number;
-  /** Rows the table and the detail pane show; the layout sets them. */
-  tableRows: number;
-  detailRows: number;
-  /** The last refresh failure or a bad filter; cleared by the next good refresh or edit. */
-  message: string | null;
-  quit: boolean;
-}
-
-/** What a key (keys.ts's table) or the mouse asks of the view. */
-export type Command =
-  | 'quit'
-  | 'help'
-  | 'up'
-  | 'down'
-  | 'pageUp'
-  | 'pageDown'
-  | 'home'
-  | 'end'
-  | 'focusDetail'
-  | 'toggleFocus'
-  | 'back'
-  | 'filter'
-  | 'sortNext'
-  | 'sortPrevious'
-  | 'sortMenu'
-  | 'invertSort'
-  | 'chooseUser'
-  | 'leakedOnly'
-  | 'pause'
-  | 'notes'
-  | 'toggleView'
-  | 'toggleTree'
-  | 'chooseColumns'
-  | 'copy'
-  | 'slower'
-  | 'faster'
-  | 'stepBack'
-  | 'stepForward';
-
-export type Action =
-  | { type: 'command'; command: Command; now: number }
-  | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
-  /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
-  | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
-  | { type: 'failed'; message: string }
-  /** The screen sent what `copy` held. */
-  | { type: 'copied' }
-  | { type: 'resize'; tableRows: number; detailRows: number }
-  | { type: 'tick'; now: number }
-  | { type: 'promptType'; text: string }
-  | { type: 'promptErase' }
-  | { type: 'promptAccept' }
-  | { type: 'promptClear' }
-  | { type: 'menuMove'; delta: number }
-  | { type: 'menuChoose' }
-  | { type: 'closeOverlay' }
-  | { type: 'selectIndex'; index: number; now: number }
-  | { type: 'sortBy'; field: SortField }
-  | { type: 'scroll'; pane: Focus; delta: number; now: number };
-
-export interface InitialView {
-  filter: ProcessFilter;
-  sort: Sort;
-  intervalMs: number;
-  view?: ViewState['view'];
-  hiddenColumns?: ColumnId[];
-  shownColumns?: ColumnId[];
-  /** Notes of the session itself (a broken settings file): shown with each snapshot's. */
-  notes?: string[];
-}
 
 export function initialState(initial: InitialView): ViewState {
   return {
@@ -179,6 +31,9 @@ export function initialState(initial: InitialView): ViewState {
     selectionPicked: false,
     selectedIndex: 0,
     tableTop: 0,
+    selectedPod: null,
+    podIndex: 0,
+    podTop: 0,
     detailTop: 0,
     detailCursor: 0,
     holderDetails: new Map(),
@@ -187,9 +42,6 @@ export function initialState(initial: InitialView): ViewState {
     view: initial.view ?? 'processes',
     hiddenColumns: initial.hiddenColumns ?? [],
     shownColumns: initial.shownColumns ?? [],
-    selectedPod: null,
-    podIndex: 0,
-    podTop: 0,
     podsSeen: new Map(),
     focus: 'table',
     overlay: null,
@@ -253,9 +105,10 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'closeOverlay':
       return { ...state, overlay: null };
     case 'selectIndex': {
-      const rows = processRows(state);
-      const row = rows[Math.min(action.index, rows.length - 1)];
-      return row ? holdOrder({ ...state, focus: 'table', selectedPid: row.pid, selectionPicked: true }, action.now) : state;
+      const view = viewOf(state);
+      const rows = view.rows(state);
+      if (rows.length === 0) return state;
+      return view.picked(placeAt(view, { ...state, focus: 'table' }, Math.min(action.index, rows.length - 1)), action.now);
     }
     case 'sortBy':
       return withSort(state, state.sort.field === action.field ? { ...state.sort, descending: !state.sort.descending } : naturalSort(action.field));
@@ -290,10 +143,13 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return move(state, -Infinity, now);
     case 'end':
       return move(state, Infinity, now);
-    case 'focusDetail':
-      if (state.view === 'pods') return state.selectedPod === null ? state : { ...state, overlay: { kind: 'inspect', uid: state.selectedPod, top: 0 } };
-      if (state.selectedPid === null) return state;
+    case 'focusDetail': {
+      const view = viewOf(state);
+      const { key } = view.place(state);
+      if (key === null) return state;
+      if (view.inspect) return { ...state, overlay: { kind: 'inspect', key, top: 0 } };
       return state.focus === 'detail' ? inspectCursor(state) : { ...state, focus: 'detail' };
+    }
     case 'copy': {
       const paragraphs = inspectedParagraphs(state);
       return paragraphs ? { ...state, copy: inspectText(paragraphs), message: 'copied (OSC 52)' } : state;
@@ -308,11 +164,11 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'sortNext':
     case 'sortPrevious': {
       // Across the columns that show, as htop's < and >.
-      const sortable = screenColumns(state).filter((spec) => spec.sort !== null);
-      const index = sortable.findIndex((spec) => spec.sort!.field === state.sort.field);
+      const fields = screenColumns(state).flatMap((spec) => (spec.sort ? [spec.sort.field] : []));
+      const index = fields.indexOf(state.sort.field);
       const step = command === 'sortNext' ? 1 : -1;
-      const next = sortable[index < 0 && step < 0 ? sortable.length - 1 : (index + step + sortable.length) % sortable.length]!;
-      return withSort(state, naturalSort(next.sort!.field));
+      const next = fields[index < 0 && step < 0 ? fields.length - 1 : (index + step + fields.length) % fields.length];
+      return next === undefined ? state : withSort(state, naturalSort(next));
     }
     case 'sortMenu':
       return {
@@ -321,7 +177,7 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
           kind: 'sort',
           index: Math.max(
             0,
-            sortableColumns('screen').findIndex((spec) => spec.sort!.field === state.sort.field),
+            sortableColumns('screen').findIndex((spec) => spec.sort?.field === state.sort.field),
           ),
         },
       };
@@ -335,9 +191,12 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
       return withFilter(state, { ...state.filter, leakedOnly: !state.filter.leakedOnly });
     case 'pause':
       return { ...state, paused: !state.paused };
-    case 'toggleView':
-      if (state.view === 'pods') return { ...state, view: 'processes' };
-      return selectPodAt({ ...state, view: 'pods', focus: 'table' }, state.selectedPod === null ? firstLeakingPod(state) : state.podIndex);
+    case 'toggleView': {
+      const view = VIEWS[nextView(state.view)];
+      const switched: ViewState = { ...state, view: view.id, focus: 'table' };
+      // Where it was left, else on its row to open on.
+      return view.place(switched).key === null ? placeAt(view, switched, view.openingIndex(view.rows(switched))) : switched;
+    }
     case 'notes':
       return { ...state, overlay: state.overlay?.kind === 'notes' ? null : { kind: 'notes', top: 0 } };
     case 'toggleTree':
@@ -356,15 +215,39 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
 }
 
 function move(state: ViewState, delta: number, now: number): ViewState {
-  if (state.view === 'pods') {
-    const index = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.podIndex + delta;
-    return selectPodAt(state, index);
-  }
   if (state.focus === 'detail') {
     const cursor = delta === -Infinity ? 0 : delta === Infinity ? Number.MAX_SAFE_INTEGER : state.detailCursor + delta;
     return { ...state, detailCursor: cursor };
   }
   return moveSelection(state, delta, now);
+}
+
+/** The user moves the view's selection: by rows, or to the first or last. */
+function moveSelection(state: ViewState, delta: number, now: number): ViewState {
+  const view = viewOf(state);
+  const rows = view.rows(state);
+  if (rows.length === 0) return state;
+  const index = delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : view.place(state).index + delta;
+  return view.picked(placeAt(view, state, index), now);
+}
+
+/** The view's selection on its row at `index` (kept within its rows), its table scrolled to show it. */
+function placeAt(view: AnyView, state: ViewState, index: number): ViewState {
+  const rows = view.rows(state);
+  const at = Math.max(0, Math.min(rows.length - 1, index));
+  const row = rows[at];
+  let top = Math.min(view.place(state).top, Math.max(0, rows.length - state.tableRows));
+  if (at < top) top = at;
+  if (at >= top + state.tableRows) top = at - state.tableRows + 1;
+  return view.withPlace(state, { key: row === undefined ? null : view.keyOf(row), index: at, top: Math.max(0, top) });
+}
+
+/** The view's selection on its row (or, when the row is gone, on the one that took its place). */
+function settle(view: AnyView, state: ViewState): ViewState {
+  const place = view.place(state);
+  const rows = view.rows(state);
+  const found = place.key === null ? -1 : rows.findIndex((row) => view.keyOf(row) === place.key);
+  return placeAt(view, state, found >= 0 ? found : place.index);
 }
 
 function inspectCursor(state: ViewState): ViewState {
@@ -373,77 +256,13 @@ function inspectCursor(state: ViewState): ViewState {
   return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
 }
 
-/**
- * What is known of holders: the collector's word, else (a recording, a holder that exited) the
- * snapshot's row of a holder that holds inotify instances itself.
- */
-export function holderDetailsOf(state: ViewState): ReadonlyMap<number, HolderDetail> {
-  const view = inspectedTarget(state);
-  if (!view) return state.holderDetails;
-  const details = new Map(state.holderDetails);
-  for (const holder of view.target.holders) {
-    if (details.has(holder.pid)) continue;
-    const row = state.snapshot?.processes.find((candidate) => candidate.pid === holder.pid);
-    if (row) details.set(holder.pid, { pid: row.pid, cmdline: row.cmdline, cgroup: null, pod: row.pod });
-  }
-  return details;
-}
-
-/** What inspect shows: a target, or a pod; null once it is gone from the snapshot. */
+/** What inspect shows: a target, or a row of the view; null once it is gone from the snapshot. */
 export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
   const overlay = state.overlay;
   if (overlay?.kind !== 'inspect') return null;
-  if ('uid' in overlay) {
-    const pod = podRows(state.snapshot).find((row) => row.pod.uid === overlay.uid);
-    return pod ? podInspectParagraphs(pod, state.snapshot!) : null;
-  }
+  if ('key' in overlay) return viewOf(state).inspect?.(state, overlay.key) ?? null;
   const view = inspectedTarget(state);
   return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
-}
-
-/** The process and target inspect shows, null once they are gone. */
-export function inspectedTarget(state: ViewState): { row: ProcessRow; target: TargetRow } | null {
-  const overlay = state.overlay;
-  if (overlay?.kind !== 'inspect' || !('pid' in overlay)) return null;
-  const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
-  const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
-  return row && target ? { row, target } : null;
-}
-
-function moveSelection(state: ViewState, delta: number, now: number): ViewState {
-  const rows = processRows(state);
-  if (rows.length === 0) return state;
-  const index = Math.min(rows.length - 1, Math.max(0, delta === -Infinity ? 0 : delta === Infinity ? rows.length - 1 : state.selectedIndex + delta));
-  return holdOrder({ ...state, selectedPid: rows[index]!.pid, selectedIndex: index, selectionPicked: true }, now);
-}
-
-/** Where the pod view opens: on the first pod with leaked watches, else the top one. */
-function firstLeakingPod(state: ViewState): number {
-  return Math.max(
-    0,
-    visiblePods(state).findIndex((row) => row.leaked > 0),
-  );
-}
-
-function selectPodAt(state: ViewState, index: number): ViewState {
-  const rows = visiblePods(state);
-  const podIndex = Math.max(0, Math.min(rows.length - 1, index));
-  const selectedPod = rows[podIndex]?.pod.uid ?? null;
-  let podTop = Math.min(state.podTop, podIndex);
-  if (podIndex >= podTop + state.tableRows) podTop = podIndex - state.tableRows + 1;
-  return { ...state, selectedPod, podIndex, podTop: Math.max(0, podTop) };
-}
-
-function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): ReadonlyMap<string, string> {
-  let next: Map<string, string> | null = null;
-  for (const row of snapshot.processes) {
-    for (const pod of [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)]) {
-      if (!pod || seen.has(pod.uid) || next?.has(pod.uid)) continue;
-      next ??= new Map(seen);
-      next.set(pod.uid, snapshot.time);
-    }
-  }
-  return next ?? seen;
 }
 
 /** The header's notes: the session's, then the snapshot's. */
@@ -458,16 +277,12 @@ function openingPid(state: ViewState, openOn: number | null): number | null {
   return row?.pid ?? null;
 }
 
-function holdOrder(state: ViewState, now: number): ViewState {
-  return { ...state, heldOrder: processRows(state).map((row) => row.pid), orderHeldUntil: now + ORDER_HOLD_MS };
-}
-
 function leaveDetail(state: ViewState): ViewState {
   return { ...setFilterText(state, 'detail', ''), focus: 'table' };
 }
 
 function naturalSort(field: SortField): Sort {
-  return { field, descending: sortColumn(field).sort!.descending };
+  return { field, descending: sortColumn(field).sort?.descending ?? false };
 }
 
 /** An explicit reorder: the user asked for rows to move, so the held order is dropped. */
@@ -503,16 +318,6 @@ export function userChoices(state: ViewState): (string | null)[] {
   return [null, ...names];
 }
 
-/** What decides the table's columns: the user's choices, and whether the node holds fanotify groups. */
-export function columnChoice(state: ViewState): ColumnChoice {
-  return { fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0, hidden: state.hiddenColumns, shown: state.shownColumns };
-}
-
-/** The table's columns, in table order (columns.ts). */
-export function screenColumns(state: ViewState): ColumnSpec[] {
-  return shownColumns('screen', columnChoice(state));
-}
-
 function menuLength(state: ViewState): number {
   switch (state.overlay?.kind) {
     case 'columns':
@@ -538,97 +343,40 @@ function moveMenu(state: ViewState, delta: number): ViewState {
 function chooseFromMenu(state: ViewState): ViewState {
   const overlay = state.overlay;
   const closed = { ...state, overlay: null };
-  if (overlay?.kind === 'sort') return withSort(closed, naturalSort(sortableColumns('screen')[overlay.index]!.sort!.field));
+  if (overlay?.kind === 'sort') {
+    const field = sortableColumns('screen')[overlay.index]?.sort?.field;
+    return field ? withSort(closed, naturalSort(field)) : closed;
+  }
   if (overlay?.kind === 'columns') {
     // Stays open: several columns are often toggled in a row.
-    const { hidden, shown } = toggleColumn(columnChoice(state), HIDEABLE_COLUMNS[overlay.index]!, 'screen');
+    const id = HIDEABLE_COLUMNS[overlay.index];
+    if (id === undefined) return state;
+    const { hidden, shown } = toggleColumn(columnChoice(state), id, 'screen');
     return { ...state, hiddenColumns: hidden, shownColumns: shown };
   }
   if (overlay?.kind === 'user') return withFilter(closed, { ...state.filter, user: userChoices(state)[overlay.index] ?? null });
   return closed;
 }
 
-/** Keeps the selection on its pid (or its place, when the pid is gone) and the scroll offsets in range. */
+/**
+ * Keeps each selection on its row (or its place, when the row is gone) and the scroll offsets in
+ * range. The process selection is kept in every view: the collector sends its targets.
+ */
 function normalize(state: ViewState, before: ViewState): ViewState {
-  const rows = processRows(state);
-  let index = state.selectedPid === null ? -1 : rows.findIndex((row) => row.pid === state.selectedPid);
-  if (index < 0) index = Math.min(state.selectedIndex, rows.length - 1);
-  const selectedPid = index >= 0 ? rows[index]!.pid : null;
-  let tableTop = Math.min(state.tableTop, Math.max(0, rows.length - state.tableRows));
-  if (index >= 0 && index < tableTop) tableTop = index;
-  if (index >= tableTop + state.tableRows) tableTop = index - state.tableRows + 1;
+  const settled = settle(VIEWS.processes, state);
+  const selectedPid = settled.selectedPid;
   const selectionMoved = selectedPid !== before.selectedPid;
-  const targets = selectedPid === null ? 0 : targetRows({ ...state, selectedPid }).length;
+  const targets = selectedPid === null ? 0 : targetRows(settled).length;
   const detailCursor = selectionMoved ? 0 : Math.max(0, Math.min(state.detailCursor, targets - 1));
   let detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
   if (detailCursor < detailTop) detailTop = detailCursor;
   if (detailCursor >= detailTop + state.detailRows) detailTop = detailCursor - state.detailRows + 1;
-  const focus = selectedPid === null ? 'table' : state.focus;
-  const holderDetails = selectionMoved ? new Map<number, HolderDetail>() : state.holderDetails;
-  const normalized = {
-    ...state,
-    selectedPid,
-    selectedIndex: Math.max(0, index),
-    tableTop: Math.max(0, tableTop),
+  const normalized: ViewState = {
+    ...settled,
     detailTop,
     detailCursor,
-    focus,
-    holderDetails,
+    focus: selectedPid === null ? 'table' : state.focus,
+    holderDetails: selectionMoved ? new Map() : state.holderDetails,
   };
-  if (state.view !== 'pods') return normalized;
-  const podIndex = visiblePods(state).findIndex((row) => row.pod.uid === state.selectedPod);
-  return selectPodAt(normalized, podIndex >= 0 ? podIndex : state.podIndex);
-}
-
-let rowsCache: { key: unknown[]; rows: ProcessRow[]; prefixes: Map<number, string> } | null = null;
-
-/** The table's rows: filtered, sorted (in the tree view, under their parents), and in the held order for a moment after navigation. */
-export function processRows(state: ViewState): ProcessRow[] {
-  const key = [state.snapshot, state.history, state.filter, state.sort, state.heldOrder, state.tree];
-  if (rowsCache && rowsCache.key.every((part, i) => part === key[i])) return rowsCache.rows;
-  const sorted = state.snapshot ? queryRows(state.snapshot.processes, state.filter, state.sort, deltasOf(state.history), churnByPid(state.snapshot)) : [];
-  const tree = state.tree ? treeOf(sorted) : null;
-  const ordered = tree?.rows ?? sorted;
-  const rows = state.heldOrder ? inHeldOrder(ordered, state.heldOrder) : ordered;
-  rowsCache = { key, rows, prefixes: tree?.prefixes ?? new Map() };
-  return rows;
-}
-
-/** The tree branch before a process's command in the tree view; '' otherwise. */
-export function treePrefix(state: ViewState, pid: number): string {
-  processRows(state);
-  return rowsCache?.prefixes.get(pid) ?? '';
-}
-
-/** Rows still there keep their place; new ones go last. */
-function inHeldOrder(sorted: ProcessRow[], heldOrder: number[]): ProcessRow[] {
-  const place = new Map(heldOrder.map((pid, i) => [pid, i]));
-  const kept = sorted.filter((row) => place.has(row.pid)).sort((a, b) => place.get(a.pid)! - place.get(b.pid)!);
-  return [...kept, ...sorted.filter((row) => !place.has(row.pid))];
-}
-
-export function selectedRow(state: ViewState): ProcessRow | null {
-  return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
-}
-
-let leakedFirstCache: { targets: TargetRow[]; sorted: TargetRow[] } | null = null;
-
-/** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
-function leakedFirst(targets: TargetRow[]): TargetRow[] {
-  if (leakedFirstCache?.targets === targets) return leakedFirstCache.sorted;
-  const sorted = [...targets.filter((target) => target.leak !== null), ...targets.filter((target) => target.leak === null)];
-  leakedFirstCache = { targets, sorted };
-  return sorted;
-}
-
-/**
- * The selected process's targets the detail pane shows (leaked first, then most watched first). With `l`
- * (leaked only) on, only its leaked targets: the ones to look at among thousands.
- */
-export function targetRows(state: ViewState): TargetRow[] {
-  const all = leakedFirst(selectedRow(state)?.targets ?? []);
-  const targets = state.filter.leakedOnly ? all.filter((target) => target.leak !== null) : all;
-  const filter = state.targetFilter;
-  if (!filter) return targets;
-  return targets.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
+  return settle(viewOf(normalized), normalized);
 }

@@ -22,7 +22,7 @@ export function verdictLine(snapshot: Snapshot, width: number): string | null {
     if (displayWidth(text) <= width) return text;
   }
   // Too many holders for one line: the count of pods, as many pids as fit, and how many more.
-  const holders = leaking[0]!.leakHolders?.length ?? 0;
+  const holders = leaking[0]?.leakHolders?.length ?? 0;
   for (let shown = holders - 1; shown > 0; shown--) {
     const text = verdictAt(leaking, PIDS_ONLY, shown);
     if (displayWidth(text) <= width) return text;

@@ -1,0 +1,137 @@
+// The header: the title (host, time, pace, pod source, parts that do not fit left out whole), the
+// verdict when something leaks, a line of meters per user, the node's totals, the notes and the
+// alert of failed calls. The sparkline beside it is a widget (screen.ts), titled here.
+import { grouped } from '../../../common/format.js';
+import type { PodsStatus, Snapshot } from '../../../model/types.js';
+import { failureAlert, worstFailure } from '../../failures.js';
+import { fit, signed } from '../../format.js';
+import { screenText as esc } from '../../../common/text.js';
+import { displayWidth } from '../../../common/width.js';
+import { snapshotRecentFailures } from '../process-rows.js';
+import { allNotes } from '../state.js';
+import { verdictLine } from '../verdict.js';
+import type { ViewState } from '../view-state.js';
+import type { Layout } from './layout.js';
+import { userMeters } from './meters.js';
+import type { Painter } from '../../painter.js';
+
+/**
+ * "every 2 s", or, when refreshes cost too much of that: "every 6 s (asked 2 s: a refresh takes
+ * 480 ms)", or, where the refreshes between full scans read only the processes that changed:
+ * "every 2s (all processes every 133.4s: a full scan takes 4000 ms)".
+ */
+function intervalText(state: ViewState): string {
+  const pace = state.pace;
+  const full = pace?.fullScan ? ` (all processes every ${seconds(pace.fullScan.everyMs)}: a full scan takes ${pace.fullScan.ms} ms)` : '';
+  if (!pace || pace.usedMs <= state.intervalMs) return `every ${seconds(state.intervalMs)}${full}`;
+  return `every ${seconds(pace.usedMs)} (asked ${seconds(state.intervalMs)}: a refresh takes ${pace.refreshMs} ms)${full}`;
+}
+
+export function headerLines(state: ViewState, l: Layout, painter: Painter): string[] {
+  const width = l.width;
+  const snapshot = state.snapshot;
+  const left = l.sparkline.left - 1;
+  if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
+  const interval = state.paused ? 'PAUSED' : intervalText(state);
+  const replay = state.replay;
+  // Most wanted first: narrow terminals cut the end.
+  const title = [
+    replay ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : `inotop ${snapshot.hostname}`,
+    clock(snapshot.time),
+    replay ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}` : interval,
+    podsText(snapshot.pods),
+    `kernel ${snapshot.kernel}`,
+    `scan ${snapshot.scanMs} ms`,
+  ];
+  const lines = [painter.paint('title', esc(fit(partsThatFit(title, width), width)))];
+  const verdict = l.verdict ? verdictLine(snapshot, width) : null;
+  if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
+  const users = snapshot.users.slice(0, l.userLines);
+  for (let i = 0; i < l.userLines; i++) {
+    const user = users[i];
+    lines.push(user ? userMeters(user, snapshot, left, painter) : ' '.repeat(left));
+  }
+  while (lines.length < l.header.height - 1 - (l.notes ? 1 : 0) - (l.alert ? 1 : 0)) lines.push(' '.repeat(left));
+  const { totals } = snapshot;
+  const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
+  const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
+  const summary =
+    `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
+    `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
+    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups ?? 0)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
+  lines.push(esc(fit(summary, left)));
+  if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
+  // Below the sparkline: the whole width.
+  if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
+  return lines;
+}
+
+/** "FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at …", null without recent failures. */
+export function failureAlertLine(snapshot: Snapshot): string | null {
+  const recent = snapshotRecentFailures(snapshot);
+  const worst = worstFailure(recent);
+  if (!worst) return null;
+  const others = new Set(recent.map((f) => f.pid)).size - 1;
+  return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
+}
+
+/** The title's parts, most wanted first, joined: a part that does not fit is left out whole, never cut. */
+function partsThatFit(parts: string[], width: number): string {
+  const separator = '  ·  ';
+  let text = parts[0] ?? '';
+  let droppedAny = false;
+  for (const part of parts.slice(1)) {
+    if (displayWidth(text + separator + part) <= width - 3) text += separator + part;
+    else droppedAny = true;
+  }
+  return droppedAny && displayWidth(text + separator + '…') <= width ? text + separator + '…' : text;
+}
+
+/**
+ * The notes whole, as many as fit, and how many more (`n` lists them all); one longer than the
+ * line is cut at a word's end.
+ */
+export function notesLine(notes: readonly string[], width: number): string {
+  const more = (n: number) => (n > 0 ? `  (+${n} more: n lists them)` : '  (n: all notes)');
+  let text = 'note: ';
+  let shown = 0;
+  for (const note of notes) {
+    const next = `${text}${shown > 0 ? '; ' : ''}${note}`;
+    if (displayWidth(next + more(notes.length - shown - 1)) > width) break;
+    text = next;
+    shown++;
+  }
+  if (shown === notes.length) return text.replace(/^note: /, notes.length > 1 ? 'notes: ' : 'note: ');
+  if (shown > 0) return text + more(notes.length - shown);
+  const tail = more(notes.length - 1);
+  const room = width - displayWidth('note: ' + tail) - 1;
+  const words = (notes[0] ?? '').split(' ');
+  let cut = '';
+  for (const word of words) {
+    if (displayWidth(cut ? `${cut} ${word}` : word) > room) break;
+    cut = cut ? `${cut} ${word}` : word;
+  }
+  return `note: ${cut}…${tail}`;
+}
+
+export function sparklineTitle(state: ViewState): string {
+  const totals = state.history.totals;
+  if (totals.length === 0) return 'watches';
+  const low = grouped(Math.min(...totals));
+  const high = grouped(Math.max(...totals));
+  return low === high ? `watches ${low}` : `watches ${low}–${high}`;
+}
+
+function podsText(pods: PodsStatus): string {
+  const live = pods.live !== null ? ` ${pods.live} live` : '';
+  const problems = [pods.stale ? 'stale' : '', pods.error ?? ''].filter(Boolean).join(': ');
+  return `pods: ${pods.source}${live}${problems ? ` (${problems})` : ''}`;
+}
+
+export function clock(time: string): string {
+  return new Date(time).toTimeString().slice(0, 8);
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000}s`;
+}
