@@ -65,6 +65,7 @@ export function agoText(at: number, now: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
+/** A figure's column: as wide as its title and the sort mark after it. */
 const number = (id: FleetSortField, title: string, width: number, cell: (row: NodeRow, context: FleetCellContext) => string): FleetColumn => ({
   id,
   title,
@@ -103,13 +104,13 @@ export function fleetColumns(shape: FleetShape, nodeCap = Infinity): FleetColumn
       cell: (r) => r.node,
       sort: 'node',
     },
-    number('watches', 'WATCHES%', 8, (r) => shareText(r.maxWatchesShare)),
+    number('watches', 'WATCHES%', 9, (r) => shareText(r.maxWatchesShare)),
     number('instances', 'INST%', 6, (r) => shareText(r.maxInstancesShare)),
     number('leaked', 'LEAKED', 8, (r) => grouped(r.leaked)),
-    number('gone', 'GONE PODS', 9, (r) => grouped(r.gonePods)),
+    number('gone', 'GONE PODS', 10, (r) => grouped(r.gonePods)),
   );
-  if (shape.failures) columns.push(number('failures', 'FAILURES', 8, (r) => grouped(r.failures)));
-  columns.push(number('scrape', 'LAST SCRAPE', 11, (r, context) => agoText(r.lastScrapeAt, context.now)));
+  if (shape.failures) columns.push(number('failures', 'FAILURES', 9, (r) => grouped(r.failures)));
+  columns.push(number('scrape', 'LAST SCRAPE', 12, (r, context) => agoText(r.lastScrapeAt, context.now)));
   return columns;
 }
 

@@ -43,7 +43,7 @@ const oneNode = (query: string) => vector(query.includes('__name__') ? [] : [{ m
 
 /** `inotop fleet` run by GNU time: its exit, output and peak RSS. */
 async function fleet(prometheus: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; maxRssMb: number }> {
-  const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, ...args], {
+  const child = spawn('/usr/bin/time', ['-q', '-f', 'maxrss=%M', process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
