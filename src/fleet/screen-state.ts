@@ -174,14 +174,17 @@ function applyFilter(state: FleetState, filter: RegExp | null, text: string): Fl
   const narrowing = filter !== null && state.filter !== null && text.startsWith(state.filterText) && LITERAL.test(text) && LITERAL.test(state.filterText);
   const from = narrowing ? state.visible : state.sorted;
   const visible = filter === null ? state.sorted : from.filter((row) => filter.test(row.node));
-  return follow(state, { ...state, filter, filterText: text, visible });
+  return follow(state, { ...state, filter, filterText: text, visible }, 0);
 }
 
-/** After the rows changed: the selection stays on its node where it still shows, else on its index. */
-function follow(before: FleetState, next: FleetState): FleetState {
+/**
+ * After the rows changed: the selection stays on its node where it still shows; else at `otherwise`
+ * (the first row for a new filter, the same place for a new read).
+ */
+function follow(before: FleetState, next: FleetState, otherwise = next.selected): FleetState {
   const selected = selectedNode(before);
   const index = selected ? next.visible.findIndex((row) => row.node === selected.node && row.cluster === selected.cluster) : -1;
-  return scrolled({ ...next, selected: index >= 0 ? index : next.selected });
+  return scrolled({ ...next, selected: index >= 0 ? index : otherwise });
 }
 
 /** The selection within the rows, and the window moved just enough to show it. */

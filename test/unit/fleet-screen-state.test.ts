@@ -116,6 +116,12 @@ test('the filter applies as one types, narrows what it kept while the text only 
   state = press(state, 'escape');
   assert.equal(state.filter, null);
   assert.equal(state.visible.length, 5);
+  // A filter that drops the selected node starts at its first row, not at the old index.
+  state = press(state, 'end');
+  assert.equal(selectedNode(state)!.node, 'web-2');
+  state = press(state, '/', 'd', 'b');
+  assert.deepEqual([state.selected, state.top, selectedNode(state)!.node], [0, 0, 'db-1']);
+  state = press(state, 'escape', 'escape');
   assert.equal(press(state, 'q').quit, true);
   assert.equal(press(state, 'C-c').quit, true);
 });
