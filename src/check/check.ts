@@ -14,7 +14,8 @@ import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin, uptimeMs } from '../deadline.js';
 import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
-import { limitText, worstFailure, type FailureContext } from '../views/failures.js';
+import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
+import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import type { CheckOptions } from './args.js';
@@ -104,7 +105,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   if (scanned.incomplete) {
     scanner?.close();
-    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${scanned.incomplete}` };
+    return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
   }
   const counts = buildSnapshot(scanned, null, null, 'none');
   // A failed call names the victim as well as the limit: it comes first. The scan's user
@@ -133,7 +134,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const leaks = judgeLeaks(snapshot.processes);
   if (leaks) return { status: CHECK_PROBLEM, message: leaks };
   // Without a pod list, watches of deleted pods whose files are still there look live.
-  if (shared.pods !== 'none' && snapshot.pods.live === null) {
+  if (shared.pods.kind !== 'none' && snapshot.pods.live === null) {
     const failed = snapshot.pods.error !== null && snapshot.pods.error !== POD_LIST_PENDING;
     const why = failed ? snapshot.pods.error : `no pod list within ${Math.min(options.podsTimeoutMs, options.deadlineMs) / 1000} s`;
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
@@ -246,7 +247,7 @@ export function judgeLimits(users: readonly UserRow[], limits: Limits, threshold
   over.sort((a, b) => b.used / b.limit - a.used / a.limit || a.user.uid - b.user.uid);
   const worst = over[0];
   const problem = worst
-    ? `${userLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
+    ? `${userRowLabel(worst.user)}: ${worst.used}/${worst.limit} ${worst.what}${fromNamespacesText(worst.user, worst.field)}${over.length > 1 ? ` (+${over.length - 1} more)` : ''}`
     : null;
   return { problem, unknown: null, summary: closest.length > 0 ? `highest use ${closest.join(', ')}` : '' };
 }
@@ -274,11 +275,6 @@ export function judgeLeaks(processes: readonly ProcessRow[]): string | null {
   const others = leaking.length - 1;
   const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
   return `${worst.comm} holds ${worst.leaked} leaked watch${worst.leaked === 1 ? '' : 'es'} ${what}${more}`;
-}
-
-function userLabel(user: UserRow): string {
-  const name = user.name !== String(user.uid) ? ` (${user.name})` : '';
-  return `uid ${user.uid}${name}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }
 
 /** One line of at most MAX_MESSAGE_LENGTH, with a comm or runtime error from the node made visible (common/text.ts). */

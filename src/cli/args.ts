@@ -1,14 +1,16 @@
 // Flags of plain inotop (the screen, -b, --json), through the one flag parser of src/options.
 import type { SortField } from '../model/query.js';
 import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColumn, viewColumns, type ColumnId } from '../views/columns.js';
-import { helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagSpec } from '../options/flags.js';
+import { flagName, helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagGroup, type FlagSpec } from '../options/flags.js';
+import { OUTPUT_FLAGS, OUTPUT_FORMATS, outputFormatsGiven, type OutputFormatName } from '../views/output.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
 import { packagePath } from '../package-root.js';
 
 export { UsageError };
 
 export interface Options extends NodeOptions {
-  mode: 'tui' | 'batch' | 'json' | 'help' | 'version' | 'sort-help' | 'columns-help';
+  /** The screen, a printed format (views/output.ts), or a help text. */
+  mode: 'tui' | OutputFormatName | 'help' | 'version' | 'sort-help' | 'columns-help';
   iterations: number | null;
   delaySeconds: number;
   targets: boolean;
@@ -18,8 +20,8 @@ export interface Options extends NodeOptions {
   /** Set when -s was given: keeps the field's natural direction otherwise. */
   descending: boolean;
   commandFilter: RegExp | null;
-  /** -o: the columns of -b, in this order; null: its defaults. */
-  columns: ColumnId[] | null;
+  /** -o: the columns of -b, in this order; 'wide': every one (-o wide); null: its defaults. */
+  columns: ColumnId[] | 'wide' | null;
   color: boolean;
   /** Recording file (replaced), or null. */
   record: string | null;
@@ -39,20 +41,39 @@ export interface Options extends NodeOptions {
 /** The refresh interval flag; `inotop serve` takes it too. */
 export const DELAY_FLAG: FlagSpec = { long: 'delay', short: 'd', value: 'SECS', help: 'refresh interval in seconds (default 2)' };
 
+/**
+ * -o's words as kubectl users mean them (`kubectl get -o json`, `-o wide`); any other -o is a list
+ * of columns, as ps's -o. No column is called either.
+ */
+export const KUBECTL_OUTPUTS = ['json', 'wide'] as const;
+
 const VIEW_FLAGS: readonly FlagSpec[] = [
-  { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
+  ...OUTPUT_FLAGS,
   { long: 'iterations', short: 'n', value: 'N', help: 'with -b or --json: refresh N times, then exit (default 1)' },
   DELAY_FLAG,
-  { long: 'json', help: 'print one snapshot as JSON and exit' },
   { long: 'targets', help: 'also list each watched inode: path, mount, status, pod' },
   { long: 'pid', short: 'p', value: 'PID[,PID...]', multiple: true, help: 'only these processes' },
-  { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)' },
-  { long: 'sort', short: 's', value: 'FIELD', help: 'sort by FIELD (default watches); -s help lists them' },
+  { long: 'user', short: 'u', value: 'USER', help: 'only processes of this user (name or uid)', complete: 'user' },
+  {
+    long: 'sort',
+    short: 's',
+    value: 'FIELD',
+    help: 'sort by FIELD (default watches); -s help lists them',
+    complete: { words: [...sortableColumns('screen').map((spec) => spec.sort!.field), 'help'] },
+  },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only processes whose command line matches' },
-  { long: 'columns', short: 'o', value: 'LIST', help: 'with -b: these columns, in this order (-o help lists them)' },
-  { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)' },
+  {
+    long: 'columns',
+    short: 'o',
+    // kubectl's name for it.
+    aliases: ['output'],
+    value: 'json|wide|LIST',
+    help: "json: --json; wide: -b with every column; LIST: -b with these columns, in this order (ps's -o); -o help lists them",
+    complete: { words: [...KUBECTL_OUTPUTS, ...viewColumns('batch').map((spec) => spec.id), 'help'], commaSeparated: true },
+  },
+  { long: 'record', value: 'FILE', help: 'write every snapshot to FILE, replacing it (JSON lines; gzip when FILE ends in .gz)', complete: 'file' },
   { long: 'append', help: 'with --record: add to the recording in FILE instead of replacing it' },
-  { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)' },
+  { long: 'replay', value: 'FILE', help: 'show a recording instead of the live node (with -b or --json: print it)', complete: 'file' },
   { long: 'color', defaultOn: true, help: 'no colors (also when NO_COLOR is set or stdout is not a terminal)' },
   { long: 'stretch', defaultOn: true, help: 'keep -d as given, a full scan at every refresh, even when one takes more than 6% of it' },
   { long: 'demo', help: 'replay the recording inotop ships: a leaky kubelet on a node with 150 pods' },
@@ -61,31 +82,39 @@ const VIEW_FLAGS: readonly FlagSpec[] = [
 
 export const HELP_FLAG: FlagSpec = { long: 'help', short: 'h', help: 'show this help' };
 const VERSION_FLAG: FlagSpec = { long: 'version', short: 'V', help: 'show the version' };
-const FLAGS: readonly FlagSpec[] = [...VIEW_FLAGS, ...NODE_FLAGS, HELP_FLAG, VERSION_FLAG];
+
+/** inotop's own flags, grouped as its --help, the man page and the shell completions show them. */
+export const INOTOP_FLAG_GROUPS: readonly FlagGroup[] = [
+  { title: 'Options', flags: VIEW_FLAGS },
+  { title: 'Node and pod source', flags: NODE_FLAGS },
+  { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
+];
+const FLAGS: readonly FlagSpec[] = INOTOP_FLAG_GROUPS.flatMap((group) => group.flags);
 
 /** Shipped in the package (package.json files). */
 const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
 
+/** What inotop is, and its usages: --help's first lines, and the man page's synopsis. */
+export const INOTOP_SUMMARY = 'who holds the inotify instances and watches, and which pods leaked them';
+export const INOTOP_USAGE = [
+  'inotop [options]          full-screen view (run as root to see every process)',
+  'inotop -b [-n N] [-d S]   text tables',
+  'inotop --json [--targets] one JSON snapshot',
+  'inotop --replay FILE      a recording made with --record',
+  'inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
+  'inotop serve [options]    Prometheus exporter of this node',
+  'inotop fleet [options]    every node, from Prometheus',
+  'inotop completion SHELL   a completion script for bash, zsh or fish',
+];
+
 export function helpText(version: string): string {
   const intro = [
-    `inotop ${version}: who holds the inotify instances and watches, and which pods leaked them`,
+    `inotop ${version}: ${INOTOP_SUMMARY}`,
     '',
-    'Usage: inotop [options]          full-screen view (run as root to see every process)',
-    '       inotop -b [-n N] [-d S]   text tables',
-    '       inotop --json [--targets] one JSON snapshot',
-    '       inotop --replay FILE      a recording made with --record',
-    '       inotop check [options]    node-problem-detector check: exit 0 fine, 1 problem, 2 cannot tell',
-    '       inotop serve [options]    Prometheus exporter of this node',
-    '       inotop fleet [options]    every node, from Prometheus',
+    ...INOTOP_USAGE.map((line, i) => `${i === 0 ? 'Usage:' : '      '} ${line}`),
     '       (inotop COMMAND --help for each command)',
   ];
-  return (
-    renderHelp(intro, [
-      { title: 'Options', flags: VIEW_FLAGS },
-      { title: 'Node and pod source', flags: NODE_FLAGS },
-      { title: 'Other', flags: [HELP_FLAG, VERSION_FLAG] },
-    ]) + '\nKeys on the screen: press ? for help.\n'
-  );
+  return renderHelp(intro, INOTOP_FLAG_GROUPS) + '\nKeys on the screen: press ? for help.\n';
 }
 
 export function sortHelpText(): string {
@@ -100,7 +129,11 @@ export function sortHelpText(): string {
 
 export function columnsHelpText(): string {
   return (
-    'Columns of -b (-o ID,ID... or their titles; * shown by default, + where some process holds fanotify groups):\n' +
+    '-o json: one JSON snapshot, as --json.\n' +
+    "-o wide: the text table of -b with every column below (fanotify's where some process holds a group).\n" +
+    '-o ID,ID... (ids or titles): the text table of -b with these columns, in this order (-b may be left out).\n' +
+    '\n' +
+    'Columns of -b (* shown by default, + where some process holds fanotify groups):\n' +
     viewColumns('batch')
       .map((spec) => {
         const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
@@ -111,19 +144,36 @@ export function columnsHelpText(): string {
   );
 }
 
+/** The flags of the formats that print the columns -o names. */
+const COLUMN_FLAGS = Object.values(OUTPUT_FORMATS)
+  .filter((format) => format.takesColumns)
+  .map((format) => flagName(format.flag))
+  .join(' or ');
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options {
   const flags = parseFlags(FLAGS, argv);
   const str = (name: string): string | null => flags.string(name);
   const flag = (name: string): boolean => flags.boolean(name) === true;
 
   const sortName = str('sort');
-  let mode: Options['mode'] = 'tui';
+  const output = str('columns');
+  let mode: Options['mode'];
   if (flag('help')) mode = 'help';
   else if (flag('version')) mode = 'version';
   else if (sortName === 'help') mode = 'sort-help';
-  else if (str('columns') === 'help') mode = 'columns-help';
-  else if (flag('json')) mode = 'json';
-  else if (flag('batch')) mode = 'batch';
+  else if (output === 'help') mode = 'columns-help';
+  else {
+    // -o json is --json, as kubectl users mean it; -o wide and a column list imply the text table.
+    const byOutput = (long: string) => long === 'json' && output === 'json';
+    const formats = outputFormatsGiven((long) => flag(long) || byOutput(long));
+    const named = (name: OutputFormatName) =>
+      byOutput(OUTPUT_FORMATS[name].flag.long) && !flag(OUTPUT_FORMATS[name].flag.long) ? `-o ${output}` : flagName(OUTPUT_FORMATS[name].flag);
+    if (formats.length > 1) throw new UsageError(`${formats.map(named).join(' and ')} do not go together`, 'inotop -o help');
+    mode = formats[0] ?? (output !== null ? 'batch' : 'tui');
+    if (output !== null && output !== 'json' && mode !== 'tui' && !OUTPUT_FORMATS[mode].takesColumns) {
+      throw new UsageError(`${flagName(OUTPUT_FORMATS[mode].flag)} prints every field; -o ${output} is for the text table (${COLUMN_FLAGS})`, 'inotop -o help');
+    }
+  }
 
   const iterations = str('iterations');
   const delay = str('delay');
@@ -134,8 +184,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY
   if (str('record') !== null && replay !== null) throw new UsageError('--record and --replay do not go together');
   if (flags.boolean('append') && str('record') === null) throw new UsageError('--append goes with --record FILE');
   const pids = flags.strings('pid').flatMap((list) => list.split(','));
-  const columns = mode === 'columns-help' ? null : columnList(str('columns'));
-  if (columns && mode !== 'batch') throw new UsageError('-o goes with -b', 'inotop -o help');
+  const format = mode in OUTPUT_FORMATS ? OUTPUT_FORMATS[mode as OutputFormatName] : null;
+  const columns = !format?.takesColumns ? null : output === 'wide' ? 'wide' : columnList(output);
   return {
     mode,
     iterations: iterations === null ? null : positiveInteger('-n', iterations),

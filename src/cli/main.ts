@@ -10,9 +10,7 @@ import { collectorOptions } from '../options/node.js';
 import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
-import { batchText } from '../views/batch.js';
-import { snapshotJson } from '../views/json.js';
-import { visible } from '../common/text.js';
+import { OUTPUT_FORMATS, type OutputFormat, type SeriesPlace } from '../views/output.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
@@ -20,6 +18,7 @@ import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type
 export async function main(argv: string[]): Promise<number> {
   // The screen's, the metrics' and the runtime's modules load only where they are used: a
   // one-shot run on a node in trouble starts in a fraction of a second.
+  if (argv[0] === 'completion') return (await import('./completion.js')).runCompletion(argv.slice(1));
   if (isSubcommand(argv[0])) return (await import('./subcommand.js')).runSubcommand(argv[0], argv.slice(1));
   let options: Options;
   try {
@@ -35,7 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
     return 2;
   }
-  if (options.mode !== 'tui') return options.replay !== null ? printReplay(options, options.replay) : runBatch(options);
+  if (options.mode !== 'tui') {
+    const format = OUTPUT_FORMATS[options.mode];
+    return options.replay !== null ? printReplay(options, format, options.replay) : printLive(options, format);
+  }
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
@@ -104,7 +106,8 @@ export function filterFromOptions(options: Options): ProcessFilter {
   return { pids: options.pids, user: options.user, command: options.commandFilter, text: null, leakedOnly: false };
 }
 
-async function runBatch(options: Options): Promise<number> {
+/** The live node, once or every -d for -n N. */
+async function printLive(options: Options, format: OutputFormat): Promise<number> {
   if (options.record !== null && !(await canRecord(options.record))) return 1;
   // One snapshot sees a moment, not the calls that fail over time: it traces nothing, and starts
   // at once (the tracer's set-up would be most of a one-shot run on an idle node).
@@ -118,9 +121,7 @@ async function runBatch(options: Options): Promise<number> {
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options));
-      // --json -n N: one compact document per line, as a replay prints them.
-      if (options.mode === 'json' && options.iterations !== null) await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-      else await write(render(snapshot, options) + (i < iterations - 1 ? '\n' : ''));
+      await write(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
     }
     return 0;
   } catch (error) {
@@ -167,11 +168,11 @@ async function loadRecording(path: string): Promise<Recording | undefined> {
 }
 
 /**
- * With -b every snapshot of the recording (up to -n) as tables; with --json one compact JSON
- * document per line. Streamed: a snapshot is printed as it is read. A damaged line is said on
- * stderr and skipped; a recording without one good snapshot exits 1.
+ * Every snapshot of the recording (up to -n), in the format asked for, as a series. Streamed: a
+ * snapshot is printed as it is read. A damaged line is said on stderr and skipped; a recording
+ * without one good snapshot exits 1.
  */
-async function printReplay(options: Options, path: string): Promise<number> {
+async function printReplay(options: Options, format: OutputFormat, path: string): Promise<number> {
   const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
   const { openRecording } = await import('../record/reader.js');
   let shown = 0;
@@ -179,13 +180,9 @@ async function printReplay(options: Options, path: string): Promise<number> {
     const recording = openRecording(path, warn);
     for (const snapshot of recording.snapshots) {
       if (options.iterations !== null && shown >= options.iterations) break;
+      const title = `replay of ${recording.header.hostname}, snapshot ${shown + 1} (${snapshot.time})`;
+      await write(print(format, snapshot, options, { index: shown, series: true, title }));
       shown++;
-      if (options.mode === 'json') {
-        await write(snapshotJson(selectRows(snapshot, options), options.targets, 0) + '\n');
-      } else {
-        const title = visible(`replay of ${recording.header.hostname}, snapshot ${shown} (${snapshot.time})`);
-        await write((shown > 1 ? '\n' : '') + title + '\n' + render(snapshot, options));
-      }
     }
   } catch (error) {
     if (!(error instanceof RecordingError)) throw error;
@@ -197,21 +194,15 @@ async function printReplay(options: Options, path: string): Promise<number> {
   return 1;
 }
 
-/** The snapshot with only the rows the flags select, in their order. */
-function selectRows(snapshot: Snapshot, options: Options): Snapshot {
+/** One snapshot in `format`, with only the rows the flags select, in their order. */
+function print(format: OutputFormat, snapshot: Snapshot, options: Options, place: SeriesPlace): string {
   const rows = queryRows(snapshot.processes, filterFromOptions(options), { field: options.sort, descending: options.descending }, null, churnByPid(snapshot));
-  return { ...snapshot, processes: rows };
-}
-
-function render(snapshot: Snapshot, options: Options): string {
-  const selected = selectRows(snapshot, options);
-  if (options.mode === 'json') return snapshotJson(selected, options.targets) + '\n';
-  return batchText(snapshot, selected.processes, {
-    withTargets: options.targets,
-    color: options.color,
-    width: process.stdout.isTTY ? process.stdout.columns : null,
-    columns: options.columns,
-  });
+  return format.render(
+    snapshot,
+    rows,
+    { withTargets: options.targets, color: options.color, width: process.stdout.isTTY ? process.stdout.columns : null, columns: options.columns },
+    place,
+  );
 }
 
 /** Waits for stdout to take the text, so a pipe closing early (head) ends us quietly. */

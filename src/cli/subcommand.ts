@@ -4,7 +4,7 @@
 import { CHECK_FLAGS, type CheckOptions } from '../check/args.js';
 import { runCheck } from '../check/check.js';
 import { FLEET_FLAGS, type FleetOptions } from '../fleet/args.js';
-import { helpText, parseFlags, UsageError, type FlagSpec, type SubcommandFlags } from '../options/flags.js';
+import { helpText, parseFlags, UsageError, type FlagGroup, type FlagSpec, type SubcommandFlags } from '../options/flags.js';
 import { NODE_FLAGS } from '../options/node.js';
 import { SERVE_FLAGS, type ServeOptions } from '../serve/args.js';
 import type { Subcommand } from './subcommands.js';
@@ -68,9 +68,17 @@ function parse<Options>(
   return args(spec.options(flags, env, stdoutIsTTY));
 }
 
-function subcommandHelpText(spec: SubcommandFlags<unknown>): string {
+/** Each subcommand's flags, for the man page and the shell completions. */
+export const SUBCOMMAND_FLAGS: Record<Subcommand, SubcommandFlags<unknown>> = { check: CHECK_FLAGS, serve: SERVE_FLAGS, fleet: FLEET_FLAGS };
+
+/** A subcommand's flags, grouped as its --help shows them. */
+export function subcommandFlagGroups(spec: SubcommandFlags<unknown>): FlagGroup[] {
   const groups = [{ title: 'Options', flags: spec.flags }];
   if (spec.scansNode) groups.push({ title: 'Node and pod source (as for inotop itself)', flags: NODE_FLAGS });
   groups.push({ title: 'Other', flags: [HELP_FLAG] });
-  return helpText(spec.intro, groups) + '\nBoolean flags also take =true, =false and a --no- prefix.\n';
+  return groups;
+}
+
+function subcommandHelpText(spec: SubcommandFlags<unknown>): string {
+  return helpText(spec.intro, subcommandFlagGroups(spec)) + '\nBoolean flags also take =true, =false and a --no- prefix.\n';
 }

@@ -14,7 +14,7 @@ import {
   POD_LOG_ROOT,
   shownCgroupPath,
   type PodAttribution,
-  type PodSourceKind,
+  type PodSourceOptions,
 } from '../pods/index.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
@@ -60,12 +60,7 @@ function listDirOrEmpty(dir: string): string[] {
 /** Plain data: it crosses into the scan worker thread. */
 export interface CollectorOptions {
   procRoot: string;
-  pods: PodSourceKind;
-  runtimeEndpoint: string | null;
-  crictl: string | null;
-  kubectl: string | null;
-  kubeletRoot: string;
-  nodeName: string | null;
+  pods: PodSourceOptions;
   forceWalk: boolean;
   /** Recording file, or null. */
   record: string | null;
@@ -121,17 +116,10 @@ export class Collector {
     this.resolver = new Resolver({
       procRoot: options.procRoot,
       forceWalk: options.forceWalk,
-      podRoots: podRootDirs(options.kubeletRoot),
-      isPodPath: (path) => podFromPath(path, options.kubeletRoot) !== null,
+      podRoots: podRootDirs(options.pods.kubeletRoot),
+      isPodPath: (path) => podFromPath(path, options.pods.kubeletRoot) !== null,
     });
-    this.pods = new PodSource({
-      kind: options.pods,
-      kubeletRoot: options.kubeletRoot,
-      ...(options.runtimeEndpoint ? { runtimeEndpoint: options.runtimeEndpoint } : {}),
-      ...(options.crictl ? { crictlPath: options.crictl } : {}),
-      ...(options.kubectl ? { kubectlPath: options.kubectl } : {}),
-      ...(options.nodeName ? { nodeName: options.nodeName } : {}),
-    });
+    this.pods = new PodSource(options.pods);
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
   }
 
@@ -186,7 +174,8 @@ export class Collector {
    * `outOfTime` says so until the next collect().
    */
   collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
-    const { procRoot, kubeletRoot } = this.options;
+    const { procRoot } = this.options;
+    const { kubeletRoot } = this.options.pods;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
     // run gets its answer, at the price of a pod made in those milliseconds counting as gone.
     const scannedAt = this.firstListAskedAt ?? uptimeMs();

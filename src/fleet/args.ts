@@ -25,7 +25,7 @@ const FLAGS: readonly FlagSpec[] = [
   { long: 'batch', short: 'b', help: 'print a text table instead of the screen' },
   { long: 'json', help: 'print the nodes as JSON' },
   { long: 'delay', short: 'd', value: 'SECS', help: 'on the screen: query every SECS seconds (default 15)' },
-  { long: 'sort', short: 's', value: 'FIELD', help: `sort by ${FLEET_SORT_FIELDS.join(', ')} (default watches)` },
+  { long: 'sort', short: 's', value: 'FIELD', help: `sort by ${FLEET_SORT_FIELDS.join(', ')} (default watches)`, complete: { words: FLEET_SORT_FIELDS } },
   { long: 'filter', short: 'F', value: 'REGEX', help: 'only nodes whose name matches' },
   { long: 'cluster', value: 'REGEX', help: 'only clusters whose cluster label matches (a PromQL regex: whole label, RE2)' },
   { long: 'query-timeout', value: 'SECS', help: 'give up on a query after SECS seconds, its answer included (default 10)' },

@@ -1,6 +1,7 @@
 // Sorting and filtering of process rows: shared by batch output and the screen, so a flag given
 // to `-b` and the same key in the TUI select the same rows in the same order.
 import type { PodRef, ProcessRow, Snapshot, WatchChurn } from './types.js';
+import { compareCodeUnits } from '../common/compare.js';
 
 /** What rows sort by; each is one column's (views/columns.ts). */
 export type SortField =
@@ -82,7 +83,7 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
     case 'pid':
       return (a, b) => a.pid - b.pid;
     case 'user':
-      return (a, b) => a.user.localeCompare(b.user);
+      return (a, b) => compareCodeUnits(a.user, b.user);
     case 'instances':
       return (a, b) => a.instances - b.instances;
     case 'watches':
@@ -94,7 +95,7 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
     case 'command':
-      return (a, b) => commandOf(a).localeCompare(commandOf(b));
+      return (a, b) => compareCodeUnits(commandOf(a), commandOf(b));
     case 'delta':
       return (a, b) => (deltas?.sinceLast(a.pid) ?? 0) - (deltas?.sinceLast(b.pid) ?? 0);
     case 'deltaStart':

@@ -76,7 +76,7 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
       fanotifyMarks += marks;
     }
   });
-  const notes = [...scan.notes, ...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
+  const notes = [...(resolutions?.notes ?? []), ...(attribution?.notes ?? [])];
   return {
     schema: 1,
     time: scan.time,
@@ -88,6 +88,7 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     processes: processes.sort((a, b) => b.watches - a.watches || a.pid - b.pid),
     pods: attribution?.status ?? NO_POD_SOURCE,
     notes,
+    scanNotes: scan.notes,
     scanMs: Math.round(scan.durationMs * 10) / 10,
     scanScope: scan.scope,
   };

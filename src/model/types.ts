@@ -161,6 +161,30 @@ export interface UserNamespace {
   limits: ChargeLimits | null;
 }
 
+/**
+ * What a scan could not read, as data (the views say it: views/notes.ts). `pids` are the first
+ * few of `count`.
+ */
+export type ScanNote =
+  /** Other users' fds are off limits without CAP_SYS_PTRACE: running as root shows them. */
+  | { kind: 'unreadable'; processes: number }
+  /** Off limits even with CAP_SYS_PTRACE: the host protects them (a sandbox's init); not counted. */
+  | { kind: 'protected'; pids: number[]; count: number }
+  /** Not read for lack of file descriptors (ours or the system's: EMFILE, ENFILE); not counted. */
+  | { kind: 'out-of-fds'; pids: number[]; count: number }
+  /** No nsfs ioctls here (`reason`): users in user namespaces are not charged to their owners. */
+  | { kind: 'userns-uncharged'; reason: string }
+  /** User namespaces whose owner or parent could not be read (the first few reasons of `count`): their users are not charged above them. */
+  | { kind: 'userns-owners-unread'; reasons: string[]; count: number }
+  /** User namespaces whose own limits could not be read (`reason`): no meters for their users. */
+  | { kind: 'userns-limits-unread'; namespaces: number; reason: string };
+
+/** A scan that stopped at its deadline: `notRead` of `processes` were not read. */
+export interface ScanShortfall {
+  notRead: number;
+  processes: number;
+}
+
 export interface ScanResult {
   time: string;
   hostname: string;
@@ -179,8 +203,8 @@ export interface ScanResult {
   unreadable: number;
   /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
   sharedDetection: 'kcmp' | 'heuristic';
-  /** Human-readable notes about the scan (each said once per scan). */
-  notes: string[];
+  /** What the scan could not read. */
+  notes: ScanNote[];
   /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
   parsedInstances: string[];
   /**
@@ -190,8 +214,8 @@ export interface ScanResult {
   scope: 'all' | 'changed';
   /** With scope 'changed': the processes not read again, as the previous scan read them. */
   keptPids: number[];
-  /** Why the scan stopped short (its deadline passed), null when it read every process. */
-  incomplete: string | null;
+  /** How short the scan stopped (its deadline passed), null when it read every process. */
+  incomplete: ScanShortfall | null;
   durationMs: number;
 }
 
@@ -432,7 +456,10 @@ export interface Snapshot {
   users: UserRow[];
   processes: ProcessRow[];
   pods: PodsStatus;
+  /** The other stages' notes, in words (resolve, pods, trace). */
   notes: string[];
+  /** What the scan could not read; missing in older recordings, whose notes said it in words. */
+  scanNotes?: ScanNote[];
   scanMs: number;
   /** Which processes the scan read (ScanResult.scope); missing in older recordings (all). */
   scanScope?: 'all' | 'changed';
@@ -493,9 +520,12 @@ export interface WatchChurn {
   removesPerSecond: number;
 }
 
+/** trace.reason when tracing was not asked for (--no-trace): off by choice, not for want of something. */
+export const NO_TRACE_REASON = '--no-trace';
+
 export interface TraceStatus {
   state: 'on' | 'off';
-  /** Why it is off; null when on. */
+  /** Why it is off (NO_TRACE_REASON when not asked for); null when on. */
   reason: string | null;
 }
 

@@ -15,7 +15,12 @@ export interface FlagSpec {
   /** For a boolean that is on unless turned off: help shows `--no-LONG`. */
   defaultOn?: boolean;
   help: string;
+  /** What its value can be, for shell completion; none: nothing to offer. */
+  complete?: FlagValues;
 }
+
+/** A flag value's completion: a file, a directory, a user name, or one of some words (comma-separated: a list of them). */
+export type FlagValues = 'file' | 'directory' | 'user' | { words: readonly string[]; commaSeparated?: boolean };
 
 export class UsageError extends Error {
   /** Where to read more; the caller adds its own `see ... --help` when this is null. */
@@ -48,7 +53,7 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]):
   try {
     tokens = parseArgs({ args: booleanValuesAsNegation(argv, byName), options, strict: true, allowPositionals: false, tokens: true }).tokens;
   } catch (error) {
-    throw new UsageError(parseArgsMessage(error as Error));
+    throw new UsageError(parseArgsMessage(error as Error, specs, argv));
   }
   const strings = new Map<FlagSpec, string[]>();
   const booleans = new Map<FlagSpec, boolean>();
@@ -103,14 +108,62 @@ function booleanValuesAsNegation(argv: readonly string[], byName: ReadonlyMap<st
   return out;
 }
 
-/** parseArgs' first sentence, without its advice about positionals (no command here takes any). */
-function parseArgsMessage(error: Error): string {
+/** parseArgs' first sentence, without its advice about positionals (no command here takes any); a guess for an unknown flag. */
+function parseArgsMessage(error: Error, specs: readonly FlagSpec[], argv: readonly string[]): string {
   const first = error.message.split('\n')[0]!;
   const unknown = /^Unknown option '([^']+)'/.exec(first);
-  if (unknown) return `no option ${unknown[1]}`;
+  if (unknown) {
+    const guess = didYouMean(unknown[1]!, specs, argv);
+    return guess ? `no option ${guess.typed} (did you mean ${guess.meant}?)` : `no option ${unknown[1]}`;
+  }
   const positional = /^Unexpected argument '([^']*)'/.exec(first);
   if (positional) return `unexpected argument '${positional[1]}'`;
   return first.replace(/\. To specify.*$/, '').replace(/\.$/, '');
+}
+
+/** Every spelling a flag of `specs` is accepted in: --long, --alias, --no-long for booleans. */
+export function longNames(specs: readonly FlagSpec[]): string[] {
+  return specs.flatMap((spec) => [spec.long, ...(spec.aliases ?? [])].flatMap((name) => (spec.value ? [`--${name}`] : [`--${name}`, `--no-${name}`])));
+}
+
+/**
+ * The flag meant by an unknown one, as git and cargo guess: one edit away (a typo, two letters
+ * swapped) in a short name, two in a longer one, or the start of exactly one. `-json` for
+ * `--json` too: parseArgs reports one of its letters, as short flags run together.
+ */
+function didYouMean(unknown: string, specs: readonly FlagSpec[], argv: readonly string[]): { typed: string; meant: string } | null {
+  let typed = unknown;
+  if (/^-[^-]$/.test(unknown)) {
+    const runTogether = argv.find((arg) => /^-[^-]/.test(arg) && arg.length > 2 && arg.split('=')[0]!.includes(unknown[1]!));
+    if (!runTogether) return null;
+    typed = runTogether.split('=')[0]!;
+  }
+  const word = typed.replace(/^-+/, '');
+  const names = longNames(specs);
+  const scored = names.map((name) => ({ name, distance: editDistance(word, name.slice(2)) }));
+  const best = Math.min(...scored.map((s) => s.distance));
+  const closest = scored.filter((s) => s.distance === best && best <= (word.length <= 4 ? 1 : 2));
+  if (closest.length === 1) return { typed, meant: closest[0]!.name };
+  const extending = names.filter((name) => word.length >= 3 && name.startsWith(`--${word}`));
+  return extending.length === 1 ? { typed, meant: extending[0]! } : null;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The flag as a message names it: its short form if it has one. */
+export function flagName(spec: FlagSpec): string {
+  return spec.short ? `-${spec.short}` : `--${spec.long}`;
 }
 
 /** The options part of --help: one line per flag, in table order. */
@@ -133,8 +186,14 @@ export interface SubcommandFlags<Options> {
   options(flags: ParsedFlags, env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): Options;
 }
 
+/** Flags under a title, as --help, the man page and the completions group them. */
+export interface FlagGroup {
+  title: string;
+  flags: readonly FlagSpec[];
+}
+
 /** A help text: what the command does, then its flags in groups. */
-export function helpText(intro: readonly string[], groups: readonly { title: string; flags: readonly FlagSpec[] }[]): string {
+export function helpText(intro: readonly string[], groups: readonly FlagGroup[]): string {
   const lines = [...intro];
   for (const group of groups) lines.push('', `${group.title}:`, ...flagHelpLines(group.flags));
   return lines.join('\n') + '\n';

@@ -11,5 +11,14 @@ export {
   type PodIdentity,
 } from './layouts.js';
 export { parseCrictl, parseKubectl, podListFromCri, podListFromUids, type PodList, type LivePod, type LiveContainer } from './podlist.js';
-export { PodSource, SourceError, DEFAULT_REFRESH_MS, DEFAULT_TIMEOUT_MS, POD_SOURCE_KINDS, type PodSourceKind, type PodSourceOptions } from './sources.js';
+export {
+  PodSource,
+  SourceError,
+  podSourceOptions,
+  DEFAULT_REFRESH_MS,
+  DEFAULT_TIMEOUT_MS,
+  POD_SOURCE_KINDS,
+  type PodSourceKind,
+  type PodSourceOptions,
+} from './sources.js';
 export { createAttribution, PodMemory, type AttributionDeps, type PodAttribution } from './attribute.js';

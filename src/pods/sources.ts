@@ -19,26 +19,46 @@ export type PodSourceKind = 'auto' | 'none' | FetchingKind;
 /** Every value `--pods` takes, in the order --help lists them. */
 export const POD_SOURCE_KINDS: readonly PodSourceKind[] = ['auto', 'cri', 'crictl', 'kubectl', 'kubelet', 'none'];
 
+/**
+ * Where the pod list comes from, and how kubelet lays pods out on this node: the node flags
+ * (options/node.ts) build it once; plain data, it crosses into the scan worker thread as it is.
+ */
 export interface PodSourceOptions {
   kind: PodSourceKind;
-  /** CRI endpoint (unix:///path); default: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets. */
-  runtimeEndpoint?: string;
-  /** crictl binary; default: crictl from PATH. */
-  crictlPath?: string;
-  /** kubectl binary; default: kubectl from PATH. */
-  kubectlPath?: string;
-  kubeletRoot?: string;
-  /** Node whose pods kubectl lists; default: this host's name. */
-  nodeName?: string;
-  refreshMs?: number;
+  /** CRI endpoint (unix:///path); null: $CONTAINER_RUNTIME_ENDPOINT, /etc/crictl.yaml, the usual sockets. */
+  runtimeEndpoint: string | null;
+  /** crictl binary; null: crictl from PATH. */
+  crictlPath: string | null;
+  /** kubectl binary; null: kubectl from PATH. */
+  kubectlPath: string | null;
+  /** kubelet's root directory: the pods source reads its pods/, and paths under it name pods. */
+  kubeletRoot: string;
+  /** This node's name: kubectl lists its pods; null: this host's name. */
+  nodeName: string | null;
+  refreshMs: number;
   /** Per command (a command still running then is killed with its process group); CRI calls get at most 2 s. */
-  timeoutMs?: number;
+  timeoutMs: number;
 }
 
 export const DEFAULT_REFRESH_MS = 5_000;
 /** What status() says while the first list is being fetched: the source (auto mode) or the error (a named source). */
 export const POD_LIST_PENDING = 'pending';
 export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** The options, the defaults filled in for what `given` leaves out. */
+export function podSourceOptions(given: Partial<PodSourceOptions> = {}): PodSourceOptions {
+  return {
+    kind: 'auto',
+    runtimeEndpoint: null,
+    crictlPath: null,
+    kubectlPath: null,
+    kubeletRoot: DEFAULT_KUBELET_ROOT,
+    nodeName: null,
+    refreshMs: DEFAULT_REFRESH_MS,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    ...given,
+  };
+}
 
 /** Why a source gave no list. `failure` names the kind of failure: a note is said once per kind. */
 export class SourceError extends Error {
@@ -52,7 +72,7 @@ export class SourceError extends Error {
 }
 
 interface FetchContext {
-  options: Required<PodSourceOptions>;
+  options: PodSourceOptions;
   run: (source: FetchingKind, file: string, args: string[]) => Promise<string>;
   criClient: () => Promise<CriClient>;
 }
@@ -74,16 +94,16 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
   async crictl({ options, run }) {
     // Settled, not all: a refresh ends only when none of its commands is left running.
     const [pods, containers] = await Promise.allSettled([
-      run('crictl', options.crictlPath, ['pods', '-o', 'json']),
-      run('crictl', options.crictlPath, ['ps', '-a', '-o', 'json']),
+      run('crictl', options.crictlPath ?? 'crictl', ['pods', '-o', 'json']),
+      run('crictl', options.crictlPath ?? 'crictl', ['ps', '-a', '-o', 'json']),
     ]);
     if (pods.status === 'rejected') throw pods.reason;
     if (containers.status === 'rejected') throw containers.reason;
     return parsed('crictl', () => parseCrictl(pods.value, containers.value));
   },
   async kubectl({ options, run }) {
-    const args = ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${options.nodeName}`, '-o', 'json'];
-    const json = await run('kubectl', options.kubectlPath, args);
+    const args = ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${options.nodeName ?? hostname()}`, '-o', 'json'];
+    const json = await run('kubectl', options.kubectlPath ?? 'kubectl', args);
     return parsed('kubectl', () => parseKubectl(json));
   },
   async kubelet({ options }) {
@@ -107,14 +127,14 @@ function loadCri(): Promise<typeof import('./cri/client.js')> {
   return criModule;
 }
 
-const SOURCE_CAVEATS: Partial<Record<FetchingKind, (options: Required<PodSourceOptions>) => string>> = {
+const SOURCE_CAVEATS: Partial<Record<FetchingKind, (options: PodSourceOptions) => string>> = {
   kubelet: (options) =>
     `pods: from the pod dirs under ${join(options.kubeletRoot, 'pods')}, the weakest source: no names, ` +
     'and a deleted pod whose dir is left behind counts as live',
 };
 
 export class PodSource {
-  private readonly options: Required<PodSourceOptions>;
+  private readonly options: PodSourceOptions;
   /** The source that answered (auto mode: the first one that did), null before. */
   private active: FetchingKind | null;
   private last: PodList | null = null;
@@ -133,17 +153,7 @@ export class PodSource {
   private cri: CriClient | null = null;
 
   constructor(options: PodSourceOptions) {
-    this.options = {
-      runtimeEndpoint: '',
-      crictlPath: 'crictl',
-      kubectlPath: 'kubectl',
-      kubeletRoot: DEFAULT_KUBELET_ROOT,
-      nodeName: hostname(),
-      refreshMs: DEFAULT_REFRESH_MS,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-      ...stripUndefined(options),
-      kind: options.kind,
-    };
+    this.options = options;
     this.active = options.kind === 'auto' || options.kind === 'none' ? null : options.kind;
   }
 
@@ -283,6 +293,8 @@ export class PodSource {
     if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     // Loaded here: a run without CLI pod sources starts without it.
     const { execa } = await import('execa');
+    // stop() may have come while it loaded: nothing starts after it.
+    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const subprocess = execa(file, args, {
       stdin: 'ignore',
       timeout: this.options.timeoutMs,
@@ -339,8 +351,4 @@ function lastLine(text: string): string {
   const line = lines.at(-1) ?? '';
   // gRPC errors nest: the cause comes last, so a long line keeps its start and its end.
   return line.length > 300 ? `${line.slice(0, 100)}…${line.slice(-200)}` : line;
-}
-
-function stripUndefined<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

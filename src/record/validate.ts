@@ -133,6 +133,22 @@ const namespaceCharge = object({
   fanotifyMarks: count,
   pods: list(string),
 });
+const somePids = object({ pids: list(count), count });
+const scanNote: Check = (value, path) => {
+  object({ kind: oneOf('unreadable', 'protected', 'out-of-fds', 'userns-uncharged', 'userns-owners-unread', 'userns-limits-unread') })(value, path);
+  switch ((value as { kind: string }).kind) {
+    case 'unreadable':
+      return object({ processes: count })(value, path);
+    case 'userns-uncharged':
+      return object({ reason: string })(value, path);
+    case 'userns-owners-unread':
+      return object({ reasons: list(string), count })(value, path);
+    case 'userns-limits-unread':
+      return object({ namespaces: count, reason: string })(value, path);
+    default:
+      return somePids(value, path);
+  }
+};
 
 const snapshot = object({
   schema: (value, path) => {
@@ -167,6 +183,7 @@ const snapshot = object({
   processes: list(processRow),
   pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),
+  scanNotes: optional(list(scanNote)),
   scanMs: number,
   scanScope: optional(oneOf('all', 'changed')),
 });

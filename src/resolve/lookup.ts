@@ -8,9 +8,11 @@ import { decodePathBytes } from '../model/path-bytes.js';
 import { sameHandle, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, relativeToLink, relativeToMountRoot } from './mountinfo.js';
 import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount, type ViewSet } from './mounts.js';
-import type { Resolver } from './resolver.js';
 import { ERRNO } from '../sys/errno.js';
-import type { FileCalls } from '../sys/files.js';
+import type { FileCalls, StatAt } from '../sys/files.js';
+import type { Result } from '../common/result.js';
+import type { InodeCache } from './inodes.js';
+import type { MountAccess } from './mounts.js';
 import { walkMount } from './walk.js';
 import { readDirents } from '../sys/dirents.js';
 import { uptimeMs } from '../deadline.js';
@@ -59,6 +61,38 @@ export interface InodeWork {
   batch: number;
 }
 
+/**
+ * Decoding file handles, across refreshes: the calls (or why there are none here), and whether
+ * the kernel refused them once (EPERM: no CAP_DAC_READ_SEARCH), after which none is tried.
+ */
+export class HandleDecoding {
+  private refused = false;
+
+  constructor(private readonly calls: Result<FileCalls>) {}
+
+  /** The calls, while handles can be decoded; null when the kernel refused them. */
+  usable(): Result<FileCalls> | null {
+    return this.refused ? null : this.calls;
+  }
+
+  refusedByKernel(): void {
+    this.refused = true;
+  }
+}
+
+/** What the lookups of a refresh use of the resolver: its caches and means, which live across refreshes. */
+export interface LookupContext {
+  /** The refresh the lookups are for: records and stamps carry it. */
+  readonly refresh: number;
+  readonly inodes: InodeCache;
+  readonly mounts: MountAccess;
+  readonly statAt: StatAt;
+  /** Time all walks of one refresh may take together. */
+  readonly walkBudgetMs: number;
+  /** null: handles are never decoded (--force-walk). */
+  readonly handles: HandleDecoding | null;
+}
+
 /** The lookups of one refresh. */
 export class InodeLookup {
   /** Devices probed this refresh for whether their filesystem decodes handles at all (null: the probe was refused). */
@@ -73,7 +107,7 @@ export class InodeLookup {
   readonly counts = { decoded: 0, fromDirectories: 0 };
 
   constructor(
-    private readonly r: Resolver,
+    private readonly r: LookupContext,
     /** uptimeMs() past which walks stop; null: only the walk budget. */
     private readonly deadline: number | null,
     private readonly note: (text: string) => void,
@@ -100,13 +134,13 @@ export class InodeLookup {
       return true;
     }
     const handleType = work.list.handleType[work.index]!;
-    if (this.r.forceWalk || handleType < 0 || handleType === FILEID_INO64_GEN) return false;
-    if (!this.r.fileCalls.ok) {
-      this.note(`file handles not usable (${this.r.fileCalls.error}): resolving by walking mounts`);
+    const calls = handleType < 0 || handleType === FILEID_INO64_GEN ? null : (this.r.handles?.usable() ?? null);
+    if (calls === null) return false;
+    if (!calls.ok) {
+      this.note(`file handles not usable (${calls.error}): resolving by walking mounts`);
       return false;
     }
-    if (this.r.handlesRefused) return false;
-    return this.decode(work, this.r.fileCalls.value, record, devWorks);
+    return this.decode(work, calls.value, record, devWorks);
   }
 
   /**
@@ -218,7 +252,7 @@ export class InodeLookup {
         return true;
       }
       if (errno === ERRNO.EPERM) {
-        this.r.handlesRefused = true;
+        this.r.handles?.refusedByKernel();
         this.note('open_by_handle_at not permitted (needs CAP_DAC_READ_SEARCH): resolving by walking mounts');
       }
       return false;

@@ -11,7 +11,7 @@ import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
 import type { MountTable } from './namespaces.js';
 import { fail, type Result } from '../common/result.js';
 import { ERRNO, errnoName } from '../sys/errno.js';
-import { SELF_FD_DIR, type FileCalls, type InodeStat } from '../sys/files.js';
+import { SELF_FD_DIR, type FileCalls, type StatAt } from '../sys/files.js';
 
 /** A mount as some process sees it: how to open it. */
 export interface MountView {
@@ -41,7 +41,7 @@ export class MountAccess {
   constructor(
     private readonly procRoot: string,
     private readonly calls: FileCalls | null,
-    private readonly statAt: (dirFd: number, path: string) => InodeStat | number,
+    private readonly statAt: StatAt,
   ) {
     this.clonesAllowed = calls !== null;
   }

@@ -17,12 +17,11 @@ import { devicesOf, devOf } from '../model/watches.js';
 import { parseNamespaceLink } from '../scan/index.js';
 import { Describer, resolution } from './describe.js';
 import { InodeCache, InodeMap } from './inodes.js';
-import { InodeLookup, type InodeWork } from './lookup.js';
+import { HandleDecoding, InodeLookup, type InodeWork, type LookupContext } from './lookup.js';
 import { widestMount, type MountEntry } from './mountinfo.js';
 import { MountAccess, ViewSet } from './mounts.js';
 import { MountNamespaces, type MountTable, type MountTableResult } from './namespaces.js';
-import type { Result } from '../common/result.js';
-import { fileCalls, nodeStatAt, type FileCalls, type InodeStat } from '../sys/files.js';
+import { fileCalls, nodeStatAt, type StatAt } from '../sys/files.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface ResolverOptions {
@@ -46,34 +45,45 @@ const DEFAULT_WALK_BUDGET_MS = 2000;
 /** Pod cgroups are pod paths wherever the hierarchy is mounted. */
 const POD_PATH_FSTYPES: ReadonlySet<string> = new Set(['cgroup', 'cgroup2']);
 
-export class Resolver {
+/**
+ * What one refresh's resolutions use of the resolver: what lives across refreshes, read and
+ * grown through its own methods, never replaced.
+ */
+interface ResolverState extends LookupContext {
   readonly procRoot: string;
-  readonly forceWalk: boolean;
-  readonly walkBudgetMs: number;
   readonly namespaces: MountNamespaces;
-  readonly fileCalls: Result<FileCalls>;
-  readonly statAt: (dirFd: number, path: string) => InodeStat | number;
-  readonly mounts: MountAccess;
-  readonly inodes = new InodeCache();
   /** Our own mount namespace, whose mounts are opened by their paths (and cloned: see mounts.ts). */
   readonly selfNs: string | null;
-  readonly podRoots: readonly string[];
-  readonly isPodPath: (path: string) => boolean;
   /** (watcher namespace, dev) -> the last mount of dev seen there, for mounts that go away. */
-  readonly lastMounts = new Map<string, MountEntry>();
+  readonly lastMounts: Map<string, MountEntry>;
+  podDevicesOf(table: MountTable): Set<string>;
+}
+
+export class Resolver {
+  private readonly procRoot: string;
+  private readonly walkBudgetMs: number;
+  private readonly namespaces: MountNamespaces;
+  /** null with --force-walk: no handle is decoded. */
+  private readonly handles: HandleDecoding | null;
+  private readonly statAt: StatAt;
+  private readonly mounts: MountAccess;
+  private readonly inodes = new InodeCache();
+  private readonly selfNs: string | null;
+  private readonly podRoots: readonly string[];
+  private readonly isPodPath: (path: string) => boolean;
+  private readonly lastMounts = new Map<string, MountEntry>();
   /** Mount tables (by their parse) -> devices that hold pod paths. */
-  readonly podDevices = new WeakMap<Map<string, MountEntry[]>, Set<string>>();
-  handlesRefused = false;
-  refresh = 0;
+  private readonly podDevices = new WeakMap<Map<string, MountEntry[]>, Set<string>>();
+  private refresh = 0;
 
   constructor(options: ResolverOptions) {
     this.procRoot = options.procRoot.replace(/\/+$/, '') || '/';
-    this.forceWalk = options.forceWalk ?? false;
     this.walkBudgetMs = options.walkBudgetMs ?? DEFAULT_WALK_BUDGET_MS;
     this.namespaces = new MountNamespaces(this.procRoot);
-    this.fileCalls = fileCalls();
-    this.statAt = this.fileCalls.ok ? this.fileCalls.value.statAt : nodeStatAt;
-    this.mounts = new MountAccess(this.procRoot, this.fileCalls.ok ? this.fileCalls.value : null, this.statAt);
+    const calls = fileCalls();
+    this.handles = options.forceWalk ? null : new HandleDecoding(calls);
+    this.statAt = calls.ok ? calls.value.statAt : nodeStatAt;
+    this.mounts = new MountAccess(this.procRoot, calls.ok ? calls.value : null, this.statAt);
     this.selfNs = this.procRoot === '/proc' ? readNamespace('/proc/self/ns/mnt') : null;
     this.podRoots = options.podRoots ?? [];
     this.isPodPath = options.isPodPath ?? (() => false);
@@ -88,7 +98,20 @@ export class Resolver {
     // What the refresh before last used is kept: a view may still prepare a process of the last one.
     this.inodes.forgetUnusedSince(this.refresh - 1);
     this.namespaces.beginRefresh();
-    const refresh = new RefreshResolutions(this, scan, deadline);
+    const state: ResolverState = {
+      refresh: this.refresh,
+      inodes: this.inodes,
+      mounts: this.mounts,
+      statAt: this.statAt,
+      walkBudgetMs: this.walkBudgetMs,
+      handles: this.handles,
+      procRoot: this.procRoot,
+      namespaces: this.namespaces,
+      selfNs: this.selfNs,
+      lastMounts: this.lastMounts,
+      podDevicesOf: (table) => this.podDevicesOf(table),
+    };
+    const refresh = new RefreshResolutions(state, scan, deadline);
     refresh.prepare(scan.processes, 'pod-paths');
     this.namespaces.endRefresh();
     return refresh;
@@ -100,7 +123,7 @@ export class Resolver {
   }
 
   /** Devices of a table that hold pod paths: mounted at a pod path, or holding a pod root there. */
-  podDevicesOf(table: MountTable): Set<string> {
+  private podDevicesOf(table: MountTable): Set<string> {
     let devices = this.podDevices.get(table.byDev);
     if (devices) return devices;
     devices = new Set();
@@ -133,12 +156,12 @@ export class RefreshResolutions implements Resolutions {
   private batches = 0;
   private readonly described = new Map<MountTable, InodeMap<Resolution>>();
   private readonly unmountedDescribed = new Map<MountTable, Map<number, Resolution>>();
-  private readonly r: Resolver;
+  private readonly r: ResolverState;
   private readonly describer: Describer;
   private readonly lookup: InodeLookup;
 
   constructor(
-    resolver: Resolver,
+    resolver: ResolverState,
     scan: ScanResult,
     private readonly deadline: number | null,
   ) {

@@ -2,7 +2,7 @@
 // decoded (or when handles are not allowed). One walk serves every wanted inode of the device.
 import { readdirSync } from 'node:fs';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
-import { SELF_FD_DIR, type InodeStat } from '../sys/files.js';
+import { SELF_FD_DIR, type InodeStat, type StatAt } from '../sys/files.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface WalkResult {
@@ -20,12 +20,7 @@ const CLOCK_EVERY = 256;
  * symlinks or crossing into other mounts (statx's mount id when known, else the device), until
  * every wanted inode is found or `deadline` (uptimeMs() time) passes.
  */
-export function walkMount(
-  rootFd: number,
-  wanted: ReadonlySet<number>,
-  deadline: number,
-  statAt: (dirFd: number, path: string) => InodeStat | number,
-): WalkResult {
+export function walkMount(rootFd: number, wanted: ReadonlySet<number>, deadline: number, statAt: StatAt): WalkResult {
   const found = new Map<number, string>();
   const root = statAt(rootFd, '');
   if (typeof root === 'number') return { found, complete: true };

@@ -4,7 +4,7 @@
 // several times cheaper than promises at tens of thousands of fds.
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { groupBy } from '../common/group.js';
-import type { FanotifyGroup, InotifyInstance, Limits, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
+import type { FanotifyGroup, InotifyInstance, Limits, ScanNote, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
 import {
   FANOTIFY_LINK,
   firstFanotifyLine,
@@ -241,7 +241,7 @@ export class Scanner {
 
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
-    const notes: string[] = [];
+    const notes: ScanNote[] = [];
     const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
     this.lastHost = { userns: hostUserns, names: users };
     notes.push(...namespaced.notes);
@@ -249,14 +249,9 @@ export class Scanner {
     // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
     const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
     const unreadable = hostProtected ? 0 : denied.length;
-    if (unreadable > 0) {
-      notes.push(`${unreadable} process${unreadable === 1 ? '' : 'es'} not readable: run as root to see all`);
-    } else if (hostProtected) {
-      notes.push(`not readable even with CAP_SYS_PTRACE, not counted: pid ${pidList(denied)}`);
-    }
-    if (outOfFds.length > 0) {
-      notes.push(`out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(outOfFds)}`);
-    }
+    if (unreadable > 0) notes.push({ kind: 'unreadable', processes: unreadable });
+    else if (hostProtected) notes.push({ kind: 'protected', ...somePids(denied) });
+    if (outOfFds.length > 0) notes.push({ kind: 'out-of-fds', ...somePids(outOfFds) });
     // Only a complete scan of the live /proc can be built on; one of only the changed processes can too.
     this.previous =
       this.fdinfoFiles && skippedForTime === 0 && outOfFds.length === 0
@@ -277,7 +272,7 @@ export class Scanner {
       parsedInstances,
       scope: previous ? 'changed' : 'all',
       keptPids,
-      incomplete: skippedForTime > 0 ? `${skippedForTime} of ${pids.length} processes not read by the deadline` : null,
+      incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
       durationMs: uptimeMs() - started,
     };
   }
@@ -322,8 +317,9 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
 }
 
-function pidList(pids: readonly number[]): string {
-  return pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
+/** A note names a few pids, and how many there are. */
+function somePids(pids: readonly number[]): { pids: number[]; count: number } {
+  return { pids: pids.slice(0, 5), count: pids.length };
 }
 
 function readProcess(

@@ -8,7 +8,8 @@
 // Each namespace is looked up once, when first seen, and kept while some scanned process is in it
 // or below it. Its fd stays open meanwhile: a live namespace's inode number cannot be given to a
 // new one, so what is kept for a number is always that namespace's.
-import type { ChargeLimits, ScannedProcess, UserNamespace } from '../model/types.js';
+import { fail, type Result } from '../common/result.js';
+import type { ChargeLimits, ScanNote, ScannedProcess, UserNamespace } from '../model/types.js';
 import { errnoName } from '../sys/errno.js';
 import { namespaceCalls, type NamespaceCalls } from '../sys/nsfs.js';
 import { uptimeMs } from '../deadline.js';
@@ -37,8 +38,6 @@ interface Known {
 
 export class UserNamespaces {
   private readonly known = new Map<string, Known>();
-  /** Why the owners cannot be looked up at all (a recorded tree, no koffi). */
-  private unavailable: string | null = null;
 
   constructor(private readonly procRoot: string) {}
 
@@ -53,19 +52,20 @@ export class UserNamespaces {
     hostUserns: string | null,
     names: ReadonlyMap<number, string>,
     deadline: number | null,
-  ): { namespaces: UserNamespace[]; notes: string[] } {
-    const notes: string[] = [];
+  ): { namespaces: UserNamespace[]; notes: ScanNote[] } {
+    const notes: ScanNote[] = [];
     const wanted = new Map<string, number>();
     for (const proc of processes) if (proc.userns !== null && proc.userns !== hostUserns && !wanted.has(proc.userns)) wanted.set(proc.userns, proc.pid);
     if (wanted.size === 0) {
       this.forgetAllBut(new Set());
       return { namespaces: [], notes };
     }
-    const calls = this.calls();
-    if (!calls) {
-      notes.push(`users in user namespaces not charged to the namespaces' owners (${this.unavailable})`);
+    const available = this.calls();
+    if (!available.ok) {
+      notes.push({ kind: 'userns-uncharged', reason: available.error });
       return { namespaces: [], notes };
     }
+    const calls = available.value;
     const added: Known[] = [];
     const failed: string[] = [];
     for (const [id, pid] of wanted) {
@@ -74,8 +74,7 @@ export class UserNamespaces {
       if (why) failed.push(why);
     }
     if (added.length > 0) this.readLimits(added, deadline, notes);
-    if (failed.length > 0)
-      notes.push(`user namespace owners not read, their users not charged above them: ${failed.slice(0, 3).join('; ')}${failed.length > 3 ? '; …' : ''}`);
+    if (failed.length > 0) notes.push({ kind: 'userns-owners-unread', reasons: failed.slice(0, 3), count: failed.length });
     // Kept: what the processes are in, and every ancestor of that.
     const kept = new Set<string>();
     for (const id of wanted.keys()) {
@@ -93,9 +92,9 @@ export class UserNamespaces {
     const known = this.known.get(id);
     if (known) return known.namespace;
     const calls = this.calls();
-    if (!calls) return null;
+    if (!calls.ok) return null;
     const added: Known[] = [];
-    this.lookUp(calls, id, pid, hostUserns, names, added);
+    this.lookUp(calls.value, id, pid, hostUserns, names, added);
     // A failure is being judged: its refresh waits for this one at most ONE_LOOKUP_MS.
     if (added.length > 0) this.readLimits(added, uptimeMs() + ONE_LOOKUP_MS, []);
     return this.known.get(id)?.namespace ?? null;
@@ -110,14 +109,8 @@ export class UserNamespaces {
     this.forgetAllBut(new Set());
   }
 
-  private calls(): NamespaceCalls | null {
-    if (this.procRoot !== '/proc') {
-      this.unavailable = `${this.procRoot} is not the live /proc`;
-      return null;
-    }
-    const calls = namespaceCalls();
-    if (!calls.ok) this.unavailable = calls.error;
-    return calls.ok ? calls.value : null;
+  private calls(): Result<NamespaceCalls> {
+    return this.procRoot === '/proc' ? namespaceCalls() : fail(`${this.procRoot} is not the live /proc`);
   }
 
   /** Looks up `id` (through a process in it) and its ancestors not known yet; why not, or null. */
@@ -154,7 +147,7 @@ export class UserNamespaces {
   }
 
   /** The namespaces' own limits, through one helper for all of them (see HELPER_SCRIPT). */
-  private readLimits(added: readonly Known[], deadline: number | null, notes: string[]): void {
+  private readLimits(added: readonly Known[], deadline: number | null, notes: ScanNote[]): void {
     const timeout = Math.max(1, Math.min(HELPER_TIMEOUT_MS, deadline === null ? HELPER_TIMEOUT_MS : deadline - uptimeMs()));
     // node:child_process only where some process runs in a user namespace of its own.
     const { spawnSync } = process.getBuiltinModule('node:child_process');
@@ -191,7 +184,7 @@ export class UserNamespaces {
           ? `the helper did not answer in ${timeout} ms`
           : helper.error.message
         : helper.stderr.trim().split('\n').pop() || 'nsenter could not enter them';
-      notes.push(`own limits of ${unread} user namespace${unread === 1 ? '' : 's'} not read (${why}): no meters for their users`);
+      notes.push({ kind: 'userns-limits-unread', namespaces: unread, reason: why });
     }
   }
 

@@ -43,7 +43,7 @@ const FLAGS: readonly FlagSpec[] = [
     value: '[ADDR]:PORT',
     help: `serve /metrics, /-/healthy, /-/ready here (default :${DEFAULT_PORT}, every address; port 0: any free one)`,
   },
-  { long: 'web.config.file', value: 'FILE', help: 'TLS and basic auth, in the exporter-toolkit web config format' },
+  { long: 'web.config.file', value: 'FILE', help: 'TLS and basic auth, in the exporter-toolkit web config format', complete: 'file' },
   { long: 'interval', short: 'd', aliases: ['delay'], value: 'SECS', help: 'scan every SECS seconds, whatever the scrape rate (default 15)' },
   {
     long: 'top',
@@ -57,8 +57,8 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { long: 'cluster', value: 'NAME', help: 'a cluster label on every series (or set one by relabelling in Prometheus)' },
   { long: 'web.disable-exporter-metrics', help: "no process_* and nodejs_* series of inotop's own (as node_exporter's flag)" },
-  { long: 'textfile', value: 'DIR', help: "write DIR/inotop.prom for node_exporter's textfile collector instead of listening" },
-  { long: 'replay', value: 'FILE', help: 'serve the snapshots of a recording on its own timing, then hold the last one' },
+  { long: 'textfile', value: 'DIR', help: "write DIR/inotop.prom for node_exporter's textfile collector instead of listening", complete: 'directory' },
+  { long: 'replay', value: 'FILE', help: 'serve the snapshots of a recording on its own timing, then hold the last one', complete: 'file' },
 ];
 
 export const SERVE_FLAGS: SubcommandFlags<ServeOptions> = {

@@ -12,7 +12,16 @@
 //   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { compareCodeUnits } from '../common/compare.js';
-import type { ChargeCounts, LeakForm, PodRef, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../model/types.js';
+import {
+  NO_TRACE_REASON,
+  type ChargeCounts,
+  type LeakForm,
+  type PodRef,
+  type ProcessRow,
+  type Snapshot,
+  type SyscallFailure,
+  type UserRow,
+} from '../model/types.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from './args.js';
 import { defaultLabels, OTHER } from './labels.js';
@@ -22,10 +31,13 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 /** Users with series of their own: the nearest each inotify limit, then the nearest any. */
 export const MAX_USERS = 3;
 /** Label sets of the failure counter with series of their own, the last one being OTHER. */
-export const MAX_FAILURE_SERIES = 8;
+export const MAX_FAILURE_SERIES = 7;
 
-/** The series with no per-thing label: build, scan failures, five limits, scan time, pods, trace, gone pods. */
-const FIXED_SERIES = 13;
+/**
+ * The series with no per-thing label: build, scan failures, five limits, scan duration and time, the
+ * pod source's two, trace up and requested, gone pods.
+ */
+const FIXED_SERIES = 14;
 /** Each inotify user's used and limit series of watches and instances; the fanotify user's of groups and marks. */
 const PER_USER_SERIES = 4;
 const PER_GROUP_SERIES = 3;
@@ -167,6 +179,10 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
 
   if (snapshot.trace) {
     gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+    // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
+    gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
+      snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
+    );
     const failures = new Counter({
       name: 'inotop_syscall_failures_total',
       help: `Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command (at most ${MAX_FAILURE_SERIES} label sets; "${OTHER}": later ones).`,

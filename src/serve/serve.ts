@@ -40,7 +40,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     return 1;
   }
   for (const warning of recording?.warnings ?? []) process.stderr.write(`inotop serve: warning: ${warning}\n`);
-  const node = options.shared.nodeName ?? recording?.header.hostname ?? hostname();
+  const node = options.shared.pods.nodeName ?? recording?.header.hostname ?? hostname();
   const exporter = new Exporter(options, node, webConfig, recording !== null);
   const every = recording ? `replaying ${options.replay}` : `scanning every ${options.intervalMs / 1000} s`;
   let server: Server | null = null;

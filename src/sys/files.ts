@@ -9,6 +9,9 @@ import { cPath, writeDecimal } from './cstring.js';
 import { ERRNO, errnoName, errnoOf } from './errno.js';
 import { lastErrno, libcBinding, rawSyscall, type RawSyscall } from './libc.js';
 
+/** statx of a path relative to a directory fd ("" for the fd itself), without following a final symlink: the stat, or -errno. */
+export type StatAt = (dirFd: number, path: string) => InodeStat | number;
+
 export interface InodeStat {
   /** "MAJ:MIN". */
   dev: string;

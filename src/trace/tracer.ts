@@ -7,7 +7,7 @@
 // what came in without blocking and counts it per process. The instances go on every exit path: stop(),
 // process exit and, on the main thread, SIGINT, SIGTERM and SIGHUP; those left by a SIGKILL are
 // removed by the next inotop to start.
-import type { PodRef, SyscallFailure, TraceStatus, WatchChurn } from '../model/types.js';
+import { NO_TRACE_REASON, type PodRef, type SyscallFailure, type TraceStatus, type WatchChurn } from '../model/types.js';
 import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/parse.js';
 import { FdDir, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { ChurnCounter } from './churn.js';
@@ -18,7 +18,7 @@ import { openTracefs, removeStaleInstances, removeStaleInstancesWhereMounted, Tr
 
 export interface TracerOptions {
   enabled: boolean;
-  /** Why it is not enabled, as the snapshot's trace.reason says (default '--no-trace'). */
+  /** Why it is not enabled, as the snapshot's trace.reason says (default NO_TRACE_REASON). */
   offReason?: string;
   /** Only the live /proc can be traced. */
   procRoot: string;
@@ -81,7 +81,7 @@ export class Tracer {
   };
 
   constructor(private readonly options: TracerOptions) {
-    this.status = { state: 'off', reason: options.enabled ? 'not started' : (options.offReason ?? '--no-trace') };
+    this.status = { state: 'off', reason: options.enabled ? 'not started' : (options.offReason ?? NO_TRACE_REASON) };
   }
 
   /**

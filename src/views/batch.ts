@@ -1,30 +1,31 @@
 // `-b`: plain text tables like `top -b`, for scripts and logs.
-import { churnByPid } from '../model/query.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import {
   columnSpec,
   placeColumns,
+  printedCellContext,
   rowCells,
   rowStyle,
   shownColumns,
+  wideColumns,
   targetColumns,
   targetStyle,
   titleCells,
-  type CellContext,
-  type ColumnId,
   type TargetContext,
 } from './columns.js';
+import { snapshotNotes } from './notes.js';
+import type { OutputFormat, PrintOptions } from './output.js';
 import { fromNamespacesText, usage } from './format.js';
 import { visible } from '../common/text.js';
 
-export interface BatchOptions {
-  withTargets: boolean;
-  color: boolean;
-  /** Terminal width to cut the COMMAND column at; null: never cut (a pipe). */
-  width: number | null;
-  /** `-o`: these columns in this order; null: the batch defaults (columns.ts). */
-  columns?: readonly ColumnId[] | null;
-}
+/** Tables, a blank line between the snapshots of a series, a replay's titled. */
+export const TEXT_OUTPUT: OutputFormat = {
+  flag: { long: 'batch', short: 'b', help: 'print plain text tables instead of the screen (like top -b)' },
+  takesColumns: true,
+  render(snapshot, rows, options, place) {
+    return (place.index > 0 ? '\n' : '') + (place.title !== null ? visible(place.title) + '\n' : '') + batchText(snapshot, rows, options);
+  },
+};
 
 const BOLD = '\x1b[1m';
 const RED = '\x1b[31m';
@@ -32,7 +33,7 @@ const RESET = '\x1b[0m';
 
 // Every line is made visible (common/text.ts) before it is painted: a command, path, note or pod name
 // from the node never reaches the terminal as a control, and never splits a row.
-export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: BatchOptions): string {
+export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: PrintOptions): string {
   const paint = (code: string, text: string) => (options.color ? code + visible(text) + RESET : visible(text));
   const out: string[] = [];
   const add = (text: string) => out.push(visible(text));
@@ -67,23 +68,17 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Batch
       );
     }
   }
-  for (const note of snapshot.notes) add(`note: ${note}`);
+  for (const note of snapshotNotes(snapshot)) add(`note: ${note}`);
   add('');
-  const specs = options.columns ? options.columns.map(columnSpec) : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+  const specs =
+    options.columns === 'wide'
+      ? wideColumns(fanotify)
+      : options.columns
+        ? options.columns.map(columnSpec)
+        : shownColumns('batch', { fanotify, hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
-  const churn = churnByPid(snapshot);
-  const traced = snapshot.trace?.state === 'on';
-  // Plain counts for scripts; no deltas (one snapshot); churn where the tracer counted it.
-  const context: CellContext = {
-    count: String,
-    blankZeros: false,
-    sinceLast: () => 0,
-    sinceStart: () => 0,
-    churn: (pid) => (traced ? (churn.get(pid) ?? { addsPerSecond: 0, removesPerSecond: 0 }) : null),
-    prefix: () => '',
-    failed: () => false,
-  };
+  const context = printedCellContext(snapshot);
   for (const row of rows) {
     const line = rowCells(row, columns, context).join(' ');
     out.push(rowStyle(row, context) === 'leak' ? paint(RED, line) : visible(line));

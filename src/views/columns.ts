@@ -2,8 +2,8 @@
 // table, its column chooser (F2), its sort menu and help, `-b`'s table, `-s help` and `-o help`;
 // the target table's drive the detail pane and `-b --targets`. Pure: a column is its title, width,
 // alignment, cell and style; the views pick, place and paint them, with the one placing code here.
-import { commandOf, type SortField } from '../model/query.js';
-import type { ProcessRow, TargetRow } from '../model/types.js';
+import { churnByPid, commandOf, type SortField } from '../model/query.js';
+import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText } from './format.js';
 import { visible } from '../common/text.js';
 import { elideMiddle } from '../common/width.js';
@@ -57,6 +57,26 @@ export interface CellContext {
   /** Inotify calls of the process failed lately: its command says FAILED. */
   failed(pid: number): boolean;
 }
+
+/**
+ * The cells of one snapshot as a printed format writes them, for scripts: plain counts, zeros
+ * written, no deltas (one snapshot has none), churn where the tracer counted it.
+ */
+export function printedCellContext(snapshot: Snapshot): CellContext {
+  const churn = churnByPid(snapshot);
+  const traced = snapshot.trace?.state === 'on';
+  return {
+    count: String,
+    blankZeros: false,
+    sinceLast: () => 0,
+    sinceStart: () => 0,
+    churn: (pid) => (traced ? (churn.get(pid) ?? NO_CHURN) : null),
+    prefix: () => '',
+    failed: () => false,
+  };
+}
+
+const NO_CHURN: ChurnRates = { addsPerSecond: 0, removesPerSecond: 0 };
 
 /** A column of the process table. */
 export interface ColumnSpec extends TableColumn<ProcessRow, CellContext> {
@@ -335,6 +355,14 @@ export function isShown(spec: ColumnSpec, view: View, choice: ColumnChoice): boo
   if (!spec.hideable) return true;
   if (choice.hidden.includes(spec.id)) return false;
   return shownByDefault(spec, view, choice.fanotify) || choice.shown.includes(spec.id);
+}
+
+/**
+ * `-o wide`: every column -b offers, in table order; fanotify's (FANOTIFY, and FAN-G and FAN-M,
+ * which the screen shows so) only where some process holds a fanotify group, as by default.
+ */
+export function wideColumns(fanotify: boolean): ColumnSpec[] {
+  return COLUMNS.filter((spec) => spec.batch !== null && (fanotify || (spec.batch !== 'fanotify' && spec.screen !== 'fanotify')));
 }
 
 /** The columns a view shows, in table order. */

@@ -10,13 +10,27 @@ export interface FailureContext {
   processes: readonly ProcessRow[];
 }
 
+/**
+ * A user as a message names them: "user nobody", or "uid 65534" where passwd has no name for the
+ * uid (the scan then calls them by the number); " in userns N" for another user namespace's.
+ */
+export function userLabel(uid: number, name: string | null, userns: string | null = null): string {
+  const who = name !== null && name !== String(uid) ? `user ${name}` : `uid ${uid}`;
+  return `${who}${userns ? ` in userns ${userns}` : ''}`;
+}
+
+/** userLabel of a user row. */
+export function userRowLabel(user: Pick<UserRow, 'uid' | 'name' | 'userns'>): string {
+  return userLabel(user.uid, user.name, user.userns);
+}
+
 /** The failure to name first: the most failed calls, then the most recent. */
 export function worstFailure(failures: readonly SyscallFailure[]): SyscallFailure | null {
   return [...failures].sort((a, b) => b.count - a.count || Date.parse(b.lastAt) - Date.parse(a.lastAt))[0] ?? null;
 }
 
 /**
- * "uid 0 at 100% of watches" (short) or "uid 0 at 10,000/10,000 watches, kubelet holds 7,491"; for
+ * "user root at 100% of watches" (short) or "user root at 10,000/10,000 watches, kubelet holds 7,491"; for
  * a charge from user namespaces "(30 from 2 user namespaces)", for a namespace's own limit "its
  * namespace's max_inotify_instances"; "" when the limit is unknown.
  */
@@ -28,7 +42,7 @@ export function limitText(failure: SyscallFailure, context: FailureContext, form
   const kind = failure.limit === 'max_user_watches' || failure.limit === 'max_inotify_watches' ? 'watches' : 'instances';
   const key = chargedKey(failure, context.users);
   const uid = key?.uid ?? failure.limitUid ?? failure.uid;
-  const label = key?.userns ? `uid ${uid} in userns ${key.userns}` : `uid ${uid}`;
+  const label = userLabel(uid, key?.name ?? (uid === failure.uid ? failure.user : null), key?.userns ?? null);
   const own = failure.limit.startsWith('max_inotify_') ? ` (its namespace's ${failure.limit})` : '';
   const limit = key?.limits?.[kind] ?? null;
   if (!key || limit === null || limit <= 0) return `${label}: ${failure.limit}`;
@@ -52,7 +66,7 @@ function chargedKey(failure: SyscallFailure, users: readonly UserRow[]): UserRow
   return users.find((u) => u.uid === failure.uid && u.userns === null) ?? users.find((u) => u.uid === failure.uid);
 }
 
-/** "fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 10,000/10,000 watches, kubelet holds 7,491". */
+/** "fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: user root at 10,000/10,000 watches, kubelet holds 7,491". */
 export function failureAlert(failure: SyscallFailure, context: FailureContext, nowMs: number): string {
   const ago = Math.max(0, Math.round((nowMs - Date.parse(failure.lastAt)) / 1000));
   const limit = limitText(failure, context, 'long');

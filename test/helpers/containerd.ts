@@ -27,6 +27,7 @@ import { promisify } from 'node:util';
 import { CriClient } from '../../src/pods/cri/client.js';
 import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
 import { buildBusyboxImage, BUSYBOX } from './containerd/image.js';
+import { eventually, eventuallySync } from './eventually.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -234,24 +235,25 @@ export class Containerd {
   }
 
   private async waitUntilServing(): Promise<void> {
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    let lastError = 'no socket yet';
-    for (;;) {
-      if (!this.isRunning()) throw new Error(`containerd exited during startup:\n${this.log()}`);
-      if (Date.now() > deadline) throw new Error(`containerd not serving CRI after ${STARTUP_TIMEOUT_MS} ms (${lastError}):\n${this.log()}`);
-      // A fresh client per try: one that failed to connect waits out grpc's reconnect backoff.
-      if (existsSync(this.socket)) {
-        const probe = new KubeletCriClient(this.endpoint, { timeoutMs: 500 });
-        try {
-          await probe.version();
-          return;
-        } catch (error) {
-          lastError = (error as Error).message;
-        } finally {
-          probe.close();
-        }
-      }
-      await sleep(20);
+    const exited = new Error('containerd exited during startup');
+    try {
+      await eventually(
+        async () => {
+          if (!this.isRunning()) throw exited;
+          if (!existsSync(this.socket)) throw new Error('no socket yet');
+          // A fresh client per try: one that failed to connect waits out grpc's reconnect backoff.
+          const probe = new KubeletCriClient(this.endpoint, { timeoutMs: 500 });
+          try {
+            await probe.version();
+          } finally {
+            probe.close();
+          }
+        },
+        { timeoutMs: STARTUP_TIMEOUT_MS, intervalMs: 20, retryOn: (error) => error !== exited },
+      );
+    } catch (error) {
+      const why = error === exited ? exited.message : `containerd not serving CRI after ${STARTUP_TIMEOUT_MS} ms (${(error as Error).message})`;
+      throw new Error(`${why}:\n${this.log()}`, { cause: error });
     }
   }
 
@@ -385,11 +387,14 @@ export class Containerd {
     const holder = spawn('nsenter', ['--target', String(pod.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
     const pid = holder.pid;
     if (pid === undefined) throw new Error('nsenter did not start');
-    const deadline = Date.now() + 5_000;
-    while (namespaceInode(pid, 'mnt') !== pod.container.mntns) {
-      if (holder.exitCode !== null || Date.now() > deadline) throw new Error(`nsenter into ${pod.name}'s mount namespace failed`);
-      await sleep(20);
-    }
+    const failed = new Error(`nsenter into ${pod.name}'s mount namespace failed`);
+    await eventually(
+      () => {
+        if (holder.exitCode !== null) throw failed;
+        if (namespaceInode(pid, 'mnt') !== pod.container.mntns) throw new Error(`nsenter into ${pod.name}'s mount namespace: not there within 5 s`);
+      },
+      { intervalMs: 20, retryOn: (error) => error !== failed },
+    );
     return pid;
   }
 
@@ -676,11 +681,19 @@ function killProcesses(pids: number[]): void {
   }
 }
 
-/** Waits (blocking: it also runs on 'exit') until the processes are gone or reaped. */
-function waitForExit(pids: number[], timeoutMs = 5_000): void {
-  const deadline = Date.now() + timeoutMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (pids.some(isAlive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
+/**
+ * Waits (blocking: it also runs on 'exit') until the processes are gone or reaped. Cleanup goes on
+ * after a timeout, saying what is left.
+ */
+function waitForExit(pids: number[]): void {
+  try {
+    eventuallySync(() => {
+      const alive = pids.filter(isAlive);
+      if (alive.length > 0) throw new Error(`containerd harness: still alive after SIGKILL: ${alive.join(', ')}`);
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+  }
 }
 
 /** Alive and not a zombie: a zombie holds no mounts, files or cgroup membership any more. */
@@ -746,16 +759,8 @@ function unmount(mountpoint: string): void {
  * kubelet retries an unmount that fails: something scanning the node (inotop itself, in a test
  * running alongside) may have the mount open for a moment.
  */
-async function unmountRetryingWhileBusy(mountpoint: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await run('umount', [mountpoint]);
-    } catch (error) {
-      if (!/target is busy/.test((error as Error).message) || Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
+async function unmountRetryingWhileBusy(mountpoint: string): Promise<void> {
+  await eventually(() => run('umount', [mountpoint]), { timeoutMs: 3_000, retryOn: (error) => /target is busy/.test((error as Error).message) });
 }
 
 async function run(file: string, args: string[]): Promise<void> {
@@ -765,10 +770,6 @@ async function run(file: string, args: string[]): Promise<void> {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     throw new Error(`${file} ${args.join(' ')}: ${stderr || (error as Error).message}`, { cause: error });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** etc-hosts as kubelet writes it for a pod on the pod network (managedHostsFileContent). */

@@ -120,7 +120,7 @@ export interface KubeletContext {
   nodeName: string;
   /** kubelet's dir for this pod (<kubelet root>/pods/<uid>): emptyDir volumes are made in it. */
   podDir: string;
-  /** Host paths the test puts elsewhere (e.g. /run/containerd: this containerd's socket dir). */
+  /** Host paths the test puts elsewhere (e.g. /run/containerd: this containerd's socket dir; the other runtimes' where this machine has none). */
   hostPaths?: Record<string, string>;
   image: string;
 }
@@ -218,8 +218,14 @@ function criMount(mount: VolumeMount, volumes: Volume[], context: KubeletContext
   let hostPath: string;
   if (volume.hostPath) {
     hostPath = context.hostPaths?.[volume.hostPath.path] ?? volume.hostPath.path;
-    if (volume.hostPath.type === 'Directory' && !statSync(hostPath, { throwIfNoEntry: false })?.isDirectory()) {
+    const found = statSync(hostPath, { throwIfNoEntry: false });
+    if (volume.hostPath.type === 'Directory' && !found?.isDirectory()) {
       throw new Error(`hostPath ${volume.hostPath.path} (here ${hostPath}) is not a directory: kubelet would not start the pod`);
+    }
+    if (volume.hostPath.type === 'DirectoryOrCreate') {
+      // kubelet makes it (0755, root's) when it is missing; anything else there but a directory fails.
+      if (found === undefined) mkdirSync(hostPath, { recursive: true, mode: 0o755 });
+      else if (!found.isDirectory()) throw new Error(`hostPath ${volume.hostPath.path} (here ${hostPath}) is not a directory: kubelet would not start the pod`);
     }
   } else if (volume.emptyDir) {
     if (volume.emptyDir.medium !== undefined) throw new Error(`emptyDir ${volume.name}: medium ${volume.emptyDir.medium} is not translated`);

@@ -11,6 +11,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 import { Watcher } from './inowatch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -213,12 +214,13 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
    */
   async function unmount(volume: string): Promise<void> {
     if (!mountedVolumes.has(volume)) return;
-    for (let attempt = 0; ; attempt++) {
-      const result = spawnSync('umount', [volume], { encoding: 'utf8' });
-      if (result.status === 0) break;
-      if (attempt >= 500 || !result.stderr.includes('busy')) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      () => {
+        const result = spawnSync('umount', [volume], { encoding: 'utf8' });
+        if (result.status !== 0) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
+      },
+      { timeoutMs: 10_000, intervalMs: 20, retryOn: (error) => (error as Error).message.includes('busy') },
+    );
     mountedVolumes.delete(volume);
   }
 
@@ -428,12 +430,9 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
 
 /** Removes a cgroup dir; a killed process leaves its cgroup busy a moment after it is reaped. */
 export async function removeCgroup(dir: string): Promise<void> {
-  for (let attempt = 0; existsSync(dir); attempt++) {
-    try {
-      rmdirSync(dir);
-    } catch (error) {
-      if (attempt >= 100 || (error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await eventually(() => existsSync(dir) && rmdirSync(dir), {
+    timeoutMs: 2_000,
+    intervalMs: 20,
+    retryOn: (error) => (error as NodeJS.ErrnoException).code === 'EBUSY',
+  });
 }

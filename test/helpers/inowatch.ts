@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { eventually } from './eventually.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, 'inowatch.c');
@@ -141,9 +142,12 @@ export function usernsOf(pid: number): string {
 }
 
 async function waitGone(pid: number): Promise<void> {
-  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(
+    () => {
+      if (existsSync(`/proc/${pid}`)) throw new Error(`inowatch: its child ${pid} is still there`);
+    },
+    { intervalMs: 10 },
+  );
 }
 
 export const isRoot = process.getuid?.() === 0;

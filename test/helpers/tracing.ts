@@ -2,6 +2,7 @@
 // and the trace instances that exist (seen through a private tracefs mount: it may be mounted nowhere).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Collector } from '../../src/collect/collector.js';
+import { podSourceOptions } from '../../src/pods/sources.js';
 import { isRoot } from './inowatch.js';
 
 /** The names under tracefs's instances/, through a private mount of our own (tracefs may be mounted nowhere). */
@@ -21,12 +22,7 @@ export function traceSkip(): string | false {
 export function tracingCollector(record: string | null = null): Collector {
   return new Collector({
     procRoot: '/proc',
-    pods: 'none',
-    runtimeEndpoint: null,
-    crictl: null,
-    kubectl: null,
-    kubeletRoot: '/var/lib/kubelet',
-    nodeName: null,
+    pods: podSourceOptions({ kind: 'none' }),
     forceWalk: false,
     record,
     intervalSeconds: 1,

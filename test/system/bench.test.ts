@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { benchSize } from '../../bench/run.js';
 import { parseMountinfo } from '../../src/resolve/mountinfo.js';
+import { eventually } from '../helpers/eventually.js';
 import { rootSkip } from '../helpers/inowatch.js';
 import { countFds, LOAD_SIZES, startLoad } from '../helpers/load.js';
 
@@ -17,13 +18,17 @@ const SYSCTLS = ['max_user_instances', 'max_user_watches'].map((name) => `/proc/
 const readSysctls = (): string[] => SYSCTLS.map((path) => readFileSync(path, 'utf8'));
 const mountedAt = (dir: string): boolean => parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((mount) => mount.mountpoint === dir);
 
-async function waitGone(pids: number[]): Promise<number[]> {
-  for (let i = 0; i < 200; i++) {
-    const left = pids.filter((pid) => existsSync(`/proc/${pid}`));
-    if (left.length === 0) return [];
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return pids.filter((pid) => existsSync(`/proc/${pid}`));
+/** Once every one of `pids` is gone; the ones still there after 2 s fail the test. */
+function waitGone(pids: number[]): Promise<void> {
+  return eventually(
+    () =>
+      assert.deepEqual(
+        pids.filter((pid) => existsSync(`/proc/${pid}`)),
+        [],
+        'processes still there',
+      ),
+    { timeoutMs: 2_000, intervalMs: 10 },
+  );
 }
 
 describe('benchmark', { skip: rootSkip }, () => {
@@ -46,7 +51,7 @@ describe('benchmark', { skip: rootSkip }, () => {
     } finally {
       if (!stopped) await load.stop();
     }
-    assert.deepEqual(await waitGone(load.pids), []);
+    await waitGone(load.pids);
     assert.ok(!mountedAt(root) && !existsSync(root), 'tmpfs unmounted and removed');
     assert.deepEqual(readSysctls(), before, 'sysctls restored');
   });
@@ -71,7 +76,7 @@ describe('benchmark', { skip: rootSkip }, () => {
       holder.kill('SIGTERM');
     }
     assert.equal(await exited, 143);
-    assert.deepEqual(await waitGone(pids), []);
+    await waitGone(pids);
     assert.deepEqual(readSysctls(), before, 'sysctls restored');
   });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Collector } from '../../src/collect/collector.js';
+import { podSourceOptions } from '../../src/pods/sources.js';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
@@ -38,12 +39,7 @@ describe('pods on a real containerd, followed through CRI', { skip: skip ?? fals
     kubelet = await KubeletWatcher.start();
     collector = new Collector({
       procRoot: '/proc',
-      pods: 'cri',
-      runtimeEndpoint: runtime.endpoint,
-      crictl: null,
-      kubectl: null,
-      kubeletRoot,
-      nodeName: null,
+      pods: podSourceOptions({ kind: 'cri', runtimeEndpoint: runtime.endpoint, kubeletRoot }),
       forceWalk: false,
       trace: false,
       record: null,

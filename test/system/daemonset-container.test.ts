@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it, test } from 'node:test';
@@ -16,7 +16,15 @@ import { parse } from 'yaml';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
-import { dockerfileNodeMajor, INOTOP_DIR, INOTOP_IMAGE, INOTOP_IMAGE_CONFIG, inotopImageTarball, NODE_BINARY } from '../helpers/containerd/inotop-image.js';
+import {
+  dockerfileNodeMajor,
+  INOTOP_DIR,
+  INOTOP_IMAGE,
+  INOTOP_IMAGE_CONFIG,
+  inotopImageTarball,
+  KUBECTL_PLUGIN,
+  NODE_BINARY,
+} from '../helpers/containerd/inotop-image.js';
 import { criPodFromManifest, daemonSetManifest, probeUrl, type ManifestPodSpec } from '../helpers/daemonset.js';
 import { eventually } from '../helpers/eventually.js';
 import { Watcher } from '../helpers/inowatch.js';
@@ -60,6 +68,11 @@ test('deploy/Dockerfile runs what the test image runs: same entrypoint, command,
     INOTOP_IMAGE_CONFIG.Env.filter((entry) => !entry.startsWith('PATH=')),
   );
   assert.match(final, new RegExp(`^FROM node:${dockerfileNodeMajor()}-`, 'm'));
+  // The kubectl plugin where the test image has it.
+  assert.deepEqual(
+    instruction('COPY').filter((value) => value.includes('kubectl-inotop')),
+    [`deploy/kubectl-inotop ${KUBECTL_PLUGIN}`],
+  );
   assert.equal(INOTOP_IMAGE_CONFIG.Entrypoint[0], NODE_BINARY);
   // The manifest's image is this version's.
   assert.equal(daemonSetManifest().spec.template.spec.containers[0]!.image, `inotop:${INOTOP_IMAGE.split(':').pop()}`);
@@ -90,6 +103,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     // node: HostToContainer mounts of them need a shared (or slave) mount to follow.
     await runtime.sharedMount(KUBELET_ROOT);
     await runtime.sharedMount(runtime.runDir);
+    await runtime.sharedMount(nodeRun());
     kubelet = await KubeletWatcher.start();
 
     // The node's state, all in place before inotop starts: serve's first scan has it.
@@ -111,6 +125,19 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     inotop = await runInotopPod(manifest!);
   });
 
+  /** The node's /run for the runtimes it does not run, shared as systemd makes a node's mounts (HostToContainer needs that). */
+  const nodeRun = () => join(runtime.dir, 'node-run');
+
+  /**
+   * Where the node's runtime directories are for a pod: containerd's is the harness's; k3s's and
+   * CRI-O's are absent on this machine, so each pod gets paths of its own for them, in the harness
+   * dir (never the machine's /run), that do not exist until kubelet makes them.
+   */
+  function runtimeDirs(): Record<string, string> {
+    const absent = join(nodeRun(), randomBytes(3).toString('hex'));
+    return { '/run/containerd': runtime.runDir, '/run/k3s/containerd': join(absent, 'k3s', 'containerd'), '/run/crio': join(absent, 'crio') };
+  }
+
   /** A pod of the DaemonSet, as kubelet runs it; host paths the harness keeps elsewhere substituted. */
   function runInotopPod(spec: ManifestPodSpec, hostPaths: Record<string, string> = {}): Promise<HarnessPod> {
     const uid = randomUUID();
@@ -122,7 +149,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       ...criPodFromManifest(spec, {
         nodeName: NODE_NAME,
         podDir: join(KUBELET_ROOT, 'pods', uid),
-        hostPaths: { '/run/containerd': runtime.runDir, ...hostPaths },
+        hostPaths: { ...runtimeDirs(), ...hostPaths },
         image: INOTOP_IMAGE,
       }),
     });
@@ -183,6 +210,9 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
 
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     assert.deepEqual(cmdline, [...INOTOP_IMAGE_CONFIG.Entrypoint, ...manifestContainer!.args!.map((arg) => arg.replace('$(NODE_NAME)', NODE_NAME))]);
+    // The image carries the kubectl plugin, executable, for users who take it from there.
+    assert.deepEqual(readFileSync(`/proc/${pid}/root${KUBECTL_PLUGIN}`), readFileSync(new URL('../../deploy/kubectl-inotop', import.meta.url)));
+    assert.ok(statSync(`/proc/${pid}/root${KUBECTL_PLUGIN}`).mode & 0o111);
     const write = await runtime.execSync(inotop.container.id, ['/bin/touch', `${INOTOP_DIR}/written`]);
     assert.notEqual(write.exitCode, 0);
     assert.match(write.stderr, /Read-only file system/);
@@ -353,6 +383,40 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
       [],
       'the trace instances went with their inotop',
     );
+  });
+
+  it('runs unchanged on k3s and CRI-O nodes: each finds its runtime at its own path, the others made as empty directories', async () => {
+    // This machine runs containerd only: its socket stands at k3s's path, then (a hard link of it,
+    // in the same mount) at CRI-O's.
+    const crioDir = join(runtime.runDir, 'as-crio');
+    mkdirSync(crioDir);
+    linkSync(runtime.socket, join(crioDir, 'crio.sock'));
+    for (const [layout, hostPaths] of [
+      ['k3s', { '/run/containerd': join(nodeRun(), 'k3s-node', 'containerd'), '/run/k3s/containerd': runtime.runDir }],
+      ['CRI-O', { '/run/containerd': join(nodeRun(), 'crio-node', 'containerd'), '/run/crio': crioDir }],
+    ] as const) {
+      // Its own port: the pods of the tests before may still hold the manifest's.
+      const port = 19_800 + randomBytes(1)[0]!;
+      const spec = structuredClone(manifest!);
+      const args = spec.containers[0]!.args!;
+      args[args.indexOf('--web.listen-address') + 1] = `127.0.0.1:${port}`;
+      const pod = await runInotopPod(spec, hostPaths);
+      try {
+        const metrics = await eventually(
+          async () => {
+            const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            assert.match(body, /^inotop_pod_source_up\{source="cri"[^}]*\} 1$/m, `${layout}: the pod list from the runtime`);
+            return body;
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        assert.match(metrics, /^inotop_pod_source_live_pods\{source="cri"[^}]*\} [3-9]/m, layout);
+        // No containerd at containerd's own path there: kubelet made an empty directory for it.
+        assert.deepEqual(readdirSync(hostPaths['/run/containerd']), [], layout);
+      } finally {
+        await runtime.deletePod(pod);
+      }
+    }
   });
 });
 

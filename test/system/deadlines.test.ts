@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Scanner } from '../../src/scan/index.js';
 import { uptimeMs } from '../../src/deadline.js';
+import { shortfallText } from '../../src/views/notes.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { hungPodSources, type HungPodSources } from '../helpers/fake-node.js';
 import { processesIn } from '../helpers/processes.js';
@@ -60,7 +61,9 @@ describe('hung pod sources', () => {
     try {
       const late = scanner.scan(uptimeMs() - 1);
       assert.equal(late.processes.length, 0);
-      assert.match(late.incomplete ?? '', /^(\d+) of \1 processes not read by the deadline$/);
+      assert.ok(late.incomplete !== null && late.incomplete.processes > 0);
+      assert.equal(late.incomplete.notRead, late.incomplete.processes, 'none read');
+      assert.match(shortfallText(late.incomplete), /^(\d+) of \1 processes not read by the deadline$/);
       const inTime = scanner.scan(uptimeMs() + 60_000);
       assert.equal(inTime.incomplete, null);
     } finally {

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 const deploy = fileURLToPath(new URL('../../deploy', import.meta.url));
 
@@ -28,28 +29,41 @@ function yamlFiles(dir: string): string[] {
 }
 
 /**
- * Every document with apiVersion and kind, by file: Prometheus rule files and JSON patches have
- * neither, and a kustomization is kustomize's own input, never sent to an API server.
+ * Inputs of tools that are never sent to an API server: kustomize's kustomization, and krew's
+ * plugin manifest (test/system/kubectl-inotop.test.ts checks it as krew does).
  */
+const NOT_API_OBJECTS = ['kustomize.config.k8s.io/', 'krew.googlecontainertools.github.com/'];
+
+/** Every document with apiVersion and kind, by file: Prometheus rule files and JSON patches have neither. */
 function kubeObjects(): { file: string; object: KubeObject }[] {
   return yamlFiles(deploy).flatMap((path) =>
     parseAllDocuments(readFileSync(path, 'utf8')).flatMap((doc) => {
       assert.deepEqual(doc.errors, [], path);
       const object = doc.toJS() as KubeObject | null;
-      return object && object.apiVersion && object.kind && !object.apiVersion.startsWith('kustomize.config.k8s.io/')
+      return object && object.apiVersion && object.kind && !NOT_API_OBJECTS.some((prefix) => object.apiVersion.startsWith(prefix))
         ? [{ file: relative(deploy, path), object }]
         : [];
     }),
   );
 }
 
-test('every Kubernetes object under deploy/ validates against the official schema', async () => {
+type Model = new (data: unknown) => { validate(): void };
+
+/**
+ * The model of an apiVersion and kind: Kubernetes' own from kubernetes-models, the Prometheus
+ * Operator's (its CRDs' OpenAPI schemas) from @kubernetes-models/prometheus-operator.
+ */
+async function modelOf(apiVersion: string, kind: string): Promise<Model | undefined> {
+  const module = apiVersion.startsWith('monitoring.coreos.com/') ? `@kubernetes-models/prometheus-operator/${apiVersion}` : `kubernetes-models/${apiVersion}`;
+  return ((await import(module)) as Record<string, Model>)[kind];
+}
+
+test("every Kubernetes object under deploy/ validates against the official schema (the Operator's CRDs for its kinds)", async () => {
   const objects = kubeObjects();
-  assert.ok(objects.length >= 4, `found ${objects.length}`);
+  assert.ok(objects.length >= 6, `found ${objects.length}`);
   for (const { file, object } of objects) {
     const where = `${file}: ${object.kind} ${object.metadata?.name}`;
-    const models = (await import(`kubernetes-models/${object.apiVersion}`)) as Record<string, new (data: unknown) => { validate(): void }>;
-    const Model = models[object.kind];
+    const Model = await modelOf(object.apiVersion, object.kind);
     assert.ok(Model, `${where}: no schema for ${object.apiVersion} ${object.kind}`);
     assert.doesNotThrow(() => new Model(object).validate(), where);
   }
@@ -112,4 +126,74 @@ test('the Dockerfile: a supported Node LTS, OCI labels, a .dockerignore', () => 
       `${source} passes .dockerignore`,
     );
   }
+});
+
+test("tracing-patch.yaml: the node's tracefs, and --trace in place of the manifest's --no-trace; refused where the args changed", async () => {
+  const daemonSet = kubeObjects().find((o) => o.object.kind === 'DaemonSet')!.object as unknown as {
+    spec: { template: { spec: { containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string }[] } } };
+  };
+  const patch = parseYaml(readFileSync(join(deploy, 'tracing-patch.yaml'), 'utf8')) as Operation[];
+  const patched = fastJsonPatch.applyPatch(structuredClone(daemonSet), patch, true, false).newDocument;
+  const [before] = daemonSet.spec.template.spec.containers;
+  const [after] = patched.spec.template.spec.containers;
+  // The DaemonSet has no tracefs: it does not ask for tracing, so that InotopTraceOff stays quiet.
+  assert.ok(before!.args.includes('--no-trace'));
+  assert.deepEqual(
+    after!.args,
+    before!.args.map((arg) => (arg === '--no-trace' ? '--trace' : arg)),
+  );
+  assert.deepEqual(
+    after!.volumeMounts.find((m) => m.name === 'tracefs'),
+    { name: 'tracefs', mountPath: '/sys/kernel/tracing' },
+  );
+  const { DaemonSet } = await import('kubernetes-models/apps/v1');
+  assert.doesNotThrow(() => new DaemonSet(patched as never).validate());
+  // Args changed since: the patch fails rather than replacing another argument.
+  const changed = structuredClone(daemonSet);
+  changed.spec.template.spec.containers[0]!.args = changed.spec.template.spec.containers[0]!.args.filter((arg) => arg !== '--no-trace');
+  assert.throws(() => fastJsonPatch.applyPatch(changed, patch, true, false), /Test operation failed/);
+});
+
+test("the Prometheus Operator: the PrometheusRule holds the rules file's groups, the PodMonitor scrapes the DaemonSet as the alerts expect", async () => {
+  const objects = kubeObjects().map((o) => o.object);
+  const rule = objects.find((o) => o.kind === 'PrometheusRule') as KubeObject & { spec: { groups: unknown } };
+  const rulesFile = parseYaml(readFileSync(join(deploy, 'prometheus/inotify-rules.yaml'), 'utf8')) as { groups: unknown };
+  assert.deepEqual(rule.spec.groups, rulesFile.groups, 'one source: the rules file');
+
+  const daemonSet = objects.find((o) => o.kind === 'DaemonSet') as KubeObject & {
+    spec: { template: { metadata: KubeObject['metadata']; spec: { containers: { ports: { name: string }[] }[] } } };
+  };
+  const monitor = objects.find((o) => o.kind === 'PodMonitor') as KubeObject & {
+    spec: {
+      selector: { matchLabels: Record<string, string> };
+      namespaceSelector: { matchNames: string[] };
+      jobLabel: string;
+      podMetricsEndpoints: { port: string; honorLabels: boolean; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[];
+    };
+  };
+  const podLabels = daemonSet.spec.template.metadata.labels!;
+  for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(podLabels[key], value, `selects the DaemonSet's pods: ${key}`);
+  assert.deepEqual(monitor.spec.namespaceSelector.matchNames, [daemonSet.metadata.namespace]);
+  assert.equal(monitor.metadata.namespace, daemonSet.metadata.namespace);
+  // The alerts read up{job="inotop"} and name its node.
+  assert.equal(podLabels[monitor.spec.jobLabel], 'inotop');
+  assert.match(readFileSync(join(deploy, 'prometheus/inotify-rules.yaml'), 'utf8'), /up\{job="inotop"\}/);
+  const [endpoint] = monitor.spec.podMetricsEndpoints;
+  const ports = daemonSet.spec.template.spec.containers[0]!.ports;
+  assert.ok(
+    ports.some((port) => port.name === endpoint!.port),
+    `port ${endpoint!.port} is the container's`,
+  );
+  assert.deepEqual(endpoint!.relabelings, [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }]);
+  assert.equal(endpoint!.honorLabels, true, "inotop's own node label kept, not renamed exported_node");
+
+  // The CRD schemas refuse what the Operator refuses.
+  const BadRule = (await modelOf('monitoring.coreos.com/v1', 'PrometheusRule'))!;
+  const badRule = structuredClone(rule) as unknown as { spec: { groups: { rules: { for?: string }[] }[] } };
+  badRule.spec.groups[0]!.rules[0]!.for = '5 minutes';
+  assert.throws(() => new BadRule(badRule).validate(), /for/);
+  const BadMonitor = (await modelOf('monitoring.coreos.com/v1', 'PodMonitor'))!;
+  const badMonitor = structuredClone(monitor) as unknown as { spec: { podMetricsEndpoints: { interval: string }[] } };
+  badMonitor.spec.podMetricsEndpoints[0]!.interval = 'half a minute';
+  assert.throws(() => new BadMonitor(badMonitor).validate(), /interval/);
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -14,9 +14,10 @@ import type { CheckOptions } from '../../src/check/args.js';
 import { parseSubcommandArgs } from '../../src/cli/subcommand.js';
 import { DEFAULT_PORT, DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from '../../src/serve/args.js';
 import { fitMessage, judgeLeaks, judgeLimits, MAX_MESSAGE_LENGTH } from '../../src/check/check.js';
-import { renderMetrics } from '../../src/serve/metrics.js';
+import { FailureTotals, renderMetrics } from '../../src/serve/metrics.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import type { UserRow } from '../../src/model/types.js';
+import { DEFAULT_RUNTIME_SOCKETS } from '../../src/pods/cri/client.js';
+import type { SyscallFailure, UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
@@ -62,8 +63,8 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
   assert.deepEqual([defaults.instancesThreshold, defaults.watchesThreshold, defaults.failOnLeaked, defaults.podsTimeoutMs], [0.9, 0.9, true, 2000]);
   const custom = check(['--instances-threshold', '75%', '--watches-threshold=off', '--fail-on-leaked=false', '--proc', '/host/proc', '--pods', 'none']);
   assert.deepEqual([custom.instancesThreshold, custom.watchesThreshold, custom.failOnLeaked], [0.75, null, false]);
-  assert.deepEqual([custom.shared.procRoot, custom.shared.pods], ['/host/proc', 'none']);
-  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.runtimeEndpoint, 'unix:///run/crio/crio.sock');
+  assert.deepEqual([custom.shared.procRoot, custom.shared.pods.kind], ['/host/proc', 'none']);
+  assert.equal(check(['--runtime-endpoint', 'unix:///run/crio/crio.sock']).shared.pods.runtimeEndpoint, 'unix:///run/crio/crio.sock');
   assert.equal(check(['--fail-on-leaked']).failOnLeaked, true);
   assert.equal(check(['--instances-threshold=80']).instancesThreshold, 0.8);
 
@@ -77,7 +78,7 @@ test('check and serve flags: defaults, thresholds, the shared pod and proc flags
       serveDefaults.topLeaks,
       serveDefaults.textfile,
       serveDefaults.webConfigFile,
-      serveDefaults.shared.nodeName,
+      serveDefaults.shared.pods.nodeName,
       serveDefaults.cluster,
       serveDefaults.exporterMetrics,
     ],
@@ -117,7 +118,10 @@ test('verdicts: the worst user or leaking process named, then how many more; at 
   const limits = LIMITS;
   const both = { instances: 0.9, watches: 0.9 };
   assert.deepEqual(judgeLimits([user(0, 60, 100)], limits, both), { problem: null, unknown: null, summary: 'highest use 47% of instances, 1% of watches' });
-  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'uid 0 (root): 121/128 inotify instances');
+  assert.equal(judgeLimits([user(0, 121, 100), user(1000, 10, 100)], limits, both).problem, 'user root: 121/128 inotify instances');
+  // By name, as passwd has it; by uid where it has none (the scan then names the user by the number).
+  assert.equal(judgeLimits([{ ...user(1000, 121, 100), name: 'app' }], limits, both).problem, 'user app: 121/128 inotify instances');
+  assert.equal(judgeLimits([user(5000, 121, 100)], limits, both).problem, 'uid 5000: 121/128 inotify instances');
   // A user namespace's user is held against its namespace's own limit where set, not the host's.
   const ownLimit = (watches: number): UserRow => ({
     ...user(1000, 1, 8000, '4026532999'),
@@ -133,7 +137,7 @@ test('verdicts: the worst user or leaking process named, then how many more; at 
     { userns: '4026532174', uid: 300000, instances: 10, watches: 20, fanotifyGroups: 0, fanotifyMarks: 0, pods: [] },
   ];
   const root: UserRow = { ...user(0, 101, 100), charged: { instances: 131, watches: 160, fanotifyGroups: 0, fanotifyMarks: 0 }, fromNamespaces: namespaces };
-  assert.equal(judgeLimits([root], limits, both).problem, 'uid 0 (root): 131/128 inotify instances, 30 from 2 userns');
+  assert.equal(judgeLimits([root], limits, both).problem, 'user root: 131/128 inotify instances, 30 from 2 userns');
   assert.equal(judgeLimits([user(0, 128, 8192)], limits, { instances: null, watches: null }).problem, null);
   assert.match(judgeLimits([user(0, 1, 1)], { ...limits, maxUserWatches: null }, both).unknown ?? '', /max_user_watches not readable/);
 
@@ -157,7 +161,7 @@ test('check on a recorded tree: 0 with the use, 1 over a threshold, 2 when it ca
   assert.equal(verdictLine(ok), 'ok: highest use 5% of instances, <1% of watches; no leaked watches');
   const over = inotop(['check', '--proc', fixture, '--pods', 'none', '--instances-threshold', '4%']);
   assert.equal(over.status, 1, over.stderr);
-  assert.equal(verdictLine(over), 'uid 0 (root): 6/128 inotify instances');
+  assert.equal(verdictLine(over), 'user root: 6/128 inotify instances');
   const unreadable = inotop(['check', '--proc', '/nonexistent/proc']);
   assert.equal(unreadable.status, 2);
   assert.match(verdictLine(unreadable), /^cannot tell: cannot read \/nonexistent\/proc/);
@@ -206,14 +210,14 @@ test("check against the real limits: the sysctls lowered to just above root's us
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', '50%', '--watches-threshold', 'off']),
   );
   assert.equal(instances.status, 1, instances.stdout + instances.stderr);
-  assert.match(verdictLine(instances), new RegExp(`^uid 0 \\(root\\): \\d+/${instancesLimit} inotify instances`));
+  assert.match(verdictLine(instances), new RegExp(`^user root: \\d+/${instancesLimit} inotify instances`));
 
   const watchesLimit = root().watches + 100;
   const watches = withSysctl('max_user_watches', watchesLimit, () =>
     inotop(['check', '--no-trace', '--fail-on-leaked=false', '--instances-threshold', 'off', '--watches-threshold', '50%']),
   );
   assert.equal(watches.status, 1, watches.stdout + watches.stderr);
-  assert.match(verdictLine(watches), new RegExp(`^uid 0 \\(root\\): \\d+/${watchesLimit} inotify watches`));
+  assert.match(verdictLine(watches), new RegExp(`^user root: \\d+/${watchesLimit} inotify watches`));
 });
 
 /** Each try of a check run is a whole inotop process. */
@@ -352,14 +356,17 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const hostVolumes = new Map<string, string>(
     podSpec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string; hostPath: { path: string } }) => [v.name, v.hostPath.path]),
   );
-  assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/var/lib/kubelet']);
+  assert.deepEqual([...hostVolumes.values()].sort(), ['/run/containerd', '/run/crio', '/run/k3s/containerd', '/var/lib/kubelet']);
   for (const mount of container.volumeMounts.filter((m: { name: string }) => hostVolumes.has(m.name))) {
     assert.equal(mount.readOnly, true, mount.name);
     assert.equal(mount.mountPropagation, 'HostToContainer', mount.name);
     assert.equal(mount.mountPath, hostVolumes.get(mount.name), 'host paths keep their names: watched paths are matched by them');
   }
-  const endpoint = container.env.find((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT').value;
-  assert.ok(endpoint.startsWith('unix:///run/containerd/'), endpoint);
+  // No socket named: the cri source tries its usual sockets, and each runtime's directory is mounted (/var/run is /run).
+  assert.ok(!container.env.some((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT'));
+  for (const socket of DEFAULT_RUNTIME_SOCKETS.filter((path) => !path.includes('cri-dockerd'))) {
+    assert.ok([...hostVolumes.values()].includes(dirname(socket).replace(/^\/var\/run\//, '/run/')), socket);
+  }
 
   // Its arguments are valid `inotop serve` arguments, and the port they name is the one exposed.
   assert.equal(container.args[0], 'serve');
@@ -368,7 +375,7 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const port = container.ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
   assert.equal(serve.options.listen.port, port);
   // The node label and the kubectl pod source's node: the downward API's spec.nodeName.
-  assert.equal(serve.options.shared.nodeName, '$(NODE_NAME)');
+  assert.equal(serve.options.shared.pods.nodeName, '$(NODE_NAME)');
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/-/ready', port: 'metrics' });
   assert.deepEqual(container.livenessProbe.httpGet, { path: '/-/healthy', port: 'metrics' });
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
@@ -389,24 +396,67 @@ test('the image runs inotop serve with valid arguments', () => {
   for (const copied of ['dist', 'bin', 'node_modules', 'vendor', 'fixtures']) assert.match(dockerfile, new RegExp(`^COPY --from=build /src/${copied} `, 'm'));
 });
 
+interface AlertRule {
+  alert: string;
+  expr: string;
+  annotations: { summary: string; description: string };
+}
+const alertRules = (): AlertRule[] =>
+  (parseYaml(deployFile('prometheus/inotify-rules.yaml')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((group) => group.rules);
+
 test('the alert and recording rules use only metrics that inotop serve exports', async () => {
   const leaking = proc(1, { targets: targets(1, 1, { pod: pod('web', 'gone') }) });
+  const failures = new FailureTotals();
+  const at = '2026-01-01T00:00:00.000Z';
+  const failure: SyscallFailure = {
+    pid: 1,
+    comm: 'app',
+    uid: 0,
+    user: 'root',
+    pod: null,
+    syscall: 'inotify_add_watch',
+    errno: 'ENOSPC',
+    count: 1,
+    new: 1,
+    limit: 'max_user_watches',
+    fdLimit: null,
+    firstAt: at,
+    lastAt: at,
+  };
+  failures.add([failure]);
   const exported = await renderMetrics({
     node: 'node-a',
     cluster: null,
-    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null } },
+    snapshot: { ...snapshot([leaking]), pods: { source: 'cri', live: 1, stale: false, error: null }, trace: { state: 'on', reason: null } },
     scanFailures: 0,
     top: 1,
     topLeaks: 1,
+    failures,
   });
   const names = new Set(exported.split('\n').flatMap((line) => (line.startsWith('# TYPE ') ? [line.split(' ')[2]] : [])));
   for (const file of ['prometheus/inotify-rules.yaml', 'prometheus/inotop-fleet-rules.yaml']) {
-    const rules = parseYaml(deployFile(file));
+    const rules = parseYaml(deployFile(file)) as { groups: { rules: { expr: string }[] }[] };
     // Names inside recorded ones (node:inotop_leaked_watches:sum) are the rules' own.
-    const used = rules.groups.flatMap((group: { rules: { expr: string }[] }) =>
-      group.rules.flatMap((rule) => rule.expr.match(/(?<![:\w])inotop_[a-z_]+/g) ?? []),
-    );
+    const used = rules.groups.flatMap((group) => group.rules.flatMap((rule) => rule.expr.match(/(?<![:\w])inotop_[a-z_]+/g) ?? []));
     assert.ok(used.length >= 5, file);
     for (const name of used) assert.ok(names.has(name), `${file}: ${name} is not exported`);
+  }
+});
+
+test("every alert names the node it is about, and promtool's tests fire each one", () => {
+  const rules = alertRules();
+  for (const rule of rules) {
+    // absent() has no series, so no node, to name.
+    if (rule.expr.startsWith('absent(')) continue;
+    assert.match(rule.annotations.summary, /\{\{ \$labels\.node \}\}/, rule.alert);
+  }
+  const unitTests = parseYaml(deployFile('prometheus/inotify-rules.test.yaml')) as {
+    tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+  };
+  const fired = new Set(unitTests.tests.flatMap((t) => t.alert_rule_test.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname)));
+  const quiet = new Set(unitTests.tests.flatMap((t) => t.alert_rule_test.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname)));
+  for (const rule of rules) {
+    assert.ok(fired.has(rule.alert), `${rule.alert}: no promtool test where it fires`);
+    assert.ok(quiet.has(rule.alert), `${rule.alert}: no promtool test where it stays quiet`);
   }
 });

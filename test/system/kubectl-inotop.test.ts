@@ -4,15 +4,22 @@
 // debug pod this run made deleted, also on Ctrl-C.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, type TestContext } from 'node:test';
+import { before, test, type TestContext } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { KREW_FILES, krewArchive, krewArchiveName } from '../../scripts/krew-archive.js';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const plugin = join(repo, 'deploy/kubectl-inotop');
 const RUNTIME = 'env CONTAINER_RUNTIME_ENDPOINT=unix:///host/run/containerd/containerd.sock inotop';
+
+before(() => ensureBuilt());
 
 interface Cluster {
   dir: string;
@@ -98,6 +105,45 @@ test('mistakes: no NODE, an inotop flag before NODE, a flag without its value', 
   assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
 });
 
+test("--help and -h: the help on stdout, exit 0, nothing asked of the cluster; after NODE --help is inotop's", (t) => {
+  const c = cluster(t, null);
+  for (const args of [['--help'], ['-h'], ['--context', 'prod', '--help']]) {
+    const result = kubectlInotop(c, args);
+    assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stdout, /^usage: kubectl inotop \[--context NAME\]/m);
+    assert.match(result.stdout, /INOTOP_IMAGE/);
+    assert.equal(result.stderr, '');
+  }
+  assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
+  assert.equal(kubectlInotop(c, ['node-a', '--help']).status, 0);
+  assert.match(debugCall(c.calls()).call, / -- .* inotop --help$/);
+});
+
+test('-o json and -o wide reach inotop as kubectl users mean them: one JSON snapshot, every column', (t) => {
+  const c = cluster(t, 'team-a');
+  for (const [output, check] of [
+    ['json', (stdout: string) => assert.equal((JSON.parse(stdout) as { hostname: string }).hostname, 'ip-10-0-3-42.ec2.internal')],
+    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED POD +COMMAND$/m)],
+  ] as const) {
+    // kubectl's -o takes any place: after NODE, or before it.
+    assert.equal(kubectlInotop(c, [`-o${output}`, 'node-a']).status, 0);
+    assert.ok(debugCall(c.calls()).call.endsWith(` inotop -o ${output}`));
+    rmSync(join(c.dir, 'kubectl-calls'));
+    const result = kubectlInotop(c, ['node-a', '-o', output]);
+    assert.equal(result.status, 0, result.stderr);
+    const call = debugCall(c.calls()).call;
+    assert.ok(call.endsWith(` inotop -o ${output}`), call);
+    // What the debug pod runs, run by this checkout's inotop (on a recorded node instead of a live one).
+    const args = call.slice(call.lastIndexOf(' inotop ') + ' inotop '.length).split(' ');
+    const inotop = spawnSync(process.execPath, [inotopBin, ...args, '--replay', join(repo, 'fixtures/healthy-node.jsonl'), '-n', '1'], {
+      encoding: 'utf8',
+    });
+    assert.equal(inotop.status, 0, inotop.stderr);
+    check(inotop.stdout);
+    rmSync(join(c.dir, 'kubectl-calls'));
+  }
+});
+
 test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the colleague's stays", async (t) => {
   const c = cluster(t, 'team-a');
   writeFileSync(join(c.dir, 'debug-mode'), 'hang');
@@ -106,11 +152,71 @@ test("Ctrl-C while inotop runs: the debug pod of this run is deleted, the collea
   t.after(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
-  for (let i = 0; i < 100 && !existsSync(join(c.dir, 'debug-started')); i++) await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => assert.ok(existsSync(join(c.dir, 'debug-started')), 'kubectl debug started'));
   assert.equal(c.pods().length, 3, 'the debug pod was made');
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   process.kill(-child.pid!, 'SIGINT');
   assert.equal(await exited, 130);
   assert.deepEqual(c.pods(), ['web-1', 'node-debugger-node-a-colle']);
   assert.match(c.calls().at(-1)!, /^-n team-a delete pod node-debugger-node-a-[a-z0-9]{5} --wait=false$/);
+});
+
+interface KrewPlugin {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    version: string;
+    shortDescription: string;
+    platforms: {
+      selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
+      uri: string;
+      sha256: string;
+      files?: { from: string; to: string }[];
+      bin: string;
+    }[];
+  };
+}
+
+test("the krew manifest: krew's checks (internal/index/validation), its archive is this checkout's, and installs as krew installs it", (t) => {
+  const manifestPath = join(repo, 'deploy/krew/inotop.yaml');
+  const plugin = parseYaml(readFileSync(manifestPath, 'utf8')) as KrewPlugin;
+  // ValidatePlugin, with the name krew takes from the file name.
+  assert.equal(plugin.apiVersion, 'krew.googlecontainertools.github.com/v1alpha2');
+  assert.equal(plugin.kind, 'Plugin');
+  assert.equal(`${plugin.metadata.name}.yaml`, 'inotop.yaml');
+  assert.match(plugin.metadata.name, /^[\w-]+$/);
+  assert.ok(plugin.spec.shortDescription && !/[\r\n]/.test(plugin.spec.shortDescription));
+  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(plugin.spec.version, `v${version}`, "the package version, as krew's semver with a v");
+  assert.equal(plugin.spec.platforms.length, 1);
+  const [platform] = plugin.spec.platforms as [KrewPlugin['spec']['platforms'][0]];
+  const keys = [...Object.keys(platform.selector.matchLabels ?? {}), ...(platform.selector.matchExpressions ?? []).map((e) => e.key)];
+  assert.ok(keys.length > 0 && keys.every((key) => key === 'os' || key === 'arch'), `selector keys ${keys.join(', ')}`);
+  const oses = platform.selector.matchExpressions!.find((e) => e.key === 'os' && e.operator === 'In')!.values;
+  assert.deepEqual(oses.sort(), ['darwin', 'linux'], 'where bash and kubectl are');
+  assert.ok(platform.bin && platform.files!.every((op) => op.from && op.to));
+
+  // The archive the release attaches is made from this checkout: its sha256 is the manifest's.
+  assert.equal(platform.uri, `https://github.com/inotop/inotop/releases/download/v${version}/${krewArchiveName()}`);
+  const archive = krewArchive();
+  assert.equal(platform.sha256, createHash('sha256').update(archive).digest('hex'), 'deploy/krew/inotop.yaml: sha256 is stale (npm run generate)');
+  assert.deepEqual(krewArchive(), archive, 'the same bytes every time');
+
+  // krew's install: unpack (here with unzip, not our reader), move `files`, link `bin`.
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-krew-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, krewArchiveName()), archive);
+  const unpacked = join(dir, 'unpacked');
+  const unzip = spawnSync('unzip', ['-q', join(dir, krewArchiveName()), '-d', unpacked], { encoding: 'utf8' });
+  assert.equal(unzip.status, 0, unzip.stderr);
+  const installed = join(dir, 'store', 'inotop', plugin.spec.version);
+  mkdirSync(installed, { recursive: true });
+  for (const op of platform.files!) copyFileSync(join(unpacked, op.from), join(installed, op.to, op.from));
+  const bin = join(installed, platform.bin);
+  assert.ok(statSync(bin).mode & 0o100, 'the plugin is executable as unpacked');
+  for (const file of KREW_FILES) assert.deepEqual(readFileSync(join(installed, file.name)), readFileSync(join(repo, file.from)), file.name);
+  const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: kubectl inotop/m);
 });

@@ -48,7 +48,13 @@ interface Rule {
 
 interface PluginConfig {
   plugin: string;
-  pluginConfig: { invoke_interval?: string; timeout?: string; max_output_length?: number; concurrency?: number };
+  pluginConfig: {
+    invoke_interval?: string;
+    timeout?: string;
+    max_output_length?: number;
+    concurrency?: number;
+    enable_message_change_based_condition_update?: boolean;
+  };
   source: string;
   conditions: { type: string; reason: string; message: string }[];
   rules: Rule[];
@@ -166,6 +172,9 @@ test('the plugin configs: only v1.36.0 fields, its Validate() passes, limits and
   assert.equal(goDuration(limits.pluginConfig.invoke_interval!), 60_000);
   assert.equal(goDuration(leaks.pluginConfig.invoke_interval!), 300_000);
   assert.ok(limits.rules[0]!.args!.includes('--fail-on-leaked=false'));
+  // The condition's message follows the verdict (which user, how close): without the option,
+  // node-problem-detector updates a condition only when its status changes, and keeps the first message.
+  assert.equal(limits.pluginConfig.enable_message_change_based_condition_update, true);
   assert.ok(['--instances-threshold=off', '--watches-threshold=off', '--fail-on-leaked=true'].every((a) => leaks.rules[0]!.args!.includes(a)));
   // The README beside them names the release.
   assert.match(readFileSync(join(npdDir, 'README.md'), 'utf8'), /node-problem-detector v1\.36\.0/);
@@ -207,7 +216,7 @@ test('the limits rule, as configured, reports a user at 90% of max_user_instance
   }
   assertContract(config, rule, result);
   assert.equal(result.status, 1, JSON.stringify(result));
-  assert.match(result.output, new RegExp(`^uid 0 \\(root\\): \\d+/${limit} inotify instances`));
+  assert.match(result.output, new RegExp(`^user root: \\d+/${limit} inotify instances`));
 });
 
 /** node-problem-detector's DaemonSet at v1.36.0 (deployment/node-problem-detector.yaml), the fields the patch relies on. */
@@ -299,7 +308,15 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   }
   const env = Object.fromEntries(npd.env.map((e) => [e.name, e.value]));
   assert.ok(env.PATH!.startsWith('/opt/inotop/bin:'));
-  assert.equal(env.CONTAINER_RUNTIME_ENDPOINT, inotopContainer.env.find((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT').value);
+  // Neither names the runtime's socket: inotop finds it among the runtime directories mounted above.
+  assert.equal(env.CONTAINER_RUNTIME_ENDPOINT, undefined);
+  assert.ok(!inotopContainer.env.some((e: { name: string }) => e.name === 'CONTAINER_RUNTIME_ENDPOINT'));
+  for (const volume of daemonSetYaml().spec.template.spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath)) {
+    assert.ok(
+      pod.volumes.some((v) => JSON.stringify(v.hostPath) === JSON.stringify(volume.hostPath)),
+      `${volume.hostPath.path} as the DaemonSet has it`,
+    );
+  }
 
   // The flag names both configs, at the ConfigMap's mount; kustomize makes that ConfigMap from the files.
   const flag = npd.command.find((arg) => arg.startsWith('--config.custom-plugin-monitor='))!;

@@ -41,6 +41,8 @@ test('the tarball holds the build, the CRI API, the demo and the license, and no
     'dist/cli/main.js',
     'vendor/cri-api/api.proto',
     'vendor/cri-api/LICENSE',
+    'deploy/kubectl-inotop',
+    'man/inotop.1',
     'fixtures/leaky-kubelet.jsonl.gz',
     'LICENSE',
     'README.md',
@@ -73,6 +75,22 @@ test('the installed inotop: -b, with its CRI client loading the vendored api.pro
   assert.match(result.stdout, /^limits: max_user_watches \d+, max_user_instances \d+/m);
   // The runtime is missing, so the call fails, after the client was made from api.proto.
   assert.match(result.stdout + result.stderr, new RegExp(`CRI unix://${join(work, 'no-runtime.sock')}: connect ENOENT`));
+});
+
+test('the installed package puts the kubectl plugin on PATH beside inotop: kubectl-inotop --help', () => {
+  const result = spawnSync(join(prefix, 'bin', 'kubectl-inotop'), ['--help'], { cwd: elsewhere, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^usage: kubectl inotop /m);
+});
+
+test('the installed package has its man page where man looks, and its completions', () => {
+  const page = join(prefix, 'share', 'man', 'man1', 'inotop.1');
+  const man = spawnSync('man', ['-l', page], { encoding: 'utf8', env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '100' } });
+  assert.equal(man.status, 0, man.stderr);
+  assert.match(man.stdout, /inotop - who holds the inotify instances and watches/);
+  const bash = installed(['completion', 'bash']);
+  assert.equal(bash.status, 0, bash.stderr);
+  assert.match(bash.stdout, /^complete -F _inotop inotop$/m);
 });
 
 test('the installed inotop: --demo -b replays the shipped recording', () => {

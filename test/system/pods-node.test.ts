@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { PodRef, ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { createAttribution, PodMemory } from '../../src/pods/attribute.js';
-import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { PodSource, podSourceOptions, type PodSourceOptions } from '../../src/pods/sources.js';
 import { Resolver } from '../../src/resolve/index.js';
 import { uptimeMs } from '../../src/deadline.js';
 import { scan } from '../../src/scan/index.js';
@@ -20,10 +20,10 @@ interface Session {
   snapshot(): Promise<Snapshot>;
 }
 
-async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (node: FakeNode) => PodSourceOptions): Promise<Session> {
+async function session(t: TestContext, driver: 'cgroupfs' | 'systemd', source: (node: FakeNode) => Partial<PodSourceOptions>): Promise<Session> {
   const node = await buildFakeNode({ pods: 3, staticPods: 1, cgroupDriver: driver });
   t.after(() => node.cleanup());
-  const pods = new PodSource(source(node));
+  const pods = new PodSource(podSourceOptions(source(node)));
   t.after(() => pods.stop());
   const memory = new PodMemory();
   const resolver = new Resolver({ procRoot: '/proc' });

@@ -11,6 +11,7 @@ import { encodePathBytes } from '../../src/model/path-bytes.js';
 import { watchesOf as watchList } from '../../src/model/watches.js';
 import { Resolver } from '../../src/resolve/index.js';
 import { scan } from '../../src/scan/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
 /** A temp dir removed after the test, with everything mounted in it unmounted first. */
@@ -190,12 +191,10 @@ test('a tmpfs unmounted on the host but kept by another mount namespace is repor
   assert.deepEqual(after.heldBy, [{ pid: holder.pid, comm: 'volume-holder', mountpoint: volume, boundFrom: [] }]);
 
   await holder.stop();
-  let remaining = watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd);
-  for (let i = 0; i < 100 && remaining.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    remaining = watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd);
-  }
-  assert.equal(remaining.length, 0, 'the watch ends with the last mount');
+  await eventually(() => assert.equal(watchesOf(scanOf(watcher.pid), watcher.pid).filter((w) => w.wd === wd).length, 0, 'the watch ends with the last mount'), {
+    timeoutMs: 2_000,
+    intervalMs: 20,
+  });
 });
 
 test('a lazily unmounted tmpfs mounted nowhere keeps its last known mount point', { skip: rootSkip }, async (t) => {

@@ -1,24 +1,20 @@
 // The terminal goes away under the screen (tmux kill-pane, an ssh session dropped): inotop ends
 // quietly, as a hangup (129), not with SIGABRT or a core. SIGQUIT ends it as 131.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const exitStatus = fileURLToPath(new URL('../helpers/exit-status.mjs', import.meta.url));
 const leaky = fileURLToPath(new URL('../../fixtures/leaky-kubelet.jsonl.gz', import.meta.url));
 
-async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`no ${path}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return readFileSync(path, 'utf8');
+function waitForFile(path: string): Promise<string> {
+  return eventually(() => readFileSync(path, 'utf8'), { timeoutMs: 20_000 });
 }
 
 describe('the terminal goes away', () => {

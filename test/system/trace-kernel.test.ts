@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { eventually } from '../helpers/eventually.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
@@ -83,14 +84,16 @@ function known(f: SyscallFailure | undefined) {
   return { pid, comm, uid, user, syscall, errno, count, limit, fdLimit };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** What `probe` finds (anything but undefined or false), once it finds it. */
+function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  return eventually(
+    () => {
+      const found = probe();
+      if (found === undefined || found === false) throw new Error(`timed out waiting for ${what}`);
+      return found;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 interface Running {
@@ -350,7 +353,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     assert.equal(await exceedWatches(watcher), 20);
     // The refresh that reads the failures may have scanned before the watches were added: the
     // next one has the victim's row, with its 30 watches.
-    const alert = new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: uid ${NOBODY} at [\\d,]+/[\\d,]+ watches`);
+    const alert = new RegExp(`ino-screen ${watcher.pid}: 20 × inotify_add_watch ENOSPC, last \\d+ s ago: user nobody at [\\d,]+/[\\d,]+ watches`);
     const row = new RegExp(`^ *${watcher.pid} +nobody +1 +30 .*FAILED /`, 'm');
     await pane.waitFor((screen) => alert.test(screen) && row.test(screen), 'the alert and the FAILED row');
     pane.keys('q');
@@ -367,6 +370,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
       for (let i = 0; adding; i++) {
         const wd = await adder.watch(fd, join(files, `f${i % 50}`));
         if (i % 2 === 1) await adder.send(`rm ${fd} ${wd}`);
+        // The pace of the load, not a wait.
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -448,6 +452,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     const retries = (async () => {
       while (retrying) {
         await watcher.init().catch(() => undefined);
+        // The pace of the retries, not a wait.
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -536,10 +541,11 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
   });
 });
 
-async function waitForAsync(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitForAsync(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  return eventually(
+    async () => {
+      if (!(await probe())) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }

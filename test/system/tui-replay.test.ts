@@ -57,7 +57,11 @@ test('Z pauses, ← and → step one snapshot, q quits cleanly', async (t) => {
   pane.keys('Left');
   screen = await pane.waitFor(/snapshot 2\/7  PAUSED/, 'one step back');
   assert.match(screen, /^ +\d+ root +28 +3,494 +-3,850 +\+2,300 /m, 'Δ against the snapshot shown before');
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // The clock: the same recording started now, not paused, steps once (its steps are 2 s apart).
+  const control = replay(t);
+  await control.waitFor(/snapshot 1\/7/, 'the second replay starts');
+  await control.waitFor(/snapshot 2\/7/, 'the second replay steps');
+  control.kill();
   assert.match(pane.screen(), /snapshot 2\/7  PAUSED/, 'paused stays put');
   pane.keys('q');
   screen = await pane.waitFor(/EXIT=\d+/, 'the exit');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
@@ -70,7 +71,7 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
   async function raceWith(child: ChildProcess, output: () => string): Promise<{ busy: number; seen: boolean }> {
     try {
       // Running and looking: its first refresh is out.
-      for (let waited = 0; output() === '' && waited < 20_000; waited += 100) await sleep(100);
+      await eventually(() => assert.notEqual(output(), '', 'its first refresh'), { timeoutMs: 20_000, intervalMs: 100 });
       const { busy, volumes } = await unmountRounds();
       return { busy, seen: volumes.some((volume) => output().includes(volume)) };
     } finally {

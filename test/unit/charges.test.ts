@@ -151,12 +151,12 @@ test('the screen: the meters line says where the charge comes from; a pod inspec
   const onWeb = { ...pods, selectedPod: web.uid };
   const text = inspectedParagraphs(reduce(onWeb, { type: 'command', command: 'focusDetail', now: 0 }))!.map((p) => p.text);
   assert.ok(
-    text.some((t) => t.startsWith('CHARGED TO root (uid 0): its processes run in user namespace A as uid 200000')),
+    text.some((t) => t.startsWith('CHARGED TO user root: its processes run in user namespace A as uid 200000')),
     text.join('\n'),
   );
   assert.ok(
     text.some((t) =>
-      t.startsWith('root (uid 0): charged 121/128 95% instances, 0/8,192 0% watches (its own processes: 101 and 0; the rest from 2 user namespaces):'),
+      t.startsWith('user root: charged 121/128 95% instances, 0/8,192 0% watches (its own processes: 101 and 0; the rest from 2 user namespaces):'),
     ),
   );
   assert.ok(text.includes('userns A uid 200000: 10 instances, 0 watches; pods default/web-1  (this one)'));

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grouped } from '../../src/common/format.js';
-import { parseOptions } from '../../src/cli/args.js';
+import { columnsHelpText, parseOptions } from '../../src/cli/args.js';
 import { compareRows, NO_FILTER, type SortField } from '../../src/model/query.js';
-import type { Snapshot, TargetRow } from '../../src/model/types.js';
+import type { ProcessRow, Snapshot, TargetRow } from '../../src/model/types.js';
 import { batchText } from '../../src/views/batch.js';
 import {
   COLUMNS,
@@ -244,7 +244,46 @@ test('every column shown on an 80-column screen: lines end at the edge, the last
   assert.ok(!tableColumns(state, 80).some((c) => c.id === 'command'), 'COMMAND is past the edge');
 });
 
-test('-o: the columns of -b by id or title, in their order; unknown ones and -o without -b are errors', () => {
+test('-o json and -o wide mean what they mean to kubectl users; any other -o is a column list, -b implied', () => {
+  const parse = (...argv: string[]) => parseOptions(argv, {}, false);
+  assert.deepEqual([parse('-o', 'json').mode, parse('-o', 'json').columns], ['json', null]);
+  assert.equal(parse('--output=json', '-n', '3').mode, 'json', "kubectl's --output");
+  assert.deepEqual([parse('-o', 'wide').mode, parse('-o', 'wide').columns], ['batch', 'wide']);
+  assert.deepEqual([parse('-o', 'pid,command').mode, parse('-o', 'pid,command').columns], ['batch', ['pid', 'command']]);
+  assert.throws(() => parse('-b', '-o', 'json'), /-b and -o json do not go together/);
+  assert.throws(() => parse('--json', '-o', 'pid'), /--json prints every field; -o pid is for the text table/);
+  // The words are no column's: a column list never means them.
+  for (const word of ['json', 'wide']) assert.equal(parseColumn(word, 'batch'), null, word);
+
+  // wide: every column -b offers; fanotify's where some process holds a group, as by default.
+  const titlesOf = (rows: ReturnType<typeof proc>[]) => {
+    const taken = snapshot(rows);
+    const fanotifyGroups = rows.reduce((sum, row) => sum + (row.fanotifyGroups ?? 0), 0);
+    return batchText({ ...taken, totals: { ...taken.totals, fanotifyGroups } }, rows, { withTargets: false, color: false, width: null, columns: 'wide' })
+      .split('\n')
+      .find((line) => /^ +PID /.test(line))!
+      .trim()
+      .split(/ +/);
+  };
+  assert.deepEqual(titlesOf([proc(1)]), ['PID', 'USER', 'INST', 'WATCHES', 'ADD/s', 'RM/s', 'LEAKED', 'POD', 'COMMAND']);
+  assert.deepEqual(titlesOf([proc(1, { fanotifyGroups: 1, fanotifyMarks: 3 })]), [
+    'PID',
+    'USER',
+    'INST',
+    'WATCHES',
+    'FANOTIFY',
+    'FAN-G',
+    'FAN-M',
+    'ADD/s',
+    'RM/s',
+    'LEAKED',
+    'POD',
+    'COMMAND',
+  ]);
+  assert.match(columnsHelpText(), /^-o json: .*\n-o wide: .*\n-o ID,ID\.\.\./);
+});
+
+test('-o: the columns of -b by id or title, in their order; unknown ones are errors', () => {
   assert.deepEqual(parseOptions(['-b', '-o', 'pid,ADD/s,rm/s,fanotifyMarks,command'], {}, false).columns, [
     'pid',
     'addsPerSecond',
@@ -255,7 +294,6 @@ test('-o: the columns of -b by id or title, in their order; unknown ones and -o 
   assert.equal(parseOptions(['-b'], {}, false).columns, null);
   assert.throws(() => parseOptions(['-b', '-o', 'pid,delta'], {}, false), /unknown column 'delta'/, 'Δ needs the screen');
   assert.throws(() => parseOptions(['-b', '-o', ','], {}, false), /-o needs at least one column/);
-  assert.throws(() => parseOptions(['-o', 'pid'], {}, false), /-o goes with -b/);
   assert.equal(parseOptions(['-o', 'help'], {}, false).mode, 'columns-help');
   assert.equal(parseColumn(' Fan-G ', 'batch'), 'fanotifyGroups');
   const text = batchText(churning(), churning().processes, {
@@ -281,12 +319,76 @@ test('settings keep the columns the chooser showed; unknown ones are said', () =
   assert.equal(parseSettings(JSON.stringify({ shownColumns: ['fanotify'] }), 'c.json').note, 'c.json: shownColumns not understood: using the default for it');
 });
 
-test('sorting fields the model knows: one comparator per column', () => {
-  const fields: SortField[] = [...SORT_FIELDS];
-  assert.deepEqual(
-    fields,
-    sortableColumns('screen').map((spec) => spec.id),
-  );
+test('every field the model sorts by is a column, and its comparator orders rows by what that column shows', () => {
+  // Every SortField, checked by the compiler: a field added to the model fails here until it has a column.
+  const modelFields: Record<SortField, true> = {
+    pid: true,
+    user: true,
+    instances: true,
+    watches: true,
+    fanotifyGroups: true,
+    fanotifyMarks: true,
+    delta: true,
+    deltaStart: true,
+    addsPerSecond: true,
+    removesPerSecond: true,
+    leaked: true,
+    command: true,
+  };
+  assert.deepEqual([...SORT_FIELDS].sort(), Object.keys(modelFields).sort(), 'the columns sort by every field of the model, and by no other');
+  // For each field, two processes that differ in that field only: a comparator of any other field cannot tell them apart.
+  const base = { user: 'alice', instances: 1, watches: 2, fanotifyGroups: 1, fanotifyMarks: 1, leaked: 1, cmdline: '/bin/a' };
+  const higher: Record<SortField, Partial<ProcessRow> | null> = {
+    pid: null, // the pid itself differs
+    user: { user: 'bob' },
+    instances: { instances: 5 },
+    watches: { watches: 9 },
+    fanotifyGroups: { fanotifyGroups: 3 },
+    fanotifyMarks: { fanotifyMarks: 7 },
+    delta: null,
+    deltaStart: null,
+    addsPerSecond: null,
+    removesPerSecond: null,
+    leaked: { leaked: 4 },
+    command: { cmdline: '/bin/b' },
+  };
+  // The figures that are not the row's own, by pid: 202's the higher in the field under test only.
+  const deltasOf = (field: SortField) => ({
+    sinceLast: (pid: number) => (field === 'delta' && pid === 202 ? 2 : -3),
+    sinceStart: (pid: number) => (field === 'deltaStart' && pid === 202 ? 6 : 1),
+  });
+  const churnOf = (field: SortField, pid: number) => ({
+    pid,
+    comm: '',
+    adds: 0,
+    removes: 0,
+    addsPerSecond: field === 'addsPerSecond' && pid === 202 ? 3 : 0.5,
+    removesPerSecond: field === 'removesPerSecond' && pid === 202 ? 2 : 1,
+  });
+  for (const spec of COLUMNS.filter((column) => column.sort !== null)) {
+    const field = spec.sort!.field;
+    const own = field === 'delta' || field === 'deltaStart' || field === 'addsPerSecond' || field === 'removesPerSecond' || field === 'pid';
+    const low = proc(own ? 101 : 202, base);
+    const high = proc(202, { ...base, ...higher[field] });
+    const churn = new Map([101, 202].map((pid) => [pid, churnOf(field, pid)]));
+    const figures = deltasOf(field);
+    const compare = compareRows(field, figures, churn);
+    assert.ok(compare(low, high) < 0 && compare(high, low) > 0, `${field}: its comparator orders rows that differ in it only`);
+    const context = {
+      count: String,
+      blankZeros: false,
+      sinceLast: figures.sinceLast,
+      sinceStart: figures.sinceStart,
+      churn: (pid: number) => churn.get(pid) ?? null,
+      prefix: () => '',
+      failed: () => false,
+    };
+    const shownLow = spec.cell(low, context).trim();
+    const shownHigh = spec.cell(high, context).trim();
+    const numeric = [shownLow, shownHigh].map((text) => Number(text.replace(/^\+/, '')));
+    if (numeric.every(Number.isFinite)) assert.ok(numeric[0]! < numeric[1]!, `${field}: the column shows ${shownLow} before ${shownHigh}`);
+    else assert.ok(shownLow < shownHigh, `${field}: the column shows "${shownLow}" before "${shownHigh}"`);
+  }
 });
 
 test('the target table: the detail pane sizes HELD BY and POD to their texts, PATH loses its middle; -b keeps it whole', () => {

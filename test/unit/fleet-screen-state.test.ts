@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fleetColumns, fleetShape, fleetTable, shareText } from '../../src/fleet/columns.js';
-import { compareNodes, nodeDetail, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
+import { compareNodes, nodeDetail, sortRows, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
 import { detailLines, footerLine, headerLines, tableLines } from '../../src/fleet/paint.js';
 import type { Sample } from '../../src/fleet/prometheus.js';
 import { Refresher } from '../../src/fleet/refresh.js';
@@ -52,6 +52,19 @@ test('sorted by the highest watch share; > and < change the column, I inverts; t
   // Code units, not the locale: upper case before lower, 'Z' before 'a'.
   const mixed = reduceFleet(initialFleetState('node', null), { type: 'nodes', fleet: fleetOf([row('a', 0), row('Z', 0), row('B', 0)]) });
   assert.deepEqual(names(mixed), ['B', 'Z', 'a']);
+});
+
+test('node names in code-unit order (uppercase first, then ASCII, then the rest), not the locale collation', () => {
+  const ordered = fleetOf(['node-ä', 'node-b', 'Node-c', 'node-a'].map((name) => row(name, 0.5))).rows;
+  assert.deepEqual(
+    sortRows(ordered, 'node', false).map((r) => r.node),
+    ['Node-c', 'node-a', 'node-b', 'node-ä'],
+  );
+  // Ties on a count fall back to the same order.
+  assert.deepEqual(
+    sortRows(ordered, 'watches', false).map((r) => r.node),
+    ['Node-c', 'node-a', 'node-b', 'node-ä'],
+  );
 });
 
 test('keys that move do not sort or filter again: the sorted rows are the same array', () => {

@@ -48,6 +48,31 @@ test('booleans: --x, --x=true|false, --x true|false, --no-x; the last one wins',
   assert.throws(() => leaks(['--leaks', 'maybe']), /unexpected argument 'maybe'/);
 });
 
+test('an unknown flag gets a guess where one flag is close: a typo, two letters swapped, a prefix, a single dash', () => {
+  const guess = (...argv: string[]) => {
+    try {
+      parseOptions(argv, {}, false);
+    } catch (error) {
+      if (error instanceof UsageError) return error.message;
+      throw error;
+    }
+    return 'parsed';
+  };
+  assert.equal(guess('--jsno'), 'no option --jsno (did you mean --json?)');
+  assert.equal(guess('--dealy', '1'), 'no option --dealy (did you mean --delay?)');
+  assert.equal(guess('--colour'), 'no option --colour (did you mean --color?)');
+  assert.equal(guess('--no-colr'), 'no option --no-colr (did you mean --no-color?)');
+  assert.equal(guess('--targ'), 'no option --targ (did you mean --targets?)');
+  assert.equal(guess('--nodename', 'a'), 'no option --nodename (did you mean --node-name?)');
+  assert.equal(guess('-json'), 'no option -json (did you mean --json?)');
+  assert.equal(guess('-batch'), 'no option -batch (did you mean --batch?)');
+  // Nothing close, or a letter: no guess.
+  assert.equal(guess('--frobnicate'), 'no option --frobnicate');
+  assert.equal(guess('-x'), 'no option -x');
+  // Too short to tell --record from --replay.
+  assert.equal(guess('--re'), 'no option --re');
+});
+
 test('mistakes: unknown flags, positionals, missing values', () => {
   assert.throws(
     () => parseFlags(SPECS, ['--frobnicate']),
@@ -88,10 +113,10 @@ test('check and serve share the parser: --fail-on-leaked false, serve -d, --list
   assert.deepEqual(serve(['--web.listen-address=127.0.0.1:0']).listen, { host: '127.0.0.1', port: 0 });
   assert.throws(() => serve(['--textfile', '/tmp', '--listen', ':1']), UsageError);
   // One node name: the kubectl pod source's and the series' label; --node-name (the DaemonSet's) the same flag.
-  assert.equal(serve(['--node', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(serve(['--node-name', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(check(['--node-name', 'node-7']).shared.nodeName, 'node-7');
-  assert.equal(serve([]).shared.nodeName, null);
+  assert.equal(serve(['--node', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(serve(['--node-name', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(check(['--node-name', 'node-7']).shared.pods.nodeName, 'node-7');
+  assert.equal(serve([]).shared.pods.nodeName, null);
 });
 
 test('errors say it once, each pointing at the right help; exit 2', () => {
@@ -99,11 +124,15 @@ test('errors say it once, each pointing at the right help; exit 2', () => {
     [['-s', 'bogus'], "inotop: unknown sort field 'bogus' (see inotop -s help)\n"],
     [['--frobnicate'], 'inotop: no option --frobnicate (see inotop --help)\n'],
     [['serve', '--frobnicate'], 'inotop serve: no option --frobnicate (see inotop serve --help)\n'],
+    [['--jsno'], 'inotop: no option --jsno (did you mean --json?) (see inotop --help)\n'],
+    [['check', '--deadlin', '3'], 'inotop check: no option --deadlin (did you mean --deadline?) (see inotop check --help)\n'],
+    [['fleet', '--promethues', 'x'], 'inotop fleet: no option --promethues (did you mean --prometheus?) (see inotop fleet --help)\n'],
     [['fleet', '-b'], 'inotop fleet: --prometheus URL is needed: the Prometheus that scrapes inotop serve (see inotop fleet --help)\n'],
   ] as const) {
     const result = run([...args]);
     assert.equal(result.status, 2, args.join(' '));
-    assert.equal(result.stderr, message);
+    // check says it on stdout, where node-problem-detector reads its message.
+    assert.equal(args[0] === 'check' ? result.stdout : result.stderr, message);
   }
 });
 

@@ -1,12 +1,13 @@
 // The live pod list from crictl, kubectl and the kubelet's pod dirs, through stand-in commands
 // that answer with recorded output or fail the ways the real ones do.
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PodSource, type PodSourceOptions } from '../../src/pods/sources.js';
+import { PodSource, podSourceOptions, type PodSourceOptions } from '../../src/pods/sources.js';
+import { eventually } from '../helpers/eventually.js';
 import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
 import { processesIn } from '../helpers/processes.js';
 
@@ -25,8 +26,8 @@ function standIns(t: TestContext): string {
   return dir;
 }
 
-function source(t: TestContext, options: PodSourceOptions): PodSource {
-  const pods = new PodSource({ kubeletRoot: '/nonexistent/kubelet', ...options });
+function source(t: TestContext, options: Partial<PodSourceOptions>): PodSource {
+  const pods = new PodSource(podSourceOptions({ kubeletRoot: '/nonexistent/kubelet', ...options }));
   t.after(() => pods.stop());
   return pods;
 }
@@ -179,11 +180,15 @@ test('background refresh picks up changes; overlapping refreshes are joined', as
   assert.equal(calls(dir, 'crictl').length, 2, 'one refresh: one pods and one ps call');
   writeFileSync(join(dir, 'crictl-pods.json'), '{"items":[]}');
   writeFileSync(join(dir, 'crictl-ps.json'), '{}');
-  for (let i = 0; i < 50 && pods.status().live !== 0; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(pods.status().live, 0);
+  await eventually(() => assert.equal(pods.status().live, 0), { timeoutMs: 2_500 });
   pods.stop();
   const after = calls(dir, 'crictl').length;
-  await new Promise((r) => setTimeout(r, 300));
+  // The clock: a source of the same pace, not stopped, refreshes twice meanwhile.
+  const controlDir = standIns(t);
+  const control = source(t, { kind: 'crictl', crictlPath: join(controlDir, 'crictl'), refreshMs: 100 });
+  await control.start();
+  const controlStart = calls(controlDir, 'crictl').length;
+  await eventually(() => assert.ok(calls(controlDir, 'crictl').length >= controlStart + 4, 'the running source refreshed twice'));
   assert.equal(calls(dir, 'crictl').length, after, 'no refresh after stop()');
 });
 

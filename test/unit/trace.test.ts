@@ -211,16 +211,16 @@ const failure = (extra: Partial<SyscallFailure>): SyscallFailure => ({
 test('failures in words: check within 80 characters, the alert with the user and who holds the watches', () => {
   const kubelet = { pid: 2703, uid: 0, userns: null, comm: 'kubelet', watches: 7_491, instances: 48 } as Snapshot['processes'][number];
   const context = { users: [user(0, 100, 10_000)], limits, processes: [kubelet] };
-  assert.equal(failuresProblem([failure({})], context, '5 min'), 'fluent-bit 4242: 17 ENOSPC in 5 min, uid 0 at 100% of watches');
+  assert.equal(failuresProblem([failure({})], context, '5 min'), 'fluent-bit 4242: 17 ENOSPC in 5 min, user root at 100% of watches');
   const two = [failure({}), failure({ pid: 77, comm: 'app', count: 2 })];
-  assert.equal(failuresProblem(two, context, '1 s'), 'fluent-bit 4242: 17 ENOSPC in 1 s, uid 0 at 100% of watches (+1 more process)');
+  assert.equal(failuresProblem(two, context, '1 s'), 'fluent-bit 4242: 17 ENOSPC in 1 s, user root at 100% of watches (+1 more process)');
   assert.equal(failuresProblem([], context, '1 s'), null);
   const rlimit = failure({ syscall: 'inotify_init1', errno: 'EMFILE', limit: 'RLIMIT_NOFILE', fdLimit: 64, count: 3 });
   assert.equal(failuresProblem([rlimit], context, '1 s'), 'fluent-bit 4242: 3 EMFILE in 1 s, its fd limit of 64 (RLIMIT_NOFILE)');
   assert.equal(limitText(failure({ limit: null }), context, 'short'), '');
   assert.equal(
     failureAlert(failure({}), context, Date.parse('2026-01-01T00:00:10.000Z')),
-    'fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 10,000/10,000 watches, kubelet holds 7,491',
+    'fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: user root at 10,000/10,000 watches, kubelet holds 7,491',
   );
 });
 
@@ -246,12 +246,33 @@ test('serve: the failure counter sums new failures per label set, never per pid,
     ),
     series.join('\n'),
   );
-  // fluent-bit and the first 6 jobs have their own series; the 54 jobs after them count together.
+  // fluent-bit and the first jobs have their own series, one short of the bound; the jobs after them count together.
   assert.equal(series.length, MAX_FAILURE_SERIES);
+  const together = 60 - (MAX_FAILURE_SERIES - 2);
   assert.ok(
-    series.includes(`inotop_syscall_failures_total{syscall="${OTHER}",errno="${OTHER}",limit="${OTHER}",comm="${OTHER}",node="node-a",node_shard="19"} 54`),
+    series.includes(
+      `inotop_syscall_failures_total{syscall="${OTHER}",errno="${OTHER}",limit="${OTHER}",comm="${OTHER}",node="node-a",node_shard="19"} ${together}`,
+    ),
   );
   assert.ok(text.includes('\ninotop_trace_up{node="node-a",node_shard="19"} 1\n'));
+  assert.ok(text.includes('\ninotop_trace_requested{node="node-a",node_shard="19"} 1\n'));
+  // Off for want of tracefs is off where it was asked for; --no-trace is not asked for.
+  for (const [reason, requested] of [
+    ['no tracefs mounted, and a private mount needs root', 1],
+    ['--no-trace', 0],
+  ] as const) {
+    const off = await renderMetrics({
+      node: 'node-a',
+      cluster: null,
+      snapshot: { ...snapshot, trace: { state: 'off', reason } },
+      scanFailures: 0,
+      top: 1,
+      topLeaks: 1,
+      failures: totals,
+    });
+    assert.ok(off.includes('\ninotop_trace_up{node="node-a",node_shard="19"} 0\n'), reason);
+    assert.ok(off.includes(`\ninotop_trace_requested{node="node-a",node_shard="19"} ${requested}\n`), reason);
+  }
 });
 
 test('churn: adds and removes per process since the last take, with rates, most adds first', () => {
@@ -286,7 +307,7 @@ test('the screen: the alert line under the header and FAILED in the row while a 
   assert.equal(l.header.height, layout(160, 48, 1).header.height + 1);
   const header = plain(headerLines(state, l, mono));
   assert.equal(header.length, l.header.height);
-  assert.equal(header.at(-1)!.trimEnd(), 'FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: uid 0 at 6/6 watches, kubelet holds 5');
+  assert.equal(header.at(-1)!.trimEnd(), 'FAILED fluent-bit 4242: 17 × inotify_add_watch ENOSPC, last 3 s ago: user root at 6/6 watches, kubelet holds 5');
   const table = plain(tableLines(state, 160, 10, mono));
   assert.match(
     table.find((line) => line.includes(' 4242 '))!,

@@ -4,6 +4,7 @@
 import { grouped } from '../../common/format.js';
 import { fromBelow, namespacesBelow } from '../../model/charges.js';
 import type { PodRef, Snapshot, UserRow } from '../../model/types.js';
+import { userRowLabel } from '../failures.js';
 import { podLabel, usage } from '../format.js';
 import type { Paragraph } from './inspect.js';
 
@@ -32,14 +33,14 @@ export function podChargeParagraphs(podUid: string, snapshot: Snapshot): Paragra
   const line = (text: string, indent = '      ') => out.push({ text, indent });
   const own = above[0]!.fromNamespaces.find((entry) => entry.pods.includes(podUid))!;
   line(
-    `CHARGED TO ${above.map(userLabel).join(', then ')}: its processes run in user namespace ${own.userns} as uid ${own.uid} (on the host), ` +
+    `CHARGED TO ${above.map(userRowLabel).join(', then ')}: its processes run in user namespace ${own.userns} as uid ${own.uid} (on the host), ` +
       `and the kernel charges what they hold to the namespace's owner too, up to the host's namespace.`,
     '  ',
   );
   for (const user of above) {
     const limits = user.limits;
     line(
-      `${userLabel(user)}: charged ${usage(user.charged.instances, limits?.instances ?? null)} instances, ` +
+      `${userRowLabel(user)}: charged ${usage(user.charged.instances, limits?.instances ?? null)} instances, ` +
         `${usage(user.charged.watches, limits?.watches ?? null)} watches (its own processes: ${grouped(user.instances)} and ${grouped(user.watches)}; ` +
         `the rest from ${namespacesBelow(user)} user namespace${namespacesBelow(user) === 1 ? '' : 's'}):`,
       '    ',
@@ -53,8 +54,4 @@ export function podChargeParagraphs(podUid: string, snapshot: Snapshot): Paragra
     }
   }
   return out;
-}
-
-function userLabel(user: UserRow): string {
-  return `${user.name}${user.name === String(user.uid) ? '' : ` (uid ${user.uid})`}${user.userns ? ` in userns ${user.userns}` : ''}`;
 }

@@ -13,6 +13,7 @@ import { columnChoice, screenColumns } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
 import { nextView, viewOf, VIEWS } from './views.js';
+import { snapshotNotes } from '../notes.js';
 
 export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000, 5000, 10_000, 30_000, 60_000];
 
@@ -267,7 +268,7 @@ export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
 
 /** The header's notes: the session's, then the snapshot's. */
 export function allNotes(state: ViewState): string[] {
-  return [...state.sessionNotes, ...(state.snapshot?.notes ?? [])];
+  return [...state.sessionNotes, ...(state.snapshot ? snapshotNotes(state.snapshot) : [])];
 }
 
 /** The process to show before the user picks one. */

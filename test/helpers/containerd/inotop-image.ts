@@ -8,7 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../build.js';
@@ -27,6 +27,9 @@ export const NODE_BINARY = '/usr/local/bin/node';
  * The image's run config: deploy/Dockerfile's final stage must say the same (a test compares
  * them). The entrypoint names Node itself: no PATH lookup, no /usr/bin/env.
  */
+/** Where the image has the kubectl plugin (deploy/kubectl-inotop), for users who take it from there. */
+export const KUBECTL_PLUGIN = '/usr/local/bin/kubectl-inotop';
+
 export const INOTOP_IMAGE_CONFIG: ImageRunConfig = {
   Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm-256color', 'NODE_ENV=production'],
   Entrypoint: [NODE_BINARY, `${INOTOP_DIR}/bin/inotop`],
@@ -72,6 +75,8 @@ export function inotopImageTarball(): string {
     execFileSync('tar', ['--extract', '--gzip', '--file', nodeTarball, '--directory', work, 'package/bin/node']);
     renameSync(join(work, 'package', 'bin', 'node'), join(rootfs, NODE_BINARY));
     symlinkSync(`${INOTOP_DIR}/bin/inotop`, join(rootfs, 'usr', 'local', 'bin', 'inotop'));
+    copyFileSync(join(repo, 'deploy', 'kubectl-inotop'), join(rootfs, KUBECTL_PLUGIN));
+    chmodSync(join(rootfs, KUBECTL_PLUGIN), 0o755);
     const nativeAddons = findFiles(app, (name) => name.endsWith('.node'));
     for (const library of sharedLibraries([join(rootfs, NODE_BINARY), ...nativeAddons])) {
       mkdirSync(join(rootfs, dirname(library)), { recursive: true });
@@ -81,8 +86,9 @@ export function inotopImageTarball(): string {
     installBusybox(rootfs);
     mkdirSync(join(rootfs, 'usr', 'bin'), { recursive: true });
     symlinkSync('/bin/busybox', join(rootfs, 'usr', 'bin', 'env'));
-    // Mount points the runtime binds onto, as a real image has them.
-    for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+    // Mount points the runtime binds onto, as a real image has them; /var/run is /run, as in Debian's.
+    for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp', 'run', 'var']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+    symlinkSync('/run', join(rootfs, 'var', 'run'));
 
     const built = writeOciImage(work, rootfs, { ...INOTOP_IMAGE_CONFIG, Labels: { 'org.opencontainers.image.version': version } }, [INOTOP_IMAGE]);
     renameSync(built, image);
@@ -111,7 +117,13 @@ function inputsHash(nodeTarball: string): string {
     hash.update(relative(repo, path)).update('\0').update(readFileSync(path)).update('\0');
   };
   hash.update(nodeTarball);
-  for (const file of ['package.json', 'package-lock.json', 'fixtures/leaky-kubelet.jsonl.gz', 'deploy/node-problem-detector/install.mjs'])
+  for (const file of [
+    'package.json',
+    'package-lock.json',
+    'fixtures/leaky-kubelet.jsonl.gz',
+    'deploy/node-problem-detector/install.mjs',
+    'deploy/kubectl-inotop',
+  ])
     add(join(repo, file));
   for (const dir of ['bin', 'dist', 'vendor']) findFiles(join(repo, dir), () => true).forEach(add);
   add(BUSYBOX);
