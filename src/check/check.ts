@@ -18,6 +18,7 @@ import { limitText, userRowLabel, worstFailure, type FailureContext } from '../v
 import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
+import { errorText } from '../common/error-text.js';
 import type { CheckOptions } from './args.js';
 
 export const CHECK_OK = 0;
@@ -70,8 +71,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     verdict = await judge(options, collector, tracer, deadlineAt);
   } catch (error) {
     // Anything but 0 and 1 reads as "unknown" to node-problem-detector; a crash must not read as a problem.
-    if (!(error instanceof ScanError)) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${(error as Error).message}` };
+    if (!(error instanceof ScanError)) process.stderr.write(`inotop check: ${errorText(error)}\n`);
+    verdict = { status: CHECK_UNKNOWN, message: `cannot tell: ${errorText(error).split('\n', 1)[0]}` };
   } finally {
     keepSignals();
     stop();
@@ -114,11 +115,13 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const failed = shared.trace ? await judgeFailures(tracer, tracing, { ...counts, namespaceOf }, deadlineAt - LEAKS_WORK_MS) : null;
   scanner?.close();
   if (failed) return { status: CHECK_PROBLEM, message: failed };
+  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-  if (scanned.unreadable > 0) {
-    const processes = `${scanned.unreadable} process${scanned.unreadable === 1 ? '' : 'es'}`;
+  if (scanned.needsPrivilege > 0) {
+    const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
   if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };

@@ -66,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       ...(settings.shownColumns ? { shownColumns: settings.shownColumns } : {}),
       ...(saved.note ? { notes: [saved.note] } : {}),
     },
-    settings: options.config && saved.writable ? path : null,
+    // A replay shows another node's past: what is chosen there is not the live screen's choice.
+    settings: options.config && saved.writable && recording === null ? path : null,
     color: options.color,
   });
 }
@@ -122,6 +123,11 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options));
       await write(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
+    }
+    // The snapshots were printed (their notes say it too); the recording asked for is not whole.
+    if (collector.recordingStopped) {
+      process.stderr.write(`inotop: ${collector.recordingStopped}\n`);
+      return 1;
     }
     return 0;
   } catch (error) {

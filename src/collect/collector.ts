@@ -16,6 +16,7 @@ import {
   type PodAttribution,
   type PodSourceOptions,
 } from '../pods/index.js';
+import { RecordingError } from '../record/format.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner } from '../scan/index.js';
@@ -95,6 +96,8 @@ interface LastRefresh {
 export class Collector {
   /** Made by start() when recording: the writer, its reader (for --append) and zlib load only then. */
   private recorder: RecordingWriter | null = null;
+  /** Why the recording stopped (the file took no more: ENOSPC), said in every later snapshot's notes; null while it goes on. */
+  recordingStopped: string | null = null;
   private readonly scanner: Scanner;
   private readonly resolver: Resolver;
   private last: LastRefresh | null = null;
@@ -243,10 +246,23 @@ export class Collector {
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.podMemory.forgetUnnamed(scannedAt);
-    this.recorder?.append(snapshot);
+    this.record(snapshot);
     this.last = { scan: present, resolutions, attribution };
     this.outOfTime = resolutions.outOfTime;
     return snapshot;
+  }
+
+  /** Appends to the recording; a file that takes no more ends the recording, not the refreshes. */
+  private record(snapshot: Snapshot): void {
+    try {
+      this.recorder?.append(snapshot);
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      this.recorder!.close();
+      this.recorder = null;
+      this.recordingStopped = error.message;
+    }
+    if (this.recordingStopped) snapshot.notes.push(`${this.recordingStopped}; the refreshes go on`);
   }
 
   /** Every target of one process of the last refresh (a view's new selection), null when it is not there. */

@@ -8,6 +8,7 @@
 // and a shared instance goes to its first holder (lowest pid). A process that changed its euid
 // after making an instance is counted under its new one.
 import type { ChargeCounts, ChargeLimits, Limits, NamespaceCharge, UserNamespace, UserRow } from './types.js';
+import { NO_TREND } from './projection.js';
 
 /** A charge key: a uid (as the host sees it) in a user namespace (null: the host's). */
 export interface ChargeKey {
@@ -38,8 +39,8 @@ export function hostChargeLimits(limits: Limits): ChargeLimits | null {
   return {
     instances: limits.maxUserInstances,
     watches: limits.maxUserWatches,
-    fanotifyGroups: limits.maxUserFanotifyGroups ?? null,
-    fanotifyMarks: limits.maxUserFanotifyMarks ?? null,
+    fanotifyGroups: limits.maxUserFanotifyGroups,
+    fanotifyMarks: limits.maxUserFanotifyMarks,
   };
 }
 
@@ -82,6 +83,7 @@ export function chargedUsers(owns: readonly OwnCharge[], namespaces: readonly Us
         charged: { ...NO_CHARGE },
         limits: keyLimits(key, byId, host),
         fromNamespaces: [],
+        trend: NO_TREND,
       };
       rows.set(text, row);
     }
@@ -91,8 +93,8 @@ export function chargedUsers(owns: readonly OwnCharge[], namespaces: readonly Us
     const row = rowOf(key, name);
     row.instances += own.instances;
     row.watches += own.watches;
-    row.fanotifyGroups! += own.fanotifyGroups;
-    row.fanotifyMarks! += own.fanotifyMarks;
+    row.fanotifyGroups += own.fanotifyGroups;
+    row.fanotifyMarks += own.fanotifyMarks;
     addTo(row.charged, own);
     if (key.userns === null) continue;
     const from: NamespaceCharge = { userns: key.userns, uid: key.uid, ...own, pods: [...pods].sort() };

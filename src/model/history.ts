@@ -50,7 +50,7 @@ export interface History {
   /** Time of the first snapshot, null before it. */
   startedAt: string | null;
   /** Watches per pid in the first snapshot, with the start time of that pid's process then. */
-  baseline: ReadonlyMap<number, { watches: number; startTime: number | undefined }>;
+  baseline: ReadonlyMap<number, { watches: number; startTime: number }>;
   previous: ReadonlyMap<number, ProcessSummary>;
   sinceLast: ReadonlyMap<number, number>;
   sinceStart: ReadonlyMap<number, number>;
@@ -126,24 +126,11 @@ export function summarizeAll(rows: readonly ProcessRow[]): Map<number, ProcessSu
   return new Map(rows.map((row) => [row.pid, summarize(row)]));
 }
 
-/** What a row adds up to: from its counts, or (recordings made before they existed) its targets. */
+/** What a row adds up to. */
 export function summarize(row: ProcessRow): ProcessSummary {
-  const pods = new Map<string, PodWatches>();
-  let stranded = row.stranded ?? 0;
-  if (row.watchedPods) {
-    for (const { pod, watches } of row.watchedPods) pods.set(pod.uid, { pod, watches });
-  } else {
-    for (const target of row.targets) {
-      if (target.leak === 'unmounted' || target.leak === 'deleted') stranded += target.watches;
-      if (!target.pod) continue;
-      const entry = pods.get(target.pod.uid);
-      if (entry) entry.watches += target.watches;
-      else pods.set(target.pod.uid, { pod: target.pod, watches: target.watches });
-    }
-  }
+  const pods = new Map<string, PodWatches>(row.watchedPods.map(({ pod, watches }) => [pod.uid, { pod, watches }]));
   const { pid, startTime, uid, user, comm, cmdline, pod } = row;
-  const process: ProcessIdentity = { pid, uid, user, comm, cmdline, pod, ...(startTime !== undefined ? { startTime } : {}) };
-  return { process, watches: row.watches, stranded, pods };
+  return { process: { pid, startTime, uid, user, comm, cmdline, pod }, watches: row.watches, stranded: row.stranded, pods };
 }
 
 function processEvents(previous: ReadonlyMap<number, ProcessSummary>, current: ReadonlyMap<number, ProcessSummary>, time: string): ChangeEvent[] {

@@ -3,6 +3,9 @@
 // current pace. Pure.
 import type { UserRow, UserTrend } from './types.js';
 
+/** A user's trend after one refresh only: no pace yet (UsageTrends follow it over refreshes). */
+export const NO_TREND: UserTrend = { watchesPerMinute: null, instancesPerMinute: null, watchesFullInSeconds: null, instancesFullInSeconds: null };
+
 export interface UsageSample {
   /** Epoch milliseconds. */
   time: number;

@@ -71,7 +71,7 @@ const churnMaps = new WeakMap<Snapshot, ChurnByPid>();
 export function churnByPid(snapshot: Snapshot): ChurnByPid {
   let byPid = churnMaps.get(snapshot);
   if (!byPid) {
-    byPid = new Map((snapshot.churn ?? []).map((churn) => [churn.pid, churn]));
+    byPid = new Map(snapshot.churn.map((churn) => [churn.pid, churn]));
     churnMaps.set(snapshot, byPid);
   }
   return byPid;
@@ -89,9 +89,9 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
     case 'watches':
       return (a, b) => a.watches - b.watches;
     case 'fanotifyGroups':
-      return (a, b) => (a.fanotifyGroups ?? 0) - (b.fanotifyGroups ?? 0);
+      return (a, b) => a.fanotifyGroups - b.fanotifyGroups;
     case 'fanotifyMarks':
-      return (a, b) => (a.fanotifyMarks ?? 0) - (b.fanotifyMarks ?? 0);
+      return (a, b) => a.fanotifyMarks - b.fanotifyMarks;
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
     case 'command':

@@ -15,6 +15,7 @@ import type {
   Attribution,
   ChargeCounts,
   FanotifyGroup,
+  Holder,
   LeakForm,
   LeakHolder,
   PodRef,
@@ -26,10 +27,14 @@ import type {
   ScannedProcess,
   Snapshot,
   TargetRow,
+  TraceStatus,
   WatchedPod,
 } from './types.js';
 
 const NO_POD_SOURCE: PodsStatus = { source: 'none', live: null, stale: false, error: null };
+
+/** A snapshot as built is not traced: the collector puts its tracer's failures, churn and status in. */
+const NOT_TRACED: TraceStatus = { state: 'off', reason: 'not traced' };
 
 /**
  * Whose targets a snapshot carries: every process's (--targets, recordings), only leaked ones
@@ -91,6 +96,10 @@ export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null,
     scanNotes: scan.notes,
     scanMs: Math.round(scan.durationMs * 10) / 10,
     scanScope: scan.scope,
+    failures: [],
+    churn: [],
+    trace: NOT_TRACED,
+    scan: scan.coverage,
   };
 }
 
@@ -136,15 +145,15 @@ class Tally {
   stranded = 0;
   readonly pods = new Map<string, WatchedPod>();
   readonly holders = new Map<number, LeakHolder>();
-  /** Resolutions whose holders are in: many watches share one. */
-  private readonly seen = new WeakSet<Resolution>();
+  /** Holder lists that are in: many watches share one (a resolution's). */
+  private readonly seen = new WeakSet<readonly Holder[]>();
 
-  add(watches: number, pod: PodRef | null, leak: LeakForm | null, resolution: Resolution | null): void {
+  add(watches: number, pod: PodRef | null, leak: LeakForm | null, heldBy: readonly Holder[] | null): void {
     if (leak !== null) this.leaked += watches;
     if (leak === 'unmounted' || leak === 'deleted') this.stranded += watches;
-    const newHolders = leak !== null && resolution !== null && !this.seen.has(resolution) ? resolution.heldBy : [];
+    const newHolders = leak !== null && heldBy !== null && !this.seen.has(heldBy) ? heldBy : [];
     if (newHolders.length > 0) {
-      this.seen.add(resolution!);
+      this.seen.add(heldBy!);
       for (const holder of newHolders) if (!this.holders.has(holder.pid)) this.holders.set(holder.pid, { pid: holder.pid, comm: holder.comm });
     }
     if (!pod) return;
@@ -154,8 +163,24 @@ class Tally {
     if (entry.pod.name === null && pod.name !== null) entry.pod = pod;
     entry.watches += watches;
     if (leak !== null) entry.leaked += watches;
-    for (const holder of newHolders) if (!entry.holders!.includes(holder.pid)) entry.holders!.push(holder.pid);
+    for (const holder of newHolders) if (!entry.holders.includes(holder.pid)) entry.holders.push(holder.pid);
   }
+
+  summaries(): Pick<ProcessRow, 'leaked' | 'stranded' | 'watchedPods' | 'leakHolders'> {
+    return {
+      leaked: this.leaked,
+      stranded: this.stranded,
+      watchedPods: [...this.pods.values()].sort(compareWatchedPods),
+      leakHolders: [...this.holders.values()].sort((a, b) => a.pid - b.pid),
+    };
+  }
+}
+
+/** A row's counts of leaks and pods from its target rows (every one of them: a recording's). fanotify marks are not judged as leaks. */
+export function tallyTargets(targets: readonly TargetRow[]): Pick<ProcessRow, 'leaked' | 'stranded' | 'watchedPods' | 'leakHolders'> {
+  const tally = new Tally();
+  for (const target of targets) if (target.kind === 'inotify') tally.add(target.watches, target.pod, target.leak, target.holders);
+  return tally.summaries();
 }
 
 function buildProcessRow(
@@ -180,7 +205,7 @@ function buildProcessRow(
       if (!oneByOne) {
         const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
         const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution);
+        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution?.heldBy ?? null);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
@@ -189,7 +214,7 @@ function buildProcessRow(
         const resolution = resolutions?.get(proc, sdev, ino) ?? null;
         const pod = pods.of(dev, resolution);
         const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
-        tally.add(1, pod, leak, resolution);
+        tally.add(1, pod, leak, resolution?.heldBy ?? null);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
         if (!byIno) rows.set(dev, (byIno = new Map()));
@@ -222,11 +247,8 @@ function buildProcessRow(
     fanotifyGroups: proc.fanotifyGroups.length,
     fanotifyMarks: proc.fanotifyGroups.reduce((sum, group) => sum + marksOf(group), 0),
     fanotifyFds: proc.fanotifyGroups.map((g) => ({ fd: g.fd, marks: marksOf(g), shared: g.shared })),
-    leaked: tally.leaked,
-    stranded: tally.stranded,
+    ...tally.summaries(),
     pod: pods.processPod(proc),
-    watchedPods: [...tally.pods.values()].sort(compareWatchedPods),
-    leakHolders: [...tally.holders.values()].sort((a, b) => a.pid - b.pid),
     targets: targetRows,
   };
 }

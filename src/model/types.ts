@@ -115,10 +115,10 @@ export interface Limits {
   maxUserWatches: number | null;
   maxUserInstances: number | null;
   maxQueuedEvents: number | null;
-  /** fs.fanotify.max_user_groups (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyGroups?: number | null;
-  /** fs.fanotify.max_user_marks (Linux 5.13+); missing in recordings made before it was added. */
-  maxUserFanotifyMarks?: number | null;
+  /** fs.fanotify.max_user_groups (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyGroups: number | null;
+  /** fs.fanotify.max_user_marks (Linux 5.13+); null in recordings made before it was added. */
+  maxUserFanotifyMarks: number | null;
 }
 
 /**
@@ -161,17 +161,16 @@ export interface UserNamespace {
   limits: ChargeLimits | null;
 }
 
-/**
- * What a scan could not read, as data (the views say it: views/notes.ts). `pids` are the first
- * few of `count`.
- */
+/** What a scan could not read, as data (the views say it: views/notes.ts). */
 export type ScanNote =
   /** Other users' fds are off limits without CAP_SYS_PTRACE: running as root shows them. */
   | { kind: 'unreadable'; processes: number }
-  /** Off limits even with CAP_SYS_PTRACE: the host protects them (a sandbox's init); not counted. */
-  | { kind: 'protected'; pids: number[]; count: number }
-  /** Not read for lack of file descriptors (ours or the system's: EMFILE, ENFILE); not counted. */
-  | { kind: 'out-of-fds'; pids: number[]; count: number }
+  /**
+   * Processes not read whole for one cause (an errno name: scan/coverage.ts), their counts missing
+   * or short: the first five, each with what of it was missed ("fdinfo 7"), of `count`.
+   * `hostProtected`: permission denied that CAP_SYS_PTRACE does not lift (a sandbox's init).
+   */
+  | { kind: 'missed'; cause: string; pids: { pid: number; what: string[] }[]; count: number; hostProtected: boolean }
   /** No nsfs ioctls here (`reason`): users in user namespaces are not charged to their owners. */
   | { kind: 'userns-uncharged'; reason: string }
   /** User namespaces whose owner or parent could not be read (the first few reasons of `count`): their users are not charged above them. */
@@ -194,13 +193,15 @@ export interface ScanResult {
   hostUserns: string | null;
   limits: Limits;
   processes: ScannedProcess[];
+  /** Processes whose fds were denied to us for want of CAP_SYS_PTRACE (not root): root would see them. */
+  needsPrivilege: number;
+  /** What could not be read, and whether the figures still mean something. */
+  coverage: ScanCoverage;
   /**
    * The user namespaces of the processes and their ancestors, the host's left out; [] for a
    * recorded tree (nothing to ask the kernel about).
    */
   userNamespaces: UserNamespace[];
-  /** Processes whose fds could not be read (permission denied). */
-  unreadable: number;
   /** How shared instances were detected: exact (kcmp) or the documented heuristic. */
   sharedDetection: 'kcmp' | 'heuristic';
   /** What the scan could not read. */
@@ -219,6 +220,22 @@ export interface ScanResult {
   durationMs: number;
 }
 
+/**
+ * What a scan could read. A process that could not be read, in whole (its fd directory) or in
+ * part (a link, an fdinfo, its status), is counted by cause; its counts are missing or short.
+ */
+export interface ScanCoverage {
+  /**
+   * False when the figures mean little: /proc could not be listed, the deadline passed, or more
+   * than a twentieth of the processes could not be read (scan/coverage.ts says why a twentieth).
+   */
+  complete: boolean;
+  /** Why not complete ("40 of 120 processes not read: EIO 40"); null when complete. */
+  reason: string | null;
+  /** Processes not read, whole or in part, by cause: an errno name ("EACCES", "EIO"), or "deadline". */
+  unreadable: Record<string, number>;
+}
+
 // ---- resolve stage ----
 
 export type TargetStatus = 'ok' | 'deleted' | 'unmounted' | 'unresolved';
@@ -233,9 +250,9 @@ export interface Holder {
    * Host paths of the files and directories bind-mounted into the holder's namespace, a deleted
    * one by its last path: a container's /etc/hosts comes from its pod's
    * <kubelet-root>/pods/<uid>/etc-hosts. Says whose namespace it is when nothing else does.
-   * Missing in recordings made before it was added.
+   * Empty in recordings made before it was added.
    */
-  boundFrom?: string[];
+  boundFrom: string[];
 }
 
 /** What a view shows of a holder beyond its Holder entry (inspect): looked up for the selected process only. */
@@ -278,8 +295,8 @@ export interface PodRef {
   name: string | null;
   container: string | null;
   state: PodState;
-  /** Null when nothing names the pod; missing in recordings made before it was added. */
-  nameSource?: PodNameSource | null;
+  /** Null when nothing names the pod (and in recordings made before it was added). */
+  nameSource: PodNameSource | null;
 }
 
 export interface PodsStatus {
@@ -300,8 +317,8 @@ export type LeakForm = 'gone' | 'unmounted' | 'deleted';
 export type FanotifyMarkType = 'inode' | 'mount' | 'filesystem';
 
 export interface TargetRow {
-  /** What holds it: inotify watches or fanotify marks; missing (inotify) in recordings made before it was added. */
-  kind?: 'inotify' | 'fanotify';
+  /** What holds it: inotify watches or fanotify marks (recordings made before it was added hold only inotify targets). */
+  kind: 'inotify' | 'fanotify';
   /** For fanotify targets. */
   markType?: FanotifyMarkType;
   /** For mount marks, the mount's id; the target's dev and mountpoint are that mount's. */
@@ -331,8 +348,11 @@ export interface FdRow {
   fd: number;
   watches: number;
   shared: boolean;
-  /** The kernel object (InotifyInstance.instanceId): equal in every process holding it; missing in recordings made before it was added. */
-  instance?: string;
+  /**
+   * The kernel object (InotifyInstance.instanceId): equal in every process holding it. In
+   * recordings made before it was added, "PID:FD": not known to be shared with anyone.
+   */
+  instance: string;
 }
 
 export interface FanotifyFdRow {
@@ -347,8 +367,8 @@ export interface WatchedPod {
   pod: PodRef;
   watches: number;
   leaked: number;
-  /** Pids whose mount namespaces keep its leaked targets; missing in recordings made before it was added. */
-  holders?: number[];
+  /** Pids whose mount namespaces keep its leaked targets. */
+  holders: number[];
 }
 
 /** A process that keeps a leaked target alive (Holder without where). */
@@ -360,8 +380,8 @@ export interface LeakHolder {
 export interface ProcessRow {
   pid: number;
   ppid: number;
-  /** As ScannedProcess.startTime; missing in recordings made before it was added. */
-  startTime?: number;
+  /** As ScannedProcess.startTime; 0 in recordings made before it was added. */
+  startTime: number;
   uid: number;
   user: string;
   /** Set when the process is not in the host's user namespace. */
@@ -371,22 +391,19 @@ export interface ProcessRow {
   instances: number;
   watches: number;
   fds: FdRow[];
-  /** fanotify groups and marks (never in instances and watches); missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  fanotifyFds?: FanotifyFdRow[];
+  /** fanotify groups and marks (never in instances and watches); 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  fanotifyFds: FanotifyFdRow[];
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
-  /** Watches on unmounted or deleted targets; missing in recordings made before it was added. */
-  stranded?: number;
+  /** Watches on unmounted or deleted targets. */
+  stranded: number;
   pod: PodRef | null;
-  /** The pods of its targets, most watched first; missing in recordings made before it was added. */
-  watchedPods?: WatchedPod[];
-  /**
-   * The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid;
-   * missing in recordings made before it was added.
-   */
-  leakHolders?: LeakHolder[];
+  /** The pods of its targets, most watched first (recordings made before it was added get it from their targets). */
+  watchedPods: WatchedPod[];
+  /** The processes whose mount namespaces keep its leaked targets alive, one per namespace, by pid. */
+  leakHolders: LeakHolder[];
   /** Every target, or only the leaked ones, or none: as the snapshot was asked for (SnapshotTargets). */
   targets: TargetRow[];
 }
@@ -421,10 +438,10 @@ export interface UserRow {
   /** Its own processes' instances and watches. */
   instances: number;
   watches: number;
-  /** Its own fanotify groups, and the marks of them charged against max_user_marks; missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
-  /** Own plus every user namespace below it (fromNamespaces). Recordings made before it was added: the reader sets it to own. */
+  /** Its own fanotify groups, and the marks of them charged against max_user_marks; 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  /** Own plus every user namespace below it (fromNamespaces). Recordings made before it was added: its own. */
   charged: ChargeCounts;
   /**
    * The host's sysctls for a host user; a namespace's own max_inotify_* and max_fanotify_* for
@@ -433,17 +450,17 @@ export interface UserRow {
   limits: ChargeLimits | null;
   /** The keys in user namespaces below it whose holdings are charged to it too, most watches first. */
   fromNamespaces: NamespaceCharge[];
-  /** Missing in recordings made before it was added. */
-  trend?: UserTrend;
+  /** Every figure null after one refresh only (and in recordings made before it was added). */
+  trend: UserTrend;
 }
 
 export interface Totals {
   processes: number;
   instances: number;
   watches: number;
-  /** Missing in recordings made before they were added. */
-  fanotifyGroups?: number;
-  fanotifyMarks?: number;
+  /** 0 in recordings made before they were added. */
+  fanotifyGroups: number;
+  fanotifyMarks: number;
 }
 
 export interface Snapshot {
@@ -461,13 +478,16 @@ export interface Snapshot {
   /** What the scan could not read; missing in older recordings, whose notes said it in words. */
   scanNotes?: ScanNote[];
   scanMs: number;
-  /** Which processes the scan read (ScanResult.scope); missing in older recordings (all). */
-  scanScope?: 'all' | 'changed';
-  /** Failed inotify calls the kernel reported since start (src/trace); missing in older recordings. */
-  failures?: SyscallFailure[];
+  /** Which processes the scan read (ScanResult.scope); "all" in older recordings. */
+  scanScope: 'all' | 'changed';
+  /** Failed inotify calls the kernel reported since start (src/trace); empty in older recordings. */
+  failures: SyscallFailure[];
   /** Watches added and removed per process since the previous snapshot (src/trace). */
-  churn?: WatchChurn[];
-  trace?: TraceStatus;
+  churn: WatchChurn[];
+  /** Off in older recordings. */
+  trace: TraceStatus;
+  /** What the scan could not read (complete, and nothing unreadable, in older recordings). */
+  scan: ScanCoverage;
 }
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----
@@ -499,10 +519,10 @@ export interface SyscallFailure {
   /**
    * The key whose limit ran out (a namespace's process may fail on its owner's, in the namespace
    * above): its uid and user namespace (null: the host's). Null for RLIMIT_NOFILE or when it cannot
-   * be told; missing in recordings made before they were added.
+   * be told (and in recordings made before they were added).
    */
-  limitUid?: number | null;
-  limitUserns?: string | null;
+  limitUid: number | null;
+  limitUserns: string | null;
   /** The soft RLIMIT_NOFILE (/proc/PID/limits "Max open files") when limit is RLIMIT_NOFILE. */
   fdLimit: number | null;
   firstAt: string;

@@ -246,7 +246,7 @@ export function createAttribution(list: PodList | null, status: PodsStatus, memo
   // more than one pod name none.
   function podOfBoundFiles(holder: Holder): PodIdentity | null {
     const uids = new Set<string>();
-    for (const path of holder.boundFrom ?? []) {
+    for (const path of holder.boundFrom) {
       const uid = pathPod(path)?.uid;
       if (uid !== undefined) uids.add(uid);
     }

@@ -9,7 +9,6 @@ import { gunzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
 import { isGzipPath, parseHeader, RecordingError, type RecordingHeader } from './format.js';
 import { SchemaError, validateSnapshot } from './validate.js';
-import { withCharges, withSummaries } from './format.js';
 
 const CHUNK_BYTES = 1 << 20;
 /** 1f 8b, deflate: how every gzip member starts. */
@@ -74,8 +73,7 @@ function parseSnapshotLine(text: string): Snapshot | string {
     return 'not JSON (cut short?)';
   }
   try {
-    const snapshot = validateSnapshot(value);
-    return { ...snapshot, users: snapshot.users.map((user) => withCharges(user, snapshot.limits)), processes: snapshot.processes.map(withSummaries) };
+    return validateSnapshot(value);
   } catch (error) {
     if (error instanceof SchemaError) return `not a snapshot: ${error.message}`;
     throw error;

@@ -1,85 +1,132 @@
 // Checks a recorded document against the snapshot schema (model/types.ts) before any later code
-// sees it: a recording is a file anyone may have edited, and one renamed key must not crash a
-// view. Hand-written on purpose: the schema is small and fixed, and a validator library would be
-// the largest dependency of a tool that must start fast. Fields that are not in the schema are
-// left alone; every field the views read is checked for its type.
-import type { Snapshot } from '../model/types.js';
+// sees it, and upgrades what older recordings lack: a recording is a file anyone may have edited,
+// and one renamed key or a value of another type must not crash a view or pass through to
+// `--json`. The checks are made from the types: `object<T>` wants one check per field of T,
+// optional ones too, so a field added to the model without a check here fails the type-check; a
+// check returns its value as the type it checked, and `object` builds a new object of the checked
+// fields only (what the schema does not know is dropped, never passed on). Fields added to the
+// model after recordings existed are `legacy`: missing, they get the value an older inotop meant.
+// Hand-written on purpose: the schema is small and fixed, and a validator library would be the
+// largest dependency of a tool that must start fast.
+import { hostChargeLimits } from '../model/charges.js';
+import { NO_TREND } from '../model/projection.js';
+import { tallyTargets } from '../model/snapshot.js';
+import type {
+  ChargeCounts,
+  ChargeLimits,
+  FanotifyFdRow,
+  FdRow,
+  Holder,
+  LeakHolder,
+  Limits,
+  NamespaceCharge,
+  PodRef,
+  PodsStatus,
+  ProcessRow,
+  ScanCoverage,
+  ScanNote,
+  Snapshot,
+  SyscallFailure,
+  TargetRow,
+  Totals,
+  TraceStatus,
+  UserRow,
+  UserTrend,
+  WatchChurn,
+  WatchedPod,
+} from '../model/types.js';
 
 /** Why a value is not a snapshot: the first field that is wrong, by its path ("processes[3].pid"). */
 export class SchemaError extends Error {}
 
-type Check = (value: unknown, path: string) => void;
+/** Checks a value and returns it as a T (a new object for objects), or throws a SchemaError. */
+export type Check<T> = (value: unknown, path: string) => T;
+
+/** One check per field of T, optional fields included. */
+export type Fields<T> = { [K in keyof Required<T>]: Check<T[K]> };
 
 function fail(path: string, expected: string, value: unknown): never {
   const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
   throw new SchemaError(`${path || 'the document'}: expected ${expected}, got ${got}`);
 }
 
-const string: Check = (value, path) => {
-  if (typeof value !== 'string') fail(path, 'a string', value);
-};
-const boolean: Check = (value, path) => {
-  if (typeof value !== 'boolean') fail(path, 'true or false', value);
-};
-const number: Check = (value, path) => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'a number', value);
-};
-const count: Check = (value, path) => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(path, 'a whole number', value);
-};
-const integer: Check = (value, path) => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) fail(path, 'an integer', value);
-};
-const time: Check = (value, path) => {
-  string(value, path);
-  if (!Number.isFinite(Date.parse(value as string))) fail(path, 'a time (ISO 8601)', value);
-};
+const string: Check<string> = (value, path) => (typeof value === 'string' ? value : fail(path, 'a string', value));
+const boolean: Check<boolean> = (value, path) => (typeof value === 'boolean' ? value : fail(path, 'true or false', value));
+const number: Check<number> = (value, path) => (typeof value === 'number' && Number.isFinite(value) ? value : fail(path, 'a number', value));
+const count: Check<number> = (value, path) =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : fail(path, 'a whole number', value);
+const integer: Check<number> = (value, path) => (typeof value === 'number' && Number.isSafeInteger(value) ? value : fail(path, 'an integer', value));
+const time: Check<string> = (value, path) => (Number.isFinite(Date.parse(string(value, path))) ? (value as string) : fail(path, 'a time (ISO 8601)', value));
 
-function nullable(check: Check): Check {
-  return (value, path) => {
-    if (value !== null) check(value, path);
-  };
+function nullable<T>(check: Check<T>): Check<T | null> {
+  return (value, path) => (value === null ? null : check(value, path));
 }
 
-function optional(check: Check): Check {
-  return (value, path) => {
-    if (value !== undefined) check(value, path);
-  };
+/** A field that some rows do not have (a fanotify mark's type): absent stays absent. */
+function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, path) => (value === undefined ? undefined : check(value, path));
 }
 
-function oneOf(...values: string[]): Check {
-  return (value, path) => {
-    if (typeof value !== 'string' || !values.includes(value)) fail(path, values.map((v) => `"${v}"`).join(' or '), value);
-  };
+/** A field recordings made before it was added lack: they get `missing()`. */
+function legacy<T>(check: Check<T>, missing: () => T): Check<T> {
+  return (value, path) => (value === undefined ? missing() : check(value, path));
 }
 
-function list(check: Check): Check {
+function oneOf<T extends string>(...values: T[]): Check<T> {
+  return (value, path) => (values.includes(value as T) ? (value as T) : fail(path, values.map((v) => `"${v}"`).join(' or '), value));
+}
+
+/** A cause as Misses names one: an errno name, or a word. */
+const CAUSE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+/** An object of counts by cause (ScanCoverage.unreadable): its keys are checked too. */
+const countsByCause: Check<Record<string, number>> = (value, path) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
+  const counts: Record<string, number> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (!CAUSE.test(key)) throw new SchemaError(`${path}: ${JSON.stringify(key.slice(0, 40))} is not a cause`);
+    counts[key] = count(item, `${path}.${key}`);
+  }
+  return counts;
+};
+
+function list<T>(check: Check<T>): Check<T[]> {
   return (value, path) => {
     if (!Array.isArray(value)) fail(path, 'a list', value);
-    for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`);
+    return value.map((item, i) => check(item, `${path}[${i}]`));
   };
 }
 
-function object(fields: Record<string, Check>): Check {
-  const entries = Object.entries(fields);
+function object<T>(fields: Fields<T>): Check<T> {
+  const entries = Object.entries(fields) as [string, Check<unknown>][];
   return (value, path) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
     const record = value as Record<string, unknown>;
-    for (const [key, check] of entries) check(record[key], path ? `${path}.${key}` : key);
+    const checked: Record<string, unknown> = {};
+    for (const [key, check] of entries) {
+      // Only own fields: `constructor` or `__proto__` in a file are data, never inherited behaviour.
+      const field = check(Object.hasOwn(record, key) ? record[key] : undefined, path ? `${path}.${key}` : key);
+      if (field !== undefined) checked[key] = field;
+    }
+    return checked as T;
   };
 }
 
-const podRef = object({
+const podRef = object<PodRef>({
   uid: string,
   namespace: nullable(string),
   name: nullable(string),
   container: nullable(string),
   state: oneOf('live', 'gone', 'unknown'),
+  nameSource: legacy(nullable(oneOf('list', 'memory', 'path', 'etc-hosts', 'pod-logs')), () => null),
 });
 
-const holder = object({ pid: count, comm: string, mountpoint: string, boundFrom: optional(list(string)) });
+const holder = object<Holder>({ pid: count, comm: string, mountpoint: string, boundFrom: legacy(list(string), () => []) });
 
-const target = object({
+const target = object<TargetRow>({
+  kind: legacy(oneOf('inotify', 'fanotify'), () => 'inotify'),
+  markType: optional(oneOf('inode', 'mount', 'filesystem')),
+  mntId: optional(count),
   dev: string,
   ino: count,
   watches: count,
@@ -95,14 +142,20 @@ const target = object({
   holders: list(holder),
   pod: nullable(podRef),
   leak: nullable(oneOf('gone', 'unmounted', 'deleted')),
-  kind: optional(oneOf('inotify', 'fanotify')),
-  markType: optional(oneOf('inode', 'mount', 'filesystem')),
-  mntId: optional(count),
 });
 
-const processRow = object({
+/** A row as recordings made before its summaries were added hold it: those come from its targets (a recording keeps every target). */
+type RecordedRow = Omit<ProcessRow, 'stranded' | 'watchedPods' | 'leakHolders' | 'fds'> & {
+  fds: (Omit<FdRow, 'instance'> & { instance?: string })[];
+  stranded?: number;
+  watchedPods?: (Omit<WatchedPod, 'holders'> & { holders?: number[] })[];
+  leakHolders?: LeakHolder[];
+};
+
+const recordedRow = object<RecordedRow>({
   pid: count,
   ppid: count,
+  startTime: legacy(count, () => 0),
   uid: count,
   user: string,
   userns: nullable(string),
@@ -110,86 +163,176 @@ const processRow = object({
   cmdline: string,
   instances: count,
   watches: count,
-  fds: list(object({ fd: count, watches: count, shared: boolean })),
+  fds: list(object<RecordedRow['fds'][number]>({ fd: count, watches: count, shared: boolean, instance: optional(string) })),
+  fanotifyGroups: legacy(count, () => 0),
+  fanotifyMarks: legacy(count, () => 0),
+  fanotifyFds: legacy(list(object<FanotifyFdRow>({ fd: count, marks: count, shared: boolean })), () => []),
   leaked: count,
-  startTime: optional(count),
   stranded: optional(count),
   pod: nullable(podRef),
-  watchedPods: optional(list(object({ pod: podRef, watches: count, leaked: count }))),
-  fanotifyGroups: optional(count),
-  fanotifyMarks: optional(count),
-  fanotifyFds: optional(list(object({ fd: count, marks: count, shared: boolean }))),
+  watchedPods: optional(
+    list(object<NonNullable<RecordedRow['watchedPods']>[number]>({ pod: podRef, watches: count, leaked: count, holders: optional(list(count)) })),
+  ),
+  leakHolders: optional(list(object<LeakHolder>({ pid: count, comm: string }))),
   targets: list(target),
 });
 
-const chargeCounts = object({ instances: count, watches: count, fanotifyGroups: count, fanotifyMarks: count });
-const chargeLimits = object({ instances: nullable(count), watches: nullable(count), fanotifyGroups: nullable(count), fanotifyMarks: nullable(count) });
-const namespaceCharge = object({
-  userns: string,
-  uid: count,
-  instances: count,
-  watches: count,
-  fanotifyGroups: count,
-  fanotifyMarks: count,
-  pods: list(string),
-});
-const somePids = object({ pids: list(count), count });
-const scanNote: Check = (value, path) => {
-  object({ kind: oneOf('unreadable', 'protected', 'out-of-fds', 'userns-uncharged', 'userns-owners-unread', 'userns-limits-unread') })(value, path);
-  switch ((value as { kind: string }).kind) {
-    case 'unreadable':
-      return object({ processes: count })(value, path);
-    case 'userns-uncharged':
-      return object({ reason: string })(value, path);
-    case 'userns-owners-unread':
-      return object({ reasons: list(string), count })(value, path);
-    case 'userns-limits-unread':
-      return object({ namespaces: count, reason: string })(value, path);
-    default:
-      return somePids(value, path);
-  }
+const processRow: Check<ProcessRow> = (value, path) => {
+  const row = recordedRow(value, path);
+  const { stranded, watchedPods, leakHolders } = row;
+  const fds = row.fds.map((fd) => ({ ...fd, instance: fd.instance ?? `${row.pid}:${fd.fd}` }));
+  const complete = watchedPods?.every((entry) => entry.holders !== undefined) ? (watchedPods as WatchedPod[]) : undefined;
+  if (stranded !== undefined && leakHolders !== undefined && complete) return { ...row, fds, stranded, leakHolders, watchedPods: complete };
+  const tallied = tallyTargets(row.targets);
+  return { ...row, fds, stranded: stranded ?? tallied.stranded, leakHolders: leakHolders ?? tallied.leakHolders, watchedPods: complete ?? tallied.watchedPods };
 };
 
-const snapshot = object({
-  schema: (value, path) => {
-    if (value !== 1) fail(path, 'schema 1', value);
-  },
+const trend = object<UserTrend>({
+  watchesPerMinute: nullable(number),
+  instancesPerMinute: nullable(number),
+  watchesFullInSeconds: nullable(number),
+  instancesFullInSeconds: nullable(number),
+});
+type NoteOf<K extends ScanNote['kind']> = Extract<ScanNote, { kind: K }>;
+const missedPid = object<NoteOf<'missed'>['pids'][number]>({ pid: count, what: list(string) });
+/** A note of one kind: its fields as that kind has them (the kind itself checked by scanNote). */
+function noteOf<K extends ScanNote['kind']>(kind: K, fields: Fields<Omit<NoteOf<K>, 'kind'>>): Check<NoteOf<K>> {
+  const check = object(fields);
+  return (value, path) => ({ kind, ...check(value, path) }) as NoteOf<K>;
+}
+const SCAN_NOTES: { [K in ScanNote['kind']]: Check<NoteOf<K>> } = {
+  unreadable: noteOf('unreadable', { processes: count }),
+  missed: noteOf('missed', { cause: string, pids: list(missedPid), count, hostProtected: boolean }),
+  'userns-uncharged': noteOf('userns-uncharged', { reason: string }),
+  'userns-owners-unread': noteOf('userns-owners-unread', { reasons: list(string), count }),
+  'userns-limits-unread': noteOf('userns-limits-unread', { namespaces: count, reason: string }),
+};
+const scanNoteKind = oneOf(...(Object.keys(SCAN_NOTES) as ScanNote['kind'][]));
+const scanNote: Check<ScanNote> = (value, path) => {
+  const { kind } = object<{ kind: ScanNote['kind'] }>({ kind: scanNoteKind })(value, path);
+  return SCAN_NOTES[kind](value, path);
+};
+
+const chargeCounts = object<ChargeCounts>({ instances: count, watches: count, fanotifyGroups: count, fanotifyMarks: count });
+const chargeLimits = object<ChargeLimits>({
+  instances: nullable(count),
+  watches: nullable(count),
+  fanotifyGroups: nullable(count),
+  fanotifyMarks: nullable(count),
+});
+
+/** A user as recordings made before users carried their charge hold it: the snapshot's limits fill it in (withCharges). */
+type RecordedUser = Omit<UserRow, 'charged' | 'limits' | 'fromNamespaces'> & {
+  charged?: ChargeCounts;
+  limits?: ChargeLimits | null;
+  fromNamespaces?: NamespaceCharge[];
+};
+
+const recordedUser = object<RecordedUser>({
+  uid: count,
+  name: string,
+  userns: nullable(string),
+  instances: count,
+  watches: count,
+  fanotifyGroups: legacy(count, () => 0),
+  fanotifyMarks: legacy(count, () => 0),
+  charged: optional(chargeCounts),
+  limits: optional(nullable(chargeLimits)),
+  fromNamespaces: optional(
+    list(
+      object<NamespaceCharge>({
+        userns: string,
+        uid: count,
+        instances: count,
+        watches: count,
+        fanotifyGroups: count,
+        fanotifyMarks: count,
+        pods: list(string),
+      }),
+    ),
+  ),
+  trend: legacy(trend, () => NO_TREND),
+});
+
+/**
+ * A user of a recording made before users carried their charge: charged what it held itself (the
+ * views of then knew no other), a host user against the host's limits, a namespace's user
+ * against limits unknown.
+ */
+function withCharges(user: RecordedUser, limits: Limits): UserRow {
+  const own = { instances: user.instances, watches: user.watches, fanotifyGroups: user.fanotifyGroups, fanotifyMarks: user.fanotifyMarks };
+  return {
+    ...user,
+    charged: user.charged ?? own,
+    limits: user.limits !== undefined ? user.limits : user.userns === null ? hostChargeLimits(limits) : null,
+    fromNamespaces: user.fromNamespaces ?? [],
+  };
+}
+
+const failure = object<SyscallFailure>({
+  pid: count,
+  comm: string,
+  uid: nullable(count),
+  user: nullable(string),
+  pod: nullable(podRef),
+  syscall: string,
+  errno: string,
+  count,
+  new: count,
+  limit: nullable(oneOf('max_user_watches', 'max_user_instances', 'max_inotify_watches', 'max_inotify_instances', 'RLIMIT_NOFILE')),
+  limitUid: legacy(nullable(count), () => null),
+  limitUserns: legacy(nullable(string), () => null),
+  fdLimit: nullable(count),
+  firstAt: time,
+  lastAt: time,
+});
+
+const churn = object<WatchChurn>({ pid: count, comm: string, adds: count, removes: count, addsPerSecond: number, removesPerSecond: number });
+
+/** What a recording made before failed calls were traced says about the trace. */
+const NOT_RECORDED: TraceStatus = { state: 'off', reason: 'the recording was made before failed calls were traced' };
+
+/** A snapshot as recorded: its users upgraded once its limits are known. */
+type RecordedSnapshot = Omit<Snapshot, 'users'> & { users: RecordedUser[] };
+
+const recordedSnapshot = object<RecordedSnapshot>({
+  schema: (value, path) => (value === 1 ? 1 : fail(path, 'schema 1', value)),
   time,
   hostname: string,
   kernel: string,
-  limits: object({
+  limits: object<Limits>({
     maxUserWatches: nullable(integer),
     maxUserInstances: nullable(integer),
     maxQueuedEvents: nullable(integer),
-    maxUserFanotifyGroups: optional(nullable(integer)),
-    maxUserFanotifyMarks: optional(nullable(integer)),
+    maxUserFanotifyGroups: legacy(nullable(integer), () => null),
+    maxUserFanotifyMarks: legacy(nullable(integer), () => null),
   }),
-  totals: object({ processes: count, instances: count, watches: count, fanotifyGroups: optional(count), fanotifyMarks: optional(count) }),
-  users: list(
-    object({
-      uid: count,
-      name: string,
-      userns: nullable(string),
-      instances: count,
-      watches: count,
-      fanotifyGroups: optional(count),
-      fanotifyMarks: optional(count),
-      // Missing in recordings made before they were added: the reader sets them (record/format.ts withCharges).
-      charged: optional(chargeCounts),
-      limits: optional(nullable(chargeLimits)),
-      fromNamespaces: optional(list(namespaceCharge)),
-    }),
-  ),
+  totals: object<Totals>({
+    processes: count,
+    instances: count,
+    watches: count,
+    fanotifyGroups: legacy(count, () => 0),
+    fanotifyMarks: legacy(count, () => 0),
+  }),
+  users: list(recordedUser),
   processes: list(processRow),
-  pods: object({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
+  pods: object<PodsStatus>({ source: string, live: nullable(count), stale: boolean, error: nullable(string) }),
   notes: list(string),
   scanNotes: optional(list(scanNote)),
   scanMs: number,
-  scanScope: optional(oneOf('all', 'changed')),
+  scanScope: legacy(oneOf('all', 'changed'), () => 'all'),
+  failures: legacy(list(failure), () => []),
+  churn: legacy(list(churn), () => []),
+  trace: legacy(object<TraceStatus>({ state: oneOf('on', 'off'), reason: nullable(string) }), () => NOT_RECORDED),
+  scan: legacy(object<ScanCoverage>({ complete: boolean, reason: nullable(string), unreadable: countsByCause }), () => ({
+    complete: true,
+    reason: null,
+    unreadable: {},
+  })),
 });
 
-/** The value as a Snapshot, or a SchemaError naming the first field that is wrong. */
+/** The value as a Snapshot of checked fields only, upgraded where it is older; or a SchemaError naming the first field that is wrong. */
 export function validateSnapshot(value: unknown): Snapshot {
-  snapshot(value, '');
-  return value as Snapshot;
+  const recorded = recordedSnapshot(value, '');
+  return { ...recorded, users: recorded.users.map((user) => withCharges(user, recorded.limits)) };
 }

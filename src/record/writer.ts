@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
 import { jsonText } from '../common/text.js';
 import { isGzipPath, RECORDING_MAGIC, RecordingError, type RecordingHeader } from './format.js';
+import { errnoText } from '../common/error-text.js';
 import { openRecording } from './reader.js';
 
 export class RecordingWriter {
@@ -54,12 +55,21 @@ export class RecordingWriter {
     this.write(jsonText(snapshot) + '\n');
   }
 
+  /** Throws a RecordingError when the file takes no more (ENOSPC, EDQUOT, EIO): the recording ends there. */
   private write(text: string): void {
-    writeSync(this.fd, this.gzip ? gzipSync(text) : Buffer.from(text));
+    try {
+      writeSync(this.fd, this.gzip ? gzipSync(text) : Buffer.from(text));
+    } catch (error) {
+      throw new RecordingError(`recording to ${this.path} stopped: ${errnoText(error)}`);
+    }
   }
 
   close(): void {
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch {
+      // What was written is in the file; a failed close (a full NFS) cannot take it back.
+    }
   }
 }
 
@@ -67,7 +77,6 @@ function openForRecording(path: string, flags: 'w' | 'a'): number {
   try {
     return openSync(path, flags);
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new RecordingError(`cannot record to ${path}: ${code ? `${code} (${message.replace(/^\w+: /, '').replace(/, open .*$/, '')})` : message}`);
+    throw new RecordingError(`cannot record to ${path}: ${errnoText(error)}`);
   }
 }

@@ -1,7 +1,7 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { direntCalls, readDirents, readNumberedLinkAt } from '../sys/dirents.js';
-import { ERRNO, isPermissionDenied } from '../sys/errno.js';
+import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
 // (doubled when a big fdinfo needs it) avoids that allocation on every read.
@@ -127,6 +127,16 @@ function kernelBuffer(bytes: number): number {
   return Math.max(PAGE_SIZE, 2 ** Math.ceil(Math.log2(bytes + 1)));
 }
 
+/** A procfs file as text, null when it is gone (its process exited); throws on any other error. */
+export function readProcText(path: string): string | null {
+  try {
+    return readProcBytes(path).toString('utf8');
+  } catch (error) {
+    if (isVanished(error)) return null;
+    throw error;
+  }
+}
+
 /** A procfs file as text, null when the file is missing or unreadable. */
 export function readProcTextOrNull(path: string): string | null {
   try {
@@ -169,10 +179,11 @@ export class FdDir {
   readonly fds: number[];
 
   /**
-   * Set when a link could not be read for lack of permission: listing /proc/PID/fd needs only
-   * CAP_DAC_READ_SEARCH, reading its links needs ptrace access (CAP_SYS_PTRACE for others').
+   * The first link that could not be read, and why (its fd is gone: not this). Lack of permission
+   * is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH, reading its links
+   * needs ptrace access (CAP_SYS_PTRACE for others').
    */
-  denied = false;
+  missed: { fd: number; cause: string; permission: boolean } | null = null;
 
   private constructor(
     private readonly path: string,
@@ -200,14 +211,14 @@ export class FdDir {
       try {
         link = readlinkSync(`${this.path}/${fd}`);
       } catch (error) {
-        if (isPermissionDenied(error)) this.denied = true;
+        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
         return -1;
       }
       return links.indexOf(link);
     }
     const length = readNumberedLinkAt(this.fd, fd, linkBuffer);
     if (length < 0) {
-      if (length === -ERRNO.EACCES || length === -ERRNO.EPERM) this.denied = true;
+      if (length !== -ERRNO.ENOENT) this.miss(fd, errnoName(-length), length === -ERRNO.EACCES || length === -ERRNO.EPERM);
       return -1;
     }
     for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(linkBuffer, links[i]!)) return i;
@@ -216,6 +227,10 @@ export class FdDir {
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
+  }
+
+  private miss(fd: number, cause: string, permission: boolean): void {
+    this.missed ??= { fd, cause, permission };
   }
 }
 
@@ -229,13 +244,8 @@ function listNumericDirents(dirFd: number): number[] {
     if (at > start && at === end) numbers.push(value);
     return true;
   });
-  if (result < 0) throw Object.assign(new Error(`getdents64: errno ${-result}`), { code: errnoCode(-result) });
+  if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
   return numbers.sort((a, b) => a - b);
-}
-
-/** The fs error code the scanner tells apart: permission denied, or gone (anything else, as readdirSync errors were). */
-function errnoCode(errno: number): string {
-  return errno === ERRNO.EACCES ? 'EACCES' : errno === ERRNO.EPERM ? 'EPERM' : errno === ERRNO.EMFILE ? 'EMFILE' : errno === ERRNO.ENFILE ? 'ENFILE' : 'ENOENT';
 }
 
 function asciiEquals(bytes: Buffer, text: string): boolean {

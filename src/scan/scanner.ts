@@ -20,10 +20,12 @@ import {
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcTextOrNull, readlinkOrNull } from './procfs.js';
-import { isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
+import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import { causeOf, Misses } from './coverage.js';
+import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { nodePath } from '../common/node-root.js';
+import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
 
@@ -51,8 +53,8 @@ const NO_MARKS = parseFanotifyFdinfo(new Uint8Array(0));
 interface PreviousScan {
   /** Every process listed, holder or not. */
   pids: ReadonlySet<number>;
-  /** Those whose fds were off limits. */
-  denied: ReadonlySet<number>;
+  /** Those whose fds were off limits, and why (EACCES, EPERM). */
+  denied: ReadonlyMap<number, string>;
   /** Those holding instances or groups, as read. */
   holders: ReadonlyMap<number, ScannedProcess>;
 }
@@ -132,13 +134,16 @@ export class Scanner {
     try {
       pids = listNumericEntries(procRoot);
     } catch (error) {
-      throw new ScanError(`cannot read ${procRoot}: ${(error as Error).message}`);
+      throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
     const users = loadUserNames(this.passwdPath);
     const processes: ScannedProcess[] = [];
-    const denied: number[] = [];
-    /** Processes not scanned for lack of file descriptors (ours or the system's). */
-    const outOfFds: number[] = [];
+    /** What could not be read, by cause. */
+    const misses = new Misses();
+    /** Processes whose fds were off limits (permission), and why. */
+    const denied = new Map<number, string>();
+    /** Some process was not scanned for lack of file descriptors (ours or the system's). */
+    let outOfFds = false;
     const parsedNow = new Map<string, ParsedInstance>();
     const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
@@ -153,7 +158,11 @@ export class Scanner {
       }
       const base = `${procRoot}/${pid}`;
       if (previous?.pids.has(pid) && !changed!.has(pid)) {
-        if (previous.denied.has(pid)) denied.push(pid);
+        const deniedBefore = previous.denied.get(pid);
+        if (deniedBefore) {
+          denied.set(pid, deniedBefore);
+          misses.add(deniedBefore, pid);
+        }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
         const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
@@ -168,14 +177,16 @@ export class Scanner {
       try {
         dir = this.withFds(() => FdDir.open(`${base}/fd`));
       } catch (error) {
-        if (isPermissionDenied(error)) denied.push(pid);
-        else if (isOutOfFds(error)) outOfFds.push(pid);
-        else if (!isVanished(error)) throw error;
+        if (isVanished(error)) continue;
+        if (isPermissionDenied(error)) denied.set(pid, causeOf(error));
+        if (isOutOfFds(error)) outOfFds = true;
+        misses.add(causeOf(error), pid);
         continue;
       }
       const instances: InotifyInstance[] = [];
       const groups: FanotifyGroup[] = [];
-      let skipped = false;
+      /** Out of fds: the rest of this process is not read. */
+      let skipped: unknown = null;
       try {
         for (const fd of dir.fds) {
           const link = dir.linkIndexIn(fd, WATCHED_LINKS);
@@ -183,12 +194,16 @@ export class Scanner {
           const path = `${base}/fdinfo/${fd}`;
           let fdinfo: Buffer;
           try {
-            fdinfo = this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+            fdinfo = this.readFdinfo(path);
           } catch (error) {
             if (isVanished(error)) continue;
-            if (!isOutOfFds(error)) throw error;
-            skipped = true;
-            break;
+            if (isOutOfFds(error)) {
+              skipped = error;
+              break;
+            }
+            // This fd's watches are not counted; the process's other fds are.
+            misses.add(causeOf(error), pid, `fdinfo ${fd}`);
+            continue;
           }
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
@@ -220,13 +235,21 @@ export class Scanner {
         dir.close();
       }
       if (skipped) {
-        outOfFds.push(pid);
+        outOfFds = true;
+        misses.add(causeOf(skipped), pid);
         continue;
       }
-      if (dir.denied) denied.push(pid);
+      if (dir.missed) {
+        if (dir.missed.permission) denied.set(pid, dir.missed.cause);
+        misses.add(dir.missed.cause, pid, dir.missed.permission ? undefined : `link ${dir.missed.fd}`);
+      }
       if (instances.length === 0 && groups.length === 0) continue;
-      const proc = readProcess(base, pid, users, instances, groups);
-      if (proc) processes.push(proc);
+      try {
+        const proc = readProcess(base, pid, users, instances, groups);
+        if (proc) processes.push(proc);
+      } catch (error) {
+        misses.add(causeOf(error), pid, 'status');
+      }
     }
 
     // The fdinfo files of processes not read this time are still wanted.
@@ -247,15 +270,15 @@ export class Scanner {
     notes.push(...namespaced.notes);
     // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
     // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
-    const hostProtected = denied.length > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
-    const unreadable = hostProtected ? 0 : denied.length;
-    if (unreadable > 0) notes.push({ kind: 'unreadable', processes: unreadable });
-    else if (hostProtected) notes.push({ kind: 'protected', ...somePids(denied) });
-    if (outOfFds.length > 0) notes.push({ kind: 'out-of-fds', ...somePids(outOfFds) });
-    // Only a complete scan of the live /proc can be built on; one of only the changed processes can too.
+    const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+    const needsPrivilege = hostProtected ? 0 : denied.size;
+    if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
+    notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
+    // Only a scan that read all it could of the live /proc can be built on (one of only the changed processes too).
+    const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
     this.previous =
-      this.fdinfoFiles && skippedForTime === 0 && outOfFds.length === 0
-        ? { pids: new Set(pids), denied: new Set(denied), holders: new Map(processes.map((proc) => [proc.pid, proc])) }
+      this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
+        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])) }
         : null;
     return {
       time: new Date().toISOString(),
@@ -265,8 +288,9 @@ export class Scanner {
       hostUserns,
       limits: readLimits(procRoot),
       processes,
+      needsPrivilege,
+      coverage: misses.coverage(pids.length, skippedForTime),
       userNamespaces: namespaced.namespaces,
-      unreadable: unreadable + outOfFds.length,
       sharedDetection: exact ? 'kcmp' : 'heuristic',
       notes,
       parsedInstances,
@@ -290,6 +314,17 @@ export class Scanner {
       instances: proc.instances.map((instance) => ({ ...instance, instanceId: instanceId(instance.fd), shared: false })),
       fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, instanceId: instanceId(group.fd), shared: false })),
     };
+  }
+
+  /** An fdinfo file's bytes; a read interrupted (EINTR) is tried once more. */
+  private readFdinfo(path: string): Buffer {
+    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+    try {
+      return read();
+    } catch (error) {
+      if (errorCode(error) !== 'EINTR') throw error;
+      return read();
+    }
   }
 
   /**
@@ -317,11 +352,10 @@ export function scan(options: ScanOptions = {}): ScanResult {
   }
 }
 
-/** A note names a few pids, and how many there are. */
-function somePids(pids: readonly number[]): { pids: number[]; count: number } {
-  return { pids: pids.slice(0, 5), count: pids.length };
-}
+const PERMISSION_CAUSES: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
+const NO_PIDS: ReadonlySet<number> = new Set();
 
+/** A process that holds instances or groups; null when it is gone. Throws when its stat or status cannot be read for another reason. */
 function readProcess(
   base: string,
   pid: number,
@@ -329,8 +363,9 @@ function readProcess(
   instances: InotifyInstance[],
   fanotifyGroups: FanotifyGroup[],
 ): ScannedProcess | null {
-  const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
-  const status = readProcTextOrNull(`${base}/status`);
+  const statText = readProcText(`${base}/stat`);
+  const status = readProcText(`${base}/status`);
+  const stat = parseStat(statText ?? '');
   if (!stat || status === null) return null; // gone mid-scan
   const uid = parseEffectiveUid(status) ?? -1;
   const cgroup = readProcTextOrNull(`${base}/cgroup`);

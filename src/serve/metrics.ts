@@ -1,15 +1,17 @@
 // The Prometheus metrics of the last scan, rendered once per scan: a scrape only sends the text.
 // Designed for a fleet (README, "Series for a fleet"): every label's values are bounded, so a node
 // exports at most seriesBudget() inotop_* series (60 with the default flags) whatever leaks or restarts.
-//   - users (charge keys): the one nearest the inotify watch limit in force for it, the one nearest
-//     the instance limit, and the next nearest either (MAX_USERS), each with its limit; fanotify's
-//     for the one nearest a fanotify limit;
+//   - users (charge keys): the one nearest the inotify watch limit in force for it and the one
+//     nearest the instance limit (the next nearest either where one user is nearest both:
+//     MAX_USERS), each with its limit; fanotify's for the one nearest a fanotify limit;
 //   - processes grouped by what survives a restart (comm and pod, never pid): the top --top groups,
 //     the rest summed into one group, comm="_other";
 //   - leaked watches by pod and form: whole pods by leaked watches while their series fit in
 //     --top-leaks, the rest summed per form into pod_name="_other"; inotop_gone_pods counts every
 //     gone pod whatever is shown;
-//   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other".
+//   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other";
+//   - processes a scan could not read: by the causes with most, at most MAX_UNREADABLE_SERIES, the
+//     rest summed into cause="_other".
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { compareCodeUnits } from '../common/compare.js';
 import {
@@ -28,16 +30,18 @@ import { defaultLabels, OTHER } from './labels.js';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-/** Users with series of their own: the nearest each inotify limit, then the nearest any. */
-export const MAX_USERS = 3;
+/** Users with series of their own: the nearest each inotify limit (the next nearest either where one user is nearest both). */
+export const MAX_USERS = 2;
 /** Label sets of the failure counter with series of their own, the last one being OTHER. */
 export const MAX_FAILURE_SERIES = 7;
+/** Causes of unread processes with series of their own, the last one being OTHER where there are more. */
+export const MAX_UNREADABLE_SERIES = 3;
 
 /**
- * The series with no per-thing label: build, scan failures, five limits, scan duration and time, the
- * pod source's two, trace up and requested, gone pods.
+ * The series with no per-thing label: build, scan failures, scan complete, five limits, scan
+ * duration and time, the pod source's two, trace up and requested, gone pods.
  */
-const FIXED_SERIES = 14;
+const FIXED_SERIES = 15;
 /** Each inotify user's used and limit series of watches and instances; the fanotify user's of groups and marks. */
 const PER_USER_SERIES = 4;
 const PER_GROUP_SERIES = 3;
@@ -45,7 +49,9 @@ const LEAK_FORMS: readonly LeakForm[] = ['gone', 'unmounted', 'deleted'];
 
 /** The most inotop_* series one node exports with these bounds (README: the budget, term by term). */
 export function seriesBudget(top = DEFAULT_TOP, topLeaks = DEFAULT_TOP_LEAKS): number {
-  return FIXED_SERIES + (MAX_USERS + 1) * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES;
+  return (
+    FIXED_SERIES + (MAX_USERS + 1) * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES + MAX_UNREADABLE_SERIES
+  );
 }
 
 export interface MetricsState {
@@ -53,9 +59,11 @@ export interface MetricsState {
   node: string;
   /** The cluster label's value; null: no such label (Prometheus may add one by relabelling). */
   cluster: string | null;
-  /** The last good snapshot; null while no scan has succeeded. */
+  /** The last scan's snapshot; null while none has succeeded, and after one that failed. */
   snapshot: Snapshot | null;
   scanFailures: number;
+  /** Why the last scan failed (/proc could not be listed): its figures are unknown, none are exported. Null when it did not fail. */
+  lastFailure: string | null;
   /** Process groups (comm, pod) with series of their own; the rest are summed into one. */
   top: number;
   /** Leaked (pod, form) pairs with series of their own; the rest are summed per form. */
@@ -65,7 +73,7 @@ export interface MetricsState {
 }
 
 export function metricsState(options: ServeOptions, node: string, failures: FailureTotals): MetricsState {
-  return { node, cluster: options.cluster, snapshot: null, scanFailures: 0, top: options.top, topLeaks: options.topLeaks, failures };
+  return { node, cluster: options.cluster, snapshot: null, scanFailures: 0, lastFailure: null, top: options.top, topLeaks: options.topLeaks, failures };
 }
 
 const FAILURE_LABELS = ['syscall', 'errno', 'limit', 'comm'] as const;
@@ -81,8 +89,8 @@ const OTHER_FAILURE: FailureLabels = { syscall: OTHER, errno: OTHER, limit: OTHE
 export class FailureTotals {
   private readonly totals = new Map<string, { labels: FailureLabels; value: number }>();
 
-  add(failures: readonly SyscallFailure[] | undefined): void {
-    for (const failure of failures ?? []) {
+  add(failures: readonly SyscallFailure[]): void {
+    for (const failure of failures) {
       if (failure.new === 0) continue;
       let labels: FailureLabels = { syscall: failure.syscall, errno: failure.errno, limit: failure.limit ?? '', comm: failure.comm };
       let key = FAILURE_LABELS.map((name) => labels[name]).join('\0');
@@ -113,14 +121,29 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   gauge('inotop_build_info', 'inotop version, always 1.', ['version']).set({ version: VERSION }, 1);
   new Counter({ name: 'inotop_scan_failures_total', help: 'Scans that failed (e.g. /proc not readable).', registers: [registry] }).inc(state.scanFailures);
   const { snapshot } = state;
+  const complete = gauge(
+    'inotop_scan_complete',
+    'Whether the last scan read enough of /proc for its figures to hold (0: the reason says why; its figures, if any, are too low).',
+    ['reason'],
+  );
+  if (state.lastFailure !== null) complete.set({ reason: state.lastFailure }, 0);
   if (!snapshot) return registry.metrics();
+  const { scan } = snapshot;
+  // The reason names the causes, not their counts: a label value that changes with every scan is a new series each time.
+  complete.set({ reason: scan.complete ? '' : `processes not read: ${Object.keys(scan.unreadable).join(', ')}` }, scan.complete ? 1 : 0);
+  const unreadable = gauge(
+    'inotop_scan_unreadable_processes',
+    `Processes the last scan could not read, whole or in part, by cause (an errno name, or deadline): their counts are missing or short (at most ${MAX_UNREADABLE_SERIES} causes; "${OTHER}": the rest summed).`,
+    ['cause'],
+  );
+  for (const [cause, count] of exportedCauses(scan.unreadable)) unreadable.set({ cause }, count);
 
   const limits: [string, string, number | null][] = [
     ['inotop_max_user_instances', 'fs.inotify.max_user_instances: inotify instances one user may hold.', snapshot.limits.maxUserInstances],
     ['inotop_max_user_watches', 'fs.inotify.max_user_watches: inotify watches one user may hold.', snapshot.limits.maxUserWatches],
     ['inotop_max_queued_events', 'fs.inotify.max_queued_events: events queued per instance before overflow.', snapshot.limits.maxQueuedEvents],
-    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups ?? null],
-    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks ?? null],
+    ['inotop_max_user_fanotify_groups', 'fs.fanotify.max_user_groups: fanotify groups one user may hold.', snapshot.limits.maxUserFanotifyGroups],
+    ['inotop_max_user_fanotify_marks', 'fs.fanotify.max_user_marks: fanotify marks one user may hold.', snapshot.limits.maxUserFanotifyMarks],
   ];
   for (const [name, help, value] of limits) if (value !== null) gauge(name, help).set(value);
 
@@ -177,20 +200,18 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   for (const leak of exportedLeaks(leaks, state.topLeaks)) leaked.set({ ...leakPodLabels(leak.pod), form: leak.form }, leak.watches);
   gauge('inotop_gone_pods', 'Pods gone from the pod list whose watches are still held, every one counted.').set(gonePods(leaks));
 
-  if (snapshot.trace) {
-    gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
-    // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
-    gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
-      snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
-    );
-    const failures = new Counter({
-      name: 'inotop_syscall_failures_total',
-      help: `Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command (at most ${MAX_FAILURE_SERIES} label sets; "${OTHER}": later ones).`,
-      labelNames: FAILURE_LABELS,
-      registers: [registry],
-    });
-    for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
-  }
+  gauge('inotop_trace_up', 'Whether failed inotify calls are traced (0: not root, no tracefs, or --no-trace).').set(snapshot.trace.state === 'on' ? 1 : 0);
+  // Apart from trace_up, so that an alert can tell "off where it was asked for" from "--no-trace".
+  gauge('inotop_trace_requested', 'Whether failed inotify calls were asked to be traced (0: --no-trace).').set(
+    snapshot.trace.state === 'on' || snapshot.trace.reason !== NO_TRACE_REASON ? 1 : 0,
+  );
+  const failures = new Counter({
+    name: 'inotop_syscall_failures_total',
+    help: `Failed inotify calls (ENOSPC, EMFILE, ENFILE, ENOMEM) since the start, by syscall, errno, the limit hit and the command (at most ${MAX_FAILURE_SERIES} label sets; "${OTHER}": later ones).`,
+    labelNames: FAILURE_LABELS,
+    registers: [registry],
+  });
+  for (const { labels, value } of state.failures?.series() ?? []) failures.inc(labels, value);
   gauge('inotop_scan_duration_seconds', 'How long the last scan of /proc took.').set(snapshot.scanMs / 1000);
   gauge('inotop_last_scan_timestamp_seconds', 'When the last good scan was taken.').set(Date.parse(snapshot.time) / 1000);
   const { source, live, error } = snapshot.pods;
@@ -228,6 +249,18 @@ export function exporterMetricsRegistry(options: ServeOptions, node: string): Re
 export function metricsView(snapshot: Snapshot): Snapshot {
   const processes = snapshot.processes.map((row) => ({ ...row, targets: row.leaked > 0 ? row.targets.filter((t) => t.leak !== null) : [] }));
   return { ...snapshot, processes };
+}
+
+/**
+ * Unread processes by cause, the causes with most first (ties by name), at most MAX_UNREADABLE_SERIES:
+ * past that, the last one is OTHER with the rest summed (a process missed for two causes counts in each).
+ */
+export function exportedCauses(unreadable: Readonly<Record<string, number>>): [string, number][] {
+  const ranked = Object.entries(unreadable).sort(([a, x], [b, y]) => y - x || compareCodeUnits(a, b));
+  if (ranked.length <= MAX_UNREADABLE_SERIES) return ranked;
+  const kept = ranked.slice(0, MAX_UNREADABLE_SERIES - 1);
+  const rest = ranked.slice(MAX_UNREADABLE_SERIES - 1).reduce((sum, [, count]) => sum + count, 0);
+  return [...kept, [OTHER, rest]];
 }
 
 // ---- users ----
@@ -362,7 +395,7 @@ export function gonePods(leaks: readonly PodLeak[]): number {
   return new Set(leaks.flatMap((l) => (l.form === 'gone' && l.pod ? [l.pod.uid] : []))).size;
 }
 
-const OTHER_POD: PodRef = { uid: '', namespace: '', name: OTHER, container: null, state: 'live' };
+const OTHER_POD: PodRef = { uid: '', namespace: '', name: OTHER, container: null, state: 'live', nameSource: null };
 
 /**
  * Whole pods by their leaked watches (all forms together; ties by pod uid: the same ones at every

@@ -1,12 +1,12 @@
 // `--web.config.file`: TLS and basic auth in the format of Prometheus's exporter-toolkit
 // (https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md), so one
 // file serves node_exporter and inotop alike. Unknown keys are refused, as the toolkit does.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import bcrypt from 'bcryptjs';
+import { createSecureContext, type PeerCertificate, type SecureContextOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
+import { errorText } from '../common/error-text.js';
 
 export class WebConfigError extends Error {}
 
@@ -22,18 +22,50 @@ export interface WebConfig {
 export interface TlsConfig extends Pick<SecureContextOptions, 'cert' | 'key' | 'ca' | 'minVersion' | 'maxVersion'> {
   requestCert: boolean;
   rejectUnauthorized: boolean;
+  /** What client_auth_type asks of a client's certificate, checked on each connection (acceptsClient). */
+  clientAuth: ClientAuth;
+}
+
+/** What a client_auth_type asks: a certificate at all, and one that verifies against client_ca. */
+export interface ClientAuth {
+  name: string;
+  required: boolean;
+  verified: boolean;
 }
 
 const TLS_VERSIONS: Record<string, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 
-/** exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names). */
-const CLIENT_AUTH: Record<string, { requestCert: boolean; rejectUnauthorized: boolean; needsCa: boolean }> = {
-  NoClientCert: { requestCert: false, rejectUnauthorized: false, needsCa: false },
-  RequestClientCert: { requestCert: true, rejectUnauthorized: false, needsCa: false },
-  RequireAnyClientCert: { requestCert: true, rejectUnauthorized: false, needsCa: false },
-  VerifyClientCertIfGiven: { requestCert: true, rejectUnauthorized: false, needsCa: true },
-  RequireAndVerifyClientCert: { requestCert: true, rejectUnauthorized: true, needsCa: true },
+/**
+ * exporter-toolkit's client_auth_type values, as Go's tls.ClientAuthType means them: whether a
+ * certificate is asked for, required, and verified (against client_ca, for client use). Node asks
+ * (requestCert) and, only for the last, refuses in the handshake (rejectUnauthorized); the rest is
+ * acceptsClient's, on every connection.
+ */
+const CLIENT_AUTH: Record<string, { requestCert: boolean; required: boolean; verified: boolean }> = {
+  NoClientCert: { requestCert: false, required: false, verified: false },
+  RequestClientCert: { requestCert: true, required: false, verified: false },
+  RequireAnyClientCert: { requestCert: true, required: true, verified: false },
+  VerifyClientCertIfGiven: { requestCert: true, required: false, verified: true },
+  RequireAndVerifyClientCert: { requestCert: true, required: true, verified: true },
 };
+
+/** Extended key usages that allow a certificate to authenticate a TLS client (Go's ExtKeyUsageClientAuth, or any). */
+const CLIENT_USAGES = ['1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
+
+/** Whether a TLS connection's client may go on, as its client_auth_type says; why not, else. */
+export function clientRefusal(socket: TLSSocket, auth: ClientAuth): string | null {
+  const certificate: PeerCertificate | Record<string, never> = socket.getPeerCertificate();
+  const given = certificate !== null && Object.keys(certificate).length > 0;
+  if (!given) return auth.required ? `${auth.name}: no client certificate` : null;
+  if (!auth.verified) return null;
+  if (!socket.authorized) return `${auth.name}: client certificate not verified (${String(socket.authorizationError ?? 'unknown')})`;
+  const usages = (certificate as PeerCertificate).ext_key_usage;
+  if (usages && !usages.some((usage) => CLIENT_USAGES.includes(usage))) return `${auth.name}: client certificate not for client authentication`;
+  return null;
+}
+
+/** Headers that say how the answer is framed or who may see it: set by inotop, never by the config. */
+const FRAMING_HEADERS = new Set(['content-length', 'content-type', 'transfer-encoding', 'connection', 'www-authenticate', 'keep-alive', 'upgrade', 'trailer']);
 
 const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
 const TLS_KEYS = ['cert_file', 'key_file', 'cert', 'key', 'client_auth_type', 'client_ca_file', 'client_ca', 'min_version', 'max_version'];
@@ -79,7 +111,7 @@ export function readWebConfig(path: string): WebConfig {
         : t.client_ca !== undefined
           ? Buffer.from(string(t.client_ca, 'client_ca'))
           : undefined;
-    if (auth.needsCa && !ca) throw new WebConfigError(`${path}: client_auth_type ${authName} needs client_ca_file`);
+    if (auth.verified && !ca) throw new WebConfigError(`${path}: client_auth_type ${authName} needs client_ca_file`);
     const version = (name: 'min_version' | 'max_version'): SecureVersion | undefined => {
       if (t[name] === undefined) return undefined;
       const v = TLS_VERSIONS[string(t[name], name)];
@@ -94,8 +126,15 @@ export function readWebConfig(path: string): WebConfig {
       minVersion: version('min_version') ?? 'TLSv1.2',
       ...(t.max_version !== undefined ? { maxVersion: version('max_version') } : {}),
       requestCert: auth.requestCert,
-      rejectUnauthorized: auth.rejectUnauthorized,
+      rejectUnauthorized: auth.required && auth.verified,
+      clientAuth: { name: authName, required: auth.required, verified: auth.verified },
     };
+    // A key that is not the certificate's, or a file that is not PEM, is found now, not at the first connection.
+    try {
+      createSecureContext(tls);
+    } catch (error) {
+      throw new WebConfigError(`${path}: tls_server_config: ${errorText(error)}`);
+    }
   }
 
   const users = new Map<string, string>();
@@ -111,7 +150,9 @@ export function readWebConfig(path: string): WebConfig {
   if (top.http_server_config !== undefined && top.http_server_config !== null) {
     const http = object(top.http_server_config, `${path}: http_server_config`, HTTP_KEYS);
     if (http.headers !== undefined) {
-      for (const [name, value] of Object.entries(object(http.headers, `${path}: http_server_config.headers`, null))) headers[name] = string(value, name);
+      for (const [name, value] of Object.entries(object(http.headers, `${path}: http_server_config.headers`, null))) {
+        headers[name] = header(name, string(value, `http_server_config.headers.${name}`));
+      }
     }
   }
   return { tls, users, headers };
@@ -124,41 +165,20 @@ export function readWebConfig(path: string): WebConfig {
     return record;
   }
 
+  /** A header as HTTP allows it (a token for a name; no CR, LF or NUL in a value), and not one that frames the answer. */
+  function header(name: string, value: string): string {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      throw new WebConfigError(`${path}: http_server_config.headers: ${JSON.stringify(name)}: not a valid HTTP header`);
+    }
+    if (FRAMING_HEADERS.has(name.toLowerCase())) throw new WebConfigError(`${path}: http_server_config.headers: ${name} is inotop's own to set`);
+    return value;
+  }
+
   function string(value: unknown, name: string): string {
     if (typeof value !== 'string') throw new WebConfigError(`${path}: ${name} must be a string`);
     return value;
-  }
-}
-
-/**
- * Checks an Authorization header against the users. bcrypt is slow on purpose (tens of ms in
- * JavaScript at cost 10): a pair that matched once is remembered, as exporter-toolkit does, so a
- * scrape every few seconds costs one hash per process lifetime.
- */
-export class BasicAuth {
-  private readonly accepted = new Set<string>();
-
-  constructor(private readonly users: ReadonlyMap<string, string>) {}
-
-  get enabled(): boolean {
-    return this.users.size > 0;
-  }
-
-  async allows(authorization: string | undefined): Promise<boolean> {
-    if (!this.enabled) return true;
-    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
-    if (!match) return false;
-    const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const hash = this.users.get(user);
-    if (hash === undefined) return false;
-    // A digest, not the password itself, is what stays in memory.
-    const key = createHash('sha256').update(hash).update('\0').update(decoded).digest('hex');
-    if (this.accepted.has(key)) return true;
-    const ok = await bcrypt.compare(decoded.slice(colon + 1), hash);
-    if (ok) this.accepted.add(key);
-    return ok;
   }
 }

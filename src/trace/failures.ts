@@ -171,6 +171,6 @@ function chargeLevels(start: ChargeKey, what: 'instances' | 'watches', pid: numb
 }
 
 /** Failures whose last one is at most RECENT_FAILURE_MS old. */
-export function recentFailures(failures: readonly SyscallFailure[] | undefined, nowMs: number): SyscallFailure[] {
-  return (failures ?? []).filter((f) => nowMs - Date.parse(f.lastAt) <= RECENT_FAILURE_MS);
+export function recentFailures(failures: readonly SyscallFailure[], nowMs: number): SyscallFailure[] {
+  return failures.filter((f) => nowMs - Date.parse(f.lastAt) <= RECENT_FAILURE_MS);
 }

@@ -39,17 +39,19 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Print
   const add = (text: string) => out.push(visible(text));
   const { limits, totals, pods } = snapshot;
   add(`inotop - ${snapshot.hostname} - kernel ${snapshot.kernel} - ${snapshot.time}`);
+  // Before any figure: the figures below are short, and by how much.
+  if (!snapshot.scan.complete) out.push(paint(RED, `cannot tell: ${snapshot.scan.reason}: the counts below are too low`));
   add(
     `limits: max_user_watches ${limits.maxUserWatches ?? '?'}, max_user_instances ${limits.maxUserInstances ?? '?'}, max_queued_events ${limits.maxQueuedEvents ?? '?'}`,
   );
   // fanotify is said only where some user holds a group: most nodes have none.
-  const fanotify = (totals.fanotifyGroups ?? 0) > 0;
+  const fanotify = totals.fanotifyGroups > 0;
   if (fanotify) {
     add(`limits: fanotify max_user_groups ${limits.maxUserFanotifyGroups ?? '?'}, max_user_marks ${limits.maxUserFanotifyMarks ?? '?'}`);
   }
   add(
     `total: ${totals.processes} processes, ${totals.instances} instances, ${totals.watches} watches` +
-      (fanotify ? `, ${totals.fanotifyGroups} fanotify groups, ${totals.fanotifyMarks ?? 0} marks` : '') +
+      (fanotify ? `, ${totals.fanotifyGroups} fanotify groups, ${totals.fanotifyMarks} marks` : '') +
       ` - pods: ${pods.source}${pods.live !== null ? `, ${pods.live} live` : ''}${pods.stale ? ' (stale)' : ''}` +
       (pods.error && !snapshot.notes.some((note) => note.includes(pods.error!)) ? ` - ${pods.error}` : ''),
   );

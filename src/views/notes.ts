@@ -6,10 +6,13 @@ export function scanNoteText(note: ScanNote): string {
   switch (note.kind) {
     case 'unreadable':
       return `${note.processes} process${note.processes === 1 ? '' : 'es'} not readable: run as root to see all`;
-    case 'protected':
-      return `not readable even with CAP_SYS_PTRACE, not counted: pid ${pidList(note)}`;
-    case 'out-of-fds':
-      return `out of file descriptors (EMFILE/ENFILE), not counted: pid ${pidList(note)}`;
+    case 'missed': {
+      const named = note.pids.map(({ pid, what }) => (what.length > 0 ? `${pid} (${what.join(', ')})` : String(pid)));
+      const more = note.count > named.length ? `, +${note.count - named.length} more` : '';
+      const why = causeMeaning(note.cause, note.hostProtected);
+      const processes = `${note.count} process${note.count === 1 ? '' : 'es'}`;
+      return `${processes} not read whole (${note.cause}${why ? `: ${why}` : ''}), their counts missing or short: pid ${named.join(', ')}${more}`;
+    }
     case 'userns-uncharged':
       return `users in user namespaces not charged to the namespaces' owners (${note.reason})`;
     case 'userns-owners-unread':
@@ -28,6 +31,9 @@ export function snapshotNotes(snapshot: Snapshot): string[] {
   return [...(snapshot.scanNotes ?? []).map(scanNoteText), ...snapshot.notes];
 }
 
-function pidList({ pids, count }: { pids: readonly number[]; count: number }): string {
-  return pids.join(', ') + (count > pids.length ? ', …' : '');
+/** What an errno that stopped a read means for the operator, where it says more than its name. */
+function causeMeaning(cause: string, hostProtected: boolean): string | null {
+  if (cause === 'EMFILE' || cause === 'ENFILE') return 'out of file descriptors';
+  if (hostProtected && (cause === 'EACCES' || cause === 'EPERM')) return 'not readable even with CAP_SYS_PTRACE';
+  return null;
 }

@@ -152,6 +152,8 @@ export interface FakeNode {
   /** A proper deletion: container stopped, volume unmounted, dirs and cgroups removed. */
   deletePodClean(uid: string): Promise<void>;
   setMode(tool: StandInTool, mode: StandInMode): void;
+  /** umounts of pod volumes that failed busy (EBUSY) and were tried again: what an inotop holding mounts would cause. */
+  busyUnmounts(): number;
   cleanup(): Promise<void>;
 }
 
@@ -192,6 +194,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
   const cgroups: string[] = [...qosCgroups, cgroupTop];
   /** Pod uid -> kubelet's watch descriptor on the pod cgroup. */
   const cgroupWatches = new Map<string, number>();
+  let busy = 0;
 
   function cgroupDirs(uid: string, containerId: string): { podCgroup: string; containerCgroup: string } {
     if (driver === 'systemd') {
@@ -219,7 +222,15 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
         const result = spawnSync('umount', [volume], { encoding: 'utf8' });
         if (result.status !== 0) throw new Error(`umount ${volume}: ${result.stderr.trim()}`);
       },
-      { timeoutMs: 10_000, intervalMs: 20, retryOn: (error) => (error as Error).message.includes('busy') },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        retryOn: (error) => {
+          const isBusy = (error as Error).message.includes('busy');
+          if (isBusy) busy++;
+          return isBusy;
+        },
+      },
     );
     mountedVolumes.delete(volume);
   }
@@ -419,6 +430,7 @@ export async function buildFakeNode(options: FakeNodeOptions): Promise<FakeNode>
       setMode(tool, mode) {
         setStandInMode(crictlDir, tool, mode);
       },
+      busyUnmounts: () => busy,
       cleanup,
     };
     return node;

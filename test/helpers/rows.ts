@@ -1,21 +1,36 @@
 // Hand-made snapshots for model and screen unit tests: only the fields a test cares about.
+import { hostChargeLimits } from '../../src/model/charges.js';
+import { NO_TREND } from '../../src/model/projection.js';
+import { tallyTargets } from '../../src/model/snapshot.js';
 import type { Limits, PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
-import { withCharges } from '../../src/record/format.js';
 
 /** The limits of the hand-made snapshots. */
-export const LIMITS: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384 };
+export const LIMITS: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
 
-/** A user as a recording made before charges would have it: charged what it holds, a host user against `limits`. */
+/** A user charged what it holds itself, a host user against `limits`, one in a user namespace against limits unknown. */
 export function user(uid: number, instances: number, watches: number, userns: string | null = null, limits: Limits = LIMITS): UserRow {
-  return withCharges({ uid, name: uid === 0 ? 'root' : String(uid), userns, instances, watches } as UserRow, limits);
+  return {
+    uid,
+    name: uid === 0 ? 'root' : String(uid),
+    userns,
+    instances,
+    watches,
+    fanotifyGroups: 0,
+    fanotifyMarks: 0,
+    charged: { instances, watches, fanotifyGroups: 0, fanotifyMarks: 0 },
+    limits: userns === null ? hostChargeLimits(limits) : null,
+    fromNamespaces: [],
+    trend: NO_TREND,
+  };
 }
 
 export function pod(name: string, state: PodRef['state'] = 'live', namespace = 'default'): PodRef {
-  return { uid: `uid-${name}`, namespace, name, container: null, state };
+  return { uid: `uid-${name}`, namespace, name, container: null, state, nameSource: null };
 }
 
 export function target(ino: number, fields: Partial<TargetRow> = {}): TargetRow {
   return {
+    kind: 'inotify',
     dev: '8:1',
     ino,
     watches: 1,
@@ -35,12 +50,13 @@ export function target(ino: number, fields: Partial<TargetRow> = {}): TargetRow 
   };
 }
 
-/** A process; its watches and leaked counts follow its targets unless given. */
+/** A process; its watches, leaked counts and pods follow its targets unless given. */
 export function proc(pid: number, fields: Partial<ProcessRow> = {}): ProcessRow {
   const targets = fields.targets ?? [];
   return {
     pid,
     ppid: 1,
+    startTime: 1000 + pid,
     uid: 0,
     user: 'root',
     userns: null,
@@ -48,8 +64,11 @@ export function proc(pid: number, fields: Partial<ProcessRow> = {}): ProcessRow 
     cmdline: `/usr/bin/proc${pid} --serve`,
     instances: 1,
     watches: targets.reduce((sum, t) => sum + t.watches, 0),
-    fds: [{ fd: 3, watches: targets.length, shared: false }],
-    leaked: targets.filter((t) => t.leak).reduce((sum, t) => sum + t.watches, 0),
+    fds: [{ fd: 3, watches: targets.length, shared: false, instance: `${pid}:3` }],
+    fanotifyGroups: 0,
+    fanotifyMarks: 0,
+    fanotifyFds: [],
+    ...tallyTargets(targets),
     pod: null,
     ...fields,
     targets,
@@ -69,11 +88,16 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     hostname: 'node-t',
     kernel: '6.18.0-test',
     limits: LIMITS,
-    totals: { processes: processes.length, instances: processes.length, watches },
+    totals: { processes: processes.length, instances: processes.length, watches, fanotifyGroups: 0, fanotifyMarks: 0 },
     users: [user(0, processes.length, watches)],
     processes,
     pods: { source: 'none', live: null, stale: false, error: null },
     notes: [],
     scanMs: 1,
+    scanScope: 'all',
+    failures: [],
+    churn: [],
+    trace: { state: 'off', reason: 'not traced' },
+    scan: { complete: true, reason: null, unreadable: {} },
   };
 }

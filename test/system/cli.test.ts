@@ -1,6 +1,7 @@
 // The CLI as a user meets it: help, version, bad flags, output modes on a recorded tree.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { before, test } from 'node:test';
 import { parseOptions, UsageError } from '../../src/cli/args.js';
@@ -94,4 +95,43 @@ test('flags parse into options', () => {
   );
   assert.ok(options.commandFilter!.test('KUBElet'));
   assert.throws(() => parseOptions(['-d', '0'], {}, false), UsageError);
+});
+
+test('output that cannot be written (a full disk) ends with one line and 1; a pipe closed early ends quietly with 0', () => {
+  const full = spawnSync(process.execPath, [inotopBin, '-b', '--proc', fixture, '--pods', 'none'], {
+    encoding: 'utf8',
+    stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+  });
+  assert.equal(full.status, 1);
+  assert.match(full.stderr, /^inotop: cannot write the output: ENOSPC: no space left on device, write\n$/);
+  const head = spawnSync(
+    'bash',
+    ['-c', `"$0" "$1" -b -n 3 -d 0.1 --proc "$2" --pods none | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`, process.execPath, inotopBin, fixture],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(head.stdout, '0\n');
+  assert.equal(head.stderr, '');
+});
+
+test('a recording the disk takes no more of stops with a note; -b goes on, then says it and exits 1', () => {
+  const result = run(['-b', '-n', '2', '-d', '0.1', '--proc', fixture, '--pods', 'none', '--record', '/dev/full']);
+  assert.equal(result.status, 1);
+  assert.equal(result.stdout.match(/^inotop - /gm)?.length, 2, 'both refreshes printed');
+  assert.equal(result.stdout.match(/^note: recording to \/dev\/full stopped: ENOSPC \(no space left on device\); the refreshes go on$/gm)?.length, 2);
+  assert.equal(result.stderr, 'inotop: recording to /dev/full stopped: ENOSPC (no space left on device)\n');
+});
+
+test('an unexpected error is one line; its stack trace only with INOTOP_DEBUG=1', () => {
+  // An error thrown where no caller catches it (a timer), as a bug would.
+  const script = `process.argv = [process.argv[0], ${JSON.stringify(inotopBin)}, '-b', '-n', '2', '-d', '1', '--proc', ${JSON.stringify(fixture)}, '--pods', 'none'];
+    setTimeout(() => { throw new Error('boom\\nsecond line'); }, 300);
+    await import(${JSON.stringify(pathToFileURL(inotopBin).href)});`;
+  const plain = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, INOTOP_DEBUG: '' } });
+  assert.equal(plain.status, 1);
+  assert.equal(plain.stderr, 'inotop: boom\n');
+  const debug = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, INOTOP_DEBUG: '1' } });
+  assert.equal(debug.status, 1);
+  assert.match(debug.stderr, /^inotop: Error: boom\nsecond line\n {4}at /);
 });

@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { RecordingError } from '../../src/record/format.js';
 import { readRecording } from '../../src/record/reader.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { TmuxPane } from '../helpers/tmux.js';
 
 const HEADER = JSON.stringify({
   format: 'inotop-recording',
@@ -110,4 +111,18 @@ describe('recordings', () => {
     }
     assert.throws(() => readRecording(join(dir, 'missing.jsonl')), /cannot read/);
   });
+});
+
+test('the screen recording to a disk that takes no more: the recording stops with a note, the screen goes on', async (t) => {
+  ensureBuilt();
+  const pane = new TmuxPane([process.execPath, inotopBin, '--proc', fixture, '--pods', 'none', '-d', '0.5', '--record', '/dev/full'], {
+    width: 160,
+    height: 40,
+  });
+  t.after(() => pane.kill());
+  await pane.waitFor(/recording to \/dev\/full stopped: ENOSPC \(no space left on device\); the refreshes go on/, 'the note');
+  const clock = () => /\d\d:\d\d:\d\d/.exec(pane.screen())?.[0];
+  const before = clock();
+  await pane.waitFor((screen) => /\d\d:\d\d:\d\d/.exec(screen)?.[0] !== before && /PID USER/.test(screen), 'later refreshes');
+  assert.doesNotMatch(pane.screen(), /EXIT=/);
 });

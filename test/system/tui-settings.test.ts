@@ -1,7 +1,8 @@
 // The screen's settings: parsed from config.json (broken parts said once), saved as they change,
 // ignored with --no-config; the column chooser.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,10 +12,11 @@ import { headerLines } from '../../src/views/tui/paint/header.js';
 import { layout, layoutNeeds } from '../../src/views/tui/paint/layout.js';
 import { menuLines } from '../../src/views/tui/paint/overlays.js';
 import { tableColumns, tableLines } from '../../src/views/tui/paint/table.js';
-import { loadSettings, parseSettings, saveSettings, settingsPath } from '../../src/views/tui/settings.js';
+import { loadSettings, parseSettings, saveSettings, SettingsError, settingsPath } from '../../src/views/tui/settings.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { TmuxPane } from '../helpers/tmux.js';
+import { isRoot } from '../helpers/inowatch.js';
 import { proc, snapshot, targets } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
 
@@ -39,7 +41,7 @@ test('parsing: what is understood is kept, what is not is said once; broken JSON
   assert.equal(partly.note, 'c.json: sort, view not understood: using the defaults for them');
   const broken = parseSettings('{"sort": ', 'c.json');
   assert.deepEqual(broken.settings, {});
-  assert.match(broken.note!, /^c\.json is not valid JSON \(.*\): using the defaults, and leaving the file as it is$/);
+  assert.equal(broken.note, 'c.json is not valid JSON: using the defaults, and leaving the file as it is');
 });
 
 test('save and load round trip; a broken file is not written over; a missing one is no note', () => {
@@ -56,6 +58,48 @@ test('save and load round trip; a broken file is not written over; a missing one
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a config.json that is a symbolic link is never read, quoted or replaced; nor is a link planted at the temp name written through', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-settings-'));
+  try {
+    const secret = join(dir, 'passwd');
+    writeFileSync(secret, 'root:x:0:0:secret-line\n');
+    mkdirSync(join(dir, 'inotop'));
+    const path = join(dir, 'inotop', 'config.json');
+    symlinkSync(secret, path);
+    const loaded = loadSettings(path);
+    assert.deepEqual([loaded.settings, loaded.writable], [{}, false]);
+    assert.equal(loaded.note, `${path} is a symbolic link: not read, and not written: using the defaults`);
+    assert.throws(() => saveSettings(path, { view: 'pods' }), SettingsError);
+    assert.equal(readlinkSync(path), secret, 'the link is left as it is');
+    assert.equal(readFileSync(secret, 'utf8'), 'root:x:0:0:secret-line\n');
+    // A link where the temp file goes: the write fails (O_EXCL), the file it points at is untouched.
+    rmSync(path);
+    symlinkSync(secret, `${path}.${process.pid}.tmp`);
+    assert.throws(() => saveSettings(path, { view: 'pods' }), /EEXIST/);
+    assert.ok(lstatSync(`${path}.${process.pid}.tmp`).isSymbolicLink());
+    assert.equal(readFileSync(secret, 'utf8'), 'root:x:0:0:secret-line\n');
+    assert.equal(existsSync(path), false);
+    // Not JSON: said where, never what it holds.
+    writeFileSync(path, 'root:x:0:0:secret-line\n');
+    assert.doesNotMatch(loadSettings(path).note!, /secret|root:x/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read-only config directory: "settings not saved" names EROFS, not ENOENT', { skip: isRoot ? false : 'needs root (a read-only tmpfs)' }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-ro-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]);
+  t.after(() => {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  assert.throws(
+    () => saveSettings(join(dir, 'inotop', 'config.json'), { view: 'pods' }),
+    (error) => error instanceof SettingsError && /config\.json: EROFS \(read-only file system\)$/.test(error.message),
+  );
 });
 
 test('--no-config, -s and -d: flags win over the file', () => {
@@ -124,3 +168,43 @@ test('settings persist across a restart of the screen', { skip: process.platform
   t.after(() => noConfig.kill());
   await noConfig.waitFor(/WATCHES▼/, '--no-config: the defaults');
 });
+
+test('a replay (--demo) never writes the settings: the next live screen opens as it would have', async (t) => {
+  ensureBuilt();
+  const home = mkdtempSync(join(tmpdir(), 'inotop-xdg-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const pane = new TmuxPane([process.execPath, inotopBin, '--demo'], { width: 120, height: 40, env: { XDG_CONFIG_HOME: home } });
+  t.after(() => pane.kill());
+  await pane.waitFor(/REPLAY of/, 'the demo');
+  pane.keys('v');
+  await pane.waitFor(/NAMESPACE\/NAME/, 'the pod view');
+  pane.keys('>', 'q');
+  await pane.waitFor(/EXIT=0/, 'quit');
+  assert.equal(existsSync(join(home, 'inotop', 'config.json')), false);
+});
+
+test(
+  'settings that cannot be saved say why on the notes line, for the rest of the session',
+  { skip: isRoot ? false : 'needs root (a read-only tmpfs)' },
+  async (t) => {
+    ensureBuilt();
+    const home = mkdtempSync(join(tmpdir(), 'inotop-ro-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', home]);
+    t.after(() => {
+      execFileSync('umount', [home]);
+      rmSync(home, { recursive: true, force: true });
+    });
+    const pane = new TmuxPane([process.execPath, inotopBin, '--pods', 'none', '-d', '0.5', '-p', String(process.pid)], {
+      width: 160,
+      height: 40,
+      env: { XDG_CONFIG_HOME: home },
+    });
+    t.after(() => pane.kill());
+    await pane.waitFor(/PID USER/, 'the screen');
+    pane.keys('>');
+    await pane.waitFor(/settings not saved: .*EROFS \(read-only file system\)/, 'the reason');
+    // Refreshes come every 0.5 s: the note stays past several of them.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.match(pane.screen(), /settings not saved: .*EROFS/);
+  },
+);

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chargeChain, chargedUsers, namespacesBelow, NO_CHARGE, type OwnCharge } from '../../src/model/charges.js';
 import type { ChargeCounts, Limits, UserNamespace, UserRow } from '../../src/model/types.js';
-import { withCharges } from '../../src/record/format.js';
-import { user } from '../helpers/rows.js';
+import { validateSnapshot } from '../../src/record/validate.js';
+import { snapshot, user } from '../helpers/rows.js';
 
 const limits: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
 const unlimited = { instances: null, watches: null, fanotifyGroups: null, fanotifyMarks: null };
@@ -102,15 +102,17 @@ test('a chain stops where the namespaces are not known', () => {
 });
 
 test('a recording made before charges: own = charged, the host limits for host users, unknown for namespaces', () => {
+  // As the reader upgrades it: through the recording's validator.
+  const read = (users: object[]) => validateSnapshot(JSON.parse(JSON.stringify({ ...snapshot([]), limits, users }))).users;
   const old = { uid: 0, name: 'root', userns: null, instances: 3, watches: 9, fanotifyGroups: 1 };
-  const upgraded = withCharges(old as Parameters<typeof withCharges>[0], limits);
-  assert.deepEqual(upgraded.charged, counts(3, 9, 1, 0));
-  assert.deepEqual(upgraded.limits, { instances: 128, watches: 8192, fanotifyGroups: 128, fanotifyMarks: 8192 });
-  assert.deepEqual(upgraded.fromNamespaces, []);
-  assert.equal(withCharges({ ...old, userns: '4026532173' } as Parameters<typeof withCharges>[0], limits).limits, null);
+  const [upgraded] = read([old]);
+  assert.deepEqual(upgraded!.charged, counts(3, 9, 1, 0));
+  assert.deepEqual(upgraded!.limits, { instances: 128, watches: 8192, fanotifyGroups: 128, fanotifyMarks: 8192 });
+  assert.deepEqual(upgraded!.fromNamespaces, []);
+  assert.equal(read([{ ...old, userns: '4026532173' }])[0]!.limits, null);
   // One that has them is kept as it is.
   const current = user(0, 3, 9);
-  assert.equal(withCharges(current, limits), current);
+  assert.deepEqual(read([current]), [current]);
 });
 
 test('the screen: the meters line says where the charge comes from; a pod inspect names whom it charges and every namespace charging them, with their pods', async () => {

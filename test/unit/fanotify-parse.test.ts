@@ -136,8 +136,9 @@ test('counts: groups and marks beside instances and watches, shared groups once,
       scanned(101, 0, { fanotifyGroups: [{ ...shared, fd: 7 }] }), // the same group, inherited
       scanned(200, 1000, { fanotifyGroups: [group(3, 'fanotify flags:0 event-flags:0\n', { instanceId: '200:3' })] }), // fanotify only
     ],
+    needsPrivilege: 0,
+    coverage: { complete: true, reason: null, unreadable: {} },
     userNamespaces: [],
-    unreadable: 0,
     sharedDetection: 'kcmp',
     notes: [],
     parsedInstances: [],

@@ -10,25 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { decodePathBytes, encodePathBytes } from '../../src/model/path-bytes.js';
-import { NO_FILTER } from '../../src/model/query.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { RecordingError } from '../../src/record/format.js';
 import { readRecording } from '../../src/record/reader.js';
 import { parseMountinfo } from '../../src/resolve/mountinfo.js';
 import { devOf, watchesOf } from '../../src/model/watches.js';
 import { parseInotifyFdinfo } from '../../src/scan/parse.js';
-import { batchText } from '../../src/views/batch.js';
 import { fit } from '../../src/views/format.js';
 import { displayWidth } from '../../src/common/width.js';
-import { snapshotJson } from '../../src/views/json.js';
 import { jsonText, screenText, visible, visibleLine } from '../../src/common/text.js';
-import { logLines } from '../../src/views/tui/paint/changes.js';
-import { detailLines } from '../../src/views/tui/paint/detail.js';
-import { headerLines } from '../../src/views/tui/paint/header.js';
-import { layout } from '../../src/views/tui/paint/layout.js';
-import { Painter } from '../../src/views/painter.js';
-import { tableLines } from '../../src/views/tui/paint/table.js';
-import { initialState, reduce } from '../../src/views/tui/state.js';
+import { renderEverywhere } from '../helpers/views.js';
 
 /** Iterations per target; the default keeps the whole file to a few seconds. */
 const ITERATIONS = Number(process.env['INOTOP_FUZZ_ITERATIONS'] ?? 300);
@@ -147,22 +138,6 @@ class Fuzzer {
   }
 }
 
-/** Every view of a snapshot a reader accepted: none may throw. */
-function renderEverywhere(snapshot: Snapshot): void {
-  batchText(snapshot, snapshot.processes, { withTargets: true, color: true, width: 120 });
-  snapshotJson(snapshot, true);
-  let state = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
-  state = reduce(state, { type: 'resize', tableRows: 10, detailRows: 8 });
-  state = reduce(state, { type: 'snapshot', snapshot });
-  state = reduce(state, { type: 'snapshot', snapshot });
-  const painter = new Painter(true);
-  const l = layout(120, 40, snapshot.users.length);
-  headerLines(state, l, painter);
-  tableLines(state, 120, 12, painter);
-  detailLines(state, 120, 10, painter);
-  logLines(state, 120, 6, painter);
-}
-
 const FDINFO =
   'pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t1057\ninotify wd:1f ino:1234 sdev:800001 mask:800afff ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:d204000000000000\ninotify wd:2 ino:5 sdev:23 mask:fff ignored_mask:0\n';
 
@@ -205,7 +180,7 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
     }
   });
 
-  test('recording reader: mutated bytes, plain and gzip; what it accepts renders everywhere', () => {
+  test('recording reader: mutated bytes, plain and gzip; what it accepts renders everywhere', async () => {
     const fuzz = new Fuzzer(SEED + 2);
     const plain = Buffer.from(recordingLines.join('\n') + '\n');
     const packed = Buffer.concat(recordingLines.map((line) => gzipSync(line + '\n')));
@@ -219,11 +194,11 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
       } catch (error) {
         if (!(error instanceof RecordingError)) throw error;
       }
-      for (const snapshot of snapshots) renderEverywhere(snapshot);
+      for (const snapshot of snapshots) await renderEverywhere(snapshot);
     }
   });
 
-  test('recording reader: mutated documents never reach the views unchecked', () => {
+  test('recording reader: mutated documents never reach the views unchecked', async () => {
     const fuzz = new Fuzzer(SEED + 3);
     const [header, ...snapshots] = recordingLines;
     const file = join(dir, 'm.jsonl');
@@ -234,7 +209,7 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} iterations each)`, () => {
       try {
         const recording = readRecording(file);
         accepted++;
-        for (const snapshot of recording.snapshots) renderEverywhere(snapshot);
+        for (const snapshot of recording.snapshots) await renderEverywhere(snapshot);
       } catch (error) {
         if (!(error instanceof RecordingError)) throw error;
         assert.match(error.message, /holds no snapshot \(.*line 2: not a snapshot: /);

@@ -23,7 +23,7 @@ function feed(...snapshots: Snapshot[]): History {
 }
 
 function identity(row: ProcessRow): ProcessIdentity {
-  return { pid: row.pid, uid: row.uid, user: row.user, comm: row.comm, cmdline: row.cmdline, pod: row.pod };
+  return { pid: row.pid, startTime: row.startTime, uid: row.uid, user: row.user, comm: row.comm, cmdline: row.cmdline, pod: row.pod };
 }
 
 function kinds(events: readonly ChangeEvent[]): string[] {

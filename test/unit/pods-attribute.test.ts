@@ -126,7 +126,7 @@ test('unmounted: from the mount point in the holder namespace when that is a pod
       status: 'unmounted',
       path: `/rootfs${volume(GONE)}`,
       mountpoint: `/rootfs${volume(GONE)}`,
-      heldBy: [{ pid: 400, comm: 'node_exporter', mountpoint: `/rootfs${volume(GONE)}` }],
+      heldBy: [{ pid: 400, comm: 'node_exporter', mountpoint: `/rootfs${volume(GONE)}`, boundFrom: [] }],
     }),
   );
   assert.equal(pod?.uid, GONE);
@@ -142,8 +142,8 @@ test('unmounted: from the holder process own pod (a container holding its delete
       path: '/var/run/secrets/kubernetes.io/serviceaccount',
       mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount',
       heldBy: [
-        { pid: 499, comm: 'not-a-pod', mountpoint: '/mnt/x' },
-        { pid: 500, comm: 'app', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount' },
+        { pid: 499, comm: 'not-a-pod', mountpoint: '/mnt/x', boundFrom: [] },
+        { pid: 500, comm: 'app', mountpoint: '/var/run/secrets/kubernetes.io/serviceaccount', boundFrom: [] },
       ],
     }),
   );
@@ -170,7 +170,10 @@ test('unmounted: from the mount point remembered earlier, by the resolver or by 
 
   // First seen mounted at a pod path, then unmounted with no holder path, no remembered mount point.
   attribution(list, { memory }).targetPod('0:48', resolution({ path: volume(WEB), mountpoint: volume(WEB) }));
-  const later = attribution(list, { memory }).targetPod('0:48', resolution({ status: 'unmounted', heldBy: [{ pid: 9, comm: 'x', mountpoint: '/mnt' }] }));
+  const later = attribution(list, { memory }).targetPod(
+    '0:48',
+    resolution({ status: 'unmounted', heldBy: [{ pid: 9, comm: 'x', mountpoint: '/mnt', boundFrom: [] }] }),
+  );
   assert.equal(later?.uid, WEB);
   assert.equal(attribution(list, { memory }).targetPod('0:49', resolution({ status: 'unmounted' })), null, 'nothing known');
 });

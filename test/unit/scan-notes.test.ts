@@ -10,15 +10,17 @@ import { proc, snapshot } from '../helpers/rows.js';
 
 const notes: ScanNote[] = [
   { kind: 'unreadable', processes: 1 },
-  { kind: 'protected', pids: [1, 2, 3, 4, 5], count: 9 },
-  { kind: 'out-of-fds', pids: [7], count: 1 },
+  { kind: 'missed', cause: 'EACCES', pids: [1, 2, 3, 4, 5].map((pid) => ({ pid, what: [] })), count: 9, hostProtected: true },
+  { kind: 'missed', cause: 'EMFILE', pids: [{ pid: 7, what: [] }], count: 1, hostProtected: false },
+  { kind: 'missed', cause: 'EIO', pids: [{ pid: 8, what: ['fdinfo 4', 'link 9'] }], count: 1, hostProtected: false },
 ];
 
 test('scan notes in words', () => {
   assert.deepEqual(notes.map(scanNoteText), [
     '1 process not readable: run as root to see all',
-    'not readable even with CAP_SYS_PTRACE, not counted: pid 1, 2, 3, 4, 5, …',
-    'out of file descriptors (EMFILE/ENFILE), not counted: pid 7',
+    '9 processes not read whole (EACCES: not readable even with CAP_SYS_PTRACE), their counts missing or short: pid 1, 2, 3, 4, 5, +4 more',
+    '1 process not read whole (EMFILE: out of file descriptors), their counts missing or short: pid 7',
+    '1 process not read whole (EIO), their counts missing or short: pid 8 (fdinfo 4, link 9)',
   ]);
   assert.equal(scanNoteText({ kind: 'unreadable', processes: 3 }), '3 processes not readable: run as root to see all');
   assert.equal(shortfallText({ notRead: 40, processes: 120 }), '40 of 120 processes not read by the deadline');

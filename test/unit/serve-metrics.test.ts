@@ -1,11 +1,14 @@
 // inotop serve's series as a fleet stores them: which users, process groups and leaked pods get
 // series of their own, the rest summed so that totals stay exact, and the cardinality bound: a
 // node with 5,000 gone pods, a process restarted 100 times, many users and many failing commands
-// exports at most the budget, over all its scrapes together.
+// exports at most the budget, over all its scrapes together. And whether a scan could see:
+// inotop_scan_complete, with the reason in a label, and what it could not read by cause; after a
+// failed scan no figure is exported (unknown, not stale).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS } from '../../src/serve/args.js';
 import {
+  exportedCauses,
   exportedGroups,
   exportedLeaks,
   exportedUsers,
@@ -38,6 +41,7 @@ const state = (snap: Snapshot, extra: Partial<MetricsState> = {}): MetricsState 
   cluster: null,
   snapshot: snap,
   scanFailures: 0,
+  lastFailure: null,
   top: DEFAULT_TOP,
   topLeaks: DEFAULT_TOP_LEAKS,
   ...extra,
@@ -55,7 +59,7 @@ test('node shards: a stable hash of the name, spread over every shard', () => {
   for (const count of counts) assert.ok(count > 700 && count < 1300, `${count} nodes in a shard of 64,000 / 64`);
 });
 
-test('users: the nearest each inotify limit in force, then the nearest either, three at most; fanotify: the nearest its limit', () => {
+test('users: the nearest each inotify limit in force (the next nearest either where one is nearest both), two at most; fanotify: the nearest its limit', () => {
   const limits = { maxUserWatches: 1000, maxUserInstances: 100, maxQueuedEvents: 16384, maxUserFanotifyGroups: 10, maxUserFanotifyMarks: 1000 };
   const holder = (uid: number, watches: number, instances: number, fanotifyGroups = 0): UserRow => ({
     ...user(uid, instances, watches, null, limits),
@@ -68,7 +72,7 @@ test('users: the nearest each inotify limit in force, then the nearest either, t
   const chosen = exportedUsers(users);
   assert.deepEqual(
     chosen.inotify.map((u) => u.uid),
-    [1, 2, 3],
+    [1, 2],
   );
   assert.deepEqual(
     chosen.fanotify.map((u) => u.uid),
@@ -76,12 +80,12 @@ test('users: the nearest each inotify limit in force, then the nearest either, t
   );
   assert.deepEqual(
     exportedUsers([holder(1, 950, 1), holder(4, 10, 80), namespaced]).inotify.map((u) => u.uid),
-    [1, 6, 4],
+    [1, 6],
   );
   assert.deepEqual(
     exportedUsers([holder(7, 5, 5), holder(3, 5, 5)]).inotify.map((u) => u.uid),
     [3, 7],
-    'ties by uid',
+    'ties by uid; one user nearest both limits, so the next nearest either',
   );
   assert.deepEqual(exportedUsers([holder(7, 5, 5)]).fanotify, [], 'no fanotify series where none is charged');
 });
@@ -211,6 +215,7 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
       users,
       pods: { source: 'cri', live: 3, stale: false, error: null },
       trace: { state: 'on', reason: null },
+      scan: { complete: false, reason: 'not read', unreadable: { EACCES: 1, EIO: 40 + restart, ENOMEM: 3, EINTR: 2, deadline: 5 } },
     };
     const batch: SyscallFailure[] = [
       {
@@ -224,6 +229,8 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
         count: 1,
         new: 1,
         limit: restart % 2 ? 'max_user_instances' : 'max_user_watches',
+        limitUid: 0,
+        limitUserns: null,
         fdLimit: null,
         firstAt: snap.time,
         lastAt: snap.time,
@@ -243,5 +250,49 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
   const labelValues = (label: string) => new Set([...seen].flatMap((key) => [...key.matchAll(new RegExp(`[{,]${label}="([^"]*)"`, 'g'))].map((m) => m[1])));
   assert.ok(labelValues('pod_uid').size <= DEFAULT_TOP_LEAKS + 1, [...labelValues('pod_uid')].join(' '));
   assert.ok(labelValues('comm').size <= DEFAULT_TOP + 1 + 8);
-  assert.ok(labelValues('uid').size <= 4);
+  // Two inotify users, one fanotify user.
+  assert.ok(labelValues('uid').size <= 3, [...labelValues('uid')].join(' '));
+  assert.equal(sum(last, 'inotop_scan_unreadable_processes'), 1 + 139 + 3 + 2 + 5, 'the unread processes summed, not dropped');
+  assert.ok(labelValues('cause').size <= 3, [...labelValues('cause')].join(' '));
+});
+
+/** The lines of an exposition's samples of `name`. */
+const lines = (text: string, name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+const nodeN = `node="n",node_shard="${nodeShard('n')}"`;
+
+test('inotop_scan_complete: 1 for a scan that saw all, 0 with its causes for one that did not', async () => {
+  const seen = snapshot([proc(1, { targets: targets(2) })]);
+  const complete = await renderMetrics(state(seen, { node: 'n' }));
+  assert.deepEqual(lines(complete, 'inotop_scan_complete'), [`inotop_scan_complete{reason="",${nodeN}} 1`]);
+  assert.deepEqual(lines(complete, 'inotop_scan_unreadable_processes'), []);
+
+  const blind = { ...seen, scan: { complete: false, reason: '40 of 120 processes not read (EACCES 1, EIO 39)', unreadable: { EACCES: 1, EIO: 39 } } };
+  const text = await renderMetrics(state(blind, { node: 'n' }));
+  assert.deepEqual(lines(text, 'inotop_scan_complete'), [`inotop_scan_complete{reason="processes not read: EACCES, EIO",${nodeN}} 0`]);
+  assert.deepEqual(lines(text, 'inotop_scan_unreadable_processes'), [
+    `inotop_scan_unreadable_processes{cause="EIO",${nodeN}} 39`,
+    `inotop_scan_unreadable_processes{cause="EACCES",${nodeN}} 1`,
+  ]);
+  assert.equal(lines(text, 'inotop_user_watches').length, 1, 'the figures of an incomplete scan are given: they are lower bounds');
+});
+
+test('unread processes: the causes with most by name, the rest summed, at most MAX_UNREADABLE_SERIES series', () => {
+  assert.deepEqual(exportedCauses({}), []);
+  assert.deepEqual(exportedCauses({ EIO: 2, EACCES: 2, deadline: 9 }), [
+    ['deadline', 9],
+    ['EACCES', 2],
+    ['EIO', 2],
+  ]);
+  assert.deepEqual(exportedCauses({ EIO: 40, EACCES: 1, ENOMEM: 3, EINTR: 2, deadline: 5 }), [
+    ['EIO', 40],
+    ['deadline', 5],
+    [OTHER, 6],
+  ]);
+});
+
+test('a failed scan (/proc not listed): inotop_scan_complete 0 with the reason, and no figures', async () => {
+  const text = await renderMetrics({ ...state(snapshot([])), node: 'n', snapshot: null, scanFailures: 3, lastFailure: 'cannot read /proc: EIO (i/o error)' });
+  assert.deepEqual(lines(text, 'inotop_scan_complete'), [`inotop_scan_complete{reason="cannot read /proc: EIO (i/o error)",${nodeN}} 0`]);
+  assert.deepEqual(lines(text, 'inotop_user_watches'), []);
+  assert.deepEqual(lines(text, 'inotop_scan_failures_total'), [`inotop_scan_failures_total{${nodeN}} 3`]);
 });

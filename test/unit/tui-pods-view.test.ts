@@ -84,8 +84,8 @@ test('v switches to the pod view and back; arrows move its selection; / filters 
 
 test('state: gone since when this session saw it go; age since first seen', () => {
   const gone = pod('api', 'gone');
-  const live = snapshot([proc(1, { watchedPods: [{ pod: pod('api'), watches: 1, leaked: 0 }] })], '2026-11-27T10:00:00.000Z');
-  const after = snapshot([proc(1, { watchedPods: [{ pod: gone, watches: 1, leaked: 1 }] })], '2026-11-27T10:21:06.000Z');
+  const live = snapshot([proc(1, { watchedPods: [{ pod: pod('api'), watches: 1, leaked: 0, holders: [] }] })], '2026-11-27T10:00:00.000Z');
+  const after = snapshot([proc(1, { watchedPods: [{ pod: gone, watches: 1, leaked: 1, holders: [] }] })], '2026-11-27T10:21:06.000Z');
   const history = advanceHistory(advanceHistory(EMPTY_HISTORY, live), after);
   assert.match(podStateText(gone, history), /^gone since \d\d:\d\d:\d\d$/);
   assert.equal(podStateText(gone, EMPTY_HISTORY), 'gone');

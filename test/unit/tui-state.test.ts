@@ -222,7 +222,7 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
         path: null,
         status: 'unmounted',
         leak: 'unmounted',
-        holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x' }],
+        holders: [{ pid: 4567, comm: 'containerd-shim', mountpoint: '/run/x', boundFrom: [] }],
         heldBy: [4567],
       }),
     ],
@@ -326,7 +326,7 @@ test('the layout fills the screen at 80x24 and 160x48', () => {
 test('change log lines say what changed, per process and pod', () => {
   const nginx = pod('nginx-7c9f');
   const time = '2026-11-27T10:00:00.000Z';
-  const kubelet = { pid: 812, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  const kubelet = { pid: 812, startTime: 1, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
   assert.equal(
     eventText({ kind: 'process-changed', time, process: kubelet, delta: 3, watches: 9, pods: [{ pod: nginx, delta: 3 }] }),
     'kubelet 812 +3: pod default/nginx-7c9f',
@@ -385,7 +385,7 @@ test("the selection opens on the recording's process, else the first leaking one
 
 test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {
   const gonePod = pod('runner-x', 'gone');
-  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3 }] });
+  const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3, holders: [] }] });
   const holder = proc(60, { comm: 'sleep', pod: gonePod, targets: targets(1, 9) });
   const other = proc(70, { comm: 'agent', targets: targets(2, 20) });
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet, holder, other]) });
@@ -398,7 +398,7 @@ test('the filter finds a watcher by the pod it watches, not only by its own pod'
 test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path losing its middle', () => {
   const uid = '18151e55-6b06-412b-b2b6-379aaaaaaaaa';
   const long = `/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~projected/kube-api-access-ab12c/..2026_11_27_10_00_00.123456789/token`;
-  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const };
+  const gonePod = { uid, namespace: 'shop', name: 'api-6b8f7c9d5-q4zlm', container: null, state: 'gone' as const, nameSource: null };
   const kubelet = proc(100, {
     comm: 'kubelet',
     targets: [
@@ -408,8 +408,8 @@ test('the detail pane at 120 columns: STATUS, the holder and POD whole, the path
         leak: 'unmounted',
         pod: gonePod,
         holders: [
-          { pid: 16115, comm: 'sleep', mountpoint: '/x' },
-          { pid: 16116, comm: 'sleep', mountpoint: '/y' },
+          { pid: 16115, comm: 'sleep', mountpoint: '/x', boundFrom: [] },
+          { pid: 16116, comm: 'sleep', mountpoint: '/y', boundFrom: [] },
         ],
         heldBy: [16115, 16116],
       }),
@@ -534,4 +534,20 @@ test('inspect: Enter on a target opens it whole; y copies its text; Esc closes',
     .join('\n');
   assert.match(removed, /NEXT STEP: only the watcher can drop this watch: restarting kubelet \(pid 16114\) releases it\./);
   assert.match(removed, /kernfs sends no IN_IGNORED/);
+});
+
+test('the header says when the counts cannot be gone by: a scan that missed too much, a refresh that failed', () => {
+  const start = initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 });
+  const seen = snapshot([proc(1, { targets: targets(3) })]);
+  const blind = { ...seen, scan: { complete: false, reason: '40 of 120 processes not read (EIO 40)', unreadable: { EIO: 40 } } };
+  const totalsLine = (state: ReturnType<typeof initialState>) =>
+    headerLines(state, layout(160, 40, 1), mono)
+      .map((line) => line.replace(/\{\/?[a-z-]+\}/g, ''))
+      .find((line) => line.includes('processes'))!;
+  assert.match(totalsLine(reduce(start, { type: 'snapshot', snapshot: seen })), /^total 1 processes/);
+  const incomplete = reduce(start, { type: 'snapshot', snapshot: blind });
+  assert.match(totalsLine(incomplete), /^CANNOT TELL: 40 of 120 processes not read \(EIO 40\): total 1 processes/);
+  const failed = reduce(reduce(start, { type: 'snapshot', snapshot: seen }), { type: 'failed', message: 'cannot read /proc: EIO (i/o error)' });
+  assert.match(totalsLine(failed), /^CANNOT TELL: cannot read \/proc: EIO \(i\/o error\); as of \d\d:\d\d:\d\d: total 1 processes/);
+  assert.match(totalsLine(reduce(failed, { type: 'snapshot', snapshot: seen })), /^total 1 processes/, 'until a refresh succeeds');
 });

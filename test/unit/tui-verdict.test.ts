@@ -17,9 +17,9 @@ function leakyNode() {
     comm: 'kubelet',
     targets: [...targets(3, 1, { pod: gone('api-hxagp'), leak: 'gone' }), ...targets(3, 10, { pod: gone('api-d8czs'), leak: 'unmounted' }), ...targets(4, 20)],
     watchedPods: [
-      { pod: gone('api-hxagp'), watches: 3, leaked: 3 },
-      { pod: gone('api-d8czs'), watches: 3, leaked: 3 },
-      { pod: pod('web'), watches: 2, leaked: 0 },
+      { pod: gone('api-hxagp'), watches: 3, leaked: 3, holders: [] },
+      { pod: gone('api-d8czs'), watches: 3, leaked: 3, holders: [] },
+      { pod: pod('web'), watches: 2, leaked: 0, holders: [] },
     ],
     leakHolders: [
       { pid: 16115, comm: 'sleep' },
@@ -55,7 +55,7 @@ test('three pods and more: the first two names, then the count alone', () => {
   const row = proc(7, {
     comm: 'kubelet',
     leaked: 9,
-    watchedPods: names.map((name) => ({ pod: gone(name), watches: 3, leaked: 3 })),
+    watchedPods: names.map((name) => ({ pod: gone(name), watches: 3, leaked: 3, holders: [] })),
     leakHolders: [{ pid: 8, comm: 'busybox' }],
   });
   const node = snapshot([row]);
@@ -72,8 +72,8 @@ test('other leaking processes follow, by pid at least', () => {
 });
 
 test('an unnamed gone pod shows by the start of its uid', () => {
-  const unnamed = { uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa', namespace: null, name: null, container: null, state: 'gone' as const };
-  const node = snapshot([proc(3, { comm: 'kubelet', leaked: 1, watchedPods: [{ pod: unnamed, watches: 1, leaked: 1 }] })]);
+  const unnamed = { uid: '18151e55-6b06-412b-b2b6-379aaaaaaaaa', namespace: null, name: null, container: null, state: 'gone' as const, nameSource: null };
+  const node = snapshot([proc(3, { comm: 'kubelet', leaked: 1, watchedPods: [{ pod: unnamed, watches: 1, leaked: 1, holders: [] }] })]);
   assert.equal(verdictLine(node, 200), 'LEAK kubelet 3: 1 watch on 1 gone pod (18151e55)');
 });
 

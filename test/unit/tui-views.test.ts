@@ -47,8 +47,8 @@ test('every view id has its view, and v goes through them in order', () => {
 
 test('rows are kept per snapshot: two states on two snapshots do not evict each other', () => {
   const web = pod('web');
-  const a = opened([proc(1, { targets: targets(2), watchedPods: [{ pod: web, watches: 2, leaked: 0 }] }), proc(2, { targets: targets(5) })]);
-  const b = opened([proc(3, { targets: targets(4), watchedPods: [{ pod: web, watches: 4, leaked: 0 }] })]);
+  const a = opened([proc(1, { targets: targets(2), watchedPods: [{ pod: web, watches: 2, leaked: 0, holders: [] }] }), proc(2, { targets: targets(5) })]);
+  const b = opened([proc(3, { targets: targets(4), watchedPods: [{ pod: web, watches: 4, leaked: 0, holders: [] }] })]);
   const rowsA = processRows(a);
   const podsA = visiblePods(a);
   const tableB = processTable(b);
@@ -83,7 +83,9 @@ test("the table builds cells only for the rows it shows, at the bench's sizes", 
 
   // The pod view: as many pods as processes, 20 shown.
   const seen = { count: 0 };
-  const pods = Array.from({ length: 500 }, (_, i) => proc(5000 + i, { watches: 1, watchedPods: [{ pod: pod(`p${i}`), watches: 1 + i, leaked: 0 }] }));
+  const pods = Array.from({ length: 500 }, (_, i) =>
+    proc(5000 + i, { watches: 1, watchedPods: [{ pod: pod(`p${i}`), watches: 1 + i, leaked: 0, holders: [] }] }),
+  );
   let podView = keys(reduce(opened(pods), { type: 'resize', tableRows: 20, detailRows: 10 }), 'v');
   const podsSeen = podView.podsSeen;
   podView = { ...podView, podsSeen: { get: (uid: string) => (seen.count++, podsSeen.get(uid)) } as ViewState['podsSeen'] };
@@ -119,8 +121,8 @@ test('the pod view answers the mouse as the process view does: a click or the wh
     watches: 9,
     leaked: 3,
     watchedPods: [
-      { pod: gone, watches: 3, leaked: 3 },
-      { pod: web, watches: 6, leaked: 0 },
+      { pod: gone, watches: 3, leaked: 3, holders: [] },
+      { pod: web, watches: 6, leaked: 0, holders: [] },
     ],
   });
   let state = keys(opened([kubelet, proc(200, { watches: 1 })]), 'v');
@@ -134,14 +136,14 @@ test('the pod view answers the mouse as the process view does: a click or the wh
 });
 
 test('the filter prompt names what the view lists', () => {
-  const state = opened([proc(1, { watchedPods: [{ pod: pod('web'), watches: 1, leaked: 0 }] })]);
+  const state = opened([proc(1, { watchedPods: [{ pod: pod('web'), watches: 1, leaked: 0, holders: [] }] })]);
   assert.match(plain([footerLine(keys(state, '/'), 120, mono)])[0]!, /Filter processes: _/);
   assert.match(plain([footerLine(keys(state, 'v', '/'), 120, mono)])[0]!, /Filter pods: _/);
 });
 
 test('pods with the same counts go by name in code-unit order, whatever the locale', () => {
   const watcher = proc(1, {
-    watchedPods: ['b', 'B', 'a', 'é', 'e'].map((name) => ({ pod: pod(name), watches: 1, leaked: 0 })),
+    watchedPods: ['b', 'B', 'a', 'é', 'e'].map((name) => ({ pod: pod(name), watches: 1, leaked: 0, holders: [] })),
   });
   const state = keys(opened([watcher]), 'v', 's', 'home', 'enter');
   assert.equal(state.sort.field, 'pid', 'a sort by name');

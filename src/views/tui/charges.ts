@@ -46,7 +46,7 @@ export function podChargeParagraphs(podUid: string, snapshot: Snapshot): Paragra
       '    ',
     );
     for (const entry of user.fromNamespaces) {
-      const names = entry.pods.map((uid) => podLabel(pods.get(uid) ?? { uid, namespace: null, name: null, container: null, state: 'live' }));
+      const names = entry.pods.map((uid) => podLabel(pods.get(uid) ?? { uid, namespace: null, name: null, container: null, state: 'live', nameSource: null }));
       line(
         `userns ${entry.userns} uid ${entry.uid}: ${grouped(entry.instances)} instances, ${grouped(entry.watches)} watches; ` +
           `pods ${names.length > 0 ? names.join(', ') : 'none'}${entry.userns === own.userns ? '  (this one)' : ''}`,

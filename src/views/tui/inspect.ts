@@ -71,7 +71,7 @@ export function howItGotThere(holder: Holder, detail: HolderDetail | undefined, 
       : "it is that pod's own container process (its cgroup is the pod's)";
   }
   // The pod's own files (etc-hosts, the termination log), not the cgroup dirs a runtime binds in too.
-  const bound = (holder.boundFrom ?? []).filter((path) => pod !== null && path.includes(`/pods/${pod.uid}/`));
+  const bound = holder.boundFrom.filter((path) => pod !== null && path.includes(`/pods/${pod.uid}/`));
   if (pod && bound.length > 0) {
     const files = bound.length > 2 ? `${bound.slice(0, 2).join(', ')} and ${bound.length - 2} more` : bound.join(', ');
     return (

@@ -33,12 +33,12 @@ const rowsOf = perSnapshot((snapshot: Snapshot): readonly PodRow[] => {
   };
   for (const proc of snapshot.processes) {
     if (proc.pod) rowOf(proc.pod).members.push(proc.pid);
-    for (const entry of proc.watchedPods ?? []) {
+    for (const entry of proc.watchedPods) {
       const row = rowOf(entry.pod);
       row.watches += entry.watches;
       row.leaked += entry.leaked;
       row.watchers.push({ pid: proc.pid, comm: proc.comm, watches: entry.watches, leaked: entry.leaked });
-      for (const pid of entry.holders ?? []) if (!row.holders.includes(pid)) row.holders.push(pid);
+      for (const pid of entry.holders) if (!row.holders.includes(pid)) row.holders.push(pid);
     }
   }
   for (const row of rows.values()) {
@@ -130,7 +130,7 @@ export function pidList(pids: readonly number[], max = 4): string {
 export function withPodsSeen(seen: ReadonlyMap<string, string>, snapshot: Snapshot): ReadonlyMap<string, string> {
   let next: Map<string, string> | null = null;
   for (const row of snapshot.processes) {
-    for (const pod of [row.pod, ...(row.watchedPods ?? []).map((entry) => entry.pod)]) {
+    for (const pod of [row.pod, ...row.watchedPods.map((entry) => entry.pod)]) {
       if (!pod || seen.has(pod.uid) || next?.has(pod.uid)) continue;
       next ??= new Map(seen);
       next.set(pod.uid, snapshot.time);

@@ -43,7 +43,7 @@ export function screenColumns(state: ViewState): ColumnSpec[] {
 export function cellContext(state: ViewState): CellContext {
   const failing = new Set(snapshotRecentFailures(state.snapshot).map((f) => f.pid));
   const churn = state.snapshot ? churnByPid(state.snapshot) : new Map<number, WatchChurn>();
-  const traced = state.snapshot?.trace?.state === 'on';
+  const traced = state.snapshot?.trace.state === 'on';
   const { prefixes } = processTable(state);
   return {
     count: grouped,
@@ -113,7 +113,7 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
-      `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks ?? 0, 'mark', 'marks')}` : ''}` +
+      `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks, 'mark', 'marks')}` : ''}` +
       `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';

@@ -8,6 +8,7 @@ import { format } from 'node:util';
 import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
 import { screenText } from '../../common/text.js';
+import { errorText } from '../../common/error-text.js';
 import { actionForKey } from './keys.js';
 import { columnAt } from '../columns.js';
 import type { SnapshotSource } from '../../collect/source.js';
@@ -21,7 +22,7 @@ import { Painter } from '../painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
 import { ORDER_HOLD_MS } from './process-view.js';
-import { saveSettings } from './settings.js';
+import { saveSettings, SettingsError } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
 import { initialState, inspectedParagraphs, reduce } from './state.js';
 import type { Action, InitialView, ViewState } from './view-state.js';
@@ -177,8 +178,9 @@ class TerminalUi {
     try {
       saveSettings(this.settingsPath, { sort, intervalMs, view, hiddenColumns, shownColumns });
     } catch (error) {
-      // Said once; the session goes on without saving.
-      this.state = { ...this.state, message: `settings not saved: ${(error as Error).message}` };
+      if (!(error instanceof SettingsError)) throw error;
+      // Said for the rest of the session, which goes on without saving.
+      this.state = reduce(this.state, { type: 'sessionNote', note: `settings not saved: ${error.message}` });
       this.settingsPath = null;
     }
   }
@@ -302,7 +304,7 @@ class TerminalUi {
       process.off('uncaughtException', this.onUncaught);
       process.off('unhandledRejection', this.onUncaught);
       for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-      if (error !== undefined) process.stderr.write(`inotop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      if (error !== undefined) process.stderr.write(`inotop: ${errorText(error)}\n`);
     }
     await this.options.source.stop().catch(() => undefined);
     this.resolve(code);

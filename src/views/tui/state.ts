@@ -55,6 +55,7 @@ export function initialState(initial: InitialView): ViewState {
     detailRows: 5,
     sessionNotes: initial.notes ?? [],
     message: null,
+    refreshFailed: null,
     quit: false,
   };
 }
@@ -76,6 +77,7 @@ function apply(state: ViewState, action: Action): ViewState {
         history: advanceHistory(state.history, action.snapshot),
         podsSeen: withPodsSeen(state.podsSeen, action.snapshot),
         message: null,
+        refreshFailed: null,
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
     }
@@ -84,7 +86,9 @@ function apply(state: ViewState, action: Action): ViewState {
       return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
     }
     case 'failed':
-      return { ...state, message: `refresh failed: ${action.message}` };
+      return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
+    case 'sessionNote':
+      return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
       return { ...state, copy: null };
     case 'resize':

@@ -30,11 +30,11 @@ export function treeOf(sorted: readonly ProcessRow[]): Tree {
   const visit = (row: ProcessRow, indent: string, branch: string, held: ReadonlySet<string>) => {
     if (visited.has(row.pid)) return;
     visited.add(row.pid);
-    const own = row.fds.filter((fd) => fd.instance === undefined || !held.has(fd.instance));
+    const own = row.fds.filter((fd) => !held.has(fd.instance));
     rows.push(own.length === row.fds.length ? row : { ...row, fds: own, instances: own.length, watches: own.reduce((sum, fd) => sum + fd.watches, 0) });
     prefixes.set(row.pid, indent + branch);
     const heldBelow = new Set(held);
-    for (const fd of row.fds) if (fd.instance !== undefined) heldBelow.add(fd.instance);
+    for (const fd of row.fds) heldBelow.add(fd.instance);
     const kids = children.get(row.pid) ?? [];
     const childIndent = branch === '' ? indent : indent + (branch === '└─ ' ? '   ' : '│  ');
     kids.forEach((child, i) => visit(child, childIndent, i === kids.length - 1 ? '└─ ' : '├─ ', heldBelow));

@@ -22,7 +22,7 @@ export function verdictLine(snapshot: Snapshot, width: number): string | null {
     if (displayWidth(text) <= width) return text;
   }
   // Too many holders for one line: the count of pods, as many pids as fit, and how many more.
-  const holders = leaking[0]?.leakHolders?.length ?? 0;
+  const holders = leaking[0]?.leakHolders.length ?? 0;
   for (let shown = holders - 1; shown > 0; shown--) {
     const text = verdictAt(leaking, PIDS_ONLY, shown);
     if (displayWidth(text) <= width) return text;
@@ -42,13 +42,13 @@ function verdictAt(leaking: ProcessRow[], level: number, holdersShown = Infinity
 function processVerdict(row: ProcessRow, level: number, holdersShown: number): string {
   const words = level < 5;
   let text = `${row.comm} ${row.pid}: ${words ? plural(row.leaked, 'watch', 'watches') : grouped(row.leaked)}`;
-  const pods = (row.watchedPods ?? []).filter((entry) => entry.leaked > 0);
+  const pods = row.watchedPods.filter((entry) => entry.leaked > 0);
   if (pods.length > 0 && level < 6) {
     const allGone = pods.every((entry) => entry.pod.state === 'gone');
     const kind = allGone && words ? 'gone ' : '';
     text += ` on ${pods.length} ${kind}pod${pods.length === 1 ? '' : 's'}${podNames(pods, level)}`;
   }
-  const holders = row.leakHolders ?? [];
+  const holders = row.leakHolders;
   if (holders.length > 0) {
     const shown = holders.slice(0, holdersShown).map((holder) => (level < 3 ? `${holder.pid} ${holder.comm}` : String(holder.pid)));
     const more = holders.length - shown.length;

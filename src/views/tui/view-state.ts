@@ -98,6 +98,8 @@ export interface ViewState {
   detailRows: number;
   /** The last refresh failure or a bad filter; cleared by the next good refresh or edit. */
   message: string | null;
+  /** Why the last refresh failed (/proc could not be listed), until one succeeds: the figures shown are older. */
+  refreshFailed: string | null;
   quit: boolean;
 }
 
@@ -138,6 +140,8 @@ export type Action =
   /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
   | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
+  /** Something the whole session should know (settings not saved): on the notes line until the screen closes. */
+  | { type: 'sessionNote'; note: string }
   /** The screen sent what `copy` held. */
   | { type: 'copied' }
   | { type: 'resize'; tableRows: number; detailRows: number }

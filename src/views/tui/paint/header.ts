@@ -58,8 +58,14 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const summary =
     `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
     `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    ((totals.fanotifyGroups ?? 0) > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups ?? 0)} groups  ${grouped(totals.fanotifyMarks ?? 0)} marks` : '');
-  lines.push(esc(fit(summary, left)));
+    (totals.fanotifyGroups > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups)} groups  ${grouped(totals.fanotifyMarks)} marks` : '');
+  // Counts that are too low to go by, or that are the last good ones: said before them.
+  const blind = state.refreshFailed
+    ? `CANNOT TELL: ${state.refreshFailed}; as of ${clock(snapshot.time)}: `
+    : snapshot.scan.complete
+      ? null
+      : `CANNOT TELL: ${snapshot.scan.reason}: `;
+  lines.push(blind === null ? esc(fit(summary, left)) : painter.paint('crit', esc(fit(blind + summary, left))));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width.
   if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));

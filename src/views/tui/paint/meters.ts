@@ -14,7 +14,6 @@ import { fromNamespacesShort } from '../charges.js';
  */
 export function exhaustionText(user: UserRow): string {
   const trend = user.trend;
-  if (!trend) return '';
   const candidates = [
     { seconds: trend.watchesFullInSeconds, rate: trend.watchesPerMinute, what: '' },
     { seconds: trend.instancesFullInSeconds, rate: trend.instancesPerMinute, what: ' instances' },
@@ -40,7 +39,7 @@ export function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number,
   const { charged } = user;
   const limits = user.limits;
   // fanotify's meters (groups, marks) only where some user holds a group: most nodes have none.
-  const fanotify = (snapshot.totals.fanotifyGroups ?? 0) > 0;
+  const fanotify = snapshot.totals.fanotifyGroups > 0;
   const inotifySpace = fanotify ? Math.ceil(meterSpace * 0.55) : meterSpace;
   const watchesWidth = Math.ceil(inotifySpace * 0.6);
   const inotify =
