@@ -2,7 +2,7 @@
 // whole `inotop --json` process. Wall time and CPU time both: this machine is shared, and CPU
 // time is what other tenants disturb least.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,8 @@ import type { ScanResult, Snapshot } from '../src/model/types.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import { Resolver, type RefreshResolutions } from '../src/resolve/index.js';
 import { Scanner } from '../src/scan/index.js';
+import { QueueReader } from '../src/scan/queues.js';
+import { PermissionWaitFinder } from '../src/scan/waits.js';
 import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
 import { cFloor, nodeFloor, type FloorCount } from './floor.js';
 
@@ -84,6 +86,53 @@ export interface ScanMeasurement {
   floorCount: FloorCount;
   /** The last scan, for the stages after it. */
   last: ScanResult;
+}
+
+export interface TrafficMeasurement {
+  /** Instances and groups whose queues were read (a shared one once), and how many came back unread. */
+  instances: number;
+  unread: number;
+  /** One refresh's queue reads: a pidfd per holder, pidfd_getfd + FIONREAD + close per instance. */
+  queues: Timing;
+  /** Their CPU over a full scan's (scan again, fdinfo kept open): goal ≤ 5%. */
+  queuesToScan: number;
+  /**
+   * The permission-wait search over every thread of the machine (it runs only where a permission
+   * group exists; the bench's load has none, so it is forced here): what a refresh pays for it.
+   */
+  waitSearch: Timing;
+  threads: number;
+}
+
+/** Queue reads and the permission-wait search at this size, against the full scan of measureScan. */
+export function measureTraffic(scan: ScanMeasurement, runs: number): TrafficMeasurement {
+  const reader = new QueueReader(true);
+  const processes = scan.last.processes;
+  const read = () => reader.read(processes, Infinity);
+  read();
+  const queues = new Samples();
+  let readings = read();
+  for (let i = 0; i < runs; i++) readings = queues.time(read);
+  const finder = new PermissionWaitFinder('/proc');
+  const waitSearch = new Samples();
+  for (let i = 0; i < runs; i++) waitSearch.time(() => finder.find(Infinity));
+  let threads = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      threads += readdirSync(`/proc/${pid}/task`).length;
+    } catch {
+      // gone
+    }
+  }
+  const timing = queues.timing();
+  return {
+    instances: readings.bytes.size,
+    unread: [...readings.bytes.values()].filter((bytes) => bytes === null).length,
+    queues: timing,
+    queuesToScan: timing.cpuMs.median / scan.rescan.cpuMs.median,
+    waitSearch: waitSearch.timing(),
+    threads,
+  };
 }
 
 /**
@@ -232,42 +281,69 @@ export interface CommandMeasurement {
   stdout: string;
 }
 
+/** One command of a side-by-side measurement: its argv (the program first) and the exit codes that count as a run. */
+export interface Command {
+  argv: string[];
+  okStatuses?: readonly number[];
+}
+
 /**
- * A command as a user runs it, process start to exit: wall, CPU (exact, getrusage of children)
- * and peak RSS. `argv[0]` is the program; `okStatuses` the exit codes that count as a run.
+ * Commands as a user runs them, process start to exit: wall, CPU (exact, getrusage of children)
+ * and peak RSS. Side by side: run i of each command, then run i + 1 of each, so that what the
+ * machine's other tenants do falls on all of them alike.
  */
-export function measureCommand(argv: string[], runs: number, okStatuses: readonly number[] = [0]): CommandMeasurement {
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  let maxRssKb = 0;
-  let last = { status: null as number | null, stdout: '' };
+export function measureSideBySide<Name extends string>(commands: Record<Name, Command>, runs: number): Record<Name, CommandMeasurement> {
+  const names = Object.keys(commands) as Name[];
+  const samples = new Map(
+    names.map((name) => [name, { wall: [] as number[], cpu: [] as number[], maxRssKb: 0, last: { status: null as number | null, stdout: '' } }]),
+  );
   const rssFile = join(mkdtempSync(join(tmpdir(), 'inotop-bench-')), 'rss');
   try {
     for (let i = 0; i < runs; i++) {
-      const before = childrenCpuUs();
-      const started = performance.now();
-      const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 1 << 30,
-      });
-      wall.push(performance.now() - started);
-      cpu.push((childrenCpuUs() - before) / 1000);
-      if (child.status === null || !okStatuses.includes(child.status))
-        throw new Error(`${argv.slice(1).join(' ')} exited ${child.status}: ${child.stderr.trim()}`);
-      maxRssKb = Math.max(maxRssKb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
-      last = { status: child.status, stdout: child.stdout };
+      for (const name of names) {
+        const { argv, okStatuses = [0] } = commands[name];
+        const sample = samples.get(name)!;
+        const before = childrenCpuUs();
+        const started = performance.now();
+        const child = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          maxBuffer: 1 << 30,
+        });
+        sample.wall.push(performance.now() - started);
+        sample.cpu.push((childrenCpuUs() - before) / 1000);
+        if (child.status === null || !okStatuses.includes(child.status))
+          throw new Error(`${argv.slice(1).join(' ')} exited ${child.status}: ${child.stderr.trim()}`);
+        sample.maxRssKb = Math.max(sample.maxRssKb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
+        sample.last = { status: child.status, stdout: child.stdout };
+      }
     }
   } finally {
     rmSync(dirname(rssFile), { recursive: true, force: true });
   }
-  return { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, ...last };
+  const measured = {} as Record<Name, CommandMeasurement>;
+  for (const name of names) {
+    const { wall, cpu, maxRssKb, last } = samples.get(name)!;
+    measured[name] = { wallMs: spread(wall), cpuMs: spread(cpu), maxRssMb: maxRssKb / 1024, ...last };
+  }
+  return measured;
 }
 
-/** `inotop ARGS` from the compiled CLI, under the Node at `node` (the bench's own by default). */
-export function measureInotop(args: string[], runs: number, okStatuses: readonly number[] = [0], node = process.execPath): CommandMeasurement {
+/** One command alone (measureSideBySide of one). */
+export function measureCommand(argv: string[], runs: number, okStatuses: readonly number[] = [0]): CommandMeasurement {
+  return measureSideBySide({ command: { argv, okStatuses } }, runs).command;
+}
+
+/** `inotop ARGS` from the compiled CLI, under the Node at `node` (the bench's own by default), as a Command. */
+export function inotopCommand(args: string[], okStatuses: readonly number[] = [0], node = process.execPath): Command {
   ensureBuilt();
-  return measureCommand([node, inotopBin, ...args], runs, okStatuses);
+  return { argv: [node, inotopBin, ...args], okStatuses };
+}
+
+/** `inotop ARGS` alone. */
+export function measureInotop(args: string[], runs: number, okStatuses: readonly number[] = [0], node = process.execPath): CommandMeasurement {
+  const { argv } = inotopCommand(args, okStatuses, node);
+  return measureCommand(argv, runs, okStatuses);
 }
 
 export interface JsonProcessMeasurement {
@@ -277,11 +353,34 @@ export interface JsonProcessMeasurement {
   maxRssMb: number;
   outputBytes: number;
   totals: Snapshot['totals'];
+  pods: Snapshot['pods'];
 }
 
-/** The compiled CLI as a user runs it: `inotop --json --pods none`, process start to exit. */
-export function measureJsonProcess(runs: number): JsonProcessMeasurement {
-  const { wallMs, cpuMs, maxRssMb, stdout } = measureInotop(['--json', '--pods', 'none'], runs);
+function jsonProcess(measured: CommandMeasurement): JsonProcessMeasurement {
+  const { wallMs, cpuMs, maxRssMb, stdout } = measured;
   const snapshot = JSON.parse(stdout) as Snapshot;
-  return { wallMs, cpuMs, maxRssMb, outputBytes: stdout.length, totals: snapshot.totals };
+  return { wallMs, cpuMs, maxRssMb, outputBytes: stdout.length, totals: snapshot.totals, pods: snapshot.pods };
+}
+
+export interface OneShotsMeasurement {
+  /** `inotop --json --pods none`. */
+  json: JsonProcessMeasurement;
+  /** `inotop --json` with the default pod source (auto), and `podArgs` when given. */
+  jsonPods: JsonProcessMeasurement;
+  /** `inotify-info -s`, when a build of it is given. */
+  inotifyInfo: CommandMeasurement | null;
+}
+
+/**
+ * The compiled CLI as a user runs it, process start to exit, side by side with inotify-info -s:
+ * `inotop --json` without pods and with the default pod source.
+ */
+export function measureOneShots(runs: number, inotifyInfo: string | null, podArgs: string[] = []): OneShotsMeasurement {
+  const commands: Partial<Record<'json' | 'jsonPods' | 'inotifyInfo', Command>> = {
+    json: inotopCommand(['--json', '--pods', 'none']),
+    jsonPods: inotopCommand(['--json', ...podArgs]),
+    ...(inotifyInfo ? { inotifyInfo: { argv: [inotifyInfo, '-s'] } } : {}),
+  };
+  const measured: Partial<Record<keyof typeof commands, CommandMeasurement>> = measureSideBySide(commands as Record<keyof typeof commands, Command>, runs);
+  return { json: jsonProcess(measured.json!), jsonPods: jsonProcess(measured.jsonPods!), inotifyInfo: measured.inotifyInfo ?? null };
 }

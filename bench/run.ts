@@ -1,52 +1,75 @@
-// npm run bench [-- --size tiny|small|large|huge[,...]] [--quick] [--runs N] [--tui-seconds N] [--tui-no-trace] [--auth-flood] [--out FILE]
+// npm run bench [-- --size shared,busy,single,huge|tiny|small|large[,...]] [--quick] [--runs N]
+//                 [--parts auth,startup,scan,resolve,json,check,serve,tui] [--tui-seconds N] [--tui-no-trace] [--auth-flood] [--out FILE]
 // npm run bench -- --fleet 10000|100000: inotop fleet against a real Prometheus holding that many nodes (bench/fleet.ts)
 // First `serve` with basic auth during a flood of 200 wrong passwords (--auth-flood: only that),
-// then the start-up of one-shot runs on the machine as it is and under an idle node's inotify
-// (under each Node BENCH_NODE names too, colon-separated, such as the DaemonSet image's: the
-// bench never downloads one); then, for each size: a real load
-// (test/helpers/load.ts), the scan and a whole refresh against the kernel floor, path resolution
-// cold and warm, the whole `inotop --json` and `inotop check` processes (beside inotify-info -s
-// when INOTIFY_INFO names a build of it: the bench never downloads one), `inotop serve` (scrape
-// latency during scans, peak RSS), and the TUI's steady state and key latency. Prints a table and
-// writes JSON (bench/results.json) so that runs can be compared.
+// then the start-up of one-shot runs beside `node -e 0`, on the machine as it is and under an
+// idle node's inotify, then with a live containerd answering CRI (test/helpers/containerd.ts), under
+// each Node BENCH_NODE names too (colon-separated, such as the DaemonSet image's: the bench never
+// downloads one). Then, for each size: a real load (test/helpers/load.ts), the scan and a whole
+// refresh against the kernel floor, path resolution cold and warm, the whole `inotop --json`
+// process without pods and with the default pod source side by side with inotify-info -s (when
+// INOTIFY_INFO names a build of it: the bench never downloads one), `inotop check`, `inotop serve`
+// (scrape latency during scans, peak RSS), and the screen's steady state and key latency. The
+// default sizes are the matrix the goals are set on. Prints a table and writes JSON
+// (bench/results.json) so that runs can be compared.
 // Needs root: other processes' fds, a tmpfs, the inotify sysctls. Type-checked by npm run typecheck.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { containerdSkipReason, startContainerd } from '../test/helpers/containerd.js';
 import { isRoot } from '../test/helpers/inowatch.js';
-import { countFds, LOAD_SIZES, startLoad, type LoadSizeName } from '../test/helpers/load.js';
+import { countFds, LOAD_SIZES, startLoad, type LoadSize, type LoadSizeName } from '../test/helpers/load.js';
 import {
-  measureCommand,
+  inotopCommand,
   measureInotop,
-  measureJsonProcess,
+  measureOneShots,
   measureResolve,
   measureScan,
+  measureSideBySide,
+  measureTraffic,
+  type Command,
   type CommandMeasurement,
   type Spread,
   type Timing,
 } from './measure.js';
+import { builtExecutable } from '../scripts/build-exe.mjs';
 import { FLEET_GOALS, measureFleet, type FleetMeasurement } from './fleet.js';
 import { measureAuthFlood, measureServe, type AuthFloodMeasurement } from './serve.js';
 import { measureTui } from './tui.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The shapes of node the one-shot goals hold at. */
+const MATRIX: readonly LoadSizeName[] = ['shared', 'busy', 'single', 'huge'];
+
 const GOALS = {
   scanToFloor: 1.3,
   /** A refresh where nothing changed, against the C floor, at every size. */
   refreshToFloor: 1.25,
   jsonWallMs: 1500,
-  /** --json wall against inotify-info -s in the same run, at huge. */
+  /** --json wall against inotify-info -s in the same run, at every shape of the matrix, with and without pods. */
   jsonToInotifyInfo: 1.0,
-  /** Peak RSS of --json, serve and the screen at huge. */
+  /** ... and at huge. */
+  hugeJsonToInotifyInfo: 0.8,
+  hugeJsonRssMb: 120,
+  /** --json with the default pod source against --pods none, where no pod source answers. */
+  autoToNone: 1.1,
+  /** Peak RSS of serve and the screen at huge. */
   hugeRssMb: 250,
   /** node-problem-detector kills a plugin at 5 s. */
   checkWallMs: 5000,
-  /** --json, -b and check --no-trace on an idle node, whole processes, median. */
-  startupWallMs: 200,
+  /** --json, -b and check --no-trace, whole processes, median, against `node -e 0` in the same run. */
+  startupToNode: 1.5,
+  /** ... with a live containerd answering CRI. */
+  startupWithCriToNode: 2,
+  /** node-problem-detector's stock DaemonSet: 80 Mi for its container, 10m CPU; both rules. */
+  checkRssMb: 80,
+  checkCpuMs: 300,
+  /** The single executable's start-up against the npm build's under the same Node: no slower. */
+  exeToNpmStartup: 1.0,
   /** The bench's 100,000 distinct targets (large), cold. */
   coldResolveMs: 500,
   /** /metrics during scans. */
@@ -54,11 +77,16 @@ const GOALS = {
   /** A good client's /metrics p99 during a flood of 200 wrong passwords (issue 24). */
   authFloodP99Ms: 250,
   tuiSmallCpuPercent: 3,
-  tuiHugeCpuPercent: 10,
+  tuiHugeCpuPercent: 5,
   tuiSmallRssMb: 150,
   tuiLargeRssMb: 250,
   keyLatencyMs: 50,
+  /** One refresh's queue reads against a full scan (CPU). */
+  queuesToScan: 0.05,
 };
+
+const PARTS = ['auth', 'startup', 'scan', 'traffic', 'resolve', 'json', 'check', 'serve', 'tui'] as const;
+export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
   /** Floor/scan/--json repetitions. */
@@ -67,56 +95,154 @@ export interface BenchOptions {
   tuiSeconds: number;
   /** inotop flags for the TUI's run (--tui-no-trace: --no-trace). */
   tuiArgs: string[];
-  /** Measure the TUI and serve too (the smoke test does not: it takes a minute). */
-  tui: boolean;
+  /** What is measured at each size (the smoke test leaves out the screen and serve: they take a minute). */
+  parts: ReadonlySet<Part>;
   serveSeconds: number;
 }
 
 /** Start-up is noisy at a tenth of a second: at least this many runs of each. */
 const STARTUP_RUNS = 15;
 
-/**
- * Start-up of one-shot runs under the Node at `node`, whole processes; `node -e 0` is the
- * runtime's own share, which inotop cannot make smaller.
- */
-function measureStartup(node: string, runs: number) {
-  const n = Math.max(runs, STARTUP_RUNS);
+/** The arguments node-problem-detector gives check, per rule (deploy/node-problem-detector/). */
+const NPD_RULES = {
+  'check, limits rule': ['check', '--instances-threshold=90%', '--watches-threshold=90%', '--fail-on-leaked=false'],
+  'check, leaks rule': ['check', '--instances-threshold=off', '--watches-threshold=off', '--fail-on-leaked=true', '--pods-timeout=2', '--deadline=4'],
+};
+
+/** The single executable's one-shots, beside the npm build's under the Node it carries. */
+const EXE = 'single executable ';
+
+/** The one-shots of the single executable at `path`, named as startupCommands' with EXE before. */
+function exeCommands(path: string, pods: string[]): Record<string, Command> {
   return {
-    'node -e 0': measureCommand([node, '-e', '0'], n),
-    '--json': measureInotop(['--json', '--pods', 'none'], n, [0], node),
-    '-b': measureInotop(['-b', '--pods', 'none'], n, [0], node),
-    // check traces failed calls for 1 s: without that, what the verdict itself costs.
-    'check --no-trace': measureInotop(['check', '--pods', 'none', '--no-trace'], n, [0, 1, 2], node),
-    check: measureInotop(['check', '--pods', 'none'], n, [0, 1, 2], node),
+    [`${EXE}--json`]: { argv: [path, '--json', ...pods], okStatuses: [0] },
+    [`${EXE}-b`]: { argv: [path, '-b', ...pods], okStatuses: [0] },
+    [`${EXE}check --no-trace`]: { argv: [path, 'check', ...pods, '--no-trace'], okStatuses: [0, 1, 2] },
   };
 }
 
-type StartupResult = { node: string; load: string; runs: ReturnType<typeof measureStartup> };
+/** The one-shots judged against `node -e 0`, with `pods` as their pod source flags. */
+function startupCommands(node: string, pods: string[]): Record<string, Command> {
+  return {
+    'node -e 0': { argv: [node, '-e', '0'] },
+    '--json': inotopCommand(['--json', ...pods], [0], node),
+    '-b': inotopCommand(['-b', ...pods], [0], node),
+    // check traces failed calls for 1 s: without that, what the verdict itself costs.
+    'check --no-trace': inotopCommand(['check', ...pods, '--no-trace'], [0, 1, 2], node),
+  };
+}
 
-/** Start-up under each Node asked for, on the machine as it is and under an idle node's inotify. */
+interface StartupResult {
+  node: string;
+  situation: string;
+  /** The goal's ratio to `node -e 0`. */
+  goal: number;
+  runs: Record<string, CommandMeasurement>;
+}
+
+/**
+ * Start-up under each Node asked for: on the machine as it is and under an idle node's inotify
+ * without pods, then with a live containerd answering CRI (default pod source). With CRI also the
+ * whole one-shot without pods and with only the pod list to fetch (an empty procfs): fetched beside
+ * the scan, the one-shot takes no longer than the slower of the two; and check as
+ * node-problem-detector runs it (both rules, trace included): its peak RSS and CPU.
+ */
 async function measureStartups(runs: number): Promise<StartupResult[]> {
-  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== '')];
+  const exe = builtExecutable(process.arch);
+  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== ''), ...(exe ? [exe.node] : [])];
   const version = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
-  const results: StartupResult[] = nodes.map((node) => ({ node: version(node), load: 'the machine as it is', runs: measureStartup(node, runs) }));
+  const n = Math.max(runs, STARTUP_RUNS);
+  const none = ['--pods', 'none'];
+  // With the single executable for this machine built, it runs beside the npm build under its Node.
+  const withExe = (node: string, pods: string[]) => ({ ...startupCommands(node, pods), ...(exe && node === exe.node ? exeCommands(exe.path, pods) : {}) });
+  const results: StartupResult[] = nodes.map((node) => ({
+    node: version(node),
+    situation: 'the machine as it is, --pods none',
+    goal: GOALS.startupToNode,
+    runs: measureSideBySide(withExe(node, none), n),
+  }));
   const { processes, instances, watches } = LOAD_SIZES.idle;
   const load = await startLoad(LOAD_SIZES.idle);
   try {
-    const what = `an idle node's inotify (${processes} processes, ${instances} instances, ${watches.toLocaleString('en-US')} watches)`;
-    for (const node of nodes) results.push({ node: version(node), load: what, runs: measureStartup(node, runs) });
+    const idle = `an idle node's inotify (${processes} processes, ${instances} instances, ${watches.toLocaleString('en-US')} watches)`;
+    for (const node of nodes) {
+      results.push({
+        node: version(node),
+        situation: `${idle}, --pods none`,
+        goal: GOALS.startupToNode,
+        runs: measureSideBySide(withExe(node, none), n),
+      });
+    }
+    const skip = containerdSkipReason();
+    if (skip) {
+      console.error(`bench: start-up with CRI skipped: ${skip}`);
+      return results;
+    }
+    const containerd = await startContainerd();
+    const emptyProc = mkdtempSync(join(tmpdir(), 'inotop-bench-proc-'));
+    mkdirSync(join(emptyProc, 'proc'));
+    try {
+      const kubeletRoot = join(containerd.dir, 'kubelet');
+      for (let i = 0; i < CRI_PODS; i++) await containerd.runPod({ name: `bench-${i}`, kubeletRoot });
+      const cri = ['--runtime-endpoint', containerd.endpoint, '--kubelet-root', kubeletRoot];
+      for (const node of nodes) {
+        const commands = {
+          ...startupCommands(node, cri),
+          '--json --pods none': inotopCommand(['--json', ...none], [0], node),
+          '--json, only the pod list (empty procfs)': inotopCommand(['--json', ...cri, '--proc', join(emptyProc, 'proc')], [0], node),
+          ...Object.fromEntries(Object.entries(NPD_RULES).map(([rule, args]) => [rule, inotopCommand([...args, ...cri], [0, 1, 2], node)])),
+        };
+        results.push({
+          node: version(node),
+          situation: `${idle}, containerd answering CRI (${CRI_PODS} pods), the default pod source`,
+          goal: GOALS.startupWithCriToNode,
+          runs: measureSideBySide(commands, n),
+        });
+      }
+    } finally {
+      rmSync(emptyProc, { recursive: true, force: true });
+      await containerd.stop();
+    }
   } finally {
     await load.stop();
   }
   return results;
 }
 
+/** Pods the bench's containerd runs: an idle node's few. */
+const CRI_PODS = 3;
+
+/** The one-shots whose start-up is judged against `node -e 0`. */
+const JUDGED_STARTUPS = new Set(Object.keys(startupCommands('node', [])).filter((name) => name !== 'node -e 0'));
+
 function printStartups(startups: StartupResult[]): void {
-  console.log(`\n== start-up, whole processes: median (min–max) ms, goal ≤ ${GOALS.startupWallMs} for --json, -b and check --no-trace`);
-  for (const { node, load, runs } of startups) {
-    console.log(`Node ${node}, ${load}:`);
+  console.log('\n== start-up, whole processes side by side: median (min–max) ms, ratio of medians to `node -e 0`');
+  for (const { node, situation, goal, runs } of startups) {
+    console.log(`Node ${node}, ${situation}:`);
+    const base = runs['node -e 0']!.wallMs.median;
+    const scanOnly = runs['--json --pods none'];
+    const podsOnly = runs['--json, only the pod list (empty procfs)'];
     for (const [name, measured] of Object.entries(runs)) {
-      const judged = name !== 'node -e 0' && name !== 'check';
-      const why = name === 'check' ? 'not judged: its 1 s trace window' : judged ? verdict(measured.wallMs.median <= GOALS.startupWallMs) : 'the runtime alone';
-      console.log(`  ${name === 'node -e 0' ? name : `inotop ${name}`}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}): ${why}`);
+      const ratio = measured.wallMs.median / base;
+      const judgements: string[] = [];
+      const npm = name.startsWith(EXE) ? runs[name.slice(EXE.length)] : undefined;
+      if (name === 'node -e 0') judgements.push('the runtime alone');
+      else if (npm) {
+        const toNpm = measured.wallMs.median / npm.wallMs.median;
+        judgements.push(
+          `÷ the npm build's ${ms(npm.wallMs.median)}: ${toNpm.toFixed(2)} (goal ≤ ${GOALS.exeToNpmStartup}): ${verdict(toNpm <= GOALS.exeToNpmStartup)}`,
+        );
+      } else if (name in NPD_RULES) {
+        const ok = measured.maxRssMb <= GOALS.checkRssMb && measured.cpuMs.median <= GOALS.checkCpuMs;
+        judgements.push(`peak RSS ${ms(measured.maxRssMb)} MB (goal ≤ ${GOALS.checkRssMb}), CPU goal ≤ ${GOALS.checkCpuMs} ms: ${verdict(ok)}`);
+      } else judgements.push(JUDGED_STARTUPS.has(name) ? `${ratio.toFixed(2)}× (goal ≤ ${goal}): ${verdict(ratio <= goal)}` : `${ratio.toFixed(2)}×`);
+      if (name === '--json' && scanOnly && podsOnly) {
+        const slower = Math.max(scanOnly.wallMs.median, podsOnly.wallMs.median);
+        const share = measured.wallMs.median / slower;
+        judgements.push(`÷ the slower of the scan alone and the pod list alone ${share.toFixed(2)} (goal ≤ 1): ${verdict(share <= 1)}`);
+      }
+      const label = name === 'node -e 0' ? name : `inotop ${name}`;
+      console.log(`  ${label}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}), CPU ${ms(measured.cpuMs.median)} ms: ${judgements.join('; ')}`);
     }
   }
 }
@@ -140,29 +266,34 @@ function printAuthFlood(measured: AuthFloodMeasurement | { error: string }): voi
 
 export type SizeResult = Awaited<ReturnType<typeof benchSize>>;
 
+type Skipped = { skipped: string };
+const notAsked: Skipped = { skipped: 'not asked for' };
+
 /** Everything measured at one size, under a load that exists only for the call. */
 export async function benchSize(name: LoadSizeName, options: BenchOptions) {
   const size = LOAD_SIZES[name];
   const load = await startLoad(size);
+  const parts = options.parts;
   try {
     const created = countFds(load.pids, load.noisePath);
     const scan = measureScan(options.runs);
-    const resolve = await attempt(() => measureResolve(scan.last, options.runs));
-    const json = await attempt(() => measureJsonProcess(options.runs));
-    const inotifyInfo = process.env.INOTIFY_INFO ? await attempt(() => measureCommand([process.env.INOTIFY_INFO!, '-s'], options.runs)) : null;
+    const traffic = parts.has('traffic') ? await attempt(() => measureTraffic(scan, options.runs)) : notAsked;
+    const resolve = parts.has('resolve') ? await attempt(() => measureResolve(scan.last, options.runs)) : notAsked;
+    const oneShots = parts.has('json') ? await attempt(() => measureOneShots(options.runs, process.env.INOTIFY_INFO ?? null)) : notAsked;
     // Exit 1 is a verdict too (a large load is over the thresholds it raised the limits for).
-    const check = await attempt(() => measureInotop(['check', '--pods', 'none'], options.runs, [0, 1, 2]));
-    const serve = options.tui ? await attempt(() => measureServe(options.serveSeconds)) : { skipped: 'not asked for' };
-    const tui = options.tui ? await attempt(() => measureTui(options.tuiSeconds, options.tuiArgs)) : { skipped: 'not asked for' };
+    const check = parts.has('check') ? await attempt(() => measureInotop(['check', '--pods', 'none'], options.runs, [0, 1, 2])) : notAsked;
+    const serve = parts.has('serve') ? await attempt(() => measureServe(options.serveSeconds)) : notAsked;
+    // At huge the screen shows the largest process with its detail pane scrolled to the end.
+    const tui = parts.has('tui') ? await attempt(() => measureTui(options.tuiSeconds, options.tuiArgs, name === 'huge')) : notAsked;
     const { last, ...scanTimes } = scan;
     return {
       size: name,
       load: { requested: size, created, raisedSysctls: load.raised },
       node: { processes: last.processes.length, fds: scan.floorCount.fds, fdinfoBytes: scan.floorCount.bytes },
       scan: scanTimes,
+      traffic,
       resolve,
-      json,
-      inotifyInfo,
+      oneShots,
       check,
       serve,
       tui,
@@ -195,6 +326,10 @@ function machine() {
 
 const ms = (value: number): string => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 const range = (s: Spread): string => `${ms(s.min)}–${ms(s.max)}`;
+const load = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(', ');
 
 interface Row {
   metric: string;
@@ -233,11 +368,10 @@ function commandRows(metric: string, measured: CommandMeasurement | { error: str
   ];
 }
 
-function rowsOf(result: SizeResult): Row[] {
+function scanRows(result: SizeResult): Row[] {
   const rows: Row[] = [];
-  const { scan, resolve, json, tui } = result;
-  const large = result.size === 'large' || result.size === 'huge';
-  const huge = result.size === 'huge';
+  const { scan } = result;
+  const large = result.size !== 'tiny' && result.size !== 'small' && result.size !== 'idle';
   rows.push(...timingRows('kernel floor, C', scan.cFloor));
   rows.push({
     metric: 'kernel floor, C, fds+fdinfo only, CPU ms',
@@ -267,43 +401,91 @@ function rowsOf(result: SizeResult): Row[] {
     goal: `≤ ${GOALS.refreshToFloor}: ${verdict(scan.ratios.refreshToCFloor <= GOALS.refreshToFloor)}`,
   });
   rows.push({ ...ratio(scan.ratios.scanPlusSnapshotToCFloor, false), metric: 'scan+snapshot / C floor (CPU)' });
-  if ('error' in resolve) rows.push({ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' });
-  else {
-    const coldGoal = result.size === 'large' ? `≤ ${GOALS.coldResolveMs}: ${verdict(resolve.cold.wallMs.median <= GOALS.coldResolveMs)}` : '';
-    rows.push(...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold).map((row, i) => (i === 1 ? { ...row, goal: coldGoal } : row)));
-    rows.push(...timingRows(`resolve ${resolve.targets} targets, warm`, resolve.warm));
-    const { decoded, fromDirectories } = resolve.coldLookups;
-    rows.push({ metric: 'resolve cold: handles decoded / named by a directory read', median: `${decoded} / ${fromDirectories}`, spread: '', goal: '' });
+  return rows;
+}
+
+function trafficRows(result: SizeResult): Row[] {
+  const { traffic } = result;
+  if ('skipped' in traffic) return [];
+  if ('error' in traffic) return [{ metric: 'queue reads', median: 'error', spread: traffic.error, goal: '' }];
+  const large = result.size !== 'tiny' && result.size !== 'small' && result.size !== 'idle';
+  const unread = traffic.unread > 0 ? `, ${traffic.unread} unread` : '';
+  return [
+    ...timingRows(`queue reads, ${traffic.instances} instances${unread} (per refresh)`, traffic.queues),
+    {
+      metric: 'queue reads / full scan (scan again, CPU)',
+      median: traffic.queuesToScan.toFixed(3),
+      spread: '',
+      goal: large ? `≤ ${GOALS.queuesToScan}: ${verdict(traffic.queuesToScan <= GOALS.queuesToScan)}` : '',
+    },
+    ...timingRows(`permission-wait search, all ${traffic.threads} threads (only where a permission group exists)`, traffic.waitSearch),
+  ];
+}
+
+function resolveRows(result: SizeResult): Row[] {
+  const { resolve } = result;
+  if ('skipped' in resolve) return [];
+  if ('error' in resolve) return [{ metric: 'resolve', median: 'error', spread: resolve.error, goal: '' }];
+  const coldGoal = result.size === 'large' ? `≤ ${GOALS.coldResolveMs}: ${verdict(resolve.cold.wallMs.median <= GOALS.coldResolveMs)}` : '';
+  const { decoded, fromDirectories } = resolve.coldLookups;
+  return [
+    ...timingRows(`resolve ${resolve.targets} targets, cold`, resolve.cold).map((row, i) => (i === 1 ? { ...row, goal: coldGoal } : row)),
+    ...timingRows(`resolve ${resolve.targets} targets, warm`, resolve.warm),
+    { metric: 'resolve cold: handles decoded / named by a directory read', median: `${decoded} / ${fromDirectories}`, spread: '', goal: '' },
+  ];
+}
+
+function oneShotRows(result: SizeResult): Row[] {
+  const { oneShots } = result;
+  if ('skipped' in oneShots) return [];
+  if ('error' in oneShots) return [{ metric: 'inotop --json', median: 'error', spread: oneShots.error, goal: '' }];
+  const huge = result.size === 'huge';
+  const judged = MATRIX.includes(result.size);
+  const rows: Row[] = [];
+  const { json, jsonPods, inotifyInfo } = oneShots;
+  const toFloor = json.wallMs.median / result.scan.cFloor.wallMs.median;
+  const pods = jsonPods.pods.source === 'none' ? 'no pod source answered' : `pods from ${jsonPods.pods.source}`;
+  for (const [name, measured] of [
+    ['inotop --json --pods none', json],
+    [`inotop --json (default pod source: ${pods})`, jsonPods],
+  ] as const) {
+    const wallGoal = result.size === 'large' ? `≤ ${GOALS.jsonWallMs}: ${verdict(measured.wallMs.median <= GOALS.jsonWallMs)}` : '';
+    rows.push({ metric: `${name}, wall ms`, median: ms(measured.wallMs.median), spread: range(measured.wallMs), goal: wallGoal });
+    rows.push({ metric: `${name}, CPU ms`, median: ms(measured.cpuMs.median), spread: range(measured.cpuMs), goal: '' });
+    const rssGoal = huge ? `≤ ${GOALS.hugeJsonRssMb}: ${verdict(measured.maxRssMb <= GOALS.hugeJsonRssMb)}` : '';
+    rows.push({ metric: `${name}, max RSS MB`, median: ms(measured.maxRssMb), spread: '', goal: rssGoal });
   }
-  if ('error' in json) rows.push({ metric: 'inotop --json', median: 'error', spread: json.error, goal: '' });
-  else {
-    const goal = result.size === 'large' ? `≤ ${GOALS.jsonWallMs}: ${verdict(json.wallMs.median <= GOALS.jsonWallMs)}` : '';
-    rows.push({ metric: 'inotop --json, wall ms', median: ms(json.wallMs.median), spread: range(json.wallMs), goal });
-    // Without a build of inotify-info to run beside it, the C floor (the same reads, nothing on top) stands in.
-    const toFloor = json.wallMs.median / scan.cFloor.wallMs.median;
-    rows.push({ metric: 'inotop --json / C floor (wall, whole process)', median: toFloor.toFixed(2), spread: '', goal: '' });
-    rows.push({ metric: 'inotop --json, CPU ms', median: ms(json.cpuMs.median), spread: range(json.cpuMs), goal: '' });
-    const rssGoal = huge ? `≤ ${GOALS.hugeRssMb}: ${verdict(json.maxRssMb <= GOALS.hugeRssMb)}` : '';
-    rows.push({ metric: 'inotop --json, max RSS MB', median: ms(json.maxRssMb), spread: '', goal: rssGoal });
-  }
-  if (result.inotifyInfo) {
-    rows.push(...commandRows('inotify-info -s', result.inotifyInfo, null, null));
-    if (!('error' in result.inotifyInfo) && !('error' in json)) {
-      const share = json.wallMs.median / result.inotifyInfo.wallMs.median;
-      rows.push({
-        metric: 'inotop --json / inotify-info -s (wall)',
-        median: share.toFixed(2),
-        spread: '',
-        goal: huge ? `≤ ${GOALS.jsonToInotifyInfo}: ${verdict(share <= GOALS.jsonToInotifyInfo)}` : '',
-      });
-    }
-  } else {
+  rows.push({ metric: 'inotop --json --pods none / C floor (wall, whole process)', median: toFloor.toFixed(2), spread: '', goal: '' });
+  const autoToNone = jsonPods.wallMs.median / json.wallMs.median;
+  rows.push({
+    metric: 'inotop --json, default pod source / --pods none (wall)',
+    median: autoToNone.toFixed(2),
+    spread: '',
+    goal: jsonPods.pods.source === 'none' ? `≤ ${GOALS.autoToNone} with no pod source: ${verdict(autoToNone <= GOALS.autoToNone)}` : '',
+  });
+  if (!inotifyInfo) {
     rows.push({ metric: 'inotify-info -s', median: 'skipped', spread: 'set INOTIFY_INFO to a build of it', goal: '' });
+    return rows;
   }
-  rows.push(...commandRows('inotop check', result.check, huge ? GOALS.checkWallMs : null, huge ? GOALS.hugeRssMb : null));
-  if ('skipped' in result.serve) rows.push({ metric: 'inotop serve', median: 'skipped', spread: result.serve.skipped, goal: '' });
-  else if ('error' in result.serve) rows.push({ metric: 'inotop serve', median: 'error', spread: result.serve.error, goal: '' });
-  else {
+  rows.push(...commandRows('inotify-info -s', inotifyInfo, null, null));
+  const goal = huge ? GOALS.hugeJsonToInotifyInfo : GOALS.jsonToInotifyInfo;
+  for (const [name, measured] of [
+    ['inotop --json --pods none / inotify-info -s (wall)', json],
+    ['inotop --json, default pod source / inotify-info -s (wall)', jsonPods],
+  ] as const) {
+    const share = measured.wallMs.median / inotifyInfo.wallMs.median;
+    rows.push({ metric: name, median: share.toFixed(2), spread: '', goal: judged ? `≤ ${goal}: ${verdict(share <= goal)}` : '' });
+  }
+  return rows;
+}
+
+function serveAndScreenRows(result: SizeResult): Row[] {
+  const rows: Row[] = [];
+  const huge = result.size === 'huge';
+  const large = result.size !== 'tiny' && result.size !== 'small' && result.size !== 'idle';
+  if (!('skipped' in result.check)) rows.push(...commandRows('inotop check', result.check, huge ? GOALS.checkWallMs : null, huge ? GOALS.hugeRssMb : null));
+  if ('error' in result.serve) rows.push({ metric: 'inotop serve', median: 'error', spread: result.serve.error, goal: '' });
+  else if (!('skipped' in result.serve)) {
     const serve = result.serve;
     rows.push({
       metric: `serve /metrics ms (${serve.scrapes} scrapes, ${serve.duringScan} during a scan)`,
@@ -318,12 +500,13 @@ function rowsOf(result: SizeResult): Row[] {
       goal: huge ? `≤ ${GOALS.hugeRssMb}: ${verdict(serve.rssMb.max <= GOALS.hugeRssMb)}` : '',
     });
   }
-  if ('skipped' in tui) rows.push({ metric: 'TUI', median: 'skipped', spread: tui.skipped, goal: '' });
-  else if ('error' in tui) rows.push({ metric: 'TUI', median: 'error', spread: tui.error, goal: '' });
-  else {
+  const { tui } = result;
+  if ('error' in tui) rows.push({ metric: 'TUI', median: 'error', spread: tui.error, goal: '' });
+  else if (!('skipped' in tui)) {
     const small = result.size === 'small';
+    const shown = tui.detailEnd ? ', the largest process with its detail pane at its end' : '';
     rows.push({
-      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}${tui.args.map((arg) => ` ${arg}`).join('')}: ${tui.pace}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
+      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}${tui.args.map((arg) => ` ${arg}`).join('')}${shown}: ${tui.pace}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
       median: tui.cpuPercent.toFixed(2),
       spread: '',
       goal: small
@@ -355,12 +538,15 @@ function rowsOf(result: SizeResult): Row[] {
 }
 
 function printTable(result: SizeResult): void {
-  const { requested, created } = result.load;
+  const { created } = result.load;
+  const requested: LoadSize = result.load.requested;
+  const bystanders = requested.bystanders ? ` + ${requested.bystanders.processes} processes × ${requested.bystanders.fds} fds` : '';
+  const shared = requested.targets === 'shared' ? ' (on the same directories)' : '';
   console.log(
-    `\n== ${result.size}: ${requested.processes} processes, ${created.instances} instances, ${created.watches} watches, ${created.noiseFds} noise fds ` +
-      `(node: ${result.node.processes} holders, ${result.node.fds} fds, ${(result.node.fdinfoBytes / 1e6).toFixed(1)} MB fdinfo)`,
+    `\n== ${result.size}: ${requested.processes} processes, ${created.instances} instances, ${created.watches} watches${shared}, ${created.noiseFds} noise fds${bystanders} ` +
+      `(node: ${result.node.processes} holders, ${result.node.fds} fds, ${(result.node.fdinfoBytes / 1e6).toFixed(1)} MB fdinfo; load average ${load()})`,
   );
-  const rows = rowsOf(result);
+  const rows = [...scanRows(result), ...trafficRows(result), ...resolveRows(result), ...oneShotRows(result), ...serveAndScreenRows(result)];
   const header: Row = { metric: 'metric', median: 'median', spread: 'min–max', goal: 'goal' };
   const width = (key: keyof Row): number => Math.max(...[header, ...rows].map((row) => row[key].length));
   for (const row of [header, ...rows]) {
@@ -407,9 +593,10 @@ function stripOutput<T extends Record<string, CommandMeasurement>>(measured: T):
 }
 
 function stripOutputs(result: SizeResult) {
-  const strip = (measured: CommandMeasurement | { error: string } | null) =>
+  const strip = (measured: CommandMeasurement | { error: string } | Skipped | null) =>
     measured && 'stdout' in measured ? { ...measured, stdout: measured.stdout.slice(0, 200) } : measured;
-  return { ...result, inotifyInfo: strip(result.inotifyInfo), check: strip(result.check) };
+  const { oneShots } = result;
+  return { ...result, oneShots: 'json' in oneShots ? { ...oneShots, inotifyInfo: strip(oneShots.inotifyInfo) } : oneShots, check: strip(result.check) };
 }
 
 async function main(): Promise<number> {
@@ -419,6 +606,7 @@ async function main(): Promise<number> {
       fleet: { type: 'string' },
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
+      parts: { type: 'string', default: PARTS.join(',') },
       'tui-seconds': { type: 'string' },
       // A flag of its own: npm run splits --x=--y into two arguments.
       'tui-no-trace': { type: 'boolean', default: false },
@@ -433,10 +621,17 @@ async function main(): Promise<number> {
     return 2;
   }
   // --fleet alone measures the fleet view only: it needs no load on this node, nor root.
-  const sizes = (values.size ?? (fleetNodes !== null ? '' : 'small,large')).split(',').filter((size) => size !== '') as LoadSizeName[];
+  const sizes = (values.size ?? (fleetNodes !== null ? '' : MATRIX.join(','))).split(',').filter((size) => size !== '') as LoadSizeName[];
   for (const size of sizes) {
     if (!(size in LOAD_SIZES)) {
       console.error(`bench: unknown size ${size} (${Object.keys(LOAD_SIZES).join(', ')})`);
+      return 2;
+    }
+  }
+  const parts = values.parts.split(',') as Part[];
+  for (const part of parts) {
+    if (!PARTS.includes(part)) {
+      console.error(`bench: unknown part ${part} (${PARTS.join(', ')})`);
       return 2;
     }
   }
@@ -448,14 +643,16 @@ async function main(): Promise<number> {
     runs: values.runs ? Number(values.runs) : values.quick ? 3 : 7,
     tuiSeconds: values['tui-seconds'] ? Number(values['tui-seconds']) : values.quick ? 10 : 60,
     tuiArgs: values['tui-no-trace'] ? ['--no-trace'] : [],
-    tui: true,
+    parts: new Set(parts),
     serveSeconds: values.quick ? 20 : 45,
   };
+  console.log(`load average at the start: ${load()}`);
   // The node's own figures (the auth flood, start-ups, sizes) unless --fleet alone asked for the fleet view's.
-  const authFlood = sizes.length > 0 || values['auth-flood'] ? await attempt(() => measureAuthFlood()) : null;
-  if (authFlood) printAuthFlood(authFlood);
-  if (values['auth-flood']) return authFlood === null || 'error' in authFlood ? 1 : 0;
-  const startups = sizes.length > 0 ? await measureStartups(options.runs) : [];
+  const onNode = sizes.length > 0;
+  const authFlood = values['auth-flood'] || (onNode && options.parts.has('auth')) ? await attempt(() => measureAuthFlood()) : notAsked;
+  if (!('skipped' in authFlood)) printAuthFlood(authFlood);
+  if (values['auth-flood']) return 'error' in authFlood ? 1 : 0;
+  const startups = onNode && options.parts.has('startup') ? await measureStartups(options.runs) : [];
   if (startups.length > 0) printStartups(startups);
   const results: SizeResult[] = [];
   for (const size of sizes) {
@@ -465,12 +662,13 @@ async function main(): Promise<number> {
   }
   const fleet = fleetNodes !== null ? await measureFleet(fleetNodes) : null;
   if (fleet) printFleet(fleet);
-  const resolveTable = values.quick || sizes.length === 0 ? null : resolveBench();
+  const resolveTable = values.quick || !onNode || !options.parts.has('resolve') ? null : resolveBench();
   if (resolveTable) console.log(`\n== bench/resolve.ts\n${resolveTable.trimEnd()}`);
   const report = {
     time: new Date().toISOString(),
     machine: machine(),
-    options,
+    loadAverageAtEnd: loadavg(),
+    options: { ...options, parts },
     goals: { ...GOALS, fleet: FLEET_GOALS },
     startup: startups.map((startup) => ({ ...startup, runs: stripOutput(startup.runs) })),
     authFlood,
@@ -479,7 +677,7 @@ async function main(): Promise<number> {
     fleet,
   };
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nCPU ms: every thread of the measuring process; ratios: medians of CPU time. Written to ${values.out}`);
+  console.log(`\nCPU ms: every thread of the measuring process; ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`);
   return 0;
 }
 

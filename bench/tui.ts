@@ -38,6 +38,8 @@ export interface TuiMeasurement {
   args: readonly string[];
   /** The pace the header told at the end of the window ("every 2s (all processes every 66.7s: …)"). */
   pace: string;
+  /** Whether the window was watched with the top process selected and its detail pane scrolled to its end. */
+  detailEnd: boolean;
 }
 
 const INTERVAL_SECONDS = 2;
@@ -159,8 +161,12 @@ function threadTicks(pid: number): Map<number, number> {
   return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [Number(tid), cpuTicks(`/proc/${pid}/task/${tid}/stat`)]));
 }
 
-/** `extraArgs`: inotop flags besides `-d 2 --pods none` (e.g. --no-trace, for every refresh a full scan). */
-export async function measureTui(seconds: number, extraArgs: readonly string[] = []): Promise<TuiMeasurement | { skipped: string }> {
+/**
+ * `extraArgs`: inotop flags besides `-d 2 --pods none` (e.g. --no-trace, for every refresh a full
+ * scan). `detailEnd`: the window is watched with the top process (the most watches: the default
+ * sort) selected and its detail pane scrolled to its last target, what a user at a leak looks at.
+ */
+export async function measureTui(seconds: number, extraArgs: readonly string[] = [], detailEnd = false): Promise<TuiMeasurement | { skipped: string }> {
   let helpMarker: string;
   try {
     const { KEY_BINDINGS } = await import('../src/views/tui/keys.js');
@@ -176,6 +182,12 @@ export async function measureTui(seconds: number, extraArgs: readonly string[] =
     const pid = pane.commandPid();
     // The first refreshes (cold caches, module loading) are not the steady state.
     await pane.waitFor((text) => !text.includes('first scan…'), 'the first snapshot', 120_000);
+    if (detailEnd) {
+      // Home: the top row; Tab: into its detail pane; End: its last target.
+      pane.keys('Home');
+      pane.keys('Tab');
+      pane.keys('End');
+    }
     await sleep(2 * INTERVAL_SECONDS * 1000);
     // Lengthened as the header tells the pace (the full scans' period comes with the first of them).
     let window = seconds;
@@ -213,6 +225,7 @@ export async function measureTui(seconds: number, extraArgs: readonly string[] =
       scanBusyPercent: (scanning.length / latencies.length) * 100,
       pace,
       args: extraArgs,
+      detailEnd,
     };
   } finally {
     pane.kill();

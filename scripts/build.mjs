@@ -1,26 +1,65 @@
 #!/usr/bin/env node
-// The build: src/ bundled by esbuild into dist/, one entry point for the CLI and one for each
-// worker thread (the collector's, serve's password checks), the lazily loaded parts (the screen,
-// check, serve, fleet, the CRI client) in chunks of their own. One module to link instead of fifty is most of a one-shot
-// run's start-up. Dependencies stay outside the bundle (koffi and blessed load files of their
-// own). Types are checked by `npm run typecheck` (tsc), not here.
-import { rmSync } from 'node:fs';
+// The build: src/ bundled by esbuild into dist/, the CLI and each worker thread (the collector's,
+// serve's password checks) their own bundle (a worker is another isolate: it shares no module with
+// the CLI), the lazily loaded parts (the screen, check, serve, fleet, recordings) in chunks of their own.
+// Dependencies stay outside the bundle (koffi and blessed load files of their own). Types are
+// checked by `npm run typecheck` (tsc), not here. dist/exe (npm run build:exe) is left alone.
+//
+// Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen.
+// esbuild puts a module in a chunk per set of entry points that reach it, so every lazily imported
+// module is reached through a wrapper that imports the entry first: what the entry loads at start
+// is then reached from every entry point alike, and lands in one chunk.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { commitDefine } from './commit.mjs';
+import { WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(`${root}dist`, { recursive: true, force: true });
-await build({
-  absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts', 'src/collect/worker.ts', 'src/serve/password-worker.ts'],
-  outbase: 'src',
-  outdir: 'dist',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+
+/** Lazy modules of `entry`'s bundle, each wrapped to import `entry` before it. */
+function entryFirst(entry) {
+  return {
+    name: 'entry-first',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\./ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.namespace === 'entry-first') return undefined;
+        const resolved = await plugin.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        return { path: resolved.path, namespace: 'entry-first' };
+      });
+      plugin.onLoad({ filter: /.*/, namespace: 'entry-first' }, (args) => ({
+        contents: `import ${JSON.stringify(`${root}${entry}`)};\nexport * from ${JSON.stringify(args.path)};\n`,
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { withFileTypes: true }).filter((e) => e.name !== 'exe') : []) {
+  rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
+}
+const CLI_ENTRY = 'src/cli/program.ts';
+for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
+  // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
+  // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
+  const plugins = entry === CLI_ENTRY ? [entryFirst(entry)] : [];
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outbase: 'src',
+    outdir: 'dist',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    define: commitDefine(root),
+    logLevel: 'warning',
+    plugins,
+  });
+}

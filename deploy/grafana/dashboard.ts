@@ -32,6 +32,7 @@ import type {
   FieldConfig as TimeSeriesFieldConfig,
 } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 import { NODE_RULES } from '../../src/fleet/queries.js';
+import { DEFAULT_TOP } from '../../src/serve/args.js';
 import { OTHER } from '../../src/serve/labels.js';
 
 /** A query of Grafana's Prometheus data source. */
@@ -179,7 +180,7 @@ function usagePanel(id: number, kind: 'watches' | 'instances', x: number, atTheL
   );
 }
 
-const counts = (drawStyle: GraphDrawStyle): FieldConfigSource<TimeSeriesFieldConfig> => ({
+const counts = (drawStyle: GraphDrawStyle, stacking = StackingMode.Normal): FieldConfigSource<TimeSeriesFieldConfig> => ({
   defaults: {
     unit: 'short',
     min: 0,
@@ -190,7 +191,7 @@ const counts = (drawStyle: GraphDrawStyle): FieldConfigSource<TimeSeriesFieldCon
       lineWidth: 1,
       fillOpacity: drawStyle === GraphDrawStyle.Bars ? 80 : 10,
       showPoints: VisibilityMode.Never,
-      stacking: { mode: StackingMode.Normal },
+      stacking: { mode: stacking },
     },
   },
   overrides: [],
@@ -264,11 +265,35 @@ const panels: Panel[] = [
     [query('A', `sum by (cluster, node, limit) (${failuresWithin('$__rate_interval')})`, 'graph', `${NODE_LEGEND} {{limit}}`)],
     counts(GraphDrawStyle.Bars),
   ),
+  timeseries(
+    8,
+    'Event queues losing events or not draining',
+    'inotify instances and fanotify groups whose queue may be full (events dropped, IN_Q_OVERFLOW) or has not shrunk over three refreshes (its reader is stuck, busy or gone), per node. inotop_process_queued_bytes names the worst reader, `kubectl inotop NODE` every one.',
+    { x: 0, y: 32, w: 12, h: 8 },
+    [query('A', `sum by (cluster, node, state) (inotop_queues{${NODE}, state=~"may_be_full|not_draining"})`, 'graph', `${NODE_LEGEND} {{state}}`)],
+    counts(GraphDrawStyle.Line),
+  ),
+  timeseries(
+    9,
+    'Processes waiting for fanotify permission answers',
+    "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), per node. A holder that answers keeps it near 0; `kubectl inotop NODE` names the holder.",
+    { x: 12, y: 32, w: 6, h: 8 },
+    [query('A', `max ${BY_NODE} (inotop_permission_waiters{${NODE}})`, 'graph', NODE_LEGEND)],
+    counts(GraphDrawStyle.Line, StackingMode.None),
+  ),
+  timeseries(
+    10,
+    'The oldest fanotify permission wait',
+    'How long the longest-waiting process has waited for a permission answer, per node (from when inotop first saw it). FanotifyPermissionWaitsStuck fires at 30 s.',
+    { x: 18, y: 32, w: 6, h: 8 },
+    [query('A', `max ${BY_NODE} (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', NODE_LEGEND)],
+    { ...counts(GraphDrawStyle.Line, StackingMode.None), defaults: { ...counts(GraphDrawStyle.Line, StackingMode.None).defaults, unit: 's' } },
+  ),
   table(
     7,
     'Top processes by watches',
-    `The process groups (one command in one pod: a restart keeps its row) with most watches on the nodes picked. Each node exports its top --top groups by leaked watches, watches and instances (default 4), and the rest summed as command ${OTHER}.`,
-    { x: 0, y: 32, w: 24, h: 10 },
+    `The process groups (one command in one pod: a restart keeps its row) with most watches on the nodes picked. Each node exports its top --top groups by leaked watches, watches and instances (default ${DEFAULT_TOP}), and the rest summed as command ${OTHER}.`,
+    { x: 0, y: 40, w: 24, h: 10 },
     [
       query('A', `topk(20, ${TOP_GROUPS})`, 'table'),
       query('B', `inotop_process_instances{${NODE}} and on(${GROUP}) topk(20, ${TOP_GROUPS})`, 'table'),
@@ -325,7 +350,8 @@ export function inotopDashboard(): Dashboard {
   return {
     uid: 'inotop',
     title: 'inotop: inotify watches and leaks',
-    description: 'inotify watches and instances against their limits, leaks and failed calls, from inotop serve on every node.',
+    description:
+      'inotify watches and instances against their limits, leaks, failed calls, event queues and fanotify permission waits, from inotop serve on every node.',
     tags: ['inotop', 'inotify', 'kubernetes'],
     editable: true,
     graphTooltip: DashboardCursorSync.Crosshair,

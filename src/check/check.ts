@@ -8,7 +8,11 @@ import { percent } from '../common/format.js';
 import { leakingProcesses } from '../model/query.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import { fromBelow, namespacesBelow } from '../model/charges.js';
-import type { ChargeCounts, Limits, ProcessRow, SyscallFailure, UserRow } from '../model/types.js';
+import type { ChargeCounts, Limits, ProcessRow, ScanResult, SyscallFailure, UserRow } from '../model/types.js';
+import { isQueueTrouble, QUEUE_READINGS } from '../model/queues.js';
+import { STUCK_WAIT_SECONDS, stuckWaiters } from '../model/waits.js';
+import { Traffic, type TrafficReading } from '../collect/traffic.js';
+import { blockingGroup, bytesText } from '../views/traffic.js';
 import { POD_LIST_PENDING } from '../pods/sources.js';
 import { Scanner, ScanError } from '../scan/index.js';
 import { settledWithin, uptimeMs } from '../deadline.js';
@@ -98,8 +102,8 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
     fanotifyMarks: options.fanotifyMarksThreshold,
   };
   const tracing = tracer.start();
-  // The first pod list is fetched while the limits are checked.
-  const podsReady = collector?.start();
+  // The first pod list is fetched while the limits are checked: its requests go out first.
+  if (collector) await collector.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
   const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
@@ -109,15 +113,23 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
     return { status: CHECK_UNKNOWN, message: `cannot tell in time: ${shortfallText(scanned.incomplete)}` };
   }
   const counts = buildSnapshot(scanned, null, null, 'none');
-  // A failed call names the victim as well as the limit: it comes first. The scan's user
+  // Queues and permission waits are looked at again while the trace watches: both are judged over time.
+  const traffic = lookAtTraffic(new Traffic(shared.procRoot), scanned, options.failOnQueues, deadlineAt - LEAKS_WORK_MS);
+  // A failed call names the victim as well as the limit: it comes first, after processes that hang. The scan's user
   // namespaces (a one-shot's: they end with the process) judge which key's limit it ran into.
   const namespaceOf = (userns: string, pid: number) => (scanner ?? collector!).namespaceOf(userns, pid);
   const failed = shared.trace ? await judgeFailures(tracer, tracing, { ...counts, namespaceOf }, deadlineAt - LEAKS_WORK_MS) : null;
   scanner?.close();
+  const looked = await traffic;
+  const blocked = judgeBlocked(looked);
+  if (blocked) return { status: CHECK_PROBLEM, message: blocked };
   if (failed) return { status: CHECK_PROBLEM, message: failed };
   // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  // A recorded tree has no queues to read: they are judged on the live /proc only.
+  const queues = options.failOnQueues && shared.procRoot === '/proc' ? judgeQueues(scanned, looked) : { problem: null, unknown: null };
+  if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };
   // Processes denied for want of CAP_SYS_PTRACE: the cause to name, since running as root lifts it.
   if (scanned.needsPrivilege > 0) {
     const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
@@ -125,12 +137,13 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   }
   if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
   if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
-  if (!collector || !podsReady) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
+  if (queues.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${queues.unknown}` };
+  if (!collector) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 
   const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
   const left = deadlineAt - LEAKS_WORK_MS - uptimeMs();
   if (left <= 0) return inTime;
-  await settledWithin(podsReady, Math.min(options.podsTimeoutMs, left));
+  await settledWithin(collector.podsReady(), Math.min(options.podsTimeoutMs, left));
   if (uptimeMs() >= deadlineAt) return inTime;
   // Path lookups stop at the deadline too: what they did not reach cannot be judged.
   const snapshot = collector.collect('leaked', scanned, deadlineAt);
@@ -144,6 +157,72 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
     return { status: CHECK_UNKNOWN, message: `cannot tell leaks of gone pods: ${why}` };
   }
   return { status: CHECK_OK, message: `ok: ${[limits.summary, 'no leaked watches'].filter(Boolean).join('; ')}` };
+}
+
+/** Looks at event queues and permission waits QUEUE_READINGS times over STUCK_WAIT_SECONDS, while any is worth another look. */
+async function lookAtTraffic(traffic: Traffic, scanned: ScanResult, queues: boolean, until: number): Promise<TrafficReading> {
+  const look = () => traffic.read(scanned.processes, scanned.limits, null, null);
+  let reading = look();
+  const pause = (STUCK_WAIT_SECONDS * 1000) / (QUEUE_READINGS - 1);
+  for (let more = QUEUE_READINGS - 1; more > 0 && worthAnotherLook(scanned, reading, queues) && uptimeMs() + pause <= until; more--) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    reading = look();
+  }
+  return reading;
+}
+
+/** A process seen waiting, or (when queues are judged) a queue that is not empty: one look cannot judge them. */
+function worthAnotherLook(scanned: ScanResult, reading: TrafficReading, queues: boolean): boolean {
+  if (reading.permissionWaits.processes.some((waiter) => waiter.waitingSeconds < STUCK_WAIT_SECONDS)) return true;
+  if (!queues) return false;
+  return scanned.processes.some((proc) =>
+    [...proc.instances, ...proc.fanotifyGroups].some((item) => {
+      const queue = reading.queues(item.instanceId);
+      return queue !== undefined && (queue.bytes ?? 0) > 0 && !isQueueTrouble(queue.state);
+    }),
+  );
+}
+
+/**
+ * "BLOCKED on fanotify answers of avscan 4242: 312 waiting, oldest 41 s" (80 characters at most
+ * with the longest comm and pid); null when no wait has lasted.
+ */
+export function judgeBlocked(reading: TrafficReading): string | null {
+  const stuck = stuckWaiters(reading.permissionWaits);
+  if (stuck.length === 0) return null;
+  const group = blockingGroup(reading.permissionWaits, stuck);
+  return `BLOCKED on fanotify answers${group ? ` of ${group.comm} ${group.pid}` : ''}: ${stuck.length} waiting, oldest ${stuck[0]!.waitingSeconds} s`;
+}
+
+/** The queue that may be full (else the fullest that is not draining), and how many other processes have one. */
+export function judgeQueues(scanned: ScanResult, reading: TrafficReading): { problem: string | null; unknown: string | null } {
+  const troubled: { comm: string; pid: number; kind: string; bytes: number; full: boolean }[] = [];
+  let unknown = 0;
+  const seen = new Set<string>();
+  for (const proc of scanned.processes) {
+    const items = [...proc.instances.map((item) => ({ item, kind: 'inotify' })), ...proc.fanotifyGroups.map((item) => ({ item, kind: 'fanotify' }))];
+    for (const { item, kind } of items) {
+      // A shared instance is one queue, named at its first holder.
+      if (seen.has(item.instanceId)) continue;
+      seen.add(item.instanceId);
+      const queue = reading.queues(item.instanceId);
+      if (!queue || queue.bytes === null) unknown++;
+      else if (isQueueTrouble(queue.state)) troubled.push({ comm: proc.comm, pid: proc.pid, kind, bytes: queue.bytes, full: queue.state === 'may be full' });
+    }
+  }
+  troubled.sort((a, b) => Number(b.full) - Number(a.full) || b.bytes - a.bytes);
+  const worst = troubled[0];
+  if (worst) {
+    const others = new Set(troubled.map((queue) => queue.pid)).size - 1;
+    const more = others > 0 ? ` (+${others} more process${others === 1 ? '' : 'es'})` : '';
+    const what = worst.full ? `may be full (${bytesText(worst.bytes)}): events lost` : `not draining (${bytesText(worst.bytes)} unread over 1 s)`;
+    return { problem: `${worst.comm} ${worst.pid}: ${worst.kind} queue ${what}${more}`, unknown: null };
+  }
+  if (unknown > 0) {
+    const why = reading.notes.find((note) => note.startsWith('event queues')) ?? 'event queues not read';
+    return { problem: null, unknown: `${why} (--fail-on-queues=false skips them)` };
+  }
+  return { problem: null, unknown: null };
 }
 
 /** Watches for CHECK_TRACE_MS, or less when the deadline comes first (a big node's scan took the time). */

@@ -4,7 +4,8 @@ import { parseColumn, parseSortField, shownByDefault, sortableColumns, sortColum
 import { flagName, helpText as renderHelp, parseFlags, positiveInteger, seconds, UsageError, type FlagGroup, type FlagSpec } from '../options/flags.js';
 import { OUTPUT_FLAGS, OUTPUT_FORMATS, outputFormatsGiven, type OutputFormatName } from '../views/output.js';
 import { NODE_FLAGS, nodeOptions, type NodeOptions } from '../options/node.js';
-import { packagePath } from '../package-root.js';
+import { PackageFile } from '../package-files.js';
+import type { RecordingSource } from '../record/reader.js';
 
 export { UsageError };
 
@@ -28,7 +29,7 @@ export interface Options extends NodeOptions {
   /** --record adds to the file instead of replacing it. */
   append: boolean;
   /** Show a recording instead of the live node. */
-  replay: string | null;
+  replay: RecordingSource | null;
   /** Lengthen the screen's interval when a refresh costs too much of it (-d is then a wish). */
   stretch: boolean;
   /** Read and keep the screen's settings (sort, columns, interval, view); --no-config: neither. */
@@ -92,7 +93,7 @@ export const INOTOP_FLAG_GROUPS: readonly FlagGroup[] = [
 const FLAGS: readonly FlagSpec[] = INOTOP_FLAG_GROUPS.flatMap((group) => group.flags);
 
 /** Shipped in the package (package.json files). */
-const DEMO_RECORDING = packagePath('fixtures/leaky-kubelet.jsonl.gz');
+const DEMO_RECORDING = new PackageFile('fixtures/leaky-kubelet.jsonl.gz');
 
 /** What inotop is, and its usages: --help's first lines, and the man page's synopsis. */
 export const INOTOP_SUMMARY = 'who holds the inotify instances and watches, and which pods leaked them';
@@ -105,6 +106,7 @@ export const INOTOP_USAGE = [
   'inotop serve [options]    Prometheus exporter of this node',
   'inotop fleet [options]    every node, from Prometheus',
   'inotop completion SHELL   a completion script for bash, zsh or fish',
+  'inotop install --dest DIR the single executable copies itself to DIR',
 ];
 
 export function helpText(version: string): string {
@@ -133,10 +135,11 @@ export function columnsHelpText(): string {
     "-o wide: the text table of -b with every column below (fanotify's where some process holds a group).\n" +
     '-o ID,ID... (ids or titles): the text table of -b with these columns, in this order (-b may be left out).\n' +
     '\n' +
-    'Columns of -b (* shown by default, + where some process holds fanotify groups):\n' +
+    'Columns of -b (* shown by default, + where some process holds fanotify groups, ! while some event queue\n' +
+    'is not draining or may be full):\n' +
     viewColumns('batch')
       .map((spec) => {
-        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : ' ';
+        const mark = shownByDefault(spec, 'batch', false) ? '*' : spec.batch === 'fanotify' ? '+' : spec.batch === 'queues' ? '!' : ' ';
         return `${mark} ${spec.id.padEnd(16)} ${spec.title.padEnd(8)} ${spec.help}`;
       })
       .join('\n') +

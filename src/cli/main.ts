@@ -5,7 +5,7 @@ import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
 import { RecordingError } from '../record/format.js';
-import type { Recording } from '../record/reader.js';
+import type { Recording, RecordingSource } from '../record/reader.js';
 import { collectorOptions } from '../options/node.js';
 import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
@@ -13,6 +13,7 @@ import { readProcTextOrNull } from '../scan/procfs.js';
 import { OUTPUT_FORMATS, type OutputFormat, type SeriesPlace } from '../views/output.js';
 import { exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
+import { versionText } from './build-info.js';
 import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): number {
-  const texts = { help: () => helpText(VERSION), version: () => `inotop ${VERSION}\n`, 'sort-help': sortHelpText, 'columns-help': columnsHelpText };
+  const texts = { help: () => helpText(VERSION), version: versionText, 'sort-help': sortHelpText, 'columns-help': columnsHelpText };
   process.stdout.write(texts[mode]());
   return 0;
 }
@@ -83,7 +84,7 @@ function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): num
  * passwd the scan reads, or among the users of the recording (read through once, streamed). A
  * numeric uid is always taken.
  */
-async function unknownUser(user: string | null, replay: string | null, procRoot: string): Promise<string | null> {
+async function unknownUser(user: string | null, replay: RecordingSource | null, procRoot: string): Promise<string | null> {
   if (user === null || /^\d+$/.test(user)) return null;
   if (replay !== null) {
     const { openRecording } = await import('../record/reader.js');
@@ -118,10 +119,13 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
   const keepSignals = exitOnSignals(() => collector.stop());
   try {
     await collector.start();
+    // The first scan runs while the pod list is fetched; its snapshot waits for the list.
+    const firstScan = collector.scan();
+    await collector.podsReady();
     const iterations = options.iterations ?? 1;
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
-      const snapshot = collector.collect(targetsFor(options));
+      const snapshot = collector.collect(targetsFor(options), i === 0 ? firstScan : undefined);
       await write(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
     }
     // The snapshots were printed (their notes say it too); the recording asked for is not whole.
@@ -162,7 +166,7 @@ async function canRecord(path: string): Promise<boolean> {
 }
 
 /** The whole recording (the screen steps through it), or undefined after saying why it cannot be read. */
-async function loadRecording(path: string): Promise<Recording | undefined> {
+async function loadRecording(path: RecordingSource): Promise<Recording | undefined> {
   const { readRecording } = await import('../record/reader.js');
   try {
     return readRecording(path);
@@ -178,7 +182,7 @@ async function loadRecording(path: string): Promise<Recording | undefined> {
  * snapshot is printed as it is read. A damaged line is said on stderr and skipped; a recording
  * without one good snapshot exits 1.
  */
-async function printReplay(options: Options, format: OutputFormat, path: string): Promise<number> {
+async function printReplay(options: Options, format: OutputFormat, path: RecordingSource): Promise<number> {
   const warn = (message: string) => process.stderr.write(`inotop: warning: ${message}\n`);
   const { openRecording } = await import('../record/reader.js');
   let shown = 0;
@@ -196,7 +200,7 @@ async function printReplay(options: Options, format: OutputFormat, path: string)
     return 1;
   }
   if (shown > 0) return 0;
-  process.stderr.write(`inotop: ${path} holds no good snapshot\n`);
+  process.stderr.write(`inotop: ${String(path)} holds no good snapshot\n`);
   return 1;
 }
 

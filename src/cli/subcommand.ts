@@ -1,8 +1,10 @@
 // The subcommands: `inotop check` (node-problem-detector, src/check), `inotop serve` (Prometheus,
-// src/serve) and `inotop fleet` (every node, from Prometheus: src/fleet). Each room declares its
+// src/serve), `inotop fleet` (every node, from Prometheus: src/fleet) and `inotop install` (the
+// single executable copying itself: src/exe). Each room declares its
 // flags (its args.ts); here they are parsed, with the node flags for those that scan this node.
 import { CHECK_FLAGS, type CheckOptions } from '../check/args.js';
 import { runCheck } from '../check/check.js';
+import { INSTALL_FLAGS, runInstall, type InstallOptions } from '../exe/install.js';
 import { FLEET_FLAGS, type FleetOptions } from '../fleet/args.js';
 import { helpText, parseFlags, UsageError, type FlagGroup, type FlagSpec, type SubcommandFlags } from '../options/flags.js';
 import { NODE_FLAGS } from '../options/node.js';
@@ -15,7 +17,8 @@ export type SubcommandArgs =
   | { command: 'help'; text: string }
   | { command: 'check'; options: CheckOptions }
   | { command: 'serve'; options: ServeOptions }
-  | { command: 'fleet'; options: FleetOptions };
+  | { command: 'fleet'; options: FleetOptions }
+  | { command: 'install'; options: InstallOptions };
 
 export async function runSubcommand(command: Subcommand, argv: string[]): Promise<number> {
   let args: SubcommandArgs;
@@ -42,6 +45,8 @@ export async function runSubcommand(command: Subcommand, argv: string[]): Promis
       return (await import('../serve/serve.js')).runServe(args.options);
     case 'fleet':
       return (await import('../fleet/view.js')).runFleet(args.options);
+    case 'install':
+      return runInstall(args.options);
   }
 }
 
@@ -53,6 +58,8 @@ export function parseSubcommandArgs(command: Subcommand, argv: string[], env: No
       return parse(SERVE_FLAGS, argv, env, stdoutIsTTY, (options) => ({ command, options }));
     case 'fleet':
       return parse(FLEET_FLAGS, argv, env, stdoutIsTTY, (options) => ({ command, options }));
+    case 'install':
+      return parse(INSTALL_FLAGS, argv, env, stdoutIsTTY, (options) => ({ command, options }));
   }
 }
 
@@ -69,7 +76,12 @@ function parse<Options>(
 }
 
 /** Each subcommand's flags, for the man page and the shell completions. */
-export const SUBCOMMAND_FLAGS: Record<Subcommand, SubcommandFlags<unknown>> = { check: CHECK_FLAGS, serve: SERVE_FLAGS, fleet: FLEET_FLAGS };
+export const SUBCOMMAND_FLAGS: Record<Subcommand, SubcommandFlags<unknown>> = {
+  check: CHECK_FLAGS,
+  serve: SERVE_FLAGS,
+  fleet: FLEET_FLAGS,
+  install: INSTALL_FLAGS,
+};
 
 /** A subcommand's flags, grouped as its --help shows them. */
 export function subcommandFlagGroups(spec: SubcommandFlags<unknown>): FlagGroup[] {

@@ -1,5 +1,5 @@
 // The names of the subcommands, apart from their code: telling one needs no module of theirs.
-export const SUBCOMMANDS = ['check', 'serve', 'fleet'] as const;
+export const SUBCOMMANDS = ['check', 'serve', 'fleet', 'install'] as const;
 
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 

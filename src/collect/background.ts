@@ -1,6 +1,6 @@
 // Runs the Collector in a worker thread and hands its snapshots to the screen.
-import { Worker } from 'node:worker_threads';
-import { packagePath } from '../package-root.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../package-files.js';
 import { removeOpenInstances } from '../trace/tracefs.js';
 import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
@@ -28,17 +28,16 @@ export class BackgroundCollector implements SnapshotSource {
   ) {}
 
   start(listener: SourceListener): void {
-    // From sources (tsx) this module is background.ts and its worker worker.ts, which needs tsx too.
-    const fromSources = import.meta.url.endsWith('.ts');
-    const init: WorkerInit = { collector: this.options, intervalMs: this.intervalMs, paused: this.paused, targets: this.targetDelivery, stretch: this.stretch };
-    // The bundle's chunks sit elsewhere than its entry points: the worker's is found from the package.
-    const worker = new Worker(fromSources ? new URL('./worker.ts', import.meta.url) : packagePath('dist/collect/worker.js'), {
-      workerData: init,
-      execArgv: fromSources ? ['--import', 'tsx'] : [],
-      // The worker must not print while the screen is up: its output is handed to the listener.
-      stdout: true,
-      stderr: true,
-    });
+    const init: WorkerInit = {
+      collector: this.options,
+      intervalMs: this.intervalMs,
+      paused: this.paused,
+      targets: this.targetDelivery,
+      stretch: this.stretch,
+      progress: listener.progress !== undefined,
+    };
+    // The worker must not print while the screen is up: its output is handed to the listener.
+    const worker = startWorker('collect/worker', { workerData: init, stdout: true, stderr: true });
     this.worker = worker;
     // Nor when the process ends under it (an error, process.exit()).
     process.on('exit', this.removeInstancesOnExit);
@@ -81,6 +80,8 @@ export class BackgroundCollector implements SnapshotSource {
     switch (message.type) {
       case 'failed':
         return listener.failed(message.message);
+      case 'progress':
+        return listener.progress?.(message.progress);
       case 'begin':
         this.incoming = { snapshot: message.snapshot, rows: [], pace: message.pace };
         return this.acknowledge();

@@ -19,8 +19,9 @@ import {
 import { RecordingError } from '../record/format.js';
 import type { RecordingWriter } from '../record/writer.js';
 import { Resolver, type RefreshResolutions } from '../resolve/index.js';
-import { readProcTextOrNull, Scanner } from '../scan/index.js';
+import { readProcTextOrNull, Scanner, type ScanProgressListener } from '../scan/index.js';
 import { Tracer } from '../trace/tracer.js';
+import { Traffic } from './traffic.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 import { uptimeMs } from '../deadline.js';
@@ -49,6 +50,9 @@ function readSmallFileOrNull(path: string): string | null {
     closeSync(fd);
   }
 }
+
+const HELD_FILES_NOTE =
+  "while processes wait for fanotify permission answers, inotop opens no pod's files (a gone pod's name from its etc-hosts): the open would wait too";
 
 function listDirOrEmpty(dir: string): string[] {
   try {
@@ -113,6 +117,8 @@ export class Collector {
   private firstListAskedAt: number | null = null;
   /** The target rows of the processes whose targets the last refresh carried, by pid. */
   private builtTargets = new Map<number, BuiltTargets>();
+  /** Event queues and permission waits, judged across refreshes. */
+  private readonly traffic: Traffic;
 
   constructor(private readonly options: CollectorOptions) {
     this.scanner = new Scanner({ procRoot: options.procRoot });
@@ -123,10 +129,15 @@ export class Collector {
       isPodPath: (path) => podFromPath(path, options.pods.kubeletRoot) !== null,
     });
     this.pods = new PodSource(options.pods);
+    this.traffic = new Traffic(options.procRoot);
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
   }
 
-  /** Starts the background pod list and the tracer; resolves when the first list is in (or failed). */
+  /**
+   * Starts the background pod list and the tracer. Resolves once the first pod list is asked for
+   * (its requests out), not answered: the first scan runs beside it, and its snapshot waits for
+   * podsReady().
+   */
   async start(): Promise<void> {
     this.firstListAskedAt = uptimeMs();
     if (this.options.record) {
@@ -138,6 +149,11 @@ export class Collector {
       );
     }
     await Promise.all([this.pods.start(), this.tracer.start()]);
+  }
+
+  /** The first pod list is in, or failed, or its source's timeout passed (then pods show "pending"). */
+  podsReady(): Promise<void> {
+    return this.pods.ready();
   }
 
   /** Fetches the pod list now instead of at the next background refresh; resolves when it is in (or failed). */
@@ -162,12 +178,13 @@ export class Collector {
 
   /**
    * The scan of a refresh: of only the processes whose calls the trace saw since the previous
-   * one (and new ones) when `changedOnly` and the trace can tell, else of every process.
+   * one (and new ones) when `changedOnly` and the trace can tell, else of every process;
+   * `progress` told how far it has got as it goes.
    */
-  scanForRefresh(changedOnly: boolean): ScanResult {
+  scanForRefresh(changedOnly: boolean, progress: ScanProgressListener | null = null): ScanResult {
     // Asked before every scan: what a scan of all finds needs telling no more.
     const changed = this.tracer.takeChanged();
-    return this.scanner.scan(null, changedOnly && this.scanner.canScanChanged() ? changed : null);
+    return this.scanner.scan(null, changedOnly && this.scanner.canScanChanged() ? changed : null, progress);
   }
 
   /**
@@ -214,6 +231,8 @@ export class Collector {
       built = fresh;
     }
     const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
+    // While processes wait for a permission answer, a file opened outside /proc may wait too.
+    const holdFiles = this.traffic.sawWaiters;
     const attribution = createAttribution(this.pods.list(), this.pods.status(), this.podMemory, {
       kubeletRoot,
       // Holders of unmounted volumes need not hold inotify instances, so may not be scanned.
@@ -221,10 +240,11 @@ export class Collector {
       notes: this.pods.takeNotes(),
       listTakenAt: this.pods.listTakenAt(),
       scannedAt,
-      readFileOf: (pid, path) => readSmallFileOrNull(`${procRoot}/${pid}/root${path}`),
+      readFileOf: (pid, path) => (holdFiles ? null : readSmallFileOrNull(`${procRoot}/${pid}/root${path}`)),
       podLogDirs: () => listDirOrEmpty(nodePath(procRoot, POD_LOG_ROOT)),
     });
-    const made = buildSnapshot(present, resolutions, attribution, built);
+    const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
+    const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
     this.builtTargets = new Map();
     for (const row of made.processes) {
       const ask = asked.get(row.pid);
@@ -242,7 +262,9 @@ export class Collector {
     snapshot.failures = traced.failures;
     snapshot.churn = traced.churn;
     snapshot.trace = traced.status;
-    snapshot.notes.push(...traced.notes);
+    snapshot.notes.push(...traced.notes, ...traffic.notes);
+    snapshot.permissionWaits = traffic.permissionWaits;
+    if (holdFiles) snapshot.notes.push(HELD_FILES_NOTE);
     // Pods the list may be too old to know: ask now rather than at the next background refresh.
     if (attribution.needsNewerList()) void this.pods.refresh();
     this.podMemory.forgetUnnamed(scannedAt);

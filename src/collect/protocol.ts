@@ -1,6 +1,7 @@
 // The messages between the screen's side (BackgroundCollector) and the collector's thread
 // (worker.ts). Plain data: they cross threads by structured clone.
 import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { ScanProgress } from '../scan/index.js';
 import type { CollectorOptions } from './collector.js';
 
 /** Which targets the snapshots carry: leaked ones (the metrics), or those of the pid asked for (the screen). */
@@ -13,6 +14,8 @@ export interface WorkerInit {
   targets: TargetDelivery;
   /** Lengthen the interval when a refresh costs more than its share of it (worker.ts). */
   stretch: boolean;
+  /** Tell how far the first scan has got as it goes: a screen shows it while it has nothing else. */
+  progress: boolean;
 }
 
 export type ToWorker =
@@ -40,5 +43,7 @@ export type FromWorker =
   | { type: 'begin'; snapshot: Snapshot; pace: Pace }
   | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string }
+  /** How far the first scan has got; sent while it runs, needs no acknowledgement. */
+  | { type: 'progress'; progress: ScanProgress }
   /** The targets of the pid asked for, from the latest refresh; needs no acknowledgement. */
   | { type: 'targets'; pid: number; targets: TargetRow[]; holders: HolderDetail[] };

@@ -2,6 +2,7 @@
 // The screen only talks to this interface.
 import type { Pace } from './protocol.js';
 import type { HolderDetail, Snapshot, TargetRow } from '../model/types.js';
+import type { ScanProgress } from '../scan/index.js';
 
 /** Which snapshot of which recording is showing. */
 export interface ReplayPosition {
@@ -27,6 +28,8 @@ export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
   /** The targets of the pid asked for (askTargets), and its holders' details: live snapshots carry no others. */
   targets?(pid: number, targets: TargetRow[], holders?: HolderDetail[]): void;
+  /** How far the first scan has got, while there is no snapshot yet; a source asks it only of a listener that has this. */
+  progress?(progress: ScanProgress): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
   failed(message: string): void;
   /** The source broke for good: the screen closes and shows the error. */

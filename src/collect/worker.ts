@@ -5,12 +5,13 @@
 // target of the node. The ask stands: each refresh answers it again. The collector keeps the last
 // refresh to answer a new one. The messages are in protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessRow, Snapshot } from '../model/types.js';
+import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
 import { uptimeMs } from '../deadline.js';
+import type { ScanProgress } from '../scan/index.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -55,22 +56,41 @@ port.on('message', (message: ToWorker) => {
 });
 
 await collector.start();
-if (!stopped) refresh();
+if (!stopped) {
+  const scanned = await firstScan();
+  if (!stopped) refresh(scanned);
+}
+
+/** The first scan, made while the first pod list is fetched; it is shown once the list is in (or late). */
+async function firstScan(): Promise<ScanResult | null> {
+  let scanned: ScanResult | null = null;
+  try {
+    // Only the first scan is told as it goes: later ones have a snapshot on the screen meanwhile.
+    scanned = collector.scanForRefresh(false, init.progress ? tellProgress : null);
+  } catch (error) {
+    // refresh() scans again and says why.
+    if (!(error instanceof ScanError)) throw error;
+  }
+  await collector.podsReady();
+  return scanned;
+}
 
 /** Read at each refresh: the trace may stop telling (off, or lost events are only seen as they come). */
 function paceOptions(): PaceOptions {
   return { stretch: init.stretch, tellsChanges: collector.tellsChanges() };
 }
 
-function refresh(): void {
+/** `scanned`: the first refresh's scan, made beforehand beside the first pod list. */
+function refresh(scanned: ScanResult | null = null): void {
   timer = null;
   busy = true;
   let snapshot: Snapshot;
-  const started = uptimeMs();
+  // A scan made beforehand counts in the refresh's cost.
+  const started = uptimeMs() - (scanned?.durationMs ?? 0);
   const options = paceOptions();
   let scope: 'all' | 'changed';
   try {
-    const scanned = collector.scanForRefresh(readsChangedOnly(pace, started, options));
+    scanned ??= collector.scanForRefresh(readsChangedOnly(pace, started, options), init.progress && pace.refreshes === 0 ? tellProgress : null);
     scope = scanned.scope;
     snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]), scanned);
   } catch (error) {
@@ -88,6 +108,11 @@ function refresh(): void {
   };
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told }, ...rowParts(snapshot.processes)];
   sendNextPart();
+}
+
+/** Posted at once, from within the scan: the screen's thread takes it while this one scans on. */
+function tellProgress(progress: ScanProgress): void {
+  port.postMessage({ type: 'progress', progress } satisfies FromWorker);
 }
 
 function rowParts(processes: ProcessRow[]): Part[] {

@@ -16,6 +16,7 @@ export type SortField =
   | 'addsPerSecond'
   | 'removesPerSecond'
   | 'leaked'
+  | 'queuedBytes'
   | 'command';
 
 export interface ProcessFilter {
@@ -94,6 +95,9 @@ export function compareRows(field: SortField, deltas: Deltas | null, churn: Chur
       return (a, b) => a.fanotifyMarks - b.fanotifyMarks;
     case 'leaked':
       return (a, b) => a.leaked - b.leaked;
+    case 'queuedBytes':
+      // Not read (null, or a recording made before queues) sorts below empty.
+      return (a, b) => (a.queuedBytes ?? -1) - (b.queuedBytes ?? -1);
     case 'command':
       return (a, b) => compareCodeUnits(commandOf(a), commandOf(b));
     case 'delta':

@@ -21,6 +21,8 @@ import type {
   PodRef,
   PodsStatus,
   ProcessRow,
+  QueueFields,
+  QueueState,
   Resolution,
   Resolutions,
   ScanResult,
@@ -43,9 +45,18 @@ const NOT_TRACED: TraceStatus = { state: 'off', reason: 'not traced' };
  */
 export type SnapshotTargets = 'all' | 'leaked' | 'none' | ReadonlySet<number>;
 
-export function buildSnapshot(scan: ScanResult, resolutions: Resolutions | null, attribution: Attribution | null, targets: SnapshotTargets): Snapshot {
+/** An instance's (or group's) queue as this refresh read and judged it (model/queues.ts), by its instanceId. */
+export type QueueLookup = (instanceId: string) => { bytes: number | null; state: QueueState } | undefined;
+
+export function buildSnapshot(
+  scan: ScanResult,
+  resolutions: Resolutions | null,
+  attribution: Attribution | null,
+  targets: SnapshotTargets,
+  queues: QueueLookup | null = null,
+): Snapshot {
   const pods = new PodsOfResolutions(attribution);
-  const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid)));
+  const processes = scan.processes.map((proc) => buildProcessRow(proc, scan.hostUserns, resolutions, pods, wantsTargets(targets, proc.pid), queues));
   const counted = new Set<string>();
   const owns = new Map<string, { key: ChargeKey; name: string; own: ChargeCounts; pods: Set<string> }>();
   let instances = 0;
@@ -108,6 +119,19 @@ const FAN_UNLIMITED_MARKS = 0x20;
 
 function marksOf(group: FanotifyGroup): number {
   return group.inodeMarks.length + group.mountMarks.length + group.filesystemMarks.length;
+}
+
+/** An fd row's queue fields; none when the snapshot was made without queues (check's counts). */
+function queueFields(queues: QueueLookup | null, instanceId: string): QueueFields {
+  if (!queues) return {};
+  const queue = queues(instanceId);
+  return { queuedBytes: queue?.bytes ?? null, queueState: queue?.state ?? 'unknown' };
+}
+
+/** The sum of the queues read, null when none was. */
+function queuedSum(bytes: readonly (number | null)[]): number | null {
+  const read = bytes.filter((value): value is number => value !== null);
+  return read.length === 0 ? null : read.reduce((sum, value) => sum + value, 0);
 }
 
 function wantsTargets(targets: SnapshotTargets, pid: number): 'all' | 'leaked' | 'none' {
@@ -189,6 +213,7 @@ function buildProcessRow(
   resolutions: Resolutions | null,
   pods: PodsOfResolutions,
   targets: 'all' | 'leaked' | 'none',
+  queues: QueueLookup | null,
 ): ProcessRow {
   const tally = new Tally();
   const rows = new Map<string, Map<number, TargetRow>>();
@@ -243,10 +268,17 @@ function buildProcessRow(
     cmdline: proc.cmdline,
     instances: proc.instances.length,
     watches,
-    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared, instance: i.instanceId })),
+    fds: proc.instances.map((i) => ({ fd: i.fd, watches: i.watches.length, shared: i.shared, instance: i.instanceId, ...queueFields(queues, i.instanceId) })),
     fanotifyGroups: proc.fanotifyGroups.length,
     fanotifyMarks: proc.fanotifyGroups.reduce((sum, group) => sum + marksOf(group), 0),
-    fanotifyFds: proc.fanotifyGroups.map((g) => ({ fd: g.fd, marks: marksOf(g), shared: g.shared })),
+    fanotifyFds: proc.fanotifyGroups.map((g) => ({
+      fd: g.fd,
+      marks: marksOf(g),
+      shared: g.shared,
+      instance: g.instanceId,
+      ...queueFields(queues, g.instanceId),
+    })),
+    ...(queues ? { queuedBytes: queuedSum([...proc.instances, ...proc.fanotifyGroups].map((item) => queues(item.instanceId)?.bytes ?? null)) } : {}),
     ...tally.summaries(),
     pod: pods.processPod(proc),
     targets: targetRows,

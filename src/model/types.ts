@@ -119,6 +119,11 @@ export interface Limits {
   maxUserFanotifyGroups: number | null;
   /** fs.fanotify.max_user_marks (Linux 5.13+); null in recordings made before it was added. */
   maxUserFanotifyMarks: number | null;
+  /**
+   * fs.fanotify.max_queued_events (Linux 5.13+; 16,384 fixed before): events a group queues before
+   * it drops them. Null in recordings made before it was added.
+   */
+  maxFanotifyQueuedEvents: number | null;
 }
 
 /**
@@ -344,7 +349,32 @@ export interface TargetRow {
   leak: LeakForm | null;
 }
 
-export interface FdRow {
+/**
+ * How an instance's (or group's) event queue stands, from its queued bytes over the last refreshes
+ * (model/queues.ts):
+ * - empty: nothing unread;
+ * - pending: events unread, not yet judged (fewer than three readings);
+ * - draining: events unread, but the queue shrank over the last three readings: its reader reads;
+ * - not draining: events unread and the queue has not shrunk over the last three readings: its
+ *   reader is stuck, busy elsewhere, or gone;
+ * - may be full: at or past the bytes of a full queue: events are being dropped (IN_Q_OVERFLOW);
+ * - unknown: the bytes could not be read (queuedBytes null).
+ */
+export type QueueState = 'empty' | 'pending' | 'draining' | 'not draining' | 'may be full' | 'unknown';
+
+/** An fd's event queue: the bytes its reader has not read yet. */
+export interface QueueFields {
+  /**
+   * ioctl(FIONREAD) on the instance: null when it could not be read (see the notes). Missing when
+   * the snapshot was made without reading queues (ProcessRow.queuedBytes) and in recordings made
+   * before it was added.
+   */
+  queuedBytes?: number | null;
+  /** Missing exactly when queuedBytes is. */
+  queueState?: QueueState;
+}
+
+export interface FdRow extends QueueFields {
   fd: number;
   watches: number;
   shared: boolean;
@@ -355,11 +385,13 @@ export interface FdRow {
   instance: string;
 }
 
-export interface FanotifyFdRow {
+export interface FanotifyFdRow extends QueueFields {
   fd: number;
   /** Its inode, mount and filesystem marks. */
   marks: number;
   shared: boolean;
+  /** As FdRow.instance ("PID:FD" in recordings made before it was added). */
+  instance: string;
 }
 
 /** A pod whose files a process watches, and how many of those watches leaked. */
@@ -395,6 +427,12 @@ export interface ProcessRow {
   fanotifyGroups: number;
   fanotifyMarks: number;
   fanotifyFds: FanotifyFdRow[];
+  /**
+   * The bytes queued unread on its instances and groups (a shared one in each holder), null when
+   * none could be read; missing when the snapshot was made without reading queues (check's
+   * counts, a recorded /proc tree) and in recordings made before it was added.
+   */
+  queuedBytes?: number | null;
   /** Watches whose target is leaked (gone pod, unmounted, deleted), each counted once. */
   leaked: number;
   /** Watches on unmounted or deleted targets. */
@@ -488,6 +526,67 @@ export interface Snapshot {
   trace: TraceStatus;
   /** What the scan could not read (complete, and nothing unreadable, in older recordings). */
   scan: ScanCoverage;
+  /**
+   * Processes waiting for a fanotify permission answer, and the groups that can hold them;
+   * missing when not searched (a recorded /proc tree) and in older recordings.
+   */
+  permissionWaits?: PermissionWaits;
+}
+
+// ---- fanotify permission waits ----
+
+/**
+ * A process waiting for a fanotify permission answer: in state D inside fanotify's handler (an
+ * open, read or exec that a permission mark covers), until the group's holder answers or closes.
+ */
+export interface PermissionWaiter {
+  pid: number;
+  comm: string;
+  /**
+   * How long inotop has seen it in this one wait (the same thread, not woken since): at least
+   * this long. 0 when first seen at this refresh.
+   */
+  waitingSeconds: number;
+  pod: PodRef | null;
+  /** The call it waits in ("openat", "read", "execve"), null when it cannot be told. */
+  syscall: string | null;
+  /** The file it waits on, where its fd arguments tell (a read's fd; an openat's directory ends in "/…"), else null. */
+  path: string | null;
+  /** Its threads in such a wait (a multi-threaded process can have several). */
+  threads: number;
+  /** Pids of the holders of the permission groups that can hold it (groups[].pid), most likely first. */
+  heldBy: number[];
+}
+
+/** One mark of a permission group that has permission bits. */
+export interface PermissionMark {
+  markType: FanotifyMarkType;
+  /** Its mount point or path as the holder sees it, null when unresolved. */
+  path: string | null;
+  /** Its permission bits (FAN_OPEN_PERM, FAN_ACCESS_PERM, FAN_OPEN_EXEC_PERM, FAN_PRE_ACCESS). */
+  mask: number;
+}
+
+/** A fanotify group with permission bits in a mark: every matching open, read or exec waits for its holder's answer. */
+export interface PermissionGroup {
+  pid: number;
+  comm: string;
+  fd: number;
+  /** Its marks with permission bits. */
+  marks: PermissionMark[];
+  /** The OR of their permission bits. */
+  mask: number;
+  /** The processes waiting now that this group can hold (see PermissionWaiter.heldBy). */
+  waiters: number;
+}
+
+export interface PermissionWaits {
+  /** Waiting processes, longest wait first. */
+  processes: PermissionWaiter[];
+  /** Groups with permission marks (a shared group once, at its lowest pid), most waiters first. */
+  groups: PermissionGroup[];
+  /** Why the search for waiters was cut short or could not be made (a budget, no permission), null when complete. */
+  incomplete: string | null;
 }
 
 // ---- trace (failed inotify calls, from syscall tracepoints) ----

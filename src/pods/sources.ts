@@ -1,15 +1,24 @@
 // Where the live pod list comes from, refreshed in the background so a scan never waits for it.
 // A source is a function that fetches a PodList or throws a SourceError; PodSource picks one
-// (or, in auto mode, the first that answers), keeps the last good list and says why it failed.
-// The first choice is the runtime itself over CRI: no CLI needed on the node.
+// (or, in auto mode, the first in order that answers, every source tried side by side), keeps
+// the last good list and says why it failed. The first choice is the runtime itself over CRI:
+// no CLI needed on the node.
 
 // fs.promises, not node:fs/promises: the same functions, without a module of its own to load.
-import { promises } from 'node:fs';
+import { accessSync, constants, promises, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { settledWithin, uptimeMs } from '../deadline.js';
 import type { PodsStatus } from '../model/types.js';
-import type { CriClient } from './cri/client.js';
+import {
+  CriClient,
+  CriError,
+  DEFAULT_CRI_TIMEOUT_MS,
+  DEFAULT_CRICTL_YAML,
+  DEFAULT_RUNTIME_SOCKETS,
+  resolveRuntimeEndpoint,
+  RUNTIME_ENDPOINT_ENV,
+} from './cri/client.js';
 import { DEFAULT_KUBELET_ROOT } from './layouts.js';
 import { FormatError, parseCrictl, parseKubectl, podListFromCri, podListFromUids, type PodList } from './podlist.js';
 
@@ -71,20 +80,37 @@ export class SourceError extends Error {
   }
 }
 
+/** One refresh's try of its sources: whether it still starts anything, and the commands it started. */
+class Round {
+  /** A source earlier in the order answered, or the source was stopped: nothing more is started. */
+  done = false;
+  /** Process groups of the round's commands still running: killed when the round is done. */
+  readonly groups = new Set<number>();
+
+  end(): void {
+    this.done = true;
+    for (const group of this.groups) killGroup(group);
+    this.groups.clear();
+  }
+}
+
 interface FetchContext {
   options: PodSourceOptions;
   run: (source: FetchingKind, file: string, args: string[]) => Promise<string>;
-  criClient: () => Promise<CriClient>;
+  criClient: () => CriClient;
+  /** Called once the request is out (the runtime's socket written; run() calls it once its command started): a scan may run beside it. */
+  underway: () => void;
 }
 
 type Fetch = (context: FetchContext) => Promise<PodList>;
 
 const FETCHERS: Record<FetchingKind, Fetch> = {
-  async cri({ criClient }) {
-    const { CriError } = await loadCri();
+  async cri({ criClient, underway }) {
     try {
-      const client = await criClient();
-      const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
+      const client = criClient();
+      const lists = Promise.all([client.listPodSandboxes(), client.listContainers()]);
+      void client.sent().then(underway);
+      const [sandboxes, containers] = await lists;
       return podListFromCri(sandboxes, containers);
     } catch (error) {
       if (error instanceof CriError) throw new SourceError('cri', error.failure, error.message);
@@ -117,15 +143,18 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
   },
 };
 
-/** Auto mode tries these in order and stays with the first that answers. */
+/** Auto mode tries these side by side and takes the first, in this order, that answers. */
 const AUTO_ORDER: readonly FetchingKind[] = ['cri', 'crictl', 'kubectl', 'kubelet'];
 
-// The gRPC stack takes a tenth of a second to load: only sessions that use CRI pay for it.
-let criModule: Promise<typeof import('./cri/client.js')> | null = null;
-function loadCri(): Promise<typeof import('./cri/client.js')> {
-  criModule ??= import('./cri/client.js');
-  return criModule;
-}
+/** Sources that start a process; the others ask within ours (a socket, a directory). */
+const COMMANDS: ReadonlySet<FetchingKind> = new Set(['crictl', 'kubectl']);
+
+/**
+ * In auto mode a command starts once the runtime's socket has failed, or has not answered within
+ * this: where the runtime answers, as on most nodes in milliseconds, no process is started for
+ * nothing (crictl would ask the same socket), and where none answers, nothing waits longer.
+ */
+export const COMMAND_HEAD_START_MS = 250;
 
 const SOURCE_CAVEATS: Partial<Record<FetchingKind, (options: PodSourceOptions) => string>> = {
   kubelet: (options) =>
@@ -145,7 +174,11 @@ export class PodSource {
   private readonly saidFailures = new Set<string>();
   private readonly saidCaveats = new Set<FetchingKind>();
   private inFlight: Promise<void> | null = null;
-  private readonly runningGroups = new Set<number>();
+  /** The refresh in flight's requests are out (or settled). */
+  private requested: Promise<void> = Promise.resolve();
+  /** The first list in, failed, or one source's timeout passed; null before start(). */
+  private first: Promise<unknown> | null = null;
+  private round: Round | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Set by stop(): no source is tried and no command started after it. */
   private stopped = false;
@@ -158,16 +191,25 @@ export class PodSource {
   }
 
   /**
-   * Refreshes now and then every refreshMs in the background. Resolves after the first refresh,
-   * or after one source's timeout when it takes longer (auto mode trying one hung source after
-   * another): the first scan then shows its counts with pods "pending", and a later refresh the list.
+   * Refreshes now and then every refreshMs in the background. Resolves once the first refresh's
+   * requests are out (the runtime's socket written, commands started), not answered: the first
+   * scan runs beside them, and ready() waits for the answer.
    */
   async start(): Promise<void> {
     if (this.timer === null && this.options.kind !== 'none') {
       this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
       this.timer.unref();
     }
-    await settledWithin(this.refresh(), this.options.timeoutMs);
+    this.first ??= settledWithin(this.refresh(), this.options.timeoutMs);
+    await this.requested;
+  }
+
+  /**
+   * After start(): the first list is in, or failed, or one source's timeout passed (a source that
+   * hangs): the first scan then shows its counts with pods "pending", and a later refresh the list.
+   */
+  async ready(): Promise<void> {
+    await this.first;
   }
 
   /**
@@ -179,8 +221,7 @@ export class PodSource {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    for (const group of this.runningGroups) killGroup(group);
-    this.runningGroups.clear();
+    this.round?.end();
     this.cri?.close();
     this.cri = null;
   }
@@ -227,22 +268,70 @@ export class PodSource {
     return notes;
   }
 
+  /**
+   * One refresh: the active source, or in auto mode every source side by side (commands after a
+   * head start for the runtime's socket), the list taken from the first in order that answers.
+   */
   private async fetchOnce(): Promise<void> {
-    const candidates = this.active !== null ? [this.active] : AUTO_ORDER;
+    const kinds = this.active !== null ? [this.active] : AUTO_ORDER;
     const startedAt = uptimeMs();
-    const failures: SourceError[] = [];
-    for (const kind of candidates) {
-      if (this.stopped) return;
-      try {
-        const list = await FETCHERS[kind]({ options: this.options, run: (...args) => this.run(...args), criClient: () => this.criClient() });
-        this.succeeded(kind, list, startedAt);
-        return;
-      } catch (error) {
-        if (this.stopped) return;
-        failures.push(error instanceof SourceError ? error : new SourceError(kind, 'error', `${kind}: ${String(error)}`));
-      }
+    const round = new Round();
+    this.round = round;
+    const underway: Promise<void>[] = [];
+    const attempts: Promise<{ kind: FetchingKind; list: PodList } | { kind: FetchingKind; error: SourceError }>[] = [];
+    for (const kind of kinds) {
+      let signal!: () => void;
+      underway.push(new Promise<void>((resolve) => (signal = resolve)));
+      const context: FetchContext = {
+        options: this.options,
+        run: (...args) => this.run(round, signal, ...args),
+        criClient: () => this.criClient(),
+        underway: signal,
+      };
+      const askedBefore = attempts.filter((_, i) => !COMMANDS.has(kinds[i]!));
+      const turn = COMMANDS.has(kind) && kinds.length > 1 ? this.commandTurn(round, kind, askedBefore) : null;
+      const attempt = (turn ? turn.then(() => FETCHERS[kind](context)) : FETCHERS[kind](context)).then(
+        (list) => ({ kind, list }),
+        (error: unknown) => ({ kind, error: error instanceof SourceError ? error : new SourceError(kind, 'error', `${kind}: ${String(error)}`) }),
+      );
+      // A command waiting for its turn is under way too: the scan must not wait for the runtime's answer.
+      if (turn) signal();
+      attempts.push(attempt.finally(signal));
     }
-    this.failed(failures);
+    this.requested = Promise.all(underway).then(() => undefined);
+    const failures: SourceError[] = [];
+    try {
+      for (const attempt of attempts) {
+        const result = await attempt;
+        if (this.stopped) return;
+        if ('list' in result) {
+          this.succeeded(result.kind, result.list, startedAt);
+          return;
+        }
+        failures.push(result.error);
+      }
+      this.failed(failures);
+    } finally {
+      // What a source later in the order still runs is not needed.
+      round.end();
+    }
+  }
+
+  /** When a command of auto mode may start: the sources asked within ours before it failed, or had their head start. */
+  private async commandTurn(round: Round, kind: FetchingKind, before: readonly Promise<unknown>[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const headStart = new Promise<void>((resolve) => {
+      // After the timer, one more turn of the event loop: an answer that came meanwhile (a long
+      // scan held the loop) is taken in before a command is started for nothing.
+      timer = setTimeout(() => setImmediate(resolve), COMMAND_HEAD_START_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([Promise.all(before), headStart]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (round.done) throw new SourceError(kind, 'stopped', `${kind}: stopped`);
   }
 
   private succeeded(kind: FetchingKind, list: PodList, startedAt: number): void {
@@ -272,11 +361,8 @@ export class PodSource {
    * The endpoint is looked for again on every fetch until found: a runtime that is still starting
    * has no socket yet. Throws a CriError for an endpoint that is not a unix socket.
    */
-  private async criClient(): Promise<CriClient> {
+  private criClient(): CriClient {
     if (this.cri !== null) return this.cri;
-    const { CriClient, resolveRuntimeEndpoint, DEFAULT_CRI_TIMEOUT_MS, DEFAULT_RUNTIME_SOCKETS, RUNTIME_ENDPOINT_ENV, DEFAULT_CRICTL_YAML } = await loadCri();
-    // stop() came while the gRPC stack loaded: no connection made after it.
-    if (this.stopped) throw new SourceError('cri', 'stopped', 'cri: stopped');
     const found = resolveRuntimeEndpoint({ flag: this.options.runtimeEndpoint });
     if (found === null) {
       const looked = `no --runtime-endpoint, $${RUNTIME_ENDPOINT_ENV} or ${DEFAULT_CRICTL_YAML}; none of ${DEFAULT_RUNTIME_SOCKETS.join(', ')}`;
@@ -289,12 +375,14 @@ export class PodSource {
 
   // Runs in its own process group: a wrapper script's children would otherwise keep stdout open
   // past the timeout, and killing only the wrapper would leave them running.
-  private async run(source: FetchingKind, file: string, args: string[]): Promise<string> {
-    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
-    // Loaded here: a run without CLI pod sources starts without it.
+  /** `started` is called once the command is (`underway` of its fetch). */
+  private async run(round: Round, started: () => void, source: FetchingKind, file: string, args: string[]): Promise<string> {
+    if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
+    // A missing command is told without loading execa (a tenth of a second of start-up).
+    if (!findExecutable(file)) throw new SourceError(source, 'missing', `${source}: ${file} not found`);
     const { execa } = await import('execa');
-    // stop() may have come while it loaded: nothing starts after it.
-    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
+    // stop() or a source earlier in the order may have come while it loaded: nothing starts after it.
+    if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const subprocess = execa(file, args, {
       stdin: 'ignore',
       timeout: this.options.timeoutMs,
@@ -302,16 +390,17 @@ export class PodSource {
       reject: false,
       detached: true,
     });
+    started();
     const group = subprocess.pid;
     let deadline: NodeJS.Timeout | undefined;
     if (group !== undefined) {
-      this.runningGroups.add(group);
+      round.groups.add(group);
       deadline = setTimeout(() => killGroup(group), this.options.timeoutMs);
     }
     const result = await subprocess;
     clearTimeout(deadline);
-    if (group !== undefined) this.runningGroups.delete(group);
-    if (this.stopped) throw new SourceError(source, 'stopped', `${source}: stopped`);
+    if (group !== undefined) round.groups.delete(group);
+    if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const command = `${source} ${args[0]}`;
     if (result.code === 'ENOENT') throw new SourceError(source, 'missing', `${source}: ${file} not found`);
     if (result.timedOut) throw new SourceError(source, 'timeout', `${command}: no answer within ${this.options.timeoutMs} ms`);
@@ -332,6 +421,20 @@ function parsed(source: FetchingKind, parse: () => PodList): PodList {
     if (error instanceof FormatError) throw new SourceError(source, 'format', error.message);
     throw error;
   }
+}
+
+/** `file` as execa would run it: a path, or a name looked up in PATH; null when there is no such executable. */
+function findExecutable(file: string): string | null {
+  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir || '.', file));
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
 }
 
 function killGroup(group: number): void {

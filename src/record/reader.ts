@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Snapshot } from '../model/types.js';
+import type { PackageFile } from '../package-files.js';
 import { isGzipPath, parseHeader, RecordingError, type RecordingHeader } from './format.js';
 import { SchemaError, validateSnapshot } from './validate.js';
 
@@ -21,6 +22,9 @@ const MAX_FALSE_HEADERS = 8;
 /** One line of the file: its text, or why it could not be read. */
 type Line = { number: number; text: string } | { number: number; damage: string };
 
+/** A recording's path, or one inotop ships (the demo). */
+export type RecordingSource = string | PackageFile;
+
 export interface RecordingStream {
   header: RecordingHeader;
   /** The good snapshots in order; `warn` has been told of every line skipped. */
@@ -28,8 +32,9 @@ export interface RecordingStream {
 }
 
 /** Opens a recording: reads and checks its header now, the snapshots as they are iterated. */
-export function openRecording(path: string, warn: (message: string) => void): RecordingStream {
-  const lines = readLines(path);
+export function openRecording(source: RecordingSource, warn: (message: string) => void): RecordingStream {
+  const path = String(source);
+  const lines = readLines(source);
   const first = lines.next();
   if (first.done) throw new RecordingError(`${path} is not an inotop recording (it is empty)`);
   if ('damage' in first.value) throw new RecordingError(`${path} is not an inotop recording (${first.value.damage})`);
@@ -56,9 +61,10 @@ export interface Recording {
 }
 
 /** The whole recording in memory (the screen steps back and forth through it). */
-export function readRecording(path: string): Recording {
+export function readRecording(source: RecordingSource): Recording {
+  const path = String(source);
   const warnings: string[] = [];
-  const stream = openRecording(path, (message) => warnings.push(message));
+  const stream = openRecording(source, (message) => warnings.push(message));
   const snapshots = [...stream.snapshots];
   if (snapshots.length === 0) throw new RecordingError(`${path} holds no snapshot${warnings.length > 0 ? ` (${warnings[0]})` : ''}`);
   return { header: stream.header, snapshots, warnings };
@@ -124,8 +130,13 @@ class LineSplitter {
   }
 }
 
-/** The file's chunks, read as they are needed. */
-function* chunks(path: string): Generator<Buffer> {
+/** The file's chunks, read as they are needed (a shipped one is small: read whole). */
+function* chunks(source: RecordingSource): Generator<Buffer> {
+  if (typeof source !== 'string') {
+    yield source.read();
+    return;
+  }
+  const path = source;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -147,8 +158,9 @@ function* chunks(path: string): Generator<Buffer> {
   }
 }
 
-function* readLines(path: string): Generator<Line> {
-  const input = chunks(path);
+function* readLines(source: RecordingSource): Generator<Line> {
+  const path = String(source);
+  const input = chunks(source);
   const first = input.next();
   if (first.done) return;
   const gzipped = first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b;

@@ -15,14 +15,21 @@ import type {
   ChargeCounts,
   ChargeLimits,
   FanotifyFdRow,
+  FanotifyMarkType,
   FdRow,
   Holder,
   LeakHolder,
   Limits,
   NamespaceCharge,
+  PermissionGroup,
+  PermissionMark,
+  PermissionWaiter,
+  PermissionWaits,
   PodRef,
   PodsStatus,
   ProcessRow,
+  QueueFields,
+  QueueState,
   ScanCoverage,
   ScanNote,
   Snapshot,
@@ -144,9 +151,51 @@ const target = object<TargetRow>({
   leak: nullable(oneOf('gone', 'unmounted', 'deleted')),
 });
 
+// Event queues and permission waits (issue 26): missing in recordings made before them, and in
+// snapshots made without reading them (a recorded /proc tree): absent stays absent, "not read".
+const queueState = oneOf<QueueState>('empty', 'pending', 'draining', 'not draining', 'may be full', 'unknown');
+
+/** An fd's queue fields: both or neither (a view that finds a state looks for its bytes). */
+function withQueue<T extends QueueFields>(check: Check<T>): Check<T> {
+  return (value, path) => {
+    const row = check(value, path);
+    if ((row.queuedBytes === undefined) !== (row.queueState === undefined)) throw new SchemaError(`${path}: queuedBytes and queueState go together`);
+    return row;
+  };
+}
+
+const markType = oneOf<FanotifyMarkType>('inode', 'mount', 'filesystem');
+
+const permissionWaits = object<PermissionWaits>({
+  processes: list(
+    object<PermissionWaiter>({
+      pid: count,
+      comm: string,
+      waitingSeconds: count,
+      pod: nullable(podRef),
+      syscall: nullable(string),
+      path: nullable(string),
+      threads: count,
+      heldBy: list(count),
+    }),
+  ),
+  groups: list(
+    object<PermissionGroup>({
+      pid: count,
+      comm: string,
+      fd: count,
+      marks: list(object<PermissionMark>({ markType, path: nullable(string), mask: count })),
+      mask: count,
+      waiters: count,
+    }),
+  ),
+  incomplete: nullable(string),
+});
+
 /** A row as recordings made before its summaries were added hold it: those come from its targets (a recording keeps every target). */
-type RecordedRow = Omit<ProcessRow, 'stranded' | 'watchedPods' | 'leakHolders' | 'fds'> & {
+type RecordedRow = Omit<ProcessRow, 'stranded' | 'watchedPods' | 'leakHolders' | 'fds' | 'fanotifyFds'> & {
   fds: (Omit<FdRow, 'instance'> & { instance?: string })[];
+  fanotifyFds: (Omit<FanotifyFdRow, 'instance'> & { instance?: string })[];
   stranded?: number;
   watchedPods?: (Omit<WatchedPod, 'holders'> & { holders?: number[] })[];
   leakHolders?: LeakHolder[];
@@ -163,10 +212,36 @@ const recordedRow = object<RecordedRow>({
   cmdline: string,
   instances: count,
   watches: count,
-  fds: list(object<RecordedRow['fds'][number]>({ fd: count, watches: count, shared: boolean, instance: optional(string) })),
+  fds: list(
+    withQueue(
+      object<RecordedRow['fds'][number]>({
+        fd: count,
+        watches: count,
+        shared: boolean,
+        instance: optional(string),
+        queuedBytes: optional(nullable(count)),
+        queueState: optional(queueState),
+      }),
+    ),
+  ),
   fanotifyGroups: legacy(count, () => 0),
   fanotifyMarks: legacy(count, () => 0),
-  fanotifyFds: legacy(list(object<FanotifyFdRow>({ fd: count, marks: count, shared: boolean })), () => []),
+  fanotifyFds: legacy(
+    list(
+      withQueue(
+        object<RecordedRow['fanotifyFds'][number]>({
+          fd: count,
+          marks: count,
+          shared: boolean,
+          instance: optional(string),
+          queuedBytes: optional(nullable(count)),
+          queueState: optional(queueState),
+        }),
+      ),
+    ),
+    () => [],
+  ),
+  queuedBytes: optional(nullable(count)),
   leaked: count,
   stranded: optional(count),
   pod: nullable(podRef),
@@ -181,10 +256,18 @@ const processRow: Check<ProcessRow> = (value, path) => {
   const row = recordedRow(value, path);
   const { stranded, watchedPods, leakHolders } = row;
   const fds = row.fds.map((fd) => ({ ...fd, instance: fd.instance ?? `${row.pid}:${fd.fd}` }));
+  const fanotifyFds = row.fanotifyFds.map((fd) => ({ ...fd, instance: fd.instance ?? `${row.pid}:${fd.fd}` }));
   const complete = watchedPods?.every((entry) => entry.holders !== undefined) ? (watchedPods as WatchedPod[]) : undefined;
-  if (stranded !== undefined && leakHolders !== undefined && complete) return { ...row, fds, stranded, leakHolders, watchedPods: complete };
+  if (stranded !== undefined && leakHolders !== undefined && complete) return { ...row, fds, fanotifyFds, stranded, leakHolders, watchedPods: complete };
   const tallied = tallyTargets(row.targets);
-  return { ...row, fds, stranded: stranded ?? tallied.stranded, leakHolders: leakHolders ?? tallied.leakHolders, watchedPods: complete ?? tallied.watchedPods };
+  return {
+    ...row,
+    fds,
+    fanotifyFds,
+    stranded: stranded ?? tallied.stranded,
+    leakHolders: leakHolders ?? tallied.leakHolders,
+    watchedPods: complete ?? tallied.watchedPods,
+  };
 };
 
 const trend = object<UserTrend>({
@@ -306,6 +389,7 @@ const recordedSnapshot = object<RecordedSnapshot>({
     maxQueuedEvents: nullable(integer),
     maxUserFanotifyGroups: legacy(nullable(integer), () => null),
     maxUserFanotifyMarks: legacy(nullable(integer), () => null),
+    maxFanotifyQueuedEvents: legacy(nullable(integer), () => null),
   }),
   totals: object<Totals>({
     processes: count,
@@ -329,6 +413,7 @@ const recordedSnapshot = object<RecordedSnapshot>({
     reason: null,
     unreadable: {},
   })),
+  permissionWaits: optional(permissionWaits),
 });
 
 /** The value as a Snapshot of checked fields only, upgraded where it is older; or a SchemaError naming the first field that is wrong. */

@@ -27,7 +27,8 @@ export function firstWatchLine(bytes: Uint8Array): number {
   return at === -1 ? -1 : at + 1;
 }
 
-// Scratch space for one parse, grown as needed; the WatchList gets exact-size copies.
+// Scratch space for one parse, grown as needed; the WatchList gets exact-size copies (a big one
+// arrays of its own: parseInotifyFdinfo).
 let scratch = allocateScratch(1024);
 
 function allocateScratch(watches: number) {
@@ -58,15 +59,81 @@ function growScratch(watches: number, handleBytes: number): void {
 }
 
 /**
- * Parses the watch lines of an inotify fdinfo as read. Only lines beginning with "inotify " are
- * watches; header lines (pos, flags, mnt_id, ino of the anon inode) are skipped. Every number is
- * hex, wd included, whatever proc(5) says. Unknown fields are ignored; a line without wd, ino or
- * sdev is malformed and skipped. No string is made per watch.
+ * Parses the watch lines of an inotify fdinfo as read: one buffer, or a big file's chunks in
+ * order (a line may span two). Only lines beginning with "inotify " are watches; header lines
+ * (pos, flags, mnt_id, ino of the anon inode) are skipped. Every number is hex, wd included,
+ * whatever proc(5) says. Unknown fields are ignored; a line without wd, ino or sdev is malformed
+ * and skipped. No string is made per watch.
  */
-export function parseInotifyFdinfo(bytes: Uint8Array): WatchList {
-  const length = bytes.length;
+export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): WatchList {
+  const chunks = bytes instanceof Uint8Array ? [bytes] : bytes;
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  if (total < OWN_ARRAYS_BYTES) return takeScratch(parseChunks(chunks));
+  // A big list gets arrays of its own, sized from its bytes, and keeps them: no growing of the
+  // shared scratch by doubling, and no copy of megabytes at the end.
+  const shared = scratch;
+  scratch = allocateScratch(Math.ceil(total / KERNEL_LINE_BYTES));
+  try {
+    return handOver(parseChunks(chunks));
+  } finally {
+    scratch = shared;
+  }
+}
+
+/** Lists printed in more bytes than this are parsed into arrays of their own (some 10,000 watches). */
+const OWN_ARRAYS_BYTES = 1 << 20;
+/** A watch line as the kernel prints it with an 8-byte handle: the usual, and the shortest with a handle. */
+const KERNEL_LINE_BYTES = 104;
+
+/** The scratch arrays as the list itself, as views when they are mostly used, else copied to size. */
+function handOver(count: number): WatchList {
+  if (count < scratch.watches * 0.75) return takeScratch(count);
+  const handleEnd = scratch.handleStart[count]!;
+  return {
+    length: count,
+    wd: scratch.wd.subarray(0, count),
+    ino: scratch.ino.subarray(0, count),
+    sdev: scratch.sdev.subarray(0, count),
+    mask: scratch.mask.subarray(0, count),
+    handleType: scratch.handleType.subarray(0, count),
+    handleStart: scratch.handleStart.subarray(0, count + 1),
+    handleBytes: scratch.handleBytes.slice(0, handleEnd),
+  };
+}
+
+/** The watch lines of chunks in order into the scratch arrays: their count. */
+function parseChunks(chunks: readonly Uint8Array[]): number {
+  if (chunks.length === 1) return parseWatchLines(chunks[0]!, 0, chunks[0]!.length, 0);
   let count = 0;
-  let start = 0;
+  // The start of a line the chunk before ended in, whole lines only handed on.
+  let carried: Uint8Array | null = null;
+  for (const chunk of chunks) {
+    let start = 0;
+    if (carried) {
+      const newline = chunk.indexOf(NEWLINE);
+      const head = chunk.subarray(0, newline === -1 ? chunk.length : newline + 1);
+      const joined: Uint8Array = new Uint8Array(carried.length + head.length);
+      joined.set(carried);
+      joined.set(head, carried.length);
+      if (newline === -1) {
+        carried = joined;
+        continue;
+      }
+      count = parseWatchLines(joined, 0, joined.length, count);
+      carried = null;
+      start = newline + 1;
+    }
+    const end = chunk.lastIndexOf(NEWLINE) + 1;
+    if (end > start) count = parseWatchLines(chunk, start, end, count);
+    if (Math.max(end, start) < chunk.length) carried = chunk.slice(Math.max(end, start));
+  }
+  if (carried) count = parseWatchLines(carried, 0, carried.length, count);
+  return count;
+}
+
+/** The watch lines of bytes[start, length) into the scratch arrays from slot `count` on; the count after them. */
+function parseWatchLines(bytes: Uint8Array, start: number, length: number, count: number): number {
   while (start < length) {
     if (count >= scratch.watches || scratch.handleStart[count]! + MAX_HANDLE_BYTES > scratch.handleBytes.length) {
       growScratch(count + 1, scratch.handleStart[count]! + MAX_HANDLE_BYTES);
@@ -79,14 +146,14 @@ export function parseInotifyFdinfo(bytes: Uint8Array): WatchList {
       continue;
     }
     let end = bytes.indexOf(NEWLINE, start);
-    if (end === -1) end = length;
+    if (end === -1 || end > length) end = length;
     if (startsWith(bytes, start, end, WATCH_PREFIX)) {
       growScratch(count + 1, scratch.handleStart[count]! + (end - start) / 2);
       if (parseWatchLine(bytes, start + WATCH_PREFIX.length, end, count)) count++;
     }
     start = end + 1;
   }
-  return takeScratch(count);
+  return count;
 }
 
 /** The first `count` watches of the scratch arrays as a WatchList of their own. */
@@ -345,7 +412,11 @@ function hexField(line: string, key: 'mnt_id' | 'sdev' | 'mask' | 'ino'): number
 
 export interface StatFields {
   comm: string;
+  /** Field 3: R running, S sleeping, D uninterruptible (or killable) sleep, Z, T, t, X, I. */
+  state: string;
   ppid: number;
+  /** Field 20. */
+  numThreads: number;
   /** Field 22, starttime: clock ticks after boot. */
   startTime: number;
 }
@@ -361,8 +432,15 @@ export function parseStat(text: string): StatFields | null {
   const rest = text.slice(close + 2).split(' ');
   const ppid = Number(rest[1]);
   const startTime = Number(rest[19]);
+  const numThreads = Number(rest[17]);
   if (!Number.isInteger(ppid)) return null;
-  return { comm: text.slice(open + 1, close), ppid, startTime: Number.isInteger(startTime) ? startTime : 0 };
+  return {
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid,
+    numThreads: Number.isInteger(numThreads) ? numThreads : 1,
+    startTime: Number.isInteger(startTime) ? startTime : 0,
+  };
 }
 
 /** Effective uid from /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs"). */

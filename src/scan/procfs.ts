@@ -4,40 +4,48 @@ import { direntCalls, readDirents, readNumberedLinkAt } from '../sys/dirents.js'
 import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
-// (doubled when a big fdinfo needs it) avoids that allocation on every read.
-let buffer = Buffer.allocUnsafe(1 << 16);
+// holds a file that fits it, as nearly every one does; a bigger one (an instance of 500,000
+// watches prints 60 MB) comes in chunks of a pool, never one buffer doubled and copied (which
+// cost more than the kernel's printing, in copies, page faults and the collector's work).
+const buffer = Buffer.allocUnsafe(1 << 16);
+const CHUNK_BYTES = 1 << 20;
+const chunkPool: Buffer[] = [];
+/** Chunks kept for the next big file; more are let go after each. */
+const POOL_KEPT = 4;
 
 /**
  * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
- * valid until the next read. Only for files of one record (fdinfo, stat, status, cgroup): a
- * file of many (mountinfo) comes a page of records per read, so its first read is short.
+ * valid until the next read. Only for files of one record (stat, status, cgroup): a file of
+ * many (mountinfo) comes a page of records per read, so its first read is short.
  */
 export function readProcBytes(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    return readWhole(fd);
+    const chunks = readWhole(fd);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   } finally {
     closeSync(fd);
   }
 }
 
 /**
- * Reads an open file from its start into the shared buffer. A short read is the end: procfs
- * files (seq files, cmdline) hand out all they have that fits at once, as regular files do, so
- * the read that would return 0 is skipped (a syscall per file).
+ * Reads an open file from its start: the shared buffer's bytes when it fits, else that and
+ * pooled chunks, in order (valid until the next read). A short read is the end: procfs files (seq
+ * files, cmdline) hand out all they have that fits at once, as regular files do, so the read
+ * that would return 0 is skipped (a syscall per file).
  */
-function readWhole(fd: number): Buffer {
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      const bigger = Buffer.allocUnsafe(buffer.length * 2);
-      buffer.copy(bigger, 0, 0, length);
-      buffer = bigger;
-    }
-    const wanted = buffer.length - length;
-    const n = readSync(fd, buffer, length, wanted, length);
-    length += n;
-    if (n < wanted) return buffer.subarray(0, length);
+function readWhole(fd: number): Buffer[] {
+  const first = readSync(fd, buffer, 0, buffer.length, 0);
+  if (first < buffer.length) return [buffer.subarray(0, first)];
+  if (chunkPool.length > POOL_KEPT) chunkPool.length = POOL_KEPT;
+  const chunks: Buffer[] = [buffer];
+  let position = first;
+  for (let used = 0; ; used++) {
+    const chunk = (chunkPool[used] ??= Buffer.allocUnsafe(CHUNK_BYTES));
+    const n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    position += n;
+    if (n > 0) chunks.push(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
+    if (n < CHUNK_BYTES) return chunks;
   }
 }
 
@@ -62,37 +70,38 @@ export class FdinfoFiles {
   private heldBytes = 0;
   private scan = 0;
 
-  /** Like readProcBytes. */
-  read(path: string): Buffer {
+  /** Like readProcBytes, as chunks in order (one for all but big files). */
+  read(path: string): Buffer[] {
     const kept = this.held.get(path);
     if (kept) {
       try {
-        const bytes = readWhole(kept.fd);
+        const chunks = readWhole(kept.fd);
         kept.scan = this.scan;
-        this.heldBytes += kernelBuffer(bytes.length) - kept.bytes;
-        kept.bytes = kernelBuffer(bytes.length);
-        return bytes;
+        const size = kernelBuffer(byteLength(chunks));
+        this.heldBytes += size - kept.bytes;
+        kept.bytes = size;
+        return chunks;
       } catch {
         // The process or fd is gone; the path may name a new process with the same pid now.
         this.release(path);
       }
     }
     const fd = openSync(path, 'r');
-    let bytes: Buffer;
+    let chunks: Buffer[];
     try {
-      bytes = readWhole(fd);
+      chunks = readWhole(fd);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
-    const size = kernelBuffer(bytes.length);
+    const size = kernelBuffer(byteLength(chunks));
     if (this.held.size < HELD_FILES_MAX && this.heldBytes + size <= HELD_BYTES_MAX) {
       this.held.set(path, { fd, bytes: size, scan: this.scan });
       this.heldBytes += size;
     } else {
       closeSync(fd);
     }
-    return bytes;
+    return chunks;
   }
 
   /** Closes what the scan now ending did not read: processes and fds gone, instances closed. */
@@ -121,6 +130,12 @@ export class FdinfoFiles {
 function openFilesLimit(): number {
   const match = /^Max open files\s+(\d+)/m.exec(readProcTextOrNull('/proc/self/limits') ?? '');
   return match ? Number(match[1]) : 1024;
+}
+
+function byteLength(chunks: readonly Buffer[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
 }
 
 function kernelBuffer(bytes: number): number {

@@ -28,6 +28,7 @@ import { nodePath } from '../common/node-root.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
+import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -125,9 +126,10 @@ export class Scanner {
    * says so. `changed` (after canScanChanged()): read again only these processes and those new
    * since the previous scan; every other one keeps what the previous scan read, once its start
    * time shows it is the same process. Changes made without a syscall of the holder's (see
-   * Tracer.takeChanged) wait for the next scan without `changed`.
+   * Tracer.takeChanged) wait for the next scan without `changed`. `progress` is told how far the
+   * scan has got as it goes (ScanProgressMeter).
    */
-  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null): ScanResult {
+  scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -151,7 +153,9 @@ export class Scanner {
     const previous = changed && this.previous ? this.previous : null;
     const keptPids: number[] = [];
     let skippedForTime = 0;
+    const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
     for (const pid of pids) {
+      meter?.reading(processes);
       if (deadline !== null && uptimeMs() > deadline) {
         skippedForTime++;
         continue;
@@ -192,9 +196,10 @@ export class Scanner {
           const link = dir.linkIndexIn(fd, WATCHED_LINKS);
           if (link < 0) continue;
           const path = `${base}/fdinfo/${fd}`;
-          let fdinfo: Buffer;
+          // Chunks in order: one, but for a big instance (a line may span two).
+          let chunks: Buffer[];
           try {
-            fdinfo = this.readFdinfo(path);
+            chunks = this.readFdinfo(path);
           } catch (error) {
             if (isVanished(error)) continue;
             if (isOutOfFds(error)) {
@@ -207,6 +212,8 @@ export class Scanner {
           }
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
+            // Groups hold few marks: a big one is put together.
+            const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             const marksAt = firstFanotifyLine(fdinfo);
             const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
             let parse = this.parsedGroups.get(key);
@@ -221,11 +228,13 @@ export class Scanner {
             groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
             continue;
           }
-          const watchesAt = firstWatchLine(fdinfo);
-          const listKey = watchesAt < 0 ? '' : listDigest(fdinfo.subarray(watchesAt));
+          // The header is a few short lines: the first watch line begins in the first chunk.
+          const watchesAt = firstWatchLine(chunks[0]!);
+          const lines = watchesAt < 0 ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
+          const listKey = watchesAt < 0 ? '' : listDigest(lines);
           let parse = this.parsed.get(key);
           if (parse?.listKey !== listKey) {
-            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(fdinfo.subarray(watchesAt)) };
+            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
             parsedInstances.push(`${pid}:${fd}`);
           }
           parsedNow.set(key, parse);
@@ -252,6 +261,7 @@ export class Scanner {
       }
     }
 
+    meter?.done(processes);
     // The fdinfo files of processes not read this time are still wanted.
     if (!previous) this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;
@@ -316,9 +326,9 @@ export class Scanner {
     };
   }
 
-  /** An fdinfo file's bytes; a read interrupted (EINTR) is tried once more. */
-  private readFdinfo(path: string): Buffer {
-    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : readProcBytes(path)));
+  /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
+  private readFdinfo(path: string): Buffer[] {
+    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)]));
     try {
       return read();
     } catch (error) {
@@ -388,13 +398,18 @@ function readProcess(
 let crypto: typeof import('node:crypto') | undefined;
 
 /**
- * The digest of an instance's watch lines (or a group's mark lines): the same bytes parse the
- * same, and only fds with the same lines can be one shared instance. node:crypto loads at the
- * first: some 7 ms of start-up that a node without inotify never pays.
+ * The digest of an instance's watch lines (or a group's mark lines), in one buffer or a big
+ * file's chunks: the same bytes parse the same, and only fds with the same lines can be one shared
+ * instance. node:crypto loads at the first: some 7 ms of start-up that a node without inotify
+ * never pays.
  */
-function listDigest(lines: Buffer): string {
+function listDigest(lines: Buffer | readonly Buffer[]): string {
   crypto ??= process.getBuiltinModule('node:crypto');
-  return crypto.hash('sha1', lines, 'base64');
+  if (!Array.isArray(lines)) return crypto.hash('sha1', lines as Buffer, 'base64');
+  if (lines.length === 1) return crypto.hash('sha1', lines[0]!, 'base64');
+  const hash = crypto.createHash('sha1');
+  for (const chunk of lines) hash.update(chunk);
+  return hash.digest('base64');
 }
 
 /** What markShared compares and marks: an inotify instance or a fanotify group. */
@@ -494,6 +509,7 @@ function readLimits(procRoot: string): Limits {
     maxQueuedEvents: read('fs/inotify/max_queued_events'),
     maxUserFanotifyGroups: read('fs/fanotify/max_user_groups') ?? read('user/max_fanotify_groups'),
     maxUserFanotifyMarks: read('fs/fanotify/max_user_marks') ?? read('user/max_fanotify_marks'),
+    maxFanotifyQueuedEvents: read('fs/fanotify/max_queued_events'),
   };
 }
 

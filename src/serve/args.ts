@@ -11,8 +11,8 @@ import { nodeOptions, type NodeOptions } from '../options/node.js';
 export const DEFAULT_PORT = 19742;
 
 /** Process groups and leaked pods with series of their own: with these, a node exports at most 60 inotop_* series (metrics.ts). */
-export const DEFAULT_TOP = 4;
-export const DEFAULT_TOP_LEAKS = 5;
+export const DEFAULT_TOP = 3;
+export const DEFAULT_TOP_LEAKS = 4;
 
 export interface ListenAddress {
   /** null: every address (`:PORT`). */

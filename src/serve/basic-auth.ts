@@ -7,8 +7,8 @@
 //   clients while a flood waits its turn; past MAX_WAITING checks waiting, more are refused unchecked.
 // - An unknown user costs a check against a dummy hash of the users' cost: the same work as a known one.
 import { createHmac, randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
-import { packagePath } from '../package-root.js';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../package-files.js';
 
 export type PasswordRequest = { type: 'compare'; id: number; password: string; hash: string } | { type: 'hash'; id: number; password: string; cost: number };
 export type PasswordReply = { id: number; ok: boolean } | { id: number; hash: string };
@@ -132,11 +132,7 @@ class PasswordWorker implements PasswordChecker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    // From sources (tsx) this module is basic-auth.ts and its worker password-worker.ts, which needs tsx too.
-    const fromSources = import.meta.url.endsWith('.ts');
-    const worker = new Worker(fromSources ? new URL('./password-worker.ts', import.meta.url) : packagePath('dist/serve/password-worker.js'), {
-      execArgv: fromSources ? ['--import', 'tsx'] : [],
-    });
+    const worker = startWorker('serve/password-worker');
     // It must not keep serve alive, nor take it down: a thread that dies fails the checks waiting (401), and the next check starts another.
     worker.unref();
     worker.on('message', (reply: PasswordReply) => {

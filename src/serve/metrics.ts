@@ -11,7 +11,10 @@
 //     gone pod whatever is shown;
 //   - failed calls: at most MAX_FAILURE_SERIES label sets, the later ones counted as "_other";
 //   - processes a scan could not read: by the causes with most, at most MAX_UNREADABLE_SERIES, the
-//     rest summed into cause="_other".
+//     rest summed into cause="_other";
+//   - event queues: counted by state (the states in trouble, and unknown), and the one process
+//     group whose queues are worst named with its unread bytes; permission waits: how many and the
+//     oldest, and the holder (comm and pod) of the group that can hold the most.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { compareCodeUnits } from '../common/compare.js';
 import {
@@ -20,10 +23,13 @@ import {
   type LeakForm,
   type PodRef,
   type ProcessRow,
+  type QueueState,
   type Snapshot,
   type SyscallFailure,
   type UserRow,
 } from '../model/types.js';
+import { isQueueTrouble } from '../model/queues.js';
+import { processQueueState } from '../views/traffic.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_TOP, DEFAULT_TOP_LEAKS, type ServeOptions } from './args.js';
 import { defaultLabels, OTHER } from './labels.js';
@@ -33,15 +39,21 @@ export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 /** Users with series of their own: the nearest each inotify limit (the next nearest either where one user is nearest both). */
 export const MAX_USERS = 2;
 /** Label sets of the failure counter with series of their own, the last one being OTHER. */
-export const MAX_FAILURE_SERIES = 7;
+export const MAX_FAILURE_SERIES = 5;
 /** Causes of unread processes with series of their own, the last one being OTHER where there are more. */
-export const MAX_UNREADABLE_SERIES = 3;
+export const MAX_UNREADABLE_SERIES = 2;
 
 /**
  * The series with no per-thing label: build, scan failures, scan complete, five limits, scan
- * duration and time, the pod source's two, trace up and requested, gone pods.
+ * duration and time, the pod source's two, trace up and requested, gone pods, permission waiters
+ * and the oldest wait.
  */
-const FIXED_SERIES = 15;
+const FIXED_SERIES = 17;
+/**
+ * inotop_queues' states (not draining, may be full, unknown), the worst queue reader's bytes, the
+ * busiest permission group's holder.
+ */
+const TRAFFIC_SERIES = 3 + 1 + 1;
 /** Each inotify user's used and limit series of watches and instances; the fanotify user's of groups and marks. */
 const PER_USER_SERIES = 4;
 const PER_GROUP_SERIES = 3;
@@ -50,7 +62,14 @@ const LEAK_FORMS: readonly LeakForm[] = ['gone', 'unmounted', 'deleted'];
 /** The most inotop_* series one node exports with these bounds (README: the budget, term by term). */
 export function seriesBudget(top = DEFAULT_TOP, topLeaks = DEFAULT_TOP_LEAKS): number {
   return (
-    FIXED_SERIES + (MAX_USERS + 1) * PER_USER_SERIES + PER_GROUP_SERIES * (top + 1) + topLeaks + LEAK_FORMS.length + MAX_FAILURE_SERIES + MAX_UNREADABLE_SERIES
+    FIXED_SERIES +
+    TRAFFIC_SERIES +
+    (MAX_USERS + 1) * PER_USER_SERIES +
+    PER_GROUP_SERIES * (top + 1) +
+    topLeaks +
+    LEAK_FORMS.length +
+    MAX_FAILURE_SERIES +
+    MAX_UNREADABLE_SERIES
   );
 }
 
@@ -180,6 +199,9 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
     }
   }
 
+  queueMetrics(snapshot, gauge);
+  permissionWaitMetrics(snapshot, gauge);
+
   const groupHelp = `by command and pod (the top ${state.top} such groups; comm="${OTHER}": the rest summed)`;
   const processWatches = gauge('inotop_process_watches', `inotify watches of processes ${groupHelp}.`, GROUP_LABELS);
   const processInstances = gauge('inotop_process_instances', `inotify instances of processes ${groupHelp}.`, GROUP_LABELS);
@@ -222,6 +244,90 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
   }
   if (live !== null) gauge('inotop_pod_source_live_pods', 'Live pods in the last good pod list.', ['source']).set({ source }, live);
   return registry.metrics();
+}
+
+type GaugeMaker = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Gauge<L>;
+
+/**
+ * The queue states with a series each: a reader in trouble, and queues that could not be read. The
+ * states of queues doing well (empty, pending, draining) are the node's own business (`inotop
+ * --json`): a fleet alerts on the others.
+ */
+const EXPORTED_QUEUE_STATES: readonly QueueState[] = ['not draining', 'may be full', 'unknown'];
+
+/**
+ * Event queues: how many instances and groups stand in each of EXPORTED_QUEUE_STATES (a shared one
+ * once), and the bytes queued unread by the one process group (command, pod) whose queues are in
+ * the worst trouble: may be full before not draining, then most bytes. Missing in a recording made
+ * before queues were read.
+ */
+function queueMetrics(snapshot: Snapshot, gauge: GaugeMaker): void {
+  const states = new Map<string, QueueState>();
+  for (const row of snapshot.processes) {
+    for (const fd of row.fds) if (fd.queueState) states.set(fd.instance, fd.queueState);
+    for (const fd of row.fanotifyFds) if (fd.queueState) states.set(fd.instance, fd.queueState);
+  }
+  if (states.size === 0 && !snapshot.processes.some((row) => row.queuedBytes !== undefined)) return;
+  const queues = gauge(
+    'inotop_queues',
+    'inotify instances and fanotify groups by the state of their event queue (not_draining, may_be_full: a reader falling behind; unknown: not read).',
+    ['state'],
+  );
+  for (const state of EXPORTED_QUEUE_STATES) queues.set({ state: state.replaceAll(' ', '_') }, [...states.values()].filter((s) => s === state).length);
+  const reader = worstQueueReader(snapshot.processes);
+  if (!reader) return;
+  const bytes = gauge(
+    'inotop_process_queued_bytes',
+    'Bytes queued unread on the queues in trouble (not draining, may be full) of the processes of one command in one pod: the group whose are worst (inotop_queues counts them all).',
+    GROUP_LABELS,
+  );
+  bytes.set({ comm: reader.comm, pod_namespace: reader.podNamespace, pod_name: reader.podName }, reader.bytes);
+}
+
+/** The process group (command, pod) whose queues are in the worst trouble, with the bytes queued in them; null when none is. */
+function worstQueueReader(rows: readonly ProcessRow[]): { comm: string; podNamespace: string; podName: string; full: boolean; bytes: number } | null {
+  const readers = new Map<string, { comm: string; podNamespace: string; podName: string; full: boolean; bytes: number }>();
+  for (const row of rows) {
+    const state = processQueueState(row);
+    if (row.queuedBytes === null || row.queuedBytes === undefined || !isQueueTrouble(state)) continue;
+    const { podNamespace, podName } = groupPod(row.pod);
+    const key = `${row.comm}\0${podNamespace}\0${podName}`;
+    let reader = readers.get(key);
+    if (!reader) readers.set(key, (reader = { comm: row.comm, podNamespace, podName, full: false, bytes: 0 }));
+    reader.full ||= state === 'may be full';
+    reader.bytes += row.queuedBytes;
+  }
+  const ranked = [...readers.values()].sort(
+    (a, b) => Number(b.full) - Number(a.full) || b.bytes - a.bytes || compareCodeUnits(a.comm, b.comm) || compareCodeUnits(a.podName, b.podName),
+  );
+  return ranked[0] ?? null;
+}
+
+/**
+ * Processes waiting for fanotify permission answers, the longest wait, and the holder of the
+ * permission group that can hold the most of them (by command and pod, never pid or fd: an
+ * anti-virus that restarts keeps its series).
+ */
+function permissionWaitMetrics(snapshot: Snapshot, gauge: GaugeMaker): void {
+  const waits = snapshot.permissionWaits;
+  if (!waits) return;
+  gauge('inotop_permission_waiters', 'Processes waiting for a fanotify permission answer (state D in fanotify; at least one refresh old or not).').set(
+    waits.processes.length,
+  );
+  gauge(
+    'inotop_permission_wait_oldest_seconds',
+    'The longest fanotify permission wait seen, in seconds since inotop first saw it (0: none, or just seen).',
+  ).set(waits.processes[0]?.waitingSeconds ?? 0);
+  // Groups come most waiters first.
+  const group = waits.groups[0];
+  if (!group) return;
+  const holder = gauge(
+    'inotop_permission_group_waiters',
+    'The holder of the fanotify permission group that can hold the most waiting processes, by command and pod, and how many of those now wait.',
+    GROUP_LABELS,
+  );
+  const { podNamespace, podName } = groupPod(snapshot.processes.find((row) => row.pid === group.pid)?.pod ?? null);
+  holder.set({ comm: group.comm, pod_namespace: podNamespace, pod_name: podName }, group.waiters);
 }
 
 const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -316,12 +422,16 @@ export interface ProcessGroup {
   leaked: number;
 }
 
+/** A group's pod labels: the pod's name, or its uid where the name is not known; empty outside pods. */
+function groupPod(pod: PodRef | null): { podNamespace: string; podName: string } {
+  return { podNamespace: pod?.namespace ?? '', podName: pod?.name ?? (pod ? pod.uid : '') };
+}
+
 /** Processes holding inotify or fanotify summed by (comm, pod namespace, pod name). */
 export function processGroups(rows: readonly ProcessRow[]): ProcessGroup[] {
   const groups = new Map<string, ProcessGroup>();
   for (const row of rows) {
-    const podNamespace = row.pod?.namespace ?? '';
-    const podName = row.pod?.name ?? (row.pod ? row.pod.uid : '');
+    const { podNamespace, podName } = groupPod(row.pod);
     const key = `${row.comm}\0${podNamespace}\0${podName}`;
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { comm: row.comm, podNamespace, podName, watches: 0, instances: 0, leaked: 0 }));

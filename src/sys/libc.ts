@@ -7,17 +7,50 @@
 // its constants beside it (numbers from the kernel's uapi headers, per architecture where they
 // differ), a function that returns the call's answer or -errno (never a throw for an errno), and
 // any buffer it fills made once and reused: these run per fd and per watch.
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type Koffi from 'koffi';
 import { fail, type Result } from '../common/result.js';
+import { shippedAddon } from '../exe/native-addon.js';
+import { isSingleExecutable } from '../package-files.js';
 
-export type Libc = ReturnType<typeof koffi.load>;
+export type Libc = ReturnType<typeof Koffi.load>;
 
+let koffi: typeof Koffi | undefined;
 let libc: Result<Libc> | undefined;
+
+/** koffi from the npm package's node_modules, or the single executable's own copy of its native module. */
+function loadKoffi(): Result<typeof Koffi> {
+  if (!isSingleExecutable()) return { ok: true, value: packagedKoffi() };
+  const addon = shippedAddon('koffi');
+  return addon.ok ? { ok: true, value: addon.value.exports as typeof Koffi } : addon;
+}
+
+/**
+ * koffi's native module from node_modules. koffi's own entry loads the one of this platform and
+ * wraps it in deprecation shims, importing node:util and node:fs (and through them Node's streams
+ * and worker modules) on the way: 10–15 ms of a one-shot run's start. This platform's package is
+ * loaded directly; the entry stays the fallback (a platform or layout without such a package).
+ */
+function packagedKoffi(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  try {
+    const native = require(`@koromix/koffi-${process.platform}-${process.arch}`) as typeof Koffi;
+    if (typeof native.load === 'function' && typeof native.errno === 'function') return native;
+  } catch {
+    // Not this layout: the entry finds it.
+  }
+  return require('koffi') as typeof Koffi;
+}
 
 function loadLibc(): Result<Libc> {
   if (libc === undefined) {
     try {
-      libc = { ok: true, value: koffi.load('libc.so.6') };
+      const loaded = loadKoffi();
+      if (!loaded.ok) libc = fail(`cannot load koffi: ${loaded.error}`);
+      else {
+        koffi = loaded.value;
+        libc = { ok: true, value: koffi.load('libc.so.6') };
+      }
     } catch (error) {
       libc = fail(`cannot load libc through koffi: ${(error as Error).message}`);
     }
@@ -49,7 +82,8 @@ export function libcBinding<T>(purpose: string, declare: (libc: Libc) => T): () 
 
 /** The errno of the last call made through koffi, read right after it. */
 export function lastErrno(): number {
-  return koffi.errno();
+  // Only ever after a call, so koffi is loaded.
+  return koffi!.errno();
 }
 
 /** syscall(2), for calls glibc has no wrapper of (kcmp, open_tree): arguments as (type, value) pairs. */

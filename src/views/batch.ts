@@ -16,6 +16,7 @@ import {
 import { snapshotNotes } from './notes.js';
 import type { OutputFormat, PrintOptions } from './output.js';
 import { fromNamespacesText, usage } from './format.js';
+import { blockedVerdict, freshWaitsNote, queueVerdict, someQueueTrouble, waitersAlert } from './traffic.js';
 import { visible } from '../common/text.js';
 
 /** Tables, a blank line between the snapshots of a series, a replay's titled. */
@@ -71,19 +72,30 @@ export function batchText(snapshot: Snapshot, rows: ProcessRow[], options: Print
     }
   }
   for (const note of snapshotNotes(snapshot)) add(`note: ${note}`);
+  // The node's urgent news before the table, as the screen's header has it: processes blocked on
+  // permission answers (and which), then a queue that falls behind.
+  const blocked = blockedVerdict(snapshot.permissionWaits);
+  if (blocked) {
+    out.push(paint(RED, blocked));
+    out.push(paint(RED, waitersAlert(snapshot.permissionWaits, options.width ?? Infinity) ?? ''));
+  }
+  const fresh = freshWaitsNote(snapshot.permissionWaits);
+  if (fresh) add(`note: ${fresh}`);
+  const queue = queueVerdict(snapshot);
+  if (queue) out.push(paint(RED, queue));
   add('');
   const specs =
     options.columns === 'wide'
       ? wideColumns(fanotify)
       : options.columns
         ? options.columns.map(columnSpec)
-        : shownColumns('batch', { fanotify, hidden: [], shown: [] });
+        : shownColumns('batch', { fanotify, queues: someQueueTrouble(snapshot), hidden: [], shown: [] });
   const columns = placeColumns(specs, options.width);
   out.push(paint(BOLD, titleCells(columns).join(' ')));
   const context = printedCellContext(snapshot);
   for (const row of rows) {
     const line = rowCells(row, columns, context).join(' ');
-    out.push(rowStyle(row, context) === 'leak' ? paint(RED, line) : visible(line));
+    out.push(rowStyle(row, context) !== null ? paint(RED, line) : visible(line));
     if (options.withTargets) out.push(...targetLines(row, paint));
   }
   return out.join('\n') + '\n';

@@ -5,6 +5,7 @@
 import { churnByPid, commandOf, type SortField } from '../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
 import { fit, holdersText, podLabel, signed, statusText, targetPathText } from './format.js';
+import { permissionRoles, processQueueState } from './traffic.js';
 import { visible } from '../common/text.js';
 import { elideMiddle } from '../common/width.js';
 
@@ -29,9 +30,10 @@ export type ColumnId = SortField | 'fanotify' | 'pod';
 
 /**
  * When a column shows by default in a view: always; where some process on the node holds fanotify
- * groups (most nodes have none, as the meters do); or only when asked for (the chooser, `-o`).
+ * groups (most nodes have none, as the meters do); while some event queue is not draining or may
+ * be full; or only when asked for (the chooser, `-o`).
  */
-export type DefaultShown = 'always' | 'fanotify' | 'asked';
+export type DefaultShown = 'always' | 'fanotify' | 'queues' | 'asked';
 
 /** Colors of cells and rows, by what they mean; each view paints them its way. */
 export type CellStyle = 'grew' | 'shrank' | 'leak' | 'warn' | 'crit';
@@ -56,6 +58,11 @@ export interface CellContext {
   prefix(pid: number): string;
   /** Inotify calls of the process failed lately: its command says FAILED. */
   failed(pid: number): boolean;
+  /**
+   * Its part in fanotify permission waits that lasted: others wait for its answers (BLOCKING), or
+   * it waits for one (WAITING). Missing: none.
+   */
+  permission?(pid: number): 'blocking' | 'waiting' | null;
 }
 
 /**
@@ -73,6 +80,7 @@ export function printedCellContext(snapshot: Snapshot): CellContext {
     churn: (pid) => (traced ? (churn.get(pid) ?? NO_CHURN) : null),
     prefix: () => '',
     failed: () => false,
+    permission: permissionRoles(snapshot.permissionWaits),
   };
 }
 
@@ -268,6 +276,23 @@ export const COLUMNS: readonly ColumnSpec[] = [
     help: 'watches on gone pods, unmounted or deleted targets (red)',
   },
   {
+    id: 'queuedBytes',
+    title: 'QUEUE',
+    width: 13,
+    flexible: false,
+    align: 'right',
+    cell: (row, context) => queueCell(row, context),
+    style: (row) => {
+      const state = processQueueState(row);
+      return state === 'may be full' ? 'crit' : state === 'not draining' ? 'warn' : null;
+    },
+    sort: { field: 'queuedBytes', descending: true },
+    hideable: true,
+    screen: 'queues',
+    batch: 'queues',
+    help: 'bytes queued unread on its instances; stuck: not draining over 3 refreshes; full?: may be full, events lost',
+  },
+  {
     id: 'pod',
     title: 'POD',
     width: 28,
@@ -286,7 +311,7 @@ export const COLUMNS: readonly ColumnSpec[] = [
     width: 10,
     flexible: true,
     align: 'left',
-    cell: (row, context) => context.prefix(row.pid) + (context.failed(row.pid) ? `FAILED ${commandOf(row)}` : commandOf(row)),
+    cell: (row, context) => context.prefix(row.pid) + commandMarker(row.pid, context) + commandOf(row),
     sort: { field: 'command', descending: false },
     hideable: false,
     screen: 'always',
@@ -294,6 +319,29 @@ export const COLUMNS: readonly ColumnSpec[] = [
     help: 'command line ([comm] when it has none)',
   },
 ];
+
+/** What the command cell says first: BLOCKING or WAITING (fanotify permission answers), FAILED (its calls failed). */
+function commandMarker(pid: number, context: CellContext): string {
+  const permission = context.permission?.(pid) ?? null;
+  return (permission ? `${permission.toUpperCase()} ` : '') + (context.failed(pid) ? 'FAILED ' : '');
+}
+
+/** "3.1K stuck", "256K full?", "120" (bytes), blank when empty; "?" when not readable, "-" in a recording made before queues. */
+function queueCell(row: ProcessRow, context: CellContext): string {
+  const bytes = row.queuedBytes;
+  if (bytes === undefined) return '-';
+  if (bytes === null) return '?';
+  const state = processQueueState(row);
+  const tag = state === 'may be full' ? ' full?' : state === 'not draining' ? ' stuck' : '';
+  return rare(bytes, context, `${context.blankZeros ? shortBytes(bytes) : String(bytes)}${tag}`);
+}
+
+/** Bytes in at most five characters: 999, 9.9K, 999K, 9.9M. */
+function shortBytes(bytes: number): string {
+  if (bytes < 1000) return String(bytes);
+  const [value, unit] = bytes < 1000 * 1024 ? [bytes / 1024, 'K'] : [bytes / 1024 / 1024, 'M'];
+  return `${value < 9.95 ? value.toFixed(1) : Math.round(value)}${unit}`;
+}
 
 export type View = 'screen' | 'batch';
 
@@ -339,22 +387,24 @@ export function parseColumn(name: string, view: View): ColumnId | null {
 export interface ColumnChoice {
   /** Some process on the node holds fanotify groups. */
   fanotify: boolean;
+  /** Some event queue is not draining or may be full (views/traffic.ts someQueueTrouble); missing: none. */
+  queues?: boolean;
   /** Hidden though shown by default. */
   hidden: readonly ColumnId[];
   /** Shown though not by default. */
   shown: readonly ColumnId[];
 }
 
-export function shownByDefault(spec: ColumnSpec, view: View, fanotify: boolean): boolean {
+export function shownByDefault(spec: ColumnSpec, view: View, fanotify: boolean, queues = false): boolean {
   const shown = spec[view];
-  return shown === 'always' || (shown === 'fanotify' && fanotify);
+  return shown === 'always' || (shown === 'fanotify' && fanotify) || (shown === 'queues' && queues);
 }
 
 export function isShown(spec: ColumnSpec, view: View, choice: ColumnChoice): boolean {
   if (spec[view] === null) return false;
   if (!spec.hideable) return true;
   if (choice.hidden.includes(spec.id)) return false;
-  return shownByDefault(spec, view, choice.fanotify) || choice.shown.includes(spec.id);
+  return shownByDefault(spec, view, choice.fanotify, choice.queues) || choice.shown.includes(spec.id);
 }
 
 /**
@@ -376,7 +426,7 @@ export function toggleColumn(choice: ColumnChoice, id: ColumnId, view: View): { 
   const hidden = choice.hidden.filter((other) => other !== id);
   const shown = choice.shown.filter((other) => other !== id);
   if (isShown(spec, view, choice)) return { hidden: [...hidden, id], shown };
-  return { hidden, shown: shownByDefault(spec, view, choice.fanotify) ? shown : [...shown, id] };
+  return { hidden, shown: shownByDefault(spec, view, choice.fanotify, choice.queues) ? shown : [...shown, id] };
 }
 
 // ---- the target table: the detail pane and -b --targets ----
@@ -511,8 +561,10 @@ export function rowCells<Row, Context>(row: Row, columns: readonly PlacedColumn<
   });
 }
 
-/** A process row's color: red for failed calls (the screen), and for leaked watches. */
+/** A process row's color: red for one others wait on (BLOCKING) and for failed calls, and for leaked watches; yellow for one that waits. */
 export function rowStyle(row: ProcessRow, context: CellContext): CellStyle | null {
-  if (context.failed(row.pid)) return 'crit';
-  return row.leaked > 0 ? 'leak' : null;
+  const permission = context.permission?.(row.pid) ?? null;
+  if (permission === 'blocking' || context.failed(row.pid)) return 'crit';
+  if (row.leaked > 0) return 'leak';
+  return permission === 'waiting' ? 'warn' : null;
 }

@@ -23,11 +23,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CriClient } from '../../src/pods/cri/client.js';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
 import { buildBusyboxImage, BUSYBOX } from './containerd/image.js';
 import { eventually, eventuallySync } from './eventually.js';
+
+/** Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it). */
+export const RUNTIME_API_PROTO = fileURLToPath(new URL('../../vendor/cri-api/api.proto', import.meta.url));
 
 const execFileAsync = promisify(execFile);
 
@@ -43,19 +48,63 @@ export interface RuntimeVersion {
 }
 
 /**
- * inotop's CRI client plus the RPCs kubelet drives (creating, starting, stopping, removing),
- * which inotop never calls: the harness acts as kubelet through it.
+ * The RPCs kubelet drives (creating, starting, stopping, removing), which inotop never calls: the
+ * harness acts as kubelet through them. On @grpc/grpc-js with the whole vendored api.proto, as a
+ * kubelet would be: inotop's own client (src/pods/cri) knows only the two lists it needs.
  */
-export class KubeletCriClient extends CriClient {
+export class KubeletCriClient {
+  private readonly stub: RuntimeServiceStub;
+
+  constructor(
+    readonly endpoint: string,
+    private readonly timeoutMs = HARNESS_CALL_TIMEOUT_MS,
+  ) {
+    this.stub = new (runtimeService())(endpoint, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    }) as unknown as RuntimeServiceStub;
+  }
+
   async version(): Promise<RuntimeVersion> {
-    const raw = await this.call<{ runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }>('Version', { version: 'v1' });
+    const raw = await this.rpc<{ runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }>('Version', { version: 'v1' });
     return { apiVersion: raw.runtimeApiVersion, runtimeName: raw.runtimeName, runtimeVersion: raw.runtimeVersion };
   }
 
   /** Any unary RPC of api.proto by name, with proto-loader's camelCase fields. */
   rpc<Response>(method: string, request: object): Promise<Response> {
-    return this.call<Response>(method, request);
+    const call = this.stub[method];
+    if (call === undefined) throw new Error(`CRI runtime.v1 has no RPC ${method}`);
+    return new Promise((resolve, reject) => {
+      call.call(this.stub, request, new grpc.Metadata(), { deadline: new Date(Date.now() + this.timeoutMs) }, (error, response) => {
+        if (error) reject(new Error(`CRI ${this.endpoint}: ${method}: ${error.message}`));
+        else resolve(response as Response);
+      });
+    });
   }
+
+  close(): void {
+    this.stub.close();
+  }
+}
+
+type UnaryMethod = (
+  request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+type RuntimeServiceStub = grpc.Client & Record<string, UnaryMethod | undefined>;
+
+let runtimeServiceConstructor: grpc.ServiceClientConstructor | null = null;
+
+function runtimeService(): grpc.ServiceClientConstructor {
+  if (runtimeServiceConstructor === null) {
+    grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+    const definition = protoLoader.loadSync(RUNTIME_API_PROTO, { longs: String, enums: String, defaults: true });
+    const runtime = grpc.loadPackageDefinition(definition)['runtime'] as grpc.GrpcObject;
+    runtimeServiceConstructor = (runtime['v1'] as grpc.GrpcObject)['RuntimeService'] as grpc.ServiceClientConstructor;
+  }
+  return runtimeServiceConstructor;
 }
 
 const REQUIRED_BINARIES = ['/usr/bin/containerd', '/usr/bin/containerd-shim-runc-v2', '/usr/bin/ctr', '/usr/sbin/runc', BUSYBOX];
@@ -194,7 +243,7 @@ export class Containerd {
     this.runDir = join(dir, 'run');
     this.socket = join(this.runDir, 'containerd.sock');
     this.endpoint = `unix://${this.socket}`;
-    this.client = new KubeletCriClient(this.endpoint, { timeoutMs: HARNESS_CALL_TIMEOUT_MS });
+    this.client = new KubeletCriClient(this.endpoint);
   }
 
   /** containerd's own output, for failure messages. */
@@ -242,7 +291,7 @@ export class Containerd {
           if (!this.isRunning()) throw exited;
           if (!existsSync(this.socket)) throw new Error('no socket yet');
           // A fresh client per try: one that failed to connect waits out grpc's reconnect backoff.
-          const probe = new KubeletCriClient(this.endpoint, { timeoutMs: 500 });
+          const probe = new KubeletCriClient(this.endpoint, 500);
           try {
             await probe.version();
           } finally {

@@ -4,11 +4,12 @@
 // Every field of the pod spec is either translated or named here as one the harness does not
 // need; a field added to the manifest that is neither fails, so the test never runs a spec
 // quietly different from the one shipped.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { CriMount, PodSpec } from './containerd.js';
+import type { Containerd, CriMount, PodSpec } from './containerd.js';
 
 const manifestPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'daemonset.yaml');
 
@@ -113,6 +114,22 @@ export function daemonSetManifest(name = 'inotop'): DaemonSetObject {
     if (object?.kind === 'DaemonSet' && object.metadata?.name === name && object.spec?.template?.spec) return object as DaemonSetObject;
   }
   throw new Error(`no DaemonSet ${name} in ${manifestPath}`);
+}
+
+/** The node's /run for the runtimes it does not run, shared as systemd makes a node's mounts (HostToContainer needs that). */
+export function nodeRun(runtime: Containerd): string {
+  return join(runtime.dir, 'node-run');
+}
+
+/**
+ * Where the node's runtime directories are for a pod of the DaemonSet: containerd's is the
+ * harness's; k3s's and CRI-O's are absent on this machine, so each pod gets paths of its own for
+ * them, under nodeRun() (never the machine's /run; `runtime.sharedMount(nodeRun(runtime))` first),
+ * that do not exist until kubelet makes them.
+ */
+export function runtimeDirs(runtime: Containerd): Record<string, string> {
+  const absent = join(nodeRun(runtime), randomBytes(3).toString('hex'));
+  return { '/run/containerd': runtime.runDir, '/run/k3s/containerd': join(absent, 'k3s', 'containerd'), '/run/crio': join(absent, 'crio') };
 }
 
 export interface KubeletContext {

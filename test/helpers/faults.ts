@@ -88,14 +88,17 @@ export function runInotop(args: string[], fault: Fault | null, timeoutMs = 30_00
         `inject=${fault.syscall}:error=${fault.errno}:when=${fault.when}`,
       ]
     : [];
-  const [command, ...rest] = [...strace, process.execPath, inotopBin, ...args];
-  const result = spawnSync(command!, rest, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', env, maxBuffer: 64 << 20 });
+  // coreutils' timeout runs strace in a process group of its own and kills the whole group: a
+  // SIGKILL to strace alone would leave the traced inotop running, detached.
+  const deadline = ['timeout', '-s', 'KILL', `${timeoutMs / 1000}`];
+  const [command, ...rest] = [...deadline, ...strace, process.execPath, inotopBin, ...args];
+  const result = spawnSync(command!, rest, { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   return {
     status: result.status,
     signal: result.signal,
     stdout: result.stdout ?? '',
     stderr: result.stderr ?? '',
-    timedOut: (result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+    timedOut: result.signal === 'SIGKILL' || result.status === 124 || result.status === 128 + 9,
   };
 }
 

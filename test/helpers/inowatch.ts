@@ -10,13 +10,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, 'inowatch.c');
 const binary = join(here, '..', '..', 'node_modules', '.cache', 'inotop', 'inowatch');
 
-/** Compiles the helper once (again when the source is newer) and returns its path. */
-export function inowatchBinary(): string {
-  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
-    mkdirSync(dirname(binary), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+/** Compiles the helper once (again when the source is newer) and returns its path; `static` links it statically (for an image with no libc). */
+export function inowatchBinary({ static: linkStatically = false } = {}): string {
+  const path = linkStatically ? `${binary}-static` : binary;
+  if (!existsSync(path) || statSync(path).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(dirname(path), { recursive: true });
+    execFileSync('gcc', ['-O2', '-Wall', ...(linkStatically ? ['-static'] : []), '-o', path, source], { stdio: 'inherit' });
   }
-  return binary;
+  return path;
 }
 
 export interface WatcherOptions {
@@ -70,8 +71,13 @@ export class Watcher {
     return Number(line.slice(3));
   }
 
+  /** A new inotify instance, read as its events come (hold() stops that): its fd. */
   init(): Promise<number> {
     return this.send('init');
+  }
+  /** Stops reading an instance or group: its events stay queued, as a stuck reader leaves them. */
+  hold(fd: number): Promise<number> {
+    return this.send(`hold ${fd}`);
   }
   watch(fd: number, path: string): Promise<number> {
     return this.send(`watch ${fd} ${path}`);
@@ -79,7 +85,7 @@ export class Watcher {
   watchDir(fd: number, dir: string): Promise<number> {
     return this.send(`watchdir ${fd} ${dir}`);
   }
-  /** A new fanotify group (FAN_CLASS_NOTIF): its fd. */
+  /** A new fanotify group (FAN_CLASS_NOTIF), read as its events come: its fd. */
   fanotifyInit(): Promise<number> {
     return this.send('faninit');
   }

@@ -7,6 +7,8 @@
 #   pods               the namespace's pods: "NAME INOTOP_RUN" per line (`-` for none); `debug
 #                      node/NODE` adds node-debugger-NODE-xxxxx with its --env=INOTOP_RUN value
 #   debug-mode         "hang": `debug` makes its pod, prints its output, then never returns
+#   daemonset-image    the image inotop's DaemonSet runs (`get daemonset inotop -o jsonpath=...`);
+#                      without it, the DaemonSet is not found
 dir=$(dirname "$0")
 printf '%s\n' "$*" >>"$dir/kubectl-calls"
 # Global flags first (--context=X, --kubeconfig=X, -n X), as kubectl inotop passes them.
@@ -23,6 +25,11 @@ case $1 in
     cat "$dir/context-namespace" 2>/dev/null
     exit 0 ;;
   get)
+    if [ "$2" = daemonset ]; then
+      [ -f "$dir/daemonset-image" ] || { echo 'Error from server (NotFound): daemonsets.apps "inotop" not found' >&2; exit 1; }
+      cat "$dir/daemonset-image"
+      exit 0
+    fi
     # get pods -o go-template=...(eq .value "RUN")...: the names of the pods with that INOTOP_RUN.
     template=$(printf '%s\n' "$@" | sed -n 's/^-o go-template=//p; s/^go-template=//p')
     run=$(printf '%s' "$template" | sed -n 's/.*(eq \.value "\([^"]*\)").*/\1/p')

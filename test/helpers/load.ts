@@ -1,7 +1,8 @@
 // A node-scale inotify load for the benchmark and tests: N inowatch processes holding M inotify
-// instances with W watches in all (each on an inode of its own) and F ordinary open fds as noise.
-// The watched files live on a tmpfs mounted for the purpose (a plain temp dir when mounting is not
-// allowed). The inotify sysctls are raised when the load would not fit, and restored when the
+// instances with W watches in all (each on an inode of its own, or every instance on the same
+// directories) and F ordinary open fds as noise, and optionally bystanders: processes holding
+// only ordinary fds, as most of a busy node's are. The watched files live on a tmpfs mounted for
+// the purpose (a plain temp dir when mounting is not allowed). The inotify sysctls are raised when the load would not fit, and restored when the
 // last load on the machine stops: on stop(), on SIGINT/SIGTERM and on exit.
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +15,18 @@ import { Watcher } from './inowatch.js';
 export interface LoadSize {
   processes: number;
   instances: number;
+  /** In all. */
   watches: number;
+  /** Ordinary fds, spread over the processes. */
   noiseFds: number;
+  /**
+   * 'own' (default): each watch on an inode of its own. 'shared': every instance watches the same
+   * directories (a directory and its subdirectories, watches / instances of them), as log
+   * followers and kubelet's many watchers of the same pod dirs do.
+   */
+  targets?: 'own' | 'shared';
+  /** Processes with ordinary fds only (`fds` each), forked from one holder of them: cheap at thousands. */
+  bystanders?: { processes: number; fds: number };
 }
 
 export const LOAD_SIZES = {
@@ -27,6 +38,13 @@ export const LOAD_SIZES = {
   idle: { processes: 10, instances: 40, watches: 2_000, noiseFds: 1_000 },
   small: { processes: 100, instances: 100, watches: 10_000, noiseFds: 5_000 },
   large: { processes: 500, instances: 1_000, watches: 100_000, noiseFds: 30_000 },
+  // Many processes with a few instances on the same directories, and many other fds: 500
+  // processes x 2 instances x 100 watches on the same 100 directories, 50 other fds each.
+  shared: { processes: 500, instances: 1_000, watches: 100_000, noiseFds: 25_000, targets: 'shared' },
+  // A busy node: 3,000 processes x 100 fds, every 100th holding 50 watches.
+  busy: { processes: 30, instances: 30, watches: 1_500, noiseFds: 3_000, bystanders: { processes: 2_970, fds: 100 } },
+  // One process with 500,000 watches (inotify-info#7 reports 506,980 in one).
+  single: { processes: 1, instances: 1, watches: 500_000, noiseFds: 100 },
   // The kernel's largest default max_user_watches: 200 processes x 5,240 watches.
   huge: { processes: 200, instances: 200, watches: 1_048_000, noiseFds: 30_000 },
 } satisfies Record<string, LoadSize>;
@@ -41,7 +59,7 @@ type LimitName = (typeof LIMITS)[number];
 
 export interface Load {
   readonly size: LoadSize;
-  /** The inowatch processes, in creation order. */
+  /** The inowatch processes, in creation order, then the bystanders. */
   readonly pids: number[];
   /** The file every noise fd has open. */
   readonly noisePath: string;
@@ -218,14 +236,23 @@ export async function startLoad(size: LoadSize): Promise<Load> {
     }
 
     // One directory per instance holding (its watches - 1) files: `watchdir` then watches the
-    // directory and every file in one round trip, each watch on an inode of its own.
+    // directory and every file in one round trip, each watch on an inode of its own. Shared
+    // targets: one directory of subdirectories, which every instance watches.
     const instanceDirs: { dir: string; watches: number }[] = [];
-    for (let i = 0; i < size.instances; i++) {
-      const dir = join(root, `i${i}`);
-      const watches = share(size.watches, size.instances, i);
+    if (size.targets === 'shared') {
+      const dir = join(root, 'shared');
+      const watches = Math.round(size.watches / size.instances);
       mkdirSync(dir);
-      for (let f = 1; f < watches; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
-      instanceDirs.push({ dir, watches });
+      for (let d = 1; d < watches; d++) mkdirSync(join(dir, `d${d}`));
+      for (let i = 0; i < size.instances; i++) instanceDirs.push({ dir, watches });
+    } else {
+      for (let i = 0; i < size.instances; i++) {
+        const dir = join(root, `i${i}`);
+        const watches = share(size.watches, size.instances, i);
+        mkdirSync(dir);
+        for (let f = 1; f < watches; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
+        instanceDirs.push({ dir, watches });
+      }
     }
     const noisePath = join(root, 'noise');
     writeFileSync(noisePath, '');
@@ -243,9 +270,20 @@ export async function startLoad(size: LoadSize): Promise<Load> {
         if (noise > 0) await watcher.send(`opennoise ${noise} ${noisePath}`);
       }),
     );
+    const holders = watchers.map((watcher) => watcher.pid);
+    const bystanders: number[] = [];
+    if (size.bystanders) {
+      // Forked children keep the fds of their parent, which is one of them.
+      const parent = new Watcher();
+      watchers.push(parent);
+      await parent.comm(LOAD_COMM);
+      if (size.bystanders.fds > 0) await parent.send(`opennoise ${size.bystanders.fds} ${noisePath}`);
+      bystanders.push(parent.pid);
+      while (bystanders.length < size.bystanders.processes) bystanders.push(await parent.fork());
+    }
     return {
       size,
-      pids: watchers.map((watcher) => watcher.pid),
+      pids: [...holders, ...bystanders],
       noisePath,
       raised: { ...raised },
       stop: async () => {

@@ -5,7 +5,14 @@ import { tallyTargets } from '../../src/model/snapshot.js';
 import type { Limits, PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
 
 /** The limits of the hand-made snapshots. */
-export const LIMITS: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
+export const LIMITS: Limits = {
+  maxUserWatches: 8192,
+  maxUserInstances: 128,
+  maxQueuedEvents: 16384,
+  maxUserFanotifyGroups: 128,
+  maxUserFanotifyMarks: 8192,
+  maxFanotifyQueuedEvents: 16384,
+};
 
 /** A user charged what it holds itself, a host user against `limits`, one in a user namespace against limits unknown. */
 export function user(uid: number, instances: number, watches: number, userns: string | null = null, limits: Limits = LIMITS): UserRow {

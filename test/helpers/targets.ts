@@ -18,3 +18,30 @@ export function describeTarget(target: TargetRow): string {
   const pod = target.pod ? `${target.pod.namespace}/${target.pod.name} ${target.pod.uid} ${target.pod.state}` : 'no pod';
   return `${target.status} ${target.path ?? '?'} (${target.reason ?? ''}) held by [${target.heldBy.join(',')}] ${pod} leak=${target.leak}`;
 }
+
+/** What both views must agree on, per process: counts, pods, and every target's identity and state. */
+export function essentials(snapshot: Snapshot): unknown[] {
+  return snapshot.processes
+    .map((row) => ({
+      pid: row.pid,
+      comm: row.comm,
+      instances: row.instances,
+      watches: row.watches,
+      leaked: row.leaked,
+      pod: row.pod && { uid: row.pod.uid, name: row.pod.name, state: row.pod.state },
+      leakHolders: row.leakHolders,
+      targets: row.targets
+        .map((t) => ({
+          dev: t.dev,
+          ino: t.ino,
+          path: t.path,
+          mountpoint: t.mountpoint,
+          status: t.status,
+          leak: t.leak,
+          heldBy: t.heldBy,
+          pod: t.pod && { uid: t.pod.uid, name: t.pod.name, state: t.pod.state },
+        }))
+        .sort((a, b) => `${a.dev}:${a.ino}`.localeCompare(`${b.dev}:${b.ino}`)),
+    }))
+    .sort((a, b) => a.pid - b.pid);
+}

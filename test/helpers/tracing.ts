@@ -1,4 +1,4 @@
-// Tests of the tracer on the real kernel: whether they can run here, a collector that traces,
+// Tests of the tracer on the real kernel: whether they can run here, collectors of the live /proc (tracing or not),
 // and the trace instances that exist (seen through a private tracefs mount: it may be mounted nowhere).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Collector } from '../../src/collect/collector.js';
@@ -20,12 +20,17 @@ export function traceSkip(): string | false {
 
 /** A collector of the live /proc that traces, with no pod source. */
 export function tracingCollector(record: string | null = null): Collector {
+  return liveCollector({ record, trace: true });
+}
+
+/** A collector of the live /proc with no pod source; it traces only when asked to. */
+export function liveCollector({ record = null, trace = false }: { record?: string | null; trace?: boolean } = {}): Collector {
   return new Collector({
     procRoot: '/proc',
     pods: podSourceOptions({ kind: 'none' }),
     forceWalk: false,
     record,
     intervalSeconds: 1,
-    trace: true,
+    trace,
   });
 }

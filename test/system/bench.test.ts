@@ -82,13 +82,23 @@ describe('benchmark', { skip: rootSkip }, () => {
 
   test('one pass of every measurement at the tiny size', { timeout: 120_000 }, async () => {
     const before = readSysctls();
-    const result = await benchSize('tiny', { runs: 1, tuiSeconds: 0, tui: false, tuiArgs: [], serveSeconds: 0 });
+    const result = await benchSize('tiny', {
+      runs: 1,
+      tuiSeconds: 0,
+      tuiArgs: [],
+      parts: new Set(['scan', 'traffic', 'resolve', 'json', 'check']),
+      serveSeconds: 0,
+    });
     assert.deepEqual(result.load.created, { instances: LOAD_SIZES.tiny.instances, watches: LOAD_SIZES.tiny.watches, noiseFds: LOAD_SIZES.tiny.noiseFds });
     for (const ratio of Object.values(result.scan.ratios)) assert.ok(Number.isFinite(ratio) && ratio > 0, String(ratio));
     assert.ok(result.scan.floorCount.instances >= LOAD_SIZES.tiny.instances);
     assert.ok(!('error' in result.resolve), 'error' in result.resolve ? result.resolve.error : '');
-    assert.ok(!('error' in result.json), 'error' in result.json ? result.json.error : '');
-    assert.ok(result.json.totals.watches >= LOAD_SIZES.tiny.watches);
+    assert.ok('queues' in result.traffic, 'error' in result.traffic ? result.traffic.error : 'skipped');
+    assert.ok(result.traffic.instances >= LOAD_SIZES.tiny.instances && result.traffic.unread === 0, 'every queue of the load read');
+    assert.ok(Number.isFinite(result.traffic.queuesToScan) && result.traffic.queuesToScan > 0);
+    assert.ok('json' in result.oneShots, 'error' in result.oneShots ? result.oneShots.error : 'skipped');
+    assert.ok(result.oneShots.json.totals.watches >= LOAD_SIZES.tiny.watches);
+    assert.ok(result.oneShots.jsonPods.totals.watches >= LOAD_SIZES.tiny.watches);
     assert.deepEqual(readSysctls(), before, 'sysctls restored');
   });
 });

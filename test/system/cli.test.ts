@@ -22,7 +22,8 @@ test('--help and --version', () => {
   }
   const version = run(['-V']);
   assert.equal(version.status, 0);
-  assert.match(version.stdout, /^inotop \d+\.\d+\.\d+\n$/);
+  // The version, then the build (the lines package.test.ts checks).
+  assert.match(version.stdout, /^inotop \d+\.\d+\.\d+\ncommit .*\nnode +v\d+\.\d+\.\d+ \(linux \w+\)\nbuild +npm package: /);
 });
 
 test('a Node without process.getBuiltinModule (before 20.16, or 22.3): says which Nodes, exit 2', () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CriClient, CriError, normalizeEndpoint, resolveRuntimeEndpoint } from '../../src/pods/cri/client.js';
 import { parseMountinfo, type MountEntry } from '../../src/resolve/mountinfo.js';
 import { eventually } from '../helpers/eventually.js';
-import { containerdSkipReason, KubeletCriClient, startContainerd, type Containerd } from '../helpers/containerd.js';
+import { containerdSkipReason, startContainerd, type Containerd } from '../helpers/containerd.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'inotop-cri-test-'));
@@ -79,8 +79,8 @@ describe('CRI client failures', () => {
   it('reports a socket path nobody listens on', async () => {
     const stale = join(dir, 'stale.sock');
     writeFileSync(stale, '');
-    const client = new KubeletCriClient(stale);
-    const error = await rejection(client.version());
+    const client = new CriClient(stale);
+    const error = await rejection(client.listPodSandboxes());
     client.close();
     assert.equal(error.failure, 'ECONNREFUSED');
   });

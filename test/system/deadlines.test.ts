@@ -38,9 +38,8 @@ describe('hung pod sources', () => {
     for (const name of ['crictl-hang-pids', 'kubectl-hang-pids', 'crictl-calls', 'kubectl-calls']) rmSync(join(dir, name), { force: true });
   };
 
-  test('check: the verdict "cannot tell", exit 2, crictl killed, kubectl never started', () => {
+  test('check: the verdict "cannot tell", exit 2, crictl and kubectl (tried beside the silent runtime) killed', () => {
     reset();
-    // Long enough for the chain to get past the silent CRI (2 s) to the hanging crictl.
     const result = spawnSync(
       process.execPath,
       [inotopBin, 'check', ...flags, '--deadline', '8', '--pods-timeout', '4', '--instances-threshold=off', '--watches-threshold=off'],
@@ -51,8 +50,9 @@ describe('hung pod sources', () => {
     );
     assert.equal(result.status, 2, result.stdout + result.stderr);
     assert.equal(result.stdout, 'cannot tell leaks of gone pods: no pod list within 4 s\n');
-    assert.ok(existsSync(join(dir, 'crictl-calls')), 'the chain got to crictl');
-    assert.ok(!existsSync(join(dir, 'kubectl-calls')), 'and no further: stopped with the verdict');
+    // The runtime's socket had its head start, then the commands ran side by side with it.
+    assert.ok(existsSync(join(dir, 'crictl-calls')), 'crictl tried');
+    assert.ok(existsSync(join(dir, 'kubectl-calls')), 'kubectl tried beside it, not after it');
     assertNothingLeft();
   });
 
@@ -75,14 +75,17 @@ describe('hung pod sources', () => {
     reset();
     const result = spawnSync(
       process.execPath,
-      [inotopBin, 'check', ...flags, '--deadline', '0.5', '--pods-timeout', '3', '--instances-threshold=off', '--watches-threshold=off'],
+      // Long enough for the scan on a busy machine (a deadline past before the scan is the
+      // processes' shortfall, tested above), short of the pods' timeout.
+      [inotopBin, 'check', ...flags, '--deadline', '3', '--pods-timeout', '10', '--instances-threshold=off', '--watches-threshold=off'],
       {
         encoding: 'utf8',
         timeout: 30_000,
       },
     );
     assert.equal(result.status, 2, result.stdout + result.stderr);
-    assert.equal(result.stdout, 'cannot tell in time: leaks not judged within 0.5 s\n');
+    // The pod list waited for within the deadline, or no time left for it once the scan was done.
+    assert.match(result.stdout, /^cannot tell (leaks of gone pods: no pod list within 3 s|in time: leaks not judged within 3 s)\n$/);
     assertNothingLeft();
   });
 

@@ -158,8 +158,9 @@ describe('faults injected into every syscall inotop makes', { skip: rootSkip || 
   test('serve keeps serving when fdinfo reads fail (pread64 EIO from the 100th call on): each scan says what it could not read', async (t) => {
     const args = ['serve', '--web.listen-address', '127.0.0.1:0', '--interval', '1', ...common().slice(0, 4)];
     const strace = ['-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=pread64', '-e', 'inject=pread64:error=EIO:when=100+'];
-    const child = spawn('strace', [...strace, process.execPath, inotopBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    t.after(() => child.kill('SIGKILL'));
+    // A process group of its own, killed whole: a SIGKILL to strace alone leaves serve running, detached.
+    const child = spawn('strace', [...strace, process.execPath, inotopBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    t.after(() => process.kill(-child.pid!, 'SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const port = await eventually(() => Number(/serving http:\/\/[^ ]*:(\d+)\//.exec(stderr)?.[1] ?? assert.fail(`not serving yet: ${stderr}`)), {

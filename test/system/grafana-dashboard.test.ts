@@ -61,6 +61,9 @@ test('the dashboard shows what the issue asks for, each panel with its queries',
     /Leaked watches/,
     /Gone pods/,
     /Failed inotify calls/,
+    /Event queues losing events or not draining/,
+    /waiting for fanotify permission answers/,
+    /oldest fanotify permission wait/,
     /Top processes/,
   ]) {
     assert.ok(

@@ -17,7 +17,8 @@ import { eventually } from '../helpers/eventually.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const plugin = join(repo, 'deploy/kubectl-inotop');
-const RUNTIME = 'env CONTAINER_RUNTIME_ENDPOINT=unix:///host/run/containerd/containerd.sock inotop';
+/** The node's CRI socket, seen from the debug pod (the node's root at /host). */
+const RUNTIME = '--env=CONTAINER_RUNTIME_ENDPOINT=unix:///host/run/containerd/containerd.sock';
 
 before(() => ensureBuilt());
 
@@ -63,7 +64,7 @@ test("kubectl inotop NODE: the context's namespace, a debug pod running inotop w
   assert.equal(calls[0], 'config view --minify -o jsonpath={..namespace}');
   assert.equal(
     call,
-    `-n team-a debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 1`,
+    `-n team-a debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN ${RUNTIME} --quiet --attach -- inotop -b -n 1`,
   );
   assert.match(calls[2]!, new RegExp(`^-n team-a get pods -o go-template=.*\\(eq \\.value "${run}"\\)`));
   assert.match(calls[3]!, /^-n team-a delete pod node-debugger-node-a-[a-z0-9]{5} --wait=false$/);
@@ -81,18 +82,34 @@ test("kubectl flags anywhere before `--`: -n is the namespace before NODE and in
   assert.ok(!calls.some((call) => call.includes('config view')));
   assert.equal(
     debugCall(calls).call,
-    `--context=prod --kubeconfig=/etc/k.conf -n kube-system debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN --quiet --attach -- ${RUNTIME} -b -n 3 --context x`,
+    `--context=prod --kubeconfig=/etc/k.conf -n kube-system debug node/node-a --profile=sysadmin --image=registry.example/inotop:1 --env=INOTOP_RUN=RUN ${RUNTIME} --quiet --attach -- inotop -b -n 3 --context x`,
   );
   assert.ok(calls.slice(1).every((call) => call.startsWith('--context=prod --kubeconfig=/etc/k.conf -n kube-system ')));
 
   const equals = cluster(t, null);
   assert.equal(kubectlInotop(equals, ['--namespace=ops', '--context=prod', 'node-b', '--json']).status, 0);
-  assert.match(debugCall(equals.calls()).call, new RegExp(`^--context=prod -n ops debug node/node-b .* -- ${RUNTIME} --json$`));
+  assert.match(debugCall(equals.calls()).call, new RegExp(`^--context=prod -n ops debug node/node-b .* ${RUNTIME} --quiet .* -- inotop --json$`));
 
   // A context without a namespace: default.
   const none = cluster(t, null);
   assert.equal(kubectlInotop(none, ['node-c', '-b']).status, 0);
   assert.match(debugCall(none.calls()).call, /^-n default debug node\/node-c /);
+});
+
+test("the image: INOTOP_IMAGE, else the one inotop's DaemonSet runs (deploy/kustomization.yaml names it), else inotop:VERSION", (t) => {
+  const deployed = cluster(t, 'team-a');
+  delete deployed.env.INOTOP_IMAGE;
+  writeFileSync(join(deployed.dir, 'daemonset-image'), 'registry.example/team/inotop:0.1.0');
+  assert.equal(kubectlInotop(deployed, ['--context=prod', 'node-a', '-b']).status, 0);
+  const calls = deployed.calls();
+  assert.equal(calls[0], '--context=prod -n inotop get daemonset inotop -o jsonpath={.spec.template.spec.containers[0].image}');
+  assert.match(debugCall(calls).call, / --image=registry\.example\/team\/inotop:0\.1\.0 /);
+
+  const none = cluster(t, 'team-a');
+  delete none.env.INOTOP_IMAGE;
+  assert.equal(kubectlInotop(none, ['node-a', '-b']).status, 0);
+  const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+  assert.match(debugCall(none.calls()).call, new RegExp(` --image=inotop:${version.replaceAll('.', '\\.')} `));
 });
 
 test('mistakes: no NODE, an inotop flag before NODE, a flag without its value', (t) => {
@@ -116,14 +133,14 @@ test("--help and -h: the help on stdout, exit 0, nothing asked of the cluster; a
   }
   assert.ok(!existsSync(join(c.dir, 'kubectl-calls')), 'nothing asked of the cluster');
   assert.equal(kubectlInotop(c, ['node-a', '--help']).status, 0);
-  assert.match(debugCall(c.calls()).call, / -- .* inotop --help$/);
+  assert.match(debugCall(c.calls()).call, / -- (?:.* )?inotop --help$/);
 });
 
 test('-o json and -o wide reach inotop as kubectl users mean them: one JSON snapshot, every column', (t) => {
   const c = cluster(t, 'team-a');
   for (const [output, check] of [
     ['json', (stdout: string) => assert.equal((JSON.parse(stdout) as { hostname: string }).hostname, 'ip-10-0-3-42.ec2.internal')],
-    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED POD +COMMAND$/m)],
+    ['wide', (stdout: string) => assert.match(stdout, /^ +PID USER +INST +WATCHES +ADD\/s +RM\/s +LEAKED +QUEUE POD +COMMAND$/m)],
   ] as const) {
     // kubectl's -o takes any place: after NODE, or before it.
     assert.equal(kubectlInotop(c, [`-o${output}`, 'node-a']).status, 0);

@@ -2,11 +2,11 @@
 // use only that release's fields and pass its Validate(); every rule's command line runs exactly
 // as configured under the plugin contract (process group killed at the timeout, stdout trimmed
 // and cut at max_output_length, exit 0 OK, 1 problem, else unknown); the patch for its DaemonSet
-// validates, and its init container's command makes a copy of inotop that runs the rules in a
-// root with nothing else in it (no Node, no libc), as node-problem-detector's image has no Node.
+// validates, and its init container's command (in inotop's image) copies the single executable
+// there, which runs the rules in a root with nothing else in it (no Node, no libc).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ import { buildSnapshot } from '../../src/model/snapshot.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { BUSYBOX } from '../helpers/containerd/image.js';
+import { exeSkipReason, singleExecutable } from '../helpers/exe.js';
+import { IMAGE_CONFIG, imageRoot } from '../../scripts/build-image.mjs';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -239,6 +241,7 @@ function upstreamDaemonSet() {
                 '--config.system-log-monitor=/config/kernel-monitor.json,/config/readonly-monitor.json,/config/docker-monitor.json',
               ],
               image: 'registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.19',
+              resources: { limits: { cpu: UPSTREAM_CPU, memory: UPSTREAM_MEMORY }, requests: { cpu: UPSTREAM_CPU, memory: UPSTREAM_MEMORY } },
               securityContext: { privileged: true },
               env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
               volumeMounts: [
@@ -262,10 +265,15 @@ function upstreamDaemonSet() {
   };
 }
 
+/** Upstream's resources for node-problem-detector's container (deployment/node-problem-detector.yaml): its own. */
+const UPSTREAM_CPU = '10m';
+const UPSTREAM_MEMORY = '80Mi';
+
 interface Container {
   name: string;
   image: string;
   command: string[];
+  resources: { limits: { cpu: string; memory: string }; requests: { cpu: string; memory: string } };
   env: { name: string; value?: string }[];
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }[];
   securityContext: { capabilities?: { add?: string[] } };
@@ -278,6 +286,49 @@ function patchedDaemonSet() {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- volumes as the patch writes them, probed field by field
     spec: { template: { spec: { hostPID: boolean; initContainers: Container[]; containers: Container[]; volumes: Record<string, any>[] } } };
   };
+}
+
+/** A Kubernetes quantity in bytes (Mi, Gi) or in cores (m). */
+function quantity(text: string): number {
+  const match = /^(\d+)(Mi|Gi|m)?$/.exec(text);
+  assert.ok(match, `a quantity this test reads: ${text}`);
+  const scale = { Mi: 2 ** 20, Gi: 2 ** 30, m: 1 / 1000 }[match[2] as 'Mi' | 'Gi' | 'm'] ?? 1;
+  return Number(match[1]) * scale;
+}
+
+/**
+ * Runs `argv` under runAsPlugin in a memory and CPU cgroup of its own (cgroup v1 or v2) with
+ * `memoryBytes` and `cores` as limits: the rule's peak memory, and whether the kernel killed it.
+ */
+async function runInCgroup(
+  argv: string[],
+  timeoutMs: number,
+  memoryBytes: number,
+  cores: number,
+): Promise<RuleResult & { peakBytes: number; oomKilled: boolean }> {
+  const name = `inotop-npd-test-${process.pid}`;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dirs = v2 ? [join('/sys/fs/cgroup', name)] : [join('/sys/fs/cgroup/memory', name), join('/sys/fs/cgroup/cpu', name)];
+  for (const dir of dirs) mkdirSync(dir);
+  try {
+    const period = 100_000;
+    if (v2) {
+      writeFileSync(join(dirs[0]!, 'memory.max'), String(memoryBytes));
+      writeFileSync(join(dirs[0]!, 'cpu.max'), `${Math.round(cores * period)} ${period}`);
+    } else {
+      writeFileSync(join(dirs[0]!, 'memory.limit_in_bytes'), String(memoryBytes));
+      writeFileSync(join(dirs[1]!, 'cpu.cfs_period_us'), String(period));
+      writeFileSync(join(dirs[1]!, 'cpu.cfs_quota_us'), String(Math.round(cores * period)));
+    }
+    const joinAll = dirs.map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(' && ');
+    const result = await runAsPlugin(['/bin/sh', '-c', `${joinAll} && exec "$@"`, 'sh', ...argv], timeoutMs, pluginEnv());
+    const read = (file: string) => readFileSync(join(dirs[0]!, file), 'utf8');
+    const peakBytes = Number(read(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+    const oomKilled = v2 ? /^oom_kill [1-9]/m.test(read('memory.events')) : /^oom_kill [1-9]/m.test(read('memory.oom_control'));
+    return { ...result, peakBytes, oomKilled };
+  } finally {
+    for (const dir of dirs) rmdirSync(dir);
+  }
 }
 
 const daemonSetYaml = () =>
@@ -299,10 +350,12 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   const mountOf = (container: Container, volume: string) => container.volumeMounts.find((m) => m.name === volume);
   assert.equal(mountOf(npd, shared.name)!.mountPath, '/opt/inotop');
   assert.equal(mountOf(npd, shared.name)!.readOnly, true);
-  assert.equal(mountOf(init!, shared.name)!.mountPath, init!.command.at(-1));
   // What inotop's own DaemonSet grants, and its host mounts with the same propagation.
   assert.deepEqual(npd.securityContext.capabilities!.add, inotopContainer.securityContext.capabilities.add);
-  for (const mount of inotopContainer.volumeMounts.filter((m: { name: string }) => m.name !== 'tmp')) {
+  const hostPaths = daemonSetYaml()
+    .spec.template.spec.volumes.filter((v: { hostPath?: object }) => v.hostPath)
+    .map((v: { name: string }) => v.name);
+  for (const mount of inotopContainer.volumeMounts.filter((m: { name: string }) => hostPaths.includes(m.name))) {
     const ours = npd.volumeMounts.find((m) => m.mountPath === mount.mountPath);
     assert.deepEqual([ours?.readOnly, ours?.mountPropagation], [true, 'HostToContainer'], mount.mountPath);
   }
@@ -333,10 +386,9 @@ test("the patch for node-problem-detector's DaemonSet: validates, and gives its 
   assert.equal(kustomization.patches[0].target.name, 'node-problem-detector');
   assert.match(kustomization.resources[0], /node-problem-detector\/\/deployment\?ref=v1\.36\.0$/);
 
-  // The image carries the init container's script where its command looks for it.
-  assert.equal(init!.command[1], '/opt/inotop/npd/install.mjs');
-  assert.match(readFileSync(join(repo, 'deploy/Dockerfile'), 'utf8'), /^COPY deploy\/node-problem-detector\/install\.mjs npd\/install\.mjs$/m);
-  assert.match(readFileSync(join(repo, '.dockerignore'), 'utf8'), /^!deploy\/node-problem-detector\/install\.mjs$/m);
+  // The image's executable copies itself where the rules look for it.
+  assert.deepEqual(init!.command, [IMAGE_CONFIG.Entrypoint[0], 'install', '--dest', join(mountOf(init!, shared.name)!.mountPath, 'bin')]);
+  assert.equal(INSTALL_PATH, join(mountOf(npd, shared.name)!.mountPath, 'bin', 'inotop'));
 });
 
 /**
@@ -352,8 +404,29 @@ function chrootArgv(setup: string[], root: string, env: Record<string, string>, 
 const bind = (from: string, to: string, flags = '--bind') => `mount ${flags} '${from}' '${to}'`;
 
 test(
+  "node-problem-detector's container as patched has room for both rules at once: each runs within its share of the memory (the limit less upstream's own, halved) and the CPU limit, in its timeout",
+  { skip: rootSkip },
+  async () => {
+    const { resources } = patchedDaemonSet().spec.template.spec.containers[0]!;
+    assert.equal(resources.requests.memory, resources.limits.memory, 'memory requested as limited: a node never overcommits it');
+    const share = (quantity(resources.limits.memory) - quantity(UPSTREAM_MEMORY)) / 2;
+    const cores = quantity(resources.limits.cpu);
+    assert.ok(quantity(resources.requests.cpu) >= quantity(UPSTREAM_CPU) && cores > quantity(resources.requests.cpu));
+    for (const name of CONFIGS) {
+      const config = readConfig(name);
+      for (const rule of config.rules) {
+        const result = await runInCgroup(ruleArgv(rule), ruleTimeoutMs(config, rule), share, cores);
+        assert.equal(result.oomKilled, false, `${rule.reason}: killed for memory at ${share} bytes`);
+        assertContract(config, rule, result);
+        assert.ok(result.peakBytes <= share, `${rule.reason}: peak ${result.peakBytes} bytes`);
+      }
+    }
+  },
+);
+
+test(
   "node-problem-detector's pod, as patched: the init container's copy runs every rule in a root with only busybox",
-  { skip: rootSkip, timeout: 180_000 },
+  { skip: rootSkip || (exeSkipReason('x64') ?? false), timeout: 300_000 },
   async (t) => {
     const pod = patchedDaemonSet().spec.template.spec;
     const init = pod.initContainers[0]!;
@@ -363,24 +436,14 @@ test(
     const emptyDir = join(work, 'emptydir');
     mkdirSync(emptyDir);
 
-    // The init container: inotop's image (this host's /usr, where Node is, with this checkout's
-    // tree and the script at /opt/inotop), the emptyDir at its mount; its command as written.
+    // The init container: inotop's image (build:image's root around the x64 single executable),
+    // the emptyDir at its mount, /proc (the executable's launcher needs it); its command as written.
     const initRoot = join(work, 'init-root');
-    for (const dir of ['usr', 'etc', 'dev', 'proc', 'opt/inotop/npd', init.volumeMounts[0]!.mountPath.slice(1)])
-      mkdirSync(join(initRoot, dir), { recursive: true });
-    for (const link of ['bin', 'sbin', 'lib', 'lib64']) symlinkSync(`usr/${link}`, join(initRoot, link));
-    const treeParts = ['bin', 'dist', 'node_modules', 'vendor'];
-    for (const part of treeParts) mkdirSync(join(initRoot, 'opt/inotop', part));
-    writeFileSync(join(initRoot, 'opt/inotop/package.json'), '');
-    writeFileSync(join(initRoot, 'opt/inotop/npd/install.mjs'), '');
-    const initSetup = [
-      ...['usr', 'etc', 'dev', 'proc'].map((dir) => bind(`/${dir}`, join(initRoot, dir), '--rbind')),
-      ...[...treeParts, 'package.json'].map((part) => bind(join(repo, part), join(initRoot, 'opt/inotop', part))),
-      bind(join(npdDir, 'install.mjs'), join(initRoot, 'opt/inotop/npd/install.mjs')),
-      bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath)),
-    ];
-    assert.equal(dirname(process.execPath), '/usr/bin', "Node on the host's /usr/bin, as on PATH in the image");
-    const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, { PATH: '/usr/local/bin:/usr/bin:/bin' }, init.command);
+    imageRoot(initRoot, singleExecutable('x64'));
+    mkdirSync(join(initRoot, init.volumeMounts[0]!.mountPath), { recursive: true });
+    const initSetup = [bind('/proc', join(initRoot, 'proc'), '--rbind'), bind(emptyDir, join(initRoot, init.volumeMounts[0]!.mountPath))];
+    const imageEnv = Object.fromEntries(IMAGE_CONFIG.Env.map((entry) => entry.split(/=(.*)/s).slice(0, 2)));
+    const [unshare, ...initArgs] = chrootArgv(initSetup, initRoot, imageEnv, init.command);
     const installed = spawnSync(unshare!, initArgs, { encoding: 'utf8', timeout: 120_000 });
     assert.equal(installed.status, 0, installed.stderr);
     assert.match(installed.stdout, /^inotop copied to \/install/);

@@ -1,6 +1,6 @@
 // The package as a user gets it: `npm pack` builds and packs the tarball, npm installs it into a
 // temporary global prefix, and the installed inotop runs from another directory: its version, a
-// live batch refresh (with the CRI client loading its vendored api.proto) and the shipped demo.
+// live batch refresh (with its CRI client, which needs no file of its own) and the shipped demo.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,12 +35,12 @@ before(() => {
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds the build, the CRI API, the demo and the license, and no source maps', () => {
+test('the tarball holds the build, the plugin, the man page, the demo and the license, and no source maps', () => {
   for (const path of [
     'bin/inotop',
-    'dist/cli/main.js',
-    'vendor/cri-api/api.proto',
-    'vendor/cri-api/LICENSE',
+    'dist/cli/program.js',
+    'dist/collect/worker.js',
+    'dist/serve/password-worker.js',
     'deploy/kubectl-inotop',
     'man/inotop.1',
     'fixtures/leaky-kubelet.jsonl.gz',
@@ -59,21 +59,29 @@ test('the tarball holds the build, the CRI API, the demo and the license, and no
     [],
     'no sources or tests',
   );
+  assert.deepEqual(
+    packed.filter((path) => path.startsWith('dist/exe/') || path.startsWith('vendor/')),
+    [],
+    'not the single executables (npm run build:exe puts them in dist/exe), nor the CRI api.proto (the client decodes its two answers itself)',
+  );
   assert.ok(!packed.includes('dist/pods/cri/runtime-v1-proto.js'), 'no output of a source that is gone: prepack builds afresh');
 });
 
 test('the installed inotop: --version', () => {
   const result = installed(['--version']);
   assert.equal(result.status, 0, result.stderr);
-  assert.equal(result.stdout, `inotop ${version}\n`);
+  assert.equal(result.stdout.split('\n')[0], `inotop ${version}`);
+  assert.match(result.stdout, /^commit +([0-9a-f]{12}(-dirty)?|unknown .*)$/m);
+  assert.match(result.stdout, new RegExp(`^node +${process.version.replaceAll('.', '\\.')} \\(linux ${process.arch}\\)$`, 'm'));
+  assert.match(result.stdout, new RegExp(`^build +npm package: ${prefix}/lib/node_modules/inotop$`, 'm'));
 });
 
-test('the installed inotop: -b, with its CRI client loading the vendored api.proto', () => {
+test('the installed inotop: -b, with its CRI client', () => {
   const result = installed(['-b', '-n', '1', '--pods', 'cri', '--runtime-endpoint', join(work, 'no-runtime.sock')]);
   assert.equal(result.status, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /^inotop - .* - kernel /m);
   assert.match(result.stdout, /^limits: max_user_watches \d+, max_user_instances \d+/m);
-  // The runtime is missing, so the call fails, after the client was made from api.proto.
+  // The runtime is missing, so the call fails, and says so.
   assert.match(result.stdout + result.stderr, new RegExp(`CRI unix://${join(work, 'no-runtime.sock')}: connect ENOENT`));
 });
 

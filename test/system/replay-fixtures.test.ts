@@ -140,8 +140,14 @@ describe('both recordings', () => {
       for (const [i, snapshot] of snapshots.entries()) {
         assert.equal(Date.parse(snapshot.time), start + i * header.intervalSeconds * 1000);
         assert.equal(snapshot.hostname, header.hostname);
-        const sum = (field: 'instances' | 'watches') => snapshot.processes.reduce((n, p) => n + p[field], 0);
-        assert.deepEqual(snapshot.totals, { processes: snapshot.processes.length, instances: sum('instances'), watches: sum('watches') });
+        const sum = (field: 'instances' | 'watches' | 'fanotifyGroups' | 'fanotifyMarks') => snapshot.processes.reduce((n, p) => n + p[field], 0);
+        assert.deepEqual(snapshot.totals, {
+          processes: snapshot.processes.length,
+          instances: sum('instances'),
+          watches: sum('watches'),
+          fanotifyGroups: sum('fanotifyGroups'),
+          fanotifyMarks: sum('fanotifyMarks'),
+        });
         assert.deepEqual(
           snapshot.users.map((u) => [u.name, u.instances, u.watches]),
           [['root', sum('instances'), sum('watches')]],

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot } from '../../src/model/types.js';
-import { scan } from '../../src/scan/index.js';
+import { scan, Scanner } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
 
@@ -98,6 +98,29 @@ describe('real kernel', { skip: rootSkip }, () => {
     );
   });
 
+  test("an instance whose fdinfo outgrows the read buffer (read in chunks): every watch, in the kernel's order, scan after scan", async () => {
+    const big = join(dir, 'big');
+    execFileSync('mkdir', [big]);
+    // 1,500 watches print about 180 KB: the first read's buffer and chunks after it.
+    for (let i = 0; i < 1499; i++) writeFileSync(join(big, `f${i}`), '');
+    const watcher = new Watcher();
+    watchers.push(watcher);
+    const fd = await watcher.init();
+    assert.equal(await watcher.watchDir(fd, big), 1500);
+    const fdinfo = readFileSync(`/proc/${watcher.pid}/fdinfo/${fd}`, 'latin1');
+    assert.ok(fdinfo.length > 1 << 16, `${fdinfo.length} bytes`);
+    const kernelInodes = [...fdinfo.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)].map((match) => parseInt(match[1]!, 16));
+    const scanner = new Scanner();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const instance = scanner.scan().processes.find((proc) => proc.pid === watcher.pid)!.instances[0]!;
+        assert.deepEqual([...instance.watches.ino], kernelInodes, `scan ${i + 1}`);
+      }
+    } finally {
+      scanner.close();
+    }
+  });
+
   test('devs and inodes equal stat(2)', () => {
     const snapshot = buildSnapshot(scan(), null, null, 'all');
     const targets = rowsOf(snapshot, many.pid)!.targets;
@@ -157,6 +180,7 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.ok(!Number.isNaN(Date.parse(json.time)));
       for (const key of ['hostname', 'kernel']) assert.equal(typeof json[key], 'string');
       assert.deepEqual(Object.keys(json.limits).sort(), [
+        'maxFanotifyQueuedEvents',
         'maxQueuedEvents',
         'maxUserFanotifyGroups',
         'maxUserFanotifyMarks',
@@ -176,7 +200,13 @@ describe('real kernel', { skip: rootSkip }, () => {
       assert.equal(row.user, 'root');
       // One instance, shared with the parent: its id is the one the scan gives every holder.
       const shared = scan().processes.find((p) => p.pid === childPid)!.instances[0]!.instanceId;
-      assert.deepEqual(json.processes[1].fds, [{ fd: 3, watches: 2, shared: true, instance: shared }]);
+      type Fd = { queuedBytes: unknown; queueState: unknown };
+      assert.deepEqual(
+        json.processes[1].fds.map(({ queuedBytes: _bytes, queueState: _state, ...fd }: Fd) => fd),
+        [{ fd: 3, watches: 2, shared: true, instance: shared }],
+      );
+      const [queue] = json.processes[1].fds as Fd[];
+      assert.ok(typeof queue?.queuedBytes === 'number' && typeof queue.queueState === 'string', 'its event queue, read');
       const target = row.targets.find((t: { ino: number }) => t.ino === statSync(dir).ino);
       assert.deepEqual([target.dev, target.watches, target.fds], [devOf(dir), 1, [3]]);
       assert.ok(json.users.some((u: { uid: number; name: string }) => u.uid === 0 && u.name === 'root'));

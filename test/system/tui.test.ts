@@ -9,6 +9,7 @@ import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 import { TmuxPane, type TmuxOptions } from '../helpers/tmux.js';
+import { KEY_BINDINGS } from '../../src/views/tui/keys.js';
 
 const BIG = 'ino-big';
 const SMALL = 'ino-small';
@@ -141,6 +142,60 @@ test('? shows the help from the key table; any key closes it', async (t) => {
   assert.match(help, /\/ F4 +filter by regex/);
   pane.keys('x');
   await pane.waitFor((s) => !/Help:/.test(s), 'the help closed');
+});
+
+/** The text inside the overlay box: what is between its side borders, line by line. */
+function boxText(screen: string): string[] {
+  return screen.split('\n').flatMap((line) => {
+    const inside = /│(.*)│/.exec(line)?.[1];
+    return inside === undefined ? [] : [inside];
+  });
+}
+
+test('at 80 columns the help wraps inside its box and loses no word; at 200 each key is one line', async (t) => {
+  const pane = await opened(t, [], { width: 80, height: 24 });
+  pane.keys('?');
+  const help = await pane.waitFor(/Help: ↑↓ scroll, any other key closes/, 'the help overlay');
+  const inside = boxText(help);
+  assert.ok(
+    inside.every((line) => [...line].length === 74),
+    'every line within the box of 76 columns',
+  );
+  const text = inside.join(' ').replace(/\s+/g, ' ');
+  for (const command of ['focusDetail', 'toggleFocus', 'filter']) {
+    const binding = KEY_BINDINGS.find((b) => b.command === command)!;
+    assert.ok(text.includes(binding.help), `${command}'s help whole in:\n${help}`);
+  }
+  assert.doesNotMatch(help, /…│/, 'no line cut');
+  pane.resize(200, 50);
+  const wide = await pane.waitFor(
+    (s) => boxText(s).some((line) => line.includes(KEY_BINDINGS.find((b) => b.command === 'focusDetail')!.help)),
+    'the help on wider lines',
+  );
+  for (const binding of KEY_BINDINGS.filter((b) => b.only !== 'replay')) {
+    assert.ok(
+      boxText(wide).some((line) => line.includes(`${binding.shown} `) && line.includes(binding.help)),
+      `${binding.command}: its key and help on one line in:\n${wide}`,
+    );
+  }
+});
+
+test('a pod source failing with a long error: the header says "none answered (n)", n shows the error whole', async (t) => {
+  const nowhere = ['--runtime-endpoint', 'unix:///nonexistent/cri.sock', '--crictl', '/nonexistent/crictl', '--kubectl', '/nonexistent/kubectl'];
+  const pane = new TmuxPane(
+    [process.execPath, inotopBin, '-d', '0.5', '-p', `${big.pid},${small.pid}`, '--pods', 'auto', ...nowhere, '--kubelet-root', '/nonexistent/kubelet'],
+    { width: 80, height: 24 },
+  );
+  t.after(() => pane.kill());
+  const screen = await pane.waitFor(/^inotop .*pods: none answered \(n\)/m, 'the pod status shortened in the title');
+  assert.match(screen, row(big.pid, 21));
+  pane.keys('n');
+  const notes = await pane.waitFor(/Notes: ↑↓ scroll/, 'the notes overlay');
+  const text = boxText(notes).join(' ').replace(/\s+/g, ' ');
+  assert.match(
+    text,
+    /pods: no pod source answered: CRI unix:\/\/\/nonexistent\/cri\.sock: connect ENOENT; crictl: \/nonexistent\/crictl not found; kubectl: \/nonexistent\/kubectl not found; kubelet: cannot read \/nonexistent\/kubelet\/pods \(ENOENT\)/,
+  );
 });
 
 test('new watches show in WATCHES, Δ, ΔSTART and the change log within two refreshes', async (t) => {

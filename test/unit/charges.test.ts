@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import { chargeChain, chargedUsers, namespacesBelow, NO_CHARGE, type OwnCharge } from '../../src/model/charges.js';
 import type { ChargeCounts, Limits, UserNamespace, UserRow } from '../../src/model/types.js';
 import { validateSnapshot } from '../../src/record/validate.js';
-import { snapshot, user } from '../helpers/rows.js';
+import { LIMITS, snapshot, user } from '../helpers/rows.js';
 
-const limits: Limits = { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 };
+const limits: Limits = LIMITS;
 const unlimited = { instances: null, watches: null, fanotifyGroups: null, fanotifyMarks: null };
 // Two namespaces a runtime made as root, one made inside the first (by its uid 0, 200000 on the
 // host), one made by uid 1000, who holds nothing itself.

@@ -110,7 +110,7 @@ test('the chooser lists exactly the hideable columns of the screen; the help lis
     lines.map((line) => line.slice(4, 12).trim()),
     HIDEABLE_COLUMNS.map((id) => COLUMNS.find((spec) => spec.id === id)!.title),
   );
-  const help = plain(helpLines(false)).join('\n');
+  const help = plain(helpLines(false, 1000)).join('\n');
   for (const spec of viewColumns('screen')) assert.ok(help.includes(spec.help), spec.id);
 });
 
@@ -265,7 +265,7 @@ test('-o json and -o wide mean what they mean to kubectl users; any other -o is 
       .trim()
       .split(/ +/);
   };
-  assert.deepEqual(titlesOf([proc(1)]), ['PID', 'USER', 'INST', 'WATCHES', 'ADD/s', 'RM/s', 'LEAKED', 'POD', 'COMMAND']);
+  assert.deepEqual(titlesOf([proc(1)]), ['PID', 'USER', 'INST', 'WATCHES', 'ADD/s', 'RM/s', 'LEAKED', 'QUEUE', 'POD', 'COMMAND']);
   assert.deepEqual(titlesOf([proc(1, { fanotifyGroups: 1, fanotifyMarks: 3 })]), [
     'PID',
     'USER',
@@ -277,6 +277,7 @@ test('-o json and -o wide mean what they mean to kubectl users; any other -o is 
     'ADD/s',
     'RM/s',
     'LEAKED',
+    'QUEUE',
     'POD',
     'COMMAND',
   ]);
@@ -333,6 +334,7 @@ test('every field the model sorts by is a column, and its comparator orders rows
     addsPerSecond: true,
     removesPerSecond: true,
     leaked: true,
+    queuedBytes: true,
     command: true,
   };
   assert.deepEqual([...SORT_FIELDS].sort(), Object.keys(modelFields).sort(), 'the columns sort by every field of the model, and by no other');
@@ -349,6 +351,7 @@ test('every field the model sorts by is a column, and its comparator orders rows
     deltaStart: null,
     addsPerSecond: null,
     removesPerSecond: null,
+    queuedBytes: { queuedBytes: 4096 },
     leaked: { leaked: 4 },
     command: { cmdline: '/bin/b' },
   };

@@ -11,7 +11,7 @@ import { scan } from '../../src/scan/index.js';
 import { FANOTIFY_LINK, firstFanotifyLine, INOTIFY_LINKS, parseFanotifyFdinfo, parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { batchText } from '../../src/views/batch.js';
 import { fanotifyMaskNames, targetPathText } from '../../src/views/format.js';
-import { target } from '../helpers/rows.js';
+import { LIMITS, target } from '../helpers/rows.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1044\n';
 const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -130,7 +130,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     kernel: 'k',
     procRoot: '/proc',
     hostUserns: null,
-    limits: { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: 128, maxUserFanotifyMarks: 8192 },
+    limits: LIMITS,
     processes: [
       scanned(100, 0, { instances: [inotify], fanotifyGroups: [shared, group(5, unlimited, { instanceId: '100:5' })] }),
       scanned(101, 0, { fanotifyGroups: [{ ...shared, fd: 7 }] }), // the same group, inherited
@@ -159,7 +159,7 @@ test('counts: groups and marks beside instances and watches, shared groups once,
   );
   const row = (pid: number) => snapshot.processes.find((p) => p.pid === pid)!;
   assert.deepEqual([row(100).instances, row(100).watches, row(100).fanotifyGroups, row(100).fanotifyMarks], [1, 1, 2, 3]);
-  assert.deepEqual(row(101).fanotifyFds, [{ fd: 7, marks: 2, shared: true }]);
+  assert.deepEqual(row(101).fanotifyFds, [{ fd: 7, marks: 2, shared: true, instance: '100:3' }]);
   assert.deepEqual([row(200).instances, row(200).fanotifyGroups, row(200).fanotifyMarks], [0, 1, 0]);
 });
 
@@ -188,6 +188,7 @@ test('a recorded tree (fixtures/node-fanotify): groups found by their link, shar
     maxQueuedEvents: 16384,
     maxUserFanotifyGroups: 128,
     maxUserFanotifyMarks: 8192,
+    maxFanotifyQueuedEvents: 16384,
   });
   const snapshot = buildSnapshot(result, null, null, 'none');
   assert.deepEqual(snapshot.totals, { processes: 2, instances: 1, watches: 1, fanotifyGroups: 4, fanotifyMarks: 4 });

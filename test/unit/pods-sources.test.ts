@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PodSource, podSourceOptions, type PodSourceOptions } from '../../src/pods/sources.js';
 import { eventually } from '../helpers/eventually.js';
 import { installStandIn, setStandInMode } from '../helpers/fake-node.js';
+import { startFakeRuntime } from '../helpers/fake-runtime.js';
 import { processesIn } from '../helpers/processes.js';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -42,6 +43,7 @@ test('crictl: pods and containers from `crictl pods -o json` and `crictl ps -a -
   const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl') });
   assert.equal(pods.list(), null, 'no list before the first refresh');
   await pods.start();
+  await pods.ready();
   assert.deepEqual(pods.status(), { source: 'crictl', live: 4, stale: false, error: null });
   assert.deepEqual(calls(dir, 'crictl').sort(), ['pods -o json', 'ps -a -o json']);
   assert.equal(pods.list()?.pods.get(STATIC_UID)?.name, 'kube-apiserver-node-1');
@@ -144,6 +146,80 @@ test('auto: the first source that answers, and it stays with it', async (t) => {
   assert.equal(status.source, 'kubectl');
   assert.equal(status.stale, true);
   assert.match(status.error ?? '', /^kubectl get exited 1/);
+});
+
+test('start() returns once the request is out, before the answer; ready() waits for it', async (t) => {
+  const dir = standIns(t);
+  setStandInMode(dir, 'kubectl', 'hang');
+  const pods = source(t, { kind: 'kubectl', kubectlPath: join(dir, 'kubectl'), timeoutMs: 1_000 });
+  await pods.start();
+  assert.deepEqual(pods.status(), { source: 'kubectl', live: null, stale: false, error: 'pending' });
+  // Started before start() returned (the stand-in notes its call once it runs).
+  await eventually(() => assert.equal(calls(dir, 'kubectl').length, 1, 'kubectl started'));
+  // ready() waits at most the source's timeout; the refresh ends when its command is killed.
+  await pods.ready();
+  await pods.refresh();
+  assert.match(pods.status().error ?? '', /^kubectl get: no answer within 1000 ms/);
+});
+
+test('auto: the sources are tried side by side, and the list is the first in order that answers', async (t) => {
+  const dir = standIns(t);
+  setStandInMode(dir, 'crictl', 'hang');
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: 'unix:///nonexistent/cri.sock',
+    crictlPath: join(dir, 'crictl'),
+    kubectlPath: join(dir, 'kubectl'),
+    nodeName: 'node-1',
+    timeoutMs: 4_000,
+  });
+  const refreshed = pods.refresh();
+  // kubectl answers while crictl still hangs: one did not wait for the other.
+  const hungPids = join(dir, 'crictl-hang-pids');
+  await eventually(() => assert.ok(calls(dir, 'kubectl').length > 0 && existsSync(hungPids), 'kubectl and crictl started'));
+  const hung = readFileSync(hungPids, 'utf8').trim().split('\n').map(Number);
+  assert.ok(processesIn(hung).length > 0, 'crictl still running when kubectl started');
+  // crictl comes first in the order: its answer is waited for (here, its timeout) before kubectl's is taken.
+  await refreshed;
+  assert.deepEqual(pods.status(), { source: 'kubectl', live: 4, stale: false, error: null });
+  assert.deepEqual(processesIn(hung), [], 'crictl killed');
+});
+
+test('auto: where the runtime answers, no command is started', async (t) => {
+  const dir = standIns(t);
+  const runtime = await startFakeRuntime({
+    ListPodSandbox: (_request, answer) => answer(null, { items: [] }),
+    ListContainers: (_request, answer) => answer(null, { containers: [] }),
+  });
+  t.after(runtime.close);
+  const pods = source(t, { kind: 'auto', runtimeEndpoint: runtime.endpoint, crictlPath: join(dir, 'crictl'), kubectlPath: join(dir, 'kubectl') });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'cri', live: 0, stale: false, error: null });
+  assert.deepEqual([calls(dir, 'crictl'), calls(dir, 'kubectl')], [[], []]);
+});
+
+test('auto: a runtime that accepts but never answers: the commands start after a head start, crictl is taken at its deadline', async (t) => {
+  const dir = standIns(t);
+  const socketDir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
+  const socket = join(socketDir, 'hung.sock');
+  const connections: Socket[] = [];
+  const server = createServer((connection) => connections.push(connection));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.after(async () => {
+    for (const connection of connections) connection.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(socketDir, { recursive: true, force: true });
+  });
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: `unix://${socket}`,
+    crictlPath: join(dir, 'crictl'),
+    kubectlPath: join(dir, 'kubectl'),
+    nodeName: 'node-1',
+    timeoutMs: 1_000,
+  });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'crictl', live: 4, stale: false, error: null });
 });
 
 test('auto: nothing answers, then the kubelet pod dirs do (and the caveat is said)', async (t) => {

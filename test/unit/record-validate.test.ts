@@ -36,7 +36,9 @@ function everyField(): Snapshot {
     pod: { ...pod('own'), container: 'c', nameSource: 'list' },
     fanotifyGroups: 1,
     fanotifyMarks: 1,
-    fanotifyFds: [{ fd: 5, marks: 1, shared: true }],
+    fds: [{ fd: 3, watches: 3, shared: false, instance: '100:3', queuedBytes: 3200, queueState: 'not draining' }],
+    fanotifyFds: [{ fd: 5, marks: 1, shared: true, instance: '100:5', queuedBytes: 0, queueState: 'empty' }],
+    queuedBytes: 3200,
   });
   const trend = { watchesPerMinute: 47, instancesPerMinute: 0.5, watchesFullInSeconds: 600, instancesFullInSeconds: 7200 };
   return {
@@ -78,20 +80,31 @@ function everyField(): Snapshot {
     churn: [{ pid: 100, comm: 'kubelet', adds: 20, removes: 1, addsPerSecond: 10, removesPerSecond: 0.5 }],
     trace: { state: 'off', reason: 'no tracefs' },
     scan: { complete: false, reason: '9 of 120 processes not read (EACCES 1, EIO 8)', unreadable: { EACCES: 1, EIO: 8 } },
+    permissionWaits: {
+      processes: [{ pid: 300, comm: 'cat', waitingSeconds: 41, pod: gone, syscall: 'openat', path: '/data/x', threads: 2, heldBy: [4242] }],
+      groups: [{ pid: 4242, comm: 'avscan', fd: 5, marks: [{ markType: 'mount', path: '/', mask: 0x10000 }], mask: 0x10000, waiters: 1 }],
+      incomplete: 'the search stopped at its budget',
+    },
   };
 }
 
 const POD_FIELDS = ['namespace', 'name', 'container', 'nameSource'];
 /** Where the schema allows null (README's JSON section), lists' items as []. */
 const NULLABLE = new Set([
-  ...['maxUserWatches', 'maxUserInstances', 'maxQueuedEvents', 'maxUserFanotifyGroups', 'maxUserFanotifyMarks'].map((f) => `limits.${f}`),
+  ...['maxUserWatches', 'maxUserInstances', 'maxQueuedEvents', 'maxUserFanotifyGroups', 'maxUserFanotifyMarks', 'maxFanotifyQueuedEvents'].map(
+    (f) => `limits.${f}`,
+  ),
   'users[].userns',
   'users[].limits',
   ...['instances', 'watches', 'fanotifyGroups', 'fanotifyMarks'].map((f) => `users[].limits.${f}`),
   ...['watchesPerMinute', 'instancesPerMinute', 'watchesFullInSeconds', 'instancesFullInSeconds'].map((f) => `users[].trend.${f}`),
   'processes[].userns',
+  ...['processes[].queuedBytes', 'processes[].fds[].queuedBytes', 'processes[].fanotifyFds[].queuedBytes'],
+  ...['syscall', 'path'].map((f) => `permissionWaits.processes[].${f}`),
+  'permissionWaits.groups[].marks[].path',
+  'permissionWaits.incomplete',
   ...['path', 'mountpoint', 'fstype', 'reason', 'leak'].map((f) => `processes[].targets[].${f}`),
-  ...['processes[].pod', 'processes[].watchedPods[].pod', 'processes[].targets[].pod', 'failures[].pod'].flatMap((at) => [
+  ...['processes[].pod', 'processes[].watchedPods[].pod', 'processes[].targets[].pod', 'failures[].pod', 'permissionWaits.processes[].pod'].flatMap((at) => [
     at,
     ...POD_FIELDS.map((f) => `${at}.${f}`),
   ]),
@@ -222,15 +235,16 @@ test('fields the schema does not know are dropped, not passed on to --json', asy
 /** The fields recordings made before them lack. */
 function legacy(full: Snapshot): Json {
   const old = JSON.parse(jsonText(full)) as Record<string, Record<string, Json>[] & Record<string, Json>>;
-  for (const key of ['scanScope', 'failures', 'churn', 'trace', 'scan']) delete old[key];
+  for (const key of ['scanScope', 'failures', 'churn', 'trace', 'scan', 'permissionWaits']) delete old[key];
   delete old['limits']!['maxUserFanotifyGroups'];
   delete old['limits']!['maxUserFanotifyMarks'];
+  delete old['limits']!['maxFanotifyQueuedEvents'];
   delete old['totals']!['fanotifyGroups'];
   delete old['totals']!['fanotifyMarks'];
   for (const u of old['users']!) for (const key of ['fanotifyGroups', 'fanotifyMarks', 'trend', 'charged', 'limits', 'fromNamespaces']) delete u[key];
   for (const row of old['processes']! as Record<string, Json>[]) {
-    for (const key of ['startTime', 'fanotifyGroups', 'fanotifyMarks', 'fanotifyFds', 'stranded', 'watchedPods', 'leakHolders']) delete row[key];
-    for (const fd of row['fds'] as Record<string, Json>[]) delete fd['instance'];
+    for (const key of ['startTime', 'fanotifyGroups', 'fanotifyMarks', 'fanotifyFds', 'stranded', 'watchedPods', 'leakHolders', 'queuedBytes']) delete row[key];
+    for (const fd of row['fds'] as Record<string, Json>[]) for (const key of ['instance', 'queuedBytes', 'queueState']) delete fd[key];
     for (const t of row['targets'] as Record<string, Json>[]) {
       delete t['kind'];
       for (const h of t['holders'] as Record<string, Json>[]) delete h['boundFrom'];
@@ -266,6 +280,8 @@ test('an older recording is upgraded in the reader: every field there, counts an
   assert.deepEqual([upgraded!.users[0]!.fanotifyGroups, upgraded!.totals.fanotifyMarks, upgraded!.limits.maxUserFanotifyGroups], [0, 0, null]);
   assert.deepEqual([upgraded!.scanScope, upgraded!.failures, upgraded!.churn, upgraded!.trace.state], ['all', [], [], 'off']);
   assert.deepEqual(upgraded!.scan, { complete: true, reason: null, unreadable: {} });
+  // Queues and permission waits were not read then: absent, not empty or 0.
+  assert.deepEqual([row.queuedBytes, upgraded!.permissionWaits, upgraded!.limits.maxFanotifyQueuedEvents], [undefined, undefined, null]);
   await renderEverywhere(upgraded!);
 });
 
@@ -278,5 +294,19 @@ test('the shipped recordings, made before most fields existed, read as complete 
       assert.deepEqual(again, s);
       for (const row of s.processes) assert.ok(Array.isArray(row.watchedPods) && Array.isArray(row.leakHolders) && typeof row.stranded === 'number');
     }
+  }
+});
+
+test('queue fields: a fanotify fd without its instance gets "PID:FD"; queuedBytes without queueState (or the other way) is refused', () => {
+  const full = JSON.parse(jsonText(everyField())) as { processes: { fanotifyFds: Record<string, Json>[]; fds: Record<string, Json>[] }[] };
+  delete full.processes[0]!.fanotifyFds[0]!['instance'];
+  const [upgraded] = read([full as unknown as Json]).snapshots;
+  assert.equal(upgraded!.processes[0]!.fanotifyFds[0]!.instance, '100:5');
+  for (const key of ['queuedBytes', 'queueState']) {
+    const half = JSON.parse(jsonText(everyField())) as typeof full;
+    delete half.processes[0]!.fds[0]![key];
+    const { snapshots, warnings } = read([half as unknown as Json]);
+    assert.equal(snapshots.length, 0, key);
+    assert.match(warnings[0]!, /processes\[0\]\.fds\[0\]: queuedBytes and queueState go together/);
   }
 });

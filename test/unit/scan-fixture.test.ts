@@ -20,7 +20,14 @@ test('finds every inotify holder and only those', () => {
   assert.equal(result.kernel, '6.1.0-fixture');
   assert.deepEqual(
     result.limits,
-    { maxUserWatches: 8192, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null },
+    {
+      maxUserWatches: 8192,
+      maxUserInstances: 128,
+      maxQueuedEvents: 16384,
+      maxUserFanotifyGroups: null,
+      maxUserFanotifyMarks: null,
+      maxFanotifyQueuedEvents: null,
+    },
     'a tree without fs/fanotify: unknown',
   );
   assert.equal(result.hostUserns, '4026531837');

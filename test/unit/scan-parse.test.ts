@@ -69,6 +69,27 @@ test('only lines that begin with "inotify " are watches; malformed ones are skip
   );
 });
 
+test("a big instance's fdinfo read in chunks parses as it does whole, wherever the chunks are cut", () => {
+  const lines = [
+    'inotify wd:1 ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000',
+    'inotify garbage',
+    'inotify wd:2 ino:5 sdev:27 mask:2 ignored_mask:0',
+    'inotify mask:4 wd:3 sdev:27 ino:6', // not as the kernel prints it: the tolerant parser's
+    'inotify wd:4 ino:7 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:0700000000000000',
+  ];
+  for (const end of ['\n', '']) {
+    const bytes = Buffer.from(lines.join('\n') + end, 'latin1');
+    const whole = watchesOf(parseBytes(bytes));
+    assert.equal(whole.length, 4);
+    for (let first = 0; first <= bytes.length; first++) {
+      for (const second of [first, Math.min(bytes.length, first + 1), Math.min(bytes.length, first + 40)]) {
+        const chunks = [bytes.subarray(0, first), bytes.subarray(first, second), bytes.subarray(second)];
+        assert.deepEqual(watchesOf(parseBytes(chunks)), whole, `cut at ${first} and ${second}`);
+      }
+    }
+  }
+});
+
 test('kernel dev_t to MAJ:MIN', () => {
   assert.equal(devFromKernelDev(0xfe00000), '254:0');
   assert.equal(devFromKernelDev(0x800001), '8:1');
@@ -84,9 +105,13 @@ test('inotify fd links, new and old kernels', () => {
 });
 
 test('stat: a comm with spaces and ")" ends at the last ")"', () => {
-  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', ppid: 1, startTime: 0 });
-  const full = '4242 (kubelet) S 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
-  assert.deepEqual(parseStat(full), { comm: 'kubelet', ppid: 1, startTime: 31337 }, 'field 22: start time, ticks after boot');
+  assert.deepEqual(parseStat('300 (my (weird)) app) S 1 300 300 0 -1 4194560'), { comm: 'my (weird)) app', state: 'S', ppid: 1, numThreads: 1, startTime: 0 });
+  const full = '4242 (kubelet) D 1 4242 4242 0 -1 4194560 8174 0 2 0 120 95 0 0 20 0 14 0 31337 1924 1 18446744073709551615';
+  assert.deepEqual(
+    parseStat(full),
+    { comm: 'kubelet', state: 'D', ppid: 1, numThreads: 14, startTime: 31337 },
+    'field 3: state, field 20: threads, field 22: start time, ticks after boot',
+  );
   assert.equal(parseStat(''), null);
   assert.equal(parseStat('12 (x'), null);
 });

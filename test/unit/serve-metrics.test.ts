@@ -13,6 +13,8 @@ import {
   exportedLeaks,
   exportedUsers,
   FailureTotals,
+  MAX_FAILURE_SERIES,
+  MAX_UNREADABLE_SERIES,
   processGroups,
   renderMetrics,
   seriesBudget,
@@ -21,7 +23,7 @@ import {
 } from '../../src/serve/metrics.js';
 import { nodeShard, NODE_SHARDS, OTHER } from '../../src/serve/labels.js';
 import type { LeakForm, ProcessRow, Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
-import { pod, proc, snapshot, target, targets, user } from '../helpers/rows.js';
+import { LIMITS, pod, proc, snapshot, target, targets, user } from '../helpers/rows.js';
 
 /** The samples of an exposition: name{labels} → value. */
 function samples(text: string): Map<string, number> {
@@ -49,7 +51,7 @@ const state = (snap: Snapshot, extra: Partial<MetricsState> = {}): MetricsState 
 
 test('the budget with the default flags is 60 series a node', () => {
   assert.equal(seriesBudget(), 60);
-  assert.equal(seriesBudget(10, 20), 60 + 3 * 6 + 15);
+  assert.equal(seriesBudget(10, 20), 60 + 3 * (10 - DEFAULT_TOP) + (20 - DEFAULT_TOP_LEAKS));
 });
 
 test('node shards: a stable hash of the name, spread over every shard', () => {
@@ -60,7 +62,7 @@ test('node shards: a stable hash of the name, spread over every shard', () => {
 });
 
 test('users: the nearest each inotify limit in force (the next nearest either where one is nearest both), two at most; fanotify: the nearest its limit', () => {
-  const limits = { maxUserWatches: 1000, maxUserInstances: 100, maxQueuedEvents: 16384, maxUserFanotifyGroups: 10, maxUserFanotifyMarks: 1000 };
+  const limits = { ...LIMITS, maxUserWatches: 1000, maxUserInstances: 100, maxUserFanotifyGroups: 10, maxUserFanotifyMarks: 1000 };
   const holder = (uid: number, watches: number, instances: number, fanotifyGroups = 0): UserRow => ({
     ...user(uid, instances, watches, null, limits),
     charged: { watches, instances, fanotifyGroups, fanotifyMarks: 0 },
@@ -191,7 +193,7 @@ test('metrics: the labels of a fleet (node, node shard, cluster), leaks bounded 
   );
 });
 
-test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 users, 100 failing commands: at most the budget over all scrapes', async () => {
+test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 users, 100 failing commands, stalled readers and permission holders restarted: at most the budget over all scrapes', async () => {
   const gone = Array.from({ length: 5000 }, (_, i) =>
     target(10_000 + i, { pod: { ...pod(`job-${i}`, 'gone', 'batch'), uid: `uid-${String(i).padStart(5, '0')}` } }),
   );
@@ -210,8 +212,29 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
     const busy = Array.from({ length: 40 }, (_, i) =>
       proc(100_000 + restart * 100 + i, { comm: `worker-${i}`, pod: pod(`app-${i}`), targets: targets(i + 1, 50_000 + i * 100) }),
     );
+    // A reader whose queue stalls and the holder of a permission group, each a new pid (and fd) every time.
+    const readerPid = 200_000 + restart;
+    const queue = { queuedBytes: 1000 + restart, queueState: restart % 2 ? ('not draining' as const) : ('may be full' as const) };
+    const reader = proc(readerPid, {
+      comm: 'fluent-bit',
+      pod: pod('logs'),
+      queuedBytes: queue.queuedBytes,
+      fds: [{ fd: 7, watches: 0, shared: false, instance: `${readerPid}:7`, ...queue }],
+    });
+    const holder = { pid: 300_000 + restart, comm: 'avscan', fd: 5 + restart, marks: [], mask: 0x10000, waiters: 1 };
+    const waiter = {
+      pid: 400_000 + restart,
+      comm: `cat-${restart}`,
+      waitingSeconds: restart,
+      pod: null,
+      syscall: 'openat',
+      path: null,
+      threads: 1,
+      heldBy: [holder.pid],
+    };
     const snap: Snapshot = {
-      ...snapshot([kubelet, ...busy]),
+      ...snapshot([kubelet, ...busy, reader]),
+      permissionWaits: { processes: [waiter], groups: [holder], incomplete: null },
       users,
       pods: { source: 'cri', live: 3, stale: false, error: null },
       trace: { state: 'on', reason: null },
@@ -249,11 +272,17 @@ test('the cardinality bound: 5,000 gone pods, a process restarted 100 times, 50 
   // No label takes a value per pid, restart or gone pod beyond the shown few.
   const labelValues = (label: string) => new Set([...seen].flatMap((key) => [...key.matchAll(new RegExp(`[{,]${label}="([^"]*)"`, 'g'))].map((m) => m[1])));
   assert.ok(labelValues('pod_uid').size <= DEFAULT_TOP_LEAKS + 1, [...labelValues('pod_uid')].join(' '));
-  assert.ok(labelValues('comm').size <= DEFAULT_TOP + 1 + 8);
+  // The groups shown and _other, the failures' commands, the reader and the holder.
+  assert.ok(labelValues('comm').size <= DEFAULT_TOP + 1 + (MAX_FAILURE_SERIES - 1) + 2, [...labelValues('comm')].join(' '));
+  assert.equal(
+    last.get(`inotop_process_queued_bytes{comm="fluent-bit",pod_namespace="default",pod_name="logs",node="node-a",node_shard="${nodeShard('node-a')}"}`),
+    1099,
+  );
+  assert.equal(last.get(`inotop_permission_group_waiters{comm="avscan",pod_namespace="",pod_name="",node="node-a",node_shard="${nodeShard('node-a')}"}`), 1);
   // Two inotify users, one fanotify user.
   assert.ok(labelValues('uid').size <= 3, [...labelValues('uid')].join(' '));
   assert.equal(sum(last, 'inotop_scan_unreadable_processes'), 1 + 139 + 3 + 2 + 5, 'the unread processes summed, not dropped');
-  assert.ok(labelValues('cause').size <= 3, [...labelValues('cause')].join(' '));
+  assert.ok(labelValues('cause').size <= MAX_UNREADABLE_SERIES, [...labelValues('cause')].join(' '));
 });
 
 /** The lines of an exposition's samples of `name`. */
@@ -278,15 +307,18 @@ test('inotop_scan_complete: 1 for a scan that saw all, 0 with its causes for one
 
 test('unread processes: the causes with most by name, the rest summed, at most MAX_UNREADABLE_SERIES series', () => {
   assert.deepEqual(exportedCauses({}), []);
-  assert.deepEqual(exportedCauses({ EIO: 2, EACCES: 2, deadline: 9 }), [
+  assert.deepEqual(exportedCauses({ EIO: 2, deadline: 9 }), [
     ['deadline', 9],
-    ['EACCES', 2],
     ['EIO', 2],
+  ]);
+  // Ties by name: EACCES before EIO, whichever is summed.
+  assert.deepEqual(exportedCauses({ EIO: 2, EACCES: 2, deadline: 1 }), [
+    ['EACCES', 2],
+    [OTHER, 3],
   ]);
   assert.deepEqual(exportedCauses({ EIO: 40, EACCES: 1, ENOMEM: 3, EINTR: 2, deadline: 5 }), [
     ['EIO', 40],
-    ['deadline', 5],
-    [OTHER, 6],
+    [OTHER, 11],
   ]);
 });
 

@@ -66,7 +66,14 @@ test('procfs fields and instance names', () => {
   assert.deepEqual(tracefsMountpoints(mountinfo), ['/sys/kernel/tracing', '/mnt/my trace']);
 });
 
-const limits: Limits = { maxUserWatches: 10_000, maxUserInstances: 128, maxQueuedEvents: 16384, maxUserFanotifyGroups: null, maxUserFanotifyMarks: null };
+const limits: Limits = {
+  maxUserWatches: 10_000,
+  maxUserInstances: 128,
+  maxQueuedEvents: 16384,
+  maxUserFanotifyGroups: null,
+  maxUserFanotifyMarks: null,
+  maxFanotifyQueuedEvents: null,
+};
 const user = (uid: number, instances: number, watches: number, userns: string | null = null): UserRow => rowsUser(uid, instances, watches, userns, limits);
 const failing = (pid: number, extra: Partial<FailingProcess> = {}): FailingProcess => ({
   pid,

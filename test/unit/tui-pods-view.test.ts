@@ -110,3 +110,21 @@ test('Enter on a pod inspects it: watchers, holders, the next step; y copies it'
   state = keys(state, 'escape', 'up', 'enter');
   assert.match(inspectText(inspectedParagraphs(state)!), /NEXT STEP: nothing to do/);
 });
+
+test('< and > in the pod view step through its own sortable columns (name, watches, leaked), each a new order', () => {
+  let state = reduce(initialState({ filter: NO_FILTER, sort: { field: 'watches', descending: true }, intervalMs: 2000 }), {
+    type: 'snapshot',
+    snapshot: node(),
+  });
+  state = keys(state, 'v');
+  const marked = () => /(\S+)[▼▲]/.exec(plain(podTableLines(state, 120, 10, mono))[0]!)?.[1];
+  assert.equal(marked(), 'WATCHES');
+  state = keys(state, '>');
+  assert.equal(marked(), 'LEAKED');
+  state = keys(state, '>');
+  assert.equal(marked(), 'NAMESPACE/NAME', 'round to the first');
+  state = keys(state, '<');
+  assert.equal(marked(), 'LEAKED');
+  state = keys(state, '<', '<');
+  assert.equal(marked(), 'NAMESPACE/NAME');
+});

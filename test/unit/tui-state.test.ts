@@ -63,7 +63,7 @@ test('the key table: every command has keys, no key does two things, quit keys',
 
 test('the help overlay and the footer are generated from the key table', () => {
   for (const replaying of [false, true]) {
-    const help = plain(helpLines(replaying)).join('\n');
+    const help = plain(helpLines(replaying, 1000)).join('\n');
     for (const binding of KEY_BINDINGS) {
       const applies = binding.only === undefined || binding.only === (replaying ? 'replay' : 'live');
       assert.equal(help.includes(binding.help), applies, `${binding.command} in the help, replaying: ${replaying}`);

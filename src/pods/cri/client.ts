@@ -1,14 +1,15 @@
 // A CRI v1 client over the runtime's unix socket: no crictl needed. Every call has a deadline
 // and fails with a CriError naming the endpoint, so a dead or hung runtime is reported like any
-// other failing pod source and never holds up a scan.
+// other failing pod source and never holds up a scan. The two calls the pod list needs go over
+// a small gRPC client of our own (grpc.ts) and decoders of their answers (messages.ts): loading
+// @grpc/grpc-js and parsing api.proto took several times a one-shot run's own start-up.
 
 import { existsSync, readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { packagePath } from '../../package-root.js';
+import { VERSION } from '../../version.js';
+import { GrpcChannel, GrpcError, GrpcStatus, statusName } from './grpc.js';
+import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError, type CriContainer, type CriSandbox } from './messages.js';
 
-/** Upstream's CRI runtime.v1 API, vendored at a release (vendor/cri-api/README.md names it), shipped in the package. */
-const RUNTIME_API_PROTO = packagePath('vendor/cri-api/api.proto');
+export type { ContainerState, CriContainer, CriSandbox, SandboxState } from './messages.js';
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
@@ -22,10 +23,8 @@ export const DEFAULT_CRICTL_YAML = '/etc/crictl.yaml';
 export const DEFAULT_CRI_TIMEOUT_MS = 2_000;
 export const RUNTIME_ENDPOINT_ENV = 'CONTAINER_RUNTIME_ENDPOINT';
 
-// kubelet and crictl accept 16 MiB answers; grpc-js stops at 4 MiB, which a busy node's
-// ListContainers can pass.
+// kubelet and crictl accept 16 MiB answers (grpc's default of 4 MiB a busy node's ListContainers can pass).
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-const MAX_RECONNECT_BACKOFF_MS = 5_000;
 
 export type EndpointOrigin = 'flag' | 'env' | 'crictl.yaml' | 'socket';
 
@@ -99,78 +98,6 @@ export class CriError extends Error {
   }
 }
 
-export type SandboxState = 'ready' | 'notready';
-export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
-
-export interface CriSandbox {
-  id: string;
-  uid: string;
-  name: string;
-  namespace: string;
-  attempt: number;
-  state: SandboxState;
-  /** Nanoseconds since the epoch, as a decimal string (int64 does not fit a number). */
-  createdAt: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-export interface CriContainer {
-  id: string;
-  podSandboxId: string;
-  name: string;
-  attempt: number;
-  state: ContainerState;
-  /** Nanoseconds since the epoch, as a decimal string. */
-  createdAt: string;
-  /** kubelet's io.kubernetes.pod.{uid,name,namespace} and io.kubernetes.container.name. */
-  labels: Record<string, string>;
-}
-
-// Decoded messages as proto-loader hands them over: camelCase fields, enums as names, int64 as
-// strings, every field present (defaults), sub-messages null when absent.
-interface RawSandbox {
-  id: string;
-  metadata: { name: string; uid: string; namespace: string; attempt: number } | null;
-  state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
-  createdAt: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-interface RawContainer {
-  id: string;
-  podSandboxId: string;
-  metadata: { name: string; attempt: number } | null;
-  state: 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
-  createdAt: string;
-  labels: Record<string, string>;
-}
-
-type UnaryMethod = (
-  request: object,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-/** Every RPC of the service; the unary ones take a callback. */
-type RuntimeServiceStub = grpc.Client & Record<string, UnaryMethod | undefined>;
-
-let serviceConstructor: grpc.ServiceClientConstructor | null = null;
-
-function runtimeServiceConstructor(): grpc.ServiceClientConstructor {
-  if (serviceConstructor === null) {
-    // grpc-js logs to stderr by itself, which would tear through a full-screen view; every
-    // failure reaches the caller as a CriError instead.
-    grpc.setLogVerbosity(grpc.logVerbosity.NONE);
-    const definition = protoLoader.loadSync(RUNTIME_API_PROTO, { longs: String, enums: String, defaults: true });
-    const runtime = grpc.loadPackageDefinition(definition)['runtime'] as grpc.GrpcObject;
-    serviceConstructor = (runtime['v1'] as grpc.GrpcObject)['RuntimeService'] as grpc.ServiceClientConstructor;
-  }
-  return serviceConstructor;
-}
-
 export interface CriClientOptions {
   /** Deadline of each call; default 2 s. */
   timeoutMs?: number;
@@ -179,108 +106,71 @@ export interface CriClientOptions {
 export class CriClient {
   readonly endpoint: string;
   private readonly timeoutMs: number;
-  private readonly stub: RuntimeServiceStub;
-  private readonly calls = new Set<grpc.ClientUnaryCall>();
+  private readonly channel: GrpcChannel;
 
   /** Connects lazily: constructing never fails on a missing or dead socket, calls do. */
   constructor(endpoint: string, options: CriClientOptions = {}) {
     this.endpoint = normalizeEndpoint(endpoint);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CRI_TIMEOUT_MS;
-    const Service = runtimeServiceConstructor();
-    this.stub = new Service(this.endpoint, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      // grpc backs off up to 2 minutes between reconnects; a restarted runtime should be seen
-      // again within a refresh or two.
-      'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
-    }) as unknown as RuntimeServiceStub;
+    this.channel = new GrpcChannel(this.endpoint.slice('unix://'.length), { maxMessageBytes: MAX_MESSAGE_BYTES, userAgent: `inotop/${VERSION}` });
   }
 
   /** Every sandbox the runtime has, ready or not. */
   async listPodSandboxes(): Promise<CriSandbox[]> {
-    const raw = await this.call<{ items: RawSandbox[] }>('ListPodSandbox', {});
-    return raw.items.map((sandbox) => ({
-      id: sandbox.id,
-      uid: sandbox.metadata?.uid ?? '',
-      name: sandbox.metadata?.name ?? '',
-      namespace: sandbox.metadata?.namespace ?? '',
-      attempt: sandbox.metadata?.attempt ?? 0,
-      state: sandbox.state === 'SANDBOX_READY' ? 'ready' : 'notready',
-      createdAt: sandbox.createdAt,
-      labels: sandbox.labels,
-      annotations: sandbox.annotations,
-    }));
+    return this.call('ListPodSandbox', decodeListPodSandboxResponse);
   }
 
   /** Every container the runtime has, exited ones included (like `crictl ps -a`). */
   async listContainers(): Promise<CriContainer[]> {
-    const raw = await this.call<{ containers: RawContainer[] }>('ListContainers', {});
-    return raw.containers.map((container) => ({
-      id: container.id,
-      podSandboxId: container.podSandboxId,
-      name: container.metadata?.name ?? '',
-      attempt: container.metadata?.attempt ?? 0,
-      state: CONTAINER_STATES[container.state] ?? 'unknown',
-      createdAt: container.createdAt,
-      labels: container.labels,
-    }));
+    return this.call('ListContainers', decodeListContainersResponse);
   }
 
-  /**
-   * One unary call of the service, by its name in api.proto, with a deadline; the request and
-   * response use proto-loader's camelCase field names. The methods above are built on it.
-   */
-  protected call<Response>(method: string, request: object, timeoutMs = this.timeoutMs): Promise<Response> {
-    const rpc = this.stub[method];
-    if (rpc === undefined) throw new Error(`CRI runtime.v1 has no RPC ${method}`);
-    return new Promise((resolve, reject) => {
-      const deadline = new Date(Date.now() + timeoutMs);
-      const call: grpc.ClientUnaryCall = rpc.call(
-        this.stub,
-        request,
-        new grpc.Metadata(),
-        { deadline },
-        (error: grpc.ServiceError | null, response: unknown) => {
-          this.calls.delete(call);
-          if (error) reject(this.describe(method, error, timeoutMs));
-          else resolve(response as Response);
-        },
-      );
-      this.calls.add(call);
-    });
+  /** Settles once the calls made so far are on their way to the runtime (or the connection failed): a scan may run beside them. */
+  sent(): Promise<void> {
+    return this.channel.sent();
   }
 
-  /** Closes the connection and cancels the calls still waiting: nothing of this client outlives it. */
+  /** Cancels the calls still waiting and closes the connection: nothing of this client outlives it. */
   close(): void {
-    for (const call of this.calls) call.cancel();
-    this.calls.clear();
-    this.stub.close();
+    this.channel.close();
   }
 
-  private describe(method: string, error: grpc.ServiceError, timeoutMs: number): CriError {
-    const where = `CRI ${this.endpoint}`;
-    if (error.code === grpc.status.DEADLINE_EXCEEDED) {
-      return new CriError(this.endpoint, 'deadline', `${where}: ${method}: deadline exceeded after ${formatSeconds(timeoutMs)}`);
+  /** One unary call of runtime.v1.RuntimeService with an empty request (no filter), its answer decoded. */
+  private async call<T>(method: string, decode: (bytes: Buffer) => T): Promise<T> {
+    let answer: Buffer;
+    try {
+      answer = await this.channel.unary(`/runtime.v1.RuntimeService/${method}`, EMPTY_REQUEST, this.timeoutMs);
+    } catch (error) {
+      if (error instanceof GrpcError) throw this.describe(method, error);
+      throw error;
     }
-    if (error.code === grpc.status.UNAVAILABLE) {
-      // grpc-js buries the socket error in its details: "... Last error: connect ENOENT /path ..."
-      const errno = /connect (E[A-Z]+)/.exec(error.details)?.[1];
-      if (errno !== undefined) return new CriError(this.endpoint, errno, `${where}: connect ${errno}`);
+    try {
+      return decode(answer);
+    } catch (error) {
+      if (!(error instanceof MessageError)) throw error;
+      throw new CriError(this.endpoint, 'format', `CRI ${this.endpoint}: ${method}: an answer that is not runtime.v1's (${error.message})`);
+    }
+  }
+
+  private describe(method: string, error: GrpcError): CriError {
+    const where = `CRI ${this.endpoint}`;
+    if (error.code === GrpcStatus.DEADLINE_EXCEEDED) {
+      return new CriError(this.endpoint, 'deadline', `${where}: ${method}: deadline exceeded after ${formatSeconds(this.timeoutMs)}`);
+    }
+    if (error.code === GrpcStatus.UNAVAILABLE) {
+      if (error.errno !== null) return new CriError(this.endpoint, error.errno, `${where}: connect ${error.errno}`);
       return new CriError(this.endpoint, 'UNAVAILABLE', `${where}: unavailable (${error.details})`);
     }
-    if (error.code === grpc.status.UNIMPLEMENTED) {
+    if (error.code === GrpcStatus.UNIMPLEMENTED) {
       return new CriError(this.endpoint, 'UNIMPLEMENTED', `${where}: ${method}: the runtime does not serve CRI runtime.v1 (${error.details})`);
     }
-    const code = grpc.status[error.code] ?? String(error.code);
+    const code = statusName(error.code);
     return new CriError(this.endpoint, code, `${where}: ${method}: ${code}: ${error.details}`);
   }
 }
 
-const CONTAINER_STATES: Record<RawContainer['state'], ContainerState> = {
-  CONTAINER_CREATED: 'created',
-  CONTAINER_RUNNING: 'running',
-  CONTAINER_EXITED: 'exited',
-  CONTAINER_UNKNOWN: 'unknown',
-};
+/** ListPodSandboxRequest and ListContainersRequest without a filter: no field set. */
+const EMPTY_REQUEST = new Uint8Array(0);
 
 function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`;

@@ -58,7 +58,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     help: 'tree view: processes under their parents, a shared instance counted at the ancestor holding it',
     footer: { key: 'F5', label: 'Tree' },
   },
-  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, whole" },
+  { command: 'notes', keys: ['n'], shown: 'n', help: "the last refresh's notes, and a failing pod source's error, whole" },
   { command: 'pause', keys: ['S-z'], shown: 'Z', help: 'pause / resume refreshing', footer: { key: 'Z', label: 'Pause' } },
   { command: 'stepBack', keys: ['left'], shown: '←', help: 'replay: one snapshot back', footer: { key: '←→', label: 'Step' }, only: 'replay' },
   { command: 'stepForward', keys: ['right'], shown: '→', help: 'replay: one snapshot forward', only: 'replay' },
@@ -98,25 +98,12 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
     }
     return ch !== undefined && isPrintable(ch) ? { type: 'promptType', text: ch } : null;
   }
-  if (state.overlay?.kind === 'inspect') {
-    switch (commandForKey(key)) {
-      case 'up':
-        return { type: 'menuMove', delta: -1 };
-      case 'down':
-        return { type: 'menuMove', delta: 1 };
-      case 'pageUp':
-        return { type: 'menuMove', delta: -10 };
-      case 'pageDown':
-        return { type: 'menuMove', delta: 10 };
-      case 'copy':
-        return { type: 'command', command: 'copy', now };
-    }
-    return key === 'escape' || key === 'q' || key === 'enter' ? { type: 'closeOverlay' } : null;
-  }
   if (state.overlay) {
-    const reading = state.overlay.kind === 'help' || state.overlay.kind === 'notes';
+    const inspecting = state.overlay.kind === 'inspect';
+    const reading = inspecting || state.overlay.kind === 'help' || state.overlay.kind === 'notes';
     const page = reading ? 10 : Infinity;
-    switch (commandForKey(key)) {
+    const command = commandForKey(key);
+    switch (command) {
       case 'up':
         return { type: 'menuMove', delta: -1 };
       case 'down':
@@ -127,9 +114,13 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
       case 'pageDown':
       case 'end':
         return { type: 'menuMove', delta: page };
-      case 'focusDetail':
-        return reading ? { type: 'closeOverlay' } : { type: 'menuChoose' };
     }
+    if (inspecting) {
+      // What is inspected stays up while it is copied; Enter, Esc or q put it away.
+      if (command === 'copy') return { type: 'command', command: 'copy', now };
+      return key === 'escape' || key === 'q' || key === 'enter' ? { type: 'closeOverlay' } : null;
+    }
+    if (command === 'focusDetail') return reading ? { type: 'closeOverlay' } : { type: 'menuChoose' };
     // The help and notes go away on any other key, like htop's help; a menu only on Esc or q.
     return reading || key === 'escape' || key === 'q' ? { type: 'closeOverlay' } : null;
   }

@@ -62,6 +62,13 @@ export function filterPods(rows: readonly PodRow[], filter: RegExp | null): PodR
 /** What the one sort field sorts pods by: their counts, else their names. */
 export type PodSortKey = 'leaked' | 'watches' | 'name';
 
+/** The sort field that stands for each of the pods' own sorts (`<` and `>` step through these). */
+export const POD_SORT_FIELDS: Readonly<Record<PodSortKey, SortField>> = { name: 'command', watches: 'watches', leaked: 'leaked' };
+
+export function isPodSortKey(id: string): id is PodSortKey {
+  return Object.hasOwn(POD_SORT_FIELDS, id);
+}
+
 export function podSortKey(field: SortField): PodSortKey {
   if (field === 'leaked') return 'leaked';
   if (field === 'pid' || field === 'user' || field === 'command') return 'name';

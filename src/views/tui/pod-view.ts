@@ -6,7 +6,19 @@ import type { History } from '../../model/history.js';
 import { clipColumns, placeColumns, type TableColumn } from '../columns.js';
 import { podLabel } from '../format.js';
 import { podInspectParagraphs } from './inspect.js';
-import { ageText, pidList, podMembers, podRows, podSortKey, podStateText, visiblePods, type PodMember, type PodRow } from './pod-rows.js';
+import {
+  ageText,
+  isPodSortKey,
+  pidList,
+  podMembers,
+  podRows,
+  podSortKey,
+  podStateText,
+  POD_SORT_FIELDS,
+  visiblePods,
+  type PodMember,
+  type PodRow,
+} from './pod-rows.js';
 import { firstLeaking, sortMarker, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
 
@@ -72,6 +84,7 @@ export const POD_VIEW: ScreenView<PodRow, string, PodCellContext, PodMember, nul
   withPlace: (state, place) => ({ ...state, selectedPod: place.key, podIndex: place.index, podTop: place.top }),
   openingIndex: firstLeaking,
   picked: (state) => state,
+  sortFields: () => POD_COLUMNS.flatMap((spec) => (isPodSortKey(spec.id) ? [POD_SORT_FIELDS[spec.id]] : [])),
   columns(state, width) {
     const sortedBy = podSortKey(state.sort.field);
     const specs = POD_COLUMNS.map((spec) => (spec.id === 'uid' ? { ...spec, width: uidWidth(width) } : spec));

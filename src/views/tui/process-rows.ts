@@ -79,7 +79,7 @@ export function targetRows(state: ProcessQuery & Pick<ViewState, 'selectedPid' |
 /** The process and target inspect shows, null once they are gone. */
 export function inspectedTarget(state: Pick<ViewState, 'overlay' | 'snapshot'>): { row: ProcessRow; target: TargetRow } | null {
   const overlay = state.overlay;
-  if (overlay?.kind !== 'inspect' || !('pid' in overlay)) return null;
+  if (overlay?.kind !== 'inspect' || !('dev' in overlay)) return null;
   const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
   const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
   return row && target ? { row, target } : null;

@@ -20,6 +20,8 @@ import {
   type TargetContext,
 } from '../columns.js';
 import { podLabel } from '../format.js';
+import { permissionRoles, processQueuesText, someQueueTrouble } from '../traffic.js';
+import { stuckWaiters } from '../../model/waits.js';
 import { displayWidth } from '../../common/width.js';
 import { perSnapshot } from './memo.js';
 import { processRows, processTable, selectedRow, snapshotRecentFailures, targetRows } from './process-rows.js';
@@ -29,9 +31,14 @@ import type { ViewState } from './view-state.js';
 /** How long rows keep their order after a navigation key, so they do not jump under the cursor. */
 export const ORDER_HOLD_MS = 1500;
 
-/** What decides the table's columns: the user's choices, and whether the node holds fanotify groups. */
+/** What decides the table's columns: the user's choices, whether the node holds fanotify groups, whether a queue is in trouble. */
 export function columnChoice(state: ViewState): ColumnChoice {
-  return { fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0, hidden: state.hiddenColumns, shown: state.shownColumns };
+  return {
+    fanotify: (state.snapshot?.totals.fanotifyGroups ?? 0) > 0,
+    queues: someQueueTrouble(state.snapshot),
+    hidden: state.hiddenColumns,
+    shown: state.shownColumns,
+  };
 }
 
 /** The table's columns, in table order (columns.ts). */
@@ -53,6 +60,7 @@ export function cellContext(state: ViewState): CellContext {
     churn: (pid) => (traced ? (churn.get(pid) ?? NO_CHURN) : null),
     prefix: (pid) => prefixes.get(pid) ?? '',
     failed: (pid) => failing.has(pid),
+    permission: permissionRoles(state.snapshot?.permissionWaits),
   };
 }
 
@@ -99,7 +107,17 @@ function plainPlural(n: number, one: string, many: string): string {
   return `${grouped(n)} ${n === 1 ? one : many}`;
 }
 
-/** The selected process: its counts, pod, rates and failed calls, then its targets. */
+/** "  ·  BLOCKING 312 waiters, oldest 41 s" for a holder others wait on, "  ·  WAITING 41 s …" for a waiter; '' otherwise. */
+function permissionText(row: ProcessRow, snapshot: Snapshot | null): string {
+  const stuck = stuckWaiters(snapshot?.permissionWaits);
+  const waiting = stuck.filter((waiter) => waiter.heldBy.includes(row.pid));
+  if (waiting.length > 0)
+    return `  ·  BLOCKING ${plainPlural(waiting.length, 'waiter', 'waiters')}, oldest ${waiting[0]?.waitingSeconds ?? 0} s (Enter: who and why)`;
+  const self = stuck.find((waiter) => waiter.pid === row.pid);
+  return self ? `  ·  WAITING ${self.waitingSeconds} s for a fanotify answer${self.syscall ? ` in ${self.syscall}` : ''}` : '';
+}
+
+/** The selected process: its counts, pod, permission waits, queues, rates and failed calls, then its targets. */
 function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const row = selectedRow(state);
   const snapshot = state.snapshot;
@@ -111,10 +129,13 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const failedText = failed.map((f) => `  ·  FAILED ${grouped(f.count)} × ${f.syscall} ${f.errno}`).join('');
   const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
   const churnText = churn ? `  ·  ADD/s ${churn.addsPerSecond} RM/s ${churn.removesPerSecond}` : '';
+  const queueText = row ? processQueuesText(row) : '';
+  const permission = row ? permissionText(row, snapshot) : '';
   const heading = row
     ? `pid ${row.pid} ${row.comm}: ${plainPlural(row.instances, 'instance', 'instances')}, ${plainPlural(row.watches, 'watch', 'watches')}` +
       `${row.fanotifyGroups ? `, ${plainPlural(row.fanotifyGroups, 'fanotify group', 'fanotify groups')}, ${plainPlural(row.fanotifyMarks, 'mark', 'marks')}` : ''}` +
-      `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${churnText}${failedText}${filter}`
+      `${row.leaked ? `, ${grouped(row.leaked)} leaked` : ''}${row.pod ? `  ·  pod ${podLabel(row.pod)}` : ''}${permission}` +
+      `${queueText ? `  ·  ${queueText}` : ''}${churnText}${failedText}${filter}`
     : 'no process selected';
   const hint = focused ? '  (↑↓ move, Enter inspect, / filter, Esc back)' : '  (Enter: focus)';
   return {
@@ -143,6 +164,7 @@ export const PROCESS_VIEW: ScreenView<ProcessRow, number, CellContext, TargetRow
   openingIndex: firstLeaking,
   // The order holds still for a moment, and the selection stops following the first leaking process.
   picked: (state, now) => ({ ...state, selectionPicked: true, heldOrder: processRows(state).map((row) => row.pid), orderHeldUntil: now + ORDER_HOLD_MS }),
+  sortFields: (state) => screenColumns(state).flatMap((spec) => (spec.sort ? [spec.sort.field] : [])),
   columns(state, width) {
     const title = (spec: ColumnSpec) => spec.title + (spec.sort?.field === state.sort.field ? sortMarker(state.sort) : '');
     return clipColumns(placeColumns(screenColumns(state), width, title), width);

@@ -50,6 +50,8 @@ export interface ScreenView<Row, Key extends string | number, Context, DetailRow
   openingIndex(rows: readonly Row[]): number;
   /** After the user picked a row (keys, mouse). */
   picked(state: ViewState, now: number): ViewState;
+  /** The sort fields `<` and `>` step through: one a sortable column, in the order they show. */
+  sortFields(state: ViewState): readonly SortField[];
   /** The columns placed across `width` and cut at its edge, the sort column's title marked. */
   columns(state: ViewState, width: number): PlacedColumn<ViewColumn<Row, Context>>[];
   cellContext(state: ViewState, width: number): Context;

@@ -3,7 +3,8 @@
 // row is far too slow at thousands of processes). It owns the terminal: nothing else prints while
 // it is up, and every way out (q, Ctrl-C, signals, an exception) restores the terminal first.
 import blessed from 'blessed';
-import contrib from 'blessed-contrib';
+import type contrib from 'blessed-contrib';
+import sparkline from 'blessed-contrib/lib/widget/sparkline.js';
 import { format } from 'node:util';
 import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
@@ -17,7 +18,7 @@ import { detailLines } from './paint/detail.js';
 import { footerLine } from './paint/footer.js';
 import { headerLines, sparklineTitle } from './paint/header.js';
 import { layout, layoutNeeds, paneRows, tooSmall, tooSmallLines, type Layout } from './paint/layout.js';
-import { helpLines, menuLines, notesLines } from './paint/overlays.js';
+import { helpBoxWidth, helpLines, menuLines, notesLines } from './paint/overlays.js';
 import { Painter } from '../painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
@@ -92,6 +93,7 @@ class TerminalUi {
     this.options.source.start({
       snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
       targets: (pid, targets, holders) => this.dispatch({ type: 'targets', pid, targets, ...(holders ? { holders } : {}) }),
+      progress: (progress) => this.dispatch({ type: 'progress', progress }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
       output: (text) => this.output.add(text),
@@ -114,7 +116,7 @@ class TerminalUi {
     this.footer = box();
     const titleColor = this.options.color ? 'white' : 'default';
     // A box, not a canvas widget: it may take a parent.
-    this.sparkline = contrib.sparkline({
+    this.sparkline = sparkline({
       parent: this.screen,
       tags: true,
       style: { fg: this.options.color ? 'cyan' : 'default', titleFg: titleColor },
@@ -246,10 +248,12 @@ class TerminalUi {
     let title: string;
     let lines: string[];
     if (overlay.kind === 'inspect') return this.drawInspect(width, height, overlay.top);
-    const boxWidth = Math.min(width - 4, 76);
+    const replaying = this.state.replay !== null;
+    // The help is as wide as the terminal lets it be; notes and menus read best narrow.
+    const boxWidth = overlay.kind === 'help' ? helpBoxWidth(width, replaying) : Math.min(width - 4, 76);
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
-      lines = helpLines(this.state.replay !== null);
+      lines = helpLines(replaying, boxWidth - 4);
     } else if (overlay.kind === 'notes') {
       title = ' Notes: ↑↓ scroll, any other key closes ';
       lines = notesLines(this.state, boxWidth - 4);

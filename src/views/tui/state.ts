@@ -7,9 +7,10 @@ import type { ProcessFilter, SortField } from '../../model/query.js';
 import type { TargetRow } from '../../model/types.js';
 import { HIDEABLE_COLUMNS, sortableColumns, sortColumn, toggleColumn } from '../columns.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
+import { hasTrafficToInspect, trafficParagraphs } from './traffic-inspect.js';
 import { withPodsSeen } from './pod-rows.js';
-import { holderDetailsOf, inspectedTarget, processRows, targetRows } from './process-rows.js';
-import { columnChoice, screenColumns } from './process-view.js';
+import { holderDetailsOf, inspectedTarget, processRows, selectedRow, targetRows } from './process-rows.js';
+import { columnChoice } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
 import { nextView, viewOf, VIEWS } from './views.js';
@@ -20,6 +21,7 @@ export const INTERVAL_STEPS_MS: readonly number[] = [250, 500, 1000, 2000, 3000,
 export function initialState(initial: InitialView): ViewState {
   return {
     snapshot: null,
+    scanProgress: null,
     replay: null,
     history: EMPTY_HISTORY,
     filter: initial.filter,
@@ -72,6 +74,7 @@ function apply(state: ViewState, action: Action): ViewState {
       const next = {
         ...state,
         snapshot: action.snapshot,
+        scanProgress: null,
         replay: action.replay ?? null,
         pace: action.pace ?? null,
         history: advanceHistory(state.history, action.snapshot),
@@ -87,6 +90,8 @@ function apply(state: ViewState, action: Action): ViewState {
     }
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
+    case 'progress':
+      return state.snapshot ? state : { ...state, scanProgress: action.progress };
     case 'sessionNote':
       return { ...state, sessionNotes: [...state.sessionNotes, action.note] };
     case 'copied':
@@ -169,7 +174,7 @@ function runCommand(state: ViewState, command: Command, now: number): ViewState 
     case 'sortNext':
     case 'sortPrevious': {
       // Across the columns that show, as htop's < and >.
-      const fields = screenColumns(state).flatMap((spec) => (spec.sort ? [spec.sort.field] : []));
+      const fields = viewOf(state).sortFields(state);
       const index = fields.indexOf(state.sort.field);
       const step = command === 'sortNext' ? 1 : -1;
       const next = fields[index < 0 && step < 0 ? fields.length - 1 : (index + step + fields.length) % fields.length];
@@ -257,8 +262,12 @@ function settle(view: AnyView, state: ViewState): ViewState {
 
 function inspectCursor(state: ViewState): ViewState {
   const target = targetRows(state)[state.detailCursor];
-  if (!target || state.selectedPid === null) return state;
-  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  if (state.selectedPid === null) return state;
+  if (target) return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
+  // No target (an instance without watches): its traffic, when there is something to say.
+  const row = selectedRow(state);
+  if (!row || !state.snapshot || !hasTrafficToInspect(row, state.snapshot)) return state;
+  return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, traffic: true, top: 0 } };
 }
 
 /** What inspect shows: a target, or a row of the view; null once it is gone from the snapshot. */
@@ -266,8 +275,16 @@ export function inspectedParagraphs(state: ViewState): Paragraph[] | null {
   const overlay = state.overlay;
   if (overlay?.kind !== 'inspect') return null;
   if ('key' in overlay) return viewOf(state).inspect?.(state, overlay.key) ?? null;
+  if ('traffic' in overlay) {
+    const snapshot = state.snapshot;
+    const row = snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
+    const paragraphs = row && snapshot ? trafficParagraphs(row, snapshot) : [];
+    return paragraphs.length > 0 ? paragraphs : null;
+  }
   const view = inspectedTarget(state);
-  return view ? inspectParagraphs(view.row, view.target, holderDetailsOf(state)) : null;
+  // A process's traffic in trouble comes first: it is more urgent than any one target.
+  if (!view) return null;
+  return [...(state.snapshot ? trafficParagraphs(view.row, state.snapshot) : []), ...inspectParagraphs(view.row, view.target, holderDetailsOf(state))];
 }
 
 /** The header's notes: the session's, then the snapshot's. */

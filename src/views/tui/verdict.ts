@@ -1,20 +1,48 @@
-// The header's verdict: whenever something leaks, one line says who leaks, on which pods, and
-// who keeps it alive, so that nobody has to read the table to know. Pure.
+// The header's verdict: one line says what is wrong and who to look at, so that nobody has to
+// read the table to know. Most urgent first: processes blocked on fanotify permission answers
+// (views/traffic.ts), a queue losing events, a leak (below), a queue not draining. Pure.
 //
+// A leak's line says who leaks, on which pods, and who keeps it alive.
 // It shortens by dropping detail, in order: pod names past the first two, pod names, the
 // holders' comms, the other leaking processes' counts, words, the pods. Pids stay: they are what one acts on.
 import { grouped } from '../../common/format.js';
 import type { ProcessRow, Snapshot, WatchedPod } from '../../model/types.js';
 import { leakingProcesses } from '../../model/query.js';
 import { displayWidth, fitColumns } from '../../common/width.js';
+import { blockedVerdict, queueIssues, queueVerdict } from '../traffic.js';
 
 /** How much a verdict says; each level drops something the one before said. */
 const LEVELS = 7;
 /** The level that says pods by count and holders by pid. */
 const PIDS_ONLY = 3;
 
-/** The verdict at `width` columns, or null when nothing leaks. */
+/** Whether the header has a verdict line: something blocks, leaks, or a queue falls behind. */
+export function hasVerdict(snapshot: Snapshot): boolean {
+  return blockedVerdict(snapshot.permissionWaits) !== null || leakingProcesses(snapshot.processes).length > 0 || queueIssues(snapshot.processes).length > 0;
+}
+
+/** The verdict at `width` columns, or null when nothing is wrong. */
 export function verdictLine(snapshot: Snapshot, width: number): string | null {
+  const blocked = shortest((level) => blockedVerdict(snapshot.permissionWaits, level), 3, width);
+  if (blocked !== null) return blocked;
+  const queue = shortest((level) => queueVerdict(snapshot, level), 2, width);
+  if (queueIssues(snapshot.processes)[0]?.state === 'may be full') return queue;
+  return leakLine(snapshot, width) ?? queue;
+}
+
+/** The first of a verdict's `levels` that fits, else the last one cut; null when there is none. */
+function shortest(at: (level: number) => string | null, levels: number, width: number): string | null {
+  for (let level = 0; level < levels; level++) {
+    const text = at(level);
+    if (text === null) return null;
+    if (displayWidth(text) <= width) return text;
+  }
+  const last = at(levels - 1);
+  return last === null ? null : fitColumns(last, width);
+}
+
+/** The leak's verdict at `width` columns, or null when nothing leaks. */
+function leakLine(snapshot: Snapshot, width: number): string | null {
   const leaking = leakingProcesses(snapshot.processes);
   if (leaking.length === 0) return null;
   for (let level = 0; level < LEVELS; level++) {

@@ -5,6 +5,7 @@ import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 import type { History } from '../../model/history.js';
 import type { ProcessFilter, SortField } from '../../model/query.js';
 import type { HolderDetail, Snapshot, TargetRow } from '../../model/types.js';
+import type { ScanProgress } from '../../scan/index.js';
 import type { ColumnId } from '../columns.js';
 
 /** The table's views, in the order `v` goes through them; each is one file (views.ts lists them). */
@@ -19,6 +20,8 @@ export type Focus = 'table' | 'detail';
  */
 export type Overlay =
   | { kind: 'inspect'; pid: number; dev: string; ino: number; top: number }
+  /** A process's traffic: its queues and permission waits (traffic-inspect.ts), for one without a target to inspect. */
+  | { kind: 'inspect'; pid: number; traffic: true; top: number }
   | { kind: 'inspect'; key: string | number; top: number }
   | { kind: 'help'; top: number }
   | { kind: 'notes'; top: number }
@@ -40,6 +43,8 @@ export interface Sort {
 
 export interface ViewState {
   snapshot: Snapshot | null;
+  /** How far the first scan has got, until its snapshot comes. */
+  scanProgress: ScanProgress | null;
   /** Where in a recording the snapshot is; null when live. */
   replay: ReplayPosition | null;
   history: History;
@@ -140,6 +145,7 @@ export type Action =
   /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
   | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
   | { type: 'failed'; message: string }
+  | { type: 'progress'; progress: ScanProgress }
   /** Something the whole session should know (settings not saved): on the notes line until the screen closes. */
   | { type: 'sessionNote'; note: string }
   /** The screen sent what `copy` held. */

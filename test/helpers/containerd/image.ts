@@ -1,19 +1,13 @@
 // Builds container images without a registry: a root filesystem tree made into one layer,
-// written as an OCI image-layout tarball that `ctr images import` reads.
+// written as an OCI image-layout tarball that `ctr images import` reads (scripts/oci-image.mjs,
+// which writes the release image too).
 
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { OCI_ARCH, writeOciArchive } from '../../../scripts/oci-image.mjs';
 
 export const BUSYBOX = '/bin/busybox';
-
-const OCI_PLATFORM_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64' };
-
-interface Blob {
-  digest: string;
-  size: number;
-}
 
 /** The image config's `config` object (OCI image spec: Env, Entrypoint, Cmd, WorkingDir, User, Labels). */
 export interface ImageRunConfig {
@@ -48,60 +42,9 @@ export function buildBusyboxImage(dir: string, refs: readonly string[]): string 
   return writeOciImage(dir, rootfs, { Env: ['PATH=/bin'], Entrypoint: ['/bin/sleep'], Cmd: ['infinity'] }, refs);
 }
 
-/** Makes `rootfs` (files owned by root) the one layer of an image; returns `<dir>/image.tar`. */
+/** Makes `rootfs` (files owned by root) the one layer of an image for this machine; returns `<dir>/image.tar`. */
 export function writeOciImage(dir: string, rootfs: string, config: ImageRunConfig, refs: readonly string[]): string {
-  const arch = OCI_PLATFORM_ARCH[process.arch];
+  const arch = OCI_ARCH[process.arch as keyof typeof OCI_ARCH];
   if (arch === undefined) throw new Error(`no OCI platform name for ${process.arch}`);
-
-  const layout = join(dir, 'layout');
-  const blobs = join(layout, 'blobs', 'sha256');
-  mkdirSync(blobs, { recursive: true });
-  const addBlob = (content: Buffer): Blob => {
-    const digest = createHash('sha256').update(content).digest('hex');
-    writeFileSync(join(blobs, digest), content);
-    return { digest: `sha256:${digest}`, size: content.length };
-  };
-
-  const layerTar = join(dir, 'layer.tar');
-  execFileSync('tar', ['--create', '--file', layerTar, '--owner=0', '--group=0', '--numeric-owner', '-C', rootfs, '.']);
-  // Uncompressed: the layer's digest is then also its diff_id, and there is nothing to unzip.
-  const layer = addBlob(readFileSync(layerTar));
-  const imageConfig = addBlob(
-    json({
-      architecture: arch,
-      os: 'linux',
-      config,
-      rootfs: { type: 'layers', diff_ids: [layer.digest] },
-    }),
-  );
-  const manifest = addBlob(
-    json({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...imageConfig },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-    }),
-  );
-  writeFileSync(join(layout, 'oci-layout'), json({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(
-    join(layout, 'index.json'),
-    json({
-      schemaVersion: 2,
-      manifests: refs.map((ref) => ({
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        ...manifest,
-        platform: { architecture: arch, os: 'linux' },
-        // containerd takes the full name from its own annotation; the OCI one holds only a tag.
-        annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': ref.replace(/^.*:/, '') },
-      })),
-    }),
-  );
-
-  const image = join(dir, 'image.tar');
-  execFileSync('tar', ['--create', '--file', image, '-C', layout, '.']);
-  return image;
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value));
+  return writeOciArchive(join(dir, 'image.tar'), [{ arch, rootfs, config }], [...refs]);
 }

@@ -1,7 +1,8 @@
 // The header: the title (host, time, pace, pod source, parts that do not fit left out whole), the
-// verdict when something leaks, a line of meters per user, the node's totals, the notes and the
-// alert of failed calls. The sparkline beside it is a widget (screen.ts), titled here.
+// verdict (verdict.ts), a line of meters per user, the node's totals, the notes and the alert:
+// the processes waiting on a permission answer, else failed calls. The sparkline beside it is a widget (screen.ts), titled here.
 import { grouped } from '../../../common/format.js';
+import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import type { PodsStatus, Snapshot } from '../../../model/types.js';
 import { failureAlert, worstFailure } from '../../failures.js';
 import { fit, signed } from '../../format.js';
@@ -10,9 +11,11 @@ import { displayWidth } from '../../../common/width.js';
 import { snapshotRecentFailures } from '../process-rows.js';
 import { allNotes } from '../state.js';
 import { verdictLine } from '../verdict.js';
+import { waitersAlert } from '../../traffic.js';
 import type { ViewState } from '../view-state.js';
 import type { Layout } from './layout.js';
 import { userMeters } from './meters.js';
+import { firstScanLines } from './progress.js';
 import type { Painter } from '../../painter.js';
 
 /**
@@ -31,7 +34,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const width = l.width;
   const snapshot = state.snapshot;
   const left = l.sparkline.left - 1;
-  if (!snapshot) return [painter.paint('title', esc(fit('inotop: first scan…', width)))];
+  if (!snapshot) return firstScanLines(state.scanProgress, l, painter);
   const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
@@ -39,7 +42,7 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
     replay ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : `inotop ${snapshot.hostname}`,
     clock(snapshot.time),
     replay ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}` : interval,
-    podsText(snapshot.pods),
+    podsTexts(snapshot.pods),
     `kernel ${snapshot.kernel}`,
     `scan ${snapshot.scanMs} ms`,
   ];
@@ -67,8 +70,8 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
       : `CANNOT TELL: ${snapshot.scan.reason}: `;
   lines.push(blind === null ? esc(fit(summary, left)) : painter.paint('crit', esc(fit(blind + summary, left))));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
-  // Below the sparkline: the whole width.
-  if (l.alert) lines.push(painter.paint('crit', esc(fit(failureAlertLine(snapshot) ?? '', width))));
+  // Below the sparkline: the whole width. Processes hanging on a permission answer come before failed calls.
+  if (l.alert) lines.push(painter.paint('crit', esc(fit(waitersAlert(snapshot.permissionWaits, width) ?? failureAlertLine(snapshot) ?? '', width))));
   return lines;
 }
 
@@ -81,13 +84,18 @@ export function failureAlertLine(snapshot: Snapshot): string | null {
   return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
 }
 
-/** The title's parts, most wanted first, joined: a part that does not fit is left out whole, never cut. */
-function partsThatFit(parts: string[], width: number): string {
+/**
+ * The title's parts, most wanted first, joined: a part that does not fit is left out whole, never
+ * cut; a part given as its forms, longest first, shows in the longest that fits.
+ */
+function partsThatFit(parts: (string | string[])[], width: number): string {
   const separator = '  ·  ';
-  let text = parts[0] ?? '';
+  const [first = '', ...rest] = parts.map((part) => (typeof part === 'string' ? [part] : part));
+  let text = first[0] ?? '';
   let droppedAny = false;
-  for (const part of parts.slice(1)) {
-    if (displayWidth(text + separator + part) <= width - 3) text += separator + part;
+  for (const forms of rest) {
+    const form = forms.find((candidate) => displayWidth(text + separator + candidate) <= width - 3);
+    if (form !== undefined) text += separator + form;
     else droppedAny = true;
   }
   return droppedAny && displayWidth(text + separator + '…') <= width ? text + separator + '…' : text;
@@ -128,10 +136,17 @@ export function sparklineTitle(state: ViewState): string {
   return low === high ? `watches ${low}` : `watches ${low}–${high}`;
 }
 
-function podsText(pods: PodsStatus): string {
+/**
+ * The pod source's status, whole, then short where its error is long: "pods: none answered (n)",
+ * "pods: crictl failed (n)", "pods: crictl 49 live (stale, n)"; the notes overlay (n) has it whole.
+ */
+function podsTexts(pods: PodsStatus): string[] {
   const live = pods.live !== null ? ` ${pods.live} live` : '';
   const problems = [pods.stale ? 'stale' : '', pods.error ?? ''].filter(Boolean).join(': ');
-  return `pods: ${pods.source}${live}${problems ? ` (${problems})` : ''}`;
+  const whole = `pods: ${pods.source}${live}${problems ? ` (${problems})` : ''}`;
+  if (pods.error === null || pods.error === POD_LIST_PENDING) return [whole];
+  if (pods.stale) return [whole, `pods: ${pods.source}${live} (stale, n)`];
+  return [whole, pods.source === 'none' ? 'pods: none answered (n)' : `pods: ${pods.source} failed (n)`];
 }
 
 export function clock(time: string): string {

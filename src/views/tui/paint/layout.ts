@@ -1,9 +1,11 @@
 // Where each region of the screen goes: the header grows with its verdict, notes and alert; the
 // table and the detail pane share what is left by what they would show; the change log and the
 // footer below. Pure: the blessed layer places its boxes by it.
+import { stuckWaiters } from '../../../model/waits.js';
 import { snapshotRecentFailures } from '../process-rows.js';
 import { allNotes } from '../state.js';
 import type { ViewState } from '../view-state.js';
+import { hasVerdict } from '../verdict.js';
 import { viewOf } from '../views.js';
 
 export const MIN_WIDTH = 80;
@@ -25,9 +27,9 @@ export interface Layout {
   footer: Rect;
   /** How many per-user meter lines the header has. */
   userLines: number;
-  /** Whether the header ends with the alert of failed inotify calls. */
+  /** Whether the header ends with an alert: processes waiting on a permission answer, else failed inotify calls. */
   alert: boolean;
-  /** The header has a verdict line (something leaks), under the title. */
+  /** The header has a verdict line (something blocks, leaks, or a queue falls behind), under the title. */
   verdict: boolean;
   /** The header's last line lists the notes. */
   notes: boolean;
@@ -48,11 +50,11 @@ const MIN_PANE = 4;
 
 /** What the header holds besides its fixed lines, and what the panes would show. */
 export interface LayoutNeeds {
-  /** Something leaks: a verdict line under the title. */
+  /** Something blocks, leaks, or a queue falls behind: a verdict line under the title. */
   verdict?: boolean;
   /** The snapshot has notes: a line for them under the totals. */
   notes?: boolean;
-  /** Recent failed inotify calls: an alert line at the header's end (see failureAlertLine). */
+  /** Lasting permission waits or recent failed inotify calls: an alert line at the header's end. */
   alert?: boolean;
   content?: PaneContent;
 }
@@ -62,9 +64,9 @@ export function layoutNeeds(state: ViewState): LayoutNeeds {
   const snapshot = state.snapshot;
   const view = viewOf(state);
   return {
-    verdict: snapshot?.processes.some((row) => row.leaked > 0) ?? false,
+    verdict: snapshot ? hasVerdict(snapshot) : false,
     notes: allNotes(state).length > 0,
-    alert: snapshotRecentFailures(snapshot).length > 0,
+    alert: snapshotRecentFailures(snapshot).length > 0 || stuckWaiters(snapshot?.permissionWaits).length > 0,
     content: { tableRows: view.rows(state).length, detailRows: view.detail(state).table?.rows.length ?? 0 },
   };
 }

@@ -1,0 +1,32 @@
+// `inotop --version`: which inotop this is and what it runs on. The single executable says which
+// directory its native module was loaded from, and which it passed over (src/exe/native-addon.ts).
+import { shippedAddon } from '../exe/native-addon.js';
+import { buildManifest } from '../exe/manifest.js';
+import { isSingleExecutable, packagePath } from '../package-files.js';
+import { COMMIT, VERSION } from '../version.js';
+
+export function versionText(): string {
+  const lines: [string, string][] = [
+    ['commit', COMMIT ?? 'unknown (not built from a git checkout)'],
+    ['node', `${process.version} (${process.platform} ${process.arch})`],
+  ];
+  if (isSingleExecutable()) {
+    lines.push(['build', `single executable: ${process.execPath}`]);
+    const [loader, ...libraries] = buildManifest().runtime;
+    const libc = buildManifest().runtime.find((library) => library.file === 'libc.so.6');
+    lines.push([
+      'runtime',
+      `${loader?.file ?? '?'} and ${libraries.length} libraries from Debian (${libc ? `${libc.package} ${libc.version}` : '?'}), in the file: the node's libc is not used`,
+    ]);
+    const koffi = shippedAddon('koffi');
+    if (koffi.ok) {
+      lines.push(['native', `koffi loaded from ${koffi.value.path}`]);
+      for (const { directory, reason } of koffi.value.passedOver) lines.push(['', `(not ${directory}: ${reason})`]);
+    } else {
+      lines.push(['native', `koffi not loaded: ${koffi.error}`]);
+    }
+  } else {
+    lines.push(['build', `npm package: ${packagePath('')}`]);
+  }
+  return `inotop ${VERSION}\n${lines.map(([name, text]) => `${name.padEnd(8)}${text}`.trimEnd()).join('\n')}\n`;
+}

@@ -1,0 +1,113 @@
+// The bytes queued unread on every inotify instance and fanotify group, at each refresh: per
+// process a pidfd, per instance a duplicate of its fd, FIONREAD and close (src/sys/queues.ts).
+// Nothing is read from a queue. The work grows with the instances (a few hundred on a node), never
+// with the watches, and is bounded by a time budget: past it the rest wait for the next refresh,
+// which reads them first, and a note says how many.
+import type { ScannedProcess } from '../model/types.js';
+import { ERRNO, errnoName } from '../sys/errno.js';
+import { queueCalls } from '../sys/queues.js';
+import { uptimeMs } from '../deadline.js';
+
+/** The most of a refresh spent reading queues: about 2,000 instances on a slow machine (10 µs each). */
+export const QUEUE_READ_BUDGET_MS = 20;
+
+/** A refresh's readings: bytes per instance key (null: not read), and what the notes say of those not read. */
+export interface QueueReadings {
+  bytes: Map<string, number | null>;
+  notes: string[];
+}
+
+/** An instance (or group) as the history knows it: its id, and the start time of the process that names it. */
+export function queueKey(instanceId: string, processes: ReadonlyMap<number, ScannedProcess>): string {
+  const pid = Number(instanceId.slice(0, instanceId.indexOf(':')));
+  return `${instanceId}@${processes.get(pid)?.startTime ?? '?'}`;
+}
+
+export class QueueReader {
+  /** Where the last refresh's reading stopped for lack of time (a pid): the next one goes on from there. */
+  private resumeAt = 0;
+  /** Keys whose last reading was not empty: read first, since their judgement needs readings in a row. */
+  private busy = new Set<string>();
+
+  constructor(private readonly live: boolean) {}
+
+  /**
+   * The queued bytes of every instance and group of these processes (a shared one read once).
+   * The budget is looked at every 8 processes, past the first 8: 0 reads those 8.
+   */
+  read(processes: readonly ScannedProcess[], budgetMs = QUEUE_READ_BUDGET_MS): QueueReadings {
+    const byPid = new Map(processes.map((proc) => [proc.pid, proc]));
+    const bytes = new Map<string, number | null>();
+    const holders = processes.map((proc) => ({
+      proc,
+      items: [...proc.instances, ...proc.fanotifyGroups].map((item) => ({ fd: item.fd, key: queueKey(item.instanceId, byPid) })),
+    }));
+    for (const { items } of holders) for (const { key } of items) bytes.set(key, null);
+    if (bytes.size === 0) return { bytes, notes: [] };
+    if (!this.live) return { bytes, notes: ['event queues not read: a recorded /proc tree has none'] };
+    const calls = queueCalls();
+    if (!calls.ok) return { bytes, notes: [`event queues not read (queuedBytes null): ${calls.error}`] };
+    const { openPid, queuedBytes, closeFd } = calls.value;
+
+    // The processes holding a queue that was not empty go first; the rest from where the last refresh stopped.
+    const start = Math.max(
+      0,
+      holders.findIndex(({ proc }) => proc.pid >= this.resumeAt),
+    );
+    const rotated = [...holders.slice(start), ...holders.slice(0, start)];
+    const wasBusy = ({ items }: (typeof holders)[number]) => items.some(({ key }) => this.busy.has(key));
+    const order = [...rotated.filter(wasBusy), ...rotated.filter((holder) => !wasBusy(holder))];
+    const deadline = uptimeMs() + budgetMs;
+    const read = new Set<string>();
+    const denied = new Set<string>();
+    const odd = new Set<string>();
+    let stoppedAt: number | null = null;
+    for (let p = 0; p < order.length; p++) {
+      if (p > 0 && p % 8 === 0 && uptimeMs() > deadline) {
+        stoppedAt = p;
+        break;
+      }
+      const { proc, items } = order[p]!;
+      const wanted = items.filter(({ key }) => !read.has(key));
+      if (wanted.length === 0) continue;
+      const pidfd = openPid(proc.pid);
+      if (pidfd < 0) continue; // gone: another holder of a shared one may still answer
+      try {
+        for (const { fd, key } of wanted) {
+          const answer = queuedBytes(pidfd, fd);
+          if (answer >= 0) {
+            bytes.set(key, answer);
+            read.add(key);
+            denied.delete(key);
+          } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
+            denied.add(key);
+          } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
+            // Not a gone process or a closed fd: said by its errno.
+            denied.add(key);
+            odd.add(errnoName(-answer));
+          }
+        }
+      } finally {
+        closeFd(pidfd);
+      }
+    }
+    const notes: string[] = [];
+    if (denied.size > 0) {
+      const also = odd.size > 0 ? ` (also ${[...odd].join(', ')})` : '';
+      notes.push(
+        `event queues of ${denied.size} instance${denied.size === 1 ? '' : 's'} not readable (queuedBytes null): pidfd_getfd needs ptrace permission (root or CAP_SYS_PTRACE)${also}`,
+      );
+    }
+    if (stoppedAt !== null) {
+      const skipped = [...bytes.keys()].filter((key) => !read.has(key) && !denied.has(key)).length;
+      this.resumeAt = order[stoppedAt]!.proc.pid;
+      notes.push(
+        `event queues of ${skipped} instance${skipped === 1 ? '' : 's'} not read at this refresh (queuedBytes null): past its ${budgetMs} ms budget for them; the next refresh goes on from there`,
+      );
+    } else {
+      this.resumeAt = 0;
+    }
+    this.busy = new Set([...bytes].filter(([, value]) => value !== null && value > 0).map(([key]) => key));
+    return { bytes, notes };
+  }
+}

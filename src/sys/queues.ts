@@ -1,0 +1,76 @@
+// How many bytes wait unread in another process's inotify instance or fanotify group: fdinfo has
+// no such figure, but ioctl(FIONREAD) on the instance's file gives it without reading an event.
+// pidfd_open + pidfd_getfd make a duplicate of the other process's fd in ours (it needs ptrace
+// attach permission: root, or CAP_SYS_PTRACE; it stops and attaches to nothing), FIONREAD reads
+// the count, and the duplicate is closed at once: it keeps the instance alive only for those
+// microseconds. Nothing is read from the queue. glibc wraps neither pidfd call before 2.36: both
+// go through syscall(2), whose numbers are one on every architecture (the shared table of new calls).
+import { arch } from 'node:os';
+import { ERRNO } from './errno.js';
+import { lastErrno, libcBinding, rawSyscall } from './libc.js';
+
+export interface QueueCalls {
+  /** pidfd_open(pid, 0): a pidfd to close with closeFd, or -errno (-ESRCH: gone). */
+  openPid(pid: number): number;
+  /**
+   * The bytes queued on `fd` of the process behind `pidfd`: pidfd_getfd, ioctl(FIONREAD), close.
+   * -errno when it cannot be told: -EPERM (no ptrace permission, or a seccomp profile), -EBADF (the
+   * fd is closed), -ESRCH (the process is gone), -ENOTTY (not a file that counts its queue).
+   */
+  queuedBytes(pidfd: number, fd: number): number;
+  closeFd(fd: number): void;
+}
+
+const SYSCALL_PIDFD_OPEN = 434;
+const SYSCALL_PIDFD_GETFD = 438;
+/** FIONREAD: asm-generic's 0x541B, but for the architectures with ioctl numbers of their own. */
+const FIONREAD: Record<string, number> = { ppc64: 0x4004667f, mips: 0x467f, mipsel: 0x467f };
+const FIONREAD_GENERIC = 0x541b;
+
+/**
+ * The calls, bound once, and probed on ourselves: a duplicate of one of our own fds needs no
+ * permission but the syscall's, so a refusal here is a seccomp profile (the runtimes' default
+ * allows pidfd_getfd only with CAP_SYS_PTRACE), an old kernel (ENOSYS before 5.6) or a sandbox.
+ */
+export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueCalls => {
+  const syscall = rawSyscall();
+  if (!syscall.ok) throw new Error(syscall.error);
+  const call = syscall.value;
+  const close: (fd: number) => number = libc.func('int close(int fd)');
+  const ioctl: (fd: number, request: number, value: Buffer) => number = libc.func('int ioctl(int fd, unsigned long request, _Out_ uint8_t *value)');
+  const fionread = FIONREAD[arch()] ?? FIONREAD_GENERIC;
+  const count = Buffer.alloc(4);
+  const calls: QueueCalls = {
+    openPid(pid) {
+      const fd = Number(call(SYSCALL_PIDFD_OPEN, 'int', pid, 'uint', 0));
+      return fd >= 0 ? fd : -lastErrno();
+    },
+    queuedBytes(pidfd, fd) {
+      const copy = Number(call(SYSCALL_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'uint', 0));
+      if (copy < 0) return -lastErrno();
+      const result = ioctl(copy, fionread, count);
+      const errno = result < 0 ? lastErrno() : 0;
+      close(copy);
+      return result < 0 ? -errno : count.readInt32LE(0);
+    },
+    closeFd(fd) {
+      close(fd);
+    },
+  };
+  const self = calls.openPid(process.pid);
+  if (self < 0) throw new Error(`pidfd_open refused: ${errnoText(-self)}`);
+  try {
+    // Our pidfd itself is an fd of ours: its duplicate answers FIONREAD with ENOTTY, which is fine.
+    const probe = calls.queuedBytes(self, self);
+    if (probe === -ERRNO.EPERM || probe === -ERRNO.ENOSYS || probe === -ERRNO.EACCES) throw new Error(`pidfd_getfd refused: ${errnoText(-probe)}`);
+  } finally {
+    close(self);
+  }
+  return calls;
+});
+
+function errnoText(errno: number): string {
+  if (errno === ERRNO.ENOSYS) return 'ENOSYS (Linux before 5.6, or a seccomp profile)';
+  if (errno === ERRNO.EPERM || errno === ERRNO.EACCES) return `${errno === ERRNO.EPERM ? 'EPERM' : 'EACCES'} (a seccomp profile or an LSM)`;
+  return `errno ${errno}`;
+}

@@ -1,0 +1,519 @@
+// The single executable (npm run build:exe) where there is no Node and no libc. The x64 file in
+// containers on a real containerd whose root holds nothing but it and a static busybox, run with
+// deploy/daemonset.yaml's pod spec (hostPID, the two capabilities, seccomp, its mounts), once with
+// the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
+// --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
+// chroot with a read-only root: where koffi's native module goes, and where it may not; an
+// Alpine-like root with musl's libc only. The arm64
+// file under qemu-aarch64-static; the image archive's arm64 half, and skopeo reading the archive.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, test, type TestContext } from 'node:test';
+import bcrypt from 'bcryptjs';
+import type { Snapshot } from '../../src/model/types.js';
+import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
+import { inotopBin } from '../helpers/build.js';
+import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
+import { BUSYBOX, installBusybox, writeOciImage } from '../helpers/containerd/image.js';
+import { criPodFromManifest, daemonSetManifest, nodeRun, runtimeDirs, type ManifestPodSpec } from '../helpers/daemonset.js';
+import { eventually } from '../helpers/eventually.js';
+import { exeSkipReason, imageArchive, singleExecutable } from '../helpers/exe.js';
+import { isRoot, Watcher } from '../helpers/inowatch.js';
+import { servedPort, start } from '../helpers/prometheus.js';
+import { essentials } from '../helpers/targets.js';
+import { TmuxPane } from '../helpers/tmux.js';
+
+const EXE_IMAGE = 'inotop.test/exe:1';
+const EXECUTABLE = '/usr/local/bin/inotop';
+const NODE_NAME = 'inotop-exe-node';
+/** Debian's musl (package musl): the libc that is also its loader, named as Alpine names it. */
+const MUSL_LIBC = '/lib/x86_64-linux-musl/libc.so';
+const MUSL_LOADER = 'ld-musl-x86_64.so.1';
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function containerSkip(): string | null {
+  return containerdSkipReason() ?? exeSkipReason('x64');
+}
+
+/** A watcher on the host: one instance, three watches in a directory of its own. */
+async function startWatcher(dir: string): Promise<Watcher> {
+  const watcher = new Watcher();
+  await watcher.comm('exe-watcher');
+  const fd = await watcher.init();
+  mkdirSync(join(dir, 'watched'), { recursive: true });
+  for (const name of ['a', 'b', 'c']) {
+    writeFileSync(join(dir, 'watched', name), '');
+    await watcher.watch(fd, join(dir, 'watched', name));
+  }
+  return watcher;
+}
+
+describe('the x64 single executable in containers with only it and a static busybox, with the DaemonSet pod spec', { skip: containerSkip() ?? false }, () => {
+  const manifest = containerSkip() === null ? daemonSetManifest().spec.template.spec : null;
+  let runtime: Containerd;
+  let watcher: Watcher;
+  let work: string;
+  /** As shipped: a read-only root (koffi's module in the native-module emptyDir). */
+  let readOnly: HarnessPod;
+  /** A writable root and no native-module volume: koffi's module in the image's /var/cache/inotop. */
+  let writable: HarnessPod;
+  const ports = { readOnly: 19742, writable: 19743 };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'inotop-exe-'));
+    watcher = await startWatcher(work);
+    runtime = await startContainerd();
+    const rootfs = join(work, 'image', 'rootfs');
+    installBusybox(rootfs);
+    mkdirSync(join(rootfs, 'usr/local/bin'), { recursive: true });
+    copyFileSync(singleExecutable('x64'), join(rootfs, EXECUTABLE));
+    chmodSync(join(rootfs, EXECUTABLE), 0o755);
+    for (const mountpoint of ['etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, mountpoint), { recursive: true });
+    await runtime.importImage(writeOciImage(join(work, 'image'), rootfs, IMAGE_CONFIG, [EXE_IMAGE]));
+    // The manifest's host paths, here: a kubelet root of the harness's, and its containerd's socket dir.
+    const kubeletRoot = join(runtime.dir, 'kubelet-root');
+    await runtime.sharedMount(kubeletRoot);
+    await runtime.sharedMount(runtime.runDir);
+    await runtime.sharedMount(nodeRun(runtime));
+
+    const run = (name: string, spec: ManifestPodSpec) => {
+      const uid = randomUUID();
+      return runtime.runPod({
+        name,
+        namespace: 'inotop',
+        uid,
+        kubeletRoot,
+        ...criPodFromManifest(spec, {
+          nodeName: NODE_NAME,
+          podDir: join(kubeletRoot, 'pods', uid),
+          hostPaths: { ...runtimeDirs(runtime), '/var/lib/kubelet': kubeletRoot },
+          image: EXE_IMAGE,
+        }),
+      });
+    };
+    readOnly = await run('inotop-ro', manifest!);
+    const writableSpec = structuredClone(manifest!);
+    const writableContainer = writableSpec.containers[0]!;
+    writableContainer.securityContext!.readOnlyRootFilesystem = false;
+    writableContainer.volumeMounts = writableContainer.volumeMounts!.filter((mount) => mount.name !== 'native-module');
+    writableSpec.volumes = writableSpec.volumes!.filter((volume) => volume.name !== 'native-module');
+    writableContainer.args = writableContainer.args!.map((arg) => arg.replace(`:${ports.readOnly}`, `:${ports.writable}`));
+    writable = await run('inotop-rw', writableSpec);
+  });
+
+  after(async () => {
+    await watcher?.stop();
+    await runtime?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const inside = async (pod: HarnessPod, args: string[], statuses = [0]) => {
+    const result = await runtime.execSync(pod.container.id, [EXECUTABLE, ...args], 60);
+    assert.ok(statuses.includes(result.exitCode), `inotop ${args.join(' ')}: exit ${result.exitCode}\n${result.stdout}${result.stderr}`);
+    return result;
+  };
+  const both = () => [
+    { name: 'read-only root', pod: readOnly, port: ports.readOnly },
+    { name: 'writable root', pod: writable, port: ports.writable },
+  ];
+
+  it('runs with no libc in the root: the launcher its own loader, the root only the executable and busybox', async () => {
+    for (const { pod } of both()) {
+      const listing = await runtime.execSync(pod.container.id, ['/bin/ls', '/', '/lib', '/lib64', '/usr/lib'], 10);
+      assert.match(listing.stderr, /\/lib: No such file or directory/);
+      assert.match(listing.stderr, /\/lib64: No such file or directory/);
+      assert.match(listing.stderr, /\/usr\/lib: No such file or directory/);
+      const maps = readFileSync(`/proc/${pod.container.pid}/maps`, 'utf8');
+      assert.match(maps, /\/memfd:libc\.so\.6/, "libc from the executable's own memory files");
+      // Named after the file, once main.ts has run (Node names its thread "node-MainThread" first).
+      await eventually(() => assert.equal(readFileSync(`/proc/${pod.container.pid}/comm`, 'utf8'), 'inotop\n'), { timeoutMs: 30_000 });
+    }
+    // Why the manifest gives koffi's module an emptyDir: a pod's /dev/shm does not run code.
+    const shm = readFileSync(`/proc/${readOnly.container.pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .find((line) => line.split(' ')[4] === '/dev/shm');
+    assert.match(shm ?? '', /[ ,]noexec[ ,]/, `/dev/shm: ${shm}`);
+  });
+
+  it("--version: the single executable, Node and its architecture, where koffi's module was written", async () => {
+    const readOnlyVersion = (await inside(readOnly, ['--version'])).stdout;
+    assert.match(readOnlyVersion, new RegExp(`^inotop ${version.replaceAll('.', '\\.')}\\n`));
+    assert.match(readOnlyVersion, /^node +v26\.\d+\.\d+ \(linux x64\)$/m);
+    assert.match(readOnlyVersion, new RegExp(`^build +single executable: ${EXECUTABLE}$`, 'm'));
+    assert.match(readOnlyVersion, /^runtime +ld-linux-x86-64\.so\.2 and \d+ libraries from Debian \(libc6 [^)]+\)/m);
+    assert.match(readOnlyVersion, /^native +koffi loaded from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
+    assert.match((await inside(writable, ['--version'])).stdout, /^native +koffi loaded from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
+    // Written once, a root-owned 0700 directory: the emptyDir's (made 0777 by kubelet, taken back) and the image's own.
+    for (const pod of [readOnly, writable]) {
+      const listing = await runtime.execSync(pod.container.id, ['/bin/ls', '-ln', '/var/cache/inotop', '-d', '/var/cache/inotop'], 10);
+      assert.match(listing.stdout, /^drwx------ +\d+ 0 +0 .* \/var\/cache\/inotop$/m, listing.stdout);
+    }
+  });
+
+  it("-b and --json: the watcher's row, the same counts and targets as the npm build's on the host", async () => {
+    for (const { pod } of both()) {
+      const batch = (await inside(pod, ['-b', '-p', String(watcher.pid), '--pods', 'none'])).stdout;
+      // The user's name where the node's passwd is readable (through the pid 1's root), else its uid.
+      assert.match(batch, new RegExp(`^ *${watcher.pid} +(root|0) +1 +3 .*inowatch`, 'm'));
+      const args = ['--json', '--targets', '-p', String(watcher.pid), '--pods', 'cri', '--runtime-endpoint', `unix://${runtime.socket}`, '--no-trace'];
+      const [there, here] = [
+        JSON.parse(
+          (
+            await inside(
+              pod,
+              args.map((arg) => arg.replace(runtime.socket, '/run/containerd/containerd.sock')),
+            )
+          ).stdout,
+        ) as Snapshot,
+        JSON.parse(execFileSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8' })) as Snapshot,
+      ];
+      assert.deepEqual(essentials(there), essentials(here));
+      assert.equal(essentials(there).length, 1);
+      assert.deepEqual(there.pods, here.pods);
+      assert.equal(there.pods?.error, null, 'the CRI socket through the runtime-socket-dir mount');
+    }
+  });
+
+  it('--demo -b -n 1 and check', async () => {
+    for (const { pod } of both()) {
+      const demo = (await inside(pod, ['--demo', '-b', '-n', '1'])).stdout;
+      assert.match(demo, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+      assert.match(demo, /\/usr\/bin\/kubelet /);
+      // The verdict on this node, as the npm build gives it on the host (figures aside: the node moves).
+      const check = await inside(pod, ['check', '--pods', 'none', '--no-trace'], [0, 1, 2]);
+      const onHost = spawnSync(process.execPath, [inotopBin, 'check', '--pods', 'none', '--no-trace'], { encoding: 'utf8' });
+      const shape = (text: string) => text.replace(/\d[\d,.]*%?|<1%/g, 'N');
+      assert.deepEqual([check.exitCode, shape(check.stdout)], [onHost.status, shape(onHost.stdout)]);
+    }
+  });
+
+  it("serve, as the manifest runs it, scraped on the node's network", async () => {
+    for (const { port } of both()) {
+      const metrics = await eventually(
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+          assert.equal(response.status, 200);
+          const text = await response.text();
+          assert.match(text, /^inotop_process_watches\{comm="exe-watcher",[^}]*\} 3$/m);
+          return text;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      assert.match(metrics, new RegExp(`^inotop_build_info\\{[^}]*version="${version.replaceAll('.', '\\.')}"`, 'm'));
+      assert.match(metrics, new RegExp(`node="${NODE_NAME}"`));
+    }
+  });
+
+  it("the screen under tmux, in the read-only pod's mount namespace with its capabilities: keys, Enter, q", async (t) => {
+    const pid = readOnly.container.pid;
+    const caps = 'sys_admin,sys_chroot,sys_ptrace,dac_read_search';
+    const keep = caps
+      .split(',')
+      .map((cap) => `+${cap}`)
+      .join(',');
+    // nsenter needs CAP_SYS_ADMIN and CAP_SYS_CHROOT to enter; busybox's setpriv, inside, drops
+    // them from the ambient set, the only one a root with SECBIT_NOROOT passes on: inotop runs
+    // with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, as in the container.
+    const argv = [
+      ...['setpriv', '--securebits', '+noroot', '--inh-caps', `-all,${keep}`, '--ambient-caps', `-all,${keep}`, '--bounding-set', `-all,${keep}`, '--'],
+      ...['nsenter', '--target', String(pid), '--mount', '--'],
+      ...['/bin/setpriv', '--nnp', '--ambient-caps', '-sys_admin,-sys_chroot', EXECUTABLE, '-d', '0.5', '--pods', 'none', '-p', String(watcher.pid)],
+    ];
+    const pane = new TmuxPane(argv, { width: 160, height: 40, env: { TERM: 'xterm-256color' } });
+    t.after(() => pane.kill());
+    await pane.waitFor(new RegExp(`^ *${watcher.pid} +(root|0) +1 +3 `, 'm'), "the watcher's row");
+    const inotop = pane.commandPid();
+    const status = readFileSync(`/proc/${inotop}/status`, 'utf8');
+    const capEff = /^CapEff:\s*(\S+)/m.exec(status)![1];
+    assert.equal(BigInt(`0x${capEff}`), (1n << 2n) | (1n << 19n), 'CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE only');
+    pane.keys('Enter');
+    await pane.waitFor(new RegExp(`${join(work, 'watched')}/[abc]`), 'the detail pane: resolved paths');
+    // Apart: Escape then q at once is Alt-q to a terminal.
+    pane.keys('Escape');
+    await pane.waitFor((screen) => !/Esc back/.test(screen), 'the table focused again');
+    pane.keys('q');
+    await pane.waitFor(/EXIT=0/, 'q quits with 0');
+  });
+});
+
+test(
+  "serve with basic auth: bcrypt in serve's password thread, whose code comes from the file's assets",
+  { skip: exeSkipReason('x64') ?? false },
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-auth-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    writeFileSync(join(work, 'web.yml'), `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('scrape-secret', 4)}\n`);
+    const serve = start(t, singleExecutable('x64'), [
+      'serve',
+      '--pods',
+      'none',
+      '--no-trace',
+      '--web.listen-address',
+      '127.0.0.1:0',
+      '--web.config.file',
+      join(work, 'web.yml'),
+    ]);
+    const port = await servedPort(serve);
+    const scrape = (password: string) =>
+      fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` } });
+    // 503 until the first scan is in.
+    const good = await eventually(
+      async () => {
+        const answer = await scrape('scrape-secret');
+        assert.equal(answer.status, 200, serve.output());
+        return answer;
+      },
+      { timeoutMs: 30_000 },
+    );
+    assert.match(await good.text(), /^inotop_build_info\{/m);
+    assert.equal((await scrape('wrong')).status, 401);
+  },
+);
+
+describe(
+  'the x64 single executable in a chroot with a read-only root: where its native module goes',
+  { skip: !isRoot ? 'needs root (chroot, mounts)' : (exeSkipReason('x64') ?? false) },
+  () => {
+    /**
+     * `inotop ARGS` in a root of the executable and a static busybox, bound read-only, in a mount
+     * namespace of its own with /proc, and /dev/shm as asked (a tmpfs, noexec or not); nothing
+     * it mounts outlives the run.
+     */
+    function inChroot(
+      t: TestContext,
+      args: string[],
+      { shm, runtimeDir, owner, musl }: { shm: 'exec' | 'noexec' | 'none'; runtimeDir?: boolean; owner?: number; musl?: boolean },
+    ) {
+      const root = mkdtempSync(join(tmpdir(), 'inotop-exe-root-'));
+      t.after(() => rmSync(root, { recursive: true, force: true }));
+      for (const dir of ['bin', 'lib', 'usr/local/bin', 'proc', 'dev/shm', 'run/user/0', 'var/cache']) mkdirSync(join(root, dir), { recursive: true });
+      copyFileSync(BUSYBOX, join(root, 'bin/busybox'));
+      // An Alpine-like root: musl's loader, which is its libc too, where Alpine has it, and no glibc.
+      if (musl) copyFileSync(MUSL_LIBC, join(root, 'lib', MUSL_LOADER));
+      copyFileSync(singleExecutable('x64'), join(root, EXECUTABLE));
+      chmodSync(join(root, EXECUTABLE), 0o755);
+      if (owner !== undefined) {
+        // Someone else's directory where inotop would write: never used.
+        mkdirSync(join(root, 'var/cache/inotop'), { mode: 0o700 });
+        chownSync(join(root, 'var/cache/inotop'), owner, owner);
+      }
+      const setup = [
+        'set -e',
+        `mount --bind '${root}' '${root}'`,
+        `mount -t proc proc '${root}/proc'`,
+        ...(shm === 'none' ? [] : [`mount -t tmpfs -o mode=1777${shm === 'noexec' ? ',noexec' : ''} shm '${root}/dev/shm'`]),
+        ...(runtimeDir ? [`mount -t tmpfs -o mode=0700 run '${root}/run/user/0'`] : []),
+        ...(owner === undefined ? [`mount -o remount,bind,ro '${root}'`] : []),
+        `exec /usr/sbin/chroot '${root}' /usr/local/bin/inotop "$@"`,
+      ].join('\n');
+      const env = { PATH: '/bin', ...(runtimeDir ? { XDG_RUNTIME_DIR: '/run/user/0' } : {}) };
+      return spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', setup, 'sh', ...args], { encoding: 'utf8', env, timeout: 60_000 });
+    }
+
+    test('read-only root: $XDG_RUNTIME_DIR/inotop, said in --version, and the scan works', (t) => {
+      const result = inChroot(t, ['--version'], { shm: 'exec', runtimeDir: true });
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /^native +koffi loaded from \/run\/user\/0\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
+      assert.match(result.stdout, /^ +\(not \/var\/cache\/inotop: read-only file system\)$/m);
+    });
+
+    test('read-only root, no runtime dir: /dev/shm/inotop-0; -b scans', (t) => {
+      const version = inChroot(t, ['--version'], { shm: 'exec' });
+      assert.equal(version.status, 0, version.stderr);
+      assert.match(version.stdout, /^native +koffi loaded from \/dev\/shm\/inotop-0\/koffi-[0-9a-f]{64}\.node$/m);
+      const batch = inChroot(t, ['-b', '--pods', 'none'], { shm: 'exec' });
+      assert.equal(batch.status, 0, batch.stderr);
+      assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
+    });
+
+    test('read-only root, /dev/shm noexec (a pod): nowhere to load from, said plainly; the demo still runs', (t) => {
+      const version = inChroot(t, ['--version'], { shm: 'noexec' });
+      assert.equal(version.status, 0, version.stderr);
+      assert.match(
+        version.stdout,
+        /^native +koffi not loaded: no directory to load koffi's native module from: \/var\/cache\/inotop: read-only file system; \/dev\/shm\/inotop-0: cannot load it from there: .*failed to map segment/m,
+      );
+      const demo = inChroot(t, ['--demo', '-b', '-n', '1'], { shm: 'noexec' });
+      assert.equal(demo.status, 0, demo.stderr);
+      assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 /m);
+    });
+
+    test(
+      "an Alpine-like root, musl's libc only: -b and --json, the same counts as the npm build's on the host",
+      { skip: existsSync(MUSL_LIBC) ? false : `${MUSL_LIBC} is missing (apt-get install musl; .ci/run does)` },
+      async (t) => {
+        const watcher = await startWatcher(mkdtempSync(join(tmpdir(), 'inotop-exe-musl-')));
+        t.after(() => watcher.stop());
+        // The root's one libc is musl: its loader says so when run.
+        assert.match(spawnSync(MUSL_LIBC, { encoding: 'utf8' }).stderr, /^musl libc \(x86_64\)/);
+        const args = ['--json', '--targets', '-p', String(watcher.pid), '--pods', 'none', '--no-trace'];
+        const json = inChroot(t, args, { shm: 'exec', musl: true });
+        assert.equal(json.status, 0, json.stderr);
+        const here = JSON.parse(execFileSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8' })) as Snapshot;
+        assert.deepEqual(essentials(JSON.parse(json.stdout) as Snapshot), essentials(here));
+        assert.equal(essentials(here).length, 1);
+        const batch = inChroot(t, ['-b', '-p', String(watcher.pid), '--pods', 'none'], { shm: 'exec', musl: true });
+        assert.equal(batch.status, 0, batch.stderr);
+        assert.match(batch.stdout, new RegExp(`^ *${watcher.pid} +(root|0) +1 +3 `, 'm'));
+      },
+    );
+
+    test("a directory of another user's where it would write: passed over", (t) => {
+      const version = inChroot(t, ['--version'], { shm: 'exec', owner: 1234 });
+      assert.equal(version.status, 0, version.stderr);
+      assert.match(version.stdout, /^native +koffi loaded from \/dev\/shm\/inotop-0\//m);
+      assert.match(version.stdout, /^ +\(not \/var\/cache\/inotop: owned by uid 1234, not 0\)$/m);
+    });
+  },
+);
+
+/**
+ * Runs `argv` with binfmt_misc sending aarch64 ELF files to qemu-aarch64-static (F: the
+ * interpreter opened now, so it works in any root): the launcher's exec of its loader needs it.
+ * A handler already there is used; one registered here is removed after.
+ */
+function withAarch64Binfmt(t: TestContext): void {
+  const binfmt = '/proc/sys/fs/binfmt_misc';
+  const mounted = existsSync(join(binfmt, 'register'));
+  if (!mounted) execFileSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', binfmt]);
+  const existing = readdirSync(binfmt).find((name) => /aarch64/.test(name) && readFileSync(join(binfmt, name), 'utf8').startsWith('enabled'));
+  if (existing !== undefined) {
+    if (!mounted) t.after(() => execFileSync('umount', [binfmt]));
+    return;
+  }
+  const name = `inotop-test-aarch64-${process.pid}`;
+  const magic = '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
+  const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
+  writeFileSync(join(binfmt, 'register'), `:${name}:M::${magic}:${mask}:/usr/bin/qemu-aarch64-static:F`);
+  t.after(() => {
+    writeFileSync(join(binfmt, name), '-1');
+    if (!mounted) execFileSync('umount', [binfmt]);
+  });
+}
+
+function qemuSkip(): string | null {
+  if (!isRoot) return 'needs root (binfmt_misc for qemu-aarch64-static)';
+  if (!existsSync('/usr/bin/qemu-aarch64-static')) return 'qemu-aarch64-static is missing (apt-get install qemu-user-static; .ci/run does)';
+  return exeSkipReason('arm64');
+}
+
+test('the arm64 single executable under qemu-aarch64-static: --version and --demo -b -n 1', { skip: qemuSkip() ?? false, timeout: 300_000 }, (t) => {
+  const exe = singleExecutable('arm64');
+  withAarch64Binfmt(t);
+  const run = (args: string[]) => spawnSync(exe, args, { encoding: 'utf8', timeout: 120_000 });
+  const version = run(['--version']);
+  assert.equal(version.status, 0, version.stderr);
+  assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
+  assert.match(version.stdout, /^build +single executable: /m);
+  assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
+  assert.match(version.stdout, /^native +koffi loaded from /m);
+  const demo = run(['--demo', '-b', '-n', '1']);
+  assert.equal(demo.status, 0, demo.stderr);
+  assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+  assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
+});
+
+function archiveSkip(): string | null {
+  if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';
+  return exeSkipReason('x64') ?? exeSkipReason('arm64');
+}
+
+test(
+  "the image archive: its arm64 image's index entry, manifest, config and one layer of the executable, the kubectl plugin and a terminfo; skopeo copies it whole",
+  { skip: archiveSkip() ?? false, timeout: 300_000 },
+  (t) => {
+    const archive = imageArchive();
+    const dir = mkdtempSync(join(tmpdir(), 'inotop-image-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('tar', ['--extract', '--file', archive, '--directory', dir]);
+    const blob = (digest: string) => readFileSync(join(dir, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
+    const verified = (descriptor: { digest: string; size: number }) => {
+      const content = blob(descriptor.digest);
+      assert.equal(`sha256:${createHash('sha256').update(content).digest('hex')}`, descriptor.digest);
+      assert.equal(content.length, descriptor.size);
+      return content;
+    };
+    const top = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    assert.equal(top.manifests.length, 1);
+    assert.equal(top.manifests[0].annotations['io.containerd.image.name'], IMAGE_REF);
+    const index = JSON.parse(verified(top.manifests[0]).toString());
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(
+      index.manifests.map((m: { platform: object }) => m.platform),
+      [
+        { architecture: 'amd64', os: 'linux' },
+        { architecture: 'arm64', os: 'linux' },
+      ],
+    );
+    const arm = index.manifests[1];
+    assert.equal(arm.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    const manifest = JSON.parse(verified(arm).toString());
+    const config = JSON.parse(verified(manifest.config).toString());
+    assert.equal(config.architecture, 'arm64');
+    assert.equal(config.os, 'linux');
+    const { Labels, ...run } = config.config;
+    assert.deepEqual(run, IMAGE_CONFIG);
+    assert.deepEqual(Object.keys(Labels).sort(), Object.keys(imageLabels()).sort());
+    assert.equal(Labels['org.opencontainers.image.version'], version);
+    assert.equal(manifest.layers.length, 1);
+    const layer = verified(manifest.layers[0]);
+    assert.deepEqual(config.rootfs.diff_ids, [manifest.layers[0].digest], 'an uncompressed layer: its digest is its diff_id');
+    const layerDir = join(dir, 'layer');
+    mkdirSync(layerDir);
+    writeFileSync(join(dir, 'layer.tar'), layer);
+    const files = execFileSync('tar', ['--list', '--file', join(dir, 'layer.tar')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .sort();
+    assert.deepEqual(files, [
+      './',
+      './dev/',
+      './etc/',
+      './proc/',
+      './run/',
+      './sys/',
+      './tmp/',
+      './usr/',
+      './usr/local/',
+      './usr/local/bin/',
+      './usr/local/bin/inotop',
+      './usr/local/bin/kubectl-inotop',
+      './usr/share/',
+      './usr/share/terminfo/',
+      './usr/share/terminfo/x/',
+      './usr/share/terminfo/x/xterm-256color',
+      './var/',
+      './var/run',
+    ]);
+    execFileSync('tar', ['--extract', '--file', join(dir, 'layer.tar'), '--directory', layerDir]);
+    assert.equal(readlinkSync(join(layerDir, 'var/run')), '/run', "/var/run is /run, as on a node (CRI-O's socket)");
+    const executable = readFileSync(join(layerDir, 'usr/local/bin/inotop'));
+    assert.ok(executable.equals(readFileSync(singleExecutable('arm64'))), 'the arm64 executable itself');
+    assert.equal(executable.readUInt16LE(18), 183, 'EM_AARCH64');
+
+    // skopeo reads it as the README says to push it: both platforms, copied whole (to a local layout here, not a registry).
+    // --preserve-digests: as it is (skopeo would otherwise compress the uncompressed layers this archive has).
+    const skopeo = spawnSync('skopeo', ['copy', '--all', '--preserve-digests', `oci-archive:${archive}`, `oci:${join(dir, 'copied')}:${version}`], {
+      encoding: 'utf8',
+    });
+    assert.equal(skopeo.status, 0, skopeo.stderr);
+    const copied = JSON.parse(readFileSync(join(dir, 'copied', 'index.json'), 'utf8'));
+    assert.equal(copied.manifests[0].digest, top.manifests[0].digest, 'the same index, byte for byte');
+  },
+);

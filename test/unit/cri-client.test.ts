@@ -1,0 +1,237 @@
+// inotop's own CRI client (src/pods/cri: HPACK, gRPC over HTTP/2, the two answers' decoders)
+// against another implementation: @grpc/grpc-js serving runtime.v1 from the vendored api.proto
+// (test/helpers/fake-runtime.ts). test/system/cri.test.ts holds it to a real containerd.
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { CriClient, CriError } from '../../src/pods/cri/client.js';
+import { decodeHuffman, HeaderDecoder, HpackError } from '../../src/pods/cri/hpack.js';
+import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError } from '../../src/pods/cri/messages.js';
+import { encodeResponse, startFakeRuntime, type FakeHandler } from '../helpers/fake-runtime.js';
+
+const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+
+describe('HPACK (RFC 7541 Appendix C)', () => {
+  test('Huffman strings', () => {
+    assert.equal(decodeHuffman(hex('f1e3 c2e5 f23a 6ba0 ab90 f4ff')), 'www.example.com');
+    assert.equal(decodeHuffman(hex('a8eb 1064 9cbf')), 'no-cache');
+    assert.equal(decodeHuffman(hex('25a8 49e9 5ba9 7d7f')), 'custom-key');
+    assert.equal(decodeHuffman(hex('25a8 49e9 5bb8 e8b4 bf')), 'custom-value');
+    assert.equal(decodeHuffman(new Uint8Array(0)), '');
+    // Padding must be the EOS code's first bits, and shorter than a byte.
+    assert.throws(() => decodeHuffman(hex('f1e3 c2e5 f23a 6ba0 ab90 f4fe')), HpackError);
+    assert.throws(() => decodeHuffman(hex('ffff ffff')), HpackError);
+  });
+
+  test('C.4: requests with Huffman coding, one dynamic table across them', () => {
+    const decoder = new HeaderDecoder();
+    assert.deepEqual(decoder.decode(hex('8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff')), [
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/'],
+      [':authority', 'www.example.com'],
+    ]);
+    assert.deepEqual(decoder.decode(hex('8286 84be 5886 a8eb 1064 9cbf')), [
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/'],
+      [':authority', 'www.example.com'],
+      ['cache-control', 'no-cache'],
+    ]);
+    assert.deepEqual(decoder.decode(hex('8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf')), [
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':path', '/index.html'],
+      [':authority', 'www.example.com'],
+      ['custom-key', 'custom-value'],
+    ]);
+  });
+
+  test('a truncated block, an index past the tables, and a table size above the one allowed are errors', () => {
+    assert.throws(() => new HeaderDecoder().decode(hex('4088 25a8')), HpackError);
+    assert.throws(() => new HeaderDecoder().decode(hex('be')), HpackError);
+    assert.deepEqual(new HeaderDecoder(4096).decode(hex('3fe1 1f')), []);
+    assert.throws(() => new HeaderDecoder(4096).decode(hex('3fe2 1f')), HpackError);
+  });
+});
+
+const SANDBOX = {
+  id: 'f3a1',
+  metadata: { name: 'web-0', uid: '0f6d3a2e-5b1c-4d8e-9a7f-3c2b1e0d9f8a', namespace: 'shop', attempt: 3 },
+  state: 'SANDBOX_NOTREADY',
+  createdAt: '1764980000123456789',
+  labels: { 'io.kubernetes.pod.uid': '0f6d3a2e-5b1c-4d8e-9a7f-3c2b1e0d9f8a' },
+  annotations: { 'kubernetes.io/config.hash': 'b81c3f0e6a4d2957e0c1f8a3d6b42e71', ünïcode: 'välue' },
+  runtimeHandler: 'runc',
+};
+
+function container(i: number) {
+  return {
+    id: `c${i}`.padEnd(64, '0'),
+    podSandboxId: 'f3a1',
+    metadata: { name: `app-${i}`, attempt: 1 },
+    image: { image: 'registry.example/app:1' },
+    imageRef: 'sha256:0123',
+    state: 'CONTAINER_EXITED',
+    createdAt: '1764980000123456789',
+    labels: { 'io.kubernetes.container.name': `app-${i}`, 'io.kubernetes.pod.uid': SANDBOX.metadata.uid },
+    annotations: { 'io.kubernetes.container.hash': 'abc' },
+  };
+}
+
+describe('the two answers decoded from what protobufjs encodes from api.proto', () => {
+  test('ListPodSandboxResponse: every field the pod list needs, unknown ones skipped', () => {
+    assert.deepEqual(decodeListPodSandboxResponse(encodeResponse('ListPodSandbox', { items: [SANDBOX] })), [
+      {
+        id: 'f3a1',
+        uid: SANDBOX.metadata.uid,
+        name: 'web-0',
+        namespace: 'shop',
+        attempt: 3,
+        state: 'notready',
+        createdAt: '1764980000123456789',
+        labels: SANDBOX.labels,
+        annotations: SANDBOX.annotations,
+      },
+    ]);
+    assert.deepEqual(decodeListPodSandboxResponse(encodeResponse('ListPodSandbox', { items: [] })), []);
+  });
+
+  test('ListContainersResponse', () => {
+    assert.deepEqual(decodeListContainersResponse(encodeResponse('ListContainers', { containers: [container(7)] })), [
+      {
+        id: container(7).id,
+        podSandboxId: 'f3a1',
+        name: 'app-7',
+        attempt: 1,
+        state: 'exited',
+        createdAt: '1764980000123456789',
+        labels: container(7).labels,
+      },
+    ]);
+  });
+
+  test('a message cut short is an error, not a partial list', () => {
+    const bytes = encodeResponse('ListContainers', { containers: [container(1), container(2)] });
+    assert.throws(() => decodeListContainersResponse(bytes.subarray(0, bytes.length - 3)), MessageError);
+  });
+});
+
+describe('the client against grpc-js on a unix socket', () => {
+  const closers: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const close of closers) await close();
+  });
+  async function runtime(handlers: Record<string, FakeHandler>) {
+    const fake = await startFakeRuntime(handlers);
+    closers.push(fake.close);
+    return fake;
+  }
+
+  test('lists sandboxes and containers, side by side on one connection, again and again', async () => {
+    // 3,000 containers: answers of a few hundred KB, over many DATA frames; 60 of them pass the
+    // connection's first receive window, which must be given back as answers are taken.
+    const containers = Array.from({ length: 3000 }, (_, i) => container(i));
+    const fake = await runtime({
+      ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }),
+      ListContainers: (_request, answer) => answer(null, { containers }),
+    });
+    const client = new CriClient(fake.endpoint);
+    try {
+      for (let i = 0; i < 60; i++) {
+        const [sandboxes, listed] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
+        assert.equal(sandboxes.length, 1);
+        assert.equal(listed.length, 3000);
+        assert.equal(listed[2999]!.name, 'app-2999');
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  test("the runtime's error: its status and message (percent-encoded UTF-8), and UNIMPLEMENTED", async () => {
+    const fake = await runtime({
+      ListPodSandbox: (_request, answer) => answer({ code: 9, details: 'not ready: ünïcode 100% / ok' }),
+    });
+    const client = new CriClient(fake.endpoint);
+    try {
+      const sandboxes = await client.listPodSandboxes().catch((error: unknown) => error);
+      assert.ok(sandboxes instanceof CriError);
+      assert.equal(sandboxes.failure, 'FAILED_PRECONDITION');
+      assert.equal(sandboxes.message, `CRI ${fake.endpoint}: ListPodSandbox: FAILED_PRECONDITION: not ready: ünïcode 100% / ok`);
+      const containers = await client.listContainers().catch((error: unknown) => error);
+      assert.ok(containers instanceof CriError);
+      assert.equal(containers.failure, 'UNIMPLEMENTED');
+      assert.match(containers.message, /ListContainers: the runtime does not serve CRI runtime\.v1/);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a runtime that never answers: DEADLINE_EXCEEDED at the deadline, and the next call still works', async () => {
+    let hang = true;
+    const fake = await runtime({
+      ListPodSandbox: (_request, answer) => {
+        if (!hang) answer(null, { items: [SANDBOX] });
+      },
+    });
+    const client = new CriClient(fake.endpoint, { timeoutMs: 200 });
+    try {
+      const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
+      assert.ok(error instanceof CriError);
+      assert.equal(error.message, `CRI ${fake.endpoint}: ListPodSandbox: deadline exceeded after 0.2s`);
+      hang = false;
+      assert.equal((await client.listPodSandboxes()).length, 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a runtime restarted between calls: the failure said, then a new connection', async () => {
+    const fake = await runtime({ ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }) });
+    const client = new CriClient(fake.endpoint);
+    try {
+      assert.equal((await client.listPodSandboxes()).length, 1);
+      await fake.stop();
+      const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
+      assert.ok(error instanceof CriError);
+      assert.match(error.failure, /^(ENOENT|UNAVAILABLE)$/);
+      await fake.restart();
+      assert.equal((await client.listPodSandboxes()).length, 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('an answer that is not HTTP/2 fails the call at once', async () => {
+    const connections: Socket[] = [];
+    const fake = await runtime({});
+    await fake.stop();
+    const server = createServer((connection) => {
+      connections.push(connection);
+      connection.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => server.listen(fake.socket, resolve));
+    const client = new CriClient(fake.endpoint);
+    try {
+      const error = await client.listContainers().catch((reason: unknown) => reason);
+      assert.ok(error instanceof CriError);
+      assert.notEqual(error.failure, 'deadline');
+    } finally {
+      client.close();
+      for (const connection of connections) connection.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('close() cancels the calls still waiting', async () => {
+    const fake = await runtime({ ListContainers: () => undefined });
+    const client = new CriClient(fake.endpoint);
+    const waiting = client.listContainers().catch((reason: unknown) => reason);
+    await client.sent();
+    client.close();
+    const error = await waiting;
+    assert.ok(error instanceof CriError);
+    assert.equal(error.failure, 'CANCELLED');
+  });
+});
