@@ -50,10 +50,14 @@ export const MAX_UNREADABLE_SERIES = 2;
  */
 const FIXED_SERIES = 17;
 /**
- * inotop_queues' states (not draining, may be full, unknown), the worst queue reader's bytes, the
- * busiest permission group's holder.
+ * The queue states with a series each: a reader in trouble, and queues that could not be read. The
+ * states of queues doing well (empty, pending, draining) are the node's own business (`inotop
+ * --json`): a fleet alerts on the others.
  */
-const TRAFFIC_SERIES = 3 + 1 + 1;
+const EXPORTED_QUEUE_STATES: readonly QueueState[] = ['not draining', 'may be full', 'unknown'];
+
+/** inotop_queues' states, the worst queue reader's bytes, the busiest permission group's holder. */
+const TRAFFIC_SERIES = EXPORTED_QUEUE_STATES.length + 1 + 1;
 /** Each inotify user's used and limit series of watches and instances; the fanotify user's of groups and marks. */
 const PER_USER_SERIES = 4;
 const PER_GROUP_SERIES = 3;
@@ -247,13 +251,6 @@ export async function renderMetrics(state: MetricsState): Promise<string> {
 }
 
 type GaugeMaker = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Gauge<L>;
-
-/**
- * The queue states with a series each: a reader in trouble, and queues that could not be read. The
- * states of queues doing well (empty, pending, draining) are the node's own business (`inotop
- * --json`): a fleet alerts on the others.
- */
-const EXPORTED_QUEUE_STATES: readonly QueueState[] = ['not draining', 'may be full', 'unknown'];
 
 /**
  * Event queues: how many instances and groups stand in each of EXPORTED_QUEUE_STATES (a shared one
