@@ -1,5 +1,6 @@
 // npm run bench [-- --size shared,busy,single,huge|tiny|small|large[,...]] [--quick] [--runs N]
 //                 [--parts auth,startup,scan,resolve,json,check,serve,tui] [--tui-seconds N] [--tui-no-trace] [--auth-flood] [--out FILE]
+// npm run bench -- --fleet 10000|100000: inotop fleet against a real Prometheus holding that many nodes (bench/fleet.ts)
 // First `serve` with basic auth during a flood of 200 wrong passwords (--auth-flood: only that),
 // then the start-up of one-shot runs beside `node -e 0`, on the machine as it is and under an
 // idle node's inotify, then with a live containerd answering CRI (test/helpers/containerd.ts), under
@@ -35,6 +36,7 @@ import {
   type Timing,
 } from './measure.js';
 import { builtExecutable } from '../scripts/build-exe.mjs';
+import { FLEET_GOALS, measureFleet, type FleetMeasurement } from './fleet.js';
 import { measureAuthFlood, measureServe, type AuthFloodMeasurement } from './serve.js';
 import { measureTui } from './tui.js';
 
@@ -552,6 +554,30 @@ function printTable(result: SizeResult): void {
   }
 }
 
+function printFleet(fleet: FleetMeasurement): void {
+  const g = FLEET_GOALS;
+  const s = fleet.screen;
+  console.log(
+    `\n== inotop fleet: ${fleet.nodes.toLocaleString('en-US')} nodes, ${fleet.seriesPerNode} inotop_* series each (setup ${fleet.setupSeconds.toFixed(0)} s)`,
+  );
+  const reads = (name: string, costs: FleetMeasurement['raw'], judged: boolean) => [
+    `${name}, first read (every node): Prometheus CPU ${costs.firstCpuS.toFixed(2)} s, wall ${ms(costs.firstWallMs)} ms`,
+    `${name}, steady reads (1 of ${costs.shardGroups} shard groups each): Prometheus CPU ${costs.steadyCpuS.median.toFixed(3)} s (${costs.steadyCpuS.min.toFixed(3)}–${costs.steadyCpuS.max.toFixed(3)}), wall ${ms(costs.steadyWallMs.median)} ms` +
+      (judged ? `: ≤ ${g.prometheusCpuPerReadS} s: ${verdict(costs.steadyCpuS.max <= g.prometheusCpuPerReadS)}` : ''),
+  ];
+  for (const line of [
+    ...reads('raw series', fleet.raw, false),
+    ...reads('recording rules', fleet.rules, true),
+    `fleet --json, whole process: wall ${ms(fleet.json.wallMs)} ms, peak RSS ${ms(fleet.json.maxRssMb)} MB: ≤ ${g.rssMb} MB: ${verdict(fleet.json.maxRssMb <= g.rssMb)}`,
+    `screen, start to first rows: ${ms(s.firstRowsMs)} ms: ≤ ${g.firstRowsMs}: ${verdict(s.firstRowsMs <= g.firstRowsMs)}`,
+    `screen, key to screen: median ${ms(s.keyMs.median)} ms, max ${ms(s.keyMs.max)} (${s.slowestKey}) of ${s.keyMs.runs}: ≤ ${g.keyMs}: ${verdict(s.keyMs.max <= g.keyMs)}`,
+    `screen, filter as typed: median ${ms(s.filterKeyMs.median)} ms, max ${ms(s.filterKeyMs.max)} a keystroke: ≤ ${g.filterKeyMs}: ${verdict(s.filterKeyMs.max <= g.filterKeyMs)}`,
+    `screen, peak RSS ${ms(s.peakRssMb)} MB: ≤ ${g.rssMb}: ${verdict(s.peakRssMb <= g.rssMb)}`,
+  ]) {
+    console.log(line);
+  }
+}
+
 /** bench/resolve.ts, the resolve stage's own benchmark (other tree shapes, walk vs handle): its table verbatim. */
 function resolveBench(): string {
   try {
@@ -576,7 +602,8 @@ function stripOutputs(result: SizeResult) {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      size: { type: 'string', default: MATRIX.join(',') },
+      size: { type: 'string' },
+      fleet: { type: 'string' },
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       parts: { type: 'string', default: PARTS.join(',') },
@@ -588,7 +615,13 @@ async function main(): Promise<number> {
       out: { type: 'string', default: join(here, 'results.json') },
     },
   });
-  const sizes = values.size.split(',') as LoadSizeName[];
+  const fleetNodes = values.fleet === undefined ? null : Number(values.fleet);
+  if (fleetNodes !== null && fleetNodes !== 10_000 && fleetNodes !== 100_000) {
+    console.error('bench: --fleet takes 10000 or 100000 (nodes)');
+    return 2;
+  }
+  // --fleet alone measures the fleet view only: it needs no load on this node, nor root.
+  const sizes = (values.size ?? (fleetNodes !== null ? '' : MATRIX.join(','))).split(',').filter((size) => size !== '') as LoadSizeName[];
   for (const size of sizes) {
     if (!(size in LOAD_SIZES)) {
       console.error(`bench: unknown size ${size} (${Object.keys(LOAD_SIZES).join(', ')})`);
@@ -602,7 +635,7 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  if (!isRoot && !values['auth-flood']) {
+  if (!isRoot && sizes.length > 0 && !values['auth-flood']) {
     console.error("bench: needs root (other processes' fds, a tmpfs, the inotify sysctls)");
     return 2;
   }
@@ -614,10 +647,12 @@ async function main(): Promise<number> {
     serveSeconds: values.quick ? 20 : 45,
   };
   console.log(`load average at the start: ${load()}`);
-  const authFlood = values['auth-flood'] || options.parts.has('auth') ? await attempt(() => measureAuthFlood()) : notAsked;
+  // The node's own figures (the auth flood, start-ups, sizes) unless --fleet alone asked for the fleet view's.
+  const onNode = sizes.length > 0;
+  const authFlood = values['auth-flood'] || (onNode && options.parts.has('auth')) ? await attempt(() => measureAuthFlood()) : notAsked;
   if (!('skipped' in authFlood)) printAuthFlood(authFlood);
   if (values['auth-flood']) return 'error' in authFlood ? 1 : 0;
-  const startups = options.parts.has('startup') ? await measureStartups(options.runs) : [];
+  const startups = onNode && options.parts.has('startup') ? await measureStartups(options.runs) : [];
   if (startups.length > 0) printStartups(startups);
   const results: SizeResult[] = [];
   for (const size of sizes) {
@@ -625,18 +660,21 @@ async function main(): Promise<number> {
     printTable(result);
     results.push(result);
   }
-  const resolveTable = values.quick || !options.parts.has('resolve') ? null : resolveBench();
+  const fleet = fleetNodes !== null ? await measureFleet(fleetNodes) : null;
+  if (fleet) printFleet(fleet);
+  const resolveTable = values.quick || !onNode || !options.parts.has('resolve') ? null : resolveBench();
   if (resolveTable) console.log(`\n== bench/resolve.ts\n${resolveTable.trimEnd()}`);
   const report = {
     time: new Date().toISOString(),
     machine: machine(),
     loadAverageAtEnd: loadavg(),
     options: { ...options, parts },
-    goals: GOALS,
+    goals: { ...GOALS, fleet: FLEET_GOALS },
     startup: startups.map((startup) => ({ ...startup, runs: stripOutput(startup.runs) })),
     authFlood,
     results: results.map(stripOutputs),
     resolveBench: resolveTable,
+    fleet,
   };
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nCPU ms: every thread of the measuring process; ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`);

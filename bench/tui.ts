@@ -75,7 +75,7 @@ function rssMb(pid: number): number {
  * A tmux control-mode client: commands in, one %begin/%end block per command out, and %output
  * whenever the pane writes.
  */
-class ControlClient {
+export class ControlClient {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly replies: ((lines: string[]) => void)[] = [];
   private block: string[] | null = null;

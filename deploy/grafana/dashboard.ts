@@ -31,7 +31,9 @@ import type {
   Options as TimeSeriesOptions,
   FieldConfig as TimeSeriesFieldConfig,
 } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
-import { NODE_QUERIES } from '../../src/fleet/nodes.js';
+import { NODE_RULES } from '../../src/fleet/queries.js';
+import { DEFAULT_TOP } from '../../src/serve/args.js';
+import { OTHER } from '../../src/serve/labels.js';
 
 /** A query of Grafana's Prometheus data source. */
 export interface PrometheusQuery extends DataQuery {
@@ -44,8 +46,13 @@ export interface PrometheusQuery extends DataQuery {
 }
 
 const DATASOURCE: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
-/** Every selector of a node's series: the nodes picked at the top. */
-const NODE = 'node=~"$node"';
+/**
+ * Every selector of a node's series: the clusters and nodes picked at the top. Nodes of two clusters
+ * may share names, so every sum is by cluster and node (no cluster label: one cluster, '').
+ */
+const NODE = 'cluster=~"$cluster",node=~"$node"';
+const BY_NODE = 'by (cluster, node)';
+const NODE_LEGEND = '{{cluster}} {{node}}';
 
 /** Failed calls within `window`: a counter born with its first failures counts whole (increase() would miss them). */
 const failuresWithin = (window: string) => {
@@ -168,7 +175,7 @@ function usagePanel(id: number, kind: 'watches' | 'instances', x: number, atTheL
     `${kind[0]!.toUpperCase()}${kind.slice(1)} against max_user_${kind}, per node and user`,
     `Each user (uid in its user namespace) against the limit the kernel charges its ${kind} to. ${atTheLimit}`,
     { x, y: 8, w: 12, h: 8 },
-    [query('A', usage, 'graph', '{{node}} {{user}} (uid {{uid}})')],
+    [query('A', usage, 'graph', `${NODE_LEGEND} {{user}} (uid {{uid}})`)],
     fieldConfig,
   );
 }
@@ -199,6 +206,10 @@ const percentColumn = (name: string) => ({
   ],
 });
 
+/** A process group's series: one command in one pod on one node. */
+const GROUP = 'cluster, node, comm, pod_namespace, pod_name';
+const TOP_GROUPS = `inotop_process_watches{${NODE}}`;
+
 const panels: Panel[] = [
   table(
     1,
@@ -206,14 +217,16 @@ const panels: Panel[] = [
     'Per node: the highest share of max_user_watches and of max_user_instances any user holds, leaked watches, gone pods still watched, and inotify calls failed in the last 10 minutes. The same figures as `inotop fleet`.',
     { x: 0, y: 0, w: 24, h: 8 },
     [
-      query('A', NODE_QUERIES.watchesShare, 'table'),
-      query('B', NODE_QUERIES.instancesShare, 'table'),
-      query('C', NODE_QUERIES.leaked, 'table'),
-      query('D', NODE_QUERIES.gonePods, 'table'),
-      query('E', `sum by (node) (${failuresWithin('10m')})`, 'table'),
+      // The expressions inotop fleet reads where no recording rules run (its raw mode).
+      query('A', NODE_RULES.watchesShare.expr(NODE), 'table'),
+      query('B', NODE_RULES.instancesShare.expr(NODE), 'table'),
+      query('C', NODE_RULES.leaked.expr(NODE), 'table'),
+      query('D', NODE_RULES.gonePods.expr(NODE), 'table'),
+      query('E', `sum ${BY_NODE} (${failuresWithin('10m')})`, 'table'),
     ],
     {
       rename: {
+        cluster: 'Cluster',
         node: 'Node',
         'Value #A': 'Watches % of limit',
         'Value #B': 'Instances % of limit',
@@ -221,7 +234,7 @@ const panels: Panel[] = [
         'Value #D': 'Gone pods',
         'Value #E': 'Failed calls (10 m)',
       },
-      hide: [],
+      hide: ['node_shard'],
       sortBy: 'Watches % of limit',
     },
     [percentColumn('Watches % of limit'), percentColumn('Instances % of limit')],
@@ -233,15 +246,15 @@ const panels: Panel[] = [
     'Leaked watches',
     'Watches on gone pods, unmounted filesystems or deleted files, per node. `kubectl inotop NODE` names their holders and paths.',
     { x: 0, y: 16, w: 12, h: 8 },
-    [query('A', `sum by (node) (inotop_leaked_watches{${NODE}})`, 'graph', '{{node}}')],
+    [query('A', `sum ${BY_NODE} (inotop_leaked_watches{${NODE}})`, 'graph', NODE_LEGEND)],
     counts(GraphDrawStyle.Line),
   ),
   timeseries(
     5,
     'Gone pods still watched',
-    'Pods the pod list no longer has whose watches are still held, per node.',
+    "Pods the pod list no longer has whose watches are still held, per node (every one counted, also those past the node's --top-leaks series).",
     { x: 12, y: 16, w: 12, h: 8 },
-    [query('A', `count by (node) (count by (node, pod_uid) (inotop_leaked_watches{${NODE}, form="gone", pod_uid!=""}))`, 'graph', '{{node}}')],
+    [query('A', `max ${BY_NODE} (inotop_gone_pods{${NODE}})`, 'graph', NODE_LEGEND)],
     counts(GraphDrawStyle.Line),
   ),
   timeseries(
@@ -249,15 +262,15 @@ const panels: Panel[] = [
     'Failed inotify calls, by the limit they ran into',
     "ENOSPC from inotify_add_watch (max_user_watches), EMFILE from inotify_init (max_user_instances, or the process's own RLIMIT_NOFILE), per node. Needs tracing (deploy/tracing-patch.yaml).",
     { x: 0, y: 24, w: 24, h: 8 },
-    [query('A', `sum by (node, limit) (${failuresWithin('$__rate_interval')})`, 'graph', '{{node}} {{limit}}')],
+    [query('A', `sum by (cluster, node, limit) (${failuresWithin('$__rate_interval')})`, 'graph', `${NODE_LEGEND} {{limit}}`)],
     counts(GraphDrawStyle.Bars),
   ),
   timeseries(
     8,
     'Event queues losing events or not draining',
-    'inotify instances and fanotify groups whose queue may be full (events dropped, IN_Q_OVERFLOW) or has not shrunk over three refreshes (its reader is stuck, busy or gone), per node. inotop_process_queued_bytes and `kubectl inotop NODE` name the readers.',
+    'inotify instances and fanotify groups whose queue may be full (events dropped, IN_Q_OVERFLOW) or has not shrunk over three refreshes (its reader is stuck, busy or gone), per node. inotop_process_queued_bytes names the worst reader, `kubectl inotop NODE` every one.',
     { x: 0, y: 32, w: 12, h: 8 },
-    [query('A', `sum by (node, state) (inotop_queues{${NODE}, state=~"may_be_full|not_draining"})`, 'graph', '{{node}} {{state}}')],
+    [query('A', `sum by (cluster, node, state) (inotop_queues{${NODE}, state=~"may_be_full|not_draining"})`, 'graph', `${NODE_LEGEND} {{state}}`)],
     counts(GraphDrawStyle.Line),
   ),
   timeseries(
@@ -265,7 +278,7 @@ const panels: Panel[] = [
     'Processes waiting for fanotify permission answers',
     "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), per node. A holder that answers keeps it near 0; `kubectl inotop NODE` names the holder.",
     { x: 12, y: 32, w: 6, h: 8 },
-    [query('A', `max by (node) (inotop_permission_waiters{${NODE}})`, 'graph', '{{node}}')],
+    [query('A', `max ${BY_NODE} (inotop_permission_waiters{${NODE}})`, 'graph', NODE_LEGEND)],
     counts(GraphDrawStyle.Line, StackingMode.None),
   ),
   timeseries(
@@ -273,23 +286,23 @@ const panels: Panel[] = [
     'The oldest fanotify permission wait',
     'How long the longest-waiting process has waited for a permission answer, per node (from when inotop first saw it). FanotifyPermissionWaitsStuck fires at 30 s.',
     { x: 18, y: 32, w: 6, h: 8 },
-    [query('A', `max by (node) (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', '{{node}}')],
+    [query('A', `max ${BY_NODE} (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', NODE_LEGEND)],
     { ...counts(GraphDrawStyle.Line, StackingMode.None), defaults: { ...counts(GraphDrawStyle.Line, StackingMode.None).defaults, unit: 's' } },
   ),
   table(
     7,
     'Top processes by watches',
-    'The processes with most watches on the nodes picked (each node exports its top 20 by watches and by instances, and every leaking one).',
+    `The process groups (one command in one pod: a restart keeps its row) with most watches on the nodes picked. Each node exports its top --top groups by leaked watches, watches and instances (default ${DEFAULT_TOP}), and the rest summed as command ${OTHER}.`,
     { x: 0, y: 40, w: 24, h: 10 },
     [
-      query('A', `topk(20, inotop_process_watches{${NODE}})`, 'table'),
-      query('B', `inotop_process_instances{${NODE}} and on(node, pid) topk(20, inotop_process_watches{${NODE}})`, 'table'),
-      query('C', `inotop_process_leaked_watches{${NODE}} and on(node, pid) topk(20, inotop_process_watches{${NODE}})`, 'table'),
+      query('A', `topk(20, ${TOP_GROUPS})`, 'table'),
+      query('B', `inotop_process_instances{${NODE}} and on(${GROUP}) topk(20, ${TOP_GROUPS})`, 'table'),
+      query('C', `inotop_process_leaked_watches{${NODE}} and on(${GROUP}) topk(20, ${TOP_GROUPS})`, 'table'),
     ],
     {
       rename: {
+        cluster: 'Cluster',
         node: 'Node',
-        pid: 'PID',
         comm: 'Command',
         pod_namespace: 'Pod namespace',
         pod_name: 'Pod',
@@ -297,7 +310,7 @@ const panels: Panel[] = [
         'Value #B': 'Instances',
         'Value #C': 'Leaked',
       },
-      hide: ['pod_uid'],
+      hide: ['node_shard'],
       sortBy: 'Watches',
     },
     [],
@@ -307,11 +320,24 @@ const panels: Panel[] = [
 const variables: VariableModel[] = [
   { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus' },
   {
+    name: 'cluster',
+    label: 'Cluster',
+    type: 'query',
+    datasource: DATASOURCE,
+    // None where no series has a cluster label: All (.*) matches the empty label too.
+    query: { query: 'label_values(inotop_build_info, cluster)', refId: 'clusters' },
+    refresh: VariableRefresh.onTimeRangeChanged,
+    sort: VariableSort.alphabeticalAsc,
+    multi: true,
+    includeAll: true,
+    allValue: '.*',
+  },
+  {
     name: 'node',
     label: 'Node',
     type: 'query',
     datasource: DATASOURCE,
-    query: { query: 'label_values(inotop_build_info, node)', refId: 'nodes' },
+    query: { query: 'label_values(inotop_build_info{cluster=~"$cluster"}, node)', refId: 'nodes' },
     refresh: VariableRefresh.onTimeRangeChanged,
     sort: VariableSort.alphabeticalAsc,
     multi: true,

@@ -127,15 +127,18 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
   if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
-  if (!scanned.coverage.complete) return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}` };
-  if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
   // A recorded tree has no queues to read: they are judged on the live /proc only.
   const queues = options.failOnQueues && shared.procRoot === '/proc' ? judgeQueues(scanned, looked) : { problem: null, unknown: null };
   if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };
+  // Processes denied for want of CAP_SYS_PTRACE: what lifts it (running as root) said beside what the scan missed.
+  if (!scanned.coverage.complete) {
+    return { status: CHECK_UNKNOWN, message: `cannot tell: ${scanned.coverage.reason}${scanned.needsPrivilege > 0 ? ': needs root' : ''}` };
+  }
   if (scanned.needsPrivilege > 0) {
     const processes = `${scanned.needsPrivilege} process${scanned.needsPrivilege === 1 ? '' : 'es'}`;
     return { status: CHECK_UNKNOWN, message: `cannot tell: ${processes} not readable (needs root, CAP_SYS_PTRACE)` };
   }
+  if (limits.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${limits.unknown}` };
   if (queues.unknown) return { status: CHECK_UNKNOWN, message: `cannot tell: ${queues.unknown}` };
   if (!collector) return { status: CHECK_OK, message: `ok: ${limits.summary}` };
 

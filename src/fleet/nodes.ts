@@ -1,13 +1,31 @@
-// What `inotop fleet` knows of each node, from the inotop_* series in Prometheus (its HTTP API,
-// /api/v1/query). Every series of `inotop serve` carries the node label (metrics.ts), so each
-// query below is one vector by node. Pure except for `fetchNodes` and `fetchNodeDetail`.
+// What `inotop fleet` knows of each node, read from Prometheus (queries.ts) by a FleetReader: the
+// first read takes every node; later ones take the dense columns a few node shards at a time (the
+// sparse ones whole where the rules make them cheap), so that one refresh of a 100,000-node fleet
+// costs Prometheus a part of it. Rows are kept by cluster and node: two clusters may share names.
 import { compareCodeUnits } from '../common/compare.js';
-import { grouped } from '../common/format.js';
-import { NODE_LABEL } from '../serve/metrics.js';
+import { jsonText } from '../common/text.js';
+import { CLUSTER_LABEL, NODE_LABEL, NODE_SHARDS, OTHER, SHARD_LABEL } from '../serve/labels.js';
 import type { FleetSortField } from './args.js';
+import { instantQuery, type QueryLimits, type Sample } from './prometheus.js';
+import {
+  CLUSTER_RULES,
+  clusterRulesQuery,
+  DENSE_COLUMNS,
+  nodeQuery,
+  nodeSelector,
+  rawNodeCountQuery,
+  SPARSE_COLUMNS,
+  type ClusterField,
+  type NodeColumn,
+  type QueryMode,
+} from './queries.js';
 
 export interface NodeRow {
+  /** '' where the series have no cluster label. */
+  cluster: string;
   node: string;
+  /** The node_shard label; '' from exporters without it (read at every refresh). */
+  shard: string;
   /** Highest share of max_user_watches any one user holds on the node, 0..1; null: not known. */
   maxWatchesShare: number | null;
   maxInstancesShare: number | null;
@@ -16,231 +34,360 @@ export interface NodeRow {
   gonePods: number;
   /** Failed scans since inotop serve started. */
   failures: number;
-  /** When Prometheus last scraped the node's inotop (ISO 8601). */
-  lastScrapeAt: string;
+  /** When Prometheus last scraped the node's inotop, ms since the epoch. */
+  lastScrapeAt: number;
 }
 
-const by = `by (${NODE_LABEL})`;
+export interface ClusterSummary {
+  cluster: string;
+  nodes: number;
+  leakingNodes: number;
+  leaked: number;
+  gonePods: number;
+  failingNodes: number;
+  /** The highest share on any node of the cluster; null: not known. */
+  watchesShare: number | null;
+  instancesShare: number | null;
+}
 
+/** One read of the fleet. */
+export interface Fleet {
+  /** In (cluster, node) code-unit order. */
+  rows: readonly NodeRow[];
+  clusters: readonly ClusterSummary[];
+  mode: QueryMode;
+  at: number;
+  /** How many reads it takes to read every node's dense columns anew (1: every read). */
+  shardGroups: number;
+}
+
+export interface ReaderOptions {
+  prometheus: string;
+  /** --cluster REGEX; null: every cluster. */
+  cluster: string | null;
+  timeoutMs: number;
+  /** --max-response-bytes; null: in proportion to the fleet (responseBytesFor). */
+  maxResponseBytes: number | null;
+}
+
+/** Room for one answer besides its nodes' samples (the detail of one node, the clusters' figures). */
+const BASE_RESPONSE_BYTES = 1 << 20;
 /**
- * The highest share any key is charged of the limit in force for it; a node whose exporter
- * predates inotop_user_*_limit: its host users against the host's limit.
+ * An answer's bytes per node: a dense column's sample is about 200 bytes (its name, cluster, node,
+ * shard, time and value), a detail's series alike; five times that.
  */
-function shareQuery(what: 'watches' | 'instances'): string {
-  const perKey = `inotop_user_${what} / inotop_user_${what}_limit`;
-  const before = `inotop_user_${what}{userns=""} / ignoring(uid, user, userns) group_left inotop_max_user_${what}`;
-  return `max ${by} (${perKey} or ${before})`;
+const RESPONSE_BYTES_PER_NODE = 1024;
+/** Nodes whose dense columns one read takes, at most: about what Prometheus selects in 0.1 s here. */
+export const NODES_PER_READ = 8000;
+
+/** The default --max-response-bytes: in proportion to the fleet. */
+export function responseBytesFor(nodes: number): number {
+  return BASE_RESPONSE_BYTES + RESPONSE_BYTES_PER_NODE * nodes;
 }
 
-/** One instant query per column; `build` is the series every healthy `inotop serve` has. */
-export const NODE_QUERIES = {
-  build: `max ${by} (timestamp(inotop_build_info))`,
-  watchesShare: shareQuery('watches'),
-  instancesShare: shareQuery('instances'),
-  leaked: `sum ${by} (inotop_leaked_watches)`,
-  gonePods: `count ${by} (count by (${NODE_LABEL}, pod_uid) (inotop_leaked_watches{form="gone", pod_uid!=""}))`,
-  failures: `sum ${by} (inotop_scan_failures_total)`,
-} as const;
-
-export interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
+/** Reads that share the dense columns of `nodes` nodes: a power of two, so that shards split evenly. */
+export function shardGroupsFor(nodes: number): number {
+  let groups = 1;
+  while (groups < NODE_SHARDS && nodes / groups > NODES_PER_READ) groups *= 2;
+  return groups;
 }
 
-export type QueryResults = Record<keyof typeof NODE_QUERIES, readonly Sample[]>;
+export const nodeKey = (cluster: string, node: string): string => `${cluster}\0${node}`;
 
-export class PrometheusError extends Error {}
+/** The rows' own order: by cluster, then node, in code units. */
+export function compareNodes(a: NodeRow, b: NodeRow): number {
+  return compareCodeUnits(a.cluster, b.cluster) || compareCodeUnits(a.node, b.node);
+}
 
-/** One instant query's vector. */
-export async function instantQuery(prometheus: string, promql: string, signal?: AbortSignal): Promise<Sample[]> {
-  const url = `${prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: signal ?? AbortSignal.timeout(10_000) });
-  } catch (error) {
-    throw new PrometheusError(`cannot reach ${prometheus}: ${(error as Error).message}`);
+const NODE_LABELS = [CLUSTER_LABEL, NODE_LABEL, SHARD_LABEL] as const;
+
+export class FleetReader {
+  private rows = new Map<string, NodeRow>();
+  private order: NodeRow[] = [];
+  private reads = 0;
+
+  constructor(private readonly options: ReaderOptions) {}
+
+  private limits(nodes: number): QueryLimits {
+    return { timeoutMs: this.options.timeoutMs, maxBytes: this.options.maxResponseBytes ?? responseBytesFor(Math.max(nodes, this.rows.size)) };
   }
-  let body: { status?: string; error?: string; data?: { resultType?: string; result?: Sample[] } };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    throw new PrometheusError(`${prometheus} answered ${response.status} without JSON: is it a Prometheus?`);
+
+  private query(promql: string, labels: readonly string[], nodes: number): Promise<Sample[]> {
+    return instantQuery(this.options.prometheus, promql, labels, this.limits(nodes));
   }
-  if (body.status !== 'success') throw new PrometheusError(`${prometheus}: ${body.error ?? `status ${response.status}`}`);
-  if (body.data?.resultType !== 'vector') throw new PrometheusError(`${prometheus}: expected a vector for ${promql}`);
-  return body.data.result ?? [];
-}
 
-export async function fetchNodes(prometheus: string): Promise<NodeRow[]> {
-  const names = Object.keys(NODE_QUERIES) as (keyof typeof NODE_QUERIES)[];
-  const vectors = await Promise.all(names.map((name) => instantQuery(prometheus, NODE_QUERIES[name])));
-  return nodeRows(Object.fromEntries(names.map((name, i) => [name, vectors[i]!])) as unknown as QueryResults);
-}
+  /** One read: every node the first time, then the next group of shards. */
+  async read(): Promise<Fleet> {
+    const { cluster } = this.options;
+    const summaries = await this.query(clusterRulesQuery(cluster), ['__name__', CLUSTER_LABEL], 0);
+    const mode: QueryMode = summaries.some((s) => s.labels.__name__ === CLUSTER_RULES.nodes.record) ? 'rules' : 'raw';
+    let nodes = this.rows.size;
+    if (mode === 'rules') nodes = summaries.reduce((sum, s) => sum + (s.labels.__name__ === CLUSTER_RULES.nodes.record ? s.value : 0), 0);
+    else if (this.reads === 0) nodes = (await this.query(rawNodeCountQuery(cluster), [CLUSTER_LABEL], 0)).reduce((sum, s) => sum + s.value, 0);
 
-/** One row per node that has an inotop_build_info series; the other columns where known. */
-export function nodeRows(results: QueryResults): NodeRow[] {
-  const byNode = (samples: readonly Sample[]) => new Map(samples.map((s) => [s.metric[NODE_LABEL] ?? '', Number(s.value[1])]));
-  const share = byNode(results.watchesShare);
-  const instances = byNode(results.instancesShare);
-  const leaked = byNode(results.leaked);
-  const gone = byNode(results.gonePods);
-  const failures = byNode(results.failures);
-  return [...byNode(results.build)].map(([node, scrapedAt]) => ({
-    node,
-    maxWatchesShare: share.get(node) ?? null,
-    maxInstancesShare: instances.get(node) ?? null,
-    leaked: leaked.get(node) ?? 0,
-    gonePods: gone.get(node) ?? 0,
-    failures: failures.get(node) ?? 0,
-    lastScrapeAt: new Date(scrapedAt * 1000).toISOString(),
-  }));
-}
+    const shardGroups = shardGroupsFor(nodes);
+    const shards = this.reads === 0 || shardGroups === 1 ? null : shardsOfGroup(this.reads % shardGroups, shardGroups);
+    const everyShard = { cluster, shards: null };
+    const columns = [...DENSE_COLUMNS, ...SPARSE_COLUMNS];
+    // The sparse columns are cheap whole from the rules; raw, each costs what the dense ones do.
+    const selection = (column: NodeColumn) => (mode === 'rules' && SPARSE_COLUMNS.includes(column) ? everyShard : { cluster, shards });
+    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, selection(column)), NODE_LABELS, nodes)));
+    const results = new Map(columns.map((column, i) => [column, vectors[i]!]));
+    this.merge(results, shards, mode);
+    this.reads++;
+    const rows = this.order;
+    return { rows, clusters: mode === 'rules' ? clusterSummaries(summaries) : summarize(rows), mode, at: Date.now(), shardGroups };
+  }
 
-/** Biggest first for the counts, A-Z for the name; ties by name. */
-export function sortNodes(rows: readonly NodeRow[], field: FleetSortField, filter: RegExp | null = null, inverted = false): NodeRow[] {
-  const key = (row: NodeRow): number => {
-    switch (field) {
-      case 'node':
-        return 0;
-      case 'watches':
-        return row.maxWatchesShare ?? -1;
-      case 'instances':
-        return row.maxInstancesShare ?? -1;
-      case 'leaked':
-        return row.leaked;
-      case 'gone':
-        return row.gonePods;
-      case 'failures':
-        return row.failures;
-      case 'scrape':
-        return -Date.parse(row.lastScrapeAt);
+  /** The read's columns into the rows: those of the shards read are replaced, the others kept. */
+  private merge(results: Map<NodeColumn, Sample[]>, shards: readonly number[] | null, mode: QueryMode): void {
+    const shardSet = shards === null ? null : new Set(shards.map(String));
+    const inShards = (shard: string) => shardSet === null || shard === '' || shardSet.has(shard);
+    const next = new Map<string, NodeRow>();
+    let added = false;
+    for (const [key, row] of this.rows) {
+      if (!inShards(row.shard)) next.set(key, row);
     }
-  };
-  const direction = inverted ? -1 : 1;
-  return rows.filter((row) => !filter || filter.test(row.node)).sort((a, b) => direction * (key(b) - key(a) || compareCodeUnits(a.node, b.node)));
+    const byKey = (samples: Sample[] | undefined) => {
+      const map = new Map<string, number>();
+      for (const s of samples ?? []) map.set(nodeKey(s.labels[CLUSTER_LABEL]!, s.labels[NODE_LABEL]!), s.value);
+      return map;
+    };
+    const watches = byKey(results.get('watchesShare'));
+    const instances = byKey(results.get('instancesShare'));
+    const leaked = byKey(results.get('leaked'));
+    const gone = byKey(results.get('gonePods'));
+    const failures = byKey(results.get('failures'));
+    const share = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
+    for (const sample of results.get('lastScrape') ?? []) {
+      const { [CLUSTER_LABEL]: cluster = '', [NODE_LABEL]: node = '', [SHARD_LABEL]: shard = '' } = sample.labels;
+      const key = nodeKey(cluster, node);
+      if (next.has(key)) continue;
+      if (!this.rows.has(key)) added = true;
+      next.set(key, {
+        cluster,
+        node,
+        shard,
+        maxWatchesShare: share(watches.get(key)),
+        maxInstancesShare: share(instances.get(key)),
+        leaked: leaked.get(key) ?? 0,
+        gonePods: gone.get(key) ?? 0,
+        failures: failures.get(key) ?? 0,
+        lastScrapeAt: sample.value * 1000,
+      });
+    }
+    // Rules give the sparse columns of every node at each read: the kept rows' too.
+    if (mode === 'rules' && shardSet !== null) {
+      for (const [key, row] of next) {
+        if (inShards(row.shard)) continue;
+        const fresh = { leaked: leaked.get(key) ?? 0, gonePods: gone.get(key) ?? 0, failures: failures.get(key) ?? 0 };
+        if (fresh.leaked !== row.leaked || fresh.gonePods !== row.gonePods || fresh.failures !== row.failures) next.set(key, { ...row, ...fresh });
+      }
+    }
+    // The same nodes keep their order: sorted again only when some came or went.
+    if (!added && next.size === this.rows.size) this.order = this.order.map((row) => next.get(nodeKey(row.cluster, row.node))!);
+    else this.order = [...next.values()].sort(compareNodes);
+    this.rows = next;
+  }
 }
 
-export interface FleetColumn {
-  field: FleetSortField;
-  title: string;
-  width: number;
-  cell(row: NodeRow, now: number): string;
+/** The shards a group of `groups` reads: every `groups`-th one from `group`. */
+export function shardsOfGroup(group: number, groups: number): number[] {
+  const shards: number[] = [];
+  for (let shard = group; shard < NODE_SHARDS; shard += groups) shards.push(shard);
+  return shards;
 }
 
-/** The table's columns; FAILURES only when a node has failures. */
-export function fleetColumns(rows: readonly NodeRow[]): FleetColumn[] {
-  const nodeWidth = Math.max(4, ...rows.map((r) => r.node.length));
-  const columns: FleetColumn[] = [
-    { field: 'node', title: 'NODE', width: nodeWidth, cell: (r) => r.node },
-    { field: 'watches', title: 'WATCHES%', width: 8, cell: (r) => shareText(r.maxWatchesShare) },
-    { field: 'instances', title: 'INST%', width: 6, cell: (r) => shareText(r.maxInstancesShare) },
-    { field: 'leaked', title: 'LEAKED', width: 8, cell: (r) => grouped(r.leaked) },
-    { field: 'gone', title: 'GONE PODS', width: 9, cell: (r) => String(r.gonePods) },
-  ];
-  if (rows.some((r) => r.failures > 0)) columns.push({ field: 'failures', title: 'FAILURES', width: 8, cell: (r) => String(r.failures) });
-  columns.push({ field: 'scrape', title: 'LAST SCRAPE', width: 11, cell: (r, now) => agoText(Date.parse(r.lastScrapeAt), now) });
-  return columns;
+const FIELD_BY_RECORD = new Map(Object.entries(CLUSTER_RULES).map(([field, rule]) => [rule.record, field as ClusterField]));
+
+/** The per-cluster recorded series as one summary per cluster, in code-unit order. */
+export function clusterSummaries(samples: readonly Sample[]): ClusterSummary[] {
+  const byCluster = new Map<string, ClusterSummary>();
+  for (const sample of samples) {
+    const field = FIELD_BY_RECORD.get(sample.labels.__name__ ?? '');
+    if (!field) continue;
+    const cluster = sample.labels[CLUSTER_LABEL] ?? '';
+    let summary = byCluster.get(cluster);
+    if (!summary) byCluster.set(cluster, (summary = emptySummary(cluster)));
+    summary[field] = sample.value;
+  }
+  return [...byCluster.values()].sort((a, b) => compareCodeUnits(a.cluster, b.cluster));
 }
 
-export function fleetTable(rows: readonly NodeRow[], now: number): string[] {
-  const columns = fleetColumns(rows);
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(columns[i]!.width) : cell.padStart(columns[i]!.width)))
-      .join('  ')
-      .trimEnd();
-  return [line(columns.map((c) => c.title)), ...rows.map((row) => line(columns.map((c) => c.cell(row, now))))];
+function emptySummary(cluster: string): ClusterSummary {
+  return { cluster, nodes: 0, leakingNodes: 0, leaked: 0, gonePods: 0, failingNodes: 0, watchesShare: null, instancesShare: null };
 }
 
-export function fleetJson(rows: readonly NodeRow[]): string {
-  return JSON.stringify({ nodes: rows }, null, 2) + '\n';
+/** Without rules: the same summaries from the rows (in cluster order already). */
+export function summarize(rows: readonly NodeRow[]): ClusterSummary[] {
+  const summaries: ClusterSummary[] = [];
+  let summary: ClusterSummary | null = null;
+  const higher = (a: number | null, b: number | null) => (b === null ? a : a === null ? b : Math.max(a, b));
+  for (const row of rows) {
+    if (!summary || summary.cluster !== row.cluster) summaries.push((summary = emptySummary(row.cluster)));
+    summary.nodes++;
+    if (row.leaked > 0) summary.leakingNodes++;
+    if (row.failures > 0) summary.failingNodes++;
+    summary.leaked += row.leaked;
+    summary.gonePods += row.gonePods;
+    summary.watchesShare = higher(summary.watchesShare, row.maxWatchesShare);
+    summary.instancesShare = higher(summary.instancesShare, row.maxInstancesShare);
+  }
+  return summaries;
 }
 
-function shareText(share: number | null): string {
-  if (share === null) return '-';
-  const pct = share * 100;
-  return pct > 0 && pct < 1 ? '<1%' : `${Math.round(pct)}%`;
-}
-
-export function agoText(at: number, now: number): string {
-  const s = Math.max(0, Math.round((now - at) / 1000));
-  if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
-  return `${Math.round(s / 3600)}h ago`;
-}
+// ---- one node ----
 
 export interface NodeProcess {
-  pid: string;
   comm: string;
   pod: string;
+  /** Exporters from before process groups label processes by pid. */
+  pid: string;
   watches: number;
   instances: number;
   leaked: number;
 }
 
-export interface NodeLeak {
+/** A pod's leaked watches on the node, its forms together. */
+export interface NodePodLeak {
   pod: string;
   podUid: string;
-  form: string;
+  /** Some of its watches are on the pod's own gone cgroup: the pod is gone. */
+  gone: boolean;
   watches: number;
+  /** Watches by form (gone, unmounted, deleted). */
+  forms: Record<string, number>;
 }
 
 export interface NodeDetail {
+  cluster: string;
   node: string;
   processes: NodeProcess[];
-  leaks: NodeLeak[];
+  /** Gone pods first (what the view is for), then by watches. */
+  pods: NodePodLeak[];
+  /** The pods past the exporter's bound, summed per form. */
+  rest: { form: string; watches: number }[];
+  /** Every gone pod still watched, also those in `rest`; null: not exported. */
+  gonePods: number | null;
 }
 
-/** A node's exported processes (inotop serve's top ones and every leaking one) and leaked pods. */
-export async function fetchNodeDetail(prometheus: string, node: string): Promise<NodeDetail> {
-  const selector = `{${NODE_LABEL}=${JSON.stringify(node)}}`;
-  const [watches, instances, leaked, leaks] = await Promise.all(
-    ['inotop_process_watches', 'inotop_process_instances', 'inotop_process_leaked_watches', 'inotop_leaked_watches'].map((name) =>
-      instantQuery(prometheus, `${name}${selector}`),
-    ),
-  );
-  return nodeDetail(node, watches!, instances!, leaked!, leaks!);
+const PROCESS_LABELS = ['pid', 'comm', 'pod_namespace', 'pod_name', 'pod_uid'] as const;
+const LEAK_LABELS = ['pod_namespace', 'pod_name', 'pod_uid', 'form'] as const;
+
+/** A node's exported process groups and leaked pods (the screen's Enter). */
+export async function fetchNodeDetail(options: ReaderOptions, cluster: string, node: string): Promise<NodeDetail> {
+  const selector = nodeSelector(cluster, node);
+  const limits = { timeoutMs: options.timeoutMs, maxBytes: options.maxResponseBytes ?? responseBytesFor(1) };
+  const query = (name: string, labels: readonly string[]) => instantQuery(options.prometheus, `${name}${selector}`, labels, limits);
+  const [watches, instances, leaked, leaks, gone] = await Promise.all([
+    query('inotop_process_watches', PROCESS_LABELS),
+    query('inotop_process_instances', PROCESS_LABELS),
+    query('inotop_process_leaked_watches', PROCESS_LABELS),
+    query('inotop_leaked_watches', LEAK_LABELS),
+    query('inotop_gone_pods', []),
+  ]);
+  return nodeDetail(cluster, node, { watches, instances, leaked, leaks, gone });
 }
 
 export function nodeDetail(
+  cluster: string,
   node: string,
-  watches: readonly Sample[],
-  instances: readonly Sample[],
-  leaked: readonly Sample[],
-  leaks: readonly Sample[],
+  series: { watches: readonly Sample[]; instances: readonly Sample[]; leaked: readonly Sample[]; leaks: readonly Sample[]; gone: readonly Sample[] },
 ): NodeDetail {
   const podName = (m: Record<string, string>) => (m.pod_name ? `${m.pod_namespace ? `${m.pod_namespace}/` : ''}${m.pod_name}` : (m.pod_uid ?? ''));
   const processes = new Map<string, NodeProcess>();
   const row = (m: Record<string, string>): NodeProcess => {
-    const pid = m.pid ?? '';
-    let p = processes.get(pid);
-    if (!p) processes.set(pid, (p = { pid, comm: m.comm ?? '', pod: podName(m), watches: 0, instances: 0, leaked: 0 }));
+    const key = `${m.pid}\0${m.comm}\0${m.pod_namespace}\0${m.pod_name}`;
+    let p = processes.get(key);
+    if (!p) processes.set(key, (p = { comm: m.comm ?? '', pod: podName(m), pid: m.pid ?? '', watches: 0, instances: 0, leaked: 0 }));
     return p;
   };
-  for (const s of watches) row(s.metric).watches = Number(s.value[1]);
-  for (const s of instances) row(s.metric).instances = Number(s.value[1]);
-  for (const s of leaked) row(s.metric).leaked = Number(s.value[1]);
+  for (const s of series.watches) row(s.labels).watches = s.value;
+  for (const s of series.instances) row(s.labels).instances = s.value;
+  for (const s of series.leaked) row(s.labels).leaked = s.value;
+  const pods = new Map<string, NodePodLeak>();
+  const rest: { form: string; watches: number }[] = [];
+  for (const { labels, value } of series.leaks) {
+    const form = labels.form ?? '';
+    if (labels.pod_name === OTHER && !labels.pod_uid) {
+      rest.push({ form, watches: value });
+      continue;
+    }
+    const uid = labels.pod_uid ?? '';
+    let pod = pods.get(uid);
+    if (!pod) pods.set(uid, (pod = { pod: podName(labels), podUid: uid, gone: false, watches: 0, forms: {} }));
+    pod.gone ||= form === 'gone';
+    pod.watches += value;
+    pod.forms[form] = (pod.forms[form] ?? 0) + value;
+  }
   return {
+    cluster,
     node,
-    processes: [...processes.values()].sort((a, b) => b.watches - a.watches || Number(a.pid) - Number(b.pid)),
-    leaks: leaks
-      .map((s) => ({ pod: podName(s.metric), podUid: s.metric.pod_uid ?? '', form: s.metric.form ?? '', watches: Number(s.value[1]) }))
-      .sort((a, b) => b.watches - a.watches || compareCodeUnits(a.pod, b.pod)),
+    processes: [...processes.values()].sort((a, b) => b.watches - a.watches || compareCodeUnits(a.comm, b.comm) || compareCodeUnits(a.pod, b.pod)),
+    pods: [...pods.values()].sort((a, b) => Number(b.gone) - Number(a.gone) || b.watches - a.watches || compareCodeUnits(a.pod, b.pod)),
+    rest: rest.sort((a, b) => compareCodeUnits(a.form, b.form)),
+    gonePods: series.gone[0]?.value ?? null,
   };
 }
 
-/** The node's detail as text lines: what the screen shows after Enter. */
-export function nodeDetailLines(detail: NodeDetail): string[] {
-  const lines = [`Node ${detail.node}: open it with  kubectl inotop ${detail.node}`, '', 'Top processes (by watches):'];
-  lines.push(`  ${'PID'.padStart(8)}  ${'WATCHES'.padStart(9)}  ${'INST'.padStart(5)}  ${'LEAKED'.padStart(7)}  COMMAND / POD`);
-  for (const p of detail.processes) {
-    lines.push(
-      `  ${p.pid.padStart(8)}  ${grouped(p.watches).padStart(9)}  ${String(p.instances).padStart(5)}  ${String(p.leaked).padStart(7)}  ${p.comm}${p.pod ? `  ${p.pod}` : ''}`,
-    );
+// ---- order ----
+
+const SORT_KEYS: Record<Exclude<FleetSortField, 'node'>, (row: NodeRow) => number> = {
+  watches: (row) => row.maxWatchesShare ?? -1,
+  instances: (row) => row.maxInstancesShare ?? -1,
+  leaked: (row) => row.leaked,
+  gone: (row) => row.gonePods,
+  failures: (row) => row.failures,
+  // The stalest first: a node whose exporter stopped being scraped is the one to look at.
+  scrape: (row) => -row.lastScrapeAt,
+};
+
+/**
+ * Rows in (cluster, node) order sorted by a field: biggest first for the counts, ties kept in
+ * node order (a stable sort, so no text comparison per step); inverted, the whole order reversed.
+ */
+export function sortRows(rows: readonly NodeRow[], field: FleetSortField, inverted: boolean): NodeRow[] {
+  let sorted: NodeRow[];
+  if (field === 'node') sorted = rows.slice();
+  else {
+    const key = SORT_KEYS[field];
+    sorted = rows.slice().sort((a, b) => key(b) - key(a));
   }
-  if (detail.processes.length === 0) lines.push('  (none exported)');
-  lines.push('', 'Leaked watches by pod:');
-  for (const l of detail.leaks) lines.push(`  ${grouped(l.watches).padStart(9)}  ${l.form.padEnd(9)}  ${l.pod || '(no pod)'}`);
-  if (detail.leaks.length === 0) lines.push('  (none)');
-  return lines;
+  return inverted ? sorted.reverse() : sorted;
+}
+
+/** A node as --json writes it: shares as fractions (0..1), the time in ISO 8601, `cluster` null where there is no label. */
+export interface JsonNode {
+  cluster: string | null;
+  node: string;
+  maxWatchesShare: number | null;
+  maxInstancesShare: number | null;
+  leaked: number;
+  gonePods: number;
+  failures: number;
+  lastScrapeAt: string;
+}
+
+/** --json: where the figures come from (rules or raw), each cluster's, and the rows. */
+export function fleetJson(fleet: Fleet, rows: readonly NodeRow[]): string {
+  const clusterOf = (cluster: string) => (cluster === '' ? null : cluster);
+  return (
+    jsonText(
+      {
+        queries: fleet.mode,
+        clusters: fleet.clusters.map((summary) => ({ ...summary, cluster: clusterOf(summary.cluster) })),
+        nodes: rows.map((row): JsonNode => ({
+          cluster: clusterOf(row.cluster),
+          node: row.node,
+          maxWatchesShare: row.maxWatchesShare,
+          maxInstancesShare: row.maxInstancesShare,
+          leaked: row.leaked,
+          gonePods: row.gonePods,
+          failures: row.failures,
+          lastScrapeAt: new Date(row.lastScrapeAt).toISOString(),
+        })),
+      },
+      2,
+    ) + '\n'
+  );
 }

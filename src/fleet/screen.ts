@@ -1,27 +1,59 @@
-// The fleet screen: draws a FleetState into three boxes, turns keys into actions, and queries
-// Prometheus every --delay (and for an opened node, once). Like the main screen, nothing else
-// prints while it is up, and every way out restores the terminal first.
+// The fleet screen: draws a FleetState (paint.ts) into three boxes, turns keys into actions, reads
+// Prometheus every --delay after the previous read ended (refresh.ts) and an opened node once. Like
+// the main screen, nothing else prints while it is up, and every way out restores the terminal first.
 import blessed from 'blessed';
+import { Painter } from '../views/painter.js';
 import type { FleetOptions } from './args.js';
-import { fetchNodeDetail, fetchNodes, fleetColumns, nodeDetailLines } from './nodes.js';
-import { actionForFleetKey, fleetFooter, fleetHelpLines, initialFleetState, reduceFleet, visibleNodes, type FleetAction } from './screen-state.js';
+import { fetchNodeDetail, FleetReader } from './nodes.js';
+import { detailLines, footerLine, FOOTER_LINES, HEADER_LINES, headerLines, helpLines, pageRowsFor, tableLines } from './paint.js';
+import { Refresher } from './refresh.js';
+import { actionForFleetKey, initialFleetState, reduceFleet, type FleetAction } from './screen-state.js';
+import { readerOptions } from './view.js';
 
 export function runFleetScreen(options: FleetOptions): Promise<number> {
   return new Promise((resolve) => {
-    let state = initialFleetState(options.sort, options.filter);
+    const painter = new Painter(options.color);
+    const reading = readerOptions(options);
+    const reader = new FleetReader(reading);
     const screen = blessed.screen({ smartCSR: true, title: 'inotop fleet', autoPadding: false, warnings: false, forceUnicode: true });
     screen.program.hideCursor();
     const box = (opts: blessed.Widgets.BoxOptions) => blessed.box({ parent: screen, tags: true, wrap: false, left: 0, width: '100%', ...opts });
-    const header = box({ top: 0, height: 2 });
-    const body = box({ top: 2, bottom: 1 });
-    const footer = box({ bottom: 0, height: 1 });
-    let timer: NodeJS.Timeout | null = null;
+    const header = box({ top: 0, height: HEADER_LINES });
+    const body = box({ top: HEADER_LINES, bottom: FOOTER_LINES });
+    const footer = box({ bottom: 0, height: FOOTER_LINES });
+    const height = () => (screen.height as number) || 24;
+    let state = initialFleetState(options.sort, options.filter, pageRowsFor(height()));
     let finished = false;
+
+    const dispatch = (action: FleetAction) => {
+      if (finished) return;
+      const before = state;
+      state = reduceFleet(state, action);
+      if (state.quit) return finish(0);
+      if (state.open && (state.open.node !== before.open?.node || state.open.cluster !== before.open?.cluster))
+        void loadDetail(state.open.cluster, state.open.node);
+      if (action.type === 'command' && action.command === 'refresh') refresher.now();
+      draw();
+    };
+    const refresher = new Refresher(async () => {
+      try {
+        dispatch({ type: 'nodes', fleet: await reader.read() });
+      } catch (error) {
+        dispatch({ type: 'failed', message: (error as Error).message });
+      }
+    }, options.intervalMs);
+    const loadDetail = async (cluster: string, node: string) => {
+      try {
+        dispatch({ type: 'detail', detail: await fetchNodeDetail(reading, cluster, node) });
+      } catch (error) {
+        dispatch({ type: 'detailFailed', cluster, node, message: (error as Error).message });
+      }
+    };
 
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
-      if (timer) clearTimeout(timer);
+      refresher.stop();
       screen.destroy();
       process.off('SIGTERM', onSignal);
       resolve(code);
@@ -29,65 +61,13 @@ export function runFleetScreen(options: FleetOptions): Promise<number> {
     const onSignal = () => finish(143);
     process.on('SIGTERM', onSignal);
 
-    const dispatch = (action: FleetAction) => {
-      const before = state;
-      state = reduceFleet(state, action);
-      if (state.quit) return finish(0);
-      if (state.open && state.open.node !== before.open?.node) void loadDetail(state.open.node);
-      if (action.type === 'command' && action.command === 'refresh') void refresh();
-      draw();
-    };
-    const refresh = async () => {
-      if (timer) clearTimeout(timer);
-      try {
-        dispatch({ type: 'nodes', rows: await fetchNodes(options.prometheus), at: Date.now() });
-      } catch (error) {
-        dispatch({ type: 'failed', message: (error as Error).message });
-      }
-      if (!finished) timer = setTimeout(() => void refresh(), options.intervalMs);
-    };
-    const loadDetail = async (node: string) => {
-      try {
-        dispatch({ type: 'detail', detail: await fetchNodeDetail(options.prometheus, node) });
-      } catch (error) {
-        dispatch({ type: 'detailFailed', node, message: (error as Error).message });
-      }
-    };
-
     const draw = () => {
       if (finished) return;
       const width = (screen.width as number) || 80;
-      const when = state.fetchedAt ? new Date(state.fetchedAt).toISOString().replace(/\.\d+Z$/, 'Z') : 'waiting';
-      const filter = state.prompt !== null ? `  filter: ${state.prompt}_` : state.filter ? `  filter: ${state.filter.source}` : '';
-      header.setContent(
-        esc(`inotop fleet - ${options.prometheus} - ${state.rows.length} nodes - ${when}${filter}`) +
-          '\n' +
-          (state.error ? `{red-fg}${esc(state.error)}{/red-fg}` : ''),
-      );
-      let lines: string[];
-      if (state.help) lines = fleetHelpLines().map(esc);
-      else if (state.open) {
-        const { detail, error, node } = state.open;
-        lines = (error ? [`Node ${node}: ${error}`] : detail ? nodeDetailLines(detail) : [`Node ${node}: asking Prometheus...`]).map(esc);
-      } else {
-        const rows = visibleNodes(state);
-        const columns = fleetColumns(rows);
-        const now = Date.now();
-        const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(columns[i]!.width) : c.padStart(columns[i]!.width))).join('  ');
-        const title = line(columns.map((c) => `${c.title}${c.field === state.sort ? (state.inverted ? '^' : 'v') : ''}`));
-        lines = [`{bold}${esc(title.slice(0, width))}{/bold}`];
-        rows.forEach((row, i) => {
-          const text = esc(
-            line(columns.map((c) => c.cell(row, now)))
-              .slice(0, width)
-              .padEnd(width),
-          );
-          lines.push(i === state.selected ? `{inverse}${text}{/inverse}` : text);
-        });
-        if (rows.length === 0) lines.push(state.fetchedAt ? 'no node matches' : '');
-      }
+      header.setContent(headerLines(state, options.prometheus, width, painter).join('\n'));
+      const lines = state.help ? helpLines() : state.open ? detailLines(state, width, painter) : tableLines(state, width, painter);
       body.setContent(lines.join('\n'));
-      footer.setContent(esc(fleetFooter()));
+      footer.setContent(footerLine(state, width, painter));
       screen.render();
     };
 
@@ -97,12 +77,8 @@ export function runFleetScreen(options: FleetOptions): Promise<number> {
       const action = actionForFleetKey(state, name, ch);
       if (action) dispatch(action);
     });
-    screen.on('resize', draw);
+    screen.on('resize', () => dispatch({ type: 'resize', pageRows: pageRowsFor(height()) }));
     draw();
-    void refresh();
+    refresher.start();
   });
-}
-
-function esc(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }

@@ -1,7 +1,15 @@
 // `inotop fleet`: every node from Prometheus, as a text table (-b), JSON (--json) or a screen.
+import { visible } from '../common/text.js';
 import type { FleetOptions } from './args.js';
-import { fetchNodes, fleetJson, fleetTable, PrometheusError, sortNodes } from './nodes.js';
+import { fleetTable } from './columns.js';
+import { FleetReader, fleetJson, sortRows, type ReaderOptions } from './nodes.js';
+import { PrometheusError } from './prometheus.js';
+import { queriesText } from './queries.js';
 import { runFleetScreen } from './screen.js';
+
+export function readerOptions(options: FleetOptions): ReaderOptions {
+  return { prometheus: options.prometheus, cluster: options.cluster, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes };
+}
 
 export async function runFleet(options: FleetOptions): Promise<number> {
   if (options.mode === 'tui') {
@@ -11,16 +19,22 @@ export async function runFleet(options: FleetOptions): Promise<number> {
     }
     return runFleetScreen(options);
   }
-  let rows;
+  let fleet;
   try {
-    rows = sortNodes(await fetchNodes(options.prometheus), options.sort, options.filter);
+    fleet = await new FleetReader(readerOptions(options)).read();
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
-    process.stderr.write(`inotop fleet: ${error.message}\n`);
+    process.stderr.write(`inotop fleet: ${visible(error.message)}\n`);
     return 1;
   }
-  if (options.mode === 'json') process.stdout.write(fleetJson(rows));
-  else if (rows.length === 0) process.stdout.write(`no node has inotop_* series in ${options.prometheus}\n`);
+  const { filter } = options;
+  const rows = sortRows(fleet.rows, options.sort, false).filter((row) => !filter || filter.test(row.node));
+  if (options.mode === 'json') {
+    process.stdout.write(fleetJson(fleet, rows));
+    return 0;
+  }
+  if (fleet.mode === 'raw') process.stderr.write(`inotop fleet: ${queriesText(fleet.mode)}\n`);
+  if (rows.length === 0) process.stdout.write(`no node has inotop_* series in ${visible(options.prometheus)}\n`);
   else process.stdout.write(fleetTable(rows, Date.now()).join('\n') + '\n');
   return 0;
 }

@@ -10,6 +10,10 @@ import { nodeOptions, type NodeOptions } from '../options/node.js';
  */
 export const DEFAULT_PORT = 19742;
 
+/** Process groups and leaked pods with series of their own: with these, a node exports at most 60 inotop_* series (metrics.ts). */
+export const DEFAULT_TOP = 3;
+export const DEFAULT_TOP_LEAKS = 4;
+
 export interface ListenAddress {
   /** null: every address (`:PORT`). */
   host: string | null;
@@ -23,6 +27,11 @@ export interface ServeOptions {
   webConfigFile: string | null;
   intervalMs: number;
   top: number;
+  topLeaks: number;
+  /** The cluster label of every series (--cluster); null: none. */
+  cluster: string | null;
+  /** prom-client's process and nodejs_* series beside inotop's (off: --web.disable-exporter-metrics). */
+  exporterMetrics: boolean;
   textfile: string | null;
   replay: string | null;
 }
@@ -36,7 +45,18 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { long: 'web.config.file', value: 'FILE', help: 'TLS and basic auth, in the exporter-toolkit web config format', complete: 'file' },
   { long: 'interval', short: 'd', aliases: ['delay'], value: 'SECS', help: 'scan every SECS seconds, whatever the scrape rate (default 15)' },
-  { long: 'top', value: 'N', help: 'per-process series for the N processes with most watches and most instances (default 20)' },
+  {
+    long: 'top',
+    value: 'N',
+    help: `series for N groups of processes (same command, same pod): most leaked, most watches, most instances in turn; the rest summed (default ${DEFAULT_TOP})`,
+  },
+  {
+    long: 'top-leaks',
+    value: 'N',
+    help: `at most N series of leaked watches, for the pods with most (each pod whole); the rest summed per form (default ${DEFAULT_TOP_LEAKS})`,
+  },
+  { long: 'cluster', value: 'NAME', help: 'a cluster label on every series (or set one by relabelling in Prometheus)' },
+  { long: 'web.disable-exporter-metrics', help: "no process_* and nodejs_* series of inotop's own (as node_exporter's flag)" },
   { long: 'textfile', value: 'DIR', help: "write DIR/inotop.prom for node_exporter's textfile collector instead of listening", complete: 'directory' },
   { long: 'replay', value: 'FILE', help: 'serve the snapshots of a recording on its own timing, then hold the last one', complete: 'file' },
 ];
@@ -59,7 +79,10 @@ export const SERVE_FLAGS: SubcommandFlags<ServeOptions> = {
       listen: listenAddress(value('web.listen-address') ?? `:${DEFAULT_PORT}`),
       webConfigFile: value('web.config.file'),
       intervalMs: seconds('--interval', value('interval') ?? '15') * 1000,
-      top: wholeNumber('--top', value('top') ?? '20'),
+      top: wholeNumber('--top', value('top') ?? String(DEFAULT_TOP)),
+      topLeaks: wholeNumber('--top-leaks', value('top-leaks') ?? String(DEFAULT_TOP_LEAKS)),
+      cluster: clusterName(value('cluster')),
+      exporterMetrics: flags.boolean('web.disable-exporter-metrics') !== true,
       textfile,
       replay: value('replay'),
     };
@@ -73,4 +96,11 @@ export function listenAddress(text: string): ListenAddress {
   if (!match || port > 65535) throw new UsageError(`--web.listen-address: expected [ADDR]:PORT (e.g. :${DEFAULT_PORT}), got '${text}'`);
   const host = match[1] ?? match[2]!;
   return { host: host === '' ? null : host, port };
+}
+
+/** A label value: any text but empty (an empty label is no label to Prometheus). */
+function clusterName(text: string | null): string | null {
+  if (text === null) return null;
+  if (text === '') throw new UsageError('--cluster: expected a name (an empty label is no label)');
+  return text;
 }

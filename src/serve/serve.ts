@@ -20,7 +20,7 @@ import { readRecording, type Recording } from '../record/reader.js';
 import { ReplaySource } from '../collect/replay-source.js';
 import type { SnapshotSource } from '../collect/source.js';
 import type { ServeOptions } from './args.js';
-import { FailureTotals, METRICS_CONTENT_TYPE, metricsView, processMetricsRegistry, renderMetrics, type MetricsState } from './metrics.js';
+import { exporterMetricsRegistry, FailureTotals, METRICS_CONTENT_TYPE, metricsState, metricsView, renderMetrics, type MetricsState } from './metrics.js';
 import { clientRefusal, readWebConfig, WebConfigError, type WebConfig } from './web-config.js';
 import { BasicAuth } from './basic-auth.js';
 import { errnoText, errorText } from '../common/error-text.js';
@@ -186,9 +186,9 @@ class Exporter {
     /** A replay holds its last snapshot: no new scan is due, so it never goes stale. */
     private readonly replaying: boolean,
   ) {
-    this.state = { node, snapshot: null, scanFailures: 0, lastFailure: null, top: options.top, failures: this.failures };
+    this.state = metricsState(options, node, this.failures);
     this.auth = new BasicAuth(webConfig.users);
-    this.processMetrics = options.textfile === null ? processMetricsRegistry(node) : null;
+    this.processMetrics = exporterMetricsRegistry(options, node);
   }
 
   scanned(snapshot: Snapshot): void {

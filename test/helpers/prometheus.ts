@@ -72,8 +72,8 @@ export async function query(prometheus: string, promql: string): Promise<Sample[
   return body.data.result as Sample[];
 }
 
-/** A Prometheus on loopback with `config` (plus a 1 s scrape and evaluation interval); its URL. */
-export async function startPrometheus(t: TestContext, work: string, config: Record<string, unknown>): Promise<string> {
+/** A Prometheus on loopback with `config` (plus a 1 s scrape and evaluation interval) and its data in `work`/data; its URL. */
+export async function startPrometheus(t: TestContext, work: string, config: Record<string, unknown>, args: readonly string[] = []): Promise<string> {
   const port = await freePort();
   writeFileSync(join(work, 'prometheus.yml'), JSON.stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, ...config }));
   start(t, PROMETHEUS, [
@@ -81,6 +81,7 @@ export async function startPrometheus(t: TestContext, work: string, config: Reco
     `--storage.tsdb.path=${join(work, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...args,
   ]);
   return `http://127.0.0.1:${port}`;
 }

@@ -1,7 +1,7 @@
 // The screen's state driven as a user drives it, for tests that need no terminal: keys through the
 // one key table, render output without blessed's tags.
 import { actionForKey } from '../../src/views/tui/keys.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { reduce } from '../../src/views/tui/state.js';
 import type { ViewState } from '../../src/views/tui/view-state.js';
 

@@ -7,7 +7,7 @@ import { logLines } from '../../src/views/tui/paint/changes.js';
 import { detailLines } from '../../src/views/tui/paint/detail.js';
 import { headerLines } from '../../src/views/tui/paint/header.js';
 import { layout } from '../../src/views/tui/paint/layout.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { FailureTotals, metricsView, renderMetrics } from '../../src/serve/metrics.js';
@@ -28,6 +28,6 @@ export async function renderEverywhere(snapshot: Snapshot): Promise<string> {
   logLines(state, 120, 6, painter);
   const failures = new FailureTotals();
   failures.add(snapshot.failures);
-  await renderMetrics({ node: 'n', snapshot: metricsView(snapshot), scanFailures: 0, lastFailure: null, top: 5, failures });
+  await renderMetrics({ node: 'n', cluster: null, snapshot: metricsView(snapshot), scanFailures: 0, lastFailure: null, top: 5, topLeaks: 5, failures });
   return json;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { leaksByPod } from '../../src/serve/metrics.js';
-import type { NodeRow } from '../../src/fleet/nodes.js';
+import type { JsonNode } from '../../src/fleet/nodes.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
 import { RecordingWriter } from '../../src/record/writer.js';
@@ -175,7 +175,7 @@ function smallRecording(path: string): void {
 }
 
 /** The row `inotop fleet` should show for a recording: from its last snapshot, which serve holds. */
-function expectedRow(path: string): Omit<NodeRow, 'lastScrapeAt' | 'failures'> {
+function expectedRow(path: string): Omit<JsonNode, 'lastScrapeAt' | 'failures' | 'cluster'> {
   const recording = readRecording(path);
   const last = recording.snapshots.at(-1)!;
   const leaks = leaksByPod(last.processes);
@@ -212,8 +212,8 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
     () => {
       const run = fleet('--json', '-s', 'node');
       assert.equal(run.status, 0, run.stderr);
-      const rows = (JSON.parse(run.stdout) as { nodes: NodeRow[] }).nodes;
-      const seen = rows.map(({ lastScrapeAt: _, failures: __, ...row }) => row);
+      const rows = (JSON.parse(run.stdout) as { nodes: JsonNode[] }).nodes;
+      const seen = rows.map(({ lastScrapeAt: _, failures: __, cluster: ___, ...row }) => row);
       assert.equal(seen.length, 3, "every replay's last snapshot in Prometheus");
       for (const [i, row] of seen.entries()) {
         const want = expected[i]!;
@@ -227,7 +227,8 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
     { ...SCRAPES, timeoutMs: 60_000 },
   );
   for (const row of nodes) {
-    assert.deepEqual(Object.keys(row), ['node', 'maxWatchesShare', 'maxInstancesShare', 'leaked', 'gonePods', 'failures', 'lastScrapeAt']);
+    assert.deepEqual(Object.keys(row), ['cluster', 'node', 'maxWatchesShare', 'maxInstancesShare', 'leaked', 'gonePods', 'failures', 'lastScrapeAt']);
+    assert.equal(row.cluster, null, 'no cluster label set');
     assert.equal(row.failures, 0);
     assert.ok(Date.now() - Date.parse(row.lastScrapeAt) < 30_000, row.lastScrapeAt);
     assert.ok(row.maxWatchesShare! >= 0 && row.maxWatchesShare! <= 1);
@@ -281,7 +282,8 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
   await showsInOrder(['node-small'], 'filtered');
   pane.keys('Enter');
   const screen = await pane.waitFor(/kubectl inotop node-small/, "the node's detail");
-  assert.match(screen, /Top processes \(by watches\):/);
+  assert.match(screen, /Gone pods still watched: 1\n.*\n +7 gone 7 +logging\/logs-7f9c/);
+  assert.match(screen, /Processes by command and pod/);
   pane.keys('Escape');
   await pane.waitFor((text) => !text.includes('kubectl inotop node-small') && rowOrder(text).length === 1, 'back to the filtered nodes');
   pane.keys('Escape');

@@ -76,7 +76,8 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
     assert.equal(sample.metric.pod_namespace, leaky.namespace);
     assert.equal(sample.metric.job, 'inotop');
   }
-  const kubelet = await query(prometheus, `inotop_process_leaked_watches{pid="${node.kubelet.pid}"}`);
+  // Per process by command and pod, not pid: a restarted kubelet keeps its series.
+  const kubelet = await query(prometheus, 'inotop_process_leaked_watches{comm="kubelet"}');
   assert.deepEqual(
     kubelet.map((s) => [s.metric.comm, s.value[1]]),
     [['kubelet', '3']],
@@ -121,9 +122,11 @@ test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter 
   assert.deepEqual(readdirSync(textfileDir), [TEXTFILE_NAME], 'no temp file left behind');
 });
 
-test('promtool: the rules file checks, and its unit tests pass', { skip: missingBinaries() }, () => {
-  const check = spawnSync('/usr/bin/promtool', ['check', 'rules', rulesFile], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stdout + check.stderr);
-  const unit = spawnSync('/usr/bin/promtool', ['test', 'rules', join(repo, 'deploy/prometheus/inotify-rules.test.yaml')], { encoding: 'utf8' });
-  assert.equal(unit.status, 0, unit.stdout + unit.stderr);
+test('promtool: the rules files check, and their unit tests pass', { skip: missingBinaries() }, () => {
+  for (const name of ['inotify-rules', 'inotop-fleet-rules']) {
+    const check = spawnSync('/usr/bin/promtool', ['check', 'rules', join(repo, `deploy/prometheus/${name}.yaml`)], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const unit = spawnSync('/usr/bin/promtool', ['test', 'rules', join(repo, `deploy/prometheus/${name}.test.yaml`)], { encoding: 'utf8' });
+    assert.equal(unit.status, 0, unit.stdout + unit.stderr);
+  }
 });

@@ -20,6 +20,8 @@ const FIXTURES = ['fixtures/leaky-kubelet.jsonl.gz', 'fixtures/healthy-node.json
 /** The hosts the fixtures were recorded on. */
 const FIXTURE_NODES = ['ip-10-0-3-17.ec2.internal', 'ip-10-0-3-42.ec2.internal'];
 const LIVE_NODE = 'live-node';
+/** The live serve's cluster label; the replays have none (one Prometheus, one cluster labelled). */
+const LIVE_CLUSTER = 'live-cluster';
 
 const skip = missingBinaries(['/usr/bin/prometheus']) || traceSkip();
 
@@ -43,8 +45,8 @@ interface DashboardJson {
 
 const dashboard = JSON.parse(readFileSync(join(repo, 'deploy/grafana/inotop.json'), 'utf8')) as DashboardJson;
 
-/** Grafana's substitutions: every node picked (the variable's All value), a rate interval of a few scrapes. */
-const grafanaExpr = (expr: string) => expr.replaceAll('$node', '.*').replaceAll('$__rate_interval', '1m');
+/** Grafana's substitutions: every cluster and node picked (the variables' All value), a rate interval of a few scrapes. */
+const grafanaExpr = (expr: string) => expr.replaceAll('$cluster', '.*').replaceAll('$node', '.*').replaceAll('$__rate_interval', '1m');
 
 before(() => {
   if (!skip) ensureBuilt();
@@ -85,7 +87,20 @@ test('every query of every panel returns data from Prometheus scraping inotop se
   for (const fixture of FIXTURES) {
     ports.push(await servedPort(start(t, process.execPath, [inotopBin, 'serve', '--replay', join(repo, fixture), '--listen', '127.0.0.1:0'])));
   }
-  const live = start(t, process.execPath, [inotopBin, 'serve', '--listen', '127.0.0.1:0', '--interval', '1', '--pods', 'none', '--node-name', LIVE_NODE]);
+  const live = start(t, process.execPath, [
+    inotopBin,
+    'serve',
+    '--listen',
+    '127.0.0.1:0',
+    '--interval',
+    '1',
+    '--pods',
+    'none',
+    '--node-name',
+    LIVE_NODE,
+    '--cluster',
+    LIVE_CLUSTER,
+  ]);
   const livePort = await servedPort(live);
   ports.push(livePort);
   await eventually(async () => assert.match(await text(`http://127.0.0.1:${livePort}/metrics`), /^inotop_trace_up\{[^}]*\} 1$/m, 'tracing on'), SCRAPES);
@@ -109,12 +124,15 @@ test('every query of every panel returns data from Prometheus scraping inotop se
     return body.data;
   };
 
-  // The node variable lists every node.
-  const variable = dashboard.templating.list.find((v) => v.name === 'node')!;
-  const match = /^label_values\((\w+), (\w+)\)$/.exec(typeof variable.query === 'string' ? variable.query : variable.query.query)!;
+  // The cluster variable lists the one cluster labelled; the node variable, every node of the clusters picked (All).
+  const variableValues = async (name: string) => {
+    const variable = dashboard.templating.list.find((v) => v.name === name)!;
+    const match = /^label_values\((.+), (\w+)\)$/.exec(typeof variable.query === 'string' ? variable.query : variable.query.query)!;
+    return ((await api(`label/${match[2]}/values`, { 'match[]': grafanaExpr(match[1]!) })) as string[]).sort();
+  };
   await eventually(async () => {
-    const nodes = (await api(`label/${match[2]}/values`, { 'match[]': match[1]! })) as string[];
-    assert.deepEqual(nodes.sort(), [...FIXTURE_NODES, LIVE_NODE].sort());
+    assert.deepEqual(await variableValues('cluster'), [LIVE_CLUSTER]);
+    assert.deepEqual(await variableValues('node'), [...FIXTURE_NODES, LIVE_NODE].sort());
   }, SCRAPES);
 
   // Every panel's queries: the replays end on their last snapshot (12 s for the longer one), and

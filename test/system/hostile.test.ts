@@ -120,8 +120,8 @@ describe('hostile names from the node', () => {
   test('metrics: the hostile comm escaped per the text format, promtool reads it back', async () => {
     const result = run(['--json', '--targets', '--pods', 'none', '-p', String(watcher.pid)]);
     const snapshot = JSON.parse(result.stdout) as Snapshot;
-    const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, lastFailure: null, top: 1000 });
-    const line = text.split('\n').find((l) => l.startsWith(`inotop_process_watches{pid="${watcher.pid}"`));
+    const text = await renderMetrics({ node: 'node-a', cluster: null, snapshot, scanFailures: 0, lastFailure: null, top: 1000, topLeaks: 1000 });
+    const line = text.split('\n').find((l) => l.startsWith(`inotop_process_watches{comm="\x1b]0;pwn`));
     assert.ok(line, 'the hostile process has a series');
     // The text format escapes backslash, double quote and newline in label values; the rest is UTF-8 as it is.
     assert.ok(line.includes(`comm="\x1b]0;pwn\x07\\n\u009b"`), JSON.stringify(line));

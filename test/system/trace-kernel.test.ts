@@ -492,7 +492,8 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
       ),
       3,
     );
-    const series = /^inotop_syscall_failures_total\{syscall="inotify_init1",errno="EMFILE",limit="RLIMIT_NOFILE",comm="ino-serve",node="[^"]+"\} 3$/m;
+    const series =
+      /^inotop_syscall_failures_total\{syscall="inotify_init1",errno="EMFILE",limit="RLIMIT_NOFILE",comm="ino-serve",node="[^"]+",node_shard="\d+"\} 3$/m;
     await waitForAsync(`the series ${series}`, async () => series.test(await metrics()));
     serve.child.kill('SIGTERM');
     assert.equal((await serve.exited).code, 128 + 15, serve.stderr);

@@ -24,7 +24,7 @@ import {
 } from '../../src/views/columns.js';
 import { detailLines, detailLines as podDetailLines } from '../../src/views/tui/paint/detail.js';
 import { helpLines, menuLines } from '../../src/views/tui/paint/overlays.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { tableColumns, tableLines, tableLines as podTableLines } from '../../src/views/tui/paint/table.js';
 import { processRows } from '../../src/views/tui/process-rows.js';
 import { cellContext, detailColumns } from '../../src/views/tui/process-view.js';

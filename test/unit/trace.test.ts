@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { failuresProblem } from '../../src/check/check.js';
-import { FailureTotals, OTHER_COMM, renderMetrics } from '../../src/serve/metrics.js';
+import { FailureTotals, MAX_FAILURE_SERIES, renderMetrics } from '../../src/serve/metrics.js';
+import { OTHER } from '../../src/serve/labels.js';
 import type { Limits, Snapshot, SyscallFailure, UserNamespace, UserRow } from '../../src/model/types.js';
 import { ChurnCounter } from '../../src/trace/churn.js';
 import { FailureLog, recentFailures, whichLimit, type FailingProcess } from '../../src/trace/failures.js';
@@ -14,7 +15,7 @@ import { failureAlert, limitText } from '../../src/views/failures.js';
 import { detailLines } from '../../src/views/tui/paint/detail.js';
 import { headerLines } from '../../src/views/tui/paint/header.js';
 import { layout } from '../../src/views/tui/paint/layout.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { tableLines } from '../../src/views/tui/paint/table.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { NO_FILTER } from '../../src/model/query.js';
@@ -231,33 +232,47 @@ test('failures in words: check within 80 characters, the alert with the user and
   );
 });
 
-test('serve: the failure counter sums new failures per label set, never per pid, with a bounded set of comms', async () => {
+test('serve: the failure counter sums new failures per label set, never per pid, with a bounded number of label sets', async () => {
   const totals = new FailureTotals();
   totals.add([failure({ new: 17 })]);
   totals.add([failure({ new: 3, count: 20 }), failure({ pid: 5000, new: 2, count: 2 })]);
   for (let i = 0; i < 60; i++) totals.add([failure({ pid: 10_000 + i, comm: `job-${i}`, new: 1, count: 1 })]);
   const snapshot: Snapshot = { ...handMade([], '2026-01-01T00:00:00.000Z'), users: [], trace: { state: 'on', reason: null } };
-  const text = await renderMetrics({ node: 'node-a', snapshot, scanFailures: 0, lastFailure: null, top: 1, failures: totals });
+  const text = await renderMetrics({ node: 'node-a', cluster: null, snapshot, scanFailures: 0, lastFailure: null, top: 1, topLeaks: 1, failures: totals });
   const series = text.split('\n').filter((line) => line.startsWith('inotop_syscall_failures_total'));
   assert.ok(
-    series.includes('inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a"} 22'),
+    series.includes(
+      'inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="fluent-bit",node="node-a",node_shard="19"} 22',
+    ),
     series.join('\n'),
   );
-  // fluent-bit and 49 jobs have their own series; the 11 jobs after them count together.
-  assert.equal(series.length, 51);
+  // fluent-bit and the first jobs have their own series, one short of the bound; the jobs after them count together.
+  assert.equal(series.length, MAX_FAILURE_SERIES);
+  const together = 60 - (MAX_FAILURE_SERIES - 2);
   assert.ok(
-    series.includes(`inotop_syscall_failures_total{syscall="inotify_add_watch",errno="ENOSPC",limit="max_user_watches",comm="${OTHER_COMM}",node="node-a"} 11`),
+    series.includes(
+      `inotop_syscall_failures_total{syscall="${OTHER}",errno="${OTHER}",limit="${OTHER}",comm="${OTHER}",node="node-a",node_shard="19"} ${together}`,
+    ),
   );
-  assert.ok(text.includes('\ninotop_trace_up{node="node-a"} 1\n'));
-  assert.ok(text.includes('\ninotop_trace_requested{node="node-a"} 1\n'));
+  assert.ok(text.includes('\ninotop_trace_up{node="node-a",node_shard="19"} 1\n'));
+  assert.ok(text.includes('\ninotop_trace_requested{node="node-a",node_shard="19"} 1\n'));
   // Off for want of tracefs is off where it was asked for; --no-trace is not asked for.
   for (const [reason, requested] of [
     ['no tracefs mounted, and a private mount needs root', 1],
     ['--no-trace', 0],
   ] as const) {
-    const off = await renderMetrics({ node: 'node-a', snapshot: { ...snapshot, trace: { state: 'off', reason } }, scanFailures: 0, lastFailure: null, top: 1 });
-    assert.ok(off.includes('\ninotop_trace_up{node="node-a"} 0\n'), reason);
-    assert.ok(off.includes(`\ninotop_trace_requested{node="node-a"} ${requested}\n`), reason);
+    const off = await renderMetrics({
+      node: 'node-a',
+      cluster: null,
+      snapshot: { ...snapshot, trace: { state: 'off', reason } },
+      scanFailures: 0,
+      lastFailure: null,
+      top: 1,
+      topLeaks: 1,
+      failures: totals,
+    });
+    assert.ok(off.includes('\ninotop_trace_up{node="node-a",node_shard="19"} 0\n'), reason);
+    assert.ok(off.includes(`\ninotop_trace_requested{node="node-a",node_shard="19"} ${requested}\n`), reason);
   }
 });
 

@@ -22,7 +22,7 @@ import { screenColumns } from '../../src/views/tui/process-view.js';
 import { initialState, inspectedParagraphs, reduce } from '../../src/views/tui/state.js';
 import { trafficParagraphs } from '../../src/views/tui/traffic-inspect.js';
 import { verdictLine } from '../../src/views/tui/verdict.js';
-import { proc, snapshot } from '../helpers/rows.js';
+import { pod, proc, snapshot } from '../helpers/rows.js';
 import { keys, mono, plain } from '../helpers/screen-state.js';
 
 test('a queue: empty, pending until three readings, then draining or not draining; may be full at 16 × max_queued_events', () => {
@@ -230,18 +230,35 @@ test('check: the queue that may be full first; cannot tell when no queue could b
   assert.deepEqual(unread, { problem: null, unknown: 'event queues not read (queuedBytes null): pidfd_getfd refused (--fail-on-queues=false skips them)' });
 });
 
-test('metrics: instances by queue state, the troubled processes’ bytes, the waiters, the oldest wait and each permission group', async () => {
-  const node = { ...snapshot([queued(4242, 262_160, 'may be full'), queued(77, 96, 'pending')]), permissionWaits: blockedWaits() };
-  const text = await renderMetrics({ node: 'n', snapshot: node, scanFailures: 0, lastFailure: null, top: 5 });
-  assert.match(text, /^inotop_queues\{state="may_be_full",node="n"\} 1$/m);
-  assert.match(text, /^inotop_queues\{state="pending",node="n"\} 1$/m);
-  assert.match(text, /^inotop_queues\{state="not_draining",node="n"\} 0$/m);
-  assert.match(text, /^inotop_process_queued_bytes\{pid="4242",comm="fluent-bit",[^}]*\} 262160$/m);
-  assert.doesNotMatch(text, /^inotop_process_queued_bytes\{pid="77"/m, 'only processes whose queue is in trouble');
-  assert.match(text, /^inotop_permission_waiters\{node="n"\} 3$/m);
-  assert.match(text, /^inotop_permission_wait_oldest_seconds\{node="n"\} 41$/m);
-  assert.match(text, /^inotop_permission_group_waiters\{pid="4242",comm="avscan",fd="5",node="n"\} 3$/m);
-  const old = await renderMetrics({ node: 'n', snapshot: snapshot([proc(5)]), scanFailures: 0, lastFailure: null, top: 5 });
+test('metrics: instances by the queue states a fleet acts on, the worst reader by command and pod, the waiters, the oldest wait and the busiest holder', async () => {
+  // Two fluent-bit processes of one pod (full, and not draining), an app not draining with more bytes, a pending one.
+  const logging = pod('fluent-bit-7x2', 'live', 'logging');
+  const rows = [
+    { ...queued(4300, 262_160, 'may be full'), pod: logging },
+    { ...queued(4301, 3_200, 'not draining'), pod: logging },
+    proc(4242, { comm: 'avscan', pod: pod('avscan-x1', 'live', 'security') }),
+    { ...queued(88, 500_000, 'not draining'), comm: 'app' },
+    queued(77, 96, 'pending'),
+  ];
+  const waits = blockedWaits();
+  const holder = { ...waits.groups[0]!, pid: 9, comm: 'auditd', waiters: 1 };
+  const node = { ...snapshot(rows), permissionWaits: { ...waits, groups: [...waits.groups, holder] } };
+  const state = { node: 'n', cluster: null, scanFailures: 0, lastFailure: null, top: 5, topLeaks: 5 };
+  const text = await renderMetrics({ ...state, snapshot: node });
+  assert.match(text, /^inotop_queues\{state="may_be_full",node="n",[^}]*\} 1$/m);
+  assert.match(text, /^inotop_queues\{state="not_draining",node="n",[^}]*\} 2$/m);
+  assert.match(text, /^inotop_queues\{state="unknown",node="n",[^}]*\} 0$/m);
+  assert.doesNotMatch(text, /^inotop_queues\{state="(pending|empty|draining)"/m, 'the states of queues doing well are the node’s own');
+  // May be full before more bytes; the group's bytes summed; no pid label.
+  assert.match(text, /^inotop_process_queued_bytes\{comm="fluent-bit",pod_namespace="logging",pod_name="fluent-bit-7x2",node="n",[^}]*\} 265360$/m);
+  assert.equal(text.match(/^inotop_process_queued_bytes\{/gm)?.length, 1, 'the worst reader only');
+  assert.match(text, /^inotop_permission_waiters\{node="n",[^}]*\} 3$/m);
+  assert.match(text, /^inotop_permission_wait_oldest_seconds\{node="n",[^}]*\} 41$/m);
+  // The holder of the group that can hold the most, by command and its pod.
+  assert.match(text, /^inotop_permission_group_waiters\{comm="avscan",pod_namespace="security",pod_name="avscan-x1",node="n",[^}]*\} 3$/m);
+  assert.equal(text.match(/^inotop_permission_group_waiters\{/gm)?.length, 1, 'the busiest holder only');
+  assert.doesNotMatch(text, /pid=|fd=/, 'no label per pid or fd');
+  const old = await renderMetrics({ ...state, snapshot: snapshot([proc(5)]) });
   assert.doesNotMatch(old, /inotop_queues|inotop_permission/, 'a recording made before them: no series, not zeros');
 });
 

@@ -11,7 +11,7 @@ import { headerLines, notesLine } from '../../src/views/tui/paint/header.js';
 import { layout, paneRows } from '../../src/views/tui/paint/layout.js';
 import { meter } from '../../src/views/tui/paint/meters.js';
 import { helpLines, notesLines } from '../../src/views/tui/paint/overlays.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { tableColumns, tableLines } from '../../src/views/tui/paint/table.js';
 import { displayWidth } from '../../src/common/width.js';
 import { inspectedTarget, processRows, targetRows } from '../../src/views/tui/process-rows.js';

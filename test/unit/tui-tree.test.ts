@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NO_FILTER } from '../../src/model/query.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { tableLines } from '../../src/views/tui/paint/table.js';
 import { processRows } from '../../src/views/tui/process-rows.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { NO_FILTER } from '../../src/model/query.js';
 import { headerLines } from '../../src/views/tui/paint/header.js';
 import { layout } from '../../src/views/tui/paint/layout.js';
-import { Painter } from '../../src/views/tui/paint/painter.js';
+import { Painter } from '../../src/views/painter.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { verdictLine } from '../../src/views/tui/verdict.js';
 import { displayWidth, elideMiddle, fitColumns, wrapColumns } from '../../src/common/width.js';

@@ -1,19 +1,10 @@
 // The one key table: it drives the key handling, the help overlay and the footer (like htop's
-// Action.c table and F-key bar, or k9s's key actions that generate its menu).
-// Key names are blessed's `key.full`: upper-case letters are `S-x`, control keys `C-x`.
+// Action.c table and F-key bar, or k9s's key actions that generate its menu); its shape is both
+// screens' (views/keys.ts).
+import { commandsByKey, isPrintable, type KeyBinding as TableKeyBinding } from '../keys.js';
 import type { Action, Command, ViewState } from './view-state.js';
 
-export interface KeyBinding {
-  command: Command;
-  keys: readonly string[];
-  /** The keys as the help overlay shows them. */
-  shown: string;
-  help: string;
-  /** Footer entry, most important first; none: only in the help overlay. */
-  footer?: { key: string; label: string };
-  /** Does something only live or only when replaying a recording; shown only then. */
-  only?: 'live' | 'replay';
-}
+export type KeyBinding = TableKeyBinding<Command>;
 
 export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'help', keys: ['?', 'f1'], shown: '? F1', help: 'this help', footer: { key: 'F1', label: 'Help' } },
@@ -76,7 +67,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { command: 'quit', keys: ['q', 'f10', 'C-c'], shown: 'q F10 ^C', help: 'quit', footer: { key: 'F10', label: 'Quit' } },
 ];
 
-const COMMAND_BY_KEY = new Map(KEY_BINDINGS.flatMap((binding) => binding.keys.map((key) => [key, binding.command] as const)));
+const COMMAND_BY_KEY = commandsByKey(KEY_BINDINGS);
 
 export function commandForKey(key: string): Command | null {
   return COMMAND_BY_KEY.get(key) ?? null;
@@ -135,8 +126,4 @@ export function actionForKey(state: ViewState, key: string, ch: string | undefin
   }
   const command = commandForKey(key);
   return command ? { type: 'command', command, now } : null;
-}
-
-function isPrintable(ch: string): boolean {
-  return ch.length === 1 && ch >= ' ' && ch !== '\x7f';
 }

@@ -19,7 +19,7 @@ import { footerLine } from './paint/footer.js';
 import { headerLines, sparklineTitle } from './paint/header.js';
 import { layout, layoutNeeds, paneRows, tooSmall, tooSmallLines, type Layout } from './paint/layout.js';
 import { helpBoxWidth, helpLines, menuLines, notesLines } from './paint/overlays.js';
-import { Painter } from './paint/painter.js';
+import { Painter } from '../painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
 import { ORDER_HOLD_MS } from './process-view.js';

@@ -8,7 +8,7 @@ import { fit, podLabel, signed } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
 import type { ViewState } from '../view-state.js';
 import { clock } from './header.js';
-import { rule, type Painter } from './painter.js';
+import { rule, type Painter } from '../../painter.js';
 
 export function logLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
   const events = loggedEvents(state);

@@ -5,7 +5,7 @@ import { fit } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
 import type { ViewState } from '../view-state.js';
 import { viewOf } from '../views.js';
-import { rule, type Painter } from './painter.js';
+import { rule, type Painter } from '../../painter.js';
 
 export function detailLines(state: ViewState, width: number, height: number, painter: Painter): string[] {
   const { heading, table } = viewOf(state).detail(state);

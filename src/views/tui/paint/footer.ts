@@ -5,7 +5,7 @@ import { screenText as esc } from '../../../common/text.js';
 import { activeBindings } from '../keys.js';
 import type { ViewState } from '../view-state.js';
 import { viewOf } from '../views.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 
 export function footerLine(state: ViewState, width: number, painter: Painter): string {
   if (state.prompt) {

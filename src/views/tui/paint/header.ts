@@ -16,7 +16,7 @@ import type { ViewState } from '../view-state.js';
 import type { Layout } from './layout.js';
 import { userMeters } from './meters.js';
 import { firstScanLines } from './progress.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 
 /**
  * "every 2 s", or, when refreshes cost too much of that: "every 6 s (asked 2 s: a refresh takes

@@ -5,7 +5,7 @@ import { durationText } from '../../../model/projection.js';
 import type { Snapshot, UserRow } from '../../../model/types.js';
 import { fit, signed, usage } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 import { fromNamespacesShort } from '../charges.js';
 
 /**

@@ -11,7 +11,7 @@ import { columnChoice } from '../process-view.js';
 import { sortMarker } from '../screen-view.js';
 import { allNotes, userChoices } from '../state.js';
 import type { ViewState } from '../view-state.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 import { fromNamespacesShort } from '../charges.js';
 
 /** A line of the help: a heading, or a key (or column title) and what it does, or a remark. */

@@ -6,7 +6,7 @@ import type { ScanProgress } from '../../../scan/index.js';
 import { fit } from '../../format.js';
 import type { Layout } from './layout.js';
 import { meter } from './meters.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 
 /** The processes meter's width at most: a bar across 200 columns says no more than one across 50. */
 const METER_WIDTH = 50;

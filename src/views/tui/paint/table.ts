@@ -6,7 +6,7 @@ import { screenText as esc } from '../../../common/text.js';
 import type { ViewColumn } from '../screen-view.js';
 import type { ViewState } from '../view-state.js';
 import { viewOf } from '../views.js';
-import type { Painter } from './painter.js';
+import type { Painter } from '../../painter.js';
 
 /** The view's columns placed across `width`: where a click falls, and the titles. */
 export function tableColumns(state: ViewState, width: number): PlacedColumn<ViewColumn<unknown, unknown>>[] {

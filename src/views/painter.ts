@@ -1,8 +1,9 @@
-// How the screen paints: its styles by name, in color and without (NO_COLOR, --no-color), and the
-// Painter that wraps escaped text in blessed's tags. Every painter (paint/*.ts) paints through it.
-import { fit } from '../../format.js';
-import { screenText } from '../../../common/text.js';
-import { displayWidth } from '../../../common/width.js';
+// How a screen paints (the process screen's painters in tui/paint/, and the fleet's): styles by
+// name, in color and without (NO_COLOR, --no-color), the Painter that wraps escaped text in
+// blessed's tags, and a pane's rule.
+import { fit } from './format.js';
+import { screenText } from '../common/text.js';
+import { displayWidth } from '../common/width.js';
 
 export type StyleName =
   | 'title'
