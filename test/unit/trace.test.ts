@@ -129,6 +129,25 @@ test("which limit in a user namespace: its own limit where set, else its owner's
   assert.equal(whichLimit('inotify_init1', 'EMFILE', failing(10), { users: [root], limits: { ...limits, maxUserInstances: null } }), null);
 });
 
+const failure = (extra: Partial<SyscallFailure>): SyscallFailure => ({
+  pid: 4242,
+  comm: 'fluent-bit',
+  uid: 0,
+  user: 'root',
+  pod: null,
+  syscall: 'inotify_add_watch',
+  errno: 'ENOSPC',
+  count: 17,
+  new: 17,
+  limit: 'max_user_watches',
+  limitUid: 0,
+  limitUserns: null,
+  fdLimit: null,
+  firstAt: '2026-01-01T00:00:00.000Z',
+  lastAt: '2026-01-01T00:00:07.000Z',
+  ...extra,
+});
+
 test('the failure log: per process, syscall and errno; count since start, new since the last take; first and last time', () => {
   const log = new FailureLog();
   const context = { users: [user(0, 10, 10_000)], limits };
@@ -137,40 +156,22 @@ test('the failure log: per process, syscall and errno; count since start, new si
   log.record(failing(99, { comm: 'app', uid: 1000, user: 'app', openFds: 1024 }), 'inotify_init1', 24, t0 + 500);
   const first = log.take(context);
   assert.deepEqual(first, [
-    {
-      pid: 4242,
-      comm: 'fluent-bit',
-      uid: 0,
-      user: 'root',
-      pod: null,
-      syscall: 'inotify_add_watch',
-      errno: 'ENOSPC',
-      count: 17,
-      new: 17,
-      limit: 'max_user_watches',
-      limitUid: 0,
-      limitUserns: null,
-      fdLimit: null,
-      firstAt: '2026-01-01T00:00:00.000Z',
-      lastAt: '2026-01-01T00:00:16.000Z',
-    },
-    {
+    failure({ lastAt: '2026-01-01T00:00:16.000Z' }),
+    failure({
       pid: 99,
       comm: 'app',
       uid: 1000,
       user: 'app',
-      pod: null,
       syscall: 'inotify_init1',
       errno: 'EMFILE',
       count: 1,
       new: 1,
       limit: 'RLIMIT_NOFILE',
       limitUid: null,
-      limitUserns: null,
       fdLimit: 1024,
       firstAt: '2026-01-01T00:00:00.500Z',
       lastAt: '2026-01-01T00:00:00.500Z',
-    },
+    }),
   ]);
   log.record(failing(4242), 'inotify_add_watch', 28, t0 + 20_000);
   const second = log.take(context);
@@ -197,24 +198,6 @@ test('the log keeps a bounded number of processes, the most recent', () => {
   assert.equal(kept.at(-1)!.pid, 45);
 });
 
-const failure = (extra: Partial<SyscallFailure>): SyscallFailure => ({
-  pid: 4242,
-  comm: 'fluent-bit',
-  uid: 0,
-  user: 'root',
-  pod: null,
-  syscall: 'inotify_add_watch',
-  errno: 'ENOSPC',
-  count: 17,
-  new: 17,
-  limit: 'max_user_watches',
-  limitUid: 0,
-  limitUserns: null,
-  fdLimit: null,
-  firstAt: '2026-01-01T00:00:00.000Z',
-  lastAt: '2026-01-01T00:00:07.000Z',
-  ...extra,
-});
 
 test('failures in words: check within 80 characters, the alert with the user and who holds the watches', () => {
   const kubelet = { pid: 2703, uid: 0, userns: null, comm: 'kubelet', watches: 7_491, instances: 48 } as Snapshot['processes'][number];
