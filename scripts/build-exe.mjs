@@ -24,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
-import { WORKER_ENTRIES } from './entries.mjs';
+import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
 import { ARCHES, extract, installedVersion, nodePackage, npmPackage, repo } from './npm-packages.mjs';
@@ -100,10 +100,64 @@ function checkTools(arch) {
   }
 }
 
-/** src/exe/main.ts and the worker threads, each one ES module with every dependency in it. */
+/**
+ * The main script (src/exe/main.ts, which loads the rest) and the worker threads, each one ES
+ * module with every dependency in it; the application (src/cli/program.ts) as the npm package's
+ * build splits it, its dependencies inside: its entry and chunks, each a file under `app`.
+ */
 async function bundle() {
+  const outdir = join(work, 'bundles');
+  rmSync(outdir, { recursive: true, force: true });
+  const options = {
+    absWorkingDir: repo,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: `node${NODE_TARGET}`,
+    // blessed's terminal widget, which inotop never makes, requires these optional packages.
+    external: ['term.js', 'pty.js'],
+    define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
+    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
+    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
+    logLevel: 'warning',
+  };
+  await build({
+    ...options,
+    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
+    outdir,
+    plugins: [packageFiles()],
+  });
+  const app = join(outdir, 'app');
+  await build({
+    ...options,
+    entryPoints: { [APP_ENTRY]: `src/${APP_ENTRY}.ts` },
+    outdir: app,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [packageFiles(), entryFirst(join(repo, 'src', `${APP_ENTRY}.ts`))],
+  });
+  return {
+    main: join(outdir, 'main.mjs'),
+    workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])),
+    app: Object.fromEntries(filesUnder(app).map((file) => [relative(app, file), file])),
+  };
+}
+
+/** The application's entry under src/ (src/exe/app.ts loads it as APP_URL's cli/program.mjs). */
+const APP_ENTRY = 'cli/program';
+
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
+/**
+ * CommonJS packages that read files of their own get a place in the package, under PACKAGE_INSIDE,
+ * and an fs that reads there from the assets (src/exe/package-fs.ts).
+ */
+function packageFiles() {
   const ownFiles = new Set();
-  const packageFiles = {
+  return {
     name: 'package-files',
     setup(build) {
       // A CommonJS module that uses __dirname gets its place in the package, under PACKAGE_INSIDE...
@@ -123,26 +177,6 @@ async function bundle() {
       build.onResolve({ filter: /^(node:)?fs$/ }, (args) => (ownFiles.has(args.importer) ? { path: join(repo, 'src/exe/package-fs.ts') } : undefined));
     },
   };
-  const outdir = join(work, 'app');
-  rmSync(outdir, { recursive: true, force: true });
-  await build({
-    absWorkingDir: repo,
-    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: `node${NODE_TARGET}`,
-    // blessed's terminal widget, which inotop never makes, requires these optional packages.
-    external: ['term.js', 'pty.js'],
-    define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
-    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
-    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
-    plugins: [packageFiles],
-    logLevel: 'warning',
-  });
-  return { main: join(outdir, 'main.mjs'), workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])) };
 }
 
 /**
@@ -203,6 +237,8 @@ function buildExecutable(arch, bundles, builder, { codeCache }) {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
       ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}.mjs`, bundle])),
+      // The application's entry and chunks, as src/exe/app.ts reads them.
+      ...Object.fromEntries(Object.entries(bundles.app).map(([file, bundle]) => [`exe/app/${file}`, bundle])),
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },
