@@ -194,7 +194,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
       const cri = ['--runtime-endpoint', containerd.endpoint, '--kubelet-root', kubeletRoot];
       for (const node of nodes) {
         const commands = {
-          ...startupCommands(node, cri),
+          ...withExe(node, cri),
           '--json --pods none': inotopCommand(['--json', ...none], [0], node),
           '--json, only the pod list (empty procfs)': inotopCommand(['--json', ...cri, '--proc', join(emptyProc, 'proc')], [0], node),
           ...Object.fromEntries(Object.entries(NPD_RULES).map(([rule, args]) => [rule, inotopCommand([...args, ...cri], [0, 1, 2], node)])),

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// npm run build:exe [-- --arch x64 --arch arm64] [--no-code-cache]: inotop as one file per architecture,
+// npm run build:exe [-- --arch x64 --arch arm64]: inotop as one file per architecture,
 // dist/exe/inotop-linux-x64 and dist/exe/inotop-linux-arm64, that runs on a node with neither
 // Node nor a libc of any kind.
 //
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
-// src/exe/main.ts: all of inotop and its dependencies in one ES module. What inotop reads at run
-// time travels as SEA assets, under the paths package-files.ts reads: package.json, the demo
-// recording, blessed's terminfo; and exe/collect/worker.mjs and
-// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the registry's
-// @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
-// scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's
-// dynamic loader and the libraries Node links against, so that the node's own libc is never used.
+// src/exe/main.ts, small: it loads the application from the assets (src/exe/app.ts). The
+// application is inotop with its dependencies split as the npm package's build splits it
+// (entries.mjs's entryFirst): exe/app/cli/program.mjs and the chunks under exe/app/chunks/, so that a
+// command compiles only what it runs, and Node's compile cache keeps V8's code of each. What
+// inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
+// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
+// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native
+// module for the architecture, from the registry's @koromix/koffi-linux-ARCH) and exe/build.json
+// (what this script recorded). Then scripts/exe/elf.mjs gives the binary its launcher
+// (scripts/exe/launcher.c) with Debian's dynamic loader and the libraries Node links against, so
+// that the node's own libc is never used.
 //
 // Needs, besides npm: gcc and binutils for the machine's architecture, Debian's cross compiler
 // and libraries for the other (.ci/run installs them), and tar.
@@ -73,8 +77,7 @@ export function inputsChangedAt() {
 }
 
 async function main() {
-  // --no-code-cache: without V8's code cache of the main script (to measure what it gives).
-  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, 'no-code-cache': { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
   const arches = values.arch ?? Object.keys(ARCHES);
   for (const arch of arches) if (!(arch in ARCHES)) throw new Error(`--arch ${arch}: one of ${Object.keys(ARCHES).join(', ')}`);
   for (const arch of arches) checkTools(arch);
@@ -83,7 +86,7 @@ async function main() {
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
   for (const arch of arches) {
-    const output = buildExecutable(arch, bundles, builder, { codeCache: !values['no-code-cache'] });
+    const output = buildExecutable(arch, bundles, builder);
     console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
   }
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -208,7 +211,7 @@ function nodeBinary(arch, { strip }) {
   return stripped;
 }
 
-function buildExecutable(arch, bundles, builder, { codeCache }) {
+function buildExecutable(arch, bundles, builder) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -231,8 +234,8 @@ function buildExecutable(arch, bundles, builder, { codeCache }) {
     executable: node,
     output: building,
     disableExperimentalSEAWarning: true,
-    // V8's code cache of the main script, made by the Node that builds: only for its own architecture.
-    useCodeCache: codeCache && arch === process.arch,
+    // No useCodeCache: the main script is a few kilobytes, and the application's code is kept by
+    // Node's compile cache on either architecture (SEA's code cache is made by the Node that builds).
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
