@@ -118,6 +118,7 @@ function exeCommands(path: string, pods: string[]): Record<string, Command> {
     [`${EXE}--json`]: { argv: [path, '--json', ...pods], okStatuses: [0] },
     [`${EXE}-b`]: { argv: [path, '-b', ...pods], okStatuses: [0] },
     [`${EXE}check --no-trace`]: { argv: [path, 'check', ...pods, '--no-trace'], okStatuses: [0, 1, 2] },
+    [`${EXE}--version`]: { argv: [path, '--version'], okStatuses: [0] },
   };
 }
 
@@ -129,6 +130,8 @@ function startupCommands(node: string, pods: string[]): Record<string, Command> 
     '-b': inotopCommand(['-b', ...pods], [0], node),
     // check traces failed calls for 1 s: without that, what the verdict itself costs.
     'check --no-trace': inotopCommand(['check', ...pods, '--no-trace'], [0, 1, 2], node),
+    // No scan: what loading inotop costs (the single executable loads koffi for it too).
+    '--version': inotopCommand(['--version'], [0], node),
   };
 }
 
@@ -138,6 +141,8 @@ interface StartupResult {
   /** The goal's ratio to `node -e 0`. */
   goal: number;
   runs: Record<string, CommandMeasurement>;
+  /** The machine's load average once they ran (1, 5, 15 minutes). */
+  loadAverage: string;
 }
 
 /**
@@ -160,9 +165,10 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
     situation: 'the machine as it is, --pods none',
     goal: GOALS.startupToNode,
     runs: measureSideBySide(withExe(node, none), n),
+    loadAverage: load(),
   }));
   const { processes, instances, watches } = LOAD_SIZES.idle;
-  const load = await startLoad(LOAD_SIZES.idle);
+  const idleLoad = await startLoad(LOAD_SIZES.idle);
   try {
     const idle = `an idle node's inotify (${processes} processes, ${instances} instances, ${watches.toLocaleString('en-US')} watches)`;
     for (const node of nodes) {
@@ -171,6 +177,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
         situation: `${idle}, --pods none`,
         goal: GOALS.startupToNode,
         runs: measureSideBySide(withExe(node, none), n),
+        loadAverage: load(),
       });
     }
     const skip = containerdSkipReason();
@@ -187,7 +194,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
       const cri = ['--runtime-endpoint', containerd.endpoint, '--kubelet-root', kubeletRoot];
       for (const node of nodes) {
         const commands = {
-          ...startupCommands(node, cri),
+          ...withExe(node, cri),
           '--json --pods none': inotopCommand(['--json', ...none], [0], node),
           '--json, only the pod list (empty procfs)': inotopCommand(['--json', ...cri, '--proc', join(emptyProc, 'proc')], [0], node),
           ...Object.fromEntries(Object.entries(NPD_RULES).map(([rule, args]) => [rule, inotopCommand([...args, ...cri], [0, 1, 2], node)])),
@@ -197,6 +204,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
           situation: `${idle}, containerd answering CRI (${CRI_PODS} pods), the default pod source`,
           goal: GOALS.startupWithCriToNode,
           runs: measureSideBySide(commands, n),
+          loadAverage: load(),
         });
       }
     } finally {
@@ -204,7 +212,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
       await containerd.stop();
     }
   } finally {
-    await load.stop();
+    await idleLoad.stop();
   }
   return results;
 }
@@ -213,12 +221,12 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
 const CRI_PODS = 3;
 
 /** The one-shots whose start-up is judged against `node -e 0`. */
-const JUDGED_STARTUPS = new Set(Object.keys(startupCommands('node', [])).filter((name) => name !== 'node -e 0'));
+const JUDGED_STARTUPS = new Set(Object.keys(startupCommands('node', [])).filter((name) => name !== 'node -e 0' && name !== '--version'));
 
 function printStartups(startups: StartupResult[]): void {
   console.log('\n== start-up, whole processes side by side: median (min–max) ms, ratio of medians to `node -e 0`');
-  for (const { node, situation, goal, runs } of startups) {
-    console.log(`Node ${node}, ${situation}:`);
+  for (const { node, situation, goal, runs, loadAverage } of startups) {
+    console.log(`Node ${node}, ${situation} (load average ${loadAverage}):`);
     const base = runs['node -e 0']!.wallMs.median;
     const scanOnly = runs['--json --pods none'];
     const podsOnly = runs['--json, only the pod list (empty procfs)'];

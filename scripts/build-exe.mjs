@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// npm run build:exe [-- --arch x64 --arch arm64] [--no-code-cache]: inotop as one file per architecture,
+// npm run build:exe [-- --arch x64 --arch arm64]: inotop as one file per architecture,
 // dist/exe/inotop-linux-x64 and dist/exe/inotop-linux-arm64, that runs on a node with neither
 // Node nor a libc of any kind.
 //
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
-// src/exe/main.ts: all of inotop and its dependencies in one ES module. What inotop reads at run
-// time travels as SEA assets, under the paths package-files.ts reads: package.json, the demo
-// recording, blessed's terminfo; and exe/collect/worker.mjs and
-// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the registry's
-// @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
-// scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's
-// dynamic loader and the libraries Node links against, so that the node's own libc is never used.
+// src/exe/main.ts, small: it loads the application from the assets (src/exe/app.ts). The
+// application is inotop with its dependencies split as the npm package's build splits it
+// (entries.mjs's entryFirst): exe/app/cli/program.mjs and the chunks under exe/app/chunks/, so that a
+// command compiles only what it runs, and Node's compile cache keeps V8's code of each. What
+// inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
+// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
+// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native
+// module for the architecture, from the registry's @koromix/koffi-linux-ARCH) and exe/build.json
+// (what this script recorded). Then scripts/exe/elf.mjs gives the binary its launcher
+// (scripts/exe/launcher.c) with Debian's dynamic loader and the libraries Node links against, so
+// that the node's own libc is never used.
 //
 // Needs, besides npm: gcc and binutils for the machine's architecture, Debian's cross compiler
 // and libraries for the other (.ci/run installs them), and tar.
@@ -24,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
-import { WORKER_ENTRIES } from './entries.mjs';
+import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
 import { ARCHES, extract, installedVersion, nodePackage, npmPackage, repo } from './npm-packages.mjs';
@@ -73,8 +77,7 @@ export function inputsChangedAt() {
 }
 
 async function main() {
-  // --no-code-cache: without V8's code cache of the main script (to measure what it gives).
-  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true }, 'no-code-cache': { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { arch: { type: 'string', multiple: true } } });
   const arches = values.arch ?? Object.keys(ARCHES);
   for (const arch of arches) if (!(arch in ARCHES)) throw new Error(`--arch ${arch}: one of ${Object.keys(ARCHES).join(', ')}`);
   for (const arch of arches) checkTools(arch);
@@ -83,7 +86,7 @@ async function main() {
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
   for (const arch of arches) {
-    const output = buildExecutable(arch, bundles, builder, { codeCache: !values['no-code-cache'] });
+    const output = buildExecutable(arch, bundles, builder);
     console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
   }
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -100,10 +103,64 @@ function checkTools(arch) {
   }
 }
 
-/** src/exe/main.ts and the worker threads, each one ES module with every dependency in it. */
+/**
+ * The main script (src/exe/main.ts, which loads the rest) and the worker threads, each one ES
+ * module with every dependency in it; the application (src/cli/program.ts) as the npm package's
+ * build splits it, its dependencies inside: its entry and chunks, each a file under `app`.
+ */
 async function bundle() {
+  const outdir = join(work, 'bundles');
+  rmSync(outdir, { recursive: true, force: true });
+  const options = {
+    absWorkingDir: repo,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: `node${NODE_TARGET}`,
+    // blessed's terminal widget, which inotop never makes, requires these optional packages.
+    external: ['term.js', 'pty.js'],
+    define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
+    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
+    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
+    logLevel: 'warning',
+  };
+  await build({
+    ...options,
+    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
+    outdir,
+    plugins: [packageFiles()],
+  });
+  const app = join(outdir, 'app');
+  await build({
+    ...options,
+    entryPoints: { [APP_ENTRY]: `src/${APP_ENTRY}.ts` },
+    outdir: app,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [packageFiles(), entryFirst(join(repo, 'src', `${APP_ENTRY}.ts`))],
+  });
+  return {
+    main: join(outdir, 'main.mjs'),
+    workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])),
+    app: Object.fromEntries(filesUnder(app).map((file) => [relative(app, file), file])),
+  };
+}
+
+/** The application's entry under src/ (src/exe/app.ts loads it as APP_URL's cli/program.mjs). */
+const APP_ENTRY = 'cli/program';
+
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
+/**
+ * CommonJS packages that read files of their own get a place in the package, under PACKAGE_INSIDE,
+ * and an fs that reads there from the assets (src/exe/package-fs.ts).
+ */
+function packageFiles() {
   const ownFiles = new Set();
-  const packageFiles = {
+  return {
     name: 'package-files',
     setup(build) {
       // A CommonJS module that uses __dirname gets its place in the package, under PACKAGE_INSIDE...
@@ -123,26 +180,6 @@ async function bundle() {
       build.onResolve({ filter: /^(node:)?fs$/ }, (args) => (ownFiles.has(args.importer) ? { path: join(repo, 'src/exe/package-fs.ts') } : undefined));
     },
   };
-  const outdir = join(work, 'app');
-  rmSync(outdir, { recursive: true, force: true });
-  await build({
-    absWorkingDir: repo,
-    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: `node${NODE_TARGET}`,
-    // blessed's terminal widget, which inotop never makes, requires these optional packages.
-    external: ['term.js', 'pty.js'],
-    define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
-    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
-    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
-    plugins: [packageFiles],
-    logLevel: 'warning',
-  });
-  return { main: join(outdir, 'main.mjs'), workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])) };
 }
 
 /**
@@ -174,7 +211,7 @@ function nodeBinary(arch, { strip }) {
   return stripped;
 }
 
-function buildExecutable(arch, bundles, builder, { codeCache }) {
+function buildExecutable(arch, bundles, builder) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -197,12 +234,14 @@ function buildExecutable(arch, bundles, builder, { codeCache }) {
     executable: node,
     output: building,
     disableExperimentalSEAWarning: true,
-    // V8's code cache of the main script, made by the Node that builds: only for its own architecture.
-    useCodeCache: codeCache && arch === process.arch,
+    // No useCodeCache: the main script is a few kilobytes, and the application's code is kept by
+    // Node's compile cache on either architecture (SEA's code cache is made by the Node that builds).
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
       ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}.mjs`, bundle])),
+      // The application's entry and chunks, as src/exe/app.ts reads them.
+      ...Object.fromEntries(Object.entries(bundles.app).map(([file, bundle]) => [`exe/app/${file}`, bundle])),
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },

@@ -5,38 +5,15 @@
 // Dependencies stay outside the bundle (koffi and blessed load files of their own). Types are
 // checked by `npm run typecheck` (tsc), not here. dist/exe (npm run build:exe) is left alone.
 //
-// Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen.
-// esbuild puts a module in a chunk per set of entry points that reach it, so every lazily imported
-// module is reached through a wrapper that imports the entry first: what the entry loads at start
-// is then reached from every entry point alike, and lands in one chunk.
+// Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
+// (entries.mjs's entryFirst).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
-import { WORKER_ENTRIES } from './entries.mjs';
+import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Lazy modules of `entry`'s bundle, each wrapped to import `entry` before it. */
-function entryFirst(entry) {
-  return {
-    name: 'entry-first',
-    setup(plugin) {
-      plugin.onResolve({ filter: /^\./ }, async (args) => {
-        if (args.kind !== 'dynamic-import' || args.namespace === 'entry-first') return undefined;
-        const resolved = await plugin.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer });
-        if (resolved.errors.length > 0) return { errors: resolved.errors };
-        return { path: resolved.path, namespace: 'entry-first' };
-      });
-      plugin.onLoad({ filter: /.*/, namespace: 'entry-first' }, (args) => ({
-        contents: `import ${JSON.stringify(`${root}${entry}`)};\nexport * from ${JSON.stringify(args.path)};\n`,
-        resolveDir: dirname(args.path),
-        loader: 'js',
-      }));
-    },
-  };
-}
 
 for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { withFileTypes: true }).filter((e) => e.name !== 'exe') : []) {
   rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
@@ -45,7 +22,7 @@ const CLI_ENTRY = 'src/cli/program.ts';
 for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
-  const plugins = entry === CLI_ENTRY ? [entryFirst(entry)] : [];
+  const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`)] : [];
   await build({
     absWorkingDir: root,
     entryPoints: [entry],

@@ -51,7 +51,9 @@ export function attachLauncher(path, { launcher, startOffset, members, machine }
       return segmentEnd > end ? segmentEnd : end;
     }, 0n);
 
-    // The segment: the launcher's image, then each member 16-byte aligned; offsets from its start.
+    // The segment: the launcher's image, then each member 16-byte aligned; its offset in the file
+    // in the header (the launcher copies it from the file, not from memory).
+    const fileOffset = alignUp(fstatSync(fd).size, SEGMENT_ALIGN);
     const parts = [launcher];
     let size = launcher.length;
     const placed = members.map((member) => {
@@ -68,12 +70,11 @@ export function attachLauncher(path, { launcher, startOffset, members, machine }
       const at = 24 + i * MEMBER_BYTES;
       const name = Buffer.from(member.name);
       if (name.length >= MEMBER_NAME_BYTES) throw new Error(`member name too long: ${member.name}`);
-      segment.writeBigUInt64LE(BigInt(member.offset), at);
+      segment.writeBigUInt64LE(BigInt(fileOffset + member.offset), at);
       segment.writeBigUInt64LE(BigInt(member.data.length), at + 8);
       name.copy(segment, at + 16);
     });
 
-    const fileOffset = alignUp(fstatSync(fd).size, SEGMENT_ALIGN);
     const vaddr = alignUp(top, BigInt(SEGMENT_ALIGN));
     writeSync(fd, segment, 0, segment.length, fileOffset);
 

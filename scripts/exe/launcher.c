@@ -4,7 +4,9 @@
 // own at the end of Node's binary, with Debian's dynamic loader and the libraries Node and koffi
 // link against after it, removes the binary's PT_INTERP and points its entry here. The kernel then
 // starts the file as a static program, which runs launch(): it copies the loader and libraries
-// into memory files (memfd_create: nothing is written to any filesystem) and executes the loader
+// into memory files (memfd_create: nothing is written to any filesystem; sendfile from the file
+// itself, so that the kernel copies from its page cache and this process faults in none of it)
+// and executes the loader
 // on the file itself, preloading the libraries:
 //
 //   LD_PRELOAD=/proc/self/fd/A:/proc/self/fd/B:... /proc/self/fd/L (as ARGV0) /proc/self/fd/SELF ARGS...
@@ -35,6 +37,7 @@ typedef long i64;
 #if defined(__x86_64__)
 #define SYS_write 1
 #define SYS_open 2
+#define SYS_sendfile 40
 #define SYS_readlink 89
 #define SYS_execve 59
 #define SYS_exit_group 231
@@ -43,6 +46,13 @@ typedef long i64;
 static i64 syscall3(i64 number, i64 a, i64 b, i64 c) {
   i64 result;
   __asm__ volatile("syscall" : "=a"(result) : "a"(number), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return result;
+}
+
+static i64 syscall4(i64 number, i64 a, i64 b, i64 c, i64 d) {
+  i64 result;
+  register i64 r10 __asm__("r10") = d;
+  __asm__ volatile("syscall" : "=a"(result) : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
   return result;
 }
 
@@ -64,6 +74,7 @@ __asm__(".section .text.start,\"ax\",@progbits\n"
 #define SYS_openat 56
 #define SYS_readlinkat 78
 #define SYS_write 64
+#define SYS_sendfile 71
 #define SYS_execve 221
 #define SYS_exit_group 94
 #define SYS_memfd_create 279
@@ -122,7 +133,7 @@ static i64 sys_readlink(const char *path, char *buffer, u64 size) {
 #endif
 }
 
-/** One file the builder appended: `offset` counts from the header. */
+/** One file the builder appended: `offset` is where it starts in the executable's file. */
 struct member {
   u64 offset;
   u64 size;
@@ -204,15 +215,18 @@ __attribute__((noreturn)) static void fail(const char *what, i64 error) {
   __builtin_unreachable();
 }
 
-/** Writes a member into a new memory file; returns its descriptor (inherited by the loader: no MFD_CLOEXEC). */
-static int memory_file(const struct member *member) {
+/**
+ * Copies a member from the executable (`self`) into a new memory file; returns its descriptor
+ * (inherited by the loader: no MFD_CLOEXEC).
+ */
+static int memory_file(const struct member *member, int self) {
   i64 fd = syscall3(SYS_memfd_create, (i64)member->name, 0, 0);
   if (fd < 0) fail("memfd_create (a kernel before 3.17, or vm.memfd_noexec=2?)", fd);
-  const char *data = (const char *)table() + member->offset;
+  i64 offset = (i64)member->offset;
   for (u64 done = 0; done < member->size;) {
-    i64 written = syscall3(SYS_write, fd, (i64)(data + done), (i64)(member->size - done));
-    if (written < 0) fail("writing a memory file", written);
-    done += (u64)written;
+    i64 copied = syscall4(SYS_sendfile, fd, self, (i64)&offset, (i64)(member->size - done));
+    if (copied <= 0) fail("copying a library into a memory file", copied < 0 ? copied : -5);
+    done += (u64)copied;
   }
   return (int)fd;
 }
@@ -231,12 +245,12 @@ __attribute__((noreturn, used)) void launch(i64 *stack) {
   u32 count = h->count;
   if (count < 2 || count > MAX_MEMBERS) fail("reading the launcher's table", -8);
 
-  // The loader (member 0) and the libraries, then this file itself: the loader opens it by path,
-  // and /proc/self/exe would name the loader by then.
-  int fds[MAX_MEMBERS + 1];
-  for (u32 i = 0; i < count; i++) fds[i] = memory_file(&h->members[i]);
+  // The loader (member 0) and the libraries, copied from this file, then this file itself: the
+  // loader opens it by path, and /proc/self/exe would name the loader by then.
   i64 self = sys_open("/proc/self/exe", O_RDONLY);
   if (self < 0) fail("opening /proc/self/exe (is /proc mounted?)", self);
+  int fds[MAX_MEMBERS + 1];
+  for (u32 i = 0; i < count; i++) fds[i] = memory_file(&h->members[i], (int)self);
   fds[count] = (int)self;
 
   char executable[PATH_MAX + 32];

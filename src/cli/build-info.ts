@@ -1,5 +1,6 @@
 // `inotop --version`: which inotop this is and what it runs on. The single executable says which
 // directory its native module was loaded from, and which it passed over (src/exe/native-addon.ts).
+import module from 'node:module';
 import { shippedAddon } from '../exe/native-addon.js';
 import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
@@ -28,5 +29,8 @@ export function versionText(): string {
   } else {
     lines.push(['build', `npm package: ${packagePath('')}`]);
   }
+  // V8's code of inotop's modules, kept by Node (bin/inotop, src/exe/app.ts) from Node 22.8 on.
+  const compileCache = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+  lines.push(['cache', compileCache ? `compiled code kept in ${compileCache}` : 'compiled code not kept: each start compiles']);
   return `inotop ${VERSION}\n${lines.map(([name, text]) => `${name.padEnd(8)}${text}`.trimEnd()).join('\n')}\n`;
 }

@@ -1,10 +1,10 @@
-// The single executable's main script (scripts/build-exe.mjs bundles it, with everything it
-// imports, into one ES module inside Node's binary). The launcher (scripts/exe/launcher.c) ran
+// The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
+// into one small ES module inside Node's binary), which loads the application (app.ts). The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
 import { closeSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { runProgram } from '../cli/program.js';
+import { loadApp } from './app.js';
 
 const executable = process.env['INOTOP_EXECUTABLE'];
 const launcherFds = process.env['INOTOP_LAUNCHER_FDS'];
@@ -36,4 +36,5 @@ if (launcherFds !== undefined) {
   }
 }
 
+const { runProgram } = loadApp();
 await runProgram(process.argv.slice(2));

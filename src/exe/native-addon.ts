@@ -1,8 +1,10 @@
 // A native module the single executable carries (koffi's), loaded the only way Node loads one:
 // from a file. The file is written once, named by its content's hash, into a directory of the
-// user's own (mode 0700) whose every ancestor only root or the user can change; it is opened,
-// checked against the hash the build recorded, and loaded through that same descriptor, so what is
-// loaded is what was checked. The first directory that works is used:
+// user's own (mode 0700) whose every ancestor only root or the user can change; it is read back and
+// checked against the hash the build recorded when it is written, checked to be that file (ours,
+// its size, writable by no one else) when it is opened, and loaded through that same descriptor.
+// The first directory that works is used (and the first private one for the application's
+// compile cache, app.ts):
 //   - /var/cache/inotop as root, else $XDG_CACHE_HOME/inotop (or ~/.cache/inotop);
 //   - $XDG_RUNTIME_DIR/inotop (a read-only root file system);
 //   - /dev/shm/inotop-UID (read-only, and no runtime dir: a container).
@@ -41,10 +43,10 @@ function loadAddon(name: string): Result<LoadedAddon> {
   const addon = buildManifest().addons[name];
   if (addon === undefined) return fail(`the single executable carries no native module ${name}`);
   const passedOver: LoadedAddon['passedOver'] = [];
-  for (const directory of addonDirectories()) {
+  for (const directory of privateDirectories(passedOver)) {
     try {
       const path = join(directory, `${name}-${addon.sha256}.node`);
-      const exports = loadChecked(directory, path, addon.sha256, () => readPackageFile(addon.asset));
+      const exports = loadChecked(path, addon.sha256, readPackageFile(addon.asset));
       return { ok: true, value: { exports, path, passedOver } };
     } catch (error) {
       passedOver.push({ directory, reason: (error as Error).message });
@@ -61,20 +63,44 @@ export function addonDirectories(env: NodeJS.ProcessEnv = process.env, uid = pro
   return [join(cache, 'inotop'), ...(runtime !== null ? [join(runtime, 'inotop')] : []), `/dev/shm/inotop-${uid}`];
 }
 
-function loadChecked(directory: string, path: string, sha256: string, content: () => Buffer): unknown {
-  privateDirectory(directory);
-  let fd = openChecked(path);
-  if (fd === null || sha256Hex(readAll(fd)) !== sha256) {
-    // Not there yet, or not what it should be (cut short by a full disk, an older build's): written afresh.
-    if (fd !== null) {
-      closeSync(fd);
-      unlinkSync(path);
+/**
+ * The directories of addonDirectories() that are private (made when missing), in order and only as
+ * far as asked for; those that cannot be go to `passedOver` with why.
+ */
+export function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Generator<string> {
+  for (const directory of addonDirectories()) {
+    try {
+      privateDirectory(directory);
+    } catch (error) {
+      passedOver.push({ directory, reason: (error as Error).message });
+      continue;
     }
-    writeOnce(path, content());
+    yield directory;
+  }
+}
+
+/**
+ * The file's hash is checked once, when it is written: read back whole before it is first
+ * loaded. A start after that loads it once it is the file written: in a directory no one but root and
+ * this user can change (privateDirectory), named by its hash, a regular file of ours with one link
+ * that no one else may write, of the content's size (a write is renamed into place whole). Hashing
+ * it again at every start would cost more than loading it.
+ */
+function loadChecked(path: string, sha256: string, content: Buffer): unknown {
+  let fd = openChecked(path);
+  if (fd !== null && fstatSync(fd).size !== content.length) {
+    // Not what it should be (someone's hand, or an old build's): written afresh.
+    closeSync(fd);
+    unlinkSync(path);
+    fd = null;
+  }
+  if (fd === null) {
+    writeOnce(path, content);
     fd = openChecked(path);
     if (fd === null) throw new Error(`${path} vanished`);
     if (sha256Hex(readAll(fd)) !== sha256) {
       closeSync(fd);
+      unlinkSync(path);
       throw new Error(`${path} does not hold what was written`);
     }
   }
