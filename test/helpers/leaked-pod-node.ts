@@ -3,6 +3,7 @@
 // stays in its mount namespace. Everything stops when the test ends, whether it passed or not.
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
+import { undoAtEnd } from './cleanup.js';
 import { startContainerd, type Containerd, type HarnessPod } from './containerd.js';
 import { KubeletWatcher } from './kubelet-watcher.js';
 
@@ -19,13 +20,10 @@ export interface LeakedPodNode {
 
 export async function startLeakedPodNode(t: TestContext): Promise<LeakedPodNode> {
   const runtime = await startContainerd();
-  let kubelet: KubeletWatcher | undefined;
   // The runtime's stop() also kills what stays in a pod's mount namespace.
-  t.after(async () => {
-    await kubelet?.stop();
-    await runtime.stop();
-  });
-  kubelet = await KubeletWatcher.start();
+  undoAtEnd(t, () => runtime.stop());
+  const kubelet = await KubeletWatcher.start();
+  undoAtEnd(t, () => kubelet.stop());
   const kubeletRoot = join(runtime.dir, 'kubelet');
   const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
   const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { undoAtEnd } from '../helpers/cleanup.js';
 import { missingBinaries } from '../helpers/prometheus.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
@@ -26,7 +27,7 @@ async function standIn(t: TestContext, handler: Handler): Promise<string> {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.after(() => {
+  undoAtEnd(t, () => {
     server.closeAllConnections();
     server.close();
   });
@@ -160,7 +161,7 @@ test('the screen: a broken answer is an error in the header and the screen goes 
     json(response, broken && !query.includes('__name__') ? vector([null]) : oneNode(query));
   });
   const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-d', '0.2'], { width: 120, height: 24 });
-  t.after(() => pane.kill());
+  undoAtEnd(t, () => pane.kill());
   await pane.waitFor(/wrong shape: result\[0\] has no metric/, 'the error in the header');
   broken = false;
   for (let i = 0; i < 30; i++) pane.type('r');

@@ -4,8 +4,7 @@
 // back as one row per node. Replays need no root: what they serve comes from the recordings.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
@@ -16,6 +15,7 @@ import type { Snapshot } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
 import { RecordingWriter } from '../../src/record/writer.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
 import { missingBinaries, PROMETHEUS, query, SCRAPES, servedPort, start, startPrometheus, text } from '../helpers/prometheus.js';
 import { pod, proc, snapshot, targets, user } from '../helpers/rows.js';
@@ -28,17 +28,11 @@ before(() => {
   if (!skip) ensureBuilt();
 });
 
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'inotop-exporter-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test(
   'serve over TLS with basic auth: Prometheus scrapes it; without the password 401; health, readiness, process metrics, the node label',
   { skip, timeout: 60_000 },
   async (t) => {
-    const work = tempDir(t);
+    const work = tempDir(t, 'inotop-exporter-');
     const cert = join(work, 'cert.pem');
     const key = join(work, 'key.pem');
     execFileSync(
@@ -140,7 +134,7 @@ test(
 );
 
 test('serve refuses a web config it does not understand, and says why', { skip }, (t) => {
-  const work = tempDir(t);
+  const work = tempDir(t, 'inotop-exporter-');
   const cases: [string, RegExp][] = [
     ['tls_server_config:\n  cert_file: missing.pem\n  key_file: missing.pem\n', /cannot read cert_file missing\.pem/],
     ['basic_auth_users:\n  prometheus: plaintext\n', /basic_auth_users\.prometheus is not a bcrypt hash/],
@@ -190,7 +184,7 @@ function expectedRow(path: string): Omit<JsonNode, 'lastScrapeAt' | 'failures' |
 }
 
 test('inotop fleet: one row per node from Prometheus scraping three serve --replay', { skip, timeout: 90_000 }, async (t) => {
-  const work = tempDir(t);
+  const work = tempDir(t, 'inotop-exporter-');
   const small = join(work, 'small.jsonl');
   smallRecording(small);
   const recordings = [join(repo, 'fixtures/leaky-kubelet.jsonl.gz'), join(repo, 'fixtures/healthy-node.jsonl'), small];
@@ -257,7 +251,7 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
 
   // The screen: the same rows, and the main screen's keys (filter, sort, Enter, Esc, q).
   const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus], { width: 120, height: 30 });
-  t.after(() => pane.kill());
+  undoAtEnd(t, () => pane.kill());
   const rowOrder = (screen: string) =>
     screen
       .split('\n')

@@ -7,8 +7,7 @@
 // Timings are the bench's (npm run bench -- --fleet), not this test's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -16,6 +15,7 @@ import { compareCodeUnits } from '../../src/common/compare.js';
 import { displayWidth } from '../../src/common/width.js';
 import { FleetReader, type JsonNode, type NodeRow } from '../../src/fleet/nodes.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
 import { fleetTsdb, realScrapes, PROMTOOL, type ExpectedNode } from '../helpers/fleet-tsdb.js';
 import { missingBinaries, PROMETHEUS, startPrometheus } from '../helpers/prometheus.js';
@@ -63,8 +63,7 @@ function assertRows(rows: readonly (JsonNode | NodeRow)[], expected: readonly Ex
 
 test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip, timeout: 600_000 }, async (t) => {
   ensureBuilt();
-  const work = mkdtempSync(join(tmpdir(), 'inotop-fleet-scale-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir(t, 'inotop-fleet-scale-');
   const templates = await realScrapes(repo);
   const at = Math.floor(Date.now() / 1000);
   const { nodes: expected } = await fleetTsdb(work, { nodesPerCluster: 5000, clusters: ['eu', 'us'], hostileNames: HOSTILE, at }, templates);
@@ -166,7 +165,7 @@ test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip
   await t.test('the screen: the last node, its gone pods, its detail scrolled; the filter as typed; the sort', async (t) => {
     // 16 lines: a node's detail is longer than its page.
     const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-s', 'leaked'], { width: 150, height: 16 });
-    t.after(() => pane.kill());
+    undoAtEnd(t, () => pane.kill());
     await pane.waitFor(/10,004 nodes in 2 clusters .*from the recording rules/, 'the first rows', 60_000);
     // Inverted: the most leaked node is the last row.
     const most = Math.max(...expected.map((n) => n.leaked));
@@ -212,7 +211,7 @@ test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip
 
   await t.test('the screen: hostile names shown as text, the title untouched, columns aligned', async (t) => {
     const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-F', 'pwn|red|ノ', '-s', 'node'], { width: 120, height: 20 });
-    t.after(() => pane.kill());
+    undoAtEnd(t, () => pane.kill());
     const title = () => spawnSync('tmux', ['-L', pane.socket, 'display-message', '-p', '-t', '0', '#{pane_title}'], { encoding: 'utf8' }).stdout.trim();
     const screen = await pane.waitFor(/\\x1b\[31mred/, 'the hostile nodes');
     assert.notEqual(title(), 'pwned');

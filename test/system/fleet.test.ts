@@ -4,7 +4,7 @@
 // Kubernetes, node-problem-detector, Prometheus and kubectl read them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import type { SyscallFailure, UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
 import { containerdSkipReason } from '../helpers/containerd.js';
 import { buildFakeNode } from '../helpers/fake-node.js';
@@ -191,12 +192,9 @@ function withSysctl<T>(name: 'max_user_instances' | 'max_user_watches', value: n
 test("check against the real limits: the sysctls lowered to just above root's use, then restored", { skip: rootSkip }, async (t) => {
   // Root holds at least 4 instances and 151 watches of its own, whatever else runs: with the
   // limits below, that is above the 50% threshold however little the rest of the machine holds.
+  const files = tempDir(t, 'inotop-limits-');
   const watcher = new Watcher();
-  const files = mkdtempSync(join(tmpdir(), 'inotop-limits-'));
-  t.after(async () => {
-    await watcher.stop();
-    rmSync(files, { recursive: true, force: true });
-  });
+  undoAtEnd(t, () => watcher.stop());
   for (let i = 0; i < 150; i++) writeFileSync(join(files, String(i)), '');
   await watcher.watchDir(await watcher.init(), files);
   for (let i = 0; i < 3; i++) await watcher.watch(await watcher.init(), tmpdir());
@@ -239,7 +237,7 @@ function onlyCapabilities(capabilities: string[]): string[] {
 
 test('check on a simulated node: ok, a hung pod source costs only --pods-timeout, a leaked pod is named', { skip: rootSkip }, async (t) => {
   const node = await buildFakeNode({ pods: 2 });
-  t.after(() => node.cleanup());
+  undoAtEnd(t, () => node.cleanup());
   const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
   const leakCheck = (extra: string[] = [], prefix: string[] = []) =>
     inotop(['check', '--instances-threshold=off', '--watches-threshold=off', ...podFlags, ...extra], prefix);
