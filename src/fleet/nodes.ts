@@ -1,7 +1,8 @@
-// What `inotop fleet` knows of each node, read from Prometheus (queries.ts) by a FleetReader: the
-// first read takes every node; later ones take the dense columns a few node shards at a time (the
-// sparse ones whole where the rules make them cheap), so that one refresh of a 100,000-node fleet
-// costs Prometheus a part of it. Rows are kept by cluster and node: two clusters may share names.
+// What `inotop fleet` knows of each node, read from Prometheus (queries.ts) by a FleetReader: each
+// read takes every column of a group of node shards, so that one read of a 100,000-node fleet costs
+// Prometheus (and inotop's memory) a part of it, and the first rows show after the first group
+// rather than the whole fleet. The fleet is complete once every group was read; the screen reads
+// the groups back to back until then. Rows are kept by cluster and node: two clusters may share names.
 import { compareCodeUnits } from '../common/compare.js';
 import { jsonText } from '../common/text.js';
 import { CLUSTER_LABEL, NODE_LABEL, NODE_SHARDS, OTHER, SHARD_LABEL } from '../serve/labels.js';
@@ -57,8 +58,12 @@ export interface Fleet {
   clusters: readonly ClusterSummary[];
   mode: QueryMode;
   at: number;
-  /** How many reads it takes to read every node's dense columns anew (1: every read). */
+  /** How many reads it takes to read every node anew (1: every read). */
   shardGroups: number;
+  /** Every group has been read: every node is in `rows`. */
+  complete: boolean;
+  /** The nodes Prometheus has (of the clusters asked for), read or not yet. */
+  nodes: number;
 }
 
 export interface ReaderOptions {
@@ -105,6 +110,9 @@ export class FleetReader {
   private rows = new Map<string, NodeRow>();
   private order: NodeRow[] = [];
   private reads = 0;
+  /** Without rules: the nodes counted at the first read, until every group has been read. */
+  private rawNodes = 0;
+  private complete = false;
 
   constructor(private readonly options: ReaderOptions) {}
 
@@ -116,35 +124,45 @@ export class FleetReader {
     return instantQuery(this.options.prometheus, promql, labels, this.limits(nodes));
   }
 
-  /** One read: every node the first time, then the next group of shards. */
+  /** One read: the next group of shards. */
   async read(): Promise<Fleet> {
     const { cluster } = this.options;
     const summaries = await this.query(clusterRulesQuery(cluster), ['__name__', CLUSTER_LABEL], 0);
     const mode: QueryMode = summaries.some((s) => s.labels.__name__ === CLUSTER_RULES.nodes.record) ? 'rules' : 'raw';
-    let nodes = this.rows.size;
+    let nodes: number;
     if (mode === 'rules') nodes = summaries.reduce((sum, s) => sum + (s.labels.__name__ === CLUSTER_RULES.nodes.record ? s.value : 0), 0);
-    else if (this.reads === 0) nodes = (await this.query(rawNodeCountQuery(cluster), [CLUSTER_LABEL], 0)).reduce((sum, s) => sum + s.value, 0);
+    else if (this.complete) nodes = this.rows.size;
+    else {
+      if (this.reads === 0) this.rawNodes = (await this.query(rawNodeCountQuery(cluster), [CLUSTER_LABEL], 0)).reduce((sum, s) => sum + s.value, 0);
+      nodes = this.rawNodes;
+    }
 
     const shardGroups = shardGroupsFor(nodes);
-    const shards = this.reads === 0 || shardGroups === 1 ? null : shardsOfGroup(this.reads % shardGroups, shardGroups);
-    const everyShard = { cluster, shards: null };
+    const shards = shardGroups === 1 ? null : shardsOfGroup(this.reads % shardGroups, shardGroups);
     const columns = [...DENSE_COLUMNS, ...SPARSE_COLUMNS];
-    // The sparse columns are cheap whole from the rules; raw, each costs what the dense ones do.
-    const selection = (column: NodeColumn) => (mode === 'rules' && SPARSE_COLUMNS.includes(column) ? everyShard : { cluster, shards });
-    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, selection(column)), NODE_LABELS, nodes)));
-    const results = new Map(columns.map((column, i) => [column, vectors[i]!]));
-    this.merge(results, shards, mode);
+    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, { cluster, shards }), NODE_LABELS, nodes)));
+    this.merge(new Map(columns.map((column, i) => [column, vectors[i]!])), shards);
     this.reads++;
+    this.complete ||= this.reads >= shardGroups;
     const rows = this.order;
-    return { rows, clusters: mode === 'rules' ? clusterSummaries(summaries) : summarize(rows), mode, at: Date.now(), shardGroups };
+    const clusters = mode === 'rules' ? clusterSummaries(summaries) : summarize(rows);
+    return { rows, clusters, mode, at: Date.now(), shardGroups, complete: this.complete, nodes: this.complete ? rows.length : Math.max(nodes, rows.length) };
+  }
+
+  /** Every node: the groups read until the fleet is complete (-b, --json). */
+  async readAll(): Promise<Fleet> {
+    for (;;) {
+      const fleet = await this.read();
+      if (fleet.complete) return fleet;
+    }
   }
 
   /** The read's columns into the rows: those of the shards read are replaced, the others kept. */
-  private merge(results: Map<NodeColumn, Sample[]>, shards: readonly number[] | null, mode: QueryMode): void {
+  private merge(results: Map<NodeColumn, Sample[]>, shards: readonly number[] | null): void {
     const shardSet = shards === null ? null : new Set(shards.map(String));
     const inShards = (shard: string) => shardSet === null || shard === '' || shardSet.has(shard);
     const next = new Map<string, NodeRow>();
-    let added = false;
+    const added: NodeRow[] = [];
     for (const [key, row] of this.rows) {
       if (!inShards(row.shard)) next.set(key, row);
     }
@@ -163,8 +181,7 @@ export class FleetReader {
       const { [CLUSTER_LABEL]: cluster = '', [NODE_LABEL]: node = '', [SHARD_LABEL]: shard = '' } = sample.labels;
       const key = nodeKey(cluster, node);
       if (next.has(key)) continue;
-      if (!this.rows.has(key)) added = true;
-      next.set(key, {
+      const row: NodeRow = {
         cluster,
         node,
         shard,
@@ -174,21 +191,32 @@ export class FleetReader {
         gonePods: gone.get(key) ?? 0,
         failures: failures.get(key) ?? 0,
         lastScrapeAt: sample.value * 1000,
-      });
+      };
+      next.set(key, row);
+      if (!this.rows.has(key)) added.push(row);
     }
-    // Rules give the sparse columns of every node at each read: the kept rows' too.
-    if (mode === 'rules' && shardSet !== null) {
-      for (const [key, row] of next) {
-        if (inShards(row.shard)) continue;
-        const fresh = { leaked: leaked.get(key) ?? 0, gonePods: gone.get(key) ?? 0, failures: failures.get(key) ?? 0 };
-        if (fresh.leaked !== row.leaked || fresh.gonePods !== row.gonePods || fresh.failures !== row.failures) next.set(key, { ...row, ...fresh });
-      }
+    // The same nodes keep their order; new ones (a group read for the first time) are sorted among
+    // themselves and merged in: a group's sort, not the fleet's.
+    const kept: NodeRow[] = [];
+    for (const row of this.order) {
+      const now = next.get(nodeKey(row.cluster, row.node));
+      if (now) kept.push(now);
     }
-    // The same nodes keep their order: sorted again only when some came or went.
-    if (!added && next.size === this.rows.size) this.order = this.order.map((row) => next.get(nodeKey(row.cluster, row.node))!);
-    else this.order = [...next.values()].sort(compareNodes);
+    this.order = added.length === 0 ? kept : mergeSorted(kept, added.sort(compareNodes), compareNodes);
     this.rows = next;
   }
+}
+
+/** Two sorted lists as one. */
+function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
+  const out = new Array<T>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compare(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 /** The shards a group of `groups` reads: every `groups`-th one from `group`. */
@@ -344,14 +372,26 @@ const SORT_KEYS: Record<Exclude<FleetSortField, 'node'>, (row: NodeRow) => numbe
 
 /**
  * Rows in (cluster, node) order sorted by a field: biggest first for the counts, ties kept in
- * node order (a stable sort, so no text comparison per step); inverted, the whole order reversed.
+ * node order; inverted, the whole order reversed. No comparator runs: each row's key becomes its
+ * rank among the distinct keys, and rank × rows + position one number, which a Float64Array sorts
+ * natively (a third of the time of a comparator sort at 100,000 rows; NaN sorts last).
  */
 export function sortRows(rows: readonly NodeRow[], field: FleetSortField, inverted: boolean): NodeRow[] {
   let sorted: NodeRow[];
   if (field === 'node') sorted = rows.slice();
   else {
     const key = SORT_KEYS[field];
-    sorted = rows.slice().sort((a, b) => key(b) - key(a));
+    const n = rows.length;
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = -key(rows[i]!);
+    const distinct = Float64Array.from(new Set(keys)).sort();
+    const rank = new Map<number, number>();
+    for (let r = 0; r < distinct.length; r++) rank.set(distinct[r]!, r);
+    const order = new Float64Array(n);
+    for (let i = 0; i < n; i++) order[i] = rank.get(keys[i]!)! * n + i;
+    order.sort();
+    sorted = new Array<NodeRow>(n);
+    for (let i = 0; i < n; i++) sorted[i] = rows[order[i]! % n]!;
   }
   return inverted ? sorted.reverse() : sorted;
 }

@@ -21,7 +21,7 @@ export async function runFleet(options: FleetOptions): Promise<number> {
   }
   let fleet;
   try {
-    fleet = await new FleetReader(readerOptions(options)).read();
+    fleet = await new FleetReader(readerOptions(options)).readAll();
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
     process.stderr.write(`inotop fleet: ${visible(error.message)}\n`);
