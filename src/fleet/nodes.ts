@@ -19,6 +19,7 @@ import {
   type ClusterField,
   type NodeColumn,
   type QueryMode,
+  type ShardGroup,
 } from './queries.js';
 
 export interface NodeRow {
@@ -108,6 +109,8 @@ const NODE_LABELS = [CLUSTER_LABEL, NODE_LABEL, SHARD_LABEL] as const;
 
 export class FleetReader {
   private rows = new Map<string, NodeRow>();
+  /** The rows' keys in (cluster, node) order, and the rows so. */
+  private keys: string[] = [];
   private order: NodeRow[] = [];
   private reads = 0;
   /** Without rules: the nodes counted at the first read, until every group has been read. */
@@ -138,10 +141,11 @@ export class FleetReader {
     }
 
     const shardGroups = shardGroupsFor(nodes);
-    const shards = shardGroups === 1 ? null : shardsOfGroup(this.reads % shardGroups, shardGroups);
+    const group = shardGroups === 1 ? null : shardGroup(this.reads % shardGroups, shardGroups);
     const columns = [...DENSE_COLUMNS, ...SPARSE_COLUMNS];
-    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, { cluster, shards }), NODE_LABELS, nodes)));
-    this.merge(new Map(columns.map((column, i) => [column, vectors[i]!])), shards);
+    const selection = { cluster, shards: group };
+    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, selection), NODE_LABELS, nodes)));
+    this.merge(new Map(columns.map((column, i) => [column, vectors[i]!])), group);
     this.reads++;
     this.complete ||= this.reads >= shardGroups;
     const rows = this.order;
@@ -158,14 +162,9 @@ export class FleetReader {
   }
 
   /** The read's columns into the rows: those of the shards read are replaced, the others kept. */
-  private merge(results: Map<NodeColumn, Sample[]>, shards: readonly number[] | null): void {
-    const shardSet = shards === null ? null : new Set(shards.map(String));
-    const inShards = (shard: string) => shardSet === null || shard === '' || shardSet.has(shard);
-    const next = new Map<string, NodeRow>();
-    const added: NodeRow[] = [];
-    for (const [key, row] of this.rows) {
-      if (!inShards(row.shard)) next.set(key, row);
-    }
+  private merge(results: Map<NodeColumn, Sample[]>, group: ShardGroup | null): void {
+    const shardSet = group === null ? null : new Set(group.shards.map(String));
+    const inGroup = (shard: string) => shardSet === null || (shard === '' ? group!.unlabelled : shardSet.has(shard));
     const byKey = (samples: Sample[] | undefined) => {
       const map = new Map<string, number>();
       for (const s of samples ?? []) map.set(nodeKey(s.labels[CLUSTER_LABEL]!, s.labels[NODE_LABEL]!), s.value);
@@ -177,11 +176,16 @@ export class FleetReader {
     const gone = byKey(results.get('gonePods'));
     const failures = byKey(results.get('failures'));
     const share = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
+    // The group's rows in place: the rest of the fleet is not copied, nor are its keys made again.
+    const read = new Set<string>();
+    const added: string[] = [];
     for (const sample of results.get('lastScrape') ?? []) {
       const { [CLUSTER_LABEL]: cluster = '', [NODE_LABEL]: node = '', [SHARD_LABEL]: shard = '' } = sample.labels;
       const key = nodeKey(cluster, node);
-      if (next.has(key)) continue;
-      const row: NodeRow = {
+      const before = this.rows.get(key);
+      if (read.has(key) || (before && !inGroup(before.shard))) continue;
+      read.add(key);
+      this.rows.set(key, {
         cluster,
         node,
         shard,
@@ -191,19 +195,20 @@ export class FleetReader {
         gonePods: gone.get(key) ?? 0,
         failures: failures.get(key) ?? 0,
         lastScrapeAt: sample.value * 1000,
-      };
-      next.set(key, row);
-      if (!this.rows.has(key)) added.push(row);
+      });
+      if (!before) added.push(key);
+    }
+    let removed = false;
+    for (const [key, row] of this.rows) {
+      if (inGroup(row.shard) && !read.has(key)) removed = this.rows.delete(key);
     }
     // The same nodes keep their order; new ones (a group read for the first time) are sorted among
     // themselves and merged in: a group's sort, not the fleet's.
-    const kept: NodeRow[] = [];
-    for (const row of this.order) {
-      const now = next.get(nodeKey(row.cluster, row.node));
-      if (now) kept.push(now);
-    }
-    this.order = added.length === 0 ? kept : mergeSorted(kept, added.sort(compareNodes), compareNodes);
-    this.rows = next;
+    const byNode = (a: string, b: string) => compareNodes(this.rows.get(a)!, this.rows.get(b)!);
+    let keys = removed ? this.keys.filter((key) => this.rows.has(key)) : this.keys;
+    if (added.length > 0) keys = mergeSorted(keys, added.sort(byNode), byNode);
+    this.keys = keys;
+    this.order = keys.map((key) => this.rows.get(key)!);
   }
 }
 
@@ -217,6 +222,14 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) 
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;
+}
+
+/**
+ * What the group `group` of `groups` reads: every `groups`-th shard from `group`, and the first
+ * group also the series without a node_shard label (exporters from before it).
+ */
+export function shardGroup(group: number, groups: number): ShardGroup {
+  return { shards: shardsOfGroup(group, groups), unlabelled: group === 0 };
 }
 
 /** The shards a group of `groups` reads: every `groups`-th one from `group`. */
