@@ -421,26 +421,43 @@ export interface JsonNode {
   lastScrapeAt: string;
 }
 
-/** --json: where the figures come from (rules or raw), each cluster's, and the rows. */
-export function fleetJson(fleet: Fleet, rows: readonly NodeRow[]): string {
-  const clusterOf = (cluster: string) => (cluster === '' ? null : cluster);
-  return (
-    jsonText(
-      {
-        queries: fleet.mode,
-        clusters: fleet.clusters.map((summary) => ({ ...summary, cluster: clusterOf(summary.cluster) })),
-        nodes: rows.map((row): JsonNode => ({
-          cluster: clusterOf(row.cluster),
-          node: row.node,
-          maxWatchesShare: row.maxWatchesShare,
-          maxInstancesShare: row.maxInstancesShare,
-          leaked: row.leaked,
-          gonePods: row.gonePods,
-          failures: row.failures,
-          lastScrapeAt: new Date(row.lastScrapeAt).toISOString(),
-        })),
-      },
-      2,
-    ) + '\n'
+const clusterOf = (cluster: string) => (cluster === '' ? null : cluster);
+
+function jsonNode(row: NodeRow): JsonNode {
+  return {
+    cluster: clusterOf(row.cluster),
+    node: row.node,
+    maxWatchesShare: row.maxWatchesShare,
+    maxInstancesShare: row.maxInstancesShare,
+    leaked: row.leaked,
+    gonePods: row.gonePods,
+    failures: row.failures,
+    lastScrapeAt: new Date(row.lastScrapeAt).toISOString(),
+  };
+}
+
+/** Nodes a piece of --json holds. */
+const JSON_NODES_A_PIECE = 1000;
+
+/**
+ * --json: where the figures come from (rules or raw), each cluster's, and the rows, in pieces of
+ * a thousand nodes whose text together is jsonText(…, 2) of the whole: 100,000 nodes are never one
+ * 25 MB string (nor its objects) at once.
+ */
+export function* fleetJson(fleet: Fleet, rows: readonly NodeRow[]): Generator<string> {
+  const head = jsonText(
+    { queries: fleet.mode, clusters: fleet.clusters.map((summary) => ({ ...summary, cluster: clusterOf(summary.cluster) })), nodes: [] },
+    2,
   );
+  if (rows.length === 0) {
+    yield head + '\n';
+    return;
+  }
+  // `  "nodes": []\n}` opened instead, each node indented two levels, and closed.
+  yield head.slice(0, -']\n}'.length) + '\n';
+  for (let i = 0; i < rows.length; i += JSON_NODES_A_PIECE) {
+    const piece = rows.slice(i, i + JSON_NODES_A_PIECE).map((row) => '    ' + jsonText(jsonNode(row), 2).replace(/\n/g, '\n    '));
+    yield (i > 0 ? ',\n' : '') + piece.join(',\n');
+  }
+  yield '\n  ]\n}\n';
 }

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fleetColumns, fleetShape, fleetTable, shareText } from '../../src/fleet/columns.js';
-import { compareNodes, nodeDetail, sortRows, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
+import { compareNodes, fleetJson, nodeDetail, sortRows, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
+import { jsonText } from '../../src/common/text.js';
 import { detailLines, footerLine, headerLines, tableLines } from '../../src/fleet/paint.js';
 import type { Sample } from '../../src/fleet/prometheus.js';
 import type { FleetSortField } from '../../src/fleet/args.js';
@@ -305,5 +306,33 @@ test('sortRows: the order of a stable comparator sort, biggest first, ties in no
     const reference = many.slice().sort((a, b) => key(b) - key(a));
     assert.deepEqual(sortRows(many, field, false), reference, field);
     assert.deepEqual(sortRows(many, field, true), reference.reverse(), `${field} inverted`);
+  }
+});
+
+test('--json in pieces: together the text of the whole (jsonText, indented 2), with no node and with thousands', () => {
+  const whole = (fleet: Fleet, rows: readonly NodeRow[]) =>
+    jsonText(
+      {
+        queries: fleet.mode,
+        clusters: fleet.clusters.map((c) => ({ ...c, cluster: c.cluster === '' ? null : c.cluster })),
+        nodes: rows.map((r) => ({
+          cluster: r.cluster === '' ? null : r.cluster,
+          node: r.node,
+          maxWatchesShare: r.maxWatchesShare,
+          maxInstancesShare: r.maxInstancesShare,
+          leaked: r.leaked,
+          gonePods: r.gonePods,
+          failures: r.failures,
+          lastScrapeAt: new Date(r.lastScrapeAt).toISOString(),
+        })),
+      },
+      2,
+    ) + '\n';
+  const many = Array.from({ length: 2500 }, (_, i) => row(i % 7 === 0 ? `node-${i}\u2028\x1b[31m"{x}"` : `node-${i}`, i / 2500, i % 3, 0, i % 2 ? 'eu' : ''));
+  for (const rows of [[], many.slice(0, 1), many]) {
+    const fleet = fleetOf(rows);
+    const pieces = [...fleetJson(fleet, fleet.rows)];
+    assert.equal(pieces.join(''), whole(fleet, fleet.rows), `${rows.length} nodes`);
+    assert.equal(JSON.parse(pieces.join('')).nodes.length, rows.length);
   }
 });
