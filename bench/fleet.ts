@@ -1,9 +1,12 @@
 // `inotop fleet` at 10,000 or 100,000 nodes behind one real Prometheus (npm run bench -- --fleet N):
 // the fleet of test/helpers/fleet-tsdb.ts (real scrapes copied to two clusters sharing node names,
 // a tenth leaking) backfilled with promtool. Measured, raw queries first, then with the recording
-// rules (evaluated once, then unloaded, so that nothing else runs in Prometheus while it is timed):
+// rules (evaluated over every node, then Prometheus restarted without them, so that nothing else
+// runs in it while it is timed; unloading them by a reload would mark their series stale two
+// evaluation intervals later, and every later read would be raw):
 //   - Prometheus's CPU per read (utime+stime of its process around FleetReader.read(), the reads
-//     the screen makes): the first, which reads every node, and the steady ones, a shard group each;
+//     the screen makes, a shard group each): the first (the first rows), the reads until every node
+//     was read once (back to back), and the steady ones after;
 //   - `inotop fleet --json`, the whole process: wall and peak RSS;
 //   - the screen in tmux: from its start to the first rows; each key (j k PgDn G g < > I Enter Esc)
 //     from send-keys to the pane's next output, pressed at random moments while it reads every
@@ -47,10 +50,14 @@ function peakRssMb(pid: number): number {
 }
 
 export interface ReadCosts {
-  /** The first read: every node. */
+  /** The first read: the first group of shards. */
   firstCpuS: number;
   firstWallMs: number;
-  /** Later reads, a shard group each. */
+  /** The reads until every node was read once, back to back: how many, and their CPU and wall in all. */
+  fillReads: number;
+  fillCpuS: number;
+  fillWallMs: number;
+  /** Reads once every node was read, a shard group each. */
   steadyCpuS: Spread;
   steadyWallMs: Spread;
   shardGroups: number;
@@ -107,10 +114,17 @@ class Prometheus {
     throw new Error('Prometheus did not get ready in 2 minutes');
   }
 
-  async rules(on: boolean): Promise<void> {
-    writeFileSync(this.config, JSON.stringify({ global: { evaluation_interval: '10s' }, ...(on ? { rule_files: [rulesFile] } : {}) }));
+  /** Loads the recording rules (a reload). */
+  async loadRules(): Promise<void> {
+    writeFileSync(this.config, JSON.stringify({ global: { evaluation_interval: '10s' }, rule_files: [rulesFile] }));
     const response = await fetch(`${this.url}/-/reload`, { method: 'POST' });
     if (!response.ok) throw new Error(`Prometheus reload: ${response.status}`);
+  }
+
+  /** Stops it and starts it again on the same data without rules: their last series stay, not marked stale. */
+  async restartWithoutRules(work: string, data: string): Promise<Prometheus> {
+    await this.stop();
+    return Prometheus.start(work, data);
   }
 
   async stop(): Promise<void> {
@@ -121,14 +135,15 @@ class Prometheus {
   }
 }
 
-/** Prometheus's CPU and the wall time of FleetReader's reads: the first, then `steady` more. */
+/** Prometheus's CPU and the wall time of FleetReader's reads: until every node was read, then `steady` more. */
 async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steady: number): Promise<ReadCosts> {
   const reader = new FleetReader({ prometheus: prometheus.url, cluster: null, timeoutMs: 120_000, maxResponseBytes: null });
   const pid = prometheus.child.pid!;
   const cpu: number[] = [];
   const wall: number[] = [];
   let shardGroups = 1;
-  for (let i = 0; i <= steady; i++) {
+  let fillReads = 0;
+  for (let i = 0; i < fillReads + steady || fillReads === 0; i++) {
     const before = cpuSeconds(pid);
     const started = performance.now();
     const fleet = await reader.read();
@@ -138,11 +153,22 @@ async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steady: 
     cpu.push(cpuSeconds(pid) - before);
     if (fleet.mode !== mode) throw new Error(`read ${fleet.mode}, expected ${mode}`);
     shardGroups = fleet.shardGroups;
+    if (fleet.complete && fillReads === 0) fillReads = i + 1;
   }
-  return { firstCpuS: cpu[0]!, firstWallMs: wall[0]!, steadyCpuS: spread(cpu.slice(1)), steadyWallMs: spread(wall.slice(1)), shardGroups };
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    firstCpuS: cpu[0]!,
+    firstWallMs: wall[0]!,
+    fillReads,
+    fillCpuS: sum(cpu.slice(0, fillReads)),
+    fillWallMs: sum(wall.slice(0, fillReads)),
+    steadyCpuS: spread(cpu.slice(fillReads)),
+    steadyWallMs: spread(wall.slice(fillReads)),
+    shardGroups,
+  };
 }
 
-async function measureJson(prometheus: Prometheus): Promise<{ wallMs: number; maxRssMb: number }> {
+async function measureJson(prometheus: Prometheus): Promise<{ wallMs: number; maxRssMb: number; mode: string }> {
   const started = performance.now();
   const run = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, inotopBin, 'fleet', '--prometheus', prometheus.url, '--json'], {
     encoding: 'utf8',
@@ -150,7 +176,8 @@ async function measureJson(prometheus: Prometheus): Promise<{ wallMs: number; ma
   });
   const wallMs = performance.now() - started;
   if (run.status !== 0) throw new Error(`fleet --json: ${run.stderr}`);
-  return { wallMs, maxRssMb: Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024 };
+  const { queries: mode } = JSON.parse(run.stdout) as { queries: string };
+  return { wallMs, maxRssMb: Number(/maxrss=(\d+)/.exec(run.stderr)?.[1]) / 1024, mode };
 }
 
 /** The time from send-keys to the pane's next output. */
@@ -167,7 +194,9 @@ async function measureScreen(prometheus: Prometheus, nodes: number): Promise<Fle
   const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus.url, '-d', '5'], { width: 160, height: 48 });
   try {
     const count = nodes.toLocaleString('en-US');
+    // From the recording rules: a raw read would time what the rules are there to spare.
     await pane.waitFor((screen) => screen.includes(`${count} nodes`) && / ago\s*$/m.test(screen), 'the first rows', 120_000);
+    if (!pane.screen().includes('from the recording rules')) throw new Error(`the screen did not read the recording rules:\n${pane.screen()}`);
     const firstRowsMs = performance.now() - started;
     const pid = pane.commandPid();
     const client = new ControlClient(pane);
@@ -220,8 +249,8 @@ export async function measureFleet(nodes: number): Promise<FleetMeasurement> {
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const series = (templates.leaky.length + 9 * templates.healthy.length) / 10;
     const raw = await readCosts(prometheus, 'raw', 4);
-    // The rules evaluated once or twice over every node, then unloaded: their series stay for the lookback.
-    await prometheus.rules(true);
+    // The rules evaluated once or twice over every node, then gone: their series stay for the lookback.
+    await prometheus.loadRules();
     const url = prometheus.url;
     for (let i = 0; ; i++) {
       const body = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent('sum(cluster:inotop_nodes:count)')}`)).json()) as {
@@ -231,9 +260,10 @@ export async function measureFleet(nodes: number): Promise<FleetMeasurement> {
       if (i > 300) throw new Error('the recording rules did not cover every node in 10 minutes');
       await sleep(2000);
     }
-    await prometheus.rules(false);
+    prometheus = await prometheus.restartWithoutRules(work, data);
     const rules = await readCosts(prometheus, 'rules', 20);
     const json = await measureJson(prometheus);
+    if (json.mode !== 'rules') throw new Error(`fleet --json read ${json.mode}, expected rules`);
     const screen = await measureScreen(prometheus, written.length);
     return { nodes: written.length, seriesPerNode: Math.round(series), setupSeconds, raw, rules, json, screen };
   } finally {

@@ -569,7 +569,8 @@ function printFleet(fleet: FleetMeasurement): void {
     `\n== inotop fleet: ${fleet.nodes.toLocaleString('en-US')} nodes, ${fleet.seriesPerNode} inotop_* series each (setup ${fleet.setupSeconds.toFixed(0)} s)`,
   );
   const reads = (name: string, costs: FleetMeasurement['raw'], judged: boolean) => [
-    `${name}, first read (every node): Prometheus CPU ${costs.firstCpuS.toFixed(2)} s, wall ${ms(costs.firstWallMs)} ms`,
+    `${name}, first read (1 of ${costs.shardGroups} shard groups): Prometheus CPU ${costs.firstCpuS.toFixed(2)} s, wall ${ms(costs.firstWallMs)} ms`,
+    `${name}, every node read once (${costs.fillReads} reads back to back): Prometheus CPU ${costs.fillCpuS.toFixed(2)} s, wall ${ms(costs.fillWallMs)} ms`,
     `${name}, steady reads (1 of ${costs.shardGroups} shard groups each): Prometheus CPU ${costs.steadyCpuS.median.toFixed(3)} s (${costs.steadyCpuS.min.toFixed(3)}–${costs.steadyCpuS.max.toFixed(3)}), wall ${ms(costs.steadyWallMs.median)} ms` +
       (judged ? `: ≤ ${g.prometheusCpuPerReadS} s: ${verdict(costs.steadyCpuS.max <= g.prometheusCpuPerReadS)}` : ''),
   ];

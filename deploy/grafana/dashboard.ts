@@ -180,9 +180,9 @@ function usagePanel(id: number, kind: 'watches' | 'instances', x: number, atTheL
   );
 }
 
-const counts = (drawStyle: GraphDrawStyle, stacking = StackingMode.Normal): FieldConfigSource<TimeSeriesFieldConfig> => ({
+const counts = (drawStyle: GraphDrawStyle, stacking = StackingMode.Normal, unit = 'short'): FieldConfigSource<TimeSeriesFieldConfig> => ({
   defaults: {
-    unit: 'short',
+    unit,
     min: 0,
     decimals: 0,
     color: { mode: FieldColorModeId.PaletteClassic },
@@ -205,6 +205,19 @@ const percentColumn = (name: string) => ({
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
   ],
 });
+
+/** One line per node: `aggregate` of `metric`'s series by cluster and node. */
+function perNodePanel(
+  id: number,
+  title: string,
+  description: string,
+  gridPos: { x: number; y: number; w: number; h: number },
+  aggregate: 'sum' | 'max',
+  metric: string,
+  fieldConfig: FieldConfigSource<TimeSeriesFieldConfig> = counts(GraphDrawStyle.Line),
+): Panel {
+  return timeseries(id, title, description, gridPos, [query('A', `${aggregate} ${BY_NODE} (${metric}{${NODE}})`, 'graph', NODE_LEGEND)], fieldConfig);
+}
 
 /** A process group's series: one command in one pod on one node. */
 const GROUP = 'cluster, node, comm, pod_namespace, pod_name';
@@ -241,21 +254,21 @@ const panels: Panel[] = [
   ),
   usagePanel(2, 'watches', 0, 'At 100% inotify_add_watch fails with ENOSPC ("no space left on device").'),
   usagePanel(3, 'instances', 12, 'At 100% inotify_init fails with EMFILE ("too many open files").'),
-  timeseries(
+  perNodePanel(
     4,
     'Leaked watches',
     'Watches on gone pods, unmounted filesystems or deleted files, per node. `kubectl inotop NODE` names their holders and paths.',
     { x: 0, y: 16, w: 12, h: 8 },
-    [query('A', `sum ${BY_NODE} (inotop_leaked_watches{${NODE}})`, 'graph', NODE_LEGEND)],
-    counts(GraphDrawStyle.Line),
+    'sum',
+    'inotop_leaked_watches',
   ),
-  timeseries(
+  perNodePanel(
     5,
     'Gone pods still watched',
     "Pods the pod list no longer has whose watches are still held, per node (every one counted, also those past the node's --top-leaks series).",
     { x: 12, y: 16, w: 12, h: 8 },
-    [query('A', `max ${BY_NODE} (inotop_gone_pods{${NODE}})`, 'graph', NODE_LEGEND)],
-    counts(GraphDrawStyle.Line),
+    'max',
+    'inotop_gone_pods',
   ),
   timeseries(
     6,
@@ -273,21 +286,23 @@ const panels: Panel[] = [
     [query('A', `sum by (cluster, node, state) (inotop_queues{${NODE}, state=~"may_be_full|not_draining"})`, 'graph', `${NODE_LEGEND} {{state}}`)],
     counts(GraphDrawStyle.Line),
   ),
-  timeseries(
+  perNodePanel(
     9,
     'Processes waiting for fanotify permission answers',
     "Processes in state D waiting for a permission group's holder to answer (every open or exec on its mount or filesystem waits), per node. A holder that answers keeps it near 0; `kubectl inotop NODE` names the holder.",
     { x: 12, y: 32, w: 6, h: 8 },
-    [query('A', `max ${BY_NODE} (inotop_permission_waiters{${NODE}})`, 'graph', NODE_LEGEND)],
+    'max',
+    'inotop_permission_waiters',
     counts(GraphDrawStyle.Line, StackingMode.None),
   ),
-  timeseries(
+  perNodePanel(
     10,
     'The oldest fanotify permission wait',
     'How long the longest-waiting process has waited for a permission answer, per node (from when inotop first saw it). FanotifyPermissionWaitsStuck fires at 30 s.',
     { x: 18, y: 32, w: 6, h: 8 },
-    [query('A', `max ${BY_NODE} (inotop_permission_wait_oldest_seconds{${NODE}})`, 'graph', NODE_LEGEND)],
-    { ...counts(GraphDrawStyle.Line, StackingMode.None), defaults: { ...counts(GraphDrawStyle.Line, StackingMode.None).defaults, unit: 's' } },
+    'max',
+    'inotop_permission_wait_oldest_seconds',
+    counts(GraphDrawStyle.Line, StackingMode.None, 's'),
   ),
   table(
     7,

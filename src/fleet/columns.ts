@@ -31,6 +31,12 @@ export interface FleetShape {
   failures: boolean;
 }
 
+/** Printable ASCII: shown as it is, a column a character. */
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/** The display width of a name as shown; printable ASCII (nearly every node name) without visible()'s scan. */
+const shownWidth = (name: string): number => (PLAIN.test(name) ? name.length : displayWidth(visible(name)));
+
 export function fleetShape(rows: readonly NodeRow[]): FleetShape {
   let clusters = 0;
   let lastCluster: string | null = null;
@@ -42,9 +48,9 @@ export function fleetShape(rows: readonly NodeRow[]): FleetShape {
     if (row.cluster !== lastCluster) {
       clusters++;
       lastCluster = row.cluster;
-      clusterWidth = Math.max(clusterWidth, displayWidth(visible(row.cluster)));
+      clusterWidth = Math.max(clusterWidth, shownWidth(row.cluster));
     }
-    nodeWidth = Math.max(nodeWidth, displayWidth(visible(row.node)));
+    nodeWidth = Math.max(nodeWidth, shownWidth(row.node));
     if (row.failures > 0) failures = true;
   }
   return { clusters, clusterWidth, nodeWidth, failures };

@@ -1,7 +1,8 @@
-// What `inotop fleet` knows of each node, read from Prometheus (queries.ts) by a FleetReader: the
-// first read takes every node; later ones take the dense columns a few node shards at a time (the
-// sparse ones whole where the rules make them cheap), so that one refresh of a 100,000-node fleet
-// costs Prometheus a part of it. Rows are kept by cluster and node: two clusters may share names.
+// What `inotop fleet` knows of each node, read from Prometheus (queries.ts) by a FleetReader: each
+// read takes every column of a group of node shards, so that one read of a 100,000-node fleet costs
+// Prometheus (and inotop's memory) a part of it, and the first rows show after the first group
+// rather than the whole fleet. The fleet is complete once every group was read; the screen reads
+// the groups back to back until then. Rows are kept by cluster and node: two clusters may share names.
 import { compareCodeUnits } from '../common/compare.js';
 import { jsonText } from '../common/text.js';
 import { CLUSTER_LABEL, NODE_LABEL, NODE_SHARDS, OTHER, SHARD_LABEL } from '../serve/labels.js';
@@ -18,6 +19,7 @@ import {
   type ClusterField,
   type NodeColumn,
   type QueryMode,
+  type ShardGroup,
 } from './queries.js';
 
 export interface NodeRow {
@@ -57,8 +59,12 @@ export interface Fleet {
   clusters: readonly ClusterSummary[];
   mode: QueryMode;
   at: number;
-  /** How many reads it takes to read every node's dense columns anew (1: every read). */
+  /** How many reads it takes to read every node anew (1: every read). */
   shardGroups: number;
+  /** Every group has been read: every node is in `rows`. */
+  complete: boolean;
+  /** The nodes Prometheus has (of the clusters asked for), read or not yet. */
+  nodes: number;
 }
 
 export interface ReaderOptions {
@@ -103,8 +109,13 @@ const NODE_LABELS = [CLUSTER_LABEL, NODE_LABEL, SHARD_LABEL] as const;
 
 export class FleetReader {
   private rows = new Map<string, NodeRow>();
+  /** The rows' keys in (cluster, node) order, and the rows so. */
+  private keys: string[] = [];
   private order: NodeRow[] = [];
   private reads = 0;
+  /** Without rules: the nodes counted at the first read, until every group has been read. */
+  private rawNodes = 0;
+  private complete = false;
 
   constructor(private readonly options: ReaderOptions) {}
 
@@ -116,38 +127,44 @@ export class FleetReader {
     return instantQuery(this.options.prometheus, promql, labels, this.limits(nodes));
   }
 
-  /** One read: every node the first time, then the next group of shards. */
+  /** One read: the next group of shards. */
   async read(): Promise<Fleet> {
     const { cluster } = this.options;
     const summaries = await this.query(clusterRulesQuery(cluster), ['__name__', CLUSTER_LABEL], 0);
     const mode: QueryMode = summaries.some((s) => s.labels.__name__ === CLUSTER_RULES.nodes.record) ? 'rules' : 'raw';
-    let nodes = this.rows.size;
+    let nodes: number;
     if (mode === 'rules') nodes = summaries.reduce((sum, s) => sum + (s.labels.__name__ === CLUSTER_RULES.nodes.record ? s.value : 0), 0);
-    else if (this.reads === 0) nodes = (await this.query(rawNodeCountQuery(cluster), [CLUSTER_LABEL], 0)).reduce((sum, s) => sum + s.value, 0);
+    else if (this.complete) nodes = this.rows.size;
+    else {
+      if (this.reads === 0) this.rawNodes = (await this.query(rawNodeCountQuery(cluster), [CLUSTER_LABEL], 0)).reduce((sum, s) => sum + s.value, 0);
+      nodes = this.rawNodes;
+    }
 
     const shardGroups = shardGroupsFor(nodes);
-    const shards = this.reads === 0 || shardGroups === 1 ? null : shardsOfGroup(this.reads % shardGroups, shardGroups);
-    const everyShard = { cluster, shards: null };
+    const group = shardGroups === 1 ? null : shardGroup(this.reads % shardGroups, shardGroups);
     const columns = [...DENSE_COLUMNS, ...SPARSE_COLUMNS];
-    // The sparse columns are cheap whole from the rules; raw, each costs what the dense ones do.
-    const selection = (column: NodeColumn) => (mode === 'rules' && SPARSE_COLUMNS.includes(column) ? everyShard : { cluster, shards });
-    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, selection(column)), NODE_LABELS, nodes)));
-    const results = new Map(columns.map((column, i) => [column, vectors[i]!]));
-    this.merge(results, shards, mode);
+    const selection = { cluster, shards: group };
+    const vectors = await Promise.all(columns.map((column) => this.query(nodeQuery(mode, column, selection), NODE_LABELS, nodes)));
+    this.merge(new Map(columns.map((column, i) => [column, vectors[i]!])), group);
     this.reads++;
+    this.complete ||= this.reads >= shardGroups;
     const rows = this.order;
-    return { rows, clusters: mode === 'rules' ? clusterSummaries(summaries) : summarize(rows), mode, at: Date.now(), shardGroups };
+    const clusters = mode === 'rules' ? clusterSummaries(summaries) : summarize(rows);
+    return { rows, clusters, mode, at: Date.now(), shardGroups, complete: this.complete, nodes: this.complete ? rows.length : Math.max(nodes, rows.length) };
+  }
+
+  /** Every node: the groups read until the fleet is complete (-b, --json). */
+  async readAll(): Promise<Fleet> {
+    for (;;) {
+      const fleet = await this.read();
+      if (fleet.complete) return fleet;
+    }
   }
 
   /** The read's columns into the rows: those of the shards read are replaced, the others kept. */
-  private merge(results: Map<NodeColumn, Sample[]>, shards: readonly number[] | null, mode: QueryMode): void {
-    const shardSet = shards === null ? null : new Set(shards.map(String));
-    const inShards = (shard: string) => shardSet === null || shard === '' || shardSet.has(shard);
-    const next = new Map<string, NodeRow>();
-    let added = false;
-    for (const [key, row] of this.rows) {
-      if (!inShards(row.shard)) next.set(key, row);
-    }
+  private merge(results: Map<NodeColumn, Sample[]>, group: ShardGroup | null): void {
+    const shardSet = group === null ? null : new Set(group.shards.map(String));
+    const inGroup = (shard: string) => shardSet === null || (shard === '' ? group!.unlabelled : shardSet.has(shard));
     const byKey = (samples: Sample[] | undefined) => {
       const map = new Map<string, number>();
       for (const s of samples ?? []) map.set(nodeKey(s.labels[CLUSTER_LABEL]!, s.labels[NODE_LABEL]!), s.value);
@@ -159,12 +176,16 @@ export class FleetReader {
     const gone = byKey(results.get('gonePods'));
     const failures = byKey(results.get('failures'));
     const share = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? null : value);
+    // The group's rows in place: the rest of the fleet is not copied, nor are its keys made again.
+    const read = new Set<string>();
+    const added: string[] = [];
     for (const sample of results.get('lastScrape') ?? []) {
       const { [CLUSTER_LABEL]: cluster = '', [NODE_LABEL]: node = '', [SHARD_LABEL]: shard = '' } = sample.labels;
       const key = nodeKey(cluster, node);
-      if (next.has(key)) continue;
-      if (!this.rows.has(key)) added = true;
-      next.set(key, {
+      const before = this.rows.get(key);
+      if (read.has(key) || (before && !inGroup(before.shard))) continue;
+      read.add(key);
+      this.rows.set(key, {
         cluster,
         node,
         shard,
@@ -175,20 +196,40 @@ export class FleetReader {
         failures: failures.get(key) ?? 0,
         lastScrapeAt: sample.value * 1000,
       });
+      if (!before) added.push(key);
     }
-    // Rules give the sparse columns of every node at each read: the kept rows' too.
-    if (mode === 'rules' && shardSet !== null) {
-      for (const [key, row] of next) {
-        if (inShards(row.shard)) continue;
-        const fresh = { leaked: leaked.get(key) ?? 0, gonePods: gone.get(key) ?? 0, failures: failures.get(key) ?? 0 };
-        if (fresh.leaked !== row.leaked || fresh.gonePods !== row.gonePods || fresh.failures !== row.failures) next.set(key, { ...row, ...fresh });
-      }
+    let removed = false;
+    for (const [key, row] of this.rows) {
+      if (inGroup(row.shard) && !read.has(key)) removed = this.rows.delete(key);
     }
-    // The same nodes keep their order: sorted again only when some came or went.
-    if (!added && next.size === this.rows.size) this.order = this.order.map((row) => next.get(nodeKey(row.cluster, row.node))!);
-    else this.order = [...next.values()].sort(compareNodes);
-    this.rows = next;
+    // The same nodes keep their order; new ones (a group read for the first time) are sorted among
+    // themselves and merged in: a group's sort, not the fleet's.
+    const byNode = (a: string, b: string) => compareNodes(this.rows.get(a)!, this.rows.get(b)!);
+    let keys = removed ? this.keys.filter((key) => this.rows.has(key)) : this.keys;
+    if (added.length > 0) keys = mergeSorted(keys, added.sort(byNode), byNode);
+    this.keys = keys;
+    this.order = keys.map((key) => this.rows.get(key)!);
   }
+}
+
+/** Two sorted lists as one. */
+function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
+  const out = new Array<T>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compare(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+/**
+ * What the group `group` of `groups` reads: every `groups`-th shard from `group`, and the first
+ * group also the series without a node_shard label (exporters from before it).
+ */
+export function shardGroup(group: number, groups: number): ShardGroup {
+  return { shards: shardsOfGroup(group, groups), unlabelled: group === 0 };
 }
 
 /** The shards a group of `groups` reads: every `groups`-th one from `group`. */
@@ -344,14 +385,26 @@ const SORT_KEYS: Record<Exclude<FleetSortField, 'node'>, (row: NodeRow) => numbe
 
 /**
  * Rows in (cluster, node) order sorted by a field: biggest first for the counts, ties kept in
- * node order (a stable sort, so no text comparison per step); inverted, the whole order reversed.
+ * node order; inverted, the whole order reversed. No comparator runs: each row's key becomes its
+ * rank among the distinct keys, and rank × rows + position one number, which a Float64Array sorts
+ * natively (a third of the time of a comparator sort at 100,000 rows; NaN sorts last).
  */
 export function sortRows(rows: readonly NodeRow[], field: FleetSortField, inverted: boolean): NodeRow[] {
   let sorted: NodeRow[];
   if (field === 'node') sorted = rows.slice();
   else {
     const key = SORT_KEYS[field];
-    sorted = rows.slice().sort((a, b) => key(b) - key(a));
+    const n = rows.length;
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = -key(rows[i]!);
+    const distinct = Float64Array.from(new Set(keys)).sort();
+    const rank = new Map<number, number>();
+    for (let r = 0; r < distinct.length; r++) rank.set(distinct[r]!, r);
+    const order = new Float64Array(n);
+    for (let i = 0; i < n; i++) order[i] = rank.get(keys[i]!)! * n + i;
+    order.sort();
+    sorted = new Array<NodeRow>(n);
+    for (let i = 0; i < n; i++) sorted[i] = rows[order[i]! % n]!;
   }
   return inverted ? sorted.reverse() : sorted;
 }
@@ -368,26 +421,43 @@ export interface JsonNode {
   lastScrapeAt: string;
 }
 
-/** --json: where the figures come from (rules or raw), each cluster's, and the rows. */
-export function fleetJson(fleet: Fleet, rows: readonly NodeRow[]): string {
-  const clusterOf = (cluster: string) => (cluster === '' ? null : cluster);
-  return (
-    jsonText(
-      {
-        queries: fleet.mode,
-        clusters: fleet.clusters.map((summary) => ({ ...summary, cluster: clusterOf(summary.cluster) })),
-        nodes: rows.map((row): JsonNode => ({
-          cluster: clusterOf(row.cluster),
-          node: row.node,
-          maxWatchesShare: row.maxWatchesShare,
-          maxInstancesShare: row.maxInstancesShare,
-          leaked: row.leaked,
-          gonePods: row.gonePods,
-          failures: row.failures,
-          lastScrapeAt: new Date(row.lastScrapeAt).toISOString(),
-        })),
-      },
-      2,
-    ) + '\n'
+const clusterOf = (cluster: string) => (cluster === '' ? null : cluster);
+
+function jsonNode(row: NodeRow): JsonNode {
+  return {
+    cluster: clusterOf(row.cluster),
+    node: row.node,
+    maxWatchesShare: row.maxWatchesShare,
+    maxInstancesShare: row.maxInstancesShare,
+    leaked: row.leaked,
+    gonePods: row.gonePods,
+    failures: row.failures,
+    lastScrapeAt: new Date(row.lastScrapeAt).toISOString(),
+  };
+}
+
+/** Nodes a piece of --json holds. */
+const JSON_NODES_A_PIECE = 1000;
+
+/**
+ * --json: where the figures come from (rules or raw), each cluster's, and the rows, in pieces of
+ * a thousand nodes whose text together is jsonText(…, 2) of the whole: 100,000 nodes are never one
+ * 25 MB string (nor its objects) at once.
+ */
+export function* fleetJson(fleet: Fleet, rows: readonly NodeRow[]): Generator<string> {
+  const head = jsonText(
+    { queries: fleet.mode, clusters: fleet.clusters.map((summary) => ({ ...summary, cluster: clusterOf(summary.cluster) })), nodes: [] },
+    2,
   );
+  if (rows.length === 0) {
+    yield head + '\n';
+    return;
+  }
+  // `  "nodes": []\n}` opened instead, each node indented two levels, and closed.
+  yield head.slice(0, -']\n}'.length) + '\n';
+  for (let i = 0; i < rows.length; i += JSON_NODES_A_PIECE) {
+    const piece = rows.slice(i, i + JSON_NODES_A_PIECE).map((row) => '    ' + jsonText(jsonNode(row), 2).replace(/\n/g, '\n    '));
+    yield (i > 0 ? ',\n' : '') + piece.join(',\n');
+  }
+  yield '\n  ]\n}\n';
 }

@@ -30,7 +30,8 @@ export function headerLines(state: FleetState, prometheus: string, width: number
   const parts = [`inotop fleet · ${prometheus}`];
   if (fleet) {
     const clusters = fleet.clusters.filter((c) => c.cluster !== '').length;
-    parts.push(`${grouped(fleet.rows.length)} nodes${clusters > 1 ? ` in ${clusters} clusters` : ''}`, clock(fleet.at), queriesText(fleet.mode));
+    const read = fleet.complete ? '' : `${grouped(fleet.rows.length)} read of `;
+    parts.push(`${read}${grouped(fleet.nodes)} nodes${clusters > 1 ? ` in ${clusters} clusters` : ''}`, clock(fleet.at), queriesText(fleet.mode));
     if (fleet.shardGroups > 1) parts.push(`each node read anew every ${fleet.shardGroups} reads`);
   } else parts.push('reading…');
   const title = painter.paint('title', esc(fit(parts.join(' · '), width)));

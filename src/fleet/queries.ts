@@ -67,21 +67,29 @@ export const CLUSTER_RULES: Record<ClusterField, Rule> = {
   failingNodes: { record: 'cluster:inotop_failing_nodes:count', expr: () => `count by (${CLUSTER_LABEL}) (${NODE_RULES.failures.record})` },
 };
 
+/** Some node shards; with `unlabelled`, also the series that have no node_shard label. */
+export interface ShardGroup {
+  shards: readonly number[];
+  unlabelled: boolean;
+}
+
 /** Which nodes a query is about: the clusters matching a regex (RE2, anchored, as PromQL's =~), some shards. */
 export interface Selection {
   cluster: string | null;
   /** null: every shard. */
-  shards: readonly number[] | null;
+  shards: ShardGroup | null;
 }
 
 /**
- * The label matchers of a selection, `cluster=~"…",node_shard=~"|3|35"` or ''. The empty shard
- * matches series without the label (exporters from before it), read at every refresh.
+ * The label matchers of a selection, `cluster=~"…",node_shard=~"3|35"` or ''. The empty
+ * alternative (`"|3|35"`) matches series without the label (exporters from before it) too: only
+ * one group asks for it, since Prometheus finds those by going through every other shard's series.
  */
 export function matchers(selection: Selection): string {
   const parts: string[] = [];
   if (selection.cluster !== null) parts.push(`${CLUSTER_LABEL}=~${promqlString(selection.cluster)}`);
-  if (selection.shards !== null) parts.push(`${SHARD_LABEL}=~"|${selection.shards.join('|')}"`);
+  const group = selection.shards;
+  if (group !== null) parts.push(`${SHARD_LABEL}=~"${group.unlabelled ? '|' : ''}${group.shards.join('|')}"`);
   return parts.join(',');
 }
 

@@ -1,6 +1,7 @@
 // When the fleet screen reads Prometheus: at the start, then `intervalMs` after the previous read
-// ended, and at once on `r`. A read never overlaps another: one asked for while a read runs comes
-// right after it, once, however many times it was asked for.
+// ended (at once where the read says there is more to read now), and at once on `r`. A read never
+// overlaps another: one asked for while a read runs comes right after it, once, however many times
+// it was asked for.
 export class Refresher {
   private running = false;
   private again = false;
@@ -8,7 +9,8 @@ export class Refresher {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly read: () => Promise<void>,
+    /** Resolves true where the next read should come at once. */
+    private readonly read: () => Promise<boolean>,
     private readonly intervalMs: number,
   ) {}
 
@@ -33,13 +35,14 @@ export class Refresher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.running = true;
+    let more: boolean;
     try {
-      await this.read();
+      more = await this.read();
     } finally {
       this.running = false;
     }
     if (this.stopped) return;
-    if (this.again) {
+    if (this.again || more) {
       this.again = false;
       void this.run();
       return;

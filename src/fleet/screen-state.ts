@@ -4,28 +4,13 @@
 // with the fleet where it need not: the rows are sorted once per read or change of sort (not per
 // key), filtered once per change of filter (narrowing what the last filter kept when the typed
 // text only grew), and the table and the detail pane hold a window on them that scrolls.
-import { commandsByKey, isPrintable, type KeyBinding } from '../views/keys.js';
+import { commandsByKey, isPrintable, type KeyBinding, type NavigationCommand } from '../views/keys.js';
 import { FLEET_SORT_FIELDS, type FleetSortField } from './args.js';
 import { fleetShape, type FleetShape } from './columns.js';
 import { nodeDetailLines } from './detail.js';
 import { sortRows, type Fleet, type NodeDetail, type NodeRow } from './nodes.js';
 
-export type FleetScreenCommand =
-  | 'quit'
-  | 'help'
-  | 'up'
-  | 'down'
-  | 'pageUp'
-  | 'pageDown'
-  | 'home'
-  | 'end'
-  | 'open'
-  | 'back'
-  | 'filter'
-  | 'sortNext'
-  | 'sortPrevious'
-  | 'invertSort'
-  | 'refresh';
+export type FleetScreenCommand = NavigationCommand | 'open' | 'back' | 'filter' | 'sortNext' | 'sortPrevious' | 'invertSort' | 'refresh';
 
 /** The main screen's keys where they mean the same thing here. */
 export const FLEET_KEY_BINDINGS: readonly KeyBinding<FleetScreenCommand>[] = [

@@ -35,11 +35,15 @@ export function runFleetScreen(options: FleetOptions): Promise<number> {
       if (action.type === 'command' && action.command === 'refresh') refresher.now();
       draw();
     };
+    // Until every node has been read once, the groups come back to back: the first rows at once, the rest soon.
     const refresher = new Refresher(async () => {
       try {
-        dispatch({ type: 'nodes', fleet: await reader.read() });
+        const fleet = await reader.read();
+        dispatch({ type: 'nodes', fleet });
+        return !fleet.complete;
       } catch (error) {
         dispatch({ type: 'failed', message: (error as Error).message });
+        return false;
       }
     }, options.intervalMs);
     const loadDetail = async (cluster: string, node: string) => {

@@ -21,7 +21,7 @@ export async function runFleet(options: FleetOptions): Promise<number> {
   }
   let fleet;
   try {
-    fleet = await new FleetReader(readerOptions(options)).read();
+    fleet = await new FleetReader(readerOptions(options)).readAll();
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
     process.stderr.write(`inotop fleet: ${visible(error.message)}\n`);
@@ -30,7 +30,8 @@ export async function runFleet(options: FleetOptions): Promise<number> {
   const { filter } = options;
   const rows = sortRows(fleet.rows, options.sort, false).filter((row) => !filter || filter.test(row.node));
   if (options.mode === 'json') {
-    process.stdout.write(fleetJson(fleet, rows));
+    // Writes to a file or a pipe are synchronous on Linux: each piece is out before the next is made.
+    for (const piece of fleetJson(fleet, rows)) process.stdout.write(piece);
     return 0;
   }
   if (fleet.mode === 'raw') process.stderr.write(`inotop fleet: ${queriesText(fleet.mode)}\n`);

@@ -2,6 +2,9 @@
 // the key handling, the help overlay and the footer (like htop's Action.c table and F-key bar).
 // Key names are blessed's `key.full`: upper-case letters are `S-x`, control keys `C-x`.
 
+/** What every screen's keys mean alike: leaving, the help, and moving through a table. */
+export type NavigationCommand = 'quit' | 'help' | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end';
+
 export interface KeyBinding<Command extends string> {
   command: Command;
   keys: readonly string[];

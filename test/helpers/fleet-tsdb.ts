@@ -44,9 +44,16 @@ export function parseExposition(text: string): TemplateSample[] {
   return samples;
 }
 
-/** One scrape of `serve --replay FILE` once `ready` says it has what it should (the replay's later snapshots). */
-async function scrapeReplay(recording: string, ready: (samples: TemplateSample[]) => boolean): Promise<TemplateSample[]> {
-  const child = spawn(process.execPath, [inotopBin, 'serve', '--replay', recording, '--web.listen-address', '127.0.0.1:0', '--web.disable-exporter-metrics'], {
+/**
+ * One scrape of `serve --replay FILE ...args` (on a port of its own) once `ready` says it has what
+ * it should (the replay's later snapshots).
+ */
+export async function scrapeReplay(
+  recording: string,
+  ready: (samples: TemplateSample[]) => boolean,
+  args: readonly string[] = ['--web.disable-exporter-metrics'],
+): Promise<TemplateSample[]> {
+  const child = spawn(process.execPath, [inotopBin, 'serve', '--replay', recording, ...args, '--web.listen-address', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -7,6 +7,7 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { undoAtEnd } from './cleanup.js';
 import { eventually, type EventuallyOptions } from './eventually.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
@@ -28,13 +29,13 @@ export interface Started {
   output(): string;
 }
 
-/** A child process that is stopped (SIGTERM, then waited for) when the test ends. */
+/** A child process that is stopped (SIGTERM, then waited for) when the test ends, before what was made ahead of it. */
 export function start(t: TestContext, command: string, args: string[]): Started {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  t.after(async () => {
+  undoAtEnd(t, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');

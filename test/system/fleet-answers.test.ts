@@ -2,14 +2,18 @@
 // broken or hostile Prometheus-compatible API (what cannot be made of a real one). Wrong-shaped
 // vectors, a 50 MB answer, a body that stalls, an error with escapes: each is one line on stderr
 // and exit 1 for -b and --json, an error in the screen's header while it keeps running; memory
-// stays bounded. And the screen's reads never overlap, however often r is pressed.
+// stays bounded. And the screen's reads never overlap, however often r is pressed; a read takes
+// one group of node shards, and a cycle of them every node.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
+import { compareNodes, FleetReader, type NodeRow } from '../../src/fleet/nodes.js';
+import { nodeShard } from '../../src/serve/labels.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { undoAtEnd } from '../helpers/cleanup.js';
 import { missingBinaries } from '../helpers/prometheus.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
@@ -26,7 +30,7 @@ async function standIn(t: TestContext, handler: Handler): Promise<string> {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.after(() => {
+  undoAtEnd(t, () => {
     server.closeAllConnections();
     server.close();
   });
@@ -160,7 +164,7 @@ test('the screen: a broken answer is an error in the header and the screen goes 
     json(response, broken && !query.includes('__name__') ? vector([null]) : oneNode(query));
   });
   const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-d', '0.2'], { width: 120, height: 24 });
-  t.after(() => pane.kill());
+  undoAtEnd(t, () => pane.kill());
   await pane.waitFor(/wrong shape: result\[0\] has no metric/, 'the error in the header');
   broken = false;
   for (let i = 0; i < 30; i++) pane.type('r');
@@ -171,4 +175,49 @@ test('the screen: a broken answer is an error in the header and the screen goes 
   assert.equal(overlapped, false, 'no read started while another was out');
   pane.type('q');
   await pane.waitFor(/EXIT=0/, 'q quits');
+});
+
+test('reads by shard group: a cycle reads every node once; the nodes without node_shard come with the first group; a node gone from its group drops out, a new one takes its place in the order', async (t) => {
+  // 20,000 nodes: four groups of 16 shards. The answers are the recording rules', as Prometheus selects them by node_shard.
+  const named = (node: string) => ({ node, shard: String(nodeShard(node)) });
+  let nodes = [...Array.from({ length: 20_000 }, (_, i) => named(`node-${String(i).padStart(5, '0')}`)), { node: 'old-exporter', shard: '' }];
+  const prometheus = await standIn(t, (_request, response, query) => {
+    if (query.startsWith('{__name__=~'))
+      return json(response, vector([{ metric: { __name__: 'cluster:inotop_nodes:count' }, value: [1, String(nodes.length)] }]));
+    const shards = /node_shard=~"([^"]*)"/.exec(query)?.[1]?.split('|');
+    const value = query.startsWith('node:inotop_last_scrape') ? '1700000000' : '1';
+    const picked = nodes.filter((n) => !shards || shards.includes(n.shard));
+    json(response, vector(picked.map((n) => ({ metric: { node: n.node, ...(n.shard ? { node_shard: n.shard } : {}) }, value: [1, value] }))));
+  });
+  const reader = new FleetReader({ prometheus, cluster: null, timeoutMs: 10_000, maxResponseBytes: null });
+  const cycle = async () => {
+    const reads = [];
+    for (let i = 0; i < 4; i++) reads.push(await reader.read());
+    return reads;
+  };
+  const names = (rows: readonly NodeRow[]) => rows.map((row) => row.node);
+  const inOrder = (list: typeof nodes) => names(list.map((n) => ({ ...n, cluster: '' }) as NodeRow).sort(compareNodes));
+
+  const first = await cycle();
+  assert.deepEqual(
+    first.map((read) => [read.shardGroups, read.complete, read.nodes]),
+    [
+      [4, false, 20_001],
+      [4, false, 20_001],
+      [4, false, 20_001],
+      [4, true, 20_001],
+    ],
+  );
+  const firstGroup = new Set(names(first[0]!.rows));
+  assert.ok(firstGroup.has('old-exporter'), 'the node without node_shard, with the first group');
+  assert.ok(firstGroup.size > 4000 && firstGroup.size < 6000, `${firstGroup.size} nodes in the first group`);
+  assert.deepEqual(names(first[3]!.rows), inOrder(nodes), 'every node once, in node order');
+
+  // One node goes, one comes (in another group), and the old exporter goes.
+  const gone = nodes[1234]!;
+  const come = named('node-01234a');
+  nodes = [...nodes.filter((n) => n !== gone && n.shard !== ''), come];
+  const second = await cycle();
+  assert.deepEqual(names(second[3]!.rows), inOrder(nodes));
+  assert.equal(second[3]!.rows.length, 20_000);
 });

@@ -4,19 +4,21 @@
 // back as one row per node. Replays need no root: what they serve comes from the recordings.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { leaksByPod } from '../../src/serve/metrics.js';
+import { parseAllDocuments } from 'yaml';
+import { leaksByPod, seriesBudget } from '../../src/serve/metrics.js';
 import type { JsonNode } from '../../src/fleet/nodes.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
 import { RecordingWriter } from '../../src/record/writer.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
+import { scrapeReplay } from '../helpers/fleet-tsdb.js';
 import { missingBinaries, PROMETHEUS, query, SCRAPES, servedPort, start, startPrometheus, text } from '../helpers/prometheus.js';
 import { pod, proc, snapshot, targets, user } from '../helpers/rows.js';
 import { TmuxPane } from '../helpers/tmux.js';
@@ -28,17 +30,11 @@ before(() => {
   if (!skip) ensureBuilt();
 });
 
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'inotop-exporter-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test(
   'serve over TLS with basic auth: Prometheus scrapes it; without the password 401; health, readiness, process metrics, the node label',
   { skip, timeout: 60_000 },
   async (t) => {
-    const work = tempDir(t);
+    const work = tempDir(t, 'inotop-exporter-');
     const cert = join(work, 'cert.pem');
     const key = join(work, 'key.pem');
     execFileSync(
@@ -140,7 +136,7 @@ test(
 );
 
 test('serve refuses a web config it does not understand, and says why', { skip }, (t) => {
-  const work = tempDir(t);
+  const work = tempDir(t, 'inotop-exporter-');
   const cases: [string, RegExp][] = [
     ['tls_server_config:\n  cert_file: missing.pem\n  key_file: missing.pem\n', /cannot read cert_file missing\.pem/],
     ['basic_auth_users:\n  prometheus: plaintext\n', /basic_auth_users\.prometheus is not a bcrypt hash/],
@@ -190,7 +186,7 @@ function expectedRow(path: string): Omit<JsonNode, 'lastScrapeAt' | 'failures' |
 }
 
 test('inotop fleet: one row per node from Prometheus scraping three serve --replay', { skip, timeout: 90_000 }, async (t) => {
-  const work = tempDir(t);
+  const work = tempDir(t, 'inotop-exporter-');
   const small = join(work, 'small.jsonl');
   smallRecording(small);
   const recordings = [join(repo, 'fixtures/leaky-kubelet.jsonl.gz'), join(repo, 'fixtures/healthy-node.jsonl'), small];
@@ -257,7 +253,7 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
 
   // The screen: the same rows, and the main screen's keys (filter, sort, Enter, Esc, q).
   const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus], { width: 120, height: 30 });
-  t.after(() => pane.kill());
+  undoAtEnd(t, () => pane.kill());
   const rowOrder = (screen: string) =>
     screen
       .split('\n')
@@ -298,4 +294,22 @@ test('inotop fleet: one row per node from Prometheus scraping three serve --repl
   // Series of one node are there to open it (the screen's Enter).
   assert.ok((await query(prometheus, 'inotop_process_watches{node="node-small"}')).length > 0);
   assert.ok((await text(`${prometheus}/api/v1/targets`)).includes('"health":"up"'));
+});
+
+test("the DaemonSet's serve arguments keep a leaky node within the series budget (and --top 20 would not)", { skip, timeout: 60_000 }, async () => {
+  const daemonSet = parseAllDocuments(readFileSync(join(repo, 'deploy/daemonset.yaml'), 'utf8'))
+    .map((doc) => doc.toJS())
+    .find((doc) => doc.kind === 'DaemonSet');
+  const args: string[] = daemonSet.spec.template.spec.containers[0].args;
+  assert.equal(args[0], 'serve');
+  // As the manifest runs it, on a port of the test's own and with a node name for $(NODE_NAME).
+  const listen = args.indexOf('--web.listen-address');
+  const manifest = args.filter((_, i) => i > 0 && i !== listen && i !== listen + 1).map((arg) => arg.replace('$(NODE_NAME)', 'node-a'));
+  const recording = join(repo, 'fixtures/leaky-kubelet.jsonl.gz');
+  // The replay's last snapshot: its 101 gone pods, 155 processes in as many pods.
+  const { gonePods } = expectedRow(recording);
+  const ended = (samples: { name: string; value: number }[]) => samples.some((s) => s.name === 'inotop_gone_pods' && s.value === gonePods);
+  const [asShipped, topTwenty] = await Promise.all([scrapeReplay(recording, ended, manifest), scrapeReplay(recording, ended, [...manifest, '--top', '20'])]);
+  assert.ok(asShipped.length <= seriesBudget(), `${asShipped.length} inotop_* series with ${manifest.join(' ')}; the budget is ${seriesBudget()}`);
+  assert.ok(topTwenty.length > seriesBudget(), `the replay is leaky enough to break the budget: ${topTwenty.length} series with --top 20`);
 });

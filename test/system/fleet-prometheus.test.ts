@@ -3,13 +3,13 @@
 // pod; a node_exporter reads what --textfile writes; promtool lints the exposition and the rules.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { TEXTFILE_NAME } from '../../src/serve/serve.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip } from '../helpers/inowatch.js';
 import { eventually } from '../helpers/eventually.js';
@@ -33,9 +33,8 @@ function samples(exposition: string, name: string): string[] {
 
 test('Prometheus scrapes inotop serve and alerts on a leaked pod; node_exporter reads its textfile', { skip, timeout: 90_000 }, async (t) => {
   const node = await buildFakeNode({ pods: 2 });
-  t.after(() => node.cleanup());
-  const work = mkdtempSync(join(tmpdir(), 'inotop-prometheus-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  undoAtEnd(t, () => node.cleanup());
+  const work = tempDir(t, 'inotop-prometheus-');
   const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
 
   const serve = start(t, process.execPath, [inotopBin, 'serve', '--listen', '127.0.0.1:0', '--interval', '1', '--top', '5', ...podFlags]);

@@ -7,15 +7,15 @@
 // Timings are the bench's (npm run bench -- --fleet), not this test's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { compareCodeUnits } from '../../src/common/compare.js';
 import { displayWidth } from '../../src/common/width.js';
-import { FleetReader, type JsonNode, type NodeRow } from '../../src/fleet/nodes.js';
+import { FleetReader, shardsOfGroup, type JsonNode, type NodeRow } from '../../src/fleet/nodes.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
 import { fleetTsdb, realScrapes, PROMTOOL, type ExpectedNode } from '../helpers/fleet-tsdb.js';
 import { missingBinaries, PROMETHEUS, startPrometheus } from '../helpers/prometheus.js';
@@ -40,6 +40,9 @@ function fleet(prometheus: string, ...args: string[]): Run {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** The title says how many nodes there are, not `5,002 read of 10,004 nodes` (the first of the two groups). */
+const everyNodeRead = (screen: string) => screen.includes('10,004 nodes') && !screen.includes(' read of ');
+
 const key = (cluster: string | null, node: string) => `${cluster ?? ''}\0${node}`;
 
 /** Every node read, and each with the figures written for it. */
@@ -63,8 +66,7 @@ function assertRows(rows: readonly (JsonNode | NodeRow)[], expected: readonly Ex
 
 test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip, timeout: 600_000 }, async (t) => {
   ensureBuilt();
-  const work = mkdtempSync(join(tmpdir(), 'inotop-fleet-scale-'));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir(t, 'inotop-fleet-scale-');
   const templates = await realScrapes(repo);
   const at = Math.floor(Date.now() / 1000);
   const { nodes: expected } = await fleetTsdb(work, { nodesPerCluster: 5000, clusters: ['eu', 'us'], hostileNames: HOSTILE, at }, templates);
@@ -153,12 +155,21 @@ test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip
     assert.doesNotMatch(fleet(prometheus, '-b').stderr, /raw series/);
   });
 
-  await t.test('reading a shard group at a time: every read has every node right', async () => {
+  await t.test('reading a shard group at a time: the first read has its group, and from the second every read has every node right', async () => {
     const reader = new FleetReader({ prometheus, cluster: null, timeoutMs: 30_000, maxResponseBytes: null });
+    const first = await reader.read();
+    assert.equal(first.shardGroups, 2, '10,004 nodes: two reads to read every node anew');
+    assert.equal(first.complete, false);
+    assert.equal(first.nodes, expected.length, 'the nodes there are, from the rules, before they are read');
+    const group = new Set(shardsOfGroup(0, 2));
+    assertRows(
+      first.rows,
+      expected.filter((node) => group.has(node.shard)),
+    );
     for (let i = 0; i < 3; i++) {
       const read = await reader.read();
       assert.equal(read.mode, 'rules');
-      assert.equal(read.shardGroups, 2, '10,004 nodes: two reads to read every node anew');
+      assert.equal(read.complete, true);
       assertRows(read.rows, expected);
     }
   });
@@ -166,8 +177,8 @@ test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip
   await t.test('the screen: the last node, its gone pods, its detail scrolled; the filter as typed; the sort', async (t) => {
     // 16 lines: a node's detail is longer than its page.
     const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-s', 'leaked'], { width: 150, height: 16 });
-    t.after(() => pane.kill());
-    await pane.waitFor(/10,004 nodes in 2 clusters .*from the recording rules/, 'the first rows', 60_000);
+    undoAtEnd(t, () => pane.kill());
+    await pane.waitFor((text) => /10,004 nodes in 2 clusters .*from the recording rules/.test(text) && everyNodeRead(text), 'every node', 60_000);
     // Inverted: the most leaked node is the last row.
     const most = Math.max(...expected.map((n) => n.leaked));
     const last = expected.filter((n) => n.leaked === most).sort((a, b) => compareCodeUnits(a.cluster, b.cluster) || compareCodeUnits(a.node, b.node))[0]!;
@@ -212,9 +223,9 @@ test('inotop fleet at 10,004 nodes of two clusters in a real Prometheus', { skip
 
   await t.test('the screen: hostile names shown as text, the title untouched, columns aligned', async (t) => {
     const pane = new TmuxPane([process.execPath, inotopBin, 'fleet', '--prometheus', prometheus, '-F', 'pwn|red|ノ', '-s', 'node'], { width: 120, height: 20 });
-    t.after(() => pane.kill());
+    undoAtEnd(t, () => pane.kill());
     const title = () => spawnSync('tmux', ['-L', pane.socket, 'display-message', '-p', '-t', '0', '#{pane_title}'], { encoding: 'utf8' }).stdout.trim();
-    const screen = await pane.waitFor(/\\x1b\[31mred/, 'the hostile nodes');
+    const screen = await pane.waitFor((text) => text.includes('\\x1b[31mred') && everyNodeRead(text), 'the hostile nodes, every node read');
     assert.notEqual(title(), 'pwned');
     const rows = screen.split('\n').filter((line) => /^eu /.test(line));
     assert.equal(rows.length, 4, screen);

@@ -3,8 +3,8 @@
 // that leaks a pod, the DaemonSet's capabilities only); and the deploy files, read the way
 // Kubernetes, node-problem-detector, Prometheus and kubectl read them.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +21,12 @@ import type { SyscallFailure, UserRow } from '../../src/model/types.js';
 import { UsageError } from '../../src/options/flags.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir, undoAtEnd } from '../helpers/cleanup.js';
 import { eventually } from '../helpers/eventually.js';
-import { containerdSkipReason, startContainerd } from '../helpers/containerd.js';
+import { containerdSkipReason } from '../helpers/containerd.js';
 import { buildFakeNode } from '../helpers/fake-node.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
-import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { startLeakedPodNode } from '../helpers/leaked-pod-node.js';
 import { LIMITS, pod, proc, snapshot, target, targets, user } from '../helpers/rows.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -191,12 +192,9 @@ function withSysctl<T>(name: 'max_user_instances' | 'max_user_watches', value: n
 test("check against the real limits: the sysctls lowered to just above root's use, then restored", { skip: rootSkip }, async (t) => {
   // Root holds at least 4 instances and 151 watches of its own, whatever else runs: with the
   // limits below, that is above the 50% threshold however little the rest of the machine holds.
+  const files = tempDir(t, 'inotop-limits-');
   const watcher = new Watcher();
-  const files = mkdtempSync(join(tmpdir(), 'inotop-limits-'));
-  t.after(async () => {
-    await watcher.stop();
-    rmSync(files, { recursive: true, force: true });
-  });
+  undoAtEnd(t, () => watcher.stop());
   for (let i = 0; i < 150; i++) writeFileSync(join(files, String(i)), '');
   await watcher.watchDir(await watcher.init(), files);
   for (let i = 0; i < 3; i++) await watcher.watch(await watcher.init(), tmpdir());
@@ -239,7 +237,7 @@ function onlyCapabilities(capabilities: string[]): string[] {
 
 test('check on a simulated node: ok, a hung pod source costs only --pods-timeout, a leaked pod is named', { skip: rootSkip }, async (t) => {
   const node = await buildFakeNode({ pods: 2 });
-  t.after(() => node.cleanup());
+  undoAtEnd(t, () => node.cleanup());
   const podFlags = ['--pods', 'crictl', '--crictl', join(node.crictlDir, 'crictl'), '--kubelet-root', node.kubeletRoot];
   const leakCheck = (extra: string[] = [], prefix: string[] = []) =>
     inotop(['check', '--instances-threshold=off', '--watches-threshold=off', ...podFlags, ...extra], prefix);
@@ -275,40 +273,14 @@ test(
   'check on a real containerd: a pod deleted while a process stays in its mount namespace',
   { skip: containerdSkipReason() ?? false, timeout: 120_000 },
   async (t) => {
-    const runtime = await startContainerd();
-    let kubelet: KubeletWatcher | undefined;
-    let holder: ChildProcess | undefined;
-    t.after(async () => {
-      holder?.kill('SIGKILL');
-      await kubelet?.stop();
-      await runtime.stop();
-    });
-    kubelet = await KubeletWatcher.start();
-    const kubeletRoot = join(runtime.dir, 'kubelet');
-    const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
-    const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
-    for (const pod of [web, leaky]) await kubelet.watchPod(pod);
-    const leakCheck = () =>
-      inotop([
-        'check',
-        '--instances-threshold=off',
-        '--watches-threshold=off',
-        '--pods',
-        'cri',
-        '--runtime-endpoint',
-        runtime.endpoint,
-        '--kubelet-root',
-        kubeletRoot,
-      ]);
+    const node = await startLeakedPodNode(t);
+    const leakCheck = () => inotop(['check', '--instances-threshold=off', '--watches-threshold=off', '--pods', 'cri', ...node.podFlags]);
 
     const healthy = leakCheck();
     assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
     assert.equal(verdictLine(healthy), 'ok: no leaked watches');
 
-    holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
-    const holderNs = `/proc/${holder.pid}/ns/mnt`;
-    await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
-    await runtime.deletePod(leaky);
+    await node.leak();
     // Token volume (unmounted), etc-hosts (deleted, pinned by the bind mount) and the pod cgroup dir.
     const leaked = await eventually(() => {
       const run = leakCheck();

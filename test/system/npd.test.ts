@@ -5,20 +5,8 @@
 // validates, and its init container's command (in inotop's image) copies the single executable
 // there, which runs the rules in a root with nothing else in it (no Node, no libc).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +16,10 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { scan } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
-import { containerdSkipReason, startContainerd } from '../helpers/containerd.js';
+import { containerdSkipReason } from '../helpers/containerd.js';
 import { BUSYBOX } from '../helpers/containerd/image.js';
 import { eventually } from '../helpers/eventually.js';
-import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { startLeakedPodNode } from '../helpers/leaked-pod-node.js';
 import { exeSkipReason, singleExecutable } from '../helpers/exe.js';
 import { IMAGE_CONFIG, imageRoot } from '../../scripts/build-image.mjs';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
@@ -430,25 +418,10 @@ test(
 
     // The node: containerd answering CRI, kubelet watching two pods' volumes, one pod deleted while
     // a process stays in its mount namespace (a leak the leaks rule must name).
-    const runtime = await startContainerd();
-    let kubelet: KubeletWatcher | undefined;
-    let holder: ChildProcess | undefined;
-    t.after(async () => {
-      holder?.kill('SIGKILL');
-      await kubelet?.stop();
-      await runtime.stop();
-    });
-    kubelet = await KubeletWatcher.start();
-    const kubeletRoot = join(runtime.dir, 'kubelet');
-    const web = await runtime.runPod({ name: 'web', namespace: 'shop', kubeletRoot });
-    const leaky = await runtime.runPod({ name: 'leaky', namespace: 'shop', kubeletRoot });
-    for (const pod of [web, leaky]) await kubelet.watchPod(pod);
-    holder = spawn('nsenter', ['--target', String(leaky.container.pid), '--mount', '/bin/busybox', 'sleep', 'infinity'], { stdio: 'ignore' });
-    const holderNs = `/proc/${holder.pid}/ns/mnt`;
-    await eventually(() => assert.equal(readlinkSync(holderNs), `mnt:[${leaky.container.mntns}]`), { intervalMs: 100 });
-    await runtime.deletePod(leaky);
+    const node = await startLeakedPodNode(t);
+    await node.leak();
     // The rules as configured, pointed at this containerd where a node's would be found at its default socket.
-    const onThisNode = ['--runtime-endpoint', runtime.endpoint, '--kubelet-root', kubeletRoot];
+    const onThisNode = node.podFlags;
     // Once a check outside the cgroup sees the leak, the rules are run inside it.
     await eventually(
       () => {

@@ -6,27 +6,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test, type TestContext } from 'node:test';
 import { requestPath } from '../../src/serve/serve.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { tempDir } from '../helpers/cleanup.js';
 import { missingBinaries, servedPort, start } from '../helpers/prometheus.js';
 
 const recording = fileURLToPath(new URL('../../fixtures/healthy-node.jsonl', import.meta.url));
 const skip = missingBinaries(['/usr/bin/openssl']);
 
 before(() => ensureBuilt());
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'inotop-serve-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function serveReplay(t: TestContext, ...args: string[]): Promise<number> {
   const served = start(t, process.execPath, [inotopBin, 'serve', '--replay', recording, '--web.listen-address', '127.0.0.1:0', ...args]);
@@ -144,7 +138,7 @@ test(
   'client certificates, mode by mode as exporter-toolkit: required where it says, verified (against client_ca, for client use) where it says',
   { skip, timeout: 120_000 },
   async (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir(t, 'inotop-serve-');
     const file = certificates(dir);
     const { readFileSync } = await import('node:fs');
     const read = (name: string) => readFileSync(file(name), 'utf8');
@@ -176,7 +170,7 @@ test(
 );
 
 test('web configs that would fail at the first request, or at the first connection, are refused at start in one line', { skip }, (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'inotop-serve-');
   certificates(dir);
   const cases: [string, RegExp][] = [
     ['http_server_config:\n  headers:\n    "Bad Header": x\n', /http_server_config\.headers: "Bad Header": not a valid HTTP header/],
@@ -233,7 +227,7 @@ test('serve ends with 128 + the signal in every state: starting, serving; a repl
     child.kill(signal);
     assert.equal(await exit(child), code, signal);
   }
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'inotop-serve-');
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, readHeader() + '{"schema":1,"time":"x"}\n');
   const result = spawnSync(process.execPath, [inotopBin, 'serve', '--replay', bad, '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: 10_000 });

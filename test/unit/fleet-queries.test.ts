@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { responseBytesFor, shardGroupsFor, shardsOfGroup } from '../../src/fleet/nodes.js';
+import { responseBytesFor, shardGroup, shardGroupsFor, shardsOfGroup } from '../../src/fleet/nodes.js';
 import { vectorOf } from '../../src/fleet/prometheus.js';
 import { CLUSTER_RULES, clusterRulesQuery, matchers, NODE_RULES, nodeQuery } from '../../src/fleet/queries.js';
 import { NODE_SHARDS } from '../../src/serve/labels.js';
@@ -20,12 +20,14 @@ test("the raw queries are the recording rules' expressions, and every rule is re
   for (const rule of ours) assert.equal(rule.expr(''), exprs.get(rule.record), rule.record);
 });
 
-test('matchers: the cluster regex as a PromQL string, the shards with the empty one (exporters without the label)', () => {
+test('matchers: the cluster regex as a PromQL string, the shards, the first group with the empty one (exporters without the label)', () => {
   assert.equal(matchers({ cluster: null, shards: null }), '');
-  assert.equal(matchers({ cluster: 'prod-"eu"\\.1', shards: [3, 35] }), 'cluster=~"prod-\\"eu\\"\\\\.1",node_shard=~"|3|35"');
+  assert.equal(matchers({ cluster: 'prod-"eu"\\.1', shards: { shards: [3, 35], unlabelled: true } }), 'cluster=~"prod-\\"eu\\"\\\\.1",node_shard=~"|3|35"');
+  assert.equal(matchers({ cluster: null, shards: { shards: [3, 35], unlabelled: false } }), 'node_shard=~"3|35"');
+  assert.deepEqual([shardGroup(0, 16).unlabelled, shardGroup(1, 16).unlabelled, shardGroup(15, 16).unlabelled], [true, false, false]);
   assert.equal(nodeQuery('rules', 'leaked', { cluster: 'eu', shards: null }), 'node:inotop_leaked_watches:sum{cluster=~"eu"}');
   assert.match(
-    nodeQuery('raw', 'watchesShare', { cluster: null, shards: [1] }),
+    nodeQuery('raw', 'watchesShare', { cluster: null, shards: { shards: [1], unlabelled: true } }),
     /inotop_user_watches\{node_shard=~"\|1"\} \/ inotop_user_watches_limit\{node_shard=~"\|1"\} or inotop_user_watches\{userns="",node_shard=~"\|1"\} \/ ignoring.*inotop_max_user_watches\{node_shard=~"\|1"\}/,
   );
   assert.match(clusterRulesQuery('eu'), /^\{__name__=~"cluster:inotop_nodes:count\|.*",cluster=~"eu"\}$/);

@@ -5,9 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fleetColumns, fleetShape, fleetTable, shareText } from '../../src/fleet/columns.js';
-import { compareNodes, nodeDetail, sortRows, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
+import { compareNodes, fleetJson, nodeDetail, sortRows, summarize, type Fleet, type NodeRow } from '../../src/fleet/nodes.js';
+import { jsonText } from '../../src/common/text.js';
 import { detailLines, footerLine, headerLines, tableLines } from '../../src/fleet/paint.js';
 import type { Sample } from '../../src/fleet/prometheus.js';
+import type { FleetSortField } from '../../src/fleet/args.js';
 import { Refresher } from '../../src/fleet/refresh.js';
 import { actionForFleetKey, initialFleetState, reduceFleet, selectedNode, shownRows, type FleetState } from '../../src/fleet/screen-state.js';
 import { OTHER } from '../../src/serve/labels.js';
@@ -27,7 +29,15 @@ const row = (node: string, share: number, leaked = 0, failures = 0, cluster = ''
   lastScrapeAt: AT,
 });
 
-const fleetOf = (rows: NodeRow[]): Fleet => ({ rows: rows.slice().sort(compareNodes), clusters: summarize(rows), mode: 'rules', at: AT, shardGroups: 1 });
+const fleetOf = (rows: NodeRow[]): Fleet => ({
+  rows: rows.slice().sort(compareNodes),
+  clusters: summarize(rows),
+  mode: 'rules',
+  at: AT,
+  shardGroups: 1,
+  complete: true,
+  nodes: rows.length,
+});
 const rows = [row('node-a', 0.2), row('node-b', 0.9, 40), row('node-c', 0.5)];
 const names = (state: FleetState) => state.visible.map((r) => r.node);
 
@@ -240,6 +250,7 @@ test('the refresher: a read never overlaps another; r during a read reads once m
     most = Math.max(most, running);
     await new Promise<void>((resolve) => (release = resolve));
     running--;
+    return false;
   }, 60_000);
   refresher.start();
   refresher.now();
@@ -254,4 +265,74 @@ test('the refresher: a read never overlaps another; r during a read reads once m
   assert.equal(reads, 2, 'then the interval');
   refresher.stop();
   assert.equal(most, 1);
+});
+
+test('the refresher: while a read says there is more to read, the next comes at once; then the interval', async () => {
+  let reads = 0;
+  const refresher = new Refresher(async () => ++reads < 4, 60_000);
+  refresher.start();
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(reads, 4, 'three reads with more to read, then the one that completed the fleet');
+  refresher.stop();
+});
+
+test('the header while the groups are read: the nodes read of all there are; then all of them', () => {
+  const rows = [row('node-a', 0.5), row('node-b', 0.1)];
+  const partial = reduceFleet(initialFleetState('watches', null), {
+    type: 'nodes',
+    fleet: { ...fleetOf(rows), complete: false, nodes: 100_000, shardGroups: 16 },
+  });
+  assert.match(headerLines(partial, 'http://p', 160, new Painter(false))[0]!, /· 2 read of 100,000 nodes ·/);
+  const whole = reduceFleet(partial, { type: 'nodes', fleet: fleetOf(rows) });
+  assert.match(headerLines(whole, 'http://p', 160, new Painter(false))[0]!, /· 2 nodes ·/);
+});
+
+test('sortRows: the order of a stable comparator sort, biggest first, ties in node order, unknown shares last, for every field and inverted', () => {
+  // Few distinct values, so that most rows tie, as most nodes of a fleet do at 0.
+  const many = Array.from({ length: 2000 }, (_, i) => ({
+    ...row(`node-${String(i).padStart(4, '0')}`, (i * 7) % 5 === 0 ? 0 : ((i * 13) % 11) / 10, (i * 31) % 4 === 0 ? (i % 3) * 100 : 0, i % 9 === 0 ? 1 : 0),
+    maxInstancesShare: i % 17 === 0 ? null : ((i * 3) % 7) / 10,
+    lastScrapeAt: AT - ((i * 11) % 13) * 1000,
+  })).sort(compareNodes);
+  const keys: Record<Exclude<FleetSortField, 'node'>, (r: NodeRow) => number> = {
+    watches: (r) => r.maxWatchesShare ?? -1,
+    instances: (r) => r.maxInstancesShare ?? -1,
+    leaked: (r) => r.leaked,
+    gone: (r) => r.gonePods,
+    failures: (r) => r.failures,
+    scrape: (r) => -r.lastScrapeAt,
+  };
+  for (const [field, key] of Object.entries(keys) as [Exclude<FleetSortField, 'node'>, (r: NodeRow) => number][]) {
+    const reference = many.slice().sort((a, b) => key(b) - key(a));
+    assert.deepEqual(sortRows(many, field, false), reference, field);
+    assert.deepEqual(sortRows(many, field, true), reference.reverse(), `${field} inverted`);
+  }
+});
+
+test('--json in pieces: together the text of the whole (jsonText, indented 2), with no node and with thousands', () => {
+  const whole = (fleet: Fleet, rows: readonly NodeRow[]) =>
+    jsonText(
+      {
+        queries: fleet.mode,
+        clusters: fleet.clusters.map((c) => ({ ...c, cluster: c.cluster === '' ? null : c.cluster })),
+        nodes: rows.map((r) => ({
+          cluster: r.cluster === '' ? null : r.cluster,
+          node: r.node,
+          maxWatchesShare: r.maxWatchesShare,
+          maxInstancesShare: r.maxInstancesShare,
+          leaked: r.leaked,
+          gonePods: r.gonePods,
+          failures: r.failures,
+          lastScrapeAt: new Date(r.lastScrapeAt).toISOString(),
+        })),
+      },
+      2,
+    ) + '\n';
+  const many = Array.from({ length: 2500 }, (_, i) => row(i % 7 === 0 ? `node-${i}\u2028\x1b[31m"{x}"` : `node-${i}`, i / 2500, i % 3, 0, i % 2 ? 'eu' : ''));
+  for (const rows of [[], many.slice(0, 1), many]) {
+    const fleet = fleetOf(rows);
+    const pieces = [...fleetJson(fleet, fleet.rows)];
+    assert.equal(pieces.join(''), whole(fleet, fleet.rows), `${rows.length} nodes`);
+    assert.equal(JSON.parse(pieces.join('')).nodes.length, rows.length);
+  }
 });

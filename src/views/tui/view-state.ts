@@ -7,6 +7,7 @@ import type { ProcessFilter, SortField } from '../../model/query.js';
 import type { HolderDetail, Snapshot, TargetRow } from '../../model/types.js';
 import type { ScanProgress } from '../../scan/index.js';
 import type { ColumnId } from '../columns.js';
+import type { NavigationCommand } from '../keys.js';
 
 /** The table's views, in the order `v` goes through them; each is one file (views.ts lists them). */
 export const VIEW_IDS = ['processes', 'pods'] as const;
@@ -110,14 +111,7 @@ export interface ViewState {
 
 /** What a key (keys.ts's table) or the mouse asks of the view. */
 export type Command =
-  | 'quit'
-  | 'help'
-  | 'up'
-  | 'down'
-  | 'pageUp'
-  | 'pageDown'
-  | 'home'
-  | 'end'
+  | NavigationCommand
   | 'focusDetail'
   | 'toggleFocus'
   | 'back'
