@@ -198,7 +198,6 @@ test('the log keeps a bounded number of processes, the most recent', () => {
   assert.equal(kept.at(-1)!.pid, 45);
 });
 
-
 test('failures in words: check within 80 characters, the alert with the user and who holds the watches', () => {
   const kubelet = { pid: 2703, uid: 0, userns: null, comm: 'kubelet', watches: 7_491, instances: 48 } as Snapshot['processes'][number];
   const context = { users: [user(0, 100, 10_000)], limits, processes: [kubelet] };
