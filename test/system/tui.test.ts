@@ -286,12 +286,15 @@ test('a pod deleted while kubelet still watches it: red in the detail pane, told
   pane.keys('Enter');
   await pane.waitFor(new RegExp(`${victim.uid}/etc-hosts .* ${escapeRegExp(name)} *$`, 'm'), "kubelet's watches on the pod, live");
   await node.deletePodLeaky(victim.uid);
+  const told = new RegExp(`pod ${escapeRegExp(name)} gone: kubelet ${node.kubelet.pid} still holds \\d+ watch`);
+  const leakedIn = (screen: string) => Number(new RegExp(`^ *${node.kubelet.pid} +root .* (\\d+) /\\S+$`, 'm').exec(screen)?.[1]);
+  // One capture can fall between the paint of the change log and the table's: wait for a screen
+  // that has both, so that LEAKED is read from the frame that tells the pod gone.
   const screen = await pane.waitFor(
-    new RegExp(`pod ${escapeRegExp(name)} gone: kubelet ${node.kubelet.pid} still holds \\d+ watch`),
-    'the change log telling the gone pod still held',
+    (shown) => told.test(shown) && leakedIn(shown) > 0,
+    'the change log telling the gone pod still held, and LEAKED counting it',
   );
-  const leaked = new RegExp(`^ *${node.kubelet.pid} +root .* (\\d+) /\\S+$`, 'm').exec(screen)?.[1];
-  assert.ok(Number(leaked) > 0, `LEAKED counts it: ${leaked}`);
+  assert.ok(leakedIn(screen) > 0, `LEAKED counts it: ${leakedIn(screen)}`);
   // Red: SGR 31 or 91, or a 256-color red.
   const red = /^(31|91|38;5;(1|9|160|196))$/;
   // Not the first: the cursor's row shows the cursor's colors.
