@@ -10,6 +10,7 @@
 // module is reached through a wrapper that imports the entry first: what the entry loads at start
 // is then reached from every entry point alike, and lands in one chunk.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -38,6 +39,35 @@ function entryFirst(entry) {
   };
 }
 
+const BUILTIN_IMPORT = /^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm;
+
+/**
+ * `import { a, b as c } from 'node:x'` as `const { a, b: c } = process.getBuiltinModule('node:x')`.
+ * Node makes an ES module's import of a builtin through a facade that reads every one of its
+ * exports, getters included: node:fs's stream classes and `promises` load Node's streams and
+ * fs/promises that way, in every run. getBuiltinModule gives the CommonJS object, read only for
+ * what is named. Imports come first in each file, so the constants are there before any use.
+ */
+function builtinsWithoutFacades() {
+  return {
+    name: 'builtins-without-facades',
+    setup(plugin) {
+      plugin.onLoad({ filter: /\/src\/.*\.ts$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const contents = source.replace(BUILTIN_IMPORT, (_whole, names, module) => {
+          const values = names
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name !== '' && !name.startsWith('type '))
+            .map((name) => name.replace(/\s+as\s+/, ': '));
+          return values.length === 0 ? '' : `const { ${values.join(', ')} } = process.getBuiltinModule('${module}');`;
+        });
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
 for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { withFileTypes: true }).filter((e) => e.name !== 'exe') : []) {
   rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
 }
@@ -45,7 +75,7 @@ const CLI_ENTRY = 'src/cli/program.ts';
 for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
-  const plugins = entry === CLI_ENTRY ? [entryFirst(entry)] : [];
+  const plugins = entry === CLI_ENTRY ? [entryFirst(entry), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({
     absWorkingDir: root,
     entryPoints: [entry],
