@@ -8,12 +8,42 @@
 // Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
 // (entries.mjs's entryFirst).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
 import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+const BUILTIN_IMPORT = /^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm;
+
+/**
+ * `import { a, b as c } from 'node:x'` as `const { a, b: c } = process.getBuiltinModule('node:x')`.
+ * Node makes an ES module's import of a builtin through a facade that reads every one of its
+ * exports, getters included: node:fs's stream classes and `promises` load Node's streams and
+ * fs/promises that way, in every run. getBuiltinModule gives the CommonJS object, read only for
+ * what is named. Imports come first in each file, so the constants are there before any use.
+ */
+function builtinsWithoutFacades() {
+  return {
+    name: 'builtins-without-facades',
+    setup(plugin) {
+      plugin.onLoad({ filter: /\/src\/.*\.ts$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const contents = source.replace(BUILTIN_IMPORT, (_whole, names, module) => {
+          const values = names
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name !== '' && !name.startsWith('type '))
+            .map((name) => name.replace(/\s+as\s+/, ': '));
+          return values.length === 0 ? '' : `const { ${values.join(', ')} } = process.getBuiltinModule('${module}');`;
+        });
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
 
 for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { withFileTypes: true }).filter((e) => e.name !== 'exe') : []) {
   rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
@@ -22,7 +52,7 @@ const CLI_ENTRY = 'src/cli/program.ts';
 for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
-  const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`)] : [];
+  const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({
     absWorkingDir: root,
     entryPoints: [entry],

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 
 let singleExecutable: boolean | undefined;
 
@@ -64,6 +64,8 @@ export function workerAsset(entry: WorkerEntry): string {
  * executable its bundle (one ES module) from the assets.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  // Loaded here: a one-shot run starts no thread, and need not load Node's worker modules.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   if (isSingleExecutable()) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
   if (import.meta.url.endsWith('.ts')) {
     // tsx registered in the thread itself: --import in a worker's execArgv does not take.

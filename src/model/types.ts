@@ -211,7 +211,10 @@ export interface ScanResult {
   sharedDetection: 'kcmp' | 'heuristic';
   /** What the scan could not read. */
   notes: ScanNote[];
-  /** Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged and reused. */
+  /**
+   * Instances ("pid:fd") whose watch lines were parsed in this scan; the others' were unchanged, or
+   * the same as an instance's parsed before them in the scan, and their parse reused.
+   */
   parsedInstances: string[];
   /**
    * Which processes were read: all, or only those the trace saw change and new ones (the others

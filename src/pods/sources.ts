@@ -128,6 +128,10 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
     return parsed('crictl', () => parseCrictl(pods.value, containers.value));
   },
   async kubectl({ options, run }) {
+    if (options.kind === 'auto' && options.kubectlPath === null) {
+      const nothing = nothingForKubectl();
+      if (nothing !== null) throw new SourceError('kubectl', 'no-cluster', `kubectl: not started: ${nothing}`);
+    }
     const args = ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${options.nodeName ?? hostname()}`, '-o', 'json'];
     const json = await run('kubectl', options.kubectlPath ?? 'kubectl', args);
     return parsed('kubectl', () => parseKubectl(json));
@@ -421,6 +425,34 @@ function parsed(source: FetchingKind, parse: () => PodList): PodList {
     if (error instanceof FormatError) throw new SourceError(source, 'format', error.message);
     throw error;
   }
+}
+
+/** Where kubectl finds a cluster in a pod: client-go's in-cluster config, with KUBERNETES_SERVICE_HOST and _PORT. */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Why kubectl from PATH has nothing it could talk to, as client-go loads its config: the files
+ * $KUBECONFIG lists (those that exist), else ~/.kube/config, else the pod's service account;
+ * without any it asks localhost:8080, which no API server serves since Kubernetes 1.20. Null
+ * when it has a config. Auto mode then starts no kubectl for a refusal (a third of a second of a
+ * one-shot); a kubectl named by --kubectl is started as asked (a wrapper may bring its own).
+ */
+function nothingForKubectl(): string | null {
+  const env = process.env;
+  const exists = (path: string) => {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '');
+  const files = listed.length > 0 ? listed : env.HOME ? [join(env.HOME, '.kube', 'config')] : [];
+  if (files.some(exists)) return null;
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && exists(SERVICE_ACCOUNT_TOKEN)) return null;
+  const looked =
+    listed.length > 0 ? `none of $KUBECONFIG's ${listed.join(', ')}` : files.length > 0 ? `no $KUBECONFIG or ${files[0]}` : 'no $KUBECONFIG or $HOME';
+  return `no cluster to ask (${looked}, not in a pod with a service account)`;
 }
 
 /** `file` as execa would run it: a path, or a name looked up in PATH; null when there is no such executable. */

@@ -149,6 +149,11 @@ export class Scanner {
     const parsedNow = new Map<string, ParsedInstance>();
     const parsedGroupsNow = new Map<string, ParsedGroup>();
     const parsedInstances: string[] = [];
+    /**
+     * This scan's parses by their lines' digest: instances with the same lines (many watchers of
+     * the same directories, added in the same order) share one immutable list, parsed once.
+     */
+    const parsedByList = new Map<string, ParsedInstance>();
 
     const previous = changed && this.previous ? this.previous : null;
     const keptPids: number[] = [];
@@ -234,10 +239,14 @@ export class Scanner {
           const listKey = watchesAt < 0 ? '' : listDigest(lines);
           let parse = this.parsed.get(key);
           if (parse?.listKey !== listKey) {
-            parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
-            parsedInstances.push(`${pid}:${fd}`);
+            parse = parsedByList.get(listKey);
+            if (!parse) {
+              parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
+              parsedInstances.push(`${pid}:${fd}`);
+            }
           }
           parsedNow.set(key, parse);
+          parsedByList.set(listKey, parse);
           instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
         }
       } finally {

@@ -102,6 +102,44 @@ describe('scans again with fdinfo files kept open', { skip: rootSkip }, () => {
     assert.equal(heldFdinfo(pid), 0);
   });
 
+  test('instances with the same watch lines are parsed once in a scan, and each is still its own instance with its own watches', async () => {
+    const files = ['p', 'q'].map((name) => {
+      const path = join(dir, `same-${name}`);
+      writeFileSync(path, name);
+      return path;
+    }) as [string, string];
+    const watcher = new Watcher();
+    try {
+      const one = await watcher.init();
+      const two = await watcher.init();
+      await watcher.watch(one, files[0]);
+      await watcher.watch(two, files[0]);
+      const ours = (result: ScanResult) => processesOf(result, [watcher.pid])[0]!;
+      const parsedOf = (result: ScanResult) => result.parsedInstances.filter((id) => id.startsWith(`${watcher.pid}:`));
+      closeScanFiles();
+      const first = scan();
+      assert.deepEqual(parsedOf(first), [`${watcher.pid}:${one}`], 'the same lines: parsed for the first instance only');
+      const [a, b] = ours(first).instances;
+      assert.deepEqual([a!.fd, b!.fd], [one, two]);
+      assert.deepEqual([[...a!.watches.ino], [...b!.watches.ino]], [[statSync(files[0]).ino], [statSync(files[0]).ino]]);
+      assert.notEqual(a!.instanceId, b!.instanceId, 'two instances, not one shared');
+      assert.equal(a!.shared || b!.shared, false);
+      // One of them changes: it alone is parsed, the other keeps its list.
+      await watcher.watch(two, files[1]);
+      const changed = scan();
+      assert.deepEqual(parsedOf(changed), [`${watcher.pid}:${two}`]);
+      assert.deepEqual(
+        ours(changed).instances.map((instance) => [instance.fd, [...instance.watches.ino].sort((x, y) => x - y)]),
+        [
+          [one, [statSync(files[0]).ino]],
+          [two, [statSync(files[0]).ino, statSync(files[1]).ino].sort((x, y) => x - y)],
+        ],
+      );
+    } finally {
+      await watcher.stop();
+    }
+  });
+
   test('an instance whose fdinfo did not change is not parsed again; one that changed is, and shows the change', async () => {
     const files = ['x', 'y', 'z'].map((name) => {
       const path = join(dir, `reuse-${name}`);

@@ -249,6 +249,68 @@ test('auto: nothing answers, then the kubelet pod dirs do (and the caveat is sai
   assert.match(pods.takeNotes().join('\n'), /weakest source: no names, and a deleted pod whose dir is left behind counts as live/);
 });
 
+/** Sets environment variables (undefined: unset) for the rest of the test. */
+function withEnv(t: TestContext, values: Record<string, string | undefined>): void {
+  const before = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  const set = (entries: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(entries)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  set(values);
+  t.after(() => set(before));
+}
+
+test('auto: kubectl from PATH with no cluster to ask (no kubeconfig, not in a pod) is not started, and the note says why', async (t) => {
+  const dir = standIns(t);
+  const home = mkdtempSync(join(tmpdir(), 'inotop-home-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  // In-cluster needs the service account's token too, which this machine has not.
+  withEnv(t, { PATH: `${dir}:${process.env.PATH}`, HOME: home, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' });
+  const options = { kind: 'auto', runtimeEndpoint: 'unix:///nonexistent/cri.sock', crictlPath: '/nonexistent/crictl', nodeName: 'node-1' } as const;
+  const pods = source(t, options);
+  await pods.refresh();
+  assert.deepEqual(calls(dir, 'kubectl'), [], 'kubectl not started');
+  const why = `kubectl: not started: no cluster to ask (no $KUBECONFIG or ${home}/.kube/config, not in a pod with a service account)`;
+  assert.ok(pods.status().error?.includes(`crictl: /nonexistent/crictl not found; ${why}; kubelet:`), pods.status().error ?? '');
+  assert.match(pods.takeNotes()[0] ?? '', /^pods: no pod source answered: .*kubectl: not started: no cluster to ask/);
+
+  // A $KUBECONFIG that lists no file that exists is no config either.
+  withEnv(t, { KUBECONFIG: `${home}/a:${home}/b` });
+  const listed = source(t, options);
+  await listed.refresh();
+  assert.deepEqual(calls(dir, 'kubectl'), []);
+  assert.ok(
+    listed.status().error?.includes(`kubectl: not started: no cluster to ask (none of $KUBECONFIG's ${home}/a, ${home}/b,`),
+    listed.status().error ?? '',
+  );
+
+  // One that does, or ~/.kube/config: kubectl is asked, in its turn.
+  writeFileSync(join(home, 'b'), 'apiVersion: v1\nkind: Config\n');
+  const configured = source(t, options);
+  await configured.refresh();
+  assert.deepEqual(configured.status(), { source: 'kubectl', live: 4, stale: false, error: null });
+  withEnv(t, { KUBECONFIG: undefined });
+  mkdirSync(join(home, '.kube'));
+  writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\nkind: Config\n');
+  const homeConfig = source(t, options);
+  await homeConfig.refresh();
+  assert.equal(homeConfig.status().source, 'kubectl');
+  assert.equal(calls(dir, 'kubectl').length, 2);
+
+  // A kubectl named by --kubectl is started as asked, config or not (a wrapper may bring its own).
+  rmSync(join(home, '.kube'), { recursive: true });
+  const named = source(t, { ...options, kubectlPath: join(dir, 'kubectl') });
+  await named.refresh();
+  assert.equal(named.status().source, 'kubectl');
+  // Asked for by name, kubectl from PATH is started too.
+  const asked = source(t, { ...options, kind: 'kubectl' });
+  await asked.refresh();
+  assert.equal(asked.status().source, 'kubectl');
+  assert.equal(calls(dir, 'kubectl').length, 4);
+});
+
 test('background refresh picks up changes; overlapping refreshes are joined', async (t) => {
   const dir = standIns(t);
   const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl'), refreshMs: 100 });

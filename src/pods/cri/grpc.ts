@@ -6,7 +6,7 @@
 // One connection, opened at the first call and kept for the next (a screen asks every 5 s), opened
 // again after the runtime closed it. Every call has a deadline (and tells the runtime: grpc-timeout);
 // a call past it is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { encodeHeaders, HeaderDecoder, HpackError } from './hpack.js';
 
 /** gRPC status codes (the ones this client gives or names). */
@@ -178,7 +178,8 @@ class Connection {
     path: string,
     private readonly options: ChannelOptions,
   ) {
-    this.socket = connect(path);
+    // node:net loaded here: a run without CRI (--pods none, no runtime socket) need not load it.
+    this.socket = process.getBuiltinModule('node:net').connect(path);
     this.connected = new Promise((resolve) => {
       this.socket.once('connect', resolve);
       this.socket.once('close', resolve);
