@@ -63,7 +63,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const deadlineAt = options.deadlineMs;
   // The check traces for itself (with --no-trace, its tracer only removes what killed inotops
   // left); its collector is only for the leaks.
-  const tracer = new Tracer({ enabled: options.shared.trace, procRoot: options.shared.procRoot });
+  const tracer = new Tracer({ enabled: options.shared.trace, procRoot: options.shared.procRoot, churn: false });
   const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false }) : null;
   const stop = (): void => {
     tracer.stop();

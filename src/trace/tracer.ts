@@ -22,6 +22,11 @@ export interface TracerOptions {
   offReason?: string;
   /** Only the live /proc can be traced. */
   procRoot: string;
+  /**
+   * Whether the churn instance is made too (default true). check reads failures only: a second
+   * instance would cost it a mkdir and an rmdir in tracefs, the dearest part of its run.
+   */
+  churn?: boolean;
 }
 
 export interface TakeContext extends LimitContext {
@@ -108,7 +113,7 @@ export class Tracer {
     try {
       removeStaleInstances(root);
       this.failureInstance = TraceInstance.create(root, `inotop-${process.pid}`, FAILURE_EVENTS, SETTINGS);
-      this.churnInstance = TraceInstance.create(root, `inotop-${process.pid}-churn`, CHURN_EVENTS, SETTINGS);
+      if (this.options.churn !== false) this.churnInstance = TraceInstance.create(root, `inotop-${process.pid}-churn`, CHURN_EVENTS, SETTINGS);
     } catch (error) {
       const why = isPermissionDenied(error) ? 'creating a trace instance needs root' : (error as Error).message;
       this.stop();
