@@ -165,6 +165,50 @@ export const fileCalls = libcBinding('file calls', (libc): FileCalls => {
   };
 });
 
+/** fsopen(2), fsconfig(2), fsmount(2): one number each on every architecture (the generic table). */
+const SYSCALL_FSOPEN = 430;
+const SYSCALL_FSCONFIG = 431;
+const SYSCALL_FSMOUNT = 432;
+const FSOPEN_CLOEXEC = 1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSMOUNT_CLOEXEC = 1;
+
+export interface DetachedMounts {
+  /**
+   * A new mount of the filesystem `type`, attached nowhere (fsopen, fsconfig CREATE, fsmount): an
+   * O_PATH fd of its root, or -errno. No mount namespace ever holds it: it ends with its last fd.
+   * Needs CAP_SYS_ADMIN and Linux 5.2.
+   */
+  mount(type: string): number;
+  /** close(2) for the fd mount() gave (fs.closeSync warns in worker threads on fds Node did not open). */
+  close(fd: number): void;
+}
+
+/** Detached mounts; why not when they are unavailable (no koffi build, no syscall(2)). */
+export const detachedMounts = libcBinding('detached mounts', (libc): DetachedMounts => {
+  const syscall = rawSyscall();
+  if (!syscall.ok) throw new Error(syscall.error);
+  const call: RawSyscall = syscall.value;
+  const close: (fd: number) => number = libc.func('int close(int fd)');
+  return {
+    mount(type) {
+      const context = Number(call(SYSCALL_FSOPEN, 'str', type, 'uint', FSOPEN_CLOEXEC));
+      if (context < 0) return -lastErrno();
+      let result: number;
+      if (Number(call(SYSCALL_FSCONFIG, 'int', context, 'uint', FSCONFIG_CMD_CREATE, 'void *', null, 'void *', null, 'int', 0)) < 0) result = -lastErrno();
+      else {
+        const mount = Number(call(SYSCALL_FSMOUNT, 'int', context, 'uint', FSMOUNT_CLOEXEC, 'uint', 0));
+        result = mount >= 0 ? mount : -lastErrno();
+      }
+      close(context);
+      return result;
+    },
+    close(fd) {
+      close(fd);
+    },
+  };
+});
+
 /** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
 export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
   try {

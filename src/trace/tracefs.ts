@@ -5,6 +5,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { errorCode } from '../sys/errno.js';
+import { detachedMounts } from '../sys/files.js';
 import { instanceOwner, parseBootTime, parseStartTicks } from './parse.js';
 
 /** Where tracefs mounts itself when asked to; exists (empty) whenever the kernel has tracefs. */
@@ -37,8 +38,9 @@ export class TracefsRoot {
 
 /**
  * The tracefs root, or why there is none: $INOTOP_TRACEFS when set, else a mount of this mount
- * namespace, else a private mount made by a helper in a mount namespace of its own (root only),
- * which ends with the helper: nothing is left mounted on the node.
+ * namespace, else a detached mount of our own (root only), else a private mount made by a helper
+ * in a mount namespace of its own (root only), which ends with the helper. Either ends with the
+ * fd we hold: nothing is left mounted on the node.
  */
 export async function openTracefs(override: string | undefined): Promise<TracefsRoot | string> {
   if (override !== undefined) {
@@ -46,7 +48,25 @@ export async function openTracefs(override: string | undefined): Promise<Tracefs
   }
   const mounted = tracefsMountpoints(mountinfoText()).find((dir) => existsSync(`${dir}/instances`));
   if (mounted) return TracefsRoot.open(mounted, mounted);
-  return privateMount();
+  return detachedMount() ?? privateMount();
+}
+
+/**
+ * tracefs mounted nowhere (fsopen, fsmount), its root opened; null when the kernel or koffi cannot
+ * (then the helper tries). No process to start (unshare, sh, mount) nor node:child_process to load.
+ */
+function detachedMount(): TracefsRoot | null {
+  const mounts = detachedMounts();
+  if (!mounts.ok) return null;
+  const fd = mounts.value.mount('tracefs');
+  if (fd < 0) return null;
+  try {
+    return TracefsRoot.open(`/proc/self/fd/${fd}`, 'a detached mount');
+  } catch {
+    return null;
+  } finally {
+    mounts.value.close(fd);
+  }
 }
 
 /** Our mountinfo, whole: it comes a page of mounts per read (readProcBytes would stop at the first). */
