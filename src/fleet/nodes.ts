@@ -100,7 +100,7 @@ export function shardGroupsFor(nodes: number): number {
 
 /**
  * Values by cluster, then node: a fleet's rows and a read's columns are looked up without a key
- * string made for each node (at 100,000 nodes, 10 MB the rows kept and as much each read made).
+ * string made for each node (at 100,000 nodes, the rows kept 36 MB with them, 30 without).
  */
 class ByNode<T> {
   private readonly clusters = new Map<string, Map<string, T>>();
