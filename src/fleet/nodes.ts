@@ -126,10 +126,6 @@ class ByNode<T> {
     if (deleted) this.size--;
     return deleted;
   }
-
-  *values(): IterableIterator<T> {
-    for (const nodes of this.clusters.values()) yield* nodes.values();
-  }
 }
 
 /** The rows' own order: by cluster, then node, in code units. */
@@ -229,15 +225,17 @@ export class FleetReader {
       this.rows.set(cluster, node, row);
       if (!before) added.push(row);
     }
-    for (const row of this.rows.values()) {
-      if (inGroup(row.shard) && !read.has(row.cluster, row.node)) this.rows.delete(row.cluster, row.node);
-    }
-    // The same nodes keep their order (their rows anew where read); new ones (a group read for the
-    // first time) are sorted among themselves and merged in: a group's sort, not the fleet's.
+    // The same nodes keep their order: the other groups' rows as they were, the group's anew, and
+    // those it no longer has gone. New ones (a group read for the first time) are sorted among
+    // themselves and merged in: a group's sort, not the fleet's.
     const order: NodeRow[] = [];
     for (const row of this.order) {
-      const now = this.rows.get(row.cluster, row.node);
-      if (now) order.push(now);
+      if (!inGroup(row.shard)) order.push(row);
+      else {
+        const now = read.get(row.cluster, row.node);
+        if (now) order.push(now);
+        else this.rows.delete(row.cluster, row.node);
+      }
     }
     this.order = added.length > 0 ? mergeSorted(order, added.sort(compareNodes), compareNodes) : order;
   }
