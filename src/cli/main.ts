@@ -1,6 +1,7 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { Collector } from '../collect/collector.js';
 import { isSubcommand } from './subcommands.js';
+import { writeStdout } from '../common/stdout.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
@@ -126,7 +127,7 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
     for (let i = 0; i < iterations; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, options.delaySeconds * 1000));
       const snapshot = collector.collect(targetsFor(options), i === 0 ? firstScan : undefined);
-      await write(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
+      await writeStdout(print(format, snapshot, options, { index: i, series: options.iterations !== null, title: null }));
     }
     // The snapshots were printed (their notes say it too); the recording asked for is not whole.
     if (collector.recordingStopped) {
@@ -191,7 +192,7 @@ async function printReplay(options: Options, format: OutputFormat, path: Recordi
     for (const snapshot of recording.snapshots) {
       if (options.iterations !== null && shown >= options.iterations) break;
       const title = `replay of ${recording.header.hostname}, snapshot ${shown + 1} (${snapshot.time})`;
-      await write(print(format, snapshot, options, { index: shown, series: true, title }));
+      await writeStdout(print(format, snapshot, options, { index: shown, series: true, title }));
       shown++;
     }
   } catch (error) {
@@ -213,11 +214,4 @@ function print(format: OutputFormat, snapshot: Snapshot, options: Options, place
     { withTargets: options.targets, color: options.color, width: process.stdout.isTTY ? process.stdout.columns : null, columns: options.columns },
     place,
   );
-}
-
-/** Waits for stdout to take the text, so a pipe closing early (head) ends us quietly. */
-function write(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
-  });
 }

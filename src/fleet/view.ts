@@ -1,4 +1,5 @@
 // `inotop fleet`: every node from Prometheus, as a text table (-b), JSON (--json) or a screen.
+import { writeStdout } from '../common/stdout.js';
 import { visible } from '../common/text.js';
 import type { FleetOptions } from './args.js';
 import { fleetTable } from './columns.js';
@@ -30,8 +31,8 @@ export async function runFleet(options: FleetOptions): Promise<number> {
   const { filter } = options;
   const rows = sortRows(fleet.rows, options.sort, false).filter((row) => !filter || filter.test(row.node));
   if (options.mode === 'json') {
-    // Writes to a file or a pipe are synchronous on Linux: each piece is out before the next is made.
-    for (const piece of fleetJson(fleet, rows)) process.stdout.write(piece);
+    // Each piece out before the next is made: a pipe's reader may be slower than we write.
+    for (const piece of fleetJson(fleet, rows)) await writeStdout(piece);
     return 0;
   }
   if (fleet.mode === 'raw') process.stderr.write(`inotop fleet: ${queriesText(fleet.mode)}\n`);
