@@ -15,7 +15,7 @@ import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot, SyscallFailure } from '../../src/model/types.js';
 import { readRecording } from '../../src/record/reader.js';
 import { scan } from '../../src/scan/index.js';
-import { removeOpenInstances } from '../../src/trace/tracefs.js';
+import { removeOpenInstances, tracefsMountpoints } from '../../src/trace/tracefs.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { Watcher } from '../helpers/inowatch.js';
 import { TmuxPane } from '../helpers/tmux.js';
@@ -103,8 +103,10 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function runInotop(args: string[], env: NodeJS.ProcessEnv = process.env): Running {
-  const child = spawn(process.execPath, [inotopBin, ...args], { env });
+/** inotop with `args`; `wrapper` (a command and its arguments) runs it, as strace does. */
+function runInotop(args: string[], env: NodeJS.ProcessEnv = process.env, wrapper: string[] = []): Running {
+  const [command, ...commandArgs] = [...wrapper, process.execPath, inotopBin, ...args];
+  const child = spawn(command!, commandArgs, { env });
   const running: Running = {
     child,
     lines: [],
@@ -440,7 +442,8 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     );
   });
 
-  test('check: a process failing now is the problem, with the limit it hit', async (t) => {
+  /** check, run through `wrapper`, finds a nobody process whose inotify_init1 fails now at its fd limit. */
+  async function checkFindsFailing(t: TestContext, wrapper: string[]): Promise<void> {
     const watcher = await victim(t, 'ino-check', ['prlimit', `--nofile=${FD_LIMIT}`, '--', ...AS_NOBODY]);
     const initsBefore = await failures(
       Array.from({ length: 5 }, () => () => watcher.init()),
@@ -461,7 +464,11 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
       await retries;
     });
     // Not spawnSync: the retries need this event loop.
-    const check = runInotop(['check', '--pods', 'none', '--fail-on-leaked=false', '--instances-threshold=off', '--watches-threshold=off']);
+    const check = runInotop(
+      ['check', '--pods', 'none', '--fail-on-leaked=false', '--instances-threshold=off', '--watches-threshold=off'],
+      process.env,
+      wrapper,
+    );
     const { code } = await check.exited;
     const line = check.lines.join('\n');
     assert.equal(code, 1, line + check.stderr);
@@ -475,6 +482,26 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
       },
     );
     assert.equal(noTrace.status, 0, noTrace.stdout + noTrace.stderr);
+  }
+
+  test('check: a process failing now is the problem, with the limit it hit', async (t) => {
+    await checkFindsFailing(t, []);
+  });
+
+  test('check where the kernel refuses a detached tracefs mount (fsopen ENOSYS): the helper mounts it privately, and check sees the same', async (t) => {
+    if (tracefsMountpoints(readFileSync('/proc/self/mountinfo', 'utf8')).length > 0) {
+      t.skip('tracefs is mounted in this mount namespace: inotop uses that mount, neither the detached one nor the helper');
+      return;
+    }
+    if (spawnSync('strace', ['-V']).status !== 0) {
+      t.skip('needs strace (Debian package strace) to refuse fsopen');
+      return;
+    }
+    // Not the child processes (no -f): the helper's own mount(8) may use fsopen, and must be let.
+    const log = join(files, 'fsopen.strace');
+    await checkFindsFailing(t, ['strace', '-qq', '-o', log, '-e', 'trace=fsopen', '-e', 'inject=fsopen:error=ENOSYS']);
+    // The detached mount was tried and refused, so what check saw came through the helper's mount.
+    assert.match(readFileSync(log, 'utf8'), /fsopen\("tracefs", .*ENOSYS .*\(INJECTED\)/);
   });
 
   test('serve: inotop_syscall_failures_total counts them; SIGTERM removes the instance', async (t) => {
