@@ -198,18 +198,24 @@ test('auto: where the runtime answers, no command is started', async (t) => {
   assert.deepEqual([calls(dir, 'crictl'), calls(dir, 'kubectl')], [[], []]);
 });
 
-test('auto: a runtime that accepts but never answers: the commands start after a head start, crictl is taken at its deadline', async (t) => {
-  const dir = standIns(t);
-  const socketDir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
-  const socket = join(socketDir, 'hung.sock');
+/** A runtime socket that accepts connections and never answers; its path. Closed with the test. */
+async function hungRuntime(t: TestContext): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
+  const socket = join(dir, 'hung.sock');
   const connections: Socket[] = [];
   const server = createServer((connection) => connections.push(connection));
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   t.after(async () => {
     for (const connection of connections) connection.destroy();
     await new Promise((resolve) => server.close(resolve));
-    rmSync(socketDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   });
+  return socket;
+}
+
+test('auto: a runtime that accepts but never answers: the commands start after a head start, crictl is taken at its deadline', async (t) => {
+  const dir = standIns(t);
+  const socket = await hungRuntime(t);
   const pods = source(t, {
     kind: 'auto',
     runtimeEndpoint: `unix://${socket}`,
@@ -341,16 +347,7 @@ test('cri: a runtime socket that is not there fails fast, and the failure is sai
 });
 
 test('cri: a runtime that accepts but never answers is given up on at the deadline', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'inotop-cri-'));
-  const socket = join(dir, 'hung.sock');
-  const connections: Socket[] = [];
-  const server = createServer((connection) => connections.push(connection));
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  t.after(async () => {
-    for (const connection of connections) connection.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const socket = await hungRuntime(t);
   const pods = source(t, { kind: 'cri', runtimeEndpoint: `unix://${socket}`, timeoutMs: 300 });
   const started = Date.now();
   await pods.refresh();
