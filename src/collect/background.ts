@@ -6,13 +6,16 @@ import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
+import { TargetsReceiver } from './sent-targets.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
 
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
-  private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace } | null = null;
+  private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace; keptTargets: number[] } | null = null;
+  /** The target lists the worker sends only when they changed. */
+  private readonly targets = new TargetsReceiver();
   private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
 
   /**
@@ -83,10 +86,11 @@ export class BackgroundCollector implements SnapshotSource {
       case 'progress':
         return listener.progress?.(message.progress);
       case 'begin':
-        this.incoming = { snapshot: message.snapshot, rows: [], pace: message.pace };
+        this.incoming = { snapshot: message.snapshot, rows: [], pace: message.pace, keptTargets: message.keptTargets };
         return this.acknowledge();
       case 'rows': {
         const incoming = this.incoming!;
+        this.targets.fill(message.rows, incoming.keptTargets, message.last);
         incoming.rows.push(...message.rows);
         // Acknowledge after this turn of the event loop, so that keys waiting are handled first.
         if (!message.last) return this.acknowledge();
@@ -96,6 +100,7 @@ export class BackgroundCollector implements SnapshotSource {
         return this.acknowledge();
       }
       case 'targets':
+        this.targets.receivedAlone(message.pid, message.targets);
         return listener.targets?.(message.pid, message.targets, message.holders);
     }
   }

@@ -1,6 +1,7 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
@@ -95,6 +96,15 @@ interface LastRefresh {
   scan: ScanResult;
   resolutions: RefreshResolutions;
   attribution: PodAttribution;
+}
+
+/**
+ * The target rows built before when the new ones say the same (a full scan reads every process
+ * again, and most of them did not change): a list that stays the same array is not sent to the
+ * screen again, nor derived from again there (sent-targets.ts).
+ */
+function sameOrNew(before: BuiltTargets | undefined, startTime: number, targets: TargetRow[]): TargetRow[] {
+  return before?.startTime === startTime && isDeepStrictEqual(before.targets, targets) ? before.targets : targets;
 }
 
 export class Collector {
@@ -214,7 +224,7 @@ export class Collector {
     let built: SnapshotTargets = wanted;
     if (typeof wanted !== 'string') {
       const kept = new Set(scanned.keptPids);
-      const podUids = [...(this.pods.list()?.pods.keys() ?? [])].sort().join(' ');
+      const podUids = this.podUids();
       const fresh = new Set<number>();
       for (const proc of present.processes) {
         if (!wanted.has(proc.pid)) continue;
@@ -245,11 +255,12 @@ export class Collector {
     });
     const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
     const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
+    const builtBefore = this.builtTargets;
     this.builtTargets = new Map();
     for (const row of made.processes) {
       const ask = asked.get(row.pid);
       if (!ask) continue;
-      row.targets = reused.get(row.pid) ?? row.targets;
+      row.targets = reused.get(row.pid) ?? sameOrNew(builtBefore.get(row.pid), ask.proc.startTime, row.targets);
       this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
     }
     const snapshot = { ...made, users: this.trends.add(made.time, made.users) };
@@ -287,14 +298,24 @@ export class Collector {
     if (this.recordingStopped) snapshot.notes.push(`${this.recordingStopped}; the refreshes go on`);
   }
 
-  /** Every target of one process of the last refresh (a view's new selection), null when it is not there. */
+  /** The live pods' uids, in one string: target rows built under another list are built again. */
+  private podUids(): string {
+    return [...(this.pods.list()?.pods.keys() ?? [])].sort().join(' ');
+  }
+
+  /**
+   * Every target of one process of the last refresh (a view's new selection), null when it is not
+   * there. Kept as built for the next refreshes, which reuse the rows while the process stays as it was.
+   */
   targetsOf(pid: number): ProcessRow | null {
     if (!this.last) return null;
     const { scan, resolutions, attribution } = this.last;
     const proc = scan.processes.find((candidate) => candidate.pid === pid);
     if (!proc) return null;
     resolutions.prepare([proc], 'all');
-    return buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
+    const row = buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
+    if (row) this.builtTargets.set(pid, { startTime: proc.startTime, context: `${this.podUids()}|${resolutions.standingsOf(proc)}`, targets: row.targets });
+    return row;
   }
 
   /** Command line, cgroup and pod of the holders of one process's targets (of the last refresh), for inspect. */

@@ -40,7 +40,8 @@ export interface Pace {
  * hundreds of milliseconds.
  */
 export type FromWorker =
-  | { type: 'begin'; snapshot: Snapshot; pace: Pace }
+  /** `keptTargets`: the pids whose rows come without targets, as they were sent before (sent-targets.ts). */
+  | { type: 'begin'; snapshot: Snapshot; pace: Pace; keptTargets: number[] }
   | { type: 'rows'; rows: ProcessRow[]; last: boolean }
   | { type: 'failed'; message: string }
   /** How far the first scan has got; sent while it runs, needs no acknowledgement. */

@@ -10,6 +10,7 @@ import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
+import { TargetsSender } from './sent-targets.js';
 import { uptimeMs } from '../deadline.js';
 import type { ScanProgress } from '../scan/index.js';
 
@@ -17,7 +18,10 @@ import type { ScanProgress } from '../scan/index.js';
 const TARGETS_PER_PART = 1500;
 
 /** A part as queued. */
-type Part = { type: 'begin'; snapshot: Snapshot; pace: Pace } | { type: 'rows'; rows: ProcessRow[]; last: boolean } | { type: 'failed'; message: string };
+type Part =
+  | { type: 'begin'; snapshot: Snapshot; pace: Pace; keptTargets: number[] }
+  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
+  | { type: 'failed'; message: string };
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -29,6 +33,8 @@ let lastFinished = 0;
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
+/** Target lists go over only when they changed. */
+const targetsSender = new TargetsSender();
 let wantedPid: number | null = null;
 /** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
 let selectionOwed = false;
@@ -106,7 +112,8 @@ function refresh(scanned: ScanResult | null = null): void {
     refreshMs: Math.round(costMs),
     fullScan: pace.fullEveryMs > pace.usedMs ? { everyMs: pace.fullEveryMs, ms: Math.round(pace.fullCostMs) } : null,
   };
-  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told }, ...rowParts(snapshot.processes)];
+  const { rows, kept } = targetsSender.strip(snapshot.processes);
+  pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told, keptTargets: [...kept] }, ...rowParts(rows)];
   sendNextPart();
 }
 
@@ -150,7 +157,9 @@ function sendSelectedTargets(): void {
   selectionOwed = false;
   if (wantedPid === null) return;
   const row = collector.targetsOf(wantedPid);
-  if (row) port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
+  if (!row) return;
+  port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
+  targetsSender.sentAlone(row.pid, row.targets);
 }
 
 function scheduleNext(): void {

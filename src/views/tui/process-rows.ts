@@ -8,7 +8,7 @@ import { churnByPid, queryRows, type ProcessFilter } from '../../model/query.js'
 import type { HolderDetail, ProcessRow, Snapshot, SyscallFailure, TargetRow } from '../../model/types.js';
 import { recentFailures } from '../../trace/failures.js';
 import { podLabel, targetPathText } from '../format.js';
-import { perSnapshot } from './memo.js';
+import { perList, perSnapshot } from './memo.js';
 import { treeOf } from './tree.js';
 import type { Sort, ViewState } from './view-state.js';
 
@@ -53,13 +53,13 @@ export function selectedRow(state: ProcessQuery & Pick<ViewState, 'selectedPid'>
 }
 
 /** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
-const leakedFirst = perSnapshot((_snapshot: Snapshot, targets: readonly TargetRow[]): readonly TargetRow[] => [
+const leakedFirst = perList((targets: readonly TargetRow[]): readonly TargetRow[] => [
   ...targets.filter((target) => target.leak !== null),
   ...targets.filter((target) => target.leak === null),
 ]);
 
-const shownTargets = perSnapshot((snapshot: Snapshot, targets: readonly TargetRow[], leakedOnly: boolean, filter: RegExp | null): readonly TargetRow[] => {
-  const all = leakedFirst(snapshot, targets);
+const shownTargets = perList((targets: readonly TargetRow[], leakedOnly: boolean, filter: RegExp | null): readonly TargetRow[] => {
+  const all = leakedFirst(targets);
   const kept = leakedOnly ? all.filter((target) => target.leak !== null) : all;
   if (!filter) return kept;
   return kept.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
@@ -73,7 +73,7 @@ const NO_TARGETS: readonly TargetRow[] = [];
  */
 export function targetRows(state: ProcessQuery & Pick<ViewState, 'selectedPid' | 'targetFilter'>): readonly TargetRow[] {
   const targets = selectedRow(state)?.targets;
-  return state.snapshot && targets ? shownTargets(state.snapshot, targets, state.filter.leakedOnly, state.targetFilter) : NO_TARGETS;
+  return targets ? shownTargets(targets, state.filter.leakedOnly, state.targetFilter) : NO_TARGETS;
 }
 
 /** The process and target inspect shows, null once they are gone. */

@@ -23,7 +23,7 @@ import { podLabel } from '../format.js';
 import { permissionRoles, processQueuesText, someQueueTrouble } from '../traffic.js';
 import { stuckWaiters } from '../../model/waits.js';
 import { displayWidth } from '../../common/width.js';
-import { perSnapshot } from './memo.js';
+import { perList } from './memo.js';
 import { processRows, processTable, selectedRow, snapshotRecentFailures, targetRows } from './process-rows.js';
 import { firstLeaking, sortMarker, type DetailPane, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
@@ -83,7 +83,7 @@ function widestCells(targets: readonly TargetRow[]): ReadonlyMap<TargetColumn['i
 }
 
 /** Measured once per target list the pane shows. */
-const widestShown = perSnapshot((_snapshot: Snapshot, targets: readonly TargetRow[]) => widestCells(targets));
+const widestShown = perList((targets: readonly TargetRow[]) => widestCells(targets));
 
 /**
  * The detail pane's columns (columns.ts's target table): STATUS, the holder and POD as wide as
@@ -146,7 +146,7 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
             rows: targets,
             top: state.detailTop,
             cursor: focused ? state.detailCursor : null,
-            columns: (width) => detailColumns(targets, width, widestShown(snapshot, targets)),
+            columns: (width) => detailColumns(targets, width, widestShown(targets)),
             context: ON_SCREEN,
             style: targetStyle,
           }
