@@ -55,6 +55,8 @@ class TerminalUi {
   private overlay!: blessed.Widgets.BoxElement;
   private notice!: blessed.Widgets.BoxElement;
   private geometry: Layout | null = null;
+  /** What each region shows: one drawn as it was is not set again (place). */
+  private readonly drawn = new Map<blessed.Widgets.BoxElement, { top: number; height: number; content: string }>();
   private holdTimer: NodeJS.Timeout | null = null;
   private finished = false;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
@@ -198,6 +200,7 @@ class TerminalUi {
     if (tooSmall(width, height)) {
       this.geometry = null;
       for (const element of [this.header, this.sparkline, this.table, this.detail, this.log, this.footer, this.overlay]) element.hide();
+      this.drawn.clear();
       this.notice.setContent(tooSmallLines(width, height).map(screenText).join('\n'));
       this.notice.show();
       this.screen.render();
@@ -221,10 +224,18 @@ class TerminalUi {
     this.screen.render();
   }
 
+  /**
+   * A region whose place and lines are as drawn before is left alone: setting its content again
+   * would blank it and have blessed compare every cell of it with the terminal's.
+   */
   private place(element: blessed.Widgets.BoxElement, top: number, height: number, lines: string[]): void {
+    const content = lines.join('\n');
+    const before = this.drawn.get(element);
+    if (before && before.top === top && before.height === height && before.content === content) return;
+    this.drawn.set(element, { top, height, content });
     element.top = top;
     element.height = height;
-    element.setContent(lines.join('\n'));
+    element.setContent(content);
     element.show();
   }
 
