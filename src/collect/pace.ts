@@ -43,6 +43,16 @@ export function initialPace(wishedMs: number): PaceState {
   return { wishedMs, usedMs: wishedMs, fullEveryMs: wishedMs, lastFullAt: null, fullCostMs: 0, changedCostMs: 0, refreshes: 0 };
 }
 
+/**
+ * What a refresh costs against the shares: its wall time, or the CPU time every thread of the
+ * process spent meanwhile (`process.cpuUsage()`: V8's collector threads, the screen's thread
+ * taking the snapshot) where that is more. The shares are of a core, and a refresh of a million
+ * watches keeps the collector's threads busy beside the scan.
+ */
+export function refreshCostMs(wallMs: number, cpu: NodeJS.CpuUsage): number {
+  return Math.max(wallMs, (cpu.user + cpu.system) / 1000);
+}
+
 /** Whether the refresh starting at `now` reads only the changed processes. */
 export function readsChangedOnly(pace: PaceState, now: number, options: PaceOptions): boolean {
   return options.stretch && options.tellsChanges && pace.lastFullAt !== null && now - pace.lastFullAt < pace.fullEveryMs;

@@ -25,7 +25,7 @@ export type ToWorker =
   | { type: 'ack' }
   | { type: 'stop' };
 
-/** The refresh interval wished for (-d), the one kept, and what the last refresh cost (see pace.ts). */
+/** The refresh interval wished for (-d), the one kept, and what the last refresh cost (refreshCostMs in pace.ts). */
 export interface Pace {
   wishedMs: number;
   usedMs: number;

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
-import { afterRefresh, initialPace, readsChangedOnly, withWish, type PaceOptions } from './pace.js';
+import { afterRefresh, initialPace, readsChangedOnly, refreshCostMs, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
 import { TargetsSender } from './sent-targets.js';
 import { uptimeMs } from '../deadline.js';
@@ -93,6 +93,7 @@ function refresh(scanned: ScanResult | null = null): void {
   let snapshot: Snapshot;
   // A scan made beforehand counts in the refresh's cost.
   const started = uptimeMs() - (scanned?.durationMs ?? 0);
+  const cpuAtStart = process.cpuUsage();
   const options = paceOptions();
   let scope: 'all' | 'changed';
   try {
@@ -104,7 +105,7 @@ function refresh(scanned: ScanResult | null = null): void {
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
   }
-  const costMs = uptimeMs() - started;
+  const costMs = refreshCostMs(uptimeMs() - started, process.cpuUsage(cpuAtStart));
   pace = afterRefresh(pace, started, costMs, scope, options);
   const told: Pace = {
     wishedMs: pace.wishedMs,
