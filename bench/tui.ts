@@ -183,9 +183,12 @@ export async function measureTui(seconds: number, extraArgs: readonly string[] =
     // The first refreshes (cold caches, module loading) are not the steady state.
     await pane.waitFor((text) => !text.includes('first scan…'), 'the first snapshot', 120_000);
     if (detailEnd) {
-      // Home: the top row; Tab: into its detail pane; End: its last target.
+      // Home: the top row; Tab: into its detail pane; End: its last target, once its targets
+      // have come (the collector sends a new selection's after the snapshot: an End before them
+      // stays on the first row).
       pane.keys('Home');
       pane.keys('Tab');
+      await sleep(2 * INTERVAL_SECONDS * 1000);
       pane.keys('End');
     }
     await sleep(2 * INTERVAL_SECONDS * 1000);
