@@ -6,7 +6,9 @@
 // evaluation intervals later, and every later read would be raw):
 //   - Prometheus's CPU per read (utime+stime of its process around FleetReader.read(), the reads
 //     the screen makes, a shard group each): the first (the first rows), the reads until every node
-//     was read once (back to back), and the steady ones after;
+//     was read once (back to back), and the steady ones after: each read's own (median, min–max),
+//     and, judged, their CPU in all ÷ their number over whole cycles that hold at least one of the
+//     garbage collections their allocations cause, beside Prometheus's CPU over as long idle;
 //   - `inotop fleet --json`, the whole process: wall and peak RSS;
 //   - the screen in tmux: from its start to the first rows; each key (j k PgDn G g < > I Enter Esc)
 //     from send-keys to the pane's next output, pressed at random moments while it reads every
@@ -57,9 +59,21 @@ export interface ReadCosts {
   fillReads: number;
   fillCpuS: number;
   fillWallMs: number;
-  /** Reads once every node was read, a shard group each. */
+  /** Reads once every node was read, a shard group each: each read's own CPU and wall. */
   steadyCpuS: Spread;
   steadyWallMs: Spread;
+  /**
+   * The steady reads as a whole (whole cycles of them): Prometheus's CPU from before the first to
+   * after the last, the garbage collections the reads' allocations cost included, ÷ the reads.
+   */
+  steadyReads: number;
+  steadyCpuPerReadS: number;
+  /** Prometheus's CPU over the same wall time with no reads, after them. */
+  idleCpuS: number;
+  steadySeconds: number;
+  /** Go's garbage collections in Prometheus during the steady reads, and the bytes it allocated a read. */
+  steadyGcs: number;
+  allocatedMbPerRead: number;
   shardGroups: number;
 }
 
@@ -135,15 +149,32 @@ class Prometheus {
   }
 }
 
-/** Prometheus's CPU and the wall time of FleetReader's reads: until every node was read, then `steady` more. */
-async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steady: number): Promise<ReadCosts> {
+/** A counter or gauge of Prometheus's own /metrics (go_gc_duration_seconds_count, go_memstats_alloc_bytes_total). */
+async function ownMetric(prometheus: Prometheus, name: string): Promise<number> {
+  const text = await (await fetch(`${prometheus.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`Prometheus's /metrics has no ${name}`);
+  return Number(line.slice(name.length + 1));
+}
+
+/** Steady reads run whole cycles until a garbage collection fell in them, at least this many and at most that. */
+const STEADY_CYCLES = { least: 2, most: 8 };
+
+/**
+ * Prometheus's CPU and the wall time of FleetReader's reads: until every node was read, then
+ * steady reads, `steadyReads` of them, or (null) whole cycles of them (a read of every group each)
+ * until Go collected Prometheus's garbage at least once in them (STEADY_CYCLES). Each read's own
+ * CPU (its process's utime+stime around it) shows the spread: a collection of Prometheus's heap
+ * that falls in a read is that read's maximum. The goal is judged on the steady reads as a whole
+ * (the collections their allocations cause included: a window that holds one is a whole collection
+ * where on average a part would fall), beside Prometheus's CPU over as long with no reads.
+ */
+async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steadyReads: number | null): Promise<ReadCosts> {
   const reader = new FleetReader({ prometheus: prometheus.url, cluster: null, timeoutMs: 120_000, maxResponseBytes: null });
   const pid = prometheus.child.pid!;
   const cpu: number[] = [];
   const wall: number[] = [];
-  let shardGroups = 1;
-  let fillReads = 0;
-  for (let i = 0; i < fillReads + steady || fillReads === 0; i++) {
+  const read = async () => {
     const before = cpuSeconds(pid);
     const started = performance.now();
     const fleet = await reader.read();
@@ -152,9 +183,32 @@ async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steady: 
     await sleep(200);
     cpu.push(cpuSeconds(pid) - before);
     if (fleet.mode !== mode) throw new Error(`read ${fleet.mode}, expected ${mode}`);
-    shardGroups = fleet.shardGroups;
-    if (fleet.complete && fillReads === 0) fillReads = i + 1;
+    return fleet;
+  };
+  let fleet = await read();
+  while (!fleet.complete) fleet = await read();
+  const fillReads = cpu.length;
+  const { shardGroups } = fleet;
+  // Prometheus's own counters, then its CPU (reading /metrics costs it a little).
+  const gcsBefore = await ownMetric(prometheus, 'go_gc_duration_seconds_count');
+  const allocatedBefore = await ownMetric(prometheus, 'go_memstats_alloc_bytes_total');
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  if (steadyReads !== null) for (let i = 0; i < steadyReads; i++) await read();
+  else {
+    for (let cycle = 1; cycle <= STEADY_CYCLES.most; cycle++) {
+      for (let i = 0; i < shardGroups; i++) await read();
+      if (cycle >= STEADY_CYCLES.least && (await ownMetric(prometheus, 'go_gc_duration_seconds_count')) > gcsBefore) break;
+    }
   }
+  const steadyCpu = cpuSeconds(pid) - cpuBefore;
+  const steadySeconds = (performance.now() - started) / 1000;
+  const steadyGcs = (await ownMetric(prometheus, 'go_gc_duration_seconds_count')) - gcsBefore;
+  const allocated = (await ownMetric(prometheus, 'go_memstats_alloc_bytes_total')) - allocatedBefore;
+  const idleFrom = cpuSeconds(pid);
+  await sleep(steadySeconds * 1000);
+  const idleCpuS = cpuSeconds(pid) - idleFrom;
+  const reads = cpu.length - fillReads;
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   return {
     firstCpuS: cpu[0]!,
@@ -164,6 +218,12 @@ async function readCosts(prometheus: Prometheus, mode: 'raw' | 'rules', steady: 
     fillWallMs: sum(wall.slice(0, fillReads)),
     steadyCpuS: spread(cpu.slice(fillReads)),
     steadyWallMs: spread(wall.slice(fillReads)),
+    steadyReads: reads,
+    steadyCpuPerReadS: steadyCpu / reads,
+    idleCpuS,
+    steadySeconds,
+    steadyGcs,
+    allocatedMbPerRead: allocated / reads / 1e6,
     shardGroups,
   };
 }
@@ -248,6 +308,7 @@ export async function measureFleet(nodes: number): Promise<FleetMeasurement> {
     prometheus = await Prometheus.start(work, data);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const series = (templates.leaky.length + 9 * templates.healthy.length) / 10;
+    // Raw reads cost many times more: a few, not judged.
     const raw = await readCosts(prometheus, 'raw', 4);
     // The rules evaluated once or twice over every node, then gone: their series stay for the lookback.
     await prometheus.loadRules();
@@ -261,7 +322,7 @@ export async function measureFleet(nodes: number): Promise<FleetMeasurement> {
       await sleep(2000);
     }
     prometheus = await prometheus.restartWithoutRules(work, data);
-    const rules = await readCosts(prometheus, 'rules', 20);
+    const rules = await readCosts(prometheus, 'rules', null);
     const json = await measureJson(prometheus);
     if (json.mode !== 'rules') throw new Error(`fleet --json read ${json.mode}, expected rules`);
     const screen = await measureScreen(prometheus, written.length);

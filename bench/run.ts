@@ -571,8 +571,9 @@ function printFleet(fleet: FleetMeasurement): void {
   const reads = (name: string, costs: FleetMeasurement['raw'], judged: boolean) => [
     `${name}, first read (1 of ${costs.shardGroups} shard groups): Prometheus CPU ${costs.firstCpuS.toFixed(2)} s, wall ${ms(costs.firstWallMs)} ms`,
     `${name}, every node read once (${costs.fillReads} reads back to back): Prometheus CPU ${costs.fillCpuS.toFixed(2)} s, wall ${ms(costs.fillWallMs)} ms`,
-    `${name}, steady reads (1 of ${costs.shardGroups} shard groups each): Prometheus CPU ${costs.steadyCpuS.median.toFixed(3)} s (${costs.steadyCpuS.min.toFixed(3)}–${costs.steadyCpuS.max.toFixed(3)}), wall ${ms(costs.steadyWallMs.median)} ms` +
-      (judged ? `: ≤ ${g.prometheusCpuPerReadS} s: ${verdict(costs.steadyCpuS.max <= g.prometheusCpuPerReadS)}` : ''),
+    `${name}, steady reads (1 of ${costs.shardGroups} shard groups each), each: Prometheus CPU median ${costs.steadyCpuS.median.toFixed(3)} s, min–max ${costs.steadyCpuS.min.toFixed(3)}–${costs.steadyCpuS.max.toFixed(3)} s (a maximum far above the median is a garbage collection of Prometheus's heap falling in that read), wall median ${ms(costs.steadyWallMs.median)} ms`,
+    `${name}, steady reads as a whole (${costs.steadyReads} reads over ${costs.steadySeconds.toFixed(0)} s, ${costs.steadyGcs} garbage collection${costs.steadyGcs === 1 ? '' : 's'} in them, ${costs.allocatedMbPerRead.toFixed(1)} MB allocated a read): Prometheus CPU in all ÷ reads ${costs.steadyCpuPerReadS.toFixed(3)} s a read (idle over as long: ${costs.idleCpuS.toFixed(2)} s, ${(costs.idleCpuS / costs.steadyReads).toFixed(3)} s a read)` +
+      (judged ? `: ≤ ${g.prometheusCpuPerReadS} s: ${verdict(costs.steadyCpuPerReadS <= g.prometheusCpuPerReadS)}` : ''),
   ];
   for (const line of [
     ...reads('raw series', fleet.raw, false),

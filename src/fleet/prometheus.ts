@@ -34,7 +34,10 @@ export async function instantQuery(prometheus: string, promql: string, labels: r
   const timedOut = () => new PrometheusError(`Prometheus took longer than ${limits.timeoutMs / 1000} s (--query-timeout): ${prometheus}`);
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.any([timeout, tooBig.signal]) });
+    // Uncompressed: fetch asks for gzip by default, and at 100,000 nodes gzip made a read of 3,125
+    // nodes (1.7 MB of JSON) cost Prometheus 0.090 s of CPU and 30 MB of garbage, 0.073 s and 24 MB
+    // without: the bytes it saves are not worth that every refresh.
+    response = await fetch(url, { headers: { 'accept-encoding': 'identity' }, signal: AbortSignal.any([timeout, tooBig.signal]) });
   } catch (error) {
     if (timeout.aborted) throw timedOut();
     throw new PrometheusError(`cannot reach ${prometheus}: ${remoteText((error as Error).message)}`);

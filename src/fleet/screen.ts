@@ -10,6 +10,14 @@ import { Refresher } from './refresh.js';
 import { actionForFleetKey, initialFleetState, reduceFleet, type FleetAction } from './screen-state.js';
 import { readerOptions } from './view.js';
 
+/**
+ * Resolves once the event loop has polled for input again: the check phase after this poll runs
+ * before input that came meanwhile is read, the one after the next poll after it.
+ */
+async function afterNextPoll(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 export function runFleetScreen(options: FleetOptions): Promise<number> {
   return new Promise((resolve) => {
     const painter = new Painter(options.color);
@@ -39,6 +47,9 @@ export function runFleetScreen(options: FleetOptions): Promise<number> {
     const refresher = new Refresher(async () => {
       try {
         const fleet = await reader.read();
+        // Keys that came while the answers were merged go first: the rows' sort and drawing (tens
+        // of ms at 100,000 nodes, at each of the reads back to back) wait for them, not they for it.
+        await afterNextPoll();
         dispatch({ type: 'nodes', fleet });
         return !fleet.complete;
       } catch (error) {

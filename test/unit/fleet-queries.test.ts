@@ -33,10 +33,10 @@ test('matchers: the cluster regex as a PromQL string, the shards, the first grou
   assert.match(clusterRulesQuery('eu'), /^\{__name__=~"cluster:inotop_nodes:count\|.*",cluster=~"eu"\}$/);
 });
 
-test('shard groups: at most about 8,000 nodes a read, every shard in exactly one group', () => {
+test('shard groups: at most about 4,000 nodes a read, every shard in exactly one group', () => {
   assert.deepEqual(
     [shardGroupsFor(50), shardGroupsFor(8000), shardGroupsFor(10_004), shardGroupsFor(100_000), shardGroupsFor(10_000_000)],
-    [1, 1, 2, 16, NODE_SHARDS],
+    [1, 2, 4, 32, NODE_SHARDS],
   );
   const groups = 16;
   const all = Array.from({ length: groups }, (_, g) => shardsOfGroup(g, groups)).flat();
