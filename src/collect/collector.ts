@@ -245,6 +245,7 @@ export class Collector {
     });
     const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
     const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
+    resolutions.forgetInodes();
     this.builtTargets = new Map();
     for (const row of made.processes) {
       const ask = asked.get(row.pid);
