@@ -255,6 +255,7 @@ export class Collector {
     });
     const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
     const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
+    resolutions.forgetInodes();
     const builtBefore = this.builtTargets;
     this.builtTargets = new Map();
     for (const row of made.processes) {

@@ -340,8 +340,11 @@ function targetRow(
   leak: LeakForm | null,
   source: TargetSource = INOTIFY,
 ): TargetRow {
-  return {
-    ...source,
+  // Every field in one literal: begun with a spread (`{ ...source, dev, … }`), each row got a
+  // hidden class of its own, some 30 µs and 500 bytes more a row (16 s and 370 MB for 500,000
+  // rows, which a screen with the top process of a node selected built at every full scan).
+  const row: TargetRow = {
+    kind: source.kind,
     dev,
     ino,
     watches: 1,
@@ -358,6 +361,8 @@ function targetRow(
     pod,
     leak,
   };
+  // A fanotify mark's fields after its kind, as they always came: few rows are marks.
+  return source === INOTIFY ? row : { ...source, ...row };
 }
 
 /** Unmounted first (the strongest signal), then deleted, then a gone pod. */

@@ -261,6 +261,17 @@ export class RefreshResolutions implements Resolutions {
     }
   }
 
+  /**
+   * Lets go of what this refresh looked up and described per inode, once its snapshot is built:
+   * kept until the next refresh (for a view that asks for another process), it was a few objects
+   * per watch of every target the refresh built. A later prepare() looks its inodes up again, from
+   * the resolver's cache.
+   */
+  forgetInodes(): void {
+    this.works.byDev.clear();
+    this.described.clear();
+  }
+
   get(proc: ScannedProcess, sdev: number, ino: number): Resolution {
     const table = this.tableOf(proc);
     if (!table.ok) return resolution('unresolved', null, null, null, table.error);
