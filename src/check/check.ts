@@ -64,7 +64,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   // The check traces for itself (with --no-trace, its tracer only removes what killed inotops
   // left); its collector is only for the leaks.
   const tracer = new Tracer({ enabled: options.shared.trace, procRoot: options.shared.procRoot, churn: false });
-  const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false }) : null;
+  const collector = options.failOnLeaked ? new Collector({ ...collectorOptions(options.shared), trace: false, once: true }) : null;
   const stop = (): void => {
     tracer.stop();
     collector?.stop();
@@ -106,7 +106,7 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   if (collector) await collector.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
-  const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot });
+  const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot, once: true });
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   if (scanned.incomplete) {
     scanner?.close();

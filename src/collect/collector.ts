@@ -77,6 +77,8 @@ export interface CollectorOptions {
   trace: boolean;
   /** Why not, when `trace` is false for another reason than --no-trace. */
   traceOffReason?: string;
+  /** One refresh only (a one-shot run): the scan keeps nothing for a next one (ScanOptions.once). */
+  once?: boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ export class Collector {
   private readonly traffic: Traffic;
 
   constructor(private readonly options: CollectorOptions) {
-    this.scanner = new Scanner({ procRoot: options.procRoot });
+    this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false });
     this.resolver = new Resolver({
       procRoot: options.procRoot,
       forceWalk: options.forceWalk,

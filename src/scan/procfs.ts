@@ -249,16 +249,20 @@ export class FdDir {
   }
 }
 
-/** Entries of an open directory whose names are all digits, as numbers in ascending order. */
+/** Entries of an open procfs directory whose names are all digits, as numbers in ascending order. */
 function listNumericDirents(dirFd: number): number[] {
   const numbers: number[] = [];
-  const result = readDirents(dirFd, (_ino, buffer, start, end) => {
-    let value = 0;
-    let at = start;
-    for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
-    if (at > start && at === end) numbers.push(value);
-    return true;
-  });
+  const result = readDirents(
+    dirFd,
+    (_ino, buffer, start, end) => {
+      let value = 0;
+      let at = start;
+      for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
+      if (at > start && at === end) numbers.push(value);
+      return true;
+    },
+    true,
+  );
   if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
   return numbers.sort((a, b) => a - b);
 }

@@ -3,7 +3,7 @@
 // Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
 // several times cheaper than promises at tens of thousands of fds.
 import { hostname as osHostname, release as osRelease } from 'node:os';
-import { groupBy } from '../common/group.js';
+import { groupBy, groupEqual } from '../common/group.js';
 import type { FanotifyGroup, InotifyInstance, Limits, ScanNote, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
 import {
   FANOTIFY_LINK,
@@ -37,6 +37,11 @@ export interface ScanOptions {
   passwdPath?: string;
   /** How to tell shared instances: kcmp when possible (default), or the heuristic only. */
   sharedDetection?: 'auto' | 'heuristic';
+  /**
+   * No scan follows (a one-shot run): with kcmp, a long watch list is keyed by its length, not a
+   * digest of its bytes (see LENGTH_KEYED_BYTES).
+   */
+  once?: boolean;
 }
 
 export class ScanError extends Error {}
@@ -80,6 +85,7 @@ export class Scanner {
   private readonly procRoot: string;
   private readonly passwdPath: string;
   private readonly sharedDetection: 'auto' | 'heuristic';
+  private readonly once: boolean;
   /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
   private readonly fdinfoFiles: FdinfoFiles | null;
   private parsed = new Map<string, ParsedInstance>();
@@ -95,6 +101,7 @@ export class Scanner {
     this.procRoot = (options.procRoot ?? '/proc').replace(/\/+$/, '') || '/';
     this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
     this.sharedDetection = options.sharedDetection ?? 'auto';
+    this.once = options.once ?? false;
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
     this.userNamespaces = new UserNamespaces(this.procRoot);
   }
@@ -154,6 +161,11 @@ export class Scanner {
      * the same directories, added in the same order) share one immutable list, parsed once.
      */
     const parsedByList = new Map<string, ParsedInstance>();
+
+    const kcmp = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
+    const exact = kcmp?.ok ? kcmp.value : null;
+    /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
+    const keyByLength = this.once && exact !== null;
 
     const previous = changed && this.previous ? this.previous : null;
     const keptPids: number[] = [];
@@ -236,17 +248,20 @@ export class Scanner {
           // The header is a few short lines: the first watch line begins in the first chunk.
           const watchesAt = firstWatchLine(chunks[0]!);
           const lines = watchesAt < 0 ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
-          const listKey = watchesAt < 0 ? '' : listDigest(lines);
-          let parse = this.parsed.get(key);
+          const bytes = byteLength(lines);
+          const byLength = keyByLength && bytes >= LENGTH_KEYED_BYTES;
+          const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : listDigest(lines);
+          // A key by length names no one list: its parse is never shared nor kept.
+          let parse = byLength ? undefined : this.parsed.get(key);
           if (parse?.listKey !== listKey) {
-            parse = parsedByList.get(listKey);
+            parse = byLength ? undefined : parsedByList.get(listKey);
             if (!parse) {
               parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
               parsedInstances.push(`${pid}:${fd}`);
             }
           }
           parsedNow.set(key, parse);
-          parsedByList.set(listKey, parse);
+          if (!byLength) parsedByList.set(listKey, parse);
           instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
         }
       } finally {
@@ -276,8 +291,6 @@ export class Scanner {
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
-    const kcmp = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
-    const exact = kcmp?.ok ? kcmp.value : null;
     markShared(processes, (proc) => proc.instances, exact);
     markShared(processes, (proc) => proc.fanotifyGroups, exact);
 
@@ -404,6 +417,24 @@ function readProcess(
   };
 }
 
+/**
+ * Watch lines of at least this many bytes (some 600 watches) are keyed by their length in a
+ * once-only scan with kcmp. Only lists of one length can be equal, and kcmp tells exactly which
+ * of those are one instance, so the digest (its SHA-1 costs some 5% of reading and parsing the
+ * list) is not needed to find shared instances; it serves to parse equal lists once and to keep a
+ * parse for the next scan. Long lists are seldom equal but in one instance's holders; a scan
+ * with no next one keeps nothing. Such equal lists are then parsed once per holder.
+ */
+const LENGTH_KEYED_BYTES = 64 << 10;
+/** Begins a key by length: a digest (base64) never does. */
+const LENGTH_KEY = '#';
+
+function byteLength(chunks: readonly Buffer[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}
+
 let crypto: typeof import('node:crypto') | undefined;
 
 /**
@@ -428,8 +459,8 @@ type Shareable = Pick<InotifyInstance, 'fd' | 'listKey' | 'instanceId' | 'shared
  * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several processes, after fork or SCM_RIGHTS) and
  * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
  * candidates are grouped by their list's digest first. Then:
- * - with kcmp (exact): each group is sorted by the kernel's order of file pointers and runs of
- *   equal files merged: O(n log n) syscalls even for many empty instances;
+ * - with kcmp (exact): each group is sorted by the kernel's order of file pointers, equal files
+ *   joined as the sort meets them (groupEqual): O(n log n) syscalls even for many empty instances;
  * - without (heuristic): identical non-empty watch lists (the same digest) in a
  *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
  *   socket, or shared with no watches, are not detected this way.
@@ -458,17 +489,7 @@ function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (
           return a.instanceId < b.instanceId ? -1 : 1; // a holder vanished: treat as distinct
         }
       };
-      group.sort(safeCompare);
-      let run: T[] = [group[0]!];
-      for (let i = 1; i < group.length; i++) {
-        if (safeCompare(run[0]!, group[i]!) === 0) {
-          run.push(group[i]!);
-        } else {
-          merge(run);
-          run = [group[i]!];
-        }
-      }
-      merge(run);
+      for (const run of groupEqual(group, safeCompare)) merge(run);
     } else if (key !== '') {
       mergeByAncestry(group, pidOf, processes, merge);
     }

@@ -121,6 +121,58 @@ describe('real kernel', { skip: rootSkip }, () => {
     }
   });
 
+  test('a once-only scan keys long lists by their length: kcmp still tells a shared instance from an equal one, and every watch is read', async () => {
+    const long = join(dir, 'long');
+    execFileSync('mkdir', [long]);
+    // 800 watches print some 85 KB: past the length-keyed threshold (64 KB).
+    for (let i = 0; i < 799; i++) writeFileSync(join(long, `f${i}`), '');
+    // Stopped at the end: the tests after this one count every holder's watches.
+    const holder = new Watcher();
+    const other = new Watcher();
+    try {
+      await longLists(holder, other, long);
+    } finally {
+      await holder.stop();
+      await other.stop();
+    }
+  });
+
+  async function longLists(holder: Watcher, other: Watcher, long: string): Promise<void> {
+    const fd = await holder.init();
+    assert.equal(await holder.watchDir(fd, long), 800);
+    const heir = await holder.fork();
+    // Another instance on the same directory, watched in the same order: byte for byte the same lines.
+    assert.equal(await other.watchDir(await other.init(), long), 800);
+    const fdinfo = readFileSync(`/proc/${holder.pid}/fdinfo/${fd}`, 'latin1');
+    assert.ok(fdinfo.length > 64 << 10, `${fdinfo.length} bytes`);
+    const kernelInodes = [...fdinfo.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)].map((match) => parseInt(match[1]!, 16));
+    const pids = [holder.pid, heir, other.pid];
+    const read = (once: boolean) => {
+      const scanner = new Scanner({ once });
+      try {
+        const result = scanner.scan();
+        assert.equal(result.sharedDetection, 'kcmp');
+        return pids.map((pid) => result.processes.find((proc) => proc.pid === pid)!.instances[0]!);
+      } finally {
+        scanner.close();
+      }
+    };
+    const [held, inherited, equal] = read(true);
+    assert.ok(held!.listKey.startsWith('#'), `keyed by length: ${held!.listKey}`);
+    assert.equal(equal!.listKey, held!.listKey, 'the same length');
+    assert.deepEqual([held!.shared, inherited!.shared, equal!.shared], [true, true, false]);
+    assert.equal(inherited!.instanceId, held!.instanceId);
+    assert.notEqual(equal!.instanceId, held!.instanceId);
+    for (const instance of [held!, inherited!, equal!]) assert.deepEqual([...instance.watches.ino], kernelInodes);
+    // As a scan that keeps its parses tells them.
+    const kept = read(false);
+    assert.ok(!kept[0]!.listKey.startsWith('#'));
+    assert.deepEqual(
+      kept.map((instance) => [instance.instanceId, instance.shared]),
+      [held!, inherited!, equal!].map((instance) => [instance.instanceId, instance.shared]),
+    );
+  }
+
   test('devs and inodes equal stat(2)', () => {
     const snapshot = buildSnapshot(scan(), null, null, 'all');
     const targets = rowsOf(snapshot, many.pid)!.targets;
