@@ -1,6 +1,7 @@
-// The selected process's targets cross from the collector's thread to the screen's only when they
-// changed: a refresh that found them as before sends the row without them, and the screen's side
-// puts back the list it holds (the same array, so nothing derived from it is derived again).
+// Rows, and the selected process's targets, cross from the collector's thread to the screen's only
+// when they changed: a refresh that found a row as before sends its pid alone, one that found the
+// targets as before sends the row without them, and the screen's side puts back the row or list it
+// holds (the same object, so nothing derived from it is derived again).
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,36 +9,45 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BackgroundCollector } from '../../src/collect/background.js';
-import { TargetsReceiver, TargetsSender } from '../../src/collect/sent-targets.js';
-import type { Snapshot } from '../../src/model/types.js';
+import { RowsReceiver, RowsSender, type SentRow } from '../../src/collect/sent-rows.js';
+import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { collectorOptions, NODE_FLAGS, nodeOptions } from '../../src/options/node.js';
 import { parseFlags } from '../../src/options/flags.js';
 import { proc, targets } from '../helpers/rows.js';
 
-test('a snapshot carries a target list only when it is not the one sent before, and the receiver puts it back', () => {
-  const sender = new TargetsSender();
-  const receiver = new TargetsReceiver();
-  const selected = targets(3);
-  /** One snapshot across, in two parts as the worker splits them; the rows as the screen gets them, and those that went over. */
+/** The rows a snapshot sends whole (a pid alone is a row as before). */
+const whole = (sent: SentRow[]) => sent.filter((row) => typeof row !== 'number');
+
+/** A sender and a receiver, and one snapshot across in two parts as the worker splits them: the rows as sent and as the screen gets them. */
+function channel() {
+  const sender = new RowsSender();
+  const receiver = new RowsReceiver();
   const across = (rows: ReturnType<typeof proc>[]) => {
     const { rows: sent, kept } = sender.strip(rows);
     const parts = [sent.slice(0, 1), sent.slice(1)].map((part) => structuredClone(part));
-    parts.forEach((part, i) => receiver.fill(part, [...kept], i === parts.length - 1));
-    return { sent, received: parts.flat() };
+    const received = parts.flatMap((part, i) => receiver.fill(part, [...kept], i === parts.length - 1));
+    return { sent, received };
   };
+  return { sender, receiver, across };
+}
 
+test('a snapshot carries a target list only when it is not the one sent before, and the receiver puts it back', () => {
+  const { sender, receiver, across } = channel();
+  const selected = targets(3);
   const first = across([proc(1, { targets: selected }), proc(2)]);
-  assert.equal(first.sent[0]!.targets.length, 3, 'the first time, the list goes over');
+  assert.equal((first.sent[0] as ProcessRow).targets.length, 3, 'the first time, the list goes over');
   const held = first.received[0]!.targets;
   assert.deepEqual(held, selected);
 
-  const second = across([proc(1, { targets: selected }), proc(2)]);
-  assert.equal(second.sent[0]!.targets.length, 0, 'the same list again: none goes over');
+  // The row changed (more queued bytes), its list did not.
+  const second = across([proc(1, { targets: selected, queuedBytes: 64 }), proc(2)]);
+  assert.equal((second.sent[0] as ProcessRow).targets.length, 0, 'the same list again: none goes over');
   assert.equal(second.received[0]!.targets, held, 'the receiver shows the list it holds, the same array');
+  assert.equal(second.received[0]!.queuedBytes, 64);
 
   const changed = [...selected, ...targets(1, 100)];
   const third = across([proc(1, { targets: changed }), proc(2)]);
-  assert.equal(third.sent[0]!.targets.length, 4, 'a changed list goes over');
+  assert.equal((third.sent[0] as ProcessRow).targets.length, 4, 'a changed list goes over');
   assert.deepEqual(third.received[0]!.targets, changed);
 
   // A new selection: its list comes alone, then the snapshots keep it.
@@ -45,8 +55,35 @@ test('a snapshot carries a target list only when it is not the one sent before, 
   sender.sentAlone(2, other);
   receiver.receivedAlone(2, structuredClone(other));
   const fourth = across([proc(1, { targets: changed }), proc(2, { targets: other })]);
-  assert.equal(fourth.sent[1]!.targets.length, 0, 'the list sent alone is not sent again');
+  assert.equal((fourth.sent[1] as ProcessRow).targets.length, 0, 'the list sent alone is not sent again');
   assert.deepEqual(fourth.received[1]!.targets, other);
+});
+
+test("a row as before crosses as its pid alone, and the receiver shows the row it holds, in the snapshot's order", () => {
+  const { across } = channel();
+  const selected = targets(3);
+  const first = across([proc(1, { targets: selected }), proc(2), proc(3)]);
+  assert.equal(whole(first.sent).length, 3, 'the first time, every row goes over');
+
+  // Row 2 changed; rows 1 (with its list) and 3 are as before; the order is new.
+  const second = across([proc(3), proc(1, { targets: selected }), proc(2, { watches: 7 })]);
+  assert.deepEqual(second.sent.slice(0, 2), [3, 1], 'the rows as before go as their pids');
+  assert.equal(whole(second.sent).length, 1, 'only the changed row goes whole');
+  assert.deepEqual(
+    second.received.map((row) => row.pid),
+    [3, 1, 2],
+    "the snapshot's order",
+  );
+  assert.equal(second.received[0], first.received[2], 'the row held, the same object');
+  assert.equal(second.received[1]!.targets, first.received[0]!.targets, 'with its list');
+  assert.equal(second.received[2]!.watches, 7);
+
+  // A row gone and back: sent whole again.
+  across([proc(3)]);
+  const back = across([proc(3), proc(2, { watches: 7 })]);
+  assert.deepEqual(back.sent[0], 3);
+  assert.equal(whole(back.sent).length, 1, 'a row not in the snapshot before goes whole');
+  assert.equal(back.received[1]!.watches, 7);
 });
 
 const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
