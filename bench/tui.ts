@@ -229,7 +229,13 @@ async function steadyWindow(pane: TmuxPane, pid: number, worker: number | null, 
       };
     }
   }
-  const why = !full ? 'every refresh reads all' : full.everySeconds > MAX_WINDOW_SECONDS ? `a cycle of the pace is longer than ${MAX_WINDOW_SECONDS} s` : full.scanMs < 400 ? 'full scans too short to tell from the refreshes between' : 'no full scan seen ending in time';
+  const why = !full
+    ? 'every refresh reads all'
+    : full.everySeconds > MAX_WINDOW_SECONDS
+      ? `a cycle of the pace is longer than ${MAX_WINDOW_SECONDS} s`
+      : full.scanMs < 400
+        ? 'full scans too short to tell from the refreshes between'
+        : 'no full scan seen ending in time';
   const before = { all: cpuTicks(`/proc/${pid}/stat`), threads: threadTicks(pid) };
   const started = performance.now();
   lastRssAt = 0;
