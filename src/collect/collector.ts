@@ -339,6 +339,7 @@ export class Collector {
     this.scanner.close();
     this.pods.stop();
     this.resolver.close();
+    this.traffic.close();
     this.recorder?.close();
   }
 }
