@@ -8,7 +8,6 @@
 // Both sides keep, by pid, the rows and lists of the last snapshot that went over (and the list
 // of the last `targets` message), in the same order of messages, so that "as before" always names
 // a row or list the receiver holds.
-import { isDeepStrictEqual } from 'node:util';
 import type { ProcessRow, TargetRow } from '../model/types.js';
 
 /** A row as it goes over: whole, or its pid where it is the row sent before. */
@@ -17,6 +16,30 @@ export type SentRow = ProcessRow | number;
 /** The same list as sent: the same array (an unchanged list stays one), or none in both. */
 function sameTargets(before: TargetRow[], now: TargetRow[]): boolean {
   return before === now || (before.length === 0 && now.length === 0);
+}
+
+/**
+ * Whether two rows hold the same data: rows are plain data (objects, arrays, strings, numbers,
+ * booleans, null), as structured clone carries them, so a plain walk is enough, several times
+ * cheaper than util.isDeepStrictEqual. A value it cannot tell equal (NaN) counts as changed: the
+ * row goes over whole.
+ */
+export function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlainData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let keys = 0;
+  for (const key in a) {
+    if (!samePlainData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]) || !Object.hasOwn(b, key)) return false;
+    keys++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) keys--;
+  return keys === 0;
 }
 
 /** The collector's thread's side. */
@@ -37,7 +60,7 @@ export class RowsSender {
       sendingRows.set(row.pid, row);
       if (row.targets.length > 0) sendingTargets.set(row.pid, row.targets);
       // Lists compared first, as the same array: the deep comparison then finds them at once.
-      if (before !== undefined && sameTargets(before.targets, row.targets) && isDeepStrictEqual(before, row)) return row.pid;
+      if (before !== undefined && sameTargets(before.targets, row.targets) && samePlainData(before, row)) return row.pid;
       if (row.targets.length === 0 || this.sentTargets.get(row.pid) !== row.targets) return row;
       kept.add(row.pid);
       return { ...row, targets: [] };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BackgroundCollector } from '../../src/collect/background.js';
-import { RowsReceiver, RowsSender, type SentRow } from '../../src/collect/sent-rows.js';
+import { RowsReceiver, RowsSender, samePlainData, type SentRow } from '../../src/collect/sent-rows.js';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
 import { collectorOptions, NODE_FLAGS, nodeOptions } from '../../src/options/node.js';
 import { parseFlags } from '../../src/options/flags.js';
@@ -84,6 +84,20 @@ test("a row as before crosses as its pid alone, and the receiver shows the row i
   assert.deepEqual(back.sent[0], 3);
   assert.equal(whole(back.sent).length, 1, 'a row not in the snapshot before goes whole');
   assert.equal(back.received[1]!.watches, 7);
+});
+
+test('rows compare as plain data: every field, nested, a missing field unlike one set to undefined', () => {
+  assert.ok(samePlainData(proc(1, { targets: targets(2) }), proc(1, { targets: targets(2) })));
+  assert.ok(!samePlainData(proc(1), proc(1, { watches: 1 })));
+  assert.ok(!samePlainData(proc(1), proc(1, { fds: [] })), 'an array shorter');
+  assert.ok(!samePlainData(proc(1, { queuedBytes: 0 }), proc(1, { queuedBytes: null })));
+  assert.ok(!samePlainData({ a: 1 }, { a: 1, b: undefined }), 'a field more');
+  assert.ok(!samePlainData({ a: 1, b: undefined }, { a: 1 }), 'a field less');
+  assert.ok(!samePlainData([1], { 0: 1 }), 'an array is no object');
+  assert.ok(!samePlainData({ a: NaN }, { a: NaN }), 'NaN counts as changed');
+  const nested = { pod: { uid: 'u', name: 'n' }, list: [{ pid: 1 }] };
+  assert.ok(samePlainData(nested, structuredClone(nested)));
+  assert.ok(!samePlainData(nested, { ...nested, list: [{ pid: 2 }] }));
 });
 
 const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
