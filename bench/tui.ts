@@ -168,7 +168,7 @@ interface SteadyWindow {
  * number of their cycles, from the end of one full scan to the end of a later one, so that it
  * holds exactly as many full scans as cycles (and the garbage collection that follows each): a
  * window of any other length holds one full scan or none by chance, and the share comes out high
- * or low. A full scan is the worker busy for at least half of what the header says one takes,
+ * or low. A full scan is the worker busy for at least a quarter of what the header says one takes (and 300 ms),
  * seen every POLL_MS. Where the cycle is longer than MAX_WINDOW_SECONDS, or no full scan ends in
  * time, the window is `seconds` long and says so.
  */
@@ -190,7 +190,9 @@ async function steadyWindow(pane: TmuxPane, pid: number, worker: number | null, 
   /** Resolves when a full scan ends (true), or after `ms` without one (false). */
   const fullScanEnd = async (ms: number): Promise<boolean> => {
     const until = performance.now() + ms;
-    const busyTicks = ((full!.scanMs / 1000) * ticksPerSecond) / 2;
+    // The header's cost counts every thread (refreshCostMs): the worker's own share of it may be
+    // half or less. A refresh between full scans costs the worker some 20 ms.
+    const busyTicks = Math.max(0.3, full!.scanMs / 1000 / 4) * ticksPerSecond;
     let streak = 0;
     let last = workerTicks();
     while (performance.now() < until) {
