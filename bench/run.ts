@@ -514,7 +514,7 @@ function serveAndScreenRows(result: SizeResult): Row[] {
     const small = result.size === 'small';
     const shown = tui.detailEnd ? ', the largest process with its detail pane at its end' : '';
     rows.push({
-      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}${tui.args.map((arg) => ` ${arg}`).join('')}${shown}: ${tui.pace}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
+      metric: `TUI CPU % of a core (${tui.seconds} s, -d ${tui.intervalSeconds}${tui.args.map((arg) => ` ${arg}`).join('')}${shown}: ${tui.pace}; window: ${tui.window}; main thread ${tui.mainCpuPercent.toFixed(1)}, worker ${tui.workerCpuPercent.toFixed(1)})`,
       median: tui.cpuPercent.toFixed(2),
       spread: '',
       goal: small

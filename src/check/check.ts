@@ -164,13 +164,17 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
 /** Looks at event queues and permission waits QUEUE_READINGS times over STUCK_WAIT_SECONDS, while any is worth another look. */
 async function lookAtTraffic(traffic: Traffic, scanned: ScanResult, queues: boolean, until: number): Promise<TrafficReading> {
   const look = () => traffic.read(scanned.processes, scanned.limits, null, null);
-  let reading = look();
-  const pause = (STUCK_WAIT_SECONDS * 1000) / (QUEUE_READINGS - 1);
-  for (let more = QUEUE_READINGS - 1; more > 0 && worthAnotherLook(scanned, reading, queues) && uptimeMs() + pause <= until; more--) {
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    reading = look();
+  try {
+    let reading = look();
+    const pause = (STUCK_WAIT_SECONDS * 1000) / (QUEUE_READINGS - 1);
+    for (let more = QUEUE_READINGS - 1; more > 0 && worthAnotherLook(scanned, reading, queues) && uptimeMs() + pause <= until; more--) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      reading = look();
+    }
+    return reading;
+  } finally {
+    traffic.close();
   }
-  return reading;
 }
 
 /** A process seen waiting, or (when queues are judged) a queue that is not empty: one look cannot judge them. */

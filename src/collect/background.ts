@@ -6,7 +6,7 @@ import type { ProcessRow, Snapshot } from '../model/types.js';
 import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
-import { TargetsReceiver } from './sent-targets.js';
+import { RowsReceiver } from './sent-rows.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
@@ -14,8 +14,8 @@ const STOP_GRACE_MS = 500;
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace; keptTargets: number[] } | null = null;
-  /** The target lists the worker sends only when they changed. */
-  private readonly targets = new TargetsReceiver();
+  /** The rows and target lists the worker sends only when they changed. */
+  private readonly rows = new RowsReceiver();
   private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
 
   /**
@@ -90,8 +90,7 @@ export class BackgroundCollector implements SnapshotSource {
         return this.acknowledge();
       case 'rows': {
         const incoming = this.incoming!;
-        this.targets.fill(message.rows, incoming.keptTargets, message.last);
-        incoming.rows.push(...message.rows);
+        incoming.rows.push(...this.rows.fill(message.rows, incoming.keptTargets, message.last));
         // Acknowledge after this turn of the event loop, so that keys waiting are handled first.
         if (!message.last) return this.acknowledge();
         this.incoming = null;
@@ -100,7 +99,7 @@ export class BackgroundCollector implements SnapshotSource {
         return this.acknowledge();
       }
       case 'targets':
-        this.targets.receivedAlone(message.pid, message.targets);
+        this.rows.receivedAlone(message.pid, message.targets);
         return listener.targets?.(message.pid, message.targets, message.holders);
     }
   }

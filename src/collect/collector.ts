@@ -103,7 +103,7 @@ interface LastRefresh {
 /**
  * The target rows built before when the new ones say the same (a full scan reads every process
  * again, and most of them did not change): a list that stays the same array is not sent to the
- * screen again, nor derived from again there (sent-targets.ts).
+ * screen again, nor derived from again there (sent-rows.ts).
  */
 function sameOrNew(before: BuiltTargets | undefined, startTime: number, targets: TargetRow[]): TargetRow[] {
   return before?.startTime === startTime && isDeepStrictEqual(before.targets, targets) ? before.targets : targets;
@@ -342,6 +342,7 @@ export class Collector {
     this.scanner.close();
     this.pods.stop();
     this.resolver.close();
+    this.traffic.close();
     this.recorder?.close();
   }
 }

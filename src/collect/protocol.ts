@@ -1,8 +1,9 @@
 // The messages between the screen's side (BackgroundCollector) and the collector's thread
 // (worker.ts). Plain data: they cross threads by structured clone.
-import type { HolderDetail, ProcessRow, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, Snapshot, TargetRow } from '../model/types.js';
 import type { ScanProgress } from '../scan/index.js';
 import type { CollectorOptions } from './collector.js';
+import type { SentRow } from './sent-rows.js';
 
 /** Which targets the snapshots carry: leaked ones (the metrics), or those of the pid asked for (the screen). */
 export type TargetDelivery = 'leaked' | 'asked';
@@ -40,9 +41,10 @@ export interface Pace {
  * hundreds of milliseconds.
  */
 export type FromWorker =
-  /** `keptTargets`: the pids whose rows come without targets, as they were sent before (sent-targets.ts). */
+  /** `keptTargets`: the pids whose rows come without targets, as they were sent before (sent-rows.ts). */
   | { type: 'begin'; snapshot: Snapshot; pace: Pace; keptTargets: number[] }
-  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
+  /** A row as before comes as its pid (sent-rows.ts). */
+  | { type: 'rows'; rows: SentRow[]; last: boolean }
   | { type: 'failed'; message: string }
   /** How far the first scan has got; sent while it runs, needs no acknowledgement. */
   | { type: 'progress'; progress: ScanProgress }

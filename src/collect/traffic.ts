@@ -29,6 +29,11 @@ export class Traffic {
     this.finder = new PermissionWaitFinder(procRoot);
   }
 
+  /** Closes what the queue reads keep for the next refresh. */
+  close(): void {
+    this.reader.close();
+  }
+
   /** Processes were waiting for a permission answer at the last look: opening a file outside /proc may wait too. */
   sawWaiters = false;
 

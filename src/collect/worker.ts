@@ -5,12 +5,12 @@
 // target of the node. The ask stands: each refresh answers it again. The collector keeps the last
 // refresh to answer a new one. The messages are in protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessRow, ScanResult, Snapshot } from '../model/types.js';
+import type { ScanResult, Snapshot } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, refreshCostMs, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
-import { TargetsSender } from './sent-targets.js';
+import { RowsSender, type SentRow } from './sent-rows.js';
 import { uptimeMs } from '../deadline.js';
 import type { ScanProgress } from '../scan/index.js';
 
@@ -20,7 +20,7 @@ const TARGETS_PER_PART = 1500;
 /** A part as queued. */
 type Part =
   | { type: 'begin'; snapshot: Snapshot; pace: Pace; keptTargets: number[] }
-  | { type: 'rows'; rows: ProcessRow[]; last: boolean }
+  | { type: 'rows'; rows: SentRow[]; last: boolean }
   | { type: 'failed'; message: string };
 
 const port = parentPort!;
@@ -33,8 +33,8 @@ let lastFinished = 0;
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
-/** Target lists go over only when they changed. */
-const targetsSender = new TargetsSender();
+/** Rows and target lists go over only when they changed. */
+const rowsSender = new RowsSender();
 let wantedPid: number | null = null;
 /** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
 let selectionOwed = false;
@@ -113,7 +113,7 @@ function refresh(scanned: ScanResult | null = null): void {
     refreshMs: Math.round(costMs),
     fullScan: pace.fullEveryMs > pace.usedMs ? { everyMs: pace.fullEveryMs, ms: Math.round(pace.fullCostMs) } : null,
   };
-  const { rows, kept } = targetsSender.strip(snapshot.processes);
+  const { rows, kept } = rowsSender.strip(snapshot.processes);
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told, keptTargets: [...kept] }, ...rowParts(rows)];
   sendNextPart();
 }
@@ -123,13 +123,13 @@ function tellProgress(progress: ScanProgress): void {
   port.postMessage({ type: 'progress', progress } satisfies FromWorker);
 }
 
-function rowParts(processes: ProcessRow[]): Part[] {
+function rowParts(processes: SentRow[]): Part[] {
   const parts: Part[] = [];
-  let rows: ProcessRow[] = [];
+  let rows: SentRow[] = [];
   let targets = 0;
   for (const row of processes) {
     rows.push(row);
-    targets += row.targets.length + 1;
+    targets += typeof row === 'number' ? 0 : row.targets.length + 1;
     if (targets >= TARGETS_PER_PART) {
       parts.push({ type: 'rows', rows, last: false });
       rows = [];
@@ -160,7 +160,7 @@ function sendSelectedTargets(): void {
   const row = collector.targetsOf(wantedPid);
   if (!row) return;
   port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
-  targetsSender.sentAlone(row.pid, row.targets);
+  rowsSender.sentAlone(row.pid, row.targets);
 }
 
 function scheduleNext(): void {

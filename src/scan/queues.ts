@@ -1,11 +1,14 @@
 // The bytes queued unread on every inotify instance and fanotify group, at each refresh: per
-// process a pidfd, per instance a duplicate of its fd, FIONREAD and close (src/sys/queues.ts).
+// process a pidfd, kept for the next refreshes while the process holds instances (half of the
+// calls were opening and closing it again), per instance a duplicate of its fd, FIONREAD and close
+// (src/sys/queues.ts). A kept pidfd names its process for good: once that process is gone it
+// answers ESRCH, even where a new process has taken the pid, and a new one is opened.
 // Nothing is read from a queue. The work grows with the instances (a few hundred on a node), never
 // with the watches, and is bounded by a time budget: past it the rest wait for the next refresh,
 // which reads them first, and a note says how many.
 import type { ScannedProcess } from '../model/types.js';
 import { ERRNO, errnoName } from '../sys/errno.js';
-import { queueCalls } from '../sys/queues.js';
+import { queueCalls, type QueueCalls } from '../sys/queues.js';
 import { uptimeMs } from '../deadline.js';
 
 /** The most of a refresh spent reading queues: about 2,000 instances on a slow machine (10 µs each). */
@@ -28,6 +31,8 @@ export class QueueReader {
   private resumeAt = 0;
   /** Keys whose last reading was not empty: read first, since their judgement needs readings in a row. */
   private busy = new Set<string>();
+  /** The pidfds opened, by pid, kept while their process holds instances or groups. */
+  private pidfds = new Map<number, number>();
 
   constructor(private readonly live: boolean) {}
 
@@ -47,7 +52,7 @@ export class QueueReader {
     if (!this.live) return { bytes, notes: ['event queues not read: a recorded /proc tree has none'] };
     const calls = queueCalls();
     if (!calls.ok) return { bytes, notes: [`event queues not read (queuedBytes null): ${calls.error}`] };
-    const { openPid, queuedBytes, closeFd } = calls.value;
+    const { queuedBytes, closeFd } = calls.value;
 
     // The processes holding a queue that was not empty go first; the rest from where the last refresh stopped.
     const start = Math.max(
@@ -70,27 +75,33 @@ export class QueueReader {
       const { proc, items } = order[p]!;
       const wanted = items.filter(({ key }) => !read.has(key));
       if (wanted.length === 0) continue;
-      const pidfd = openPid(proc.pid);
+      let pidfd = this.pidfds.get(proc.pid) ?? this.openPid(calls.value, proc.pid);
       if (pidfd < 0) continue; // gone: another holder of a shared one may still answer
-      try {
-        for (const { fd, key } of wanted) {
-          const answer = queuedBytes(pidfd, fd);
-          if (answer >= 0) {
-            bytes.set(key, answer);
-            read.add(key);
-            denied.delete(key);
-          } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
-            denied.add(key);
-          } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
-            // Not a gone process or a closed fd: said by its errno.
-            denied.add(key);
-            odd.add(errnoName(-answer));
-          }
+      for (let i = 0; i < wanted.length; i++) {
+        const { fd, key } = wanted[i]!;
+        let answer = queuedBytes(pidfd, fd);
+        if (answer === -ERRNO.ESRCH && i === 0) {
+          // The process the kept pidfd names is gone; the pid may name a new one.
+          this.forget(proc.pid, closeFd);
+          pidfd = this.openPid(calls.value, proc.pid);
+          if (pidfd < 0) break;
+          answer = queuedBytes(pidfd, fd);
         }
-      } finally {
-        closeFd(pidfd);
+        if (answer >= 0) {
+          bytes.set(key, answer);
+          read.add(key);
+          denied.delete(key);
+        } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
+          denied.add(key);
+        } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
+          // Not a gone process or a closed fd: said by its errno.
+          denied.add(key);
+          odd.add(errnoName(-answer));
+        }
       }
     }
+    // Those no longer holding anything (gone, or their last instance closed) are let go.
+    for (const pid of [...this.pidfds.keys()]) if (!byPid.has(pid)) this.forget(pid, closeFd);
     const notes: string[] = [];
     if (denied.size > 0) {
       const also = odd.size > 0 ? ` (also ${[...odd].join(', ')})` : '';
@@ -109,5 +120,29 @@ export class QueueReader {
     }
     this.busy = new Set([...bytes].filter(([, value]) => value !== null && value > 0).map(([key]) => key));
     return { bytes, notes };
+  }
+
+  /** Closes the pidfds kept. */
+  close(): void {
+    const calls = queueCalls();
+    if (calls.ok) for (const pid of [...this.pidfds.keys()]) this.forget(pid, calls.value.closeFd);
+  }
+
+  /** A new pidfd of `pid`, kept; -errno when it cannot be opened. Out of fds, the kept ones are given back first. */
+  private openPid(calls: QueueCalls, pid: number): number {
+    let pidfd = calls.openPid(pid);
+    if ((pidfd === -ERRNO.EMFILE || pidfd === -ERRNO.ENFILE) && this.pidfds.size > 0) {
+      for (const held of [...this.pidfds.keys()]) this.forget(held, calls.closeFd);
+      pidfd = calls.openPid(pid);
+    }
+    if (pidfd >= 0) this.pidfds.set(pid, pidfd);
+    return pidfd;
+  }
+
+  private forget(pid: number, closeFd: (fd: number) => void): void {
+    const pidfd = this.pidfds.get(pid);
+    if (pidfd === undefined) return;
+    closeFd(pidfd);
+    this.pidfds.delete(pid);
   }
 }

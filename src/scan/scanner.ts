@@ -2,6 +2,7 @@
 // fanotify groups and their marks.
 // Synchronous on purpose: it runs in a worker thread (or a batch run), and sync procfs reads are
 // several times cheaper than promises at tens of thousands of fds.
+import { statSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import { groupBy, groupEqual } from '../common/group.js';
 import type { FanotifyGroup, InotifyInstance, Limits, ScanNote, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
@@ -63,6 +64,8 @@ interface PreviousScan {
   denied: ReadonlyMap<number, string>;
   /** Those holding instances or groups, as read. */
   holders: ReadonlyMap<number, ScannedProcess>;
+  /** The holders' identities when read (procIdentity). */
+  identities: ReadonlyMap<number, number>;
 }
 
 /** A group's parse, kept for the next scan as ParsedInstance is (checked by the digest of its fanotify lines). */
@@ -131,8 +134,8 @@ export class Scanner {
   /**
    * `deadline` (uptimeMs() time): past it no further process is read, and `incomplete`
    * says so. `changed` (after canScanChanged()): read again only these processes and those new
-   * since the previous scan; every other one keeps what the previous scan read, once its start
-   * time shows it is the same process. Changes made without a syscall of the holder's (see
+   * since the previous scan; every other one keeps what the previous scan read, once its identity
+   * (procIdentity) shows it is the same process. Changes made without a syscall of the holder's (see
    * Tracer.takeChanged) wait for the next scan without `changed`. `progress` is told how far the
    * scan has got as it goes (ScanProgressMeter).
    */
@@ -168,6 +171,9 @@ export class Scanner {
     const keyByLength = this.once && exact !== null;
 
     const previous = changed && this.previous ? this.previous : null;
+    /** The identities of the holders read or kept; only a live /proc's scan is built on. */
+    const identities = new Map<number, number>();
+    const live = this.fdinfoFiles !== null;
     const keptPids: number[] = [];
     let skippedForTime = 0;
     const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
@@ -186,10 +192,11 @@ export class Scanner {
         }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
-        const stat = parseStat(readProcTextOrNull(`${base}/stat`) ?? '');
-        if (stat?.startTime === kept.startTime) {
+        const identity = procIdentity(base);
+        if (identity !== null && identity === previous.identities.get(pid)) {
           processes.push(this.keep(kept, parsedNow, parsedGroupsNow));
           keptPids.push(pid);
+          identities.set(pid, identity);
           continue;
         }
         // Gone, or its pid taken by a new process: read as new.
@@ -278,8 +285,11 @@ export class Scanner {
       }
       if (instances.length === 0 && groups.length === 0) continue;
       try {
+        // Before its stat: a pid taken by a new process meanwhile is read again next time.
+        const identity = live ? procIdentity(base) : null;
         const proc = readProcess(base, pid, users, instances, groups);
         if (proc) processes.push(proc);
+        if (proc && identity !== null) identities.set(pid, identity);
       } catch (error) {
         misses.add(causeOf(error), pid, 'status');
       }
@@ -310,7 +320,7 @@ export class Scanner {
     const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
     this.previous =
       this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
-        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])) }
+        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
         : null;
     return {
       time: new Date().toISOString(),
@@ -433,6 +443,22 @@ function byteLength(chunks: readonly Buffer[]): number {
   let total = 0;
   for (const chunk of chunks) total += chunk.length;
   return total;
+}
+
+/**
+ * Which process a pid names, for as long as it lives: the inode number of its /proc/PID. procfs
+ * gives a pid's directory a new inode number (get_next_ino) each time it makes the inode, and the
+ * inode holds the process's struct pid: once the process exits its dentry is dropped, and a new
+ * process with the same pid gets another inode. One stat, several times cheaper than reading and
+ * parsing /proc/PID/stat for the start time; an inode made again while the process lives (its
+ * dentry evicted) only has it read again. Null when the directory cannot be stat'ed (gone).
+ */
+function procIdentity(base: string): number | null {
+  try {
+    return statSync(base, { throwIfNoEntry: false })?.ino ?? null;
+  } catch {
+    return null;
+  }
 }
 
 let crypto: typeof import('node:crypto') | undefined;

@@ -5,12 +5,13 @@
 // and serve are looked at.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { scan } from '../../src/scan/index.js';
 import { QueueReader, queueKey } from '../../src/scan/queues.js';
+import { readlinkOrNull } from '../../src/scan/procfs.js';
 import type { FdRow, ProcessRow, Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { liveCollector } from '../helpers/tracing.js';
@@ -201,6 +202,36 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
       'the two left, then from the start',
     );
     assert.equal(reader.read(ours).notes.length, 0, 'within the default budget: every one');
+  });
+
+  test('a pidfd per holder is kept for the next refreshes, and let go once the holder is gone', async () => {
+    const pair = [new Watcher(), new Watcher()];
+    watchers.push(...pair);
+    for (const watcher of pair) await watcher.init();
+    const pids = new Set(pair.map((watcher) => watcher.pid));
+    const ours = scan().processes.filter((proc) => pids.has(proc.pid));
+    assert.equal(ours.length, 2);
+    const keyOf = (proc: (typeof ours)[number]) => queueKey(proc.instances[0]!.instanceId, new Map(ours.map((p) => [p.pid, p])));
+    const pidfds = () => readdirSync('/proc/self/fd').filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`) === 'anon_inode:[pidfd]').length;
+    const reader = new QueueReader(true);
+    const before = pidfds();
+    try {
+      assert.equal(reader.read(ours).bytes.get(keyOf(ours[0]!)), 0);
+      assert.equal(pidfds(), before + 2, 'one kept per holder');
+      assert.equal(reader.read(ours).bytes.get(keyOf(ours[1]!)), 0, 'read through the kept one');
+      assert.equal(pidfds(), before + 2, 'the next refresh opens none');
+      await pair[0]!.stop();
+      // A scan that has not seen it go yet: its kept pidfd answers ESRCH, and no new one opens.
+      const gone = reader.read(ours);
+      assert.equal(gone.bytes.get(keyOf(ours[0]!)), null, 'gone: not read, never 0');
+      assert.equal(gone.bytes.get(keyOf(ours[1]!)), 0);
+      assert.equal(pidfds(), before + 1, "the gone one's pidfd is let go");
+      reader.read(ours.slice(1));
+      assert.equal(pidfds(), before + 1);
+    } finally {
+      reader.close();
+    }
+    assert.equal(pidfds(), before, 'close() lets every one go');
   });
 
   test('pidfd_getfd refused by seccomp: null and unknown, with a note, never 0', () => {
