@@ -2,7 +2,7 @@
 import { hostChargeLimits } from '../../src/model/charges.js';
 import { NO_TREND } from '../../src/model/projection.js';
 import { tallyTargets } from '../../src/model/snapshot.js';
-import type { Limits, PodRef, ProcessRow, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
+import type { Limits, PodRef, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserRow } from '../../src/model/types.js';
 
 /** The limits of the hand-made snapshots. */
 export const LIMITS: Limits = {
@@ -106,5 +106,47 @@ export function snapshot(processes: ProcessRow[], time = '2026-11-27T10:00:00.00
     churn: [],
     trace: { state: 'off', reason: 'not traced' },
     scan: { complete: true, reason: null, unreadable: {} },
+  };
+}
+
+/** A scanned process holding nothing but `fields`. */
+export function scannedProcess(pid: number, uid: number, fields: Partial<ScannedProcess>): ScannedProcess {
+  return {
+    pid,
+    ppid: 1,
+    startTime: 0,
+    uid,
+    user: `u${uid}`,
+    comm: `p${pid}`,
+    cmdline: '',
+    userns: null,
+    mntns: null,
+    cgroups: [],
+    instances: [],
+    fanotifyGroups: [],
+    ...fields,
+  };
+}
+
+/** A complete scan of `processes`, against LIMITS. */
+export function scanOf(processes: ScannedProcess[]): ScanResult {
+  return {
+    time: new Date(0).toISOString(),
+    hostname: 'h',
+    kernel: 'k',
+    procRoot: '/proc',
+    hostUserns: null,
+    limits: LIMITS,
+    processes,
+    needsPrivilege: 0,
+    coverage: { complete: true, reason: null, unreadable: {} },
+    userNamespaces: [],
+    sharedDetection: 'kcmp',
+    notes: [],
+    parsedInstances: [],
+    scope: 'all',
+    keptPids: [],
+    incomplete: null,
+    durationMs: 1,
   };
 }

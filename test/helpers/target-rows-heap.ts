@@ -2,57 +2,27 @@
 // rows of one process holding WATCHES watches, as a screen's selection has them built, and prints
 // the bytes of heap they keep per row.
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import type { ScanResult } from '../../src/model/types.js';
 import { parseInotifyFdinfo } from '../../src/scan/parse.js';
-import { LIMITS } from './rows.js';
+import { scannedProcess, scanOf } from './rows.js';
 
 const WATCHES = 20_000;
 const PID = 100;
 
 const lines: string[] = [];
 for (let i = 1; i <= WATCHES; i++) lines.push(`inotify wd:${i.toString(16)} ino:${(1000 + i).toString(16)} sdev:27 mask:fff ignored_mask:0\n`);
-const scan: ScanResult = {
-  time: new Date(0).toISOString(),
-  hostname: 'h',
-  kernel: 'k',
-  procRoot: '/proc',
-  hostUserns: null,
-  limits: LIMITS,
-  processes: [
-    {
-      pid: PID,
-      ppid: 1,
-      startTime: 0,
-      uid: 0,
-      user: 'root',
-      comm: 'watcher',
-      cmdline: '',
-      userns: null,
-      mntns: null,
-      cgroups: [],
-      instances: [
-        {
-          fd: 3,
-          watches: parseInotifyFdinfo(Buffer.from(`pos:\t0\nflags:\t00\n${lines.join('')}`, 'latin1')),
-          listKey: 'k',
-          instanceId: `${PID}:3`,
-          shared: false,
-        },
-      ],
-      fanotifyGroups: [],
-    },
-  ],
-  needsPrivilege: 0,
-  coverage: { complete: true, reason: null, unreadable: {} },
-  userNamespaces: [],
-  sharedDetection: 'kcmp',
-  notes: [],
-  parsedInstances: [],
-  scope: 'all',
-  keptPids: [],
-  incomplete: null,
-  durationMs: 1,
-};
+const scan = scanOf([
+  scannedProcess(PID, 0, {
+    instances: [
+      {
+        fd: 3,
+        watches: parseInotifyFdinfo(Buffer.from(`pos:\t0\nflags:\t00\n${lines.join('')}`, 'latin1')),
+        listKey: 'k',
+        instanceId: `${PID}:3`,
+        shared: false,
+      },
+    ],
+  }),
+]);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');

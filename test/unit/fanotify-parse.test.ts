@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import type { FanotifyGroup, ScannedProcess, ScanResult } from '../../src/model/types.js';
+import type { FanotifyGroup } from '../../src/model/types.js';
 import { devOf, watchesOf } from '../../src/model/watches.js';
 import { scan } from '../../src/scan/index.js';
 import { FANOTIFY_LINK, firstFanotifyLine, INOTIFY_LINKS, parseFanotifyFdinfo, parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { batchText } from '../../src/views/batch.js';
 import { fanotifyMaskNames, targetPathText } from '../../src/views/format.js';
-import { LIMITS, target } from '../helpers/rows.js';
+import { scannedProcess, scanOf, target } from '../helpers/rows.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1044\n';
 const bytes = (text: string) => Buffer.from(text, 'latin1');
@@ -95,24 +95,6 @@ function group(fd: number, text: string, fields: Partial<FanotifyGroup> = {}): F
   return { fd, ...parseFanotifyFdinfo(bytes(text)), listKey: text, instanceId: `100:${fd}`, shared: false, ...fields };
 }
 
-function scanned(pid: number, uid: number, fields: Partial<ScannedProcess>): ScannedProcess {
-  return {
-    pid,
-    ppid: 1,
-    startTime: 0,
-    uid,
-    user: `u${uid}`,
-    comm: `p${pid}`,
-    cmdline: '',
-    userns: null,
-    mntns: null,
-    cgroups: [],
-    instances: [],
-    fanotifyGroups: [],
-    ...fields,
-  };
-}
-
 test('counts: groups and marks beside instances and watches, shared groups once, FAN_UNLIMITED_MARKS not charged', () => {
   const marks = 'fanotify flags:0 event-flags:0\nfanotify sdev:27 mflags:0 mask:8\nfanotify mnt_id:2a mflags:0 mask:8\n';
   const unlimited = 'fanotify flags:20 event-flags:0\nfanotify sdev:28 mflags:0 mask:8\n';
@@ -124,29 +106,11 @@ test('counts: groups and marks beside instances and watches, shared groups once,
     instanceId: '100:4',
     shared: false,
   };
-  const scan: ScanResult = {
-    time: new Date(0).toISOString(),
-    hostname: 'h',
-    kernel: 'k',
-    procRoot: '/proc',
-    hostUserns: null,
-    limits: LIMITS,
-    processes: [
-      scanned(100, 0, { instances: [inotify], fanotifyGroups: [shared, group(5, unlimited, { instanceId: '100:5' })] }),
-      scanned(101, 0, { fanotifyGroups: [{ ...shared, fd: 7 }] }), // the same group, inherited
-      scanned(200, 1000, { fanotifyGroups: [group(3, 'fanotify flags:0 event-flags:0\n', { instanceId: '200:3' })] }), // fanotify only
-    ],
-    needsPrivilege: 0,
-    coverage: { complete: true, reason: null, unreadable: {} },
-    userNamespaces: [],
-    sharedDetection: 'kcmp',
-    notes: [],
-    parsedInstances: [],
-    scope: 'all',
-    keptPids: [],
-    incomplete: null,
-    durationMs: 1,
-  };
+  const scan = scanOf([
+    scannedProcess(100, 0, { instances: [inotify], fanotifyGroups: [shared, group(5, unlimited, { instanceId: '100:5' })] }),
+    scannedProcess(101, 0, { fanotifyGroups: [{ ...shared, fd: 7 }] }), // the same group, inherited
+    scannedProcess(200, 1000, { fanotifyGroups: [group(3, 'fanotify flags:0 event-flags:0\n', { instanceId: '200:3' })] }), // fanotify only
+  ]);
   const snapshot = buildSnapshot(scan, null, null, 'none');
   assert.deepEqual(snapshot.totals, { processes: 3, instances: 1, watches: 1, fanotifyGroups: 3, fanotifyMarks: 3 });
   assert.deepEqual(
