@@ -1,7 +1,6 @@
 // One refresh of the whole pipeline: scan -> resolve -> attribute -> snapshot. Holds what lives
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
@@ -23,6 +22,7 @@ import { Resolver, type RefreshResolutions } from '../resolve/index.js';
 import { readProcTextOrNull, Scanner, type ScanProgressListener } from '../scan/index.js';
 import { Tracer } from '../trace/tracer.js';
 import { Traffic } from './traffic.js';
+import { samePlainData } from './sent-rows.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 import { uptimeMs } from '../deadline.js';
@@ -103,10 +103,10 @@ interface LastRefresh {
 /**
  * The target rows built before when the new ones say the same (a full scan reads every process
  * again, and most of them did not change): a list that stays the same array is not sent to the
- * screen again, nor derived from again there (sent-rows.ts).
+ * screen again, nor derived from again there (sent-rows.ts, whose comparison serves here too).
  */
 function sameOrNew(before: BuiltTargets | undefined, startTime: number, targets: TargetRow[]): TargetRow[] {
-  return before?.startTime === startTime && isDeepStrictEqual(before.targets, targets) ? before.targets : targets;
+  return before?.startTime === startTime && samePlainData(before.targets, targets) ? before.targets : targets;
 }
 
 export class Collector {
