@@ -203,16 +203,20 @@ export class FdDir {
   private constructor(
     private readonly path: string,
     private readonly fd: number | null,
+    procfs: boolean,
   ) {
-    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd);
+    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd, procfs);
   }
 
-  /** Throws like fs when the directory cannot be opened or listed. */
-  static open(path: string): FdDir {
-    if (!direntCalls().ok) return new FdDir(path, null);
+  /**
+   * Throws like fs when the directory cannot be opened or listed. `procfs`: the directory is the
+   * kernel's (not a recorded tree's), which hands out all the entries that fit in each read.
+   */
+  static open(path: string, procfs: boolean): FdDir {
+    if (!direntCalls().ok) return new FdDir(path, null, procfs);
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      return new FdDir(path, fd);
+      return new FdDir(path, fd, procfs);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -249,8 +253,8 @@ export class FdDir {
   }
 }
 
-/** Entries of an open procfs directory whose names are all digits, as numbers in ascending order. */
-function listNumericDirents(dirFd: number): number[] {
+/** Entries of an open directory whose names are all digits, as numbers in ascending order; `procfs`: see readDirents' `fillsEachRead`. */
+function listNumericDirents(dirFd: number, procfs: boolean): number[] {
   const numbers: number[] = [];
   const result = readDirents(
     dirFd,
@@ -261,7 +265,7 @@ function listNumericDirents(dirFd: number): number[] {
       if (at > start && at === end) numbers.push(value);
       return true;
     },
-    true,
+    procfs,
   );
   if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
   return numbers.sort((a, b) => a - b);

@@ -203,7 +203,7 @@ export class Scanner {
       }
       let dir: FdDir;
       try {
-        dir = this.withFds(() => FdDir.open(`${base}/fd`));
+        dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
       } catch (error) {
         if (isVanished(error)) continue;
         if (isPermissionDenied(error)) denied.set(pid, causeOf(error));
