@@ -2,6 +2,7 @@
 // executable's entry (src/exe/main.ts) both run once they have set up.
 import { closeSync, writeSync } from 'node:fs';
 import { errorText } from '../common/error-text.js';
+import { whenStdinFails } from '../common/stdin.js';
 import { main } from './main.js';
 
 /** One line to stderr, straight to fd 2: the stream may be what failed. */
@@ -60,10 +61,11 @@ export async function runProgram(argv: string[]): Promise<void> {
     }
   });
   // Node opens the standard streams when first asked for them, and that can fail (an ioctl of a pipe).
+  // The standard input only where keys are read (src/common/stdin.ts).
+  whenStdinFails(onOutputError);
   try {
     process.stdout.on('error', onOutputError);
     process.stderr.on('error', onOutputError);
-    process.stdin.on('error', onOutputError);
   } catch (error) {
     say(`cannot open the standard streams: ${errorText(error)}`);
     process.exit(1);
