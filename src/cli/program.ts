@@ -3,6 +3,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { errorText } from '../common/error-text.js';
 import { whenStdinFails } from '../common/stdin.js';
+import { noteCodeCache, type CodeCacheNote } from './build-info.js';
 import { main } from './main.js';
 
 /** One line to stderr, straight to fd 2: the stream may be what failed. */
@@ -23,7 +24,13 @@ function say(line: string): void {
  */
 const HANGUP_EXIT = 129;
 
-export async function runProgram(argv: string[]): Promise<void> {
+/** How the launcher loaded the CLI: bin/inotop says whether V8's code from the build was used (--version shows it). */
+export interface Launch {
+  codeCache?: CodeCacheNote;
+}
+
+export async function runProgram(argv: string[], launch: Launch = {}): Promise<void> {
+  if (launch.codeCache !== undefined) noteCodeCache(launch.codeCache);
   // A crash is never an exit 0, whatever listener was left behind, and says one line (an error
   // thrown in a callback). The screen has handlers of its own, which restore the terminal first:
   // this one then leaves the error to them.
