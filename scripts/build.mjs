@@ -67,6 +67,9 @@ await build({
   entryPoints: [CLI_ENTRY],
   outfile: 'dist/cli/inotop.cjs',
   format: 'cjs',
+  // Fewer bytes to read and hand to V8 at every start (names kept: stack traces stay readable).
+  minifyWhitespace: true,
+  minifySyntax: true,
   define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
   banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
