@@ -19,8 +19,13 @@ function codeCacheFile() {
   return join(DIST_CLI, `inotop-${process.version}-${process.arch}.cache`);
 }
 
-/** CommonJS's wrapper, the same at the build and at run time: V8 checks the source the cache was made from. */
-const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+/**
+ * CommonJS's wrapper, the same at the build and at run time (V8 checks the source the cache was
+ * made from), and inotopImport: import() from this file, for the packages the script imports
+ * (scripts/build.mjs).
+ */
+const WRAPPER = ['(function (exports, require, module, __filename, __dirname, inotopImport) {', '\n})'];
+const importPackage = (specifier) => import(specifier);
 
 /**
  * BUNDLE compiled with `cachedData` (V8's code, or undefined) and run: its exports, and the script
@@ -29,14 +34,9 @@ const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {'
 function loadBundle(cachedData) {
   const vm = process.getBuiltinModule('node:vm');
   const { createRequire } = process.getBuiltinModule('node:module');
-  const script = new vm.Script(WRAPPER[0] + readFileSync(BUNDLE, 'utf8') + WRAPPER[1], {
-    filename: BUNDLE,
-    cachedData,
-    // import() of the ES-only packages (execa) goes to Node's own loader, as from a file.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  const script = new vm.Script(WRAPPER[0] + readFileSync(BUNDLE, 'utf8') + WRAPPER[1], { filename: BUNDLE, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST_CLI);
+  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST_CLI, importPackage);
   return { exports: module.exports, script };
 }
 

@@ -10,7 +10,7 @@
 // with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
 // the same Node, the ES modules under any other.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -61,8 +61,10 @@ for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}
 }
 // One script, the lazily loaded parts inside: V8 compiles a function only when it first runs, and
 // its cache holds only what ran. import.meta.url is the script's own (src/sys/libc.ts and
-// src/package-files.ts find the package from it).
-await build({
+// src/package-files.ts find the package from it). A script of node:vm has no import() of its own
+// (but through an experimental loader, whose code from a cache lost it): the ES-only packages it
+// imports (execa) come through bin/launch.cjs's.
+const script = await build({
   ...COMMON,
   entryPoints: [CLI_ENTRY],
   outfile: 'dist/cli/inotop.cjs',
@@ -72,6 +74,11 @@ await build({
   minifySyntax: true,
   define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
   banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  write: false,
 });
+const [bundle] = script.outputFiles;
+const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
+if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);
+writeFileSync(bundle.path, text);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);

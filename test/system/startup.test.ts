@@ -67,8 +67,27 @@ function runFrom(dir: string, args: string[], nodeFlags: string[] = []) {
 
 const cacheLine = (version: string) => version.match(/^cache +(.*)$/m)?.[1];
 
+/** crictl as a node without pods answers: the pod source that imports execa (an ES module) from the script. */
+function emptyCrictl(): string {
+  const crictl = join(work, 'crictl');
+  writeFileSync(crictl, '#!/bin/sh\necho \'{"items": [], "containers": []}\'\n', { mode: 0o755 });
+  return crictl;
+}
+
 test("V8's code from the build: used by the Node that built it; rejected (other V8 flags, a damaged file) or missing (another Node), inotop still runs and prints the same", () => {
   assert.ok(existsSync(codeCache), `the build made ${codeCache}`);
+  const withCrictl = [
+    'check',
+    '--no-trace',
+    '--instances-threshold=off',
+    '--watches-threshold=off',
+    '--pods',
+    'crictl',
+    '--crictl',
+    emptyCrictl(),
+    '--proc',
+    fixture,
+  ];
   const json = ['--json', '--pods', 'none', '--proc', fixture];
   const used = runFrom(repo, json);
   assert.equal(used.status, 0, used.stderr);
@@ -91,7 +110,9 @@ test("V8's code from the build: used by the Node that built it; rejected (other 
   const none = packageCopy('none');
   rmSync(join(none, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`));
   assert.equal(cacheLine(runFrom(none, ['--version']).stdout), `no V8 code from the build for Node ${process.version} (${process.arch})`);
-  for (const args of oneShots) {
+  const crictlAnswer = runFrom(repo, withCrictl);
+  assert.deepEqual([crictlAnswer.status, crictlAnswer.stdout, crictlAnswer.stderr], [0, 'ok: no leaked watches\n', ''], 'the pod list from crictl');
+  for (const args of [...oneShots, withCrictl]) {
     const fromModules = runFrom(none, args);
     const fromCache = runFrom(repo, args);
     assert.deepEqual([fromModules.status, fromModules.stdout, fromModules.stderr], [fromCache.status, fromCache.stdout, fromCache.stderr], args.join(' '));
