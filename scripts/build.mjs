@@ -6,8 +6,11 @@
 // checked by `npm run typecheck` (tsc), not here. dist/exe (npm run build:exe) is left alone.
 //
 // Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
-// (entries.mjs's entryFirst).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+// (entries.mjs's entryFirst). The CLI is also built as one CommonJS script, dist/cli/inotop.cjs,
+// with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
+// the same Node, the ES modules under any other.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,24 +52,33 @@ for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { wit
   rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
 }
 const CLI_ENTRY = 'src/cli/program.ts';
+const COMMON = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', define: commitDefine(root), logLevel: 'warning' };
 for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
-  await build({
-    absWorkingDir: root,
-    entryPoints: [entry],
-    outbase: 'src',
-    outdir: 'dist',
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    define: commitDefine(root),
-    logLevel: 'warning',
-    plugins,
-  });
+  await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
+// One script, the lazily loaded parts inside: V8 compiles a function only when it first runs, and
+// its cache holds only what ran. import.meta.url is the script's own (src/sys/libc.ts and
+// src/package-files.ts find the package from it). A script of node:vm has no import() of its own
+// (but through an experimental loader, whose code from a cache lost it): the ES-only packages it
+// imports (execa) come through bin/launch.cjs's.
+const script = await build({
+  ...COMMON,
+  entryPoints: [CLI_ENTRY],
+  outfile: 'dist/cli/inotop.cjs',
+  format: 'cjs',
+  // Fewer bytes to read and hand to V8 at every start (names kept: stack traces stay readable).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
+  banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  write: false,
+});
+const [bundle] = script.outputFiles;
+const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
+if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);
+writeFileSync(bundle.path, text);
+const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);

@@ -6,6 +6,18 @@ import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
 import { COMMIT, VERSION } from '../version.js';
 
+/** What bin/inotop says of V8's code from the build (the single executable has none): which file, and whether V8 took it. */
+export interface CodeCacheNote {
+  text: string;
+  used: boolean;
+}
+
+let codeCache: CodeCacheNote | null = null;
+
+export function noteCodeCache(note: CodeCacheNote): void {
+  codeCache = note;
+}
+
 export function versionText(): string {
   const lines: [string, string][] = [
     ['commit', COMMIT ?? 'unknown (not built from a git checkout)'],
@@ -29,8 +41,11 @@ export function versionText(): string {
   } else {
     lines.push(['build', `npm package: ${packagePath('')}`]);
   }
+  if (codeCache !== null) lines.push(['cache', codeCache.text]);
   // V8's code of inotop's modules, kept by Node (bin/inotop, src/exe/app.ts) from Node 22.8 on.
   const compileCache = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
-  lines.push(['cache', compileCache ? `compiled code kept in ${compileCache}` : 'compiled code not kept: each start compiles']);
+  const label = codeCache === null ? 'cache' : '';
+  if (compileCache) lines.push([label, `compiled code kept in ${compileCache}`]);
+  else if (!codeCache?.used) lines.push([label, 'compiled code not kept: each start compiles']);
   return `inotop ${VERSION}\n${lines.map(([name, text]) => `${name.padEnd(8)}${text}`.trimEnd()).join('\n')}\n`;
 }

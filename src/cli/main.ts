@@ -1,6 +1,7 @@
 // Entry point: parses flags, then runs the screen, batch text or JSON.
 import { Collector } from '../collect/collector.js';
 import { isSubcommand } from './subcommands.js';
+import { openStdin } from '../common/stdin.js';
 import { writeStdout } from '../common/stdout.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     const format = OUTPUT_FORMATS[options.mode];
     return options.replay !== null ? printReplay(options, format, options.replay) : printLive(options, format);
   }
-  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+  if (!process.stdout.isTTY || !openStdin().isTTY) {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
   }

@@ -2,6 +2,8 @@
 // executable's entry (src/exe/main.ts) both run once they have set up.
 import { closeSync, writeSync } from 'node:fs';
 import { errorText } from '../common/error-text.js';
+import { whenStdinFails } from '../common/stdin.js';
+import { noteCodeCache, type CodeCacheNote } from './build-info.js';
 import { main } from './main.js';
 
 /** One line to stderr, straight to fd 2: the stream may be what failed. */
@@ -22,7 +24,13 @@ function say(line: string): void {
  */
 const HANGUP_EXIT = 129;
 
-export async function runProgram(argv: string[]): Promise<void> {
+/** How the launcher loaded the CLI: bin/inotop says whether V8's code from the build was used (--version shows it). */
+export interface Launch {
+  codeCache?: CodeCacheNote;
+}
+
+export async function runProgram(argv: string[], launch: Launch = {}): Promise<void> {
+  if (launch.codeCache !== undefined) noteCodeCache(launch.codeCache);
   // A crash is never an exit 0, whatever listener was left behind, and says one line (an error
   // thrown in a callback). The screen has handlers of its own, which restore the terminal first:
   // this one then leaves the error to them.
@@ -60,10 +68,11 @@ export async function runProgram(argv: string[]): Promise<void> {
     }
   });
   // Node opens the standard streams when first asked for them, and that can fail (an ioctl of a pipe).
+  // The standard input only where keys are read (src/common/stdin.ts).
+  whenStdinFails(onOutputError);
   try {
     process.stdout.on('error', onOutputError);
     process.stderr.on('error', onOutputError);
-    process.stdin.on('error', onOutputError);
   } catch (error) {
     say(`cannot open the standard streams: ${errorText(error)}`);
     process.exit(1);

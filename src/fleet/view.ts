@@ -1,4 +1,5 @@
 // `inotop fleet`: every node from Prometheus, as a text table (-b), JSON (--json) or a screen.
+import { openStdin } from '../common/stdin.js';
 import { writeStdout } from '../common/stdout.js';
 import { visible } from '../common/text.js';
 import type { FleetOptions } from './args.js';
@@ -14,7 +15,7 @@ export function readerOptions(options: FleetOptions): ReaderOptions {
 
 export async function runFleet(options: FleetOptions): Promise<number> {
   if (options.mode === 'tui') {
-    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    if (!process.stdout.isTTY || !openStdin().isTTY) {
       process.stderr.write('inotop fleet: the screen needs a terminal; for scripts use -b (text) or --json\n');
       return 2;
     }

@@ -38,7 +38,9 @@ after(() => rmSync(work, { recursive: true, force: true }));
 test('the tarball holds the build, the plugin, the man page, the demo and the license, and no source maps', () => {
   for (const path of [
     'bin/inotop',
+    'bin/launch.cjs',
     'dist/cli/program.js',
+    'dist/cli/inotop.cjs',
     'dist/collect/worker.js',
     'dist/serve/password-worker.js',
     'deploy/kubectl-inotop',
@@ -74,6 +76,9 @@ test('the installed inotop: --version', () => {
   assert.match(result.stdout, /^commit +([0-9a-f]{12}(-dirty)?|unknown .*)$/m);
   assert.match(result.stdout, new RegExp(`^node +${process.version.replaceAll('.', '\\.')} \\(linux ${process.arch}\\)$`, 'm'));
   assert.match(result.stdout, new RegExp(`^build +npm package: ${prefix}/lib/node_modules/inotop$`, 'm'));
+  // npm pack built it under this Node: V8's code from the build is taken where the package was installed.
+  const cache = `${prefix}/lib/node_modules/inotop/dist/cli/inotop-${process.version}-${process.arch}.cache`;
+  assert.match(result.stdout, new RegExp(`^cache +V8's code from the build \\(${cache.replaceAll('.', '\\.')}\\): used$`, 'm'));
 });
 
 test('the installed inotop: -b, with its CRI client', () => {

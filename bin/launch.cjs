@@ -1,0 +1,43 @@
+// How bin/inotop loads the compiled CLI, and how the build makes V8's code for it
+// (scripts/code-cache.mjs): one place for the script's file, its cache's name and CommonJS's wrapper.
+'use strict';
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const { join } = process.getBuiltinModule('node:path');
+
+const DIST_CLI = join(__dirname, '..', 'dist', 'cli');
+/** The CLI as one CommonJS script (scripts/build.mjs), for V8's code cache. */
+const BUNDLE = join(DIST_CLI, 'inotop.cjs');
+/** The CLI as ES modules split in chunks: what runs when there is no code cache for this Node. */
+const MODULES = join(DIST_CLI, 'program.js');
+
+/**
+ * V8's code of BUNDLE after the build's warm runs, made by this Node. V8 takes it only from the
+ * same V8 with the same flags: the file is named for the Node that made it, so another Node does
+ * not read it at all.
+ */
+function codeCacheFile() {
+  return join(DIST_CLI, `inotop-${process.version}-${process.arch}.cache`);
+}
+
+/**
+ * CommonJS's wrapper, the same at the build and at run time (V8 checks the source the cache was
+ * made from), and inotopImport: import() from this file, for the packages the script imports
+ * (scripts/build.mjs).
+ */
+const WRAPPER = ['(function (exports, require, module, __filename, __dirname, inotopImport) {', '\n})'];
+const importPackage = (specifier) => import(specifier);
+
+/**
+ * BUNDLE compiled with `cachedData` (V8's code, or undefined) and run: its exports, and the script
+ * (the build asks it for its code once warm). A cache V8 rejects costs a compile, not a failure.
+ */
+function loadBundle(cachedData) {
+  const vm = process.getBuiltinModule('node:vm');
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const script = new vm.Script(WRAPPER[0] + readFileSync(BUNDLE, 'utf8') + WRAPPER[1], { filename: BUNDLE, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST_CLI, importPackage);
+  return { exports: module.exports, script };
+}
+
+module.exports = { MODULES, codeCacheFile, loadBundle };

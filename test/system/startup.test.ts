@@ -1,0 +1,120 @@
+// How inotop starts (issue 27's start-up): a one-shot run leaves the standard input alone, and
+// bin/inotop runs V8's code from the build under the Node that built it, compiles when V8 rejects
+// that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { ensureBuilt, inotopBin } from '../helpers/build.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const fixture = join(repo, 'fixtures/node-a/proc');
+const work = mkdtempSync(join(tmpdir(), 'inotop-startup-'));
+const codeCache = join(repo, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`);
+
+before(() => ensureBuilt());
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const oneShots = [
+  ['--json', '--pods', 'none', '--proc', fixture],
+  ['-b', '--pods', 'none', '--proc', fixture],
+  ['check', '--no-trace', '--pods', 'none', '--proc', fixture],
+];
+
+/** The calls on descriptor 0 that `argv` makes, with a pipe as its standard input (strace). */
+function stdinCalls(argv: string[]): string[] {
+  const trace = join(work, 'trace');
+  const result = spawnSync('strace', ['-f', '-o', trace, '-e', 'trace=ioctl,fcntl,read,epoll_ctl', ...argv], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  assert.ok(result.status !== null && result.status <= 2, `${argv.join(' ')}: ${result.stderr}`);
+  return readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((line) => /^\d+ +(ioctl\(0, FIONBIO|read\(0,|epoll_ctl\(\d+, EPOLL_CTL_ADD, 0,)/.test(line));
+}
+
+test('a one-shot run does not open the standard input (Node sets up the stream only when asked for it)', (t) => {
+  if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed (.ci/run installs it)');
+  // The control: a Node that asks for process.stdin makes the pipe non-blocking, which the trace sees.
+  assert.notDeepEqual(stdinCalls([process.execPath, '-e', 'process.stdin']), [], 'the trace sees a standard input opened');
+  for (const args of oneShots) assert.deepEqual(stdinCalls([process.execPath, inotopBin, ...args]), [], args.join(' '));
+});
+
+/** A copy of the package's bin/ and dist/ at `dir` (its node_modules the checkout's): its code cache can be changed there. */
+function packageCopy(name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** `inotop ARGS` from the package at `dir` under this Node with `nodeFlags`: its output without the time it was made and took. */
+function runFrom(dir: string, args: string[], nodeFlags: string[] = []) {
+  const result = spawnSync(process.execPath, [...nodeFlags, join(dir, 'bin/inotop'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  return {
+    ...result,
+    stdout: result.stdout
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…')
+      .replace(/"scanMs": [\d.]+/g, '"scanMs": …')
+      .replace(/\b\d+(\.\d+)? ?ms\b/g, '… ms'),
+  };
+}
+
+const cacheLine = (version: string) => version.match(/^cache +(.*)$/m)?.[1];
+
+/** crictl as a node without pods answers: the pod source that imports execa (an ES module) from the script. */
+function emptyCrictl(): string {
+  const crictl = join(work, 'crictl');
+  writeFileSync(crictl, '#!/bin/sh\necho \'{"items": [], "containers": []}\'\n', { mode: 0o755 });
+  return crictl;
+}
+
+test("V8's code from the build: used by the Node that built it; rejected (other V8 flags, a damaged file) or missing (another Node), inotop still runs and prints the same", () => {
+  assert.ok(existsSync(codeCache), `the build made ${codeCache}`);
+  const withCrictl = [
+    'check',
+    '--no-trace',
+    '--instances-threshold=off',
+    '--watches-threshold=off',
+    '--pods',
+    'crictl',
+    '--crictl',
+    emptyCrictl(),
+    '--proc',
+    fixture,
+  ];
+  const json = ['--json', '--pods', 'none', '--proc', fixture];
+  const used = runFrom(repo, json);
+  assert.equal(used.status, 0, used.stderr);
+  assert.equal(cacheLine(runFrom(repo, ['--version']).stdout), `V8's code from the build (${codeCache}): used`);
+
+  // V8 takes a cache only under the flags it was made with.
+  const otherFlags = ['--max-old-space-size=3000'];
+  assert.match(cacheLine(runFrom(repo, ['--version'], otherFlags).stdout) ?? '', /: rejected by V8 \(its flags differ from the build\): compiled$/);
+  assert.deepEqual(runFrom(repo, json, otherFlags).stdout, used.stdout);
+
+  const damaged = packageCopy('damaged');
+  const damagedCache = join(damaged, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`);
+  const bytes = readFileSync(damagedCache);
+  for (let i = 0; i < bytes.length; i += 97) bytes[i] = bytes[i]! ^ 0x5a;
+  writeFileSync(damagedCache, bytes);
+  assert.match(cacheLine(runFrom(damaged, ['--version']).stdout) ?? '', /: rejected by V8 .*: compiled$/);
+  assert.deepEqual(runFrom(damaged, json).stdout, used.stdout);
+
+  // Another Node finds no file named for it, and loads the ES modules.
+  const none = packageCopy('none');
+  rmSync(join(none, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`));
+  assert.equal(cacheLine(runFrom(none, ['--version']).stdout), `no V8 code from the build for Node ${process.version} (${process.arch})`);
+  const crictlAnswer = runFrom(repo, withCrictl);
+  assert.deepEqual([crictlAnswer.status, crictlAnswer.stdout, crictlAnswer.stderr], [0, 'ok: no leaked watches\n', ''], 'the pod list from crictl');
+  for (const args of [...oneShots, withCrictl]) {
+    const fromModules = runFrom(none, args);
+    const fromCache = runFrom(repo, args);
+    assert.deepEqual([fromModules.status, fromModules.stdout, fromModules.stderr], [fromCache.status, fromCache.stdout, fromCache.stderr], args.join(' '));
+  }
+});
