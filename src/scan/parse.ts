@@ -157,14 +157,14 @@ class LineJoiner {
  * a file too big to hold whole: 500,000 watches print 60 MB, and parsing each chunk as it comes
  * reads it from the cache the kernel just wrote it through, with no megabytes of chunks to fault
  * in and keep. The same watches as parseInotifyFdinfo of the bytes from the first watch line on;
- * the list gets arrays of its own, grown as it comes.
+ * a list past OWN_ARRAYS_BYTES gets arrays of its own, grown as it comes.
  */
 export class WatchListReader {
   /** Bytes from the first watch line on; -1 until it comes. */
   private listBytes = -1;
   /** Before the first watch line: the last line begun, which may be it (a copy). */
   private header: Uint8Array = new Uint8Array(0);
-  /** Its arrays, made at the first watch line. */
+  /** Its arrays, once it is past OWN_ARRAYS_BYTES. */
   private own: Scratch | null = null;
   private readonly lines = new LineJoiner();
 
@@ -185,11 +185,24 @@ export class WatchListReader {
       bytes = joined.subarray(at);
     }
     this.listBytes += bytes.length;
-    const shared = scratch;
-    scratch = this.own ??= allocateScratch(STREAMED_FIRST_WATCHES);
-    try {
-      this.lines.add(bytes);
-    } finally {
+    if (this.own) {
+      const shared = scratch;
+      scratch = this.own;
+      try {
+        this.lines.add(bytes);
+      } finally {
+        this.own = scratch;
+        scratch = shared;
+      }
+      return;
+    }
+    // Up to OWN_ARRAYS_BYTES in the shared scratch, as parseInotifyFdinfo parses such a list.
+    this.lines.add(bytes);
+    if (this.listBytes >= OWN_ARRAYS_BYTES) {
+      // Past it, the watches so far move to arrays of their own, grown as the rest comes: the
+      // shared scratch stays small.
+      const shared = scratch;
+      growScratch(shared.watches + 1, 0);
       this.own = scratch;
       scratch = shared;
     }
@@ -198,8 +211,9 @@ export class WatchListReader {
   /** The watches and the bytes of their lines; null when the file has no watch line. */
   end(): { watches: WatchList; bytes: number } | null {
     if (this.listBytes < 0) return null;
+    if (!this.own) return { watches: takeScratch(this.lines.end()), bytes: this.listBytes };
     const shared = scratch;
-    scratch = this.own!;
+    scratch = this.own;
     try {
       return { watches: handOver(this.lines.end()), bytes: this.listBytes };
     } finally {
@@ -207,9 +221,6 @@ export class WatchListReader {
     }
   }
 }
-
-/** A streamed list's first arrays: a file that fills a 64 KB read holds some 600 watches at least. */
-const STREAMED_FIRST_WATCHES = 1024;
 
 /** A Buffer as a plain Uint8Array: the parsers' loops then see one kind of array (a Buffer and a Uint8Array make them slower). */
 function plainBytes(bytes: Uint8Array): Uint8Array {
