@@ -31,6 +31,8 @@ export function firstWatchLine(bytes: Uint8Array): number {
 // arrays of its own: parseInotifyFdinfo).
 let scratch = allocateScratch(1024);
 
+type Scratch = ReturnType<typeof allocateScratch>;
+
 function allocateScratch(watches: number) {
   return {
     watches,
@@ -104,32 +106,125 @@ function handOver(count: number): WatchList {
 
 /** The watch lines of chunks in order into the scratch arrays: their count. */
 function parseChunks(chunks: readonly Uint8Array[]): number {
-  if (chunks.length === 1) return parseWatchLines(chunks[0]!, 0, chunks[0]!.length, 0);
-  let count = 0;
-  // The start of a line the chunk before ended in, whole lines only handed on.
-  let carried: Uint8Array | null = null;
-  for (const chunk of chunks) {
+  if (chunks.length === 1) return parseWatchLines(plainBytes(chunks[0]!), 0, chunks[0]!.length, 0);
+  const lines = new LineJoiner();
+  for (const chunk of chunks) lines.add(chunk);
+  return lines.end();
+}
+
+/**
+ * Watch lines handed over a chunk at a time, a line that spans two chunks joined, parsed into the
+ * scratch arrays as whole lines come. A chunk may be reused once add() returns: what is carried is
+ * a copy.
+ */
+class LineJoiner {
+  count = 0;
+  /** The start of a line the chunk before ended in. */
+  private carried: Uint8Array | null = null;
+
+  add(chunk: Uint8Array): void {
+    const bytes = plainBytes(chunk);
     let start = 0;
-    if (carried) {
-      const newline = chunk.indexOf(NEWLINE);
-      const head = chunk.subarray(0, newline === -1 ? chunk.length : newline + 1);
-      const joined: Uint8Array = new Uint8Array(carried.length + head.length);
-      joined.set(carried);
-      joined.set(head, carried.length);
+    if (this.carried) {
+      const newline = bytes.indexOf(NEWLINE);
+      const head = bytes.subarray(0, newline === -1 ? bytes.length : newline + 1);
+      const joined = new Uint8Array(this.carried.length + head.length);
+      joined.set(this.carried);
+      joined.set(head, this.carried.length);
       if (newline === -1) {
-        carried = joined;
-        continue;
+        this.carried = joined;
+        return;
       }
-      count = parseWatchLines(joined, 0, joined.length, count);
-      carried = null;
+      this.count = parseWatchLines(joined, 0, joined.length, this.count);
+      this.carried = null;
       start = newline + 1;
     }
-    const end = chunk.lastIndexOf(NEWLINE) + 1;
-    if (end > start) count = parseWatchLines(chunk, start, end, count);
-    if (Math.max(end, start) < chunk.length) carried = chunk.slice(Math.max(end, start));
+    const end = bytes.lastIndexOf(NEWLINE) + 1;
+    if (end > start) this.count = parseWatchLines(bytes, start, end, this.count);
+    if (Math.max(end, start) < bytes.length) this.carried = bytes.slice(Math.max(end, start));
   }
-  if (carried) count = parseWatchLines(carried, 0, carried.length, count);
-  return count;
+
+  /** The count of all the lines, the last one's too. */
+  end(): number {
+    if (this.carried) this.count = parseWatchLines(this.carried, 0, this.carried.length, this.count);
+    this.carried = null;
+    return this.count;
+  }
+}
+
+/**
+ * An inotify fdinfo parsed as it is read, a chunk at a time (each may be reused after add()), for
+ * a file too big to hold whole: 500,000 watches print 60 MB, and parsing each chunk as it comes
+ * reads it from the cache the kernel just wrote it through, with no megabytes of chunks to fault
+ * in and keep. The same watches as parseInotifyFdinfo of the bytes from the first watch line on;
+ * a list past OWN_ARRAYS_BYTES gets arrays of its own, grown as it comes.
+ */
+export class WatchListReader {
+  /** Bytes from the first watch line on; -1 until it comes. */
+  private listBytes = -1;
+  /** Before the first watch line: the last line begun, which may be it (a copy). */
+  private header: Uint8Array = new Uint8Array(0);
+  /** Its arrays, once it is past OWN_ARRAYS_BYTES. */
+  private own: Scratch | null = null;
+  private readonly lines = new LineJoiner();
+
+  add(chunk: Uint8Array): void {
+    let bytes = chunk;
+    if (this.listBytes < 0) {
+      const joined = new Uint8Array(this.header.length + chunk.length);
+      joined.set(this.header);
+      joined.set(chunk, this.header.length);
+      const at = firstWatchLine(joined);
+      if (at < 0) {
+        // "\ninotify " may begin in the line this one ends in.
+        this.header = joined.slice(Math.max(0, joined.lastIndexOf(NEWLINE)));
+        return;
+      }
+      this.header = new Uint8Array(0);
+      this.listBytes = 0;
+      bytes = joined.subarray(at);
+    }
+    this.listBytes += bytes.length;
+    if (this.own) {
+      const shared = scratch;
+      scratch = this.own;
+      try {
+        this.lines.add(bytes);
+      } finally {
+        this.own = scratch;
+        scratch = shared;
+      }
+      return;
+    }
+    // Up to OWN_ARRAYS_BYTES in the shared scratch, as parseInotifyFdinfo parses such a list.
+    this.lines.add(bytes);
+    if (this.listBytes >= OWN_ARRAYS_BYTES) {
+      // Past it, the watches so far move to arrays of their own, grown as the rest comes: the
+      // shared scratch stays small.
+      const shared = scratch;
+      growScratch(shared.watches + 1, 0);
+      this.own = scratch;
+      scratch = shared;
+    }
+  }
+
+  /** The watches and the bytes of their lines; null when the file has no watch line. */
+  end(): { watches: WatchList; bytes: number } | null {
+    if (this.listBytes < 0) return null;
+    if (!this.own) return { watches: takeScratch(this.lines.end()), bytes: this.listBytes };
+    const shared = scratch;
+    scratch = this.own;
+    try {
+      return { watches: handOver(this.lines.end()), bytes: this.listBytes };
+    } finally {
+      scratch = shared;
+    }
+  }
+}
+
+/** A Buffer as a plain Uint8Array: the parsers' loops then see one kind of array (a Buffer and a Uint8Array make them slower). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** The watch lines of bytes[start, length) into the scratch arrays from slot `count` on; the count after them. */

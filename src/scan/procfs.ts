@@ -7,7 +7,9 @@ import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../
 // holds a file that fits it, as nearly every one does; a bigger one (an instance of 500,000
 // watches prints 60 MB) comes in chunks of a pool, never one buffer doubled and copied (which
 // cost more than the kernel's printing, in copies, page faults and the collector's work).
-const buffer = Buffer.allocUnsafe(1 << 16);
+/** What the first read of a file asks for (the shared buffer's size): a file that fills it is a big one. */
+export const FIRST_READ_BYTES = 1 << 16;
+const buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
 const CHUNK_BYTES = 1 << 20;
 const chunkPool: Buffer[] = [];
 /** Chunks kept for the next big file; more are let go after each. */
@@ -23,6 +25,29 @@ export function readProcBytes(path: string): Buffer {
   try {
     const chunks = readWhole(fd);
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a procfs file as readProcBytes does, but a big one (it fills the shared buffer) is not
+ * kept: its bytes go to `take` as they are read, the shared buffer's first, then one reused chunk
+ * at a time (each valid only during the call), and null is returned. Throws like fs on errors.
+ */
+export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => void): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    let position = readSync(fd, buffer, 0, buffer.length, 0);
+    if (position < buffer.length) return buffer.subarray(0, position);
+    take(buffer);
+    const chunk = (chunkPool[0] ??= Buffer.allocUnsafe(CHUNK_BYTES));
+    // As readWhole: a short read is the end.
+    for (let n = CHUNK_BYTES; n === CHUNK_BYTES; position += n) {
+      n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      if (n > 0) take(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
+    }
+    return null;
   } finally {
     closeSync(fd);
   }

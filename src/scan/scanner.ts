@@ -16,12 +16,23 @@ import {
   firstWatchLine,
   parseInotifyFdinfo,
   parseNamespaceLink,
+  WatchListReader,
   parsePasswd,
   parseStat,
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import { FdDir, FdinfoFiles, listNumericEntries, readProcBytes, readProcText, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import {
+  FdDir,
+  FdinfoFiles,
+  FIRST_READ_BYTES,
+  listNumericEntries,
+  readProcBytes,
+  readProcBytesOrStream,
+  readProcText,
+  readProcTextOrNull,
+  readlinkOrNull,
+} from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
@@ -220,10 +231,11 @@ export class Scanner {
           const link = dir.linkIndexIn(fd, WATCHED_LINKS);
           if (link < 0) continue;
           const path = `${base}/fdinfo/${fd}`;
-          // Chunks in order: one, but for a big instance (a line may span two).
-          let chunks: Buffer[];
+          // Chunks in order: one, but for a big instance (a line may span two); or, for a long
+          // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
+          let read: Buffer[] | ReadList | null;
           try {
-            chunks = this.readFdinfo(path);
+            read = keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
           } catch (error) {
             if (isVanished(error)) continue;
             if (isOutOfFds(error)) {
@@ -236,6 +248,7 @@ export class Scanner {
           }
           const key = `${pid}/${fd}`;
           if (link === FANOTIFY) {
+            const chunks = read as Buffer[];
             // Groups hold few marks: a big one is put together.
             const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             const marksAt = firstFanotifyLine(fdinfo);
@@ -252,18 +265,23 @@ export class Scanner {
             groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
             continue;
           }
+          // A long list read as it came (readLongList, null: it had no watch line) is parsed already.
+          const readList = Array.isArray(read) ? undefined : read;
+          const chunks = Array.isArray(read) ? read : [];
           // The header is a few short lines: the first watch line begins in the first chunk.
-          const watchesAt = firstWatchLine(chunks[0]!);
-          const lines = watchesAt < 0 ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
-          const bytes = byteLength(lines);
-          const byLength = keyByLength && bytes >= LENGTH_KEYED_BYTES;
+          const watchesAt = readList !== undefined ? (readList ? 0 : -1) : firstWatchLine(chunks[0]!);
+          const lines = watchesAt < 0 || readList ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
+          const bytes = readList ? readList.bytes : byteLength(lines);
+          // A list read as it came is longer than LENGTH_KEYED_BYTES.
+          const byLength = keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
           const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : listDigest(lines);
           // A key by length names no one list: its parse is never shared nor kept.
           let parse = byLength ? undefined : this.parsed.get(key);
           if (parse?.listKey !== listKey) {
             parse = byLength ? undefined : parsedByList.get(listKey);
             if (!parse) {
-              parse = { listKey, watches: watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines) };
+              const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines));
+              parse = { listKey, watches };
               parsedInstances.push(`${pid}:${fd}`);
             }
           }
@@ -285,8 +303,8 @@ export class Scanner {
       }
       if (instances.length === 0 && groups.length === 0) continue;
       try {
-        // Before its stat: a pid taken by a new process meanwhile is read again next time.
-        const identity = live ? procIdentity(base) : null;
+        // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
+        const identity = live && !this.once ? procIdentity(base) : null;
         const proc = readProcess(base, pid, users, instances, groups);
         if (proc) processes.push(proc);
         if (proc && identity !== null) identities.set(pid, identity);
@@ -360,13 +378,20 @@ export class Scanner {
 
   /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
   private readFdinfo(path: string): Buffer[] {
-    const read = () => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)]));
-    try {
-      return read();
-    } catch (error) {
-      if (errorCode(error) !== 'EINTR') throw error;
-      return read();
-    }
+    return onceMoreIfInterrupted(() => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)])));
+  }
+
+  /**
+   * An instance's fdinfo in a once-only scan with kcmp: as readFdinfo, but a file that fills the
+   * first read (FIRST_READ_BYTES) is parsed as it is read, never held whole nor kept for a next
+   * scan (WatchListReader): its list, null when it has no watch line.
+   */
+  private readLongList(path: string): Buffer[] | ReadList | null {
+    return onceMoreIfInterrupted(() => {
+      const reader = new WatchListReader();
+      const bytes = this.withFds(() => readProcBytesOrStream(path, (chunk) => reader.add(chunk)));
+      return bytes ? [bytes] : reader.end();
+    });
   }
 
   /**
@@ -381,6 +406,22 @@ export class Scanner {
       this.fdinfoFiles.closeAll();
       return open();
     }
+  }
+}
+
+/** A list parsed as its file was read: its watches and the bytes of their lines. */
+interface ReadList {
+  watches: WatchList;
+  bytes: number;
+}
+
+/** Runs a read, once more when it is interrupted (EINTR). */
+function onceMoreIfInterrupted<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (errorCode(error) !== 'EINTR') throw error;
+    return read();
   }
 }
 
@@ -428,14 +469,16 @@ function readProcess(
 }
 
 /**
- * Watch lines of at least this many bytes (some 600 watches) are keyed by their length in a
- * once-only scan with kcmp. Only lists of one length can be equal, and kcmp tells exactly which
+ * Watch lines of at least this many bytes (some 300 watches) are keyed by their length in a
+ * once-only scan with kcmp. Half the first read: a file that fills it (read as it comes, never
+ * whole: readLongList) has more bytes of watch lines than this, as every other fd of its instance
+ * has (their fdinfo differs only in the header's few short lines), so all are keyed alike. Only lists of one length can be equal, and kcmp tells exactly which
  * of those are one instance, so the digest (its SHA-1 costs some 5% of reading and parsing the
  * list) is not needed to find shared instances; it serves to parse equal lists once and to keep a
  * parse for the next scan. Long lists are seldom equal but in one instance's holders; a scan
  * with no next one keeps nothing. Such equal lists are then parsed once per holder.
  */
-const LENGTH_KEYED_BYTES = 64 << 10;
+const LENGTH_KEYED_BYTES = FIRST_READ_BYTES / 2;
 /** Begins a key by length: a digest (base64) never does. */
 const LENGTH_KEY = '#';
 

@@ -10,6 +10,7 @@ import {
   parsePasswd,
   parseStat,
   parseSysctlNumber,
+  WatchListReader,
 } from '../../src/scan/parse.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000000\nmnt_id:\t15\nino:\t1038\n';
@@ -88,6 +89,75 @@ test("a big instance's fdinfo read in chunks parses as it does whole, wherever t
       }
     }
   }
+});
+
+/** The watches of `bytes` read as a WatchListReader takes them: cut at `cuts`, each piece handed over in one buffer overwritten after it. */
+function readInPieces(bytes: Buffer, cuts: readonly number[]) {
+  const reader = new WatchListReader();
+  const reused = Buffer.alloc(bytes.length);
+  let from = 0;
+  for (const to of [...cuts, bytes.length]) {
+    bytes.copy(reused, 0, from, to);
+    reader.add(reused.subarray(0, to - from));
+    reused.fill(0x78); // the next read's bytes: nothing handed over may be kept by reference
+    from = to;
+  }
+  const read = reader.end();
+  return read && { watches: watchesOf(read.watches), bytes: read.bytes };
+}
+
+test('a file parsed as it is read, a reused chunk at a time, gives the watches and list bytes of it parsed whole', () => {
+  const lines = [
+    'inotify wd:1 ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000',
+    'inotify garbage',
+    'inotify wd:2 ino:5 sdev:27 mask:2 ignored_mask:0',
+    'inotify mask:4 wd:3 sdev:27 ino:6',
+    'inotify wd:4 ino:7 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:07000000000000', // a handle cut short
+    'inotify wd:5 ino:8 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:0800000000000000',
+  ];
+  for (const end of ['\n', '', '\ninotify wd:6 ino:9 sd']) {
+    const text = HEADER + lines.join('\n') + end;
+    const bytes = Buffer.from(text, 'latin1');
+    const whole = watchesOf(parseBytes(bytes));
+    const listBytes = bytes.length - HEADER.length;
+    for (let first = 0; first <= bytes.length; first++) {
+      for (const second of [first, Math.min(bytes.length, first + 1), Math.min(bytes.length, first + 57)]) {
+        assert.deepEqual(readInPieces(bytes, [first, second]), { watches: whole, bytes: listBytes }, `cut at ${first} and ${second}`);
+      }
+    }
+    const bytewise = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+    assert.deepEqual(readInPieces(bytes, bytewise), { watches: whole, bytes: listBytes }, 'a byte at a time');
+  }
+});
+
+test('a file read as it comes with no watch line has no list; its first watch line is found wherever the pieces are cut', () => {
+  assert.equal(readInPieces(Buffer.from(HEADER, 'latin1'), [5, 20]), null);
+  assert.equal(readInPieces(Buffer.from(HEADER + 'inotifyx wd:1 ino:2 sdev:3\n', 'latin1'), [HEADER.length + 3]), null);
+  assert.equal(new WatchListReader().end(), null);
+  const one = Buffer.from(HEADER + 'inotify wd:1 ino:2 sdev:3\n', 'latin1');
+  for (let cut = 0; cut <= one.length; cut++) {
+    assert.deepEqual(
+      readInPieces(one, [cut]),
+      { watches: [{ wd: 1, ino: 2, sdev: 3, mask: 0, handle: null }], bytes: one.length - HEADER.length },
+      `cut at ${cut}`,
+    );
+  }
+});
+
+test('a long list read as it comes grows its own arrays: 100,000 watches, handles and all, as parsed whole', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const handle = i % 3 === 0 ? '' : ` fhandle-bytes:8 fhandle-type:1 f_handle:${i.toString(16).padStart(16, '0')}`;
+    lines.push(
+      `inotify wd:${(i + 1).toString(16)} ino:${(i * 7919).toString(16)} sdev:${(i % 5).toString(16)} mask:${(i & 0xfff).toString(16)} ignored_mask:0${handle}\n`,
+    );
+  }
+  const bytes = Buffer.from(HEADER + lines.join(''), 'latin1');
+  const cuts: number[] = [];
+  for (let at = 1 << 16; at < bytes.length; at += 1 << 20) cuts.push(at);
+  const read = readInPieces(bytes, cuts)!;
+  assert.equal(read.watches.length, 100_000);
+  assert.deepEqual(read.watches, watchesOf(parseBytes(bytes)));
 });
 
 test('kernel dev_t to MAJ:MIN', () => {
