@@ -2,7 +2,7 @@
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
-import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
+import { buildSnapshot, targetOrder, type SnapshotTargets } from '../model/snapshot.js';
 import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
 import { nodePath } from '../common/node-root.js';
 import {
@@ -23,6 +23,7 @@ import { readProcTextOrNull, Scanner, type ScanProgressListener } from '../scan/
 import { Tracer } from '../trace/tracer.js';
 import { Traffic } from './traffic.js';
 import { samePlainData } from './sent-rows.js';
+import { sameOrder, TargetList } from './target-list.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 import { uptimeMs } from '../deadline.js';
@@ -131,6 +132,10 @@ export class Collector {
   private builtTargets = new Map<number, BuiltTargets>();
   /** Event queues and permission waits, judged across refreshes. */
   private readonly traffic: Traffic;
+  /** collect() calls so far: a target list is known to be as made when its process was kept since. */
+  private refreshes = 0;
+  /** The target list made last (targetList), by pid, and what it was made from. */
+  private targetLists = new Map<number, { startTime: number; context: string; refresh: number; list: TargetList }>();
 
   constructor(private readonly options: CollectorOptions) {
     this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false });
@@ -206,6 +211,7 @@ export class Collector {
    * `outOfTime` says so until the next collect().
    */
   collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
+    this.refreshes++;
     const { procRoot } = this.options;
     const { kubeletRoot } = this.options.pods;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
@@ -307,26 +313,49 @@ export class Collector {
   }
 
   /**
-   * Every target of one process of the last refresh (a view's new selection), null when it is not
-   * there. Kept as built for the next refreshes, which reuse the rows while the process stays as it was.
+   * The targets of the process of this row (of the last refresh) as a screen's detail pane reads
+   * them, null when it is not there: numbers per target, rows built for a window when asked. The
+   * list made for the refresh before is the one returned while the process was kept as it was and
+   * its pods and mounts did not change, or when a new one comes out the same: a list that is the
+   * same object has not changed.
    */
-  targetsOf(pid: number): ProcessRow | null {
+  targetList(row: ProcessRow): TargetList | null {
     if (!this.last) return null;
     const { scan, resolutions, attribution } = this.last;
-    const proc = scan.processes.find((candidate) => candidate.pid === pid);
+    const proc = scan.processes.find((candidate) => candidate.pid === row.pid);
     if (!proc) return null;
-    resolutions.prepare([proc], 'all');
-    const row = buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
-    if (row) this.builtTargets.set(pid, { startTime: proc.startTime, context: `${this.podUids()}|${resolutions.standingsOf(proc)}`, targets: row.targets });
-    return row;
+    const context = `${this.podUids()}|${resolutions.standingsOf(proc)}`;
+    const before = this.targetLists.get(row.pid);
+    const still = before?.startTime === proc.startTime && before.context === context;
+    if (still && (before.refresh === this.refreshes || (before.refresh === this.refreshes - 1 && scan.keptPids.includes(row.pid)))) {
+      before.refresh = this.refreshes;
+      return before.list;
+    }
+    // Their inodes were let go with the refresh's snapshot (forgetInodes): looked up again, from the cache.
+    resolutions.prepare([proc], 'pod-paths');
+    const order = targetOrder(proc, resolutions, attribution);
+    let fanotify: TargetRow[] = [];
+    if (proc.fanotifyGroups.length > 0) {
+      const marks = { ...proc, instances: [] };
+      resolutions.prepare([marks], 'all');
+      fanotify = buildSnapshot({ ...scan, processes: [marks] }, resolutions, attribution, 'all').processes[0]?.targets ?? [];
+    }
+    resolutions.forgetInodes();
+    const list =
+      still && sameOrder(before.list.inotify, order) && samePlainData(before.list.fanotify, fanotify)
+        ? before.list
+        : new TargetList(row.pid, order, fanotify, row, () => this.last);
+    // One process's at a time: the one a screen shows.
+    this.targetLists = new Map([[row.pid, { startTime: proc.startTime, context, refresh: this.refreshes, list }]]);
+    return list;
   }
 
-  /** Command line, cgroup and pod of the holders of one process's targets (of the last refresh), for inspect. */
-  holderDetails(row: ProcessRow): HolderDetail[] {
+  /** Command line, cgroup and pod of the holders of these targets (of the last refresh), for inspect. */
+  holderDetails(targets: readonly TargetRow[]): HolderDetail[] {
     if (!this.last) return [];
     const { scan, attribution } = this.last;
     const procRoot = this.options.procRoot;
-    const pids = new Set(row.targets.flatMap((target) => target.heldBy));
+    const pids = new Set(targets.flatMap((target) => target.heldBy));
     return [...pids].map((pid) => {
       const scanned = scan.processes.find((proc) => proc.pid === pid);
       const cgroups = scanned?.cgroups ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);

@@ -228,17 +228,14 @@ function buildProcessRow(
       const standing = resolutions?.standing(proc, sdev) ?? 'unknown';
       const oneByOne = targets === 'all' || standing === 'pod-paths' || (targets === 'leaked' && standing === 'unmounted');
       if (!oneByOne) {
-        const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
-        const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution?.heldBy ?? null);
+        const { pod, leak, resolution } = deviceVerdict(proc, sdev, standing, resolutions, pods);
+        tally.add(counts[d]!, pod, leak, resolution?.heldBy ?? null);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
         if (list.sdev[i] !== sdev) continue;
         const ino = list.ino[i]!;
-        const resolution = resolutions?.get(proc, sdev, ino) ?? null;
-        const pod = pods.of(dev, resolution);
-        const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
+        const { pod, leak, resolution } = inodeVerdict(proc, sdev, ino, resolutions, pods);
         tally.add(1, pod, leak, resolution?.heldBy ?? null);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
@@ -283,6 +280,89 @@ function buildProcessRow(
     pod: pods.processPod(proc),
     targets: targetRows,
   };
+}
+
+/** A target's pod and leak, and what they come from, judged by its device alone (a watch not looked at one by one). */
+function deviceVerdict(proc: ScannedProcess, sdev: number, standing: string, resolutions: Resolutions | null, pods: PodsOfResolutions): Verdict {
+  const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
+  const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(devOf(sdev), resolution) : null;
+  return { resolution, pod, leak: leakForm({ status: resolution?.status ?? 'ok', pod }) };
+}
+
+/** A target's pod and leak, judged by its inode's resolution. */
+function inodeVerdict(proc: ScannedProcess, sdev: number, ino: number, resolutions: Resolutions | null, pods: PodsOfResolutions): Verdict {
+  const resolution = resolutions?.get(proc, sdev, ino) ?? null;
+  const pod = pods.of(devOf(sdev), resolution);
+  return { resolution, pod, leak: leakForm({ status: resolution?.status ?? 'unresolved', pod }) };
+}
+
+interface Verdict {
+  resolution: Resolution | null;
+  pod: PodRef | null;
+  leak: LeakForm | null;
+}
+
+/**
+ * A process's inotify targets (its watched inodes) as numbers, and their order in a detail pane:
+ * leaked first, then most watched first, by device and inode. A screen shows a few of a process's
+ * targets at a time; this is what it takes to know which, at a few numbers a target where rows
+ * would be objects of a few hundred bytes (a process can hold 500,000 watches). Each target's
+ * leak is judged as the process's counts judge it (buildProcessRow without target rows): by its
+ * device where its filesystem holds no pod paths, else by its inode's resolution, which the
+ * refresh looked up (prepare 'pod-paths').
+ */
+export interface TargetOrder {
+  readonly sdev: Uint32Array;
+  readonly ino: Float64Array;
+  /** How many of the process's watches are on each target. */
+  readonly watches: Uint32Array;
+  /** 1 where a target is leaked. */
+  readonly leaked: Uint8Array;
+  /** Target ids in the pane's order. */
+  readonly order: Int32Array;
+}
+
+export function targetOrder(proc: ScannedProcess, resolutions: Resolutions | null, attribution: Attribution | null): TargetOrder {
+  const pods = new PodsOfResolutions(attribution);
+  const ids = new Map<number, Map<number, number>>();
+  const sdevs: number[] = [];
+  const inos: number[] = [];
+  const watches: number[] = [];
+  const leaked: number[] = [];
+  for (const instance of proc.instances) {
+    const list = instance.watches;
+    for (const sdev of devicesOf(list).sdevs) {
+      const standing = resolutions?.standing(proc, sdev) ?? 'unknown';
+      const byDevice = standing === 'pod-paths' ? null : deviceVerdict(proc, sdev, standing, resolutions, pods).leak !== null;
+      let byIno = ids.get(sdev);
+      if (!byIno) ids.set(sdev, (byIno = new Map()));
+      for (let i = 0; i < list.length; i++) {
+        if (list.sdev[i] !== sdev) continue;
+        const ino = list.ino[i]!;
+        let id = byIno.get(ino);
+        if (id === undefined) {
+          id = sdevs.length;
+          byIno.set(ino, id);
+          sdevs.push(sdev);
+          inos.push(ino);
+          watches.push(0);
+          leaked.push((byDevice ?? inodeVerdict(proc, sdev, ino, resolutions, pods).leak !== null) ? 1 : 0);
+        }
+        watches[id]!++;
+      }
+    }
+  }
+  const made = {
+    sdev: Uint32Array.from(sdevs),
+    ino: Float64Array.from(inos),
+    watches: Uint32Array.from(watches),
+    leaked: Uint8Array.from(leaked),
+  };
+  // sdev is major << 20 | minor: its order is compareDev's.
+  const order = Int32Array.from(sdevs.keys()).sort(
+    (a, b) => made.leaked[b]! - made.leaked[a]! || made.watches[b]! - made.watches[a]! || made.sdev[a]! - made.sdev[b]! || made.ino[a]! - made.ino[b]!,
+  );
+  return { ...made, order };
 }
 
 /**
