@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
 import { buildSnapshot, targetOrder, type SnapshotTargets } from '../model/snapshot.js';
-import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
+import type { HolderDetail, ProcessRow, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
 import { nodePath } from '../common/node-root.js';
 import {
   createAttribution,
@@ -82,32 +82,11 @@ export interface CollectorOptions {
   once?: boolean;
 }
 
-/**
- * A process's target rows as a refresh built them, and what they were built from besides its
- * watches: a refresh that kept the process as it was (a scan of only the changed) reuses them
- * while these are the same.
- */
-interface BuiltTargets {
-  startTime: number;
-  /** The live pods' uids, and how each of the process's devices stood in its mount namespace. */
-  context: string;
-  targets: TargetRow[];
-}
-
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
 interface LastRefresh {
   scan: ScanResult;
   resolutions: RefreshResolutions;
   attribution: PodAttribution;
-}
-
-/**
- * The target rows built before when the new ones say the same (a full scan reads every process
- * again, and most of them did not change): a list that stays the same array is not sent to the
- * screen again, nor derived from again there (sent-rows.ts, whose comparison serves here too).
- */
-function sameOrNew(before: BuiltTargets | undefined, startTime: number, targets: TargetRow[]): TargetRow[] {
-  return before?.startTime === startTime && samePlainData(before.targets, targets) ? before.targets : targets;
 }
 
 export class Collector {
@@ -128,8 +107,6 @@ export class Collector {
   private readonly trends = new UsageTrends();
   /** uptimeMs() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
-  /** The target rows of the processes whose targets the last refresh carried, by pid. */
-  private builtTargets = new Map<number, BuiltTargets>();
   /** Event queues and permission waits, judged across refreshes. */
   private readonly traffic: Traffic;
   /** collect() calls so far: a target list is known to be as made when its process was kept since. */
@@ -223,31 +200,11 @@ export class Collector {
     const present = { ...scanned, processes: scanned.processes.filter((proc) => !resolutions.vanished(proc)) };
     const wanted = this.recorder ? 'all' : targets;
     if (wanted === 'all') resolutions.prepare(present.processes, 'all');
-    // Targets a screen asked for: those of a process kept as it was are the ones built before,
-    // unless the pods or its mounts changed. Otherwise a refresh of a few changed processes
-    // would look up thousands of paths that a full scan has just looked up.
-    /** The processes whose targets were asked for: what they were built from now, and those still as built before. */
-    const asked = new Map<number, { proc: ScannedProcess; context: string }>();
-    const reused = new Map<number, TargetRow[]>();
-    let built: SnapshotTargets = wanted;
-    if (typeof wanted !== 'string') {
-      const kept = new Set(scanned.keptPids);
-      const podUids = this.podUids();
-      const fresh = new Set<number>();
-      for (const proc of present.processes) {
-        if (!wanted.has(proc.pid)) continue;
-        const context = `${podUids}|${resolutions.standingsOf(proc)}`;
-        asked.set(proc.pid, { proc, context });
-        const before = this.builtTargets.get(proc.pid);
-        if (kept.has(proc.pid) && before?.startTime === proc.startTime && before.context === context) reused.set(proc.pid, before.targets);
-        else fresh.add(proc.pid);
-      }
+    else if (typeof wanted !== 'string')
       resolutions.prepare(
-        present.processes.filter((proc) => fresh.has(proc.pid)),
+        present.processes.filter((proc) => wanted.has(proc.pid)),
         'all',
       );
-      built = fresh;
-    }
     const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
     // While processes wait for a permission answer, a file opened outside /proc may wait too.
     const holdFiles = this.traffic.sawWaiters;
@@ -262,16 +219,8 @@ export class Collector {
       podLogDirs: () => listDirOrEmpty(nodePath(procRoot, POD_LOG_ROOT)),
     });
     const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
-    const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
+    const made = buildSnapshot(present, resolutions, attribution, wanted, traffic.queues);
     resolutions.forgetInodes();
-    const builtBefore = this.builtTargets;
-    this.builtTargets = new Map();
-    for (const row of made.processes) {
-      const ask = asked.get(row.pid);
-      if (!ask) continue;
-      row.targets = reused.get(row.pid) ?? sameOrNew(builtBefore.get(row.pid), ask.proc.startTime, row.targets);
-      this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
-    }
     const snapshot = { ...made, users: this.trends.add(made.time, made.users) };
     const traced = this.tracer.take({
       users: snapshot.users,

@@ -7,7 +7,7 @@
 import { buildSnapshot, type TargetOrder } from '../model/snapshot.js';
 import type { Attribution, ProcessRow, Resolutions, ScannedProcess, ScanResult, TargetRow } from '../model/types.js';
 import { devOf, pickWatches } from '../model/watches.js';
-import { widestOfProcess, type PaneSource, type WidestCells } from '../views/target-pane.js';
+import { NO_TARGET, widestOfProcess, type PaneSource, type WidestCells } from '../views/target-pane.js';
 
 /** The stages' outputs of the refresh a list's rows are built from. */
 export interface RowContext {
@@ -81,24 +81,8 @@ export class TargetList implements PaneSource {
 
   /** A target whose process is gone from the latest refresh: its device and inode, nothing looked up. */
   private gone(id: number): TargetRow {
-    return {
-      kind: 'inotify',
-      dev: devOf(this.inotify.sdev[id]!),
-      ino: this.inotify.ino[id]!,
-      watches: this.inotify.watches[id]!,
-      fds: [],
-      mask: 0,
-      path: null,
-      mountpoint: null,
-      mountpointRemembered: false,
-      fstype: null,
-      status: 'unresolved',
-      reason: 'the process is gone',
-      heldBy: [],
-      holders: [],
-      pod: null,
-      leak: null,
-    };
+    const dev = devOf(this.inotify.sdev[id]!);
+    return { ...NO_TARGET, dev, ino: this.inotify.ino[id]!, watches: this.inotify.watches[id]!, status: 'unresolved', reason: 'the process is gone' };
   }
 }
 

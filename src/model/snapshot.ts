@@ -324,45 +324,69 @@ export interface TargetOrder {
 
 export function targetOrder(proc: ScannedProcess, resolutions: Resolutions | null, attribution: Attribution | null): TargetOrder {
   const pods = new PodsOfResolutions(attribution);
-  const ids = new Map<number, Map<number, number>>();
-  const sdevs: number[] = [];
-  const inos: number[] = [];
-  const watches: number[] = [];
-  const leaked: number[] = [];
+  // Each device's watched inodes, sorted (a native sort of numbers): equal ones are one target.
+  const byDevice = new Map<number, number>();
   for (const instance of proc.instances) {
-    const list = instance.watches;
-    for (const sdev of devicesOf(list).sdevs) {
-      const standing = resolutions?.standing(proc, sdev) ?? 'unknown';
-      const byDevice = standing === 'pod-paths' ? null : deviceVerdict(proc, sdev, standing, resolutions, pods).leak !== null;
-      let byIno = ids.get(sdev);
-      if (!byIno) ids.set(sdev, (byIno = new Map()));
-      for (let i = 0; i < list.length; i++) {
-        if (list.sdev[i] !== sdev) continue;
-        const ino = list.ino[i]!;
-        let id = byIno.get(ino);
-        if (id === undefined) {
-          id = sdevs.length;
-          byIno.set(ino, id);
-          sdevs.push(sdev);
-          inos.push(ino);
-          watches.push(0);
-          leaked.push((byDevice ?? inodeVerdict(proc, sdev, ino, resolutions, pods).leak !== null) ? 1 : 0);
-        }
-        watches[id]!++;
+    const { sdevs, counts } = devicesOf(instance.watches);
+    sdevs.forEach((sdev, d) => byDevice.set(sdev, (byDevice.get(sdev) ?? 0) + counts[d]!));
+  }
+  const devices = [...byDevice.keys()].sort((a, b) => a - b);
+  const parts = devices.map((sdev) => {
+    const inos = new Float64Array(byDevice.get(sdev)!);
+    let at = 0;
+    for (const instance of proc.instances) {
+      const list = instance.watches;
+      for (let i = 0; i < list.length; i++) if (list.sdev[i] === sdev) inos[at++] = list.ino[i]!;
+    }
+    inos.sort();
+    let distinct = 0;
+    for (let i = 0; i < inos.length; i++) if (i === 0 || inos[i] !== inos[i - 1]) distinct++;
+    return { sdev, inos, distinct };
+  });
+  const count = parts.reduce((sum, part) => sum + part.distinct, 0);
+  const sdev = new Uint32Array(count);
+  const ino = new Float64Array(count);
+  const watches = new Uint32Array(count);
+  const leaked = new Uint8Array(count);
+  // In device, then inode order.
+  let id = -1;
+  for (const part of parts) {
+    const standing = resolutions?.standing(proc, part.sdev) ?? 'unknown';
+    const byDevice = standing === 'pod-paths' ? null : deviceVerdict(proc, part.sdev, standing, resolutions, pods).leak !== null;
+    for (let i = 0; i < part.inos.length; i++) {
+      const number = part.inos[i]!;
+      if (i === 0 || number !== part.inos[i - 1]) {
+        id++;
+        sdev[id] = part.sdev;
+        ino[id] = number;
+        leaked[id] = (byDevice ?? inodeVerdict(proc, part.sdev, number, resolutions, pods).leak !== null) ? 1 : 0;
       }
+      watches[id]!++;
     }
   }
-  const made = {
-    sdev: Uint32Array.from(sdevs),
-    ino: Float64Array.from(inos),
-    watches: Uint32Array.from(watches),
-    leaked: Uint8Array.from(leaked),
-  };
-  // sdev is major << 20 | minor: its order is compareDev's.
-  const order = Int32Array.from(sdevs.keys()).sort(
-    (a, b) => made.leaked[b]! - made.leaked[a]! || made.watches[b]! - made.watches[a]! || made.sdev[a]! - made.sdev[b]! || made.ino[a]! - made.ino[b]!,
-  );
-  return { ...made, order };
+  return { sdev, ino, watches, leaked, order: leakedThenMostWatched(leaked, watches) };
+}
+
+/** Ids (in device and inode order) leaked first, then most watched first, each group in id order: a counting sort, few counts being distinct. */
+function leakedThenMostWatched(leaked: Uint8Array, watches: Uint32Array): Int32Array {
+  // Smaller first: leaked before not, then more watches before fewer.
+  const groupOf = (id: number) => (1 - leaked[id]!) * 2 ** 32 + (2 ** 32 - 1 - watches[id]!);
+  const sizes = new Map<number, number>();
+  for (let id = 0; id < leaked.length; id++) sizes.set(groupOf(id), (sizes.get(groupOf(id)) ?? 0) + 1);
+  const starts = new Map<number, number>();
+  let start = 0;
+  for (const group of [...sizes.keys()].sort((a, b) => a - b)) {
+    starts.set(group, start);
+    start += sizes.get(group)!;
+  }
+  const order = new Int32Array(leaked.length);
+  for (let id = 0; id < leaked.length; id++) {
+    const group = groupOf(id);
+    const at = starts.get(group)!;
+    order[at] = id;
+    starts.set(group, at + 1);
+  }
+  return order;
 }
 
 /**

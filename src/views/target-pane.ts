@@ -149,7 +149,7 @@ export function widestOfProcess(row: Pick<ProcessRow, 'watchedPods' | 'leakHolde
 }
 
 /** A target with nothing to say: its cells are the narrowest. */
-const NO_TARGET: TargetRow = {
+export const NO_TARGET: TargetRow = {
   kind: 'inotify',
   dev: '',
   ino: 0,
