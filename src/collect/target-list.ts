@@ -2,7 +2,7 @@
 // pane (views/target-pane.ts's PaneSource): a few numbers per target in the pane's order
 // (model/snapshot.ts's TargetOrder), and rows built only for the window the screen asks for,
 // their paths looked up then. A process with 500,000 watches cost a row object each (140 MB,
-// built again at every full scan with a path looked up per watch); it now costs about 20 bytes a
+// built again at every full scan with a path looked up per watch); it now costs about 25 bytes a
 // target, and a window's few dozen rows.
 import { buildSnapshot, type TargetOrder } from '../model/snapshot.js';
 import type { Attribution, ProcessRow, Resolutions, ScannedProcess, ScanResult, TargetRow } from '../model/types.js';
