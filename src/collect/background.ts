@@ -7,6 +7,7 @@ import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
 import { RowsReceiver } from './sent-rows.js';
+import type { PaneAsk } from '../views/target-pane.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;
@@ -19,7 +20,7 @@ export class BackgroundCollector implements SnapshotSource {
   private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
 
   /**
-   * `targetDelivery`: 'asked' for a screen, which is sent the targets of the pid it asks for only
+   * `targetDelivery`: 'asked' for a screen, which is sent only the window of targets it asks for
    * (see `askTargets`); 'leaked' for the metrics, which sum every process's leaked ones.
    */
   constructor(
@@ -59,8 +60,8 @@ export class BackgroundCollector implements SnapshotSource {
     this.post({ type: 'schedule', intervalMs, paused });
   }
 
-  askTargets(pid: number | null): void {
-    this.post({ type: 'targets', pid });
+  askTargets(ask: PaneAsk | null): void {
+    this.post({ type: 'targets', ask });
   }
 
   async stop(): Promise<void> {
@@ -98,9 +99,8 @@ export class BackgroundCollector implements SnapshotSource {
         listener.snapshot(snapshot, { pace: incoming.pace });
         return this.acknowledge();
       }
-      case 'targets':
-        this.rows.receivedAlone(message.pid, message.targets);
-        return listener.targets?.(message.pid, message.targets, message.holders);
+      case 'slice':
+        return listener.slice?.(message.slice, message.holders);
     }
   }
 

@@ -2,8 +2,8 @@
 // across refreshes (resolver caches, the pod list refreshed in the background, the recording).
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { UsageTrends } from '../model/projection.js';
-import { buildSnapshot, type SnapshotTargets } from '../model/snapshot.js';
-import type { HolderDetail, ProcessRow, ScannedProcess, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
+import { buildSnapshot, targetOrder, type SnapshotTargets } from '../model/snapshot.js';
+import type { HolderDetail, ProcessRow, ScanResult, Snapshot, TargetRow, UserNamespace } from '../model/types.js';
 import { nodePath } from '../common/node-root.js';
 import {
   createAttribution,
@@ -23,6 +23,7 @@ import { readProcTextOrNull, Scanner, type ScanProgressListener } from '../scan/
 import { Tracer } from '../trace/tracer.js';
 import { Traffic } from './traffic.js';
 import { samePlainData } from './sent-rows.js';
+import { sameOrder, TargetList } from './target-list.js';
 import { parseCmdline } from '../scan/parse.js';
 import { VERSION } from '../version.js';
 import { uptimeMs } from '../deadline.js';
@@ -81,32 +82,11 @@ export interface CollectorOptions {
   once?: boolean;
 }
 
-/**
- * A process's target rows as a refresh built them, and what they were built from besides its
- * watches: a refresh that kept the process as it was (a scan of only the changed) reuses them
- * while these are the same.
- */
-interface BuiltTargets {
-  startTime: number;
-  /** The live pods' uids, and how each of the process's devices stood in its mount namespace. */
-  context: string;
-  targets: TargetRow[];
-}
-
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
 interface LastRefresh {
   scan: ScanResult;
   resolutions: RefreshResolutions;
   attribution: PodAttribution;
-}
-
-/**
- * The target rows built before when the new ones say the same (a full scan reads every process
- * again, and most of them did not change): a list that stays the same array is not sent to the
- * screen again, nor derived from again there (sent-rows.ts, whose comparison serves here too).
- */
-function sameOrNew(before: BuiltTargets | undefined, startTime: number, targets: TargetRow[]): TargetRow[] {
-  return before?.startTime === startTime && samePlainData(before.targets, targets) ? before.targets : targets;
 }
 
 export class Collector {
@@ -127,10 +107,12 @@ export class Collector {
   private readonly trends = new UsageTrends();
   /** uptimeMs() when start() asked for the first pod list; null once the first scan is done. */
   private firstListAskedAt: number | null = null;
-  /** The target rows of the processes whose targets the last refresh carried, by pid. */
-  private builtTargets = new Map<number, BuiltTargets>();
   /** Event queues and permission waits, judged across refreshes. */
   private readonly traffic: Traffic;
+  /** collect() calls so far: a target list is known to be as made when its process was kept since. */
+  private refreshes = 0;
+  /** The target list made last (targetList), by pid, and what it was made from. */
+  private targetLists = new Map<number, { startTime: number; context: string; refresh: number; list: TargetList }>();
 
   constructor(private readonly options: CollectorOptions) {
     this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false });
@@ -206,6 +188,7 @@ export class Collector {
    * `outOfTime` says so until the next collect().
    */
   collect(targets: SnapshotTargets, scanned: ScanResult = this.scanner.scan(), deadline: number | null = null): Snapshot {
+    this.refreshes++;
     const { procRoot } = this.options;
     const { kubeletRoot } = this.options.pods;
     // The first scan is judged by the list start() waited for, taken just before it: a one-shot
@@ -217,31 +200,11 @@ export class Collector {
     const present = { ...scanned, processes: scanned.processes.filter((proc) => !resolutions.vanished(proc)) };
     const wanted = this.recorder ? 'all' : targets;
     if (wanted === 'all') resolutions.prepare(present.processes, 'all');
-    // Targets a screen asked for: those of a process kept as it was are the ones built before,
-    // unless the pods or its mounts changed. Otherwise a refresh of a few changed processes
-    // would look up thousands of paths that a full scan has just looked up.
-    /** The processes whose targets were asked for: what they were built from now, and those still as built before. */
-    const asked = new Map<number, { proc: ScannedProcess; context: string }>();
-    const reused = new Map<number, TargetRow[]>();
-    let built: SnapshotTargets = wanted;
-    if (typeof wanted !== 'string') {
-      const kept = new Set(scanned.keptPids);
-      const podUids = this.podUids();
-      const fresh = new Set<number>();
-      for (const proc of present.processes) {
-        if (!wanted.has(proc.pid)) continue;
-        const context = `${podUids}|${resolutions.standingsOf(proc)}`;
-        asked.set(proc.pid, { proc, context });
-        const before = this.builtTargets.get(proc.pid);
-        if (kept.has(proc.pid) && before?.startTime === proc.startTime && before.context === context) reused.set(proc.pid, before.targets);
-        else fresh.add(proc.pid);
-      }
+    else if (typeof wanted !== 'string')
       resolutions.prepare(
-        present.processes.filter((proc) => fresh.has(proc.pid)),
+        present.processes.filter((proc) => wanted.has(proc.pid)),
         'all',
       );
-      built = fresh;
-    }
     const scannedCgroups = new Map(present.processes.map((p) => [p.pid, p.cgroups]));
     // While processes wait for a permission answer, a file opened outside /proc may wait too.
     const holdFiles = this.traffic.sawWaiters;
@@ -256,16 +219,8 @@ export class Collector {
       podLogDirs: () => listDirOrEmpty(nodePath(procRoot, POD_LOG_ROOT)),
     });
     const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
-    const made = buildSnapshot(present, resolutions, attribution, built, traffic.queues);
+    const made = buildSnapshot(present, resolutions, attribution, wanted, traffic.queues);
     resolutions.forgetInodes();
-    const builtBefore = this.builtTargets;
-    this.builtTargets = new Map();
-    for (const row of made.processes) {
-      const ask = asked.get(row.pid);
-      if (!ask) continue;
-      row.targets = reused.get(row.pid) ?? sameOrNew(builtBefore.get(row.pid), ask.proc.startTime, row.targets);
-      this.builtTargets.set(row.pid, { startTime: ask.proc.startTime, context: ask.context, targets: row.targets });
-    }
     const snapshot = { ...made, users: this.trends.add(made.time, made.users) };
     const traced = this.tracer.take({
       users: snapshot.users,
@@ -307,26 +262,49 @@ export class Collector {
   }
 
   /**
-   * Every target of one process of the last refresh (a view's new selection), null when it is not
-   * there. Kept as built for the next refreshes, which reuse the rows while the process stays as it was.
+   * The targets of the process of this row (of the last refresh) as a screen's detail pane reads
+   * them, null when it is not there: numbers per target, rows built for a window when asked. The
+   * list made for the refresh before is the one returned while the process was kept as it was and
+   * its pods and mounts did not change, or when a new one comes out the same: a list that is the
+   * same object has not changed.
    */
-  targetsOf(pid: number): ProcessRow | null {
+  targetList(row: ProcessRow): TargetList | null {
     if (!this.last) return null;
     const { scan, resolutions, attribution } = this.last;
-    const proc = scan.processes.find((candidate) => candidate.pid === pid);
+    const proc = scan.processes.find((candidate) => candidate.pid === row.pid);
     if (!proc) return null;
-    resolutions.prepare([proc], 'all');
-    const row = buildSnapshot({ ...scan, processes: [proc] }, resolutions, attribution, 'all').processes[0] ?? null;
-    if (row) this.builtTargets.set(pid, { startTime: proc.startTime, context: `${this.podUids()}|${resolutions.standingsOf(proc)}`, targets: row.targets });
-    return row;
+    const context = `${this.podUids()}|${resolutions.standingsOf(proc)}`;
+    const before = this.targetLists.get(row.pid);
+    const still = before?.startTime === proc.startTime && before.context === context;
+    if (still && (before.refresh === this.refreshes || (before.refresh === this.refreshes - 1 && scan.keptPids.includes(row.pid)))) {
+      before.refresh = this.refreshes;
+      return before.list;
+    }
+    // Their inodes were let go with the refresh's snapshot (forgetInodes): looked up again, from the cache.
+    resolutions.prepare([proc], 'pod-paths');
+    const order = targetOrder(proc, resolutions, attribution);
+    let fanotify: TargetRow[] = [];
+    if (proc.fanotifyGroups.length > 0) {
+      const marks = { ...proc, instances: [] };
+      resolutions.prepare([marks], 'all');
+      fanotify = buildSnapshot({ ...scan, processes: [marks] }, resolutions, attribution, 'all').processes[0]?.targets ?? [];
+    }
+    resolutions.forgetInodes();
+    const list =
+      still && sameOrder(before.list.inotify, order) && samePlainData(before.list.fanotify, fanotify)
+        ? before.list
+        : new TargetList(row.pid, order, fanotify, row, () => this.last);
+    // One process's at a time: the one a screen shows.
+    this.targetLists = new Map([[row.pid, { startTime: proc.startTime, context, refresh: this.refreshes, list }]]);
+    return list;
   }
 
-  /** Command line, cgroup and pod of the holders of one process's targets (of the last refresh), for inspect. */
-  holderDetails(row: ProcessRow): HolderDetail[] {
+  /** Command line, cgroup and pod of the holders of these targets (of the last refresh), for inspect. */
+  holderDetails(targets: readonly TargetRow[]): HolderDetail[] {
     if (!this.last) return [];
     const { scan, attribution } = this.last;
     const procRoot = this.options.procRoot;
-    const pids = new Set(row.targets.flatMap((target) => target.heldBy));
+    const pids = new Set(targets.flatMap((target) => target.heldBy));
     return [...pids].map((pid) => {
       const scanned = scan.processes.find((proc) => proc.pid === pid);
       const cgroups = scanned?.cgroups ?? (readProcTextOrNull(`${procRoot}/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);

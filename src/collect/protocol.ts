@@ -1,6 +1,7 @@
 // The messages between the screen's side (BackgroundCollector) and the collector's thread
 // (worker.ts). Plain data: they cross threads by structured clone.
-import type { HolderDetail, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, Snapshot } from '../model/types.js';
+import type { PaneAsk, PaneSlice } from '../views/target-pane.js';
 import type { ScanProgress } from '../scan/index.js';
 import type { CollectorOptions } from './collector.js';
 import type { SentRow } from './sent-rows.js';
@@ -21,8 +22,8 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'schedule'; intervalMs: number; paused: boolean }
-  /** Every target of this pid, now and after each refresh (null: none). */
-  | { type: 'targets'; pid: number | null }
+  /** A window of this process's targets for the screen's detail pane, now and whenever they change (null: none). */
+  | { type: 'targets'; ask: PaneAsk | null }
   | { type: 'ack' }
   | { type: 'stop' };
 
@@ -48,5 +49,5 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   /** How far the first scan has got; sent while it runs, needs no acknowledgement. */
   | { type: 'progress'; progress: ScanProgress }
-  /** The targets of the pid asked for, from the latest refresh; needs no acknowledgement. */
-  | { type: 'targets'; pid: number; targets: TargetRow[]; holders: HolderDetail[] };
+  /** The window of targets asked for, from the latest refresh, and its process's holders; needs no acknowledgement. */
+  | { type: 'slice'; slice: PaneSlice; holders: HolderDetail[] };

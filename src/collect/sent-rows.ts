@@ -1,13 +1,13 @@
 // A snapshot's rows go from the collector's thread to the screen's only when they changed, and a
 // process's target list only when it changed: between full scans most of a node's processes are
 // kept as they were, and cloning every row across threads every refresh (serialized on one side,
-// parsed on the other, then garbage on both) was most of what such a refresh cost; the selected
-// process of a huge node has thousands of targets. A row as before goes over as its pid alone; a
-// changed row whose target list is the one sent before goes without it. The collector keeps a
-// list that did not change as the same array (Collector.collect), so a new array is a change.
-// Both sides keep, by pid, the rows and lists of the last snapshot that went over (and the list
-// of the last `targets` message), in the same order of messages, so that "as before" always names
-// a row or list the receiver holds.
+// parsed on the other, then garbage on both) was most of what such a refresh cost; the metrics'
+// leaked targets of a huge node are thousands. (A screen's rows carry no targets: it is sent a
+// window of them, worker.ts.) A row as before goes over as its pid alone; a changed row whose
+// target list is the one sent before goes without it. The collector keeps a list that did not
+// change as the same array (Collector.collect), so a new array is a change. Both sides keep, by
+// pid, the rows and lists of the last snapshot that went over, in the same order of messages, so
+// that "as before" always names a row or list the receiver holds.
 import type { ProcessRow, TargetRow } from '../model/types.js';
 
 /** A row as it goes over: whole, or its pid where it is the row sent before. */
@@ -69,13 +69,6 @@ export class RowsSender {
     this.sentRows = sendingRows;
     return { rows: out, kept };
   }
-
-  /** A `targets` message went over (a new selection): its list is what the receiver has of that pid. */
-  sentAlone(pid: number, targets: TargetRow[]): void {
-    this.sentTargets.set(pid, targets);
-    // The receiver's row of that pid now shows this list: the next snapshot sends the row again.
-    this.sentRows.delete(pid);
-  }
 }
 
 /** The screen's side: puts back the rows and lists a snapshot carries as before. */
@@ -108,10 +101,5 @@ export class RowsReceiver {
       this.incomingRows = new Map();
     }
     return rows;
-  }
-
-  /** A `targets` message came (a new selection). */
-  receivedAlone(pid: number, targets: TargetRow[]): void {
-    this.heldTargets.set(pid, targets);
   }
 }

@@ -1,7 +1,8 @@
 // Where the screen's snapshots come from: the live collector in a worker thread, or a recording.
 // The screen only talks to this interface.
 import type { Pace } from './protocol.js';
-import type { HolderDetail, Snapshot, TargetRow } from '../model/types.js';
+import type { HolderDetail, Snapshot } from '../model/types.js';
+import type { PaneAsk, PaneSlice } from '../views/target-pane.js';
 import type { ScanProgress } from '../scan/index.js';
 
 /** Which snapshot of which recording is showing. */
@@ -26,8 +27,8 @@ export interface SnapshotContext {
 
 export interface SourceListener {
   snapshot(snapshot: Snapshot, context: SnapshotContext): void;
-  /** The targets of the pid asked for (askTargets), and its holders' details: live snapshots carry no others. */
-  targets?(pid: number, targets: TargetRow[], holders?: HolderDetail[]): void;
+  /** The window of targets asked for (askTargets), and its process's holders' details: live snapshots carry no targets. */
+  slice?(slice: PaneSlice, holders: HolderDetail[]): void;
   /** How far the first scan has got, while there is no snapshot yet; a source asks it only of a listener that has this. */
   progress?(progress: ScanProgress): void;
   /** One refresh failed (e.g. /proc unreadable); the source tries again at the next one. */
@@ -42,8 +43,12 @@ export interface SnapshotSource {
   start(listener: SourceListener): void;
   /** Next refresh `intervalMs` after the previous one finished; none while paused. */
   schedule(intervalMs: number, paused: boolean): void;
-  /** Which process the screen shows the targets of; a source whose snapshots carry every target needs no telling. */
-  askTargets?(pid: number | null): void;
+  /**
+   * Which window of which process's targets the screen's detail pane shows (null: none), answered
+   * now and again whenever that process's targets change; a source whose snapshots carry every
+   * target needs no telling.
+   */
+  askTargets?(ask: PaneAsk | null): void;
   /** Only a recording can step: one snapshot back (-1) or forward (+1). */
   step?(delta: number): void;
   stop(): Promise<void>;

@@ -1,18 +1,21 @@
 // The collector's thread: scans run here so that a scan of 100,000 watches never blocks the
 // screen's keys. The next scan is scheduled when the previous snapshot has been delivered.
-// The screen shows the targets of one process: it asks for those of one pid (every row carries
-// the counts its change log needs), so that it never holds (or collects the garbage of) every
-// target of the node. The ask stands: each refresh answers it again. The collector keeps the last
+// The screen shows the targets of one process, and of those only the window its detail pane
+// shows: it asks for that (every row carries the counts its change log needs), so that it never
+// holds (or collects the garbage of) a list of hundreds of thousands of targets. The ask stands:
+// a refresh that changes the process's list answers it again. The collector keeps the last
 // refresh to answer a new one. The messages are in protocol.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ScanResult, Snapshot } from '../model/types.js';
+import type { ProcessRow, ScanResult, Snapshot, TargetRow } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
 import { Collector } from './collector.js';
 import { afterRefresh, initialPace, readsChangedOnly, refreshCostMs, withWish, type PaceOptions } from './pace.js';
 import type { FromWorker, Pace, ToWorker, WorkerInit } from './protocol.js';
-import { RowsSender, type SentRow } from './sent-rows.js';
+import { RowsSender, samePlainData, type SentRow } from './sent-rows.js';
+import type { TargetList } from './target-list.js';
 import { uptimeMs } from '../deadline.js';
 import type { ScanProgress } from '../scan/index.js';
+import { paneSlice, type PaneAsk } from '../views/target-pane.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -35,9 +38,16 @@ let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
 /** Rows and target lists go over only when they changed. */
 const rowsSender = new RowsSender();
-let wantedPid: number | null = null;
-/** The selection changed while a snapshot was going over: its targets follow the snapshot's last part. */
-let selectionOwed = false;
+/** The screen's detail pane's ask. */
+let ask: PaneAsk | null = null;
+/** The targets of the process asked for, as of the last refresh; null: not there. */
+let asked: TargetList | null = null;
+/** The last answer: its ask, list and rows. A refresh that keeps the list needs no new answer. */
+let answered: { ask: PaneAsk; list: TargetList; rows: TargetRow[] } | null = null;
+/** The last snapshot's rows (without targets), by pid: what a new ask's list is made for. */
+let lastRows = new Map<number, ProcessRow>();
+/** The refresh being sent read every process: the window's rows are looked up again once it is. */
+let fullScanned = false;
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
@@ -48,11 +58,10 @@ port.on('message', (message: ToWorker) => {
       paused = message.paused;
       return scheduleNext();
     case 'targets':
-      wantedPid = message.pid;
-      // Parts already sent may have had the row without its targets.
-      if (busy) selectionOwed = true;
-      else sendSelectedTargets();
-      return;
+      // A new process's list is built from the last refresh; a new window of the same one is cut from the list held.
+      if (message.ask?.pid !== ask?.pid) asked = listOf(message.ask);
+      ask = message.ask;
+      return answer(false);
     case 'stop':
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -99,7 +108,7 @@ function refresh(scanned: ScanResult | null = null): void {
   try {
     scanned ??= collector.scanForRefresh(readsChangedOnly(pace, started, options), init.progress && pace.refreshes === 0 ? tellProgress : null);
     scope = scanned.scope;
-    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : new Set(wantedPid === null ? [] : [wantedPid]), scanned);
+    snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : 'none', scanned);
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     pendingParts = [{ type: 'failed', message: error.message }];
@@ -113,6 +122,11 @@ function refresh(scanned: ScanResult | null = null): void {
     refreshMs: Math.round(costMs),
     fullScan: pace.fullEveryMs > pace.usedMs ? { everyMs: pace.fullEveryMs, ms: Math.round(pace.fullCostMs) } : null,
   };
+  if (init.targets === 'asked') {
+    lastRows = new Map(snapshot.processes.map((row) => [row.pid, row]));
+    asked = listOf(ask);
+    fullScanned = scope === 'all';
+  }
   const { rows, kept } = rowsSender.strip(snapshot.processes);
   pendingParts = [{ type: 'begin', snapshot: { ...snapshot, processes: [] }, pace: told, keptTargets: [...kept] }, ...rowParts(rows)];
   sendNextPart();
@@ -147,20 +161,31 @@ function sendNextPart(): void {
     // A failure needs no acknowledgement: nothing follows it.
     if (part.type !== 'failed') return;
   }
-  if (selectionOwed) sendSelectedTargets();
+  answer(fullScanned);
+  fullScanned = false;
   busy = false;
   lastFinished = Date.now();
   scheduleNext();
 }
 
-/** The targets of the pid asked for, looked up in the last refresh's scan (not a new one). */
-function sendSelectedTargets(): void {
-  selectionOwed = false;
-  if (wantedPid === null) return;
-  const row = collector.targetsOf(wantedPid);
-  if (!row) return;
-  port.postMessage({ type: 'targets', pid: row.pid, targets: row.targets, holders: collector.holderDetails(row) } satisfies FromWorker);
-  rowsSender.sentAlone(row.pid, row.targets);
+/** The targets of the process asked for, as of the last refresh. */
+function listOf(of: PaneAsk | null): TargetList | null {
+  const row = of === null ? undefined : lastRows.get(of.pid);
+  return row ? collector.targetList(row) : null;
+}
+
+/**
+ * The window asked for, unless the last answer was to the same ask from the same list; after a
+ * full scan (`recheck`), when its rows are not as sent (a watched directory renamed).
+ */
+function answer(recheck: boolean): void {
+  if (ask === null || asked?.pid !== ask.pid) return;
+  const same = answered?.ask === ask && answered.list === asked;
+  if (same && !recheck) return;
+  const slice = paneSlice(asked, ask);
+  if (same && samePlainData(answered!.rows, slice.rows)) return;
+  answered = { ask, list: asked, rows: slice.rows };
+  port.postMessage({ type: 'slice', slice, holders: collector.holderDetails(slice.rows) } satisfies FromWorker);
 }
 
 function scheduleNext(): void {

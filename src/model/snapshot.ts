@@ -228,17 +228,14 @@ function buildProcessRow(
       const standing = resolutions?.standing(proc, sdev) ?? 'unknown';
       const oneByOne = targets === 'all' || standing === 'pod-paths' || (targets === 'leaked' && standing === 'unmounted');
       if (!oneByOne) {
-        const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
-        const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(dev, resolution) : null;
-        tally.add(counts[d]!, pod, leakForm({ status: resolution?.status ?? 'ok', pod }), resolution?.heldBy ?? null);
+        const { pod, leak, resolution } = deviceVerdict(proc, sdev, standing, resolutions, pods);
+        tally.add(counts[d]!, pod, leak, resolution?.heldBy ?? null);
         continue;
       }
       for (let i = 0; i < list.length; i++) {
         if (list.sdev[i] !== sdev) continue;
         const ino = list.ino[i]!;
-        const resolution = resolutions?.get(proc, sdev, ino) ?? null;
-        const pod = pods.of(dev, resolution);
-        const leak = leakForm({ status: resolution?.status ?? 'unresolved', pod });
+        const { pod, leak, resolution } = inodeVerdict(proc, sdev, ino, resolutions, pods);
         tally.add(1, pod, leak, resolution?.heldBy ?? null);
         if (targets === 'none' || (targets === 'leaked' && leak === null)) continue;
         let byIno = rows.get(dev);
@@ -283,6 +280,113 @@ function buildProcessRow(
     pod: pods.processPod(proc),
     targets: targetRows,
   };
+}
+
+/** A target's pod and leak, and what they come from, judged by its device alone (a watch not looked at one by one). */
+function deviceVerdict(proc: ScannedProcess, sdev: number, standing: string, resolutions: Resolutions | null, pods: PodsOfResolutions): Verdict {
+  const resolution = standing === 'unmounted' ? resolutions!.unmountedDevice(proc, sdev) : null;
+  const pod = standing === 'unmounted' || standing === 'plain' ? pods.of(devOf(sdev), resolution) : null;
+  return { resolution, pod, leak: leakForm({ status: resolution?.status ?? 'ok', pod }) };
+}
+
+/** A target's pod and leak, judged by its inode's resolution. */
+function inodeVerdict(proc: ScannedProcess, sdev: number, ino: number, resolutions: Resolutions | null, pods: PodsOfResolutions): Verdict {
+  const resolution = resolutions?.get(proc, sdev, ino) ?? null;
+  const pod = pods.of(devOf(sdev), resolution);
+  return { resolution, pod, leak: leakForm({ status: resolution?.status ?? 'unresolved', pod }) };
+}
+
+interface Verdict {
+  resolution: Resolution | null;
+  pod: PodRef | null;
+  leak: LeakForm | null;
+}
+
+/**
+ * A process's inotify targets (its watched inodes) as numbers, and their order in a detail pane:
+ * leaked first, then most watched first, by device and inode. A screen shows a few of a process's
+ * targets at a time; this is what it takes to know which, at a few numbers a target where rows
+ * would be objects of a few hundred bytes (a process can hold 500,000 watches). Each target's
+ * leak is judged as the process's counts judge it (buildProcessRow without target rows): by its
+ * device where its filesystem holds no pod paths, else by its inode's resolution, which the
+ * refresh looked up (prepare 'pod-paths').
+ */
+export interface TargetOrder {
+  readonly sdev: Uint32Array;
+  readonly ino: Float64Array;
+  /** How many of the process's watches are on each target. */
+  readonly watches: Uint32Array;
+  /** 1 where a target is leaked. */
+  readonly leaked: Uint8Array;
+  /** Target ids in the pane's order. */
+  readonly order: Int32Array;
+}
+
+export function targetOrder(proc: ScannedProcess, resolutions: Resolutions | null, attribution: Attribution | null): TargetOrder {
+  const pods = new PodsOfResolutions(attribution);
+  // Each device's watched inodes, sorted (a native sort of numbers): equal ones are one target.
+  const byDevice = new Map<number, number>();
+  for (const instance of proc.instances) {
+    const { sdevs, counts } = devicesOf(instance.watches);
+    sdevs.forEach((sdev, d) => byDevice.set(sdev, (byDevice.get(sdev) ?? 0) + counts[d]!));
+  }
+  const devices = [...byDevice.keys()].sort((a, b) => a - b);
+  const parts = devices.map((sdev) => {
+    const inos = new Float64Array(byDevice.get(sdev)!);
+    let at = 0;
+    for (const instance of proc.instances) {
+      const list = instance.watches;
+      for (let i = 0; i < list.length; i++) if (list.sdev[i] === sdev) inos[at++] = list.ino[i]!;
+    }
+    inos.sort();
+    let distinct = 0;
+    for (let i = 0; i < inos.length; i++) if (i === 0 || inos[i] !== inos[i - 1]) distinct++;
+    return { sdev, inos, distinct };
+  });
+  const count = parts.reduce((sum, part) => sum + part.distinct, 0);
+  const sdev = new Uint32Array(count);
+  const ino = new Float64Array(count);
+  const watches = new Uint32Array(count);
+  const leaked = new Uint8Array(count);
+  // In device, then inode order.
+  let id = -1;
+  for (const part of parts) {
+    const standing = resolutions?.standing(proc, part.sdev) ?? 'unknown';
+    const byDevice = standing === 'pod-paths' ? null : deviceVerdict(proc, part.sdev, standing, resolutions, pods).leak !== null;
+    for (let i = 0; i < part.inos.length; i++) {
+      const number = part.inos[i]!;
+      if (i === 0 || number !== part.inos[i - 1]) {
+        id++;
+        sdev[id] = part.sdev;
+        ino[id] = number;
+        leaked[id] = (byDevice ?? inodeVerdict(proc, part.sdev, number, resolutions, pods).leak !== null) ? 1 : 0;
+      }
+      watches[id]!++;
+    }
+  }
+  return { sdev, ino, watches, leaked, order: leakedThenMostWatched(leaked, watches) };
+}
+
+/** Ids (in device and inode order) leaked first, then most watched first, each group in id order: a counting sort, few counts being distinct. */
+function leakedThenMostWatched(leaked: Uint8Array, watches: Uint32Array): Int32Array {
+  // Smaller first: leaked before not, then more watches before fewer.
+  const groupOf = (id: number) => (1 - leaked[id]!) * 2 ** 32 + (2 ** 32 - 1 - watches[id]!);
+  const sizes = new Map<number, number>();
+  for (let id = 0; id < leaked.length; id++) sizes.set(groupOf(id), (sizes.get(groupOf(id)) ?? 0) + 1);
+  const starts = new Map<number, number>();
+  let start = 0;
+  for (const group of [...sizes.keys()].sort((a, b) => a - b)) {
+    starts.set(group, start);
+    start += sizes.get(group)!;
+  }
+  const order = new Int32Array(leaked.length);
+  for (let id = 0; id < leaked.length; id++) {
+    const group = groupOf(id);
+    const at = starts.get(group)!;
+    order[at] = id;
+    starts.set(group, at + 1);
+  }
+  return order;
 }
 
 /**

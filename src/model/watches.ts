@@ -55,3 +55,35 @@ export function devicesOf(list: WatchList): DeviceCounts {
   }
   return counts;
 }
+
+/** The watches of a list that `keep` keeps, as a list of their own (a few of a long list). */
+export function pickWatches(list: WatchList, keep: (i: number) => boolean): WatchList {
+  const picked: number[] = [];
+  let handleLength = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (!keep(i)) continue;
+    picked.push(i);
+    handleLength += list.handleStart[i + 1]! - list.handleStart[i]!;
+  }
+  const out = {
+    length: picked.length,
+    wd: new Int32Array(picked.length),
+    ino: new Float64Array(picked.length),
+    sdev: new Uint32Array(picked.length),
+    mask: new Uint32Array(picked.length),
+    handleType: new Int32Array(picked.length),
+    handleStart: new Uint32Array(picked.length + 1),
+    handleBytes: new Uint8Array(handleLength),
+  };
+  picked.forEach((i, at) => {
+    out.wd[at] = list.wd[i]!;
+    out.ino[at] = list.ino[i]!;
+    out.sdev[at] = list.sdev[i]!;
+    out.mask[at] = list.mask[i]!;
+    out.handleType[at] = list.handleType[i]!;
+    const bytes = list.handleBytes.subarray(list.handleStart[i]!, list.handleStart[i + 1]!);
+    out.handleBytes.set(bytes, out.handleStart[at]!);
+    out.handleStart[at + 1] = out.handleStart[at]! + bytes.length;
+  });
+  return out;
+}

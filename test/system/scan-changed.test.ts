@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { TargetList } from '../../src/collect/target-list.js';
 import type { ScanResult, Snapshot } from '../../src/model/types.js';
 import { Watcher } from '../helpers/inowatch.js';
 import { countFds } from '../helpers/load.js';
@@ -54,9 +55,15 @@ test('between full scans: the changed and the new read again, the rest kept; the
   assert.equal(first.scope, 'all', 'nothing to build on yet');
   assert.deepEqual(held(first, adder.pid), { watches: 3, marks: 0 });
   assert.deepEqual(held(first, quiet.pid), { watches: 3, marks: 0 });
-  const targetsOf = (snapshot: Snapshot, pid: number) => snapshot.processes.find((row) => row.pid === pid)!.targets;
-  const quietTargets = targetsOf(collector.collect(new Set([quiet.pid]), first), quiet.pid);
-  assert.deepEqual(quietTargets.map((target) => target.path).sort(), dirs.slice(3, 6).sort());
+  // The targets of a process as a screen's detail pane reads them (Collector.targetList): every one's path.
+  const listOf = (snapshot: Snapshot, pid: number) => collector.targetList(snapshot.processes.find((row) => row.pid === pid)!)!;
+  const pathsOf = (list: TargetList) =>
+    list
+      .rows(list.order)
+      .map((target) => target.path)
+      .sort();
+  const quietList = listOf(collector.collect('none', first), quiet.pid);
+  assert.deepEqual(pathsOf(quietList), dirs.slice(3, 6).sort());
 
   // Calls the trace sees: watches added and removed, a mark added, an instance made by a process
   // new since the scan. Changes without a call: a watched directory deleted, a process gone.
@@ -82,27 +89,17 @@ test('between full scans: the changed and the new read again, the rest kept; the
   assert.deepEqual(held(between, quiet.pid), { watches: 3, marks: 0 });
   assert.ok(between.keptPids.includes(quiet.pid), 'the quiet process is kept as read');
   assert.ok(!between.keptPids.includes(adder.pid), 'the adder is read again');
-  // What a refresh of only the changed makes of it: a whole snapshot. The targets asked for of a
-  // process kept as it was are the ones built before (no path looked up again); of one read again, new.
-  const snapshot = collector.collect(new Set([quiet.pid, adder.pid]), between);
+  // What a refresh of only the changed makes of it: a whole snapshot. The target list of a
+  // process kept as it was is the one made before (nothing counted or looked up again); of one
+  // read again, new.
+  const snapshot = collector.collect('none', between);
   assert.equal(snapshot.scanScope, 'changed');
-  assert.equal(targetsOf(snapshot, quiet.pid), quietTargets);
-  assert.deepEqual(
-    targetsOf(snapshot, adder.pid)
-      .map((target) => target.path)
-      .sort(),
-    [dirs[1], dirs[2], dirs[7], dirs[8]].sort(),
-  );
+  assert.equal(listOf(snapshot, quiet.pid), quietList);
+  assert.deepEqual(pathsOf(listOf(snapshot, adder.pid)), [dirs[1], dirs[2], dirs[7], dirs[8]].sort());
 
   const full = collector.scanForRefresh(false);
   assert.equal(full.scope, 'all');
-  assert.deepEqual(
-    targetsOf(collector.collect(new Set([quiet.pid]), full), quiet.pid)
-      .map((target) => target.path)
-      .sort(),
-    dirs.slice(4, 6).sort(),
-    'the full scan looks its targets up again',
-  );
+  assert.deepEqual(pathsOf(listOf(collector.collect('none', full), quiet.pid)), dirs.slice(4, 6).sort(), 'the full scan looks its targets up again');
   for (const watcher of [adder, quiet, late]) {
     assert.deepEqual(held(full, watcher.pid)?.watches, countFds([watcher.pid]).watches, `pid ${watcher.pid} exact at the full scan`);
   }

@@ -1,7 +1,8 @@
-// Rows, and the selected process's targets, cross from the collector's thread to the screen's only
-// when they changed: a refresh that found a row as before sends its pid alone, one that found the
-// targets as before sends the row without them, and the screen's side puts back the row or list it
-// holds (the same object, so nothing derived from it is derived again).
+// Rows, and the metrics' target lists, cross from the collector's thread to the other only when
+// they changed: a refresh that found a row as before sends its pid alone, one that found the
+// targets as before sends the row without them, and the receiving side puts back the row or list
+// it holds (the same object, so nothing derived from it is derived again). A screen is sent no
+// lists: a window of the asked process's targets, when it changes.
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BackgroundCollector } from '../../src/collect/background.js';
 import { RowsReceiver, RowsSender, samePlainData, type SentRow } from '../../src/collect/sent-rows.js';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
+import type { PaneAsk, PaneSlice } from '../../src/views/target-pane.js';
 import { collectorOptions, NODE_FLAGS, nodeOptions } from '../../src/options/node.js';
 import { parseFlags } from '../../src/options/flags.js';
 import { proc, targets } from '../helpers/rows.js';
@@ -32,7 +34,7 @@ function channel() {
 }
 
 test('a snapshot carries a target list only when it is not the one sent before, and the receiver puts it back', () => {
-  const { sender, receiver, across } = channel();
+  const { across } = channel();
   const selected = targets(3);
   const first = across([proc(1, { targets: selected }), proc(2)]);
   assert.equal((first.sent[0] as ProcessRow).targets.length, 3, 'the first time, the list goes over');
@@ -49,14 +51,6 @@ test('a snapshot carries a target list only when it is not the one sent before, 
   const third = across([proc(1, { targets: changed }), proc(2)]);
   assert.equal((third.sent[0] as ProcessRow).targets.length, 4, 'a changed list goes over');
   assert.deepEqual(third.received[0]!.targets, changed);
-
-  // A new selection: its list comes alone, then the snapshots keep it.
-  const other = targets(2, 200);
-  sender.sentAlone(2, other);
-  receiver.receivedAlone(2, structuredClone(other));
-  const fourth = across([proc(1, { targets: changed }), proc(2, { targets: other })]);
-  assert.equal((fourth.sent[1] as ProcessRow).targets.length, 0, 'the list sent alone is not sent again');
-  assert.deepEqual(fourth.received[1]!.targets, other);
 });
 
 test("a row as before crosses as its pid alone, and the receiver shows the row it holds, in the snapshot's order", () => {
@@ -102,48 +96,64 @@ test('rows compare as plain data: every field, nested, a missing field unlike on
 
 const fixture = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 
-test("the collector's thread sends the asked process's targets again only when they changed, and the screen keeps showing them", async () => {
+test("the collector's thread answers the screen's ask with a window of the process's targets, again only when they changed", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'inotop-sent-targets-'));
   const procRoot = join(dir, 'proc');
   cpSync(fixture, procRoot, { recursive: true, verbatimSymlinks: true });
   // Every refresh a full scan (no trace), which rebuilds every process's rows.
   const options = collectorOptions(nodeOptions(parseFlags(NODE_FLAGS, ['--proc', procRoot, '--pods', 'none', '--no-trace'])));
   const source = new BackgroundCollector(options, 50, 'asked', false, false);
-  const snapshots: Snapshot[] = [];
+  const events: ({ snapshot: Snapshot } | { slice: PaneSlice })[] = [];
   let wake: (() => void) | null = null;
-  const rowOf = (snapshot: Snapshot) => snapshot.processes.find((row) => row.pid === 100)!;
-  const nextSnapshot = () => {
-    assert.ok(snapshots.length < 100, 'found within 100 refreshes');
-    return new Promise<Snapshot>((resolve) => (wake = () => resolve(snapshots.at(-1)!)));
+  /** The next event of the kind wanted, the others on the way counted. */
+  const next = async <Kind extends 'snapshot' | 'slice'>(
+    kind: Kind,
+    within = 100,
+  ): Promise<{ event: Extract<(typeof events)[number], Record<Kind, unknown>>; skipped: number }> => {
+    let skipped = 0;
+    for (;;) {
+      while (events.length > 0) {
+        const event = events.shift()!;
+        if (kind in event) return { event: event as Extract<(typeof events)[number], Record<Kind, unknown>>, skipped };
+        skipped++;
+        assert.ok(skipped < within, `a ${kind} within ${within} messages`);
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  const heard = (event: (typeof events)[number]) => {
+    events.push(event);
+    wake?.();
   };
   try {
     source.start({
-      snapshot: (snapshot) => {
-        snapshots.push(snapshot);
-        wake?.();
-      },
+      snapshot: (snapshot) => heard({ snapshot }),
+      slice: (slice) => heard({ slice }),
       failed: (message) => assert.fail(message),
       fatal: (error) => assert.fail(error),
       output: () => undefined,
     });
-    source.askTargets(100);
-    let first = await nextSnapshot();
-    // The ask may come after the first refresh began.
-    while (rowOf(first).targets.length === 0) first = await nextSnapshot();
-    const shown = rowOf(first).targets;
-    const second = await nextSnapshot();
-    assert.ok(rowOf(second).targets.length > 0, 'the next snapshot still shows the targets');
-    assert.equal(rowOf(second).targets, shown, 'the same array: the list was not sent again (a list sent is a new one)');
+    const ask: PaneAsk = { pid: 100, leakedOnly: false, filter: null, from: 0, count: 2 };
+    source.askTargets(ask);
+    const first = (await next('slice')).event.slice;
+    assert.equal(first.ask.pid, 100);
+    assert.ok(first.all > 2, `the fixture's kubelet has more targets than the window (${first.all})`);
+    assert.deepEqual([first.from, first.rows.length, first.total], [0, 2, first.all], 'the window only, and the count of all');
+    // Snapshots go on coming; the list is as it was, so no answer comes with them.
+    for (let i = 0; i < 3; i++) {
+      const { event, skipped } = await next('snapshot');
+      assert.equal(skipped, 0, 'no slice again while the list is as it was');
+      assert.deepEqual(event.snapshot.processes.find((row) => row.pid === 100)!.targets, [], 'rows cross without their targets');
+    }
+    // Another window of the same list: cut at once from the list the collector holds.
+    source.askTargets({ ...ask, from: 1 });
+    const moved = (await next('slice')).event.slice;
+    assert.deepEqual([moved.from, moved.rows[0]!.ino], [1, first.rows[1]!.ino]);
 
-    // A watch added on fd 3: the next full scan finds it, and the list goes over again.
+    // A watch added on fd 3: the next full scan finds it, and the window comes again.
     appendFileSync(join(procRoot, '100', 'fdinfo', '3'), 'inotify wd:2 ino:beef sdev:2a mask:fc6 ignored_mask:0\n');
-    let changed = await nextSnapshot();
-    while (rowOf(changed).targets === shown) changed = await nextSnapshot();
-    assert.ok(
-      rowOf(changed).targets.some((target) => target.ino === 0xbeef),
-      'the new target shows',
-    );
-    assert.equal(rowOf(changed).targets.length, shown.length + 1);
+    const changed = (await next('slice')).event.slice;
+    assert.deepEqual([changed.all, changed.ask.from], [first.all + 1, 1], 'for the ask that stands');
   } finally {
     await source.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,8 @@ import { helpLines, notesLines } from '../../src/views/tui/paint/overlays.js';
 import { Painter } from '../../src/views/painter.js';
 import { tableColumns, tableLines } from '../../src/views/tui/paint/table.js';
 import { displayWidth } from '../../src/common/width.js';
-import { inspectedTarget, processRows, targetRows } from '../../src/views/tui/process-rows.js';
+import { inspectedTarget, paneAsk, processRows, targetPane } from '../../src/views/tui/process-rows.js';
+import { paneSlice, rowsSource, type PaneAsk } from '../../src/views/target-pane.js';
 import { ORDER_HOLD_MS } from '../../src/views/tui/process-view.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import type { Action, Command, ViewState } from '../../src/views/tui/view-state.js';
@@ -162,18 +163,43 @@ test('the selection follows its pid across refreshes, and keeps its place when t
   assert.equal(state.selectedPid, 200, 'the row that took its place');
 });
 
-test('targets sent for the selected process fill its row; late ones of another pid are dropped', () => {
+test("a window of the selected process's targets shows in its pane; late ones of another pid are dropped", () => {
   const slim = snapshot([proc(100, { watches: 1 }), proc(200, { watches: 3 }), proc(300, { watches: 7 })]);
-  let state = run(start(), { type: 'snapshot', snapshot: slim });
+  let state = run(start(), { type: 'resize', tableRows: 10, detailRows: 5 }, { type: 'snapshot', snapshot: slim });
   assert.equal(state.selectedPid, 300);
-  assert.deepEqual(targetRows(state), [], 'empty until they come');
-  state = run(state, { type: 'targets', pid: 300, targets: targets(7) });
-  assert.equal(targetRows(state).length, 7);
-  const moved = run(state, command('down'));
+  assert.deepEqual(targetPane(state).rows, [], 'empty until they come');
+  const ask = paneAsk(state, null)!;
+  assert.deepEqual(ask, { pid: 300, leakedOnly: false, filter: null, from: 0, count: 15 }, 'a page either side of what shows');
+  assert.equal(paneAsk(state, ask), ask, 'asked already');
+  const list = targets(40);
+  const answer = (ask: PaneAsk) => run(state, { type: 'slice', slice: paneSlice(rowsSource(list), ask), holders: [] });
+  state = answer(ask);
+  assert.deepEqual([targetPane(state).total, targetPane(state).rows.length], [40, 15], 'the window held, the count of all');
+  state = keys(state, 'enter', 'pagedown', 'pagedown');
+  assert.deepEqual([state.detailCursor, state.detailTop], [10, 6]);
+  assert.equal(paneAsk(state, ask), ask, 'a scroll within the window asks for nothing');
+  state = keys(state, 'pagedown');
+  assert.deepEqual([state.detailCursor, state.detailTop], [15, 11]);
+  const further = paneAsk(state, ask)!;
+  assert.deepEqual([further.from, further.count], [6, 15], 'a scroll past the window asks for a new one');
+  const inFlight = plain(detailLines(state, 120, 7, mono));
+  assert.match(inFlight[2]!, /\/srv\/file-12 /, 'until it comes, the rows held show');
+  assert.equal(inFlight.length, 6, 'as many as are held');
+  state = answer(further);
+  assert.equal(plain(detailLines(state, 120, 7, mono)).length, 7);
+  state = keys(state, 'end');
+  assert.deepEqual([state.detailCursor, state.detailTop], [39, 35], 'End: the last of all, not of the window');
+  state = answer(paneAsk(state, further)!);
+  assert.equal(targetPane(state).from, 25, 'a window past the end moves back');
+  assert.match(plain(detailLines(state, 120, 7, mono)).at(-1)!, /\/srv\/file-40 /, 'the last target shows at the bottom');
+  const moved = keys(state, 'escape', 'down');
   assert.equal(moved.selectedPid, 200);
-  assert.deepEqual(targetRows(moved), [], 'never the targets of the process selected before');
-  assert.equal(run(moved, { type: 'targets', pid: 300, targets: targets(7) }).snapshot, moved.snapshot, 'a late answer for another pid is dropped');
-  assert.equal(targetRows(run(moved, { type: 'targets', pid: 200, targets: targets(3) })).length, 3);
+  assert.deepEqual(targetPane(moved).rows, [], 'never the targets of the process selected before');
+  assert.equal(
+    run(moved, { type: 'slice', slice: paneSlice(rowsSource(list), ask), holders: [] }).targetSlice,
+    moved.targetSlice,
+    'a late answer for another pid is dropped',
+  );
 });
 
 test('after a navigation key the order holds still for a moment, then follows the sort again', () => {
@@ -237,7 +263,7 @@ test('the detail pane: Enter focuses it, arrows scroll it, / filters paths and p
   assert.deepEqual([state.detailCursor, state.detailTop], [21, 22 - 5]);
   state = keys(state, '/', 'n', 'g', 'i', 'n', 'x', 'enter');
   assert.deepEqual(
-    targetRows(state).map((t) => t.ino),
+    targetPane(state).rows.map((t) => t.ino),
     [1],
   );
   assert.equal(state.detailTop, 0);
@@ -491,9 +517,8 @@ test('inspect: Enter on a target opens it whole; y copies its text; Esc closes',
   const kubelet = proc(16114, { comm: 'kubelet', targets: [cgroup, token, ...targets(3, 10)] });
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([kubelet]) });
   state = run(state, {
-    type: 'targets',
-    pid: 16114,
-    targets: kubelet.targets,
+    type: 'slice',
+    slice: paneSlice(rowsSource(kubelet.targets), { pid: 16114, leakedOnly: false, filter: null, from: 0, count: 5 }),
     holders: [{ pid: 16115, cmdline: '/bin/busybox sleep infinity', cgroup: '/user.slice/user-0.slice/session-3.scope', pod: null }],
   });
   state = keys(state, 'enter', 'down', 'enter');

@@ -10,7 +10,7 @@ import { detailLines } from '../../src/views/tui/paint/detail.js';
 import { footerLine } from '../../src/views/tui/paint/footer.js';
 import { tableLines } from '../../src/views/tui/paint/table.js';
 import { visiblePods } from '../../src/views/tui/pod-rows.js';
-import { processRows, processTable, targetRows } from '../../src/views/tui/process-rows.js';
+import { processRows, processTable, targetPane } from '../../src/views/tui/process-rows.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import { VIEW_IDS, type ViewState } from '../../src/views/tui/view-state.js';
 import { VIEWS } from '../../src/views/tui/views.js';
@@ -104,7 +104,7 @@ test("the detail pane builds cells for the targets it shows; a process's whole l
     ]),
   );
   const state = reduce(opened([proc(7, { targets: many })]), { type: 'resize', tableRows: 10, detailRows: 10 });
-  assert.equal(targetRows(state).length, 5240);
+  assert.equal(targetPane(state).total, 5240);
   paths.count = holders.count = 0;
   assert.equal(detailLines(state, 160, 12, mono).length, 12);
   // The path cell reads a target's path twice (is there one, then it).

@@ -7,7 +7,7 @@ import { deltasOf, type History } from '../../model/history.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../../model/query.js';
 import type { HolderDetail, ProcessRow, Snapshot, SyscallFailure, TargetRow } from '../../model/types.js';
 import { recentFailures } from '../../trace/failures.js';
-import { podLabel, targetPathText } from '../format.js';
+import { paneSlice, rowsSource, type PaneAsk, type WidestCells } from '../target-pane.js';
 import { perList, perSnapshot } from './memo.js';
 import { treeOf } from './tree.js';
 import type { Sort, ViewState } from './view-state.js';
@@ -52,36 +52,76 @@ export function selectedRow(state: ProcessQuery & Pick<ViewState, 'selectedPid'>
   return processRows(state).find((row) => row.pid === state.selectedPid) ?? null;
 }
 
-/** Leaked targets first, each part in its order (most watched first): the ones to look at come on top. */
-const leakedFirst = perList((targets: readonly TargetRow[]): readonly TargetRow[] => [
-  ...targets.filter((target) => target.leak !== null),
-  ...targets.filter((target) => target.leak === null),
-]);
+/** What the detail pane shows of the selected process's targets: a window of them, and what it says of the whole. */
+export interface TargetPane {
+  /** The window's rows; rows[0] is the `from`th target shown. */
+  rows: readonly TargetRow[];
+  from: number;
+  /** How many targets show (after the filters), and how many the process has. */
+  total: number;
+  all: number;
+  widest: WidestCells;
+}
 
-const shownTargets = perList((targets: readonly TargetRow[], leakedOnly: boolean, filter: RegExp | null): readonly TargetRow[] => {
-  const all = leakedFirst(targets);
-  const kept = leakedOnly ? all.filter((target) => target.leak !== null) : all;
-  if (!filter) return kept;
-  return kept.filter((target) => filter.test(targetPathText(target)) || filter.test(podLabel(target.pod)));
-});
+const NO_PANE: TargetPane = { rows: [], from: 0, total: 0, all: 0, widest: [] };
 
-const NO_TARGETS: readonly TargetRow[] = [];
+/** Every target that shows, for a snapshot that carries its list (a recording's, a test's): the same order and filters as a window's. */
+const wholePane = perList((targets: readonly TargetRow[], leakedOnly: boolean, filter: string | null): TargetPane =>
+  paneSlice(rowsSource(targets), { pid: 0, leakedOnly, filter, from: 0, count: targets.length }),
+);
 
 /**
- * The selected process's targets the detail pane shows (leaked first, then most watched first). With `l`
- * (leaked only) on, only its leaked targets: the ones to look at among thousands.
+ * The selected process's targets the detail pane shows (leaked first, then most watched first;
+ * with `l` on, only its leaked ones; with a `/` filter, those whose path or pod matches). A live
+ * snapshot carries none: the collector answers the pane's ask with a window (paneAsk), and until
+ * the answer to a new ask comes the pane shows the last one of the same process. A snapshot that
+ * carries the list is shown whole.
  */
-export function targetRows(state: ProcessQuery & Pick<ViewState, 'selectedPid' | 'targetFilter'>): readonly TargetRow[] {
-  const targets = selectedRow(state)?.targets;
-  return targets ? shownTargets(targets, state.filter.leakedOnly, state.targetFilter) : NO_TARGETS;
+export function targetPane(state: ProcessQuery & Pick<ViewState, 'selectedPid' | 'targetFilter' | 'targetSlice'>): TargetPane {
+  const row = selectedRow(state);
+  if (!row) return NO_PANE;
+  if (row.targets.length > 0) return wholePane(row.targets, state.filter.leakedOnly, state.targetFilter?.source ?? null);
+  const slice = state.targetSlice;
+  return slice?.ask.pid === row.pid ? slice : NO_PANE;
+}
+
+/** The pane's target at `index` of the shown order, when it is held. */
+export function paneTargetAt(pane: TargetPane, index: number): TargetRow | undefined {
+  return pane.rows[index - pane.from];
+}
+
+/**
+ * The window to ask the collector for, or `asked` itself while it still covers what the pane
+ * shows: a page either side of it, so that a line or a page of scrolling is drawn from rows held.
+ * null: no process selected.
+ */
+export function paneAsk(
+  state: ProcessQuery & Pick<ViewState, 'selectedPid' | 'targetFilter' | 'detailTop' | 'detailRows'>,
+  asked: PaneAsk | null,
+): PaneAsk | null {
+  if (state.selectedPid === null) return null;
+  const filter = state.targetFilter?.source ?? null;
+  const { leakedOnly } = state.filter;
+  const rows = state.detailRows;
+  if (
+    asked?.pid === state.selectedPid &&
+    asked.leakedOnly === leakedOnly &&
+    asked.filter === filter &&
+    asked.from <= state.detailTop &&
+    state.detailTop + rows <= asked.from + asked.count
+  )
+    return asked;
+  return { pid: state.selectedPid, leakedOnly, filter, from: Math.max(0, state.detailTop - rows), count: 3 * rows };
 }
 
 /** The process and target inspect shows, null once they are gone. */
-export function inspectedTarget(state: Pick<ViewState, 'overlay' | 'snapshot'>): { row: ProcessRow; target: TargetRow } | null {
+export function inspectedTarget(state: Pick<ViewState, 'overlay' | 'snapshot' | 'targetSlice'>): { row: ProcessRow; target: TargetRow } | null {
   const overlay = state.overlay;
   if (overlay?.kind !== 'inspect' || !('dev' in overlay)) return null;
   const row = state.snapshot?.processes.find((candidate) => candidate.pid === overlay.pid);
-  const target = row?.targets.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
+  // A live snapshot carries no targets: the pane's window holds the one under the cursor.
+  const held = row && row.targets.length > 0 ? row.targets : state.targetSlice?.ask.pid === overlay.pid ? state.targetSlice.rows : [];
+  const target = held.find((candidate) => candidate.dev === overlay.dev && candidate.ino === overlay.ino);
   return row && target ? { row, target } : null;
 }
 
@@ -89,7 +129,7 @@ export function inspectedTarget(state: Pick<ViewState, 'overlay' | 'snapshot'>):
  * What is known of holders: the collector's word, else (a recording, a holder that exited) the
  * snapshot's row of a holder that holds inotify instances itself.
  */
-export function holderDetailsOf(state: Pick<ViewState, 'overlay' | 'snapshot' | 'holderDetails'>): ReadonlyMap<number, HolderDetail> {
+export function holderDetailsOf(state: Pick<ViewState, 'overlay' | 'snapshot' | 'holderDetails' | 'targetSlice'>): ReadonlyMap<number, HolderDetail> {
   const view = inspectedTarget(state);
   if (!view) return state.holderDetails;
   const details = new Map(state.holderDetails);

@@ -22,9 +22,8 @@ import {
 import { podLabel } from '../format.js';
 import { permissionRoles, processQueuesText, someQueueTrouble } from '../traffic.js';
 import { stuckWaiters } from '../../model/waits.js';
-import { displayWidth } from '../../common/width.js';
-import { perList } from './memo.js';
-import { processRows, processTable, selectedRow, snapshotRecentFailures, targetRows } from './process-rows.js';
+import { ON_SCREEN, type WidestCells } from '../target-pane.js';
+import { processRows, processTable, selectedRow, snapshotRecentFailures, targetPane } from './process-rows.js';
 import { firstLeaking, sortMarker, type DetailPane, type ScreenView } from './screen-view.js';
 import type { ViewState } from './view-state.js';
 
@@ -66,39 +65,24 @@ export function cellContext(state: ViewState): CellContext {
 
 const NO_CHURN: ChurnRates = { addsPerSecond: 0, removesPerSecond: 0 };
 
-const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
-
 /** Where DEV and FSTYPE show in the pane too (inspect always shows them). */
 const WIDE_DETAIL = 160;
 
-/** The widest HELD BY and POD cells of a process's targets. */
-function widestCells(targets: readonly TargetRow[]): ReadonlyMap<TargetColumn['id'], number> {
-  const widths = new Map<TargetColumn['id'], number>();
-  for (const spec of targetColumns(['holders', 'pod'])) {
-    let widest = displayWidth(spec.title);
-    for (const target of targets) widest = Math.max(widest, displayWidth(spec.cell(target, ON_SCREEN)));
-    widths.set(spec.id, widest);
-  }
-  return widths;
-}
-
-/** Measured once per target list the pane shows. */
-const widestShown = perList((targets: readonly TargetRow[]) => widestCells(targets));
-
 /**
  * The detail pane's columns (columns.ts's target table): STATUS, the holder and POD as wide as
- * their texts (they are what one acts on), PATH the rest, losing its middle. DEV and FSTYPE only
- * where there is room to spare.
+ * the widest of their cells among the targets that show (they are what one acts on), PATH the
+ * rest, losing its middle. DEV and FSTYPE only where there is room to spare.
  */
-export function detailColumns(targets: readonly TargetRow[], width: number, widest = widestCells(targets)): PlacedColumn<TargetColumn>[] {
+export function detailColumns(width: number, widest: WidestCells): PlacedColumn<TargetColumn>[] {
   const specs = targetColumns(
     width >= WIDE_DETAIL ? ['watches', 'dev', 'fstype', 'status', 'path', 'holders', 'pod'] : ['watches', 'status', 'path', 'holders', 'pod'],
   );
+  const cells = new Map(widest);
   const sized = specs.map((spec) => {
-    const cells = widest.get(spec.id);
-    if (cells === undefined) return spec;
+    const widestCell = cells.get(spec.id);
+    if (widestCell === undefined) return spec;
     const cap = spec.id === 'holders' ? spec.width : Math.max(20, Math.floor(width / 3));
-    return { ...spec, width: Math.min(cap, cells) };
+    return { ...spec, width: Math.min(cap, widestCell) };
   });
   return placeColumns(sized, width);
 }
@@ -122,9 +106,9 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
   const row = selectedRow(state);
   const snapshot = state.snapshot;
   const focused = state.focus === 'detail';
-  const targets = targetRows(state);
+  const pane = targetPane(state);
   const narrowed = [state.filter.leakedOnly ? 'leaked only' : '', state.targetFilterText ? `/${state.targetFilterText}/` : ''].filter(Boolean);
-  const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${targets.length} of ${row?.targets.length ?? 0}` : '';
+  const filter = narrowed.length > 0 ? `  filter ${narrowed.join(', ')}: ${grouped(pane.total)} of ${grouped(pane.all)}` : '';
   const failed = row ? snapshotRecentFailures(state.snapshot).filter((f) => f.pid === row.pid) : [];
   const failedText = failed.map((f) => `  ·  FAILED ${grouped(f.count)} × ${f.syscall} ${f.errno}`).join('');
   const churn = row && state.snapshot ? churnByPid(state.snapshot).get(row.pid) : undefined;
@@ -143,10 +127,12 @@ function processDetail(state: ViewState): DetailPane<TargetRow, TargetContext> {
     table:
       row && snapshot
         ? {
-            rows: targets,
+            rows: pane.rows,
+            from: pane.from,
+            total: pane.total,
             top: state.detailTop,
             cursor: focused ? state.detailCursor : null,
-            columns: (width) => detailColumns(targets, width, widestShown(targets)),
+            columns: (width) => detailColumns(width, pane.widest),
             context: ON_SCREEN,
             style: targetStyle,
           }

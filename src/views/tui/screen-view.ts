@@ -25,7 +25,12 @@ export interface DetailPane<Row, Context> {
   heading: string;
   /** null: no row selected, the heading alone. */
   table: {
+    /** The rows held: all of them, or (a long list the collector hands out in windows) a window from `from`. */
     rows: readonly Row[];
+    /** The place of rows[0] in the table; absent: 0. */
+    from?: number;
+    /** How many rows the table has; absent: rows.length. */
+    total?: number;
     /** The first row shown. */
     top: number;
     /** The row under the cursor (Enter inspects it); null: the pane has no cursor. */

@@ -23,6 +23,8 @@ import { Painter } from '../painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
 import { ORDER_HOLD_MS } from './process-view.js';
+import { paneAsk } from './process-rows.js';
+import type { PaneAsk } from '../target-pane.js';
 import { saveSettings, SettingsError } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
 import { initialState, inspectedParagraphs, reduce } from './state.js';
@@ -58,6 +60,8 @@ class TerminalUi {
   /** What each region shows: one drawn as it was is not set again (place). */
   private readonly drawn = new Map<blessed.Widgets.BoxElement, { top: number; height: number; content: string }>();
   private holdTimer: NodeJS.Timeout | null = null;
+  /** The detail pane's window last asked of the source. */
+  private asked: PaneAsk | null = null;
   private finished = false;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
   private readonly onUncaught = (error: unknown) => void this.finish(1, error);
@@ -94,7 +98,7 @@ class TerminalUi {
     }
     this.options.source.start({
       snapshot: (snapshot, context) => this.dispatch({ type: 'snapshot', snapshot, ...context }),
-      targets: (pid, targets, holders) => this.dispatch({ type: 'targets', pid, targets, ...(holders ? { holders } : {}) }),
+      slice: (slice, holders) => this.dispatch({ type: 'slice', slice, holders }),
       progress: (progress) => this.dispatch({ type: 'progress', progress }),
       failed: (message) => this.dispatch({ type: 'failed', message }),
       fatal: (error) => void this.finish(1, error),
@@ -164,7 +168,11 @@ class TerminalUi {
     if (this.state.intervalMs !== before.intervalMs || this.state.paused !== before.paused) {
       this.options.source.schedule(this.state.intervalMs, this.state.paused);
     }
-    if (this.state.selectedPid !== before.selectedPid) this.options.source.askTargets?.(this.state.selectedPid);
+    const ask = paneAsk(this.state, this.asked);
+    if (ask !== this.asked) {
+      this.asked = ask;
+      this.options.source.askTargets?.(ask);
+    }
     if (settingsChanged(before, this.state)) this.saveSettings();
     if (this.state.copy !== null) {
       this.screen.program.output.write(osc52(this.state.copy));

@@ -4,12 +4,11 @@
 // the current view (views.ts), never branched on here.
 import { advanceHistory, EMPTY_HISTORY } from '../../model/history.js';
 import type { ProcessFilter, SortField } from '../../model/query.js';
-import type { TargetRow } from '../../model/types.js';
 import { HIDEABLE_COLUMNS, sortableColumns, sortColumn, toggleColumn } from '../columns.js';
 import { inspectParagraphs, inspectText, type Paragraph } from './inspect.js';
 import { hasTrafficToInspect, trafficParagraphs } from './traffic-inspect.js';
 import { withPodsSeen } from './pod-rows.js';
-import { holderDetailsOf, inspectedTarget, processRows, selectedRow, targetRows } from './process-rows.js';
+import { holderDetailsOf, inspectedTarget, paneTargetAt, processRows, selectedRow, targetPane } from './process-rows.js';
 import { columnChoice } from './process-view.js';
 import type { AnyView } from './screen-view.js';
 import type { Action, Command, Focus, InitialView, Sort, ViewState } from './view-state.js';
@@ -39,6 +38,7 @@ export function initialState(initial: InitialView): ViewState {
     podTop: 0,
     detailTop: 0,
     detailCursor: 0,
+    targetSlice: null,
     holderDetails: new Map(),
     copy: null,
     tree: false,
@@ -84,10 +84,10 @@ function apply(state: ViewState, action: Action): ViewState {
       };
       return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
     }
-    case 'targets': {
-      const filled = fillTargets(state, action.pid, action.targets);
-      return filled === state || !action.holders ? filled : { ...filled, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
-    }
+    case 'slice':
+      // Only the selected process's: those of one selected before may come late, and are not kept.
+      if (action.slice.ask.pid !== state.selectedPid) return state;
+      return { ...state, targetSlice: action.slice, holderDetails: new Map(action.holders.map((h) => [h.pid, h])) };
     case 'failed':
       return { ...state, message: `refresh failed: ${action.message}`, refreshFailed: action.message };
     case 'progress':
@@ -125,13 +125,6 @@ function apply(state: ViewState, action: Action): ViewState {
     case 'scroll':
       return action.pane === 'detail' ? { ...state, detailCursor: state.detailCursor + action.delta } : moveSelection(state, action.delta, action.now);
   }
-}
-
-/** Only the selected process's: those of one selected before may come late, and are not kept. */
-function fillTargets(state: ViewState, pid: number, targets: TargetRow[]): ViewState {
-  const snapshot = state.snapshot;
-  if (!snapshot || pid !== state.selectedPid) return state;
-  return { ...state, snapshot: { ...snapshot, processes: snapshot.processes.map((row) => (row.pid === pid ? { ...row, targets } : row)) } };
 }
 
 function runCommand(state: ViewState, command: Command, now: number): ViewState {
@@ -261,7 +254,7 @@ function settle(view: AnyView, state: ViewState): ViewState {
 }
 
 function inspectCursor(state: ViewState): ViewState {
-  const target = targetRows(state)[state.detailCursor];
+  const target = paneTargetAt(targetPane(state), state.detailCursor);
   if (state.selectedPid === null) return state;
   if (target) return { ...state, overlay: { kind: 'inspect', pid: state.selectedPid, dev: target.dev, ino: target.ino, top: 0 } };
   // No target (an instance without watches): its traffic, when there is something to say.
@@ -388,7 +381,7 @@ function normalize(state: ViewState, before: ViewState): ViewState {
   const settled = settle(VIEWS.processes, state);
   const selectedPid = settled.selectedPid;
   const selectionMoved = selectedPid !== before.selectedPid;
-  const targets = selectedPid === null ? 0 : targetRows(settled).length;
+  const targets = selectedPid === null ? 0 : targetPane(settled).total;
   const detailCursor = selectionMoved ? 0 : Math.max(0, Math.min(state.detailCursor, targets - 1));
   let detailTop = selectionMoved ? 0 : Math.max(0, Math.min(state.detailTop, targets - state.detailRows));
   if (detailCursor < detailTop) detailTop = detailCursor;

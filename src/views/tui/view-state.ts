@@ -4,7 +4,8 @@ import type { Pace } from '../../collect/protocol.js';
 import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 import type { History } from '../../model/history.js';
 import type { ProcessFilter, SortField } from '../../model/query.js';
-import type { HolderDetail, Snapshot, TargetRow } from '../../model/types.js';
+import type { HolderDetail, Snapshot } from '../../model/types.js';
+import type { PaneSlice } from '../target-pane.js';
 import type { ScanProgress } from '../../scan/index.js';
 import type { ColumnId } from '../columns.js';
 import type { NavigationCommand } from '../keys.js';
@@ -72,8 +73,10 @@ export interface ViewState {
   podIndex: number;
   podTop: number;
   detailTop: number;
-  /** The detail pane's row under the cursor (Enter inspects it), an index into targetRows. */
+  /** The detail pane's row under the cursor (Enter inspects it), an index into the targets it shows. */
   detailCursor: number;
+  /** The collector's last answer to the pane's ask (process-rows.ts's paneAsk): a window of the selected process's targets. */
+  targetSlice: PaneSlice | null;
   /** What the collector told of the selected process's holders (command line, cgroup, pod). */
   holderDetails: ReadonlyMap<number, HolderDetail>;
   /** Text `y` asked to copy; the screen sends it (OSC 52) and clears it. */
@@ -136,8 +139,8 @@ export type Command =
 export type Action =
   | { type: 'command'; command: Command; now: number }
   | ({ type: 'snapshot'; snapshot: Snapshot } & SnapshotContext)
-  /** The targets of `pid`, for a snapshot that came without them (a live one carries the selected process's only). */
-  | { type: 'targets'; pid: number; targets: TargetRow[]; holders?: HolderDetail[] }
+  /** A window of the selected process's targets, and its holders' details: a live snapshot carries no targets. */
+  | { type: 'slice'; slice: PaneSlice; holders: HolderDetail[] }
   | { type: 'failed'; message: string }
   | { type: 'progress'; progress: ScanProgress }
   /** Something the whole session should know (settings not saved): on the notes line until the screen closes. */

@@ -13,9 +13,13 @@ export function detailLines(state: ViewState, width: number, height: number, pai
   if (!table) return lines;
   const columns = table.columns(width);
   lines.push(painter.paint('columns', esc(fit(titleCells(columns).join(' '), width))));
-  table.rows.slice(table.top, table.top + height - 2).forEach((row, i) => {
+  // A window that does not hold the first row shown is the one before a scroll, whose own window
+  // is on its way: it shows until then.
+  const from = table.from ?? 0;
+  const start = table.top >= from && table.top < from + table.rows.length ? table.top - from : 0;
+  table.rows.slice(start, start + height - 2).forEach((row, i) => {
     const line = esc(rowCells(row, columns, table.context).join(' '));
-    const style = table.top + i === table.cursor ? 'selected' : table.style(row, table.context);
+    const style = from + start + i === table.cursor ? 'selected' : table.style(row, table.context);
     lines.push(style ? painter.paint(style, line) : line);
   });
   return lines;

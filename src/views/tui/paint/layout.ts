@@ -60,6 +60,11 @@ export interface LayoutNeeds {
 }
 
 /** The layout's needs from a state: its verdict, notes and the view's pane contents. */
+/** How many rows a detail pane's table has, held or not. */
+function detailTotal(table: { rows: readonly unknown[]; total?: number } | null): number {
+  return table ? (table.total ?? table.rows.length) : 0;
+}
+
 export function layoutNeeds(state: ViewState): LayoutNeeds {
   const snapshot = state.snapshot;
   const view = viewOf(state);
@@ -67,7 +72,7 @@ export function layoutNeeds(state: ViewState): LayoutNeeds {
     verdict: snapshot ? hasVerdict(snapshot) : false,
     notes: allNotes(state).length > 0,
     alert: snapshotRecentFailures(snapshot).length > 0 || stuckWaiters(snapshot?.permissionWaits).length > 0,
-    content: { tableRows: view.rows(state).length, detailRows: view.detail(state).table?.rows.length ?? 0 },
+    content: { tableRows: view.rows(state).length, detailRows: detailTotal(view.detail(state).table) },
   };
 }
 
