@@ -372,7 +372,10 @@ function leakedThenMostWatched(leaked: Uint8Array, watches: Uint32Array): Int32A
   // Smaller first: leaked before not, then more watches before fewer.
   const groupOf = (id: number) => (1 - leaked[id]!) * 2 ** 32 + (2 ** 32 - 1 - watches[id]!);
   const sizes = new Map<number, number>();
-  for (let id = 0; id < leaked.length; id++) sizes.set(groupOf(id), (sizes.get(groupOf(id)) ?? 0) + 1);
+  for (let id = 0; id < leaked.length; id++) {
+    const group = groupOf(id);
+    sizes.set(group, (sizes.get(group) ?? 0) + 1);
+  }
   const starts = new Map<number, number>();
   let start = 0;
   for (const group of [...sizes.keys()].sort((a, b) => a - b)) {

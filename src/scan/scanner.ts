@@ -472,11 +472,12 @@ function readProcess(
  * Watch lines of at least this many bytes (some 300 watches) are keyed by their length in a
  * once-only scan with kcmp. Half the first read: a file that fills it (read as it comes, never
  * whole: readLongList) has more bytes of watch lines than this, as every other fd of its instance
- * has (their fdinfo differs only in the header's few short lines), so all are keyed alike. Only lists of one length can be equal, and kcmp tells exactly which
- * of those are one instance, so the digest (its SHA-1 costs some 5% of reading and parsing the
- * list) is not needed to find shared instances; it serves to parse equal lists once and to keep a
- * parse for the next scan. Long lists are seldom equal but in one instance's holders; a scan
- * with no next one keeps nothing. Such equal lists are then parsed once per holder.
+ * has (their fdinfo differs only in the header's few short lines), so all are keyed alike. Only
+ * lists of one length can be equal, and kcmp tells exactly which of those are one instance, so
+ * the digest (its SHA-1 costs some 5% of reading and parsing the list) is not needed to find
+ * shared instances; it serves to parse equal lists once and to keep a parse for the next scan.
+ * Long lists are seldom equal but in one instance's holders; a scan with no next one keeps
+ * nothing. Such equal lists are then parsed once per holder.
  */
 const LENGTH_KEYED_BYTES = FIRST_READ_BYTES / 2;
 /** Begins a key by length: a digest (base64) never does. */
