@@ -7,7 +7,7 @@ import type { SnapshotSource, SourceListener } from './source.js';
 import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
 import { RowsReceiver } from './sent-rows.js';
-import type { PaneAsk } from '../views/target-pane.js';
+import type { PaneAsk } from '../model/pane.js';
 
 /** How long the worker gets to stop its collector before it is terminated. */
 const STOP_GRACE_MS = 500;

@@ -293,7 +293,7 @@ export class Collector {
     const list =
       still && sameOrder(before.list.inotify, order) && samePlainData(before.list.fanotify, fanotify)
         ? before.list
-        : new TargetList(row.pid, order, fanotify, row, () => this.last);
+        : new TargetList(row.pid, order, fanotify, () => this.last);
     // One process's at a time: the one a screen shows.
     this.targetLists = new Map([[row.pid, { startTime: proc.startTime, context, refresh: this.refreshes, list }]]);
     return list;

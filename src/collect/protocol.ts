@@ -1,7 +1,7 @@
 // The messages between the screen's side (BackgroundCollector) and the collector's thread
 // (worker.ts). Plain data: they cross threads by structured clone.
 import type { HolderDetail, Snapshot } from '../model/types.js';
-import type { PaneAsk, PaneSlice } from '../views/target-pane.js';
+import type { PaneAsk, PaneSlice } from '../model/pane.js';
 import type { ScanProgress } from '../scan/index.js';
 import type { CollectorOptions } from './collector.js';
 import type { SentRow } from './sent-rows.js';

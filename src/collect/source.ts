@@ -2,7 +2,7 @@
 // The screen only talks to this interface.
 import type { Pace } from './protocol.js';
 import type { HolderDetail, Snapshot } from '../model/types.js';
-import type { PaneAsk, PaneSlice } from '../views/target-pane.js';
+import type { PaneAsk, PaneSlice } from '../model/pane.js';
 import type { ScanProgress } from '../scan/index.js';
 
 /** Which snapshot of which recording is showing. */

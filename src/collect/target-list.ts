@@ -1,13 +1,13 @@
 // The selected process's targets as the collector's thread keeps them for the screen's detail
-// pane (views/target-pane.ts's PaneSource): a few numbers per target in the pane's order
+// pane (model/pane.ts's PaneSource): a few numbers per target in the pane's order
 // (model/snapshot.ts's TargetOrder), and rows built only for the window the screen asks for,
 // their paths looked up then. A process with 500,000 watches cost a row object each (140 MB,
 // built again at every full scan with a path looked up per watch); it now costs about 25 bytes a
 // target, and a window's few dozen rows.
 import { buildSnapshot, type TargetOrder } from '../model/snapshot.js';
-import type { Attribution, ProcessRow, Resolutions, ScannedProcess, ScanResult, TargetRow } from '../model/types.js';
+import type { Attribution, Resolutions, ScannedProcess, ScanResult, TargetRow } from '../model/types.js';
 import { devOf, pickWatches } from '../model/watches.js';
-import { NO_TARGET, widestOfProcess, type PaneSource, type WidestCells } from '../views/target-pane.js';
+import { NO_TARGET, type PaneSource } from '../model/pane.js';
 
 /** The stages' outputs of the refresh a list's rows are built from. */
 export interface RowContext {
@@ -19,7 +19,6 @@ export interface RowContext {
 export class TargetList implements PaneSource {
   readonly length: number;
   readonly order: Int32Array;
-  readonly widest: WidestCells;
 
   /**
    * `inotify`: the process's watched inodes; `fanotify`: its fanotify marks' rows, few, after
@@ -29,7 +28,6 @@ export class TargetList implements PaneSource {
     readonly pid: number,
     readonly inotify: TargetOrder,
     readonly fanotify: readonly TargetRow[],
-    row: ProcessRow,
     private readonly context: () => RowContext | null,
   ) {
     const inodes = inotify.order.length;
@@ -37,7 +35,6 @@ export class TargetList implements PaneSource {
     this.order = new Int32Array(this.length);
     this.order.set(inotify.order);
     for (let i = 0; i < fanotify.length; i++) this.order[inodes + i] = inodes + i;
-    this.widest = widestOfProcess(row);
   }
 
   leaked(id: number): boolean {

@@ -15,7 +15,7 @@ import { RowsSender, samePlainData, type SentRow } from './sent-rows.js';
 import type { TargetList } from './target-list.js';
 import { uptimeMs } from '../deadline.js';
 import type { ScanProgress } from '../scan/index.js';
-import { paneSlice, type PaneAsk } from '../views/target-pane.js';
+import { paneSlice, type PaneAsk } from '../model/pane.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;

@@ -4,7 +4,8 @@
 // alignment, cell and style; the views pick, place and paint them, with the one placing code here.
 import { churnByPid, commandOf, type SortField } from '../model/query.js';
 import type { ProcessRow, Snapshot, TargetRow } from '../model/types.js';
-import { fit, holdersText, podLabel, signed, statusText, targetPathText } from './format.js';
+import { fit, holdersText, signed, statusText } from './format.js';
+import { podLabel, targetPathText } from '../model/target-text.js';
 import { permissionRoles, processQueueState } from './traffic.js';
 import { visible } from '../common/text.js';
 import { elideMiddle } from '../common/width.js';

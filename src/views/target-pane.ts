@@ -1,115 +1,17 @@
-// The detail pane's model of one process's targets: its order (leaked first, then most watched
-// first), the `l` and `/` filters, the widest HELD BY and POD cells, and the rows of one window of
-// it. The screen asks for a window and holds only that: a process with 500,000 watches has
-// 500,000 targets, and a screen that held (and cloned across threads) a row for each took
-// hundreds of megabytes. Whoever holds the process's targets (the collector's thread, or a
-// recording's snapshot) answers with paneSlice(). What is kept per process is numbers: an id per
-// shown target, in typed arrays, made once per list and filter.
+// How wide the detail pane's HELD BY and POD cells are (model/pane.ts is the pane's model): as
+// wide as the widest of the targets that can show. The screen holds only a window of a live
+// process's targets, so their widest is bounded from the process's row; a snapshot that carries
+// the whole list (a recording's, a test's) is measured whole.
 import { displayWidth } from '../common/width.js';
+import { NO_TARGET } from '../model/pane.js';
 import type { Holder, PodRef, ProcessRow, TargetRow } from '../model/types.js';
 import { targetColumns, type TargetColumnId, type TargetContext } from './columns.js';
-import { podLabel, targetPathText } from './format.js';
-
-/** What the screen asks of a process's targets: a window of them, narrowed as the pane is. */
-export interface PaneAsk {
-  pid: number;
-  /** `l`: leaked targets only. */
-  leakedOnly: boolean;
-  /** `/` in the pane: a regular expression's source (matched without case) on the path and the pod; null: none. */
-  filter: string | null;
-  /** The window: its first target's place in the shown order, and how many. */
-  from: number;
-  count: number;
-}
 
 /** The columns whose width the pane takes from its widest cell. */
 export type WidestCells = readonly (readonly [TargetColumnId, number])[];
 
-/** The answer to a PaneAsk: the window's rows and what the pane says of the whole. */
-export interface PaneSlice {
-  ask: PaneAsk;
-  /** The place of rows[0] in the shown order (the ask's `from`, or less near the end). */
-  from: number;
-  rows: TargetRow[];
-  /** How many targets show (after the filters), and how many the process has. */
-  total: number;
-  all: number;
-  widest: WidestCells;
-}
-
 /** The pane's marks: `×N` for an inode watched N times. */
 export const ON_SCREEN: TargetContext = { markRepeats: true, holdersInPath: false };
-
-/**
- * A process's targets as the pane reads them, whoever holds them: ids in the pane's order, which
- * are leaked, the rows of a few ids, and how wide the HELD BY and POD cells of any of them can be.
- * The collector's thread keeps numbers per target and builds the rows of a window when asked;
- * a recording's snapshot (or a test's) has every row (rowsSource).
- */
-export interface PaneSource {
-  /** Every target of the process: the count the pane says "of". */
-  readonly length: number;
-  /** Target ids, leaked first, then most watched first. */
-  readonly order: Int32Array;
-  leaked(id: number): boolean;
-  rows(ids: ArrayLike<number>): TargetRow[];
-  /** At least as wide as any target's cell. */
-  readonly widest: WidestCells;
-}
-
-const rowsSources = new WeakMap<readonly TargetRow[], PaneSource>();
-
-/** Every row held: leaked targets first, each part in the list's order (most watched first). */
-export function rowsSource(targets: readonly TargetRow[]): PaneSource {
-  let source = rowsSources.get(targets);
-  if (source) return source;
-  const order = new Int32Array(targets.length);
-  let at = 0;
-  for (let i = 0; i < targets.length; i++) if (targets[i]!.leak !== null) order[at++] = i;
-  for (let i = 0; i < targets.length; i++) if (targets[i]!.leak === null) order[at++] = i;
-  source = {
-    length: targets.length,
-    order,
-    leaked: (id) => targets[id]!.leak !== null,
-    rows: (ids) => Array.from(ids, (id) => targets[id]!),
-    widest: widestCells(targets),
-  };
-  rowsSources.set(targets, source);
-  return source;
-}
-
-/** The targets that show, as ids in the pane's order: the last filters asked of each source. */
-interface Shown {
-  leakedOnly: boolean;
-  filter: string | null;
-  ids: Int32Array;
-}
-
-const shownOf = new WeakMap<PaneSource, Shown>();
-
-/** Rows built at a time to match a `/` filter: a source that builds rows (looking their paths up) keeps no more than these. */
-const FILTER_CHUNK = 8192;
-
-function shown(source: PaneSource, leakedOnly: boolean, filter: string | null): Int32Array {
-  const kept = shownOf.get(source);
-  if (kept && kept.leakedOnly === leakedOnly && kept.filter === filter) return kept.ids;
-  let ids = source.order;
-  if (leakedOnly) ids = ids.filter((id) => source.leaked(id));
-  if (filter !== null) {
-    const regex = new RegExp(filter, 'i');
-    const out = new Int32Array(ids.length);
-    let at = 0;
-    for (let start = 0; start < ids.length; start += FILTER_CHUNK) {
-      const chunk = ids.subarray(start, start + FILTER_CHUNK);
-      source.rows(chunk).forEach((target, i) => {
-        if (regex.test(targetPathText(target)) || regex.test(podLabel(target.pod))) out[at++] = chunk[i]!;
-      });
-    }
-    ids = out.slice(0, at);
-  }
-  shownOf.set(source, { leakedOnly, filter, ids });
-  return ids;
-}
 
 const WIDEST_COLUMNS = targetColumns(['holders', 'pod']);
 
@@ -134,56 +36,17 @@ export function widestCells(targets: readonly TargetRow[]): WidestCells {
 
 /**
  * How wide a process's targets' HELD BY and POD cells can be, from its row's counts: every pod its
- * watches are in, and every holder of its leaked ones (holders keep only leaked targets' mounts).
- * For a source that does not build every row to measure them.
+ * watches are in, and every holder of its leaked ones (holders keep only leaked targets' mounts),
+ * and the widest of the rows held. For a window of a list whose other rows are not built.
  */
-export function widestOfProcess(row: Pick<ProcessRow, 'watchedPods' | 'leakHolders'>): WidestCells {
+export function widestOfWindow(row: Pick<ProcessRow, 'watchedPods' | 'leakHolders'>, rows: readonly TargetRow[]): WidestCells {
   const holders = row.leakHolders.map((holder) => ({ ...holder, mountpoint: '', boundFrom: [] }));
   // Each holder first, with as many others as the process has: the widest such a cell can be.
   const probes = [
     ...holders.map((first) => ({ ...NO_TARGET, holders: [first, ...holders.filter((other) => other !== first)] })),
     ...row.watchedPods.map(({ pod }) => ({ ...NO_TARGET, pod })),
     NO_TARGET,
+    ...rows,
   ];
   return widestCells(probes);
-}
-
-/** A target with nothing to say: its cells are the narrowest. */
-export const NO_TARGET: TargetRow = {
-  kind: 'inotify',
-  dev: '',
-  ino: 0,
-  watches: 0,
-  fds: [],
-  mask: 0,
-  path: null,
-  mountpoint: null,
-  mountpointRemembered: false,
-  fstype: null,
-  status: 'ok',
-  reason: null,
-  heldBy: [],
-  holders: [],
-  pod: null,
-  leak: null,
-};
-
-/** The wider of two measures, column by column. */
-function wider(a: WidestCells, b: WidestCells): WidestCells {
-  const widths = new Map(a);
-  for (const [id, width] of b) widths.set(id, Math.max(width, widths.get(id) ?? 0));
-  return [...widths];
-}
-
-/**
- * The window `ask` names of a process's targets, in the pane's order and narrowed by its
- * filters. A window past the end moves back to end there: End asks for "the last ones" without
- * knowing how many show.
- */
-export function paneSlice(source: PaneSource, ask: PaneAsk): PaneSlice {
-  const ids = shown(source, ask.leakedOnly, ask.filter);
-  const count = Math.max(0, Math.min(ask.count, ids.length));
-  const from = Math.max(0, Math.min(ask.from, ids.length - count));
-  const rows = source.rows(ids.subarray(from, from + count));
-  return { ask, from, rows, total: ids.length, all: source.length, widest: wider(source.widest, widestCells(rows)) };
 }

@@ -4,7 +4,7 @@ import { grouped } from '../common/format.js';
 import { fullQueueBytes, isQueueTrouble, worseQueueState } from '../model/queues.js';
 import type { Limits, PermissionGroup, PermissionWaiter, PermissionWaits, ProcessRow, QueueState, Snapshot } from '../model/types.js';
 import { stuckWaiters } from '../model/waits.js';
-import { fanotifyMaskNames, podLabel } from './format.js';
+import { fanotifyMaskNames, podLabel } from '../model/target-text.js';
 
 // ---- permission waits ----
 

@@ -12,7 +12,7 @@ import { BackgroundCollector } from '../../src/collect/background.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { parseFlags } from '../../src/options/flags.js';
 import { collectorOptions, NODE_FLAGS, nodeOptions } from '../../src/options/node.js';
-import type { PaneAsk, PaneSlice } from '../../src/views/target-pane.js';
+import type { PaneAsk, PaneSlice } from '../../src/model/pane.js';
 import { rootSkip, Watcher } from '../helpers/inowatch.js';
 
 const FILES = 20_000;

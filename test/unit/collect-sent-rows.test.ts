@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BackgroundCollector } from '../../src/collect/background.js';
 import { RowsReceiver, RowsSender, samePlainData, type SentRow } from '../../src/collect/sent-rows.js';
 import type { ProcessRow, Snapshot } from '../../src/model/types.js';
-import type { PaneAsk, PaneSlice } from '../../src/views/target-pane.js';
+import type { PaneAsk, PaneSlice } from '../../src/model/pane.js';
 import { collectorOptions, NODE_FLAGS, nodeOptions } from '../../src/options/node.js';
 import { parseFlags } from '../../src/options/flags.js';
 import { proc, targets } from '../helpers/rows.js';

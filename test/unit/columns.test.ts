@@ -28,7 +28,7 @@ import { Painter } from '../../src/views/painter.js';
 import { tableColumns, tableLines, tableLines as podTableLines } from '../../src/views/tui/paint/table.js';
 import { processRows } from '../../src/views/tui/process-rows.js';
 import { cellContext, detailColumns } from '../../src/views/tui/process-view.js';
-import { paneSlice, rowsSource } from '../../src/views/target-pane.js';
+import { widestCells } from '../../src/views/target-pane.js';
 import { parseSettings } from '../../src/views/tui/settings.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import type { ViewState } from '../../src/views/tui/view-state.js';
@@ -403,7 +403,7 @@ test('the target table: the detail pane sizes HELD BY and POD to their texts, PA
   });
   const state = start(snapshot([row]));
   for (const width of [120, 160]) {
-    const columns = detailColumns(width, paneSlice(rowsSource(row.targets), { pid: 7, leakedOnly: false, filter: null, from: 0, count: 0 }).widest);
+    const columns = detailColumns(width, widestCells(row.targets));
     assert.deepEqual(
       columns.map((c) => c.title),
       width >= 160 ? ['WATCHES', 'DEV', 'FSTYPE', 'STATUS', 'PATH', 'HELD BY', 'POD'] : ['WATCHES', 'STATUS', 'PATH', 'HELD BY', 'POD'],

@@ -10,7 +10,7 @@ import { devOf, watchesOf } from '../../src/model/watches.js';
 import { scan } from '../../src/scan/index.js';
 import { FANOTIFY_LINK, firstFanotifyLine, INOTIFY_LINKS, parseFanotifyFdinfo, parseInotifyFdinfo } from '../../src/scan/parse.js';
 import { batchText } from '../../src/views/batch.js';
-import { fanotifyMaskNames, targetPathText } from '../../src/views/format.js';
+import { fanotifyMaskNames, targetPathText } from '../../src/model/target-text.js';
 import { scannedProcess, scanOf, target } from '../helpers/rows.js';
 
 const HEADER = 'pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1044\n';

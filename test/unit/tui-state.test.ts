@@ -15,7 +15,7 @@ import { Painter } from '../../src/views/painter.js';
 import { tableColumns, tableLines } from '../../src/views/tui/paint/table.js';
 import { displayWidth } from '../../src/common/width.js';
 import { inspectedTarget, paneAsk, processRows, targetPane } from '../../src/views/tui/process-rows.js';
-import { paneSlice, rowsSource, type PaneAsk } from '../../src/views/target-pane.js';
+import { paneSlice, rowsSource, type PaneAsk } from '../../src/model/pane.js';
 import { ORDER_HOLD_MS } from '../../src/views/tui/process-view.js';
 import { initialState, reduce } from '../../src/views/tui/state.js';
 import type { Action, Command, ViewState } from '../../src/views/tui/view-state.js';

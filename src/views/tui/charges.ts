@@ -5,7 +5,8 @@ import { grouped } from '../../common/format.js';
 import { fromBelow, namespacesBelow } from '../../model/charges.js';
 import type { PodRef, Snapshot, UserRow } from '../../model/types.js';
 import { userRowLabel } from '../failures.js';
-import { podLabel, usage } from '../format.js';
+import { usage } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import type { Paragraph } from './inspect.js';
 
 /** "30 inst from 2 userns" for a user charged from user namespaces below it, else "". */

@@ -4,7 +4,7 @@
 import { grouped } from '../../common/format.js';
 import type { Holder, HolderDetail, PodRef, ProcessRow, Snapshot, TargetRow } from '../../model/types.js';
 import { commandOf } from '../../model/query.js';
-import { podLabel } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import { wrapColumns } from '../../common/width.js';
 import type { PodRow } from './pod-rows.js';
 import { podChargeParagraphs } from './charges.js';

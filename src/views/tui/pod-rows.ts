@@ -5,7 +5,7 @@ import { compareCodeUnits } from '../../common/compare.js';
 import type { History } from '../../model/history.js';
 import type { SortField } from '../../model/query.js';
 import type { PodRef, PodState, Snapshot } from '../../model/types.js';
-import { podLabel } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import { perSnapshot } from './memo.js';
 import type { Sort, ViewState } from './view-state.js';
 

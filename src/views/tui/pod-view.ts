@@ -4,7 +4,7 @@
 import { grouped } from '../../common/format.js';
 import type { History } from '../../model/history.js';
 import { clipColumns, placeColumns, type TableColumn } from '../columns.js';
-import { podLabel } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import { podInspectParagraphs } from './inspect.js';
 import {
   ageText,

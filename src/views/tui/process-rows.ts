@@ -7,7 +7,8 @@ import { deltasOf, type History } from '../../model/history.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../../model/query.js';
 import type { HolderDetail, ProcessRow, Snapshot, SyscallFailure, TargetRow } from '../../model/types.js';
 import { recentFailures } from '../../trace/failures.js';
-import { paneSlice, rowsSource, type PaneAsk, type WidestCells } from '../target-pane.js';
+import { paneSlice, rowsSource, type PaneAsk, type PaneSlice } from '../../model/pane.js';
+import { widestCells, widestOfWindow, type WidestCells } from '../target-pane.js';
 import { perList, perSnapshot } from './memo.js';
 import { treeOf } from './tree.js';
 import type { Sort, ViewState } from './view-state.js';
@@ -66,9 +67,16 @@ export interface TargetPane {
 const NO_PANE: TargetPane = { rows: [], from: 0, total: 0, all: 0, widest: [] };
 
 /** Every target that shows, for a snapshot that carries its list (a recording's, a test's): the same order and filters as a window's. */
-const wholePane = perList((targets: readonly TargetRow[], leakedOnly: boolean, filter: string | null): TargetPane =>
-  paneSlice(rowsSource(targets), { pid: 0, leakedOnly, filter, from: 0, count: targets.length }),
-);
+const wholePane = perList((targets: readonly TargetRow[], leakedOnly: boolean, filter: string | null): TargetPane => ({
+  ...paneSlice(rowsSource(targets), { pid: 0, leakedOnly, filter, from: 0, count: targets.length }),
+  widest: widestCells(targets),
+}));
+
+/** A window the collector sent, its cells as wide as any of the process's can be. */
+const windowPane = perList((rows: readonly TargetRow[], slice: PaneSlice, row: ProcessRow): TargetPane => ({
+  ...slice,
+  widest: widestOfWindow(row, rows),
+}));
 
 /**
  * The selected process's targets the detail pane shows (leaked first, then most watched first;
@@ -82,7 +90,7 @@ export function targetPane(state: ProcessQuery & Pick<ViewState, 'selectedPid' |
   if (!row) return NO_PANE;
   if (row.targets.length > 0) return wholePane(row.targets, state.filter.leakedOnly, state.targetFilter?.source ?? null);
   const slice = state.targetSlice;
-  return slice?.ask.pid === row.pid ? slice : NO_PANE;
+  return slice?.ask.pid === row.pid ? windowPane(slice.rows, slice, row) : NO_PANE;
 }
 
 /** The pane's target at `index` of the shown order, when it is held. */

@@ -19,7 +19,7 @@ import {
   type TargetColumn,
   type TargetContext,
 } from '../columns.js';
-import { podLabel } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import { permissionRoles, processQueuesText, someQueueTrouble } from '../traffic.js';
 import { stuckWaiters } from '../../model/waits.js';
 import { ON_SCREEN, type WidestCells } from '../target-pane.js';

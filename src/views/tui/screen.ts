@@ -24,7 +24,7 @@ import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
 import { ORDER_HOLD_MS } from './process-view.js';
 import { paneAsk } from './process-rows.js';
-import type { PaneAsk } from '../target-pane.js';
+import type { PaneAsk } from '../../model/pane.js';
 import { saveSettings, SettingsError } from './settings.js';
 import { inspectLines, osc52 } from './inspect.js';
 import { initialState, inspectedParagraphs, reduce } from './state.js';

@@ -5,7 +5,7 @@ import { grouped } from '../../common/format.js';
 import { fullQueueBytes, isQueueTrouble } from '../../model/queues.js';
 import type { PermissionWaiter, ProcessRow, QueueState, Snapshot } from '../../model/types.js';
 import { stuckWaiters } from '../../model/waits.js';
-import { podLabel } from '../format.js';
+import { podLabel } from '../../model/target-text.js';
 import { bytesText, groupMarksText } from '../traffic.js';
 import type { Paragraph } from './inspect.js';
 

@@ -5,7 +5,7 @@ import type { ReplayPosition, SnapshotContext } from '../../collect/source.js';
 import type { History } from '../../model/history.js';
 import type { ProcessFilter, SortField } from '../../model/query.js';
 import type { HolderDetail, Snapshot } from '../../model/types.js';
-import type { PaneSlice } from '../target-pane.js';
+import type { PaneSlice } from '../../model/pane.js';
 import type { ScanProgress } from '../../scan/index.js';
 import type { ColumnId } from '../columns.js';
 import type { NavigationCommand } from '../keys.js';
