@@ -1,6 +1,6 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { direntCalls, readDirents, readNumberedLinkAt } from '../sys/dirents.js';
+import { direntCalls, readDirents, type DirentCalls } from '../sys/dirents.js';
 import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -204,9 +204,6 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-// Links longer than this are cut: only short ones ("anon_inode:inotify") are looked for.
-const linkBuffer = Buffer.allocUnsafe(256);
-
 /**
  * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
  * read with readlinkat on that fd (src/sys: Node has neither). At tens of thousands of fds
@@ -228,6 +225,8 @@ export class FdDir {
   private constructor(
     private readonly path: string,
     private readonly fd: number | null,
+    /** The calls that list it and read its links; null without koffi. */
+    private readonly calls: DirentCalls | null,
     procfs: boolean,
   ) {
     this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd, procfs);
@@ -238,10 +237,11 @@ export class FdDir {
    * kernel's (not a recorded tree's), which hands out all the entries that fit in each read.
    */
   static open(path: string, procfs: boolean): FdDir {
-    if (!direntCalls().ok) return new FdDir(path, null, procfs);
+    const calls = direntCalls();
+    if (!calls.ok) return new FdDir(path, null, null, procfs);
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      return new FdDir(path, fd, procfs);
+      return new FdDir(path, fd, calls.value, procfs);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -250,7 +250,8 @@ export class FdDir {
 
   /** Which of `links` (ASCII) the link of `fd` is; -1 for none, or when it is gone or unreadable. */
   linkIndexIn(fd: number, links: readonly string[]): number {
-    if (this.fd === null) {
+    const calls = this.calls;
+    if (calls === null) {
       let link: string;
       try {
         link = readlinkSync(`${this.path}/${fd}`);
@@ -260,12 +261,12 @@ export class FdDir {
       }
       return links.indexOf(link);
     }
-    const length = readNumberedLinkAt(this.fd, fd, linkBuffer);
+    const length = calls.readNumberedLinkAt(this.fd!, fd);
     if (length < 0) {
       if (length !== -ERRNO.ENOENT) this.miss(fd, errnoName(-length), length === -ERRNO.EACCES || length === -ERRNO.EPERM);
       return -1;
     }
-    for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(linkBuffer, links[i]!)) return i;
+    for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(calls.link, links[i]!)) return i;
     return -1;
   }
 
@@ -296,7 +297,7 @@ function listNumericDirents(dirFd: number, procfs: boolean): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-function asciiEquals(bytes: Buffer, text: string): boolean {
+function asciiEquals(bytes: Uint8Array, text: string): boolean {
   for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
   return true;
 }
