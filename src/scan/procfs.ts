@@ -1,6 +1,6 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { direntCalls, readDirents, type DirentCalls } from '../sys/dirents.js';
+import { direntCalls, readDirents, type DirentCalls, type FoundLink } from '../sys/dirents.js';
 import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -248,25 +248,33 @@ export class FdDir {
     }
   }
 
-  /** Which of `links` (ASCII) the link of `fd` is; -1 for none, or when it is gone or unreadable. */
-  linkIndexIn(fd: number, links: readonly string[]): number {
-    const calls = this.calls;
-    if (calls === null) {
+  /** Which of the `links` given to findLink the fd it found has. */
+  readonly found: FoundLink = { link: -1, errno: 0 };
+
+  /**
+   * The position in `fds` of the first fd from position `from` on whose link is one of `links`
+   * (ASCII), -1 past the last; `found.link` says which. Fds gone meanwhile and links that cannot
+   * be read are passed over (`missed` says why).
+   */
+  findLink(from: number, links: readonly string[]): number {
+    const { calls, fds, found } = this;
+    for (let at = from; at < fds.length; at++) {
+      if (calls !== null) {
+        at = calls.findNumberedLink(this.fd!, fds, at, links, found);
+        if (at < 0 || found.link >= 0) return at;
+        if (found.errno !== ERRNO.ENOENT) this.miss(fds[at]!, errnoName(found.errno), found.errno === ERRNO.EACCES || found.errno === ERRNO.EPERM);
+        continue;
+      }
       let link: string;
       try {
-        link = readlinkSync(`${this.path}/${fd}`);
+        link = readlinkSync(`${this.path}/${fds[at]!}`);
       } catch (error) {
-        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
-        return -1;
+        if (!isVanished(error)) this.miss(fds[at]!, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        continue;
       }
-      return links.indexOf(link);
+      found.link = links.indexOf(link);
+      if (found.link >= 0) return at;
     }
-    const length = calls.readNumberedLinkAt(this.fd!, fd);
-    if (length < 0) {
-      if (length !== -ERRNO.ENOENT) this.miss(fd, errnoName(-length), length === -ERRNO.EACCES || length === -ERRNO.EPERM);
-      return -1;
-    }
-    for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(calls.link, links[i]!)) return i;
     return -1;
   }
 
@@ -295,9 +303,4 @@ function listNumericDirents(dirFd: number, procfs: boolean): number[] {
   );
   if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
   return numbers.sort((a, b) => a - b);
-}
-
-function asciiEquals(bytes: Uint8Array, text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
 }

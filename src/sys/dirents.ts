@@ -6,7 +6,7 @@ import { ERRNO } from './errno.js';
 import type { Result } from '../common/result.js';
 import { lastErrno, libcBinding } from './libc.js';
 
-/** The longest link readNumberedLinkAt reads; longer ones are cut (only short ones, such as "anon_inode:inotify", are looked for). */
+/** The longest link findNumberedLink reads; longer ones are cut (only short ones, such as "anon_inode:inotify", are looked for). */
 const LINK_BYTES_MAX = 256;
 
 export type DirentCalls = typeof direntCalls extends () => Result<infer T> ? T : never;
@@ -24,7 +24,7 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
     out: number,
     size: number,
   ) => number;
-  // A decimal name and its NUL, then the link.
+  // A decimal name and its NUL, then the link (longer ones are cut: only short ones are looked for).
   const memory = new Uint8Array(new ArrayBuffer(32 + LINK_BYTES_MAX));
   const name = memory.subarray(0, 32);
   const link = memory.subarray(32);
@@ -32,19 +32,44 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
   const linkAddress = addressOf(link, link, 0);
   return {
     getdents64: libc.func('long getdents64(int fd, void *dirp, size_t count)') as (dirFd: number, out: Buffer, size: number) => number,
-    /** Where readNumberedLinkAt writes a link (at most LINK_BYTES_MAX bytes, cut past that), until the next call. */
-    link,
     /**
-     * readlinkat of the entry named by the number `entry` (an fd of /proc/PID/fd) in the open
-     * directory `dirFd`, into `link`: its length, or -errno.
+     * The first of `entries` (fds of /proc/PID/fd, by number) from position `from` on whose link,
+     * read with readlinkat in the open directory `dirFd`, is one of `links` (ASCII), or whose link
+     * cannot be read: its position (`found` says which link, or the errno), or -1 past the last.
+     * One loop for all the fds of a process: it is the scan's hottest, and a function this small
+     * is optimised after a few hundred fds.
      */
-    readNumberedLinkAt(dirFd: number, entry: number): number {
-      name[writeDecimal(name, 0, entry)] = 0;
-      const length = readlinkat(dirFd, nameAddress, linkAddress, LINK_BYTES_MAX);
-      return length < 0 ? -lastErrno() : length;
+    findNumberedLink(dirFd: number, entries: readonly number[], from: number, links: readonly string[], found: FoundLink): number {
+      for (let at = from; at < entries.length; at++) {
+        name[writeDecimal(name, 0, entries[at]!)] = 0;
+        const length = readlinkat(dirFd, nameAddress, linkAddress, LINK_BYTES_MAX);
+        if (length < 0) {
+          found.link = -1;
+          found.errno = lastErrno();
+          return at;
+        }
+        for (let i = 0; i < links.length; i++) {
+          if (links[i]!.length === length && asciiEquals(link, links[i]!)) {
+            found.link = i;
+            return at;
+          }
+        }
+      }
+      return -1;
     },
   };
 });
+
+/** What findNumberedLink found: which of the links (-1 when the link could not be read: then errno says why). */
+export interface FoundLink {
+  link: number;
+  errno: number;
+}
+
+function asciiEquals(bytes: Uint8Array, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
 
 // Reused by every directory read (readDirents): one is read at a time.
 const direntBuffer = Buffer.allocUnsafe(1 << 16);
