@@ -14,9 +14,10 @@ export type DirentCalls = typeof direntCalls extends () => Result<infer T> ? T :
 export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
   // readlinkat runs once per fd of every process, the bulk of a busy node's scan: its name and its
   // link go in memory of our own passed by address, as plain numbers. A Buffer argument costs koffi
-  // a lookup of its memory at every call: listing and reading 15,000 fds took 4.43 µs a fd that
-  // way, 4.28 this way (C: 3.47; 30–50 ms of a scan of 315,000 fds). An ArrayBuffer's memory never
-  // moves; memcpy with nothing to copy returns its destination, which is how koffi tells the address.
+  // a lookup of its memory at every call, and the slower call of functions that take pointers:
+  // `inotop --json` at 315,000 fds took 1,590 ms that way, 1,490 this way (medians of 7 side by
+  // side). An ArrayBuffer's memory never moves; memcpy with nothing to copy returns its
+  // destination, which is how koffi tells the address.
   const addressOf = libc.func('intptr_t memcpy(void *dest, void *src, size_t n)') as (dest: Uint8Array, src: Uint8Array, n: number) => number;
   const readlinkat = libc.func('int readlinkat(int dirfd, intptr_t path, intptr_t buf, size_t size)') as (
     dirFd: number,
