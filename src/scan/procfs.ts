@@ -248,7 +248,7 @@ export class FdDir {
     }
   }
 
-  /** Which of the `links` given to findLink the fd it found has. */
+  /** What the last findLink found: which of its `links` is the link of the fd at the position it returned. */
   readonly found: FoundLink = { link: -1, errno: 0 };
 
   /**
