@@ -28,14 +28,27 @@ export function firstWatchLine(bytes: Uint8Array): number {
 }
 
 // Scratch space for one parse, grown as needed; the WatchList gets exact-size copies (a big one
-// arrays of its own: parseInotifyFdinfo).
-let scratch = allocateScratch(1024);
+// arrays of its own: parseInotifyFdinfo, WatchListReader).
+let scratch = allocateScratch(1024, 2);
 
-type Scratch = ReturnType<typeof allocateScratch>;
+interface Scratch {
+  /** Room for this many watches. */
+  watches: number;
+  /** How many times the room it grows by when full (see READ_LIST_GROWTH). */
+  growth: number;
+  wd: Int32Array;
+  ino: Float64Array;
+  sdev: Uint32Array;
+  mask: Uint32Array;
+  handleType: Int32Array;
+  handleStart: Uint32Array;
+  handleBytes: Uint8Array;
+}
 
-function allocateScratch(watches: number) {
+function allocateScratch(watches: number, growth: number): Scratch {
   return {
     watches,
+    growth,
     wd: new Int32Array(watches),
     ino: new Float64Array(watches),
     sdev: new Uint32Array(watches),
@@ -46,18 +59,31 @@ function allocateScratch(watches: number) {
   };
 }
 
-function growScratch(watches: number, handleBytes: number): void {
-  if (watches <= scratch.watches && handleBytes <= scratch.handleBytes.length) return;
-  const bigger = allocateScratch(Math.max(watches, scratch.watches * 2));
-  bigger.wd.set(scratch.wd);
-  bigger.ino.set(scratch.ino);
-  bigger.sdev.set(scratch.sdev);
-  bigger.mask.set(scratch.mask);
-  bigger.handleType.set(scratch.handleType);
-  bigger.handleStart.set(scratch.handleStart);
-  if (bigger.handleBytes.length < handleBytes) bigger.handleBytes = new Uint8Array(handleBytes * 2);
-  bigger.handleBytes.set(scratch.handleBytes);
-  scratch = bigger;
+/**
+ * Makes room in the scratch for `watches` watches and `handleBytes` bytes of handles, keeping its
+ * first `used` watches (only those are copied: a page never written is never touched).
+ */
+function growScratch(used: number, watches: number, handleBytes: number): void {
+  const { growth } = scratch;
+  const room = watches <= scratch.watches ? scratch.watches : Math.max(watches, scratch.watches * growth);
+  const handleRoom = handleBytes <= scratch.handleBytes.length ? scratch.handleBytes.length : Math.max(handleBytes, scratch.handleBytes.length * growth);
+  if (room === scratch.watches && handleRoom === scratch.handleBytes.length) return;
+  scratch = copyScratch(scratch, used, room, handleRoom, growth);
+}
+
+/** The first `used` watches of `from` in new arrays with room for `watches` watches and `handleBytes` bytes of handles (at least 16 a watch). */
+function copyScratch(from: Scratch, used: number, watches: number, handleBytes: number, growth: number): Scratch {
+  const to = allocateScratch(watches, growth);
+  to.wd.set(from.wd.subarray(0, used));
+  to.ino.set(from.ino.subarray(0, used));
+  to.sdev.set(from.sdev.subarray(0, used));
+  to.mask.set(from.mask.subarray(0, used));
+  to.handleType.set(from.handleType.subarray(0, used));
+  to.handleStart.set(from.handleStart.subarray(0, used + 1));
+  const handleEnd = from.handleStart[used]!;
+  if (to.handleBytes.length < handleBytes) to.handleBytes = new Uint8Array(handleBytes);
+  to.handleBytes.set(from.handleBytes.subarray(0, handleEnd));
+  return to;
 }
 
 /**
@@ -75,7 +101,7 @@ export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): W
   // A big list gets arrays of its own, sized from its bytes, and keeps them: no growing of the
   // shared scratch by doubling, and no copy of megabytes at the end.
   const shared = scratch;
-  scratch = allocateScratch(Math.ceil(total / KERNEL_LINE_BYTES));
+  scratch = allocateScratch(Math.ceil(total / KERNEL_LINE_BYTES), 2);
   try {
     return handOver(parseChunks(chunks));
   } finally {
@@ -85,12 +111,27 @@ export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): W
 
 /** Lists printed in more bytes than this are parsed into arrays of their own (some 10,000 watches). */
 const OWN_ARRAYS_BYTES = 1 << 20;
+/**
+ * How many times its room a list read as it comes (WatchListReader) grows by, its length unknown
+ * until its end. What costs is not the room but the pages written: the kernel gives a page at its
+ * first write, a fault that takes some 12 µs on this project's machine (a paravirtualised guest),
+ * against a microsecond to parse a line; and a grown list is copied into new pages. Doubling
+ * copies as much as the list holds on the way (500,000 watches: 22 MB of arrays, and 22 MB more
+ * written into new pages), growing eightfold at most a seventh of it. The list keeps its arrays as they are (handOver): the
+ * room never written takes address space, not memory.
+ */
+const READ_LIST_GROWTH = 8;
 /** A watch line as the kernel prints it with an 8-byte handle: the usual, and the shortest with a handle. */
 const KERNEL_LINE_BYTES = 104;
 
-/** The scratch arrays as the list itself, as views when they are mostly used, else copied to size. */
+/**
+ * A list's own arrays (scratch) as the list itself: views, but for arrays sized from a list's
+ * bytes (growth 2) that are mostly unused, which are copied to size. The handles are a view too:
+ * the bytes past their end were never written, so they take no memory (the kernel maps a page at
+ * its first write), and a copy would write them all again into new pages.
+ */
 function handOver(count: number): WatchList {
-  if (count < scratch.watches * 0.75) return takeScratch(count);
+  if (scratch.growth === 2 && count < scratch.watches * 0.75) return takeScratch(count);
   const handleEnd = scratch.handleStart[count]!;
   return {
     length: count,
@@ -100,7 +141,7 @@ function handOver(count: number): WatchList {
     mask: scratch.mask.subarray(0, count),
     handleType: scratch.handleType.subarray(0, count),
     handleStart: scratch.handleStart.subarray(0, count + 1),
-    handleBytes: scratch.handleBytes.slice(0, handleEnd),
+    handleBytes: scratch.handleBytes.subarray(0, handleEnd),
   };
 }
 
@@ -201,10 +242,8 @@ export class WatchListReader {
     if (this.listBytes >= OWN_ARRAYS_BYTES) {
       // Past it, the watches so far move to arrays of their own, grown as the rest comes: the
       // shared scratch stays small.
-      const shared = scratch;
-      growScratch(shared.watches + 1, 0);
-      this.own = scratch;
-      scratch = shared;
+      const count = this.lines.count;
+      this.own = copyScratch(scratch, count, count * READ_LIST_GROWTH, scratch.handleStart[count]!, READ_LIST_GROWTH);
     }
   }
 
@@ -231,7 +270,7 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
 function parseWatchLines(bytes: Uint8Array, start: number, length: number, count: number): number {
   while (start < length) {
     if (count >= scratch.watches || scratch.handleStart[count]! + MAX_HANDLE_BYTES > scratch.handleBytes.length) {
-      growScratch(count + 1, scratch.handleStart[count]! + MAX_HANDLE_BYTES);
+      growScratch(count, count + 1, scratch.handleStart[count]! + MAX_HANDLE_BYTES);
     }
     // Lines as the kernel prints them take the fast path; anything else the tolerant one.
     const next = bytes[start] === WATCH_PREFIX[0] ? parseKernelLine(bytes, start, length, count) : -1;
@@ -243,7 +282,7 @@ function parseWatchLines(bytes: Uint8Array, start: number, length: number, count
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1 || end > length) end = length;
     if (startsWith(bytes, start, end, WATCH_PREFIX)) {
-      growScratch(count + 1, scratch.handleStart[count]! + (end - start) / 2);
+      growScratch(count, count + 1, scratch.handleStart[count]! + (end - start) / 2);
       if (parseWatchLine(bytes, start + WATCH_PREFIX.length, end, count)) count++;
     }
     start = end + 1;
@@ -484,7 +523,7 @@ export function parseFanotifyFdinfo(bytes: Uint8Array): FanotifyFdinfo {
         mountMarks.push({ mntId, mask: hexField(line!, 'mask') ?? 0 });
       } else if (line === null || hexField(line, 'ino') !== null) {
         if (inode >= scratch.watches || scratch.handleStart[inode]! + (end - start) > scratch.handleBytes.length) {
-          growScratch(inode + 1, scratch.handleStart[inode]! + (end - start));
+          growScratch(inode, inode + 1, scratch.handleStart[inode]! + (end - start));
         }
         if (parseWatchLine(bytes, fields, end, inode, false)) scratch.wd[inode++] = -1;
       } else {

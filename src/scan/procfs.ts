@@ -1,6 +1,6 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { direntCalls, readDirents, readNumberedLinkAt } from '../sys/dirents.js';
+import { direntCalls, readDirents, type DirentCalls, type FoundLink } from '../sys/dirents.js';
 import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -204,9 +204,6 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-// Links longer than this are cut: only short ones ("anon_inode:inotify") are looked for.
-const linkBuffer = Buffer.allocUnsafe(256);
-
 /**
  * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
  * read with readlinkat on that fd (src/sys: Node has neither). At tens of thousands of fds
@@ -228,6 +225,8 @@ export class FdDir {
   private constructor(
     private readonly path: string,
     private readonly fd: number | null,
+    /** The calls that list it and read its links; null without koffi. */
+    private readonly calls: DirentCalls | null,
     procfs: boolean,
   ) {
     this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd, procfs);
@@ -238,34 +237,44 @@ export class FdDir {
    * kernel's (not a recorded tree's), which hands out all the entries that fit in each read.
    */
   static open(path: string, procfs: boolean): FdDir {
-    if (!direntCalls().ok) return new FdDir(path, null, procfs);
+    const calls = direntCalls();
+    if (!calls.ok) return new FdDir(path, null, null, procfs);
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      return new FdDir(path, fd, procfs);
+      return new FdDir(path, fd, calls.value, procfs);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
   }
 
-  /** Which of `links` (ASCII) the link of `fd` is; -1 for none, or when it is gone or unreadable. */
-  linkIndexIn(fd: number, links: readonly string[]): number {
-    if (this.fd === null) {
+  /** What the last findLink found: which of its `links` is the link of the fd at the position it returned. */
+  readonly found: FoundLink = { link: -1, errno: 0 };
+
+  /**
+   * The position in `fds` of the first fd from position `from` on whose link is one of `links`
+   * (ASCII), -1 past the last; `found.link` says which. Fds gone meanwhile and links that cannot
+   * be read are passed over (`missed` says why).
+   */
+  findLink(from: number, links: readonly string[]): number {
+    const { calls, fds, found } = this;
+    for (let at = from; at < fds.length; at++) {
+      if (calls !== null) {
+        at = calls.findNumberedLink(this.fd!, fds, at, links, found);
+        if (at < 0 || found.link >= 0) return at;
+        if (found.errno !== ERRNO.ENOENT) this.miss(fds[at]!, errnoName(found.errno), found.errno === ERRNO.EACCES || found.errno === ERRNO.EPERM);
+        continue;
+      }
       let link: string;
       try {
-        link = readlinkSync(`${this.path}/${fd}`);
+        link = readlinkSync(`${this.path}/${fds[at]!}`);
       } catch (error) {
-        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
-        return -1;
+        if (!isVanished(error)) this.miss(fds[at]!, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        continue;
       }
-      return links.indexOf(link);
+      found.link = links.indexOf(link);
+      if (found.link >= 0) return at;
     }
-    const length = readNumberedLinkAt(this.fd, fd, linkBuffer);
-    if (length < 0) {
-      if (length !== -ERRNO.ENOENT) this.miss(fd, errnoName(-length), length === -ERRNO.EACCES || length === -ERRNO.EPERM);
-      return -1;
-    }
-    for (let i = 0; i < links.length; i++) if (links[i]!.length === length && asciiEquals(linkBuffer, links[i]!)) return i;
     return -1;
   }
 
@@ -294,9 +303,4 @@ function listNumericDirents(dirFd: number, procfs: boolean): number[] {
   );
   if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
   return numbers.sort((a, b) => a - b);
-}
-
-function asciiEquals(bytes: Buffer, text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
 }

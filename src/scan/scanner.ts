@@ -227,9 +227,9 @@ export class Scanner {
       /** Out of fds: the rest of this process is not read. */
       let skipped: unknown = null;
       try {
-        for (const fd of dir.fds) {
-          const link = dir.linkIndexIn(fd, WATCHED_LINKS);
-          if (link < 0) continue;
+        for (let at = dir.findLink(0, WATCHED_LINKS); at >= 0; at = dir.findLink(at + 1, WATCHED_LINKS)) {
+          const fd = dir.fds[at]!;
+          const link = dir.found.link;
           const path = `${base}/fdinfo/${fd}`;
           // Chunks in order: one, but for a big instance (a line may span two); or, for a long
           // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).

@@ -4,7 +4,7 @@ import { encodePathBytes } from '../model/path-bytes.js';
 const NUL = Buffer.of(0);
 
 /** Writes `value` (≥ 0) in decimal at `at`, no NUL after it; returns the offset after its last digit. */
-export function writeDecimal(buffer: Buffer, at: number, value: number): number {
+export function writeDecimal(buffer: Uint8Array, at: number, value: number): number {
   let digits = 1;
   for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
   for (let i = digits - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 10)) buffer[at + i] = 0x30 + (rest % 10);

@@ -160,6 +160,24 @@ test('a long list read as it comes grows its own arrays: 100,000 watches, handle
   assert.deepEqual(read.watches, watchesOf(parseBytes(bytes)));
 });
 
+test('a long list read as it comes whose handles outgrow their room before its watches do: handles and all, as parsed whole', () => {
+  // 64-byte handles, four times the room a list makes for each watch's: the handles' room grows first, then the watches'.
+  const lines: string[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const handle = i.toString(16).padStart(8, '0').repeat(16);
+    lines.push(
+      `inotify wd:${(i + 1).toString(16)} ino:${(i * 31).toString(16)} sdev:27 mask:fce ignored_mask:0 fhandle-bytes:40 fhandle-type:81 f_handle:${handle}\n`,
+    );
+  }
+  const bytes = Buffer.from(HEADER + lines.join(''), 'latin1');
+  const cuts: number[] = [];
+  for (let at = 1 << 16; at < bytes.length; at += 1 << 20) cuts.push(at);
+  const read = readInPieces(bytes, cuts)!;
+  assert.equal(read.watches.length, 40_000);
+  assert.equal(read.watches[39_999]!.handle?.bytes.length, 64);
+  assert.deepEqual(read.watches, watchesOf(parseBytes(bytes)));
+});
+
 test('kernel dev_t to MAJ:MIN', () => {
   assert.equal(devFromKernelDev(0xfe00000), '254:0');
   assert.equal(devFromKernelDev(0x800001), '8:1');
