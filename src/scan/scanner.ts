@@ -11,14 +11,11 @@ import {
   firstFanotifyLine,
   INOTIFY_LINKS,
   parseFanotifyFdinfo,
-  parseCmdline,
-  parseEffectiveUid,
   firstWatchLine,
   parseInotifyFdinfo,
   parseNamespaceLink,
   WatchListReader,
   parsePasswd,
-  parseStat,
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
@@ -29,11 +26,11 @@ import {
   listNumericEntries,
   readProcBytes,
   readProcBytesOrStream,
-  readProcText,
   readProcTextOrNull,
   readlinkOrNull,
 } from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
+import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { nodePath } from '../common/node-root.js';
@@ -305,7 +302,7 @@ export class Scanner {
       try {
         // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
         const identity = live && !this.once ? procIdentity(base) : null;
-        const proc = readProcess(base, pid, users, instances, groups);
+        const proc = readHolder(base, pid, users, instances, groups);
         if (proc) processes.push(proc);
         if (proc && identity !== null) identities.set(pid, identity);
       } catch (error) {
@@ -437,36 +434,6 @@ export function scan(options: ScanOptions = {}): ScanResult {
 
 const PERMISSION_CAUSES: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
 const NO_PIDS: ReadonlySet<number> = new Set();
-
-/** A process that holds instances or groups; null when it is gone. Throws when its stat or status cannot be read for another reason. */
-function readProcess(
-  base: string,
-  pid: number,
-  users: Map<number, string>,
-  instances: InotifyInstance[],
-  fanotifyGroups: FanotifyGroup[],
-): ScannedProcess | null {
-  const statText = readProcText(`${base}/stat`);
-  const status = readProcText(`${base}/status`);
-  const stat = parseStat(statText ?? '');
-  if (!stat || status === null) return null; // gone mid-scan
-  const uid = parseEffectiveUid(status) ?? -1;
-  const cgroup = readProcTextOrNull(`${base}/cgroup`);
-  return {
-    pid,
-    ppid: stat.ppid,
-    startTime: stat.startTime,
-    uid,
-    user: users.get(uid) ?? String(uid),
-    comm: stat.comm,
-    cmdline: parseCmdline(readProcTextOrNull(`${base}/cmdline`) ?? ''),
-    userns: parseNamespaceLink(readlinkOrNull(`${base}/ns/user`) ?? ''),
-    mntns: parseNamespaceLink(readlinkOrNull(`${base}/ns/mnt`) ?? ''),
-    cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
-    instances,
-    fanotifyGroups,
-  };
-}
 
 /**
  * Watch lines of at least this many bytes (some 300 watches) are keyed by their length in a
