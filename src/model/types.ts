@@ -47,8 +47,9 @@ export interface InotifyInstance {
   fd: number;
   watches: WatchList;
   /**
-   * Equal for identical watch lists (a digest of their fdinfo lines), '' for an instance without
-   * watches: every holder of one instance reads the same list.
+   * Equal for identical watch lists (a digest of their fdinfo lines; in a once-only scan with kcmp,
+   * their length and a sample of their bytes: see scanner.ts), '' for an instance without watches:
+   * every holder of one instance reads the same list.
    */
   listKey: string;
   /** Same value for every fd (in any process) that is the same kernel object. */

@@ -11,14 +11,11 @@ import {
   firstFanotifyLine,
   INOTIFY_LINKS,
   parseFanotifyFdinfo,
-  parseCmdline,
-  parseEffectiveUid,
   firstWatchLine,
   parseInotifyFdinfo,
   parseNamespaceLink,
   WatchListReader,
   parsePasswd,
-  parseStat,
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
@@ -29,11 +26,11 @@ import {
   listNumericEntries,
   readProcBytes,
   readProcBytesOrStream,
-  readProcText,
   readProcTextOrNull,
   readlinkOrNull,
 } from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
+import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { nodePath } from '../common/node-root.js';
@@ -175,6 +172,8 @@ export class Scanner {
      * the same directories, added in the same order) share one immutable list, parsed once.
      */
     const parsedByList = new Map<string, ParsedInstance>();
+    /** In a once-only scan with kcmp, the same for lists keyed by a sample of their bytes (sampledKey). */
+    const sampledLists = new SampledLists();
 
     const kcmp = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
     const exact = kcmp?.ok ? kcmp.value : null;
@@ -274,19 +273,22 @@ export class Scanner {
           const bytes = readList ? readList.bytes : byteLength(lines);
           // A list read as it came is longer than LENGTH_KEYED_BYTES.
           const byLength = keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
-          const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : listDigest(lines);
-          // A key by length names no one list: its parse is never shared nor kept.
-          let parse = byLength ? undefined : this.parsed.get(key);
+          // Shorter ones, in one chunk, by their length and a sample of their bytes (SampledLists).
+          const sampled = keyByLength && !byLength && lines.length === 1;
+          const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : sampled ? sampledKey(lines[0]!) : listDigest(lines);
+          // A key by length (or sample) names no one list: its parse is never shared by key nor kept.
+          let parse = byLength || sampled ? undefined : this.parsed.get(key);
           if (parse?.listKey !== listKey) {
-            parse = byLength ? undefined : parsedByList.get(listKey);
+            parse = byLength ? undefined : sampled ? sampledLists.parseOf(listKey, lines[0]!) : parsedByList.get(listKey);
             if (!parse) {
               const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines));
               parse = { listKey, watches };
               parsedInstances.push(`${pid}:${fd}`);
+              if (sampled) sampledLists.remember(lines[0]!, parse);
             }
           }
           parsedNow.set(key, parse);
-          if (!byLength) parsedByList.set(listKey, parse);
+          if (!byLength && !sampled) parsedByList.set(listKey, parse);
           instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
         }
       } finally {
@@ -305,7 +307,7 @@ export class Scanner {
       try {
         // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
         const identity = live && !this.once ? procIdentity(base) : null;
-        const proc = readProcess(base, pid, users, instances, groups);
+        const proc = readHolder(base, pid, users, instances, groups);
         if (proc) processes.push(proc);
         if (proc && identity !== null) identities.set(pid, identity);
       } catch (error) {
@@ -438,36 +440,6 @@ export function scan(options: ScanOptions = {}): ScanResult {
 const PERMISSION_CAUSES: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
 const NO_PIDS: ReadonlySet<number> = new Set();
 
-/** A process that holds instances or groups; null when it is gone. Throws when its stat or status cannot be read for another reason. */
-function readProcess(
-  base: string,
-  pid: number,
-  users: Map<number, string>,
-  instances: InotifyInstance[],
-  fanotifyGroups: FanotifyGroup[],
-): ScannedProcess | null {
-  const statText = readProcText(`${base}/stat`);
-  const status = readProcText(`${base}/status`);
-  const stat = parseStat(statText ?? '');
-  if (!stat || status === null) return null; // gone mid-scan
-  const uid = parseEffectiveUid(status) ?? -1;
-  const cgroup = readProcTextOrNull(`${base}/cgroup`);
-  return {
-    pid,
-    ppid: stat.ppid,
-    startTime: stat.startTime,
-    uid,
-    user: users.get(uid) ?? String(uid),
-    comm: stat.comm,
-    cmdline: parseCmdline(readProcTextOrNull(`${base}/cmdline`) ?? ''),
-    userns: parseNamespaceLink(readlinkOrNull(`${base}/ns/user`) ?? ''),
-    mntns: parseNamespaceLink(readlinkOrNull(`${base}/ns/mnt`) ?? ''),
-    cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
-    instances,
-    fanotifyGroups,
-  };
-}
-
 /**
  * Watch lines of at least this many bytes (some 300 watches) are keyed by their length in a
  * once-only scan with kcmp. Half the first read: a file that fills it (read as it comes, never
@@ -480,8 +452,52 @@ function readProcess(
  * nothing. Such equal lists are then parsed once per holder.
  */
 const LENGTH_KEYED_BYTES = FIRST_READ_BYTES / 2;
-/** Begins a key by length: a digest (base64) never does. */
+/** Begins a key by length (or by a sample: sampledKey): a digest (base64) never does. */
 const LENGTH_KEY = '#';
+
+/** Bytes of each end of a list in its sampled key. */
+const SAMPLE_BYTES = 64;
+
+/**
+ * A shorter list's key in a once-only scan with kcmp: its length, its first bytes (the first
+ * watch's descriptor and inode number) and its last (the last watch's file handle), where lists
+ * that are not one instance's differ. As with keys by length, kcmp tells which fds with one key are one
+ * instance, and no digest is made (node:crypto is not even loaded: some 4 ms, and a SHA-1 of
+ * every list, 12 MB at 1,000 instances of 100 watches: 7 ms). Lists that differ only in their
+ * middle share a key and cost kcmp calls, never a wrong answer.
+ */
+function sampledKey(lines: Buffer): string {
+  const head = lines.toString('latin1', 0, SAMPLE_BYTES);
+  const tail = lines.length > 2 * SAMPLE_BYTES ? lines.toString('latin1', lines.length - SAMPLE_BYTES) : '';
+  return `${LENGTH_KEY}${lines.length}:${head}${tail}`;
+}
+
+/** The most bytes of lists SampledLists copies in one scan. */
+const SAMPLED_LISTS_BYTES = 1 << 20;
+
+/**
+ * The parses of a once-only scan's lists keyed by a sample (sampledKey), shared only by lists of
+ * equal bytes: the first list of each key is copied (up to SAMPLED_LISTS_BYTES in all) and a
+ * later one compared with it. The many holders of watches on the same directories parse them
+ * once, as a digest would let them.
+ */
+class SampledLists {
+  private readonly byKey = new Map<string, { lines: Buffer; parse: ParsedInstance }>();
+  private copied = 0;
+
+  /** The parse of a list with these bytes, if one was remembered. */
+  parseOf(key: string, lines: Buffer): ParsedInstance | undefined {
+    const known = this.byKey.get(key);
+    return known?.lines.equals(lines) ? known.parse : undefined;
+  }
+
+  /** Remembers a list's parse (its key is parse.listKey), while there is room and its key is not taken. */
+  remember(lines: Buffer, parse: ParsedInstance): void {
+    if (this.byKey.has(parse.listKey) || this.copied + lines.length > SAMPLED_LISTS_BYTES) return;
+    this.byKey.set(parse.listKey, { lines: Buffer.from(lines), parse });
+    this.copied += lines.length;
+  }
+}
 
 function byteLength(chunks: readonly Buffer[]): number {
   let total = 0;

@@ -177,6 +177,65 @@ describe('real kernel', { skip: rootSkip }, () => {
     );
   }
 
+  test('a once-only scan keys short lists by a sample: equal lists share one parse, lists alike at both ends are told apart, kcmp tells a shared instance from an equal one', async () => {
+    const alike = join(dir, 'alike');
+    execFileSync('mkdir', [alike]);
+    const [first, second, last] = ['f1', 'f2', 'f3'].map((name) => join(alike, name));
+    for (const path of [first!, second!, last!]) writeFileSync(path, '');
+    const holder = new Watcher();
+    const equal = new Watcher();
+    const middle = new Watcher();
+    try {
+      // The same directory first and the same file last; holder and equal watch `first` between,
+      // middle watches `second`: a list of the same length, alike at both ends.
+      const watchAll = async (watcher: Watcher, between: string) => {
+        const fd = await watcher.init();
+        for (const path of [alike, between, last!]) await watcher.watch(fd, path);
+        return fd;
+      };
+      const fd = await watchAll(holder, first!);
+      await watchAll(equal, first!);
+      const middleFd = await watchAll(middle, second!);
+      const heir = await holder.fork();
+      const linesOf = (pid: number, of: number) => readFileSync(`/proc/${pid}/fdinfo/${of}`, 'latin1').replace(/^[^]*?(?=^inotify )/m, '');
+      const [held, between] = [linesOf(holder.pid, fd), linesOf(middle.pid, middleFd)];
+      assert.ok(
+        held.length === between.length && held.slice(0, 64) === between.slice(0, 64) && held.slice(-64) === between.slice(-64) && held !== between,
+        'the premise: lists alike at both ends, of one length',
+      );
+      const inodes = (paths: string[]) => paths.map((path) => statSync(path).ino).sort((a, b) => a - b);
+      const sorted = (ino: Float64Array | number[]) => [...ino].sort((a, b) => a - b);
+      const read = (once: boolean) => {
+        const scanner = new Scanner({ once });
+        try {
+          const result = scanner.scan();
+          assert.equal(result.sharedDetection, 'kcmp');
+          return [holder.pid, heir, equal.pid, middle.pid].map((pid) => result.processes.find((proc) => proc.pid === pid)!.instances[0]!);
+        } finally {
+          scanner.close();
+        }
+      };
+      const [own, inherited, same, other] = read(true);
+      assert.ok(own!.listKey.startsWith('#') && own!.listKey.includes(':'), `keyed by a sample: ${own!.listKey.slice(0, 20)}`);
+      assert.equal(other!.listKey, own!.listKey, 'one key for lists alike at both ends');
+      assert.deepEqual(sorted(own!.watches.ino), inodes([alike, first!, last!]));
+      assert.deepEqual(sorted(other!.watches.ino), inodes([alike, second!, last!]), 'a list alike at both ends has its own parse');
+      assert.equal(same!.watches, own!.watches, 'equal lists share one parse');
+      assert.deepEqual([own!.shared, inherited!.shared, same!.shared, other!.shared], [true, true, false, false]);
+      assert.equal(inherited!.instanceId, own!.instanceId);
+      assert.notEqual(same!.instanceId, own!.instanceId);
+      // As a scan that keeps its parses (keyed by a digest) tells them.
+      const kept = read(false);
+      assert.ok(!kept[0]!.listKey.startsWith('#'));
+      assert.deepEqual(
+        kept.map((instance) => [instance.instanceId, instance.shared, [...instance.watches.ino]]),
+        [own!, inherited!, same!, other!].map((instance) => [instance.instanceId, instance.shared, [...instance.watches.ino]]),
+      );
+    } finally {
+      for (const watcher of [holder, equal, middle]) await watcher.stop();
+    }
+  });
+
   test('a once-only scan reads a list of megabytes as it comes: every watch, and no buffer of the whole file left behind', async () => {
     const huge = join(dir, 'huge');
     execFileSync('mkdir', [huge]);

@@ -1,0 +1,141 @@
+// What a scan reads of each process that holds an instance or group: its stat, status, cgroup and
+// cmdline, and the links of its user and mount namespaces. Six files per holder, read through
+// koffi (src/sys/smallfiles.ts) into one reused buffer where it is there: Node's fs calls made
+// these some twice the kernel's own cost. Without koffi, through Node's fs.
+import type { FanotifyGroup, InotifyInstance, ScannedProcess } from '../model/types.js';
+import { errnoName, isVanished } from '../sys/errno.js';
+import { smallFileCalls, type SmallFileCalls } from '../sys/smallfiles.js';
+import { writeDecimal } from '../sys/cstring.js';
+import { parseCmdline, parseEffectiveUid, parseNamespaceLink, parseStat } from './parse.js';
+import { readlinkOrNull, readProcText, readProcTextOrNull } from './procfs.js';
+
+/**
+ * A holder's process, or null when it is gone (its stat or status vanished). Throws, as fs does,
+ * when its stat or status cannot be read for another reason; its other files are left out
+ * (cmdline '', cgroups [], namespaces null) when they cannot be read.
+ */
+export function readHolder(
+  base: string,
+  pid: number,
+  users: ReadonlyMap<number, string>,
+  instances: InotifyInstance[],
+  fanotifyGroups: FanotifyGroup[],
+): ScannedProcess | null {
+  const files = holderFiles(base, pid);
+  const statText = files.text('stat', false);
+  // Only its Uid line is wanted: the rest (some 1.4 KB) is never made a string.
+  const status = files.text('status', false, '\nUid:');
+  const stat = parseStat(statText ?? '');
+  if (!stat || status === null) return null; // gone mid-scan
+  const uid = parseEffectiveUid(status) ?? -1;
+  const cgroup = files.text('cgroup', true);
+  return {
+    pid,
+    ppid: stat.ppid,
+    startTime: stat.startTime,
+    uid,
+    user: users.get(uid) ?? String(uid),
+    comm: stat.comm,
+    cmdline: parseCmdline(files.text('cmdline', true) ?? ''),
+    userns: parseNamespaceLink(files.link('ns/user') ?? ''),
+    mntns: parseNamespaceLink(files.link('ns/mnt') ?? ''),
+    cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
+    instances,
+    fanotifyGroups,
+  };
+}
+
+/** The files of one process directory, by name. */
+interface HolderFiles {
+  /**
+   * As text; null when gone (vanished), or, with `orNull`, when it cannot be read at all. Throws
+   * like fs otherwise. With `line`, at least the line that begins with it ('' when none does).
+   */
+  text(name: string, orNull: boolean, line?: string): string | null;
+  /** A link's target; null when it cannot be read. */
+  link(name: string): string | null;
+}
+
+let reader: ProcDirReader | undefined;
+
+function holderFiles(base: string, pid: number): HolderFiles {
+  const calls = smallFileCalls();
+  if (!calls.ok) return fsFiles(base);
+  reader ??= new ProcDirReader(calls.value);
+  return reader.at(base, pid) ? reader : fsFiles(base);
+}
+
+/** Holder files are small; a bigger one (a long cmdline) is read again whole through fs. */
+const FILE_BYTES = 1 << 16;
+const PATH_BYTES = 4096;
+
+/**
+ * Reads the files of one process directory after another through koffi, into one reused buffer.
+ * The path is built in place, without a string: the procfs root's bytes once, then each holder's
+ * pid and each file's name.
+ */
+class ProcDirReader implements HolderFiles {
+  private readonly file = Buffer.allocUnsafe(FILE_BYTES);
+  private readonly path = Buffer.allocUnsafe(PATH_BYTES);
+  private readonly names = new Map<string, Buffer>();
+  /** The directory the pids are in (the procfs root), as written at the path's start. */
+  private root: string | null = null;
+  private rootEnd = 0;
+  private nameAt = 0;
+  private base = '';
+
+  constructor(private readonly calls: SmallFileCalls) {}
+
+  /** Reads `base` (the procfs root's directory of `pid`) from now on; false when its path cannot be written (escaped bytes, too long). */
+  at(base: string, pid: number): boolean {
+    const root = base.slice(0, base.length - String(pid).length);
+    if (root !== this.root) {
+      // A path with escaped bytes (model/path-bytes.ts) or too long for the buffer goes through fs.
+      if (/[\udc80-\udcff]/.test(root) || Buffer.byteLength(root) > PATH_BYTES - 64 || !base.endsWith(`/${pid}`)) return false;
+      this.rootEnd = this.path.write(root, 0, 'utf8');
+      this.root = root;
+    }
+    this.nameAt = writeDecimal(this.path, this.rootEnd, pid) + 1;
+    this.path[this.nameAt - 1] = 0x2f; // '/'
+    this.base = base;
+    return true;
+  }
+
+  text(name: string, orNull: boolean, line?: string): string | null {
+    const { file } = this;
+    const length = this.calls.readInto(this.pathOf(name), file);
+    if (length === file.length) return fsFiles(this.base).text(name, orNull);
+    if (length >= 0) {
+      if (line === undefined) return file.toString('utf8', 0, length);
+      // A stale copy past `length` of the line is never taken for it.
+      const start = file.indexOf(line, 0, 'latin1');
+      if (start < 0 || start + line.length > length) return '';
+      const end = file.indexOf(0x0a, start + 1);
+      return file.toString('latin1', start, end < 0 || end > length ? length : end);
+    }
+    if (orNull) return null;
+    const error = Object.assign(new Error(`${errnoName(-length)}: cannot read ${this.base}/${name}`), { code: errnoName(-length) });
+    if (isVanished(error)) return null;
+    throw error;
+  }
+
+  link(name: string): string | null {
+    const length = this.calls.readlink(this.pathOf(name), this.file);
+    return length < 0 ? null : this.file.toString('latin1', 0, length);
+  }
+
+  /** The path of `name` in the directory, NUL-terminated. */
+  private pathOf(name: string): Buffer {
+    let bytes = this.names.get(name);
+    if (!bytes) this.names.set(name, (bytes = Buffer.from(`${name}\0`, 'latin1')));
+    this.path.set(bytes, this.nameAt);
+    return this.path;
+  }
+}
+
+function fsFiles(base: string): HolderFiles {
+  return {
+    text: (name, orNull) => (orNull ? readProcTextOrNull(`${base}/${name}`) : readProcText(`${base}/${name}`)),
+    link: (name) => readlinkOrNull(`${base}/${name}`),
+  };
+}
