@@ -75,6 +75,19 @@ test("a one-shot run into a pipe writes its output straight to the pipe: Node's 
   }
 });
 
+test("koffi's glibc build is loaded from its platform package without that package's entry (Node's loader read from its ELF header)", () => {
+  const preload = join(work, 'required.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nREQUIRED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+  const result = spawnSync(process.execPath, ['--require', preload, inotopBin, '--json', '--pods', 'none', '--proc', fixture], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const required = JSON.parse(/^REQUIRED (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[];
+  const platformPackage = `/node_modules/@koromix/koffi-linux-${process.arch}/`;
+  assert.deepEqual(
+    required.filter((path) => path.includes(platformPackage)).map((path) => path.slice(path.indexOf(platformPackage) + platformPackage.length)),
+    [`linux_${process.arch}/koffi.node`],
+  );
+});
+
 /**
  * `inotop ARGS` (the compiled CLI) writing into a pipe of one page that `reader` (a shell
  * command) drains slowly, made non-blocking first when `nonBlocking` (as a parent whose own
