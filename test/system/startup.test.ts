@@ -55,19 +55,25 @@ function modulesLoaded(args: string[]): string[] {
   return listed(result.stderr).filter((name) => !own.has(name));
 }
 
-test("a one-shot run into a pipe writes its output straight to the pipe: Node's net and stdio stream modules are never loaded", () => {
+test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's pod directory with fs's callbacks: Node's net, stdio streams and fs/promises never load", () => {
   // The control: a Node that writes to process.stdout, a pipe here, loads them.
   const preloadedByStream = spawnSync(process.execPath, ['-e', "process.stdout.write('x'); process.stderr.write(JSON.stringify(process.moduleLoadList))"], {
     encoding: 'utf8',
   });
   assert.ok((JSON.parse(preloadedByStream.stderr) as string[]).includes('NativeModule net'), 'the control loads net');
-  for (const args of [...oneShots, ['--version']]) {
+  // kubelet's pod directory, as auto reads it beside the runtime's socket.
+  const kubeletRoot = join(work, 'kubelet');
+  mkdirSync(join(kubeletRoot, 'pods', '0b3c7c5e-1111-2222-3333-444455556666'), { recursive: true });
+  const withKubelet = ['--json', '--pods', 'kubelet', '--kubelet-root', kubeletRoot, '--proc', fixture];
+  for (const args of [...oneShots, ['--version'], withKubelet]) {
     const loaded = modulesLoaded(args);
     assert.ok(loaded.length > 0, `${args.join(' ')}: the list holds inotop's own modules`);
     assert.deepEqual(
       // Node's stream classes themselves come with node:crypto where the node holds inotify instances (scanner.ts's listDigest).
       loaded.filter((name) =>
-        /^(NativeModule (net|internal\/fs\/sync_write_stream|internal\/stream_base_commons)|Internal Binding (pipe|tcp|stream|tty)_wrap)$/.test(name),
+        /^(NativeModule (net|internal\/fs\/sync_write_stream|internal\/stream_base_commons|internal\/fs\/promises)|Internal Binding (pipe|tcp|stream|tty)_wrap)$/.test(
+          name,
+        ),
       ),
       [],
       args.join(' '),
