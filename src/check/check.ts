@@ -22,6 +22,7 @@ import { limitText, userRowLabel, worstFailure, type FailureContext } from '../v
 import { shortfallText } from '../views/notes.js';
 import { exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
+import { writeStdout } from '../common/stdout.js';
 import { errorText } from '../common/error-text.js';
 import type { CheckOptions } from './args.js';
 
@@ -81,7 +82,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     keepSignals();
     stop();
   }
-  process.stdout.write(fitMessage(verdict.message) + '\n');
+  await writeStdout(fitMessage(verdict.message) + '\n');
   // Should anything still hold the event loop (it should not: the chain is stopped), the verdict
   // is out and nothing may outlive it.
   setTimeout(() => process.exit(verdict.status), EXIT_GRACE_MS).unref();

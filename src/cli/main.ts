@@ -2,7 +2,7 @@
 import { Collector } from '../collect/collector.js';
 import { isSubcommand } from './subcommands.js';
 import { openStdin } from '../common/stdin.js';
-import { writeStdout } from '../common/stdout.js';
+import { stdoutIsTerminal, writeStdout } from '../common/stdout.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
@@ -25,13 +25,14 @@ export async function main(argv: string[]): Promise<number> {
   if (isSubcommand(argv[0])) return (await import('./subcommand.js')).runSubcommand(argv[0], argv.slice(1));
   let options: Options;
   try {
-    options = parseOptions(argv, process.env, process.stdout.isTTY === true);
+    options = parseOptions(argv, process.env, stdoutIsTerminal());
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`inotop: ${error.message} (see ${error.seeAlso ?? 'inotop --help'})\n`);
     return 2;
   }
-  if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help' || options.mode === 'columns-help') return printHelp(options.mode);
+  if (options.mode === 'help' || options.mode === 'version' || options.mode === 'sort-help' || options.mode === 'columns-help')
+    return await printHelp(options.mode);
   const unknown = await unknownUser(options.user, options.replay, options.procRoot);
   if (unknown) {
     process.stderr.write(`inotop: ${unknown} (see inotop --help)\n`);
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     const format = OUTPUT_FORMATS[options.mode];
     return options.replay !== null ? printReplay(options, format, options.replay) : printLive(options, format);
   }
-  if (!process.stdout.isTTY || !openStdin().isTTY) {
+  if (!stdoutIsTerminal() || !openStdin().isTTY) {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');
     return 2;
   }
@@ -75,9 +76,9 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): number {
+async function printHelp(mode: 'help' | 'version' | 'sort-help' | 'columns-help'): Promise<number> {
   const texts = { help: () => helpText(VERSION), version: versionText, 'sort-help': sortHelpText, 'columns-help': columnsHelpText };
-  process.stdout.write(texts[mode]());
+  await writeStdout(texts[mode]());
   return 0;
 }
 
@@ -212,7 +213,7 @@ function print(format: OutputFormat, snapshot: Snapshot, options: Options, place
   return format.render(
     snapshot,
     rows,
-    { withTargets: options.targets, color: options.color, width: process.stdout.isTTY ? process.stdout.columns : null, columns: options.columns },
+    { withTargets: options.targets, color: options.color, width: stdoutIsTerminal() ? process.stdout.columns : null, columns: options.columns },
     place,
   );
 }

@@ -3,6 +3,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { errorText } from '../common/error-text.js';
 import { whenStdinFails } from '../common/stdin.js';
+import { stdoutIsTerminal, whenOutputFails } from '../common/stdout.js';
 import { noteCodeCache, type CodeCacheNote } from './build-info.js';
 import { main } from './main.js';
 
@@ -48,7 +49,7 @@ export async function runProgram(argv: string[], launch: Launch = {}): Promise<v
       say(`cannot write the output: ${errorText(error)}`);
       process.exit(1);
     }
-    if (!process.stdout.isTTY) process.exit(0);
+    if (!stdoutIsTerminal()) process.exit(0);
     if (outputGone) return;
     outputGone = true;
     process.exitCode ??= HANGUP_EXIT;
@@ -68,11 +69,11 @@ export async function runProgram(argv: string[], launch: Launch = {}): Promise<v
     }
   });
   // Node opens the standard streams when first asked for them, and that can fail (an ioctl of a pipe).
-  // The standard input only where keys are read (src/common/stdin.ts).
+  // The standard input only where keys are read (src/common/stdin.ts), the output streams only where
+  // something is written to them that does not go straight to fd 1 (src/common/stdout.ts).
   whenStdinFails(onOutputError);
   try {
-    process.stdout.on('error', onOutputError);
-    process.stderr.on('error', onOutputError);
+    whenOutputFails(onOutputError);
   } catch (error) {
     say(`cannot open the standard streams: ${errorText(error)}`);
     process.exit(1);

@@ -8,6 +8,7 @@ import { INSTALL_FLAGS, runInstall, type InstallOptions } from '../exe/install.j
 import { FLEET_FLAGS, type FleetOptions } from '../fleet/args.js';
 import { helpText, parseFlags, UsageError, type FlagGroup, type FlagSpec, type SubcommandFlags } from '../options/flags.js';
 import { NODE_FLAGS } from '../options/node.js';
+import { stdoutIsTerminal, writeStdout } from '../common/stdout.js';
 import { SERVE_FLAGS, type ServeOptions } from '../serve/args.js';
 import type { Subcommand } from './subcommands.js';
 
@@ -23,7 +24,7 @@ export type SubcommandArgs =
 export async function runSubcommand(command: Subcommand, argv: string[]): Promise<number> {
   let args: SubcommandArgs;
   try {
-    args = parseSubcommandArgs(command, argv, process.env, process.stdout.isTTY === true);
+    args = parseSubcommandArgs(command, argv, process.env, stdoutIsTerminal());
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // node-problem-detector shows a check's stdout as the condition's message: a bad rule says so there.
@@ -34,7 +35,7 @@ export async function runSubcommand(command: Subcommand, argv: string[]): Promis
   }
   switch (args.command) {
     case 'help':
-      process.stdout.write(args.text);
+      await writeStdout(args.text);
       return 0;
     // check, run by node-problem-detector every few minutes, comes with this module (one
     // dynamic import less: 10 ms of start-up where Node reads modules asynchronously, as 20

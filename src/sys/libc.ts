@@ -7,7 +7,9 @@
 // its constants beside it (numbers from the kernel's uapi headers, per architecture where they
 // differ), a function that returns the call's answer or -errno (never a throw for an errno), and
 // any buffer it fills made once and reused: these run per fd and per watch.
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type Koffi from 'koffi';
 import { fail, type Result } from '../common/result.js';
 import { shippedAddon } from '../exe/native-addon.js';
@@ -30,16 +32,55 @@ function loadKoffi(): Result<typeof Koffi> {
  * wraps it in deprecation shims, importing node:util and node:fs (and through them Node's streams
  * and worker modules) on the way: 10–15 ms of a one-shot run's start. This platform's package is
  * loaded directly; the entry stays the fallback (a platform or layout without such a package).
+ * That package's entry in turn compiles and runs a reader of Node's ELF header to choose its glibc
+ * or its musl build (2 ms): where Node's program headers name a loader that is not musl's, the
+ * glibc build is loaded from where the entry would take it.
  */
 function packagedKoffi(): typeof Koffi {
   const require = createRequire(import.meta.url);
+  const platformPackage = `@koromix/koffi-${process.platform}-${process.arch}`;
   try {
-    const native = require(`@koromix/koffi-${process.platform}-${process.arch}`) as typeof Koffi;
+    const native = (glibcBuild(require, platformPackage) ?? require(platformPackage)) as typeof Koffi;
     if (typeof native.load === 'function' && typeof native.errno === 'function') return native;
   } catch {
     // Not this layout: the entry finds it.
   }
   return require('koffi') as typeof Koffi;
+}
+
+/** The platform package's glibc build (its entry's `linux_ARCH/koffi.node`), loaded where Node runs on glibc; else undefined. */
+function glibcBuild(require: NodeJS.Require, platformPackage: string): unknown {
+  if (process.platform !== 'linux' || nodeLoader()?.includes('/ld-musl-') !== false) return undefined;
+  const build = join(dirname(require.resolve(`${platformPackage}/package.json`)), `linux_${process.arch}`, 'koffi.node');
+  return existsSync(build) ? require(build) : undefined;
+}
+
+const PT_INTERP = 3;
+
+/**
+ * The dynamic loader Node's program headers name (PT_INTERP), as koffi's entry reads it; null where
+ * the file's first page does not tell (not a 64-bit little-endian ELF, no loader named there, unreadable).
+ */
+function nodeLoader(): string | null {
+  const head = Buffer.alloc(4096);
+  try {
+    const fd = openSync(process.execPath, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  if (head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 || head[5] !== 1) return null;
+  const [table, entrySize, entries] = [Number(head.readBigUInt64LE(32)), head.readUInt16LE(54), head.readUInt16LE(56)];
+  for (let at = table; at < table + entries * entrySize && at + 40 <= head.length; at += entrySize) {
+    if (head.readUInt32LE(at) !== PT_INTERP) continue;
+    const [offset, length] = [Number(head.readBigUInt64LE(at + 8)), Number(head.readBigUInt64LE(at + 32))];
+    return offset + length <= head.length ? head.toString('latin1', offset, offset + length) : null;
+  }
+  return null;
 }
 
 function loadLibc(): Result<Libc> {

@@ -44,6 +44,108 @@ test('a one-shot run does not open the standard input (Node sets up the stream o
   for (const args of oneShots) assert.deepEqual(stdinCalls([process.execPath, inotopBin, ...args]), [], args.join(' '));
 });
 
+/** The modules Node loaded for `argv` beyond its own start (`node -e 0`'s), its stdout and stderr pipes. */
+function modulesLoaded(args: string[]): string[] {
+  const preload = join(work, 'modules-loaded.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nMODULES ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
+  const listed = (stderr: string): string[] => JSON.parse(/^MODULES (.*)$/m.exec(stderr)?.[1] ?? '[]') as string[];
+  const own = new Set(listed(spawnSync(process.execPath, ['--require', preload, '-e', '0'], { encoding: 'utf8' }).stderr));
+  const result = spawnSync(process.execPath, ['--require', preload, inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.ok(result.status !== null && result.status <= 2 && result.stdout !== '', `${args.join(' ')}: ${result.stderr}`);
+  return listed(result.stderr).filter((name) => !own.has(name));
+}
+
+test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's pod directory with fs's callbacks: Node's net, stdio streams and fs/promises never load", () => {
+  // The control: a Node that writes to process.stdout, a pipe here, loads them.
+  const preloadedByStream = spawnSync(process.execPath, ['-e', "process.stdout.write('x'); process.stderr.write(JSON.stringify(process.moduleLoadList))"], {
+    encoding: 'utf8',
+  });
+  assert.ok((JSON.parse(preloadedByStream.stderr) as string[]).includes('NativeModule net'), 'the control loads net');
+  // kubelet's pod directory, as auto reads it beside the runtime's socket.
+  const kubeletRoot = join(work, 'kubelet');
+  mkdirSync(join(kubeletRoot, 'pods', '0b3c7c5e-1111-2222-3333-444455556666'), { recursive: true });
+  const withKubelet = ['--json', '--pods', 'kubelet', '--kubelet-root', kubeletRoot, '--proc', fixture];
+  for (const args of [...oneShots, ['--version'], withKubelet]) {
+    const loaded = modulesLoaded(args);
+    assert.ok(loaded.length > 0, `${args.join(' ')}: the list holds inotop's own modules`);
+    assert.deepEqual(
+      // Node's stream classes themselves come with node:crypto where the node holds inotify instances (scanner.ts's listDigest).
+      loaded.filter((name) =>
+        /^(NativeModule (net|internal\/fs\/sync_write_stream|internal\/stream_base_commons|internal\/fs\/promises)|Internal Binding (pipe|tcp|stream|tty)_wrap)$/.test(
+          name,
+        ),
+      ),
+      [],
+      args.join(' '),
+    );
+  }
+});
+
+test("koffi's glibc build is loaded from its platform package without that package's entry (Node's loader read from its ELF header)", () => {
+  const preload = join(work, 'required.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nREQUIRED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+  const result = spawnSync(process.execPath, ['--require', preload, inotopBin, '--json', '--pods', 'none', '--proc', fixture], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const required = JSON.parse(/^REQUIRED (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[];
+  const platformPackage = `/node_modules/@koromix/koffi-linux-${process.arch}/`;
+  assert.deepEqual(
+    required.filter((path) => path.includes(platformPackage)).map((path) => path.slice(path.indexOf(platformPackage) + platformPackage.length)),
+    [`linux_${process.arch}/koffi.node`],
+  );
+});
+
+/**
+ * `inotop ARGS` (the compiled CLI) writing into a pipe of one page that `reader` (a shell
+ * command) drains slowly, made non-blocking first when `nonBlocking` (as a parent whose own
+ * stdout is a pipe Node opened leaves it): what reached the reader, and the exit status inotop had.
+ */
+function throughSlowPipe(args: string[], nonBlocking: boolean): { status: number | null; stdout: string; stderr: string } {
+  // koffi's fcntl, then execv: the descriptor stays as set, with nothing between (a spawn by Node would make it blocking again).
+  const launcher = join(work, 'pipe-launcher.cjs');
+  writeFileSync(
+    launcher,
+    `const libc = require(${JSON.stringify(join(repo, 'node_modules/koffi'))}).load('libc.so.6');
+const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
+const execv = libc.func('int execv(const char *path, const char **argv)');
+const [F_SETFD, F_GETFL, F_SETFL, F_SETPIPE_SZ, O_NONBLOCK] = [2, 3, 4, 1031, 0o4000];
+// Node marks its stdout close-on-exec as it starts.
+if (fcntl(1, F_SETFD, 0) < 0) throw new Error('F_SETFD failed');
+if (fcntl(1, F_SETPIPE_SZ, 4096) < 0) throw new Error('F_SETPIPE_SZ failed');
+if (process.env.NONBLOCK === '1' && fcntl(1, F_SETFL, fcntl(1, F_GETFL, 0) | O_NONBLOCK) < 0) throw new Error('F_SETFL failed');
+execv(process.execPath, [process.execPath, ...process.argv.slice(2), null]);
+throw new Error('execv failed');
+`,
+  );
+  // The reader starts a second late: the pipe is full well before.
+  const result = spawnSync('bash', ['-c', '"$@" | (sleep 1; cat); exit "${PIPESTATUS[0]}"', 'bash', process.execPath, launcher, inotopBin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NONBLOCK: nonBlocking ? '1' : '0' },
+  });
+  return { status: result.status, stdout: normalized(result.stdout), stderr: result.stderr };
+}
+
+/** A series' JSON without the times it was made and took. */
+const normalized = (text: string): string => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…').replace(/"scanMs":[\d.]+/g, '"scanMs":…');
+
+test('a one-shot into a pipe whose reader is slow, blocking or not, writes the whole output, in order, and exits as before', () => {
+  // Each snapshot larger than the pipe: partial writes, and where the pipe is non-blocking, EAGAIN
+  // (then the rest through Node's stream, which waits for the reader).
+  const series = ['--json', '--targets', '-n', '4', '-d', '0.1', '--no-trace', '--pods', 'none', '--proc', fixture];
+  const alone = spawnSync(process.execPath, [inotopBin, ...series], { encoding: 'utf8' });
+  assert.equal(alone.status, 0, alone.stderr);
+  assert.ok(alone.stdout.length > 8 * 4096, `the output (${alone.stdout.length} bytes) fills the pipe several times`);
+  for (const nonBlocking of [false, true]) {
+    const piped = throughSlowPipe(series, nonBlocking);
+    // Not deepEqual of the whole text: a failure would print it twice.
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stderr, '');
+    assert.ok(
+      piped.stdout === normalized(alone.stdout),
+      `${nonBlocking ? 'non-blocking' : 'blocking'}: ${piped.stdout.length} bytes arrived of ${alone.stdout.length}`,
+    );
+  }
+});
+
 /** A copy of the package's bin/ and dist/ at `dir` (its node_modules the checkout's): its code cache can be changed there. */
 function packageCopy(name: string): string {
   const dir = join(work, name);
