@@ -2,7 +2,7 @@
 import { Collector } from '../collect/collector.js';
 import { isSubcommand } from './subcommands.js';
 import { openStdin } from '../common/stdin.js';
-import { stdoutIsTerminal, writeStdout } from '../common/stdout.js';
+import { stdoutIsTerminal, writeSeriesThroughStream, writeStdout } from '../common/stdout.js';
 import { churnByPid, queryRows, type ProcessFilter } from '../model/query.js';
 import type { SnapshotTargets } from '../model/snapshot.js';
 import type { Snapshot } from '../model/types.js';
@@ -120,6 +120,7 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
   const traceOff = options.trace && oneShot ? { trace: false, traceOffReason: 'a one-shot run: -n N, the screen or serve trace failed calls' } : {};
   const collector = new Collector({ ...liveCollectorOptions(options), ...traceOff, once: oneShot });
   const keepSignals = exitOnSignals(() => collector.stop());
+  if (!oneShot) writeSeriesThroughStream();
   try {
     await collector.start();
     // The first scan runs while the pod list is fetched; its snapshot waits for the list.

@@ -4,7 +4,7 @@
 // pipe or a file is written straight to fd 1 instead, and waits for it as the stream did: a pipe
 // is asynchronous in Node on Linux, so what the reader had not taken yet stayed queued in our
 // memory; a write to fd 1 returns once the kernel took it, so one piece is ever in flight. A
-// terminal, and a pipe some other process made non-blocking, get the stream.
+// terminal, a pipe some other process made non-blocking, and a series over time get the stream.
 import { fstatSync, writeSync } from 'node:fs';
 
 type ErrorHandler = (error: NodeJS.ErrnoException) => void;
@@ -57,6 +57,15 @@ export function stdoutIsTerminal(): boolean {
     terminal = characterDevice && process.stdout.isTTY === true;
   }
   return terminal;
+}
+
+/**
+ * A series of snapshots over time (-n N) goes through the stream, which waits for a slow reader on
+ * the event loop: a signal then ends us at once, its trace instance removed. A write straight to
+ * fd 1 holds a signal until the reader takes the piece, which may be never (`| less` unread).
+ */
+export function writeSeriesThroughStream(): void {
+  streamed = true;
 }
 
 /** Waits for stdout to take the text, so a pipe closing early (head) ends us quietly. */

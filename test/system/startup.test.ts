@@ -2,13 +2,14 @@
 // bin/inotop runs V8's code from the build under the Node that built it, compiles when V8 rejects
 // that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
+import { eventually } from '../helpers/eventually.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(repo, 'fixtures/node-a/proc');
@@ -95,11 +96,10 @@ test("koffi's glibc build is loaded from its platform package without that packa
 });
 
 /**
- * `inotop ARGS` (the compiled CLI) writing into a pipe of one page that `reader` (a shell
- * command) drains slowly, made non-blocking first when `nonBlocking` (as a parent whose own
- * stdout is a pipe Node opened leaves it): what reached the reader, and the exit status inotop had.
+ * A launcher (`node LAUNCHER PROGRAM ARGS`) that makes its stdout, a pipe, one page long (and
+ * non-blocking when NONBLOCK=1), then becomes PROGRAM ARGS in the same process.
  */
-function throughSlowPipe(args: string[], nonBlocking: boolean): { status: number | null; stdout: string; stderr: string } {
+function onePagePipeLauncher(): string {
   // koffi's fcntl, then execv: the descriptor stays as set, with nothing between (a spawn by Node would make it blocking again).
   const launcher = join(work, 'pipe-launcher.cjs');
   writeFileSync(
@@ -116,6 +116,16 @@ execv(process.execPath, [process.execPath, ...process.argv.slice(2), null]);
 throw new Error('execv failed');
 `,
   );
+  return launcher;
+}
+
+/**
+ * `inotop ARGS` (the compiled CLI) writing into a pipe of one page that `reader` (a shell
+ * command) drains slowly, made non-blocking first when `nonBlocking` (as a parent whose own
+ * stdout is a pipe Node opened leaves it): what reached the reader, and the exit status inotop had.
+ */
+function throughSlowPipe(args: string[], nonBlocking: boolean): { status: number | null; stdout: string; stderr: string } {
+  const launcher = onePagePipeLauncher();
   // The reader starts a second late: the pipe is full well before.
   const result = spawnSync('bash', ['-c', '"$@" | (sleep 1; cat); exit "${PIPESTATUS[0]}"', 'bash', process.execPath, launcher, inotopBin, ...args], {
     encoding: 'utf8',
@@ -124,25 +134,62 @@ throw new Error('execv failed');
   return { status: result.status, stdout: normalized(result.stdout), stderr: result.stderr };
 }
 
-/** A series' JSON without the times it was made and took. */
-const normalized = (text: string): string => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…').replace(/"scanMs":[\d.]+/g, '"scanMs":…');
+/** JSON (a one-shot's, indented, or a series' lines) without the times it was made and took. */
+const normalized = (text: string): string => text.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…').replace(/"scanMs": ?[\d.]+/g, '"scanMs":…');
 
-test('a one-shot into a pipe whose reader is slow, blocking or not, writes the whole output, in order, and exits as before', () => {
+test('a one-shot or a series into a pipe whose reader is slow, blocking or not, writes the whole output, in order, and exits as before', () => {
   // Each snapshot larger than the pipe: partial writes, and where the pipe is non-blocking, EAGAIN
-  // (then the rest through Node's stream, which waits for the reader).
-  const series = ['--json', '--targets', '-n', '4', '-d', '0.1', '--no-trace', '--pods', 'none', '--proc', fixture];
-  const alone = spawnSync(process.execPath, [inotopBin, ...series], { encoding: 'utf8' });
-  assert.equal(alone.status, 0, alone.stderr);
-  assert.ok(alone.stdout.length > 8 * 4096, `the output (${alone.stdout.length} bytes) fills the pipe several times`);
-  for (const nonBlocking of [false, true]) {
-    const piped = throughSlowPipe(series, nonBlocking);
-    // Not deepEqual of the whole text: a failure would print it twice.
-    assert.equal(piped.status, 0, piped.stderr);
-    assert.equal(piped.stderr, '');
-    assert.ok(
-      piped.stdout === normalized(alone.stdout),
-      `${nonBlocking ? 'non-blocking' : 'blocking'}: ${piped.stdout.length} bytes arrived of ${alone.stdout.length}`,
-    );
+  // (then the rest through Node's stream, which waits for the reader). A series goes through the stream.
+  const oneShot = ['--json', '--targets', '--no-trace', '--pods', 'none', '--proc', fixture];
+  const series = [...oneShot, '-n', '4', '-d', '0.1'];
+  for (const args of [oneShot, series]) {
+    const alone = spawnSync(process.execPath, [inotopBin, ...args], { encoding: 'utf8' });
+    assert.equal(alone.status, 0, alone.stderr);
+    assert.ok(alone.stdout.length > 2 * 4096, `the output (${alone.stdout.length} bytes) fills the pipe more than once`);
+    for (const nonBlocking of [false, true]) {
+      const piped = throughSlowPipe(args, nonBlocking);
+      // Not deepEqual of the whole text: a failure would print it twice.
+      assert.equal(piped.status, 0, piped.stderr);
+      assert.equal(piped.stderr, '');
+      assert.ok(
+        piped.stdout === normalized(alone.stdout),
+        `${args.includes('-n') ? 'a series' : 'a one-shot'}, ${nonBlocking ? 'non-blocking' : 'blocking'}: ${piped.stdout.length} bytes arrived of ${alone.stdout.length}`,
+      );
+    }
+  }
+});
+
+test('a series into a pipe its reader stopped reading ends at SIGINT, with 130, while it waits for the reader', async () => {
+  // A write straight to fd 1 would hold the signal until the reader took the piece: here, never.
+  const pidFile = join(work, 'series.pid');
+  const statusFile = join(work, 'series.status');
+  const firstFile = join(work, 'series.first');
+  for (const file of [pidFile, statusFile, firstFile]) rmSync(file, { force: true });
+  const args = ['--json', '--targets', '-n', '1000', '-d', '0.1', '--no-trace', '--pods', 'none', '--proc', fixture];
+  // The reader takes the first bytes, then holds the pipe without reading: a snapshot (over 8 KB)
+  // does not fit the one-page pipe, so the series is waiting for it once they arrived.
+  const script = '{ "$@" & echo $! > "$PID_FILE"; wait $!; echo $? > "$STATUS_FILE"; } | { head -c 1 > "$FIRST_FILE"; sleep 60; }';
+  const pipeline = spawn('bash', ['-c', script, 'bash', process.execPath, onePagePipeLauncher(), inotopBin, ...args], {
+    env: { ...process.env, NONBLOCK: '0', PID_FILE: pidFile, STATUS_FILE: statusFile, FIRST_FILE: firstFile },
+    stdio: 'ignore',
+    detached: true,
+  });
+  const textOf = (file: string): string => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    assert.notEqual(text, '', `${file} is written`);
+    return text;
+  };
+  try {
+    const pid = Number(await eventually(() => textOf(pidFile), { timeoutMs: 10_000 }));
+    await eventually(() => assert.equal(readFileSync(firstFile, 'utf8'), '{'), { timeoutMs: 10_000 });
+    process.kill(pid, 'SIGINT');
+    assert.equal(await eventually(() => textOf(statusFile), { timeoutMs: 5_000 }), '130');
+  } finally {
+    try {
+      process.kill(-pipeline.pid!, 'SIGKILL');
+    } catch {
+      // the pipeline is gone already
+    }
   }
 });
 
