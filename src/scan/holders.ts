@@ -3,7 +3,7 @@
 // koffi (src/sys/smallfiles.ts) into one reused buffer where it is there: Node's fs calls made
 // these some twice the kernel's own cost. Without koffi, through Node's fs.
 import type { FanotifyGroup, InotifyInstance, ScannedProcess } from '../model/types.js';
-import { errnoName, isVanished } from '../sys/errno.js';
+import { errnoError, errnoName, isVanished } from '../sys/errno.js';
 import { smallFileCalls, type SmallFileCalls } from '../sys/smallfiles.js';
 import { writeDecimal } from '../sys/cstring.js';
 import { parseCmdline, parseEffectiveUid, parseNamespaceLink, parseStat } from './parse.js';
@@ -114,7 +114,7 @@ class ProcDirReader implements HolderFiles {
       return file.toString('latin1', start, end < 0 || end > length ? length : end);
     }
     if (orNull) return null;
-    const error = Object.assign(new Error(`${errnoName(-length)}: cannot read ${this.base}/${name}`), { code: errnoName(-length) });
+    const error = errnoError(`${errnoName(-length)}: cannot read ${this.base}/${name}`, -length);
     if (isVanished(error)) return null;
     throw error;
   }

@@ -1,7 +1,7 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { direntCalls, readDirents, type DirentCalls, type FoundLink } from '../sys/dirents.js';
-import { ERRNO, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
+import { ERRNO, errnoError, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
 // holds a file that fits it, as nearly every one does; a bigger one (an instance of 500,000
@@ -301,6 +301,6 @@ function listNumericDirents(dirFd: number, procfs: boolean): number[] {
     },
     procfs,
   );
-  if (result < 0) throw Object.assign(new Error(`getdents64: ${errnoName(-result)}`), { code: errnoName(-result) });
+  if (result < 0) throw errnoError(`getdents64: ${errnoName(-result)}`, -result);
   return numbers.sort((a, b) => a - b);
 }

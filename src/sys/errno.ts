@@ -29,6 +29,11 @@ export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
+/** An error of a call made through koffi, `message` saying what failed, shaped as Node's fs errors are: the checks below read it alike. */
+export function errnoError(message: string, errno: number): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code: errnoName(errno), errno: -errno });
+}
+
 /** Errors that mean "this process or fd is gone": skipped silently. */
 const VANISHED = new Set(['ENOENT', 'ESRCH', 'ENOTDIR']);
 
