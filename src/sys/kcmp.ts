@@ -3,7 +3,7 @@
 // anon inode. glibc has no wrapper: it is called through syscall(2).
 import { closeSync, openSync } from 'node:fs';
 import { arch } from 'node:os';
-import { lastErrno, libcBinding, rawSyscall, type Libc } from './libc.js';
+import { integerSyscall, lastErrno, libcBinding } from './libc.js';
 
 const KCMP_FILE = 0;
 const SYSCALL_KCMP: Record<string, number> = { x64: 312, arm64: 272, ia32: 349, arm: 378, riscv64: 272, ppc64: 354, s390x: 343 };
@@ -15,7 +15,7 @@ export type FileComparator = (pid1: number, fd1: number, pid2: number, fd2: numb
 export const kcmpComparator = libcBinding('kcmp', (libc): FileComparator => {
   const number = SYSCALL_KCMP[arch()];
   if (number === undefined) throw new Error(`no syscall number known on ${arch()}`);
-  const kcmp = fixedArityKcmp(libc) ?? variadicKcmp();
+  const kcmp = integerSyscall(libc, ['int', 'int', 'int', 'long', 'long']);
   const compare: FileComparator = (pid1, fd1, pid2, fd2) => {
     const result = Number(kcmp(number, pid1, pid2, KCMP_FILE, fd1, fd2));
     if (result === 0) return 0;
@@ -32,26 +32,6 @@ export const kcmpComparator = libcBinding('kcmp', (libc): FileComparator => {
   }
   return compare;
 });
-
-type Kcmp = (number: number, pid1: number, pid2: number, type: number, fd1: number, fd2: number) => number | bigint;
-
-/**
- * syscall(2) declared with kcmp's arguments, where a variadic call passes integers as a fixed one
- * does (x86-64, arm64 on Linux): koffi then converts each argument by its declared type, where a
- * variadic call reads a type name per argument at every call (some 0.5 µs of ~10,000 calls that
- * tell 1,000 instances with the same watches apart). Null elsewhere.
- */
-function fixedArityKcmp(libc: Libc): Kcmp | null {
-  if (arch() !== 'x64' && arch() !== 'arm64') return null;
-  return libc.func('long syscall(long number, int pid1, int pid2, int type, long idx1, long idx2)') as Kcmp;
-}
-
-function variadicKcmp(): Kcmp {
-  const syscall = rawSyscall();
-  if (!syscall.ok) throw new Error(syscall.error);
-  const call = syscall.value;
-  return (number, pid1, pid2, type, fd1, fd2) => call(number, 'int', pid1, 'int', pid2, 'int', type, 'long', fd1, 'long', fd2);
-}
 
 export class KcmpError extends Error {
   constructor(readonly errno: number) {

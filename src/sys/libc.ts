@@ -9,6 +9,7 @@
 // any buffer it fills made once and reused: these run per fd and per watch.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { arch } from 'node:os';
 import { dirname, join } from 'node:path';
 import type Koffi from 'koffi';
 import { fail, type Result } from '../common/result.js';
@@ -131,3 +132,23 @@ export function lastErrno(): number {
 export type RawSyscall = (number: number, ...typedArguments: unknown[]) => number | bigint;
 
 export const rawSyscall = libcBinding('syscall(2)', (libc) => libc.func('long syscall(long, ...)') as RawSyscall);
+
+/** An argument type of integerSyscall's calls. */
+export type IntegerArgument = 'int' | 'uint' | 'long';
+
+/**
+ * syscall(2) for a call that takes only integers. Where a variadic call passes integers as a fixed one does (x86-64, arm64 on Linux)
+ * syscall is declared with these arguments: koffi then converts each by its declared type, where a
+ * variadic call reads a type name per argument at every call (0.5–2 µs a call here, paid per fd
+ * by kcmp and the queue reads). Elsewhere, the variadic call naming each argument's type.
+ */
+export function integerSyscall(libc: Libc, types: readonly IntegerArgument[]): IntegerSyscall {
+  if (arch() === 'x64' || arch() === 'arm64') return libc.func(`long syscall(long, ${types.join(', ')})`) as IntegerSyscall;
+  const syscall = rawSyscall();
+  if (!syscall.ok) throw new Error(syscall.error);
+  const call = syscall.value;
+  return (number, ...args) => call(number, ...args.flatMap((value, i) => [types[i], value]));
+}
+
+/** A call of integerSyscall: the call's number, then its arguments; its answer (-1 and errno on failure). */
+export type IntegerSyscall = (number: number, ...args: number[]) => number | bigint;

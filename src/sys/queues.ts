@@ -7,7 +7,7 @@
 // go through syscall(2), whose numbers are one on every architecture (the shared table of new calls).
 import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
-import { lastErrno, libcBinding, rawSyscall } from './libc.js';
+import { integerSyscall, lastErrno, libcBinding } from './libc.js';
 
 export interface QueueCalls {
   /** pidfd_open(pid, 0): a pidfd to close with closeFd, or -errno (-ESRCH: gone). */
@@ -33,20 +33,19 @@ const FIONREAD_GENERIC = 0x541b;
  * allows pidfd_getfd only with CAP_SYS_PTRACE), an old kernel (ENOSYS before 5.6) or a sandbox.
  */
 export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueCalls => {
-  const syscall = rawSyscall();
-  if (!syscall.ok) throw new Error(syscall.error);
-  const call = syscall.value;
+  const pidfdOpen = integerSyscall(libc, ['int', 'uint']);
+  const pidfdGetfd = integerSyscall(libc, ['int', 'int', 'uint']);
   const close: (fd: number) => number = libc.func('int close(int fd)');
   const ioctl: (fd: number, request: number, value: Buffer) => number = libc.func('int ioctl(int fd, unsigned long request, _Out_ uint8_t *value)');
   const fionread = FIONREAD[arch()] ?? FIONREAD_GENERIC;
   const count = Buffer.alloc(4);
   const calls: QueueCalls = {
     openPid(pid) {
-      const fd = Number(call(SYSCALL_PIDFD_OPEN, 'int', pid, 'uint', 0));
+      const fd = Number(pidfdOpen(SYSCALL_PIDFD_OPEN, pid, 0));
       return fd >= 0 ? fd : -lastErrno();
     },
     queuedBytes(pidfd, fd) {
-      const copy = Number(call(SYSCALL_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'uint', 0));
+      const copy = Number(pidfdGetfd(SYSCALL_PIDFD_GETFD, pidfd, fd, 0));
       if (copy < 0) return -lastErrno();
       const result = ioctl(copy, fionread, count);
       const errno = result < 0 ? lastErrno() : 0;
