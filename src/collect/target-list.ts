@@ -3,8 +3,10 @@
 // (model/snapshot.ts's TargetOrder), and rows built only for the window the screen asks for,
 // their paths looked up then. A process with 500,000 watches cost a row object each (140 MB,
 // built again at every full scan with a path looked up per watch); it now costs about 25 bytes a
-// target, and a window's few dozen rows.
-import { buildSnapshot, type TargetOrder } from '../model/snapshot.js';
+// target, and a window's few dozen rows. Once rows are asked, 8 bytes a watch more say where each
+// target's watches are (WatchesByTarget): a window's rows then cost their own watches, not a pass
+// over all 500,000 (62 such passes for a `/` filter, 1.7 s of them, on the collector's thread).
+import { buildSnapshot, watchesByTarget, type TargetOrder, type WatchesByTarget } from '../model/snapshot.js';
 import type { Attribution, Resolutions, ScannedProcess, ScanResult, TargetRow } from '../model/types.js';
 import { devOf, pickWatches } from '../model/watches.js';
 import { NO_TARGET, type PaneSource } from '../model/pane.js';
@@ -19,6 +21,8 @@ export interface RowContext {
 export class TargetList implements PaneSource {
   readonly length: number;
   readonly order: Int32Array;
+  /** Made at the first rows asked, kept while the process's watch lists stay the same objects. */
+  private byTarget: WatchesByTarget | null = null;
 
   /**
    * `inotify`: the process's watched inodes; `fanotify`: its fanotify marks' rows, few, after
@@ -44,36 +48,46 @@ export class TargetList implements PaneSource {
   /** The rows of these targets, their inodes looked up now (from the resolver's cache when it has them). */
   rows(ids: ArrayLike<number>): TargetRow[] {
     const inodes = this.inotify.order.length;
-    const wanted = new Map<number, Set<number>>();
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id >= inodes) continue;
-      const sdev = this.inotify.sdev[id]!;
-      let byDev = wanted.get(sdev);
-      if (!byDev) wanted.set(sdev, (byDev = new Set()));
-      byDev.add(this.inotify.ino[id]!);
-    }
-    const built = new Map<string, TargetRow>();
+    /** The rows built, by device and inode. */
+    const built = new Map<string, Map<number, TargetRow>>();
     const context = this.context();
     const proc = context?.scan.processes.find((candidate) => candidate.pid === this.pid);
-    if (context && proc && wanted.size > 0) {
-      // The process with only the watches on these inodes: its rows are theirs, counted over every instance.
+    const wanted = Array.from(ids).filter((id) => id < inodes);
+    if (context && proc && wanted.length > 0) {
+      // The process with only the watches on these targets: its rows are theirs, counted over every instance.
+      const byTarget = this.watchesOf(proc);
+      const picked = proc.instances.map((): number[] => []);
+      for (const id of wanted) {
+        for (let at = byTarget.starts[id]!; at < byTarget.starts[id + 1]!; at++) picked[byTarget.list[at]!]!.push(byTarget.index[at]!);
+      }
+      // In list order, as building every row would meet them (a typed array sorts by number).
+      const inListOrder = picked.map((indices) => Int32Array.from(indices).sort());
       const few: ScannedProcess = {
         ...proc,
-        instances: proc.instances.map((instance) => ({
-          ...instance,
-          watches: pickWatches(instance.watches, (i) => wanted.get(instance.watches.sdev[i]!)?.has(instance.watches.ino[i]!) ?? false),
-        })),
+        instances: proc.instances.map((instance, l) => ({ ...instance, watches: pickWatches(instance.watches, inListOrder[l]!) })),
         fanotifyGroups: [],
       };
       context.resolutions.prepare([few], 'all');
       const row = buildSnapshot({ ...context.scan, processes: [few] }, context.resolutions, context.attribution, 'all').processes[0];
       context.resolutions.forgetInodes();
-      for (const target of row?.targets ?? []) built.set(`${target.dev} ${target.ino}`, target);
+      for (const target of row?.targets ?? []) {
+        let byIno = built.get(target.dev);
+        if (!byIno) built.set(target.dev, (byIno = new Map()));
+        byIno.set(target.ino, target);
+      }
     }
     return Array.from(ids, (id) =>
-      id >= inodes ? this.fanotify[id - inodes]! : (built.get(`${devOf(this.inotify.sdev[id]!)} ${this.inotify.ino[id]!}`) ?? this.gone(id)),
+      id >= inodes ? this.fanotify[id - inodes]! : (built.get(devOf(this.inotify.sdev[id]!))?.get(this.inotify.ino[id]!) ?? this.gone(id)),
     );
+  }
+
+  /** Where each target's watches are in this process's lists, found again only when its lists are new (a refresh keeps unchanged ones). */
+  private watchesOf(proc: ScannedProcess): WatchesByTarget {
+    const lists = proc.instances.map((instance) => instance.watches);
+    const known = this.byTarget;
+    if (known && known.lists.length === lists.length && known.lists.every((list, l) => list === lists[l])) return known;
+    this.byTarget = watchesByTarget(this.inotify, lists);
+    return this.byTarget;
   }
 
   /** A target whose process is gone from the latest refresh: its device and inode, nothing looked up. */

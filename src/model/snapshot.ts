@@ -31,6 +31,7 @@ import type {
   TargetRow,
   TraceStatus,
   WatchedPod,
+  WatchList,
 } from './types.js';
 
 const NO_POD_SOURCE: PodsStatus = { source: 'none', live: null, stale: false, error: null };
@@ -312,6 +313,7 @@ interface Verdict {
  * refresh looked up (prepare 'pod-paths').
  */
 export interface TargetOrder {
+  /** Each target's device and inode: ids are in device, then inode order (targetIdOf searches them). */
   readonly sdev: Uint32Array;
   readonly ino: Float64Array;
   /** How many of the process's watches are on each target. */
@@ -365,6 +367,60 @@ export function targetOrder(proc: ScannedProcess, resolutions: Resolutions | nul
     }
   }
   return { sdev, ino, watches, leaked, order: leakedThenMostWatched(leaked, watches) };
+}
+
+/** The id of the target on this device and inode, -1 when the order has none: a binary search of ids in device, then inode order. */
+export function targetIdOf(order: TargetOrder, sdev: number, ino: number): number {
+  let low = 0;
+  let high = order.sdev.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const device = order.sdev[middle]!;
+    const inode = order.ino[middle]!;
+    if (device === sdev && inode === ino) return middle;
+    if (device < sdev || (device === sdev && inode < ino)) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/**
+ * Where each target's watches are in a process's watch lists: target id's watches are entries
+ * starts[id] to starts[id + 1] of `list` (which of `lists`) and `index` (the watch's place in it),
+ * in list and then watch order. Built once (a search per watch) so that the rows of a few targets
+ * are found in their own watches, not by a pass over every watch of the process.
+ */
+export interface WatchesByTarget {
+  readonly lists: readonly WatchList[];
+  readonly starts: Int32Array;
+  readonly list: Int32Array;
+  readonly index: Int32Array;
+}
+
+/** The watches of `lists` by their target in `order`; watches on an inode the order lacks are left out. */
+export function watchesByTarget(order: TargetOrder, lists: readonly WatchList[]): WatchesByTarget {
+  const targets = order.sdev.length;
+  const targetOf = lists.map((list) => {
+    const ids = new Int32Array(list.length);
+    for (let i = 0; i < list.length; i++) ids[i] = targetIdOf(order, list.sdev[i]!, list.ino[i]!);
+    return ids;
+  });
+  const starts = new Int32Array(targets + 1);
+  for (const ids of targetOf) for (const id of ids) if (id >= 0) starts[id + 1]!++;
+  for (let id = 0; id < targets; id++) starts[id + 1]! += starts[id]!;
+  const next = starts.slice(0, targets);
+  const list = new Int32Array(starts[targets]!);
+  const index = new Int32Array(starts[targets]!);
+  targetOf.forEach((ids, l) => {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0) continue;
+      const at = next[id]!++;
+      list[at] = l;
+      index[at] = i;
+    }
+  });
+  return { lists, starts, list, index };
 }
 
 /** Ids (in device and inode order) leaked first, then most watched first, each group in id order: a counting sort, few counts being distinct. */
@@ -480,10 +536,23 @@ export function leakForm(target: Pick<TargetRow, 'status' | 'pod'>): LeakForm | 
   return null;
 }
 
+/** Devices ("MAJ:MIN") by major, then minor. A sort of 500,000 rows compares millions of times: mostly one device with itself. */
 function compareDev(a: string, b: string): number {
-  const [amaj, amin] = a.split(':').map(Number) as [number, number];
-  const [bmaj, bmin] = b.split(':').map(Number) as [number, number];
-  return amaj - bmaj || amin - bmin;
+  return a === b ? 0 : devOrder(a) - devOrder(b);
+}
+
+// A node has a few dozen devices: each "MAJ:MIN" is read once.
+const devOrders = new Map<string, number>();
+
+/** A device as one number in major, then minor order (minors are under 2^20, as in the kernel's dev_t). */
+function devOrder(dev: string): number {
+  let order = devOrders.get(dev);
+  if (order === undefined) {
+    const [major, minor] = dev.split(':').map(Number) as [number, number];
+    order = major * 0x100000 + minor;
+    devOrders.set(dev, order);
+  }
+  return order;
 }
 
 /** A process's watched pods, most watched first, ties in uid order (the one text order: common/compare.ts). */

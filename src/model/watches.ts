@@ -56,26 +56,23 @@ export function devicesOf(list: WatchList): DeviceCounts {
   return counts;
 }
 
-/** The watches of a list that `keep` keeps, as a list of their own (a few of a long list). */
-export function pickWatches(list: WatchList, keep: (i: number) => boolean): WatchList {
-  const picked: number[] = [];
+/** Watches `indices` (in ascending order) of a list, as a list of their own (a few of a long list). */
+export function pickWatches(list: WatchList, indices: ArrayLike<number>): WatchList {
   let handleLength = 0;
-  for (let i = 0; i < list.length; i++) {
-    if (!keep(i)) continue;
-    picked.push(i);
-    handleLength += list.handleStart[i + 1]! - list.handleStart[i]!;
-  }
+  for (let at = 0; at < indices.length; at++) handleLength += list.handleStart[indices[at]! + 1]! - list.handleStart[indices[at]!]!;
+  const count = indices.length;
   const out = {
-    length: picked.length,
-    wd: new Int32Array(picked.length),
-    ino: new Float64Array(picked.length),
-    sdev: new Uint32Array(picked.length),
-    mask: new Uint32Array(picked.length),
-    handleType: new Int32Array(picked.length),
-    handleStart: new Uint32Array(picked.length + 1),
+    length: count,
+    wd: new Int32Array(count),
+    ino: new Float64Array(count),
+    sdev: new Uint32Array(count),
+    mask: new Uint32Array(count),
+    handleType: new Int32Array(count),
+    handleStart: new Uint32Array(count + 1),
     handleBytes: new Uint8Array(handleLength),
   };
-  picked.forEach((i, at) => {
+  for (let at = 0; at < count; at++) {
+    const i = indices[at]!;
     out.wd[at] = list.wd[i]!;
     out.ino[at] = list.ino[i]!;
     out.sdev[at] = list.sdev[i]!;
@@ -84,6 +81,6 @@ export function pickWatches(list: WatchList, keep: (i: number) => boolean): Watc
     const bytes = list.handleBytes.subarray(list.handleStart[i]!, list.handleStart[i + 1]!);
     out.handleBytes.set(bytes, out.handleStart[at]!);
     out.handleStart[at + 1] = out.handleStart[at]! + bytes.length;
-  });
+  }
   return out;
 }
