@@ -402,7 +402,15 @@ export function watchesByTarget(order: TargetOrder, lists: readonly WatchList[])
   const targets = order.sdev.length;
   const targetOf = lists.map((list) => {
     const ids = new Int32Array(list.length);
-    for (let i = 0; i < list.length; i++) ids[i] = targetIdOf(order, list.sdev[i]!, list.ino[i]!);
+    // Watchers walk directories, often in inode order: the target after the last one found is tried first.
+    let next = 0;
+    for (let i = 0; i < list.length; i++) {
+      const sdev = list.sdev[i]!;
+      const ino = list.ino[i]!;
+      const id = order.sdev[next] === sdev && order.ino[next] === ino ? next : targetIdOf(order, sdev, ino);
+      ids[i] = id;
+      if (id >= 0) next = id + 1;
+    }
     return ids;
   });
   const starts = new Int32Array(targets + 1);
