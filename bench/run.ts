@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { containerdSkipReason, startContainerd } from '../test/helpers/containerd.js';
+import { ensureBuilt } from '../test/helpers/build.js';
 import { isRoot } from '../test/helpers/inowatch.js';
 import { countFds, LOAD_SIZES, startLoad, type LoadSize, type LoadSizeName } from '../test/helpers/load.js';
 import {
@@ -154,8 +155,13 @@ interface StartupResult {
  */
 async function measureStartups(runs: number): Promise<StartupResult[]> {
   const exe = builtExecutable(process.arch);
-  const nodes = [process.execPath, ...(process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== ''), ...(exe ? [exe.node] : [])];
+  const benchNodes = (process.env.BENCH_NODE ?? '').split(':').filter((node) => node !== '');
+  const nodes = [process.execPath, ...benchNodes, ...(exe ? [exe.node] : [])];
   const version = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  // Each Node runs with V8's code made by itself, as after `npm install` under it (the build makes
+  // it only for the Node that builds; without it, bin/inotop loads the ES modules).
+  ensureBuilt();
+  for (const node of benchNodes) execFileSync(node, [join(here, '..', 'scripts', 'code-cache.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const n = Math.max(runs, STARTUP_RUNS);
   const none = ['--pods', 'none'];
   // With the single executable for this machine built, it runs beside the npm build under its Node.

@@ -12,12 +12,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
 import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { WRAPPER } = createRequire(import.meta.url)('../bin/launch.cjs');
 
 const BUILTIN_IMPORT = /^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm;
 
@@ -79,6 +81,9 @@ const script = await build({
 const [bundle] = script.outputFiles;
 const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
 if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);
-writeFileSync(bundle.path, text);
+// bin/launch.cjs reads the script as latin1, as it is: esbuild writes ASCII only (its default charset).
+if (/[^\x00-\x7f]/.test(text)) throw new Error(`${bundle.path}: a character outside ASCII (see bin/launch.cjs)`);
+// Wrapped here, not at every start (bin/launch.cjs).
+writeFileSync(bundle.path, WRAPPER[0] + text + WRAPPER[1]);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);

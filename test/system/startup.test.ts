@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,6 +223,18 @@ function emptyCrictl(): string {
   writeFileSync(crictl, '#!/bin/sh\necho \'{"items": [], "containers": []}\'\n', { mode: 0o755 });
   return crictl;
 }
+
+test("the build's CLI script holds CommonJS's wrapper and only ASCII: bin/launch.cjs hands V8 the file as read (latin1), with nothing joined to it at start", () => {
+  const { WRAPPER } = createRequire(import.meta.url)('../../bin/launch.cjs') as { WRAPPER: [string, string] };
+  const script = readFileSync(join(repo, 'dist/cli/inotop.cjs'));
+  assert.equal(script.subarray(0, WRAPPER[0].length).toString('latin1'), WRAPPER[0]);
+  assert.equal(script.subarray(script.length - WRAPPER[1].length).toString('latin1'), WRAPPER[1]);
+  assert.equal(
+    script.findIndex((byte) => byte > 0x7f),
+    -1,
+    'a byte outside ASCII',
+  );
+});
 
 test("V8's code from the build: used by the Node that built it; rejected (other V8 flags, a damaged file) or missing (another Node), inotop still runs and prints the same", () => {
   assert.ok(existsSync(codeCache), `the build made ${codeCache}`);
