@@ -191,7 +191,11 @@ export class PodSource {
   /** Made on the first CRI fetch that finds an endpoint, kept (with its connection) until stop(). */
   private cri: CriClient | null = null;
 
-  constructor(options: PodSourceOptions) {
+  /** `oneShot`: the list is fetched once, for a run that then ends (the CRI client then asks through system calls, not node:net). */
+  constructor(
+    options: PodSourceOptions,
+    private readonly oneShot = false,
+  ) {
     this.options = options;
     this.active = options.kind === 'auto' || options.kind === 'none' ? null : options.kind;
   }
@@ -375,7 +379,7 @@ export class PodSource {
       throw new SourceError('cri', 'no-endpoint', `cri: no runtime socket found (${looked})`);
     }
     // A runtime answers a list in milliseconds: one that takes seconds is as good as dead.
-    this.cri = new CriClient(found.endpoint, { timeoutMs: Math.min(DEFAULT_CRI_TIMEOUT_MS, this.options.timeoutMs) });
+    this.cri = new CriClient(found.endpoint, { timeoutMs: Math.min(DEFAULT_CRI_TIMEOUT_MS, this.options.timeoutMs), oneShot: this.oneShot });
     return this.cri;
   }
 
