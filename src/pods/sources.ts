@@ -137,10 +137,13 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
     const json = await run('kubectl', options.kubectlPath ?? 'kubectl', args);
     return parsed('kubectl', () => parseKubectl(json));
   },
-  async kubelet({ options }) {
+  async kubelet({ options, underway }) {
     const dir = join(options.kubeletRoot, 'pods');
     try {
-      const names = await new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
+      const listing = new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
+      // Read in Node's thread pool: a scan may run meanwhile (its answer waited for, a turn of the loop or more, before).
+      underway();
+      const names = await listing;
       return podListFromUids(names);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
