@@ -122,7 +122,7 @@ export class Collector {
       podRoots: podRootDirs(options.pods.kubeletRoot),
       isPodPath: (path) => podFromPath(path, options.pods.kubeletRoot) !== null,
     });
-    this.pods = new PodSource(options.pods);
+    this.pods = new PodSource(options.pods, options.once === true);
     this.traffic = new Traffic(options.procRoot);
     this.tracer = new Tracer({ enabled: options.trace, procRoot: options.procRoot, ...(options.traceOffReason ? { offReason: options.traceOffReason } : {}) });
   }

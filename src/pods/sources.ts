@@ -101,6 +101,8 @@ interface FetchContext {
   criClient: () => CriClient;
   /** Called once the request is out (the runtime's socket written; run() calls it once its command started): a scan may run beside it. */
   underway: () => void;
+  /** Whether a source earlier in the order answered (then this one's list would not be taken), once one did or all failed. */
+  earlierAnswered: () => Promise<boolean>;
 }
 
 type Fetch = (context: FetchContext) => Promise<PodList>;
@@ -137,10 +139,15 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
     const json = await run('kubectl', options.kubectlPath ?? 'kubectl', args);
     return parsed('kubectl', () => parseKubectl(json));
   },
-  async kubelet({ options }) {
+  async kubelet({ options, underway, earlierAnswered }) {
     const dir = join(options.kubeletRoot, 'pods');
     try {
-      const names = await new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
+      const listing = new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
+      // Read in Node's thread pool: a scan may run meanwhile (its answer waited for, a turn of the loop or more, before).
+      underway();
+      const names = await listing;
+      // Where the runtime answered, the weakest list is not built (in a one-shot, after its scan).
+      if (await earlierAnswered()) throw new SourceError('kubelet', 'stopped', 'kubelet: stopped');
       return podListFromUids(names);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
@@ -191,7 +198,11 @@ export class PodSource {
   /** Made on the first CRI fetch that finds an endpoint, kept (with its connection) until stop(). */
   private cri: CriClient | null = null;
 
-  constructor(options: PodSourceOptions) {
+  /** `oneShot`: the list is fetched once, for a run that then ends (the CRI client then asks through system calls, not node:net). */
+  constructor(
+    options: PodSourceOptions,
+    private readonly oneShot = false,
+  ) {
     this.options = options;
     this.active = options.kind === 'auto' || options.kind === 'none' ? null : options.kind;
   }
@@ -287,14 +298,16 @@ export class PodSource {
     const attempts: Promise<{ kind: FetchingKind; list: PodList } | { kind: FetchingKind; error: SourceError }>[] = [];
     for (const kind of kinds) {
       let signal!: () => void;
+      const earlier = [...attempts];
       underway.push(new Promise<void>((resolve) => (signal = resolve)));
       const context: FetchContext = {
         options: this.options,
         run: (...args) => this.run(round, signal, ...args),
         criClient: () => this.criClient(),
         underway: signal,
+        earlierAnswered: () => anyAnswered(earlier),
       };
-      const askedBefore = attempts.filter((_, i) => !COMMANDS.has(kinds[i]!));
+      const askedBefore = earlier.filter((_, i) => !COMMANDS.has(kinds[i]!));
       const turn = COMMANDS.has(kind) && kinds.length > 1 ? this.commandTurn(round, kind, askedBefore) : null;
       const attempt = (turn ? turn.then(() => FETCHERS[kind](context)) : FETCHERS[kind](context)).then(
         (list) => ({ kind, list }),
@@ -375,7 +388,7 @@ export class PodSource {
       throw new SourceError('cri', 'no-endpoint', `cri: no runtime socket found (${looked})`);
     }
     // A runtime answers a list in milliseconds: one that takes seconds is as good as dead.
-    this.cri = new CriClient(found.endpoint, { timeoutMs: Math.min(DEFAULT_CRI_TIMEOUT_MS, this.options.timeoutMs) });
+    this.cri = new CriClient(found.endpoint, { timeoutMs: Math.min(DEFAULT_CRI_TIMEOUT_MS, this.options.timeoutMs), oneShot: this.oneShot });
     return this.cri;
   }
 
@@ -418,6 +431,15 @@ export class PodSource {
     }
     return String(result.stdout);
   }
+}
+
+/** True once one of `attempts` has a list, false once all failed. */
+function anyAnswered(attempts: readonly Promise<{ list: PodList } | { error: SourceError }>[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    let failed = 0;
+    if (attempts.length === 0) resolve(false);
+    for (const attempt of attempts) void attempt.then((result) => ('list' in result ? resolve(true) : ++failed === attempts.length && resolve(false)));
+  });
 }
 
 function parsed(source: FetchingKind, parse: () => PodList): PodList {

@@ -62,50 +62,53 @@ describe('runtime endpoint discovery', () => {
   });
 });
 
-describe('CRI client failures', () => {
-  const dir = tempDir();
-  after(() => rmSync(dir, { recursive: true, force: true }));
+// Over both transports: Node's net (the screen, the exporter) and system calls (a one-shot).
+for (const oneShot of [false, true]) {
+  describe(`CRI client failures, over ${oneShot ? 'system calls (a one-shot)' : "Node's net"}`, () => {
+    const dir = tempDir();
+    after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reports a missing socket at once', async () => {
-    const client = new CriClient(join(dir, 'missing.sock'));
-    const started = Date.now();
-    const error = await rejection(client.listPodSandboxes());
-    client.close();
-    assert.equal(error.failure, 'ENOENT');
-    assert.equal(error.message, `CRI unix://${join(dir, 'missing.sock')}: connect ENOENT`);
-    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
-  });
-
-  it('reports a socket path nobody listens on', async () => {
-    const stale = join(dir, 'stale.sock');
-    writeFileSync(stale, '');
-    const client = new CriClient(stale);
-    const error = await rejection(client.listPodSandboxes());
-    client.close();
-    assert.equal(error.failure, 'ECONNREFUSED');
-  });
-
-  it('gives up at the deadline on a runtime that accepts but never answers', async () => {
-    const socket = join(dir, 'silent.sock');
-    const held: Socket[] = [];
-    const server = createServer((connection) => held.push(connection));
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
-    const client = new CriClient(socket, { timeoutMs: 300 });
-    const started = Date.now();
-    try {
-      const error = await rejection(client.listContainers());
-      const elapsed = Date.now() - started;
-      assert.equal(error.failure, 'deadline');
-      assert.equal(error.message, `CRI unix://${socket}: ListContainers: deadline exceeded after 0.3s`);
-      assert.ok(elapsed >= 250 && elapsed < 1_500, `took ${elapsed} ms`);
-      assert.ok(held.length > 0, 'the client connected');
-    } finally {
+    it('reports a missing socket at once', async () => {
+      const client = new CriClient(join(dir, 'missing.sock'), { oneShot });
+      const started = Date.now();
+      const error = await rejection(client.listPodSandboxes());
       client.close();
-      for (const connection of held) connection.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    }
+      assert.equal(error.failure, 'ENOENT');
+      assert.equal(error.message, `CRI unix://${join(dir, 'missing.sock')}: connect ENOENT`);
+      assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+    });
+
+    it('reports a socket path nobody listens on', async () => {
+      const stale = join(dir, 'stale.sock');
+      writeFileSync(stale, '');
+      const client = new CriClient(stale, { oneShot });
+      const error = await rejection(client.listPodSandboxes());
+      client.close();
+      assert.equal(error.failure, 'ECONNREFUSED');
+    });
+
+    it('gives up at the deadline on a runtime that accepts but never answers', async () => {
+      const socket = join(dir, 'silent.sock');
+      const held: Socket[] = [];
+      const server = createServer((connection) => held.push(connection));
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      const client = new CriClient(socket, { timeoutMs: 300, oneShot });
+      const started = Date.now();
+      try {
+        const error = await rejection(client.listContainers());
+        const elapsed = Date.now() - started;
+        assert.equal(error.failure, 'deadline');
+        assert.equal(error.message, `CRI unix://${socket}: ListContainers: deadline exceeded after 0.3s`);
+        assert.ok(elapsed >= 250 && elapsed < 1_500, `took ${elapsed} ms`);
+        assert.ok(held.length > 0, 'the client connected');
+      } finally {
+        client.close();
+        for (const connection of held) connection.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
   });
-});
+}
 
 const skip = containerdSkipReason();
 
@@ -185,6 +188,23 @@ describe('a real containerd through CRI', { skip: skip ?? false }, () => {
     assert.deepEqual(podCgroupDirs(web.uid), [], 'pod cgroup removed');
     assert.deepEqual(mountpointsUnder(web.podDir), [], 'token volume unmounted');
     assert.ok(podCgroupDirs(worker.uid).length > 0, 'the other pod is untouched');
+  });
+
+  it('answers a one-shot client (system calls, no node:net) the same lists as the long-running one', async () => {
+    const pod = await runtime.runPod({ name: 'once', namespace: 'shop' });
+    const oneShot = new CriClient(runtime.endpoint, { oneShot: true });
+    try {
+      const [sandboxes, containers] = await Promise.all([oneShot.listPodSandboxes(), oneShot.listContainers()]);
+      // containerd lists from its maps: in no set order.
+      const byId = <T extends { id: string }>(items: T[]): T[] => [...items].sort((a, b) => a.id.localeCompare(b.id));
+      assert.deepEqual(byId(sandboxes), byId(await client.listPodSandboxes()));
+      assert.deepEqual(byId(containers), byId(await client.listContainers()));
+      assert.ok(sandboxes.some((s) => s.id === pod.sandboxId && s.state === 'ready'));
+      assert.ok(containers.some((c) => c.id === pod.container.id && c.state === 'running'));
+    } finally {
+      oneShot.close();
+      await runtime.deletePod(pod);
+    }
   });
 
   it('leaves a deleted pod’s token volume and etc-hosts pinned in a mount namespace something stayed in', async () => {

@@ -2,12 +2,14 @@
 // bin/inotop runs V8's code from the build under the Node that built it, compiles when V8 rejects
 // that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { eventually } from '../helpers/eventually.js';
@@ -15,6 +17,8 @@ import { eventually } from '../helpers/eventually.js';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(repo, 'fixtures/node-a/proc');
 const work = mkdtempSync(join(tmpdir(), 'inotop-startup-'));
+const fakeRuntimeScript = join(repo, 'test/helpers/fake-runtime-main.ts');
+const execFileAsync = promisify(execFile);
 const codeCache = join(repo, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`);
 
 before(() => ensureBuilt());
@@ -46,15 +50,27 @@ test('a one-shot run does not open the standard input (Node sets up the stream o
   for (const args of oneShots) assert.deepEqual(stdinCalls([process.execPath, inotopBin, ...args]), [], args.join(' '));
 });
 
-/** The modules Node loaded for `argv` beyond its own start (`node -e 0`'s), its stdout and stderr pipes. */
-function modulesLoaded(args: string[]): string[] {
+/** A preload that prints Node's list of loaded modules at exit, and the list read back from stderr. */
+function moduleListing(): { preload: string; listed: (stderr: string) => string[]; own: Set<string> } {
   const preload = join(work, 'modules-loaded.cjs');
   writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nMODULES ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
   const listed = (stderr: string): string[] => JSON.parse(/^MODULES (.*)$/m.exec(stderr)?.[1] ?? '[]') as string[];
-  const own = new Set(listed(spawnSync(process.execPath, ['--require', preload, '-e', '0'], { encoding: 'utf8' }).stderr));
+  return { preload, listed, own: new Set(listed(spawnSync(process.execPath, ['--require', preload, '-e', '0'], { encoding: 'utf8' }).stderr)) };
+}
+
+/** The modules Node loaded for `argv` beyond its own start (`node -e 0`'s), its stdout and stderr pipes. */
+function modulesLoaded(args: string[]): string[] {
+  const { preload, listed, own } = moduleListing();
   const result = spawnSync(process.execPath, ['--require', preload, inotopBin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.ok(result.status !== null && result.status <= 2 && result.stdout !== '', `${args.join(' ')}: ${result.stderr}`);
   return listed(result.stderr).filter((name) => !own.has(name));
+}
+
+/** modulesLoaded without blocking the test's event loop, and the run's stdout. */
+async function modulesLoadedAsync(args: string[]): Promise<{ loaded: string[]; stdout: string }> {
+  const { preload, listed, own } = moduleListing();
+  const { stdout, stderr } = await execFileAsync(process.execPath, ['--require', preload, inotopBin, ...args], { encoding: 'utf8' });
+  return { loaded: listed(stderr).filter((name) => !own.has(name)), stdout };
 }
 
 test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's pod directory with fs's callbacks: Node's net, stdio streams and fs/promises never load", () => {
@@ -80,6 +96,49 @@ test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's
       [],
       args.join(' '),
     );
+  }
+});
+
+test('a one-shot run with a runtime answering CRI asks it through system calls: net, stream and the pipe handles never load, and the pods are listed', async () => {
+  // A runtime of its own process: the test's event loop stays free while inotop runs.
+  const runtime = spawn(process.execPath, ['--import', 'tsx', fakeRuntimeScript], { stdio: ['ignore', 'pipe', 'inherit'], cwd: repo });
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      runtime.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+      runtime.once('exit', (code) => reject(new Error(`the fake runtime exited ${code}`)));
+    });
+    const { loaded, stdout } = await modulesLoadedAsync(['--json', '--pods', 'cri', '--runtime-endpoint', endpoint, '--proc', fixture]);
+    const pods = (JSON.parse(stdout) as { pods: { source: string; live: number | null; error: string | null } }).pods;
+    assert.deepEqual({ source: pods.source, live: pods.live, error: pods.error }, { source: 'cri', live: 1, error: null });
+    assert.deepEqual(
+      loaded.filter((name) => /^(NativeModule (net|internal\/stream_base_commons)|Internal Binding (pipe|tcp|stream)_wrap)$/.test(name)),
+      [],
+    );
+  } finally {
+    // SIGTERM: it removes its socket's directory.
+    const exited = new Promise((resolve) => runtime.once('exit', resolve));
+    runtime.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('Ctrl-C ends a one-shot run that waits for a runtime which never answers, before the CRI deadline', async () => {
+  const socket = join(work, 'silent.sock');
+  const held: Socket[] = [];
+  const server = createServer((connection) => held.push(connection));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  try {
+    const started = Date.now();
+    const run = spawn(process.execPath, [inotopBin, '--json', '--pods', 'cri', '--runtime-endpoint', socket, '--proc', fixture], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
+    // Connected: the run now waits for the answer (the deadline is 2 s).
+    await eventually(() => assert.ok(held.length > 0, 'inotop connected'), { intervalMs: 10 });
+    run.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.ok(Date.now() - started < 1_500, `took ${Date.now() - started} ms`);
+  } finally {
+    for (const connection of held) connection.destroy();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
 

@@ -3,6 +3,9 @@
 // (test/helpers/fake-runtime.ts). test/system/cri.test.ts holds it to a real containerd.
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CriClient, CriError } from '../../src/pods/cri/client.js';
 import { decodeHuffman, HeaderDecoder, HpackError } from '../../src/pods/cri/hpack.js';
@@ -117,121 +120,195 @@ describe('the two answers decoded from what protobufjs encodes from api.proto', 
   });
 });
 
-describe('the client against grpc-js on a unix socket', () => {
-  const closers: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const close of closers) await close();
-  });
-  async function runtime(handlers: Record<string, FakeHandler>) {
-    const fake = await startFakeRuntime(handlers);
-    closers.push(fake.close);
-    return fake;
-  }
-
-  test('lists sandboxes and containers, side by side on one connection, again and again', async () => {
-    // 3,000 containers: answers of a few hundred KB, over many DATA frames; 60 of them pass the
-    // connection's first receive window, which must be given back as answers are taken.
-    const containers = Array.from({ length: 3000 }, (_, i) => container(i));
-    const fake = await runtime({
-      ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }),
-      ListContainers: (_request, answer) => answer(null, { containers }),
+// Each test over both transports: Node's net (the screen, the exporter) and system calls (a one-shot).
+for (const oneShot of [false, true]) {
+  describe(`the client against grpc-js on a unix socket, over ${oneShot ? 'system calls (a one-shot)' : "Node's net"}`, () => {
+    const closers: (() => Promise<void>)[] = [];
+    after(async () => {
+      for (const close of closers) await close();
     });
-    const client = new CriClient(fake.endpoint);
-    try {
-      for (let i = 0; i < 60; i++) {
-        const [sandboxes, listed] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
-        assert.equal(sandboxes.length, 1);
-        assert.equal(listed.length, 3000);
-        assert.equal(listed[2999]!.name, 'app-2999');
+    async function runtime(handlers: Record<string, FakeHandler>) {
+      const fake = await startFakeRuntime(handlers);
+      closers.push(fake.close);
+      return fake;
+    }
+
+    test('lists sandboxes and containers, side by side on one connection, again and again', async () => {
+      // 3,000 containers: answers of a few hundred KB, over many DATA frames; 60 of them pass the
+      // connection's first receive window, which must be given back as answers are taken.
+      const containers = Array.from({ length: 3000 }, (_, i) => container(i));
+      const fake = await runtime({
+        ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }),
+        ListContainers: (_request, answer) => answer(null, { containers }),
+      });
+      const client = new CriClient(fake.endpoint, { oneShot });
+      try {
+        for (let i = 0; i < 60; i++) {
+          const [sandboxes, listed] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
+          assert.equal(sandboxes.length, 1);
+          assert.equal(listed.length, 3000);
+          assert.equal(listed[2999]!.name, 'app-2999');
+        }
+      } finally {
+        client.close();
       }
-    } finally {
-      client.close();
-    }
-  });
-
-  test("the runtime's error: its status and message (percent-encoded UTF-8), and UNIMPLEMENTED", async () => {
-    const fake = await runtime({
-      ListPodSandbox: (_request, answer) => answer({ code: 9, details: 'not ready: ünïcode 100% / ok' }),
     });
-    const client = new CriClient(fake.endpoint);
-    try {
-      const sandboxes = await client.listPodSandboxes().catch((error: unknown) => error);
-      assert.ok(sandboxes instanceof CriError);
-      assert.equal(sandboxes.failure, 'FAILED_PRECONDITION');
-      assert.equal(sandboxes.message, `CRI ${fake.endpoint}: ListPodSandbox: FAILED_PRECONDITION: not ready: ünïcode 100% / ok`);
-      const containers = await client.listContainers().catch((error: unknown) => error);
-      assert.ok(containers instanceof CriError);
-      assert.equal(containers.failure, 'UNIMPLEMENTED');
-      assert.match(containers.message, /ListContainers: the runtime does not serve CRI runtime\.v1/);
-    } finally {
-      client.close();
-    }
-  });
 
-  test('a runtime that never answers: DEADLINE_EXCEEDED at the deadline, and the next call still works', async () => {
-    let hang = true;
-    const fake = await runtime({
-      ListPodSandbox: (_request, answer) => {
-        if (!hang) answer(null, { items: [SANDBOX] });
-      },
+    test("the runtime's error: its status and message (percent-encoded UTF-8), and UNIMPLEMENTED", async () => {
+      const fake = await runtime({
+        ListPodSandbox: (_request, answer) => answer({ code: 9, details: 'not ready: ünïcode 100% / ok' }),
+      });
+      const client = new CriClient(fake.endpoint, { oneShot });
+      try {
+        const sandboxes = await client.listPodSandboxes().catch((error: unknown) => error);
+        assert.ok(sandboxes instanceof CriError);
+        assert.equal(sandboxes.failure, 'FAILED_PRECONDITION');
+        assert.equal(sandboxes.message, `CRI ${fake.endpoint}: ListPodSandbox: FAILED_PRECONDITION: not ready: ünïcode 100% / ok`);
+        const containers = await client.listContainers().catch((error: unknown) => error);
+        assert.ok(containers instanceof CriError);
+        assert.equal(containers.failure, 'UNIMPLEMENTED');
+        assert.match(containers.message, /ListContainers: the runtime does not serve CRI runtime\.v1/);
+      } finally {
+        client.close();
+      }
     });
-    const client = new CriClient(fake.endpoint, { timeoutMs: 200 });
-    try {
-      const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
-      assert.ok(error instanceof CriError);
-      assert.equal(error.message, `CRI ${fake.endpoint}: ListPodSandbox: deadline exceeded after 0.2s`);
-      hang = false;
-      assert.equal((await client.listPodSandboxes()).length, 1);
-    } finally {
-      client.close();
-    }
-  });
 
-  test('a runtime restarted between calls: the failure said, then a new connection', async () => {
-    const fake = await runtime({ ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }) });
-    const client = new CriClient(fake.endpoint);
-    try {
-      assert.equal((await client.listPodSandboxes()).length, 1);
+    test('a runtime that never answers: DEADLINE_EXCEEDED at the deadline, and the next call still works', async () => {
+      let hang = true;
+      const fake = await runtime({
+        ListPodSandbox: (_request, answer) => {
+          if (!hang) answer(null, { items: [SANDBOX] });
+        },
+      });
+      const client = new CriClient(fake.endpoint, { timeoutMs: 200, oneShot });
+      try {
+        const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
+        assert.ok(error instanceof CriError);
+        assert.equal(error.message, `CRI ${fake.endpoint}: ListPodSandbox: deadline exceeded after 0.2s`);
+        hang = false;
+        assert.equal((await client.listPodSandboxes()).length, 1);
+      } finally {
+        client.close();
+      }
+    });
+
+    test('a runtime restarted between calls: the failure said, then a new connection', async () => {
+      const fake = await runtime({ ListPodSandbox: (_request, answer) => answer(null, { items: [SANDBOX] }) });
+      const client = new CriClient(fake.endpoint, { oneShot });
+      try {
+        assert.equal((await client.listPodSandboxes()).length, 1);
+        await fake.stop();
+        const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
+        assert.ok(error instanceof CriError);
+        assert.match(error.failure, /^(ENOENT|UNAVAILABLE)$/);
+        await fake.restart();
+        assert.equal((await client.listPodSandboxes()).length, 1);
+      } finally {
+        client.close();
+      }
+    });
+
+    test('an answer that is not HTTP/2 fails the call at once', async () => {
+      const connections: Socket[] = [];
+      const fake = await runtime({});
       await fake.stop();
-      const error = await client.listPodSandboxes().catch((reason: unknown) => reason);
-      assert.ok(error instanceof CriError);
-      assert.match(error.failure, /^(ENOENT|UNAVAILABLE)$/);
-      await fake.restart();
-      assert.equal((await client.listPodSandboxes()).length, 1);
-    } finally {
-      client.close();
-    }
-  });
-
-  test('an answer that is not HTTP/2 fails the call at once', async () => {
-    const connections: Socket[] = [];
-    const fake = await runtime({});
-    await fake.stop();
-    const server = createServer((connection) => {
-      connections.push(connection);
-      connection.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      const server = createServer((connection) => {
+        connections.push(connection);
+        connection.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+      });
+      await new Promise<void>((resolve) => server.listen(fake.socket, resolve));
+      const client = new CriClient(fake.endpoint, { oneShot });
+      try {
+        const error = await client.listContainers().catch((reason: unknown) => reason);
+        assert.ok(error instanceof CriError);
+        assert.notEqual(error.failure, 'deadline');
+      } finally {
+        client.close();
+        for (const connection of connections) connection.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
-    await new Promise<void>((resolve) => server.listen(fake.socket, resolve));
-    const client = new CriClient(fake.endpoint);
-    try {
-      const error = await client.listContainers().catch((reason: unknown) => reason);
-      assert.ok(error instanceof CriError);
-      assert.notEqual(error.failure, 'deadline');
-    } finally {
+
+    test('close() cancels the calls still waiting', async () => {
+      const fake = await runtime({ ListContainers: () => undefined });
+      const client = new CriClient(fake.endpoint, { oneShot });
+      const waiting = client.listContainers().catch((reason: unknown) => reason);
+      await client.sent();
       client.close();
-      for (const connection of connections) connection.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      const error = await waiting;
+      assert.ok(error instanceof CriError);
+      assert.equal(error.failure, 'CANCELLED');
+    });
+
+    // A runtime that misbehaves at the HTTP/2 level: each answers the first bytes it gets with
+    // `reply`'s frames (the call asked is on stream 1), then does what `after` says.
+    const misbehaving: [string, { reply: Buffer[]; after: 'end' | 'hold' }, { failure: string; message: string }][] = [
+      [
+        'closes in the middle of a frame',
+        { reply: [rawFrame(0x4, 0, 0), Buffer.from([0, 0, 100, 0x0, 0, 0, 0, 0, 1, 0, 0])], after: 'end' },
+        { failure: 'UNAVAILABLE', message: 'unavailable (the runtime closed the connection)' },
+      ],
+      [
+        'says GOAWAY before answering',
+        { reply: [rawFrame(0x7, 0, 0, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0]))], after: 'hold' },
+        { failure: 'UNAVAILABLE', message: 'unavailable (the runtime is closing the connection (GOAWAY))' },
+      ],
+      [
+        'resets the stream',
+        { reply: [rawFrame(0x3, 0, 1, Buffer.from([0, 0, 0, 2]))], after: 'hold' },
+        { failure: 'INTERNAL', message: 'ListContainers: INTERNAL: stream reset by the runtime (HTTP/2 error 2)' },
+      ],
+      [
+        'answers more than the 16 MiB taken',
+        {
+          // :status 200 (HPACK static index 8), then 1,025 full DATA frames of the stream.
+          reply: [rawFrame(0x1, 0x4, 1, Buffer.from([0x88])), ...Array.from({ length: 1025 }, () => rawFrame(0x0, 0, 1, Buffer.alloc(16_384)))],
+          after: 'hold',
+        },
+        { failure: 'RESOURCE_EXHAUSTED', message: 'ListContainers: RESOURCE_EXHAUSTED: an answer larger than 16777216 bytes' },
+      ],
+    ];
+    for (const [what, behaviour, expected] of misbehaving) {
+      test(`a runtime that ${what}: the call fails at once, saying so`, async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'inotop-raw-cri-'));
+        const socket = join(dir, 'cri.sock');
+        const connections: Socket[] = [];
+        const server = createServer((connection) => {
+          connections.push(connection);
+          connection.on('error', () => undefined);
+          connection.once('data', () => {
+            for (const bytes of behaviour.reply) connection.write(bytes);
+            if (behaviour.after === 'end') connection.end();
+          });
+        });
+        await new Promise<void>((resolve) => server.listen(socket, resolve));
+        const client = new CriClient(socket, { oneShot, timeoutMs: 5_000 });
+        const started = Date.now();
+        try {
+          const error = await client.listContainers().catch((reason: unknown) => reason);
+          assert.ok(error instanceof CriError, String(error));
+          assert.deepEqual(
+            { failure: error.failure, message: error.message },
+            { failure: expected.failure, message: `CRI unix://${socket}: ${expected.message}` },
+          );
+          assert.ok(Date.now() - started < 4_000, `took ${Date.now() - started} ms: not the deadline`);
+        } finally {
+          client.close();
+          for (const connection of connections) connection.destroy();
+          await new Promise((resolve) => server.close(resolve));
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
     }
   });
+}
 
-  test('close() cancels the calls still waiting', async () => {
-    const fake = await runtime({ ListContainers: () => undefined });
-    const client = new CriClient(fake.endpoint);
-    const waiting = client.listContainers().catch((reason: unknown) => reason);
-    await client.sent();
-    client.close();
-    const error = await waiting;
-    assert.ok(error instanceof CriError);
-    assert.equal(error.failure, 'CANCELLED');
-  });
-});
+/** An HTTP/2 frame as a runtime would write it. */
+function rawFrame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(stream, 5);
+  return Buffer.concat([header, payload]);
+}

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { VERSION } from '../../version.js';
 import { GrpcChannel, GrpcError, GrpcStatus, statusName } from './grpc.js';
 import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError, type CriContainer, type CriSandbox } from './messages.js';
+import { syscallTransport } from './transports.js';
 
 export type { ContainerState, CriContainer, CriSandbox, SandboxState } from './messages.js';
 
@@ -101,6 +102,12 @@ export class CriError extends Error {
 export interface CriClientOptions {
   /** Deadline of each call; default 2 s. */
   timeoutMs?: number;
+  /**
+   * For a run that asks once (a one-shot): the socket is written through system calls, so the
+   * request is out before the caller goes on, and nothing of node:net loads (transports.ts).
+   * Where koffi cannot make them, node:net as for a long run.
+   */
+  oneShot?: boolean;
 }
 
 export class CriClient {
@@ -112,7 +119,12 @@ export class CriClient {
   constructor(endpoint: string, options: CriClientOptions = {}) {
     this.endpoint = normalizeEndpoint(endpoint);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CRI_TIMEOUT_MS;
-    this.channel = new GrpcChannel(this.endpoint.slice('unix://'.length), { maxMessageBytes: MAX_MESSAGE_BYTES, userAgent: `inotop/${VERSION}` });
+    const transport = options.oneShot === true ? syscallTransport() : null;
+    this.channel = new GrpcChannel(this.endpoint.slice('unix://'.length), {
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      userAgent: `inotop/${VERSION}`,
+      ...(transport ? { transport } : {}),
+    });
   }
 
   /** Every sandbox the runtime has, ready or not. */
@@ -158,7 +170,7 @@ export class CriClient {
       return new CriError(this.endpoint, 'deadline', `${where}: ${method}: deadline exceeded after ${formatSeconds(this.timeoutMs)}`);
     }
     if (error.code === GrpcStatus.UNAVAILABLE) {
-      if (error.errno !== null) return new CriError(this.endpoint, error.errno, `${where}: connect ${error.errno}`);
+      if (error.errno !== null) return new CriError(this.endpoint, error.errno, `${where}: ${error.details}`);
       return new CriError(this.endpoint, 'UNAVAILABLE', `${where}: unavailable (${error.details})`);
     }
     if (error.code === GrpcStatus.UNIMPLEMENTED) {

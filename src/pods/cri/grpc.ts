@@ -5,9 +5,10 @@
 //
 // One connection, opened at the first call and kept for the next (a screen asks every 5 s), opened
 // again after the runtime closed it. Every call has a deadline (and tells the runtime: grpc-timeout);
-// a call past it is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED.
-import type { Socket } from 'node:net';
+// a call past it is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED. The bytes go over a
+// transport (transports.ts): Node's net, or system calls for a one-shot run.
 import { encodeHeaders, HeaderDecoder, HpackError } from './hpack.js';
+import { netTransport, type OpenTransport, type Transport } from './transports.js';
 
 /** gRPC status codes (the ones this client gives or names). */
 export const GrpcStatus = {
@@ -90,6 +91,8 @@ export interface ChannelOptions {
   maxMessageBytes: number;
   /** Sent as user-agent. */
   userAgent: string;
+  /** How the bytes go to the runtime's socket; default Node's net (transports.ts). */
+  transport?: OpenTransport;
 }
 
 interface Call {
@@ -160,7 +163,7 @@ function percentDecoded(text: string): string {
 
 /** One HTTP/2 connection and its calls. */
 class Connection {
-  private readonly socket: Socket;
+  private readonly socket: Transport;
   private readonly decoder = new HeaderDecoder();
   private readonly calls = new Map<number, Call>();
   private nextStream = 1;
@@ -171,18 +174,16 @@ class Connection {
   private unacknowledged = 0;
   /** No new call: the runtime said GOAWAY, or the socket failed or closed. */
   closed = false;
-  /** Settles when the socket connected (what was written before is on its way) or failed. */
-  readonly connected: Promise<void>;
 
   constructor(
     path: string,
     private readonly options: ChannelOptions,
   ) {
-    // node:net loaded here: a run without CRI (--pods none, no runtime socket) need not load it.
-    this.socket = process.getBuiltinModule('node:net').connect(path);
-    this.connected = new Promise((resolve) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('close', resolve);
+    this.socket = (options.transport ?? netTransport)(path, {
+      data: (chunk) => this.receive(chunk),
+      error: (errno, what) => this.fail(new GrpcError(GrpcStatus.UNAVAILABLE, what, errno)),
+      close: () => this.fail(new GrpcError(GrpcStatus.UNAVAILABLE, 'the runtime closed the connection')),
+      waiting: () => this.calls.size > 0,
     });
     // Writes wait for the connection; the preface, our settings and the connection's receive
     // window go first. Answers up to the largest message fit the windows without a round trip.
@@ -194,13 +195,11 @@ class Connection {
         frame(WINDOW_UPDATE, 0, 0, uint32Payload(window)),
       ]),
     );
-    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    this.socket.on('error', (error: NodeJS.ErrnoException) => {
-      const errno = error.code ?? null;
-      const what = error.syscall === 'connect' ? `connect ${errno}` : error.message;
-      this.fail(new GrpcError(GrpcStatus.UNAVAILABLE, what, errno));
-    });
-    this.socket.on('close', () => this.fail(new GrpcError(GrpcStatus.UNAVAILABLE, 'the runtime closed the connection')));
+  }
+
+  /** Settles when what was written so far is on its way to the runtime, or the connection failed. */
+  get sent(): Promise<void> {
+    return this.socket.sent;
   }
 
   /** Starts a call; `settle` is called once. */
@@ -228,6 +227,11 @@ class Connection {
       if (!this.calls.delete(stream)) return;
       if (!this.closed) this.socket.write(frame(RST_STREAM, 0, stream, uint32Payload(CANCEL)));
     };
+  }
+
+  /** Takes in what came while no call waited: a connection the runtime closed meanwhile is `closed` after it. */
+  catchUp(): void {
+    if (!this.closed) this.socket.catchUp();
   }
 
   destroy(): void {
@@ -409,6 +413,7 @@ export class GrpcChannel {
 
   /** The answer's message bytes, or a GrpcError (DEADLINE_EXCEEDED past `timeoutMs`). */
   unary(path: string, message: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    this.connection?.catchUp();
     if (this.connection === null || this.connection.closed) this.connection = new Connection(this.socketPath, this.options);
     const connection = this.connection;
     return new Promise((resolve, reject) => {
@@ -434,7 +439,7 @@ export class GrpcChannel {
 
   /** Settles once the calls made so far are on their way to the runtime (or the connection failed). */
   sent(): Promise<void> {
-    return this.connection?.connected ?? Promise.resolve();
+    return this.connection?.sent ?? Promise.resolve();
   }
 
   /** Cancels the calls still waiting and closes the connection: nothing of the channel outlives it. */
