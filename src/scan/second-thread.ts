@@ -14,12 +14,19 @@ import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import type { MissList } from './coverage.js';
+import { readProcTextOrNull } from './procfs.js';
 
 export interface SecondThreadTuning {
   /** The main thread reads alone for at least this long... */
   afterMs: number;
   /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far. */
   leftMs: number;
+  /**
+   * ...and only while a core looks free: at most this share (%) of the last 10 s with some task
+   * waiting for a CPU (/proc/pressure/cpu's "some avg10"). Where every core is busy, a second
+   * thread would take turns with the first and with the node's work: more CPU, no sooner done.
+   */
+  maxCpuPressure: number;
   /** Pids per chunk claimed. */
   chunkPids: number;
   /**
@@ -43,7 +50,7 @@ export interface SecondThreadTuning {
  * 2,000 watches) takes 5–10 ms. Chunks of 8 pids (some 5 ms of reading at most but for a process
  * with a huge list) keep the two threads' ends close.
  */
-export const SECOND_THREAD: SecondThreadTuning = { afterMs: 15, leftMs: 150, chunkPids: 8, stallMs: 3000 };
+export const SECOND_THREAD: SecondThreadTuning = { afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
 
 /** A share of the pid list: pids[start, end). */
 export interface PidRange {
@@ -64,7 +71,7 @@ export interface ScanPart {
 /** How a scan used a second thread. */
 export interface ThreadUse {
   /**
-   * 'none': the scan was small, or the machine has one core; 'idle': started, but the main thread
+   * 'none': the scan was small, or no core was free; 'idle': started, but the main thread
    * had read every pid before it claimed any; 'helped': it read `secondPids` of them; 'failed': it
    * could not start or died (`failure` says why), and the main thread read its share.
    */
@@ -184,8 +191,8 @@ export class PidShares {
 
   private start(): void {
     this.tried = true;
-    // One core: the two threads would take turns on it.
-    if (availableParallelism() < 2) return;
+    // One core, or none free: the two threads would take turns.
+    if (availableParallelism() < 2 || cpuPressure() > this.tuning.maxCpuPressure) return;
     const { port1, port2 } = new MessageChannel();
     const init: ShareInit = {
       control: this.control,
@@ -239,6 +246,15 @@ export class PidShares {
       }
     }
   }
+}
+
+/**
+ * The share (%) of the last 10 s in which some task waited for a CPU (PSI, Linux 4.20+); 0 where
+ * the kernel keeps no such figure (older, or booted with psi=0): the cores alone then decide.
+ */
+function cpuPressure(): number {
+  const some = /^some avg10=([\d.]+)/m.exec(readProcTextOrNull('/proc/pressure/cpu') ?? '');
+  return some ? Number(some[1]) : 0;
 }
 
 /** The pids of a chunk. */

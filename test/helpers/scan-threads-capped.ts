@@ -11,7 +11,7 @@ const pids = new Set(pidList!.split(',').map(Number));
 writeFileSync(`${cgroup}/cgroup.procs`, String(process.pid));
 writeFileSync(`${cgroup}/pids.max`, readFileSync(`${cgroup}/pids.current`, 'utf8').trim());
 const one = new Scanner({ once: true });
-const two = new Scanner({ once: true, secondThread: { afterMs: 0, leftMs: 0, chunkPids: 1 } });
+const two = new Scanner({ once: true, secondThread: { afterMs: 0, leftMs: 0, maxCpuPressure: 100, chunkPids: 1 } });
 try {
   const alone = scanSummary(one.scan(), pids);
   const split = scanSummary(two.scan(), pids);
