@@ -43,12 +43,12 @@ export interface SecondThreadTuning {
 
 /**
  * Measured on the project's machine (2 cores; README, "One-shots on two threads"): a worker
- * thread runs its first line some 60 ms after it is asked for (50–100 ms, and as much CPU),
- * while the main thread reads on. One that starts with L ms of reading left takes about
- * (L − 60) / 2 off the scan; it is started at 150 ms left, so that it saves some 45 ms at least
- * for its CPU. The first 15 ms tell the pace: an idle node's whole scan (some 150 processes,
- * 2,000 watches) takes 5–10 ms. Chunks of 8 pids (some 5 ms of reading at most but for a process
- * with a huge list) keep the two threads' ends close.
+ * thread runs its first line some 60 ms after it is asked for (150–250 ms when the cores are
+ * busy), with as much CPU, while the main thread reads on. One started with L ms of reading left
+ * takes about (L − 60) / 2 off the scan: at 150 ms left, some 45 ms at least for its CPU. The
+ * first 15 ms tell the pace; an idle node's whole scan (some 100 processes) takes 20–30 ms, with
+ * a few ms left at 15. Chunks of 8 pids (a few ms of reading, but for a process with a huge list)
+ * keep the two threads' ends close.
  */
 export const SECOND_THREAD: SecondThreadTuning = { afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
 
