@@ -49,7 +49,7 @@ export class PackageFile {
 }
 
 /** inotop's worker threads: their entry points under src/, each its own bundle in both builds. */
-export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker'] as const;
+export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/worker'] as const;
 export type WorkerEntry = (typeof WORKER_ENTRIES)[number];
 
 /** The single executable's asset that holds a worker's bundle (scripts/build-exe.mjs). */

@@ -107,6 +107,8 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   if (collector) await collector.start();
   // One scan serves both verdicts: the limits from its counts, the leaks from its targets.
   // Even the scan stops at the deadline: a node too big to read in time is "cannot tell", never a kill.
+  // On one thread (no ScanOptions.secondThread): node-problem-detector runs the check under 10m of
+  // CPU and 80 Mi, where a second thread would be throttled with the first and add an isolate's memory.
   const scanner = collector ? null : new Scanner({ procRoot: shared.procRoot, once: true });
   const scanned = scanner ? scanner.scan(deadlineAt) : collector!.scan(deadlineAt);
   if (scanned.incomplete) {

@@ -118,7 +118,7 @@ async function printLive(options: Options, format: OutputFormat): Promise<number
   // at once (the tracer's set-up would be most of a one-shot run on an idle node).
   const oneShot = (options.iterations ?? 1) <= 1;
   const traceOff = options.trace && oneShot ? { trace: false, traceOffReason: 'a one-shot run: -n N, the screen or serve trace failed calls' } : {};
-  const collector = new Collector({ ...liveCollectorOptions(options), ...traceOff, once: oneShot });
+  const collector = new Collector({ ...liveCollectorOptions(options), ...traceOff, once: oneShot, secondThread: oneShot });
   const keepSignals = exitOnSignals(() => collector.stop());
   if (!oneShot) writeSeriesThroughStream();
   try {

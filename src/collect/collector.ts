@@ -80,6 +80,8 @@ export interface CollectorOptions {
   traceOffReason?: string;
   /** One refresh only (a one-shot run): the scan keeps nothing for a next one (ScanOptions.once). */
   once?: boolean;
+  /** With `once`: a big node's scan is read by two threads (ScanOptions.secondThread). */
+  secondThread?: boolean;
 }
 
 /** The stages' outputs of the last collect(): what a view may ask more of (another process's targets). */
@@ -115,7 +117,7 @@ export class Collector {
   private targetLists = new Map<number, { startTime: number; context: string; refresh: number; list: TargetList }>();
 
   constructor(private readonly options: CollectorOptions) {
-    this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false });
+    this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false, secondThread: options.secondThread ?? false });
     this.resolver = new Resolver({
       procRoot: options.procRoot,
       forceWalk: options.forceWalk,

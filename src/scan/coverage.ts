@@ -21,14 +21,31 @@ export function causeOf(error: unknown): string {
   return errorCode(error) ?? ((error as Error).message ?? String(error)).split(/[\s:]/)[0]!;
 }
 
+/** Misses.add's calls in order, as plain data: a second thread's misses cross to the scan's (second-thread.ts). */
+export type MissList = [cause: string, pid: number, detail: string | undefined][];
+
 /** The processes a scan could not read, whole or in part, by cause. */
 export class Misses {
   private readonly byCause = new Map<string, Set<number>>();
   private readonly pids = new Set<number>();
   /** What was missed of a process that was read in part, for the notes ("fd 7: fdinfo ENOMEM"). */
   private readonly details = new Map<number, string[]>();
+  /** The calls to add(), in order. */
+  private readonly added: MissList = [];
+
+  /**
+   * The misses of the parts of one scan, each as read in order of pid, together as a scan of all
+   * in order of pid would have met them: the same notes, pids named in the same order.
+   */
+  static ofParts(parts: readonly MissList[]): Misses {
+    const misses = new Misses();
+    // A stable sort: one process's misses, all in one part, keep their order.
+    for (const [cause, pid, detail] of parts.flat().sort((a, b) => a[1] - b[1])) misses.add(cause, pid, detail);
+    return misses;
+  }
 
   add(cause: string, pid: number, detail?: string): void {
+    this.added.push([cause, pid, detail]);
     let pids = this.byCause.get(cause);
     if (!pids) this.byCause.set(cause, (pids = new Set()));
     pids.add(pid);
@@ -38,6 +55,11 @@ export class Misses {
       if (list.length < 3) list.push(detail);
       this.details.set(pid, list);
     }
+  }
+
+  /** The calls to add() so far, in order. */
+  list(): MissList {
+    return this.added;
   }
 
   get size(): number {

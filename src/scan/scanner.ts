@@ -38,6 +38,7 @@ import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
 import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
+import { PidShares, SECOND_THREAD, type PidRange, type ScanPart, type SecondThreadTuning, type ThreadUse } from './second-thread.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -51,6 +52,12 @@ export interface ScanOptions {
    * digest of its bytes (see LENGTH_KEYED_BYTES).
    */
   once?: boolean;
+  /**
+   * A once-only scan of the live /proc without a deadline that turns out big is read by a second
+   * thread beside this one (second-thread.ts): true for the defaults (SECOND_THREAD), or tuned
+   * (tests force a small scan onto two threads). Off by default.
+   */
+  secondThread?: boolean | Partial<SecondThreadTuning>;
 }
 
 export class ScanError extends Error {}
@@ -97,6 +104,9 @@ export class Scanner {
   private readonly passwdPath: string;
   private readonly sharedDetection: 'auto' | 'heuristic';
   private readonly once: boolean;
+  private readonly secondThread: SecondThreadTuning | null;
+  /** How the last scan used a second thread; null when it could not have (see ScanOptions.secondThread). */
+  lastThreads: ThreadUse | null = null;
   /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
   private readonly fdinfoFiles: FdinfoFiles | null;
   private parsed = new Map<string, ParsedInstance>();
@@ -113,6 +123,8 @@ export class Scanner {
     this.passwdPath = options.passwdPath ?? defaultPasswdPath(this.procRoot);
     this.sharedDetection = options.sharedDetection ?? 'auto';
     this.once = options.once ?? false;
+    const { secondThread = false } = options;
+    this.secondThread = this.once && secondThread ? { ...SECOND_THREAD, ...(secondThread === true ? {} : secondThread) } : null;
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
     this.userNamespaces = new UserNamespaces(this.procRoot);
   }
@@ -157,163 +169,57 @@ export class Scanner {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
     const users = loadUserNames(this.passwdPath);
-    const processes: ScannedProcess[] = [];
-    /** What could not be read, by cause. */
-    const misses = new Misses();
-    /** Processes whose fds were off limits (permission), and why. */
-    const denied = new Map<number, string>();
-    /** Some process was not scanned for lack of file descriptors (ours or the system's). */
-    let outOfFds = false;
-    const parsedNow = new Map<string, ParsedInstance>();
-    const parsedGroupsNow = new Map<string, ParsedGroup>();
-    const parsedInstances: string[] = [];
-    /**
-     * This scan's parses by their lines' digest: instances with the same lines (many watchers of
-     * the same directories, added in the same order) share one immutable list, parsed once.
-     */
-    const parsedByList = new Map<string, ParsedInstance>();
-    /** In a once-only scan with kcmp, the same for lists keyed by a sample of their bytes (sampledKey). */
-    const sampledLists = new SampledLists();
-
     const kcmp = this.sharedDetection !== 'heuristic' && procRoot === '/proc' ? kcmpComparator() : null;
     const exact = kcmp?.ok ? kcmp.value : null;
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     const keyByLength = this.once && exact !== null;
+    const pass = new ScanPass(users, keyByLength);
+    const { processes, denied, identities } = pass;
 
     const previous = changed && this.previous ? this.previous : null;
-    /** The identities of the holders read or kept; only a live /proc's scan is built on. */
-    const identities = new Map<number, number>();
-    const live = this.fdinfoFiles !== null;
     const keptPids: number[] = [];
     let skippedForTime = 0;
     const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
-    for (const pid of pids) {
+    // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
+    const shares =
+      this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
+        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength })
+        : null;
+    if (shares) {
+      for (let range = shares.claim(); range; range = shares.claim()) {
+        for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
+      }
+      const { part, notRead } = shares.finish();
+      for (const pid of notRead) this.readProcess(pid, pass);
+      pass.join(part);
+    }
+    this.lastThreads = shares?.use() ?? null;
+    for (const pid of shares ? [] : pids) {
       meter?.reading(processes);
       if (deadline !== null && uptimeMs() > deadline) {
         skippedForTime++;
         continue;
       }
-      const base = `${procRoot}/${pid}`;
       if (previous?.pids.has(pid) && !changed!.has(pid)) {
         const deniedBefore = previous.denied.get(pid);
         if (deniedBefore) {
           denied.set(pid, deniedBefore);
-          misses.add(deniedBefore, pid);
+          pass.misses.add(deniedBefore, pid);
         }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
-        const identity = procIdentity(base);
+        const identity = procIdentity(`${procRoot}/${pid}`);
         if (identity !== null && identity === previous.identities.get(pid)) {
-          processes.push(this.keep(kept, parsedNow, parsedGroupsNow));
+          processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
           keptPids.push(pid);
           identities.set(pid, identity);
           continue;
         }
         // Gone, or its pid taken by a new process: read as new.
       }
-      let dir: FdDir;
-      try {
-        dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
-      } catch (error) {
-        if (isVanished(error)) continue;
-        if (isPermissionDenied(error)) denied.set(pid, causeOf(error));
-        if (isOutOfFds(error)) outOfFds = true;
-        misses.add(causeOf(error), pid);
-        continue;
-      }
-      const instances: InotifyInstance[] = [];
-      const groups: FanotifyGroup[] = [];
-      /** Out of fds: the rest of this process is not read. */
-      let skipped: unknown = null;
-      try {
-        for (let at = dir.findLink(0, WATCHED_LINKS); at >= 0; at = dir.findLink(at + 1, WATCHED_LINKS)) {
-          const fd = dir.fds[at]!;
-          const link = dir.found.link;
-          const path = `${base}/fdinfo/${fd}`;
-          // Chunks in order: one, but for a big instance (a line may span two); or, for a long
-          // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
-          let read: Buffer[] | ReadList | null;
-          try {
-            read = keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
-          } catch (error) {
-            if (isVanished(error)) continue;
-            if (isOutOfFds(error)) {
-              skipped = error;
-              break;
-            }
-            // This fd's watches are not counted; the process's other fds are.
-            misses.add(causeOf(error), pid, `fdinfo ${fd}`);
-            continue;
-          }
-          const key = `${pid}/${fd}`;
-          if (link === FANOTIFY) {
-            const chunks = read as Buffer[];
-            // Groups hold few marks: a big one is put together.
-            const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-            const marksAt = firstFanotifyLine(fdinfo);
-            const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
-            let parse = this.parsedGroups.get(key);
-            if (parse?.digest !== digest) {
-              parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
-              parsedInstances.push(`${pid}:${fd}`);
-            }
-            parsedGroupsNow.set(key, parse);
-            const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
-            // As for instances, '' for a group without marks: the heuristic leaves those alone.
-            const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
-            groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
-            continue;
-          }
-          // A long list read as it came (readLongList, null: it had no watch line) is parsed already.
-          const readList = Array.isArray(read) ? undefined : read;
-          const chunks = Array.isArray(read) ? read : [];
-          // The header is a few short lines: the first watch line begins in the first chunk.
-          const watchesAt = readList !== undefined ? (readList ? 0 : -1) : firstWatchLine(chunks[0]!);
-          const lines = watchesAt < 0 || readList ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
-          const bytes = readList ? readList.bytes : byteLength(lines);
-          // A list read as it came is longer than LENGTH_KEYED_BYTES.
-          const byLength = keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
-          // Shorter ones, in one chunk, by their length and a sample of their bytes (SampledLists).
-          const sampled = keyByLength && !byLength && lines.length === 1;
-          const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : sampled ? sampledKey(lines[0]!) : listDigest(lines);
-          // A key by length (or sample) names no one list: its parse is never shared by key nor kept.
-          let parse = byLength || sampled ? undefined : this.parsed.get(key);
-          if (parse?.listKey !== listKey) {
-            parse = byLength ? undefined : sampled ? sampledLists.parseOf(listKey, lines[0]!) : parsedByList.get(listKey);
-            if (!parse) {
-              const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines));
-              parse = { listKey, watches };
-              parsedInstances.push(`${pid}:${fd}`);
-              if (sampled) sampledLists.remember(lines[0]!, parse);
-            }
-          }
-          parsedNow.set(key, parse);
-          if (!byLength && !sampled) parsedByList.set(listKey, parse);
-          instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
-        }
-      } finally {
-        dir.close();
-      }
-      if (skipped) {
-        outOfFds = true;
-        misses.add(causeOf(skipped), pid);
-        continue;
-      }
-      if (dir.missed) {
-        if (dir.missed.permission) denied.set(pid, dir.missed.cause);
-        misses.add(dir.missed.cause, pid, dir.missed.permission ? undefined : `link ${dir.missed.fd}`);
-      }
-      if (instances.length === 0 && groups.length === 0) continue;
-      try {
-        // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
-        const identity = live && !this.once ? procIdentity(base) : null;
-        const proc = readHolder(base, pid, users, instances, groups);
-        if (proc) processes.push(proc);
-        if (proc && identity !== null) identities.set(pid, identity);
-      } catch (error) {
-        misses.add(causeOf(error), pid, 'status');
-      }
+      this.readProcess(pid, pass);
     }
+    const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
 
     meter?.done(processes);
     // The fdinfo files of processes not read this time are still wanted.
@@ -364,6 +270,131 @@ export class Scanner {
   }
 
   /**
+   * A second thread's share of a one-shot scan (second-thread.ts): the processes of the ranges of
+   * `pids` that `claim` hands out, read as scan() reads them, with `beat` called at every process
+   * and fd read.
+   */
+  readShare(pids: ArrayLike<number>, claim: () => PidRange | null, users: ReadonlyMap<number, string>, keyByLength: boolean, beat: () => void): ScanPart {
+    const pass = new ScanPass(users, keyByLength, beat);
+    for (let range = claim(); range; range = claim()) {
+      for (let at = range.start; at < range.end; at++) {
+        this.readProcess(pids[at]!, pass);
+        beat();
+      }
+    }
+    return pass.part();
+  }
+
+  /** Reads one process into `pass`: its instances and groups, and what could not be read of it. */
+  private readProcess(pid: number, pass: ScanPass): void {
+    const base = `${this.procRoot}/${pid}`;
+    const live = this.fdinfoFiles !== null;
+    let dir: FdDir;
+    try {
+      dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
+    } catch (error) {
+      if (isVanished(error)) return;
+      if (isPermissionDenied(error)) pass.denied.set(pid, causeOf(error));
+      if (isOutOfFds(error)) pass.outOfFds = true;
+      pass.misses.add(causeOf(error), pid);
+      return;
+    }
+    const instances: InotifyInstance[] = [];
+    const groups: FanotifyGroup[] = [];
+    /** Out of fds: the rest of this process is not read. */
+    let skipped: unknown = null;
+    try {
+      for (let at = dir.findLink(0, WATCHED_LINKS); at >= 0; at = dir.findLink(at + 1, WATCHED_LINKS)) {
+        const fd = dir.fds[at]!;
+        const link = dir.found.link;
+        const path = `${base}/fdinfo/${fd}`;
+        // Chunks in order: one, but for a big instance (a line may span two); or, for a long
+        // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
+        let read: Buffer[] | ReadList | null;
+        try {
+          read = pass.keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
+        } catch (error) {
+          if (isVanished(error)) continue;
+          if (isOutOfFds(error)) {
+            skipped = error;
+            break;
+          }
+          // This fd's watches are not counted; the process's other fds are.
+          pass.misses.add(causeOf(error), pid, `fdinfo ${fd}`);
+          continue;
+        }
+        pass.beat();
+        const key = `${pid}/${fd}`;
+        if (link === FANOTIFY) {
+          const chunks = read as Buffer[];
+          // Groups hold few marks: a big one is put together.
+          const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          const marksAt = firstFanotifyLine(fdinfo);
+          const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
+          let parse = this.parsedGroups.get(key);
+          if (parse?.digest !== digest) {
+            parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
+            pass.parsedInstances.push(`${pid}:${fd}`);
+          }
+          pass.parsedGroupsNow.set(key, parse);
+          const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
+          // As for instances, '' for a group without marks: the heuristic leaves those alone.
+          const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
+          groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
+          continue;
+        }
+        // A long list read as it came (readLongList, null: it had no watch line) is parsed already.
+        const readList = Array.isArray(read) ? undefined : read;
+        const chunks = Array.isArray(read) ? read : [];
+        // The header is a few short lines: the first watch line begins in the first chunk.
+        const watchesAt = readList !== undefined ? (readList ? 0 : -1) : firstWatchLine(chunks[0]!);
+        const lines = watchesAt < 0 || readList ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
+        const bytes = readList ? readList.bytes : byteLength(lines);
+        // A list read as it came is longer than LENGTH_KEYED_BYTES.
+        const byLength = pass.keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
+        // Shorter ones, in one chunk, by their length and a sample of their bytes (SampledLists).
+        const sampled = pass.keyByLength && !byLength && lines.length === 1;
+        const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : sampled ? sampledKey(lines[0]!) : listDigest(lines);
+        // A key by length (or sample) names no one list: its parse is never shared by key nor kept.
+        let parse = byLength || sampled ? undefined : this.parsed.get(key);
+        if (parse?.listKey !== listKey) {
+          parse = byLength ? undefined : sampled ? pass.sampledLists.parseOf(listKey, lines[0]!) : pass.parsedByList.get(listKey);
+          if (!parse) {
+            const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines));
+            parse = { listKey, watches };
+            pass.parsedInstances.push(`${pid}:${fd}`);
+            if (sampled) pass.sampledLists.remember(lines[0]!, parse);
+          }
+        }
+        pass.parsedNow.set(key, parse);
+        if (!byLength && !sampled) pass.parsedByList.set(listKey, parse);
+        instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
+      }
+    } finally {
+      dir.close();
+    }
+    if (skipped) {
+      pass.outOfFds = true;
+      pass.misses.add(causeOf(skipped), pid);
+      return;
+    }
+    if (dir.missed) {
+      if (dir.missed.permission) pass.denied.set(pid, dir.missed.cause);
+      pass.misses.add(dir.missed.cause, pid, dir.missed.permission ? undefined : `link ${dir.missed.fd}`);
+    }
+    if (instances.length === 0 && groups.length === 0) return;
+    try {
+      // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
+      const identity = live && !this.once ? procIdentity(base) : null;
+      const proc = readHolder(base, pid, pass.users, instances, groups);
+      if (proc) pass.processes.push(proc);
+      if (proc && identity !== null) pass.identities.set(pid, identity);
+    } catch (error) {
+      pass.misses.add(causeOf(error), pid, 'status');
+    }
+  }
+
+  /**
    * A process the previous scan read, as it was, for a scan of only the changed ones. Its
    * instances and groups are copied (markShared marks them afresh); their watches are not.
    */
@@ -408,6 +439,62 @@ export class Scanner {
       this.fdinfoFiles.closeAll();
       return open();
     }
+  }
+}
+
+/**
+ * What reading processes collects: a scan's, or in a two-thread one-shot each thread's, the second
+ * thread's joined to the main thread's at the end (join).
+ */
+class ScanPass {
+  readonly processes: ScannedProcess[] = [];
+  /** What could not be read, by cause. */
+  misses = new Misses();
+  /** Processes whose fds were off limits (permission), and why. */
+  readonly denied = new Map<number, string>();
+  /** Some process was not scanned for lack of file descriptors (ours or the system's). */
+  outOfFds = false;
+  readonly parsedNow = new Map<string, ParsedInstance>();
+  readonly parsedGroupsNow = new Map<string, ParsedGroup>();
+  readonly parsedInstances: string[] = [];
+  /**
+   * This scan's parses by their lines' digest: instances with the same lines (many watchers of
+   * the same directories, added in the same order) share one immutable list, parsed once.
+   */
+  readonly parsedByList = new Map<string, ParsedInstance>();
+  /** In a once-only scan with kcmp, the same for lists keyed by a sample of their bytes (sampledKey). */
+  readonly sampledLists = new SampledLists();
+  /** The identities of the holders read or kept; only a live /proc's scan is built on. */
+  readonly identities = new Map<number, number>();
+
+  constructor(
+    readonly users: ReadonlyMap<number, string>,
+    /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
+    readonly keyByLength: boolean,
+    /** Called at every fd read: a second thread's sign of life. */
+    readonly beat: () => void = () => undefined,
+  ) {}
+
+  /** What this pass found, as plain data for the thread that joins it. */
+  part(): ScanPart {
+    const { processes, denied, outOfFds, parsedInstances } = this;
+    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances };
+  }
+
+  /**
+   * Joins a second thread's part (null: none came) to this pass: processes and misses in order
+   * of pid, as one thread reading every pid in order lists them. Its lists' parses are its own:
+   * a list both threads met was parsed by each (parsedInstances names both).
+   */
+  join(part: ScanPart | null): void {
+    if (part) {
+      this.processes.push(...part.processes);
+      for (const [pid, cause] of part.denied) this.denied.set(pid, cause);
+      this.outOfFds ||= part.outOfFds;
+      this.parsedInstances.push(...part.parsedInstances);
+    }
+    this.processes.sort((a, b) => a.pid - b.pid);
+    this.misses = Misses.ofParts(part ? [this.misses.list(), part.misses] : [this.misses.list()]);
   }
 }
 

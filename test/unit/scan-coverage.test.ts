@@ -40,3 +40,41 @@ test('notes: one per cause, with the pids and what of them was missed; pids said
     '1 process not read whole (ENOMEM), their counts missing or short: pid 42 (fdinfo 7)',
   ]);
 });
+
+test("the misses of a scan's parts, read by two threads in chunks, together as one thread reading in pid order meets them", () => {
+  const oneThread = new Misses();
+  const main = new Misses();
+  const second = new Misses();
+  // pid: which thread read it; what was missed of it.
+  const reads: [number, Misses, string, string | undefined][] = [
+    [3, main, 'EACCES', undefined],
+    [5, second, 'ENOMEM', 'fdinfo 7'],
+    [5, second, 'ENOMEM', 'fdinfo 9'],
+    [5, second, 'EIO', 'link 4'],
+    [8, main, 'ENOMEM', 'fdinfo 3'],
+    [11, second, 'EACCES', undefined],
+    [12, main, 'EIO', undefined],
+  ];
+  for (const [pid, thread, cause, detail] of reads) {
+    oneThread.add(cause, pid, detail);
+    thread.add(cause, pid, detail);
+  }
+  // The main thread's part first, as it joins the second's; and its own chunks read again after (a part lost).
+  const joined = Misses.ofParts([main.list(), second.list()]);
+  assert.deepEqual(joined.notes(new Set(), false), oneThread.notes(new Set(), false));
+  assert.deepEqual(joined.coverage(20, 0), oneThread.coverage(20, 0));
+  assert.deepEqual(joined.list(), oneThread.list());
+  assert.deepEqual(
+    joined.notes(new Set(), false).find((note) => note.kind === 'missed' && note.cause === 'ENOMEM'),
+    {
+      kind: 'missed',
+      cause: 'ENOMEM',
+      pids: [
+        { pid: 5, what: ['fdinfo 7', 'fdinfo 9', 'link 4'] },
+        { pid: 8, what: ['fdinfo 3'] },
+      ],
+      count: 2,
+      hostProtected: false,
+    },
+  );
+});

@@ -1,0 +1,318 @@
+// A one-shot scan of a big node, read by two threads. The machine has cores to spare (a node
+// that runs pods has two at least) and a scan is syscalls, each thread's its own: on a big node
+// the main thread and a worker thread each read a share of the pids. The main thread starts
+// alone, at once, and starts the worker only once the scan shows it is big: an idle node's
+// one-shot never pays a thread's start (some 60 ms of CPU). Both take chunks of the pid list from
+// a shared counter, so the worker's start-up delay balances itself: the main thread reads on
+// meanwhile. At the end the main thread takes the worker's processes (its watch lists moved,
+// not copied), synchronously (Atomics.wait and receiveMessageOnPort: no turn of the event loop);
+// a worker that cannot start or dies leaves its chunks to the main thread, after a bounded wait.
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { ScannedProcess, WatchList } from '../model/types.js';
+import { startWorker } from '../package-files.js';
+import { errorText } from '../common/error-text.js';
+import { uptimeMs } from '../deadline.js';
+import type { MissList } from './coverage.js';
+import { readProcTextOrNull } from './procfs.js';
+
+export interface SecondThreadTuning {
+  /** The main thread reads alone for at least this long... */
+  afterMs: number;
+  /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far. */
+  leftMs: number;
+  /**
+   * ...and only while a core looks free: at most this share (%) of the last 10 s with some task
+   * waiting for a CPU (/proc/pressure/cpu's "some avg10"). Where every core is busy, a second
+   * thread would take turns with the first and with the node's work: more CPU, no sooner done.
+   */
+  maxCpuPressure: number;
+  /** Pids per chunk claimed. */
+  chunkPids: number;
+  /**
+   * The main thread, done with its share, waits for the worker's as long as the worker shows a
+   * sign of life (a process or fd read) at least this often; past that it reads the worker's
+   * chunks itself.
+   */
+  stallMs: number;
+  /** Tests: the main thread waits for the worker to be running before it reads on, so that both read however slowly a thread starts (under tsx). */
+  awaitStart?: boolean;
+  /** Tests: the worker dies (an uncaught error) when it claims more than this many pids, before it sends any. */
+  dieAfterPids?: number;
+}
+
+/**
+ * Measured on the project's machine (2 cores; README, "One-shots on two threads"): a worker
+ * thread runs its first line some 60 ms after it is asked for (150–250 ms when the cores are
+ * busy), with as much CPU, while the main thread reads on. One started with L ms of reading left
+ * takes about (L − 60) / 2 off the scan: at 150 ms left, some 45 ms at least for its CPU. The
+ * first 15 ms tell the pace; an idle node's whole scan (some 100 processes) takes 20–30 ms, with
+ * a few ms left at 15. Chunks of 8 pids (a few ms of reading, but for a process with a huge list)
+ * keep the two threads' ends close.
+ */
+export const SECOND_THREAD: SecondThreadTuning = { afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
+
+/** A share of the pid list: pids[start, end). */
+export interface PidRange {
+  start: number;
+  end: number;
+}
+
+/** What the worker read, as plain data: a scan's processes and what it missed of them. */
+export interface ScanPart {
+  processes: ScannedProcess[];
+  misses: MissList;
+  /** Processes whose fds were off limits (permission), and why. */
+  denied: [number, string][];
+  outOfFds: boolean;
+  parsedInstances: string[];
+}
+
+/** How a scan used a second thread. */
+export interface ThreadUse {
+  /**
+   * 'none': the scan was small, or no core was free; 'idle': started, but the main thread
+   * had read every pid before it claimed any; 'helped': it read `secondPids` of them; 'failed': it
+   * could not start or died (`failure` says why), and the main thread read its share.
+   */
+  second: 'none' | 'idle' | 'helped' | 'failed';
+  /** Processes the worker read and handed over. */
+  secondPids: number;
+  failure: string | null;
+}
+
+/** The worker's one message: its part, and how many pids it claimed and read; or why it failed. */
+type PartSent = { part: ScanPart; pidsRead: number } | { failed: string };
+
+/** What the worker is given (workerData). */
+export interface ShareInit {
+  control: Int32Array;
+  pids: Int32Array;
+  chunkPids: number;
+  procRoot: string;
+  users: ReadonlyMap<number, string>;
+  keyByLength: boolean;
+  port: MessagePort;
+  dieAfterPids: number | null;
+}
+
+// The control array's cells.
+/** The next chunk to claim. */
+const NEXT = 0;
+/** The worker's state: STARTING, READING, SENT or GONE. */
+const STATE = 1;
+/** The worker's signs of life, counted. */
+const BEAT = 2;
+const CONTROL_CELLS = 3;
+
+const STARTING = 0;
+const READING = 1;
+/** Its part is in the port. */
+const SENT = 2;
+/** It ended without sending (an uncaught error, process.exit). */
+const GONE = 3;
+
+/** The main thread's side: hands out chunks, starts the worker when the scan turns out big, and takes its part. */
+export class PidShares {
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
+  private readonly pids: Int32Array;
+  private readonly chunks: number;
+  /** The chunks the main thread claimed. */
+  private readonly mine = new Set<number>();
+  private readonly startedAt = uptimeMs();
+  /** Whether starting the worker was tried (at most once), and whether it started. */
+  private tried = false;
+  private started = false;
+  private worker: { thread: Worker; port: MessagePort } | null = null;
+  private failure: string | null = null;
+  private secondPids = 0;
+
+  constructor(
+    pids: readonly number[],
+    private readonly tuning: SecondThreadTuning,
+    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength'>,
+  ) {
+    this.pids = new Int32Array(new SharedArrayBuffer(pids.length * Int32Array.BYTES_PER_ELEMENT));
+    this.pids.set(pids);
+    this.chunks = Math.ceil(pids.length / tuning.chunkPids);
+  }
+
+  /** The main thread's next chunk; null when every chunk is claimed. */
+  claim(): PidRange | null {
+    const chunk = Atomics.add(this.control, NEXT, 1);
+    if (chunk >= this.chunks) return null;
+    if (!this.tried && this.pays(chunk)) this.start();
+    this.mine.add(chunk);
+    return rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
+  }
+
+  /**
+   * The worker's part, once the main thread has claimed its last chunk and read it: waited for
+   * while the worker shows signs of life (see SecondThreadTuning.stallMs). `notRead`: the pids of
+   * the chunks it claimed but did not hand over, for the main thread to read.
+   */
+  finish(): { part: ScanPart | null; notRead: number[] } {
+    if (!this.worker) return { part: null, notRead: [] };
+    const { thread, port } = this.worker;
+    this.worker = null;
+    const theirs: number[] = [];
+    for (let chunk = 0; chunk < this.chunks; chunk++) if (!this.mine.has(chunk)) theirs.push(chunk);
+    const sent = theirs.length > 0 ? this.receive(port) : null;
+    port.close();
+    // One that read nothing is not waited for: still starting, or stalled, or dead.
+    if (!sent) void thread.terminate();
+    if (sent || theirs.length === 0) {
+      this.secondPids = sent?.pidsRead ?? 0;
+      return { part: sent?.part ?? null, notRead: [] };
+    }
+    const notRead: number[] = [];
+    for (const chunk of theirs) {
+      const { start, end } = rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
+      for (let at = start; at < end; at++) notRead.push(this.pids[at]!);
+    }
+    return { part: null, notRead };
+  }
+
+  /** How the scan used the worker, once finished. */
+  use(): ThreadUse {
+    const second = this.failure ? 'failed' : !this.started ? 'none' : this.secondPids > 0 ? 'helped' : 'idle';
+    return { second, secondPids: this.secondPids, failure: this.failure };
+  }
+
+  /** Whether the pids left would take long enough, at the pace so far, for a worker to pay. */
+  private pays(chunk: number): boolean {
+    const elapsed = uptimeMs() - this.startedAt;
+    if (elapsed < this.tuning.afterMs) return false;
+    // Alone so far: the chunks before this one are the main thread's, read.
+    const read = chunk * this.tuning.chunkPids;
+    const left = ((this.pids.length - read) * elapsed) / Math.max(read, 1);
+    return left >= this.tuning.leftMs;
+  }
+
+  private start(): void {
+    this.tried = true;
+    // One core, or none free: the two threads would take turns.
+    if (availableParallelism() < 2 || cpuPressure() > this.tuning.maxCpuPressure) return;
+    const { port1, port2 } = new MessageChannel();
+    const init: ShareInit = {
+      control: this.control,
+      pids: this.pids,
+      chunkPids: this.tuning.chunkPids,
+      ...this.scan,
+      port: port2,
+      dieAfterPids: this.tuning.dieAfterPids ?? null,
+    };
+    let thread: Worker;
+    try {
+      thread = startWorker('scan/worker', { workerData: init, transferList: [port2] });
+    } catch (error) {
+      // No thread to be had (EAGAIN: the pids cgroup's limit), or no worker's code.
+      this.failure = `cannot start: ${errorText(error)}`;
+      port1.close();
+      return;
+    }
+    this.started = true;
+    // Its errors are told here, and taken as failures: never thrown at the main thread.
+    thread.on('error', (error) => (this.failure ??= errorText(error)));
+    // Never what keeps the process running.
+    thread.unref();
+    this.worker = { thread, port: port1 };
+    if (this.tuning.awaitStart) Atomics.wait(this.control, STATE, STARTING, this.tuning.stallMs);
+  }
+
+  /** Waits for the worker's part while it shows signs of life: the part, or null when it died or stalled. */
+  private receive(port: MessagePort): { part: ScanPart; pidsRead: number } | null {
+    const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
+    let beats = Atomics.load(this.control, BEAT);
+    let movedAt = uptimeMs();
+    for (;;) {
+      const state = Atomics.load(this.control, STATE);
+      if (state === SENT || state === GONE) {
+        const sent = receiveMessageOnPort(port)?.message as PartSent | undefined;
+        if (sent && 'part' in sent) return sent;
+        this.failure = sent ? `died: ${sent.failed}` : 'it ended before sending its processes';
+        return null;
+      }
+      // Woken when the state changes; else a look at its beats a few times per stallMs.
+      Atomics.wait(this.control, STATE, state, this.tuning.stallMs / 4);
+      const now = uptimeMs();
+      const beatsNow = Atomics.load(this.control, BEAT);
+      if (beatsNow !== beats) {
+        beats = beatsNow;
+        movedAt = now;
+      } else if (now - movedAt >= this.tuning.stallMs && Atomics.load(this.control, STATE) === state) {
+        this.failure = `no sign of life for ${this.tuning.stallMs} ms`;
+        return null;
+      }
+    }
+  }
+}
+
+/**
+ * The share (%) of the last 10 s in which some task waited for a CPU (PSI, Linux 4.20+); 0 where
+ * the kernel keeps no such figure (older, or booted with psi=0): the cores alone then decide.
+ */
+function cpuPressure(): number {
+  const some = /^some avg10=([\d.]+)/m.exec(readProcTextOrNull('/proc/pressure/cpu') ?? '');
+  return some ? Number(some[1]) : 0;
+}
+
+/** The pids of a chunk. */
+function rangeOf(chunk: number, chunkPids: number, pids: number): PidRange {
+  return { start: chunk * chunkPids, end: Math.min((chunk + 1) * chunkPids, pids) };
+}
+
+/**
+ * The worker's side: claims chunks until none is left, reads them with `read` (given the claim
+ * and the sign of life to give), and sends the part, its watch lists' arrays moved.
+ */
+export function serveShare(init: ShareInit, read: (claim: () => PidRange | null, beat: () => void) => ScanPart): void {
+  const { control, chunkPids, dieAfterPids } = init;
+  const total = init.pids.length;
+  // An uncaught error or process.exit(): the main thread stops waiting at once.
+  process.on('exit', () => {
+    if (Atomics.load(control, STATE) !== SENT) {
+      Atomics.store(control, STATE, GONE);
+      Atomics.notify(control, STATE);
+    }
+  });
+  Atomics.store(control, STATE, READING);
+  Atomics.notify(control, STATE);
+  let claimed = 0;
+  const claim = (): PidRange | null => {
+    const chunk = Atomics.add(control, NEXT, 1);
+    if (chunk * chunkPids >= total) return null;
+    const range = rangeOf(chunk, chunkPids, total);
+    claimed += range.end - range.start;
+    if (dieAfterPids !== null && claimed > dieAfterPids) throw new Error(`the scan's second thread dies after ${dieAfterPids} pids, as a test asked`);
+    return range;
+  };
+  let part: ScanPart;
+  try {
+    part = read(claim, () => void Atomics.add(control, BEAT, 1));
+  } catch (error) {
+    // Said before it ends the thread (the exit handler's GONE wakes the main thread).
+    init.port.postMessage({ failed: errorText(error) } satisfies PartSent);
+    throw error;
+  }
+  init.port.postMessage({ part, pidsRead: claimed } satisfies PartSent, listBuffers(part));
+  Atomics.store(control, STATE, SENT);
+  Atomics.notify(control, STATE);
+}
+
+/**
+ * The buffers of the part's watch lists, each once: moved to the main thread, not copied (a
+ * list read as it came has room past its end, which a copy would write in full).
+ */
+function listBuffers(part: ScanPart): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (list: WatchList) => {
+    for (const array of [list.wd, list.ino, list.sdev, list.mask, list.handleType, list.handleStart, list.handleBytes])
+      buffers.add(array.buffer as ArrayBuffer);
+  };
+  for (const proc of part.processes) {
+    for (const instance of proc.instances) add(instance.watches);
+    for (const group of proc.fanotifyGroups) add(group.inodeMarks);
+  }
+  return [...buffers];
+}
