@@ -288,19 +288,17 @@ test('a pod deleted while kubelet still watches it: red in the detail pane, told
   await node.deletePodLeaky(victim.uid);
   const told = new RegExp(`pod ${escapeRegExp(name)} gone: kubelet ${node.kubelet.pid} still holds \\d+ watch`);
   const leakedIn = (screen: string) => Number(new RegExp(`^ *${node.kubelet.pid} +root .* (\\d+) /\\S+$`, 'm').exec(screen)?.[1]);
-  // One capture can fall between the paint of the change log and the table's: wait for a screen
-  // that has both, so that LEAKED is read from the frame that tells the pod gone.
+  const goneTargetsIn = (shown: string) => shown.split('\n').filter((line) => line.includes(`${name} (gone)`));
+  // The detail pane's window comes from the collector in its own message, after the refresh that
+  // paints the change log and the table: one capture can fall between them. Wait for a frame that has all three, so that each is read from the frame that
+  // tells the pod gone. The pane's rows: more than one, as the cursor's row shows the cursor's colors.
   const screen = await pane.waitFor(
-    (shown) => told.test(shown) && leakedIn(shown) > 0,
-    'the change log telling the gone pod still held, and LEAKED counting it',
+    (shown) => told.test(shown) && leakedIn(shown) > 0 && goneTargetsIn(shown).length >= 2,
+    'the change log telling the gone pod still held, LEAKED counting it, and the detail pane showing the pod gone',
   );
-  assert.ok(leakedIn(screen) > 0, `LEAKED counts it: ${leakedIn(screen)}`);
   // Red: SGR 31 or 91, or a 256-color red.
   const red = /^(31|91|38;5;(1|9|160|196))$/;
-  // Not the first: the cursor's row shows the cursor's colors.
-  const goneTargets = screen.split('\n').filter((line) => line.includes(`${name} (gone)`));
-  assert.ok(goneTargets.length >= 2, 'the detail pane shows the pod gone');
-  const goneTarget = goneTargets.at(-1)!;
+  const goneTarget = goneTargetsIn(screen).at(-1)!;
   assert.match(pane.foregroundAt(goneTarget) ?? 'default', red, goneTarget);
   assert.match(pane.foregroundAt(`pod ${name} gone`) ?? 'default', red, 'the change log line');
   const log = screen.slice(screen.indexOf('── changes'));
