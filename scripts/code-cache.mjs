@@ -3,10 +3,16 @@
 // dist/cli/inotop.cjs, written where bin/inotop looks for it under this Node (bin/launch.cjs:
 // dist/cli/inotop-NODE-ARCH.cache). V8 keeps in a script's cache the functions compiled so far,
 // so it is made after the one-shots have run once: --version, --json, -b and check, on the fixture
-// node (fixtures/node-a; no process of this machine is read), without pods. A run under another
-// Node finds no cache of its own and loads the ES modules (bin/inotop).
-import { existsSync, writeFileSync } from 'node:fs';
+// node (fixtures/node-a; no process of this machine is read), without pods, and --json once more
+// with a runtime answering CRI: a one-shot's CRI client and the decoders of its answers are then
+// compiled already, where they would be compiled cold while the scan waits for them (some 10 ms
+// of a start on an idle node). The runtime is a socket that replays a containerd's answer to the
+// one-shot's two calls (fixtures/cri). A run under another Node finds no cache of its own and
+// loads the ES modules (bin/inotop).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,10 +30,34 @@ const runs = [
       ]
     : []),
 ];
+const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
+const runtimeDir = existsSync(fixture) && existsSync(criAnswer) ? mkdtempSync(join(tmpdir(), 'inotop-build-cri-')) : null;
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
 const { exports, script } = loadBundle(undefined);
-for (const argv of runs) await exports.runProgram(argv);
+try {
+  for (const argv of runs) await exports.runProgram(argv);
+  if (runtimeDir !== null) await warmWithRuntime(runtimeDir);
+} finally {
+  if (runtimeDir !== null) rmSync(runtimeDir, { recursive: true, force: true });
+}
 writeFileSync(codeCacheFile(), script.createCachedData());
 // check's verdict (1 or 2 on the fixture node) is not the build's.
 process.exitCode = 0;
+
+/** --json on the fixture node with the recorded runtime answering on a socket in `dir`: its answer is sent whatever is asked, as the client always asks the same. */
+async function warmWithRuntime(dir) {
+  const socket = join(dir, 'containerd.sock');
+  const answer = readFileSync(criAnswer);
+  const server = createServer((connection) => {
+    connection.on('error', () => connection.destroy());
+    connection.resume();
+    connection.end(answer);
+  });
+  await new Promise((resolve, reject) => server.once('error', reject).listen(socket, resolve));
+  try {
+    await exports.runProgram(['--json', '--pods', 'cri', '--runtime-endpoint', `unix://${socket}`, '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}

@@ -3,7 +3,7 @@
 // (test/helpers/fake-runtime.ts). test/system/cri.test.ts holds it to a real containerd.
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -11,6 +11,9 @@ import { CriClient, CriError } from '../../src/pods/cri/client.js';
 import { decodeHuffman, HeaderDecoder, HpackError } from '../../src/pods/cri/hpack.js';
 import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError } from '../../src/pods/cri/messages.js';
 import { encodeResponse, startFakeRuntime, type FakeHandler } from '../helpers/fake-runtime.js';
+
+/** What a containerd answered the one-shot's two calls, byte for byte (fixtures/cri/README.md). */
+const RECORDED_ANSWER = new URL('../../fixtures/cri/containerd-answer.bin', import.meta.url);
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
@@ -300,6 +303,33 @@ for (const oneShot of [false, true]) {
         }
       });
     }
+
+    test("a containerd's recorded answer (fixtures/cri, replayed by the build to warm V8's code of both calls) is the list of its three pods", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'inotop-replayed-cri-'));
+      const socket = join(dir, 'cri.sock');
+      const server = createServer((connection) => {
+        connection.on('error', () => connection.destroy());
+        connection.resume();
+        connection.end(readFileSync(RECORDED_ANSWER));
+      });
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      const client = new CriClient(socket, { oneShot });
+      try {
+        const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
+        assert.deepEqual(sandboxes.map((sandbox) => [sandbox.name, sandbox.namespace, sandbox.state]).sort(), [
+          ['bench-0', 'default', 'ready'],
+          ['bench-1', 'default', 'ready'],
+          ['bench-2', 'default', 'ready'],
+        ]);
+        assert.equal(containers.length, 3);
+        for (const container of containers)
+          assert.ok(sandboxes.some((sandbox) => sandbox.id === container.podSandboxId && sandbox.uid === container.labels['io.kubernetes.pod.uid']));
+      } finally {
+        client.close();
+        await new Promise((resolve) => server.close(resolve));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 }
 
