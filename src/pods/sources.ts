@@ -141,13 +141,13 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
   },
   async kubelet({ options, underway, earlierAnswered }) {
     const dir = join(options.kubeletRoot, 'pods');
+    // Its list is taken only where every source before it failed: read then, not before. Where the
+    // runtime answers, as on most nodes, the directory is never read, and a one-shot starts none
+    // of Node's pool threads (a millisecond or two) before its scan.
+    underway();
+    if (await earlierAnswered()) throw new SourceError('kubelet', 'stopped', 'kubelet: stopped');
     try {
-      const listing = new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
-      // Read in Node's thread pool: a scan may run meanwhile (its answer waited for, a turn of the loop or more, before).
-      underway();
-      const names = await listing;
-      // Where the runtime answered, the weakest list is not built (in a one-shot, after its scan).
-      if (await earlierAnswered()) throw new SourceError('kubelet', 'stopped', 'kubelet: stopped');
+      const names = await new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
       return podListFromUids(names);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';

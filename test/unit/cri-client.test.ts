@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CriClient, CriError } from '../../src/pods/cri/client.js';
-import { decodeHuffman, HeaderDecoder, HpackError } from '../../src/pods/cri/hpack.js';
+import { decodeHuffman, encodeHeaders, HeaderDecoder, HpackError } from '../../src/pods/cri/hpack.js';
 import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError } from '../../src/pods/cri/messages.js';
 import { encodeResponse, startFakeRuntime, type FakeHandler } from '../helpers/fake-runtime.js';
 
@@ -51,6 +51,20 @@ describe('HPACK (RFC 7541 Appendix C)', () => {
       [':authority', 'www.example.com'],
       ['custom-key', 'custom-value'],
     ]);
+  });
+
+  test('what the client encodes decodes to the same headers, lengths on either side of the 7-bit prefix included', () => {
+    const headers: [string, string][] = [
+      [':path', '/runtime.v1.RuntimeService/ListContainers'],
+      ['x-126', 'a'.repeat(126)],
+      ['x-127', 'b'.repeat(127)],
+      ['x-128', 'c'.repeat(128)],
+      ['x-'.padEnd(300, 'n'), 'd'.repeat(20_000)],
+      ['empty', ''],
+    ];
+    assert.deepEqual(new HeaderDecoder().decode(encodeHeaders(headers)), headers);
+    // 127 is the prefix's largest, then 0 more: 0x7f 0x00 (RFC 7541 5.1).
+    assert.deepEqual([...encodeHeaders([['x', 'b'.repeat(127)]]).subarray(0, 5)], [0, 1, 0x78, 0x7f, 0]);
   });
 
   test('a truncated block, an index past the tables, and a table size above the one allowed are errors', () => {

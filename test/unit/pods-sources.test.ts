@@ -2,7 +2,7 @@
 // that answer with recorded output or fail the ways the real ones do.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +196,35 @@ test('auto: where the runtime answers, no command is started', async (t) => {
   await pods.refresh();
   assert.deepEqual(pods.status(), { source: 'cri', live: 0, stale: false, error: null });
   assert.deepEqual([calls(dir, 'crictl'), calls(dir, 'kubectl')], [[], []]);
+});
+
+test("auto: where the runtime answers, the kubelet's pod dirs are not even read", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'inotop-kubelet-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const podsDir = join(root, 'pods');
+  mkdirSync(podsDir);
+  // A read of the directory shows in its access time (relatime: an access time days old is updated).
+  const longAgo = new Date(Date.now() - 10 * 86_400_000);
+  const accessed = () => statSync(podsDir).atimeMs > longAgo.getTime() + 1_000;
+  utimesSync(podsDir, longAgo, longAgo);
+  readdirSync(podsDir);
+  if (!accessed()) return t.skip(`${tmpdir()} keeps no access times (noatime): a read of the directory would not show`);
+  utimesSync(podsDir, longAgo, longAgo);
+  const runtime = await startFakeRuntime({
+    ListPodSandbox: (_request, answer) => answer(null, { items: [] }),
+    ListContainers: (_request, answer) => answer(null, { containers: [] }),
+  });
+  t.after(runtime.close);
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: runtime.endpoint,
+    crictlPath: '/nonexistent/crictl',
+    kubectlPath: '/nonexistent/kubectl',
+    kubeletRoot: root,
+  });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'cri', live: 0, stale: false, error: null });
+  assert.equal(accessed(), false, `${podsDir} was read`);
 });
 
 /** A runtime socket that accepts connections and never answers; its path. Closed with the test. */

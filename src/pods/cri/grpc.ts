@@ -108,12 +108,17 @@ interface Call {
 /** An HTTP/2 frame, ready to write. */
 function frame(type: number, flags: number, stream: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  out.writeUIntBE(payload.length, 0, 3);
-  out[3] = type;
-  out[4] = flags;
-  out.writeUInt32BE(stream, 5);
+  writeFrameHeader(out, 0, payload.length, type, flags, stream);
   out.set(payload, FRAME_HEADER);
   return out;
+}
+
+/** A frame's 9 bytes of header, written into `out` at `at`. */
+function writeFrameHeader(out: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
+  out.writeUIntBE(length, at, 3);
+  out[at + 3] = type;
+  out[at + 4] = flags;
+  out.writeUInt32BE(stream, at + 5);
 }
 
 function uint32Payload(...values: number[]): Buffer {
@@ -188,13 +193,19 @@ class Connection {
     // Writes wait for the connection; the preface, our settings and the connection's receive
     // window go first. Answers up to the largest message fit the windows without a round trip.
     const window = options.maxMessageBytes + MAX_FRAME;
-    this.socket.write(
-      Buffer.concat([
-        PREFACE,
-        frame(SETTINGS, 0, 0, Buffer.concat([settingPayload(SETTINGS_ENABLE_PUSH, 0), settingPayload(SETTINGS_INITIAL_WINDOW_SIZE, window)])),
-        frame(WINDOW_UPDATE, 0, 0, uint32Payload(window)),
-      ]),
-    );
+    const opening = Buffer.allocUnsafe(PREFACE.length + FRAME_HEADER + 12 + FRAME_HEADER + 4);
+    opening.set(PREFACE, 0);
+    let at = PREFACE.length;
+    writeFrameHeader(opening, at, 12, SETTINGS, 0, 0);
+    at += FRAME_HEADER;
+    opening.writeUInt16BE(SETTINGS_ENABLE_PUSH, at);
+    opening.writeUInt32BE(0, at + 2);
+    opening.writeUInt16BE(SETTINGS_INITIAL_WINDOW_SIZE, at + 6);
+    opening.writeUInt32BE(window, at + 8);
+    at += 12;
+    writeFrameHeader(opening, at, 4, WINDOW_UPDATE, 0, 0);
+    opening.writeUInt32BE(window, at + FRAME_HEADER);
+    this.socket.write(opening);
   }
 
   /** Settles when what was written so far is on its way to the runtime, or the connection failed. */
@@ -218,10 +229,16 @@ class Connection {
       ['grpc-timeout', `${Math.max(1, Math.ceil(timeoutMs))}m`],
       ['user-agent', this.options.userAgent],
     ]);
-    const prefix = Buffer.allocUnsafe(5);
-    prefix[0] = 0; // not compressed
-    prefix.writeUInt32BE(message.length, 1);
-    this.socket.write(Buffer.concat([frame(HEADERS, END_HEADERS, stream, headers), frame(DATA, END_STREAM, stream, Buffer.concat([prefix, message]))]));
+    // HEADERS, then DATA with the one message: [not compressed, length (4 bytes), message], in one buffer.
+    const request = Buffer.allocUnsafe(FRAME_HEADER + headers.length + FRAME_HEADER + 5 + message.length);
+    writeFrameHeader(request, 0, headers.length, HEADERS, END_HEADERS, stream);
+    request.set(headers, FRAME_HEADER);
+    const data = FRAME_HEADER + headers.length;
+    writeFrameHeader(request, data, 5 + message.length, DATA, END_STREAM, stream);
+    request[data + FRAME_HEADER] = 0;
+    request.writeUInt32BE(message.length, data + FRAME_HEADER + 1);
+    request.set(message, data + FRAME_HEADER + 5);
+    this.socket.write(request);
     // Cancels the call (its deadline passed, or the client closes).
     return () => {
       if (!this.calls.delete(stream)) return;
@@ -374,13 +391,6 @@ class Connection {
     if (this.closed && this.calls.size === 0) this.socket.end();
     return call;
   }
-}
-
-function settingPayload(id: number, value: number): Buffer {
-  const out = Buffer.allocUnsafe(6);
-  out.writeUInt16BE(id, 0);
-  out.writeUInt32BE(value, 2);
-  return out;
 }
 
 /** A DATA or HEADERS payload without its padding (PADDED: a length byte first, that many bytes last). */

@@ -96,8 +96,9 @@ class SyscallSocket implements Transport {
   write(bytes: Buffer): void {
     if (this.fd < 0) return;
     this.outbound.push(bytes);
-    this.flush();
-    this.schedule();
+    // What is written in one go (the preface and both calls of a one-shot) leaves in one send(2),
+    // still before the caller's next await: sent() settles after the microtasks queued before it.
+    if (this.outbound.length === 1) queueMicrotask(() => this.flush() && this.schedule());
   }
 
   end(): void {
@@ -114,11 +115,14 @@ class SyscallSocket implements Transport {
   }
 
   catchUp(): void {
-    if (this.fd >= 0 && this.pump === null && this.calls.poll(this.fd, POLLIN, 0) > 0) this.readAll();
+    // A call written this turn (its send still queued) is being started: nothing to catch up on.
+    if (this.fd >= 0 && this.pump === null && this.outbound.length === 0 && this.calls.poll(this.fd, POLLIN, 0) > 0) this.readAll();
   }
 
   /** Writes what the socket's buffer takes now; false after a failure (told, and the socket closed). */
   private flush(): boolean {
+    if (this.fd < 0) return false;
+    if (this.outbound.length > 1) this.outbound = [Buffer.concat(this.outbound)];
     while (this.outbound.length > 0) {
       const head = this.outbound[0]!;
       const sent = this.calls.send(this.fd, head);
