@@ -33,6 +33,7 @@ import { causeOf, Misses } from './coverage.js';
 import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
+import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
@@ -157,9 +158,20 @@ export class Scanner {
    * since the previous scan; every other one keeps what the previous scan read, once its identity
    * (procIdentity) shows it is the same process. Changes made without a syscall of the holder's (see
    * Tracer.takeChanged) wait for the next scan without `changed`. `progress` is told how far the
-   * scan has got as it goes (ScanProgressMeter).
+   * scan has got as it goes (ScanProgressMeter). A once-only scan holds V8's optimizing compiler
+   * back while it is small (src/sys/optimizer.ts).
    */
   scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
+    if (!this.once) return this.readAll(deadline, changed, progress);
+    holdOptimizer();
+    try {
+      return this.readAll(deadline, changed, progress);
+    } finally {
+      releaseOptimizer();
+    }
+  }
+
+  private readAll(deadline: number | null, changed: ReadonlySet<number> | null, progress: ScanProgressListener | null): ScanResult {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -292,6 +304,7 @@ export class Scanner {
     let dir: FdDir;
     try {
       dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
+      optimizerWork(dir.fds.length);
     } catch (error) {
       if (isVanished(error)) return;
       if (isPermissionDenied(error)) pass.denied.set(pid, causeOf(error));
@@ -411,7 +424,9 @@ export class Scanner {
 
   /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
   private readFdinfo(path: string): Buffer[] {
-    return onceMoreIfInterrupted(() => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)])));
+    const chunks = onceMoreIfInterrupted(() => this.withFds(() => (this.fdinfoFiles ? this.fdinfoFiles.read(path) : [readProcBytes(path)])));
+    optimizerWork(byteLength(chunks) / WATCH_LINE_BYTES);
+    return chunks;
   }
 
   /**
@@ -422,7 +437,13 @@ export class Scanner {
   private readLongList(path: string): Buffer[] | ReadList | null {
     return onceMoreIfInterrupted(() => {
       const reader = new WatchListReader();
-      const bytes = this.withFds(() => readProcBytesOrStream(path, (chunk) => reader.add(chunk)));
+      const bytes = this.withFds(() =>
+        readProcBytesOrStream(path, (chunk) => {
+          optimizerWork(chunk.length / WATCH_LINE_BYTES);
+          reader.add(chunk);
+        }),
+      );
+      if (bytes) optimizerWork(bytes.length / WATCH_LINE_BYTES);
       return bytes ? [bytes] : reader.end();
     });
   }

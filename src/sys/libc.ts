@@ -1,6 +1,8 @@
 // The one loader of libc through koffi, for the system calls Node does not offer. Each file of
 // src/sys declares its calls with `libcBinding` and says, as a Result, why they are unavailable
 // (no glibc, no koffi build for this machine, a symbol missing): callers fall back or say so.
+// `nodeBinding` declares, the same way, calls of the running Node itself (the V8 API it exports
+// for native addons).
 //
 // Adding a call: a file here named for what it does, with
 //   const myCalls = libcBinding('what they are for', (libc) => ({ call: libc.func('int call(int fd)') }));
@@ -20,6 +22,7 @@ export type Libc = ReturnType<typeof Koffi.load>;
 
 let koffi: typeof Koffi | undefined;
 let libc: Result<Libc> | undefined;
+let node: Result<Libc> | undefined;
 
 /** koffi from the npm package's node_modules, or the single executable's own copy of its native module. */
 function loadKoffi(): Result<typeof Koffi> {
@@ -84,20 +87,26 @@ function nodeLoader(): string | null {
   return null;
 }
 
-function loadLibc(): Result<Libc> {
-  if (libc === undefined) {
-    try {
+/** `path` (null: the running program, Node) through koffi, or why not. */
+function loadLibrary(path: string | null, name: string): Result<Libc> {
+  try {
+    if (koffi === undefined) {
       const loaded = loadKoffi();
-      if (!loaded.ok) libc = fail(`cannot load koffi: ${loaded.error}`);
-      else {
-        koffi = loaded.value;
-        libc = { ok: true, value: koffi.load('libc.so.6') };
-      }
-    } catch (error) {
-      libc = fail(`cannot load libc through koffi: ${(error as Error).message}`);
+      if (!loaded.ok) return fail(`cannot load koffi: ${loaded.error}`);
+      koffi = loaded.value;
     }
+    return { ok: true, value: koffi.load(path) };
+  } catch (error) {
+    return fail(`cannot load ${name} through koffi: ${(error as Error).message}`);
   }
-  return libc;
+}
+
+function loadLibc(): Result<Libc> {
+  return (libc ??= loadLibrary('libc.so.6', 'libc'));
+}
+
+function loadNode(): Result<Libc> {
+  return (node ??= loadLibrary(null, 'the running Node'));
 }
 
 /**
@@ -105,10 +114,19 @@ function loadLibc(): Result<Libc> {
  * when they do not work here). Later uses get the same Result.
  */
 export function libcBinding<T>(purpose: string, declare: (libc: Libc) => T): () => Result<T> {
+  return binding(loadLibc, purpose, declare);
+}
+
+/** As libcBinding, for functions of the running Node's own (C++ names as its dynamic symbol table has them). */
+export function nodeBinding<T>(purpose: string, declare: (node: Libc) => T): () => Result<T> {
+  return binding(loadNode, purpose, declare);
+}
+
+function binding<T>(load: () => Result<Libc>, purpose: string, declare: (library: Libc) => T): () => Result<T> {
   let bound: Result<T> | undefined;
   return () => {
     if (bound === undefined) {
-      const loaded = loadLibc();
+      const loaded = load();
       if (!loaded.ok) bound = loaded;
       else {
         try {
