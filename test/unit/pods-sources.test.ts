@@ -18,7 +18,9 @@ const STATIC_UID = 'b81c3f0e6a4d2957e0c1f8a3d6b42e71';
 /** A directory with crictl and kubectl stand-ins answering with the recorded fixtures. */
 function standIns(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'inotop-pods-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A source's stand-in may still be writing its calls file as the test ends (stop() kills it but
+  // does not wait for it to exit): a retried removal outlasts that write.
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   installStandIn(dir, 'crictl');
   installStandIn(dir, 'kubectl');
   copyFileSync(join(FIXTURES, 'crictl/pods.json'), join(dir, 'crictl-pods.json'));
@@ -363,6 +365,7 @@ test('background refresh picks up changes; overlapping refreshes are joined', as
   const controlStart = calls(controlDir, 'crictl').length;
   await eventually(() => assert.ok(calls(controlDir, 'crictl').length >= controlStart + 4, 'the running source refreshed twice'));
   assert.equal(calls(dir, 'crictl').length, after, 'no refresh after stop()');
+  control.stop();
 });
 
 test('cri: a runtime socket that is not there fails fast, and the failure is said once', async (t) => {
