@@ -83,7 +83,7 @@ const HELD_BYTES_MAX = 16 << 20;
 const PAGE_SIZE = 4096;
 let heldFiles: number | undefined;
 
-/** The most fdinfo files kept open, found at the first one kept, not as the module loads: a one-shot's scan of an idle node keeps none. */
+/** The most fdinfo files kept open, found at the first one kept, not as the module loads: a one-shot with kcmp reads its inotify lists as they come and keeps none. */
 function heldFilesMax(): number {
   heldFiles ??= Math.min(HELD_FILES_CAP, Math.floor(openFilesLimit() / 4));
   return heldFiles;
