@@ -27,7 +27,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { commitDefine } from './commit.mjs';
+import { buildDefine } from './commit.mjs';
 import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
@@ -120,7 +120,7 @@ async function bundle() {
     target: `node${NODE_TARGET}`,
     // blessed's terminal widget, which inotop never makes, requires these optional packages.
     external: ['term.js', 'pty.js'],
-    define: { ...commitDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
+    define: { ...buildDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
     // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
     banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
     logLevel: 'warning',

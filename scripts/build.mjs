@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { commitDefine } from './commit.mjs';
+import { buildDefine } from './commit.mjs';
 import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,7 +54,7 @@ for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { wit
   rmSync(`${root}dist/${entry.name}`, { recursive: true, force: true });
 }
 const CLI_ENTRY = 'src/cli/program.ts';
-const COMMON = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', define: commitDefine(root), logLevel: 'warning' };
+const COMMON = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', define: buildDefine(root), logLevel: 'warning' };
 for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.

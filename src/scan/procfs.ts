@@ -76,11 +76,18 @@ function readWhole(fd: number): Buffer[] {
 
 /**
  * At most this many fdinfo files are kept open (and at most a quarter of our RLIMIT_NOFILE, so that
- * the rest of the work always has fds), and kernel buffers of at most this many bytes.
+ * the rest of the work always has fds: heldFilesMax), and kernel buffers of at most this many bytes.
  */
-const HELD_FILES_MAX = Math.min(4096, Math.floor(openFilesLimit() / 4));
+const HELD_FILES_CAP = 4096;
 const HELD_BYTES_MAX = 16 << 20;
 const PAGE_SIZE = 4096;
+let heldFiles: number | undefined;
+
+/** The most fdinfo files kept open, found at the first one kept, not as the module loads: a one-shot with kcmp reads its inotify lists as they come and keeps none. */
+function heldFilesMax(): number {
+  heldFiles ??= Math.min(HELD_FILES_CAP, Math.floor(openFilesLimit() / 4));
+  return heldFiles;
+}
 
 /**
  * The fdinfo files of inotify instances and fanotify groups, kept open from one scan to the next (real procfs only).
@@ -120,7 +127,7 @@ export class FdinfoFiles {
       throw error;
     }
     const size = kernelBuffer(byteLength(chunks));
-    if (this.held.size < HELD_FILES_MAX && this.heldBytes + size <= HELD_BYTES_MAX) {
+    if (this.held.size < heldFilesMax() && this.heldBytes + size <= HELD_BYTES_MAX) {
       this.held.set(path, { fd, bytes: size, scan: this.scan });
       this.heldBytes += size;
     } else {

@@ -33,6 +33,20 @@ test('a watch line: every number is hex, wd included', () => {
   });
 });
 
+test('numbers past a small integer (an inode of 2^40, mask bits 30 and 31) parse exactly, between lines of small ones', () => {
+  const line = (ino: string, mask: string) =>
+    `inotify wd:1 ino:${ino} sdev:800001 mask:${mask} ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:0100000000000000\n`;
+  const watches = parseInotifyFdinfo(HEADER + line('1f', 'fc6') + line('10000000001', 'c0000fce') + line('3e', '2'));
+  assert.deepEqual(
+    watches.map(({ ino, mask }) => [ino, mask]),
+    [
+      [0x1f, 0xfc6],
+      [2 ** 40 + 1, 0xc0000fce],
+      [0x3e, 2],
+    ],
+  );
+});
+
 test('the header ino: line of the anon inode is not a watch', () => {
   assert.deepEqual(parseInotifyFdinfo(HEADER), []);
 });
