@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { commitDefine } from './commit.mjs';
-import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { WRAPPER } = createRequire(import.meta.url)('../bin/launch.cjs');
@@ -55,11 +55,25 @@ for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { wit
 }
 const CLI_ENTRY = 'src/cli/program.ts';
 const COMMON = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', define: commitDefine(root), logLevel: 'warning' };
-for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
+for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_WORKERS.includes(worker)).map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
+}
+// The workers that start as one CommonJS script (entries.mjs), import.meta.url their own as in the
+// CLI's below.
+for (const worker of COMMONJS_WORKERS) {
+  await build({
+    ...COMMON,
+    entryPoints: [`src/${worker}.ts`],
+    outfile: `dist/${worker}.cjs`,
+    format: 'cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
+    banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
 }
 // One script, the lazily loaded parts inside: V8 compiles a function only when it first runs, and
 // its cache holds only what ran. import.meta.url is the script's own (src/sys/libc.ts and
