@@ -61,37 +61,26 @@ for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_W
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
-// The workers that start as one CommonJS script (entries.mjs), import.meta.url their own as in the
-// CLI's below.
-for (const worker of COMMONJS_WORKERS) {
-  await build({
-    ...COMMON,
-    entryPoints: [`src/${worker}.ts`],
-    outfile: `dist/${worker}.cjs`,
-    format: 'cjs',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
-    banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
-  });
-}
-// One script, the lazily loaded parts inside: V8 compiles a function only when it first runs, and
-// its cache holds only what ran. import.meta.url is the script's own (src/sys/libc.ts and
-// src/package-files.ts find the package from it). A script of node:vm has no import() of its own
-// (but through an experimental loader, whose code from a cache lost it): the ES-only packages it
-// imports (execa) come through bin/launch.cjs's.
-const script = await build({
+/**
+ * One CommonJS script whose import.meta.url is its own (src/sys/libc.ts and src/package-files.ts
+ * find the package from it), with fewer bytes to read and hand to V8 at every start (names kept:
+ * stack traces stay readable).
+ */
+const ONE_SCRIPT = {
   ...COMMON,
-  entryPoints: [CLI_ENTRY],
-  outfile: 'dist/cli/inotop.cjs',
   format: 'cjs',
-  // Fewer bytes to read and hand to V8 at every start (names kept: stack traces stay readable).
   minifyWhitespace: true,
   minifySyntax: true,
   define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
   banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
-  write: false,
-});
+};
+// The workers that start as one CommonJS script (entries.mjs).
+for (const worker of COMMONJS_WORKERS) await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs` });
+// The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
+// runs, and its cache holds only what ran. A script of node:vm has no import() of its own (but
+// through an experimental loader, whose code from a cache lost it): the ES-only packages it
+// imports (execa) come through bin/launch.cjs's.
+const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });
 const [bundle] = script.outputFiles;
 const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
 if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);
