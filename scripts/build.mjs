@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { WRAPPER } = createRequire(import.meta.url)('../bin/launch.cjs');
@@ -55,29 +55,32 @@ for (const entry of existsSync(`${root}dist`) ? readdirSync(`${root}dist`, { wit
 }
 const CLI_ENTRY = 'src/cli/program.ts';
 const COMMON = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', define: buildDefine(root), logLevel: 'warning' };
-for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.map((worker) => `src/${worker}.ts`)]) {
+for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_WORKERS.includes(worker)).map((worker) => `src/${worker}.ts`)]) {
   // Not the workers': the collector's entry awaits at its top level (the collector's start, which may import
   // the recording writer), and a lazy module that imported it would wait for it: a deadlock.
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
-// One script, the lazily loaded parts inside: V8 compiles a function only when it first runs, and
-// its cache holds only what ran. import.meta.url is the script's own (src/sys/libc.ts and
-// src/package-files.ts find the package from it). A script of node:vm has no import() of its own
-// (but through an experimental loader, whose code from a cache lost it): the ES-only packages it
-// imports (execa) come through bin/launch.cjs's.
-const script = await build({
+/**
+ * One CommonJS script whose import.meta.url is its own (src/sys/libc.ts and src/package-files.ts
+ * find the package from it), with fewer bytes to read and hand to V8 at every start (names kept:
+ * stack traces stay readable).
+ */
+const ONE_SCRIPT = {
   ...COMMON,
-  entryPoints: [CLI_ENTRY],
-  outfile: 'dist/cli/inotop.cjs',
   format: 'cjs',
-  // Fewer bytes to read and hand to V8 at every start (names kept: stack traces stay readable).
   minifyWhitespace: true,
   minifySyntax: true,
   define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
   banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
-  write: false,
-});
+};
+// The workers that start as one CommonJS script (entries.mjs).
+for (const worker of COMMONJS_WORKERS) await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs` });
+// The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
+// runs, and its cache holds only what ran. A script of node:vm has no import() of its own (but
+// through an experimental loader, whose code from a cache lost it): the ES-only packages it
+// imports (execa) come through bin/launch.cjs's.
+const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });
 const [bundle] = script.outputFiles;
 const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
 if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);

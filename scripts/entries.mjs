@@ -4,6 +4,12 @@ import { dirname } from 'node:path';
 // executable's (build-exe.mjs), and how their lazy modules are split. The worker threads' must be
 // src/package-files.ts's WORKER_ENTRIES, which starts them (a unit test checks that they are).
 export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/worker'];
+/**
+ * Those the npm package's build writes as one CommonJS script (dist/ENTRY.cjs), not ES modules: a
+ * worker that loads no ES module starts without Node's ES module loader (src/package-files.ts's
+ * COMMONJS_WORKERS). Not the collector's, which awaits at its top level.
+ */
+export const COMMONJS_WORKERS = ['scan/worker'];
 
 /**
  * Start-up is mostly module loading: a one-shot run should load its entry and one chunk, not a

@@ -51,6 +51,12 @@ export class PackageFile {
 /** inotop's worker threads: their entry points under src/, each its own bundle in both builds. */
 export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/worker'] as const;
 export type WorkerEntry = (typeof WORKER_ENTRIES)[number];
+/**
+ * Those the npm package holds as one CommonJS script, dist/ENTRY.cjs (scripts/entries.mjs): the
+ * scan's second thread, which a one-shot waits for, starts some 15 ms sooner without Node's ES
+ * module loader.
+ */
+export const COMMONJS_WORKERS: readonly WorkerEntry[] = ['scan/worker'];
 
 /** The single executable's asset that holds a worker's bundle (scripts/build-exe.mjs). */
 export function workerAsset(entry: WorkerEntry): string {
@@ -72,7 +78,7 @@ export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Wo
     const source = JSON.stringify(new URL(`./${entry}.ts`, import.meta.url).href);
     return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
   }
-  return new Worker(packagePath(`dist/${entry}.js`), options);
+  return new Worker(packagePath(`dist/${entry}.${COMMONJS_WORKERS.includes(entry) ? 'cjs' : 'js'}`), options);
 }
 
 let root: string | undefined;

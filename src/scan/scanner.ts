@@ -4,7 +4,7 @@
 // several times cheaper than promises at tens of thousands of fds.
 import { statSync } from 'node:fs';
 import { hostname as osHostname, release as osRelease } from 'node:os';
-import { groupBy, groupEqual } from '../common/group.js';
+import { EqualGroups, groupBy, mergeGrouped } from '../common/group.js';
 import type { FanotifyGroup, InotifyInstance, Limits, ScanNote, ScanResult, ScannedProcess, UserNamespace, WatchList } from '../model/types.js';
 import {
   FANOTIFY_LINK,
@@ -39,7 +39,7 @@ import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
 import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
-import { PidShares, SECOND_THREAD, type PidRange, type ScanPart, type SecondThreadTuning, type ThreadUse } from './second-thread.js';
+import { PidShares, SECOND_THREAD, type PidRange, type ScanPart, type SecondThreadTuning, type SharedOrder, type ThreadUse } from './second-thread.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -185,24 +185,28 @@ export class Scanner {
     const exact = kcmp?.ok ? kcmp.value : null;
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     const keyByLength = this.once && exact !== null;
-    const pass = new ScanPass(users, keyByLength);
+    const previous = changed && this.previous ? this.previous : null;
+    // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
+    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null);
     const { processes, denied, identities } = pass;
 
-    const previous = changed && this.previous ? this.previous : null;
     const keptPids: number[] = [];
     let skippedForTime = 0;
     const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
     // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
     const shares =
       this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
-        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength })
+        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength, orderShared: exact !== null })
         : null;
+    /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
+    let theirOrder: SharedOrder | null = null;
     if (shares) {
       for (let range = shares.claim(); range; range = shares.claim()) {
         for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
       }
       const { part, notRead } = shares.finish();
       for (const pid of notRead) this.readProcess(pid, pass);
+      if (part && exact) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
       pass.join(part);
     }
     this.lastThreads = shares?.use() ?? null;
@@ -239,8 +243,10 @@ export class Scanner {
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
-    markShared(processes, (proc) => proc.instances, exact);
-    markShared(processes, (proc) => proc.fanotifyGroups, exact);
+    // With kcmp: each thread's order, made as it read (a once-only scan), else made now.
+    const orders = !exact ? null : pass.fileOrder ? [pass.fileOrder.order(), ...(theirOrder ? [theirOrder] : [])] : [new FileOrder(exact, processes).order()];
+    markShared(processes, (proc) => proc.instances, exact, orders?.map((order) => order.instances) ?? []);
+    markShared(processes, (proc) => proc.fanotifyGroups, exact, orders?.map((order) => order.groups) ?? []);
 
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
@@ -284,10 +290,17 @@ export class Scanner {
   /**
    * A second thread's share of a one-shot scan (second-thread.ts): the processes of the ranges of
    * `pids` that `claim` hands out, read as scan() reads them, with `beat` called at every process
-   * and fd read.
+   * and fd read; with `orderShared`, their instances in the kernel's order too (SharedOrder).
    */
-  readShare(pids: ArrayLike<number>, claim: () => PidRange | null, users: ReadonlyMap<number, string>, keyByLength: boolean, beat: () => void): ScanPart {
-    const pass = new ScanPass(users, keyByLength, beat);
+  readShare(
+    pids: ArrayLike<number>,
+    claim: () => PidRange | null,
+    users: ReadonlyMap<number, string>,
+    { keyByLength, orderShared }: { keyByLength: boolean; orderShared: boolean },
+    beat: () => void,
+  ): ScanPart {
+    const kcmp = orderShared ? kcmpComparator() : null;
+    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, beat);
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
@@ -400,7 +413,10 @@ export class Scanner {
       // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
       const identity = live && !this.once ? procIdentity(base) : null;
       const proc = readHolder(base, pid, pass.users, instances, groups);
-      if (proc) pass.processes.push(proc);
+      if (proc) {
+        pass.processes.push(proc);
+        pass.fileOrder?.add(proc);
+      }
       if (proc && identity !== null) pass.identities.set(pid, identity);
     } catch (error) {
       pass.misses.add(causeOf(error), pid, 'status');
@@ -487,19 +503,25 @@ class ScanPass {
   readonly sampledLists = new SampledLists();
   /** The identities of the holders read or kept; only a live /proc's scan is built on. */
   readonly identities = new Map<number, number>();
+  /** The holders' instances in the kernel's order as they are read (kcmp given), for markShared. */
+  readonly fileOrder: FileOrder | null;
 
   constructor(
     readonly users: ReadonlyMap<number, string>,
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     readonly keyByLength: boolean,
+    /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
+    kcmp: FileComparator | null,
     /** Called at every fd read: a second thread's sign of life. */
     readonly beat: () => void = () => undefined,
-  ) {}
+  ) {
+    this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
+  }
 
   /** What this pass found, as plain data for the thread that joins it. */
   part(): ScanPart {
     const { processes, denied, outOfFds, parsedInstances } = this;
-    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances };
+    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances, sharedOrder: this.fileOrder?.order() ?? null };
   }
 
   /**
@@ -649,44 +671,118 @@ function listDigest(lines: Buffer | readonly Buffer[]): string {
 /** What markShared compares and marks: an inotify instance or a fanotify group. */
 type Shareable = Pick<InotifyInstance, 'fd' | 'listKey' | 'instanceId' | 'shared'>;
 
+/** An instance or a group as FileOrder holds it: where kcmp finds its file, and its id. */
+interface HeldFile {
+  pid: number;
+  fd: number;
+  id: string;
+}
+
 /**
- * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several processes, after fork or SCM_RIGHTS) and
- * gives them one instanceId. Only fds with identical watch lists can be the same instance, so
- * candidates are grouped by their list's digest first. Then:
- * - with kcmp (exact): each group is sorted by the kernel's order of file pointers, equal files
- *   joined as the sort meets them (groupEqual): O(n log n) syscalls even for many empty instances;
+ * Instances and fanotify groups in the kernel's order of their files, by list key (only fds with
+ * identical lists can be one instance), those that are one file together: each put in its place
+ * as its holder is read (EqualGroups: about log2(n) kcmp calls each, n log n in all, even for many
+ * empty instances). A scan's two threads each order their own as they read, so that kcmp's calls
+ * are shared as the reading is, and markShared merges the two orders (SharedOrder).
+ */
+class FileOrder {
+  private readonly instances = new Map<string, EqualGroups<HeldFile>>();
+  private readonly groups = new Map<string, EqualGroups<HeldFile>>();
+  private readonly compare: (a: HeldFile, b: HeldFile) => number;
+
+  constructor(kcmp: FileComparator, processes: readonly ScannedProcess[] = []) {
+    this.compare = (a, b) => {
+      try {
+        return kcmp(a.pid, a.fd, b.pid, b.fd);
+      } catch (error) {
+        if (!(error instanceof KcmpError)) throw error;
+        return a.id < b.id ? -1 : 1; // a holder vanished: treat as distinct
+      }
+    };
+    for (const proc of processes) this.add(proc);
+  }
+
+  add(proc: ScannedProcess): void {
+    for (const [items, byKey] of [
+      [proc.instances, this.instances],
+      [proc.fanotifyGroups, this.groups],
+    ] as const) {
+      for (const { fd, listKey, instanceId } of items) {
+        let order = byKey.get(listKey);
+        if (!order) byKey.set(listKey, (order = new EqualGroups(this.compare)));
+        order.add({ pid: proc.pid, fd, id: instanceId });
+      }
+    }
+  }
+
+  order(): SharedOrder {
+    const ids = (byKey: Map<string, EqualGroups<HeldFile>>) =>
+      new Map([...byKey].map(([key, { groups }]) => [key, groups.map((group) => group.map((held) => held.id))]));
+    return { instances: ids(this.instances), groups: ids(this.groups) };
+  }
+}
+
+/** Each item of these processes, and the pid of the process holding it. */
+function holdersOf<T>(processes: readonly ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[]): Map<T, number> {
+  const pidOf = new Map<T, number>();
+  for (const proc of processes) {
+    for (const item of itemsOf(proc)) pidOf.set(item, proc.pid);
+  }
+  return pidOf;
+}
+
+/** kcmp's order of two items' files; a holder that vanished meanwhile makes its item distinct. */
+function kernelOrder<T extends Shareable>(compare: FileComparator, pidOf: ReadonlyMap<T, number>): (a: T, b: T) => number {
+  return (a, b) => {
+    try {
+      return compare(pidOf.get(a)!, a.fd, pidOf.get(b)!, b.fd);
+    } catch (error) {
+      if (!(error instanceof KcmpError)) throw error;
+      return a.instanceId < b.instanceId ? -1 : 1;
+    }
+  };
+}
+
+/**
+ * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several
+ * processes, after fork or SCM_RIGHTS) and gives them one instanceId. Then:
+ * - with kcmp (exact): by the kernel's order of their files, `orders` (FileOrder: one, or each
+ *   thread's of a scan on two, merged here); the id is the first holder's (by pid, then fd),
+ *   whichever thread read it;
  * - without (heuristic): identical non-empty watch lists (the same digest) in a
  *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
  *   socket, or shared with no watches, are not detected this way.
  */
-function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[], compare: FileComparator | null): void {
-  const pidOf = new Map<T, number>();
-  for (const proc of processes) {
-    for (const instance of itemsOf(proc)) pidOf.set(instance, proc.pid);
-  }
-  const groups = groupBy(pidOf.keys(), (instance) => instance.listKey);
-  const merge = (members: T[]): void => {
+function markShared<T extends Shareable>(
+  processes: ScannedProcess[],
+  itemsOf: (proc: ScannedProcess) => readonly T[],
+  compare: FileComparator | null,
+  orders: readonly ReadonlyMap<string, string[][]>[],
+): void {
+  const pidOf = holdersOf(processes, itemsOf);
+  /** One instance, named by `first`'s id. */
+  const merge = (members: T[], first = members[0]!): void => {
     if (members.length < 2) return;
     for (const member of members) {
-      member.instanceId = members[0]!.instanceId;
+      member.instanceId = first.instanceId;
       member.shared = true;
     }
   };
-  for (const [key, group] of groups) {
-    if (group.length < 2) continue;
-    if (compare) {
-      const safeCompare = (a: T, b: T): number => {
-        try {
-          return compare(pidOf.get(a)!, a.fd, pidOf.get(b)!, b.fd);
-        } catch (error) {
-          if (!(error instanceof KcmpError)) throw error;
-          return a.instanceId < b.instanceId ? -1 : 1; // a holder vanished: treat as distinct
-        }
-      };
-      for (const run of groupEqual(group, safeCompare)) merge(run);
-    } else if (key !== '') {
-      mergeByAncestry(group, pidOf, processes, merge);
+  /** The first in the order one thread reads them. */
+  const firstHeld = (a: T, b: T): T => (pidOf.get(b)! < pidOf.get(a)! || (pidOf.get(b) === pidOf.get(a) && b.fd < a.fd) ? b : a);
+  if (compare) {
+    const byId = new Map([...pidOf.keys()].map((item) => [item.instanceId, item]));
+    for (const key of new Set(orders.flatMap((order) => [...order.keys()]))) {
+      const lists = orders.flatMap((order) => {
+        const runs = order.get(key);
+        return runs ? [runs.map((run) => run.map((id) => byId.get(id)!))] : [];
+      });
+      for (const run of mergeGrouped(lists, kernelOrder(compare, pidOf))) merge(run, run.reduce(firstHeld));
     }
+    return;
+  }
+  for (const [key, group] of groupBy(pidOf.keys(), (instance) => instance.listKey)) {
+    if (group.length > 1 && key !== '') mergeByAncestry(group, pidOf, processes, merge);
   }
 }
 

@@ -4,9 +4,14 @@
 // alone, at once, and starts the worker only once the scan shows it is big: an idle node's
 // one-shot never pays a thread's start (some 60 ms of CPU). Both take chunks of the pid list from
 // a shared counter, so the worker's start-up delay balances itself: the main thread reads on
-// meanwhile. At the end the main thread takes the worker's processes (its watch lists moved,
-// not copied), synchronously (Atomics.wait and receiveMessageOnPort: no turn of the event loop);
-// a worker that cannot start or dies leaves its chunks to the main thread, after a bounded wait.
+// meanwhile. The main thread takes chunks from the top of the pid list, the worker from the
+// bottom: the first ms that tell the main thread the scan's pace are spent on the node's own
+// processes, not on kernel threads (the lowest pids, with no fds), which made a big node look
+// small for tens of ms. At the end the main thread takes the worker's processes (its watch lists
+// moved, not copied), synchronously (Atomics.wait and receiveMessageOnPort: no turn of the event
+// loop); a worker that cannot start or dies leaves its chunks to the main thread, after a bounded
+// wait. Each thread orders its own instances by kcmp before the join (sharedOrder), so that the
+// main thread only merges the two orders.
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ScannedProcess, WatchList } from '../model/types.js';
@@ -66,6 +71,18 @@ export interface ScanPart {
   denied: [number, string][];
   outOfFds: boolean;
   parsedInstances: string[];
+  /** Its instances and groups in the kernel's order, when asked (ShareInit.orderShared). */
+  sharedOrder: SharedOrder | null;
+}
+
+/**
+ * A thread's instances (and fanotify groups), by list key, in the kernel's order of their files,
+ * those that are one file together: each a list of groups of instance ids ("pid:fd"), as
+ * EqualGroups makes them with kcmp.
+ */
+export interface SharedOrder {
+  instances: Map<string, string[][]>;
+  groups: Map<string, string[][]>;
 }
 
 /** How a scan used a second thread. */
@@ -92,13 +109,15 @@ export interface ShareInit {
   procRoot: string;
   users: ReadonlyMap<number, string>;
   keyByLength: boolean;
+  /** The worker orders its instances by kcmp (SharedOrder): the main thread tells shared ones apart with it. */
+  orderShared: boolean;
   port: MessagePort;
   dieAfterPids: number | null;
 }
 
 // The control array's cells.
-/** The next chunk to claim. */
-const NEXT = 0;
+/** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from the top, the worker's from the bottom. */
+const CLAIMED = 0;
 /** The worker's state: STARTING, READING, SENT or GONE. */
 const STATE = 1;
 /** The worker's signs of life, counted. */
@@ -122,7 +141,7 @@ export class PidShares {
   private readonly startedAt = uptimeMs();
   /** Whether starting the worker was tried (at most once), and whether it started. */
   private tried = false;
-  private started = false;
+  private startedWorker = false;
   private worker: { thread: Worker; port: MessagePort } | null = null;
   private failure: string | null = null;
   private secondPids = 0;
@@ -130,20 +149,25 @@ export class PidShares {
   constructor(
     pids: readonly number[],
     private readonly tuning: SecondThreadTuning,
-    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength'>,
+    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared'>,
   ) {
     this.pids = new Int32Array(new SharedArrayBuffer(pids.length * Int32Array.BYTES_PER_ELEMENT));
     this.pids.set(pids);
     this.chunks = Math.ceil(pids.length / tuning.chunkPids);
   }
 
-  /** The main thread's next chunk; null when every chunk is claimed. */
+  /** The main thread's next chunk, from the top of the pid list down; null when every chunk is claimed. */
   claim(): PidRange | null {
-    const chunk = Atomics.add(this.control, NEXT, 1);
-    if (chunk >= this.chunks) return null;
-    if (!this.tried && this.pays(chunk)) this.start();
+    if (Atomics.add(this.control, CLAIMED, 1) >= this.chunks) return null;
+    if (!this.tried && this.pays()) this.start();
+    const chunk = this.chunks - 1 - this.mine.size;
     this.mine.add(chunk);
     return rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
+  }
+
+  /** Whether the worker was started (it may still have read nothing). */
+  get started(): boolean {
+    return this.startedWorker;
   }
 
   /**
@@ -175,16 +199,16 @@ export class PidShares {
 
   /** How the scan used the worker, once finished. */
   use(): ThreadUse {
-    const second = this.failure ? 'failed' : !this.started ? 'none' : this.secondPids > 0 ? 'helped' : 'idle';
+    const second = this.failure ? 'failed' : !this.startedWorker ? 'none' : this.secondPids > 0 ? 'helped' : 'idle';
     return { second, secondPids: this.secondPids, failure: this.failure };
   }
 
   /** Whether the pids left would take long enough, at the pace so far, for a worker to pay. */
-  private pays(chunk: number): boolean {
+  private pays(): boolean {
     const elapsed = uptimeMs() - this.startedAt;
     if (elapsed < this.tuning.afterMs) return false;
-    // Alone so far: the chunks before this one are the main thread's, read.
-    const read = chunk * this.tuning.chunkPids;
+    // Alone so far: every chunk claimed before this one is the main thread's, read.
+    const read = this.mine.size * this.tuning.chunkPids;
     const left = ((this.pids.length - read) * elapsed) / Math.max(read, 1);
     return left >= this.tuning.leftMs;
   }
@@ -204,14 +228,16 @@ export class PidShares {
     };
     let thread: Worker;
     try {
-      thread = startWorker('scan/worker', { workerData: init, transferList: [port2] });
+      // Its stdout and stderr not piped to ours: Node would open process.stdout and process.stderr
+      // for that (streams and net's sockets, which a one-shot's output does without). It prints nothing.
+      thread = startWorker('scan/worker', { workerData: init, transferList: [port2], stdout: true, stderr: true });
     } catch (error) {
       // No thread to be had (EAGAIN: the pids cgroup's limit), or no worker's code.
       this.failure = `cannot start: ${errorText(error)}`;
       port1.close();
       return;
     }
-    this.started = true;
+    this.startedWorker = true;
     // Its errors are told here, and taken as failures: never thrown at the main thread.
     thread.on('error', (error) => (this.failure ??= errorText(error)));
     // Never what keeps the process running.
@@ -279,10 +305,12 @@ export function serveShare(init: ShareInit, read: (claim: () => PidRange | null,
   Atomics.store(control, STATE, READING);
   Atomics.notify(control, STATE);
   let claimed = 0;
+  const chunks = Math.ceil(total / chunkPids);
+  /** Chunks taken, from the bottom of the pid list up: the main thread's come from the top down. */
+  let taken = 0;
   const claim = (): PidRange | null => {
-    const chunk = Atomics.add(control, NEXT, 1);
-    if (chunk * chunkPids >= total) return null;
-    const range = rangeOf(chunk, chunkPids, total);
+    if (Atomics.add(control, CLAIMED, 1) >= chunks) return null;
+    const range = rangeOf(taken++, chunkPids, total);
     claimed += range.end - range.start;
     if (dieAfterPids !== null && claimed > dieAfterPids) throw new Error(`the scan's second thread dies after ${dieAfterPids} pids, as a test asked`);
     return range;

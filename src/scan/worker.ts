@@ -7,7 +7,7 @@ import { serveShare, type ShareInit } from './second-thread.js';
 const init = workerData as ShareInit;
 const scanner = new Scanner({ procRoot: init.procRoot, once: true });
 try {
-  serveShare(init, (claim, beat) => scanner.readShare(init.pids, claim, init.users, init.keyByLength, beat));
+  serveShare(init, (claim, beat) => scanner.readShare(init.pids, claim, init.users, init, beat));
 } finally {
   scanner.close();
 }
