@@ -2,7 +2,7 @@
 // whole `inotop --json` process. Wall time and CPU time both: this machine is shared, and CPU
 // time is what other tenants disturb least.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -254,6 +254,34 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
     }
   }
   return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes, coldLookups };
+}
+
+type Fadvise = (fd: number, offset: number, length: number, advice: number) => number;
+let fadvise: Fadvise | undefined;
+const POSIX_FADV_DONTNEED = 4;
+
+/**
+ * Puts each file's page cache in the state one sequential read leaves: dropped (POSIX_FADV_DONTNEED:
+ * the pages no running process maps) and read back whole. How an executable's pages came into the
+ * page cache decides the size of the kernel's folios, and so how many page faults each start of it
+ * takes: read sequentially (or just written, as a build leaves it), the single executable starts
+ * with some 350 fewer faults and 6–12 ms less CPU than after its pages were dropped and faulted back
+ * in by starts, and Node's binary likewise. Two binaries compared side by side start from the same state.
+ */
+export function settlePageCache(paths: readonly string[]): void {
+  fadvise ??= koffi.load('libc.so.6').func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as Fadvise;
+  // In reads of 128 KiB, as `cat` makes them: the kernel then reads ahead in its largest folios (reads of 8 MiB leave smaller ones).
+  const chunk = Buffer.allocUnsafe(128 << 10);
+  for (const path of paths) {
+    const fd = openSync(path, 'r');
+    try {
+      const error = fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      if (error !== 0) throw new Error(`posix_fadvise ${path}: errno ${error}`);
+      while (readSync(fd, chunk, 0, chunk.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 // struct rusage on 64-bit Linux begins with ru_utime and ru_stime (timeval: two longs each).

@@ -3,9 +3,11 @@
 // program), carried as SEA assets under exe/app/ (scripts/build-exe.mjs). Node's module loader
 // reads them through hooks that answer for their place inside the executable (as package-fs.ts
 // does for the packages' files: a path no file can be below) from the assets, and keeps V8's compiled
-// code of each in its compile cache, in a private directory (native-addon.ts's): a start compiles
-// nothing a start before it compiled. The cache is keyed by each module's URL and source and by
-// Node's version and V8's flags (Node checks both before it uses an entry).
+// code of each in its compile cache, in a private directory (native-addon.ts's): a start takes each
+// module's code as its first start compiled it (Node makes an entry when it compiles the module, so
+// the functions compiled only when they first run are compiled again at every start). The cache is
+// keyed by each module's URL and source and by Node's version and V8's flags (Node checks both
+// before it uses an entry).
 import module from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
