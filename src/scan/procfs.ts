@@ -118,6 +118,9 @@ export class FdinfoFiles {
         this.release(path);
       }
     }
+    // Asked before the read: the limit's first reading reads /proc/self/limits into the shared
+    // buffer that the chunks are views of.
+    const roomForOneMore = this.held.size < heldFilesMax();
     const fd = openSync(path, 'r');
     let chunks: Buffer[];
     try {
@@ -127,7 +130,7 @@ export class FdinfoFiles {
       throw error;
     }
     const size = kernelBuffer(byteLength(chunks));
-    if (this.held.size < heldFilesMax() && this.heldBytes + size <= HELD_BYTES_MAX) {
+    if (roomForOneMore && this.heldBytes + size <= HELD_BYTES_MAX) {
       this.held.set(path, { fd, bytes: size, scan: this.scan });
       this.heldBytes += size;
     } else {
