@@ -43,7 +43,7 @@ test('the tarball holds the build, the plugin, the man page, the demo and the li
     'dist/cli/inotop.cjs',
     'dist/collect/worker.js',
     'dist/serve/password-worker.js',
-    'dist/scan/worker.js',
+    'dist/scan/worker.cjs',
     'deploy/kubectl-inotop',
     'man/inotop.1',
     'fixtures/leaky-kubelet.jsonl.gz',
