@@ -418,7 +418,9 @@ describe(
       "an Alpine-like root, musl's libc only: -b and --json, the same counts as the npm build's on the host",
       { skip: existsSync(MUSL_LIBC) ? false : `${MUSL_LIBC} is missing (apt-get install musl; .ci/run does)` },
       async (t) => {
-        const watcher = await startWatcher(mkdtempSync(join(tmpdir(), 'inotop-exe-musl-')));
+        const dir = mkdtempSync(join(tmpdir(), 'inotop-exe-musl-'));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        const watcher = await startWatcher(dir);
         t.after(() => watcher.stop());
         // The root's one libc is musl: its loader says so when run.
         assert.match(spawnSync(MUSL_LIBC, { encoding: 'utf8' }).stderr, /^musl libc \(x86_64\)/);
