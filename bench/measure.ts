@@ -2,7 +2,7 @@
 // whole `inotop --json` process. Wall time and CPU time both: this machine is shared, and CPU
 // time is what other tenants disturb least.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -261,23 +261,23 @@ let fadvise: Fadvise | undefined;
 const POSIX_FADV_DONTNEED = 4;
 
 /**
- * Puts each file's page cache in the state one sequential read leaves: dropped (POSIX_FADV_DONTNEED:
- * the pages no running process maps) and read back whole. How an executable's pages came into the
- * page cache decides the size of the kernel's folios, and so how many page faults each start of it
- * takes: read sequentially (or just written, as a build leaves it), the single executable starts
- * with some 350 fewer faults and 6–12 ms less CPU than after its pages were dropped and faulted back
- * in by starts, and Node's binary likewise. Two binaries compared side by side start from the same state.
+ * Drops each file's pages from the page cache (POSIX_FADV_DONTNEED: the pages no running process
+ * maps), so that the starts that follow fault them back in, as starts of an executable do on a node.
+ * How an executable's pages came into the page cache decides the size of the kernel's folios, and
+ * so how many page faults each start takes and how much of the file a start maps: read
+ * sequentially (or just written, as a build leaves it), the single executable starts with some 350
+ * fewer faults and 6–12 ms less CPU than from pages faulted in by starts, and Node's binary
+ * likewise, but each process then maps far more of its binary (`check`'s peak RSS under the
+ * executable's Node 88 MB against 53). Two binaries compared side by side start from the same
+ * state: this one, then a round of starts not measured (bench/run.ts).
  */
-export function settlePageCache(paths: readonly string[]): void {
+export function dropPageCache(paths: readonly string[]): void {
   fadvise ??= koffi.load('libc.so.6').func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as Fadvise;
-  // In reads of 128 KiB, as `cat` makes them: the kernel then reads ahead in its largest folios (reads of 8 MiB leave smaller ones).
-  const chunk = Buffer.allocUnsafe(128 << 10);
   for (const path of paths) {
     const fd = openSync(path, 'r');
     try {
       const error = fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
       if (error !== 0) throw new Error(`posix_fadvise ${path}: errno ${error}`);
-      while (readSync(fd, chunk, 0, chunk.length, null) > 0);
     } finally {
       closeSync(fd);
     }

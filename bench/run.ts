@@ -31,7 +31,7 @@ import {
   measureScan,
   measureSideBySide,
   measureTraffic,
-  settlePageCache,
+  dropPageCache,
   type Command,
   type CommandMeasurement,
   type Spread,
@@ -167,9 +167,11 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
   const none = ['--pods', 'none'];
   // With the single executable for this machine built, it runs beside the npm build under its Node.
   const withExe = (node: string, pods: string[]) => ({ ...startupCommands(node, pods), ...(exe && node === exe.node ? exeCommands(exe.path, pods) : {}) });
-  // The single executable and the npm build's Node from the same page cache state (settlePageCache says why).
+  // The single executable and the npm build's Node from the same page cache state (dropPageCache says why).
   const sideBySide = <Name extends string>(node: string, commands: Record<Name, Command>) => {
-    if (exe && node === exe.node) settlePageCache([exe.path, exe.node]);
+    if (!exe || node !== exe.node) return measureSideBySide(commands, n);
+    dropPageCache([exe.path, exe.node]);
+    measureSideBySide(commands, 1);
     return measureSideBySide(commands, n);
   };
   const results: StartupResult[] = nodes.map((node) => ({
