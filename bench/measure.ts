@@ -256,6 +256,10 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
   return { targets: targets.size, cold: cold.timing(), warm: warm.timing(), unresolved, notes: resolutions.notes, coldLookups };
 }
 
+let libcLibrary: ReturnType<typeof koffi.load> | undefined;
+/** libc, loaded once for the bench's own calls. */
+const libc = () => (libcLibrary ??= koffi.load('libc.so.6'));
+
 type Fadvise = (fd: number, offset: number, length: number, advice: number) => number;
 let fadvise: Fadvise | undefined;
 const POSIX_FADV_DONTNEED = 4;
@@ -272,7 +276,7 @@ const POSIX_FADV_DONTNEED = 4;
  * state: this one, then a round of starts not measured (bench/run.ts).
  */
 export function dropPageCache(paths: readonly string[]): void {
-  fadvise ??= koffi.load('libc.so.6').func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as Fadvise;
+  fadvise ??= libc().func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)') as Fadvise;
   for (const path of paths) {
     const fd = openSync(path, 'r');
     try {
@@ -292,7 +296,7 @@ let getrusage: Getrusage | undefined;
 
 /** CPU µs of all waited-for descendants so far: exact, where /usr/bin/time rounds to 10 ms. */
 function childrenCpuUs(): number {
-  getrusage ??= koffi.load('libc.so.6').func('int getrusage(int who, void *usage)') as Getrusage;
+  getrusage ??= libc().func('int getrusage(int who, void *usage)') as Getrusage;
   const usage = Buffer.alloc(RUSAGE_SIZE);
   if (getrusage(RUSAGE_CHILDREN, usage) !== 0) throw new Error('getrusage failed');
   const micros = (at: number): number => Number(usage.readBigInt64LE(at)) * 1e6 + Number(usage.readBigInt64LE(at + 8));

@@ -691,14 +691,7 @@ class FileOrder {
   private readonly compare: (a: HeldFile, b: HeldFile) => number;
 
   constructor(kcmp: FileComparator, processes: readonly ScannedProcess[] = []) {
-    this.compare = (a, b) => {
-      try {
-        return kcmp(a.pid, a.fd, b.pid, b.fd);
-      } catch (error) {
-        if (!(error instanceof KcmpError)) throw error;
-        return a.id < b.id ? -1 : 1; // a holder vanished: treat as distinct
-      }
-    };
+    this.compare = (a, b) => compareFiles(kcmp, a, b);
     for (const proc of processes) this.add(proc);
   }
 
@@ -731,16 +724,19 @@ function holdersOf<T>(processes: readonly ScannedProcess[], itemsOf: (proc: Scan
   return pidOf;
 }
 
-/** kcmp's order of two items' files; a holder that vanished meanwhile makes its item distinct. */
-function kernelOrder<T extends Shareable>(compare: FileComparator, pidOf: ReadonlyMap<T, number>): (a: T, b: T) => number {
-  return (a, b) => {
-    try {
-      return compare(pidOf.get(a)!, a.fd, pidOf.get(b)!, b.fd);
-    } catch (error) {
-      if (!(error instanceof KcmpError)) throw error;
-      return a.instanceId < b.instanceId ? -1 : 1;
-    }
-  };
+/** kcmp's order of two held files; a holder that vanished meanwhile makes its file distinct (ordered by id). */
+function compareFiles(kcmp: FileComparator, a: HeldFile, b: HeldFile): number {
+  try {
+    return kcmp(a.pid, a.fd, b.pid, b.fd);
+  } catch (error) {
+    if (!(error instanceof KcmpError)) throw error;
+    return a.id < b.id ? -1 : 1;
+  }
+}
+
+/** compareFiles for items held by the processes of `pidOf`. */
+function kernelOrder<T extends Shareable>(kcmp: FileComparator, pidOf: ReadonlyMap<T, number>): (a: T, b: T) => number {
+  return (a, b) => compareFiles(kcmp, { pid: pidOf.get(a)!, fd: a.fd, id: a.instanceId }, { pid: pidOf.get(b)!, fd: b.fd, id: b.instanceId });
 }
 
 /**
