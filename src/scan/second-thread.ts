@@ -4,10 +4,11 @@
 // alone, at once, and starts the worker only once the scan shows it is big: an idle node's
 // one-shot never pays a thread's start (some 60 ms of CPU). Both take chunks of the pid list from
 // a shared counter, so the worker's start-up delay balances itself: the main thread reads on
-// meanwhile. The main thread takes chunks from the top of the pid list, the worker from the
-// bottom: the first ms that tell the main thread the scan's pace are spent on the node's own
-// processes, not on kernel threads (the lowest pids, with no fds), which made a big node look
-// small for tens of ms. At the end the main thread takes the worker's processes (its watch lists
+// meanwhile. Until it has decided, the main thread takes chunks from both ends of the pid list in
+// turn, so that the pace it measures is neither the kernel threads' alone (the lowest pids, with no
+// fds: a big node looked small for tens of ms) nor the newest processes' alone (an idle node's few
+// busy holders, read with the code still cold: its 80 light pids looked like 150 ms more); then it
+// reads on from the top, and the worker from the bottom, past the main thread's. At the end the main thread takes the worker's processes (its watch lists
 // moved, not copied), synchronously (Atomics.wait and receiveMessageOnPort: no turn of the event
 // loop); a worker that cannot start or dies leaves its chunks to the main thread, after a bounded
 // wait. Each thread orders its own instances by kcmp before the join (sharedOrder), so that the
@@ -22,9 +23,9 @@ import type { MissList } from './coverage.js';
 import { readProcTextOrNull } from './procfs.js';
 
 export interface SecondThreadTuning {
-  /** The main thread reads alone for at least this long... */
+  /** The main thread reads alone for at least this long, and a chunk at each end of the pid list at least... */
   afterMs: number;
-  /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far. */
+  /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far (workerPays). */
   leftMs: number;
   /**
    * ...and only while a core looks free: at most this share (%) of the last 10 s with some task
@@ -112,11 +113,35 @@ export interface ShareInit {
   /** The worker orders its instances by kcmp (SharedOrder): the main thread tells shared ones apart with it. */
   orderShared: boolean;
   port: MessagePort;
+  /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
+  firstChunk: number;
   dieAfterPids: number | null;
 }
 
+/** What the main thread has read when it decides about the worker. */
+export interface ReadSoFar {
+  elapsedMs: number;
+  /** Pids read from the top of the pid list down, and from the bottom up. */
+  topPids: number;
+  bottomPids: number;
+  totalPids: number;
+}
+
+/**
+ * Whether a worker started now pays: the pids left would take the main thread alone at least
+ * `leftMs` more at its pace so far. The pace is measured on a sample of both ends of the pid list:
+ * the pids between are taken to cost what the sample's average pid cost, where one end alone
+ * tells the lightest or the heaviest processes' cost.
+ */
+export function workerPays(read: ReadSoFar, tuning: Pick<SecondThreadTuning, 'afterMs' | 'leftMs'>): boolean {
+  const { elapsedMs, topPids, bottomPids, totalPids } = read;
+  if (elapsedMs < tuning.afterMs || topPids === 0 || bottomPids === 0) return false;
+  const readPids = topPids + bottomPids;
+  return ((totalPids - readPids) * elapsedMs) / readPids >= tuning.leftMs;
+}
+
 // The control array's cells.
-/** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from the top, the worker's from the bottom. */
+/** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from either end (ShareInit.firstChunk), the worker's from the bottom. */
 const CLAIMED = 0;
 /** The worker's state: STARTING, READING, SENT or GONE. */
 const STATE = 1;
@@ -136,8 +161,11 @@ export class PidShares {
   private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
   private readonly pids: Int32Array;
   private readonly chunks: number;
-  /** The chunks the main thread claimed. */
+  /** The chunks the main thread claimed; how many of them from the top, how many from the bottom; the pids in them. */
   private readonly mine = new Set<number>();
+  private fromTop = 0;
+  private fromBottom = 0;
+  private readonly read = { top: 0, bottom: 0 };
   private readonly startedAt = uptimeMs();
   /** Whether starting the worker was tried (at most once), and whether it started. */
   private tried = false;
@@ -156,13 +184,19 @@ export class PidShares {
     this.chunks = Math.ceil(pids.length / tuning.chunkPids);
   }
 
-  /** The main thread's next chunk, from the top of the pid list down; null when every chunk is claimed. */
+  /**
+   * The main thread's next chunk: until it has decided about the worker, from the top and the
+   * bottom of the pid list in turn, then from the top down; null when every chunk is claimed.
+   */
   claim(): PidRange | null {
     if (Atomics.add(this.control, CLAIMED, 1) >= this.chunks) return null;
     if (!this.tried && this.pays()) this.start();
-    const chunk = this.chunks - 1 - this.mine.size;
+    const top = this.tried || this.fromTop <= this.fromBottom;
+    const chunk = top ? this.chunks - 1 - this.fromTop++ : this.fromBottom++;
     this.mine.add(chunk);
-    return rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
+    const range = rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
+    this.read[top ? 'top' : 'bottom'] += range.end - range.start;
+    return range;
   }
 
   /** Whether the worker was started (it may still have read nothing). */
@@ -203,14 +237,10 @@ export class PidShares {
     return { second, secondPids: this.secondPids, failure: this.failure };
   }
 
-  /** Whether the pids left would take long enough, at the pace so far, for a worker to pay. */
+  /** Whether a worker would pay (workerPays). Alone so far: every chunk claimed before this one is the main thread's, read. */
   private pays(): boolean {
-    const elapsed = uptimeMs() - this.startedAt;
-    if (elapsed < this.tuning.afterMs) return false;
-    // Alone so far: every chunk claimed before this one is the main thread's, read.
-    const read = this.mine.size * this.tuning.chunkPids;
-    const left = ((this.pids.length - read) * elapsed) / Math.max(read, 1);
-    return left >= this.tuning.leftMs;
+    const { top, bottom } = this.read;
+    return workerPays({ elapsedMs: uptimeMs() - this.startedAt, topPids: top, bottomPids: bottom, totalPids: this.pids.length }, this.tuning);
   }
 
   private start(): void {
@@ -224,6 +254,7 @@ export class PidShares {
       chunkPids: this.tuning.chunkPids,
       ...this.scan,
       port: port2,
+      firstChunk: this.fromBottom,
       dieAfterPids: this.tuning.dieAfterPids ?? null,
     };
     let thread: Worker;
@@ -293,7 +324,7 @@ function rangeOf(chunk: number, chunkPids: number, pids: number): PidRange {
  * and the sign of life to give), and sends the part, its watch lists' arrays moved.
  */
 export function serveShare(init: ShareInit, read: (claim: () => PidRange | null, beat: () => void) => ScanPart): void {
-  const { control, chunkPids, dieAfterPids } = init;
+  const { control, chunkPids, firstChunk, dieAfterPids } = init;
   const total = init.pids.length;
   // An uncaught error or process.exit(): the main thread stops waiting at once.
   process.on('exit', () => {
@@ -306,8 +337,8 @@ export function serveShare(init: ShareInit, read: (claim: () => PidRange | null,
   Atomics.notify(control, STATE);
   let claimed = 0;
   const chunks = Math.ceil(total / chunkPids);
-  /** Chunks taken, from the bottom of the pid list up: the main thread's come from the top down. */
-  let taken = 0;
+  /** The next chunk to take, from the bottom of the pid list up, past the main thread's: its others come from the top down. */
+  let taken = firstChunk;
   const claim = (): PidRange | null => {
     if (Atomics.add(control, CLAIMED, 1) >= chunks) return null;
     const range = rangeOf(taken++, chunkPids, total);
