@@ -7,12 +7,13 @@
 // meanwhile. Until it has decided, the main thread takes chunks from both ends of the pid list in
 // turn, so that the pace it measures is neither the kernel threads' alone (the lowest pids, with no
 // fds: a big node looked small for tens of ms) nor the newest processes' alone (an idle node's few
-// busy holders, read with the code still cold: its 80 light pids looked like 150 ms more); then it
-// reads on from the top, and the worker from the bottom, past the main thread's. At the end the main thread takes the worker's processes (its watch lists
-// moved, not copied), synchronously (Atomics.wait and receiveMessageOnPort: no turn of the event
-// loop); a worker that cannot start or dies leaves its chunks to the main thread, after a bounded
-// wait. Each thread orders its own instances by kcmp before the join (sharedOrder), so that the
-// main thread only merges the two orders.
+// busy holders, read with the code still cold: its 90 light pids looked like 150 ms more); then it
+// reads on from the top, and the worker from the bottom, past the main thread's. At the end the
+// main thread takes the worker's processes (its watch lists moved, not copied), synchronously
+// (Atomics.wait and receiveMessageOnPort: no turn of the event loop); a worker that cannot start or
+// dies leaves its chunks to the main thread, after a bounded wait. Each thread orders its own
+// instances by kcmp before the join (sharedOrder), so that the main thread only merges the two
+// orders.
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ScannedProcess, WatchList } from '../model/types.js';
@@ -141,7 +142,7 @@ export function workerPays(read: ReadSoFar, tuning: Pick<SecondThreadTuning, 'af
 }
 
 // The control array's cells.
-/** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from either end (ShareInit.firstChunk), the worker's from the bottom. */
+/** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from both ends, then the top; the worker's from the bottom up, from ShareInit.firstChunk. */
 const CLAIMED = 0;
 /** The worker's state: STARTING, READING, SENT or GONE. */
 const STATE = 1;
