@@ -65,9 +65,10 @@ export interface SecondThreadTuning {
  * a few ms left at 15. Chunks of 8 pids (a few ms of reading, but for a process with a huge list)
  * keep the two threads' ends close. 20,000 open files are 100 ms of reading at the least (a
  * `readlinkat` of 4–5 µs for each fd that holds one), before any process's other files and any
- * watch: a thread started before the scan then pays (an idle node holds a few thousand; one that
- * holds 20,000 and scans fast costs the worker's start on the other core, and the 3–10 ms of the
- * main thread's asking for it).
+ * watch: a thread started before the scan then pays (the bench's idle node holds some 2,000, its
+ * `shared` node 27,000; a node that holds 20,000 and scans fast costs the worker's start on the
+ * other core, and the 3–10 ms of the main thread's asking for it). Files shared by forked processes
+ * count once there, however many fds hold them: such a node is left to the decision as it reads.
  */
 export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
 
