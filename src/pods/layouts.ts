@@ -66,7 +66,8 @@ export function podFromCgroups(lines: readonly string[]): PodIdentity | null {
   let found: PodIdentity | null = null;
   for (const line of lines) {
     const path = cgroupPathOf(line);
-    if (path === null) continue;
+    // Every pod cgroup is below kubepods (fromCgroupSegments): the node's own processes are not split into segments.
+    if (path === null || !path.includes(KUBEPODS)) continue;
     const identity = fromCgroupSegments(splitPath(path));
     if (identity?.uid === undefined) continue;
     if (identity.containerId !== undefined) return identity;
@@ -147,6 +148,8 @@ function fromMountUnit(segments: readonly string[], kubeletRoot: string): PodIde
   return null;
 }
 
+/** In every cgroup of a pod's: the cgroupfs driver's dir, or the start of the systemd driver's slice (after its prefix). */
+const KUBEPODS = 'kubepods';
 // The systemd driver names pod slices kubepods[-burstable|-besteffort]-pod<uid, - as _>.slice,
 // some setups with a prefix (kind: kubelet-kubepods-…).
 const POD_SLICE = /^(?:[\w.]+-)?kubepods(?:-burstable|-besteffort)?-pod([0-9a-f_]+)\.slice$/;
@@ -168,7 +171,7 @@ function fromCgroupSegments(segments: readonly string[]): PodIdentity | null {
       const scope = next === undefined ? null : CONTAINER_SCOPE.exec(next);
       return scope ? { uid, containerId: scope[1]! } : { uid };
     }
-    if (segment.startsWith('pod') && segments.slice(0, i).includes('kubepods')) {
+    if (segment.startsWith('pod') && segments.slice(0, i).includes(KUBEPODS)) {
       const uid = segment.slice(3);
       if (!isPodUid(uid)) continue;
       const dir = next === undefined ? null : CONTAINER_DIR.exec(next);

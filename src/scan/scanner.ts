@@ -39,7 +39,16 @@ import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
 import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
-import { PidShares, SECOND_THREAD, type PidRange, type ScanPart, type SecondThreadTuning, type SharedOrder, type ThreadUse } from './second-thread.js';
+import {
+  PidShares,
+  ScanThread,
+  SECOND_THREAD,
+  type PidRange,
+  type ScanPart,
+  type SecondThreadTuning,
+  type SharedOrder,
+  type ThreadUse,
+} from './second-thread.js';
 
 export interface ScanOptions {
   /** procfs root; default /proc. Anything else is a recorded tree: kcmp cannot apply there. */
@@ -108,6 +117,8 @@ export class Scanner {
   private readonly secondThread: SecondThreadTuning | null;
   /** How the last scan used a second thread; null when it could not have (see ScanOptions.secondThread). */
   lastThreads: ThreadUse | null = null;
+  /** The second thread started as this scanner was made, for its first scan (ScanThread.early); null once taken or where none was. */
+  private earlyThread: ScanThread | null = null;
   /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
   private readonly fdinfoFiles: FdinfoFiles | null;
   private parsed = new Map<string, ParsedInstance>();
@@ -128,10 +139,14 @@ export class Scanner {
     this.secondThread = this.once && secondThread ? { ...SECOND_THREAD, ...(secondThread === true ? {} : secondThread) } : null;
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
     this.userNamespaces = new UserNamespaces(this.procRoot);
+    // Started now on a node that holds many open files: its start overlaps what comes before the scan.
+    if (this.secondThread && this.fdinfoFiles) this.earlyThread = ScanThread.early(this.secondThread);
   }
 
-  /** Closes the fdinfo files kept for the next scan and forgets the parses. */
+  /** Closes the fdinfo files kept for the next scan and forgets the parses; a second thread not used is ended. */
   close(): void {
+    this.earlyThread?.stop();
+    this.earlyThread = null;
     this.fdinfoFiles?.closeAll();
     this.userNamespaces.close();
     this.parsed = new Map();
@@ -196,8 +211,11 @@ export class Scanner {
     // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
     const shares =
       this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
-        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength, orderShared: exact !== null })
+        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength, orderShared: exact !== null }, this.earlyThread)
         : null;
+    // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
+    if (!shares) this.earlyThread?.stop();
+    this.earlyThread = null;
     /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
     let theirOrder: SharedOrder | null = null;
     if (shares) {

@@ -1,8 +1,11 @@
 // A one-shot scan of a big node, read by two threads. The machine has cores to spare (a node
 // that runs pods has two at least) and a scan is syscalls, each thread's its own: on a big node
-// the main thread and a worker thread each read a share of the pids. The main thread starts
-// alone, at once, and starts the worker only once the scan shows it is big: an idle node's
-// one-shot never pays a thread's start (some 60 ms of CPU). Both take chunks of the pid list from
+// the main thread and a worker thread each read a share of the pids. Where the node holds many
+// open files (/proc/sys/fs/file-nr, one read), the worker is started as the scanner is made,
+// before the scan: Node takes some 100 ms to start a thread, which then overlaps the main thread's
+// own start and first reading, and the worker waits for the scan's pid list. Elsewhere the main
+// thread starts alone, at once, and starts the worker only once the scan shows it is big: an idle
+// node's one-shot never pays a thread's start (some 60 ms of CPU). Both take chunks of the pid list from
 // a shared counter, so the worker's start-up delay balances itself: the main thread reads on
 // meanwhile. Until it has decided, the main thread takes chunks from both ends of the pid list in
 // turn, so that the pace it measures is neither the kernel threads' alone (the lowest pids, with no
@@ -21,9 +24,16 @@ import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import type { MissList } from './coverage.js';
+import { parseSysctlNumber } from './parse.js';
 import { readProcTextOrNull } from './procfs.js';
 
 export interface SecondThreadTuning {
+  /**
+   * The worker is started as the scanner is made (ScanThread.early) where the node holds at least
+   * this many open files (file handles allocated: /proc/sys/fs/file-nr), when a core looks free;
+   * elsewhere, and where that could not start it, as follows.
+   */
+  earlyOpenFiles: number;
   /** The main thread reads alone for at least this long, and a chunk at each end of the pid list at least... */
   afterMs: number;
   /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far (workerPays). */
@@ -55,9 +65,14 @@ export interface SecondThreadTuning {
  * takes about (L − 60) / 2 off the scan: at 150 ms left, some 45 ms at least for its CPU. The
  * first 15 ms tell the pace; an idle node's whole scan (some 100 processes) takes 20–30 ms, with
  * a few ms left at 15. Chunks of 8 pids (a few ms of reading, but for a process with a huge list)
- * keep the two threads' ends close.
+ * keep the two threads' ends close. 20,000 open files are 100 ms of reading at the least (a
+ * `readlinkat` of 4–5 µs for each fd that holds one), before any process's other files and any
+ * watch: a thread started before the scan then pays (the bench's idle node holds some 2,000, its
+ * `shared` node 27,000; a node that holds 20,000 and scans fast costs the worker's start on the
+ * other core, and the 3–10 ms of the main thread's asking for it). Files shared by forked processes
+ * count once there, however many fds hold them: such a node is left to the decision as it reads.
  */
-export const SECOND_THREAD: SecondThreadTuning = { afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
+export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
 
 /** A share of the pid list: pids[start, end). */
 export interface PidRange {
@@ -95,6 +110,8 @@ export interface ThreadUse {
    * could not start or died (`failure` says why), and the main thread read its share.
    */
   second: 'none' | 'idle' | 'helped' | 'failed';
+  /** It was started before the scan (SecondThreadTuning.earlyOpenFiles). */
+  early: boolean;
   /** Processes the worker read and handed over. */
   secondPids: number;
   failure: string | null;
@@ -103,9 +120,14 @@ export interface ThreadUse {
 /** The worker's one message: its part, and how many pids it claimed and read; or why it failed. */
 type PartSent = { part: ScanPart; pidsRead: number } | { failed: string };
 
-/** What the worker is given (workerData). */
-export interface ShareInit {
+/** What the worker is given as it starts (workerData): it then waits on its port for the scan's share. */
+export interface ThreadInit {
   control: Int32Array;
+  port: MessagePort;
+}
+
+/** The scan's share, sent to the worker once the main thread has listed the pids. */
+export interface ShareInit {
   pids: Int32Array;
   chunkPids: number;
   procRoot: string;
@@ -113,7 +135,6 @@ export interface ShareInit {
   keyByLength: boolean;
   /** The worker orders its instances by kcmp (SharedOrder): the main thread tells shared ones apart with it. */
   orderShared: boolean;
-  port: MessagePort;
   /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
   firstChunk: number;
   dieAfterPids: number | null;
@@ -148,7 +169,9 @@ const CLAIMED = 0;
 const STATE = 1;
 /** The worker's signs of life, counted. */
 const BEAT = 2;
-const CONTROL_CELLS = 3;
+/** 1 once the share is in the worker's port. */
+const SHARED = 3;
+const CONTROL_CELLS = 4;
 
 const STARTING = 0;
 const READING = 1;
@@ -157,9 +180,68 @@ const SENT = 2;
 /** It ended without sending (an uncaught error, process.exit). */
 const GONE = 3;
 
-/** The main thread's side: hands out chunks, starts the worker when the scan turns out big, and takes its part. */
+/** The worker, as the main thread holds it: started, its share sent to it (share) once the scan has its pids. */
+export class ScanThread {
+  /** Why it died (an error thrown in it, told to the main thread), once it has. */
+  failure: string | null = null;
+
+  private constructor(
+    readonly thread: Worker,
+    readonly port: MessagePort,
+    readonly control: Int32Array,
+    /** Started before the scan (SecondThreadTuning.earlyOpenFiles). */
+    readonly early: boolean,
+  ) {
+    // Its errors are told here, and taken as failures: never thrown at the main thread.
+    thread.on('error', (error) => (this.failure ??= errorText(error)));
+  }
+
+  /**
+   * The worker for a one-shot scan of the live /proc, started now where the node holds at least
+   * `tuning.earlyOpenFiles` open files and a core looks free; null otherwise, or where it could not
+   * start (the scan then decides as it reads, and tells that failure when it tries again).
+   */
+  static early(tuning: SecondThreadTuning): ScanThread | null {
+    if ((openFiles() ?? 0) < tuning.earlyOpenFiles || !coreFree(tuning)) return null;
+    const started = ScanThread.start(true);
+    return typeof started === 'string' ? null : started;
+  }
+
+  /** A worker started now, or why none could be. */
+  static start(early: boolean): ScanThread | string {
+    const control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
+    const { port1, port2 } = new MessageChannel();
+    let thread: Worker;
+    try {
+      // Its stdout and stderr not piped to ours: Node would open process.stdout and process.stderr
+      // for that (streams and net's sockets, which a one-shot's output does without). It prints nothing.
+      thread = startWorker('scan/worker', { workerData: { control, port: port2 } satisfies ThreadInit, transferList: [port2], stdout: true, stderr: true });
+    } catch (error) {
+      // No thread to be had (EAGAIN: the pids cgroup's limit), or no worker's code.
+      port1.close();
+      return `cannot start: ${errorText(error)}`;
+    }
+    // Never what keeps the process running.
+    thread.unref();
+    return new ScanThread(thread, port1, control, early);
+  }
+
+  /** Sends the worker its share of the scan: it reads from then on. */
+  share(init: ShareInit): void {
+    this.port.postMessage(init);
+    Atomics.store(this.control, SHARED, 1);
+    Atomics.notify(this.control, SHARED);
+  }
+
+  /** Ends the worker (one not used, or that read nothing); its port is closed. */
+  stop(): void {
+    this.port.close();
+    void this.thread.terminate();
+  }
+}
+
+/** The main thread's side: hands out chunks, starts the worker when the scan turns out big (unless it came started), and takes its part. */
 export class PidShares {
-  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
   private readonly pids: Int32Array;
   private readonly chunks: number;
   /** The chunks the main thread claimed; how many of them from the top, how many from the bottom; the pids in them. */
@@ -168,10 +250,13 @@ export class PidShares {
   private fromBottom = 0;
   private readonly read = { top: 0, bottom: 0 };
   private readonly startedAt = uptimeMs();
+  /** The chunks claimed by either thread: the worker's control array, or one of this scan's own until a worker starts. */
+  private control: Int32Array = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
   /** Whether starting the worker was tried (at most once), and whether it started. */
   private tried = false;
-  private startedWorker = false;
-  private worker: { thread: Worker; port: MessagePort } | null = null;
+  /** The worker while it has a part to give (finish takes it), and the one started, to tell how it fared. */
+  private worker: ScanThread | null = null;
+  private started: ScanThread | null = null;
   private failure: string | null = null;
   private secondPids = 0;
 
@@ -179,10 +264,13 @@ export class PidShares {
     pids: readonly number[],
     private readonly tuning: SecondThreadTuning,
     private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared'>,
+    /** A worker started before the scan (ScanThread.early): it is given its share at once. */
+    early: ScanThread | null = null,
   ) {
     this.pids = new Int32Array(new SharedArrayBuffer(pids.length * Int32Array.BYTES_PER_ELEMENT));
     this.pids.set(pids);
     this.chunks = Math.ceil(pids.length / tuning.chunkPids);
+    if (early) this.adopt(early);
   }
 
   /**
@@ -200,11 +288,6 @@ export class PidShares {
     return range;
   }
 
-  /** Whether the worker was started (it may still have read nothing). */
-  get started(): boolean {
-    return this.startedWorker;
-  }
-
   /**
    * The worker's part, once the main thread has claimed its last chunk and read it: waited for
    * while the worker shows signs of life (see SecondThreadTuning.stallMs). `notRead`: the pids of
@@ -212,14 +295,14 @@ export class PidShares {
    */
   finish(): { part: ScanPart | null; notRead: number[] } {
     if (!this.worker) return { part: null, notRead: [] };
-    const { thread, port } = this.worker;
+    const worker = this.worker;
     this.worker = null;
     const theirs: number[] = [];
     for (let chunk = 0; chunk < this.chunks; chunk++) if (!this.mine.has(chunk)) theirs.push(chunk);
-    const sent = theirs.length > 0 ? this.receive(port) : null;
-    port.close();
+    const sent = theirs.length > 0 ? this.receive(worker.port) : null;
     // One that read nothing is not waited for: still starting, or stalled, or dead.
-    if (!sent) void thread.terminate();
+    if (sent) worker.port.close();
+    else worker.stop();
     if (sent || theirs.length === 0) {
       this.secondPids = sent?.pidsRead ?? 0;
       return { part: sent?.part ?? null, notRead: [] };
@@ -234,8 +317,9 @@ export class PidShares {
 
   /** How the scan used the worker, once finished. */
   use(): ThreadUse {
-    const second = this.failure ? 'failed' : !this.startedWorker ? 'none' : this.secondPids > 0 ? 'helped' : 'idle';
-    return { second, secondPids: this.secondPids, failure: this.failure };
+    const failure = this.failure ?? this.started?.failure ?? null;
+    const second = failure ? 'failed' : !this.started ? 'none' : this.secondPids > 0 ? 'helped' : 'idle';
+    return { second, early: this.started?.early ?? false, secondPids: this.secondPids, failure };
   }
 
   /** Whether a worker would pay (workerPays). Alone so far: every chunk claimed before this one is the main thread's, read. */
@@ -247,34 +331,26 @@ export class PidShares {
   private start(): void {
     this.tried = true;
     // One core, or none free: the two threads would take turns.
-    if (availableParallelism() < 2 || cpuPressure() > this.tuning.maxCpuPressure) return;
-    const { port1, port2 } = new MessageChannel();
-    const init: ShareInit = {
-      control: this.control,
+    if (!coreFree(this.tuning)) return;
+    const started = ScanThread.start(false);
+    if (typeof started === 'string') this.failure = started;
+    else this.adopt(started);
+  }
+
+  /** Takes the worker on: its control array from now on, with the chunks claimed so far, and its share sent. */
+  private adopt(worker: ScanThread): void {
+    this.tried = true;
+    this.started = worker;
+    this.worker = worker;
+    Atomics.store(worker.control, CLAIMED, Atomics.load(this.control, CLAIMED));
+    this.control = worker.control;
+    worker.share({
       pids: this.pids,
       chunkPids: this.tuning.chunkPids,
       ...this.scan,
-      port: port2,
       firstChunk: this.fromBottom,
       dieAfterPids: this.tuning.dieAfterPids ?? null,
-    };
-    let thread: Worker;
-    try {
-      // Its stdout and stderr not piped to ours: Node would open process.stdout and process.stderr
-      // for that (streams and net's sockets, which a one-shot's output does without). It prints nothing.
-      thread = startWorker('scan/worker', { workerData: init, transferList: [port2], stdout: true, stderr: true });
-    } catch (error) {
-      // No thread to be had (EAGAIN: the pids cgroup's limit), or no worker's code.
-      this.failure = `cannot start: ${errorText(error)}`;
-      port1.close();
-      return;
-    }
-    this.startedWorker = true;
-    // Its errors are told here, and taken as failures: never thrown at the main thread.
-    thread.on('error', (error) => (this.failure ??= errorText(error)));
-    // Never what keeps the process running.
-    thread.unref();
-    this.worker = { thread, port: port1 };
+    });
     if (this.tuning.awaitStart) Atomics.wait(this.control, STATE, STARTING, this.tuning.stallMs);
   }
 
@@ -306,6 +382,16 @@ export class PidShares {
   }
 }
 
+/** Whether a second thread would have a core to itself: two cores at least, and one looks free (maxCpuPressure). */
+function coreFree(tuning: SecondThreadTuning): boolean {
+  return availableParallelism() >= 2 && cpuPressure() <= tuning.maxCpuPressure;
+}
+
+/** File handles allocated on the node (/proc/sys/fs/file-nr's first figure); null where it cannot be read. */
+function openFiles(): number | null {
+  return parseSysctlNumber(readProcTextOrNull('/proc/sys/fs/file-nr')?.split('\t', 1)[0] ?? null);
+}
+
 /**
  * The share (%) of the last 10 s in which some task waited for a CPU (PSI, Linux 4.20+); 0 where
  * the kernel keeps no such figure (older, or booted with psi=0): the cores alone then decide.
@@ -321,12 +407,11 @@ function rangeOf(chunk: number, chunkPids: number, pids: number): PidRange {
 }
 
 /**
- * The worker's side: claims chunks until none is left, reads them with `read` (given the claim
- * and the sign of life to give), and sends the part, its watch lists' arrays moved.
+ * The worker's side: waits for its share of the scan, claims chunks until none is left, reads them
+ * with `read` (given the share, the claim and the sign of life to give), and sends the part, its
+ * watch lists' arrays moved. A worker never given its share waits until it is ended.
  */
-export function serveShare(init: ShareInit, read: (claim: () => PidRange | null, beat: () => void) => ScanPart): void {
-  const { control, chunkPids, firstChunk, dieAfterPids } = init;
-  const total = init.pids.length;
+export function serveShare({ control, port }: ThreadInit, read: (share: ShareInit, claim: () => PidRange | null, beat: () => void) => ScanPart): void {
   // An uncaught error or process.exit(): the main thread stops waiting at once.
   process.on('exit', () => {
     if (Atomics.load(control, STATE) !== SENT) {
@@ -334,6 +419,11 @@ export function serveShare(init: ShareInit, read: (claim: () => PidRange | null,
       Atomics.notify(control, STATE);
     }
   });
+  const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
+  Atomics.wait(control, SHARED, 0);
+  const share = receiveMessageOnPort(port)!.message as ShareInit;
+  const { chunkPids, firstChunk, dieAfterPids } = share;
+  const total = share.pids.length;
   Atomics.store(control, STATE, READING);
   Atomics.notify(control, STATE);
   let claimed = 0;
@@ -349,13 +439,13 @@ export function serveShare(init: ShareInit, read: (claim: () => PidRange | null,
   };
   let part: ScanPart;
   try {
-    part = read(claim, () => void Atomics.add(control, BEAT, 1));
+    part = read(share, claim, () => void Atomics.add(control, BEAT, 1));
   } catch (error) {
     // Said before it ends the thread (the exit handler's GONE wakes the main thread).
-    init.port.postMessage({ failed: errorText(error) } satisfies PartSent);
+    port.postMessage({ failed: errorText(error) } satisfies PartSent);
     throw error;
   }
-  init.port.postMessage({ part, pidsRead: claimed } satisfies PartSent, listBuffers(part));
+  port.postMessage({ part, pidsRead: claimed } satisfies PartSent, listBuffers(part));
   Atomics.store(control, STATE, SENT);
   Atomics.notify(control, STATE);
 }
