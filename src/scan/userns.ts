@@ -189,6 +189,10 @@ export class UserNamespaces {
   }
 
   private forgetAllBut(kept: ReadonlySet<string>): void {
+    // Nothing known, no call: a scan's worker that read nothing closes its scanner while the main
+    // thread may be ending it, and a koffi call in an isolate being terminated aborts the process
+    // (node-addon-api cannot throw there: seen under strace -f).
+    if (this.known.size === 0) return;
     const calls = namespaceCalls();
     for (const [id, known] of this.known) {
       if (kept.has(id)) continue;
