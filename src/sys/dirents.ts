@@ -4,7 +4,7 @@
 import { writeDecimal } from './cstring.js';
 import { ERRNO } from './errno.js';
 import type { Result } from '../common/result.js';
-import { lastErrno, libcBinding } from './libc.js';
+import { addressOf, lastErrno, libcBinding } from './libc.js';
 
 /** The longest link findNumberedLink reads; longer ones are cut (only short ones, such as "anon_inode:inotify", are looked for). */
 const LINK_BYTES_MAX = 256;
@@ -13,12 +13,8 @@ export type DirentCalls = typeof direntCalls extends () => Result<infer T> ? T :
 
 export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
   // readlinkat runs once per fd of every process, the bulk of a busy node's scan: its name and its
-  // link go in memory of our own passed by address, as plain numbers. A Buffer argument costs koffi
-  // a lookup of its memory at every call, and the slower call of functions that take pointers:
-  // `inotop --json` at 315,000 fds took 1,590 ms that way, 1,490 this way (medians of 7 side by
-  // side). An ArrayBuffer's memory never moves; memcpy with nothing to copy returns its
-  // destination, which is how koffi tells the address.
-  const addressOf = libc.func('intptr_t memcpy(void *dest, void *src, size_t n)') as (dest: Uint8Array, src: Uint8Array, n: number) => number;
+  // link go in memory of our own passed by address, as plain numbers (addressOf): `inotop --json`
+  // at 315,000 fds took 1,590 ms with Buffer arguments, 1,490 this way (medians of 7 side by side).
   const readlinkat = libc.func('int readlinkat(int dirfd, intptr_t path, intptr_t buf, size_t size)') as (
     dirFd: number,
     name: number,
@@ -29,8 +25,8 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
   const memory = new Uint8Array(new ArrayBuffer(32 + LINK_BYTES_MAX));
   const name = memory.subarray(0, 32);
   const link = memory.subarray(32);
-  const nameAddress = addressOf(name, name, 0);
-  const linkAddress = addressOf(link, link, 0);
+  const nameAddress = addressOf(libc, name);
+  const linkAddress = addressOf(libc, link);
   return {
     getdents64: libc.func('long getdents64(int fd, void *dirp, size_t count)') as (dirFd: number, out: Buffer, size: number) => number,
     /**

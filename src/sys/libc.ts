@@ -140,6 +140,19 @@ function binding<T>(load: () => Result<Libc>, purpose: string, declare: (library
   };
 }
 
+let memcpy: ((dest: Uint8Array, src: Uint8Array, n: number) => number) | undefined;
+
+/**
+ * The address of memory that never moves (an ArrayBuffer's, made once and kept), to pass to calls
+ * declared with `intptr_t` where a pointer goes: a Buffer argument costs koffi a lookup of its
+ * memory at every call, and the slower call of functions that take pointers. memcpy with nothing
+ * to copy returns its destination, which is how koffi tells the address.
+ */
+export function addressOf(libc: Libc, memory: Uint8Array): number {
+  memcpy ??= libc.func('intptr_t memcpy(void *dest, void *src, size_t n)') as (dest: Uint8Array, src: Uint8Array, n: number) => number;
+  return memcpy(memory, memory, 0);
+}
+
 /** The errno of the last call made through koffi, read right after it. */
 export function lastErrno(): number {
   // Only ever after a call, so koffi is loaded.

@@ -7,7 +7,7 @@
 // go through syscall(2), whose numbers are one on every architecture (the shared table of new calls).
 import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
-import { integerSyscall, lastErrno, libcBinding } from './libc.js';
+import { addressOf, integerSyscall, lastErrno, libcBinding } from './libc.js';
 
 export interface QueueCalls {
   /** pidfd_open(pid, 0): a pidfd to close with closeFd, or -errno (-ESRCH: gone). */
@@ -36,9 +36,12 @@ export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueC
   const pidfdOpen = integerSyscall(libc, ['int', 'uint']);
   const pidfdGetfd = integerSyscall(libc, ['int', 'int', 'uint']);
   const close: (fd: number) => number = libc.func('int close(int fd)');
-  const ioctl: (fd: number, request: number, value: Buffer) => number = libc.func('int ioctl(int fd, unsigned long request, _Out_ uint8_t *value)');
+  // Once per instance at every refresh: the count goes in memory of our own passed by address (addressOf).
+  const ioctl: (fd: number, request: number, value: number) => number = libc.func('int ioctl(int fd, unsigned long request, intptr_t value)');
   const fionread = FIONREAD[arch()] ?? FIONREAD_GENERIC;
-  const count = Buffer.alloc(4);
+  const countMemory = new ArrayBuffer(4);
+  const count = new Int32Array(countMemory);
+  const countAddress = addressOf(libc, new Uint8Array(countMemory));
   const calls: QueueCalls = {
     openPid(pid) {
       const fd = Number(pidfdOpen(SYSCALL_PIDFD_OPEN, pid, 0));
@@ -47,10 +50,10 @@ export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueC
     queuedBytes(pidfd, fd) {
       const copy = Number(pidfdGetfd(SYSCALL_PIDFD_GETFD, pidfd, fd, 0));
       if (copy < 0) return -lastErrno();
-      const result = ioctl(copy, fionread, count);
+      const result = ioctl(copy, fionread, countAddress);
       const errno = result < 0 ? lastErrno() : 0;
       close(copy);
-      return result < 0 ? -errno : count.readInt32LE(0);
+      return result < 0 ? -errno : count[0]!;
     },
     closeFd(fd) {
       close(fd);

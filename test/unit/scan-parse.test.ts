@@ -47,6 +47,32 @@ test('numbers past a small integer (an inode of 2^40, mask bits 30 and 31) parse
   );
 });
 
+test("a line whose key differs from the kernel's by one byte anywhere is read as the tolerant parse reads it, never as the kernel's form", () => {
+  const line = 'inotify wd:1f ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000';
+  const [whole] = parseInotifyFdinfo(`${HEADER}${line}\n`);
+  // What is left of the watch when a key is not recognised: the tolerant parse skips the field.
+  const without: Record<string, typeof whole | undefined> = {
+    inotify: undefined,
+    wd: undefined,
+    ino: undefined,
+    sdev: undefined,
+    mask: { ...whole!, mask: 0 },
+    ignored_mask: whole,
+    'fhandle-bytes': { ...whole!, handle: null },
+    'fhandle-type': { ...whole!, handle: null },
+    f_handle: { ...whole!, handle: null },
+  };
+  for (const [key, expected] of Object.entries(without)) {
+    const at = line.indexOf(key === 'inotify' ? key : ` ${key}:`) + (key === 'inotify' ? 0 : 1);
+    // Each byte of the key's name and its colon, in turn.
+    for (let i = at; i <= at + key.length; i++) {
+      if (key === 'inotify' && i === at + key.length) continue; // the space after "inotify"
+      const changed = `${line.slice(0, i)}Q${line.slice(i + 1)}`;
+      assert.deepEqual(parseInotifyFdinfo(`${HEADER}${changed}\n`)[0], expected, changed);
+    }
+  }
+});
+
 test('the header ino: line of the anon inode is not a watch', () => {
   assert.deepEqual(parseInotifyFdinfo(HEADER), []);
 });
