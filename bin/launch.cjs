@@ -2,7 +2,7 @@
 // (scripts/code-cache.mjs): one place for the script's file, its cache's name and CommonJS's wrapper.
 'use strict';
 const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
-const { join } = process.getBuiltinModule('node:path');
+const { dirname, join } = process.getBuiltinModule('node:path');
 
 const DIST_CLI = join(__dirname, '..', 'dist', 'cli');
 /** The CLI as one CommonJS script (scripts/build.mjs), for V8's code cache. */
@@ -20,27 +20,23 @@ function codeCacheFile() {
 }
 
 /**
- * CommonJS's wrapper, which the build writes around BUNDLE's code (scripts/build.mjs), and
+ * CommonJS's wrapper, which the build writes around BUNDLE's code (scripts/one-script.mjs), and
  * inotopImport: import() from this file, for the packages the script imports. In the file, not
  * added at run time: V8 would copy the joined half a megabyte of source once more before taking
  * the code cache.
  */
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname, inotopImport) {', '\n})'];
-const importPackage = (specifier) => import(specifier);
+const importFromHere = (specifier) => import(specifier);
 
 /**
- * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run: its exports, and the
- * script (the build asks it for its code once warm). A cache V8 rejects costs a compile, not a
- * failure. The build writes BUNDLE in ASCII only: read as latin1, its bytes are the string's as
- * they are, where UTF-8 would decode them (some 2 ms of a start). Both files are read into one
- * buffer, the script's first: the cache's half a megabyte then lands on pages already touched,
- * where a buffer of its own would take some 120 page faults more (about 11 µs each on a
- * virtual machine).
+ * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run (runBundle). The build
+ * writes BUNDLE in ASCII only: read as latin1, its bytes are the string's as they are, where UTF-8
+ * would decode them (some 2 ms of a start). Both files are read into one buffer, the script's
+ * first: the cache's half a megabyte then lands on pages already touched, where a buffer of its own
+ * would take some 120 page faults more (about 11 µs each on a virtual machine).
  */
-function loadBundle(cacheFile) {
-  const vm = process.getBuiltinModule('node:vm');
-  const { createRequire } = process.getBuiltinModule('node:module');
-  const bundleFd = openSync(BUNDLE, 'r');
+function loadBundle(cacheFile, bundle = BUNDLE) {
+  const bundleFd = openSync(bundle, 'r');
   const cacheFd = cacheFile === undefined ? -1 : openSync(cacheFile, 'r');
   let source;
   let cachedData;
@@ -54,9 +50,22 @@ function loadBundle(cacheFile) {
     closeSync(bundleFd);
     if (cacheFd >= 0) closeSync(cacheFd);
   }
-  const script = new vm.Script(source, { filename: BUNDLE, cachedData });
+  return runBundle(source, cachedData, bundle);
+}
+
+/**
+ * A script written as BUNDLE is (WRAPPER around it), at `filename` to stack traces, compiled with
+ * V8's code `cachedData` (undefined: none) and run, with `require` and `importPackage` for the
+ * packages it requires and imports (by default Node's, from `filename`): its exports, and the script
+ * (the build asks it for its code once warm; whether V8 took the code). A cache V8 rejects costs a
+ * compile, not a failure. The single executable runs its own and its packages' (src/exe/main.ts).
+ */
+function runBundle(source, cachedData, filename, packages = {}) {
+  const vm = process.getBuiltinModule('node:vm');
+  const { require = process.getBuiltinModule('node:module').createRequire(filename), importPackage = importFromHere } = packages;
+  const script = new vm.Script(source, { filename, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST_CLI, importPackage);
+  script.runInThisContext()(module.exports, require, module, filename, dirname(filename), importPackage);
   return { exports: module.exports, script };
 }
 
@@ -67,4 +76,4 @@ function readWhole(fd, buffer, bytes) {
   return read;
 }
 
-module.exports = { MODULES, WRAPPER, codeCacheFile, loadBundle };
+module.exports = { MODULES, WRAPPER, codeCacheFile, loadBundle, runBundle };

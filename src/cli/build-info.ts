@@ -6,7 +6,7 @@ import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
 import { COMMIT, VERSION } from '../version.js';
 
-/** What bin/inotop says of V8's code from the build (the single executable has none): which file, and whether V8 took it. */
+/** What bin/inotop and the single executable (src/exe/main.ts) say of V8's code from the build: which, and whether V8 took it. */
 export interface CodeCacheNote {
   text: string;
   used: boolean;
@@ -42,7 +42,7 @@ export function versionText(): string {
     lines.push(['build', `npm package: ${packagePath('')}`]);
   }
   if (codeCache !== null) lines.push(['cache', codeCache.text]);
-  // V8's code of inotop's modules, kept by Node (bin/inotop, src/exe/app.ts) from Node 22.8 on.
+  // V8's code of inotop's modules, kept by Node from Node 22.8 on where the operator sets NODE_COMPILE_CACHE (bin/inotop).
   const compileCache = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
   const label = codeCache === null ? 'cache' : '';
   if (compileCache) lines.push([label, `compiled code kept in ${compileCache}`]);

@@ -1,10 +1,15 @@
 // The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
-// into one small ES module inside Node's binary), which loads the application (app.ts). The launcher (scripts/exe/launcher.c) ran
+// into one small ES module inside Node's binary), which runs the application: inotop as one
+// CommonJS script, as the npm package's dist/cli/inotop.cjs is (its dependencies inside), with
+// V8's code of it made by the build's warm runs under the Node the executable carries, both SEA
+// assets, run as bin/launch.cjs runs the npm package's. The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
 import { closeSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { basename } from 'node:path';
-import { loadApp } from './app.js';
+import type { Script } from 'node:vm';
+import { runBundle } from '../../bin/launch.cjs';
 
 const executable = process.env['INOTOP_EXECUTABLE'];
 const launcherFds = process.env['INOTOP_LAUNCHER_FDS'];
@@ -36,5 +41,62 @@ if (launcherFds !== undefined) {
   }
 }
 
-const { runProgram } = loadApp();
-await runProgram(process.argv.slice(2));
+/** Where the build put the application's script, V8's code of it and its packages' scripts (scripts/build-exe.mjs)... */
+const APP_SCRIPT = 'exe/app/inotop.cjs';
+const APP_CODE = 'exe/app/inotop.cache';
+const PACKAGES = 'exe/app/packages/';
+/** ...and where they are to stack traces and require() (a path no file can be below, as package-fs.ts's). */
+declare const INOTOP_PACKAGE_INSIDE: string;
+
+/** The CLI's entry, as src/cli/program.ts's exports: what bin/inotop runs in the npm package. */
+interface AppEntry {
+  runProgram(argv: string[], launch: { codeCache: { text: string; used: boolean } }): Promise<void>;
+}
+
+const sea = process.getBuiltinModule('node:sea');
+const builtin = module.createRequire(`${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`);
+const required = new Map<string, unknown>();
+const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
+const code = buildCode();
+const { exports, script } = runBundle(assetScript(APP_SCRIPT), code, `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`, packages) as {
+  exports: AppEntry;
+  script: Script;
+};
+await exports.runProgram(process.argv.slice(2), { codeCache: codeCacheNote(code !== undefined, script) });
+
+/** Node's built-in modules, and the packages the application requires (those the npm package has in node_modules), each run once when first asked for. */
+function requirePackage(specifier: string): unknown {
+  if (module.isBuiltin(specifier)) return builtin(specifier);
+  if (!required.has(specifier)) {
+    const asset = `${PACKAGES}${specifier}.cjs`;
+    required.set(specifier, runBundle(assetScript(asset), undefined, `${INOTOP_PACKAGE_INSIDE}/${asset}`, packages).exports);
+  }
+  return required.get(specifier);
+}
+
+/** A script the build wrote, read as latin1 as bin/launch.cjs reads the npm package's: it is ASCII only. */
+function assetScript(asset: string): string {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = sea.getRawAsset(asset) as ArrayBuffer;
+  } catch {
+    throw new Error(`Cannot find module '${asset}' in the single executable`);
+  }
+  return Buffer.from(bytes).toString('latin1');
+}
+
+/** The build's V8 code of the application's script (the asset's bytes, not copied), if it made some: it does for the architecture it builds on. */
+function buildCode(): Buffer | undefined {
+  try {
+    return Buffer.from(sea.getRawAsset(APP_CODE) as ArrayBuffer);
+  } catch {
+    return undefined; // getRawAsset throws for a key it does not have
+  }
+}
+
+/** What --version says of the build's code. */
+function codeCacheNote(carried: boolean, script: Script): { text: string; used: boolean } {
+  if (!carried) return { text: `no V8 code from the build for ${process.arch}: compiled at each start`, used: false };
+  if (script.cachedDataRejected) return { text: "V8's code from the build: rejected by V8 (its flags differ from the build's): compiled", used: false };
+  return { text: "V8's code from the build: used", used: true };
+}

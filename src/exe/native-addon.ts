@@ -3,8 +3,7 @@
 // user's own (mode 0700) whose every ancestor only root or the user can change; it is read back and
 // checked against the hash the build recorded when it is written, checked to be that file (ours,
 // its size, writable by no one else) when it is opened, and loaded through that same descriptor.
-// The first directory that works is used (and the first private one for the application's
-// compile cache, app.ts):
+// The first directory that works is used:
 //   - /var/cache/inotop as root, else $XDG_CACHE_HOME/inotop (or ~/.cache/inotop);
 //   - $XDG_RUNTIME_DIR/inotop (a read-only root file system);
 //   - /dev/shm/inotop-UID (read-only, and no runtime dir: a container).
@@ -67,7 +66,7 @@ export function addonDirectories(env: NodeJS.ProcessEnv = process.env, uid = pro
  * The directories of addonDirectories() that are private (made when missing), in order and only as
  * far as asked for; those that cannot be go to `passedOver` with why.
  */
-export function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Generator<string> {
+function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Generator<string> {
   for (const directory of addonDirectories()) {
     try {
       privateDirectory(directory);
