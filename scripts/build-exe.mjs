@@ -155,9 +155,7 @@ async function bundle() {
   ];
   const packageScripts = await build({
     ...common,
-    format: 'cjs',
-    minifyWhitespace: true,
-    minifySyntax: true,
+    ...oneScriptOptions(common.define),
     entryPoints: Object.fromEntries(packages.map((name) => [name, name])),
     outdir: join(outdir, 'app', 'packages'),
     outExtension: { '.js': '.cjs' },
