@@ -1,7 +1,7 @@
 // `inotop --version`: which inotop this is and what it runs on. The single executable says which
-// directory its native module was loaded from, and which it passed over (src/exe/native-addon.ts).
+// directory its native module loads from, and which it passed over (src/exe/native-addon.ts).
 import module from 'node:module';
-import { shippedAddon } from '../exe/native-addon.js';
+import { addonPlace } from '../exe/native-addon.js';
 import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
 import { COMMIT, VERSION } from '../version.js';
@@ -31,9 +31,10 @@ export function versionText(): string {
       'runtime',
       `${loader?.file ?? '?'} and ${libraries.length} libraries from Debian (${libc ? `${libc.package} ${libc.version}` : '?'}), in the file: the node's libc is not used`,
     ]);
-    const koffi = shippedAddon('koffi');
+    // Where a scan loads it from, found without loading it (a dlopen is most of what --version would cost more).
+    const koffi = addonPlace('koffi');
     if (koffi.ok) {
-      lines.push(['native', `koffi loaded from ${koffi.value.path}`]);
+      lines.push(['native', `koffi loads from ${koffi.value.path}`]);
       for (const { directory, reason } of koffi.value.passedOver) lines.push(['', `(not ${directory}: ${reason})`]);
     } else {
       lines.push(['native', `koffi not loaded: ${koffi.error}`]);

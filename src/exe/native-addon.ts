@@ -8,7 +8,21 @@
 //   - $XDG_RUNTIME_DIR/inotop (a read-only root file system);
 //   - /dev/shm/inotop-UID (read-only, and no runtime dir: a container).
 // A directory passed over (read-only, not executable, someone else's) is said in --version.
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import { fail, type Result } from '../common/result.js';
@@ -32,21 +46,34 @@ const loaded = new Map<string, Result<LoadedAddon>>();
 export function shippedAddon(name: string): Result<LoadedAddon> {
   let result = loaded.get(name);
   if (result === undefined) {
-    result = loadAddon(name);
+    result = placeAddon(name, (fd) => loadFrom(fd));
     loaded.set(name, result);
   }
   return result;
 }
 
-function loadAddon(name: string): Result<LoadedAddon> {
+/**
+ * Where shippedAddon loads `name` from, found as it finds it (the file written and checked, in a
+ * directory that lets code run) without loading it: what --version says, at no cost of a dlopen.
+ */
+export function addonPlace(name: string): Result<Omit<LoadedAddon, 'exports'>> {
+  return loaded.get(name) ?? placeAddon(name, () => undefined);
+}
+
+/** The first directory where the module's file is as written and code can run, and what `use` makes of the file open there. */
+function placeAddon(name: string, use: (fd: number) => unknown): Result<LoadedAddon> {
   const addon = buildManifest().addons[name];
   if (addon === undefined) return fail(`the single executable carries no native module ${name}`);
   const passedOver: LoadedAddon['passedOver'] = [];
   for (const directory of privateDirectories(passedOver)) {
+    const path = join(directory, `${name}-${addon.sha256}.node`);
     try {
-      const path = join(directory, `${name}-${addon.sha256}.node`);
-      const exports = loadChecked(path, addon.sha256, readPackageFile(addon.asset));
-      return { ok: true, value: { exports, path, passedOver } };
+      const fd = placeChecked(path, addon.sha256, readPackageFile(addon.asset));
+      try {
+        return { ok: true, value: { exports: use(fd), path, passedOver } };
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       passedOver.push({ directory, reason: (error as Error).message });
     }
@@ -83,9 +110,10 @@ function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Genera
  * loaded. A start after that loads it once it is the file written: in a directory no one but root and
  * this user can change (privateDirectory), named by its hash, a regular file of ours with one link
  * that no one else may write, of the content's size (a write is renamed into place whole). Hashing
- * it again at every start would cost more than loading it.
+ * it again at every start would cost more than loading it. Returned open, for loading through that
+ * same descriptor; thrown out when code cannot run from its file system.
  */
-function loadChecked(path: string, sha256: string, content: Buffer): unknown {
+function placeChecked(path: string, sha256: string, content: Buffer): number {
   let fd = openChecked(path);
   if (fd !== null && fstatSync(fd).size !== content.length) {
     // Not what it should be (someone's hand, or an old build's): written afresh.
@@ -104,18 +132,27 @@ function loadChecked(path: string, sha256: string, content: Buffer): unknown {
     }
   }
   try {
-    const module = { exports: {} as unknown };
+    // A file system mounted noexec (a pod's /dev/shm, often): the kernel says so to access(X_OK) as to a dlopen.
+    accessSync(path, constants.X_OK);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw new Error(`cannot load it from there: ${errorText(error)} (mounted noexec?)`, { cause: error });
+  }
+  return fd;
+}
+
+/** The module in the file open at `fd` (placeChecked's), loaded: its exports. */
+function loadFrom(fd: number): unknown {
+  const module = { exports: {} as unknown };
+  try {
     // Not /proc/self/fd/N: the loader knows the libraries the launcher preloaded by such names, and
     // would answer a dlopen of one with the library already loaded under it, not read the file.
     process.dlopen(module, `/proc/thread-self/fd/${fd}`);
-    return module.exports;
   } catch (error) {
-    // A file system mounted noexec (a pod's /dev/shm, often): of no use here.
-    unlinkSync(path);
     throw new Error(`cannot load it from there: ${(error as Error).message}`, { cause: error });
-  } finally {
-    closeSync(fd);
   }
+  return module.exports;
 }
 
 /** Makes `directory` (mode 0700, the user's) or checks it; throws why it cannot be trusted. */
