@@ -67,7 +67,7 @@ export function builtExecutable(arch) {
   return existsSync(node) ? { path, node } : null;
 }
 
-/** When anything that goes into the executables last changed (ms): sources, build scripts, dependencies, assets. */
+/** When anything that goes into the executables last changed (ms): sources, bin/launch.cjs, build scripts, dependencies, assets. */
 export function inputsChangedAt() {
   const newest = (path) => {
     const stat = statSync(path, { throwIfNoEntry: false });
@@ -75,7 +75,7 @@ export function inputsChangedAt() {
     if (!stat.isDirectory()) return stat.mtimeMs;
     return readdirSync(path).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), stat.mtimeMs);
   };
-  return Math.max(...['src', 'scripts', 'package.json', 'package-lock.json', ...PACKAGE_ASSETS].map((path) => newest(join(repo, path))));
+  return Math.max(...['src', 'bin', 'scripts', 'package.json', 'package-lock.json', ...PACKAGE_ASSETS].map((path) => newest(join(repo, path))));
 }
 
 async function main() {
