@@ -5,11 +5,11 @@
 //
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
-// src/exe/main.ts, small: it runs the application from the assets. The application is inotop as
-// the npm package's CLI script is built (one-script.mjs), its dependencies inside:
-// exe/app/inotop.cjs, and V8's code of it after the build's warm runs (code-cache.mjs) under the
-// Node the executable carries, exe/app/inotop.cache (for the architecture the build runs on: the
-// other's Node does not run here). What inotop reads at run time travels as SEA assets too, under
+// src/exe/main.ts, small: it runs the application from the assets. The application is the npm
+// package's CLI script as one-script.mjs writes it, exe/app/inotop.cjs, with V8's code of it after
+// the build's warm runs (code-cache.mjs) under the Node the executable carries,
+// exe/app/inotop.cache (for the architecture the build runs on: the other's Node does not run
+// here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What inotop reads at run time travels as SEA assets too, under
 // the paths package-files.ts reads: package.json, the demo recording, blessed's terminfo; and
 // exe/collect/worker.mjs, exe/serve/password-worker.mjs and exe/scan/worker.mjs (the worker
 // threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the
@@ -280,7 +280,7 @@ function buildExecutable(arch, bundles, builder, appCode) {
     output: building,
     disableExperimentalSEAWarning: true,
     // No useCodeCache: the main script is a few kilobytes (and SEA's code cache holds only the
-    // functions its compiling made, not those of warm runs: app.code's does).
+    // functions its compiling made, not those of warm runs: exe/app/inotop.cache holds those).
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
