@@ -9,11 +9,12 @@
 // package's CLI script as one-script.mjs writes it, exe/app/inotop.cjs, with V8's code of it after
 // the build's warm runs (code-cache.mjs) under the Node the executable carries,
 // exe/app/inotop.cache (for the architecture the build runs on: the other's Node does not run
-// here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What inotop reads at run time travels as SEA assets too, under
-// the paths package-files.ts reads: package.json, the demo recording, blessed's terminfo; and
-// exe/collect/worker.mjs, exe/serve/password-worker.mjs and exe/scan/worker.mjs (the worker
-// threads' bundles), exe/koffi.node (koffi's native module for the architecture, from the
-// registry's @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
+// here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
+// inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
+// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs,
+// exe/serve/password-worker.mjs and exe/scan/worker.mjs (the worker threads' bundles),
+// exe/koffi.node (koffi's native module for the architecture, from the registry's
+// @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
 // scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's dynamic
 // loader and the libraries Node links against, so that the node's own libc is never used.
 //
