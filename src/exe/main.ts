@@ -1,8 +1,8 @@
 // The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
-// into one small ES module inside Node's binary), which runs the application: inotop as one
-// CommonJS script, as the npm package's dist/cli/inotop.cjs is (its dependencies inside), with
-// V8's code of it made by the build's warm runs under the Node the executable carries, both SEA
-// assets, run as bin/launch.cjs runs the npm package's. The launcher (scripts/exe/launcher.c) ran
+// into one small ES module inside Node's binary), which runs the application: the npm package's
+// CLI script (dist/cli/inotop.cjs) with V8's code of it made by the build's warm runs under the
+// Node the executable carries, both SEA assets, run as bin/launch.cjs runs the npm package's; and
+// the packages it requires, each a script among the assets, run when first required. The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
 import { closeSync, writeFileSync } from 'node:fs';
