@@ -13,10 +13,11 @@ const MODULES = join(DIST_CLI, 'program.js');
 /**
  * V8's code of BUNDLE after the build's warm runs, made by this Node. V8 takes it only from the
  * same V8 with the same flags: the file is named for the Node that made it, so another Node does
- * not read it at all.
+ * not read it at all. The single executable keeps its own under the same name in `directory`
+ * (src/exe/kept-code.ts).
  */
-function codeCacheFile() {
-  return join(DIST_CLI, `inotop-${process.version}-${process.arch}.cache`);
+function codeCacheFile(directory = DIST_CLI) {
+  return join(directory, `inotop-${process.version}-${process.arch}.cache`);
 }
 
 /**
@@ -55,15 +56,26 @@ function loadBundle(cacheFile, bundle = BUNDLE) {
 
 /**
  * A script written as BUNDLE is (WRAPPER around it), at `filename` to stack traces, compiled with
- * V8's code `cachedData` (undefined: none) and run, with `require` and `importPackage` for the
- * packages it requires and imports (by default Node's, from `filename`): its exports, and the script
- * (the build asks it for its code once warm; whether V8 took the code). A cache V8 rejects costs a
- * compile, not a failure. The single executable runs its own and its packages' (src/exe/main.ts).
+ * V8's code `cachedData` (undefined: none) and run (runCompiled): its exports, and the script (the
+ * build asks it for its code once warm; whether V8 took the code). A cache V8 rejects costs a
+ * compile, not a failure. The single executable runs its packages' (src/exe/main.ts).
  */
 function runBundle(source, cachedData, filename, packages = {}) {
-  const vm = process.getBuiltinModule('node:vm');
+  return runCompiled(compileBundle(source, cachedData, filename), filename, packages);
+}
+
+/** `source` compiled at `filename` with V8's code `cachedData` (undefined: none): script.cachedDataRejected says whether V8 took it. */
+function compileBundle(source, cachedData, filename) {
+  return new (process.getBuiltinModule('node:vm').Script)(source, { filename, cachedData });
+}
+
+/**
+ * compileBundle's script run, with `require` and `importPackage` for the packages it requires and
+ * imports (by default Node's, from `filename`): its exports, and the script. The single executable
+ * compiles its application's with the first code V8 takes (src/exe/main.ts).
+ */
+function runCompiled(script, filename, packages = {}) {
   const { require = process.getBuiltinModule('node:module').createRequire(filename), importPackage = importFromHere } = packages;
-  const script = new vm.Script(source, { filename, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, require, module, filename, dirname(filename), importPackage);
   return { exports: module.exports, script };
@@ -76,4 +88,4 @@ function readWhole(fd, buffer, bytes) {
   return read;
 }
 
-module.exports = { MODULES, WRAPPER, codeCacheFile, loadBundle, runBundle };
+module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, runBundle, runCompiled };

@@ -257,6 +257,10 @@ function nodeBinary(arch, { strip }) {
   return stripped;
 }
 
+function sha256File(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 function buildExecutable(arch, bundles, builder, appCode) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
@@ -268,7 +272,9 @@ function buildExecutable(arch, bundles, builder, appCode) {
   const runtime = runtimeFiles(arch, [node, koffi]);
   const manifest = {
     runtime: runtime.map(({ file, package: name, version }) => ({ file, package: name, version })),
-    addons: { koffi: { asset: 'exe/koffi.node', sha256: createHash('sha256').update(readFileSync(koffi)).digest('hex') } },
+    addons: { koffi: { asset: 'exe/koffi.node', sha256: sha256File(koffi) } },
+    // What V8's code a start keeps is kept for (src/exe/kept-code.ts): this script and no other.
+    app: { sha256: sha256File(bundles.app) },
   };
   writeFileSync(join(dir, 'build.json'), JSON.stringify(manifest, null, 2));
 

@@ -6,10 +6,11 @@ import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
 import { COMMIT, VERSION } from '../version.js';
 
-/** What bin/inotop and the single executable (src/exe/main.ts) say of V8's code from the build: which, and whether V8 took it. */
+/** What bin/inotop and the single executable (src/exe/main.ts) say of V8's code from the build (and the executable's kept code): which, and whether V8 took it. */
 export interface CodeCacheNote {
   text: string;
-  used: boolean;
+  /** Whether the next start compiles less: V8 took code from a file, or the single executable keeps this start's. */
+  kept: boolean;
 }
 
 let codeCache: CodeCacheNote | null = null;
@@ -47,6 +48,6 @@ export function versionText(): string {
   const compileCache = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
   const label = codeCache === null ? 'cache' : '';
   if (compileCache) lines.push([label, `compiled code kept in ${compileCache}`]);
-  else if (!codeCache?.used) lines.push([label, 'compiled code not kept: each start compiles']);
+  else if (!codeCache?.kept) lines.push([label, 'compiled code not kept: each start compiles']);
   return `inotop ${VERSION}\n${lines.map(([name, text]) => `${name.padEnd(8)}${text}`.trimEnd()).join('\n')}\n`;
 }

@@ -1,7 +1,8 @@
 // The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
 // into one small ES module inside Node's binary), which runs the application: the npm package's
 // CLI script (dist/cli/inotop.cjs) with V8's code of it made by the build's warm runs under the
-// Node the executable carries, both SEA assets, run as bin/launch.cjs runs the npm package's; and
+// Node the executable carries, both SEA assets, run as bin/launch.cjs runs the npm package's (where
+// V8 takes no code the executable carries, with the code an earlier start kept: kept-code.ts); and
 // the packages it requires, each a script among the assets, run when first required. The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
@@ -9,7 +10,9 @@ import { closeSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { basename } from 'node:path';
 import type { Script } from 'node:vm';
-import { runBundle } from '../../bin/launch.cjs';
+import { compileBundle, runBundle, runCompiled } from '../../bin/launch.cjs';
+import type { CodeCacheNote } from '../cli/build-info.js';
+import { keepCode, keptCode } from './kept-code.js';
 
 const executable = process.env['INOTOP_EXECUTABLE'];
 const launcherFds = process.env['INOTOP_LAUNCHER_FDS'];
@@ -50,19 +53,17 @@ declare const INOTOP_PACKAGE_INSIDE: string;
 
 /** The CLI's entry, as src/cli/program.ts's exports: what bin/inotop runs in the npm package. */
 interface AppEntry {
-  runProgram(argv: string[], launch: { codeCache: { text: string; used: boolean } }): Promise<void>;
+  runProgram(argv: string[], launch: { codeCache: CodeCacheNote }): Promise<void>;
 }
 
 const sea = process.getBuiltinModule('node:sea');
 const builtin = module.createRequire(`${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`);
 const required = new Map<string, unknown>();
 const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
-const code = buildCode();
-const { exports, script } = runBundle(assetScript(APP_SCRIPT), code, `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`, packages) as {
-  exports: AppEntry;
-  script: Script;
-};
-await exports.runProgram(process.argv.slice(2), { codeCache: codeCacheNote(code !== undefined, script) });
+const appFile = `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`;
+const app = compileApp(assetScript(APP_SCRIPT));
+const exports = runCompiled(app.script, appFile, packages).exports as AppEntry;
+await exports.runProgram(process.argv.slice(2), { codeCache: app.note });
 
 /** Node's built-in modules, and the packages the application requires (those the npm package has in node_modules), each run once when first asked for. */
 function requirePackage(specifier: string): unknown {
@@ -94,9 +95,27 @@ function buildCode(): Buffer | undefined {
   }
 }
 
-/** What --version says of the build's code. */
-function codeCacheNote(carried: boolean, script: Script): { text: string; used: boolean } {
-  if (!carried) return { text: `no V8 code from the build for ${process.arch}: compiled at each start`, used: false };
-  if (script.cachedDataRejected) return { text: "V8's code from the build: rejected by V8 (its flags differ from the build's): compiled", used: false };
-  return { text: "V8's code from the build: used", used: true };
+/**
+ * The application's script compiled with the build's code; where it carries none for this
+ * architecture or V8 rejects it (its flags differ from the build's), with the code an earlier start
+ * kept, and where there is none V8 takes either, this start's kept as it exits. What --version says of it.
+ */
+function compileApp(source: string): { script: Script; note: CodeCacheNote } {
+  const carried = buildCode();
+  const withCarried = carried === undefined ? undefined : (compileBundle(source, carried, appFile) as Script);
+  if (withCarried !== undefined && !withCarried.cachedDataRejected)
+    return { script: withCarried, note: { text: "V8's code from the build: used", kept: true } };
+  const build =
+    withCarried === undefined ? `no V8 code from the build for ${process.arch}` : "V8's code from the build rejected by V8 (its flags differ from the build's)";
+  const kept = keptCode();
+  const withKept = kept.code === undefined ? undefined : (compileBundle(source, kept.code, appFile) as Script);
+  if (withKept !== undefined && !withKept.cachedDataRejected) {
+    return { script: withKept, note: { text: `${build}; V8's code kept by an earlier start (${kept.path}): used`, kept: true } };
+  }
+  const script = withKept ?? withCarried ?? (compileBundle(source, undefined, appFile) as Script);
+  const problem = withKept !== undefined ? 'rejected by V8' : kept.problem;
+  if (kept.path === null) return { script, note: { text: `${build}: compiled, ${problem}`, kept: false } };
+  const { path } = kept;
+  process.once('exit', () => keepCode(path, script));
+  return { script, note: { text: `${build}; kept code (${path}): ${problem}: compiled, kept there for the next start`, kept: true } };
 }

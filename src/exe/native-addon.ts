@@ -3,7 +3,8 @@
 // user's own (mode 0700) whose every ancestor only root or the user can change; it is read back and
 // checked against the hash the build recorded when it is written, checked to be that file (ours,
 // its size, writable by no one else) when it is opened, and loaded through that same descriptor.
-// The first directory that works is used:
+// The first directory that works is used (and the first private one for V8's code of the
+// application where the executable carries none V8 takes, kept-code.ts):
 //   - /var/cache/inotop as root, else $XDG_CACHE_HOME/inotop (or ~/.cache/inotop);
 //   - $XDG_RUNTIME_DIR/inotop (a read-only root file system);
 //   - /dev/shm/inotop-UID (read-only, and no runtime dir: a container).
@@ -93,7 +94,7 @@ export function addonDirectories(env: NodeJS.ProcessEnv = process.env, uid = pro
  * The directories of addonDirectories() that are private (made when missing), in order and only as
  * far as asked for; those that cannot be go to `passedOver` with why.
  */
-function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Generator<string> {
+export function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []): Generator<string> {
   for (const directory of addonDirectories()) {
     try {
       privateDirectory(directory);
@@ -122,7 +123,7 @@ function placeChecked(path: string, sha256: string, content: Buffer): number {
     fd = null;
   }
   if (fd === null) {
-    writeOnce(path, content);
+    writeOnce(path, content, 0o500);
     fd = openChecked(path);
     if (fd === null) throw new Error(`${path} vanished`);
     if (sha256Hex(readAll(fd)) !== sha256) {
@@ -194,7 +195,7 @@ export function trustedPath(path: string, uid: number): void {
 }
 
 /** The file, opened for reading, if it is there as written: a regular file of ours, one link, writable by no one else. */
-function openChecked(path: string): number | null {
+export function openChecked(path: string): number | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -210,11 +211,11 @@ function openChecked(path: string): number | null {
   return fd;
 }
 
-/** Writes beside and renames: a reader never sees half a file under the final name. */
-function writeOnce(path: string, content: Buffer): void {
+/** Writes beside and renames (over a file of ours there): a reader never sees half a file under the final name. */
+export function writeOnce(path: string, content: Buffer, mode: number): void {
   const temporary = `${path}.${process.pid}.${process.getBuiltinModule('node:worker_threads').threadId}.tmp`;
   try {
-    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o500);
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
       for (let done = 0; done < content.length;) done += writeSync(fd, content, done);
     } finally {
@@ -231,7 +232,7 @@ function writeOnce(path: string, content: Buffer): void {
   }
 }
 
-function readAll(fd: number): Buffer {
+export function readAll(fd: number): Buffer {
   const chunks: Buffer[] = [];
   for (let position = 0; ;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
@@ -242,7 +243,7 @@ function readAll(fd: number): Buffer {
   }
 }
 
-function sha256Hex(content: Buffer): string {
+export function sha256Hex(content: Buffer): string {
   return process.getBuiltinModule('node:crypto').createHash('sha256').update(content).digest('hex');
 }
 
