@@ -42,6 +42,7 @@ export function keptCode(): KeptCode {
     } finally {
       closeSync(fd);
     }
+    if (file.length <= HEADER_BYTES) return { path, problem: 'damaged' };
     const code = file.subarray(HEADER_BYTES);
     const header = file.subarray(0, HEADER_BYTES).toString('latin1');
     if (header.slice(0, 64) !== buildManifest().app.sha256) return { path, problem: "another build's" };

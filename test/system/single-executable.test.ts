@@ -4,8 +4,9 @@
 // the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
 // --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
-// Alpine-like root with musl's libc only. The arm64
-// file under qemu-aarch64-static; the image archive's arm64 half, and skopeo reading the archive.
+// Alpine-like root with musl's libc only. As a user: V8's code kept where V8 rejects the build's, and a
+// damaged kept file survived. The arm64 file under qemu-aarch64-static (its first start's code kept
+// for the next); the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -289,7 +290,7 @@ test(
 );
 
 test(
-  "as a user: koffi's module in $XDG_CACHE_HOME/inotop (0700), V8's code from the build taken, a package run when needed; a module not as written is written again",
+  "as a user: koffi's module in $XDG_CACHE_HOME/inotop (0700), V8's code from the build taken, a package run when needed; a module not as written is written again; V8's code kept where V8 rejects the build's, a damaged file survived",
   { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false) },
   (t) => {
     const user = 1234;
@@ -302,10 +303,10 @@ test(
     const cache = join(work, 'cache');
     mkdirSync(cache, { mode: 0o700 });
     chownSync(cache, user, user);
-    const run = (args: string[], path = process.env.PATH) => {
+    const run = (args: string[], path = process.env.PATH, nodeOptions = '') => {
       const result = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, ...args], {
         encoding: 'utf8',
-        env: { PATH: path, XDG_CACHE_HOME: cache },
+        env: { PATH: path, XDG_CACHE_HOME: cache, NODE_OPTIONS: nodeOptions },
         timeout: 60_000,
       });
       assert.equal(result.status, 0, result.stderr);
@@ -335,8 +336,46 @@ test(
     chownSync(module, user, user);
     assert.match(run(['--version']).stdout, new RegExp(`^native +koffi loads from ${module.replaceAll('.', '\\.')}$`, 'm'));
     assert.ok(readFileSync(module).equals(written));
+
+    // Under flags V8 made no code with (--jitless), the build's code is rejected: the code of the
+    // start is kept in the same directory, headed by the script's hash and its own, and taken by the next.
+    const jitless = (args: string[]) => run(args, process.env.PATH, '--jitless');
+    const kept = join(cache, 'inotop', `inotop-${nodeVersion(first.stdout)}-x64.cache`);
+    const rejected = "V8's code from the build rejected by V8 \\(its flags differ from the build's\\)";
+    const keptThere = (problem: string) =>
+      new RegExp(`^cache +${rejected}; kept code \\(${kept.replaceAll('.', '\\.')}\\): ${problem}: compiled, kept there for the next start$`, 'm');
+    const keptUsed = new RegExp(`^cache +${rejected}; V8's code kept by an earlier start \\(${kept.replaceAll('.', '\\.')}\\): used$`, 'm');
+    assert.ok(!existsSync(kept), "nothing kept while the build's code is taken");
+    assert.match(jitless(['--version']).stdout, keptThere('none kept yet'));
+    assert.equal(statSync(kept).mode & 0o777, 0o400);
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // Damaged (bytes of its code changed, which V8 itself would not see): a compile, the output as
+    // ever, and kept afresh for the next start.
+    const damaged = readFileSync(kept);
+    for (let at = damaged.length >> 1; at < (damaged.length >> 1) + 64; at++) damaged[at]! ^= 0x5a;
+    writeFileSync(kept, damaged);
+    assert.equal((JSON.parse(jitless(['--json', '--pods', 'none']).stdout) as Snapshot).schema, 1);
+    assert.ok(!readFileSync(kept).equals(damaged), 'kept again as the start exited');
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // Not even a header, or another build's script's: the same.
+    writeFileSync(kept, 'not code');
+    assert.match(jitless(['--version']).stdout, keptThere('damaged'));
+    const anotherBuild = readFileSync(kept);
+    anotherBuild.fill('0', 0, 64);
+    writeFileSync(kept, anotherBuild);
+    assert.match(jitless(['--version']).stdout, keptThere("another build's"));
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // The build's code taken again where V8 takes it: the kept file left aside.
+    assert.match(run(['--version']).stdout, /^cache +V8's code from the build: used$/m);
   },
 );
+
+/** The Node version --version names: the kept code's file is named for it. */
+function nodeVersion(versionText: string): string {
+  const match = /^node +(v\d+\.\d+\.\d+) /m.exec(versionText);
+  assert.ok(match, versionText);
+  return match[1]!;
+}
 
 describe(
   'the x64 single executable in a chroot with a read-only root: where its native module goes',
@@ -472,29 +511,57 @@ function qemuSkip(): string | null {
   return exeSkipReason('arm64');
 }
 
-test('the arm64 single executable under qemu-aarch64-static: --version, -b and --demo -b -n 1', { skip: qemuSkip() ?? false, timeout: 300_000 }, (t) => {
-  const exe = singleExecutable('arm64');
-  withAarch64Binfmt(t);
-  const run = (args: string[]) => spawnSync(exe, args, { encoding: 'utf8', timeout: 120_000 });
-  const version = run(['--version']);
-  assert.equal(version.status, 0, version.stderr);
-  assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
-  assert.match(version.stdout, /^build +single executable: /m);
-  assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
-  assert.match(version.stdout, /^native +koffi loads from /m);
-  // V8's code is made by the Node of the architecture the build runs on.
-  assert.match(
-    version.stdout,
-    process.arch === 'arm64' ? /^cache +V8's code from the build: used$/m : /^cache +no V8 code from the build for arm64: compiled at each start$/m,
-  );
-  const batch = run(['-b', '--pods', 'none']);
-  assert.equal(batch.status, 0, batch.stderr);
-  assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
-  const demo = run(['--demo', '-b', '-n', '1']);
-  assert.equal(demo.status, 0, demo.stderr);
-  assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
-  assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
-});
+test(
+  "the arm64 single executable under qemu-aarch64-static: --version, -b and --demo -b -n 1; V8's code of its first start kept for the next where it carries none",
+  { skip: qemuSkip() ?? false, timeout: 300_000 },
+  (t) => {
+    withAarch64Binfmt(t);
+    // As a user with a cache directory of the test's own: the code it keeps is this run's.
+    const user = 1234;
+    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-arm64-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    chmodSync(work, 0o755);
+    const exe = join(work, 'inotop');
+    copyFileSync(singleExecutable('arm64'), exe);
+    chmodSync(exe, 0o755);
+    const cache = join(work, 'cache');
+    mkdirSync(cache, { mode: 0o700 });
+    chownSync(cache, user, user);
+    const run = (args: string[]) =>
+      spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', exe, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
+        timeout: 120_000,
+      });
+    const version = run(['--version']);
+    assert.equal(version.status, 0, version.stderr);
+    assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
+    assert.match(version.stdout, /^build +single executable: /m);
+    assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
+    assert.match(version.stdout, new RegExp(`^native +koffi loads from ${cache}/inotop/`, 'm'));
+    const again = run(['--version']);
+    assert.equal(again.status, 0, again.stderr);
+    if (process.arch === 'arm64') {
+      // V8's code is made by the Node of the architecture the build runs on.
+      for (const { stdout } of [version, again]) assert.match(stdout, /^cache +V8's code from the build: used$/m);
+    } else {
+      // None from an x64 build: the first start compiles and keeps its code as it exits, the next takes it.
+      const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
+      assert.match(
+        version.stdout,
+        new RegExp(`^cache +no V8 code from the build for arm64; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+      );
+      assert.match(again.stdout, new RegExp(`^cache +no V8 code from the build for arm64; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
+    }
+    const batch = run(['-b', '--pods', 'none']);
+    assert.equal(batch.status, 0, batch.stderr);
+    assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
+    const demo = run(['--demo', '-b', '-n', '1']);
+    assert.equal(demo.status, 0, demo.stderr);
+    assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+    assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
+  },
+);
 
 function archiveSkip(): string | null {
   if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';
