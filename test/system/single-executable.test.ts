@@ -293,25 +293,7 @@ test(
   "as a user: koffi's module in $XDG_CACHE_HOME/inotop (0700), V8's code from the build taken, a package run when needed; a module not as written is written again; V8's code kept where V8 rejects the build's, a damaged file survived",
   { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false) },
   (t) => {
-    const user = 1234;
-    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-user-'));
-    t.after(() => rmSync(work, { recursive: true, force: true }));
-    chmodSync(work, 0o755);
-    const executable = join(work, 'inotop');
-    copyFileSync(singleExecutable('x64'), executable);
-    chmodSync(executable, 0o755);
-    const cache = join(work, 'cache');
-    mkdirSync(cache, { mode: 0o700 });
-    chownSync(cache, user, user);
-    const run = (args: string[], path = process.env.PATH, nodeOptions = '') => {
-      const result = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, ...args], {
-        encoding: 'utf8',
-        env: { PATH: path, XDG_CACHE_HOME: cache, NODE_OPTIONS: nodeOptions },
-        timeout: 60_000,
-      });
-      assert.equal(result.status, 0, result.stderr);
-      return result;
-    };
+    const { user, work, cache, run } = asUser(t, 'x64');
     const first = run(['--version']);
     const koffi = new RegExp(`^native +koffi loads from ${cache}/inotop/(koffi-[0-9a-f]{64}\\.node)$`, 'm').exec(first.stdout);
     assert.ok(koffi, first.stdout);
@@ -339,7 +321,7 @@ test(
 
     // Under flags V8 made no code with (--jitless), the build's code is rejected: the code of the
     // start is kept in the same directory, headed by the script's hash and its own, and taken by the next.
-    const jitless = (args: string[]) => run(args, process.env.PATH, '--jitless');
+    const jitless = (args: string[]) => run(args, process.env.PATH, { NODE_OPTIONS: '--jitless' });
     const kept = join(cache, 'inotop', `inotop-${nodeVersion(first.stdout)}-x64.cache`);
     const rejected = "V8's code from the build rejected by V8 \\(its flags differ from the build's\\)";
     const keptThere = (problem: string) =>
@@ -369,6 +351,34 @@ test(
     assert.match(run(['--version']).stdout, /^cache +V8's code from the build: used$/m);
   },
 );
+
+/**
+ * The executable for `arch` copied into a directory of the test's own, run as a user (1234) with a
+ * cache directory there (0700, the user's) as $XDG_CACHE_HOME: what it writes and keeps is this test's.
+ */
+function asUser(t: TestContext, arch: 'x64' | 'arm64') {
+  const user = 1234;
+  const work = mkdtempSync(join(tmpdir(), `inotop-exe-user-${arch}-`));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  chmodSync(work, 0o755);
+  const executable = join(work, 'inotop');
+  copyFileSync(singleExecutable(arch), executable);
+  chmodSync(executable, 0o755);
+  const cache = join(work, 'cache');
+  mkdirSync(cache, { mode: 0o700 });
+  chownSync(cache, user, user);
+  /** `inotop ARGS` as the user, which must exit 0. */
+  const run = (args: string[], path = process.env.PATH, env: NodeJS.ProcessEnv = {}) => {
+    const result = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, ...args], {
+      encoding: 'utf8',
+      env: { PATH: path, XDG_CACHE_HOME: cache, ...env },
+      timeout: 120_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    return result;
+  };
+  return { user, work, cache, run };
+}
 
 /** The Node version --version names: the kept code's file is named for it. */
 function nodeVersion(versionText: string): string {
@@ -517,30 +527,13 @@ test(
   (t) => {
     withAarch64Binfmt(t);
     // As a user with a cache directory of the test's own: the code it keeps is this run's.
-    const user = 1234;
-    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-arm64-'));
-    t.after(() => rmSync(work, { recursive: true, force: true }));
-    chmodSync(work, 0o755);
-    const exe = join(work, 'inotop');
-    copyFileSync(singleExecutable('arm64'), exe);
-    chmodSync(exe, 0o755);
-    const cache = join(work, 'cache');
-    mkdirSync(cache, { mode: 0o700 });
-    chownSync(cache, user, user);
-    const run = (args: string[]) =>
-      spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', exe, ...args], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache },
-        timeout: 120_000,
-      });
+    const { cache, run } = asUser(t, 'arm64');
     const version = run(['--version']);
-    assert.equal(version.status, 0, version.stderr);
     assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
     assert.match(version.stdout, /^build +single executable: /m);
     assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
     assert.match(version.stdout, new RegExp(`^native +koffi loads from ${cache}/inotop/`, 'm'));
     const again = run(['--version']);
-    assert.equal(again.status, 0, again.stderr);
     if (process.arch === 'arm64') {
       // V8's code is made by the Node of the architecture the build runs on.
       for (const { stdout } of [version, again]) assert.match(stdout, /^cache +V8's code from the build: used$/m);
@@ -553,11 +546,8 @@ test(
       );
       assert.match(again.stdout, new RegExp(`^cache +no V8 code from the build for arm64; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
     }
-    const batch = run(['-b', '--pods', 'none']);
-    assert.equal(batch.status, 0, batch.stderr);
-    assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
+    assert.match(run(['-b', '--pods', 'none']).stdout, /^limits: max_user_watches \d+/m);
     const demo = run(['--demo', '-b', '-n', '1']);
-    assert.equal(demo.status, 0, demo.stderr);
     assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
     assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
   },
