@@ -57,10 +57,10 @@ interface AppEntry {
 }
 
 const sea = process.getBuiltinModule('node:sea');
-const builtin = module.createRequire(`${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`);
+const appFile = `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`;
+const builtin = module.createRequire(appFile);
 const required = new Map<string, unknown>();
 const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
-const appFile = `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`;
 const app = compileApp(assetScript(APP_SCRIPT));
 const exports = runCompiled(app.script, appFile, packages).exports as AppEntry;
 await exports.runProgram(process.argv.slice(2), { codeCache: app.note });
