@@ -132,7 +132,7 @@ function startupCommands(node: string, pods: string[]): Record<string, Command> 
     '-b': inotopCommand(['-b', ...pods], [0], node),
     // check traces failed calls for 1 s: without that, what the verdict itself costs.
     'check --no-trace': inotopCommand(['check', ...pods, '--no-trace'], [0, 1, 2], node),
-    // No scan: what loading inotop costs (the single executable loads koffi for it too).
+    // No scan: what loading inotop costs (koffi not loaded: the single executable only finds where it loads from).
     '--version': inotopCommand(['--version'], [0], node),
   };
 }

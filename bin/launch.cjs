@@ -2,7 +2,7 @@
 // (scripts/code-cache.mjs): one place for the script's file, its cache's name and CommonJS's wrapper.
 'use strict';
 const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
-const { join } = process.getBuiltinModule('node:path');
+const { dirname, join } = process.getBuiltinModule('node:path');
 
 const DIST_CLI = join(__dirname, '..', 'dist', 'cli');
 /** The CLI as one CommonJS script (scripts/build.mjs), for V8's code cache. */
@@ -13,34 +13,31 @@ const MODULES = join(DIST_CLI, 'program.js');
 /**
  * V8's code of BUNDLE after the build's warm runs, made by this Node. V8 takes it only from the
  * same V8 with the same flags: the file is named for the Node that made it, so another Node does
- * not read it at all.
+ * not read it at all. The single executable keeps its own under the same name in `directory`
+ * (src/exe/kept-code.ts).
  */
-function codeCacheFile() {
-  return join(DIST_CLI, `inotop-${process.version}-${process.arch}.cache`);
+function codeCacheFile(directory = DIST_CLI) {
+  return join(directory, `inotop-${process.version}-${process.arch}.cache`);
 }
 
 /**
- * CommonJS's wrapper, which the build writes around BUNDLE's code (scripts/build.mjs), and
+ * CommonJS's wrapper, which the build writes around BUNDLE's code (scripts/one-script.mjs), and
  * inotopImport: import() from this file, for the packages the script imports. In the file, not
  * added at run time: V8 would copy the joined half a megabyte of source once more before taking
  * the code cache.
  */
 const WRAPPER = ['(function (exports, require, module, __filename, __dirname, inotopImport) {', '\n})'];
-const importPackage = (specifier) => import(specifier);
+const importFromHere = (specifier) => import(specifier);
 
 /**
- * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run: its exports, and the
- * script (the build asks it for its code once warm). A cache V8 rejects costs a compile, not a
- * failure. The build writes BUNDLE in ASCII only: read as latin1, its bytes are the string's as
- * they are, where UTF-8 would decode them (some 2 ms of a start). Both files are read into one
- * buffer, the script's first: the cache's half a megabyte then lands on pages already touched,
- * where a buffer of its own would take some 120 page faults more (about 11 µs each on a
- * virtual machine).
+ * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run (runBundle). The build
+ * writes BUNDLE in ASCII only: read as latin1, its bytes are the string's as they are, where UTF-8
+ * would decode them (some 2 ms of a start). Both files are read into one buffer, the script's
+ * first: the cache's half a megabyte then lands on pages already touched, where a buffer of its own
+ * would take some 120 page faults more (about 11 µs each on a virtual machine).
  */
-function loadBundle(cacheFile) {
-  const vm = process.getBuiltinModule('node:vm');
-  const { createRequire } = process.getBuiltinModule('node:module');
-  const bundleFd = openSync(BUNDLE, 'r');
+function loadBundle(cacheFile, bundle = BUNDLE) {
+  const bundleFd = openSync(bundle, 'r');
   const cacheFd = cacheFile === undefined ? -1 : openSync(cacheFile, 'r');
   let source;
   let cachedData;
@@ -54,9 +51,33 @@ function loadBundle(cacheFile) {
     closeSync(bundleFd);
     if (cacheFd >= 0) closeSync(cacheFd);
   }
-  const script = new vm.Script(source, { filename: BUNDLE, cachedData });
+  return runBundle(source, cachedData, bundle);
+}
+
+/**
+ * A script written as BUNDLE is (WRAPPER around it), at `filename` to stack traces, compiled with
+ * V8's code `cachedData` (undefined: none) and run (runCompiled): its exports, and the script (the
+ * build asks it for its code once warm; whether V8 took the code). A cache V8 rejects costs a
+ * compile, not a failure. The single executable runs its packages' (src/exe/main.ts).
+ */
+function runBundle(source, cachedData, filename, packages = {}) {
+  return runCompiled(compileBundle(source, cachedData, filename), filename, packages);
+}
+
+/** `source` compiled at `filename` with V8's code `cachedData` (undefined: none): script.cachedDataRejected says whether V8 took it. */
+function compileBundle(source, cachedData, filename) {
+  return new (process.getBuiltinModule('node:vm').Script)(source, { filename, cachedData });
+}
+
+/**
+ * compileBundle's script run, with `require` and `importPackage` for the packages it requires and
+ * imports (by default Node's, from `filename`): its exports, and the script. The single executable
+ * compiles its application's with the first code V8 takes (src/exe/main.ts).
+ */
+function runCompiled(script, filename, packages = {}) {
+  const { require = process.getBuiltinModule('node:module').createRequire(filename), importPackage = importFromHere } = packages;
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, DIST_CLI, importPackage);
+  script.runInThisContext()(module.exports, require, module, filename, dirname(filename), importPackage);
   return { exports: module.exports, script };
 }
 
@@ -67,4 +88,4 @@ function readWhole(fd, buffer, bytes) {
   return read;
 }
 
-module.exports = { MODULES, WRAPPER, codeCacheFile, loadBundle };
+module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, runBundle, runCompiled };

@@ -5,17 +5,18 @@
 //
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
-// src/exe/main.ts, small: it loads the application from the assets (src/exe/app.ts). The
-// application is inotop with its dependencies split as the npm package's build splits it
-// (entries.mjs's entryFirst): exe/app/cli/program.mjs and the chunks under exe/app/chunks/, so that a
-// command compiles only what it runs, and Node's compile cache keeps V8's code of each. What
+// src/exe/main.ts, small: it runs the application from the assets. The application is the npm
+// package's CLI script as one-script.mjs writes it, exe/app/inotop.cjs, with V8's code of it after
+// the build's warm runs (code-cache.mjs) under the Node the executable carries,
+// exe/app/inotop.cache (for the architecture the build runs on: the other's Node does not run
+// here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
 // inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
-// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
-// exe/serve/password-worker.mjs (the worker threads' bundles), exe/koffi.node (koffi's native
-// module for the architecture, from the registry's @koromix/koffi-linux-ARCH) and exe/build.json
-// (what this script recorded). Then scripts/exe/elf.mjs gives the binary its launcher
-// (scripts/exe/launcher.c) with Debian's dynamic loader and the libraries Node links against, so
-// that the node's own libc is never used.
+// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs,
+// exe/serve/password-worker.mjs and exe/scan/worker.mjs (the worker threads' bundles),
+// exe/koffi.node (koffi's native module for the architecture, from the registry's
+// @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
+// scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's dynamic
+// loader and the libraries Node links against, so that the node's own libc is never used.
 //
 // Needs, besides npm: gcc and binutils for the machine's architecture, Debian's cross compiler
 // and libraries for the other (.ci/run installs them), and tar.
@@ -23,13 +24,15 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
+import { oneScriptOptions, writeScript } from './one-script.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
 import { ARCHES, extract, installedVersion, nodePackage, npmPackage, repo } from './npm-packages.mjs';
 
@@ -65,7 +68,7 @@ export function builtExecutable(arch) {
   return existsSync(node) ? { path, node } : null;
 }
 
-/** When anything that goes into the executables last changed (ms): sources, build scripts, dependencies, assets. */
+/** When anything that goes into the executables last changed (ms): sources, bin/launch.cjs, build scripts, dependencies, assets. */
 export function inputsChangedAt() {
   const newest = (path) => {
     const stat = statSync(path, { throwIfNoEntry: false });
@@ -73,7 +76,7 @@ export function inputsChangedAt() {
     if (!stat.isDirectory()) return stat.mtimeMs;
     return readdirSync(path).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), stat.mtimeMs);
   };
-  return Math.max(...['src', 'scripts', 'package.json', 'package-lock.json', ...PACKAGE_ASSETS].map((path) => newest(join(repo, path))));
+  return Math.max(...['src', 'bin', 'scripts', 'package.json', 'package-lock.json', ...PACKAGE_ASSETS].map((path) => newest(join(repo, path))));
 }
 
 async function main() {
@@ -85,8 +88,9 @@ async function main() {
   const started = performance.now();
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
+  const appCode = applicationCode(builder, bundles.app);
   for (const arch of arches) {
-    const output = buildExecutable(arch, bundles, builder);
+    const output = buildExecutable(arch, bundles, builder, appCode);
     console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
   }
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -104,54 +108,84 @@ function checkTools(arch) {
 }
 
 /**
- * The main script (src/exe/main.ts, which loads the rest) and the worker threads, each one ES
- * module with every dependency in it; the application (src/cli/program.ts) as the npm package's
- * build splits it, its dependencies inside: its entry and chunks, each a file under `app`.
+ * The main script (src/exe/main.ts) and the worker threads, each one ES module with every
+ * dependency in it; the application: the npm package's CLI script (src/cli/program.ts as
+ * one-script.mjs writes it, its packages outside), and each package it requires as one CommonJS
+ * script of its own, written the same way (the other packages outside), which src/exe/main.ts
+ * runs when the application first requires it: a one-shot requires none.
  */
 async function bundle() {
   const outdir = join(work, 'bundles');
   rmSync(outdir, { recursive: true, force: true });
-  const options = {
+  const common = {
     absWorkingDir: repo,
-    outExtension: { '.js': '.mjs' },
     bundle: true,
-    format: 'esm',
     platform: 'node',
     target: `node${NODE_TARGET}`,
     // blessed's terminal widget, which inotop never makes, requires these optional packages.
     external: ['term.js', 'pty.js'],
     define: { ...buildDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
-    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
-    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
     logLevel: 'warning',
   };
   await build({
-    ...options,
+    ...common,
     entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
     outdir,
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
+    banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
     plugins: [packageFiles()],
   });
-  const app = join(outdir, 'app');
-  await build({
-    ...options,
-    entryPoints: { [APP_ENTRY]: `src/${APP_ENTRY}.ts` },
-    outdir: app,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    plugins: [packageFiles(), entryFirst(join(repo, 'src', `${APP_ENTRY}.ts`))],
+  const cli = await build({
+    ...common,
+    ...oneScriptOptions(common.define),
+    packages: 'external',
+    entryPoints: ['src/cli/program.ts'],
+    outfile: join(outdir, 'app', 'inotop.cjs'),
+    write: false,
+    metafile: true,
   });
+  const packages = [
+    ...new Set(
+      Object.values(cli.metafile.outputs)
+        .flatMap((output) => output.imports)
+        .filter(({ external, path }) => external && !isBuiltin(path))
+        .map(({ path }) => path),
+    ),
+  ];
+  const packageScripts = await build({
+    ...common,
+    ...oneScriptOptions(common.define),
+    entryPoints: Object.fromEntries(packages.map((name) => [name, name])),
+    outdir: join(outdir, 'app', 'packages'),
+    outExtension: { '.js': '.cjs' },
+    write: false,
+    plugins: [packageFiles(), requiredAtRunTime(packages)],
+  });
+  const scripts = [...cli.outputFiles, ...packageScripts.outputFiles];
+  for (const script of scripts) {
+    mkdirSync(dirname(script.path), { recursive: true });
+    writeScript(script);
+  }
   return {
     main: join(outdir, 'main.mjs'),
     workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])),
-    app: Object.fromEntries(filesUnder(app).map((file) => [relative(app, file), file])),
+    app: cli.outputFiles[0].path,
+    packages: Object.fromEntries(packageScripts.outputFiles.map(({ path }) => [relative(join(outdir, 'app', 'packages'), path), path])),
   };
 }
 
-/** The application's entry under src/ (src/exe/app.ts loads it as APP_URL's cli/program.mjs). */
-const APP_ENTRY = 'cli/program';
-
-function filesUnder(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+/** A package's script leaves out the other packages the application requires: src/exe/main.ts gives it theirs, one instance of each. */
+function requiredAtRunTime(packages) {
+  return {
+    name: 'required-at-run-time',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) =>
+        args.kind !== 'entry-point' && packages.includes(args.path) ? { path: args.path, external: true } : undefined,
+      );
+    },
+  };
 }
 
 /**
@@ -163,8 +197,8 @@ function packageFiles() {
   return {
     name: 'package-files',
     setup(build) {
-      // A CommonJS module that uses __dirname gets its place in the package, under PACKAGE_INSIDE...
-      build.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, async (args) => {
+      // A CommonJS module that uses __dirname (a package's, bin/launch.cjs) gets its place in the package, under PACKAGE_INSIDE...
+      build.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$|[\\/]bin[\\/]launch\.cjs$/ }, async (args) => {
         const original = await readFile(args.path, 'utf8');
         const source = args.path.endsWith(BLESSED_WIDGETS.file) ? replaceOnce(original, BLESSED_WIDGETS.from, BLESSED_WIDGETS.to, args.path) : original;
         const file = relative(repo, args.path);
@@ -193,6 +227,18 @@ function replaceOnce(source, from, to, path) {
   return source.replace(from, to);
 }
 
+/**
+ * V8's code of the application's script after the warm runs of the npm package's build
+ * (code-cache.mjs), made by `builder`: the Node the executable carries for this machine's
+ * architecture, unstripped (V8 takes the code only from the same V8 with the same flags). A run of
+ * the executable whose V8 rejects it compiles the script (src/exe/main.ts).
+ */
+function applicationCode(builder, script) {
+  const file = script.replace(/\.cjs$/, '.cache');
+  execFileSync(builder, [join(repo, 'scripts', 'code-cache.mjs'), script, file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { arch: process.arch, file };
+}
+
 /** esbuild's target: the LTS line the executables run. */
 const NODE_TARGET = 22;
 
@@ -211,7 +257,11 @@ function nodeBinary(arch, { strip }) {
   return stripped;
 }
 
-function buildExecutable(arch, bundles, builder) {
+function sha256File(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function buildExecutable(arch, bundles, builder, appCode) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -222,7 +272,9 @@ function buildExecutable(arch, bundles, builder) {
   const runtime = runtimeFiles(arch, [node, koffi]);
   const manifest = {
     runtime: runtime.map(({ file, package: name, version }) => ({ file, package: name, version })),
-    addons: { koffi: { asset: 'exe/koffi.node', sha256: createHash('sha256').update(readFileSync(koffi)).digest('hex') } },
+    addons: { koffi: { asset: 'exe/koffi.node', sha256: sha256File(koffi) } },
+    // What V8's code a start keeps is kept for (src/exe/kept-code.ts): this script and no other.
+    app: { sha256: sha256File(bundles.app) },
   };
   writeFileSync(join(dir, 'build.json'), JSON.stringify(manifest, null, 2));
 
@@ -234,14 +286,16 @@ function buildExecutable(arch, bundles, builder) {
     executable: node,
     output: building,
     disableExperimentalSEAWarning: true,
-    // No useCodeCache: the main script is a few kilobytes, and the application's code is kept by
-    // Node's compile cache on either architecture (SEA's code cache is made by the Node that builds).
+    // No useCodeCache: the main script is a few kilobytes (and SEA's code cache holds only the
+    // functions its compiling made, not those of warm runs: exe/app/inotop.cache holds those).
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
       // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
       ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}.mjs`, bundle])),
-      // The application's entry and chunks, as src/exe/app.ts reads them.
-      ...Object.fromEntries(Object.entries(bundles.app).map(([file, bundle]) => [`exe/app/${file}`, bundle])),
+      // The application and V8's code of it, as src/exe/main.ts reads them.
+      'exe/app/inotop.cjs': bundles.app,
+      ...Object.fromEntries(Object.entries(bundles.packages).map(([file, script]) => [`exe/app/packages/${file}`, script])),
+      ...(arch === appCode.arch ? { 'exe/app/inotop.cache': appCode.file } : {}),
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },

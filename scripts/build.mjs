@@ -10,16 +10,15 @@
 // with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
 // the same Node, the ES modules under any other.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
 import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { oneScriptOptions, writeScript } from './one-script.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { WRAPPER } = createRequire(import.meta.url)('../bin/launch.cjs');
 
 const BUILTIN_IMPORT = /^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm;
 
@@ -61,32 +60,12 @@ for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_W
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
-/**
- * One CommonJS script whose import.meta.url is its own (src/sys/libc.ts and src/package-files.ts
- * find the package from it), with fewer bytes to read and hand to V8 at every start (names kept:
- * stack traces stay readable).
- */
-const ONE_SCRIPT = {
-  ...COMMON,
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  define: { ...COMMON.define, 'import.meta.url': 'inotopScriptUrl' },
-  banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
-};
+const ONE_SCRIPT = { ...COMMON, ...oneScriptOptions(COMMON.define) };
 // The workers that start as one CommonJS script (entries.mjs).
 for (const worker of COMMONJS_WORKERS) await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs` });
 // The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
-// runs, and its cache holds only what ran. A script of node:vm has no import() of its own (but
-// through an experimental loader, whose code from a cache lost it): the ES-only packages it
-// imports (execa) come through bin/launch.cjs's.
+// runs, and its cache holds only what ran.
 const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });
-const [bundle] = script.outputFiles;
-const text = bundle.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
-if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${bundle.path}: an import() not of a package name (see build.mjs)`);
-// bin/launch.cjs reads the script as latin1, as it is: esbuild writes ASCII only (its default charset).
-if (/[^\x00-\x7f]/.test(text)) throw new Error(`${bundle.path}: a character outside ASCII (see bin/launch.cjs)`);
-// Wrapped here, not at every start (bin/launch.cjs).
-writeFileSync(bundle.path, WRAPPER[0] + text + WRAPPER[1]);
+writeScript(script.outputFiles[0]);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);

@@ -8,7 +8,8 @@
 // compiled already, where they would be compiled cold while the scan waits for them (some 10 ms
 // of a start on an idle node). The runtime is a socket that replays a containerd's answer to the
 // one-shot's two calls (fixtures/cri). A run under another Node finds no cache of its own and
-// loads the ES modules (bin/inotop).
+// loads the ES modules (bin/inotop). The single executable's build runs it on its own script
+// under the Node the executable carries: `code-cache.mjs SCRIPT CACHE` (build-exe.mjs).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -34,14 +35,15 @@ const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
 const runtimeDir = existsSync(fixture) && existsSync(criAnswer) ? mkdtempSync(join(tmpdir(), 'inotop-build-cri-')) : null;
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
-const { exports, script } = loadBundle(undefined);
+const [scriptFile, cacheFile = codeCacheFile()] = process.argv.slice(2);
+const { exports, script } = loadBundle(undefined, scriptFile);
 try {
   for (const argv of runs) await exports.runProgram(argv);
   if (runtimeDir !== null) await warmWithRuntime(runtimeDir);
 } finally {
   if (runtimeDir !== null) rmSync(runtimeDir, { recursive: true, force: true });
 }
-writeFileSync(codeCacheFile(), script.createCachedData());
+writeFileSync(cacheFile, script.createCachedData());
 // check's verdict (1 or 2 on the fixture node) is not the build's.
 process.exitCode = 0;
 

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 
 // The bundles' entry points under src/, for the npm package's build (build.mjs) and the single
-// executable's (build-exe.mjs), and how their lazy modules are split. The worker threads' must be
+// executable's (build-exe.mjs), and how the npm package's ES modules split their lazy modules. The worker threads' must be
 // src/package-files.ts's WORKER_ENTRIES, which starts them (a unit test checks that they are).
 export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/worker'];
 /**

@@ -1,15 +1,16 @@
 // `inotop --version`: which inotop this is and what it runs on. The single executable says which
-// directory its native module was loaded from, and which it passed over (src/exe/native-addon.ts).
+// directory its native module loads from, and which it passed over (src/exe/native-addon.ts).
 import module from 'node:module';
-import { shippedAddon } from '../exe/native-addon.js';
+import { addonPlace } from '../exe/native-addon.js';
 import { buildManifest } from '../exe/manifest.js';
 import { isSingleExecutable, packagePath } from '../package-files.js';
 import { COMMIT, VERSION } from '../version.js';
 
-/** What bin/inotop says of V8's code from the build (the single executable has none): which file, and whether V8 took it. */
+/** What bin/inotop and the single executable (src/exe/main.ts) say of V8's code from the build (and the executable's kept code): which, and whether V8 took it. */
 export interface CodeCacheNote {
   text: string;
-  used: boolean;
+  /** Whether the next start compiles less: V8 took code from a file, or the single executable keeps this start's. */
+  kept: boolean;
 }
 
 let codeCache: CodeCacheNote | null = null;
@@ -31,9 +32,10 @@ export function versionText(): string {
       'runtime',
       `${loader?.file ?? '?'} and ${libraries.length} libraries from Debian (${libc ? `${libc.package} ${libc.version}` : '?'}), in the file: the node's libc is not used`,
     ]);
-    const koffi = shippedAddon('koffi');
+    // Where a scan loads it from, found without loading it (a dlopen is most of what --version would cost more).
+    const koffi = addonPlace('koffi');
     if (koffi.ok) {
-      lines.push(['native', `koffi loaded from ${koffi.value.path}`]);
+      lines.push(['native', `koffi loads from ${koffi.value.path}`]);
       for (const { directory, reason } of koffi.value.passedOver) lines.push(['', `(not ${directory}: ${reason})`]);
     } else {
       lines.push(['native', `koffi not loaded: ${koffi.error}`]);
@@ -42,10 +44,10 @@ export function versionText(): string {
     lines.push(['build', `npm package: ${packagePath('')}`]);
   }
   if (codeCache !== null) lines.push(['cache', codeCache.text]);
-  // V8's code of inotop's modules, kept by Node (bin/inotop, src/exe/app.ts) from Node 22.8 on.
+  // V8's code of inotop's modules, kept by Node from Node 22.8 on where the operator sets NODE_COMPILE_CACHE (bin/inotop).
   const compileCache = (module as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
   const label = codeCache === null ? 'cache' : '';
   if (compileCache) lines.push([label, `compiled code kept in ${compileCache}`]);
-  else if (!codeCache?.used) lines.push([label, 'compiled code not kept: each start compiles']);
+  else if (!codeCache?.kept) lines.push([label, 'compiled code not kept: each start compiles']);
   return `inotop ${VERSION}\n${lines.map(([name, text]) => `${name.padEnd(8)}${text}`.trimEnd()).join('\n')}\n`;
 }

@@ -1,10 +1,18 @@
 // The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
-// into one small ES module inside Node's binary), which loads the application (app.ts). The launcher (scripts/exe/launcher.c) ran
+// into one small ES module inside Node's binary), which runs the application: the npm package's
+// CLI script (dist/cli/inotop.cjs) with V8's code of it made by the build's warm runs under the
+// Node the executable carries, both SEA assets, run as bin/launch.cjs runs the npm package's (where
+// V8 takes no code the executable carries, with the code an earlier start kept: kept-code.ts); and
+// the packages it requires, each a script among the assets, run when first required. The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
 import { closeSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { basename } from 'node:path';
-import { loadApp } from './app.js';
+import type { Script } from 'node:vm';
+import { compileBundle, runBundle, runCompiled } from '../../bin/launch.cjs';
+import type { CodeCacheNote } from '../cli/build-info.js';
+import { keepCode, keptCode } from './kept-code.js';
 
 const executable = process.env['INOTOP_EXECUTABLE'];
 const launcherFds = process.env['INOTOP_LAUNCHER_FDS'];
@@ -36,5 +44,97 @@ if (launcherFds !== undefined) {
   }
 }
 
-const { runProgram } = loadApp();
-await runProgram(process.argv.slice(2));
+/** Where the build put the application's script, V8's code of it and its packages' scripts (scripts/build-exe.mjs)... */
+const APP_SCRIPT = 'exe/app/inotop.cjs';
+const APP_CODE = 'exe/app/inotop.cache';
+const PACKAGES = 'exe/app/packages/';
+/** ...and where they are to stack traces and require() (a path no file can be below, as package-fs.ts's). */
+declare const INOTOP_PACKAGE_INSIDE: string;
+
+/** The CLI's entry, as src/cli/program.ts's exports: what bin/inotop runs in the npm package. */
+interface AppEntry {
+  runProgram(argv: string[], launch: { codeCache: CodeCacheNote }): Promise<void>;
+}
+
+const sea = process.getBuiltinModule('node:sea');
+const appFile = `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`;
+const builtin = module.createRequire(appFile);
+const required = new Map<string, unknown>();
+const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
+const app = compileApp(assetScript(APP_SCRIPT));
+const exports = runCompiled(app.script, appFile, packages).exports as AppEntry;
+await exports.runProgram(process.argv.slice(2), { codeCache: app.note });
+
+/** Node's built-in modules, and the packages the application requires (those the npm package has in node_modules), each run once when first asked for. */
+function requirePackage(specifier: string): unknown {
+  if (module.isBuiltin(specifier)) return builtin(specifier);
+  if (!required.has(specifier)) {
+    const asset = `${PACKAGES}${specifier}.cjs`;
+    required.set(specifier, runBundle(assetScript(asset), undefined, `${INOTOP_PACKAGE_INSIDE}/${asset}`, packages).exports);
+  }
+  return required.get(specifier);
+}
+
+/**
+ * Whether V8 would take `code` as to its flags: V8 compiles a script in full before it rejects code
+ * made under other flags (some 20 ms of this one), and only then is the kept code tried. Flags reach
+ * the executable only through NODE_OPTIONS: without it, no question (asking costs 0.05–0.4 ms).
+ * V8's code begins with 4-byte words: a magic number, its version's hash, the source's, the flags'.
+ * A wrong guess (another layout) costs only a compile: V8 checks them itself.
+ */
+function madeUnderTheseFlags(code: Buffer): boolean {
+  if (!process.env['NODE_OPTIONS']) return true;
+  const probe = (compileBundle('', undefined, 'flags') as Script).createCachedData();
+  return code.length >= 16 && probe.subarray(0, 8).equals(code.subarray(0, 8)) && probe.subarray(12, 16).equals(code.subarray(12, 16));
+}
+
+/** A script the build wrote, read as latin1 as bin/launch.cjs reads the npm package's: it is ASCII only. */
+function assetScript(asset: string): string {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = sea.getRawAsset(asset) as ArrayBuffer;
+  } catch {
+    throw new Error(`Cannot find module '${asset}' in the single executable`);
+  }
+  return Buffer.from(bytes).toString('latin1');
+}
+
+/** The build's V8 code of the application's script (the asset's bytes, not copied), if it made some: it does for the architecture it builds on. */
+function buildCode(): Buffer | undefined {
+  try {
+    return Buffer.from(sea.getRawAsset(APP_CODE) as ArrayBuffer);
+  } catch {
+    return undefined; // getRawAsset throws for a key it does not have
+  }
+}
+
+/**
+ * The application's script compiled with the build's code; where it carries none for this
+ * architecture or V8 would reject it (made under other flags), with the code an earlier start
+ * kept, and where there is none V8 takes either, this start's kept as it exits. What --version says of it.
+ */
+function compileApp(source: string): { script: Script; note: CodeCacheNote } {
+  const carried = buildCode();
+  const otherFlags = carried !== undefined && !madeUnderTheseFlags(carried);
+  const withCarried = carried === undefined || otherFlags ? undefined : (compileBundle(source, carried, appFile) as Script);
+  if (withCarried !== undefined && !withCarried.cachedDataRejected) {
+    return { script: withCarried, note: { text: "V8's code from the build: used", kept: true } };
+  }
+  const build =
+    carried === undefined
+      ? `no V8 code from the build for ${process.arch}`
+      : otherFlags
+        ? "V8's code from the build made under other V8 flags than NODE_OPTIONS gives: not tried"
+        : "V8's code from the build rejected by V8 (its flags differ from the build's)";
+  const kept = keptCode();
+  const withKept = kept.code === undefined ? undefined : (compileBundle(source, kept.code, appFile) as Script);
+  if (withKept !== undefined && !withKept.cachedDataRejected) {
+    return { script: withKept, note: { text: `${build}; V8's code kept by an earlier start (${kept.path}): used`, kept: true } };
+  }
+  const script = withKept ?? withCarried ?? (compileBundle(source, undefined, appFile) as Script);
+  const problem = withKept !== undefined ? 'rejected by V8' : kept.problem;
+  if (kept.path === null) return { script, note: { text: `${build}: compiled, ${problem}`, kept: false } };
+  const { path } = kept;
+  process.once('exit', () => keepCode(path, script));
+  return { script, note: { text: `${build}; kept code (${path}): ${problem}: compiled, kept there for the next start`, kept: true } };
+}

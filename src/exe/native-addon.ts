@@ -3,13 +3,27 @@
 // user's own (mode 0700) whose every ancestor only root or the user can change; it is read back and
 // checked against the hash the build recorded when it is written, checked to be that file (ours,
 // its size, writable by no one else) when it is opened, and loaded through that same descriptor.
-// The first directory that works is used (and the first private one for the application's
-// compile cache, app.ts):
+// The first directory that works is used (and the first private one for V8's code of the
+// application where the executable carries none V8 takes, kept-code.ts):
 //   - /var/cache/inotop as root, else $XDG_CACHE_HOME/inotop (or ~/.cache/inotop);
 //   - $XDG_RUNTIME_DIR/inotop (a read-only root file system);
 //   - /dev/shm/inotop-UID (read-only, and no runtime dir: a container).
 // A directory passed over (read-only, not executable, someone else's) is said in --version.
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, sep } from 'node:path';
 import { fail, type Result } from '../common/result.js';
@@ -33,21 +47,34 @@ const loaded = new Map<string, Result<LoadedAddon>>();
 export function shippedAddon(name: string): Result<LoadedAddon> {
   let result = loaded.get(name);
   if (result === undefined) {
-    result = loadAddon(name);
+    result = placeAddon(name, (fd) => loadFrom(fd));
     loaded.set(name, result);
   }
   return result;
 }
 
-function loadAddon(name: string): Result<LoadedAddon> {
+/**
+ * Where shippedAddon loads `name` from, found as it finds it (the file written and checked, in a
+ * directory that lets code run) without loading it: what --version says, at no cost of a dlopen.
+ */
+export function addonPlace(name: string): Result<Omit<LoadedAddon, 'exports'>> {
+  return loaded.get(name) ?? placeAddon(name, () => undefined);
+}
+
+/** The first directory where the module's file is as written and code can run, and what `use` makes of the file open there. */
+function placeAddon(name: string, use: (fd: number) => unknown): Result<LoadedAddon> {
   const addon = buildManifest().addons[name];
   if (addon === undefined) return fail(`the single executable carries no native module ${name}`);
   const passedOver: LoadedAddon['passedOver'] = [];
   for (const directory of privateDirectories(passedOver)) {
+    const path = join(directory, `${name}-${addon.sha256}.node`);
     try {
-      const path = join(directory, `${name}-${addon.sha256}.node`);
-      const exports = loadChecked(path, addon.sha256, readPackageFile(addon.asset));
-      return { ok: true, value: { exports, path, passedOver } };
+      const fd = placeChecked(path, addon.sha256, readPackageFile(addon.asset));
+      try {
+        return { ok: true, value: { exports: use(fd), path, passedOver } };
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       passedOver.push({ directory, reason: (error as Error).message });
     }
@@ -84,9 +111,10 @@ export function* privateDirectories(passedOver: LoadedAddon['passedOver'] = []):
  * loaded. A start after that loads it once it is the file written: in a directory no one but root and
  * this user can change (privateDirectory), named by its hash, a regular file of ours with one link
  * that no one else may write, of the content's size (a write is renamed into place whole). Hashing
- * it again at every start would cost more than loading it.
+ * it again at every start would cost more than loading it. Returned open, for loading through that
+ * same descriptor; thrown out when code cannot run from its file system.
  */
-function loadChecked(path: string, sha256: string, content: Buffer): unknown {
+function placeChecked(path: string, sha256: string, content: Buffer): number {
   let fd = openChecked(path);
   if (fd !== null && fstatSync(fd).size !== content.length) {
     // Not what it should be (someone's hand, or an old build's): written afresh.
@@ -95,7 +123,7 @@ function loadChecked(path: string, sha256: string, content: Buffer): unknown {
     fd = null;
   }
   if (fd === null) {
-    writeOnce(path, content);
+    writeOnce(path, content, 0o500);
     fd = openChecked(path);
     if (fd === null) throw new Error(`${path} vanished`);
     if (sha256Hex(readAll(fd)) !== sha256) {
@@ -105,18 +133,27 @@ function loadChecked(path: string, sha256: string, content: Buffer): unknown {
     }
   }
   try {
-    const module = { exports: {} as unknown };
+    // A file system mounted noexec (a pod's /dev/shm, often): the kernel says so to access(X_OK) as to a dlopen.
+    accessSync(path, constants.X_OK);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw new Error(`cannot load it from there: ${errorText(error)} (mounted noexec?)`, { cause: error });
+  }
+  return fd;
+}
+
+/** The module in the file open at `fd` (placeChecked's), loaded: its exports. */
+function loadFrom(fd: number): unknown {
+  const module = { exports: {} as unknown };
+  try {
     // Not /proc/self/fd/N: the loader knows the libraries the launcher preloaded by such names, and
     // would answer a dlopen of one with the library already loaded under it, not read the file.
     process.dlopen(module, `/proc/thread-self/fd/${fd}`);
-    return module.exports;
   } catch (error) {
-    // A file system mounted noexec (a pod's /dev/shm, often): of no use here.
-    unlinkSync(path);
     throw new Error(`cannot load it from there: ${(error as Error).message}`, { cause: error });
-  } finally {
-    closeSync(fd);
   }
+  return module.exports;
 }
 
 /** Makes `directory` (mode 0700, the user's) or checks it; throws why it cannot be trusted. */
@@ -158,7 +195,7 @@ export function trustedPath(path: string, uid: number): void {
 }
 
 /** The file, opened for reading, if it is there as written: a regular file of ours, one link, writable by no one else. */
-function openChecked(path: string): number | null {
+export function openChecked(path: string): number | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -174,11 +211,11 @@ function openChecked(path: string): number | null {
   return fd;
 }
 
-/** Writes beside and renames: a reader never sees half a file under the final name. */
-function writeOnce(path: string, content: Buffer): void {
+/** Writes beside and renames (over a file of ours there): a reader never sees half a file under the final name. */
+export function writeOnce(path: string, content: Buffer, mode: number): void {
   const temporary = `${path}.${process.pid}.${process.getBuiltinModule('node:worker_threads').threadId}.tmp`;
   try {
-    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o500);
+    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     try {
       for (let done = 0; done < content.length;) done += writeSync(fd, content, done);
     } finally {
@@ -195,7 +232,7 @@ function writeOnce(path: string, content: Buffer): void {
   }
 }
 
-function readAll(fd: number): Buffer {
+export function readAll(fd: number): Buffer {
   const chunks: Buffer[] = [];
   for (let position = 0; ;) {
     const chunk = Buffer.allocUnsafe(1 << 20);
@@ -206,7 +243,7 @@ function readAll(fd: number): Buffer {
   }
 }
 
-function sha256Hex(content: Buffer): string {
+export function sha256Hex(content: Buffer): string {
   return process.getBuiltinModule('node:crypto').createHash('sha256').update(content).digest('hex');
 }
 

@@ -4,8 +4,9 @@
 // the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
 // --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
-// Alpine-like root with musl's libc only. The arm64
-// file under qemu-aarch64-static; the image archive's arm64 half, and skopeo reading the archive.
+// Alpine-like root with musl's libc only. As a user: V8's code kept where V8 rejects the build's, and a
+// damaged kept file survived. The arm64 file under qemu-aarch64-static (its first start's code kept
+// for the next); the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -158,9 +159,9 @@ describe('the x64 single executable in containers with only it and a static busy
     assert.match(readOnlyVersion, /^node +v26\.\d+\.\d+ \(linux x64\)$/m);
     assert.match(readOnlyVersion, new RegExp(`^build +single executable: ${EXECUTABLE}$`, 'm'));
     assert.match(readOnlyVersion, /^runtime +ld-linux-x86-64\.so\.2 and \d+ libraries from Debian \(libc6 [^)]+\)/m);
-    assert.match(readOnlyVersion, /^native +koffi loaded from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
-    assert.match(readOnlyVersion, /^cache +compiled code kept in \/var\/cache\/inotop\/compile-cache\/v26\./m);
-    assert.match((await inside(writable, ['--version'])).stdout, /^native +koffi loaded from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
+    assert.match(readOnlyVersion, /^native +koffi loads from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
+    assert.match(readOnlyVersion, /^cache +V8's code from the build: used$/m);
+    assert.match((await inside(writable, ['--version'])).stdout, /^native +koffi loads from \/var\/cache\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
     // Written once, a root-owned 0700 directory: the emptyDir's (made 0777 by kubelet, taken back) and the image's own.
     for (const pod of [readOnly, writable]) {
       const listing = await runtime.execSync(pod.container.id, ['/bin/ls', '-ln', '/var/cache/inotop', '-d', '/var/cache/inotop'], 10);
@@ -289,59 +290,102 @@ test(
 );
 
 test(
-  "as a user: koffi's module and V8's compiled code in $XDG_CACHE_HOME/inotop (0700); a second start compiles none of inotop's modules, a module not as written is written again",
+  "as a user: koffi's module in $XDG_CACHE_HOME/inotop (0700), V8's code from the build taken, a package run when needed; a module not as written is written again; V8's code kept where V8 rejects the build's, a damaged file survived",
   { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false) },
   (t) => {
-    const user = 1234;
-    const work = mkdtempSync(join(tmpdir(), 'inotop-exe-user-'));
-    t.after(() => rmSync(work, { recursive: true, force: true }));
-    chmodSync(work, 0o755);
-    const executable = join(work, 'inotop');
-    copyFileSync(singleExecutable('x64'), executable);
-    chmodSync(executable, 0o755);
-    const cache = join(work, 'cache');
-    mkdirSync(cache, { mode: 0o700 });
-    chownSync(cache, user, user);
-    // Node's own account of its compile cache, on stderr: which module's code it read, and whether V8 took it.
-    const run = (args: string[]) => {
-      const result = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, ...args], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
-        timeout: 60_000,
-      });
-      assert.equal(result.status, 0, result.stderr);
-      const modules = [...result.stderr.matchAll(/^\[compile cache\] V8 code cache for ESM (file:\/\/\S+) was ([^,]+),/gm)].map(([, url, verdict]) => ({
-        url: url!,
-        verdict: verdict!,
-      }));
-      return { ...result, modules };
-    };
+    const { user, work, cache, run } = asUser(t, 'x64');
     const first = run(['--version']);
-    const koffi = new RegExp(`^native +koffi loaded from ${cache}/inotop/(koffi-[0-9a-f]{64}\\.node)$`, 'm').exec(first.stdout);
+    const koffi = new RegExp(`^native +koffi loads from ${cache}/inotop/(koffi-[0-9a-f]{64}\\.node)$`, 'm').exec(first.stdout);
     assert.ok(koffi, first.stdout);
-    assert.match(first.stdout, new RegExp(`^cache +compiled code kept in ${cache}/inotop/compile-cache/v26\\.`, 'm'));
+    // Made by the build under the Node the executable carries, with the flags it runs with: V8 takes it.
+    assert.match(first.stdout, /^cache +V8's code from the build: used$/m);
     assert.equal(statSync(join(cache, 'inotop')).mode & 0o777, 0o700);
-    // The application's entry and the chunk it starts with, each from the executable (no file is below /proc/self/exe).
-    assert.ok(first.modules.length >= 2, first.stderr);
-    for (const { url, verdict } of first.modules) {
-      assert.match(url, /^file:\/\/\/proc\/self\/exe\/exe\/app\/(cli\/program|chunks\/chunk-\w+)\.mjs$/);
-      assert.equal(verdict, 'not initialized', `${url}: compiled at the first start`);
-    }
-    const second = run(['--version']);
-    assert.deepEqual(
-      second.modules,
-      first.modules.map(({ url }) => ({ url, verdict: 'accepted' })),
-    );
+    // A package the application requires when it needs it (execa, to run kubectl), from the executable's own scripts.
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    copyFileSync(join(import.meta.dirname, '../helpers/kubectl-stand-in.sh'), join(bin, 'kubectl'));
+    chmodSync(join(bin, 'kubectl'), 0o755);
+    writeFileSync(join(bin, 'kubectl-pods.json'), JSON.stringify({ items: [] }));
+    chownSync(bin, user, user);
+    const { pods } = JSON.parse(run(['--json', '--pods', 'kubectl'], `${bin}:${process.env.PATH}`).stdout) as Snapshot;
+    assert.deepEqual([pods.source, pods.error], ['kubectl', null]);
+    assert.match(readFileSync(join(bin, 'kubectl-calls'), 'utf8'), /^get pods -A /);
     // koffi's module, not as written (another build's of the same name, someone's hand): written again before it is loaded.
     const module = join(cache, 'inotop', koffi[1]!);
     const written = readFileSync(module);
     rmSync(module);
     writeFileSync(module, 'not koffi', { mode: 0o500 });
     chownSync(module, user, user);
-    assert.match(run(['--version']).stdout, new RegExp(`^native +koffi loaded from ${module.replaceAll('.', '\\.')}$`, 'm'));
+    assert.match(run(['--version']).stdout, new RegExp(`^native +koffi loads from ${module.replaceAll('.', '\\.')}$`, 'm'));
     assert.ok(readFileSync(module).equals(written));
+
+    // Under flags V8 made no code with (--jitless), the build's code is not even tried: the code of the
+    // start is kept in the same directory, headed by the script's hash and its own, and taken by the next.
+    const jitless = (args: string[]) => run(args, process.env.PATH, { NODE_OPTIONS: '--jitless' });
+    const kept = join(cache, 'inotop', `inotop-${nodeVersion(first.stdout)}-x64.cache`);
+    const rejected = "V8's code from the build made under other V8 flags than NODE_OPTIONS gives: not tried";
+    const keptThere = (problem: string) =>
+      new RegExp(`^cache +${rejected}; kept code \\(${kept.replaceAll('.', '\\.')}\\): ${problem}: compiled, kept there for the next start$`, 'm');
+    const keptUsed = new RegExp(`^cache +${rejected}; V8's code kept by an earlier start \\(${kept.replaceAll('.', '\\.')}\\): used$`, 'm');
+    assert.ok(!existsSync(kept), "nothing kept while the build's code is taken");
+    assert.match(jitless(['--version']).stdout, keptThere('none kept yet'));
+    assert.equal(statSync(kept).mode & 0o777, 0o400);
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // Damaged (bytes of its code changed, which V8 itself would not see): a compile, the output as
+    // ever, and kept afresh for the next start.
+    const damaged = readFileSync(kept);
+    for (let at = damaged.length >> 1; at < (damaged.length >> 1) + 64; at++) damaged[at]! ^= 0x5a;
+    writeFileSync(kept, damaged);
+    assert.equal((JSON.parse(jitless(['--json', '--pods', 'none']).stdout) as Snapshot).schema, 1);
+    assert.ok(!readFileSync(kept).equals(damaged), 'kept again as the start exited');
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // Not even a header, or another build's script's: the same.
+    writeFileSync(kept, 'not code');
+    assert.match(jitless(['--version']).stdout, keptThere('damaged'));
+    const anotherBuild = readFileSync(kept);
+    anotherBuild.fill('0', 0, 64);
+    writeFileSync(kept, anotherBuild);
+    assert.match(jitless(['--version']).stdout, keptThere("another build's"));
+    assert.match(jitless(['--version']).stdout, keptUsed);
+    // The build's code taken again where V8 takes it: the kept file left aside.
+    assert.match(run(['--version']).stdout, /^cache +V8's code from the build: used$/m);
   },
 );
+
+/**
+ * The executable for `arch` copied into a directory of the test's own, run as a user (1234) with a
+ * cache directory there (0700, the user's) as $XDG_CACHE_HOME: what it writes and keeps is this test's.
+ */
+function asUser(t: TestContext, arch: 'x64' | 'arm64') {
+  const user = 1234;
+  const work = mkdtempSync(join(tmpdir(), `inotop-exe-user-${arch}-`));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  chmodSync(work, 0o755);
+  const executable = join(work, 'inotop');
+  copyFileSync(singleExecutable(arch), executable);
+  chmodSync(executable, 0o755);
+  const cache = join(work, 'cache');
+  mkdirSync(cache, { mode: 0o700 });
+  chownSync(cache, user, user);
+  /** `inotop ARGS` as the user, which must exit 0. */
+  const run = (args: string[], path = process.env.PATH, env: NodeJS.ProcessEnv = {}) => {
+    const result = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, ...args], {
+      encoding: 'utf8',
+      env: { PATH: path, XDG_CACHE_HOME: cache, ...env },
+      timeout: 120_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    return result;
+  };
+  return { user, work, cache, run };
+}
+
+/** The Node version --version names: the kept code's file is named for it. */
+function nodeVersion(versionText: string): string {
+  const match = /^node +(v\d+\.\d+\.\d+) /m.exec(versionText);
+  assert.ok(match, versionText);
+  return match[1]!;
+}
 
 describe(
   'the x64 single executable in a chroot with a read-only root: where its native module goes',
@@ -386,29 +430,31 @@ describe(
     test('read-only root: $XDG_RUNTIME_DIR/inotop, said in --version, and the scan works', (t) => {
       const result = inChroot(t, ['--version'], { shm: 'exec', runtimeDir: true });
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, /^native +koffi loaded from \/run\/user\/0\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
-      assert.match(result.stdout, /^cache +compiled code kept in \/run\/user\/0\/inotop\/compile-cache\//m);
+      assert.match(result.stdout, /^native +koffi loads from \/run\/user\/0\/inotop\/koffi-[0-9a-f]{64}\.node$/m);
       assert.match(result.stdout, /^ +\(not \/var\/cache\/inotop: read-only file system\)$/m);
+      const batch = inChroot(t, ['-b', '--pods', 'none'], { shm: 'exec', runtimeDir: true });
+      assert.equal(batch.status, 0, batch.stderr);
+      assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
     });
 
     test('read-only root, no runtime dir: /dev/shm/inotop-0; -b scans', (t) => {
       const version = inChroot(t, ['--version'], { shm: 'exec' });
       assert.equal(version.status, 0, version.stderr);
-      assert.match(version.stdout, /^native +koffi loaded from \/dev\/shm\/inotop-0\/koffi-[0-9a-f]{64}\.node$/m);
+      assert.match(version.stdout, /^native +koffi loads from \/dev\/shm\/inotop-0\/koffi-[0-9a-f]{64}\.node$/m);
       const batch = inChroot(t, ['-b', '--pods', 'none'], { shm: 'exec' });
       assert.equal(batch.status, 0, batch.stderr);
       assert.match(batch.stdout, /^limits: max_user_watches \d+/m);
     });
 
-    test('read-only root, /dev/shm noexec (a pod): nowhere to load from, said plainly; compiled code kept there all the same; the demo still runs', (t) => {
+    test("read-only root, /dev/shm noexec (a pod): nowhere to load from, said plainly; V8's code from the build taken all the same; the demo still runs", (t) => {
       const version = inChroot(t, ['--version'], { shm: 'noexec' });
       assert.equal(version.status, 0, version.stderr);
       assert.match(
         version.stdout,
-        /^native +koffi not loaded: no directory to load koffi's native module from: \/var\/cache\/inotop: read-only file system; \/dev\/shm\/inotop-0: cannot load it from there: .*failed to map segment/m,
+        /^native +koffi not loaded: no directory to load koffi's native module from: \/var\/cache\/inotop: read-only file system; \/dev\/shm\/inotop-0: cannot load it from there: permission denied \(mounted noexec\?\)$/m,
       );
-      // Code V8 reads as data, not a library the loader maps: noexec does not matter to it.
-      assert.match(version.stdout, /^cache +compiled code kept in \/dev\/shm\/inotop-0\/compile-cache\//m);
+      // Code V8 reads from the executable's own assets: no directory matters to it.
+      assert.match(version.stdout, /^cache +V8's code from the build: used$/m);
       const demo = inChroot(t, ['--demo', '-b', '-n', '1'], { shm: 'noexec' });
       assert.equal(demo.status, 0, demo.stderr);
       assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 /m);
@@ -439,7 +485,7 @@ describe(
     test("a directory of another user's where it would write: passed over", (t) => {
       const version = inChroot(t, ['--version'], { shm: 'exec', owner: 1234 });
       assert.equal(version.status, 0, version.stderr);
-      assert.match(version.stdout, /^native +koffi loaded from \/dev\/shm\/inotop-0\//m);
+      assert.match(version.stdout, /^native +koffi loads from \/dev\/shm\/inotop-0\//m);
       assert.match(version.stdout, /^ +\(not \/var\/cache\/inotop: owned by uid 1234, not 0\)$/m);
     });
   },
@@ -475,21 +521,37 @@ function qemuSkip(): string | null {
   return exeSkipReason('arm64');
 }
 
-test('the arm64 single executable under qemu-aarch64-static: --version and --demo -b -n 1', { skip: qemuSkip() ?? false, timeout: 300_000 }, (t) => {
-  const exe = singleExecutable('arm64');
-  withAarch64Binfmt(t);
-  const run = (args: string[]) => spawnSync(exe, args, { encoding: 'utf8', timeout: 120_000 });
-  const version = run(['--version']);
-  assert.equal(version.status, 0, version.stderr);
-  assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
-  assert.match(version.stdout, /^build +single executable: /m);
-  assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
-  assert.match(version.stdout, /^native +koffi loaded from /m);
-  const demo = run(['--demo', '-b', '-n', '1']);
-  assert.equal(demo.status, 0, demo.stderr);
-  assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
-  assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
-});
+test(
+  "the arm64 single executable under qemu-aarch64-static: --version, -b and --demo -b -n 1; V8's code of its first start kept for the next where it carries none",
+  { skip: qemuSkip() ?? false, timeout: 300_000 },
+  (t) => {
+    withAarch64Binfmt(t);
+    // As a user with a cache directory of the test's own: the code it keeps is this run's.
+    const { cache, run } = asUser(t, 'arm64');
+    const version = run(['--version']);
+    assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
+    assert.match(version.stdout, /^build +single executable: /m);
+    assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
+    assert.match(version.stdout, new RegExp(`^native +koffi loads from ${cache}/inotop/`, 'm'));
+    const again = run(['--version']);
+    if (process.arch === 'arm64') {
+      // V8's code is made by the Node of the architecture the build runs on.
+      for (const { stdout } of [version, again]) assert.match(stdout, /^cache +V8's code from the build: used$/m);
+    } else {
+      // None from an x64 build: the first start compiles and keeps its code as it exits, the next takes it.
+      const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
+      assert.match(
+        version.stdout,
+        new RegExp(`^cache +no V8 code from the build for arm64; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+      );
+      assert.match(again.stdout, new RegExp(`^cache +no V8 code from the build for arm64; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
+    }
+    assert.match(run(['-b', '--pods', 'none']).stdout, /^limits: max_user_watches \d+/m);
+    const demo = run(['--demo', '-b', '-n', '1']);
+    assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+    assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
+  },
+);
 
 function archiveSkip(): string | null {
   if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';

@@ -1,0 +1,38 @@
+// The CLI as one CommonJS script, for V8's code cache: how the npm package's build (build.mjs)
+// writes dist/cli/inotop.cjs and the single executable's (build-exe.mjs) the script it carries.
+// bin/launch.cjs loads either.
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const { WRAPPER } = createRequire(import.meta.url)('../bin/launch.cjs');
+
+/**
+ * esbuild's options for one CommonJS script whose import.meta.url is its own (src/sys/libc.ts and
+ * src/package-files.ts find the package from it), with fewer bytes to read and hand to V8 at every
+ * start (names kept: stack traces stay readable). `define` is the build's own.
+ */
+export function oneScriptOptions(define) {
+  return {
+    format: 'cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { ...define, 'import.meta.url': 'inotopScriptUrl' },
+    banner: { js: "const inotopScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  };
+}
+
+/**
+ * The CLI's script as esbuild made it (`output`: an outputFile of a build with write: false) written
+ * as bin/launch.cjs runs it: in CommonJS's wrapper, its import() of packages through the wrapper's
+ * inotopImport. A script of node:vm has no import() of its own (but through an experimental
+ * loader, whose code from a cache lost it): the ES-only packages the npm package's imports (execa)
+ * come through bin/launch.cjs's.
+ */
+export function writeScript(output) {
+  const text = output.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');
+  if (/\bimport\((?!\$\{source\}\)|'tsx\/esm\/api'\))/.test(text)) throw new Error(`${output.path}: an import() not of a package name (see one-script.mjs)`);
+  // bin/launch.cjs reads the script as latin1, as it is: esbuild writes ASCII only (its default charset).
+  if (/[^\x00-\x7f]/.test(text)) throw new Error(`${output.path}: a character outside ASCII (see bin/launch.cjs)`);
+  // Wrapped here, not at every start (bin/launch.cjs).
+  writeFileSync(output.path, WRAPPER[0] + text + WRAPPER[1]);
+}
