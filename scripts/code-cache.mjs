@@ -32,16 +32,19 @@ const runs = [
     : []),
 ];
 const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
-const runtimeDir = existsSync(fixture) && existsSync(criAnswer) ? mkdtempSync(join(tmpdir(), 'inotop-build-cri-')) : null;
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
 const [scriptFile, cacheFile = codeCacheFile()] = process.argv.slice(2);
 const { exports, script } = loadBundle(undefined, scriptFile);
-try {
-  for (const argv of runs) await exports.runProgram(argv);
-  if (runtimeDir !== null) await warmWithRuntime(runtimeDir);
-} finally {
-  if (runtimeDir !== null) rmSync(runtimeDir, { recursive: true, force: true });
+for (const argv of runs) await exports.runProgram(argv);
+if (existsSync(fixture) && existsSync(criAnswer)) {
+  // Made only now, and removed whatever the run does: nothing of the build's is left in /tmp.
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'inotop-build-cri-'));
+  try {
+    await warmWithRuntime(runtimeDir);
+  } finally {
+    rmSync(runtimeDir, { recursive: true, force: true });
+  }
 }
 writeFileSync(cacheFile, script.createCachedData());
 // check's verdict (1 or 2 on the fixture node) is not the build's.
