@@ -244,11 +244,9 @@ export class ScanThread {
 export class PidShares {
   private readonly pids: Int32Array;
   private readonly chunks: number;
-  /** The chunks the main thread claimed; how many of them from the top, how many from the bottom; the pids in them. */
-  private readonly mine = new Set<number>();
+  /** The main thread's chunks: the first `fromBottom` and the last `fromTop`; the worker's are those between. */
   private fromTop = 0;
   private fromBottom = 0;
-  private readonly read = { top: 0, bottom: 0 };
   private readonly startedAt = uptimeMs();
   /** The chunks claimed by either thread: the worker's control array, or one of this scan's own until a worker starts. */
   private control: Int32Array = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
@@ -282,10 +280,7 @@ export class PidShares {
     if (!this.tried && this.pays()) this.start();
     const top = this.tried || this.fromTop <= this.fromBottom;
     const chunk = top ? this.chunks - 1 - this.fromTop++ : this.fromBottom++;
-    this.mine.add(chunk);
-    const range = rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
-    this.read[top ? 'top' : 'bottom'] += range.end - range.start;
-    return range;
+    return rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
   }
 
   /**
@@ -297,22 +292,16 @@ export class PidShares {
     if (!this.worker) return { part: null, notRead: [] };
     const worker = this.worker;
     this.worker = null;
-    const theirs: number[] = [];
-    for (let chunk = 0; chunk < this.chunks; chunk++) if (!this.mine.has(chunk)) theirs.push(chunk);
-    const sent = theirs.length > 0 ? this.receive(worker.port) : null;
+    const theirs = this.theirPids();
+    const sent = theirs.start < theirs.end ? this.receive(worker.port) : null;
     // One that read nothing is not waited for: still starting, or stalled, or dead.
     if (sent) worker.port.close();
     else worker.stop();
-    if (sent || theirs.length === 0) {
+    if (sent || theirs.start === theirs.end) {
       this.secondPids = sent?.pidsRead ?? 0;
       return { part: sent?.part ?? null, notRead: [] };
     }
-    const notRead: number[] = [];
-    for (const chunk of theirs) {
-      const { start, end } = rangeOf(chunk, this.tuning.chunkPids, this.pids.length);
-      for (let at = start; at < end; at++) notRead.push(this.pids[at]!);
-    }
-    return { part: null, notRead };
+    return { part: null, notRead: Array.from(this.pids.subarray(theirs.start, theirs.end)) };
   }
 
   /** How the scan used the worker, once finished. */
@@ -322,10 +311,18 @@ export class PidShares {
     return { second, early: this.started?.early ?? false, secondPids: this.secondPids, failure };
   }
 
+  /** The pids between the main thread's chunks: unread while it reads alone, the worker's once it has one. */
+  private theirPids(): PidRange {
+    const { chunkPids } = this.tuning;
+    const end = Math.min((this.chunks - this.fromTop) * chunkPids, this.pids.length);
+    return { start: Math.min(this.fromBottom * chunkPids, end), end };
+  }
+
   /** Whether a worker would pay (workerPays). Alone so far: every chunk claimed before this one is the main thread's, read. */
   private pays(): boolean {
-    const { top, bottom } = this.read;
-    return workerPays({ elapsedMs: uptimeMs() - this.startedAt, topPids: top, bottomPids: bottom, totalPids: this.pids.length }, this.tuning);
+    const { start, end } = this.theirPids();
+    const totalPids = this.pids.length;
+    return workerPays({ elapsedMs: uptimeMs() - this.startedAt, topPids: totalPids - end, bottomPids: start, totalPids }, this.tuning);
   }
 
   private start(): void {
