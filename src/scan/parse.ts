@@ -109,6 +109,85 @@ export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): W
   }
 }
 
+/**
+ * A watch line exactly as the kernel prints it (show_fdinfo: every field in order, one space
+ * apart), matched from lastIndex to the line's end; its device in group 1. Every line it matches,
+ * parseInotifyFdinfo takes as a watch with that device: as parseKernelLine does, or, where the
+ * handle's length disagrees with fhandle-bytes, as the tolerant parse does (without the handle).
+ */
+const KERNEL_WATCH_LINE =
+  /inotify wd:[0-9a-f]{1,13} ino:[0-9a-f]{1,13} sdev:([0-9a-f]{1,8}) mask:[0-9a-f]{1,13} ignored_mask:[0-9a-f]{1,13}(?: fhandle-bytes:[0-9a-f]{1,13} fhandle-type:[0-9a-f]{1,13} f_handle:[0-9a-f]*)?(?:\n|$)/y;
+
+/**
+ * The watch lines of an inotify fdinfo (from its first watch line on, in one buffer) as a one-shot
+ * without targets uses them: how many, and each one's device, now; the other fields when first
+ * read (DeferredWatchList). Each line is matched by a regular expression, whose code is native from
+ * its second use, where parseInotifyFdinfo's loops run in V8's interpreter on a node too idle for
+ * V8 to compile them (some 3 µs a line). Lines not all as the kernel prints them are parsed at once.
+ */
+export function parseWatchDevices(lines: Uint8Array): WatchList {
+  const text = Buffer.from(lines.buffer, lines.byteOffset, lines.length).toString('latin1');
+  const devices: number[] = [];
+  KERNEL_WATCH_LINE.lastIndex = 0;
+  while (KERNEL_WATCH_LINE.lastIndex < text.length) {
+    const line = KERNEL_WATCH_LINE.exec(text);
+    if (line === null) return parseInotifyFdinfo(lines);
+    devices.push(parseInt(line[1]!, 16));
+  }
+  return new DeferredWatchList(text, Uint32Array.from(devices));
+}
+
+/**
+ * A list whose length and devices are known (parseWatchDevices) and whose other fields are parsed
+ * from its lines (kept as a latin1 string, a copy: the bytes read are the reader's to reuse) when
+ * one is first read.
+ */
+class DeferredWatchList implements WatchList {
+  readonly length: number;
+  private lines: string | null;
+  private list: WatchList | null = null;
+
+  constructor(
+    lines: string,
+    readonly sdev: Uint32Array,
+  ) {
+    this.length = sdev.length;
+    this.lines = lines;
+  }
+
+  get wd(): Int32Array {
+    return this.parsed().wd;
+  }
+
+  get ino(): Float64Array {
+    return this.parsed().ino;
+  }
+
+  get mask(): Uint32Array {
+    return this.parsed().mask;
+  }
+
+  get handleType(): Int32Array {
+    return this.parsed().handleType;
+  }
+
+  get handleStart(): Uint32Array {
+    return this.parsed().handleStart;
+  }
+
+  get handleBytes(): Uint8Array {
+    return this.parsed().handleBytes;
+  }
+
+  private parsed(): WatchList {
+    if (this.list === null) {
+      this.list = parseInotifyFdinfo(Buffer.from(this.lines!, 'latin1'));
+      this.lines = null;
+    }
+    return this.list;
+  }
+}
+
 /** Lists printed in more bytes than this are parsed into arrays of their own (some 10,000 watches). */
 const OWN_ARRAYS_BYTES = 1 << 20;
 /**
