@@ -109,46 +109,50 @@ export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): W
   }
 }
 
+/** A watch line exactly as the kernel prints it (show_fdinfo: every field in order, one space apart), its device `sdev`. */
+const kernelWatchLine = (sdev: string) =>
+  `inotify wd:[0-9a-f]{1,13} ino:[0-9a-f]{1,13} sdev:${sdev} mask:[0-9a-f]{1,13} ignored_mask:[0-9a-f]{1,13}(?: fhandle-bytes:[0-9a-f]{1,13} fhandle-type:[0-9a-f]{1,13} f_handle:[0-9a-f]*)?`;
 /**
- * A watch line exactly as the kernel prints it (show_fdinfo: every field in order, one space
- * apart), matched from lastIndex to the line's end; its device in group 1. Every line it matches,
- * parseInotifyFdinfo takes as a watch with that device: as parseKernelLine does, or, where the
- * handle's length disagrees with fhandle-bytes, as the tolerant parse does (without the handle).
+ * Watch lines all as the kernel prints them and all on one device (group 1): a list that matches
+ * is one parseInotifyFdinfo takes line by line with that device, each as parseKernelLine does
+ * or, where a handle's length disagrees with fhandle-bytes, as the tolerant parse does (without
+ * the handle).
  */
-const KERNEL_WATCH_LINE =
-  /inotify wd:[0-9a-f]{1,13} ino:[0-9a-f]{1,13} sdev:([0-9a-f]{1,8}) mask:[0-9a-f]{1,13} ignored_mask:[0-9a-f]{1,13}(?: fhandle-bytes:[0-9a-f]{1,13} fhandle-type:[0-9a-f]{1,13} f_handle:[0-9a-f]*)?(?:\n|$)/y;
+const ONE_DEVICE_LIST = new RegExp(`^${kernelWatchLine('([0-9a-f]{1,8})')}(?:\\n${kernelWatchLine('\\1')})*\\n?$`);
+const NEWLINES = /\n/g;
 
 /**
  * The watch lines of an inotify fdinfo (from its first watch line on, in one buffer) as a one-shot
- * without targets uses them: how many, and each one's device, now; the other fields when first
- * read (DeferredWatchList). Each line is matched by a regular expression, whose code is native from
- * its second use, where parseInotifyFdinfo's loops run in V8's interpreter on a node too idle for
- * V8 to compile them (some 3 µs a line). Lines not all as the kernel prints them are parsed at once.
+ * without targets uses them: how many and their device now, their other fields when first read
+ * (DeferredWatchList). One regular expression tells a list whose watches are all on one device,
+ * in native code (from its second use), where parseInotifyFdinfo's loops run in V8's interpreter
+ * on a node too idle for V8 to compile them (some 3 µs a line); nothing is made per line, as the
+ * young generation's collections are what a one-shot's start pays for what it allocates. Any
+ * other list is parsed at once.
  */
 export function parseWatchDevices(lines: Uint8Array): WatchList {
   const text = Buffer.from(lines.buffer, lines.byteOffset, lines.length).toString('latin1');
-  const devices: number[] = [];
-  KERNEL_WATCH_LINE.lastIndex = 0;
-  while (KERNEL_WATCH_LINE.lastIndex < text.length) {
-    const line = KERNEL_WATCH_LINE.exec(text);
-    if (line === null) return parseInotifyFdinfo(lines);
-    devices.push(parseInt(line[1]!, 16));
-  }
-  return new DeferredWatchList(text, Uint32Array.from(devices));
+  const oneDevice = ONE_DEVICE_LIST.exec(text);
+  if (oneDevice === null) return parseInotifyFdinfo(lines);
+  const count = (text.match(NEWLINES)?.length ?? 0) + (text.endsWith('\n') ? 0 : 1);
+  // The devices and a copy of the lines (the bytes read are the reader's to reuse) in one buffer.
+  const memory = new ArrayBuffer(4 * count + lines.length);
+  const copy = new Uint8Array(memory, 4 * count);
+  copy.set(lines);
+  return new DeferredWatchList(copy, new Uint32Array(memory, 0, count).fill(parseInt(oneDevice[1]!, 16)));
 }
 
 /**
  * A list whose length and devices are known (parseWatchDevices) and whose other fields are parsed
- * from its lines (kept as a latin1 string, a copy: the bytes read are the reader's to reuse) when
- * one is first read.
+ * from its lines when one is first read.
  */
 class DeferredWatchList implements WatchList {
   readonly length: number;
-  private lines: string | null;
+  private lines: Uint8Array | null;
   private list: WatchList | null = null;
 
   constructor(
-    lines: string,
+    lines: Uint8Array,
     readonly sdev: Uint32Array,
   ) {
     this.length = sdev.length;
@@ -181,7 +185,7 @@ class DeferredWatchList implements WatchList {
 
   private parsed(): WatchList {
     if (this.list === null) {
-      this.list = parseInotifyFdinfo(Buffer.from(this.lines!, 'latin1'));
+      this.list = parseInotifyFdinfo(this.lines!);
       this.lines = null;
     }
     return this.list;

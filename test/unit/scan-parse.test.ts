@@ -133,14 +133,16 @@ test("a big instance's fdinfo read in chunks parses as it does whole, wherever t
 });
 
 test('watch lines parsed for their devices first are, field by field, the watches of the whole parse: whatever a byte of the lines is', () => {
-  const lines = [
-    'inotify wd:1f ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000',
-    'inotify wd:2 ino:10000000001 sdev:27 mask:c0000fce ignored_mask:0',
-  ].join('\n');
-  // Each byte in turn made a digit, an upper-case digit, a letter of no key, a space, a line's end, or left out.
-  const variants = [lines, `${lines}\n`];
-  for (let at = 0; at < lines.length; at++) {
-    for (const byte of ['0', 'F', 'Q', ' ', '\n', '']) variants.push(`${lines.slice(0, at)}${byte}${lines.slice(at + 1)}`);
+  const first = 'inotify wd:1f ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000';
+  const second = (sdev: string) => `inotify wd:2 ino:10000000001 sdev:${sdev} mask:c0000fce ignored_mask:0`;
+  const variants: string[] = [];
+  // On one device (parsed for it first) and on two (parsed whole at once).
+  for (const lines of [`${first}\n${second('fe00000')}`, `${first}\n${second('27')}`]) {
+    variants.push(lines, `${lines}\n`, `${lines}\n\n`);
+    // Each byte in turn made a digit, an upper-case digit, a letter of no key, a space, a line's end, or left out.
+    for (let at = 0; at < lines.length; at++) {
+      for (const byte of ['0', 'F', 'Q', ' ', '\n', '']) variants.push(`${lines.slice(0, at)}${byte}${lines.slice(at + 1)}`);
+    }
   }
   // A handle of another length than fhandle-bytes says, one past MAX_HANDLE_SZ, none at all; the same field twice.
   variants.push(
