@@ -109,6 +109,89 @@ export function parseInotifyFdinfo(bytes: Uint8Array | readonly Uint8Array[]): W
   }
 }
 
+/** A watch line exactly as the kernel prints it (show_fdinfo: every field in order, one space apart), its device `sdev`. */
+const kernelWatchLine = (sdev: string) =>
+  `inotify wd:[0-9a-f]{1,13} ino:[0-9a-f]{1,13} sdev:${sdev} mask:[0-9a-f]{1,13} ignored_mask:[0-9a-f]{1,13}(?: fhandle-bytes:[0-9a-f]{1,13} fhandle-type:[0-9a-f]{1,13} f_handle:[0-9a-f]*)?`;
+/**
+ * Watch lines all as the kernel prints them and all on one device (group 1): a list that matches
+ * is one parseInotifyFdinfo takes line by line with that device, each as parseKernelLine does
+ * or, where a handle's length disagrees with fhandle-bytes, as the tolerant parse does (without
+ * the handle).
+ */
+const ONE_DEVICE_LIST = new RegExp(`^${kernelWatchLine('([0-9a-f]{1,8})')}(?:\\n${kernelWatchLine('\\1')})*\\n?$`);
+const NEWLINES = /\n/g;
+
+/**
+ * The watch lines of an inotify fdinfo (from its first watch line on, in one buffer) as a one-shot
+ * without targets uses them: how many and their device now, their other fields when first read
+ * (DeferredWatchList). One regular expression tells a list whose watches are all on one device,
+ * in native code (from its second use), where parseInotifyFdinfo's loops run in V8's interpreter
+ * on a node too idle for V8 to compile them (some 3 µs a line); nothing is made per line, as the
+ * young generation's collections are what a one-shot's start pays for what it allocates. Any
+ * other list is parsed at once.
+ */
+export function parseWatchDevices(lines: Uint8Array): WatchList {
+  const text = Buffer.from(lines.buffer, lines.byteOffset, lines.length).toString('latin1');
+  const oneDevice = ONE_DEVICE_LIST.exec(text);
+  if (oneDevice === null) return parseInotifyFdinfo(lines);
+  const count = (text.match(NEWLINES)?.length ?? 0) + (text.endsWith('\n') ? 0 : 1);
+  // The devices and a copy of the lines (the bytes read are the reader's to reuse) in one buffer.
+  const memory = new ArrayBuffer(4 * count + lines.length);
+  const copy = new Uint8Array(memory, 4 * count);
+  copy.set(lines);
+  return new DeferredWatchList(copy, new Uint32Array(memory, 0, count).fill(parseInt(oneDevice[1]!, 16)));
+}
+
+/**
+ * A list whose length and devices are known (parseWatchDevices) and whose other fields are parsed
+ * from its lines when one is first read.
+ */
+class DeferredWatchList implements WatchList {
+  readonly length: number;
+  private lines: Uint8Array | null;
+  private list: WatchList | null = null;
+
+  constructor(
+    lines: Uint8Array,
+    readonly sdev: Uint32Array,
+  ) {
+    this.length = sdev.length;
+    this.lines = lines;
+  }
+
+  get wd(): Int32Array {
+    return this.parsed().wd;
+  }
+
+  get ino(): Float64Array {
+    return this.parsed().ino;
+  }
+
+  get mask(): Uint32Array {
+    return this.parsed().mask;
+  }
+
+  get handleType(): Int32Array {
+    return this.parsed().handleType;
+  }
+
+  get handleStart(): Uint32Array {
+    return this.parsed().handleStart;
+  }
+
+  get handleBytes(): Uint8Array {
+    return this.parsed().handleBytes;
+  }
+
+  private parsed(): WatchList {
+    if (this.list === null) {
+      this.list = parseInotifyFdinfo(this.lines!);
+      this.lines = null;
+    }
+    return this.list;
+  }
+}
+
 /** Lists printed in more bytes than this are parsed into arrays of their own (some 10,000 watches). */
 const OWN_ARRAYS_BYTES = 1 << 20;
 /**

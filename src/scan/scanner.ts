@@ -14,6 +14,7 @@ import {
   firstWatchLine,
   parseInotifyFdinfo,
   parseNamespaceLink,
+  parseWatchDevices,
   WatchListReader,
   parsePasswd,
   parseSysctlNumber,
@@ -202,7 +203,7 @@ export class Scanner {
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
     // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
-    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null);
+    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null, this.once ? DEFERRED_LINES_BYTES : 0);
     const { processes, denied, identities } = pass;
 
     const keptPids: number[] = [];
@@ -318,7 +319,8 @@ export class Scanner {
     beat: () => void,
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
-    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, beat);
+    // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
+    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, 0, beat);
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
@@ -404,7 +406,7 @@ export class Scanner {
         if (parse?.listKey !== listKey) {
           parse = byLength ? undefined : sampled ? pass.sampledLists.parseOf(listKey, lines[0]!) : pass.parsedByList.get(listKey);
           if (!parse) {
-            const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines));
+            const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : pass.parseWatches(lines));
             parse = { listKey, watches };
             pass.parsedInstances.push(`${pid}:${fd}`);
             if (sampled) pass.sampledLists.remember(lines[0]!, parse);
@@ -530,10 +532,25 @@ class ScanPass {
     readonly keyByLength: boolean,
     /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
     kcmp: FileComparator | null,
+    /** Bytes of watch lines this pass may keep in lists parsed when first read (parseWatches). */
+    private deferrableBytes: number,
     /** Called at every fd read: a second thread's sign of life. */
     readonly beat: () => void = () => undefined,
   ) {
     this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
+  }
+
+  /**
+   * An instance's watch lines (chunks in order) as a list: in a once-only scan, a list in one
+   * chunk, while the lines kept so stay within the pass's room, with only its devices parsed now
+   * (parseWatchDevices): a one-shot without targets reads nothing else of a watch.
+   */
+  parseWatches(lines: readonly Buffer[]): WatchList {
+    if (lines.length === 1 && lines[0]!.length <= this.deferrableBytes) {
+      this.deferrableBytes -= lines[0]!.length;
+      return parseWatchDevices(lines[0]!);
+    }
+    return parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines);
   }
 
   /** What this pass found, as plain data for the thread that joins it. */
@@ -602,6 +619,13 @@ const NO_PIDS: ReadonlySet<number> = new Set();
 const LENGTH_KEYED_BYTES = FIRST_READ_BYTES / 2;
 /** Begins a key by length (or by a sample: sampledKey): a digest (base64) never does. */
 const LENGTH_KEY = '#';
+
+/**
+ * The most bytes of watch lines a once-only scan keeps in lists whose fields other than the devices
+ * are parsed when first read (ScanPass.parseWatches): some 10,000 watches, a node whose scan runs
+ * in V8's interpreter (see OPTIMIZER_HELD_WORK). Past it, lists are parsed whole as they are read.
+ */
+const DEFERRED_LINES_BYTES = 1 << 20;
 
 /** Bytes of each end of a list in its sampled key. */
 const SAMPLE_BYTES = 64;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { watchesOf } from '../../src/model/watches.js';
-import { scan, ScanError } from '../../src/scan/index.js';
+import { scan, Scanner, ScanError } from '../../src/scan/index.js';
 
 const procRoot = fileURLToPath(new URL('../../fixtures/node-a/proc', import.meta.url));
 
@@ -103,4 +103,16 @@ test('targets are grouped per inode, most watched first', () => {
 
 test('an unreadable procfs root is a clear error', () => {
   assert.throws(() => scan({ procRoot: '/nonexistent/proc' }), ScanError);
+});
+
+test('a once-only scan, its lists parsed for their devices first, finds the watches of a scan kept for a next one', () => {
+  const watchesOfScan = (once: boolean) => {
+    const scanner = new Scanner({ procRoot, once });
+    try {
+      return scanner.scan().processes.map((proc) => [proc.pid, proc.instances.map((instance) => [instance.fd, watchesOf(instance.watches)])]);
+    } finally {
+      scanner.close();
+    }
+  };
+  assert.deepEqual(watchesOfScan(true), watchesOfScan(false));
 });

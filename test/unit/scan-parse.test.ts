@@ -10,6 +10,7 @@ import {
   parsePasswd,
   parseStat,
   parseSysctlNumber,
+  parseWatchDevices,
   WatchListReader,
 } from '../../src/scan/parse.js';
 
@@ -129,6 +130,43 @@ test("a big instance's fdinfo read in chunks parses as it does whole, wherever t
       }
     }
   }
+});
+
+test('watch lines parsed for their devices first are, field by field, the watches of the whole parse: whatever a byte of the lines is', () => {
+  const first = 'inotify wd:1f ino:3f7e8 sdev:fe00000 mask:fc6 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7030000000000';
+  const second = (sdev: string) => `inotify wd:2 ino:10000000001 sdev:${sdev} mask:c0000fce ignored_mask:0`;
+  const variants: string[] = [];
+  // On one device (parsed for it first) and on two (parsed whole at once).
+  for (const lines of [`${first}\n${second('fe00000')}`, `${first}\n${second('27')}`]) {
+    variants.push(lines, `${lines}\n`, `${lines}\n\n`);
+    // Each byte in turn made a digit, an upper-case digit, a letter of no key, a space, a line's end, or left out.
+    for (let at = 0; at < lines.length; at++) {
+      for (const byte of ['0', 'F', 'Q', ' ', '\n', '']) variants.push(`${lines.slice(0, at)}${byte}${lines.slice(at + 1)}`);
+    }
+  }
+  // A handle of another length than fhandle-bytes says, one past MAX_HANDLE_SZ, none at all; the same field twice.
+  variants.push(
+    'inotify wd:1 ino:2 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:e8f7',
+    `inotify wd:1 ino:2 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:${'00'.repeat(0x81)}`,
+    'inotify wd:1 ino:2 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:0 fhandle-type:1 f_handle:',
+    'inotify wd:1 ino:2 sdev:27 sdev:28 mask:2 ignored_mask:0',
+  );
+  for (const text of variants) {
+    const bytes = Buffer.from(text, 'latin1');
+    const devices = parseWatchDevices(bytes);
+    const whole = parseBytes(bytes);
+    assert.equal(devices.length, whole.length, text);
+    assert.deepEqual(devices.sdev, whole.sdev, text);
+    assert.deepEqual(watchesOf(devices), watchesOf(whole), text);
+  }
+});
+
+test("a list parsed for its devices first keeps its own copy of the lines: the reader's buffer is reused", () => {
+  const bytes = Buffer.from('inotify wd:1 ino:2 sdev:27 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:0200000000000000\n', 'latin1');
+  const whole = watchesOf(parseBytes(bytes));
+  const devices = parseWatchDevices(bytes);
+  bytes.fill(0x78);
+  assert.deepEqual(watchesOf(devices), whole);
 });
 
 /** The watches of `bytes` read as a WatchListReader takes them: cut at `cuts`, each piece handed over in one buffer overwritten after it. */
