@@ -251,6 +251,10 @@ class Connection {
     if (!this.closed) this.socket.catchUp();
   }
 
+  takeArrived(): void {
+    if (!this.closed) this.socket.takeArrived();
+  }
+
   destroy(): void {
     this.closed = true;
     this.socket.destroy();
@@ -450,6 +454,11 @@ export class GrpcChannel {
   /** Settles once the calls made so far are on their way to the runtime (or the connection failed). */
   sent(): Promise<void> {
     return this.connection?.sent ?? Promise.resolve();
+  }
+
+  /** Takes in the answers the runtime has sent by now, without waiting for a turn of the event loop. */
+  takeArrived(): void {
+    this.connection?.takeArrived();
   }
 
   /** Cancels the calls still waiting and closes the connection: nothing of the channel outlives it. */

@@ -32,6 +32,8 @@ export interface Transport {
   destroy(): void;
   /** Takes in what the runtime sent while no call waited (a GOAWAY, its closing), before a new call: net's event loop already has. */
   catchUp(): void;
+  /** Takes in what the runtime has sent by now, without waiting for a turn of the event loop: net's loop hands it on by itself. */
+  takeArrived(): void;
   /** Settles once what was written so far is on its way to the runtime, or the connection failed. */
   readonly sent: Promise<void>;
 }
@@ -57,6 +59,7 @@ export const netTransport: OpenTransport = (socketPath, events) => {
     end: () => void socket.end(),
     destroy: () => void socket.destroy(),
     catchUp: () => undefined,
+    takeArrived: () => undefined,
     sent,
   };
 };
@@ -117,6 +120,16 @@ class SyscallSocket implements Transport {
   catchUp(): void {
     // A call written this turn (its send still queued) is being started: nothing to catch up on.
     if (this.fd >= 0 && this.pump === null && this.outbound.length === 0 && this.calls.poll(this.fd, POLLIN, 0) > 0) this.readAll();
+  }
+
+  takeArrived(): void {
+    if (this.fd < 0 || this.outbound.length > 0) return;
+    if (this.calls.poll(this.fd, POLLIN, 0) > 0 && !this.readAll()) return;
+    // Nothing left to wait for: the turn scheduled for the answer would only poll an idle socket.
+    if (this.pump !== null && !this.events.waiting()) {
+      clearImmediate(this.pump);
+      this.pump = null;
+    }
   }
 
   /** Writes what the socket's buffer takes now; false after a failure (told, and the socket closed). */
