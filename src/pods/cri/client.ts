@@ -7,10 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { VERSION } from '../../version.js';
 import { GrpcChannel, GrpcError, GrpcStatus, statusName } from './grpc.js';
-import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError, type CriContainer, type CriSandbox } from './messages.js';
+import type { ContainerEntry, SandboxEntry } from '../podlist.js';
+import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError } from './messages.js';
 import { syscallTransport } from './transports.js';
-
-export type { ContainerState, CriContainer, CriSandbox, SandboxState } from './messages.js';
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
@@ -127,13 +126,13 @@ export class CriClient {
     });
   }
 
-  /** Every sandbox the runtime has, ready or not. */
-  async listPodSandboxes(): Promise<CriSandbox[]> {
+  /** Every sandbox the runtime has, ready or not: the fields a pod list is made of. */
+  async listPodSandboxes(): Promise<SandboxEntry[]> {
     return this.call('ListPodSandbox', decodeListPodSandboxResponse);
   }
 
-  /** Every container the runtime has, exited ones included (like `crictl ps -a`). */
-  async listContainers(): Promise<CriContainer[]> {
+  /** Every container the runtime has, exited ones included (like `crictl ps -a`): the fields a pod list is made of. */
+  async listContainers(): Promise<ContainerEntry[]> {
     return this.call('ListContainers', decodeListContainersResponse);
   }
 
