@@ -4,12 +4,14 @@
 // dist/cli/inotop-NODE-ARCH.cache). V8 keeps in a script's cache the functions compiled so far,
 // so it is made after the one-shots have run once: --version, --json, -b and check, on the fixture
 // node (fixtures/node-a; no process of this machine is read), without pods, and --json once more
-// with a runtime answering CRI: a one-shot's CRI client and the decoders of its answers are then
-// compiled already, where they would be compiled cold while the scan waits for them (some 10 ms
-// of a start on an idle node). The runtime is a socket that replays a containerd's answer to the
-// one-shot's two calls (fixtures/cri). A run under another Node finds no cache of its own and
-// loads the ES modules (bin/inotop). The single executable's build runs it on its own script
-// under the Node the executable carries: `code-cache.mjs SCRIPT CACHE` (build-exe.mjs).
+// with a runtime answering CRI through the default pod source (auto), as a node runs it: a
+// one-shot's CRI client, the decoders of its answers and auto's waits for the sources after it
+// are then compiled already, where they would be compiled cold while the scan waits for them
+// (some 10 ms of a start on an idle node; auto's waits 0.2 ms of it). The runtime is a socket
+// that replays a containerd's answer to the one-shot's two calls (fixtures/cri). A run under
+// another Node finds no cache of its own and loads the ES modules (bin/inotop). The single
+// executable's build runs it on its own script under the Node the executable carries:
+// `code-cache.mjs SCRIPT CACHE` (build-exe.mjs).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -61,7 +63,7 @@ async function warmWithRuntime(dir) {
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(socket, resolve));
   try {
-    await exports.runProgram(['--json', '--pods', 'cri', '--runtime-endpoint', `unix://${socket}`, '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
+    await exports.runProgram(['--json', '--runtime-endpoint', `unix://${socket}`, '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }

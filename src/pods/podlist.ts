@@ -60,7 +60,7 @@ class PodListBuilder {
   }
 }
 
-/** The fields of a CRI PodSandbox a pod list needs; CriSandbox has them. */
+/** The fields of a CRI PodSandbox a pod list needs: what cri/messages.ts decodes of one. */
 export interface SandboxEntry {
   id: string;
   uid: string;
@@ -69,7 +69,7 @@ export interface SandboxEntry {
   annotations: Record<string, string>;
 }
 
-/** The fields of a CRI Container a pod list needs; CriContainer has them. */
+/** The fields of a CRI Container a pod list needs: what cri/messages.ts decodes of one. */
 export interface ContainerEntry {
   id: string;
   podSandboxId: string;

@@ -224,8 +224,11 @@ export class PodSource {
   /**
    * After start(): the first list is in, or failed, or one source's timeout passed (a source that
    * hangs): the first scan then shows its counts with pods "pending", and a later refresh the list.
+   * What the runtime answered while the caller was busy (a one-shot's scan on this thread) is
+   * taken in at once, not after a turn of the event loop.
    */
   async ready(): Promise<void> {
+    this.cri?.takeArrived();
     await this.first;
   }
 

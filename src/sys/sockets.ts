@@ -40,12 +40,14 @@ export const socketCalls = libcBinding('socket, connect, send, read, poll', (lib
   const read: (fd: number, out: Buffer, size: number) => number = libc.func('long read(int fd, void *buf, size_t size)');
   const poll: (fds: Buffer, count: number, timeoutMs: number) => number = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close: (fd: number) => number = libc.func('int close(int fd)');
-  // struct pollfd { int fd; short events; short revents; }, reused.
+  // struct pollfd { int fd; short events; short revents; }, reused. Its fields through a DataView,
+  // whose accessors are V8's own: Buffer's are Node's JavaScript, compiled cold at the first poll.
   const pollFd = Buffer.alloc(8);
+  const pollFields = new DataView(pollFd.buffer, pollFd.byteOffset, pollFd.length);
   return {
     connectUnix(path) {
       const address = Buffer.alloc(SUN_PATH + SUN_PATH_SIZE);
-      address.writeUInt16LE(AF_UNIX, 0);
+      new DataView(address.buffer, address.byteOffset, address.length).setUint16(0, AF_UNIX, true);
       // sun_path holds the path and its NUL.
       if (address.write(path, SUN_PATH, 'utf8') !== Buffer.byteLength(path) || Buffer.byteLength(path) >= SUN_PATH_SIZE) return -ERRNO.ENAMETOOLONG;
       const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -66,11 +68,11 @@ export const socketCalls = libcBinding('socket, connect, send, read, poll', (lib
       return length < 0 ? -lastErrno() : length;
     },
     poll(fd, events, timeoutMs) {
-      pollFd.writeInt32LE(fd, 0);
-      pollFd.writeInt16LE(events, 4);
-      pollFd.writeInt16LE(0, 6);
+      pollFields.setInt32(0, fd, true);
+      pollFields.setInt16(4, events, true);
+      pollFields.setInt16(6, 0, true);
       const ready = poll(pollFd, 1, timeoutMs);
-      return ready < 0 ? -lastErrno() : ready === 0 ? 0 : pollFd.readUInt16LE(6);
+      return ready < 0 ? -lastErrno() : ready === 0 ? 0 : pollFields.getUint16(6, true);
     },
     close(fd) {
       close(fd);

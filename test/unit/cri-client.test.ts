@@ -100,34 +100,16 @@ function container(i: number) {
 }
 
 describe('the two answers decoded from what protobufjs encodes from api.proto', () => {
-  test('ListPodSandboxResponse: every field the pod list needs, unknown ones skipped', () => {
+  test('ListPodSandboxResponse: every field the pod list needs, the others (state, labels, int64 times...) skipped', () => {
     assert.deepEqual(decodeListPodSandboxResponse(encodeResponse('ListPodSandbox', { items: [SANDBOX] })), [
-      {
-        id: 'f3a1',
-        uid: SANDBOX.metadata.uid,
-        name: 'web-0',
-        namespace: 'shop',
-        attempt: 3,
-        state: 'notready',
-        createdAt: '1764980000123456789',
-        labels: SANDBOX.labels,
-        annotations: SANDBOX.annotations,
-      },
+      { id: 'f3a1', uid: SANDBOX.metadata.uid, name: 'web-0', namespace: 'shop', annotations: SANDBOX.annotations },
     ]);
     assert.deepEqual(decodeListPodSandboxResponse(encodeResponse('ListPodSandbox', { items: [] })), []);
   });
 
-  test('ListContainersResponse', () => {
+  test('ListContainersResponse: every field the pod list needs, the others skipped', () => {
     assert.deepEqual(decodeListContainersResponse(encodeResponse('ListContainers', { containers: [container(7)] })), [
-      {
-        id: container(7).id,
-        podSandboxId: 'f3a1',
-        name: 'app-7',
-        attempt: 1,
-        state: 'exited',
-        createdAt: '1764980000123456789',
-        labels: container(7).labels,
-      },
+      { id: container(7).id, podSandboxId: 'f3a1', name: 'app-7', labels: container(7).labels },
     ]);
   });
 
@@ -330,10 +312,10 @@ for (const oneShot of [false, true]) {
       const client = new CriClient(socket, { oneShot });
       try {
         const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
-        assert.deepEqual(sandboxes.map((sandbox) => [sandbox.name, sandbox.namespace, sandbox.state]).sort(), [
-          ['bench-0', 'default', 'ready'],
-          ['bench-1', 'default', 'ready'],
-          ['bench-2', 'default', 'ready'],
+        assert.deepEqual(sandboxes.map((sandbox) => [sandbox.name, sandbox.namespace]).sort(), [
+          ['bench-0', 'default'],
+          ['bench-1', 'default'],
+          ['bench-2', 'default'],
         ]);
         assert.equal(containers.length, 3);
         for (const container of containers)

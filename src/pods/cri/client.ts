@@ -7,10 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { VERSION } from '../../version.js';
 import { GrpcChannel, GrpcError, GrpcStatus, statusName } from './grpc.js';
-import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError, type CriContainer, type CriSandbox } from './messages.js';
+import type { ContainerEntry, SandboxEntry } from '../podlist.js';
+import { decodeListContainersResponse, decodeListPodSandboxResponse, MessageError } from './messages.js';
 import { syscallTransport } from './transports.js';
-
-export type { ContainerState, CriContainer, CriSandbox, SandboxState } from './messages.js';
 
 /** Tried in order when nothing names the endpoint: containerd, k3s's containerd, CRI-O, cri-dockerd. */
 export const DEFAULT_RUNTIME_SOCKETS: readonly string[] = [
@@ -127,19 +126,27 @@ export class CriClient {
     });
   }
 
-  /** Every sandbox the runtime has, ready or not. */
-  async listPodSandboxes(): Promise<CriSandbox[]> {
+  /** Every sandbox the runtime has, ready or not: the fields a pod list is made of. */
+  async listPodSandboxes(): Promise<SandboxEntry[]> {
     return this.call('ListPodSandbox', decodeListPodSandboxResponse);
   }
 
-  /** Every container the runtime has, exited ones included (like `crictl ps -a`). */
-  async listContainers(): Promise<CriContainer[]> {
+  /** Every container the runtime has, exited ones included (like `crictl ps -a`): the fields a pod list is made of. */
+  async listContainers(): Promise<ContainerEntry[]> {
     return this.call('ListContainers', decodeListContainersResponse);
   }
 
   /** Settles once the calls made so far are on their way to the runtime (or the connection failed): a scan may run beside them. */
   sent(): Promise<void> {
     return this.channel.sent();
+  }
+
+  /**
+   * Takes in the answers the runtime has sent by now (a one-shot's, once its scan is done): their
+   * calls settle in this turn of the event loop, not after the next.
+   */
+  takeArrived(): void {
+    this.channel.takeArrived();
   }
 
   /** Cancels the calls still waiting and closes the connection: nothing of this client outlives it. */

@@ -105,25 +105,46 @@ interface Call {
   dataBytes: number;
 }
 
+// Big-endian integers are written and read byte by byte, here: Buffer's own writers and readers
+// are Node's JavaScript, which a one-shot run would compile cold for its request and its answer
+// alone (0.03–0.15 ms each under Node 20), where this is in V8's code from the build.
+
+/** `value` as a big-endian unsigned integer of `bytes` bytes, written into `out` at `at`. */
+function putUint(out: Uint8Array, at: number, bytes: number, value: number): void {
+  for (let i = at + bytes - 1; i >= at; i--) {
+    out[i] = value % 256;
+    value = Math.floor(value / 256);
+  }
+}
+
+/** The big-endian unsigned integer of `bytes` bytes at `at`. */
+function uintAt(bytes: Uint8Array, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 256 + bytes[i]!;
+  return value;
+}
+
 /** An HTTP/2 frame, ready to write. */
-function frame(type: number, flags: number, stream: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
+function frame(type: number, flags: number, stream: number, payload: Uint8Array = EMPTY): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
   writeFrameHeader(out, 0, payload.length, type, flags, stream);
   out.set(payload, FRAME_HEADER);
   return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** A frame's 9 bytes of header, written into `out` at `at`. */
 function writeFrameHeader(out: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
-  out.writeUIntBE(length, at, 3);
+  putUint(out, at, 3, length);
   out[at + 3] = type;
   out[at + 4] = flags;
-  out.writeUInt32BE(stream, at + 5);
+  putUint(out, at + 5, 4, stream);
 }
 
-function uint32Payload(...values: number[]): Buffer {
-  const out = Buffer.allocUnsafe(values.length * 4);
-  values.forEach((value, i) => out.writeUInt32BE(value, i * 4));
+function uint32Payload(value: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  putUint(out, 0, 4, value);
   return out;
 }
 
@@ -198,13 +219,13 @@ class Connection {
     let at = PREFACE.length;
     writeFrameHeader(opening, at, 12, SETTINGS, 0, 0);
     at += FRAME_HEADER;
-    opening.writeUInt16BE(SETTINGS_ENABLE_PUSH, at);
-    opening.writeUInt32BE(0, at + 2);
-    opening.writeUInt16BE(SETTINGS_INITIAL_WINDOW_SIZE, at + 6);
-    opening.writeUInt32BE(window, at + 8);
+    putUint(opening, at, 2, SETTINGS_ENABLE_PUSH);
+    putUint(opening, at + 2, 4, 0);
+    putUint(opening, at + 6, 2, SETTINGS_INITIAL_WINDOW_SIZE);
+    putUint(opening, at + 8, 4, window);
     at += 12;
     writeFrameHeader(opening, at, 4, WINDOW_UPDATE, 0, 0);
-    opening.writeUInt32BE(window, at + FRAME_HEADER);
+    putUint(opening, at + FRAME_HEADER, 4, window);
     this.socket.write(opening);
   }
 
@@ -236,7 +257,7 @@ class Connection {
     const data = FRAME_HEADER + headers.length;
     writeFrameHeader(request, data, 5 + message.length, DATA, END_STREAM, stream);
     request[data + FRAME_HEADER] = 0;
-    request.writeUInt32BE(message.length, data + FRAME_HEADER + 1);
+    putUint(request, data + FRAME_HEADER + 1, 4, message.length);
     request.set(message, data + FRAME_HEADER + 5);
     this.socket.write(request);
     // Cancels the call (its deadline passed, or the client closes).
@@ -249,6 +270,10 @@ class Connection {
   /** Takes in what came while no call waited: a connection the runtime closed meanwhile is `closed` after it. */
   catchUp(): void {
     if (!this.closed) this.socket.catchUp();
+  }
+
+  takeArrived(): void {
+    if (!this.closed) this.socket.takeArrived();
   }
 
   destroy(): void {
@@ -269,12 +294,12 @@ class Connection {
     this.inbound = this.inbound.length === 0 ? chunk : Buffer.concat([this.inbound, chunk]);
     try {
       while (this.inbound.length >= FRAME_HEADER) {
-        const length = this.inbound.readUIntBE(0, 3);
+        const length = uintAt(this.inbound, 0, 3);
         if (length > MAX_FRAME) throw new GrpcError(GrpcStatus.INTERNAL, `a frame of ${length} bytes (at most ${MAX_FRAME} allowed)`);
         if (this.inbound.length < FRAME_HEADER + length) return;
         const type = this.inbound[3]!;
         const flags = this.inbound[4]!;
-        const stream = this.inbound.readUInt32BE(5) & 0x7fffffff;
+        const stream = uintAt(this.inbound, 5, 4) & 0x7fffffff;
         const payload = this.inbound.subarray(FRAME_HEADER, FRAME_HEADER + length);
         this.inbound = this.inbound.subarray(FRAME_HEADER + length);
         this.frame(type, flags, stream, payload);
@@ -297,7 +322,7 @@ class Connection {
       case GOAWAY: {
         // Calls the runtime will not answer fail; the others may still finish. No new call here.
         this.closed = true;
-        const last = payload.readUInt32BE(0) & 0x7fffffff;
+        const last = uintAt(payload, 0, 4) & 0x7fffffff;
         for (const [id, call] of this.calls) {
           if (id <= last) continue;
           this.calls.delete(id);
@@ -308,7 +333,8 @@ class Connection {
       }
       case RST_STREAM: {
         const call = this.take(stream);
-        call?.settle(new GrpcError(statusOfReset(payload.readUInt32BE(0)), `stream reset by the runtime (HTTP/2 error ${payload.readUInt32BE(0)})`));
+        const errorCode = uintAt(payload, 0, 4);
+        call?.settle(new GrpcError(statusOfReset(errorCode), `stream reset by the runtime (HTTP/2 error ${errorCode})`));
         return;
       }
       case HEADERS: {
@@ -406,7 +432,7 @@ function unaryMessage(call: Call): [GrpcError] | [null, Buffer] {
   const body = call.data.length === 1 ? call.data[0]! : Buffer.concat(call.data);
   if (body.length < 5) return [new GrpcError(GrpcStatus.INTERNAL, 'an answer without its message')];
   if (body[0] !== 0) return [new GrpcError(GrpcStatus.INTERNAL, 'a compressed answer, though none was asked for')];
-  const length = body.readUInt32BE(1);
+  const length = uintAt(body, 1, 4);
   if (body.length !== 5 + length) return [new GrpcError(GrpcStatus.INTERNAL, `an answer of ${body.length - 5} bytes announced as ${length}`)];
   return [null, body.subarray(5)];
 }
@@ -450,6 +476,11 @@ export class GrpcChannel {
   /** Settles once the calls made so far are on their way to the runtime (or the connection failed). */
   sent(): Promise<void> {
     return this.connection?.sent ?? Promise.resolve();
+  }
+
+  /** Takes in the answers the runtime has sent by now, without waiting for a turn of the event loop. */
+  takeArrived(): void {
+    this.connection?.takeArrived();
   }
 
   /** Cancels the calls still waiting and closes the connection: nothing of the channel outlives it. */

@@ -1,45 +1,18 @@
-// The two CRI answers the pod list needs, decoded from protobuf's wire format by hand: the fields
-// of runtime.v1's ListPodSandboxResponse and ListContainersResponse (vendor/cri-api/api.proto
-// names them; a test decodes messages that protobufjs encoded from that file). Fields this does
-// not know are skipped, as protobuf says. Both requests are empty messages: no filter.
+// The two CRI answers the pod list needs, decoded from protobuf's wire format by hand: of
+// runtime.v1's ListPodSandboxResponse and ListContainersResponse (vendor/cri-api/api.proto names
+// their fields; a test decodes messages that protobufjs encoded from that file), the fields the
+// pod list is made of (podlist.ts). The others are skipped, as protobuf skips fields it does not
+// know: a one-shot decodes them while its output waits, and a sandbox's labels, states, attempts
+// and creation times (an int64 each, as a BigInt) were most of that work, for nothing. Both
+// requests are empty messages: no filter.
+import type { ContainerEntry, SandboxEntry } from '../podlist.js';
 
 export class MessageError extends Error {}
-
-export type SandboxState = 'ready' | 'notready';
-export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
-
-export interface CriSandbox {
-  id: string;
-  uid: string;
-  name: string;
-  namespace: string;
-  attempt: number;
-  state: SandboxState;
-  /** Nanoseconds since the epoch, as a decimal string (int64 does not fit a number). */
-  createdAt: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-export interface CriContainer {
-  id: string;
-  podSandboxId: string;
-  name: string;
-  attempt: number;
-  state: ContainerState;
-  /** Nanoseconds since the epoch, as a decimal string. */
-  createdAt: string;
-  /** kubelet's io.kubernetes.pod.{uid,name,namespace} and io.kubernetes.container.name. */
-  labels: Record<string, string>;
-}
 
 const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
-
-/** enum ContainerState, by number. */
-const CONTAINER_STATES: readonly ContainerState[] = ['created', 'running', 'exited', 'unknown'];
 
 /** A reader of one message's bytes, field by field. */
 class Reader {
@@ -55,18 +28,6 @@ class Reader {
 
   more(): boolean {
     return this.at < this.end;
-  }
-
-  /** A varint as a BigInt (int64 fields). */
-  bigVarint(): bigint {
-    let value = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (this.at >= this.end) throw new MessageError('truncated varint');
-      const byte = this.bytes[this.at++]!;
-      value |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return BigInt.asIntN(64, value);
-    }
-    throw new MessageError('varint longer than 10 bytes');
   }
 
   /** A varint that fits a number (tags, lengths, enums, uint32). */
@@ -133,64 +94,38 @@ function mapEntry(reader: Reader, into: Record<string, string>): void {
   into[key] = value;
 }
 
-/** Reads `field` of `message` as the wire type protobuf gives it, else skips it (an unknown or mistyped field). */
-function expecting(wireType: number, expected: number, read: () => void): void {
-  if (wireType === expected) read();
-}
-
-function sandbox(reader: Reader): CriSandbox {
-  const out: CriSandbox = { id: '', uid: '', name: '', namespace: '', attempt: 0, state: 'ready', createdAt: '0', labels: {}, annotations: {} };
+/** PodSandbox: id = 1, metadata = 2 (name = 1, uid = 2, namespace = 3), annotations = 6. */
+function sandbox(reader: Reader): SandboxEntry {
+  const out: SandboxEntry = { id: '', uid: '', name: '', namespace: '', annotations: {} };
   reader.fields((field, wireType) => {
-    switch (field) {
-      case 1:
-        return expecting(wireType, LENGTH_DELIMITED, () => (out.id = reader.string()));
-      case 2:
-        return expecting(wireType, LENGTH_DELIMITED, () => {
-          const metadata = reader.message();
-          metadata.fields((metadataField, metadataType) => {
-            if (metadataField === 4) return expecting(metadataType, VARINT, () => (out.attempt = metadata.varint()));
-            if (metadataType !== LENGTH_DELIMITED) return;
-            if (metadataField === 1) out.name = metadata.string();
-            else if (metadataField === 2) out.uid = metadata.string();
-            else if (metadataField === 3) out.namespace = metadata.string();
-          });
-        });
-      case 3:
-        return expecting(wireType, VARINT, () => (out.state = reader.varint() === 0 ? 'ready' : 'notready'));
-      case 4:
-        return expecting(wireType, VARINT, () => (out.createdAt = String(reader.bigVarint())));
-      case 5:
-        return expecting(wireType, LENGTH_DELIMITED, () => mapEntry(reader.message(), out.labels));
-      case 6:
-        return expecting(wireType, LENGTH_DELIMITED, () => mapEntry(reader.message(), out.annotations));
-    }
+    if (wireType !== LENGTH_DELIMITED) return;
+    if (field === 1) out.id = reader.string();
+    else if (field === 2) {
+      const metadata = reader.message();
+      metadata.fields((metadataField, metadataType) => {
+        if (metadataType !== LENGTH_DELIMITED) return;
+        if (metadataField === 1) out.name = metadata.string();
+        else if (metadataField === 2) out.uid = metadata.string();
+        else if (metadataField === 3) out.namespace = metadata.string();
+      });
+    } else if (field === 6) mapEntry(reader.message(), out.annotations);
   });
   return out;
 }
 
-function container(reader: Reader): CriContainer {
-  const out: CriContainer = { id: '', podSandboxId: '', name: '', attempt: 0, state: 'created', createdAt: '0', labels: {} };
+/** Container: id = 1, pod_sandbox_id = 2, metadata = 3 (name = 1), labels = 8. */
+function container(reader: Reader): ContainerEntry {
+  const out: ContainerEntry = { id: '', podSandboxId: '', name: '', labels: {} };
   reader.fields((field, wireType) => {
-    switch (field) {
-      case 1:
-        return expecting(wireType, LENGTH_DELIMITED, () => (out.id = reader.string()));
-      case 2:
-        return expecting(wireType, LENGTH_DELIMITED, () => (out.podSandboxId = reader.string()));
-      case 3:
-        return expecting(wireType, LENGTH_DELIMITED, () => {
-          const metadata = reader.message();
-          metadata.fields((metadataField, metadataType) => {
-            if (metadataField === 1) expecting(metadataType, LENGTH_DELIMITED, () => (out.name = metadata.string()));
-            else if (metadataField === 2) expecting(metadataType, VARINT, () => (out.attempt = metadata.varint()));
-          });
-        });
-      case 6:
-        return expecting(wireType, VARINT, () => (out.state = CONTAINER_STATES[reader.varint()] ?? 'unknown'));
-      case 7:
-        return expecting(wireType, VARINT, () => (out.createdAt = String(reader.bigVarint())));
-      case 8:
-        return expecting(wireType, LENGTH_DELIMITED, () => mapEntry(reader.message(), out.labels));
-    }
+    if (wireType !== LENGTH_DELIMITED) return;
+    if (field === 1) out.id = reader.string();
+    else if (field === 2) out.podSandboxId = reader.string();
+    else if (field === 3) {
+      const metadata = reader.message();
+      metadata.fields((metadataField, metadataType) => {
+        if (metadataField === 1 && metadataType === LENGTH_DELIMITED) out.name = metadata.string();
+      });
+    } else if (field === 8) mapEntry(reader.message(), out.labels);
   });
   return out;
 }
@@ -200,15 +135,15 @@ function repeated<T>(bytes: Buffer, item: (reader: Reader) => T): T[] {
   const items: T[] = [];
   const reader = new Reader(bytes);
   reader.fields((field, wireType) => {
-    if (field === 1) expecting(wireType, LENGTH_DELIMITED, () => items.push(item(reader.message())));
+    if (field === 1 && wireType === LENGTH_DELIMITED) items.push(item(reader.message()));
   });
   return items;
 }
 
-export function decodeListPodSandboxResponse(bytes: Buffer): CriSandbox[] {
+export function decodeListPodSandboxResponse(bytes: Buffer): SandboxEntry[] {
   return repeated(bytes, sandbox);
 }
 
-export function decodeListContainersResponse(bytes: Buffer): CriContainer[] {
+export function decodeListContainersResponse(bytes: Buffer): ContainerEntry[] {
   return repeated(bytes, container);
 }
