@@ -117,7 +117,13 @@ export class Collector {
   private targetLists = new Map<number, { startTime: number; context: string; refresh: number; list: TargetList }>();
 
   constructor(private readonly options: CollectorOptions) {
-    this.scanner = new Scanner({ procRoot: options.procRoot, once: options.once ?? false, secondThread: options.secondThread ?? false });
+    // A one-shot reads its queues once, right after its scan: the scan's threads read them as they read each holder.
+    this.scanner = new Scanner({
+      procRoot: options.procRoot,
+      once: options.once ?? false,
+      secondThread: options.secondThread ?? false,
+      readQueues: options.secondThread ?? false,
+    });
     this.resolver = new Resolver({
       procRoot: options.procRoot,
       forceWalk: options.forceWalk,
@@ -220,7 +226,7 @@ export class Collector {
       readFileOf: (pid, path) => (holdFiles ? null : readSmallFileOrNull(`${procRoot}/${pid}/root${path}`)),
       podLogDirs: () => listDirOrEmpty(nodePath(procRoot, POD_LOG_ROOT)),
     });
-    const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution);
+    const traffic = this.traffic.read(present.processes, present.limits, resolutions, attribution, present.queued);
     const made = buildSnapshot(present, resolutions, attribution, wanted, traffic.queues);
     resolutions.forgetInodes();
     const snapshot = { ...made, users: this.trends.add(made.time, made.users) };

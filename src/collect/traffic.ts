@@ -62,8 +62,15 @@ export class Traffic {
     return waits;
   }
 
-  read(processes: readonly ScannedProcess[], limits: Limits, resolutions: Resolutions | null, attribution: Attribution | null): TrafficReading {
-    const readings = this.reader.read(processes);
+  read(
+    processes: readonly ScannedProcess[],
+    limits: Limits,
+    resolutions: Resolutions | null,
+    attribution: Attribution | null,
+    /** The queues as the scan read them (ScanResult.queued), if it did. */
+    queued: ReadonlyMap<string, number> | null = null,
+  ): TrafficReading {
+    const readings = this.reader.read(processes, undefined, queued);
     const histories = this.histories.add(readings.bytes);
     const byPid = new Map(processes.map((proc) => [proc.pid, proc]));
     const states = new Map<string, { bytes: number | null; state: QueueState }>();

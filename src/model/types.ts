@@ -224,6 +224,12 @@ export interface ScanResult {
   scope: 'all' | 'changed';
   /** With scope 'changed': the processes not read again, as the previous scan read them. */
   keptPids: number[];
+  /**
+   * The bytes queued on each instance and group (or -errno, as src/sys/queues.ts's queuedBytes
+   * answers), by "pid:fd", read as the scan read its holder (ScanOptions.readQueues); null where
+   * the scan did not read them.
+   */
+  queued: ReadonlyMap<string, number> | null;
   /** How short the scan stopped (its deadline passed), null when it read every process. */
   incomplete: ScanShortfall | null;
   durationMs: number;

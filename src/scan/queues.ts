@@ -46,9 +46,10 @@ export class QueueReader {
 
   /**
    * The queued bytes of every instance and group of these processes (a shared one read once).
-   * The budget is looked at every 8 processes, past the first 8: 0 reads those 8.
+   * The budget is looked at every 8 processes, past the first 8: 0 reads those 8. `readAlready`:
+   * the answers the scan read as it read each holder (ScanResult.queued), taken in place of the calls.
    */
-  read(processes: readonly ScannedProcess[], budgetMs = QUEUE_READ_BUDGET_MS): QueueReadings {
+  read(processes: readonly ScannedProcess[], budgetMs = QUEUE_READ_BUDGET_MS, readAlready: ReadonlyMap<string, number> | null = null): QueueReadings {
     const byPid = new Map(processes.map((proc) => [proc.pid, proc]));
     const bytes = new Map<string, number | null>();
     const holders = processes.map((proc) => ({
@@ -82,7 +83,8 @@ export class QueueReader {
         break;
       }
       const { proc, items } = order[p]!;
-      this.readHolder(calls.value, proc.pid, items, found);
+      if (readAlready) takeReadAlready(readAlready, proc.pid, items, found);
+      else this.readHolder(calls.value, proc.pid, items, found);
     }
     // Those no longer holding anything (gone, or their last instance closed) are let go.
     for (const pid of [...this.pidfds.keys()]) if (!byPid.has(pid)) this.forget(pid, closeFd);
@@ -113,7 +115,7 @@ export class QueueReader {
    * it again each time on another thread.
    */
   private readHolder(calls: QueueCalls, pid: number, items: readonly { fd: number; key: string }[], found: HolderReadings): void {
-    const { bytes, read, denied, odd } = found;
+    const { read } = found;
     const wanted = items.filter(({ key }) => !read.has(key));
     if (wanted.length === 0) return;
     let pidfd = this.pidfds.get(pid) ?? this.openPid(calls, pid);
@@ -128,17 +130,7 @@ export class QueueReader {
         if (pidfd < 0) break;
         answer = calls.queuedBytes(pidfd, fd);
       }
-      if (answer >= 0) {
-        bytes.set(key, answer);
-        read.add(key);
-        denied.delete(key);
-      } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
-        denied.add(key);
-      } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
-        // Not a gone process or a closed fd: said by its errno.
-        denied.add(key);
-        odd.add(errnoName(-answer));
-      }
+      takeAnswer(key, answer, found);
     }
   }
 
@@ -164,5 +156,46 @@ export class QueueReader {
     if (pidfd === undefined) return;
     closeFd(pidfd);
     this.pidfds.delete(pid);
+  }
+}
+
+/** What an answer of queuedBytes says of the instance or group `key`, into `found`. */
+function takeAnswer(key: string, answer: number, found: HolderReadings): void {
+  if (answer >= 0) {
+    found.bytes.set(key, answer);
+    found.read.add(key);
+    found.denied.delete(key);
+  } else if (answer === -ERRNO.EPERM || answer === -ERRNO.EACCES) {
+    found.denied.add(key);
+  } else if (answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) {
+    // Not a gone process or a closed fd: said by its errno.
+    found.denied.add(key);
+    found.odd.add(errnoName(-answer));
+  }
+}
+
+/** As QueueReader's readHolder, with the answers the scan read (readQueuesOf); a holder whose pidfd it could not open has none. */
+function takeReadAlready(readAlready: ReadonlyMap<string, number>, pid: number, items: readonly { fd: number; key: string }[], found: HolderReadings): void {
+  for (const { fd, key } of items) {
+    if (found.read.has(key)) continue;
+    const answer = readAlready.get(`${pid}:${fd}`);
+    if (answer !== undefined) takeAnswer(key, answer, found);
+  }
+}
+
+/**
+ * The queued bytes of a holder's instances and groups, or -errno (as queuedBytes answers), by
+ * "pid:fd", into `into`: read as the scan reads the holder (ScanOptions.readQueues), its pidfd
+ * opened and closed at once (no refresh follows to keep it for). Nothing where the pidfd cannot be
+ * opened (gone, or out of fds): QueueReader then reads nothing of it either.
+ */
+export function readQueuesOf(calls: QueueCalls, proc: ScannedProcess, into: Map<string, number>): void {
+  const pidfd = calls.openPid(proc.pid);
+  if (pidfd < 0) return;
+  try {
+    for (const { fd } of proc.instances) into.set(`${proc.pid}:${fd}`, calls.queuedBytes(pidfd, fd));
+    for (const { fd } of proc.fanotifyGroups) into.set(`${proc.pid}:${fd}`, calls.queuedBytes(pidfd, fd));
+  } finally {
+    calls.closeFd(pidfd);
   }
 }

@@ -39,6 +39,8 @@ import { nodePath } from '../common/node-root.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
+import { readQueuesOf } from './queues.js';
+import { queueCalls, type QueueCalls } from '../sys/queues.js';
 import { ScanProgressMeter, type ScanProgressListener } from './progress.js';
 import {
   PidShares,
@@ -47,6 +49,7 @@ import {
   type PidRange,
   type ScanPart,
   type SecondThreadTuning,
+  type ShareInit,
   type SharedOrder,
   type ThreadUse,
 } from './second-thread.js';
@@ -69,6 +72,12 @@ export interface ScanOptions {
    * (tests force a small scan onto two threads). Off by default.
    */
   secondThread?: boolean | Partial<SecondThreadTuning>;
+  /**
+   * A once-only scan of the live /proc reads each holder's event queues as it reads the holder
+   * (ScanResult.queued), on whichever thread reads it: for a one-shot that reads them once, right
+   * after the scan (QueueReader.read's readAlready), where they would be read on the main thread alone.
+   */
+  readQueues?: boolean;
 }
 
 export class ScanError extends Error {}
@@ -116,6 +125,7 @@ export class Scanner {
   private readonly sharedDetection: 'auto' | 'heuristic';
   private readonly once: boolean;
   private readonly secondThread: SecondThreadTuning | null;
+  private readonly readQueues: boolean;
   /** How the last scan used a second thread; null when it could not have (see ScanOptions.secondThread). */
   lastThreads: ThreadUse | null = null;
   /** The second thread started as this scanner was made, for its first scan (ScanThread.early); null once taken or where none was. */
@@ -139,6 +149,7 @@ export class Scanner {
     const { secondThread = false } = options;
     this.secondThread = this.once && secondThread ? { ...SECOND_THREAD, ...(secondThread === true ? {} : secondThread) } : null;
     this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+    this.readQueues = this.once && this.fdinfoFiles !== null && (options.readQueues ?? false);
     this.userNamespaces = new UserNamespaces(this.procRoot);
     // Started now on a node that holds many open files: its start overlaps what comes before the scan.
     if (this.secondThread && this.fdinfoFiles) this.earlyThread = ScanThread.early(this.secondThread);
@@ -203,7 +214,13 @@ export class Scanner {
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
     // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
-    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null, this.once ? DEFERRED_LINES_BYTES : 0);
+    const pass = new ScanPass(
+      users,
+      keyByLength,
+      this.once && !previous ? exact : null,
+      this.once ? DEFERRED_LINES_BYTES : 0,
+      this.readQueues ? queueCallsOrNull() : null,
+    );
     const { processes, denied, identities } = pass;
 
     const keptPids: number[] = [];
@@ -212,7 +229,12 @@ export class Scanner {
     // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
     const shares =
       this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
-        ? new PidShares(pids, this.secondThread, { procRoot, users, keyByLength, orderShared: exact !== null }, this.earlyThread)
+        ? new PidShares(
+            pids,
+            this.secondThread,
+            { procRoot, users, keyByLength, orderShared: exact !== null, readQueues: pass.queued !== null },
+            this.earlyThread,
+          )
         : null;
     // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
     if (!shares) this.earlyThread?.stop();
@@ -301,6 +323,7 @@ export class Scanner {
       parsedInstances,
       scope: previous ? 'changed' : 'all',
       keptPids,
+      queued: pass.queued,
       incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
       durationMs: uptimeMs() - started,
     };
@@ -309,18 +332,19 @@ export class Scanner {
   /**
    * A second thread's share of a one-shot scan (second-thread.ts): the processes of the ranges of
    * `pids` that `claim` hands out, read as scan() reads them, with `beat` called at every process
-   * and fd read; with `orderShared`, their instances in the kernel's order too (SharedOrder).
+   * and fd read; with `orderShared`, their instances in the kernel's order too (SharedOrder); with
+   * `readQueues`, their queues (ScanOptions.readQueues).
    */
   readShare(
     pids: ArrayLike<number>,
     claim: () => PidRange | null,
     users: ReadonlyMap<number, string>,
-    { keyByLength, orderShared }: { keyByLength: boolean; orderShared: boolean },
+    { keyByLength, orderShared, readQueues }: Pick<ShareInit, 'keyByLength' | 'orderShared' | 'readQueues'>,
     beat: () => void,
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
     // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
-    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, 0, beat);
+    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, 0, readQueues ? queueCallsOrNull() : null, beat);
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
@@ -433,10 +457,7 @@ export class Scanner {
       // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
       const identity = live && !this.once ? procIdentity(base) : null;
       const proc = readHolder(base, pid, pass.users, instances, groups);
-      if (proc) {
-        pass.processes.push(proc);
-        pass.fileOrder?.add(proc);
-      }
+      if (proc) pass.addHolder(proc);
       if (proc && identity !== null) pass.identities.set(pid, identity);
     } catch (error) {
       pass.misses.add(causeOf(error), pid, 'status');
@@ -525,6 +546,8 @@ class ScanPass {
   readonly identities = new Map<number, number>();
   /** The holders' instances in the kernel's order as they are read (kcmp given), for markShared. */
   readonly fileOrder: FileOrder | null;
+  /** Their queues as they are read (queue calls given: ScanOptions.readQueues), by "pid:fd"; null where not read, or not by every thread. */
+  queued: Map<string, number> | null;
 
   constructor(
     readonly users: ReadonlyMap<number, string>,
@@ -534,10 +557,20 @@ class ScanPass {
     kcmp: FileComparator | null,
     /** Bytes of watch lines this pass may keep in lists parsed when first read (parseWatches). */
     private deferrableBytes: number,
+    /** The queue calls, to read each holder's queues as it is read (queued). */
+    private readonly queueCalls: QueueCalls | null,
     /** Called at every fd read: a second thread's sign of life. */
     readonly beat: () => void = () => undefined,
   ) {
     this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
+    this.queued = queueCalls ? new Map() : null;
+  }
+
+  /** A holder read: listed, its instances put in order, its queues read. */
+  addHolder(proc: ScannedProcess): void {
+    this.processes.push(proc);
+    this.fileOrder?.add(proc);
+    if (this.queueCalls) readQueuesOf(this.queueCalls, proc, this.queued!);
   }
 
   /**
@@ -556,7 +589,8 @@ class ScanPass {
   /** What this pass found, as plain data for the thread that joins it. */
   part(): ScanPart {
     const { processes, denied, outOfFds, parsedInstances } = this;
-    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances, sharedOrder: this.fileOrder?.order() ?? null };
+    const queued = this.queued && [...this.queued];
+    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances, sharedOrder: this.fileOrder?.order() ?? null, queued };
   }
 
   /**
@@ -570,6 +604,9 @@ class ScanPass {
       for (const [pid, cause] of part.denied) this.denied.set(pid, cause);
       this.outOfFds ||= part.outOfFds;
       this.parsedInstances.push(...part.parsedInstances);
+      // Read by this thread only: the reader reads them all itself.
+      if (part.queued === null) this.queued = null;
+      else for (const [key, answer] of part.queued) this.queued?.set(key, answer);
     }
     this.processes.sort((a, b) => a.pid - b.pid);
     this.misses = Misses.ofParts(part ? [this.misses.list(), part.misses] : [this.misses.list()]);
@@ -887,4 +924,10 @@ export function defaultPasswdPath(procRoot: string): string {
 function loadUserNames(passwdPath: string): Map<number, string> {
   const text = readProcTextOrNull(passwdPath);
   return text === null ? new Map() : parsePasswd(text);
+}
+
+/** The queue calls, or null where they cannot be made here (the reader then says why). */
+function queueCallsOrNull(): QueueCalls | null {
+  const calls = queueCalls();
+  return calls.ok ? calls.value : null;
 }

@@ -90,6 +90,8 @@ export interface ScanPart {
   parsedInstances: string[];
   /** Its instances and groups in the kernel's order, when asked (ShareInit.orderShared). */
   sharedOrder: SharedOrder | null;
+  /** Its holders' queues by "pid:fd" (ScanResult.queued), when asked (ShareInit.readQueues) and it could read them. */
+  queued: [string, number][] | null;
 }
 
 /**
@@ -135,6 +137,8 @@ export interface ShareInit {
   keyByLength: boolean;
   /** The worker orders its instances by kcmp (SharedOrder): the main thread tells shared ones apart with it. */
   orderShared: boolean;
+  /** The worker reads its holders' queues as it reads them (ScanOptions.readQueues). */
+  readQueues: boolean;
   /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
   firstChunk: number;
   dieAfterPids: number | null;
@@ -261,7 +265,7 @@ export class PidShares {
   constructor(
     pids: readonly number[],
     private readonly tuning: SecondThreadTuning,
-    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared'>,
+    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared' | 'readQueues'>,
     /** A worker started before the scan (ScanThread.early): it is given its share at once. */
     early: ScanThread | null = null,
   ) {

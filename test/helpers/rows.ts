@@ -146,6 +146,7 @@ export function scanOf(processes: ScannedProcess[]): ScanResult {
     parsedInstances: [],
     scope: 'all',
     keptPids: [],
+    queued: null,
     incomplete: null,
     durationMs: 1,
   };

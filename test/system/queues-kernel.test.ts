@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { scan } from '../../src/scan/index.js';
+import { scan, Scanner } from '../../src/scan/index.js';
 import { QueueReader, queueKey } from '../../src/scan/queues.js';
 import { readlinkOrNull } from '../../src/scan/procfs.js';
 import type { FdRow, ProcessRow, Snapshot } from '../../src/model/types.js';
@@ -99,6 +99,26 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
       assert.equal(new QueueReader(true).read(shared).bytes.size, 1, 'a shared instance (kcmp) is read once');
     } finally {
       collector.stop();
+    }
+  });
+
+  test("a one-shot scan that reads each holder's queues as it reads it: the watcher's own FIONREAD; the reader takes them as its own calls' answers", async () => {
+    const scanner = new Scanner({ once: true, readQueues: true });
+    try {
+      const result = scanner.scan();
+      const own = await stalled.send(`fionread ${stalledFd}`);
+      assert.ok(own > 0);
+      assert.deepEqual(
+        [stalled.pid, stalledChild].map((pid) => result.queued?.get(`${pid}:${stalledFd}`)),
+        [own, own],
+        'each holder of the shared instance answers its bytes',
+      );
+      const items = result.processes.reduce((sum, proc) => sum + proc.instances.length + proc.fanotifyGroups.length, 0);
+      assert.equal(result.queued?.size, items, 'an answer for every instance and group read');
+      const holders = result.processes.filter((proc) => proc.pid === stalled.pid || proc.pid === stalledChild);
+      assert.deepEqual(new QueueReader(true).read(holders, undefined, result.queued), new QueueReader(true).read(holders));
+    } finally {
+      scanner.close();
     }
   });
 

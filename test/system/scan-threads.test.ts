@@ -96,6 +96,19 @@ describe('a one-shot scan on two threads', { skip: rootSkip }, () => {
     assert.equal(watchesOf(two.result, load.pids), LOAD_SIZES.small.watches);
   });
 
+  test("each holder's queues read by the thread that reads it: an answer for every instance and group, as one thread's", () => {
+    const one = scanWith({ readQueues: true });
+    const two = scanWith({ secondThread: FORCED, readQueues: true });
+    assert.equal(two.threads?.second, 'helped', JSON.stringify(two.threads));
+    const itemsOf = (result: ScanResult) =>
+      result.processes.flatMap((proc) => [...proc.instances, ...proc.fanotifyGroups].map((item) => `${proc.pid}:${item.fd}`)).sort();
+    assert.deepEqual([...two.result.queued!.keys()].sort(), itemsOf(two.result));
+    // Our holders' readers keep up (their bytes come and go): read, not refused, on either thread.
+    const ourKeys = (result: ScanResult) => [...result.queued!].filter(([key, bytes]) => ours.has(Number(key.split(':')[0])) && bytes >= 0).map(([key]) => key);
+    assert.deepEqual(ourKeys(two.result).sort(), ourKeys(one.result).sort());
+    assert.equal(ourKeys(two.result).length, itemsOf(two.result).filter((key) => ours.has(Number(key.split(':')[0]))).length);
+  });
+
   test('a second thread started as the scanner is made (a node of many open files) waits for the pids, then reads what one thread reads', () => {
     const one = scanWith({});
     // However few files this machine holds open: the early start forced, not the size of the scan.
