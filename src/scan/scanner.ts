@@ -35,6 +35,7 @@ import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/er
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
+import { objectArray } from '../common/object-array.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
@@ -502,7 +503,7 @@ export class Scanner {
  * thread's joined to the main thread's at the end (join).
  */
 class ScanPass {
-  readonly processes: ScannedProcess[] = [];
+  readonly processes = objectArray<ScannedProcess>();
   /** What could not be read, by cause. */
   misses = new Misses();
   /** Processes whose fds were off limits (permission), and why. */
@@ -511,7 +512,7 @@ class ScanPass {
   outOfFds = false;
   readonly parsedNow = new Map<string, ParsedInstance>();
   readonly parsedGroupsNow = new Map<string, ParsedGroup>();
-  readonly parsedInstances: string[] = [];
+  readonly parsedInstances = objectArray<string>();
   /**
    * This scan's parses by their lines' digest: instances with the same lines (many watchers of
    * the same directories, added in the same order) share one immutable list, parsed once.
