@@ -24,6 +24,7 @@ import {
   FdinfoFiles,
   FIRST_READ_BYTES,
   listNumericEntries,
+  listPids,
   readProcBytes,
   readProcBytesOrStream,
   readProcTextOrNull,
@@ -191,8 +192,10 @@ export class Scanner {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
+    /** The identity of each process listed (a live /proc's, with koffi): see procIdentity. */
+    const listed = new Map<number, number>();
     try {
-      pids = listNumericEntries(procRoot);
+      pids = this.fdinfoFiles ? listPids(procRoot, listed) : listNumericEntries(procRoot);
     } catch (error) {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
@@ -203,7 +206,7 @@ export class Scanner {
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
     // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
-    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null);
+    const pass = new ScanPass(users, keyByLength, this.once && !previous ? exact : null, listed);
     const { processes, denied, identities } = pass;
 
     const keptPids: number[] = [];
@@ -243,7 +246,7 @@ export class Scanner {
         }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
-        const identity = procIdentity(`${procRoot}/${pid}`);
+        const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
         if (identity !== null && identity === previous.identities.get(pid)) {
           processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
           keptPids.push(pid);
@@ -319,7 +322,7 @@ export class Scanner {
     beat: () => void,
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
-    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, beat);
+    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, new Map(), beat);
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
@@ -429,8 +432,8 @@ export class Scanner {
     }
     if (instances.length === 0 && groups.length === 0) return;
     try {
-      // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
-      const identity = live && !this.once ? procIdentity(base) : null;
+      // As listed, before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
+      const identity = live && !this.once ? (pass.listed.get(pid) ?? procIdentity(base)) : null;
       const proc = readHolder(base, pid, pass.users, instances, groups);
       if (proc) {
         pass.processes.push(proc);
@@ -531,6 +534,8 @@ class ScanPass {
     readonly keyByLength: boolean,
     /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
     kcmp: FileComparator | null,
+    /** The identities of the processes listed, where the listing gave them (listPids). */
+    readonly listed: ReadonlyMap<number, number> = new Map(),
     /** Called at every fd read: a second thread's sign of life. */
     readonly beat: () => void = () => undefined,
   ) {
@@ -660,7 +665,8 @@ function byteLength(chunks: readonly Buffer[]): number {
  * inode holds the process's struct pid: once the process exits its dentry is dropped, and a new
  * process with the same pid gets another inode. One stat, several times cheaper than reading and
  * parsing /proc/PID/stat for the start time; an inode made again while the process lives (its
- * dentry evicted) only has it read again. Null when the directory cannot be stat'ed (gone).
+ * dentry evicted) only has it read again. Null when the directory cannot be stat'ed (gone). A
+ * scan of the live /proc takes it from its listing instead (listPids: no stat at all).
  */
 function procIdentity(base: string): number | null {
   try {
@@ -775,6 +781,9 @@ function markShared<T extends Shareable>(
   orders: readonly ReadonlyMap<string, string[][]>[],
 ): void {
   const pidOf = holdersOf(processes, itemsOf);
+  // Nothing to mark (fanotify groups on most nodes). Run on none, this code saw arrays of another
+  // kind than the instances' at every scan, and V8 threw its optimized code away every few scans.
+  if (pidOf.size === 0) return;
   /** One instance, named by `first`'s id. */
   const merge = (members: T[], first = members[0]!): void => {
     if (members.length < 2) return;
