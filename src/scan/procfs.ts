@@ -297,16 +297,40 @@ export class FdDir {
   }
 }
 
-/** Entries of an open directory whose names are all digits, as numbers in ascending order; `procfs`: see readDirents' `fillsEachRead`. */
-function listNumericDirents(dirFd: number, procfs: boolean): number[] {
+/**
+ * The pids of the live procfs at `procRoot`, in ascending order, and the inode number of each
+ * /proc/PID as its entry gives it (`inodes`): the same number a stat of the directory gives, as
+ * procfs lists a pid by looking up (or making) its dentry. One getdents64 listing, no string per
+ * entry and no stat per process. Without koffi: readdirSync, and `inodes` is left empty.
+ */
+export function listPids(procRoot: string, inodes: Map<number, number>): number[] {
+  if (!direntCalls().ok) return listNumericEntries(procRoot);
+  const fd = openSync(procRoot, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    return listNumericDirents(fd, true, inodes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Entries of an open directory whose names are all digits, as numbers in ascending order; `procfs`:
+ * see readDirents' `fillsEachRead`. `inodes`, when given, is told each one's inode number.
+ */
+function listNumericDirents(dirFd: number, procfs: boolean, inodes?: Map<number, number>): number[] {
   const numbers: number[] = [];
   const result = readDirents(
     dirFd,
-    (_ino, buffer, start, end) => {
+    (ino, buffer, start, end) => {
       let value = 0;
       let at = start;
       for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
-      if (at > start && at === end) numbers.push(value);
+      if (at > start && at === end) {
+        numbers.push(value);
+        // procfs lists a pid whose dentry it could not make with inode number 1 (proc_fill_cache):
+        // no identity, so a stat tells it.
+        if (ino > 1) inodes?.set(value, ino);
+      }
       return true;
     },
     procfs,

@@ -25,6 +25,7 @@ import {
   FdinfoFiles,
   FIRST_READ_BYTES,
   listNumericEntries,
+  listPids,
   readProcBytes,
   readProcBytesOrStream,
   readProcTextOrNull,
@@ -36,6 +37,7 @@ import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/er
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
+import { objectArray } from '../common/object-array.js';
 import { errnoText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
@@ -202,8 +204,10 @@ export class Scanner {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
+    /** The identity of each process listed (a live /proc's, with koffi): see procIdentity. */
+    const listed = new Map<number, number>();
     try {
-      pids = listNumericEntries(procRoot);
+      pids = this.fdinfoFiles ? listPids(procRoot, listed) : listNumericEntries(procRoot);
     } catch (error) {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
@@ -214,13 +218,12 @@ export class Scanner {
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
     // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
-    const pass = new ScanPass(
-      users,
-      keyByLength,
-      this.once && !previous ? exact : null,
-      this.once ? DEFERRED_LINES_BYTES : 0,
-      this.readQueues ? queueCallsOrNull() : null,
-    );
+    const pass = new ScanPass(users, keyByLength, {
+      kcmp: this.once && !previous ? exact : null,
+      deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
+      queueCalls: this.readQueues ? queueCallsOrNull() : null,
+      listed,
+    });
     const { processes, denied, identities } = pass;
 
     const keptPids: number[] = [];
@@ -265,7 +268,7 @@ export class Scanner {
         }
         const kept = previous.holders.get(pid);
         if (!kept) continue;
-        const identity = procIdentity(`${procRoot}/${pid}`);
+        const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
         if (identity !== null && identity === previous.identities.get(pid)) {
           processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
           keptPids.push(pid);
@@ -344,7 +347,13 @@ export class Scanner {
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
     // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
-    const pass = new ScanPass(users, keyByLength, kcmp?.ok ? kcmp.value : null, 0, readQueues ? queueCallsOrNull() : null, beat);
+    const pass = new ScanPass(users, keyByLength, {
+      kcmp: kcmp?.ok ? kcmp.value : null,
+      deferrableBytes: 0,
+      queueCalls: readQueues ? queueCallsOrNull() : null,
+      listed: new Map(),
+      beat,
+    });
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
@@ -454,8 +463,8 @@ export class Scanner {
     }
     if (instances.length === 0 && groups.length === 0) return;
     try {
-      // Before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
-      const identity = live && !this.once ? procIdentity(base) : null;
+      // As listed, before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
+      const identity = live && !this.once ? (pass.listed.get(pid) ?? procIdentity(base)) : null;
       const proc = readHolder(base, pid, pass.users, instances, groups);
       if (proc) pass.addHolder(proc);
       if (proc && identity !== null) pass.identities.set(pid, identity);
@@ -524,8 +533,22 @@ export class Scanner {
  * What reading processes collects: a scan's, or in a two-thread one-shot each thread's, the second
  * thread's joined to the main thread's at the end (join).
  */
+/** How a ScanPass reads, beyond its users and keys. */
+interface ScanPassOptions {
+  /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
+  kcmp: FileComparator | null;
+  /** Bytes of watch lines this pass may keep in lists parsed when first read (parseWatches). */
+  deferrableBytes: number;
+  /** The queue calls, to read each holder's queues as it is read (queued). */
+  queueCalls: QueueCalls | null;
+  /** The identities of the processes listed, where the listing gave them (listPids). */
+  listed: ReadonlyMap<number, number>;
+  /** Called at every fd read: a second thread's sign of life. */
+  beat?: () => void;
+}
+
 class ScanPass {
-  readonly processes: ScannedProcess[] = [];
+  readonly processes = objectArray<ScannedProcess>();
   /** What could not be read, by cause. */
   misses = new Misses();
   /** Processes whose fds were off limits (permission), and why. */
@@ -534,7 +557,7 @@ class ScanPass {
   outOfFds = false;
   readonly parsedNow = new Map<string, ParsedInstance>();
   readonly parsedGroupsNow = new Map<string, ParsedGroup>();
-  readonly parsedInstances: string[] = [];
+  readonly parsedInstances = objectArray<string>();
   /**
    * This scan's parses by their lines' digest: instances with the same lines (many watchers of
    * the same directories, added in the same order) share one immutable list, parsed once.
@@ -548,22 +571,26 @@ class ScanPass {
   readonly fileOrder: FileOrder | null;
   /** Their queues as they are read (queue calls given: ScanOptions.readQueues), by "pid:fd"; null where not read, or not by every thread. */
   queued: Map<string, number> | null;
+  /** Bytes of watch lines this pass may still keep in lists parsed when first read (parseWatches). */
+  private deferrableBytes: number;
+  private readonly queueCalls: QueueCalls | null;
+  /** The identities of the processes listed, where the listing gave them (listPids). */
+  readonly listed: ReadonlyMap<number, number>;
+  /** Called at every fd read: a second thread's sign of life. */
+  readonly beat: () => void;
 
   constructor(
     readonly users: ReadonlyMap<number, string>,
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     readonly keyByLength: boolean,
-    /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
-    kcmp: FileComparator | null,
-    /** Bytes of watch lines this pass may keep in lists parsed when first read (parseWatches). */
-    private deferrableBytes: number,
-    /** The queue calls, to read each holder's queues as it is read (queued). */
-    private readonly queueCalls: QueueCalls | null,
-    /** Called at every fd read: a second thread's sign of life. */
-    readonly beat: () => void = () => undefined,
+    { kcmp, deferrableBytes, queueCalls, listed, beat = () => undefined }: ScanPassOptions,
   ) {
     this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
+    this.deferrableBytes = deferrableBytes;
+    this.queueCalls = queueCalls;
     this.queued = queueCalls ? new Map() : null;
+    this.listed = listed;
+    this.beat = beat;
   }
 
   /** A holder read: listed, its instances put in order, its queues read. */
@@ -720,7 +747,8 @@ function byteLength(chunks: readonly Buffer[]): number {
  * inode holds the process's struct pid: once the process exits its dentry is dropped, and a new
  * process with the same pid gets another inode. One stat, several times cheaper than reading and
  * parsing /proc/PID/stat for the start time; an inode made again while the process lives (its
- * dentry evicted) only has it read again. Null when the directory cannot be stat'ed (gone).
+ * dentry evicted) only has it read again. Null when the directory cannot be stat'ed (gone). A
+ * scan of the live /proc takes it from its listing instead (listPids: no stat at all).
  */
 function procIdentity(base: string): number | null {
   try {
@@ -835,6 +863,9 @@ function markShared<T extends Shareable>(
   orders: readonly ReadonlyMap<string, string[][]>[],
 ): void {
   const pidOf = holdersOf(processes, itemsOf);
+  // Nothing to mark (fanotify groups on most nodes). Run on none, this code saw arrays of another
+  // kind than the instances' at every scan, and V8 threw its optimized code away every few scans.
+  if (pidOf.size === 0) return;
   /** One instance, named by `first`'s id. */
   const merge = (members: T[], first = members[0]!): void => {
     if (members.length < 2) return;
