@@ -22,6 +22,8 @@ export class TmuxPane {
   /** Runs `argv` in the pane; when it ends the pane shows `EXIT=<code>` and stays. */
   /** The pane's own $XDG_CONFIG_HOME, unless the test gave one: screen settings saved by one test never reach another. */
   private readonly configHome: string | null;
+  /** Where the server listens: tmux leaves the socket behind when its server is killed. */
+  private readonly socketPath: string;
 
   constructor(argv: string[], options: TmuxOptions) {
     this.configHome = options.env?.XDG_CONFIG_HOME === undefined ? mkdtempSync(join(tmpdir(), 'inotop-config-')) : null;
@@ -29,6 +31,7 @@ export class TmuxPane {
     const env = Object.entries(withConfig).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const command = `env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 3600`;
     this.tmux('new-session', '-d', '-x', String(options.width), '-y', String(options.height), command);
+    this.socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
   }
 
   /** The screen as text; with `escapes`, with its colors and attributes as SGR sequences. */
@@ -105,6 +108,7 @@ export class TmuxPane {
     } catch {
       // already gone
     }
+    rmSync(this.socketPath, { force: true });
     if (this.configHome !== null) rmSync(this.configHome, { recursive: true, force: true });
   }
 
