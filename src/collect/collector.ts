@@ -122,7 +122,7 @@ export class Collector {
       procRoot: options.procRoot,
       once: options.once ?? false,
       secondThread: options.secondThread ?? false,
-      readQueues: options.secondThread ?? false,
+      readQueues: options.once ?? false,
     });
     this.resolver = new Resolver({
       procRoot: options.procRoot,

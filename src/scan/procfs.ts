@@ -303,11 +303,11 @@ export class FdDir {
  * procfs lists a pid by looking up (or making) its dentry. One getdents64 listing, no string per
  * entry and no stat per process. Without koffi: readdirSync, and `inodes` is left empty.
  */
-export function listPids(procRoot: string, inodes: Map<number, number>): number[] {
+export function listPids(procRoot: string, inodes: Map<number, number> | null): number[] {
   if (!direntCalls().ok) return listNumericEntries(procRoot);
   const fd = openSync(procRoot, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    return listNumericDirents(fd, true, inodes);
+    return listNumericDirents(fd, true, inodes ?? undefined);
   } finally {
     closeSync(fd);
   }

@@ -204,10 +204,10 @@ export class Scanner {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
-    /** The identity of each process listed (a live /proc's, with koffi): see procIdentity. */
+    /** The identity of each process listed (a live /proc's, with koffi), for a next scan: see procIdentity. */
     const listed = new Map<number, number>();
     try {
-      pids = this.fdinfoFiles ? listPids(procRoot, listed) : listNumericEntries(procRoot);
+      pids = this.fdinfoFiles ? listPids(procRoot, this.once ? null : listed) : listNumericEntries(procRoot);
     } catch (error) {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
@@ -529,10 +529,6 @@ export class Scanner {
   }
 }
 
-/**
- * What reading processes collects: a scan's, or in a two-thread one-shot each thread's, the second
- * thread's joined to the main thread's at the end (join).
- */
 /** How a ScanPass reads, beyond its users and keys. */
 interface ScanPassOptions {
   /** kcmp, to order the instances as they are read: a once-only scan's (fileOrder). */
@@ -547,6 +543,10 @@ interface ScanPassOptions {
   beat?: () => void;
 }
 
+/**
+ * What reading processes collects: a scan's, or in a two-thread one-shot each thread's, the second
+ * thread's joined to the main thread's at the end (join).
+ */
 class ScanPass {
   readonly processes = objectArray<ScannedProcess>();
   /** What could not be read, by cause. */
