@@ -11,13 +11,14 @@ const BUNDLE = join(DIST_CLI, 'inotop.cjs');
 const MODULES = join(DIST_CLI, 'program.js');
 
 /**
- * V8's code of BUNDLE after the build's warm runs, made by this Node. V8 takes it only from the
- * same V8 with the same flags: the file is named for the Node that made it, so another Node does
- * not read it at all. The single executable keeps its own under the same name in `directory`
- * (src/exe/kept-code.ts).
+ * V8's code of a script of the build's, `name`.cjs in `directory` (by default BUNDLE), after the
+ * build's warm runs, made by this Node. V8 takes it only from the same V8 with the same flags: the
+ * file is named for the Node that made it, so another Node does not read it at all. The single
+ * executable keeps its own of BUNDLE under the same name in `directory` (src/exe/kept-code.ts);
+ * the scan's second thread has its own beside its script (bin/worker.cjs).
  */
-function codeCacheFile(directory = DIST_CLI) {
-  return join(directory, `inotop-${process.version}-${process.arch}.cache`);
+function codeCacheFile(directory = DIST_CLI, name = 'inotop') {
+  return join(directory, `${name}-${process.version}-${process.arch}.cache`);
 }
 
 /**

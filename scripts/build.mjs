@@ -8,9 +8,11 @@
 // Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
 // (entries.mjs's entryFirst). The CLI is also built as one CommonJS script, dist/cli/inotop.cjs,
 // with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
-// the same Node, the ES modules under any other.
+// the same Node, the ES modules under any other. So is the scan's second thread's script
+// (dist/scan/worker.cjs, bin/worker.cjs runs it), under any Node.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -61,8 +63,12 @@ for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_W
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
 const ONE_SCRIPT = { ...COMMON, ...oneScriptOptions(COMMON.define) };
-// The workers that start as one CommonJS script (entries.mjs).
-for (const worker of COMMONJS_WORKERS) await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs` });
+// The workers that start as one CommonJS script (entries.mjs), written as the CLI's is, for V8's code cache.
+for (const worker of COMMONJS_WORKERS) {
+  const script = await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs`, write: false });
+  mkdirSync(dirname(script.outputFiles[0].path), { recursive: true });
+  writeScript(script.outputFiles[0]);
+}
 // The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
 // runs, and its cache holds only what ran.
 const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });

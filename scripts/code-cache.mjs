@@ -11,13 +11,15 @@
 // that replays a containerd's answer to the one-shot's two calls (fixtures/cri). A run under
 // another Node finds no cache of its own and loads the ES modules (bin/inotop). The single
 // executable's build runs it on its own script under the Node the executable carries:
-// `code-cache.mjs SCRIPT CACHE` (build-exe.mjs).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `code-cache.mjs SCRIPT CACHE` (build-exe.mjs). The npm package's build (no arguments) then makes
+// V8's code of the scan's second thread's script too (warmScanThread).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { codeCacheFile, loadBundle } = createRequire(import.meta.url)('../bin/launch.cjs');
@@ -36,7 +38,10 @@ const runs = [
 const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
+const cliOnly = process.argv.length > 2;
 const [scriptFile, cacheFile = codeCacheFile()] = process.argv.slice(2);
+// First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
+if (!cliOnly && existsSync(fixture)) await warmScanThread(join(root, 'dist/scan/worker.cjs'));
 const { exports, script } = loadBundle(undefined, scriptFile);
 for (const argv of runs) await exports.runProgram(argv);
 if (existsSync(fixture) && existsSync(criAnswer)) {
@@ -51,6 +56,55 @@ if (existsSync(fixture) && existsSync(criAnswer)) {
 writeFileSync(cacheFile, script.createCachedData());
 // check's verdict (1 or 2 on the fixture node) is not the build's.
 process.exitCode = 0;
+
+/**
+ * V8's code of the scan's second thread's script (`scriptFile`), written beside it where
+ * bin/worker.cjs looks for it. The thread is started as a one-shot starts it (src/package-files.ts:
+ * bin/worker.cjs, the script in its argv, here with the file to write its code to) and handed the
+ * fixture node's pids as src/scan/second-thread.ts's ScanThread hands a scan's share to it (its
+ * control array's cells: claimed, state, beat, shared): it reads them all, sends its part, and
+ * writes the code of its script as it then is. Without kcmp and the queues (ShareInit's
+ * orderShared, readQueues): the fixture's pids would be asked of this machine's processes.
+ */
+async function warmScanThread(scriptFile) {
+  const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  const SHARED = 3;
+  const { port1, port2 } = new MessageChannel();
+  const cacheFile = codeCacheFile(dirname(scriptFile), 'worker');
+  const thread = new Worker(join(root, 'bin/worker.cjs'), {
+    argv: [scriptFile, cacheFile],
+    workerData: { control, port: port2 },
+    transferList: [port2],
+    stdout: true,
+    stderr: true,
+  });
+  const pids = Int32Array.from(
+    readdirSync(fixture)
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .sort((a, b) => a - b),
+  );
+  port1.postMessage({
+    pids,
+    chunkPids: 2,
+    procRoot: fixture,
+    users: new Map(),
+    keyByLength: true,
+    orderShared: false,
+    readQueues: false,
+    firstChunk: 0,
+    dieAfterPids: null,
+  });
+  Atomics.store(control, SHARED, 1);
+  Atomics.notify(control, SHARED);
+  // It ends once it has sent its part and written its code.
+  await new Promise((resolve, reject) => thread.once('error', reject).once('exit', resolve));
+  const sent = receiveMessageOnPort(port1)?.message;
+  port1.close();
+  if (!sent || !('part' in sent) || sent.part.processes.length === 0)
+    throw new Error(`${scriptFile}: its thread read no fixture process: ${JSON.stringify(sent)}`);
+  if (!existsSync(cacheFile)) throw new Error(`${scriptFile}: its thread wrote no code at ${cacheFile}`);
+}
 
 /** --json on the fixture node with the recorded runtime answering on a socket in `dir`: its answer is sent whatever is asked, as the client always asks the same. */
 async function warmWithRuntime(dir) {

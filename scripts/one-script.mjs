@@ -1,6 +1,6 @@
 // The CLI as one CommonJS script, for V8's code cache: how the npm package's build (build.mjs)
-// writes dist/cli/inotop.cjs and the single executable's (build-exe.mjs) the script it carries.
-// bin/launch.cjs loads either.
+// writes dist/cli/inotop.cjs and the CommonJS workers' scripts (dist/scan/worker.cjs), and the
+// single executable's (build-exe.mjs) the script it carries. bin/launch.cjs loads any of them.
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -22,8 +22,8 @@ export function oneScriptOptions(define) {
 }
 
 /**
- * The CLI's script as esbuild made it (`output`: an outputFile of a build with write: false) written
- * as bin/launch.cjs runs it: in CommonJS's wrapper, its import() of packages through the wrapper's
+ * A script as esbuild made it (`output`: an outputFile of a build with write: false), the CLI's or
+ * a worker's, written as bin/launch.cjs runs it: in CommonJS's wrapper, its import() of packages through the wrapper's
  * inotopImport. A script of node:vm has no import() of its own (but through an experimental
  * loader, whose code from a cache lost it): the ES-only packages the npm package's imports (execa)
  * come through bin/launch.cjs's.

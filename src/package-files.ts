@@ -52,9 +52,9 @@ export class PackageFile {
 export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/worker'] as const;
 export type WorkerEntry = (typeof WORKER_ENTRIES)[number];
 /**
- * Those the npm package holds as one CommonJS script, dist/ENTRY.cjs (scripts/entries.mjs): the
- * scan's second thread, which a one-shot waits for, starts some 15 ms sooner without Node's ES
- * module loader.
+ * Those the npm package holds as one CommonJS script, dist/ENTRY.cjs (scripts/entries.mjs), run by
+ * bin/worker.cjs with V8's code of it from the build: the scan's second thread, which a one-shot
+ * waits for, starts some 15 ms sooner without Node's ES module loader.
  */
 export const COMMONJS_WORKERS: readonly WorkerEntry[] = ['scan/worker'];
 
@@ -66,7 +66,8 @@ export function workerAsset(entry: WorkerEntry): string {
 /**
  * A worker thread that runs `entry`: from sources (tsx, as this module is package-files.ts) its
  * .ts, which needs tsx too; in the npm package its bundle in dist/ (the bundle's chunks sit
- * elsewhere than its entry points: the worker's is found from the package); in the single
+ * elsewhere than its entry points: the worker's is found from the package), a CommonJS one through
+ * bin/worker.cjs; in the single
  * executable its bundle (one ES module) from the assets.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
@@ -78,7 +79,8 @@ export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Wo
     const source = JSON.stringify(new URL(`./${entry}.ts`, import.meta.url).href);
     return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
   }
-  return new Worker(packagePath(`dist/${entry}.${COMMONJS_WORKERS.includes(entry) ? 'cjs' : 'js'}`), options);
+  if (!COMMONJS_WORKERS.includes(entry)) return new Worker(packagePath(`dist/${entry}.js`), options);
+  return new Worker(packagePath('bin/worker.cjs'), { ...options, argv: [packagePath(`dist/${entry}.cjs`)] });
 }
 
 let root: string | undefined;

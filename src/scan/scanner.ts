@@ -188,10 +188,12 @@ export class Scanner {
    * (procIdentity) shows it is the same process. Changes made without a syscall of the holder's (see
    * Tracer.takeChanged) wait for the next scan without `changed`. `progress` is told how far the
    * scan has got as it goes (ScanProgressMeter). A once-only scan holds V8's optimizing compiler
-   * back while it is small (src/sys/optimizer.ts).
+   * back while it is small (src/sys/optimizer.ts); not one whose second thread was started with the
+   * scanner: it is big, and that thread's script is compiled with V8's code from the build, which
+   * V8 takes only under the flags it was made with (the optimizer held back is another flag).
    */
   scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
-    if (!this.once) return this.readAll(deadline, changed, progress);
+    if (!this.once || this.earlyThread) return this.readAll(deadline, changed, progress);
     holdOptimizer();
     try {
       return this.readAll(deadline, changed, progress);

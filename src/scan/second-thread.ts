@@ -24,6 +24,7 @@ import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import type { MissList } from './coverage.js';
+import { releaseOptimizer } from '../sys/optimizer.js';
 import { parseSysctlNumber } from './parse.js';
 import { readProcTextOrNull } from './procfs.js';
 
@@ -211,8 +212,13 @@ export class ScanThread {
     return typeof started === 'string' ? null : started;
   }
 
-  /** A worker started now, or why none could be. */
+  /**
+   * A worker started now, or why none could be. The optimizer held back while the scan looked small
+   * is released first (src/sys/optimizer.ts): the scan is big, and V8 takes the build's code of the
+   * worker's script (bin/worker.cjs) only under the flags it was made with.
+   */
   static start(early: boolean): ScanThread | string {
+    releaseOptimizer();
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * Int32Array.BYTES_PER_ELEMENT));
     const { port1, port2 } = new MessageChannel();
     let thread: Worker;

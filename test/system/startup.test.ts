@@ -1,9 +1,10 @@
 // How inotop starts (issue 27's start-up): a one-shot run leaves the standard input alone, and
 // bin/inotop runs V8's code from the build under the Node that built it, compiles when V8 rejects
-// that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one.
+// that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one;
+// the scan's second thread (bin/worker.cjs) takes its own, and compiles without it.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { ScanPart, ShareInit, ThreadInit } from '../../src/scan/second-thread.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -338,6 +341,79 @@ test("V8's code from the build: used by the Node that built it; rejected (other 
     const fromCache = runFrom(repo, args);
     assert.deepEqual([fromModules.status, fromModules.stdout, fromModules.stderr], [fromCache.status, fromCache.stdout, fromCache.stderr], args.join(' '));
   }
+});
+
+/** V8's code of the scan's second thread's script in the package at `dir`, made by the build for this Node. */
+const scanThreadCode = (dir: string) => join(dir, 'dist/scan', `worker-${process.version}-${process.arch}.cache`);
+
+/**
+ * The fixture node's processes as the scan's second thread in the package at `dir` reads them:
+ * started as a one-shot starts it (bin/worker.cjs, its script in its argv) and handed every pid as
+ * src/scan/second-thread.ts's ScanThread hands a share (the control array's fourth cell: shared).
+ */
+async function scanThreadReads(dir: string): Promise<ScanPart> {
+  const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  const { port1, port2 } = new MessageChannel();
+  const thread = new Worker(join(dir, 'bin/worker.cjs'), {
+    argv: [join(dir, 'dist/scan/worker.cjs')],
+    workerData: { control, port: port2 } satisfies ThreadInit,
+    transferList: [port2],
+  });
+  const pids = Int32Array.from(
+    readdirSync(fixture)
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number),
+  ).sort();
+  const share: ShareInit = {
+    pids,
+    chunkPids: 2,
+    procRoot: fixture,
+    users: new Map(),
+    keyByLength: true,
+    orderShared: false,
+    readQueues: false,
+    firstChunk: 0,
+    dieAfterPids: null,
+  };
+  port1.postMessage(share);
+  Atomics.store(control, 3, 1);
+  Atomics.notify(control, 3);
+  await new Promise((resolve, reject) => thread.once('error', reject).once('exit', resolve));
+  const sent = receiveMessageOnPort(port1)?.message as { part: ScanPart } | undefined;
+  port1.close();
+  assert.ok(sent?.part, `the thread sent its part: ${JSON.stringify(sent)}`);
+  return sent.part;
+}
+
+test("the scan's second thread: its script as the CLI's (CommonJS's wrapper, ASCII), V8's code of it from the build taken in a thread; without it (another Node) or rejected (damaged), the thread reads the same", async () => {
+  const script = readFileSync(join(repo, 'dist/scan/worker.cjs'), 'latin1');
+  const { WRAPPER } = createRequire(import.meta.url)('../../bin/launch.cjs') as { WRAPPER: [string, string] };
+  assert.ok(script.startsWith(WRAPPER[0]) && script.endsWith(WRAPPER[1]), "CommonJS's wrapper");
+  assert.doesNotMatch(script, /[^\x00-\x7f]/);
+  assert.ok(existsSync(scanThreadCode(repo)), `the build made ${scanThreadCode(repo)}`);
+  // Taken in a thread's isolate as bin/worker.cjs compiles the script (bin/launch.cjs).
+  const taken = new Worker(
+    `const { compileBundle } = require(${JSON.stringify(join(repo, 'bin/launch.cjs'))});
+    const { readFileSync } = require('node:fs');
+    const script = compileBundle(readFileSync(${JSON.stringify(join(repo, 'dist/scan/worker.cjs'))}, 'latin1'), readFileSync(${JSON.stringify(scanThreadCode(repo))}), ${JSON.stringify(join(repo, 'dist/scan/worker.cjs'))});
+    require('node:worker_threads').parentPort.postMessage(!script.cachedDataRejected);`,
+    { eval: true },
+  );
+  assert.equal(await new Promise((resolve) => taken.once('message', resolve)), true, "V8 took the build's code");
+
+  const read = await scanThreadReads(repo);
+  assert.ok(
+    read.processes.some((proc) => proc.instances.length > 0),
+    'the fixture holders read',
+  );
+  const none = packageCopy('scan-thread-none');
+  rmSync(scanThreadCode(none));
+  assert.deepEqual(await scanThreadReads(none), read);
+  const damaged = packageCopy('scan-thread-damaged');
+  const bytes = readFileSync(scanThreadCode(damaged));
+  for (let i = 0; i < bytes.length; i += 97) bytes[i] = bytes[i]! ^ 0x5a;
+  writeFileSync(scanThreadCode(damaged), bytes);
+  assert.deepEqual(await scanThreadReads(damaged), read);
 });
 
 /** A copy of the fixture node whose kubelet (pid 100, fd 3) holds `watches` watches: a recorded /proc tree as big as asked. */
