@@ -39,11 +39,13 @@ test('the tarball holds the build, the plugin, the man page, the demo and the li
   for (const path of [
     'bin/inotop',
     'bin/launch.cjs',
+    'bin/worker.cjs',
     'dist/cli/program.js',
     'dist/cli/inotop.cjs',
     'dist/collect/worker.js',
     'dist/serve/password-worker.js',
     'dist/scan/worker.cjs',
+    `dist/scan/worker-${process.version}-${process.arch}.cache`,
     'deploy/kubectl-inotop',
     'man/inotop.1',
     'fixtures/leaky-kubelet.jsonl.gz',
