@@ -23,10 +23,10 @@ export function oneScriptOptions(define) {
 
 /**
  * A script as esbuild made it (`output`: an outputFile of a build with write: false), the CLI's or
- * a worker's, written as bin/launch.cjs runs it: in CommonJS's wrapper, its import() of packages through the wrapper's
- * inotopImport. A script of node:vm has no import() of its own (but through an experimental
- * loader, whose code from a cache lost it): the ES-only packages the npm package's imports (execa)
- * come through bin/launch.cjs's.
+ * a worker's, written as bin/launch.cjs runs it: in CommonJS's wrapper, its import() of packages
+ * through the wrapper's inotopImport. A script of node:vm has no import() of its own (but through
+ * an experimental loader, whose code from a cache lost it): the ES-only packages the npm package's
+ * imports (execa) come through bin/launch.cjs's.
  */
 export function writeScript(output) {
   const text = output.text.replace(/\bimport\(("[^"]+")\)/g, 'inotopImport($1)');

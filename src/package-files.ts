@@ -67,8 +67,7 @@ export function workerAsset(entry: WorkerEntry): string {
  * A worker thread that runs `entry`: from sources (tsx, as this module is package-files.ts) its
  * .ts, which needs tsx too; in the npm package its bundle in dist/ (the bundle's chunks sit
  * elsewhere than its entry points: the worker's is found from the package), a CommonJS one through
- * bin/worker.cjs; in the single
- * executable its bundle (one ES module) from the assets.
+ * bin/worker.cjs; in the single executable its bundle (one ES module) from the assets.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
   // Loaded here: a one-shot run starts no thread, and need not load Node's worker modules.
