@@ -245,8 +245,6 @@ export class Scanner {
     this.earlyThread = null;
     /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
     let theirOrder: SharedOrder | null = null;
-    /** Both threads' instances that are one file, as the second thread merged their orders. */
-    let mergedRuns: SharedRuns | null = null;
     if (shares) {
       for (let range = shares.claim(); range; range = shares.claim()) {
         for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
@@ -255,7 +253,6 @@ export class Scanner {
       for (const pid of notRead) this.readProcess(pid, pass);
       if (part && exact) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
       pass.join(part);
-      mergedRuns = shares.sharedRuns();
     }
     this.lastThreads = shares?.use() ?? null;
     for (const pid of shares ? [] : pids) {
@@ -291,13 +288,6 @@ export class Scanner {
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
-    // With kcmp: the runs the second thread merged, else each thread's order (made as it read: a
-    // once-only scan; else made now) merged here.
-    const runs =
-      mergedRuns ?? (exact ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()]) : null);
-    markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
-    markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
-
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
     const notes: ScanNote[] = [];
@@ -316,13 +306,25 @@ export class Scanner {
       this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
         ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
         : null;
+    const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
+    const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
+    const limits = readLimits(procRoot);
+
+    // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
+    // kcmp: the runs it merged, else each thread's order (made as it read: a once-only scan; else
+    // made now) merged here.
+    const runs =
+      shares?.sharedRuns() ??
+      (exact ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()]) : null);
+    markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
+    markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
     return {
       time: new Date().toISOString(),
-      hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
-      kernel: readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease(),
+      hostname,
+      kernel,
       procRoot,
       hostUserns,
-      limits: readLimits(procRoot),
+      limits,
       processes,
       needsPrivilege,
       coverage: misses.coverage(pids.length, skippedForTime),
