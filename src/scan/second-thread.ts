@@ -20,7 +20,7 @@
 // thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { FanotifyGroup, InotifyInstance, ScannedProcess, WatchList } from '../model/types.js';
+import type { ScannedProcess, WatchList } from '../model/types.js';
 import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
@@ -130,7 +130,7 @@ export interface ThreadUse {
 }
 
 /** The worker's first message: its part, and how many pids it claimed and read; or why it failed. Then, where it sent an order, the merged runs. */
-type PartSent = { part: SentPart; pidsRead: number } | { failed: string };
+type PartSent = { part: ScanPart; pidsRead: number } | { failed: string };
 type RunsSent = { runs: SharedRuns };
 
 /** The main thread's message once done reading, where the worker sent its order (ScanPart.sharedOrder): its own order, null where it has none. */
@@ -414,8 +414,7 @@ export class PidShares {
       const state = Atomics.load(this.control, STATE);
       if (state >= until) {
         const sent = receiveMessageOnPort(port)?.message as PartSent | RunsSent | undefined;
-        if (sent && 'part' in sent) return { part: receivedPart(sent.part), pidsRead: sent.pidsRead };
-        if (sent && 'runs' in sent) return sent;
+        if (sent && ('part' in sent || 'runs' in sent)) return sent;
         // Its runs not sent: the main thread merges (no failure of the scan's).
         if (until === MERGED) return null;
         this.failure = sent ? `died: ${sent.failed}` : 'it ended before sending its processes';
@@ -504,8 +503,7 @@ export function serveShare(
     port.postMessage({ failed: errorText(error) } satisfies PartSent);
     throw error;
   }
-  const sent = partToSend(part);
-  port.postMessage({ part: sent, pidsRead: claimed } satisfies PartSent, listBuffers(sent.lists));
+  port.postMessage({ part, pidsRead: claimed } satisfies PartSent, listBuffers(part));
   Atomics.store(control, STATE, SENT);
   Atomics.notify(control, STATE);
   if (!part.sharedOrder) return;
@@ -517,52 +515,18 @@ export function serveShare(
 }
 
 /**
- * The part as the worker sends it: its processes as JSON text, each watch list (and fanotify
- * group's inode marks) named there by its place in `lists`, which go apart, each once. V8's
- * deserializer of a message defines each property of each object one at a time: some 8 ms on the
- * main thread for 500 holders, where JSON.parse builds them with their shapes in about 2.
+ * The buffers of the part's watch lists, each once: moved to the main thread, not copied (a
+ * list read as it came has room past its end, which a copy would write in full).
  */
-interface SentPart extends Omit<ScanPart, 'processes'> {
-  processes: string;
-  lists: WatchList[];
-}
-
-type SentProcess = Omit<ScannedProcess, 'instances' | 'fanotifyGroups'> & {
-  instances: (Omit<InotifyInstance, 'watches'> & { watches: number })[];
-  fanotifyGroups: (Omit<FanotifyGroup, 'inodeMarks'> & { inodeMarks: number })[];
-};
-
-function partToSend(part: ScanPart): SentPart {
-  const lists: WatchList[] = [];
-  const places = new Map<WatchList, number>();
-  const place = (list: WatchList): number => {
-    let at = places.get(list);
-    if (at === undefined) places.set(list, (at = lists.push(list) - 1));
-    return at;
-  };
-  const processes: SentProcess[] = part.processes.map((proc) => ({
-    ...proc,
-    instances: proc.instances.map((instance) => ({ ...instance, watches: place(instance.watches) })),
-    fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, inodeMarks: place(group.inodeMarks) })),
-  }));
-  return { ...part, processes: JSON.stringify(processes), lists };
-}
-
-function receivedPart({ processes: text, lists, ...rest }: SentPart): ScanPart {
-  const processes = (JSON.parse(text) as SentProcess[]).map((proc): ScannedProcess => ({
-    ...proc,
-    instances: proc.instances.map((instance) => ({ ...instance, watches: lists[instance.watches]! })),
-    fanotifyGroups: proc.fanotifyGroups.map((group) => ({ ...group, inodeMarks: lists[group.inodeMarks]! })),
-  }));
-  return { ...rest, processes };
-}
-
-/** The buffers of the lists: moved to the main thread, not copied (a list read as it came has room past its end, which a copy would write in full). */
-function listBuffers(lists: readonly WatchList[]): ArrayBuffer[] {
+function listBuffers(part: ScanPart): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const list of lists) {
+  const add = (list: WatchList) => {
     for (const array of [list.wd, list.ino, list.sdev, list.mask, list.handleType, list.handleStart, list.handleBytes])
       buffers.add(array.buffer as ArrayBuffer);
+  };
+  for (const proc of part.processes) {
+    for (const instance of proc.instances) add(instance.watches);
+    for (const group of proc.fanotifyGroups) add(group.inodeMarks);
   }
   return [...buffers];
 }
