@@ -53,6 +53,7 @@ import {
   type SecondThreadTuning,
   type ShareInit,
   type SharedOrder,
+  type SharedRuns,
   type ThreadUse,
 } from './second-thread.js';
 
@@ -250,7 +251,7 @@ export class Scanner {
       for (let range = shares.claim(); range; range = shares.claim()) {
         for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
       }
-      const { part, notRead } = shares.finish();
+      const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
       for (const pid of notRead) this.readProcess(pid, pass);
       if (part && exact) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
       pass.join(part);
@@ -289,11 +290,6 @@ export class Scanner {
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
-    // With kcmp: each thread's order, made as it read (a once-only scan), else made now.
-    const orders = !exact ? null : pass.fileOrder ? [pass.fileOrder.order(), ...(theirOrder ? [theirOrder] : [])] : [new FileOrder(exact, processes).order()];
-    markShared(processes, (proc) => proc.instances, exact, orders?.map((order) => order.instances) ?? []);
-    markShared(processes, (proc) => proc.fanotifyGroups, exact, orders?.map((order) => order.groups) ?? []);
-
     // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
     const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
     const notes: ScanNote[] = [];
@@ -312,13 +308,25 @@ export class Scanner {
       this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
         ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
         : null;
+    const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
+    const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
+    const limits = readLimits(procRoot);
+
+    // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
+    // kcmp: the runs it merged, else each thread's order (made as it read: a once-only scan; else
+    // made now) merged here.
+    const runs =
+      shares?.sharedRuns() ??
+      (exact ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()]) : null);
+    markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
+    markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
     return {
       time: new Date().toISOString(),
-      hostname: readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname(),
-      kernel: readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease(),
+      hostname,
+      kernel,
       procRoot,
       hostUserns,
-      limits: readLimits(procRoot),
+      limits,
       processes,
       needsPrivilege,
       coverage: misses.coverage(pids.length, skippedForTime),
@@ -824,6 +832,34 @@ class FileOrder {
   }
 }
 
+/** The file an id ("pid:fd", as FileOrder holds it) names. */
+function heldFile(id: string): HeldFile {
+  const colon = id.indexOf(':');
+  return { pid: Number(id.slice(0, colon)), fd: Number(id.slice(colon + 1)), id };
+}
+
+/**
+ * Threads' orders (SharedOrder: one, or each thread's of a scan on two) merged by kcmp, key by
+ * key: the runs of ids that are one file, two or more each. A scan's second thread merges its
+ * order with the main thread's (SharedRuns) while the main thread takes its processes in.
+ */
+export function mergeOrders(kcmp: FileComparator, orders: readonly (SharedOrder | null)[]): SharedRuns {
+  const compare = (a: HeldFile, b: HeldFile) => compareFiles(kcmp, a, b);
+  const runsOf = (byKey: readonly ReadonlyMap<string, string[][]>[]): string[][] => {
+    const runs: string[][] = [];
+    for (const key of new Set(byKey.flatMap((order) => [...order.keys()]))) {
+      const lists = byKey.flatMap((order) => {
+        const groups = order.get(key);
+        return groups ? [groups.map((group) => group.map(heldFile))] : [];
+      });
+      for (const run of mergeGrouped(lists, compare)) if (run.length > 1) runs.push(run.map((held) => held.id));
+    }
+    return runs;
+  };
+  const present = orders.filter((order) => order !== null);
+  return { instances: runsOf(present.map((order) => order.instances)), groups: runsOf(present.map((order) => order.groups)) };
+}
+
 /** Each item of these processes, and the pid of the process holding it. */
 function holdersOf<T>(processes: readonly ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[]): Map<T, number> {
   const pidOf = new Map<T, number>();
@@ -843,27 +879,18 @@ function compareFiles(kcmp: FileComparator, a: HeldFile, b: HeldFile): number {
   }
 }
 
-/** compareFiles for items held by the processes of `pidOf`. */
-function kernelOrder<T extends Shareable>(kcmp: FileComparator, pidOf: ReadonlyMap<T, number>): (a: T, b: T) => number {
-  return (a, b) => compareFiles(kcmp, { pid: pidOf.get(a)!, fd: a.fd, id: a.instanceId }, { pid: pidOf.get(b)!, fd: b.fd, id: b.instanceId });
-}
-
 /**
  * Finds instances (or fanotify groups: `itemsOf` says which) held by several fds (usually several
  * processes, after fork or SCM_RIGHTS) and gives them one instanceId. Then:
- * - with kcmp (exact): by the kernel's order of their files, `orders` (FileOrder: one, or each
- *   thread's of a scan on two, merged here); the id is the first holder's (by pid, then fd),
- *   whichever thread read it;
- * - without (heuristic): identical non-empty watch lists (the same digest) in a
+ * - with kcmp (exact): `runs`, the ids that are one file by the kernel's order of their files
+ *   (mergeOrders); the id is the first holder's (by pid, then fd), whichever thread read it;
+ * - without (heuristic, `runs` null): identical non-empty watch lists (the same digest) in a
  *   process and one of its ancestors are taken as inherited across fork. Instances passed over a
  *   socket, or shared with no watches, are not detected this way.
  */
-function markShared<T extends Shareable>(
-  processes: ScannedProcess[],
-  itemsOf: (proc: ScannedProcess) => readonly T[],
-  compare: FileComparator | null,
-  orders: readonly ReadonlyMap<string, string[][]>[],
-): void {
+function markShared<T extends Shareable>(processes: ScannedProcess[], itemsOf: (proc: ScannedProcess) => readonly T[], runs: readonly string[][] | null): void {
+  // No file held twice: nothing to look up (1–2 ms of maps at 1,000 instances, in a cold one-shot).
+  if (runs?.length === 0) return;
   const pidOf = holdersOf(processes, itemsOf);
   // Nothing to mark (fanotify groups on most nodes). Run on none, this code saw arrays of another
   // kind than the instances' at every scan, and V8 threw its optimized code away every few scans.
@@ -878,14 +905,11 @@ function markShared<T extends Shareable>(
   };
   /** The first in the order one thread reads them. */
   const firstHeld = (a: T, b: T): T => (pidOf.get(b)! < pidOf.get(a)! || (pidOf.get(b) === pidOf.get(a) && b.fd < a.fd) ? b : a);
-  if (compare) {
+  if (runs) {
     const byId = new Map([...pidOf.keys()].map((item) => [item.instanceId, item]));
-    for (const key of new Set(orders.flatMap((order) => [...order.keys()]))) {
-      const lists = orders.flatMap((order) => {
-        const runs = order.get(key);
-        return runs ? [runs.map((run) => run.map((id) => byId.get(id)!))] : [];
-      });
-      for (const run of mergeGrouped(lists, kernelOrder(compare, pidOf))) merge(run, run.reduce(firstHeld));
+    for (const ids of runs) {
+      const run = ids.map((id) => byId.get(id)!);
+      merge(run, run.reduce(firstHeld));
     }
     return;
   }

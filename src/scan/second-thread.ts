@@ -15,8 +15,9 @@
 // main thread takes the worker's processes (its watch lists moved, not copied), synchronously
 // (Atomics.wait and receiveMessageOnPort: no turn of the event loop); a worker that cannot start or
 // dies leaves its chunks to the main thread, after a bounded wait. Each thread orders its own
-// instances by kcmp before the join (sharedOrder), so that the main thread only merges the two
-// orders.
+// instances by kcmp before the join (sharedOrder); the main thread, done reading, sends the worker
+// its order, and the worker merges the two (kcmp calls: 5–15 ms at 1,000 instances) while the main
+// thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ScannedProcess, WatchList } from '../model/types.js';
@@ -105,6 +106,15 @@ export interface SharedOrder {
   groups: Map<string, string[][]>;
 }
 
+/**
+ * Instances (and fanotify groups) that are one file, each run the ids ("pid:fd") of two or more:
+ * the merge of both threads' orders (SharedOrder), made by the worker.
+ */
+export interface SharedRuns {
+  instances: string[][];
+  groups: string[][];
+}
+
 /** How a scan used a second thread. */
 export interface ThreadUse {
   /**
@@ -120,8 +130,12 @@ export interface ThreadUse {
   failure: string | null;
 }
 
-/** The worker's one message: its part, and how many pids it claimed and read; or why it failed. */
+/** The worker's first message: its part, and how many pids it claimed and read; or why it failed. Then, where it sent an order, the merged runs. */
 type PartSent = { part: ScanPart; pidsRead: number } | { failed: string };
+type RunsSent = { runs: SharedRuns };
+
+/** The main thread's message once done reading, where the worker sent its order (ScanPart.sharedOrder): its own order, null where it has none. */
+type OrderSent = { order: SharedOrder | null };
 
 /** What the worker is given as it starts (workerData): it then waits on its port for the scan's share. */
 export interface ThreadInit {
@@ -170,20 +184,24 @@ export function workerPays(read: ReadSoFar, tuning: Pick<SecondThreadTuning, 'af
 // The control array's cells.
 /** Chunks claimed by either thread: each maps its own claims to chunks, the main thread's from both ends, then the top; the worker's from the bottom up, from ShareInit.firstChunk. */
 const CLAIMED = 0;
-/** The worker's state: STARTING, READING, SENT or GONE. */
+/** The worker's state: STARTING, READING, SENT, MERGED or GONE. */
 const STATE = 1;
 /** The worker's signs of life, counted. */
 const BEAT = 2;
 /** 1 once the share is in the worker's port. */
 const SHARED = 3;
-const CONTROL_CELLS = 4;
+/** 1 once the main thread's order is in the worker's port (OrderSent). */
+const ORDERED = 4;
+const CONTROL_CELLS = 5;
 
 const STARTING = 0;
 const READING = 1;
 /** Its part is in the port. */
 const SENT = 2;
-/** It ended without sending (an uncaught error, process.exit). */
-const GONE = 3;
+/** Its merged runs are in the port too. */
+const MERGED = 3;
+/** It ended: what it sent before is in the port (an uncaught error, process.exit, or its work done). */
+const GONE = 4;
 
 /** The worker, as the main thread holds it: started, its share sent to it (share) once the scan has its pids. */
 export class ScanThread {
@@ -243,6 +261,13 @@ export class ScanThread {
     Atomics.notify(this.control, SHARED);
   }
 
+  /** Sends the worker the main thread's order, for it to merge with its own (ShareInit.orderShared). */
+  sendOrder(order: SharedOrder | null): void {
+    this.port.postMessage({ order } satisfies OrderSent);
+    Atomics.store(this.control, ORDERED, 1);
+    Atomics.notify(this.control, ORDERED);
+  }
+
   /** Ends the worker (one not used, or that read nothing); its port is closed. */
   stop(): void {
     this.port.close();
@@ -264,6 +289,8 @@ export class PidShares {
   private tried = false;
   /** The worker while it has a part to give (finish takes it), and the one started, to tell how it fared. */
   private worker: ScanThread | null = null;
+  /** The worker once its part is taken, while its merged runs are to come (sharedRuns takes them). */
+  private merging: ScanThread | null = null;
   private started: ScanThread | null = null;
   private failure: string | null = null;
   private secondPids = 0;
@@ -296,22 +323,40 @@ export class PidShares {
   /**
    * The worker's part, once the main thread has claimed its last chunk and read it: waited for
    * while the worker shows signs of life (see SecondThreadTuning.stallMs). `notRead`: the pids of
-   * the chunks it claimed but did not hand over, for the main thread to read.
+   * the chunks it claimed but did not hand over, for the main thread to read. `order`: the main
+   * thread's, given to a worker that orders its own (ShareInit.orderShared) to merge the two
+   * (sharedRuns) as its part is taken in here.
    */
-  finish(): { part: ScanPart | null; notRead: number[] } {
+  finish(order: () => SharedOrder | null): { part: ScanPart | null; notRead: number[] } {
     if (!this.worker) return { part: null, notRead: [] };
     const worker = this.worker;
     this.worker = null;
     const theirs = this.theirPids();
-    const sent = theirs.start < theirs.end ? this.receive(worker.port) : null;
+    if (theirs.start < theirs.end && this.scan.orderShared) worker.sendOrder(order());
+    const sent = theirs.start < theirs.end ? this.receive(worker.port, SENT) : null;
     // One that read nothing is not waited for: still starting, or stalled, or dead.
-    if (sent) worker.port.close();
+    if (sent?.part.sharedOrder) this.merging = worker;
+    else if (sent) worker.port.close();
     else worker.stop();
     if (sent || theirs.start === theirs.end) {
       this.secondPids = sent?.pidsRead ?? 0;
       return { part: sent?.part ?? null, notRead: [] };
     }
     return { part: null, notRead: Array.from(this.pids.subarray(theirs.start, theirs.end)) };
+  }
+
+  /**
+   * Both threads' instances that are one file, as the worker merged their orders (once finish gave
+   * it a part with an order); null where it did not (it had no order, or died or stalled first:
+   * the main thread then merges them itself).
+   */
+  sharedRuns(): SharedRuns | null {
+    const worker = this.merging;
+    if (!worker) return null;
+    this.merging = null;
+    const sent = this.receive(worker.port, MERGED);
+    worker.port.close();
+    return sent && 'runs' in sent ? sent.runs : null;
   }
 
   /** How the scan used the worker, once finished. */
@@ -361,16 +406,23 @@ export class PidShares {
     if (this.tuning.awaitStart) Atomics.wait(this.control, STATE, STARTING, this.tuning.stallMs);
   }
 
-  /** Waits for the worker's part while it shows signs of life: the part, or null when it died or stalled. */
-  private receive(port: MessagePort): { part: ScanPart; pidsRead: number } | null {
+  /**
+   * Waits, while the worker shows signs of life, for its next message: its part (`until` SENT) or
+   * its merged runs (MERGED); null when it died or stalled first.
+   */
+  private receive(port: MessagePort, until: typeof SENT): { part: ScanPart; pidsRead: number } | null;
+  private receive(port: MessagePort, until: typeof MERGED): RunsSent | null;
+  private receive(port: MessagePort, until: typeof SENT | typeof MERGED): { part: ScanPart; pidsRead: number } | RunsSent | null {
     const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
     let beats = Atomics.load(this.control, BEAT);
     let movedAt = uptimeMs();
     for (;;) {
       const state = Atomics.load(this.control, STATE);
-      if (state === SENT || state === GONE) {
-        const sent = receiveMessageOnPort(port)?.message as PartSent | undefined;
-        if (sent && 'part' in sent) return sent;
+      if (state >= until) {
+        const sent = receiveMessageOnPort(port)?.message as PartSent | RunsSent | undefined;
+        if (sent && ('part' in sent || 'runs' in sent)) return sent;
+        // Its runs not sent: the main thread merges (no failure of the scan's).
+        if (until === MERGED) return null;
         this.failure = sent ? `died: ${sent.failed}` : 'it ended before sending its processes';
         return null;
       }
@@ -416,12 +468,17 @@ function rangeOf(chunk: number, chunkPids: number, pids: number): PidRange {
 /**
  * The worker's side: waits for its share of the scan, claims chunks until none is left, reads them
  * with `read` (given the share, the claim and the sign of life to give), and sends the part, its
- * watch lists' arrays moved. A worker never given its share waits until it is ended.
+ * watch lists' arrays moved; then, where the part holds an order, waits for the main thread's and
+ * sends the two merged by `merge` (ours, theirs). A worker never given its share waits until it is ended.
  */
-export function serveShare({ control, port }: ThreadInit, read: (share: ShareInit, claim: () => PidRange | null, beat: () => void) => ScanPart): void {
-  // An uncaught error or process.exit(): the main thread stops waiting at once.
+export function serveShare(
+  { control, port }: ThreadInit,
+  read: (share: ShareInit, claim: () => PidRange | null, beat: () => void) => ScanPart,
+  merge: (ours: SharedOrder, theirs: SharedOrder | null) => SharedRuns,
+): void {
+  // An uncaught error, process.exit() or its end: the main thread stops waiting at once.
   process.on('exit', () => {
-    if (Atomics.load(control, STATE) !== SENT) {
+    if (Atomics.load(control, STATE) !== MERGED) {
       Atomics.store(control, STATE, GONE);
       Atomics.notify(control, STATE);
     }
@@ -454,6 +511,12 @@ export function serveShare({ control, port }: ThreadInit, read: (share: ShareIni
   }
   port.postMessage({ part, pidsRead: claimed } satisfies PartSent, listBuffers(part));
   Atomics.store(control, STATE, SENT);
+  Atomics.notify(control, STATE);
+  if (!part.sharedOrder) return;
+  Atomics.wait(control, ORDERED, 0);
+  const { order } = receiveMessageOnPort(port)!.message as OrderSent;
+  port.postMessage({ runs: merge(part.sharedOrder, order) } satisfies RunsSent);
+  Atomics.store(control, STATE, MERGED);
   Atomics.notify(control, STATE);
 }
 

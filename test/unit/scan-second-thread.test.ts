@@ -58,6 +58,9 @@ test('the main thread, undecided, claims from both ends in turn; every pid once'
     read,
     Array.from({ length: 50 }, (_, i) => i),
   );
-  assert.deepEqual(shares.finish(), { part: null, notRead: [] });
+  assert.deepEqual(
+    shares.finish(() => null),
+    { part: null, notRead: [] },
+  );
   assert.equal(shares.use().second, 'none');
 });
