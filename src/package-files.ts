@@ -69,6 +69,20 @@ export function workerAsset(entry: WorkerEntry): string {
  * executable its bundle (one ES module) from the assets.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  const worker = newWorker(entry, options);
+  runningWorkers++;
+  worker.once('exit', () => runningWorkers--);
+  return worker;
+}
+
+let runningWorkers = 0;
+
+/** Worker threads started (startWorker) that have not exited yet: a process that ends at once with one running may end it mid-call (koffi aborts then). */
+export function workersRunning(): number {
+  return runningWorkers;
+}
+
+function newWorker(entry: WorkerEntry, options: WorkerOptions): Worker {
   // Loaded here: a one-shot run starts no thread, and need not load Node's worker modules.
   const { Worker } = process.getBuiltinModule('node:worker_threads');
   if (isSingleExecutable()) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
