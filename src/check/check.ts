@@ -149,7 +149,8 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
   const left = deadlineAt - LEAKS_WORK_MS - uptimeMs();
   if (left <= 0) return inTime;
-  await settledWithin(collector.podsReady(), Math.min(options.podsTimeoutMs, left));
+  // Without a source there is no list to wait for, nor a timer to bound the wait.
+  if (shared.pods.kind !== 'none') await settledWithin(collector.podsReady(), Math.min(options.podsTimeoutMs, left));
   if (uptimeMs() >= deadlineAt) return inTime;
   // Path lookups stop at the deadline too: what they did not reach cannot be judged.
   const snapshot = collector.collect('leaked', scanned, deadlineAt);
