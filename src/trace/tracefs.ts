@@ -81,6 +81,8 @@ function mountinfoText(): string {
 /** Mount points of tracefs in a mountinfo text. */
 export function tracefsMountpoints(mountinfo: string): string[] {
   const points: string[] = [];
+  // Most nodes mount none: every one-shot asks (Tracer.start), and the text then says so at once.
+  if (!mountinfo.includes(' - tracefs ')) return points;
   for (const line of mountinfo.split('\n')) {
     const [mount, fs] = line.split(' - ');
     if (fs?.split(' ')[0] !== 'tracefs') continue;
