@@ -42,7 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     const format = OUTPUT_FORMATS[options.mode];
     if (options.replay !== null) return printReplay(options, format, options.replay);
     const status = await printLive(options, format);
-    // A recording may still be written as the process ends.
+    // Its output is out: a one-shot ends the process now (endOneShot), but for a recording, whose
+    // last writes may still be on their way.
     if ((options.iterations ?? 1) <= 1 && options.record === null) endOneShot(status);
     return status;
   }
