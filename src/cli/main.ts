@@ -42,9 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     const format = OUTPUT_FORMATS[options.mode];
     if (options.replay !== null) return printReplay(options, format, options.replay);
     const status = await printLive(options, format);
-    // Its output is out: a one-shot ends the process now (endOneShot), but for a recording, whose
-    // last writes may still be on their way.
-    if ((options.iterations ?? 1) <= 1 && options.record === null) endOneShot(status);
+    // Its output is out (a recording's too: written synchronously): a one-shot ends the process now.
+    if ((options.iterations ?? 1) <= 1) endOneShot(status);
     return status;
   }
   if (!stdoutIsTerminal() || !openStdin().isTTY) {
