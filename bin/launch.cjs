@@ -72,13 +72,15 @@ function compileBundle(source, cachedData, filename) {
 
 /**
  * compileBundle's script run, with `require` and `importPackage` for the packages it requires and
- * imports (by default Node's, from `filename`): its exports, and the script. The single executable
- * compiles its application's with the first code V8 takes (src/exe/main.ts).
+ * imports (by default Node's, from this file: the package's node_modules are the same from bin/ as
+ * from dist/cli/, and node:module's createRequire, some 0.5 ms of a start, is not loaded): its
+ * exports, and the script. The single executable compiles its application's with the first code
+ * V8 takes (src/exe/main.ts).
  */
 function runCompiled(script, filename, packages = {}) {
-  const { require = process.getBuiltinModule('node:module').createRequire(filename), importPackage = importFromHere } = packages;
+  const { require: requirePackage = require, importPackage = importFromHere } = packages;
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, require, module, filename, dirname(filename), importPackage);
+  script.runInThisContext()(module.exports, requirePackage, module, filename, dirname(filename), importPackage);
   return { exports: module.exports, script };
 }
 

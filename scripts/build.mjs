@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
@@ -21,6 +22,7 @@ import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
 import { oneScriptOptions, writeScript } from './one-script.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { codeCacheFile } = createRequire(import.meta.url)('../bin/launch.cjs');
 
 const BUILTIN_IMPORT = /^import \{([^}]*)\} from '(node:[a-z_/]+)';$/gm;
 
@@ -75,3 +77,5 @@ const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: '
 writeScript(script.outputFiles[0]);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);
+// A warm run that ended the process (as only bin/inotop's may: src/signals.ts) would leave none, and every start compiling.
+if (!existsSync(codeCacheFile())) throw new Error(`scripts/code-cache.mjs wrote no ${codeCacheFile()}`);

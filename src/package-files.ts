@@ -6,7 +6,6 @@
 // the same names; its worker threads start here too.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 
 let singleExecutable: boolean | undefined;
@@ -70,10 +69,24 @@ export function workerAsset(entry: WorkerEntry): string {
  * bin/worker.cjs; in the single executable its bundle (one ES module) from the assets.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  const worker = newWorker(entry, options);
+  runningWorkers++;
+  worker.once('exit', () => runningWorkers--);
+  return worker;
+}
+
+let runningWorkers = 0;
+
+/** Worker threads started (startWorker) that have not exited yet: a process that ends at once with one running may end it mid-call (koffi aborts then). */
+export function workersRunning(): number {
+  return runningWorkers;
+}
+
+function newWorker(entry: WorkerEntry, options: WorkerOptions): Worker {
   // Loaded here: a one-shot run starts no thread, and need not load Node's worker modules.
   const { Worker } = process.getBuiltinModule('node:worker_threads');
   if (isSingleExecutable()) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
-  if (import.meta.url.endsWith('.ts')) {
+  if (import.meta.filename.endsWith('.ts')) {
     // tsx registered in the thread itself: --import in a worker's execArgv does not take.
     const source = JSON.stringify(new URL(`./${entry}.ts`, import.meta.url).href);
     return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { ...options, eval: true });
@@ -87,7 +100,7 @@ let root: string | undefined;
 /** A path inside the npm package, for what must be a file there; the single executable has none. */
 export function packagePath(relative: string): string {
   if (isSingleExecutable()) throw new Error(`inotop: the single executable has no package directory (asked for ${relative})`);
-  root ??= packageRoot(dirname(fileURLToPath(import.meta.url)));
+  root ??= packageRoot(import.meta.dirname);
   return join(root, relative);
 }
 

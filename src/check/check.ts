@@ -20,7 +20,7 @@ import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
 import { shortfallText } from '../views/notes.js';
-import { exitOnSignals } from '../signals.js';
+import { endOneShot, exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import { writeStdout } from '../common/stdout.js';
 import { errorText } from '../common/error-text.js';
@@ -83,8 +83,9 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     stop();
   }
   await writeStdout(fitMessage(verdict.message) + '\n');
-  // Should anything still hold the event loop (it should not: the chain is stopped), the verdict
-  // is out and nothing may outlive it.
+  // The verdict is out and nothing may outlive it: the chain is stopped.
+  endOneShot(verdict.status);
+  // Should anything still hold the event loop (it should not), nothing outlives this.
   setTimeout(() => process.exit(verdict.status), EXIT_GRACE_MS).unref();
   return verdict.status;
 }
@@ -148,7 +149,8 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const inTime = { status: CHECK_UNKNOWN, message: `cannot tell in time: leaks not judged within ${options.deadlineMs / 1000} s` } as const;
   const left = deadlineAt - LEAKS_WORK_MS - uptimeMs();
   if (left <= 0) return inTime;
-  await settledWithin(collector.podsReady(), Math.min(options.podsTimeoutMs, left));
+  // Without a source there is no list to wait for, nor a timer to bound the wait.
+  if (shared.pods.kind !== 'none') await settledWithin(collector.podsReady(), Math.min(options.podsTimeoutMs, left));
   if (uptimeMs() >= deadlineAt) return inTime;
   // Path lookups stop at the deadline too: what they did not reach cannot be judged.
   const snapshot = collector.collect('leaked', scanned, deadlineAt);

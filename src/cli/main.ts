@@ -13,7 +13,7 @@ import { defaultPasswdPath, ScanError } from '../scan/index.js';
 import { parsePasswd } from '../scan/parse.js';
 import { readProcTextOrNull } from '../scan/procfs.js';
 import { OUTPUT_FORMATS, type OutputFormat, type SeriesPlace } from '../views/output.js';
-import { exitOnSignals } from '../signals.js';
+import { endOneShot, exitOnSignals } from '../signals.js';
 import { VERSION } from '../version.js';
 import { versionText } from './build-info.js';
 import { columnsHelpText, helpText, parseOptions, sortHelpText, UsageError, type Options } from './args.js';
@@ -40,7 +40,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (options.mode !== 'tui') {
     const format = OUTPUT_FORMATS[options.mode];
-    return options.replay !== null ? printReplay(options, format, options.replay) : printLive(options, format);
+    if (options.replay !== null) return printReplay(options, format, options.replay);
+    const status = await printLive(options, format);
+    // Its output is out (a recording's too: written synchronously): a one-shot ends the process now.
+    if ((options.iterations ?? 1) <= 1) endOneShot(status);
+    return status;
   }
   if (!stdoutIsTerminal() || !openStdin().isTTY) {
     process.stderr.write('inotop: the screen needs a terminal; for scripts use -b (text) or --json\n');

@@ -5,6 +5,7 @@ import { errorText } from '../common/error-text.js';
 import { whenStdinFails } from '../common/stdin.js';
 import { stdoutIsTerminal, whenOutputFails } from '../common/stdout.js';
 import { noteCodeCache, type CodeCacheNote } from './build-info.js';
+import { processIsOwn } from '../signals.js';
 import { main } from './main.js';
 
 /** One line to stderr, straight to fd 2: the stream may be what failed. */
@@ -28,10 +29,13 @@ const HANGUP_EXIT = 129;
 /** How the launcher loaded the CLI: bin/inotop says whether V8's code from the build was used (--version shows it). */
 export interface Launch {
   codeCache?: CodeCacheNote;
+  /** The process is inotop's alone (bin/inotop, the single executable): a one-shot may end it once its output is out (endOneShot). */
+  ownProcess?: boolean;
 }
 
 export async function runProgram(argv: string[], launch: Launch = {}): Promise<void> {
   if (launch.codeCache !== undefined) noteCodeCache(launch.codeCache);
+  if (launch.ownProcess === true) processIsOwn();
   // A crash is never an exit 0, whatever listener was left behind, and says one line (an error
   // thrown in a callback). The screen has handlers of its own, which restore the terminal first:
   // this one then leaves the error to them.

@@ -53,7 +53,7 @@ declare const INOTOP_PACKAGE_INSIDE: string;
 
 /** The CLI's entry, as src/cli/program.ts's exports: what bin/inotop runs in the npm package. */
 interface AppEntry {
-  runProgram(argv: string[], launch: { codeCache: CodeCacheNote }): Promise<void>;
+  runProgram(argv: string[], launch: { codeCache: CodeCacheNote; ownProcess: boolean }): Promise<void>;
 }
 
 const sea = process.getBuiltinModule('node:sea');
@@ -63,7 +63,7 @@ const required = new Map<string, unknown>();
 const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
 const app = compileApp(assetScript(APP_SCRIPT));
 const exports = runCompiled(app.script, appFile, packages).exports as AppEntry;
-await exports.runProgram(process.argv.slice(2), { codeCache: app.note });
+await exports.runProgram(process.argv.slice(2), { codeCache: app.note, ownProcess: true });
 
 /** Node's built-in modules, and the packages the application requires (those the npm package has in node_modules), each run once when first asked for. */
 function requirePackage(specifier: string): unknown {

@@ -6,13 +6,18 @@
 // carries it as "\udcHH", which Python turns back into the bytes with
 // `path.encode('utf-8', 'surrogateescape')`, and encodePathBytes() in JavaScript.
 
-// ignoreBOM: a name may well start with the bytes of a BOM; they are kept.
-const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+let strict: InstanceType<typeof TextDecoder> | undefined;
+
+/** UTF-8 that must be valid, made at the first name decoded: a one-shot on a node with nothing to resolve decodes none. */
+function strictDecoder(): InstanceType<typeof TextDecoder> {
+  // ignoreBOM: a name may well start with the bytes of a BOM; they are kept.
+  return (strict ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }));
+}
 
 /** The name's bytes as a string; invalid UTF-8 bytes as U+DC80–U+DCFF. */
 export function decodePathBytes(bytes: Uint8Array): string {
   try {
-    return strict.decode(bytes);
+    return strictDecoder().decode(bytes);
   } catch {
     return decodeEscaping(bytes);
   }
@@ -63,9 +68,9 @@ function decodeEscaping(bytes: Uint8Array): string {
       i += length;
       continue;
     }
-    text += strict.decode(bytes.subarray(start, i)) + String.fromCharCode(0xdc00 + bytes[i]!);
+    text += strictDecoder().decode(bytes.subarray(start, i)) + String.fromCharCode(0xdc00 + bytes[i]!);
     i++;
     start = i;
   }
-  return text + strict.decode(bytes.subarray(start));
+  return text + strictDecoder().decode(bytes.subarray(start));
 }

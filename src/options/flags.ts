@@ -44,14 +44,21 @@ export interface ParsedFlags {
 export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]): ParsedFlags {
   const byName = new Map<string, FlagSpec>();
   for (const spec of specs) for (const name of [spec.long, ...(spec.aliases ?? [])]) byName.set(name, spec);
+  const args = booleanValuesAsNegation(argv, byName);
+  // parseArgs checks every option it is given, in code run once per process (some 1 ms of a
+  // one-shot's start for a table of 60): it is given those the arguments can name, which are all it
+  // looks up, so its tokens and errors are the same.
+  const { longs, shorts } = namedIn(args);
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, spec] of byName) {
-    options[name] = { type: spec.value ? 'string' : 'boolean', ...(spec.short && name === spec.long ? { short: spec.short } : {}) };
+    const short = spec.short && name === spec.long ? spec.short : undefined;
+    if (!longs.has(name) && !longs.has(`no-${name}`) && !(short !== undefined && shorts.has(short))) continue;
+    options[name] = { type: spec.value ? 'string' : 'boolean', ...(short !== undefined ? { short } : {}) };
     if (!spec.value) options[`no-${name}`] = { type: 'boolean' };
   }
   let tokens;
   try {
-    tokens = parseArgs({ args: booleanValuesAsNegation(argv, byName), options, strict: true, allowPositionals: false, tokens: true }).tokens;
+    tokens = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true }).tokens;
   } catch (error) {
     throw new UsageError(parseArgsMessage(error as Error, specs, argv));
   }
@@ -78,6 +85,17 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]):
     strings: (long) => strings.get(lookup(long)) ?? [],
     boolean: (long) => booleans.get(lookup(long)) ?? null,
   };
+}
+
+/** The long names (`--name`, `--name=value`) and the short letters (`-x`, `-xyz`, `-x1`) the arguments hold, wherever they are. */
+function namedIn(args: readonly string[]): { longs: Set<string>; shorts: Set<string> } {
+  const longs = new Set<string>();
+  const shorts = new Set<string>();
+  for (const arg of args) {
+    if (arg.startsWith('--')) longs.add(arg.slice(2).split('=', 1)[0]!);
+    else if (arg.startsWith('-')) for (const letter of arg.slice(1)) shorts.add(letter);
+  }
+  return { longs, shorts };
 }
 
 /**

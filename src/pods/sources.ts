@@ -217,7 +217,9 @@ export class PodSource {
       this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
       this.timer.unref();
     }
-    this.first ??= settledWithin(this.refresh(), this.options.timeoutMs);
+    // Without a source there is nothing to wait for, and no timer to bound the wait (a one-shot's
+    // first setTimeout costs some 1.5 ms of Node's timers).
+    this.first ??= this.options.kind === 'none' ? Promise.resolve() : settledWithin(this.refresh(), this.options.timeoutMs);
     await this.requested;
   }
 

@@ -59,16 +59,23 @@ interface ResolverState extends LookupContext {
   podDevicesOf(table: MountTable): Set<string>;
 }
 
+/** The means of lookups: made at the first target looked up, as koffi's calls are bound then (LookupContext). */
+interface LookupMeans {
+  /** null with --force-walk: no handle is decoded. */
+  handles: HandleDecoding | null;
+  statAt: StatAt;
+  mounts: MountAccess;
+}
+
 export class Resolver {
   private readonly procRoot: string;
   private readonly walkBudgetMs: number;
+  private readonly forceWalk: boolean;
   private readonly namespaces: MountNamespaces;
-  /** null with --force-walk: no handle is decoded. */
-  private readonly handles: HandleDecoding | null;
-  private readonly statAt: StatAt;
-  private readonly mounts: MountAccess;
+  private means: LookupMeans | null = null;
   private readonly inodes = new InodeCache();
-  private readonly selfNs: string | null;
+  /** Read when first asked for (undefined before). */
+  private ownNs: string | null | undefined;
   private readonly podRoots: readonly string[];
   private readonly isPodPath: (path: string) => boolean;
   private readonly lastMounts = new Map<string, MountEntry>();
@@ -79,12 +86,8 @@ export class Resolver {
   constructor(options: ResolverOptions) {
     this.procRoot = options.procRoot.replace(/\/+$/, '') || '/';
     this.walkBudgetMs = options.walkBudgetMs ?? DEFAULT_WALK_BUDGET_MS;
+    this.forceWalk = options.forceWalk ?? false;
     this.namespaces = new MountNamespaces(this.procRoot);
-    const calls = fileCalls();
-    this.handles = options.forceWalk ? null : new HandleDecoding(calls);
-    this.statAt = calls.ok ? calls.value.statAt : nodeStatAt;
-    this.mounts = new MountAccess(this.procRoot, calls.ok ? calls.value : null, this.statAt);
-    this.selfNs = this.procRoot === '/proc' ? readNamespace('/proc/self/ns/mnt') : null;
     this.podRoots = options.podRoots ?? [];
     this.isPodPath = options.isPodPath ?? (() => false);
   }
@@ -98,16 +101,28 @@ export class Resolver {
     // What the refresh before last used is kept: a view may still prepare a process of the last one.
     this.inodes.forgetUnusedSince(this.refresh - 1);
     this.namespaces.beginRefresh();
+    // A refresh with nothing to look up (no holder, or none on a filesystem of pod paths in a
+    // one-shot) reads no mount table of ours and loads no calls: these are made when first used.
+    const means = (): LookupMeans => this.lookupMeans();
+    const ownNamespace = (): string | null => this.ownNamespace();
     const state: ResolverState = {
       refresh: this.refresh,
       inodes: this.inodes,
-      mounts: this.mounts,
-      statAt: this.statAt,
+      get mounts() {
+        return means().mounts;
+      },
+      get statAt() {
+        return means().statAt;
+      },
       walkBudgetMs: this.walkBudgetMs,
-      handles: this.handles,
+      get handles() {
+        return means().handles;
+      },
       procRoot: this.procRoot,
       namespaces: this.namespaces,
-      selfNs: this.selfNs,
+      get selfNs() {
+        return ownNamespace();
+      },
       lastMounts: this.lastMounts,
       podDevicesOf: (table) => this.podDevicesOf(table),
     };
@@ -118,8 +133,26 @@ export class Resolver {
   }
 
   close(): void {
-    this.mounts.closeAll();
+    this.means?.mounts.closeAll();
     this.inodes.clear();
+  }
+
+  private lookupMeans(): LookupMeans {
+    if (this.means === null) {
+      const calls = fileCalls();
+      const statAt = calls.ok ? calls.value.statAt : nodeStatAt;
+      this.means = {
+        handles: this.forceWalk ? null : new HandleDecoding(calls),
+        statAt,
+        mounts: new MountAccess(this.procRoot, calls.ok ? calls.value : null, statAt),
+      };
+    }
+    return this.means;
+  }
+
+  private ownNamespace(): string | null {
+    if (this.ownNs === undefined) this.ownNs = this.procRoot === '/proc' ? readNamespace('/proc/self/ns/mnt') : null;
+    return this.ownNs;
   }
 
   /** Devices of a table that hold pod paths: mounted at a pod path, or holding a pod root there. */
@@ -223,12 +256,22 @@ export class RefreshResolutions implements Resolutions {
     const batchId = ++this.batches;
     const batch = new Map<string, InodeWork[]>();
     const unmounted = new Set<InodeWork>();
-    const own = this.r.selfNs !== null ? this.r.namespaces.table(this.r.selfNs, process.pid) : null;
+    // Our own namespace's table, read at the first inode to look up.
+    let own: MountTable | null | undefined;
+    const ownTable = (): MountTable | null => {
+      if (own === undefined) {
+        const table = this.r.selfNs !== null ? this.r.namespaces.table(this.r.selfNs, process.pid) : null;
+        own = table?.ok ? table.value : null;
+      }
+      return own;
+    };
     for (const proc of procs) {
       const table = this.tableOf(proc);
       if (!table.ok) continue;
-      for (const list of watchListsOf(proc)) this.collect(proc, list, table.value, own?.ok ? own.value : null, which, batchId, batch, unmounted);
+      for (const list of watchListsOf(proc)) this.collect(proc, list, table.value, ownTable, which, batchId, batch, unmounted);
     }
+    // Every work to look up is in the batch (an unmounted one too).
+    if (batch.size === 0) return;
     // Filesystems missing from a watcher's namespace: reach them wherever they are still mounted.
     if (unmounted.size > 0) {
       const everywhere = this.r.namespaces.allTables();
@@ -346,7 +389,7 @@ export class RefreshResolutions implements Resolutions {
     proc: ScannedProcess,
     list: WatchList,
     table: MountTable,
-    own: MountTable | null,
+    ownTable: () => MountTable | null,
     which: 'all' | 'pod-paths',
     batchId: number,
     batch: Map<string, InodeWork[]>,
@@ -367,6 +410,7 @@ export class RefreshResolutions implements Resolutions {
       if (work?.done) continue;
       if (!work) {
         // Our own namespace's mounts of it come first: they can be cloned (mounts.ts).
+        const own = ownTable();
         const ownMounts = own?.byDev.get(dev);
         let viewSet = this.viewSets.get(dev);
         if (!viewSet) this.viewSets.set(dev, (viewSet = new ViewSet()));

@@ -5,11 +5,13 @@ import { constants } from 'node:os';
 /** errno numbers by name (EPERM: 1, ...). */
 export const ERRNO = constants.errno;
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, number]) => [number, name]));
+/** Names by number, made at the first name asked for (a one-shot with nothing failing asks for none). */
+let errnoNames: Map<number, string> | undefined;
 
 /** 28 -> "ENOSPC"; an unknown number as "E<number>". */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  errnoNames ??= new Map(Object.entries(ERRNO).map(([name, number]) => [number, name]));
+  return errnoNames.get(errno) ?? `E${errno}`;
 }
 
 export function errnoNumber(name: string): number {

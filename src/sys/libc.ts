@@ -10,9 +10,8 @@
 // differ), a function that returns the call's answer or -errno (never a throw for an errno), and
 // any buffer it fills made once and reused: these run per fd and per watch.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { arch } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type Koffi from 'koffi';
 import { fail, type Result } from '../common/result.js';
 import { shippedAddon } from '../exe/native-addon.js';
@@ -41,22 +40,45 @@ function loadKoffi(): Result<typeof Koffi> {
  * glibc build is loaded from where the entry would take it.
  */
 function packagedKoffi(): typeof Koffi {
-  const require = createRequire(import.meta.url);
   const platformPackage = `@koromix/koffi-${process.platform}-${process.arch}`;
   try {
-    const native = (glibcBuild(require, platformPackage) ?? require(platformPackage)) as typeof Koffi;
+    const native = (glibcBuild(platformPackage) ?? packageRequire()(platformPackage)) as typeof Koffi;
     if (typeof native.load === 'function' && typeof native.errno === 'function') return native;
   } catch {
     // Not this layout: the entry finds it.
   }
-  return require('koffi') as typeof Koffi;
+  return packageRequire()('koffi') as typeof Koffi;
 }
 
-/** The platform package's glibc build (its entry's `linux_ARCH/koffi.node`), loaded where Node runs on glibc; else undefined. */
-function glibcBuild(require: NodeJS.Require, platformPackage: string): unknown {
+/** require() from this module, made when needed: node:module is some 0.5 ms of a start that finds koffi's file itself. */
+function packageRequire(): NodeJS.Require {
+  return process.getBuiltinModule('node:module').createRequire(import.meta.url);
+}
+
+/**
+ * The platform package's glibc build (its entry's `linux_ARCH/koffi.node`), loaded where Node runs
+ * on glibc; else undefined. Its file is looked for in the node_modules directories that require()
+ * would search from here, and loaded as require() loads a native module, without its resolution
+ * and module records (some 1.5 ms of a start).
+ */
+function glibcBuild(platformPackage: string): unknown {
   if (process.platform !== 'linux' || nodeLoader()?.includes('/ld-musl-') !== false) return undefined;
-  const build = join(dirname(require.resolve(`${platformPackage}/package.json`)), `linux_${process.arch}`, 'koffi.node');
-  return existsSync(build) ? require(build) : undefined;
+  const build = inNodeModules(join(platformPackage, `linux_${process.arch}`, 'koffi.node'));
+  if (build === null) return undefined;
+  const module = { exports: {} };
+  process.dlopen(module, build);
+  return module.exports;
+}
+
+/** `relative` in the first node_modules directory, from this module's directory up, that has it (as require() searches them); null: in none. */
+function inNodeModules(relative: string): string | null {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (basename(dir) !== 'node_modules') {
+      const path = join(dir, 'node_modules', relative);
+      if (existsSync(path)) return path;
+    }
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 const PT_INTERP = 3;

@@ -81,6 +81,8 @@ function mountinfoText(): string {
 /** Mount points of tracefs in a mountinfo text. */
 export function tracefsMountpoints(mountinfo: string): string[] {
   const points: string[] = [];
+  // Most nodes mount none: every one-shot asks (Tracer.start), and the text then says so at once.
+  if (!mountinfo.includes(' - tracefs ')) return points;
   for (const line of mountinfo.split('\n')) {
     const [mount, fs] = line.split(' - ');
     if (fs?.split(' ')[0] !== 'tracefs') continue;
@@ -128,12 +130,17 @@ function privateMount(): Promise<TracefsRoot | string> {
   });
 }
 
+/** Whether this process has looked already (check starts two tracers that do not trace: its own and its collector's). */
+let lookedWhereMounted = false;
+
 /**
  * For an inotop that does not trace (a one-shot run, --no-trace): the stale instances of killed
  * inotops removed where tracefs is mounted already ($INOTOP_TRACEFS, else this mount namespace's
- * mount), nothing mounted for it. Names of what was removed.
+ * mount), nothing mounted for it, once a process. Names of what was removed.
  */
 export function removeStaleInstancesWhereMounted(override: string | undefined): string[] {
+  if (lookedWhereMounted) return [];
+  lookedWhereMounted = true;
   const mounted = override ?? tracefsMountpoints(mountinfoText()).find((dir) => existsSync(`${dir}/instances`));
   if (mounted === undefined) return [];
   let root: TracefsRoot;

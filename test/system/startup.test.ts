@@ -145,15 +145,29 @@ test('Ctrl-C ends a one-shot run that waits for a runtime which never answers, b
   }
 });
 
-test("koffi's glibc build is loaded from its platform package without that package's entry (Node's loader read from its ELF header)", () => {
+test("koffi's glibc build is loaded from its platform package without that package's entry, koffi's or require()'s resolution (Node's loader read from its ELF header)", () => {
   const preload = join(work, 'required.cjs');
-  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, '\\nREQUIRED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+  writeFileSync(
+    preload,
+    `process.on('exit', () => {
+  const fs = require('node:fs');
+  const mapped = fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').map((line) => line.split(/ +/)[5] ?? '').filter((path) => path.endsWith('.node'));
+  fs.writeSync(2, '\\nREQUIRED ' + JSON.stringify(Object.keys(require.cache)) + '\\nMAPPED ' + JSON.stringify([...new Set(mapped)]) + '\\n');
+});
+`,
+  );
   const result = spawnSync(process.execPath, ['--require', preload, inotopBin, '--json', '--pods', 'none', '--proc', fixture], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   const required = JSON.parse(/^REQUIRED (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[];
+  const mapped = JSON.parse(/^MAPPED (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[];
+  assert.deepEqual(
+    required.filter((path) => path.includes('/node_modules/')),
+    [],
+    'no module of a package is required',
+  );
   const platformPackage = `/node_modules/@koromix/koffi-linux-${process.arch}/`;
   assert.deepEqual(
-    required.filter((path) => path.includes(platformPackage)).map((path) => path.slice(path.indexOf(platformPackage) + platformPackage.length)),
+    mapped.map((path) => (path.includes(platformPackage) ? path.slice(path.indexOf(platformPackage) + platformPackage.length) : path)),
     [`linux_${process.arch}/koffi.node`],
   );
 });

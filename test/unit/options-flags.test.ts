@@ -83,6 +83,15 @@ test('mistakes: unknown flags, positionals, missing values', () => {
     (e: Error) => e instanceof UsageError && e.message === "unexpected argument 'extra'",
   );
   assert.throws(() => parseFlags(SPECS, ['-d']), UsageError);
+  // parseArgs is given only the flags the arguments name: one named by its long name still shows its short one.
+  assert.throws(
+    () => parseFlags(SPECS, ['--leaks', '--interval']),
+    (e: Error) => e instanceof UsageError && e.message === "Option '-d, --interval <value>' argument missing",
+  );
+  assert.throws(
+    () => parseFlags(SPECS, ['-p', '1', '-x']),
+    (e: Error) => e instanceof UsageError && e.message === 'no option -x',
+  );
 });
 
 test('help: aliases, repeats and default-on booleans shown', () => {
