@@ -237,21 +237,17 @@ export class FdDir {
     private readonly fd: number | null,
     /** The calls that list it and read its links; null without koffi. */
     private readonly calls: DirentCalls | null,
-    procfs: boolean,
   ) {
-    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd, procfs);
+    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd);
   }
 
-  /**
-   * Throws like fs when the directory cannot be opened or listed. `procfs`: the directory is the
-   * kernel's (not a recorded tree's), which hands out all the entries that fit in each read.
-   */
-  static open(path: string, procfs: boolean): FdDir {
+  /** Throws like fs when the directory cannot be opened or listed. */
+  static open(path: string): FdDir {
     const calls = direntCalls();
-    if (!calls.ok) return new FdDir(path, null, null, procfs);
+    if (!calls.ok) return new FdDir(path, null, null);
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
-      return new FdDir(path, fd, calls.value, procfs);
+      return new FdDir(path, fd, calls.value);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -307,34 +303,30 @@ export function listPids(procRoot: string, inodes: Map<number, number> | null): 
   if (!direntCalls().ok) return listNumericEntries(procRoot);
   const fd = openSync(procRoot, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    return listNumericDirents(fd, true, inodes ?? undefined);
+    return listNumericDirents(fd, inodes ?? undefined);
   } finally {
     closeSync(fd);
   }
 }
 
 /**
- * Entries of an open directory whose names are all digits, as numbers in ascending order; `procfs`:
- * see readDirents' `fillsEachRead`. `inodes`, when given, is told each one's inode number.
+ * Entries of an open directory whose names are all digits, as numbers in ascending order. `inodes`,
+ * when given, is told each one's inode number.
  */
-function listNumericDirents(dirFd: number, procfs: boolean, inodes?: Map<number, number>): number[] {
+function listNumericDirents(dirFd: number, inodes?: Map<number, number>): number[] {
   const numbers: number[] = [];
-  const result = readDirents(
-    dirFd,
-    (ino, buffer, start, end) => {
-      let value = 0;
-      let at = start;
-      for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
-      if (at > start && at === end) {
-        numbers.push(value);
-        // procfs lists a pid whose dentry it could not make with inode number 1 (proc_fill_cache):
-        // no identity, so a stat tells it.
-        if (ino > 1) inodes?.set(value, ino);
-      }
-      return true;
-    },
-    procfs,
-  );
+  const result = readDirents(dirFd, (ino, buffer, start, end) => {
+    let value = 0;
+    let at = start;
+    for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
+    if (at > start && at === end) {
+      numbers.push(value);
+      // procfs lists a pid whose dentry it could not make with inode number 1 (proc_fill_cache):
+      // no identity, so a stat tells it.
+      if (ino > 1) inodes?.set(value, ino);
+    }
+    return true;
+  });
   if (result < 0) throw errnoError(`getdents64: ${errnoName(-result)}`, -result);
   return numbers.sort((a, b) => a - b);
 }

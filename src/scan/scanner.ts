@@ -369,7 +369,7 @@ export class Scanner {
     const live = this.fdinfoFiles !== null;
     let dir: FdDir;
     try {
-      dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
+      dir = this.withFds(() => FdDir.open(`${base}/fd`));
       optimizerWork(dir.fds.length);
     } catch (error) {
       if (isVanished(error)) return;

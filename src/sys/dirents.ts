@@ -82,17 +82,15 @@ const DIRENT_NAME = 19;
 /** A directory entry: its inode number and its name's bytes, buffer[start..end), valid during the call only. False stops the read. */
 export type DirentVisitor = (ino: number, buffer: Buffer, start: number, end: number) => boolean;
 
-/** Room for the longest entry (a 255-byte name): a read of procfs that left this much free was its last. */
-const LONGEST_DIRENT = 280;
-
 /**
  * Reads an open directory with getdents64, without a stat or a string per entry. 0 at its end or
  * when `visit` stops, else -errno (-ENOSYS without koffi). One buffer serves every read: `visit`
- * must not read another directory. `fillsEachRead`: the directory hands out all the entries that
- * fit in each read, as procfs's do (not every filesystem promises it), so a read that left room for
- * another entry was the last: the read that would return 0 is skipped (a syscall per process).
+ * must not read another directory. Only a read that returns nothing is the end: the kernel ends a
+ * read early, short of what fits, where a signal waits for the thread (filldir64). Taking a short
+ * read for the end (once a syscall saved per directory) cut most listings of /proc short under a
+ * CPU profile's sampling signals, and any listing that met a signal.
  */
-export function readDirents(dirFd: number, visit: DirentVisitor, fillsEachRead = false): number {
+export function readDirents(dirFd: number, visit: DirentVisitor): number {
   const calls = direntCalls();
   if (!calls.ok) return -ERRNO.ENOSYS;
   const getdents64 = calls.value.getdents64;
@@ -110,6 +108,5 @@ export function readDirents(dirFd: number, visit: DirentVisitor, fillsEachRead =
       if (!visit(ino, direntBuffer, name, end)) return 0;
       record += reclen;
     }
-    if (fillsEachRead && length <= direntBuffer.length - LONGEST_DIRENT) return 0;
   }
 }

@@ -261,7 +261,7 @@ function hrtimeMs(): number {
 /** How many fds a process has open now (one getdents64 listing); null when it cannot be read. */
 function openFdCount(pid: number): number | null {
   try {
-    const dir = FdDir.open(`/proc/${pid}/fd`, true);
+    const dir = FdDir.open(`/proc/${pid}/fd`);
     dir.close();
     return dir.fds.length;
   } catch {
