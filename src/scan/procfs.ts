@@ -1,6 +1,6 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { direntCalls, readDirents, type DirentCalls, type FoundLink } from '../sys/dirents.js';
+import { direntCalls, readDirents, type LinkSet } from '../sys/dirents.js';
 import { ERRNO, errnoError, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -214,82 +214,87 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-/**
- * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
- * read with readlinkat on that fd (src/sys: Node has neither). At tens of thousands of fds
- * this is much of a scan's time: the kernel walks one path component per link instead of four,
- * and no string is made of a name or of a link that is not wanted. Without koffi: readdirSync and
- * readlinkSync of full paths.
- */
-export class FdDir {
-  /** Numeric entries, in ascending order. */
-  readonly fds: number[];
+/** An fd whose link is one of a LinkSet's, and which (its index). */
+export interface FoundLink {
+  fd: number;
+  link: number;
+}
 
+/**
+ * The fds of one process (/proc/PID/fd) whose links are among `links`, read at once: the
+ * directory opened once, listed with getdents64 and each link read with readlinkat on that fd by
+ * the name's bytes as listed (src/sys: Node has neither). At tens of thousands of fds this is
+ * much of a scan's time: the kernel walks one path component per link instead of four, and no
+ * string, number or array is made of a name or of a link that is not wanted. Without koffi:
+ * readdirSync and readlinkSync of full paths.
+ */
+export class FdLinks {
+  /** How many fds the directory lists. */
+  count = 0;
+  /** The fds whose link is one of the set's, in ascending order, with which. */
+  readonly found: FoundLink[] = [];
   /**
-   * The first link that could not be read, and why (its fd is gone: not this). Lack of permission
-   * is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH, reading its links
-   * needs ptrace access (CAP_SYS_PTRACE for others').
+   * The first link that could not be read (the lowest fd), and why (its fd is gone: not this).
+   * Lack of permission is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH,
+   * reading its links needs ptrace access (CAP_SYS_PTRACE for others').
    */
   missed: { fd: number; cause: string; permission: boolean } | null = null;
 
-  private constructor(
-    private readonly path: string,
-    private readonly fd: number | null,
-    /** The calls that list it and read its links; null without koffi. */
-    private readonly calls: DirentCalls | null,
-  ) {
-    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd);
-  }
+  private constructor() {}
 
   /** Throws like fs when the directory cannot be opened or listed. */
-  static open(path: string): FdDir {
+  static read(path: string, links: LinkSet): FdLinks {
+    const read = new FdLinks();
     const calls = direntCalls();
-    if (!calls.ok) return new FdDir(path, null, null);
-    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      return new FdDir(path, fd, calls.value);
-    } catch (error) {
-      closeSync(fd);
-      throw error;
+    if (!calls.ok) read.readEach(path, links.links);
+    else {
+      const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        const count = calls.value.readNumberedLinks(fd, links, (entry, link, errno) => {
+          if (link >= 0) read.found.push({ fd: entry, link });
+          else if (errno !== ERRNO.ENOENT) read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
+        });
+        if (count < 0) throw errnoError(`getdents64: ${errnoName(-count)}`, -count);
+        read.count = count;
+      } finally {
+        closeSync(fd);
+      }
+      // procfs lists fds in ascending order; a recorded tree's directory, in its own.
+      if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
     }
+    return read;
   }
 
-  /** What the last findLink found: which of its `links` is the link of the fd at the position it returned. */
-  readonly found: FoundLink = { link: -1, errno: 0 };
-
-  /**
-   * The position in `fds` of the first fd from position `from` on whose link is one of `links`
-   * (ASCII), -1 past the last; `found.link` says which. Fds gone meanwhile and links that cannot
-   * be read are passed over (`missed` says why).
-   */
-  findLink(from: number, links: readonly string[]): number {
-    const { calls, fds, found } = this;
-    for (let at = from; at < fds.length; at++) {
-      if (calls !== null) {
-        at = calls.findNumberedLink(this.fd!, fds, at, links, found);
-        if (at < 0 || found.link >= 0) return at;
-        if (found.errno !== ERRNO.ENOENT) this.miss(fds[at]!, errnoName(found.errno), found.errno === ERRNO.EACCES || found.errno === ERRNO.EPERM);
-        continue;
-      }
+  /** Without koffi: each fd's link by its full path. */
+  private readEach(path: string, links: readonly string[]): void {
+    const fds = listNumericEntries(path);
+    this.count = fds.length;
+    for (const fd of fds) {
       let link: string;
       try {
-        link = readlinkSync(`${this.path}/${fds[at]!}`);
+        link = readlinkSync(`${path}/${fd}`);
       } catch (error) {
-        if (!isVanished(error)) this.miss(fds[at]!, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
         continue;
       }
-      found.link = links.indexOf(link);
-      if (found.link >= 0) return at;
+      const index = links.indexOf(link);
+      if (index >= 0) this.found.push({ fd, link: index });
     }
-    return -1;
-  }
-
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
   }
 
   private miss(fd: number, cause: string, permission: boolean): void {
-    this.missed ??= { fd, cause, permission };
+    if (this.missed === null || fd < this.missed.fd) this.missed = { fd, cause, permission };
+  }
+}
+
+/** The fds a process has open (its /proc/PID/fd's entries), in ascending order; throws like fs when they cannot be listed. */
+export function listFds(path: string): number[] {
+  if (!direntCalls().ok) return listNumericEntries(path);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    return listNumericDirents(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
