@@ -299,10 +299,12 @@ export function listFds(path: string): number[] {
 }
 
 /**
- * The pids of the live procfs at `procRoot`, in ascending order, and the inode number of each
+ * The pids under `procRoot`, in ascending order, and for the live procfs the inode number of each
  * /proc/PID as its entry gives it (`inodes`): the same number a stat of the directory gives, as
  * procfs lists a pid by looking up (or making) its dentry. One getdents64 listing, no string per
- * entry and no stat per process. Without koffi: readdirSync, and `inodes` is left empty.
+ * entry and no stat per process; a recorded tree is listed the same way, so that the build's warm
+ * runs over one (scripts/code-cache.mjs) compile what a live scan runs. Without koffi: readdirSync,
+ * and `inodes` is left empty.
  */
 export function listPids(procRoot: string, inodes: Map<number, number> | null): number[] {
   if (!direntCalls().ok) return listNumericEntries(procRoot);

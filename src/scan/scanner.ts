@@ -21,17 +21,7 @@ import {
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import {
-  FdLinks,
-  FdinfoFiles,
-  FIRST_READ_BYTES,
-  listNumericEntries,
-  listPids,
-  readProcBytes,
-  readProcBytesOrStream,
-  readProcTextOrNull,
-  readlinkOrNull,
-} from './procfs.js';
+import { FdLinks, FdinfoFiles, FIRST_READ_BYTES, listPids, readProcBytes, readProcBytesOrStream, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
 import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
@@ -209,7 +199,7 @@ export class Scanner {
     /** The identity of each process listed (a live /proc's, with koffi), for a next scan: see procIdentity. */
     const listed = new Map<number, number>();
     try {
-      pids = this.fdinfoFiles ? listPids(procRoot, this.once ? null : listed) : listNumericEntries(procRoot);
+      pids = listPids(procRoot, this.fdinfoFiles && !this.once ? listed : null);
     } catch (error) {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
