@@ -1,6 +1,8 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { cPath } from '../sys/cstring.js';
 import { direntCalls, readDirents, type LinkSet } from '../sys/dirents.js';
+import { smallFileCalls } from '../sys/smallfiles.js';
 import { ERRNO, errnoError, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -16,17 +18,45 @@ const chunkPool: Buffer[] = [];
 const POOL_KEPT = 4;
 
 /**
+ * Opens a file for reading (and `flags`: O_DIRECTORY), throwing as fs does: through koffi where it
+ * is there (src/sys/smallfiles.ts says what Node's fs calls cost for procfs's small files), else
+ * Node's fs. Only readAt and closeFile take the fd.
+ */
+function openFile(path: string, flags = 0): number {
+  const calls = smallFileCalls();
+  if (!calls.ok) return openSync(path, constants.O_RDONLY | flags);
+  const fd = calls.value.open(cPath(path), flags);
+  if (fd < 0) throw errnoError(`${errnoName(-fd)}: cannot open ${path}`, -fd);
+  return fd;
+}
+
+/** pread of as many bytes as `out` holds from an fd of openFile, throwing as fs does: the bytes read. */
+function readAt(fd: number, out: Uint8Array, position: number): number {
+  const calls = smallFileCalls();
+  if (!calls.ok) return readSync(fd, out, 0, out.length, position);
+  const length = calls.value.readAt(fd, out, position);
+  if (length < 0) throw errnoError(`${errnoName(-length)}: cannot read fd ${fd}`, -length);
+  return length;
+}
+
+function closeFile(fd: number): void {
+  const calls = smallFileCalls();
+  if (calls.ok) calls.value.close(fd);
+  else closeSync(fd);
+}
+
+/**
  * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
  * valid until the next read. Only for files of one record (stat, status, cgroup): a file of
  * many (mountinfo) comes a page of records per read, so its first read is short.
  */
 export function readProcBytes(path: string): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
     const chunks = readWhole(fd);
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -36,20 +66,20 @@ export function readProcBytes(path: string): Buffer {
  * at a time (each valid only during the call), and null is returned. Throws like fs on errors.
  */
 export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => void): Buffer | null {
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
-    let position = readSync(fd, buffer, 0, buffer.length, 0);
+    let position = readAt(fd, buffer, 0);
     if (position < buffer.length) return buffer.subarray(0, position);
     take(buffer);
     const chunk = (chunkPool[0] ??= Buffer.allocUnsafe(CHUNK_BYTES));
     // As readWhole: a short read is the end.
     for (let n = CHUNK_BYTES; n === CHUNK_BYTES; position += n) {
-      n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      n = readAt(fd, chunk, position);
       if (n > 0) take(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
     }
     return null;
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -60,14 +90,14 @@ export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => voi
  * that would return 0 is skipped (a syscall per file).
  */
 function readWhole(fd: number): Buffer[] {
-  const first = readSync(fd, buffer, 0, buffer.length, 0);
+  const first = readAt(fd, buffer, 0);
   if (first < buffer.length) return [buffer.subarray(0, first)];
   if (chunkPool.length > POOL_KEPT) chunkPool.length = POOL_KEPT;
   const chunks: Buffer[] = [buffer];
   let position = first;
   for (let used = 0; ; used++) {
     const chunk = (chunkPool[used] ??= Buffer.allocUnsafe(CHUNK_BYTES));
-    const n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    const n = readAt(fd, chunk, position);
     position += n;
     if (n > 0) chunks.push(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
     if (n < CHUNK_BYTES) return chunks;
@@ -121,12 +151,12 @@ export class FdinfoFiles {
     // Asked before the read: the limit's first reading reads /proc/self/limits into the shared
     // buffer that the chunks are views of.
     const roomForOneMore = this.held.size < heldFilesMax();
-    const fd = openSync(path, 'r');
+    const fd = openFile(path);
     let chunks: Buffer[];
     try {
       chunks = readWhole(fd);
     } catch (error) {
-      closeSync(fd);
+      closeFile(fd);
       throw error;
     }
     const size = kernelBuffer(byteLength(chunks));
@@ -134,7 +164,7 @@ export class FdinfoFiles {
       this.held.set(path, { fd, bytes: size, scan: this.scan });
       this.heldBytes += size;
     } else {
-      closeSync(fd);
+      closeFile(fd);
     }
     return chunks;
   }
@@ -155,7 +185,7 @@ export class FdinfoFiles {
 
   private release(path: string): void {
     const kept = this.held.get(path)!;
-    closeSync(kept.fd);
+    closeFile(kept.fd);
     this.heldBytes -= kept.bytes;
     this.held.delete(path);
   }
@@ -248,7 +278,7 @@ export class FdLinks {
     const calls = direntCalls();
     if (!calls.ok) read.readEach(path, links.links);
     else {
-      const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+      const fd = openFile(path, constants.O_DIRECTORY);
       try {
         const count = calls.value.readNumberedLinks(fd, links, (entry, link, errno) => {
           if (link >= 0) read.found.push({ fd: entry, link });
@@ -257,7 +287,7 @@ export class FdLinks {
         if (count < 0) throw errnoError(`getdents64: ${errnoName(-count)}`, -count);
         read.count = count;
       } finally {
-        closeSync(fd);
+        closeFile(fd);
       }
       // procfs lists fds in ascending order; a recorded tree's directory, in its own.
       if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
@@ -290,11 +320,11 @@ export class FdLinks {
 /** The fds a process has open (its /proc/PID/fd's entries), in ascending order; throws like fs when they cannot be listed. */
 export function listFds(path: string): number[] {
   if (!direntCalls().ok) return listNumericEntries(path);
-  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openFile(path, constants.O_DIRECTORY);
   try {
     return listNumericDirents(fd);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -308,11 +338,11 @@ export function listFds(path: string): number[] {
  */
 export function listPids(procRoot: string, inodes: Map<number, number> | null): number[] {
   if (!direntCalls().ok) return listNumericEntries(procRoot);
-  const fd = openSync(procRoot, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openFile(procRoot, constants.O_DIRECTORY);
   try {
     return listNumericDirents(fd, inodes ?? undefined);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
