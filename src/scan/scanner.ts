@@ -274,8 +274,9 @@ export class Scanner {
     const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
 
     meter?.done(processes);
-    // The fdinfo files of processes not read this time are still wanted.
-    if (!previous) this.fdinfoFiles?.endScan();
+    // The fdinfo files of processes not read this time are still wanted (by a next scan: a
+    // once-only scan keeps nothing for one).
+    if (!previous && !this.once) this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
@@ -296,10 +297,11 @@ export class Scanner {
     const needsPrivilege = hostProtected ? 0 : denied.size;
     if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
     notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
-    // Only a scan that read all it could of the live /proc can be built on (one of only the changed processes too).
+    // Only a scan that read all it could of the live /proc can be built on (one of only the changed
+    // processes too), and only by a next scan.
     const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
     this.previous =
-      this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
+      this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
         ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
         : null;
     return {
