@@ -142,6 +142,11 @@ export function parseWatchDevices(lines: Uint8Array): WatchList {
   return new DeferredWatchList(copy, new Uint32Array(memory, 0, count).fill(parseInt(oneDevice[1]!, 16)));
 }
 
+/** The copy of its lines a list of parseWatchDevices keeps until its other fields are read; null for any other list. */
+export function unparsedLines(list: WatchList): Uint8Array | null {
+  return list instanceof DeferredWatchList ? list.unparsed : null;
+}
+
 /**
  * A list whose length and devices are known (parseWatchDevices) and whose other fields are parsed
  * from its lines when one is first read.
@@ -181,6 +186,11 @@ class DeferredWatchList implements WatchList {
 
   get handleBytes(): Uint8Array {
     return this.parsed().handleBytes;
+  }
+
+  /** The lines it keeps to parse its other fields from, until it parses them. */
+  get unparsed(): Uint8Array | null {
+    return this.lines;
   }
 
   private parsed(): WatchList {

@@ -1,6 +1,8 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
-import { direntCalls, readDirents, type DirentCalls, type FoundLink } from '../sys/dirents.js';
+import { cPath } from '../sys/cstring.js';
+import { direntCalls, readDirents, type LinkSet } from '../sys/dirents.js';
+import { smallFileCalls } from '../sys/smallfiles.js';
 import { ERRNO, errnoError, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
 
 // procfs files report size 0, so fs.readFileSync grows a buffer per file. One reused buffer
@@ -16,17 +18,45 @@ const chunkPool: Buffer[] = [];
 const POOL_KEPT = 4;
 
 /**
+ * Opens a file for reading (and `flags`: O_DIRECTORY), throwing as fs does: through koffi where it
+ * is there (src/sys/smallfiles.ts says what Node's fs calls cost for procfs's small files), else
+ * Node's fs. Only readAt and closeFile take the fd.
+ */
+function openFile(path: string, flags = 0): number {
+  const calls = smallFileCalls();
+  if (!calls.ok) return openSync(path, constants.O_RDONLY | flags);
+  const fd = calls.value.open(cPath(path), flags);
+  if (fd < 0) throw errnoError(`${errnoName(-fd)}: cannot open ${path}`, -fd);
+  return fd;
+}
+
+/** pread of as many bytes as `out` holds from an fd of openFile, throwing as fs does: the bytes read. */
+function readAt(fd: number, out: Uint8Array, position: number): number {
+  const calls = smallFileCalls();
+  if (!calls.ok) return readSync(fd, out, 0, out.length, position);
+  const length = calls.value.readAt(fd, out, position);
+  if (length < 0) throw errnoError(`${errnoName(-length)}: cannot read fd ${fd}`, -length);
+  return length;
+}
+
+function closeFile(fd: number): void {
+  const calls = smallFileCalls();
+  if (calls.ok) calls.value.close(fd);
+  else closeSync(fd);
+}
+
+/**
  * Reads a procfs file into the shared buffer; throws like fs on errors. The bytes returned are
  * valid until the next read. Only for files of one record (stat, status, cgroup): a file of
  * many (mountinfo) comes a page of records per read, so its first read is short.
  */
 export function readProcBytes(path: string): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
     const chunks = readWhole(fd);
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -36,20 +66,20 @@ export function readProcBytes(path: string): Buffer {
  * at a time (each valid only during the call), and null is returned. Throws like fs on errors.
  */
 export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => void): Buffer | null {
-  const fd = openSync(path, 'r');
+  const fd = openFile(path);
   try {
-    let position = readSync(fd, buffer, 0, buffer.length, 0);
+    let position = readAt(fd, buffer, 0);
     if (position < buffer.length) return buffer.subarray(0, position);
     take(buffer);
     const chunk = (chunkPool[0] ??= Buffer.allocUnsafe(CHUNK_BYTES));
     // As readWhole: a short read is the end.
     for (let n = CHUNK_BYTES; n === CHUNK_BYTES; position += n) {
-      n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      n = readAt(fd, chunk, position);
       if (n > 0) take(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
     }
     return null;
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -60,14 +90,14 @@ export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => voi
  * that would return 0 is skipped (a syscall per file).
  */
 function readWhole(fd: number): Buffer[] {
-  const first = readSync(fd, buffer, 0, buffer.length, 0);
+  const first = readAt(fd, buffer, 0);
   if (first < buffer.length) return [buffer.subarray(0, first)];
   if (chunkPool.length > POOL_KEPT) chunkPool.length = POOL_KEPT;
   const chunks: Buffer[] = [buffer];
   let position = first;
   for (let used = 0; ; used++) {
     const chunk = (chunkPool[used] ??= Buffer.allocUnsafe(CHUNK_BYTES));
-    const n = readSync(fd, chunk, 0, CHUNK_BYTES, position);
+    const n = readAt(fd, chunk, position);
     position += n;
     if (n > 0) chunks.push(n < CHUNK_BYTES ? chunk.subarray(0, n) : chunk);
     if (n < CHUNK_BYTES) return chunks;
@@ -121,12 +151,12 @@ export class FdinfoFiles {
     // Asked before the read: the limit's first reading reads /proc/self/limits into the shared
     // buffer that the chunks are views of.
     const roomForOneMore = this.held.size < heldFilesMax();
-    const fd = openSync(path, 'r');
+    const fd = openFile(path);
     let chunks: Buffer[];
     try {
       chunks = readWhole(fd);
     } catch (error) {
-      closeSync(fd);
+      closeFile(fd);
       throw error;
     }
     const size = kernelBuffer(byteLength(chunks));
@@ -134,7 +164,7 @@ export class FdinfoFiles {
       this.held.set(path, { fd, bytes: size, scan: this.scan });
       this.heldBytes += size;
     } else {
-      closeSync(fd);
+      closeFile(fd);
     }
     return chunks;
   }
@@ -155,7 +185,7 @@ export class FdinfoFiles {
 
   private release(path: string): void {
     const kept = this.held.get(path)!;
-    closeSync(kept.fd);
+    closeFile(kept.fd);
     this.heldBytes -= kept.bytes;
     this.held.delete(path);
   }
@@ -214,127 +244,126 @@ export function listNumericEntries(dir: string): number[] {
   return numbers.sort((a, b) => a - b);
 }
 
-/**
- * One process's fd directory (/proc/PID/fd), opened once, listed with getdents64 and its links
- * read with readlinkat on that fd (src/sys: Node has neither). At tens of thousands of fds
- * this is much of a scan's time: the kernel walks one path component per link instead of four,
- * and no string is made of a name or of a link that is not wanted. Without koffi: readdirSync and
- * readlinkSync of full paths.
- */
-export class FdDir {
-  /** Numeric entries, in ascending order. */
-  readonly fds: number[];
+/** An fd whose link is one of a LinkSet's, and which (its index). */
+export interface FoundLink {
+  fd: number;
+  link: number;
+}
 
+/**
+ * The fds of one process (/proc/PID/fd) whose links are among `links`, read at once: the
+ * directory opened once, listed with getdents64 and each link read with readlinkat on that fd by
+ * the name's bytes as listed (src/sys: Node has neither). At tens of thousands of fds this is
+ * much of a scan's time: the kernel walks one path component per link instead of four, and no
+ * string, number or array is made of a name or of a link that is not wanted. Without koffi:
+ * readdirSync and readlinkSync of full paths.
+ */
+export class FdLinks {
+  /** How many fds the directory lists. */
+  count = 0;
+  /** The fds whose link is one of the set's, in ascending order, with which. */
+  readonly found: FoundLink[] = [];
   /**
-   * The first link that could not be read, and why (its fd is gone: not this). Lack of permission
-   * is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH, reading its links
-   * needs ptrace access (CAP_SYS_PTRACE for others').
+   * The first link that could not be read (the lowest fd), and why (its fd is gone: not this).
+   * Lack of permission is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH,
+   * reading its links needs ptrace access (CAP_SYS_PTRACE for others').
    */
   missed: { fd: number; cause: string; permission: boolean } | null = null;
 
-  private constructor(
-    private readonly path: string,
-    private readonly fd: number | null,
-    /** The calls that list it and read its links; null without koffi. */
-    private readonly calls: DirentCalls | null,
-    procfs: boolean,
-  ) {
-    this.fds = fd === null ? listNumericEntries(path) : listNumericDirents(fd, procfs);
-  }
+  private constructor() {}
 
-  /**
-   * Throws like fs when the directory cannot be opened or listed. `procfs`: the directory is the
-   * kernel's (not a recorded tree's), which hands out all the entries that fit in each read.
-   */
-  static open(path: string, procfs: boolean): FdDir {
+  /** Throws like fs when the directory cannot be opened or listed. */
+  static read(path: string, links: LinkSet): FdLinks {
+    const read = new FdLinks();
     const calls = direntCalls();
-    if (!calls.ok) return new FdDir(path, null, null, procfs);
-    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      return new FdDir(path, fd, calls.value, procfs);
-    } catch (error) {
-      closeSync(fd);
-      throw error;
+    if (!calls.ok) read.readEach(path, links.links);
+    else {
+      const fd = openFile(path, constants.O_DIRECTORY);
+      try {
+        const count = calls.value.readNumberedLinks(fd, links, (entry, link, errno) => {
+          if (link >= 0) read.found.push({ fd: entry, link });
+          else if (errno !== ERRNO.ENOENT) read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
+        });
+        if (count < 0) throw errnoError(`getdents64: ${errnoName(-count)}`, -count);
+        read.count = count;
+      } finally {
+        closeFile(fd);
+      }
+      // procfs lists fds in ascending order; a recorded tree's directory, in its own.
+      if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
     }
+    return read;
   }
 
-  /** What the last findLink found: which of its `links` is the link of the fd at the position it returned. */
-  readonly found: FoundLink = { link: -1, errno: 0 };
-
-  /**
-   * The position in `fds` of the first fd from position `from` on whose link is one of `links`
-   * (ASCII), -1 past the last; `found.link` says which. Fds gone meanwhile and links that cannot
-   * be read are passed over (`missed` says why).
-   */
-  findLink(from: number, links: readonly string[]): number {
-    const { calls, fds, found } = this;
-    for (let at = from; at < fds.length; at++) {
-      if (calls !== null) {
-        at = calls.findNumberedLink(this.fd!, fds, at, links, found);
-        if (at < 0 || found.link >= 0) return at;
-        if (found.errno !== ERRNO.ENOENT) this.miss(fds[at]!, errnoName(found.errno), found.errno === ERRNO.EACCES || found.errno === ERRNO.EPERM);
-        continue;
-      }
+  /** Without koffi: each fd's link by its full path. */
+  private readEach(path: string, links: readonly string[]): void {
+    const fds = listNumericEntries(path);
+    this.count = fds.length;
+    for (const fd of fds) {
       let link: string;
       try {
-        link = readlinkSync(`${this.path}/${fds[at]!}`);
+        link = readlinkSync(`${path}/${fd}`);
       } catch (error) {
-        if (!isVanished(error)) this.miss(fds[at]!, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
         continue;
       }
-      found.link = links.indexOf(link);
-      if (found.link >= 0) return at;
+      const index = links.indexOf(link);
+      if (index >= 0) this.found.push({ fd, link: index });
     }
-    return -1;
-  }
-
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
   }
 
   private miss(fd: number, cause: string, permission: boolean): void {
-    this.missed ??= { fd, cause, permission };
+    if (this.missed === null || fd < this.missed.fd) this.missed = { fd, cause, permission };
+  }
+}
+
+/** The fds a process has open (its /proc/PID/fd's entries), in ascending order; throws like fs when they cannot be listed. */
+export function listFds(path: string): number[] {
+  if (!direntCalls().ok) return listNumericEntries(path);
+  const fd = openFile(path, constants.O_DIRECTORY);
+  try {
+    return listNumericDirents(fd);
+  } finally {
+    closeFile(fd);
   }
 }
 
 /**
- * The pids of the live procfs at `procRoot`, in ascending order, and the inode number of each
+ * The pids under `procRoot`, in ascending order, and for the live procfs the inode number of each
  * /proc/PID as its entry gives it (`inodes`): the same number a stat of the directory gives, as
  * procfs lists a pid by looking up (or making) its dentry. One getdents64 listing, no string per
- * entry and no stat per process. Without koffi: readdirSync, and `inodes` is left empty.
+ * entry and no stat per process; a recorded tree is listed the same way, so that the build's warm
+ * runs over one (scripts/code-cache.mjs) compile what a live scan runs. Without koffi: readdirSync,
+ * and `inodes` is left empty.
  */
 export function listPids(procRoot: string, inodes: Map<number, number> | null): number[] {
   if (!direntCalls().ok) return listNumericEntries(procRoot);
-  const fd = openSync(procRoot, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openFile(procRoot, constants.O_DIRECTORY);
   try {
-    return listNumericDirents(fd, true, inodes ?? undefined);
+    return listNumericDirents(fd, inodes ?? undefined);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
 /**
- * Entries of an open directory whose names are all digits, as numbers in ascending order; `procfs`:
- * see readDirents' `fillsEachRead`. `inodes`, when given, is told each one's inode number.
+ * Entries of an open directory whose names are all digits, as numbers in ascending order. `inodes`,
+ * when given, is told each one's inode number.
  */
-function listNumericDirents(dirFd: number, procfs: boolean, inodes?: Map<number, number>): number[] {
+function listNumericDirents(dirFd: number, inodes?: Map<number, number>): number[] {
   const numbers: number[] = [];
-  const result = readDirents(
-    dirFd,
-    (ino, buffer, start, end) => {
-      let value = 0;
-      let at = start;
-      for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
-      if (at > start && at === end) {
-        numbers.push(value);
-        // procfs lists a pid whose dentry it could not make with inode number 1 (proc_fill_cache):
-        // no identity, so a stat tells it.
-        if (ino > 1) inodes?.set(value, ino);
-      }
-      return true;
-    },
-    procfs,
-  );
+  const result = readDirents(dirFd, (ino, buffer, start, end) => {
+    let value = 0;
+    let at = start;
+    for (let c = buffer[at]!; at < end && c >= 0x30 && c <= 0x39; c = buffer[++at]!) value = value * 10 + c - 0x30;
+    if (at > start && at === end) {
+      numbers.push(value);
+      // procfs lists a pid whose dentry it could not make with inode number 1 (proc_fill_cache):
+      // no identity, so a stat tells it.
+      if (ino > 1) inodes?.set(value, ino);
+    }
+    return true;
+  });
   if (result < 0) throw errnoError(`getdents64: ${errnoName(-result)}`, -result);
   return numbers.sort((a, b) => a - b);
 }

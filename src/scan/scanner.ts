@@ -15,25 +15,17 @@ import {
   parseInotifyFdinfo,
   parseNamespaceLink,
   parseWatchDevices,
+  unparsedLines,
   WatchListReader,
   parsePasswd,
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import {
-  FdDir,
-  FdinfoFiles,
-  FIRST_READ_BYTES,
-  listNumericEntries,
-  listPids,
-  readProcBytes,
-  readProcBytesOrStream,
-  readProcTextOrNull,
-  readlinkOrNull,
-} from './procfs.js';
+import { FdLinks, FdinfoFiles, FIRST_READ_BYTES, listPids, readProcBytes, readProcBytesOrStream, readProcTextOrNull, readlinkOrNull } from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
 import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
+import { LinkSet } from '../sys/dirents.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
@@ -113,8 +105,8 @@ interface ParsedGroup {
 }
 
 /** The links the scan looks for: inotify's, then fanotify's (its index is FANOTIFY). */
-const WATCHED_LINKS: readonly string[] = [...INOTIFY_LINKS, FANOTIFY_LINK];
-const FANOTIFY = WATCHED_LINKS.length - 1;
+const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
+const FANOTIFY = WATCHED.links.length - 1;
 
 /**
  * Scans a procfs tree, keeping what the next scan can reuse: the fdinfo files of instances (see
@@ -210,7 +202,7 @@ export class Scanner {
     /** The identity of each process listed (a live /proc's, with koffi), for a next scan: see procIdentity. */
     const listed = new Map<number, number>();
     try {
-      pids = this.fdinfoFiles ? listPids(procRoot, this.once ? null : listed) : listNumericEntries(procRoot);
+      pids = listPids(procRoot, this.fdinfoFiles && !this.once ? listed : null);
     } catch (error) {
       throw new ScanError(`cannot read ${procRoot}: ${errnoText(error)}`);
     }
@@ -285,8 +277,9 @@ export class Scanner {
     const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
 
     meter?.done(processes);
-    // The fdinfo files of processes not read this time are still wanted.
-    if (!previous) this.fdinfoFiles?.endScan();
+    // The fdinfo files of processes not read this time are still wanted (by a next scan: a
+    // once-only scan keeps nothing for one).
+    if (!previous && !this.once) this.fdinfoFiles?.endScan();
     this.parsed = parsedNow;
     this.parsedGroups = parsedGroupsNow;
 
@@ -302,10 +295,11 @@ export class Scanner {
     const needsPrivilege = hostProtected ? 0 : denied.size;
     if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
     notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
-    // Only a scan that read all it could of the live /proc can be built on (one of only the changed processes too).
+    // Only a scan that read all it could of the live /proc can be built on (one of only the changed
+    // processes too), and only by a next scan.
     const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
     this.previous =
-      this.fdinfoFiles && skippedForTime === 0 && !outOfFds && onlyDenied
+      this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
         ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
         : null;
     const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
@@ -377,10 +371,10 @@ export class Scanner {
   private readProcess(pid: number, pass: ScanPass): void {
     const base = `${this.procRoot}/${pid}`;
     const live = this.fdinfoFiles !== null;
-    let dir: FdDir;
+    let dir: FdLinks;
     try {
-      dir = this.withFds(() => FdDir.open(`${base}/fd`, live));
-      optimizerWork(dir.fds.length);
+      dir = this.withFds(() => FdLinks.read(`${base}/fd`, WATCHED));
+      optimizerWork(dir.count);
     } catch (error) {
       if (isVanished(error)) return;
       if (isPermissionDenied(error)) pass.denied.set(pid, causeOf(error));
@@ -392,75 +386,69 @@ export class Scanner {
     const groups: FanotifyGroup[] = [];
     /** Out of fds: the rest of this process is not read. */
     let skipped: unknown = null;
-    try {
-      for (let at = dir.findLink(0, WATCHED_LINKS); at >= 0; at = dir.findLink(at + 1, WATCHED_LINKS)) {
-        const fd = dir.fds[at]!;
-        const link = dir.found.link;
-        const path = `${base}/fdinfo/${fd}`;
-        // Chunks in order: one, but for a big instance (a line may span two); or, for a long
-        // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
-        let read: Buffer[] | ReadList | null;
-        try {
-          read = pass.keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
-        } catch (error) {
-          if (isVanished(error)) continue;
-          if (isOutOfFds(error)) {
-            skipped = error;
-            break;
-          }
-          // This fd's watches are not counted; the process's other fds are.
-          pass.misses.add(causeOf(error), pid, `fdinfo ${fd}`);
-          continue;
+    for (const { fd, link } of dir.found) {
+      const path = `${base}/fdinfo/${fd}`;
+      // Chunks in order: one, but for a big instance (a line may span two); or, for a long
+      // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
+      let read: Buffer[] | ReadList | null;
+      try {
+        read = pass.keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
+      } catch (error) {
+        if (isVanished(error)) continue;
+        if (isOutOfFds(error)) {
+          skipped = error;
+          break;
         }
-        pass.beat();
-        const key = `${pid}/${fd}`;
-        if (link === FANOTIFY) {
-          const chunks = read as Buffer[];
-          // Groups hold few marks: a big one is put together.
-          const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          const marksAt = firstFanotifyLine(fdinfo);
-          const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
-          let parse = this.parsedGroups.get(key);
-          if (parse?.digest !== digest) {
-            parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
-            pass.parsedInstances.push(`${pid}:${fd}`);
-          }
-          pass.parsedGroupsNow.set(key, parse);
-          const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
-          // As for instances, '' for a group without marks: the heuristic leaves those alone.
-          const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
-          groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
-          continue;
-        }
-        // A long list read as it came (readLongList, null: it had no watch line) is parsed already.
-        const readList = Array.isArray(read) ? undefined : read;
-        const chunks = Array.isArray(read) ? read : [];
-        // The header is a few short lines: the first watch line begins in the first chunk.
-        const watchesAt = readList !== undefined ? (readList ? 0 : -1) : firstWatchLine(chunks[0]!);
-        const lines = watchesAt < 0 || readList ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
-        const bytes = readList ? readList.bytes : byteLength(lines);
-        // A list read as it came is longer than LENGTH_KEYED_BYTES.
-        const byLength = pass.keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
-        // Shorter ones, in one chunk, by their length and a sample of their bytes (SampledLists).
-        const sampled = pass.keyByLength && !byLength && lines.length === 1;
-        const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : sampled ? sampledKey(lines[0]!) : listDigest(lines);
-        // A key by length (or sample) names no one list: its parse is never shared by key nor kept.
-        let parse = byLength || sampled ? undefined : this.parsed.get(key);
-        if (parse?.listKey !== listKey) {
-          parse = byLength ? undefined : sampled ? pass.sampledLists.parseOf(listKey, lines[0]!) : pass.parsedByList.get(listKey);
-          if (!parse) {
-            const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : pass.parseWatches(lines));
-            parse = { listKey, watches };
-            pass.parsedInstances.push(`${pid}:${fd}`);
-            if (sampled) pass.sampledLists.remember(lines[0]!, parse);
-          }
-        }
-        pass.parsedNow.set(key, parse);
-        if (!byLength && !sampled) pass.parsedByList.set(listKey, parse);
-        instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
+        // This fd's watches are not counted; the process's other fds are.
+        pass.misses.add(causeOf(error), pid, `fdinfo ${fd}`);
+        continue;
       }
-    } finally {
-      dir.close();
+      pass.beat();
+      const key = `${pid}/${fd}`;
+      if (link === FANOTIFY) {
+        const chunks = read as Buffer[];
+        // Groups hold few marks: a big one is put together.
+        const fdinfo = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        const marksAt = firstFanotifyLine(fdinfo);
+        const digest = marksAt < 0 ? '' : listDigest(fdinfo.subarray(marksAt));
+        let parse = this.parsedGroups.get(key);
+        if (parse?.digest !== digest) {
+          parse = { digest, fdinfo: marksAt < 0 ? NO_MARKS : parseFanotifyFdinfo(fdinfo.subarray(marksAt)) };
+          pass.parsedInstances.push(`${pid}:${fd}`);
+        }
+        pass.parsedGroupsNow.set(key, parse);
+        const { inodeMarks, mountMarks, filesystemMarks } = parse.fdinfo;
+        // As for instances, '' for a group without marks: the heuristic leaves those alone.
+        const listKey = inodeMarks.length + mountMarks.length + filesystemMarks.length === 0 ? '' : digest;
+        groups.push({ fd, ...parse.fdinfo, listKey, instanceId: `${pid}:${fd}`, shared: false });
+        continue;
+      }
+      // A long list read as it came (readLongList, null: it had no watch line) is parsed already.
+      const readList = Array.isArray(read) ? undefined : read;
+      const chunks = Array.isArray(read) ? read : [];
+      // The header is a few short lines: the first watch line begins in the first chunk.
+      const watchesAt = readList !== undefined ? (readList ? 0 : -1) : firstWatchLine(chunks[0]!);
+      const lines = watchesAt < 0 || readList ? [] : [chunks[0]!.subarray(watchesAt), ...chunks.slice(1)];
+      const bytes = readList ? readList.bytes : byteLength(lines);
+      // A list read as it came is longer than LENGTH_KEYED_BYTES.
+      const byLength = pass.keyByLength && (bytes >= LENGTH_KEYED_BYTES || Boolean(readList));
+      // Shorter ones, in one chunk, by their length and a sample of their bytes (SampledLists).
+      const sampled = pass.keyByLength && !byLength && lines.length === 1;
+      const listKey = watchesAt < 0 ? '' : byLength ? `${LENGTH_KEY}${bytes}` : sampled ? sampledKey(lines[0]!) : listDigest(lines);
+      // A key by length (or sample) names no one list: its parse is never shared by key nor kept.
+      let parse = byLength || sampled ? undefined : this.parsed.get(key);
+      if (parse?.listKey !== listKey) {
+        parse = byLength ? undefined : sampled ? pass.sampledLists.parseOf(listKey, lines[0]!) : pass.parsedByList.get(listKey);
+        if (!parse) {
+          const watches = readList?.watches ?? (watchesAt < 0 ? NO_WATCHES : pass.parseWatches(lines));
+          parse = { listKey, watches };
+          pass.parsedInstances.push(`${pid}:${fd}`);
+          if (sampled) pass.sampledLists.remember(lines[0]!, parse);
+        }
+      }
+      pass.parsedNow.set(key, parse);
+      if (!byLength && !sampled) pass.parsedByList.set(listKey, parse);
+      instances.push({ fd, watches: parse.watches, listKey, instanceId: `${pid}:${fd}`, shared: false });
     }
     if (skipped) {
       pass.outOfFds = true;
@@ -718,30 +706,34 @@ function sampledKey(lines: Buffer): string {
   return `${LENGTH_KEY}${lines.length}:${head}${tail}`;
 }
 
-/** The most bytes of lists SampledLists copies in one scan. */
+/** The most bytes of lists SampledLists keeps in one scan. */
 const SAMPLED_LISTS_BYTES = 1 << 20;
 
 /**
  * The parses of a once-only scan's lists keyed by a sample (sampledKey), shared only by lists of
- * equal bytes: the first list of each key is copied (up to SAMPLED_LISTS_BYTES in all) and a
+ * equal bytes: the first list of each key is kept (up to SAMPLED_LISTS_BYTES in all) and a
  * later one compared with it. The many holders of watches on the same directories parse them
  * once, as a digest would let them.
  */
 class SampledLists {
-  private readonly byKey = new Map<string, { lines: Buffer; parse: ParsedInstance }>();
-  private copied = 0;
+  private readonly byKey = new Map<string, { lines: Uint8Array; parse: ParsedInstance }>();
+  private kept = 0;
 
   /** The parse of a list with these bytes, if one was remembered. */
   parseOf(key: string, lines: Buffer): ParsedInstance | undefined {
     const known = this.byKey.get(key);
-    return known?.lines.equals(lines) ? known.parse : undefined;
+    return known && lines.equals(known.lines) ? known.parse : undefined;
   }
 
-  /** Remembers a list's parse (its key is parse.listKey), while there is room and its key is not taken. */
+  /**
+   * Remembers a list's parse (its key is parse.listKey), while there is room and its key is not
+   * taken. A list whose fields are parsed when first read (parseWatchDevices) keeps a copy of its
+   * lines already: that one serves (a copy each cost fresh pages, some 2 ms of an idle node's 40 lists).
+   */
   remember(lines: Buffer, parse: ParsedInstance): void {
-    if (this.byKey.has(parse.listKey) || this.copied + lines.length > SAMPLED_LISTS_BYTES) return;
-    this.byKey.set(parse.listKey, { lines: Buffer.from(lines), parse });
-    this.copied += lines.length;
+    if (this.byKey.has(parse.listKey) || this.kept + lines.length > SAMPLED_LISTS_BYTES) return;
+    this.byKey.set(parse.listKey, { lines: unparsedLines(parse.watches) ?? Buffer.from(lines), parse });
+    this.kept += lines.length;
   }
 }
 

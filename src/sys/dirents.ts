@@ -1,15 +1,39 @@
 // Directories read without a string per entry: getdents64 and readlinkat through koffi (Node has
 // neither). The fd scan lists /proc/PID/fd and reads its links with them; the resolver reads the
 // directory of a decoded path for its neighbours.
-import { writeDecimal } from './cstring.js';
 import { ERRNO } from './errno.js';
 import type { Result } from '../common/result.js';
 import { addressOf, lastErrno, libcBinding } from './libc.js';
 
-/** The longest link findNumberedLink reads; longer ones are cut (only short ones, such as "anon_inode:inotify", are looked for). */
+/** The longest link readNumberedLinks reads; longer ones are cut (only short ones, such as "anon_inode:inotify", are looked for). */
 const LINK_BYTES_MAX = 256;
 
 export type DirentCalls = typeof direntCalls extends () => Result<infer T> ? T : never;
+
+/**
+ * The links readNumberedLinks looks for: ASCII, no two of one length, so that a link's length tells
+ * which one it can be before a byte of it is compared (most fds' links differ in length from all).
+ */
+export class LinkSet {
+  /** For each length, the index of the link of that length; -1 for none. */
+  readonly byLength = new Int8Array(LINK_BYTES_MAX + 1).fill(-1);
+  readonly bytes: readonly Uint8Array[];
+
+  constructor(readonly links: readonly string[]) {
+    this.bytes = links.map((link) => Buffer.from(link, 'latin1'));
+    links.forEach((link, index) => {
+      if (link.length > LINK_BYTES_MAX || this.byLength[link.length] !== -1) throw new Error(`cannot look for ${JSON.stringify(link)} by its length`);
+      this.byLength[link.length] = index;
+    });
+  }
+}
+
+/**
+ * Told of an entry of readNumberedLinks' directory (its name as a number) whose link is one of the
+ * set's (`link`: its index), or whose link could not be read (`link` -1, `errno` why). It must not
+ * read a directory.
+ */
+export type NumberedLinkVisitor = (entry: number, link: number, errno: number) => void;
 
 export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
   // readlinkat runs once per fd of every process, the bulk of a busy node's scan: its name and its
@@ -21,51 +45,58 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
     out: number,
     size: number,
   ) => number;
-  // A decimal name and its NUL, then the link (longer ones are cut: only short ones are looked for).
-  const memory = new Uint8Array(new ArrayBuffer(32 + LINK_BYTES_MAX));
-  const name = memory.subarray(0, 32);
-  const link = memory.subarray(32);
-  const nameAddress = addressOf(libc, name);
+  const getdents64 = libc.func('long getdents64(int fd, intptr_t dirp, size_t count)') as (dirFd: number, out: number, size: number) => number;
+  const link = new Uint8Array(new ArrayBuffer(LINK_BYTES_MAX));
   const linkAddress = addressOf(libc, link);
+  const direntAddress = addressOf(libc, direntBuffer);
   return {
-    getdents64: libc.func('long getdents64(int fd, void *dirp, size_t count)') as (dirFd: number, out: Buffer, size: number) => number,
+    /** getdents64 into the shared buffer (direntBuffer): the bytes read, or -1 (errno). */
+    readEntries(dirFd: number): number {
+      return getdents64(dirFd, direntAddress, direntBuffer.length);
+    },
     /**
-     * The first of `entries` (fds of /proc/PID/fd, by number) from position `from` on whose link,
-     * read with readlinkat in the open directory `dirFd`, is one of `links` (ASCII), or whose link
-     * cannot be read: its position (`found` says which link, or the errno), or -1 past the last.
-     * One loop for all the fds of a process: it is the scan's hottest, and a function this small
-     * is optimised after a few hundred fds.
+     * Lists the open directory `dirFd` (a /proc/PID/fd) and reads the link of each entry named by
+     * a number with readlinkat, naming it by the bytes the listing left in the buffer: no number
+     * written, no array and no string per fd (it is the scan's hottest loop, run in V8's
+     * interpreter on an idle node). `visit` is told of each whose link is one of `links` and of
+     * each whose link could not be read, in the directory's order. The entries named by a number,
+     * or -errno when the directory cannot be listed.
      */
-    findNumberedLink(dirFd: number, entries: readonly number[], from: number, links: readonly string[], found: FoundLink): number {
-      for (let at = from; at < entries.length; at++) {
-        name[writeDecimal(name, 0, entries[at]!)] = 0;
-        const length = readlinkat(dirFd, nameAddress, linkAddress, LINK_BYTES_MAX);
-        if (length < 0) {
-          found.link = -1;
-          found.errno = lastErrno();
-          return at;
-        }
-        for (let i = 0; i < links.length; i++) {
-          if (links[i]!.length === length && asciiEquals(link, links[i]!)) {
-            found.link = i;
-            return at;
+    readNumberedLinks(dirFd: number, links: LinkSet, visit: NumberedLinkVisitor): number {
+      const { byLength, bytes } = links;
+      let entries = 0;
+      for (;;) {
+        const length = getdents64(dirFd, direntAddress, direntBuffer.length);
+        if (length <= 0) return length < 0 ? -lastErrno() : entries;
+        for (let record = 0; record < length; record += direntFields.getUint16(record + DIRENT_RECLEN, true)) {
+          const name = record + DIRENT_NAME;
+          const first = direntBuffer[name]!;
+          if (first < 0x30 || first > 0x39) continue;
+          entries++;
+          const linkLength = readlinkat(dirFd, direntAddress + name, linkAddress, LINK_BYTES_MAX);
+          if (linkLength < 0) {
+            visit(decimalAt(direntBuffer, name), -1, lastErrno());
+            continue;
           }
+          const which = byLength[linkLength]!;
+          if (which >= 0 && bytesEqual(link, bytes[which]!)) visit(decimalAt(direntBuffer, name), which, 0);
         }
       }
-      return -1;
     },
   };
 });
 
-/** What findNumberedLink found: which of the links (-1 when the link could not be read: then errno says why). */
-export interface FoundLink {
-  link: number;
-  errno: number;
+/** Whether `bytes` begins with all of `prefix`. */
+function bytesEqual(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
-function asciiEquals(bytes: Uint8Array, text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
+/** The decimal number whose digits begin at `at`. */
+function decimalAt(bytes: Uint8Array, at: number): number {
+  let value = 0;
+  for (let c = bytes[at]!; c >= 0x30 && c <= 0x39; c = bytes[++at]!) value = value * 10 + c - 0x30;
+  return value;
 }
 
 // Reused by every directory read (readDirents): one is read at a time.
@@ -82,22 +113,19 @@ const DIRENT_NAME = 19;
 /** A directory entry: its inode number and its name's bytes, buffer[start..end), valid during the call only. False stops the read. */
 export type DirentVisitor = (ino: number, buffer: Buffer, start: number, end: number) => boolean;
 
-/** Room for the longest entry (a 255-byte name): a read of procfs that left this much free was its last. */
-const LONGEST_DIRENT = 280;
-
 /**
  * Reads an open directory with getdents64, without a stat or a string per entry. 0 at its end or
  * when `visit` stops, else -errno (-ENOSYS without koffi). One buffer serves every read: `visit`
- * must not read another directory. `fillsEachRead`: the directory hands out all the entries that
- * fit in each read, as procfs's do (not every filesystem promises it), so a read that left room for
- * another entry was the last: the read that would return 0 is skipped (a syscall per process).
+ * must not read another directory. Only a read that returns nothing is the end: the kernel ends a
+ * read early, short of what fits, where a signal waits for the thread (filldir64). Taking a short
+ * read for the end (once a syscall saved per directory) cut most listings of /proc short under a
+ * CPU profile's sampling signals, and any listing that met a signal.
  */
-export function readDirents(dirFd: number, visit: DirentVisitor, fillsEachRead = false): number {
+export function readDirents(dirFd: number, visit: DirentVisitor): number {
   const calls = direntCalls();
   if (!calls.ok) return -ERRNO.ENOSYS;
-  const getdents64 = calls.value.getdents64;
   for (;;) {
-    const length = getdents64(dirFd, direntBuffer, direntBuffer.length);
+    const length = calls.value.readEntries(dirFd);
     if (length < 0) return -lastErrno();
     if (length === 0) return 0;
     for (let record = 0; record < length;) {
@@ -110,6 +138,5 @@ export function readDirents(dirFd: number, visit: DirentVisitor, fillsEachRead =
       if (!visit(ino, direntBuffer, name, end)) return 0;
       record += reclen;
     }
-    if (fillsEachRead && length <= direntBuffer.length - LONGEST_DIRENT) return 0;
   }
 }

@@ -9,7 +9,7 @@
 // removed by the next inotop to start.
 import { NO_TRACE_REASON, type PodRef, type SyscallFailure, type TraceStatus, type WatchChurn } from '../model/types.js';
 import { parseEffectiveUid, parseNamespaceLink, parsePasswd } from '../scan/parse.js';
-import { FdDir, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
+import { listFds, readlinkOrNull, readProcTextOrNull } from '../scan/procfs.js';
 import { ChurnCounter } from './churn.js';
 import { FailureLog, RESOURCE_ERRNOS, type FailingProcess, type LimitContext } from './failures.js';
 import { errnoNumber, isPermissionDenied } from '../sys/errno.js';
@@ -261,9 +261,7 @@ function hrtimeMs(): number {
 /** How many fds a process has open now (one getdents64 listing); null when it cannot be read. */
 function openFdCount(pid: number): number | null {
   try {
-    const dir = FdDir.open(`/proc/${pid}/fd`, true);
-    dir.close();
-    return dir.fds.length;
+    return listFds(`/proc/${pid}/fd`).length;
   } catch {
     return null;
   }

@@ -1,71 +1,82 @@
-// FdDir.findLink over this process's own fds (/proc/self/fd: no root needed): a real inotify
-// instance among files, directories, a link longer than the bytes read of it, and an fd closed
-// between the listing and the reading of its link.
+// FdLinks over this process's own fds (/proc/self/fd: no root needed): a real inotify instance
+// among files, directories, a link longer than the bytes read of it and a link as long as the one
+// looked for; and readNumberedLinks with an fd closed between the listing and the reading of its link.
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readlinkSync, rmSync, watch } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
-import { FdDir } from '../../src/scan/procfs.js';
+import { FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
+import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
 
-const WATCHED = [...INOTIFY_LINKS, FANOTIFY_LINK];
+const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
 
-/** Every fd findLink stops at from `from` on, with the link it found. */
-function found(dir: FdDir, from = 0): [number, number][] {
-  const stops: [number, number][] = [];
-  for (let at = dir.findLink(from, WATCHED); at >= 0; at = dir.findLink(at + 1, WATCHED)) stops.push([dir.fds[at]!, dir.found.link]);
-  return stops;
-}
-
-test('findLink stops at each inotify fd, in order, from any position, and at nothing else', (t) => {
+test('FdLinks finds each inotify fd, in order, and nothing else', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'inotop-fd-links-'));
   // A path of some 300 bytes: its link is cut where it is read, and still matches nothing.
   let deep = root;
   for (let i = 0; i < 12; i++) deep = join(deep, 'd'.repeat(24));
   mkdirSync(deep, { recursive: true });
-  const fds = [openSync(root, 'r'), openSync(deep, 'r'), openSync(join(root, 'f'), 'w'), openSync('/dev/null', 'r')];
+  // "/tmp/inotop-XXXXXX": as long as "anon_inode:inotify", and not it.
+  const sameLength = mkdtempSync('/tmp/inotop-');
+  assert.equal(sameLength.length, INOTIFY_LINKS[0]!.length);
+  const fds = [openSync(root, 'r'), openSync(deep, 'r'), openSync(join(root, 'f'), 'w'), openSync('/dev/null', 'r'), openSync(sameLength, 'r')];
   const watcher = watch(root);
   t.after(() => {
     watcher.close();
     for (const fd of fds) closeSync(fd);
     rmSync(root, { recursive: true, force: true });
+    rmSync(sameLength, { recursive: true, force: true });
   });
 
-  const dir = FdDir.open('/proc/self/fd', true);
-  try {
-    // The truth, by Node's readlink of each fd's full path.
-    const truth: [number, number][] = [];
-    for (const fd of dir.fds) {
-      const index = WATCHED.indexOf(readlinkSync(`/proc/self/fd/${fd}`));
-      if (index >= 0) truth.push([fd, index]);
-    }
-    const all = found(dir);
-    assert.deepEqual(all, truth);
-    assert.ok(all.length >= 1, "fs.watch's inotify instance");
-    const [inotifyFd, link] = all.at(-1)!;
-    assert.equal(link, 0, 'anon_inode:inotify');
-    assert.ok(!fds.includes(inotifyFd));
-    const at = dir.fds.indexOf(inotifyFd);
-    assert.deepEqual(found(dir, at), [all.at(-1)], 'from its own position');
-    assert.deepEqual(found(dir, at + 1), [], 'past it');
-    assert.deepEqual(found(dir, dir.fds.length), [], 'past the last fd');
-    assert.equal(dir.missed, null);
-  } finally {
-    dir.close();
-  }
+  const read = FdLinks.read('/proc/self/fd', WATCHED);
+  // The truth, by Node's readlink of each fd's full path (but the listing's own fd, gone by now).
+  const listed = listFds('/proc/self/fd');
+  const truth = listed.flatMap((fd) => {
+    const link = WATCHED.links.indexOf(readlinkOrNull(`/proc/self/fd/${fd}`) ?? '');
+    return link >= 0 ? [{ fd, link }] : [];
+  });
+  assert.deepEqual(read.found, truth);
+  assert.ok(read.found.length >= 1, "fs.watch's inotify instance");
+  assert.equal(read.found.at(-1)!.link, 0, 'anon_inode:inotify');
+  assert.ok(read.found.every(({ fd }) => !fds.includes(fd)));
+  // Each listing counts its own fd too.
+  assert.equal(read.count, listed.length);
+  assert.equal(read.missed, null);
 });
 
-test('an fd closed after the listing is passed over, and not counted as missed', () => {
-  const closing = openSync('/dev/null', 'r');
-  const dir = FdDir.open('/proc/self/fd', true);
+test('an fd closed between the listing and its link is passed over, and not counted as unreadable', (t) => {
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const [inotifyFd] = FdLinks.read('/proc/self/fd', WATCHED).found.map(({ fd }) => fd);
+  assert.ok(inotifyFd !== undefined);
+  // An fd listed after the instance's (procfs lists fds in ascending order).
+  const opened: number[] = [];
+  while ((opened.at(-1) ?? -1) < inotifyFd) opened.push(openSync('/dev/null', 'r'));
+  const closing = opened.pop()!;
+  t.after(() => opened.forEach((fd) => closeSync(fd)));
+  const calls = direntCalls();
+  assert.ok(calls.ok);
+  const dirFd = openSync('/proc/self/fd', constants.O_RDONLY | constants.O_DIRECTORY);
+  const told: [number, number, number][] = [];
   try {
-    assert.ok(dir.fds.includes(closing));
-    closeSync(closing);
-    const before = found(dir);
-    assert.ok(before.every(([fd]) => fd !== closing));
-    assert.equal(dir.missed, null, 'gone is not unreadable');
+    const count = calls.value.readNumberedLinks(dirFd, WATCHED, (entry, link, errno) => {
+      told.push([entry, link, errno]);
+      if (entry === inotifyFd) closeSync(closing);
+    });
+    assert.ok(count > 0);
   } finally {
-    dir.close();
+    closeSync(dirFd);
   }
+  assert.ok(told.some(([entry, link]) => entry === inotifyFd && link === 0));
+  assert.deepEqual(
+    told.filter(([entry]) => entry === closing),
+    [[closing, -1, 2]],
+    'its readlinkat said ENOENT',
+  );
+});
+
+test('a LinkSet refuses two links of one length', () => {
+  assert.throws(() => new LinkSet(['inotify', 'fanotif']), /by its length/);
 });
