@@ -3,7 +3,9 @@
 // namespace links), done the cheapest way, with no parsing. Two of them: a tight loop in this
 // Node process (the same runtime and fs bindings as the scanner) and a small C program
 // (bench/floor.c: openat/readlinkat on directory fds, no runtime at all). Each also tells what
-// the holders' own files cost, so that a floor of the fds and fdinfo alone can be shown too.
+// the holders' own files cost, so that a floor of the fds and fdinfo alone can be shown too. The
+// floor of a one-shot's whole process, Node's start included, is a script of its own
+// (bench/startup-floor.ts, bundled by startupFloorScript).
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
