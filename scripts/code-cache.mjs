@@ -140,17 +140,26 @@ async function warmWithRuntime(dir) {
  */
 async function warmLive() {
   const dir = mkdtempSync(join(tmpdir(), 'inotop-build-watched-'));
-  const watcher = watch(dir);
-  const thread = new Worker(
-    `require('node:fs').watch(${JSON.stringify(dir)}); require('node:worker_threads').parentPort.postMessage('watching'); setInterval(() => {}, 60_000);`,
-    { eval: true },
-  );
+  let watcher;
+  let thread;
   try {
-    await once(thread, 'message');
+    try {
+      watcher = watch(dir);
+      thread = new Worker(
+        `require('node:fs').watch(${JSON.stringify(dir)}); require('node:worker_threads').parentPort.postMessage('watching'); setInterval(() => {}, 60_000);`,
+        { eval: true },
+      );
+      await once(thread, 'message');
+    } catch (error) {
+      // No instance to be had (this user at fs.inotify.max_user_instances or max_user_watches: what
+      // inotop is for): the build's code goes without those paths, as it did before.
+      process.stderr.write(`code-cache.mjs: no warm run of the live /proc: ${error.message}\n`);
+      return;
+    }
     await exports.runProgram(['--json', '--pods', 'none']);
   } finally {
-    watcher.close();
-    await thread.terminate();
+    watcher?.close();
+    await thread?.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
 }
