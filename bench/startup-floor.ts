@@ -1,5 +1,6 @@
 // The floor of a one-shot's start-up: a whole Node process that makes the reads an `inotop --json`
-// of the live /proc makes, and nothing else (no parsing, no model, no output but three numbers).
+// of the live /proc makes, and nothing else (no parsing, no model, no output but three numbers;
+// nor kcmp and the event queues' calls, one or two per instance, which read no procfs file).
 // Beside `node -e 0` and inotop's one-shots in the bench's start-up part, it tells what any Node
 // program that must read a node's inotify pays before it loads code of its own and parses.
 //
