@@ -3,11 +3,16 @@
 // namespace links), done the cheapest way, with no parsing. Two of them: a tight loop in this
 // Node process (the same runtime and fs bindings as the scanner) and a small C program
 // (bench/floor.c: openat/readlinkat on directory fds, no runtime at all). Each also tells what
-// the holders' own files cost, so that a floor of the fds and fdinfo alone can be shown too.
+// the holders' own files cost, so that a floor of the fds and fdinfo alone can be shown too. The
+// floor of a one-shot's whole process, Node's start included, is a script of its own
+// (bench/startup-floor.ts, bundled by startupFloorScript).
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync, type BuildOptions } from 'esbuild';
+import { buildDefine } from '../scripts/commit.mjs';
+import { oneScriptOptions } from '../scripts/one-script.mjs';
 
 export interface FloorCount {
   fds: number;
@@ -21,6 +26,9 @@ export interface FloorCount {
 const here = dirname(fileURLToPath(import.meta.url));
 const cSource = join(here, 'floor.c');
 const cBinary = join(here, '..', 'node_modules', '.cache', 'inotop', 'floor');
+
+const startupSource = join(here, 'startup-floor.ts');
+const startupScript = join(here, '..', 'node_modules', '.cache', 'inotop', 'startup-floor.cjs');
 
 const buffer = Buffer.allocUnsafe(1 << 22);
 
@@ -114,4 +122,25 @@ export function cFloor(runs: number): { wallMs: number; cpuMs: number; count: Fl
       const [fds, instances, bytes, wallUs, cpuUs, detailsUs] = line.split(' ').map(Number) as [number, number, number, number, number, number];
       return { wallMs: wallUs / 1000, cpuMs: cpuUs / 1000, count: { fds, instances, bytes, detailsCpuMs: detailsUs / 1000 } };
     });
+}
+
+/**
+ * bench/startup-floor.ts bundled into one CommonJS script, as the build bundles the CLI (its imports
+ * of src/ inside, koffi found from the script's directory): made again at each call, so that it is
+ * always the code of the tree the bench runs. Its path, to run as `node SCRIPT [koffi|fs]`.
+ */
+export function startupFloorScript(): string {
+  const root = join(here, '..');
+  buildSync({
+    absWorkingDir: root,
+    entryPoints: [startupSource],
+    outfile: startupScript,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    ...(oneScriptOptions(buildDefine(root)) as BuildOptions),
+  });
+  return startupScript;
 }

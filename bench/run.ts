@@ -2,7 +2,8 @@
 //                 [--parts auth,startup,scan,resolve,json,check,serve,tui] [--tui-seconds N] [--tui-no-trace] [--auth-flood] [--out FILE]
 // npm run bench -- --fleet 10000|100000: inotop fleet against a real Prometheus holding that many nodes (bench/fleet.ts)
 // First `serve` with basic auth during a flood of 200 wrong passwords (--auth-flood: only that),
-// then the start-up of one-shot runs beside `node -e 0`, on the machine as it is and under an
+// then the start-up of one-shot runs beside `node -e 0` and the floor of their reads (a bare Node
+// program making them: bench/startup-floor.ts), on the machine as it is and under an
 // idle node's inotify, then with a live containerd answering CRI (test/helpers/containerd.ts), under
 // each Node BENCH_NODE names too (colon-separated, such as the DaemonSet image's: the bench never
 // downloads one). Then, for each size: a real load (test/helpers/load.ts), the scan and a whole
@@ -38,6 +39,7 @@ import {
   type Timing,
 } from './measure.js';
 import { builtExecutable } from '../scripts/build-exe.mjs';
+import { startupFloorScript } from './floor.js';
 import { FLEET_GOALS, measureFleet, type FleetMeasurement } from './fleet.js';
 import { measureAuthFlood, measureServe, type AuthFloodMeasurement } from './serve.js';
 import { measureTui } from './tui.js';
@@ -124,10 +126,20 @@ function exeCommands(path: string, pods: string[]): Record<string, Command> {
   };
 }
 
-/** The one-shots judged against `node -e 0`, with `pods` as their pod source flags. */
-function startupCommands(node: string, pods: string[]): Record<string, Command> {
+/** The reference rows of start-up: what a Node program making a one-shot's reads and nothing else takes (bench/startup-floor.ts). */
+const FLOOR_KOFFI = 'the same reads, bare Node (koffi, as inotop)';
+const FLOOR_FS = "the same reads, bare Node (Node's fs)";
+const REFERENCES = new Set(['node -e 0', FLOOR_KOFFI, FLOOR_FS]);
+
+/**
+ * The one-shots judged against `node -e 0`, with `pods` as their pod source flags, beside the
+ * floor of their reads (`floorScript`: startupFloorScript's).
+ */
+function startupCommands(node: string, pods: string[], floorScript: string): Record<string, Command> {
   return {
     'node -e 0': { argv: [node, '-e', '0'] },
+    [FLOOR_KOFFI]: { argv: [node, floorScript, 'koffi'] },
+    [FLOOR_FS]: { argv: [node, floorScript, 'fs'] },
     '--json': inotopCommand(['--json', ...pods], [0], node),
     '-b': inotopCommand(['-b', ...pods], [0], node),
     // check traces failed calls for 1 s: without that, what the verdict itself costs.
@@ -166,7 +178,11 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
   const n = Math.max(runs, STARTUP_RUNS);
   const none = ['--pods', 'none'];
   // With the single executable for this machine built, it runs beside the npm build under its Node.
-  const withExe = (node: string, pods: string[]) => ({ ...startupCommands(node, pods), ...(exe && node === exe.node ? exeCommands(exe.path, pods) : {}) });
+  const floorScript = startupFloorScript();
+  const withExe = (node: string, pods: string[]) => ({
+    ...startupCommands(node, pods, floorScript),
+    ...(exe && node === exe.node ? exeCommands(exe.path, pods) : {}),
+  });
   // The single executable and the npm build's Node from the same page cache state (dropPageCache says why).
   const sideBySide = <Name extends string>(node: string, commands: Record<Name, Command>) => {
     if (!exe || node !== exe.node) return measureSideBySide(commands, n);
@@ -235,7 +251,7 @@ async function measureStartups(runs: number): Promise<StartupResult[]> {
 const CRI_PODS = 3;
 
 /** The one-shots whose start-up is judged against `node -e 0`. */
-const JUDGED_STARTUPS = new Set(Object.keys(startupCommands('node', [])).filter((name) => name !== 'node -e 0' && name !== '--version'));
+const JUDGED_STARTUPS = new Set(Object.keys(startupCommands('node', [], '')).filter((name) => !REFERENCES.has(name) && name !== '--version'));
 
 function printStartups(startups: StartupResult[]): void {
   console.log('\n== start-up, whole processes side by side: median (min–max) ms, ratio of medians to `node -e 0`');
@@ -249,6 +265,7 @@ function printStartups(startups: StartupResult[]): void {
       const judgements: string[] = [];
       const npm = name.startsWith(EXE) ? runs[name.slice(EXE.length)] : undefined;
       if (name === 'node -e 0') judgements.push('the runtime alone');
+      else if (name === FLOOR_KOFFI || name === FLOOR_FS) judgements.push(`${ratio.toFixed(2)}×: the floor of the one-shots' reads (no parsing, no output)`);
       else if (npm) {
         const toNpm = measured.wallMs.median / npm.wallMs.median;
         judgements.push(
@@ -263,7 +280,7 @@ function printStartups(startups: StartupResult[]): void {
         const share = measured.wallMs.median / slower;
         judgements.push(`÷ the slower of the scan alone and the pod list alone ${share.toFixed(2)} (goal ≤ 1): ${verdict(share <= 1)}`);
       }
-      const label = name === 'node -e 0' ? name : `inotop ${name}`;
+      const label = REFERENCES.has(name) ? name : `inotop ${name}`;
       console.log(`  ${label}: ${ms(measured.wallMs.median)} (${range(measured.wallMs)}), CPU ${ms(measured.cpuMs.median)} ms: ${judgements.join('; ')}`);
     }
   }

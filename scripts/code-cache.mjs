@@ -2,8 +2,9 @@
 // The build's last step (scripts/build.mjs runs it under the Node that builds): V8's code of
 // dist/cli/inotop.cjs, written where bin/inotop looks for it under this Node (bin/launch.cjs:
 // dist/cli/inotop-NODE-ARCH.cache). V8 keeps in a script's cache the functions compiled so far,
-// so it is made after the one-shots have run once: --version, --json, -b and check, on the fixture
-// node (fixtures/node-a; no process of this machine is read), without pods, and --json once more
+// so it is made after the one-shots have run once: --json of the live /proc while this process
+// holds inotify instances of its own (warmLive), then --version, --json, -b and check on the
+// fixture node (fixtures/node-a), without pods, and --json once more
 // with a runtime answering CRI through the default pod source (auto), as a node runs it: a
 // one-shot's CRI client, the decoders of its answers and auto's waits for the sources after it
 // are then compiled already, where they would be compiled cold while the scan waits for them
@@ -13,7 +14,8 @@
 // executable's build runs it on its own script under the Node the executable carries:
 // `code-cache.mjs SCRIPT CACHE` (build-exe.mjs). The npm package's build (no arguments) then makes
 // V8's code of the scan's second thread's script too (warmScanThread).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +45,8 @@ const [scriptFile, cacheFile = codeCacheFile()] = process.argv.slice(2);
 // First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
 if (!cliOnly && existsSync(fixture)) await warmScanThread(join(root, 'dist/scan/worker.cjs'));
 const { exports, script } = loadBundle(undefined, scriptFile);
+// Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
+if (existsSync('/proc/self/fdinfo')) await warmLive();
 for (const argv of runs) await exports.runProgram(argv);
 if (existsSync(fixture) && existsSync(criAnswer)) {
   // Made only now, and removed whatever the run does: nothing of the build's is left in /tmp.
@@ -120,5 +124,42 @@ async function warmWithRuntime(dir) {
     await exports.runProgram(['--json', '--runtime-endpoint', `unix://${socket}`, '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
   } finally {
     await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * --json of the live /proc (output discarded) while this process holds two inotify instances
+ * watching one directory made for it (its event loop's and a worker thread's): the paths a scan
+ * takes only on the kernel's answers about live processes (each holder's instances put in the
+ * kernel's order by kcmp, long lists keyed by a sample, event queues read through pidfd_getfd,
+ * fdinfo files read as they come) run once, so that V8's code holds them. The fixture node cannot
+ * take them: kcmp and pidfd_getfd would be asked of this machine's processes. Without it, a
+ * one-shot on any node holding instances compiled some 36 functions of its first holder lazily.
+ * The machine's other processes are read as a one-shot reads them (where this user may), and
+ * nothing is left: the directory is removed, the instances end with the thread and this process.
+ */
+async function warmLive() {
+  const dir = mkdtempSync(join(tmpdir(), 'inotop-build-watched-'));
+  let watcher;
+  let thread;
+  try {
+    try {
+      watcher = watch(dir);
+      thread = new Worker(
+        `require('node:fs').watch(${JSON.stringify(dir)}); require('node:worker_threads').parentPort.postMessage('watching'); setInterval(() => {}, 60_000);`,
+        { eval: true },
+      );
+      await once(thread, 'message');
+    } catch (error) {
+      // No instance to be had (this user at fs.inotify.max_user_instances or max_user_watches: what
+      // inotop is for): the build's code goes without those paths, as it did before.
+      process.stderr.write(`code-cache.mjs: no warm run of the live /proc: ${error.message}\n`);
+      return;
+    }
+    await exports.runProgram(['--json', '--pods', 'none']);
+  } finally {
+    watcher?.close();
+    await thread?.terminate();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

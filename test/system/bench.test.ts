@@ -2,12 +2,13 @@
 // asked for and leaves nothing behind (processes, mount, files, sysctls), also when killed by a
 // signal; one pass of the benchmark's code at the tiny size produces every measurement.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { startupFloorScript } from '../../bench/floor.js';
 import { benchSize } from '../../bench/run.js';
 import { parseMountinfo } from '../../src/resolve/mountinfo.js';
 import { eventually } from '../helpers/eventually.js';
@@ -78,6 +79,22 @@ describe('benchmark', { skip: rootSkip }, () => {
     assert.equal(await exited, 143);
     await waitGone(pids);
     assert.deepEqual(readSysctls(), before, 'sysctls restored');
+  });
+
+  test("the start-up floor's script makes a one-shot's reads, through koffi and through Node's fs alike", { timeout: 60_000 }, async () => {
+    const script = startupFloorScript();
+    const size = LOAD_SIZES.tiny;
+    const load = await startLoad(size);
+    try {
+      const counted = (way: string): number[] => execFileSync(process.execPath, [script, way], { encoding: 'utf8' }).trim().split(' ').map(Number);
+      const [koffi, fs] = [counted('koffi'), counted('fs')];
+      for (const [instances, watches, fds] of [koffi, fs]) {
+        assert.ok(instances! >= size.instances && watches! >= size.watches && fds! >= size.noiseFds, `${instances} instances, ${watches} watches, ${fds} fds`);
+      }
+      assert.deepEqual(koffi.slice(0, 2), fs.slice(0, 2), 'the same instances and watches either way');
+    } finally {
+      await load.stop();
+    }
   });
 
   test('one pass of every measurement at the tiny size', { timeout: 120_000 }, async () => {

@@ -357,6 +357,75 @@ test("V8's code from the build: used by the Node that built it; rejected (other 
   }
 });
 
+test("V8's code from the build holds the live scan's paths: a one-shot of the live /proc, where a process holds instances, compiles none of them at run time", async () => {
+  const dir = packageCopy('live');
+  const cache = join(dir, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`);
+  // V8's log of compiled functions, whose flag V8's code must be made under to be taken (the file's name is a flag too: the same in both places).
+  const logged = (place: string) => {
+    mkdirSync(join(work, place));
+    return { cwd: join(work, place), flags: ['--log-function-events', '--logfile=functions.log'] };
+  };
+  const build = logged('live-build');
+  const made = spawnSync(process.execPath, [...build.flags, join(repo, 'scripts/code-cache.mjs'), join(dir, 'dist/cli/inotop.cjs'), cache], {
+    cwd: build.cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  assert.equal(made.status, 0, made.stderr);
+  const watched = mkdtempSync(join(work, 'watched-'));
+  // Two instances of one process (its event loop's and a worker thread's) on the same directory: kcmp orders them, their lists are keyed alike.
+  const holderScript = join(work, 'holder.cjs');
+  writeFileSync(
+    holderScript,
+    `const dir = process.argv[2];
+     require('node:fs').watch(dir);
+     const thread = new (require('node:worker_threads').Worker)(\`require('node:fs').watch(\${JSON.stringify(dir)}); require('node:worker_threads').parentPort.postMessage(0);\`, { eval: true });
+     thread.once('message', () => console.log('watching'));
+     setInterval(() => {}, 60_000);`,
+  );
+  const holder = spawn(process.execPath, [holderScript, watched], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', () => reject(new Error('the holder exited')));
+    });
+    const run = logged('live-run');
+    const oneShot = spawnSync(process.execPath, [...run.flags, join(dir, 'bin/inotop'), '--json', '--pods', 'none'], {
+      cwd: run.cwd,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    assert.equal(oneShot.status, 0, oneShot.stderr);
+    const holderRow = (JSON.parse(oneShot.stdout) as { processes: { pid: number; instances: number }[] }).processes.find((row) => row.pid === holder.pid);
+    assert.equal(holderRow?.instances, 2, 'the holder read, with its two instances');
+    const log = readdirSync(run.cwd)
+      .filter((name) => name.endsWith('functions.log'))
+      .map((name) => readFileSync(join(run.cwd, name), 'latin1'))
+      .join('\n');
+    // function,deserialize,SCRIPT,...,PATH: the script whose code V8 took; function,interpreter,SCRIPT,...,NAME: one compiled at run time.
+    const script = log.match(new RegExp(`^function,deserialize,(\\d+),.*${join(dir, 'dist/cli/inotop.cjs').replace(/[.]/g, '\\.')}$`, 'm'))?.[1];
+    assert.ok(script, "V8 took the build's code");
+    const named = (event: string) => [...log.matchAll(new RegExp(`^function,${event},${script},.*,([^,\\n]*)$`, 'gm'))].map((match) => match[1]);
+    const compiledNow = named('interpreter');
+    // Of the paths a scan takes only on a live /proc: kcmp's order, lists keyed by a sample, the queues, the resolver's file handles.
+    const liveOnly = ['readLongList', 'sampledKey', 'readQueuesOf', 'compareFiles', 'openByHandle', 'lookupMeans'];
+    const ran = named('first-execution');
+    assert.deepEqual(
+      liveOnly.filter((name) => !ran.includes(name)),
+      [],
+      'each ran',
+    );
+    assert.deepEqual(
+      liveOnly.filter((name) => compiledNow.includes(name)),
+      [],
+      `compiled at run time: ${compiledNow.join(' ')}`,
+    );
+  } finally {
+    holder.kill();
+  }
+});
+
 /** V8's code of the scan's second thread's script in the package at `dir`, made by the build for this Node. */
 const scanThreadCode = (dir: string) => join(dir, 'dist/scan', `worker-${process.version}-${process.arch}.cache`);
 
