@@ -67,7 +67,7 @@ export function workerAsset(entry: WorkerEntry): string {
 }
 
 /** The single executable's bootstrap of a thread whose script is a CommonJS one, as bin/worker.cjs is the npm package's. */
-export const THREAD_ASSET = 'exe/thread.cjs';
+const THREAD_ASSET = 'exe/thread.cjs';
 
 /**
  * A worker thread that runs `entry`: from sources (tsx, as this module is package-files.ts) its
