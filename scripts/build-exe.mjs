@@ -5,15 +5,16 @@
 //
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
-// src/exe/main.ts, small: it runs the application from the assets. The application is the npm
+// src/exe/main.ts, one small CommonJS script: it runs the application from the assets. The application is the npm
 // package's CLI script as one-script.mjs writes it, exe/app/inotop.cjs, with V8's code of it after
 // the build's warm runs (code-cache.mjs) under the Node the executable carries,
 // exe/app/inotop.cache (for the architecture the build runs on: the other's Node does not run
 // here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
 // inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
-// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs,
-// exe/serve/password-worker.mjs and exe/scan/worker.mjs (the worker threads' bundles),
-// exe/koffi.node (koffi's native module for the architecture, from the registry's
+// package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
+// exe/serve/password-worker.mjs (worker threads' bundles, ES modules), exe/scan/worker.cjs (the
+// scan's second thread's script, written as the application's, with V8's code of it after its
+// warm run, exe/scan/worker.cache, both run by the thread's bootstrap exe/thread.cjs), exe/koffi.node (koffi's native module for the architecture, from the registry's
 // @koromix/koffi-linux-ARCH) and exe/build.json (what this script recorded). Then
 // scripts/exe/elf.mjs gives the binary its launcher (scripts/exe/launcher.c) with Debian's dynamic
 // loader and the libraries Node links against, so that the node's own libc is never used.
@@ -25,12 +26,12 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { WORKER_ENTRIES } from './entries.mjs';
+import { COMMONJS_WORKERS, WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
 import { oneScriptOptions, writeScript } from './one-script.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
@@ -88,7 +89,7 @@ async function main() {
   const started = performance.now();
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
-  const appCode = applicationCode(builder, bundles.app);
+  const appCode = applicationCode(builder, bundles);
   for (const arch of arches) {
     const output = buildExecutable(arch, bundles, builder, appCode);
     console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
@@ -127,15 +128,37 @@ async function bundle() {
     define: { ...buildDefine(repo), INOTOP_PACKAGE_INSIDE: JSON.stringify(PACKAGE_INSIDE) },
     logLevel: 'warning',
   };
+  const moduleWorkers = WORKER_ENTRIES.filter((entry) => !COMMONJS_WORKERS.includes(entry));
   await build({
     ...common,
-    entryPoints: { main: 'src/exe/main.ts', ...Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, `src/${entry}.ts`])) },
+    entryPoints: Object.fromEntries(moduleWorkers.map((entry) => [entry, `src/${entry}.ts`])),
     outdir,
     outExtension: { '.js': '.mjs' },
     format: 'esm',
     // require() of Node's built-ins from the bundled CommonJS packages (from anywhere: they are built in).
     banner: { js: "import { createRequire as inotopCreateRequire } from 'node:module'; const require = inotopCreateRequire('/');" },
     plugins: [packageFiles()],
+  });
+  // The main script and the bootstrap of the CommonJS workers' threads: CommonJS, which Node runs
+  // without its ES module loader, requiring its built-ins whole (an ES module's import of node:fs
+  // goes through a facade that reads every export, and so loads Node's streams and fs/promises).
+  await build({
+    ...common,
+    ...oneScriptOptions(common.define),
+    entryPoints: { main: 'src/exe/main.ts', thread: 'src/exe/thread.ts' },
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    plugins: [packageFiles()],
+  });
+  // The CommonJS workers' scripts, written as the application's, for V8's code of each.
+  const workerScripts = await build({
+    ...common,
+    ...oneScriptOptions(common.define),
+    packages: 'external',
+    entryPoints: Object.fromEntries(COMMONJS_WORKERS.map((entry) => [entry, `src/${entry}.ts`])),
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    write: false,
   });
   const cli = await build({
     ...common,
@@ -163,14 +186,15 @@ async function bundle() {
     write: false,
     plugins: [packageFiles(), requiredAtRunTime(packages)],
   });
-  const scripts = [...cli.outputFiles, ...packageScripts.outputFiles];
+  const scripts = [...cli.outputFiles, ...packageScripts.outputFiles, ...workerScripts.outputFiles];
   for (const script of scripts) {
     mkdirSync(dirname(script.path), { recursive: true });
     writeScript(script);
   }
   return {
-    main: join(outdir, 'main.mjs'),
-    workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.mjs`)])),
+    main: join(outdir, 'main.cjs'),
+    thread: join(outdir, 'thread.cjs'),
+    workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.${COMMONJS_WORKERS.includes(entry) ? 'cjs' : 'mjs'}`)])),
     app: cli.outputFiles[0].path,
     packages: Object.fromEntries(packageScripts.outputFiles.map(({ path }) => [relative(join(outdir, 'app', 'packages'), path), path])),
   };
@@ -229,14 +253,19 @@ function replaceOnce(source, from, to, path) {
 
 /**
  * V8's code of the application's script after the warm runs of the npm package's build
- * (code-cache.mjs), made by `builder`: the Node the executable carries for this machine's
- * architecture, unstripped (V8 takes the code only from the same V8 with the same flags). A run of
- * the executable whose V8 rejects it compiles the script (src/exe/main.ts).
+ * (code-cache.mjs), and of the scan's second thread's after its warm run, made by `builder`: the
+ * Node the executable carries for this machine's architecture, unstripped (V8 takes the code only
+ * from the same V8 with the same flags). Each is carried beside its script, SCRIPT.cache (src/exe/carried-scripts.ts). A run of
+ * the executable whose V8 rejects it compiles the script (src/exe/main.ts, src/exe/thread.ts).
  */
-function applicationCode(builder, script) {
-  const file = script.replace(/\.cjs$/, '.cache');
-  execFileSync(builder, [join(repo, 'scripts', 'code-cache.mjs'), script, file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return { arch: process.arch, file };
+function applicationCode(builder, bundles) {
+  const cache = (script) => script.replace(/\.cjs$/, '.cache');
+  const thread = bundles.workers['scan/worker'];
+  execFileSync(builder, [join(repo, 'scripts', 'code-cache.mjs'), bundles.app, cache(bundles.app), thread], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const assets = { 'exe/app/inotop.cache': cache(bundles.app) };
+  // Made where the fixture node is (code-cache.mjs's warm thread reads it).
+  if (existsSync(cache(thread))) assets['exe/scan/worker.cache'] = cache(thread);
+  return { arch: process.arch, assets };
 }
 
 /** esbuild's target: the LTS line the executables run. */
@@ -282,7 +311,7 @@ function buildExecutable(arch, bundles, builder, appCode) {
   const building = `${output}.building`;
   const config = {
     main: bundles.main,
-    mainFormat: 'module',
+    mainFormat: 'commonjs',
     executable: node,
     output: building,
     disableExperimentalSEAWarning: true,
@@ -290,12 +319,14 @@ function buildExecutable(arch, bundles, builder, appCode) {
     // functions its compiling made, not those of warm runs: exe/app/inotop.cache holds those).
     assets: {
       ...Object.fromEntries(PACKAGE_ASSETS.map((asset) => [asset, join(repo, asset)])),
-      // The worker threads' bundles, as src/package-files.ts's workerAsset() names them.
-      ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}.mjs`, bundle])),
-      // The application and V8's code of it, as src/exe/main.ts reads them.
+      // The worker threads' bundles, as src/package-files.ts's workerAsset() names them, and the
+      // bootstrap of those that are CommonJS scripts (THREAD_ASSET).
+      ...Object.fromEntries(Object.entries(bundles.workers).map(([entry, bundle]) => [`exe/${entry}${extname(bundle)}`, bundle])),
+      'exe/thread.cjs': bundles.thread,
+      // The application, as src/exe/main.ts reads it, and V8's code of the scripts (carried-scripts.ts).
       'exe/app/inotop.cjs': bundles.app,
       ...Object.fromEntries(Object.entries(bundles.packages).map(([file, script]) => [`exe/app/packages/${file}`, script])),
-      ...(arch === appCode.arch ? { 'exe/app/inotop.cache': appCode.file } : {}),
+      ...(arch === appCode.arch ? appCode.assets : {}),
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },

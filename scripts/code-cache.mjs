@@ -10,16 +10,17 @@
 // are then compiled already, where they would be compiled cold while the scan waits for them
 // (some 10 ms of a start on an idle node; auto's waits 0.2 ms of it). The runtime is a socket
 // that replays a containerd's answer to the one-shot's two calls (fixtures/cri). A run under
-// another Node finds no cache of its own and loads the ES modules (bin/inotop). The single
-// executable's build runs it on its own script under the Node the executable carries:
-// `code-cache.mjs SCRIPT CACHE` (build-exe.mjs). The npm package's build (no arguments) then makes
-// V8's code of the scan's second thread's script too (warmScanThread).
+// another Node finds no cache of its own and loads the ES modules (bin/inotop). It makes V8's code
+// of the scan's second thread's script too (warmScanThread). The single executable's build runs
+// it on its own scripts under the Node the executable carries: `code-cache.mjs SCRIPT CACHE
+// THREAD_SCRIPT` (build-exe.mjs), the thread's code written beside its script as
+// THREAD_SCRIPT.cache, where the executable looks for it (src/exe/carried-scripts.ts).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
@@ -40,10 +41,13 @@ const runs = [
 const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
-const cliOnly = process.argv.length > 2;
-const [scriptFile, cacheFile = codeCacheFile()] = process.argv.slice(2);
+const [scriptFile, cacheFile = codeCacheFile(), threadScript] = process.argv.slice(2);
+const scanThread =
+  threadScript === undefined
+    ? { script: join(root, 'dist/scan/worker.cjs'), cache: codeCacheFile(join(root, 'dist/scan'), 'worker') }
+    : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
 // First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
-if (!cliOnly && existsSync(fixture)) await warmScanThread(join(root, 'dist/scan/worker.cjs'));
+if (existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
 const { exports, script } = loadBundle(undefined, scriptFile);
 // Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
 if (existsSync('/proc/self/fdinfo')) await warmLive();
@@ -62,19 +66,18 @@ writeFileSync(cacheFile, script.createCachedData());
 process.exitCode = 0;
 
 /**
- * V8's code of the scan's second thread's script (`scriptFile`), written beside it where
- * bin/worker.cjs looks for it. The thread is started as a one-shot starts it (src/package-files.ts:
+ * V8's code of the scan's second thread's script (`scriptFile`), written at `cacheFile`: beside it,
+ * where bin/worker.cjs (or the single executable) looks for it. The thread is started as a one-shot starts it (src/package-files.ts:
  * bin/worker.cjs, the script in its argv, here with the file to write its code to) and handed the
  * fixture node's pids as src/scan/second-thread.ts's ScanThread hands a scan's share to it (its
  * control array's cells: claimed, state, beat, shared): it reads them all, sends its part, and
  * writes the code of its script as it then is. Without kcmp and the queues (ShareInit's
  * orderShared, readQueues): the fixture's pids would be asked of this machine's processes.
  */
-async function warmScanThread(scriptFile) {
+async function warmScanThread(scriptFile, cacheFile) {
   const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
   const SHARED = 3;
   const { port1, port2 } = new MessageChannel();
-  const cacheFile = codeCacheFile(dirname(scriptFile), 'worker');
   const thread = new Worker(join(root, 'bin/worker.cjs'), {
     argv: [scriptFile, cacheFile],
     workerData: { control, port: port2 },

@@ -57,16 +57,24 @@ export type WorkerEntry = (typeof WORKER_ENTRIES)[number];
  */
 export const COMMONJS_WORKERS: readonly WorkerEntry[] = ['scan/worker'];
 
-/** The single executable's asset that holds a worker's bundle (scripts/build-exe.mjs). */
+/**
+ * The single executable's asset that holds a worker's bundle (scripts/build-exe.mjs): one ES
+ * module, or for COMMONJS_WORKERS one CommonJS script (with V8's code of it beside, .cache), run by
+ * its thread bootstrap (THREAD_ASSET: src/exe/thread.ts).
+ */
 export function workerAsset(entry: WorkerEntry): string {
-  return `exe/${entry}.mjs`;
+  return `exe/${entry}.${COMMONJS_WORKERS.includes(entry) ? 'cjs' : 'mjs'}`;
 }
+
+/** The single executable's bootstrap of a thread whose script is a CommonJS one, as bin/worker.cjs is the npm package's. */
+const THREAD_ASSET = 'exe/thread.cjs';
 
 /**
  * A worker thread that runs `entry`: from sources (tsx, as this module is package-files.ts) its
  * .ts, which needs tsx too; in the npm package its bundle in dist/ (the bundle's chunks sit
  * elsewhere than its entry points: the worker's is found from the package), a CommonJS one through
- * bin/worker.cjs; in the single executable its bundle (one ES module) from the assets.
+ * bin/worker.cjs; in the single executable its bundle from the assets, a CommonJS one through its
+ * thread bootstrap (THREAD_ASSET) as bin/worker.cjs runs it.
  */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
   const worker = newWorker(entry, options);
@@ -85,7 +93,10 @@ export function workersRunning(): number {
 function newWorker(entry: WorkerEntry, options: WorkerOptions): Worker {
   // Loaded here: a one-shot run starts no thread, and need not load Node's worker modules.
   const { Worker } = process.getBuiltinModule('node:worker_threads');
-  if (isSingleExecutable()) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
+  if (isSingleExecutable()) {
+    if (!COMMONJS_WORKERS.includes(entry)) return new Worker(readPackageFile(workerAsset(entry)).toString('utf8'), { ...options, eval: true });
+    return new Worker(readPackageFile(THREAD_ASSET).toString('latin1'), { ...options, eval: true, argv: [workerAsset(entry)] });
+  }
   if (import.meta.filename.endsWith('.ts')) {
     // tsx registered in the thread itself: --import in a worker's execArgv does not take.
     const source = JSON.stringify(new URL(`./${entry}.ts`, import.meta.url).href);

@@ -1,17 +1,19 @@
 // The single executable's main script (scripts/build-exe.mjs bundles it, with what it imports,
-// into one small ES module inside Node's binary), which runs the application: the npm package's
-// CLI script (dist/cli/inotop.cjs) with V8's code of it made by the build's warm runs under the
-// Node the executable carries, both SEA assets, run as bin/launch.cjs runs the npm package's (where
-// V8 takes no code the executable carries, with the code an earlier start kept: kept-code.ts); and
-// the packages it requires, each a script among the assets, run when first required. The launcher (scripts/exe/launcher.c) ran
+// into one small CommonJS script inside Node's binary: Node then starts no ES module loader, and
+// its built-in modules come without the ES facades that load node:fs's streams and fs/promises),
+// which runs the application: the npm package's CLI script (dist/cli/inotop.cjs) with V8's code of
+// it made by the build's warm runs under the Node the executable carries, both SEA assets, run as
+// bin/launch.cjs runs the npm package's (where V8 takes no code the executable carries, with the
+// code an earlier start kept: kept-code.ts); and the packages it requires, each a script among the
+// assets, run when first required (carried-scripts.ts). The launcher (scripts/exe/launcher.c) ran
 // Node on its own loader and libraries: it left this file's path, the descriptors it opened and the
 // node's LD_PRELOAD in the environment, taken back here before anything else reads or inherits them.
 import { closeSync, writeFileSync } from 'node:fs';
-import module from 'node:module';
 import { basename } from 'node:path';
 import type { Script } from 'node:vm';
-import { compileBundle, runBundle, runCompiled } from '../../bin/launch.cjs';
+import { compileBundle } from '../../bin/launch.cjs';
 import type { CodeCacheNote } from '../cli/build-info.js';
+import { carriedCode, carriedPath, carriedScript, runCompiledCarried } from './carried-scripts.js';
 import { keepCode, keptCode } from './kept-code.js';
 
 const executable = process.env['INOTOP_EXECUTABLE'];
@@ -44,36 +46,18 @@ if (launcherFds !== undefined) {
   }
 }
 
-/** Where the build put the application's script, V8's code of it and its packages' scripts (scripts/build-exe.mjs)... */
+/** Where the build put the application's script (and V8's code of it beside: carriedCode). */
 const APP_SCRIPT = 'exe/app/inotop.cjs';
-const APP_CODE = 'exe/app/inotop.cache';
-const PACKAGES = 'exe/app/packages/';
-/** ...and where they are to stack traces and require() (a path no file can be below, as package-fs.ts's). */
-declare const INOTOP_PACKAGE_INSIDE: string;
 
 /** The CLI's entry, as src/cli/program.ts's exports: what bin/inotop runs in the npm package. */
 interface AppEntry {
   runProgram(argv: string[], launch: { codeCache: CodeCacheNote; ownProcess: boolean }): Promise<void>;
 }
 
-const sea = process.getBuiltinModule('node:sea');
-const appFile = `${INOTOP_PACKAGE_INSIDE}/${APP_SCRIPT}`;
-const builtin = module.createRequire(appFile);
-const required = new Map<string, unknown>();
-const packages = { require: requirePackage, importPackage: async (specifier: string) => requirePackage(specifier) };
-const app = compileApp(assetScript(APP_SCRIPT));
-const exports = runCompiled(app.script, appFile, packages).exports as AppEntry;
-await exports.runProgram(process.argv.slice(2), { codeCache: app.note, ownProcess: true });
-
-/** Node's built-in modules, and the packages the application requires (those the npm package has in node_modules), each run once when first asked for. */
-function requirePackage(specifier: string): unknown {
-  if (module.isBuiltin(specifier)) return builtin(specifier);
-  if (!required.has(specifier)) {
-    const asset = `${PACKAGES}${specifier}.cjs`;
-    required.set(specifier, runBundle(assetScript(asset), undefined, `${INOTOP_PACKAGE_INSIDE}/${asset}`, packages).exports);
-  }
-  return required.get(specifier);
-}
+const appFile = carriedPath(APP_SCRIPT);
+const app = compileApp(carriedScript(APP_SCRIPT));
+// Not awaited (a CommonJS script has no top-level await): as bin/inotop, a failure it does not say itself is Node's uncaught rejection.
+void (runCompiledCarried(app.script, APP_SCRIPT).exports as AppEntry).runProgram(process.argv.slice(2), { codeCache: app.note, ownProcess: true });
 
 /**
  * Whether V8 would take `code` as to its flags: V8 compiles a script in full before it rejects code
@@ -88,33 +72,13 @@ function madeUnderTheseFlags(code: Buffer): boolean {
   return code.length >= 16 && probe.subarray(0, 8).equals(code.subarray(0, 8)) && probe.subarray(12, 16).equals(code.subarray(12, 16));
 }
 
-/** A script the build wrote, read as latin1 as bin/launch.cjs reads the npm package's: it is ASCII only. */
-function assetScript(asset: string): string {
-  let bytes: ArrayBuffer;
-  try {
-    bytes = sea.getRawAsset(asset) as ArrayBuffer;
-  } catch {
-    throw new Error(`Cannot find module '${asset}' in the single executable`);
-  }
-  return Buffer.from(bytes).toString('latin1');
-}
-
-/** The build's V8 code of the application's script (the asset's bytes, not copied), if it made some: it does for the architecture it builds on. */
-function buildCode(): Buffer | undefined {
-  try {
-    return Buffer.from(sea.getRawAsset(APP_CODE) as ArrayBuffer);
-  } catch {
-    return undefined; // getRawAsset throws for a key it does not have
-  }
-}
-
 /**
  * The application's script compiled with the build's code; where it carries none for this
  * architecture or V8 would reject it (made under other flags), with the code an earlier start
  * kept, and where there is none V8 takes either, this start's kept as it exits. What --version says of it.
  */
 function compileApp(source: string): { script: Script; note: CodeCacheNote } {
-  const carried = buildCode();
+  const carried = carriedCode(APP_SCRIPT);
   const otherFlags = carried !== undefined && !madeUnderTheseFlags(carried);
   const withCarried = carried === undefined || otherFlags ? undefined : (compileBundle(source, carried, appFile) as Script);
   if (withCarried !== undefined && !withCarried.cachedDataRejected) {

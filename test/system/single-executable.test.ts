@@ -5,10 +5,11 @@
 // --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
 // Alpine-like root with musl's libc only. As a user: V8's code kept where V8 rejects the build's, and a
-// damaged kept file survived. The arm64 file under qemu-aarch64-static (its first start's code kept
+// damaged kept file survived. The scan's second thread compiling its script from the build's code
+// (Node's trace of V8's compiles). The arm64 file under qemu-aarch64-static (its first start's code kept
 // for the next); the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   chmodSync,
@@ -29,6 +30,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Snapshot } from '../../src/model/types.js';
+import { SECOND_THREAD } from '../../src/scan/second-thread.js';
 import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
@@ -351,6 +353,88 @@ test(
     assert.match(run(['--version']).stdout, /^cache +V8's code from the build: used$/m);
   },
 );
+
+test(
+  "the scan's second thread: its script carried as a CommonJS one, compiled in the thread from V8's code the build made under the executable's Node; under other V8 flags from its source, the same scan",
+  { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false), timeout: 300_000 },
+  async (t) => {
+    const { user, cache, run } = asUser(t, 'x64');
+    // A node of more open files than SECOND_THREAD.earlyOpenFiles (file-nr), in processes of the
+    // user's, whose fds a scan of the user's reads: a one-shot starts its second thread as it starts.
+    const perHolder = 7_500;
+    const holders = Array.from({ length: Math.ceil((SECOND_THREAD.earlyOpenFiles + 2_000) / perHolder) }, () =>
+      spawn('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', process.execPath, '-e', holdFiles(perHolder)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    t.after(() => holders.forEach((holder) => holder.stdin.end()));
+    await Promise.all(holders.map((holder) => new Promise((resolve) => holder.stdout.once('data', resolve))));
+    const trace = join(cache, 'trace.log');
+    const NO_THREAD = 'no second thread started';
+    /** A one-shot's output and how its second thread compiled its script (Node's trace of V8's compiles), with `flags` for V8. */
+    const oneShot = (flags: string) => {
+      rmSync(trace, { force: true });
+      const { stdout } = run(['--json', '--pods', 'none'], process.env.PATH, {
+        NODE_OPTIONS: `${flags} --trace-event-categories=disabled-by-default-v8.compile --trace-event-file-pattern=${trace}`,
+      });
+      const compiled = threadScriptCompiles(JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: TraceEvent[] });
+      // Started only where a core looked free (SecondThreadTuning.maxCpuPressure): tried again until one did.
+      assert.ok(compiled !== null, NO_THREAD);
+      return { snapshot: JSON.parse(stdout) as Snapshot, compiled };
+    };
+    // Only that is tried again: a one-shot that failed fails the test.
+    const untilStarted = { timeoutMs: 120_000, intervalMs: 500, retryOn: (error: unknown) => (error as Error).message === NO_THREAD };
+    const withCode = await eventually(() => oneShot(''), untilStarted);
+    assert.deepEqual(withCode.compiled, ['code']);
+    // V8 takes code only under the flags it was made with: the thread compiles its script and scans all the same.
+    const fromSource = await eventually(() => oneShot('--jitless'), untilStarted);
+    assert.deepEqual(fromSource.compiled, ['source']);
+    // Each holder's one instance and watch (fs.watch), read by either thread.
+    const holderRows = (snapshot: Snapshot) =>
+      snapshot.processes
+        .filter((proc) => holders.some((holder) => holder.pid === proc.pid))
+        .map((proc) => [proc.pid, proc.instances, proc.watches])
+        .sort((a, b) => a[0]! - b[0]!);
+    const expected = holders.map((holder) => [holder.pid, 1, 1]).sort((a, b) => a[0]! - b[0]!);
+    assert.deepEqual(holderRows(withCode.snapshot), expected);
+    assert.deepEqual(holderRows(fromSource.snapshot), expected);
+  },
+);
+
+/** A Node script that holds `count` files open and one inotify watch (fs.watch), says so on stdout, and ends with its stdin. */
+function holdFiles(count: number): string {
+  return `const { openSync, watch } = require('node:fs');
+  const fds = Array.from({ length: ${count} }, () => openSync('/dev/null', 'r'));
+  watch('/tmp');
+  process.stdout.write(\`\${fds.length}\\n\`);
+  process.stdin.resume().once('end', () => process.exit(0));`;
+}
+
+/** One event of Node's trace (--trace-event-categories): complete events (ph X) last `dur` µs from `ts`. */
+interface TraceEvent {
+  name: string;
+  ph: string;
+  tid: number;
+  ts: number;
+  dur?: number;
+  args: { name?: string };
+}
+
+/**
+ * How the scan's second thread compiled each script that came with V8's code (its compile tried to
+ * deserialize some): 'code' where V8 took it, 'source' where it then compiled the source (the
+ * thread's bootstrap, which comes with none, is not among them); null where no such thread ran.
+ */
+function threadScriptCompiles({ traceEvents }: { traceEvents: TraceEvent[] }): ('code' | 'source')[] | null {
+  const thread = traceEvents.find((event) => event.name === 'thread_name' && /^\[worker \d+\] WorkerThread$/.test(event.args.name ?? ''))?.tid;
+  if (thread === undefined) return null;
+  const spans = traceEvents.filter((event) => event.tid === thread && event.ph === 'X');
+  const within = (outer: TraceEvent, name: string) =>
+    spans.some((inner) => inner !== outer && inner.name === name && inner.ts >= outer.ts && inner.ts + (inner.dur ?? 0) <= outer.ts + (outer.dur ?? 0));
+  return spans
+    .filter((span) => span.name === 'V8.CompileScript' && within(span, 'V8.CompileDeserialize'))
+    .map((span) => (within(span, 'V8.CompileCode') ? 'source' : 'code'));
+}
 
 /**
  * The executable for `arch` copied into a directory of the test's own, run as a user (1234) with a
