@@ -27,6 +27,7 @@ import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { LinkSet } from '../sys/dirents.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
+import { FileSet, type HeldFd, type ListedAdd } from '../sys/filesets.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
 import { objectArray } from '../common/object-array.js';
@@ -212,128 +213,146 @@ export class Scanner {
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
-    // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
-    const pass = new ScanPass(users, keyByLength, {
-      kcmp: this.once && !previous ? exact : null,
-      deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
-      queueCalls: this.readQueues ? queueCallsOrNull() : null,
-      listed,
-    });
-    const { processes, denied, identities } = pass;
+    const calls = this.readQueues ? queueCallsOrNull() : null;
+    // A once-only scan of every process that duplicates each holder's fds for their queues adds
+    // them to a FileSet on the way, which tells shared ones apart at the end; else it orders
+    // instances by kcmp as it reads them. On two threads, each its own share.
+    const files = this.once && exact && calls && !previous ? fileSetOrNull() : null;
+    try {
+      const pass = new ScanPass(users, keyByLength, {
+        kcmp: this.once && !previous && !files ? exact : null,
+        deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
+        queueCalls: calls,
+        listed,
+        files,
+      });
+      const { processes, denied, identities } = pass;
 
-    const keptPids: number[] = [];
-    let skippedForTime = 0;
-    const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
-    // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
-    const shares =
-      this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
-        ? new PidShares(
-            pids,
-            this.secondThread,
-            { procRoot, users, keyByLength, orderShared: exact !== null, readQueues: pass.queued !== null },
-            this.earlyThread,
-          )
-        : null;
-    // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
-    if (!shares) this.earlyThread?.stop();
-    this.earlyThread = null;
-    /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
-    let theirOrder: SharedOrder | null = null;
-    if (shares) {
-      for (let range = shares.claim(); range; range = shares.claim()) {
-        for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
-      }
-      const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
-      for (const pid of notRead) this.readProcess(pid, pass);
-      if (part && exact) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
-      pass.join(part);
-    }
-    this.lastThreads = shares?.use() ?? null;
-    for (const pid of shares ? [] : pids) {
-      meter?.reading(processes);
-      if (deadline !== null && uptimeMs() > deadline) {
-        skippedForTime++;
-        continue;
-      }
-      if (previous?.pids.has(pid) && !changed!.has(pid)) {
-        const deniedBefore = previous.denied.get(pid);
-        if (deniedBefore) {
-          denied.set(pid, deniedBefore);
-          pass.misses.add(deniedBefore, pid);
+      const keptPids: number[] = [];
+      let skippedForTime = 0;
+      const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
+      // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
+      const shares =
+        this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
+          ? new PidShares(
+              pids,
+              this.secondThread,
+              { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.epoll ?? null },
+              this.earlyThread,
+            )
+          : null;
+      // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
+      if (!shares) this.earlyThread?.stop();
+      this.earlyThread = null;
+      /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
+      let theirOrder: SharedOrder | null = null;
+      /** The second thread's side of the FileSet where it read a part (null: it could not join the set). */
+      let theirFiles: ScanPart['files'] | undefined;
+      if (shares) {
+        for (let range = shares.claim(); range; range = shares.claim()) {
+          for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
         }
-        const kept = previous.holders.get(pid);
-        if (!kept) continue;
-        const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
-        if (identity !== null && identity === previous.identities.get(pid)) {
-          processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
-          keptPids.push(pid);
-          identities.set(pid, identity);
+        const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
+        for (const pid of notRead) this.readProcess(pid, pass);
+        if (part && exact && !files) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
+        theirFiles = part ? part.files : undefined;
+        pass.join(part);
+      }
+      this.lastThreads = shares?.use() ?? null;
+      for (const pid of shares ? [] : pids) {
+        meter?.reading(processes);
+        if (deadline !== null && uptimeMs() > deadline) {
+          skippedForTime++;
           continue;
         }
-        // Gone, or its pid taken by a new process: read as new.
+        if (previous?.pids.has(pid) && !changed!.has(pid)) {
+          const deniedBefore = previous.denied.get(pid);
+          if (deniedBefore) {
+            denied.set(pid, deniedBefore);
+            pass.misses.add(deniedBefore, pid);
+          }
+          const kept = previous.holders.get(pid);
+          if (!kept) continue;
+          const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
+          if (identity !== null && identity === previous.identities.get(pid)) {
+            processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
+            keptPids.push(pid);
+            identities.set(pid, identity);
+            continue;
+          }
+          // Gone, or its pid taken by a new process: read as new.
+        }
+        this.readProcess(pid, pass);
       }
-      this.readProcess(pid, pass);
+      const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
+
+      meter?.done(processes);
+      // The fdinfo files of processes not read this time are still wanted (by a next scan: a
+      // once-only scan keeps nothing for one).
+      if (!previous && !this.once) this.fdinfoFiles?.endScan();
+      this.parsed = parsedNow;
+      this.parsedGroups = parsedGroupsNow;
+
+      // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
+      const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
+      const notes: ScanNote[] = [];
+      const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
+      this.lastHost = { userns: hostUserns, names: users };
+      notes.push(...namespaced.notes);
+      // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
+      // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
+      const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+      const needsPrivilege = hostProtected ? 0 : denied.size;
+      if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
+      notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
+      // Only a scan that read all it could of the live /proc can be built on (one of only the changed
+      // processes too), and only by a next scan.
+      const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
+      this.previous =
+        this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
+          ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
+          : null;
+      const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
+      const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
+      const limits = readLimits(procRoot);
+
+      // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
+      // kcmp: the runs it merged, or those the FileSet tells where each thread that read added
+      // every holder's fds to it, else each thread's order (made as it read: a once-only scan; else
+      // made now) merged here.
+      const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
+      const runs =
+        shares?.sharedRuns() ??
+        (exact && files && whole
+          ? runsOfListing(files.listing(), new Set([files.slot, ...(theirFiles ? [theirFiles.slot] : [])]), exact)
+          : exact
+            ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])
+            : null);
+      markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
+      markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
+      return {
+        time: new Date().toISOString(),
+        hostname,
+        kernel,
+        procRoot,
+        hostUserns,
+        limits,
+        processes,
+        needsPrivilege,
+        coverage: misses.coverage(pids.length, skippedForTime),
+        userNamespaces: namespaced.namespaces,
+        sharedDetection: exact ? 'kcmp' : 'heuristic',
+        notes,
+        parsedInstances,
+        scope: previous ? 'changed' : 'all',
+        keptPids,
+        queued: pass.queued,
+        incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
+        durationMs: uptimeMs() - started,
+      };
+    } finally {
+      files?.close();
     }
-    const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
-
-    meter?.done(processes);
-    // The fdinfo files of processes not read this time are still wanted (by a next scan: a
-    // once-only scan keeps nothing for one).
-    if (!previous && !this.once) this.fdinfoFiles?.endScan();
-    this.parsed = parsedNow;
-    this.parsedGroups = parsedGroupsNow;
-
-    // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
-    const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
-    const notes: ScanNote[] = [];
-    const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
-    this.lastHost = { userns: hostUserns, names: users };
-    notes.push(...namespaced.notes);
-    // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
-    // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
-    const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
-    const needsPrivilege = hostProtected ? 0 : denied.size;
-    if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
-    notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
-    // Only a scan that read all it could of the live /proc can be built on (one of only the changed
-    // processes too), and only by a next scan.
-    const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
-    this.previous =
-      this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
-        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
-        : null;
-    const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
-    const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
-    const limits = readLimits(procRoot);
-
-    // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
-    // kcmp: the runs it merged, else each thread's order (made as it read: a once-only scan; else
-    // made now) merged here.
-    const runs =
-      shares?.sharedRuns() ??
-      (exact ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()]) : null);
-    markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
-    markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
-    return {
-      time: new Date().toISOString(),
-      hostname,
-      kernel,
-      procRoot,
-      hostUserns,
-      limits,
-      processes,
-      needsPrivilege,
-      coverage: misses.coverage(pids.length, skippedForTime),
-      userNamespaces: namespaced.namespaces,
-      sharedDetection: exact ? 'kcmp' : 'heuristic',
-      notes,
-      parsedInstances,
-      scope: previous ? 'changed' : 'all',
-      keptPids,
-      queued: pass.queued,
-      incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
-      durationMs: uptimeMs() - started,
-    };
   }
 
   /**
@@ -346,24 +365,26 @@ export class Scanner {
     pids: ArrayLike<number>,
     claim: () => PidRange | null,
     users: ReadonlyMap<number, string>,
-    { keyByLength, orderShared, readQueues }: Pick<ShareInit, 'keyByLength' | 'orderShared' | 'readQueues'>,
+    { keyByLength, orderShared, readQueues, fileSet }: Pick<ShareInit, 'keyByLength' | 'orderShared' | 'readQueues' | 'fileSet'>,
     beat: () => void,
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
+    const queueCalls = readQueues ? queueCallsOrNull() : null;
+    const joined = fileSet !== null && queueCalls ? FileSet.join(fileSet) : null;
+    const files = typeof joined === 'string' ? null : joined;
     // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
-    const pass = new ScanPass(users, keyByLength, {
-      kcmp: kcmp?.ok ? kcmp.value : null,
-      deferrableBytes: 0,
-      queueCalls: readQueues ? queueCallsOrNull() : null,
-      listed: new Map(),
-      beat,
-    });
-    for (let range = claim(); range; range = claim()) {
-      for (let at = range.start; at < range.end; at++) {
-        this.readProcess(pids[at]!, pass);
-        beat();
+    const pass = new ScanPass(users, keyByLength, { kcmp: kcmp?.ok ? kcmp.value : null, deferrableBytes: 0, queueCalls, files, listed: new Map(), beat });
+    try {
+      for (let range = claim(); range; range = claim()) {
+        for (let at = range.start; at < range.end; at++) {
+          this.readProcess(pids[at]!, pass);
+          beat();
+        }
       }
+    } finally {
+      files?.close();
     }
+    // Where it could not join the set (files null), the main thread cannot tell shared instances by it.
     return pass.part();
   }
 
@@ -535,6 +556,8 @@ interface ScanPassOptions {
   deferrableBytes: number;
   /** The queue calls, to read each holder's queues as it is read (queued). */
   queueCalls: QueueCalls | null;
+  /** With the queue calls: the FileSet each holder's fds are added to as its queues are read, which tells shared ones apart. */
+  files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   listed: ReadonlyMap<number, number>;
   /** Called at every fd read: a second thread's sign of life. */
@@ -572,6 +595,8 @@ class ScanPass {
   /** Bytes of watch lines this pass may still keep in lists parsed when first read (parseWatches). */
   private deferrableBytes: number;
   private readonly queueCalls: QueueCalls | null;
+  /** The FileSet the holders' fds are added to (ScanPassOptions.files). */
+  readonly files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   readonly listed: ReadonlyMap<number, number>;
   /** Called at every fd read: a second thread's sign of life. */
@@ -581,12 +606,13 @@ class ScanPass {
     readonly users: ReadonlyMap<number, string>,
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     readonly keyByLength: boolean,
-    { kcmp, deferrableBytes, queueCalls, listed, beat = () => undefined }: ScanPassOptions,
+    { kcmp, deferrableBytes, queueCalls, files, listed, beat = () => undefined }: ScanPassOptions,
   ) {
     this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
     this.deferrableBytes = deferrableBytes;
     this.queueCalls = queueCalls;
     this.queued = queueCalls ? new Map() : null;
+    this.files = queueCalls ? files : null;
     this.listed = listed;
     this.beat = beat;
   }
@@ -595,7 +621,7 @@ class ScanPass {
   addHolder(proc: ScannedProcess): void {
     this.processes.push(proc);
     this.fileOrder?.add(proc);
-    if (this.queueCalls) readQueuesOf(this.queueCalls, proc, this.queued!);
+    if (this.queueCalls) readQueuesOf(this.queueCalls, proc, this.queued!, this.files);
   }
 
   /**
@@ -615,7 +641,17 @@ class ScanPass {
   part(): ScanPart {
     const { processes, denied, outOfFds, parsedInstances } = this;
     const queued = this.queued && [...this.queued];
-    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances, sharedOrder: this.fileOrder?.order() ?? null, queued };
+    const files = this.files && { slot: this.files.slot, whole: this.files.whole };
+    return {
+      processes,
+      misses: this.misses.list(),
+      denied: [...denied],
+      outOfFds,
+      parsedInstances,
+      sharedOrder: this.fileOrder?.order() ?? null,
+      queued,
+      files,
+    };
   }
 
   /**
@@ -850,6 +886,38 @@ export function mergeOrders(kcmp: FileComparator, orders: readonly (SharedOrder 
   };
   const present = orders.filter((order) => order !== null);
   return { instances: runsOf(present.map((order) => order.instances)), groups: runsOf(present.map((order) => order.groups)) };
+}
+
+/**
+ * The runs of ids that are one file, two or more each, from a FileSet's listing (by file, then fd
+ * number; `slots` the numbers each thread added a file under first): one file's adds are
+ * together, the first under a slot. An add under another number is a file its thread added
+ * before, in the same run; an add under a slot not lower than the run's last number (another
+ * thread's first add of a file) is asked of kcmp: the same file as the run's, or the next file's.
+ * An add under a slot taken in the run already, or lower, begins the next file.
+ */
+export function runsOfListing(listing: readonly ListedAdd[], slots: ReadonlySet<number>, kcmp: FileComparator): SharedRuns {
+  const runs: SharedRuns = { instances: [], groups: [] };
+  let run: ListedAdd[] = [];
+  const end = () => {
+    if (run.length > 1) (run[0]!.held.group ? runs.groups : runs.instances).push(run.map(({ held }) => `${held.pid}:${held.fd}`));
+    run = [];
+  };
+  const heldFile = ({ pid, fd }: HeldFd): HeldFile => ({ pid, fd, id: `${pid}:${fd}` });
+  for (const add of listing) {
+    const last = run[run.length - 1];
+    const sameFile = last !== undefined && add.fd > last.fd && (!slots.has(add.fd) || compareFiles(kcmp, heldFile(run[0]!.held), heldFile(add.held)) === 0);
+    if (!sameFile) end();
+    run.push(add);
+  }
+  end();
+  return runs;
+}
+
+/** A FileSet for this scan, or null where there can be none (the scan then orders instances by kcmp). */
+function fileSetOrNull(): FileSet | null {
+  const set = FileSet.create();
+  return typeof set === 'string' ? null : set;
 }
 
 /** Each item of these processes, and the pid of the process holding it. */

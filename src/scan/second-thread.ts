@@ -14,10 +14,12 @@
 // reads on from the top, and the worker from the bottom, past the main thread's. At the end the
 // main thread takes the worker's processes (its watch lists moved, not copied), synchronously
 // (Atomics.wait and receiveMessageOnPort: no turn of the event loop); a worker that cannot start or
-// dies leaves its chunks to the main thread, after a bounded wait. Each thread orders its own
-// instances by kcmp before the join (sharedOrder); the main thread, done reading, sends the worker
-// its order, and the worker merges the two (kcmp calls: 5–15 ms at 1,000 instances) while the main
-// thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
+// dies leaves its chunks to the main thread, after a bounded wait. Shared instances are told apart
+// by a FileSet both threads add their holders' fds to as they read their queues (ShareInit.fileSet:
+// the main thread reads it once both are done); without one (no pidfd_getfd), each thread orders
+// its own instances by kcmp before the join (sharedOrder), the main thread, done reading, sends the
+// worker its order, and the worker merges the two (kcmp calls: 5–15 ms at 1,000 instances) while
+// the main thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ScannedProcess, WatchList } from '../model/types.js';
@@ -94,6 +96,8 @@ export interface ScanPart {
   sharedOrder: SharedOrder | null;
   /** Its holders' queues by "pid:fd" (ScanResult.queued), when asked (ShareInit.readQueues) and it could read them. */
   queued: [string, number][] | null;
+  /** Its side of the scan's FileSet (ShareInit.fileSet): its slot, and whether every holder's fds went in; null where it did not join the set. */
+  files: { slot: number; whole: boolean } | null;
 }
 
 /**
@@ -154,6 +158,8 @@ export interface ShareInit {
   orderShared: boolean;
   /** The worker reads its holders' queues as it reads them (ScanOptions.readQueues). */
   readQueues: boolean;
+  /** The epoll instance of the scan's FileSet, which the worker adds its holders' fds to as it reads their queues (no order is made then); null: none. */
+  fileSet: number | null;
   /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
   firstChunk: number;
   dieAfterPids: number | null;
@@ -298,7 +304,7 @@ export class PidShares {
   constructor(
     pids: readonly number[],
     private readonly tuning: SecondThreadTuning,
-    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared' | 'readQueues'>,
+    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared' | 'readQueues' | 'fileSet'>,
     /** A worker started before the scan (ScanThread.early): it is given its share at once. */
     early: ScanThread | null = null,
   ) {
