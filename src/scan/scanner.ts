@@ -27,7 +27,7 @@ import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { LinkSet } from '../sys/dirents.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
-import { FileSet, type HeldFd, type ListedAdd } from '../sys/filesets.js';
+import { FileSet, type HeldFd } from '../sys/filesets.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
 import { objectArray } from '../common/object-array.js';
@@ -237,7 +237,7 @@ export class Scanner {
           ? new PidShares(
               pids,
               this.secondThread,
-              { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.epoll ?? null },
+              { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.share ?? null },
               this.earlyThread,
             )
           : null;
@@ -323,8 +323,8 @@ export class Scanner {
       const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
       const runs =
         shares?.sharedRuns() ??
-        (exact && files && whole
-          ? runsOfListing(files.listing(), new Set([files.slot, ...(theirFiles ? [theirFiles.slot] : [])]), exact)
+        (files && whole
+          ? runsOfFiles(files.sameFiles())
           : exact
             ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])
             : null);
@@ -374,15 +374,11 @@ export class Scanner {
     const files = typeof joined === 'string' ? null : joined;
     // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
     const pass = new ScanPass(users, keyByLength, { kcmp: kcmp?.ok ? kcmp.value : null, deferrableBytes: 0, queueCalls, files, listed: new Map(), beat });
-    try {
-      for (let range = claim(); range; range = claim()) {
-        for (let at = range.start; at < range.end; at++) {
-          this.readProcess(pids[at]!, pass);
-          beat();
-        }
+    for (let range = claim(); range; range = claim()) {
+      for (let at = range.start; at < range.end; at++) {
+        this.readProcess(pids[at]!, pass);
+        beat();
       }
-    } finally {
-      files?.close();
     }
     // Where it could not join the set (files null), the main thread cannot tell shared instances by it.
     return pass.part();
@@ -641,7 +637,7 @@ class ScanPass {
   part(): ScanPart {
     const { processes, denied, outOfFds, parsedInstances } = this;
     const queued = this.queued && [...this.queued];
-    const files = this.files && { slot: this.files.slot, whole: this.files.whole };
+    const files = this.files && { whole: this.files.whole };
     return {
       processes,
       misses: this.misses.list(),
@@ -828,7 +824,9 @@ interface HeldFile {
  * identical lists can be one instance), those that are one file together: each put in its place
  * as its holder is read (EqualGroups: about log2(n) kcmp calls each, n log n in all, even for many
  * empty instances). A scan's two threads each order their own as they read, so that kcmp's calls
- * are shared as the reading is, and markShared merges the two orders (SharedOrder).
+ * are shared as the reading is, and markShared merges the two orders (SharedOrder). A one-shot
+ * that reads its holders' queues tells them by a FileSet instead (no kcmp call at all where no
+ * file is held twice), and orders them so only where that set cannot tell (ScanPassOptions.files).
  */
 class FileOrder {
   private readonly instances = new Map<string, EqualGroups<HeldFile>>();
@@ -889,28 +887,15 @@ export function mergeOrders(kcmp: FileComparator, orders: readonly (SharedOrder 
 }
 
 /**
- * The runs of ids that are one file, two or more each, from a FileSet's listing (by file, then fd
- * number; `slots` the numbers each thread added a file under first): one file's adds are
- * together, the first under a slot. An add under another number is a file its thread added
- * before, in the same run; an add under a slot not lower than the run's last number (another
- * thread's first add of a file) is asked of kcmp: the same file as the run's, or the next file's.
- * An add under a slot taken in the run already, or lower, begins the next file.
+ * The runs of ids ("pid:fd") that are one file, as a FileSet tells them (sameFiles). An fd added
+ * twice (a holder read by the main thread after a second thread that stalled had added it) is one.
  */
-export function runsOfListing(listing: readonly ListedAdd[], slots: ReadonlySet<number>, kcmp: FileComparator): SharedRuns {
+function runsOfFiles(sameFiles: readonly HeldFd[][]): SharedRuns {
   const runs: SharedRuns = { instances: [], groups: [] };
-  let run: ListedAdd[] = [];
-  const end = () => {
-    if (run.length > 1) (run[0]!.held.group ? runs.groups : runs.instances).push(run.map(({ held }) => `${held.pid}:${held.fd}`));
-    run = [];
-  };
-  const heldFile = ({ pid, fd }: HeldFd): HeldFile => ({ pid, fd, id: `${pid}:${fd}` });
-  for (const add of listing) {
-    const last = run[run.length - 1];
-    const sameFile = last !== undefined && add.fd > last.fd && (!slots.has(add.fd) || compareFiles(kcmp, heldFile(run[0]!.held), heldFile(add.held)) === 0);
-    if (!sameFile) end();
-    run.push(add);
+  for (const run of sameFiles) {
+    const ids = [...new Set(run.map(({ pid, fd }) => `${pid}:${fd}`))];
+    if (ids.length > 1) (run[0]!.group ? runs.groups : runs.instances).push(ids);
   }
-  end();
   return runs;
 }
 

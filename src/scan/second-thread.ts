@@ -27,6 +27,7 @@ import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import type { MissList } from './coverage.js';
+import type { FileSetShare } from '../sys/filesets.js';
 import { releaseOptimizer } from '../sys/optimizer.js';
 import { parseSysctlNumber } from './parse.js';
 import { readProcTextOrNull } from './procfs.js';
@@ -96,8 +97,8 @@ export interface ScanPart {
   sharedOrder: SharedOrder | null;
   /** Its holders' queues by "pid:fd" (ScanResult.queued), when asked (ShareInit.readQueues) and it could read them. */
   queued: [string, number][] | null;
-  /** Its side of the scan's FileSet (ShareInit.fileSet): its slot, and whether every holder's fds went in; null where it did not join the set. */
-  files: { slot: number; whole: boolean } | null;
+  /** Its side of the scan's FileSet (ShareInit.fileSet): whether every holder's fds went in; null where it did not join the set. */
+  files: { whole: boolean } | null;
 }
 
 /**
@@ -158,8 +159,8 @@ export interface ShareInit {
   orderShared: boolean;
   /** The worker reads its holders' queues as it reads them (ScanOptions.readQueues). */
   readQueues: boolean;
-  /** The epoll instance of the scan's FileSet, which the worker adds its holders' fds to as it reads their queues (no order is made then); null: none. */
-  fileSet: number | null;
+  /** The scan's FileSet, which the worker adds its holders' fds to as it reads their queues (no order is made then); null: none. */
+  fileSet: FileSetShare | null;
   /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
   firstChunk: number;
   dieAfterPids: number | null;
