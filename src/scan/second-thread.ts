@@ -44,9 +44,11 @@ export interface SecondThreadTuning {
   /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far (workerPays). */
   leftMs: number;
   /**
-   * ...and only while a core looks free: at most this share (%) of the last 10 s with some task
-   * waiting for a CPU (/proc/pressure/cpu's "some avg10"). Where every core is busy, a second
-   * thread would take turns with the first and with the node's work: more CPU, no sooner done.
+   * ...and only while a core looks free: fewer tasks runnable now than cores (ourselves counted:
+   * /proc/loadavg), or at most this share (%) of the last 10 s with some task waiting for a CPU
+   * (/proc/pressure/cpu's "some avg10": an average, which stays high for 10–20 s after a burst of
+   * work has ended). Where every core is busy, a second thread would take turns with the first and
+   * with the node's work: more CPU, no sooner done.
    */
   maxCpuPressure: number;
   /** Pids per chunk claimed. */
@@ -450,7 +452,14 @@ export class PidShares {
 
 /** Whether a second thread would have a core to itself: two cores at least, and one looks free (maxCpuPressure). */
 function coreFree(tuning: SecondThreadTuning): boolean {
-  return availableParallelism() >= 2 && cpuPressure() <= tuning.maxCpuPressure;
+  const cores = availableParallelism();
+  return cores >= 2 && (runnableNow() < cores || cpuPressure() <= tuning.maxCpuPressure);
+}
+
+/** The tasks runnable on the node now, ourselves among them (/proc/loadavg's fourth field: running/all); Infinity where it cannot be read. */
+function runnableNow(): number {
+  const running = /^\S+ \S+ \S+ (\d+)\//.exec(readProcTextOrNull('/proc/loadavg') ?? '');
+  return running ? Number(running[1]) : Number.POSITIVE_INFINITY;
 }
 
 /** File handles allocated on the node (/proc/sys/fs/file-nr's first figure); null where it cannot be read. */
