@@ -187,16 +187,20 @@ export class Scanner {
    * V8 takes only under the flags it was made with (the optimizer held back is another flag).
    */
   scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
-    if (!this.once || this.earlyThread) return this.readAll(deadline, changed, progress);
-    holdOptimizer();
+    const holdsOptimizer = this.once && !this.earlyThread;
+    if (holdsOptimizer) holdOptimizer();
+    // A one-shot that duplicates each holder's fds for their queues adds them to a FileSet on the
+    // way, which tells shared ones apart at the end (readAll).
+    const files = this.readQueues && this.sharedDetection !== 'heuristic' && kcmpComparator().ok && queueCallsOrNull() ? fileSetOrNull() : null;
     try {
-      return this.readAll(deadline, changed, progress);
+      return this.readAll(deadline, changed, progress, files);
     } finally {
-      releaseOptimizer();
+      if (holdsOptimizer) releaseOptimizer();
+      files?.close();
     }
   }
 
-  private readAll(deadline: number | null, changed: ReadonlySet<number> | null, progress: ScanProgressListener | null): ScanResult {
+  private readAll(deadline: number | null, changed: ReadonlySet<number> | null, progress: ScanProgressListener | null, files: FileSet | null): ScanResult {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -213,146 +217,138 @@ export class Scanner {
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
-    const calls = this.readQueues ? queueCallsOrNull() : null;
-    // A once-only scan of every process that duplicates each holder's fds for their queues adds
-    // them to a FileSet on the way, which tells shared ones apart at the end; else it orders
-    // instances by kcmp as it reads them. On two threads, each its own share.
-    const files = this.once && exact && calls && !previous ? fileSetOrNull() : null;
-    try {
-      const pass = new ScanPass(users, keyByLength, {
-        kcmp: this.once && !previous && !files ? exact : null,
-        deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
-        queueCalls: calls,
-        listed,
-        files,
-      });
-      const { processes, denied, identities } = pass;
+    // A once-only scan of every process without a FileSet orders instances by kcmp as it reads them: on two threads, each its own share.
+    const pass = new ScanPass(users, keyByLength, {
+      kcmp: this.once && !previous && !files ? exact : null,
+      deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
+      queueCalls: this.readQueues ? queueCallsOrNull() : null,
+      files,
+      listed,
+    });
+    const { processes, denied, identities } = pass;
 
-      const keptPids: number[] = [];
-      let skippedForTime = 0;
-      const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
-      // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
-      const shares =
-        this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
-          ? new PidShares(
-              pids,
-              this.secondThread,
-              { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.share ?? null },
-              this.earlyThread,
-            )
-          : null;
-      // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
-      if (!shares) this.earlyThread?.stop();
-      this.earlyThread = null;
-      /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
-      let theirOrder: SharedOrder | null = null;
-      /** The second thread's side of the FileSet where it read a part (null: it could not join the set). */
-      let theirFiles: ScanPart['files'] | undefined;
-      if (shares) {
-        for (let range = shares.claim(); range; range = shares.claim()) {
-          for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
-        }
-        const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
-        for (const pid of notRead) this.readProcess(pid, pass);
-        if (part && exact && !files) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
-        theirFiles = part ? part.files : undefined;
-        pass.join(part);
+    const keptPids: number[] = [];
+    let skippedForTime = 0;
+    const meter = progress ? new ScanProgressMeter(pids.length, progress) : null;
+    // A one-shot of the live /proc that turns out big is read by a second thread too (second-thread.ts).
+    const shares =
+      this.secondThread && this.fdinfoFiles && deadline === null && !previous && !meter
+        ? new PidShares(
+            pids,
+            this.secondThread,
+            { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.share ?? null },
+            this.earlyThread,
+          )
+        : null;
+    // Taken by this scan, or not needed by it (its worker would wait on): its first scan is the one that could use it.
+    if (!shares) this.earlyThread?.stop();
+    this.earlyThread = null;
+    /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
+    let theirOrder: SharedOrder | null = null;
+    /** The second thread's side of the FileSet where it read a part (null: it could not join the set). */
+    let theirFiles: ScanPart['files'] | undefined;
+    if (shares) {
+      for (let range = shares.claim(); range; range = shares.claim()) {
+        for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
       }
-      this.lastThreads = shares?.use() ?? null;
-      for (const pid of shares ? [] : pids) {
-        meter?.reading(processes);
-        if (deadline !== null && uptimeMs() > deadline) {
-          skippedForTime++;
+      const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
+      for (const pid of notRead) this.readProcess(pid, pass);
+      if (part && exact && !files) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
+      theirFiles = part ? part.files : undefined;
+      pass.join(part);
+    }
+    this.lastThreads = shares?.use() ?? null;
+    for (const pid of shares ? [] : pids) {
+      meter?.reading(processes);
+      if (deadline !== null && uptimeMs() > deadline) {
+        skippedForTime++;
+        continue;
+      }
+      if (previous?.pids.has(pid) && !changed!.has(pid)) {
+        const deniedBefore = previous.denied.get(pid);
+        if (deniedBefore) {
+          denied.set(pid, deniedBefore);
+          pass.misses.add(deniedBefore, pid);
+        }
+        const kept = previous.holders.get(pid);
+        if (!kept) continue;
+        const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
+        if (identity !== null && identity === previous.identities.get(pid)) {
+          processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
+          keptPids.push(pid);
+          identities.set(pid, identity);
           continue;
         }
-        if (previous?.pids.has(pid) && !changed!.has(pid)) {
-          const deniedBefore = previous.denied.get(pid);
-          if (deniedBefore) {
-            denied.set(pid, deniedBefore);
-            pass.misses.add(deniedBefore, pid);
-          }
-          const kept = previous.holders.get(pid);
-          if (!kept) continue;
-          const identity = listed.get(pid) ?? procIdentity(`${procRoot}/${pid}`);
-          if (identity !== null && identity === previous.identities.get(pid)) {
-            processes.push(this.keep(kept, pass.parsedNow, pass.parsedGroupsNow));
-            keptPids.push(pid);
-            identities.set(pid, identity);
-            continue;
-          }
-          // Gone, or its pid taken by a new process: read as new.
-        }
-        this.readProcess(pid, pass);
+        // Gone, or its pid taken by a new process: read as new.
       }
-      const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
-
-      meter?.done(processes);
-      // The fdinfo files of processes not read this time are still wanted (by a next scan: a
-      // once-only scan keeps nothing for one).
-      if (!previous && !this.once) this.fdinfoFiles?.endScan();
-      this.parsed = parsedNow;
-      this.parsedGroups = parsedGroupsNow;
-
-      // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
-      const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
-      const notes: ScanNote[] = [];
-      const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
-      this.lastHost = { userns: hostUserns, names: users };
-      notes.push(...namespaced.notes);
-      // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
-      // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
-      const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
-      const needsPrivilege = hostProtected ? 0 : denied.size;
-      if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
-      notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
-      // Only a scan that read all it could of the live /proc can be built on (one of only the changed
-      // processes too), and only by a next scan.
-      const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
-      this.previous =
-        this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
-          ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
-          : null;
-      const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
-      const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
-      const limits = readLimits(procRoot);
-
-      // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
-      // kcmp: the runs it merged, or those the FileSet tells where each thread that read added
-      // every holder's fds to it, else each thread's order (made as it read: a once-only scan; else
-      // made now) merged here.
-      const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
-      const runs =
-        shares?.sharedRuns() ??
-        (files && whole
-          ? runsOfFiles(files.sameFiles())
-          : exact
-            ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])
-            : null);
-      markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
-      markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
-      return {
-        time: new Date().toISOString(),
-        hostname,
-        kernel,
-        procRoot,
-        hostUserns,
-        limits,
-        processes,
-        needsPrivilege,
-        coverage: misses.coverage(pids.length, skippedForTime),
-        userNamespaces: namespaced.namespaces,
-        sharedDetection: exact ? 'kcmp' : 'heuristic',
-        notes,
-        parsedInstances,
-        scope: previous ? 'changed' : 'all',
-        keptPids,
-        queued: pass.queued,
-        incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
-        durationMs: uptimeMs() - started,
-      };
-    } finally {
-      files?.close();
+      this.readProcess(pid, pass);
     }
+    const { misses, outOfFds, parsedNow, parsedGroupsNow, parsedInstances } = pass;
+
+    meter?.done(processes);
+    // The fdinfo files of processes not read this time are still wanted (by a next scan: a
+    // once-only scan keeps nothing for one).
+    if (!previous && !this.once) this.fdinfoFiles?.endScan();
+    this.parsed = parsedNow;
+    this.parsedGroups = parsedGroupsNow;
+
+    // pid 1's namespace is the host's; where pid 1 is off limits (some sandboxes), ours stands in.
+    const hostUserns = parseNamespaceLink(readlinkOrNull(`${procRoot}/1/ns/user`) ?? readlinkOrNull(`${procRoot}/self/ns/user`) ?? '');
+    const notes: ScanNote[] = [];
+    const namespaced = this.userNamespaces.update(processes, hostUserns, users, deadline);
+    this.lastHost = { userns: hostUserns, names: users };
+    notes.push(...namespaced.notes);
+    // Without CAP_SYS_PTRACE, other users' fds are off limits: running as root shows them. With it,
+    // what is still denied is protected by the host itself (a sandbox's init): root cannot help.
+    const hostProtected = denied.size > 0 && procRoot === '/proc' && holdsCapability(CAP_SYS_PTRACE);
+    const needsPrivilege = hostProtected ? 0 : denied.size;
+    if (needsPrivilege > 0) notes.push({ kind: 'unreadable', processes: needsPrivilege });
+    notes.push(...misses.notes(needsPrivilege > 0 ? new Set(denied.keys()) : NO_PIDS, hostProtected));
+    // Only a scan that read all it could of the live /proc can be built on (one of only the changed
+    // processes too), and only by a next scan.
+    const onlyDenied = misses.causes().every(([cause]) => PERMISSION_CAUSES.has(cause));
+    this.previous =
+      this.fdinfoFiles && !this.once && skippedForTime === 0 && !outOfFds && onlyDenied
+        ? { pids: new Set(pids), denied, holders: new Map(processes.map((proc) => [proc.pid, proc])), identities }
+        : null;
+    const hostname = readProcTextOrNull(`${procRoot}/sys/kernel/hostname`)?.trim() || osHostname();
+    const kernel = readProcTextOrNull(`${procRoot}/sys/kernel/osrelease`)?.trim() || osRelease();
+    const limits = readLimits(procRoot);
+
+    // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
+    // kcmp: the runs it merged, or those the FileSet tells where each thread that read added
+    // every holder's fds to it, else each thread's order (made as it read: a once-only scan; else
+    // made now) merged here.
+    const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
+    const runs =
+      shares?.sharedRuns() ??
+      (files && whole
+        ? runsOfFiles(files.sameFiles())
+        : exact
+          ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])
+          : null);
+    markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
+    markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
+    return {
+      time: new Date().toISOString(),
+      hostname,
+      kernel,
+      procRoot,
+      hostUserns,
+      limits,
+      processes,
+      needsPrivilege,
+      coverage: misses.coverage(pids.length, skippedForTime),
+      userNamespaces: namespaced.namespaces,
+      sharedDetection: exact ? 'kcmp' : 'heuristic',
+      notes,
+      parsedInstances,
+      scope: previous ? 'changed' : 'all',
+      keptPids,
+      queued: pass.queued,
+      incomplete: skippedForTime > 0 ? { notRead: skippedForTime, processes: pids.length } : null,
+      durationMs: uptimeMs() - started,
+    };
   }
 
   /**
