@@ -72,7 +72,7 @@ process.exitCode = 0;
  * fixture node's pids as src/scan/second-thread.ts's ScanThread hands a scan's share to it (its
  * control array's cells: claimed, state, beat, shared): it reads them all, sends its part, and
  * writes the code of its script as it then is. Without kcmp and the queues (ShareInit's
- * orderShared, readQueues): the fixture's pids would be asked of this machine's processes.
+ * orderShared, readQueues, fileSet): the fixture's pids would be asked of this machine's processes.
  */
 async function warmScanThread(scriptFile, cacheFile) {
   const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
@@ -99,6 +99,7 @@ async function warmScanThread(scriptFile, cacheFile) {
     keyByLength: true,
     orderShared: false,
     readQueues: false,
+    fileSet: null,
     firstChunk: 0,
     dieAfterPids: null,
   });

@@ -9,6 +9,7 @@
 import type { ScannedProcess } from '../model/types.js';
 import { ERRNO, errnoName } from '../sys/errno.js';
 import { queueCalls, type QueueCalls } from '../sys/queues.js';
+import type { FileSet } from '../sys/filesets.js';
 import { uptimeMs } from '../deadline.js';
 
 /** The most of a refresh spent reading queues: about 2,000 instances on a slow machine (10 µs each). */
@@ -187,14 +188,31 @@ function takeReadAlready(readAlready: ReadonlyMap<string, number>, pid: number, 
  * The queued bytes of a holder's instances and groups, or -errno (as queuedBytes answers), by
  * "pid:fd", into `into`: read as the scan reads the holder (ScanOptions.readQueues), its pidfd
  * opened and closed at once (no refresh follows to keep it for). Nothing where the pidfd cannot be
- * opened (gone, or out of fds): QueueReader then reads nothing of it either.
+ * opened (gone, or out of fds): QueueReader then reads nothing of it either. With `files`, each
+ * duplicate is added to that set on its way (the scan tells shared instances by it): one not made
+ * but for a holder gone or an fd closed leaves the set not whole.
  */
-export function readQueuesOf(calls: QueueCalls, proc: ScannedProcess, into: Map<string, number>): void {
+export function readQueuesOf(calls: QueueCalls, proc: ScannedProcess, into: Map<string, number>, files: FileSet | null = null): void {
   const pidfd = calls.openPid(proc.pid);
-  if (pidfd < 0) return;
+  if (pidfd < 0) {
+    if (pidfd !== -ERRNO.ESRCH) files?.missed();
+    return;
+  }
+  const { pid } = proc;
+  const read = (fd: number, group: boolean) => {
+    let added = false;
+    const add = (copy: number) => {
+      files!.add(copy, { pid, fd, group });
+      added = true;
+    };
+    const answer = calls.queuedBytes(pidfd, fd, files ? add : undefined);
+    into.set(`${pid}:${fd}`, answer);
+    // Not duplicated: where the fd is closed or its holder gone, there is nothing to tell apart.
+    if (files && !added && answer !== -ERRNO.EBADF && answer !== -ERRNO.ESRCH) files.missed();
+  };
   try {
-    for (const { fd } of proc.instances) into.set(`${proc.pid}:${fd}`, calls.queuedBytes(pidfd, fd));
-    for (const { fd } of proc.fanotifyGroups) into.set(`${proc.pid}:${fd}`, calls.queuedBytes(pidfd, fd));
+    for (const { fd } of proc.instances) read(fd, false);
+    for (const { fd } of proc.fanotifyGroups) read(fd, true);
   } finally {
     calls.closeFd(pidfd);
   }

@@ -27,6 +27,7 @@ import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
 import { LinkSet } from '../sys/dirents.js';
 import { KcmpError, kcmpComparator, type FileComparator } from '../sys/kcmp.js';
+import { FileSet, type HeldFd } from '../sys/filesets.js';
 import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from '../sys/optimizer.js';
 import { nodePath } from '../common/node-root.js';
 import { objectArray } from '../common/object-array.js';
@@ -186,16 +187,20 @@ export class Scanner {
    * V8 takes only under the flags it was made with (the optimizer held back is another flag).
    */
   scan(deadline: number | null = null, changed: ReadonlySet<number> | null = null, progress: ScanProgressListener | null = null): ScanResult {
-    if (!this.once || this.earlyThread) return this.readAll(deadline, changed, progress);
-    holdOptimizer();
+    const holdsOptimizer = this.once && !this.earlyThread;
+    if (holdsOptimizer) holdOptimizer();
+    // A one-shot that duplicates each holder's fds for their queues adds them to a FileSet on the
+    // way, which tells shared ones apart at the end (readAll).
+    const files = this.readQueues && this.sharedDetection !== 'heuristic' && kcmpComparator().ok && queueCallsOrNull() ? fileSetOrNull() : null;
     try {
-      return this.readAll(deadline, changed, progress);
+      return this.readAll(deadline, changed, progress, files);
     } finally {
-      releaseOptimizer();
+      if (holdsOptimizer) releaseOptimizer();
+      files?.close();
     }
   }
 
-  private readAll(deadline: number | null, changed: ReadonlySet<number> | null, progress: ScanProgressListener | null): ScanResult {
+  private readAll(deadline: number | null, changed: ReadonlySet<number> | null, progress: ScanProgressListener | null, files: FileSet | null): ScanResult {
     const started = uptimeMs();
     const procRoot = this.procRoot;
     let pids: number[];
@@ -212,11 +217,12 @@ export class Scanner {
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     const keyByLength = this.once && exact !== null;
     const previous = changed && this.previous ? this.previous : null;
-    // A once-only scan of every process orders instances by kcmp as it reads them: on two threads, each its own share.
+    // A once-only scan of every process without a FileSet orders instances by kcmp as it reads them: on two threads, each its own share.
     const pass = new ScanPass(users, keyByLength, {
-      kcmp: this.once && !previous ? exact : null,
+      kcmp: this.once && !previous && !files ? exact : null,
       deferrableBytes: this.once ? DEFERRED_LINES_BYTES : 0,
       queueCalls: this.readQueues ? queueCallsOrNull() : null,
+      files,
       listed,
     });
     const { processes, denied, identities } = pass;
@@ -230,7 +236,7 @@ export class Scanner {
         ? new PidShares(
             pids,
             this.secondThread,
-            { procRoot, users, keyByLength, orderShared: exact !== null, readQueues: pass.queued !== null },
+            { procRoot, users, keyByLength, orderShared: exact !== null && !files, readQueues: pass.queued !== null, fileSet: files?.share ?? null },
             this.earlyThread,
           )
         : null;
@@ -239,13 +245,16 @@ export class Scanner {
     this.earlyThread = null;
     /** The second thread's instances in the kernel's order, beside this thread's (pass.fileOrder). */
     let theirOrder: SharedOrder | null = null;
+    /** The second thread's side of the FileSet where it read a part (null: it could not join the set). */
+    let theirFiles: ScanPart['files'] | undefined;
     if (shares) {
       for (let range = shares.claim(); range; range = shares.claim()) {
         for (let at = range.start; at < range.end; at++) this.readProcess(pids[at]!, pass);
       }
       const { part, notRead } = shares.finish(() => pass.fileOrder?.order() ?? null);
       for (const pid of notRead) this.readProcess(pid, pass);
-      if (part && exact) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
+      if (part && exact && !files) theirOrder = part.sharedOrder ?? new FileOrder(exact, part.processes).order();
+      theirFiles = part ? part.files : undefined;
       pass.join(part);
     }
     this.lastThreads = shares?.use() ?? null;
@@ -307,11 +316,17 @@ export class Scanner {
     const limits = readLimits(procRoot);
 
     // Last, so that a second thread merges the two threads' orders meanwhile (SharedRuns). With
-    // kcmp: the runs it merged, else each thread's order (made as it read: a once-only scan; else
+    // kcmp: the runs it merged, or those the FileSet tells where each thread that read added
+    // every holder's fds to it, else each thread's order (made as it read: a once-only scan; else
     // made now) merged here.
+    const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
     const runs =
       shares?.sharedRuns() ??
-      (exact ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()]) : null);
+      (files && whole
+        ? runsOfFiles(files.sameFiles())
+        : exact
+          ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])
+          : null);
     markShared(processes, (proc) => proc.instances, runs?.instances ?? null);
     markShared(processes, (proc) => proc.fanotifyGroups, runs?.groups ?? null);
     return {
@@ -346,24 +361,22 @@ export class Scanner {
     pids: ArrayLike<number>,
     claim: () => PidRange | null,
     users: ReadonlyMap<number, string>,
-    { keyByLength, orderShared, readQueues }: Pick<ShareInit, 'keyByLength' | 'orderShared' | 'readQueues'>,
+    { keyByLength, orderShared, readQueues, fileSet }: Pick<ShareInit, 'keyByLength' | 'orderShared' | 'readQueues' | 'fileSet'>,
     beat: () => void,
   ): ScanPart {
     const kcmp = orderShared ? kcmpComparator() : null;
+    const queueCalls = readQueues ? queueCallsOrNull() : null;
+    const joined = fileSet !== null && queueCalls ? FileSet.join(fileSet) : null;
+    const files = typeof joined === 'string' ? null : joined;
     // No list of a second thread's is deferred: its lists are moved to the main thread as arrays (listBuffers).
-    const pass = new ScanPass(users, keyByLength, {
-      kcmp: kcmp?.ok ? kcmp.value : null,
-      deferrableBytes: 0,
-      queueCalls: readQueues ? queueCallsOrNull() : null,
-      listed: new Map(),
-      beat,
-    });
+    const pass = new ScanPass(users, keyByLength, { kcmp: kcmp?.ok ? kcmp.value : null, deferrableBytes: 0, queueCalls, files, listed: new Map(), beat });
     for (let range = claim(); range; range = claim()) {
       for (let at = range.start; at < range.end; at++) {
         this.readProcess(pids[at]!, pass);
         beat();
       }
     }
+    // Where it could not join the set (files null), the main thread cannot tell shared instances by it.
     return pass.part();
   }
 
@@ -535,6 +548,8 @@ interface ScanPassOptions {
   deferrableBytes: number;
   /** The queue calls, to read each holder's queues as it is read (queued). */
   queueCalls: QueueCalls | null;
+  /** With the queue calls: the FileSet each holder's fds are added to as its queues are read, which tells shared ones apart. */
+  files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   listed: ReadonlyMap<number, number>;
   /** Called at every fd read: a second thread's sign of life. */
@@ -572,6 +587,8 @@ class ScanPass {
   /** Bytes of watch lines this pass may still keep in lists parsed when first read (parseWatches). */
   private deferrableBytes: number;
   private readonly queueCalls: QueueCalls | null;
+  /** The FileSet the holders' fds are added to (ScanPassOptions.files). */
+  readonly files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   readonly listed: ReadonlyMap<number, number>;
   /** Called at every fd read: a second thread's sign of life. */
@@ -581,12 +598,13 @@ class ScanPass {
     readonly users: ReadonlyMap<number, string>,
     /** Long lists keyed by their length: kcmp tells the instances of one length apart, and nothing is kept for a next scan. */
     readonly keyByLength: boolean,
-    { kcmp, deferrableBytes, queueCalls, listed, beat = () => undefined }: ScanPassOptions,
+    { kcmp, deferrableBytes, queueCalls, files, listed, beat = () => undefined }: ScanPassOptions,
   ) {
     this.fileOrder = kcmp ? new FileOrder(kcmp) : null;
     this.deferrableBytes = deferrableBytes;
     this.queueCalls = queueCalls;
     this.queued = queueCalls ? new Map() : null;
+    this.files = queueCalls ? files : null;
     this.listed = listed;
     this.beat = beat;
   }
@@ -595,7 +613,7 @@ class ScanPass {
   addHolder(proc: ScannedProcess): void {
     this.processes.push(proc);
     this.fileOrder?.add(proc);
-    if (this.queueCalls) readQueuesOf(this.queueCalls, proc, this.queued!);
+    if (this.queueCalls) readQueuesOf(this.queueCalls, proc, this.queued!, this.files);
   }
 
   /**
@@ -615,7 +633,17 @@ class ScanPass {
   part(): ScanPart {
     const { processes, denied, outOfFds, parsedInstances } = this;
     const queued = this.queued && [...this.queued];
-    return { processes, misses: this.misses.list(), denied: [...denied], outOfFds, parsedInstances, sharedOrder: this.fileOrder?.order() ?? null, queued };
+    const files = this.files && { whole: this.files.whole };
+    return {
+      processes,
+      misses: this.misses.list(),
+      denied: [...denied],
+      outOfFds,
+      parsedInstances,
+      sharedOrder: this.fileOrder?.order() ?? null,
+      queued,
+      files,
+    };
   }
 
   /**
@@ -792,7 +820,9 @@ interface HeldFile {
  * identical lists can be one instance), those that are one file together: each put in its place
  * as its holder is read (EqualGroups: about log2(n) kcmp calls each, n log n in all, even for many
  * empty instances). A scan's two threads each order their own as they read, so that kcmp's calls
- * are shared as the reading is, and markShared merges the two orders (SharedOrder).
+ * are shared as the reading is, and markShared merges the two orders (SharedOrder). A one-shot
+ * that reads its holders' queues tells them by a FileSet instead (no kcmp call at all where no
+ * file is held twice), and orders them so only where that set cannot tell (ScanPassOptions.files).
  */
 class FileOrder {
   private readonly instances = new Map<string, EqualGroups<HeldFile>>();
@@ -850,6 +880,25 @@ export function mergeOrders(kcmp: FileComparator, orders: readonly (SharedOrder 
   };
   const present = orders.filter((order) => order !== null);
   return { instances: runsOf(present.map((order) => order.instances)), groups: runsOf(present.map((order) => order.groups)) };
+}
+
+/**
+ * The runs of ids ("pid:fd") that are one file, as a FileSet tells them (sameFiles). An fd added
+ * twice (a holder read by the main thread after a second thread that stalled had added it) is one.
+ */
+function runsOfFiles(sameFiles: readonly HeldFd[][]): SharedRuns {
+  const runs: SharedRuns = { instances: [], groups: [] };
+  for (const run of sameFiles) {
+    const ids = [...new Set(run.map(({ pid, fd }) => `${pid}:${fd}`))];
+    if (ids.length > 1) (run[0]!.group ? runs.groups : runs.instances).push(ids);
+  }
+  return runs;
+}
+
+/** A FileSet for this scan, or null where there can be none (the scan then orders instances by kcmp). */
+function fileSetOrNull(): FileSet | null {
+  const set = FileSet.create();
+  return typeof set === 'string' ? null : set;
 }
 
 /** Each item of these processes, and the pid of the process holding it. */

@@ -14,10 +14,12 @@
 // reads on from the top, and the worker from the bottom, past the main thread's. At the end the
 // main thread takes the worker's processes (its watch lists moved, not copied), synchronously
 // (Atomics.wait and receiveMessageOnPort: no turn of the event loop); a worker that cannot start or
-// dies leaves its chunks to the main thread, after a bounded wait. Each thread orders its own
-// instances by kcmp before the join (sharedOrder); the main thread, done reading, sends the worker
-// its order, and the worker merges the two (kcmp calls: 5–15 ms at 1,000 instances) while the main
-// thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
+// dies leaves its chunks to the main thread, after a bounded wait. Shared instances are told apart
+// by a FileSet both threads add their holders' fds to as they read their queues (ShareInit.fileSet:
+// the main thread reads it once both are done); without one (no pidfd_getfd), each thread orders
+// its own instances by kcmp before the join (sharedOrder), the main thread, done reading, sends the
+// worker its order, and the worker merges the two (kcmp calls: 5–15 ms at 1,000 instances) while
+// the main thread takes its processes in, then sends the runs of instances that are one file (SharedRuns).
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ScannedProcess, WatchList } from '../model/types.js';
@@ -25,6 +27,7 @@ import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
 import type { MissList } from './coverage.js';
+import type { FileSetShare } from '../sys/filesets.js';
 import { releaseOptimizer } from '../sys/optimizer.js';
 import { parseSysctlNumber } from './parse.js';
 import { readProcTextOrNull } from './procfs.js';
@@ -41,9 +44,11 @@ export interface SecondThreadTuning {
   /** ...and starts the worker only once the pids left would take it at least this long more, at its pace so far (workerPays). */
   leftMs: number;
   /**
-   * ...and only while a core looks free: at most this share (%) of the last 10 s with some task
-   * waiting for a CPU (/proc/pressure/cpu's "some avg10"). Where every core is busy, a second
-   * thread would take turns with the first and with the node's work: more CPU, no sooner done.
+   * ...and only while a core looks free: fewer tasks runnable now than cores (ourselves counted:
+   * /proc/loadavg), or at most this share (%) of the last 10 s with some task waiting for a CPU
+   * (/proc/pressure/cpu's "some avg10": an average, which stays high for 10–20 s after a burst of
+   * work has ended). Where every core is busy, a second thread would take turns with the first and
+   * with the node's work: more CPU, no sooner done.
    */
   maxCpuPressure: number;
   /** Pids per chunk claimed. */
@@ -94,6 +99,8 @@ export interface ScanPart {
   sharedOrder: SharedOrder | null;
   /** Its holders' queues by "pid:fd" (ScanResult.queued), when asked (ShareInit.readQueues) and it could read them. */
   queued: [string, number][] | null;
+  /** Its side of the scan's FileSet (ShareInit.fileSet): whether every holder's fds went in; null where it did not join the set. */
+  files: { whole: boolean } | null;
 }
 
 /**
@@ -154,6 +161,8 @@ export interface ShareInit {
   orderShared: boolean;
   /** The worker reads its holders' queues as it reads them (ScanOptions.readQueues). */
   readQueues: boolean;
+  /** The scan's FileSet, which the worker adds its holders' fds to as it reads their queues (no order is made then); null: none. */
+  fileSet: FileSetShare | null;
   /** The lowest chunk left to the worker: those below it the main thread read before it decided. */
   firstChunk: number;
   dieAfterPids: number | null;
@@ -298,7 +307,7 @@ export class PidShares {
   constructor(
     pids: readonly number[],
     private readonly tuning: SecondThreadTuning,
-    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared' | 'readQueues'>,
+    private readonly scan: Pick<ShareInit, 'procRoot' | 'users' | 'keyByLength' | 'orderShared' | 'readQueues' | 'fileSet'>,
     /** A worker started before the scan (ScanThread.early): it is given its share at once. */
     early: ScanThread | null = null,
   ) {
@@ -443,7 +452,14 @@ export class PidShares {
 
 /** Whether a second thread would have a core to itself: two cores at least, and one looks free (maxCpuPressure). */
 function coreFree(tuning: SecondThreadTuning): boolean {
-  return availableParallelism() >= 2 && cpuPressure() <= tuning.maxCpuPressure;
+  const cores = availableParallelism();
+  return cores >= 2 && (runnableNow() < cores || cpuPressure() <= tuning.maxCpuPressure);
+}
+
+/** The tasks runnable on the node now, ourselves among them (/proc/loadavg's fourth field: running/all); Infinity where it cannot be read. */
+function runnableNow(): number {
+  const running = /^\S+ \S+ \S+ (\d+)\//.exec(readProcTextOrNull('/proc/loadavg') ?? '');
+  return running ? Number(running[1]) : Number.POSITIVE_INFINITY;
 }
 
 /** File handles allocated on the node (/proc/sys/fs/file-nr's first figure); null where it cannot be read. */

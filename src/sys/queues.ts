@@ -16,8 +16,9 @@ export interface QueueCalls {
    * The bytes queued on `fd` of the process behind `pidfd`: pidfd_getfd, ioctl(FIONREAD), close.
    * -errno when it cannot be told: -EPERM (no ptrace permission, or a seccomp profile), -EBADF (the
    * fd is closed), -ESRCH (the process is gone), -ENOTTY (not a file that counts its queue).
+   * `withCopy` is given the duplicate before it is closed (FileSet.add).
    */
-  queuedBytes(pidfd: number, fd: number): number;
+  queuedBytes(pidfd: number, fd: number, withCopy?: (copy: number) => void): number;
   closeFd(fd: number): void;
 }
 
@@ -47,11 +48,12 @@ export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueC
       const fd = Number(pidfdOpen(SYSCALL_PIDFD_OPEN, pid, 0));
       return fd >= 0 ? fd : -lastErrno();
     },
-    queuedBytes(pidfd, fd) {
+    queuedBytes(pidfd, fd, withCopy) {
       const copy = Number(pidfdGetfd(SYSCALL_PIDFD_GETFD, pidfd, fd, 0));
       if (copy < 0) return -lastErrno();
       const result = ioctl(copy, fionread, countAddress);
       const errno = result < 0 ? lastErrno() : 0;
+      withCopy?.(copy);
       close(copy);
       return result < 0 ? -errno : count[0]!;
     },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import type { Snapshot } from '../../src/model/types.js';
+import type { ScanResult, Snapshot } from '../../src/model/types.js';
 import { scan, Scanner } from '../../src/scan/index.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
@@ -295,6 +295,11 @@ describe('real kernel', { skip: rootSkip }, () => {
     );
     const ids = (pid: number) => result.processes.find((p) => p.pid === pid)!.instances.map((i) => i.instanceId);
     assert.deepEqual(ids(parent.pid), ids(childPid));
+    // A one-shot that reads the holders' queues tells them by the FileSet it adds their fds to: the same.
+    const told = scan({ once: true, readQueues: true });
+    const marks = (of: ScanResult) =>
+      [parent.pid, childPid, many.pid, twice.pid].map((pid) => of.processes.find((p) => p.pid === pid)!.instances.map((i) => [i.instanceId, i.shared]));
+    assert.deepEqual(marks(told), marks(result));
     // Node totals: every holder's watches, the shared instance once.
     const sumRows = snapshot.processes.reduce((sum, p) => sum + p.watches, 0);
     assert.equal(snapshot.totals.watches, sumRows - 2);

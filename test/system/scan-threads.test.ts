@@ -81,19 +81,34 @@ describe('a one-shot scan on two threads', { skip: rootSkip }, () => {
       [...pids].sort((a, b) => a - b),
     );
     // The forks' instance is one, told by kcmp, whichever thread read each holder.
-    assert.equal(two.result.sharedDetection, 'kcmp');
-    const holders = [parent.pid, ...heirs].map((pid) => two.result.processes.find((proc) => proc.pid === pid)!.instances[0]!);
+    assertForksShare(two.result);
+    assert.equal(two.result.processes.find((proc) => proc.pid === fanotify.pid)!.fanotifyGroups[0]!.inodeMarks.length, 1);
+    assert.equal(two.result.processes.filter((proc) => load.pids.includes(proc.pid)).length, LOAD_SIZES.small.processes);
+    assert.equal(watchesOf(two.result, load.pids), LOAD_SIZES.small.watches);
+  });
+
+  /** The forks' instance is one (kcmp, or the FileSet where the queues were read), whichever thread read each holder; an equal list is an instance of its own. */
+  function assertForksShare(result: ScanResult): void {
+    assert.equal(result.sharedDetection, 'kcmp');
+    const holders = [parent.pid, ...heirs].map((pid) => result.processes.find((proc) => proc.pid === pid)!.instances[0]!);
     const sharedId = `${parent.pid}:${holders[0]!.fd}`;
     assert.deepEqual(
       holders.map((instance) => [instance.shared, instance.instanceId]),
       holders.map(() => [true, sharedId]),
     );
-    const alike = two.result.processes.find((proc) => proc.pid === equal.pid)!.instances[0]!;
+    const alike = result.processes.find((proc) => proc.pid === equal.pid)!.instances[0]!;
     assert.equal(alike.listKey, holders[0]!.listKey, 'an equal list');
     assert.deepEqual([alike.shared, alike.instanceId], [false, `${equal.pid}:${alike.fd}`], 'in an instance of its own');
-    assert.equal(two.result.processes.find((proc) => proc.pid === fanotify.pid)!.fanotifyGroups[0]!.inodeMarks.length, 1);
-    assert.equal(two.result.processes.filter((proc) => load.pids.includes(proc.pid)).length, LOAD_SIZES.small.processes);
-    assert.equal(watchesOf(two.result, load.pids), LOAD_SIZES.small.watches);
+    const group = result.processes.find((proc) => proc.pid === fanotify.pid)!.fanotifyGroups[0]!;
+    assert.deepEqual([group.shared, group.instanceId], [false, `${fanotify.pid}:${group.fd}`]);
+  }
+
+  test('with the queues read, the FileSet both threads add the holders to tells the same instances apart as kcmp, on one thread and on two', () => {
+    const one = scanWith({ readQueues: true });
+    const two = scanWith({ secondThread: FORCED, readQueues: true });
+    assert.equal(two.threads?.second, 'helped', JSON.stringify(two.threads));
+    for (const { result } of [one, two]) assertForksShare(result);
+    assert.deepEqual(scanSummary(two.result, ours), scanSummary(scanWith({}).result, ours));
   });
 
   test("each holder's queues read by the thread that reads it: an answer for every instance and group, as one thread's", () => {

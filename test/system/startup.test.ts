@@ -455,6 +455,7 @@ async function scanThreadReads(dir: string): Promise<ScanPart> {
     keyByLength: true,
     orderShared: false,
     readQueues: false,
+    fileSet: null,
     firstChunk: 0,
     dieAfterPids: null,
   };

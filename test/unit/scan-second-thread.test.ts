@@ -45,7 +45,7 @@ test('the main thread, undecided, claims from both ends in turn; every pid once'
   const shares = new PidShares(
     pids,
     { ...SECOND_THREAD, afterMs: Infinity, chunkPids: 8 },
-    { procRoot: '/proc', users: new Map(), keyByLength: false, orderShared: false, readQueues: false },
+    { procRoot: '/proc', users: new Map(), keyByLength: false, orderShared: false, readQueues: false, fileSet: null },
   );
   const claims: PidRange[] = [];
   for (let range = shares.claim(); range; range = shares.claim()) claims.push(range);
