@@ -64,7 +64,10 @@ for (const entry of [CLI_ENTRY, ...WORKER_ENTRIES.filter((worker) => !COMMONJS_W
   const plugins = entry === CLI_ENTRY ? [entryFirst(`${root}${entry}`), builtinsWithoutFacades()] : [builtinsWithoutFacades()];
   await build({ ...COMMON, entryPoints: [entry], outbase: 'src', outdir: 'dist', chunkNames: 'chunks/[name]-[hash]', splitting: true, format: 'esm', plugins });
 }
-const ONE_SCRIPT = { ...COMMON, ...oneScriptOptions(COMMON.define) };
+// Builtins from getBuiltinModule in the scripts too: CommonJS's require() of one goes through Node's
+// module loader (its resolution hooks, its diagnostics channel) at every call, some 10 µs each once
+// warm, where getBuiltinModule is a lookup.
+const ONE_SCRIPT = { ...COMMON, ...oneScriptOptions(COMMON.define), plugins: [builtinsWithoutFacades()] };
 // The workers that start as one CommonJS script (entries.mjs), written as the CLI's is, for V8's code cache.
 for (const worker of COMMONJS_WORKERS) {
   const script = await build({ ...ONE_SCRIPT, entryPoints: [`src/${worker}.ts`], outfile: `dist/${worker}.cjs`, write: false });

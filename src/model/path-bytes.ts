@@ -6,6 +6,8 @@
 // carries it as "\udcHH", which Python turns back into the bytes with
 // `path.encode('utf-8', 'surrogateescape')`, and encodePathBytes() in JavaScript.
 
+import { isAscii } from 'node:buffer';
+
 let strict: InstanceType<typeof TextDecoder> | undefined;
 
 /** UTF-8 that must be valid, made at the first name decoded: a one-shot on a node with nothing to resolve decodes none. */
@@ -16,6 +18,9 @@ function strictDecoder(): InstanceType<typeof TextDecoder> {
 
 /** The name's bytes as a string; invalid UTF-8 bytes as U+DC80–U+DCFF. */
 export function decodePathBytes(bytes: Uint8Array): string {
+  // ASCII is its own UTF-8: a mount table and most names are, and are copied as they are (isAscii is
+  // native), without the decoder, whose making and first decode a one-shot paid in cold code.
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   try {
     return strictDecoder().decode(bytes);
   } catch {

@@ -43,11 +43,21 @@ export function podRootDirs(kubeletRoot: string = DEFAULT_KUBELET_ROOT): string[
 }
 
 /**
+ * Eight hex digits in a row: in every path podFromPath takes for a pod's, which names a pod uid (a
+ * UUID or a config hash, as they are, in a slice's `_` or a mount unit's `\x2d`) or a 64-hex
+ * container id. A path without them is told apart without being split or run through the layouts'
+ * expressions: a one-shot asks it of every mount point in its holders' mount tables, in code still
+ * cold (1–2 ms of V8's interpreter and regular expression compiles under Node 20 at 22 mounts).
+ */
+const HEX_RUN = /[0-9a-f]{8}/;
+
+/**
  * The pod a path belongs to, or null when it is not a pod path. Understands kubelet pod dirs under
  * `kubeletRoot`, cgroup dirs (cgroupfs and systemd drivers, v1 and v2), systemd mount units of pod
  * volumes, /var/log/pods and /var/log/containers, and containerd / CRI-O runtime dirs.
  */
 export function podFromPath(path: string, kubeletRoot: string = DEFAULT_KUBELET_ROOT): PodIdentity | null {
+  if (!HEX_RUN.test(path)) return null;
   const segments = path.split('/').filter((s) => s !== '');
   return (
     fromKubeletPath(segments, splitPath(kubeletRoot)) ??
