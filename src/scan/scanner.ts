@@ -150,14 +150,10 @@ export class Scanner {
     if (this.secondThread && this.fdinfoFiles) this.earlyThread = ScanThread.early(this.secondThread);
   }
 
-  /**
-   * Closes the fdinfo files kept for the next scan and forgets the parses; a second thread not used
-   * is ended, and one asked to end is waited for (ScanThread.awaitStopped): the process may exit next.
-   */
+  /** Closes the fdinfo files kept for the next scan and forgets the parses; a second thread not used is ended. */
   close(): void {
     this.earlyThread?.stop();
     this.earlyThread = null;
-    ScanThread.awaitStopped();
     this.fdinfoFiles?.closeAll();
     this.userNamespaces.close();
     this.parsed = new Map();

@@ -277,9 +277,9 @@ export class ScanThread {
    * read is terminated: it is in Node's start of a thread, its script's load or the wait for its
    * share, never in koffi. One that has may be inside koffi (its load, a call), where a thread
    * terminated aborts the whole process (node-addon-api cannot throw in an isolate being
-   * terminated): it is asked to end instead, which it does at its next chunk or wait, its part sent
-   * to no one, and keeps the process running until then (what is left of koffi's load or of a chunk:
-   * some ms). awaitStopped waits for it where the process is to exit at once.
+   * terminated), as Node terminates those left when the process exits: it is asked to end instead,
+   * which it does at its next chunk or wait, and the process, should it exit before, waits for that
+   * as it does (awaitStopped).
    */
   stop(): void {
     this.port.close();
@@ -289,24 +289,9 @@ export class ScanThread {
       return;
     }
     this.ask(END);
-    this.thread.ref();
+    if (!process.listeners('exit').includes(awaitStopped)) process.on('exit', awaitStopped);
     stopping.add(this);
     this.thread.once('exit', () => stopping.delete(this));
-  }
-
-  /**
-   * Waits until every worker asked to end (stop) is past its last koffi call, so that the process may
-   * exit (on a signal) without ending one inside koffi: for each, while it shows signs of life at
-   * least every SECOND_THREAD.stallMs (a read stuck in the kernel longer is not waited for).
-   */
-  static awaitStopped(): void {
-    for (const { control } of stopping) {
-      let beats = Atomics.load(control, BEAT);
-      for (let state = Atomics.load(control, STATE); state < MERGED; state = Atomics.load(control, STATE)) {
-        if (Atomics.wait(control, STATE, state, SECOND_THREAD.stallMs) === 'timed-out' && Atomics.load(control, BEAT) === beats) break;
-        beats = Atomics.load(control, BEAT);
-      }
-    }
   }
 
   private ask(word: typeof SHARE | typeof ORDER | typeof END): void {
@@ -317,6 +302,22 @@ export class ScanThread {
 
 /** Workers asked to end (ScanThread.stop), until they have. */
 const stopping = new Set<ScanThread>();
+
+/**
+ * At the process's exit (any: its end, process.exit, a signal's), before Node terminates its
+ * threads: waits until every worker asked to end is past its last koffi call (what is left of
+ * koffi's load or of a chunk: some ms), for each while it shows signs of life at least every
+ * SECOND_THREAD.stallMs (a read stuck in the kernel longer is not waited for).
+ */
+function awaitStopped(): void {
+  for (const { control } of stopping) {
+    let beats = Atomics.load(control, BEAT);
+    for (let state = Atomics.load(control, STATE); state < MERGED; state = Atomics.load(control, STATE)) {
+      if (Atomics.wait(control, STATE, state, SECOND_THREAD.stallMs) === 'timed-out' && Atomics.load(control, BEAT) === beats) break;
+      beats = Atomics.load(control, BEAT);
+    }
+  }
+}
 
 /** The main thread's side: hands out chunks, starts the worker when the scan turns out big (unless it came started), and takes its part. */
 export class PidShares {
