@@ -206,7 +206,7 @@ const READING = 1;
 const SENT = 2;
 /** Its merged runs are in the port too. */
 const MERGED = 3;
-/** It ended: what it sent before is in the port (an uncaught error, process.exit, or its work done). */
+/** It ended: what it sent before is in the port (an uncaught error, process.exit, or its work done); or, not begun, it is being terminated (ScanThread.stop). */
 const GONE = 4;
 
 /** The worker, as the main thread holds it: started, its share sent to it (share) once the scan has its pids. */
