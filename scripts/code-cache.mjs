@@ -70,13 +70,15 @@ process.exitCode = 0;
  * where bin/worker.cjs (or the single executable) looks for it. The thread is started as a one-shot starts it (src/package-files.ts:
  * bin/worker.cjs, the script in its argv, here with the file to write its code to) and handed the
  * fixture node's pids as src/scan/second-thread.ts's ScanThread hands a scan's share to it (its
- * control array's cells: claimed, state, beat, shared): it reads them all, sends its part, and
+ * control array's cells: claimed, state, beat, asked): it reads them all, sends its part, and
  * writes the code of its script as it then is. Without kcmp and the queues (ShareInit's
  * orderShared, readQueues, fileSet): the fixture's pids would be asked of this machine's processes.
  */
 async function warmScanThread(scriptFile, cacheFile) {
   const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
-  const SHARED = 3;
+  // The cell of what the main thread asked, and its word for the share sent.
+  const ASKED = 3;
+  const SHARE = 1;
   const { port1, port2 } = new MessageChannel();
   const thread = new Worker(join(root, 'bin/worker.cjs'), {
     argv: [scriptFile, cacheFile],
@@ -103,8 +105,8 @@ async function warmScanThread(scriptFile, cacheFile) {
     firstChunk: 0,
     dieAfterPids: null,
   });
-  Atomics.store(control, SHARED, 1);
-  Atomics.notify(control, SHARED);
+  Atomics.store(control, ASKED, SHARE);
+  Atomics.notify(control, ASKED);
   // It ends once it has sent its part and written its code.
   await new Promise((resolve, reject) => thread.once('error', reject).once('exit', resolve));
   const sent = receiveMessageOnPort(port1)?.message;

@@ -197,11 +197,17 @@ const CLAIMED = 0;
 const STATE = 1;
 /** The worker's signs of life, counted. */
 const BEAT = 2;
-/** 1 once the share is in the worker's port. */
-const SHARED = 3;
-/** 1 once the main thread's order is in the worker's port (OrderSent). */
-const ORDERED = 4;
-const CONTROL_CELLS = 5;
+/** What the main thread last asked of the worker: NOTHING, SHARE, ORDER or END, each past the one before. */
+const ASKED = 3;
+const CONTROL_CELLS = 4;
+
+const NOTHING = 0;
+/** Its share is in its port. */
+const SHARE = 1;
+/** The main thread's order is in its port too (OrderSent). */
+const ORDER = 2;
+/** It is to read no further chunk and wait for nothing more: it sends what it read and ends (ScanThread.stop). */
+const END = 3;
 
 const STARTING = 0;
 const READING = 1;
@@ -209,7 +215,7 @@ const READING = 1;
 const SENT = 2;
 /** Its merged runs are in the port too. */
 const MERGED = 3;
-/** It ended: what it sent before is in the port (an uncaught error, process.exit, or its work done). */
+/** It ended: what it sent before is in the port (an uncaught error, process.exit, or its work done); or, not begun, it is being terminated (ScanThread.stop). */
 const GONE = 4;
 
 /** The worker, as the main thread holds it: started, its share sent to it (share) once the scan has its pids. */
@@ -266,21 +272,59 @@ export class ScanThread {
   /** Sends the worker its share of the scan: it reads from then on. */
   share(init: ShareInit): void {
     this.port.postMessage(init);
-    Atomics.store(this.control, SHARED, 1);
-    Atomics.notify(this.control, SHARED);
+    this.ask(SHARE);
   }
 
   /** Sends the worker the main thread's order, for it to merge with its own (ShareInit.orderShared). */
   sendOrder(order: SharedOrder | null): void {
     this.port.postMessage({ order } satisfies OrderSent);
-    Atomics.store(this.control, ORDERED, 1);
-    Atomics.notify(this.control, ORDERED);
+    this.ask(ORDER);
   }
 
-  /** Ends the worker (one not used, or that read nothing); its port is closed. */
+  /**
+   * Ends the worker (one not used, or given up on); its port is closed. One that has not begun to
+   * read is terminated: it is in Node's start of a thread, its script's load or the wait for its
+   * share, never in koffi. One that has may be inside koffi (its load, a call), where a thread
+   * terminated aborts the whole process (node-addon-api cannot throw in an isolate being
+   * terminated), as Node terminates those left when the process exits: it is asked to end instead,
+   * which it does at its next chunk or wait, and the process, should it exit before, waits for that
+   * as it does (awaitStopped).
+   */
   stop(): void {
     this.port.close();
-    void this.thread.terminate();
+    // Taken from the worker's own step to READING (serveShare), so that it never begins.
+    if (Atomics.compareExchange(this.control, STATE, STARTING, GONE) === STARTING) {
+      void this.thread.terminate();
+      return;
+    }
+    this.ask(END);
+    if (!process.listeners('exit').includes(awaitStopped)) process.on('exit', awaitStopped);
+    stopping.add(this);
+    this.thread.once('exit', () => stopping.delete(this));
+  }
+
+  private ask(word: typeof SHARE | typeof ORDER | typeof END): void {
+    Atomics.store(this.control, ASKED, word);
+    Atomics.notify(this.control, ASKED);
+  }
+}
+
+/** Workers asked to end (ScanThread.stop), until they have. */
+const stopping = new Set<ScanThread>();
+
+/**
+ * At the process's exit (any: its end, process.exit, a signal's), before Node terminates its
+ * threads: waits until every worker asked to end is past its last koffi call (what is left of
+ * koffi's load or of a chunk: some ms), for each while it shows signs of life at least every
+ * SECOND_THREAD.stallMs (a read stuck in the kernel longer is not waited for).
+ */
+function awaitStopped(): void {
+  for (const { control } of stopping) {
+    let beats = Atomics.load(control, BEAT);
+    for (let state = Atomics.load(control, STATE); state < MERGED; state = Atomics.load(control, STATE)) {
+      if (Atomics.wait(control, STATE, state, SECOND_THREAD.stallMs) === 'timed-out' && Atomics.load(control, BEAT) === beats) break;
+      beats = Atomics.load(control, BEAT);
+    }
   }
 }
 
@@ -364,7 +408,9 @@ export class PidShares {
     if (!worker) return null;
     this.merging = null;
     const sent = this.receive(worker.port, MERGED);
-    worker.port.close();
+    // Stalled in its merge, it may be inside koffi (kcmp).
+    if (sent) worker.port.close();
+    else worker.stop();
     return sent && 'runs' in sent ? sent.runs : null;
   }
 
@@ -485,7 +531,9 @@ function rangeOf(chunk: number, chunkPids: number, pids: number): PidRange {
  * The worker's side: waits for its share of the scan, claims chunks until none is left, reads them
  * with `read` (given the share, the claim and the sign of life to give), and sends the part, its
  * watch lists' arrays moved; then, where the part holds an order, waits for the main thread's and
- * sends the two merged by `merge` (ours, theirs). A worker never given its share waits until it is ended.
+ * sends the two merged by `merge` (ours, theirs). A worker never given its share waits until it is
+ * terminated; one asked to end (ScanThread.stop) claims no further chunk, sends what it read and
+ * returns, at whichever of those steps it is.
  */
 export function serveShare(
   { control, port }: ThreadInit,
@@ -500,18 +548,19 @@ export function serveShare(
     }
   });
   const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
-  Atomics.wait(control, SHARED, 0);
+  Atomics.wait(control, ASKED, NOTHING);
+  // Not where the main thread has ended it meanwhile (ScanThread.stop): it is being terminated.
+  if (Atomics.compareExchange(control, STATE, STARTING, READING) !== STARTING) return;
+  Atomics.notify(control, STATE);
   const share = receiveMessageOnPort(port)!.message as ShareInit;
   const { chunkPids, firstChunk, dieAfterPids } = share;
   const total = share.pids.length;
-  Atomics.store(control, STATE, READING);
-  Atomics.notify(control, STATE);
   let claimed = 0;
   const chunks = Math.ceil(total / chunkPids);
   /** The next chunk to take, from the bottom of the pid list up, past the main thread's: its others come from the top down. */
   let taken = firstChunk;
   const claim = (): PidRange | null => {
-    if (Atomics.add(control, CLAIMED, 1) >= chunks) return null;
+    if (Atomics.load(control, ASKED) === END || Atomics.add(control, CLAIMED, 1) >= chunks) return null;
     const range = rangeOf(taken++, chunkPids, total);
     claimed += range.end - range.start;
     if (dieAfterPids !== null && claimed > dieAfterPids) throw new Error(`the scan's second thread dies after ${dieAfterPids} pids, as a test asked`);
@@ -529,7 +578,8 @@ export function serveShare(
   Atomics.store(control, STATE, SENT);
   Atomics.notify(control, STATE);
   if (!part.sharedOrder) return;
-  Atomics.wait(control, ORDERED, 0);
+  Atomics.wait(control, ASKED, SHARE);
+  if (Atomics.load(control, ASKED) === END) return;
   const { order } = receiveMessageOnPort(port)!.message as OrderSent;
   port.postMessage({ runs: merge(part.sharedOrder, order) } satisfies RunsSent);
   Atomics.store(control, STATE, MERGED);

@@ -5,7 +5,8 @@
 // thread that dies mid-scan, or that the kernel will not start (a pids cgroup at its limit),
 // leaves the result whole; a small scan with the default thresholds starts none. A thread started
 // before the scan (on a node of many open files: forced here) waits for the pids, and one never
-// given a scan ends with the scanner.
+// given a scan ends with the scanner; one ended at any moment (inside koffi too) never aborts the
+// process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { undoAtEnd } from '../helpers/cleanup.js';
 import { scanSummary } from '../helpers/scan-summary.js';
 
 const CAPPED = fileURLToPath(new URL('../helpers/scan-threads-capped.ts', import.meta.url));
+const STOPS = fileURLToPath(new URL('../helpers/scan-thread-stops.ts', import.meta.url));
 
 /** Every pid a chunk of its own, the second thread started at once (however busy the CPUs) and waited for: both threads read. */
 const FORCED = { afterMs: 0, leftMs: 0, maxCpuPressure: 100, chunkPids: 1, awaitStart: true };
@@ -181,6 +183,18 @@ describe('a small one-shot', { skip: rootSkip }, () => {
       assert.equal(threads?.second, 'none', `${result.durationMs} ms: ${JSON.stringify(threads)}`);
     } finally {
       await load.stop();
+    }
+  });
+});
+
+describe('a second thread ended by the main thread', () => {
+  test('at any moment of its start or its reading (as it loads koffi, inside a call of it) leaves the process to end normally', () => {
+    // Each run stops 30 threads, 0–180 ms after each is asked for (0–18 ms after one begins to
+    // read): ended by terminate() inside koffi, most runs aborted (exit 134).
+    for (let run = 0; run < 3; run++) {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', STOPS, '10', '20'], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(child.status, 0, `run ${run}: ${child.signal ?? ''} ${child.stderr.slice(0, 2_000)}`);
+      assert.equal(child.stdout, '30\n');
     }
   });
 });
