@@ -11,7 +11,8 @@ import { listPids } from '../../src/scan/procfs.js';
 
 const [rounds, stepMs] = process.argv.slice(2).map(Number) as [number, number];
 const pids = listPids('/proc', null);
-const scan = { procRoot: '/proc', users: new Map<number, string>(), keyByLength: true, orderShared: true, readQueues: true };
+// No FileSet: shared instances ordered by kcmp, whose first bindings the aborted threads were loading.
+const scan = { procRoot: '/proc', users: new Map<number, string>(), keyByLength: true, orderShared: true, readQueues: true, fileSet: null };
 /** The main thread, busy elsewhere for `ms`: a thread's start and reading go on meanwhile. */
 const busy = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
