@@ -42,12 +42,16 @@ const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
 const [scriptFile, cacheFile = codeCacheFile(), threadScript] = process.argv.slice(2);
+// The thread's code: the npm build's (no arguments), the one named (the single executable's), or
+// none where only a CLI script is named (a test's copy: the package's own thread code stays as built).
 const scanThread =
-  threadScript === undefined
+  scriptFile === undefined
     ? { script: join(root, 'dist/scan/worker.cjs'), cache: codeCacheFile(join(root, 'dist/scan'), 'worker') }
-    : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
+    : threadScript === undefined
+      ? null
+      : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
 // First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
-if (existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
+if (scanThread && existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
 const { exports, script } = loadBundle(undefined, scriptFile);
 // Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
 if (existsSync('/proc/self/fdinfo')) await warmLive();

@@ -373,7 +373,7 @@ test("V8's code from the build holds the live scan's paths: a one-shot of the li
   });
   assert.equal(made.status, 0, made.stderr);
   const watched = mkdtempSync(join(work, 'watched-'));
-  // Two instances of one process (its event loop's and a worker thread's) on the same directory: kcmp orders them, their lists are keyed alike.
+  // Two instances of one process (its event loop's and a worker thread's) on the same directory: their lists are keyed alike.
   const holderScript = join(work, 'holder.cjs');
   writeFileSync(
     holderScript,
@@ -408,8 +408,9 @@ test("V8's code from the build holds the live scan's paths: a one-shot of the li
     assert.ok(script, "V8 took the build's code");
     const named = (event: string) => [...log.matchAll(new RegExp(`^function,${event},${script},.*,([^,\\n]*)$`, 'gm'))].map((match) => match[1]);
     const compiledNow = named('interpreter');
-    // Of the paths a scan takes only on a live /proc: kcmp's order, lists keyed by a sample, the queues, the resolver's file handles.
-    const liveOnly = ['readLongList', 'sampledKey', 'readQueuesOf', 'compareFiles', 'openByHandle', 'lookupMeans'];
+    // Of the paths a scan takes only on a live /proc: lists keyed by a sample, the queues, the FileSet
+    // that tells shared instances (its probe lists a file added twice), the resolver's file handles.
+    const liveOnly = ['readLongList', 'sampledKey', 'readQueuesOf', 'runsOfListing', 'openByHandle', 'lookupMeans'];
     const ran = named('first-execution');
     assert.deepEqual(
       liveOnly.filter((name) => !ran.includes(name)),
