@@ -18,7 +18,7 @@ const EPOLL_CLOEXEC = 0x80000;
 const O_CLOEXEC = 0x80000;
 const EPOLL_CTL_ADD = 1;
 const F_DUPFD_CLOEXEC = 1030;
-const IN_CLOEXEC = 0x80000;
+const EFD_CLOEXEC = 0x80000;
 /** struct epoll_event is packed on x86 (12 bytes, its data at 4); elsewhere its data is aligned at 8. */
 const EVENT_DATA_AT = arch() === 'x64' || arch() === 'ia32' ? 4 : 8;
 
@@ -44,8 +44,11 @@ interface EpollCalls {
   /** fcntl(F_DUPFD_CLOEXEC): a duplicate of `from` at the lowest free number from `lowest` on, or -errno. */
   duplicateFrom(from: number, lowest: number): number;
   close(fd: number): void;
-  /** inotify_init1(IN_CLOEXEC), for the probe: an fd, or -errno. */
-  inotify(): number;
+  /**
+   * eventfd(0, EFD_CLOEXEC), for the probe: an fd, or -errno. Not inotify instances: on a node at
+   * max_user_instances, two of ours, however briefly, could be what another process is refused.
+   */
+  eventfd(): number;
 }
 
 const epollCalls = libcBinding('epoll', (libc): EpollCalls => {
@@ -56,7 +59,7 @@ const epollCalls = libcBinding('epoll', (libc): EpollCalls => {
   // Variadic: called only where a file was added before, and once per set.
   const fcntl: (fd: number, command: number, ...typed: unknown[]) => number = libc.func('int fcntl(int fd, int cmd, ...)');
   const close: (fd: number) => number = libc.func('int close(int fd)');
-  const inotifyInit: (flags: number) => number = libc.func('int inotify_init1(int flags)');
+  const eventfd: (initial: number, flags: number) => number = libc.func('int eventfd(unsigned int initval, int flags)');
   const event = new Uint8Array(16);
   const eventView = new DataView(event.buffer);
   const eventAddress = addressOf(libc, event);
@@ -71,7 +74,7 @@ const epollCalls = libcBinding('epoll', (libc): EpollCalls => {
     duplicateAt: (from, to) => orErrno(dup3(from, to, O_CLOEXEC)),
     duplicateFrom: (from, lowest) => orErrno(fcntl(from, F_DUPFD_CLOEXEC, 'int', lowest)),
     close: (fd) => void close(fd),
-    inotify: () => orErrno(inotifyInit(IN_CLOEXEC)),
+    eventfd: () => orErrno(eventfd(0, EFD_CLOEXEC)),
   };
 });
 
@@ -110,7 +113,7 @@ export class FileSet {
 
   /**
    * A new set; or why not (no koffi, no fds left, or a kernel whose epoll does not behave as
-   * described above: tried on two inotify instances of our own).
+   * described above: tried on two files of our own).
    */
   static create(): FileSet | string {
     const bound = epollCalls();
@@ -217,13 +220,13 @@ export class FileSet {
     return true;
   }
 
-  /** Two inotify instances of ours, one added twice: null where the set tells the two adds of that one as one file, else what went wrong. */
+  /** Two files of ours (eventfds: any file epoll can watch), one added twice: null where the set tells the two adds of that one as one file, else what went wrong. */
   private probe(): string | null {
     const { calls } = this;
-    const first = calls.inotify();
-    const second = calls.inotify();
+    const first = calls.eventfd();
+    const second = calls.eventfd();
     try {
-      if (first < 0 || second < 0) return `inotify_init1: errno ${-Math.min(first, second)}`;
+      if (first < 0 || second < 0) return `eventfd: errno ${-Math.min(first, second)}`;
       const own = (fd: number): HeldFd => ({ pid: process.pid, fd, group: false });
       this.add(first, own(first));
       this.add(second, own(second));

@@ -6,7 +6,8 @@
 // leaves the result whole; a small scan with the default thresholds starts none. A thread started
 // before the scan (on a node of many open files: forced here) waits for the pids, and one never
 // given a scan ends with the scanner; one ended at any moment (inside koffi too) never aborts the
-// process.
+// process. The FileSet that tells shared instances is made where its user is at
+// max_user_instances (its probe takes no instance).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { scanSummary } from '../helpers/scan-summary.js';
 
 const CAPPED = fileURLToPath(new URL('../helpers/scan-threads-capped.ts', import.meta.url));
 const STOPS = fileURLToPath(new URL('../helpers/scan-thread-stops.ts', import.meta.url));
+const AT_LIMIT = fileURLToPath(new URL('../helpers/file-set-at-limit.ts', import.meta.url));
 
 /** Every pid a chunk of its own, the second thread started at once (however busy the CPUs) and waited for: both threads read. */
 const FORCED = { afterMs: 0, leftMs: 0, maxCpuPressure: 100, chunkPids: 1, awaitStart: true };
@@ -111,6 +113,15 @@ describe('a one-shot scan on two threads', { skip: rootSkip }, () => {
     assert.equal(two.threads?.second, 'helped', JSON.stringify(two.threads));
     for (const { result } of [one, two]) assertForksShare(result);
     assert.deepEqual(scanSummary(two.result, ours), scanSummary(scanWith({}).result, ours));
+  });
+
+  test('the FileSet is made where its user may make no inotify instance more (a node at max_user_instances): its probe takes none', () => {
+    // nobody: a user of its own, so that taking its every instance refuses no other process one.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', AT_LIMIT], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    const { taken, made } = JSON.parse(child.stdout) as { taken: number; made: true | string };
+    assert.ok(taken > 0, `it took the user's instances: ${taken}`);
+    assert.equal(made, true);
   });
 
   test("each holder's queues read by the thread that reads it: an answer for every instance and group, as one thread's", () => {
