@@ -10,7 +10,9 @@
 // max_user_instances (its probe takes no instance).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { ScanResult } from '../../src/model/types.js';
@@ -117,7 +119,21 @@ describe('a one-shot scan on two threads', { skip: rootSkip }, () => {
 
   test('the FileSet is made where its user may make no inotify instance more (a node at max_user_instances): its probe takes none', () => {
     // nobody: a user of its own, so that taking its every instance refuses no other process one.
-    const child = spawnSync(process.execPath, ['--import', 'tsx', AT_LIMIT], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000 });
+    // Its temporary files (tsx's cache) in a directory of the test's, removed after.
+    const temp = mkdtempSync(join(tmpdir(), 'inotop-file-set-'));
+    chownSync(temp, 65534, 65534);
+    let child;
+    try {
+      child = spawnSync(process.execPath, ['--import', 'tsx', AT_LIMIT], {
+        uid: 65534,
+        gid: 65534,
+        env: { ...process.env, TMPDIR: temp },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
     assert.equal(child.status, 0, child.stderr);
     const { taken, made } = JSON.parse(child.stdout) as { taken: number; made: true | string };
     assert.ok(taken > 0, `it took the user's instances: ${taken}`);
