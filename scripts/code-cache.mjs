@@ -140,10 +140,10 @@ async function warmWithRuntime(dir) {
 /**
  * --json of the live /proc (output discarded) while this process holds two inotify instances
  * watching one directory made for it (its event loop's and a worker thread's): the paths a scan
- * takes only on the kernel's answers about live processes (each holder's instances put in the
- * kernel's order by kcmp, long lists keyed by a sample, event queues read through pidfd_getfd,
- * fdinfo files read as they come) run once, so that V8's code holds them. The fixture node cannot
- * take them: kcmp and pidfd_getfd would be asked of this machine's processes. Without it, a
+ * takes only on the kernel's answers about live processes (event queues read through pidfd_getfd,
+ * the FileSet their duplicates go to, long lists keyed by a sample, fdinfo files read as they come,
+ * the resolver's file handles) run once, so that V8's code holds them. The fixture node cannot
+ * take them: pidfd_getfd and kcmp would be asked of this machine's processes. Without it, a
  * one-shot on any node holding instances compiled some 36 functions of its first holder lazily.
  * The machine's other processes are read as a one-shot reads them (where this user may), and
  * nothing is left: the directory is removed, the instances end with the thread and this process.

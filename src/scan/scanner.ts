@@ -124,6 +124,8 @@ export class Scanner {
   private readonly readQueues: boolean;
   /** How the last scan used a second thread; null when it could not have (see ScanOptions.secondThread). */
   lastThreads: ThreadUse | null = null;
+  /** What told the last scan's shared instances apart: its FileSet, kcmp, or neither (the heuristic). */
+  lastSharedBy: 'file-set' | 'kcmp' | null = null;
   /** The second thread started as this scanner was made, for its first scan (ScanThread.early); null once taken or where none was. */
   private earlyThread: ScanThread | null = null;
   /** A recorded tree's files do not change under an open fd as procfs files do: those are read afresh. */
@@ -319,10 +321,11 @@ export class Scanner {
     // kcmp: the runs it merged, or those the FileSet tells where each thread that read added
     // every holder's fds to it, else each thread's order (made as it read: a once-only scan; else
     // made now) merged here.
-    const whole = files?.whole && theirFiles !== null && (theirFiles?.whole ?? true);
+    const byFiles = files !== null && files.whole && theirFiles !== null && (theirFiles?.whole ?? true);
+    this.lastSharedBy = byFiles ? 'file-set' : exact ? 'kcmp' : null;
     const runs =
       shares?.sharedRuns() ??
-      (files && whole
+      (byFiles
         ? runsOfFiles(files.sameFiles())
         : exact
           ? mergeOrders(exact, pass.fileOrder ? [pass.fileOrder.order(), theirOrder] : [new FileOrder(exact, processes).order()])

@@ -29,10 +29,10 @@ const AT_LIMIT = fileURLToPath(new URL('../helpers/file-set-at-limit.ts', import
 /** Every pid a chunk of its own, the second thread started at once (however busy the CPUs) and waited for: both threads read. */
 const FORCED = { afterMs: 0, leftMs: 0, maxCpuPressure: 100, chunkPids: 1, awaitStart: true };
 
-function scanWith(options: ScanOptions): { result: ScanResult; threads: Scanner['lastThreads'] } {
+function scanWith(options: ScanOptions): { result: ScanResult; threads: Scanner['lastThreads']; sharedBy: Scanner['lastSharedBy'] } {
   const scanner = new Scanner({ once: true, ...options });
   try {
-    return { result: scanner.scan(), threads: scanner.lastThreads };
+    return { result: scanner.scan(), threads: scanner.lastThreads, sharedBy: scanner.lastSharedBy };
   } finally {
     scanner.close();
   }
@@ -113,8 +113,12 @@ describe('a one-shot scan on two threads', { skip: rootSkip }, () => {
     const one = scanWith({ readQueues: true });
     const two = scanWith({ secondThread: FORCED, readQueues: true });
     assert.equal(two.threads?.second, 'helped', JSON.stringify(two.threads));
+    // Told by the set itself, not by kcmp's order as its fallback.
+    assert.deepEqual([one.sharedBy, two.sharedBy], ['file-set', 'file-set']);
     for (const { result } of [one, two]) assertForksShare(result);
-    assert.deepEqual(scanSummary(two.result, ours), scanSummary(scanWith({}).result, ours));
+    const byKcmp = scanWith({});
+    assert.equal(byKcmp.sharedBy, 'kcmp');
+    assert.deepEqual(scanSummary(two.result, ours), scanSummary(byKcmp.result, ours));
   });
 
   test('the FileSet is made where its user may make no inotify instance more (a node at max_user_instances): its probe takes none', () => {

@@ -433,7 +433,7 @@ const scanThreadCode = (dir: string) => join(dir, 'dist/scan', `worker-${process
 /**
  * The fixture node's processes as the scan's second thread in the package at `dir` reads them:
  * started as a one-shot starts it (bin/worker.cjs, its script in its argv) and handed every pid as
- * src/scan/second-thread.ts's ScanThread hands a share (the control array's fourth cell: shared).
+ * src/scan/second-thread.ts's ScanThread hands a share (the control array's fourth cell, asked: 1, the share).
  */
 async function scanThreadReads(dir: string): Promise<ScanPart> {
   const control = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
