@@ -27,36 +27,45 @@ export function firstWatchLine(bytes: Uint8Array): number {
   return at === -1 ? -1 : at + 1;
 }
 
-// Scratch space for one parse, grown as needed; the WatchList gets exact-size copies (a big one
-// arrays of its own: parseInotifyFdinfo, WatchListReader).
-let scratch = allocateScratch(1024, 2);
+/**
+ * Scratch space for one parse, grown as needed; the WatchList gets exact-size copies (a big one
+ * arrays of its own: parseInotifyFdinfo, WatchListReader). A class, not an object literal: each
+ * field then keeps the one map of its array type, where a literal made a second time (the first
+ * big list's arrays) generalizes its fields' types, and V8 threw away the optimized parser it was
+ * compiling on the other core at that moment (some 12–35 ms of compiling, redone while the parse
+ * ran on in slower code).
+ */
+class Scratch {
+  readonly wd: Int32Array;
+  readonly ino: Float64Array;
+  readonly sdev: Uint32Array;
+  readonly mask: Uint32Array;
+  readonly handleType: Int32Array;
+  readonly handleStart: Uint32Array;
+  readonly handleBytes: Uint8Array;
 
-interface Scratch {
-  /** Room for this many watches. */
-  watches: number;
-  /** How many times the room it grows by when full (see READ_LIST_GROWTH). */
-  growth: number;
-  wd: Int32Array;
-  ino: Float64Array;
-  sdev: Uint32Array;
-  mask: Uint32Array;
-  handleType: Int32Array;
-  handleStart: Uint32Array;
-  handleBytes: Uint8Array;
+  constructor(
+    /** Room for this many watches. */
+    readonly watches: number,
+    /** How many times the room it grows by when full (see READ_LIST_GROWTH). */
+    readonly growth: number,
+    /** Room for this many bytes of handles: at least 16 a watch. */
+    handleBytes = watches * 16,
+  ) {
+    this.wd = new Int32Array(watches);
+    this.ino = new Float64Array(watches);
+    this.sdev = new Uint32Array(watches);
+    this.mask = new Uint32Array(watches);
+    this.handleType = new Int32Array(watches);
+    this.handleStart = new Uint32Array(watches + 1);
+    this.handleBytes = new Uint8Array(Math.max(handleBytes, watches * 16));
+  }
 }
 
+let scratch = allocateScratch(1024, 2);
+
 function allocateScratch(watches: number, growth: number): Scratch {
-  return {
-    watches,
-    growth,
-    wd: new Int32Array(watches),
-    ino: new Float64Array(watches),
-    sdev: new Uint32Array(watches),
-    mask: new Uint32Array(watches),
-    handleType: new Int32Array(watches),
-    handleStart: new Uint32Array(watches + 1),
-    handleBytes: new Uint8Array(watches * 16),
-  };
+  return new Scratch(watches, growth);
 }
 
 /**
@@ -73,7 +82,7 @@ function growScratch(used: number, watches: number, handleBytes: number): void {
 
 /** The first `used` watches of `from` in new arrays with room for `watches` watches and `handleBytes` bytes of handles (at least 16 a watch). */
 function copyScratch(from: Scratch, used: number, watches: number, handleBytes: number, growth: number): Scratch {
-  const to = allocateScratch(watches, growth);
+  const to = new Scratch(watches, growth, handleBytes);
   to.wd.set(from.wd.subarray(0, used));
   to.ino.set(from.ino.subarray(0, used));
   to.sdev.set(from.sdev.subarray(0, used));
@@ -81,7 +90,6 @@ function copyScratch(from: Scratch, used: number, watches: number, handleBytes: 
   to.handleType.set(from.handleType.subarray(0, used));
   to.handleStart.set(from.handleStart.subarray(0, used + 1));
   const handleEnd = from.handleStart[used]!;
-  if (to.handleBytes.length < handleBytes) to.handleBytes = new Uint8Array(handleBytes);
   to.handleBytes.set(from.handleBytes.subarray(0, handleEnd));
   return to;
 }
@@ -424,47 +432,91 @@ const HEX_VALUE = new Int8Array(256).fill(-1);
 for (let c = 0; c < 256; c++) HEX_VALUE[c] = hexDigit(c);
 // The keys of a watch line in the kernel's order, each with the space before it.
 const LINE_KEYS = ['inotify wd:', ' ino:', ' sdev:', ' mask:', ' ignored_mask:', ' fhandle-bytes:', ' fhandle-type:', ' f_handle:'].map(ascii);
+/** Key `key` of LINE_KEYS as the little-endian 32-bit word at its byte `at`. */
+const keyWord = (key: number, at: number): number => new DataView(LINE_KEYS[key]!.buffer).getInt32(at, true);
+// The keys a word at a time, each word at the byte its name ends in (the last word of a key
+// overlaps the one before where its length is not a multiple of 4): 24 loads where bytes took 81.
+const WD_0 = keyWord(0, 0); // "inot"
+const WD_4 = keyWord(0, 4); // "ify "
+const WD_7 = keyWord(0, 7); // " wd:"
+const INO_0 = keyWord(1, 0); // " ino"
+const INO_1 = keyWord(1, 1); // "ino:"
+const SDEV_0 = keyWord(2, 0); // " sde"
+const SDEV_2 = keyWord(2, 2); // "dev:"
+const MASK_0 = keyWord(3, 0); // " mas"
+const MASK_2 = keyWord(3, 2); // "ask:"
+const IGNORED_0 = keyWord(4, 0); // " ign"
+const IGNORED_4 = keyWord(4, 4); // "ored"
+const IGNORED_8 = keyWord(4, 8); // "_mas"
+const IGNORED_10 = keyWord(4, 10); // "ask:"
+const BYTES_0 = keyWord(5, 0); // " fha"
+const BYTES_4 = keyWord(5, 4); // "ndle"
+const BYTES_8 = keyWord(5, 8); // "-byt"
+const BYTES_11 = keyWord(5, 11); // "tes:"
+const TYPE_0 = keyWord(6, 0); // " fha"
+const TYPE_4 = keyWord(6, 4); // "ndle"
+const TYPE_8 = keyWord(6, 8); // "-typ"
+const TYPE_10 = keyWord(6, 10); // "ype:"
+const HANDLE_0 = keyWord(7, 0); // " f_h"
+const HANDLE_4 = keyWord(7, 4); // "andl"
+const HANDLE_6 = keyWord(7, 6); // "dle:"
+
+/** Where the hex number hexAt read last ends. */
+let hexEnd = 0;
+
 /**
- * Each key as the little-endian 32-bit words that cover it (every key has at least 4 bytes; its
- * last word overlaps the one before where its length is not a multiple of 4), word i at byte
- * LINE_KEY_OFFSETS[key][i]: a line's keys compared a word at a time, 24 loads where bytes took 81.
+ * The hex number at bytes[pos] (a double holds it exactly: at most EXACT_HEX_DIGITS digits), where
+ * it ends in hexEnd; -1 when none begins there or it is longer.
  */
-const LINE_KEY_OFFSETS = LINE_KEYS.map((key) => Int32Array.from({ length: Math.ceil(key.length / 4) }, (_, i) => Math.min(4 * i, key.length - 4)));
-const LINE_KEY_WORDS = LINE_KEYS.map((key, k) => Int32Array.from(LINE_KEY_OFFSETS[k]!, (at) => new DataView(key.buffer).getInt32(at, true)));
-const NUMBER_FIELDS = 7;
-const FIELDS_WITHOUT_HANDLE = 5;
-/**
- * A line's numbers. An array, not a Float64Array: V8's interpreter, which parses an idle node's
- * few thousand lines before any of this is compiled, boxes every element it reads from a
- * Float64Array into a new heap number (some 240 KB of the young generation at 2,000 watches, most
- * of a scavenge); read from an array of small integers, a value is what was stored.
- */
-const lineValues: number[] = new Array<number>(NUMBER_FIELDS).fill(0);
+function hexAt(bytes: Uint8Array, pos: number, length: number): number {
+  const digitsStart = pos;
+  let value = 0;
+  for (let digit: number; pos < length && (digit = HEX_VALUE[bytes[pos]!]!) >= 0; pos++) value = value * 16 + digit;
+  hexEnd = pos;
+  return pos === digitsStart || pos - digitsStart > EXACT_HEX_DIGITS ? -1 : value;
+}
 
 /**
  * A watch line exactly as the kernel prints it (show_fdinfo: every field, in order, one space
  * apart), parsed into slot `slot` without looking anything up: the path a million lines take.
  * Returns where the next line begins, or -1 when the line is not of that form (nothing written).
+ * Each field in turn, unrolled: its key's words compared with constants, its digits read, the
+ * numbers kept in locals (no array, so nothing boxed in V8's interpreter either).
  */
 function parseKernelLine(bytes: Uint8Array, view: DataView, start: number, length: number, slot: number): number {
-  let pos = start;
-  let fields = 0;
-  for (; fields < NUMBER_FIELDS; fields++) {
-    if (fields === FIELDS_WITHOUT_HANDLE && (pos === length || bytes[pos] === NEWLINE)) break;
-    pos = afterKey(view, pos, length, fields);
-    if (pos < 0) return -1;
-    const digitsStart = pos;
-    let value = 0;
-    for (let digit: number; pos < length && (digit = HEX_VALUE[bytes[pos]!]!) >= 0; pos++) value = value * 16 + digit;
-    if (pos === digitsStart || pos - digitsStart > EXACT_HEX_DIGITS) return -1;
-    lineValues[fields] = value;
-  }
+  let pos = start + 11;
+  if (pos > length || view.getInt32(start, true) !== WD_0 || view.getInt32(start + 4, true) !== WD_4 || view.getInt32(start + 7, true) !== WD_7) return -1;
+  const wd = hexAt(bytes, pos, length);
+  pos = hexEnd + 5;
+  if (wd < 0 || pos > length || view.getInt32(pos - 5, true) !== INO_0 || view.getInt32(pos - 4, true) !== INO_1) return -1;
+  const ino = hexAt(bytes, pos, length);
+  pos = hexEnd + 6;
+  if (ino < 0 || pos > length || view.getInt32(pos - 6, true) !== SDEV_0 || view.getInt32(pos - 4, true) !== SDEV_2) return -1;
+  const sdev = hexAt(bytes, pos, length);
+  pos = hexEnd + 6;
+  if (sdev < 0 || pos > length || view.getInt32(pos - 6, true) !== MASK_0 || view.getInt32(pos - 4, true) !== MASK_2) return -1;
+  const mask = hexAt(bytes, pos, length);
+  pos = hexEnd + 14;
+  if (mask < 0 || pos > length) return -1;
+  if (view.getInt32(pos - 14, true) !== IGNORED_0 || view.getInt32(pos - 10, true) !== IGNORED_4) return -1;
+  if (view.getInt32(pos - 6, true) !== IGNORED_8 || view.getInt32(pos - 4, true) !== IGNORED_10) return -1;
+  if (hexAt(bytes, pos, length) < 0) return -1;
+  pos = hexEnd;
   const from = scratch.handleStart[slot]!;
   let to = from;
-  if (fields === NUMBER_FIELDS) {
-    pos = afterKey(view, pos, length, NUMBER_FIELDS);
-    if (pos < 0) return -1;
-    const handleBytes = lineValues[FIELDS_WITHOUT_HANDLE]!;
+  let handleType = -1;
+  if (pos < length && bytes[pos] !== NEWLINE) {
+    pos += 15;
+    if (pos > length || view.getInt32(pos - 15, true) !== BYTES_0 || view.getInt32(pos - 11, true) !== BYTES_4) return -1;
+    if (view.getInt32(pos - 7, true) !== BYTES_8 || view.getInt32(pos - 4, true) !== BYTES_11) return -1;
+    const handleBytes = hexAt(bytes, pos, length);
+    pos = hexEnd + 14;
+    if (handleBytes < 0 || pos > length || view.getInt32(pos - 14, true) !== TYPE_0 || view.getInt32(pos - 10, true) !== TYPE_4) return -1;
+    if (view.getInt32(pos - 6, true) !== TYPE_8 || view.getInt32(pos - 4, true) !== TYPE_10) return -1;
+    handleType = hexAt(bytes, pos, length);
+    pos = hexEnd + 10;
+    if (handleType < 0 || pos > length || view.getInt32(pos - 10, true) !== HANDLE_0 || view.getInt32(pos - 6, true) !== HANDLE_4) return -1;
+    if (view.getInt32(pos - 4, true) !== HANDLE_6) return -1;
     if (handleBytes > MAX_HANDLE_BYTES || pos + handleBytes * 2 > length) return -1;
     const out = scratch.handleBytes;
     for (let i = 0; i < handleBytes; i++, pos += 2) {
@@ -475,23 +527,13 @@ function parseKernelLine(bytes: Uint8Array, view: DataView, start: number, lengt
     }
   }
   if (pos < length && bytes[pos] !== NEWLINE) return -1;
-  scratch.wd[slot] = lineValues[0]!;
-  scratch.ino[slot] = lineValues[1]!;
-  scratch.sdev[slot] = lineValues[2]!;
-  scratch.mask[slot] = lineValues[3]!;
-  scratch.handleType[slot] = fields === NUMBER_FIELDS ? lineValues[6]! : -1;
+  scratch.wd[slot] = wd;
+  scratch.ino[slot] = ino;
+  scratch.sdev[slot] = sdev;
+  scratch.mask[slot] = mask;
+  scratch.handleType[slot] = handleType;
   scratch.handleStart[slot + 1] = to;
   return pos + 1;
-}
-
-/** Where a line's key number `key` (LINE_KEYS) that begins at `pos` ends, -1 when another key or the line's end is there. */
-function afterKey(view: DataView, pos: number, length: number, key: number): number {
-  const end = pos + LINE_KEYS[key]!.length;
-  if (end > length) return -1;
-  const offsets = LINE_KEY_OFFSETS[key]!;
-  const words = LINE_KEY_WORDS[key]!;
-  for (let i = 0; i < words.length; i++) if (view.getInt32(pos + offsets[i]!, true) !== words[i]) return -1;
-  return end;
 }
 
 function startsWith(bytes: Uint8Array, at: number, end: number, expected: Uint8Array): boolean {

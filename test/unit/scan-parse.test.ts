@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { devFromKernelDev, devOf, watchesOf } from '../../src/model/watches.js';
+import { devFromKernelDev, devicesOf, devOf, watchesOf } from '../../src/model/watches.js';
 import {
   INOTIFY_LINKS,
   parseCmdline,
@@ -254,6 +254,15 @@ test('a long list read as it comes whose handles outgrow their room before its w
   assert.equal(read.watches.length, 40_000);
   assert.equal(read.watches[39_999]!.handle?.bytes.length, 64);
   assert.deepEqual(read.watches, watchesOf(parseBytes(bytes)));
+});
+
+test("a list's devices: each once, in the order it first appears, with its watches, however the runs of one device fall", () => {
+  const line = (wd: number, sdev: number) => `inotify wd:${wd} ino:${wd} sdev:${sdev.toString(16)} mask:2 ignored_mask:0\n`;
+  const sdevs = [0x27, 0x27, 0x27, 0x2f, 0x27, 0x800001, 0x800001, 0x2f, 0x27];
+  const list = parseBytes(Buffer.from(sdevs.map((sdev, i) => line(i + 1, sdev)).join(''), 'latin1'));
+  assert.deepEqual(devicesOf(list), { sdevs: [0x27, 0x2f, 0x800001], counts: [5, 2, 2] });
+  assert.deepEqual(devicesOf(parseBytes(Buffer.from(line(1, 0x27), 'latin1'))), { sdevs: [0x27], counts: [1] });
+  assert.deepEqual(devicesOf(parseBytes(new Uint8Array(0))), { sdevs: [], counts: [] });
 });
 
 test('kernel dev_t to MAJ:MIN', () => {
