@@ -2,15 +2,16 @@
 // collector (BackgroundCollector, its worker thread, tracing) again and again, and stops it each
 // round at another moment: before its script runs, as it loads koffi, during its first scan (the
 // load on the node makes that long), later. A thread terminated inside koffi aborts the whole
-// process (exit 134), so the parent asks that this process end normally. Arguments: rounds, and
-// how much later (ms) each round stops than the one before. Prints a line (JSON) per round: when
+// process (exit 134), so the parent asks that this process end normally. Arguments: rounds, how
+// much later (ms) each round stops than the one before, and (optional) how long after its start
+// the first round stops. Prints a line (JSON) per round: when
 // the stop was asked (ms after the start), how long stop() took, the progress reports and
 // snapshots that had come; then how many stops it made.
 import { BackgroundCollector } from '../../src/collect/background.js';
 import { podSourceOptions } from '../../src/pods/sources.js';
 import { uptimeMs } from '../../src/deadline.js';
 
-const [rounds, stepMs] = process.argv.slice(2).map(Number) as [number, number];
+const [rounds, stepMs, firstMs = 0] = process.argv.slice(2).map(Number) as [number, number, number?];
 
 let stops = 0;
 for (let round = 0; round < rounds; round++) {
@@ -31,7 +32,7 @@ for (let round = 0; round < rounds; round++) {
     },
     output: (text) => process.stderr.write(text),
   });
-  await new Promise((resolve) => setTimeout(resolve, round * stepMs));
+  await new Promise((resolve) => setTimeout(resolve, firstMs + round * stepMs));
   const asked = uptimeMs();
   await collector.stop();
   const stopMs = Math.round(uptimeMs() - asked);
