@@ -75,9 +75,9 @@ export interface ScanOptions {
    */
   readQueues?: boolean;
   /**
-   * Called before each process is read and at each instance or group read: a collector's thread
-   * asked to stop throws there (StopCell.check), and the scan ends, what it read dropped. None by
-   * default.
+   * Called before each process is read, at each instance or group read and between the 1 MB reads
+   * of a big one (of the live /proc): a collector's thread asked to stop throws there
+   * (StopCell.check), and the scan ends, what it read dropped. None by default.
    */
   checkpoint?: () => void;
 }
@@ -153,10 +153,10 @@ export class Scanner {
     this.once = options.once ?? false;
     const { secondThread = false } = options;
     this.secondThread = this.once && secondThread ? { ...SECOND_THREAD, ...(secondThread === true ? {} : secondThread) } : null;
-    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+    this.checkpoint = options.checkpoint ?? (() => undefined);
+    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles(this.checkpoint) : null;
     this.readQueues = this.once && this.fdinfoFiles !== null && (options.readQueues ?? false);
     this.userNamespaces = new UserNamespaces(this.procRoot);
-    this.checkpoint = options.checkpoint ?? (() => undefined);
     // Started now on a node that holds many open files: its start overlaps what comes before the scan.
     if (this.secondThread && this.fdinfoFiles) this.earlyThread = ScanThread.early(this.secondThread);
   }
