@@ -12,6 +12,8 @@ import { STALL_MS, StopCell } from '../common/thread-stop.js';
 
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
+  /** Resolved once the worker has exited: by then, or before stop() is called (it died). */
+  private exited: Promise<unknown> = Promise.resolve();
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace; keptTargets: number[] } | null = null;
   /** The rows and target lists the worker sends only when they changed. */
   private readonly rows = new RowsReceiver();
@@ -52,6 +54,7 @@ export class BackgroundCollector implements SnapshotSource {
     // The worker must not print while the screen is up: its output is handed to the listener.
     const worker = startWorker('collect/worker', { workerData: init, stdout: true, stderr: true });
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
     // Nor when the process ends under it (an error, process.exit()).
     process.on('exit', this.onExit);
     worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
@@ -86,7 +89,6 @@ export class BackgroundCollector implements SnapshotSource {
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
     this.stopCell.ask();
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
     const signs = this.stopCell.lifeSigns(STALL_MS);
@@ -97,7 +99,7 @@ export class BackgroundCollector implements SnapshotSource {
       removeOpenInstances(0);
       void worker.terminate();
     }, STALL_MS / 4);
-    await exited;
+    await this.exited;
     clearInterval(watch);
     process.off('exit', this.onExit);
   }
