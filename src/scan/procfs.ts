@@ -84,14 +84,14 @@ export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => voi
   }
 }
 
+const noCheck = (): void => undefined;
+
 /**
  * Reads an open file from its start: the shared buffer's bytes when it fits, else that and
  * pooled chunks, in order (valid until the next read). A short read is the end: procfs files (seq
  * files, cmdline) hand out all they have that fits at once, as regular files do, so the read
  * that would return 0 is skipped (a syscall per file).
  */
-const noCheck = (): void => undefined;
-
 function readWhole(fd: number, betweenChunks: () => void = noCheck): Buffer[] {
   const first = readAt(fd, buffer, 0);
   if (first < buffer.length) return [buffer.subarray(0, first)];
