@@ -57,9 +57,9 @@ let lastRows = new Map<number, ProcessRow>();
 /** The refresh being sent read every process: the window's rows are looked up again once it is. */
 let fullScanned = false;
 
-port.on('message', (message: ToWorker) => atWork(() => receive(message)));
+port.on('message', (message: ToWorker) => (message.type === 'stop' ? end() : atWork(() => receive(message))));
 
-function receive(message: ToWorker): void {
+function receive(message: Exclude<ToWorker, { type: 'stop' }>): void {
   switch (message.type) {
     case 'ack':
       return sendNextPart();
@@ -72,15 +72,19 @@ function receive(message: ToWorker): void {
       if (message.ask?.pid !== ask?.pid) asked = listOf(message.ask);
       ask = message.ask;
       return answer(false);
-    case 'stop':
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      collector.stop();
-      port.close();
-      // Ended here, in JavaScript (never inside koffi), and now: whatever the collector started
-      // that is still under way (a pod list's request) keeps it no longer.
-      process.exit(0);
   }
+}
+
+/** The 'stop' message: the collector stopped (its trace instances removed), the thread ended. */
+function end(): void {
+  stopped = true;
+  if (timer) clearTimeout(timer);
+  stopCell.busy(true);
+  collector.stop();
+  port.close();
+  // Ended here, in JavaScript (never inside koffi), and now: whatever the collector started that
+  // is still under way (a pod list's request) keeps it no longer.
+  process.exit(0);
 }
 
 await collector.start();
@@ -89,11 +93,14 @@ if (!stopped) {
   if (!stopped) atWork(() => refresh(scanned));
 }
 
-/** Synchronous work (koffi's calls), so marked in the stop cell while it runs: a process that exits under this thread waits for it to end (StopCell.askAndAwaitIdle). */
-function atWork<T>(work: () => T): T {
+/**
+ * Synchronous work (koffi's calls), so marked in the stop cell while it runs, and none once this
+ * thread is asked to stop: a process that exits under it waits for it to end (StopCell.askAndAwaitIdle).
+ */
+function atWork(work: () => void): void {
   stopCell.busy(true);
   try {
-    return work();
+    if (!stopCell.asked()) work();
   } finally {
     stopCell.busy(false);
   }
@@ -111,7 +118,9 @@ async function firstScan(): Promise<ScanResult | null> {
   let scanned: ScanResult | null = null;
   try {
     // Only the first scan is told as it goes: later ones have a snapshot on the screen meanwhile.
-    scanned = atWork(() => collector.scanForRefresh(false, init.progress ? tellProgress : null));
+    atWork(() => {
+      scanned = collector.scanForRefresh(false, init.progress ? tellProgress : null);
+    });
   } catch (error) {
     if (stoppedBy(error)) return null;
     // refresh() scans again and says why.

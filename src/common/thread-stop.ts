@@ -95,8 +95,13 @@ export class StopCell {
   /** The thread asked: a sign of life between two units of its work; once it is asked to stop, throws Stopped. */
   readonly check = (): void => {
     Atomics.add(this.cells, BEAT, 1);
-    if (Atomics.load(this.cells, ASKED) !== 0) throw new Stopped();
+    if (this.asked()) throw new Stopped();
   };
+
+  /** The thread asked: whether it is asked to stop (its work ends at its next check). */
+  asked(): boolean {
+    return Atomics.load(this.cells, ASKED) !== 0;
+  }
 
   /** The thread asked: a sign of life; the first, as its script begins, tells it has loaded (begun). */
   beat(): void {
