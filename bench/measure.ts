@@ -11,6 +11,7 @@ import type { ScanResult, Snapshot } from '../src/model/types.js';
 import { buildSnapshot } from '../src/model/snapshot.js';
 import { Resolver, type RefreshResolutions } from '../src/resolve/index.js';
 import { Scanner } from '../src/scan/index.js';
+import { StopCell } from '../src/common/thread-stop.js';
 import { QueueReader } from '../src/scan/queues.js';
 import { PermissionWaitFinder } from '../src/scan/waits.js';
 import { ensureBuilt, inotopBin } from '../test/helpers/build.js';
@@ -142,8 +143,9 @@ export function measureTraffic(scan: ScanMeasurement, runs: number): TrafficMeas
  */
 export function measureScan(runs: number): ScanMeasurement {
   nodeFloor();
-  // One scanner throughout, as a live session keeps one: a rescan reuses its files and parses.
-  const scanner = new Scanner();
+  // One scanner throughout, as a live session keeps one: a rescan reuses its files and parses. It
+  // reads a stop cell between processes as the collector's thread does (src/common/thread-stop.ts).
+  const scanner = new Scanner({ checkpoint: new StopCell().check });
   const scan = (): ScanResult => scanner.scan();
   buildSnapshot(scan(), null, null, 'none');
   const floor = new Samples();

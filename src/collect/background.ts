@@ -8,16 +8,26 @@ import type { CollectorOptions } from './collector.js';
 import type { FromWorker, Pace, TargetDelivery, ToWorker, WorkerInit } from './protocol.js';
 import { RowsReceiver } from './sent-rows.js';
 import type { PaneAsk } from '../model/pane.js';
-
-/** How long the worker gets to stop its collector before it is terminated. */
-const STOP_GRACE_MS = 500;
+import { STALL_MS, StopCell } from '../common/thread-stop.js';
 
 export class BackgroundCollector implements SnapshotSource {
   private worker: Worker | null = null;
+  /** Resolved once the worker has exited: by then, or before stop() is called (it died). */
+  private exited: Promise<unknown> = Promise.resolve();
   private incoming: { snapshot: Snapshot; rows: ProcessRow[]; pace: Pace; keptTargets: number[] } | null = null;
   /** The rows and target lists the worker sends only when they changed. */
   private readonly rows = new RowsReceiver();
-  private readonly removeInstancesOnExit = () => removeOpenInstances(STOP_GRACE_MS);
+  /** Where the worker is asked to stop in the middle of a refresh, which it reads between processes (src/common/thread-stop.ts). */
+  private readonly stopCell = new StopCell();
+  /**
+   * The process exits under the worker (an error, process.exit()): Node terminates it then, which
+   * must not be in a koffi call. Asked to stop, it is waited for while at work, then its trace
+   * instances (which it will not get to remove) are removed from here.
+   */
+  private readonly onExit = () => {
+    this.stopCell.askAndAwaitIdle(STALL_MS);
+    removeOpenInstances(0);
+  };
 
   /**
    * `targetDelivery`: 'asked' for a screen, which is sent only the window of targets it asks for
@@ -39,12 +49,14 @@ export class BackgroundCollector implements SnapshotSource {
       targets: this.targetDelivery,
       stretch: this.stretch,
       progress: listener.progress !== undefined,
+      stop: this.stopCell.cells,
     };
     // The worker must not print while the screen is up: its output is handed to the listener.
     const worker = startWorker('collect/worker', { workerData: init, stdout: true, stderr: true });
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
     // Nor when the process ends under it (an error, process.exit()).
-    process.on('exit', this.removeInstancesOnExit);
+    process.on('exit', this.onExit);
     worker.stdout.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => listener.output(chunk.toString()));
     worker.on('message', (message: FromWorker) => this.receive(message, listener));
@@ -64,20 +76,32 @@ export class BackgroundCollector implements SnapshotSource {
     this.post({ type: 'targets', ask });
   }
 
+  /**
+   * Ends the worker and resolves once it has exited. It is never terminated while it may be in a
+   * koffi call (that aborts the process: src/common/thread-stop.ts): asked through the stop cell, a
+   * refresh under way ends at its next process read (some ms); the 'stop' message, taken then or
+   * at once when it is idle, has it stop its collector (its trace instances removed) and end itself.
+   * One that shows no sign of life for STALL_MS (stuck in one call: a read waiting in the kernel)
+   * is terminated anyway, its instances removed from here: waiting longer would change nothing, as
+   * the process's exit terminates it too.
+   */
   async stop(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    this.stopCell.ask();
     worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    const grace = setTimeout(() => {
-      // In the middle of a scan: it will not get to remove its trace instances.
+    const signs = this.stopCell.lifeSigns(STALL_MS);
+    const watch = setInterval(() => {
+      // Still loading its modules (koffi's among them), which end by themselves: not stuck.
+      if (!this.stopCell.begun() || !signs.stalled()) return;
+      clearInterval(watch);
       removeOpenInstances(0);
       void worker.terminate();
-    }, STOP_GRACE_MS);
-    await exited;
-    clearTimeout(grace);
-    process.off('exit', this.removeInstancesOnExit);
+    }, STALL_MS / 4);
+    await this.exited;
+    clearInterval(watch);
+    process.off('exit', this.onExit);
   }
 
   private receive(message: FromWorker, listener: SourceListener): void {

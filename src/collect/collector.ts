@@ -116,13 +116,21 @@ export class Collector {
   /** The target list made last (targetList), by pid, and what it was made from. */
   private targetLists = new Map<number, { startTime: number; context: string; refresh: number; list: TargetList }>();
 
-  constructor(private readonly options: CollectorOptions) {
+  /**
+   * `checkpoint`: called between the units of a refresh's work (ScanOptions.checkpoint), where a
+   * collector's thread asked to stop throws (StopCell.check): the refresh ends there.
+   */
+  constructor(
+    private readonly options: CollectorOptions,
+    checkpoint?: () => void,
+  ) {
     // A one-shot reads its queues once, right after its scan: the scan's threads read them as they read each holder.
     this.scanner = new Scanner({
       procRoot: options.procRoot,
       once: options.once ?? false,
       secondThread: options.secondThread ?? false,
       readQueues: options.once ?? false,
+      checkpoint,
     });
     this.resolver = new Resolver({
       procRoot: options.procRoot,

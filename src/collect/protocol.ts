@@ -18,6 +18,8 @@ export interface WorkerInit {
   stretch: boolean;
   /** Tell how far the first scan has got as it goes: a screen shows it while it has nothing else. */
   progress: boolean;
+  /** The stop cell's cells (StopCell): asked there too, a refresh under way ends at its next process read. */
+  stop: Int32Array;
 }
 
 export type ToWorker =

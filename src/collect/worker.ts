@@ -5,6 +5,9 @@
 // holds (or collects the garbage of) a list of hundreds of thousands of targets. The ask stands:
 // a refresh that changes the process's list answers it again. The collector keeps the last
 // refresh to answer a new one. The messages are in protocol.ts.
+// A refresh is synchronous (koffi's syscalls), and this thread is never terminated in one (see
+// src/common/thread-stop.ts): asked to stop through its stop cell too, it ends a refresh under way
+// at its next process read, drops it, and ends itself once the 'stop' message comes.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProcessRow, ScanResult, Snapshot, TargetRow } from '../model/types.js';
 import { ScanError } from '../scan/index.js';
@@ -16,6 +19,7 @@ import type { TargetList } from './target-list.js';
 import { uptimeMs } from '../deadline.js';
 import type { ScanProgress } from '../scan/index.js';
 import { paneSlice, type PaneAsk } from '../model/pane.js';
+import { StopCell, Stopped } from '../common/thread-stop.js';
 
 /** A few milliseconds of deserialization per part. */
 const TARGETS_PER_PART = 1500;
@@ -28,11 +32,15 @@ type Part =
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-const collector = new Collector(init.collector);
+const stopCell = new StopCell(init.stop);
+// Its modules are loaded: from now on it shows signs of life while it works (BackgroundCollector.stop).
+stopCell.beat();
+const collector = new Collector(init.collector, stopCell.check);
 let pace = initialPace(init.intervalMs);
 let paused = init.paused;
 let busy = false;
 let lastFinished = 0;
+/** Asked to stop: by the 'stop' message, or through the stop cell in the middle of a refresh (Stopped). */
 let stopped = false;
 let timer: NodeJS.Timeout | null = null;
 let pendingParts: Part[] = [];
@@ -49,7 +57,9 @@ let lastRows = new Map<number, ProcessRow>();
 /** The refresh being sent read every process: the window's rows are looked up again once it is. */
 let fullScanned = false;
 
-port.on('message', (message: ToWorker) => {
+port.on('message', (message: ToWorker) => (message.type === 'stop' ? end() : atWork(() => receive(message))));
+
+function receive(message: Exclude<ToWorker, { type: 'stop' }>): void {
   switch (message.type) {
     case 'ack':
       return sendNextPart();
@@ -62,18 +72,45 @@ port.on('message', (message: ToWorker) => {
       if (message.ask?.pid !== ask?.pid) asked = listOf(message.ask);
       ask = message.ask;
       return answer(false);
-    case 'stop':
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      collector.stop();
-      port.close();
   }
-});
+}
+
+/** The 'stop' message: the collector stopped (its trace instances removed), the thread ended. */
+function end(): void {
+  stopped = true;
+  if (timer) clearTimeout(timer);
+  stopCell.busy(true);
+  collector.stop();
+  port.close();
+  // Ended here, in JavaScript (never inside koffi), and now: whatever the collector started that
+  // is still under way (a pod list's request) keeps it no longer.
+  process.exit(0);
+}
 
 await collector.start();
 if (!stopped) {
   const scanned = await firstScan();
-  if (!stopped) refresh(scanned);
+  if (!stopped) atWork(() => refresh(scanned));
+}
+
+/**
+ * Synchronous work (koffi's calls), so marked in the stop cell while it runs, and none once this
+ * thread is asked to stop: a process that exits under it waits for it to end (StopCell.askAndAwaitIdle).
+ */
+function atWork(work: () => void): void {
+  stopCell.busy(true);
+  try {
+    if (!stopCell.asked()) work();
+  } finally {
+    stopCell.busy(false);
+  }
+}
+
+/** Whether a refresh's work ended because this thread was asked to stop (StopCell.check): it is dropped, and nothing more is done. */
+function stoppedBy(error: unknown): boolean {
+  if (!(error instanceof Stopped)) return false;
+  stopped = true;
+  return true;
 }
 
 /** The first scan, made while the first pod list is fetched; it is shown once the list is in (or late). */
@@ -81,8 +118,11 @@ async function firstScan(): Promise<ScanResult | null> {
   let scanned: ScanResult | null = null;
   try {
     // Only the first scan is told as it goes: later ones have a snapshot on the screen meanwhile.
-    scanned = collector.scanForRefresh(false, init.progress ? tellProgress : null);
+    atWork(() => {
+      scanned = collector.scanForRefresh(false, init.progress ? tellProgress : null);
+    });
   } catch (error) {
+    if (stoppedBy(error)) return null;
     // refresh() scans again and says why.
     if (!(error instanceof ScanError)) throw error;
   }
@@ -110,6 +150,7 @@ function refresh(scanned: ScanResult | null = null): void {
     scope = scanned.scope;
     snapshot = collector.collect(init.targets === 'leaked' ? 'leaked' : 'none', scanned);
   } catch (error) {
+    if (stoppedBy(error)) return;
     if (!(error instanceof ScanError)) throw error;
     pendingParts = [{ type: 'failed', message: error.message }];
     return sendNextPart();
@@ -192,5 +233,5 @@ function scheduleNext(): void {
   if (timer) clearTimeout(timer);
   timer = null;
   if (busy || paused || stopped) return;
-  timer = setTimeout(refresh, Math.max(0, lastFinished + pace.usedMs - Date.now()));
+  timer = setTimeout(() => atWork(refresh), Math.max(0, lastFinished + pace.usedMs - Date.now()));
 }

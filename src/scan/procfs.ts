@@ -1,6 +1,7 @@
 // Reading procfs cheaply and without throwing on the races that are normal there.
 import { closeSync, constants, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { cPath } from '../sys/cstring.js';
+import { Stopped } from '../common/thread-stop.js';
 import { direntCalls, readDirents, type LinkSet } from '../sys/dirents.js';
 import { smallFileCalls } from '../sys/smallfiles.js';
 import { ERRNO, errnoError, errnoName, errorCode, isPermissionDenied, isVanished } from '../sys/errno.js';
@@ -83,19 +84,22 @@ export function readProcBytesOrStream(path: string, take: (bytes: Buffer) => voi
   }
 }
 
+const noCheck = (): void => undefined;
+
 /**
  * Reads an open file from its start: the shared buffer's bytes when it fits, else that and
  * pooled chunks, in order (valid until the next read). A short read is the end: procfs files (seq
  * files, cmdline) hand out all they have that fits at once, as regular files do, so the read
  * that would return 0 is skipped (a syscall per file).
  */
-function readWhole(fd: number): Buffer[] {
+function readWhole(fd: number, betweenChunks: () => void = noCheck): Buffer[] {
   const first = readAt(fd, buffer, 0);
   if (first < buffer.length) return [buffer.subarray(0, first)];
   if (chunkPool.length > POOL_KEPT) chunkPool.length = POOL_KEPT;
   const chunks: Buffer[] = [buffer];
   let position = first;
   for (let used = 0; ; used++) {
+    betweenChunks();
     const chunk = (chunkPool[used] ??= Buffer.allocUnsafe(CHUNK_BYTES));
     const n = readAt(fd, chunk, position);
     position += n;
@@ -132,18 +136,22 @@ export class FdinfoFiles {
   private heldBytes = 0;
   private scan = 0;
 
+  /** `betweenChunks`: called between the 1 MB reads of a big file (ScanOptions.checkpoint: one of 500,000 watches is some 50). */
+  constructor(private readonly betweenChunks: () => void = noCheck) {}
+
   /** Like readProcBytes, as chunks in order (one for all but big files). */
   read(path: string): Buffer[] {
     const kept = this.held.get(path);
     if (kept) {
       try {
-        const chunks = readWhole(kept.fd);
+        const chunks = readWhole(kept.fd, this.betweenChunks);
         kept.scan = this.scan;
         const size = kernelBuffer(byteLength(chunks));
         this.heldBytes += size - kept.bytes;
         kept.bytes = size;
         return chunks;
-      } catch {
+      } catch (error) {
+        if (error instanceof Stopped) throw error;
         // The process or fd is gone; the path may name a new process with the same pid now.
         this.release(path);
       }
@@ -154,7 +162,7 @@ export class FdinfoFiles {
     const fd = openFile(path);
     let chunks: Buffer[];
     try {
-      chunks = readWhole(fd);
+      chunks = readWhole(fd, this.betweenChunks);
     } catch (error) {
       closeFile(fd);
       throw error;

@@ -74,6 +74,12 @@ export interface ScanOptions {
    * after the scan (QueueReader.read's readAlready), where they would be read on the main thread alone.
    */
   readQueues?: boolean;
+  /**
+   * Called before each process is read, at each instance or group read and between the 1 MB reads
+   * of a big one (of the live /proc): a collector's thread asked to stop throws there
+   * (StopCell.check), and the scan ends, what it read dropped. None by default.
+   */
+  checkpoint?: () => void;
 }
 
 export class ScanError extends Error {}
@@ -122,6 +128,7 @@ export class Scanner {
   private readonly once: boolean;
   private readonly secondThread: SecondThreadTuning | null;
   private readonly readQueues: boolean;
+  private readonly checkpoint: () => void;
   /** How the last scan used a second thread; null when it could not have (see ScanOptions.secondThread). */
   lastThreads: ThreadUse | null = null;
   /** What told the last scan's shared instances apart: its FileSet, kcmp, or neither (the heuristic). */
@@ -146,7 +153,8 @@ export class Scanner {
     this.once = options.once ?? false;
     const { secondThread = false } = options;
     this.secondThread = this.once && secondThread ? { ...SECOND_THREAD, ...(secondThread === true ? {} : secondThread) } : null;
-    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles() : null;
+    this.checkpoint = options.checkpoint ?? (() => undefined);
+    this.fdinfoFiles = this.procRoot === '/proc' ? new FdinfoFiles(this.checkpoint) : null;
     this.readQueues = this.once && this.fdinfoFiles !== null && (options.readQueues ?? false);
     this.userNamespaces = new UserNamespaces(this.procRoot);
     // Started now on a node that holds many open files: its start overlaps what comes before the scan.
@@ -226,6 +234,7 @@ export class Scanner {
       queueCalls: this.readQueues ? queueCallsOrNull() : null,
       files,
       listed,
+      beat: this.checkpoint,
     });
     const { processes, denied, identities } = pass;
 
@@ -261,6 +270,7 @@ export class Scanner {
     }
     this.lastThreads = shares?.use() ?? null;
     for (const pid of shares ? [] : pids) {
+      this.checkpoint();
       meter?.reading(processes);
       if (deadline !== null && uptimeMs() > deadline) {
         skippedForTime++;
@@ -555,7 +565,7 @@ interface ScanPassOptions {
   files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   listed: ReadonlyMap<number, number>;
-  /** Called at every fd read: a second thread's sign of life. */
+  /** Called at every fd read: a second thread's sign of life, or a collector thread's (ScanOptions.checkpoint). */
   beat?: () => void;
 }
 

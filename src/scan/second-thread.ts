@@ -26,6 +26,7 @@ import type { ScannedProcess, WatchList } from '../model/types.js';
 import { startWorker } from '../package-files.js';
 import { errorText } from '../common/error-text.js';
 import { uptimeMs } from '../deadline.js';
+import { awaitWhileAlive, STALL_MS } from '../common/thread-stop.js';
 import type { MissList } from './coverage.js';
 import type { FileSetShare } from '../sys/filesets.js';
 import { releaseOptimizer } from '../sys/optimizer.js';
@@ -79,7 +80,7 @@ export interface SecondThreadTuning {
  * other core, and the 3–10 ms of the main thread's asking for it). Files shared by forked processes
  * count once there, however many fds hold them: such a node is left to the decision as it reads.
  */
-export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: 3000 };
+export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: STALL_MS };
 
 /** A share of the pid list: pids[start, end). */
 export interface PidRange {
@@ -319,13 +320,7 @@ const stopping = new Set<ScanThread>();
  * SECOND_THREAD.stallMs (a read stuck in the kernel longer is not waited for).
  */
 function awaitStopped(): void {
-  for (const { control } of stopping) {
-    let beats = Atomics.load(control, BEAT);
-    for (let state = Atomics.load(control, STATE); state < MERGED; state = Atomics.load(control, STATE)) {
-      if (Atomics.wait(control, STATE, state, SECOND_THREAD.stallMs) === 'timed-out' && Atomics.load(control, BEAT) === beats) break;
-      beats = Atomics.load(control, BEAT);
-    }
-  }
+  for (const { control } of stopping) awaitWhileAlive(control, STATE, (state) => state >= MERGED, BEAT, SECOND_THREAD.stallMs);
 }
 
 /** The main thread's side: hands out chunks, starts the worker when the scan turns out big (unless it came started), and takes its part. */
@@ -469,30 +464,17 @@ export class PidShares {
   private receive(port: MessagePort, until: typeof MERGED): RunsSent | null;
   private receive(port: MessagePort, until: typeof SENT | typeof MERGED): { part: ScanPart; pidsRead: number } | RunsSent | null {
     const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
-    let beats = Atomics.load(this.control, BEAT);
-    let movedAt = uptimeMs();
-    for (;;) {
-      const state = Atomics.load(this.control, STATE);
-      if (state >= until) {
-        const sent = receiveMessageOnPort(port)?.message as PartSent | RunsSent | undefined;
-        if (sent && ('part' in sent || 'runs' in sent)) return sent;
-        // Its runs not sent: the main thread merges (no failure of the scan's).
-        if (until === MERGED) return null;
-        this.failure = sent ? `died: ${sent.failed}` : 'it ended before sending its processes';
-        return null;
-      }
-      // Woken when the state changes; else a look at its beats a few times per stallMs.
-      Atomics.wait(this.control, STATE, state, this.tuning.stallMs / 4);
-      const now = uptimeMs();
-      const beatsNow = Atomics.load(this.control, BEAT);
-      if (beatsNow !== beats) {
-        beats = beatsNow;
-        movedAt = now;
-      } else if (now - movedAt >= this.tuning.stallMs && Atomics.load(this.control, STATE) === state) {
-        this.failure = `no sign of life for ${this.tuning.stallMs} ms`;
-        return null;
-      }
+    // Woken when the state changes; else a look at its beats a few times per stallMs.
+    if (!awaitWhileAlive(this.control, STATE, (state) => state >= until, BEAT, this.tuning.stallMs)) {
+      this.failure = `no sign of life for ${this.tuning.stallMs} ms`;
+      return null;
     }
+    const sent = receiveMessageOnPort(port)?.message as PartSent | RunsSent | undefined;
+    if (sent && ('part' in sent || 'runs' in sent)) return sent;
+    // Its runs not sent: the main thread merges (no failure of the scan's).
+    if (until === MERGED) return null;
+    this.failure = sent ? `died: ${sent.failed}` : 'it ended before sending its processes';
+    return null;
   }
 }
 
