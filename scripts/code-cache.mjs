@@ -8,7 +8,8 @@
 // with a runtime answering CRI through the default pod source (auto), as a node runs it: a
 // one-shot's CRI client, the decoders of its answers and auto's waits for the sources after it
 // are then compiled already, where they would be compiled cold while the scan waits for them
-// (some 10 ms of a start on an idle node; auto's waits 0.2 ms of it). The runtime is a socket
+// (some 10 ms of a start on an idle node; auto's waits 0.2 ms of it), and once where no source can
+// answer (warmWithoutPodSource). The runtime is a socket
 // that replays a containerd's answer to the one-shot's two calls (fixtures/cri). A run under
 // another Node finds no cache of its own and loads the ES modules (bin/inotop). It makes V8's code
 // of the scan's second thread's script too (warmScanThread). The single executable's build runs
@@ -63,6 +64,14 @@ if (existsSync(fixture) && existsSync(criAnswer)) {
     await warmWithRuntime(runtimeDir);
   } finally {
     rmSync(runtimeDir, { recursive: true, force: true });
+  }
+}
+if (existsSync(fixture)) {
+  const emptyDir = mkdtempSync(join(tmpdir(), 'inotop-build-nopods-'));
+  try {
+    await warmWithoutPodSource(emptyDir);
+  } finally {
+    rmSync(emptyDir, { recursive: true, force: true });
   }
 }
 writeFileSync(cacheFile, script.createCachedData());
@@ -134,6 +143,29 @@ async function warmWithRuntime(dir) {
     await exports.runProgram(['--json', '--runtime-endpoint', `unix://${socket}`, '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
   } finally {
     await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * --json on the fixture node where no pod source can answer (auto), as on a machine without a
+ * cluster: each source tells why at once (src/pods/sources.ts toldNow), and those functions are
+ * compiled already where they would be compiled cold before the scan. Nothing is asked of this
+ * machine's: the runtime endpoint is one no runtime serves (not a unix socket: refused before
+ * any connect), PATH and $KUBECONFIG name an empty directory, and kubelet's root is in it.
+ */
+async function warmWithoutPodSource(dir) {
+  const names = ['PATH', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST'];
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  process.env.PATH = dir;
+  process.env.KUBECONFIG = join(dir, 'kubeconfig');
+  delete process.env.KUBERNETES_SERVICE_HOST;
+  try {
+    await exports.runProgram(['--json', '--runtime-endpoint', 'tcp://127.0.0.1:1', '--kubelet-root', join(dir, 'kubelet'), '--proc', fixture]);
+  } finally {
+    for (const name of names) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
   }
 }
 

@@ -68,16 +68,37 @@ export function writeSeriesThroughStream(): void {
   streamed = true;
 }
 
+/**
+ * Bytes encoded per write straight to fd 1, into one buffer made once: a Buffer of the whole text
+ * would be that much more memory, every page of it a fault (at `shared`, 450 KB of JSON: 1.4 ms
+ * against 0.75 ms in pieces), and at `huge` a copy of its whole output.
+ */
+const PIECE_BYTES = 64 * 1024;
+let piece: Uint8Array | undefined;
+let encoder: InstanceType<typeof TextEncoder> | undefined;
+
 /** Waits for stdout to take the text, so a pipe closing early (head) ends us quietly. */
 export function writeStdout(text: string): Promise<void> {
   if (streamed || stdoutIsTerminal()) return writeStream(text);
-  const bytes = Buffer.from(text);
+  piece ??= new Uint8Array(PIECE_BYTES);
+  encoder ??= new TextEncoder();
+  // UTF-16 units of the text encoded so far, and of those bytes the ones written.
+  let taken = 0;
+  let encoded = 0;
   let written = 0;
   try {
-    while (written < bytes.length) written += writeSync(STDOUT_FD, bytes, written);
+    while (taken < text.length) {
+      // A piece ends before a character that would not fit whole (a surrogate pair is never split).
+      const { read, written: bytes } = encoder.encodeInto(taken === 0 ? text : text.slice(taken), piece);
+      taken += read;
+      encoded = bytes;
+      written = 0;
+      while (written < encoded) written += writeSync(STDOUT_FD, piece, written, encoded - written);
+    }
   } catch (error) {
     // Non-blocking (a parent set it on the pipe it gave us): the stream waits for the reader.
-    if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return writeStream(bytes.subarray(written));
+    if ((error as NodeJS.ErrnoException).code === 'EAGAIN')
+      return writeStream(Buffer.concat([piece.subarray(written, encoded), Buffer.from(text.slice(taken))]));
     // As the stream's 'error' does: the handler ends us (a closed pipe quietly), else the caller hears it.
     onError?.(error as NodeJS.ErrnoException);
     return Promise.reject(error as Error);

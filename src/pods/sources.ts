@@ -4,9 +4,7 @@
 // the last good list and says why it failed. The first choice is the runtime itself over CRI:
 // no CLI needed on the node.
 
-// fs's callbacks, not fs.promises: its getter loads Node's promise API of files, and with it its
-// file watchers and readline (2–8 ms of a one-shot's start, where auto tries kubelet's directory).
-import { accessSync, constants, readdir, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { settledWithin, uptimeMs } from '../deadline.js';
@@ -87,6 +85,8 @@ class Round {
   done = false;
   /** Process groups of the round's commands still running: killed when the round is done. */
   readonly groups = new Set<number>();
+  /** Every source tried told what it had at once (PodSource.toldNow): nothing was asked, nothing is waited for. */
+  toldNow = false;
 
   end(): void {
     this.done = true;
@@ -131,30 +131,37 @@ const FETCHERS: Record<FetchingKind, Fetch> = {
     return parsed('crictl', () => parseCrictl(pods.value, containers.value));
   },
   async kubectl({ options, run }) {
-    if (options.kind === 'auto' && options.kubectlPath === null) {
-      const nothing = nothingForKubectl();
-      if (nothing !== null) throw new SourceError('kubectl', 'no-cluster', `kubectl: not started: ${nothing}`);
-    }
+    const refused = kubectlRefused(options);
+    if (refused !== null) throw refused;
     const args = ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${options.nodeName ?? hostname()}`, '-o', 'json'];
     const json = await run('kubectl', options.kubectlPath ?? 'kubectl', args);
     return parsed('kubectl', () => parseKubectl(json));
   },
   async kubelet({ options, underway, earlierAnswered }) {
-    const dir = join(options.kubeletRoot, 'pods');
     // Its list is taken only where every source before it failed: read then, not before. Where the
-    // runtime answers, as on most nodes, the directory is never read, and a one-shot starts none
-    // of Node's pool threads (a millisecond or two) before its scan.
+    // runtime answers, as on most nodes, the directory is never read.
     underway();
     if (await earlierAnswered()) throw new SourceError('kubelet', 'stopped', 'kubelet: stopped');
-    try {
-      const names = await new Promise<string[]>((resolve, reject) => readdir(dir, (error, entries) => (error ? reject(error) : resolve(entries))));
-      return podListFromUids(names);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new SourceError('kubelet', code, `kubelet: cannot read ${dir} (${code})`);
-    }
+    return kubeletPods(options);
   },
 };
+
+/**
+ * The pod dirs under kubelet's root. Read synchronously: one directory of a node's pods (a few
+ * hundred names) is read in well under a millisecond, where fs's callbacks would start Node's pool
+ * of threads for it (a one-shot's 2–4 ms, between its scan and its output).
+ */
+function kubeletPods(options: PodSourceOptions): PodList {
+  const dir = join(options.kubeletRoot, 'pods');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new SourceError('kubelet', code, `kubelet: cannot read ${dir} (${code})`);
+  }
+  return podListFromUids(names);
+}
 
 /** Auto mode tries these side by side and takes the first, in this order, that answers. */
 const AUTO_ORDER: readonly FetchingKind[] = ['cri', 'crictl', 'kubectl', 'kubelet'];
@@ -213,13 +220,18 @@ export class PodSource {
    * scan runs beside them, and ready() waits for the answer.
    */
   async start(): Promise<void> {
-    if (this.timer === null && this.options.kind !== 'none') {
+    // A one-shot takes one list: it refreshes nothing in the background.
+    if (this.timer === null && this.options.kind !== 'none' && !this.oneShot) {
       this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
       this.timer.unref();
     }
     // Without a source there is nothing to wait for, and no timer to bound the wait (a one-shot's
-    // first setTimeout costs some 1.5 ms of Node's timers).
-    this.first ??= this.options.kind === 'none' ? Promise.resolve() : settledWithin(this.refresh(), this.options.timeoutMs);
+    // first setTimeout costs some 1.5 ms of Node's timers); nor where every source told at once
+    // what it had (Round.toldNow): the refresh settles without a turn of the event loop.
+    if (this.first === null) {
+      const refreshed = this.options.kind === 'none' ? Promise.resolve() : this.refresh();
+      this.first = this.options.kind === 'none' || this.round?.toldNow === true ? refreshed : settledWithin(refreshed, this.options.timeoutMs);
+    }
     await this.requested;
   }
 
@@ -301,7 +313,22 @@ export class PodSource {
     this.round = round;
     const underway: Promise<void>[] = [];
     const attempts: Promise<{ kind: FetchingKind; list: PodList } | { kind: FetchingKind; error: SourceError }>[] = [];
+    // While every source before it has failed already, a source is first asked what it can tell
+    // without a socket written or a process started (toldNow): on a node with no pod source, the
+    // whole refresh is settled here, before the scan that start() lets run, and nothing is left
+    // for after it (its end and the output wait for the list).
+    let allFailed = true;
+    round.toldNow = true;
     for (const kind of kinds) {
+      const told = allFailed ? this.toldNow(kind) : null;
+      if (told !== null) {
+        attempts.push(Promise.resolve({ kind, ...told }));
+        // A list: the first in order that answered, what the sources after it would say is not taken.
+        if ('list' in told) break;
+        continue;
+      }
+      allFailed = false;
+      round.toldNow = false;
       let signal!: () => void;
       const earlier = [...attempts];
       underway.push(new Promise<void>((resolve) => (signal = resolve)));
@@ -338,6 +365,35 @@ export class PodSource {
     } finally {
       // What a source later in the order still runs is not needed.
       round.end();
+    }
+  }
+
+  /**
+   * What a source tells without being asked over a socket or by a command, asked while every
+   * source before it has failed: why it cannot answer (no runtime endpoint; a command not found,
+   * or kubectl with no cluster to ask), kubelet's pod dirs (read at once), or null: it must be asked.
+   */
+  private toldNow(kind: FetchingKind): { list: PodList } | { error: SourceError } | null {
+    try {
+      switch (kind) {
+        case 'cri':
+          // Made here as the fetch would make it (and kept): the fetch then finds it.
+          this.criClient();
+          return null;
+        case 'crictl':
+          return findExecutable(this.options.crictlPath ?? 'crictl') === null ? { error: notFound('crictl', this.options.crictlPath ?? 'crictl') } : null;
+        case 'kubectl': {
+          const refused = kubectlRefused(this.options);
+          if (refused !== null) return { error: refused };
+          return findExecutable(this.options.kubectlPath ?? 'kubectl') === null ? { error: notFound('kubectl', this.options.kubectlPath ?? 'kubectl') } : null;
+        }
+        case 'kubelet':
+          return { list: kubeletPods(this.options) };
+      }
+    } catch (error) {
+      if (error instanceof SourceError) return { error };
+      if (error instanceof CriError) return { error: new SourceError('cri', error.failure, error.message) };
+      throw error;
     }
   }
 
@@ -403,7 +459,7 @@ export class PodSource {
   private async run(round: Round, started: () => void, source: FetchingKind, file: string, args: string[]): Promise<string> {
     if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
     // A missing command is told without loading execa (a tenth of a second of start-up).
-    if (!findExecutable(file)) throw new SourceError(source, 'missing', `${source}: ${file} not found`);
+    if (!findExecutable(file)) throw notFound(source, file);
     const { execa } = await import('execa');
     // stop() or a source earlier in the order may have come while it loaded: nothing starts after it.
     if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
@@ -426,7 +482,7 @@ export class PodSource {
     if (group !== undefined) round.groups.delete(group);
     if (round.done) throw new SourceError(source, 'stopped', `${source}: stopped`);
     const command = `${source} ${args[0]}`;
-    if (result.code === 'ENOENT') throw new SourceError(source, 'missing', `${source}: ${file} not found`);
+    if (result.code === 'ENOENT') throw notFound(source, file);
     if (result.timedOut) throw new SourceError(source, 'timeout', `${command}: no answer within ${this.options.timeoutMs} ms`);
     if (result.failed) {
       const exit = result.exitCode !== undefined ? `exited ${result.exitCode}` : result.signal ? `killed by ${result.signal}` : (result.code ?? 'failed');
@@ -456,6 +512,17 @@ function parsed(source: FetchingKind, parse: () => PodList): PodList {
   }
 }
 
+function notFound(source: FetchingKind, file: string): SourceError {
+  return new SourceError(source, 'missing', `${source}: ${file} not found`);
+}
+
+/** Auto mode's kubectl from PATH where it has no cluster to ask (nothingForKubectl): not started; null otherwise. */
+function kubectlRefused(options: PodSourceOptions): SourceError | null {
+  if (options.kind !== 'auto' || options.kubectlPath !== null) return null;
+  const nothing = nothingForKubectl();
+  return nothing === null ? null : new SourceError('kubectl', 'no-cluster', `kubectl: not started: ${nothing}`);
+}
+
 /** Where kubectl finds a cluster in a pod: client-go's in-cluster config, with KUBERNETES_SERVICE_HOST and _PORT. */
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -470,7 +537,8 @@ function nothingForKubectl(): string | null {
   const env = process.env;
   const exists = (path: string) => {
     try {
-      return statSync(path).isFile();
+      // A missing file is told without an exception made (its stack trace): most are missing.
+      return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
     } catch {
       return false;
     }
@@ -489,8 +557,10 @@ function findExecutable(file: string): string | null {
   const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir || '.', file));
   for (const path of candidates) {
     try {
+      // Most of PATH has no such file: told without an exception made (its stack trace).
+      if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) continue;
       accessSync(path, constants.X_OK);
-      if (statSync(path).isFile()) return path;
+      return path;
     } catch {
       // not this one
     }

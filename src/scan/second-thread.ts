@@ -72,15 +72,17 @@ export interface SecondThreadTuning {
  * busy), with as much CPU, while the main thread reads on. One started with L ms of reading left
  * takes about (L − 60) / 2 off the scan: at 150 ms left, some 45 ms at least for its CPU. The
  * first 15 ms tell the pace; an idle node's whole scan (some 100 processes) takes 20–30 ms, with
- * a few ms left at 15. Chunks of 8 pids (a few ms of reading, but for a process with a huge list)
- * keep the two threads' ends close. 20,000 open files are 100 ms of reading at the least (a
+ * a few ms left at 15. Chunks of 2 pids keep the two threads' ends close: the thread done first
+ * waits for the other's last chunk, half a chunk on average, and at `shared` a holder (two
+ * instances of 100 watches, 50 other fds) is 1–2 ms of reading (8 pids a chunk: the main thread
+ * waited 1–17 ms for the worker's last in profiles, 9 on average); a claim is one atomic add. 20,000 open files are 100 ms of reading at the least (a
  * `readlinkat` of 4–5 µs for each fd that holds one), before any process's other files and any
  * watch: a thread started before the scan then pays (the bench's idle node holds some 2,000, its
  * `shared` node 27,000; a node that holds 20,000 and scans fast costs the worker's start on the
  * other core, and the 3–10 ms of the main thread's asking for it). Files shared by forked processes
  * count once there, however many fds hold them: such a node is left to the decision as it reads.
  */
-export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 8, stallMs: STALL_MS };
+export const SECOND_THREAD: SecondThreadTuning = { earlyOpenFiles: 20_000, afterMs: 15, leftMs: 150, maxCpuPressure: 20, chunkPids: 2, stallMs: STALL_MS };
 
 /** A share of the pid list: pids[start, end). */
 export interface PidRange {

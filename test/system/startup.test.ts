@@ -76,7 +76,7 @@ async function modulesLoadedAsync(args: string[]): Promise<{ loaded: string[]; s
   return { loaded: listed(stderr).filter((name) => !own.has(name)), stdout };
 }
 
-test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's pod directory with fs's callbacks: Node's net, stdio streams and fs/promises never load", () => {
+test("a one-shot run into a pipe writes straight to the pipe and reads kubelet's pod directory synchronously: Node's net, stdio streams and fs/promises never load", () => {
   // The control: a Node that writes to process.stdout, a pipe here, loads them.
   const preloadedByStream = spawnSync(process.execPath, ['-e', "process.stdout.write('x'); process.stderr.write(JSON.stringify(process.moduleLoadList))"], {
     encoding: 'utf8',

@@ -349,6 +349,103 @@ test('auto: kubectl from PATH with no cluster to ask (no kubeconfig, not in a po
   assert.equal(calls(dir, 'kubectl').length, 4);
 });
 
+/** The timers `body` sets (setTimeout, setInterval), counted while it runs. */
+async function timersSetBy(body: () => Promise<void>): Promise<number> {
+  const { setTimeout: timeout, setInterval: interval } = globalThis;
+  let set = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof timeout>) => (set++, timeout(...args))) as typeof timeout;
+  globalThis.setInterval = ((...args: Parameters<typeof interval>) => (set++, interval(...args))) as typeof interval;
+  try {
+    await body();
+  } finally {
+    globalThis.setTimeout = timeout;
+    globalThis.setInterval = interval;
+  }
+  return set;
+}
+
+test('auto, a one-shot on a node where no source can answer: each tells why at once, nothing is asked, and the list settles with no timer set and before the event loop turns', async (t) => {
+  const dir = standIns(t);
+  const home = mkdtempSync(join(tmpdir(), 'inotop-home-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  // kubectl on PATH, but no cluster to ask: as on a machine without one.
+  withEnv(t, { PATH: `${dir}:${process.env.PATH}`, HOME: home, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined });
+  const kubeletRoot = join(home, 'kubelet');
+  const options = podSourceOptions({ kind: 'auto', runtimeEndpoint: 'tcp://127.0.0.1:10010', crictlPath: '/nonexistent/crictl', kubeletRoot });
+  const pods = new PodSource(options, true);
+  t.after(() => pods.stop());
+  const turns: string[] = [];
+  setImmediate(() => turns.push('the event loop turned'));
+  const timers = await timersSetBy(async () => {
+    await pods.start();
+    await pods.ready();
+  });
+  assert.equal(turns.join(), '', 'settled before the event loop turned (no pool thread, no socket, no process)');
+  assert.equal(timers, 0, 'no timer set');
+  assert.deepEqual(calls(dir, 'kubectl'), []);
+  assert.equal(
+    pods.status().error,
+    'no pod source answered: CRI tcp://127.0.0.1:10010: only unix socket endpoints are supported (unix:///path); crictl: /nonexistent/crictl not found; ' +
+      `kubectl: not started: no cluster to ask (no $KUBECONFIG or ${home}/.kube/config, not in a pod with a service account); ` +
+      `kubelet: cannot read ${kubeletRoot}/pods (ENOENT)`,
+  );
+
+  // Where kubelet's pod dirs are there, they answer as much at once.
+  mkdirSync(join(kubeletRoot, 'pods', STATIC_UID), { recursive: true });
+  const kubelet = new PodSource(options, true);
+  t.after(() => kubelet.stop());
+  setImmediate(() => turns.push('the event loop turned'));
+  assert.equal(await timersSetBy(() => kubelet.start().then(() => kubelet.ready())), 0, 'no timer set');
+  assert.equal(turns.join(), '');
+  assert.deepEqual(kubelet.status(), { source: 'kubelet', live: 1, stale: false, error: null });
+  await new Promise((resolve) => setImmediate(resolve));
+
+  // A session that goes on still refreshes in the background.
+  const session = new PodSource(options, false);
+  t.after(() => session.stop());
+  assert.equal(await timersSetBy(() => session.start()), 1, 'the refresh timer');
+});
+
+test('auto: where the runtime must be asked, nothing after it is taken at once: pending after start(), then the first in order that answers', async (t) => {
+  const dir = standIns(t);
+  const socket = await hungRuntime(t);
+  const root = mkdtempSync(join(tmpdir(), 'inotop-kubelet-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'pods', STATIC_UID), { recursive: true });
+  // crictl is not there, but its turn comes only once the runtime has failed: it is not looked for
+  // before; kubelet's dirs answer, but are taken only once every source before them failed.
+  const pods = source(t, {
+    kind: 'auto',
+    runtimeEndpoint: `unix://${socket}`,
+    crictlPath: '/nonexistent/crictl',
+    kubectlPath: join(dir, 'kubectl'),
+    nodeName: 'node-1',
+    kubeletRoot: root,
+    timeoutMs: 1_000,
+  });
+  await pods.start();
+  assert.deepEqual(pods.status(), { source: 'pending', live: null, stale: false, error: null });
+  await pods.ready();
+  assert.deepEqual(pods.status(), { source: 'kubectl', live: 4, stale: false, error: null });
+});
+
+test('a command is looked for in PATH as execa runs it: a file that is not executable, or a directory, is passed over', async (t) => {
+  const dir = standIns(t);
+  const decoys = mkdtempSync(join(tmpdir(), 'inotop-path-'));
+  t.after(() => rmSync(decoys, { recursive: true, force: true }));
+  mkdirSync(join(decoys, 'a', 'crictl'), { recursive: true });
+  mkdirSync(join(decoys, 'b'));
+  writeFileSync(join(decoys, 'b', 'crictl'), '#!/bin/sh\nexit 3\n', { mode: 0o644 });
+  withEnv(t, { PATH: `${join(decoys, 'a')}:${join(decoys, 'b')}:${join(decoys, 'none')}:${dir}:${process.env.PATH}` });
+  const pods = source(t, { kind: 'crictl' });
+  await pods.refresh();
+  assert.deepEqual(pods.status(), { source: 'crictl', live: 4, stale: false, error: null });
+  withEnv(t, { PATH: `${join(decoys, 'a')}:${join(decoys, 'b')}` });
+  const missing = source(t, { kind: 'crictl' });
+  await missing.refresh();
+  assert.equal(missing.status().error, 'crictl: crictl not found');
+});
+
 test('background refresh picks up changes; overlapping refreshes are joined', async (t) => {
   const dir = standIns(t);
   const pods = source(t, { kind: 'crictl', crictlPath: join(dir, 'crictl'), refreshMs: 100 });
