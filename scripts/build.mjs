@@ -18,8 +18,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
-import { oneScriptOptions, writeScript } from './one-script.mjs';
+import { COMMONJS_WORKERS, CORE_ENTRIES, entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { buildSplitScript, oneScriptOptions, writeScript } from './one-script.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { codeCacheFile } = createRequire(import.meta.url)('../bin/launch.cjs');
@@ -74,10 +74,15 @@ for (const worker of COMMONJS_WORKERS) {
   mkdirSync(dirname(script.outputFiles[0].path), { recursive: true });
   writeScript(script.outputFiles[0]);
 }
-// The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
-// runs, and its cache holds only what ran.
-const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });
-writeScript(script.outputFiles[0]);
+// The CLI as a core script and lazily loaded parts (one-script.mjs buildSplitScript), each with V8's
+// code of its own: a one-shot loads the core only. check comes with the core, as the ES modules'
+// entry loads it with its subcommands' module.
+const split = await buildSplitScript(
+  ONE_SCRIPT,
+  CORE_ENTRIES.map((entry) => `${root}${entry}`),
+  `${root}dist/cli`,
+);
+for (const output of split.outputFiles) writeScript(output);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);
 // A warm run that ended the process (as only bin/inotop's may: src/signals.ts) would leave none, and every start compiling.
