@@ -1,5 +1,6 @@
-// How bin/inotop loads the compiled CLI, and how the build makes V8's code for it
-// (scripts/code-cache.mjs): one place for the script's file, its cache's name and CommonJS's wrapper.
+// How bin/inotop loads the compiled CLI (its core script and, when first imported, its parts), and
+// how the build makes V8's code for it (scripts/code-cache.mjs): one place for the scripts' files,
+// their caches' names and CommonJS's wrapper.
 'use strict';
 const { closeSync, existsSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 const { dirname, join } = process.getBuiltinModule('node:path');

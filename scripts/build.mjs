@@ -6,9 +6,10 @@
 // checked by `npm run typecheck` (tsc), not here. dist/exe (npm run build:exe) is left alone.
 //
 // Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
-// (entries.mjs's entryFirst). The CLI is also built as one CommonJS script, dist/cli/inotop.cjs,
-// with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
-// the same Node, the ES modules under any other. So is the scan's second thread's script
+// (entries.mjs's entryFirst). The CLI is also built as CommonJS scripts, a core dist/cli/inotop.cjs
+// (what a one-shot runs) and the parts it loads lazily (dist/cli/PART.cjs: one-script.mjs
+// buildSplitScript), with V8's code of each made by the Node that builds (code-cache.mjs):
+// bin/inotop runs those under the same Node, the ES modules under any other. So is the scan's second thread's script
 // (dist/scan/worker.cjs, bin/worker.cjs runs it), under any Node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';

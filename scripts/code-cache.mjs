@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The build's last step (scripts/build.mjs runs it under the Node that builds): V8's code of
 // dist/cli/inotop.cjs, written where bin/inotop looks for it under this Node (bin/launch.cjs:
-// dist/cli/inotop-NODE-ARCH.cache). V8 keeps in a script's cache the functions compiled so far,
+// dist/cli/inotop-NODE-ARCH.cache), and of each of its parts beside (PART-NODE-ARCH.cache, made
+// once the part has run its top level: the warm runs load none). V8 keeps in a script's cache the functions compiled so far,
 // so it is made after the one-shots have run once: --json of the live /proc while this process
 // holds inotify instances of its own (warmLive), then --version, --json, -b and check on the
 // fixture node (fixtures/node-a), without pods, and --json once more
