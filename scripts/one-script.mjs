@@ -107,13 +107,22 @@ export async function buildSplitScript(options, entries, outdir) {
       .map(([path]) => base(path)),
   );
   const scriptName = (name) => (name === coreName || inCore.has(name) ? CORE_SCRIPT : name.replace(/\.js$/, '.cjs'));
+  // `a as b, c` as [[a, b], [c, c]].
+  const names = (list) =>
+    list
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map((item) => {
+        const [inner, outer = inner] = item.split(/\s+as\s+/);
+        return [inner, outer];
+      });
+  // runProgram as the entry re-exports it from the core's chunk: the chunk's name of it.
   const entryText = textOf(entryPath);
-  const runProgram = /import\{([^}]*)\}from/
-    .exec(entryText.replace(/\s/g, ''))?.[1]
-    .split(',')
-    .find((name) => /(^| as )?runProgram$|^runProgram$/.test(name));
+  const imported = new Map(names(/import\s*\{([^}]*)\}\s*from/.exec(entryText)?.[1] ?? '').map(([inChunk, local]) => [local, inChunk]));
+  const reexported = new Map(names(/export\s*\{([^}]*)\}/.exec(entryText)?.[1] ?? '').map(([local, as]) => [as, local]));
+  const runProgram = imported.get(reexported.get('runProgram'));
   if (runProgram === undefined) throw new Error(`the core entry exports no runProgram: ${entryText}`);
-  const runProgramLocal = runProgram.split(' as ')[0];
   const scripts = [];
   for (const file of result.outputFiles) {
     const name = base(file.path);
@@ -129,14 +138,10 @@ export async function buildSplitScript(options, entries, outdir) {
       const exported = /export\s*\{([^}]*)\}\s*;?\s*$/.exec(text);
       if (exported === null) throw new Error(`${name}: no export list at its end`);
       text = text.slice(0, exported.index);
-      const getters = exported[1]
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '')
-        .map((item) => {
-          const [local, as = local] = item.split(/\s+as\s+/);
-          return `get ${as}(){return ${local}}`;
-        });
+      const exports = names(exported[1]);
+      const runProgramLocal = exports.find(([, as]) => as === runProgram)?.[0];
+      if (runProgramLocal === undefined) throw new Error(`${name}: no export of ${runProgram}`);
+      const getters = exports.map(([local, as]) => `get ${as}(){return ${local}}`);
       registry = `\nlet inotopRegistry;module.exports={runProgram:${runProgramLocal},inotopModules(){return inotopRegistry??={${getters.join(',')}}}};`;
     }
     const cjs = await transform(`"use strict";${text}`, {
