@@ -1,12 +1,15 @@
-// How bin/inotop loads the compiled CLI, and how the build makes V8's code for it
-// (scripts/code-cache.mjs): one place for the script's file, its cache's name and CommonJS's wrapper.
+// How bin/inotop loads the compiled CLI (its core script and, when first imported, its parts), and
+// how the build makes V8's code for it (scripts/code-cache.mjs): one place for the scripts' files,
+// their caches' names and CommonJS's wrapper.
 'use strict';
-const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
+const { closeSync, existsSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 const { dirname, join } = process.getBuiltinModule('node:path');
 
 const DIST_CLI = join(__dirname, '..', 'dist', 'cli');
 /** The CLI as one CommonJS script (scripts/build.mjs), for V8's code cache. */
 const BUNDLE = join(DIST_CLI, 'inotop.cjs');
+/** What the CLI's parts require the core as (scripts/one-script.mjs): its registry of modules. */
+const CORE_SCRIPT = './inotop.cjs';
 /** The CLI as ES modules split in chunks: what runs when there is no code cache for this Node. */
 const MODULES = join(DIST_CLI, 'program.js');
 
@@ -31,14 +34,31 @@ const WRAPPER = ['(function (exports, require, module, __filename, __dirname, in
 const importFromHere = (specifier) => import(specifier);
 
 /**
- * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run (runBundle). The build
- * writes BUNDLE in ASCII only: read as latin1, its bytes are the string's as they are, where UTF-8
+ * BUNDLE compiled with V8's code from `cacheFile` (undefined: none) and run (runBundle), its parts
+ * (scripts/one-script.mjs buildSplitScript) read beside it when first required, each with V8's code
+ * named as codeCacheFile names it for the part where there is such a file. The build writes the
+ * scripts in ASCII only: read as latin1, their bytes are the string's as they are, where UTF-8
  * would decode them (some 2 ms of a start). Both files are read into one buffer, the script's
  * first: the cache's half a megabyte then lands on pages already touched, where a buffer of its own
  * would take some 120 page faults more (about 11 µs each on a virtual machine).
  */
 function loadBundle(cacheFile, bundle = BUNDLE) {
-  const bundleFd = openSync(bundle, 'r');
+  const { source, cachedData } = readScript(bundle, cacheFile);
+  return runBundle(source, cachedData, bundle, { readPart: partBeside(bundle) });
+}
+
+/** How a part of `bundle` is read: `name` (NAME.cjs) beside it, with V8's code made for this Node where the build made it. */
+function partBeside(bundle) {
+  return (name) => {
+    const file = join(dirname(bundle), name);
+    const cacheFile = codeCacheFile(dirname(bundle), name.replace(/\.cjs$/, ''));
+    return { ...readScript(file, existsSync(cacheFile) ? cacheFile : undefined), filename: file };
+  };
+}
+
+/** The script at `file` as a latin1 string and V8's code from `cacheFile` (undefined: none). */
+function readScript(file, cacheFile) {
+  const bundleFd = openSync(file, 'r');
   const cacheFd = cacheFile === undefined ? -1 : openSync(cacheFile, 'r');
   let source;
   let cachedData;
@@ -52,7 +72,7 @@ function loadBundle(cacheFile, bundle = BUNDLE) {
     closeSync(bundleFd);
     if (cacheFd >= 0) closeSync(cacheFd);
   }
-  return runBundle(source, cachedData, bundle);
+  return { source, cachedData };
 }
 
 /**
@@ -73,15 +93,35 @@ function compileBundle(source, cachedData, filename) {
 /**
  * compileBundle's script run, with `require` and `importPackage` for the packages it requires and
  * imports (by default Node's, from this file: the package's node_modules are the same from bin/ as
- * from dist/cli/, and node:module's createRequire, some 0.5 ms of a start, is not loaded): its
- * exports, and the script. The single executable compiles its application's with the first code
- * V8 takes (src/exe/main.ts).
+ * from dist/cli/, and node:module's createRequire, some 0.5 ms of a start, is not loaded), and
+ * `readPart` for its parts: its exports, the script, and the parts loaded so far (`parts`: each
+ * one's exports and script, by what the scripts require it as; `requireScript`: require() as the
+ * scripts have it). A part, required as './NAME.cjs' when an import() of its modules first runs,
+ * is read (readPart(NAME.cjs): its source, V8's code or undefined, its filename), compiled and run
+ * once, with the same require(); './inotop.cjs' (CORE_SCRIPT) is the core's registry of its
+ * modules (inotopModules()), so that a part shares the core's. The single executable compiles
+ * its application's with the first code V8 takes (src/exe/main.ts).
  */
 function runCompiled(script, filename, packages = {}) {
-  const { require: requirePackage = require, importPackage = importFromHere } = packages;
+  const { require: requirePackage = require, importPackage = importFromHere, readPart } = packages;
+  const parts = new Map();
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, requirePackage, module, filename, dirname(filename), importPackage);
-  return { exports: module.exports, script };
+  const requireScript = (specifier) => {
+    if (!specifier.startsWith('./')) return requirePackage(specifier);
+    if (specifier === CORE_SCRIPT) return module.exports.inotopModules();
+    let part = parts.get(specifier);
+    if (part === undefined) {
+      if (readPart === undefined) throw new Error(`Cannot find module '${specifier}' from ${filename}`);
+      const { source, cachedData, filename: partFile } = readPart(specifier.slice(2));
+      part = { exports: {}, script: compileBundle(source, cachedData, partFile) };
+      // Before it runs: its exports are there to a part it requires that requires it back, as CommonJS's are.
+      parts.set(specifier, part);
+      part.script.runInThisContext()(part.exports, requireScript, part, partFile, dirname(partFile), importPackage);
+    }
+    return part.exports;
+  };
+  script.runInThisContext()(module.exports, requireScript, module, filename, dirname(filename), importPackage);
+  return { exports: module.exports, script, parts, requireScript };
 }
 
 /** The first `bytes` of the file open at `fd` (a shorter file: what it has) into `buffer`: the count read. */
@@ -91,4 +131,4 @@ function readWhole(fd, buffer, bytes) {
   return read;
 }
 
-module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, runBundle, runCompiled };
+module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, partBeside, runBundle, runCompiled };

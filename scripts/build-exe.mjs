@@ -6,10 +6,10 @@
 // Each is a Node single executable application (node --build-sea) on the current LTS, from the npm
 // registry's node-linux-ARCH (stripped of its symbols), whose main script is the bundle of
 // src/exe/main.ts, one small CommonJS script: it runs the application from the assets. The application is the npm
-// package's CLI script as one-script.mjs writes it, exe/app/inotop.cjs, with V8's code of it after
-// the build's warm runs (code-cache.mjs) under the Node the executable carries,
-// exe/app/inotop.cache (for the architecture the build runs on: the other's Node does not run
-// here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
+// package's CLI scripts as one-script.mjs writes them, the core exe/app/inotop.cjs and its lazily
+// loaded parts exe/app/PART.cjs, with V8's code of each after the build's warm runs (code-cache.mjs)
+// under the Node the executable carries, exe/app/inotop.cache and exe/app/PART.cache (for the
+// architecture the build runs on: the other's Node does not run here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
 // inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
 // package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
 // exe/serve/password-worker.mjs (worker threads' bundles, ES modules), exe/scan/worker.cjs (the
@@ -26,14 +26,14 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { COMMONJS_WORKERS, WORKER_ENTRIES } from './entries.mjs';
+import { COMMONJS_WORKERS, CORE_ENTRIES, WORKER_ENTRIES } from './entries.mjs';
 import { attachLauncher, ELF_MACHINES } from './exe/elf.mjs';
-import { oneScriptOptions, writeScript } from './one-script.mjs';
+import { buildSplitScript, oneScriptOptions, writeScript } from './one-script.mjs';
 import { buildLauncher, debianPackages, runtimeFiles, toolPrefix } from './exe/runtime.mjs';
 import { ARCHES, extract, installedVersion, nodePackage, npmPackage, repo } from './npm-packages.mjs';
 
@@ -160,15 +160,12 @@ async function bundle() {
     outExtension: { '.js': '.cjs' },
     write: false,
   });
-  const cli = await build({
-    ...common,
-    ...oneScriptOptions(common.define),
-    packages: 'external',
-    entryPoints: ['src/cli/program.ts'],
-    outfile: join(outdir, 'app', 'inotop.cjs'),
-    write: false,
-    metafile: true,
-  });
+  // The CLI's core and its parts, as the npm package's (one-script.mjs buildSplitScript).
+  const cli = await buildSplitScript(
+    { ...common, ...oneScriptOptions(common.define), packages: 'external' },
+    CORE_ENTRIES.map((entry) => join(repo, entry)),
+    join(outdir, 'app'),
+  );
   const packages = [
     ...new Set(
       Object.values(cli.metafile.outputs)
@@ -196,6 +193,7 @@ async function bundle() {
     thread: join(outdir, 'thread.cjs'),
     workers: Object.fromEntries(WORKER_ENTRIES.map((entry) => [entry, join(outdir, `${entry}.${COMMONJS_WORKERS.includes(entry) ? 'cjs' : 'mjs'}`)])),
     app: cli.outputFiles[0].path,
+    parts: cli.outputFiles.slice(1).map(({ path }) => path),
     packages: Object.fromEntries(packageScripts.outputFiles.map(({ path }) => [relative(join(outdir, 'app', 'packages'), path), path])),
   };
 }
@@ -262,7 +260,10 @@ function applicationCode(builder, bundles) {
   const cache = (script) => script.replace(/\.cjs$/, '.cache');
   const thread = bundles.workers['scan/worker'];
   execFileSync(builder, [join(repo, 'scripts', 'code-cache.mjs'), bundles.app, cache(bundles.app), thread], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const assets = { 'exe/app/inotop.cache': cache(bundles.app) };
+  const assets = {
+    'exe/app/inotop.cache': cache(bundles.app),
+    ...Object.fromEntries(bundles.parts.map((part) => [`exe/app/${basename(cache(part))}`, cache(part)])),
+  };
   // Made where the fixture node is (code-cache.mjs's warm thread reads it).
   if (existsSync(cache(thread))) assets['exe/scan/worker.cache'] = cache(thread);
   return { arch: process.arch, assets };
@@ -325,6 +326,7 @@ function buildExecutable(arch, bundles, builder, appCode) {
       'exe/thread.cjs': bundles.thread,
       // The application, as src/exe/main.ts reads it, and V8's code of the scripts (carried-scripts.ts).
       'exe/app/inotop.cjs': bundles.app,
+      ...Object.fromEntries(bundles.parts.map((part) => [`exe/app/${basename(part)}`, part])),
       ...Object.fromEntries(Object.entries(bundles.packages).map(([file, script]) => [`exe/app/packages/${file}`, script])),
       ...(arch === appCode.arch ? appCode.assets : {}),
       'exe/build.json': join(dir, 'build.json'),

@@ -6,9 +6,10 @@
 // checked by `npm run typecheck` (tsc), not here. dist/exe (npm run build:exe) is left alone.
 //
 // Start-up is mostly module loading: a one-shot run loads its entry and one chunk, not a dozen
-// (entries.mjs's entryFirst). The CLI is also built as one CommonJS script, dist/cli/inotop.cjs,
-// with V8's code of it made by the Node that builds (code-cache.mjs): bin/inotop runs that under
-// the same Node, the ES modules under any other. So is the scan's second thread's script
+// (entries.mjs's entryFirst). The CLI is also built as CommonJS scripts, a core dist/cli/inotop.cjs
+// (what a one-shot runs) and the parts it loads lazily (dist/cli/PART.cjs: one-script.mjs
+// buildSplitScript), with V8's code of each made by the Node that builds (code-cache.mjs):
+// bin/inotop runs those under the same Node, the ES modules under any other. So is the scan's second thread's script
 // (dist/scan/worker.cjs, bin/worker.cjs runs it), under any Node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -18,8 +19,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildDefine } from './commit.mjs';
-import { COMMONJS_WORKERS, entryFirst, WORKER_ENTRIES } from './entries.mjs';
-import { oneScriptOptions, writeScript } from './one-script.mjs';
+import { COMMONJS_WORKERS, CORE_ENTRIES, entryFirst, WORKER_ENTRIES } from './entries.mjs';
+import { buildSplitScript, oneScriptOptions, writeScript } from './one-script.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { codeCacheFile } = createRequire(import.meta.url)('../bin/launch.cjs');
@@ -74,10 +75,15 @@ for (const worker of COMMONJS_WORKERS) {
   mkdirSync(dirname(script.outputFiles[0].path), { recursive: true });
   writeScript(script.outputFiles[0]);
 }
-// The CLI as one script, the lazily loaded parts inside: V8 compiles a function only when it first
-// runs, and its cache holds only what ran.
-const script = await build({ ...ONE_SCRIPT, entryPoints: [CLI_ENTRY], outfile: 'dist/cli/inotop.cjs', write: false });
-writeScript(script.outputFiles[0]);
+// The CLI as a core script and lazily loaded parts (one-script.mjs buildSplitScript), each with V8's
+// code of its own: a one-shot loads the core only. check comes with the core, as the ES modules'
+// entry loads it with its subcommands' module.
+const split = await buildSplitScript(
+  ONE_SCRIPT,
+  CORE_ENTRIES.map((entry) => `${root}${entry}`),
+  `${root}dist/cli`,
+);
+for (const output of split.outputFiles) writeScript(output);
 const cache = spawnSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs exited ${cache.status ?? cache.signal}`);
 // A warm run that ended the process (as only bin/inotop's may: src/signals.ts) would leave none, and every start compiling.

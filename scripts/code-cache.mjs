@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The build's last step (scripts/build.mjs runs it under the Node that builds): V8's code of
 // dist/cli/inotop.cjs, written where bin/inotop looks for it under this Node (bin/launch.cjs:
-// dist/cli/inotop-NODE-ARCH.cache). V8 keeps in a script's cache the functions compiled so far,
+// dist/cli/inotop-NODE-ARCH.cache), and of each of its parts beside (PART-NODE-ARCH.cache, made
+// once the part has run its top level: the warm runs load none). V8 keeps in a script's cache the functions compiled so far,
 // so it is made after the one-shots have run once: --json of the live /proc while this process
 // holds inotify instances of its own (warmLive), then --version, --json, -b and check on the
 // fixture node (fixtures/node-a), without pods, and --json once more
@@ -17,11 +18,11 @@
 // THREAD_SCRIPT` (build-exe.mjs), the thread's code written beside its script as
 // THREAD_SCRIPT.cache, where the executable looks for it (src/exe/carried-scripts.ts).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
@@ -53,7 +54,8 @@ const scanThread =
       : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
 // First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
 if (scanThread && existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
-const { exports, script } = loadBundle(undefined, scriptFile);
+const loaded = loadBundle(undefined, scriptFile);
+const { exports, script } = loaded;
 // Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
 if (existsSync('/proc/self/fdinfo')) await warmLive();
 for (const argv of runs) await exports.runProgram(argv);
@@ -75,6 +77,20 @@ if (existsSync(fixture)) {
   }
 }
 writeFileSync(cacheFile, script.createCachedData());
+// The parts' (one-script.mjs buildSplitScript): each loaded as its first import() loads it, its
+// code made once it has run its top level (what a start of the screen, serve or fleet runs first),
+// written beside the core's, named as the core's is (NAME for inotop). The warm runs loaded none.
+const { parts, requireScript } = loaded;
+if (parts.size > 0)
+  throw new Error(`the warm runs loaded parts of ${scriptFile ?? 'the CLI'}: ${[...parts.keys()].join(' ')} (a one-shot should load the core only)`);
+// Each warm run gave the output streams an error handler (src/common/stdout.ts): not a leak in a process that runs the CLI a dozen times.
+EventEmitter.defaultMaxListeners = 0;
+const scriptDir = dirname(scriptFile ?? join(root, 'dist/cli/inotop.cjs'));
+for (const name of readdirSync(scriptDir).filter((file) => file.endsWith('.cjs') && file !== 'inotop.cjs')) requireScript(`./${name}`);
+for (const [specifier, part] of parts) {
+  const name = basename(specifier, '.cjs');
+  writeFileSync(join(dirname(cacheFile), basename(cacheFile).replace(/^inotop/, name)), part.script.createCachedData());
+}
 // check's verdict (1 or 2 on the fixture node) is not the build's.
 process.exitCode = 0;
 

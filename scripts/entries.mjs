@@ -12,6 +12,12 @@ export const WORKER_ENTRIES = ['collect/worker', 'serve/password-worker', 'scan/
 export const COMMONJS_WORKERS = ['scan/worker'];
 
 /**
+ * The CLI's CommonJS core (one-script.mjs buildSplitScript): its entry, with runProgram, and the
+ * modules a one-shot loads lazily in the ES modules but finds in the core: check's (subcommand.ts).
+ */
+export const CORE_ENTRIES = ['src/cli/program.ts', 'src/cli/subcommand.ts'];
+
+/**
  * Start-up is mostly module loading: a one-shot run should load its entry and one chunk, not a
  * dozen. esbuild puts a module in a chunk per set of entry points that reach it, so every lazily
  * imported module is reached through a wrapper that imports the entry (`entry`, its path) first:

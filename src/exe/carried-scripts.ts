@@ -1,8 +1,8 @@
 // The scripts the single executable carries as SEA assets (scripts/build-exe.mjs), each one
 // CommonJS script as the npm package's are, and V8's code of those the build warmed under the Node
 // the executable carries: read and run as bin/launch.cjs reads and runs the npm package's, with the
-// packages they require, each a script among the assets too. The application's (main.ts) and the
-// scan's second thread's (thread.ts).
+// packages they require, each a script among the assets too, and the parts the application's loads
+// lazily. The application's (main.ts) and the scan's second thread's (thread.ts).
 import type { Script } from 'node:vm';
 import { compileBundle, runBundle, runCompiled } from '../../bin/launch.cjs';
 
@@ -47,9 +47,19 @@ export function runCarried(asset: string, code: Buffer | undefined): { exports: 
   return runCompiledCarried(compileBundle(carriedScript(asset), code, carriedPath(asset)) as Script, asset);
 }
 
-/** A carried script as compileBundle compiled it, run with the carried packages. */
+/**
+ * A carried script as compileBundle compiled it, run with the carried packages, and its parts
+ * (the application's: scripts/one-script.mjs buildSplitScript) carried beside it, each read when
+ * first required, with the build's V8 code of it where it carries that (none kept by a start: a
+ * part compiles without, as kept-code.ts keeps only the core's).
+ */
 export function runCompiledCarried(script: Script, asset: string): { exports: unknown; script: Script } {
-  return runCompiled(script, carriedPath(asset), carriedPackages) as { exports: unknown; script: Script };
+  const directory = asset.slice(0, asset.lastIndexOf('/') + 1);
+  const readPart = (name: string) => {
+    const part = `${directory}${name}`;
+    return { source: carriedScript(part), cachedData: carriedCode(part), filename: carriedPath(part) };
+  };
+  return runCompiled(script, carriedPath(asset), { ...carriedPackages, readPart }) as { exports: unknown; script: Script };
 }
 
 function requirePackage(specifier: string): unknown {

@@ -1,7 +1,8 @@
 // How inotop starts (issue 27's start-up): a one-shot run leaves the standard input alone, and
 // bin/inotop runs V8's code from the build under the Node that built it, compiles when V8 rejects
 // that code (other V8 flags, a damaged file), and loads the ES modules under a Node without one;
-// the scan's second thread (bin/worker.cjs) takes its own, and compiles without it.
+// the scan's second thread (bin/worker.cjs) takes its own, and compiles without it. The CommonJS
+// CLI is a core (what a one-shot compiles) and parts loaded when used, each module in one of them.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { after, before, test } from 'node:test';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { ScanPart, ShareInit, ThreadInit } from '../../src/scan/second-thread.js';
@@ -425,6 +427,144 @@ test("V8's code from the build holds the live scan's paths: a one-shot of the li
   } finally {
     holder.kill();
   }
+});
+
+/** The CLI's scripts in dist/cli (the core, inotop.cjs, and its parts: scripts/one-script.mjs buildSplitScript), each one's text. */
+function cliScripts(dir = repo): Map<string, string> {
+  const cli = join(dir, 'dist/cli');
+  return new Map(
+    readdirSync(cli)
+      .filter((name) => name.endsWith('.cjs'))
+      .map((name) => [name, readFileSync(join(cli, name), 'latin1')]),
+  );
+}
+
+/**
+ * The functions and classes a script of the build declares at its top level (within CommonJS's
+ * wrapper: one module's declarations are there, esbuild hoists them), each as its text: a module
+ * bundled in two scripts has the same text in both. Parsed by TypeScript's parser.
+ */
+function topLevelDeclarations(name: string, text: string): Set<string> {
+  const file = ts.createSourceFile(name, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const [statement] = file.statements;
+  assert.ok(statement && ts.isExpressionStatement(statement), `${name}: CommonJS's wrapper`);
+  let wrapper: ts.Expression = statement.expression;
+  while (ts.isParenthesizedExpression(wrapper)) wrapper = wrapper.expression;
+  assert.ok(ts.isFunctionExpression(wrapper), `${name}: CommonJS's wrapper`);
+  // esbuild writes a class as `var Name = class {...}`.
+  const isClass = (node: ts.Statement) =>
+    ts.isClassDeclaration(node) ||
+    (ts.isVariableStatement(node) &&
+      node.declarationList.declarations.some((declaration) => declaration.initializer && ts.isClassExpression(declaration.initializer)));
+  return new Set(wrapper.body.statements.filter((node) => ts.isFunctionDeclaration(node) || isClass(node)).map((node) => node.getText(file)));
+}
+
+/** Each declaration (as topLevelDeclarations gives it) found in more than one of `scripts`, with the scripts it is in. */
+function declaredTwice(scripts: Map<string, string>): string[] {
+  const where = new Map<string, string[]>();
+  for (const [name, text] of scripts)
+    for (const declaration of topLevelDeclarations(name, text)) where.set(declaration, [...(where.get(declaration) ?? []), name]);
+  return [...where].filter(([, names]) => names.length > 1).map(([declaration, names]) => `${names.join(' and ')}: ${declaration.slice(0, 80)}…`);
+}
+
+test("the CLI's CommonJS scripts: a core and lazily loaded parts, each module in one of them (a part takes the core's modules from its registry, never a copy of its own)", () => {
+  const scripts = cliScripts();
+  const core = scripts.get('inotop.cjs');
+  assert.ok(core !== undefined, 'the core');
+  const parts = [...scripts.keys()].filter((name) => name !== 'inotop.cjs');
+  // The screen's, serve's, fleet's, the recordings' and completion's modules are parts, each loaded by the core's import() of it.
+  for (const part of ['screen', 'serve', 'view', 'reader', 'writer', 'completion']) {
+    const name = parts.find((file) => file.startsWith(`${part}-`));
+    assert.ok(name !== undefined, `a part of ${part}`);
+    assert.ok(core.includes(`require("./${name}")`), `the core requires ${name}`);
+  }
+  assert.ok(topLevelDeclarations('inotop.cjs', core).size > 400, "the core's declarations, as parsed");
+  assert.deepEqual(declaredTwice(scripts), [], 'a module bundled in two scripts');
+  // The check sees a copy: a part that holds a function of the core's (as a part bundled on its own would).
+  const [copied] = [...topLevelDeclarations('inotop.cjs', core)].filter((declaration) => declaration.startsWith('function '));
+  const screen = parts.find((file) => file.startsWith('screen-'))!;
+  const withCopy = new Map(scripts).set(screen, scripts.get(screen)!.replace(/\n\}\)$/, `${copied}\n})`));
+  assert.equal(declaredTwice(withCopy).length, 1, 'the check sees a copied function');
+  // A part's imports of the core's modules go to its registry; the core's imports of a part are require() of it.
+  assert.ok(
+    parts.some((part) => scripts.get(part)!.includes('require("./inotop.cjs")')),
+    'a part requires the core',
+  );
+});
+
+/**
+ * The scripts bin/inotop `args` compiled in the package at `dir` (V8's compile, node:vm's Script:
+ * bin/launch.cjs), as their file names in dist/cli, each with whether V8 took the build's code of
+ * it, and the run's stdout. `run` runs it (by default to its end).
+ */
+async function scriptsCompiled(args: string[], dir = repo, run?: (child: ReturnType<typeof spawn>) => Promise<void>) {
+  const preload = join(work, 'compiled.cjs');
+  writeFileSync(
+    preload,
+    `const vm = require('node:vm');
+     const compiled = [];
+     vm.Script = class extends vm.Script {
+       constructor(source, options) {
+         super(source, options);
+         compiled.push([require('node:path').relative(${JSON.stringify(join(dir, 'dist/cli'))}, options.filename), options.cachedData !== undefined && !this.cachedDataRejected]);
+       }
+     };
+     // Not a worker thread's (the preload runs in each).
+     if (require('node:worker_threads').isMainThread) process.on('exit', () => require('node:fs').writeSync(2, '\\nCOMPILED ' + JSON.stringify(compiled) + '\\n'));\n`,
+  );
+  const child = spawn(process.execPath, ['--require', preload, join(dir, 'bin/inotop'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (data: string) => (stdout += data));
+  child.stderr.setEncoding('utf8').on('data', (data: string) => (stderr += data));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await run?.(child);
+  await exited;
+  const line = /^COMPILED (.*)$/m.exec(stderr);
+  assert.ok(line, `${args.join(' ')}: ${stderr}`);
+  return { compiled: JSON.parse(line[1]!) as [string, boolean][], stdout, stderr };
+}
+
+test("a one-shot (--json, -b, check, --version) compiles the core's script only, with V8's code from the build; completion and serve load their parts, each with its own code", async () => {
+  for (const args of [['--version'], ...oneShots]) assert.deepEqual((await scriptsCompiled(args)).compiled, [['inotop.cjs', true]], args.join(' '));
+
+  const completion = await scriptsCompiled(['completion', 'bash']);
+  assert.deepEqual(completion.compiled[0], ['inotop.cjs', true]);
+  assert.ok(
+    completion.compiled.some(([file]) => file.startsWith('completion-')),
+    `completion's part: ${JSON.stringify(completion.compiled)}`,
+  );
+  assert.deepEqual(
+    completion.compiled.filter(([, taken]) => !taken),
+    [],
+    "each with the build's code",
+  );
+  // As the ES modules (another Node's) print it.
+  const none = packageCopy('parts-none');
+  for (const name of readdirSync(join(none, 'dist/cli')).filter((file) => file.endsWith('.cache'))) rmSync(join(none, 'dist/cli', name));
+  const fromModules = spawnSync(process.execPath, [join(none, 'bin/inotop'), 'completion', 'bash'], { encoding: 'utf8' });
+  assert.equal(fromModules.stdout, completion.stdout);
+
+  const serve = await scriptsCompiled(['serve', '--web.listen-address', '127.0.0.1:0', '--pods', 'none', '--proc', fixture], repo, async (child) => {
+    let said = '';
+    await new Promise<void>((resolve) => child.stderr!.on('data', (data: string) => (said += data).includes('serving') && resolve()));
+    child.kill('SIGTERM');
+  });
+  const files = serve.compiled.map(([file]) => file);
+  assert.equal(files[0], 'inotop.cjs');
+  assert.ok(
+    files.some((file) => file.startsWith('serve-')),
+    `serve's part: ${files.join(' ')}`,
+  );
+  assert.equal(new Set(files).size, files.length, 'each script compiled once');
+  assert.deepEqual(
+    serve.compiled.filter(([, taken]) => !taken),
+    [],
+    "each with the build's code",
+  );
 });
 
 /** V8's code of the scan's second thread's script in the package at `dir`, made by the build for this Node. */
