@@ -52,7 +52,7 @@ export function devicesOf(list: WatchList): DeviceCounts {
     // lookup, not one a watch: 500,000 watches took 12 ms of a one-shot.
     const byDev = new Map<number, number>();
     const { sdev, length } = list;
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       const dev = sdev[i]!;
       let end = i + 1;
       while (end < length && sdev[end] === dev) end++;
