@@ -2,8 +2,10 @@
 // no such figure, but ioctl(FIONREAD) on the instance's file gives it without reading an event.
 // pidfd_open + pidfd_getfd make a duplicate of the other process's fd in ours (it needs ptrace
 // attach permission: root, or CAP_SYS_PTRACE; it stops and attaches to nothing), FIONREAD reads
-// the count, and the duplicate is closed at once: it keeps the instance alive only for those
-// microseconds. Nothing is read from the queue. glibc wraps neither pidfd call before 2.36: both
+// the count, and the duplicate is closed at once, or at a refresh with up to 63 others
+// (queuedBytesHeld): it keeps the instance alive only for those microseconds, never across
+// refreshes (held there, an instance its process closed would live on, its watches and its place
+// under max_user_instances with it, until the next refresh). Nothing is read from the queue. glibc wraps neither pidfd call before 2.36: both
 // go through syscall(2), whose numbers are one on every architecture (the shared table of new calls).
 import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
