@@ -1,7 +1,7 @@
 // The bytes queued unread on every inotify instance and fanotify group, at each refresh: per
 // process a pidfd, kept for the next refreshes while the process holds instances (half of the
-// calls were opening and closing it again), per instance a duplicate of its fd, FIONREAD and close
-// (src/sys/queues.ts). A kept pidfd names its process for good: once that process is gone it
+// calls were opening and closing it again), per instance a duplicate of its fd and FIONREAD, the
+// duplicates closed together, up to 64 at a time (src/sys/queues.ts: queuedBytesHeld). A kept pidfd names its process for good: once that process is gone it
 // answers ESRCH, even where a new process has taken the pid, and a new one is opened.
 // Nothing is read from a queue. The work grows with the instances (a few hundred on a node), never
 // with the watches, and is bounded by a time budget: past it the rest wait for the next refresh,
@@ -78,14 +78,18 @@ export class QueueReader {
     const odd = new Set<string>();
     const found: HolderReadings = { bytes, read, denied, odd };
     let stoppedAt: number | null = null;
-    for (let p = 0; p < order.length; p++) {
-      if (p > 0 && p % 8 === 0 && uptimeMs() > deadline) {
-        stoppedAt = p;
-        break;
+    try {
+      for (let p = 0; p < order.length; p++) {
+        if (p > 0 && p % 8 === 0 && uptimeMs() > deadline) {
+          stoppedAt = p;
+          break;
+        }
+        const { proc, items } = order[p]!;
+        if (readAlready) takeReadAlready(readAlready, proc.pid, items, found);
+        else this.readHolder(calls.value, proc.pid, items, found);
       }
-      const { proc, items } = order[p]!;
-      if (readAlready) takeReadAlready(readAlready, proc.pid, items, found);
-      else this.readHolder(calls.value, proc.pid, items, found);
+    } finally {
+      calls.value.closeCopies();
     }
     // Those no longer holding anything (gone, or their last instance closed) are let go.
     for (const pid of [...this.pidfds.keys()]) if (!byPid.has(pid)) this.forget(pid, closeFd);
@@ -123,13 +127,13 @@ export class QueueReader {
     if (pidfd < 0) return; // gone: another holder of a shared one may still answer
     for (let i = 0; i < wanted.length; i++) {
       const { fd, key } = wanted[i]!;
-      let answer = calls.queuedBytes(pidfd, fd);
+      let answer = calls.queuedBytesHeld(pidfd, fd);
       if (answer === -ERRNO.ESRCH && i === 0) {
         // The process the kept pidfd names is gone; the pid may name a new one.
         this.forget(pid, calls.closeFd);
         pidfd = this.openPid(calls, pid);
         if (pidfd < 0) break;
-        answer = calls.queuedBytes(pidfd, fd);
+        answer = calls.queuedBytesHeld(pidfd, fd);
       }
       takeAnswer(key, answer, found);
     }

@@ -5,13 +5,15 @@
 // and serve are looked at.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { scan, Scanner } from '../../src/scan/index.js';
 import { QueueReader, queueKey } from '../../src/scan/queues.js';
 import { readlinkOrNull } from '../../src/scan/procfs.js';
+import { COPIES_HELD, queueCalls } from '../../src/sys/queues.js';
+import { ERRNO } from '../../src/sys/errno.js';
 import type { FdRow, ProcessRow, Snapshot } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { liveCollector } from '../helpers/tracing.js';
@@ -252,6 +254,36 @@ describe('event queues on the real kernel', { skip: rootSkip }, () => {
       reader.close();
     }
     assert.equal(pidfds(), before, 'close() lets every one go');
+  });
+
+  test('duplicates held for one close_range: never more than COPIES_HELD open, all closed after, fds opened between them left open', async () => {
+    const calls = queueCalls();
+    assert.ok(calls.ok);
+    const { queuedBytesHeld, closeCopies, openPid, closeFd } = calls.value;
+    const inotifyFds = () => readdirSync('/proc/self/fd').filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`) === 'anon_inode:inotify').length;
+    const own = await stalled.send(`fionread ${stalledFd}`);
+    const before = inotifyFds();
+    const pidfd = openPid(stalled.pid);
+    assert.ok(pidfd >= 0);
+    const opened: number[] = [];
+    try {
+      for (let i = 0; i < COPIES_HELD + 5; i++) {
+        assert.equal(queuedBytesHeld(pidfd, stalledFd), own, "each reading is the watcher's own FIONREAD");
+        // A file of ours among the copies: a run of numbers closed together must stop before it.
+        if (i % 10 === 3) opened.push(openSync(dir, 'r'));
+        assert.ok(inotifyFds() - before <= COPIES_HELD, 'no more than COPIES_HELD held');
+      }
+      assert.ok(inotifyFds() > before, 'held until closeCopies');
+      closeCopies();
+      assert.equal(inotifyFds(), before, 'every duplicate closed');
+      for (const fd of opened) assert.ok(fstatSync(fd).isDirectory(), `fd ${fd}, opened between copies, is still open`);
+      closeCopies();
+      assert.equal(queuedBytesHeld(pidfd, 1_000_000), -ERRNO.EBADF, 'a closed fd: -EBADF, nothing held');
+      closeCopies();
+    } finally {
+      for (const fd of opened) closeSync(fd);
+      closeFd(pidfd);
+    }
   });
 
   test('pidfd_getfd refused by seccomp: null and unknown, with a note, never 0', () => {
