@@ -5,8 +5,9 @@
 // the count, and the duplicate is closed at once, or at a refresh with up to 63 others
 // (queuedBytesHeld): it keeps the instance alive only for those microseconds, never across
 // refreshes (held there, an instance its process closed would live on, its watches and its place
-// under max_user_instances with it, until the next refresh). Nothing is read from the queue. glibc wraps neither pidfd call before 2.36: both
-// go through syscall(2), whose numbers are one on every architecture (the shared table of new calls).
+// under max_user_instances with it, until the next refresh). Nothing is read from the queue.
+// glibc wraps neither pidfd call before 2.36: both go through syscall(2), whose numbers are one
+// on every architecture (the shared table of new calls).
 import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
 import { addressOf, integerSyscall, lastErrno, libcBinding } from './libc.js';
