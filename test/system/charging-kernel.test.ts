@@ -10,7 +10,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Snapshot, SyscallFailure, UserRow } from '../../src/model/types.js';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { namespacedWatcher, usernsOf, Watcher } from '../helpers/inowatch.js';
-import { traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.js';
+import { TRACEFS_AT_ITS_PLACE, traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.js';
 
 const NOBODY = 65534;
 const AS_NOBODY = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'];
@@ -224,9 +224,9 @@ describe('charged as the kernel charges', { skip }, () => {
       [name, `${name}-churn`],
       'SIGKILL leaves both',
     );
-    // A one-shot run, in a mount namespace of its own where tracefs is mounted at the usual place (it
-    // is mounted nowhere on this machine), as on most distributions.
-    const oneShot = `mount -t tracefs tracefs /sys/kernel/tracing && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(inotopBin)} --json --pods none`;
+    // A one-shot run, in a mount namespace of its own where tracefs is mounted at the usual place, as
+    // on most distributions.
+    const oneShot = `${TRACEFS_AT_ITS_PLACE} && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(inotopBin)} --json --pods none`;
     const json = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', oneShot], { encoding: 'utf8' });
     assert.equal(json.status, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as Snapshot).trace?.state, 'off', 'a one-shot run traces nothing');

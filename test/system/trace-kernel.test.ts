@@ -19,7 +19,7 @@ import { removeOpenInstances, tracefsMountpoints } from '../../src/trace/tracefs
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { Watcher } from '../helpers/inowatch.js';
 import { TmuxPane } from '../helpers/tmux.js';
-import { traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.js';
+import { TRACEFS_AT_ITS_PLACE, traceInstances, traceSkip, tracingCollector } from '../helpers/tracing.js';
 
 const NOBODY = 65534;
 const AS_NOBODY = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'];
@@ -148,7 +148,7 @@ describe('tracing failed inotify calls in the real kernel', { skip }, () => {
     const left = traceInstances().filter((name) => name.startsWith('inotop-') && !started.has(name));
     // Removed whatever happened, then reported.
     const remove = left.map((name) => `rmdir /sys/kernel/tracing/instances/${name}`).join('; ');
-    if (left.length > 0) spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tracefs tracefs /sys/kernel/tracing && ${remove}`]);
+    if (left.length > 0) spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${TRACEFS_AT_ITS_PLACE} && ${remove}`]);
     assert.deepEqual(left, [], 'no trace instance left behind');
   });
 
