@@ -13,7 +13,11 @@ const stdoutModule = new URL('../../src/common/stdout.ts', import.meta.url).href
 /** The text: a few hundred KB (several 64 KB pieces), every kind of character at every offset. */
 const MAKE_TEXT = `
   const parts = [];
-  for (let i = 0; parts.join('').length < 300_000; i++) parts.push('x'.repeat(i % 7), 'é', '€', '😀', i % 97 === 0 ? '\\ud800' : '', '\\n');
+  for (let i = 0, length = 0; length < 300_000; i++) {
+    const line = 'x'.repeat(i % 7) + 'é€😀' + (i % 97 === 0 ? '\\ud800' : '') + '\\n';
+    parts.push(line);
+    length += line.length;
+  }
   globalThis.text = parts.join('');
 `;
 
