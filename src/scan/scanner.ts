@@ -32,6 +32,7 @@ import { holdOptimizer, optimizerWork, releaseOptimizer, WATCH_LINE_BYTES } from
 import { nodePath } from '../common/node-root.js';
 import { objectArray } from '../common/object-array.js';
 import { errnoText } from '../common/error-text.js';
+import { Stopped } from '../common/thread-stop.js';
 import { uptimeMs } from '../deadline.js';
 import { UserNamespaces } from './userns.js';
 import { readQueuesOf } from './queues.js';
@@ -420,6 +421,8 @@ export class Scanner {
       try {
         read = pass.keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
       } catch (error) {
+        // Asked to stop between a big file's reads: the scan ends, not this fd alone.
+        if (error instanceof Stopped) throw error;
         if (isVanished(error)) continue;
         if (isOutOfFds(error)) {
           skipped = error;
