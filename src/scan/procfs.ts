@@ -312,7 +312,10 @@ export class FdLinks {
       try {
         link = readlinkSync(`${path}/${fd}`);
       } catch (error) {
-        if (!isVanished(error)) this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        if (isVanished(error)) continue;
+        this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
+        // A denial is the whole directory's, as readNumberedLinks takes it.
+        if (isPermissionDenied(error)) return;
         continue;
       }
       const index = links.indexOf(link);

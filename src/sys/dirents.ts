@@ -59,12 +59,16 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
      * a number with readlinkat, naming it by the bytes the listing left in the buffer: no number
      * written, no array and no string per fd (it is the scan's hottest loop, run in V8's
      * interpreter on an idle node). `visit` is told of each whose link is one of `links` and of
-     * each whose link could not be read, in the directory's order. The entries named by a number,
-     * or -errno when the directory cannot be listed.
+     * each whose link could not be read, in the directory's order, but for a denial: the first
+     * EACCES or EPERM is the whole directory's (procfs asks for ptrace access to the process at
+     * each link, any other directory for search permission on itself), so the entries after it
+     * are counted and their links not asked for. The entries named by a number, or -errno when
+     * the directory cannot be listed.
      */
     readNumberedLinks(dirFd: number, links: LinkSet, visit: NumberedLinkVisitor): number {
       const { byLength, bytes } = links;
       let entries = 0;
+      let denied = false;
       for (;;) {
         const length = getdents64(dirFd, direntAddress, direntBuffer.length);
         if (length <= 0) return length < 0 ? -lastErrno() : entries;
@@ -73,9 +77,12 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
           const first = direntBuffer[name]!;
           if (first < 0x30 || first > 0x39) continue;
           entries++;
+          if (denied) continue;
           const linkLength = readlinkat(dirFd, direntAddress + name, linkAddress, LINK_BYTES_MAX);
           if (linkLength < 0) {
-            visit(decimalAt(direntBuffer, name), -1, lastErrno());
+            const errno = lastErrno();
+            denied = errno === ERRNO.EACCES || errno === ERRNO.EPERM;
+            visit(decimalAt(direntBuffer, name), -1, errno);
             continue;
           }
           const which = byLength[linkLength]!;

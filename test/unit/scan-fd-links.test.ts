@@ -1,14 +1,16 @@
 // FdLinks over this process's own fds (/proc/self/fd: no root needed): a real inotify instance
 // among files, directories, a link longer than the bytes read of it and a link as long as the one
-// looked for; and readNumberedLinks with an fd closed between the listing and the reading of its link.
+// looked for; readNumberedLinks with an fd closed between the listing and the reading of its link;
+// and a directory whose links are denied (as root, read as another user).
 import assert from 'node:assert/strict';
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, watch } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
 import { FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
 import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
+import { ERRNO } from '../../src/sys/errno.js';
 
 const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
 
@@ -76,6 +78,43 @@ test('an fd closed between the listing and its link is passed over, and not coun
     'its readlinkat said ENOENT',
   );
 });
+
+test(
+  "a denied link is the whole directory's: the links after it are counted, not asked for",
+  { skip: process.geteuid?.() !== 0 && 'needs root, to read as another user' },
+  (t) => {
+    // Listable by anyone, searchable by no one but root: as procfs denies every link of a process
+    // whose ptrace access is refused, every readlinkat in it says EACCES.
+    const root = mkdtempSync(join(tmpdir(), 'inotop-fd-links-denied-'));
+    const dir = join(root, 'fd');
+    mkdirSync(dir);
+    for (let fd = 0; fd < 5; fd++) symlinkSync(INOTIFY_LINKS[0]!, join(dir, String(fd)));
+    chmodSync(dir, 0o444);
+    chmodSync(root, 0o755);
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const calls = direntCalls();
+    assert.ok(calls.ok);
+    const dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    const told: [number, number, number][] = [];
+    let count: number;
+    let read: FdLinks;
+    process.seteuid!(65534);
+    try {
+      count = calls.value.readNumberedLinks(dirFd, WATCHED, (entry, link, errno) => told.push([entry, link, errno]));
+      read = FdLinks.read(dir, WATCHED);
+    } finally {
+      process.seteuid!(0);
+      closeSync(dirFd);
+    }
+    assert.equal(count, 5);
+    assert.equal(told.length, 1, `one readlinkat asked, not ${told.length}`);
+    assert.deepEqual(told[0]!.slice(1), [-1, ERRNO.EACCES]);
+    assert.equal(read.count, 5);
+    assert.deepEqual(read.found, []);
+    assert.equal(read.missed?.permission, true);
+    assert.equal(read.missed?.cause, 'EACCES');
+  },
+);
 
 test('a LinkSet refuses two links of one length', () => {
   assert.throws(() => new LinkSet(['inotify', 'fanotif']), /by its length/);
