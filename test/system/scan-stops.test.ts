@@ -1,5 +1,5 @@
 // A collector's scan asked to stop (its thread's stop cell, src/common/thread-stop.ts) while it
-// reads one big instance, on the real kernel: a child process holds an instance whose fdinfo takes
+// reads or parses one big instance, on the real kernel: a child process holds an instance whose fdinfo takes
 // the first read (64 KB) and several reads of 1 MB. The scanner's own checkpoint (ScanOptions
 // .checkpoint) is the seam: it is the stop cell's check, and the cell is asked from inside it at
 // the moment under test, as the collector's main thread would ask it meanwhile. Nothing in src/ is
@@ -104,5 +104,24 @@ describe('a scan asked to stop in the middle of a big instance', { skip: rootSki
     );
     // The stop ended the scan at the check where it was asked: it went on to no other process nor fd.
     assert.equal(run.checksAfterAsk, 1, 'checks from the ask on');
+  });
+
+  test('in its parse (some 3.5 MB of lines read, hundreds of ms at 500,000 watches): the scan ends at the next megabyte, with Stopped', () => {
+    // The first check made from inside the parse (its caller's frames name it): the whole file has
+    // been read, its lines are being parsed. A parse without checks of its own never gets here.
+    let inParse = 0;
+    const run = scanStoppedWhen(() => {
+      if (!new Error().stack!.includes('parseInotifyFdinfo')) return false;
+      inParse++;
+      return true;
+    });
+    assert.equal(inParse, 1, 'the stop was asked in the parse');
+    assert.equal(run.outcome, 'stopped', 'the scan ended with Stopped');
+    assert.equal(run.checksAfterAsk, 1, 'the parse ended at the check where the stop was asked');
+    assert.deepEqual(
+      run.misses.filter(([, missed]) => missed === pid),
+      [],
+      'the instance parsed when the stop came is not a miss',
+    );
   });
 });
