@@ -1,11 +1,14 @@
 // Opening mounts to look inside them, without ever making an umount fail.
 //
 // An open fd on a mount makes umount(2) of it fail with EBUSY, and kubelet tearing down a pod's
-// volume is exactly such an umount. So a mount of our own namespace is never opened itself: a
-// detached clone of it is (open_tree OPEN_TREE_CLONE), a mount of its own that shares the
-// filesystem and that no umount of the original waits for. Mounts of other namespaces cannot be
-// cloned from here (the kernel allows clones of our own namespace's mounts only): those are opened
-// through /proc/PID/root for one device's batch of lookups at a time and closed right after.
+// volume is exactly such an umount. So a mount of our own namespace is not opened itself where a
+// detached clone of it can be (open_tree OPEN_TREE_CLONE, which needs CAP_SYS_ADMIN), a mount of
+// its own that shares the filesystem and that no umount of the original waits for; the clone's
+// path lookup is the only moment the original is referenced (inside that one syscall). Mounts of
+// other namespaces cannot be cloned from here (the kernel allows clones of our own namespace's
+// mounts only), nor any without CAP_SYS_ADMIN: those are opened (through /proc/PID/root for
+// another namespace) for one device's batch of lookups at a time and closed right after, and an
+// umount in that moment fails (test/system/unmount-race.test.ts checks the clone is used).
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
 import type { MountTable } from './namespaces.js';

@@ -76,8 +76,9 @@ export interface ScanOptions {
    */
   readQueues?: boolean;
   /**
-   * Called before each process is read, at each instance or group read and between the 1 MB reads
-   * of a big one (of the live /proc): a collector's thread asked to stop throws there
+   * Called before each process is read, at each instance or group read, between the 1 MB reads
+   * of a big one (of the live /proc) and at each megabyte of a big list's parse (parseInotifyFdinfo):
+   * a collector's thread asked to stop throws there
    * (StopCell.check), and the scan ends, what it read dropped. None by default.
    */
   checkpoint?: () => void;
@@ -568,7 +569,7 @@ interface ScanPassOptions {
   files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   listed: ReadonlyMap<number, number>;
-  /** Called at every fd read: a second thread's sign of life, or a collector thread's (ScanOptions.checkpoint). */
+  /** Called at every fd read and megabyte of a big list's parse: a second thread's sign of life, or a collector thread's (ScanOptions.checkpoint). */
   beat?: () => void;
 }
 
@@ -607,7 +608,7 @@ class ScanPass {
   readonly files: FileSet | null;
   /** The identities of the processes listed, where the listing gave them (listPids). */
   readonly listed: ReadonlyMap<number, number>;
-  /** Called at every fd read: a second thread's sign of life. */
+  /** Called at every fd read and megabyte of a big list's parse: a second thread's sign of life, or a collector thread's checkpoint. */
   readonly beat: () => void;
 
   constructor(
@@ -642,7 +643,8 @@ class ScanPass {
       this.deferrableBytes -= lines[0]!.length;
       return parseWatchDevices(lines[0]!);
     }
-    return parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines);
+    // A big list's parse is hundreds of ms: the checkpoint comes at each megabyte of it too.
+    return parseInotifyFdinfo(lines.length === 1 ? lines[0]! : lines, this.beat);
   }
 
   /** What this pass found, as plain data for the thread that joins it. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Stopped } from '../../src/common/thread-stop.js';
 import { devFromKernelDev, devicesOf, devOf, watchesOf } from '../../src/model/watches.js';
 import {
   INOTIFY_LINKS,
@@ -312,4 +313,38 @@ test('namespace links, passwd, sysctls', () => {
   assert.equal(parseSysctlNumber(''), null);
   assert.equal(parseSysctlNumber(null), null);
   assert.equal(parseSysctlNumber('lots'), null);
+});
+
+test("a big list's parse calls its checkpoint at each megabyte: a stop thrown there ends the parse, chunks or one buffer", () => {
+  // 40,000 kernel lines of some 110 bytes: 4.4 MB, as the scanner reads it (a 64 KB first read,
+  // then 1 MB chunks, lines cut across them) and as one buffer (a recorded tree's file).
+  const text = Array.from({ length: 40_000 }, (_, i) => {
+    const hex = (i + 1).toString(16);
+    return `inotify wd:${hex} ino:${hex} sdev:800001 mask:fce ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:${hex.padStart(16, '0')}\n`;
+  }).join('');
+  const whole = Buffer.from(text, 'latin1');
+  const chunks = [whole.subarray(0, 1 << 16)];
+  for (let at = 1 << 16; at < whole.length; at += 1 << 20) chunks.push(whole.subarray(at, at + (1 << 20)));
+  const unchecked = parseBytes(whole);
+  assert.equal(unchecked.length, 40_000);
+  for (const [form, bytes] of [
+    ['chunks', chunks],
+    ['one buffer', whole],
+  ] as const) {
+    let checks = 0;
+    const list = parseBytes(bytes, () => void checks++);
+    assert.deepEqual(watchesOf(list), watchesOf(unchecked), `${form}: the same watches, checked or not`);
+    assert.ok(checks >= 4 && checks <= 5, `${form}: ${checks} checks, one a megabyte`);
+    // Asked to stop at the second check: the parse ends there, its list never made.
+    let asked = 0;
+    assert.throws(
+      () =>
+        parseBytes(bytes, () => {
+          if (++asked === 2) throw new Stopped();
+        }),
+      Stopped,
+      `${form}: the stop ends the parse`,
+    );
+    assert.equal(asked, 2, `${form}: no check after the stop`);
+  }
 });
