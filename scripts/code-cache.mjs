@@ -52,11 +52,9 @@ const scanThread =
     : threadScript === undefined
       ? null
       : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
-// First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
 if (scanThread && existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
 const loaded = loadBundle(undefined, scriptFile);
 const { exports, script } = loaded;
-// Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
 if (existsSync('/proc/self/fdinfo')) await warmLive();
 for (const argv of runs) await exports.runProgram(argv);
 if (existsSync(fixture) && existsSync(criAnswer)) {

@@ -359,6 +359,16 @@ test("V8's code from the build: used by the Node that built it; rejected (other 
   }
 });
 
+test("check run within a process that goes on (the build's warm runs: code-cache.mjs, under qemu-user for the other architecture slower than check's grace) leaves that process to end itself", () => {
+  // The CLI's script run as code-cache.mjs runs it: runProgram without a launch, in a process that then goes on for longer than check's 100 ms.
+  const script = `const { loadBundle } = require(${JSON.stringify(join(repo, 'bin/launch.cjs'))});
+    const { exports } = loadBundle(undefined);
+    exports.runProgram(${JSON.stringify(oneShots[2])}).then(() => setTimeout(() => process.stdout.write('went on after check\\n'), 500));`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^ok: [^\n]*\nwent on after check\n$/);
+});
+
 test("V8's code from the build holds the live scan's paths: a one-shot of the live /proc, where a process holds instances, compiles none of them at run time", async () => {
   const dir = packageCopy('live');
   const cache = join(dir, 'dist/cli', `inotop-${process.version}-${process.arch}.cache`);
