@@ -26,7 +26,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Snapshot } from '../../src/model/types.js';
@@ -355,7 +355,7 @@ test(
 );
 
 test(
-  "the scan's second thread: its script carried as a CommonJS one, compiled in the thread from V8's code the build made under the executable's Node; under other V8 flags from its source, the same scan",
+  "the scan's second thread: its script carried as a CommonJS one, compiled in the thread from V8's code the build made under the executable's Node; under other V8 flags from its source (the code not tried), the same scan",
   { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false), timeout: 300_000 },
   async (t) => {
     const { user, cache, run } = asUser(t, 'x64');
@@ -374,10 +374,8 @@ test(
     /** A one-shot's output and how its second thread compiled its script (Node's trace of V8's compiles), with `flags` for V8. */
     const oneShot = (flags: string) => {
       rmSync(trace, { force: true });
-      const { stdout } = run(['--json', '--pods', 'none'], process.env.PATH, {
-        NODE_OPTIONS: `${flags} --trace-event-categories=disabled-by-default-v8.compile --trace-event-file-pattern=${trace}`,
-      });
-      const compiled = threadScriptCompiles(JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: TraceEvent[] });
+      const { stdout } = run(['--json', '--pods', 'none'], process.env.PATH, { NODE_OPTIONS: tracingCompiles(flags, trace) });
+      const compiled = threadScriptCompiles(readTrace(trace));
       // Started only where a core looked free (SecondThreadTuning.maxCpuPressure): tried again until one did.
       assert.ok(compiled !== null, NO_THREAD);
       return { snapshot: JSON.parse(stdout) as Snapshot, compiled };
@@ -386,9 +384,10 @@ test(
     const untilStarted = { timeoutMs: 120_000, intervalMs: 500, retryOn: (error: unknown) => (error as Error).message === NO_THREAD };
     const withCode = await eventually(() => oneShot(''), untilStarted);
     assert.deepEqual(withCode.compiled, ['code']);
-    // V8 takes code only under the flags it was made with: the thread compiles its script and scans all the same.
+    // V8 takes code only under the flags it was made with: code made under others is not tried (bin/launch.cjs
+    // madeUnderTheseFlags), the thread compiles its script and scans all the same.
     const fromSource = await eventually(() => oneShot('--jitless'), untilStarted);
-    assert.deepEqual(fromSource.compiled, ['source']);
+    assert.deepEqual(fromSource.compiled, ['not tried']);
     // Each holder's one instance and watch (fs.watch), read by either thread.
     const holderRows = (snapshot: Snapshot) =>
       snapshot.processes
@@ -401,6 +400,45 @@ test(
   },
 );
 
+test(
+  "under V8 flags the build made no code with (NODE_OPTIONS), the single executable tries the build's code of no script of the CLI, core or part, as the npm build tries none: each compiled from its source, the output the same",
+  { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false) },
+  (t) => {
+    const { cache, run } = asUser(t, 'x64');
+    const trace = join(cache, 'trace.log');
+    /** `inotop completion bash` (the core and completion's part) by `how` under `flags`: its output, and how the CLI's scripts compiled. */
+    const completion = (how: 'executable' | 'npm', flags: string) => {
+      rmSync(trace, { force: true });
+      const env = { NODE_OPTIONS: tracingCompiles(flags, trace) };
+      const stdout =
+        how === 'executable'
+          ? run(['completion', 'bash'], process.env.PATH, env).stdout
+          : execFileSync(process.execPath, [inotopBin, 'completion', 'bash'], {
+              encoding: 'utf8',
+              env: { ...process.env, ...env },
+              stdio: ['ignore', 'pipe', 'ignore'],
+            });
+      return { stdout, scripts: cliScripts(readTrace(trace)) };
+    };
+    const taken = completion('executable', '');
+    assert.deepEqual(taken.scripts, [
+      ['inotop', 'code'],
+      ['completion', 'code'],
+    ]);
+    assert.deepEqual(completion('npm', '').scripts, taken.scripts);
+    // --jitless: V8 would reject code made without it. Neither the core's nor the part's is tried, in either.
+    const notTried = [
+      ['inotop', 'not tried'],
+      ['completion', 'not tried'],
+    ];
+    for (const how of ['executable', 'npm'] as const) {
+      const jitless = completion(how, '--jitless');
+      assert.deepEqual(jitless.scripts, notTried, how);
+      assert.equal(jitless.stdout, taken.stdout, how);
+    }
+  },
+);
+
 /** A Node script that holds `count` files open and one inotify watch (fs.watch), says so on stdout, and ends with its stdin. */
 function holdFiles(count: number): string {
   return `const { openSync, watch } = require('node:fs');
@@ -410,30 +448,75 @@ function holdFiles(count: number): string {
   process.stdin.resume().once('end', () => process.exit(0));`;
 }
 
-/** One event of Node's trace (--trace-event-categories): complete events (ph X) last `dur` µs from `ts`. */
+/** One event of Node's trace (--trace-event-categories): complete events (ph X) last `dur` µs from `ts`; others begin (B) and end (E). */
 interface TraceEvent {
   name: string;
   ph: string;
   tid: number;
   ts: number;
   dur?: number;
-  args: { name?: string };
+  args: { name?: string; filename?: string };
+}
+
+/** NODE_OPTIONS of `flags` and Node's trace of the scripts compiled through node:vm and of V8's compiles, written to `file`. */
+function tracingCompiles(flags: string, file: string): string {
+  return `${flags} --trace-event-categories=node.vm.script,disabled-by-default-v8.compile --trace-event-file-pattern=${file}`.trim();
+}
+
+function readTrace(file: string): TraceEvent[] {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+}
+
+/** How a script that may come with V8's code was compiled: with it ('code'), V8 rejecting it ('source'), or with none ('not tried'). */
+type Compiled = 'code' | 'source' | 'not tried';
+
+/**
+ * Each script compiled through node:vm (Node's ContextifyScript::New, begun and ended) in Node's
+ * trace, by thread: its file, and how V8 compiled it (its compile events within): 'code' where it
+ * deserialized V8's code and compiled nothing, 'source' where it tried and then compiled, 'not
+ * tried' where it deserialized nothing. Not the empty script whose code tells V8's flags (bin/launch.cjs).
+ */
+function vmScripts(events: TraceEvent[]): { thread: string; file: string; how: Compiled }[] {
+  const threads = new Map(events.filter((event) => event.name === 'thread_name').map((event) => [event.tid, event.args.name ?? '']));
+  const spans = events.filter((event) => event.ph === 'X');
+  const within = (tid: number, from: number, to: number, name: string) =>
+    spans.some((span) => span.tid === tid && span.name === name && span.ts >= from && span.ts + (span.dur ?? 0) <= to);
+  const begun = new Map<number, TraceEvent>();
+  const scripts: { thread: string; file: string; how: Compiled }[] = [];
+  for (const event of events.filter((e) => e.name === 'ContextifyScript::New').sort((a, b) => a.ts - b.ts)) {
+    if (event.ph === 'B') begun.set(event.tid, event);
+    const begin = begun.get(event.tid);
+    if (event.ph !== 'E' || begin === undefined) continue;
+    begun.delete(event.tid);
+    if (begin.args.filename === 'flags') continue;
+    const tried = within(event.tid, begin.ts, event.ts, 'V8.CompileDeserialize');
+    const how = !tried ? 'not tried' : within(event.tid, begin.ts, event.ts, 'V8.CompileCode') ? 'source' : 'code';
+    scripts.push({ thread: threads.get(event.tid) ?? String(event.tid), file: begin.args.filename ?? '', how });
+  }
+  return scripts;
+}
+
+/** How the scan's second thread compiled its script (vmScripts); null where no such thread ran. */
+function threadScriptCompiles(events: TraceEvent[]): Compiled[] | null {
+  const isThread = (name: string) => /^\[worker \d+\] WorkerThread$/.test(name);
+  if (!events.some((event) => event.name === 'thread_name' && isThread(event.args.name ?? ''))) return null;
+  return vmScripts(events)
+    .filter((script) => isThread(script.thread) && script.file.endsWith('scan/worker.cjs'))
+    .map((script) => script.how);
 }
 
 /**
- * How the scan's second thread compiled each script that came with V8's code (its compile tried to
- * deserialize some): 'code' where V8 took it, 'source' where it then compiled the source (the
- * thread's bootstrap, which comes with none, is not among them); null where no such thread ran.
+ * The CLI's scripts the main thread compiled (vmScripts), the core's and its parts' (not the
+ * packages'), each as [its name, how]: without the part's hash (by default), the npm build's and
+ * the executable's alike.
  */
-function threadScriptCompiles({ traceEvents }: { traceEvents: TraceEvent[] }): ('code' | 'source')[] | null {
-  const thread = traceEvents.find((event) => event.name === 'thread_name' && /^\[worker \d+\] WorkerThread$/.test(event.args.name ?? ''))?.tid;
-  if (thread === undefined) return null;
-  const spans = traceEvents.filter((event) => event.tid === thread && event.ph === 'X');
-  const within = (outer: TraceEvent, name: string) =>
-    spans.some((inner) => inner !== outer && inner.name === name && inner.ts >= outer.ts && inner.ts + (inner.dur ?? 0) <= outer.ts + (outer.dur ?? 0));
-  return spans
-    .filter((span) => span.name === 'V8.CompileScript' && within(span, 'V8.CompileDeserialize'))
-    .map((span) => (within(span, 'V8.CompileCode') ? 'source' : 'code'));
+function cliScripts(events: TraceEvent[], { hash = false } = {}): [string, Compiled][] {
+  return vmScripts(events)
+    .filter((script) => script.thread === 'JavaScriptMainThread' && !script.file.includes('/packages/'))
+    .map((script) => {
+      const name = basename(script.file, '.cjs');
+      return [hash ? name : name.replace(/-[A-Z0-9]{8}$/, ''), script.how];
+    });
 }
 
 /**
