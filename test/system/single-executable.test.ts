@@ -6,8 +6,10 @@
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
 // Alpine-like root with musl's libc only. As a user: V8's code kept where V8 rejects the build's, and a
 // damaged kept file survived. The scan's second thread compiling its script from the build's code
-// (Node's trace of V8's compiles). The arm64 file under qemu-aarch64-static (its first start's code kept
-// for the next); the image archive's arm64 half, and skopeo reading the archive.
+// (Node's trace of V8's compiles); under V8 flags the build made no code with, no script's code
+// tried, as in the npm build. The arm64 file under qemu-aarch64-static: the build's code (made under
+// qemu) taken for the core and each part, and under other flags its first start's code kept for the
+// next; the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -25,12 +27,16 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Snapshot } from '../../src/model/types.js';
 import { SECOND_THREAD } from '../../src/scan/second-thread.js';
+import { EXE_DIR } from '../../scripts/build-exe.mjs';
 import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
@@ -544,7 +550,7 @@ function asUser(t: TestContext, arch: 'x64' | 'arm64') {
     assert.equal(result.status, 0, result.stderr);
     return result;
   };
-  return { user, work, cache, run };
+  return { user, work, executable, cache, run };
 }
 
 /** The Node version --version names: the kept code's file is named for it. */
@@ -689,36 +695,123 @@ function qemuSkip(): string | null {
 }
 
 test(
-  "the arm64 single executable under qemu-aarch64-static: --version, -b and --demo -b -n 1; V8's code of its first start kept for the next where it carries none",
-  { skip: qemuSkip() ?? false, timeout: 300_000 },
-  (t) => {
+  "the arm64 single executable under qemu-aarch64-static: --version, --json, -b, --demo -b -n 1; V8's code the build made (under qemu-aarch64-static on x64) taken for the core and for each part it carries, each loaded by what needs it (completion, recordings, serve, fleet, the screen); under other V8 flags, its first start's code kept for the next",
+  { skip: qemuSkip() ?? false, timeout: 600_000 },
+  async (t) => {
     withAarch64Binfmt(t);
     // As a user with a cache directory of the test's own: the code it keeps is this run's.
-    const { cache, run } = asUser(t, 'arm64');
+    const { user, executable, cache, run } = asUser(t, 'arm64');
     const version = run(['--version']);
     assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
     assert.match(version.stdout, /^build +single executable: /m);
     assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
     assert.match(version.stdout, new RegExp(`^native +koffi loads from ${cache}/inotop/`, 'm'));
-    const again = run(['--version']);
-    if (process.arch === 'arm64') {
-      // V8's code is made by the Node of the architecture the build runs on.
-      for (const { stdout } of [version, again]) assert.match(stdout, /^cache +V8's code from the build: used$/m);
-    } else {
-      // None from an x64 build: the first start compiles and keeps its code as it exits, the next takes it.
-      const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
-      assert.match(
-        version.stdout,
-        new RegExp(`^cache +no V8 code from the build for arm64; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+    // Made by arm64's Node: here under qemu-user (scripts/build-exe.mjs applicationCode), and V8 takes it.
+    assert.match(version.stdout, /^cache +V8's code from the build: used$/m);
+
+    // Each part it carries, loaded by the run that needs it, with V8's code the build made of it.
+    const trace = join(cache, 'trace.log');
+    const traced = { NODE_OPTIONS: tracingCompiles('', trace), XDG_CONFIG_HOME: cache };
+    const compiled: [string, Compiled][] = [];
+    const scriptsOf = async (runIt: () => Promise<string> | string) => {
+      rmSync(trace, { force: true });
+      const stdout = await runIt();
+      compiled.push(...cliScripts(readTrace(trace), { hash: true }));
+      return stdout;
+    };
+    const json = JSON.parse(await scriptsOf(() => run(['--json', '--pods', 'none'], process.env.PATH, traced).stdout)) as Snapshot;
+    assert.equal(json.schema, 1);
+    assert.deepEqual(compiled, [['inotop', 'code']], 'a one-shot: the core only');
+    assert.match(await scriptsOf(() => run(['-b', '--pods', 'none'], process.env.PATH, traced).stdout), /^limits: max_user_watches \d+/m);
+    const demo = await scriptsOf(() => run(['--demo', '-b', '-n', '1'], process.env.PATH, traced).stdout);
+    assert.match(demo, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+    assert.match(demo, /\/usr\/bin\/kubelet /);
+    assert.match(await scriptsOf(() => run(['completion', 'bash'], process.env.PATH, traced).stdout), /^complete -F /m);
+    const recording = join(cache, 'recording.jsonl');
+    await scriptsOf(() => run(['--json', '--pods', 'none', '--record', recording], process.env.PATH, traced).stdout);
+    assert.ok(statSync(recording).size > 0);
+    await scriptsOf(async () => {
+      const serve = spawn(
+        'setpriv',
+        [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, 'serve', '--replay', recording, '--web.listen-address', '127.0.0.1:0'],
+        {
+          env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, ...traced },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
-      assert.match(again.stdout, new RegExp(`^cache +no V8 code from the build for arm64; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
-    }
-    assert.match(run(['-b', '--pods', 'none']).stdout, /^limits: max_user_watches \d+/m);
-    const demo = run(['--demo', '-b', '-n', '1']);
-    assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
-    assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
+      let said = '';
+      serve.stderr.setEncoding('utf8').on('data', (data: string) => (said += data));
+      const exited = new Promise((resolve) => serve.once('exit', resolve));
+      await eventually(() => assert.match(said, /serving http:\/\/127\.0\.0\.1:\d+\/metrics/), { timeoutMs: 60_000, intervalMs: 250 });
+      const port = /127\.0\.0\.1:(\d+)/.exec(said)![1];
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^inotop_build_info\{/m);
+      serve.kill('SIGTERM');
+      await exited;
+      return said;
+    });
+    // fleet's view, of a Prometheus that has no inotop series (fleet --json asks it without the screen).
+    const prometheus = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+    }).listen(0, '127.0.0.1');
+    t.after(() => prometheus.close());
+    await once(prometheus, 'listening');
+    const fleet = await scriptsOf(async () => {
+      const { port } = prometheus.address() as AddressInfo;
+      const child = spawn(
+        'setpriv',
+        [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, 'fleet', '--prometheus', `http://127.0.0.1:${port}`, '--json'],
+        {
+          env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, ...traced },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (data: string) => (stdout += data));
+      const [status] = (await once(child, 'exit')) as [number];
+      assert.equal(status, 0);
+      return stdout;
+    });
+    assert.deepEqual((JSON.parse(fleet) as { nodes: unknown[] }).nodes, []);
+    await scriptsOf(async () => {
+      const pane = new TmuxPane(['setpriv', `--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, '--demo'], {
+        width: 160,
+        height: 40,
+        env: { TERM: 'xterm-256color', XDG_CACHE_HOME: cache, ...traced },
+      });
+      t.after(() => pane.kill());
+      await pane.waitFor(/\/usr\/bin\/kubelet/, "the demo's screen", 60_000);
+      pane.keys('q');
+      return pane.waitFor(/EXIT=0/, 'q quits with 0', 30_000);
+    });
+    const parts = carriedParts('arm64');
+    assert.ok(parts.length > 10, `the parts: ${parts.join(' ')}`);
+    assert.deepEqual([...new Set(compiled.map(([name]) => name))].sort(), ['inotop', ...parts].sort(), 'each part loaded by one of the runs');
+    assert.deepEqual(
+      compiled.filter(([, how]) => how !== 'code'),
+      [],
+      "each with the build's code",
+    );
+
+    // Under flags V8 made no code with, the core's is not tried: the first start compiles and keeps its code as it exits, the next takes it.
+    const jitless = (args: string[]) => run(args, process.env.PATH, { NODE_OPTIONS: '--jitless' });
+    const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
+    const notTried = "V8's code from the build made under other V8 flags than NODE_OPTIONS gives: not tried";
+    assert.match(
+      jitless(['--version']).stdout,
+      new RegExp(`^cache +${notTried}; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+    );
+    assert.match(jitless(['--version']).stdout, new RegExp(`^cache +${notTried}; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
   },
 );
+
+/** The CLI's parts the executable for `arch` carries (its build's assets exe/app/NAME-HASH.cjs), as NAME-HASH. */
+function carriedParts(arch: 'x64' | 'arm64'): string[] {
+  const { assets } = JSON.parse(readFileSync(join(EXE_DIR, 'build', arch, 'sea-config.json'), 'utf8')) as { assets: Record<string, string> };
+  return Object.keys(assets)
+    .filter((asset) => /^exe\/app\/[^/]+\.cjs$/.test(asset) && asset !== 'exe/app/inotop.cjs')
+    .map((asset) => basename(asset, '.cjs'));
+}
 
 function archiveSkip(): string | null {
   if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';
