@@ -40,14 +40,15 @@ const importFromHere = (specifier) => import(specifier);
  * scripts in ASCII only: read as latin1, their bytes are the string's as they are, where UTF-8
  * would decode them (some 2 ms of a start). Both files are read into one buffer, the script's
  * first: the cache's half a megabyte then lands on pages already touched, where a buffer of its own
- * would take some 120 page faults more (about 11 µs each on a virtual machine).
+ * would take some 120 page faults more (about 11 µs each on a virtual machine). Code made under
+ * other V8 flags is not tried, in the core or a part (madeUnderTheseFlags): `otherFlags` says so of the core's.
  */
 function loadBundle(cacheFile, bundle = BUNDLE) {
-  const { source, cachedData } = readScript(bundle, cacheFile);
-  return runBundle(source, cachedData, bundle, { readPart: partBeside(bundle) });
+  const { source, cachedData, otherFlags } = readScript(bundle, cacheFile);
+  return { ...runBundle(source, cachedData, bundle, { readPart: partBeside(bundle) }), otherFlags };
 }
 
-/** How a part of `bundle` is read: `name` (NAME.cjs) beside it, with V8's code made for this Node where the build made it. */
+/** How a part of `bundle` is read: `name` (NAME.cjs) beside it, with V8's code made for this Node where the build made it (and V8's flags are the build's). */
 function partBeside(bundle) {
   return (name) => {
     const file = join(dirname(bundle), name);
@@ -56,7 +57,10 @@ function partBeside(bundle) {
   };
 }
 
-/** The script at `file` as a latin1 string and V8's code from `cacheFile` (undefined: none). */
+/**
+ * The script at `file` as a latin1 string and V8's code from `cacheFile` (undefined: none, or code
+ * made under other V8 flags than this process runs with: `otherFlags`, not tried).
+ */
 function readScript(file, cacheFile) {
   const bundleFd = openSync(file, 'r');
   const cacheFd = cacheFile === undefined ? -1 : openSync(cacheFile, 'r');
@@ -72,7 +76,31 @@ function readScript(file, cacheFile) {
     closeSync(bundleFd);
     if (cacheFd >= 0) closeSync(cacheFd);
   }
-  return { source, cachedData };
+  const otherFlags = cachedData !== undefined && !madeUnderTheseFlags(cachedData);
+  return { source, cachedData: otherFlags ? undefined : cachedData, otherFlags };
+}
+
+/** V8's code of an empty script, made under this process's flags when first needed (madeUnderTheseFlags). */
+let flagsProbe;
+
+/**
+ * Whether V8 would take `code`, V8's code of a script, as to its flags (V8 takes code only under
+ * the flags it was made with). Asked of each script of the build's before its code is tried, in
+ * the npm package (readScript) and in the single executable (src/exe/main.ts, carried-scripts.ts):
+ * code made under other flags is never handed to V8, and a start says so ("rejected by V8" then
+ * means a damaged file). Handing it over would cost a compile all the same (V8 checks the flags
+ * after compiling the script: as long as a compile without code), and the single executable would
+ * then take the code it keeps from V8's in-process cache of that compile (src/exe/main.ts). Flags
+ * reach a process only through NODE_OPTIONS and Node's own arguments (none in the single
+ * executable, none from bin/inotop's #!): without either, no question (asking costs 0.05–0.4 ms,
+ * once a process). V8's code begins with 4-byte words: a magic number, its version's hash, the
+ * source's, the flags'; they are compared with those of an empty script's code made now. A wrong
+ * guess (another layout) costs only a compile: V8 checks them itself.
+ */
+function madeUnderTheseFlags(code) {
+  if (!process.env.NODE_OPTIONS && process.execArgv.length === 0) return true;
+  flagsProbe ??= compileBundle('', undefined, 'flags').createCachedData();
+  return code.length >= 16 && flagsProbe.subarray(0, 8).equals(code.subarray(0, 8)) && flagsProbe.subarray(12, 16).equals(code.subarray(12, 16));
 }
 
 /**
@@ -131,4 +159,4 @@ function readWhole(fd, buffer, bytes) {
   return read;
 }
 
-module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, partBeside, runBundle, runCompiled };
+module.exports = { MODULES, WRAPPER, codeCacheFile, compileBundle, loadBundle, madeUnderTheseFlags, partBeside, runBundle, runCompiled };

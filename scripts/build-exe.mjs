@@ -8,8 +8,8 @@
 // src/exe/main.ts, one small CommonJS script: it runs the application from the assets. The application is the npm
 // package's CLI scripts as one-script.mjs writes them, the core exe/app/inotop.cjs and its lazily
 // loaded parts exe/app/PART.cjs, with V8's code of each after the build's warm runs (code-cache.mjs)
-// under the Node the executable carries, exe/app/inotop.cache and exe/app/PART.cache (for the
-// architecture the build runs on: the other's Node does not run here), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
+// under the Node the executable carries, exe/app/inotop.cache and exe/app/PART.cache (the other
+// architecture's Node run under qemu-user: without it, that file carries none), and each package it requires as a script of its own, exe/app/packages/NAME.cjs. What
 // inotop reads at run time travels as SEA assets too, under the paths package-files.ts reads:
 // package.json, the demo recording, blessed's terminfo; and exe/collect/worker.mjs and
 // exe/serve/password-worker.mjs (worker threads' bundles, ES modules), exe/scan/worker.cjs (the
@@ -20,7 +20,8 @@
 // loader and the libraries Node links against, so that the node's own libc is never used.
 //
 // Needs, besides npm: gcc and binutils for the machine's architecture, Debian's cross compiler
-// and libraries for the other (.ci/run installs them), and tar.
+// and libraries for the other (.ci/run installs them), and tar; and for the other's V8 code,
+// qemu-user (Debian's qemu-user-static; no binfmt_misc needed).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -89,10 +90,10 @@ async function main() {
   const started = performance.now();
   const bundles = await bundle();
   const builder = nodeBinary(process.arch, { strip: false });
-  const appCode = applicationCode(builder, bundles);
   for (const arch of arches) {
-    const output = buildExecutable(arch, bundles, builder, appCode);
-    console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB`);
+    const code = applicationCode(arch, bundles);
+    const output = buildExecutable(arch, bundles, builder, code.assets);
+    console.log(`${relative(repo, output)}: ${(statSync(output).size / 1e6).toFixed(1)} MB, ${code.said}`);
   }
   console.log(`built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -251,22 +252,78 @@ function replaceOnce(source, from, to, path) {
 
 /**
  * V8's code of the application's script after the warm runs of the npm package's build
- * (code-cache.mjs), and of the scan's second thread's after its warm run, made by `builder`: the
- * Node the executable carries for this machine's architecture, unstripped (V8 takes the code only
- * from the same V8 with the same flags). Each is carried beside its script, SCRIPT.cache (src/exe/carried-scripts.ts). A run of
- * the executable whose V8 rejects it compiles the script (src/exe/main.ts, src/exe/thread.ts).
+ * (code-cache.mjs), of each of its parts once run, and of the scan's second thread's script after
+ * its warm run, made by the Node the executable for `arch` carries, unstripped (V8 takes the code
+ * only from the same V8 with the same flags): run here for the build machine's architecture, and
+ * for the other under qemu-user (qemu-aarch64-static for arm64 on x64; Debian's qemu-user-static),
+ * with the cross libraries the build carries as its root for libraries, and koffi's native module
+ * for that architecture where the scripts look for it: some 4 s, not 0.3 as natively. Each is
+ * carried beside its script, SCRIPT.cache (src/exe/carried-scripts.ts). A run of the executable
+ * whose V8 rejects it compiles the script (src/exe/main.ts, src/exe/thread.ts). Where qemu-user is
+ * missing, the file carries no code, and says so: `said`.
  */
-function applicationCode(builder, bundles) {
-  const cache = (script) => script.replace(/\.cjs$/, '.cache');
+function applicationCode(arch, bundles) {
+  const dir = join(work, 'code', arch);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const node = nodeBinary(arch, { strip: false });
+  let command = [node];
+  let how = 'made here';
+  if (arch !== process.arch) {
+    const qemu = qemuFor(arch);
+    if (qemu === null)
+      return {
+        assets: {},
+        said: `no V8 code: ${QEMU[arch].command} is missing (apt-get install qemu-user-static), so inotop's scripts compile at run time (its first start keeps V8's code of its core for the next; the parts compile at each start)`,
+      };
+    command = [qemu, '-L', `/usr/${ARCHES[arch].debian}`, node];
+    how = `made under ${basename(qemu)}`;
+    foreignKoffi(arch);
+  }
+  const cache = (script) => join(dir, relative(dirname(dirname(bundles.app)), script).replace(/\.cjs$/, '.cache'));
   const thread = bundles.workers['scan/worker'];
-  execFileSync(builder, [join(repo, 'scripts', 'code-cache.mjs'), bundles.app, cache(bundles.app), thread], { stdio: ['ignore', 'ignore', 'inherit'] });
+  mkdirSync(dirname(cache(bundles.app)), { recursive: true });
+  mkdirSync(dirname(cache(thread)), { recursive: true });
+  const started = performance.now();
+  execFileSync(command[0], [...command.slice(1), join(repo, 'scripts', 'code-cache.mjs'), bundles.app, cache(bundles.app), thread, cache(thread)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 600_000,
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const assets = {
     'exe/app/inotop.cache': cache(bundles.app),
     ...Object.fromEntries(bundles.parts.map((part) => [`exe/app/${basename(cache(part))}`, cache(part)])),
   };
+  for (const [asset, file] of Object.entries(assets)) if (!existsSync(file)) throw new Error(`code-cache.mjs for ${arch}: no ${file} (${asset})`);
   // Made where the fixture node is (code-cache.mjs's warm thread reads it).
   if (existsSync(cache(thread))) assets['exe/scan/worker.cache'] = cache(thread);
-  return { arch: process.arch, assets };
+  return { assets, said: `V8's code ${how} (${seconds} s)` };
+}
+
+/** qemu-user for each architecture, as Debian's qemu-user-static names it. */
+const QEMU = { x64: { command: 'qemu-x86_64-static' }, arm64: { command: 'qemu-aarch64-static' } };
+
+/** The path of qemu-user for `arch` (on PATH), or null. */
+function qemuFor(arch) {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${QEMU[arch].command}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * koffi's native module for `arch` (not the build machine's), where src/sys/libc.ts looks for
+ * it from the build's scripts (a node_modules above them: @koromix/koffi-linux-ARCH, as npm would
+ * install it), for the warm runs under qemu-user.
+ */
+function foreignKoffi(arch) {
+  const name = `koffi-linux-${arch}`;
+  const scope = join(work, 'node_modules', '@koromix');
+  rmSync(join(scope, name), { recursive: true, force: true });
+  extract(npmPackage(`@koromix/${name}`, installedVersion('koffi')), 'package', join(scope, `${name}.tmp`));
+  renameSync(join(scope, `${name}.tmp`, 'package'), join(scope, name));
+  rmSync(join(scope, `${name}.tmp`), { recursive: true, force: true });
 }
 
 /** esbuild's target: the LTS line the executables run. */
@@ -291,7 +348,7 @@ function sha256File(path) {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function buildExecutable(arch, bundles, builder, appCode) {
+function buildExecutable(arch, bundles, builder, codeAssets) {
   const dir = join(work, arch);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -328,7 +385,7 @@ function buildExecutable(arch, bundles, builder, appCode) {
       'exe/app/inotop.cjs': bundles.app,
       ...Object.fromEntries(bundles.parts.map((part) => [`exe/app/${basename(part)}`, part])),
       ...Object.fromEntries(Object.entries(bundles.packages).map(([file, script]) => [`exe/app/packages/${file}`, script])),
-      ...(arch === appCode.arch ? appCode.assets : {}),
+      ...codeAssets,
       'exe/build.json': join(dir, 'build.json'),
       'exe/koffi.node': koffi,
     },

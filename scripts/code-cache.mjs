@@ -15,8 +15,9 @@
 // another Node finds no cache of its own and loads the ES modules (bin/inotop). It makes V8's code
 // of the scan's second thread's script too (warmScanThread). The single executable's build runs
 // it on its own scripts under the Node the executable carries: `code-cache.mjs SCRIPT CACHE
-// THREAD_SCRIPT` (build-exe.mjs), the thread's code written beside its script as
-// THREAD_SCRIPT.cache, where the executable looks for it (src/exe/carried-scripts.ts).
+// THREAD_SCRIPT [THREAD_CACHE]` (build-exe.mjs), the thread's code written at THREAD_CACHE, by
+// default beside its script as THREAD_SCRIPT.cache, where the executable looks for it
+// (src/exe/carried-scripts.ts); the other architecture's under qemu-user, its caches elsewhere.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -43,7 +44,7 @@ const runs = [
 const criAnswer = join(root, 'fixtures/cri/containerd-answer.bin');
 
 // The warm runs' output goes nowhere: build.mjs spawns this with stdout ignored.
-const [scriptFile, cacheFile = codeCacheFile(), threadScript] = process.argv.slice(2);
+const [scriptFile, cacheFile = codeCacheFile(), threadScript, threadCache = threadScript?.replace(/\.cjs$/, '.cache')] = process.argv.slice(2);
 // The thread's code: the npm build's (no arguments), the one named (the single executable's), or
 // none where only a CLI script is named (a test's copy: the package's own thread code stays as built).
 const scanThread =
@@ -51,12 +52,10 @@ const scanThread =
     ? { script: join(root, 'dist/scan/worker.cjs'), cache: codeCacheFile(join(root, 'dist/scan'), 'worker') }
     : threadScript === undefined
       ? null
-      : { script: threadScript, cache: threadScript.replace(/\.cjs$/, '.cache') };
-// First: check's run ends the process a little after its verdict (src/check), which the thread's run would outlast.
+      : { script: threadScript, cache: threadCache };
 if (scanThread && existsSync(fixture)) await warmScanThread(scanThread.script, scanThread.cache);
 const loaded = loadBundle(undefined, scriptFile);
 const { exports, script } = loaded;
-// Before check's run, which ends the process 100 ms after its verdict (src/check): a live scan may outlast that.
 if (existsSync('/proc/self/fdinfo')) await warmLive();
 for (const argv of runs) await exports.runProgram(argv);
 if (existsSync(fixture) && existsSync(criAnswer)) {

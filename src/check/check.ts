@@ -20,7 +20,7 @@ import { recentFailures, type LimitContext } from '../trace/failures.js';
 import { Tracer } from '../trace/tracer.js';
 import { limitText, userRowLabel, worstFailure, type FailureContext } from '../views/failures.js';
 import { shortfallText } from '../views/notes.js';
-import { endOneShot, exitOnSignals } from '../signals.js';
+import { endOneShot, endOneShotWithin, exitOnSignals } from '../signals.js';
 import { visibleLine } from '../common/text.js';
 import { writeStdout } from '../common/stdout.js';
 import { errorText } from '../common/error-text.js';
@@ -86,7 +86,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   // The verdict is out and nothing may outlive it: the chain is stopped.
   endOneShot(verdict.status);
   // Should anything still hold the event loop (it should not), nothing outlives this.
-  setTimeout(() => process.exit(verdict.status), EXIT_GRACE_MS).unref();
+  endOneShotWithin(verdict.status, EXIT_GRACE_MS);
   return verdict.status;
 }
 

@@ -4,7 +4,7 @@
 // packages they require, each a script among the assets too, and the parts the application's loads
 // lazily. The application's (main.ts) and the scan's second thread's (thread.ts).
 import type { Script } from 'node:vm';
-import { compileBundle, runBundle, runCompiled } from '../../bin/launch.cjs';
+import { compileBundle, madeUnderTheseFlags, runBundle, runCompiled } from '../../bin/launch.cjs';
 
 /** Where the package's files are to stack traces and require() (a path no file can be below, as package-fs.ts's): the build defines it. */
 declare const INOTOP_PACKAGE_INSIDE: string;
@@ -42,6 +42,16 @@ export function carriedCode(asset: string): Buffer | undefined {
   }
 }
 
+/**
+ * The build's V8 code of `asset` where V8 would take it as to its flags (bin/launch.cjs
+ * madeUnderTheseFlags: as the npm package's scripts are read), else undefined: what a part and a
+ * thread's script are compiled with.
+ */
+export function carriedCodeToTry(asset: string): Buffer | undefined {
+  const code = carriedCode(asset);
+  return code !== undefined && madeUnderTheseFlags(code) ? code : undefined;
+}
+
 /** The carried script `asset` compiled with V8's code `code` (undefined: none) and run with the carried packages: its exports, and the script (script.cachedDataRejected: whether V8 took the code). */
 export function runCarried(asset: string, code: Buffer | undefined): { exports: unknown; script: Script } {
   return runCompiledCarried(compileBundle(carriedScript(asset), code, carriedPath(asset)) as Script, asset);
@@ -50,14 +60,15 @@ export function runCarried(asset: string, code: Buffer | undefined): { exports: 
 /**
  * A carried script as compileBundle compiled it, run with the carried packages, and its parts
  * (the application's: scripts/one-script.mjs buildSplitScript) carried beside it, each read when
- * first required, with the build's V8 code of it where it carries that (none kept by a start: a
- * part compiles without, as kept-code.ts keeps only the core's).
+ * first required, with the build's V8 code of it where it carries that and V8's flags are the
+ * build's (carriedCodeToTry; none kept by a start: a part compiles without, as kept-code.ts keeps
+ * only the core's).
  */
 export function runCompiledCarried(script: Script, asset: string): { exports: unknown; script: Script } {
   const directory = asset.slice(0, asset.lastIndexOf('/') + 1);
   const readPart = (name: string) => {
     const part = `${directory}${name}`;
-    return { source: carriedScript(part), cachedData: carriedCode(part), filename: carriedPath(part) };
+    return { source: carriedScript(part), cachedData: carriedCodeToTry(part), filename: carriedPath(part) };
   };
   return runCompiled(script, carriedPath(asset), { ...carriedPackages, readPart }) as { exports: unknown; script: Script };
 }

@@ -11,7 +11,7 @@
 import { closeSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Script } from 'node:vm';
-import { compileBundle } from '../../bin/launch.cjs';
+import { compileBundle, madeUnderTheseFlags } from '../../bin/launch.cjs';
 import type { CodeCacheNote } from '../cli/build-info.js';
 import { carriedCode, carriedPath, carriedScript, runCompiledCarried } from './carried-scripts.js';
 import { keepCode, keptCode } from './kept-code.js';
@@ -60,25 +60,14 @@ const app = compileApp(carriedScript(APP_SCRIPT));
 void (runCompiledCarried(app.script, APP_SCRIPT).exports as AppEntry).runProgram(process.argv.slice(2), { codeCache: app.note, ownProcess: true });
 
 /**
- * Whether V8 would take `code` as to its flags: V8 compiles a script in full before it rejects code
- * made under other flags (some 20 ms of this one), and only then is the kept code tried. Flags reach
- * the executable only through NODE_OPTIONS: without it, no question (asking costs 0.05–0.4 ms).
- * V8's code begins with 4-byte words: a magic number, its version's hash, the source's, the flags'.
- * A wrong guess (another layout) costs only a compile: V8 checks them itself.
- */
-function madeUnderTheseFlags(code: Buffer): boolean {
-  if (!process.env['NODE_OPTIONS']) return true;
-  const probe = (compileBundle('', undefined, 'flags') as Script).createCachedData();
-  return code.length >= 16 && probe.subarray(0, 8).equals(code.subarray(0, 8)) && probe.subarray(12, 16).equals(code.subarray(12, 16));
-}
-
-/**
  * The application's script compiled with the build's code; where it carries none for this
  * architecture or V8 would reject it (made under other flags), with the code an earlier start
  * kept, and where there is none V8 takes either, this start's kept as it exits. What --version says of it.
  */
 function compileApp(source: string): { script: Script; note: CodeCacheNote } {
   const carried = carriedCode(APP_SCRIPT);
+  // Not tried where made under other flags (NODE_OPTIONS): V8 would compile the script in full before it
+  // rejected it, and the kept code tried next would be answered from that compile, taken or not.
   const otherFlags = carried !== undefined && !madeUnderTheseFlags(carried);
   const withCarried = carried === undefined || otherFlags ? undefined : (compileBundle(source, carried, appFile) as Script);
   if (withCarried !== undefined && !withCarried.cachedDataRejected) {

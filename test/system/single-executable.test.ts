@@ -6,8 +6,10 @@
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
 // Alpine-like root with musl's libc only. As a user: V8's code kept where V8 rejects the build's, and a
 // damaged kept file survived. The scan's second thread compiling its script from the build's code
-// (Node's trace of V8's compiles). The arm64 file under qemu-aarch64-static (its first start's code kept
-// for the next); the image archive's arm64 half, and skopeo reading the archive.
+// (Node's trace of V8's compiles); under V8 flags the build made no code with, no script's code
+// tried, as in the npm build. The arm64 file under qemu-aarch64-static: the build's code (made under
+// qemu) taken for the core and each part, and under other flags its first start's code kept for the
+// next; the image archive's arm64 half, and skopeo reading the archive.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -25,12 +27,16 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { Snapshot } from '../../src/model/types.js';
 import { SECOND_THREAD } from '../../src/scan/second-thread.js';
+import { EXE_DIR } from '../../scripts/build-exe.mjs';
 import { IMAGE_CONFIG, imageLabels, IMAGE_REF } from '../../scripts/build-image.mjs';
 import { inotopBin } from '../helpers/build.js';
 import { containerdSkipReason, startContainerd, type Containerd, type HarnessPod } from '../helpers/containerd.js';
@@ -355,7 +361,7 @@ test(
 );
 
 test(
-  "the scan's second thread: its script carried as a CommonJS one, compiled in the thread from V8's code the build made under the executable's Node; under other V8 flags from its source, the same scan",
+  "the scan's second thread: its script carried as a CommonJS one, compiled in the thread from V8's code the build made under the executable's Node; under other V8 flags from its source (the code not tried), the same scan",
   { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false), timeout: 300_000 },
   async (t) => {
     const { user, cache, run } = asUser(t, 'x64');
@@ -374,10 +380,8 @@ test(
     /** A one-shot's output and how its second thread compiled its script (Node's trace of V8's compiles), with `flags` for V8. */
     const oneShot = (flags: string) => {
       rmSync(trace, { force: true });
-      const { stdout } = run(['--json', '--pods', 'none'], process.env.PATH, {
-        NODE_OPTIONS: `${flags} --trace-event-categories=disabled-by-default-v8.compile --trace-event-file-pattern=${trace}`,
-      });
-      const compiled = threadScriptCompiles(JSON.parse(readFileSync(trace, 'utf8')) as { traceEvents: TraceEvent[] });
+      const { stdout } = run(['--json', '--pods', 'none'], process.env.PATH, { NODE_OPTIONS: tracingCompiles(flags, trace) });
+      const compiled = threadScriptCompiles(readTrace(trace));
       // Started only where a core looked free (SecondThreadTuning.maxCpuPressure): tried again until one did.
       assert.ok(compiled !== null, NO_THREAD);
       return { snapshot: JSON.parse(stdout) as Snapshot, compiled };
@@ -386,9 +390,10 @@ test(
     const untilStarted = { timeoutMs: 120_000, intervalMs: 500, retryOn: (error: unknown) => (error as Error).message === NO_THREAD };
     const withCode = await eventually(() => oneShot(''), untilStarted);
     assert.deepEqual(withCode.compiled, ['code']);
-    // V8 takes code only under the flags it was made with: the thread compiles its script and scans all the same.
+    // V8 takes code only under the flags it was made with: code made under others is not tried (bin/launch.cjs
+    // madeUnderTheseFlags), the thread compiles its script and scans all the same.
     const fromSource = await eventually(() => oneShot('--jitless'), untilStarted);
-    assert.deepEqual(fromSource.compiled, ['source']);
+    assert.deepEqual(fromSource.compiled, ['not tried']);
     // Each holder's one instance and watch (fs.watch), read by either thread.
     const holderRows = (snapshot: Snapshot) =>
       snapshot.processes
@@ -401,6 +406,45 @@ test(
   },
 );
 
+test(
+  "under V8 flags the build made no code with (NODE_OPTIONS), the single executable tries the build's code of no script of the CLI, core or part, as the npm build tries none: each compiled from its source, the output the same",
+  { skip: !isRoot ? 'needs root (to run as another user)' : (exeSkipReason('x64') ?? false) },
+  (t) => {
+    const { cache, run } = asUser(t, 'x64');
+    const trace = join(cache, 'trace.log');
+    /** `inotop completion bash` (the core and completion's part) by `how` under `flags`: its output, and how the CLI's scripts compiled. */
+    const completion = (how: 'executable' | 'npm', flags: string) => {
+      rmSync(trace, { force: true });
+      const env = { NODE_OPTIONS: tracingCompiles(flags, trace) };
+      const stdout =
+        how === 'executable'
+          ? run(['completion', 'bash'], process.env.PATH, env).stdout
+          : execFileSync(process.execPath, [inotopBin, 'completion', 'bash'], {
+              encoding: 'utf8',
+              env: { ...process.env, ...env },
+              stdio: ['ignore', 'pipe', 'ignore'],
+            });
+      return { stdout, scripts: cliScripts(readTrace(trace)) };
+    };
+    const taken = completion('executable', '');
+    assert.deepEqual(taken.scripts, [
+      ['inotop', 'code'],
+      ['completion', 'code'],
+    ]);
+    assert.deepEqual(completion('npm', '').scripts, taken.scripts);
+    // --jitless: V8 would reject code made without it. Neither the core's nor the part's is tried, in either.
+    const notTried = [
+      ['inotop', 'not tried'],
+      ['completion', 'not tried'],
+    ];
+    for (const how of ['executable', 'npm'] as const) {
+      const jitless = completion(how, '--jitless');
+      assert.deepEqual(jitless.scripts, notTried, how);
+      assert.equal(jitless.stdout, taken.stdout, how);
+    }
+  },
+);
+
 /** A Node script that holds `count` files open and one inotify watch (fs.watch), says so on stdout, and ends with its stdin. */
 function holdFiles(count: number): string {
   return `const { openSync, watch } = require('node:fs');
@@ -410,30 +454,75 @@ function holdFiles(count: number): string {
   process.stdin.resume().once('end', () => process.exit(0));`;
 }
 
-/** One event of Node's trace (--trace-event-categories): complete events (ph X) last `dur` µs from `ts`. */
+/** One event of Node's trace (--trace-event-categories): complete events (ph X) last `dur` µs from `ts`; others begin (B) and end (E). */
 interface TraceEvent {
   name: string;
   ph: string;
   tid: number;
   ts: number;
   dur?: number;
-  args: { name?: string };
+  args: { name?: string; filename?: string };
+}
+
+/** NODE_OPTIONS of `flags` and Node's trace of the scripts compiled through node:vm and of V8's compiles, written to `file`. */
+function tracingCompiles(flags: string, file: string): string {
+  return `${flags} --trace-event-categories=node.vm.script,disabled-by-default-v8.compile --trace-event-file-pattern=${file}`.trim();
+}
+
+function readTrace(file: string): TraceEvent[] {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+}
+
+/** How a script that may come with V8's code was compiled: with it ('code'), V8 rejecting it ('source'), or with none ('not tried'). */
+type Compiled = 'code' | 'source' | 'not tried';
+
+/**
+ * Each script compiled through node:vm (Node's ContextifyScript::New, begun and ended) in Node's
+ * trace, by thread: its file, and how V8 compiled it (its compile events within): 'code' where it
+ * deserialized V8's code and compiled nothing, 'source' where it tried and then compiled, 'not
+ * tried' where it deserialized nothing. Not the empty script whose code tells V8's flags (bin/launch.cjs).
+ */
+function vmScripts(events: TraceEvent[]): { thread: string; file: string; how: Compiled }[] {
+  const threads = new Map(events.filter((event) => event.name === 'thread_name').map((event) => [event.tid, event.args.name ?? '']));
+  const spans = events.filter((event) => event.ph === 'X');
+  const within = (tid: number, from: number, to: number, name: string) =>
+    spans.some((span) => span.tid === tid && span.name === name && span.ts >= from && span.ts + (span.dur ?? 0) <= to);
+  const begun = new Map<number, TraceEvent>();
+  const scripts: { thread: string; file: string; how: Compiled }[] = [];
+  for (const event of events.filter((e) => e.name === 'ContextifyScript::New').sort((a, b) => a.ts - b.ts)) {
+    if (event.ph === 'B') begun.set(event.tid, event);
+    const begin = begun.get(event.tid);
+    if (event.ph !== 'E' || begin === undefined) continue;
+    begun.delete(event.tid);
+    if (begin.args.filename === 'flags') continue;
+    const tried = within(event.tid, begin.ts, event.ts, 'V8.CompileDeserialize');
+    const how = !tried ? 'not tried' : within(event.tid, begin.ts, event.ts, 'V8.CompileCode') ? 'source' : 'code';
+    scripts.push({ thread: threads.get(event.tid) ?? String(event.tid), file: begin.args.filename ?? '', how });
+  }
+  return scripts;
+}
+
+/** How the scan's second thread compiled its script (vmScripts); null where no such thread ran. */
+function threadScriptCompiles(events: TraceEvent[]): Compiled[] | null {
+  const isThread = (name: string) => /^\[worker \d+\] WorkerThread$/.test(name);
+  if (!events.some((event) => event.name === 'thread_name' && isThread(event.args.name ?? ''))) return null;
+  return vmScripts(events)
+    .filter((script) => isThread(script.thread) && script.file.endsWith('scan/worker.cjs'))
+    .map((script) => script.how);
 }
 
 /**
- * How the scan's second thread compiled each script that came with V8's code (its compile tried to
- * deserialize some): 'code' where V8 took it, 'source' where it then compiled the source (the
- * thread's bootstrap, which comes with none, is not among them); null where no such thread ran.
+ * The CLI's scripts the main thread compiled (vmScripts), the core's and its parts' (not the
+ * packages'), each as [its name, how]: without the part's hash (by default), the npm build's and
+ * the executable's alike.
  */
-function threadScriptCompiles({ traceEvents }: { traceEvents: TraceEvent[] }): ('code' | 'source')[] | null {
-  const thread = traceEvents.find((event) => event.name === 'thread_name' && /^\[worker \d+\] WorkerThread$/.test(event.args.name ?? ''))?.tid;
-  if (thread === undefined) return null;
-  const spans = traceEvents.filter((event) => event.tid === thread && event.ph === 'X');
-  const within = (outer: TraceEvent, name: string) =>
-    spans.some((inner) => inner !== outer && inner.name === name && inner.ts >= outer.ts && inner.ts + (inner.dur ?? 0) <= outer.ts + (outer.dur ?? 0));
-  return spans
-    .filter((span) => span.name === 'V8.CompileScript' && within(span, 'V8.CompileDeserialize'))
-    .map((span) => (within(span, 'V8.CompileCode') ? 'source' : 'code'));
+function cliScripts(events: TraceEvent[], { hash = false } = {}): [string, Compiled][] {
+  return vmScripts(events)
+    .filter((script) => script.thread === 'JavaScriptMainThread' && !script.file.includes('/packages/'))
+    .map((script) => {
+      const name = basename(script.file, '.cjs');
+      return [hash ? name : name.replace(/-[A-Z0-9]{8}$/, ''), script.how];
+    });
 }
 
 /**
@@ -461,7 +550,7 @@ function asUser(t: TestContext, arch: 'x64' | 'arm64') {
     assert.equal(result.status, 0, result.stderr);
     return result;
   };
-  return { user, work, cache, run };
+  return { user, work, executable, cache, run };
 }
 
 /** The Node version --version names: the kept code's file is named for it. */
@@ -606,36 +695,123 @@ function qemuSkip(): string | null {
 }
 
 test(
-  "the arm64 single executable under qemu-aarch64-static: --version, -b and --demo -b -n 1; V8's code of its first start kept for the next where it carries none",
-  { skip: qemuSkip() ?? false, timeout: 300_000 },
-  (t) => {
+  "the arm64 single executable under qemu-aarch64-static: --version, --json, -b, --demo -b -n 1; V8's code the build made (under qemu-aarch64-static on x64) taken for the core and for each part it carries, each loaded by what needs it (completion, recordings, serve, fleet, the screen); under other V8 flags, its first start's code kept for the next",
+  { skip: qemuSkip() ?? false, timeout: 600_000 },
+  async (t) => {
     withAarch64Binfmt(t);
     // As a user with a cache directory of the test's own: the code it keeps is this run's.
-    const { cache, run } = asUser(t, 'arm64');
+    const { user, executable, cache, run } = asUser(t, 'arm64');
     const version = run(['--version']);
     assert.match(version.stdout, /^node +v26\.\d+\.\d+ \(linux arm64\)$/m);
     assert.match(version.stdout, /^build +single executable: /m);
     assert.match(version.stdout, /^runtime +ld-linux-aarch64\.so\.1 and \d+ libraries from Debian \(libc6-arm64-cross /m);
     assert.match(version.stdout, new RegExp(`^native +koffi loads from ${cache}/inotop/`, 'm'));
-    const again = run(['--version']);
-    if (process.arch === 'arm64') {
-      // V8's code is made by the Node of the architecture the build runs on.
-      for (const { stdout } of [version, again]) assert.match(stdout, /^cache +V8's code from the build: used$/m);
-    } else {
-      // None from an x64 build: the first start compiles and keeps its code as it exits, the next takes it.
-      const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
-      assert.match(
-        version.stdout,
-        new RegExp(`^cache +no V8 code from the build for arm64; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+    // Made by arm64's Node: here under qemu-user (scripts/build-exe.mjs applicationCode), and V8 takes it.
+    assert.match(version.stdout, /^cache +V8's code from the build: used$/m);
+
+    // Each part it carries, loaded by the run that needs it, with V8's code the build made of it.
+    const trace = join(cache, 'trace.log');
+    const traced = { NODE_OPTIONS: tracingCompiles('', trace), XDG_CONFIG_HOME: cache };
+    const compiled: [string, Compiled][] = [];
+    const scriptsOf = async (runIt: () => Promise<string> | string) => {
+      rmSync(trace, { force: true });
+      const stdout = await runIt();
+      compiled.push(...cliScripts(readTrace(trace), { hash: true }));
+      return stdout;
+    };
+    const json = JSON.parse(await scriptsOf(() => run(['--json', '--pods', 'none'], process.env.PATH, traced).stdout)) as Snapshot;
+    assert.equal(json.schema, 1);
+    assert.deepEqual(compiled, [['inotop', 'code']], 'a one-shot: the core only');
+    assert.match(await scriptsOf(() => run(['-b', '--pods', 'none'], process.env.PATH, traced).stdout), /^limits: max_user_watches \d+/m);
+    const demo = await scriptsOf(() => run(['--demo', '-b', '-n', '1'], process.env.PATH, traced).stdout);
+    assert.match(demo, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
+    assert.match(demo, /\/usr\/bin\/kubelet /);
+    assert.match(await scriptsOf(() => run(['completion', 'bash'], process.env.PATH, traced).stdout), /^complete -F /m);
+    const recording = join(cache, 'recording.jsonl');
+    await scriptsOf(() => run(['--json', '--pods', 'none', '--record', recording], process.env.PATH, traced).stdout);
+    assert.ok(statSync(recording).size > 0);
+    await scriptsOf(async () => {
+      const serve = spawn(
+        'setpriv',
+        [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, 'serve', '--replay', recording, '--web.listen-address', '127.0.0.1:0'],
+        {
+          env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, ...traced },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
-      assert.match(again.stdout, new RegExp(`^cache +no V8 code from the build for arm64; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
-    }
-    assert.match(run(['-b', '--pods', 'none']).stdout, /^limits: max_user_watches \d+/m);
-    const demo = run(['--demo', '-b', '-n', '1']);
-    assert.match(demo.stdout, /^replay of ip-10-0-3-17\.ec2\.internal, snapshot 1 \(2026-11-27T19:20:58\.000Z\)$/m);
-    assert.match(demo.stdout, /\/usr\/bin\/kubelet /);
+      let said = '';
+      serve.stderr.setEncoding('utf8').on('data', (data: string) => (said += data));
+      const exited = new Promise((resolve) => serve.once('exit', resolve));
+      await eventually(() => assert.match(said, /serving http:\/\/127\.0\.0\.1:\d+\/metrics/), { timeoutMs: 60_000, intervalMs: 250 });
+      const port = /127\.0\.0\.1:(\d+)/.exec(said)![1];
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^inotop_build_info\{/m);
+      serve.kill('SIGTERM');
+      await exited;
+      return said;
+    });
+    // fleet's view, of a Prometheus that has no inotop series (fleet --json asks it without the screen).
+    const prometheus = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+    }).listen(0, '127.0.0.1');
+    t.after(() => prometheus.close());
+    await once(prometheus, 'listening');
+    const fleet = await scriptsOf(async () => {
+      const { port } = prometheus.address() as AddressInfo;
+      const child = spawn(
+        'setpriv',
+        [`--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, 'fleet', '--prometheus', `http://127.0.0.1:${port}`, '--json'],
+        {
+          env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, ...traced },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (data: string) => (stdout += data));
+      const [status] = (await once(child, 'exit')) as [number];
+      assert.equal(status, 0);
+      return stdout;
+    });
+    assert.deepEqual((JSON.parse(fleet) as { nodes: unknown[] }).nodes, []);
+    await scriptsOf(async () => {
+      const pane = new TmuxPane(['setpriv', `--reuid=${user}`, `--regid=${user}`, '--clear-groups', executable, '--demo'], {
+        width: 160,
+        height: 40,
+        env: { TERM: 'xterm-256color', XDG_CACHE_HOME: cache, ...traced },
+      });
+      t.after(() => pane.kill());
+      await pane.waitFor(/\/usr\/bin\/kubelet/, "the demo's screen", 60_000);
+      pane.keys('q');
+      return pane.waitFor(/EXIT=0/, 'q quits with 0', 30_000);
+    });
+    const parts = carriedParts('arm64');
+    assert.ok(parts.length > 10, `the parts: ${parts.join(' ')}`);
+    assert.deepEqual([...new Set(compiled.map(([name]) => name))].sort(), ['inotop', ...parts].sort(), 'each part loaded by one of the runs');
+    assert.deepEqual(
+      compiled.filter(([, how]) => how !== 'code'),
+      [],
+      "each with the build's code",
+    );
+
+    // Under flags V8 made no code with, the core's is not tried: the first start compiles and keeps its code as it exits, the next takes it.
+    const jitless = (args: string[]) => run(args, process.env.PATH, { NODE_OPTIONS: '--jitless' });
+    const kept = join(cache, 'inotop', `inotop-${nodeVersion(version.stdout)}-arm64.cache`).replaceAll('.', '\\.');
+    const notTried = "V8's code from the build made under other V8 flags than NODE_OPTIONS gives: not tried";
+    assert.match(
+      jitless(['--version']).stdout,
+      new RegExp(`^cache +${notTried}; kept code \\(${kept}\\): none kept yet: compiled, kept there for the next start$`, 'm'),
+    );
+    assert.match(jitless(['--version']).stdout, new RegExp(`^cache +${notTried}; V8's code kept by an earlier start \\(${kept}\\): used$`, 'm'));
   },
 );
+
+/** The CLI's parts the executable for `arch` carries (its build's assets exe/app/NAME-HASH.cjs), as NAME-HASH. */
+function carriedParts(arch: 'x64' | 'arm64'): string[] {
+  const { assets } = JSON.parse(readFileSync(join(EXE_DIR, 'build', arch, 'sea-config.json'), 'utf8')) as { assets: Record<string, string> };
+  return Object.keys(assets)
+    .filter((asset) => /^exe\/app\/[^/]+\.cjs$/.test(asset) && asset !== 'exe/app/inotop.cjs')
+    .map((asset) => basename(asset, '.cjs'));
+}
 
 function archiveSkip(): string | null {
   if (spawnSync('skopeo', ['--version']).status !== 0) return 'skopeo is missing (apt-get install skopeo; .ci/run does)';
