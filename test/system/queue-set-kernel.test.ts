@@ -4,17 +4,18 @@
 // per-instance pidfd_getfd + FIONREAD of every instance, the set not made yet) on the same list,
 // as a refresh between full scans has it: an instance added, one with new events, one closed, its
 // fd taken by a new instance and by a plain file, a process gone, an instance shared by two
-// processes and closed by one, fanotify groups. Then: an instance closed by its holder is freed
+// processes and closed by one, a holder gone while its instance lives on elsewhere, fanotify groups. Then: an instance closed by its holder is freed
 // though its file went into our set (the holder's own max_inotify_instances lets it make another).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ScannedProcess } from '../../src/model/types.js';
 import { scan } from '../../src/scan/index.js';
 import { QueueReader, queueKey } from '../../src/scan/queues.js';
+import { eventually } from '../helpers/eventually.js';
 import { isRoot, namespacedWatcher, rootSkip, Watcher } from '../helpers/inowatch.js';
 
 function makeFiles(dir: string, prefix: string, count: number): void {
@@ -42,6 +43,15 @@ function sameAsPerInstance(reader: QueueReader, processes: readonly ScannedProce
   const reading = reader.read(processes);
   assert.deepEqual(reading.bytes, perInstance(processes), what);
   return reading;
+}
+
+/** A process's state letter (/proc/PID/stat); X once it is reaped. */
+function stateOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '');
+  } catch {
+    return 'X';
+  }
 }
 
 function keyOf(processes: readonly ScannedProcess[], pid: number, fd: number): string {
@@ -144,6 +154,25 @@ describe('the queue set on the real kernel', { skip: rootSkip }, () => {
       await leaving.stop();
       const gone = sameAsPerInstance(reader, list, 'a process gone');
       assert.equal(gone.bytes.get(keyOf(list, leaving.pid, list.find((proc) => proc.pid === leaving.pid)!.instances[0]!.fd)), null);
+
+      // A holder that exits while its instance lives on in a process the list does not have yet
+      // (its parent here): the set still has the file, but an exited holder is read by its calls.
+      const parent = new Watcher();
+      watchers.push(parent);
+      const inherited = await instance(parent, 'gone');
+      const kid = await parent.fork();
+      const kidOnly = listed(kid);
+      const kidReader = new QueueReader(true);
+      try {
+        for (let reading = 0; reading < 3; reading++) sameAsPerInstance(kidReader, kidOnly, `the kid, reading ${reading}`);
+        process.kill(kid, 'SIGKILL');
+        // Its exit whole (a zombie, or reaped): its files go before its pidfd is readable, a moment.
+        await eventually(() => assert.match(stateOf(kid), /^[ZX]/));
+        const exited = sameAsPerInstance(kidReader, kidOnly, 'a holder gone, its instance open in its parent');
+        assert.deepEqual([exited.bytes.get(keyOf(kidOnly, kid, inherited)), exited.fromSet], [null, 0]);
+      } finally {
+        kidReader.close();
+      }
 
       const sharedKeys = [keyOf(list, shared.pid, sharedQueued), keyOf(list, shared.pid, sharedEmpty)];
       assert.deepEqual([keyOf(list, child, sharedQueued), keyOf(list, child, sharedEmpty)], sharedKeys, 'one key per shared instance');
