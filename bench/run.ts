@@ -736,7 +736,9 @@ async function main(): Promise<number> {
     fleet,
   };
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nCPU ms: every thread of the measuring process; ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`);
+  console.log(
+    `\nCPU ms: every thread of the measuring process (queue reads: the reading thread's); ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`,
+  );
   return 0;
 }
 
