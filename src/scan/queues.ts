@@ -4,15 +4,15 @@
 // duplicates closed together, up to 64 at a time (src/sys/queues.ts: queuedBytesHeld). A kept
 // pidfd names its process for good: once that process is gone it answers ESRCH, even where a new
 // process has taken the pid, and a new one is opened.
-// From the second reading on, each instance read goes into an epoll set of ours (src/sys/queue-set.ts)
-// as it is read, and the pidfds too: a refresh then asks the set which instances have events and
-// which processes exited, and which instances are still in it (an entry leaves the set when its
-// file is closed by all its holders), and makes the calls only for those with events, the new, the
-// gone and those whose holders changed; the others are answered 0 without a call (as their own
-// FIONREAD would: an empty queue). The set holds no instance: an instance closed is freed.
-// What it cannot tell is an fd of a live process that now holds another file while the old one is
-// still open elsewhere (dup2 over it, or closed and reused while a child still holds the instance):
-// the key is answered from the old file until a scan lists the holders anew (holders changed).
+// From the second reading on, each instance read goes into an epoll set of ours as it is read
+// (src/sys/queue-set.ts), and each pidfd kept: a refresh then asks the set which instances have
+// events, which processes exited and which instances are still in it (an entry leaves the set when
+// all holders have closed its file), and makes the calls only for those with events, the new, those
+// gone from the set, those of an exited process and those whose holders changed; the others are
+// answered 0 without a call, as their own FIONREAD would (an empty queue). The set holds no
+// instance: one closed is freed. What it cannot tell: an fd of a live process that now holds another
+// file, or none, while its old instance is still open elsewhere (dup2 over it, or closed after a
+// fork): the key is answered from the old instance until a scan lists its holders anew.
 // Nothing is read from a queue. The work grows with the instances (a few hundred on a node), never
 // with the watches, and is bounded by a time budget: past it the rest wait for the next refresh,
 // which reads them first, and a note says how many.
