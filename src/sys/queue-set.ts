@@ -189,8 +189,9 @@ export class QueueSet {
    * The instances' tokens the set holds (their files are open somewhere), from its fdinfo: a line
    * per entry, "tfd: N events: E data: HEX ...". The kernel prints the whole listing at each read
    * from 0, into a buffer it doubles from one page until the listing fits, printing it again at each
-   * doubling (some 0.7 ms a read at 1,000 entries here); kept open, the file keeps that buffer, and
-   * the listing is printed once a read.
+   * doubling (some 0.7 ms a read at 1,000 entries here); kept open, the file keeps that buffer
+   * (fs/seq_file.c: seq_read_iter grows m->size, only seq_release frees m->buf), and the listing is
+   * printed once a read.
    */
   private present(): { tokens: Set<number>; entries: number } | null {
     let length: number;
