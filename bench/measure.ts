@@ -51,6 +51,19 @@ class Samples {
     return result;
   }
 
+  /**
+   * As time(), but the CPU of this thread only (CLOCK_THREAD_CPUTIME_ID): work that runs on this
+   * thread alone, so that V8's threads (its GC helpers, its compilers) beside it do not count.
+   */
+  timeThread<T>(work: () => T): T {
+    const cpuBefore = threadCpuMs();
+    const started = performance.now();
+    const result = work();
+    this.wall.push(performance.now() - started);
+    this.cpu.push(threadCpuMs() - cpuBefore);
+    return result;
+  }
+
   timing(): Timing {
     return { wallMs: spread(this.wall), cpuMs: spread(this.cpu) };
   }
@@ -93,9 +106,16 @@ export interface TrafficMeasurement {
   /** Instances and groups whose queues were read (a shared one once), and how many came back unread. */
   instances: number;
   unread: number;
-  /** One refresh's queue reads: a pidfd per holder, pidfd_getfd + FIONREAD + close per instance. */
+  /** How many of them the queue set answered without a call (no events queued). */
+  fromSet: number;
+  /**
+   * One refresh's queue reads as a session makes them: the set asked which have events (and which
+   * are gone), pidfd_getfd + FIONREAD of those only. CPU: the reading thread's.
+   */
   queues: Timing;
-  /** Their CPU over a full scan's (scan again, fdinfo kept open): goal ≤ 5%. */
+  /** The same by their calls only (no set): pidfd_getfd + FIONREAD of every instance, closed in runs. The reading thread's CPU. */
+  queuesByCalls: Timing;
+  /** The reading thread's CPU of `queues` over a full scan's CPU (scan again, fdinfo kept open; every thread): goal ≤ 5%. */
   queuesToScan: number;
   /**
    * The permission-wait search over every thread of the machine (it runs only where a permission
@@ -108,12 +128,24 @@ export interface TrafficMeasurement {
 /** Queue reads and the permission-wait search at this size, against the full scan of measureScan. */
 export function measureTraffic(scan: ScanMeasurement, runs: number): TrafficMeasurement {
   const reader = new QueueReader(true);
+  const byCalls = new QueueReader(true, false);
   const processes = scan.last.processes;
   const read = () => reader.read(processes, Infinity);
+  const readByCalls = () => byCalls.read(processes, Infinity);
+  // The first reading opens the pidfds; the second puts every instance in the set.
   read();
+  readByCalls();
   const queues = new Samples();
+  const queuesByCalls = new Samples();
   let readings = read();
-  for (let i = 0; i < runs; i++) readings = queues.time(read);
+  readByCalls();
+  // Alternated, so that drift hits both alike.
+  for (let i = 0; i < runs; i++) {
+    readings = queues.timeThread(read);
+    queuesByCalls.timeThread(readByCalls);
+  }
+  reader.close();
+  byCalls.close();
   const finder = new PermissionWaitFinder('/proc');
   const waitSearch = new Samples();
   for (let i = 0; i < runs; i++) waitSearch.time(() => finder.find(Infinity));
@@ -129,7 +161,9 @@ export function measureTraffic(scan: ScanMeasurement, runs: number): TrafficMeas
   return {
     instances: readings.bytes.size,
     unread: [...readings.bytes.values()].filter((bytes) => bytes === null).length,
+    fromSet: readings.fromSet,
     queues: timing,
+    queuesByCalls: queuesByCalls.timing(),
     queuesToScan: timing.cpuMs.median / scan.rescan.cpuMs.median,
     waitSearch: waitSearch.timing(),
     threads,
@@ -261,6 +295,17 @@ export function measureResolve(result: ScanResult, runs: number): ResolveMeasure
 let libcLibrary: ReturnType<typeof koffi.load> | undefined;
 /** libc, loaded once for the bench's own calls. */
 const libc = () => (libcLibrary ??= koffi.load('libc.so.6'));
+
+const CLOCK_THREAD_CPUTIME_ID = 3;
+let clockGettime: ((clock: number, time: Buffer) => number) | undefined;
+const threadTime = Buffer.alloc(16);
+
+/** CPU ms of the calling thread so far (struct timespec: two 64-bit fields). */
+function threadCpuMs(): number {
+  clockGettime ??= libc().func('int clock_gettime(int clock, void *time)') as (clock: number, time: Buffer) => number;
+  if (clockGettime(CLOCK_THREAD_CPUTIME_ID, threadTime) !== 0) throw new Error('clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed');
+  return Number(threadTime.readBigInt64LE(0)) * 1000 + Number(threadTime.readBigInt64LE(8)) / 1e6;
+}
 
 type Fadvise = (fd: number, offset: number, length: number, advice: number) => number;
 let fadvise: Fadvise | undefined;

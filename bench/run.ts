@@ -450,9 +450,10 @@ function trafficRows(result: SizeResult): Row[] {
   const large = result.size !== 'tiny' && result.size !== 'small' && result.size !== 'idle';
   const unread = traffic.unread > 0 ? `, ${traffic.unread} unread` : '';
   return [
-    ...timingRows(`queue reads, ${traffic.instances} instances${unread} (per refresh)`, traffic.queues),
+    ...timingRows(`queue reads, ${traffic.instances} instances${unread}, ${traffic.fromSet} answered by the set (per refresh, reading thread)`, traffic.queues),
+    ...timingRows(`queue reads by their calls only, no set (per refresh, reading thread)`, traffic.queuesByCalls),
     {
-      metric: 'queue reads / full scan (scan again, CPU)',
+      metric: "queue reads / full scan (reading thread's CPU / scan again's CPU)",
       median: traffic.queuesToScan.toFixed(3),
       spread: '',
       goal: large ? `≤ ${GOALS.queuesToScan}: ${verdict(traffic.queuesToScan <= GOALS.queuesToScan)}` : '',
@@ -735,7 +736,9 @@ async function main(): Promise<number> {
     fleet,
   };
   writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nCPU ms: every thread of the measuring process; ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`);
+  console.log(
+    `\nCPU ms: every thread of the measuring process (queue reads: the reading thread's); ratios: medians. Load average at the end: ${load()}. Written to ${values.out}`,
+  );
   return 0;
 }
 

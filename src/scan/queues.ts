@@ -1,8 +1,18 @@
 // The bytes queued unread on every inotify instance and fanotify group, at each refresh: per
 // process a pidfd, kept for the next refreshes while the process holds instances (half of the
 // calls were opening and closing it again), per instance a duplicate of its fd and FIONREAD, the
-// duplicates closed together, up to 64 at a time (src/sys/queues.ts: queuedBytesHeld). A kept pidfd names its process for good: once that process is gone it
-// answers ESRCH, even where a new process has taken the pid, and a new one is opened.
+// duplicates closed together, up to 64 at a time (src/sys/queues.ts: queuedBytesHeld). A kept
+// pidfd names its process for good: once that process is gone it answers ESRCH, even where a new
+// process has taken the pid, and a new one is opened.
+// From the second reading on, each instance read goes into an epoll set of ours as it is read
+// (src/sys/queue-set.ts), and each pidfd kept: a refresh then asks the set which instances have
+// events, which processes exited and which instances are still in it (an entry leaves the set when
+// all holders have closed its file), and makes the calls only for those with events, the new, those
+// gone from the set, those of an exited process and those whose holders changed; the others are
+// answered 0 without a call, as their own FIONREAD would (an empty queue). The set holds no
+// instance: one closed is freed. What it cannot tell: an fd of a live process that now holds another
+// file, or none, while its old instance is still open elsewhere (dup2 over it, or closed after a
+// fork): the key is answered from the old instance until a scan lists its holders anew.
 // Nothing is read from a queue. The work grows with the instances (a few hundred on a node), never
 // with the watches, and is bounded by a time budget: past it the rest wait for the next refresh,
 // which reads them first, and a note says how many.
@@ -10,6 +20,7 @@ import type { ScannedProcess } from '../model/types.js';
 import { ERRNO, errnoName } from '../sys/errno.js';
 import { queueCalls, type QueueCalls } from '../sys/queues.js';
 import type { FileSet } from '../sys/filesets.js';
+import { QueueSet, type SetLook } from '../sys/queue-set.js';
 import { uptimeMs } from '../deadline.js';
 
 /** The most of a refresh spent reading queues: about 2,000 instances on a slow machine (10 µs each). */
@@ -19,6 +30,8 @@ export const QUEUE_READ_BUDGET_MS = 20;
 export interface QueueReadings {
   bytes: Map<string, number | null>;
   notes: string[];
+  /** How many were answered by the set without a call of theirs (0 queued: no events). */
+  fromSet: number;
 }
 
 /** An instance (or group) as the history knows it: its id, and the start time of the process that names it. */
@@ -33,6 +46,19 @@ interface HolderReadings {
   read: Set<string>;
   denied: Set<string>;
   odd: Set<string>;
+  /** Answered by the set. */
+  fromSet: number;
+}
+
+/** A refresh's look at the set, and each key's holders ("pid:fd ...") as this refresh lists them. */
+interface SetReading extends SetLook {
+  holders: Map<string, string>;
+}
+
+/** A key's entry in the set: its token, and the holders it was read through when it went in; token -1: its file cannot go in (read by its calls at every refresh). */
+interface Registration {
+  token: number;
+  holders: string;
 }
 
 export class QueueReader {
@@ -42,8 +68,20 @@ export class QueueReader {
   private busy = new Set<string>();
   /** The pidfds opened, by pid, kept while their process holds instances or groups. */
   private pidfds = new Map<number, number>();
+  /** The set (made at the second reading: a one-shot reads once), or why it could not be made; null before. */
+  private set: QueueSet | string | null = null;
+  private readings = 0;
+  /** The pids whose pidfd is in the set: their exit is told. */
+  private watched = new Set<number>();
+  /** The keys in the set. */
+  private registrations = new Map<string, Registration>();
+  private nextToken = 0;
 
-  constructor(private readonly live: boolean) {}
+  /** `useSet` false: every instance read by its calls at every refresh (the bench's comparison). */
+  constructor(
+    private readonly live: boolean,
+    private readonly useSet = true,
+  ) {}
 
   /**
    * The queued bytes of every instance and group of these processes (a shared one read once).
@@ -58,11 +96,12 @@ export class QueueReader {
       items: [...proc.instances, ...proc.fanotifyGroups].map((item) => ({ fd: item.fd, key: queueKey(item.instanceId, byPid) })),
     }));
     for (const { items } of holders) for (const { key } of items) bytes.set(key, null);
-    if (bytes.size === 0) return { bytes, notes: [] };
-    if (!this.live) return { bytes, notes: ['event queues not read: a recorded /proc tree has none'] };
+    if (bytes.size === 0) return { bytes, notes: [], fromSet: 0 };
+    if (!this.live) return { bytes, notes: ['event queues not read: a recorded /proc tree has none'], fromSet: 0 };
     const calls = queueCalls();
-    if (!calls.ok) return { bytes, notes: [`event queues not read (queuedBytes null): ${calls.error}`] };
+    if (!calls.ok) return { bytes, notes: [`event queues not read (queuedBytes null): ${calls.error}`], fromSet: 0 };
     const { closeFd } = calls.value;
+    const look = readAlready ? null : this.lookAtSet(holders);
 
     // The processes holding a queue that was not empty go first; the rest from where the last refresh stopped.
     const start = Math.max(
@@ -76,7 +115,7 @@ export class QueueReader {
     const read = new Set<string>();
     const denied = new Set<string>();
     const odd = new Set<string>();
-    const found: HolderReadings = { bytes, read, denied, odd };
+    const found: HolderReadings = { bytes, read, denied, odd, fromSet: 0 };
     let stoppedAt: number | null = null;
     try {
       for (let p = 0; p < order.length; p++) {
@@ -86,11 +125,14 @@ export class QueueReader {
         }
         const { proc, items } = order[p]!;
         if (readAlready) takeReadAlready(readAlready, proc.pid, items, found);
-        else this.readHolder(calls.value, proc.pid, items, found);
+        else this.readHolder(calls.value, proc.pid, items, found, look);
       }
     } finally {
       calls.value.closeCopies();
+      if (this.set instanceof QueueSet) this.set.letGo();
     }
+    // Keys no longer listed are forgotten (an entry whose file is still open stays in the set, under a token no key has).
+    for (const key of this.registrations.keys()) if (!bytes.has(key)) this.registrations.delete(key);
     // Those no longer holding anything (gone, or their last instance closed) are let go.
     for (const pid of [...this.pidfds.keys()]) if (!byPid.has(pid)) this.forget(pid, closeFd);
     const notes: string[] = [];
@@ -110,7 +152,7 @@ export class QueueReader {
       this.resumeAt = 0;
     }
     this.busy = new Set([...bytes].filter(([, value]) => value !== null && value > 0).map(([key]) => key));
-    return { bytes, notes };
+    return { bytes, notes, fromSet: found.fromSet };
   }
 
   /**
@@ -119,10 +161,14 @@ export class QueueReader {
    * and threw that code away again and again (15 times in 30 reads at 1,000 instances), compiling
    * it again each time on another thread.
    */
-  private readHolder(calls: QueueCalls, pid: number, items: readonly { fd: number; key: string }[], found: HolderReadings): void {
+  private readHolder(calls: QueueCalls, pid: number, items: readonly { fd: number; key: string }[], found: HolderReadings, look: SetReading | null): void {
     const { read } = found;
-    const wanted = items.filter(({ key }) => !read.has(key));
+    let wanted = items.filter(({ key }) => !read.has(key));
     if (wanted.length === 0) return;
+    if (look && this.watched.has(pid) && !look.exited.has(pid)) {
+      wanted = wanted.filter(({ key }) => !this.answeredBySet(key, look, found));
+      if (wanted.length === 0) return;
+    }
     let pidfd = this.pidfds.get(pid) ?? this.openPid(calls, pid);
     if (pidfd < 0) return; // gone: another holder of a shared one may still answer
     for (let i = 0; i < wanted.length; i++) {
@@ -136,13 +182,66 @@ export class QueueReader {
         answer = calls.queuedBytesHeld(pidfd, fd);
       }
       takeAnswer(key, answer, found);
+      if (look && answer >= 0) this.register(key, calls.lastHeld(), look);
     }
   }
 
-  /** Closes the pidfds kept. */
+  /**
+   * Whether the set answers `key` (0 queued): it is in the set under the holders this refresh lists
+   * for it, its file is still open, and it has no events. Those with events, new or changed, are
+   * read by their calls.
+   */
+  private answeredBySet(key: string, look: SetReading, found: HolderReadings): boolean {
+    const registration = this.registrations.get(key);
+    if (!registration || registration.token < 0 || registration.holders !== look.holders.get(key)) return false;
+    if (!look.present.has(registration.token) || look.ready.has(registration.token)) return false;
+    takeAnswer(key, 0, found);
+    found.fromSet++;
+    return true;
+  }
+
+  /** Puts the file just read for `key` (the duplicate `copy`) in the set, where it is not in under this refresh's holders. */
+  private register(key: string, copy: number, look: SetReading): void {
+    const holders = look.holders.get(key) ?? '';
+    const known = this.registrations.get(key);
+    if (known && known.holders === holders && (known.token < 0 || look.present.has(known.token))) return;
+    const set = this.set as QueueSet;
+    const token = this.nextToken;
+    this.nextToken = (this.nextToken + 1) >>> 0;
+    this.registrations.set(key, { token: copy >= 0 && set.add(copy, token) === 0 ? token : -1, holders });
+  }
+
+  /**
+   * The set's look for this refresh (the set made at the second reading, the pidfds kept put in),
+   * and each key's holders; null at the first reading, or where no set can be made or read.
+   */
+  private lookAtSet(holders: readonly { proc: ScannedProcess; items: readonly { fd: number; key: string }[] }[]): SetReading | null {
+    if (this.readings++ === 0 || !this.useSet) return null;
+    if (this.set === null) {
+      this.set = QueueSet.create();
+      if (this.set instanceof QueueSet) for (const [pid, pidfd] of this.pidfds) this.watch(pid, pidfd);
+    }
+    if (!(this.set instanceof QueueSet)) return null;
+    const look = this.set.look();
+    if (look === null) return null;
+    const byKey = new Map<string, string>();
+    for (const { proc, items } of holders) for (const { fd, key } of items) byKey.set(key, `${byKey.get(key) ?? ''}${proc.pid}:${fd} `);
+    return { ...look, holders: byKey };
+  }
+
+  /** Puts a kept pidfd in the set: the exit of its process is then told. */
+  private watch(pid: number, pidfd: number): void {
+    if (this.set instanceof QueueSet && this.set.addPidfd(pidfd, pid) === 0) this.watched.add(pid);
+  }
+
+  /** Closes the pidfds kept, and the set. */
   close(): void {
     const calls = queueCalls();
     if (calls.ok) for (const pid of [...this.pidfds.keys()]) this.forget(pid, calls.value.closeFd);
+    if (this.set instanceof QueueSet) this.set.close();
+    this.set = null;
+    this.readings = 0;
+    this.registrations.clear();
   }
 
   /** A new pidfd of `pid`, kept; -errno when it cannot be opened. Out of fds, the kept ones are given back first. */
@@ -152,15 +251,20 @@ export class QueueReader {
       for (const held of [...this.pidfds.keys()]) this.forget(held, calls.closeFd);
       pidfd = calls.openPid(pid);
     }
-    if (pidfd >= 0) this.pidfds.set(pid, pidfd);
+    if (pidfd >= 0) {
+      this.pidfds.set(pid, pidfd);
+      this.watch(pid, pidfd);
+    }
     return pidfd;
   }
 
   private forget(pid: number, closeFd: (fd: number) => void): void {
     const pidfd = this.pidfds.get(pid);
     if (pidfd === undefined) return;
+    // Closed, it leaves the set.
     closeFd(pidfd);
     this.pidfds.delete(pid);
+    this.watched.delete(pid);
   }
 }
 

@@ -28,6 +28,8 @@ export interface QueueCalls {
    * numbers in place of one close per fd, a third of the calls per instance at a refresh.
    */
   queuedBytesHeld(pidfd: number, fd: number): number;
+  /** The duplicate the last queuedBytesHeld that answered left open (until the next one, or closeCopies); -1 when none is. */
+  lastHeld(): number;
   /** Closes the duplicates queuedBytesHeld left open. */
   closeCopies(): void;
   closeFd(fd: number): void;
@@ -112,6 +114,7 @@ export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueC
       const result = ioctl(copy, fionread, countAddress);
       return result < 0 ? -lastErrno() : count[0]!;
     },
+    lastHeld: () => (heldCount > 0 ? held[heldCount - 1]! : -1),
     closeCopies: closeHeld,
     closeFd(fd) {
       close(fd);

@@ -113,6 +113,9 @@ describe('benchmark', { skip: rootSkip }, () => {
     assert.ok('queues' in result.traffic, 'error' in result.traffic ? result.traffic.error : 'skipped');
     assert.ok(result.traffic.instances >= LOAD_SIZES.tiny.instances && result.traffic.unread === 0, 'every queue of the load read');
     assert.ok(Number.isFinite(result.traffic.queuesToScan) && result.traffic.queuesToScan > 0);
+    // The load's instances are read as their events come: their queues are empty, and the set answers them.
+    assert.ok(result.traffic.fromSet >= LOAD_SIZES.tiny.instances, `${result.traffic.fromSet} answered by the queue set`);
+    assert.ok(result.traffic.queuesByCalls.cpuMs.median > 0);
     assert.ok('json' in result.oneShots, 'error' in result.oneShots ? result.oneShots.error : 'skipped');
     assert.ok(result.oneShots.json.totals.watches >= LOAD_SIZES.tiny.watches);
     assert.ok(result.oneShots.jsonPods.totals.watches >= LOAD_SIZES.tiny.watches);

@@ -1,0 +1,231 @@
+// Which inotify instances and fanotify groups of other processes have events queued, told at once
+// for all of them by one epoll set of ours, so that a refresh duplicates and asks FIONREAD of those
+// only. What the kernel does (fs/eventpoll.c, Linux 5.x to 6.18, checked on 6.18 by
+// test/system/queue-set-kernel.test.ts):
+// - An entry of the set is keyed by (file, fd number it was added under) and holds no reference to
+//   the file: closing the fd it was added through leaves it (no EPOLL_CTL_DEL is made), and it goes
+//   on telling the file's readiness (ep_item_poll takes the file for the poll only, epi_fget).
+// - When the file's last reference goes (every holder closed it, or exited), __fput calls
+//   eventpoll_release_file, which removes the entry from every set: the set keeps no instance
+//   alive, nor its watches, nor its place under max_user_instances.
+// - Level-triggered, an entry is ready while its file's poll says EPOLLIN: inotify_poll and
+//   fanotify_poll say it exactly when the notification list is not empty, the list FIONREAD sums.
+// Each file goes in through a duplicate (pidfd_getfd: src/sys/queues.ts) put at one number of ours
+// (the slot), so that a file is in the set once: adding it again fails with EEXIST, and it is then
+// given the new token in place of its old one (EPOLL_CTL_MOD). The slot holds the last file added
+// until letGo() (the end of a refresh), as a held duplicate does. Which entries are still in the set
+// (their file still open somewhere) is read from /proc/self/fdinfo of the set (ep_show_fdinfo: one
+// line per entry, its data among them), kept open. pidfds go in too, under their own numbers: a pidfd is
+// readable once its process has exited.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { arch } from 'node:os';
+import { ERRNO } from './errno.js';
+import { addressOf, lastErrno, libcBinding } from './libc.js';
+
+const EPOLL_CLOEXEC = 0x80000;
+const O_CLOEXEC = 0x80000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_MOD = 3;
+const EPOLLIN = 0x1;
+/** struct epoll_event is packed on x86 (12 bytes, its data at 4); elsewhere 16 bytes, its data aligned at 8. */
+const PACKED = arch() === 'x64' || arch() === 'ia32';
+const EVENT_SIZE = PACKED ? 12 : 16;
+const EVENT_DATA_AT = PACKED ? 4 : 8;
+/** The high word of a pidfd's data (its low word the pid); an instance's is 0 (its low word its token). */
+const PIDFD_TAG = 1;
+
+interface SetCalls {
+  /** epoll_create1(EPOLL_CLOEXEC): an fd, or -errno. */
+  create(): number;
+  /** epoll_ctl(`op`) of `fd` for EPOLLIN, its data `high`:`low`: 0 or -errno. */
+  control(epoll: number, op: number, fd: number, low: number, high: number): number;
+  /** epoll_wait(epoll, events at `address`, capacity, 0): how many are ready, or -errno. */
+  wait(epoll: number, address: number, capacity: number): number;
+  /** dup3(from, to, O_CLOEXEC): `to`, or -errno. */
+  duplicateAt(from: number, to: number): number;
+  /** fcntl(F_DUPFD_CLOEXEC, 0): a duplicate at the lowest free number, or -errno. */
+  duplicate(from: number): number;
+  close(fd: number): void;
+  addressOf(memory: Uint8Array): number;
+}
+
+const setCalls = libcBinding('epoll (queue set)', (libc): SetCalls => {
+  const create: (flags: number) => number = libc.func('int epoll_create1(int flags)');
+  const ctl: (epoll: number, op: number, fd: number, event: number) => number = libc.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)');
+  const wait: (epoll: number, events: number, capacity: number, timeout: number) => number = libc.func(
+    'int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)',
+  );
+  const dup3: (from: number, to: number, flags: number) => number = libc.func('int dup3(int oldfd, int newfd, int flags)');
+  const dup: (from: number) => number = libc.func('int dup(int oldfd)');
+  const close: (fd: number) => number = libc.func('int close(int fd)');
+  // Once per file added: the event goes in memory of our own passed by address (addressOf).
+  const event = new Uint8Array(16);
+  const eventView = new DataView(event.buffer);
+  const eventAddress = addressOf(libc, event);
+  const orErrno = (result: number) => (result < 0 ? -lastErrno() : result);
+  return {
+    create: () => orErrno(create(EPOLL_CLOEXEC)),
+    control(epoll, op, fd, low, high) {
+      eventView.setUint32(0, EPOLLIN, true);
+      eventView.setUint32(EVENT_DATA_AT, low >>> 0, true);
+      eventView.setUint32(EVENT_DATA_AT + 4, high >>> 0, true);
+      return orErrno(ctl(epoll, op, fd, eventAddress));
+    },
+    wait: (epoll, address, capacity) => orErrno(wait(epoll, address, capacity, 0)),
+    duplicateAt: (from, to) => orErrno(dup3(from, to, O_CLOEXEC)),
+    duplicate: (from) => orErrno(dup(from)),
+    close: (fd) => void close(fd),
+    addressOf: (memory) => addressOf(libc, memory),
+  };
+});
+
+/** What a look at the set tells: tokens of instances with events queued, pids whose process exited, and tokens still in the set. */
+export interface SetLook {
+  ready: Set<number>;
+  exited: Set<number>;
+  present: Set<number>;
+}
+
+/** The set (see above), held by one thread: QueueReader's. */
+export class QueueSet {
+  private events = new Uint8Array(0);
+  private eventsView = new DataView(this.events.buffer);
+  private eventsAddress = 0;
+  /** Entries added (instances, each file once, and pidfds): what epoll_wait's buffer is sized by. */
+  private entries = 0;
+  /** The slot holds a file added (not the set itself): letGo() puts the set back there. */
+  private holding = false;
+  /** The set's fdinfo, kept open: read again from 0, the kernel keeps its buffer at the size the last reading grew it to. */
+  private listing: number | null = null;
+  private listed = Buffer.alloc(16384);
+
+  private constructor(
+    private readonly calls: SetCalls,
+    private readonly epoll: number,
+    private readonly slot: number,
+  ) {}
+
+  /** A new set; or why not (no koffi, no fds left). */
+  static create(): QueueSet | string {
+    const bound = setCalls();
+    if (!bound.ok) return bound.error;
+    const calls = bound.value;
+    const epoll = calls.create();
+    if (epoll < 0) return `epoll_create1: errno ${-epoll}`;
+    // Any fd of ours will do: each add puts its duplicate there in its place.
+    const slot = calls.duplicate(epoll);
+    if (slot < 0) {
+      calls.close(epoll);
+      return `dup: errno ${-slot}`;
+    }
+    return new QueueSet(calls, epoll, slot);
+  }
+
+  /**
+   * Puts the file of `copy` (our duplicate of an instance's or group's fd) in the set under
+   * `token` (below 2^32): 0, or -errno (EPERM: a file that cannot be polled). A file in the set
+   * already is given `token` in place of its old one.
+   */
+  add(copy: number, token: number): number {
+    const { calls, epoll, slot } = this;
+    const at = calls.duplicateAt(copy, slot);
+    if (at < 0) return at;
+    this.holding = true;
+    let added = calls.control(epoll, EPOLL_CTL_ADD, slot, token, 0);
+    if (added === 0) this.entries++;
+    else if (added === -ERRNO.EEXIST) added = calls.control(epoll, EPOLL_CTL_MOD, slot, token, 0);
+    return added;
+  }
+
+  /** Puts a pidfd of ours in the set, so that its process's exit is told (ready): 0 or -errno. Closing it takes it out. */
+  addPidfd(pidfd: number, pid: number): number {
+    const added = this.calls.control(this.epoll, EPOLL_CTL_ADD, pidfd, pid, PIDFD_TAG);
+    if (added === 0) this.entries++;
+    return added;
+  }
+
+  /** The slot lets go of the last file added: until then it keeps that instance alive, as a held duplicate does. */
+  letGo(): void {
+    if (!this.holding) return;
+    this.calls.duplicateAt(this.epoll, this.slot);
+    this.holding = false;
+  }
+
+  /** What is ready now, and what is still in the set; null where the set cannot be read (then nothing is answered from it). */
+  look(): SetLook | null {
+    const ready = new Set<number>();
+    const exited = new Set<number>();
+    // Level-triggered: every entry ready now is told, whatever was told before. A full buffer is asked again, larger.
+    for (let capacity = Math.max(64, this.entries + 16); ; capacity *= 2) {
+      this.ensureCapacity(capacity);
+      const count = this.calls.wait(this.epoll, this.eventsAddress, capacity);
+      if (count < 0) {
+        if (count === -ERRNO.EINTR) continue;
+        return null;
+      }
+      const view = this.eventsView;
+      for (let i = 0; i < count; i++) {
+        const at = i * EVENT_SIZE + EVENT_DATA_AT;
+        const low = view.getUint32(at, true);
+        if (view.getUint32(at + 4, true) === PIDFD_TAG) exited.add(low);
+        else ready.add(low);
+      }
+      if (count < capacity) break;
+    }
+    const present = this.present();
+    if (present === null) return null;
+    this.entries = present.entries;
+    return { ready, exited, present: present.tokens };
+  }
+
+  close(): void {
+    if (this.listing !== null) closeSync(this.listing);
+    this.listing = null;
+    this.calls.close(this.slot);
+    this.calls.close(this.epoll);
+  }
+
+  /**
+   * The instances' tokens the set holds (their files are open somewhere), from its fdinfo: a line
+   * per entry, "tfd: N events: E data: HEX ...". The kernel prints the whole listing at each read
+   * from 0, into a buffer it doubles from one page until the listing fits, printing it again at each
+   * doubling (some 0.7 ms a read at 1,000 entries here); kept open, the file keeps that buffer
+   * (fs/seq_file.c: seq_read_iter grows m->size, only seq_release frees m->buf), and the listing is
+   * printed once a read.
+   */
+  private present(): { tokens: Set<number>; entries: number } | null {
+    let length: number;
+    try {
+      this.listing ??= openSync(`/proc/self/fdinfo/${this.epoll}`, 'r');
+      for (;;) {
+        length = readSync(this.listing, this.listed, 0, this.listed.length, 0);
+        // Read whole: a read from 0 gives the whole listing where the buffer holds it.
+        if (length < this.listed.length) break;
+        this.listed = Buffer.alloc(this.listed.length * 2);
+      }
+    } catch {
+      return null;
+    }
+    const text = this.listed.toString('latin1', 0, length);
+    const tokens = new Set<number>();
+    let entries = 0;
+    for (let at = text.indexOf('data:'); at >= 0; at = text.indexOf('data:', at)) {
+      at += 5;
+      while (text.charCodeAt(at) === 32) at++;
+      let end = at;
+      while (end < text.length && text.charCodeAt(end) !== 32 && text.charCodeAt(end) !== 10) end++;
+      entries++;
+      // Data above 32 bits is a pidfd's.
+      if (end - at <= 8) tokens.add(Number.parseInt(text.slice(at, end), 16));
+      at = end;
+    }
+    return { tokens, entries };
+  }
+
+  private ensureCapacity(capacity: number): void {
+    if (this.events.length >= capacity * EVENT_SIZE) return;
+    this.events = new Uint8Array(capacity * EVENT_SIZE);
+    this.eventsView = new DataView(this.events.buffer);
+    this.eventsAddress = this.calls.addressOf(this.events);
+  }
+}
