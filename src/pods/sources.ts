@@ -7,7 +7,7 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { settledWithin, uptimeMs } from '../deadline.js';
+import { settledWithin, timeoutFromNextTurn, uptimeMs } from '../deadline.js';
 import type { PodsStatus } from '../model/types.js';
 import {
   CriClient,
@@ -225,9 +225,10 @@ export class PodSource {
       this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
       this.timer.unref();
     }
-    // Without a source there is nothing to wait for, and no timer to bound the wait (a one-shot's
-    // first setTimeout costs some 1.5 ms of Node's timers); nor where every source told at once
-    // what it had (Round.toldNow): the refresh settles without a turn of the event loop.
+    // Without a source there is nothing to wait for, and nothing to bound the wait; nor where every
+    // source told at once what it had (Round.toldNow): the refresh settles without a turn of the
+    // event loop. Elsewhere the bound's timer starts only at the next turn (timeoutFromNextTurn): a
+    // one-shot whose runtime answered during its scan sets none.
     if (this.first === null) {
       const refreshed = this.options.kind === 'none' ? Promise.resolve() : this.refresh();
       this.first = this.options.kind === 'none' || this.round?.toldNow === true ? refreshed : settledWithin(refreshed, this.options.timeoutMs);
@@ -399,17 +400,16 @@ export class PodSource {
 
   /** When a command of auto mode may start: the sources asked within ours before it failed, or had their head start. */
   private async commandTurn(round: Round, kind: FetchingKind, before: readonly Promise<unknown>[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = (): void => undefined;
     const headStart = new Promise<void>((resolve) => {
       // After the timer, one more turn of the event loop: an answer that came meanwhile (a long
       // scan held the loop) is taken in before a command is started for nothing.
-      timer = setTimeout(() => setImmediate(resolve), COMMAND_HEAD_START_MS);
-      timer.unref();
+      cancel = timeoutFromNextTurn(() => setImmediate(resolve), COMMAND_HEAD_START_MS, true);
     });
     try {
       await Promise.race([Promise.all(before), headStart]);
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
     if (round.done) throw new SourceError(kind, 'stopped', `${kind}: stopped`);
   }

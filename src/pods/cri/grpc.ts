@@ -7,6 +7,7 @@
 // again after the runtime closed it. Every call has a deadline (and tells the runtime: grpc-timeout);
 // a call past it is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED. The bytes go over a
 // transport (transports.ts): Node's net, or system calls for a one-shot run.
+import { timeoutFromNextTurn } from '../../deadline.js';
 import { encodeHeaders, HeaderDecoder, HpackError } from './hpack.js';
 import { netTransport, type OpenTransport, type Transport } from './transports.js';
 
@@ -453,9 +454,9 @@ export class GrpcChannel {
     if (this.connection === null || this.connection.closed) this.connection = new Connection(this.socketPath, this.options);
     const connection = this.connection;
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined = undefined;
+      let cancelDeadline = (): void => undefined;
       const settle = (error: GrpcError | null, answer?: Buffer): void => {
-        clearTimeout(timer);
+        cancelDeadline();
         this.cancels.delete(cancel);
         if (error) reject(error);
         else resolve(answer!);
@@ -466,7 +467,9 @@ export class GrpcChannel {
         settle(new GrpcError(GrpcStatus.CANCELLED, 'cancelled: the client closed'));
       };
       this.cancels.add(cancel);
-      timer = setTimeout(() => {
+      // Its timer started only at the next turn of the event loop: a one-shot takes its answers in
+      // right after its scan, before that turn, and sets none.
+      cancelDeadline = timeoutFromNextTurn(() => {
         cancelStream();
         settle(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
