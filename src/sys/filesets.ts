@@ -10,17 +10,8 @@
 // from or changed in the files: the epoll instance only watches them (no one waits on it) until it
 // is closed at the end of the scan, and holds none open.
 import { readFileSync } from 'node:fs';
-import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
-import { addressOf, lastErrno, libcBinding } from './libc.js';
-
-const EPOLL_CLOEXEC = 0x80000;
-const O_CLOEXEC = 0x80000;
-const EPOLL_CTL_ADD = 1;
-const F_DUPFD_CLOEXEC = 1030;
-const EFD_CLOEXEC = 0x80000;
-/** struct epoll_event is packed on x86 (12 bytes, its data at 4); elsewhere its data is aligned at 8. */
-const EVENT_DATA_AT = arch() === 'x64' || arch() === 'ia32' ? 4 : 8;
+import { EPOLL_CTL_ADD, epollCalls, type EpollCalls } from './epoll.js';
 
 /** What an fd added to a set is known by: its holder's pid and fd, and whether it is a fanotify group (else an inotify instance). */
 export interface HeldFd {
@@ -35,51 +26,13 @@ export interface ListedAdd {
   held: HeldFd;
 }
 
-interface EpollCalls {
-  create(): number;
-  /** epoll_ctl(ADD) of `fd` with no events, `held` as its data: 0 or -errno. */
-  add(epoll: number, fd: number, held: HeldFd): number;
-  /** dup3(from, to, O_CLOEXEC): `to`, or -errno. */
-  duplicateAt(from: number, to: number): number;
-  /** fcntl(F_DUPFD_CLOEXEC): a duplicate of `from` at the lowest free number from `lowest` on, or -errno. */
-  duplicateFrom(from: number, lowest: number): number;
-  close(fd: number): void;
-  /**
-   * eventfd(0, EFD_CLOEXEC), for the probe: an fd, or -errno. Not inotify instances: on a node at
-   * max_user_instances, two of ours, however briefly, could be what another process is refused.
-   */
-  eventfd(): number;
-}
-
-const epollCalls = libcBinding('epoll', (libc): EpollCalls => {
-  const create: (flags: number) => number = libc.func('int epoll_create1(int flags)');
-  // Once per fd added: the event goes in memory of our own passed by address (addressOf).
-  const ctl: (epoll: number, op: number, fd: number, event: number) => number = libc.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)');
-  const dup3: (from: number, to: number, flags: number) => number = libc.func('int dup3(int oldfd, int newfd, int flags)');
-  // Variadic: called only where a file was added before, and once per set.
-  const fcntl: (fd: number, command: number, ...typed: unknown[]) => number = libc.func('int fcntl(int fd, int cmd, ...)');
-  const close: (fd: number) => number = libc.func('int close(int fd)');
-  const eventfd: (initial: number, flags: number) => number = libc.func('int eventfd(unsigned int initval, int flags)');
-  const event = new Uint8Array(16);
-  const eventView = new DataView(event.buffer);
-  const eventAddress = addressOf(libc, event);
-  const orErrno = (result: number) => (result < 0 ? -lastErrno() : result);
-  return {
-    create: () => orErrno(create(EPOLL_CLOEXEC)),
-    add(epoll, fd, held) {
-      eventView.setUint32(EVENT_DATA_AT, (held.fd | (held.group ? GROUP_BIT : 0)) >>> 0, true);
-      eventView.setUint32(EVENT_DATA_AT + 4, held.pid, true);
-      return orErrno(ctl(epoll, EPOLL_CTL_ADD, fd, eventAddress));
-    },
-    duplicateAt: (from, to) => orErrno(dup3(from, to, O_CLOEXEC)),
-    duplicateFrom: (from, lowest) => orErrno(fcntl(from, F_DUPFD_CLOEXEC, 'int', lowest)),
-    close: (fd) => void close(fd),
-    eventfd: () => orErrno(eventfd(0, EFD_CLOEXEC)),
-  };
-});
-
 /** The data's low word: the fd (below 2^31), and this bit for a fanotify group. */
 const GROUP_BIT = 0x8000_0000;
+
+/** epoll_ctl(ADD) of `fd` with no events (nothing waits on the set), `held` as its data: 0 or -errno. */
+function addHeld(calls: EpollCalls, epoll: number, fd: number, held: HeldFd): number {
+  return calls.control(epoll, EPOLL_CTL_ADD, fd, 0, held.fd | (held.group ? GROUP_BIT : 0), held.pid);
+}
 
 /** What a thread joining a set is given (FileSet.share): the epoll instance, the slot, and the lock and count of files added twice. */
 export interface FileSetShare {
@@ -160,14 +113,14 @@ export class FileSet {
         this.whole = false;
         return;
       }
-      let added = calls.add(epoll, slot, held);
+      let added = addHeld(calls, epoll, slot, held);
       if (added === -ERRNO.EEXIST) Atomics.add(cells, TWICE, 1);
       // Added before: once more under a free number above the slot (the next of three holders of
       // one file finds that one taken too, and takes the next).
       for (let lowest = slot + 1; added === -ERRNO.EEXIST;) {
         const beside = calls.duplicateFrom(copy, lowest);
         if (beside < 0) break;
-        added = calls.add(epoll, beside, held);
+        added = addHeld(calls, epoll, beside, held);
         calls.close(beside);
         lowest = beside + 1;
       }

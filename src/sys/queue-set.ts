@@ -18,66 +18,11 @@
 // line per entry, its data among them), kept open. pidfds go in too, under their own numbers: a pidfd is
 // readable once its process has exited.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { arch } from 'node:os';
 import { ERRNO } from './errno.js';
-import { addressOf, lastErrno, libcBinding } from './libc.js';
+import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EVENT_DATA_AT, EVENT_SIZE, epollCalls, type EpollCalls } from './epoll.js';
 
-const EPOLL_CLOEXEC = 0x80000;
-const O_CLOEXEC = 0x80000;
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_MOD = 3;
-const EPOLLIN = 0x1;
-/** struct epoll_event is packed on x86 (12 bytes, its data at 4); elsewhere 16 bytes, its data aligned at 8. */
-const PACKED = arch() === 'x64' || arch() === 'ia32';
-const EVENT_SIZE = PACKED ? 12 : 16;
-const EVENT_DATA_AT = PACKED ? 4 : 8;
 /** The high word of a pidfd's data (its low word the pid); an instance's is 0 (its low word its token). */
 const PIDFD_TAG = 1;
-
-interface SetCalls {
-  /** epoll_create1(EPOLL_CLOEXEC): an fd, or -errno. */
-  create(): number;
-  /** epoll_ctl(`op`) of `fd` for EPOLLIN, its data `high`:`low`: 0 or -errno. */
-  control(epoll: number, op: number, fd: number, low: number, high: number): number;
-  /** epoll_wait(epoll, events at `address`, capacity, 0): how many are ready, or -errno. */
-  wait(epoll: number, address: number, capacity: number): number;
-  /** dup3(from, to, O_CLOEXEC): `to`, or -errno. */
-  duplicateAt(from: number, to: number): number;
-  /** fcntl(F_DUPFD_CLOEXEC, 0): a duplicate at the lowest free number, or -errno. */
-  duplicate(from: number): number;
-  close(fd: number): void;
-  addressOf(memory: Uint8Array): number;
-}
-
-const setCalls = libcBinding('epoll (queue set)', (libc): SetCalls => {
-  const create: (flags: number) => number = libc.func('int epoll_create1(int flags)');
-  const ctl: (epoll: number, op: number, fd: number, event: number) => number = libc.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)');
-  const wait: (epoll: number, events: number, capacity: number, timeout: number) => number = libc.func(
-    'int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)',
-  );
-  const dup3: (from: number, to: number, flags: number) => number = libc.func('int dup3(int oldfd, int newfd, int flags)');
-  const dup: (from: number) => number = libc.func('int dup(int oldfd)');
-  const close: (fd: number) => number = libc.func('int close(int fd)');
-  // Once per file added: the event goes in memory of our own passed by address (addressOf).
-  const event = new Uint8Array(16);
-  const eventView = new DataView(event.buffer);
-  const eventAddress = addressOf(libc, event);
-  const orErrno = (result: number) => (result < 0 ? -lastErrno() : result);
-  return {
-    create: () => orErrno(create(EPOLL_CLOEXEC)),
-    control(epoll, op, fd, low, high) {
-      eventView.setUint32(0, EPOLLIN, true);
-      eventView.setUint32(EVENT_DATA_AT, low >>> 0, true);
-      eventView.setUint32(EVENT_DATA_AT + 4, high >>> 0, true);
-      return orErrno(ctl(epoll, op, fd, eventAddress));
-    },
-    wait: (epoll, address, capacity) => orErrno(wait(epoll, address, capacity, 0)),
-    duplicateAt: (from, to) => orErrno(dup3(from, to, O_CLOEXEC)),
-    duplicate: (from) => orErrno(dup(from)),
-    close: (fd) => void close(fd),
-    addressOf: (memory) => addressOf(libc, memory),
-  };
-});
 
 /** What a look at the set tells: tokens of instances with events queued, pids whose process exited, and tokens still in the set. */
 export interface SetLook {
@@ -100,23 +45,23 @@ export class QueueSet {
   private listed = Buffer.alloc(16384);
 
   private constructor(
-    private readonly calls: SetCalls,
+    private readonly calls: EpollCalls,
     private readonly epoll: number,
     private readonly slot: number,
   ) {}
 
   /** A new set; or why not (no koffi, no fds left). */
   static create(): QueueSet | string {
-    const bound = setCalls();
+    const bound = epollCalls();
     if (!bound.ok) return bound.error;
     const calls = bound.value;
     const epoll = calls.create();
     if (epoll < 0) return `epoll_create1: errno ${-epoll}`;
     // Any fd of ours will do: each add puts its duplicate there in its place.
-    const slot = calls.duplicate(epoll);
+    const slot = calls.duplicateFrom(epoll, 0);
     if (slot < 0) {
       calls.close(epoll);
-      return `dup: errno ${-slot}`;
+      return `fcntl(F_DUPFD): errno ${-slot}`;
     }
     return new QueueSet(calls, epoll, slot);
   }
@@ -131,15 +76,15 @@ export class QueueSet {
     const at = calls.duplicateAt(copy, slot);
     if (at < 0) return at;
     this.holding = true;
-    let added = calls.control(epoll, EPOLL_CTL_ADD, slot, token, 0);
+    let added = calls.control(epoll, EPOLL_CTL_ADD, slot, EPOLLIN, token, 0);
     if (added === 0) this.entries++;
-    else if (added === -ERRNO.EEXIST) added = calls.control(epoll, EPOLL_CTL_MOD, slot, token, 0);
+    else if (added === -ERRNO.EEXIST) added = calls.control(epoll, EPOLL_CTL_MOD, slot, EPOLLIN, token, 0);
     return added;
   }
 
   /** Puts a pidfd of ours in the set, so that its process's exit is told (ready): 0 or -errno. Closing it takes it out. */
   addPidfd(pidfd: number, pid: number): number {
-    const added = this.calls.control(this.epoll, EPOLL_CTL_ADD, pidfd, pid, PIDFD_TAG);
+    const added = this.calls.control(this.epoll, EPOLL_CTL_ADD, pidfd, EPOLLIN, pid, PIDFD_TAG);
     if (added === 0) this.entries++;
     return added;
   }
