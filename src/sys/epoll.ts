@@ -71,3 +71,22 @@ export const epollCalls = libcBinding('epoll', (libc): EpollCalls => {
     addressOf: (memory) => addressOf(libc, memory),
   };
 });
+
+/**
+ * An epoll instance and its slot: the one number of ours where each file goes in through a
+ * duplicate put there (any fd of ours will do to start with: the instance's own). Or why not (no
+ * koffi, no fds left).
+ */
+export function epollWithSlot(): { calls: EpollCalls; epoll: number; slot: number } | string {
+  const bound = epollCalls();
+  if (!bound.ok) return bound.error;
+  const calls = bound.value;
+  const epoll = calls.create();
+  if (epoll < 0) return `epoll_create1: errno ${-epoll}`;
+  const slot = calls.duplicateFrom(epoll, 0);
+  if (slot < 0) {
+    calls.close(epoll);
+    return `fcntl(F_DUPFD): errno ${-slot}`;
+  }
+  return { calls, epoll, slot };
+}

@@ -11,7 +11,7 @@
 // is closed at the end of the scan, and holds none open.
 import { readFileSync } from 'node:fs';
 import { ERRNO } from './errno.js';
-import { EPOLL_CTL_ADD, epollCalls, type EpollCalls } from './epoll.js';
+import { EPOLL_CTL_ADD, epollCalls, epollWithSlot, type EpollCalls } from './epoll.js';
 
 /** What an fd added to a set is known by: its holder's pid and fd, and whether it is a fanotify group (else an inotify instance). */
 export interface HeldFd {
@@ -69,17 +69,9 @@ export class FileSet {
    * described above: tried on two files of our own).
    */
   static create(): FileSet | string {
-    const bound = epollCalls();
-    if (!bound.ok) return bound.error;
-    const calls = bound.value;
-    const epoll = calls.create();
-    if (epoll < 0) return `epoll_create1: errno ${-epoll}`;
-    // Any fd of ours will do: each add puts its duplicate there in its place.
-    const slot = calls.duplicateFrom(epoll, 0);
-    if (slot < 0) {
-      calls.close(epoll);
-      return `fcntl(F_DUPFD): errno ${-slot}`;
-    }
+    const made = epollWithSlot();
+    if (typeof made === 'string') return made;
+    const { calls, epoll, slot } = made;
     const set = new FileSet(calls, { epoll, slot, cells: new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)) }, true);
     const fault = set.probe();
     if (fault === null) return set;

@@ -19,7 +19,7 @@
 // readable once its process has exited.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { ERRNO } from './errno.js';
-import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EVENT_DATA_AT, EVENT_SIZE, epollCalls, type EpollCalls } from './epoll.js';
+import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EVENT_DATA_AT, EVENT_SIZE, epollWithSlot, type EpollCalls } from './epoll.js';
 
 /** The high word of a pidfd's data (its low word the pid); an instance's is 0 (its low word its token). */
 const PIDFD_TAG = 1;
@@ -52,17 +52,9 @@ export class QueueSet {
 
   /** A new set; or why not (no koffi, no fds left). */
   static create(): QueueSet | string {
-    const bound = epollCalls();
-    if (!bound.ok) return bound.error;
-    const calls = bound.value;
-    const epoll = calls.create();
-    if (epoll < 0) return `epoll_create1: errno ${-epoll}`;
-    // Any fd of ours will do: each add puts its duplicate there in its place.
-    const slot = calls.duplicateFrom(epoll, 0);
-    if (slot < 0) {
-      calls.close(epoll);
-      return `fcntl(F_DUPFD): errno ${-slot}`;
-    }
+    const made = epollWithSlot();
+    if (typeof made === 'string') return made;
+    const { calls, epoll, slot } = made;
     return new QueueSet(calls, epoll, slot);
   }
 
