@@ -205,7 +205,7 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
   // then held inside single calls only (each stat and directory read looks it up by its path, an
   // open_by_handle_at has it opened for that call), never across a device's lookups or a whole
   // walk. Before, it was: umounts the moment inotop was seen looking failed with inotop still
-  // holding the volume after (main: 12 of 12 walking, 1-2 of 12 decoding). A single call's own
+  // holding the volume after (main: 12 of 12 walking, 1-4 of 12 decoding). A single call's own
   // moment is left (measured: 0-1 of 12 in either mode, nothing held by the time umount returned):
   // no failed umount may find inotop still holding the volume, and at most a quarter may fail.
   for (const [mode, extra] of [
