@@ -7,7 +7,7 @@ import { groupBy } from '../common/group.js';
 import { decodePathBytes } from '../model/path-bytes.js';
 import { sameHandle, type DirStamp, type InodeRecord } from './inodes.js';
 import { joinRelative, relativeToLink, relativeToMountRoot } from './mountinfo.js';
-import { DELETED_SUFFIX, viewContaining, widestView, type MountView, type OpenMount, type ViewSet } from './mounts.js';
+import { DELETED_SUFFIX, placeIn, viewContaining, widestView, type MountView, type OpenMount, type ViewSet } from './mounts.js';
 import { ERRNO } from '../sys/errno.js';
 import type { FileCalls, StatAt } from '../sys/files.js';
 import type { Result } from '../common/result.js';
@@ -185,7 +185,7 @@ export class InodeLookup {
         ancestors.push(this.stampOf(work.dev, joinRelative(view.mount.root, relative.slice(0, slash)), view, opened));
       }
     }
-    const stat = this.r.statAt(opened.fd, relative);
+    const stat = this.r.mounts.statIn(opened, relative);
     if (typeof stat === 'number' || stat.ino !== work.ino || stat.dev !== work.dev || stat.nlink === 0) return false;
     record.confirmedIn = this.r.refresh;
     record.ancestors = stampable ? ancestors : null;
@@ -202,7 +202,7 @@ export class InodeLookup {
   private restamp(stamp: DirStamp, view: MountView, opened: OpenMount): void {
     stamp.checkedIn = this.r.refresh;
     const relative = relativeToMountRoot(view.mount.root, stamp.fsDir);
-    const stat = relative === null ? -ERRNO.ENOENT : this.r.statAt(opened.fd, relative);
+    const stat = relative === null ? -ERRNO.ENOENT : this.r.mounts.statIn(opened, relative);
     const usable = typeof stat !== 'number' && stat.isDirectory && (stat.mountId === null || stat.mountId === opened.mountId);
     if (!usable) {
       stamp.ino = -1;
@@ -230,7 +230,9 @@ export class InodeLookup {
     }
     const mount = opened.value;
     this.counts.decoded++;
-    const fd = calls.openByHandle(mount.fd, handleAt(work.list, work.index)!);
+    // A mount not cloned is opened for this one call; the fd it gives is closed right after its readlink.
+    const handle = handleAt(work.list, work.index)!;
+    const fd = this.r.mounts.withFd(mount, (mountFd) => calls.openByHandle(mountFd, handle));
     if (fd < 0) {
       const errno = -fd;
       if (errno === ERRNO.ESTALE) {
@@ -306,10 +308,12 @@ export class InodeLookup {
     const readKey = `${view.mount.dev}\0${dir}`;
     if (relative === null || this.readDirs.has(readKey)) return;
     this.readDirs.add(readKey);
-    const fd = calls.openDirectory(opened.fd, relative);
+    const fd = calls.openDirectory(...placeIn(opened, relative));
     if (fd < 0) return;
+    const chain = decoded.ancestorsRoot === view.mount.root ? decoded.ancestors : null;
+    /** Vouched entries found: work, path, work, path, ... */
+    const listed: (InodeWork | string)[] = [];
     try {
-      const chain = decoded.ancestorsRoot === view.mount.root ? decoded.ancestors : null;
       const dirStamp = chain !== null && chain.length > 0 ? chain[chain.length - 1]! : null;
       let vouched = false;
       if (dirStamp !== null && D_INO_IS_ST_INO.has(view.mount.fstype)) {
@@ -327,11 +331,7 @@ export class InodeLookup {
         if (dots === 0) {
           const path = joinRelative(dir, nameAt(buffer, start, end));
           if (vouched) {
-            const record = this.remember(work, path, false, null);
-            record.confirmedIn = this.r.refresh;
-            record.ancestors = chain;
-            record.ancestorsRoot = view.mount.root;
-            this.counts.fromDirectories++;
+            listed.push(work, path); // remembered once the directory is closed: it is held for the read only
           } else {
             work.listedPath = path;
           }
@@ -345,12 +345,24 @@ export class InodeLookup {
     } finally {
       calls.closeFd(fd);
     }
+    for (let i = 0; i < listed.length; i += 2) {
+      const record = this.remember(listed[i] as InodeWork, listed[i + 1] as string, false, null);
+      record.confirmedIn = this.r.refresh;
+      record.ancestors = chain;
+      record.ancestorsRoot = view.mount.root;
+      this.counts.fromDirectories++;
+    }
   }
 
   private decodesHandles(view: MountView, opened: OpenMount, calls: FileCalls): boolean | null {
     let decodes = this.decodingDevs.get(view.mount.dev);
     if (decodes === undefined) {
-      decodes = calls.decodesHandles(opened.fd);
+      let answer: boolean | null = null; // the mount could not be opened again: told apart after the walks
+      this.r.mounts.withFd(opened, (fd) => {
+        answer = calls.decodesHandles(fd);
+        return 0;
+      });
+      decodes = answer;
       this.decodingDevs.set(view.mount.dev, decodes);
     }
     return decodes;
@@ -378,7 +390,7 @@ export class InodeLookup {
         miss(opened.error);
         continue;
       }
-      const result = walkMount(opened.value.fd, new Set(devWorks.map((work) => work.ino)), deadline, this.r.statAt);
+      const result = walkMount(opened.value, new Set(devWorks.map((work) => work.ino)), deadline, this.r.statAt);
       const notFound = result.complete ? `not found by walking ${view.mount.mountpoint}: deleted, or outside that mount` : `walk budget ran out on ${dev}`;
       let missing = 0;
       for (const work of devWorks) {

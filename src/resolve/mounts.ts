@@ -1,20 +1,23 @@
-// Opening mounts to look inside them, without ever making an umount fail.
+// Opening mounts to look inside them, holding as little of them as the kernel allows.
 //
 // An open fd on a mount makes umount(2) of it fail with EBUSY, and kubelet tearing down a pod's
 // volume is exactly such an umount. So a mount of our own namespace is not opened itself where a
 // detached clone of it can be (open_tree OPEN_TREE_CLONE, which needs CAP_SYS_ADMIN), a mount of
 // its own that shares the filesystem and that no umount of the original waits for; the clone's
-// path lookup is the only moment the original is referenced (inside that one syscall). Mounts of
-// other namespaces cannot be cloned from here (the kernel allows clones of our own namespace's
-// mounts only), nor any without CAP_SYS_ADMIN: those are opened (through /proc/PID/root for
-// another namespace) for one device's batch of lookups at a time and closed right after, and an
-// umount in that moment fails (test/system/unmount-race.test.ts checks the clone is used).
+// path lookup is the only moment the original is referenced (inside that one syscall). The kernel
+// clones no mount of another namespace (EINVAL on 6.18, with CAP_SYS_ADMIN too), nor any without
+// CAP_SYS_ADMIN (the DaemonSet): such a mount is opened once to check it (then closed), and looked
+// into by its path (/proc/PID/root<mountpoint> for another namespace): each stat and directory read
+// looks it up anew, and withFd opens it for one open_by_handle_at only. Nothing on it is held
+// between two calls; an umount in the moment of one fails (without CAP_SYS_ADMIN, umounts the
+// moment inotop was seen looking: 2 of 84 walking, 4 of 84 decoding; when a device's lookups or a
+// whole walk held it, 48 of 48 and 10 of 48; test/system/unmount-race.test.ts checks both cases).
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
 import type { MountTable } from './namespaces.js';
 import { fail, type Result } from '../common/result.js';
-import { ERRNO, errnoName } from '../sys/errno.js';
-import { SELF_FD_DIR, type FileCalls, type StatAt } from '../sys/files.js';
+import { ERRNO, errnoName, errnoOf } from '../sys/errno.js';
+import { AT_FDCWD, SELF_FD_DIR, type FileCalls, type StatAt } from '../sys/files.js';
 
 /** A mount as some process sees it: how to open it. */
 export interface MountView {
@@ -23,13 +26,22 @@ export interface MountView {
 }
 
 export interface OpenMount {
+  /** The clone's root (held until closeAll); -1 for a mount looked into by its path (nothing held). */
   fd: number;
+  /** A mount not cloned: its path (/proc/PID/root<mountpoint> for another namespace), looked up anew by each call; null for a clone. */
+  path: string | null;
   /** readlink of the fd: the prefix of every path decoded through it ("/" for a detached clone). */
   link: string;
   /** The mount id statx reports for what is reached through fd (a clone has one of its own). */
   mountId: number | null;
   /** A detached clone: its fd came from open_tree, not from Node, and is closed with close(2). */
   clone: boolean;
+}
+
+/** Where `relative` (to the mount's root) is, as statAt and openDirectory take it: the clone's fd, or the mount's path. */
+export function placeIn(mount: OpenMount, relative: string): [dirFd: number, path: string] {
+  if (mount.path === null) return [mount.fd, relative];
+  return [AT_FDCWD, relative === '' ? mount.path : `${mount.path}/${relative}`];
 }
 
 /** What readlink appends to the path of a deleted file or directory. */
@@ -62,8 +74,37 @@ export class MountAccess {
 
   /** Closes every mount opened: after each device's lookups, and at the end of a refresh. */
   closeAll(): void {
-    for (const opened of this.opened.values()) if (opened.ok) this.close(opened.value.fd, opened.value.clone);
+    for (const opened of this.opened.values()) if (opened.ok && opened.value.clone) this.close(opened.value.fd, true);
     this.opened = new Map();
+  }
+
+  /** statAt of `relative` in the mount: through the clone's fd, or by the mount's path (held for that one call). */
+  statIn(mount: OpenMount, relative: string): ReturnType<StatAt> {
+    const [dirFd, path] = placeIn(mount, relative);
+    return this.statAt(dirFd, path);
+  }
+
+  /**
+   * Calls `use` with an fd of the mount's root (for the calls that take no path: open_by_handle_at):
+   * the clone's, or the mount opened for that call only, checked to be the same mount still, and
+   * closed right after (-errno without calling `use` when it cannot be opened so).
+   */
+  withFd(mount: OpenMount, use: (fd: number) => number): number {
+    if (mount.path === null) return use(mount.fd);
+    let fd: number;
+    try {
+      fd = openSync(mount.path, MOUNT_OPEN_FLAGS);
+    } catch (error) {
+      return -(errnoOf(error) ?? ERRNO.EIO);
+    }
+    try {
+      const stat = this.statAt(fd, '');
+      if (typeof stat === 'number') return stat;
+      if (stat.mountId !== mount.mountId) return -ERRNO.ENOENT; // covered, or mounted anew, meanwhile
+      return use(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** fs.closeSync of an fd Node did not open warns in worker threads, where scans run. */
@@ -90,7 +131,11 @@ export class MountAccess {
     }
     let link = readlinkSync(`${SELF_FD_DIR}/${fd}`); // our own fd: cannot fail but for a broken /proc
     if (view.mount.rootDeleted && link.endsWith(DELETED_SUFFIX)) link = link.slice(0, -DELETED_SUFFIX.length);
-    return this.checked(fd, view.mount, link, false);
+    const checked = this.checked(fd, view.mount, link, false);
+    if (!checked.ok) return checked;
+    // Not held: each call looks the mount up by its path (withFd for those that need an fd).
+    closeSync(fd);
+    return { ok: true, value: { ...checked.value, fd: -1, path } };
   }
 
   private checked(fd: number, mount: MountEntry, link: string, clone: boolean): Result<OpenMount> {
@@ -105,7 +150,7 @@ export class MountAccess {
       this.close(fd, clone);
       return fail(problem!);
     }
-    return { ok: true, value: { fd, link, mountId: stat.mountId, clone } };
+    return { ok: true, value: { fd, path: null, link, mountId: stat.mountId, clone } };
   }
 }
 

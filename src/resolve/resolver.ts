@@ -294,8 +294,8 @@ export class RefreshResolutions implements Resolutions {
           work.done = true;
           if (!this.lookup.establish(work, byIno)) toWalk.push(work);
         }
-        // An open fd on a mount of another namespace makes umount(2) there fail with EBUSY: it is
-        // held for one device's lookups only (our own namespace's mounts are clones; mounts.ts).
+        // Clones of our own namespace's mounts are held for one device's lookups (a mount not
+        // cloned is held by no fd between calls; mounts.ts).
         this.r.mounts.closeAll();
       }
       if (toWalk.length > 0) this.lookup.walk(toWalk);

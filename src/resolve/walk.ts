@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { decodePathBytes, encodePathBytes } from '../model/path-bytes.js';
 import { SELF_FD_DIR, type InodeStat, type StatAt } from '../sys/files.js';
+import { placeIn, type OpenMount } from './mounts.js';
 import { uptimeMs } from '../deadline.js';
 
 export interface WalkResult {
@@ -16,13 +17,14 @@ export interface WalkResult {
 const CLOCK_EVERY = 256;
 
 /**
- * Walks the mount whose root directory is open as `rootFd`, depth first, without following
- * symlinks or crossing into other mounts (statx's mount id when known, else the device), until
- * every wanted inode is found or `deadline` (uptimeMs() time) passes.
+ * Walks `mount` (its clone's fd, or its path: then each call looks it up anew and nothing on it is
+ * held longer than one directory's read), depth first, without following symlinks or crossing
+ * into other mounts (statx's mount id when known, else the device), until every wanted inode is
+ * found or `deadline` (uptimeMs() time) passes.
  */
-export function walkMount(rootFd: number, wanted: ReadonlySet<number>, deadline: number, statAt: StatAt): WalkResult {
+export function walkMount(mount: OpenMount, wanted: ReadonlySet<number>, deadline: number, statAt: StatAt): WalkResult {
   const found = new Map<number, string>();
-  const root = statAt(rootFd, '');
+  const root = statAt(...placeIn(mount, ''));
   if (typeof root === 'number') return { found, complete: true };
   const stillWanted = new Set(wanted);
   const take = (ino: number, path: string): void => {
@@ -37,14 +39,17 @@ export function walkMount(rootFd: number, wanted: ReadonlySet<number>, deadline:
     const dir = pending.pop()!;
     let names: Buffer[];
     try {
-      names = readdirSync(encodePathBytes(dir === '' ? `${SELF_FD_DIR}/${rootFd}` : `${SELF_FD_DIR}/${rootFd}/${dir}`), { encoding: 'buffer' });
+      const [dirFd, path] = placeIn(mount, dir);
+      names = readdirSync(encodePathBytes(mount.path !== null ? path : dir === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${dir}`), {
+        encoding: 'buffer',
+      });
     } catch {
       continue; // gone meanwhile, or not readable: the rest of the walk still counts
     }
     for (const nameBytes of names) {
       const name = decodePathBytes(nameBytes);
       const path = dir === '' ? name : `${dir}/${name}`;
-      const stat = statAt(rootFd, path);
+      const stat = statAt(...placeIn(mount, path));
       if (typeof stat === 'number' || !sameMount(stat)) continue;
       take(stat.ino, path);
       if (stat.isDirectory) pending.push(path);

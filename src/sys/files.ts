@@ -58,7 +58,8 @@ export interface FileCalls {
 const O_PATH = 0x200000;
 const O_RDONLY = 0;
 const O_CLOEXEC = 0x80000;
-const AT_FDCWD = -100;
+/** The dirFd of statAt, openDirectory for an absolute path (nothing held between calls). */
+export const AT_FDCWD = -100;
 const OPEN_TREE_CLONE = 1;
 /** open_tree(2): one number on every architecture (new syscalls share the generic table). */
 const SYSCALL_OPEN_TREE = 428;
@@ -212,7 +213,8 @@ export const detachedMounts = libcBinding('detached mounts', (libc): DetachedMou
 /** statAt without koffi: lstat through /proc/self/fd/N (slower, same answers). */
 export function nodeStatAt(dirFd: number, path: string): InodeStat | number {
   try {
-    const stat = lstatSync(encodePathBytes(path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`), { bigint: true });
+    const at = dirFd === AT_FDCWD ? path : path === '' ? `${SELF_FD_DIR}/${dirFd}` : `${SELF_FD_DIR}/${dirFd}/${path}`;
+    const stat = lstatSync(encodePathBytes(at), { bigint: true });
     return {
       dev: userspaceDevToString(Number(stat.dev)),
       ino: Number(stat.ino),

@@ -120,6 +120,8 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     whileLooking: number;
     /** inotop's fds seen on a volume's own mount (not a clone of its own): none may be. */
     onTheMount: string[];
+    /** Failed umounts after which inotop still held the volume (checked as umount returned): not a single call's moment. */
+    stillHeld: number;
   }
 
   /**
@@ -128,7 +130,7 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
    * it may not look in); ROUNDS times.
    */
   async function unmountRounds(inotop: number, lookFor: number | null): Promise<Rounds> {
-    const rounds: Rounds = { busy: [], volumes: [], whileLooking: 0, onTheMount: [] };
+    const rounds: Rounds = { busy: [], volumes: [], whileLooking: 0, onTheMount: [], stillHeld: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const volume = join(dir, `volume-${rounds.volumes.length}-${Date.now()}`);
       rounds.volumes.push(volume);
@@ -148,7 +150,9 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
       const result = spawnSync('umount', [volume], { encoding: 'utf8' });
       if (result.status !== 0) {
         if (!/busy/i.test(result.stderr)) assert.fail(`umount ${volume}: ${result.stderr.trim()}`);
-        rounds.busy.push(`${volume}: held by ${holdersOf(mount.dev).join('; ') || 'no process by now (a path lookup under way then?)'}`);
+        const holders = holdersOf(mount.dev);
+        if (holders.some((holder) => holder.startsWith(`${inotop} `))) rounds.stillHeld++;
+        rounds.busy.push(`${volume}: held by ${holders.join('; ') || 'no process by now (a path lookup under way then?)'}`);
         execFileSync('umount', ['-l', volume]);
       }
     }
@@ -192,6 +196,51 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
       t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}`);
       assertNeverBusy(rounds);
       assert.ok(rounds.whileLooking >= ROUNDS / 2, `umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}`);
+      assert.ok(rounds.seen, 'inotop showed paths inside the volumes (it did look into them)');
+    });
+  }
+
+  // Without CAP_SYS_ADMIN (the DaemonSet's case, and every mount of another namespace: the kernel
+  // clones our own namespace's mounts only, EINVAL on 6.18) the mount itself is looked into. It is
+  // then held inside single calls only (each stat and directory read looks it up by its path, an
+  // open_by_handle_at has it opened for that call), never across a device's lookups or a whole
+  // walk. Before, it was: umounts the moment inotop was seen looking failed with inotop still
+  // holding the volume after (main: 12 of 12 walking, 1-4 of 12 decoding). A single call's own
+  // moment is left (measured: 0-1 of 12 in either mode, nothing held by the time umount returned):
+  // no failed umount may find inotop still holding the volume, and at most a quarter may fail.
+  for (const [mode, extra] of [
+    ['without CAP_SYS_ADMIN, -b with targets', []],
+    ['without CAP_SYS_ADMIN, -b with targets, --force-walk', ['--force-walk']],
+  ] as const) {
+    test(`${mode}: the mount is held for single calls only`, async (t) => {
+      const child = spawn(
+        'setpriv',
+        [
+          '--inh-caps=-sys_admin',
+          '--bounding-set=-sys_admin',
+          process.execPath,
+          inotopBin,
+          '-b',
+          '-n',
+          '100000',
+          '-d',
+          '0.1',
+          '--targets',
+          '-p',
+          String(watcher.pid),
+          '--pods',
+          'none',
+          ...extra,
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
+      const rounds = await raceWith(child, () => out, 1000);
+      t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}; failed: ${rounds.busy.length}`);
+      for (const busy of rounds.busy) t.diagnostic(`failed: ${busy}`);
+      assert.equal(rounds.stillHeld, 0, `failed umounts after which inotop still held the volume:\n${rounds.busy.join('\n')}`);
+      assert.ok(rounds.busy.length <= ROUNDS / 4, `${rounds.busy.length} of ${ROUNDS} umounts failed with EBUSY:\n${rounds.busy.join('\n')}`);
       assert.ok(rounds.seen, 'inotop showed paths inside the volumes (it did look into them)');
     });
   }
