@@ -39,14 +39,24 @@ export class TmuxPane {
     return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', '0');
   }
 
-  /** Polls the screen until `check` finds what it wants; fails with the last screen seen. */
+  /**
+   * Polls the screen until `check` finds what it wants on a settled screen; fails with the last
+   * screen seen. Settled: the same in two captures a poll apart. tmux parses a frame as it reads it
+   * from the pty, a piece at a time, and answers capture-pane between pieces: a capture can show a
+   * new frame's top over the old frame's bottom, so a test that matched the top would assert on
+   * rows not drawn yet.
+   */
   // Generous by default: the first refresh on a busy node (other tests, benchmarks) can take seconds.
   async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 20_000): Promise<string> {
     const test = typeof check === 'function' ? check : (s: string) => check.test(s);
+    let previous: string | null = null;
     return eventually(
       () => {
         const screen = this.screen();
+        const settled = screen === previous;
+        previous = screen;
         if (!test(screen)) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
+        if (!settled) throw new Error(`timed out waiting for ${what} on a settled screen; it kept changing, last:\n${screen}`);
         return screen;
       },
       { timeoutMs },

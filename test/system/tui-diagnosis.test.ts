@@ -103,7 +103,8 @@ test('inspect shows the whole path and the holder command line; y emits OSC 52',
   pane.keys('Enter');
   await pane.waitFor(/filter \/serviceaccount\/: 2 of 6/, 'the token volumes only');
   pane.keys('Enter');
-  const view = await pane.waitFor(/Inspect: ↑↓ scroll, y copy, Esc close/, 'the inspect view');
+  // Its last paragraph: everything above it is drawn too.
+  const view = await pane.waitFor((s) => /Inspect: ↑↓ scroll, y copy, Esc close/.test(s) && /NEXT STEP: /.test(s), 'the inspect view');
   assert.match(view, /path, as kubelet \d+ sees it: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount/);
   const holder = new RegExp(`pid (${holders.join('|')}) busybox`);
   assert.match(view, holder);
