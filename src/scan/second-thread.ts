@@ -460,7 +460,12 @@ export class PidShares {
 
   /**
    * Waits, while the worker shows signs of life, for its next message: its part (`until` SENT) or
-   * its merged runs (MERGED); null when it died or stalled first.
+   * its merged runs (MERGED); null when it died or stalled first. Blocking, even where a CRI
+   * answer waits in its socket: the wait is 0.1–4.5 ms of a scan of 400 ms or more (README, "the
+   * CRI answer and the scan's second thread"), and one through the event loop would let the calls'
+   * deadline timers start (unless the answer were taken in first), put the socket's 5 ms poll
+   * slices before the worker's word, and let a signal end the process with the worker mid-call. An
+   * idle node's scan, where the CRI goal is judged, never starts a worker: it has no such wait.
    */
   private receive(port: MessagePort, until: typeof SENT): { part: ScanPart; pidsRead: number } | null;
   private receive(port: MessagePort, until: typeof MERGED): RunsSent | null;
