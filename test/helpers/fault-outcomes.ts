@@ -15,9 +15,13 @@
 //   be listed, json and -b fail saying so, check cannot tell. readlinkat from the 1st: no fd's
 //   link read, every mode says so.
 // - From the 50th: openat and readlinkat reach the scan's own calls (said); read from the 50th
-//   still fails Node's start-up (runtime); pread64 and statx from the 50th, and getdents64 for
-//   json and -b, come after the scan of these three processes (-p): exact. check scans the whole
-//   node, so its getdents64 from the 50th is a listing missed (said).
+//   still fails Node's start-up (runtime); pread64 and statx from the 50th come after the scan of
+//   these three processes (-p): exact. getdents64's 50th falls at the edge of the scan for json
+//   and -b, before or after its last listing as the machine's other directories go (the full run
+//   exact, the CI subset's said, on one machine): either, both true; so readlinkat's 50th, which
+//   falls among the last of these processes' ~45 fds (readlinkat:EIO:50+ was exact for json, said
+//   for -b). check scans the whole node, so its 50th getdents64 or readlinkat is early in it: a
+//   listing or a link missed (said); this is the row that said ok before (readlinkat:ENOENT:50+).
 // - From the 500th: after every figure is read: exact.
 // - ioctl, open_by_handle_at, name_to_handle_at, open_tree serve the targets' paths (--targets),
 //   which the matrix does not judge; the counts stay exact.
@@ -92,46 +96,46 @@ pread64:ESRCH:1+               runtime   runtime   runtime
 pread64:ESRCH:50+              exact     exact     exact
 pread64:ESRCH:500+             exact     exact     exact
 getdents64:EIO:1+              failed    failed    said
-getdents64:EIO:50+             exact     exact     said
+getdents64:EIO:50+             exact|said exact|said said
 getdents64:EIO:500+            exact     exact     exact
 getdents64:ENOMEM:1+           failed    failed    said
-getdents64:ENOMEM:50+          exact     exact     said
+getdents64:ENOMEM:50+          exact|said exact|said said
 getdents64:ENOMEM:500+         exact     exact     exact
 getdents64:EMFILE:1+           failed    failed    said
-getdents64:EMFILE:50+          exact     exact     said
+getdents64:EMFILE:50+          exact|said exact|said said
 getdents64:EMFILE:500+         exact     exact     exact
 getdents64:EINTR:1+            hung      hung      hung
-getdents64:EINTR:50+           exact     exact     said
+getdents64:EINTR:50+           exact|said exact|said said
 getdents64:EINTR:500+          exact     exact     exact
 getdents64:EACCES:1+           failed    failed    said
-getdents64:EACCES:50+          exact     exact     said
+getdents64:EACCES:50+          exact|said exact|said said
 getdents64:EACCES:500+         exact     exact     exact
 getdents64:ENOENT:1+           failed    failed    said
-getdents64:ENOENT:50+          exact     exact     said
+getdents64:ENOENT:50+          exact|said exact|said said
 getdents64:ENOENT:500+         exact     exact     exact
 getdents64:ESRCH:1+            failed    failed    said
-getdents64:ESRCH:50+           exact     exact     said
+getdents64:ESRCH:50+           exact|said exact|said said
 getdents64:ESRCH:500+          exact     exact     exact
 readlinkat:EIO:1+              said      said      said
-readlinkat:EIO:50+             exact     said      said
+readlinkat:EIO:50+             exact|said exact|said said
 readlinkat:EIO:500+            exact     exact     exact
 readlinkat:ENOMEM:1+           said      said      said
-readlinkat:ENOMEM:50+          said      said      said
+readlinkat:ENOMEM:50+          exact|said exact|said said
 readlinkat:ENOMEM:500+         exact     exact     exact
 readlinkat:EMFILE:1+           said      said      said
-readlinkat:EMFILE:50+          said      said      said
+readlinkat:EMFILE:50+          exact|said exact|said said
 readlinkat:EMFILE:500+         exact     exact     exact
 readlinkat:EINTR:1+            said      said      said
-readlinkat:EINTR:50+           said      said      said
+readlinkat:EINTR:50+           exact|said exact|said said
 readlinkat:EINTR:500+          exact     exact     exact
 readlinkat:EACCES:1+           said      said      said
-readlinkat:EACCES:50+          said      said      said
+readlinkat:EACCES:50+          exact|said exact|said said
 readlinkat:EACCES:500+         exact     exact     exact
 readlinkat:ENOENT:1+           said      said      said
-readlinkat:ENOENT:50+          said      said      said
+readlinkat:ENOENT:50+          exact|said exact|said said
 readlinkat:ENOENT:500+         exact     exact     exact
 readlinkat:ESRCH:1+            said      said      said
-readlinkat:ESRCH:50+           said      said      said
+readlinkat:ESRCH:50+           exact|said exact|said said
 readlinkat:ESRCH:500+          exact     exact     exact
 ioctl:EIO:1+                   exact     exact     exact
 ioctl:EIO:50+                  exact     exact     exact
