@@ -258,6 +258,19 @@ export interface FoundLink {
   link: number;
 }
 
+/** A link that could not be read: the fd, and why. */
+export interface MissedLink {
+  fd: number;
+  cause: string;
+  /** Denied (EACCES, EPERM): the whole directory's. */
+  permission: boolean;
+}
+
+/** The errnos the kernel gives for an fd, or a process, that is gone: its fd closed, or it exited. */
+function isGoneErrno(errno: number): boolean {
+  return errno === ERRNO.ENOENT || errno === ERRNO.ESRCH;
+}
+
 /**
  * The fds of one process (/proc/PID/fd) whose links are among `links`, read at once: the
  * directory opened once, listed with getdents64 and each link read with readlinkat on that fd by
@@ -265,6 +278,11 @@ export interface FoundLink {
  * much of a scan's time: the kernel walks one path component per link instead of four, and no
  * string, number or array is made of a name or of a link that is not wanted. Without koffi:
  * readdirSync and readlinkSync of full paths.
+ *
+ * A link that reads as gone (ENOENT: the kernel's word for an fd closed, or a process exited,
+ * since the listing) is not taken on that word alone: the directory is listed again (fdsNow), and
+ * an fd still listed whose link still cannot be read is a miss, not a close. Else one failing
+ * readlinkat would read as every later fd closed, and a check that saw nothing would say ok.
  */
 export class FdLinks {
   /** How many fds the directory lists. */
@@ -276,7 +294,7 @@ export class FdLinks {
    * Lack of permission is the usual one: listing /proc/PID/fd needs only CAP_DAC_READ_SEARCH,
    * reading its links needs ptrace access (CAP_SYS_PTRACE for others').
    */
-  missed: { fd: number; cause: string; permission: boolean } | null = null;
+  missed: MissedLink | null = null;
 
   private constructor() {}
 
@@ -284,48 +302,105 @@ export class FdLinks {
   static read(path: string, links: LinkSet): FdLinks {
     const read = new FdLinks();
     const calls = direntCalls();
-    if (!calls.ok) read.readEach(path, links.links);
+    /** Listed, but their links read as gone: asked again once the listing is done. */
+    let gone: number[] | null = null;
+    if (!calls.ok) gone = read.readEach(path, links.links);
     else {
       const fd = openFile(path, constants.O_DIRECTORY);
       try {
         const count = calls.value.readNumberedLinks(fd, links, (entry, link, errno) => {
           if (link >= 0) read.found.push({ fd: entry, link });
-          else if (errno !== ERRNO.ENOENT) read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
+          else if (isGoneErrno(errno)) (gone ??= []).push(entry);
+          else read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
         });
         if (count < 0) throw errnoError(`getdents64: ${errnoName(-count)}`, -count);
         read.count = count;
       } finally {
         closeFile(fd);
       }
-      // procfs lists fds in ascending order; a recorded tree's directory, in its own.
-      if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
     }
+    if (gone !== null) {
+      const now = fdsNow(path, gone, links);
+      read.found.push(...now.found);
+      for (const { fd, cause, permission } of now.missed) read.miss(fd, cause, permission);
+    }
+    // procfs lists fds in ascending order; a recorded tree's directory, in its own; fds asked again come last.
+    if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
     return read;
   }
 
-  /** Without koffi: each fd's link by its full path. */
-  private readEach(path: string, links: readonly string[]): void {
+  /** Without koffi: each fd's link by its full path. The fds whose links read as gone, null when none. */
+  private readEach(path: string, links: readonly string[]): number[] | null {
     const fds = listNumericEntries(path);
     this.count = fds.length;
+    let gone: number[] | null = null;
     for (const fd of fds) {
       let link: string;
       try {
         link = readlinkSync(`${path}/${fd}`);
       } catch (error) {
-        if (isVanished(error)) continue;
+        if (isVanished(error)) {
+          (gone ??= []).push(fd);
+          continue;
+        }
         this.miss(fd, errorCode(error) ?? 'EIO', isPermissionDenied(error));
         // A denial is the whole directory's, as readNumberedLinks takes it.
-        if (isPermissionDenied(error)) return;
+        if (isPermissionDenied(error)) return gone;
         continue;
       }
       const index = links.indexOf(link);
       if (index >= 0) this.found.push({ fd, link: index });
     }
+    return gone;
   }
 
   private miss(fd: number, cause: string, permission: boolean): void {
     if (this.missed === null || fd < this.missed.fd) this.missed = { fd, cause, permission };
   }
+}
+
+/**
+ * What became of `fds`, fds of the directory `path` (a /proc/PID/fd) whose link or fdinfo read as
+ * gone: the directory listed afresh, and the links of those of them still listed read again.
+ * `found`: those listed with a link among `links` (open: their word "gone" was not the kernel's,
+ * or the fd was opened anew); `missed`: those listed whose link still cannot be read, and why
+ * (a figure not read, never a close). The rest are closed: not listed, another file's now, or the
+ * directory itself gone (the process exited). Off the common path: only after a read said gone.
+ */
+export function fdsNow(path: string, fds: readonly number[], links: LinkSet): { found: FoundLink[]; missed: MissedLink[] } {
+  const found: FoundLink[] = [];
+  const missed: MissedLink[] = [];
+  const asked = new Set(fds);
+  const calls = direntCalls();
+  try {
+    if (!calls.ok) {
+      for (const fd of listNumericEntries(path)) {
+        if (!asked.has(fd)) continue;
+        try {
+          const index = links.links.indexOf(readlinkSync(`${path}/${fd}`));
+          if (index >= 0) found.push({ fd, link: index });
+        } catch (error) {
+          missed.push({ fd, cause: errorCode(error) ?? 'EIO', permission: isPermissionDenied(error) });
+        }
+      }
+    } else {
+      const dirFd = openFile(path, constants.O_DIRECTORY);
+      try {
+        const result = calls.value.relistLinks(dirFd, asked, links, (fd, link, errno) => {
+          if (link >= 0) found.push({ fd, link });
+          else if (errno !== 0) missed.push({ fd, cause: errnoName(errno), permission: errno === ERRNO.EACCES || errno === ERRNO.EPERM });
+        });
+        if (result < 0) throw errnoError(`getdents64: ${errnoName(-result)}`, -result);
+      } finally {
+        closeFile(dirFd);
+      }
+    }
+  } catch (error) {
+    // The directory gone: the process exited, and its fds with it.
+    if (isVanished(error)) return { found: [], missed: [] };
+    return { found: [], missed: fds.map((fd) => ({ fd, cause: errorCode(error) ?? 'EIO', permission: isPermissionDenied(error) })) };
+  }
+  return { found, missed };
 }
 
 /** The fds a process has open (its /proc/PID/fd's entries), in ascending order; throws like fs when they cannot be listed. */

@@ -21,7 +21,17 @@ import {
   parseSysctlNumber,
   type FanotifyFdinfo,
 } from './parse.js';
-import { FdLinks, FdinfoFiles, FIRST_READ_BYTES, listPids, readProcBytes, readProcBytesOrStream, readProcTextOrNull, readlinkOrNull } from './procfs.js';
+import {
+  FdLinks,
+  FdinfoFiles,
+  FIRST_READ_BYTES,
+  fdsNow,
+  listPids,
+  readProcBytes,
+  readProcBytesOrStream,
+  readProcTextOrNull,
+  readlinkOrNull,
+} from './procfs.js';
 import { causeOf, Misses } from './coverage.js';
 import { readHolder } from './holders.js';
 import { errorCode, isOutOfFds, isPermissionDenied, isVanished } from '../sys/errno.js';
@@ -404,7 +414,9 @@ export class Scanner {
       dir = this.withFds(() => FdLinks.read(`${base}/fd`, WATCHED));
       optimizerWork(dir.count);
     } catch (error) {
-      if (isVanished(error)) return;
+      // Gone only when its /proc/PID is gone too: a process whose fd directory cannot be found
+      // while it is there holds what it holds, unread (a zombie's lists nothing, and is no error).
+      if (isVanished(error) && processGone(base)) return;
       if (isPermissionDenied(error)) pass.denied.set(pid, causeOf(error));
       if (isOutOfFds(error)) pass.outOfFds = true;
       pass.misses.add(causeOf(error), pid);
@@ -419,19 +431,28 @@ export class Scanner {
       // Chunks in order: one, but for a big instance (a line may span two); or, for a long
       // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
       let read: Buffer[] | ReadList | null;
+      const long = pass.keyByLength && link !== FANOTIFY;
       try {
-        read = pass.keyByLength && link !== FANOTIFY ? this.readLongList(path) : this.readFdinfo(path);
-      } catch (error) {
-        // Asked to stop between a big file's reads: the scan ends, not this fd alone.
-        if (error instanceof Stopped) throw error;
-        if (isVanished(error)) continue;
-        if (isOutOfFds(error)) {
-          skipped = error;
-          break;
+        read = long ? this.readLongList(path) : this.readFdinfo(path);
+      } catch (first) {
+        try {
+          // Closed since it was listed (ENOENT, as the kernel means it) if the directory listed
+          // afresh says so too (stillListed); still listed as this, it is read once more, and a
+          // second "gone" is a figure not read.
+          if (!isVanished(first) || !stillListed(base, fd, link)) throw first;
+          read = long ? this.readLongList(path) : this.readFdinfo(path);
+        } catch (error) {
+          // Asked to stop between a big file's reads: the scan ends, not this fd alone.
+          if (error instanceof Stopped) throw error;
+          if (error === first && isVanished(error)) continue;
+          if (isOutOfFds(error)) {
+            skipped = error;
+            break;
+          }
+          // This fd's watches are not counted; the process's other fds are.
+          pass.misses.add(causeOf(error), pid, `fdinfo ${fd}`);
+          continue;
         }
-        // This fd's watches are not counted; the process's other fds are.
-        pass.misses.add(causeOf(error), pid, `fdinfo ${fd}`);
-        continue;
       }
       pass.beat();
       const key = `${pid}/${fd}`;
@@ -495,6 +516,8 @@ export class Scanner {
       const identity = live && !this.once ? (pass.listed.get(pid) ?? procIdentity(base)) : null;
       const proc = readHolder(base, pid, pass.users, instances, groups);
       if (proc) pass.addHolder(proc);
+      // Its stat or status read as gone while its /proc/PID is there: its instances are not counted, and it is said.
+      else if (!processGone(base)) pass.misses.add('ENOENT', pid, 'status');
       if (proc && identity !== null) pass.identities.set(pid, identity);
     } catch (error) {
       pass.misses.add(causeOf(error), pid, 'status');
@@ -787,6 +810,28 @@ function byteLength(chunks: readonly Buffer[]): number {
   let total = 0;
   for (const chunk of chunks) total += chunk.length;
   return total;
+}
+
+/** Whether the process at `base` (/proc/PID) is gone: its directory is not there (ENOENT, ESRCH); false when it is, or cannot be told. */
+function processGone(base: string): boolean {
+  try {
+    statSync(base);
+    return false;
+  } catch (error) {
+    return isVanished(error);
+  }
+}
+
+/**
+ * Whether fd `fd` of the process at `base`, whose fdinfo read as gone, is listed still as `link`
+ * (fdsNow): false when closed, or another file's now; throws, as fs does, when it is listed and
+ * its link cannot be read.
+ */
+function stillListed(base: string, fd: number, link: number): boolean {
+  const now = fdsNow(`${base}/fd`, [fd], WATCHED);
+  const missed = now.missed[0];
+  if (missed) throw Object.assign(new Error(`${missed.cause}: fd ${fd} listed, its link not read`), { code: missed.cause });
+  return now.found[0]?.link === link;
 }
 
 /**

@@ -90,6 +90,33 @@ export const direntCalls = libcBinding('getdents64, readlinkat', (libc) => {
         }
       }
     },
+    /**
+     * Lists the open directory `dirFd` again and reads the links of only the entries among `entries`
+     * (readNumberedLinks' entries whose link read as gone): `visit` is told of each one listed, with
+     * its link's index in `links` (-1 with errno 0: another file's now), or -1 and why it could not
+     * be read. One not told of is not listed: closed. 0, or -errno when the directory cannot be listed.
+     */
+    relistLinks(dirFd: number, entries: ReadonlySet<number>, links: LinkSet, visit: NumberedLinkVisitor): number {
+      const { byLength, bytes } = links;
+      for (;;) {
+        const length = getdents64(dirFd, direntAddress, direntBuffer.length);
+        if (length <= 0) return length < 0 ? -lastErrno() : 0;
+        for (let record = 0; record < length; record += direntFields.getUint16(record + DIRENT_RECLEN, true)) {
+          const name = record + DIRENT_NAME;
+          const first = direntBuffer[name]!;
+          if (first < 0x30 || first > 0x39) continue;
+          const entry = decimalAt(direntBuffer, name);
+          if (!entries.has(entry)) continue;
+          const linkLength = readlinkat(dirFd, direntAddress + name, linkAddress, LINK_BYTES_MAX);
+          if (linkLength < 0) {
+            visit(entry, -1, lastErrno());
+            continue;
+          }
+          const which = byLength[linkLength]!;
+          visit(entry, which >= 0 && bytesEqual(link, bytes[which]!) ? which : -1, 0);
+        }
+      }
+    },
   };
 });
 

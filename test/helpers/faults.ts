@@ -5,6 +5,7 @@
 // counts that differ from the truth and nothing said.
 import { spawnSync } from 'node:child_process';
 import { inotopBin } from './build.js';
+import { FAULT_OUTCOMES } from './fault-outcomes.js';
 
 export const FAULT_SYSCALLS = [
   'openat',
@@ -19,7 +20,11 @@ export const FAULT_SYSCALLS = [
   'statx',
   'write',
 ] as const;
-export const FAULT_ERRNOS = ['EIO', 'ENOMEM', 'EMFILE', 'EINTR', 'EACCES'] as const;
+/**
+ * ENOENT and ESRCH are the kernel's words for "gone" (an fd closed, a process exited): the scan
+ * takes them for that, so they are the faults that could pass for the truth (a figure read as 0).
+ */
+export const FAULT_ERRNOS = ['EIO', 'ENOMEM', 'EMFILE', 'EINTR', 'EACCES', 'ENOENT', 'ESRCH'] as const;
 /** strace's `when`: "50+" is the 50th call and every later one; "50" the 50th only. */
 export const FAULT_WHENS = ['1+', '50+', '500+'] as const;
 
@@ -40,11 +45,17 @@ export function fullMatrix(): Fault[] {
 
 /**
  * What CI runs (a minute or two): the faults the second reliability review found wrong answers
- * and crashes with, and one of each other syscall where inotop handles it itself.
+ * and crashes with, the "gone" errnos a scan could once take for the truth, and one of each other
+ * syscall where inotop handles it itself.
  */
 export function ciSubset(): Fault[] {
   const list: [string, string, string][] = [
     ['readlinkat', 'EACCES', '50+'],
+    // A "gone" that is a lie (every process here lives): once read as every later fd closed, and check said ok.
+    ['readlinkat', 'ENOENT', '50+'],
+    ['readlinkat', 'ESRCH', '1+'],
+    ['openat', 'ENOENT', '50+'],
+    ['getdents64', 'ESRCH', '50+'],
     ['getdents64', 'EIO', '1+'],
     ['getdents64', 'ENOMEM', '50+'],
     ['getdents64', 'EINTR', '50+'],
@@ -71,8 +82,19 @@ export interface FaultRun {
   timedOut: boolean;
 }
 
+/**
+ * The environment of a run: ours without NODE_EXTRA_CA_CERTS, which has Node open and read a file
+ * at start-up, before inotop's code runs, and so moves every later openat and read by some calls:
+ * the matrix's outcomes are the same wherever it runs.
+ */
+function runEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
+}
+
 /** Runs `inotop ARGS` with the fault injected (or none), within `timeoutMs`. */
-export function runInotop(args: string[], fault: Fault | null, timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): FaultRun {
+export function runInotop(args: string[], fault: Fault | null, timeoutMs = 30_000, env: NodeJS.ProcessEnv = runEnv()): FaultRun {
   // --seccomp-bpf stops only at the traced syscall: the run takes about its own time.
   const strace = fault
     ? [
@@ -119,4 +141,20 @@ export function generalProblem(run: FaultRun): string | null {
 /** Node itself failed before inotop's code ran (its dynamic libraries, its entry point, libuv's own aborts): not inotop's to say. */
 export function runtimeFailure(run: FaultRun): boolean {
   return run.signal === 'SIGABRT' || run.status === 134 || run.status === 127 || ((run.stderr.match(STACK_FRAME) ?? []).length > 0 && !generalProblem(run));
+}
+
+/**
+ * What a run came to. exact: the truth (json, -b: every row right; check: exit 1, the problem
+ * named); said: json and -b exit 0 with rows wrong and "not read whole" said, check exit 2
+ * ("cannot tell"); failed: a non-zero exit with a message (check: neither 1 nor 2); runtime: Node
+ * itself failed before inotop's code ran; hung: killed at the timeout, allowed only where the
+ * matrix expects it (a call failing EINTR at every try, which libuv and Node retry without end).
+ */
+export type Outcome = 'exact' | 'said' | 'failed' | 'runtime' | 'hung';
+export type FaultMode = 'json' | 'batch' | 'check';
+
+/** The outcomes the matrix expects of `fault` in `mode` (FAULT_OUTCOMES), undefined for a fault it does not hold. */
+export function expectedOutcomes(fault: Fault, mode: FaultMode): readonly Outcome[] | undefined {
+  const row = FAULT_OUTCOMES.get(faultName(fault));
+  return row?.[mode];
 }

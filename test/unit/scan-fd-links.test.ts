@@ -1,16 +1,19 @@
 // FdLinks over this process's own fds (/proc/self/fd: no root needed): a real inotify instance
 // among files, directories, a link longer than the bytes read of it and a link as long as the one
 // looked for; readNumberedLinks with an fd closed between the listing and the reading of its link;
-// and a directory whose links are denied (as root, read as another user).
+// fdsNow, which asks again of links read as gone, and what the kernel lists of a process that
+// exited (nothing, then no directory); and a directory whose links are denied (as root, read as another user).
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
-import { FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
+import { FdLinks, fdsNow, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
 import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
 import { ERRNO } from '../../src/sys/errno.js';
+import { eventually } from '../helpers/eventually.js';
 
 const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
 
@@ -77,6 +80,39 @@ test('an fd closed between the listing and its link is passed over, and not coun
     [[closing, -1, 2]],
     'its readlinkat said ENOENT',
   );
+});
+
+test('fdsNow, asked again of fds whose link or fdinfo read as gone: one still open is found, one closed is closed', (t) => {
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const [inotify] = FdLinks.read('/proc/self/fd', WATCHED).found;
+  assert.ok(inotify !== undefined);
+  const other = openSync('/dev/null', 'r');
+  t.after(() => closeSync(other));
+  const closed = openSync('/dev/null', 'r');
+  closeSync(closed);
+  // Listed and an instance: whatever said "gone" of it, the kernel does not (now).
+  assert.deepEqual(fdsNow('/proc/self/fd', [inotify.fd], WATCHED), { found: [inotify], missed: [] });
+  // Not listed, or another file's now: closed, and nothing missed.
+  assert.deepEqual(fdsNow('/proc/self/fd', [closed, other], WATCHED), { found: [], missed: [] });
+});
+
+test('a process that exited: its fd directory lists nothing (a zombie), then is gone (reaped); neither is a miss', async (t) => {
+  // The grandchild exits at once and is never reaped by its parent (sleep waits for no child): a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0 & exec sleep 30'], { stdio: 'ignore' });
+  t.after(() => parent.kill('SIGKILL'));
+  const zombie = await eventually(() => {
+    const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const pid = children.find((child) => /^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, 'utf8')));
+    return pid ?? assert.fail(`no zombie child yet: ${children.join(',')}`);
+  });
+  const read = FdLinks.read(`/proc/${zombie}/fd`, WATCHED);
+  assert.equal(read.count, 0);
+  assert.equal(read.missed, null);
+  assert.deepEqual(fdsNow(`/proc/${zombie}/fd`, [0, 1, 2], WATCHED), { found: [], missed: [] });
+  parent.kill('SIGKILL');
+  await eventually(() => assert.ok(!existsSync(`/proc/${zombie}`), 'reaped by init'));
+  assert.deepEqual(fdsNow(`/proc/${zombie}/fd`, [0, 1, 2], WATCHED), { found: [], missed: [] });
 });
 
 test(

@@ -1,6 +1,9 @@
 // The scanner and the snapshot on a recorded procfs tree (fixtures/node-a): fd links are
 // committed as symlinks, fdinfo as text, with the odd cases a live node has.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildSnapshot } from '../../src/model/snapshot.js';
@@ -46,8 +49,9 @@ test('process details: comm with ")" , user names from the tree, namespaces', ()
   assert.deepEqual(byPid.get(1)!.cgroups, ['0::/system.slice']);
 });
 
-test('zero-watch instances count, a vanished fdinfo is skipped, old kernels parse', () => {
-  const byPid = new Map(scan({ procRoot }).processes.map((p) => [p.pid, p]));
+test('zero-watch instances count, an fdinfo missing while its fd is listed is a figure not read, old kernels parse', () => {
+  const result = scan({ procRoot });
+  const byPid = new Map(result.processes.map((p) => [p.pid, p]));
   const kubelet = byPid.get(100)!;
   assert.deepEqual(
     kubelet.instances.map((i) => [i.fd, i.watches.length]),
@@ -57,7 +61,14 @@ test('zero-watch instances count, a vanished fdinfo is skipped, old kernels pars
     ],
   );
   assert.equal(kubelet.instances[0]!.watches.wd[9], 10, 'wd:a is hex');
-  assert.ok(!byPid.has(400), 'fdinfo vanished between readlink and read');
+  // 400's fd 3 is listed as an instance, and its fdinfo is not there: in a live /proc, an fd
+  // closed meanwhile (no longer listed, then); here, listed still, so unread, and said.
+  assert.ok(!byPid.has(400));
+  assert.deepEqual(
+    result.notes.filter((note) => note.kind === 'missed'),
+    [{ kind: 'missed', cause: 'ENOENT', pids: [{ pid: 400, what: ['fdinfo 3'] }], count: 1, hostProtected: false }],
+  );
+  assert.equal(result.coverage.complete, false);
   const old = byPid.get(500)!;
   assert.deepEqual(
     watchesOf(old.instances[0]!.watches).map((w) => [w.wd, w.mask, w.handle]),
@@ -84,6 +95,31 @@ test('an instance inherited across fork is counted once in totals, shown in both
       ['alice', '4026532999', 1, 3],
     ],
   );
+});
+
+test('a process whose fd directory, stat or status is not found while its /proc/PID is there is unread and said, not gone', () => {
+  // As a live /proc never shows it, but an injected or misread ENOENT does: 100 (kubelet) without
+  // its status, 300 without its fd directory. A /proc/PID that is gone is gone: 999.
+  const copy = mkdtempSync(join(tmpdir(), 'inotop-fixture-'));
+  try {
+    cpSync(procRoot, copy, { recursive: true, verbatimSymlinks: true });
+    rmSync(join(copy, '100', 'status'));
+    rmSync(join(copy, '300', 'fd'), { recursive: true });
+    const result = scan({ procRoot: copy });
+    assert.deepEqual(
+      result.processes.map((p) => p.pid),
+      [1, 200, 201, 500],
+    );
+    const missed = result.notes.flatMap((note) => (note.kind === 'missed' ? note.pids.map(({ pid, what }) => [note.cause, pid, what]) : []));
+    assert.deepEqual(missed, [
+      ['ENOENT', 100, ['status']],
+      ['ENOENT', 300, []],
+      ['ENOENT', 400, ['fdinfo 3']],
+    ]);
+    assert.equal(result.coverage.complete, false);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 test('targets are grouped per inode, most watched first', () => {
