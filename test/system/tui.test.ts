@@ -241,6 +241,24 @@ test('too small a terminal says so, and a resize reflows', async (t) => {
   await pane.waitFor(/F1Help .*F10Quit/, 'the footer at full width');
 });
 
+test('a tiny terminal (30×8): what to do is wrapped whole, and q quits even after keys that would open what cannot be seen', async (t) => {
+  for (const before of [['?'], ['/'], ['s'], ['Enter', 'Enter']]) {
+    const pane = open(t, [], { width: 30, height: 8 });
+    const screen = await pane.waitFor(/terminal too small: 30×8/, 'the too-small message');
+    const said = screen.split('\n').map((line) => line.trimEnd());
+    assert.ok(
+      said.every((line) => [...line].length <= 30 && !line.endsWith('…')),
+      screen,
+    );
+    assert.match(said.join(' ').replace(/ +/g, ' '), /make the window bigger, or press q to quit/, 'the way out, whole');
+    pane.keys(...before);
+    pane.keys('q');
+    const exited = await pane.waitFor(/^EXIT=\d+$/m, `q after ${before.join(' ')}`);
+    assert.match(exited, /^EXIT=0$/m, before.join(' '));
+    pane.kill();
+  }
+});
+
 test('works under several TERMs and with NO_COLOR', async (t) => {
   const envs: Record<string, string>[] = [
     { TERM: 'xterm-256color' },

@@ -10,7 +10,7 @@ import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
 import { screenText } from '../../common/text.js';
 import { errorText } from '../../common/error-text.js';
-import { actionForKey } from './keys.js';
+import { actionForKey, commandForKey } from './keys.js';
 import { columnAt } from '../columns.js';
 import type { SnapshotSource } from '../../collect/source.js';
 import { logLines } from './paint/changes.js';
@@ -134,6 +134,13 @@ class TerminalUi {
       const name = key?.full ?? ch;
       // blessed reports Return twice, as "enter" and as "return".
       if (name === undefined || name === 'return') return;
+      // Too small a terminal shows only what to do: q (F10, ^C) quits, even over a filter being
+      // typed or an overlay opened before it shrank; any other key would open or type into what
+      // cannot be seen, and the q it asks for would then close that instead.
+      if (this.geometry === null) {
+        if (commandForKey(name) === 'quit') this.dispatch({ type: 'command', command: 'quit', now: Date.now() });
+        return;
+      }
       const action = actionForKey(this.state, name, ch, Date.now());
       if (action) this.dispatch(action);
     });
