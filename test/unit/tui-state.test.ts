@@ -326,6 +326,16 @@ test('meters turn yellow above 75% and red above 90%', () => {
   assert.doesNotMatch(meter('inst', 64, 128, 30, mono), /-fg|-bg/, 'no color without color');
 });
 
+test('a meter without room for its bar keeps its colors and cuts no figure: the limit goes, then the count', () => {
+  // 80 columns give a meter 16-26 columns: a full user must still show red there.
+  assert.match(meter('watches', 186_000, 192_543, 21, color), /\{red-fg\}/);
+  assert.match(meter('inst', 100, 128, 16, color), /\{yellow-fg\}/);
+  assert.equal(plain([meter('watches', 186_000, 192_543, 27, mono)])[0], 'watches 186,000/192,543 97%');
+  assert.equal(plain([meter('watches', 186_000, 192_543, 21, mono)])[0], 'watches 186,000 97%  ');
+  assert.equal(plain([meter('inst', 70, 8192, 16, mono)])[0], 'inst 70 <1%     ');
+  assert.equal(plain([meter('instances', 70, 8192, 8, mono)])[0], 'instanc…');
+});
+
 test('the header: host, pod source, per-user meters, totals', () => {
   const state = run(start(), { type: 'snapshot', snapshot: three });
   const l = layout(160, 48, 1);

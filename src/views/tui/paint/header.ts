@@ -58,16 +58,25 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const { totals } = snapshot;
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
-  const summary =
-    `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
-    `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    (totals.fanotifyGroups > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups)} groups  ${grouped(totals.fanotifyMarks)} marks` : '');
   // Counts that are too low to go by, or that are the last good ones: said before them.
   const blind = state.refreshFailed
     ? `CANNOT TELL: ${state.refreshFailed}; as of ${clock(snapshot.time)}: `
     : snapshot.scan.complete
       ? null
       : `CANNOT TELL: ${snapshot.scan.reason}: `;
+  // A count that does not fit beside the sparkline is left out whole, never cut inside its figure
+  // (80 columns made "Δ +2,300  ΔSTART +6,297" into "Δ +2,30…").
+  const summary = wholeParts(
+    [
+      `total ${grouped(totals.processes)} processes`,
+      `${grouped(totals.instances)} instances`,
+      `${grouped(totals.watches)} watches`,
+      ...(totals.fanotifyGroups > 0 ? [`·  fanotify ${grouped(totals.fanotifyGroups)} groups  ${grouped(totals.fanotifyMarks)} marks`] : []),
+      `Δ ${signed(deltas)}`,
+      `ΔSTART ${signed(sinceStart)}`,
+    ],
+    left - displayWidth(blind ?? ''),
+  );
   lines.push(blind === null ? esc(fit(summary, left)) : painter.paint('crit', esc(fit(blind + summary, left))));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width. Processes hanging on a permission answer come before failed calls.
@@ -128,12 +137,26 @@ export function notesLine(notes: readonly string[], width: number): string {
   return `note: ${cut}…${tail}`;
 }
 
-export function sparklineTitle(state: ViewState): string {
+/**
+ * The sparkline's title in `width` columns: "watches 3,813–10,110", else without "watches", else
+ * the graph's top alone ("max 10,110"): a figure is never cut.
+ */
+export function sparklineTitle(state: ViewState, width: number): string {
   const totals = state.history.totals;
   if (totals.length === 0) return 'watches';
   const low = grouped(Math.min(...totals));
   const high = grouped(Math.max(...totals));
-  return low === high ? `watches ${low}` : `watches ${low}–${high}`;
+  const range = low === high ? low : `${low}–${high}`;
+  const forms = [`watches ${range}`, range, `max ${high}`];
+  return forms.find((form) => displayWidth(form) <= width) ?? high;
+}
+
+/** Parts, two spaces apart, in order, as many as fit in `width`: one that does not fit is left out whole, the first never. */
+function wholeParts(parts: readonly string[], width: number): string {
+  const [first = '', ...rest] = parts;
+  let text = first;
+  for (const part of rest) if (displayWidth(`${text}  ${part}`) <= width) text += `  ${part}`;
+  return text;
 }
 
 /**
