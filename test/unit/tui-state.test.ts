@@ -419,6 +419,23 @@ test("the selection opens on the recording's process, else the first leaking one
   assert.equal(state.selectedPid, 1, 'the user picked: it stays');
 });
 
+test('until the user picks, a sort or filter moves the selection to the new top at once, also paused; a recording keeps its process', () => {
+  const a = proc(1, { comm: 'aaa', targets: targets(30) });
+  const b = proc(2, { comm: 'bbb', targets: targets(5, 100) });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([a, b]) }, command('pause'));
+  assert.equal(state.selectedPid, 1, 'the top one');
+  state = keys(state, 'S-i');
+  assert.deepEqual(pids(state), [2, 1]);
+  assert.equal(state.selectedPid, 2, 'the top one after I, before any refresh');
+  state = keys(state, '/', 'a', 'enter');
+  assert.equal(state.selectedPid, 1, 'the top one of the filtered rows');
+  let replay = run(start(), { type: 'snapshot', snapshot: snapshot([a, b]), openOn: 2 });
+  replay = keys(replay, 'S-i', 'S-i');
+  assert.equal(replay.selectedPid, 2, "the recording's process, whatever the sort");
+  state = keys(state, 'escape', 'home', 'S-i');
+  assert.equal(state.selectedPid, 2, 'picked: it stays on its process');
+});
+
 test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {
   const gonePod = pod('runner-x', 'gone');
   const kubelet = proc(50, { comm: 'kubelet', targets: targets(3, 1, { pod: gonePod }), watchedPods: [{ pod: gonePod, watches: 3, leaked: 3, holders: [] }] });
