@@ -93,7 +93,8 @@ test('l shows only leaking processes, and in the detail pane only their leaked t
 test('at 80×24 the header cuts no figure: meters, totals and the sparkline title leave out whole parts', async (t) => {
   const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
   t.after(() => pane.kill());
-  const screen = await pane.waitFor(/snapshot 7\/7  \(end\)/, 'the end of the recording', 30_000);
+  // The last snapshot's totals (not the title's "snapshot 7/7": main left it out at 80 columns).
+  const screen = await pane.waitFor(/^total 155 processes {2}204 instances {2}10,110 watches/m, 'the end of the recording', 30_000);
   const lines = screen.split('\n');
   const header = lines.slice(
     1,
@@ -109,10 +110,10 @@ test('at 80×24 the header cuts no figure: meters, totals and the sparkline titl
 test('at 80×24 the pod view tells its pods apart: each name whole before the columns after it', async (t) => {
   const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
   t.after(() => pane.kill());
-  await pane.waitFor(/snapshot 7\/7  \(end\)/, 'the end of the recording', 30_000);
+  await pane.waitFor(/^total 155 processes {2}204 instances {2}10,110 watches/m, 'the end of the recording', 30_000);
   pane.keys('v');
   const screen = await pane.waitFor(/^NAMESPACE\/NAME +UID +STATE/m, 'the pod view');
-  const names = screen.split('\n').flatMap((line) => /^(ci\/runner-\w{5}) +[0-9a-f]{8} +gone since /.exec(line)?.[1] ?? []);
+  const names = screen.split('\n').flatMap((line) => /^(ci\/runner-\w{5}) +[0-9a-f]{8} +(live|gone since) /.exec(line)?.[1] ?? []);
   assert.ok(names.length >= 5, `pod rows with their names whole:\n${screen}`);
   assert.equal(new Set(names).size, names.length, 'no two alike');
 });
@@ -124,7 +125,7 @@ test('the column and sort menus: wide enough for their entries where the termina
   ] as const) {
     const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width, height });
     t.after(() => pane.kill());
-    await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
+    await pane.waitFor(/^total \d+ processes/m, 'a snapshot');
     for (const key of ['c', 's']) {
       pane.keys(key);
       const screen = await pane.waitFor(/│ +(\[[x ]\]|[ ▼▲]) ADD\/s +inotify_add_watch/, `the ${key} menu at ${width}×${height}`);
@@ -141,11 +142,19 @@ test('the column and sort menus: wide enough for their entries where the termina
 test('at 80×24 a change too long for its line is cut between its pods, not inside a figure', async (t) => {
   const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
   t.after(() => pane.kill());
-  await pane.waitFor(/snapshot 1\/7/, 'the first snapshot');
-  pane.keys('Z');
-  await pane.waitFor(/snapshot 1\/7  PAUSED/, 'paused');
-  pane.keys('Right');
-  const screen = await pane.waitFor(/^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: pod /m, "the second snapshot's kubelet change");
+  // The second snapshot's (2 s in; the third's changes push it out 2 s later).
+  const screen = await pane.waitFor(/^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: /m, "the second snapshot's kubelet change", 30_000);
   const change = screen.split('\n').find((line) => /^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: /.test(line))!;
   assert.match(change, /^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: pod ci\/runner-\w{5} \+32, …$/, 'whole pods, then "…"');
+});
+
+test('at 80×24 the replay title says where it is: the snapshot, PAUSED after Z, the step after →', async (t) => {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
+  t.after(() => pane.kill());
+  await pane.waitFor(/^REPLAY of ip-10-0-3-17\.ec2\.internal .*snapshot \d\/7/m, 'the position in the title', 30_000);
+  pane.keys('Z');
+  const paused = await pane.waitFor(/^REPLAY .*snapshot \d\/7  PAUSED/m, 'PAUSED');
+  const at = Number(/snapshot (\d)\/7  PAUSED/.exec(paused)![1]);
+  pane.keys(at < 7 ? 'Right' : 'Left');
+  await pane.waitFor(new RegExp(`^REPLAY .*snapshot ${at < 7 ? at + 1 : at - 1}/7  PAUSED`, 'm'), 'the step');
 });

@@ -386,6 +386,23 @@ test('change log lines say what changed, per process and pod', () => {
   assert.equal(eventText({ kind: 'process-exited', time, process: { ...kubelet, pid: 5, comm: 'tail' }, watches: 1 }), 'tail 5 exited: 1 watch freed');
 });
 
+test('a change longer than its line is cut between its pods or words, never inside a figure', () => {
+  const time = '2026-11-27T10:00:00.000Z';
+  const kubelet = { pid: 26670, startTime: 1, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  const pods = ['runner-wvprj', 'runner-bxl9j', 'runner-2l869'].map((name) => ({ pod: pod(name, 'live', 'ci'), delta: 32 }));
+  const base = run(start(), { type: 'snapshot', snapshot: snapshot([]) });
+  const logged = (width: number) => {
+    const state = {
+      ...base,
+      history: { ...base.history, events: [{ kind: 'process-changed' as const, time, process: kubelet, delta: 2300, watches: 2300, pods }] },
+    };
+    return plain(logLines(state, width, 3, mono))[1]!.trimEnd();
+  };
+  assert.match(logged(80), /^\d\d:\d\d:\d\d {2}kubelet 26670 \+2,300: pod ci\/runner-wvprj \+32, …$/);
+  assert.match(logged(40), /^\d\d:\d\d:\d\d {2}kubelet 26670 \+2,300: pod …$/);
+  assert.equal(logged(200), logged(200).replace(/…/, ''), 'whole where it fits');
+});
+
 test('the change log follows the process filter; pod events always show', () => {
   const gone = pod('web', 'gone');
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([proc(10, { targets: targets(1) }), proc(20, { targets: targets(1) })]) });

@@ -4,6 +4,7 @@
 import { grouped } from '../../../common/format.js';
 import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import type { PodsStatus, Snapshot } from '../../../model/types.js';
+import type { ReplayPosition } from '../../../collect/source.js';
 import { failureAlert, worstFailure } from '../../failures.js';
 import { fit, signed } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
@@ -38,14 +39,12 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
-  const title = [
-    replay ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : `inotop ${snapshot.hostname}`,
-    clock(snapshot.time),
-    replay ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}` : interval,
-    podsTexts(snapshot.pods),
-    `kernel ${snapshot.kernel}`,
-    `scan ${snapshot.scanMs} ms`,
-  ];
+  const position = replay
+    ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}`
+    : interval;
+  const time = clock(snapshot.time);
+  const head = replay ? replayHead(replay, [time, position], width) : { text: `inotop ${snapshot.hostname}`, withClock: true };
+  const title = [head.text, ...(head.withClock ? [time] : []), position, podsTexts(snapshot.pods), `kernel ${snapshot.kernel}`, `scan ${snapshot.scanMs} ms`];
   const lines = [painter.paint('title', esc(fit(partsThatFit(title, width), width)))];
   const verdict = l.verdict ? verdictLine(snapshot, width) : null;
   if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
@@ -91,6 +90,19 @@ export function failureAlertLine(snapshot: Snapshot): string | null {
   if (!worst) return null;
   const others = new Set(recent.map((f) => f.pid)).size - 1;
   return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
+}
+
+/**
+ * A replay's title head, as long as leaves room for the clock and where in the recording it is
+ * (snapshot N/M, PAUSED, end), else for where it is alone: at 80 columns "REPLAY of HOST recorded
+ * DATE" left no room for either, and Z, ← and → showed nothing of what they did.
+ */
+function replayHead(replay: ReplayPosition, [time, position]: [string, string], width: number): { text: string; withClock: boolean } {
+  const forms = [`REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`, `REPLAY of ${replay.hostname}`, 'REPLAY'];
+  const fits = (...parts: string[]) => displayWidth(parts.join('  ·  ')) <= width - 3;
+  const withClock = forms.find((form) => fits(form, time, position));
+  if (withClock !== undefined) return { text: withClock, withClock: true };
+  return { text: forms.find((form) => fits(form, position)) ?? 'REPLAY', withClock: false };
 }
 
 /**
