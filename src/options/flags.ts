@@ -184,13 +184,21 @@ export function flagName(spec: FlagSpec): string {
   return spec.short ? `-${spec.short}` : `--${spec.long}`;
 }
 
-/** The options part of --help: one line per flag, in table order. */
+/** Where a flag's help starts in --help, after its names. */
+const FLAG_NAMES_WIDTH = 30;
+
+/**
+ * The options part of --help: one line per flag, in table order; names too long for their column
+ * have the help on the next line, in the column, as GNU tools do (not run on after one space).
+ */
 export function flagHelpLines(specs: readonly FlagSpec[]): string[] {
   return specs.map((flag) => {
     const long = flag.defaultOn ? `no-${flag.long}` : flag.long;
     const names = [`--${long}`, ...(flag.aliases ?? []).map((alias) => `--${alias}`)].join(', ');
     const name = `${flag.short ? `-${flag.short}, ` : '    '}${names}${flag.value ? ` ${flag.value}` : ''}`;
-    return `  ${name.padEnd(30)} ${flag.help}${flag.multiple ? ' (may be repeated)' : ''}`;
+    const help = `${flag.help}${flag.multiple ? ' (may be repeated)' : ''}`;
+    if (name.length <= FLAG_NAMES_WIDTH) return `  ${name.padEnd(FLAG_NAMES_WIDTH)} ${help}`;
+    return `  ${name}\n${' '.repeat(FLAG_NAMES_WIDTH + 3)}${help}`;
   });
 }
 

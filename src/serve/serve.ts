@@ -147,7 +147,7 @@ function makeServer(exporter: Exporter, webConfig: WebConfig): Server {
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => undefined);
     socket.end(
-      'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n\r\nGET or HEAD only\n',
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n\r\nGET or HEAD only\n',
     );
   });
   return server;
@@ -239,7 +239,11 @@ class Exporter {
       response.setHeader('WWW-Authenticate', 'Basic realm="inotop"');
       return send(response, 401, 'Unauthorized\n');
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'GET or HEAD only\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      // RFC 9110 15.5.6: a 405 says which methods the resource takes.
+      response.setHeader('Allow', 'GET, HEAD');
+      return send(response, 405, 'GET or HEAD only\n');
+    }
     const path = requestPath(request.url ?? '');
     if (path === null) return send(response, 400, 'bad request target: expected a path such as /metrics\n');
     switch (path) {

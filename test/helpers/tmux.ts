@@ -1,7 +1,7 @@
 // A real terminal for screen tests: a private tmux server with one fixed-size pane running a
 // command; keys go in with send-keys and the screen comes back with capture-pane.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
@@ -13,6 +13,13 @@ export interface TmuxOptions {
   height: number;
   /** Extra environment for the command, e.g. TERM or NO_COLOR. */
   env?: Record<string, string>;
+  /**
+   * The screen's settings to start from (config.json in the pane's own $XDG_CONFIG_HOME), e.g.
+   * hiddenColumns: columns that show by what the whole node holds (FAN-G and FAN-M where any
+   * process holds a fanotify group, QUEUE where any queue is stuck) would otherwise come and go
+   * with what other processes on the machine do.
+   */
+  settings?: Record<string, unknown>;
 }
 
 export class TmuxPane {
@@ -27,6 +34,11 @@ export class TmuxPane {
 
   constructor(argv: string[], options: TmuxOptions) {
     this.configHome = options.env?.XDG_CONFIG_HOME === undefined ? mkdtempSync(join(tmpdir(), 'inotop-config-')) : null;
+    if (options.settings) {
+      if (this.configHome === null) throw new Error('TmuxPane: settings go in the pane’s own config home, not in a given XDG_CONFIG_HOME');
+      mkdirSync(join(this.configHome, 'inotop'));
+      writeFileSync(join(this.configHome, 'inotop', 'config.json'), JSON.stringify(options.settings));
+    }
     const withConfig = { ...(this.configHome !== null ? { XDG_CONFIG_HOME: this.configHome } : {}), ...options.env };
     const env = Object.entries(withConfig).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const command = `env ${env.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 3600`;

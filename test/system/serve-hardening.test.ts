@@ -28,11 +28,16 @@ async function serveReplay(t: TestContext, ...args: string[]): Promise<number> {
 }
 
 /** The status line of the answer to `raw`, sent as it is on a connection of its own; '' when the connection closed without one. */
-function rawStatus(port: number, raw: string | Buffer): Promise<string> {
+async function rawStatus(port: number, raw: string | Buffer): Promise<string> {
+  return (await rawAnswer(port, raw)).split('\r\n', 1)[0] ?? '';
+}
+
+/** The whole answer to `raw` (status line, headers, body), sent as it is on a connection of its own. */
+function rawAnswer(port: number, raw: string | Buffer): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
-    const done = () => resolve(answer.split('\r\n', 1)[0] ?? '');
+    const done = () => resolve(answer);
     socket.setTimeout(5_000, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
     socket.on('error', done);
@@ -46,6 +51,15 @@ test('request targets: origin and absolute forms have a path; anything else has 
   assert.equal(requestPath('http://node:19742/metrics'), '/metrics');
   assert.equal(requestPath('http://node:19742'), '/');
   for (const target of ['//', '//a:b@', '//[::1', '//x:99999/', '*', 'node:19742', '', 'metrics']) assert.equal(requestPath(target), null, target);
+});
+
+test('a method other than GET and HEAD: 405 with Allow: GET, HEAD (RFC 9110 15.5.6), CONNECT too', async (t) => {
+  const port = await serveReplay(t);
+  for (const request of ['POST /metrics HTTP/1.1', 'DELETE / HTTP/1.1', 'OPTIONS /metrics HTTP/1.1', 'CONNECT node:443 HTTP/1.1']) {
+    const answer = await rawAnswer(port, `${request}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 405 /, request);
+    assert.match(answer, /\r\nAllow: GET, HEAD\r\n/i, `${request}: the methods it takes`);
+  }
 });
 
 test('every request gets a status, whatever its target: the review list and 10,000 fuzzed request lines; serve stays up', { timeout: 120_000 }, async (t) => {

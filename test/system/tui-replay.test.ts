@@ -89,3 +89,72 @@ test('l shows only leaking processes, and in the detail pane only their leaked t
   assert.ok(targets.length > 0);
   for (const line of targets) assert.match(line, / (unmounted|deleted|gone pod) /);
 });
+
+test('at 80×24 the header cuts no figure: meters, totals and the sparkline title leave out whole parts', async (t) => {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
+  t.after(() => pane.kill());
+  // The last snapshot's totals (not the title's "snapshot 7/7": main left it out at 80 columns).
+  const screen = await pane.waitFor(/^total 155 processes {2}204 instances {2}10,110 watches/m, 'the end of the recording', 30_000);
+  const lines = screen.split('\n');
+  const header = lines.slice(
+    1,
+    lines.findIndex((line) => /^ +PID USER /.test(line)),
+  );
+  // The title leaves parts out with a "…" of its own; below it, no figure may end in one.
+  for (const line of header) assert.doesNotMatch(line, /[\d,%<]…/, `a figure cut:\n${screen}`);
+  assert.match(screen, /^root +watches 10,110\/524,288 2% +inst 204(\/8,192)? 2%/m, 'both meters, each with its share');
+  assert.match(screen, /^total 155 processes {2}204 instances {2}10,110 watches/m);
+  assert.match(screen, / 3,813–10,110:$/m, 'the sparkline title, whole');
+});
+
+test('at 80×24 the pod view tells its pods apart: each name whole before the columns after it', async (t) => {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
+  t.after(() => pane.kill());
+  await pane.waitFor(/^total 155 processes {2}204 instances {2}10,110 watches/m, 'the end of the recording', 30_000);
+  pane.keys('v');
+  const screen = await pane.waitFor(/^NAMESPACE\/NAME +UID +STATE/m, 'the pod view');
+  const names = screen.split('\n').flatMap((line) => /^(ci\/runner-\w{5}) +[0-9a-f]{8} +(live|gone since) /.exec(line)?.[1] ?? []);
+  assert.ok(names.length >= 5, `pod rows with their names whole:\n${screen}`);
+  assert.equal(new Set(names).size, names.length, 'no two alike');
+});
+
+test('the column and sort menus: wide enough for their entries where the terminal is, else each cut with "…"', async (t) => {
+  for (const [width, height] of [
+    [160, 48],
+    [80, 24],
+  ] as const) {
+    const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width, height });
+    t.after(() => pane.kill());
+    await pane.waitFor(/^total \d+ processes/m, 'a snapshot');
+    for (const key of ['c', 's']) {
+      pane.keys(key);
+      const screen = await pane.waitFor(/│ +(\[[x ]\]|[ ▼▲]) ADD\/s +inotify_add_watch/, `the ${key} menu at ${width}×${height}`);
+      const entry = screen.split('\n').find((line) => line.includes('ADD/s    inotify_add_watch'))!;
+      const inside = /│ (.*?) *│/.exec(entry)![1]!;
+      if (width === 160) assert.match(inside, /inotify_add_watch calls per second, last refresh \(traced; - when not\)$/, `whole at ${width}`);
+      else assert.match(inside, /…$/, `cut with "…" at ${width}:\n${screen}`);
+      pane.keys('Escape');
+      await pane.waitFor((s) => !s.includes('ADD/s    inotify_add_watch'), 'the menu closed');
+    }
+  }
+});
+
+test('at 80×24 a change too long for its line is cut between its pods, not inside a figure', async (t) => {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
+  t.after(() => pane.kill());
+  // The second snapshot's (2 s in; the third's changes push it out 2 s later).
+  const screen = await pane.waitFor(/^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: /m, "the second snapshot's kubelet change", 30_000);
+  const change = screen.split('\n').find((line) => /^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: /.test(line))!;
+  assert.match(change, /^\d\d:\d\d:\d\d {2}kubelet \d+ \+2,300: pod ci\/runner-\w{5} \+32, …$/, 'whole pods, then "…"');
+});
+
+test('at 80×24 the replay title says where it is: the snapshot, PAUSED after Z, the step after →', async (t) => {
+  const pane = new TmuxPane([process.execPath, inotopBin, '--replay', leaky], { width: 80, height: 24 });
+  t.after(() => pane.kill());
+  await pane.waitFor(/^REPLAY of ip-10-0-3-17\.ec2\.internal .*snapshot \d\/7/m, 'the position in the title', 30_000);
+  pane.keys('Z');
+  const paused = await pane.waitFor(/^REPLAY .*snapshot \d\/7  PAUSED/m, 'PAUSED');
+  const at = Number(/snapshot (\d)\/7  PAUSED/.exec(paused)![1]);
+  pane.keys(at < 7 ? 'Right' : 'Left');
+  await pane.waitFor(new RegExp(`^REPLAY .*snapshot ${at < 7 ? at + 1 : at - 1}/7  PAUSED`, 'm'), 'the step');
+});

@@ -47,11 +47,19 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The columns that show by what the whole node holds, not our watchers: a fanotify group or a stuck
+ * queue anywhere on the machine (another test's, a security agent's) would put FAN-G and FAN-M
+ * after WATCHES, or QUEUE before COMMAND, into the rows these tests read.
+ */
+const NODE_WIDE_COLUMNS = { hiddenColumns: ['fanotifyGroups', 'fanotifyMarks', 'queuedBytes'] };
+
 /** inotop on our two watchers only, refreshing twice a second, in a fresh terminal. */
 function open(t: TestContext, args: string[] = [], options: Partial<TmuxOptions> = {}): TmuxPane {
   const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none', '-p', `${big.pid},${small.pid}`, ...args], {
     width: 160,
     height: 48,
+    settings: NODE_WIDE_COLUMNS,
     ...options,
   });
   t.after(() => pane.kill());
@@ -204,7 +212,11 @@ test('new watches show in WATCHES, Δ, ΔSTART and the change log within two ref
   await grower.comm('ino-grow');
   const fd = await grower.init();
   await grower.watchDir(fd, makeFiles(join(dir, 'grow'), 3));
-  const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none', '-p', String(grower.pid)], { width: 160, height: 48 });
+  const pane = new TmuxPane([process.execPath, inotopBin, '-d', '0.5', '--pods', 'none', '-p', String(grower.pid)], {
+    width: 160,
+    height: 48,
+    settings: NODE_WIDE_COLUMNS,
+  });
   t.after(() => pane.kill());
   await pane.waitFor(new RegExp(`^ *${grower.pid} +root +1 +4 `, 'm'), 'the watcher with 4 watches');
   assert.equal(await grower.watchDir(fd, makeFiles(join(dir, 'grow-more'), 5)), 6);
@@ -239,6 +251,24 @@ test('too small a terminal says so, and a resize reflows', async (t) => {
   assert.ok(screen.split('\n').every((line) => [...line].length <= 100));
   pane.resize(160, 48);
   await pane.waitFor(/F1Help .*F10Quit/, 'the footer at full width');
+});
+
+test('a tiny terminal (30×8): what to do is wrapped whole, and q quits even after keys that would open what cannot be seen', async (t) => {
+  for (const before of [['?'], ['/'], ['s'], ['Enter', 'Enter']]) {
+    const pane = open(t, [], { width: 30, height: 8 });
+    const screen = await pane.waitFor(/terminal too small: 30×8/, 'the too-small message');
+    const said = screen.split('\n').map((line) => line.trimEnd());
+    assert.ok(
+      said.every((line) => [...line].length <= 30 && !line.endsWith('…')),
+      screen,
+    );
+    assert.match(said.join(' ').replace(/ +/g, ' '), /make the window bigger, or press q to quit/, 'the way out, whole');
+    pane.keys(...before);
+    pane.keys('q');
+    const exited = await pane.waitFor(/^EXIT=\d+$/m, `q after ${before.join(' ')}`);
+    assert.match(exited, /^EXIT=0$/m, before.join(' '));
+    pane.kill();
+  }
 });
 
 test('works under several TERMs and with NO_COLOR', async (t) => {

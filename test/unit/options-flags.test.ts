@@ -101,6 +101,18 @@ test('help: aliases, repeats and default-on booleans shown', () => {
   assert.match(lines[3]!, /^ {6}--no-color +no colors$/);
 });
 
+test("--help of every command: each flag's help starts in the help column, on the next line after names too long for theirs", () => {
+  for (const argv of [['--help'], ['check', '--help'], ['serve', '--help'], ['fleet', '--help']]) {
+    const lines = run(argv).stdout.split('\n');
+    lines.forEach((line, i) => {
+      if (!/^ {2}(-\w, | {4})--/.test(line)) return;
+      // Names alone on their line: the help under them, in the column.
+      if (lines[i + 1]?.startsWith(' '.repeat(33))) return assert.match(lines[i + 1]!, /^ {33}\S/, `${argv.join(' ')}: ${line}`);
+      assert.match(line, /^.{32} \S/, `${argv.join(' ')}: the help of "${line}" not in its column`);
+    });
+  }
+});
+
 test('plain inotop: -p accumulates, --record replaces (and says so), -d and --delay alike', () => {
   assert.deepEqual(parseOptions(['-p', '1', '-p', '2,3'], {}, false).pids, [1, 2, 3]);
   assert.equal(parseOptions(['--delay', '0.5'], {}, false).delaySeconds, 0.5);

@@ -326,6 +326,16 @@ test('meters turn yellow above 75% and red above 90%', () => {
   assert.doesNotMatch(meter('inst', 64, 128, 30, mono), /-fg|-bg/, 'no color without color');
 });
 
+test('a meter without room for its bar keeps its colors and cuts no figure: the limit goes, then the count', () => {
+  // 80 columns give a meter 16-26 columns: a full user must still show red there.
+  assert.match(meter('watches', 186_000, 192_543, 21, color), /\{red-fg\}/);
+  assert.match(meter('inst', 100, 128, 16, color), /\{yellow-fg\}/);
+  assert.equal(plain([meter('watches', 186_000, 192_543, 27, mono)])[0], 'watches 186,000/192,543 97%');
+  assert.equal(plain([meter('watches', 186_000, 192_543, 21, mono)])[0], 'watches 186,000 97%  ');
+  assert.equal(plain([meter('inst', 70, 8192, 16, mono)])[0], 'inst 70 <1%     ');
+  assert.equal(plain([meter('instances', 70, 8192, 8, mono)])[0], 'instanc…');
+});
+
 test('the header: host, pod source, per-user meters, totals', () => {
   const state = run(start(), { type: 'snapshot', snapshot: three });
   const l = layout(160, 48, 1);
@@ -376,6 +386,23 @@ test('change log lines say what changed, per process and pod', () => {
   assert.equal(eventText({ kind: 'process-exited', time, process: { ...kubelet, pid: 5, comm: 'tail' }, watches: 1 }), 'tail 5 exited: 1 watch freed');
 });
 
+test('a change longer than its line is cut between its pods or words, never inside a figure', () => {
+  const time = '2026-11-27T10:00:00.000Z';
+  const kubelet = { pid: 26670, startTime: 1, uid: 0, user: 'root', comm: 'kubelet', cmdline: '/usr/bin/kubelet', pod: null };
+  const pods = ['runner-wvprj', 'runner-bxl9j', 'runner-2l869'].map((name) => ({ pod: pod(name, 'live', 'ci'), delta: 32 }));
+  const base = run(start(), { type: 'snapshot', snapshot: snapshot([]) });
+  const logged = (width: number) => {
+    const state = {
+      ...base,
+      history: { ...base.history, events: [{ kind: 'process-changed' as const, time, process: kubelet, delta: 2300, watches: 2300, pods }] },
+    };
+    return plain(logLines(state, width, 3, mono))[1]!.trimEnd();
+  };
+  assert.match(logged(80), /^\d\d:\d\d:\d\d {2}kubelet 26670 \+2,300: pod ci\/runner-wvprj \+32, …$/);
+  assert.match(logged(40), /^\d\d:\d\d:\d\d {2}kubelet 26670 \+2,300: pod …$/);
+  assert.equal(logged(200), logged(200).replace(/…/, ''), 'whole where it fits');
+});
+
 test('the change log follows the process filter; pod events always show', () => {
   const gone = pod('web', 'gone');
   let state = run(start(), { type: 'snapshot', snapshot: snapshot([proc(10, { targets: targets(1) }), proc(20, { targets: targets(1) })]) });
@@ -407,6 +434,23 @@ test("the selection opens on the recording's process, else the first leaking one
   state = keys(state, 'home');
   state = run(state, { type: 'snapshot', snapshot: snapshot([big, kubelet(5, 3)]) });
   assert.equal(state.selectedPid, 1, 'the user picked: it stays');
+});
+
+test('until the user picks, a sort or filter moves the selection to the new top at once, also paused; a recording keeps its process', () => {
+  const a = proc(1, { comm: 'aaa', targets: targets(30) });
+  const b = proc(2, { comm: 'bbb', targets: targets(5, 100) });
+  let state = run(start(), { type: 'snapshot', snapshot: snapshot([a, b]) }, command('pause'));
+  assert.equal(state.selectedPid, 1, 'the top one');
+  state = keys(state, 'S-i');
+  assert.deepEqual(pids(state), [2, 1]);
+  assert.equal(state.selectedPid, 2, 'the top one after I, before any refresh');
+  state = keys(state, '/', 'a', 'enter');
+  assert.equal(state.selectedPid, 1, 'the top one of the filtered rows');
+  let replay = run(start(), { type: 'snapshot', snapshot: snapshot([a, b]), openOn: 2 });
+  replay = keys(replay, 'S-i', 'S-i');
+  assert.equal(replay.selectedPid, 2, "the recording's process, whatever the sort");
+  state = keys(state, 'escape', 'home', 'S-i');
+  assert.equal(state.selectedPid, 2, 'picked: it stays on its process');
 });
 
 test('the filter finds a watcher by the pod it watches, not only by its own pod', () => {

@@ -49,7 +49,10 @@ const column = (id: PodColumn['id'], title: string, width: number, align: 'left'
 
 /** The pod table's columns; the UID's width is the screen's (uidWidth). */
 const POD_COLUMNS: readonly PodColumn[] = [
-  { ...column('name', 'NAMESPACE/NAME', 10, 'left', (row) => podLabel({ ...row.pod, state: 'live' })), flexible: true },
+  // What tells one pod from another: never narrower than a namespace and a generated name
+  // ("ci/runner-2l869"), with its end kept (the generated suffix) when longer; the columns after it
+  // are cut at the screen's edge first (80 columns cut every name to "ci/runner…").
+  { ...column('name', 'NAMESPACE/NAME', 24, 'left', (row) => podLabel({ ...row.pod, state: 'live' })), flexible: true, elide: 'middle' },
   column('uid', 'UID', 8, 'left', (row, context) => row.pod.uid.slice(0, context.uidWidth)),
   column('state', 'STATE', 19, 'left', (row, context) => podStateText(row.pod, context.history)),
   column('watches', 'WATCHES', 8, 'right', (row) => grouped(row.watches)),

@@ -10,7 +10,7 @@ import { EXIT_SIGNALS, signalExitCode } from '../../signals.js';
 import { fit } from '../format.js';
 import { screenText } from '../../common/text.js';
 import { errorText } from '../../common/error-text.js';
-import { actionForKey } from './keys.js';
+import { actionForKey, commandForKey } from './keys.js';
 import { columnAt } from '../columns.js';
 import type { SnapshotSource } from '../../collect/source.js';
 import { logLines } from './paint/changes.js';
@@ -18,7 +18,7 @@ import { detailLines } from './paint/detail.js';
 import { footerLine } from './paint/footer.js';
 import { headerLines, sparklineTitle } from './paint/header.js';
 import { layout, layoutNeeds, paneRows, tooSmall, tooSmallLines, type Layout } from './paint/layout.js';
-import { helpBoxWidth, helpLines, menuLines, notesLines } from './paint/overlays.js';
+import { helpBoxWidth, helpLines, menuBoxWidth, menuLines, notesLines } from './paint/overlays.js';
 import { Painter } from '../painter.js';
 import { tableColumns, tableLines } from './paint/table.js';
 import { releaseSnapshot } from './memo.js';
@@ -134,6 +134,13 @@ class TerminalUi {
       const name = key?.full ?? ch;
       // blessed reports Return twice, as "enter" and as "return".
       if (name === undefined || name === 'return') return;
+      // Too small a terminal shows only what to do: q (F10, ^C) quits, even over a filter being
+      // typed or an overlay opened before it shrank; any other key would open or type into what
+      // cannot be seen, and the q it asks for would then close that instead.
+      if (this.geometry === null) {
+        if (commandForKey(name) === 'quit') this.dispatch({ type: 'command', command: 'quit', now: Date.now() });
+        return;
+      }
       const action = actionForKey(this.state, name, ch, Date.now());
       if (action) this.dispatch(action);
     });
@@ -258,7 +265,10 @@ class TerminalUi {
     const points = this.state.history.totals.slice(-(l.sparkline.width - 2));
     // The widget adds a colon after the title and wraps what does not fit.
     // Unpadded, with room for that colon: a title as wide as the box wraps the sparkline out of it.
-    sparkline.setData([screenText(fit(sparklineTitle(this.state), l.sparkline.width - 2).trimEnd())], [points.length > 0 ? [...points] : [0]]);
+    sparkline.setData(
+      [screenText(fit(sparklineTitle(this.state, l.sparkline.width - 2), l.sparkline.width - 2).trimEnd())],
+      [points.length > 0 ? [...points] : [0]],
+    );
   }
 
   private drawOverlay(width: number, height: number): void {
@@ -268,8 +278,9 @@ class TerminalUi {
     let lines: string[];
     if (overlay.kind === 'inspect') return this.drawInspect(width, height, overlay.top);
     const replaying = this.state.replay !== null;
-    // The help is as wide as the terminal lets it be; notes and menus read best narrow.
-    const boxWidth = overlay.kind === 'help' ? helpBoxWidth(width, replaying) : Math.min(width - 4, 76);
+    // The help is as wide as the terminal lets it be; notes read best narrow; a menu is as wide as its longest entry.
+    const boxWidth =
+      overlay.kind === 'help' ? helpBoxWidth(width, replaying) : overlay.kind === 'notes' ? Math.min(width - 4, 76) : menuBoxWidth(this.state, width);
     if (overlay.kind === 'help') {
       title = ' Help: ↑↓ scroll, any other key closes ';
       lines = helpLines(replaying, boxWidth - 4);
@@ -277,7 +288,7 @@ class TerminalUi {
       title = ' Notes: ↑↓ scroll, any other key closes ';
       lines = notesLines(this.state, boxWidth - 4);
     } else {
-      const menu = menuLines(this.state, this.painter);
+      const menu = menuLines(this.state, this.painter, boxWidth - 4);
       title = ` ${menu.title}: ↑↓ Enter, Esc `;
       lines = menu.lines;
     }

@@ -31,6 +31,7 @@ export function initialState(initial: InitialView): ViewState {
     sort: initial.sort,
     selectedPid: null,
     selectionPicked: false,
+    openOn: null,
     selectedIndex: 0,
     tableTop: 0,
     selectedPod: null,
@@ -82,7 +83,7 @@ function apply(state: ViewState, action: Action): ViewState {
         message: null,
         refreshFailed: null,
       };
-      return next.selectionPicked ? next : { ...next, selectedPid: openingPid(next, action.openOn ?? null) };
+      return next.selectionPicked ? next : { ...next, openOn: action.openOn ?? null, selectedPid: openingPid(next, action.openOn ?? null) };
     }
     case 'slice':
       // Only the selected process's: those of one selected before may come late, and are not kept.
@@ -302,11 +303,19 @@ function naturalSort(field: SortField): Sort {
 
 /** An explicit reorder: the user asked for rows to move, so the held order is dropped. */
 function withSort(state: ViewState, sort: Sort): ViewState {
-  return { ...state, sort, heldOrder: null };
+  return followOpening({ ...state, sort, heldOrder: null });
 }
 
 function withFilter(state: ViewState, filter: ProcessFilter): ViewState {
-  return { ...state, filter, heldOrder: null };
+  return followOpening({ ...state, filter, heldOrder: null });
+}
+
+/**
+ * Until the user picks a row, the selection is the row to open on in the order shown now: a new
+ * sort or filter moves it at once, not at the next refresh (never while paused).
+ */
+function followOpening(state: ViewState): ViewState {
+  return state.selectionPicked || !state.snapshot ? state : { ...state, selectedPid: openingPid(state, state.openOn) };
 }
 
 /** Filter text applies as typed; an unfinished regex keeps the last good one and says so. */

@@ -66,6 +66,8 @@ export interface ViewState {
    * (a recording's), else the first leaking one, else the top one, as snapshots come.
    */
   selectionPicked: boolean;
+  /** The process a recording opens on (its last snapshot's leaker), while the selection follows; null live. */
+  openOn: number | null;
   selectedIndex: number;
   tableTop: number;
   // The pod view's place: the selected pod's uid, its index and the table's first shown row.

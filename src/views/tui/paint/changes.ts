@@ -7,6 +7,7 @@ import type { PodRef } from '../../../model/types.js';
 import { fit, signed } from '../../format.js';
 import { podLabel } from '../../../model/target-text.js';
 import { screenText as esc } from '../../../common/text.js';
+import { displayWidth } from '../../../common/width.js';
 import type { ViewState } from '../view-state.js';
 import { clock } from './header.js';
 import { rule, type Painter } from '../../painter.js';
@@ -17,7 +18,7 @@ export function logLines(state: ViewState, width: number, height: number, painte
   const shown = events.slice(-(height - 1));
   if (shown.length === 0) lines.push(esc(fit(state.snapshot ? '  no changes yet' : '', width)));
   for (const event of shown) {
-    const text = esc(fit(`${clock(event.time)}  ${eventText(event)}`, width));
+    const text = esc(fit(atBoundary(`${clock(event.time)}  ${eventText(event)}`, width), width));
     lines.push(isLeakEvent(event) ? painter.paint('leak', text) : text);
   }
   return lines;
@@ -70,4 +71,22 @@ function podsPart(pods: PodDelta[]): string {
 
 function plural(n: number, word: string): string {
   return `${grouped(n)} ${word}${n === 1 ? '' : 'es'}`;
+}
+
+/**
+ * A line longer than `width` cut where its list or its words part, with "…": never inside a
+ * figure (80 columns cut "pod ci/runner-bxl9j +32" to "pod ci/runner-bxl9j +3…").
+ */
+function atBoundary(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  for (const [separator, tail] of [
+    [', ', ', …'],
+    [' ', ' …'],
+  ] as const) {
+    for (let at = text.lastIndexOf(separator); at > 0; at = text.lastIndexOf(separator, at - 1)) {
+      const cut = text.slice(0, at) + tail;
+      if (displayWidth(cut) <= width) return cut;
+    }
+  }
+  return text;
 }

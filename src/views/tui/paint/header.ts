@@ -4,6 +4,7 @@
 import { grouped } from '../../../common/format.js';
 import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import type { PodsStatus, Snapshot } from '../../../model/types.js';
+import type { ReplayPosition } from '../../../collect/source.js';
 import { failureAlert, worstFailure } from '../../failures.js';
 import { fit, signed } from '../../format.js';
 import { screenText as esc } from '../../../common/text.js';
@@ -38,14 +39,12 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const interval = state.paused ? 'PAUSED' : intervalText(state);
   const replay = state.replay;
   // Most wanted first: narrow terminals cut the end.
-  const title = [
-    replay ? `REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : `inotop ${snapshot.hostname}`,
-    clock(snapshot.time),
-    replay ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}` : interval,
-    podsTexts(snapshot.pods),
-    `kernel ${snapshot.kernel}`,
-    `scan ${snapshot.scanMs} ms`,
-  ];
+  const position = replay
+    ? `snapshot ${replay.index + 1}/${replay.count}${state.paused ? '  PAUSED' : replay.index + 1 === replay.count ? '  (end)' : ''}`
+    : interval;
+  const time = clock(snapshot.time);
+  const head = replay ? replayHead(replay, [time, position], width) : { text: `inotop ${snapshot.hostname}`, withClock: true };
+  const title = [head.text, ...(head.withClock ? [time] : []), position, podsTexts(snapshot.pods), `kernel ${snapshot.kernel}`, `scan ${snapshot.scanMs} ms`];
   const lines = [painter.paint('title', esc(fit(partsThatFit(title, width), width)))];
   const verdict = l.verdict ? verdictLine(snapshot, width) : null;
   if (l.verdict) lines.push(verdict === null ? ' '.repeat(width) : painter.paint('crit', esc(fit(verdict, width))));
@@ -58,16 +57,25 @@ export function headerLines(state: ViewState, l: Layout, painter: Painter): stri
   const { totals } = snapshot;
   const deltas = [...state.history.sinceLast.values()].reduce((sum, d) => sum + d, 0);
   const sinceStart = totals.watches - (state.history.totals[0] ?? totals.watches);
-  const summary =
-    `total ${grouped(totals.processes)} processes  ${grouped(totals.instances)} instances  ` +
-    `${grouped(totals.watches)} watches  Δ ${signed(deltas)}  ΔSTART ${signed(sinceStart)}` +
-    (totals.fanotifyGroups > 0 ? `  ·  fanotify ${grouped(totals.fanotifyGroups)} groups  ${grouped(totals.fanotifyMarks)} marks` : '');
   // Counts that are too low to go by, or that are the last good ones: said before them.
   const blind = state.refreshFailed
     ? `CANNOT TELL: ${state.refreshFailed}; as of ${clock(snapshot.time)}: `
     : snapshot.scan.complete
       ? null
       : `CANNOT TELL: ${snapshot.scan.reason}: `;
+  // A count that does not fit beside the sparkline is left out whole, never cut inside its figure
+  // (80 columns made "Δ +2,300  ΔSTART +6,297" into "Δ +2,30…").
+  const summary = wholeParts(
+    [
+      `total ${grouped(totals.processes)} processes`,
+      `${grouped(totals.instances)} instances`,
+      `${grouped(totals.watches)} watches`,
+      ...(totals.fanotifyGroups > 0 ? [`·  fanotify ${grouped(totals.fanotifyGroups)} groups  ${grouped(totals.fanotifyMarks)} marks`] : []),
+      `Δ ${signed(deltas)}`,
+      `ΔSTART ${signed(sinceStart)}`,
+    ],
+    left - displayWidth(blind ?? ''),
+  );
   lines.push(blind === null ? esc(fit(summary, left)) : painter.paint('crit', esc(fit(blind + summary, left))));
   if (l.notes) lines.push(painter.paint('warn', esc(fit(notesLine(allNotes(state), width), width))));
   // Below the sparkline: the whole width. Processes hanging on a permission answer come before failed calls.
@@ -82,6 +90,19 @@ export function failureAlertLine(snapshot: Snapshot): string | null {
   if (!worst) return null;
   const others = new Set(recent.map((f) => f.pid)).size - 1;
   return `FAILED ${failureAlert(worst, snapshot, Date.parse(snapshot.time))}${others > 0 ? `  (+${others} more process${others === 1 ? '' : 'es'})` : ''}`;
+}
+
+/**
+ * A replay's title head, as long as leaves room for the clock and where in the recording it is
+ * (snapshot N/M, PAUSED, end), else for where it is alone: at 80 columns "REPLAY of HOST recorded
+ * DATE" left no room for either, and Z, ← and → showed nothing of what they did.
+ */
+function replayHead(replay: ReplayPosition, [time, position]: [string, string], width: number): { text: string; withClock: boolean } {
+  const forms = [`REPLAY of ${replay.hostname} recorded ${replay.started.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`, `REPLAY of ${replay.hostname}`, 'REPLAY'];
+  const fits = (...parts: string[]) => displayWidth(parts.join('  ·  ')) <= width - 3;
+  const withClock = forms.find((form) => fits(form, time, position));
+  if (withClock !== undefined) return { text: withClock, withClock: true };
+  return { text: forms.find((form) => fits(form, position)) ?? 'REPLAY', withClock: false };
 }
 
 /**
@@ -128,12 +149,26 @@ export function notesLine(notes: readonly string[], width: number): string {
   return `note: ${cut}…${tail}`;
 }
 
-export function sparklineTitle(state: ViewState): string {
+/**
+ * The sparkline's title in `width` columns: "watches 3,813–10,110", else without "watches", else
+ * the graph's top alone ("max 10,110"): a figure is never cut.
+ */
+export function sparklineTitle(state: ViewState, width: number): string {
   const totals = state.history.totals;
   if (totals.length === 0) return 'watches';
   const low = grouped(Math.min(...totals));
   const high = grouped(Math.max(...totals));
-  return low === high ? `watches ${low}` : `watches ${low}–${high}`;
+  const range = low === high ? low : `${low}–${high}`;
+  const forms = [`watches ${range}`, range, `max ${high}`];
+  return forms.find((form) => displayWidth(form) <= width) ?? high;
+}
+
+/** Parts, two spaces apart, in order, as many as fit in `width`: one that does not fit is left out whole, the first never. */
+function wholeParts(parts: readonly string[], width: number): string {
+  const [first = '', ...rest] = parts;
+  let text = first;
+  for (const part of rest) if (displayWidth(`${text}  ${part}`) <= width) text += `  ${part}`;
+  return text;
 }
 
 /**

@@ -2,6 +2,7 @@
 // table and the detail pane share what is left by what they would show; the change log and the
 // footer below. Pure: the blessed layer places its boxes by it.
 import { stuckWaiters } from '../../../model/waits.js';
+import { wrapColumns } from '../../../common/width.js';
 import { snapshotRecentFailures } from '../process-rows.js';
 import { allNotes } from '../state.js';
 import type { ViewState } from '../view-state.js';
@@ -114,6 +115,8 @@ export function paneRows(l: Layout): { tableRows: number; detailRows: number } {
   return { tableRows: l.table.height - 1, detailRows: l.detail.height - 2 };
 }
 
+/** What a terminal below MIN_WIDTH×MIN_HEIGHT shows, wrapped at words to its width: nothing of it is cut. */
 export function tooSmallLines(width: number, height: number): string[] {
-  return [`terminal too small: ${width}×${height}`, `inotop needs at least ${MIN_WIDTH}×${MIN_HEIGHT}`, '', 'make the window bigger, or press q to quit'];
+  const text = [`terminal too small: ${width}×${height}`, `inotop needs at least ${MIN_WIDTH}×${MIN_HEIGHT}`, '', 'make the window bigger, or press q to quit'];
+  return text.flatMap((line) => (line === '' ? [''] : wrapColumns(line, Math.max(1, width))));
 }

@@ -4,6 +4,8 @@
 import { durationText } from '../../../model/projection.js';
 import type { Snapshot, UserRow } from '../../../model/types.js';
 import { fit, signed, usage } from '../../format.js';
+import { grouped, percent } from '../../../common/format.js';
+import { displayWidth } from '../../../common/width.js';
 import { screenText as esc } from '../../../common/text.js';
 import type { Painter } from '../../painter.js';
 import { fromNamespacesShort } from '../charges.js';
@@ -59,14 +61,24 @@ export function userMeters(user: UserRow, snapshot: Snapshot, lineWidth: number,
   return inotify + fanotifyMeters + (suffix ? painter.paint(exhaustion ? 'warn' : 'title', esc(suffix)) : '');
 }
 
-/** htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. */
+/**
+ * htop-style `label[|||||     used/limit pct]`: yellow above 75%, red above 90%. Without room for
+ * the bar, the figures alone in the same colors, the limit, then the count left out before any
+ * figure is cut: `label used/limit pct`, `label used pct`, `label pct`.
+ */
 export function meter(label: string, used: number, limit: number | null, width: number, painter: Painter): string {
   const inner = width - label.length - 2;
   const text = usage(used, limit);
-  if (limit === null || limit <= 0 || inner < text.length) return esc(fit(`${label} ${text}`, width));
+  if (limit === null || limit <= 0) return esc(fit(`${label} ${text}`, width));
   const fraction = Math.min(1, used / limit);
-  const bars = Math.round(fraction * inner);
   const style = fraction > 0.9 ? 'crit' : fraction > 0.75 ? 'warn' : 'ok';
+  if (inner < text.length) {
+    const pct = percent(used, limit);
+    const forms = [`${label} ${text}`, `${label} ${grouped(used)} ${pct}`, `${label} ${pct}`];
+    const shown = esc(fit(forms.find((form) => displayWidth(form) <= width) ?? forms.at(-1)!, width));
+    return style === 'ok' ? shown : painter.paint(style, shown);
+  }
+  const bars = Math.round(fraction * inner);
   const cells = [...('|'.repeat(bars) + ' '.repeat(inner - bars))];
   cells.splice(inner - text.length, text.length, ...text);
   const filled = cells.slice(0, bars).join('');

@@ -4,7 +4,7 @@ import { grouped } from '../../../common/format.js';
 import { POD_LIST_PENDING } from '../../../pods/sources.js';
 import { columnSpec, HIDEABLE_COLUMNS, isShown, sortableColumns, viewColumns } from '../../columns.js';
 import { fit } from '../../format.js';
-import { screenText as esc } from '../../../common/text.js';
+import { screenText as esc, visible } from '../../../common/text.js';
 import { displayWidth, wrapColumns } from '../../../common/width.js';
 import { activeBindings, MOUSE_HELP } from '../keys.js';
 import { columnChoice } from '../process-view.js';
@@ -97,42 +97,67 @@ export function notesLines(state: ViewState, width: number): string[] {
   return notes.flatMap((note) => wrapColumns(`• ${note}`, width, '  ').map(esc));
 }
 
-export function menuLines(state: ViewState, painter: Painter): { title: string; lines: string[] } {
+/** A menu's entries, as plain text (node text made visible by the painter's caller), and the one under its cursor. */
+function menuEntries(state: ViewState): { title: string; texts: string[]; index: number } {
   const overlay = state.overlay;
   if (overlay?.kind === 'sort') {
     return {
       title: 'Sort by',
-      lines: sortableColumns('screen').map((spec, i) => {
+      texts: sortableColumns('screen').map((spec) => {
         const current = spec.sort?.field === state.sort.field ? sortMarker(state.sort) : ' ';
-        const text = esc(`${current} ${fit(spec.title, 8)} ${spec.help}`);
-        return i === overlay.index ? painter.paint('selected', text) : text;
+        return `${current} ${fit(spec.title, 8)} ${spec.help}`;
       }),
+      index: overlay.index,
     };
   }
   if (overlay?.kind === 'columns') {
     const choice = columnChoice(state);
     return {
       title: 'Columns (Enter shows or hides)',
-      lines: HIDEABLE_COLUMNS.map((id, i) => {
+      texts: HIDEABLE_COLUMNS.map((id) => {
         const spec = columnSpec(id);
-        const text = esc(`[${isShown(spec, 'screen', choice) ? 'x' : ' '}] ${fit(spec.title, 8)} ${spec.help}`);
-        return i === overlay.index ? painter.paint('selected', text) : text;
+        return `[${isShown(spec, 'screen', choice) ? 'x' : ' '}] ${fit(spec.title, 8)} ${spec.help}`;
       }),
+      index: overlay.index,
     };
   }
   if (overlay?.kind === 'user') {
     const users = state.snapshot?.users ?? [];
     return {
       title: 'Show user',
-      lines: userChoices(state).map((name, i) => {
+      texts: userChoices(state).map((name) => {
         const user = users.find((u) => u.name === name);
         const current = name === state.filter.user ? '•' : ' ';
         const from = user ? fromNamespacesShort(user) : '';
         const label = name === null ? 'all users' : `${fit(name, 16)} ${user ? `${grouped(user.charged.watches)} watches${from ? ` (${from})` : ''}` : ''}`;
-        const text = esc(`${current} ${label}`);
-        return i === overlay.index ? painter.paint('selected', text) : text;
+        return `${current} ${label}`;
       }),
+      index: overlay.index,
     };
   }
-  return { title: '', lines: [] };
+  return { title: '', texts: [], index: 0 };
+}
+
+/** The menu box's width in a terminal `width` columns wide: its longest entry's, within the terminal's but a margin each side. */
+export function menuBoxWidth(state: ViewState, width: number): number {
+  const widest = Math.max(0, ...menuEntries(state).texts.map((text) => displayWidth(visible(text))));
+  return Math.min(width - 4, Math.max(MENU_MIN_WIDTH, widest + HELP_BOX_FRAME));
+}
+
+/** Menus are no narrower than this where the terminal allows. */
+const MENU_MIN_WIDTH = 40;
+
+/**
+ * The open menu's title and lines, the entry under the cursor highlighted; `width` (the box's
+ * inside) cuts an entry too long for it with "…", never at the box's edge unmarked.
+ */
+export function menuLines(state: ViewState, painter: Painter, width = Infinity): { title: string; lines: string[] } {
+  const { title, texts, index } = menuEntries(state);
+  return {
+    title,
+    lines: texts.map((text, i) => {
+      const shown = esc(Number.isFinite(width) && displayWidth(visible(text)) > width ? fit(text, width).trimEnd() : text);
+      return i === index ? painter.paint('selected', shown) : shown;
+    }),
+  };
 }
