@@ -3,12 +3,13 @@
 // looked for; readNumberedLinks with an fd closed between the listing and the reading of its link;
 // and a directory whose links are denied (as root, read as another user).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
-import { FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
+import { FdDirs, FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
 import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
 import { ERRNO } from '../../src/sys/errno.js';
 
@@ -118,4 +119,45 @@ test(
 
 test('a LinkSet refuses two links of one length', () => {
   assert.throws(() => new LinkSet(['inotify', 'fanotif']), /by its length/);
+});
+
+test('a kept fd directory is listed again from its start, as it is now, and let go at the end of a scan that did not list it', (t) => {
+  const dirs = new FdDirs();
+  t.after(() => dirs.closeAll());
+  const kept = { dirs, pid: process.pid };
+  const first = FdLinks.read('/proc/self/fd', WATCHED, kept);
+  assert.equal(dirs.heldCount(), 1);
+  const opened = openSync('/dev/null', 'r');
+  t.after(() => closeSync(opened));
+  const again = FdLinks.read('/proc/self/fd', WATCHED, kept);
+  assert.equal(dirs.heldCount(), 1, 'the same directory, listed again');
+  assert.equal(again.count, first.count + 1, 'with the fd opened since');
+  const now = FdLinks.read('/proc/self/fd', WATCHED);
+  assert.deepEqual([again.count, again.found], [now.count - 1, now.found], 'as a directory opened now lists it (and its own fd)');
+  dirs.endScan();
+  assert.equal(dirs.heldCount(), 1, 'listed in the scan that ended: kept');
+  dirs.endScan();
+  assert.equal(dirs.heldCount(), 0, 'not listed in the next: let go');
+});
+
+test("a kept fd directory of a process gone is let go, and the pid's directory looked up again by its path", async () => {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  const dirs = new FdDirs();
+  try {
+    FdLinks.read(`/proc/${pid}/fd`, WATCHED, { dirs, pid });
+    assert.equal(dirs.heldCount(), 1);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // Reaped: no process has the pid (unless a new one took it: then it is listed as itself).
+    assert.throws(
+      () => FdLinks.read(`/proc/${pid}/fd`, WATCHED, { dirs, pid }),
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    );
+    assert.equal(dirs.heldCount(), 0);
+  } finally {
+    child.kill('SIGKILL');
+    dirs.closeAll();
+  }
 });
