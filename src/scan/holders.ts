@@ -130,6 +130,11 @@ export class KeptHolderFiles {
     return this.held.size;
   }
 
+  /** Adds the fds kept open to `fds`. */
+  addFds(fds: Set<number>): void {
+    for (const { fds: held } of this.held.values()) for (const fd of held) if (fd >= 0) fds.add(fd);
+  }
+
   private release(pid: number): void {
     const calls = smallFileCalls();
     const entry = this.held.get(pid);

@@ -187,6 +187,11 @@ export class FdinfoFiles {
     return this.held.size;
   }
 
+  /** Adds the fds kept open to `fds`. */
+  addFds(fds: Set<number>): void {
+    for (const { fd } of this.held.values()) fds.add(fd);
+  }
+
   closeAll(): void {
     for (const path of [...this.held.keys()]) this.release(path);
   }
@@ -300,9 +305,10 @@ export class FdLinks {
   /**
    * Throws like fs when the directory cannot be opened or listed. With `kept` (a live /proc's
    * FdDirs, and the process's pid), the directory kept open from the scan before is listed again,
-   * and one opened now is kept for the next.
+   * and one opened now is kept for the next. The links of the fds `skip` names are not read (the
+   * scanner's own kept files, in its own directory: none is an instance or a group).
    */
-  static read(path: string, links: LinkSet, kept: { dirs: FdDirs; pid: number } | null = null): FdLinks {
+  static read(path: string, links: LinkSet, kept: { dirs: FdDirs; pid: number } | null = null, skip: ReadonlySet<number> | null = null): FdLinks {
     const calls = direntCalls();
     if (!calls.ok) {
       const read = new FdLinks();
@@ -312,7 +318,7 @@ export class FdLinks {
     if (kept) {
       const fd = kept.dirs.rewound(kept.pid);
       if (fd >= 0) {
-        const read = FdLinks.list(calls.value, fd, links);
+        const read = FdLinks.list(calls.value, fd, links, skip);
         if (read.count >= 0) return read;
         // Its process is gone (ENOENT): the pid's directory now, if any, is another process's.
         kept.dirs.release(kept.pid);
@@ -321,7 +327,7 @@ export class FdLinks {
     const fd = openFile(path, constants.O_DIRECTORY);
     let keep = false;
     try {
-      const read = FdLinks.list(calls.value, fd, links);
+      const read = FdLinks.list(calls.value, fd, links, skip);
       if (read.count < 0) throw errnoError(`getdents64: ${errnoName(-read.count)}`, -read.count);
       keep = kept?.dirs.keep(kept.pid, fd) ?? false;
       return read;
@@ -331,12 +337,17 @@ export class FdLinks {
   }
 
   /** Lists an open directory from where it is (its start): `count` is -errno when it cannot be listed. */
-  private static list(calls: DirentCalls, fd: number, links: LinkSet): FdLinks {
+  private static list(calls: DirentCalls, fd: number, links: LinkSet, skip: ReadonlySet<number> | null): FdLinks {
     const read = new FdLinks();
-    read.count = calls.readNumberedLinks(fd, links, (entry, link, errno) => {
-      if (link >= 0) read.found.push({ fd: entry, link });
-      else if (errno !== ERRNO.ENOENT) read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
-    });
+    read.count = calls.readNumberedLinks(
+      fd,
+      links,
+      (entry, link, errno) => {
+        if (link >= 0) read.found.push({ fd: entry, link });
+        else if (errno !== ERRNO.ENOENT) read.miss(entry, errnoName(errno), errno === ERRNO.EACCES || errno === ERRNO.EPERM);
+      },
+      skip,
+    );
     // procfs lists fds in ascending order; a recorded tree's directory, in its own.
     if (read.found.some(({ fd }, at) => at > 0 && fd < read.found[at - 1]!.fd)) read.found.sort((a, b) => a.fd - b.fd);
     return read;
@@ -416,6 +427,11 @@ export class FdDirs {
 
   heldCount(): number {
     return this.held.size;
+  }
+
+  /** Adds the fds kept open to `fds`. */
+  addFds(fds: Set<number>): void {
+    for (const { fd } of this.held.values()) fds.add(fd);
   }
 
   closeAll(): void {

@@ -427,7 +427,9 @@ export class Scanner {
     const live = this.fdinfoFiles !== null;
     let dir: FdLinks;
     try {
-      dir = this.withFds(() => FdLinks.read(`${base}/fd`, WATCHED, this.fdDirs && { dirs: this.fdDirs, pid }));
+      dir = this.withFds(() =>
+        FdLinks.read(`${base}/fd`, WATCHED, this.fdDirs && { dirs: this.fdDirs, pid }, pid === ownPid && live ? this.ownKeptFds() : null),
+      );
       optimizerWork(dir.count);
     } catch (error) {
       if (isVanished(error)) return;
@@ -557,6 +559,22 @@ export class Scanner {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The fds this scanner keeps open between scans (fdinfo files, fd directories, holders' and
+   * sysctl files): procfs files and directories, never an instance or a group, whose links the
+   * scan of our own process does not read. Each costs that process's listing a readlinkat
+   * otherwise, as much as the open and close its keeping saves (2.2 µs on this project's
+   * machine): some 280 at tiny, a tenth of the refresh.
+   */
+  private ownKeptFds(): ReadonlySet<number> {
+    const fds = new Set<number>();
+    this.fdinfoFiles?.addFds(fds);
+    this.fdDirs?.addFds(fds);
+    this.holderFiles?.addFds(fds);
+    this.sysctlFiles?.addFds(fds);
+    return fds;
   }
 
   /** An fdinfo file's bytes, as chunks in order (one but for a big instance); a read interrupted (EINTR) is tried once more. */
@@ -756,6 +774,8 @@ export function scan(options: ScanOptions = {}): ScanResult {
 }
 
 const PERMISSION_CAUSES: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
+/** Our own pid, whose listing passes over the scanner's own kept files (Scanner.ownKeptFds). */
+const ownPid = process.pid;
 const NO_PIDS: ReadonlySet<number> = new Set();
 
 /**

@@ -67,10 +67,11 @@ export const direntCalls = libcBinding('getdents64, readlinkat, lseek', (libc) =
      * each whose link could not be read, in the directory's order, but for a denial: the first
      * EACCES or EPERM is the whole directory's (procfs asks for ptrace access to the process at
      * each link, any other directory for search permission on itself), so the entries after it
-     * are counted and their links not asked for. The entries named by a number, or -errno when
-     * the directory cannot be listed.
+     * are counted and their links not asked for. Entries `skip` names are counted, their links
+     * not asked for either (the scanner's own kept files, where it lists its own fds). The entries
+     * named by a number, or -errno when the directory cannot be listed.
      */
-    readNumberedLinks(dirFd: number, links: LinkSet, visit: NumberedLinkVisitor): number {
+    readNumberedLinks(dirFd: number, links: LinkSet, visit: NumberedLinkVisitor, skip: ReadonlySet<number> | null = null): number {
       const { byLength, bytes } = links;
       let entries = 0;
       let denied = false;
@@ -82,7 +83,7 @@ export const direntCalls = libcBinding('getdents64, readlinkat, lseek', (libc) =
           const first = direntBuffer[name]!;
           if (first < 0x30 || first > 0x39) continue;
           entries++;
-          if (denied) continue;
+          if (denied || (skip !== null && skip.has(decimalAt(direntBuffer, name)))) continue;
           const linkLength = readlinkat(dirFd, direntAddress + name, linkAddress, LINK_BYTES_MAX);
           if (linkLength < 0) {
             const errno = lastErrno();

@@ -12,6 +12,7 @@ import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
 import { FdDirs, FdLinks, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
 import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
 import { ERRNO } from '../../src/sys/errno.js';
+import { Scanner } from '../../src/scan/index.js';
 
 const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
 
@@ -160,4 +161,37 @@ test("a kept fd directory of a process gone is let go, and the pid's directory l
     child.kill('SIGKILL');
     dirs.closeAll();
   }
+});
+
+test("the fds a listing is told to skip are counted, their links not read: the scanner's own kept files", (t) => {
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const whole = FdLinks.read('/proc/self/fd', WATCHED);
+  const instance = whole.found.at(-1)!.fd;
+  const skipped = FdLinks.read('/proc/self/fd', WATCHED, null, new Set([instance]));
+  assert.equal(skipped.count, whole.count);
+  assert.deepEqual(
+    skipped.found,
+    whole.found.filter(({ fd }) => fd !== instance),
+  );
+});
+
+test('a kept scanner finds its own process as it is, scan after scan, its own kept files passed over', (t) => {
+  const scanner = new Scanner();
+  t.after(() => scanner.close());
+  const own = () =>
+    scanner
+      .scan()
+      .processes.find((proc) => proc.pid === process.pid)
+      ?.instances.map(({ fd }) => fd) ?? [];
+  const before = own();
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const instances = FdLinks.read('/proc/self/fd', WATCHED)
+    .found.filter(({ link }) => link === 0)
+    .map(({ fd }) => fd);
+  assert.ok(instances.length >= 1);
+  assert.deepEqual(own(), instances, "fs.watch's instance among them");
+  assert.deepEqual(own(), instances, 'and in the scan after, through the kept directory');
+  assert.ok(before.every((fd) => instances.includes(fd)));
 });
