@@ -7,7 +7,7 @@ import { errnoError, errnoName, isVanished } from '../sys/errno.js';
 import { smallFileCalls, type SmallFileCalls } from '../sys/smallfiles.js';
 import { writeDecimal } from '../sys/cstring.js';
 import { parseCmdline, parseEffectiveUid, parseNamespaceLink, parseStat } from './parse.js';
-import { readlinkOrNull, readProcText, readProcTextOrNull } from './procfs.js';
+import { keptFdsMax, readlinkOrNull, readProcText, readProcTextOrNull } from './procfs.js';
 
 /**
  * A holder's process, or null when it is gone (its stat or status vanished). Throws, as fs does,
@@ -20,8 +20,9 @@ export function readHolder(
   users: ReadonlyMap<number, string>,
   instances: InotifyInstance[],
   fanotifyGroups: FanotifyGroup[],
+  kept: KeptHolderFiles | null = null,
 ): ScannedProcess | null {
-  const files = holderFiles(base, pid);
+  const files = holderFiles(base, pid, kept);
   const statText = files.text('stat', false);
   // Only its Uid line is wanted: the rest (some 1.4 KB) is never made a string.
   const status = files.text('status', false, '\nUid:');
@@ -58,11 +59,89 @@ interface HolderFiles {
 
 let reader: ProcDirReader | undefined;
 
-function holderFiles(base: string, pid: number): HolderFiles {
+function holderFiles(base: string, pid: number, kept: KeptHolderFiles | null): HolderFiles {
   const calls = smallFileCalls();
   if (!calls.ok) return fsFiles(base);
   reader ??= new ProcDirReader(calls.value);
-  return reader.at(base, pid) ? reader : fsFiles(base);
+  return reader.at(base, pid, kept) ? reader : fsFiles(base);
+}
+
+/** The files of a holder that KeptHolderFiles keeps open, by their index there. */
+const KEPT_NAMES = ['stat', 'status', 'cgroup', 'cmdline'];
+/**
+ * The most fds of holders' files kept: 4 a holder, and the kernel's buffer of a page for each of
+ * its 3 seq files (512 holders, 6 MB at most), within a sixteenth of RLIMIT_NOFILE (keptFdsMax).
+ */
+const KEPT_FDS_CAP = 2048;
+
+/**
+ * The stat, status, cgroup and cmdline files of the holders of a live /proc, kept open from one
+ * scan to the next (a scanner that a next scan follows): read again from offset 0, such a file
+ * prints its process as it is now, in one call where opening, reading and closing it took three
+ * (some 19 of 36 µs a holder on this project's machine, with its two namespace links). A kept file
+ * is its process's, not its pid's: once the process is gone its read fails (ESRCH), and the pid's
+ * files are opened again by their paths (a new process that took the pid is read as itself). A
+ * scan of every process ends by closing those of holders it did not read (endScan).
+ */
+export class KeptHolderFiles {
+  private readonly held = new Map<number, { fds: Int32Array; scan: number }>();
+  private scan = 0;
+
+  /**
+   * `pid`'s file `index` (of KEPT_NAMES) read from its start into `out`, through the kept fd or one
+   * opened now at `path` (and kept while there is room): the bytes read, or -errno.
+   */
+  read(calls: SmallFileCalls, pid: number, index: number, path: () => Buffer, out: Buffer): number {
+    let entry = this.held.get(pid);
+    if (entry) {
+      entry.scan = this.scan;
+      const fd = entry.fds[index]!;
+      if (fd >= 0) {
+        const length = calls.readAt(fd, out, 0);
+        if (length >= 0) return length;
+        // Its process is gone: what the pid names now is read by path, as another process.
+        this.release(pid);
+        entry = undefined;
+      }
+    }
+    const fd = calls.open(path(), 0);
+    if (fd < 0) return fd;
+    const length = calls.readAt(fd, out, 0);
+    if (length < 0 || (!entry && (this.held.size + 1) * KEPT_NAMES.length > keptFdsMax(KEPT_FDS_CAP))) {
+      calls.close(fd);
+      return length;
+    }
+    if (!entry) this.held.set(pid, (entry = { fds: new Int32Array(KEPT_NAMES.length).fill(-1), scan: this.scan }));
+    entry.fds[index] = fd;
+    return length;
+  }
+
+  /** Closes the files of holders the scan now ending did not read: gone, or holding nothing now. */
+  endScan(): void {
+    for (const [pid, entry] of this.held) if (entry.scan !== this.scan) this.release(pid);
+    this.scan++;
+  }
+
+  closeAll(): void {
+    for (const pid of [...this.held.keys()]) this.release(pid);
+  }
+
+  heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Adds the fds kept open to `fds`. */
+  addFds(fds: Set<number>): void {
+    for (const { fds: held } of this.held.values()) for (const fd of held) if (fd >= 0) fds.add(fd);
+  }
+
+  private release(pid: number): void {
+    const calls = smallFileCalls();
+    const entry = this.held.get(pid);
+    if (!entry || !calls.ok) return;
+    for (const fd of entry.fds) if (fd >= 0) calls.value.close(fd);
+    this.held.delete(pid);
+  }
 }
 
 /** Holder files are small; a bigger one (a long cmdline) is read again whole through fs. */
@@ -83,11 +162,18 @@ class ProcDirReader implements HolderFiles {
   private rootEnd = 0;
   private nameAt = 0;
   private base = '';
+  private pid = 0;
+  private kept: KeptHolderFiles | null = null;
 
   constructor(private readonly calls: SmallFileCalls) {}
 
-  /** Reads `base` (the procfs root's directory of `pid`) from now on; false when its path cannot be written (escaped bytes, too long). */
-  at(base: string, pid: number): boolean {
+  /**
+   * Reads `base` (the procfs root's directory of `pid`) from now on, through `kept` files where
+   * given; false when its path cannot be written (escaped bytes, too long).
+   */
+  at(base: string, pid: number, kept: KeptHolderFiles | null): boolean {
+    this.pid = pid;
+    this.kept = kept;
     const root = base.slice(0, base.length - String(pid).length);
     if (root !== this.root) {
       // A path with escaped bytes (model/path-bytes.ts) or too long for the buffer goes through fs.
@@ -103,7 +189,8 @@ class ProcDirReader implements HolderFiles {
 
   text(name: string, orNull: boolean, line?: string): string | null {
     const { file } = this;
-    const length = this.calls.readInto(this.pathOf(name), file);
+    const index = this.kept ? KEPT_NAMES.indexOf(name) : -1;
+    const length = index >= 0 ? this.kept!.read(this.calls, this.pid, index, () => this.pathOf(name), file) : this.calls.readInto(this.pathOf(name), file);
     if (length === file.length) return fsFiles(this.base).text(name, orNull);
     if (length >= 0) {
       if (line === undefined) return file.toString('utf8', 0, length);

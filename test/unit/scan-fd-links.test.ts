@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { INOTIFY_LINKS, FANOTIFY_LINK } from '../../src/scan/parse.js';
-import { FdLinks, fdsNow, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
+import { FdDirs, FdLinks, fdsNow, listFds, readlinkOrNull } from '../../src/scan/procfs.js';
 import { direntCalls, LinkSet } from '../../src/sys/dirents.js';
 import { ERRNO } from '../../src/sys/errno.js';
+import { Scanner } from '../../src/scan/index.js';
 import { eventually } from '../helpers/eventually.js';
 
 const WATCHED = new LinkSet([...INOTIFY_LINKS, FANOTIFY_LINK]);
@@ -154,4 +155,78 @@ test(
 
 test('a LinkSet refuses two links of one length', () => {
   assert.throws(() => new LinkSet(['inotify', 'fanotif']), /by its length/);
+});
+
+test('a kept fd directory is listed again from its start, as it is now, and let go at the end of a scan that did not list it', (t) => {
+  const dirs = new FdDirs();
+  t.after(() => dirs.closeAll());
+  const kept = { dirs, pid: process.pid };
+  const first = FdLinks.read('/proc/self/fd', WATCHED, kept);
+  assert.equal(dirs.heldCount(), 1);
+  const opened = openSync('/dev/null', 'r');
+  t.after(() => closeSync(opened));
+  const again = FdLinks.read('/proc/self/fd', WATCHED, kept);
+  assert.equal(dirs.heldCount(), 1, 'the same directory, listed again');
+  assert.equal(again.count, first.count + 1, 'with the fd opened since');
+  const now = FdLinks.read('/proc/self/fd', WATCHED);
+  assert.deepEqual([again.count, again.found], [now.count - 1, now.found], 'as a directory opened now lists it (and its own fd)');
+  dirs.endScan();
+  assert.equal(dirs.heldCount(), 1, 'listed in the scan that ended: kept');
+  dirs.endScan();
+  assert.equal(dirs.heldCount(), 0, 'not listed in the next: let go');
+});
+
+test("a kept fd directory of a process gone is let go, and the pid's directory looked up again by its path", async () => {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  const dirs = new FdDirs();
+  try {
+    FdLinks.read(`/proc/${pid}/fd`, WATCHED, { dirs, pid });
+    assert.equal(dirs.heldCount(), 1);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // Reaped: no process has the pid (unless a new one took it: then it is listed as itself).
+    assert.throws(
+      () => FdLinks.read(`/proc/${pid}/fd`, WATCHED, { dirs, pid }),
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    );
+    assert.equal(dirs.heldCount(), 0);
+  } finally {
+    child.kill('SIGKILL');
+    dirs.closeAll();
+  }
+});
+
+test("the fds a listing is told to skip are counted, their links not read: the scanner's own kept files", (t) => {
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const whole = FdLinks.read('/proc/self/fd', WATCHED);
+  const instance = whole.found.at(-1)!.fd;
+  const skipped = FdLinks.read('/proc/self/fd', WATCHED, null, new Set([instance]));
+  assert.equal(skipped.count, whole.count);
+  assert.deepEqual(
+    skipped.found,
+    whole.found.filter(({ fd }) => fd !== instance),
+  );
+});
+
+test('a kept scanner finds its own process as it is, scan after scan, its own kept files passed over', (t) => {
+  const scanner = new Scanner();
+  t.after(() => scanner.close());
+  const own = () =>
+    scanner
+      .scan()
+      .processes.find((proc) => proc.pid === process.pid)
+      ?.instances.map(({ fd }) => fd) ?? [];
+  const before = own();
+  const watcher = watch(tmpdir());
+  t.after(() => watcher.close());
+  const instances = FdLinks.read('/proc/self/fd', WATCHED)
+    .found.filter(({ link }) => link === 0)
+    .map(({ fd }) => fd);
+  assert.ok(instances.length >= 1);
+  assert.deepEqual(own(), instances, "fs.watch's instance among them");
+  assert.deepEqual(own(), instances, 'and in the scan after, through the kept directory');
+  assert.ok(before.every((fd) => instances.includes(fd)));
 });
