@@ -7,7 +7,7 @@ import { errnoError, errnoName, isVanished } from '../sys/errno.js';
 import { smallFileCalls, type SmallFileCalls } from '../sys/smallfiles.js';
 import { writeDecimal } from '../sys/cstring.js';
 import { parseCmdline, parseEffectiveUid, parseNamespaceLink, parseStat } from './parse.js';
-import { keptFdsMax, readlinkOrNull, readProcText, readProcTextOrNull } from './procfs.js';
+import { KeptFiles, keptFdsMax, readlinkOrNull, readProcText, readProcTextOrNull } from './procfs.js';
 
 /**
  * A holder's process, or null when it is gone (its stat or status vanished). Throws, as fs does,
@@ -83,10 +83,7 @@ const KEPT_FDS_CAP = 2048;
  * files are opened again by their paths (a new process that took the pid is read as itself). A
  * scan of every process ends by closing those of holders it did not read (endScan).
  */
-export class KeptHolderFiles {
-  private readonly held = new Map<number, { fds: Int32Array; scan: number }>();
-  private scan = 0;
-
+export class KeptHolderFiles extends KeptFiles<number, { fds: Int32Array; scan: number }> {
   /**
    * `pid`'s file `index` (of KEPT_NAMES) read from its start into `out`, through the kept fd or one
    * opened now at `path` (and kept while there is room): the bytes read, or -errno.
@@ -94,7 +91,7 @@ export class KeptHolderFiles {
   read(calls: SmallFileCalls, pid: number, index: number, path: () => Buffer, out: Buffer): number {
     let entry = this.held.get(pid);
     if (entry) {
-      entry.scan = this.scan;
+      this.used(entry);
       const fd = entry.fds[index]!;
       if (fd >= 0) {
         const length = calls.readAt(fd, out, 0);
@@ -111,36 +108,13 @@ export class KeptHolderFiles {
       calls.close(fd);
       return length;
     }
-    if (!entry) this.held.set(pid, (entry = { fds: new Int32Array(KEPT_NAMES.length).fill(-1), scan: this.scan }));
+    entry ??= this.add(pid, { fds: new Int32Array(KEPT_NAMES.length).fill(-1) });
     entry.fds[index] = fd;
     return length;
   }
 
-  /** Closes the files of holders the scan now ending did not read: gone, or holding nothing now. */
-  endScan(): void {
-    for (const [pid, entry] of this.held) if (entry.scan !== this.scan) this.release(pid);
-    this.scan++;
-  }
-
-  closeAll(): void {
-    for (const pid of [...this.held.keys()]) this.release(pid);
-  }
-
-  heldCount(): number {
-    return this.held.size;
-  }
-
-  /** Adds the fds kept open to `fds`. */
-  addFds(fds: Set<number>): void {
-    for (const { fds: held } of this.held.values()) for (const fd of held) if (fd >= 0) fds.add(fd);
-  }
-
-  private release(pid: number): void {
-    const calls = smallFileCalls();
-    const entry = this.held.get(pid);
-    if (!entry || !calls.ok) return;
-    for (const fd of entry.fds) if (fd >= 0) calls.value.close(fd);
-    this.held.delete(pid);
+  protected override eachFd(entry: { fds: Int32Array }, visit: (fd: number) => void): void {
+    for (const fd of entry.fds) if (fd >= 0) visit(fd);
   }
 }
 

@@ -124,6 +124,62 @@ function heldFilesMax(): number {
 }
 
 /**
+ * Files kept open from one scan to the next, by key (a path, a pid): a scan marks each entry it
+ * uses (`used`), and its end closes the rest, of processes gone and fds closed. The fdinfo files,
+ * the fd directories and the holders' files each keep theirs so.
+ */
+export abstract class KeptFiles<K, E extends { scan: number }> {
+  protected readonly held = new Map<K, E>();
+  private scan = 0;
+
+  /** Calls `visit` with each fd of one entry. */
+  protected abstract eachFd(entry: E, visit: (fd: number) => void): void;
+
+  /** Called as an entry is let go, before its fds are closed. */
+  protected dropped(_entry: E): void {}
+
+  /** A new entry, of the scan now under way. */
+  protected add(key: K, entry: Omit<E, 'scan'>): E {
+    const kept = { ...entry, scan: this.scan } as E;
+    this.held.set(key, kept);
+    return kept;
+  }
+
+  /** Marks `entry` as used by the scan now under way. */
+  protected used(entry: E): void {
+    entry.scan = this.scan;
+  }
+
+  release(key: K): void {
+    const entry = this.held.get(key);
+    if (!entry) return;
+    this.dropped(entry);
+    this.eachFd(entry, closeFile);
+    this.held.delete(key);
+  }
+
+  /** Closes what the scan now ending did not use: processes and fds gone, instances closed. */
+  endScan(): void {
+    for (const [key, entry] of this.held) if (entry.scan !== this.scan) this.release(key);
+    this.scan++;
+  }
+
+  heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Adds the fds kept open to `fds`. */
+  addFds(fds: Set<number>): void {
+    const add = (fd: number) => fds.add(fd);
+    for (const entry of this.held.values()) this.eachFd(entry, add);
+  }
+
+  closeAll(): void {
+    for (const key of [...this.held.keys()]) this.release(key);
+  }
+}
+
+/**
  * The fdinfo files of inotify instances and fanotify groups, kept open from one scan to the next (real procfs only).
  * Read again from offset 0, such a file is printed afresh (the kernel looks the process and fd
  * up at each read), into the buffer the kernel grew for it the first time. Opened anew, the
@@ -131,13 +187,13 @@ function heldFilesMax(): number {
  * at a hundred watches, the bulk of a scan; and the open and close are saved too. What is held
  * is bounded: fds, and the kernel's buffers (the size read, rounded up to a power of two).
  */
-export class FdinfoFiles {
-  private readonly held = new Map<string, { fd: number; bytes: number; scan: number }>();
+export class FdinfoFiles extends KeptFiles<string, { fd: number; bytes: number; scan: number }> {
   private heldBytes = 0;
-  private scan = 0;
 
   /** `betweenChunks`: called between the 1 MB reads of a big file (ScanOptions.checkpoint: one of 500,000 watches is some 50). */
-  constructor(private readonly betweenChunks: () => void = noCheck) {}
+  constructor(private readonly betweenChunks: () => void = noCheck) {
+    super();
+  }
 
   /** Like readProcBytes, as chunks in order (one for all but big files). */
   read(path: string): Buffer[] {
@@ -145,7 +201,7 @@ export class FdinfoFiles {
     if (kept) {
       try {
         const chunks = readWhole(kept.fd, this.betweenChunks);
-        kept.scan = this.scan;
+        this.used(kept);
         const size = kernelBuffer(byteLength(chunks));
         this.heldBytes += size - kept.bytes;
         kept.bytes = size;
@@ -169,7 +225,7 @@ export class FdinfoFiles {
     }
     const size = kernelBuffer(byteLength(chunks));
     if (roomForOneMore && this.heldBytes + size <= HELD_BYTES_MAX) {
-      this.held.set(path, { fd, bytes: size, scan: this.scan });
+      this.add(path, { fd, bytes: size });
       this.heldBytes += size;
     } else {
       closeFile(fd);
@@ -177,30 +233,12 @@ export class FdinfoFiles {
     return chunks;
   }
 
-  /** Closes what the scan now ending did not read: processes and fds gone, instances closed. */
-  endScan(): void {
-    for (const [path, kept] of this.held) if (kept.scan !== this.scan) this.release(path);
-    this.scan++;
+  protected override eachFd(kept: { fd: number }, visit: (fd: number) => void): void {
+    visit(kept.fd);
   }
 
-  heldCount(): number {
-    return this.held.size;
-  }
-
-  /** Adds the fds kept open to `fds`. */
-  addFds(fds: Set<number>): void {
-    for (const { fd } of this.held.values()) fds.add(fd);
-  }
-
-  closeAll(): void {
-    for (const path of [...this.held.keys()]) this.release(path);
-  }
-
-  private release(path: string): void {
-    const kept = this.held.get(path)!;
-    closeFile(kept.fd);
+  protected override dropped(kept: { bytes: number }): void {
     this.heldBytes -= kept.bytes;
-    this.held.delete(path);
   }
 }
 
@@ -468,10 +506,7 @@ export function fdsNow(path: string, fds: readonly number[], links: LinkSet): { 
  * a new process that took the pid is listed as itself. A scan ends by closing those of processes
  * it did not list (gone). At most FD_DIRS_CAP are kept, and a sixteenth of RLIMIT_NOFILE (keptFdsMax).
  */
-export class FdDirs {
-  private readonly held = new Map<number, { fd: number; scan: number }>();
-  private scan = 0;
-
+export class FdDirs extends KeptFiles<number, { fd: number; scan: number }> {
   /** The kept directory of `pid`'s fds, put back at its start; -1 when none is kept (or it cannot be rewound: then it is let go). */
   rewound(pid: number): number {
     const kept = this.held.get(pid);
@@ -481,41 +516,19 @@ export class FdDirs {
       this.release(pid);
       return -1;
     }
-    kept.scan = this.scan;
+    this.used(kept);
     return kept.fd;
   }
 
   /** Keeps `fd`, the directory of `pid`'s fds just listed, while there is room: whether it is kept (else the caller closes it). */
   keep(pid: number, fd: number): boolean {
     if (this.held.has(pid) || this.held.size >= keptFdsMax(FD_DIRS_CAP)) return false;
-    this.held.set(pid, { fd, scan: this.scan });
+    this.add(pid, { fd });
     return true;
   }
 
-  release(pid: number): void {
-    const kept = this.held.get(pid);
-    if (!kept) return;
-    closeFile(kept.fd);
-    this.held.delete(pid);
-  }
-
-  /** Closes those the scan now ending did not list: processes gone. */
-  endScan(): void {
-    for (const [pid, kept] of this.held) if (kept.scan !== this.scan) this.release(pid);
-    this.scan++;
-  }
-
-  heldCount(): number {
-    return this.held.size;
-  }
-
-  /** Adds the fds kept open to `fds`. */
-  addFds(fds: Set<number>): void {
-    for (const { fd } of this.held.values()) fds.add(fd);
-  }
-
-  closeAll(): void {
-    for (const pid of [...this.held.keys()]) this.release(pid);
+  protected override eachFd(kept: { fd: number }, visit: (fd: number) => void): void {
+    visit(kept.fd);
   }
 }
 
