@@ -226,8 +226,9 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     });
   }
 
-  // Without CAP_SYS_ADMIN (the DaemonSet's case, and every mount of another namespace: the kernel
-  // clones our own namespace's mounts only, EINVAL on 6.18) the mount itself is looked into. It is
+  // Without CAP_SYS_ADMIN (the DaemonSet's case before it had it, and every mount of another
+  // namespace: the kernel clones our own namespace's mounts only, EINVAL on 6.18) the mount itself
+  // is looked into. It is
   // then held inside single calls only (each stat and directory read looks it up by its path, an
   // open_by_handle_at has it opened for that call), never across a device's lookups or a whole
   // walk. Before, it was: umounts the moment inotop was seen looking failed with inotop still
