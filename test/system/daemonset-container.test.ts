@@ -268,7 +268,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     // Its own pod too once the runtime has recorded its start, which serve's first scan may precede.
     assert.ok(sample('inotop_pod_source_live_pods', 'source="cri"') >= 2, 'web and app');
     assert.ok(sample('inotop_leaked_watches', `pod_uid="${leaky.uid}"`) > 0, 'the gone pod');
-    assert.equal(sample('inotop_trace_up'), 0, 'the manifest gives no tracefs (see the header)');
+    assert.equal(sample('inotop_trace_up'), 0, 'serve runs with --no-trace (see the header)');
   });
 
   it("sees what inotop on the host sees: the processes, kubelet's watches, paths in other pods, the gone pod and its holder", async () => {
@@ -409,14 +409,13 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
     assert.ok(rounds.looking >= ROUNDS / 2, `umounts while it had the volume open: ${rounds.looking} of ${ROUNDS}`);
   });
 
-  it('cannot trace failed calls (no tracefs, no unshare to mount one) and says so', async () => {
-    // Two refreshes: a one-shot run does not trace at all.
+  it('a run inside traces failed calls through a detached tracefs of its own (CAP_SYS_ADMIN), which the manifest says', async () => {
+    // Two refreshes: a one-shot run does not trace at all. The pod has no tracefs mounted.
+    assert.equal(readFileSync(`/proc/${inotop.container.pid}/mountinfo`, 'utf8').includes(' - tracefs '), false, 'no tracefs in the pod');
     const inside = await inotopInside([kubelet.pid], ['-n', '2', '-d', '0.2']);
-    assert.equal(inside.trace?.state, 'off');
-    // The image has no unshare(1) to mount one with.
-    assert.equal(inside.trace?.reason, 'no tracefs mounted, and no unshare to mount one privately (spawn unshare ENOENT)');
+    assert.equal(inside.trace?.state, 'on', inside.trace?.reason ?? '');
     const header = readFileSync(new URL('../../deploy/daemonset.yaml', import.meta.url), 'utf8');
-    assert.match(header, /tracefs/, 'the manifest says why failed calls are not traced');
+    assert.match(header, /CAP_SYS_ADMIN is control of the node's\n#\s+kernel tracing too/, 'the manifest says what CAP_SYS_ADMIN grants for tracing');
   });
 
   it("with tracing-patch.yaml (the node's tracefs, read-write, no capability more) traces failed calls", async () => {
