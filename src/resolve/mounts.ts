@@ -6,12 +6,16 @@
 // its own that shares the filesystem and that no umount of the original waits for; the clone's
 // path lookup is the only moment the original is referenced (inside that one syscall). The kernel
 // clones no mount of another namespace (EINVAL on 6.18, with CAP_SYS_ADMIN too), nor any without
-// CAP_SYS_ADMIN (the DaemonSet): such a mount is opened once to check it (then closed), and looked
-// into by its path (/proc/PID/root<mountpoint> for another namespace): each stat and directory read
-// looks it up anew, and withFd opens it for one open_by_handle_at only. Nothing on it is held
+// CAP_SYS_ADMIN: such a mount is opened once to check it (then closed), and looked into by its
+// path (/proc/PID/root<mountpoint> for another namespace): each stat and directory read looks it
+// up anew, and withFd opens it for one open_by_handle_at only. Nothing on it is held
 // between two calls; an umount in the moment of one fails (without CAP_SYS_ADMIN, umounts the
 // moment inotop was seen looking: 2 of 84 walking, 4 of 84 decoding; when a device's lookups or a
 // whole walk held it, 48 of 48 and 10 of 48; test/system/unmount-race.test.ts checks both cases).
+// In a pod (the DaemonSet) the node's volumes have copies in our own namespace (its kubelet root is
+// mounted HostToContainer), and ours are preferred (viewContaining, widestView): the kernel checks
+// such a copy for users before it unmounts the node's volume, so the copy is cloned too, never
+// opened, where CAP_SYS_ADMIN allows (the DaemonSet has it for this).
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { relativeToMountRoot, type MountEntry } from './mountinfo.js';
 import type { MountTable } from './namespaces.js';

@@ -313,13 +313,14 @@ test('the DaemonSet: hostPID, the capabilities its header explains and no others
   const [container] = podSpec.containers;
   const security = container.securityContext;
   assert.deepEqual(security.capabilities.drop, ['ALL']);
-  assert.deepEqual([...security.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SYS_PTRACE']);
+  assert.deepEqual([...security.capabilities.add].sort(), ['DAC_READ_SEARCH', 'SYS_ADMIN', 'SYS_PTRACE']);
   const header = text
     .split('\n')
     .filter((line) => line.startsWith('#'))
     .join('\n');
   for (const capability of security.capabilities.add) assert.match(header, new RegExp(`CAP_${capability}: `), capability);
-  assert.match(header, /no setns, so no CAP_SYS_ADMIN/);
+  assert.match(header, /Mount namespaces are not entered/);
+  assert.match(header, /CAP_SYS_ADMIN: so that inotop never fails kubelet's unmount of a pod volume/);
   assert.equal(security.privileged, undefined);
   assert.equal(security.allowPrivilegeEscalation, false);
   assert.equal(security.readOnlyRootFilesystem, true);

@@ -1,6 +1,6 @@
 // The single executable (npm run build:exe) where there is no Node and no libc. The x64 file in
 // containers on a real containerd whose root holds nothing but it and a static busybox, run with
-// deploy/daemonset.yaml's pod spec (hostPID, the two capabilities, seccomp, its mounts), once with
+// deploy/daemonset.yaml's pod spec (hostPID, its capabilities, seccomp, its mounts), once with
 // the manifest's read-only root and once with a writable one: -b, --json against the npm build's,
 // --demo, check, serve scraped (and with basic auth, on the host), the screen under tmux with the container's capabilities. In a
 // chroot with a read-only root: where koffi's native module goes, and where it may not; an
