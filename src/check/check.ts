@@ -128,9 +128,13 @@ async function judge(options: CheckOptions, collector: Collector | null, tracer:
   const blocked = judgeBlocked(looked);
   if (blocked) return { status: CHECK_PROBLEM, message: blocked };
   if (failed) return { status: CHECK_PROBLEM, message: failed };
-  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok".
+  // A scan that missed processes counts too few: a problem it sees is one, but not its "ok", and
+  // the figure it names is a floor, said so.
   const limits = judgeLimits(counts.users, counts.limits, thresholds);
-  if (limits.problem) return { status: CHECK_PROBLEM, message: limits.problem };
+  if (limits.problem) {
+    const floor = scanned.coverage.complete ? '' : `, or more: ${scanned.coverage.reason}`;
+    return { status: CHECK_PROBLEM, message: `${limits.problem}${floor}` };
+  }
   // A recorded tree has no queues to read: they are judged on the live /proc only.
   const queues = options.failOnQueues && shared.procRoot === '/proc' ? judgeQueues(scanned, looked) : { problem: null, unknown: null };
   if (queues.problem) return { status: CHECK_PROBLEM, message: queues.problem };

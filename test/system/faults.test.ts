@@ -130,7 +130,9 @@ describe('faults injected into every syscall inotop makes', { skip: rootSkip || 
     if (runtimeFailure(run)) return { problem: null, outcome: 'runtime' };
     if (mode === 'check') {
       if (run.status === 0) return { problem: `"${run.stdout.trim()}" (exit 0) where the truth is a problem`, outcome: 'exact' };
-      return { problem: null, outcome: run.status === 1 ? 'exact' : run.status === 2 ? 'said' : 'failed' };
+      // A problem found by a scan that missed some of the node names its figure as a floor (", or more: ").
+      const outcome = run.status === 1 ? (/, or more: /.test(run.stdout) ? 'said' : 'exact') : run.status === 2 ? 'said' : 'failed';
+      return { problem: null, outcome };
     }
     if (run.status !== 0) return { problem: null, outcome: 'failed' };
     let wrong: string | null;
