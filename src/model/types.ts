@@ -110,6 +110,12 @@ export interface ScannedProcess {
   cgroups: string[];
   instances: InotifyInstance[];
   fanotifyGroups: FanotifyGroup[];
+  /**
+   * The thread whose fd table the fds were read through (/proc/PID/task/TID), where the process's
+   * main thread has exited while others run (pthread_exit): the main thread's table is gone, and
+   * kcmp and pidfd_getfd name the fds by this thread. Absent otherwise.
+   */
+  fdThread?: number;
 }
 
 export interface Limits {

@@ -12,7 +12,11 @@ import { KeptFiles, keptFdsMax, readlinkOrNull, readProcText, readProcTextOrNull
 /**
  * A holder's process, or null when it is gone (its stat or status vanished). Throws, as fs does,
  * when its stat or status cannot be read for another reason; its other files are left out
- * (cmdline '', cgroups [], namespaces null) when they cannot be read.
+ * (cmdline '', cgroups [], namespaces null) when they cannot be read. `thread`: the directory of
+ * the live thread its fds were read through (/proc/PID/task/TID), where its main thread has exited
+ * (Scanner's threadFds): the process's stat and status are still the main thread's (its pid,
+ * start time, parent, name, user), but what went with that thread's exit (its mm: cmdline reads
+ * empty; its namespaces: the links cannot be read) comes from the live one, which shares them.
  */
 export function readHolder(
   base: string,
@@ -21,6 +25,7 @@ export function readHolder(
   instances: InotifyInstance[],
   fanotifyGroups: FanotifyGroup[],
   kept: KeptHolderFiles | null = null,
+  thread: string | null = null,
 ): ScannedProcess | null {
   const files = holderFiles(base, pid, kept);
   const statText = files.text('stat', false);
@@ -29,7 +34,17 @@ export function readHolder(
   const stat = parseStat(statText ?? '');
   if (!stat || status === null) return null; // gone mid-scan
   const uid = parseEffectiveUid(status) ?? -1;
-  const cgroup = files.text('cgroup', true);
+  let cgroup = files.text('cgroup', true);
+  let cmdline = parseCmdline(files.text('cmdline', true) ?? '');
+  let userns = parseNamespaceLink(files.link('ns/user') ?? '');
+  let mntns = parseNamespaceLink(files.link('ns/mnt') ?? '');
+  if (thread !== null) {
+    const live = fsFiles(thread);
+    if (!cgroup) cgroup = live.text('cgroup', true);
+    if (cmdline === '') cmdline = parseCmdline(live.text('cmdline', true) ?? '');
+    userns ??= parseNamespaceLink(live.link('ns/user') ?? '');
+    mntns ??= parseNamespaceLink(live.link('ns/mnt') ?? '');
+  }
   return {
     pid,
     ppid: stat.ppid,
@@ -37,9 +52,9 @@ export function readHolder(
     uid,
     user: users.get(uid) ?? String(uid),
     comm: stat.comm,
-    cmdline: parseCmdline(files.text('cmdline', true) ?? ''),
-    userns: parseNamespaceLink(files.link('ns/user') ?? ''),
-    mntns: parseNamespaceLink(files.link('ns/mnt') ?? ''),
+    cmdline,
+    userns,
+    mntns,
     cgroups: cgroup ? cgroup.split('\n').filter((line) => line !== '') : [],
     instances,
     fanotifyGroups,

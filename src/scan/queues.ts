@@ -68,6 +68,8 @@ export class QueueReader {
   private busy = new Set<string>();
   /** The pidfds opened, by pid, kept while their process holds instances or groups. */
   private pidfds = new Map<number, number>();
+  /** The pids whose kept pidfd is one thread's (ScannedProcess.fdThread), and which. */
+  private threads = new Map<number, number>();
   /** The set (made at the second reading: a one-shot reads once), or why it could not be made; null before. */
   private set: QueueSet | string | null = null;
   private readings = 0;
@@ -125,7 +127,7 @@ export class QueueReader {
         }
         const { proc, items } = order[p]!;
         if (readAlready) takeReadAlready(readAlready, proc.pid, items, found);
-        else this.readHolder(calls.value, proc.pid, items, found, look);
+        else this.readHolder(calls.value, proc, items, found, look);
       }
     } finally {
       calls.value.closeCopies();
@@ -161,15 +163,24 @@ export class QueueReader {
    * and threw that code away again and again (15 times in 30 reads at 1,000 instances), compiling
    * it again each time on another thread.
    */
-  private readHolder(calls: QueueCalls, pid: number, items: readonly { fd: number; key: string }[], found: HolderReadings, look: SetReading | null): void {
+  private readHolder(
+    calls: QueueCalls,
+    proc: ScannedProcess,
+    items: readonly { fd: number; key: string }[],
+    found: HolderReadings,
+    look: SetReading | null,
+  ): void {
     const { read } = found;
+    const { pid, fdThread } = proc;
     let wanted = items.filter(({ key }) => !read.has(key));
     if (wanted.length === 0) return;
     if (look && this.watched.has(pid) && !look.exited.has(pid)) {
       wanted = wanted.filter(({ key }) => !this.answeredBySet(key, look, found));
       if (wanted.length === 0) return;
     }
-    let pidfd = this.pidfds.get(pid) ?? this.openPid(calls, pid);
+    // A pidfd kept of another thread than the one its fds are read through now (or of the process) is let go.
+    if (this.pidfds.has(pid) && this.threads.get(pid) !== fdThread) this.forget(pid, calls.closeFd);
+    let pidfd = this.pidfds.get(pid) ?? this.openPid(calls, pid, fdThread);
     if (pidfd < 0) return; // gone: another holder of a shared one may still answer
     for (let i = 0; i < wanted.length; i++) {
       const { fd, key } = wanted[i]!;
@@ -177,7 +188,7 @@ export class QueueReader {
       if (answer === -ERRNO.ESRCH && i === 0) {
         // The process the kept pidfd names is gone; the pid may name a new one.
         this.forget(pid, calls.closeFd);
-        pidfd = this.openPid(calls, pid);
+        pidfd = this.openPid(calls, pid, fdThread);
         if (pidfd < 0) break;
         answer = calls.queuedBytesHeld(pidfd, fd);
       }
@@ -244,15 +255,20 @@ export class QueueReader {
     this.registrations.clear();
   }
 
-  /** A new pidfd of `pid`, kept; -errno when it cannot be opened. Out of fds, the kept ones are given back first. */
-  private openPid(calls: QueueCalls, pid: number): number {
-    let pidfd = calls.openPid(pid);
+  /**
+   * A new pidfd of `pid`, kept; of its thread `thread` where its fds are that thread's
+   * (ScannedProcess.fdThread); -errno when it cannot be opened. Out of fds, the kept ones are given back first.
+   */
+  private openPid(calls: QueueCalls, pid: number, thread: number | undefined): number {
+    const open = () => (thread === undefined ? calls.openPid(pid) : calls.openThread(thread));
+    let pidfd = open();
     if ((pidfd === -ERRNO.EMFILE || pidfd === -ERRNO.ENFILE) && this.pidfds.size > 0) {
       for (const held of [...this.pidfds.keys()]) this.forget(held, calls.closeFd);
-      pidfd = calls.openPid(pid);
+      pidfd = open();
     }
     if (pidfd >= 0) {
       this.pidfds.set(pid, pidfd);
+      if (thread !== undefined) this.threads.set(pid, thread);
       this.watch(pid, pidfd);
     }
     return pidfd;
@@ -264,6 +280,7 @@ export class QueueReader {
     // Closed, it leaves the set.
     closeFd(pidfd);
     this.pidfds.delete(pid);
+    this.threads.delete(pid);
     this.watched.delete(pid);
   }
 }
@@ -301,7 +318,8 @@ function takeReadAlready(readAlready: ReadonlyMap<string, number>, pid: number, 
  * but for a holder gone or an fd closed leaves the set not whole.
  */
 export function readQueuesOf(calls: QueueCalls, proc: ScannedProcess, into: Map<string, number>, files: FileSet | null = null): void {
-  const pidfd = calls.openPid(proc.pid);
+  // A process whose main thread has exited: its fds are taken from the thread they were read through.
+  const pidfd = proc.fdThread === undefined ? calls.openPid(proc.pid) : calls.openThread(proc.fdThread);
   if (pidfd < 0) {
     if (pidfd !== -ERRNO.ESRCH) files?.missed();
     return;

@@ -27,6 +27,7 @@ import {
   FdinfoFiles,
   FIRST_READ_BYTES,
   fdsNow,
+  listNumericEntries,
   listPids,
   readProcBytes,
   readProcBytesOrStream,
@@ -427,11 +428,19 @@ export class Scanner {
     const base = `${this.procRoot}/${pid}`;
     const live = this.fdinfoFiles !== null;
     let dir: FdLinks;
+    /** Where its fd and fdinfo directories are: base, or a live thread's directory where its main thread has exited (threadFds). */
+    let fdsAt = base;
+    let fdThread: number | null = null;
     try {
       dir = this.withFds(() =>
         FdLinks.read(`${base}/fd`, WATCHED, this.fdDirs && { dirs: this.fdDirs, pid }, pid === ownPid && live ? this.ownKeptFds() : null),
       );
       optimizerWork(dir.count);
+      const thread = dir.count === 0 ? this.threadFds(base, pid) : null;
+      if (thread) {
+        ({ dir, tid: fdThread } = thread);
+        fdsAt = `${base}/task/${fdThread}`;
+      }
     } catch (error) {
       // Gone only when its /proc/PID is gone too: a process whose fd directory cannot be found
       // while it is there holds what it holds, unread (a zombie's lists nothing, and is no error).
@@ -446,7 +455,7 @@ export class Scanner {
     /** Out of fds: the rest of this process is not read. */
     let skipped: unknown = null;
     for (const { fd, link } of dir.found) {
-      const path = `${base}/fdinfo/${fd}`;
+      const path = `${fdsAt}/fdinfo/${fd}`;
       // Chunks in order: one, but for a big instance (a line may span two); or, for a long
       // list in a once-only scan with kcmp, its watches parsed as it was read (null: none).
       let read: Buffer[] | ReadList | null;
@@ -458,7 +467,7 @@ export class Scanner {
           // Closed since it was listed (ENOENT, as the kernel means it) if the directory listed
           // afresh says so too (stillListed); still listed as this, it is read once more, and a
           // second "gone" is a figure not read.
-          if (!isVanished(first) || !stillListed(base, fd, link)) throw first;
+          if (!isVanished(first) || !stillListed(fdsAt, fd, link)) throw first;
           read = long ? this.readLongList(path) : this.readFdinfo(path);
         } catch (error) {
           // Asked to stop between a big file's reads: the scan ends, not this fd alone.
@@ -533,7 +542,8 @@ export class Scanner {
     try {
       // As listed, before its stat: a pid taken by a new process meanwhile is read again next time (none follows a once-only scan).
       const identity = live && !this.once ? (pass.listed.get(pid) ?? procIdentity(base)) : null;
-      const proc = readHolder(base, pid, pass.users, instances, groups, this.holderFiles);
+      const proc = readHolder(base, pid, pass.users, instances, groups, this.holderFiles, fdThread === null ? null : fdsAt);
+      if (proc && fdThread !== null) proc.fdThread = fdThread;
       if (proc) pass.addHolder(proc);
       // Its stat or status read as gone while its /proc/PID is there: its instances are not counted, and it is said.
       else if (!processGone(base)) pass.misses.add('ENOENT', pid, 'status');
@@ -541,6 +551,42 @@ export class Scanner {
     } catch (error) {
       pass.misses.add(causeOf(error), pid, 'status');
     }
+  }
+
+  /**
+   * The fds of a process whose fd directory lists nothing, read through another of its threads
+   * where its main thread has exited while they run (pthread_exit): the main thread's fd table is
+   * gone with it (/proc/PID/fd and fdinfo list nothing), and the fds are the others' table,
+   * /proc/PID/task/TID/fd of a live one. Null where the process has only one thread (nlink of
+   * its task directory is 2 and one a thread: a kernel thread, most of those whose directory
+   * lists nothing, costs one statx), or where no other thread's directory can be listed (gone).
+   * Throws as FdLinks.read does where one is there but cannot be listed (permission).
+   */
+  private threadFds(base: string, pid: number): { tid: number; dir: FdLinks } | null {
+    const tasks = `${base}/task`;
+    let threads: number;
+    try {
+      threads = (statSync(tasks, { throwIfNoEntry: false })?.nlink ?? 2) - 2;
+    } catch {
+      return null;
+    }
+    if (threads < 2) return null;
+    let tids: number[];
+    try {
+      tids = listNumericEntries(tasks);
+    } catch {
+      return null;
+    }
+    for (const tid of tids) {
+      if (tid === pid) continue;
+      try {
+        return { tid, dir: this.withFds(() => FdLinks.read(`${tasks}/${tid}/fd`, WATCHED)) };
+      } catch (error) {
+        // Exited since the listing: the next one.
+        if (!isVanished(error)) throw error;
+      }
+    }
+    return null;
   }
 
   /**
@@ -927,7 +973,7 @@ function listDigest(lines: Buffer | readonly Buffer[]): string {
 /** What markShared compares and marks: an inotify instance or a fanotify group. */
 type Shareable = Pick<InotifyInstance, 'fd' | 'listKey' | 'instanceId' | 'shared'>;
 
-/** An instance or a group as FileOrder holds it: where kcmp finds its file, and its id. */
+/** An instance or a group as FileOrder holds it: where kcmp finds its file (the pid, or the thread that names its fds: fdThread), and its id. */
 interface HeldFile {
   pid: number;
   fd: number;
@@ -946,6 +992,8 @@ interface HeldFile {
 class FileOrder {
   private readonly instances = new Map<string, EqualGroups<HeldFile>>();
   private readonly groups = new Map<string, EqualGroups<HeldFile>>();
+  /** The processes whose fds kcmp names by another thread (ScannedProcess.fdThread): pid → that thread. */
+  private readonly threads = new Map<number, number>();
   private readonly compare: (a: HeldFile, b: HeldFile) => number;
 
   constructor(kcmp: FileComparator, processes: readonly ScannedProcess[] = []) {
@@ -961,22 +1009,24 @@ class FileOrder {
       for (const { fd, listKey, instanceId } of items) {
         let order = byKey.get(listKey);
         if (!order) byKey.set(listKey, (order = new EqualGroups(this.compare)));
-        order.add({ pid: proc.pid, fd, id: instanceId });
+        order.add({ pid: proc.fdThread ?? proc.pid, fd, id: instanceId });
       }
     }
+    if (proc.fdThread !== undefined && proc.instances.length + proc.fanotifyGroups.length > 0) this.threads.set(proc.pid, proc.fdThread);
   }
 
   order(): SharedOrder {
     const ids = (byKey: Map<string, EqualGroups<HeldFile>>) =>
       new Map([...byKey].map(([key, { groups }]) => [key, groups.map((group) => group.map((held) => held.id))]));
-    return { instances: ids(this.instances), groups: ids(this.groups) };
+    return { instances: ids(this.instances), groups: ids(this.groups), ...(this.threads.size > 0 ? { threads: this.threads } : {}) };
   }
 }
 
-/** The file an id ("pid:fd", as FileOrder holds it) names. */
-function heldFile(id: string): HeldFile {
+/** The file an id ("pid:fd", as FileOrder holds it) names; `threads`: the processes whose fds another thread names (SharedOrder.threads). */
+function heldFile(id: string, threads: ReadonlyMap<number, number> | null): HeldFile {
   const colon = id.indexOf(':');
-  return { pid: Number(id.slice(0, colon)), fd: Number(id.slice(colon + 1)), id };
+  const pid = Number(id.slice(0, colon));
+  return { pid: threads?.get(pid) ?? pid, fd: Number(id.slice(colon + 1)), id };
 }
 
 /**
@@ -986,18 +1036,20 @@ function heldFile(id: string): HeldFile {
  */
 export function mergeOrders(kcmp: FileComparator, orders: readonly (SharedOrder | null)[]): SharedRuns {
   const compare = (a: HeldFile, b: HeldFile) => compareFiles(kcmp, a, b);
+  const present = orders.filter((order) => order !== null);
+  const withThreads = present.filter((order) => order.threads);
+  const threads = withThreads.length === 0 ? null : new Map(withThreads.flatMap((order) => [...order.threads!]));
   const runsOf = (byKey: readonly ReadonlyMap<string, string[][]>[]): string[][] => {
     const runs: string[][] = [];
     for (const key of new Set(byKey.flatMap((order) => [...order.keys()]))) {
       const lists = byKey.flatMap((order) => {
         const groups = order.get(key);
-        return groups ? [groups.map((group) => group.map(heldFile))] : [];
+        return groups ? [groups.map((group) => group.map((id) => heldFile(id, threads)))] : [];
       });
       for (const run of mergeGrouped(lists, compare)) if (run.length > 1) runs.push(run.map((held) => held.id));
     }
     return runs;
   };
-  const present = orders.filter((order) => order !== null);
   return { instances: runsOf(present.map((order) => order.instances)), groups: runsOf(present.map((order) => order.groups)) };
 }
 

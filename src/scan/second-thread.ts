@@ -114,6 +114,8 @@ export interface ScanPart {
 export interface SharedOrder {
   instances: Map<string, string[][]>;
   groups: Map<string, string[][]>;
+  /** The processes whose fds kcmp names by another of their threads (ScannedProcess.fdThread): pid → that thread; absent where none. */
+  threads?: Map<number, number>;
 }
 
 /**

@@ -16,6 +16,12 @@ export interface QueueCalls {
   /** pidfd_open(pid, 0): a pidfd to close with closeFd, or -errno (-ESRCH: gone). */
   openPid(pid: number): number;
   /**
+   * pidfd_open(tid, PIDFD_THREAD): a pidfd of one thread, whose fd table pidfd_getfd then takes the
+   * fds from (a process whose main thread has exited has none of its own: ScannedProcess.fdThread);
+   * -errno (-ESRCH: gone; -EINVAL: Linux before 6.9, which has no such pidfd).
+   */
+  openThread(tid: number): number;
+  /**
    * The bytes queued on `fd` of the process behind `pidfd`: pidfd_getfd, ioctl(FIONREAD), close.
    * -errno when it cannot be told: -EPERM (no ptrace permission, or a seccomp profile), -EBADF (the
    * fd is closed), -ESRCH (the process is gone), -ENOTTY (not a file that counts its queue).
@@ -43,6 +49,9 @@ const SYSCALL_CLOSE_RANGE = 436;
  * refresh's worth of microseconds (about 64 × 4 µs here) instead of a few.
  */
 export const COPIES_HELD = 64;
+/** PIDFD_THREAD is O_EXCL: asm-generic's 0o200, but for the architectures with open flags of their own. */
+const PIDFD_THREAD: Record<string, number> = { mips: 0x400, mipsel: 0x400 };
+const PIDFD_THREAD_GENERIC = 0o200;
 /** FIONREAD: asm-generic's 0x541B, but for the architectures with ioctl numbers of their own. */
 const FIONREAD: Record<string, number> = { ppc64: 0x4004667f, mips: 0x467f, mipsel: 0x467f };
 const FIONREAD_GENERIC = 0x541b;
@@ -88,6 +97,10 @@ export const queueCalls = libcBinding('pidfd_getfd and FIONREAD', (libc): QueueC
   const calls: QueueCalls = {
     openPid(pid) {
       const fd = Number(pidfdOpen(SYSCALL_PIDFD_OPEN, pid, 0));
+      return fd >= 0 ? fd : -lastErrno();
+    },
+    openThread(tid) {
+      const fd = Number(pidfdOpen(SYSCALL_PIDFD_OPEN, tid, PIDFD_THREAD[arch()] ?? PIDFD_THREAD_GENERIC));
       return fd >= 0 ? fd : -lastErrno();
     },
     queuedBytes(pidfd, fd, withCopy) {

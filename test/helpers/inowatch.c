@@ -17,6 +17,10 @@
 //   fork                  fork a child that shares every fd, stays alive until its parent's
 //                         stdin closes, and answers its pid
 //   pid                   answers getpid()
+//   leaderexit            the main thread exits (pthread_exit) while a new thread goes on serving
+//                         the commands: /proc/PID/fd then lists nothing (the main thread's files
+//                         are gone), and the fds are the other thread's (/proc/PID/task/TID/fd).
+//                         Answers that thread's tid once the main thread is a zombie.
 //   userns                unshare(CLONE_NEWUSER): a user namespace of its own, with every capability in it
 //                         until it execs (none here); its maps are written from outside
 //   setuid ID             setresgid and setresuid to ID (in a user namespace: once its maps are written)
@@ -43,6 +47,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -130,6 +135,13 @@ static void read_ready(void) {
 }
 
 static void command(char *line);
+static void *serve(void *arg);
+
+// The commands read and not yet served; whichever thread serves them (leaderexit) takes them on.
+static char lines[16384];
+static size_t have;
+/** Set by leaderexit: once its line is served, a new thread serves the rest and the main thread exits. */
+static int leader_exits;
 
 int main(int argc, char **argv) {
   if (argc > 3 && !strcmp(argv[1], "deny")) return deny_and_exec(atol(argv[2]), argv + 3);
@@ -148,19 +160,33 @@ int main(int argc, char **argv) {
   readers = made < 0 ? -1 : above <= made ? made : fcntl(made, F_DUPFD_CLOEXEC, above);
   if (readers < 0) { perror("inowatch: epoll_create1"); return 1; }
   if (readers != made) close(made);
-  static char lines[16384];
-  size_t have = 0;
-  for (;;) {
-    struct pollfd wait[2] = { { .fd = 0, .events = POLLIN }, { .fd = readers, .events = POLLIN } };
-    if (poll(wait, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return 1;
+  serve(NULL);
+  return 0;
+}
+
+/**
+ * The main thread, or the thread that takes over from it (leaderexit: `arg` non-null), once the
+ * main thread is a zombie: answers that thread's tid.
+ */
+static void *serve(void *arg) {
+  if (arg) {
+    // The main thread's files go in its exit (exit_files) before it becomes a zombie: a test
+    // that reads /proc once answered sees them gone.
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", getpid(), getpid());
+    for (int tries = 0; tries < 5000; tries++) {
+      int fd = open(path, O_RDONLY);
+      ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+      if (fd >= 0) close(fd);
+      if (n <= 0) break;
+      stat[n] = 0;
+      char *state = strrchr(stat, ')');
+      if (state && state[1] == ' ' && state[2] == 'Z') break;
+      usleep(1000);
     }
-    if (wait[1].revents) read_ready();
-    if (!wait[0].revents) continue;
-    ssize_t n = read(0, lines + have, sizeof lines - 1 - have);
-    if (n <= 0) return 0;
-    have += (size_t)n;
+    answer_ok((long)syscall(SYS_gettid));
+  }
+  for (;;) {
     char *end;
     while ((end = memchr(lines, '\n', have))) {
       *end = 0;
@@ -168,7 +194,26 @@ int main(int argc, char **argv) {
       size_t used = (size_t)(end + 1 - lines);
       memmove(lines, end + 1, have - used);
       have -= used;
+      if (leader_exits) {
+        leader_exits = 0;
+        pthread_t next;
+        int failed = pthread_create(&next, NULL, serve, (void *)1);
+        if (!failed) pthread_exit(NULL);
+        errno = failed;
+        answer_err("pthread_create");
+      }
     }
+    struct pollfd wait[2] = { { .fd = 0, .events = POLLIN }, { .fd = readers, .events = POLLIN } };
+    if (poll(wait, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      exit(1);
+    }
+    if (wait[1].revents) read_ready();
+    if (!wait[0].revents) continue;
+    ssize_t n = read(0, lines + have, sizeof lines - 1 - have);
+    // exit, not return: from the thread that took over, a return would end that thread alone.
+    if (n <= 0) exit(0);
+    have += (size_t)n;
   }
 }
 
@@ -269,6 +314,8 @@ static void command(char *line) {
   } else if (!strcmp(line, "fionread") && arg) {
     int queued;
     if (ioctl(atoi(arg), FIONREAD, &queued) < 0) answer_err("ioctl FIONREAD"); else answer_ok(queued);
+  } else if (!strcmp(line, "leaderexit")) {
+    leader_exits = 1; // answered by the thread that takes over (serve)
   } else if (!strcmp(line, "pid")) {
     answer_ok(getpid());
   } else if (!strcmp(line, "userns")) {

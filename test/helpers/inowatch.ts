@@ -15,7 +15,7 @@ export function inowatchBinary({ static: linkStatically = false } = {}): string 
   const path = linkStatically ? `${binary}-static` : binary;
   if (!existsSync(path) || statSync(path).mtimeMs < statSync(source).mtimeMs) {
     mkdirSync(dirname(path), { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', ...(linkStatically ? ['-static'] : []), '-o', path, source], { stdio: 'inherit' });
+    execFileSync('gcc', ['-O2', '-Wall', '-pthread', ...(linkStatically ? ['-static'] : []), '-o', path, source], { stdio: 'inherit' });
   }
   return path;
 }

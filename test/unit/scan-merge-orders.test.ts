@@ -70,3 +70,29 @@ test("a missing thread's order (null) merges the other alone; a holder gone mean
   ]);
   assert.deepEqual(gone.instances, [['10:3', '11:3']]);
 });
+
+test("a process whose fds another of its threads holds (its main thread exited): kcmp is asked by that thread, whichever thread's order names it", () => {
+  // Process 10's fds are its thread 11's (kcmp by pid 10 fails: its fd table is gone); 10:3 and 20:4 are one file.
+  const fileOf = { '11:3': 1, '11:4': 2, '20:4': 1, '21:3': 2 };
+  for (const [withThread, other] of [
+    [0, 1],
+    [1, 0],
+  ] as const) {
+    const calls = { count: 0 };
+    const orders = [orderOf(fileOf, { a: ['20:4'], b: ['21:3'] }), orderOf(fileOf, { a: ['10:3'], b: ['10:4'] })];
+    // The ids stay the process's ("10:3"); the order says which thread names its fds.
+    const own = { instances: orders[1]!.instances, groups: orders[1]!.groups, threads: new Map([[10, 11]]) };
+    const runs = mergeOrders(comparator(fileOf, calls), withThread === 0 ? [own, orders[0]!] : [orders[0]!, own]);
+    assert.deepEqual(
+      runs.instances.map((run) => [...run].sort()).sort(),
+      [
+        ['10:3', '20:4'],
+        ['10:4', '21:3'],
+      ],
+      `its order ${withThread}, the other's ${other}`,
+    );
+  }
+  // Without it, kcmp by the pid fails: the files are taken as distinct.
+  const alone = mergeOrders(comparator(fileOf, { count: 0 }), [orderOf(fileOf, { a: ['20:4'] }), orderOf(fileOf, { a: ['10:3'] })]);
+  assert.deepEqual(alone.instances, []);
+});
