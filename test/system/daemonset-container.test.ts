@@ -26,6 +26,7 @@ import { criPodFromManifest, daemonSetManifest, nodeRun, probeUrl, runtimeDirs, 
 import { eventually } from '../helpers/eventually.js';
 import { inowatchBinary, Watcher } from '../helpers/inowatch.js';
 import { KubeletWatcher } from '../helpers/kubelet-watcher.js';
+import { fdsOn, mountIdIn } from '../helpers/mount-fds.js';
 import { describeTarget, essentials, rowOf, targetAt } from '../helpers/targets.js';
 
 const execFileAsync = promisify(execFile);
@@ -383,7 +384,7 @@ describe("deploy/daemonset.yaml's container on a real containerd", { skip: skip 
         await shipper.watchDir(instance, volume);
         let looking = false;
         for (const end = Date.now() + 3000; !looking && Date.now() < end; await sleep(1)) {
-          const fds = mountIdsOfFds(looker!, dev);
+          const fds = fdsOn(looker!, dev).map(({ mountId }) => mountId);
           looking = fds.length > 0;
           for (const mountId of fds) {
             if (mountId === nodeMount || mountId === copy) rounds.onTheMount.push(`${volume}: an fd on ${mountId === copy ? 'its copy' : "the node's mount"}`);
@@ -539,37 +540,6 @@ function mountSources(pid: number): string[] {
   } catch {
     return [];
   }
-}
-
-/** The id of the mount at `path` in the mount namespace of `pid` (the last mounted there), null when none is. */
-function mountIdIn(pid: number, path: string): number | null {
-  const line = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
-    .split('\n')
-    .filter((entry) => entry.split(' ')[4] === path)
-    .at(-1);
-  return line === undefined ? null : Number(line.split(' ')[0]);
-}
-
-/** The mount ids (fdinfo's mnt_id) of the fds `pid` has open on the filesystem of st_dev `dev`. */
-function mountIdsOfFds(pid: number, dev: number): number[] {
-  const ids: number[] = [];
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return ids; // gone
-  }
-  for (const fd of fds) {
-    try {
-      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (!link.startsWith('/') || link.startsWith('/proc/') || link.startsWith('/dev/')) continue;
-      if (statSync(`/proc/${pid}/fd/${fd}`).dev !== dev) continue;
-      ids.push(Number(/^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1]));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return ids;
 }
 
 function allPids(): number[] {

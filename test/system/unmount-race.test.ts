@@ -11,7 +11,7 @@
 // cases fail that every time); an umount that fails names the processes that hold the volume then.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { ensureBuilt, inotopBin } from '../helpers/build.js';
 import { eventually } from '../helpers/eventually.js';
 import { isRoot, rootSkip, Watcher } from '../helpers/inowatch.js';
+import { fdsOn, mountIdIn } from '../helpers/mount-fds.js';
 import { TmuxPane } from '../helpers/tmux.js';
 
 const ROUNDS = 12;
@@ -32,34 +33,6 @@ function mountAt(path: string): { id: number; dev: number } {
     .at(-1);
   assert.ok(line, `${path} is mounted`);
   return { id: Number(line.split(' ')[0]), dev: statSync(path).dev };
-}
-
-/**
- * The fds of `pid` open on the filesystem of st_dev `dev`: each with the id of the mount it was
- * opened through (fdinfo's mnt_id) and where it leads. Its links are read first and only those that
- * may be a file or a directory stat'ed (not its pipes, sockets, anon inodes, nor the fdinfo files a
- * scanner keeps open).
- */
-function fdsOn(pid: number, dev: number): { fd: string; mountId: number; link: string }[] {
-  const found: { fd: string; mountId: number; link: string }[] = [];
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return found; // gone
-  }
-  for (const fd of fds) {
-    try {
-      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      if (!link.startsWith('/') || link.startsWith('/proc/') || link.startsWith('/dev/')) continue;
-      if (statSync(`/proc/${pid}/fd/${fd}`).dev !== dev) continue;
-      const mountId = Number(/^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1]);
-      found.push({ fd, mountId, link });
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return found;
 }
 
 /** Every process with an fd, its cwd or its root on the filesystem of st_dev `dev`, said in a line each (for a failed umount). */
@@ -87,14 +60,10 @@ function holdersOf(dev: number): string[] {
   return holders;
 }
 
-/** The id of the mount at `path` in the mount namespace of `pid` (the last mounted there), null when none is. */
-function mountIdIn(pid: number, path: string): number | null {
-  const line = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
-    .split('\n')
-    .filter((entry) => entry.split(' ')[4] === path)
-    .at(-1);
-  return line === undefined ? null : Number(line.split(' ')[0]);
-}
+/** Run without CAP_SYS_ADMIN: no clone of a mount can be made. */
+const WITHOUT_SYS_ADMIN = ['setpriv', '--inh-caps=-sys_admin', '--bounding-set=-sys_admin'];
+/** Run in a mount namespace of its own, a slave of the node's, as a pod's with HostToContainer. */
+const IN_A_POD_NAMESPACE = ['unshare', '--mount', '--propagation', 'slave'];
 
 describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, () => {
   let dir: string;
@@ -191,6 +160,30 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     assert.deepEqual(rounds.busy, [], `${rounds.busy.length} of ${ROUNDS} umounts failed with EBUSY${said ? ` (inotop said: ${said})` : ''}`);
   }
 
+  /** inotop -b looking into the watcher's targets every 0.1 s (`extra` after), under `wrapper`; what it prints, its last megabyte. */
+  function lookingAt(wrapper: readonly string[], extra: readonly string[]): { child: ChildProcess; output: () => string } {
+    const argv = [
+      ...wrapper,
+      process.execPath,
+      inotopBin,
+      '-b',
+      '-n',
+      '100000',
+      '-d',
+      '0.1',
+      '--targets',
+      '-p',
+      String(watcher.pid),
+      '--pods',
+      'none',
+      ...extra,
+    ];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
+    return { child, output: () => out };
+  }
+
   async function raceWith(child: ChildProcess, output: () => string, lookFor: number | null, under = dir): Promise<Rounds & { seen: boolean }> {
     try {
       // Running and looking: its first refresh is out.
@@ -208,17 +201,9 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     ['-b with targets, --force-walk', ['--force-walk']],
   ] as const) {
     test(`${mode}: no umount fails`, async (t) => {
-      const child = spawn(
-        process.execPath,
-        [inotopBin, '-b', '-n', '100000', '-d', '0.1', '--targets', '-p', String(watcher.pid), '--pods', 'none', ...extra],
-        {
-          stdio: ['ignore', 'pipe', 'ignore'],
-        },
-      );
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
+      const { child, output } = lookingAt([], extra);
       // It looks into each volume within a refresh or two of its watches (0.1 s apart, a scan each).
-      const rounds = await raceWith(child, () => out, 1000);
+      const rounds = await raceWith(child, output, 1000);
       t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}`);
       assertNeverBusy(rounds);
       assert.ok(rounds.whileLooking >= ROUNDS / 2, `umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}`);
@@ -240,30 +225,8 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     ['without CAP_SYS_ADMIN, -b with targets, --force-walk', ['--force-walk']],
   ] as const) {
     test(`${mode}: the mount is held for single calls only`, async (t) => {
-      const child = spawn(
-        'setpriv',
-        [
-          '--inh-caps=-sys_admin',
-          '--bounding-set=-sys_admin',
-          process.execPath,
-          inotopBin,
-          '-b',
-          '-n',
-          '100000',
-          '-d',
-          '0.1',
-          '--targets',
-          '-p',
-          String(watcher.pid),
-          '--pods',
-          'none',
-          ...extra,
-        ],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
-      const rounds = await raceWith(child, () => out, 1000);
+      const { child, output } = lookingAt(WITHOUT_SYS_ADMIN, extra);
+      const rounds = await raceWith(child, output, 1000);
       t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}; failed: ${rounds.busy.length}`);
       for (const busy of rounds.busy) t.diagnostic(`failed: ${busy}`);
       assert.equal(rounds.stillHeld, 0, `failed umounts after which inotop still held the volume:\n${rounds.busy.join('\n')}`);
@@ -285,31 +248,8 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     ['in a pod mount namespace (HostToContainer), -b with targets, --force-walk', ['--force-walk']],
   ] as const) {
     test(`${mode}: no umount fails, inotop looks through clones of its own copy only`, async (t) => {
-      const child = spawn(
-        'unshare',
-        [
-          '--mount',
-          '--propagation',
-          'slave',
-          process.execPath,
-          inotopBin,
-          '-b',
-          '-n',
-          '100000',
-          '-d',
-          '0.1',
-          '--targets',
-          '-p',
-          String(watcher.pid),
-          '--pods',
-          'none',
-          ...extra,
-        ],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
-      const rounds = await raceWith(child, () => out, 1000, nodeDir);
+      const { child, output } = lookingAt(IN_A_POD_NAMESPACE, extra);
+      const rounds = await raceWith(child, output, 1000, nodeDir);
       t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}; copies in its namespace: ${rounds.copies}`);
       assert.equal(rounds.copies, ROUNDS, 'each volume had a copy in its mount namespace');
       assertNeverBusy(rounds);
@@ -330,34 +270,8 @@ describe('unmounting volumes while inotop looks into them', { skip: rootSkip }, 
     ['in a pod mount namespace, without CAP_SYS_ADMIN, -b with targets, --force-walk', ['--force-walk']],
   ] as const) {
     test(`${mode}: its own copy is what it opens`, async (t) => {
-      const child = spawn(
-        'unshare',
-        [
-          '--mount',
-          '--propagation',
-          'slave',
-          'setpriv',
-          '--inh-caps=-sys_admin',
-          '--bounding-set=-sys_admin',
-          process.execPath,
-          inotopBin,
-          '-b',
-          '-n',
-          '100000',
-          '-d',
-          '0.1',
-          '--targets',
-          '-p',
-          String(watcher.pid),
-          '--pods',
-          'none',
-          ...extra,
-        ],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-1_000_000)));
-      const rounds = await raceWith(child, () => out, 1000, nodeDir);
+      const { child, output } = lookingAt([...IN_A_POD_NAMESPACE, ...WITHOUT_SYS_ADMIN], extra);
+      const rounds = await raceWith(child, output, 1000, nodeDir);
       t.diagnostic(`umounts while it had the volume open: ${rounds.whileLooking} of ${ROUNDS}; failed: ${rounds.busy.length}`);
       for (const busy of rounds.busy) t.diagnostic(`failed: ${busy}`);
       assert.equal(rounds.copies, ROUNDS, 'each volume had a copy in its mount namespace');
